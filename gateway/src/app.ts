@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloGateway } from '@apollo/gateway';
+import { useApolloFederation } from '@envelop/apollo-federation';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { GraphQLError } from 'graphql';
+import type { GatewayContext } from './gateway-context.js';
+import { exampleQuery } from './graphiql-example.js';
+import { SubgraphDataSource } from './subgraph-data-source.js';
+import { createTenantResolver } from './tenant-resolver.js';
+import { useTenancy } from './use-tenancy.js';
+
+export interface GatewayOptions {
+  /** A composed Federation 2 supergraph SDL. */
+  supergraphSdl: string;
+  /** Subgraph URLs by subgraph name; the supergraph's `@join__graph(url:)` where absent. */
+  subgraphUrls?: Record<string, string>;
+  /** Commerce tenancy: the subgraph that resolves tenants (default `tenant`); `false` for a plain gateway. */
+  tenancy?: { subgraph: string } | false;
+  /** Serve GraphiQL at GET /graphql (default true). */
+  graphiql?: boolean;
+  log?: (message: string) => void;
+}
+
+export interface Gateway {
+  /** Listens on `port` (0 for a free one); resolves to the base URL, e.g. `http://127.0.0.1:4000`. */
+  start(port: number, host?: string): Promise<string>;
+  stop(): Promise<void>;
+  /** In-process requests, without a socket (tests). */
+  fetch: YogaServerInstance<Record<string, unknown>, GatewayContext>['fetch'];
+}
+
+/** Reads the subgraph URLs a supergraph names, by lower-case subgraph name. */
+export function supergraphUrls(supergraphSdl: string): Record<string, string> {
+  const urls: Record<string, string> = {};
+  for (const match of supergraphSdl.matchAll(/@join__graph\(name:\s*"([^"]+)",\s*url:\s*"([^"]*)"\)/g)) {
+    urls[match[1]!] = match[2]!;
+  }
+  return urls;
+}
+
+/** Builds the gateway: Apollo's query planner and executor behind graphql-yoga. */
+export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
+  const log = options.log ?? console.error;
+  const urls = { ...supergraphUrls(options.supergraphSdl), ...options.subgraphUrls };
+  const gateway = new ApolloGateway({
+    supergraphSdl: options.supergraphSdl,
+    buildService: ({ name, url }) => new SubgraphDataSource(name, urls[name] ?? url!),
+    logger: { debug: () => {}, info: () => {}, warn: log, error: log },
+  });
+  await gateway.load();
+
+  const tenancy = options.tenancy === undefined ? { subgraph: 'tenant' } : options.tenancy;
+  const plugins = [];
+  if (tenancy) {
+    const tenantUrl = urls[tenancy.subgraph];
+    if (!tenantUrl) throw new Error(`tenancy needs the "${tenancy.subgraph}" subgraph, which the supergraph lacks`);
+    plugins.push(useTenancy(createTenantResolver({ tenantSubgraphUrl: tenantUrl })));
+  }
+  plugins.push(useApolloFederation({ gateway }));
+
+  const yoga = createYoga<Record<string, unknown>, GatewayContext>({
+    schema: gateway.schema!,
+    graphqlEndpoint: '/graphql',
+    plugins: plugins as never,
+    logging: false,
+    landingPage: false,
+    graphiql: options.graphiql === false ? false : { title: 'Commerce supergraph', defaultQuery: exampleQuery },
+    renderGraphiQL,
+    // Subgraph errors arrive with their codes and pass through; anything else is masked.
+    maskedErrors: { maskError: (error) => maskGatewayError(error, log) },
+    context: ({ request }) => ({ request, requestId: request.headers.get('x-request-id') ?? randomUUID() }),
+  });
+
+  const health = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    if (req.url === '/healthz') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      return true;
+    }
+    if (req.url === '/readyz') {
+      const checks = await Promise.all(
+        Object.entries(urls).map(async ([name, url]) => [name, await isReachable(url)] as const),
+      );
+      const ready = checks.every(([, ok]) => ok);
+      res
+        .writeHead(ready ? 200 : 503, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ status: ready ? 'ready' : 'unavailable', subgraphs: Object.fromEntries(checks) }));
+      return true;
+    }
+    return false;
+  };
+
+  let server: Server | undefined;
+  return {
+    fetch: yoga.fetch,
+    async start(port, host = '127.0.0.1') {
+      server = createServer((req, res) => {
+        void health(req, res).then((handled) => {
+          if (!handled) void yoga(req, res);
+        });
+      });
+      server.keepAliveTimeout = 65_000;
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject);
+        server!.listen(port, host, () => resolve());
+      });
+      return `http://${host}:${(server.address() as AddressInfo).port}`;
+    },
+    async stop() {
+      if (server) {
+        const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
+        server.closeAllConnections();
+        await closing;
+        server = undefined;
+      }
+      await gateway.stop();
+    },
+  };
+}
+
+async function isReachable(url: string): Promise<boolean> {
+  try {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query":"{ __typename }"}',
+      signal: AbortSignal.timeout(2_000),
+    });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}
+
+function maskGatewayError(error: unknown, log: (message: string) => void): Error {
+  if (error instanceof GraphQLError && typeof error.extensions?.code === 'string') {
+    return error.originalError instanceof GraphQLError || !error.originalError
+      ? error
+      : new GraphQLError(error.message, { nodes: error.nodes, path: error.path, extensions: error.extensions });
+  }
+  if (error instanceof GraphQLError && !error.originalError) return error;
+  log(`gateway: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  return new GraphQLError('Unexpected error.', {
+    path: error instanceof GraphQLError ? error.path : undefined,
+    extensions: { code: 'INTERNAL_SERVER_ERROR' },
+  });
+}

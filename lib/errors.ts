@@ -1,0 +1,31 @@
+import { GraphQLError } from 'graphql';
+
+/**
+ * Every error code a client can receive, with what it means. The README's table is this registry.
+ */
+export const ErrorCodes = {
+  BAD_USER_INPUT: 'The input is malformed or breaks a rule (non-positive quantity, bad amount, unknown currency).',
+  NOT_FOUND: 'The sku, store, product, order or category does not exist in this tenant.',
+  UNAUTHENTICATED: 'No tenant could be resolved from the request (unknown host or tenant id).',
+  FORBIDDEN: 'The caller may not do this.',
+  INSUFFICIENT_STOCK: 'The movement would take stock on hand below zero.',
+  IDEMPOTENCY_KEY_REUSED: 'The idempotency key was already used with a different payload.',
+  SERVICE_UNAVAILABLE: 'A subgraph (or the tenant directory) could not be reached; its fields are null, the rest arrives.',
+  INTERNAL_SERVER_ERROR: 'An unexpected failure; details are in the server log, never in the response.',
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+/** An error the client is meant to see, with a stable `extensions.code`. */
+export function appError(code: ErrorCode, message: string, extra: Record<string, unknown> = {}): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, ...extra } });
+}
+
+export const badInput = (message: string, field?: string) =>
+  appError('BAD_USER_INPUT', message, field ? { field } : {});
+export const notFound = (message: string) => appError('NOT_FOUND', message);
+
+/** True for errors that carry one of our codes and so may reach the client as they are. */
+export function isAppError(error: unknown): error is GraphQLError {
+  return error instanceof GraphQLError && typeof error.extensions?.code === 'string';
+}

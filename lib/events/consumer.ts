@@ -1,0 +1,32 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { inTenantTransaction, qualified } from '../db/data-source.js';
+import type { EventEnvelope } from './envelope.js';
+import type { EventBus } from './event-bus.js';
+
+export type EventApplier = (manager: EntityManager, event: EventEnvelope) => Promise<void>;
+
+/**
+ * Subscribes a service to the event types it reacts to. Each event is applied in one
+ * transaction together with its `processed_event` row, so a redelivered event changes nothing.
+ */
+export async function consumeEvents(options: {
+  dataSource: DataSource;
+  bus: EventBus;
+  group: string;
+  appliers: Record<string, EventApplier>;
+}): Promise<() => Promise<void>> {
+  const { dataSource, appliers } = options;
+  const processed = qualified(dataSource, 'processed_event');
+  return options.bus.subscribe(options.group, async (event) => {
+    const apply = appliers[event.type];
+    if (!apply) return;
+    await inTenantTransaction(dataSource, event.tenantId, async (manager) => {
+      const inserted: unknown[] = await manager.query(
+        `INSERT INTO ${processed} (event_id, tenant_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id`,
+        [event.eventId, event.tenantId],
+      );
+      if (inserted.length === 0) return;
+      await apply(manager, event);
+    });
+  });
+}

@@ -1,0 +1,122 @@
+import type { DataSource } from 'typeorm';
+import { inTenantTransaction, qualified } from '../db/data-source.js';
+import type { EventBus } from './event-bus.js';
+import type { EventEnvelope } from './envelope.js';
+
+export interface OutboxRelay {
+  /** Publishes everything unpublished now; resolves when done (errors are retried by the poll). */
+  flush(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface OutboxRelayOptions {
+  dataSource: DataSource;
+  bus: EventBus;
+  /** The publishing service, written into every envelope. */
+  source: string;
+  /** How often to look for rows written by other processes (default 1000 ms). */
+  pollMs?: number;
+  log?: (message: string) => void;
+}
+
+/**
+ * A relay that exists before it runs: services call `flush()` after each commit, which is a
+ * no-op until `start()` (so a builder opens nothing by itself).
+ */
+export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay & { start(): void } {
+  let relay: OutboxRelay | undefined;
+  return {
+    start() {
+      relay ??= startOutboxRelay(options);
+    },
+    flush: () => relay?.flush() ?? Promise.resolve(),
+    async stop() {
+      await relay?.stop();
+      relay = undefined;
+    },
+  };
+}
+
+interface OutboxRow {
+  event_id: string;
+  type: string;
+  tenant_id: string;
+  payload: unknown;
+  version: number;
+  occurred_at: Date;
+}
+
+/**
+ * Moves committed outbox rows to the bus, in order, then marks them published. Publishing
+ * happens outside any database transaction; a crash between publish and mark re-publishes,
+ * which consumers absorb by `eventId`. A poll (default 1 s) picks up rows other processes wrote.
+ */
+export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
+  const { dataSource, bus, source } = options;
+  const log = options.log ?? console.error;
+  const table = qualified(dataSource, 'outbox');
+  let running: Promise<void> | null = null;
+  let again = false;
+  let stopped = false;
+
+  const drainOnce = async (): Promise<number> => {
+    const rows: OutboxRow[] = await inTenantTransaction(dataSource, null, (m) =>
+      m.query(
+        `SELECT event_id, type, tenant_id, payload, version, occurred_at FROM ${table}
+          WHERE published_at IS NULL ORDER BY position LIMIT 200`,
+      ),
+    );
+    for (const row of rows) {
+      const event: EventEnvelope = {
+        eventId: row.event_id,
+        type: row.type,
+        occurredAt: new Date(row.occurred_at).toISOString(),
+        tenantId: row.tenant_id,
+        source,
+        version: row.version,
+        payload: row.payload,
+      };
+      await bus.publish(event);
+    }
+    if (rows.length > 0) {
+      await inTenantTransaction(dataSource, null, (m) =>
+        m.query(`UPDATE ${table} SET published_at = now() WHERE event_id = ANY($1::uuid[])`, [rows.map((r) => r.event_id)]),
+      );
+    }
+    return rows.length;
+  };
+
+  const flush = (): Promise<void> => {
+    if (stopped) return Promise.resolve();
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      try {
+        do {
+          again = false;
+          while ((await drainOnce()) === 200);
+        } while (again && !stopped);
+      } catch (error) {
+        if (!stopped) log(`outbox relay ${source}: ${String(error)}`);
+      } finally {
+        running = null;
+      }
+    })();
+    return running;
+  };
+
+  const timer = setInterval(() => void flush(), options.pollMs ?? 1000);
+  timer.unref();
+  void flush();
+
+  return {
+    flush,
+    async stop() {
+      clearInterval(timer);
+      await running;
+      stopped = true;
+    },
+  };
+}

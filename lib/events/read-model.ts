@@ -1,0 +1,42 @@
+import type { EntityManager } from 'typeorm';
+import { isUuid } from '../graphql/context.js';
+import type { EventApplier } from './consumer.js';
+
+/** Keeps `known_store` up to date from the tenant subgraph's events. */
+export const rememberStore: EventApplier = async (manager, event) => {
+  const store = event.payload as { id: string; code: string };
+  await manager.query(
+    `INSERT INTO "${manager.connection.driver.schema}"."known_store" (tenant_id, store_id, code) VALUES ($1, $2, $3)
+     ON CONFLICT (tenant_id, store_id) DO UPDATE SET code = EXCLUDED.code`,
+    [event.tenantId, store.id, store.code],
+  );
+};
+
+/** The subset of `storeIds` that this service knows for the tenant. */
+export async function knownStores(manager: EntityManager, tenantId: string, storeIds: readonly string[]): Promise<Set<string>> {
+  const valid = [...new Set(storeIds.filter(isUuid))];
+  if (valid.length === 0) return new Set();
+  const rows: { store_id: string }[] = await manager.query(
+    `SELECT store_id FROM "${manager.connection.driver.schema}"."known_store" WHERE tenant_id = $1 AND store_id = ANY($2::uuid[])`,
+    [tenantId, valid],
+  );
+  return new Set(rows.map((r) => r.store_id));
+}
+
+/** Keeps `known_variant` up to date from the catalog's events. */
+export const rememberVariant: EventApplier = async (manager, event) => {
+  const { sku } = event.payload as { sku: string };
+  await manager.query(
+    `INSERT INTO "${manager.connection.driver.schema}"."known_variant" (tenant_id, sku) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
+    [event.tenantId, sku],
+  );
+};
+
+/** True when the catalog has announced `sku` for the tenant. */
+export async function isKnownVariant(manager: EntityManager, tenantId: string, sku: string): Promise<boolean> {
+  const rows: unknown[] = await manager.query(
+    `SELECT 1 FROM "${manager.connection.driver.schema}"."known_variant" WHERE tenant_id = $1 AND sku = $2`,
+    [tenantId, sku],
+  );
+  return rows.length > 0;
+}

@@ -1,0 +1,22 @@
+import { GraphQLError } from 'graphql';
+import { isAppError } from '../errors.js';
+
+/**
+ * Errors with one of our codes pass as they are; anything else (a driver error, a bug) is
+ * logged and replaced by a generic INTERNAL_SERVER_ERROR, so no stack or SQL reaches a client.
+ */
+export function maskError(error: unknown, log: (message: string) => void = console.error): GraphQLError {
+  const original = error instanceof GraphQLError && error.originalError ? error.originalError : error;
+  if (isAppError(original)) {
+    return error instanceof GraphQLError
+      ? new GraphQLError(original.message, { nodes: error.nodes, path: error.path, extensions: original.extensions })
+      : original;
+  }
+  if (error instanceof GraphQLError && !error.originalError) return error; // parse/validation errors
+  log(`unexpected error: ${original instanceof Error ? (original.stack ?? original.message) : String(original)}`);
+  return new GraphQLError('Unexpected error.', {
+    nodes: error instanceof GraphQLError ? error.nodes : undefined,
+    path: error instanceof GraphQLError ? error.path : undefined,
+    extensions: { code: 'INTERNAL_SERVER_ERROR' },
+  });
+}

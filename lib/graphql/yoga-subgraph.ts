@@ -1,0 +1,62 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
+import type { DocumentNode } from 'graphql';
+import { createYoga } from 'graphql-yoga';
+import { readRequestContext } from '../tenant/headers.js';
+import { maskError } from './mask-error.js';
+import type { SubgraphContext, SubgraphService } from './service.js';
+
+export interface YogaSubgraphOptions<C extends SubgraphContext> {
+  name: string;
+  typeDefs: DocumentNode;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  resolvers: GraphQLResolverMap<any>;
+  /** Adds per-request parts (loaders) to the base context. */
+  extendContext: (base: SubgraphContext) => C;
+  /** Work started with the server (outbox relay, consumers), stopped after it. */
+  onStart?: () => Promise<void>;
+  onStop?: () => Promise<void>;
+  log?: (message: string) => void;
+}
+
+/** A Federation 2 subgraph served by graphql-yoga on node:http at `/graphql`. */
+export function buildYogaSubgraph<C extends SubgraphContext>(options: YogaSubgraphOptions<C>): SubgraphService {
+  const log = options.log ?? console.error;
+  const schema = buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers });
+  const yoga = createYoga({
+    schema,
+    graphqlEndpoint: '/graphql',
+    graphiql: false,
+    landingPage: false,
+    logging: false,
+    maskedErrors: { maskError: (error) => maskError(error, log) },
+    context: ({ request }) => options.extendContext(readRequestContext(request.headers)),
+  });
+  let server: Server | undefined;
+  return {
+    name: options.name,
+    typeDefs: options.typeDefs,
+    async start(port, host = '127.0.0.1') {
+      await options.onStart?.();
+      server = createServer(yoga);
+      server.keepAliveTimeout = 65_000;
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject);
+        server!.listen(port, host, () => resolve());
+      });
+      const address = server.address() as AddressInfo;
+      return `http://${host}:${address.port}/graphql`;
+    },
+    async stop() {
+      if (server) {
+        const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
+        server.closeAllConnections();
+        await closing;
+        server = undefined;
+      }
+      await options.onStop?.();
+    },
+  };
+}

@@ -1,0 +1,57 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { composeServices } from '@apollo/composition';
+import { parse, type DocumentNode } from 'graphql';
+
+/** The five subgraphs and the URLs they have when run with their default ports. */
+export const SUBGRAPHS = [
+  { name: 'catalog', port: 4001 },
+  { name: 'inventory', port: 4002 },
+  { name: 'pricing', port: 4003 },
+  { name: 'orders', port: 4004 },
+  { name: 'tenant', port: 4005 },
+] as const;
+
+export type SubgraphName = (typeof SUBGRAPHS)[number]['name'];
+
+export interface SubgraphDefinition {
+  name: string;
+  url: string;
+  typeDefs: DocumentNode;
+}
+
+const root = join(__dirname, '..');
+
+export function readSubgraphSdl(name: string): DocumentNode {
+  return parse(readFileSync(join(root, 'subgraphs', name, 'schema.graphql'), 'utf8'));
+}
+
+export function defaultSubgraphDefinitions(): SubgraphDefinition[] {
+  return SUBGRAPHS.map(({ name, port }) => ({
+    name,
+    url: `http://localhost:${port}/graphql`,
+    typeDefs: readSubgraphSdl(name),
+  }));
+}
+
+export class CompositionFailed extends Error {
+  override name = 'CompositionFailed';
+}
+
+/** Composes subgraph SDLs into a supergraph SDL; errors name the subgraph and the reason. */
+export function composeSupergraph(subgraphs: SubgraphDefinition[]): string {
+  const result = composeServices(subgraphs);
+  if (result.errors) {
+    const lines = result.errors.map((error) => {
+      const where = (error.nodes ?? [])
+        .map((node) => node.loc?.source?.name)
+        .filter((name): name is string => Boolean(name) && name !== 'GraphQL request');
+      const code = (error.extensions?.code as string | undefined) ?? 'COMPOSITION_ERROR';
+      return `  [${[...new Set(where)].join(', ') || 'supergraph'}] ${code}: ${error.message}`;
+    });
+    throw new CompositionFailed(`composition failed:\n${lines.join('\n')}`);
+  }
+  return result.supergraphSdl;
+}
+
+export const SUPERGRAPH_PATH = join(root, 'schema', 'supergraph.graphql');

@@ -1,0 +1,17 @@
+import type { DataSource } from 'typeorm';
+import { openServiceDatabase } from '../../../../lib/db/data-source.js';
+import { OutboxEvent } from '../../../../lib/events/outbox-event.entity.js';
+import { ProcessedEvent } from '../../../../lib/events/processed-event.entity.js';
+import { CategoryEntity } from './entities/category.entity.js';
+import { ProductEntity } from './entities/product.entity.js';
+import { VariantEntity } from './entities/variant.entity.js';
+import { Initial1732300000000 } from './migrations/1732300000000-initial.js';
+
+export function openCatalogDatabase(url: string, schema = 'catalog'): Promise<DataSource> {
+  return openServiceDatabase({
+    url,
+    schema,
+    entities: [CategoryEntity, ProductEntity, VariantEntity, OutboxEvent, ProcessedEvent],
+    migrations: [Initial1732300000000],
+  });
+}

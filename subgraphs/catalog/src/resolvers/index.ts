@@ -1,0 +1,32 @@
+import type { Resolvers } from '../generated/graphql.js';
+
+export const resolvers: Resolvers = {
+  Query: {
+    products: (_root, args, ctx) => ctx.catalog.products(ctx, args),
+    product: (_root, { id }, ctx) => ctx.loaders.productById.load(id),
+    variant: (_root, { sku }, ctx) => ctx.loaders.variantBySku.load(sku),
+    categories: (_root, _args, ctx) => ctx.catalog.categories(ctx),
+  },
+  Mutation: {
+    upsertProduct: (_root, { input }, ctx) => ctx.catalog.upsertProduct(ctx, input),
+    createCategory: (_root, { input }, ctx) => ctx.catalog.createCategory(ctx, input),
+  },
+  Product: {
+    __resolveReference: (ref, ctx) => ctx.loaders.productById.load(ref.id),
+    variants: (product, _args, ctx) => ctx.loaders.variantsByProduct.load(product.id),
+    category: (product, _args, ctx) => (product.categoryId ? ctx.loaders.categoryById.load(product.categoryId) : null),
+    createdAt: (product) => product.createdAt.toISOString(),
+    updatedAt: (product) => product.updatedAt.toISOString(),
+  },
+  Variant: {
+    __resolveReference: (ref, ctx) => ctx.loaders.variantBySku.load(ref.sku),
+    product: async (variant, _args, ctx) => {
+      const product = await ctx.loaders.productById.load(variant.productId);
+      if (!product) throw new Error(`variant ${variant.sku} has no product`);
+      return product;
+    },
+  },
+  Category: {
+    __resolveReference: (ref, ctx) => ctx.loaders.categoryById.load(ref.id),
+  },
+};

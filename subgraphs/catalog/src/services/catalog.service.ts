@@ -1,0 +1,177 @@
+import { randomUUID } from 'node:crypto';
+import { In, type DataSource, type EntityManager } from 'typeorm';
+import { inTenantTransaction } from '../../../../lib/db/data-source.js';
+import { badInput, notFound } from '../../../../lib/errors.js';
+import { alignByKey, groupByKey } from '../../../../lib/graphql/batch.js';
+import { isUuid, requireTenant } from '../../../../lib/graphql/context.js';
+import { decodeCursor, pageSize, toConnection, type Connection } from '../../../../lib/graphql/pagination.js';
+import type { SubgraphContext } from '../../../../lib/graphql/service.js';
+import { typedOutbox } from '../../../../lib/events/outbox.js';
+import { CategoryEntity } from '../data/entities/category.entity.js';
+import { ProductEntity } from '../data/entities/product.entity.js';
+import { VariantEntity } from '../data/entities/variant.entity.js';
+import type { CatalogEvents } from '../events/catalog-events.js';
+
+const emit = typedOutbox<CatalogEvents>();
+const SKU = /^[A-Za-z0-9._-]{1,64}$/;
+
+export interface UpsertProductInput {
+  id?: string | null;
+  title: string;
+  brand?: string | null;
+  description?: string | null;
+  categoryId?: string | null;
+  variants: { sku: string; title: string; barcode?: string | null }[];
+}
+
+/** Products, variants and categories of a tenant. */
+export class CatalogService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly afterCommit: () => Promise<void>,
+  ) {}
+
+  private tx<T>(ctx: SubgraphContext, work: (m: EntityManager, tenantId: string) => Promise<T>): Promise<T> {
+    const tenantId = requireTenant(ctx);
+    return inTenantTransaction(this.dataSource, tenantId, (m) => work(m, tenantId));
+  }
+
+  products(
+    ctx: SubgraphContext,
+    args: { first?: number | null; after?: string | null; query?: string | null },
+  ): Promise<Connection<ProductEntity>> {
+    const limit = pageSize(args.first);
+    const after = decodeCursor(args.after);
+    if (after !== undefined && !/^\d+$/.test(after)) throw badInput('after is not a valid cursor', 'after');
+    return this.tx(ctx, async (m, tenantId) => {
+      const qb = m
+        .getRepository(ProductEntity)
+        .createQueryBuilder('p')
+        .where('p.tenant_id = :tenantId', { tenantId })
+        .orderBy('p.seq', 'ASC')
+        .limit(limit + 1);
+      if (after !== undefined) qb.andWhere('p.seq > :after', { after });
+      const text = args.query?.trim();
+      if (text) {
+        qb.andWhere(
+          `(p.search @@ websearch_to_tsquery('simple', :text) OR p.title ILIKE :like OR EXISTS (
+             SELECT 1 FROM ${m.connection.driver.schema}.variant v
+              WHERE v.tenant_id = p.tenant_id AND v.product_id = p.id AND v.sku ILIKE :like))`,
+          { text, like: `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%` },
+        );
+      }
+      return toConnection(await qb.getMany(), limit, (p) => p.seq);
+    });
+  }
+
+  productsByIds(ctx: SubgraphContext, ids: readonly string[]): Promise<(ProductEntity | null)[]> {
+    return this.tx(ctx, async (m, tenantId) => {
+      const valid = ids.filter(isUuid);
+      const rows = valid.length ? await m.getRepository(ProductEntity).findBy({ tenantId, id: In(valid) }) : [];
+      return alignByKey(ids, rows, (p) => p.id);
+    });
+  }
+
+  variantsBySkus(ctx: SubgraphContext, skus: readonly string[]): Promise<(VariantEntity | null)[]> {
+    return this.tx(ctx, async (m, tenantId) => {
+      const rows = await m.getRepository(VariantEntity).findBy({ tenantId, sku: In([...skus]) });
+      return alignByKey(skus, rows, (v) => v.sku);
+    });
+  }
+
+  variantsByProductIds(ctx: SubgraphContext, productIds: readonly string[]): Promise<VariantEntity[][]> {
+    return this.tx(ctx, async (m, tenantId) => {
+      const rows = await m
+        .getRepository(VariantEntity)
+        .find({ where: { tenantId, productId: In([...productIds]) }, order: { position: 'ASC' } });
+      return groupByKey(productIds, rows, (v) => v.productId);
+    });
+  }
+
+  categoriesByIds(ctx: SubgraphContext, ids: readonly string[]): Promise<(CategoryEntity | null)[]> {
+    return this.tx(ctx, async (m, tenantId) => {
+      const valid = ids.filter(isUuid);
+      const rows = valid.length ? await m.getRepository(CategoryEntity).findBy({ tenantId, id: In(valid) }) : [];
+      return alignByKey(ids, rows, (c) => c.id);
+    });
+  }
+
+  categories(ctx: SubgraphContext): Promise<CategoryEntity[]> {
+    return this.tx(ctx, (m, tenantId) => m.getRepository(CategoryEntity).find({ where: { tenantId }, order: { name: 'ASC' } }));
+  }
+
+  async createCategory(ctx: SubgraphContext, input: { name: string }): Promise<CategoryEntity> {
+    const name = input.name.trim();
+    if (!name) throw badInput('name must not be empty', 'name');
+    return this.tx(ctx, async (m, tenantId) => {
+      const repo = m.getRepository(CategoryEntity);
+      await m.query(
+        `INSERT INTO ${m.connection.driver.schema}.category (id, tenant_id, name) VALUES ($1, $2, $3)
+         ON CONFLICT (tenant_id, name) DO NOTHING`,
+        [randomUUID(), tenantId, name],
+      );
+      return repo.findOneByOrFail({ tenantId, name });
+    });
+  }
+
+  async upsertProduct(ctx: SubgraphContext, input: UpsertProductInput): Promise<ProductEntity> {
+    const title = input.title.trim();
+    if (!title) throw badInput('title must not be empty', 'title');
+    if (input.variants.length === 0) throw badInput('a product needs at least one variant', 'variants');
+    const skus = input.variants.map((v) => v.sku);
+    for (const v of input.variants) {
+      if (!SKU.test(v.sku)) throw badInput(`sku "${v.sku}" must be 1-64 letters, digits, ".", "_" or "-"`, 'variants.sku');
+      if (!v.title.trim()) throw badInput(`variant ${v.sku} needs a title`, 'variants.title');
+    }
+    if (new Set(skus).size !== skus.length) throw badInput('each sku may appear once', 'variants');
+
+    const product = await this.tx(ctx, async (m, tenantId) => {
+      const products = m.getRepository(ProductEntity);
+      let row: ProductEntity;
+      if (input.id) {
+        const existing = isUuid(input.id) ? await products.findOne({ where: { tenantId, id: input.id }, lock: { mode: 'pessimistic_write' } }) : null;
+        if (!existing) throw notFound(`no product ${input.id}`);
+        row = existing;
+      } else {
+        row = products.create({ id: randomUUID(), tenantId });
+      }
+      if (input.categoryId) {
+        const category = isUuid(input.categoryId)
+          ? await m.getRepository(CategoryEntity).existsBy({ tenantId, id: input.categoryId })
+          : false;
+        if (!category) throw notFound(`no category ${input.categoryId}`);
+      }
+      Object.assign(row, {
+        title,
+        brand: input.brand?.trim() || null,
+        description: input.description ?? null,
+        categoryId: input.categoryId ?? null,
+        updatedAt: new Date(),
+      });
+      if (input.id) await products.update({ tenantId, id: row.id }, {
+        title: row.title, brand: row.brand, description: row.description, categoryId: row.categoryId, updatedAt: row.updatedAt,
+      });
+      else await products.insert(row);
+
+      const variants = m.getRepository(VariantEntity);
+      const taken = await variants.findBy({ tenantId, sku: In(skus) });
+      const elsewhere = taken.find((v) => v.productId !== row.id);
+      if (elsewhere) throw badInput(`sku ${elsewhere.sku} belongs to another product`, 'variants.sku');
+      const existingCount = await variants.countBy({ tenantId, productId: row.id });
+      let position = existingCount;
+      for (const v of input.variants) {
+        const current = taken.find((t) => t.sku === v.sku);
+        const values = { title: v.title.trim(), barcode: v.barcode ?? null };
+        if (current) await variants.update({ tenantId, sku: v.sku }, values);
+        else await variants.insert({ tenantId, sku: v.sku, productId: row.id, position: position++, ...values });
+        await emit(m, tenantId, 'catalog.variant.upserted', {
+          sku: v.sku, productId: row.id, title: values.title, productTitle: row.title, barcode: values.barcode,
+        });
+      }
+      await emit(m, tenantId, 'catalog.product.upserted', { id: row.id, title: row.title, brand: row.brand, skus });
+      return products.findOneByOrFail({ tenantId, id: row.id });
+    });
+    await this.afterCommit();
+    return product;
+  }
+}

@@ -1,0 +1,39 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import DataLoader from 'dataloader';
+import { parse } from 'graphql';
+import type { DataSource } from 'typeorm';
+import type { EventBus } from '../../../lib/events/event-bus.js';
+import type { SubgraphService } from '../../../lib/graphql/service.js';
+import { subgraphLifecycle } from '../../../lib/graphql/subgraph-lifecycle.js';
+import { buildYogaSubgraph } from '../../../lib/graphql/yoga-subgraph.js';
+import type { Context } from './context.js';
+import { inventoryAppliers } from './events/inventory-consumers.js';
+import { resolvers } from './resolvers/index.js';
+import { InventoryService } from './services/inventory.service.js';
+
+export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
+
+/** Builds the inventory subgraph; nothing listens or consumes until `start`. */
+export function buildInventory(deps: { dataSource: DataSource; bus: EventBus }): SubgraphService {
+  const lifecycle = subgraphLifecycle({ ...deps, source: 'inventory', appliers: inventoryAppliers });
+  const inventory = new InventoryService(deps.dataSource, lifecycle.flush);
+  return buildYogaSubgraph<Context>({
+    name: 'inventory',
+    typeDefs,
+    resolvers: resolvers as never,
+    extendContext: (base) => {
+      const ctx: Context = {
+        ...base,
+        inventory,
+        loaders: {
+          stock: new DataLoader((keys) => inventory.stockFor(ctx, keys)),
+          stockLevelsBySku: new DataLoader((skus) => inventory.stockLevelsBySkus(ctx, skus)),
+        },
+      };
+      return ctx;
+    },
+    onStart: lifecycle.start,
+    onStop: lifecycle.stop,
+  });
+}

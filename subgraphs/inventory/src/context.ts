@@ -1,0 +1,13 @@
+import type DataLoader from 'dataloader';
+import type { SubgraphContext } from '../../../lib/graphql/service.js';
+import type { InventoryService } from './services/inventory.service.js';
+import type { StockLevelView } from './services/stock-level.js';
+
+export interface Context extends SubgraphContext {
+  inventory: InventoryService;
+  loaders: {
+    /** Key: `${sku}\n${storeId}`. */
+    stock: DataLoader<string, StockLevelView>;
+    stockLevelsBySku: DataLoader<string, StockLevelView[]>;
+  };
+}

@@ -1,0 +1,26 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+/** Projection of the ledger per (sku, store), maintained in the movement's transaction. */
+@Entity({ name: 'stock_level' })
+export class StockLevelEntity {
+  @PrimaryColumn({ type: 'uuid', name: 'tenant_id' })
+  tenantId!: string;
+
+  @PrimaryColumn({ type: 'text' })
+  sku!: string;
+
+  @PrimaryColumn({ type: 'uuid', name: 'store_id' })
+  storeId!: string;
+
+  @Column({ type: 'int', name: 'on_hand' })
+  onHand!: number;
+
+  @Column({ type: 'int' })
+  reserved!: number;
+
+  @Column({ type: 'int' })
+  version!: number;
+
+  @Column({ type: 'timestamptz', name: 'updated_at', nullable: true })
+  updatedAt!: Date | null;
+}

@@ -1,0 +1,6 @@
+import { runSubgraphProcess } from '../../../lib/service-runner.js';
+import { buildInventory } from './app.js';
+import { loadConfig } from './config.js';
+import { openInventoryDatabase } from './data/database.js';
+
+void runSubgraphProcess(loadConfig(), openInventoryDatabase, buildInventory);

@@ -1,0 +1,211 @@
+import { randomUUID } from 'node:crypto';
+import type { DataSource, EntityManager } from 'typeorm';
+import { inTenantTransaction } from '../../../../lib/db/data-source.js';
+import { once } from '../../../../lib/db/idempotency.js';
+import { appError, badInput, notFound } from '../../../../lib/errors.js';
+import { groupByKey } from '../../../../lib/graphql/batch.js';
+import { isUuid, requireTenant } from '../../../../lib/graphql/context.js';
+import { decodeCursor, pageSize, toConnection, type Connection } from '../../../../lib/graphql/pagination.js';
+import type { SubgraphContext } from '../../../../lib/graphql/service.js';
+import { typedOutbox } from '../../../../lib/events/outbox.js';
+import { isKnownVariant, knownStores } from '../../../../lib/events/read-model.js';
+import { MovementEntity, type MovementKind } from '../data/entities/movement.entity.js';
+import { StockLevelEntity } from '../data/entities/stock-level.entity.js';
+import type { InventoryEvents } from '../events/inventory-events.js';
+import { emptyStockLevel, toStockLevelView, type StockLevelView } from './stock-level.js';
+
+const emit = typedOutbox<InventoryEvents>();
+export const onHandAccount = (storeId: string) => `store:${storeId}:on_hand`;
+
+interface Movement {
+  sku: string;
+  storeId: string;
+  kind: MovementKind;
+  /** Change of on-hand stock; its sign decides which side is debited. */
+  delta: number;
+  /** The account on the other side of the store's on-hand account. */
+  counterAccount: string;
+  reference: string | null;
+  idempotencyKey?: string | null;
+}
+
+const STOCK_KEY = '\n';
+export const stockKey = (sku: string, storeId: string) => `${sku}${STOCK_KEY}${storeId}`;
+
+/** The movement ledger and the stock levels projected from it. */
+export class InventoryService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly afterCommit: () => Promise<void>,
+  ) {}
+
+  private tx<T>(ctx: SubgraphContext, work: (m: EntityManager, tenantId: string) => Promise<T>): Promise<T> {
+    const tenantId = requireTenant(ctx);
+    return inTenantTransaction(this.dataSource, tenantId, (m) => work(m, tenantId));
+  }
+
+  receiveStock(
+    ctx: SubgraphContext,
+    input: { sku: string; storeId: string; quantity: number; reference?: string | null; idempotencyKey?: string | null },
+  ): Promise<StockLevelView> {
+    if (!Number.isInteger(input.quantity) || input.quantity <= 0) throw badInput('quantity must be greater than zero', 'quantity');
+    return this.record(ctx, 'receiveStock', input, {
+      sku: input.sku,
+      storeId: input.storeId,
+      kind: 'RECEIPT',
+      delta: input.quantity,
+      counterAccount: 'external:supplier',
+      reference: input.reference ?? null,
+      idempotencyKey: input.idempotencyKey,
+    });
+  }
+
+  adjustStock(
+    ctx: SubgraphContext,
+    input: { sku: string; storeId: string; delta: number; reason?: string | null; idempotencyKey?: string | null },
+  ): Promise<StockLevelView> {
+    if (!Number.isInteger(input.delta) || input.delta === 0) throw badInput('delta must be a non-zero whole number', 'delta');
+    return this.record(ctx, 'adjustStock', input, {
+      sku: input.sku,
+      storeId: input.storeId,
+      kind: 'ADJUSTMENT',
+      delta: input.delta,
+      counterAccount: 'external:adjustment',
+      reference: input.reason ?? null,
+      idempotencyKey: input.idempotencyKey,
+    });
+  }
+
+  /** Appends one balanced movement and updates the projection, in one transaction. */
+  private async record(ctx: SubgraphContext, operation: string, payload: object, movement: Movement): Promise<StockLevelView> {
+    const { idempotencyKey, ...request } = payload as { idempotencyKey?: string | null };
+    const { result, replayed } = await this.tx(ctx, (m, tenantId) =>
+      once(m, { tenantId, operation, key: idempotencyKey, payload: request }, () => this.apply(m, tenantId, movement)),
+    );
+    if (!replayed) await this.afterCommit();
+    return result;
+  }
+
+  private async apply(m: EntityManager, tenantId: string, movement: Movement): Promise<StockLevelView> {
+    const { sku, storeId } = movement;
+    if (!(await knownStores(m, tenantId, [storeId])).has(storeId)) throw notFound(`no store ${storeId}`);
+    if (!(await isKnownVariant(m, tenantId, sku))) throw notFound(`no variant with sku ${sku}`);
+    const s = m.connection.driver.schema;
+
+    await m.query(
+      `INSERT INTO "${s}"."stock_level" (tenant_id, sku, store_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+      [tenantId, sku, storeId],
+    );
+    const levels = m.getRepository(StockLevelEntity);
+    const level = await levels.findOneOrFail({ where: { tenantId, sku, storeId }, lock: { mode: 'pessimistic_write' } });
+    const onHand = level.onHand + movement.delta;
+    if (onHand - level.reserved < 0) {
+      throw appError('INSUFFICIENT_STOCK', `only ${level.onHand - level.reserved} of ${sku} available in store ${storeId}`, {
+        available: level.onHand - level.reserved,
+      });
+    }
+    const store = onHandAccount(storeId);
+    const id = randomUUID();
+    await m.getRepository(MovementEntity).insert({
+      id,
+      tenantId,
+      sku,
+      storeId,
+      kind: movement.kind,
+      quantity: Math.abs(movement.delta),
+      debitAccount: movement.delta > 0 ? store : movement.counterAccount,
+      creditAccount: movement.delta > 0 ? movement.counterAccount : store,
+      reference: movement.reference,
+      sourceEventId: null,
+    });
+    const updated = { ...level, onHand, version: level.version + 1, updatedAt: new Date() };
+    await levels.update({ tenantId, sku, storeId }, { onHand, version: updated.version, updatedAt: updated.updatedAt });
+    const view = toStockLevelView(updated);
+    await emit(m, tenantId, 'inventory.stock-level.changed', {
+      ...view,
+      movementId: id,
+      kind: movement.kind,
+      quantity: Math.abs(movement.delta),
+    });
+    return view;
+  }
+
+  /** Stock per `stockKey(sku, storeId)`; zero where nothing moved; NOT_FOUND for a store this tenant lacks. */
+  stockFor(ctx: SubgraphContext, keys: readonly string[]): Promise<(StockLevelView | Error)[]> {
+    return this.tx(ctx, async (m, tenantId) => {
+      const pairs = keys.map((key) => key.split(STOCK_KEY) as [string, string]);
+      const stores = await knownStores(m, tenantId, pairs.map(([, storeId]) => storeId));
+      const wanted = pairs.filter(([, storeId]) => stores.has(storeId));
+      const rows: StockLevelEntity[] = wanted.length
+        ? await m
+            .getRepository(StockLevelEntity)
+            .createQueryBuilder('l')
+            .where('l.tenant_id = :tenantId', { tenantId })
+            .andWhere('l.store_id = ANY(:stores::uuid[])', { stores: [...stores] })
+            .andWhere('l.sku = ANY(:skus)', { skus: [...new Set(wanted.map(([sku]) => sku))] })
+            .getMany()
+        : [];
+      const byKey = new Map(rows.map((row) => [stockKey(row.sku, row.storeId), row]));
+      return pairs.map(([sku, storeId], i) => {
+        if (!stores.has(storeId)) return notFound(`no store ${storeId}`);
+        const row = byKey.get(keys[i]!);
+        return row ? toStockLevelView(row) : emptyStockLevel(sku, storeId);
+      });
+    });
+  }
+
+  stockLevelsBySkus(ctx: SubgraphContext, skus: readonly string[]): Promise<StockLevelView[][]> {
+    return this.tx(ctx, async (m, tenantId) => {
+      const rows = await m
+        .getRepository(StockLevelEntity)
+        .createQueryBuilder('l')
+        .where('l.tenant_id = :tenantId', { tenantId })
+        .andWhere('l.sku = ANY(:skus)', { skus: [...skus] })
+        .orderBy('l.store_id')
+        .getMany();
+      return groupByKey(skus, rows.map(toStockLevelView), (l) => l.sku);
+    });
+  }
+
+  storeInventory(
+    ctx: SubgraphContext,
+    storeId: string,
+    args: { first?: number | null; after?: string | null },
+  ): Promise<Connection<StockLevelView>> {
+    const limit = pageSize(args.first);
+    const after = decodeCursor(args.after);
+    return this.tx(ctx, async (m, tenantId) => {
+      if (!isUuid(storeId)) return toConnection([], limit, (l: StockLevelView) => l.sku);
+      const qb = m
+        .getRepository(StockLevelEntity)
+        .createQueryBuilder('l')
+        .where('l.tenant_id = :tenantId AND l.store_id = :storeId', { tenantId, storeId })
+        .orderBy('l.sku', 'ASC')
+        .limit(limit + 1);
+      if (after !== undefined) qb.andWhere('l.sku > :after', { after });
+      return toConnection((await qb.getMany()).map(toStockLevelView), limit, (l) => l.sku);
+    });
+  }
+
+  movements(
+    ctx: SubgraphContext,
+    args: { sku?: string | null; storeId?: string | null; first?: number | null; after?: string | null },
+  ): Promise<Connection<MovementEntity>> {
+    const limit = pageSize(args.first);
+    const after = decodeCursor(args.after);
+    if (after !== undefined && !/^\d+$/.test(after)) throw badInput('after is not a valid cursor', 'after');
+    return this.tx(ctx, async (m, tenantId) => {
+      if (args.storeId && !isUuid(args.storeId)) return toConnection([], limit, (mv: MovementEntity) => mv.seq);
+      const qb = m
+        .getRepository(MovementEntity)
+        .createQueryBuilder('mv')
+        .where('mv.tenant_id = :tenantId', { tenantId })
+        .orderBy('mv.seq', 'DESC')
+        .limit(limit + 1);
+      if (args.sku) qb.andWhere('mv.sku = :sku', { sku: args.sku });
+      if (args.storeId) qb.andWhere('mv.store_id = :storeId', { storeId: args.storeId });
+      if (after !== undefined) qb.andWhere('mv.seq < :after', { after });
+      return toConnection(await qb.getMany(), limit, (mv) => mv.seq);
+    });
+  }
+}

@@ -1,0 +1,30 @@
+import type { StockLevelEntity } from '../data/entities/stock-level.entity.js';
+
+/** What clients and events see of a stock level. */
+export interface StockLevelView {
+  sku: string;
+  storeId: string;
+  onHand: number;
+  reserved: number;
+  available: number;
+  orderable: number;
+  version: number;
+  updatedAt: string | null;
+}
+
+export function toStockLevelView(row: Pick<StockLevelEntity, 'sku' | 'storeId' | 'onHand' | 'reserved' | 'version' | 'updatedAt'>): StockLevelView {
+  const available = row.onHand - row.reserved;
+  return {
+    sku: row.sku,
+    storeId: row.storeId,
+    onHand: row.onHand,
+    reserved: row.reserved,
+    available,
+    orderable: Math.max(available, 0),
+    version: row.version,
+    updatedAt: row.updatedAt ? new Date(row.updatedAt).toISOString() : null,
+  };
+}
+
+export const emptyStockLevel = (sku: string, storeId: string): StockLevelView =>
+  toStockLevelView({ sku, storeId, onHand: 0, reserved: 0, version: 0, updatedAt: null });

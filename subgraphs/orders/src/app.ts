@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import DataLoader from 'dataloader';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { parse } from 'graphql';
+import mercurius from 'mercurius';
+import type { DataSource } from 'typeorm';
+import type { EventBus } from '../../../lib/events/event-bus.js';
+import { maskError } from '../../../lib/graphql/mask-error.js';
+import type { SubgraphService } from '../../../lib/graphql/service.js';
+import { subgraphLifecycle } from '../../../lib/graphql/subgraph-lifecycle.js';
+import { readRequestContext } from '../../../lib/tenant/headers.js';
+import type { Context } from './context.js';
+import { ordersAppliers } from './events/orders-consumers.js';
+import { resolvers } from './resolvers/index.js';
+import { OrdersService } from './services/orders.service.js';
+
+export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
+
+/**
+ * Builds the orders subgraph, served by mercurius on fastify. The schema is built by
+ * `@apollo/subgraph` because `@mercuriusjs/federation` speaks Federation 1 only.
+ */
+export function buildOrders(deps: { dataSource: DataSource; bus: EventBus }): SubgraphService {
+  const lifecycle = subgraphLifecycle({ ...deps, source: 'orders', appliers: ordersAppliers });
+  const orders = new OrdersService(deps.dataSource, lifecycle.flush);
+  const schema = buildSubgraphSchema({ typeDefs, resolvers: resolvers as never });
+  let app: FastifyInstance | undefined;
+
+  const contextFor = (headers: Record<string, string | string[] | undefined>): Context => {
+    const ctx: Context = {
+      ...readRequestContext(headers),
+      orders,
+      loaders: {
+        orderById: new DataLoader((ids) => orders.ordersByIds(ctx, ids)),
+        linesByOrder: new DataLoader((ids) => orders.linesByOrderIds(ctx, ids)),
+      },
+    };
+    return ctx;
+  };
+
+  return {
+    name: 'orders',
+    typeDefs,
+    async start(port, host = '127.0.0.1') {
+      await lifecycle.start();
+      app = Fastify({ logger: false, keepAliveTimeout: 65_000 });
+      await app.register(mercurius, {
+        schema,
+        path: '/graphql',
+        graphiql: false,
+        context: (request) => contextFor(request.headers),
+        // Subgraph errors keep their codes; anything unexpected is masked. Always 200, as the
+        // GraphQL-over-HTTP spec asks for a response with data.
+        errorFormatter: (execution) => ({
+          statusCode: 200,
+          response: { data: execution.data ?? null, errors: execution.errors.map((e) => maskError(e)) },
+        }),
+      });
+      await app.listen({ port, host });
+      return `http://${host}:${(app.server.address() as AddressInfo).port}/graphql`;
+    },
+    async stop() {
+      await app?.close();
+      app = undefined;
+      await lifecycle.stop();
+    },
+  };
+}

@@ -1,0 +1,16 @@
+import type { DataSource } from 'typeorm';
+import { openServiceDatabase } from '../../../../lib/db/data-source.js';
+import { OutboxEvent } from '../../../../lib/events/outbox-event.entity.js';
+import { ProcessedEvent } from '../../../../lib/events/processed-event.entity.js';
+import { OrderLineEntity } from './entities/order-line.entity.js';
+import { OrderEntity } from './entities/order.entity.js';
+import { Initial1732300000000 } from './migrations/1732300000000-initial.js';
+
+export function openOrdersDatabase(url: string, schema = 'orders'): Promise<DataSource> {
+  return openServiceDatabase({
+    url,
+    schema,
+    entities: [OrderEntity, OrderLineEntity, OutboxEvent, ProcessedEvent],
+    migrations: [Initial1732300000000],
+  });
+}

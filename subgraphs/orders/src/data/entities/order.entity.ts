@@ -1,0 +1,34 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+export type OrderStatus = 'PLACED' | 'RESERVED' | 'PAID' | 'FULFILLED' | 'REJECTED' | 'CANCELLED';
+
+@Entity({ name: 'order' })
+export class OrderEntity {
+  @PrimaryColumn({ type: 'uuid' })
+  id!: string;
+
+  @Column({ type: 'uuid', name: 'tenant_id' })
+  tenantId!: string;
+
+  @Column({ type: 'bigint', generated: 'increment', insert: false })
+  seq!: string;
+
+  /** Sequential within the tenant. */
+  @Column({ type: 'int' })
+  number!: number;
+
+  @Column({ type: 'uuid', name: 'store_id' })
+  storeId!: string;
+
+  @Column({ type: 'text' })
+  status!: OrderStatus;
+
+  @Column({ type: 'numeric', precision: 19, scale: 4, name: 'total_amount' })
+  totalAmount!: string;
+
+  @Column({ type: 'char', length: 3, name: 'currency_code' })
+  currencyCode!: string;
+
+  @Column({ type: 'timestamptz', name: 'created_at', default: () => 'now()' })
+  createdAt!: Date;
+}

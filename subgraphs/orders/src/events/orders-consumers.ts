@@ -1,0 +1,29 @@
+import type { EventApplier } from '../../../../lib/events/consumer.js';
+import { rememberStore } from '../../../../lib/events/read-model.js';
+import type { Money } from '../../../../lib/money.js';
+
+/** Orders keeps its own copy of what it needs to price an order: titles, prices, stores. */
+export const ordersAppliers: Record<string, EventApplier> = {
+  'tenant.store.created': rememberStore,
+  'catalog.variant.upserted': async (manager, event) => {
+    const v = event.payload as { sku: string; title: string; productTitle: string };
+    await manager.query(
+      `INSERT INTO "${manager.connection.driver.schema}"."variant_info" (tenant_id, sku, title, product_title)
+       VALUES ($1, $2, $3, $4)
+       ON CONFLICT (tenant_id, sku) DO UPDATE SET title = EXCLUDED.title, product_title = EXCLUDED.product_title`,
+      [event.tenantId, v.sku, v.title, v.productTitle],
+    );
+  },
+  'pricing.price.changed': async (manager, event) => {
+    const p = event.payload as { sku: string; storeId: string; price: Money; version: number };
+    // Events may arrive out of order: a lower version never overwrites a higher one.
+    await manager.query(
+      `INSERT INTO "${manager.connection.driver.schema}"."price_info" (tenant_id, sku, store_id, amount, currency_code, version)
+       VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (tenant_id, sku, store_id) DO UPDATE
+         SET amount = EXCLUDED.amount, currency_code = EXCLUDED.currency_code, version = EXCLUDED.version
+         WHERE price_info.version < EXCLUDED.version`,
+      [event.tenantId, p.sku, p.storeId, p.price.amount, p.price.currencyCode, p.version],
+    );
+  },
+};

@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import { In, type DataSource, type EntityManager } from 'typeorm';
+import { inTenantTransaction } from '../../../../lib/db/data-source.js';
+import { once } from '../../../../lib/db/idempotency.js';
+import { badInput, notFound } from '../../../../lib/errors.js';
+import { alignByKey, groupByKey } from '../../../../lib/graphql/batch.js';
+import { isUuid, requireTenant } from '../../../../lib/graphql/context.js';
+import { decodeCursor, pageSize, toConnection, type Connection } from '../../../../lib/graphql/pagination.js';
+import type { SubgraphContext } from '../../../../lib/graphql/service.js';
+import { typedOutbox } from '../../../../lib/events/outbox.js';
+import { knownStores } from '../../../../lib/events/read-model.js';
+import { formatMoney, sumMoney } from '../../../../lib/money.js';
+import { OrderLineEntity } from '../data/entities/order-line.entity.js';
+import { OrderEntity } from '../data/entities/order.entity.js';
+import type { OrdersEvents } from '../events/orders-events.js';
+
+const emit = typedOutbox<OrdersEvents>();
+
+export interface PlaceOrderInput {
+  storeId: string;
+  lines: { sku: string; quantity: number }[];
+  idempotencyKey?: string | null;
+}
+
+interface PricedSku {
+  sku: string;
+  title: string;
+  amount: string | null;
+  currency_code: string | null;
+}
+
+/** Orders and their lines, priced from the read model that pricing and catalog events feed. */
+export class OrdersService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly afterCommit: () => Promise<void>,
+  ) {}
+
+  private tx<T>(ctx: SubgraphContext, work: (m: EntityManager, tenantId: string) => Promise<T>): Promise<T> {
+    const tenantId = requireTenant(ctx);
+    return inTenantTransaction(this.dataSource, tenantId, (m) => work(m, tenantId));
+  }
+
+  async placeOrder(ctx: SubgraphContext, input: PlaceOrderInput): Promise<OrderEntity> {
+    if (input.lines.length === 0) throw badInput('an order needs at least one line', 'lines');
+    for (const line of input.lines) {
+      if (!Number.isInteger(line.quantity) || line.quantity <= 0) throw badInput(`quantity of ${line.sku} must be greater than zero`, 'lines.quantity');
+    }
+    if (new Set(input.lines.map((l) => l.sku)).size !== input.lines.length) throw badInput('each sku may appear on one line only', 'lines');
+    const { idempotencyKey, ...request } = input;
+    const { result: orderId, replayed } = await this.tx(ctx, (m, tenantId) =>
+      once(m, { tenantId, operation: 'placeOrder', key: idempotencyKey, payload: request }, () => this.insertOrder(m, tenantId, input)),
+    );
+    if (!replayed) await this.afterCommit();
+    const order = await this.tx(ctx, (m, tenantId) => m.getRepository(OrderEntity).findOneByOrFail({ tenantId, id: orderId }));
+    return order;
+  }
+
+  private async insertOrder(m: EntityManager, tenantId: string, input: PlaceOrderInput): Promise<string> {
+    if (!(await knownStores(m, tenantId, [input.storeId])).has(input.storeId)) throw notFound(`no store ${input.storeId}`);
+    const s = m.connection.driver.schema;
+    const skus = input.lines.map((l) => l.sku);
+    const priced: PricedSku[] = await m.query(
+      `SELECT v.sku, v.title, p.amount, p.currency_code FROM "${s}"."variant_info" v
+         LEFT JOIN "${s}"."price_info" p ON p.tenant_id = v.tenant_id AND p.sku = v.sku AND p.store_id = $2
+        WHERE v.tenant_id = $1 AND v.sku = ANY($3)`,
+      [tenantId, input.storeId, skus],
+    );
+    const bySku = new Map(priced.map((p) => [p.sku, p]));
+    const missing = skus.find((sku) => !bySku.has(sku));
+    if (missing) throw notFound(`no variant with sku ${missing}`);
+    const unpriced = skus.find((sku) => bySku.get(sku)!.amount === null);
+    if (unpriced) throw badInput(`${unpriced} has no price in store ${input.storeId}`, 'lines.sku');
+    const currencies = new Set(priced.map((p) => p.currency_code!.trim()));
+    if (currencies.size > 1) throw badInput('all lines of an order must be priced in one currency', 'lines');
+    const currencyCode = [...currencies][0]!;
+    const lines = input.lines.map((line) => ({ ...line, amount: bySku.get(line.sku)!.amount!, title: bySku.get(line.sku)!.title }));
+    const total = sumMoney(lines, currencyCode);
+
+    const [{ last_number: number }] = (await m.query(
+      `INSERT INTO "${s}"."order_counter" (tenant_id, last_number) VALUES ($1, 1)
+       ON CONFLICT (tenant_id) DO UPDATE SET last_number = order_counter.last_number + 1 RETURNING last_number`,
+      [tenantId],
+    )) as [{ last_number: number }];
+    const id = randomUUID();
+    await m.getRepository(OrderEntity).insert({
+      id, tenantId, number, storeId: input.storeId, status: 'PLACED', totalAmount: total.amount, currencyCode,
+    });
+    await m.getRepository(OrderLineEntity).insert(
+      lines.map((line, i) => ({
+        orderId: id, lineNo: i + 1, tenantId, sku: line.sku, quantity: line.quantity,
+        unitAmount: line.amount, currencyCode, title: line.title,
+      })),
+    );
+    await emit(m, tenantId, 'orders.order.placed', {
+      id,
+      number,
+      storeId: input.storeId,
+      lines: lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitPrice: formatMoney(l.amount, currencyCode) })),
+      total,
+    });
+    return id;
+  }
+
+  ordersByIds(ctx: SubgraphContext, ids: readonly string[]): Promise<(OrderEntity | null)[]> {
+    return this.tx(ctx, async (m, tenantId) => {
+      const valid = ids.filter(isUuid);
+      const rows = valid.length ? await m.getRepository(OrderEntity).findBy({ tenantId, id: In(valid) }) : [];
+      return alignByKey(ids, rows, (o) => o.id);
+    });
+  }
+
+  linesByOrderIds(ctx: SubgraphContext, orderIds: readonly string[]): Promise<OrderLineEntity[][]> {
+    return this.tx(ctx, async (m, tenantId) => {
+      const rows = await m
+        .getRepository(OrderLineEntity)
+        .find({ where: { tenantId, orderId: In([...orderIds]) }, order: { lineNo: 'ASC' } });
+      return groupByKey(orderIds, rows, (l) => l.orderId);
+    });
+  }
+
+  orders(
+    ctx: SubgraphContext,
+    args: { storeId?: string | null; first?: number | null; after?: string | null },
+  ): Promise<Connection<OrderEntity>> {
+    const limit = pageSize(args.first);
+    const after = decodeCursor(args.after);
+    if (after !== undefined && !/^\d+$/.test(after)) throw badInput('after is not a valid cursor', 'after');
+    return this.tx(ctx, async (m, tenantId) => {
+      if (args.storeId && !isUuid(args.storeId)) return toConnection([], limit, (o: OrderEntity) => o.seq);
+      const qb = m
+        .getRepository(OrderEntity)
+        .createQueryBuilder('o')
+        .where('o.tenant_id = :tenantId', { tenantId })
+        .orderBy('o.seq', 'DESC')
+        .limit(limit + 1);
+      if (args.storeId) qb.andWhere('o.store_id = :storeId', { storeId: args.storeId });
+      if (after !== undefined) qb.andWhere('o.seq < :after', { after });
+      return toConnection(await qb.getMany(), limit, (o) => o.seq);
+    });
+  }
+}

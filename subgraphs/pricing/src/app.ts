@@ -1,0 +1,38 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import DataLoader from 'dataloader';
+import { parse } from 'graphql';
+import type { DataSource } from 'typeorm';
+import type { EventBus } from '../../../lib/events/event-bus.js';
+import type { SubgraphService } from '../../../lib/graphql/service.js';
+import { subgraphLifecycle } from '../../../lib/graphql/subgraph-lifecycle.js';
+import { buildYogaSubgraph } from '../../../lib/graphql/yoga-subgraph.js';
+import type { Context } from './context.js';
+import { pricingAppliers } from './events/pricing-consumers.js';
+import { resolvers } from './resolvers/index.js';
+import { PricingService } from './services/pricing.service.js';
+
+export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
+
+/** Builds the pricing subgraph; nothing listens or consumes until `start`. */
+export function buildPricing(deps: { dataSource: DataSource; bus: EventBus }): SubgraphService {
+  const lifecycle = subgraphLifecycle({ ...deps, source: 'pricing', appliers: pricingAppliers });
+  const pricing = new PricingService(deps.dataSource, lifecycle.flush);
+  return buildYogaSubgraph<Context>({
+    name: 'pricing',
+    typeDefs,
+    resolvers: resolvers as never,
+    extendContext: (base) => {
+      const ctx: Context = {
+        ...base,
+        pricing,
+        loaders: {
+          price: new DataLoader((keys) => pricing.pricesFor(ctx, keys)),
+        },
+      };
+      return ctx;
+    },
+    onStart: lifecycle.start,
+    onStop: lifecycle.stop,
+  });
+}

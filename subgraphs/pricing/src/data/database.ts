@@ -1,0 +1,15 @@
+import type { DataSource } from 'typeorm';
+import { openServiceDatabase } from '../../../../lib/db/data-source.js';
+import { OutboxEvent } from '../../../../lib/events/outbox-event.entity.js';
+import { ProcessedEvent } from '../../../../lib/events/processed-event.entity.js';
+import { PriceEntity } from './entities/price.entity.js';
+import { Initial1732300000000 } from './migrations/1732300000000-initial.js';
+
+export function openPricingDatabase(url: string, schema = 'pricing'): Promise<DataSource> {
+  return openServiceDatabase({
+    url,
+    schema,
+    entities: [PriceEntity, OutboxEvent, ProcessedEvent],
+    migrations: [Initial1732300000000],
+  });
+}

@@ -1,0 +1,87 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { inTenantTransaction } from '../../../../lib/db/data-source.js';
+import { notFound } from '../../../../lib/errors.js';
+import { isUuid, requireTenant } from '../../../../lib/graphql/context.js';
+import type { SubgraphContext } from '../../../../lib/graphql/service.js';
+import { typedOutbox } from '../../../../lib/events/outbox.js';
+import { isKnownVariant, knownStores } from '../../../../lib/events/read-model.js';
+import { formatMoney, parseMoney, type Money } from '../../../../lib/money.js';
+import { PriceEntity } from '../data/entities/price.entity.js';
+import type { PricingEvents } from '../events/pricing-events.js';
+
+const emit = typedOutbox<PricingEvents>();
+const KEY_SEPARATOR = '\n';
+export const priceKey = (sku: string, storeId: string) => `${sku}${KEY_SEPARATOR}${storeId}`;
+export const moneyOf = (price: PriceEntity): Money => formatMoney(price.amount, price.currencyCode.trim());
+
+/** Prices per (sku, store). */
+export class PricingService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly afterCommit: () => Promise<void>,
+  ) {}
+
+  private tx<T>(ctx: SubgraphContext, work: (m: EntityManager, tenantId: string) => Promise<T>): Promise<T> {
+    const tenantId = requireTenant(ctx);
+    return inTenantTransaction(this.dataSource, tenantId, (m) => work(m, tenantId));
+  }
+
+  /** Sets the price; setting the same price again changes nothing and publishes nothing. */
+  async setPrice(ctx: SubgraphContext, input: { sku: string; storeId: string; amount: string; currencyCode: string }): Promise<PriceEntity> {
+    const money = parseMoney(input.amount, input.currencyCode);
+    const { price, changed } = await this.tx(ctx, async (m, tenantId) => {
+      if (!(await knownStores(m, tenantId, [input.storeId])).has(input.storeId)) throw notFound(`no store ${input.storeId}`);
+      if (!(await isKnownVariant(m, tenantId, input.sku))) throw notFound(`no variant with sku ${input.sku}`);
+      const repo = m.getRepository(PriceEntity);
+      const where = { tenantId, sku: input.sku, storeId: input.storeId };
+      const current = await repo.findOne({ where, lock: { mode: 'pessimistic_write' } });
+      const previous = current ? moneyOf(current) : null;
+      if (previous && previous.amount === money.amount && previous.currencyCode === money.currencyCode) {
+        return { price: current!, changed: false };
+      }
+      const next = repo.create({
+        ...where,
+        amount: money.amount,
+        currencyCode: money.currencyCode,
+        version: (current?.version ?? 0) + 1,
+        updatedAt: new Date(),
+      });
+      await repo.save(next);
+      await emit(m, tenantId, 'pricing.price.changed', {
+        sku: input.sku,
+        storeId: input.storeId,
+        price: money,
+        previous,
+        version: next.version,
+        updatedAt: next.updatedAt.toISOString(),
+      });
+      return { price: next, changed: true };
+    });
+    if (changed) await this.afterCommit();
+    return price;
+  }
+
+  price(ctx: SubgraphContext, sku: string, storeId: string): Promise<PriceEntity | null> {
+    if (!isUuid(storeId)) return Promise.resolve(null);
+    return this.tx(ctx, (m, tenantId) => m.getRepository(PriceEntity).findOneBy({ tenantId, sku, storeId }));
+  }
+
+  /** Prices per `priceKey(sku, storeId)`: null where none is set, NOT_FOUND for a store the tenant lacks. */
+  pricesFor(ctx: SubgraphContext, keys: readonly string[]): Promise<(Money | null | Error)[]> {
+    return this.tx(ctx, async (m, tenantId) => {
+      const pairs = keys.map((key) => key.split(KEY_SEPARATOR) as [string, string]);
+      const stores = await knownStores(m, tenantId, pairs.map(([, storeId]) => storeId));
+      const rows = stores.size
+        ? await m
+            .getRepository(PriceEntity)
+            .createQueryBuilder('p')
+            .where('p.tenant_id = :tenantId', { tenantId })
+            .andWhere('p.store_id = ANY(:stores::uuid[])', { stores: [...stores] })
+            .andWhere('p.sku = ANY(:skus)', { skus: [...new Set(pairs.map(([sku]) => sku))] })
+            .getMany()
+        : [];
+      const byKey = new Map(rows.map((row) => [priceKey(row.sku, row.storeId), moneyOf(row)]));
+      return pairs.map(([, storeId], i) => (stores.has(storeId) ? (byKey.get(keys[i]!) ?? null) : notFound(`no store ${storeId}`)));
+    });
+  }
+}

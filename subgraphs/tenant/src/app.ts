@@ -1,0 +1,40 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import DataLoader from 'dataloader';
+import { parse } from 'graphql';
+import type { DataSource } from 'typeorm';
+import type { EventBus } from '../../../lib/events/event-bus.js';
+import type { SubgraphService } from '../../../lib/graphql/service.js';
+import { subgraphLifecycle } from '../../../lib/graphql/subgraph-lifecycle.js';
+import { buildYogaSubgraph } from '../../../lib/graphql/yoga-subgraph.js';
+import type { Context } from './context.js';
+import { resolvers } from './resolvers/index.js';
+import { TenantService } from './services/tenant.service.js';
+
+export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
+
+export interface TenantSubgraph extends SubgraphService {
+  tenants: TenantService;
+}
+
+/** Builds the tenant subgraph; nothing listens or consumes until `start`. */
+export function buildTenant(deps: { dataSource: DataSource; bus: EventBus }): TenantSubgraph {
+  const lifecycle = subgraphLifecycle({ ...deps, source: 'tenant' });
+  const tenants = new TenantService(deps.dataSource, lifecycle.flush);
+  const service = buildYogaSubgraph<Context>({
+    name: 'tenant',
+    typeDefs,
+    resolvers: resolvers as never,
+    extendContext: (base) => {
+      const ctx: Context = {
+        ...base,
+        tenants,
+        storeById: new DataLoader((ids) => tenants.storesByIds(ctx, ids)),
+      };
+      return ctx;
+    },
+    onStart: lifecycle.start,
+    onStop: lifecycle.stop,
+  });
+  return { ...service, tenants };
+}

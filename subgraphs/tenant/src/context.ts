@@ -1,0 +1,10 @@
+import type { SubgraphContext } from '../../../lib/graphql/service.js';
+import type DataLoader from 'dataloader';
+import type { StoreEntity } from './data/entities/store.entity.js';
+import type { TenantService } from './services/tenant.service.js';
+
+export interface Context extends SubgraphContext {
+  tenants: TenantService;
+  /** Batches entity lookups of one request (the gateway asks for many stores at once). */
+  storeById: DataLoader<string, StoreEntity | null>;
+}

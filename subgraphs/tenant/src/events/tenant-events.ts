@@ -1,0 +1,5 @@
+/** Events the tenant subgraph publishes, by type. */
+export interface TenantEvents {
+  'tenant.tenant.created': { id: string; slug: string; name: string; domains: string[] };
+  'tenant.store.created': { id: string; code: string; name: string; kind: string };
+}

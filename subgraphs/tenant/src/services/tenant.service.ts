@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import { In, type DataSource } from 'typeorm';
+import { inTenantTransaction } from '../../../../lib/db/data-source.js';
+import { appError, badInput, notFound } from '../../../../lib/errors.js';
+import { isUuid, requireTenant } from '../../../../lib/graphql/context.js';
+import type { SubgraphContext } from '../../../../lib/graphql/service.js';
+import { typedOutbox } from '../../../../lib/events/outbox.js';
+import { StoreEntity, type StoreKind } from '../data/entities/store.entity.js';
+import { TenantEntity } from '../data/entities/tenant.entity.js';
+import type { TenantEvents } from '../events/tenant-events.js';
+
+const emit = typedOutbox<TenantEvents>();
+const STORE_KINDS: readonly StoreKind[] = ['STORE', 'DARK_STORE', 'WAREHOUSE', 'RESTAURANT'];
+const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const HOST = /^[a-z0-9.-]{1,253}$/;
+
+export interface CreateTenantInput {
+  slug: string;
+  name: string;
+  domains?: string[];
+  /** Fixed id (seed data); generated when absent. */
+  id?: string;
+}
+
+export interface CreateStoreInput {
+  code: string;
+  name: string;
+  kind: StoreKind;
+  id?: string;
+}
+
+/** Tenants, their domains and stores. */
+export class TenantService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly afterCommit: () => Promise<void>,
+  ) {}
+
+  async createTenant(input: CreateTenantInput): Promise<TenantEntity> {
+    if (!SLUG.test(input.slug)) throw badInput('slug must be lower-case letters, digits and dashes', 'slug');
+    if (!input.name.trim()) throw badInput('name must not be empty', 'name');
+    const domains = (input.domains ?? []).map((d) => d.toLowerCase());
+    if (domains.some((d) => !HOST.test(d))) throw badInput('domains must be host names', 'domains');
+    const tenant = await inTenantTransaction(this.dataSource, null, async (m) => {
+      const taken = await m.getRepository(TenantEntity).findOne({ where: { slug: input.slug } });
+      if (taken) throw badInput(`slug "${input.slug}" is taken`, 'slug');
+      const row = m.getRepository(TenantEntity).create({
+        id: input.id ?? randomUUID(),
+        slug: input.slug,
+        name: input.name.trim(),
+        domains,
+      });
+      await m.getRepository(TenantEntity).insert(row);
+      await emit(m, row.id, 'tenant.tenant.created', { id: row.id, slug: row.slug, name: row.name, domains });
+      return row;
+    });
+    await this.afterCommit();
+    return tenant;
+  }
+
+  async createStore(tenantId: string, input: CreateStoreInput): Promise<StoreEntity> {
+    if (!input.code.trim()) throw badInput('code must not be empty', 'code');
+    if (!input.name.trim()) throw badInput('name must not be empty', 'name');
+    if (!STORE_KINDS.includes(input.kind)) throw badInput(`kind must be one of ${STORE_KINDS.join(', ')}`, 'kind');
+    const store = await inTenantTransaction(this.dataSource, tenantId, async (m) => {
+      if (!(await m.getRepository(TenantEntity).existsBy({ id: tenantId }))) throw notFound('no such tenant');
+      const repo = m.getRepository(StoreEntity);
+      if (await repo.existsBy({ tenantId, code: input.code })) throw badInput(`store code "${input.code}" is taken`, 'code');
+      const row = repo.create({ id: input.id ?? randomUUID(), tenantId, code: input.code, name: input.name, kind: input.kind });
+      await repo.insert(row);
+      await emit(m, tenantId, 'tenant.store.created', { id: row.id, code: row.code, name: row.name, kind: row.kind });
+      return row;
+    });
+    await this.afterCommit();
+    return store;
+  }
+
+  current(ctx: SubgraphContext): Promise<TenantEntity> {
+    const tenantId = requireTenant(ctx);
+    return inTenantTransaction(this.dataSource, tenantId, async (m) => {
+      const tenant = await m.getRepository(TenantEntity).findOneBy({ id: tenantId });
+      if (!tenant) throw appError('UNAUTHENTICATED', 'unknown tenant');
+      return tenant;
+    });
+  }
+
+  stores(ctx: SubgraphContext): Promise<StoreEntity[]> {
+    const tenantId = requireTenant(ctx);
+    return inTenantTransaction(this.dataSource, tenantId, (m) =>
+      m.getRepository(StoreEntity).find({ where: { tenantId }, order: { code: 'ASC' } }),
+    );
+  }
+
+  async store(ctx: SubgraphContext, id: string): Promise<StoreEntity | null> {
+    const tenantId = requireTenant(ctx);
+    if (!isUuid(id)) return null;
+    return inTenantTransaction(this.dataSource, tenantId, (m) => m.getRepository(StoreEntity).findOneBy({ tenantId, id }));
+  }
+
+  async storesByIds(ctx: SubgraphContext, ids: readonly string[]): Promise<(StoreEntity | null)[]> {
+    const tenantId = requireTenant(ctx);
+    const valid = ids.filter(isUuid);
+    const rows = valid.length
+      ? await inTenantTransaction(this.dataSource, tenantId, (m) =>
+          m.getRepository(StoreEntity).find({ where: { tenantId, id: In(valid) } }),
+        )
+      : [];
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return ids.map((id) => byId.get(id) ?? null);
+  }
+
+  /** Maps a slug, tenant id or host name to a tenant (the gateway's lookup). */
+  async resolve(input: { slug?: string | null; host?: string | null }): Promise<TenantEntity | null> {
+    return inTenantTransaction(this.dataSource, null, async (m) => {
+      const repo = m.getRepository(TenantEntity);
+      if (input.slug) {
+        const key = input.slug.trim();
+        return (await repo.findOneBy({ slug: key.toLowerCase() })) ?? (isUuid(key) ? await repo.findOneBy({ id: key }) : null);
+      }
+      if (input.host) {
+        const host = input.host.toLowerCase().replace(/:\d+$/, '');
+        return repo.createQueryBuilder('t').where(':host = ANY(t.domains)', { host }).getOne();
+      }
+      return null;
+    });
+  }
+
+  countTenants(): Promise<number> {
+    return inTenantTransaction(this.dataSource, null, (m) => m.getRepository(TenantEntity).count());
+  }
+}
