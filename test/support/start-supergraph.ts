@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { SUBGRAPHS } from '../../schema/compose-supergraph.js';
-import { graphqlOk, graphqlRequest } from '../../scripts/graphql-request.js';
+import { graphqlOk, graphqlRequest, type GraphQLResponse } from '../../scripts/graphql-request.js';
 import { startSystem, type RunningSystem } from '../../scripts/system.js';
 
 export interface TestSupergraph extends RunningSystem {
   /** Sends an operation through the gateway; resolves to the whole response. */
-  request: typeof graphqlRequest extends (url: string, ...rest: infer R) => infer T ? (...rest: R) => T : never;
+  request<D = Record<string, any>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<D>>;
   /** Like `request`, failing on any error. */
-  ok: typeof graphqlOk extends (url: string, ...rest: infer R) => infer T ? (...rest: R) => T : never;
+  ok<D = Record<string, any>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<D>;
 }
 
 const ALL_ZERO = { gateway: 0, catalog: 0, inventory: 0, pricing: 0, orders: 0, tenant: 0 };
@@ -37,8 +37,8 @@ export async function startSupergraph(): Promise<TestSupergraph> {
   return {
     ...system,
     stop,
-    request: (...args) => graphqlRequest(system.gatewayUrl, ...args),
-    ok: (...args) => graphqlOk(system.gatewayUrl, ...args),
+    request: (query, variables, headers) => graphqlRequest(system.gatewayUrl, query, variables, headers),
+    ok: (query, variables, headers) => graphqlOk(system.gatewayUrl, query, variables, headers),
   };
 }
 
