@@ -86,7 +86,17 @@ export async function seedDemo(system: Pick<RunningSystem, 'gatewayUrl' | 'tenan
       }
     }
     await call(`mutation SeedProducts { ${mutations.join('\n')} }`);
-    await call(`mutation SeedStockAndPrices { ${stockAndPrices.join('\n')} }`);
+    // Pricing and inventory learn the new skus from catalog events: on Redis that takes a
+    // moment, so retry. Safe: setPrice to the same price and keyed receipts apply once.
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await call(`mutation SeedStockAndPrices { ${stockAndPrices.join('\n')} }`);
+        break;
+      } catch (error) {
+        if (attempt === 20) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+    }
   }
   return { tenantId: tenant.id, stores: stores.map(({ id, code, name }) => ({ id, code, name })), products, variants };
 }

@@ -35,7 +35,8 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
     },
     async subscribe(group, handler) {
       try {
-        await publisher.xGroupCreate(stream, group, '$', { MKSTREAM: true });
+        // From the start of the stream: a group created late (a new service) catches up on history.
+        await publisher.xGroupCreate(stream, group, '0', { MKSTREAM: true });
       } catch (error) {
         if (!String(error).includes('BUSYGROUP')) throw error;
       }
