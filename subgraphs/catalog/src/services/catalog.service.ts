@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { In, type DataSource, type EntityManager } from 'typeorm';
-import { inTenantTransaction } from '../../../../lib/db/data-source.js';
+import { In } from 'typeorm';
+import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js';
 import { badInput, notFound } from '../../../../lib/errors.js';
 import { alignByKey, groupByKey } from '../../../../lib/graphql/batch.js';
-import { isUuid, requireTenant } from '../../../../lib/graphql/context.js';
+import { isUuid } from '../../../../lib/graphql/context.js';
 import { decodeCursor, pageSize, toConnection, type Connection } from '../../../../lib/graphql/pagination.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
 import { typedOutbox } from '../../../../lib/events/outbox.js';
@@ -25,17 +25,7 @@ export interface UpsertProductInput {
 }
 
 /** Products, variants and categories of a tenant. */
-export class CatalogService {
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly afterCommit: () => Promise<void>,
-  ) {}
-
-  private tx<T>(ctx: SubgraphContext, work: (m: EntityManager, tenantId: string) => Promise<T>): Promise<T> {
-    const tenantId = requireTenant(ctx);
-    return inTenantTransaction(this.dataSource, tenantId, (m) => work(m, tenantId));
-  }
-
+export class CatalogService extends TenantScopedService {
   products(
     ctx: SubgraphContext,
     args: { first?: number | null; after?: string | null; query?: string | null },

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { DataSource, EntityManager } from 'typeorm';
-import { inTenantTransaction } from '../../../../lib/db/data-source.js';
+import type { EntityManager } from 'typeorm';
+import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js';
 import { once } from '../../../../lib/db/idempotency.js';
 import { appError, badInput, notFound } from '../../../../lib/errors.js';
 import { groupByKey } from '../../../../lib/graphql/batch.js';
-import { isUuid, requireTenant } from '../../../../lib/graphql/context.js';
+import { isUuid } from '../../../../lib/graphql/context.js';
 import { decodeCursor, pageSize, toConnection, type Connection } from '../../../../lib/graphql/pagination.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
 import { typedOutbox } from '../../../../lib/events/outbox.js';
@@ -33,17 +33,7 @@ const STOCK_KEY = '\n';
 export const stockKey = (sku: string, storeId: string) => `${sku}${STOCK_KEY}${storeId}`;
 
 /** The movement ledger and the stock levels projected from it. */
-export class InventoryService {
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly afterCommit: () => Promise<void>,
-  ) {}
-
-  private tx<T>(ctx: SubgraphContext, work: (m: EntityManager, tenantId: string) => Promise<T>): Promise<T> {
-    const tenantId = requireTenant(ctx);
-    return inTenantTransaction(this.dataSource, tenantId, (m) => work(m, tenantId));
-  }
-
+export class InventoryService extends TenantScopedService {
   receiveStock(
     ctx: SubgraphContext,
     input: { sku: string; storeId: string; quantity: number; reference?: string | null; idempotencyKey?: string | null },

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { In, type DataSource, type EntityManager } from 'typeorm';
-import { inTenantTransaction } from '../../../../lib/db/data-source.js';
+import { In, type EntityManager } from 'typeorm';
+import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js';
 import { once } from '../../../../lib/db/idempotency.js';
 import { badInput, notFound } from '../../../../lib/errors.js';
 import { alignByKey, groupByKey } from '../../../../lib/graphql/batch.js';
-import { isUuid, requireTenant } from '../../../../lib/graphql/context.js';
+import { isUuid } from '../../../../lib/graphql/context.js';
 import { decodeCursor, pageSize, toConnection, type Connection } from '../../../../lib/graphql/pagination.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
 import { typedOutbox } from '../../../../lib/events/outbox.js';
@@ -30,17 +30,7 @@ interface PricedSku {
 }
 
 /** Orders and their lines, priced from the read model that pricing and catalog events feed. */
-export class OrdersService {
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly afterCommit: () => Promise<void>,
-  ) {}
-
-  private tx<T>(ctx: SubgraphContext, work: (m: EntityManager, tenantId: string) => Promise<T>): Promise<T> {
-    const tenantId = requireTenant(ctx);
-    return inTenantTransaction(this.dataSource, tenantId, (m) => work(m, tenantId));
-  }
-
+export class OrdersService extends TenantScopedService {
   async placeOrder(ctx: SubgraphContext, input: PlaceOrderInput): Promise<OrderEntity> {
     if (input.lines.length === 0) throw badInput('an order needs at least one line', 'lines');
     for (const line of input.lines) {

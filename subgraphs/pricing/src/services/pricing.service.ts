@@ -1,7 +1,6 @@
-import type { DataSource, EntityManager } from 'typeorm';
-import { inTenantTransaction } from '../../../../lib/db/data-source.js';
+import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js';
 import { notFound } from '../../../../lib/errors.js';
-import { isUuid, requireTenant } from '../../../../lib/graphql/context.js';
+import { isUuid } from '../../../../lib/graphql/context.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
 import { typedOutbox } from '../../../../lib/events/outbox.js';
 import { isKnownVariant, knownStores } from '../../../../lib/events/read-model.js';
@@ -15,17 +14,7 @@ export const priceKey = (sku: string, storeId: string) => `${sku}${KEY_SEPARATOR
 export const moneyOf = (price: PriceEntity): Money => formatMoney(price.amount, price.currencyCode.trim());
 
 /** Prices per (sku, store). */
-export class PricingService {
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly afterCommit: () => Promise<void>,
-  ) {}
-
-  private tx<T>(ctx: SubgraphContext, work: (m: EntityManager, tenantId: string) => Promise<T>): Promise<T> {
-    const tenantId = requireTenant(ctx);
-    return inTenantTransaction(this.dataSource, tenantId, (m) => work(m, tenantId));
-  }
-
+export class PricingService extends TenantScopedService {
   /** Sets the price; setting the same price again changes nothing and publishes nothing. */
   async setPrice(ctx: SubgraphContext, input: { sku: string; storeId: string; amount: string; currencyCode: string }): Promise<PriceEntity> {
     const money = parseMoney(input.amount, input.currencyCode);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { In, type DataSource } from 'typeorm';
+import { In } from 'typeorm';
 import { inTenantTransaction } from '../../../../lib/db/data-source.js';
+import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js';
 import { appError, badInput, notFound } from '../../../../lib/errors.js';
 import { isUuid, requireTenant } from '../../../../lib/graphql/context.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
@@ -30,12 +31,7 @@ export interface CreateStoreInput {
 }
 
 /** Tenants, their domains and stores. */
-export class TenantService {
-  constructor(
-    private readonly dataSource: DataSource,
-    private readonly afterCommit: () => Promise<void>,
-  ) {}
-
+export class TenantService extends TenantScopedService {
   async createTenant(input: CreateTenantInput): Promise<TenantEntity> {
     if (!SLUG.test(input.slug)) throw badInput('slug must be lower-case letters, digits and dashes', 'slug');
     if (!input.name.trim()) throw badInput('name must not be empty', 'name');
