@@ -40,6 +40,8 @@ export interface SystemOptions {
   /** Ports: the gateway's and each subgraph's; 0 everywhere picks free ones. */
   ports?: { gateway: number } & Record<SubgraphName, number>;
   host?: string;
+  /** Per-socket subscription limits of the gateway (tests make them tiny). */
+  subscriptionLimits?: { highWaterBytes?: number; maxPendingUpdates?: number };
   log?: (message: string) => void;
 }
 
@@ -96,6 +98,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     const gateway = await buildGateway({
       supergraphSdl: readFileSync(SUPERGRAPH_PATH, 'utf8'),
       subgraphUrls,
+      subscriptions: { bus, limits: options.subscriptionLimits },
       log: options.log,
     });
     const base = await gateway.start(ports.gateway, host);

@@ -6,10 +6,16 @@ import { useApolloFederation } from '@envelop/apollo-federation';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { GraphQLError } from 'graphql';
+import type { EventBus } from '../../lib/events/event-bus.js';
 import type { GatewayContext } from './gateway-context.js';
 import { exampleQuery } from './graphiql-example.js';
 import { SubgraphDataSource } from './subgraph-data-source.js';
-import { createTenantResolver } from './tenant-resolver.js';
+import { COMMERCE_SUBSCRIPTIONS, type SubscriptionField } from './subscriptions/subscription-fields.js';
+import { SubscriptionHub } from './subscriptions/subscription-hub.js';
+import { SubscriptionPlanner } from './subscriptions/subscription-plan.js';
+import { createGraphQLWsServer, type GraphQLWsOptions } from './subscriptions/graphql-ws-server.js';
+import { useSubscriptionHub } from './subscriptions/use-subscription-hub.js';
+import { createTenantResolver, type TenantResolver } from './tenant-resolver.js';
 import { useTenancy } from './use-tenancy.js';
 
 export interface GatewayOptions {
@@ -21,6 +27,16 @@ export interface GatewayOptions {
   tenancy?: { subgraph: string } | false;
   /** Serve GraphiQL at GET /graphql (default true). */
   graphiql?: boolean;
+  /**
+   * Live subscriptions over graphql-ws and server-sent events, fed by the event bus; off when
+   * absent. `fields` maps each subscription field to its events (default: the commerce ones).
+   */
+  subscriptions?: {
+    bus: EventBus;
+    fields?: Record<string, SubscriptionField>;
+    /** Per-socket limits (defaults: 1 MiB buffered, 1000 waiting updates). */
+    limits?: Pick<GraphQLWsOptions, 'highWaterBytes' | 'maxPendingUpdates' | 'keepAliveMs'>;
+  };
   log?: (message: string) => void;
 }
 
@@ -45,19 +61,33 @@ export function supergraphUrls(supergraphSdl: string): Record<string, string> {
 export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.log ?? console.error;
   const urls = { ...supergraphUrls(options.supergraphSdl), ...options.subgraphUrls };
+  const dataSources: Record<string, SubgraphDataSource> = {};
   const gateway = new ApolloGateway({
     supergraphSdl: options.supergraphSdl,
-    buildService: ({ name, url }) => new SubgraphDataSource(name, urls[name] ?? url!),
+    buildService: ({ name, url }) => (dataSources[name] ??= new SubgraphDataSource(name, urls[name] ?? url!)),
     logger: { debug: () => {}, info: () => {}, warn: log, error: log },
   });
   await gateway.load();
 
   const tenancy = options.tenancy === undefined ? { subgraph: 'tenant' } : options.tenancy;
   const plugins = [];
+  let tenants: TenantResolver | undefined;
   if (tenancy) {
     const tenantUrl = urls[tenancy.subgraph];
     if (!tenantUrl) throw new Error(`tenancy needs the "${tenancy.subgraph}" subgraph, which the supergraph lacks`);
-    plugins.push(useTenancy(createTenantResolver({ tenantSubgraphUrl: tenantUrl })));
+    tenants = createTenantResolver({ tenantSubgraphUrl: tenantUrl });
+    plugins.push(useTenancy(tenants));
+  }
+  let hub: SubscriptionHub | undefined;
+  if (options.subscriptions) {
+    hub = new SubscriptionHub({
+      planner: new SubscriptionPlanner(options.supergraphSdl, dataSources),
+      bus: options.subscriptions.bus,
+      fields: options.subscriptions.fields ?? COMMERCE_SUBSCRIPTIONS,
+      subgraphUrls: urls,
+      log,
+    });
+    plugins.push(useSubscriptionHub(hub));
   }
   plugins.push(useApolloFederation({ gateway }));
 
@@ -74,7 +104,26 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     context: ({ request }) => ({ request, requestId: request.headers.get('x-request-id') ?? randomUUID() }),
   });
 
+  const ws = hub
+    ? createGraphQLWsServer({
+        ...options.subscriptions?.limits,
+        hub,
+        tenants,
+        log,
+        executeOperation: async (body, headers) => {
+          headers.set('content-type', 'application/json');
+          headers.set('accept', 'application/graphql-response+json, application/json');
+          const response = await yoga.fetch('http://gateway/graphql', { method: 'POST', headers, body: JSON.stringify(body) });
+          return response.json();
+        },
+      })
+    : undefined;
+
   const health = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    if (req.url === '/debug/subscriptions' && hub) {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...hub.stats(), sockets: ws!.connectionCount() }));
+      return true;
+    }
     if (req.url === '/healthz') {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
       return true;
@@ -96,10 +145,15 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   return {
     fetch: yoga.fetch,
     async start(port, host = '127.0.0.1') {
+      await hub?.start();
       server = createServer((req, res) => {
         void health(req, res).then((handled) => {
           if (!handled) void yoga(req, res);
         });
+      });
+      server.on('upgrade', (req, socket, head) => {
+        if (ws && new URL(req.url ?? '/', 'http://gateway').pathname === '/graphql') ws.handleUpgrade(req, socket, head);
+        else socket.destroy();
       });
       server.keepAliveTimeout = 65_000;
       await new Promise<void>((resolve, reject) => {
@@ -109,6 +163,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       return `http://${host}:${(server.address() as AddressInfo).port}`;
     },
     async stop() {
+      await ws?.close();
+      await hub?.stop();
       if (server) {
         const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
         server.closeAllConnections();

@@ -10,6 +10,8 @@ export interface GatewayConfig {
   subgraphUrls: Record<string, string>;
   /** TENANCY (default true): resolve tenants and forward them to subgraphs. */
   tenancy: boolean;
+  /** REDIS_URL: the event bus that feeds subscriptions; without it this process serves none. */
+  redisUrl: string | undefined;
 }
 
 const DEFAULTS = {
@@ -30,6 +32,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     supergraphPath: readOptional(env, 'SUPERGRAPH_PATH') ?? DEFAULTS.supergraphPath,
     subgraphUrls,
     tenancy: readBool(env, 'TENANCY', true),
+    redisUrl: readOptional(env, 'REDIS_URL'),
   });
 }
 

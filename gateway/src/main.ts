@@ -1,17 +1,22 @@
 import { ConfigError } from '../../lib/env.js';
+import { createRedisBus } from '../../lib/events/redis-bus.js';
 import { buildGateway } from './app.js';
 import { loadConfig, readSupergraph } from './config.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
+  // Subgraph events reach a separate gateway process only through Redis.
+  const bus = config.redisUrl ? await createRedisBus({ url: config.redisUrl }) : undefined;
+  if (!bus) console.warn('REDIS_URL is not set: this gateway serves no subscriptions');
   const gateway = await buildGateway({
     supergraphSdl: readSupergraph(config.supergraphPath),
     subgraphUrls: config.subgraphUrls,
     tenancy: config.tenancy ? { subgraph: 'tenant' } : false,
+    subscriptions: bus ? { bus } : undefined,
   });
   const url = await gateway.start(config.port, config.host);
   console.log(`gateway ready at ${url}/graphql`);
-  const stop = () => void gateway.stop().then(() => process.exit(0));
+  const stop = () => void gateway.stop().then(() => bus?.close()).then(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
 }

@@ -6,7 +6,17 @@ import type { EventEnvelope, EventHandler } from './envelope.js';
  */
 export interface EventBus {
   publish(event: EventEnvelope): Promise<void>;
-  /** Delivers every event published from now on (and, on Redis, any the group missed) to `handler`. */
-  subscribe(group: string, handler: EventHandler): Promise<() => Promise<void>>;
+  /**
+   * Delivers every event to `handler` once per group. A durable group (a service) also gets, on
+   * Redis, what was published before it existed or while it was down; an ephemeral one (a
+   * gateway instance pushing to its sockets) only what is published from now on, and is removed
+   * when it stops.
+   */
+  subscribe(group: string, handler: EventHandler, options?: SubscribeOptions): Promise<() => Promise<void>>;
   close(): Promise<void>;
+}
+
+export interface SubscribeOptions {
+  /** Default false: a durable group. */
+  ephemeral?: boolean;
 }

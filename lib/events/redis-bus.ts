@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
 import type { EventEnvelope } from './envelope.js';
-import type { EventBus } from './event-bus.js';
+import type { EventBus, SubscribeOptions } from './event-bus.js';
 
 export interface RedisBusOptions {
   url: string;
@@ -33,10 +33,10 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
         TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: options.maxLength ?? 100_000 },
       });
     },
-    async subscribe(group, handler) {
+    async subscribe(group, handler, subscribeOptions: SubscribeOptions = {}) {
       try {
-        // From the start of the stream: a group created late (a new service) catches up on history.
-        await publisher.xGroupCreate(stream, group, '0', { MKSTREAM: true });
+        // A durable group created late (a new service) catches up on the stream's history.
+        await publisher.xGroupCreate(stream, group, subscribeOptions.ephemeral ? '$' : '0', { MKSTREAM: true });
       } catch (error) {
         if (!String(error).includes('BUSYGROUP')) throw error;
       }
@@ -73,6 +73,7 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
         running = false;
         await loop;
         await reader.quit().catch(() => undefined);
+        if (subscribeOptions.ephemeral) await publisher.xGroupDestroy(stream, group).catch(() => undefined);
         stops.delete(stop);
       };
       stops.add(stop);

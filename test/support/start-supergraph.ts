@@ -2,11 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { SUBGRAPHS } from '../../schema/compose-supergraph.js';
 import { graphqlOk, graphqlRequest, type GraphQLResponse } from '../../scripts/graphql-request.js';
-import { startSystem, type RunningSystem } from '../../scripts/system.js';
+import { startSystem, type RunningSystem, type SystemOptions } from '../../scripts/system.js';
 
 export interface TestSupergraph extends RunningSystem {
   /** Sends an operation through the gateway; resolves to the whole response. */
   request<D = Record<string, any>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<D>>;
+  /** The Redis stream of this system's events (when REDIS_URL is set). */
+  redisStream: string;
   /** Like `request`, failing on any error. */
   ok<D = Record<string, any>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<D>;
 }
@@ -17,13 +19,15 @@ const ALL_ZERO = { gateway: 0, catalog: 0, inventory: 0, pricing: 0, orders: 0, 
  * Starts the real gateway over the five real subgraphs on free ports, against the run's
  * database (schemas of its own) and bus (Redis when REDIS_URL is set, a stream of its own).
  */
-export async function startSupergraph(): Promise<TestSupergraph> {
+export async function startSupergraph(options: Pick<SystemOptions, 'subscriptionLimits'> = {}): Promise<TestSupergraph> {
   const suffix = `_t${randomBytes(4).toString('hex')}`;
+  const redisStream = `test:events${suffix}`;
   const system = await startSystem({
     ports: ALL_ZERO,
     schemaSuffix: suffix,
-    redisStream: `test:events${suffix}`,
+    redisStream,
     log: () => {},
+    ...options,
   });
   const stop = async () => {
     await system.stop();
@@ -37,6 +41,7 @@ export async function startSupergraph(): Promise<TestSupergraph> {
   return {
     ...system,
     stop,
+    redisStream,
     request: (query, variables, headers) => graphqlRequest(system.gatewayUrl, query, variables, headers),
     ok: (query, variables, headers) => graphqlOk(system.gatewayUrl, query, variables, headers),
   };

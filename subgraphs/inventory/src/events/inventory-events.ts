@@ -1,6 +1,7 @@
-import type { StockLevelView } from '../services/stock-level.js';
+import type { StockChangedPayload } from '../services/stock-level.js';
 
 /** Events the inventory subgraph publishes, by type. */
 export interface InventoryEvents {
-  'inventory.stock-level.changed': StockLevelView & { movementId: string; kind: string; quantity: number };
+  /** Also the payload of the `stockChanged` subscription. */
+  'inventory.stock-level.changed': StockChangedPayload & { movementId: string; kind: string; quantity: number };
 }

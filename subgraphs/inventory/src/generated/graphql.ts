@@ -90,6 +90,11 @@ export type Query = {
   __typename?: 'Query';
   /** Movements, newest first, optionally for one sku and/or store. */
   movements: InventoryMovementConnection;
+  /**
+   * The current state behind `stockChanged`, one JSON payload per sku, shaped as its events are;
+   * the gateway's snapshot on subscribe. Not part of the public API.
+   */
+  stockChangedSnapshot: Array<Scalars['String']['output']>;
 };
 
 
@@ -98,6 +103,12 @@ export type QueryMovementsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   sku?: InputMaybe<Scalars['ID']['input']>;
   storeId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+export type QueryStockChangedSnapshotArgs = {
+  skus?: InputMaybe<Array<Scalars['ID']['input']>>;
+  storeId: Scalars['ID']['input'];
 };
 
 export type ReceiveStockInput = {
@@ -123,10 +134,12 @@ export type StockLevel = {
   /** Units promised to orders and not yet sold. */
   reserved: Scalars['Int']['output'];
   sku: Scalars['ID']['output'];
-  store: Store;
+  /** From the tenant subgraph; null (with an error) if it cannot be reached. */
+  store?: Maybe<Store>;
   storeId: Scalars['ID']['output'];
   updatedAt?: Maybe<Scalars['String']['output']>;
-  variant: Variant;
+  /** From the catalog subgraph; null (with an error) if it cannot be reached. */
+  variant?: Maybe<Variant>;
   /** Increases by one with every change of this (sku, store). */
   version: Scalars['Int']['output'];
 };
@@ -154,6 +167,24 @@ export type Store = {
 export type StoreInventoryArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+export type Subscription = {
+  __typename?: 'Subscription';
+  /**
+   * Every change of stock of a store: one payload per change of a (sku, store), whose `version`
+   * increases by one each time, so a client can tell it missed one. First, unless `snapshot` is
+   * false, the current state of every sku (of `skus`, when given; all of the store otherwise).
+   * Served by the gateway over graphql-ws and server-sent events.
+   */
+  stockChanged: StockLevel;
+};
+
+
+export type SubscriptionStockChangedArgs = {
+  skus?: InputMaybe<Array<Scalars['ID']['input']>>;
+  snapshot?: InputMaybe<Scalars['Boolean']['input']>;
+  storeId: Scalars['ID']['input'];
 };
 
 export type Variant = {
@@ -285,6 +316,7 @@ export type ResolversTypes = {
   StockLevelConnection: ResolverTypeWrapper<Partial<Omit<StockLevelConnection, 'edges'> & { edges: Array<ResolversTypes['StockLevelEdge']> }>>;
   StockLevelEdge: ResolverTypeWrapper<Partial<Omit<StockLevelEdge, 'node'> & { node: ResolversTypes['StockLevel'] }>>;
   Store: ResolverTypeWrapper<StoreRef>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Variant: ResolverTypeWrapper<VariantRef>;
 };
 
@@ -306,6 +338,7 @@ export type ResolversParentTypes = {
   StockLevelConnection: Partial<Omit<StockLevelConnection, 'edges'> & { edges: Array<ResolversParentTypes['StockLevelEdge']> }>;
   StockLevelEdge: Partial<Omit<StockLevelEdge, 'node'> & { node: ResolversParentTypes['StockLevel'] }>;
   Store: StoreRef;
+  Subscription: Record<PropertyKey, never>;
   Variant: VariantRef;
 };
 
@@ -343,6 +376,7 @@ export type PageInfoResolvers<ContextType = Context, ParentType extends Resolver
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   movements?: Resolver<ResolversTypes['InventoryMovementConnection'], ParentType, ContextType, Partial<QueryMovementsArgs>>;
+  stockChangedSnapshot?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType, RequireFields<QueryStockChangedSnapshotArgs, 'storeId'>>;
 };
 
 export type StockLevelResolvers<ContextType = Context, ParentType extends ResolversParentTypes['StockLevel'] = ResolversParentTypes['StockLevel']> = {
@@ -351,10 +385,10 @@ export type StockLevelResolvers<ContextType = Context, ParentType extends Resolv
   orderable?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   reserved?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   sku?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  store?: Resolver<ResolversTypes['Store'], ParentType, ContextType>;
+  store?: Resolver<Maybe<ResolversTypes['Store']>, ParentType, ContextType>;
   storeId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   updatedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
-  variant?: Resolver<ResolversTypes['Variant'], ParentType, ContextType>;
+  variant?: Resolver<Maybe<ResolversTypes['Variant']>, ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
@@ -372,6 +406,10 @@ export type StoreResolvers<ContextType = Context, ParentType extends ResolversPa
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Store']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   inventory?: Resolver<ResolversTypes['StockLevelConnection'], ParentType, ContextType, Partial<StoreInventoryArgs>>;
+};
+
+export type SubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
+  stockChanged?: SubscriptionResolver<ResolversTypes['StockLevel'], "stockChanged", ParentType, ContextType, RequireFields<SubscriptionStockChangedArgs, 'snapshot' | 'storeId'>>;
 };
 
 export type VariantResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Variant'] = ResolversParentTypes['Variant'], FederationReferenceType extends FederationReferenceTypes['Variant'] = FederationReferenceTypes['Variant']> = {
@@ -392,6 +430,7 @@ export type Resolvers<ContextType = Context> = {
   StockLevelConnection?: StockLevelConnectionResolvers<ContextType>;
   StockLevelEdge?: StockLevelEdgeResolvers<ContextType>;
   Store?: StoreResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   Variant?: VariantResolvers<ContextType>;
 };
 

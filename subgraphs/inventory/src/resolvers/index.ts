@@ -4,6 +4,7 @@ import { stockKey } from '../services/inventory.service.js';
 export const resolvers: Resolvers = {
   Query: {
     movements: (_root, args, ctx) => ctx.inventory.movements(ctx, args),
+    stockChangedSnapshot: (_root, { storeId, skus }, ctx) => ctx.inventory.stockChangedSnapshot(ctx, storeId, skus),
   },
   Mutation: {
     receiveStock: (_root, { input }, ctx) => ctx.inventory.receiveStock(ctx, input),

@@ -12,7 +12,7 @@ import { isKnownVariant, knownStores } from '../../../../lib/events/read-model.j
 import { MovementEntity, type MovementKind } from '../data/entities/movement.entity.js';
 import { StockLevelEntity } from '../data/entities/stock-level.entity.js';
 import type { InventoryEvents } from '../events/inventory-events.js';
-import { emptyStockLevel, toStockLevelView, type StockLevelView } from './stock-level.js';
+import { emptyStockLevel, toStockChangedPayload, toStockLevelView, type StockLevelView } from './stock-level.js';
 
 const emit = typedOutbox<InventoryEvents>();
 export const onHandAccount = (storeId: string) => `store:${storeId}:on_hand`;
@@ -112,7 +112,7 @@ export class InventoryService extends TenantScopedService {
     await levels.update({ tenantId, sku, storeId }, { onHand, version: updated.version, updatedAt: updated.updatedAt });
     const view = toStockLevelView(updated);
     await emit(m, tenantId, 'inventory.stock-level.changed', {
-      ...view,
+      ...toStockChangedPayload(view),
       movementId: id,
       kind: movement.kind,
       quantity: Math.abs(movement.delta),
@@ -196,6 +196,22 @@ export class InventoryService extends TenantScopedService {
       if (args.storeId) qb.andWhere('mv.store_id = :storeId', { storeId: args.storeId });
       if (after !== undefined) qb.andWhere('mv.seq < :after', { after });
       return toConnection(await qb.getMany(), limit, (mv) => mv.seq);
+    });
+  }
+
+  /** The current state of a store's stock (of `skus`, when given), as `stockChanged` payloads. */
+  stockChangedSnapshot(ctx: SubgraphContext, storeId: string, skus: readonly string[] | null | undefined): Promise<string[]> {
+    return this.tx(ctx, async (m, tenantId) => {
+      if (!(await knownStores(m, tenantId, [storeId])).has(storeId)) throw notFound(`no store ${storeId}`);
+      const qb = m
+        .getRepository(StockLevelEntity)
+        .createQueryBuilder('l')
+        .where('l.tenant_id = :tenantId AND l.store_id = :storeId', { tenantId, storeId })
+        .orderBy('l.sku', 'ASC');
+      if (skus) qb.andWhere('l.sku = ANY(:skus)', { skus: [...skus] });
+      const rows = new Map((await qb.getMany()).map((row) => [row.sku, toStockLevelView(row)]));
+      const views = skus ? [...new Set(skus)].map((sku) => rows.get(sku) ?? emptyStockLevel(sku, storeId)) : [...rows.values()];
+      return views.map((view) => JSON.stringify(toStockChangedPayload(view)));
     });
   }
 }

@@ -28,3 +28,20 @@ export function toStockLevelView(row: Pick<StockLevelEntity, 'sku' | 'storeId' |
 
 export const emptyStockLevel = (sku: string, storeId: string): StockLevelView =>
   toStockLevelView({ sku, storeId, onHand: 0, reserved: 0, version: 0, updatedAt: null });
+
+/**
+ * `stockChanged`'s value as events carry it: the stock level with its store and variant as
+ * entity references, so the gateway can resolve any selection of the field from the event alone.
+ */
+export type StockChangedPayload = StockLevelView & {
+  __typename: 'StockLevel';
+  store: { __typename: 'Store'; id: string };
+  variant: { __typename: 'Variant'; sku: string };
+};
+
+export const toStockChangedPayload = (view: StockLevelView): StockChangedPayload => ({
+  __typename: 'StockLevel',
+  ...view,
+  store: { __typename: 'Store', id: view.storeId },
+  variant: { __typename: 'Variant', sku: view.sku },
+});

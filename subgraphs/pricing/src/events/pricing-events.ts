@@ -2,5 +2,18 @@ import type { Money } from '../../../../lib/money.js';
 
 /** Events the pricing subgraph publishes, by type. */
 export interface PricingEvents {
-  'pricing.price.changed': { sku: string; storeId: string; price: Money; previous: Money | null; version: number; updatedAt: string };
+  /** Also the payload of the `priceChanged` subscription. */
+  'pricing.price.changed': PriceChangedPayload;
+}
+
+/** `priceChanged`'s value as events carry it, the variant as an entity reference. */
+export interface PriceChangedPayload {
+  __typename: 'PriceChange';
+  sku: string;
+  storeId: string;
+  price: Money;
+  previous: Money | null;
+  version: number;
+  updatedAt: string;
+  variant: { __typename: 'Variant'; sku: string };
 }

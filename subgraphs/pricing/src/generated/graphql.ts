@@ -5,6 +5,7 @@ import type { VariantRef } from '../services/refs.js';
 import type { Context } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
+export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
 export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
@@ -45,14 +46,40 @@ export type Price = {
   version: Scalars['Int']['output'];
 };
 
+/** A change of the price of one variant in one store. */
+export type PriceChange = {
+  __typename?: 'PriceChange';
+  /** The price before this change; null for the first price. */
+  previous?: Maybe<Money>;
+  price: Money;
+  sku: Scalars['ID']['output'];
+  storeId: Scalars['ID']['output'];
+  updatedAt: Scalars['String']['output'];
+  /** From the catalog subgraph; null (with an error) if it cannot be reached. */
+  variant?: Maybe<Variant>;
+  /** Increases by one with every change of this (sku, store). */
+  version: Scalars['Int']['output'];
+};
+
 export type Query = {
   __typename?: 'Query';
   price?: Maybe<Price>;
+  /**
+   * The current state behind `priceChanged`, one JSON payload per sku, shaped as its events are;
+   * the gateway's snapshot on subscribe. Not part of the public API.
+   */
+  priceChangedSnapshot: Array<Scalars['String']['output']>;
 };
 
 
 export type QueryPriceArgs = {
   sku: Scalars['ID']['input'];
+  storeId: Scalars['ID']['input'];
+};
+
+
+export type QueryPriceChangedSnapshotArgs = {
+  skus?: InputMaybe<Array<Scalars['ID']['input']>>;
   storeId: Scalars['ID']['input'];
 };
 
@@ -62,6 +89,23 @@ export type SetPriceInput = {
   /** ISO 4217 code. */
   currencyCode: Scalars['String']['input'];
   sku: Scalars['ID']['input'];
+  storeId: Scalars['ID']['input'];
+};
+
+export type Subscription = {
+  __typename?: 'Subscription';
+  /**
+   * Every price change in a store (of `skus`, when given). First, unless `snapshot` is false, the
+   * current price of every sku that has one (then `previous` is null). Served by the gateway over
+   * graphql-ws and server-sent events.
+   */
+  priceChanged: PriceChange;
+};
+
+
+export type SubscriptionPriceChangedArgs = {
+  skus?: InputMaybe<Array<Scalars['ID']['input']>>;
+  snapshot?: InputMaybe<Scalars['Boolean']['input']>;
   storeId: Scalars['ID']['input'];
 };
 
@@ -177,10 +221,12 @@ export type ResolversTypes = {
   Price: ResolverTypeWrapper<PriceEntity>;
   ID: ResolverTypeWrapper<Partial<Scalars['ID']['output']>>;
   Int: ResolverTypeWrapper<Partial<Scalars['Int']['output']>>;
+  PriceChange: ResolverTypeWrapper<Partial<Omit<PriceChange, 'variant'> & { variant?: Maybe<ResolversTypes['Variant']> }>>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   SetPriceInput: ResolverTypeWrapper<Partial<SetPriceInput>>;
-  Variant: ResolverTypeWrapper<VariantRef>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Boolean: ResolverTypeWrapper<Partial<Scalars['Boolean']['output']>>;
+  Variant: ResolverTypeWrapper<VariantRef>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -191,10 +237,12 @@ export type ResolversParentTypes = {
   Price: PriceEntity;
   ID: Partial<Scalars['ID']['output']>;
   Int: Partial<Scalars['Int']['output']>;
+  PriceChange: Partial<Omit<PriceChange, 'variant'> & { variant?: Maybe<ResolversParentTypes['Variant']> }>;
   Query: Record<PropertyKey, never>;
   SetPriceInput: Partial<SetPriceInput>;
-  Variant: VariantRef;
+  Subscription: Record<PropertyKey, never>;
   Boolean: Partial<Scalars['Boolean']['output']>;
+  Variant: VariantRef;
 };
 
 export type MoneyResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Money'] = ResolversParentTypes['Money']> = {
@@ -214,8 +262,23 @@ export type PriceResolvers<ContextType = Context, ParentType extends ResolversPa
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
+export type PriceChangeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PriceChange'] = ResolversParentTypes['PriceChange']> = {
+  previous?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+  price?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  sku?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  storeId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  variant?: Resolver<Maybe<ResolversTypes['Variant']>, ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   price?: Resolver<Maybe<ResolversTypes['Price']>, ParentType, ContextType, RequireFields<QueryPriceArgs, 'sku' | 'storeId'>>;
+  priceChangedSnapshot?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType, RequireFields<QueryPriceChangedSnapshotArgs, 'storeId'>>;
+};
+
+export type SubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
+  priceChanged?: SubscriptionResolver<ResolversTypes['PriceChange'], "priceChanged", ParentType, ContextType, RequireFields<SubscriptionPriceChangedArgs, 'snapshot' | 'storeId'>>;
 };
 
 export type VariantResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Variant'] = ResolversParentTypes['Variant'], FederationReferenceType extends FederationReferenceTypes['Variant'] = FederationReferenceTypes['Variant']> = {
@@ -228,7 +291,9 @@ export type Resolvers<ContextType = Context> = {
   Money?: MoneyResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Price?: PriceResolvers<ContextType>;
+  PriceChange?: PriceChangeResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   Variant?: VariantResolvers<ContextType>;
 };
 

@@ -4,6 +4,7 @@ import { moneyOf, priceKey } from '../services/pricing.service.js';
 export const resolvers: Resolvers = {
   Query: {
     price: (_root, { sku, storeId }, ctx) => ctx.pricing.price(ctx, sku, storeId),
+    priceChangedSnapshot: (_root, { storeId, skus }, ctx) => ctx.pricing.priceChangedSnapshot(ctx, storeId, skus),
   },
   Mutation: {
     setPrice: (_root, { input }, ctx) => ctx.pricing.setPrice(ctx, input),

@@ -6,12 +6,23 @@ import { typedOutbox } from '../../../../lib/events/outbox.js';
 import { isKnownVariant, knownStores } from '../../../../lib/events/read-model.js';
 import { formatMoney, parseMoney, type Money } from '../../../../lib/money.js';
 import { PriceEntity } from '../data/entities/price.entity.js';
-import type { PricingEvents } from '../events/pricing-events.js';
+import type { PriceChangedPayload, PricingEvents } from '../events/pricing-events.js';
 
 const emit = typedOutbox<PricingEvents>();
 const KEY_SEPARATOR = '\n';
 export const priceKey = (sku: string, storeId: string) => `${sku}${KEY_SEPARATOR}${storeId}`;
 export const moneyOf = (price: PriceEntity): Money => formatMoney(price.amount, price.currencyCode.trim());
+
+export const priceChangedPayload = (price: PriceEntity, previous: Money | null): PriceChangedPayload => ({
+  __typename: 'PriceChange',
+  sku: price.sku,
+  storeId: price.storeId,
+  price: moneyOf(price),
+  previous,
+  version: price.version,
+  updatedAt: new Date(price.updatedAt).toISOString(),
+  variant: { __typename: 'Variant', sku: price.sku },
+});
 
 /** Prices per (sku, store). */
 export class PricingService extends TenantScopedService {
@@ -36,14 +47,7 @@ export class PricingService extends TenantScopedService {
         updatedAt: new Date(),
       });
       await repo.save(next);
-      await emit(m, tenantId, 'pricing.price.changed', {
-        sku: input.sku,
-        storeId: input.storeId,
-        price: money,
-        previous,
-        version: next.version,
-        updatedAt: next.updatedAt.toISOString(),
-      });
+      await emit(m, tenantId, 'pricing.price.changed', priceChangedPayload(next, previous));
       return { price: next, changed: true };
     });
     if (changed) await this.afterCommit();
@@ -71,6 +75,20 @@ export class PricingService extends TenantScopedService {
         : [];
       const byKey = new Map(rows.map((row) => [priceKey(row.sku, row.storeId), moneyOf(row)]));
       return pairs.map(([, storeId], i) => (stores.has(storeId) ? (byKey.get(keys[i]!) ?? null) : notFound(`no store ${storeId}`)));
+    });
+  }
+
+  /** The current prices of a store (of `skus`, when given), as `priceChanged` payloads. */
+  priceChangedSnapshot(ctx: SubgraphContext, storeId: string, skus: readonly string[] | null | undefined): Promise<string[]> {
+    return this.tx(ctx, async (m, tenantId) => {
+      if (!(await knownStores(m, tenantId, [storeId])).has(storeId)) throw notFound(`no store ${storeId}`);
+      const qb = m
+        .getRepository(PriceEntity)
+        .createQueryBuilder('p')
+        .where('p.tenant_id = :tenantId AND p.store_id = :storeId', { tenantId, storeId })
+        .orderBy('p.sku', 'ASC');
+      if (skus) qb.andWhere('p.sku = ANY(:skus)', { skus: [...skus] });
+      return (await qb.getMany()).map((price) => JSON.stringify(priceChangedPayload(price, null)));
     });
   }
 }

@@ -1,0 +1,16 @@
+/** WebSocket close codes of the graphql-transport-ws protocol (graphql-ws), plus ours. */
+export enum CloseCode {
+  InternalServerError = 4500,
+  BadRequest = 4400,
+  Unauthorized = 4401,
+  Forbidden = 4403,
+  SubprotocolNotAcceptable = 4406,
+  ConnectionInitialisationTimeout = 4408,
+  ConnectionAcknowledgementTimeout = 4504,
+  SubscriberAlreadyExists = 4409,
+  TooManyInitialisationRequests = 4429,
+  /** Ours: the client read too slowly and too many updates waited for it. */
+  SlowConsumer = 4413,
+  /** Ours: no pong to our pings. */
+  Unresponsive = 4410,
+}

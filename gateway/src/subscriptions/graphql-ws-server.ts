@@ -1,0 +1,260 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { getOperationAST, GraphQLError, parse, type DocumentNode } from 'graphql';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { ResolvedTenant, TenantResolver } from '../tenant-resolver.js';
+import { CloseCode } from './close-codes.js';
+import type { SubscriptionHub } from './subscription-hub.js';
+
+export const GRAPHQL_TRANSPORT_WS_PROTOCOL = 'graphql-transport-ws';
+
+export interface GraphQLWsOptions {
+  hub: SubscriptionHub;
+  /** Resolves the tenant from the upgrade request's headers and `connection_init` payload; none when tenancy is off. */
+  tenants?: TenantResolver;
+  /** Runs queries and mutations sent over the socket (the gateway's HTTP pipeline). */
+  executeOperation: (body: { query: string; variables?: unknown; operationName?: string }, headers: Headers) => Promise<unknown>;
+  /** Time allowed for `connection_init` (default 3 s). */
+  connectionInitWaitMs?: number;
+  /** Interval of WebSocket pings; a socket that has not answered the previous one is closed (default 12 s). */
+  keepAliveMs?: number;
+  /** Bytes buffered for a socket above which updates wait and coalesce per key (default 1 MiB). */
+  highWaterBytes?: number;
+  /** Updates waiting for one socket above which it is closed as a slow consumer (default 1000). */
+  maxPendingUpdates?: number;
+  log?: (message: string) => void;
+}
+
+interface Connection {
+  socket: WebSocket;
+  upgradeHeaders: Headers;
+  headers?: Headers;
+  tenant?: ResolvedTenant;
+  initReceived: boolean;
+  acknowledged: boolean;
+  alive: boolean;
+  /** id → stop; null while the subscription is being set up. */
+  subscriptions: Map<string, (() => void) | null>;
+  /** Updates held back while the socket's buffer is full, newest per (id, key). */
+  pending: Map<string, string>;
+  flushTimer?: NodeJS.Timeout;
+}
+
+type ClientMessage =
+  | { type: 'connection_init'; payload?: Record<string, unknown> }
+  | { type: 'ping' | 'pong'; payload?: unknown }
+  | { type: 'subscribe'; id: string; payload: { query: string; variables?: Record<string, unknown>; operationName?: string } }
+  | { type: 'complete'; id: string };
+
+/**
+ * The graphql-transport-ws protocol (graphql-ws's), served on the gateway's HTTP port. Payloads
+ * arrive serialised once per group; each socket only frames them with its subscription id.
+ */
+export function createGraphQLWsServer(options: GraphQLWsOptions) {
+  const log = options.log ?? console.error;
+  const highWater = options.highWaterBytes ?? 1024 * 1024;
+  const maxPending = options.maxPendingUpdates ?? 1000;
+  const wss = new WebSocketServer({
+    noServer: true,
+    handleProtocols: (protocols) => (protocols.has(GRAPHQL_TRANSPORT_WS_PROTOCOL) ? GRAPHQL_TRANSPORT_WS_PROTOCOL : false),
+  });
+  const connections = new Set<Connection>();
+
+  const keepAlive = setInterval(() => {
+    for (const connection of connections) {
+      if (!connection.alive) {
+        connection.socket.close(CloseCode.Unresponsive, 'No pong to ping');
+        connection.socket.terminate();
+        continue;
+      }
+      connection.alive = false;
+      connection.socket.ping();
+    }
+  }, options.keepAliveMs ?? 12_000);
+  keepAlive.unref();
+
+  const send = (connection: Connection, message: string) => {
+    if (connection.socket.readyState === connection.socket.OPEN) connection.socket.send(message);
+  };
+
+  const flush = (connection: Connection) => {
+    connection.flushTimer = undefined;
+    for (const [slot, message] of connection.pending) {
+      if (connection.socket.bufferedAmount > highWater) break;
+      connection.pending.delete(slot);
+      send(connection, message);
+    }
+    if (connection.pending.size > 0) connection.flushTimer = setTimeout(() => flush(connection), 20);
+  };
+
+  /** Sends now, or holds the newest update per (subscription, key) while the client is behind. */
+  const deliver = (connection: Connection, id: string, key: string, message: string) => {
+    if (connection.pending.size === 0 && connection.socket.bufferedAmount <= highWater) {
+      send(connection, message);
+      return;
+    }
+    connection.pending.delete(`${id}\n${key}`);
+    connection.pending.set(`${id}\n${key}`, message);
+    if (connection.pending.size > maxPending) {
+      connection.socket.close(CloseCode.SlowConsumer, 'Slow consumer: too many updates waiting');
+      connection.socket.terminate();
+      return;
+    }
+    connection.flushTimer ??= setTimeout(() => flush(connection), 20);
+  };
+
+  const errorMessage = (id: string, errors: readonly GraphQLError[]) =>
+    JSON.stringify({ id, type: 'error', payload: errors.map((e) => e.toJSON()) });
+
+  const asGraphQLError = (error: unknown): GraphQLError =>
+    error instanceof GraphQLError ? error : new GraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+
+  const onSubscribe = async (connection: Connection, id: string, payload: { query: string; variables?: Record<string, unknown>; operationName?: string }) => {
+    let document: DocumentNode;
+    try {
+      document = parse(payload.query);
+    } catch (error) {
+      send(connection, errorMessage(id, [new GraphQLError((error as Error).message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })]));
+      connection.subscriptions.delete(id);
+      return;
+    }
+    const operation = getOperationAST(document, payload.operationName);
+    if (operation && operation.operation !== 'subscription') {
+      // Queries and mutations run through the gateway's HTTP pipeline: one result, then complete.
+      const result = await options.executeOperation(payload, connection.headers!);
+      if (!connection.subscriptions.has(id)) return;
+      send(connection, JSON.stringify({ id, type: 'next', payload: result }));
+      send(connection, JSON.stringify({ id, type: 'complete' }));
+      connection.subscriptions.delete(id);
+      return;
+    }
+    const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
+    try {
+      const stop = await options.hub.subscribe(
+        { tenant: connection.tenant, query: document, variables: payload.variables, operationName: payload.operationName },
+        { next: (json, key) => deliver(connection, id, key, `${prefix}${json}}`) },
+      );
+      if (connection.subscriptions.has(id)) connection.subscriptions.set(id, stop);
+      else stop(); // completed by the client while it was being set up
+    } catch (error) {
+      if (connection.subscriptions.has(id)) send(connection, errorMessage(id, [asGraphQLError(error)]));
+      connection.subscriptions.delete(id);
+    }
+  };
+
+  const onMessage = async (connection: Connection, data: string) => {
+    let message: ClientMessage;
+    try {
+      message = JSON.parse(data) as ClientMessage;
+      if (!message || typeof message.type !== 'string') throw new Error('no type');
+    } catch {
+      connection.socket.close(CloseCode.BadRequest, 'Invalid message received');
+      return;
+    }
+    switch (message.type) {
+      case 'connection_init': {
+        if (connection.initReceived) {
+          connection.socket.close(CloseCode.TooManyInitialisationRequests, 'Too many initialisation requests');
+          return;
+        }
+        connection.initReceived = true;
+        // The same header names as over HTTP may come in the payload (browsers cannot set headers).
+        const headers = new Headers(connection.upgradeHeaders);
+        for (const [name, value] of Object.entries(message.payload ?? {})) {
+          if (typeof value === 'string') headers.set(name, value);
+        }
+        connection.headers = headers;
+        try {
+          connection.tenant = options.tenants ? await options.tenants.resolve(headers) : undefined;
+        } catch (error) {
+          connection.socket.close(CloseCode.Forbidden, `Forbidden: ${asGraphQLError(error).message}`.slice(0, 120));
+          return;
+        }
+        connection.acknowledged = true;
+        send(connection, JSON.stringify({ type: 'connection_ack' }));
+        return;
+      }
+      case 'ping':
+        send(connection, JSON.stringify({ type: 'pong' }));
+        return;
+      case 'pong':
+        return;
+      case 'subscribe': {
+        if (!connection.acknowledged) {
+          connection.socket.close(CloseCode.Unauthorized, 'Unauthorized');
+          return;
+        }
+        if (typeof message.id !== 'string' || !message.payload || typeof message.payload.query !== 'string') {
+          connection.socket.close(CloseCode.BadRequest, 'Invalid subscribe message');
+          return;
+        }
+        if (connection.subscriptions.has(message.id)) {
+          connection.socket.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${message.id} already exists`);
+          return;
+        }
+        connection.subscriptions.set(message.id, null);
+        await onSubscribe(connection, message.id, message.payload);
+        return;
+      }
+      case 'complete': {
+        const stop = connection.subscriptions.get(message.id);
+        connection.subscriptions.delete(message.id);
+        stop?.();
+        return;
+      }
+      default:
+        connection.socket.close(CloseCode.BadRequest, `Unexpected message of type ${(message as { type: string }).type}`);
+    }
+  };
+
+  const onConnection = (socket: WebSocket, request: IncomingMessage) => {
+    const upgradeHeaders = new Headers();
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (typeof value === 'string') upgradeHeaders.set(name, value);
+    }
+    const connection: Connection = {
+      socket, upgradeHeaders, initReceived: false, acknowledged: false, alive: true, subscriptions: new Map(), pending: new Map(),
+    };
+    connections.add(connection);
+    const initTimer = setTimeout(() => {
+      if (!connection.initReceived) connection.socket.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
+    }, options.connectionInitWaitMs ?? 3_000);
+    socket.on('pong', () => (connection.alive = true));
+    socket.on('message', (data) => {
+      connection.alive = true;
+      onMessage(connection, data.toString()).catch((error) => {
+        log(`graphql-ws: ${String(error)}`);
+        socket.close(CloseCode.InternalServerError, 'Internal server error');
+      });
+    });
+    socket.on('close', () => {
+      clearTimeout(initTimer);
+      if (connection.flushTimer) clearTimeout(connection.flushTimer);
+      for (const stop of connection.subscriptions.values()) stop?.();
+      connection.subscriptions.clear();
+      connections.delete(connection);
+    });
+    socket.on('error', () => undefined);
+  };
+  wss.on('connection', onConnection);
+
+  return {
+    /** Hands an HTTP upgrade on the GraphQL path to the WebSocket server. */
+    handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer) {
+      wss.handleUpgrade(request, socket, head, (ws) => {
+        if (ws.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) {
+          ws.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');
+          return;
+        }
+        wss.emit('connection', ws, request);
+      });
+    },
+    /** Closes every socket with 1001 (going away) and stops. */
+    async close() {
+      clearInterval(keepAlive);
+      for (const connection of connections) connection.socket.close(1001, 'Server shutting down');
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+    connectionCount: () => connections.size,
+  };
+}

@@ -1,0 +1,285 @@
+import { randomUUID } from 'node:crypto';
+import { GraphQLError, print, type DocumentNode, type ExecutionResult } from 'graphql';
+import type { EventEnvelope } from '../../../lib/events/envelope.js';
+import type { EventBus } from '../../../lib/events/event-bus.js';
+import { REQUEST_ID_HEADER, TENANT_HEADER } from '../../../lib/tenant/headers.js';
+import type { ResolvedTenant } from '../tenant-resolver.js';
+import type { SubscriptionField } from './subscription-fields.js';
+import type { PreparedSubscription, SubscriptionPlanner } from './subscription-plan.js';
+
+/** Where a group's payloads go: one subscription of one socket (or SSE stream). */
+export interface SubscriptionSink {
+  /** `json` is the serialised ExecutionResult, the same string for every sink of the group. */
+  next(json: string, key: string): void;
+}
+
+export interface SubscribeRequest {
+  tenant: ResolvedTenant | undefined;
+  query: string | DocumentNode;
+  variables?: Record<string, unknown>;
+  operationName?: string;
+}
+
+export interface HubStats {
+  groups: number;
+  subscribers: number;
+  events: number;
+  /** Plan executions (each one ran the entity fetches of one payload for a whole group). */
+  executions: number;
+}
+
+/**
+ * Identical subscriptions (tenant, operation, variables) form one group. Per event, a group
+ * resolves the payload once through the query plan, serialises it once and hands the same
+ * string to each of its sinks. A group keeps the latest payload per key: that is the snapshot a
+ * new subscriber receives first, without another execution.
+ */
+export class SubscriptionHub {
+  private readonly groups = new Map<string, Group>();
+  private readonly byTopic = new Map<string, Set<Group>>();
+  private readonly byEventType = new Map<string, { name: string; spec: SubscriptionField }[]>();
+  private stopBus?: () => Promise<void>;
+  private readonly counters = { events: 0, executions: 0 };
+
+  constructor(
+    private readonly options: {
+      planner: SubscriptionPlanner;
+      bus: EventBus;
+      fields: Record<string, SubscriptionField>;
+      subgraphUrls: Record<string, string>;
+      log: (message: string) => void;
+    },
+  ) {
+    for (const [name, spec] of Object.entries(options.fields)) {
+      const list = this.byEventType.get(spec.eventType) ?? [];
+      list.push({ name, spec });
+      this.byEventType.set(spec.eventType, list);
+    }
+  }
+
+  async start(): Promise<void> {
+    this.stopBus = await this.options.bus.subscribe(`gateway-${randomUUID()}`, (event) => this.onEvent(event), { ephemeral: true });
+  }
+
+  async stop(): Promise<void> {
+    await this.stopBus?.();
+    this.groups.clear();
+    this.byTopic.clear();
+  }
+
+  stats(): HubStats {
+    let subscribers = 0;
+    for (const group of this.groups.values()) subscribers += group.sinks.size;
+    return { groups: this.groups.size, subscribers, ...this.counters };
+  }
+
+  /** Validates, joins (or creates) the group and delivers the snapshot; throws GraphQLErrors. */
+  async subscribe(request: SubscribeRequest, sink: SubscriptionSink): Promise<() => void> {
+    const prepared = this.options.planner.prepare(request.query, request.operationName, request.variables);
+    const spec = this.options.fields[prepared.field];
+    if (!spec) throw new GraphQLError(`Subscription field "${prepared.field}" is not served by this gateway.`, { extensions: { code: 'BAD_USER_INPUT' } });
+    if (!request.tenant) throw new GraphQLError('No tenant for this subscription.', { extensions: { code: 'UNAUTHENTICATED' } });
+    const key = JSON.stringify([request.tenant.id, print(prepared.document), prepared.operationName ?? null, sortKeys(prepared.variables)]);
+    let group = this.groups.get(key);
+    if (!group) {
+      group = new Group(key, request.tenant, prepared, spec, this);
+      this.groups.set(key, group);
+      const topic = spec.topic(request.tenant.id, prepared.args);
+      group.topic = topic;
+      const set = this.byTopic.get(topic) ?? new Set();
+      set.add(group);
+      this.byTopic.set(topic, set);
+      group.ready = group.loadSnapshot();
+    }
+    try {
+      await group.ready;
+    } catch (error) {
+      this.drop(group);
+      throw error;
+    }
+    group.join(sink);
+    return () => {
+      group.sinks.delete(sink);
+      if (group.sinks.size === 0) this.drop(group);
+    };
+  }
+
+  /** The same subscription as an async iterator of results (server-sent events). */
+  iterate(request: SubscribeRequest): AsyncIterableIterator<ExecutionResult> & { ready: Promise<void> } {
+    const queue: ExecutionResult[] = [];
+    let wake: (() => void) | undefined;
+    let done = false;
+    let unsubscribe: (() => void) | undefined;
+    const ready = this.subscribe(request, {
+      next: (json) => {
+        queue.push(JSON.parse(json) as ExecutionResult);
+        wake?.();
+      },
+    }).then((stop) => {
+      unsubscribe = stop;
+      if (done) stop();
+    });
+    const finish = async () => {
+      done = true;
+      unsubscribe?.();
+      wake?.();
+      return { done: true as const, value: undefined };
+    };
+    const iterator: AsyncIterableIterator<ExecutionResult> & { ready: Promise<void> } = {
+      ready,
+      async next() {
+        await ready;
+        while (!done && queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+        if (done) return { done: true, value: undefined };
+        return { done: false, value: queue.shift()! };
+      },
+      return: finish,
+      throw: async (error) => {
+        await finish();
+        throw error;
+      },
+      [Symbol.asyncIterator]() {
+        return iterator;
+      },
+    };
+    return iterator;
+  }
+
+  private drop(group: Group): void {
+    if (this.groups.get(group.key) !== group) return;
+    this.groups.delete(group.key);
+    const set = this.byTopic.get(group.topic);
+    set?.delete(group);
+    if (set?.size === 0) this.byTopic.delete(group.topic);
+  }
+
+  private async onEvent(event: EventEnvelope): Promise<void> {
+    const fields = this.byEventType.get(event.type);
+    if (!fields) return;
+    this.counters.events += 1;
+    for (const { spec } of fields) {
+      const groups = this.byTopic.get(spec.eventTopic(event));
+      if (!groups) continue;
+      for (const group of groups) {
+        // The topic names the tenant; check the event's tenant against the group's all the same.
+        if (group.tenant.id !== event.tenantId || group.spec !== spec) continue;
+        const payload = event.payload as Record<string, unknown>;
+        if (spec.matches(payload, group.prepared.args)) group.push(payload);
+      }
+    }
+  }
+
+  /** @internal */
+  async run(group: Group, payload: Record<string, unknown>): Promise<string> {
+    this.counters.executions += 1;
+    const result = await this.options.planner.execute(group.prepared, payload, { tenant: group.tenant, requestId: randomUUID() });
+    return JSON.stringify(result);
+  }
+
+  /** @internal The owning subgraph's current state for a new group; validates the arguments too. */
+  async fetchSnapshot(group: Group): Promise<Record<string, unknown>[]> {
+    const { subgraph, field } = group.spec.snapshot;
+    const url = this.options.subgraphUrls[subgraph];
+    if (!url) throw new GraphQLError(`The ${subgraph} service is not configured.`, { extensions: { code: 'SERVICE_UNAVAILABLE' } });
+    const wantSnapshot = group.prepared.args.snapshot !== false;
+    let body: { data?: Record<string, string[]> | null; errors?: { message: string; extensions?: Record<string, unknown> }[] };
+    try {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [TENANT_HEADER]: group.tenant.id, [REQUEST_ID_HEADER]: randomUUID() },
+        body: JSON.stringify({
+          query: `query ($storeId: ID!, $skus: [ID!]) { ${field}(storeId: $storeId, skus: $skus) }`,
+          // Without a snapshot, an empty list still checks the store.
+          variables: { storeId: group.prepared.args.storeId, skus: wantSnapshot ? (group.prepared.args.skus ?? null) : [] },
+        }),
+      });
+      body = (await response.json()) as typeof body;
+    } catch {
+      throw new GraphQLError(`The ${subgraph} service is unavailable.`, { extensions: { code: 'SERVICE_UNAVAILABLE', service: subgraph } });
+    }
+    const error = body.errors?.[0];
+    if (error) throw new GraphQLError(error.message, { extensions: { code: 'INTERNAL_SERVER_ERROR', ...error.extensions } });
+    return (body.data?.[field] ?? []).map((json) => JSON.parse(json) as Record<string, unknown>);
+  }
+
+  /** @internal */
+  log(message: string): void {
+    this.options.log(message);
+  }
+}
+
+/** Subscriptions that share tenant, operation and variables: one execution per event for all. */
+class Group {
+  readonly sinks = new Set<SubscriptionSink>();
+  /** Latest serialised payload and version per key, in first-seen order. */
+  private readonly latest = new Map<string, { json: string; version: number }>();
+  private readonly pending = new Map<string, Record<string, unknown>>();
+  private draining = false;
+  topic = '';
+  ready: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly key: string,
+    readonly tenant: ResolvedTenant,
+    readonly prepared: PreparedSubscription,
+    readonly spec: SubscriptionField,
+    private readonly hub: SubscriptionHub,
+  ) {}
+
+  async loadSnapshot(): Promise<void> {
+    const rows = await this.hub.fetchSnapshot(this);
+    // A few at a time: each row's entity fetches go to the other subgraphs.
+    for (let i = 0; i < rows.length; i += 8) {
+      await Promise.all(rows.slice(i, i + 8).map((row) => this.apply(row)));
+    }
+  }
+
+  /** A new sink gets the current state of every key first, then every change. */
+  join(sink: SubscriptionSink): void {
+    if (this.prepared.args.snapshot !== false) for (const [key, { json }] of this.latest) sink.next(json, key);
+    this.sinks.add(sink);
+  }
+
+  push(payload: Record<string, unknown>): void {
+    // While a payload is being resolved, later ones for the same key replace each other.
+    this.pending.set(this.spec.key(payload), payload);
+    if (!this.draining) void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      await this.ready.catch(() => undefined);
+      for (const [key, payload] of this.pending) {
+        this.pending.delete(key);
+        const json = await this.apply(payload);
+        if (json !== undefined) for (const sink of this.sinks) sink.next(json, key);
+      }
+    } catch (error) {
+      this.hub.log(`subscription group failed: ${String(error)}`);
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** Resolves a payload unless the group already has this version (or a later one) of its key. */
+  private async apply(payload: Record<string, unknown>): Promise<string | undefined> {
+    const key = this.spec.key(payload);
+    const version = this.spec.version(payload);
+    const seen = this.latest.get(key);
+    if (seen && seen.version >= version) return undefined;
+    const json = await this.hub.run(this, payload);
+    const now = this.latest.get(key);
+    if (now && now.version >= version) return undefined;
+    this.latest.set(key, { json, version });
+    return json;
+  }
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
+  }
+  return value;
+}

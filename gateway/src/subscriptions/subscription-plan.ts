@@ -1,0 +1,122 @@
+import { buildOperationContext, executeQueryPlan, type GraphQLDataSource } from '@apollo/gateway';
+import { operationFromDocument, Supergraph } from '@apollo/federation-internals';
+import { QueryPlanner, type FetchNode, type QueryPlan } from '@apollo/query-planner';
+import {
+  execute,
+  getOperationAST,
+  GraphQLError,
+  Kind,
+  parse,
+  validate,
+  type DocumentNode,
+  type ExecutionResult,
+  type FieldNode,
+  type GraphQLSchema,
+} from 'graphql';
+import { getArgumentValues, getVariableValues } from 'graphql/execution/values.js';
+
+/** One subscription operation, validated and planned once, executed per event. */
+export interface PreparedSubscription {
+  /** The subscription field, e.g. `stockChanged`. */
+  field: string;
+  /** Its argument values, variables applied. */
+  args: Record<string, unknown>;
+  variables: Record<string, unknown>;
+  document: DocumentNode;
+  operationName: string | undefined;
+  /** The subgraph that owns the field (and publishes its events). */
+  primary: FetchNode;
+  /** `primary` then `rest` of Apollo's SubscriptionNode, as one plan. */
+  plan: QueryPlan;
+  operationContext: ReturnType<typeof buildOperationContext>;
+}
+
+const invalid = (message: string, code = 'GRAPHQL_VALIDATION_FAILED') => new GraphQLError(message, { extensions: { code } });
+
+/**
+ * Plans subscriptions with Apollo's query planner and executes one event through the plan: the
+ * event, shaped as the owning subgraph's field value, answers the primary fetch; `rest` fetches
+ * the other subgraphs' fields as usual (entity fetches batched per subgraph).
+ */
+export class SubscriptionPlanner {
+  private readonly planner: QueryPlanner;
+  private readonly apiSchema: ReturnType<Supergraph['apiSchema']>;
+  readonly schema: GraphQLSchema;
+  private readonly supergraphSchema: GraphQLSchema;
+  private readonly subgraphSchemas = new Map<string, GraphQLSchema>();
+
+  constructor(
+    supergraphSdl: string,
+    private readonly dataSources: Record<string, GraphQLDataSource>,
+  ) {
+    const supergraph = Supergraph.build(supergraphSdl);
+    this.planner = new QueryPlanner(supergraph);
+    this.apiSchema = supergraph.apiSchema();
+    this.schema = this.apiSchema.toGraphQLJSSchema();
+    this.supergraphSchema = supergraph.schema.toGraphQLJSSchema();
+    for (const subgraph of supergraph.subgraphs()) {
+      this.subgraphSchemas.set(subgraph.name, subgraph.schema.toGraphQLJSSchema());
+    }
+  }
+
+  /** Validates and plans; throws GraphQLErrors a client can read. */
+  prepare(query: string | DocumentNode, operationName: string | undefined, rawVariables: Record<string, unknown> | undefined): PreparedSubscription {
+    let document: DocumentNode;
+    try {
+      document = typeof query === 'string' ? parse(query) : query;
+    } catch (error) {
+      throw invalid((error as Error).message, 'GRAPHQL_PARSE_FAILED');
+    }
+    const [error] = validate(this.schema, document);
+    if (error) throw new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+    const operation = getOperationAST(document, operationName);
+    if (!operation) throw invalid(operationName ? `Unknown operation named "${operationName}".` : 'Must provide exactly one operation or an operation name.');
+    if (operation.operation !== 'subscription') throw invalid('Not a subscription operation.', 'BAD_USER_INPUT');
+    const coerced = getVariableValues(this.schema, operation.variableDefinitions ?? [], rawVariables ?? {});
+    if (coerced.errors) throw new GraphQLError(coerced.errors[0]!.message, { extensions: { code: 'BAD_USER_INPUT' } });
+    const variables = coerced.coerced;
+    const fieldNode = operation.selectionSet.selections.find((s): s is FieldNode => s.kind === Kind.FIELD)!;
+    const field = fieldNode.name.value;
+    const fieldDef = this.schema.getSubscriptionType()!.getFields()[field]!;
+    const args = getArgumentValues(fieldDef, fieldNode, variables);
+
+    const planned = this.planner.buildQueryPlan(operationFromDocument(this.apiSchema, document, { operationName }));
+    if (planned.node?.kind !== 'Subscription') throw invalid('This subscription cannot be planned.');
+    const { primary, rest } = planned.node;
+    const plan: QueryPlan = { kind: 'QueryPlan', node: rest ? { kind: 'Sequence', nodes: [primary, rest] } : primary };
+    const operationContext = buildOperationContext({ schema: this.schema, operationDocument: document, operationName });
+    return { field, args, variables, document, operationName, primary, plan, operationContext };
+  }
+
+  /** Resolves one event into the full payload for the prepared operation. */
+  async execute(prepared: PreparedSubscription, payload: unknown, context: Record<string, unknown>): Promise<ExecutionResult> {
+    const { primary } = prepared;
+    const owner = this.dataSources[primary.serviceName]!;
+    const subgraphSchema = this.subgraphSchemas.get(primary.serviceName)!;
+    const primaryDocument = primary.operationDocumentNode ?? parse(primary.operation);
+    const serviceMap: Record<string, GraphQLDataSource> = {
+      ...this.dataSources,
+      [primary.serviceName]: {
+        process: async (options) => {
+          if (options.request.query !== primary.operation) return owner.process(options);
+          // The primary fetch is answered by the event: the field's value as its subgraph resolves it.
+          const result = await execute({
+            schema: subgraphSchema,
+            document: primaryDocument,
+            rootValue: { [prepared.field]: payload },
+            variableValues: options.request.variables,
+          });
+          return result as never;
+        },
+      },
+    };
+    return executeQueryPlan(
+      prepared.plan,
+      serviceMap,
+      { request: { query: '', variables: prepared.variables, operationName: prepared.operationName }, context, logger: console } as never,
+      prepared.operationContext,
+      this.supergraphSchema,
+      this.apiSchema,
+    );
+  }
+}
