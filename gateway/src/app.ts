@@ -121,7 +121,9 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
 
   const health = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     if (req.url === '/debug/subscriptions' && hub) {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...hub.stats(), sockets: ws!.connectionCount() }));
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ ...hub.stats(), sockets: ws!.connectionCount(), rssBytes: process.memoryUsage().rss }));
       return true;
     }
     if (req.url === '/healthz') {

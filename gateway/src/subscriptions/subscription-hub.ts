@@ -26,6 +26,8 @@ export interface HubStats {
   events: number;
   /** Plan executions (each one ran the entity fetches of one payload for a whole group). */
   executions: number;
+  /** Fetches those executions sent to subgraphs. */
+  subgraphFetches: number;
 }
 
 /**
@@ -70,7 +72,7 @@ export class SubscriptionHub {
   stats(): HubStats {
     let subscribers = 0;
     for (const group of this.groups.values()) subscribers += group.sinks.size;
-    return { groups: this.groups.size, subscribers, ...this.counters };
+    return { groups: this.groups.size, subscribers, ...this.counters, subgraphFetches: this.options.planner.subgraphFetches };
   }
 
   /** Validates, joins (or creates) the group and delivers the snapshot; throws GraphQLErrors. */

@@ -44,6 +44,8 @@ export class SubscriptionPlanner {
   readonly schema: GraphQLSchema;
   private readonly supergraphSchema: GraphQLSchema;
   private readonly subgraphSchemas = new Map<string, GraphQLSchema>();
+  /** Fetches sent to subgraphs while resolving events (the primary, answered by the event, not counted). */
+  subgraphFetches = 0;
 
   constructor(
     supergraphSdl: string,
@@ -94,11 +96,20 @@ export class SubscriptionPlanner {
     const owner = this.dataSources[primary.serviceName]!;
     const subgraphSchema = this.subgraphSchemas.get(primary.serviceName)!;
     const primaryDocument = primary.operationDocumentNode ?? parse(primary.operation);
+    const counted = (source: GraphQLDataSource): GraphQLDataSource => ({
+      process: (options) => {
+        this.subgraphFetches += 1;
+        return source.process(options);
+      },
+    });
     const serviceMap: Record<string, GraphQLDataSource> = {
-      ...this.dataSources,
+      ...Object.fromEntries(Object.entries(this.dataSources).map(([name, source]) => [name, counted(source)])),
       [primary.serviceName]: {
         process: async (options) => {
-          if (options.request.query !== primary.operation) return owner.process(options);
+          if (options.request.query !== primary.operation) {
+            this.subgraphFetches += 1;
+            return owner.process(options);
+          }
           // The primary fetch is answered by the event: the field's value as its subgraph resolves it.
           const result = await execute({
             schema: subgraphSchema,

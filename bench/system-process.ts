@@ -1,0 +1,24 @@
+/**
+ * The system under benchmark, in its own process so that clients and server do not share an
+ * event loop: starts everything on free ports (embedded defaults, or DATABASE_URL / REDIS_URL),
+ * loads the demo data, prints one JSON line `{ gatewayUrl, stores }`, and stops on SIGTERM.
+ */
+import { seedDemo } from '../scripts/seed-demo.js';
+import { startSystem } from '../scripts/system.js';
+
+async function main(): Promise<void> {
+  const system = await startSystem({
+    ports: { gateway: 0, catalog: 0, inventory: 0, pricing: 0, orders: 0, tenant: 0 },
+    schemaSuffix: `_bench${process.pid}`,
+    redisStream: `bench:events:${process.pid}`,
+    log: () => {},
+  });
+  const seeded = await seedDemo(system);
+  process.stdout.write(`${JSON.stringify({ gatewayUrl: system.gatewayUrl, stores: seeded.stores })}\n`);
+  process.once('SIGTERM', () => void system.stop().then(() => process.exit(0)));
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
