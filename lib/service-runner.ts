@@ -17,6 +17,8 @@ export interface SubgraphConfig {
   redisUrl: string | undefined;
   /** Where embedded PGlite keeps its data when no database URL is set. */
   dataDir: string;
+  /** SUBGRAPH_SECRET: shared with the gateway, which signs every request's context with it. */
+  secret: string;
 }
 
 export function loadSubgraphConfig(name: string, defaultPort: number, env: Env = process.env): SubgraphConfig {
@@ -29,8 +31,22 @@ export function loadSubgraphConfig(name: string, defaultPort: number, env: Env =
     databaseSchema: readOptional(env, `${upper}_DATABASE_SCHEMA`) ?? name,
     redisUrl: readOptional(env, 'REDIS_URL'),
     dataDir: readOptional(env, 'PGLITE_DATA_DIR') ?? `.data/${name}`,
+    secret: readSubgraphSecret(env),
   });
 }
+
+/**
+ * SUBGRAPH_SECRET is required in production; in development a fixed, well-known value is used
+ * (with a warning) so that services started separately still agree.
+ */
+export function readSubgraphSecret(env: Env = process.env): string {
+  const secret = readOptional(env, 'SUBGRAPH_SECRET');
+  if (secret) return secret;
+  if (env.NODE_ENV === 'production') throw new ConfigError('SUBGRAPH_SECRET is required when NODE_ENV=production');
+  console.warn('SUBGRAPH_SECRET is not set: using the development secret (never in production)');
+  return DEVELOPMENT_SECRET;
+}
+const DEVELOPMENT_SECRET = 'development-only-subgraph-secret';
 
 export async function openBus(redisUrl: string | undefined): Promise<EventBus> {
   return redisUrl ? createRedisBus({ url: redisUrl }) : createInMemoryBus();
@@ -43,13 +59,13 @@ export async function openBus(redisUrl: string | undefined): Promise<EventBus> {
 export async function runSubgraphProcess(
   config: SubgraphConfig,
   open: (url: string, schema: string) => Promise<DataSource>,
-  build: (deps: { dataSource: DataSource; bus: EventBus }) => SubgraphService,
+  build: (deps: { dataSource: DataSource; bus: EventBus; secret: string }) => SubgraphService,
 ): Promise<void> {
   try {
     const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres({ dataDir: config.dataDir });
     const dataSource = await open(config.databaseUrl ?? embedded!.url, config.databaseSchema);
     const bus = await openBus(config.redisUrl);
-    const service = build({ dataSource, bus });
+    const service = build({ dataSource, bus, secret: config.secret });
     const url = await service.start(config.port, config.host);
     console.log(`${config.name} subgraph ready at ${url}`);
     const shutdown = async () => {

@@ -19,6 +19,8 @@ const SIZES = [
 
 export interface DemoSeedResult {
   tenantId: string;
+  /** Keys created when the demo tenant was created (shown this once): admin and pos. */
+  keys?: { admin: string; pos: string };
   stores: { id: string; code: string; name: string }[];
   products: number;
   variants: number;
@@ -30,11 +32,20 @@ export interface DemoSeedResult {
  * through the gateway's mutations (stock is received through the ledger). Idempotency keys make
  * a second run change nothing.
  */
-export async function seedDemo(system: Pick<RunningSystem, 'gatewayUrl' | 'tenants'>): Promise<DemoSeedResult> {
+export async function seedDemo(system: Pick<RunningSystem, 'gatewayUrl' | 'tenants' | 'apiKeys'>): Promise<DemoSeedResult> {
   const existing = await system.tenants.resolve({ slug: 'demo' });
   const tenant =
     existing ?? (await system.tenants.createTenant({ slug: 'demo', name: 'Demo Market', domains: ['demo.localhost', 'localhost'] }));
-  const ctx = { tenantId: tenant.id, requestId: 'seed' };
+  const platform = { tenantId: undefined, roles: ['platform' as const], requestId: 'seed' };
+  const ctx = { tenantId: tenant.id, roles: ['admin' as const], requestId: 'seed' };
+  const keys = existing
+    ? undefined
+    : {
+        admin: (await system.apiKeys.create(platform, { name: 'demo admin', role: 'ADMIN', tenantId: tenant.id })).key,
+        pos: (await system.apiKeys.create(platform, { name: 'demo pos', role: 'POS', tenantId: tenant.id })).key,
+      };
+  // The seed writes through the gateway with a key of its own, revoked when it is done.
+  const seedKey = await system.apiKeys.create(platform, { name: 'seed', role: 'ADMIN', tenantId: tenant.id });
   const have = await system.tenants.stores(ctx);
   const wanted = [
     { code: 'S1', name: 'Downtown Store', kind: 'STORE' as const },
@@ -46,7 +57,7 @@ export async function seedDemo(system: Pick<RunningSystem, 'gatewayUrl' | 'tenan
   }
   const stores = await system.tenants.stores(ctx);
   const call = <D>(query: string, variables: Record<string, unknown> = {}) =>
-    graphqlOk<D>(system.gatewayUrl, query, variables, { 'x-tenant-id': 'demo' });
+    graphqlOk<D>(system.gatewayUrl, query, variables, { authorization: `Bearer ${seedKey.key}` });
 
   const { products: page } = await call<{ products: { edges: unknown[] } }>('{ products(first: 1) { edges { cursor } } }');
   let products = 0;
@@ -98,7 +109,8 @@ export async function seedDemo(system: Pick<RunningSystem, 'gatewayUrl' | 'tenan
       }
     }
   }
-  return { tenantId: tenant.id, stores: stores.map(({ id, code, name }) => ({ id, code, name })), products, variants };
+  await system.apiKeys.revoke(platform, seedKey.apiKey.id);
+  return { tenantId: tenant.id, keys, stores: stores.map(({ id, code, name }) => ({ id, code, name })), products, variants };
 }
 
 /** A GraphQL input object literal (keys unquoted, strings JSON-escaped). */

@@ -7,6 +7,7 @@ async function main(): Promise<void> {
   try {
     const seeded = await seedDemo(system);
     console.log(`demo tenant ${seeded.tenantId}: ${seeded.products} products added, stores ${seeded.stores.map((s) => s.code).join(', ')}`);
+    if (seeded.keys) console.log(`demo admin key: ${seeded.keys.admin}\ndemo pos key:   ${seeded.keys.pos}   (shown once)`);
   } finally {
     await system.stop();
   }

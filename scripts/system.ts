@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { DataSource } from 'typeorm';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../lib/db/embedded-postgres.js';
@@ -7,6 +8,9 @@ import { createInMemoryBus } from '../lib/events/in-memory-bus.js';
 import { createRedisBus } from '../lib/events/redis-bus.js';
 import type { SubgraphService } from '../lib/graphql/service.js';
 import { buildGateway, type Gateway } from '../gateway/src/app.js';
+import type { JwtOptions } from '../gateway/src/auth/jwt-verifier.js';
+import { readJwtOptions } from '../gateway/src/config.js';
+import { generateSecret } from '../lib/tenant/signed-context.js';
 import { SUPERGRAPH_PATH, SUBGRAPHS, type SubgraphName } from '../schema/compose-supergraph.js';
 import { buildCatalog } from '../subgraphs/catalog/src/app.js';
 import { openCatalogDatabase } from '../subgraphs/catalog/src/data/database.js';
@@ -19,7 +23,7 @@ import { openPricingDatabase } from '../subgraphs/pricing/src/data/database.js';
 import { buildTenant, type TenantSubgraph } from '../subgraphs/tenant/src/app.js';
 import { openTenantDatabase } from '../subgraphs/tenant/src/data/database.js';
 
-type Deps = { dataSource: DataSource; bus: EventBus };
+type Deps = { dataSource: DataSource; bus: EventBus; secret: string };
 const SERVICES: Record<SubgraphName, { open: (url: string, schema: string) => Promise<DataSource>; build: (deps: Deps) => SubgraphService }> = {
   catalog: { open: openCatalogDatabase, build: buildCatalog },
   inventory: { open: openInventoryDatabase, build: buildInventory },
@@ -40,6 +44,8 @@ export interface SystemOptions {
   /** Ports: the gateway's and each subgraph's; 0 everywhere picks free ones. */
   ports?: { gateway: number } & Record<SubgraphName, number>;
   host?: string;
+  /** JWT verification for the gateway (default: JWT_SECRET etc. from `env`). */
+  jwt?: JwtOptions;
   /** Per-socket subscription limits of the gateway (tests make them tiny). */
   subscriptionLimits?: { highWaterBytes?: number; maxPendingUpdates?: number };
   log?: (message: string) => void;
@@ -50,8 +56,11 @@ export interface RunningSystem {
   gateway: Gateway;
   subgraphs: Record<SubgraphName, SubgraphService>;
   subgraphUrls: Record<SubgraphName, string>;
-  /** Tenants are created by the platform, not yet through the public API. */
+  /** The tenant subgraph's services, for seeding without the API. */
   tenants: TenantSubgraph['tenants'];
+  apiKeys: TenantSubgraph['apiKeys'];
+  /** The platform role's credential (PLATFORM_API_KEY, or one generated for this run). */
+  platformApiKey: string;
   bus: EventBus;
   stop(): Promise<void>;
 }
@@ -61,6 +70,9 @@ export const DEFAULT_PORTS = { gateway: 4000, ...Object.fromEntries(SUBGRAPHS.ma
 /** Starts the whole supergraph in one process: five subgraphs and the gateway. */
 export async function startSystem(options: SystemOptions = {}): Promise<RunningSystem> {
   const env = options.env ?? process.env;
+  // One process: every service shares one secret, generated unless SUBGRAPH_SECRET is set.
+  const secret = env.SUBGRAPH_SECRET || generateSecret();
+  const platformApiKey = env.PLATFORM_API_KEY || `pk_${randomBytes(24).toString('base64url')}`;
   const ports = options.ports ?? DEFAULT_PORTS;
   const host = options.host ?? '127.0.0.1';
   const cleanups: (() => Promise<void>)[] = [];
@@ -90,7 +102,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     for (const { name } of SUBGRAPHS) {
       const dataSource = await SERVICES[name].open(await urlFor(name), `${name}${options.schemaSuffix ?? ''}`);
       cleanups.push(() => dataSource.destroy());
-      const service = SERVICES[name].build({ dataSource, bus });
+      const service = SERVICES[name].build({ dataSource, bus, secret });
       subgraphUrls[name] = await service.start(ports[name], host);
       cleanups.push(() => service.stop());
       subgraphs[name] = service;
@@ -98,6 +110,12 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     const gateway = await buildGateway({
       supergraphSdl: readFileSync(SUPERGRAPH_PATH, 'utf8'),
       subgraphUrls,
+      auth: {
+        subgraphSecret: secret,
+        platformApiKey,
+        jwt: options.jwt ?? readJwtOptions(env),
+        anonymousIntrospection: env.NODE_ENV !== 'production',
+      },
       subscriptions: { bus, limits: options.subscriptionLimits },
       log: options.log,
     });
@@ -109,6 +127,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       subgraphs,
       subgraphUrls,
       tenants: (subgraphs.tenant as TenantSubgraph).tenants,
+      apiKeys: (subgraphs.tenant as TenantSubgraph).apiKeys,
+      platformApiKey,
       bus,
       stop,
     };

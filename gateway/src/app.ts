@@ -15,16 +15,33 @@ import { SubscriptionHub } from './subscriptions/subscription-hub.js';
 import { SubscriptionPlanner } from './subscriptions/subscription-plan.js';
 import { createGraphQLWsServer, type GraphQLWsOptions } from './subscriptions/graphql-ws-server.js';
 import { useSubscriptionHub } from './subscriptions/use-subscription-hub.js';
-import { createTenantResolver, type TenantResolver } from './tenant-resolver.js';
-import { useTenancy } from './use-tenancy.js';
+import { createAuthenticator, type Authenticator } from './auth/authenticator.js';
+import { createJwtVerifier, type JwtOptions } from './auth/jwt-verifier.js';
+import { extractScopes } from './auth/scopes.js';
+import { createTenantDirectory, type TenantDirectory } from './auth/tenant-directory.js';
+import { useAuth } from './auth/use-auth.js';
 
 export interface GatewayOptions {
   /** A composed Federation 2 supergraph SDL. */
   supergraphSdl: string;
   /** Subgraph URLs by subgraph name; the supergraph's `@join__graph(url:)` where absent. */
   subgraphUrls?: Record<string, string>;
-  /** Commerce tenancy: the subgraph that resolves tenants (default `tenant`); `false` for a plain gateway. */
-  tenancy?: { subgraph: string } | false;
+  /**
+   * Commerce identity: API keys, JWTs and the platform key, tenants by host, roles checked
+   * against `@requiresScopes`, and the caller signed to subgraphs with `subgraphSecret`. Absent:
+   * a plain federation gateway that forwards nothing.
+   */
+  auth?: {
+    /** Shared with the subgraphs (SUBGRAPH_SECRET). */
+    subgraphSecret: string;
+    /** The credential of the `platform` role (PLATFORM_API_KEY). */
+    platformApiKey?: string;
+    jwt?: JwtOptions;
+    /** Introspection without credentials (default true; off in production). */
+    anonymousIntrospection?: boolean;
+    /** The subgraph that knows tenants and API keys (default `tenant`). */
+    tenantSubgraph?: string;
+  };
   /** Serve GraphiQL at GET /graphql (default true). */
   graphiql?: boolean;
   /**
@@ -61,30 +78,43 @@ export function supergraphUrls(supergraphSdl: string): Record<string, string> {
 export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.log ?? console.error;
   const urls = { ...supergraphUrls(options.supergraphSdl), ...options.subgraphUrls };
+  // @apollo/gateway refuses @requiresScopes; this gateway enforces it itself.
+  const { sdl: supergraphSdl, rules } = extractScopes(options.supergraphSdl);
+  const secret = options.auth?.subgraphSecret;
   const dataSources: Record<string, SubgraphDataSource> = {};
   const gateway = new ApolloGateway({
-    supergraphSdl: options.supergraphSdl,
-    buildService: ({ name, url }) => (dataSources[name] ??= new SubgraphDataSource(name, urls[name] ?? url!)),
+    supergraphSdl,
+    buildService: ({ name, url }) => (dataSources[name] ??= new SubgraphDataSource(name, urls[name] ?? url!, secret)),
     logger: { debug: () => {}, info: () => {}, warn: log, error: log },
   });
   await gateway.load();
 
-  const tenancy = options.tenancy === undefined ? { subgraph: 'tenant' } : options.tenancy;
   const plugins = [];
-  let tenants: TenantResolver | undefined;
-  if (tenancy) {
-    const tenantUrl = urls[tenancy.subgraph];
-    if (!tenantUrl) throw new Error(`tenancy needs the "${tenancy.subgraph}" subgraph, which the supergraph lacks`);
-    tenants = createTenantResolver({ tenantSubgraphUrl: tenantUrl });
-    plugins.push(useTenancy(tenants));
+  let authenticator: Authenticator | undefined;
+  let directory: TenantDirectory | undefined;
+  if (options.auth) {
+    const tenantUrl = urls[options.auth.tenantSubgraph ?? 'tenant'];
+    if (!tenantUrl) throw new Error(`auth needs the "${options.auth.tenantSubgraph ?? 'tenant'}" subgraph, which the supergraph lacks`);
+    directory = createTenantDirectory({ url: tenantUrl, secret: options.auth.subgraphSecret });
+    authenticator = createAuthenticator({
+      directory,
+      verifyJwt: options.auth.jwt ? createJwtVerifier(options.auth.jwt) : undefined,
+      platformApiKey: options.auth.platformApiKey,
+    });
+    plugins.push(
+      useAuth({ authenticator, schema: gateway.schema!, rules, anonymousIntrospection: options.auth.anonymousIntrospection ?? true }),
+    );
   }
   let hub: SubscriptionHub | undefined;
   if (options.subscriptions) {
     hub = new SubscriptionHub({
-      planner: new SubscriptionPlanner(options.supergraphSdl, dataSources),
+      planner: new SubscriptionPlanner(supergraphSdl, dataSources),
       bus: options.subscriptions.bus,
       fields: options.subscriptions.fields ?? COMMERCE_SUBSCRIPTIONS,
       subgraphUrls: urls,
+      subgraphSecret: secret,
+      scopes: { schema: gateway.schema!, rules },
+      directory,
       log,
     });
     plugins.push(useSubscriptionHub(hub));
@@ -108,7 +138,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     ? createGraphQLWsServer({
         ...options.subscriptions?.limits,
         hub,
-        tenants,
+        authenticator,
         log,
         executeOperation: async (body, headers) => {
           headers.set('content-type', 'application/json');

@@ -1,10 +1,12 @@
 /**
  * `npm run gateway -- --supergraph <file> [--port 4000] [--host 127.0.0.1] [--tenancy]`
- * serves any Federation 2 supergraph; commerce tenancy is off unless `--tenancy` is given.
+ * serves any Federation 2 supergraph; commerce identity and tenancy are off unless `--tenancy`
+ * is given (then configured by the same environment as `npm run start:gateway`).
  */
 import { parseArgs } from 'node:util';
 import { buildGateway } from './app.js';
-import { readSupergraph } from './config.js';
+import { loadConfig, readSupergraph } from './config.js';
+import { developmentPlatformKey } from './platform-key.js';
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -24,7 +26,17 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535, got ${values.port}`);
   const gateway = await buildGateway({
     supergraphSdl: readSupergraph(values.supergraph),
-    tenancy: values.tenancy ? { subgraph: 'tenant' } : false,
+    auth: values.tenancy
+      ? (() => {
+          const config = loadConfig();
+          return {
+            subgraphSecret: config.subgraphSecret,
+            platformApiKey: config.platformApiKey ?? developmentPlatformKey(),
+            jwt: config.jwt,
+            anonymousIntrospection: config.anonymousIntrospection,
+          };
+        })()
+      : undefined,
   });
   const url = await gateway.start(port, values.host);
   console.log(`gateway ready at ${url}/graphql`);

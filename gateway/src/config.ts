@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, readBool, readInt, readOptional, type Env } from '../../lib/env.js';
+import { readSubgraphSecret } from '../../lib/service-runner.js';
+import type { JwtOptions } from './auth/jwt-verifier.js';
 
 export interface GatewayConfig {
   port: number;
@@ -8,8 +10,16 @@ export interface GatewayConfig {
   supergraphPath: string;
   /** Overrides of the supergraph's subgraph URLs: `<NAME>_URL`, e.g. `CATALOG_URL`. */
   subgraphUrls: Record<string, string>;
-  /** TENANCY (default true): resolve tenants and forward them to subgraphs. */
+  /** TENANCY (default true): identity, tenants and roles; false leaves a plain federation gateway. */
   tenancy: boolean;
+  /** SUBGRAPH_SECRET: signs the caller's context for subgraphs (required in production). */
+  subgraphSecret: string;
+  /** PLATFORM_API_KEY: the platform role's credential; generated (and printed) in development. */
+  platformApiKey: string | undefined;
+  /** JWT_SECRET (HS256), JWT_PUBLIC_KEY (PEM, RS256/ES256), JWT_JWKS_FILE, JWT_ISSUER, JWT_AUDIENCE. */
+  jwt: JwtOptions | undefined;
+  /** Introspection without credentials: on unless NODE_ENV=production. */
+  anonymousIntrospection: boolean;
   /** REDIS_URL: the event bus that feeds subscriptions; without it this process serves none. */
   redisUrl: string | undefined;
 }
@@ -32,6 +42,10 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     supergraphPath: readOptional(env, 'SUPERGRAPH_PATH') ?? DEFAULTS.supergraphPath,
     subgraphUrls,
     tenancy: readBool(env, 'TENANCY', true),
+    subgraphSecret: readSubgraphSecret(env),
+    platformApiKey: readOptional(env, 'PLATFORM_API_KEY'),
+    jwt: readJwtOptions(env),
+    anonymousIntrospection: env.NODE_ENV !== 'production',
     redisUrl: readOptional(env, 'REDIS_URL'),
   });
 }
@@ -42,4 +56,16 @@ export function readSupergraph(path: string): string {
   } catch (error) {
     throw new ConfigError(`cannot read the supergraph at ${path}: ${(error as Error).message}`);
   }
+}
+
+/** JWT verification settings from the environment; undefined when no key is configured. */
+export function readJwtOptions(env: Env): JwtOptions | undefined {
+  const options: JwtOptions = {
+    secret: readOptional(env, 'JWT_SECRET'),
+    publicKeyPem: readOptional(env, 'JWT_PUBLIC_KEY'),
+    jwksFile: readOptional(env, 'JWT_JWKS_FILE'),
+    issuer: readOptional(env, 'JWT_ISSUER'),
+    audience: readOptional(env, 'JWT_AUDIENCE'),
+  };
+  return options.secret || options.publicKeyPem || options.jwksFile ? options : undefined;
 }

@@ -1,9 +1,9 @@
-import type { ResolvedTenant } from './tenant-resolver.js';
+import type { Identity } from './auth/authenticator.js';
 
 /** What the gateway knows of a request while it executes. */
 export interface GatewayContext {
   request: Request;
   requestId: string;
-  /** Set by the tenancy plugin; absent when tenancy is off or for pure introspection. */
-  tenant?: ResolvedTenant;
+  /** Set by the auth plugin; absent when auth is off, or for anonymous introspection. */
+  identity?: Identity;
 }

@@ -2,6 +2,7 @@ import { ConfigError } from '../../lib/env.js';
 import { createRedisBus } from '../../lib/events/redis-bus.js';
 import { buildGateway } from './app.js';
 import { loadConfig, readSupergraph } from './config.js';
+import { developmentPlatformKey } from './platform-key.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -11,7 +12,14 @@ async function main(): Promise<void> {
   const gateway = await buildGateway({
     supergraphSdl: readSupergraph(config.supergraphPath),
     subgraphUrls: config.subgraphUrls,
-    tenancy: config.tenancy ? { subgraph: 'tenant' } : false,
+    auth: config.tenancy
+      ? {
+          subgraphSecret: config.subgraphSecret,
+          platformApiKey: config.platformApiKey ?? developmentPlatformKey(),
+          jwt: config.jwt,
+          anonymousIntrospection: config.anonymousIntrospection,
+        }
+      : undefined,
     subscriptions: bus ? { bus } : undefined,
   });
   const url = await gateway.start(config.port, config.host);

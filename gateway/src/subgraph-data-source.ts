@@ -1,26 +1,33 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GraphQLError } from 'graphql';
-import { REQUEST_ID_HEADER, TENANT_HEADER } from '../../lib/tenant/headers.js';
+import { CONTEXT_HEADER, REQUEST_ID_HEADER, signContext } from '../../lib/tenant/signed-context.js';
 import type { GatewayContext } from './gateway-context.js';
 
 /**
- * Sends each subgraph fetch with the resolved tenant and request id (never the client's own
- * copies of those headers), and turns a subgraph that cannot be reached into a clean error
- * on its fields instead of a message that names internal addresses.
+ * Sends each subgraph fetch with the caller's tenant, roles and request id, signed with the
+ * secret the subgraphs share (never the client's own copy of that header), and turns a subgraph
+ * that cannot be reached into a clean error on its fields, not a message naming internal addresses.
  */
 export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> {
   constructor(
     private readonly subgraphName: string,
     url: string,
+    private readonly secret: string | undefined,
   ) {
     super({ url });
   }
 
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
     const headers = request.http!.headers;
-    headers.delete(TENANT_HEADER);
-    if (context?.tenant) headers.set(TENANT_HEADER, context.tenant.id);
+    headers.delete(CONTEXT_HEADER);
     if (context?.requestId) headers.set(REQUEST_ID_HEADER, context.requestId);
+    if (this.secret) {
+      const identity = context?.identity;
+      headers.set(
+        CONTEXT_HEADER,
+        signContext({ tenantId: identity?.tenant?.id, roles: identity?.roles ?? [], requestId: context?.requestId ?? '' }, this.secret),
+      );
+    }
   }
 
   override didEncounterError(error: Error): void {

@@ -40,7 +40,7 @@ export async function openServiceDatabase(options: ServiceDatabaseOptions): Prom
 
 /**
  * Runs `work` in one transaction with the tenant set for row-level security
- * (`app.tenant_id`, transaction-local). Every statement of a service goes through here.
+ * (`app.tenant_id`, transaction-local). Every tenant's statement of a service goes through here.
  */
 export async function inTenantTransaction<T>(
   dataSource: DataSource,
@@ -48,7 +48,18 @@ export async function inTenantTransaction<T>(
   work: (manager: EntityManager) => Promise<T>,
 ): Promise<T> {
   return dataSource.transaction(async (manager) => {
-    await manager.query(`SELECT set_config('app.tenant_id', $1, true)`, [tenantId ?? '']);
+    await manager.query(`SELECT set_config('app.tenant_id', $1, true), set_config('app.system', 'off', true)`, [tenantId ?? '']);
+    return work(manager);
+  });
+}
+
+/**
+ * A transaction that sees every tenant's rows: for the platform's own work only (the outbox
+ * relay, resolving a host or an API key to its tenant), never for a client's request.
+ */
+export async function inSystemTransaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  return dataSource.transaction(async (manager) => {
+    await manager.query(`SELECT set_config('app.tenant_id', '', true), set_config('app.system', 'on', true)`);
     return work(manager);
   });
 }

@@ -1,5 +1,5 @@
 import type { DataSource } from 'typeorm';
-import { inTenantTransaction, qualified } from '../db/data-source.js';
+import { inSystemTransaction, qualified } from '../db/data-source.js';
 import type { EventBus } from './event-bus.js';
 import type { EventEnvelope } from './envelope.js';
 
@@ -60,7 +60,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let stopped = false;
 
   const drainOnce = async (): Promise<number> => {
-    const rows: OutboxRow[] = await inTenantTransaction(dataSource, null, (m) =>
+    const rows: OutboxRow[] = await inSystemTransaction(dataSource, (m) =>
       m.query(
         `SELECT event_id, type, tenant_id, payload, version, occurred_at FROM ${table}
           WHERE published_at IS NULL ORDER BY position LIMIT 200`,
@@ -79,7 +79,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       await bus.publish(event);
     }
     if (rows.length > 0) {
-      await inTenantTransaction(dataSource, null, (m) =>
+      await inSystemTransaction(dataSource, (m) =>
         m.query(`UPDATE ${table} SET published_at = now() WHERE event_id = ANY($1::uuid[])`, [rows.map((r) => r.event_id)]),
       );
     }

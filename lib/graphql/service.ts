@@ -10,8 +10,5 @@ export interface SubgraphService {
   stop(): Promise<void>;
 }
 
-/** Per-request context every resolver receives. */
-export interface SubgraphContext {
-  tenantId: string | undefined;
-  requestId: string;
-}
+/** Per-request context every resolver receives: the caller as the gateway signed it. */
+export type { CallerContext as SubgraphContext } from '../tenant/signed-context.js';

@@ -4,12 +4,14 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import type { DocumentNode } from 'graphql';
 import { createYoga } from 'graphql-yoga';
-import { readRequestContext } from '../tenant/headers.js';
+import { readCallerContext } from '../tenant/headers.js';
 import { maskError } from './mask-error.js';
 import type { SubgraphContext, SubgraphService } from './service.js';
 
 export interface YogaSubgraphOptions<C extends SubgraphContext> {
   name: string;
+  /** Shared with the gateway; requests without a context it signed are refused. Omitted: no check (plain subgraphs). */
+  secret?: string;
   typeDefs: DocumentNode;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   resolvers: GraphQLResolverMap<any>;
@@ -32,7 +34,10 @@ export function buildYogaSubgraph<C extends SubgraphContext>(options: YogaSubgra
     landingPage: false,
     logging: false,
     maskedErrors: { maskError: (error) => maskError(error, log) },
-    context: ({ request }) => options.extendContext(readRequestContext(request.headers)),
+    context: ({ request }) =>
+      options.extendContext(
+        options.secret ? readCallerContext(request.headers, options.secret) : { tenantId: undefined, roles: [], requestId: crypto.randomUUID() },
+      ),
   });
   let server: Server | undefined;
   return {

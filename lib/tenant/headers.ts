@@ -1,12 +1,7 @@
-/** Headers by which the gateway tells a subgraph whom a request is for. Clients never set them. */
-export const TENANT_HEADER = 'x-commerce-tenant';
-export const REQUEST_ID_HEADER = 'x-request-id';
+import { appError } from '../errors.js';
+import { CONTEXT_HEADER, ContextRejected, verifyContext, type CallerContext } from './signed-context.js';
 
-/** What a subgraph knows of the caller. */
-export interface RequestContext {
-  tenantId: string | undefined;
-  requestId: string;
-}
+export { CONTEXT_HEADER, REQUEST_ID_HEADER } from './signed-context.js';
 
 type HeaderSource = { get(name: string): string | null } | Record<string, string | string[] | undefined>;
 
@@ -18,9 +13,12 @@ function header(source: HeaderSource, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-export function readRequestContext(headers: HeaderSource): RequestContext {
-  return {
-    tenantId: header(headers, TENANT_HEADER) || undefined,
-    requestId: header(headers, REQUEST_ID_HEADER) || crypto.randomUUID(),
-  };
+/** The caller of a subgraph request, from the gateway's signed header; UNAUTHENTICATED otherwise. */
+export function readCallerContext(headers: HeaderSource, secret: string): CallerContext {
+  try {
+    return verifyContext(header(headers, CONTEXT_HEADER), secret);
+  } catch (error) {
+    if (error instanceof ContextRejected) throw appError('UNAUTHENTICATED', `Unauthenticated: ${error.message}.`);
+    throw error;
+  }
 }

@@ -2,6 +2,7 @@ import { request } from 'node:http';
 import { addProduct, createShop, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
 import { startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 import { graphqlRequest } from '../../scripts/graphql-request.js';
+import { signContext } from '../../lib/tenant/signed-context.js';
 
 const EVERYTHING = `query ($store: ID!) {
   tenant { slug }
@@ -82,16 +83,25 @@ describe('tenants on one gateway', () => {
     expect(names).not.toContain('resolveTenant');
   });
 
-  it('never lets a client choose the tenant header that subgraphs trust', async () => {
+  it('never lets a client choose the context header that subgraphs trust', async () => {
+    const forged = signContext({ tenantId: north.tenantId, roles: ['admin'], requestId: 'x' }, 'not-the-secret');
     const spoofed = await system.request('{ products(first: 5) { edges { node { title } } } }', {}, {
       ...south.headers,
-      'x-commerce-tenant': north.tenantId,
+      'x-commerce-context': forged,
     });
     expect(spoofed.data?.products.edges).toEqual([{ node: { title: 'South Coffee' } }]);
   });
 
-  it('keeps subgraphs from answering without a tenant', async () => {
-    const direct = await graphqlRequest(system.subgraphUrls.catalog, '{ products { edges { cursor } } }');
-    expect(direct.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  it('keeps subgraphs from answering anyone but the gateway', async () => {
+    const query = '{ products { edges { node { title } } } }';
+    const unsigned = await graphqlRequest(system.subgraphUrls.catalog, query);
+    expect(unsigned.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) })]);
+    expect(unsigned.data ?? null).toBeNull();
+    const forged = signContext({ tenantId: north.tenantId, roles: ['admin'], requestId: 'x' }, 'guessed-secret');
+    const wrongSecret = await graphqlRequest(system.subgraphUrls.catalog, query, {}, { 'x-commerce-context': forged });
+    expect(wrongSecret.errors?.[0]?.message).toMatch(/invalid signature/);
+    const garbage = await graphqlRequest(system.subgraphUrls.orders, '{ orders { edges { cursor } } }', {}, { 'x-commerce-context': 'abc.def' });
+    expect(garbage.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(garbage.data ?? null).toBeNull();
   });
 });

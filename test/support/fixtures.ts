@@ -4,25 +4,53 @@ import { eventually, type TestSupergraph } from './start-supergraph.js';
 export interface Shop {
   tenantId: string;
   slug: string;
+  /** An admin API key's headers: everything within the tenant. */
   headers: Record<string, string>;
+  /** A pos API key's headers. */
+  posHeaders: Record<string, string>;
+  /** No credential: the tenant's anonymous storefront. */
+  storefrontHeaders: Record<string, string>;
+  adminKey: string;
   stores: { id: string; code: string }[];
   /** The first store's id. */
   storeId: string;
 }
 
-/** A fresh tenant with two stores (a store and a dark store), as the platform creates them. */
+const CREATE_TENANT = 'mutation ($input: CreateTenantInput!) { createTenant(input: $input) { id slug } }';
+const CREATE_STORE = 'mutation ($input: CreateStoreInput!) { createStore(input: $input) { id code } }';
+export const CREATE_API_KEY = 'mutation ($input: CreateApiKeyInput!) { createApiKey(input: $input) { key apiKey { id name role prefix revokedAt } } }';
+
+/** Bearer headers for a credential. */
+export const bearer = (credential: string) => ({ authorization: `Bearer ${credential}` });
+
+/**
+ * A fresh tenant with two stores (a store and a dark store) and an admin and a pos key, all
+ * created through the gateway with the platform key, as an operator would.
+ */
 export async function createShop(system: TestSupergraph, slug = `shop-${randomBytes(3).toString('hex')}`): Promise<Shop> {
-  const tenant = await system.tenants.createTenant({ slug, name: `Shop ${slug}`, domains: [`${slug}.test`] });
-  const s1 = await system.tenants.createStore(tenant.id, { code: 'S1', name: 'Main Street', kind: 'STORE' });
-  const d1 = await system.tenants.createStore(tenant.id, { code: 'D1', name: 'Dark Store', kind: 'DARK_STORE' });
+  const platform = bearer(system.platformApiKey);
+  const { createTenant } = await system.ok<{ createTenant: { id: string } }>(
+    CREATE_TENANT,
+    { input: { slug, name: `Shop ${slug}`, domains: [`${slug}.test`] } },
+    platform,
+  );
+  const tenantId = createTenant.id;
+  const store = async (code: string, name: string, kind: string) =>
+    (await system.ok<{ createStore: { id: string; code: string } }>(CREATE_STORE, { input: { tenantId, code, name, kind } }, platform)).createStore;
+  const s1 = await store('S1', 'Main Street', 'STORE');
+  const d1 = await store('D1', 'Dark Store', 'DARK_STORE');
+  const key = async (role: string) =>
+    (await system.ok<{ createApiKey: { key: string } }>(CREATE_API_KEY, { input: { name: `${role} key`, role, tenantId } }, platform)).createApiKey.key;
+  const adminKey = await key('ADMIN');
+  const posKey = await key('POS');
   return {
-    tenantId: tenant.id,
+    tenantId,
     slug,
-    headers: { 'x-tenant-id': slug },
-    stores: [
-      { id: s1.id, code: 'S1' },
-      { id: d1.id, code: 'D1' },
-    ],
+    headers: bearer(adminKey),
+    posHeaders: bearer(posKey),
+    storefrontHeaders: { 'x-tenant-id': slug },
+    adminKey,
+    stores: [s1, d1],
     storeId: s1.id,
   };
 }

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { getOperationAST, GraphQLError, parse, type DocumentNode } from 'graphql';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { ResolvedTenant, TenantResolver } from '../tenant-resolver.js';
+import type { Authenticator, Identity } from '../auth/authenticator.js';
 import { CloseCode } from './close-codes.js';
 import type { SubscriptionHub } from './subscription-hub.js';
 
@@ -10,8 +10,8 @@ export const GRAPHQL_TRANSPORT_WS_PROTOCOL = 'graphql-transport-ws';
 
 export interface GraphQLWsOptions {
   hub: SubscriptionHub;
-  /** Resolves the tenant from the upgrade request's headers and `connection_init` payload; none when tenancy is off. */
-  tenants?: TenantResolver;
+  /** Authenticates from the upgrade request's headers and the `connection_init` payload; none when auth is off. */
+  authenticator?: Authenticator;
   /** Runs queries and mutations sent over the socket (the gateway's HTTP pipeline). */
   executeOperation: (body: { query: string; variables?: unknown; operationName?: string }, headers: Headers) => Promise<unknown>;
   /** Time allowed for `connection_init` (default 3 s). */
@@ -29,7 +29,7 @@ interface Connection {
   socket: WebSocket;
   upgradeHeaders: Headers;
   headers?: Headers;
-  tenant?: ResolvedTenant;
+  identity?: Identity;
   initReceived: boolean;
   acknowledged: boolean;
   alive: boolean;
@@ -131,7 +131,7 @@ export function createGraphQLWsServer(options: GraphQLWsOptions) {
     const prefix = `{"id":${JSON.stringify(id)},"type":"next","payload":`;
     try {
       const stop = await options.hub.subscribe(
-        { tenant: connection.tenant, query: document, variables: payload.variables, operationName: payload.operationName },
+        { identity: connection.identity, query: document, variables: payload.variables, operationName: payload.operationName },
         { next: (json, key) => deliver(connection, id, key, `${prefix}${json}}`) },
       );
       if (connection.subscriptions.has(id)) connection.subscriptions.set(id, stop);
@@ -165,7 +165,7 @@ export function createGraphQLWsServer(options: GraphQLWsOptions) {
         }
         connection.headers = headers;
         try {
-          connection.tenant = options.tenants ? await options.tenants.resolve(headers) : undefined;
+          connection.identity = options.authenticator ? await options.authenticator.authenticate(headers) : undefined;
         } catch (error) {
           connection.socket.close(CloseCode.Forbidden, `Forbidden: ${asGraphQLError(error).message}`.slice(0, 120));
           return;

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { GraphQLError, print, type DocumentNode, type ExecutionResult } from 'graphql';
+import { GraphQLError, print, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { EventEnvelope } from '../../../lib/events/envelope.js';
 import type { EventBus } from '../../../lib/events/event-bus.js';
-import { REQUEST_ID_HEADER, TENANT_HEADER } from '../../../lib/tenant/headers.js';
-import type { ResolvedTenant } from '../tenant-resolver.js';
+import { CONTEXT_HEADER, REQUEST_ID_HEADER, signContext } from '../../../lib/tenant/signed-context.js';
+import type { Identity } from '../auth/authenticator.js';
+import { checkScopes, type ScopeRules } from '../auth/scopes.js';
+import type { TenantDirectory } from '../auth/tenant-directory.js';
 import type { SubscriptionField } from './subscription-fields.js';
 import type { PreparedSubscription, SubscriptionPlanner } from './subscription-plan.js';
 
@@ -14,7 +16,7 @@ export interface SubscriptionSink {
 }
 
 export interface SubscribeRequest {
-  tenant: ResolvedTenant | undefined;
+  identity: Identity | undefined;
   query: string | DocumentNode;
   variables?: Record<string, unknown>;
   operationName?: string;
@@ -49,6 +51,12 @@ export class SubscriptionHub {
       bus: EventBus;
       fields: Record<string, SubscriptionField>;
       subgraphUrls: Record<string, string>;
+      /** Signs the snapshot fetches; absent when the gateway runs without auth. */
+      subgraphSecret?: string;
+      /** `@requiresScopes` rules, checked on every subscribe. */
+      scopes?: { schema: GraphQLSchema; rules: ScopeRules };
+      /** Dropped API keys are forgotten as soon as their revocation event passes. */
+      directory?: TenantDirectory;
       log: (message: string) => void;
     },
   ) {
@@ -80,13 +88,20 @@ export class SubscriptionHub {
     const prepared = this.options.planner.prepare(request.query, request.operationName, request.variables);
     const spec = this.options.fields[prepared.field];
     if (!spec) throw new GraphQLError(`Subscription field "${prepared.field}" is not served by this gateway.`, { extensions: { code: 'BAD_USER_INPUT' } });
-    if (!request.tenant) throw new GraphQLError('No tenant for this subscription.', { extensions: { code: 'UNAUTHENTICATED' } });
-    const key = JSON.stringify([request.tenant.id, print(prepared.document), prepared.operationName ?? null, sortKeys(prepared.variables)]);
+    const identity = request.identity;
+    const tenant = identity?.tenant;
+    if (!identity || !tenant) throw new GraphQLError('No tenant for this subscription.', { extensions: { code: 'UNAUTHENTICATED' } });
+    if (this.options.scopes) {
+      const [denied] = checkScopes(this.options.scopes.schema, this.options.scopes.rules, prepared.document, identity.roles);
+      if (denied) throw denied;
+    }
+    // Roles are part of the key: two callers share a group only if they may see the same.
+    const key = JSON.stringify([tenant.id, [...identity.roles].sort(), print(prepared.document), prepared.operationName ?? null, sortKeys(prepared.variables)]);
     let group = this.groups.get(key);
     if (!group) {
-      group = new Group(key, request.tenant, prepared, spec, this);
+      group = new Group(key, { ...identity, tenant }, prepared, spec, this);
       this.groups.set(key, group);
-      const topic = spec.topic(request.tenant.id, prepared.args);
+      const topic = spec.topic(tenant.id, prepared.args);
       group.topic = topic;
       const set = this.byTopic.get(topic) ?? new Set();
       set.add(group);
@@ -156,6 +171,7 @@ export class SubscriptionHub {
   }
 
   private async onEvent(event: EventEnvelope): Promise<void> {
+    if (event.type === 'tenant.api-key.revoked') this.options.directory?.forgetApiKey((event.payload as { keyHash: string }).keyHash);
     const fields = this.byEventType.get(event.type);
     if (!fields) return;
     this.counters.events += 1;
@@ -164,7 +180,7 @@ export class SubscriptionHub {
       if (!groups) continue;
       for (const group of groups) {
         // The topic names the tenant; check the event's tenant against the group's all the same.
-        if (group.tenant.id !== event.tenantId || group.spec !== spec) continue;
+        if (group.identity.tenant.id !== event.tenantId || group.spec !== spec) continue;
         const payload = event.payload as Record<string, unknown>;
         if (spec.matches(payload, group.prepared.args)) group.push(payload);
       }
@@ -174,7 +190,7 @@ export class SubscriptionHub {
   /** @internal */
   async run(group: Group, payload: Record<string, unknown>): Promise<string> {
     this.counters.executions += 1;
-    const result = await this.options.planner.execute(group.prepared, payload, { tenant: group.tenant, requestId: randomUUID() });
+    const result = await this.options.planner.execute(group.prepared, payload, { identity: group.identity, requestId: randomUUID() });
     return JSON.stringify(result);
   }
 
@@ -188,7 +204,7 @@ export class SubscriptionHub {
     try {
       const response = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', [TENANT_HEADER]: group.tenant.id, [REQUEST_ID_HEADER]: randomUUID() },
+        headers: this.signedHeaders(group.identity),
         body: JSON.stringify({
           query: `query ($storeId: ID!, $skus: [ID!]) { ${field}(storeId: $storeId, skus: $skus) }`,
           // Without a snapshot, an empty list still checks the store.
@@ -202,6 +218,15 @@ export class SubscriptionHub {
     const error = body.errors?.[0];
     if (error) throw new GraphQLError(error.message, { extensions: { code: 'INTERNAL_SERVER_ERROR', ...error.extensions } });
     return (body.data?.[field] ?? []).map((json) => JSON.parse(json) as Record<string, unknown>);
+  }
+
+  private signedHeaders(identity: Identity): Record<string, string> {
+    const requestId = randomUUID();
+    const headers: Record<string, string> = { 'content-type': 'application/json', [REQUEST_ID_HEADER]: requestId };
+    if (this.options.subgraphSecret) {
+      headers[CONTEXT_HEADER] = signContext({ tenantId: identity.tenant?.id, roles: identity.roles, requestId }, this.options.subgraphSecret);
+    }
+    return headers;
   }
 
   /** @internal */
@@ -222,7 +247,7 @@ class Group {
 
   constructor(
     readonly key: string,
-    readonly tenant: ResolvedTenant,
+    readonly identity: Identity & { tenant: NonNullable<Identity['tenant']> },
     readonly prepared: PreparedSubscription,
     readonly spec: SubscriptionField,
     private readonly hub: SubscriptionHub,

@@ -12,7 +12,7 @@ export function useSubscriptionHub(hub: SubscriptionHub): Plugin<GatewayContext>
     onSubscribe({ setSubscribeFn }) {
       setSubscribeFn(async (args) => {
         const iterator = hub.iterate({
-          tenant: (args.contextValue as GatewayContext).tenant,
+          identity: (args.contextValue as GatewayContext).identity,
           query: args.document,
           variables: (args.variableValues ?? undefined) as Record<string, unknown> | undefined,
           operationName: args.operationName ?? undefined,

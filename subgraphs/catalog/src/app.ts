@@ -14,11 +14,12 @@ import { CatalogService } from './services/catalog.service.js';
 export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
 
 /** Builds the catalog subgraph; nothing listens or consumes until `start`. */
-export function buildCatalog(deps: { dataSource: DataSource; bus: EventBus }): SubgraphService {
+export function buildCatalog(deps: { dataSource: DataSource; bus: EventBus; secret: string }): SubgraphService {
   const lifecycle = subgraphLifecycle({ ...deps, source: 'catalog' });
   const catalog = new CatalogService(deps.dataSource, lifecycle.flush);
   return buildYogaSubgraph<Context>({
     name: 'catalog',
+    secret: deps.secret,
     typeDefs,
     resolvers: resolvers as never,
     extendContext: (base) => {

@@ -15,11 +15,12 @@ import { InventoryService } from './services/inventory.service.js';
 export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
 
 /** Builds the inventory subgraph; nothing listens or consumes until `start`. */
-export function buildInventory(deps: { dataSource: DataSource; bus: EventBus }): SubgraphService {
+export function buildInventory(deps: { dataSource: DataSource; bus: EventBus; secret: string }): SubgraphService {
   const lifecycle = subgraphLifecycle({ ...deps, source: 'inventory', appliers: inventoryAppliers });
   const inventory = new InventoryService(deps.dataSource, lifecycle.flush);
   return buildYogaSubgraph<Context>({
     name: 'inventory',
+    secret: deps.secret,
     typeDefs,
     resolvers: resolvers as never,
     extendContext: (base) => {

@@ -11,7 +11,9 @@ import type { EventBus } from '../../../lib/events/event-bus.js';
 import { maskError } from '../../../lib/graphql/mask-error.js';
 import type { SubgraphService } from '../../../lib/graphql/service.js';
 import { subgraphLifecycle } from '../../../lib/graphql/subgraph-lifecycle.js';
-import { readRequestContext } from '../../../lib/tenant/headers.js';
+import { readCallerContext } from '../../../lib/tenant/headers.js';
+import { isAppError } from '../../../lib/errors.js';
+import type { CallerContext } from '../../../lib/tenant/signed-context.js';
 import type { Context } from './context.js';
 import { ordersAppliers } from './events/orders-consumers.js';
 import { resolvers } from './resolvers/index.js';
@@ -23,15 +25,15 @@ export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql
  * Builds the orders subgraph, served by mercurius on fastify. The schema is built by
  * `@apollo/subgraph` because `@mercuriusjs/federation` speaks Federation 1 only.
  */
-export function buildOrders(deps: { dataSource: DataSource; bus: EventBus }): SubgraphService {
+export function buildOrders(deps: { dataSource: DataSource; bus: EventBus; secret: string }): SubgraphService {
   const lifecycle = subgraphLifecycle({ ...deps, source: 'orders', appliers: ordersAppliers });
   const orders = new OrdersService(deps.dataSource, lifecycle.flush);
   const schema = buildSubgraphSchema({ typeDefs, resolvers: resolvers as never });
   let app: FastifyInstance | undefined;
 
-  const contextFor = (headers: Record<string, string | string[] | undefined>): Context => {
+  const contextFor = (caller: CallerContext): Context => {
     const ctx: Context = {
-      ...readRequestContext(headers),
+      ...caller,
       orders,
       loaders: {
         orderById: new DataLoader((ids) => orders.ordersByIds(ctx, ids)),
@@ -47,11 +49,21 @@ export function buildOrders(deps: { dataSource: DataSource; bus: EventBus }): Su
     async start(port, host = '127.0.0.1') {
       await lifecycle.start();
       app = Fastify({ logger: false, keepAliveTimeout: 65_000 });
+      // Only the gateway may call: no valid signed context, no execution.
+      const callers = new WeakMap<object, CallerContext>();
+      app.addHook('preHandler', async (request, reply) => {
+        try {
+          callers.set(request, readCallerContext(request.headers, deps.secret));
+        } catch (error) {
+          if (!isAppError(error)) throw error;
+          return reply.code(200).send({ data: null, errors: [{ message: error.message, extensions: error.extensions }] });
+        }
+      });
       await app.register(mercurius, {
         schema,
         path: '/graphql',
         graphiql: false,
-        context: (request) => contextFor(request.headers),
+        context: (request) => contextFor(callers.get(request)!),
         // Subgraph errors keep their codes; anything unexpected is masked. Always 200, as the
         // GraphQL-over-HTTP spec asks for a response with data.
         errorFormatter: (execution) => ({

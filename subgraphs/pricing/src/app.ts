@@ -15,11 +15,12 @@ import { PricingService } from './services/pricing.service.js';
 export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
 
 /** Builds the pricing subgraph; nothing listens or consumes until `start`. */
-export function buildPricing(deps: { dataSource: DataSource; bus: EventBus }): SubgraphService {
+export function buildPricing(deps: { dataSource: DataSource; bus: EventBus; secret: string }): SubgraphService {
   const lifecycle = subgraphLifecycle({ ...deps, source: 'pricing', appliers: pricingAppliers });
   const pricing = new PricingService(deps.dataSource, lifecycle.flush);
   return buildYogaSubgraph<Context>({
     name: 'pricing',
+    secret: deps.secret,
     typeDefs,
     resolvers: resolvers as never,
     extendContext: (base) => {

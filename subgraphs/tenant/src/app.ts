@@ -9,26 +9,31 @@ import { subgraphLifecycle } from '../../../lib/graphql/subgraph-lifecycle.js';
 import { buildYogaSubgraph } from '../../../lib/graphql/yoga-subgraph.js';
 import type { Context } from './context.js';
 import { resolvers } from './resolvers/index.js';
+import { ApiKeyService } from './services/api-key.service.js';
 import { TenantService } from './services/tenant.service.js';
 
 export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
 
 export interface TenantSubgraph extends SubgraphService {
   tenants: TenantService;
+  apiKeys: ApiKeyService;
 }
 
 /** Builds the tenant subgraph; nothing listens or consumes until `start`. */
-export function buildTenant(deps: { dataSource: DataSource; bus: EventBus }): TenantSubgraph {
+export function buildTenant(deps: { dataSource: DataSource; bus: EventBus; secret: string }): TenantSubgraph {
   const lifecycle = subgraphLifecycle({ ...deps, source: 'tenant' });
   const tenants = new TenantService(deps.dataSource, lifecycle.flush);
+  const apiKeys = new ApiKeyService(deps.dataSource, lifecycle.flush);
   const service = buildYogaSubgraph<Context>({
     name: 'tenant',
+    secret: deps.secret,
     typeDefs,
     resolvers: resolvers as never,
     extendContext: (base) => {
       const ctx: Context = {
         ...base,
         tenants,
+        apiKeys,
         storeById: new DataLoader((ids) => tenants.storesByIds(ctx, ids)),
       };
       return ctx;
@@ -36,5 +41,5 @@ export function buildTenant(deps: { dataSource: DataSource; bus: EventBus }): Te
     onStart: lifecycle.start,
     onStop: lifecycle.stop,
   });
-  return { ...service, tenants };
+  return { ...service, tenants, apiKeys };
 }

@@ -1,10 +1,12 @@
 import type { SubgraphContext } from '../../../lib/graphql/service.js';
 import type DataLoader from 'dataloader';
 import type { StoreEntity } from './data/entities/store.entity.js';
+import type { ApiKeyService } from './services/api-key.service.js';
 import type { TenantService } from './services/tenant.service.js';
 
 export interface Context extends SubgraphContext {
   tenants: TenantService;
+  apiKeys: ApiKeyService;
   /** Batches entity lookups of one request (the gateway asks for many stores at once). */
   storeById: DataLoader<string, StoreEntity | null>;
 }

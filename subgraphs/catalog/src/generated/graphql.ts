@@ -18,9 +18,12 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown; }
 };
 
+/** A product category. */
 export type Category = {
   __typename?: 'Category';
+  /** Stable identifier (UUID). */
   id: Scalars['ID']['output'];
+  /** Display name, unique within the tenant. */
   name: Scalars['String']['output'];
 };
 
@@ -30,8 +33,9 @@ export type CreateCategoryInput = {
 
 export type Mutation = {
   __typename?: 'Mutation';
-  /** Creates a category, or returns the one with that name. */
+  /** Creates a category, or returns the one with that name (admin). */
   createCategory: Category;
+  /** Creates or updates a product and its variants (admin). */
   upsertProduct: Product;
 };
 
@@ -45,46 +49,66 @@ export type MutationUpsertProductArgs = {
   input: UpsertProductInput;
 };
 
+/** Where a page of a connection ends. */
 export type PageInfo = {
   __typename?: 'PageInfo';
+  /** Cursor of the last edge; pass it as `after` for the next page. */
   endCursor?: Maybe<Scalars['String']['output']>;
+  /** Whether another page follows. */
   hasNextPage: Scalars['Boolean']['output'];
 };
 
 /** A sellable product with one or more variants. */
 export type Product = {
   __typename?: 'Product';
+  /** Brand name, if any. */
   brand?: Maybe<Scalars['String']['output']>;
+  /** The category the product is filed under. */
   category?: Maybe<Category>;
+  /** ISO 8601 time of creation. */
   createdAt: Scalars['String']['output'];
+  /** Long description, plain text. */
   description?: Maybe<Scalars['String']['output']>;
+  /** Stable identifier (UUID). */
   id: Scalars['ID']['output'];
+  /** Display title. */
   title: Scalars['String']['output'];
+  /** ISO 8601 time of the last change. */
   updatedAt: Scalars['String']['output'];
+  /** Its variants, in the order they were added. */
   variants: Array<Variant>;
 };
 
+/** A page of products (Relay connection). */
 export type ProductConnection = {
   __typename?: 'ProductConnection';
+  /** The products of this page. */
   edges: Array<ProductEdge>;
+  /** Where this page ends. */
   pageInfo: PageInfo;
 };
 
+/** An edge of a product connection. */
 export type ProductEdge = {
   __typename?: 'ProductEdge';
+  /** Opaque cursor of this product, for `after`. */
   cursor: Scalars['String']['output'];
+  /** The product. */
   node: Product;
 };
 
 export type Query = {
   __typename?: 'Query';
+  /** All categories, by name. */
   categories: Array<Category>;
+  /** One product by id; null when the tenant has none with that id. */
   product?: Maybe<Product>;
   /**
    * Products of the tenant, in the order they were created. `query` searches title, brand,
    * description and skus (full-text, then substring). `first` is 1 to 100 (default 20).
    */
   products: ProductConnection;
+  /** One variant by sku; null when the tenant has none with that sku. */
   variant?: Maybe<Variant>;
 };
 
@@ -119,9 +143,13 @@ export type UpsertProductInput = {
 /** A concrete sellable item, identified by its sku across every subgraph. */
 export type Variant = {
   __typename?: 'Variant';
+  /** EAN/UPC barcode, if any. */
   barcode?: Maybe<Scalars['String']['output']>;
+  /** The product this variant belongs to. */
   product: Product;
+  /** Stock keeping unit, unique within the tenant. */
   sku: Scalars['ID']['output'];
+  /** Display title, e.g. 'Cold Brew Large'. */
   title: Scalars['String']['output'];
 };
 

@@ -66,7 +66,9 @@ export type MovementKind =
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Corrects stock up or down, e.g. after a count or damage (pos, admin). */
   adjustStock: StockLevel;
+  /** Books a delivery into a store (pos, admin). */
   receiveStock: StockLevel;
 };
 
@@ -80,9 +82,12 @@ export type MutationReceiveStockArgs = {
   input: ReceiveStockInput;
 };
 
+/** Where a page of a connection ends. */
 export type PageInfo = {
   __typename?: 'PageInfo';
+  /** Cursor of the last edge; pass it as `after` for the next page. */
   endCursor?: Maybe<Scalars['String']['output']>;
+  /** Whether another page follows. */
   hasNextPage: Scalars['Boolean']['output'];
 };
 
@@ -133,10 +138,13 @@ export type StockLevel = {
   orderable: Scalars['Int']['output'];
   /** Units promised to orders and not yet sold. */
   reserved: Scalars['Int']['output'];
+  /** The variant's sku. */
   sku: Scalars['ID']['output'];
   /** From the tenant subgraph; null (with an error) if it cannot be reached. */
   store?: Maybe<Store>;
+  /** The store's id. */
   storeId: Scalars['ID']['output'];
+  /** ISO 8601 time of the last movement; null when there was none. */
   updatedAt?: Maybe<Scalars['String']['output']>;
   /** From the catalog subgraph; null (with an error) if it cannot be reached. */
   variant?: Maybe<Variant>;
@@ -159,7 +167,7 @@ export type StockLevelEdge = {
 export type Store = {
   __typename?: 'Store';
   id: Scalars['ID']['output'];
-  /** Stock levels of the store, by sku. */
+  /** Stock levels of the store, by sku (pos, admin). */
   inventory: StockLevelConnection;
 };
 

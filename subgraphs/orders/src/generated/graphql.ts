@@ -18,14 +18,18 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown; }
 };
 
+/** An amount of money: a decimal string with the currency's minor units, e.g. `12.50`. */
 export type Money = {
   __typename?: 'Money';
+  /** Decimal string with the currency's minor units, e.g. `12.50`. */
   amount: Scalars['String']['output'];
+  /** ISO 4217 code, e.g. `EUR`. */
   currencyCode: Scalars['String']['output'];
 };
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Places an order priced at the store's current prices (pos, admin). */
   placeOrder: Order;
 };
 
@@ -83,9 +87,12 @@ export type OrderStatus =
   | 'REJECTED'
   | 'RESERVED';
 
+/** Where a page of a connection ends. */
 export type PageInfo = {
   __typename?: 'PageInfo';
+  /** Cursor of the last edge; pass it as `after` for the next page. */
   endCursor?: Maybe<Scalars['String']['output']>;
+  /** Whether another page follows. */
   hasNextPage: Scalars['Boolean']['output'];
 };
 
@@ -98,8 +105,9 @@ export type PlaceOrderInput = {
 
 export type Query = {
   __typename?: 'Query';
+  /** One order (pos, admin). */
   order?: Maybe<Order>;
-  /** Orders, newest first. */
+  /** Orders, newest first (pos, admin). */
   orders: OrderConnection;
 };
 

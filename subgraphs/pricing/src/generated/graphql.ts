@@ -20,6 +20,7 @@ export type Scalars = {
 /** An amount of money: a decimal string with the currency's minor units, e.g. `12.50`. */
 export type Money = {
   __typename?: 'Money';
+  /** Decimal string with the currency's minor units, e.g. `12.50`. */
   amount: Scalars['String']['output'];
   /** ISO 4217 code, e.g. `EUR`. */
   currencyCode: Scalars['String']['output'];
@@ -27,6 +28,7 @@ export type Money = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Sets the price of a variant in a store (admin). */
   setPrice: Price;
 };
 

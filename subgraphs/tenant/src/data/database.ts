@@ -2,15 +2,17 @@ import type { DataSource } from 'typeorm';
 import { openServiceDatabase } from '../../../../lib/db/data-source.js';
 import { OutboxEvent } from '../../../../lib/events/outbox-event.entity.js';
 import { ProcessedEvent } from '../../../../lib/events/processed-event.entity.js';
+import { ApiKeyEntity } from './entities/api-key.entity.js';
 import { StoreEntity } from './entities/store.entity.js';
 import { TenantEntity } from './entities/tenant.entity.js';
 import { Initial1732300000000 } from './migrations/1732300000000-initial.js';
+import { ApiKeys1732400000000 } from './migrations/1732400000000-api-keys.js';
 
 export function openTenantDatabase(url: string, schema = 'tenant'): Promise<DataSource> {
   return openServiceDatabase({
     url,
     schema,
-    entities: [TenantEntity, StoreEntity, OutboxEvent, ProcessedEvent],
-    migrations: [Initial1732300000000],
+    entities: [TenantEntity, StoreEntity, ApiKeyEntity, OutboxEvent, ProcessedEvent],
+    migrations: [Initial1732300000000, ApiKeys1732400000000],
   });
 }

@@ -2,4 +2,7 @@
 export interface TenantEvents {
   'tenant.tenant.created': { id: string; slug: string; name: string; domains: string[] };
   'tenant.store.created': { id: string; code: string; name: string; kind: string };
+  'tenant.api-key.created': { id: string; role: string };
+  /** Gateways drop the key from their caches at once. */
+  'tenant.api-key.revoked': { id: string; keyHash: string };
 }

@@ -2,9 +2,11 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import type { TenantEntity } from '../data/entities/tenant.entity.js';
 import type { StoreEntity } from '../data/entities/store.entity.js';
+import type { ApiKeyEntity } from '../data/entities/api-key.entity.js';
 import type { Context } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
+export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
 export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
@@ -16,8 +18,95 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown; }
 };
 
+/** A credential of a tenant. The key itself is shown once, when it is created; only its hash is kept. */
+export type ApiKey = {
+  __typename?: 'ApiKey';
+  createdAt: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  /** The first characters of the key, to tell keys apart. */
+  prefix: Scalars['String']['output'];
+  /** Set once the key is revoked; a revoked key authenticates nothing. */
+  revokedAt?: Maybe<Scalars['String']['output']>;
+  role: Role;
+};
+
+/** What an API key authenticates; not part of the public API. */
+export type ApiKeyIdentity = {
+  __typename?: 'ApiKeyIdentity';
+  apiKeyId: Scalars['ID']['output'];
+  role: Role;
+  tenant: TenantResolution;
+};
+
+export type CreateApiKeyInput = {
+  name: Scalars['String']['input'];
+  role: Role;
+  /** Required for platform; an admin creates keys for its own tenant. */
+  tenantId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+export type CreateStoreInput = {
+  code: Scalars['String']['input'];
+  kind: StoreKind;
+  name: Scalars['String']['input'];
+  /** Required for platform; an admin creates stores in its own tenant. */
+  tenantId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+export type CreateTenantInput = {
+  /** Host names of its storefront. */
+  domains?: InputMaybe<Array<Scalars['String']['input']>>;
+  name: Scalars['String']['input'];
+  /** Lower-case letters, digits and dashes; unique. */
+  slug: Scalars['String']['input'];
+};
+
+/** A new API key: `key` is shown this once. */
+export type CreatedApiKey = {
+  __typename?: 'CreatedApiKey';
+  apiKey: ApiKey;
+  key: Scalars['String']['output'];
+};
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /** Creates an API key (platform for any tenant, admin for its own); the key is in the answer only. */
+  createApiKey: CreatedApiKey;
+  /** Creates a store (platform for any tenant, admin for its own). */
+  createStore: Store;
+  /** Creates a tenant (platform). */
+  createTenant: Tenant;
+  /** Revokes an API key at once (platform, admin of its tenant). */
+  revokeApiKey: ApiKey;
+};
+
+
+export type MutationCreateApiKeyArgs = {
+  input: CreateApiKeyInput;
+};
+
+
+export type MutationCreateStoreArgs = {
+  input: CreateStoreInput;
+};
+
+
+export type MutationCreateTenantArgs = {
+  input: CreateTenantInput;
+};
+
+
+export type MutationRevokeApiKeyArgs = {
+  id: Scalars['ID']['input'];
+};
+
 export type Query = {
   __typename?: 'Query';
+  /** API keys of the current tenant, newest first (admin). */
+  apiKeys: Array<ApiKey>;
+  /** Used by the gateway to check an API key by its SHA-256 hash; not part of the public API. */
+  authenticateApiKey?: Maybe<ApiKeyIdentity>;
   /** Used by the gateway to map a tenant slug, id or host name to a tenant; not part of the public API. */
   resolveTenant?: Maybe<TenantResolution>;
   /** One store of the current tenant. */
@@ -26,6 +115,11 @@ export type Query = {
   stores: Array<Store>;
   /** The tenant the request is for. */
   tenant: Tenant;
+};
+
+
+export type QueryAuthenticateApiKeyArgs = {
+  keyHash: Scalars['String']['input'];
 };
 
 
@@ -39,13 +133,29 @@ export type QueryStoreArgs = {
   id: Scalars['ID']['input'];
 };
 
+/** What a credential may do. In JWT `roles` claims the names are lower case. */
+export type Role =
+  /** Everything within its tenant, API keys included. */
+  | 'ADMIN'
+  /** Read-only, and only the partner schema. */
+  | 'PARTNER'
+  /** Creates and manages tenants. */
+  | 'PLATFORM'
+  /** Point of sale: reads, moves stock, places orders, subscribes. */
+  | 'POS'
+  /** Anonymous storefront: reads the catalog, prices and availability. */
+  | 'STOREFRONT';
+
 /** A location that holds stock and has prices: a shop, a dark store, a warehouse or a restaurant. */
 export type Store = {
   __typename?: 'Store';
   /** Short code unique within the tenant, e.g. `S1`. */
   code: Scalars['String']['output'];
+  /** Stable identifier (UUID). */
   id: Scalars['ID']['output'];
+  /** What the location is used for. */
   kind: StoreKind;
+  /** Display name. */
   name: Scalars['String']['output'];
 };
 
@@ -61,10 +171,13 @@ export type Tenant = {
   __typename?: 'Tenant';
   /** Host names that resolve to this tenant's storefront, e.g. `demo.localhost`. */
   domains: Array<Scalars['String']['output']>;
+  /** Stable identifier (UUID). */
   id: Scalars['ID']['output'];
+  /** Display name. */
   name: Scalars['String']['output'];
-  /** Unique short name, e.g. `demo`; clients may send it as `x-tenant-id`. */
+  /** Unique short name, e.g. `demo`. */
   slug: Scalars['String']['output'];
+  /** The tenant's locations. */
   stores: Array<Store>;
 };
 
@@ -173,9 +286,17 @@ export type FederationReferenceTypes = {
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
-  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  ApiKey: ResolverTypeWrapper<ApiKeyEntity>;
   String: ResolverTypeWrapper<Partial<Scalars['String']['output']>>;
   ID: ResolverTypeWrapper<Partial<Scalars['ID']['output']>>;
+  ApiKeyIdentity: ResolverTypeWrapper<Partial<Omit<ApiKeyIdentity, 'tenant'> & { tenant: ResolversTypes['TenantResolution'] }>>;
+  CreateApiKeyInput: ResolverTypeWrapper<Partial<CreateApiKeyInput>>;
+  CreateStoreInput: ResolverTypeWrapper<Partial<CreateStoreInput>>;
+  CreateTenantInput: ResolverTypeWrapper<Partial<CreateTenantInput>>;
+  CreatedApiKey: ResolverTypeWrapper<Partial<Omit<CreatedApiKey, 'apiKey'> & { apiKey: ResolversTypes['ApiKey'] }>>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Role: ResolverTypeWrapper<Partial<Role>>;
   Store: ResolverTypeWrapper<StoreEntity>;
   StoreKind: ResolverTypeWrapper<Partial<StoreKind>>;
   Tenant: ResolverTypeWrapper<TenantEntity>;
@@ -185,16 +306,52 @@ export type ResolversTypes = {
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
-  Query: Record<PropertyKey, never>;
+  ApiKey: ApiKeyEntity;
   String: Partial<Scalars['String']['output']>;
   ID: Partial<Scalars['ID']['output']>;
+  ApiKeyIdentity: Partial<Omit<ApiKeyIdentity, 'tenant'> & { tenant: ResolversParentTypes['TenantResolution'] }>;
+  CreateApiKeyInput: Partial<CreateApiKeyInput>;
+  CreateStoreInput: Partial<CreateStoreInput>;
+  CreateTenantInput: Partial<CreateTenantInput>;
+  CreatedApiKey: Partial<Omit<CreatedApiKey, 'apiKey'> & { apiKey: ResolversParentTypes['ApiKey'] }>;
+  Mutation: Record<PropertyKey, never>;
+  Query: Record<PropertyKey, never>;
   Store: StoreEntity;
   Tenant: TenantEntity;
   TenantResolution: TenantEntity;
   Boolean: Partial<Scalars['Boolean']['output']>;
 };
 
+export type ApiKeyResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ApiKey'] = ResolversParentTypes['ApiKey']> = {
+  createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  prefix?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  revokedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  role?: Resolver<ResolversTypes['Role'], ParentType, ContextType>;
+};
+
+export type ApiKeyIdentityResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ApiKeyIdentity'] = ResolversParentTypes['ApiKeyIdentity']> = {
+  apiKeyId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  role?: Resolver<ResolversTypes['Role'], ParentType, ContextType>;
+  tenant?: Resolver<ResolversTypes['TenantResolution'], ParentType, ContextType>;
+};
+
+export type CreatedApiKeyResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CreatedApiKey'] = ResolversParentTypes['CreatedApiKey']> = {
+  apiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType>;
+  key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  createApiKey?: Resolver<ResolversTypes['CreatedApiKey'], ParentType, ContextType, RequireFields<MutationCreateApiKeyArgs, 'input'>>;
+  createStore?: Resolver<ResolversTypes['Store'], ParentType, ContextType, RequireFields<MutationCreateStoreArgs, 'input'>>;
+  createTenant?: Resolver<ResolversTypes['Tenant'], ParentType, ContextType, RequireFields<MutationCreateTenantArgs, 'input'>>;
+  revokeApiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'id'>>;
+};
+
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  apiKeys?: Resolver<Array<ResolversTypes['ApiKey']>, ParentType, ContextType>;
+  authenticateApiKey?: Resolver<Maybe<ResolversTypes['ApiKeyIdentity']>, ParentType, ContextType, RequireFields<QueryAuthenticateApiKeyArgs, 'keyHash'>>;
   resolveTenant?: Resolver<Maybe<ResolversTypes['TenantResolution']>, ParentType, ContextType, Partial<QueryResolveTenantArgs>>;
   store?: Resolver<Maybe<ResolversTypes['Store']>, ParentType, ContextType, RequireFields<QueryStoreArgs, 'id'>>;
   stores?: Resolver<Array<ResolversTypes['Store']>, ParentType, ContextType>;
@@ -224,6 +381,10 @@ export type TenantResolutionResolvers<ContextType = Context, ParentType extends 
 };
 
 export type Resolvers<ContextType = Context> = {
+  ApiKey?: ApiKeyResolvers<ContextType>;
+  ApiKeyIdentity?: ApiKeyIdentityResolvers<ContextType>;
+  CreatedApiKey?: CreatedApiKeyResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Store?: StoreResolvers<ContextType>;
   Tenant?: TenantResolvers<ContextType>;

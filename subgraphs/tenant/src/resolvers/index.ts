@@ -5,7 +5,19 @@ export const resolvers: Resolvers = {
     tenant: (_root, _args, ctx) => ctx.tenants.current(ctx),
     stores: (_root, _args, ctx) => ctx.tenants.stores(ctx),
     store: (_root, { id }, ctx) => ctx.tenants.store(ctx, id),
-    resolveTenant: (_root, args, ctx) => ctx.tenants.resolve(args),
+    resolveTenant: (_root, args, ctx) => ctx.tenants.resolveAs(ctx, args),
+    apiKeys: (_root, _args, ctx) => ctx.apiKeys.list(ctx),
+    authenticateApiKey: (_root, { keyHash }, ctx) => ctx.apiKeys.authenticate(ctx, keyHash),
+  },
+  Mutation: {
+    createTenant: (_root, { input }, ctx) => ctx.tenants.createTenantAs(ctx, input),
+    createStore: (_root, { input }, ctx) => ctx.tenants.createStoreAs(ctx, input),
+    createApiKey: (_root, { input }, ctx) => ctx.apiKeys.create(ctx, input),
+    revokeApiKey: (_root, { id }, ctx) => ctx.apiKeys.revoke(ctx, id),
+  },
+  ApiKey: {
+    createdAt: (key) => key.createdAt.toISOString(),
+    revokedAt: (key) => key.revokedAt?.toISOString() ?? null,
   },
   Tenant: {
     __resolveReference: async (ref, ctx) => {

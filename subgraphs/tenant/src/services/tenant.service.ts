@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { In } from 'typeorm';
-import { inTenantTransaction } from '../../../../lib/db/data-source.js';
+import { inSystemTransaction, inTenantTransaction } from '../../../../lib/db/data-source.js';
+import { requireRole } from '../../../../lib/graphql/roles.js';
 import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js';
 import { appError, badInput, notFound } from '../../../../lib/errors.js';
 import { isUuid, requireTenant } from '../../../../lib/graphql/context.js';
@@ -18,7 +19,7 @@ const HOST = /^[a-z0-9.-]{1,253}$/;
 export interface CreateTenantInput {
   slug: string;
   name: string;
-  domains?: string[];
+  domains?: string[] | null;
   /** Fixed id (seed data); generated when absent. */
   id?: string;
 }
@@ -37,7 +38,7 @@ export class TenantService extends TenantScopedService {
     if (!input.name.trim()) throw badInput('name must not be empty', 'name');
     const domains = (input.domains ?? []).map((d) => d.toLowerCase());
     if (domains.some((d) => !HOST.test(d))) throw badInput('domains must be host names', 'domains');
-    const tenant = await inTenantTransaction(this.dataSource, null, async (m) => {
+    const tenant = await inSystemTransaction(this.dataSource, async (m) => {
       const taken = await m.getRepository(TenantEntity).findOne({ where: { slug: input.slug } });
       if (taken) throw badInput(`slug "${input.slug}" is taken`, 'slug');
       const row = m.getRepository(TenantEntity).create({
@@ -69,6 +70,22 @@ export class TenantService extends TenantScopedService {
     });
     await this.afterCommit();
     return store;
+  }
+
+  /** `createTenant` through the API: platform only. */
+  createTenantAs(ctx: SubgraphContext, input: CreateTenantInput): Promise<TenantEntity> {
+    requireRole(ctx, 'platform');
+    return this.createTenant({ slug: input.slug, name: input.name, domains: input.domains ?? [] });
+  }
+
+  /** `createStore` through the API: platform for any tenant, an admin for its own. */
+  createStoreAs(ctx: SubgraphContext, input: CreateStoreInput & { tenantId?: string | null }): Promise<StoreEntity> {
+    const role = requireRole(ctx, 'platform', 'admin');
+    const tenantId = role === 'platform' ? input.tenantId : (input.tenantId ?? ctx.tenantId);
+    if (!tenantId) throw badInput('tenantId is required for platform', 'tenantId');
+    if (role === 'admin' && tenantId !== ctx.tenantId) throw appError('FORBIDDEN', 'An admin acts on its own tenant only.');
+    if (!isUuid(tenantId)) throw notFound(`no tenant ${tenantId}`);
+    return this.createStore(tenantId, { code: input.code, name: input.name, kind: input.kind });
   }
 
   current(ctx: SubgraphContext): Promise<TenantEntity> {
@@ -105,9 +122,15 @@ export class TenantService extends TenantScopedService {
     return ids.map((id) => byId.get(id) ?? null);
   }
 
+  /** The gateway's lookup, through the API: only the gateway may ask. */
+  resolveAs(ctx: SubgraphContext, input: { slug?: string | null; host?: string | null }): Promise<TenantEntity | null> {
+    requireRole(ctx, 'gateway');
+    return this.resolve(input);
+  }
+
   /** Maps a slug, tenant id or host name to a tenant (the gateway's lookup). */
   async resolve(input: { slug?: string | null; host?: string | null }): Promise<TenantEntity | null> {
-    return inTenantTransaction(this.dataSource, null, async (m) => {
+    return inSystemTransaction(this.dataSource, async (m) => {
       const repo = m.getRepository(TenantEntity);
       if (input.slug) {
         const key = input.slug.trim();
@@ -122,6 +145,6 @@ export class TenantService extends TenantScopedService {
   }
 
   countTenants(): Promise<number> {
-    return inTenantTransaction(this.dataSource, null, (m) => m.getRepository(TenantEntity).count());
+    return inSystemTransaction(this.dataSource, (m) => m.getRepository(TenantEntity).count());
   }
 }

@@ -1,0 +1,84 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { appError } from '../../../lib/errors.js';
+import type { Role } from '../../../lib/tenant/signed-context.js';
+import type { JwtClaims } from './jwt-verifier.js';
+import type { ResolvedTenant, TenantDirectory } from './tenant-directory.js';
+
+/** Who is calling, as the gateway established it. */
+export interface Identity {
+  tenant: ResolvedTenant | undefined;
+  roles: Role[];
+  /** How: no credential, an API key, a JWT, or the platform key. */
+  kind: 'anonymous' | 'api-key' | 'jwt' | 'platform';
+  /** Stable key for rate limits: the API key id, the token subject, or the client address. */
+  subject: string;
+}
+
+const CLIENT_ROLES: readonly Role[] = ['storefront', 'pos', 'admin', 'partner', 'platform'];
+
+export interface Authenticator {
+  /** Resolves the caller from request headers; throws UNAUTHENTICATED for bad or missing credentials. */
+  authenticate(headers: Headers, clientAddress?: string): Promise<Identity>;
+}
+
+/**
+ * Order: `Authorization: Bearer <credential>` or `x-api-key` (the platform key, a JWT or a
+ * tenant's API key); without one, the anonymous storefront of the tenant named by `x-tenant-id`
+ * or the `Host` header.
+ */
+export function createAuthenticator(options: {
+  directory: TenantDirectory;
+  verifyJwt?: (token: string) => Promise<JwtClaims>;
+  platformApiKey?: string;
+}): Authenticator {
+  const platformKey = options.platformApiKey ? Buffer.from(options.platformApiKey) : undefined;
+  const isPlatformKey = (credential: string) => {
+    const given = Buffer.from(credential);
+    return platformKey !== undefined && given.length === platformKey.length && timingSafeEqual(given, platformKey);
+  };
+  const tenantBySlug = async (slug: string) => {
+    const tenant = await options.directory.bySlug(slug);
+    if (!tenant) throw appError('UNAUTHENTICATED', `Unknown tenant "${slug}".`);
+    return tenant;
+  };
+
+  return {
+    async authenticate(headers, clientAddress = 'unknown') {
+      const authorization = headers.get('authorization');
+      let credential = headers.get('x-api-key')?.trim() || undefined;
+      if (authorization) {
+        const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+        if (!match) throw appError('UNAUTHENTICATED', 'Authorization must be "Bearer <API key or JWT>".');
+        credential = match[1];
+      }
+      const slug = headers.get('x-tenant-id')?.trim() || undefined;
+
+      if (credential) {
+        if (isPlatformKey(credential)) {
+          return { tenant: slug ? await tenantBySlug(slug) : undefined, roles: ['platform'], kind: 'platform', subject: 'platform' };
+        }
+        if (/^[\w-]+\.[\w-]+\.[\w-]*$/.test(credential)) {
+          if (!options.verifyJwt) throw appError('UNAUTHENTICATED', 'This gateway accepts no JWTs (no key is configured).');
+          const claims = await options.verifyJwt(credential);
+          const roles = claims.roles.map((r) => r.toLowerCase()) as Role[];
+          if (roles.length === 0 || !roles.every((r) => CLIENT_ROLES.includes(r))) {
+            throw appError('UNAUTHENTICATED', `The token's roles must be among ${CLIENT_ROLES.join(', ')}.`);
+          }
+          return { tenant: await tenantBySlug(claims.tenant), roles, kind: 'jwt', subject: `jwt:${claims.tenant}:${claims.subject ?? 'anonymous'}` };
+        }
+        const key = await options.directory.byApiKeyHash(createHash('sha256').update(credential).digest('hex'));
+        if (!key) throw appError('UNAUTHENTICATED', 'Invalid or revoked API key.');
+        return { tenant: key.tenant, roles: [key.role.toLowerCase() as Role], kind: 'api-key', subject: `key:${key.apiKeyId}` };
+      }
+
+      const tenant = slug
+        ? await tenantBySlug(slug)
+        : await (async () => {
+            const host = headers.get('host')?.toLowerCase().replace(/:\d+$/, '');
+            return host ? options.directory.byHost(host) : null;
+          })();
+      if (!tenant) throw appError('UNAUTHENTICATED', 'No tenant: send credentials, x-tenant-id, or use a host name of the tenant.');
+      return { tenant, roles: ['storefront'], kind: 'anonymous', subject: `ip:${clientAddress}` };
+    },
+  };
+}

@@ -1,0 +1,72 @@
+import { readFileSync } from 'node:fs';
+import { createLocalJWKSet, importSPKI, jwtVerify, type JWTVerifyGetKey, type KeyLike } from 'jose';
+import { appError } from '../../../lib/errors.js';
+
+export interface JwtOptions {
+  /** HS256 secret (JWT_SECRET). */
+  secret?: string;
+  /** RS256/ES256 public key, PEM (JWT_PUBLIC_KEY). */
+  publicKeyPem?: string;
+  /** A JWKS file (JWT_JWKS_FILE). */
+  jwksFile?: string;
+  /** Expected `iss` and `aud`, when set. */
+  issuer?: string;
+  audience?: string;
+}
+
+export interface JwtClaims {
+  tenant: string;
+  roles: string[];
+  subject: string | undefined;
+}
+
+/** Verifies JWTs with `jose`: signature, `exp` (required) and `nbf`; then the `tenant` and `roles` claims. */
+export function createJwtVerifier(options: JwtOptions): ((token: string) => Promise<JwtClaims>) | undefined {
+  const keys: { algorithms: string[]; key: () => Promise<KeyLike | Uint8Array | JWTVerifyGetKey> }[] = [];
+  if (options.secret) {
+    const secret = new TextEncoder().encode(options.secret);
+    keys.push({ algorithms: ['HS256'], key: async () => secret });
+  }
+  if (options.publicKeyPem) {
+    const pem = options.publicKeyPem;
+    const imported = new Map<string, Promise<KeyLike>>();
+    for (const alg of ['RS256', 'ES256']) {
+      keys.push({
+        algorithms: [alg],
+        key: () => {
+          if (!imported.has(alg)) imported.set(alg, importSPKI(pem, alg));
+          return imported.get(alg)!;
+        },
+      });
+    }
+  }
+  if (options.jwksFile) {
+    const jwks = createLocalJWKSet(JSON.parse(readFileSync(options.jwksFile, 'utf8')));
+    keys.push({ algorithms: ['RS256', 'ES256'], key: async () => jwks });
+  }
+  if (keys.length === 0) return undefined;
+
+  return async (token) => {
+    let lastError: unknown;
+    for (const { algorithms, key } of keys) {
+      try {
+        const resolved = await key();
+        const { payload } = await jwtVerify(token, resolved as Parameters<typeof jwtVerify>[1] & Uint8Array, {
+          algorithms,
+          requiredClaims: ['exp'],
+          issuer: options.issuer,
+          audience: options.audience,
+        });
+        if (typeof payload.tenant !== 'string' || !Array.isArray(payload.roles) || !payload.roles.every((r) => typeof r === 'string')) {
+          throw appError('UNAUTHENTICATED', 'The token needs a `tenant` claim and a `roles` array.');
+        }
+        return { tenant: payload.tenant, roles: payload.roles as string[], subject: payload.sub };
+      } catch (error) {
+        lastError = error;
+      }
+    }
+    if (lastError && typeof lastError === 'object' && 'extensions' in lastError) throw lastError;
+    const reason = (lastError as { code?: string })?.code === 'ERR_JWT_EXPIRED' ? 'expired' : 'invalid';
+    throw appError('UNAUTHENTICATED', `The token is ${reason}.`);
+  };
+}

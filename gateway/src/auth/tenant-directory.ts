@@ -1,0 +1,76 @@
+import { randomUUID } from 'node:crypto';
+import { appError } from '../../../lib/errors.js';
+import { CONTEXT_HEADER, signContext, type Role } from '../../../lib/tenant/signed-context.js';
+
+export interface ResolvedTenant {
+  id: string;
+  slug: string;
+}
+
+export interface ApiKeyIdentity {
+  apiKeyId: string;
+  role: string;
+  tenant: ResolvedTenant;
+}
+
+/** The gateway's view of the tenant subgraph: tenants by slug or host, API keys by hash; cached. */
+export interface TenantDirectory {
+  bySlug(slug: string): Promise<ResolvedTenant | null>;
+  byHost(host: string): Promise<ResolvedTenant | null>;
+  byApiKeyHash(keyHash: string): Promise<ApiKeyIdentity | null>;
+  /** Forgets a key at once (its revocation event arrived). */
+  forgetApiKey(keyHash: string): void;
+}
+
+interface Entry<T> {
+  value: T;
+  expires: number;
+}
+
+/**
+ * Asks the tenant subgraph through its non-public fields, as the `gateway` role. Tenants are
+ * cached for `ttlMs` (default 30 s), API keys for 5 s (and dropped on revocation events),
+ * unknown answers for 5 s.
+ */
+export function createTenantDirectory(options: { url: string; secret: string; ttlMs?: number }): TenantDirectory {
+  const ttl = options.ttlMs ?? 30_000;
+  const cache = new Map<string, Entry<unknown>>();
+
+  const ask = async <T>(cacheKey: string, query: string, variables: Record<string, unknown>, field: string, keepMs: number): Promise<T | null> => {
+    const hit = cache.get(cacheKey);
+    if (hit && hit.expires > Date.now()) return hit.value as T | null;
+    let body: { data?: Record<string, T | null> | null };
+    try {
+      const response = await fetch(options.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          [CONTEXT_HEADER]: signContext({ tenantId: undefined, roles: ['gateway' as Role], requestId: randomUUID() }, options.secret),
+        },
+        body: JSON.stringify({ query, variables }),
+      });
+      body = (await response.json()) as typeof body;
+    } catch {
+      throw appError('SERVICE_UNAVAILABLE', 'The tenant directory is unavailable; try again.');
+    }
+    if (!body.data) throw appError('SERVICE_UNAVAILABLE', 'The tenant directory is unavailable; try again.');
+    const value = body.data[field] ?? null;
+    cache.set(cacheKey, { value, expires: Date.now() + (value ? keepMs : 5_000) });
+    return value;
+  };
+
+  const tenantQuery = 'query ($slug: String, $host: String) { resolveTenant(slug: $slug, host: $host) { id slug } }';
+  return {
+    bySlug: (slug) => ask(`slug:${slug}`, tenantQuery, { slug }, 'resolveTenant', ttl),
+    byHost: (host) => ask(`host:${host}`, tenantQuery, { host }, 'resolveTenant', ttl),
+    byApiKeyHash: (keyHash) =>
+      ask(
+        `key:${keyHash}`,
+        'query ($keyHash: String!) { authenticateApiKey(keyHash: $keyHash) { apiKeyId role tenant { id slug } } }',
+        { keyHash },
+        'authenticateApiKey',
+        5_000,
+      ),
+    forgetApiKey: (keyHash) => void cache.delete(`key:${keyHash}`),
+  };
+}

@@ -1,0 +1,50 @@
+import type { Plugin } from '@envelop/core';
+import { getOperationAST, GraphQLError, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import { appError } from '../../../lib/errors.js';
+import type { GatewayContext } from '../gateway-context.js';
+import type { Authenticator } from './authenticator.js';
+import { checkScopes, type ScopeRules } from './scopes.js';
+
+/** Introspection alone: a partner reads the schema before it has data to ask for. */
+export function isIntrospectionOnly(operation: OperationDefinitionNode): boolean {
+  return operation.selectionSet.selections.every((s) => s.kind === 'Field' && s.name.value.startsWith('__'));
+}
+
+/**
+ * Authenticates every operation and checks its fields against `@requiresScopes` before it runs.
+ * Introspection without credentials is allowed unless `anonymousIntrospection` is false.
+ */
+export function useAuth(options: {
+  authenticator: Authenticator;
+  schema: GraphQLSchema;
+  rules: ScopeRules;
+  anonymousIntrospection: boolean;
+}): Plugin<GatewayContext> {
+  const guard = async (
+    args: { document: DocumentNode; operationName?: string | null; contextValue: GatewayContext },
+    extendContext: (context: Partial<GatewayContext>) => void,
+    stop: (result: { errors: GraphQLError[] }) => void,
+  ) => {
+    const operation = getOperationAST(args.document, args.operationName);
+    const headers = args.contextValue.request.headers;
+    const hasCredential = headers.has('authorization') || headers.has('x-api-key');
+    if (operation && isIntrospectionOnly(operation) && !hasCredential) {
+      if (!options.anonymousIntrospection) stop({ errors: [appError('UNAUTHENTICATED', 'Introspection needs credentials here.')] });
+      return;
+    }
+    try {
+      const identity = await options.authenticator.authenticate(headers);
+      extendContext({ identity });
+      const denied = checkScopes(options.schema, options.rules, args.document, identity.roles);
+      if (denied.length > 0) stop({ errors: denied });
+    } catch (error) {
+      stop({
+        errors: [error instanceof GraphQLError ? error : new GraphQLError('Authentication failed.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })],
+      });
+    }
+  };
+  return {
+    onExecute: ({ args, extendContext, setResultAndStopExecution }) => guard(args, extendContext, setResultAndStopExecution),
+    onSubscribe: ({ args, extendContext, setResultAndStopExecution }) => guard(args, extendContext, setResultAndStopExecution),
+  };
+}
