@@ -61,6 +61,8 @@ export interface RunningSystem {
   apiKeys: TenantSubgraph['apiKeys'];
   /** The platform role's credential (PLATFORM_API_KEY, or one generated for this run). */
   platformApiKey: string;
+  /** What the gateway signs subgraph requests with (SUBGRAPH_SECRET, or generated for this run). */
+  subgraphSecret: string;
   bus: EventBus;
   stop(): Promise<void>;
 }
@@ -129,6 +131,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       tenants: (subgraphs.tenant as TenantSubgraph).tenants,
       apiKeys: (subgraphs.tenant as TenantSubgraph).apiKeys,
       platformApiKey,
+      subgraphSecret: secret,
       bus,
       stop,
     };

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { DataSource, type EntityManager, type MixedList, type EntitySchema } from 'typeorm';
+import { appRoleOf } from './row-level-security.migration.js';
 
 export interface ServiceDatabaseOptions {
   url: string;
@@ -48,6 +49,7 @@ export async function inTenantTransaction<T>(
   work: (manager: EntityManager) => Promise<T>,
 ): Promise<T> {
   return dataSource.transaction(async (manager) => {
+    await manager.query(`SET LOCAL ROLE ${appRole(dataSource)}`);
     await manager.query(`SELECT set_config('app.tenant_id', $1, true), set_config('app.system', 'off', true)`, [tenantId ?? '']);
     return work(manager);
   });
@@ -59,6 +61,7 @@ export async function inTenantTransaction<T>(
  */
 export async function inSystemTransaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
   return dataSource.transaction(async (manager) => {
+    await manager.query(`SET LOCAL ROLE ${appRole(dataSource)}`);
     await manager.query(`SELECT set_config('app.tenant_id', '', true), set_config('app.system', 'on', true)`);
     return work(manager);
   });
@@ -68,4 +71,9 @@ export async function inSystemTransaction<T>(dataSource: DataSource, work: (mana
 export function qualified(dataSource: { options: { schema?: string } } | { driver: { schema?: string } }, table: string): string {
   const schema = 'driver' in dataSource ? dataSource.driver.schema : dataSource.options.schema;
   return `"${schema}"."${table}"`;
+}
+
+/** The service's application role (see the row-level-security migration): it owns no table. */
+function appRole(dataSource: DataSource): string {
+  return `"${appRoleOf(String(dataSource.driver.schema))}"`;
 }

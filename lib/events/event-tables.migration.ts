@@ -1,6 +1,9 @@
 import type { QueryRunner } from 'typeorm';
 
-/** The outbox and processed-event tables every service has, created by its first migration. */
+/** The outbox and processed-event tables every service has (both hold tenant rows). */
+export const EVENT_TABLES = [{ table: 'outbox' }, { table: 'processed_event' }];
+
+/** Creates them: each service's first migration. */
 export async function createEventTables(queryRunner: QueryRunner): Promise<void> {
   const schema = queryRunner.connection.driver.schema;
   await queryRunner.query(`

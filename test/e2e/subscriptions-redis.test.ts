@@ -27,6 +27,7 @@ withRedis('two gateway processes sharing Redis', () => {
     second = await buildGateway({
       supergraphSdl: readFileSync(SUPERGRAPH_PATH, 'utf8'),
       subgraphUrls: system.subgraphUrls,
+      auth: { subgraphSecret: system.subgraphSecret, platformApiKey: system.platformApiKey },
       subscriptions: { bus: secondBus },
       log: () => {},
     });

@@ -34,7 +34,10 @@ export async function startSupergraph(options: Pick<SystemOptions, 'subscription
     if (!process.env.TEST_EMBEDDED_POSTGRES && process.env.DATABASE_URL) {
       const client = new Client({ connectionString: process.env.DATABASE_URL });
       await client.connect();
-      for (const { name } of SUBGRAPHS) await client.query(`DROP SCHEMA IF EXISTS "${name}${suffix}" CASCADE`);
+      for (const { name } of SUBGRAPHS) {
+        await client.query(`DROP SCHEMA IF EXISTS "${name}${suffix}" CASCADE`);
+        await client.query(`DROP ROLE IF EXISTS "${name}${suffix}_app"`);
+      }
       await client.end();
     }
   };

@@ -6,12 +6,13 @@ import { CategoryEntity } from './entities/category.entity.js';
 import { ProductEntity } from './entities/product.entity.js';
 import { VariantEntity } from './entities/variant.entity.js';
 import { Initial1732300000000 } from './migrations/1732300000000-initial.js';
+import { RowLevelSecurity1732500000000 } from './migrations/1732500000000-row-level-security.js';
 
 export function openCatalogDatabase(url: string, schema = 'catalog'): Promise<DataSource> {
   return openServiceDatabase({
     url,
     schema,
     entities: [CategoryEntity, ProductEntity, VariantEntity, OutboxEvent, ProcessedEvent],
-    migrations: [Initial1732300000000],
+    migrations: [Initial1732300000000, RowLevelSecurity1732500000000],
   });
 }

@@ -5,12 +5,13 @@ import { ProcessedEvent } from '../../../../lib/events/processed-event.entity.js
 import { MovementEntity } from './entities/movement.entity.js';
 import { StockLevelEntity } from './entities/stock-level.entity.js';
 import { Initial1732300000000 } from './migrations/1732300000000-initial.js';
+import { RowLevelSecurity1732500000000 } from './migrations/1732500000000-row-level-security.js';
 
 export function openInventoryDatabase(url: string, schema = 'inventory'): Promise<DataSource> {
   return openServiceDatabase({
     url,
     schema,
     entities: [MovementEntity, StockLevelEntity, OutboxEvent, ProcessedEvent],
-    migrations: [Initial1732300000000],
+    migrations: [Initial1732300000000, RowLevelSecurity1732500000000],
   });
 }

@@ -5,12 +5,13 @@ import { ProcessedEvent } from '../../../../lib/events/processed-event.entity.js
 import { OrderLineEntity } from './entities/order-line.entity.js';
 import { OrderEntity } from './entities/order.entity.js';
 import { Initial1732300000000 } from './migrations/1732300000000-initial.js';
+import { RowLevelSecurity1732500000000 } from './migrations/1732500000000-row-level-security.js';
 
 export function openOrdersDatabase(url: string, schema = 'orders'): Promise<DataSource> {
   return openServiceDatabase({
     url,
     schema,
     entities: [OrderEntity, OrderLineEntity, OutboxEvent, ProcessedEvent],
-    migrations: [Initial1732300000000],
+    migrations: [Initial1732300000000, RowLevelSecurity1732500000000],
   });
 }

@@ -4,12 +4,13 @@ import { OutboxEvent } from '../../../../lib/events/outbox-event.entity.js';
 import { ProcessedEvent } from '../../../../lib/events/processed-event.entity.js';
 import { PriceEntity } from './entities/price.entity.js';
 import { Initial1732300000000 } from './migrations/1732300000000-initial.js';
+import { RowLevelSecurity1732500000000 } from './migrations/1732500000000-row-level-security.js';
 
 export function openPricingDatabase(url: string, schema = 'pricing'): Promise<DataSource> {
   return openServiceDatabase({
     url,
     schema,
     entities: [PriceEntity, OutboxEvent, ProcessedEvent],
-    migrations: [Initial1732300000000],
+    migrations: [Initial1732300000000, RowLevelSecurity1732500000000],
   });
 }
