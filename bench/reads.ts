@@ -27,7 +27,7 @@ async function main(): Promise<void> {
     options: { connections: { type: 'string', default: '50' }, seconds: { type: 'string', default: '15' }, warmup: { type: 'string', default: '3' } },
   });
   const connections = Number(values.connections);
-  const system = await startSystem({ ports: { gateway: 0, catalog: 0, inventory: 0, pricing: 0, orders: 0, tenant: 0 }, schemaSuffix: `_bench${process.pid}`, log: () => {} });
+  const system = await startSystem({ ports: { gateway: 0, catalog: 0, inventory: 0, pricing: 0, orders: 0, tenant: 0 }, schemaSuffix: `_bench${process.pid}`, rateLimitPerMinute: { authenticated: 1e9, anonymous: 1e9 }, log: () => {} });
   try {
     const seeded = await seedDemo(system);
     const store = seeded.stores.find((s) => s.code === 'S1')!.id;
@@ -41,7 +41,7 @@ async function main(): Promise<void> {
       new Promise<number>((resolve, reject) => {
         const started = performance.now();
         const req = request(
-          { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', 'x-tenant-id': 'demo' } },
+          { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-tenant-id': 'demo' } },
           (res) => {
             let text = '';
             res.setEncoding('utf8');

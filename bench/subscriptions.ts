@@ -33,14 +33,16 @@ async function main(): Promise<void> {
   // BENCH_CPU_PROF=<dir> writes a CPU profile of the system process there.
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'bench/system-process.ts'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const started = await new Promise<{ gatewayUrl: string; stores: { id: string; code: string }[] }>((resolve, reject) => {
+  const started = await new Promise<{ gatewayUrl: string; stores: { id: string; code: string }[]; keys: { admin: string; pos: string } }>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', (line) => resolve(JSON.parse(line)));
     child.once('exit', (code) => reject(new Error(`system exited with ${code}`)));
   });
   const { gatewayUrl } = started;
   const store = started.stores.find((s) => s.code === 'S1')?.id;
   if (!store) throw new Error('the demo store S1 is missing');
-  const headers = { 'x-tenant-id': 'demo' };
+  // Terminals subscribe with a pos key; the writes come from the admin key.
+  const headers = { authorization: `Bearer ${started.keys.pos}` };
+  const adminHeaders = { authorization: `Bearer ${started.keys.admin}` };
   type Stats = { subscribers: number; events: number; subgraphFetches: number; rssBytes: number };
   const stats = async () => (await (await fetch(gatewayUrl.replace('/graphql', '/debug/subscriptions'))).json()) as Stats;
   console.log(`bench:subscriptions  bus=${process.env.REDIS_URL ? 'redis' : 'in-process'}  db=${process.env.DATABASE_URL ? 'postgresql' : 'pglite'}  writes per N=${writes}`);
@@ -78,7 +80,7 @@ async function main(): Promise<void> {
       let delivered = 0;
       for (let w = 0; w < writes; w += 1) {
         const sent = performance.now();
-        const { adjustStock } = await graphqlOk<{ adjustStock: { version: number } }>(gatewayUrl, ADJUST, { input: { sku: SKU, storeId: store, delta: w % 2 === 0 ? 1 : -1 } }, headers);
+        const { adjustStock } = await graphqlOk<{ adjustStock: { version: number } }>(gatewayUrl, ADJUST, { input: { sku: SKU, storeId: store, delta: w % 2 === 0 ? 1 : -1 } }, adminHeaders);
         const deadline = performance.now() + 5_000;
         while ((arrivals.get(adjustStock.version)?.length ?? 0) < n && performance.now() < deadline) await sleep(1);
         const times = arrivals.get(adjustStock.version) ?? [];

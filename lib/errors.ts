@@ -10,6 +10,8 @@ export const ErrorCodes = {
   FORBIDDEN: 'The caller may not do this.',
   INSUFFICIENT_STOCK: 'The movement would take stock on hand below zero.',
   IDEMPOTENCY_KEY_REUSED: 'The idempotency key was already used with a different payload.',
+  OPERATION_LIMIT_EXCEEDED: 'The operation is too deep, too costly, or has too many aliases, directives or tokens.',
+  RATE_LIMITED: 'Too many requests from this API key, token or client this minute; `Retry-After` says when to retry.',
   SERVICE_UNAVAILABLE: 'A subgraph (or the tenant directory) could not be reached; its fields are null, the rest arrives.',
   INTERNAL_SERVER_ERROR: 'An unexpected failure; details are in the server log, never in the response.',
 } as const;

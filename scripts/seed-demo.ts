@@ -96,16 +96,20 @@ export async function seedDemo(system: Pick<RunningSystem, 'gatewayUrl' | 'tenan
         }
       }
     }
-    await call(`mutation SeedProducts { ${mutations.join('\n')} }`);
+    // In batches that the gateway's operation limits (aliases, tokens) accept.
+    const batches = (fields: string[], size = 20) => Array.from({ length: Math.ceil(fields.length / size) }, (_, i) => fields.slice(i * size, (i + 1) * size));
+    for (const batch of batches(mutations, 10)) await call(`mutation SeedProducts { ${batch.join('\n')} }`);
     // Pricing and inventory learn the new skus from catalog events: on Redis that takes a
     // moment, so retry. Safe: setPrice to the same price and keyed receipts apply once.
-    for (let attempt = 1; ; attempt += 1) {
-      try {
-        await call(`mutation SeedStockAndPrices { ${stockAndPrices.join('\n')} }`);
-        break;
-      } catch (error) {
-        if (attempt === 20) throw error;
-        await new Promise((resolve) => setTimeout(resolve, 250));
+    for (const batch of batches(stockAndPrices)) {
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          await call(`mutation SeedStockAndPrices { ${batch.join('\n')} }`);
+          break;
+        } catch (error) {
+          if (attempt === 20) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 250));
+        }
       }
     }
   }

@@ -9,7 +9,8 @@ import { createRedisBus } from '../lib/events/redis-bus.js';
 import type { SubgraphService } from '../lib/graphql/service.js';
 import { buildGateway, type Gateway } from '../gateway/src/app.js';
 import type { JwtOptions } from '../gateway/src/auth/jwt-verifier.js';
-import { readJwtOptions } from '../gateway/src/config.js';
+import { readJwtOptions, readRateLimits } from '../gateway/src/config.js';
+import { createMemoryRateLimitStore, createRedisRateLimitStore } from '../gateway/src/limits/rate-limiter.js';
 import { generateSecret } from '../lib/tenant/signed-context.js';
 import { SUPERGRAPH_PATH, SUBGRAPHS, type SubgraphName } from '../schema/compose-supergraph.js';
 import { buildCatalog } from '../subgraphs/catalog/src/app.js';
@@ -46,6 +47,8 @@ export interface SystemOptions {
   host?: string;
   /** JWT verification for the gateway (default: JWT_SECRET etc. from `env`). */
   jwt?: JwtOptions;
+  /** Requests per minute (default RATE_LIMIT_PER_MINUTE / RATE_LIMIT_ANONYMOUS_PER_MINUTE, else 1200 / 300). */
+  rateLimitPerMinute?: { authenticated: number; anonymous: number };
   /** Per-socket subscription limits of the gateway (tests make them tiny). */
   subscriptionLimits?: { highWaterBytes?: number; maxPendingUpdates?: number };
   log?: (message: string) => void;
@@ -98,6 +101,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       : createInMemoryBus(options.log);
     cleanups.push(() => bus.close());
 
+    const rateLimitStore = env.REDIS_URL ? await createRedisRateLimitStore(env.REDIS_URL, `ratelimit:${options.redisStream ?? 'commerce'}`) : createMemoryRateLimitStore();
+    cleanups.push(() => rateLimitStore.close());
     const subgraphs = {} as Record<SubgraphName, SubgraphService>;
     const subgraphUrls = {} as Record<SubgraphName, string>;
     // One after another: embedded PGlite runs one statement at a time anyway.
@@ -117,7 +122,9 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
         platformApiKey,
         jwt: options.jwt ?? readJwtOptions(env),
         anonymousIntrospection: env.NODE_ENV !== 'production',
+        rateLimit: { store: rateLimitStore, perMinute: options.rateLimitPerMinute ?? readRateLimits(env) },
       },
+      limits: { production: env.NODE_ENV === 'production' },
       subscriptions: { bus, limits: options.subscriptionLimits },
       log: options.log,
     });

@@ -20,6 +20,12 @@ import { createJwtVerifier, type JwtOptions } from './auth/jwt-verifier.js';
 import { extractScopes } from './auth/scopes.js';
 import { createTenantDirectory, type TenantDirectory } from './auth/tenant-directory.js';
 import { useAuth } from './auth/use-auth.js';
+import { operationLimits } from './limits/operation-limits.js';
+import { useErrorCodes } from './limits/use-error-codes.js';
+import { createMemoryRateLimitStore, type RateLimitStore } from './limits/rate-limiter.js';
+import { EnvelopArmor } from '@escape.tech/graphql-armor';
+import type { GraphQLArmorConfig } from '@escape.tech/graphql-armor-types';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 
 export interface GatewayOptions {
   /** A composed Federation 2 supergraph SDL. */
@@ -41,6 +47,18 @@ export interface GatewayOptions {
     anonymousIntrospection?: boolean;
     /** The subgraph that knows tenants and API keys (default `tenant`). */
     tenantSubgraph?: string;
+    /** Requests per minute per API key or token, and per anonymous client (defaults 1200 and 300). */
+    rateLimit?: { store?: RateLimitStore; perMinute?: { authenticated: number; anonymous: number } };
+  };
+  /** Hardening: operation limits (graphql-armor), request body size, batching. */
+  limits?: {
+    armor?: GraphQLArmorConfig;
+    /** Largest request body (default 1 MiB); a POST without Content-Length is refused. */
+    maxBodyBytes?: number;
+    /** Operations in one batched request (default 10). */
+    batchLimit?: number;
+    /** Production hides field suggestions. */
+    production?: boolean;
   };
   /** Serve GraphiQL at GET /graphql (default true). */
   graphiql?: boolean;
@@ -90,6 +108,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   await gateway.load();
 
   const plugins = [];
+  const cleanups: (() => Promise<void>)[] = [];
   let authenticator: Authenticator | undefined;
   let directory: TenantDirectory | undefined;
   if (options.auth) {
@@ -101,10 +120,22 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       verifyJwt: options.auth.jwt ? createJwtVerifier(options.auth.jwt) : undefined,
       platformApiKey: options.auth.platformApiKey,
     });
+    const rateLimitStore = options.auth.rateLimit?.store ?? createMemoryRateLimitStore();
+    cleanups.push(() => rateLimitStore.close());
     plugins.push(
-      useAuth({ authenticator, schema: gateway.schema!, rules, anonymousIntrospection: options.auth.anonymousIntrospection ?? true }),
+      useAuth({
+        authenticator,
+        schema: gateway.schema!,
+        rules,
+        anonymousIntrospection: options.auth.anonymousIntrospection ?? true,
+        rateLimit: { store: rateLimitStore, perMinute: options.auth.rateLimit?.perMinute ?? { authenticated: 1200, anonymous: 300 } },
+      }),
     );
   }
+  plugins.push(useErrorCodes());
+  plugins.push(...new EnvelopArmor(operationLimits(options.limits?.armor, options.limits?.production)).protect().plugins);
+  // Only requests a browser would preflight: no form posts or plain GETs from other sites.
+  plugins.push(useCSRFPrevention({ requestHeaders: ['x-graphql-csrf', 'apollo-require-preflight'] }));
   let hub: SubscriptionHub | undefined;
   if (options.subscriptions) {
     hub = new SubscriptionHub({
@@ -129,6 +160,16 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     landingPage: false,
     graphiql: options.graphiql === false ? false : { title: 'Commerce supergraph', defaultQuery: exampleQuery },
     renderGraphiQL,
+    batching: { limit: options.limits?.batchLimit ?? 10 },
+    // Browsers may call from a tenant's own domains only.
+    cors: async (request) => {
+      const origin = request.headers.get('origin');
+      if (!origin || !directory) return { origin: origin ?? '*' };
+      const host = URL.canParse(origin) ? new URL(origin).hostname : '';
+      const tenant = host ? await directory.byHost(host).catch(() => null) : null;
+      // No CORS headers at all for anyone else (an empty list would mean "any origin").
+      return tenant ? { origin, credentials: true } : (false as unknown as { origin: string[] });
+    },
     // Subgraph errors arrive with their codes and pass through; anything else is masked.
     maskedErrors: { maskError: (error) => maskGatewayError(error, log) },
     context: ({ request }) => ({ request, requestId: request.headers.get('x-request-id') ?? randomUUID() }),
@@ -149,7 +190,19 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       })
     : undefined;
 
+  const maxBody = options.limits?.maxBodyBytes ?? 1024 * 1024;
   const health = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    if (req.method === 'POST') {
+      const length = req.headers['content-length'];
+      const refuse = (status: number, message: string) => {
+        res.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
+        res.end(JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] }));
+        req.destroy();
+        return true;
+      };
+      if (length === undefined) return refuse(411, 'A request body needs a Content-Length.');
+      if (Number(length) > maxBody) return refuse(413, `The request body is larger than ${maxBody} bytes.`);
+    }
     if (req.url === '/debug/subscriptions' && hub) {
       res
         .writeHead(200, { 'content-type': 'application/json' })
@@ -197,6 +250,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     async stop() {
       await ws?.close();
       await hub?.stop();
+      for (const cleanup of cleanups) await cleanup();
       if (server) {
         const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
         server.closeAllConnections();

@@ -20,6 +20,9 @@ export interface GatewayConfig {
   jwt: JwtOptions | undefined;
   /** Introspection without credentials: on unless NODE_ENV=production. */
   anonymousIntrospection: boolean;
+  /** Requests per minute; counted in Redis when REDIS_URL is set. */
+  rateLimitPerMinute: { authenticated: number; anonymous: number };
+  production: boolean;
   /** REDIS_URL: the event bus that feeds subscriptions; without it this process serves none. */
   redisUrl: string | undefined;
 }
@@ -47,6 +50,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     jwt: readJwtOptions(env),
     anonymousIntrospection: env.NODE_ENV !== 'production',
     redisUrl: readOptional(env, 'REDIS_URL'),
+    rateLimitPerMinute: readRateLimits(env),
+    production: env.NODE_ENV === 'production',
   });
 }
 
@@ -68,4 +73,12 @@ export function readJwtOptions(env: Env): JwtOptions | undefined {
     audience: readOptional(env, 'JWT_AUDIENCE'),
   };
   return options.secret || options.publicKeyPem || options.jwksFile ? options : undefined;
+}
+
+/** RATE_LIMIT_PER_MINUTE (per API key or token, default 1200) and RATE_LIMIT_ANONYMOUS_PER_MINUTE (per client, default 300). */
+export function readRateLimits(env: Env): { authenticated: number; anonymous: number } {
+  return {
+    authenticated: readInt(env, 'RATE_LIMIT_PER_MINUTE', 1200),
+    anonymous: readInt(env, 'RATE_LIMIT_ANONYMOUS_PER_MINUTE', 300),
+  };
 }

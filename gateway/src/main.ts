@@ -1,5 +1,6 @@
 import { ConfigError } from '../../lib/env.js';
 import { createRedisBus } from '../../lib/events/redis-bus.js';
+import { createRedisRateLimitStore } from './limits/rate-limiter.js';
 import { buildGateway } from './app.js';
 import { loadConfig, readSupergraph } from './config.js';
 import { developmentPlatformKey } from './platform-key.js';
@@ -18,8 +19,13 @@ async function main(): Promise<void> {
           platformApiKey: config.platformApiKey ?? developmentPlatformKey(),
           jwt: config.jwt,
           anonymousIntrospection: config.anonymousIntrospection,
+          rateLimit: {
+            store: config.redisUrl ? await createRedisRateLimitStore(config.redisUrl) : undefined,
+            perMinute: config.rateLimitPerMinute,
+          },
         }
       : undefined,
+    limits: { production: config.production },
     subscriptions: bus ? { bus } : undefined,
   });
   const url = await gateway.start(config.port, config.host);

@@ -57,13 +57,14 @@ describe('tenants on one gateway', () => {
   it('resolves the tenant from the Host header', async () => {
     // fetch() may not set Host; node:http may.
     const body = await new Promise<string>((resolve, reject) => {
-      const req = request(system.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json', host: `${south.slug}.test:4000` } }, (res) => {
+      const body = JSON.stringify({ query: '{ tenant { slug } }' });
+      const req = request(system.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), host: `${south.slug}.test:4000` } }, (res) => {
         let text = '';
         res.on('data', (chunk) => (text += chunk));
         res.on('end', () => resolve(text));
       });
       req.on('error', reject);
-      req.end(JSON.stringify({ query: '{ tenant { slug } }' }));
+      req.end(body);
     });
     expect(JSON.parse(body)).toEqual({ data: { tenant: { slug: south.slug } } });
   });

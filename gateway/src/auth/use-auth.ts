@@ -3,6 +3,7 @@ import { getOperationAST, GraphQLError, type DocumentNode, type GraphQLSchema, t
 import { appError } from '../../../lib/errors.js';
 import type { GatewayContext } from '../gateway-context.js';
 import type { Authenticator } from './authenticator.js';
+import type { RateLimitStore } from '../limits/rate-limiter.js';
 import { checkScopes, type ScopeRules } from './scopes.js';
 
 /** Introspection alone: a partner reads the schema before it has data to ask for. */
@@ -19,7 +20,18 @@ export function useAuth(options: {
   schema: GraphQLSchema;
   rules: ScopeRules;
   anonymousIntrospection: boolean;
+  /** Requests per minute: per API key / token subject, and per anonymous client address. */
+  rateLimit?: { store: RateLimitStore; perMinute: { authenticated: number; anonymous: number } };
 }): Plugin<GatewayContext> {
+  const limited = async (subject: string, anonymous: boolean): Promise<GraphQLError | undefined> => {
+    if (!options.rateLimit) return undefined;
+    const limit = anonymous ? options.rateLimit.perMinute.anonymous : options.rateLimit.perMinute.authenticated;
+    const { count, resetSeconds } = await options.rateLimit.store.hit(subject);
+    if (count <= limit) return undefined;
+    return new GraphQLError(`Rate limit of ${limit} requests a minute exceeded; retry in ${resetSeconds} s.`, {
+      extensions: { code: 'RATE_LIMITED', retryAfterSeconds: resetSeconds, http: { status: 429, headers: { 'Retry-After': String(resetSeconds) } } },
+    });
+  };
   const guard = async (
     args: { document: DocumentNode; operationName?: string | null; contextValue: GatewayContext },
     extendContext: (context: Partial<GatewayContext>) => void,
@@ -27,13 +39,18 @@ export function useAuth(options: {
   ) => {
     const operation = getOperationAST(args.document, args.operationName);
     const headers = args.contextValue.request.headers;
+    const address = (args.contextValue as { req?: { socket?: { remoteAddress?: string } } }).req?.socket?.remoteAddress ?? 'unknown';
     const hasCredential = headers.has('authorization') || headers.has('x-api-key');
     if (operation && isIntrospectionOnly(operation) && !hasCredential) {
-      if (!options.anonymousIntrospection) stop({ errors: [appError('UNAUTHENTICATED', 'Introspection needs credentials here.')] });
+      const tooMany = await limited(`ip:${address}`, true);
+      if (tooMany) stop({ errors: [tooMany] });
+      else if (!options.anonymousIntrospection) stop({ errors: [appError('UNAUTHENTICATED', 'Introspection needs credentials here.')] });
       return;
     }
     try {
-      const identity = await options.authenticator.authenticate(headers);
+      const identity = await options.authenticator.authenticate(headers, address);
+      const tooMany = await limited(identity.subject, identity.kind === 'anonymous');
+      if (tooMany) return stop({ errors: [tooMany] });
       extendContext({ identity });
       const denied = checkScopes(options.schema, options.rules, args.document, identity.roles);
       if (denied.length > 0) stop({ errors: denied });

@@ -1,0 +1,31 @@
+import type { Plugin } from 'graphql-yoga';
+
+type ErrorJson = { message: string; extensions?: Record<string, unknown> };
+
+function codeFor(message: string): string {
+  if (/limit of \d+ exceeded/i.test(message)) return 'OPERATION_LIMIT_EXCEEDED';
+  if (/^Syntax Error/.test(message)) return 'GRAPHQL_PARSE_FAILED';
+  return 'GRAPHQL_VALIDATION_FAILED';
+}
+
+/**
+ * The last word on every response: each error carries an `extensions.code`. The operation
+ * limits' errors (depth, aliases, cost, tokens, directives) become OPERATION_LIMIT_EXCEEDED.
+ */
+export function useErrorCodes(): Plugin {
+  const patch = (result: unknown) => {
+    const errors = (result as { errors?: ErrorJson[] } | null)?.errors;
+    if (!Array.isArray(errors)) return;
+    for (const error of errors) {
+      if (typeof error.extensions?.code === 'string') continue;
+      // GraphQLError's extensions object is frozen-ish in places: assign a fresh one.
+      Object.defineProperty(error, 'extensions', { value: { ...error.extensions, code: codeFor(error.message) }, enumerable: true, configurable: true });
+    }
+  };
+  return {
+    onResultProcess({ result }) {
+      if (Array.isArray(result)) result.forEach(patch);
+      else patch(result);
+    },
+  };
+}
