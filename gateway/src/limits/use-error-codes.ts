@@ -17,7 +17,8 @@ export function useErrorCodes(): Plugin {
     const errors = (result as { errors?: ErrorJson[] } | null)?.errors;
     if (!Array.isArray(errors)) return;
     for (const error of errors) {
-      if (typeof error.extensions?.code === 'string') continue;
+      const isLimit = /limit of \d+ exceeded/i.test(error.message);
+      if (typeof error.extensions?.code === 'string' && !isLimit) continue;
       // GraphQLError's extensions object is frozen-ish in places: assign a fresh one.
       Object.defineProperty(error, 'extensions', { value: { ...error.extensions, code: codeFor(error.message) }, enumerable: true, configurable: true });
     }
