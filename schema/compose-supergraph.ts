@@ -55,3 +55,5 @@ export function composeSupergraph(subgraphs: SubgraphDefinition[]): string {
 }
 
 export const SUPERGRAPH_PATH = join(root, 'schema', 'supergraph.graphql');
+
+export const PARTNER_SCHEMA_PATH = join(root, 'schema', 'partner.graphql');

@@ -3,7 +3,10 @@
  * `npm run compose:check` fails when the committed file is stale.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { CompositionFailed, SUPERGRAPH_PATH, composeSupergraph, defaultSubgraphDefinitions } from './compose-supergraph.js';
+import { printSchema } from 'graphql';
+import { extractScopes } from '../gateway/src/auth/scopes.js';
+import { buildContractSchema } from '../lib/graphql/contract.js';
+import { CompositionFailed, PARTNER_SCHEMA_PATH, SUPERGRAPH_PATH, composeSupergraph, defaultSubgraphDefinitions } from './compose-supergraph.js';
 
 function main(): void {
   const check = process.argv.includes('--check');
@@ -17,23 +20,31 @@ function main(): void {
     }
     throw error;
   }
-  const current = (() => {
+  const outputs: [string, string][] = [
+    [SUPERGRAPH_PATH, sdl],
+    // The partner contract: elements tagged @tag(name: "partner") only.
+    [PARTNER_SCHEMA_PATH, `${printSchema(buildContractSchema(extractScopes(sdl).sdl, 'partner'))}\n`],
+  ];
+  const read = (path: string) => {
     try {
-      return readFileSync(SUPERGRAPH_PATH, 'utf8');
+      return readFileSync(path, 'utf8');
     } catch {
       return '';
     }
-  })();
+  };
   if (check) {
-    if (current !== sdl) {
-      console.error('schema/supergraph.graphql is stale: run `npm run compose` and commit it.');
+    const stale = outputs.filter(([path, text]) => read(path) !== text).map(([path]) => path);
+    if (stale.length > 0) {
+      console.error(`stale: ${stale.join(', ')}: run \`npm run compose\` and commit.`);
       process.exit(1);
     }
-    console.log('schema/supergraph.graphql is up to date.');
+    console.log('schema/supergraph.graphql and schema/partner.graphql are up to date.');
     return;
   }
-  writeFileSync(SUPERGRAPH_PATH, sdl);
-  console.log(`wrote ${SUPERGRAPH_PATH}`);
+  for (const [path, text] of outputs) {
+    writeFileSync(path, text);
+    console.log(`wrote ${path}`);
+  }
 }
 
 main();

@@ -47,6 +47,8 @@ export interface SystemOptions {
   host?: string;
   /** JWT verification for the gateway (default: JWT_SECRET etc. from `env`). */
   jwt?: JwtOptions;
+  /** Production behaviour (default: NODE_ENV=production): no anonymous introspection, no field suggestions. */
+  production?: boolean;
   /** Requests per minute (default RATE_LIMIT_PER_MINUTE / RATE_LIMIT_ANONYMOUS_PER_MINUTE, else 1200 / 300). */
   rateLimitPerMinute?: { authenticated: number; anonymous: number };
   /** Per-socket subscription limits of the gateway (tests make them tiny). */
@@ -78,6 +80,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
   // One process: every service shares one secret, generated unless SUBGRAPH_SECRET is set.
   const secret = env.SUBGRAPH_SECRET || generateSecret();
   const platformApiKey = env.PLATFORM_API_KEY || `pk_${randomBytes(24).toString('base64url')}`;
+  const production = options.production ?? env.NODE_ENV === 'production';
   const ports = options.ports ?? DEFAULT_PORTS;
   const host = options.host ?? '127.0.0.1';
   const cleanups: (() => Promise<void>)[] = [];
@@ -121,10 +124,10 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
         subgraphSecret: secret,
         platformApiKey,
         jwt: options.jwt ?? readJwtOptions(env),
-        anonymousIntrospection: env.NODE_ENV !== 'production',
+        anonymousIntrospection: !production,
         rateLimit: { store: rateLimitStore, perMinute: options.rateLimitPerMinute ?? readRateLimits(env) },
       },
-      limits: { production: env.NODE_ENV === 'production' },
+      limits: { production },
       subscriptions: { bus, limits: options.subscriptionLimits },
       log: options.log,
     });

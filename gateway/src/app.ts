@@ -5,7 +5,7 @@ import { ApolloGateway } from '@apollo/gateway';
 import { useApolloFederation } from '@envelop/apollo-federation';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, printSchema } from 'graphql';
 import type { EventBus } from '../../lib/events/event-bus.js';
 import type { GatewayContext } from './gateway-context.js';
 import { exampleQuery } from './graphiql-example.js';
@@ -19,7 +19,8 @@ import { createAuthenticator, type Authenticator } from './auth/authenticator.js
 import { createJwtVerifier, type JwtOptions } from './auth/jwt-verifier.js';
 import { extractScopes } from './auth/scopes.js';
 import { createTenantDirectory, type TenantDirectory } from './auth/tenant-directory.js';
-import { useAuth } from './auth/use-auth.js';
+import { isPartnerOnly, useAuth } from './auth/use-auth.js';
+import { buildContractSchema } from '../../lib/graphql/contract.js';
 import { operationLimits } from './limits/operation-limits.js';
 import { useErrorCodes } from './limits/use-error-codes.js';
 import { createMemoryRateLimitStore, type RateLimitStore } from './limits/rate-limiter.js';
@@ -107,6 +108,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   });
   await gateway.load();
 
+  // What a partner key sees: the elements tagged @tag(name: "partner").
+  const partnerSchema = buildContractSchema(supergraphSdl, 'partner');
   const plugins = [];
   const cleanups: (() => Promise<void>)[] = [];
   let authenticator: Authenticator | undefined;
@@ -128,6 +131,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         schema: gateway.schema!,
         rules,
         anonymousIntrospection: options.auth.anonymousIntrospection ?? true,
+        partnerSchema,
         rateLimit: { store: rateLimitStore, perMinute: options.auth.rateLimit?.perMinute ?? { authenticated: 1200, anonymous: 300 } },
       }),
     );
@@ -191,7 +195,31 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     : undefined;
 
   const maxBody = options.limits?.maxBodyBytes ?? 1024 * 1024;
+  /** GET /schema.graphql: the SDL the caller may see (the partner contract for a partner key). */
+  const schemaFor = async (req: IncomingMessage): Promise<{ status: number; body: string }> => {
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers.set(name, value);
+    const hasCredential = headers.has('authorization') || headers.has('x-api-key');
+    if (!authenticator) return { status: 200, body: printSchema(gateway.schema!) };
+    if (!hasCredential) {
+      return options.auth?.anonymousIntrospection === false
+        ? { status: 401, body: '# This schema needs credentials.\n' }
+        : { status: 200, body: printSchema(gateway.schema!) };
+    }
+    try {
+      const identity = await authenticator.authenticate(headers, req.socket.remoteAddress);
+      return { status: 200, body: printSchema(isPartnerOnly(identity.roles) ? partnerSchema : gateway.schema!) };
+    } catch (error) {
+      return { status: 401, body: `# ${error instanceof Error ? error.message : 'Unauthenticated'}\n` };
+    }
+  };
+
   const health = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    if (req.method === 'GET' && req.url === '/schema.graphql') {
+      const { status, body } = await schemaFor(req);
+      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(body);
+      return true;
+    }
     if (req.method === 'POST') {
       const length = req.headers['content-length'];
       const refuse = (status: number, message: string) => {

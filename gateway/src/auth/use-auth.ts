@@ -1,5 +1,14 @@
 import type { Plugin } from '@envelop/core';
-import { getOperationAST, GraphQLError, type DocumentNode, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import {
+  execute,
+  getOperationAST,
+  GraphQLError,
+  validate,
+  type DocumentNode,
+  type ExecutionResult,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
 import { appError } from '../../../lib/errors.js';
 import type { GatewayContext } from '../gateway-context.js';
 import type { Authenticator } from './authenticator.js';
@@ -20,6 +29,8 @@ export function useAuth(options: {
   schema: GraphQLSchema;
   rules: ScopeRules;
   anonymousIntrospection: boolean;
+  /** What a `partner` may see and query (its introspection answers from this schema too). */
+  partnerSchema?: GraphQLSchema;
   /** Requests per minute: per API key / token subject, and per anonymous client address. */
   rateLimit?: { store: RateLimitStore; perMinute: { authenticated: number; anonymous: number } };
 }): Plugin<GatewayContext> {
@@ -35,7 +46,8 @@ export function useAuth(options: {
   const guard = async (
     args: { document: DocumentNode; operationName?: string | null; contextValue: GatewayContext },
     extendContext: (context: Partial<GatewayContext>) => void,
-    stop: (result: { errors: GraphQLError[] }) => void,
+    stop: (result: ExecutionResult) => void,
+    variables: Record<string, unknown> | undefined,
   ) => {
     const operation = getOperationAST(args.document, args.operationName);
     const headers = args.contextValue.request.headers;
@@ -52,8 +64,10 @@ export function useAuth(options: {
       const tooMany = await limited(identity.subject, identity.kind === 'anonymous');
       if (tooMany) return stop({ errors: [tooMany] });
       extendContext({ identity });
+      // A partner is held to its schema first: what it may not see does not exist for it.
+      if (options.partnerSchema && isPartnerOnly(identity.roles) && (await asPartner(options.partnerSchema, args, operation, stop, variables))) return;
       const denied = checkScopes(options.schema, options.rules, args.document, identity.roles);
-      if (denied.length > 0) stop({ errors: denied });
+      if (denied.length > 0) return stop({ errors: denied });
     } catch (error) {
       stop({
         errors: [error instanceof GraphQLError ? error : new GraphQLError('Authentication failed.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })],
@@ -61,7 +75,38 @@ export function useAuth(options: {
     }
   };
   return {
-    onExecute: ({ args, extendContext, setResultAndStopExecution }) => guard(args, extendContext, setResultAndStopExecution),
-    onSubscribe: ({ args, extendContext, setResultAndStopExecution }) => guard(args, extendContext, setResultAndStopExecution),
+    onExecute: ({ args, extendContext, setResultAndStopExecution }) =>
+      guard(args, extendContext, setResultAndStopExecution, args.variableValues ?? undefined),
+    onSubscribe: ({ args, extendContext, setResultAndStopExecution }) =>
+      guard(args, extendContext, setResultAndStopExecution, args.variableValues ?? undefined),
   };
+}
+
+/** A partner key (and no broader role) sees the partner contract only. */
+export const isPartnerOnly = (roles: readonly string[]) => roles.includes('partner') && !roles.some((r) => r === 'admin' || r === 'platform');
+
+/**
+ * Holds a partner's operation to the partner schema (true when it answered or refused it): anything outside it is a validation error,
+ * and introspection is answered from it, so untagged types and fields stay invisible.
+ */
+async function asPartner(
+  partnerSchema: GraphQLSchema,
+  args: { document: DocumentNode; operationName?: string | null },
+  operation: OperationDefinitionNode | null | undefined,
+  stop: (result: ExecutionResult) => void,
+  variables: Record<string, unknown> | undefined,
+): Promise<boolean> {
+  const errors = validate(partnerSchema, args.document);
+  if (errors.length > 0) {
+    stop({ errors: errors.map((e) => new GraphQLError(e.message, { nodes: e.nodes, extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })) });
+    return true;
+  }
+  const introspects = operation?.selectionSet.selections.some((s) => s.kind === 'Field' && (s.name.value === '__schema' || s.name.value === '__type'));
+  if (!introspects || !operation) return false;
+  if (!isIntrospectionOnly(operation)) {
+    stop({ errors: [appError('BAD_USER_INPUT', 'Send introspection in an operation of its own.')] });
+    return true;
+  }
+  stop(await execute({ schema: partnerSchema, document: args.document, operationName: args.operationName ?? undefined, variableValues: variables }));
+  return true;
 }

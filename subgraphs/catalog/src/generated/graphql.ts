@@ -97,6 +97,7 @@ export type ProductEdge = {
   node: Product;
 };
 
+/** The entry points for reading the supergraph. */
 export type Query = {
   __typename?: 'Query';
   /** All categories, by name. */
@@ -113,11 +114,13 @@ export type Query = {
 };
 
 
+/** The entry points for reading the supergraph. */
 export type QueryProductArgs = {
   id: Scalars['ID']['input'];
 };
 
 
+/** The entry points for reading the supergraph. */
 export type QueryProductsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -125,6 +128,7 @@ export type QueryProductsArgs = {
 };
 
 
+/** The entry points for reading the supergraph. */
 export type QueryVariantArgs = {
   sku: Scalars['ID']['input'];
 };

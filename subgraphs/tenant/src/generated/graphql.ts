@@ -161,9 +161,13 @@ export type Store = {
 
 /** What a location is used for. */
 export type StoreKind =
+  /** A store closed to the public that serves delivery orders. */
   | 'DARK_STORE'
+  /** A kitchen selling prepared food. */
   | 'RESTAURANT'
+  /** A shop customers walk into. */
   | 'STORE'
+  /** Stock held for other locations. */
   | 'WAREHOUSE';
 
 /** A merchant (brand) on the platform. Every row of every subgraph belongs to exactly one tenant. */
