@@ -9,9 +9,16 @@ export interface Money {
 const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
 const DECIMAL = /^(0|[1-9]\d{0,14})(\.\d+)?$/;
 
-/** Digits after the decimal point for a currency (EUR 2, JPY 0, BHD 3). */
+const minorUnitsCache = new Map<string, number>();
+
+/** Digits after the decimal point for a currency (EUR 2, JPY 0, BHD 3); cached, as Intl is slow to build. */
 export function minorUnits(currencyCode: string): number {
-  return new Intl.NumberFormat('en', { style: 'currency', currency: currencyCode }).resolvedOptions().maximumFractionDigits ?? 2;
+  let digits = minorUnitsCache.get(currencyCode);
+  if (digits === undefined) {
+    digits = new Intl.NumberFormat('en', { style: 'currency', currency: currencyCode }).resolvedOptions().maximumFractionDigits ?? 2;
+    minorUnitsCache.set(currencyCode, digits);
+  }
+  return digits;
 }
 
 /** Validates client input and returns the amount with exactly the currency's minor units. */

@@ -49,8 +49,11 @@ export async function inTenantTransaction<T>(
   work: (manager: EntityManager) => Promise<T>,
 ): Promise<T> {
   return dataSource.transaction(async (manager) => {
-    await manager.query(`SET LOCAL ROLE ${appRole(dataSource)}`);
-    await manager.query(`SELECT set_config('app.tenant_id', $1, true), set_config('app.system', 'off', true)`, [tenantId ?? '']);
+    // One round trip: the role (SET LOCAL ROLE), the tenant, and no system access.
+    await manager.query(`SELECT set_config('role', $1, true), set_config('app.tenant_id', $2, true), set_config('app.system', 'off', true)`, [
+      appRole(dataSource),
+      tenantId ?? '',
+    ]);
     return work(manager);
   });
 }
@@ -61,8 +64,9 @@ export async function inTenantTransaction<T>(
  */
 export async function inSystemTransaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
   return dataSource.transaction(async (manager) => {
-    await manager.query(`SET LOCAL ROLE ${appRole(dataSource)}`);
-    await manager.query(`SELECT set_config('app.tenant_id', '', true), set_config('app.system', 'on', true)`);
+    await manager.query(`SELECT set_config('role', $1, true), set_config('app.tenant_id', '', true), set_config('app.system', 'on', true)`, [
+      appRole(dataSource),
+    ]);
     return work(manager);
   });
 }
@@ -75,5 +79,5 @@ export function qualified(dataSource: { options: { schema?: string } } | { drive
 
 /** The service's application role (see the row-level-security migration): it owns no table. */
 function appRole(dataSource: DataSource): string {
-  return `"${appRoleOf(String(dataSource.driver.schema))}"`;
+  return appRoleOf(String(dataSource.driver.schema));
 }
