@@ -25,11 +25,18 @@ import { buildTenant, type TenantSubgraph } from '../subgraphs/tenant/src/app.js
 import { openTenantDatabase } from '../subgraphs/tenant/src/data/database.js';
 
 type Deps = { dataSource: DataSource; bus: EventBus; secret: string };
-const SERVICES: Record<SubgraphName, { open: (url: string, schema: string) => Promise<DataSource>; build: (deps: Deps) => SubgraphService }> = {
+/** Options of the subgraphs that have any. */
+export interface SubgraphOptions {
+  /** The order workflow version new orders start on (default: the latest). */
+  orderWorkflowVersion?: number;
+  /** How often expired reservations are released (default 1 s). */
+  reservationExpiryMs?: number;
+}
+const SERVICES: Record<SubgraphName, { open: (url: string, schema: string) => Promise<DataSource>; build: (deps: Deps, options: SubgraphOptions) => SubgraphService }> = {
   catalog: { open: openCatalogDatabase, build: buildCatalog },
-  inventory: { open: openInventoryDatabase, build: buildInventory },
+  inventory: { open: openInventoryDatabase, build: (deps, o) => buildInventory(deps, { expiryIntervalMs: o.reservationExpiryMs }) },
   pricing: { open: openPricingDatabase, build: buildPricing },
-  orders: { open: openOrdersDatabase, build: buildOrders },
+  orders: { open: openOrdersDatabase, build: (deps, o) => buildOrders(deps, { workflowVersion: o.orderWorkflowVersion }) },
   tenant: { open: openTenantDatabase, build: buildTenant },
 };
 
@@ -51,6 +58,7 @@ export interface SystemOptions {
   production?: boolean;
   /** Requests per minute (default RATE_LIMIT_PER_MINUTE / RATE_LIMIT_ANONYMOUS_PER_MINUTE, else 1200 / 300). */
   rateLimitPerMinute?: { authenticated: number; anonymous: number };
+  subgraphOptions?: SubgraphOptions;
   /** Per-socket subscription limits of the gateway (tests make them tiny). */
   subscriptionLimits?: { highWaterBytes?: number; maxPendingUpdates?: number };
   log?: (message: string) => void;
@@ -69,6 +77,8 @@ export interface RunningSystem {
   /** What the gateway signs subgraph requests with (SUBGRAPH_SECRET, or generated for this run). */
   subgraphSecret: string;
   bus: EventBus;
+  /** Stops a subgraph and starts it anew on the same port and database with other options (a deployment). */
+  redeploy(name: SubgraphName, options: SubgraphOptions): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -108,13 +118,15 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     cleanups.push(() => rateLimitStore.close());
     const subgraphs = {} as Record<SubgraphName, SubgraphService>;
     const subgraphUrls = {} as Record<SubgraphName, string>;
+    const dataSources = {} as Record<SubgraphName, DataSource>;
     // One after another: embedded PGlite runs one statement at a time anyway.
     for (const { name } of SUBGRAPHS) {
       const dataSource = await SERVICES[name].open(await urlFor(name), `${name}${options.schemaSuffix ?? ''}`);
       cleanups.push(() => dataSource.destroy());
-      const service = SERVICES[name].build({ dataSource, bus, secret });
+      dataSources[name] = dataSource;
+      const service = SERVICES[name].build({ dataSource, bus, secret }, options.subgraphOptions ?? {});
       subgraphUrls[name] = await service.start(ports[name], host);
-      cleanups.push(() => service.stop());
+      cleanups.push(() => subgraphs[name].stop());
       subgraphs[name] = service;
     }
     const gateway = await buildGateway({
@@ -143,6 +155,12 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       platformApiKey,
       subgraphSecret: secret,
       bus,
+      async redeploy(name, subgraphOptions) {
+        await subgraphs[name].stop();
+        const service = SERVICES[name].build({ dataSource: dataSources[name], bus, secret }, subgraphOptions);
+        await service.start(Number(new URL(subgraphUrls[name]).port), host);
+        subgraphs[name] = service;
+      },
       stop,
     };
   } catch (error) {

@@ -14,9 +14,21 @@ export interface SubscriptionField {
   key(payload: Record<string, unknown>): string;
   /** Per-key version, increasing by one with every change. */
   version(payload: Record<string, unknown>): number;
-  /** The owning subgraph's field that returns the current state as JSON payloads. */
-  snapshot: { subgraph: string; field: string };
+  /**
+   * The owning subgraph's query for the current state, as JSON payloads (one per key); it also
+   * checks the arguments (an unknown store is NOT_FOUND). `variables` is told whether the
+   * subscriber wants the state or only the check.
+   */
+  snapshot: { subgraph: string; field: string; query: string; variables(args: Record<string, unknown>, wanted: boolean): Record<string, unknown> };
 }
+
+const storeSnapshot = (subgraph: string, field: string): SubscriptionField['snapshot'] => ({
+  subgraph,
+  field,
+  query: `query ($storeId: ID!, $skus: [ID!]) { ${field}(storeId: $storeId, skus: $skus) }`,
+  // Without a snapshot, an empty list still checks the store.
+  variables: (args, wanted) => ({ storeId: args.storeId, skus: wanted ? (args.skus ?? null) : [] }),
+});
 
 const storeScoped = (eventType: string, prefix: string, snapshot: SubscriptionField['snapshot']): SubscriptionField => ({
   eventType,
@@ -28,8 +40,22 @@ const storeScoped = (eventType: string, prefix: string, snapshot: SubscriptionFi
   snapshot,
 });
 
-/** The commerce subscriptions: live stock and prices of one store. */
+/** The commerce subscriptions: live stock and prices of one store, and orders as they move. */
 export const COMMERCE_SUBSCRIPTIONS: Record<string, SubscriptionField> = {
-  stockChanged: storeScoped('inventory.stock-level.changed', 'stock', { subgraph: 'inventory', field: 'stockChangedSnapshot' }),
-  priceChanged: storeScoped('pricing.price.changed', 'price', { subgraph: 'pricing', field: 'priceChangedSnapshot' }),
+  stockChanged: storeScoped('inventory.stock-level.changed', 'stock', storeSnapshot('inventory', 'stockChangedSnapshot')),
+  priceChanged: storeScoped('pricing.price.changed', 'price', storeSnapshot('pricing', 'priceChangedSnapshot')),
+  orderUpdated: {
+    eventType: 'orders.order.updated',
+    topic: (tenantId) => `order.${tenantId}`,
+    eventTopic: (event) => `order.${event.tenantId}`,
+    matches: (payload, args) => (!args.orderId || payload.id === args.orderId) && (!args.storeId || payload.storeId === args.storeId),
+    key: (payload) => String(payload.id),
+    version: (payload) => Number(payload.version),
+    snapshot: {
+      subgraph: 'orders',
+      field: 'orderUpdatedSnapshot',
+      query: 'query ($orderId: ID, $storeId: ID) { orderUpdatedSnapshot(orderId: $orderId, storeId: $storeId) }',
+      variables: (args) => ({ orderId: args.orderId ?? null, storeId: args.storeId ?? null }),
+    },
+  },
 };

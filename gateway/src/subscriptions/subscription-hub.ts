@@ -196,7 +196,7 @@ export class SubscriptionHub {
 
   /** @internal The owning subgraph's current state for a new group; validates the arguments too. */
   async fetchSnapshot(group: Group): Promise<Record<string, unknown>[]> {
-    const { subgraph, field } = group.spec.snapshot;
+    const { subgraph, field, query, variables } = group.spec.snapshot;
     const url = this.options.subgraphUrls[subgraph];
     if (!url) throw new GraphQLError(`The ${subgraph} service is not configured.`, { extensions: { code: 'SERVICE_UNAVAILABLE' } });
     const wantSnapshot = group.prepared.args.snapshot !== false;
@@ -205,11 +205,7 @@ export class SubscriptionHub {
       const response = await fetch(url, {
         method: 'POST',
         headers: this.signedHeaders(group.identity),
-        body: JSON.stringify({
-          query: `query ($storeId: ID!, $skus: [ID!]) { ${field}(storeId: $storeId, skus: $skus) }`,
-          // Without a snapshot, an empty list still checks the store.
-          variables: { storeId: group.prepared.args.storeId, skus: wantSnapshot ? (group.prepared.args.skus ?? null) : [] },
-        }),
+        body: JSON.stringify({ query, variables: variables(group.prepared.args, wantSnapshot) }),
       });
       body = (await response.json()) as typeof body;
     } catch {

@@ -11,13 +11,24 @@ import type { Context } from './context.js';
 import { inventoryAppliers } from './events/inventory-consumers.js';
 import { resolvers } from './resolvers/index.js';
 import { InventoryService } from './services/inventory.service.js';
+import { rebuildStockLevels } from './services/projection-rebuild.js';
+import { ReservationService } from './services/reservation.service.js';
 
 export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
 
 /** Builds the inventory subgraph; nothing listens or consumes until `start`. */
-export function buildInventory(deps: { dataSource: DataSource; bus: EventBus; secret: string }): SubgraphService {
-  const lifecycle = subgraphLifecycle({ ...deps, source: 'inventory', appliers: inventoryAppliers });
+export function buildInventory(
+  deps: { dataSource: DataSource; bus: EventBus; secret: string },
+  options?: { expiryIntervalMs?: number },
+): SubgraphService {
+  // The relay's flush is bound late: the services and the appliers need each other.
+  let flush = () => Promise.resolve();
+  const reservations = new ReservationService(deps.dataSource, () => flush());
+  const lifecycle = subgraphLifecycle({ ...deps, source: 'inventory', appliers: inventoryAppliers(reservations) });
+  flush = lifecycle.flush;
   const inventory = new InventoryService(deps.dataSource, lifecycle.flush);
+  const rebuild = () => rebuildStockLevels(deps.dataSource);
+  let expiry: NodeJS.Timeout | undefined;
   return buildYogaSubgraph<Context>({
     name: 'inventory',
     secret: deps.secret,
@@ -27,6 +38,8 @@ export function buildInventory(deps: { dataSource: DataSource; bus: EventBus; se
       const ctx: Context = {
         ...base,
         inventory,
+        reservations,
+        rebuild,
         loaders: {
           stock: new DataLoader((keys) => inventory.stockFor(ctx, keys)),
           stockLevelsBySku: new DataLoader((skus) => inventory.stockLevelsBySkus(ctx, skus)),
@@ -34,7 +47,15 @@ export function buildInventory(deps: { dataSource: DataSource; bus: EventBus; se
       };
       return ctx;
     },
-    onStart: lifecycle.start,
-    onStop: lifecycle.stop,
+    onStart: async () => {
+      await lifecycle.start();
+      // Expired reservations go back to stock through the ledger.
+      expiry = setInterval(() => void reservations.expireDue().catch(() => undefined), options?.expiryIntervalMs ?? 1_000);
+      expiry.unref();
+    },
+    onStop: async () => {
+      clearInterval(expiry);
+      await lifecycle.stop();
+    },
   });
 }

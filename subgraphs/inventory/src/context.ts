@@ -1,10 +1,14 @@
 import type DataLoader from 'dataloader';
 import type { SubgraphContext } from '../../../lib/graphql/service.js';
 import type { InventoryService } from './services/inventory.service.js';
+import type { RebuildReport } from './services/projection-rebuild.js';
+import type { ReservationService } from './services/reservation.service.js';
 import type { StockLevelView } from './services/stock-level.js';
 
 export interface Context extends SubgraphContext {
   inventory: InventoryService;
+  reservations: ReservationService;
+  rebuild: () => Promise<RebuildReport>;
   loaders: {
     /** Key: `${sku}\n${storeId}`. */
     stock: DataLoader<string, StockLevelView>;

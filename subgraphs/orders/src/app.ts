@@ -17,6 +17,8 @@ import type { CallerContext } from '../../../lib/tenant/signed-context.js';
 import type { Context } from './context.js';
 import { ordersAppliers } from './events/orders-consumers.js';
 import { resolvers } from './resolvers/index.js';
+import { OrderTransitionsService } from './services/order-transitions.service.js';
+import { OrderWorkflows } from './services/order-workflow.js';
 import { OrdersService } from './services/orders.service.js';
 
 export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
@@ -25,9 +27,17 @@ export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql
  * Builds the orders subgraph, served by mercurius on fastify. The schema is built by
  * `@apollo/subgraph` because `@mercuriusjs/federation` speaks Federation 1 only.
  */
-export function buildOrders(deps: { dataSource: DataSource; bus: EventBus; secret: string }): SubgraphService {
-  const lifecycle = subgraphLifecycle({ ...deps, source: 'orders', appliers: ordersAppliers });
-  const orders = new OrdersService(deps.dataSource, lifecycle.flush);
+export function buildOrders(
+  deps: { dataSource: DataSource; bus: EventBus; secret: string },
+  /** The workflow version new orders start on (default: the latest in workflows/). */
+  options: { workflowVersion?: number } = {},
+): SubgraphService {
+  const workflows = OrderWorkflows.load(options.workflowVersion);
+  let flush = () => Promise.resolve();
+  const transitions = new OrderTransitionsService(deps.dataSource, () => flush(), workflows);
+  const lifecycle = subgraphLifecycle({ ...deps, source: 'orders', appliers: ordersAppliers(transitions) });
+  flush = lifecycle.flush;
+  const orders = new OrdersService(deps.dataSource, lifecycle.flush, transitions, workflows.current);
   const schema = buildSubgraphSchema({ typeDefs, resolvers: resolvers as never });
   let app: FastifyInstance | undefined;
 
@@ -35,9 +45,11 @@ export function buildOrders(deps: { dataSource: DataSource; bus: EventBus; secre
     const ctx: Context = {
       ...caller,
       orders,
+      transitions,
       loaders: {
         orderById: new DataLoader((ids) => orders.ordersByIds(ctx, ids)),
         linesByOrder: new DataLoader((ids) => orders.linesByOrderIds(ctx, ids)),
+        historyByOrder: new DataLoader((ids) => transitions.historyByOrderIds(ctx, ids)),
       },
     };
     return ctx;

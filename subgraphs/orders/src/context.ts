@@ -2,12 +2,15 @@ import type DataLoader from 'dataloader';
 import type { SubgraphContext } from '../../../lib/graphql/service.js';
 import type { OrderLineEntity } from './data/entities/order-line.entity.js';
 import type { OrderEntity } from './data/entities/order.entity.js';
+import type { HistoryEntry, OrderTransitionsService } from './services/order-transitions.service.js';
 import type { OrdersService } from './services/orders.service.js';
 
 export interface Context extends SubgraphContext {
   orders: OrdersService;
+  transitions: OrderTransitionsService;
   loaders: {
     orderById: DataLoader<string, OrderEntity | null>;
     linesByOrder: DataLoader<string, OrderLineEntity[]>;
+    historyByOrder: DataLoader<string, HistoryEntry[]>;
   };
 }

@@ -3,15 +3,18 @@ import { openServiceDatabase } from '../../../../lib/db/data-source.js';
 import { OutboxEvent } from '../../../../lib/events/outbox-event.entity.js';
 import { ProcessedEvent } from '../../../../lib/events/processed-event.entity.js';
 import { MovementEntity } from './entities/movement.entity.js';
+import { ReservationEntity } from './entities/reservation.entity.js';
 import { StockLevelEntity } from './entities/stock-level.entity.js';
+import { TransferEntity } from './entities/transfer.entity.js';
 import { Initial1732300000000 } from './migrations/1732300000000-initial.js';
 import { RowLevelSecurity1732500000000 } from './migrations/1732500000000-row-level-security.js';
+import { ReservationsTransfers1732600000000 } from './migrations/1732600000000-reservations-transfers.js';
 
 export function openInventoryDatabase(url: string, schema = 'inventory'): Promise<DataSource> {
   return openServiceDatabase({
     url,
     schema,
-    entities: [MovementEntity, StockLevelEntity, OutboxEvent, ProcessedEvent],
-    migrations: [Initial1732300000000, RowLevelSecurity1732500000000],
+    entities: [MovementEntity, StockLevelEntity, ReservationEntity, TransferEntity, OutboxEvent, ProcessedEvent],
+    migrations: [Initial1732300000000, RowLevelSecurity1732500000000, ReservationsTransfers1732600000000],
   });
 }

@@ -3,6 +3,8 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { StockLevelView } from '../services/stock-level.js';
 import type { MovementEntity } from '../data/entities/movement.entity.js';
 import type { VariantRef, StoreRef } from '../services/refs.js';
+import type { ReservationEntity } from '../data/entities/reservation.entity.js';
+import type { TransferEntity } from '../data/entities/transfer.entity.js';
 import type { Context } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -68,8 +70,20 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Corrects stock up or down, e.g. after a count or damage (pos, admin). */
   adjustStock: StockLevel;
+  /** Turns an ACTIVE reservation into a sale (pos, admin). */
+  commitReservation: Reservation;
+  /** Rebuilds every stock level from the ledger (platform). */
+  rebuildStockLevels: RebuildReport;
   /** Books a delivery into a store (pos, admin). */
   receiveStock: StockLevel;
+  /** Books a shipped transfer into its destination (pos, admin). */
+  receiveTransfer: Transfer;
+  /** Gives an ACTIVE reservation's units back (pos, admin). */
+  releaseReservation: Reservation;
+  /** Holds stock; INSUFFICIENT_STOCK when not enough is available, under any concurrency (pos, admin). */
+  reserveStock: Reservation;
+  /** Ships stock to another store of the tenant: in transit there until received (pos, admin). */
+  transferStock: Transfer;
 };
 
 
@@ -78,8 +92,33 @@ export type MutationAdjustStockArgs = {
 };
 
 
+export type MutationCommitReservationArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
 export type MutationReceiveStockArgs = {
   input: ReceiveStockInput;
+};
+
+
+export type MutationReceiveTransferArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationReleaseReservationArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationReserveStockArgs = {
+  input: ReserveStockInput;
+};
+
+
+export type MutationTransferStockArgs = {
+  input: TransferStockInput;
 };
 
 /** Where a page of a connection ends. */
@@ -95,6 +134,8 @@ export type Query = {
   __typename?: 'Query';
   /** Movements, newest first, optionally for one sku and/or store. */
   movements: InventoryMovementConnection;
+  /** One reservation (pos, admin). */
+  reservation?: Maybe<Reservation>;
   /**
    * The current state behind `stockChanged`, one JSON payload per sku, shaped as its events are;
    * the gateway's snapshot on subscribe. Not part of the public API.
@@ -111,9 +152,23 @@ export type QueryMovementsArgs = {
 };
 
 
+export type QueryReservationArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
 export type QueryStockChangedSnapshotArgs = {
   skus?: InputMaybe<Array<Scalars['ID']['input']>>;
   storeId: Scalars['ID']['input'];
+};
+
+/** What a rebuild of the stock levels from the ledger found. */
+export type RebuildReport = {
+  __typename?: 'RebuildReport';
+  /** Levels whose stored figures differed from the ledger (now corrected). */
+  corrected: Scalars['Int']['output'];
+  levels: Scalars['Int']['output'];
+  movements: Scalars['Int']['output'];
 };
 
 export type ReceiveStockInput = {
@@ -127,11 +182,43 @@ export type ReceiveStockInput = {
   storeId: Scalars['ID']['input'];
 };
 
+/** Units held for an order (or a caller) until they are sold (committed), released or expire. */
+export type Reservation = {
+  __typename?: 'Reservation';
+  /** When an ACTIVE reservation is released by itself; null: never. */
+  expiresAt?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  orderId?: Maybe<Scalars['ID']['output']>;
+  quantity: Scalars['Int']['output'];
+  sku: Scalars['ID']['output'];
+  status: ReservationStatus;
+  storeId: Scalars['ID']['output'];
+};
+
+export type ReservationStatus =
+  | 'ACTIVE'
+  | 'COMMITTED'
+  | 'EXPIRED'
+  | 'RELEASED';
+
+export type ReserveStockInput = {
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  orderId?: InputMaybe<Scalars['ID']['input']>;
+  /** Greater than zero. */
+  quantity: Scalars['Int']['input'];
+  sku: Scalars['ID']['input'];
+  storeId: Scalars['ID']['input'];
+  /** Released by itself after this many seconds; never when absent. */
+  ttlSeconds?: InputMaybe<Scalars['Int']['input']>;
+};
+
 /** Stock of one variant in one store, a projection of the movement ledger. */
 export type StockLevel = {
   __typename?: 'StockLevel';
   /** onHand - reserved. */
   available: Scalars['Int']['output'];
+  /** Units shipped to this store by a transfer and not yet received. */
+  inTransit: Scalars['Int']['output'];
   /** Units physically in the store. */
   onHand: Scalars['Int']['output'];
   /** Units that may be sold now (available, never below zero). */
@@ -193,6 +280,30 @@ export type SubscriptionStockChangedArgs = {
   skus?: InputMaybe<Array<Scalars['ID']['input']>>;
   snapshot?: InputMaybe<Scalars['Boolean']['input']>;
   storeId: Scalars['ID']['input'];
+};
+
+/** Stock sent from one store to another: in transit at the destination until received. */
+export type Transfer = {
+  __typename?: 'Transfer';
+  fromStoreId: Scalars['ID']['output'];
+  id: Scalars['ID']['output'];
+  quantity: Scalars['Int']['output'];
+  sku: Scalars['ID']['output'];
+  status: TransferStatus;
+  toStoreId: Scalars['ID']['output'];
+};
+
+export type TransferStatus =
+  | 'RECEIVED'
+  | 'SHIPPED';
+
+export type TransferStockInput = {
+  fromStoreId: Scalars['ID']['input'];
+  idempotencyKey?: InputMaybe<Scalars['String']['input']>;
+  /** Greater than zero. */
+  quantity: Scalars['Int']['input'];
+  sku: Scalars['ID']['input'];
+  toStoreId: Scalars['ID']['input'];
 };
 
 export type Variant = {
@@ -319,12 +430,19 @@ export type ResolversTypes = {
   PageInfo: ResolverTypeWrapper<Partial<PageInfo>>;
   Boolean: ResolverTypeWrapper<Partial<Scalars['Boolean']['output']>>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  RebuildReport: ResolverTypeWrapper<Partial<RebuildReport>>;
   ReceiveStockInput: ResolverTypeWrapper<Partial<ReceiveStockInput>>;
+  Reservation: ResolverTypeWrapper<ReservationEntity>;
+  ReservationStatus: ResolverTypeWrapper<Partial<ReservationStatus>>;
+  ReserveStockInput: ResolverTypeWrapper<Partial<ReserveStockInput>>;
   StockLevel: ResolverTypeWrapper<StockLevelView>;
   StockLevelConnection: ResolverTypeWrapper<Partial<Omit<StockLevelConnection, 'edges'> & { edges: Array<ResolversTypes['StockLevelEdge']> }>>;
   StockLevelEdge: ResolverTypeWrapper<Partial<Omit<StockLevelEdge, 'node'> & { node: ResolversTypes['StockLevel'] }>>;
   Store: ResolverTypeWrapper<StoreRef>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Transfer: ResolverTypeWrapper<TransferEntity>;
+  TransferStatus: ResolverTypeWrapper<Partial<TransferStatus>>;
+  TransferStockInput: ResolverTypeWrapper<Partial<TransferStockInput>>;
   Variant: ResolverTypeWrapper<VariantRef>;
 };
 
@@ -341,12 +459,17 @@ export type ResolversParentTypes = {
   PageInfo: Partial<PageInfo>;
   Boolean: Partial<Scalars['Boolean']['output']>;
   Query: Record<PropertyKey, never>;
+  RebuildReport: Partial<RebuildReport>;
   ReceiveStockInput: Partial<ReceiveStockInput>;
+  Reservation: ReservationEntity;
+  ReserveStockInput: Partial<ReserveStockInput>;
   StockLevel: StockLevelView;
   StockLevelConnection: Partial<Omit<StockLevelConnection, 'edges'> & { edges: Array<ResolversParentTypes['StockLevelEdge']> }>;
   StockLevelEdge: Partial<Omit<StockLevelEdge, 'node'> & { node: ResolversParentTypes['StockLevel'] }>;
   Store: StoreRef;
   Subscription: Record<PropertyKey, never>;
+  Transfer: TransferEntity;
+  TransferStockInput: Partial<TransferStockInput>;
   Variant: VariantRef;
 };
 
@@ -374,7 +497,13 @@ export type InventoryMovementEdgeResolvers<ContextType = Context, ParentType ext
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   adjustStock?: Resolver<ResolversTypes['StockLevel'], ParentType, ContextType, RequireFields<MutationAdjustStockArgs, 'input'>>;
+  commitReservation?: Resolver<ResolversTypes['Reservation'], ParentType, ContextType, RequireFields<MutationCommitReservationArgs, 'id'>>;
+  rebuildStockLevels?: Resolver<ResolversTypes['RebuildReport'], ParentType, ContextType>;
   receiveStock?: Resolver<ResolversTypes['StockLevel'], ParentType, ContextType, RequireFields<MutationReceiveStockArgs, 'input'>>;
+  receiveTransfer?: Resolver<ResolversTypes['Transfer'], ParentType, ContextType, RequireFields<MutationReceiveTransferArgs, 'id'>>;
+  releaseReservation?: Resolver<ResolversTypes['Reservation'], ParentType, ContextType, RequireFields<MutationReleaseReservationArgs, 'id'>>;
+  reserveStock?: Resolver<ResolversTypes['Reservation'], ParentType, ContextType, RequireFields<MutationReserveStockArgs, 'input'>>;
+  transferStock?: Resolver<ResolversTypes['Transfer'], ParentType, ContextType, RequireFields<MutationTransferStockArgs, 'input'>>;
 };
 
 export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
@@ -384,11 +513,29 @@ export type PageInfoResolvers<ContextType = Context, ParentType extends Resolver
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   movements?: Resolver<ResolversTypes['InventoryMovementConnection'], ParentType, ContextType, Partial<QueryMovementsArgs>>;
+  reservation?: Resolver<Maybe<ResolversTypes['Reservation']>, ParentType, ContextType, RequireFields<QueryReservationArgs, 'id'>>;
   stockChangedSnapshot?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType, RequireFields<QueryStockChangedSnapshotArgs, 'storeId'>>;
+};
+
+export type RebuildReportResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RebuildReport'] = ResolversParentTypes['RebuildReport']> = {
+  corrected?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  levels?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  movements?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type ReservationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Reservation'] = ResolversParentTypes['Reservation']> = {
+  expiresAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  orderId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  sku?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['ReservationStatus'], ParentType, ContextType>;
+  storeId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 
 export type StockLevelResolvers<ContextType = Context, ParentType extends ResolversParentTypes['StockLevel'] = ResolversParentTypes['StockLevel']> = {
   available?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  inTransit?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   onHand?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   orderable?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   reserved?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -420,6 +567,15 @@ export type SubscriptionResolvers<ContextType = Context, ParentType extends Reso
   stockChanged?: SubscriptionResolver<ResolversTypes['StockLevel'], "stockChanged", ParentType, ContextType, RequireFields<SubscriptionStockChangedArgs, 'snapshot' | 'storeId'>>;
 };
 
+export type TransferResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Transfer'] = ResolversParentTypes['Transfer']> = {
+  fromStoreId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  sku?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['TransferStatus'], ParentType, ContextType>;
+  toStoreId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
 export type VariantResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Variant'] = ResolversParentTypes['Variant'], FederationReferenceType extends FederationReferenceTypes['Variant'] = FederationReferenceTypes['Variant']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Variant']> | FederationReferenceType, FederationReferenceType, ContextType>;
   sku?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -434,11 +590,14 @@ export type Resolvers<ContextType = Context> = {
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  RebuildReport?: RebuildReportResolvers<ContextType>;
+  Reservation?: ReservationResolvers<ContextType>;
   StockLevel?: StockLevelResolvers<ContextType>;
   StockLevelConnection?: StockLevelConnectionResolvers<ContextType>;
   StockLevelEdge?: StockLevelEdgeResolvers<ContextType>;
   Store?: StoreResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
+  Transfer?: TransferResolvers<ContextType>;
   Variant?: VariantResolvers<ContextType>;
 };
 

@@ -1,12 +1,23 @@
 import type { Resolvers } from '../generated/graphql.js';
+import { requireRole } from '../../../../lib/graphql/roles.js';
 import { stockKey } from '../services/inventory.service.js';
 
 export const resolvers: Resolvers = {
   Query: {
+    reservation: async (_root, { id }, ctx) => (await ctx.reservations.reservationsByIds(ctx, [id]))[0] ?? null,
     movements: (_root, args, ctx) => ctx.inventory.movements(ctx, args),
     stockChangedSnapshot: (_root, { storeId, skus }, ctx) => ctx.inventory.stockChangedSnapshot(ctx, storeId, skus),
   },
   Mutation: {
+    reserveStock: (_root, { input }, ctx) => ctx.reservations.reserve(ctx, input),
+    releaseReservation: (_root, { id }, ctx) => ctx.reservations.release(ctx, id),
+    commitReservation: (_root, { id }, ctx) => ctx.reservations.commit(ctx, id),
+    transferStock: (_root, { input }, ctx) => ctx.reservations.transfer(ctx, input),
+    receiveTransfer: (_root, { id }, ctx) => ctx.reservations.receiveTransfer(ctx, id),
+    rebuildStockLevels: (_root, _args, ctx) => {
+      requireRole(ctx, 'platform');
+      return ctx.rebuild();
+    },
     receiveStock: (_root, { input }, ctx) => ctx.inventory.receiveStock(ctx, input),
     adjustStock: (_root, { input }, ctx) => ctx.inventory.adjustStock(ctx, input),
   },
@@ -22,6 +33,9 @@ export const resolvers: Resolvers = {
   StockLevel: {
     store: (level) => ({ id: level.storeId }),
     variant: (level) => ({ sku: level.sku }),
+  },
+  Reservation: {
+    expiresAt: (reservation) => reservation.expiresAt?.toISOString() ?? null,
   },
   InventoryMovement: {
     occurredAt: (movement) => movement.occurredAt.toISOString(),

@@ -1,21 +1,17 @@
-import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js';
 import { once } from '../../../../lib/db/idempotency.js';
-import { appError, badInput, notFound } from '../../../../lib/errors.js';
+import { badInput, notFound } from '../../../../lib/errors.js';
 import { groupByKey } from '../../../../lib/graphql/batch.js';
 import { isUuid } from '../../../../lib/graphql/context.js';
 import { decodeCursor, pageSize, toConnection, type Connection } from '../../../../lib/graphql/pagination.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
-import { typedOutbox } from '../../../../lib/events/outbox.js';
 import { isKnownVariant, knownStores } from '../../../../lib/events/read-model.js';
 import { MovementEntity, type MovementKind } from '../data/entities/movement.entity.js';
+import { account, LedgerBatch, levelKey } from './ledger.js';
 import { StockLevelEntity } from '../data/entities/stock-level.entity.js';
-import type { InventoryEvents } from '../events/inventory-events.js';
 import { emptyStockLevel, toStockChangedPayload, toStockLevelView, type StockLevelView } from './stock-level.js';
 
-const emit = typedOutbox<InventoryEvents>();
-export const onHandAccount = (storeId: string) => `store:${storeId}:on_hand`;
 
 interface Movement {
   sku: string;
@@ -30,6 +26,12 @@ interface Movement {
 }
 
 const STOCK_KEY = '\n';
+
+/** NOT_FOUND unless the tenant has the store (from tenant events) and the sku (from catalog events). */
+export async function requireStoreAndVariant(m: EntityManager, tenantId: string, storeId: string, sku: string): Promise<void> {
+  if (!(await knownStores(m, tenantId, [storeId])).has(storeId)) throw notFound(`no store ${storeId}`);
+  if (!(await isKnownVariant(m, tenantId, sku))) throw notFound(`no variant with sku ${sku}`);
+}
 export const stockKey = (sku: string, storeId: string) => `${sku}${STOCK_KEY}${storeId}`;
 
 /** The movement ledger and the stock levels projected from it. */
@@ -78,46 +80,20 @@ export class InventoryService extends TenantScopedService {
 
   private async apply(m: EntityManager, tenantId: string, movement: Movement): Promise<StockLevelView> {
     const { sku, storeId } = movement;
-    if (!(await knownStores(m, tenantId, [storeId])).has(storeId)) throw notFound(`no store ${storeId}`);
-    if (!(await isKnownVariant(m, tenantId, sku))) throw notFound(`no variant with sku ${sku}`);
-    const s = m.connection.driver.schema;
-
-    await m.query(
-      `INSERT INTO "${s}"."stock_level" (tenant_id, sku, store_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
-      [tenantId, sku, storeId],
-    );
-    const levels = m.getRepository(StockLevelEntity);
-    const level = await levels.findOneOrFail({ where: { tenantId, sku, storeId }, lock: { mode: 'pessimistic_write' } });
-    const onHand = level.onHand + movement.delta;
-    if (onHand - level.reserved < 0) {
-      throw appError('INSUFFICIENT_STOCK', `only ${level.onHand - level.reserved} of ${sku} available in store ${storeId}`, {
-        available: level.onHand - level.reserved,
-      });
-    }
-    const store = onHandAccount(storeId);
-    const id = randomUUID();
-    await m.getRepository(MovementEntity).insert({
-      id,
-      tenantId,
+    await requireStoreAndVariant(m, tenantId, storeId, sku);
+    const ledger = new LedgerBatch(m, tenantId);
+    await ledger.lock([{ sku, storeId }]);
+    const store = account.onHand(storeId);
+    ledger.post({
       sku,
       storeId,
       kind: movement.kind,
       quantity: Math.abs(movement.delta),
-      debitAccount: movement.delta > 0 ? store : movement.counterAccount,
-      creditAccount: movement.delta > 0 ? movement.counterAccount : store,
+      debit: movement.delta > 0 ? store : movement.counterAccount,
+      credit: movement.delta > 0 ? movement.counterAccount : store,
       reference: movement.reference,
-      sourceEventId: null,
     });
-    const updated = { ...level, onHand, version: level.version + 1, updatedAt: new Date() };
-    await levels.update({ tenantId, sku, storeId }, { onHand, version: updated.version, updatedAt: updated.updatedAt });
-    const view = toStockLevelView(updated);
-    await emit(m, tenantId, 'inventory.stock-level.changed', {
-      ...toStockChangedPayload(view),
-      movementId: id,
-      kind: movement.kind,
-      quantity: Math.abs(movement.delta),
-    });
-    return view;
+    return (await ledger.commit()).get(levelKey(sku, storeId))!;
   }
 
   /** Stock per `stockKey(sku, storeId)`; zero where nothing moved; NOT_FOUND for a store this tenant lacks. */

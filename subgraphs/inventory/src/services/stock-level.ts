@@ -8,11 +8,15 @@ export interface StockLevelView {
   reserved: number;
   available: number;
   orderable: number;
+  /** Units shipped to this store and not yet received. */
+  inTransit: number;
   version: number;
   updatedAt: string | null;
 }
 
-export function toStockLevelView(row: Pick<StockLevelEntity, 'sku' | 'storeId' | 'onHand' | 'reserved' | 'version' | 'updatedAt'>): StockLevelView {
+export function toStockLevelView(
+  row: Pick<StockLevelEntity, 'sku' | 'storeId' | 'onHand' | 'reserved' | 'version' | 'updatedAt'> & { inTransit?: number },
+): StockLevelView {
   const available = row.onHand - row.reserved;
   return {
     sku: row.sku,
@@ -21,13 +25,14 @@ export function toStockLevelView(row: Pick<StockLevelEntity, 'sku' | 'storeId' |
     reserved: row.reserved,
     available,
     orderable: Math.max(available, 0),
+    inTransit: row.inTransit ?? 0,
     version: row.version,
     updatedAt: row.updatedAt ? new Date(row.updatedAt).toISOString() : null,
   };
 }
 
 export const emptyStockLevel = (sku: string, storeId: string): StockLevelView =>
-  toStockLevelView({ sku, storeId, onHand: 0, reserved: 0, version: 0, updatedAt: null });
+  toStockLevelView({ sku, storeId, onHand: 0, reserved: 0, inTransit: 0, version: 0, updatedAt: null });
 
 /**
  * `stockChanged`'s value as events carry it: the stock level with its store and variant as

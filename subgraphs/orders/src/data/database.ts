@@ -3,15 +3,17 @@ import { openServiceDatabase } from '../../../../lib/db/data-source.js';
 import { OutboxEvent } from '../../../../lib/events/outbox-event.entity.js';
 import { ProcessedEvent } from '../../../../lib/events/processed-event.entity.js';
 import { OrderLineEntity } from './entities/order-line.entity.js';
+import { OrderTransitionEntity } from './entities/order-transition.entity.js';
 import { OrderEntity } from './entities/order.entity.js';
 import { Initial1732300000000 } from './migrations/1732300000000-initial.js';
 import { RowLevelSecurity1732500000000 } from './migrations/1732500000000-row-level-security.js';
+import { Workflow1732600000000 } from './migrations/1732600000000-workflow.js';
 
 export function openOrdersDatabase(url: string, schema = 'orders'): Promise<DataSource> {
   return openServiceDatabase({
     url,
     schema,
-    entities: [OrderEntity, OrderLineEntity, OutboxEvent, ProcessedEvent],
-    migrations: [Initial1732300000000, RowLevelSecurity1732500000000],
+    entities: [OrderEntity, OrderLineEntity, OrderTransitionEntity, OutboxEvent, ProcessedEvent],
+    migrations: [Initial1732300000000, RowLevelSecurity1732500000000, Workflow1732600000000],
   });
 }

@@ -1,9 +1,19 @@
 import type { EventApplier } from '../../../../lib/events/consumer.js';
 import { rememberStore } from '../../../../lib/events/read-model.js';
 import type { Money } from '../../../../lib/money.js';
+import type { OrderTransitionsService } from '../services/order-transitions.service.js';
 
-/** Orders keeps its own copy of what it needs to price an order: titles, prices, stores. */
-export const ordersAppliers: Record<string, EventApplier> = {
+type SagaAnswer = { orderId: string; causeEventId: string };
+
+/**
+ * Orders keeps its own copy of what it needs to price an order (titles, prices, stores), and
+ * moves orders on inventory's answers in the order saga.
+ */
+export const ordersAppliers = (transitions: OrderTransitionsService): Record<string, EventApplier> => ({
+  'inventory.reservation.confirmed': (m, event) =>
+    transitions.bySaga(m, event.tenantId, (event.payload as SagaAnswer).orderId, 'reservation.confirmed', `inventory event ${event.eventId}`),
+  'inventory.reservation.rejected': (m, event) =>
+    transitions.bySaga(m, event.tenantId, (event.payload as SagaAnswer).orderId, 'reservation.rejected', `inventory event ${event.eventId}: insufficient stock`),
   'tenant.store.created': rememberStore,
   'catalog.variant.upserted': async (manager, event) => {
     const v = event.payload as { sku: string; title: string; productTitle: string };
@@ -26,4 +36,4 @@ export const ordersAppliers: Record<string, EventApplier> = {
       [event.tenantId, p.sku, p.storeId, p.price.amount, p.price.currencyCode, p.version],
     );
   },
-};
+});

@@ -2,6 +2,7 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import type { OrderEntity } from '../data/entities/order.entity.js';
 import type { OrderLineEntity } from '../data/entities/order-line.entity.js';
+import type { HistoryEntry } from '../services/order-transitions.service.js';
 import type { VariantRef, StoreRef } from '../services/refs.js';
 import type { Context } from '../context.js';
 export type Maybe<T> = T | null;
@@ -29,8 +30,29 @@ export type Money = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Cancels the order where its workflow allows; its reservations are released (pos, admin). */
+  cancelOrder: Order;
+  /** PAID → FULFILLED; the reservations become sales (pos, admin). */
+  fulfillOrder: Order;
+  /** RESERVED → PAID (pos, admin); INVALID_TRANSITION from any other state. */
+  payOrder: Order;
   /** Places an order priced at the store's current prices (pos, admin). */
   placeOrder: Order;
+};
+
+
+export type MutationCancelOrderArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationFulfillOrderArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationPayOrderArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -41,6 +63,8 @@ export type MutationPlaceOrderArgs = {
 export type Order = {
   __typename?: 'Order';
   createdAt: Scalars['String']['output'];
+  /** Every transition, oldest first. */
+  history: Array<OrderTransition>;
   id: Scalars['ID']['output'];
   lines: Array<OrderLine>;
   /** Sequential within the tenant, from 1. */
@@ -48,6 +72,10 @@ export type Order = {
   status: OrderStatus;
   store: Store;
   total: Money;
+  /** Increases by one with every transition. */
+  version: Scalars['Int']['output'];
+  /** The workflow version the order started on; it keeps following that version. */
+  workflowVersion: Scalars['Int']['output'];
 };
 
 export type OrderConnection = {
@@ -87,6 +115,19 @@ export type OrderStatus =
   | 'REJECTED'
   | 'RESERVED';
 
+/** One step of an order's life. */
+export type OrderTransition = {
+  __typename?: 'OrderTransition';
+  at: Scalars['String']['output'];
+  /** Who or what caused it. */
+  cause?: Maybe<Scalars['String']['output']>;
+  /** What moved it: `place`, `reservation.confirmed`, `reservation.rejected`, `pay`, `fulfil`, `cancel`. */
+  event: Scalars['String']['output'];
+  /** Null for the first step. */
+  from?: Maybe<OrderStatus>;
+  to: OrderStatus;
+};
+
 /** Where a page of a connection ends. */
 export type PageInfo = {
   __typename?: 'PageInfo';
@@ -107,6 +148,8 @@ export type Query = {
   __typename?: 'Query';
   /** One order (pos, admin). */
   order?: Maybe<Order>;
+  /** The snapshot behind `orderUpdated`, as JSON payloads; not part of the public API. */
+  orderUpdatedSnapshot: Array<Scalars['String']['output']>;
   /** Orders, newest first (pos, admin). */
   orders: OrderConnection;
 };
@@ -114,6 +157,12 @@ export type Query = {
 
 export type QueryOrderArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryOrderUpdatedSnapshotArgs = {
+  orderId?: InputMaybe<Scalars['ID']['input']>;
+  storeId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 
@@ -126,6 +175,21 @@ export type QueryOrdersArgs = {
 export type Store = {
   __typename?: 'Store';
   id: Scalars['ID']['output'];
+};
+
+export type Subscription = {
+  __typename?: 'Subscription';
+  /**
+   * Every transition of one order, or of every order of a store: the whole order each time, with a
+   * `version` that increases by one per transition. Given an orderId, its current state comes first.
+   */
+  orderUpdated: Order;
+};
+
+
+export type SubscriptionOrderUpdatedArgs = {
+  orderId?: InputMaybe<Scalars['ID']['input']>;
+  storeId?: InputMaybe<Scalars['ID']['input']>;
 };
 
 export type Variant = {
@@ -230,19 +294,21 @@ export type ResolversTypes = {
   Money: ResolverTypeWrapper<Partial<Money>>;
   String: ResolverTypeWrapper<Partial<Scalars['String']['output']>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  Order: ResolverTypeWrapper<OrderEntity>;
   ID: ResolverTypeWrapper<Partial<Scalars['ID']['output']>>;
+  Order: ResolverTypeWrapper<OrderEntity>;
   Int: ResolverTypeWrapper<Partial<Scalars['Int']['output']>>;
   OrderConnection: ResolverTypeWrapper<Partial<Omit<OrderConnection, 'edges'> & { edges: Array<ResolversTypes['OrderEdge']> }>>;
   OrderEdge: ResolverTypeWrapper<Partial<Omit<OrderEdge, 'node'> & { node: ResolversTypes['Order'] }>>;
   OrderLine: ResolverTypeWrapper<OrderLineEntity>;
   OrderLineInput: ResolverTypeWrapper<Partial<OrderLineInput>>;
   OrderStatus: ResolverTypeWrapper<Partial<OrderStatus>>;
+  OrderTransition: ResolverTypeWrapper<HistoryEntry>;
   PageInfo: ResolverTypeWrapper<Partial<PageInfo>>;
   Boolean: ResolverTypeWrapper<Partial<Scalars['Boolean']['output']>>;
   PlaceOrderInput: ResolverTypeWrapper<Partial<PlaceOrderInput>>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Store: ResolverTypeWrapper<StoreRef>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Variant: ResolverTypeWrapper<VariantRef>;
 };
 
@@ -251,18 +317,20 @@ export type ResolversParentTypes = {
   Money: Partial<Money>;
   String: Partial<Scalars['String']['output']>;
   Mutation: Record<PropertyKey, never>;
-  Order: OrderEntity;
   ID: Partial<Scalars['ID']['output']>;
+  Order: OrderEntity;
   Int: Partial<Scalars['Int']['output']>;
   OrderConnection: Partial<Omit<OrderConnection, 'edges'> & { edges: Array<ResolversParentTypes['OrderEdge']> }>;
   OrderEdge: Partial<Omit<OrderEdge, 'node'> & { node: ResolversParentTypes['Order'] }>;
   OrderLine: OrderLineEntity;
   OrderLineInput: Partial<OrderLineInput>;
+  OrderTransition: HistoryEntry;
   PageInfo: Partial<PageInfo>;
   Boolean: Partial<Scalars['Boolean']['output']>;
   PlaceOrderInput: Partial<PlaceOrderInput>;
   Query: Record<PropertyKey, never>;
   Store: StoreRef;
+  Subscription: Record<PropertyKey, never>;
   Variant: VariantRef;
 };
 
@@ -272,18 +340,24 @@ export type MoneyResolvers<ContextType = Context, ParentType extends ResolversPa
 };
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  cancelOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationCancelOrderArgs, 'id'>>;
+  fulfillOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationFulfillOrderArgs, 'id'>>;
+  payOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationPayOrderArgs, 'id'>>;
   placeOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationPlaceOrderArgs, 'input'>>;
 };
 
 export type OrderResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Order'] = ResolversParentTypes['Order'], FederationReferenceType extends FederationReferenceTypes['Order'] = FederationReferenceTypes['Order']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Order']> | FederationReferenceType, FederationReferenceType, ContextType>;
   createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  history?: Resolver<Array<ResolversTypes['OrderTransition']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lines?: Resolver<Array<ResolversTypes['OrderLine']>, ParentType, ContextType>;
   number?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['OrderStatus'], ParentType, ContextType>;
   store?: Resolver<ResolversTypes['Store'], ParentType, ContextType>;
   total?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  workflowVersion?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type OrderConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderConnection'] = ResolversParentTypes['OrderConnection']> = {
@@ -304,6 +378,14 @@ export type OrderLineResolvers<ContextType = Context, ParentType extends Resolve
   variant?: Resolver<ResolversTypes['Variant'], ParentType, ContextType>;
 };
 
+export type OrderTransitionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderTransition'] = ResolversParentTypes['OrderTransition']> = {
+  at?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  cause?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  event?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  from?: Resolver<Maybe<ResolversTypes['OrderStatus']>, ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['OrderStatus'], ParentType, ContextType>;
+};
+
 export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -311,11 +393,16 @@ export type PageInfoResolvers<ContextType = Context, ParentType extends Resolver
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType, RequireFields<QueryOrderArgs, 'id'>>;
+  orderUpdatedSnapshot?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType, Partial<QueryOrderUpdatedSnapshotArgs>>;
   orders?: Resolver<ResolversTypes['OrderConnection'], ParentType, ContextType, Partial<QueryOrdersArgs>>;
 };
 
 export type StoreResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Store'] = ResolversParentTypes['Store']> = {
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type SubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
+  orderUpdated?: SubscriptionResolver<ResolversTypes['Order'], "orderUpdated", ParentType, ContextType, Partial<SubscriptionOrderUpdatedArgs>>;
 };
 
 export type VariantResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Variant'] = ResolversParentTypes['Variant']> = {
@@ -329,9 +416,11 @@ export type Resolvers<ContextType = Context> = {
   OrderConnection?: OrderConnectionResolvers<ContextType>;
   OrderEdge?: OrderEdgeResolvers<ContextType>;
   OrderLine?: OrderLineResolvers<ContextType>;
+  OrderTransition?: OrderTransitionResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Store?: StoreResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   Variant?: VariantResolvers<ContextType>;
 };
 

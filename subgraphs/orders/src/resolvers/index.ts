@@ -5,9 +5,13 @@ export const resolvers: Resolvers = {
   Query: {
     order: (_root, { id }, ctx) => ctx.loaders.orderById.load(id),
     orders: (_root, args, ctx) => ctx.orders.orders(ctx, args),
+    orderUpdatedSnapshot: (_root, { orderId, storeId }, ctx) => ctx.transitions.orderUpdatedSnapshot(ctx, orderId, storeId),
   },
   Mutation: {
     placeOrder: (_root, { input }, ctx) => ctx.orders.placeOrder(ctx, input),
+    payOrder: (_root, { id }, ctx) => ctx.transitions.byClient(ctx, id, 'pay'),
+    fulfillOrder: (_root, { id }, ctx) => ctx.transitions.byClient(ctx, id, 'fulfil'),
+    cancelOrder: (_root, { id }, ctx) => ctx.transitions.byClient(ctx, id, 'cancel'),
   },
   Order: {
     __resolveReference: (ref, ctx) => ctx.loaders.orderById.load(ref.id),
@@ -15,6 +19,7 @@ export const resolvers: Resolvers = {
     lines: (order, _args, ctx) => ctx.loaders.linesByOrder.load(order.id),
     total: (order) => formatMoney(order.totalAmount, order.currencyCode.trim()),
     createdAt: (order) => order.createdAt.toISOString(),
+    history: (order, _args, ctx) => ctx.loaders.historyByOrder.load(order.id),
   },
   OrderLine: {
     unitPrice: (line) => formatMoney(line.unitAmount, line.currencyCode.trim()),

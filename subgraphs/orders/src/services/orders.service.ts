@@ -13,6 +13,7 @@ import { formatMoney, sumMoney } from '../../../../lib/money.js';
 import { OrderLineEntity } from '../data/entities/order-line.entity.js';
 import { OrderEntity } from '../data/entities/order.entity.js';
 import type { OrdersEvents } from '../events/orders-events.js';
+import type { OrderTransitionsService } from './order-transitions.service.js';
 
 const emit = typedOutbox<OrdersEvents>();
 
@@ -31,6 +32,15 @@ interface PricedSku {
 
 /** Orders and their lines, priced from the read model that pricing and catalog events feed. */
 export class OrdersService extends TenantScopedService {
+  constructor(
+    dataSource: ConstructorParameters<typeof TenantScopedService>[0],
+    afterCommit: () => Promise<void>,
+    private readonly transitions: OrderTransitionsService,
+    private readonly workflowVersion: number,
+  ) {
+    super(dataSource, afterCommit);
+  }
+
   async placeOrder(ctx: SubgraphContext, input: PlaceOrderInput): Promise<OrderEntity> {
     if (input.lines.length === 0) throw badInput('an order needs at least one line', 'lines');
     for (const line of input.lines) {
@@ -75,6 +85,7 @@ export class OrdersService extends TenantScopedService {
     const id = randomUUID();
     await m.getRepository(OrderEntity).insert({
       id, tenantId, number, storeId: input.storeId, status: 'PLACED', totalAmount: total.amount, currencyCode,
+      workflowVersion: this.workflowVersion, version: 1,
     });
     await m.getRepository(OrderLineEntity).insert(
       lines.map((line, i) => ({
@@ -89,6 +100,7 @@ export class OrdersService extends TenantScopedService {
       lines: lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitPrice: formatMoney(l.amount, currencyCode) })),
       total,
     });
+    await this.transitions.started(m, await m.getRepository(OrderEntity).findOneByOrFail({ tenantId, id }));
     return id;
   }
 

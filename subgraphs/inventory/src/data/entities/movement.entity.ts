@@ -35,6 +35,9 @@ export class MovementEntity {
   @Column({ type: 'text', nullable: true })
   reference!: string | null;
 
+  @Column({ type: 'uuid', name: 'reservation_id', nullable: true })
+  reservationId!: string | null;
+
   @Column({ type: 'uuid', name: 'source_event_id', nullable: true })
   sourceEventId!: string | null;
 

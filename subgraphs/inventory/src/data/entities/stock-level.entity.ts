@@ -18,6 +18,10 @@ export class StockLevelEntity {
   @Column({ type: 'int' })
   reserved!: number;
 
+  /** Units shipped to this store and not yet received. */
+  @Column({ type: 'int', name: 'in_transit', default: 0 })
+  inTransit!: number;
+
   @Column({ type: 'int' })
   version!: number;
 

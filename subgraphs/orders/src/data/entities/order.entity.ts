@@ -29,6 +29,14 @@ export class OrderEntity {
   @Column({ type: 'char', length: 3, name: 'currency_code' })
   currencyCode!: string;
 
+  /** The workflow version the order started on, and keeps. */
+  @Column({ type: 'int', name: 'workflow_version', default: 1 })
+  workflowVersion!: number;
+
+  /** Increases by one with every transition. */
+  @Column({ type: 'int', default: 1 })
+  version!: number;
+
   @Column({ type: 'timestamptz', name: 'created_at', default: () => 'now()' })
   createdAt!: Date;
 }

@@ -1,0 +1,244 @@
+import { randomUUID } from 'node:crypto';
+import { In, type EntityManager } from 'typeorm';
+import { inSystemTransaction, inTenantTransaction } from '../../../../lib/db/data-source.js';
+import { once } from '../../../../lib/db/idempotency.js';
+import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js';
+import { appError, badInput, notFound } from '../../../../lib/errors.js';
+import { typedOutbox } from '../../../../lib/events/outbox.js';
+import { isUuid } from '../../../../lib/graphql/context.js';
+import type { SubgraphContext } from '../../../../lib/graphql/service.js';
+import { ReservationEntity } from '../data/entities/reservation.entity.js';
+import { TransferEntity } from '../data/entities/transfer.entity.js';
+import type { InventoryEvents } from '../events/inventory-events.js';
+import { requireStoreAndVariant } from './inventory.service.js';
+import { account, LedgerBatch } from './ledger.js';
+
+const emit = typedOutbox<InventoryEvents>();
+const positive = (quantity: number, field = 'quantity') => {
+  if (!Number.isInteger(quantity) || quantity <= 0) throw badInput(`${field} must be greater than zero`, field);
+};
+
+/** Reservations (by callers and by the order saga) and transfers between stores, all through the ledger. */
+export class ReservationService extends TenantScopedService {
+  async reserve(
+    ctx: SubgraphContext,
+    input: { sku: string; storeId: string; quantity: number; orderId?: string | null; idempotencyKey?: string | null; ttlSeconds?: number | null },
+  ): Promise<ReservationEntity> {
+    positive(input.quantity);
+    if (input.ttlSeconds !== null && input.ttlSeconds !== undefined && (!Number.isInteger(input.ttlSeconds) || input.ttlSeconds <= 0)) {
+      throw badInput('ttlSeconds must be a positive whole number', 'ttlSeconds');
+    }
+    if (input.orderId && !isUuid(input.orderId)) throw badInput('orderId must be an order id', 'orderId');
+    const { idempotencyKey, ...request } = input;
+    const { result, replayed } = await this.tx(ctx, (m, tenantId) =>
+      once(m, { tenantId, operation: 'reserveStock', key: idempotencyKey, payload: request }, async () => {
+        await requireStoreAndVariant(m, tenantId, input.storeId, input.sku);
+        const reservation = await this.hold(m, tenantId, { ...input, expiresAt: input.ttlSeconds ? new Date(Date.now() + input.ttlSeconds * 1000) : null });
+        return reservation.id;
+      }),
+    );
+    if (!replayed) await this.afterCommit();
+    return this.tx(ctx, (m, tenantId) => m.getRepository(ReservationEntity).findOneByOrFail({ tenantId, id: result }));
+  }
+
+  /** Reserves within the caller's transaction (the saga's all-or-nothing uses it for every line). */
+  private async hold(
+    m: EntityManager,
+    tenantId: string,
+    input: { sku: string; storeId: string; quantity: number; orderId?: string | null; expiresAt: Date | null },
+    ledger = new LedgerBatch(m, tenantId),
+  ): Promise<ReservationEntity> {
+    await ledger.lock([{ sku: input.sku, storeId: input.storeId }]);
+    const reservation = m.getRepository(ReservationEntity).create({
+      id: randomUUID(),
+      tenantId,
+      sku: input.sku,
+      storeId: input.storeId,
+      quantity: input.quantity,
+      orderId: input.orderId ?? null,
+      status: 'ACTIVE',
+      expiresAt: input.expiresAt,
+    });
+    await m.getRepository(ReservationEntity).insert(reservation);
+    ledger.post({
+      sku: input.sku,
+      storeId: input.storeId,
+      kind: 'RESERVATION',
+      quantity: input.quantity,
+      debit: account.reserved(input.storeId),
+      credit: account.onHand(input.storeId),
+      reservationId: reservation.id,
+      reference: input.orderId ? `order:${input.orderId}` : null,
+    });
+    return reservation;
+  }
+
+  release(ctx: SubgraphContext, id: string): Promise<ReservationEntity> {
+    return this.finish(ctx, id, 'RELEASED');
+  }
+
+  commit(ctx: SubgraphContext, id: string): Promise<ReservationEntity> {
+    return this.finish(ctx, id, 'COMMITTED');
+  }
+
+  private async finish(ctx: SubgraphContext, id: string, to: 'RELEASED' | 'COMMITTED'): Promise<ReservationEntity> {
+    if (!isUuid(id)) throw notFound(`no reservation ${id}`);
+    const reservation = await this.tx(ctx, async (m, tenantId) => {
+      const row = await m.getRepository(ReservationEntity).findOne({ where: { tenantId, id }, lock: { mode: 'pessimistic_write' } });
+      if (!row) throw notFound(`no reservation ${id}`);
+      const ledger = new LedgerBatch(m, tenantId);
+      await this.close(m, ledger, row, to);
+      await ledger.commit();
+      return row;
+    });
+    await this.afterCommit();
+    return reservation;
+  }
+
+  /** RELEASE gives the units back to on hand; SALE takes them out of the store to the customer. */
+  private async close(m: EntityManager, ledger: LedgerBatch, row: ReservationEntity, to: 'RELEASED' | 'COMMITTED' | 'EXPIRED'): Promise<void> {
+    if (row.status !== 'ACTIVE') {
+      throw appError('RESERVATION_NOT_ACTIVE', `reservation ${row.id} is ${row.status}, not ACTIVE`, { status: row.status });
+    }
+    await ledger.lock([{ sku: row.sku, storeId: row.storeId }]);
+    const sale = to === 'COMMITTED';
+    ledger.post({
+      sku: row.sku,
+      storeId: row.storeId,
+      kind: sale ? 'SALE' : 'RELEASE',
+      quantity: row.quantity,
+      debit: sale ? 'external:customer' : account.onHand(row.storeId),
+      credit: account.reserved(row.storeId),
+      reservationId: row.id,
+      reference: row.orderId ? `order:${row.orderId}` : null,
+    });
+    row.status = to;
+    row.updatedAt = new Date();
+    await m.getRepository(ReservationEntity).update({ tenantId: row.tenantId, id: row.id }, { status: to, updatedAt: row.updatedAt });
+  }
+
+  /** Releases reservations past their time, through the ledger; returns how many. */
+  async expireDue(now = new Date()): Promise<number> {
+    const due: { id: string; tenant_id: string }[] = await inSystemTransaction(this.dataSource, (m) =>
+      m.query(
+        `SELECT id, tenant_id FROM "${m.connection.driver.schema}"."reservation" WHERE status = 'ACTIVE' AND expires_at <= $1 ORDER BY expires_at LIMIT 200`,
+        [now],
+      ),
+    );
+    let expired = 0;
+    for (const { id, tenant_id: tenantId } of due) {
+      await inTenantTransaction(this.dataSource, tenantId, async (m) => {
+        const row = await m.getRepository(ReservationEntity).findOne({ where: { tenantId, id }, lock: { mode: 'pessimistic_write' } });
+        if (row?.status !== 'ACTIVE') return; // committed or released meanwhile
+        const ledger = new LedgerBatch(m, tenantId);
+        await this.close(m, ledger, row, 'EXPIRED');
+        await ledger.commit();
+        expired += 1;
+      });
+    }
+    if (expired) await this.afterCommit();
+    return expired;
+  }
+
+  /** The saga: reserve every line of a placed order, all or none, then say which. */
+  async reserveOrder(m: EntityManager, tenantId: string, order: { id: string; storeId: string; lines: { sku: string; quantity: number }[] }, eventId: string): Promise<void> {
+    const ledger = new LedgerBatch(m, tenantId);
+    await ledger.lock(order.lines.map((line) => ({ sku: line.sku, storeId: order.storeId })));
+    const short = order.lines.filter((line) => {
+      const level = ledger.level(line.sku, order.storeId);
+      return level.onHand - level.reserved < line.quantity;
+    });
+    if (short.length > 0) {
+      await emit(m, tenantId, 'inventory.reservation.rejected', {
+        orderId: order.id,
+        reason: 'INSUFFICIENT_STOCK',
+        lines: short.map((line) => ({ sku: line.sku, requested: line.quantity, available: Math.max(0, ledger.level(line.sku, order.storeId).onHand - ledger.level(line.sku, order.storeId).reserved) })),
+        causeEventId: eventId,
+      });
+      return;
+    }
+    const reservations = [];
+    for (const line of order.lines) {
+      reservations.push(await this.hold(m, tenantId, { sku: line.sku, storeId: order.storeId, quantity: line.quantity, orderId: order.id, expiresAt: null }, ledger));
+    }
+    await ledger.commit();
+    await emit(m, tenantId, 'inventory.reservation.confirmed', {
+      orderId: order.id,
+      reservations: reservations.map((r) => ({ id: r.id, sku: r.sku, quantity: r.quantity })),
+      causeEventId: eventId,
+    });
+  }
+
+  /** Fulfilment commits an order's reservations as sales; cancellation releases them. */
+  async closeOrder(m: EntityManager, tenantId: string, orderId: string, to: 'COMMITTED' | 'RELEASED'): Promise<void> {
+    const rows = await m.getRepository(ReservationEntity).find({ where: { tenantId, orderId, status: 'ACTIVE' }, lock: { mode: 'pessimistic_write' } });
+    const ledger = new LedgerBatch(m, tenantId);
+    for (const row of rows) await this.close(m, ledger, row, to);
+    await ledger.commit();
+  }
+
+  reservationsByIds(ctx: SubgraphContext, ids: readonly string[]): Promise<ReservationEntity[]> {
+    return this.tx(ctx, (m, tenantId) => m.getRepository(ReservationEntity).findBy({ tenantId, id: In(ids.filter(isUuid)) }));
+  }
+
+  async transfer(
+    ctx: SubgraphContext,
+    input: { sku: string; fromStoreId: string; toStoreId: string; quantity: number; idempotencyKey?: string | null },
+  ): Promise<TransferEntity> {
+    positive(input.quantity);
+    if (input.fromStoreId === input.toStoreId) throw badInput('a transfer goes to another store', 'toStoreId');
+    const { idempotencyKey, ...request } = input;
+    const { result, replayed } = await this.tx(ctx, (m, tenantId) =>
+      once(m, { tenantId, operation: 'transferStock', key: idempotencyKey, payload: request }, async () => {
+        await requireStoreAndVariant(m, tenantId, input.fromStoreId, input.sku);
+        await requireStoreAndVariant(m, tenantId, input.toStoreId, input.sku);
+        const ledger = new LedgerBatch(m, tenantId);
+        await ledger.lock([{ sku: input.sku, storeId: input.fromStoreId }, { sku: input.sku, storeId: input.toStoreId }]);
+        const id = randomUUID();
+        await m.getRepository(TransferEntity).insert({
+          id, tenantId, sku: input.sku, fromStoreId: input.fromStoreId, toStoreId: input.toStoreId, quantity: input.quantity, status: 'SHIPPED', receivedAt: null,
+        });
+        ledger.post({
+          sku: input.sku,
+          storeId: input.fromStoreId,
+          kind: 'TRANSFER_OUT',
+          quantity: input.quantity,
+          debit: account.inTransit(input.toStoreId),
+          credit: account.onHand(input.fromStoreId),
+          reference: `transfer:${id}`,
+        });
+        await ledger.commit();
+        return id;
+      }),
+    );
+    if (!replayed) await this.afterCommit();
+    return this.tx(ctx, (m, tenantId) => m.getRepository(TransferEntity).findOneByOrFail({ tenantId, id: result }));
+  }
+
+  async receiveTransfer(ctx: SubgraphContext, id: string): Promise<TransferEntity> {
+    if (!isUuid(id)) throw notFound(`no transfer ${id}`);
+    const transfer = await this.tx(ctx, async (m, tenantId) => {
+      const row = await m.getRepository(TransferEntity).findOne({ where: { tenantId, id }, lock: { mode: 'pessimistic_write' } });
+      if (!row) throw notFound(`no transfer ${id}`);
+      if (row.status !== 'SHIPPED') throw appError('INVALID_TRANSITION', `transfer ${id} is ${row.status}; only a SHIPPED transfer can be received`);
+      const ledger = new LedgerBatch(m, tenantId);
+      await ledger.lock([{ sku: row.sku, storeId: row.toStoreId }]);
+      ledger.post({
+        sku: row.sku,
+        storeId: row.toStoreId,
+        kind: 'TRANSFER_IN',
+        quantity: row.quantity,
+        debit: account.onHand(row.toStoreId),
+        credit: account.inTransit(row.toStoreId),
+        reference: `transfer:${id}`,
+      });
+      await ledger.commit();
+      row.status = 'RECEIVED';
+      row.receivedAt = new Date();
+      await m.getRepository(TransferEntity).update({ tenantId, id }, { status: 'RECEIVED', receivedAt: row.receivedAt });
+      return row;
+    });
+    await this.afterCommit();
+    return transfer;
+  }
+}
