@@ -14,19 +14,24 @@ export async function consumeEvents(options: {
   bus: EventBus;
   group: string;
   appliers: Record<string, EventApplier>;
+  /** Called (not awaited) after an event was applied: the service's outbox may have grown. */
+  afterApply?: () => void;
 }): Promise<() => Promise<void>> {
   const { dataSource, appliers } = options;
   const processed = qualified(dataSource, 'processed_event');
   return options.bus.subscribe(options.group, async (event) => {
     const apply = appliers[event.type];
     if (!apply) return;
-    await inTenantTransaction(dataSource, event.tenantId, async (manager) => {
+    const applied = await inTenantTransaction(dataSource, event.tenantId, async (manager) => {
       const inserted: unknown[] = await manager.query(
         `INSERT INTO ${processed} (event_id, tenant_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id`,
         [event.eventId, event.tenantId],
       );
-      if (inserted.length === 0) return;
+      if (inserted.length === 0) return false;
       await apply(manager, event);
+      return true;
     });
+    // Not awaited: the relay may itself be waiting on this delivery (in-process bus).
+    if (applied) options.afterApply?.();
   });
 }

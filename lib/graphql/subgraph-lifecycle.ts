@@ -20,7 +20,12 @@ export function subgraphLifecycle(options: {
     flush: relay.flush,
     async start() {
       if (options.appliers) {
-        stopConsuming = await consumeEvents({ ...options, group: options.source, appliers: options.appliers });
+        stopConsuming = await consumeEvents({
+          ...options,
+          group: options.source,
+          appliers: options.appliers,
+          afterApply: () => void relay.flush(),
+        });
       }
       relay.start();
     },

@@ -103,12 +103,13 @@ export class LedgerBatch {
 
   post(posting: Posting): string {
     if (!Number.isInteger(posting.quantity) || posting.quantity <= 0) throw new Error('a posting moves a positive quantity');
+    const changed = new Set<string>();
     for (const side of sidesOf(posting)) {
-      const level = this.level(posting.sku, side.storeId);
-      applySide(level, side.bucket, side.signed);
-      const key = levelKey(posting.sku, side.storeId);
-      this.touched.set(key, (this.touched.get(key) ?? 0) + 1);
+      applySide(this.level(posting.sku, side.storeId), side.bucket, side.signed);
+      changed.add(levelKey(posting.sku, side.storeId));
     }
+    // One version step per movement and level, however many of its accounts the movement touched.
+    for (const key of changed) this.touched.set(key, (this.touched.get(key) ?? 0) + 1);
     const id = randomUUID();
     this.movements.push(
       this.m.getRepository(MovementEntity).create({

@@ -22,14 +22,17 @@ export async function rebuildStockLevels(dataSource: DataSource): Promise<Rebuil
       await m.query(`SELECT tenant_id, sku, debit_account, credit_account, quantity, occurred_at FROM "${s}"."movement" ORDER BY seq`);
     const folded = new Map<string, Levels & { tenantId: string; sku: string; storeId: string; version: number; updatedAt: Date }>();
     for (const mv of movements) {
+      const changed = new Set<string>();
       for (const side of sidesOf({ debit: mv.debit_account, credit: mv.credit_account, quantity: mv.quantity })) {
         const key = `${mv.tenant_id}\n${levelKey(mv.sku, side.storeId)}`;
         const level = folded.get(key) ?? { tenantId: mv.tenant_id, sku: mv.sku, storeId: side.storeId, onHand: 0, reserved: 0, inTransit: 0, version: 0, updatedAt: mv.occurred_at };
         applySide(level, side.bucket, side.signed);
-        level.version += 1;
         level.updatedAt = mv.occurred_at;
         folded.set(key, level);
+        changed.add(key);
       }
+      // As live: one version step per movement and level.
+      for (const key of changed) folded.get(key)!.version += 1;
     }
     const stored: { tenant_id: string; sku: string; store_id: string; on_hand: number; reserved: number; in_transit: number; version: number }[] =
       await m.query(`SELECT tenant_id, sku, store_id, on_hand, reserved, in_transit, version FROM "${s}"."stock_level"`);

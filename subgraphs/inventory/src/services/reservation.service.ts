@@ -33,7 +33,10 @@ export class ReservationService extends TenantScopedService {
     const { result, replayed } = await this.tx(ctx, (m, tenantId) =>
       once(m, { tenantId, operation: 'reserveStock', key: idempotencyKey, payload: request }, async () => {
         await requireStoreAndVariant(m, tenantId, input.storeId, input.sku);
-        const reservation = await this.hold(m, tenantId, { ...input, expiresAt: input.ttlSeconds ? new Date(Date.now() + input.ttlSeconds * 1000) : null });
+        const ledger = new LedgerBatch(m, tenantId);
+        const expiresAt = input.ttlSeconds ? new Date(Date.now() + input.ttlSeconds * 1000) : null;
+        const reservation = await this.hold(m, tenantId, { ...input, expiresAt }, ledger);
+        await ledger.commit();
         return reservation.id;
       }),
     );
@@ -46,7 +49,7 @@ export class ReservationService extends TenantScopedService {
     m: EntityManager,
     tenantId: string,
     input: { sku: string; storeId: string; quantity: number; orderId?: string | null; expiresAt: Date | null },
-    ledger = new LedgerBatch(m, tenantId),
+    ledger: LedgerBatch,
   ): Promise<ReservationEntity> {
     await ledger.lock([{ sku: input.sku, storeId: input.storeId }]);
     const reservation = m.getRepository(ReservationEntity).create({

@@ -48,11 +48,14 @@ export class OrdersService extends TenantScopedService {
     }
     if (new Set(input.lines.map((l) => l.sku)).size !== input.lines.length) throw badInput('each sku may appear on one line only', 'lines');
     const { idempotencyKey, ...request } = input;
-    const { result: orderId, replayed } = await this.tx(ctx, (m, tenantId) =>
-      once(m, { tenantId, operation: 'placeOrder', key: idempotencyKey, payload: request }, () => this.insertOrder(m, tenantId, input)),
-    );
+    // The answer is the order as placed (PLACED): the saga moves it on afterwards, by events.
+    const { order, replayed } = await this.tx(ctx, async (m, tenantId) => {
+      const { result: orderId, replayed: again } = await once(m, { tenantId, operation: 'placeOrder', key: idempotencyKey, payload: request }, () =>
+        this.insertOrder(m, tenantId, input),
+      );
+      return { order: await m.getRepository(OrderEntity).findOneByOrFail({ tenantId, id: orderId }), replayed: again };
+    });
     if (!replayed) await this.afterCommit();
-    const order = await this.tx(ctx, (m, tenantId) => m.getRepository(OrderEntity).findOneByOrFail({ tenantId, id: orderId }));
     return order;
   }
 
