@@ -48,14 +48,8 @@ export async function inTenantTransaction<T>(
   tenantId: string | null,
   work: (manager: EntityManager) => Promise<T>,
 ): Promise<T> {
-  return dataSource.transaction(async (manager) => {
-    // One round trip: the role (SET LOCAL ROLE), the tenant, and no system access.
-    await manager.query(`SELECT set_config('role', $1, true), set_config('app.tenant_id', $2, true), set_config('app.system', 'off', true)`, [
-      appRole(dataSource),
-      tenantId ?? '',
-    ]);
-    return work(manager);
-  });
+  if (tenantId !== null && !UUID.test(tenantId)) throw new Error('a tenant id is a UUID');
+  return transaction(dataSource, tenantId ?? '', false, work);
 }
 
 /**
@@ -63,12 +57,39 @@ export async function inTenantTransaction<T>(
  * relay, resolving a host or an API key to its tenant), never for a client's request.
  */
 export async function inSystemTransaction<T>(dataSource: DataSource, work: (manager: EntityManager) => Promise<T>): Promise<T> {
-  return dataSource.transaction(async (manager) => {
-    await manager.query(`SELECT set_config('role', $1, true), set_config('app.tenant_id', '', true), set_config('app.system', 'on', true)`, [
-      appRole(dataSource),
-    ]);
-    return work(manager);
-  });
+  return transaction(dataSource, '', true, work);
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const literal = (value: string) => `'${value.replace(/'/g, "''")}'`;
+
+/**
+ * BEGIN and the transaction's settings (role, tenant, system) travel in one round trip: every
+ * transaction pays for it, and each round trip costs a socket write on both sides.
+ */
+async function transaction<T>(dataSource: DataSource, tenantId: string, system: boolean, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query(
+      `START TRANSACTION; SELECT set_config('role', ${literal(appRole(dataSource))}, true), ` +
+        `set_config('app.tenant_id', ${literal(tenantId)}, true), set_config('app.system', '${system ? 'on' : 'off'}', true)`,
+    );
+    // TypeORM must know it is inside a transaction, or `save` would open one of its own.
+    (runner as { isTransactionActive: boolean }).isTransactionActive = true;
+    try {
+      const result = await work(runner.manager);
+      await runner.query('COMMIT');
+      return result;
+    } catch (error) {
+      await runner.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      (runner as { isTransactionActive: boolean }).isTransactionActive = false;
+    }
+  } finally {
+    await runner.release();
+  }
 }
 
 /** `"schema"."table"` for raw SQL in migrations and services. */

@@ -10,10 +10,11 @@ import { Initial1732300000000 } from './migrations/1732300000000-initial.js';
 import { RowLevelSecurity1732500000000 } from './migrations/1732500000000-row-level-security.js';
 import { ReservationsTransfers1732600000000 } from './migrations/1732600000000-reservations-transfers.js';
 
-export function openInventoryDatabase(url: string, schema = 'inventory'): Promise<DataSource> {
+export function openInventoryDatabase(url: string, schema = 'inventory', poolSize?: number): Promise<DataSource> {
   return openServiceDatabase({
     url,
     schema,
+    poolSize,
     entities: [MovementEntity, StockLevelEntity, ReservationEntity, TransferEntity, OutboxEvent, ProcessedEvent],
     migrations: [Initial1732300000000, RowLevelSecurity1732500000000, ReservationsTransfers1732600000000],
   });

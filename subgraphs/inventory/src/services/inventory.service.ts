@@ -6,7 +6,7 @@ import { groupByKey } from '../../../../lib/graphql/batch.js';
 import { isUuid } from '../../../../lib/graphql/context.js';
 import { decodeCursor, pageSize, toConnection, type Connection } from '../../../../lib/graphql/pagination.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
-import { isKnownVariant, knownStores } from '../../../../lib/events/read-model.js';
+import { knownStores } from '../../../../lib/events/read-model.js';
 import { MovementEntity, type MovementKind } from '../data/entities/movement.entity.js';
 import { account, LedgerBatch, levelKey } from './ledger.js';
 import { StockLevelEntity } from '../data/entities/stock-level.entity.js';
@@ -29,8 +29,15 @@ const STOCK_KEY = '\n';
 
 /** NOT_FOUND unless the tenant has the store (from tenant events) and the sku (from catalog events). */
 export async function requireStoreAndVariant(m: EntityManager, tenantId: string, storeId: string, sku: string): Promise<void> {
-  if (!(await knownStores(m, tenantId, [storeId])).has(storeId)) throw notFound(`no store ${storeId}`);
-  if (!(await isKnownVariant(m, tenantId, sku))) throw notFound(`no variant with sku ${sku}`);
+  if (!isUuid(storeId)) throw notFound(`no store ${storeId}`);
+  const s = m.connection.driver.schema;
+  const [known]: { store: boolean; variant: boolean }[] = await m.query(
+    `SELECT EXISTS (SELECT 1 FROM "${s}"."known_store" WHERE tenant_id = $1 AND store_id = $2) AS store,
+            EXISTS (SELECT 1 FROM "${s}"."known_variant" WHERE tenant_id = $1 AND sku = $3) AS variant`,
+    [tenantId, storeId, sku],
+  );
+  if (!known?.store) throw notFound(`no store ${storeId}`);
+  if (!known.variant) throw notFound(`no variant with sku ${sku}`);
 }
 export const stockKey = (sku: string, storeId: string) => `${sku}${STOCK_KEY}${storeId}`;
 
@@ -80,9 +87,9 @@ export class InventoryService extends TenantScopedService {
 
   private async apply(m: EntityManager, tenantId: string, movement: Movement): Promise<StockLevelView> {
     const { sku, storeId } = movement;
-    await requireStoreAndVariant(m, tenantId, storeId, sku);
+    if (!isUuid(storeId)) throw notFound(`no store ${storeId}`);
     const ledger = new LedgerBatch(m, tenantId);
-    await ledger.lock([{ sku, storeId }]);
+    await ledger.lock([{ sku, storeId }], () => requireStoreAndVariant(m, tenantId, storeId, sku));
     const store = account.onHand(storeId);
     ledger.post({
       sku,

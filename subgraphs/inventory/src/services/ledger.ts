@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { appError } from '../../../../lib/errors.js';
-import { typedOutbox } from '../../../../lib/events/outbox.js';
 import { MovementEntity, type MovementKind } from '../data/entities/movement.entity.js';
 import { StockLevelEntity } from '../data/entities/stock-level.entity.js';
 import type { InventoryEvents } from '../events/inventory-events.js';
 import { toStockChangedPayload, toStockLevelView, type StockLevelView } from './stock-level.js';
 
-const emit = typedOutbox<InventoryEvents>();
 
 /** `store:<id>:on_hand` and its kin; anything else (`external:supplier`, …) is outside our stock. */
 export const account = {
@@ -71,27 +69,55 @@ export class LedgerBatch {
   private readonly levels = new Map<string, StockLevelEntity>();
   private readonly touched = new Map<string, number>();
   private readonly movements: MovementEntity[] = [];
+  private readonly reservations: { id: string; sku: string; storeId: string; quantity: number; orderId: string | null; expiresAt: Date | null }[] = [];
 
   constructor(
     private readonly m: EntityManager,
     private readonly tenantId: string,
   ) {}
 
-  async lock(keys: { sku: string; storeId: string }[]): Promise<void> {
-    const wanted = [...new Map(keys.map((k) => [levelKey(k.sku, k.storeId), k])).entries()]
-      .filter(([key]) => !this.levels.has(key))
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    const schema = this.m.connection.driver.schema;
-    for (const [key, { sku, storeId }] of wanted) {
-      await this.m.query(`INSERT INTO "${schema}"."stock_level" (tenant_id, sku, store_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, [
-        this.tenantId,
-        sku,
-        storeId,
-      ]);
-      const level = await this.m
-        .getRepository(StockLevelEntity)
-        .findOneOrFail({ where: { tenantId: this.tenantId, sku, storeId }, lock: { mode: 'pessimistic_write' } });
-      this.levels.set(key, level);
+  /**
+   * Locks the levels of `keys`, in one statement when they exist. A missing level is created,
+   * after `whenMissing` vouched for its store and sku (a level that exists was vouched for when
+   * it was created: stores and skus are never removed).
+   */
+  async lock(keys: { sku: string; storeId: string }[], whenMissing?: (missing: { sku: string; storeId: string }[]) => Promise<void>): Promise<void> {
+    const wanted = [...new Map(keys.map((k) => [levelKey(k.sku, k.storeId), k])).values()].filter(
+      (k) => !this.levels.has(levelKey(k.sku, k.storeId)),
+    );
+    if (wanted.length === 0) return;
+    await this.selectForUpdate(wanted);
+    const missing = wanted.filter((k) => !this.levels.has(levelKey(k.sku, k.storeId)));
+    if (missing.length === 0) return;
+    await whenMissing?.(missing);
+    await this.m.query(
+      `INSERT INTO "${this.m.connection.driver.schema}"."stock_level" (tenant_id, sku, store_id)
+       SELECT $1, sku, store_id FROM unnest($2::text[], $3::uuid[]) AS k(sku, store_id) ON CONFLICT DO NOTHING`,
+      [this.tenantId, missing.map((k) => k.sku), missing.map((k) => k.storeId)],
+    );
+    await this.selectForUpdate(missing);
+  }
+
+  private async selectForUpdate(keys: { sku: string; storeId: string }[]): Promise<void> {
+    // Rows are locked in the ORDER BY's order, the same for every writer: no deadlocks.
+    const rows: { sku: string; store_id: string; on_hand: number; reserved: number; in_transit: number; version: number; updated_at: Date | null }[] =
+      await this.m.query(
+        `SELECT l.sku, l.store_id, l.on_hand, l.reserved, l.in_transit, l.version, l.updated_at
+           FROM "${this.m.connection.driver.schema}"."stock_level" l
+           JOIN unnest($2::text[], $3::uuid[]) AS k(sku, store_id) ON l.sku = k.sku AND l.store_id = k.store_id
+          WHERE l.tenant_id = $1
+          ORDER BY l.sku, l.store_id
+          FOR UPDATE OF l`,
+        [this.tenantId, keys.map((k) => k.sku), keys.map((k) => k.storeId)],
+      );
+    for (const row of rows) {
+      this.levels.set(
+        levelKey(row.sku, row.store_id),
+        Object.assign(new StockLevelEntity(), {
+          tenantId: this.tenantId, sku: row.sku, storeId: row.store_id, onHand: row.on_hand, reserved: row.reserved,
+          inTransit: row.in_transit, version: row.version, updatedAt: row.updated_at,
+        }),
+      );
     }
   }
 
@@ -129,6 +155,11 @@ export class LedgerBatch {
     return id;
   }
 
+  /** A new ACTIVE reservation, written with the batch (its RESERVATION movement is posted separately). */
+  addReservation(reservation: { id: string; sku: string; storeId: string; quantity: number; orderId: string | null; expiresAt: Date | null }): void {
+    this.reservations.push(reservation);
+  }
+
   /** Writes it all; INSUFFICIENT_STOCK (and nothing written, with the transaction) if a level would go negative. */
   async commit(): Promise<Map<string, StockLevelView>> {
     for (const [key] of this.touched) {
@@ -141,29 +172,60 @@ export class LedgerBatch {
         });
       }
     }
-    if (this.movements.length) await this.m.getRepository(MovementEntity).insert(this.movements);
-    const views = new Map<string, StockLevelView>();
     const now = new Date();
-    for (const [key, count] of this.touched) {
+    const views = new Map<string, StockLevelView>();
+    const changed = [...this.touched].map(([key, count]) => {
       const level = this.levels.get(key)!;
       level.version += count;
       level.updatedAt = now;
-      await this.m.getRepository(StockLevelEntity).update(
-        { tenantId: this.tenantId, sku: level.sku, storeId: level.storeId },
-        { onHand: level.onHand, reserved: level.reserved, inTransit: level.inTransit, version: level.version, updatedAt: now },
-      );
       const view = toStockLevelView(level);
       views.set(key, view);
       const last = [...this.movements].reverse().find((mv) => mv.sku === level.sku);
-      await emit(this.m, this.tenantId, 'inventory.stock-level.changed', {
+      const event: InventoryEvents['inventory.stock-level.changed'] = {
         ...toStockChangedPayload(view),
         movementId: last?.id ?? '',
         kind: last?.kind ?? '',
         quantity: last?.quantity ?? 0,
-      });
-    }
+      };
+      return { level, event };
+    });
+    // One statement for every write of the batch: movements, levels, outbox.
+    const schema = this.m.connection.driver.schema;
+    const mv = this.movements;
+    const rs = this.reservations;
+    await this.m.query(
+      `WITH reservations AS (
+         INSERT INTO "${schema}"."reservation" (id, tenant_id, sku, store_id, quantity, order_id, status, expires_at, created_at, updated_at)
+         SELECT id, $1, sku, store_id, quantity, order_id, 'ACTIVE', expires_at, $17, $17
+           FROM unnest($20::uuid[], $21::text[], $22::uuid[], $23::int[], $24::uuid[], $25::timestamptz[]) AS r(id, sku, store_id, quantity, order_id, expires_at)
+       ),
+       movements AS (
+         INSERT INTO "${schema}"."movement"
+           (id, tenant_id, sku, store_id, kind, quantity, debit_account, credit_account, reference, reservation_id, source_event_id)
+         SELECT id, $1, sku, store_id, kind, quantity, debit, credit, reference, reservation_id, source_event_id
+           FROM unnest($2::uuid[], $3::text[], $4::uuid[], $5::text[], $6::int[], $7::text[], $8::text[], $9::text[], $10::uuid[], $11::uuid[])
+             AS t(id, sku, store_id, kind, quantity, debit, credit, reference, reservation_id, source_event_id)
+       ),
+       levels AS (
+         UPDATE "${schema}"."stock_level" l
+            SET on_hand = v.on_hand, reserved = v.reserved, in_transit = v.in_transit, version = v.version, updated_at = $17
+           FROM unnest($12::text[], $13::uuid[], $14::int[], $15::int[], $16::int[], $18::int[]) AS v(sku, store_id, on_hand, reserved, in_transit, version)
+          WHERE l.tenant_id = $1 AND l.sku = v.sku AND l.store_id = v.store_id
+       )
+       INSERT INTO "${schema}"."outbox" (event_id, type, tenant_id, payload, version, occurred_at)
+       SELECT gen_random_uuid(), 'inventory.stock-level.changed', $1, payload, 1, $17 FROM unnest($19::jsonb[]) AS e(payload)`,
+      [
+        this.tenantId,
+        mv.map((x) => x.id), mv.map((x) => x.sku), mv.map((x) => x.storeId), mv.map((x) => x.kind), mv.map((x) => x.quantity),
+        mv.map((x) => x.debitAccount), mv.map((x) => x.creditAccount), mv.map((x) => x.reference), mv.map((x) => x.reservationId), mv.map((x) => x.sourceEventId),
+        changed.map((c) => c.level.sku), changed.map((c) => c.level.storeId), changed.map((c) => c.level.onHand), changed.map((c) => c.level.reserved),
+        changed.map((c) => c.level.inTransit), now, changed.map((c) => c.level.version), changed.map((c) => JSON.stringify(c.event)),
+        rs.map((r) => r.id), rs.map((r) => r.sku), rs.map((r) => r.storeId), rs.map((r) => r.quantity), rs.map((r) => r.orderId), rs.map((r) => r.expiresAt),
+      ],
+    );
     this.touched.clear();
     this.movements.length = 0;
+    this.reservations.length = 0;
     return views;
   }
 }

@@ -30,29 +30,33 @@ export class ReservationService extends TenantScopedService {
     }
     if (input.orderId && !isUuid(input.orderId)) throw badInput('orderId must be an order id', 'orderId');
     const { idempotencyKey, ...request } = input;
-    const { result, replayed } = await this.tx(ctx, (m, tenantId) =>
-      once(m, { tenantId, operation: 'reserveStock', key: idempotencyKey, payload: request }, async () => {
-        await requireStoreAndVariant(m, tenantId, input.storeId, input.sku);
+    const { reservation, replayed } = await this.tx(ctx, async (m, tenantId) => {
+      let made: ReservationEntity | undefined;
+      const { result, replayed: again } = await once(m, { tenantId, operation: 'reserveStock', key: idempotencyKey, payload: request }, async () => {
+        if (!isUuid(input.storeId)) throw notFound(`no store ${input.storeId}`);
         const ledger = new LedgerBatch(m, tenantId);
+        await ledger.lock([{ sku: input.sku, storeId: input.storeId }], () => requireStoreAndVariant(m, tenantId, input.storeId, input.sku));
         const expiresAt = input.ttlSeconds ? new Date(Date.now() + input.ttlSeconds * 1000) : null;
-        const reservation = await this.hold(m, tenantId, { ...input, expiresAt }, ledger);
+        made = await this.hold(tenantId, { ...input, expiresAt }, ledger);
         await ledger.commit();
-        return reservation.id;
-      }),
-    );
+        return made.id;
+      });
+      // A repeat answers with the reservation as it is now.
+      return { reservation: made ?? (await m.getRepository(ReservationEntity).findOneByOrFail({ tenantId, id: result })), replayed: again };
+    });
     if (!replayed) await this.afterCommit();
-    return this.tx(ctx, (m, tenantId) => m.getRepository(ReservationEntity).findOneByOrFail({ tenantId, id: result }));
+    return reservation;
   }
 
   /** Reserves within the caller's transaction (the saga's all-or-nothing uses it for every line). */
   private async hold(
-    m: EntityManager,
     tenantId: string,
     input: { sku: string; storeId: string; quantity: number; orderId?: string | null; expiresAt: Date | null },
     ledger: LedgerBatch,
   ): Promise<ReservationEntity> {
     await ledger.lock([{ sku: input.sku, storeId: input.storeId }]);
-    const reservation = m.getRepository(ReservationEntity).create({
+    const now = new Date();
+    const reservation = Object.assign(new ReservationEntity(), {
       id: randomUUID(),
       tenantId,
       sku: input.sku,
@@ -61,8 +65,10 @@ export class ReservationService extends TenantScopedService {
       orderId: input.orderId ?? null,
       status: 'ACTIVE',
       expiresAt: input.expiresAt,
-    });
-    await m.getRepository(ReservationEntity).insert(reservation);
+      createdAt: now,
+      updatedAt: now,
+    } satisfies ReservationEntity);
+    ledger.addReservation(reservation);
     ledger.post({
       sku: input.sku,
       storeId: input.storeId,
@@ -162,7 +168,7 @@ export class ReservationService extends TenantScopedService {
     }
     const reservations = [];
     for (const line of order.lines) {
-      reservations.push(await this.hold(m, tenantId, { sku: line.sku, storeId: order.storeId, quantity: line.quantity, orderId: order.id, expiresAt: null }, ledger));
+      reservations.push(await this.hold(tenantId, { sku: line.sku, storeId: order.storeId, quantity: line.quantity, orderId: order.id, expiresAt: null }, ledger));
     }
     await ledger.commit();
     await emit(m, tenantId, 'inventory.reservation.confirmed', {
@@ -176,6 +182,7 @@ export class ReservationService extends TenantScopedService {
   async closeOrder(m: EntityManager, tenantId: string, orderId: string, to: 'COMMITTED' | 'RELEASED'): Promise<void> {
     const rows = await m.getRepository(ReservationEntity).find({ where: { tenantId, orderId, status: 'ACTIVE' }, lock: { mode: 'pessimistic_write' } });
     const ledger = new LedgerBatch(m, tenantId);
+    await ledger.lock(rows.map((row) => ({ sku: row.sku, storeId: row.storeId })));
     for (const row of rows) await this.close(m, ledger, row, to);
     await ledger.commit();
   }
