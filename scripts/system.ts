@@ -124,7 +124,9 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       const dataSource = await SERVICES[name].open(await urlFor(name), `${name}${options.schemaSuffix ?? ''}`);
       cleanups.push(() => dataSource.destroy());
       dataSources[name] = dataSource;
-      const service = SERVICES[name].build({ dataSource, bus, secret }, options.subgraphOptions ?? {});
+      const service = SERVICES[name].build({ dataSource, bus, secret }, options.subgraphOptions ?? {
+        orderWorkflowVersion: env.ORDER_WORKFLOW_VERSION ? Number(env.ORDER_WORKFLOW_VERSION) : undefined,
+      });
       subgraphUrls[name] = await service.start(ports[name], host);
       cleanups.push(() => subgraphs[name].stop());
       subgraphs[name] = service;
