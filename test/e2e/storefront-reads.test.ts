@@ -123,6 +123,24 @@ describe('storefront reads through the gateway', () => {
     expect(unknownStore.data?.products.edges[0].node.title).toBe('Espresso Beans');
   });
 
+  it('hides unpublished products from the storefront, not from staff', async () => {
+    const draft = await addProduct(system, shop, 'Secret Blend', ['SEC-1'], { published: false });
+    const titles = async (headers: Record<string, string>) =>
+      ((await system.ok('{ products(first: 50) { edges { node { title } } } }', {}, headers)) as any).products.edges.map((e: any) => e.node.title);
+    expect(await titles(shop.headers)).toContain('Secret Blend');
+    expect(await titles(shop.storefrontHeaders)).not.toContain('Secret Blend');
+    const direct = await system.ok('query ($id: ID!) { product(id: $id) { title } variant(sku: "SEC-1") { sku } }', { id: draft.id }, shop.storefrontHeaders);
+    expect(direct).toEqual({ product: null, variant: null });
+    // Publishing is an update: the variants stay as they are.
+    const published = await system.ok(
+      'mutation ($i: UpsertProductInput!) { upsertProduct(input: $i) { published variants { sku } } }',
+      { i: { id: draft.id, title: 'Secret Blend', published: true, variants: [] } },
+      shop.headers,
+    );
+    expect(published.upsertProduct).toEqual({ published: true, variants: [{ sku: 'SEC-1' }] });
+    expect(await titles(shop.storefrontHeaders)).toContain('Secret Blend');
+  });
+
   it('answers a malformed query with a parse error, no stack trace', async () => {
     const result = await system.request('{ products(first: 1) { edges ', {}, shop.headers);
     expect(result.errors?.[0]?.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');

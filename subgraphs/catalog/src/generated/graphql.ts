@@ -71,6 +71,8 @@ export type Product = {
   description?: Maybe<Scalars['String']['output']>;
   /** Stable identifier (UUID). */
   id: Scalars['ID']['output'];
+  /** False for a draft: only staff (pos, admin) see it. */
+  published: Scalars['Boolean']['output'];
   /** Display title. */
   title: Scalars['String']['output'];
   /** ISO 8601 time of the last change. */
@@ -105,8 +107,9 @@ export type Query = {
   /** One product by id; null when the tenant has none with that id. */
   product?: Maybe<Product>;
   /**
-   * Products of the tenant, in the order they were created. `query` searches title, brand,
-   * description and skus (full-text, then substring). `first` is 1 to 100 (default 20).
+   * Products of the tenant, in the order they were created (published ones only, unless the caller
+   * is staff). `query` searches title, brand, description and skus (full-text, then substring).
+   * `first` is 1 to 100 (default 20).
    */
   products: ProductConnection;
   /** One variant by sku; null when the tenant has none with that sku. */
@@ -139,8 +142,10 @@ export type UpsertProductInput = {
   description?: InputMaybe<Scalars['String']['input']>;
   /** Absent: a new product is created. Present: that product is updated. */
   id?: InputMaybe<Scalars['ID']['input']>;
+  /** Default true for a new product; unchanged when absent on an update. */
+  published?: InputMaybe<Scalars['Boolean']['input']>;
   title: Scalars['String']['input'];
-  /** Variants to create or update, by sku. Variants not listed are kept. */
+  /** Variants to create or update, by sku (at least one for a new product). Variants not listed are kept. */
   variants: Array<VariantInput>;
 };
 
@@ -325,6 +330,7 @@ export type ProductResolvers<ContextType = Context, ParentType extends Resolvers
   createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  published?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   variants?: Resolver<Array<ResolversTypes['Variant']>, ParentType, ContextType>;

@@ -4,7 +4,11 @@ export const resolvers: Resolvers = {
   Query: {
     products: (_root, args, ctx) => ctx.catalog.products(ctx, args),
     product: (_root, { id }, ctx) => ctx.loaders.productById.load(id),
-    variant: (_root, { sku }, ctx) => ctx.loaders.variantBySku.load(sku),
+    // A draft's variants are as hidden from the storefront as the draft.
+    variant: async (_root, { sku }, ctx) => {
+      const variant = await ctx.loaders.variantBySku.load(sku);
+      return variant && (await ctx.loaders.productById.load(variant.productId)) ? variant : null;
+    },
     categories: (_root, _args, ctx) => ctx.catalog.categories(ctx),
   },
   Mutation: {

@@ -15,8 +15,12 @@ import type { CatalogEvents } from '../events/catalog-events.js';
 const emit = typedOutbox<CatalogEvents>();
 const SKU = /^[A-Za-z0-9._-]{1,64}$/;
 
+/** Staff see drafts; the storefront and partners see published products only. */
+const seesDrafts = (ctx: SubgraphContext) => ctx.roles.some((role) => role === 'admin' || role === 'pos');
+
 export interface UpsertProductInput {
   id?: string | null;
+  published?: boolean | null;
   title: string;
   brand?: string | null;
   description?: string | null;
@@ -40,6 +44,7 @@ export class CatalogService extends TenantScopedService {
         .where('p.tenant_id = :tenantId', { tenantId })
         .orderBy('p.seq', 'ASC')
         .limit(limit + 1);
+      if (!seesDrafts(ctx)) qb.andWhere('p.published');
       if (after !== undefined) qb.andWhere('p.seq > :after', { after });
       const text = args.query?.trim();
       if (text) {
@@ -57,7 +62,7 @@ export class CatalogService extends TenantScopedService {
   productsByIds(ctx: SubgraphContext, ids: readonly string[]): Promise<(ProductEntity | null)[]> {
     return this.tx(ctx, async (m, tenantId) => {
       const valid = ids.filter(isUuid);
-      const rows = valid.length ? await m.getRepository(ProductEntity).findBy({ tenantId, id: In(valid) }) : [];
+      const rows = valid.length ? await m.getRepository(ProductEntity).findBy({ tenantId, id: In(valid), ...(seesDrafts(ctx) ? {} : { published: true }) }) : [];
       return alignByKey(ids, rows, (p) => p.id);
     });
   }
@@ -107,7 +112,7 @@ export class CatalogService extends TenantScopedService {
   async upsertProduct(ctx: SubgraphContext, input: UpsertProductInput): Promise<ProductEntity> {
     const title = input.title.trim();
     if (!title) throw badInput('title must not be empty', 'title');
-    if (input.variants.length === 0) throw badInput('a product needs at least one variant', 'variants');
+    if (!input.id && input.variants.length === 0) throw badInput('a new product needs at least one variant', 'variants');
     const skus = input.variants.map((v) => v.sku);
     for (const v of input.variants) {
       if (!SKU.test(v.sku)) throw badInput(`sku "${v.sku}" must be 1-64 letters, digits, ".", "_" or "-"`, 'variants.sku');
@@ -132,6 +137,7 @@ export class CatalogService extends TenantScopedService {
         if (!category) throw notFound(`no category ${input.categoryId}`);
       }
       Object.assign(row, {
+        published: input.published ?? row.published ?? true,
         title,
         brand: input.brand?.trim() || null,
         description: input.description ?? null,
@@ -139,7 +145,7 @@ export class CatalogService extends TenantScopedService {
         updatedAt: new Date(),
       });
       if (input.id) await products.update({ tenantId, id: row.id }, {
-        title: row.title, brand: row.brand, description: row.description, categoryId: row.categoryId, updatedAt: row.updatedAt,
+        title: row.title, brand: row.brand, description: row.description, categoryId: row.categoryId, published: row.published, updatedAt: row.updatedAt,
       });
       else await products.insert(row);
 

@@ -21,6 +21,10 @@ export class ProductEntity {
   @Column({ type: 'text', nullable: true })
   description!: string | null;
 
+  /** Shown to the storefront and partners; unpublished products are drafts for staff. */
+  @Column({ type: 'boolean', default: true })
+  published!: boolean;
+
   @Column({ type: 'uuid', name: 'category_id', nullable: true })
   categoryId!: string | null;
 
