@@ -25,7 +25,10 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
       const identity = context?.identity;
       headers.set(
         CONTEXT_HEADER,
-        signContext({ tenantId: identity?.tenant?.id, roles: identity?.roles ?? [], requestId: context?.requestId ?? '' }, this.secret),
+        signContext(
+          { tenantId: identity?.tenant?.id, roles: identity?.roles ?? [], requestId: context?.requestId ?? '', storeIds: identity?.storeIds },
+          this.secret,
+        ),
       );
     }
   }

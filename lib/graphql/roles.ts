@@ -7,3 +7,10 @@ export function requireRole(ctx: CallerContext, ...roles: Role[]): Role {
   if (!held) throw appError('FORBIDDEN', `This needs the role ${roles.join(' or ')}.`);
   return held;
 }
+
+/** FORBIDDEN when a store-bound credential acts on a store outside its list. */
+export function requireStoreAccess(ctx: CallerContext, ...storeIds: string[]): void {
+  if (!ctx.storeIds) return;
+  const outside = storeIds.find((id) => !ctx.storeIds!.includes(id));
+  if (outside) throw appError('FORBIDDEN', `This credential may act on its own stores only, not on store ${outside}.`);
+}

@@ -15,6 +15,8 @@ export interface CallerContext {
   tenantId: string | undefined;
   roles: Role[];
   requestId: string;
+  /** The stores a store-bound credential (a till's pos key) may act on; absent: every store of the tenant. */
+  storeIds?: string[];
 }
 
 /** Default lifetime of a signed context: long enough for one request's fetches, no more. */
@@ -24,7 +26,9 @@ const b64 = (buffer: Buffer) => buffer.toString('base64url');
 const mac = (secret: string, data: string) => createHmac('sha256', secret).update(data).digest();
 
 export function signContext(context: CallerContext, secret: string, now = Date.now(), ttlMs = CONTEXT_TTL_MS): string {
-  const body = b64(Buffer.from(JSON.stringify({ t: context.tenantId ?? null, r: context.roles, q: context.requestId, exp: now + ttlMs })));
+  const body = b64(
+    Buffer.from(JSON.stringify({ t: context.tenantId ?? null, r: context.roles, q: context.requestId, s: context.storeIds, exp: now + ttlMs })),
+  );
   return `${body}.${b64(mac(secret, body))}`;
 }
 
@@ -40,14 +44,19 @@ export function verifyContext(header: string | null | undefined, secret: string,
   const expected = mac(secret, body);
   const given = Buffer.from(signature, 'base64url');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new ContextRejected('invalid signature');
-  let claims: { t: string | null; r: Role[]; q: string; exp: number };
+  let claims: { t: string | null; r: Role[]; q: string; s?: string[]; exp: number };
   try {
     claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
   } catch {
     throw new ContextRejected('malformed signed context');
   }
   if (typeof claims.exp !== 'number' || claims.exp < now) throw new ContextRejected('signed context expired');
-  return { tenantId: claims.t ?? undefined, roles: Array.isArray(claims.r) ? claims.r : [], requestId: String(claims.q) };
+  return {
+    tenantId: claims.t ?? undefined,
+    roles: Array.isArray(claims.r) ? claims.r : [],
+    requestId: String(claims.q),
+    ...(Array.isArray(claims.s) ? { storeIds: claims.s.map(String) } : {}),
+  };
 }
 
 /** A secret for one process (development): every service in it shares it. */

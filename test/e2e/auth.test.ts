@@ -84,6 +84,25 @@ describe('who may do what', () => {
     expect(codeOf(await system.request(RECEIVE_STOCK, { input: { sku: 'TEA-1', storeId: shop.storeId, quantity: 1 } }, partner))).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 
+  it("binds a till's pos key to its store: it moves stock and places orders there only", async () => {
+    const [main, dark] = shop.stores;
+    const { createApiKey } = await system.ok(CREATE_API_KEY.replace('name role prefix revokedAt', 'name role prefix revokedAt storeIds'), { input: { name: 'till', role: 'POS', storeIds: [dark!.id] } }, shop.headers);
+    expect(createApiKey.apiKey.storeIds).toEqual([dark!.id]);
+    const till = bearer(createApiKey.key);
+    const here = await system.request(RECEIVE_STOCK, { input: { sku: 'TEA-1', storeId: dark!.id, quantity: 2 } }, till);
+    expect(here.data?.receiveStock.onHand).toBe(2);
+    const there = await system.request(RECEIVE_STOCK, { input: { sku: 'TEA-1', storeId: main!.id, quantity: 2 } }, till);
+    expect(codeOf(there)).toBe('FORBIDDEN');
+    const order = await system.request(PLACE_ORDER, { input: { storeId: main!.id, lines: [{ sku: 'TEA-1', quantity: 1 }] } }, till);
+    expect(codeOf(order)).toBe('FORBIDDEN');
+    // Reads of other stores stay open.
+    expect((await system.ok(READ, { store: main!.id }, till)).products.edges[0].node.variants[0].stock.available).toBeGreaterThan(0);
+    const adminBound = await system.request(CREATE_API_KEY, { input: { name: 'x', role: 'ADMIN', storeIds: [dark!.id] } }, shop.headers);
+    expect(codeOf(adminBound)).toBe('BAD_USER_INPUT');
+    const foreignStore = await system.request(CREATE_API_KEY, { input: { name: 'x', role: 'POS', storeIds: [rival.storeId] } }, shop.headers);
+    expect(codeOf(foreignStore)).toBe('NOT_FOUND');
+  });
+
   it('refuses missing, malformed, unknown and revoked credentials', async () => {
     const cases: [Record<string, string>, string][] = [
       [{}, 'UNAUTHENTICATED'],

@@ -12,6 +12,8 @@ export interface Identity {
   kind: 'anonymous' | 'api-key' | 'jwt' | 'platform';
   /** Stable key for rate limits: the API key id, the token subject, or the client address. */
   subject: string;
+  /** A store-bound credential's stores (a till's pos key, a JWT's `stores` claim). */
+  storeIds?: string[];
 }
 
 const CLIENT_ROLES: readonly Role[] = ['storefront', 'pos', 'admin', 'partner', 'platform'];
@@ -64,11 +66,23 @@ export function createAuthenticator(options: {
           if (roles.length === 0 || !roles.every((r) => CLIENT_ROLES.includes(r))) {
             throw appError('UNAUTHENTICATED', `The token's roles must be among ${CLIENT_ROLES.join(', ')}.`);
           }
-          return { tenant: await tenantBySlug(claims.tenant), roles, kind: 'jwt', subject: `jwt:${claims.tenant}:${claims.subject ?? 'anonymous'}` };
+          return {
+            tenant: await tenantBySlug(claims.tenant),
+            roles,
+            kind: 'jwt',
+            subject: `jwt:${claims.tenant}:${claims.subject ?? 'anonymous'}`,
+            ...(claims.stores ? { storeIds: claims.stores } : {}),
+          };
         }
         const key = await options.directory.byApiKeyHash(createHash('sha256').update(credential).digest('hex'));
         if (!key) throw appError('UNAUTHENTICATED', 'Invalid or revoked API key.');
-        return { tenant: key.tenant, roles: [key.role.toLowerCase() as Role], kind: 'api-key', subject: `key:${key.apiKeyId}` };
+        return {
+          tenant: key.tenant,
+          roles: [key.role.toLowerCase() as Role],
+          kind: 'api-key',
+          subject: `key:${key.apiKeyId}`,
+          ...(key.storeIds ? { storeIds: key.storeIds } : {}),
+        };
       }
 
       const tenant = slug

@@ -17,6 +17,8 @@ export interface JwtOptions {
 export interface JwtClaims {
   tenant: string;
   roles: string[];
+  /** Optional `stores` claim: the store ids the token may act on. */
+  stores?: string[];
   subject: string | undefined;
 }
 
@@ -60,7 +62,8 @@ export function createJwtVerifier(options: JwtOptions): ((token: string) => Prom
         if (typeof payload.tenant !== 'string' || !Array.isArray(payload.roles) || !payload.roles.every((r) => typeof r === 'string')) {
           throw appError('UNAUTHENTICATED', 'The token needs a `tenant` claim and a `roles` array.');
         }
-        return { tenant: payload.tenant, roles: payload.roles as string[], subject: payload.sub };
+        const stores = Array.isArray(payload.stores) ? payload.stores.map(String) : undefined;
+        return { tenant: payload.tenant, roles: payload.roles as string[], subject: payload.sub, ...(stores ? { stores } : {}) };
       } catch (error) {
         lastError = error;
       }

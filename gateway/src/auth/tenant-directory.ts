@@ -10,6 +10,7 @@ export interface ResolvedTenant {
 export interface ApiKeyIdentity {
   apiKeyId: string;
   role: string;
+  storeIds: string[] | null;
   tenant: ResolvedTenant;
 }
 
@@ -66,7 +67,7 @@ export function createTenantDirectory(options: { url: string; secret: string; tt
     byApiKeyHash: (keyHash) =>
       ask(
         `key:${keyHash}`,
-        'query ($keyHash: String!) { authenticateApiKey(keyHash: $keyHash) { apiKeyId role tenant { id slug } } }',
+        'query ($keyHash: String!) { authenticateApiKey(keyHash: $keyHash) { apiKeyId role storeIds tenant { id slug } } }',
         { keyHash },
         'authenticateApiKey',
         5_000,

@@ -96,7 +96,14 @@ export class SubscriptionHub {
       if (denied) throw denied;
     }
     // Roles are part of the key: two callers share a group only if they may see the same.
-    const key = JSON.stringify([tenant.id, [...identity.roles].sort(), print(prepared.document), prepared.operationName ?? null, sortKeys(prepared.variables)]);
+    const key = JSON.stringify([
+      tenant.id,
+      [...identity.roles].sort(),
+      identity.storeIds ? [...identity.storeIds].sort() : null,
+      print(prepared.document),
+      prepared.operationName ?? null,
+      sortKeys(prepared.variables),
+    ]);
     let group = this.groups.get(key);
     if (!group) {
       group = new Group(key, { ...identity, tenant }, prepared, spec, this);
@@ -220,7 +227,10 @@ export class SubscriptionHub {
     const requestId = randomUUID();
     const headers: Record<string, string> = { 'content-type': 'application/json', [REQUEST_ID_HEADER]: requestId };
     if (this.options.subgraphSecret) {
-      headers[CONTEXT_HEADER] = signContext({ tenantId: identity.tenant?.id, roles: identity.roles, requestId }, this.options.subgraphSecret);
+      headers[CONTEXT_HEADER] = signContext(
+        { tenantId: identity.tenant?.id, roles: identity.roles, requestId, storeIds: identity.storeIds },
+        this.options.subgraphSecret,
+      );
     }
     return headers;
   }

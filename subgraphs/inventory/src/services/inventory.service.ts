@@ -4,6 +4,7 @@ import { once } from '../../../../lib/db/idempotency.js';
 import { badInput, notFound } from '../../../../lib/errors.js';
 import { groupByKey } from '../../../../lib/graphql/batch.js';
 import { isUuid } from '../../../../lib/graphql/context.js';
+import { requireStoreAccess } from '../../../../lib/graphql/roles.js';
 import { decodeCursor, pageSize, toConnection, type Connection } from '../../../../lib/graphql/pagination.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
 import { knownStores } from '../../../../lib/events/read-model.js';
@@ -77,6 +78,7 @@ export class InventoryService extends TenantScopedService {
 
   /** Appends one balanced movement and updates the projection, in one transaction. */
   private async record(ctx: SubgraphContext, operation: string, payload: object, movement: Movement): Promise<StockLevelView> {
+    requireStoreAccess(ctx, movement.storeId);
     const { idempotencyKey, ...request } = payload as { idempotencyKey?: string | null };
     const { result, replayed } = await this.tx(ctx, (m, tenantId) =>
       once(m, { tenantId, operation, key: idempotencyKey, payload: request }, () => this.apply(m, tenantId, movement)),

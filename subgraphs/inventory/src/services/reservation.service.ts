@@ -7,6 +7,7 @@ import { appError, badInput, notFound } from '../../../../lib/errors.js';
 import { typedOutbox } from '../../../../lib/events/outbox.js';
 import { isUuid } from '../../../../lib/graphql/context.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
+import { requireStoreAccess } from '../../../../lib/graphql/roles.js';
 import { ReservationEntity } from '../data/entities/reservation.entity.js';
 import { TransferEntity } from '../data/entities/transfer.entity.js';
 import type { InventoryEvents } from '../events/inventory-events.js';
@@ -29,6 +30,7 @@ export class ReservationService extends TenantScopedService {
       throw badInput('ttlSeconds must be a positive whole number', 'ttlSeconds');
     }
     if (input.orderId && !isUuid(input.orderId)) throw badInput('orderId must be an order id', 'orderId');
+    requireStoreAccess(ctx, input.storeId);
     const { idempotencyKey, ...request } = input;
     const { reservation, replayed } = await this.tx(ctx, async (m, tenantId) => {
       let made: ReservationEntity | undefined;
@@ -95,6 +97,7 @@ export class ReservationService extends TenantScopedService {
     const reservation = await this.tx(ctx, async (m, tenantId) => {
       const row = await m.getRepository(ReservationEntity).findOne({ where: { tenantId, id }, lock: { mode: 'pessimistic_write' } });
       if (!row) throw notFound(`no reservation ${id}`);
+      requireStoreAccess(ctx, row.storeId);
       const ledger = new LedgerBatch(m, tenantId);
       await this.close(m, ledger, row, to);
       await ledger.commit();
@@ -197,6 +200,7 @@ export class ReservationService extends TenantScopedService {
   ): Promise<TransferEntity> {
     positive(input.quantity);
     if (input.fromStoreId === input.toStoreId) throw badInput('a transfer goes to another store', 'toStoreId');
+    requireStoreAccess(ctx, input.fromStoreId);
     const { idempotencyKey, ...request } = input;
     const { result, replayed } = await this.tx(ctx, (m, tenantId) =>
       once(m, { tenantId, operation: 'transferStock', key: idempotencyKey, payload: request }, async () => {
@@ -230,6 +234,7 @@ export class ReservationService extends TenantScopedService {
     const transfer = await this.tx(ctx, async (m, tenantId) => {
       const row = await m.getRepository(TransferEntity).findOne({ where: { tenantId, id }, lock: { mode: 'pessimistic_write' } });
       if (!row) throw notFound(`no transfer ${id}`);
+      requireStoreAccess(ctx, row.toStoreId);
       if (row.status !== 'SHIPPED') throw appError('INVALID_TRANSITION', `transfer ${id} is ${row.status}; only a SHIPPED transfer can be received`);
       const ledger = new LedgerBatch(m, tenantId);
       await ledger.lock([{ sku: row.sku, storeId: row.toStoreId }]);

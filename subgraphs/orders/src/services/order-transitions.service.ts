@@ -7,6 +7,7 @@ import { knownStores } from '../../../../lib/events/read-model.js';
 import { groupByKey } from '../../../../lib/graphql/batch.js';
 import { isUuid } from '../../../../lib/graphql/context.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
+import { requireStoreAccess } from '../../../../lib/graphql/roles.js';
 import { formatMoney } from '../../../../lib/money.js';
 import { OrderLineEntity } from '../data/entities/order-line.entity.js';
 import { OrderTransitionEntity } from '../data/entities/order-transition.entity.js';
@@ -43,6 +44,7 @@ export class OrderTransitionsService extends TenantScopedService {
     const order = await this.tx(ctx, async (m, tenantId) => {
       const row = await m.getRepository(OrderEntity).findOne({ where: { tenantId, id }, lock: { mode: 'pessimistic_write' } });
       if (!row) throw notFound(`no order ${id}`);
+      requireStoreAccess(ctx, row.storeId);
       await this.move(m, row, event, `by ${ctx.roles.join('+') || 'caller'} (request ${ctx.requestId})`);
       await emit(m, tenantId, CLIENT_EVENTS[event], { id: row.id, storeId: row.storeId });
       return row;

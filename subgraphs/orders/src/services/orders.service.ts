@@ -7,6 +7,7 @@ import { alignByKey, groupByKey } from '../../../../lib/graphql/batch.js';
 import { isUuid } from '../../../../lib/graphql/context.js';
 import { decodeCursor, pageSize, toConnection, type Connection } from '../../../../lib/graphql/pagination.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
+import { requireStoreAccess } from '../../../../lib/graphql/roles.js';
 import { typedOutbox } from '../../../../lib/events/outbox.js';
 import { knownStores } from '../../../../lib/events/read-model.js';
 import { formatMoney, sumMoney } from '../../../../lib/money.js';
@@ -42,6 +43,7 @@ export class OrdersService extends TenantScopedService {
   }
 
   async placeOrder(ctx: SubgraphContext, input: PlaceOrderInput): Promise<OrderEntity> {
+    requireStoreAccess(ctx, input.storeId);
     if (input.lines.length === 0) throw badInput('an order needs at least one line', 'lines');
     for (const line of input.lines) {
       if (!Number.isInteger(line.quantity) || line.quantity <= 0) throw badInput(`quantity of ${line.sku} must be greater than zero`, 'lines.quantity');

@@ -7,6 +7,7 @@ import { StoreEntity } from './entities/store.entity.js';
 import { TenantEntity } from './entities/tenant.entity.js';
 import { Initial1732300000000 } from './migrations/1732300000000-initial.js';
 import { RowLevelSecurity1732500000000 } from './migrations/1732500000000-row-level-security.js';
+import { ApiKeyStores1732600000000 } from './migrations/1732600000000-api-key-stores.js';
 import { ApiKeys1732400000000 } from './migrations/1732400000000-api-keys.js';
 
 export function openTenantDatabase(url: string, schema = 'tenant'): Promise<DataSource> {
@@ -14,6 +15,6 @@ export function openTenantDatabase(url: string, schema = 'tenant'): Promise<Data
     url,
     schema,
     entities: [TenantEntity, StoreEntity, ApiKeyEntity, OutboxEvent, ProcessedEvent],
-    migrations: [Initial1732300000000, ApiKeys1732400000000, RowLevelSecurity1732500000000],
+    migrations: [Initial1732300000000, ApiKeys1732400000000, RowLevelSecurity1732500000000, ApiKeyStores1732600000000],
   });
 }

@@ -29,6 +29,8 @@ export type ApiKey = {
   /** Set once the key is revoked; a revoked key authenticates nothing. */
   revokedAt?: Maybe<Scalars['String']['output']>;
   role: Role;
+  /** The stores it may act on (write stock, place orders); null: every store of its tenant. */
+  storeIds?: Maybe<Array<Scalars['ID']['output']>>;
 };
 
 /** What an API key authenticates; not part of the public API. */
@@ -36,12 +38,15 @@ export type ApiKeyIdentity = {
   __typename?: 'ApiKeyIdentity';
   apiKeyId: Scalars['ID']['output'];
   role: Role;
+  storeIds?: Maybe<Array<Scalars['ID']['output']>>;
   tenant: TenantResolution;
 };
 
 export type CreateApiKeyInput = {
   name: Scalars['String']['input'];
   role: Role;
+  /** Binds a POS key to these stores of the tenant; absent: every store. */
+  storeIds?: InputMaybe<Array<Scalars['ID']['input']>>;
   /** Required for platform; an admin creates keys for its own tenant. */
   tenantId?: InputMaybe<Scalars['ID']['input']>;
 };
@@ -333,11 +338,13 @@ export type ApiKeyResolvers<ContextType = Context, ParentType extends ResolversP
   prefix?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   revokedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   role?: Resolver<ResolversTypes['Role'], ParentType, ContextType>;
+  storeIds?: Resolver<Maybe<Array<ResolversTypes['ID']>>, ParentType, ContextType>;
 };
 
 export type ApiKeyIdentityResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ApiKeyIdentity'] = ResolversParentTypes['ApiKeyIdentity']> = {
   apiKeyId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   role?: Resolver<ResolversTypes['Role'], ParentType, ContextType>;
+  storeIds?: Resolver<Maybe<Array<ResolversTypes['ID']>>, ParentType, ContextType>;
   tenant?: Resolver<ResolversTypes['TenantResolution'], ParentType, ContextType>;
 };
 

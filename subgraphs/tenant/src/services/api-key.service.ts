@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import type { EntityManager } from 'typeorm';
+import { In, type EntityManager } from 'typeorm';
 import { inSystemTransaction, inTenantTransaction } from '../../../../lib/db/data-source.js';
 import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js';
 import { appError, badInput, notFound } from '../../../../lib/errors.js';
@@ -8,6 +8,7 @@ import { requireRole } from '../../../../lib/graphql/roles.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
 import { typedOutbox } from '../../../../lib/events/outbox.js';
 import { ApiKeyEntity, type RoleName } from '../data/entities/api-key.entity.js';
+import { StoreEntity } from '../data/entities/store.entity.js';
 import { TenantEntity } from '../data/entities/tenant.entity.js';
 import type { TenantEvents } from '../events/tenant-events.js';
 
@@ -30,13 +31,23 @@ export class ApiKeyService extends TenantScopedService {
     return ctx.tenantId!;
   }
 
-  async create(ctx: SubgraphContext, input: { name: string; role: RoleName; tenantId?: string | null }): Promise<{ key: string; apiKey: ApiKeyEntity }> {
+  async create(
+    ctx: SubgraphContext,
+    input: { name: string; role: RoleName; tenantId?: string | null; storeIds?: readonly string[] | null },
+  ): Promise<{ key: string; apiKey: ApiKeyEntity }> {
     const tenantId = this.targetTenant(ctx, input.tenantId);
     if (!input.name.trim()) throw badInput('name must not be empty', 'name');
     if (!KEY_ROLES.includes(input.role)) throw badInput(`an API key's role is one of ${KEY_ROLES.join(', ')}`, 'role');
+    if (input.storeIds && input.role !== 'POS') throw badInput('only a POS key is bound to stores', 'storeIds');
+    if (input.storeIds?.length === 0) throw badInput('storeIds, when given, names at least one store', 'storeIds');
     const key = `ck_${randomBytes(24).toString('base64url')}`;
     const apiKey = await inTenantTransaction(this.dataSource, tenantId, async (m) => {
       if (!isUuid(tenantId) || !(await m.getRepository(TenantEntity).existsBy({ id: tenantId }))) throw notFound(`no tenant ${tenantId}`);
+      const storeIds = input.storeIds ? [...new Set(input.storeIds)] : null;
+      if (storeIds) {
+        const found = await m.getRepository(StoreEntity).countBy({ tenantId, id: In(storeIds.filter(isUuid)) });
+        if (found !== storeIds.length) throw notFound('storeIds names a store this tenant does not have');
+      }
       const row = m.getRepository(ApiKeyEntity).create({
         id: randomUUID(),
         tenantId,
@@ -44,6 +55,7 @@ export class ApiKeyService extends TenantScopedService {
         role: input.role,
         keyHash: hashApiKey(key),
         prefix: key.slice(0, 10),
+        storeIds,
         revokedAt: null,
       });
       await m.getRepository(ApiKeyEntity).insert(row);
@@ -85,7 +97,7 @@ export class ApiKeyService extends TenantScopedService {
       const key = await m.getRepository(ApiKeyEntity).findOneBy({ keyHash });
       if (!key || key.revokedAt) return null;
       const tenant = await m.getRepository(TenantEntity).findOneByOrFail({ id: key.tenantId });
-      return { apiKeyId: key.id, role: key.role, tenant };
+      return { apiKeyId: key.id, role: key.role, storeIds: key.storeIds, tenant };
     });
   }
 }

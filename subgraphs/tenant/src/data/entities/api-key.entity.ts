@@ -23,6 +23,10 @@ export class ApiKeyEntity {
   @Column({ type: 'text' })
   prefix!: string;
 
+  /** The stores the key may act on; null: all of its tenant's. */
+  @Column({ type: 'uuid', name: 'store_ids', array: true, nullable: true })
+  storeIds!: string[] | null;
+
   @Column({ type: 'timestamptz', name: 'created_at', default: () => 'now()' })
   createdAt!: Date;
 
