@@ -34,6 +34,9 @@ export async function openServiceDatabase(options: ServiceDatabaseOptions): Prom
     extra: { application_name: options.schema },
   });
   await dataSource.initialize();
+  // PGlite is one session shared by every connection: no per-connection named statements there.
+  const [{ version }] = (await dataSource.query('SELECT version()')) as [{ version: string }];
+  if (/PGlite/.test(version)) sharedSession.add(dataSource);
   await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"`);
   await dataSource.runMigrations({ transaction: 'each' });
   return dataSource;
@@ -101,4 +104,17 @@ export function qualified(dataSource: { options: { schema?: string } } | { drive
 /** The service's application role (see the row-level-security migration): it owns no table. */
 function appRole(dataSource: DataSource): string {
   return appRoleOf(String(dataSource.driver.schema));
+}
+
+const sharedSession = new WeakSet<DataSource>();
+
+/**
+ * A hot statement, prepared once per connection (named) on PostgreSQL so it is parsed and planned
+ * once; plain on embedded PGlite, whose single session all connections share.
+ */
+export async function hotQuery<R = unknown>(manager: EntityManager, name: string, text: string, values: unknown[]): Promise<R[]> {
+  const runner = manager.queryRunner as unknown as { databaseConnection?: { query(config: object): Promise<{ rows: R[] }> } } | undefined;
+  if (!runner?.databaseConnection || sharedSession.has(manager.connection)) return manager.query(text, values);
+  const result = await runner.databaseConnection.query({ name: `${name}:${manager.connection.driver.schema}`, text, values });
+  return result.rows;
 }

@@ -24,8 +24,9 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
   const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: options.port ?? 0, maxConnections: 200 });
   await server.start();
   const address = server.getServerConn();
+  const url = `postgres://postgres:postgres@${address}/postgres?sslmode=disable`;
   return {
-    url: `postgres://postgres:postgres@${address}/postgres?sslmode=disable`,
+    url,
     async stop() {
       await server.stop();
       await db.close();

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
+import { hotQuery } from '../../../../lib/db/data-source.js';
 import { appError } from '../../../../lib/errors.js';
 import { MovementEntity, type MovementKind } from '../data/entities/movement.entity.js';
 import { StockLevelEntity } from '../data/entities/stock-level.entity.js';
@@ -100,8 +101,9 @@ export class LedgerBatch {
 
   private async selectForUpdate(keys: { sku: string; storeId: string }[]): Promise<void> {
     // Rows are locked in the ORDER BY's order, the same for every writer: no deadlocks.
-    const rows: { sku: string; store_id: string; on_hand: number; reserved: number; in_transit: number; version: number; updated_at: Date | null }[] =
-      await this.m.query(
+    const rows = await hotQuery<{ sku: string; store_id: string; on_hand: number; reserved: number; in_transit: number; version: number; updated_at: Date | null }>(
+        this.m,
+        'ledger-lock',
         `SELECT l.sku, l.store_id, l.on_hand, l.reserved, l.in_transit, l.version, l.updated_at
            FROM "${this.m.connection.driver.schema}"."stock_level" l
            JOIN unnest($2::text[], $3::uuid[]) AS k(sku, store_id) ON l.sku = k.sku AND l.store_id = k.store_id
@@ -193,7 +195,9 @@ export class LedgerBatch {
     const schema = this.m.connection.driver.schema;
     const mv = this.movements;
     const rs = this.reservations;
-    await this.m.query(
+    await hotQuery(
+      this.m,
+      'ledger-commit',
       `WITH reservations AS (
          INSERT INTO "${schema}"."reservation" (id, tenant_id, sku, store_id, quantity, order_id, status, expires_at, created_at, updated_at)
          SELECT id, $1, sku, store_id, quantity, order_id, 'ACTIVE', expires_at, $17, $17
