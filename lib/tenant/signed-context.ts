@@ -9,7 +9,6 @@ export const CONTEXT_HEADER = 'x-commerce-context';
 export const REQUEST_ID_HEADER = 'x-request-id';
 
 export type Role = 'storefront' | 'pos' | 'admin' | 'partner' | 'platform' | 'gateway';
-export const ROLES: readonly Role[] = ['storefront', 'pos', 'admin', 'partner', 'platform', 'gateway'];
 
 export interface CallerContext {
   tenantId: string | undefined;
