@@ -1,13 +1,8 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity } from 'typeorm';
+import { TenantRow } from '../../../../../lib/db/tenant-row.entity.js';
 
 @Entity({ name: 'category' })
-export class CategoryEntity {
-  @PrimaryColumn({ type: 'uuid' })
-  id!: string;
-
-  @Column({ type: 'uuid', name: 'tenant_id' })
-  tenantId!: string;
-
+export class CategoryEntity extends TenantRow {
   @Column({ type: 'text' })
   name!: string;
 

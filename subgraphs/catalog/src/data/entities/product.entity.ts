@@ -1,13 +1,8 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity } from 'typeorm';
+import { TenantRow } from '../../../../../lib/db/tenant-row.entity.js';
 
 @Entity({ name: 'product' })
-export class ProductEntity {
-  @PrimaryColumn({ type: 'uuid' })
-  id!: string;
-
-  @Column({ type: 'uuid', name: 'tenant_id' })
-  tenantId!: string;
-
+export class ProductEntity extends TenantRow {
   /** Creation order; the stable key of product pagination. */
   @Column({ type: 'bigint', generated: 'increment', insert: false })
   seq!: string;

@@ -1,16 +1,11 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity } from 'typeorm';
+import { TenantRow } from '../../../../../lib/db/tenant-row.entity.js';
 
 export type MovementKind = 'RECEIPT' | 'ADJUSTMENT' | 'SALE' | 'RESERVATION' | 'RELEASE' | 'TRANSFER_OUT' | 'TRANSFER_IN';
 
 /** One immutable double-entry ledger record; the database refuses UPDATE and DELETE. */
 @Entity({ name: 'movement' })
-export class MovementEntity {
-  @PrimaryColumn({ type: 'uuid' })
-  id!: string;
-
-  @Column({ type: 'uuid', name: 'tenant_id' })
-  tenantId!: string;
-
+export class MovementEntity extends TenantRow {
   @Column({ type: 'bigint', generated: 'increment', insert: false })
   seq!: string;
 

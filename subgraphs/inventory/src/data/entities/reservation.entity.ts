@@ -1,16 +1,11 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity } from 'typeorm';
+import { TenantRow } from '../../../../../lib/db/tenant-row.entity.js';
 
 export type ReservationStatus = 'ACTIVE' | 'RELEASED' | 'COMMITTED' | 'EXPIRED';
 
 /** Units promised to an order (or a caller) and not yet sold; released, committed or expired through the ledger. */
 @Entity({ name: 'reservation' })
-export class ReservationEntity {
-  @PrimaryColumn({ type: 'uuid' })
-  id!: string;
-
-  @Column({ type: 'uuid', name: 'tenant_id' })
-  tenantId!: string;
-
+export class ReservationEntity extends TenantRow {
   @Column({ type: 'text' })
   sku!: string;
 

@@ -1,14 +1,9 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity } from 'typeorm';
+import { TenantRow } from '../../../../../lib/db/tenant-row.entity.js';
 
 /** Stock on its way from one store to another: shipped (in transit at the destination), then received. */
 @Entity({ name: 'transfer' })
-export class TransferEntity {
-  @PrimaryColumn({ type: 'uuid' })
-  id!: string;
-
-  @Column({ type: 'uuid', name: 'tenant_id' })
-  tenantId!: string;
-
+export class TransferEntity extends TenantRow {
   @Column({ type: 'text' })
   sku!: string;
 

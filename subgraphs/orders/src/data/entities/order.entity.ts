@@ -1,15 +1,10 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity } from 'typeorm';
+import { TenantRow } from '../../../../../lib/db/tenant-row.entity.js';
 
 export type OrderStatus = 'PLACED' | 'RESERVED' | 'PAID' | 'FULFILLED' | 'REJECTED' | 'CANCELLED';
 
 @Entity({ name: 'order' })
-export class OrderEntity {
-  @PrimaryColumn({ type: 'uuid' })
-  id!: string;
-
-  @Column({ type: 'uuid', name: 'tenant_id' })
-  tenantId!: string;
-
+export class OrderEntity extends TenantRow {
   @Column({ type: 'bigint', generated: 'increment', insert: false })
   seq!: string;
 

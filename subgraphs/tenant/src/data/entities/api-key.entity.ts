@@ -1,16 +1,11 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity } from 'typeorm';
+import { TenantRow } from '../../../../../lib/db/tenant-row.entity.js';
 
 export type RoleName = 'STOREFRONT' | 'POS' | 'ADMIN' | 'PARTNER' | 'PLATFORM';
 
 /** An API key of a tenant; only the SHA-256 of the key is stored. */
 @Entity({ name: 'api_key' })
-export class ApiKeyEntity {
-  @PrimaryColumn({ type: 'uuid' })
-  id!: string;
-
-  @Column({ type: 'uuid', name: 'tenant_id' })
-  tenantId!: string;
-
+export class ApiKeyEntity extends TenantRow {
   @Column({ type: 'text' })
   name!: string;
 

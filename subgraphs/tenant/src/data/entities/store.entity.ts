@@ -1,15 +1,10 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity } from 'typeorm';
+import { TenantRow } from '../../../../../lib/db/tenant-row.entity.js';
 
 export type StoreKind = 'STORE' | 'DARK_STORE' | 'WAREHOUSE' | 'RESTAURANT';
 
 @Entity({ name: 'store' })
-export class StoreEntity {
-  @PrimaryColumn({ type: 'uuid' })
-  id!: string;
-
-  @Column({ type: 'uuid', name: 'tenant_id' })
-  tenantId!: string;
-
+export class StoreEntity extends TenantRow {
   @Column({ type: 'text' })
   code!: string;
 
