@@ -76,6 +76,34 @@ describe.each(buses)('outbox, relay and consumers on the %s bus', (_name, openBu
     expect(applied).toEqual([event.eventId, expect.any(String)]);
   });
 
+  it('redelivers an event whose handler failed mid-way, and applies it exactly once', async () => {
+    const applied: string[] = [];
+    let attempts = 0;
+    await consumeEvents({
+      dataSource,
+      bus,
+      group: `crashy-${randomBytes(3).toString('hex')}`,
+      appliers: {
+        'test.thing.flaky': async (m, event) => {
+          attempts += 1;
+          // The write happens, then the handler dies: its transaction (and the dedupe row) roll back.
+          await appendToOutbox(m, { type: 'test.thing.side-effect', tenantId, payload: {} });
+          if (attempts === 1) throw new Error('crash mid-way');
+          applied.push(event.eventId);
+        },
+      },
+    });
+    const event: EventEnvelope = {
+      eventId: randomUUID(), type: 'test.thing.flaky', occurredAt: new Date().toISOString(), tenantId, source: 'test', version: 1, payload: {},
+    };
+    const before = await countOutbox();
+    await bus.publish(event);
+    await waitFor(() => applied.length >= 1, 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect({ attempts, applied }).toEqual({ attempts: 2, applied: [event.eventId] });
+    expect(await countOutbox()).toBe(before + 1);
+  });
+
   it('leaves no trace of a transaction that failed', async () => {
     const before = await countOutbox();
     await expect(
