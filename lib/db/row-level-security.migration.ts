@@ -1,4 +1,4 @@
-import type { QueryRunner } from 'typeorm';
+import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /** The role a service's transactions run as: it owns nothing, and sees one tenant's rows. */
 export const appRoleOf = (schema: string) => `${schema}_app`;
@@ -43,4 +43,24 @@ export async function disableTenantIsolation(queryRunner: QueryRunner, tables: {
     await queryRunner.query(`ALTER TABLE "${schema}"."${table}" DISABLE ROW LEVEL SECURITY`);
   }
   await queryRunner.query(`REVOKE ALL ON ALL TABLES IN SCHEMA "${schema}" FROM "${appRoleOf(schema)}"`);
+}
+
+type TenantTables = Parameters<typeof enableTenantIsolation>[1];
+
+/**
+ * A migration that puts `tables` under tenant isolation (and takes it off on the way down). Its
+ * `name` is what TypeORM records as applied, so each service keeps its own stable name.
+ */
+export function tenantIsolationMigration(name: string, tables: TenantTables): new () => MigrationInterface {
+  return class implements MigrationInterface {
+    name = name;
+
+    async up(queryRunner: QueryRunner): Promise<void> {
+      await enableTenantIsolation(queryRunner, tables);
+    }
+
+    async down(queryRunner: QueryRunner): Promise<void> {
+      await disableTenantIsolation(queryRunner, tables);
+    }
+  };
 }

@@ -1,22 +1,13 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import type { DataSource } from 'typeorm';
+import { randomUUID } from 'node:crypto';
+import { useServiceSchema } from '../support/service-schema.js';
 import { openInventoryDatabase } from '../../subgraphs/inventory/src/data/database.js';
 
 describe('the inventory ledger', () => {
-  const schema = `inventory_l${randomBytes(4).toString('hex')}`;
-  let dataSource: DataSource;
-  beforeAll(async () => {
-    dataSource = await openInventoryDatabase(process.env.DATABASE_URL!, schema);
-  });
-  afterAll(async () => {
-    await dataSource.query(`DROP SCHEMA "${schema}" CASCADE`);
-    await dataSource.query(`DROP ROLE IF EXISTS "${schema}_app"`);
-    await dataSource.destroy();
-  });
+  const { schema, dataSource: db } = useServiceSchema('inventory_l', openInventoryDatabase);
 
   // As the table's owner, with every tenant visible: the trigger refuses even the owner.
   const asOwner = (sql: string, params: unknown[] = []) =>
-    dataSource.transaction(async (m) => {
+    db().transaction(async (m) => {
       await m.query(`SELECT set_config('app.system', 'on', true)`);
       return m.query(sql, params);
     });

@@ -1,6 +1,6 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import type { DataSource } from 'typeorm';
+import { randomUUID } from 'node:crypto';
 import { inSystemTransaction, inTenantTransaction } from '../../lib/db/data-source.js';
+import { useServiceSchema } from '../support/service-schema.js';
 import { openInventoryDatabase } from '../../subgraphs/inventory/src/data/database.js';
 import { account, LedgerBatch, type Posting } from '../../subgraphs/inventory/src/services/ledger.js';
 import { rebuildStockLevels } from '../../subgraphs/inventory/src/services/projection-rebuild.js';
@@ -14,20 +14,11 @@ function random(seed: number) {
 }
 
 describe('the stock projection rebuilt from the ledger', () => {
-  const schema = `inventory_p${randomBytes(4).toString('hex')}`;
-  let dataSource: DataSource;
+  const { schema, dataSource: db } = useServiceSchema('inventory_p', openInventoryDatabase);
   const tenants = [randomUUID(), randomUUID()];
   const stores = [randomUUID(), randomUUID(), randomUUID()];
   const skus = ['A', 'B', 'C', 'D'];
 
-  beforeAll(async () => {
-    dataSource = await openInventoryDatabase(process.env.DATABASE_URL!, schema);
-  });
-  afterAll(async () => {
-    await dataSource.query(`DROP SCHEMA "${schema}" CASCADE`);
-    await dataSource.query(`DROP ROLE IF EXISTS "${schema}_app"`);
-    await dataSource.destroy();
-  });
 
   it('equals the live figures after thousands of random movements, and corrects a level that drifted', async () => {
     const next = random(42);
@@ -57,7 +48,7 @@ describe('the stock projection rebuilt from the ledger', () => {
         postings.push({ sku, storeId: store, kind, quantity, debit, credit });
       }
       try {
-        await inTenantTransaction(dataSource, tenantId, async (m) => {
+        await inTenantTransaction(db(), tenantId, async (m) => {
           const ledger = new LedgerBatch(m, tenantId);
           await ledger.lock(postings.flatMap((p) => stores.map((storeId) => ({ sku: p.sku, storeId }))));
           for (const posting of postings) ledger.post(posting);
@@ -73,15 +64,15 @@ describe('the stock projection rebuilt from the ledger', () => {
     expect(posted).toBeGreaterThan(1000);
     expect(refused).toBeGreaterThan(0);
 
-    const live = await inSystemTransaction(dataSource, (m) => m.query(`SELECT tenant_id, sku, store_id, on_hand, reserved, in_transit, version FROM "${schema}".stock_level ORDER BY 1, 2, 3`));
-    expect(await rebuildStockLevels(dataSource)).toEqual({ movements: posted, levels: expect.any(Number), corrected: 0 });
-    const rebuilt = await inSystemTransaction(dataSource, (m) => m.query(`SELECT tenant_id, sku, store_id, on_hand, reserved, in_transit, version FROM "${schema}".stock_level ORDER BY 1, 2, 3`));
+    const live = await inSystemTransaction(db(), (m) => m.query(`SELECT tenant_id, sku, store_id, on_hand, reserved, in_transit, version FROM "${schema}".stock_level ORDER BY 1, 2, 3`));
+    expect(await rebuildStockLevels(db())).toEqual({ movements: posted, levels: expect.any(Number), corrected: 0 });
+    const rebuilt = await inSystemTransaction(db(), (m) => m.query(`SELECT tenant_id, sku, store_id, on_hand, reserved, in_transit, version FROM "${schema}".stock_level ORDER BY 1, 2, 3`));
     expect(rebuilt).toEqual(live);
 
     // A level that drifted (written around the ledger) is put right.
-    await inSystemTransaction(dataSource, (m) => m.query(`UPDATE "${schema}".stock_level SET on_hand = on_hand + 7 WHERE ctid = (SELECT ctid FROM "${schema}".stock_level WHERE on_hand > 0 LIMIT 1)`));
-    expect((await rebuildStockLevels(dataSource)).corrected).toBe(1);
-    const repaired = await inSystemTransaction(dataSource, (m) => m.query(`SELECT tenant_id, sku, store_id, on_hand, reserved, in_transit, version FROM "${schema}".stock_level ORDER BY 1, 2, 3`));
+    await inSystemTransaction(db(), (m) => m.query(`UPDATE "${schema}".stock_level SET on_hand = on_hand + 7 WHERE ctid = (SELECT ctid FROM "${schema}".stock_level WHERE on_hand > 0 LIMIT 1)`));
+    expect((await rebuildStockLevels(db())).corrected).toBe(1);
+    const repaired = await inSystemTransaction(db(), (m) => m.query(`SELECT tenant_id, sku, store_id, on_hand, reserved, in_transit, version FROM "${schema}".stock_level ORDER BY 1, 2, 3`));
     expect(repaired).toEqual(live);
   });
 });
