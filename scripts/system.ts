@@ -31,10 +31,12 @@ export interface SubgraphOptions {
   orderWorkflowVersion?: number;
   /** How often expired reservations are released (default 1 s). */
   reservationExpiryMs?: number;
+  /** Webhook ingestion: tries before the dead letters, first backoff, poll interval (defaults 5, 1 s, 500 ms). */
+  ingestion?: { maxAttempts?: number; backoffMs?: number; pollMs?: number };
 }
 const SERVICES: Record<SubgraphName, { open: (url: string, schema: string) => Promise<DataSource>; build: (deps: Deps, options: SubgraphOptions) => SubgraphService }> = {
   catalog: { open: openCatalogDatabase, build: buildCatalog },
-  inventory: { open: openInventoryDatabase, build: (deps, o) => buildInventory(deps, { expiryIntervalMs: o.reservationExpiryMs }) },
+  inventory: { open: openInventoryDatabase, build: (deps, o) => buildInventory(deps, { expiryIntervalMs: o.reservationExpiryMs, ingestion: o.ingestion }) },
   pricing: { open: openPricingDatabase, build: buildPricing },
   orders: { open: openOrdersDatabase, build: (deps, o) => buildOrders(deps, { workflowVersion: o.orderWorkflowVersion }) },
   tenant: { open: openTenantDatabase, build: buildTenant },

@@ -27,6 +27,7 @@ import { createMemoryRateLimitStore, type RateLimitStore } from './limits/rate-l
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import type { GraphQLArmorConfig } from '@escape.tech/graphql-armor-types';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
+import { createWebhookReceiver, webhookPath } from './webhooks/webhook-receiver.js';
 
 export interface GatewayOptions {
   /** A composed Federation 2 supergraph SDL. */
@@ -195,6 +196,11 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     : undefined;
 
   const maxBody = options.limits?.maxBodyBytes ?? 1024 * 1024;
+  // Merchant systems push here; needs the tenant directory (auth) and the inventory subgraph.
+  const webhooks =
+    directory && secret && urls.inventory
+      ? createWebhookReceiver({ directory, inventoryUrl: urls.inventory, subgraphSecret: secret, maxBodyBytes: maxBody, log })
+      : undefined;
   /** GET /schema.graphql: the SDL the caller may see (the partner contract for a partner key). */
   const schemaFor = async (req: IncomingMessage): Promise<{ status: number; body: string }> => {
     const headers = new Headers();
@@ -215,6 +221,11 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   const health = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    const webhook = webhooks && req.url?.startsWith('/webhooks/') ? webhookPath(req.url) : null;
+    if (webhook) {
+      await webhooks!(req, res, webhook.source, webhook.slug);
+      return true;
+    }
     if (req.method === 'GET' && req.url === '/schema.graphql') {
       const { status, body } = await schemaFor(req);
       res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(body);

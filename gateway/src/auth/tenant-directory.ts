@@ -21,6 +21,19 @@ export interface TenantDirectory {
   byApiKeyHash(keyHash: string): Promise<ApiKeyIdentity | null>;
   /** Forgets a key at once (its revocation event arrived). */
   forgetApiKey(keyHash: string): void;
+  /** A tenant's secret for a webhook source, by tenant slug; `fresh` skips the cache. */
+  webhookSecret(tenantSlug: string, source: string, fresh?: boolean): Promise<WebhookSecret | null>;
+  /** Forgets every cached webhook secret (a source was configured or rotated). */
+  forgetWebhookSecrets(): void;
+}
+
+export interface WebhookSecret {
+  tenantId: string;
+  source: string;
+  secret: string;
+  currencyCode: string;
+  /** When the gateway fetched it. */
+  fetchedAt: number;
 }
 
 interface Entry<T> {
@@ -73,5 +86,21 @@ export function createTenantDirectory(options: { url: string; secret: string; tt
         5_000,
       ),
     forgetApiKey: (keyHash) => void cache.delete(`key:${keyHash}`),
+    async webhookSecret(tenantSlug, source, fresh) {
+      const key = `webhook:${source}:${tenantSlug}`;
+      if (fresh) cache.delete(key);
+      const found = await ask<Omit<WebhookSecret, 'fetchedAt'>>(
+        key,
+        'query ($tenantSlug: String!, $source: String!) { webhookSecret(tenantSlug: $tenantSlug, source: $source) { tenantId source secret currencyCode } }',
+        { tenantSlug, source },
+        'webhookSecret',
+        ttl,
+      );
+      if (found && !('fetchedAt' in found)) Object.assign(found, { fetchedAt: Date.now() });
+      return found as WebhookSecret | null;
+    },
+    forgetWebhookSecrets: () => {
+      for (const key of cache.keys()) if (key.startsWith('webhook:')) cache.delete(key);
+    },
   };
 }

@@ -179,6 +179,7 @@ export class SubscriptionHub {
 
   private async onEvent(event: EventEnvelope): Promise<void> {
     if (event.type === 'tenant.api-key.revoked') this.options.directory?.forgetApiKey((event.payload as { keyHash: string }).keyHash);
+    if (event.type === 'tenant.webhook-source.configured') this.options.directory?.forgetWebhookSecrets();
     const fields = this.byEventType.get(event.type);
     if (!fields) return;
     this.counters.events += 1;

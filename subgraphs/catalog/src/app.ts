@@ -10,12 +10,13 @@ import { buildYogaSubgraph } from '../../../lib/graphql/yoga-subgraph.js';
 import type { Context } from './context.js';
 import { resolvers } from './resolvers/index.js';
 import { CatalogService } from './services/catalog.service.js';
+import { catalogAppliers } from './events/catalog-consumers.js';
 
 export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
 
 /** Builds the catalog subgraph; nothing listens or consumes until `start`. */
 export function buildCatalog(deps: { dataSource: DataSource; bus: EventBus; secret: string }): SubgraphService {
-  const lifecycle = subgraphLifecycle({ ...deps, source: 'catalog' });
+  const lifecycle = subgraphLifecycle({ ...deps, source: 'catalog', appliers: catalogAppliers() });
   const catalog = new CatalogService(deps.dataSource, lifecycle.flush);
   return buildYogaSubgraph<Context>({
     name: 'catalog',

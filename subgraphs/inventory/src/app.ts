@@ -13,13 +13,15 @@ import { resolvers } from './resolvers/index.js';
 import { InventoryService } from './services/inventory.service.js';
 import { rebuildStockLevels } from './services/projection-rebuild.js';
 import { ReservationService } from './services/reservation.service.js';
+import { createIngestionWorker, type IngestionWorkerOptions } from './ingestion/ingestion-worker.js';
+import { IngestionService } from './ingestion/ingestion.service.js';
 
 export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
 
 /** Builds the inventory subgraph; nothing listens or consumes until `start`. */
 export function buildInventory(
   deps: { dataSource: DataSource; bus: EventBus; secret: string },
-  options?: { expiryIntervalMs?: number },
+  options?: { expiryIntervalMs?: number; ingestion?: IngestionWorkerOptions },
 ): SubgraphService {
   // The relay's flush is bound late: the services and the appliers need each other.
   let flush = () => Promise.resolve();
@@ -28,6 +30,8 @@ export function buildInventory(
   flush = lifecycle.flush;
   const inventory = new InventoryService(deps.dataSource, lifecycle.flush);
   const rebuild = () => rebuildStockLevels(deps.dataSource);
+  const worker = createIngestionWorker(deps.dataSource, lifecycle.flush, options?.ingestion);
+  const ingestion = new IngestionService(deps.dataSource, lifecycle.flush, worker.nudge);
   let expiry: NodeJS.Timeout | undefined;
   return buildYogaSubgraph<Context>({
     name: 'inventory',
@@ -39,6 +43,7 @@ export function buildInventory(
         ...base,
         inventory,
         reservations,
+        ingestion,
         rebuild,
         loaders: {
           stock: new DataLoader((keys) => inventory.stockFor(ctx, keys)),
@@ -52,9 +57,11 @@ export function buildInventory(
       // Expired reservations go back to stock through the ledger.
       expiry = setInterval(() => void reservations.expireDue().catch(() => undefined), options?.expiryIntervalMs ?? 1_000);
       expiry.unref();
+      worker.start();
     },
     onStop: async () => {
       clearInterval(expiry);
+      await worker.stop();
       await lifecycle.stop();
     },
   });

@@ -1,5 +1,6 @@
 import type DataLoader from 'dataloader';
 import type { SubgraphContext } from '../../../lib/graphql/service.js';
+import type { IngestionService } from './ingestion/ingestion.service.js';
 import type { InventoryService } from './services/inventory.service.js';
 import type { RebuildReport } from './services/projection-rebuild.js';
 import type { ReservationService } from './services/reservation.service.js';
@@ -8,6 +9,7 @@ import type { StockLevelView } from './services/stock-level.js';
 export interface Context extends SubgraphContext {
   inventory: InventoryService;
   reservations: ReservationService;
+  ingestion: IngestionService;
   rebuild: () => Promise<RebuildReport>;
   loaders: {
     /** Key: `${sku}\n${storeId}`. */

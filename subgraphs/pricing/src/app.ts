@@ -16,7 +16,7 @@ export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql
 
 /** Builds the pricing subgraph; nothing listens or consumes until `start`. */
 export function buildPricing(deps: { dataSource: DataSource; bus: EventBus; secret: string }): SubgraphService {
-  const lifecycle = subgraphLifecycle({ ...deps, source: 'pricing', appliers: pricingAppliers });
+  const lifecycle = subgraphLifecycle({ ...deps, source: 'pricing', appliers: pricingAppliers() });
   const pricing = new PricingService(deps.dataSource, lifecycle.flush);
   return buildYogaSubgraph<Context>({
     name: 'pricing',

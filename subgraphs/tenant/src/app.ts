@@ -11,6 +11,7 @@ import type { Context } from './context.js';
 import { resolvers } from './resolvers/index.js';
 import { ApiKeyService } from './services/api-key.service.js';
 import { TenantService } from './services/tenant.service.js';
+import { WebhookSourceService } from './services/webhook-source.service.js';
 
 export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
 
@@ -24,6 +25,7 @@ export function buildTenant(deps: { dataSource: DataSource; bus: EventBus; secre
   const lifecycle = subgraphLifecycle({ ...deps, source: 'tenant' });
   const tenants = new TenantService(deps.dataSource, lifecycle.flush);
   const apiKeys = new ApiKeyService(deps.dataSource, lifecycle.flush);
+  const webhookSources = new WebhookSourceService(deps.dataSource, lifecycle.flush);
   const service = buildYogaSubgraph<Context>({
     name: 'tenant',
     secret: deps.secret,
@@ -34,6 +36,7 @@ export function buildTenant(deps: { dataSource: DataSource; bus: EventBus; secre
         ...base,
         tenants,
         apiKeys,
+        webhookSources,
         storeById: new DataLoader((ids) => tenants.storesByIds(ctx, ids)),
       };
       return ctx;

@@ -7,13 +7,14 @@ import { isUuid } from '../../../../lib/graphql/context.js';
 import { decodeCursor, pageSize, toConnection, type Connection } from '../../../../lib/graphql/pagination.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
 import { typedOutbox } from '../../../../lib/events/outbox.js';
+import { isValidSku } from '../../../../lib/sku.js';
+import type { EntityManager } from 'typeorm';
 import { CategoryEntity } from '../data/entities/category.entity.js';
 import { ProductEntity } from '../data/entities/product.entity.js';
 import { VariantEntity } from '../data/entities/variant.entity.js';
 import type { CatalogEvents } from '../events/catalog-events.js';
 
 const emit = typedOutbox<CatalogEvents>();
-const SKU = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** Staff see drafts; the storefront and partners see published products only. */
 const seesDrafts = (ctx: SubgraphContext) => ctx.roles.some((role) => role === 'admin' || role === 'pos');
@@ -115,59 +116,72 @@ export class CatalogService extends TenantScopedService {
     if (!input.id && input.variants.length === 0) throw badInput('a new product needs at least one variant', 'variants');
     const skus = input.variants.map((v) => v.sku);
     for (const v of input.variants) {
-      if (!SKU.test(v.sku)) throw badInput(`sku "${v.sku}" must be 1-64 letters, digits, ".", "_" or "-"`, 'variants.sku');
+      if (!isValidSku(v.sku)) throw badInput(`sku "${v.sku}" must be 1-64 letters, digits, ".", "_" or "-"`, 'variants.sku');
       if (!v.title.trim()) throw badInput(`variant ${v.sku} needs a title`, 'variants.title');
     }
     if (new Set(skus).size !== skus.length) throw badInput('each sku may appear once', 'variants');
 
-    const product = await this.tx(ctx, async (m, tenantId) => {
-      const products = m.getRepository(ProductEntity);
-      let row: ProductEntity;
-      if (input.id) {
-        const existing = isUuid(input.id) ? await products.findOne({ where: { tenantId, id: input.id }, lock: { mode: 'pessimistic_write' } }) : null;
-        if (!existing) throw notFound(`no product ${input.id}`);
-        row = existing;
-      } else {
-        row = products.create({ id: randomUUID(), tenantId });
-      }
-      if (input.categoryId) {
-        const category = isUuid(input.categoryId)
-          ? await m.getRepository(CategoryEntity).existsBy({ tenantId, id: input.categoryId })
-          : false;
-        if (!category) throw notFound(`no category ${input.categoryId}`);
-      }
-      Object.assign(row, {
-        published: input.published ?? row.published ?? true,
-        title,
-        brand: input.brand?.trim() || null,
-        description: input.description ?? null,
-        categoryId: input.categoryId ?? null,
-        updatedAt: new Date(),
-      });
-      if (input.id) await products.update({ tenantId, id: row.id }, {
-        title: row.title, brand: row.brand, description: row.description, categoryId: row.categoryId, published: row.published, updatedAt: row.updatedAt,
-      });
-      else await products.insert(row);
-
-      const variants = m.getRepository(VariantEntity);
-      const taken = await variants.findBy({ tenantId, sku: In(skus) });
-      const elsewhere = taken.find((v) => v.productId !== row.id);
-      if (elsewhere) throw badInput(`sku ${elsewhere.sku} belongs to another product`, 'variants.sku');
-      const existingCount = await variants.countBy({ tenantId, productId: row.id });
-      let position = existingCount;
-      for (const v of input.variants) {
-        const current = taken.find((t) => t.sku === v.sku);
-        const values = { title: v.title.trim(), barcode: v.barcode ?? null };
-        if (current) await variants.update({ tenantId, sku: v.sku }, values);
-        else await variants.insert({ tenantId, sku: v.sku, productId: row.id, position: position++, ...values });
-        await emit(m, tenantId, 'catalog.variant.upserted', {
-          sku: v.sku, productId: row.id, title: values.title, productTitle: row.title, barcode: values.barcode,
-        });
-      }
-      await emit(m, tenantId, 'catalog.product.upserted', { id: row.id, title: row.title, brand: row.brand, skus });
-      return products.findOneByOrFail({ tenantId, id: row.id });
-    });
+    const product = await this.tx(ctx, (m, tenantId) => upsertProductIn(m, tenantId, { ...input, title }));
     await this.afterCommit();
     return product;
   }
+}
+
+/**
+ * Creates or updates a product and its variants inside the caller's transaction, announcing each
+ * variant and the product. The product is `input.id`, or the one a merchant system or feed owns
+ * under `externalRef` (created when there is none). Input is validated by the caller; a sku of
+ * another product is refused (BAD_USER_INPUT).
+ */
+export async function upsertProductIn(
+  m: EntityManager,
+  tenantId: string,
+  input: UpsertProductInput & { externalRef?: string | null },
+): Promise<ProductEntity> {
+  const title = input.title.trim();
+  const skus = input.variants.map((v) => v.sku);
+  const products = m.getRepository(ProductEntity);
+  let existing: ProductEntity | null = null;
+  if (input.id) {
+    existing = isUuid(input.id) ? await products.findOne({ where: { tenantId, id: input.id }, lock: { mode: 'pessimistic_write' } }) : null;
+    if (!existing) throw notFound(`no product ${input.id}`);
+  } else if (input.externalRef) {
+    existing = await products.findOne({ where: { tenantId, externalRef: input.externalRef }, lock: { mode: 'pessimistic_write' } });
+  }
+  const row = existing ?? products.create({ id: randomUUID(), tenantId, externalRef: input.externalRef ?? null });
+  if (input.categoryId) {
+    const category = isUuid(input.categoryId) ? await m.getRepository(CategoryEntity).existsBy({ tenantId, id: input.categoryId }) : false;
+    if (!category) throw notFound(`no category ${input.categoryId}`);
+  }
+  Object.assign(row, {
+    published: input.published ?? row.published ?? true,
+    title,
+    brand: input.brand?.trim() || null,
+    description: input.description ?? null,
+    categoryId: input.categoryId ?? (existing && !input.id ? existing.categoryId : null),
+    updatedAt: new Date(),
+  });
+  if (existing) {
+    await products.update(
+      { tenantId, id: row.id },
+      { title: row.title, brand: row.brand, description: row.description, categoryId: row.categoryId, published: row.published, updatedAt: row.updatedAt },
+    );
+  } else await products.insert(row);
+
+  const variants = m.getRepository(VariantEntity);
+  const taken = await variants.findBy({ tenantId, sku: In(skus) });
+  const elsewhere = taken.find((v) => v.productId !== row.id);
+  if (elsewhere) throw badInput(`sku ${elsewhere.sku} belongs to another product`, 'variants.sku');
+  let position = existing ? await variants.countBy({ tenantId, productId: row.id }) : 0;
+  for (const v of input.variants) {
+    const current = taken.find((t) => t.sku === v.sku);
+    const values = { title: v.title.trim(), barcode: v.barcode ?? null };
+    if (current) await variants.update({ tenantId, sku: v.sku }, values);
+    else await variants.insert({ tenantId, sku: v.sku, productId: row.id, position: position++, ...values });
+    await emit(m, tenantId, 'catalog.variant.upserted', {
+      sku: v.sku, productId: row.id, title: values.title, productTitle: row.title, barcode: values.barcode,
+    });
+  }
+  await emit(m, tenantId, 'catalog.product.upserted', { id: row.id, title: row.title, brand: row.brand, skus });
+  return products.findOneByOrFail({ tenantId, id: row.id });
 }

@@ -6,6 +6,8 @@ import { MovementEntity } from './entities/movement.entity.js';
 import { ReservationEntity } from './entities/reservation.entity.js';
 import { StockLevelEntity } from './entities/stock-level.entity.js';
 import { TransferEntity } from './entities/transfer.entity.js';
+import { IngestionEventEntity } from './entities/ingestion-event.entity.js';
+import { Ingestion1732700000000 } from './migrations/1732700000000-ingestion.js';
 import { Initial1732300000000 } from './migrations/1732300000000-initial.js';
 import { RowLevelSecurity1732500000000 } from './migrations/1732500000000-row-level-security.js';
 import { ReservationsTransfers1732600000000 } from './migrations/1732600000000-reservations-transfers.js';
@@ -15,7 +17,7 @@ export function openInventoryDatabase(url: string, schema = 'inventory', poolSiz
     url,
     schema,
     poolSize,
-    entities: [MovementEntity, StockLevelEntity, ReservationEntity, TransferEntity, OutboxEvent, ProcessedEvent],
-    migrations: [Initial1732300000000, RowLevelSecurity1732500000000, ReservationsTransfers1732600000000],
+    entities: [MovementEntity, StockLevelEntity, ReservationEntity, TransferEntity, IngestionEventEntity, OutboxEvent, ProcessedEvent],
+    migrations: [Initial1732300000000, RowLevelSecurity1732500000000, ReservationsTransfers1732600000000, Ingestion1732700000000],
   });
 }

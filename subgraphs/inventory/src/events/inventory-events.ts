@@ -1,3 +1,4 @@
+import type { IngestedProduct } from '../../../../lib/events/ingested-product.js';
 import type { StockChangedPayload } from '../services/stock-level.js';
 
 /** Events the inventory subgraph publishes, by type. */
@@ -13,4 +14,10 @@ export interface InventoryEvents {
     lines: { sku: string; requested: number; available: number }[];
     causeEventId: string;
   };
+  /**
+   * A merchant system's product (Shopify products/update) as ingested: the catalog upserts the
+   * product and its variants (by `externalRef` and sku), pricing sets the prices in every store.
+   */
+  'inventory.ingestion.product-received': IngestedProduct;
 }
+

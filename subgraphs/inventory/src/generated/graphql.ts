@@ -5,6 +5,7 @@ import type { MovementEntity } from '../data/entities/movement.entity.js';
 import type { VariantRef, StoreRef } from '../services/refs.js';
 import type { ReservationEntity } from '../data/entities/reservation.entity.js';
 import type { TransferEntity } from '../data/entities/transfer.entity.js';
+import type { IngestionEventEntity } from '../data/entities/ingestion-event.entity.js';
 import type { Context } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -28,6 +29,73 @@ export type AdjustStockInput = {
   sku: Scalars['ID']['input'];
   storeId: Scalars['ID']['input'];
 };
+
+/** A source's location id and our store. */
+export type ExternalLocationMapping = {
+  __typename?: 'ExternalLocationMapping';
+  externalId: Scalars['String']['output'];
+  source: WebhookSource;
+  storeId: Scalars['ID']['output'];
+};
+
+export type ExternalMappings = {
+  __typename?: 'ExternalMappings';
+  locations: Array<ExternalLocationMapping>;
+  skus: Array<ExternalSkuMapping>;
+};
+
+/** A source's sku (Shopify: inventory item id) and ours. */
+export type ExternalSkuMapping = {
+  __typename?: 'ExternalSkuMapping';
+  externalId: Scalars['String']['output'];
+  sku: Scalars['ID']['output'];
+  source: WebhookSource;
+};
+
+/** One webhook delivery as received (raw body kept for audit and replay) and how far it got. */
+export type IngestionEvent = {
+  __typename?: 'IngestionEvent';
+  appliedAt?: Maybe<Scalars['String']['output']>;
+  attempts: Scalars['Int']['output'];
+  /** The body exactly as signed. */
+  body: Scalars['String']['output'];
+  /** The source's event id (X-Shopify-Webhook-Id, `event_id`), or a SHA-256 fingerprint of the body. */
+  externalId: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  /** Why it needs review, or why the last attempt failed. */
+  lastError?: Maybe<Scalars['String']['output']>;
+  nextAttemptAt?: Maybe<Scalars['String']['output']>;
+  receivedAt: Scalars['String']['output'];
+  source: WebhookSource;
+  status: IngestionStatus;
+  /** `inventory_levels/update`, `products/update`, `stock.delta`, `stock.level`. */
+  topic: Scalars['String']['output'];
+};
+
+export type IngestionEventConnection = {
+  __typename?: 'IngestionEventConnection';
+  edges: Array<IngestionEventEdge>;
+  pageInfo: PageInfo;
+};
+
+export type IngestionEventEdge = {
+  __typename?: 'IngestionEventEdge';
+  cursor: Scalars['String']['output'];
+  node: IngestionEvent;
+};
+
+/** Where a webhook delivery is: accepted deliveries are applied once, in arrival order. */
+export type IngestionStatus =
+  /** Applied (stock moved through the ledger, products handed to the catalog); never applied again. */
+  | 'APPLIED'
+  /** Every attempt failed; kept with its last error until retried by hand. */
+  | 'DEAD_LETTER'
+  /** Not applied: a sku or location is unmapped, or the payload cannot be used; see `lastError`. Map it, then retry. */
+  | 'NEEDS_REVIEW'
+  /** Stored and waiting for the worker. */
+  | 'RECEIVED'
+  /** An attempt failed; tried again at `nextAttemptAt` with backoff. */
+  | 'RETRYING';
 
 /** One immutable double-entry record: `quantity` units move from creditAccount to debitAccount. */
 export type InventoryMovement = {
@@ -57,6 +125,22 @@ export type InventoryMovementEdge = {
   node: InventoryMovement;
 };
 
+export type MapExternalLocationInput = {
+  /** The location id in that system. */
+  externalId: Scalars['String']['input'];
+  source: WebhookSource;
+  /** Our store. */
+  storeId: Scalars['ID']['input'];
+};
+
+export type MapExternalSkuInput = {
+  /** Shopify: the inventory item id; POS/ERP: the sku in that system. */
+  externalId: Scalars['String']['input'];
+  /** Our sku. */
+  sku: Scalars['ID']['input'];
+  source: WebhookSource;
+};
+
 export type MovementKind =
   | 'ADJUSTMENT'
   | 'RECEIPT'
@@ -72,16 +156,24 @@ export type Mutation = {
   adjustStock: StockLevel;
   /** Turns an ACTIVE reservation into a sale (pos, admin). */
   commitReservation: Reservation;
+  /** Maps a source's location to one of our stores; replaces an earlier mapping (admin). */
+  mapExternalLocation: ExternalLocationMapping;
+  /** Maps a source's sku to ours; replaces an earlier mapping of that id (admin). */
+  mapExternalSku: ExternalSkuMapping;
   /** Rebuilds every stock level from the ledger (platform). */
   rebuildStockLevels: RebuildReport;
   /** Books a delivery into a store (pos, admin). */
   receiveStock: StockLevel;
   /** Books a shipped transfer into its destination (pos, admin). */
   receiveTransfer: Transfer;
+  /** Stores a webhook delivery the gateway verified; not part of the public API. */
+  receiveWebhook: WebhookReceipt;
   /** Gives an ACTIVE reservation's units back (pos, admin). */
   releaseReservation: Reservation;
   /** Holds stock; INSUFFICIENT_STOCK when not enough is available, under any concurrency (pos, admin). */
   reserveStock: Reservation;
+  /** Queues a delivery in NEEDS_REVIEW or DEAD_LETTER for another try, attempts counted afresh (admin). */
+  retryIngestionEvent: IngestionEvent;
   /** Ships stock to another store of the tenant: in transit there until received (pos, admin). */
   transferStock: Transfer;
 };
@@ -97,6 +189,16 @@ export type MutationCommitReservationArgs = {
 };
 
 
+export type MutationMapExternalLocationArgs = {
+  input: MapExternalLocationInput;
+};
+
+
+export type MutationMapExternalSkuArgs = {
+  input: MapExternalSkuInput;
+};
+
+
 export type MutationReceiveStockArgs = {
   input: ReceiveStockInput;
 };
@@ -107,6 +209,15 @@ export type MutationReceiveTransferArgs = {
 };
 
 
+export type MutationReceiveWebhookArgs = {
+  body: Scalars['String']['input'];
+  currencyCode?: InputMaybe<Scalars['String']['input']>;
+  externalId: Scalars['String']['input'];
+  source: Scalars['String']['input'];
+  topic: Scalars['String']['input'];
+};
+
+
 export type MutationReleaseReservationArgs = {
   id: Scalars['ID']['input'];
 };
@@ -114,6 +225,11 @@ export type MutationReleaseReservationArgs = {
 
 export type MutationReserveStockArgs = {
   input: ReserveStockInput;
+};
+
+
+export type MutationRetryIngestionEventArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -132,6 +248,12 @@ export type PageInfo = {
 
 export type Query = {
   __typename?: 'Query';
+  /** How sources' skus and locations map to ours (admin). */
+  externalMappings: ExternalMappings;
+  /** One webhook delivery (admin). */
+  ingestionEvent?: Maybe<IngestionEvent>;
+  /** Webhook deliveries, newest first: `NEEDS_REVIEW` is the review queue, `DEAD_LETTER` the dead letters (admin). */
+  ingestionEvents: IngestionEventConnection;
   /** Movements, newest first, optionally for one sku and/or store. */
   movements: InventoryMovementConnection;
   /** One reservation (pos, admin). */
@@ -141,6 +263,24 @@ export type Query = {
    * the gateway's snapshot on subscribe. Not part of the public API.
    */
   stockChangedSnapshot: Array<Scalars['String']['output']>;
+};
+
+
+export type QueryExternalMappingsArgs = {
+  source?: InputMaybe<WebhookSource>;
+};
+
+
+export type QueryIngestionEventArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryIngestionEventsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  source?: InputMaybe<WebhookSource>;
+  status?: InputMaybe<IngestionStatus>;
 };
 
 
@@ -320,6 +460,23 @@ export type VariantStockArgs = {
   storeId: Scalars['ID']['input'];
 };
 
+/** The gateway's receipt for a stored delivery; not part of the public API. */
+export type WebhookReceipt = {
+  __typename?: 'WebhookReceipt';
+  /** The source had delivered this event id before: nothing new was stored. */
+  duplicate: Scalars['Boolean']['output'];
+  id: Scalars['ID']['output'];
+};
+
+/** A merchant system that pushes changes by webhook. */
+export type WebhookSource =
+  /** An ERP or warehouse system: the same signed JSON format as POS. */
+  | 'ERP'
+  /** A point-of-sale system: the signed JSON format of the README (stock.delta, stock.level). */
+  | 'POS'
+  /** A Shopify store: `inventory_levels/update` and `products/update`, signed in `X-Shopify-Hmac-Sha256`. */
+  | 'SHOPIFY';
+
 
 
 export type ResolverTypeWrapper<T> = Promise<T> | T;
@@ -422,9 +579,18 @@ export type ResolversTypes = {
   Int: ResolverTypeWrapper<Partial<Scalars['Int']['output']>>;
   String: ResolverTypeWrapper<Partial<Scalars['String']['output']>>;
   ID: ResolverTypeWrapper<Partial<Scalars['ID']['output']>>;
+  ExternalLocationMapping: ResolverTypeWrapper<Partial<ExternalLocationMapping>>;
+  ExternalMappings: ResolverTypeWrapper<Partial<ExternalMappings>>;
+  ExternalSkuMapping: ResolverTypeWrapper<Partial<ExternalSkuMapping>>;
+  IngestionEvent: ResolverTypeWrapper<IngestionEventEntity>;
+  IngestionEventConnection: ResolverTypeWrapper<Partial<Omit<IngestionEventConnection, 'edges'> & { edges: Array<ResolversTypes['IngestionEventEdge']> }>>;
+  IngestionEventEdge: ResolverTypeWrapper<Partial<Omit<IngestionEventEdge, 'node'> & { node: ResolversTypes['IngestionEvent'] }>>;
+  IngestionStatus: ResolverTypeWrapper<Partial<IngestionStatus>>;
   InventoryMovement: ResolverTypeWrapper<MovementEntity>;
   InventoryMovementConnection: ResolverTypeWrapper<Partial<Omit<InventoryMovementConnection, 'edges'> & { edges: Array<ResolversTypes['InventoryMovementEdge']> }>>;
   InventoryMovementEdge: ResolverTypeWrapper<Partial<Omit<InventoryMovementEdge, 'node'> & { node: ResolversTypes['InventoryMovement'] }>>;
+  MapExternalLocationInput: ResolverTypeWrapper<Partial<MapExternalLocationInput>>;
+  MapExternalSkuInput: ResolverTypeWrapper<Partial<MapExternalSkuInput>>;
   MovementKind: ResolverTypeWrapper<Partial<MovementKind>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<Partial<PageInfo>>;
@@ -444,6 +610,8 @@ export type ResolversTypes = {
   TransferStatus: ResolverTypeWrapper<Partial<TransferStatus>>;
   TransferStockInput: ResolverTypeWrapper<Partial<TransferStockInput>>;
   Variant: ResolverTypeWrapper<VariantRef>;
+  WebhookReceipt: ResolverTypeWrapper<Partial<WebhookReceipt>>;
+  WebhookSource: ResolverTypeWrapper<Partial<WebhookSource>>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -452,9 +620,17 @@ export type ResolversParentTypes = {
   Int: Partial<Scalars['Int']['output']>;
   String: Partial<Scalars['String']['output']>;
   ID: Partial<Scalars['ID']['output']>;
+  ExternalLocationMapping: Partial<ExternalLocationMapping>;
+  ExternalMappings: Partial<ExternalMappings>;
+  ExternalSkuMapping: Partial<ExternalSkuMapping>;
+  IngestionEvent: IngestionEventEntity;
+  IngestionEventConnection: Partial<Omit<IngestionEventConnection, 'edges'> & { edges: Array<ResolversParentTypes['IngestionEventEdge']> }>;
+  IngestionEventEdge: Partial<Omit<IngestionEventEdge, 'node'> & { node: ResolversParentTypes['IngestionEvent'] }>;
   InventoryMovement: MovementEntity;
   InventoryMovementConnection: Partial<Omit<InventoryMovementConnection, 'edges'> & { edges: Array<ResolversParentTypes['InventoryMovementEdge']> }>;
   InventoryMovementEdge: Partial<Omit<InventoryMovementEdge, 'node'> & { node: ResolversParentTypes['InventoryMovement'] }>;
+  MapExternalLocationInput: Partial<MapExternalLocationInput>;
+  MapExternalSkuInput: Partial<MapExternalSkuInput>;
   Mutation: Record<PropertyKey, never>;
   PageInfo: Partial<PageInfo>;
   Boolean: Partial<Scalars['Boolean']['output']>;
@@ -471,6 +647,48 @@ export type ResolversParentTypes = {
   Transfer: TransferEntity;
   TransferStockInput: Partial<TransferStockInput>;
   Variant: VariantRef;
+  WebhookReceipt: Partial<WebhookReceipt>;
+};
+
+export type ExternalLocationMappingResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ExternalLocationMapping'] = ResolversParentTypes['ExternalLocationMapping']> = {
+  externalId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['WebhookSource'], ParentType, ContextType>;
+  storeId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type ExternalMappingsResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ExternalMappings'] = ResolversParentTypes['ExternalMappings']> = {
+  locations?: Resolver<Array<ResolversTypes['ExternalLocationMapping']>, ParentType, ContextType>;
+  skus?: Resolver<Array<ResolversTypes['ExternalSkuMapping']>, ParentType, ContextType>;
+};
+
+export type ExternalSkuMappingResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ExternalSkuMapping'] = ResolversParentTypes['ExternalSkuMapping']> = {
+  externalId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  sku?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['WebhookSource'], ParentType, ContextType>;
+};
+
+export type IngestionEventResolvers<ContextType = Context, ParentType extends ResolversParentTypes['IngestionEvent'] = ResolversParentTypes['IngestionEvent']> = {
+  appliedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  body?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  externalId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  nextAttemptAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  receivedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['WebhookSource'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['IngestionStatus'], ParentType, ContextType>;
+  topic?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type IngestionEventConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['IngestionEventConnection'] = ResolversParentTypes['IngestionEventConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['IngestionEventEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type IngestionEventEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['IngestionEventEdge'] = ResolversParentTypes['IngestionEventEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['IngestionEvent'], ParentType, ContextType>;
 };
 
 export type InventoryMovementResolvers<ContextType = Context, ParentType extends ResolversParentTypes['InventoryMovement'] = ResolversParentTypes['InventoryMovement']> = {
@@ -498,11 +716,15 @@ export type InventoryMovementEdgeResolvers<ContextType = Context, ParentType ext
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   adjustStock?: Resolver<ResolversTypes['StockLevel'], ParentType, ContextType, RequireFields<MutationAdjustStockArgs, 'input'>>;
   commitReservation?: Resolver<ResolversTypes['Reservation'], ParentType, ContextType, RequireFields<MutationCommitReservationArgs, 'id'>>;
+  mapExternalLocation?: Resolver<ResolversTypes['ExternalLocationMapping'], ParentType, ContextType, RequireFields<MutationMapExternalLocationArgs, 'input'>>;
+  mapExternalSku?: Resolver<ResolversTypes['ExternalSkuMapping'], ParentType, ContextType, RequireFields<MutationMapExternalSkuArgs, 'input'>>;
   rebuildStockLevels?: Resolver<ResolversTypes['RebuildReport'], ParentType, ContextType>;
   receiveStock?: Resolver<ResolversTypes['StockLevel'], ParentType, ContextType, RequireFields<MutationReceiveStockArgs, 'input'>>;
   receiveTransfer?: Resolver<ResolversTypes['Transfer'], ParentType, ContextType, RequireFields<MutationReceiveTransferArgs, 'id'>>;
+  receiveWebhook?: Resolver<ResolversTypes['WebhookReceipt'], ParentType, ContextType, RequireFields<MutationReceiveWebhookArgs, 'body' | 'externalId' | 'source' | 'topic'>>;
   releaseReservation?: Resolver<ResolversTypes['Reservation'], ParentType, ContextType, RequireFields<MutationReleaseReservationArgs, 'id'>>;
   reserveStock?: Resolver<ResolversTypes['Reservation'], ParentType, ContextType, RequireFields<MutationReserveStockArgs, 'input'>>;
+  retryIngestionEvent?: Resolver<ResolversTypes['IngestionEvent'], ParentType, ContextType, RequireFields<MutationRetryIngestionEventArgs, 'id'>>;
   transferStock?: Resolver<ResolversTypes['Transfer'], ParentType, ContextType, RequireFields<MutationTransferStockArgs, 'input'>>;
 };
 
@@ -512,6 +734,9 @@ export type PageInfoResolvers<ContextType = Context, ParentType extends Resolver
 };
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  externalMappings?: Resolver<ResolversTypes['ExternalMappings'], ParentType, ContextType, Partial<QueryExternalMappingsArgs>>;
+  ingestionEvent?: Resolver<Maybe<ResolversTypes['IngestionEvent']>, ParentType, ContextType, RequireFields<QueryIngestionEventArgs, 'id'>>;
+  ingestionEvents?: Resolver<ResolversTypes['IngestionEventConnection'], ParentType, ContextType, Partial<QueryIngestionEventsArgs>>;
   movements?: Resolver<ResolversTypes['InventoryMovementConnection'], ParentType, ContextType, Partial<QueryMovementsArgs>>;
   reservation?: Resolver<Maybe<ResolversTypes['Reservation']>, ParentType, ContextType, RequireFields<QueryReservationArgs, 'id'>>;
   stockChangedSnapshot?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType, RequireFields<QueryStockChangedSnapshotArgs, 'storeId'>>;
@@ -583,7 +808,18 @@ export type VariantResolvers<ContextType = Context, ParentType extends Resolvers
   stockLevels?: Resolver<Array<ResolversTypes['StockLevel']>, ParentType, ContextType>;
 };
 
+export type WebhookReceiptResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WebhookReceipt'] = ResolversParentTypes['WebhookReceipt']> = {
+  duplicate?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = Context> = {
+  ExternalLocationMapping?: ExternalLocationMappingResolvers<ContextType>;
+  ExternalMappings?: ExternalMappingsResolvers<ContextType>;
+  ExternalSkuMapping?: ExternalSkuMappingResolvers<ContextType>;
+  IngestionEvent?: IngestionEventResolvers<ContextType>;
+  IngestionEventConnection?: IngestionEventConnectionResolvers<ContextType>;
+  IngestionEventEdge?: IngestionEventEdgeResolvers<ContextType>;
   InventoryMovement?: InventoryMovementResolvers<ContextType>;
   InventoryMovementConnection?: InventoryMovementConnectionResolvers<ContextType>;
   InventoryMovementEdge?: InventoryMovementEdgeResolvers<ContextType>;
@@ -599,5 +835,6 @@ export type Resolvers<ContextType = Context> = {
   Subscription?: SubscriptionResolvers<ContextType>;
   Transfer?: TransferResolvers<ContextType>;
   Variant?: VariantResolvers<ContextType>;
+  WebhookReceipt?: WebhookReceiptResolvers<ContextType>;
 };
 

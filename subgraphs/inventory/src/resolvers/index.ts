@@ -7,6 +7,9 @@ export const resolvers: Resolvers = {
     reservation: async (_root, { id }, ctx) => (await ctx.reservations.reservationsByIds(ctx, [id]))[0] ?? null,
     movements: (_root, args, ctx) => ctx.inventory.movements(ctx, args),
     stockChangedSnapshot: (_root, { storeId, skus }, ctx) => ctx.inventory.stockChangedSnapshot(ctx, storeId, skus),
+    ingestionEvents: (_root, args, ctx) => ctx.ingestion.events(ctx, args),
+    ingestionEvent: (_root, { id }, ctx) => ctx.ingestion.event(ctx, id),
+    externalMappings: (_root, { source }, ctx) => ctx.ingestion.mappings(ctx, source) as never,
   },
   Mutation: {
     reserveStock: (_root, { input }, ctx) => ctx.reservations.reserve(ctx, input),
@@ -20,6 +23,10 @@ export const resolvers: Resolvers = {
     },
     receiveStock: (_root, { input }, ctx) => ctx.inventory.receiveStock(ctx, input),
     adjustStock: (_root, { input }, ctx) => ctx.inventory.adjustStock(ctx, input),
+    mapExternalSku: (_root, { input }, ctx) => ctx.ingestion.mapSku(ctx, input),
+    mapExternalLocation: (_root, { input }, ctx) => ctx.ingestion.mapLocation(ctx, input),
+    retryIngestionEvent: (_root, { id }, ctx) => ctx.ingestion.retry(ctx, id),
+    receiveWebhook: (_root, args, ctx) => ctx.ingestion.receive(ctx, args),
   },
   Variant: {
     __resolveReference: (ref) => ({ sku: ref.sku }),
@@ -36,6 +43,11 @@ export const resolvers: Resolvers = {
   },
   Reservation: {
     expiresAt: (reservation) => reservation.expiresAt?.toISOString() ?? null,
+  },
+  IngestionEvent: {
+    receivedAt: (event) => event.receivedAt.toISOString(),
+    nextAttemptAt: (event) => event.nextAttemptAt?.toISOString() ?? null,
+    appliedAt: (event) => event.appliedAt?.toISOString() ?? null,
   },
   InventoryMovement: {
     occurredAt: (movement) => movement.occurredAt.toISOString(),

@@ -1,8 +1,35 @@
 import type { EventApplier } from '../../../../lib/events/consumer.js';
+import { INGESTED_PRODUCT, type IngestedProduct } from '../../../../lib/events/ingested-product.js';
 import { rememberStore, rememberVariant } from '../../../../lib/events/read-model.js';
+import { parseMoney, type Money } from '../../../../lib/money.js';
+import { setPriceIn } from '../services/pricing.service.js';
 
-/** What pricing learns from other subgraphs: which stores and skus exist. */
-export const pricingAppliers: Record<string, EventApplier> = {
-  'tenant.store.created': rememberStore,
-  'catalog.variant.upserted': rememberVariant,
-};
+/**
+ * What pricing learns from other subgraphs: which stores and skus exist, and the prices merchant
+ * systems push with their products (a source's price is its base price: set in every store).
+ */
+export function pricingAppliers(log: (message: string) => void = console.error): Record<string, EventApplier> {
+  return {
+    'tenant.store.created': rememberStore,
+    'catalog.variant.upserted': rememberVariant,
+    [INGESTED_PRODUCT]: async (m, event) => {
+      const product = event.payload as IngestedProduct;
+      if (!product.currencyCode) return;
+      const stores: { store_id: string }[] = await m.query(
+        `SELECT store_id FROM "${m.connection.driver.schema}"."known_store" WHERE tenant_id = $1 ORDER BY store_id`,
+        [event.tenantId],
+      );
+      for (const variant of product.variants) {
+        if (variant.price === null) continue;
+        let money: Money;
+        try {
+          money = parseMoney(variant.price, product.currencyCode);
+        } catch {
+          log(`pricing: ${product.externalRef}: price "${variant.price}" of ${variant.sku} is not a ${product.currencyCode} amount; left unchanged`);
+          continue;
+        }
+        for (const { store_id } of stores) await setPriceIn(m, event.tenantId, variant.sku, store_id, money);
+      }
+    },
+  };
+}

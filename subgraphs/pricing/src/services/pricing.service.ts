@@ -1,3 +1,4 @@
+import type { EntityManager } from 'typeorm';
 import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js';
 import { notFound } from '../../../../lib/errors.js';
 import { isUuid } from '../../../../lib/graphql/context.js';
@@ -32,23 +33,7 @@ export class PricingService extends TenantScopedService {
     const { price, changed } = await this.tx(ctx, async (m, tenantId) => {
       if (!(await knownStores(m, tenantId, [input.storeId])).has(input.storeId)) throw notFound(`no store ${input.storeId}`);
       if (!(await isKnownVariant(m, tenantId, input.sku))) throw notFound(`no variant with sku ${input.sku}`);
-      const repo = m.getRepository(PriceEntity);
-      const where = { tenantId, sku: input.sku, storeId: input.storeId };
-      const current = await repo.findOne({ where, lock: { mode: 'pessimistic_write' } });
-      const previous = current ? moneyOf(current) : null;
-      if (previous && previous.amount === money.amount && previous.currencyCode === money.currencyCode) {
-        return { price: current!, changed: false };
-      }
-      const next = repo.create({
-        ...where,
-        amount: money.amount,
-        currencyCode: money.currencyCode,
-        version: (current?.version ?? 0) + 1,
-        updatedAt: new Date(),
-      });
-      await repo.save(next);
-      await emit(m, tenantId, 'pricing.price.changed', priceChangedPayload(next, previous));
-      return { price: next, changed: true };
+      return setPriceIn(m, tenantId, input.sku, input.storeId, money);
     });
     if (changed) await this.afterCommit();
     return price;
@@ -91,4 +76,25 @@ export class PricingService extends TenantScopedService {
       return (await qb.getMany()).map((price) => JSON.stringify(priceChangedPayload(price, null)));
     });
   }
+}
+
+/** Sets a price inside the caller's transaction; the same price again changes and publishes nothing. */
+export async function setPriceIn(
+  m: EntityManager,
+  tenantId: string,
+  sku: string,
+  storeId: string,
+  money: Money,
+): Promise<{ price: PriceEntity; changed: boolean }> {
+  const repo = m.getRepository(PriceEntity);
+  const where = { tenantId, sku, storeId };
+  const current = await repo.findOne({ where, lock: { mode: 'pessimistic_write' } });
+  const previous = current ? moneyOf(current) : null;
+  if (previous && previous.amount === money.amount && previous.currencyCode === money.currencyCode) {
+    return { price: current!, changed: false };
+  }
+  const next = repo.create({ ...where, amount: money.amount, currencyCode: money.currencyCode, version: (current?.version ?? 0) + 1, updatedAt: new Date() });
+  await repo.save(next);
+  await emit(m, tenantId, 'pricing.price.changed', priceChangedPayload(next, previous));
+  return { price: next, changed: true };
 }

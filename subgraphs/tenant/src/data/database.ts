@@ -5,16 +5,18 @@ import { ProcessedEvent } from '../../../../lib/events/processed-event.entity.js
 import { ApiKeyEntity } from './entities/api-key.entity.js';
 import { StoreEntity } from './entities/store.entity.js';
 import { TenantEntity } from './entities/tenant.entity.js';
+import { WebhookSourceEntity } from './entities/webhook-source.entity.js';
 import { Initial1732300000000 } from './migrations/1732300000000-initial.js';
 import { RowLevelSecurity1732500000000 } from './migrations/1732500000000-row-level-security.js';
 import { ApiKeyStores1732600000000 } from './migrations/1732600000000-api-key-stores.js';
 import { ApiKeys1732400000000 } from './migrations/1732400000000-api-keys.js';
+import { WebhookSources1732700000000 } from './migrations/1732700000000-webhook-sources.js';
 
 export function openTenantDatabase(url: string, schema = 'tenant'): Promise<DataSource> {
   return openServiceDatabase({
     url,
     schema,
-    entities: [TenantEntity, StoreEntity, ApiKeyEntity, OutboxEvent, ProcessedEvent],
-    migrations: [Initial1732300000000, ApiKeys1732400000000, RowLevelSecurity1732500000000, ApiKeyStores1732600000000],
+    entities: [TenantEntity, StoreEntity, ApiKeyEntity, WebhookSourceEntity, OutboxEvent, ProcessedEvent],
+    migrations: [Initial1732300000000, ApiKeys1732400000000, RowLevelSecurity1732500000000, ApiKeyStores1732600000000, WebhookSources1732700000000],
   });
 }

@@ -5,4 +5,6 @@ export interface TenantEvents {
   'tenant.api-key.created': { id: string; role: string };
   /** Gateways drop the key from their caches at once. */
   'tenant.api-key.revoked': { id: string; keyHash: string };
+  /** A source's secret was set or rotated: gateways drop the one they cached. */
+  'tenant.webhook-source.configured': { source: string; currencyCode: string };
 }

@@ -3,6 +3,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { TenantEntity } from '../data/entities/tenant.entity.js';
 import type { StoreEntity } from '../data/entities/store.entity.js';
 import type { ApiKeyEntity } from '../data/entities/api-key.entity.js';
+import type { WebhookSourceEntity } from '../data/entities/webhook-source.entity.js';
 import type { Context } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -42,6 +43,14 @@ export type ApiKeyIdentity = {
   tenant: TenantResolution;
 };
 
+export type ConfigureWebhookSourceInput = {
+  /** The currency of the prices the source sends (ISO 4217); default USD. */
+  currencyCode?: InputMaybe<Scalars['String']['input']>;
+  /** The shared secret the source signs its requests with; at least 16 characters. Setting it again rotates it. */
+  secret: Scalars['String']['input'];
+  source: WebhookSource;
+};
+
 export type CreateApiKeyInput = {
   name: Scalars['String']['input'];
   role: Role;
@@ -76,6 +85,8 @@ export type CreatedApiKey = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Lets a merchant system push changes by webhook, signed with `secret`; rotates the secret when set again (admin). */
+  configureWebhookSource: WebhookSourceConfig;
   /** Creates an API key (platform for any tenant, admin for its own); the key is in the answer only. */
   createApiKey: CreatedApiKey;
   /** Creates a store (platform for any tenant, admin for its own). */
@@ -84,6 +95,11 @@ export type Mutation = {
   createTenant: Tenant;
   /** Revokes an API key at once (platform, admin of its tenant). */
   revokeApiKey: ApiKey;
+};
+
+
+export type MutationConfigureWebhookSourceArgs = {
+  input: ConfigureWebhookSourceInput;
 };
 
 
@@ -120,6 +136,10 @@ export type Query = {
   stores: Array<Store>;
   /** The tenant the request is for. */
   tenant: Tenant;
+  /** Used by the gateway to verify a webhook; not part of the public API. */
+  webhookSecret?: Maybe<WebhookSecret>;
+  /** The webhook sources configured for the tenant (admin). */
+  webhookSources: Array<WebhookSourceConfig>;
 };
 
 
@@ -136,6 +156,12 @@ export type QueryResolveTenantArgs = {
 
 export type QueryStoreArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryWebhookSecretArgs = {
+  source: Scalars['String']['input'];
+  tenantSlug: Scalars['String']['input'];
 };
 
 /** What a credential may do. In JWT `roles` claims the names are lower case. */
@@ -195,6 +221,36 @@ export type TenantResolution = {
   __typename?: 'TenantResolution';
   id: Scalars['ID']['output'];
   slug: Scalars['String']['output'];
+};
+
+/** What the gateway needs to verify a webhook; not part of the public API. */
+export type WebhookSecret = {
+  __typename?: 'WebhookSecret';
+  currencyCode: Scalars['String']['output'];
+  secret: Scalars['String']['output'];
+  source: WebhookSource;
+  tenantId: Scalars['ID']['output'];
+};
+
+/** A merchant system that pushes changes by webhook. */
+export type WebhookSource =
+  /** An ERP or warehouse system: the same signed JSON format as POS. */
+  | 'ERP'
+  /** A point-of-sale system: the signed JSON format of the README (stock.delta, stock.level). */
+  | 'POS'
+  /** A Shopify store: `inventory_levels/update` and `products/update`, signed in `X-Shopify-Hmac-Sha256`. */
+  | 'SHOPIFY';
+
+/** A configured webhook source; its secret is never shown again. */
+export type WebhookSourceConfig = {
+  __typename?: 'WebhookSourceConfig';
+  /** The currency of the prices this source sends (ISO 4217). */
+  currencyCode: Scalars['String']['output'];
+  /** Where the source posts, on the gateway: `/webhooks/<source>/<tenant slug>`. */
+  path: Scalars['String']['output'];
+  source: WebhookSource;
+  /** ISO 8601 time the secret was last set. */
+  updatedAt: Scalars['String']['output'];
 };
 
 
@@ -299,6 +355,7 @@ export type ResolversTypes = {
   String: ResolverTypeWrapper<Partial<Scalars['String']['output']>>;
   ID: ResolverTypeWrapper<Partial<Scalars['ID']['output']>>;
   ApiKeyIdentity: ResolverTypeWrapper<Partial<Omit<ApiKeyIdentity, 'tenant'> & { tenant: ResolversTypes['TenantResolution'] }>>;
+  ConfigureWebhookSourceInput: ResolverTypeWrapper<Partial<ConfigureWebhookSourceInput>>;
   CreateApiKeyInput: ResolverTypeWrapper<Partial<CreateApiKeyInput>>;
   CreateStoreInput: ResolverTypeWrapper<Partial<CreateStoreInput>>;
   CreateTenantInput: ResolverTypeWrapper<Partial<CreateTenantInput>>;
@@ -310,6 +367,9 @@ export type ResolversTypes = {
   StoreKind: ResolverTypeWrapper<Partial<StoreKind>>;
   Tenant: ResolverTypeWrapper<TenantEntity>;
   TenantResolution: ResolverTypeWrapper<TenantEntity>;
+  WebhookSecret: ResolverTypeWrapper<Partial<WebhookSecret>>;
+  WebhookSource: ResolverTypeWrapper<Partial<WebhookSource>>;
+  WebhookSourceConfig: ResolverTypeWrapper<WebhookSourceEntity>;
   Boolean: ResolverTypeWrapper<Partial<Scalars['Boolean']['output']>>;
 };
 
@@ -319,6 +379,7 @@ export type ResolversParentTypes = {
   String: Partial<Scalars['String']['output']>;
   ID: Partial<Scalars['ID']['output']>;
   ApiKeyIdentity: Partial<Omit<ApiKeyIdentity, 'tenant'> & { tenant: ResolversParentTypes['TenantResolution'] }>;
+  ConfigureWebhookSourceInput: Partial<ConfigureWebhookSourceInput>;
   CreateApiKeyInput: Partial<CreateApiKeyInput>;
   CreateStoreInput: Partial<CreateStoreInput>;
   CreateTenantInput: Partial<CreateTenantInput>;
@@ -328,6 +389,8 @@ export type ResolversParentTypes = {
   Store: StoreEntity;
   Tenant: TenantEntity;
   TenantResolution: TenantEntity;
+  WebhookSecret: Partial<WebhookSecret>;
+  WebhookSourceConfig: WebhookSourceEntity;
   Boolean: Partial<Scalars['Boolean']['output']>;
 };
 
@@ -354,6 +417,7 @@ export type CreatedApiKeyResolvers<ContextType = Context, ParentType extends Res
 };
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  configureWebhookSource?: Resolver<ResolversTypes['WebhookSourceConfig'], ParentType, ContextType, RequireFields<MutationConfigureWebhookSourceArgs, 'input'>>;
   createApiKey?: Resolver<ResolversTypes['CreatedApiKey'], ParentType, ContextType, RequireFields<MutationCreateApiKeyArgs, 'input'>>;
   createStore?: Resolver<ResolversTypes['Store'], ParentType, ContextType, RequireFields<MutationCreateStoreArgs, 'input'>>;
   createTenant?: Resolver<ResolversTypes['Tenant'], ParentType, ContextType, RequireFields<MutationCreateTenantArgs, 'input'>>;
@@ -367,6 +431,8 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   store?: Resolver<Maybe<ResolversTypes['Store']>, ParentType, ContextType, RequireFields<QueryStoreArgs, 'id'>>;
   stores?: Resolver<Array<ResolversTypes['Store']>, ParentType, ContextType>;
   tenant?: Resolver<ResolversTypes['Tenant'], ParentType, ContextType>;
+  webhookSecret?: Resolver<Maybe<ResolversTypes['WebhookSecret']>, ParentType, ContextType, RequireFields<QueryWebhookSecretArgs, 'source' | 'tenantSlug'>>;
+  webhookSources?: Resolver<Array<ResolversTypes['WebhookSourceConfig']>, ParentType, ContextType>;
 };
 
 export type StoreResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Store'] = ResolversParentTypes['Store'], FederationReferenceType extends FederationReferenceTypes['Store'] = FederationReferenceTypes['Store']> = {
@@ -391,6 +457,20 @@ export type TenantResolutionResolvers<ContextType = Context, ParentType extends 
   slug?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type WebhookSecretResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WebhookSecret'] = ResolversParentTypes['WebhookSecret']> = {
+  currencyCode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  secret?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['WebhookSource'], ParentType, ContextType>;
+  tenantId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type WebhookSourceConfigResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WebhookSourceConfig'] = ResolversParentTypes['WebhookSourceConfig']> = {
+  currencyCode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  path?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['WebhookSource'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = Context> = {
   ApiKey?: ApiKeyResolvers<ContextType>;
   ApiKeyIdentity?: ApiKeyIdentityResolvers<ContextType>;
@@ -400,5 +480,7 @@ export type Resolvers<ContextType = Context> = {
   Store?: StoreResolvers<ContextType>;
   Tenant?: TenantResolvers<ContextType>;
   TenantResolution?: TenantResolutionResolvers<ContextType>;
+  WebhookSecret?: WebhookSecretResolvers<ContextType>;
+  WebhookSourceConfig?: WebhookSourceConfigResolvers<ContextType>;
 };
 

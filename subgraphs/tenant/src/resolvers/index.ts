@@ -8,16 +8,23 @@ export const resolvers: Resolvers = {
     resolveTenant: (_root, args, ctx) => ctx.tenants.resolveAs(ctx, args),
     apiKeys: (_root, _args, ctx) => ctx.apiKeys.list(ctx),
     authenticateApiKey: (_root, { keyHash }, ctx) => ctx.apiKeys.authenticate(ctx, keyHash),
+    webhookSources: (_root, _args, ctx) => ctx.webhookSources.list(ctx),
+    webhookSecret: (_root, { tenantSlug, source }, ctx) => ctx.webhookSources.secretFor(ctx, tenantSlug, source),
   },
   Mutation: {
     createTenant: (_root, { input }, ctx) => ctx.tenants.createTenantAs(ctx, input),
     createStore: (_root, { input }, ctx) => ctx.tenants.createStoreAs(ctx, input),
     createApiKey: (_root, { input }, ctx) => ctx.apiKeys.create(ctx, input),
     revokeApiKey: (_root, { id }, ctx) => ctx.apiKeys.revoke(ctx, id),
+    configureWebhookSource: (_root, { input }, ctx) => ctx.webhookSources.configure(ctx, input),
   },
   ApiKey: {
     createdAt: (key) => key.createdAt.toISOString(),
     revokedAt: (key) => key.revokedAt?.toISOString() ?? null,
+  },
+  WebhookSourceConfig: {
+    path: (row, _args, ctx) => ctx.tenants.current(ctx).then((t) => `/webhooks/${row.source!.toLowerCase()}/${t.slug}`),
+    updatedAt: (row) => row.updatedAt!.toISOString(),
   },
   Tenant: {
     __resolveReference: async (ref, ctx) => {

@@ -20,6 +20,10 @@ export class ProductEntity extends TenantRow {
   @Column({ type: 'boolean', default: true })
   published!: boolean;
 
+  /** The product's id in the system that owns it (`shopify:<id>`, `feed:<handle>`); null when made here. */
+  @Column({ type: 'text', name: 'external_ref', nullable: true })
+  externalRef!: string | null;
+
   @Column({ type: 'uuid', name: 'category_id', nullable: true })
   categoryId!: string | null;
 

@@ -1,0 +1,170 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CONTEXT_HEADER, signContext } from '../../../lib/tenant/signed-context.js';
+import type { TenantDirectory, WebhookSecret } from '../auth/tenant-directory.js';
+import { fingerprint, verifyShopify, verifySignedJson, type Verdict } from './signatures.js';
+
+/**
+ * `POST /webhooks/<source>/<tenant slug>` on the gateway's port. The gateway hosts it because it
+ * already holds what verification needs (the tenant directory and its cache, in front of the
+ * tenant subgraph that owns the secrets) and is the one public port; it verifies the signature
+ * before anything else, then hands the raw body to the inventory subgraph, which owns ingestion,
+ * stores it (deduplicated) and answers; the source gets `202 Accepted` and the worker applies it.
+ */
+export interface WebhookReceiverOptions {
+  directory: TenantDirectory;
+  /** The inventory subgraph's GraphQL URL. */
+  inventoryUrl: string;
+  subgraphSecret: string;
+  /** Largest body (default 1 MiB). */
+  maxBodyBytes?: number;
+  log?: (message: string) => void;
+}
+
+const SOURCES: Record<string, 'SHOPIFY' | 'POS' | 'ERP'> = { shopify: 'SHOPIFY', pos: 'POS', erp: 'ERP' };
+/** A secret cached at least this long is fetched again once when a signature does not match (rotation without events). */
+const REFETCH_AFTER_MS = 1_000;
+
+class Refusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const RECEIVE = `mutation ($source: String!, $topic: String!, $externalId: String!, $body: String!, $currencyCode: String) {
+  receiveWebhook(source: $source, topic: $topic, externalId: $externalId, body: $body, currencyCode: $currencyCode) { id duplicate }
+}`;
+
+export function createWebhookReceiver(options: WebhookReceiverOptions) {
+  const maxBody = options.maxBodyBytes ?? 1024 * 1024;
+  const log = options.log ?? console.error;
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+
+  const readBody = (req: IncomingMessage): Promise<Buffer> => {
+    const declared = req.headers['content-length'];
+    if (declared !== undefined && Number(declared) > maxBody) {
+      return Promise.reject(new Refusal(413, 'PAYLOAD_TOO_LARGE', `The body is larger than ${maxBody} bytes.`));
+    }
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      req.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > maxBody) {
+          reject(new Refusal(413, 'PAYLOAD_TOO_LARGE', `The body is larger than ${maxBody} bytes.`));
+          req.destroy();
+        } else chunks.push(chunk);
+      });
+      req.on('end', () => resolve(Buffer.concat(chunks, size)));
+      req.on('error', reject);
+    });
+  };
+
+  const verify = (source: string, req: IncomingMessage, raw: Buffer, secret: string): Verdict => {
+    const header = (name: string) => {
+      const value = req.headers[name];
+      return Array.isArray(value) ? value[0] : value;
+    };
+    return source === 'SHOPIFY'
+      ? verifyShopify(raw, header('x-shopify-hmac-sha256'), secret)
+      : verifySignedJson(raw, header('x-timestamp'), header('x-signature'), secret);
+  };
+
+  /** Topic and dedupe key of a verified delivery. */
+  const identify = (source: string, req: IncomingMessage, raw: Buffer, text: string): { topic: string; externalId: string } => {
+    if (source === 'SHOPIFY') {
+      const topic = req.headers['x-shopify-topic'];
+      if (typeof topic !== 'string' || !topic) throw new Refusal(400, 'BAD_USER_INPUT', 'X-Shopify-Topic is missing.');
+      const id = req.headers['x-shopify-webhook-id'];
+      return { topic, externalId: typeof id === 'string' && id ? id : fingerprint(raw) };
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new Refusal(400, 'BAD_USER_INPUT', 'The body is not valid JSON.');
+    }
+    const { type, event_id: eventId } = (typeof body === 'object' && body !== null ? body : {}) as { type?: unknown; event_id?: unknown };
+    if (typeof type !== 'string') throw new Refusal(400, 'BAD_USER_INPUT', 'type must be "stock.delta" or "stock.level".');
+    if ((typeof eventId !== 'string' || !eventId) && typeof eventId !== 'number') throw new Refusal(400, 'BAD_USER_INPUT', 'event_id is required.');
+    return { topic: type, externalId: String(eventId) };
+  };
+
+  const store = async (found: WebhookSecret, source: string, topic: string, externalId: string, body: string) => {
+    let response: Response;
+    try {
+      response = await fetch(options.inventoryUrl, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          [CONTEXT_HEADER]: signContext({ tenantId: found.tenantId, roles: ['gateway'], requestId: randomUUID() }, options.subgraphSecret),
+        },
+        body: JSON.stringify({ query: RECEIVE, variables: { source, topic, externalId, body, currencyCode: found.currencyCode } }),
+        signal: AbortSignal.timeout(10_000),
+      });
+    } catch {
+      throw new Refusal(503, 'SERVICE_UNAVAILABLE', 'Ingestion is unavailable; retry later.');
+    }
+    const result = (await response.json().catch(() => ({}))) as {
+      data?: { receiveWebhook?: { id: string; duplicate: boolean } } | null;
+      errors?: { message: string; extensions?: { code?: string } }[];
+    };
+    const receipt = result.data?.receiveWebhook;
+    if (receipt) return receipt;
+    const error = result.errors?.[0];
+    if (error?.extensions?.code === 'BAD_USER_INPUT') throw new Refusal(400, 'BAD_USER_INPUT', error.message);
+    log(`webhooks: inventory refused a delivery: ${error?.message ?? response.status}`);
+    throw new Refusal(503, 'SERVICE_UNAVAILABLE', 'Ingestion is unavailable; retry later.');
+  };
+
+  const send = (res: ServerResponse, status: number, body: object) => {
+    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  };
+
+  return async function handle(req: IncomingMessage, res: ServerResponse, sourceName: string, slug: string): Promise<void> {
+    try {
+      if (req.method !== 'POST') throw new Refusal(405, 'METHOD_NOT_ALLOWED', 'Webhooks are POSTed.');
+      const source = SOURCES[sourceName];
+      if (!source) throw new Refusal(404, 'NOT_FOUND', `Unknown webhook source "${sourceName}" (shopify, pos, erp).`);
+      const raw = await readBody(req);
+      let found = await options.directory.webhookSecret(slug, source);
+      if (!found) throw new Refusal(404, 'NOT_FOUND', `No ${sourceName} webhooks are configured for "${slug}".`);
+      let verdict = verify(source, req, raw, found.secret);
+      if (!verdict.ok && Date.now() - found.fetchedAt > REFETCH_AFTER_MS) {
+        // The secret may have been rotated since it was cached.
+        found = await options.directory.webhookSecret(slug, source, true);
+        if (!found) throw new Refusal(404, 'NOT_FOUND', `No ${sourceName} webhooks are configured for "${slug}".`);
+        verdict = verify(source, req, raw, found.secret);
+      }
+      if (!verdict.ok) throw new Refusal(401, 'UNAUTHENTICATED', `Signature refused: ${verdict.reason}.`);
+      let text: string;
+      try {
+        text = decoder.decode(raw);
+      } catch {
+        throw new Refusal(400, 'BAD_USER_INPUT', 'The body is not valid UTF-8.');
+      }
+      const { topic, externalId } = identify(source, req, raw, text);
+      const receipt = await store(found, source, topic, externalId, text);
+      send(res, receipt.duplicate ? 200 : 202, { id: receipt.id, status: receipt.duplicate ? 'duplicate' : 'accepted' });
+    } catch (error) {
+      if (error instanceof Refusal) {
+        if (!res.headersSent) send(res, error.status, { error: { code: error.code, message: error.message } });
+        return;
+      }
+      const code = (error as { extensions?: { code?: string } }).extensions?.code;
+      if (code === 'SERVICE_UNAVAILABLE') return send(res, 503, { error: { code, message: 'The tenant directory is unavailable; retry later.' } });
+      log(`webhooks: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      if (!res.headersSent) send(res, 500, { error: { code: 'INTERNAL_SERVER_ERROR', message: 'Unexpected error.' } });
+    }
+  };
+}
+
+/** `/webhooks/<source>/<slug>` → its parts; null for any other path. */
+export function webhookPath(url: string | undefined): { source: string; slug: string } | null {
+  const match = /^\/webhooks\/([a-z]+)\/([A-Za-z0-9-]{1,63})\/?(?:\?.*)?$/.exec(url ?? '');
+  return match ? { source: match[1]!, slug: match[2]! } : null;
+}

@@ -1,0 +1,36 @@
+import type { EventApplier } from '../../../../lib/events/consumer.js';
+import { INGESTED_PRODUCT, type IngestedProduct } from '../../../../lib/events/ingested-product.js';
+import { ProductEntity } from '../data/entities/product.entity.js';
+import { VariantEntity } from '../data/entities/variant.entity.js';
+import { upsertProductIn } from '../services/catalog.service.js';
+
+/**
+ * What the catalog learns from other subgraphs: products that merchant systems pushed by
+ * webhook. A variant whose sku already belongs to another product is left out (and logged), so
+ * one bad variant cannot hold the others back; the source remains the place to fix it.
+ */
+export function catalogAppliers(log: (message: string) => void = console.error): Record<string, EventApplier> {
+  return {
+    [INGESTED_PRODUCT]: async (m, event) => {
+      const product = event.payload as IngestedProduct;
+      const owner = await m.getRepository(ProductEntity).findOne({ where: { tenantId: event.tenantId, externalRef: product.externalRef } });
+      const taken = await m
+        .getRepository(VariantEntity)
+        .createQueryBuilder('v')
+        .where('v.tenant_id = :tenantId AND v.sku = ANY(:skus)', { tenantId: event.tenantId, skus: product.variants.map((v) => v.sku) })
+        .getMany();
+      const elsewhere = new Set(taken.filter((v) => v.productId !== owner?.id).map((v) => v.sku));
+      const variants = product.variants.filter((v) => !elsewhere.has(v.sku));
+      if (elsewhere.size) log(`catalog: ${product.externalRef}: skus ${[...elsewhere].join(', ')} belong to another product; left out`);
+      if (variants.length === 0) return;
+      await upsertProductIn(m, event.tenantId, {
+        externalRef: product.externalRef,
+        title: product.title,
+        description: product.description,
+        brand: product.brand,
+        published: product.published,
+        variants: variants.map((v) => ({ sku: v.sku, title: v.title, barcode: v.barcode })),
+      });
+    },
+  };
+}

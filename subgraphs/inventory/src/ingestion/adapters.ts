@@ -1,0 +1,188 @@
+import type { IngestionSource } from '../data/entities/ingestion-event.entity.js';
+
+/**
+ * Adapters: each source's payload turned into canonical commands. Pure functions; what they
+ * refuse is malformed (the webhook is answered 400), what they cannot map is decided later.
+ *
+ * POS and ERP share one documented format:
+ *   { "event_id": "…", "type": "stock.delta" | "stock.level", "occurred_at": "ISO 8601",
+ *     "items": [{ "sku": "…", "location": "…", "delta": -2 } | { "sku": "…", "location": "…", "level": 40 }] }
+ * `sku` is the source's sku (mapped with mapExternalSku, else taken as ours); `location` is the
+ * source's location id (mapped with mapExternalLocation, else our store code or store id).
+ */
+
+/** A source's reference to a variant and a location, still to be mapped to our sku and store. */
+export interface ExternalStockRef {
+  /** Shopify's inventory_item_id, or the POS/ERP sku. */
+  item: string;
+  location: string;
+}
+
+export type StockCommand =
+  | ({ kind: 'delta'; delta: number } & ExternalStockRef)
+  | ({ kind: 'level'; level: number } & ExternalStockRef);
+
+export interface ProductCommand {
+  kind: 'product';
+  /** Stable per source product, e.g. `shopify:632910392`. */
+  externalRef: string;
+  title: string;
+  description: string | null;
+  brand: string | null;
+  published: boolean;
+  variants: { sku: string; title: string; barcode: string | null; price: string | null; inventoryItemId: string | null }[];
+}
+
+export type IngestionCommand = StockCommand | ProductCommand;
+
+export interface AdaptedPayload {
+  commands: IngestionCommand[];
+  /** When the source says the change happened; levels older than the last applied one are skipped. */
+  occurredAt: Date | null;
+}
+
+/** The payload is not what the source's format says it is. */
+export class MalformedPayload extends Error {
+  override name = 'MalformedPayload';
+}
+
+export const TOPICS: Record<IngestionSource, readonly string[]> = {
+  SHOPIFY: ['inventory_levels/update', 'products/update', 'products/create'],
+  POS: ['stock.delta', 'stock.level'],
+  ERP: ['stock.delta', 'stock.level'],
+};
+
+const MAX_ITEMS = 1_000;
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+function externalId(value: unknown, field: string): string {
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
+  if (typeof value === 'string' && value.trim() && value.length <= 128) return value.trim();
+  throw new MalformedPayload(`${field} must be an id (a number or a non-empty string)`);
+}
+
+function wholeNumber(value: unknown, field: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new MalformedPayload(`${field} must be a whole number`);
+  return value;
+}
+
+function timestamp(value: unknown, field: string): Date | null {
+  if (value === undefined || value === null) return null;
+  const date = typeof value === 'string' ? new Date(value) : new Date(NaN);
+  if (Number.isNaN(date.getTime())) throw new MalformedPayload(`${field} must be an ISO 8601 time`);
+  return date;
+}
+
+/**
+ * JSON.parse, except that integers too long for a double (Shopify ids such as
+ * 271878346596884015) become strings instead of losing their last digits.
+ */
+export function parsePayload(text: string): unknown {
+  let out = '';
+  let from = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') inString = true;
+    else if ((c >= '0' && c <= '9') || c === '-') {
+      let j = i + 1;
+      while (j < text.length && text[j]! >= '0' && text[j]! <= '9') j++;
+      const isInteger = !/[.eE]/.test(text[j] ?? '');
+      if (isInteger && j - i >= 16 && !Number.isSafeInteger(Number(text.slice(i, j)))) {
+        out += `${text.slice(from, i)}"${text.slice(i, j)}"`;
+        from = j;
+      }
+      i = j - 1;
+    }
+  }
+  return JSON.parse(out + text.slice(from));
+}
+
+/** The event id a POS/ERP payload carries (its dedupe key); MalformedPayload without one. */
+export function signedJsonEventId(payload: unknown): string {
+  if (!isObject(payload)) throw new MalformedPayload('the body must be a JSON object');
+  return externalId(payload.event_id, 'event_id');
+}
+
+/** Turns one delivery into commands; MalformedPayload when it does not follow its format. */
+export function adapt(source: IngestionSource, topic: string, payload: unknown): AdaptedPayload {
+  if (!isObject(payload)) throw new MalformedPayload('the body must be a JSON object');
+  if (!TOPICS[source].includes(topic)) throw new MalformedPayload(`${source} topic "${topic}" is not supported (${TOPICS[source].join(', ')})`);
+  if (source === 'SHOPIFY') return topic === 'inventory_levels/update' ? shopifyInventoryLevel(payload) : shopifyProduct(payload);
+  return signedJsonStock(topic, payload);
+}
+
+/** Shopify `inventory_levels/update`: `available` is the new level of an item at a location. */
+function shopifyInventoryLevel(payload: Record<string, unknown>): AdaptedPayload {
+  const item = externalId(payload.inventory_item_id, 'inventory_item_id');
+  const location = externalId(payload.location_id, 'location_id');
+  if (payload.available === null) throw new MalformedPayload('available is null: the item is not tracked at this location');
+  const level = wholeNumber(payload.available, 'available');
+  return { commands: [{ kind: 'level', item, location, level }], occurredAt: timestamp(payload.updated_at, 'updated_at') };
+}
+
+const stripHtml = (html: string) => html.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+const optionalText = (value: unknown) => (typeof value === 'string' && value.trim() ? value.trim() : null);
+
+/** Shopify `products/update`: the product, its variants (by sku) and their prices. */
+function shopifyProduct(payload: Record<string, unknown>): AdaptedPayload {
+  const id = externalId(payload.id, 'id');
+  const title = optionalText(payload.title);
+  if (!title) throw new MalformedPayload('title must be a non-empty string');
+  if (!Array.isArray(payload.variants)) throw new MalformedPayload('variants must be an array');
+  const variants = payload.variants.map((variant, i) => {
+    if (!isObject(variant)) throw new MalformedPayload(`variants[${i}] must be an object`);
+    const price = variant.price === undefined || variant.price === null ? null : String(variant.price);
+    return {
+      sku: typeof variant.sku === 'string' ? variant.sku.trim() : '',
+      title: optionalText(variant.title) ?? title,
+      barcode: optionalText(variant.barcode),
+      price,
+      inventoryItemId: variant.inventory_item_id === undefined || variant.inventory_item_id === null ? null : externalId(variant.inventory_item_id, `variants[${i}].inventory_item_id`),
+    };
+  });
+  const status = typeof payload.status === 'string' ? payload.status : payload.published_at ? 'active' : 'draft';
+  return {
+    commands: [
+      {
+        kind: 'product',
+        externalRef: `shopify:${id}`,
+        title,
+        description: typeof payload.body_html === 'string' ? stripHtml(payload.body_html) || null : null,
+        brand: optionalText(payload.vendor),
+        published: status === 'active',
+        variants,
+      },
+    ],
+    occurredAt: timestamp(payload.updated_at, 'updated_at'),
+  };
+}
+
+/** The POS/ERP format: a list of deltas or of levels. */
+function signedJsonStock(topic: string, payload: Record<string, unknown>): AdaptedPayload {
+  signedJsonEventId(payload);
+  if (payload.type !== topic) throw new MalformedPayload(`type must be "${topic}"`);
+  const occurredAt = timestamp(payload.occurred_at, 'occurred_at');
+  if (!occurredAt) throw new MalformedPayload('occurred_at is required');
+  if (!Array.isArray(payload.items) || payload.items.length === 0) throw new MalformedPayload('items must be a non-empty array');
+  if (payload.items.length > MAX_ITEMS) throw new MalformedPayload(`at most ${MAX_ITEMS} items per event`);
+  const commands = payload.items.map((raw, i): StockCommand => {
+    if (!isObject(raw)) throw new MalformedPayload(`items[${i}] must be an object`);
+    const item = externalId(raw.sku, `items[${i}].sku`);
+    const location = externalId(raw.location, `items[${i}].location`);
+    if (topic === 'stock.delta') {
+      const delta = wholeNumber(raw.delta, `items[${i}].delta`);
+      if (delta === 0) throw new MalformedPayload(`items[${i}].delta must not be zero`);
+      return { kind: 'delta', item, location, delta };
+    }
+    const level = wholeNumber(raw.level, `items[${i}].level`);
+    if (level < 0) throw new MalformedPayload(`items[${i}].level must not be negative`);
+    return { kind: 'level', item, location, level };
+  });
+  return { commands, occurredAt };
+}

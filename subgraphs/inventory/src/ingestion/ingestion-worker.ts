@@ -1,0 +1,284 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { inSystemTransaction, inTenantTransaction } from '../../../../lib/db/data-source.js';
+import { isAppError } from '../../../../lib/errors.js';
+import { isUuid } from '../../../../lib/graphql/context.js';
+import { isValidSku } from '../../../../lib/sku.js';
+import { typedOutbox } from '../../../../lib/events/outbox.js';
+import type { IngestionSource } from '../data/entities/ingestion-event.entity.js';
+import type { InventoryEvents } from '../events/inventory-events.js';
+import { requireStoreAndVariant } from '../services/inventory.service.js';
+import { account, LedgerBatch } from '../services/ledger.js';
+import { adapt, MalformedPayload, parsePayload, type ProductCommand, type StockCommand } from './adapters.js';
+import { upsertSkuMapping } from './ingestion.service.js';
+
+const emit = typedOutbox<InventoryEvents>();
+
+export interface IngestionWorkerOptions {
+  /** Tries before a failing delivery goes to the dead letters (default 5). */
+  maxAttempts?: number;
+  /** First retry delay; doubled on each try (default 1 s). */
+  backoffMs?: number;
+  /** How often due retries are looked for (default 500 ms); new deliveries wake the worker at once. */
+  pollMs?: number;
+  log?: (message: string) => void;
+}
+
+/** Not a failure to retry: a person must map a sku or location (or fix the source) first. */
+class NeedsReview extends Error {
+  override name = 'NeedsReview';
+}
+
+interface Claimed {
+  id: string;
+  source: IngestionSource;
+  topic: string;
+  body: string;
+  currency_code: string | null;
+  attempts: number;
+}
+
+/**
+ * Applies stored deliveries in arrival order, each in one transaction with its status, so a
+ * delivery is applied exactly once: stock commands through the ledger (movements filed with the
+ * delivery's id), products as an event for the catalog and pricing. Unmapped skus or locations
+ * send the delivery to review; other failures are retried with backoff, then dead-lettered.
+ */
+export function createIngestionWorker(dataSource: DataSource, afterCommit: () => Promise<void>, options: IngestionWorkerOptions = {}) {
+  const maxAttempts = options.maxAttempts ?? 5;
+  const backoffMs = options.backoffMs ?? 1_000;
+  const log = options.log ?? console.error;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let again = false;
+  let stopped = true;
+
+  const due = () =>
+    inSystemTransaction(dataSource, (m) =>
+      m.query(
+        `SELECT id, tenant_id FROM "${m.connection.driver.schema}"."ingestion_event"
+          WHERE status IN ('RECEIVED', 'RETRYING') AND next_attempt_at <= now()
+          ORDER BY received_at, seq LIMIT 100`,
+      ) as Promise<{ id: string; tenant_id: string }[]>,
+    );
+
+  async function drain(): Promise<void> {
+    for (;;) {
+      const batch = await due();
+      for (const { id, tenant_id } of batch) {
+        if (stopped) return;
+        await processOne(id, tenant_id);
+      }
+      if (batch.length < 100) return;
+    }
+  }
+
+  async function processOne(id: string, tenantId: string): Promise<void> {
+    let attempts = 0;
+    try {
+      const applied = await inTenantTransaction(dataSource, tenantId, async (m) => {
+        const s = m.connection.driver.schema;
+        const [event]: Claimed[] = await m.query(
+          `SELECT id, source, topic, body, currency_code, attempts FROM "${s}"."ingestion_event"
+            WHERE id = $1 AND status IN ('RECEIVED', 'RETRYING') FOR UPDATE SKIP LOCKED`,
+          [id],
+        );
+        if (!event) return false;
+        attempts = event.attempts;
+        await apply(m, tenantId, event);
+        await m.query(
+          `UPDATE "${s}"."ingestion_event" SET status = 'APPLIED', attempts = attempts + 1, applied_at = now(), next_attempt_at = NULL, last_error = NULL WHERE id = $1`,
+          [id],
+        );
+        return true;
+      });
+      if (applied) await afterCommit();
+    } catch (error) {
+      await recordFailure(id, tenantId, attempts, error);
+    }
+  }
+
+  async function recordFailure(id: string, tenantId: string, attempts: number, error: unknown): Promise<void> {
+    const review = error instanceof NeedsReview || error instanceof MalformedPayload || error instanceof SyntaxError;
+    const message = review || isAppError(error) ? (error as Error).message : 'unexpected error (see the inventory log)';
+    if (!review && !isAppError(error)) log(`ingestion: event ${id} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    const tries = attempts + 1;
+    const status = review ? 'NEEDS_REVIEW' : tries >= maxAttempts ? 'DEAD_LETTER' : 'RETRYING';
+    const next = status === 'RETRYING' ? new Date(Date.now() + backoffMs * 2 ** (tries - 1)) : null;
+    await inTenantTransaction(dataSource, tenantId, (m) =>
+      m.query(
+        `UPDATE "${m.connection.driver.schema}"."ingestion_event" SET status = $2, attempts = $3, last_error = $4, next_attempt_at = $5
+          WHERE id = $1 AND status IN ('RECEIVED', 'RETRYING')`,
+        [id, status, tries, message, next],
+      ),
+    ).catch((e: unknown) => log(`ingestion: could not record the failure of ${id}: ${String(e)}`));
+  }
+
+  async function apply(m: EntityManager, tenantId: string, event: Claimed): Promise<void> {
+    const { commands, occurredAt } = adapt(event.source, event.topic, parsePayload(event.body));
+    const stock = commands.filter((c): c is StockCommand => c.kind !== 'product');
+    const products = commands.filter((c): c is ProductCommand => c.kind === 'product');
+    if (stock.length) await applyStock(m, tenantId, event, stock, occurredAt);
+    for (const product of products) await applyProduct(m, tenantId, event, product);
+  }
+
+  async function applyStock(m: EntityManager, tenantId: string, event: Claimed, commands: StockCommand[], occurredAt: Date | null): Promise<void> {
+    const targets = await resolveRefs(m, tenantId, event.source, commands);
+    const ledger = new LedgerBatch(m, tenantId);
+    // A store or sku we map to but whose event has not reached inventory yet: NOT_FOUND, retried.
+    await ledger.lock(targets, async (missing) => {
+      for (const key of missing) await requireStoreAndVariant(m, tenantId, key.storeId, key.sku);
+    });
+    const stale = await staleLevels(m, tenantId, event.source, commands, targets, occurredAt);
+    const counter = `external:${event.source.toLowerCase()}`;
+    let posted = 0;
+    commands.forEach((command, i) => {
+      const { sku, storeId } = targets[i]!;
+      let delta: number;
+      if (command.kind === 'delta') delta = command.delta;
+      else {
+        if (stale.has(i)) return;
+        if (command.level < 0) throw new NeedsReview(`${command.item} at ${command.location}: level ${command.level} is below zero`);
+        delta = command.level - ledger.level(sku, storeId).onHand;
+      }
+      if (delta === 0) return;
+      const onHand = account.onHand(storeId);
+      ledger.post({
+        sku,
+        storeId,
+        kind: 'ADJUSTMENT',
+        quantity: Math.abs(delta),
+        debit: delta > 0 ? onHand : counter,
+        credit: delta > 0 ? counter : onHand,
+        reference: `${event.source.toLowerCase()}:${event.topic}`,
+        sourceEventId: event.id,
+      });
+      posted++;
+    });
+    if (posted) await ledger.commit();
+  }
+
+  /** Our (sku, store) for each command; NeedsReview naming every reference that has no mapping. */
+  async function resolveRefs(m: EntityManager, tenantId: string, source: IngestionSource, commands: StockCommand[]) {
+    const s = m.connection.driver.schema;
+    const items = [...new Set(commands.map((c) => c.item))];
+    const locations = [...new Set(commands.map((c) => c.location))];
+    const skuRows: { external_id: string; sku: string }[] = await m.query(
+      `SELECT e.external_id, e.sku FROM "${s}"."external_sku" e WHERE e.tenant_id = $1 AND e.source = $2 AND e.external_id = ANY($3)
+       UNION ALL
+       SELECT v.sku, v.sku FROM "${s}"."known_variant" v WHERE $4 AND v.tenant_id = $1 AND v.sku = ANY($3)
+         AND NOT EXISTS (SELECT 1 FROM "${s}"."external_sku" e WHERE e.tenant_id = $1 AND e.source = $2 AND e.external_id = v.sku)`,
+      [tenantId, source, items, source !== 'SHOPIFY'],
+    );
+    const storeRows: { external_id: string; store_id: string }[] = await m.query(
+      `SELECT e.external_id, e.store_id::text FROM "${s}"."external_location" e WHERE e.tenant_id = $1 AND e.source = $2 AND e.external_id = ANY($3)
+       UNION ALL
+       SELECT k.code, k.store_id::text FROM "${s}"."known_store" k WHERE $4 AND k.tenant_id = $1 AND k.code = ANY($3)
+       UNION ALL
+       SELECT k.store_id::text, k.store_id::text FROM "${s}"."known_store" k WHERE $4 AND k.tenant_id = $1 AND k.store_id = ANY($5::uuid[])`,
+      [tenantId, source, locations, source !== 'SHOPIFY', locations.filter(isUuid)],
+    );
+    // The source's own map wins over a code or id of ours that happens to match.
+    const skuOf = new Map<string, string>();
+    for (const row of skuRows) if (!skuOf.has(row.external_id)) skuOf.set(row.external_id, row.sku);
+    const storeOf = new Map<string, string>();
+    for (const row of storeRows) if (!storeOf.has(row.external_id)) storeOf.set(row.external_id, row.store_id);
+    const problems = [
+      ...items.filter((item) => !skuOf.has(item)).map((item) => `unmapped ${source === 'SHOPIFY' ? 'inventory item' : 'sku'} ${item}`),
+      ...locations.filter((location) => !storeOf.has(location)).map((location) => `unmapped location ${location}`),
+    ];
+    if (problems.length) throw new NeedsReview(problems.join('; '));
+    return commands.map((c) => ({ sku: skuOf.get(c.item)!, storeId: storeOf.get(c.location)! }));
+  }
+
+  /**
+   * Level commands older than the last level applied for their (source, sku, store): a late
+   * retry must not roll stock back. Moves the watermark for the others.
+   */
+  async function staleLevels(
+    m: EntityManager,
+    tenantId: string,
+    source: IngestionSource,
+    commands: StockCommand[],
+    targets: { sku: string; storeId: string }[],
+    occurredAt: Date | null,
+  ): Promise<Set<number>> {
+    const stale = new Set<number>();
+    if (!occurredAt) return stale;
+    const levels = commands.map((c, i) => ({ c, i })).filter(({ c }) => c.kind === 'level');
+    if (levels.length === 0) return stale;
+    const s = m.connection.driver.schema;
+    const rows: { sku: string; store_id: string; newer: boolean }[] = await m.query(
+      `INSERT INTO "${s}"."ingestion_watermark" AS w (tenant_id, source, sku, store_id, occurred_at)
+       SELECT $1, $2, sku, store_id, $5 FROM unnest($3::text[], $4::uuid[]) AS t(sku, store_id)
+       ON CONFLICT (tenant_id, source, sku, store_id) DO UPDATE SET occurred_at = GREATEST(w.occurred_at, EXCLUDED.occurred_at)
+       RETURNING sku, store_id::text, (occurred_at = $5) AS newer`,
+      [tenantId, source, levels.map(({ i }) => targets[i]!.sku), levels.map(({ i }) => targets[i]!.storeId), occurredAt],
+    );
+    const current = new Set(rows.filter((r) => r.newer).map((r) => `${r.sku}\n${r.store_id}`));
+    for (const { i } of levels) if (!current.has(`${targets[i]!.sku}\n${targets[i]!.storeId}`)) stale.add(i);
+    return stale;
+  }
+
+  async function applyProduct(m: EntityManager, tenantId: string, event: Claimed, product: ProductCommand): Promise<void> {
+    const noSku = product.variants.filter((v) => !v.sku);
+    if (noSku.length) throw new NeedsReview(`${product.externalRef}: ${noSku.length} variant(s) without a sku (${noSku.map((v) => v.title).join(', ')})`);
+    if (product.variants.length === 0) throw new NeedsReview(`${product.externalRef}: no variants`);
+    const invalid = product.variants.filter((v) => !isValidSku(v.sku));
+    if (invalid.length) throw new NeedsReview(`${product.externalRef}: sku ${invalid.map((v) => JSON.stringify(v.sku)).join(', ')} is not 1-64 letters, digits, ".", "_" or "-"`);
+    for (const variant of product.variants) {
+      if (variant.inventoryItemId) await upsertSkuMapping(m, tenantId, event.source, variant.inventoryItemId, variant.sku);
+    }
+    await emit(m, tenantId, 'inventory.ingestion.product-received', {
+      ingestionEventId: event.id,
+      source: event.source,
+      externalRef: product.externalRef,
+      title: product.title,
+      description: product.description,
+      brand: product.brand,
+      published: product.published,
+      currencyCode: event.currency_code,
+      variants: product.variants.map(({ sku, title, barcode, price }) => ({ sku, title, barcode, price })),
+    });
+  }
+
+  function kick(): void {
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = drain()
+      .catch((error: unknown) => log(`ingestion: worker pass failed: ${String(error)}`))
+      .finally(() => {
+        running = undefined;
+        if (again) {
+          again = false;
+          kick();
+        }
+      });
+  }
+
+  return {
+    /** A delivery is waiting: apply it now rather than at the next poll. */
+    nudge: kick,
+    start() {
+      stopped = false;
+      timer = setInterval(kick, options.pollMs ?? 500);
+      timer.unref();
+      kick();
+    },
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+    },
+    /** Applies everything due now (tests, the CLI). */
+    async drainNow() {
+      const wasStopped = stopped;
+      stopped = false;
+      await running;
+      await drain();
+      stopped = wasStopped;
+    },
+  };
+}

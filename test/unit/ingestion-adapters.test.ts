@@ -1,0 +1,59 @@
+import { signJson, signShopify, verifyShopify, verifySignedJson } from '../../gateway/src/webhooks/signatures.js';
+import { adapt, MalformedPayload, parsePayload } from '../../subgraphs/inventory/src/ingestion/adapters.js';
+
+describe('webhook signatures', () => {
+  const body = Buffer.from('{"event_id":"e1"}');
+
+  it('accepts Shopify’s base64 HMAC of the raw body and nothing else', () => {
+    expect(verifyShopify(body, signShopify(body, 'secret-0123456789'), 'secret-0123456789')).toEqual({ ok: true });
+    expect(verifyShopify(Buffer.from('{"event_id":"e2"}'), signShopify(body, 'secret-0123456789'), 'secret-0123456789').ok).toBe(false);
+    expect(verifyShopify(body, undefined, 'secret-0123456789')).toEqual({ ok: false, reason: 'X-Shopify-Hmac-Sha256 is missing' });
+    expect(verifyShopify(body, 'bm90IGEgbWFj', 'secret-0123456789').ok).toBe(false);
+  });
+
+  it('accepts "<timestamp>.<body>" signatures within five minutes only', () => {
+    const now = 1_800_000_000_000;
+    const { 'x-timestamp': ts, 'x-signature': sig } = signJson(body, 'secret-0123456789', now);
+    expect(verifySignedJson(body, ts, sig, 'secret-0123456789', now + 299_000)).toEqual({ ok: true });
+    expect(verifySignedJson(body, ts, sig, 'secret-0123456789', now + 301_000)).toEqual({ ok: false, reason: 'X-Timestamp is more than 300 s from now' });
+    expect(verifySignedJson(body, String(Number(ts) + 1), sig, 'secret-0123456789', now).ok).toBe(false);
+    expect(verifySignedJson(body, ts, sig.replace('sha256=', ''), 'secret-0123456789', now).ok).toBe(false);
+    expect(verifySignedJson(body, 'yesterday', sig, 'secret-0123456789', now).ok).toBe(false);
+  });
+});
+
+describe('ingestion adapters', () => {
+  it('keeps ids beyond 2^53 exact, and leaves strings and decimals alone', () => {
+    expect(parsePayload('{"id": 271878346596884015, "n": 12, "s": "271878346596884015 x", "p": 19.99, "e": 1e21, "neg": -271878346596884015}')).toEqual({
+      id: '271878346596884015', n: 12, s: '271878346596884015 x', p: 19.99, e: 1e21, neg: '-271878346596884015',
+    });
+    expect(parsePayload('{"s": "quote \\" 271878346596884015"}')).toEqual({ s: 'quote " 271878346596884015' });
+  });
+
+  it('turns Shopify and POS/ERP payloads into canonical commands', () => {
+    expect(adapt('SHOPIFY', 'inventory_levels/update', parsePayload('{"inventory_item_id": 271878346596884015, "location_id": 24826418, "available": 6, "updated_at": "2024-01-03T10:00:00-05:00"}'))).toEqual({
+      commands: [{ kind: 'level', item: '271878346596884015', location: '24826418', level: 6 }],
+      occurredAt: new Date('2024-01-03T15:00:00Z'),
+    });
+    expect(adapt('ERP', 'stock.delta', { event_id: 'e1', type: 'stock.delta', occurred_at: '2024-01-01T00:00:00Z', items: [{ sku: 'A', location: 'W1', delta: -2 }] }).commands).toEqual([
+      { kind: 'delta', item: 'A', location: 'W1', delta: -2 },
+    ]);
+  });
+
+  it('refuses payloads that do not follow their format, saying what is wrong', () => {
+    const stock = { event_id: 'e1', type: 'stock.level', occurred_at: '2024-01-01T00:00:00Z', items: [{ sku: 'A', location: 'W1', level: 3 }] };
+    const cases: [unknown, string][] = [
+      [[], 'the body must be a JSON object'],
+      [{ ...stock, event_id: '' }, 'event_id must be an id (a number or a non-empty string)'],
+      [{ ...stock, items: [] }, 'items must be a non-empty array'],
+      [{ ...stock, items: [{ sku: 'A', location: 'W1', level: -1 }] }, 'items[0].level must not be negative'],
+      [{ ...stock, items: [{ sku: 'A', location: 'W1', level: 1.5 }] }, 'items[0].level must be a whole number'],
+      [{ ...stock, occurred_at: 'soon' }, 'occurred_at must be an ISO 8601 time'],
+      [{ ...stock, type: 'stock.delta' }, 'type must be "stock.level"'],
+    ];
+    for (const [payload, message] of cases) {
+      expect(() => adapt('POS', 'stock.level', payload)).toThrow(new MalformedPayload(message));
+    }
+    expect(() => adapt('SHOPIFY', 'orders/create', {})).toThrow(/not supported/);
+  });
+});
