@@ -33,9 +33,11 @@ export interface SubgraphOptions {
   reservationExpiryMs?: number;
   /** Webhook ingestion: tries before the dead letters, first backoff, poll interval (defaults 5, 1 s, 500 ms). */
   ingestion?: { maxAttempts?: number; backoffMs?: number; pollMs?: number };
+  /** Feed imports: rows per transaction, poll interval (defaults 500, 1 s). */
+  feeds?: { batchSize?: number; pollMs?: number };
 }
 const SERVICES: Record<SubgraphName, { open: (url: string, schema: string) => Promise<DataSource>; build: (deps: Deps, options: SubgraphOptions) => SubgraphService }> = {
-  catalog: { open: openCatalogDatabase, build: buildCatalog },
+  catalog: { open: openCatalogDatabase, build: (deps, o) => buildCatalog(deps, { feeds: o.feeds }) },
   inventory: { open: openInventoryDatabase, build: (deps, o) => buildInventory(deps, { expiryIntervalMs: o.reservationExpiryMs, ingestion: o.ingestion }) },
   pricing: { open: openPricingDatabase, build: buildPricing },
   orders: { open: openOrdersDatabase, build: (deps, o) => buildOrders(deps, { workflowVersion: o.orderWorkflowVersion }) },

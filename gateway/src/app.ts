@@ -28,6 +28,7 @@ import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import type { GraphQLArmorConfig } from '@escape.tech/graphql-armor-types';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createWebhookReceiver, webhookPath } from './webhooks/webhook-receiver.js';
+import { createFeedUpload } from './webhooks/feed-upload.js';
 
 export interface GatewayOptions {
   /** A composed Federation 2 supergraph SDL. */
@@ -201,6 +202,9 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     directory && secret && urls.inventory
       ? createWebhookReceiver({ directory, inventoryUrl: urls.inventory, subgraphSecret: secret, maxBodyBytes: maxBody, log })
       : undefined;
+  // Admins' bulk feeds, streamed to the catalog.
+  const feedUpload =
+    authenticator && secret && urls.catalog ? createFeedUpload({ authenticator, catalogUrl: urls.catalog, subgraphSecret: secret, log }) : undefined;
   /** GET /schema.graphql: the SDL the caller may see (the partner contract for a partner key). */
   const schemaFor = async (req: IncomingMessage): Promise<{ status: number; body: string }> => {
     const headers = new Headers();
@@ -224,6 +228,10 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     const webhook = webhooks && req.url?.startsWith('/webhooks/') ? webhookPath(req.url) : null;
     if (webhook) {
       await webhooks!(req, res, webhook.source, webhook.slug);
+      return true;
+    }
+    if (feedUpload && req.url?.split('?')[0] === '/imports/catalog') {
+      await feedUpload(req, res);
       return true;
     }
     if (req.method === 'GET' && req.url === '/schema.graphql') {

@@ -118,3 +118,8 @@ export async function hotQuery<R = unknown>(manager: EntityManager, name: string
   const result = await runner.databaseConnection.query({ name: `${name}:${manager.connection.driver.schema}`, text, values });
   return result.rows;
 }
+
+/** The rows of an UPDATE or DELETE … RETURNING: TypeORM's postgres driver answers `[rows, count]` for those. */
+export function updatedRows<R>(result: unknown): R[] {
+  return (Array.isArray(result) && Array.isArray(result[0]) ? result[0] : result) as R[];
+}

@@ -32,6 +32,15 @@ export const rememberVariant: EventApplier = async (manager, event) => {
   );
 };
 
+/** Keeps `known_variant` up to date from the catalog's bulk announcements (feed imports). */
+export const rememberVariants: EventApplier = async (manager, event) => {
+  const { variants } = event.payload as { variants: { sku: string }[] };
+  await manager.query(
+    `INSERT INTO "${manager.connection.driver.schema}"."known_variant" (tenant_id, sku) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING`,
+    [event.tenantId, variants.map((v) => v.sku)],
+  );
+};
+
 /** True when the catalog has announced `sku` for the tenant. */
 export async function isKnownVariant(manager: EntityManager, tenantId: string, sku: string): Promise<boolean> {
   const rows: unknown[] = await manager.query(

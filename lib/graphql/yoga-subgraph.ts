@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
@@ -20,6 +20,11 @@ export interface YogaSubgraphOptions<C extends SubgraphContext> {
   /** Work started with the server (outbox relay, consumers), stopped after it. */
   onStart?: () => Promise<void>;
   onStop?: () => Promise<void>;
+  /**
+   * Plain HTTP endpoints beside /graphql (a streamed upload), by path; each gets the caller the
+   * gateway signed, or a 401 without one.
+   */
+  routes?: Record<string, (req: IncomingMessage, res: ServerResponse, caller: SubgraphContext) => Promise<void>>;
   log?: (message: string) => void;
 }
 
@@ -45,7 +50,22 @@ export function buildYogaSubgraph<C extends SubgraphContext>(options: YogaSubgra
     typeDefs: options.typeDefs,
     async start(port, host = '127.0.0.1') {
       await options.onStart?.();
-      server = createServer(yoga);
+      const routes = options.routes ?? {};
+      server = createServer((req, res) => {
+        const route = routes[new URL(req.url ?? '/', 'http://subgraph').pathname];
+        if (!route) return void yoga(req, res);
+        let caller: SubgraphContext;
+        try {
+          caller = options.secret ? readCallerContext(req.headers, options.secret) : { tenantId: undefined, roles: [], requestId: crypto.randomUUID() };
+        } catch (error) {
+          res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'UNAUTHENTICATED', message: (error as Error).message } }));
+          return;
+        }
+        route(req, res, caller).catch((error: unknown) => {
+          log(`${options.name}: ${req.url} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+          if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"code":"INTERNAL_SERVER_ERROR","message":"Unexpected error."}}');
+        });
+      });
       server.keepAliveTimeout = 65_000;
       await new Promise<void>((resolve, reject) => {
         server!.once('error', reject);

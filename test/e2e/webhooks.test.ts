@@ -64,7 +64,7 @@ describe('merchant systems push changes by webhook', () => {
   let url: (source: string, slug?: string) => string;
 
   const post = (target: string, body: string | Buffer, headers: Record<string, string>) =>
-    fetch(target, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    fetch(target, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : new Uint8Array(body) });
 
   const shopify = (topic: string, payload: object, webhookId: string = randomUUID(), secret = SHOPIFY_SECRET) => {
     const body = shopifyJson(payload);

@@ -11,13 +11,18 @@ import type { Context } from './context.js';
 import { resolvers } from './resolvers/index.js';
 import { CatalogService } from './services/catalog.service.js';
 import { catalogAppliers } from './events/catalog-consumers.js';
+import { FeedImportService } from './feed/feed-import.service.js';
+import { createFeedWorker, type FeedWorkerOptions } from './feed/feed-worker.js';
+import { isAppError } from '../../../lib/errors.js';
 
 export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
 
 /** Builds the catalog subgraph; nothing listens or consumes until `start`. */
-export function buildCatalog(deps: { dataSource: DataSource; bus: EventBus; secret: string }): SubgraphService {
+export function buildCatalog(deps: { dataSource: DataSource; bus: EventBus; secret: string }, options: { feeds?: FeedWorkerOptions } = {}): SubgraphService {
   const lifecycle = subgraphLifecycle({ ...deps, source: 'catalog', appliers: catalogAppliers() });
   const catalog = new CatalogService(deps.dataSource, lifecycle.flush);
+  const worker = createFeedWorker(deps.dataSource, lifecycle.flush, options.feeds);
+  const feeds = new FeedImportService(deps.dataSource, lifecycle.flush, worker.nudge);
   return buildYogaSubgraph<Context>({
     name: 'catalog',
     secret: deps.secret,
@@ -27,6 +32,7 @@ export function buildCatalog(deps: { dataSource: DataSource; bus: EventBus; secr
       const ctx: Context = {
         ...base,
         catalog,
+        feeds,
         loaders: {
           productById: new DataLoader((ids) => catalog.productsByIds(ctx, ids)),
           variantBySku: new DataLoader((skus) => catalog.variantsBySkus(ctx, skus)),
@@ -36,7 +42,30 @@ export function buildCatalog(deps: { dataSource: DataSource; bus: EventBus; secr
       };
       return ctx;
     },
-    onStart: lifecycle.start,
-    onStop: lifecycle.stop,
+    onStart: async () => {
+      await lifecycle.start();
+      worker.start();
+    },
+    onStop: async () => {
+      await worker.stop();
+      await lifecycle.stop();
+    },
+    routes: {
+      // A feed streamed by the gateway's /imports/catalog: stored as it arrives, then queued.
+      '/feeds/catalog': async (req, res, caller) => {
+        const send = (status: number, body: object) => {
+          res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+        };
+        if (req.method !== 'POST') return send(405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'POST the CSV file.' } });
+        try {
+          send(202, await feeds.receive(caller, req));
+        } catch (error) {
+          if (!isAppError(error)) throw error;
+          const code = String(error.extensions.code);
+          const status = code === 'FORBIDDEN' ? 403 : code === 'UNAUTHENTICATED' ? 401 : error.message.startsWith('the feed is larger') ? 413 : 400;
+          send(status, { error: { code, message: error.message } });
+        }
+      },
+    },
   });
 }

@@ -9,12 +9,13 @@ import { Initial1732300000000 } from './migrations/1732300000000-initial.js';
 import { RowLevelSecurity1732500000000 } from './migrations/1732500000000-row-level-security.js';
 import { Published1732600000000 } from './migrations/1732600000000-published.js';
 import { ExternalRef1732700000000 } from './migrations/1732700000000-external-ref.js';
+import { FeedImport1732800000000 } from './migrations/1732800000000-feed-import.js';
 
 export function openCatalogDatabase(url: string, schema = 'catalog'): Promise<DataSource> {
   return openServiceDatabase({
     url,
     schema,
     entities: [CategoryEntity, ProductEntity, VariantEntity, OutboxEvent, ProcessedEvent],
-    migrations: [Initial1732300000000, RowLevelSecurity1732500000000, Published1732600000000, ExternalRef1732700000000],
+    migrations: [Initial1732300000000, RowLevelSecurity1732500000000, Published1732600000000, ExternalRef1732700000000, FeedImport1732800000000],
   });
 }

@@ -1,16 +1,19 @@
 import type { EventApplier } from '../../../../lib/events/consumer.js';
 import { INGESTED_PRODUCT, type IngestedProduct } from '../../../../lib/events/ingested-product.js';
+import { rememberStore } from '../../../../lib/events/read-model.js';
 import { ProductEntity } from '../data/entities/product.entity.js';
 import { VariantEntity } from '../data/entities/variant.entity.js';
 import { upsertProductIn } from '../services/catalog.service.js';
 
 /**
- * What the catalog learns from other subgraphs: products that merchant systems pushed by
- * webhook. A variant whose sku already belongs to another product is left out (and logged), so
+ * What the catalog learns from other subgraphs: the tenant's stores (a feed names them by code),
+ * and products that merchant systems pushed by webhook. A variant whose sku already belongs to another product is left out (and logged), so
  * one bad variant cannot hold the others back; the source remains the place to fix it.
  */
 export function catalogAppliers(log: (message: string) => void = console.error): Record<string, EventApplier> {
   return {
+    // Feeds name stores by code.
+    'tenant.store.created': rememberStore,
     [INGESTED_PRODUCT]: async (m, event) => {
       const product = event.payload as IngestedProduct;
       const owner = await m.getRepository(ProductEntity).findOne({ where: { tenantId: event.tenantId, externalRef: product.externalRef } });

@@ -3,6 +3,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { ProductEntity } from '../data/entities/product.entity.js';
 import type { VariantEntity } from '../data/entities/variant.entity.js';
 import type { CategoryEntity } from '../data/entities/category.entity.js';
+import type { FeedImportView } from '../feed/feed-import.service.js';
 import type { Context } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -31,10 +32,73 @@ export type CreateCategoryInput = {
   name: Scalars['String']['input'];
 };
 
+/**
+ * A bulk catalog feed (CSV; columns: handle, title, sku, variant_title, brand, description,
+ * barcode, published, price, currency, store, stock; `sku` and `title` required).
+ */
+export type FeedImport = {
+  __typename?: 'FeedImport';
+  /** Size of the file. */
+  bytes: Scalars['Float']['output'];
+  createdAt: Scalars['String']['output'];
+  /** Why the whole import failed. */
+  error?: Maybe<Scalars['String']['output']>;
+  /** The review queue: rows not imported, by line. */
+  errors: Array<FeedRowError>;
+  /** Rows in the review queue. */
+  failed: Scalars['Int']['output'];
+  finishedAt?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  imported: Scalars['Int']['output'];
+  /** Rows done so far (imported + failed). */
+  processed: Scalars['Int']['output'];
+  status: FeedImportStatus;
+  /** Rows in the file: its line count until the import completes, then the exact number of rows. */
+  total?: Maybe<Scalars['Int']['output']>;
+};
+
+
+/**
+ * A bulk catalog feed (CSV; columns: handle, title, sku, variant_title, brand, description,
+ * barcode, published, price, currency, store, stock; `sku` and `title` required).
+ */
+export type FeedImportErrorsArgs = {
+  afterLine?: InputMaybe<Scalars['Int']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** Where a bulk feed import is. */
+export type FeedImportStatus =
+  /** Every row was imported or put in the review queue (`errors`). */
+  | 'COMPLETED'
+  /** The feed could not be imported (see `error`): wrong columns, an interrupted upload, ... */
+  | 'FAILED'
+  /** Stored; waiting for the feed worker. */
+  | 'QUEUED'
+  /** The file is arriving. */
+  | 'RECEIVING'
+  /** Rows are being imported, in batches; `processed` grows. */
+  | 'RUNNING';
+
+/** A row of a feed that was not imported, with why. */
+export type FeedRowError = {
+  __typename?: 'FeedRowError';
+  /** Line number in the file (the header is line 1). */
+  line: Scalars['Int']['output'];
+  /** The row as it was in the file. */
+  raw: Scalars['String']['output'];
+  reason: Scalars['String']['output'];
+};
+
 export type Mutation = {
   __typename?: 'Mutation';
   /** Creates a category, or returns the one with that name (admin). */
   createCategory: Category;
+  /**
+   * Queues a CSV feed for import and answers at once; follow it with `feedImport(id)` (admin).
+   * Larger files: POST them to the gateway's `/imports/catalog` (`npm run import -- file.csv`).
+   */
+  importCatalogFeed: FeedImport;
   /** Creates or updates a product and its variants (admin). */
   upsertProduct: Product;
 };
@@ -42,6 +106,11 @@ export type Mutation = {
 
 export type MutationCreateCategoryArgs = {
   input: CreateCategoryInput;
+};
+
+
+export type MutationImportCatalogFeedArgs = {
+  csv: Scalars['String']['input'];
 };
 
 
@@ -104,6 +173,10 @@ export type Query = {
   __typename?: 'Query';
   /** All categories, by name. */
   categories: Array<Category>;
+  /** A feed import's progress (admin). */
+  feedImport?: Maybe<FeedImport>;
+  /** Recent feed imports, newest first (admin). */
+  feedImports: Array<FeedImport>;
   /** One product by id; null when the tenant has none with that id. */
   product?: Maybe<Product>;
   /**
@@ -114,6 +187,18 @@ export type Query = {
   products: ProductConnection;
   /** One variant by sku; null when the tenant has none with that sku. */
   variant?: Maybe<Variant>;
+};
+
+
+/** The entry points for reading the supergraph. */
+export type QueryFeedImportArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** The entry points for reading the supergraph. */
+export type QueryFeedImportsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -275,6 +360,11 @@ export type ResolversTypes = {
   ID: ResolverTypeWrapper<Partial<Scalars['ID']['output']>>;
   String: ResolverTypeWrapper<Partial<Scalars['String']['output']>>;
   CreateCategoryInput: ResolverTypeWrapper<Partial<CreateCategoryInput>>;
+  FeedImport: ResolverTypeWrapper<FeedImportView>;
+  Float: ResolverTypeWrapper<Partial<Scalars['Float']['output']>>;
+  Int: ResolverTypeWrapper<Partial<Scalars['Int']['output']>>;
+  FeedImportStatus: ResolverTypeWrapper<Partial<FeedImportStatus>>;
+  FeedRowError: ResolverTypeWrapper<Partial<FeedRowError>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<Partial<PageInfo>>;
   Boolean: ResolverTypeWrapper<Partial<Scalars['Boolean']['output']>>;
@@ -282,7 +372,6 @@ export type ResolversTypes = {
   ProductConnection: ResolverTypeWrapper<Partial<Omit<ProductConnection, 'edges'> & { edges: Array<ResolversTypes['ProductEdge']> }>>;
   ProductEdge: ResolverTypeWrapper<Partial<Omit<ProductEdge, 'node'> & { node: ResolversTypes['Product'] }>>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  Int: ResolverTypeWrapper<Partial<Scalars['Int']['output']>>;
   UpsertProductInput: ResolverTypeWrapper<Partial<UpsertProductInput>>;
   Variant: ResolverTypeWrapper<VariantEntity>;
   VariantInput: ResolverTypeWrapper<Partial<VariantInput>>;
@@ -294,6 +383,10 @@ export type ResolversParentTypes = {
   ID: Partial<Scalars['ID']['output']>;
   String: Partial<Scalars['String']['output']>;
   CreateCategoryInput: Partial<CreateCategoryInput>;
+  FeedImport: FeedImportView;
+  Float: Partial<Scalars['Float']['output']>;
+  Int: Partial<Scalars['Int']['output']>;
+  FeedRowError: Partial<FeedRowError>;
   Mutation: Record<PropertyKey, never>;
   PageInfo: Partial<PageInfo>;
   Boolean: Partial<Scalars['Boolean']['output']>;
@@ -301,7 +394,6 @@ export type ResolversParentTypes = {
   ProductConnection: Partial<Omit<ProductConnection, 'edges'> & { edges: Array<ResolversParentTypes['ProductEdge']> }>;
   ProductEdge: Partial<Omit<ProductEdge, 'node'> & { node: ResolversParentTypes['Product'] }>;
   Query: Record<PropertyKey, never>;
-  Int: Partial<Scalars['Int']['output']>;
   UpsertProductInput: Partial<UpsertProductInput>;
   Variant: VariantEntity;
   VariantInput: Partial<VariantInput>;
@@ -313,8 +405,29 @@ export type CategoryResolvers<ContextType = Context, ParentType extends Resolver
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type FeedImportResolvers<ContextType = Context, ParentType extends ResolversParentTypes['FeedImport'] = ResolversParentTypes['FeedImport']> = {
+  bytes?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  errors?: Resolver<Array<ResolversTypes['FeedRowError']>, ParentType, ContextType, Partial<FeedImportErrorsArgs>>;
+  failed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  finishedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  imported?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  processed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['FeedImportStatus'], ParentType, ContextType>;
+  total?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+};
+
+export type FeedRowErrorResolvers<ContextType = Context, ParentType extends ResolversParentTypes['FeedRowError'] = ResolversParentTypes['FeedRowError']> = {
+  line?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  raw?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   createCategory?: Resolver<ResolversTypes['Category'], ParentType, ContextType, RequireFields<MutationCreateCategoryArgs, 'input'>>;
+  importCatalogFeed?: Resolver<ResolversTypes['FeedImport'], ParentType, ContextType, RequireFields<MutationImportCatalogFeedArgs, 'csv'>>;
   upsertProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationUpsertProductArgs, 'input'>>;
 };
 
@@ -348,6 +461,8 @@ export type ProductEdgeResolvers<ContextType = Context, ParentType extends Resol
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   categories?: Resolver<Array<ResolversTypes['Category']>, ParentType, ContextType>;
+  feedImport?: Resolver<Maybe<ResolversTypes['FeedImport']>, ParentType, ContextType, RequireFields<QueryFeedImportArgs, 'id'>>;
+  feedImports?: Resolver<Array<ResolversTypes['FeedImport']>, ParentType, ContextType, Partial<QueryFeedImportsArgs>>;
   product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<QueryProductArgs, 'id'>>;
   products?: Resolver<ResolversTypes['ProductConnection'], ParentType, ContextType, Partial<QueryProductsArgs>>;
   variant?: Resolver<Maybe<ResolversTypes['Variant']>, ParentType, ContextType, RequireFields<QueryVariantArgs, 'sku'>>;
@@ -363,6 +478,8 @@ export type VariantResolvers<ContextType = Context, ParentType extends Resolvers
 
 export type Resolvers<ContextType = Context> = {
   Category?: CategoryResolvers<ContextType>;
+  FeedImport?: FeedImportResolvers<ContextType>;
+  FeedRowError?: FeedRowErrorResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;

@@ -10,10 +10,18 @@ export const resolvers: Resolvers = {
       return variant && (await ctx.loaders.productById.load(variant.productId)) ? variant : null;
     },
     categories: (_root, _args, ctx) => ctx.catalog.categories(ctx),
+    feedImport: (_root, { id }, ctx) => ctx.feeds.get(ctx, id),
+    feedImports: (_root, { first }, ctx) => ctx.feeds.list(ctx, first),
   },
   Mutation: {
     upsertProduct: (_root, { input }, ctx) => ctx.catalog.upsertProduct(ctx, input),
     createCategory: (_root, { input }, ctx) => ctx.catalog.createCategory(ctx, input),
+    importCatalogFeed: (_root, { csv }, ctx) => ctx.feeds.importText(ctx, csv),
+  },
+  FeedImport: {
+    createdAt: (feed) => feed.createdAt.toISOString(),
+    finishedAt: (feed) => feed.finishedAt?.toISOString() ?? null,
+    errors: (feed, args, ctx) => ctx.feeds.rowErrors(ctx, feed.id, args),
   },
   Product: {
     __resolveReference: (ref, ctx) => ctx.loaders.productById.load(ref.id),

@@ -1,5 +1,7 @@
 import type { EventApplier } from '../../../../lib/events/consumer.js';
-import { rememberStore, rememberVariant } from '../../../../lib/events/read-model.js';
+import { FEED_BATCH_IMPORTED, VARIANTS_UPSERTED, type FeedBatchImported } from '../../../../lib/events/catalog-feed.js';
+import { rememberStore, rememberVariant, rememberVariants } from '../../../../lib/events/read-model.js';
+import { setLevels } from '../services/set-levels.js';
 import type { ReservationService } from '../services/reservation.service.js';
 
 type OrderEvent = { id: string; storeId: string; lines: { sku: string; quantity: number }[] };
@@ -12,6 +14,12 @@ export function inventoryAppliers(reservations: ReservationService): Record<stri
   return {
     'tenant.store.created': rememberStore,
     'catalog.variant.upserted': rememberVariant,
+    [VARIANTS_UPSERTED]: rememberVariants,
+    // A feed's stock column: the level to set, through the ledger like any other change.
+    [FEED_BATCH_IMPORTED]: async (m, event) => {
+      const { importId, stock } = event.payload as FeedBatchImported;
+      if (stock.length) await setLevels(m, event.tenantId, stock, { counterAccount: 'external:feed', reference: `feed:${importId}`, sourceEventId: event.eventId });
+    },
     'orders.order.placed': (m, event) => reservations.reserveOrder(m, event.tenantId, event.payload as OrderEvent, event.eventId),
     'orders.order.fulfilled': (m, event) => reservations.closeOrder(m, event.tenantId, (event.payload as OrderEvent).id, 'COMMITTED'),
     'orders.order.cancelled': (m, event) => reservations.closeOrder(m, event.tenantId, (event.payload as OrderEvent).id, 'RELEASED'),

@@ -1,4 +1,5 @@
 import type { EventApplier } from '../../../../lib/events/consumer.js';
+import { VARIANTS_UPSERTED, type VariantsUpserted } from '../../../../lib/events/catalog-feed.js';
 import { rememberStore } from '../../../../lib/events/read-model.js';
 import type { Money } from '../../../../lib/money.js';
 import type { OrderTransitionsService } from '../services/order-transitions.service.js';
@@ -22,6 +23,15 @@ export const ordersAppliers = (transitions: OrderTransitionsService): Record<str
        VALUES ($1, $2, $3, $4)
        ON CONFLICT (tenant_id, sku) DO UPDATE SET title = EXCLUDED.title, product_title = EXCLUDED.product_title`,
       [event.tenantId, v.sku, v.title, v.productTitle],
+    );
+  },
+  [VARIANTS_UPSERTED]: async (manager, event) => {
+    const { variants } = event.payload as VariantsUpserted;
+    await manager.query(
+      `INSERT INTO "${manager.connection.driver.schema}"."variant_info" (tenant_id, sku, title, product_title)
+       SELECT $1, sku, title, product_title FROM unnest($2::text[], $3::text[], $4::text[]) AS v(sku, title, product_title)
+       ON CONFLICT (tenant_id, sku) DO UPDATE SET title = EXCLUDED.title, product_title = EXCLUDED.product_title`,
+      [event.tenantId, variants.map((v) => v.sku), variants.map((v) => v.title), variants.map((v) => v.productTitle)],
     );
   },
   'pricing.price.changed': async (manager, event) => {

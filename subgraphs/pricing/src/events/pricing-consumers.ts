@@ -1,6 +1,7 @@
 import type { EventApplier } from '../../../../lib/events/consumer.js';
 import { INGESTED_PRODUCT, type IngestedProduct } from '../../../../lib/events/ingested-product.js';
-import { rememberStore, rememberVariant } from '../../../../lib/events/read-model.js';
+import { FEED_BATCH_IMPORTED, VARIANTS_UPSERTED, type FeedBatchImported } from '../../../../lib/events/catalog-feed.js';
+import { rememberStore, rememberVariant, rememberVariants } from '../../../../lib/events/read-model.js';
 import { parseMoney, type Money } from '../../../../lib/money.js';
 import { setPriceIn } from '../services/pricing.service.js';
 
@@ -12,6 +13,21 @@ export function pricingAppliers(log: (message: string) => void = console.error):
   return {
     'tenant.store.created': rememberStore,
     'catalog.variant.upserted': rememberVariant,
+    [VARIANTS_UPSERTED]: rememberVariants,
+    // A feed's price column: one store's price, or (no store) every store's.
+    [FEED_BATCH_IMPORTED]: async (m, event) => {
+      const { prices } = event.payload as FeedBatchImported;
+      if (prices.length === 0) return;
+      const all: string[] = prices.some((p) => p.storeId === null)
+        ? (await m.query(`SELECT store_id FROM "${m.connection.driver.schema}"."known_store" WHERE tenant_id = $1 ORDER BY store_id`, [event.tenantId])).map(
+            (r: { store_id: string }) => r.store_id,
+          )
+        : [];
+      for (const price of prices) {
+        const money = { amount: price.amount, currencyCode: price.currencyCode };
+        for (const storeId of price.storeId ? [price.storeId] : all) await setPriceIn(m, event.tenantId, price.sku, storeId, money);
+      }
+    },
     [INGESTED_PRODUCT]: async (m, event) => {
       const product = event.payload as IngestedProduct;
       if (!product.currencyCode) return;

@@ -1,0 +1,272 @@
+import { pipeline, Readable } from 'node:stream';
+import { parse } from 'csv-parse';
+import type { DataSource, EntityManager } from 'typeorm';
+import { inSystemTransaction, inTenantTransaction, updatedRows } from '../../../../lib/db/data-source.js';
+import { FEED_BATCH_IMPORTED, VARIANTS_UPSERTED, type FeedBatchImported, type VariantsUpserted } from '../../../../lib/events/catalog-feed.js';
+import { appendToOutbox } from '../../../../lib/events/outbox.js';
+import { readHeader, readRow, type FeedRow, type Header } from './feed-rows.js';
+
+export interface FeedWorkerOptions {
+  /** Rows per transaction (default 500). */
+  batchSize?: number;
+  /** How often queued imports are looked for (default 1 s); a new upload wakes the worker at once. */
+  pollMs?: number;
+  log?: (message: string) => void;
+}
+
+/** A RUNNING import whose worker has been silent this long is taken over (its process died). */
+const STALE_SECONDS = 30;
+
+interface Claimed {
+  id: string;
+  tenant_id: string;
+  lines_done: number;
+  processed: number;
+  imported: number;
+  failed: number;
+}
+
+type Problem = { line: number; reason: string; raw: string };
+
+/**
+ * Imports queued feeds, one at a time, in batches: each batch of rows is one transaction that
+ * upserts its products and variants, records its bad rows in the review queue, announces the
+ * variants and the price and stock columns as two events, and moves the import's progress — so
+ * a crash loses nothing and the import resumes after the last committed batch.
+ */
+export function createFeedWorker(dataSource: DataSource, afterCommit: () => Promise<void>, options: FeedWorkerOptions = {}) {
+  const batchSize = options.batchSize ?? 500;
+  const log = options.log ?? console.error;
+  const s = dataSource.driver.schema;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let again = false;
+  let stopped = true;
+
+  const claim = () =>
+    inSystemTransaction(dataSource, async (m) => {
+      const rows: Claimed[] = updatedRows(await m.query(
+        `UPDATE "${s}"."feed_import" SET status = 'RUNNING', heartbeat_at = now()
+          WHERE id = (SELECT id FROM "${s}"."feed_import"
+                       WHERE status = 'QUEUED' OR (status = 'RUNNING' AND heartbeat_at < now() - interval '${STALE_SECONDS} seconds')
+                       ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+          RETURNING id, tenant_id, lines_done, processed, imported, failed`,
+      ));
+      return rows[0];
+    });
+
+  /** The stored file, chunk by chunk. */
+  async function* chunks(job: Claimed): AsyncGenerator<Buffer> {
+    for (let seq = 0; ; seq++) {
+      const [row]: { data: Buffer }[] = await inTenantTransaction(dataSource, job.tenant_id, (m) =>
+        m.query(`SELECT data FROM "${s}"."feed_chunk" WHERE import_id = $1 AND seq = $2`, [job.id, seq]),
+      );
+      if (!row) return;
+      yield row.data;
+    }
+  }
+
+  async function run(job: Claimed): Promise<void> {
+    const parser = parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true, raw: true, skip_records_with_error: true });
+    // pipeline, not pipe: a failure reading the stored file reaches the loop below.
+    pipeline(Readable.from(chunks(job)), parser, () => undefined);
+    // A record the parser cannot read (a stray quote) goes to the review queue; parsing goes on.
+    parser.on('skip', (error: Error & { lines?: number }) => {
+      const line = error.lines ?? 0;
+      if (line > job.lines_done) pending.problems.push({ line, reason: `not valid CSV: ${error.message}`, raw: '' });
+    });
+    let header: Header | undefined;
+    const seen = new Map<string, number>();
+    let batch: { row: FeedRow; raw: string }[] = [];
+    const pending = { problems: [] as Problem[] };
+    let lastLine = job.lines_done;
+    const progress = { processed: job.processed, imported: job.imported, failed: job.failed };
+    try {
+      for await (const { record, info, raw } of parser as AsyncIterable<{ record: string[]; info: { lines: number }; raw: string }>) {
+        const line = info.lines;
+        if (!header) {
+          const read = readHeader(record);
+          if (typeof read === 'string') return await fail(job, `line ${line}: ${read}`);
+          header = read;
+          continue;
+        }
+        const text = raw.replace(/\r?\n$/, '');
+        const row = readRow(header, record, line);
+        // Duplicates are told apart across the whole file, also on resume.
+        let reason = typeof row === 'string' ? row : null;
+        if (typeof row !== 'string') {
+          const first = seen.get(row.sku);
+          if (first !== undefined && first !== line) reason = `duplicate sku ${row.sku} (first on line ${first})`;
+          else seen.set(row.sku, line);
+        }
+        if (line <= job.lines_done) continue;
+        if (reason) pending.problems.push({ line, reason, raw: text });
+        else batch.push({ row: row as FeedRow, raw: text });
+        lastLine = line;
+        if (batch.length + pending.problems.length >= batchSize) {
+          const problems = pending.problems;
+          pending.problems = [];
+          await commit(job, batch, problems, lastLine, progress);
+          batch = [];
+          if (stopped) return;
+        }
+      }
+      if (!header) return await fail(job, 'the feed has no header row');
+      await commit(job, batch, pending.problems, lastLine, progress);
+      await inTenantTransaction(dataSource, job.tenant_id, (m) =>
+        m.query(`UPDATE "${s}"."feed_import" SET status = 'COMPLETED', total = processed, finished_at = now() WHERE id = $1`, [job.id]),
+      );
+    } catch (error) {
+      const message = (error as { code?: string }).code?.startsWith('CSV_') ? `not valid CSV: ${(error as Error).message}` : null;
+      if (!message) log(`feed import ${job.id} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      await fail(job, message ?? 'unexpected error (see the catalog log); rows before it were imported');
+    }
+  }
+
+  async function fail(job: Claimed, error: string): Promise<void> {
+    await inTenantTransaction(dataSource, job.tenant_id, (m) =>
+      m.query(`UPDATE "${s}"."feed_import" SET status = 'FAILED', error = $2, finished_at = now() WHERE id = $1`, [job.id, error]),
+    );
+  }
+
+  async function commit(
+    job: Claimed,
+    batch: { row: FeedRow; raw: string }[],
+    problems: Problem[],
+    lastLine: number,
+    progress: { processed: number; imported: number; failed: number },
+  ): Promise<void> {
+    if (batch.length === 0 && problems.length === 0) return;
+    const imported = await inTenantTransaction(dataSource, job.tenant_id, async (m) => {
+      const good = await importRows(m, job, batch, problems);
+      if (problems.length) {
+        await m.query(
+          `INSERT INTO "${s}"."feed_row_error" (import_id, line, tenant_id, reason, raw)
+           SELECT $1, line, $2, reason, raw FROM unnest($3::int[], $4::text[], $5::text[]) AS e(line, reason, raw)
+           ON CONFLICT DO NOTHING`,
+          [job.id, job.tenant_id, problems.map((p) => p.line), problems.map((p) => p.reason), problems.map((p) => p.raw)],
+        );
+      }
+      await m.query(
+        `UPDATE "${s}"."feed_import" SET processed = processed + $2, imported = imported + $3, failed = failed + $4, lines_done = $5, heartbeat_at = now()
+          WHERE id = $1`,
+        [job.id, good + problems.length, good, problems.length, lastLine],
+      );
+      return good;
+    });
+    progress.processed += imported + problems.length;
+    progress.imported += imported;
+    progress.failed += problems.length;
+    await afterCommit();
+  }
+
+  /** Upserts the batch's products and variants; rows that cannot be imported join `problems`. Returns the imported count. */
+  async function importRows(m: EntityManager, job: Claimed, batch: { row: FeedRow; raw: string }[], problems: Problem[]): Promise<number> {
+    if (batch.length === 0) return 0;
+    const tenantId = job.tenant_id;
+    const stores: { code: string; store_id: string }[] = await m.query(`SELECT code, store_id FROM "${s}"."known_store" WHERE tenant_id = $1`, [tenantId]);
+    const storeByCode = new Map(stores.map((r) => [r.code, r.store_id]));
+    // A sku that belongs to a product of another handle (or made by hand) is not moved.
+    const owners: { sku: string; external_ref: string | null }[] = await m.query(
+      `SELECT v.sku, p.external_ref FROM "${s}"."variant" v JOIN "${s}"."product" p ON p.tenant_id = v.tenant_id AND p.id = v.product_id
+        WHERE v.tenant_id = $1 AND v.sku = ANY($2)`,
+      [tenantId, batch.map((b) => b.row.sku)],
+    );
+    const ownerOf = new Map(owners.map((o) => [o.sku, o.external_ref]));
+    const rows: FeedRow[] = [];
+    for (const { row, raw } of batch) {
+      const owner = ownerOf.get(row.sku);
+      if (row.storeCode && !storeByCode.has(row.storeCode)) problems.push({ line: row.line, reason: `unknown store ${row.storeCode}`, raw });
+      else if (ownerOf.has(row.sku) && owner !== `feed:${row.handle}`) {
+        problems.push({ line: row.line, reason: `sku ${row.sku} belongs to another product${owner ? ` (${owner})` : ''}`, raw });
+      } else rows.push(row);
+    }
+    problems.sort((a, b) => a.line - b.line);
+    if (rows.length === 0) return 0;
+
+    // The last row of a handle in the batch says the product's title, brand and description.
+    const products = new Map<string, FeedRow>();
+    for (const row of rows) products.set(row.handle, row);
+    const list = [...products.values()];
+    const saved: { id: string; external_ref: string; title: string }[] = await m.query(
+      `INSERT INTO "${s}"."product" AS p (id, tenant_id, external_ref, title, brand, description, published, updated_at)
+       SELECT gen_random_uuid(), $1, ref, title, brand, description, COALESCE(published, true), now()
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[]) AS t(ref, title, brand, description, published)
+       ON CONFLICT (tenant_id, external_ref) WHERE external_ref IS NOT NULL DO UPDATE
+         SET title = EXCLUDED.title, brand = COALESCE(EXCLUDED.brand, p.brand), description = COALESCE(EXCLUDED.description, p.description),
+             published = COALESCE(($6::boolean[])[array_position($2::text[], EXCLUDED.external_ref)], p.published), updated_at = now()
+       RETURNING id, external_ref, title`,
+      [tenantId, list.map((r) => `feed:${r.handle}`), list.map((r) => r.title), list.map((r) => r.brand), list.map((r) => r.description), list.map((r) => r.published)],
+    );
+    const productOf = new Map(saved.map((p) => [p.external_ref, p]));
+    await m.query(
+      `INSERT INTO "${s}"."variant" AS v (tenant_id, sku, product_id, title, barcode, position)
+       SELECT $1, sku, product_id, title, barcode, position FROM unnest($2::text[], $3::uuid[], $4::text[], $5::text[], $6::int[]) AS t(sku, product_id, title, barcode, position)
+       ON CONFLICT (tenant_id, sku) DO UPDATE SET title = EXCLUDED.title, barcode = COALESCE(EXCLUDED.barcode, v.barcode)`,
+      [
+        tenantId,
+        rows.map((r) => r.sku),
+        rows.map((r) => productOf.get(`feed:${r.handle}`)!.id),
+        rows.map((r) => r.variantTitle),
+        rows.map((r) => r.barcode),
+        rows.map((r) => r.line),
+      ],
+    );
+    const variants: VariantsUpserted = {
+      variants: rows.map((r) => {
+        const product = productOf.get(`feed:${r.handle}`)!;
+        return { sku: r.sku, productId: product.id, title: r.variantTitle, productTitle: product.title, barcode: r.barcode };
+      }),
+    };
+    await appendToOutbox(m, { type: VARIANTS_UPSERTED, tenantId, payload: variants });
+    const columns: FeedBatchImported = {
+      importId: job.id,
+      prices: rows
+        .filter((r) => r.price)
+        .map((r) => ({ sku: r.sku, storeId: r.storeCode ? storeByCode.get(r.storeCode)! : null, amount: r.price!.amount, currencyCode: r.price!.currencyCode })),
+      stock: rows.filter((r) => r.stock !== null).map((r) => ({ sku: r.sku, storeId: storeByCode.get(r.storeCode!)!, level: r.stock! })),
+    };
+    if (columns.prices.length || columns.stock.length) await appendToOutbox(m, { type: FEED_BATCH_IMPORTED, tenantId, payload: columns });
+    return rows.length;
+  }
+
+  async function drain(): Promise<void> {
+    while (!stopped) {
+      const job = await claim();
+      if (!job) return;
+      await run(job);
+    }
+  }
+
+  function kick(): void {
+    if (stopped) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = drain()
+      .catch((error: unknown) => log(`feed worker pass failed: ${String(error)}`))
+      .finally(() => {
+        running = undefined;
+        if (again) {
+          again = false;
+          kick();
+        }
+      });
+  }
+
+  return {
+    nudge: kick,
+    start() {
+      stopped = false;
+      timer = setInterval(kick, options.pollMs ?? 1_000);
+      timer.unref();
+      kick();
+    },
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

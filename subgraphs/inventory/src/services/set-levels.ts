@@ -1,0 +1,46 @@
+import type { EntityManager } from 'typeorm';
+import { requireStoreAndVariant } from './inventory.service.js';
+import { account, LedgerBatch } from './ledger.js';
+
+/**
+ * Sets stock levels (units on hand) from a count a merchant system or a feed reports: each level
+ * becomes one ADJUSTMENT of the difference against `counterAccount`, in the caller's transaction.
+ * A level below what is reserved cannot be honoured without breaking promises already made: it
+ * is left out and returned, for the caller to report.
+ */
+export async function setLevels(
+  m: EntityManager,
+  tenantId: string,
+  levels: { sku: string; storeId: string; level: number }[],
+  options: { counterAccount: string; reference: string; sourceEventId: string | null },
+): Promise<{ sku: string; storeId: string; level: number; reserved: number }[]> {
+  const ledger = new LedgerBatch(m, tenantId);
+  await ledger.lock(levels, async (missing) => {
+    for (const key of missing) await requireStoreAndVariant(m, tenantId, key.storeId, key.sku);
+  });
+  const refused: { sku: string; storeId: string; level: number; reserved: number }[] = [];
+  let posted = 0;
+  for (const { sku, storeId, level } of levels) {
+    const current = ledger.level(sku, storeId);
+    if (level < current.reserved) {
+      refused.push({ sku, storeId, level, reserved: current.reserved });
+      continue;
+    }
+    const delta = level - current.onHand;
+    if (delta === 0) continue;
+    const onHand = account.onHand(storeId);
+    ledger.post({
+      sku,
+      storeId,
+      kind: 'ADJUSTMENT',
+      quantity: Math.abs(delta),
+      debit: delta > 0 ? onHand : options.counterAccount,
+      credit: delta > 0 ? options.counterAccount : onHand,
+      reference: options.reference,
+      sourceEventId: options.sourceEventId,
+    });
+    posted++;
+  }
+  if (posted) await ledger.commit();
+  return refused;
+}
