@@ -1,0 +1,199 @@
+/**
+ * `npm run bench:ingest [-- --acks 300 --events 100 --burst 2000 --concurrency 20 --feed-rows 10000]`
+ *
+ * Webhook ingestion and feed import, against the whole system in its own process (embedded
+ * defaults, or DATABASE_URL / REDIS_URL when set), demo data loaded. Prints:
+ *  - ack latency: signed POS webhook → 202, one at a time (target p99 < 50 ms);
+ *  - propagation: webhook sent → the POS subscriber's stockChanged payload (target p95 < 200 ms);
+ *  - throughput: a burst of deliveries from concurrent senders, acknowledged per second and
+ *    applied per second (until the subscriber saw every change), with the stock checked;
+ *  - a catalog feed of N rows (price and stock columns) through /imports/catalog: rows per second
+ *    and the system's RSS before and after.
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { signJson } from '../gateway/src/webhooks/signatures.js';
+import { graphqlOk } from '../scripts/graphql-request.js';
+
+const SECRET = 'bench-pos-secret-0123456789';
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+const summary = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return `p50 ${percentile(sorted, 50).toFixed(1)}  p95 ${percentile(sorted, 95).toFixed(1)}  p99 ${percentile(sorted, 99).toFixed(1)}  max ${(sorted.at(-1) ?? NaN).toFixed(1)} ms`;
+};
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      acks: { type: 'string', default: '300' },
+      events: { type: 'string', default: '100' },
+      burst: { type: 'string', default: '2000' },
+      concurrency: { type: 'string', default: '20' },
+      'feed-rows': { type: 'string', default: '10000' },
+    },
+  });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/system-process.ts'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const started = await new Promise<{ gatewayUrl: string; stores: { id: string; code: string }[]; keys: { admin: string; pos: string } }>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).once('line', (line) => resolve(JSON.parse(line)));
+    child.once('exit', (code) => reject(new Error(`system exited with ${code}`)));
+  });
+  const { gatewayUrl } = started;
+  const origin = new URL(gatewayUrl).origin;
+  const admin = { authorization: `Bearer ${started.keys.admin}` };
+  const store = started.stores.find((s) => s.code === 'S1')!.id;
+  const rss = async () => ((await (await fetch(`${origin}/debug/subscriptions`)).json()) as { rssBytes: number }).rssBytes / 2 ** 20;
+
+  try {
+    await graphqlOk(gatewayUrl, 'mutation { configureWebhookSource(input: { source: POS, secret: "' + SECRET + '" }) { path } }', {}, admin);
+    const { products } = await graphqlOk<{ products: { edges: { node: { variants: { sku: string }[] } }[] } }>(
+      gatewayUrl,
+      '{ products(first: 20) { edges { node { variants { sku } } } } }',
+      {},
+      admin,
+    );
+    const skus = products.edges.flatMap((e) => e.node.variants.map((v) => v.sku));
+    const webhook = async (sku: string, delta: number) => {
+      const body = JSON.stringify({ event_id: randomUUID(), type: 'stock.delta', occurred_at: new Date().toISOString(), items: [{ sku, location: 'S1', delta }] });
+      const response = await fetch(`${origin}/webhooks/pos/demo`, { method: 'POST', headers: { 'content-type': 'application/json', ...signJson(body, SECRET) }, body });
+      if (response.status !== 202) throw new Error(`webhook answered ${response.status}: ${await response.text()}`);
+      await response.arrayBuffer();
+    };
+    console.log(`bench:ingest  bus=${process.env.REDIS_URL ? 'redis' : 'in-process'}  db=${process.env.DATABASE_URL ? 'postgresql' : 'pglite'}`);
+
+    // Warm-up: connections, caches, prepared plans.
+    for (let i = 0; i < 20; i++) await webhook(skus[i % skus.length]!, 1);
+
+    // 1. Ack latency, one delivery at a time.
+    const acks: number[] = [];
+    for (let i = 0; i < Number(values.acks); i++) {
+      const t0 = performance.now();
+      await webhook(skus[i % skus.length]!, 1);
+      acks.push(performance.now() - t0);
+    }
+    console.log(`ack (202) latency, ${acks.length} sequential deliveries:    ${summary(acks)}   (target p99 < 50 ms)`);
+
+    // 2. Propagation to a POS terminal's subscription.
+    const sku = skus[0]!;
+    const client = createClient({ url: gatewayUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${started.keys.pos}` }, retryAttempts: 0 });
+    let waiting: (() => void) | undefined;
+    let seen = 0;
+    const payloads = new Map<string, number>();
+    client.subscribe<{ stockChanged: { sku: string; version: number } }>(
+      { query: 'subscription ($store: ID!) { stockChanged(storeId: $store, snapshot: false) { sku version onHand variant { title } } }', variables: { store } },
+      {
+        next: (result) => {
+          const change = result.data?.stockChanged;
+          if (!change) return;
+          seen++;
+          payloads.set(change.sku, (payloads.get(change.sku) ?? 0) + 1);
+          if (change.sku === sku) waiting?.();
+        },
+        error: (error) => console.error('subscription error', error),
+        complete: () => undefined,
+      },
+    );
+    await sleep(500);
+    const propagation: number[] = [];
+    for (let i = 0; i < Number(values.events); i++) {
+      const arrived = new Promise<void>((resolve) => (waiting = resolve));
+      const t0 = performance.now();
+      await webhook(sku, i % 2 ? -1 : 1);
+      await arrived;
+      propagation.push(performance.now() - t0);
+      await sleep(20);
+    }
+    console.log(`webhook → POS subscriber payload, ${propagation.length} deliveries: ${summary(propagation)}   (target p95 < 200 ms)`);
+
+    // 3. Throughput: a burst from concurrent senders; applied when the subscriber saw every change.
+    const burst = Number(values.burst);
+    const burstSkus = skus.slice(1);
+    const stockOf = async () =>
+      (
+        await graphqlOk<{ store: { inventory: { edges: { node: { sku: string; onHand: number } }[] } } }>(
+          gatewayUrl,
+          'query ($store: ID!) { store(id: $store) { inventory(first: 100) { edges { node { sku onHand } } } } }',
+          { store },
+          admin,
+        )
+      ).store.inventory.edges.reduce((sum, e) => (burstSkus.includes(e.node.sku) ? sum + e.node.onHand : sum), 0);
+    const before = await stockOf();
+    const seenBefore = seen;
+    let next = 0;
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: Number(values.concurrency) }, async () => {
+        while (next < burst) {
+          const i = next++;
+          await webhook(burstSkus[i % burstSkus.length]!, 1);
+        }
+      }),
+    );
+    const acked = performance.now() - t0;
+    while (seen - seenBefore < burst && performance.now() - t0 < 300_000) await sleep(10);
+    const applied = performance.now() - t0;
+    const after = await stockOf();
+    console.log(
+      `burst of ${burst} deliveries from ${values.concurrency} senders: ${Math.round((burst / acked) * 1000)} acks/s, ` +
+        `${Math.round(((seen - seenBefore) / applied) * 1000)} applied+pushed/s (${seen - seenBefore}/${burst} payloads), stock +${after - before} (expected +${burst})`,
+    );
+    await client.dispose();
+
+    // 4. A catalog feed through /imports/catalog.
+    const rows = Number(values['feed-rows']);
+    if (rows > 0) {
+      const lines = ['handle,title,sku,variant_title,price,currency,store,stock'];
+      for (let i = 0; i < rows; i++) lines.push(`bench-${i >> 1},Bench product ${i >> 1},BENCH-${i},Variant ${i},${(1 + (i % 97)).toFixed(2)},EUR,S1,${i % 50}`);
+      const csv = `${lines.join('\n')}\n`;
+      const rssBefore = await rss();
+      const f0 = performance.now();
+      const response = await fetch(`${origin}/imports/catalog`, { method: 'POST', headers: { 'content-type': 'text/csv', ...admin }, body: csv });
+      const { id } = (await response.json()) as { id: string };
+      let peak = rssBefore;
+      for (;;) {
+        const { feedImport } = await graphqlOk<{ feedImport: { status: string; processed: number; failed: number } }>(
+          gatewayUrl,
+          'query ($id: ID!) { feedImport(id: $id) { status processed failed } }',
+          { id },
+          admin,
+        );
+        peak = Math.max(peak, await rss());
+        if (feedImport.status === 'COMPLETED' || feedImport.status === 'FAILED') {
+          const catalogDone = performance.now() - f0;
+          // Prices and stock follow by event: wait for the last row's stock.
+          const last = `BENCH-${rows - 1}`;
+          for (;;) {
+            const { variant } = await graphqlOk<{ variant: { stock: { onHand: number }; price: { amount: string } | null } | null }>(
+              gatewayUrl,
+              `query ($store: ID!) { variant(sku: "${last}") { stock(storeId: $store) { onHand } price(storeId: $store) { amount } } }`,
+              { store },
+              admin,
+            );
+            peak = Math.max(peak, await rss());
+            if (variant?.price && variant.stock.onHand === (rows - 1) % 50) break;
+            await sleep(100);
+          }
+          const done = performance.now() - f0;
+          console.log(
+            `feed of ${rows} rows (${(csv.length / 2 ** 20).toFixed(1)} MiB): ${feedImport.status}, ${feedImport.processed - feedImport.failed} imported, ${feedImport.failed} to review; ` +
+              `catalog ${Math.round(rows / (catalogDone / 1000))} rows/s, with prices and stock ${Math.round(rows / (done / 1000))} rows/s; ` +
+              `system RSS ${Math.round(rssBefore)} → peak ${Math.round(peak)} MB`,
+          );
+          break;
+        }
+        await sleep(250);
+      }
+    }
+  } finally {
+    child.kill('SIGTERM');
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
