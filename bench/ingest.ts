@@ -6,7 +6,7 @@
  *  - ack latency: signed POS webhook → 202, one at a time (target p99 < 50 ms);
  *  - propagation: webhook sent → the POS subscriber's stockChanged payload (target p95 < 200 ms);
  *  - throughput: a burst of deliveries from concurrent senders, acknowledged per second and
- *    applied per second (until the subscriber saw every change), with the stock checked;
+ *    applied per second (until the stock shows every delivery), with the stock checked;
  *  - a catalog feed of N rows (price and stock columns) through /imports/catalog: rows per second
  *    and the system's RSS before and after.
  */
@@ -109,7 +109,7 @@ async function main(): Promise<void> {
     }
     console.log(`webhook → POS subscriber payload, ${propagation.length} deliveries: ${summary(propagation)}   (target p95 < 200 ms)`);
 
-    // 3. Throughput: a burst from concurrent senders; applied when the subscriber saw every change.
+    // 3. Throughput: a burst from concurrent senders; applied when the stock shows all of it.
     const burst = Number(values.burst);
     const burstSkus = skus.slice(1);
     const stockOf = async () =>
@@ -134,12 +134,17 @@ async function main(): Promise<void> {
       }),
     );
     const acked = performance.now() - t0;
-    while (seen - seenBefore < burst && performance.now() - t0 < 300_000) await sleep(10);
+    let after = await stockOf();
+    while (after - before < burst && performance.now() - t0 < 300_000) {
+      await sleep(50);
+      after = await stockOf();
+    }
     const applied = performance.now() - t0;
-    const after = await stockOf();
+    await sleep(200);
     console.log(
       `burst of ${burst} deliveries from ${values.concurrency} senders: ${Math.round((burst / acked) * 1000)} acks/s, ` +
-        `${Math.round(((seen - seenBefore) / applied) * 1000)} applied+pushed/s (${seen - seenBefore}/${burst} payloads), stock +${after - before} (expected +${burst})`,
+        `${Math.round((burst / applied) * 1000)} applied/s; stock +${after - before} (expected +${burst}); ` +
+        `the subscriber got ${seen - seenBefore} payloads (a terminal that falls behind gets a sku's newest state in place of older ones)`,
     );
     await client.dispose();
 

@@ -12,6 +12,8 @@ import { adapt, MalformedPayload, parsePayload, type ProductCommand, type StockC
 import { upsertSkuMapping } from './ingestion.service.js';
 
 const emit = typedOutbox<InventoryEvents>();
+/** Deliveries applied in one transaction at most. */
+const GROUP = 50;
 
 export interface IngestionWorkerOptions {
   /** Tries before a failing delivery goes to the dead letters (default 5). */
@@ -64,53 +66,73 @@ export function createIngestionWorker(dataSource: DataSource, afterCommit: () =>
   async function drain(): Promise<void> {
     for (;;) {
       const batch = await due();
-      for (const { id, tenant_id } of batch) {
-        if (stopped) return;
-        await processOne(id, tenant_id);
+      // Consecutive deliveries of one tenant share a transaction (up to GROUP of them).
+      for (let i = 0; i < batch.length && !stopped; ) {
+        const tenantId = batch[i]!.tenant_id;
+        const ids: string[] = [];
+        while (i < batch.length && batch[i]!.tenant_id === tenantId && ids.length < GROUP) ids.push(batch[i++]!.id);
+        await processGroup(tenantId, ids);
       }
-      if (batch.length < 100) return;
+      if (batch.length < 100 || stopped) return;
     }
   }
 
-  async function processOne(id: string, tenantId: string): Promise<void> {
-    let attempts = 0;
+  /**
+   * Applies deliveries in one transaction, each inside a savepoint: one that fails is rolled back
+   * alone and recorded (to retry, review or dead-letter) in the same transaction; the others
+   * commit together, each with its status. Fewer commits is what lets a burst keep up.
+   */
+  async function processGroup(tenantId: string, ids: string[]): Promise<void> {
+    let applied = 0;
     try {
-      const applied = await inTenantTransaction(dataSource, tenantId, async (m) => {
+      await inTenantTransaction(dataSource, tenantId, async (m) => {
         const s = m.connection.driver.schema;
-        const [event]: Claimed[] = await m.query(
-          `SELECT id, source, topic, body, currency_code, attempts FROM "${s}"."ingestion_event"
-            WHERE id = $1 AND status IN ('RECEIVED', 'RETRYING') FOR UPDATE SKIP LOCKED`,
-          [id],
-        );
-        if (!event) return false;
-        attempts = event.attempts;
-        await apply(m, tenantId, event);
-        await m.query(
-          `UPDATE "${s}"."ingestion_event" SET status = 'APPLIED', attempts = attempts + 1, applied_at = now(), next_attempt_at = NULL, last_error = NULL WHERE id = $1`,
-          [id],
-        );
-        return true;
+        for (const id of ids) {
+          let attempts = 0;
+          await m.query('SAVEPOINT delivery');
+          try {
+            const [event]: Claimed[] = await m.query(
+              `SELECT id, source, topic, body, currency_code, attempts FROM "${s}"."ingestion_event"
+                WHERE id = $1 AND status IN ('RECEIVED', 'RETRYING') FOR UPDATE SKIP LOCKED`,
+              [id],
+            );
+            if (!event) {
+              await m.query('RELEASE SAVEPOINT delivery');
+              continue;
+            }
+            attempts = event.attempts;
+            await apply(m, tenantId, event);
+            await m.query(
+              `UPDATE "${s}"."ingestion_event" SET status = 'APPLIED', attempts = attempts + 1, applied_at = now(), next_attempt_at = NULL, last_error = NULL WHERE id = $1`,
+              [id],
+            );
+            await m.query('RELEASE SAVEPOINT delivery');
+            applied++;
+          } catch (error) {
+            await m.query('ROLLBACK TO SAVEPOINT delivery');
+            await recordFailure(m, id, attempts, error);
+          }
+        }
       });
-      if (applied) await afterCommit();
     } catch (error) {
-      await recordFailure(id, tenantId, attempts, error);
+      log(`ingestion: a pass over ${ids.length} deliveries failed (they stay due): ${String(error)}`);
+      return;
     }
+    if (applied) await afterCommit();
   }
 
-  async function recordFailure(id: string, tenantId: string, attempts: number, error: unknown): Promise<void> {
+  async function recordFailure(m: EntityManager, id: string, attempts: number, error: unknown): Promise<void> {
     const review = error instanceof NeedsReview || error instanceof MalformedPayload || error instanceof SyntaxError;
     const message = review || isAppError(error) ? (error as Error).message : 'unexpected error (see the inventory log)';
     if (!review && !isAppError(error)) log(`ingestion: event ${id} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     const tries = attempts + 1;
     const status = review ? 'NEEDS_REVIEW' : tries >= maxAttempts ? 'DEAD_LETTER' : 'RETRYING';
     const next = status === 'RETRYING' ? new Date(Date.now() + backoffMs * 2 ** (tries - 1)) : null;
-    await inTenantTransaction(dataSource, tenantId, (m) =>
-      m.query(
-        `UPDATE "${m.connection.driver.schema}"."ingestion_event" SET status = $2, attempts = $3, last_error = $4, next_attempt_at = $5
-          WHERE id = $1 AND status IN ('RECEIVED', 'RETRYING')`,
-        [id, status, tries, message, next],
-      ),
-    ).catch((e: unknown) => log(`ingestion: could not record the failure of ${id}: ${String(e)}`));
+    await m.query(
+      `UPDATE "${m.connection.driver.schema}"."ingestion_event" SET status = $2, attempts = $3, last_error = $4, next_attempt_at = $5
+        WHERE id = $1 AND status IN ('RECEIVED', 'RETRYING')`,
+      [id, status, tries, message, next],
+    );
   }
 
   async function apply(m: EntityManager, tenantId: string, event: Claimed): Promise<void> {
