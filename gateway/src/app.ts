@@ -10,6 +10,8 @@ import type { EventBus } from '../../lib/events/event-bus.js';
 import type { GatewayContext } from './gateway-context.js';
 import { exampleQuery } from './graphiql-example.js';
 import { SubgraphDataSource } from './subgraph-data-source.js';
+import { SubgraphClient } from './subgraph-client.js';
+import { createStorefrontCache } from './cache/storefront-cache.js';
 import { COMMERCE_SUBSCRIPTIONS, type SubscriptionField } from './subscriptions/subscription-fields.js';
 import { SubscriptionHub } from './subscriptions/subscription-hub.js';
 import { SubscriptionPlanner } from './subscriptions/subscription-plan.js';
@@ -75,6 +77,8 @@ export interface GatewayOptions {
     /** Per-socket limits (defaults: 1 MiB buffered, 1000 waiting updates). */
     limits?: Pick<GraphQLWsOptions, 'highWaterBytes' | 'maxPendingUpdates' | 'keepAliveMs'>;
   };
+  /** Keep anonymous storefront reads until their tenant's next change event (default true; needs auth and the bus). */
+  storefrontCache?: boolean;
   log?: (message: string) => void;
 }
 
@@ -103,9 +107,10 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const { sdl: supergraphSdl, rules } = extractScopes(options.supergraphSdl);
   const secret = options.auth?.subgraphSecret;
   const dataSources: Record<string, SubgraphDataSource> = {};
+  const subgraphClient = new SubgraphClient();
   const gateway = new ApolloGateway({
     supergraphSdl,
-    buildService: ({ name, url }) => (dataSources[name] ??= new SubgraphDataSource(name, urls[name] ?? url!, secret)),
+    buildService: ({ name, url }) => (dataSources[name] ??= new SubgraphDataSource(name, urls[name] ?? url!, secret, subgraphClient)),
     logger: { debug: () => {}, info: () => {}, warn: log, error: log },
   });
   await gateway.load();
@@ -156,6 +161,10 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     });
     plugins.push(useSubscriptionHub(hub));
   }
+  // Anonymous storefront reads, kept until a change event of their tenant arrives.
+  const storefrontCache =
+    options.auth && options.subscriptions && options.storefrontCache !== false ? createStorefrontCache({ bus: options.subscriptions.bus }) : undefined;
+  if (storefrontCache) plugins.push(storefrontCache.plugin);
   plugins.push(useApolloFederation({ gateway }));
 
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
@@ -253,7 +262,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     if (req.url === '/debug/subscriptions' && hub) {
       res
         .writeHead(200, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ ...hub.stats(), sockets: ws!.connectionCount(), rssBytes: process.memoryUsage().rss }));
+        .end(JSON.stringify({ ...hub.stats(), sockets: ws!.connectionCount(), rssBytes: process.memoryUsage().rss, storefrontCache: storefrontCache?.stats() }));
       return true;
     }
     if (req.url === '/healthz') {
@@ -278,6 +287,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     fetch: yoga.fetch,
     async start(port, host = '127.0.0.1') {
       await hub?.start();
+      await storefrontCache?.start();
       server = createServer((req, res) => {
         void health(req, res).then((handled) => {
           if (!handled) void yoga(req, res);
@@ -297,6 +307,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     async stop() {
       await ws?.close();
       await hub?.stop();
+      await storefrontCache?.stop();
       for (const cleanup of cleanups) await cleanup();
       if (server) {
         const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
@@ -305,6 +316,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         server = undefined;
       }
       await gateway.stop();
+      await subgraphClient.close();
     },
   };
 }

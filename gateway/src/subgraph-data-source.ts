@@ -2,6 +2,10 @@ import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@
 import { GraphQLError } from 'graphql';
 import { CONTEXT_HEADER, REQUEST_ID_HEADER, signContext } from '../../lib/tenant/signed-context.js';
 import type { GatewayContext } from './gateway-context.js';
+import { isMutation, type SubgraphClient } from './subgraph-client.js';
+
+/** Internal: carries the sharing key from willSendRequest to the fetcher; never sent. */
+const SHARE_HEADER = 'x-gateway-share-key';
 
 /**
  * Sends each subgraph fetch with the caller's tenant, roles and request id, signed with the
@@ -13,13 +17,31 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     private readonly subgraphName: string,
     url: string,
     private readonly secret: string | undefined,
+    client: SubgraphClient,
   ) {
-    super({ url });
+    // The pooled client, not Apollo's default fetch stack (new connections under load);
+    // identical queries of the same caller in flight together are sent once.
+    super({
+      url,
+      fetcher: (async (target: string, init: { headers: Record<string, string>; body: string }) => {
+        const { [SHARE_HEADER]: shareKey, ...headers } = init.headers;
+        const body = init.body;
+        const reply = await client.post(target, headers, body, shareKey === undefined ? null : shareKey);
+        return new Response(reply.text, { status: reply.status, headers: reply.contentType ? { 'content-type': reply.contentType } : {} });
+      }) as never,
+    });
   }
 
   override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
     const headers = request.http!.headers;
     headers.delete(CONTEXT_HEADER);
+    headers.delete(SHARE_HEADER);
+    // Who is asking decides the answer (tenant, roles, stores): the key under which identical
+    // queries may share one subgraph request. Never for mutations.
+    if (!isMutation(request.query)) {
+      const who = context?.identity;
+      headers.set(SHARE_HEADER, who ? `${who.tenant?.id ?? ''}|${who.roles.join(',')}|${who.storeIds?.join(',') ?? '*'}` : '-');
+    }
     if (context?.requestId) headers.set(REQUEST_ID_HEADER, context.requestId);
     if (this.secret) {
       const identity = context?.identity;

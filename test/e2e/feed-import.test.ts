@@ -42,10 +42,10 @@ describe('bulk catalog feed import', () => {
       const feed = await progress(id);
       if (feed.status !== 'COMPLETED' && feed.status !== 'FAILED') throw new Error(`still ${feed.status}`);
       return feed;
-    }, 20_000);
+    }, 60_000);
 
   beforeAll(async () => {
-    system = await startSupergraph({ subgraphOptions: { feeds: { batchSize: 3, pollMs: 50 } } });
+    system = await startSupergraph({ subgraphOptions: { feeds: { batchSize: 50, pollMs: 50 } } });
     shop = await createShop(system);
     // The catalog learns the shop's stores from their events; a feed names them by code.
     await eventually(async () => {

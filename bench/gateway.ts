@@ -1,0 +1,210 @@
+/**
+ * `npm run bench:gateway [-- --duration 15 --warmup 3 --rounds 2 --connections 50 --only ours,apollo,hive]`
+ *
+ * The public federation benchmark design (The Guild's graphql-gateways-benchmark), reproduced
+ * here: four subgraphs (bench/gateway/subgraphs.ts) on loopback, its deep query (~88 KB answer),
+ * and three gateways over the same supergraph, each in its own process, measured in turn
+ * (A B C A B C …) under the same load from `wrk` (Debian package `wrk`), 50 connections:
+ *   ours    `npm run gateway -- --supergraph … --port …` (tenant features off)
+ *   apollo  plain `@apollo/gateway` + `@apollo/server` (bench/gateway/apollo-server.ts)
+ *   hive    Hive Gateway (`@graphql-hive/gateway`) with `--jit`
+ * Every response is compared with the expected answer (a fast wrong answer is not a result): the
+ * first answer of each gateway must equal plain Apollo Gateway's, and during the load wrk counts
+ * every response whose status or body differs. Prints, per gateway, RPS (min/median/max over
+ * rounds), p50/p99 latency, CPU ms per request of the gateway process, subgraph requests per
+ * client request, and RPS against plain Apollo Gateway round by round.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { isDeepStrictEqual, parseArgs } from 'node:util';
+import { composeServices } from '@apollo/composition';
+import { parse } from 'graphql';
+import { BENCH_QUERY, BENCH_SUBGRAPHS, startBenchSubgraphs } from './gateway/subgraphs.js';
+
+const root = join(__dirname, '..');
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+
+/** User + system CPU time of a process, in ms (from /proc; 100 ticks a second). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+const WRK_SCRIPT = `
+local threads = {}
+setup = function(thread) table.insert(threads, thread) end
+init = function(args)
+  local f = io.open(args[1], "rb"); wrk.body = f:read("*a"); f:close()
+  f = io.open(args[2], "rb"); expected = f:read("*a"); f:close()
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/json"
+  bad = 0
+end
+response = function(status, headers, body)
+  if status ~= 200 or body ~= expected then bad = bad + 1 end
+end
+done = function(summary, latency, requests)
+  local wrong = 0
+  for _, thread in ipairs(threads) do wrong = wrong + (thread:get("bad") or 0) end
+  io.write(string.format("RESULT requests=%d errors=%d p50=%.3f p99=%.3f bad=%d\\n", summary.requests,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, wrong))
+end
+`;
+
+interface Gateway {
+  name: string;
+  label: string;
+  url: string;
+  process: ChildProcess;
+  /** The exact body it answered the query with (checked against the expected answer). */
+  expectedFile: string;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      duration: { type: 'string', default: '15' },
+      warmup: { type: 'string', default: '3' },
+      rounds: { type: 'string', default: '2' },
+      connections: { type: 'string', default: '50' },
+      only: { type: 'string', default: 'ours,apollo,hive' },
+    },
+  });
+  if (spawnSync('wrk', ['--version']).error) {
+    console.error('bench:gateway needs wrk (Debian: apt-get install wrk)');
+    process.exit(2);
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'bench-gateway-'));
+  const subgraphs = await startBenchSubgraphs();
+  const composed = composeServices(
+    Object.entries(BENCH_SUBGRAPHS).map(([name, { typeDefs }]) => ({ name, url: subgraphs.urls[name]!, typeDefs: parse(typeDefs) })),
+  );
+  if (composed.errors) throw new Error(`composition failed: ${composed.errors.map((e) => e.message).join('; ')}`);
+  const supergraphFile = join(dir, 'supergraph.graphql');
+  writeFileSync(supergraphFile, composed.supergraphSdl);
+  const requestFile = join(dir, 'request.json');
+  writeFileSync(requestFile, JSON.stringify({ query: BENCH_QUERY, operationName: 'TestQuery' }));
+  writeFileSync(join(dir, 'check.lua'), WRK_SCRIPT);
+
+  const candidates: Record<string, { label: string; args: (port: number) => string[] }> = {
+    ours: { label: 'ours (npm run gateway)', args: (port) => ['--import', 'tsx', join(root, 'gateway/src/cli.ts'), '--supergraph', supergraphFile, '--port', String(port)] },
+    apollo: { label: 'plain Apollo Gateway', args: (port) => ['--import', 'tsx', join(root, 'bench/gateway/apollo-server.ts'), supergraphFile, String(port)] },
+    hive: {
+      label: 'Hive Gateway --jit',
+      args: (port) => [realpathSync(join(root, 'node_modules/.bin/hive-gateway')), 'supergraph', supergraphFile, '--port', String(port), '--host', '127.0.0.1', '--jit', '--disable-websockets'],
+    },
+  };
+  const chosen = values.only.split(',').filter((name) => candidates[name]);
+  const gateways: Gateway[] = [];
+  try {
+    for (const name of chosen) {
+      const port = await freePort();
+      const child = spawn(process.execPath, candidates[name]!.args(port), { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } });
+      const url = `http://127.0.0.1:${port}/graphql`;
+      for (let waited = 0; ; waited += 200) {
+        if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
+        const ok = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' })
+          .then((r) => r.ok)
+          .catch(() => false);
+        if (ok) break;
+        if (waited > 60_000) throw new Error(`${name} did not start`);
+        await sleep(200);
+      }
+      gateways.push({ name, label: candidates[name]!.label, url, process: child, expectedFile: join(dir, `expected-${name}.json`) });
+    }
+
+    // Correctness first: every gateway's answer equals the reference (plain Apollo Gateway's).
+    const answers = new Map<string, string>();
+    for (const gateway of gateways) {
+      const response = await fetch(gateway.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: readFileSync(requestFile) });
+      answers.set(gateway.name, await response.text());
+      writeFileSync(gateway.expectedFile, answers.get(gateway.name)!);
+    }
+    const reference = JSON.parse(answers.get('apollo') ?? answers.values().next().value!) as { data?: unknown; errors?: unknown };
+    if (reference.errors || !reference.data) throw new Error(`the reference answer has errors: ${JSON.stringify(reference.errors)}`);
+    for (const gateway of gateways) {
+      const answer = JSON.parse(answers.get(gateway.name)!);
+      if (!isDeepStrictEqual(answer, reference)) throw new Error(`${gateway.label} answers differently from plain Apollo Gateway`);
+    }
+    console.log(
+      `bench:gateway  query ${Math.round(Buffer.byteLength(answers.values().next().value!) / 1024)} KB answer, every gateway's answer equals plain Apollo Gateway's; ` +
+        `${values.connections} connections, ${values.warmup} s warm-up + ${values.duration} s per run, ${values.rounds} rounds`,
+    );
+
+    const results = new Map<string, { rps: number; p50: number; p99: number; cpuPerRequest: number; subgraphPerRequest: number; bad: number }[]>();
+    const run = (gateway: Gateway, seconds: string) => {
+      const out = spawnSync('wrk', ['-t1', `-c${values.connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', join(dir, 'check.lua'), gateway.url, '--', requestFile, gateway.expectedFile], {
+        encoding: 'utf8',
+      });
+      return out.stdout;
+    };
+    for (let round = 1; round <= Number(values.rounds); round++) {
+      for (const gateway of gateways) {
+        run(gateway, values.warmup);
+        const subgraphBefore = Object.values(subgraphs.counters).reduce((sum, c) => sum + c.requests, 0);
+        const cpuBefore = cpuMs(gateway.process.pid!);
+        const output = await new Promise<string>((resolve) => {
+          const child = spawn('wrk', ['-t1', `-c${values.connections}`, `-d${values.duration}s`, '--timeout', '10s', '-s', join(dir, 'check.lua'), gateway.url, '--', requestFile, gateway.expectedFile]);
+          let text = '';
+          child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+          child.on('close', () => resolve(text));
+        });
+        const cpu = cpuMs(gateway.process.pid!) - cpuBefore;
+        const subgraphRequests = Object.values(subgraphs.counters).reduce((sum, c) => sum + c.requests, 0) - subgraphBefore;
+        const match = /RESULT requests=(\d+) errors=(\d+) p50=([\d.]+) p99=([\d.]+)/.exec(output);
+        const bad = /bad=(\d+)/.exec(output);
+        if (!match) throw new Error(`wrk output not understood:\n${output}`);
+        const requests = Number(match[1]);
+        const seconds = Number(/requests in ([\d.]+)(m?s)/.exec(output)?.[1] ?? values.duration);
+        const entry = {
+          rps: requests / seconds,
+          p50: Number(match[3]),
+          p99: Number(match[4]),
+          cpuPerRequest: cpu / requests,
+          subgraphPerRequest: subgraphRequests / requests,
+          bad: Number(match[2]) + Number(bad?.[1] ?? 0),
+        };
+        results.set(gateway.name, [...(results.get(gateway.name) ?? []), entry]);
+        console.log(
+          `  round ${round}  ${gateway.label.padEnd(24)} ${entry.rps.toFixed(0).padStart(6)} req/s  p50 ${entry.p50.toFixed(1)} ms  p99 ${entry.p99.toFixed(1)} ms  ` +
+            `${entry.cpuPerRequest.toFixed(2)} CPU ms/req  ${entry.subgraphPerRequest.toFixed(1)} subgraph req/req  wrong or failed: ${entry.bad}`,
+        );
+      }
+    }
+
+    console.log('\n gateway                   RPS min / median / max   p50 ms  p99 ms  CPU ms/req  subgraph req/req  wrong  vs plain Apollo (per round)');
+    const apollo = results.get('apollo');
+    for (const gateway of gateways) {
+      const rows = results.get(gateway.name)!;
+      const rps = rows.map((r) => r.rps);
+      const ratios = apollo ? rows.map((r, i) => (r.rps / apollo[i]!.rps).toFixed(2)).join(' ') : 'n/a';
+      console.log(
+        ` ${gateway.label.padEnd(24)} ${Math.min(...rps).toFixed(0).padStart(6)} / ${median(rps).toFixed(0).padStart(6)} / ${Math.max(...rps).toFixed(0).padStart(6)}  ` +
+          `${median(rows.map((r) => r.p50)).toFixed(1).padStart(6)}  ${median(rows.map((r) => r.p99)).toFixed(1).padStart(6)}  ${median(rows.map((r) => r.cpuPerRequest)).toFixed(2).padStart(10)}  ` +
+          `${median(rows.map((r) => r.subgraphPerRequest)).toFixed(1).padStart(16)}  ${String(rows.reduce((s, r) => s + r.bad, 0)).padStart(5)}  ${ratios}`,
+      );
+    }
+  } finally {
+    for (const gateway of gateways) gateway.process.kill('SIGTERM');
+    await subgraphs.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

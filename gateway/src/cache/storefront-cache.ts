@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import type { Plugin } from '@envelop/core';
+import type { DocumentNode, ExecutionResult } from 'graphql';
+import type { EventBus } from '../../../lib/events/event-bus.js';
+import type { GatewayContext } from '../gateway-context.js';
+
+/**
+ * A response cache for public storefront reads: the same query with the same variables from an
+ * anonymous shopper of the same tenant gets the same answer, so the gateway keeps it — until
+ * any change event of that tenant (stock, price, catalog, stores) reaches the gateway, which
+ * drops every answer it keeps for the tenant. A cached read is therefore never older than the
+ * events say; `ttlMs` bounds it even if an event were lost. Staff and partners (API keys, JWTs)
+ * are never served from it: after their own write they must read it back.
+ */
+export interface StorefrontCacheOptions {
+  bus: EventBus;
+  /** Longest an answer is kept (default 30 s). */
+  ttlMs?: number;
+  /** Most answers kept (default 5,000; the oldest go first). */
+  maxEntries?: number;
+}
+
+interface Entry {
+  tenantId: string;
+  result: ExecutionResult;
+  expires: number;
+}
+
+/** Events that can change what a storefront reads; anything else leaves the cache alone. */
+const CHANGES = /^(inventory|pricing|catalog|tenant)\./;
+
+export function createStorefrontCache(options: StorefrontCacheOptions) {
+  const ttl = options.ttlMs ?? 30_000;
+  const max = options.maxEntries ?? 5_000;
+  const entries = new Map<string, Entry>();
+  const byTenant = new Map<string, Set<string>>();
+  const stats = { hits: 0, misses: 0, invalidations: 0 };
+  let stopBus: (() => Promise<void>) | undefined;
+
+  const drop = (key: string) => {
+    const entry = entries.get(key);
+    if (!entry) return;
+    entries.delete(key);
+    byTenant.get(entry.tenantId)?.delete(key);
+  };
+
+  const forgetTenant = (tenantId: string) => {
+    const keys = byTenant.get(tenantId);
+    if (!keys?.size) return;
+    stats.invalidations++;
+    for (const key of keys) entries.delete(key);
+    byTenant.delete(tenantId);
+  };
+
+  /** The cache key of a request that may be served from the cache; null for anything else. */
+  const keyOf = (context: GatewayContext & { params?: { query?: string; variables?: unknown; operationName?: string } }): string | null => {
+    const identity = context.identity;
+    if (!identity || identity.kind !== 'anonymous' || !identity.tenant || !identity.roles.includes('storefront')) return null;
+    const query = context.params?.query;
+    if (!query) return null;
+    return `${identity.tenant.id}\n${context.params?.operationName ?? ''}\n${JSON.stringify(context.params?.variables ?? null)}\n${query}`;
+  };
+
+  const plugin: Plugin<GatewayContext> = {
+    onExecute({ args, setResultAndStopExecution }) {
+      const operation = (args.document as DocumentNode).definitions.find(
+        (d) => d.kind === 'OperationDefinition' && (!args.operationName || d.name?.value === args.operationName),
+      );
+      if (!operation || operation.kind !== 'OperationDefinition' || operation.operation !== 'query') return;
+      const key = keyOf(args.contextValue as never);
+      if (key === null) return;
+      const hit = entries.get(key);
+      if (hit && hit.expires > Date.now()) {
+        stats.hits++;
+        setResultAndStopExecution(hit.result);
+        return;
+      }
+      if (hit) drop(key);
+      stats.misses++;
+      const tenantId = (args.contextValue as GatewayContext).identity!.tenant!.id;
+      // An event that arrives while this read runs may describe a change the read missed.
+      const generation = generations.get(tenantId) ?? 0;
+      return {
+        onExecuteDone({ result }) {
+          if (Symbol.asyncIterator in (result as object)) return;
+          const done = result as ExecutionResult;
+          if (done.errors?.length || (generations.get(tenantId) ?? 0) !== generation) return;
+          if (entries.size >= max) drop(entries.keys().next().value!);
+          entries.set(key, { tenantId, result: done, expires: Date.now() + ttl });
+          let keys = byTenant.get(tenantId);
+          if (!keys) byTenant.set(tenantId, (keys = new Set()));
+          keys.add(key);
+        },
+      };
+    },
+  };
+  const generations = new Map<string, number>();
+
+  return {
+    plugin,
+    stats: () => ({ ...stats, entries: entries.size }),
+    async start() {
+      stopBus = await options.bus.subscribe(
+        `gateway-cache-${randomUUID()}`,
+        async (event) => {
+          if (!CHANGES.test(event.type)) return;
+          generations.set(event.tenantId, (generations.get(event.tenantId) ?? 0) + 1);
+          forgetTenant(event.tenantId);
+        },
+        { ephemeral: true },
+      );
+    },
+    async stop() {
+      await stopBus?.();
+      entries.clear();
+      byTenant.clear();
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import { addProduct, createShop, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
+import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
+
+const READ = `query Shelf($store: ID!) {
+  variant(sku: "CACHE-1") { sku title price(storeId: $store) { amount } stock(storeId: $store) { available } }
+}`;
+
+describe('the gateway keeps storefront answers until their tenant changes', () => {
+  let system: TestSupergraph;
+  let shop: Shop;
+  let other: Shop;
+  const cacheStats = async () =>
+    ((await (await fetch(`${new URL(system.gatewayUrl).origin}/debug/subscriptions`)).json()) as { storefrontCache: { hits: number; misses: number } }).storefrontCache;
+
+  beforeAll(async () => {
+    system = await startSupergraph();
+    shop = await createShop(system);
+    other = await createShop(system);
+    await addProduct(system, shop, 'Cached Tea', ['CACHE-1']);
+    await addProduct(system, other, 'Other Tea', ['CACHE-1']);
+    await setPrice(system, shop, 'CACHE-1', '3.00');
+    await receiveStock(system, shop, 'CACHE-1', 5);
+  });
+  afterAll(() => system.stop());
+
+  it('serves a repeated anonymous read from the cache, and never an answer older than the last change', async () => {
+    const read = () => system.ok(READ, { store: shop.storeId }, shop.storefrontHeaders);
+    const first = await read();
+    expect(first.variant).toEqual({ sku: 'CACHE-1', title: 'Cached Tea CACHE-1', price: { amount: '3.00' }, stock: { available: 5 } });
+    const before = await cacheStats();
+    expect(await read()).toEqual(first);
+    expect((await cacheStats()).hits).toBe(before.hits + 1);
+
+    // A change of stock, then of price: the next read shows it (the event dropped the answer).
+    await system.ok('mutation ($i: AdjustStockInput!) { adjustStock(input: $i) { available } }', { i: { sku: 'CACHE-1', storeId: shop.storeId, delta: -2 } }, shop.headers);
+    await eventually(async () => expect((await read()).variant.stock).toEqual({ available: 3 }));
+    await setPrice(system, shop, 'CACHE-1', '3.50');
+    await eventually(async () => expect((await read()).variant.price).toEqual({ amount: '3.50' }));
+
+    // Another tenant's shoppers never get this tenant's answer; staff are never served from the cache.
+    const theirs = await system.ok(READ, { store: other.storeId }, other.storefrontHeaders);
+    expect(theirs.variant).toEqual({ sku: 'CACHE-1', title: 'Other Tea CACHE-1', price: null, stock: { available: 0 } });
+    const staff = await cacheStats();
+    await system.ok(READ, { store: shop.storeId }, shop.headers);
+    await system.ok(READ, { store: shop.storeId }, shop.headers);
+    expect((await cacheStats()).hits).toBe(staff.hits);
+  });
+});
