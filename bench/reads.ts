@@ -81,6 +81,12 @@ async function main(): Promise<void> {
     );
     console.log(`process CPU per request (gateway + subgraphs + PGlite in one process): ${((cpu.user + cpu.system) / 1000 / latencies.length).toFixed(2)} ms`);
     console.log(`wrong or failed answers: ${wrong}`);
+    const debug = (await (await fetch(`${url.origin}/debug/subscriptions`)).json()) as { storefrontCache?: { hits: number; misses: number } };
+    console.log(
+      debug.storefrontCache
+        ? `storefront cache: ${debug.storefrontCache.hits} hits, ${debug.storefrontCache.misses} misses (STOREFRONT_CACHE=off measures every read through the subgraphs)`
+        : 'storefront cache: off',
+    );
     agent.destroy();
   } finally {
     await system.stop();

@@ -147,6 +147,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       },
       limits: { production },
       subscriptions: { bus, limits: options.subscriptionLimits },
+      storefrontCache: env.STOREFRONT_CACHE !== 'off',
       log: options.log,
     });
     const base = await gateway.start(ports.gateway, host);

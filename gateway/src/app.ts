@@ -120,6 +120,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const plugins = [];
   const cleanups: (() => Promise<void>)[] = [];
   let authenticator: Authenticator | undefined;
+  let anonymousLimit: { store: RateLimitStore; perMinute: number } | undefined;
   let directory: TenantDirectory | undefined;
   if (options.auth) {
     const tenantUrl = urls[options.auth.tenantSubgraph ?? 'tenant'];
@@ -132,6 +133,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     });
     const rateLimitStore = options.auth.rateLimit?.store ?? createMemoryRateLimitStore();
     cleanups.push(() => rateLimitStore.close());
+    anonymousLimit = { store: rateLimitStore, perMinute: options.auth.rateLimit?.perMinute?.anonymous ?? 300 };
     plugins.push(
       useAuth({
         authenticator,
@@ -233,6 +235,64 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     }
   };
 
+  /**
+   * Anonymous storefront reads whose exact request bytes were answered before (and nothing of the
+   * tenant changed since) are answered here, before any GraphQL processing; the rate limit still
+   * counts them. Anything else, or any doubt, goes on to yoga (with the body already read).
+   */
+  const servedFromStorefrontCache = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    const h = req.headers;
+    const length = Number(h['content-length']);
+    if (req.method !== 'POST' || req.url !== '/graphql' || h.authorization || h['x-api-key'] || h.origin || !(length > 0 && length <= 65_536)) return false;
+    if (!h['content-type']?.startsWith('application/json') || h.upgrade) return false;
+    const accept = h.accept ?? '';
+    if (accept.includes('text/event-stream') || accept.includes('multipart')) return false;
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks);
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(h)) if (typeof value === 'string') headers.set(name, value);
+    const forward = async () => {
+      const response = await yoga.fetch(`http://gateway${req.url}`, { method: 'POST', headers, body }, { req, res } as never);
+      const bytes = Buffer.from(await response.arrayBuffer());
+      const out: Record<string, string> = {};
+      response.headers.forEach((value, name) => (out[name] = value));
+      res.writeHead(response.status, out).end(bytes);
+      return { status: response.status, contentType: response.headers.get('content-type'), bytes };
+    };
+    let identity;
+    try {
+      identity = await authenticator!.authenticate(headers, req.socket.remoteAddress);
+    } catch {
+      await forward();
+      return true;
+    }
+    const tenantId = identity.tenant?.id;
+    if (identity.kind !== 'anonymous' || !tenantId) {
+      await forward();
+      return true;
+    }
+    const requestKey = `${accept}\n${body.toString('utf8')}`;
+    const hit = storefrontCache!.rawAnswer(tenantId, requestKey);
+    if (hit && anonymousLimit) {
+      const { count } = await anonymousLimit.store.hit(identity.subject);
+      if (count <= anonymousLimit.perMinute) {
+        res.writeHead(200, { 'content-type': hit.contentType, 'content-length': String(hit.body.length) }).end(hit.body);
+        return true;
+      }
+    }
+    const generation = storefrontCache!.generation(tenantId);
+    const answer = await forward();
+    if (answer.status === 200 && answer.contentType) {
+      try {
+        storefrontCache!.keepRawAnswer(tenantId, requestKey, JSON.parse(body.toString('utf8')), { contentType: answer.contentType, body: answer.bytes }, generation);
+      } catch {
+        // Not JSON parameters: nothing to keep.
+      }
+    }
+    return true;
+  };
+
   const health = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const webhook = webhooks && req.url?.startsWith('/webhooks/') ? webhookPath(req.url) : null;
     if (webhook) {
@@ -248,6 +308,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(body);
       return true;
     }
+    if (storefrontCache && (await servedFromStorefrontCache(req, res))) return true;
     if (req.method === 'POST') {
       const length = req.headers['content-length'];
       const refuse = (status: number, message: string) => {

@@ -26,6 +26,12 @@ interface Entry {
   expires: number;
 }
 
+/** A whole HTTP answer, served before GraphQL processing for the same request bytes. */
+export interface RawAnswer {
+  contentType: string;
+  body: Buffer;
+}
+
 /** Events that can change what a storefront reads; anything else leaves the cache alone. */
 const CHANGES = /^(inventory|pricing|catalog|tenant)\./;
 
@@ -48,18 +54,22 @@ export function createStorefrontCache(options: StorefrontCacheOptions) {
     const keys = byTenant.get(tenantId);
     if (!keys?.size) return;
     stats.invalidations++;
-    for (const key of keys) entries.delete(key);
+    for (const key of keys) {
+      entries.delete(key);
+      raw.delete(key);
+    }
     byTenant.delete(tenantId);
   };
 
   /** The cache key of a request that may be served from the cache; null for anything else. */
+  const paramsKey = (tenantId: string, params: { query?: string; variables?: unknown; operationName?: string | null } | undefined) =>
+    params?.query ? `${tenantId}\n${params.operationName ?? ''}\n${JSON.stringify(params.variables ?? null)}\n${params.query}` : null;
   const keyOf = (context: GatewayContext & { params?: { query?: string; variables?: unknown; operationName?: string } }): string | null => {
     const identity = context.identity;
     if (!identity || identity.kind !== 'anonymous' || !identity.tenant || !identity.roles.includes('storefront')) return null;
-    const query = context.params?.query;
-    if (!query) return null;
-    return `${identity.tenant.id}\n${context.params?.operationName ?? ''}\n${JSON.stringify(context.params?.variables ?? null)}\n${query}`;
+    return paramsKey(identity.tenant.id, context.params);
   };
+  const raw = new Map<string, { tenantId: string; answer: RawAnswer; expires: number }>();
 
   const plugin: Plugin<GatewayContext> = {
     onExecute({ args, setResultAndStopExecution }) {
@@ -98,7 +108,35 @@ export function createStorefrontCache(options: StorefrontCacheOptions) {
 
   return {
     plugin,
-    stats: () => ({ ...stats, entries: entries.size }),
+    stats: () => ({ ...stats, entries: entries.size, rawEntries: raw.size }),
+    /** The tenant's change count: an answer computed across a change is not kept. */
+    generation: (tenantId: string) => generations.get(tenantId) ?? 0,
+    /** The whole answer to these request bytes, when kept. */
+    rawAnswer(tenantId: string, requestKey: string): RawAnswer | undefined {
+      const key = `raw\n${tenantId}\n${requestKey}`;
+      const hit = raw.get(key);
+      if (!hit) return undefined;
+      if (hit.expires <= Date.now()) {
+        raw.delete(key);
+        return undefined;
+      }
+      stats.hits++;
+      return hit.answer;
+    },
+    /**
+     * Keeps the whole answer to these request bytes, if the GraphQL answer for its parameters was
+     * kept (a query without errors) and no change of the tenant arrived since `generation`.
+     */
+    keepRawAnswer(tenantId: string, requestKey: string, params: { query?: string; variables?: unknown; operationName?: string | null }, answer: RawAnswer, generation: number): void {
+      const graphqlKey = paramsKey(tenantId, params);
+      if (!graphqlKey || !entries.has(graphqlKey) || (generations.get(tenantId) ?? 0) !== generation) return;
+      if (raw.size >= max) raw.delete(raw.keys().next().value!);
+      const key = `raw\n${tenantId}\n${requestKey}`;
+      raw.set(key, { tenantId, answer, expires: Date.now() + ttl });
+      let keys = byTenant.get(tenantId);
+      if (!keys) byTenant.set(tenantId, (keys = new Set()));
+      keys.add(key);
+    },
     async start() {
       stopBus = await options.bus.subscribe(
         `gateway-cache-${randomUUID()}`,
@@ -113,6 +151,7 @@ export function createStorefrontCache(options: StorefrontCacheOptions) {
     async stop() {
       await stopBus?.();
       entries.clear();
+      raw.clear();
       byTenant.clear();
     },
   };
