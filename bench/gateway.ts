@@ -199,7 +199,14 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    for (const gateway of gateways) gateway.process.kill('SIGTERM');
+    // Gateways first (and wait for them), so none reports the subgraphs going away.
+    await Promise.all(
+      gateways.map((gateway) => new Promise<void>((resolve) => {
+        if (gateway.process.exitCode !== null) return resolve();
+        gateway.process.once('exit', () => resolve());
+        gateway.process.kill('SIGKILL');
+      })),
+    );
     await subgraphs.stop();
   }
 }
