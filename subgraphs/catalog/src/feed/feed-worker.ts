@@ -4,6 +4,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { inSystemTransaction, inTenantTransaction, updatedRows } from '../../../../lib/db/data-source.js';
 import { FEED_BATCH_IMPORTED, VARIANTS_UPSERTED, type FeedBatchImported, type VariantsUpserted } from '../../../../lib/events/catalog-feed.js';
 import { appendToOutbox } from '../../../../lib/events/outbox.js';
+import { pollingWorker } from '../../../../lib/jobs/polling-worker.js';
 import { readHeader, readRow, type FeedRow, type Header } from './feed-rows.js';
 
 export interface FeedWorkerOptions {
@@ -38,10 +39,7 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
   const batchSize = options.batchSize ?? 500;
   const log = options.log ?? console.error;
   const s = dataSource.driver.schema;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let again = false;
-  let stopped = true;
+  let stopped = () => false;
 
   const claim = () =>
     inSystemTransaction(dataSource, async (m) => {
@@ -108,7 +106,7 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
           pending.problems = [];
           await commit(job, batch, problems, lastLine, progress);
           batch = [];
-          if (stopped) return;
+          if (stopped()) return;
         }
       }
       if (!header) return await fail(job, 'the feed has no header row');
@@ -230,43 +228,14 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
     return rows.length;
   }
 
-  async function drain(): Promise<void> {
-    while (!stopped) {
+  async function drain(isStopped: () => boolean): Promise<void> {
+    stopped = isStopped;
+    while (!stopped()) {
       const job = await claim();
       if (!job) return;
       await run(job);
     }
   }
 
-  function kick(): void {
-    if (stopped) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = drain()
-      .catch((error: unknown) => log(`feed worker pass failed: ${String(error)}`))
-      .finally(() => {
-        running = undefined;
-        if (again) {
-          again = false;
-          kick();
-        }
-      });
-  }
-
-  return {
-    nudge: kick,
-    start() {
-      stopped = false;
-      timer = setInterval(kick, options.pollMs ?? 1_000);
-      timer.unref();
-      kick();
-    },
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return pollingWorker(drain, { pollMs: options.pollMs ?? 1_000, log, name: 'feed worker' });
 }

@@ -4,6 +4,7 @@ import { isAppError } from '../../../../lib/errors.js';
 import { isUuid } from '../../../../lib/graphql/context.js';
 import { isValidSku } from '../../../../lib/sku.js';
 import { typedOutbox } from '../../../../lib/events/outbox.js';
+import { pollingWorker } from '../../../../lib/jobs/polling-worker.js';
 import type { IngestionSource } from '../data/entities/ingestion-event.entity.js';
 import type { InventoryEvents } from '../events/inventory-events.js';
 import { requireStoreAndVariant } from '../services/inventory.service.js';
@@ -49,10 +50,7 @@ export function createIngestionWorker(dataSource: DataSource, afterCommit: () =>
   const maxAttempts = options.maxAttempts ?? 5;
   const backoffMs = options.backoffMs ?? 1_000;
   const log = options.log ?? console.error;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let again = false;
-  let stopped = true;
+  let stopped = () => false;
 
   const due = () =>
     inSystemTransaction(dataSource, (m) =>
@@ -63,17 +61,18 @@ export function createIngestionWorker(dataSource: DataSource, afterCommit: () =>
       ) as Promise<{ id: string; tenant_id: string }[]>,
     );
 
-  async function drain(): Promise<void> {
+  async function drain(isStopped: () => boolean): Promise<void> {
+    stopped = isStopped;
     for (;;) {
       const batch = await due();
       // Consecutive deliveries of one tenant share a transaction (up to GROUP of them).
-      for (let i = 0; i < batch.length && !stopped; ) {
+      for (let i = 0; i < batch.length && !stopped(); ) {
         const tenantId = batch[i]!.tenant_id;
         const ids: string[] = [];
         while (i < batch.length && batch[i]!.tenant_id === tenantId && ids.length < GROUP) ids.push(batch[i++]!.id);
         await processGroup(tenantId, ids);
       }
-      if (batch.length < 100 || stopped) return;
+      if (batch.length < 100 || stopped()) return;
     }
   }
 
@@ -263,44 +262,5 @@ export function createIngestionWorker(dataSource: DataSource, afterCommit: () =>
     });
   }
 
-  function kick(): void {
-    if (stopped) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = drain()
-      .catch((error: unknown) => log(`ingestion: worker pass failed: ${String(error)}`))
-      .finally(() => {
-        running = undefined;
-        if (again) {
-          again = false;
-          kick();
-        }
-      });
-  }
-
-  return {
-    /** A delivery is waiting: apply it now rather than at the next poll. */
-    nudge: kick,
-    start() {
-      stopped = false;
-      timer = setInterval(kick, options.pollMs ?? 500);
-      timer.unref();
-      kick();
-    },
-    async stop() {
-      stopped = true;
-      clearInterval(timer);
-      await running;
-    },
-    /** Applies everything due now (tests, the CLI). */
-    async drainNow() {
-      const wasStopped = stopped;
-      stopped = false;
-      await running;
-      await drain();
-      stopped = wasStopped;
-    },
-  };
+  return pollingWorker(drain, { pollMs: options.pollMs ?? 500, log, name: 'ingestion worker' });
 }
