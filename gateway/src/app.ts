@@ -12,6 +12,9 @@ import { exampleQuery } from './graphiql-example.js';
 import { SubgraphDataSource } from './subgraph-data-source.js';
 import { SubgraphClient } from './subgraph-client.js';
 import { createStorefrontCache } from './cache/storefront-cache.js';
+import { useGraphQLMetrics } from '../../lib/observability/graphql-metrics.js';
+import { metrics, reportGauge } from '../../lib/observability/metrics.js';
+import { serveMetrics } from '../../lib/observability/serve-metrics.js';
 import { COMMERCE_SUBSCRIPTIONS, type SubscriptionField } from './subscriptions/subscription-fields.js';
 import { SubscriptionHub } from './subscriptions/subscription-hub.js';
 import { SubscriptionPlanner } from './subscriptions/subscription-plan.js';
@@ -145,6 +148,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       }),
     );
   }
+  plugins.unshift(useGraphQLMetrics('gateway'));
   plugins.push(useErrorCodes());
   plugins.push(...new EnvelopArmor(operationLimits(options.limits?.armor, options.limits?.production)).protect().plugins);
   // Only requests a browser would preflight: no form posts or plain GETs from other sites.
@@ -296,9 +300,14 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const health = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const webhook = webhooks && req.url?.startsWith('/webhooks/') ? webhookPath(req.url) : null;
     if (webhook) {
+      const started = performance.now();
       await webhooks!(req, res, webhook.source, webhook.slug);
+      const source = ['shopify', 'pos', 'erp'].includes(webhook.source) ? webhook.source : 'unknown';
+      metrics.webhookAcks.inc({ source, status: String(res.statusCode) });
+      metrics.webhookAckDuration.observe({ source }, (performance.now() - started) / 1000);
       return true;
     }
+    if (serveMetrics(req, res)) return true;
     if (feedUpload && req.url?.split('?')[0] === '/imports/catalog') {
       await feedUpload(req, res);
       return true;
@@ -344,10 +353,28 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   };
 
   let server: Server | undefined;
+  const unreport: (() => void)[] = [];
   return {
     fetch: yoga.fetch,
     async start(port, host = '127.0.0.1') {
       await hub?.start();
+      if (hub) {
+        unreport.push(
+          reportGauge('gateway_subscriptions_open', 'Live subscriptions, over graphql-ws and server-sent events.', [], (set) => set({}, hub!.stats().subscribers)),
+          reportGauge('gateway_websockets_open', 'Open graphql-ws sockets.', [], (set) => set({}, ws!.connectionCount())),
+          reportGauge('gateway_subscription_groups', 'Groups of identical subscriptions (one execution per event each).', [], (set) => set({}, hub!.stats().groups)),
+        );
+      }
+      if (storefrontCache) {
+        unreport.push(
+          reportGauge('gateway_storefront_cache', 'Storefront cache: entries kept, and hits and misses since start.', ['kind'], (set) => {
+            const stats = storefrontCache.stats();
+            set({ kind: 'entries' }, stats.entries + stats.rawEntries);
+            set({ kind: 'hits' }, stats.hits);
+            set({ kind: 'misses' }, stats.misses);
+          }),
+        );
+      }
       await storefrontCache?.start();
       server = createServer((req, res) => {
         void health(req, res).then((handled) => {
@@ -366,6 +393,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       return `http://${host}:${(server.address() as AddressInfo).port}`;
     },
     async stop() {
+      for (const remove of unreport.splice(0)) remove();
       await ws?.close();
       await hub?.stop();
       await storefrontCache?.stop();

@@ -1,4 +1,5 @@
 import { Agent, request } from 'undici';
+import { metrics } from '../../lib/observability/metrics.js';
 
 /**
  * How the gateway talks to subgraphs: a pooled keep-alive HTTP client (undici) instead of
@@ -21,17 +22,30 @@ export class SubgraphClient {
 
   constructor(private readonly agent = new Agent({ connections: 128, keepAliveTimeout: 30_000, pipelining: 1 })) {}
 
-  post(url: string, headers: Record<string, string>, body: string, shareKey: string | null): Promise<SubgraphReply> {
-    if (shareKey === null) return this.send(url, headers, body);
+  post(subgraph: string, url: string, headers: Record<string, string>, body: string, shareKey: string | null): Promise<SubgraphReply> {
+    if (shareKey === null) return this.timed(subgraph, url, headers, body);
     const key = `${url}\n${shareKey}\n${body}`;
     const pending = this.inFlight.get(key);
     if (pending) {
       this.counts.shared++;
+      metrics.subgraphFetchesShared.inc({ subgraph });
       return pending;
     }
-    const sent = this.send(url, headers, body).finally(() => this.inFlight.delete(key));
+    const sent = this.timed(subgraph, url, headers, body).finally(() => this.inFlight.delete(key));
     this.inFlight.set(key, sent);
     return sent;
+  }
+
+  private async timed(subgraph: string, url: string, headers: Record<string, string>, body: string): Promise<SubgraphReply> {
+    const started = performance.now();
+    let outcome = 'error';
+    try {
+      const reply = await this.send(url, headers, body);
+      outcome = reply.status >= 200 && reply.status < 300 ? 'ok' : `http_${reply.status}`;
+      return reply;
+    } finally {
+      metrics.subgraphFetchDuration.observe({ subgraph, outcome }, (performance.now() - started) / 1000);
+    }
   }
 
   private async send(url: string, headers: Record<string, string>, body: string): Promise<SubgraphReply> {

@@ -26,7 +26,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
       fetcher: (async (target: string, init: { headers: Record<string, string>; body: string }) => {
         const { [SHARE_HEADER]: shareKey, ...headers } = init.headers;
         const body = init.body;
-        const reply = await client.post(target, headers, body, shareKey === undefined ? null : shareKey);
+        const reply = await client.post(subgraphName, target, headers, body, shareKey === undefined ? null : shareKey);
         return new Response(reply.text, { status: reply.status, headers: reply.contentType ? { 'content-type': reply.contentType } : {} });
       }) as never,
     });

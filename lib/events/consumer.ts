@@ -2,6 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { inTenantTransaction, qualified } from '../db/data-source.js';
 import type { EventEnvelope } from './envelope.js';
 import type { EventBus } from './event-bus.js';
+import { metrics } from '../observability/metrics.js';
 
 export type EventApplier = (manager: EntityManager, event: EventEnvelope) => Promise<void>;
 
@@ -32,6 +33,9 @@ export async function consumeEvents(options: {
       return true;
     });
     // Not awaited: the relay may itself be waiting on this delivery (in-process bus).
-    if (applied) options.afterApply?.();
+    if (applied) {
+      metrics.eventsConsumed.inc({ service: options.group, type: event.type });
+      options.afterApply?.();
+    }
   });
 }

@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { inSystemTransaction, qualified } from '../db/data-source.js';
 import type { EventBus } from './event-bus.js';
 import type { EventEnvelope } from './envelope.js';
+import { metrics, reportGauge } from '../observability/metrics.js';
 
 export interface OutboxRelay {
   /** Publishes everything unpublished now; resolves when done (errors are retried by the poll). */
@@ -77,6 +78,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         payload: row.payload,
       };
       await bus.publish(event);
+      metrics.eventsPublished.inc({ service: source, type: row.type });
     }
     if (rows.length > 0) {
       await inSystemTransaction(dataSource, (m) =>
@@ -110,10 +112,22 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const timer = setInterval(() => void flush(), options.pollMs ?? 1000);
   timer.unref();
   void flush();
+  // What waits to be published, and for how long: a stuck relay shows here first.
+  const backlog = () =>
+    inSystemTransaction(dataSource, (m) =>
+      m.query(`SELECT count(*)::int AS n, COALESCE(EXTRACT(EPOCH FROM now() - min(occurred_at)), 0)::float8 AS age FROM ${table} WHERE published_at IS NULL`),
+    ) as Promise<{ n: number; age: number }[]>;
+  const unreport = [
+    reportGauge('outbox_backlog_events', 'Outbox rows not yet published, by service.', ['service'], async (set) => set({ service: source }, (await backlog())[0]!.n)),
+    reportGauge('outbox_oldest_unpublished_age_seconds', 'Age of the oldest unpublished outbox row (0 when none), by service.', ['service'], async (set) =>
+      set({ service: source }, (await backlog())[0]!.age),
+    ),
+  ];
 
   return {
     flush,
     async stop() {
+      for (const remove of unreport) remove();
       clearInterval(timer);
       await running;
       stopped = true;

@@ -6,6 +6,8 @@ import type { DocumentNode } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import { readCallerContext } from '../tenant/headers.js';
 import { maskError } from './mask-error.js';
+import { useGraphQLMetrics } from '../observability/graphql-metrics.js';
+import { serveMetrics } from '../observability/serve-metrics.js';
 import type { SubgraphContext, SubgraphService } from './service.js';
 
 export interface YogaSubgraphOptions<C extends SubgraphContext> {
@@ -35,6 +37,7 @@ export function buildYogaSubgraph<C extends SubgraphContext>(options: YogaSubgra
   const yoga = createYoga({
     schema,
     graphqlEndpoint: '/graphql',
+    plugins: [useGraphQLMetrics(options.name)],
     graphiql: false,
     landingPage: false,
     logging: false,
@@ -52,6 +55,7 @@ export function buildYogaSubgraph<C extends SubgraphContext>(options: YogaSubgra
       await options.onStart?.();
       const routes = options.routes ?? {};
       server = createServer((req, res) => {
+        if (serveMetrics(req, res)) return;
         const route = routes[new URL(req.url ?? '/', 'http://subgraph').pathname];
         if (!route) return void yoga(req, res);
         let caller: SubgraphContext;

@@ -6,6 +6,8 @@ import DataLoader from 'dataloader';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { parse } from 'graphql';
 import mercurius from 'mercurius';
+import { getOperationAST } from 'graphql';
+import { metrics, registry } from '../../../lib/observability/metrics.js';
 import type { DataSource } from 'typeorm';
 import type { EventBus } from '../../../lib/events/event-bus.js';
 import { maskError } from '../../../lib/graphql/mask-error.js';
@@ -63,7 +65,9 @@ export function buildOrders(
       app = Fastify({ logger: false, keepAliveTimeout: 65_000 });
       // Only the gateway may call: no valid signed context, no execution.
       const callers = new WeakMap<object, CallerContext>();
+      app.get('/metrics', async (_request, reply) => reply.header('content-type', registry.contentType).send(await registry.metrics()));
       app.addHook('preHandler', async (request, reply) => {
+        if (request.url.split('?')[0] === '/metrics') return;
         try {
           callers.set(request, readCallerContext(request.headers, deps.secret));
         } catch (error) {
@@ -82,6 +86,18 @@ export function buildOrders(
           statusCode: 200,
           response: { data: execution.data ?? null, errors: execution.errors.map((e) => maskError(e)) },
         }),
+      });
+      // The same operation metrics as the yoga subgraphs.
+      const started = new WeakMap<object, { at: number; operation: string }>();
+      app.graphql.addHook('preExecution', async (_schema, document, context) => {
+        started.set(context, { at: performance.now(), operation: getOperationAST(document)?.name?.value ?? 'anonymous' });
+      });
+      app.graphql.addHook('onResolution', async (execution, context) => {
+        const run = started.get(context);
+        if (!run) return;
+        const code = execution.errors?.length ? String(execution.errors[0]!.extensions?.code ?? 'ERROR') : 'OK';
+        metrics.graphqlRequests.inc({ service: 'orders', operation: run.operation.slice(0, 64), code });
+        metrics.graphqlDuration.observe({ service: 'orders', operation: run.operation.slice(0, 64) }, (performance.now() - run.at) / 1000);
       });
       await app.listen({ port, host });
       return `http://${host}:${(app.server.address() as AddressInfo).port}/graphql`;

@@ -5,6 +5,7 @@ import { isUuid } from '../../../../lib/graphql/context.js';
 import { isValidSku } from '../../../../lib/sku.js';
 import { typedOutbox } from '../../../../lib/events/outbox.js';
 import { pollingWorker } from '../../../../lib/jobs/polling-worker.js';
+import { metrics } from '../../../../lib/observability/metrics.js';
 import type { IngestionSource } from '../data/entities/ingestion-event.entity.js';
 import type { InventoryEvents } from '../events/inventory-events.js';
 import { requireStoreAndVariant } from '../services/inventory.service.js';
@@ -107,6 +108,7 @@ export function createIngestionWorker(dataSource: DataSource, afterCommit: () =>
             );
             await m.query('RELEASE SAVEPOINT delivery');
             applied++;
+            metrics.ingestion.inc({ outcome: 'applied' });
           } catch (error) {
             await m.query('ROLLBACK TO SAVEPOINT delivery');
             await recordFailure(m, id, attempts, error);
@@ -126,6 +128,7 @@ export function createIngestionWorker(dataSource: DataSource, afterCommit: () =>
     if (!review && !isAppError(error)) log(`ingestion: event ${id} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     const tries = attempts + 1;
     const status = review ? 'NEEDS_REVIEW' : tries >= maxAttempts ? 'DEAD_LETTER' : 'RETRYING';
+    metrics.ingestion.inc({ outcome: status.toLowerCase() });
     const next = status === 'RETRYING' ? new Date(Date.now() + backoffMs * 2 ** (tries - 1)) : null;
     await m.query(
       `UPDATE "${m.connection.driver.schema}"."ingestion_event" SET status = $2, attempts = $3, last_error = $4, next_attempt_at = $5

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { hotQuery } from '../../../../lib/db/data-source.js';
 import { appError } from '../../../../lib/errors.js';
+import { metrics } from '../../../../lib/observability/metrics.js';
 import { MovementEntity, type MovementKind } from '../data/entities/movement.entity.js';
 import { StockLevelEntity } from '../data/entities/stock-level.entity.js';
 import type { InventoryEvents } from '../events/inventory-events.js';
@@ -168,6 +169,7 @@ export class LedgerBatch {
       const level = this.levels.get(key)!;
       if (level.onHand - level.reserved < 0 || level.reserved < 0 || level.inTransit < 0) {
         const available = level.onHand - level.reserved;
+        metrics.oversellRefusals.inc();
         throw appError('INSUFFICIENT_STOCK', `not enough ${level.sku} in store ${level.storeId}: that would leave ${available} available`, {
           sku: level.sku,
           storeId: level.storeId,

@@ -3,7 +3,8 @@ import { In, type EntityManager } from 'typeorm';
 import { inSystemTransaction, inTenantTransaction } from '../../../../lib/db/data-source.js';
 import { once } from '../../../../lib/db/idempotency.js';
 import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js';
-import { appError, badInput, notFound } from '../../../../lib/errors.js';
+import { appError, badInput, isAppError, notFound } from '../../../../lib/errors.js';
+import { metrics } from '../../../../lib/observability/metrics.js';
 import { typedOutbox } from '../../../../lib/events/outbox.js';
 import { isUuid } from '../../../../lib/graphql/context.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
@@ -32,7 +33,7 @@ export class ReservationService extends TenantScopedService {
     if (input.orderId && !isUuid(input.orderId)) throw badInput('orderId must be an order id', 'orderId');
     requireStoreAccess(ctx, input.storeId);
     const { idempotencyKey, ...request } = input;
-    const { reservation, replayed } = await this.tx(ctx, async (m, tenantId) => {
+    const { reservation, replayed } = await this.countRefusal(this.tx(ctx, async (m, tenantId) => {
       let made: ReservationEntity | undefined;
       const { result, replayed: again } = await once(m, { tenantId, operation: 'reserveStock', key: idempotencyKey, payload: request }, async () => {
         if (!isUuid(input.storeId)) throw notFound(`no store ${input.storeId}`);
@@ -45,9 +46,17 @@ export class ReservationService extends TenantScopedService {
       });
       // A repeat answers with the reservation as it is now.
       return { reservation: made ?? (await m.getRepository(ReservationEntity).findOneByOrFail({ tenantId, id: result })), replayed: again };
-    });
+    }));
+    metrics.reservations.inc({ outcome: 'reserved' });
     if (!replayed) await this.afterCommit();
     return reservation;
+  }
+
+  private countRefusal<T>(work: Promise<T>): Promise<T> {
+    return work.catch((error: unknown) => {
+      if (isAppError(error) && error.extensions.code === 'INSUFFICIENT_STOCK') metrics.reservations.inc({ outcome: 'insufficient_stock' });
+      throw error;
+    });
   }
 
   /** Reserves within the caller's transaction (the saga's all-or-nothing uses it for every line). */
