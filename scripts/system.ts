@@ -12,6 +12,7 @@ import type { JwtOptions } from '../gateway/src/auth/jwt-verifier.js';
 import { readJwtOptions, readRateLimits } from '../gateway/src/config.js';
 import { createMemoryRateLimitStore, createRedisRateLimitStore } from '../gateway/src/limits/rate-limiter.js';
 import { generateSecret } from '../lib/tenant/signed-context.js';
+import { createLogger, type Logger } from '../lib/observability/logger.js';
 import { SUPERGRAPH_PATH, SUBGRAPHS, type SubgraphName } from '../schema/compose-supergraph.js';
 import { buildCatalog } from '../subgraphs/catalog/src/app.js';
 import { openCatalogDatabase } from '../subgraphs/catalog/src/data/database.js';
@@ -65,6 +66,8 @@ export interface SystemOptions {
   subgraphOptions?: SubgraphOptions;
   /** Per-socket subscription limits of the gateway (tests make them tiny). */
   subscriptionLimits?: { highWaterBytes?: number; maxPendingUpdates?: number };
+  /** The gateway's structured logger (default: pino to stdout at LOG_LEVEL, silent when `log` is given). */
+  logger?: Logger;
   log?: (message: string) => void;
 }
 
@@ -148,6 +151,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       limits: { production },
       subscriptions: { bus, limits: options.subscriptionLimits },
       storefrontCache: env.STOREFRONT_CACHE !== 'off',
+      // Callers that pass their own `log` (tests, benchmarks) get no request lines unless they pass a logger.
+      logger: options.logger ?? createLogger('gateway', { level: options.log ? 'silent' : env.LOG_LEVEL }),
       log: options.log,
     });
     const base = await gateway.start(ports.gateway, host);

@@ -15,6 +15,8 @@ import { createStorefrontCache } from './cache/storefront-cache.js';
 import { useGraphQLMetrics } from '../../lib/observability/graphql-metrics.js';
 import { metrics, reportGauge } from '../../lib/observability/metrics.js';
 import { serveMetrics } from '../../lib/observability/serve-metrics.js';
+import type { Logger } from '../../lib/observability/logger.js';
+import { useRequestLog } from '../../lib/observability/request-log.js';
 import { COMMERCE_SUBSCRIPTIONS, type SubscriptionField } from './subscriptions/subscription-fields.js';
 import { SubscriptionHub } from './subscriptions/subscription-hub.js';
 import { SubscriptionPlanner } from './subscriptions/subscription-plan.js';
@@ -80,6 +82,8 @@ export interface GatewayOptions {
     /** Per-socket limits (defaults: 1 MiB buffered, 1000 waiting updates). */
     limits?: Pick<GraphQLWsOptions, 'highWaterBytes' | 'maxPendingUpdates' | 'keepAliveMs'>;
   };
+  /** Structured logs (pino): one line per operation, and the gateway's own warnings. */
+  logger?: Logger;
   /** Keep anonymous storefront reads until their tenant's next change event (default true; needs auth and the bus). */
   storefrontCache?: boolean;
   log?: (message: string) => void;
@@ -104,7 +108,7 @@ export function supergraphUrls(supergraphSdl: string): Record<string, string> {
 
 /** Builds the gateway: Apollo's query planner and executor behind graphql-yoga. */
 export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
-  const log = options.log ?? console.error;
+  const log = options.log ?? (options.logger ? (message: string) => options.logger!.warn(message) : console.error);
   const urls = { ...supergraphUrls(options.supergraphSdl), ...options.subgraphUrls };
   // @apollo/gateway refuses @requiresScopes; this gateway enforces it itself.
   const { sdl: supergraphSdl, rules } = extractScopes(options.supergraphSdl);
@@ -149,6 +153,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     );
   }
   plugins.unshift(useGraphQLMetrics('gateway'));
+  if (options.logger) plugins.unshift(useRequestLog(options.logger));
   plugins.push(useErrorCodes());
   plugins.push(...new EnvelopArmor(operationLimits(options.limits?.armor, options.limits?.production)).protect().plugins);
   // Only requests a browser would preflight: no form posts or plain GETs from other sites.
