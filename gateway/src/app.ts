@@ -345,13 +345,14 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       return true;
     }
     if (req.url === '/readyz') {
-      const checks = await Promise.all(
-        Object.entries(urls).map(async ([name, url]) => [name, await isReachable(url)] as const),
-      );
-      const ready = checks.every(([, ok]) => ok);
+      // Each subgraph by name, with its own database and bus; the gateway's bus.
+      const entries = await Promise.all(Object.entries(urls).map(async ([name, url]) => [name, await readinessOf(url)] as const));
+      const bus = options.subscriptions ? await options.subscriptions.bus.ping().then(() => true, () => false) : undefined;
+      const subgraphs = Object.fromEntries(entries);
+      const ready = entries.every(([, checks]) => checks.ready) && bus !== false;
       res
         .writeHead(ready ? 200 : 503, { 'content-type': 'application/json' })
-        .end(JSON.stringify({ status: ready ? 'ready' : 'unavailable', subgraphs: Object.fromEntries(checks) }));
+        .end(JSON.stringify({ status: ready ? 'ready' : 'unavailable', subgraphs, ...(bus === undefined ? {} : { bus }) }));
       return true;
     }
     return false;
@@ -413,6 +414,20 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       await subgraphClient.close();
     },
   };
+}
+
+/** A subgraph's own /readyz (its database and bus), or, for a subgraph without one, whether it answers GraphQL. */
+async function readinessOf(url: string): Promise<{ ready: boolean } & Record<string, unknown>> {
+  try {
+    const response = await fetch(new URL('/readyz', url), { signal: AbortSignal.timeout(3_000) });
+    if (response.status === 200 || response.status === 503) {
+      const { status, ...checks } = (await response.json()) as { status: string } & Record<string, unknown>;
+      return { ready: status === 'ready', ...checks };
+    }
+  } catch {
+    return { ready: false };
+  }
+  return { ready: await isReachable(url) };
 }
 
 async function isReachable(url: string): Promise<boolean> {

@@ -14,6 +14,8 @@ export interface EventBus {
    */
   subscribe(group: string, handler: EventHandler, options?: SubscribeOptions): Promise<() => Promise<void>>;
   close(): Promise<void>;
+  /** Rejects when the bus cannot be reached (readiness checks). */
+  ping(): Promise<void>;
 }
 
 export interface SubscribeOptions {

@@ -31,6 +31,9 @@ export function createInMemoryBus(log: (message: string) => void = console.error
   };
 
   return {
+    async ping() {
+      if (closed) throw new Error('the in-process bus is closed');
+    },
     async publish(event) {
       const deliveries: Promise<void>[] = [];
       for (const handlers of groups.values()) {

@@ -28,6 +28,9 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
   const stops = new Set<() => Promise<void>>();
 
   return {
+    async ping() {
+      await publisher.ping();
+    },
     async publish(event) {
       await publisher.xAdd(stream, '*', { event: JSON.stringify(event) }, {
         TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: options.maxLength ?? 100_000 },

@@ -8,6 +8,7 @@ import { readCallerContext } from '../tenant/headers.js';
 import { maskError } from './mask-error.js';
 import { useGraphQLMetrics } from '../observability/graphql-metrics.js';
 import { serveMetrics } from '../observability/serve-metrics.js';
+import { allTrue, serveReadiness, type Checks } from '../observability/readiness.js';
 import type { SubgraphContext, SubgraphService } from './service.js';
 
 export interface YogaSubgraphOptions<C extends SubgraphContext> {
@@ -27,6 +28,8 @@ export interface YogaSubgraphOptions<C extends SubgraphContext> {
    * gateway signed, or a 401 without one.
    */
   routes?: Record<string, (req: IncomingMessage, res: ServerResponse, caller: SubgraphContext) => Promise<void>>;
+  /** What `GET /readyz` checks (its database and bus); absent: always ready. */
+  readiness?: () => Promise<Checks>;
   log?: (message: string) => void;
 }
 
@@ -56,6 +59,7 @@ export function buildYogaSubgraph<C extends SubgraphContext>(options: YogaSubgra
       const routes = options.routes ?? {};
       server = createServer((req, res) => {
         if (serveMetrics(req, res)) return;
+        if (serveReadiness(req, res, options.readiness ?? (async () => ({})), allTrue)) return;
         const route = routes[new URL(req.url ?? '/', 'http://subgraph').pathname];
         if (!route) return void yoga(req, res);
         let caller: SubgraphContext;

@@ -32,9 +32,12 @@ describe('a subgraph that is down', () => {
 
     const ready = await fetch(system.gatewayUrl.replace('/graphql', '/readyz'));
     expect(ready.status).toBe(503);
+    // Each dependency by name: every subgraph with its database and bus, and the gateway's bus.
+    const up = { ready: true, database: true, bus: true };
     expect(await ready.json()).toEqual({
       status: 'unavailable',
-      subgraphs: { catalog: true, inventory: false, pricing: true, orders: true, tenant: true },
+      subgraphs: { catalog: up, inventory: { ready: false }, pricing: up, orders: up, tenant: up },
+      bus: true,
     });
 
     await system.subgraphs.inventory.start(port);

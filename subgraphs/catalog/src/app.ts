@@ -7,6 +7,7 @@ import type { EventBus } from '../../../lib/events/event-bus.js';
 import type { SubgraphService } from '../../../lib/graphql/service.js';
 import { subgraphLifecycle } from '../../../lib/graphql/subgraph-lifecycle.js';
 import { buildYogaSubgraph } from '../../../lib/graphql/yoga-subgraph.js';
+import { dependencyChecks } from '../../../lib/observability/readiness.js';
 import type { Context } from './context.js';
 import { resolvers } from './resolvers/index.js';
 import { CatalogService } from './services/catalog.service.js';
@@ -26,6 +27,7 @@ export function buildCatalog(deps: { dataSource: DataSource; bus: EventBus; secr
   return buildYogaSubgraph<Context>({
     name: 'catalog',
     secret: deps.secret,
+    readiness: dependencyChecks(deps),
     typeDefs,
     resolvers: resolvers as never,
     extendContext: (base) => {

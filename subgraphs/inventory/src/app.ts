@@ -7,6 +7,7 @@ import type { EventBus } from '../../../lib/events/event-bus.js';
 import type { SubgraphService } from '../../../lib/graphql/service.js';
 import { subgraphLifecycle } from '../../../lib/graphql/subgraph-lifecycle.js';
 import { buildYogaSubgraph } from '../../../lib/graphql/yoga-subgraph.js';
+import { dependencyChecks } from '../../../lib/observability/readiness.js';
 import type { Context } from './context.js';
 import { inventoryAppliers } from './events/inventory-consumers.js';
 import { resolvers } from './resolvers/index.js';
@@ -36,6 +37,7 @@ export function buildInventory(
   return buildYogaSubgraph<Context>({
     name: 'inventory',
     secret: deps.secret,
+    readiness: dependencyChecks(deps),
     typeDefs,
     resolvers: resolvers as never,
     extendContext: (base) => {

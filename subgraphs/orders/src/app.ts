@@ -8,6 +8,7 @@ import { parse } from 'graphql';
 import mercurius from 'mercurius';
 import { getOperationAST } from 'graphql';
 import { metrics, registry } from '../../../lib/observability/metrics.js';
+import { allTrue, dependencyChecks } from '../../../lib/observability/readiness.js';
 import type { DataSource } from 'typeorm';
 import type { EventBus } from '../../../lib/events/event-bus.js';
 import { maskError } from '../../../lib/graphql/mask-error.js';
@@ -65,9 +66,15 @@ export function buildOrders(
       app = Fastify({ logger: false, keepAliveTimeout: 65_000 });
       // Only the gateway may call: no valid signed context, no execution.
       const callers = new WeakMap<object, CallerContext>();
+      const ready = dependencyChecks(deps);
+      app.get('/readyz', async (_request, reply) => {
+        const checks = await ready();
+        const ok = allTrue(checks);
+        return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'unavailable', ...checks });
+      });
       app.get('/metrics', async (_request, reply) => reply.header('content-type', registry.contentType).send(await registry.metrics()));
       app.addHook('preHandler', async (request, reply) => {
-        if (request.url.split('?')[0] === '/metrics') return;
+        if (['/metrics', '/readyz'].includes(request.url.split('?')[0]!)) return;
         try {
           callers.set(request, readCallerContext(request.headers, deps.secret));
         } catch (error) {

@@ -7,6 +7,7 @@ import type { EventBus } from '../../../lib/events/event-bus.js';
 import type { SubgraphService } from '../../../lib/graphql/service.js';
 import { subgraphLifecycle } from '../../../lib/graphql/subgraph-lifecycle.js';
 import { buildYogaSubgraph } from '../../../lib/graphql/yoga-subgraph.js';
+import { dependencyChecks } from '../../../lib/observability/readiness.js';
 import type { Context } from './context.js';
 import { pricingAppliers } from './events/pricing-consumers.js';
 import { resolvers } from './resolvers/index.js';
@@ -21,6 +22,7 @@ export function buildPricing(deps: { dataSource: DataSource; bus: EventBus; secr
   return buildYogaSubgraph<Context>({
     name: 'pricing',
     secret: deps.secret,
+    readiness: dependencyChecks(deps),
     typeDefs,
     resolvers: resolvers as never,
     extendContext: (base) => {
