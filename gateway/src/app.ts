@@ -17,6 +17,7 @@ import { metrics, reportGauge } from '../../lib/observability/metrics.js';
 import { serveMetrics } from '../../lib/observability/serve-metrics.js';
 import type { Logger } from '../../lib/observability/logger.js';
 import { useRequestLog } from '../../lib/observability/request-log.js';
+import { serveBoard } from './board.js';
 import { COMMERCE_SUBSCRIPTIONS, type SubscriptionField } from './subscriptions/subscription-fields.js';
 import { SubscriptionHub } from './subscriptions/subscription-hub.js';
 import { SubscriptionPlanner } from './subscriptions/subscription-plan.js';
@@ -313,6 +314,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       return true;
     }
     if (serveMetrics(req, res)) return true;
+    if (serveBoard(req, res)) return true;
     if (feedUpload && req.url?.split('?')[0] === '/imports/catalog') {
       await feedUpload(req, res);
       return true;
