@@ -407,8 +407,13 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       await storefrontCache?.stop();
       for (const cleanup of cleanups) await cleanup();
       if (server) {
+        // No new connections; requests in flight may finish (5 s at most), idle ones close now.
         const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
-        server.closeAllConnections();
+        const idle = setInterval(() => server!.closeIdleConnections(), 25);
+        server.closeIdleConnections();
+        const drained = await Promise.race([closing.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5_000).unref())]);
+        clearInterval(idle);
+        if (!drained) server.closeAllConnections();
         await closing;
         server = undefined;
       }

@@ -2,6 +2,7 @@ import { ConfigError } from '../../lib/env.js';
 import { createRedisBus } from '../../lib/events/redis-bus.js';
 import { createRedisRateLimitStore } from './limits/rate-limiter.js';
 import { buildGateway } from './app.js';
+import { createLogger } from '../../lib/observability/logger.js';
 import { loadConfig, readSupergraph } from './config.js';
 import { developmentPlatformKey } from './platform-key.js';
 
@@ -11,6 +12,7 @@ async function main(): Promise<void> {
   const bus = config.redisUrl ? await createRedisBus({ url: config.redisUrl }) : undefined;
   if (!bus) console.warn('REDIS_URL is not set: this gateway serves no subscriptions');
   const gateway = await buildGateway({
+    logger: createLogger('gateway'),
     supergraphSdl: readSupergraph(config.supergraphPath),
     subgraphUrls: config.subgraphUrls,
     auth: config.tenancy

@@ -130,6 +130,8 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       for (const remove of unreport) remove();
       clearInterval(timer);
       await running;
+      // What was committed before the stop still goes out (graceful shutdown).
+      await flush();
       stopped = true;
     },
   };
