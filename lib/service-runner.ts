@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { ConfigError, readDatabaseUrl, readInt, readOptional, type Env } from './env.js';
+import { installTracing } from './observability/tracing.js';
 import { startEmbeddedPostgres } from './db/embedded-postgres.js';
 import type { EventBus } from './events/event-bus.js';
 import { createInMemoryBus } from './events/in-memory-bus.js';
@@ -61,6 +62,8 @@ export async function runSubgraphProcess(
   open: (url: string, schema: string) => Promise<DataSource>,
   build: (deps: { dataSource: DataSource; bus: EventBus; secret: string }) => SubgraphService,
 ): Promise<void> {
+  // Traces go out over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set; off otherwise.
+  installTracing({ serviceName: config.name });
   try {
     const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres({ dataDir: config.dataDir });
     const dataSource = await open(config.databaseUrl ?? embedded!.url, config.databaseSchema);

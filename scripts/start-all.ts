@@ -3,6 +3,7 @@
  * in-process events), or on real PostgreSQL/Redis when DATABASE_URL / REDIS_URL are set.
  * Loads the demo data when the database is empty.
  */
+import { installTracing } from '../lib/observability/tracing.js';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { seedDemo } from './seed-demo.js';
@@ -11,6 +12,7 @@ import { DEFAULT_PORTS, startSystem } from './system.js';
 async function main(): Promise<void> {
   const started = performance.now();
   const dataDir = process.env.PGLITE_DATA_DIR ?? '.data/pglite';
+  installTracing({ serviceName: 'commerce' });
   const system = await startSystem({ dataDir, ports: DEFAULT_PORTS, host: process.env.HOST });
   const ready = performance.now();
   if ((await system.tenants.countTenants()) === 0 || process.argv.includes('--seed')) {

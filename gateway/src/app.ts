@@ -18,6 +18,7 @@ import { serveMetrics } from '../../lib/observability/serve-metrics.js';
 import type { Logger } from '../../lib/observability/logger.js';
 import { useRequestLog } from '../../lib/observability/request-log.js';
 import { serveBoard } from './board.js';
+import { useTracing } from '../../lib/observability/tracing.js';
 import { COMMERCE_SUBSCRIPTIONS, type SubscriptionField } from './subscriptions/subscription-fields.js';
 import { SubscriptionHub } from './subscriptions/subscription-hub.js';
 import { SubscriptionPlanner } from './subscriptions/subscription-plan.js';
@@ -178,6 +179,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     options.auth && options.subscriptions && options.storefrontCache !== false ? createStorefrontCache({ bus: options.subscriptions.bus }) : undefined;
   if (storefrontCache) plugins.push(storefrontCache.plugin);
   plugins.push(useApolloFederation({ gateway }));
+  // After the federation plugin, so the span wraps Apollo's execution (its plan and fetch spans nest inside).
+  plugins.push(useTracing('gateway'));
 
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
     schema: gateway.schema!,

@@ -3,6 +3,7 @@ import { createRedisBus } from '../../lib/events/redis-bus.js';
 import { createRedisRateLimitStore } from './limits/rate-limiter.js';
 import { buildGateway } from './app.js';
 import { createLogger } from '../../lib/observability/logger.js';
+import { installTracing } from '../../lib/observability/tracing.js';
 import { loadConfig, readSupergraph } from './config.js';
 import { developmentPlatformKey } from './platform-key.js';
 
@@ -11,6 +12,7 @@ async function main(): Promise<void> {
   // Subgraph events reach a separate gateway process only through Redis.
   const bus = config.redisUrl ? await createRedisBus({ url: config.redisUrl }) : undefined;
   if (!bus) console.warn('REDIS_URL is not set: this gateway serves no subscriptions');
+  installTracing({ serviceName: 'gateway' });
   const gateway = await buildGateway({
     logger: createLogger('gateway'),
     supergraphSdl: readSupergraph(config.supergraphPath),

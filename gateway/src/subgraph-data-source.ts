@@ -3,6 +3,7 @@ import { GraphQLError } from 'graphql';
 import { CONTEXT_HEADER, REQUEST_ID_HEADER, signContext } from '../../lib/tenant/signed-context.js';
 import type { GatewayContext } from './gateway-context.js';
 import { isMutation, type SubgraphClient } from './subgraph-client.js';
+import { injectTraceHeaders } from '../../lib/observability/tracing.js';
 
 /** Internal: carries the sharing key from willSendRequest to the fetcher; never sent. */
 const SHARE_HEADER = 'x-gateway-share-key';
@@ -26,6 +27,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
       fetcher: (async (target: string, init: { headers: Record<string, string>; body: string }) => {
         const { [SHARE_HEADER]: shareKey, ...headers } = init.headers;
         const body = init.body;
+        injectTraceHeaders(headers);
         const reply = await client.post(subgraphName, target, headers, body, shareKey === undefined ? null : shareKey);
         return new Response(reply.text, { status: reply.status, headers: reply.contentType ? { 'content-type': reply.contentType } : {} });
       }) as never,

@@ -1,3 +1,5 @@
+import { trace } from '@opentelemetry/api';
+import { withSpan } from '../observability/tracing.js';
 import 'reflect-metadata';
 import { DataSource, type EntityManager, type MixedList, type EntitySchema } from 'typeorm';
 import { appRoleOf } from './row-level-security.migration.js';
@@ -71,6 +73,16 @@ const literal = (value: string) => `'${value.replace(/'/g, "''")}'`;
  * transaction pays for it, and each round trip costs a socket write on both sides.
  */
 async function transaction<T>(dataSource: DataSource, tenantId: string, system: boolean, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+  // Inside a traced request, the transaction is a span of its own (background work is not traced).
+  if (!trace.getActiveSpan()) return runTransaction(dataSource, tenantId, system, work);
+  return withSpan(
+    `db transaction ${dataSource.driver.schema ?? ''}`,
+    { 'db.system': 'postgresql', 'db.namespace': dataSource.driver.schema ?? '', 'commerce.tenant': tenantId, 'commerce.system': system },
+    () => runTransaction(dataSource, tenantId, system, work),
+  );
+}
+
+async function runTransaction<T>(dataSource: DataSource, tenantId: string, system: boolean, work: (manager: EntityManager) => Promise<T>): Promise<T> {
   const runner = dataSource.createQueryRunner();
   await runner.connect();
   try {

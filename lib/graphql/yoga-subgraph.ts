@@ -7,6 +7,7 @@ import { createYoga } from 'graphql-yoga';
 import { readCallerContext } from '../tenant/headers.js';
 import { maskError } from './mask-error.js';
 import { useGraphQLMetrics } from '../observability/graphql-metrics.js';
+import { useTracing } from '../observability/tracing.js';
 import { serveMetrics } from '../observability/serve-metrics.js';
 import { allTrue, serveReadiness, type Checks } from '../observability/readiness.js';
 import type { SubgraphContext, SubgraphService } from './service.js';
@@ -40,7 +41,7 @@ export function buildYogaSubgraph<C extends SubgraphContext>(options: YogaSubgra
   const yoga = createYoga({
     schema,
     graphqlEndpoint: '/graphql',
-    plugins: [useGraphQLMetrics(options.name)],
+    plugins: [useGraphQLMetrics(options.name), useTracing(options.name)],
     graphiql: false,
     landingPage: false,
     logging: false,
