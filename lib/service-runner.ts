@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { ConfigError, readDatabaseUrl, readInt, readOptional, type Env } from './env.js';
 import { installTracing } from './observability/tracing.js';
+import { createLogger, type Logger } from './observability/logger.js';
 import { startEmbeddedPostgres } from './db/embedded-postgres.js';
 import type { EventBus } from './events/event-bus.js';
 import { createInMemoryBus } from './events/in-memory-bus.js';
@@ -60,7 +61,7 @@ export async function openBus(redisUrl: string | undefined): Promise<EventBus> {
 export async function runSubgraphProcess(
   config: SubgraphConfig,
   open: (url: string, schema: string) => Promise<DataSource>,
-  build: (deps: { dataSource: DataSource; bus: EventBus; secret: string }) => SubgraphService,
+  build: (deps: { dataSource: DataSource; bus: EventBus; secret: string; logger?: Logger }) => SubgraphService,
 ): Promise<void> {
   // Traces go out over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set; off otherwise.
   installTracing({ serviceName: config.name });
@@ -68,7 +69,7 @@ export async function runSubgraphProcess(
     const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres({ dataDir: config.dataDir });
     const dataSource = await open(config.databaseUrl ?? embedded!.url, config.databaseSchema);
     const bus = await openBus(config.redisUrl);
-    const service = build({ dataSource, bus, secret: config.secret });
+    const service = build({ dataSource, bus, secret: config.secret, logger: createLogger(config.name) });
     const url = await service.start(config.port, config.host);
     console.log(`${config.name} subgraph ready at ${url}`);
     const shutdown = async () => {

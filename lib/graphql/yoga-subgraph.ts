@@ -8,6 +8,8 @@ import { readCallerContext } from '../tenant/headers.js';
 import { maskError } from './mask-error.js';
 import { useGraphQLMetrics } from '../observability/graphql-metrics.js';
 import { useTracing } from '../observability/tracing.js';
+import { useRequestLog } from '../observability/request-log.js';
+import type { Logger } from '../observability/logger.js';
 import { serveMetrics } from '../observability/serve-metrics.js';
 import { allTrue, serveReadiness, type Checks } from '../observability/readiness.js';
 import type { SubgraphContext, SubgraphService } from './service.js';
@@ -29,6 +31,8 @@ export interface YogaSubgraphOptions<C extends SubgraphContext> {
    * gateway signed, or a 401 without one.
    */
   routes?: Record<string, (req: IncomingMessage, res: ServerResponse, caller: SubgraphContext) => Promise<void>>;
+  /** Structured request logs (one line per operation); none when absent. */
+  logger?: Logger;
   /** What `GET /readyz` checks (its database and bus); absent: always ready. */
   readiness?: () => Promise<Checks>;
   log?: (message: string) => void;
@@ -41,7 +45,7 @@ export function buildYogaSubgraph<C extends SubgraphContext>(options: YogaSubgra
   const yoga = createYoga({
     schema,
     graphqlEndpoint: '/graphql',
-    plugins: [useGraphQLMetrics(options.name), useTracing(options.name)],
+    plugins: [useGraphQLMetrics(options.name), useTracing(options.name), ...(options.logger ? [useRequestLog(options.logger)] : [])],
     graphiql: false,
     landingPage: false,
     logging: false,

@@ -8,6 +8,7 @@ import type { SubgraphService } from '../../../lib/graphql/service.js';
 import { subgraphLifecycle } from '../../../lib/graphql/subgraph-lifecycle.js';
 import { buildYogaSubgraph } from '../../../lib/graphql/yoga-subgraph.js';
 import { dependencyChecks } from '../../../lib/observability/readiness.js';
+import type { Logger } from '../../../lib/observability/logger.js';
 import type { Context } from './context.js';
 import { inventoryAppliers } from './events/inventory-consumers.js';
 import { resolvers } from './resolvers/index.js';
@@ -21,7 +22,7 @@ export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql
 
 /** Builds the inventory subgraph; nothing listens or consumes until `start`. */
 export function buildInventory(
-  deps: { dataSource: DataSource; bus: EventBus; secret: string },
+  deps: { dataSource: DataSource; bus: EventBus; secret: string; logger?: Logger },
   options?: { expiryIntervalMs?: number; ingestion?: IngestionWorkerOptions },
 ): SubgraphService {
   // The relay's flush is bound late: the services and the appliers need each other.
@@ -38,6 +39,7 @@ export function buildInventory(
     name: 'inventory',
     secret: deps.secret,
     readiness: dependencyChecks(deps),
+    logger: deps.logger,
     typeDefs,
     resolvers: resolvers as never,
     extendContext: (base) => {

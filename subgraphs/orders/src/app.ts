@@ -9,6 +9,7 @@ import mercurius from 'mercurius';
 import { getOperationAST } from 'graphql';
 import { metrics, registry } from '../../../lib/observability/metrics.js';
 import { allTrue, dependencyChecks } from '../../../lib/observability/readiness.js';
+import type { Logger } from '../../../lib/observability/logger.js';
 import type { DataSource } from 'typeorm';
 import type { EventBus } from '../../../lib/events/event-bus.js';
 import { maskError } from '../../../lib/graphql/mask-error.js';
@@ -31,7 +32,7 @@ export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql
  * `@apollo/subgraph` because `@mercuriusjs/federation` speaks Federation 1 only.
  */
 export function buildOrders(
-  deps: { dataSource: DataSource; bus: EventBus; secret: string },
+  deps: { dataSource: DataSource; bus: EventBus; secret: string; logger?: Logger },
   /** The workflow version new orders start on (default: the latest in workflows/). */
   options: { workflowVersion?: number } = {},
 ): SubgraphService {
@@ -105,6 +106,11 @@ export function buildOrders(
         const code = execution.errors?.length ? String(execution.errors[0]!.extensions?.code ?? 'ERROR') : 'OK';
         metrics.graphqlRequests.inc({ service: 'orders', operation: run.operation.slice(0, 64), code });
         metrics.graphqlDuration.observe({ service: 'orders', operation: run.operation.slice(0, 64) }, (performance.now() - run.at) / 1000);
+        const caller = context as unknown as Context;
+        deps.logger?.[code === 'OK' ? 'info' : 'warn'](
+          { requestId: caller.requestId, tenant: caller.tenantId, roles: caller.roles, operation: run.operation, durationMs: Math.round((performance.now() - run.at) * 100) / 100, code },
+          'graphql operation',
+        );
       });
       await app.listen({ port, host });
       return `http://${host}:${(app.server.address() as AddressInfo).port}/graphql`;

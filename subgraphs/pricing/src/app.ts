@@ -8,6 +8,7 @@ import type { SubgraphService } from '../../../lib/graphql/service.js';
 import { subgraphLifecycle } from '../../../lib/graphql/subgraph-lifecycle.js';
 import { buildYogaSubgraph } from '../../../lib/graphql/yoga-subgraph.js';
 import { dependencyChecks } from '../../../lib/observability/readiness.js';
+import type { Logger } from '../../../lib/observability/logger.js';
 import type { Context } from './context.js';
 import { pricingAppliers } from './events/pricing-consumers.js';
 import { resolvers } from './resolvers/index.js';
@@ -16,13 +17,14 @@ import { PricingService } from './services/pricing.service.js';
 export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
 
 /** Builds the pricing subgraph; nothing listens or consumes until `start`. */
-export function buildPricing(deps: { dataSource: DataSource; bus: EventBus; secret: string }): SubgraphService {
+export function buildPricing(deps: { dataSource: DataSource; bus: EventBus; secret: string; logger?: Logger }): SubgraphService {
   const lifecycle = subgraphLifecycle({ ...deps, source: 'pricing', appliers: pricingAppliers() });
   const pricing = new PricingService(deps.dataSource, lifecycle.flush);
   return buildYogaSubgraph<Context>({
     name: 'pricing',
     secret: deps.secret,
     readiness: dependencyChecks(deps),
+    logger: deps.logger,
     typeDefs,
     resolvers: resolvers as never,
     extendContext: (base) => {

@@ -8,6 +8,7 @@ import type { SubgraphService } from '../../../lib/graphql/service.js';
 import { subgraphLifecycle } from '../../../lib/graphql/subgraph-lifecycle.js';
 import { buildYogaSubgraph } from '../../../lib/graphql/yoga-subgraph.js';
 import { dependencyChecks } from '../../../lib/observability/readiness.js';
+import type { Logger } from '../../../lib/observability/logger.js';
 import type { Context } from './context.js';
 import { resolvers } from './resolvers/index.js';
 import { ApiKeyService } from './services/api-key.service.js';
@@ -22,7 +23,7 @@ export interface TenantSubgraph extends SubgraphService {
 }
 
 /** Builds the tenant subgraph; nothing listens or consumes until `start`. */
-export function buildTenant(deps: { dataSource: DataSource; bus: EventBus; secret: string }): TenantSubgraph {
+export function buildTenant(deps: { dataSource: DataSource; bus: EventBus; secret: string; logger?: Logger }): TenantSubgraph {
   const lifecycle = subgraphLifecycle({ ...deps, source: 'tenant' });
   const tenants = new TenantService(deps.dataSource, lifecycle.flush);
   const apiKeys = new ApiKeyService(deps.dataSource, lifecycle.flush);
@@ -31,6 +32,7 @@ export function buildTenant(deps: { dataSource: DataSource; bus: EventBus; secre
     name: 'tenant',
     secret: deps.secret,
     readiness: dependencyChecks(deps),
+    logger: deps.logger,
     typeDefs,
     resolvers: resolvers as never,
     extendContext: (base) => {
