@@ -290,7 +290,12 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     if (hit && anonymousLimit) {
       const { count } = await anonymousLimit.store.hit(identity.subject);
       if (count <= anonymousLimit.perMinute) {
+        const started = performance.now();
         res.writeHead(200, { 'content-type': hit.contentType, 'content-length': String(hit.body.length) }).end(hit.body);
+        options.logger?.info(
+          { requestId: h['x-request-id'] ?? randomUUID(), tenant: identity.tenant?.slug, roles: identity.roles, durationMs: Math.round((performance.now() - started) * 100) / 100, code: 'OK', cached: true },
+          'graphql operation',
+        );
         return true;
       }
     }

@@ -48,4 +48,12 @@ describe('structured logs', () => {
     expect(lines.find((l) => l.requestId === 'req-logs-3')?.variables).toEqual({ k: '[Redacted] [Redacted] [Redacted]' });
     for (const leaked of [secret, shop.adminKey, jwtLike, 'ab'.repeat(32)]) expect(text).not.toContain(leaked);
   });
+
+  it('logs a storefront answer served from the cache too', async () => {
+    const read = 'query Shop { tenant { slug } }';
+    await system.ok(read, {}, { ...shop.storefrontHeaders, 'x-request-id': 'req-logs-4' });
+    await system.ok(read, {}, { ...shop.storefrontHeaders, 'x-request-id': 'req-logs-5' });
+    expect(lines.find((l) => l.requestId === 'req-logs-4')).toEqual(expect.objectContaining({ tenant: shop.slug, operation: 'Shop', code: 'OK' }));
+    expect(lines.find((l) => l.requestId === 'req-logs-5')).toEqual(expect.objectContaining({ tenant: shop.slug, code: 'OK', cached: true }));
+  });
 });
