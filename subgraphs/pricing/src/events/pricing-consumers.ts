@@ -3,7 +3,7 @@ import { INGESTED_PRODUCT, type IngestedProduct } from '../../../../lib/events/i
 import { FEED_BATCH_IMPORTED, VARIANTS_UPSERTED, type FeedBatchImported } from '../../../../lib/events/catalog-feed.js';
 import { rememberStore, rememberVariant, rememberVariants } from '../../../../lib/events/read-model.js';
 import { parseMoney, type Money } from '../../../../lib/money.js';
-import { setPriceIn } from '../services/pricing.service.js';
+import { setPricesIn } from '../services/pricing.service.js';
 
 /**
  * What pricing learns from other subgraphs: which stores and skus exist, and the prices merchant
@@ -23,10 +23,11 @@ export function pricingAppliers(log: (message: string) => void = console.error):
             (r: { store_id: string }) => r.store_id,
           )
         : [];
-      for (const price of prices) {
-        const money = { amount: price.amount, currencyCode: price.currencyCode };
-        for (const storeId of price.storeId ? [price.storeId] : all) await setPriceIn(m, event.tenantId, price.sku, storeId, money);
-      }
+      await setPricesIn(
+        m,
+        event.tenantId,
+        prices.flatMap((price) => (price.storeId ? [price.storeId] : all).map((storeId) => ({ sku: price.sku, storeId, money: { amount: price.amount, currencyCode: price.currencyCode } }))),
+      );
     },
     [INGESTED_PRODUCT]: async (m, event) => {
       const product = event.payload as IngestedProduct;
@@ -35,6 +36,7 @@ export function pricingAppliers(log: (message: string) => void = console.error):
         `SELECT store_id FROM "${m.connection.driver.schema}"."known_store" WHERE tenant_id = $1 ORDER BY store_id`,
         [event.tenantId],
       );
+      const updates: { sku: string; storeId: string; money: Money }[] = [];
       for (const variant of product.variants) {
         if (variant.price === null) continue;
         let money: Money;
@@ -44,8 +46,9 @@ export function pricingAppliers(log: (message: string) => void = console.error):
           log(`pricing: ${product.externalRef}: price "${variant.price}" of ${variant.sku} is not a ${product.currencyCode} amount; left unchanged`);
           continue;
         }
-        for (const { store_id } of stores) await setPriceIn(m, event.tenantId, variant.sku, store_id, money);
+        for (const { store_id } of stores) updates.push({ sku: variant.sku, storeId: store_id, money });
       }
+      await setPricesIn(m, event.tenantId, updates);
     },
   };
 }

@@ -98,3 +98,55 @@ export async function setPriceIn(
   await emit(m, tenantId, 'pricing.price.changed', priceChangedPayload(next, previous));
   return { price: next, changed: true };
 }
+
+/**
+ * Sets many prices in one statement inside the caller's transaction (feeds, merchant systems):
+ * only prices that change are written, each with its version bumped and its `pricing.price.changed`
+ * event, all events in one more statement.
+ */
+export async function setPricesIn(
+  m: EntityManager,
+  tenantId: string,
+  prices: { sku: string; storeId: string; money: Money }[],
+): Promise<number> {
+  if (prices.length === 0) return 0;
+  // The last price of a (sku, store) wins, as if they had been set one by one.
+  const unique = [...new Map(prices.map((p) => [priceKey(p.sku, p.storeId), p])).values()];
+  const s = m.connection.driver.schema;
+  const rows: { sku: string; store_id: string; amount: string; currency_code: string; version: number; updated_at: Date; prev_amount: string | null; prev_currency: string | null }[] =
+    await m.query(
+      `WITH input AS (
+         SELECT * FROM unnest($2::text[], $3::uuid[], $4::numeric[], $5::text[]) AS t(sku, store_id, amount, currency_code)
+       ),
+       prev AS (
+         SELECT p.sku, p.store_id, p.amount, p.currency_code FROM "${s}"."price" p
+           JOIN input i ON p.tenant_id = $1 AND p.sku = i.sku AND p.store_id = i.store_id
+            FOR UPDATE OF p
+       ),
+       up AS (
+         INSERT INTO "${s}"."price" AS p (tenant_id, sku, store_id, amount, currency_code, version, updated_at)
+         SELECT $1, sku, store_id, amount, currency_code, 1, now() FROM input
+         ON CONFLICT (tenant_id, sku, store_id) DO UPDATE
+           SET amount = EXCLUDED.amount, currency_code = EXCLUDED.currency_code, version = p.version + 1, updated_at = EXCLUDED.updated_at
+           WHERE (p.amount, p.currency_code) IS DISTINCT FROM (EXCLUDED.amount, EXCLUDED.currency_code)
+         RETURNING sku, store_id, amount, currency_code, version, updated_at
+       )
+       SELECT up.sku, up.store_id::text, up.amount::text, up.currency_code, up.version, up.updated_at, prev.amount::text AS prev_amount, prev.currency_code AS prev_currency
+         FROM up LEFT JOIN prev ON prev.sku = up.sku AND prev.store_id = up.store_id`,
+      [tenantId, unique.map((p) => p.sku), unique.map((p) => p.storeId), unique.map((p) => p.money.amount), unique.map((p) => p.money.currencyCode)],
+    );
+  if (rows.length === 0) return 0;
+  const events = rows.map((row) => {
+    const price = Object.assign(new PriceEntity(), {
+      tenantId, sku: row.sku, storeId: row.store_id, amount: row.amount, currencyCode: row.currency_code, version: row.version, updatedAt: row.updated_at,
+    });
+    const previous = row.prev_amount === null ? null : formatMoney(row.prev_amount, row.prev_currency!.trim());
+    return JSON.stringify(priceChangedPayload(price, previous));
+  });
+  await m.query(
+    `INSERT INTO "${s}"."outbox" (event_id, type, tenant_id, payload, version, occurred_at)
+     SELECT gen_random_uuid(), 'pricing.price.changed', $1, payload, 1, now() FROM unnest($2::jsonb[]) AS e(payload)`,
+    [tenantId, events],
+  );
+  return rows.length;
+}
