@@ -18,7 +18,11 @@ export function inventoryAppliers(reservations: ReservationService): Record<stri
     // A feed's stock column: the level to set, through the ledger like any other change.
     [FEED_BATCH_IMPORTED]: async (m, event) => {
       const { importId, stock } = event.payload as FeedBatchImported;
-      if (stock.length) await setLevels(m, event.tenantId, stock, { counterAccount: 'external:feed', reference: `feed:${importId}`, sourceEventId: event.eventId });
+      if (stock.length === 0) return;
+      const refused = await setLevels(m, event.tenantId, stock, { counterAccount: 'external:feed', reference: `feed:${importId}`, sourceEventId: event.eventId });
+      for (const r of refused) {
+        console.error(`inventory: feed ${importId}: level ${r.level} of ${r.sku} in store ${r.storeId} is below the ${r.reserved} reserved; left unchanged`);
+      }
     },
     'orders.order.placed': (m, event) => reservations.reserveOrder(m, event.tenantId, event.payload as OrderEvent, event.eventId),
     'orders.order.fulfilled': (m, event) => reservations.closeOrder(m, event.tenantId, (event.payload as OrderEvent).id, 'COMMITTED'),
