@@ -146,23 +146,20 @@ async function main(): Promise<void> {
     );
 
     const results = new Map<string, { rps: number; p50: number; p99: number; cpuPerRequest: number; subgraphPerRequest: number; bad: number }[]>();
-    const run = (gateway: Gateway, seconds: string) => {
-      const out = spawnSync('wrk', ['-t1', `-c${values.connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', join(dir, 'check.lua'), gateway.url, '--', requestFile, gateway.expectedFile], {
-        encoding: 'utf8',
+    /** wrk against one gateway for `seconds`, checking every response body; resolves to wrk's output. */
+    const wrk = (gateway: Gateway, seconds: string) =>
+      new Promise<string>((resolve) => {
+        const child = spawn('wrk', ['-t1', `-c${values.connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', join(dir, 'check.lua'), gateway.url, '--', requestFile, gateway.expectedFile]);
+        let text = '';
+        child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
+        child.on('close', () => resolve(text));
       });
-      return out.stdout;
-    };
     for (let round = 1; round <= Number(values.rounds); round++) {
       for (const gateway of gateways) {
-        run(gateway, values.warmup);
+        await wrk(gateway, values.warmup);
         const subgraphBefore = Object.values(subgraphs.counters).reduce((sum, c) => sum + c.requests, 0);
         const cpuBefore = cpuMs(gateway.process.pid!);
-        const output = await new Promise<string>((resolve) => {
-          const child = spawn('wrk', ['-t1', `-c${values.connections}`, `-d${values.duration}s`, '--timeout', '10s', '-s', join(dir, 'check.lua'), gateway.url, '--', requestFile, gateway.expectedFile]);
-          let text = '';
-          child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
-          child.on('close', () => resolve(text));
-        });
+        const output = await wrk(gateway, values.duration);
         const cpu = cpuMs(gateway.process.pid!) - cpuBefore;
         const subgraphRequests = Object.values(subgraphs.counters).reduce((sum, c) => sum + c.requests, 0) - subgraphBefore;
         const match = /RESULT requests=(\d+) errors=(\d+) p50=([\d.]+) p99=([\d.]+)/.exec(output);

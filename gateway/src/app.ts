@@ -18,6 +18,7 @@ import { serveMetrics } from '../../lib/observability/serve-metrics.js';
 import type { Logger } from '../../lib/observability/logger.js';
 import { useRequestLog } from '../../lib/observability/request-log.js';
 import { serveBoard } from './board.js';
+import { headersOf } from './http-headers.js';
 import { useTracing } from '../../lib/observability/tracing.js';
 import { COMMERCE_SUBSCRIPTIONS, type SubscriptionField } from './subscriptions/subscription-fields.js';
 import { SubscriptionHub } from './subscriptions/subscription-hub.js';
@@ -231,8 +232,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     authenticator && secret && urls.catalog ? createFeedUpload({ authenticator, catalogUrl: urls.catalog, subgraphSecret: secret, log }) : undefined;
   /** GET /schema.graphql: the SDL the caller may see (the partner contract for a partner key). */
   const schemaFor = async (req: IncomingMessage): Promise<{ status: number; body: string }> => {
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers.set(name, value);
+    const headers = headersOf(req);
     const hasCredential = headers.has('authorization') || headers.has('x-api-key');
     if (!authenticator) return { status: 200, body: printSchema(gateway.schema!) };
     if (!hasCredential) {
@@ -263,8 +263,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks);
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(h)) if (typeof value === 'string') headers.set(name, value);
+    const headers = headersOf(req);
     const forward = async () => {
       const response = await yoga.fetch(`http://gateway${req.url}`, { method: 'POST', headers, body }, { req, res } as never);
       const bytes = Buffer.from(await response.arrayBuffer());

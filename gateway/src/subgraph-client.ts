@@ -17,8 +17,6 @@ export interface SubgraphReply {
 
 export class SubgraphClient {
   private readonly inFlight = new Map<string, Promise<SubgraphReply>>();
-  /** Requests sent and requests answered from one already in flight (for the benchmarks). */
-  readonly counts = { sent: 0, shared: 0 };
 
   constructor(private readonly agent = new Agent({ connections: 128, keepAliveTimeout: 30_000, pipelining: 1 })) {}
 
@@ -27,7 +25,6 @@ export class SubgraphClient {
     const key = `${url}\n${shareKey}\n${body}`;
     const pending = this.inFlight.get(key);
     if (pending) {
-      this.counts.shared++;
       metrics.subgraphFetchesShared.inc({ subgraph });
       return pending;
     }
@@ -49,7 +46,6 @@ export class SubgraphClient {
   }
 
   private async send(url: string, headers: Record<string, string>, body: string): Promise<SubgraphReply> {
-    this.counts.sent++;
     const response = await request(url, { method: 'POST', headers, body, dispatcher: this.agent });
     const text = await response.body.text();
     const contentType = response.headers['content-type'];

@@ -112,11 +112,20 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const timer = setInterval(() => void flush(), options.pollMs ?? 1000);
   timer.unref();
   void flush();
-  // What waits to be published, and for how long: a stuck relay shows here first.
-  const backlog = () =>
-    inSystemTransaction(dataSource, (m) =>
-      m.query(`SELECT count(*)::int AS n, COALESCE(EXTRACT(EPOCH FROM now() - min(occurred_at)), 0)::float8 AS age FROM ${table} WHERE published_at IS NULL`),
-    ) as Promise<{ n: number; age: number }[]>;
+  // What waits to be published, and for how long: a stuck relay shows here first. Both gauges of
+  // one scrape share one query.
+  let reading: { at: number; rows: Promise<{ n: number; age: number }[]> } | undefined;
+  const backlog = () => {
+    if (!reading || Date.now() - reading.at > 1_000) {
+      reading = {
+        at: Date.now(),
+        rows: inSystemTransaction(dataSource, (m) =>
+          m.query(`SELECT count(*)::int AS n, COALESCE(EXTRACT(EPOCH FROM now() - min(occurred_at)), 0)::float8 AS age FROM ${table} WHERE published_at IS NULL`),
+        ),
+      };
+    }
+    return reading.rows;
+  };
   const unreport = [
     reportGauge('outbox_backlog_events', 'Outbox rows not yet published, by service.', ['service'], async (set) => set({ service: source }, (await backlog())[0]!.n)),
     reportGauge('outbox_oldest_unpublished_age_seconds', 'Age of the oldest unpublished outbox row (0 when none), by service.', ['service'], async (set) =>

@@ -11,7 +11,7 @@ import { useTracing } from '../observability/tracing.js';
 import { useRequestLog } from '../observability/request-log.js';
 import type { Logger } from '../observability/logger.js';
 import { serveMetrics } from '../observability/serve-metrics.js';
-import { allTrue, serveReadiness, type Checks } from '../observability/readiness.js';
+import { serveReadiness, type Checks } from '../observability/readiness.js';
 import type { SubgraphContext, SubgraphService } from './service.js';
 
 export interface YogaSubgraphOptions<C extends SubgraphContext> {
@@ -64,7 +64,7 @@ export function buildYogaSubgraph<C extends SubgraphContext>(options: YogaSubgra
       const routes = options.routes ?? {};
       server = createServer((req, res) => {
         if (serveMetrics(req, res)) return;
-        if (serveReadiness(req, res, options.readiness ?? (async () => ({})), allTrue)) return;
+        if (serveReadiness(req, res, options.readiness ?? (async () => ({})))) return;
         const route = routes[new URL(req.url ?? '/', 'http://subgraph').pathname];
         if (!route) return void yoga(req, res);
         let caller: SubgraphContext;

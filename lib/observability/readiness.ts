@@ -19,10 +19,10 @@ export function dependencyChecks(deps: { dataSource: DataSource; bus: EventBus }
 }
 
 /** Answers `GET /readyz` with each dependency by name: 200 when all are up, 503 otherwise. */
-export function serveReadiness(req: IncomingMessage, res: ServerResponse, checks: () => Promise<Record<string, unknown>>, ok: (result: Record<string, unknown>) => boolean): boolean {
+export function serveReadiness(req: IncomingMessage, res: ServerResponse, checks: () => Promise<Checks>): boolean {
   if (req.method !== 'GET' || req.url?.split('?')[0] !== '/readyz') return false;
   void checks().then((result) => {
-    const ready = ok(result);
+    const ready = allTrue(result);
     res.writeHead(ready ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ready ? 'ready' : 'unavailable', ...result }));
   });
   return true;

@@ -39,6 +39,7 @@ export interface WebhookSecret {
 interface Entry<T> {
   value: T;
   expires: number;
+  fetchedAt: number;
 }
 
 /**
@@ -69,7 +70,7 @@ export function createTenantDirectory(options: { url: string; secret: string; tt
     }
     if (!body.data) throw appError('SERVICE_UNAVAILABLE', 'The tenant directory is unavailable; try again.');
     const value = body.data[field] ?? null;
-    cache.set(cacheKey, { value, expires: Date.now() + (value ? keepMs : 5_000) });
+    cache.set(cacheKey, { value, expires: Date.now() + (value ? keepMs : 5_000), fetchedAt: Date.now() });
     return value;
   };
 
@@ -96,8 +97,7 @@ export function createTenantDirectory(options: { url: string; secret: string; tt
         'webhookSecret',
         ttl,
       );
-      if (found && !('fetchedAt' in found)) Object.assign(found, { fetchedAt: Date.now() });
-      return found as WebhookSecret | null;
+      return found ? { ...found, fetchedAt: cache.get(key)?.fetchedAt ?? Date.now() } : null;
     },
     forgetWebhookSecrets: () => {
       for (const key of cache.keys()) if (key.startsWith('webhook:')) cache.delete(key);

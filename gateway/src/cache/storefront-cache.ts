@@ -41,6 +41,8 @@ export function createStorefrontCache(options: StorefrontCacheOptions) {
   const entries = new Map<string, Entry>();
   const byTenant = new Map<string, Set<string>>();
   const stats = { hits: 0, misses: 0, invalidations: 0 };
+  /** Change events seen per tenant: an answer computed across one is not kept. */
+  const generations = new Map<string, number>();
   let stopBus: (() => Promise<void>) | undefined;
 
   const drop = (key: string) => {
@@ -104,7 +106,6 @@ export function createStorefrontCache(options: StorefrontCacheOptions) {
       };
     },
   };
-  const generations = new Map<string, number>();
 
   return {
     plugin,

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { headersOf } from '../http-headers.js';
 import type { Duplex } from 'node:stream';
 import { getOperationAST, GraphQLError, parse, type DocumentNode } from 'graphql';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -208,10 +209,7 @@ export function createGraphQLWsServer(options: GraphQLWsOptions) {
   };
 
   const onConnection = (socket: WebSocket, request: IncomingMessage) => {
-    const upgradeHeaders = new Headers();
-    for (const [name, value] of Object.entries(request.headers)) {
-      if (typeof value === 'string') upgradeHeaders.set(name, value);
-    }
+    const upgradeHeaders = headersOf(request);
     const connection: Connection = {
       socket, upgradeHeaders, initReceived: false, acknowledged: false, alive: true, subscriptions: new Map(), pending: new Map(),
     };

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { CONTEXT_HEADER, signContext } from '../../../lib/tenant/signed-context.js';
 import type { Authenticator } from '../auth/authenticator.js';
+import { headersOf } from '../http-headers.js';
 
 /**
  * `POST /imports/catalog` (body: the CSV file): an admin's bulk feed, streamed through to the
@@ -16,8 +17,7 @@ export function createFeedUpload(options: { authenticator: Authenticator; catalo
 
   return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== 'POST') return send(res, 405, 'METHOD_NOT_ALLOWED', 'POST the CSV file.');
-    const headers = new Headers();
-    for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') headers.set(name, value);
+    const headers = headersOf(req);
     let identity;
     try {
       identity = await options.authenticator.authenticate(headers, req.socket.remoteAddress);

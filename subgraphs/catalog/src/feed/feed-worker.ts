@@ -78,7 +78,6 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
     let batch: { row: FeedRow; raw: string }[] = [];
     const pending = { problems: [] as Problem[] };
     let lastLine = job.lines_done;
-    const progress = { processed: job.processed, imported: job.imported, failed: job.failed };
     try {
       for await (const { record, info, raw } of parser as AsyncIterable<{ record: string[]; info: { lines: number }; raw: string }>) {
         const line = info.lines;
@@ -104,13 +103,13 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
         if (batch.length + pending.problems.length >= batchSize) {
           const problems = pending.problems;
           pending.problems = [];
-          await commit(job, batch, problems, lastLine, progress);
+          await commit(job, batch, problems, lastLine);
           batch = [];
           if (stopped()) return;
         }
       }
       if (!header) return await fail(job, 'the feed has no header row');
-      await commit(job, batch, pending.problems, lastLine, progress);
+      await commit(job, batch, pending.problems, lastLine);
       await inTenantTransaction(dataSource, job.tenant_id, (m) =>
         m.query(`UPDATE "${s}"."feed_import" SET status = 'COMPLETED', total = processed, finished_at = now() WHERE id = $1`, [job.id]),
       );
@@ -132,10 +131,9 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
     batch: { row: FeedRow; raw: string }[],
     problems: Problem[],
     lastLine: number,
-    progress: { processed: number; imported: number; failed: number },
   ): Promise<void> {
     if (batch.length === 0 && problems.length === 0) return;
-    const imported = await inTenantTransaction(dataSource, job.tenant_id, async (m) => {
+    await inTenantTransaction(dataSource, job.tenant_id, async (m) => {
       const good = await importRows(m, job, batch, problems);
       if (problems.length) {
         await m.query(
@@ -150,11 +148,7 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
           WHERE id = $1`,
         [job.id, good + problems.length, good, problems.length, lastLine],
       );
-      return good;
     });
-    progress.processed += imported + problems.length;
-    progress.imported += imported;
-    progress.failed += problems.length;
     await afterCommit();
   }
 

@@ -8,8 +8,8 @@ import { pollingWorker } from '../../../../lib/jobs/polling-worker.js';
 import { metrics } from '../../../../lib/observability/metrics.js';
 import type { IngestionSource } from '../data/entities/ingestion-event.entity.js';
 import type { InventoryEvents } from '../events/inventory-events.js';
-import { requireStoreAndVariant } from '../services/inventory.service.js';
-import { account, LedgerBatch } from '../services/ledger.js';
+import { LedgerBatch } from '../services/ledger.js';
+import { lockKnownLevels } from '../services/set-levels.js';
 import { adapt, MalformedPayload, parsePayload, type ProductCommand, type StockCommand } from './adapters.js';
 import { upsertSkuMapping } from './ingestion.service.js';
 
@@ -149,9 +149,7 @@ export function createIngestionWorker(dataSource: DataSource, afterCommit: () =>
     const targets = await resolveRefs(m, tenantId, event.source, commands);
     const ledger = new LedgerBatch(m, tenantId);
     // A store or sku we map to but whose event has not reached inventory yet: NOT_FOUND, retried.
-    await ledger.lock(targets, async (missing) => {
-      for (const key of missing) await requireStoreAndVariant(m, tenantId, key.storeId, key.sku);
-    });
+    await lockKnownLevels(m, tenantId, ledger, targets);
     const stale = await staleLevels(m, tenantId, event.source, commands, targets, occurredAt);
     const counter = `external:${event.source.toLowerCase()}`;
     let posted = 0;
@@ -164,19 +162,8 @@ export function createIngestionWorker(dataSource: DataSource, afterCommit: () =>
         if (command.level < 0) throw new NeedsReview(`${command.item} at ${command.location}: level ${command.level} is below zero`);
         delta = command.level - ledger.level(sku, storeId).onHand;
       }
-      if (delta === 0) return;
-      const onHand = account.onHand(storeId);
-      ledger.post({
-        sku,
-        storeId,
-        kind: 'ADJUSTMENT',
-        quantity: Math.abs(delta),
-        debit: delta > 0 ? onHand : counter,
-        credit: delta > 0 ? counter : onHand,
-        reference: `${event.source.toLowerCase()}:${event.topic}`,
-        sourceEventId: event.id,
-      });
-      posted++;
+      const reference = `${event.source.toLowerCase()}:${event.topic}`;
+      if (ledger.postOnHandChange({ sku, storeId, kind: 'ADJUSTMENT', delta, counterAccount: counter, reference, sourceEventId: event.id })) posted++;
     });
     if (posted) await ledger.commit();
   }

@@ -9,7 +9,7 @@ import { decodeCursor, pageSize, toConnection, type Connection } from '../../../
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
 import { knownStores } from '../../../../lib/events/read-model.js';
 import { MovementEntity, type MovementKind } from '../data/entities/movement.entity.js';
-import { account, LedgerBatch, levelKey } from './ledger.js';
+import { LedgerBatch, levelKey } from './ledger.js';
 import { StockLevelEntity } from '../data/entities/stock-level.entity.js';
 import { emptyStockLevel, toStockChangedPayload, toStockLevelView, type StockLevelView } from './stock-level.js';
 
@@ -92,16 +92,7 @@ export class InventoryService extends TenantScopedService {
     if (!isUuid(storeId)) throw notFound(`no store ${storeId}`);
     const ledger = new LedgerBatch(m, tenantId);
     await ledger.lock([{ sku, storeId }], () => requireStoreAndVariant(m, tenantId, storeId, sku));
-    const store = account.onHand(storeId);
-    ledger.post({
-      sku,
-      storeId,
-      kind: movement.kind,
-      quantity: Math.abs(movement.delta),
-      debit: movement.delta > 0 ? store : movement.counterAccount,
-      credit: movement.delta > 0 ? movement.counterAccount : store,
-      reference: movement.reference,
-    });
+    ledger.postOnHandChange({ sku, storeId, kind: movement.kind, delta: movement.delta, counterAccount: movement.counterAccount, reference: movement.reference });
     return (await ledger.commit()).get(levelKey(sku, storeId))!;
   }
 

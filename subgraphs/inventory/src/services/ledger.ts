@@ -158,6 +158,34 @@ export class LedgerBatch {
     return id;
   }
 
+  /**
+   * A change of a store's on-hand stock against an account outside it: units come in from
+   * `counterAccount` when `delta` is positive and go out to it when negative. Nothing for zero.
+   */
+  postOnHandChange(change: {
+    sku: string;
+    storeId: string;
+    kind: MovementKind;
+    delta: number;
+    counterAccount: string;
+    reference?: string | null;
+    sourceEventId?: string | null;
+  }): boolean {
+    if (change.delta === 0) return false;
+    const onHand = account.onHand(change.storeId);
+    this.post({
+      sku: change.sku,
+      storeId: change.storeId,
+      kind: change.kind,
+      quantity: Math.abs(change.delta),
+      debit: change.delta > 0 ? onHand : change.counterAccount,
+      credit: change.delta > 0 ? change.counterAccount : onHand,
+      reference: change.reference ?? null,
+      sourceEventId: change.sourceEventId ?? null,
+    });
+    return true;
+  }
+
   /** A new ACTIVE reservation, written with the batch (its RESERVATION movement is posted separately). */
   addReservation(reservation: { id: string; sku: string; storeId: string; quantity: number; orderId: string | null; expiresAt: Date | null }): void {
     this.reservations.push(reservation);

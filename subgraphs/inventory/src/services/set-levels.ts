@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { requireStoreAndVariant } from './inventory.service.js';
-import { account, LedgerBatch } from './ledger.js';
+import { LedgerBatch } from './ledger.js';
 
 /**
  * Sets stock levels (units on hand) from a count a merchant system or a feed reports: each level
@@ -15,9 +15,7 @@ export async function setLevels(
   options: { counterAccount: string; reference: string; sourceEventId: string | null },
 ): Promise<{ sku: string; storeId: string; level: number; reserved: number }[]> {
   const ledger = new LedgerBatch(m, tenantId);
-  await ledger.lock(levels, async (missing) => {
-    for (const key of missing) await requireStoreAndVariant(m, tenantId, key.storeId, key.sku);
-  });
+  await lockKnownLevels(m, tenantId, ledger, levels);
   const refused: { sku: string; storeId: string; level: number; reserved: number }[] = [];
   let posted = 0;
   for (const { sku, storeId, level } of levels) {
@@ -26,21 +24,15 @@ export async function setLevels(
       refused.push({ sku, storeId, level, reserved: current.reserved });
       continue;
     }
-    const delta = level - current.onHand;
-    if (delta === 0) continue;
-    const onHand = account.onHand(storeId);
-    ledger.post({
-      sku,
-      storeId,
-      kind: 'ADJUSTMENT',
-      quantity: Math.abs(delta),
-      debit: delta > 0 ? onHand : options.counterAccount,
-      credit: delta > 0 ? options.counterAccount : onHand,
-      reference: options.reference,
-      sourceEventId: options.sourceEventId,
-    });
-    posted++;
+    if (ledger.postOnHandChange({ sku, storeId, kind: 'ADJUSTMENT', delta: level - current.onHand, ...options })) posted++;
   }
   if (posted) await ledger.commit();
   return refused;
+}
+
+/** Locks the levels of `keys`; a level that does not exist yet needs its store and sku to be known (NOT_FOUND otherwise). */
+export function lockKnownLevels(m: EntityManager, tenantId: string, ledger: LedgerBatch, keys: { sku: string; storeId: string }[]): Promise<void> {
+  return ledger.lock(keys, async (missing) => {
+    for (const key of missing) await requireStoreAndVariant(m, tenantId, key.storeId, key.sku);
+  });
 }
