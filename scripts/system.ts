@@ -17,6 +17,7 @@ import { SUPERGRAPH_PATH, SUBGRAPHS, type SubgraphName } from '../schema/compose
 import { buildCatalog } from '../subgraphs/catalog/src/app.js';
 import { openCatalogDatabase } from '../subgraphs/catalog/src/data/database.js';
 import { buildInventory } from '../subgraphs/inventory/src/app.js';
+import { readWebhookMaxAgeMs } from '../subgraphs/inventory/src/config.js';
 import { openInventoryDatabase } from '../subgraphs/inventory/src/data/database.js';
 import { buildOrders } from '../subgraphs/orders/src/app.js';
 import { openOrdersDatabase } from '../subgraphs/orders/src/data/database.js';
@@ -33,7 +34,7 @@ export interface SubgraphOptions {
   /** How often expired reservations are released (default 1 s). */
   reservationExpiryMs?: number;
   /** Webhook ingestion: tries before the dead letters, first backoff, poll interval (defaults 5, 1 s, 500 ms). */
-  ingestion?: { maxAttempts?: number; backoffMs?: number; pollMs?: number };
+  ingestion?: { maxAttempts?: number; backoffMs?: number; pollMs?: number; /** Oldest source time accepted (default 24 h; `npm start` reads WEBHOOK_MAX_AGE_HOURS). */ maxAgeMs?: number };
   /** Feed imports: rows per transaction, poll interval (defaults 500, 1 s). */
   feeds?: { batchSize?: number; pollMs?: number };
 }
@@ -133,6 +134,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       dataSources[name] = dataSource;
       const service = SERVICES[name].build({ dataSource, bus, secret }, options.subgraphOptions ?? {
         orderWorkflowVersion: env.ORDER_WORKFLOW_VERSION ? Number(env.ORDER_WORKFLOW_VERSION) : undefined,
+        ingestion: { maxAgeMs: readWebhookMaxAgeMs(env) },
       });
       subgraphUrls[name] = await service.start(ports[name], host);
       cleanups.push(() => subgraphs[name].stop());

@@ -14,6 +14,11 @@ export interface IngestedProduct {
   published: boolean;
   /** Of the prices; null: the source sent none. */
   currencyCode: string | null;
+  /**
+   * When the source changed it (ISO 8601): the catalog and pricing apply it only when no later
+   * one from the same source was applied. Null in events published before it was sent.
+   */
+  sourceTime?: string | null;
   variants: { sku: string; title: string; barcode: string | null; price: string | null }[];
 }
 

@@ -73,6 +73,12 @@ export const metrics = {
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   }),
+  ingestionStale: new Counter({
+    name: 'ingestion_stale_total',
+    help: 'Changes from merchant systems left unchanged because a newer one from the same source was already applied, by service and kind (level, product, price).',
+    labelNames: ['service', 'kind'] as const,
+    registers: [registry],
+  }),
   ingestion: new Counter({
     name: 'ingestion_deliveries_total',
     help: 'Webhook deliveries the ingestion worker finished an attempt on, by outcome (applied, needs_review, retrying, dead_letter).',

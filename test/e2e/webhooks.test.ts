@@ -8,6 +8,8 @@ import { eventually, startSupergraph, type TestSupergraph } from '../support/sta
 // '#<digits>' here and sent as bare JSON numbers, so the gateway sees the exact bytes Shopify sends.
 const shopifyJson = (payload: object) => JSON.stringify(payload).replace(/"#(\d+)"/g, '$1');
 const SHOPIFY_LOCATION = 24826418;
+// Deliveries older than the window (24 h) are refused: times are hours before the run.
+const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3_600_000).toISOString();
 const shopifyProduct = {
   id: '#788032119674292922',
   title: 'Example T-Shirt',
@@ -16,7 +18,7 @@ const shopifyProduct = {
   product_type: 'Shirts',
   created_at: '2024-01-01T12:00:00-05:00',
   handle: 'example-t-shirt',
-  updated_at: '2024-01-02T12:00:00-05:00',
+  updated_at: hoursAgo(3),
   published_at: '2024-01-01T12:00:00-05:00',
   status: 'active',
   tags: 'example, mens, t-shirt',
@@ -145,7 +147,7 @@ describe('merchant systems push changes by webhook', () => {
     });
     await live.waitFor(1);
     const webhookId = randomUUID();
-    const level = inventoryLevel(6, '2024-01-03T10:00:00-05:00');
+    const level = inventoryLevel(6, hoursAgo(1));
     // Shopify's inventory item id was mapped to our sku by the product webhook; inventory learns
     // of the new sku from the catalog's event (mapping it again waits for that, on any bus).
     const { externalMappings } = await system.ok('{ externalMappings(source: SHOPIFY) { skus { externalId sku } } }', {}, shop.headers);
@@ -165,7 +167,7 @@ describe('merchant systems push changes by webhook', () => {
     expect(again.status).toBe(200);
     expect(await again.json()).toEqual(expect.objectContaining({ status: 'duplicate' }));
     // A late retry of an older level does not roll stock back.
-    const older = await shopify('inventory_levels/update', inventoryLevel(2, '2024-01-03T09:00:00-05:00'));
+    const older = await shopify('inventory_levels/update', inventoryLevel(2, hoursAgo(2)));
     await waitForStatus(((await older.json()) as { id: string }).id, 'APPLIED');
     expect(await onHand('example-shirt-s')).toBe(6);
     const { movements } = await system.ok(MOVEMENTS, { sku: 'example-shirt-s', store: shop.storeId }, shop.headers);

@@ -35,8 +35,8 @@ class Refusal extends Error {
   }
 }
 
-const RECEIVE = `mutation ($source: String!, $topic: String!, $externalId: String!, $body: String!, $currencyCode: String) {
-  receiveWebhook(source: $source, topic: $topic, externalId: $externalId, body: $body, currencyCode: $currencyCode) { id duplicate }
+const RECEIVE = `mutation ($source: String!, $topic: String!, $externalId: String!, $body: String!, $currencyCode: String, $triggeredAt: String) {
+  receiveWebhook(source: $source, topic: $topic, externalId: $externalId, body: $body, currencyCode: $currencyCode, triggeredAt: $triggeredAt) { id duplicate }
 }`;
 
 export function createWebhookReceiver(options: WebhookReceiverOptions) {
@@ -74,13 +74,15 @@ export function createWebhookReceiver(options: WebhookReceiverOptions) {
       : verifySignedJson(raw, header('x-timestamp'), header('x-signature'), secret);
   };
 
-  /** Topic and dedupe key of a verified delivery. */
-  const identify = (source: string, req: IncomingMessage, raw: Buffer, text: string): { topic: string; externalId: string } => {
+  /** Topic, dedupe key and (Shopify) trigger time of a verified delivery. */
+  const identify = (source: string, req: IncomingMessage, raw: Buffer, text: string): { topic: string; externalId: string; triggeredAt: string | null } => {
     if (source === 'SHOPIFY') {
       const topic = req.headers['x-shopify-topic'];
       if (typeof topic !== 'string' || !topic) throw new Refusal(400, 'BAD_USER_INPUT', 'X-Shopify-Topic is missing.');
       const id = req.headers['x-shopify-webhook-id'];
-      return { topic, externalId: typeof id === 'string' && id ? id : fingerprint(raw) };
+      // Inventory takes it as the delivery's source time when the body has no updated_at.
+      const triggeredAt = req.headers['x-shopify-triggered-at'];
+      return { topic, externalId: typeof id === 'string' && id ? id : fingerprint(raw), triggeredAt: typeof triggeredAt === 'string' ? triggeredAt.trim() : null };
     }
     let body: unknown;
     try {
@@ -91,10 +93,10 @@ export function createWebhookReceiver(options: WebhookReceiverOptions) {
     const { type, event_id: eventId } = (typeof body === 'object' && body !== null ? body : {}) as { type?: unknown; event_id?: unknown };
     if (typeof type !== 'string') throw new Refusal(400, 'BAD_USER_INPUT', 'type must be "stock.delta" or "stock.level".');
     if ((typeof eventId !== 'string' || !eventId) && typeof eventId !== 'number') throw new Refusal(400, 'BAD_USER_INPUT', 'event_id is required.');
-    return { topic: type, externalId: String(eventId) };
+    return { topic: type, externalId: String(eventId), triggeredAt: null };
   };
 
-  const store = async (found: WebhookSecret, source: string, topic: string, externalId: string, body: string) => {
+  const store = async (found: WebhookSecret, source: string, topic: string, externalId: string, triggeredAt: string | null, body: string) => {
     let response: Response;
     try {
       response = await fetch(options.inventoryUrl, {
@@ -103,7 +105,7 @@ export function createWebhookReceiver(options: WebhookReceiverOptions) {
           'content-type': 'application/json',
           [CONTEXT_HEADER]: signContext({ tenantId: found.tenantId, roles: ['gateway'], requestId: randomUUID() }, options.subgraphSecret),
         },
-        body: JSON.stringify({ query: RECEIVE, variables: { source, topic, externalId, body, currencyCode: found.currencyCode } }),
+        body: JSON.stringify({ query: RECEIVE, variables: { source, topic, externalId, body, currencyCode: found.currencyCode, triggeredAt } }),
         signal: AbortSignal.timeout(10_000),
       });
     } catch {
@@ -117,6 +119,8 @@ export function createWebhookReceiver(options: WebhookReceiverOptions) {
     if (receipt) return receipt;
     const error = result.errors?.[0];
     if (error?.extensions?.code === 'BAD_USER_INPUT') throw new Refusal(400, 'BAD_USER_INPUT', error.message);
+    // Older than the window (or ahead of the clock): understood, and refused for good.
+    if (error?.extensions?.code === 'WEBHOOK_OUT_OF_WINDOW') throw new Refusal(422, 'WEBHOOK_OUT_OF_WINDOW', error.message);
     log(`webhooks: inventory refused a delivery: ${error?.message ?? response.status}`);
     throw new Refusal(503, 'SERVICE_UNAVAILABLE', 'Ingestion is unavailable; retry later.');
   };
@@ -147,8 +151,8 @@ export function createWebhookReceiver(options: WebhookReceiverOptions) {
       } catch {
         throw new Refusal(400, 'BAD_USER_INPUT', 'The body is not valid UTF-8.');
       }
-      const { topic, externalId } = identify(source, req, raw, text);
-      const receipt = await store(found, source, topic, externalId, text);
+      const { topic, externalId, triggeredAt } = identify(source, req, raw, text);
+      const receipt = await store(found, source, topic, externalId, triggeredAt, text);
       send(res, receipt.duplicate ? 200 : 202, { id: receipt.id, status: receipt.duplicate ? 'duplicate' : 'accepted' });
     } catch (error) {
       if (error instanceof Refusal) {

@@ -23,7 +23,7 @@ export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql
 /** Builds the inventory subgraph; nothing listens or consumes until `start`. */
 export function buildInventory(
   deps: { dataSource: DataSource; bus: EventBus; secret: string; logger?: Logger },
-  options?: { expiryIntervalMs?: number; ingestion?: IngestionWorkerOptions },
+  options?: { expiryIntervalMs?: number; ingestion?: IngestionWorkerOptions & { /** Oldest source time accepted (default 24 h; 0: no window). */ maxAgeMs?: number } },
 ): SubgraphService {
   // The relay's flush is bound late: the services and the appliers need each other.
   let flush = () => Promise.resolve();
@@ -33,7 +33,7 @@ export function buildInventory(
   const inventory = new InventoryService(deps.dataSource, lifecycle.flush);
   const rebuild = () => rebuildStockLevels(deps.dataSource);
   const worker = createIngestionWorker(deps.dataSource, lifecycle.flush, options?.ingestion);
-  const ingestion = new IngestionService(deps.dataSource, lifecycle.flush, worker.nudge);
+  const ingestion = new IngestionService(deps.dataSource, lifecycle.flush, worker.nudge, options?.ingestion?.maxAgeMs);
   let expiry: NodeJS.Timeout | undefined;
   return buildYogaSubgraph<Context>({
     name: 'inventory',

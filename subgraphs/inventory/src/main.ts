@@ -1,6 +1,7 @@
 import { runSubgraphProcess } from '../../../lib/service-runner.js';
 import { buildInventory } from './app.js';
-import { loadConfig } from './config.js';
+import { loadConfig, readWebhookMaxAgeMs } from './config.js';
 import { openInventoryDatabase } from './data/database.js';
 
-void runSubgraphProcess(loadConfig(), openInventoryDatabase, buildInventory);
+const maxAgeMs = readWebhookMaxAgeMs();
+void runSubgraphProcess(loadConfig(), openInventoryDatabase, (deps) => buildInventory(deps, { ingestion: { maxAgeMs } }));

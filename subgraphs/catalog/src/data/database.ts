@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { openServiceDatabase } from '../../../../lib/db/data-source.js';
+import { sourceWatermarkMigration } from '../../../../lib/events/source-watermark.js';
 import { OutboxEvent } from '../../../../lib/events/outbox-event.entity.js';
 import { ProcessedEvent } from '../../../../lib/events/processed-event.entity.js';
 import { CategoryEntity } from './entities/category.entity.js';
@@ -11,11 +12,14 @@ import { Published1732600000000 } from './migrations/1732600000000-published.js'
 import { ExternalRef1732700000000 } from './migrations/1732700000000-external-ref.js';
 import { FeedImport1732800000000 } from './migrations/1732800000000-feed-import.js';
 
+/** The source time of the webhook product last applied, per source and externalRef. */
+const SourceWatermark1732906000000 = sourceWatermarkMigration('SourceWatermark1732906000000');
+
 export function openCatalogDatabase(url: string, schema = 'catalog'): Promise<DataSource> {
   return openServiceDatabase({
     url,
     schema,
     entities: [CategoryEntity, ProductEntity, VariantEntity, OutboxEvent, ProcessedEvent],
-    migrations: [Initial1732300000000, RowLevelSecurity1732500000000, Published1732600000000, ExternalRef1732700000000, FeedImport1732800000000],
+    migrations: [Initial1732300000000, RowLevelSecurity1732500000000, Published1732600000000, ExternalRef1732700000000, FeedImport1732800000000, SourceWatermark1732906000000],
   });
 }

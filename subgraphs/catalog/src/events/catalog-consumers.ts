@@ -1,6 +1,8 @@
 import type { EventApplier } from '../../../../lib/events/consumer.js';
 import { INGESTED_PRODUCT, type IngestedProduct } from '../../../../lib/events/ingested-product.js';
 import { rememberStore } from '../../../../lib/events/read-model.js';
+import { advanceWatermarks } from '../../../../lib/events/source-watermark.js';
+import { metrics } from '../../../../lib/observability/metrics.js';
 import { ProductEntity } from '../data/entities/product.entity.js';
 import { VariantEntity } from '../data/entities/variant.entity.js';
 import { upsertProductIn } from '../services/catalog.service.js';
@@ -8,7 +10,8 @@ import { upsertProductIn } from '../services/catalog.service.js';
 /**
  * What the catalog learns from other subgraphs: the tenant's stores (a feed names them by code),
  * and products that merchant systems pushed by webhook. A variant whose sku already belongs to another product is left out (and logged), so
- * one bad variant cannot hold the others back; the source remains the place to fix it.
+ * one bad variant cannot hold the others back; the source remains the place to fix it. A product
+ * older than the one last applied from its source (a replayed or late delivery) changes nothing.
  */
 export function catalogAppliers(log: (message: string) => void = console.error): Record<string, EventApplier> {
   return {
@@ -16,6 +19,14 @@ export function catalogAppliers(log: (message: string) => void = console.error):
     'tenant.store.created': rememberStore,
     [INGESTED_PRODUCT]: async (m, event) => {
       const product = event.payload as IngestedProduct;
+      if (product.sourceTime) {
+        const newer = (await advanceWatermarks(m, event.tenantId, product.source, [product.externalRef], new Date(product.sourceTime))).get(product.externalRef);
+        if (newer) {
+          metrics.ingestionStale.inc({ service: 'catalog', kind: 'product' });
+          log(`catalog: ${product.externalRef} from ${product.source} (delivery ${product.ingestionEventId}) changed at ${product.sourceTime}, before the ${newer.toISOString()} already applied; left unchanged`);
+          return;
+        }
+      }
       const owner = await m.getRepository(ProductEntity).findOne({ where: { tenantId: event.tenantId, externalRef: product.externalRef } });
       const taken = await m
         .getRepository(VariantEntity)

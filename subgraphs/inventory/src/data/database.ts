@@ -8,6 +8,7 @@ import { StockLevelEntity } from './entities/stock-level.entity.js';
 import { TransferEntity } from './entities/transfer.entity.js';
 import { IngestionEventEntity } from './entities/ingestion-event.entity.js';
 import { Ingestion1732700000000 } from './migrations/1732700000000-ingestion.js';
+import { SourceTime1732906000000 } from './migrations/1732906000000-source-time.js';
 import { Initial1732300000000 } from './migrations/1732300000000-initial.js';
 import { RowLevelSecurity1732500000000 } from './migrations/1732500000000-row-level-security.js';
 import { ReservationsTransfers1732600000000 } from './migrations/1732600000000-reservations-transfers.js';
@@ -18,6 +19,6 @@ export function openInventoryDatabase(url: string, schema = 'inventory', poolSiz
     schema,
     poolSize,
     entities: [MovementEntity, StockLevelEntity, ReservationEntity, TransferEntity, IngestionEventEntity, OutboxEvent, ProcessedEvent],
-    migrations: [Initial1732300000000, RowLevelSecurity1732500000000, ReservationsTransfers1732600000000, Ingestion1732700000000],
+    migrations: [Initial1732300000000, RowLevelSecurity1732500000000, ReservationsTransfers1732600000000, Ingestion1732700000000, SourceTime1732906000000],
   });
 }

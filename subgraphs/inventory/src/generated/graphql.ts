@@ -65,8 +65,12 @@ export type IngestionEvent = {
   /** Why it needs review, or why the last attempt failed. */
   lastError?: Maybe<Scalars['String']['output']>;
   nextAttemptAt?: Maybe<Scalars['String']['output']>;
+  /** What an applied delivery left unchanged and why, e.g. a level older than one already applied from the same source. */
+  note?: Maybe<Scalars['String']['output']>;
   receivedAt: Scalars['String']['output'];
   source: WebhookSource;
+  /** When the change happened at the source: the body's `updated_at` / `occurred_at`, else `X-Shopify-Triggered-At`. Watermarks compare it. */
+  sourceTime?: Maybe<Scalars['String']['output']>;
   status: IngestionStatus;
   /** `inventory_levels/update`, `products/update`, `stock.delta`, `stock.level`. */
   topic: Scalars['String']['output'];
@@ -215,6 +219,7 @@ export type MutationReceiveWebhookArgs = {
   externalId: Scalars['String']['input'];
   source: Scalars['String']['input'];
   topic: Scalars['String']['input'];
+  triggeredAt?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -675,8 +680,10 @@ export type IngestionEventResolvers<ContextType = Context, ParentType extends Re
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lastError?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   nextAttemptAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  note?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   receivedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   source?: Resolver<ResolversTypes['WebhookSource'], ParentType, ContextType>;
+  sourceTime?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['IngestionStatus'], ParentType, ContextType>;
   topic?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };

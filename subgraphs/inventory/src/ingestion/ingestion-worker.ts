@@ -38,6 +38,8 @@ interface Claimed {
   topic: string;
   body: string;
   currency_code: string | null;
+  /** Null for deliveries stored before source times were kept: the body's time, if any, serves. */
+  source_time: Date | null;
   attempts: number;
 }
 
@@ -92,7 +94,7 @@ export function createIngestionWorker(dataSource: DataSource, afterCommit: () =>
           await m.query('SAVEPOINT delivery');
           try {
             const [event]: Claimed[] = await m.query(
-              `SELECT id, source, topic, body, currency_code, attempts FROM "${s}"."ingestion_event"
+              `SELECT id, source, topic, body, currency_code, source_time, attempts FROM "${s}"."ingestion_event"
                 WHERE id = $1 AND status IN ('RECEIVED', 'RETRYING') FOR UPDATE SKIP LOCKED`,
               [id],
             );
@@ -101,10 +103,10 @@ export function createIngestionWorker(dataSource: DataSource, afterCommit: () =>
               continue;
             }
             attempts = event.attempts;
-            await apply(m, tenantId, event);
+            const note = await apply(m, tenantId, event);
             await m.query(
-              `UPDATE "${s}"."ingestion_event" SET status = 'APPLIED', attempts = attempts + 1, applied_at = now(), next_attempt_at = NULL, last_error = NULL WHERE id = $1`,
-              [id],
+              `UPDATE "${s}"."ingestion_event" SET status = 'APPLIED', attempts = attempts + 1, applied_at = now(), next_attempt_at = NULL, last_error = NULL, note = $2 WHERE id = $1`,
+              [id, note],
             );
             await m.query('RELEASE SAVEPOINT delivery');
             applied++;
@@ -137,15 +139,18 @@ export function createIngestionWorker(dataSource: DataSource, afterCommit: () =>
     );
   }
 
-  async function apply(m: EntityManager, tenantId: string, event: Claimed): Promise<void> {
-    const { commands, occurredAt } = adapt(event.source, event.topic, parsePayload(event.body));
-    const stock = commands.filter((c): c is StockCommand => c.kind !== 'product');
-    const products = commands.filter((c): c is ProductCommand => c.kind === 'product');
-    if (stock.length) await applyStock(m, tenantId, event, stock, occurredAt);
-    for (const product of products) await applyProduct(m, tenantId, event, product);
+  /** Applies one delivery; returns what it left unchanged and why (null: nothing). */
+  async function apply(m: EntityManager, tenantId: string, event: Claimed): Promise<string | null> {
+    const adapted = adapt(event.source, event.topic, parsePayload(event.body));
+    const sourceTime = event.source_time ?? adapted.occurredAt;
+    const stock = adapted.commands.filter((c): c is StockCommand => c.kind !== 'product');
+    const products = adapted.commands.filter((c): c is ProductCommand => c.kind === 'product');
+    const note = stock.length ? await applyStock(m, tenantId, event, stock, sourceTime) : null;
+    for (const product of products) await applyProduct(m, tenantId, event, product, sourceTime);
+    return note;
   }
 
-  async function applyStock(m: EntityManager, tenantId: string, event: Claimed, commands: StockCommand[], occurredAt: Date | null): Promise<void> {
+  async function applyStock(m: EntityManager, tenantId: string, event: Claimed, commands: StockCommand[], occurredAt: Date | null): Promise<string | null> {
     const targets = await resolveRefs(m, tenantId, event.source, commands);
     const ledger = new LedgerBatch(m, tenantId);
     // A store or sku we map to but whose event has not reached inventory yet: NOT_FOUND, retried.
@@ -166,6 +171,10 @@ export function createIngestionWorker(dataSource: DataSource, afterCommit: () =>
       if (ledger.postOnHandChange({ sku, storeId, kind: 'ADJUSTMENT', delta, counterAccount: counter, reference, sourceEventId: event.id })) posted++;
     });
     if (posted) await ledger.commit();
+    if (stale.size === 0) return null;
+    metrics.ingestionStale.inc({ service: 'inventory', kind: 'level' }, stale.size);
+    const left = [...stale].map(([i, newer]) => `${targets[i]!.sku} in store ${targets[i]!.storeId} (${newer.toISOString()} applied)`);
+    return `stale: levels from ${occurredAt!.toISOString()} are older than the ones already applied from ${event.source}; left unchanged: ${left.join(', ')}`;
   }
 
   /** Our (sku, store) for each command; NeedsReview naming every reference that has no mapping. */
@@ -202,8 +211,8 @@ export function createIngestionWorker(dataSource: DataSource, afterCommit: () =>
   }
 
   /**
-   * Level commands older than the last level applied for their (source, sku, store): a late
-   * retry must not roll stock back. Moves the watermark for the others.
+   * Level commands older than the last level applied for their (source, sku, store), with that
+   * newer time: a late or replayed delivery must not roll stock back. Moves the watermark for the others.
    */
   async function staleLevels(
     m: EntityManager,
@@ -212,25 +221,28 @@ export function createIngestionWorker(dataSource: DataSource, afterCommit: () =>
     commands: StockCommand[],
     targets: { sku: string; storeId: string }[],
     occurredAt: Date | null,
-  ): Promise<Set<number>> {
-    const stale = new Set<number>();
+  ): Promise<Map<number, Date>> {
+    const stale = new Map<number, Date>();
     if (!occurredAt) return stale;
     const levels = commands.map((c, i) => ({ c, i })).filter(({ c }) => c.kind === 'level');
     if (levels.length === 0) return stale;
     const s = m.connection.driver.schema;
-    const rows: { sku: string; store_id: string; newer: boolean }[] = await m.query(
+    const rows: { sku: string; store_id: string; occurred_at: Date; newer: boolean }[] = await m.query(
       `INSERT INTO "${s}"."ingestion_watermark" AS w (tenant_id, source, sku, store_id, occurred_at)
        SELECT $1, $2, sku, store_id, $5 FROM unnest($3::text[], $4::uuid[]) AS t(sku, store_id)
        ON CONFLICT (tenant_id, source, sku, store_id) DO UPDATE SET occurred_at = GREATEST(w.occurred_at, EXCLUDED.occurred_at)
-       RETURNING sku, store_id::text, (occurred_at = $5) AS newer`,
+       RETURNING sku, store_id::text, occurred_at, (occurred_at = $5) AS newer`,
       [tenantId, source, levels.map(({ i }) => targets[i]!.sku), levels.map(({ i }) => targets[i]!.storeId), occurredAt],
     );
-    const current = new Set(rows.filter((r) => r.newer).map((r) => `${r.sku}\n${r.store_id}`));
-    for (const { i } of levels) if (!current.has(`${targets[i]!.sku}\n${targets[i]!.storeId}`)) stale.add(i);
+    const newer = new Map(rows.filter((r) => !r.newer).map((r) => [`${r.sku}\n${r.store_id}`, r.occurred_at]));
+    for (const { i } of levels) {
+      const applied = newer.get(`${targets[i]!.sku}\n${targets[i]!.storeId}`);
+      if (applied) stale.set(i, applied);
+    }
     return stale;
   }
 
-  async function applyProduct(m: EntityManager, tenantId: string, event: Claimed, product: ProductCommand): Promise<void> {
+  async function applyProduct(m: EntityManager, tenantId: string, event: Claimed, product: ProductCommand, sourceTime: Date | null): Promise<void> {
     const noSku = product.variants.filter((v) => !v.sku);
     if (noSku.length) throw new NeedsReview(`${product.externalRef}: ${noSku.length} variant(s) without a sku (${noSku.map((v) => v.title).join(', ')})`);
     if (product.variants.length === 0) throw new NeedsReview(`${product.externalRef}: no variants`);
@@ -248,6 +260,7 @@ export function createIngestionWorker(dataSource: DataSource, afterCommit: () =>
       brand: product.brand,
       published: product.published,
       currencyCode: event.currency_code,
+      sourceTime: sourceTime?.toISOString() ?? null,
       variants: product.variants.map(({ sku, title, barcode, price }) => ({ sku, title, barcode, price })),
     });
   }

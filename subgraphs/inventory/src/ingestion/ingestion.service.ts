@@ -9,6 +9,7 @@ import type { SubgraphContext } from '../../../../lib/graphql/service.js';
 import { isKnownVariant, knownStores } from '../../../../lib/events/read-model.js';
 import { IngestionEventEntity, type IngestionSource, type IngestionStatus } from '../data/entities/ingestion-event.entity.js';
 import { adapt, MalformedPayload, parsePayload } from './adapters.js';
+import { DEFAULT_MAX_AGE_MS, deliverySourceTime } from './delivery-time.js';
 
 const SOURCES: readonly IngestionSource[] = ['SHOPIFY', 'POS', 'ERP'];
 const STATUSES: readonly IngestionStatus[] = ['RECEIVED', 'APPLIED', 'NEEDS_REVIEW', 'RETRYING', 'DEAD_LETTER'];
@@ -36,42 +37,57 @@ export class IngestionService extends TenantScopedService {
     afterCommit: () => Promise<void>,
     /** Wakes the worker: a new delivery is waiting. */
     private readonly nudge: () => void,
+    /** Deliveries of a state older than this are refused (default 24 h; 0: no window). */
+    private readonly maxAgeMs: number = DEFAULT_MAX_AGE_MS,
   ) {
     super(dataSource, afterCommit);
   }
 
   /**
    * Stores a verified delivery (the gateway's call): RECEIVED and due now, or, when the source
-   * already delivered that event id, the first delivery's id with `duplicate`.
+   * already delivered that event id, the first delivery's id with `duplicate`. A delivery without
+   * a time, or whose time is outside the window, is refused and nothing is stored.
    */
   async receive(
     ctx: SubgraphContext,
-    input: { source: string; topic: string; externalId: string; body: string; currencyCode?: string | null },
+    input: { source: string; topic: string; externalId: string; body: string; currencyCode?: string | null; triggeredAt?: string | null },
   ): Promise<{ id: string; duplicate: boolean }> {
     requireRole(ctx, 'gateway');
     const source = requireSource(input.source);
     const externalId = requireExternalId(input.externalId);
+    let occurredAt: Date | null;
     try {
-      adapt(source, input.topic, parsePayload(input.body));
+      occurredAt = adapt(source, input.topic, parsePayload(input.body)).occurredAt;
     } catch (error) {
       if (error instanceof SyntaxError) throw badInput('the body is not valid JSON', 'body');
       if (error instanceof MalformedPayload) throw badInput(error.message, 'body');
       throw error;
     }
+    // A refusal is decided now but answered after the duplicate check: a delivery already stored stays a duplicate.
+    let sourceTime: Date | null = null;
+    let refusal: unknown = null;
+    try {
+      sourceTime = deliverySourceTime({ source, topic: input.topic, bodyTime: occurredAt, triggeredAt: input.triggeredAt }, { maxAgeMs: this.maxAgeMs });
+    } catch (error) {
+      refusal = error;
+    }
     const receipt = await this.tx(ctx, async (m, tenantId) => {
       const s = m.connection.driver.schema;
-      const inserted: { id: string }[] = await m.query(
-        `INSERT INTO "${s}"."ingestion_event" (id, tenant_id, source, topic, external_id, body, currency_code, status, received_at, next_attempt_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, 'RECEIVED', now(), now())
-         ON CONFLICT (tenant_id, source, external_id) DO NOTHING RETURNING id`,
-        [randomUUID(), tenantId, source, input.topic, externalId, input.body, input.currencyCode ?? null],
-      );
-      if (inserted[0]) return { id: inserted[0].id, duplicate: false };
+      if (!refusal) {
+        const inserted: { id: string }[] = await m.query(
+          `INSERT INTO "${s}"."ingestion_event" (id, tenant_id, source, topic, external_id, body, currency_code, source_time, status, received_at, next_attempt_at)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'RECEIVED', now(), now())
+           ON CONFLICT (tenant_id, source, external_id) DO NOTHING RETURNING id`,
+          [randomUUID(), tenantId, source, input.topic, externalId, input.body, input.currencyCode ?? null, sourceTime],
+        );
+        if (inserted[0]) return { id: inserted[0].id, duplicate: false };
+      }
       const [first]: { id: string }[] = await m.query(
         `SELECT id FROM "${s}"."ingestion_event" WHERE tenant_id = $1 AND source = $2 AND external_id = $3`,
         [tenantId, source, externalId],
       );
-      return { id: first!.id, duplicate: true };
+      if (!first) throw refusal ?? new Error('a conflicting ingestion event that cannot be read');
+      return { id: first.id, duplicate: true };
     });
     if (!receipt.duplicate) this.nudge();
     return receipt;

@@ -48,6 +48,7 @@ export const resolvers: Resolvers = {
     receivedAt: (event) => event.receivedAt.toISOString(),
     nextAttemptAt: (event) => event.nextAttemptAt?.toISOString() ?? null,
     appliedAt: (event) => event.appliedAt?.toISOString() ?? null,
+    sourceTime: (event) => event.sourceTime?.toISOString() ?? null,
   },
   InventoryMovement: {
     occurredAt: (movement) => movement.occurredAt.toISOString(),

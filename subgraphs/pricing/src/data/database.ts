@@ -1,16 +1,20 @@
 import type { DataSource } from 'typeorm';
 import { openServiceDatabase } from '../../../../lib/db/data-source.js';
+import { sourceWatermarkMigration } from '../../../../lib/events/source-watermark.js';
 import { OutboxEvent } from '../../../../lib/events/outbox-event.entity.js';
 import { ProcessedEvent } from '../../../../lib/events/processed-event.entity.js';
 import { PriceEntity } from './entities/price.entity.js';
 import { Initial1732300000000 } from './migrations/1732300000000-initial.js';
 import { RowLevelSecurity1732500000000 } from './migrations/1732500000000-row-level-security.js';
 
+/** The source time of the webhook price last applied, per source and sku. */
+const SourceWatermark1732906000000 = sourceWatermarkMigration('SourceWatermark1732906000000');
+
 export function openPricingDatabase(url: string, schema = 'pricing'): Promise<DataSource> {
   return openServiceDatabase({
     url,
     schema,
     entities: [PriceEntity, OutboxEvent, ProcessedEvent],
-    migrations: [Initial1732300000000, RowLevelSecurity1732500000000],
+    migrations: [Initial1732300000000, RowLevelSecurity1732500000000, SourceWatermark1732906000000],
   });
 }

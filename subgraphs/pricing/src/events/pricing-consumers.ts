@@ -2,12 +2,15 @@ import type { EventApplier } from '../../../../lib/events/consumer.js';
 import { INGESTED_PRODUCT, type IngestedProduct } from '../../../../lib/events/ingested-product.js';
 import { FEED_BATCH_IMPORTED, VARIANTS_UPSERTED, type FeedBatchImported } from '../../../../lib/events/catalog-feed.js';
 import { rememberStore, rememberVariant, rememberVariants } from '../../../../lib/events/read-model.js';
+import { advanceWatermarks } from '../../../../lib/events/source-watermark.js';
+import { metrics } from '../../../../lib/observability/metrics.js';
 import { parseMoney, type Money } from '../../../../lib/money.js';
 import { setPricesIn } from '../services/pricing.service.js';
 
 /**
  * What pricing learns from other subgraphs: which stores and skus exist, and the prices merchant
- * systems push with their products (a source's price is its base price: set in every store).
+ * systems push with their products (a source's price is its base price: set in every store). A
+ * price older than the one last applied for its sku from that source changes nothing.
  */
 export function pricingAppliers(log: (message: string) => void = console.error): Record<string, EventApplier> {
   return {
@@ -32,13 +35,20 @@ export function pricingAppliers(log: (message: string) => void = console.error):
     [INGESTED_PRODUCT]: async (m, event) => {
       const product = event.payload as IngestedProduct;
       if (!product.currencyCode) return;
+      const priced = product.variants.filter((v) => v.price !== null).map((v) => v.sku);
+      const newer = product.sourceTime ? await advanceWatermarks(m, event.tenantId, product.source, priced, new Date(product.sourceTime)) : new Map<string, Date>();
+      if (newer.size) {
+        metrics.ingestionStale.inc({ service: 'pricing', kind: 'price' }, newer.size);
+        const left = [...newer].map(([sku, time]) => `${sku} (${time.toISOString()} applied)`).join(', ');
+        log(`pricing: ${product.externalRef} from ${product.source} (delivery ${product.ingestionEventId}) changed at ${product.sourceTime}, before newer prices; left unchanged: ${left}`);
+      }
       const stores: { store_id: string }[] = await m.query(
         `SELECT store_id FROM "${m.connection.driver.schema}"."known_store" WHERE tenant_id = $1 ORDER BY store_id`,
         [event.tenantId],
       );
       const updates: { sku: string; storeId: string; money: Money }[] = [];
       for (const variant of product.variants) {
-        if (variant.price === null) continue;
+        if (variant.price === null || newer.has(variant.sku)) continue;
         let money: Money;
         try {
           money = parseMoney(variant.price, product.currencyCode);

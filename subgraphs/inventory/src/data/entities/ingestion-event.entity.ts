@@ -38,6 +38,14 @@ export class IngestionEventEntity extends TenantRow {
   @Column({ type: 'text', name: 'last_error', nullable: true })
   lastError!: string | null;
 
+  /** What an applied delivery left unchanged and why (an older level than one already applied). */
+  @Column({ type: 'text', nullable: true })
+  note!: string | null;
+
+  /** When the change happened at the source (body time, else X-Shopify-Triggered-At); null for deliveries stored before it was kept. */
+  @Column({ type: 'timestamptz', name: 'source_time', nullable: true })
+  sourceTime!: Date | null;
+
   @Column({ type: 'timestamptz', name: 'received_at' })
   receivedAt!: Date;
 
