@@ -134,7 +134,8 @@ describe('replayed or late webhook deliveries never roll state back', () => {
   });
 
   it('refuses deliveries older than the window, ahead of the clock or without a time, and stores none of them', async () => {
-    await applied(await shopify('products/update', product(7004, 'REPLAY-CUP', 'Cup', '3.00', hoursAgo(1), OTHER_ITEM)));
+    const cupWebhookId = randomUUID();
+    await applied(await shopify('products/update', product(7004, 'REPLAY-CUP', 'Cup', '3.00', hoursAgo(1), OTHER_ITEM), { webhookId: cupWebhookId }));
     await shows('REPLAY-CUP', 'Cup', '3.00');
     await okOnceKnown(system, shop, MAP_SKU, { input: { source: 'SHOPIFY', externalId: String(OTHER_ITEM), sku: 'REPLAY-CUP' } });
     const ids = Array.from({ length: 8 }, () => randomUUID());
@@ -153,6 +154,9 @@ describe('replayed or late webhook deliveries never roll state back', () => {
     for (const [response, status, code] of refusals) {
       expect({ status: response.status, body: await response.json() }).toEqual({ status, body: { error: { code, message: expect.any(String) } } });
     }
+    // A webhook id already stored stays a duplicate (200), whatever its body's time.
+    const again = await shopify('products/update', product(7004, 'REPLAY-CUP', 'Cup, ancient', '1.00', hoursAgo(25)), { webhookId: cupWebhookId });
+    expect({ status: again.status, body: await again.json() }).toEqual({ status: 200, body: { id: expect.any(String), status: 'duplicate' } });
     const { ingestionEvents } = await system.ok(EVENTS, {}, shop.headers);
     const stored = ingestionEvents.edges.map((e: { node: { externalId: string } }) => e.node.externalId);
     expect(ids.filter((id) => stored.includes(id))).toEqual([]);
