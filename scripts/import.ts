@@ -5,10 +5,10 @@
  * the import with `feedImport(id)` and a progress bar, and prints the review queue's first rows.
  * The key defaults to COMMERCE_API_KEY, then to the demo admin key `npm start` wrote.
  */
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import { request } from 'node:http';
-import { join } from 'node:path';
 import { Transform } from 'node:stream';
+import { demoKeysFile, readDemoKeys } from './demo-keys.js';
 import { graphqlOk } from './graphql-request.js';
 
 const PROGRESS = `query ($id: ID!) {
@@ -22,8 +22,7 @@ function option(name: string): string | undefined {
 
 function defaultKey(): string | undefined {
   if (process.env.COMMERCE_API_KEY) return process.env.COMMERCE_API_KEY;
-  const file = join(process.env.PGLITE_DATA_DIR ?? '.data/pglite', '..', 'demo-keys.json');
-  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { admin?: string }).admin : undefined;
+  return readDemoKeys(demoKeysFile())?.admin;
 }
 
 function bar(label: string, done: number, total: number, suffix: string): void {

@@ -1,4 +1,5 @@
 /** `npm run seed`: starts the system once, loads the demo data (idempotent) and exits. */
+import { demoKeysFile, writeDemoKeys } from './demo-keys.js';
 import { seedDemo } from './seed-demo.js';
 import { startSystem } from './system.js';
 
@@ -7,7 +8,10 @@ async function main(): Promise<void> {
   try {
     const seeded = await seedDemo(system);
     console.log(`demo tenant ${seeded.tenantId}: ${seeded.products} products added, stores ${seeded.stores.map((s) => s.code).join(', ')}`);
-    if (seeded.keys) console.log(`demo admin key: ${seeded.keys.admin}\ndemo pos key:   ${seeded.keys.pos}   (shown once)`);
+    if (seeded.keys) {
+      writeDemoKeys(demoKeysFile(), seeded.keys);
+      console.log(`demo admin key: ${seeded.keys.admin}\ndemo pos key:   ${seeded.keys.pos}   (also in ${demoKeysFile()})`);
+    }
   } finally {
     await system.stop();
   }

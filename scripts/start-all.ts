@@ -1,35 +1,60 @@
 /**
  * `npm start`: the whole supergraph in one process on embedded defaults (PGlite in .data/,
  * in-process events), or on real PostgreSQL/Redis when DATABASE_URL / REDIS_URL are set.
- * Loads the demo data when the database is empty.
+ * Loads the demo data when the database is empty. The gateway listens on PORT (4000) at HOST
+ * (127.0.0.1); each subgraph on `<SERVICE>_PORT`, else on a free port when PORT is set, else on
+ * its usual one (4001-4005).
  */
 import { installTracing } from '../lib/observability/tracing.js';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { readDatabaseUrl, readInt, readOptional } from '../lib/env.js';
+import { SUBGRAPHS } from '../schema/compose-supergraph.js';
+import { demoKeysFile, ensureDemoKeys, writeDemoKeys } from './demo-keys.js';
 import { seedDemo } from './seed-demo.js';
-import { DEFAULT_PORTS, startSystem } from './system.js';
+import { startSystem, type SystemOptions } from './system.js';
+
+/** Milliseconds since the process began, tsx's loading of the sources included. */
+const sinceProcessStart = () => Math.round(performance.now());
 
 async function main(): Promise<void> {
-  const started = performance.now();
-  const dataDir = process.env.PGLITE_DATA_DIR ?? '.data/pglite';
+  const env = process.env;
+  const loaded = sinceProcessStart();
+  const dataDir = env.PGLITE_DATA_DIR || '.data/pglite';
+  const embedded = !readDatabaseUrl(env, 'tenant');
+  const firstStart = embedded && !existsSync(dataDir);
+  const gatewayPort = readInt(env, 'PORT', 4000);
+  const ports = { gateway: gatewayPort } as NonNullable<SystemOptions['ports']>;
+  for (const { name, port } of SUBGRAPHS) ports[name] = readInt(env, `${name.toUpperCase()}_PORT`, readOptional(env, 'PORT') ? 0 : port);
   installTracing({ serviceName: 'commerce' });
-  const system = await startSystem({ dataDir, ports: DEFAULT_PORTS, host: process.env.HOST });
+  console.log(
+    embedded
+      ? `starting: embedded PostgreSQL in ${dataDir}${firstStart ? ' (first start: creating it, then migrations and the demo data)' : ''}…`
+      : 'starting: on DATABASE_URL…',
+  );
+  const started = performance.now();
+  const system = await startSystem({ dataDir, ports, host: readOptional(env, 'HOST') });
   const ready = performance.now();
+  const keysFile = demoKeysFile(env);
+  let seededMs: number | undefined;
   if ((await system.tenants.countTenants()) === 0 || process.argv.includes('--seed')) {
+    console.log('loading the demo data through the gateway…');
     const seeded = await seedDemo(system);
+    seededMs = performance.now() - ready;
     console.log(`demo data: ${seeded.products} products, ${seeded.variants} variants, stores ${seeded.stores.map((s) => `${s.code}=${s.id}`).join(' ')}`);
-    if (seeded.keys) {
-      // Shown once, like every API key; kept beside the data for the developer's convenience.
-      writeFileSync(join(dataDir, '..', 'demo-keys.json'), JSON.stringify(seeded.keys, null, 2));
-    }
+    // Shown once, like every API key; kept beside the data for the developer's convenience.
+    if (seeded.keys) writeDemoKeys(keysFile, seeded.keys);
   }
-  const keysFile = join(dataDir, '..', 'demo-keys.json');
-  if (existsSync(keysFile)) {
-    const keys = JSON.parse(readFileSync(keysFile, 'utf8')) as { admin: string; pos: string };
-    console.log(`demo admin key: ${keys.admin}\ndemo pos key:   ${keys.pos}   (send as "Authorization: Bearer <key>"; also in ${keysFile})`);
+  const demo = await ensureDemoKeys(system, keysFile);
+  if (demo) {
+    if (demo.renewed) console.log(`new demo keys: ${keysFile} held none that this database accepts`);
+    console.log(`demo admin key: ${demo.keys.admin}\ndemo pos key:   ${demo.keys.pos}   (send as "Authorization: Bearer <key>"; also in ${keysFile})`);
   }
-  console.log(`platform key:   ${system.platformApiKey}${process.env.PLATFORM_API_KEY ? '' : ' (generated for this run; set PLATFORM_API_KEY to keep one)'}`);
-  console.log(`supergraph ready in ${Math.round(ready - started)} ms (${Math.round(performance.now() - started)} ms with demo data)`);
+  console.log(`platform key:   ${system.platformApiKey}${env.PLATFORM_API_KEY ? '' : ' (generated for this run; set PLATFORM_API_KEY to keep one)'}`);
+  const ms = (n: number) => `${(n / 1000).toFixed(1)} s`;
+  console.log(
+    `${firstStart ? 'first start' : 'start'}: ready in ${ms(sinceProcessStart())} (loading the code ${ms(loaded)}, services ${ms(ready - started)}` +
+      `${seededMs === undefined ? '' : `, demo data ${ms(seededMs)}`})`,
+  );
   console.log(`GraphiQL: ${system.gatewayUrl.replace('127.0.0.1', 'localhost')}  (the host "localhost" is the demo tenant)`);
   for (const [name, url] of Object.entries(system.subgraphUrls)) console.log(`  ${name.padEnd(9)} ${url}`);
   if (process.argv.includes('--exit')) {

@@ -1,6 +1,6 @@
 /**
  * `npm run gateway -- --supergraph <file> [--port 4000] [--host 127.0.0.1] [--tenancy]`
- * serves any Federation 2 supergraph; commerce identity and tenancy are off unless `--tenancy`
+ * serves any Federation 2 supergraph (`--port` and `--host` default to PORT and HOST); commerce identity and tenancy are off unless `--tenancy`
  * is given (then configured by the same environment as `npm run start:gateway`).
  */
 import { parseArgs } from 'node:util';
@@ -12,8 +12,8 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       supergraph: { type: 'string' },
-      port: { type: 'string', default: '4000' },
-      host: { type: 'string', default: '127.0.0.1' },
+      port: { type: 'string', default: process.env.PORT || '4000' },
+      host: { type: 'string', default: process.env.HOST || '127.0.0.1' },
       tenancy: { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },

@@ -25,6 +25,8 @@ export interface GatewayConfig {
   production: boolean;
   /** REDIS_URL: the event bus that feeds subscriptions; without it this process serves none. */
   redisUrl: string | undefined;
+  /** STOREFRONT_CACHE (default on): anonymous storefront answers kept until a change event of their tenant. */
+  storefrontCache: boolean;
 }
 
 const DEFAULTS = {
@@ -52,6 +54,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     redisUrl: readOptional(env, 'REDIS_URL'),
     rateLimitPerMinute: readRateLimits(env),
     production: env.NODE_ENV === 'production',
+    storefrontCache: readBool(env, 'STOREFRONT_CACHE', true),
   });
 }
 

@@ -31,6 +31,7 @@ async function main(): Promise<void> {
       : undefined,
     limits: { production: config.production },
     subscriptions: bus ? { bus } : undefined,
+    storefrontCache: config.storefrontCache,
   });
   const url = await gateway.start(config.port, config.host);
   console.log(`gateway ready at ${url}/graphql`);

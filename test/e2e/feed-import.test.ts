@@ -109,6 +109,8 @@ describe('bulk catalog feed import', () => {
     const { importCatalogFeed } = await system.ok(IMPORT, { csv: 'sku,title,colour\nA-1,Shirt,red' }, shop.headers);
     const feed = await finished(importCatalogFeed.id);
     expect(feed).toEqual(expect.objectContaining({ status: 'FAILED', imported: 0, error: expect.stringContaining('line 1: unknown column(s) "colour"') }));
+    // Where a user looks for why rows were not imported: the header line, with the reason.
+    expect(feed.errors).toEqual([{ line: 1, reason: expect.stringContaining('unknown column(s) "colour"'), raw: 'sku,title,colour' }]);
     const missing = await finished((await system.ok(IMPORT, { csv: 'sku,brand\nA-1,Acme' }, shop.headers)).importCatalogFeed.id);
     expect(missing.error).toBe('line 1: missing required column(s) title');
     const empty = await system.request(IMPORT, { csv: '' }, shop.headers);

@@ -83,7 +83,7 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
         const line = info.lines;
         if (!header) {
           const read = readHeader(record);
-          if (typeof read === 'string') return await fail(job, `line ${line}: ${read}`);
+          if (typeof read === 'string') return await fail(job, `line ${line}: ${read}`, { line, reason: read, raw: raw.replace(/\r?\n$/, '') });
           header = read;
           continue;
         }
@@ -108,7 +108,7 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
           if (stopped()) return;
         }
       }
-      if (!header) return await fail(job, 'the feed has no header row');
+      if (!header) return await fail(job, 'the feed has no header row', { line: 1, reason: 'the feed has no header row', raw: '' });
       await commit(job, batch, pending.problems, lastLine);
       await inTenantTransaction(dataSource, job.tenant_id, (m) =>
         m.query(`UPDATE "${s}"."feed_import" SET status = 'COMPLETED', total = processed, finished_at = now() WHERE id = $1`, [job.id]),
@@ -116,14 +116,20 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
     } catch (error) {
       const message = (error as { code?: string }).code?.startsWith('CSV_') ? `not valid CSV: ${(error as Error).message}` : null;
       if (!message) log(`feed import ${job.id} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-      await fail(job, message ?? 'unexpected error (see the catalog log); rows before it were imported');
+      const reason = message ?? 'unexpected error (see the catalog log); rows before it were imported';
+      await fail(job, reason, { line: (error as { lines?: number }).lines ?? lastLine + 1, reason, raw: '' });
     }
   }
 
-  async function fail(job: Claimed, error: string): Promise<void> {
-    await inTenantTransaction(dataSource, job.tenant_id, (m) =>
-      m.query(`UPDATE "${s}"."feed_import" SET status = 'FAILED', error = $2, finished_at = now() WHERE id = $1`, [job.id, error]),
-    );
+  /** Ends the import as FAILED; the reason also heads `errors`, where a user reads why rows were not imported. */
+  async function fail(job: Claimed, error: string, problem: Problem): Promise<void> {
+    await inTenantTransaction(dataSource, job.tenant_id, async (m) => {
+      await m.query(`UPDATE "${s}"."feed_import" SET status = 'FAILED', error = $2, finished_at = now() WHERE id = $1`, [job.id, error]);
+      await m.query(
+        `INSERT INTO "${s}"."feed_row_error" (import_id, line, tenant_id, reason, raw) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`,
+        [job.id, Math.max(1, problem.line), job.tenant_id, problem.reason, problem.raw],
+      );
+    });
   }
 
   async function commit(

@@ -181,7 +181,7 @@ export type Query = {
   product?: Maybe<Product>;
   /**
    * Products of the tenant, in the order they were created (published ones only, unless the caller
-   * is staff). `query` searches title, brand, description and skus (full-text, then substring).
+   * is staff). `query` searches title, brand, description, skus and the category name (full-text, then substring).
    * `first` is 1 to 100 (default 20).
    */
   products: ProductConnection;

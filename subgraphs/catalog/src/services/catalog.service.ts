@@ -52,7 +52,9 @@ export class CatalogService extends TenantScopedService {
         qb.andWhere(
           `(p.search @@ websearch_to_tsquery('simple', :text) OR p.title ILIKE :like OR EXISTS (
              SELECT 1 FROM ${m.connection.driver.schema}.variant v
-              WHERE v.tenant_id = p.tenant_id AND v.product_id = p.id AND v.sku ILIKE :like))`,
+              WHERE v.tenant_id = p.tenant_id AND v.product_id = p.id AND v.sku ILIKE :like) OR EXISTS (
+             SELECT 1 FROM ${m.connection.driver.schema}.category c
+              WHERE c.tenant_id = p.tenant_id AND c.id = p.category_id AND c.name ILIKE :like))`,
           { text, like: `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%` },
         );
       }

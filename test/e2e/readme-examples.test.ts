@@ -1,0 +1,191 @@
+import { execFile, spawn } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { signJson } from '../../gateway/src/webhooks/signatures.js';
+import { seedDemo, type DemoSeedResult } from '../../scripts/seed-demo.js';
+import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
+
+const root = join(__dirname, '..', '..');
+const run = promisify(execFile);
+
+/** A fenced block of a Markdown file: its language, text, and the line it starts on. */
+interface Block { file: string; line: number; lang: string; text: string }
+function fencedBlocks(file: string): Block[] {
+  const lines = readFileSync(join(root, file), 'utf8').split('\n');
+  const blocks: Block[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^(\s*)```(\w*)\s*$/.exec(lines[i]!);
+    if (!open) continue;
+    const indent = open[1]!.length;
+    const start = i;
+    const body: string[] = [];
+    for (i++; i < lines.length && !/^\s*```\s*$/.test(lines[i]!); i++) body.push(lines[i]!.slice(indent));
+    blocks.push({ file, line: start + 1, lang: open[2]!, text: body.join('\n') });
+  }
+  return blocks;
+}
+const DOCS = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+
+/**
+ * Blocks that are not requests: drawings, layouts, and the commands that start the system, which
+ * test/e2e/start.test.ts runs as processes.
+ */
+const notRequests = (b: Block) => b.lang === '' || b.lang === 'mermaid' || (b.lang === 'sh' && !b.text.includes('curl'));
+
+/**
+ * Every example of README.md and docs/ runs against the real system with the demo data, as
+ * written: only `localhost:4000` becomes the test gateway's port and `<placeholders>` the values
+ * the text says to put there.
+ */
+describe('the README and docs examples, as written, on the demo data', () => {
+  let system: TestSupergraph;
+  let demo: DemoSeedResult & { keys: { admin: string; pos: string } };
+  let port: string;
+  let origin: string;
+  const store = (code: string) => demo.stores.find((s) => s.code === code)!.id;
+  const ran = new Set<Block>();
+  const blocks = DOCS.flatMap(fencedBlocks);
+  /** The one block of README.md that contains `marker`; it counts as run. */
+  const block = (marker: string): string => {
+    const found = blocks.filter((b) => b.text.includes(marker));
+    expect(found.map((b) => `${b.file}:${b.line}`)).toHaveLength(1);
+    ran.add(found[0]!);
+    return found[0]!.text;
+  };
+  const asWritten = (text: string) => text.replaceAll('localhost:4000', `localhost:${port}`);
+
+  beforeAll(async () => {
+    system = await startSupergraph();
+    const seeded = await seedDemo(system);
+    demo = { ...seeded, keys: seeded.keys! };
+    port = new URL(system.gatewayUrl).port;
+    // The examples' host: `localhost` is the demo tenant's storefront.
+    origin = `http://localhost:${port}`;
+  }, 120_000);
+  afterAll(() => system?.stop());
+  const post = (query: string, variables: Record<string, unknown>, headers: Record<string, string> = {}) =>
+    system.request(query, variables, headers).then((r) => {
+      expect(r.errors).toBeUndefined();
+      return r.data!;
+    });
+
+  it("the first query returns products with each variant's price and stock", async () => {
+    const query = block('query Storefront($store: ID!)');
+    const response = await fetch(`${origin}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query, variables: { store: store('S1') } }),
+    });
+    const { data, errors } = (await response.json()) as { data: any; errors?: unknown };
+    expect(errors).toBeUndefined();
+    const edges = data.products.edges as { node: any }[];
+    expect(edges.length).toBeGreaterThan(0);
+    for (const { node } of edges) {
+      expect(node.category.name).toBe('Coffee');
+      for (const variant of node.variants) {
+        expect(variant.price).toEqual({ amount: expect.stringMatching(/^\d+\.\d\d$/), currencyCode: 'EUR' });
+        expect(variant.stock).toEqual(expect.objectContaining({ onHand: expect.any(Number), store: { name: 'Downtown Store' } }));
+      }
+    }
+  });
+
+  it('the writes apply with an admin key', async () => {
+    const data = await post(block('receiveStock(input: { sku: "COF-001-S"'), { store: store('S1') }, { authorization: `Bearer ${demo.keys.admin}` });
+    expect(data.adjustStock.onHand).toBe(data.receiveStock.onHand - 2);
+    expect(data.setPrice.amount).toEqual({ amount: '6.20', currencyCode: 'EUR' });
+    expect(data.placeOrder).toEqual(expect.objectContaining({ status: 'PLACED', total: { amount: '12.40', currencyCode: 'EUR' } }));
+  });
+
+  it('the curl commands answer with data', async () => {
+    const commands = asWritten(block('curl -s localhost:4000/graphql')).split(/\n(?=curl )/);
+    expect(commands).toHaveLength(2);
+    const answers = [];
+    for (const command of commands) {
+      const { stdout } = await run('bash', ['-c', command], { env: { ...process.env, ADMIN_KEY: demo.keys.admin } });
+      answers.push(JSON.parse(stdout));
+    }
+    expect(answers[0].data.tenant).toEqual({ name: 'Demo Market', stores: expect.arrayContaining([{ id: store('S1'), code: 'S1', kind: 'STORE' }]) });
+    expect(answers[1].data.movements.edges).toHaveLength(5);
+  });
+
+  it('the platform creates a tenant, a store and keys, and the admin key works in its tenant', async () => {
+    let credential = '';
+    const found: Record<string, string> = {};
+    for (const line of block('mutation { createTenant(').split('\n')) {
+      if (line.startsWith('# Authorization: Bearer <platform key>')) credential = system.platformApiKey;
+      else if (line.startsWith('# Authorization: Bearer <the admin key>')) credential = found.adminKey!;
+      else if (line.startsWith('mutation')) {
+        const query = line.replace('"<id>"', JSON.stringify(found.tenantId)).replace('"<api key id>"', JSON.stringify(found.apiKeyId));
+        const data = await post(query, {}, { authorization: `Bearer ${credential}` });
+        if (data.createTenant) found.tenantId = data.createTenant.id;
+        if (data.createApiKey?.apiKey) found.adminKey = data.createApiKey.key;
+        else if (data.createApiKey) found.apiKeyId = (await post('{ apiKeys { id name } }', {}, { authorization: `Bearer ${found.adminKey}` })).apiKeys.find((k: { name: string }) => k.name === 'till 1').id;
+        if (data.revokeApiKey) expect(data.revokeApiKey.revokedAt).toEqual(expect.any(String));
+      } else expect(line.trim()).toBe('');
+    }
+    expect(Object.keys(found).sort()).toEqual(['adminKey', 'apiKeyId', 'tenantId']);
+  });
+
+  it('the graphql-ws snippet, run by node with the pos key, receives the store’s stock', async () => {
+    const code = asWritten(block("import { createClient } from 'graphql-ws';"))
+      .replace('<pos key>', demo.keys.pos)
+      .replace("'<store id>'", JSON.stringify(store('S1')));
+    const child = spawn(process.execPath, ['--input-type=module', '-e', code], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    try {
+      const first = await eventually(async () => {
+        const line = stdout.split('\n').find((l) => l.startsWith('{'));
+        if (!line) throw new Error(`no payload yet; stderr: ${stderr}`);
+        return JSON.parse(line) as { data: { stockChanged: any } };
+      }, 30_000);
+      expect(first.data.stockChanged).toEqual(expect.objectContaining({ storeId: store('S1'), variant: expect.objectContaining({ title: expect.any(String) }) }));
+      expect(first.data.stockChanged.variant.price).toEqual({ amount: expect.any(String), currencyCode: 'EUR' });
+      expect(stderr).toBe('');
+    } finally {
+      child.kill();
+    }
+  });
+
+  it('the webhook set-up and the POS and ERP deliveries apply to demo skus', async () => {
+    const admin = { authorization: `Bearer ${demo.keys.admin}` };
+    const secret = 'readme-example-secret-0123456789';
+    for (const line of block('configureWebhookSource(input: { source: SHOPIFY').split('\n')) {
+      await post(line.replaceAll('"<shared secret>"', JSON.stringify(secret)).replace('"<store id>"', JSON.stringify(store('S1'))), {}, admin);
+    }
+    const deliveries = block('"event_id": "till-7-000123"')
+      .split(/\n(?=\{)/)
+      .map((text) => ({ text, body: JSON.parse(text) as { event_id: string; items: { sku: string; location: string }[] } }));
+    expect(deliveries.map((d) => d.body.event_id)).toEqual(['till-7-000123', 'erp-88121']);
+    const level = async () =>
+      (await post('query ($s: ID!, $w: ID!) { variant(sku: "DAI-023-S") { s1: stock(storeId: $s) { onHand } w1: stock(storeId: $w) { onHand } } }', { s: store('S1'), w: store('W1') }, admin)).variant;
+    const before = await level();
+    for (const [{ text }, source] of [[deliveries[0]!, 'pos'], [deliveries[1]!, 'erp']] as const) {
+      const response = await fetch(`${origin}/webhooks/${source}/demo`, { method: 'POST', headers: { 'content-type': 'application/json', ...signJson(text, secret) }, body: text });
+      expect({ source, status: response.status, body: await response.json() }).toEqual({ source, status: 202, body: { id: expect.any(String), status: 'accepted' } });
+    }
+    await eventually(async () => expect(await level()).toEqual({ s1: { onHand: before.s1.onHand - 2 }, w1: { onHand: 40 } }), 15_000);
+  });
+
+  it('a feed with an unknown column fails and says why in errors, queried as the README shows', async () => {
+    const admin = { authorization: `Bearer ${demo.keys.admin}` };
+    const readme = readFileSync(join(root, 'README.md'), 'utf8').replace(/\s+/g, ' ');
+    const selection = /`feedImport\(id\) (\{ status [^`]+\})`/.exec(readme)?.[1];
+    expect(selection).toBeDefined();
+    const { importCatalogFeed } = await post('mutation ($csv: String!) { importCatalogFeed(csv: $csv) { id } }', { csv: 'sku,title,colour\nX-1,Shirt,red' }, admin);
+    const feed = await eventually(async () => {
+      const { feedImport } = await post(`query ($id: ID!) { feedImport(id: $id) ${selection} }`, { id: importCatalogFeed.id }, admin);
+      if (feedImport.status !== 'FAILED') throw new Error(feedImport.status);
+      return feedImport;
+    });
+    expect(feed.errors).toEqual([{ line: 1, reason: expect.stringContaining('unknown column(s) "colour"'), raw: 'sku,title,colour' }]);
+  });
+
+  it('leaves no example of README.md or docs/ unrun', () => {
+    const unrun = blocks.filter((b) => !notRequests(b) && !ran.has(b)).map((b) => `${b.file}:${b.line} (${b.lang})`);
+    expect(unrun).toEqual([]);
+  });
+});

@@ -1,0 +1,124 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { graphqlRequest } from '../../scripts/graphql-request.js';
+
+const root = join(__dirname, '..', '..');
+
+/** A port nobody listens on now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+interface Running { child: ChildProcess; output: () => string; exited: Promise<number | null> }
+/** `npm run <script>` as a user runs it, on the embedded defaults (no DATABASE_URL or REDIS_URL). */
+function npmRun(args: string[], env: Record<string, string>): Running {
+  const base = { ...process.env };
+  for (const name of ['DATABASE_URL', 'REDIS_URL', 'PORT', 'HOST', 'PLATFORM_API_KEY', 'SUBGRAPH_SECRET', 'TEST_EMBEDDED_POSTGRES']) delete base[name];
+  const child = spawn('npm', ['run', '--silent', ...args], { cwd: root, env: { ...base, LOG_LEVEL: 'warn', ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, output: () => output, exited };
+}
+async function waitFor(running: Running, pattern: RegExp): Promise<RegExpExecArray> {
+  for (;;) {
+    const match = pattern.exec(running.output());
+    if (match) return match;
+    if (running.child.exitCode !== null || running.child.signalCode !== null) throw new Error(`exited ${running.child.exitCode} before ${pattern}:\n${running.output()}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+/** Stops the whole process group (npm, tsx, node) and waits for it. */
+async function stop(running: Running): Promise<void> {
+  if (running.child.exitCode === null && running.child.signalCode === null) process.kill(-running.child.pid!, 'SIGTERM');
+  await running.exited;
+}
+
+describe('entry points honour PORT, HOST and <SERVICE>_PORT', () => {
+  let dir: string;
+  const started: Running[] = [];
+  const start = (args: string[], env: Record<string, string>) => {
+    const running = npmRun(args, env);
+    started.push(running);
+    return running;
+  };
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'commerce-start-'));
+  });
+  afterAll(async () => {
+    for (const running of started) await stop(running);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('npm start: the gateway on PORT, a subgraph on its own port, the others on free ports; keys that work; seed refused meanwhile', async () => {
+    const [port, catalogPort] = [await freePort(), await freePort()];
+    const env = { PGLITE_DATA_DIR: join(dir, 'pglite'), PORT: String(port), CATALOG_PORT: String(catalogPort), HOST: '127.0.0.1' };
+    const system = start(['start'], env);
+    await waitFor(system, /tenant\s+http\S+/);
+    const out = system.output();
+    expect(out).toContain(`GraphiQL: http://localhost:${port}/graphql`);
+    expect(out).toMatch(new RegExp(`catalog\\s+http://127\\.0\\.0\\.1:${catalogPort}/graphql`));
+    const subgraphPorts = [...out.matchAll(/^\s+(\w+)\s+http:\/\/127\.0\.0\.1:(\d+)\//gm)].map((m) => [m[1], Number(m[2])]);
+    expect(subgraphPorts.map(([name]) => name)).toEqual(['catalog', 'inventory', 'pricing', 'orders', 'tenant']);
+    for (const [name, p] of subgraphPorts.slice(1)) expect({ name, default: [4001, 4002, 4003, 4004, 4005].includes(p as number) }).toEqual({ name, default: false });
+    expect(out).toMatch(/first start: ready in \d+\.\d s \(loading the code \d+\.\d s, services \d+\.\d s, demo data \d+\.\d s\)/);
+
+    const admin = /demo admin key: (\S+)/.exec(out)![1]!;
+    const pos = /demo pos key:\s+(\S+)/.exec(out)![1]!;
+    const gateway = `http://127.0.0.1:${port}/graphql`;
+    const keys = await graphqlRequest(gateway, '{ apiKeys { name role } }', {}, { authorization: `Bearer ${admin}` });
+    expect(keys.data?.apiKeys).toEqual(expect.arrayContaining([{ name: 'demo pos', role: 'POS' }]));
+    expect((await graphqlRequest(gateway, '{ tenant { slug } }', {}, { authorization: `Bearer ${pos}` })).data).toEqual({ tenant: { slug: 'demo' } });
+    expect(JSON.parse(readFileSync(join(dir, 'demo-keys.json'), 'utf8'))).toEqual({ admin, pos });
+
+    // A second process on the same PGlite folder would corrupt it: seed says so and stops.
+    const seed = start(['seed'], env);
+    expect(await seed.exited).toBe(1);
+    expect(seed.output()).toContain(`seed failed: the embedded database in ${env.PGLITE_DATA_DIR} is in use by process `);
+    await stop(system);
+
+    // Another database's keys in the file (a run with DATABASE_URL used to leave them): new ones that work.
+    writeFileSync(join(dir, 'demo-keys.json'), JSON.stringify({ admin: 'ck_from_another_database', pos: 'ck_from_another_database' }));
+    const again = start(['start'], { ...env, PORT: '0', CATALOG_PORT: '0' });
+    const [, url] = await waitFor(again, /GraphiQL: (\S+)/);
+    const later = again.output();
+    expect(later).toContain('new demo keys:');
+    expect(later).toMatch(/\nstart: ready in \d+\.\d s/);
+    const renewed = JSON.parse(readFileSync(join(dir, 'demo-keys.json'), 'utf8')) as { admin: string };
+    expect(later).toContain(`demo admin key: ${renewed.admin}`);
+    const check = await graphqlRequest(url!.replace('localhost', '127.0.0.1'), '{ apiKeys { name } }', {}, { authorization: `Bearer ${renewed.admin}` });
+    expect(check.errors).toBeUndefined();
+    await stop(again);
+  }, 300_000);
+
+  it('npm run start:catalog listens on CATALOG_PORT at HOST, and on PORT without it', async () => {
+    const [own, shared] = [await freePort(), await freePort()];
+    const catalog = start(['start:catalog'], { PGLITE_DATA_DIR: join(dir, 'catalog'), CATALOG_PORT: String(own), PORT: String(shared), HOST: '127.0.0.1' });
+    await waitFor(catalog, new RegExp(`catalog subgraph ready at http://127\\.0\\.0\\.1:${own}/`));
+    await stop(catalog);
+    const tenant = start(['start:tenant'], { PGLITE_DATA_DIR: join(dir, 'tenant'), PORT: String(shared) });
+    await waitFor(tenant, new RegExp(`tenant subgraph ready at http://127\\.0\\.0\\.1:${shared}/`));
+    await stop(tenant);
+  }, 180_000);
+
+  it('npm run start:gateway and npm run gateway listen on PORT at HOST', async () => {
+    const port = await freePort();
+    const gateway = start(['start:gateway'], { PORT: String(port), HOST: '127.0.0.1' });
+    await waitFor(gateway, new RegExp(`gateway ready at http://127\\.0\\.0\\.1:${port}/graphql`));
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    await stop(gateway);
+    const other = await freePort();
+    const cli = start(['gateway', '--', '--supergraph', 'schema/supergraph.graphql'], { PORT: String(other), HOST: '127.0.0.1' });
+    await waitFor(cli, new RegExp(`gateway ready at http://127\\.0\\.0\\.1:${other}/graphql`));
+    expect((await fetch(`http://127.0.0.1:${other}/healthz`)).status).toBe(200);
+    await stop(cli);
+  }, 180_000);
+});
