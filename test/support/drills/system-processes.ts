@@ -39,7 +39,10 @@ export async function startRedisProcess(): Promise<RedisProcess> {
   const port = await freePort();
   let child: ChildProcess | undefined;
   const start = async () => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    const started = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    child = started;
+    children.add(started);
+    started.once('exit', () => children.delete(started));
     await until(`redis-server on ${port}`, async () => {
       const client = createClient({ url: `redis://127.0.0.1:${port}`, socket: { reconnectStrategy: false } });
       client.on('error', () => undefined);
@@ -60,6 +63,12 @@ export async function startRedisProcess(): Promise<RedisProcess> {
   await start();
   return { url: `redis://127.0.0.1:${port}`, kill, start, stop: kill };
 }
+
+/** Every process the drills started: none outlives the process that started it. */
+const children = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
 
 /** One service as its own OS process (`node --import tsx <main>`), its output in a log file. */
 interface ServiceProcess {
@@ -113,6 +122,8 @@ export async function startSystemProcesses(options: { databaseUrl: string; redis
     child.stdout!.pipe(entry.log, { end: false });
     child.stderr!.pipe(entry.log, { end: false });
     entry.child = child;
+    children.add(child);
+    child.once('exit', () => children.delete(child));
     let exited = false;
     child.once('exit', () => (exited = true));
     await until(`${key} to be ready (see ${logDir}/${key}.log)`, async () => {
