@@ -114,9 +114,11 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   // The outbox is the source of truth: when the bus may have lost what was published (Redis
   // restarted empty), publish it again. A drain under way finishes first, so no row it sent to the
   // old Redis is marked published after this.
-  const unlisten = bus.onLoss?.(source, async (since) => {
+  const unlisten = bus.onLoss?.(source, async (since, until) => {
     await running;
-    await inSystemTransaction(dataSource, (m) => m.query(`UPDATE ${table} SET published_at = NULL WHERE published_at >= $1`, [since]));
+    await inSystemTransaction(dataSource, (m) =>
+      m.query(`UPDATE ${table} SET published_at = NULL WHERE published_at >= $1 AND ($2::timestamptz IS NULL OR published_at < $2)`, [since, until ?? null]),
+    );
     await flush();
   });
   void flush();

@@ -50,7 +50,7 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
   /** Groups whose last read failed, with why: the bus is not usable for them. */
   const failing = new Map<string, string>();
   /** Per publishing service: the marker it last saw, and what re-publishes its outbox. */
-  const sources = new Map<string, { seen?: string; listener: (since: Date) => Promise<void> }>();
+  const sources = new Map<string, { seen?: string; since: Date; listener: (since: Date, until?: Date) => Promise<void> }>();
   const recovering = new Set<Promise<void>>();
 
   /**
@@ -65,12 +65,15 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
     const key = `${stream}:incarnation:${source}`;
     const created = (await publisher.set(key, mine, { condition: 'NX' })) === 'OK';
     const current = created ? mine : ((await publisher.get(key)) ?? undefined);
-    const lost = created || (state.seen !== undefined && current !== state.seen);
+    const first = state.seen === undefined;
+    const lost = created || (!first && current !== state.seen);
     state.seen = current;
     if (!lost) return;
     log(`redis: ${stream} holds no events of ${source} from before now: re-publishing its outbox's last ${republishWindowMs / 1000} s`);
+    // Found missing at start, the loss is of what went out before this process registered; what it
+    // published since went to this Redis.
     const recovery: Promise<void> = state
-      .listener(new Date(Date.now() - republishWindowMs))
+      .listener(new Date(Date.now() - republishWindowMs), first ? state.since : undefined)
       .catch((error: unknown) => log(`redis: re-publishing ${source} failed: ${String(error)}`))
       .finally(() => recovering.delete(recovery));
     recovering.add(recovery);
@@ -103,7 +106,7 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
       });
     },
     onLoss(source, listener) {
-      sources.set(source, { listener });
+      sources.set(source, { listener, since: new Date() });
       // At once: a service starting on a Redis that never saw its events re-publishes too.
       void checkSource(source).catch(() => undefined);
       return () => void sources.delete(source);
