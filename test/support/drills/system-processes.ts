@@ -97,9 +97,8 @@ export async function startSystemProcesses(options: { databaseUrl: string; redis
   const suffix = `_d${randomBytes(4).toString('hex')}`;
   const logDir = mkdtempSync(join(tmpdir(), 'drill-'));
   const platformApiKey = `pk_${randomBytes(18).toString('base64url')}`;
-  const base: Record<string, string> = {
-    PATH: process.env.PATH ?? '',
-    HOME: process.env.HOME ?? '',
+  const base: Record<string, string | undefined> = {
+    ...process.env,
     DATABASE_URL: options.databaseUrl,
     REDIS_URL: options.redisUrl,
     SUBGRAPH_SECRET: randomBytes(24).toString('base64url'),
