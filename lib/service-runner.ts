@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { DataSource } from 'typeorm';
 import { ConfigError, readDatabaseUrl, readInt, readOptional, type Env } from './env.js';
 import { installTracing } from './observability/tracing.js';
@@ -21,6 +22,26 @@ export interface SubgraphConfig {
   dataDir: string;
   /** SUBGRAPH_SECRET: shared with the gateway, which signs every request's context with it. */
   secret: string;
+  /** How this instance takes part in the Redis bus (INSTANCE_ID, EVENT_CLAIM_IDLE_MS, EVENT_REPUBLISH_WINDOW_SECONDS). */
+  bus: BusConfig;
+}
+
+/** The Redis bus settings of one process. */
+export interface BusConfig {
+  /** INSTANCE_ID: this instance's stable consumer name in its service's group (default: the host name). */
+  consumer: string;
+  /** EVENT_CLAIM_IDLE_MS: entries a consumer has held unacknowledged this long go to a live one (default 30000). */
+  claimIdleMs: number;
+  /** EVENT_REPUBLISH_WINDOW_SECONDS: what the outbox re-publishes after Redis lost its data (default 3600). */
+  republishWindowMs: number;
+}
+
+export function readBusConfig(env: Env = process.env): BusConfig {
+  return Object.freeze({
+    consumer: readOptional(env, 'INSTANCE_ID') ?? hostname(),
+    claimIdleMs: readInt(env, 'EVENT_CLAIM_IDLE_MS', 30_000),
+    republishWindowMs: readInt(env, 'EVENT_REPUBLISH_WINDOW_SECONDS', 3_600) * 1_000,
+  });
 }
 
 export function loadSubgraphConfig(name: string, defaultPort: number, env: Env = process.env): SubgraphConfig {
@@ -34,6 +55,7 @@ export function loadSubgraphConfig(name: string, defaultPort: number, env: Env =
     redisUrl: readOptional(env, 'REDIS_URL'),
     dataDir: readOptional(env, 'PGLITE_DATA_DIR') ?? `.data/${name}`,
     secret: readSubgraphSecret(env),
+    bus: readBusConfig(env),
   });
 }
 
@@ -50,8 +72,8 @@ export function readSubgraphSecret(env: Env = process.env): string {
 }
 const DEVELOPMENT_SECRET = 'development-only-subgraph-secret';
 
-export async function openBus(redisUrl: string | undefined): Promise<EventBus> {
-  return redisUrl ? createRedisBus({ url: redisUrl }) : createInMemoryBus();
+export async function openBus(redisUrl: string | undefined, bus?: BusConfig): Promise<EventBus> {
+  return redisUrl ? createRedisBus({ url: redisUrl, ...bus }) : createInMemoryBus();
 }
 
 /**
@@ -68,7 +90,7 @@ export async function runSubgraphProcess(
   try {
     const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres({ dataDir: config.dataDir });
     const dataSource = await open(config.databaseUrl ?? embedded!.url, config.databaseSchema);
-    const bus = await openBus(config.redisUrl);
+    const bus = await openBus(config.redisUrl, config.bus);
     const service = build({ dataSource, bus, secret: config.secret, logger: createLogger(config.name) });
     const url = await service.start(config.port, config.host);
     console.log(`${config.name} subgraph ready at ${url}`);

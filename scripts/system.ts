@@ -6,6 +6,7 @@ import { readDatabaseUrl, type Env } from '../lib/env.js';
 import type { EventBus } from '../lib/events/event-bus.js';
 import { createInMemoryBus } from '../lib/events/in-memory-bus.js';
 import { createRedisBus } from '../lib/events/redis-bus.js';
+import { readBusConfig } from '../lib/service-runner.js';
 import type { SubgraphService } from '../lib/graphql/service.js';
 import { buildGateway, type Gateway } from '../gateway/src/app.js';
 import type { JwtOptions } from '../gateway/src/auth/jwt-verifier.js';
@@ -118,7 +119,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       return embedded.url;
     };
     const bus = env.REDIS_URL
-      ? await createRedisBus({ url: env.REDIS_URL, stream: options.redisStream })
+      ? await createRedisBus({ url: env.REDIS_URL, stream: options.redisStream, ...readBusConfig(env), log: options.log })
       : createInMemoryBus(options.log);
     cleanups.push(() => bus.close());
 

@@ -14,7 +14,14 @@ export interface EventBus {
    */
   subscribe(group: string, handler: EventHandler, options?: SubscribeOptions): Promise<() => Promise<void>>;
   close(): Promise<void>;
-  /** Rejects when the bus cannot be reached (readiness checks). */
+  /**
+   * Calls `republish(since, until)` when the bus may have lost events `source` published (Redis
+   * restarted without its data, or a Redis that never saw them): the outbox publishes again what it
+   * published in that span (`until` absent: up to now). Absent on a bus that cannot lose events.
+   * Returns the unregistration.
+   */
+  onLoss?(source: string, republish: (since: Date, until?: Date) => Promise<void>): () => void;
+  /** Rejects when the bus cannot be reached or cannot deliver (readiness checks). */
   ping(): Promise<void>;
 }
 

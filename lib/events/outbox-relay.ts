@@ -111,6 +111,16 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
 
   const timer = setInterval(() => void flush(), options.pollMs ?? 1000);
   timer.unref();
+  // The outbox is the source of truth: when the bus may have lost what was published (Redis
+  // restarted empty), publish it again. A drain under way finishes first, so no row it sent to the
+  // old Redis is marked published after this.
+  const unlisten = bus.onLoss?.(source, async (since, until) => {
+    await running;
+    await inSystemTransaction(dataSource, (m) =>
+      m.query(`UPDATE ${table} SET published_at = NULL WHERE published_at >= $1 AND ($2::timestamptz IS NULL OR published_at < $2)`, [since, until ?? null]),
+    );
+    await flush();
+  });
   void flush();
   // What waits to be published, and for how long: a stuck relay shows here first. Both gauges of
   // one scrape share one query.
@@ -137,6 +147,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     flush,
     async stop() {
       for (const remove of unreport) remove();
+      unlisten?.();
       clearInterval(timer);
       await running;
       // What was committed before the stop still goes out (graceful shutdown).

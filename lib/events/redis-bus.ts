@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { createClient } from 'redis';
 import type { EventEnvelope } from './envelope.js';
 import type { EventBus, SubscribeOptions } from './event-bus.js';
@@ -9,65 +10,153 @@ export interface RedisBusOptions {
   stream?: string;
   /** Streams are capped to about this many entries (default 100000). */
   maxLength?: number;
+  /**
+   * This process's name in every durable group (default: the host name). Stable across restarts
+   * of one instance, so a restarted instance first finishes what it left pending.
+   */
+  consumer?: string;
+  /** Entries another consumer has held unacknowledged this long are taken over (default 30000 ms). */
+  claimIdleMs?: number;
+  /** How far back the outboxes re-publish after Redis lost its data (default 3600000 ms: an hour). */
+  republishWindowMs?: number;
+  /** How often the bus looks for a Redis that lost its data (default 1000 ms). */
+  checkMs?: number;
   log?: (message: string) => void;
 }
 
 type RedisClient = ReturnType<typeof createClient>;
-type StreamBatch = { name: string; messages: { id: string; message: Record<string, string> }[] };
+type StreamMessage = { id: string; message: Record<string, string> };
+type StreamBatch = { name: string; messages: StreamMessage[] };
 
 /**
  * One Redis stream carries every event; each consumer group reads it with XREADGROUP and
- * acknowledges after its handler succeeded, so an event survives a consumer that was down.
+ * acknowledges after its handler succeeded, so an event survives a consumer that was down. What a
+ * dead consumer left pending is claimed by a live one (XAUTOCLAIM); a group Redis forgot is created
+ * again; a Redis that lost its data (a service's marker key gone) makes that service's outbox re-publish
+ * (`onLoss`).
  */
 export async function createRedisBus(options: RedisBusOptions): Promise<EventBus> {
   const stream = options.stream ?? 'commerce:events';
   const log = options.log ?? console.error;
-  const publisher: RedisClient = createClient({ url: options.url });
+  const consumer = options.consumer ?? hostname();
+  const claimIdleMs = options.claimIdleMs ?? 30_000;
+  const republishWindowMs = options.republishWindowMs ?? 3_600_000;
+  // Commands fail at once while Redis is away (no offline queue): the relay keeps its rows and
+  // retries, readiness answers at once, and no write waits on the bus.
+  const publisher: RedisClient = createClient({ url: options.url, disableOfflineQueue: true });
   publisher.on('error', (error) => log(`redis: ${String(error)}`));
   await publisher.connect();
   const stops = new Set<() => Promise<void>>();
+  /** Groups whose last read failed, with why: the bus is not usable for them. */
+  const failing = new Map<string, string>();
+  /** Per publishing service: the marker it last saw, and what re-publishes its outbox. */
+  const sources = new Map<string, { seen?: string; since: Date; listener: (since: Date, until?: Date) => Promise<void> }>();
+  const recovering = new Set<Promise<void>>();
+
+  /**
+   * A marker key per publishing service names the data Redis holds. Absent (a new or emptied
+   * Redis) or another than the one this process saw: entries of that service may be gone, and its
+   * outbox re-publishes what they might have been. Consumers dedupe by event id.
+   */
+  const checkSource = async (source: string): Promise<void> => {
+    const state = sources.get(source);
+    if (!state) return;
+    const mine = randomUUID();
+    const key = `${stream}:incarnation:${source}`;
+    const created = (await publisher.set(key, mine, { condition: 'NX' })) === 'OK';
+    const current = created ? mine : ((await publisher.get(key)) ?? undefined);
+    const first = state.seen === undefined;
+    const lost = created || (!first && current !== state.seen);
+    state.seen = current;
+    if (!lost) return;
+    log(`redis: ${stream} holds no events of ${source} from before now: re-publishing its outbox's last ${republishWindowMs / 1000} s`);
+    // Found missing at start, the loss is of what went out before this process registered; what it
+    // published since went to this Redis.
+    const recovery: Promise<void> = state
+      .listener(new Date(Date.now() - republishWindowMs), first ? state.since : undefined)
+      .catch((error: unknown) => log(`redis: re-publishing ${source} failed: ${String(error)}`))
+      .finally(() => recovering.delete(recovery));
+    recovering.add(recovery);
+  };
+  const checkAll = () => Promise.all([...sources.keys()].map(checkSource));
+  const checker = setInterval(() => void checkAll().catch(() => undefined), options.checkMs ?? 1_000);
+  checker.unref();
+
+  const createGroup = async (group: string, ephemeral: boolean) => {
+    try {
+      // A durable group starts at the beginning: a new service catches up on the stream's history,
+      // and a group recreated after Redis lost its data reads what the outboxes re-publish.
+      await publisher.xGroupCreate(stream, group, ephemeral ? '$' : '0', { MKSTREAM: true });
+    } catch (error) {
+      if (!String(error).includes('BUSYGROUP')) throw error;
+    }
+  };
 
   return {
     async ping() {
       await publisher.ping();
+      await checkAll();
+      if (recovering.size > 0) throw new Error('re-publishing the outboxes after Redis lost its data');
+      const [group, why] = [...failing][0] ?? [];
+      if (group) throw new Error(`consumer group ${group}: ${why}`);
     },
     async publish(event) {
       await publisher.xAdd(stream, '*', { event: JSON.stringify(event) }, {
         TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: options.maxLength ?? 100_000 },
       });
     },
+    onLoss(source, listener) {
+      sources.set(source, { listener, since: new Date() });
+      // At once: a service starting on a Redis that never saw its events re-publishes too.
+      void checkSource(source).catch(() => undefined);
+      return () => void sources.delete(source);
+    },
     async subscribe(group, handler, subscribeOptions: SubscribeOptions = {}) {
-      try {
-        // A durable group created late (a new service) catches up on the stream's history.
-        await publisher.xGroupCreate(stream, group, subscribeOptions.ephemeral ? '$' : '0', { MKSTREAM: true });
-      } catch (error) {
-        if (!String(error).includes('BUSYGROUP')) throw error;
-      }
+      const ephemeral = subscribeOptions.ephemeral ?? false;
+      await createGroup(group, ephemeral);
       const reader: RedisClient = publisher.duplicate();
-      reader.on('error', (error) => log(`redis: ${String(error)}`));
+      reader.on('error', () => undefined);
       await reader.connect();
-      const consumer = `c-${randomUUID()}`;
       let running = true;
+      const handle = async (messages: (StreamMessage | null)[]) => {
+        for (const entry of messages) {
+          if (!entry) continue;
+          const raw = entry.message.event;
+          if (raw !== undefined) await handler(JSON.parse(raw) as EventEnvelope);
+          await reader.xAck(stream, group, entry.id);
+        }
+      };
       const loop = (async () => {
-        // First what this consumer left pending, then new entries.
+        // First what this consumer left pending (a restart of the same instance), then new entries.
         let cursor = '0';
+        let claimedAt = 0;
         while (running) {
           try {
-            const batches = (await reader.xReadGroup(group, consumer, { key: stream, id: cursor }, {
-              COUNT: 100,
-              BLOCK: 500,
-            })) as StreamBatch[] | null;
+            // A durable group's entries held too long by another consumer (a dead instance) are taken over.
+            if (!ephemeral && Date.now() - claimedAt >= claimIdleMs / 2) {
+              claimedAt = Date.now();
+              const claimed = await reader.xAutoClaim(stream, group, consumer, claimIdleMs, '0-0', { COUNT: 100 });
+              if (claimed.messages.length > 0) {
+                await handle(claimed.messages as (StreamMessage | null)[]);
+                claimedAt = 0;
+              }
+            }
+            const batches = (await reader.xReadGroup(group, consumer, { key: stream, id: cursor }, { COUNT: 100, BLOCK: 500 })) as StreamBatch[] | null;
             const messages = batches?.[0]?.messages ?? [];
             if (cursor === '0' && messages.length === 0) cursor = '>';
-            for (const { id, message } of messages) {
-              const raw = message.event;
-              if (raw !== undefined) await handler(JSON.parse(raw) as EventEnvelope);
-              await reader.xAck(stream, group, id);
-            }
+            await handle(messages);
+            if (failing.delete(group)) log(`redis consumer ${group}: reading again`);
           } catch (error) {
             if (!running) break;
-            log(`redis consumer ${group}: ${String(error)}`);
+            const why = String(error);
+            if (!failing.has(group)) log(`redis consumer ${group}: ${why}`);
+            failing.set(group, why);
             cursor = '0';
+            // Redis restarted without its data: the group is gone; make it again and carry on.
+            if (why.includes('NOGROUP')) {
+              const recreated = await createGroup(group, ephemeral).then(() => true, () => false);
+              if (recreated) continue;
+            }
             await new Promise((resolve) => setTimeout(resolve, 500));
           }
         }
@@ -75,15 +164,18 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
       const stop = async () => {
         running = false;
         await loop;
+        failing.delete(group);
         await reader.quit().catch(() => undefined);
-        if (subscribeOptions.ephemeral) await publisher.xGroupDestroy(stream, group).catch(() => undefined);
+        if (ephemeral) await publisher.xGroupDestroy(stream, group).catch(() => undefined);
         stops.delete(stop);
       };
       stops.add(stop);
       return stop;
     },
     async close() {
+      clearInterval(checker);
       await Promise.all([...stops].map((stop) => stop()));
+      await Promise.all(recovering);
       await publisher.quit().catch(() => undefined);
     },
   };
