@@ -16,6 +16,8 @@ export interface EventBus {
   close(): Promise<void>;
   /** Rejects when the bus cannot be reached (readiness checks). */
   ping(): Promise<void>;
+  /** `publish` resolves once every handler ran (the in-process bus): a write that waits for it reads its own effects everywhere. */
+  readonly deliversInline?: boolean;
 }
 
 export interface SubscribeOptions {
