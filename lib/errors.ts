@@ -13,7 +13,8 @@ export const ErrorCodes = {
   INVALID_TRANSITION: 'The order (or transfer) is in a state from which that event is not allowed; the message names both.',
   IDEMPOTENCY_KEY_REUSED: 'The idempotency key was already used with a different payload.',
   OPERATION_LIMIT_EXCEEDED: 'The operation is too deep, too costly, or has too many aliases, directives or tokens.',
-  RATE_LIMITED: 'Too many requests from this API key, token or client this minute; `Retry-After` says when to retry.',
+  RATE_LIMITED: 'Too many requests from this API key, token or client this minute, or too many failed authentications from this client address; `Retry-After` says when to retry.',
+  LIVE_UPDATES_INTERRUPTED: 'Sent in a subscription payload: the event bus is unreachable, so no live updates arrive for now; the subscription stays open and every key\'s current state follows when they resume.',
   SERVICE_UNAVAILABLE: 'A subgraph (or the tenant directory) could not be reached; its fields are null, the rest arrives.',
   INTERNAL_SERVER_ERROR: 'An unexpected failure; details are in the server log, never in the response.',
 } as const;

@@ -121,7 +121,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       return embedded.url;
     };
     const bus = env.REDIS_URL
-      ? await createRedisBus({ url: env.REDIS_URL, stream: options.redisStream })
+      ? await createRedisBus({ url: env.REDIS_URL, stream: options.redisStream, log: options.log })
       : createInMemoryBus(options.log);
     cleanups.push(() => bus.close());
 

@@ -85,14 +85,14 @@ export function createTenantDirectory(options: { url: string; secret: string; tt
     return value;
   };
 
-  const tenantQuery = 'query ($slug: String, $host: String) { resolveTenant(slug: $slug, host: $host) { id slug } }';
+  const tenantQuery = 'query GatewayResolveTenant($slug: String, $host: String) { resolveTenant(slug: $slug, host: $host) { id slug } }';
   return {
     bySlug: (slug) => ask(`slug:${slug}`, tenantQuery, { slug }, 'resolveTenant', ttl),
     byHost: (host) => ask(`host:${host}`, tenantQuery, { host }, 'resolveTenant', ttl),
     byApiKeyHash: (keyHash) =>
       ask(
         `key:${keyHash}`,
-        'query ($keyHash: String!) { authenticateApiKey(keyHash: $keyHash) { apiKeyId role storeIds tenant { id slug } } }',
+        'query GatewayApiKey($keyHash: String!) { authenticateApiKey(keyHash: $keyHash) { apiKeyId role storeIds tenant { id slug } } }',
         { keyHash },
         'authenticateApiKey',
         5_000,
@@ -103,7 +103,7 @@ export function createTenantDirectory(options: { url: string; secret: string; tt
       if (fresh) cache.delete(key);
       const found = await ask<Omit<WebhookSecret, 'fetchedAt'>>(
         key,
-        'query ($tenantSlug: String!, $source: String!) { webhookSecret(tenantSlug: $tenantSlug, source: $source) { tenantId source secret currencyCode } }',
+        'query GatewayWebhookSecret($tenantSlug: String!, $source: String!) { webhookSecret(tenantSlug: $tenantSlug, source: $source) { tenantId source secret currencyCode } }',
         { tenantSlug, source },
         'webhookSecret',
         ttl,

@@ -6,6 +6,7 @@ import { CONTEXT_HEADER, REQUEST_ID_HEADER, signContext } from '../../../lib/ten
 import type { Identity } from '../auth/authenticator.js';
 import { checkScopes, type ScopeRules } from '../auth/scopes.js';
 import { metrics } from '../../../lib/observability/metrics.js';
+import type { ErrorCode } from '../../../lib/errors.js';
 import type { BusMonitor } from './bus-monitor.js';
 import type { TenantDirectory } from '../auth/tenant-directory.js';
 import type { SubscriptionField } from './subscription-fields.js';
@@ -25,7 +26,7 @@ export interface SubscribeRequest {
 }
 
 /** The code of the payload that tells a subscriber its live updates stopped (docs/errors.md). */
-export const LIVE_UPDATES_INTERRUPTED = 'LIVE_UPDATES_INTERRUPTED';
+export const LIVE_UPDATES_INTERRUPTED: ErrorCode = 'LIVE_UPDATES_INTERRUPTED';
 
 /**
  * Sent to every subscription when the bus stops answering; the subscription stays open, and when
