@@ -10,7 +10,7 @@ import { readBusConfig } from '../lib/service-runner.js';
 import type { SubgraphService } from '../lib/graphql/service.js';
 import { buildGateway, type Gateway } from '../gateway/src/app.js';
 import type { JwtOptions } from '../gateway/src/auth/jwt-verifier.js';
-import { readJwtOptions, readRateLimits } from '../gateway/src/config.js';
+import { readAuthFailuresPerMinute, readJwtOptions, readRateLimits, readTrustedProxies } from '../gateway/src/config.js';
 import { createMemoryRateLimitStore, createRedisRateLimitStore } from '../gateway/src/limits/rate-limiter.js';
 import { generateSecret } from '../lib/tenant/signed-context.js';
 import { createLogger, type Logger } from '../lib/observability/logger.js';
@@ -65,6 +65,10 @@ export interface SystemOptions {
   production?: boolean;
   /** Requests per minute (default RATE_LIMIT_PER_MINUTE / RATE_LIMIT_ANONYMOUS_PER_MINUTE, else 1200 / 300). */
   rateLimitPerMinute?: { authenticated: number; anonymous: number };
+  /** Failed authentications a minute per client address before 429 (default AUTH_FAILURES_PER_MINUTE, else 30). */
+  authFailuresPerMinute?: number;
+  /** Proxies whose X-Forwarded-For / Forwarded name the client (default TRUSTED_PROXIES, else none). */
+  trustedProxies?: string[];
   subgraphOptions?: SubgraphOptions;
   /** Per-socket subscription limits of the gateway (tests make them tiny). */
   subscriptionLimits?: { highWaterBytes?: number; maxPendingUpdates?: number };
@@ -123,7 +127,9 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       : createInMemoryBus(options.log);
     cleanups.push(() => bus.close());
 
-    const rateLimitStore = env.REDIS_URL ? await createRedisRateLimitStore(env.REDIS_URL, `ratelimit:${options.redisStream ?? 'commerce'}`) : createMemoryRateLimitStore();
+    const rateLimitStore = env.REDIS_URL
+      ? await createRedisRateLimitStore(env.REDIS_URL, { prefix: `ratelimit:${options.redisStream ?? 'commerce'}`, log: options.log })
+      : createMemoryRateLimitStore();
     cleanups.push(() => rateLimitStore.close());
     const subgraphs = {} as Record<SubgraphName, SubgraphService>;
     const subgraphUrls = {} as Record<SubgraphName, string>;
@@ -150,7 +156,9 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
         jwt: options.jwt ?? readJwtOptions(env),
         anonymousIntrospection: !production,
         rateLimit: { store: rateLimitStore, perMinute: options.rateLimitPerMinute ?? readRateLimits(env) },
+        authFailuresPerMinute: options.authFailuresPerMinute ?? readAuthFailuresPerMinute(env),
       },
+      trustedProxies: options.trustedProxies ?? readTrustedProxies(env),
       limits: { production },
       subscriptions: { bus, limits: options.subscriptionLimits },
       storefrontCache: env.STOREFRONT_CACHE !== 'off',

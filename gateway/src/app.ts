@@ -33,7 +33,10 @@ import { isPartnerOnly, useAuth } from './auth/use-auth.js';
 import { buildContractSchema } from '../../lib/graphql/contract.js';
 import { operationLimits } from './limits/operation-limits.js';
 import { useErrorCodes } from './limits/use-error-codes.js';
-import { createMemoryRateLimitStore, type RateLimitStore } from './limits/rate-limiter.js';
+import { createMemoryRateLimitStore, within, type RateLimitStore } from './limits/rate-limiter.js';
+import { limitAuthFailures, type AuthFailureLimit } from './auth/auth-failure-limit.js';
+import { createClientAddress } from './auth/client-address.js';
+import { createBusMonitor, type BusMonitorOptions } from './subscriptions/bus-monitor.js';
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import type { GraphQLArmorConfig } from '@escape.tech/graphql-armor-types';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
@@ -62,7 +65,14 @@ export interface GatewayOptions {
     tenantSubgraph?: string;
     /** Requests per minute per API key or token, and per anonymous client (defaults 1200 and 300). */
     rateLimit?: { store?: RateLimitStore; perMinute?: { authenticated: number; anonymous: number } };
+    /** Failed authentications a minute per client address before it gets 429 for the rest of the minute (default 30). */
+    authFailuresPerMinute?: number;
   };
+  /**
+   * Proxies (addresses, CIDRs) whose `Forwarded` / `X-Forwarded-For` name the client address for
+   * rate limits; from anyone else these headers are ignored (default none).
+   */
+  trustedProxies?: string[];
   /** Hardening: operation limits (graphql-armor), request body size, batching. */
   limits?: {
     armor?: GraphQLArmorConfig;
@@ -84,6 +94,8 @@ export interface GatewayOptions {
     fields?: Record<string, SubscriptionField>;
     /** Per-socket limits (defaults: 1 MiB buffered, 1000 waiting updates). */
     limits?: Pick<GraphQLWsOptions, 'highWaterBytes' | 'maxPendingUpdates' | 'keepAliveMs'>;
+    /** How the bus is watched (defaults: a ping each second, down when one is unanswered for 1 s). */
+    monitor?: BusMonitorOptions;
   };
   /** Structured logs (pino): one line per operation, and the gateway's own warnings. */
   logger?: Logger;
@@ -129,20 +141,25 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const partnerSchema = buildContractSchema(supergraphSdl, 'partner');
   const plugins = [];
   const cleanups: (() => Promise<void>)[] = [];
-  let authenticator: Authenticator | undefined;
+  const clientAddress = createClientAddress(options.trustedProxies);
+  /** Counts failed authentications per client address; what every entry point authenticates with. */
+  let authenticator: AuthFailureLimit | undefined;
+  /** The same without the count (the storefront shortcut, whose failures the GraphQL pipeline counts). */
+  let uncounted: Authenticator | undefined;
   let anonymousLimit: { store: RateLimitStore; perMinute: number } | undefined;
   let directory: TenantDirectory | undefined;
   if (options.auth) {
     const tenantUrl = urls[options.auth.tenantSubgraph ?? 'tenant'];
     if (!tenantUrl) throw new Error(`auth needs the "${options.auth.tenantSubgraph ?? 'tenant'}" subgraph, which the supergraph lacks`);
     directory = createTenantDirectory({ url: tenantUrl, secret: options.auth.subgraphSecret });
-    authenticator = createAuthenticator({
+    uncounted = createAuthenticator({
       directory,
       verifyJwt: options.auth.jwt ? createJwtVerifier(options.auth.jwt) : undefined,
       platformApiKey: options.auth.platformApiKey,
     });
     const rateLimitStore = options.auth.rateLimit?.store ?? createMemoryRateLimitStore();
     cleanups.push(() => rateLimitStore.close());
+    authenticator = limitAuthFailures(uncounted, { store: rateLimitStore, perMinute: options.auth.authFailuresPerMinute ?? 30 });
     anonymousLimit = { store: rateLimitStore, perMinute: options.auth.rateLimit?.perMinute?.anonymous ?? 300 };
     plugins.push(
       useAuth({
@@ -151,6 +168,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         rules,
         anonymousIntrospection: options.auth.anonymousIntrospection ?? true,
         partnerSchema,
+        clientAddress,
         rateLimit: { store: rateLimitStore, perMinute: options.auth.rateLimit?.perMinute ?? { authenticated: 1200, anonymous: 300 } },
       }),
     );
@@ -162,8 +180,11 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   // Only requests a browser would preflight: no form posts or plain GETs from other sites.
   plugins.push(useCSRFPrevention({ requestHeaders: ['x-graphql-csrf', 'apollo-require-preflight'] }));
   let hub: SubscriptionHub | undefined;
+  // Live updates and the storefront cache depend on the bus: they learn when it stops answering.
+  const busMonitor = options.subscriptions ? createBusMonitor(options.subscriptions.bus, { log, ...options.subscriptions.monitor }) : undefined;
   if (options.subscriptions) {
     hub = new SubscriptionHub({
+      busStatus: busMonitor,
       planner: new SubscriptionPlanner(supergraphSdl, dataSources),
       bus: options.subscriptions.bus,
       fields: options.subscriptions.fields ?? COMMERCE_SUBSCRIPTIONS,
@@ -177,7 +198,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   }
   // Anonymous storefront reads, kept until a change event of their tenant arrives.
   const storefrontCache =
-    options.auth && options.subscriptions && options.storefrontCache !== false ? createStorefrontCache({ bus: options.subscriptions.bus }) : undefined;
+    options.auth && options.subscriptions && options.storefrontCache !== false ? createStorefrontCache({ bus: options.subscriptions.bus, busStatus: busMonitor }) : undefined;
   if (storefrontCache) plugins.push(storefrontCache.plugin);
   plugins.push(useApolloFederation({ gateway }));
   // After the federation plugin, so the span wraps Apollo's execution (its plan and fetch spans nest inside).
@@ -211,11 +232,13 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         ...options.subscriptions?.limits,
         hub,
         authenticator,
+        clientAddress,
         log,
-        executeOperation: async (body, headers) => {
+        executeOperation: async (body, headers, req) => {
           headers.set('content-type', 'application/json');
           headers.set('accept', 'application/graphql-response+json, application/json');
-          const response = await yoga.fetch('http://gateway/graphql', { method: 'POST', headers, body: JSON.stringify(body) });
+          // The upgrade request rides along: rate limits key on its client address.
+          const response = await yoga.fetch('http://gateway/graphql', { method: 'POST', headers, body: JSON.stringify(body) }, { req } as never);
           return response.json();
         },
       })
@@ -241,10 +264,11 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         : { status: 200, body: printSchema(gateway.schema!) };
     }
     try {
-      const identity = await authenticator.authenticate(headers, req.socket.remoteAddress);
+      const identity = await authenticator.authenticate(headers, clientAddress(req));
       return { status: 200, body: printSchema(isPartnerOnly(identity.roles) ? partnerSchema : gateway.schema!) };
     } catch (error) {
-      return { status: 401, body: `# ${error instanceof Error ? error.message : 'Unauthenticated'}\n` };
+      const status = error instanceof GraphQLError && error.extensions?.code === 'RATE_LIMITED' ? 429 : 401;
+      return { status, body: `# ${error instanceof Error ? error.message : 'Unauthenticated'}\n` };
     }
   };
 
@@ -274,7 +298,10 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     };
     let identity;
     try {
-      identity = await authenticator!.authenticate(headers, req.socket.remoteAddress);
+      const address = clientAddress(req);
+      // A refused address goes on to the pipeline, which answers 429 without a lookup.
+      if (await authenticator!.blockedFor(address)) throw new Error('blocked');
+      identity = await uncounted!.authenticate(headers, address);
     } catch {
       await forward();
       return true;
@@ -328,7 +355,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     }
     if (req.method === 'GET' && req.url === '/schema.graphql') {
       const { status, body } = await schemaFor(req);
-      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(body);
+      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...(status === 429 ? { 'retry-after': '60' } : {}) }).end(body);
       return true;
     }
     if (storefrontCache && (await servedFromStorefrontCache(req, res))) return true;
@@ -356,7 +383,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     if (req.url === '/readyz') {
       // Each subgraph by name, with its own database and bus; the gateway's bus.
       const entries = await Promise.all(Object.entries(urls).map(async ([name, url]) => [name, await readinessOf(url)] as const));
-      const bus = options.subscriptions ? await options.subscriptions.bus.ping().then(() => true, () => false) : undefined;
+      const bus = options.subscriptions ? await within(options.subscriptions.bus.ping(), 1_000).then(() => true, () => false) : undefined;
       const subgraphs = Object.fromEntries(entries);
       const ready = entries.every(([, checks]) => checks.ready) && bus !== false;
       res
@@ -372,6 +399,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   return {
     fetch: yoga.fetch,
     async start(port, host = '127.0.0.1') {
+      busMonitor?.start();
       await hub?.start();
       if (hub) {
         unreport.push(
@@ -397,7 +425,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         });
       });
       server.on('upgrade', (req, socket, head) => {
-        if (ws && new URL(req.url ?? '/', 'http://gateway').pathname === '/graphql') ws.handleUpgrade(req, socket, head);
+        if (ws && new URL(req.url ?? '/', 'http://gateway').pathname === '/graphql') void ws.handleUpgrade(req, socket, head);
         else socket.destroy();
       });
       server.keepAliveTimeout = 65_000;
@@ -412,6 +440,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       await ws?.close();
       await hub?.stop();
       await storefrontCache?.stop();
+      busMonitor?.stop();
       for (const cleanup of cleanups) await cleanup();
       if (server) {
         // No new connections; requests in flight may finish (5 s at most), idle ones close now.

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { ConfigError, readBool, readInt, readOptional, type Env } from '../../lib/env.js';
 import { readSubgraphSecret } from '../../lib/service-runner.js';
 import type { JwtOptions } from './auth/jwt-verifier.js';
+import { trustedProxyList } from './auth/client-address.js';
 
 export interface GatewayConfig {
   port: number;
@@ -20,8 +21,12 @@ export interface GatewayConfig {
   jwt: JwtOptions | undefined;
   /** Introspection without credentials: on unless NODE_ENV=production. */
   anonymousIntrospection: boolean;
-  /** Requests per minute; counted in Redis when REDIS_URL is set. */
+  /** Requests per minute; counted in Redis when REDIS_URL is set (locally while it does not answer). */
   rateLimitPerMinute: { authenticated: number; anonymous: number };
+  /** AUTH_FAILURES_PER_MINUTE (default 30): failed authentications per client address before 429. */
+  authFailuresPerMinute: number;
+  /** TRUSTED_PROXIES: addresses and CIDRs whose X-Forwarded-For / Forwarded name the client (default none). */
+  trustedProxies: string[];
   production: boolean;
   /** REDIS_URL: the event bus that feeds subscriptions; without it this process serves none. */
   redisUrl: string | undefined;
@@ -53,6 +58,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     anonymousIntrospection: env.NODE_ENV !== 'production',
     redisUrl: readOptional(env, 'REDIS_URL'),
     rateLimitPerMinute: readRateLimits(env),
+    authFailuresPerMinute: readAuthFailuresPerMinute(env),
+    trustedProxies: readTrustedProxies(env),
     production: env.NODE_ENV === 'production',
     storefrontCache: readBool(env, 'STOREFRONT_CACHE', true),
   });
@@ -84,4 +91,20 @@ export function readRateLimits(env: Env): { authenticated: number; anonymous: nu
     authenticated: readInt(env, 'RATE_LIMIT_PER_MINUTE', 1200),
     anonymous: readInt(env, 'RATE_LIMIT_ANONYMOUS_PER_MINUTE', 300),
   };
+}
+
+/** AUTH_FAILURES_PER_MINUTE: failed authentications a minute per client address before 429 (default 30). */
+export function readAuthFailuresPerMinute(env: Env): number {
+  return readInt(env, 'AUTH_FAILURES_PER_MINUTE', 30);
+}
+
+/** TRUSTED_PROXIES: comma-separated addresses and CIDRs (e.g. `10.0.0.0/8,::1`); default none. */
+export function readTrustedProxies(env: Env): string[] {
+  const entries = (readOptional(env, 'TRUSTED_PROXIES') ?? '').split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  try {
+    trustedProxyList(entries);
+  } catch (error) {
+    throw new ConfigError(`TRUSTED_PROXIES: ${(error as Error).message}`);
+  }
+  return entries;
 }

@@ -27,8 +27,10 @@ async function main(): Promise<void> {
             store: config.redisUrl ? await createRedisRateLimitStore(config.redisUrl) : undefined,
             perMinute: config.rateLimitPerMinute,
           },
+          authFailuresPerMinute: config.authFailuresPerMinute,
         }
       : undefined,
+    trustedProxies: config.trustedProxies,
     limits: { production: config.production },
     subscriptions: bus ? { bus } : undefined,
     storefrontCache: config.storefrontCache,

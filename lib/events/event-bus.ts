@@ -23,6 +23,8 @@ export interface EventBus {
   onLoss?(source: string, republish: (since: Date, until?: Date) => Promise<void>): () => void;
   /** Rejects when the bus cannot be reached or cannot deliver (readiness checks). */
   ping(): Promise<void>;
+  /** `publish` resolves once every handler ran (the in-process bus): a write that waits for it reads its own effects everywhere. */
+  readonly deliversInline?: boolean;
 }
 
 export interface SubscribeOptions {

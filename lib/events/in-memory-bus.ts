@@ -31,6 +31,7 @@ export function createInMemoryBus(log: (message: string) => void = console.error
   };
 
   return {
+    deliversInline: true,
     async ping() {
       if (closed) throw new Error('the in-process bus is closed');
     },

@@ -17,6 +17,12 @@ export interface OutboxRelayOptions {
   source: string;
   /** How often to look for rows written by other processes (default 1000 ms). */
   pollMs?: number;
+  /**
+   * Longest a write waits for its events to be published (default 200 ms; unbounded on a bus that
+   * delivers inline, where waiting gives read-your-writes). A bus that does not answer (Redis
+   * down) never stalls a write: its events stay in the outbox and go out when the bus answers.
+   */
+  publishWaitMs?: number;
   log?: (message: string) => void;
 }
 
@@ -59,6 +65,9 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   let running: Promise<void> | null = null;
   let again = false;
   let stopped = false;
+  const waitMs = options.publishWaitMs ?? (bus.deliversInline ? Infinity : 200);
+  /** When the publish in progress started: one that hangs tells later writes not to wait at all. */
+  let publishingSince: number | undefined;
 
   const drainOnce = async (): Promise<number> => {
     const rows: OutboxRow[] = await inSystemTransaction(dataSource, (m) =>
@@ -77,7 +86,12 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         version: row.version,
         payload: row.payload,
       };
-      await bus.publish(event);
+      publishingSince = Date.now();
+      try {
+        await bus.publish(event);
+      } finally {
+        publishingSince = undefined;
+      }
       metrics.eventsPublished.inc({ service: source, type: row.type });
     }
     if (rows.length > 0) {
@@ -107,6 +121,15 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       }
     })();
     return running;
+  };
+
+  /** What a write waits for: its events published, or `waitMs`, or nothing while a publish already hangs. */
+  const flushAfterCommit = (): Promise<void> => {
+    const done = flush();
+    if (!Number.isFinite(waitMs)) return done;
+    if (publishingSince !== undefined && Date.now() - publishingSince > waitMs) return Promise.resolve();
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]).finally(() => clearTimeout(timer));
   };
 
   const timer = setInterval(() => void flush(), options.pollMs ?? 1000);
@@ -144,7 +167,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   ];
 
   return {
-    flush,
+    flush: flushAfterCommit,
     async stop() {
       for (const remove of unreport) remove();
       unlisten?.();

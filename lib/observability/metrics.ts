@@ -85,6 +85,22 @@ export const metrics = {
     labelNames: ['outcome'] as const,
     registers: [registry],
   }),
+  rateLimitFallbacks: new Counter({
+    name: 'rate_limit_fallback_total',
+    help: 'Rate-limit counts the gateway kept in its own memory because Redis did not answer in time.',
+    registers: [registry],
+  }),
+  authFailures: new Counter({
+    name: 'gateway_auth_failures_total',
+    help: 'Failed authentications (unknown or revoked API key, bad JWT, unknown tenant), and requests refused because their client address failed too often (outcome: failed, blocked).',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  }),
+  liveUpdateInterruptions: new Counter({
+    name: 'gateway_live_update_interruptions_total',
+    help: 'Times the gateway lost its event bus and told its subscribers that live updates are interrupted.',
+    registers: [registry],
+  }),
 };
 
 /** A gauge whose value is read when Prometheus scrapes (sockets, subscriptions, outbox backlog). */

@@ -19,15 +19,22 @@ const ALL_ZERO = { gateway: 0, catalog: 0, inventory: 0, pricing: 0, orders: 0, 
  * Starts the real gateway over the five real subgraphs on free ports, against the run's
  * database (schemas of its own) and bus (Redis when REDIS_URL is set, a stream of its own).
  */
-export async function startSupergraph(options: Pick<SystemOptions, 'subscriptionLimits' | 'jwt' | 'rateLimitPerMinute' | 'production' | 'subgraphOptions' | 'logger'> = {}): Promise<TestSupergraph> {
+export async function startSupergraph(
+  options: Pick<SystemOptions, 'subscriptionLimits' | 'jwt' | 'rateLimitPerMinute' | 'authFailuresPerMinute' | 'trustedProxies' | 'production' | 'subgraphOptions' | 'logger'> & {
+    /** A Redis of the test's own (default REDIS_URL, if set). */
+    redisUrl?: string;
+  } = {},
+): Promise<TestSupergraph> {
   const suffix = `_t${randomBytes(4).toString('hex')}`;
   const redisStream = `test:events${suffix}`;
+  const { redisUrl, ...rest } = options;
   const system = await startSystem({
     ports: ALL_ZERO,
     schemaSuffix: suffix,
     redisStream,
     log: () => {},
-    ...options,
+    ...(redisUrl ? { env: { ...process.env, REDIS_URL: redisUrl } } : {}),
+    ...rest,
   });
   const stop = async () => {
     await system.stop();

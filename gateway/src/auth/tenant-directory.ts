@@ -45,11 +45,22 @@ interface Entry<T> {
 /**
  * Asks the tenant subgraph through its non-public fields, as the `gateway` role. Tenants are
  * cached for `ttlMs` (default 30 s), API keys for 5 s (and dropped on revocation events),
- * unknown answers for 5 s.
+ * unknown answers for 5 s (so a repeated bad key or slug is one lookup, not one per request). At
+ * most `maxEntries` answers are kept (default 10,000): guessed keys cannot grow it without bound.
  */
-export function createTenantDirectory(options: { url: string; secret: string; ttlMs?: number }): TenantDirectory {
+export function createTenantDirectory(options: { url: string; secret: string; ttlMs?: number; maxEntries?: number }): TenantDirectory {
   const ttl = options.ttlMs ?? 30_000;
+  const max = options.maxEntries ?? 10_000;
   const cache = new Map<string, Entry<unknown>>();
+  const keep = (key: string, entry: Entry<unknown>) => {
+    if (cache.size >= max) {
+      const now = Date.now();
+      for (const [k, e] of cache) if (e.expires <= now) cache.delete(k);
+      // Still full of live answers: the oldest goes.
+      if (cache.size >= max) cache.delete(cache.keys().next().value!);
+    }
+    cache.set(key, entry);
+  };
 
   const ask = async <T>(cacheKey: string, query: string, variables: Record<string, unknown>, field: string, keepMs: number): Promise<T | null> => {
     const hit = cache.get(cacheKey);
@@ -70,18 +81,18 @@ export function createTenantDirectory(options: { url: string; secret: string; tt
     }
     if (!body.data) throw appError('SERVICE_UNAVAILABLE', 'The tenant directory is unavailable; try again.');
     const value = body.data[field] ?? null;
-    cache.set(cacheKey, { value, expires: Date.now() + (value ? keepMs : 5_000), fetchedAt: Date.now() });
+    keep(cacheKey, { value, expires: Date.now() + (value ? keepMs : 5_000), fetchedAt: Date.now() });
     return value;
   };
 
-  const tenantQuery = 'query ($slug: String, $host: String) { resolveTenant(slug: $slug, host: $host) { id slug } }';
+  const tenantQuery = 'query GatewayResolveTenant($slug: String, $host: String) { resolveTenant(slug: $slug, host: $host) { id slug } }';
   return {
     bySlug: (slug) => ask(`slug:${slug}`, tenantQuery, { slug }, 'resolveTenant', ttl),
     byHost: (host) => ask(`host:${host}`, tenantQuery, { host }, 'resolveTenant', ttl),
     byApiKeyHash: (keyHash) =>
       ask(
         `key:${keyHash}`,
-        'query ($keyHash: String!) { authenticateApiKey(keyHash: $keyHash) { apiKeyId role storeIds tenant { id slug } } }',
+        'query GatewayApiKey($keyHash: String!) { authenticateApiKey(keyHash: $keyHash) { apiKeyId role storeIds tenant { id slug } } }',
         { keyHash },
         'authenticateApiKey',
         5_000,
@@ -92,7 +103,7 @@ export function createTenantDirectory(options: { url: string; secret: string; tt
       if (fresh) cache.delete(key);
       const found = await ask<Omit<WebhookSecret, 'fetchedAt'>>(
         key,
-        'query ($tenantSlug: String!, $source: String!) { webhookSecret(tenantSlug: $tenantSlug, source: $source) { tenantId source secret currencyCode } }',
+        'query GatewayWebhookSecret($tenantSlug: String!, $source: String!) { webhookSecret(tenantSlug: $tenantSlug, source: $source) { tenantId source secret currencyCode } }',
         { tenantSlug, source },
         'webhookSecret',
         ttl,

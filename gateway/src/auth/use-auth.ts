@@ -14,6 +14,7 @@ import type { GatewayContext } from '../gateway-context.js';
 import type { Authenticator } from './authenticator.js';
 import type { RateLimitStore } from '../limits/rate-limiter.js';
 import { checkScopes, type ScopeRules } from './scopes.js';
+import type { ClientAddressOf } from './client-address.js';
 
 /** Introspection alone: a partner reads the schema before it has data to ask for. */
 export function isIntrospectionOnly(operation: OperationDefinitionNode): boolean {
@@ -31,6 +32,8 @@ export function useAuth(options: {
   anonymousIntrospection: boolean;
   /** What a `partner` may see and query (its introspection answers from this schema too). */
   partnerSchema?: GraphQLSchema;
+  /** The client address of a request (the peer, or what trusted proxies forward); default the peer. */
+  clientAddress?: ClientAddressOf;
   /** Requests per minute: per API key / token subject, and per anonymous client address. */
   rateLimit?: { store: RateLimitStore; perMinute: { authenticated: number; anonymous: number } };
 }): Plugin<GatewayContext> {
@@ -51,7 +54,8 @@ export function useAuth(options: {
   ) => {
     const operation = getOperationAST(args.document, args.operationName);
     const headers = args.contextValue.request.headers;
-    const address = (args.contextValue as { req?: { socket?: { remoteAddress?: string } } }).req?.socket?.remoteAddress ?? 'unknown';
+    const req = (args.contextValue as { req?: Parameters<ClientAddressOf>[0] }).req;
+    const address = options.clientAddress ? options.clientAddress(req) : (req?.socket?.remoteAddress ?? 'unknown');
     const hasCredential = headers.has('authorization') || headers.has('x-api-key');
     if (operation && isIntrospectionOnly(operation) && !hasCredential) {
       const tooMany = await limited(`ip:${address}`, true);

@@ -3,6 +3,7 @@ import type { Plugin } from '@envelop/core';
 import type { DocumentNode, ExecutionResult } from 'graphql';
 import type { EventBus } from '../../../lib/events/event-bus.js';
 import type { GatewayContext } from '../gateway-context.js';
+import type { BusMonitor } from '../subscriptions/bus-monitor.js';
 
 /**
  * A response cache for public storefront reads: the same query with the same variables from an
@@ -18,6 +19,8 @@ export interface StorefrontCacheOptions {
   ttlMs?: number;
   /** Most answers kept (default 5,000; the oldest go first). */
   maxEntries?: number;
+  /** While the bus is down no change event can arrive: nothing is served from the cache or kept. */
+  busStatus?: BusMonitor;
 }
 
 interface Entry {
@@ -44,6 +47,10 @@ export function createStorefrontCache(options: StorefrontCacheOptions) {
   /** Change events seen per tenant: an answer computed across one is not kept. */
   const generations = new Map<string, number>();
   let stopBus: (() => Promise<void>) | undefined;
+  let unwatch: (() => void) | undefined;
+  /** Bus changes (down, up): an answer computed across one is not kept either. */
+  let epoch = 0;
+  const usable = () => options.busStatus?.up !== false;
 
   const drop = (key: string) => {
     const entry = entries.get(key);
@@ -72,13 +79,39 @@ export function createStorefrontCache(options: StorefrontCacheOptions) {
     return paramsKey(identity.tenant.id, context.params);
   };
   const raw = new Map<string, { tenantId: string; answer: RawAnswer; expires: number }>();
+  const generationOf = (tenantId: string) => (generations.get(tenantId) ?? 0) + epoch;
+  const forgetAll = () => {
+    epoch += 1;
+    entries.clear();
+    raw.clear();
+    byTenant.clear();
+  };
+  const listen = () =>
+    options.bus.subscribe(
+      `gateway-cache-${randomUUID()}`,
+      async (event) => {
+        if (!CHANGES.test(event.type)) return;
+        generations.set(event.tenantId, (generations.get(event.tenantId) ?? 0) + 1);
+        forgetTenant(event.tenantId);
+      },
+      { ephemeral: true },
+    );
+  /** Down: forget everything (changes can no longer arrive). Up: listen on a new group (a restarted Redis lost the old one), and forget again. */
+  const onBusChange = async (up: boolean) => {
+    forgetAll();
+    if (!up) return;
+    const previous = stopBus;
+    stopBus = await listen();
+    forgetAll();
+    void previous?.().catch(() => undefined);
+  };
 
   const plugin: Plugin<GatewayContext> = {
     onExecute({ args, setResultAndStopExecution }) {
       const operation = (args.document as DocumentNode).definitions.find(
         (d) => d.kind === 'OperationDefinition' && (!args.operationName || d.name?.value === args.operationName),
       );
-      if (!operation || operation.kind !== 'OperationDefinition' || operation.operation !== 'query') return;
+      if (!operation || operation.kind !== 'OperationDefinition' || operation.operation !== 'query' || !usable()) return;
       const key = keyOf(args.contextValue as never);
       if (key === null) return;
       const hit = entries.get(key);
@@ -91,12 +124,12 @@ export function createStorefrontCache(options: StorefrontCacheOptions) {
       stats.misses++;
       const tenantId = (args.contextValue as GatewayContext).identity!.tenant!.id;
       // An event that arrives while this read runs may describe a change the read missed.
-      const generation = generations.get(tenantId) ?? 0;
+      const generation = generationOf(tenantId);
       return {
         onExecuteDone({ result }) {
           if (Symbol.asyncIterator in (result as object)) return;
           const done = result as ExecutionResult;
-          if (done.errors?.length || (generations.get(tenantId) ?? 0) !== generation) return;
+          if (done.errors?.length || generationOf(tenantId) !== generation || !usable()) return;
           if (entries.size >= max) drop(entries.keys().next().value!);
           entries.set(key, { tenantId, result: done, expires: Date.now() + ttl });
           let keys = byTenant.get(tenantId);
@@ -111,11 +144,11 @@ export function createStorefrontCache(options: StorefrontCacheOptions) {
     plugin,
     stats: () => ({ ...stats, entries: entries.size, rawEntries: raw.size }),
     /** The tenant's change count: an answer computed across a change is not kept. */
-    generation: (tenantId: string) => generations.get(tenantId) ?? 0,
+    generation: generationOf,
     /** The whole answer to these request bytes, when kept. */
     rawAnswer(tenantId: string, requestKey: string): RawAnswer | undefined {
       const key = `raw\n${tenantId}\n${requestKey}`;
-      const hit = raw.get(key);
+      const hit = usable() ? raw.get(key) : undefined;
       if (!hit) return undefined;
       if (hit.expires <= Date.now()) {
         raw.delete(key);
@@ -130,7 +163,7 @@ export function createStorefrontCache(options: StorefrontCacheOptions) {
      */
     keepRawAnswer(tenantId: string, requestKey: string, params: { query?: string; variables?: unknown; operationName?: string | null }, answer: RawAnswer, generation: number): void {
       const graphqlKey = paramsKey(tenantId, params);
-      if (!graphqlKey || !entries.has(graphqlKey) || (generations.get(tenantId) ?? 0) !== generation) return;
+      if (!graphqlKey || !entries.has(graphqlKey) || generationOf(tenantId) !== generation || !usable()) return;
       if (raw.size >= max) raw.delete(raw.keys().next().value!);
       const key = `raw\n${tenantId}\n${requestKey}`;
       raw.set(key, { tenantId, answer, expires: Date.now() + ttl });
@@ -139,17 +172,11 @@ export function createStorefrontCache(options: StorefrontCacheOptions) {
       keys.add(key);
     },
     async start() {
-      stopBus = await options.bus.subscribe(
-        `gateway-cache-${randomUUID()}`,
-        async (event) => {
-          if (!CHANGES.test(event.type)) return;
-          generations.set(event.tenantId, (generations.get(event.tenantId) ?? 0) + 1);
-          forgetTenant(event.tenantId);
-        },
-        { ephemeral: true },
-      );
+      stopBus = await listen();
+      unwatch = options.busStatus?.onChange((up) => void onBusChange(up).catch(() => undefined));
     },
     async stop() {
+      unwatch?.();
       await stopBus?.();
       entries.clear();
       raw.clear();

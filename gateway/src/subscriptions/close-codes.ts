@@ -9,6 +9,8 @@ export enum CloseCode {
   ConnectionAcknowledgementTimeout = 4504,
   SubscriberAlreadyExists = 4409,
   TooManyInitialisationRequests = 4429,
+  /** Ours, with the same number: too many failed authentications from this client address; the reason says when to retry. */
+  RateLimited = 4429,
   /** Ours: the client read too slowly and too many updates waited for it. */
   SlowConsumer = 4413,
   /** Ours: no pong to our pings. */

@@ -3,7 +3,9 @@ import { headersOf } from '../http-headers.js';
 import type { Duplex } from 'node:stream';
 import { getOperationAST, GraphQLError, parse, type DocumentNode } from 'graphql';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { Authenticator, Identity } from '../auth/authenticator.js';
+import type { Identity } from '../auth/authenticator.js';
+import type { AuthFailureLimit } from '../auth/auth-failure-limit.js';
+import type { ClientAddressOf } from '../auth/client-address.js';
 import { CloseCode } from './close-codes.js';
 import type { SubscriptionHub } from './subscription-hub.js';
 
@@ -12,9 +14,11 @@ export const GRAPHQL_TRANSPORT_WS_PROTOCOL = 'graphql-transport-ws';
 export interface GraphQLWsOptions {
   hub: SubscriptionHub;
   /** Authenticates from the upgrade request's headers and the `connection_init` payload; none when auth is off. */
-  authenticator?: Authenticator;
-  /** Runs queries and mutations sent over the socket (the gateway's HTTP pipeline). */
-  executeOperation: (body: { query: string; variables?: unknown; operationName?: string }, headers: Headers) => Promise<unknown>;
+  authenticator?: AuthFailureLimit;
+  /** The client address of the upgrade request (default: the peer). */
+  clientAddress?: ClientAddressOf;
+  /** Runs queries and mutations sent over the socket (the gateway's HTTP pipeline, with the upgrade request). */
+  executeOperation: (body: { query: string; variables?: unknown; operationName?: string }, headers: Headers, req: IncomingMessage) => Promise<unknown>;
   /** Time allowed for `connection_init` (default 3 s). */
   connectionInitWaitMs?: number;
   /** Interval of WebSocket pings; a socket that has not answered the previous one is closed (default 12 s). */
@@ -28,6 +32,7 @@ export interface GraphQLWsOptions {
 
 interface Connection {
   socket: WebSocket;
+  request: IncomingMessage;
   upgradeHeaders: Headers;
   headers?: Headers;
   identity?: Identity;
@@ -60,6 +65,7 @@ export function createGraphQLWsServer(options: GraphQLWsOptions) {
     handleProtocols: (protocols) => (protocols.has(GRAPHQL_TRANSPORT_WS_PROTOCOL) ? GRAPHQL_TRANSPORT_WS_PROTOCOL : false),
   });
   const connections = new Set<Connection>();
+  const addressOf = (request: IncomingMessage) => (options.clientAddress ? options.clientAddress(request) : (request.socket.remoteAddress ?? 'unknown'));
 
   const keepAlive = setInterval(() => {
     for (const connection of connections) {
@@ -122,7 +128,7 @@ export function createGraphQLWsServer(options: GraphQLWsOptions) {
     const operation = getOperationAST(document, payload.operationName);
     if (operation && operation.operation !== 'subscription') {
       // Queries and mutations run through the gateway's HTTP pipeline: one result, then complete.
-      const result = await options.executeOperation(payload, connection.headers!);
+      const result = await options.executeOperation(payload, connection.headers!, connection.request);
       if (!connection.subscriptions.has(id)) return;
       send(connection, JSON.stringify({ id, type: 'next', payload: result }));
       send(connection, JSON.stringify({ id, type: 'complete' }));
@@ -166,9 +172,12 @@ export function createGraphQLWsServer(options: GraphQLWsOptions) {
         }
         connection.headers = headers;
         try {
-          connection.identity = options.authenticator ? await options.authenticator.authenticate(headers) : undefined;
+          connection.identity = options.authenticator ? await options.authenticator.authenticate(headers, addressOf(connection.request)) : undefined;
         } catch (error) {
-          connection.socket.close(CloseCode.Forbidden, `Forbidden: ${asGraphQLError(error).message}`.slice(0, 120));
+          const refused = asGraphQLError(error);
+          // Too many failed authentications from this address: the reason says when to retry.
+          if (refused.extensions?.code === 'RATE_LIMITED') connection.socket.close(CloseCode.RateLimited, refused.message.slice(0, 120));
+          else connection.socket.close(CloseCode.Forbidden, `Forbidden: ${refused.message}`.slice(0, 120));
           return;
         }
         connection.acknowledged = true;
@@ -211,7 +220,7 @@ export function createGraphQLWsServer(options: GraphQLWsOptions) {
   const onConnection = (socket: WebSocket, request: IncomingMessage) => {
     const upgradeHeaders = headersOf(request);
     const connection: Connection = {
-      socket, upgradeHeaders, initReceived: false, acknowledged: false, alive: true, subscriptions: new Map(), pending: new Map(),
+      socket, request, upgradeHeaders, initReceived: false, acknowledged: false, alive: true, subscriptions: new Map(), pending: new Map(),
     };
     connections.add(connection);
     const initTimer = setTimeout(() => {
@@ -237,8 +246,17 @@ export function createGraphQLWsServer(options: GraphQLWsOptions) {
   wss.on('connection', onConnection);
 
   return {
-    /** Hands an HTTP upgrade on the GraphQL path to the WebSocket server. */
-    handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer) {
+    /**
+     * Hands an HTTP upgrade on the GraphQL path to the WebSocket server; an address that failed to
+     * authenticate too often gets HTTP 429 with Retry-After instead.
+     */
+    async handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer) {
+      socket.on('error', () => undefined);
+      const wait = options.authenticator ? await options.authenticator.blockedFor(addressOf(request)).catch(() => 0) : 0;
+      if (wait > 0) {
+        socket.end(`HTTP/1.1 429 Too Many Requests\r\nRetry-After: ${wait}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+        return;
+      }
       wss.handleUpgrade(request, socket, head, (ws) => {
         if (ws.protocol !== GRAPHQL_TRANSPORT_WS_PROTOCOL) {
           ws.close(CloseCode.SubprotocolNotAcceptable, 'Subprotocol not acceptable');

@@ -5,6 +5,9 @@ import type { EventBus } from '../../../lib/events/event-bus.js';
 import { CONTEXT_HEADER, REQUEST_ID_HEADER, signContext } from '../../../lib/tenant/signed-context.js';
 import type { Identity } from '../auth/authenticator.js';
 import { checkScopes, type ScopeRules } from '../auth/scopes.js';
+import { metrics } from '../../../lib/observability/metrics.js';
+import type { ErrorCode } from '../../../lib/errors.js';
+import type { BusMonitor } from './bus-monitor.js';
 import type { TenantDirectory } from '../auth/tenant-directory.js';
 import type { SubscriptionField } from './subscription-fields.js';
 import type { PreparedSubscription, SubscriptionPlanner } from './subscription-plan.js';
@@ -21,6 +24,24 @@ export interface SubscribeRequest {
   variables?: Record<string, unknown>;
   operationName?: string;
 }
+
+/** The code of the payload that tells a subscriber its live updates stopped (docs/errors.md). */
+export const LIVE_UPDATES_INTERRUPTED: ErrorCode = 'LIVE_UPDATES_INTERRUPTED';
+
+/**
+ * Sent to every subscription when the bus stops answering; the subscription stays open, and when
+ * the bus answers again the group's fresh snapshot follows (every key's current state).
+ */
+const INTERRUPTED_JSON = JSON.stringify({
+  errors: [
+    {
+      message: 'Live updates are interrupted: the event bus is unreachable. This subscription stays open; the current state of every key follows when updates resume.',
+      extensions: { code: LIVE_UPDATES_INTERRUPTED },
+    },
+  ],
+});
+/** The sink key of that payload: never coalesced with a key's data. */
+const INTERRUPTED_KEY = '\u0000interrupted';
 
 export interface HubStats {
   groups: number;
@@ -44,6 +65,9 @@ export class SubscriptionHub {
   private readonly byEventType = new Map<string, { name: string; spec: SubscriptionField }[]>();
   private stopBus?: () => Promise<void>;
   private readonly counters = { events: 0, executions: 0 };
+  /** Set while the bus is down: new subscribers are told after their snapshot. */
+  private interrupted = false;
+  private unwatch?: () => void;
 
   constructor(
     private readonly options: {
@@ -57,6 +81,8 @@ export class SubscriptionHub {
       scopes?: { schema: GraphQLSchema; rules: ScopeRules };
       /** Dropped API keys are forgotten as soon as their revocation event passes. */
       directory?: TenantDirectory;
+      /** The bus's health: subscribers are told when it goes down and get a fresh snapshot when it returns. */
+      busStatus?: BusMonitor;
       log: (message: string) => void;
     },
   ) {
@@ -68,13 +94,49 @@ export class SubscriptionHub {
   }
 
   async start(): Promise<void> {
-    this.stopBus = await this.options.bus.subscribe(`gateway-${randomUUID()}`, (event) => this.onEvent(event), { ephemeral: true });
+    this.stopBus = await this.listen();
+    this.unwatch = this.options.busStatus?.onChange((up) => void (up ? this.resume() : this.interrupt()));
   }
 
   async stop(): Promise<void> {
+    this.unwatch?.();
     await this.stopBus?.();
     this.groups.clear();
     this.byTopic.clear();
+  }
+
+  /** An ephemeral consumer group of its own (a Redis that restarted empty has lost the previous one). */
+  private listen(): Promise<() => Promise<void>> {
+    return this.options.bus.subscribe(`gateway-${randomUUID()}`, (event) => this.onEvent(event), { ephemeral: true });
+  }
+
+  /** The bus stopped answering: every subscriber learns that live updates are interrupted. */
+  private interrupt(): void {
+    if (this.interrupted) return;
+    this.interrupted = true;
+    metrics.liveUpdateInterruptions.inc();
+    for (const group of this.groups.values()) for (const sink of group.sinks) sink.next(INTERRUPTED_JSON, INTERRUPTED_KEY);
+  }
+
+  /**
+   * The bus answers again: listen on a new consumer group (events from now on), then send each
+   * group's fresh snapshot, which covers whatever changed while events could not arrive.
+   */
+  private async resume(): Promise<void> {
+    if (!this.interrupted) return;
+    const previous = this.stopBus;
+    try {
+      this.stopBus = await this.listen();
+    } catch (error) {
+      // The monitor reports the bus down again, and the next recovery tries anew.
+      this.log(`subscriptions: cannot listen on the bus again: ${String(error)}`);
+      return;
+    }
+    this.interrupted = false;
+    void previous?.().catch(() => undefined);
+    for (const group of [...this.groups.values()]) {
+      await group.refresh().catch((error: unknown) => this.log(`subscriptions: fresh snapshot failed: ${String(error)}`));
+    }
   }
 
   stats(): HubStats {
@@ -122,6 +184,7 @@ export class SubscriptionHub {
       throw error;
     }
     group.join(sink);
+    if (this.interrupted) sink.next(INTERRUPTED_JSON, INTERRUPTED_KEY);
     return () => {
       group.sinks.delete(sink);
       if (group.sinks.size === 0) this.drop(group);
@@ -203,11 +266,11 @@ export class SubscriptionHub {
   }
 
   /** @internal The owning subgraph's current state for a new group; validates the arguments too. */
-  async fetchSnapshot(group: Group): Promise<Record<string, unknown>[]> {
+  async fetchSnapshot(group: Group, always = false): Promise<Record<string, unknown>[]> {
     const { subgraph, field, query, variables } = group.spec.snapshot;
     const url = this.options.subgraphUrls[subgraph];
     if (!url) throw new GraphQLError(`The ${subgraph} service is not configured.`, { extensions: { code: 'SERVICE_UNAVAILABLE' } });
-    const wantSnapshot = group.prepared.args.snapshot !== false;
+    const wantSnapshot = always || group.prepared.args.snapshot !== false;
     let body: { data?: Record<string, string[]> | null; errors?: { message: string; extensions?: Record<string, unknown> }[] };
     try {
       const response = await fetch(url, {
@@ -265,6 +328,28 @@ class Group {
     // A few at a time: each row's entity fetches go to the other subgraphs.
     for (let i = 0; i < rows.length; i += 8) {
       await Promise.all(rows.slice(i, i + 8).map((row) => this.apply(row)));
+    }
+  }
+
+  /**
+   * After an interruption: every key's current state again, to every sink, whether or not it
+   * changed (also with `snapshot: false`: what changed meanwhile is not known otherwise).
+   */
+  async refresh(): Promise<void> {
+    const rows = await this.hub.fetchSnapshot(this, true);
+    for (let i = 0; i < rows.length; i += 8) {
+      await Promise.all(
+        rows.slice(i, i + 8).map(async (row) => {
+          const key = this.spec.key(row);
+          const version = this.spec.version(row);
+          const json = await this.hub.run(this, row);
+          const now = this.latest.get(key);
+          // A live event already delivered a later version of this key.
+          if (now && now.version > version) return;
+          this.latest.set(key, { json, version });
+          for (const sink of this.sinks) sink.next(json, key);
+        }),
+      );
     }
   }
 

@@ -22,7 +22,9 @@ export function createFeedUpload(options: { authenticator: Authenticator; catalo
     try {
       identity = await options.authenticator.authenticate(headers, req.socket.remoteAddress);
     } catch (error) {
-      return send(res, 401, 'UNAUTHENTICATED', error instanceof Error ? error.message : 'Unauthenticated.');
+      const retryAfter = (error as { extensions?: { retryAfterSeconds?: number } }).extensions?.retryAfterSeconds;
+      if (retryAfter !== undefined) res.setHeader('retry-after', String(retryAfter));
+      return send(res, retryAfter === undefined ? 401 : 429, retryAfter === undefined ? 'UNAUTHENTICATED' : 'RATE_LIMITED', error instanceof Error ? error.message : 'Unauthenticated.');
     }
     if (!identity.roles.includes('admin') || !identity.tenant) return send(res, 403, 'FORBIDDEN', 'Feed imports need an admin credential of the tenant.');
     const context = signContext({ tenantId: identity.tenant.id, roles: identity.roles, requestId: randomUUID() }, options.subgraphSecret);
