@@ -5,7 +5,8 @@ import { getOperationAST, GraphQLError, parse, type DocumentNode } from 'graphql
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Authenticator, Identity } from '../auth/authenticator.js';
 import { CloseCode } from './close-codes.js';
-import type { SubscriptionHub } from './subscription-hub.js';
+import { credentialError, type SubscriptionHub } from './subscription-hub.js';
+import type { CredentialEnd } from '../auth/credential-watch.js';
 
 export const GRAPHQL_TRANSPORT_WS_PROTOCOL = 'graphql-transport-ws';
 
@@ -39,6 +40,8 @@ interface Connection {
   /** Updates held back while the socket's buffer is full, newest per (id, key). */
   pending: Map<string, string>;
   flushTimer?: NodeJS.Timeout;
+  /** Stops watching the credential the socket authenticated with. */
+  unwatch?: () => void;
 }
 
 type ClientMessage =
@@ -102,6 +105,11 @@ export function createGraphQLWsServer(options: GraphQLWsOptions) {
       return;
     }
     connection.flushTimer ??= setTimeout(() => flush(connection), 20);
+  };
+
+  /** The credential stopped being valid: 4403, and every subscription of the socket ends with it. */
+  const forbid = (connection: Connection, why: CredentialEnd) => {
+    connection.socket.close(CloseCode.Forbidden, `Forbidden: ${credentialError(why).message}`);
   };
 
   const errorMessage = (id: string, errors: readonly GraphQLError[]) =>
@@ -171,6 +179,8 @@ export function createGraphQLWsServer(options: GraphQLWsOptions) {
           connection.socket.close(CloseCode.Forbidden, `Forbidden: ${asGraphQLError(error).message}`.slice(0, 120));
           return;
         }
+        if (connection.socket.readyState !== connection.socket.OPEN) return;
+        connection.unwatch = options.hub.credentials.watch(connection.identity, (why) => forbid(connection, why));
         connection.acknowledged = true;
         send(connection, JSON.stringify({ type: 'connection_ack' }));
         return;
@@ -194,6 +204,19 @@ export function createGraphQLWsServer(options: GraphQLWsOptions) {
           return;
         }
         connection.subscriptions.set(message.id, null);
+        // The socket's credential again (cached briefly, dropped on revocation): a key revoked or a token expired since
+        // connection_init opens nothing more.
+        if (options.authenticator && connection.identity?.kind !== 'anonymous') {
+          try {
+            await options.authenticator.authenticate(connection.headers!);
+          } catch (error) {
+            const refused = asGraphQLError(error);
+            if (refused.extensions.code === 'UNAUTHENTICATED') forbid(connection, connection.identity?.kind === 'jwt' ? 'expired' : 'revoked');
+            else send(connection, errorMessage(message.id, [refused]));
+            connection.subscriptions.delete(message.id);
+            return;
+          }
+        }
         await onSubscribe(connection, message.id, message.payload);
         return;
       }
@@ -228,6 +251,7 @@ export function createGraphQLWsServer(options: GraphQLWsOptions) {
     socket.on('close', () => {
       clearTimeout(initTimer);
       if (connection.flushTimer) clearTimeout(connection.flushTimer);
+      connection.unwatch?.();
       for (const stop of connection.subscriptions.values()) stop?.();
       connection.subscriptions.clear();
       connections.delete(connection);
