@@ -61,6 +61,8 @@ export interface SystemOptions {
   jwt?: JwtOptions;
   /** Production behaviour (default: NODE_ENV=production): no anonymous introspection, no field suggestions. */
   production?: boolean;
+  /** The bearer token of /metrics, /debug/* and GraphiQL (default OPERATOR_TOKEN; none: open, or off in production). */
+  operatorToken?: string;
   /** Requests per minute (default RATE_LIMIT_PER_MINUTE / RATE_LIMIT_ANONYMOUS_PER_MINUTE, else 1200 / 300). */
   rateLimitPerMinute?: { authenticated: number; anonymous: number };
   subgraphOptions?: SubgraphOptions;
@@ -149,6 +151,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
         rateLimit: { store: rateLimitStore, perMinute: options.rateLimitPerMinute ?? readRateLimits(env) },
       },
       limits: { production },
+      operator: { token: options.operatorToken ?? env.OPERATOR_TOKEN, production },
       subscriptions: { bus, limits: options.subscriptionLimits },
       storefrontCache: env.STOREFRONT_CACHE !== 'off',
       // Callers that pass their own `log` (tests, benchmarks) get no request lines unless they pass a logger.

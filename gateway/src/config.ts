@@ -23,6 +23,8 @@ export interface GatewayConfig {
   /** Requests per minute; counted in Redis when REDIS_URL is set. */
   rateLimitPerMinute: { authenticated: number; anonymous: number };
   production: boolean;
+  /** OPERATOR_TOKEN: the bearer token of /metrics, /debug/* and GraphiQL; without it they are open in development, off in production. */
+  operatorToken: string | undefined;
   /** REDIS_URL: the event bus that feeds subscriptions; without it this process serves none. */
   redisUrl: string | undefined;
 }
@@ -52,6 +54,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     redisUrl: readOptional(env, 'REDIS_URL'),
     rateLimitPerMinute: readRateLimits(env),
     production: env.NODE_ENV === 'production',
+    operatorToken: readOptional(env, 'OPERATOR_TOKEN'),
   });
 }
 

@@ -30,6 +30,7 @@ async function main(): Promise<void> {
         }
       : undefined,
     limits: { production: config.production },
+    operator: { token: config.operatorToken, production: config.production },
     subscriptions: bus ? { bus } : undefined,
   });
   const url = await gateway.start(config.port, config.host);
