@@ -1,4 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { SignJWT } from 'jose';
+import { buildGateway } from '../../gateway/src/app.js';
+import { createInMemoryBus } from '../../lib/events/in-memory-bus.js';
+import { SUPERGRAPH_PATH } from '../../schema/compose-supergraph.js';
 import { CREATE_API_KEY, addProduct, bearer, createShop, receiveStock, type Shop } from '../support/fixtures.js';
 import { liveClient, subscribe } from '../support/live-client.js';
 import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
@@ -116,5 +120,36 @@ describe('credentials are checked where data flows: open sockets and streams', (
     expect(stream.events.at(-1)).toEqual({ errors: [expect.objectContaining({ message: 'The token expired.', extensions: { code: 'UNAUTHENTICATED' } })] });
     expect(live.results).toHaveLength(1);
     await socket.dispose();
+  });
+
+  it('refuses new subscriptions on a socket whose key was revoked, even when the revocation event never reached its gateway', async () => {
+    // A gateway cut off from the events (its own bus hears nothing): only the credential check on subscribe can catch it.
+    const bus = createInMemoryBus(() => undefined);
+    const deaf = await buildGateway({
+      supergraphSdl: readFileSync(SUPERGRAPH_PATH, 'utf8'),
+      subgraphUrls: system.subgraphUrls,
+      auth: { subgraphSecret: system.subgraphSecret, platformApiKey: system.platformApiKey },
+      subscriptions: { bus },
+      log: () => {},
+    });
+    const url = `${await deaf.start(0)}/graphql`;
+    try {
+      const { createApiKey } = await system.ok(CREATE_API_KEY, { input: { name: 'till 10', role: 'POS' } }, shop.headers);
+      const socket = liveClient(url, bearer(createApiKey.key));
+      await subscribe(socket, STOCK, { store: shop.storeId }).waitFor(1);
+      await system.ok(REVOKE, { id: createApiKey.apiKey.id }, shop.headers);
+      // Until the deaf gateway's cached key expires (seconds), a new subscription may still open; then the socket closes.
+      const closed = await eventually(async () => {
+        subscribe(socket, STOCK, { store: shop.storeId });
+        const event = await closedWithin(socket.closed, 250);
+        if (!event) throw new Error('the socket still accepts subscriptions');
+        return event;
+      }, 15_000);
+      expect(closed).toEqual({ code: 4403, reason: 'Forbidden: The API key was revoked.' });
+      await socket.dispose();
+    } finally {
+      await deaf.stop();
+      await bus.close();
+    }
   });
 });
