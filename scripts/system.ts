@@ -63,6 +63,8 @@ export interface SystemOptions {
   jwt?: JwtOptions;
   /** Production behaviour (default: NODE_ENV=production): no anonymous introspection, no field suggestions. */
   production?: boolean;
+  /** The bearer token of /metrics, /debug/* and GraphiQL (default OPERATOR_TOKEN; none: open, or off in production). */
+  operatorToken?: string;
   /** Requests per minute (default RATE_LIMIT_PER_MINUTE / RATE_LIMIT_ANONYMOUS_PER_MINUTE, else 1200 / 300). */
   rateLimitPerMinute?: { authenticated: number; anonymous: number };
   /** Failed authentications a minute per client address before 429 (default AUTH_FAILURES_PER_MINUTE, else 30). */
@@ -160,6 +162,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       },
       trustedProxies: options.trustedProxies ?? readTrustedProxies(env),
       limits: { production },
+      operator: { token: options.operatorToken ?? env.OPERATOR_TOKEN, production },
       subscriptions: { bus, limits: options.subscriptionLimits },
       storefrontCache: env.STOREFRONT_CACHE !== 'off',
       // Callers that pass their own `log` (tests, benchmarks) get no request lines unless they pass a logger.

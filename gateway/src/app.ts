@@ -42,6 +42,7 @@ import type { GraphQLArmorConfig } from '@escape.tech/graphql-armor-types';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createWebhookReceiver, webhookPath } from './webhooks/webhook-receiver.js';
 import { createFeedUpload } from './webhooks/feed-upload.js';
+import { createOperatorAccess, type OperatorAccessOptions } from './operator-access.js';
 
 export interface GatewayOptions {
   /** A composed Federation 2 supergraph SDL. */
@@ -85,6 +86,8 @@ export interface GatewayOptions {
   };
   /** Serve GraphiQL at GET /graphql (default true). */
   graphiql?: boolean;
+  /** Who may reach /metrics, /debug/* and GraphiQL (default: anyone; production: the operator token, or no one). */
+  operator?: OperatorAccessOptions;
   /**
    * Live subscriptions over graphql-ws and server-sent events, fed by the event bus; off when
    * absent. `fields` maps each subscription field to its events (default: the commerce ones).
@@ -337,7 +340,9 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     return true;
   };
 
+  const operatorOnly = createOperatorAccess(options.operator ?? {});
   const health = async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    if (operatorOnly(req, res)) return true;
     const webhook = webhooks && req.url?.startsWith('/webhooks/') ? webhookPath(req.url) : null;
     if (webhook) {
       const started = performance.now();

@@ -37,6 +37,7 @@ async function main(): Promise<void> {
           };
         })()
       : undefined,
+    operator: { token: process.env.OPERATOR_TOKEN, production: process.env.NODE_ENV === 'production' },
   });
   const url = await gateway.start(port, values.host);
   console.log(`gateway ready at ${url}/graphql`);

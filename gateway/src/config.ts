@@ -28,6 +28,8 @@ export interface GatewayConfig {
   /** TRUSTED_PROXIES: addresses and CIDRs whose X-Forwarded-For / Forwarded name the client (default none). */
   trustedProxies: string[];
   production: boolean;
+  /** OPERATOR_TOKEN: the bearer token of /metrics, /debug/* and GraphiQL; without it they are open in development, off in production. */
+  operatorToken: string | undefined;
   /** REDIS_URL: the event bus that feeds subscriptions; without it this process serves none. */
   redisUrl: string | undefined;
   /** STOREFRONT_CACHE (default on): anonymous storefront answers kept until a change event of their tenant. */
@@ -62,6 +64,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     trustedProxies: readTrustedProxies(env),
     production: env.NODE_ENV === 'production',
     storefrontCache: readBool(env, 'STOREFRONT_CACHE', true),
+    operatorToken: readOptional(env, 'OPERATOR_TOKEN'),
   });
 }
 

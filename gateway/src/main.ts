@@ -32,6 +32,7 @@ async function main(): Promise<void> {
       : undefined,
     trustedProxies: config.trustedProxies,
     limits: { production: config.production },
+    operator: { token: config.operatorToken, production: config.production },
     subscriptions: bus ? { bus } : undefined,
     storefrontCache: config.storefrontCache,
   });

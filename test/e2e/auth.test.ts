@@ -48,6 +48,29 @@ describe('who may do what', () => {
     expect(receive.data ?? null).toBeNull();
   });
 
+  it("keeps the staff's stock fields (onHand, reserved, inTransit) from the anonymous storefront, as the partner contract does", async () => {
+    const level = (fields: string) => `query ($store: ID!) { variant(sku: "TEA-1") { stock(storeId: $store) { ${fields} } stockLevels { ${fields} } } }`;
+    const open = await system.ok(level('available orderable'), { store: shop.storeId }, shop.storefrontHeaders);
+    expect(open.variant).toEqual({ stock: { available: 9, orderable: 9 }, stockLevels: [{ available: 9, orderable: 9 }] });
+    for (const field of ['onHand', 'reserved', 'inTransit']) {
+      // Twice: a refusal is never kept by the storefront cache either.
+      for (const attempt of [1, 2]) {
+        const denied = await system.request(level(`available ${field}`), { store: shop.storeId }, shop.storefrontHeaders);
+        expect({ field, attempt, data: denied.data ?? null, errors: denied.errors }).toEqual({
+          field,
+          attempt,
+          data: null,
+          errors: [
+            expect.objectContaining({ message: `StockLevel.${field} needs the role pos or admin.`, extensions: expect.objectContaining({ code: 'FORBIDDEN' }) }),
+            expect.objectContaining({ message: `StockLevel.${field} needs the role pos or admin.`, extensions: expect.objectContaining({ code: 'FORBIDDEN' }) }),
+          ],
+        });
+      }
+    }
+    const staff = await system.ok(level('onHand reserved inTransit available'), { store: shop.storeId }, shop.posHeaders);
+    expect(staff.variant.stock).toEqual({ onHand: 9, reserved: 0, inTransit: 0, available: 9 });
+  });
+
   it('lets pos move stock, place and read orders, but not set prices, edit the catalog or manage keys', async () => {
     const receive = await system.request(RECEIVE_STOCK, { input: { sku: 'TEA-1', storeId: shop.storeId, quantity: 1 } }, shop.posHeaders);
     expect(receive.data?.receiveStock.onHand).toBe(10);

@@ -3,7 +3,7 @@ import { buildGateway, type Gateway } from '../../gateway/src/app.js';
 import type { EventBus } from '../../lib/events/event-bus.js';
 import { createRedisBus } from '../../lib/events/redis-bus.js';
 import { SUPERGRAPH_PATH } from '../../schema/compose-supergraph.js';
-import { addProduct, createShop, receiveStock, type Shop } from '../support/fixtures.js';
+import { CREATE_API_KEY, addProduct, bearer, createShop, receiveStock, type Shop } from '../support/fixtures.js';
 import { liveClient, subscribe } from '../support/live-client.js';
 import { startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
@@ -54,6 +54,19 @@ withRedis('two gateway processes sharing Redis', () => {
     expect((await onA.waitFor(2)).map((r) => r.data.stockChanged)).toEqual(expected);
     expect((await onB.waitFor(2)).map((r) => r.data.stockChanged)).toEqual(expected);
     await a.dispose();
+    await b.dispose();
+  });
+
+  it("closes a key's sockets on every gateway when it is revoked through one of them", async () => {
+    const { createApiKey } = await system.ok(CREATE_API_KEY, { input: { name: 'till on b', role: 'POS' } }, shop.headers);
+    const b = liveClient(secondUrl, bearer(createApiKey.key));
+    const onB = subscribe(b, 'subscription ($store: ID!) { stockChanged(storeId: $store) { sku version } }', { store: shop.storeId });
+    await onB.waitFor(1);
+    await system.ok('mutation ($id: ID!) { revokeApiKey(id: $id) { revokedAt } }', { id: createApiKey.apiKey.id }, shop.headers);
+    let timer: NodeJS.Timeout | undefined;
+    const closed = await Promise.race([b.closed, new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), 3_000)))]);
+    clearTimeout(timer);
+    expect(closed && { code: closed.code, reason: closed.reason }).toEqual({ code: 4403, reason: 'Forbidden: The API key was revoked.' });
     await b.dispose();
   });
 });

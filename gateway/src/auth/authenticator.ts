@@ -14,6 +14,10 @@ export interface Identity {
   subject: string;
   /** A store-bound credential's stores (a till's pos key, a JWT's `stores` claim). */
   storeIds?: string[];
+  /** The API key's id: its revocation ends the sockets and streams opened with it. */
+  apiKeyId?: string;
+  /** A JWT's `exp` (ms since the epoch): sockets and streams opened with it end then. */
+  expiresAt?: number;
 }
 
 const CLIENT_ROLES: readonly Role[] = ['storefront', 'pos', 'admin', 'partner', 'platform'];
@@ -71,6 +75,7 @@ export function createAuthenticator(options: {
             roles,
             kind: 'jwt',
             subject: `jwt:${claims.tenant}:${claims.subject ?? 'anonymous'}`,
+            expiresAt: claims.expiresAt,
             ...(claims.stores ? { storeIds: claims.stores } : {}),
           };
         }
@@ -81,6 +86,7 @@ export function createAuthenticator(options: {
           roles: [key.role.toLowerCase() as Role],
           kind: 'api-key',
           subject: `key:${key.apiKeyId}`,
+          apiKeyId: key.apiKeyId,
           ...(key.storeIds ? { storeIds: key.storeIds } : {}),
         };
       }

@@ -20,6 +20,8 @@ export interface JwtClaims {
   /** Optional `stores` claim: the store ids the token may act on. */
   stores?: string[];
   subject: string | undefined;
+  /** `exp`, in milliseconds since the epoch: sockets and streams opened with the token end then. */
+  expiresAt: number;
 }
 
 /** Verifies JWTs with `jose`: signature, `exp` (required) and `nbf`; then the `tenant` and `roles` claims. */
@@ -63,7 +65,7 @@ export function createJwtVerifier(options: JwtOptions): ((token: string) => Prom
           throw appError('UNAUTHENTICATED', 'The token needs a `tenant` claim and a `roles` array.');
         }
         const stores = Array.isArray(payload.stores) ? payload.stores.map(String) : undefined;
-        return { tenant: payload.tenant, roles: payload.roles as string[], subject: payload.sub, ...(stores ? { stores } : {}) };
+        return { tenant: payload.tenant, roles: payload.roles as string[], subject: payload.sub, expiresAt: payload.exp! * 1000, ...(stores ? { stores } : {}) };
       } catch (error) {
         lastError = error;
       }

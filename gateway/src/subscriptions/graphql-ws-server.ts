@@ -7,7 +7,8 @@ import type { Identity } from '../auth/authenticator.js';
 import type { AuthFailureLimit } from '../auth/auth-failure-limit.js';
 import type { ClientAddressOf } from '../auth/client-address.js';
 import { CloseCode } from './close-codes.js';
-import type { SubscriptionHub } from './subscription-hub.js';
+import { credentialError, type SubscriptionHub } from './subscription-hub.js';
+import type { CredentialEnd } from '../auth/credential-watch.js';
 
 export const GRAPHQL_TRANSPORT_WS_PROTOCOL = 'graphql-transport-ws';
 
@@ -44,6 +45,8 @@ interface Connection {
   /** Updates held back while the socket's buffer is full, newest per (id, key). */
   pending: Map<string, string>;
   flushTimer?: NodeJS.Timeout;
+  /** Stops watching the credential the socket authenticated with. */
+  unwatch?: () => void;
 }
 
 type ClientMessage =
@@ -108,6 +111,11 @@ export function createGraphQLWsServer(options: GraphQLWsOptions) {
       return;
     }
     connection.flushTimer ??= setTimeout(() => flush(connection), 20);
+  };
+
+  /** The credential stopped being valid: 4403, and every subscription of the socket ends with it. */
+  const forbid = (connection: Connection, why: CredentialEnd) => {
+    connection.socket.close(CloseCode.Forbidden, `Forbidden: ${credentialError(why).message}`);
   };
 
   const errorMessage = (id: string, errors: readonly GraphQLError[]) =>
@@ -180,6 +188,8 @@ export function createGraphQLWsServer(options: GraphQLWsOptions) {
           else connection.socket.close(CloseCode.Forbidden, `Forbidden: ${refused.message}`.slice(0, 120));
           return;
         }
+        if (connection.socket.readyState !== connection.socket.OPEN) return;
+        connection.unwatch = options.hub.credentials.watch(connection.identity, (why) => forbid(connection, why));
         connection.acknowledged = true;
         send(connection, JSON.stringify({ type: 'connection_ack' }));
         return;
@@ -203,6 +213,19 @@ export function createGraphQLWsServer(options: GraphQLWsOptions) {
           return;
         }
         connection.subscriptions.set(message.id, null);
+        // The socket's credential again (cached briefly, dropped on revocation): a key revoked or a token expired since
+        // connection_init opens nothing more.
+        if (options.authenticator && connection.identity?.kind !== 'anonymous') {
+          try {
+            await options.authenticator.authenticate(connection.headers!);
+          } catch (error) {
+            const refused = asGraphQLError(error);
+            if (refused.extensions.code === 'UNAUTHENTICATED') forbid(connection, connection.identity?.kind === 'jwt' ? 'expired' : 'revoked');
+            else send(connection, errorMessage(message.id, [refused]));
+            connection.subscriptions.delete(message.id);
+            return;
+          }
+        }
         await onSubscribe(connection, message.id, message.payload);
         return;
       }
@@ -237,6 +260,7 @@ export function createGraphQLWsServer(options: GraphQLWsOptions) {
     socket.on('close', () => {
       clearTimeout(initTimer);
       if (connection.flushTimer) clearTimeout(connection.flushTimer);
+      connection.unwatch?.();
       for (const stop of connection.subscriptions.values()) stop?.();
       connection.subscriptions.clear();
       connections.delete(connection);

@@ -4,6 +4,7 @@ import type { EventEnvelope } from '../../../lib/events/envelope.js';
 import type { EventBus } from '../../../lib/events/event-bus.js';
 import { CONTEXT_HEADER, REQUEST_ID_HEADER, signContext } from '../../../lib/tenant/signed-context.js';
 import type { Identity } from '../auth/authenticator.js';
+import { CredentialWatch, type CredentialEnd } from '../auth/credential-watch.js';
 import { checkScopes, type ScopeRules } from '../auth/scopes.js';
 import { metrics } from '../../../lib/observability/metrics.js';
 import type { ErrorCode } from '../../../lib/errors.js';
@@ -68,6 +69,8 @@ export class SubscriptionHub {
   /** Set while the bus is down: new subscribers are told after their snapshot. */
   private interrupted = false;
   private unwatch?: () => void;
+  /** Ends sockets and streams whose API key is revoked (its event passes here) or whose JWT expires. */
+  readonly credentials = new CredentialWatch();
 
   constructor(
     private readonly options: {
@@ -191,23 +194,38 @@ export class SubscriptionHub {
     };
   }
 
-  /** The same subscription as an async iterator of results (server-sent events). */
+  /**
+   * The same subscription as an async iterator of results (server-sent events). When the
+   * caller's credential is revoked or expires, one last result carries the UNAUTHENTICATED error
+   * and the iterator ends (so does the stream).
+   */
   iterate(request: SubscribeRequest): AsyncIterableIterator<ExecutionResult> & { ready: Promise<void> } {
     const queue: ExecutionResult[] = [];
     let wake: (() => void) | undefined;
     let done = false;
+    let ending = false;
     let unsubscribe: (() => void) | undefined;
+    const unwatch = this.credentials.watch(request.identity, (why) => {
+      ending = true;
+      queue.length = 0;
+      queue.push({ errors: [credentialError(why)] });
+      unsubscribe?.();
+      wake?.();
+    });
     const ready = this.subscribe(request, {
       next: (json) => {
+        if (ending) return;
         queue.push(JSON.parse(json) as ExecutionResult);
         wake?.();
       },
     }).then((stop) => {
       unsubscribe = stop;
-      if (done) stop();
+      if (done || ending) stop();
     });
+    ready.catch(() => unwatch());
     const finish = async () => {
       done = true;
+      unwatch();
       unsubscribe?.();
       wake?.();
       return { done: true as const, value: undefined };
@@ -217,8 +235,10 @@ export class SubscriptionHub {
       async next() {
         await ready;
         while (!done && queue.length === 0) await new Promise<void>((resolve) => (wake = resolve));
-        if (done) return { done: true, value: undefined };
-        return { done: false, value: queue.shift()! };
+        if (done || (ending && queue.length === 0)) return finish();
+        const value = queue.shift()!;
+        if (ending) void finish();
+        return { done: false, value };
       },
       return: finish,
       throw: async (error) => {
@@ -241,7 +261,11 @@ export class SubscriptionHub {
   }
 
   private async onEvent(event: EventEnvelope): Promise<void> {
-    if (event.type === 'tenant.api-key.revoked') this.options.directory?.forgetApiKey((event.payload as { keyHash: string }).keyHash);
+    if (event.type === 'tenant.api-key.revoked') {
+      const { id, keyHash } = event.payload as { id: string; keyHash: string };
+      this.options.directory?.forgetApiKey(keyHash);
+      this.credentials.revoked(id);
+    }
     if (event.type === 'tenant.webhook-source.configured') this.options.directory?.forgetWebhookSecrets();
     const fields = this.byEventType.get(event.type);
     if (!fields) return;
@@ -393,6 +417,11 @@ class Group {
     this.latest.set(key, { json, version });
     return json;
   }
+}
+
+/** What a connection whose credential stopped being valid is told last. */
+export function credentialError(why: CredentialEnd): GraphQLError {
+  return new GraphQLError(why === 'revoked' ? 'The API key was revoked.' : 'The token expired.', { extensions: { code: 'UNAUTHENTICATED' } });
 }
 
 function sortKeys(value: unknown): unknown {

@@ -362,13 +362,13 @@ export type StockLevel = {
   __typename?: 'StockLevel';
   /** onHand - reserved. */
   available: Scalars['Int']['output'];
-  /** Units shipped to this store by a transfer and not yet received. */
+  /** Units shipped to this store by a transfer and not yet received (staff: pos, admin). */
   inTransit: Scalars['Int']['output'];
-  /** Units physically in the store. */
+  /** Units physically in the store (staff: pos, admin). */
   onHand: Scalars['Int']['output'];
   /** Units that may be sold now (available, never below zero). */
   orderable: Scalars['Int']['output'];
-  /** Units promised to orders and not yet sold. */
+  /** Units promised to orders and not yet sold (staff: pos, admin). */
   reserved: Scalars['Int']['output'];
   /** The variant's sku. */
   sku: Scalars['ID']['output'];
