@@ -4,7 +4,7 @@ import { GraphQLError } from 'graphql';
  * Every error code a client can receive, with what it means. The README's table is this registry.
  */
 export const ErrorCodes = {
-  BAD_USER_INPUT: 'The input is malformed or breaks a rule (non-positive quantity, bad amount, unknown currency).',
+  BAD_USER_INPUT: 'The input is malformed or breaks a rule (non-positive quantity, bad amount, unknown currency, a NUL or a value past its bound in docs/limits.md).',
   NOT_FOUND: 'The sku, store, product, order or category does not exist in this tenant.',
   UNAUTHENTICATED: 'No tenant could be resolved from the request (unknown host or tenant id).',
   FORBIDDEN: 'The caller may not do this.',
@@ -12,7 +12,7 @@ export const ErrorCodes = {
   RESERVATION_NOT_ACTIVE: 'The reservation was already released, committed or expired.',
   INVALID_TRANSITION: 'The order (or transfer) is in a state from which that event is not allowed; the message names both.',
   IDEMPOTENCY_KEY_REUSED: 'The idempotency key was already used with a different payload.',
-  OPERATION_LIMIT_EXCEEDED: 'The operation is too deep, too costly, or has too many aliases, directives or tokens.',
+  OPERATION_LIMIT_EXCEEDED: 'The operation is too deep, too costly, or has too many aliases, directives or tokens; or one socket runs too many operations.',
   RATE_LIMITED: 'Too many requests from this API key, token or client this minute, or too many failed authentications from this client address; `Retry-After` says when to retry.',
   LIVE_UPDATES_INTERRUPTED: 'Sent in a subscription payload: the event bus is unreachable, so no live updates arrive for now; the subscription stays open and every key\'s current state follows when they resume.',
   WEBHOOK_OUT_OF_WINDOW: 'A webhook delivery whose source time is older than the window (WEBHOOK_MAX_AGE_HOURS) or ahead of the clock; nothing was stored (HTTP 422).',

@@ -7,7 +7,12 @@ export interface Money {
 }
 
 const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
+/** Amounts are stored as numeric(19,4): at most 15 digits before the point. */
+export const MAX_AMOUNT_WHOLE_DIGITS = 15;
 const DECIMAL = /^(0|[1-9]\d{0,14})(\.\d+)?$/;
+
+/** True when an amount (e.g. a computed total) fits numeric(19,4). */
+export const fitsStoredAmount = (amount: string) => amount.split('.')[0]!.replace(/^-/, '').length <= MAX_AMOUNT_WHOLE_DIGITS;
 
 const minorUnitsCache = new Map<string, number>();
 

@@ -33,6 +33,7 @@ import { isPartnerOnly, useAuth } from './auth/use-auth.js';
 import { buildContractSchema } from '../../lib/graphql/contract.js';
 import { operationLimits } from './limits/operation-limits.js';
 import { useErrorCodes } from './limits/use-error-codes.js';
+import { useInputBounds } from './limits/use-input-bounds.js';
 import { createMemoryRateLimitStore, within, type RateLimitStore } from './limits/rate-limiter.js';
 import { limitAuthFailures, type AuthFailureLimit } from './auth/auth-failure-limit.js';
 import { createClientAddress } from './auth/client-address.js';
@@ -43,6 +44,7 @@ import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createWebhookReceiver, webhookPath } from './webhooks/webhook-receiver.js';
 import { createFeedUpload } from './webhooks/feed-upload.js';
 import { createOperatorAccess, type OperatorAccessOptions } from './operator-access.js';
+import { readBoundedBody, refuseRequest } from './limits/request-body.js';
 
 export interface GatewayOptions {
   /** A composed Federation 2 supergraph SDL. */
@@ -77,7 +79,7 @@ export interface GatewayOptions {
   /** Hardening: operation limits (graphql-armor), request body size, batching. */
   limits?: {
     armor?: GraphQLArmorConfig;
-    /** Largest request body (default 1 MiB); a POST without Content-Length is refused. */
+    /** Largest request body, with a Content-Length or chunked (default 1 MiB; 413 above it). */
     maxBodyBytes?: number;
     /** Operations in one batched request (default 10). */
     batchLimit?: number;
@@ -95,8 +97,8 @@ export interface GatewayOptions {
   subscriptions?: {
     bus: EventBus;
     fields?: Record<string, SubscriptionField>;
-    /** Per-socket limits (defaults: 1 MiB buffered, 1000 waiting updates). */
-    limits?: Pick<GraphQLWsOptions, 'highWaterBytes' | 'maxPendingUpdates' | 'keepAliveMs'>;
+    /** Per-socket limits (defaults: 1 MiB buffered, 1000 waiting updates, 1 MiB messages, 16 KiB connection_init, 100 operations). */
+    limits?: Pick<GraphQLWsOptions, 'highWaterBytes' | 'maxPendingUpdates' | 'keepAliveMs' | 'maxPayloadBytes' | 'maxInitBytes' | 'maxSubscriptionsPerSocket'>;
     /** How the bus is watched (defaults: a ping each second, down when one is unanswered for 1 s). */
     monitor?: BusMonitorOptions;
   };
@@ -179,6 +181,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   plugins.unshift(useGraphQLMetrics('gateway'));
   if (options.logger) plugins.unshift(useRequestLog(options.logger));
   plugins.push(useErrorCodes());
+  // Every argument within its documented bound (docs/limits.md) before anything runs.
+  plugins.push(useInputBounds());
   plugins.push(...new EnvelopArmor(operationLimits(options.limits?.armor, options.limits?.production)).protect().plugins);
   // Only requests a browser would preflight: no form posts or plain GETs from other sites.
   plugins.push(useCSRFPrevention({ requestHeaders: ['x-graphql-csrf', 'apollo-require-preflight'] }));
@@ -366,14 +370,24 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     if (storefrontCache && (await servedFromStorefrontCache(req, res))) return true;
     if (req.method === 'POST') {
       const length = req.headers['content-length'];
-      const refuse = (status: number, message: string) => {
-        res.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
-        res.end(JSON.stringify({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] }));
-        req.destroy();
+      // A body within the limit with a Content-Length goes to yoga as it streams; any other is read here first.
+      if (length === undefined || Number(length) > maxBody) {
+        const body = await readBoundedBody(req, maxBody);
+        if (!body) {
+          refuseRequest(res, 413, { errors: [{ message: `The request body is larger than ${maxBody} bytes.`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+          return true;
+        }
+        const headers = headersOf(req);
+        headers.delete('transfer-encoding');
+        headers.set('content-length', String(body.length));
+        const response = await yoga.fetch(`http://gateway${req.url}`, { method: 'POST', headers, body }, { req, res } as never);
+        res.writeHead(response.status, Object.fromEntries(response.headers));
+        // Streamed: a subscription over server-sent events may be the answer.
+        const reader = response.body?.getReader();
+        for (let part = await reader?.read(); part && !part.done; part = await reader!.read()) res.write(part.value);
+        res.end();
         return true;
-      };
-      if (length === undefined) return refuse(411, 'A request body needs a Content-Length.');
-      if (Number(length) > maxBody) return refuse(413, `The request body is larger than ${maxBody} bytes.`);
+      }
     }
     if (req.url === '/debug/subscriptions' && hub) {
       res

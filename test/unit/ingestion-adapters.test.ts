@@ -50,10 +50,18 @@ describe('ingestion adapters', () => {
       [{ ...stock, items: [{ sku: 'A', location: 'W1', level: 1.5 }] }, 'items[0].level must be a whole number'],
       [{ ...stock, occurred_at: 'soon' }, 'occurred_at must be an ISO 8601 time'],
       [{ ...stock, type: 'stock.delta' }, 'type must be "stock.level"'],
+      [{ ...stock, items: [{ sku: 'A\u0000', location: 'W1', level: 3 }] }, 'items[0].sku contains a NUL character (U+0000), which is not allowed'],
+      [{ ...stock, note: { by: ['x\u0000'] } }, 'note.by[0] contains a NUL character (U+0000), which is not allowed'],
+      [{ ...stock, items: [{ sku: 'A'.repeat(129), location: 'W1', level: 3 }] }, 'items[0].sku must be an id (a number or a non-empty string)'],
+      [{ ...stock, items: [{ sku: 'A', location: 'W1', level: 2_147_483_647 }] }, 'items[0].level must be between -9007199254740991 and 1000000000'],
     ];
     for (const [payload, message] of cases) {
       expect(() => adapt('POS', 'stock.level', payload)).toThrow(new MalformedPayload(message));
     }
     expect(() => adapt('SHOPIFY', 'orders/create', {})).toThrow(/not supported/);
+    const delta = { event_id: 'e2', type: 'stock.delta', occurred_at: '2024-01-01T00:00:00Z', items: [{ sku: 'A', location: 'W1', delta: -2_000_000 }] };
+    expect(() => adapt('POS', 'stock.delta', delta)).toThrow(new MalformedPayload('items[0].delta must be between -1000000 and 1000000'));
+    const product = { id: 7, title: 'Tea', status: 'active', variants: [{ sku: 'TEA-1', title: 'x'.repeat(256) }] };
+    expect(() => adapt('SHOPIFY', 'products/update', product)).toThrow(new MalformedPayload('variants[0].title is longer than 255 characters'));
   });
 });

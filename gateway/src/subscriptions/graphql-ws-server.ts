@@ -12,6 +12,9 @@ import type { CredentialEnd } from '../auth/credential-watch.js';
 
 export const GRAPHQL_TRANSPORT_WS_PROTOCOL = 'graphql-transport-ws';
 
+/** Per-socket defaults (docs/limits.md). */
+export const WS_LIMITS = { maxPayloadBytes: 1024 * 1024, maxInitBytes: 16 * 1024, maxSubscriptionsPerSocket: 100 } as const;
+
 export interface GraphQLWsOptions {
   hub: SubscriptionHub;
   /** Authenticates from the upgrade request's headers and the `connection_init` payload; none when auth is off. */
@@ -28,6 +31,12 @@ export interface GraphQLWsOptions {
   highWaterBytes?: number;
   /** Updates waiting for one socket above which it is closed as a slow consumer (default 1000). */
   maxPendingUpdates?: number;
+  /** Largest message a client may send, as over HTTP (default 1 MiB); a larger one closes the socket with 1009. */
+  maxPayloadBytes?: number;
+  /** Largest `connection_init` message (default 16 KiB: a credential and a few headers); a larger one closes with 4400. */
+  maxInitBytes?: number;
+  /** Operations one socket may have running at once (default 100); one more gets an OPERATION_LIMIT_EXCEEDED error. */
+  maxSubscriptionsPerSocket?: number;
   log?: (message: string) => void;
 }
 
@@ -63,8 +72,12 @@ export function createGraphQLWsServer(options: GraphQLWsOptions) {
   const log = options.log ?? console.error;
   const highWater = options.highWaterBytes ?? 1024 * 1024;
   const maxPending = options.maxPendingUpdates ?? 1000;
+  const maxInit = options.maxInitBytes ?? WS_LIMITS.maxInitBytes;
+  const maxSubscriptions = options.maxSubscriptionsPerSocket ?? WS_LIMITS.maxSubscriptionsPerSocket;
   const wss = new WebSocketServer({
     noServer: true,
+    // ws's own default is 100 MiB, buffered before we see a byte of it.
+    maxPayload: options.maxPayloadBytes ?? WS_LIMITS.maxPayloadBytes,
     handleProtocols: (protocols) => (protocols.has(GRAPHQL_TRANSPORT_WS_PROTOCOL) ? GRAPHQL_TRANSPORT_WS_PROTOCOL : false),
   });
   const connections = new Set<Connection>();
@@ -212,6 +225,11 @@ export function createGraphQLWsServer(options: GraphQLWsOptions) {
           connection.socket.close(CloseCode.SubscriberAlreadyExists, `Subscriber for ${message.id} already exists`);
           return;
         }
+        if (connection.subscriptions.size >= maxSubscriptions) {
+          const error = new GraphQLError(`At most ${maxSubscriptions} operations may run at once on one socket.`, { extensions: { code: 'OPERATION_LIMIT_EXCEEDED' } });
+          send(connection, errorMessage(message.id, [error]));
+          return;
+        }
         connection.subscriptions.set(message.id, null);
         // The socket's credential again (cached briefly, dropped on revocation): a key revoked or a token expired since
         // connection_init opens nothing more.
@@ -250,8 +268,13 @@ export function createGraphQLWsServer(options: GraphQLWsOptions) {
       if (!connection.initReceived) connection.socket.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
     }, options.connectionInitWaitMs ?? 3_000);
     socket.on('pong', () => (connection.alive = true));
-    socket.on('message', (data) => {
+    socket.on('message', (data: Buffer) => {
       connection.alive = true;
+      // Before the acknowledgement only connection_init is expected, and it carries a credential and a few headers.
+      if (!connection.acknowledged && data.length > maxInit) {
+        socket.close(CloseCode.BadRequest, `connection_init is larger than ${maxInit} bytes`);
+        return;
+      }
       onMessage(connection, data.toString()).catch((error) => {
         log(`graphql-ws: ${String(error)}`);
         socket.close(CloseCode.InternalServerError, 'Internal server error');

@@ -14,6 +14,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { getArgumentValues, getVariableValues } from 'graphql/execution/values.js';
+import { checkInputBounds } from '../../../lib/graphql/check-input-bounds.js';
 
 /** One subscription operation, validated and planned once, executed per event. */
 export interface PreparedSubscription {
@@ -77,6 +78,8 @@ export class SubscriptionPlanner {
     const coerced = getVariableValues(this.schema, operation.variableDefinitions ?? [], rawVariables ?? {});
     if (coerced.errors) throw new GraphQLError(coerced.errors[0]!.message, { extensions: { code: 'BAD_USER_INPUT' } });
     const variables = coerced.coerced;
+    const outOfBounds = checkInputBounds(this.schema, document, operationName, rawVariables);
+    if (outOfBounds) throw outOfBounds;
     const fieldNode = operation.selectionSet.selections.find((s): s is FieldNode => s.kind === Kind.FIELD)!;
     const field = fieldNode.name.value;
     const fieldDef = this.schema.getSubscriptionType()!.getFields()[field]!;

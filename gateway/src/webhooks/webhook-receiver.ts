@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CONTEXT_HEADER, signContext } from '../../../lib/tenant/signed-context.js';
 import type { TenantDirectory, WebhookSecret } from '../auth/tenant-directory.js';
 import { fingerprint, verifyShopify, verifySignedJson, type Verdict } from './signatures.js';
+import { readBoundedBody } from '../limits/request-body.js';
 
 /**
  * `POST /webhooks/<source>/<tenant slug>` on the gateway's port. The gateway hosts it because it
@@ -44,24 +45,10 @@ export function createWebhookReceiver(options: WebhookReceiverOptions) {
   const log = options.log ?? console.error;
   const decoder = new TextDecoder('utf-8', { fatal: true });
 
-  const readBody = (req: IncomingMessage): Promise<Buffer> => {
-    const declared = req.headers['content-length'];
-    if (declared !== undefined && Number(declared) > maxBody) {
-      return Promise.reject(new Refusal(413, 'PAYLOAD_TOO_LARGE', `The body is larger than ${maxBody} bytes.`));
-    }
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      req.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > maxBody) {
-          reject(new Refusal(413, 'PAYLOAD_TOO_LARGE', `The body is larger than ${maxBody} bytes.`));
-          req.destroy();
-        } else chunks.push(chunk);
-      });
-      req.on('end', () => resolve(Buffer.concat(chunks, size)));
-      req.on('error', reject);
-    });
+  const readBody = async (req: IncomingMessage): Promise<Buffer> => {
+    const body = await readBoundedBody(req, maxBody);
+    if (!body) throw new Refusal(413, 'PAYLOAD_TOO_LARGE', `The body is larger than ${maxBody} bytes.`);
+    return body;
   };
 
   const verify = (source: string, req: IncomingMessage, raw: Buffer, secret: string): Verdict => {

@@ -1,4 +1,5 @@
 import type { IngestionSource } from '../data/entities/ingestion-event.entity.js';
+import { checkText, INPUT_BOUNDS, MAX_QUANTITY, MAX_STOCK_LEVEL, MAX_STRING_LENGTH } from '../../../../lib/input-bounds.js';
 
 /**
  * Adapters: each source's payload turned into canonical commands. Pure functions; what they
@@ -61,8 +62,30 @@ function externalId(value: unknown, field: string): string {
   throw new MalformedPayload(`${field} must be an id (a number or a non-empty string)`);
 }
 
-function wholeNumber(value: unknown, field: string): number {
+function wholeNumber(value: unknown, field: string, [min, max]: readonly [number, number]): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new MalformedPayload(`${field} must be a whole number`);
+  if (value < min || value > max) throw new MalformedPayload(`${field} must be between ${min} and ${max}`);
+  return value;
+}
+
+/**
+ * The same text bounds as over GraphQL (lib/input-bounds.ts): no string anywhere in the payload
+ * may hold a NUL (PostgreSQL cannot store it, so the delivery would fail on every retry).
+ */
+function refuseNul(value: unknown, path: string): void {
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) throw new MalformedPayload(`${path} contains a NUL character (U+0000), which is not allowed`);
+  } else if (Array.isArray(value)) {
+    value.forEach((item, i) => refuseNul(item, `${path}[${i}]`));
+  } else if (isObject(value)) {
+    for (const [key, item] of Object.entries(value)) refuseNul(item, path ? `${path}.${key}` : key);
+  }
+}
+
+/** A string within `max` characters (the GraphQL bound of the same field), or null when absent. */
+function boundedText(value: string | null, field: string, max = MAX_STRING_LENGTH): string | null {
+  const error = value === null ? undefined : checkText(value, field, max);
+  if (error) throw new MalformedPayload(error.message);
   return value;
 }
 
@@ -112,6 +135,7 @@ export function signedJsonEventId(payload: unknown): string {
 /** Turns one delivery into commands; MalformedPayload when it does not follow its format. */
 export function adapt(source: IngestionSource, topic: string, payload: unknown): AdaptedPayload {
   if (!isObject(payload)) throw new MalformedPayload('the body must be a JSON object');
+  refuseNul(payload, '');
   if (!TOPICS[source].includes(topic)) throw new MalformedPayload(`${source} topic "${topic}" is not supported (${TOPICS[source].join(', ')})`);
   if (source === 'SHOPIFY') return topic === 'inventory_levels/update' ? shopifyInventoryLevel(payload) : shopifyProduct(payload);
   return signedJsonStock(topic, payload);
@@ -122,7 +146,7 @@ function shopifyInventoryLevel(payload: Record<string, unknown>): AdaptedPayload
   const item = externalId(payload.inventory_item_id, 'inventory_item_id');
   const location = externalId(payload.location_id, 'location_id');
   if (payload.available === null) throw new MalformedPayload('available is null: the item is not tracked at this location');
-  const level = wholeNumber(payload.available, 'available');
+  const level = wholeNumber(payload.available, 'available', [-MAX_STOCK_LEVEL, MAX_STOCK_LEVEL]);
   return { commands: [{ kind: 'level', item, location, level }], occurredAt: timestamp(payload.updated_at, 'updated_at') };
 }
 
@@ -139,9 +163,9 @@ function shopifyProduct(payload: Record<string, unknown>): AdaptedPayload {
     if (!isObject(variant)) throw new MalformedPayload(`variants[${i}] must be an object`);
     const price = variant.price === undefined || variant.price === null ? null : String(variant.price);
     return {
-      sku: typeof variant.sku === 'string' ? variant.sku.trim() : '',
-      title: optionalText(variant.title) ?? title,
-      barcode: optionalText(variant.barcode),
+      sku: boundedText(typeof variant.sku === 'string' ? variant.sku.trim() : '', `variants[${i}].sku`)!,
+      title: boundedText(optionalText(variant.title) ?? title, `variants[${i}].title`)!,
+      barcode: boundedText(optionalText(variant.barcode), `variants[${i}].barcode`),
       price,
       inventoryItemId: variant.inventory_item_id === undefined || variant.inventory_item_id === null ? null : externalId(variant.inventory_item_id, `variants[${i}].inventory_item_id`),
     };
@@ -152,9 +176,13 @@ function shopifyProduct(payload: Record<string, unknown>): AdaptedPayload {
       {
         kind: 'product',
         externalRef: `shopify:${id}`,
-        title,
-        description: typeof payload.body_html === 'string' ? stripHtml(payload.body_html) || null : null,
-        brand: optionalText(payload.vendor),
+        title: boundedText(title, 'title')!,
+        description: boundedText(
+          typeof payload.body_html === 'string' ? stripHtml(payload.body_html) || null : null,
+          'body_html',
+          INPUT_BOUNDS.maxLength['UpsertProductInput.description'],
+        ),
+        brand: boundedText(optionalText(payload.vendor), 'vendor'),
         published: status === 'active',
         variants,
       },
@@ -176,11 +204,11 @@ function signedJsonStock(topic: string, payload: Record<string, unknown>): Adapt
     const item = externalId(raw.sku, `items[${i}].sku`);
     const location = externalId(raw.location, `items[${i}].location`);
     if (topic === 'stock.delta') {
-      const delta = wholeNumber(raw.delta, `items[${i}].delta`);
+      const delta = wholeNumber(raw.delta, `items[${i}].delta`, [-MAX_QUANTITY, MAX_QUANTITY]);
       if (delta === 0) throw new MalformedPayload(`items[${i}].delta must not be zero`);
       return { kind: 'delta', item, location, delta };
     }
-    const level = wholeNumber(raw.level, `items[${i}].level`);
+    const level = wholeNumber(raw.level, `items[${i}].level`, [Number.MIN_SAFE_INTEGER, MAX_STOCK_LEVEL]);
     if (level < 0) throw new MalformedPayload(`items[${i}].level must not be negative`);
     return { kind: 'level', item, location, level };
   });

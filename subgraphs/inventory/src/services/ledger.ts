@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { hotQuery } from '../../../../lib/db/data-source.js';
-import { appError } from '../../../../lib/errors.js';
+import { appError, badInput } from '../../../../lib/errors.js';
+import { MAX_STOCK_LEVEL } from '../../../../lib/input-bounds.js';
 import { metrics } from '../../../../lib/observability/metrics.js';
 import { MovementEntity, type MovementKind } from '../data/entities/movement.entity.js';
 import { StockLevelEntity } from '../data/entities/stock-level.entity.js';
@@ -202,6 +203,10 @@ export class LedgerBatch {
           sku: level.sku,
           storeId: level.storeId,
         });
+      }
+      // The columns are int4: refuse, as the client's input, what they could not hold.
+      if (Math.max(level.onHand, level.reserved, level.inTransit) > MAX_STOCK_LEVEL) {
+        throw badInput(`that would put more than ${MAX_STOCK_LEVEL} units of ${level.sku} in one level of store ${level.storeId}`, 'quantity');
       }
     }
     const now = new Date();

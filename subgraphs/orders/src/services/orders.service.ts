@@ -10,7 +10,7 @@ import type { SubgraphContext } from '../../../../lib/graphql/service.js';
 import { requireStoreAccess } from '../../../../lib/graphql/roles.js';
 import { typedOutbox } from '../../../../lib/events/outbox.js';
 import { knownStores } from '../../../../lib/events/read-model.js';
-import { formatMoney, sumMoney } from '../../../../lib/money.js';
+import { fitsStoredAmount, formatMoney, MAX_AMOUNT_WHOLE_DIGITS, sumMoney } from '../../../../lib/money.js';
 import { OrderLineEntity } from '../data/entities/order-line.entity.js';
 import { OrderEntity } from '../data/entities/order.entity.js';
 import type { OrdersEvents } from '../events/orders-events.js';
@@ -81,6 +81,9 @@ export class OrdersService extends TenantScopedService {
     const currencyCode = [...currencies][0]!;
     const lines = input.lines.map((line) => ({ ...line, amount: bySku.get(line.sku)!.amount!, title: bySku.get(line.sku)!.title }));
     const total = sumMoney(lines, currencyCode);
+    if (!fitsStoredAmount(total.amount)) {
+      throw badInput(`the order total ${total.amount} ${currencyCode} is larger than an amount may be (${MAX_AMOUNT_WHOLE_DIGITS} digits before the point)`, 'lines');
+    }
 
     const [{ last_number: number }] = (await m.query(
       `INSERT INTO "${s}"."order_counter" (tenant_id, last_number) VALUES ($1, 1)

@@ -1,0 +1,66 @@
+import { badInput } from './errors.js';
+
+/**
+ * The bounds of everything a client sends, in one table (docs/limits.md is this table; a test
+ * keeps them in step). Keys are schema coordinates: `Input.field` for an input field,
+ * `Type.field(arg:)` for an argument. A string or ID without an entry may be `MAX_STRING_LENGTH`
+ * long, a list `MAX_LIST_ITEMS` long; an Int without an entry has GraphQL's 32-bit range.
+ * No string anywhere may contain U+0000 (PostgreSQL cannot store it in text).
+ */
+export const MAX_STRING_LENGTH = 255;
+export const MAX_LIST_ITEMS = 100;
+/** The largest quantity one movement, reservation, transfer or order line may move. */
+export const MAX_QUANTITY = 1_000_000;
+/** The most units one stock level may count (the columns are int4: 2,147,483,647). */
+export const MAX_STOCK_LEVEL = 1_000_000_000;
+
+export const INPUT_BOUNDS = {
+  /** Longest string (UTF-16 code units), where the default does not fit. */
+  maxLength: {
+    'Mutation.importCatalogFeed(csv:)': 1_048_576,
+    'UpsertProductInput.description': 10_000,
+    'AdjustStockInput.reason': 500,
+  } as Record<string, number>,
+  /** Most items in a list, where the default does not fit. */
+  maxItems: {
+    'Subscription.stockChanged(skus:)': 1_000,
+    'Subscription.priceChanged(skus:)': 1_000,
+  } as Record<string, number>,
+  /** Int ranges (inclusive) narrower than GraphQL's. */
+  intRange: {
+    'ReceiveStockInput.quantity': [1, MAX_QUANTITY],
+    'ReserveStockInput.quantity': [1, MAX_QUANTITY],
+    'TransferStockInput.quantity': [1, MAX_QUANTITY],
+    'OrderLineInput.quantity': [1, MAX_QUANTITY],
+    'AdjustStockInput.delta': [-MAX_QUANTITY, MAX_QUANTITY],
+    'ReserveStockInput.ttlSeconds': [1, 2_592_000],
+    'Query.products(first:)': [1, 100],
+    'Query.feedImports(first:)': [1, 100],
+    'Query.ingestionEvents(first:)': [1, 100],
+    'Query.movements(first:)': [1, 100],
+    'Query.orders(first:)': [1, 100],
+    'Store.inventory(first:)': [1, 100],
+    'FeedImport.errors(first:)': [1, 100],
+  } as Record<string, readonly [number, number]>,
+} as const;
+
+export const maxLengthOf = (coordinate: string) => INPUT_BOUNDS.maxLength[coordinate] ?? MAX_STRING_LENGTH;
+export const maxItemsOf = (coordinate: string) => INPUT_BOUNDS.maxItems[coordinate] ?? MAX_LIST_ITEMS;
+export const intRangeOf = (coordinate: string): readonly [number, number] => INPUT_BOUNDS.intRange[coordinate] ?? [-(2 ** 31), 2 ** 31 - 1];
+
+/** BAD_USER_INPUT when `text` has a NUL or is longer than `maxLength`; `name` says which input. */
+export function checkText(text: string, name: string, maxLength: number) {
+  if (text.includes('\u0000')) return badInput(`${name} contains a NUL character (U+0000), which is not allowed`, name);
+  if (text.length > maxLength) return badInput(`${name} is longer than ${maxLength} characters`, name);
+  return undefined;
+}
+
+/** BAD_USER_INPUT when `value` is outside `range`. */
+export function checkInt(value: number, name: string, [min, max]: readonly [number, number]) {
+  return value < min || value > max ? badInput(`${name} must be between ${min} and ${max}`, name) : undefined;
+}
+
+/** BAD_USER_INPUT when a list has more than `maxItems` items. */
+export function checkItems(items: readonly unknown[], name: string, maxItems: number) {
+  return items.length > maxItems ? badInput(`${name} has more than ${maxItems} items`, name) : undefined;
+}
