@@ -93,6 +93,7 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
   };
 
   return {
+    crossProcess: true,
     async ping() {
       await publisher.ping();
       await checkAll();

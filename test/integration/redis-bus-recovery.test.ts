@@ -101,6 +101,28 @@ withRedis('the Redis bus recovers what a crash or an emptied Redis left behind',
       await waitFor(async () => bus.ping().then(() => true, () => false));
       await relay.stop();
     });
+
+    it('publishes each row once when two instances of the service relay one outbox', async () => {
+      const second = await openTenantDatabase(process.env.DATABASE_URL!, schema);
+      const ids = await inTenantTransaction(dataSource, tenantId, async (m) => {
+        const written: string[] = [];
+        for (let i = 0; i < 300; i++) written.push(await appendToOutbox(m, { type: 'test.thing.counted', tenantId, payload: { i } }));
+        return written;
+      });
+      const relays = [
+        createOutboxRelay({ dataSource, bus: await open(), source: 'test', pollMs: 50 }),
+        createOutboxRelay({ dataSource: second, bus: await open(), source: 'test', pollMs: 50 }),
+      ];
+      for (const relay of relays) relay.start();
+      await Promise.all(relays.map((relay) => relay.flush()));
+      await waitFor(async () => (await raw.xLen(stream)) >= ids.length);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      for (const relay of relays) await relay.stop();
+      await second.destroy();
+      const published = (await raw.xRange(stream, '-', '+')).map((e) => (JSON.parse(e.message.event!) as EventEnvelope).eventId);
+      // Each once, in the order written.
+      expect(published.filter((id) => ids.includes(id))).toEqual(ids);
+    });
   });
 });
 
