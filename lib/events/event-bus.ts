@@ -5,6 +5,8 @@ import type { EventEnvelope, EventHandler } from './envelope.js';
  * dedupe by `eventId`). In-process by default, Redis streams in production.
  */
 export interface EventBus {
+  /** Set when other processes publish to it too (Redis): outbox relays of one service then take turns. */
+  readonly crossProcess?: boolean;
   publish(event: EventEnvelope): Promise<void>;
   /**
    * Delivers every event to `handler` once per group. A durable group (a service) also gets, on

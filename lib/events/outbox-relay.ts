@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { inSystemTransaction, qualified } from '../db/data-source.js';
 import type { EventBus } from './event-bus.js';
 import type { EventEnvelope } from './envelope.js';
@@ -69,13 +69,12 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   /** When the publish in progress started: one that hangs tells later writes not to wait at all. */
   let publishingSince: number | undefined;
 
-  const drainOnce = async (): Promise<number> => {
-    const rows: OutboxRow[] = await inSystemTransaction(dataSource, (m) =>
-      m.query(
-        `SELECT event_id, type, tenant_id, payload, version, occurred_at FROM ${table}
-          WHERE published_at IS NULL ORDER BY position LIMIT 200`,
-      ),
+  const select = (m: EntityManager): Promise<OutboxRow[]> =>
+    m.query(
+      `SELECT event_id, type, tenant_id, payload, version, occurred_at FROM ${table}
+        WHERE published_at IS NULL ORDER BY position LIMIT 200`,
     );
+  const publish = async (rows: OutboxRow[]) => {
     for (const row of rows) {
       const event: EventEnvelope = {
         eventId: row.event_id,
@@ -94,11 +93,29 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       }
       metrics.eventsPublished.inc({ service: source, type: row.type });
     }
-    if (rows.length > 0) {
-      await inSystemTransaction(dataSource, (m) =>
-        m.query(`UPDATE ${table} SET published_at = now() WHERE event_id = ANY($1::uuid[])`, [rows.map((r) => r.event_id)]),
-      );
+  };
+  const markPublished = (m: EntityManager, rows: OutboxRow[]) =>
+    m.query(`UPDATE ${table} SET published_at = now() WHERE event_id = ANY($1::uuid[])`, [rows.map((r) => r.event_id)]);
+
+  const drainOnce = async (): Promise<number> => {
+    if (bus.crossProcess) {
+      // Instances of one service take turns (a transaction-scoped advisory lock on the outbox): no
+      // row goes out twice and rows go out in order. One that finds the lock taken leaves its rows
+      // to the holder's next batch or to the next poll.
+      return inSystemTransaction(dataSource, async (m) => {
+        const [{ mine }] = (await m.query(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS mine`, [table])) as [{ mine: boolean }];
+        if (!mine) return 0;
+        const rows = await select(m);
+        await publish(rows);
+        if (rows.length > 0) await markPublished(m, rows);
+        return rows.length;
+      });
     }
+    // In-process: handlers run inside `publish` with transactions of their own (on embedded PGlite,
+    // one session), so no transaction stays open across it.
+    const rows = await inSystemTransaction(dataSource, select);
+    await publish(rows);
+    if (rows.length > 0) await inSystemTransaction(dataSource, (m) => markPublished(m, rows));
     return rows.length;
   };
 

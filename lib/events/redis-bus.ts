@@ -3,13 +3,16 @@ import { hostname } from 'node:os';
 import { createClient } from 'redis';
 import type { EventEnvelope } from './envelope.js';
 import type { EventBus, SubscribeOptions } from './event-bus.js';
+import { trimStream } from './stream-trimmer.js';
 
 export interface RedisBusOptions {
   url: string;
   /** Stream key (default `commerce:events`); tests use their own. */
   stream?: string;
-  /** Streams are capped to about this many entries (default 100000). */
+  /** Streams are capped to about this many entries (default 100000), never below what a durable group still needs. */
   maxLength?: number;
+  /** How often the stream is trimmed (default 5000 ms). */
+  trimMs?: number;
   /**
    * This process's name in every durable group (default: the host name). Stable across restarts
    * of one instance, so a restarted instance first finishes what it left pending.
@@ -81,6 +84,17 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
   const checkAll = () => Promise.all([...sources.keys()].map(checkSource));
   const checker = setInterval(() => void checkAll().catch(() => undefined), options.checkMs ?? 1_000);
   checker.unref();
+  // Durable groups are listed beside the stream, so trimming keeps what they have not acknowledged.
+  const durableKey = `${stream}:durable-groups`;
+  let trimming = false;
+  const trimmer = setInterval(() => {
+    if (trimming) return;
+    trimming = true;
+    void trimStream(publisher, stream, durableKey, options.maxLength ?? 100_000)
+      .catch(() => undefined)
+      .finally(() => (trimming = false));
+  }, options.trimMs ?? 5_000);
+  trimmer.unref();
 
   const createGroup = async (group: string, ephemeral: boolean) => {
     try {
@@ -90,9 +104,11 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
     } catch (error) {
       if (!String(error).includes('BUSYGROUP')) throw error;
     }
+    if (!ephemeral) await publisher.sAdd(durableKey, group);
   };
 
   return {
+    crossProcess: true,
     async ping() {
       await publisher.ping();
       await checkAll();
@@ -101,9 +117,7 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
       if (group) throw new Error(`consumer group ${group}: ${why}`);
     },
     async publish(event) {
-      await publisher.xAdd(stream, '*', { event: JSON.stringify(event) }, {
-        TRIM: { strategy: 'MAXLEN', strategyModifier: '~', threshold: options.maxLength ?? 100_000 },
-      });
+      await publisher.xAdd(stream, '*', { event: JSON.stringify(event) });
     },
     onLoss(source, listener) {
       sources.set(source, { listener, since: new Date() });
@@ -174,6 +188,7 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
     },
     async close() {
       clearInterval(checker);
+      clearInterval(trimmer);
       await Promise.all([...stops].map((stop) => stop()));
       await Promise.all(recovering);
       await publisher.quit().catch(() => undefined);

@@ -18,7 +18,7 @@ withRedis('the Redis bus recovers what a crash or an emptied Redis left behind',
   let stream: string;
   let raw: ReturnType<typeof createClient>;
   const buses: EventBus[] = [];
-  const open = async (options: { consumer?: string; claimIdleMs?: number } = {}) => {
+  const open = async (options: { consumer?: string; claimIdleMs?: number; maxLength?: number; trimMs?: number } = {}) => {
     const bus = await createRedisBus({ url, stream, log: () => {}, checkMs: 100, ...options });
     buses.push(bus);
     return bus;
@@ -41,7 +41,7 @@ withRedis('the Redis bus recovers what a crash or an emptied Redis left behind',
   });
   afterEach(async () => {
     for (const bus of buses.splice(0)) await bus.close();
-    await raw.del([stream, `${stream}:incarnation:test`]);
+    await raw.del([stream, `${stream}:incarnation:test`, `${stream}:durable-groups`]);
   });
   afterAll(() => raw.quit());
 
@@ -65,6 +65,30 @@ withRedis('the Redis bus recovers what a crash or an emptied Redis left behind',
     await waitFor(() => received.length > 0);
     expect(received).toEqual([event.eventId]);
     await waitFor(async () => Number((await raw.xPending(stream, 'svc')).pending) === 0);
+  });
+
+  it('trims the stream, but never an entry a durable group has not acknowledged', async () => {
+    let open_!: () => void;
+    const gate = new Promise<void>((resolve) => (open_ = resolve));
+    const received: string[] = [];
+    const bus = await open({ maxLength: 10, trimMs: 20 });
+    // A slow service: it holds its first entry until the gate opens; 499 more wait behind it.
+    await bus.subscribe('slow', async (e) => {
+      await gate;
+      received.push(e.eventId);
+    });
+    const sent: string[] = [];
+    for (let i = 0; i < 500; i++) {
+      const event = envelope('test.thing.many');
+      await bus.publish(event);
+      sent.push(event.eventId);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    open_();
+    await waitFor(() => received.length >= 500, 10_000);
+    expect(received).toEqual(sent);
+    // Once acknowledged, the entries go: the stream shrinks towards its cap (whole nodes of 100).
+    await waitFor(async () => (await raw.xLen(stream)) <= 110);
   });
 
   describe('with an outbox', () => {
@@ -100,6 +124,28 @@ withRedis('the Redis bus recovers what a crash or an emptied Redis left behind',
       expect(entries.map((e) => (JSON.parse(e.message.event!) as EventEnvelope).eventId)).toEqual(expect.arrayContaining([before, after]));
       await waitFor(async () => bus.ping().then(() => true, () => false));
       await relay.stop();
+    });
+
+    it('publishes each row once when two instances of the service relay one outbox', async () => {
+      const second = await openTenantDatabase(process.env.DATABASE_URL!, schema);
+      const ids = await inTenantTransaction(dataSource, tenantId, async (m) => {
+        const written: string[] = [];
+        for (let i = 0; i < 300; i++) written.push(await appendToOutbox(m, { type: 'test.thing.counted', tenantId, payload: { i } }));
+        return written;
+      });
+      const relays = [
+        createOutboxRelay({ dataSource, bus: await open(), source: 'test', pollMs: 50 }),
+        createOutboxRelay({ dataSource: second, bus: await open(), source: 'test', pollMs: 50 }),
+      ];
+      for (const relay of relays) relay.start();
+      await Promise.all(relays.map((relay) => relay.flush()));
+      await waitFor(async () => (await raw.xLen(stream)) >= ids.length);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      for (const relay of relays) await relay.stop();
+      await second.destroy();
+      const published = (await raw.xRange(stream, '-', '+')).map((e) => (JSON.parse(e.message.event!) as EventEnvelope).eventId);
+      // Each once, in the order written.
+      expect(published.filter((id) => ids.includes(id))).toEqual(ids);
     });
   });
 });
