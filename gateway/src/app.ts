@@ -261,7 +261,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const feedUpload =
     authenticator && secret && urls.catalog ? createFeedUpload({ authenticator, catalogUrl: urls.catalog, subgraphSecret: secret, log }) : undefined;
   /** GET /schema.graphql: the SDL the caller may see (the partner contract for a partner key). */
-  const schemaFor = async (req: IncomingMessage): Promise<{ status: number; body: string }> => {
+  const schemaFor = async (req: IncomingMessage): Promise<{ status: number; body: string; retryAfter?: number }> => {
     const headers = headersOf(req);
     const hasCredential = headers.has('authorization') || headers.has('x-api-key');
     if (!authenticator) return { status: 200, body: printSchema(gateway.schema!) };
@@ -274,8 +274,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       const identity = await authenticator.authenticate(headers, clientAddress(req));
       return { status: 200, body: printSchema(isPartnerOnly(identity.roles) ? partnerSchema : gateway.schema!) };
     } catch (error) {
-      const status = error instanceof GraphQLError && error.extensions?.code === 'RATE_LIMITED' ? 429 : 401;
-      return { status, body: `# ${error instanceof Error ? error.message : 'Unauthenticated'}\n` };
+      const retryAfter = error instanceof GraphQLError ? (error.extensions?.retryAfterSeconds as number | undefined) : undefined;
+      return { status: retryAfter === undefined ? 401 : 429, body: `# ${error instanceof Error ? error.message : 'Unauthenticated'}\n`, retryAfter };
     }
   };
 
@@ -363,8 +363,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       return true;
     }
     if (req.method === 'GET' && req.url === '/schema.graphql') {
-      const { status, body } = await schemaFor(req);
-      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...(status === 429 ? { 'retry-after': '60' } : {}) }).end(body);
+      const { status, body, retryAfter } = await schemaFor(req);
+      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...(retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) }) }).end(body);
       return true;
     }
     if (storefrontCache && (await servedFromStorefrontCache(req, res))) return true;

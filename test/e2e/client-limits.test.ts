@@ -66,6 +66,8 @@ describe('limits per client address', () => {
     // For the rest of the window even a good key from there is refused; nothing reached the tenant subgraph.
     expect((await post(system.gatewayUrl, SHELF, { ...guesser, ...shop.headers })).status).toBe(429);
     for (let i = 0; i < 20; i++) expect((await post(system.gatewayUrl, SHELF, { ...guesser, ...guess() })).status).toBe(429);
+    const schema = await fetch(system.gatewayUrl.replace('/graphql', '/schema.graphql'), { headers: { ...guesser, ...shop.headers } });
+    expect([schema.status, Number(schema.headers.get('retry-after')) > 0]).toEqual([429, true]);
     expect(await lookups()).toBe(afterFive);
 
     // Another client behind the same proxy is not affected.

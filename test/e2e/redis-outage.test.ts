@@ -21,7 +21,8 @@ describe('a Redis outage', () => {
 
   beforeAll(async () => {
     redis = await startRedisProcess();
-    system = await startSupergraph({ redisUrl: redis.url });
+    // The test's client (127.0.0.1) acts as a proxy, so each part of the test can be a client of its own.
+    system = await startSupergraph({ redisUrl: redis.url, trustedProxies: ['127.0.0.1'], rateLimitPerMinute: { authenticated: 1000, anonymous: 50 } });
     shop = await createShop(system);
     await addProduct(system, shop, 'Outage', ['OUT-1']);
     await receiveStock(system, shop, 'OUT-1', 5);
@@ -69,6 +70,10 @@ describe('a Redis outage', () => {
     expect(await metric(system, 'redis_up{client="rate_limit"}')).toBe(0);
     expect(await metric(system, 'rate_limit_fallback_total')).toBeGreaterThan(0);
     expect(await metric(system, 'gateway_live_update_interruptions_total')).toBeGreaterThanOrEqual(1);
+    // Rate limits still hold, counted by this gateway alone: the 51st read of a client this minute is refused.
+    const client50 = { ...shop.storefrontHeaders, 'x-forwarded-for': '203.0.113.50' };
+    for (let i = 0; i < 50; i++) expect((await system.request(SHELF, { store: shop.storeId }, client50)).errors).toBeUndefined();
+    expect((await system.request(SHELF, { store: shop.storeId }, client50)).errors?.map((e) => e.extensions?.code)).toEqual(['RATE_LIMITED']);
 
     redis.thaw();
     // Fresh state first (the write made during the outage), then live changes again.
@@ -77,8 +82,9 @@ describe('a Redis outage', () => {
     expect(await receive(1)).toMatchObject({ onHand: 9, version: 3 });
     await eventually(async () => expect(seen(live.results).at(-1)).toEqual({ sku: 'OUT-1', onHand: 9, version: 3 }), 10_000);
     expect(await metric(system, 'gateway_bus_up')).toBe(1);
+    let n = 0;
     await eventually(async () => {
-      await shelf();
+      await system.ok(SHELF, { store: shop.storeId }, { ...shop.storefrontHeaders, 'x-forwarded-for': `198.18.0.${++n % 250}` });
       expect(await metric(system, 'redis_up{client="rate_limit"}')).toBe(1);
     }, 10_000);
     await client.dispose();

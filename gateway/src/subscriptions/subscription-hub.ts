@@ -135,8 +135,10 @@ export class SubscriptionHub {
       this.log(`subscriptions: cannot listen on the bus again: ${String(error)}`);
       return;
     }
-    this.interrupted = false;
     void previous?.().catch(() => undefined);
+    // Down again meanwhile: subscribers stay interrupted, and the next recovery resumes them.
+    if (this.options.busStatus?.up === false) return;
+    this.interrupted = false;
     for (const group of [...this.groups.values()]) {
       await group.refresh().catch((error: unknown) => this.log(`subscriptions: fresh snapshot failed: ${String(error)}`));
     }
