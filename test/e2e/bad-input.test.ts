@@ -136,6 +136,27 @@ describe('bad input never reaches a 500 and changes nothing', () => {
     expect({ status: small.status, body: JSON.parse(small.body) }).toEqual({ status: 200, body: { data: { tenant: { slug: shop.slug } } } });
   });
 
+  it('streams a subscription over server-sent events to a chunked request', async () => {
+    const body = JSON.stringify({ query: 'subscription ($s: ID!) { stockChanged(storeId: $s, skus: ["TEA-1"]) { sku onHand } }', variables: { s: shop.storeId } });
+    const first = await new Promise<string>((resolve, reject) => {
+      const req = httpRequest(system.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...shop.posHeaders } }, (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => {
+          text += chunk.toString('utf8');
+          const event = /data: (.*)\n/.exec(text);
+          if (event) {
+            resolve(event[1]!);
+            req.destroy();
+          }
+        });
+      });
+      req.on('error', (error) => (error.message.includes('socket hang up') ? undefined : reject(error)));
+      req.write(body.slice(0, 10));
+      req.end(body.slice(10));
+    });
+    expect(JSON.parse(first)).toEqual({ data: { stockChanged: { sku: 'TEA-1', onHand: expect.any(Number) } } });
+  });
+
   it('refuses a signed webhook with a NUL, an over-long sku or a chunked 2 MiB body before storing it', async () => {
     const before = await state();
     const url = `${base}/webhooks/pos/${shop.slug}`;
