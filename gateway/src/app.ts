@@ -44,7 +44,7 @@ import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createWebhookReceiver, webhookPath } from './webhooks/webhook-receiver.js';
 import { createFeedUpload } from './webhooks/feed-upload.js';
 import { createOperatorAccess, type OperatorAccessOptions } from './operator-access.js';
-import { readBoundedBody, refuseRequest } from './limits/request-body.js';
+import { readBoundedBody, refuseRequest, sendResponse } from './limits/request-body.js';
 
 export interface GatewayOptions {
   /** A composed Federation 2 supergraph SDL. */
@@ -381,11 +381,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         headers.delete('transfer-encoding');
         headers.set('content-length', String(body.length));
         const response = await yoga.fetch(`http://gateway${req.url}`, { method: 'POST', headers, body }, { req, res } as never);
-        res.writeHead(response.status, Object.fromEntries(response.headers));
-        // Streamed: a subscription over server-sent events may be the answer.
-        const reader = response.body?.getReader();
-        for (let part = await reader?.read(); part && !part.done; part = await reader!.read()) res.write(part.value);
-        res.end();
+        await sendResponse(response, res);
         return true;
       }
     }

@@ -38,8 +38,8 @@ function postChunked(url: string, body: Buffer, headers: Record<string, string>)
 }
 
 /** A raw graphql-transport-ws socket: every message received, and how it closed. */
-function rawSocket(url: string) {
-  const socket = new WebSocket(url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+function rawSocket(url: string, options: WebSocket.ClientOptions = {}) {
+  const socket = new WebSocket(url.replace(/^http/, 'ws'), 'graphql-transport-ws', options);
   const messages: { type: string; id?: string; payload?: any }[] = [];
   const waiters: (() => void)[] = [];
   socket.on('message', (data) => {
@@ -56,7 +56,7 @@ function rawSocket(url: string) {
       await Promise.race([new Promise<void>((resolve) => waiters.push(resolve)), closed]);
     }
   };
-  return { socket, messages, closed, opened, until, send: (message: object | string) => socket.send(typeof message === 'string' ? message : JSON.stringify(message)) };
+  return { socket, messages, closed, opened, until, send: (message: object | string | Buffer) => socket.send(typeof message === 'string' || Buffer.isBuffer(message) ? message : JSON.stringify(message)) };
 }
 
 describe('bad input never reaches a 500 and changes nothing', () => {
@@ -136,6 +136,27 @@ describe('bad input never reaches a 500 and changes nothing', () => {
     expect({ status: small.status, body: JSON.parse(small.body) }).toEqual({ status: 200, body: { data: { tenant: { slug: shop.slug } } } });
   });
 
+  it('streams a subscription over server-sent events to a chunked request', async () => {
+    const body = JSON.stringify({ query: 'subscription ($s: ID!) { stockChanged(storeId: $s, skus: ["TEA-1"]) { sku onHand } }', variables: { s: shop.storeId } });
+    const first = await new Promise<string>((resolve, reject) => {
+      const req = httpRequest(system.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...shop.posHeaders } }, (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => {
+          text += chunk.toString('utf8');
+          const event = /data: (.*)\n/.exec(text);
+          if (event) {
+            resolve(event[1]!);
+            req.destroy();
+          }
+        });
+      });
+      req.on('error', (error) => (error.message.includes('socket hang up') ? undefined : reject(error)));
+      req.write(body.slice(0, 10));
+      req.end(body.slice(10));
+    });
+    expect(JSON.parse(first)).toEqual({ data: { stockChanged: { sku: 'TEA-1', onHand: expect.any(Number) } } });
+  });
+
   it('refuses a signed webhook with a NUL, an over-long sku or a chunked 2 MiB body before storing it', async () => {
     const before = await state();
     const url = `${base}/webhooks/pos/${shop.slug}`;
@@ -170,9 +191,10 @@ describe('bad input never reaches a 500 and changes nothing', () => {
     expect(await state()).toEqual(before);
 
     // Anonymous, 60 MiB of connection_init: closed unread, never acknowledged.
-    // Serialised before the socket opens: the server allows 3 s for connection_init.
-    const sixtyMiB = JSON.stringify({ type: 'connection_init', payload: { 'x-tenant-id': shop.slug, padding: 'p'.repeat(60 * 1024 * 1024) } });
-    const flood = rawSocket(system.gatewayUrl);
+    // Serialised before the socket opens, and sent with a zero mask (no masking pass over 60 MiB):
+    // the server allows 3 s for connection_init, and a busy machine could spend that on the client.
+    const sixtyMiB = Buffer.from(JSON.stringify({ type: 'connection_init', payload: { 'x-tenant-id': shop.slug, padding: 'p'.repeat(60 * 1024 * 1024) } }));
+    const flood = rawSocket(system.gatewayUrl, { generateMask: (mask) => mask.fill(0) });
     await flood.opened;
     flood.send(sixtyMiB);
     expect((await flood.closed).code).toBe(1009);
@@ -207,5 +229,47 @@ describe('bad input never reaches a 500 and changes nothing', () => {
     expect(ws.messages.filter((m) => m.id === 'again')).toEqual([]);
     ws.socket.close();
     await ws.closed;
+  });
+
+  it('refuses a feed with a NUL as an argument, and puts an uploaded row with a NUL or an over-long title in the review queue', async () => {
+    const csv = ['sku,title,brand', `FEED-1,Fine${NUL} tea,Acme`, `FEED-2,${'t'.repeat(256)},Acme`, 'FEED-3,Green tea,Acme'].join('\n');
+    const asArgument = await system.request('mutation ($csv: String!) { importCatalogFeed(csv: $csv) { id } }', { csv }, shop.headers);
+    expect(asArgument.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+    const uploaded = await fetch(`${base}/imports/catalog`, { method: 'POST', headers: { 'content-type': 'text/csv', ...shop.headers }, body: csv });
+    expect(uploaded.status).toBe(202);
+    const { id } = (await uploaded.json()) as { id: string };
+    const feed = await eventually(async () => {
+      const { feedImport } = await system.ok('query ($id: ID!) { feedImport(id: $id) { status imported failed errors { line reason } } }', { id }, shop.headers);
+      if (feedImport.status !== 'COMPLETED') throw new Error(`still ${feedImport.status}`);
+      return feedImport;
+    }, 30_000);
+    expect(feed).toEqual({
+      status: 'COMPLETED',
+      imported: 1,
+      failed: 2,
+      errors: [
+        { line: 2, reason: 'title contains a NUL character (U+0000), which is not allowed' },
+        { line: 3, reason: 'title is longer than 255 characters' },
+      ],
+    });
+  });
+
+  it('refuses a receipt that would take a level past 1,000,000,000 units, writing nothing', async () => {
+    await addProduct(system, shop, 'Bulk', ['BULK-1']);
+    await receiveStock(system, shop, 'BULK-1', 1); // inventory knows the sku before the webhook's level arrives
+    const level = JSON.stringify({ event_id: 'bulk-level', type: 'stock.level', occurred_at: new Date().toISOString(), items: [{ sku: 'BULK-1', location: 'S1', level: 1_000_000_000 }] });
+    const sent = await fetch(`${base}/webhooks/pos/${shop.slug}`, { method: 'POST', headers: { 'content-type': 'application/json', ...signJson(level, POS_SECRET) }, body: level });
+    expect(sent.status).toBe(202);
+    const onHand = async () => (await system.ok('query ($s: ID!) { variant(sku: "BULK-1") { stock(storeId: $s) { onHand version } } }', { s: shop.storeId }, shop.headers)).variant.stock;
+    const full = await eventually(async () => {
+      const stock = await onHand();
+      if (stock?.onHand !== 1_000_000_000) throw new Error(`on hand ${JSON.stringify(stock)}`);
+      return stock;
+    }, 15_000);
+    const result = await system.request(RECEIVE, { i: { sku: 'BULK-1', storeId: shop.storeId, quantity: 1 } }, shop.headers);
+    expect(result.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([
+      ['BAD_USER_INPUT', `that would put more than 1000000000 units of BULK-1 in one level of store ${shop.storeId}`],
+    ]);
+    expect(await onHand()).toEqual(full);
   });
 });

@@ -42,3 +42,17 @@ export function refuseRequest(res: ServerResponse, status: number, body: object)
   const json = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json), connection: 'close' }).end(json);
 }
+
+/** Writes a fetch Response to a node response as it streams (a subscription over server-sent events may be the answer). */
+export async function sendResponse(response: Response, res: ServerResponse): Promise<void> {
+  res.writeHead(response.status, Object.fromEntries(response.headers));
+  const reader = response.body?.getReader();
+  // The client left: stop the stream (and whatever feeds it).
+  res.on('close', () => void reader?.cancel().catch(() => undefined));
+  try {
+    for (let part = await reader?.read(); part && !part.done; part = await reader!.read()) res.write(part.value);
+    res.end();
+  } catch {
+    res.destroy();
+  }
+}

@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { parseMoney, type Money } from '../../../../lib/money.js';
 import { isValidSku } from '../../../../lib/sku.js';
+import { checkText, MAX_STOCK_LEVEL, MAX_STRING_LENGTH } from '../../../../lib/input-bounds.js';
 
 /**
  * The catalog feed format: CSV (RFC 4180, UTF-8, optional BOM), one variant per row, a header
@@ -17,7 +18,7 @@ export const FEED_COLUMNS = ['handle', 'title', 'sku', 'variant_title', 'brand',
 export type FeedColumn = (typeof FEED_COLUMNS)[number];
 const REQUIRED: readonly FeedColumn[] = ['sku', 'title'];
 const MAX_TEXT = 10_000;
-const MAX_STOCK = 1_000_000_000;
+const MAX_STOCK = MAX_STOCK_LEVEL;
 
 export interface FeedRow {
   line: number;
@@ -58,6 +59,11 @@ export function readRow(header: Header, fields: string[], line: number): FeedRow
     const i = header.get(column);
     return i === undefined ? '' : fields[i]!.trim();
   };
+  // The bounds of the same fields over GraphQL (lib/input-bounds.ts); a NUL anywhere, as PostgreSQL cannot store it.
+  for (const column of FEED_COLUMNS) {
+    const refused = checkText(get(column), column, column === 'description' ? MAX_TEXT : MAX_STRING_LENGTH);
+    if (refused) return refused.message;
+  }
   const sku = get('sku');
   if (!isValidSku(sku)) return sku ? `sku "${sku}" must be 1-64 letters, digits, ".", "_" or "-"` : 'sku is empty';
   const title = get('title');

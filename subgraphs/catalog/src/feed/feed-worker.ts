@@ -87,7 +87,8 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
           header = read;
           continue;
         }
-        const text = raw.replace(/\r?\n$/, '');
+        // Kept for review as text, which cannot hold a NUL: shown as U+FFFD (the row itself is refused for it).
+        const text = raw.replace(/\r?\n$/, '').replaceAll('\u0000', '\uFFFD');
         const row = readRow(header, record, line);
         // Duplicates are told apart across the whole file, also on resume.
         let reason = typeof row === 'string' ? row : null;
