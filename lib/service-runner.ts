@@ -7,6 +7,7 @@ import type { EventBus } from './events/event-bus.js';
 import { createInMemoryBus } from './events/in-memory-bus.js';
 import { createRedisBus } from './events/redis-bus.js';
 import type { SubgraphService } from './graphql/service.js';
+import { createMemoryReplayGuard, createRedisReplayGuard, type ReplayGuard } from './tenant/replay-guard.js';
 
 /** What one subgraph process needs from its environment. */
 export interface SubgraphConfig {
@@ -61,7 +62,7 @@ export async function openBus(redisUrl: string | undefined): Promise<EventBus> {
 export async function runSubgraphProcess(
   config: SubgraphConfig,
   open: (url: string, schema: string) => Promise<DataSource>,
-  build: (deps: { dataSource: DataSource; bus: EventBus; secret: string; logger?: Logger }) => SubgraphService,
+  build: (deps: { dataSource: DataSource; bus: EventBus; secret: string; logger?: Logger; replayGuard: ReplayGuard }) => SubgraphService,
 ): Promise<void> {
   // Traces go out over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set; off otherwise.
   installTracing({ serviceName: config.name });
@@ -69,12 +70,15 @@ export async function runSubgraphProcess(
     const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres({ dataDir: config.dataDir });
     const dataSource = await open(config.databaseUrl ?? embedded!.url, config.databaseSchema);
     const bus = await openBus(config.redisUrl);
-    const service = build({ dataSource, bus, secret: config.secret, logger: createLogger(config.name) });
+    // Replicas share the used nonces of single-use signatures through Redis; alone, memory will do.
+    const replayGuard = config.redisUrl ? await createRedisReplayGuard(config.redisUrl) : createMemoryReplayGuard();
+    const service = build({ dataSource, bus, secret: config.secret, logger: createLogger(config.name), replayGuard });
     const url = await service.start(config.port, config.host);
     console.log(`${config.name} subgraph ready at ${url}`);
     const shutdown = async () => {
       await service.stop();
       await bus.close();
+      await replayGuard.close();
       await dataSource.destroy();
       await embedded?.stop();
       process.exit(0);

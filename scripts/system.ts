@@ -12,6 +12,7 @@ import type { JwtOptions } from '../gateway/src/auth/jwt-verifier.js';
 import { readJwtOptions, readRateLimits } from '../gateway/src/config.js';
 import { createMemoryRateLimitStore, createRedisRateLimitStore } from '../gateway/src/limits/rate-limiter.js';
 import { generateSecret } from '../lib/tenant/signed-context.js';
+import { createMemoryReplayGuard, createRedisReplayGuard, type ReplayGuard } from '../lib/tenant/replay-guard.js';
 import { createLogger, type Logger } from '../lib/observability/logger.js';
 import { SUPERGRAPH_PATH, SUBGRAPHS, type SubgraphName } from '../schema/compose-supergraph.js';
 import { buildCatalog } from '../subgraphs/catalog/src/app.js';
@@ -25,7 +26,7 @@ import { openPricingDatabase } from '../subgraphs/pricing/src/data/database.js';
 import { buildTenant, type TenantSubgraph } from '../subgraphs/tenant/src/app.js';
 import { openTenantDatabase } from '../subgraphs/tenant/src/data/database.js';
 
-type Deps = { dataSource: DataSource; bus: EventBus; secret: string };
+type Deps = { dataSource: DataSource; bus: EventBus; secret: string; replayGuard: ReplayGuard };
 /** Options of the subgraphs that have any. */
 export interface SubgraphOptions {
   /** The order workflow version new orders start on (default: the latest). */
@@ -123,6 +124,9 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
 
     const rateLimitStore = env.REDIS_URL ? await createRedisRateLimitStore(env.REDIS_URL, `ratelimit:${options.redisStream ?? 'commerce'}`) : createMemoryRateLimitStore();
     cleanups.push(() => rateLimitStore.close());
+    // Single-use signatures (mutations): remembered in Redis when there is one, as replicas would share it.
+    const replayGuard = env.REDIS_URL ? await createRedisReplayGuard(env.REDIS_URL, { prefix: `nonce:${options.redisStream ?? 'commerce'}:` }) : createMemoryReplayGuard();
+    cleanups.push(() => replayGuard.close());
     const subgraphs = {} as Record<SubgraphName, SubgraphService>;
     const subgraphUrls = {} as Record<SubgraphName, string>;
     const dataSources = {} as Record<SubgraphName, DataSource>;
@@ -131,7 +135,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       const dataSource = await SERVICES[name].open(await urlFor(name), `${name}${options.schemaSuffix ?? ''}`);
       cleanups.push(() => dataSource.destroy());
       dataSources[name] = dataSource;
-      const service = SERVICES[name].build({ dataSource, bus, secret }, options.subgraphOptions ?? {
+      const service = SERVICES[name].build({ dataSource, bus, secret, replayGuard }, options.subgraphOptions ?? {
         orderWorkflowVersion: env.ORDER_WORKFLOW_VERSION ? Number(env.ORDER_WORKFLOW_VERSION) : undefined,
       });
       subgraphUrls[name] = await service.start(ports[name], host);
@@ -169,7 +173,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       bus,
       async redeploy(name, subgraphOptions) {
         await subgraphs[name].stop();
-        const service = SERVICES[name].build({ dataSource: dataSources[name], bus, secret }, subgraphOptions);
+        const service = SERVICES[name].build({ dataSource: dataSources[name], bus, secret, replayGuard }, subgraphOptions);
         await service.start(Number(new URL(subgraphUrls[name]).port), host);
         subgraphs[name] = service;
       },
