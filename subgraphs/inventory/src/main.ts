@@ -3,4 +3,4 @@ import { buildInventory } from './app.js';
 import { loadConfig } from './config.js';
 import { openInventoryDatabase } from './data/database.js';
 
-void runSubgraphProcess(loadConfig(), openInventoryDatabase, buildInventory);
+void runSubgraphProcess(loadConfig, openInventoryDatabase, buildInventory);
