@@ -26,7 +26,7 @@ import { openPricingDatabase } from '../subgraphs/pricing/src/data/database.js';
 import { buildTenant, type TenantSubgraph } from '../subgraphs/tenant/src/app.js';
 import { openTenantDatabase } from '../subgraphs/tenant/src/data/database.js';
 
-type Deps = { dataSource: DataSource; bus: EventBus; secret: string; replayGuard: ReplayGuard };
+type Deps = { dataSource: DataSource; bus: EventBus; secret: string; replayGuard: ReplayGuard; logger?: Logger };
 /** Options of the subgraphs that have any. */
 export interface SubgraphOptions {
   /** The order workflow version new orders start on (default: the latest). */
@@ -69,6 +69,8 @@ export interface SystemOptions {
   subscriptionLimits?: { highWaterBytes?: number; maxPendingUpdates?: number };
   /** The gateway's structured logger (default: pino to stdout at LOG_LEVEL, silent when `log` is given). */
   logger?: Logger;
+  /** Each subgraph's structured logger (default: none, the gateway's line covers the request). */
+  subgraphLogger?: (name: SubgraphName) => Logger;
   log?: (message: string) => void;
 }
 
@@ -135,7 +137,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       const dataSource = await SERVICES[name].open(await urlFor(name), `${name}${options.schemaSuffix ?? ''}`);
       cleanups.push(() => dataSource.destroy());
       dataSources[name] = dataSource;
-      const service = SERVICES[name].build({ dataSource, bus, secret, replayGuard }, options.subgraphOptions ?? {
+      const service = SERVICES[name].build({ dataSource, bus, secret, replayGuard, logger: options.subgraphLogger?.(name) }, options.subgraphOptions ?? {
         orderWorkflowVersion: env.ORDER_WORKFLOW_VERSION ? Number(env.ORDER_WORKFLOW_VERSION) : undefined,
       });
       subgraphUrls[name] = await service.start(ports[name], host);
@@ -173,7 +175,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       bus,
       async redeploy(name, subgraphOptions) {
         await subgraphs[name].stop();
-        const service = SERVICES[name].build({ dataSource: dataSources[name], bus, secret, replayGuard }, subgraphOptions);
+        const service = SERVICES[name].build({ dataSource: dataSources[name], bus, secret, replayGuard, logger: options.subgraphLogger?.(name) }, subgraphOptions);
         await service.start(Number(new URL(subgraphUrls[name]).port), host);
         subgraphs[name] = service;
       },

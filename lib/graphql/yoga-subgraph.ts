@@ -11,6 +11,7 @@ import { maskError } from './mask-error.js';
 import { useGraphQLMetrics } from '../observability/graphql-metrics.js';
 import { useTracing } from '../observability/tracing.js';
 import { useRequestLog } from '../observability/request-log.js';
+import { sensitiveCoordinates } from '../observability/sensitive-variables.js';
 import type { Logger } from '../observability/logger.js';
 import { serveMetrics } from '../observability/serve-metrics.js';
 import { serveReadiness, type Checks } from '../observability/readiness.js';
@@ -51,7 +52,7 @@ export function buildYogaSubgraph<C extends SubgraphContext>(options: YogaSubgra
   const yoga = createYoga({
     schema,
     graphqlEndpoint: '/graphql',
-    plugins: [useGraphQLMetrics(options.name), useTracing(options.name), ...(options.logger ? [useRequestLog(options.logger)] : [])],
+    plugins: [useGraphQLMetrics(options.name), useTracing(options.name), ...(options.logger ? [useRequestLog(options.logger, { sensitive: sensitiveCoordinates(options.typeDefs) })] : [])],
     graphiql: false,
     landingPage: false,
     logging: false,

@@ -19,7 +19,7 @@ const ALL_ZERO = { gateway: 0, catalog: 0, inventory: 0, pricing: 0, orders: 0, 
  * Starts the real gateway over the five real subgraphs on free ports, against the run's
  * database (schemas of its own) and bus (Redis when REDIS_URL is set, a stream of its own).
  */
-export async function startSupergraph(options: Pick<SystemOptions, 'subscriptionLimits' | 'jwt' | 'rateLimitPerMinute' | 'production' | 'subgraphOptions' | 'logger'> = {}): Promise<TestSupergraph> {
+export async function startSupergraph(options: Pick<SystemOptions, 'subscriptionLimits' | 'jwt' | 'rateLimitPerMinute' | 'production' | 'subgraphOptions' | 'logger' | 'subgraphLogger'> = {}): Promise<TestSupergraph> {
   const suffix = `_t${randomBytes(4).toString('hex')}`;
   const redisStream = `test:events${suffix}`;
   const system = await startSystem({

@@ -10,6 +10,7 @@ import { getOperationAST } from 'graphql';
 import { metrics, registry } from '../../../lib/observability/metrics.js';
 import { allTrue, dependencyChecks } from '../../../lib/observability/readiness.js';
 import type { Logger } from '../../../lib/observability/logger.js';
+import { redactVariables, sensitiveCoordinates } from '../../../lib/observability/sensitive-variables.js';
 import type { DataSource } from 'typeorm';
 import type { EventBus } from '../../../lib/events/event-bus.js';
 import { maskError } from '../../../lib/graphql/mask-error.js';
@@ -44,6 +45,7 @@ export function buildOrders(
   flush = lifecycle.flush;
   const orders = new OrdersService(deps.dataSource, lifecycle.flush, transitions, workflows.current);
   const schema = buildSubgraphSchema({ typeDefs, resolvers: resolvers as never });
+  const sensitive = sensitiveCoordinates(typeDefs);
   let app: FastifyInstance | undefined;
   const guard = deps.replayGuard ?? createMemoryReplayGuard();
 
@@ -98,9 +100,10 @@ export function buildOrders(
         }),
       });
       // The same operation metrics as the yoga subgraphs.
-      const started = new WeakMap<object, { at: number; operation: string }>();
-      app.graphql.addHook('preExecution', async (_schema, document, context) => {
-        started.set(context, { at: performance.now(), operation: getOperationAST(document)?.name?.value ?? 'anonymous' });
+      const started = new WeakMap<object, { at: number; operation: string; variables: Record<string, unknown> | null | undefined }>();
+      app.graphql.addHook('preExecution', async (schema, document, context, variables) => {
+        // The variables as every service logs them: what the schema marks @sensitive redacted.
+        started.set(context, { at: performance.now(), operation: getOperationAST(document)?.name?.value ?? 'anonymous', variables: redactVariables(schema, sensitive, document, undefined, variables) });
       });
       app.graphql.addHook('onResolution', async (execution, context) => {
         const run = started.get(context);
@@ -110,7 +113,7 @@ export function buildOrders(
         metrics.graphqlDuration.observe({ service: 'orders', operation: run.operation.slice(0, 64) }, (performance.now() - run.at) / 1000);
         const caller = context as unknown as Context;
         deps.logger?.[code === 'OK' ? 'info' : 'warn'](
-          { requestId: caller.requestId, tenant: caller.tenantId, roles: caller.roles, operation: run.operation, durationMs: Math.round((performance.now() - run.at) * 100) / 100, code },
+          { requestId: caller.requestId, tenant: caller.tenantId, roles: caller.roles, operation: run.operation, durationMs: Math.round((performance.now() - run.at) * 100) / 100, code, variables: run.variables },
           'graphql operation',
         );
       });
