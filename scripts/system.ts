@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { DataSource } from 'typeorm';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../lib/db/embedded-postgres.js';
-import { readDatabaseUrl, type Env } from '../lib/env.js';
+import { readDatabaseUrl, readSecret, type Env } from '../lib/env.js';
 import type { EventBus } from '../lib/events/event-bus.js';
 import { createInMemoryBus } from '../lib/events/in-memory-bus.js';
 import { createRedisBus } from '../lib/events/redis-bus.js';
@@ -97,9 +97,11 @@ export const DEFAULT_PORTS = { gateway: 4000, ...Object.fromEntries(SUBGRAPHS.ma
 /** Starts the whole supergraph in one process: five subgraphs and the gateway. */
 export async function startSystem(options: SystemOptions = {}): Promise<RunningSystem> {
   const env = options.env ?? process.env;
-  // One process: every service shares one secret, generated unless SUBGRAPH_SECRET is set.
-  const secret = env.SUBGRAPH_SECRET || generateSecret();
-  const platformApiKey = env.PLATFORM_API_KEY || `pk_${randomBytes(24).toString('base64url')}`;
+  // One process: every service shares one secret, generated unless SUBGRAPH_SECRET is set. In
+  // production, secrets that are set must be long and not published examples.
+  const strict = { production: env.NODE_ENV === 'production', required: false };
+  const secret = readSecret(env, 'SUBGRAPH_SECRET', strict) || generateSecret();
+  const platformApiKey = readSecret(env, 'PLATFORM_API_KEY', strict) || `pk_${randomBytes(24).toString('base64url')}`;
   const production = options.production ?? env.NODE_ENV === 'production';
   const ports = options.ports ?? DEFAULT_PORTS;
   const host = options.host ?? '127.0.0.1';
