@@ -50,13 +50,13 @@ const sha256 = (text: string) => b64(createHash('sha256').update(text).digest())
  * order included), so a subgraph that re-serialises what it parsed gets the gateway's exact text;
  * sorting keys at every depth cost 3-4 times as much on every fetch (decision 0008).
  */
-export function canonicalJson(value: unknown): string {
+export function variablesJson(value: unknown): string {
   return JSON.stringify(value ?? {});
 }
 
 /** The hashes a context carries for its request: operation (name and text) and variables. */
 export function requestDigest(request: SignedRequest): { d: string; v: string } {
-  return { d: sha256(`${request.operationName ?? ''}\n${request.query}`), v: sha256(canonicalJson(request.variables ?? {})) };
+  return { d: sha256(`${request.operationName ?? ''}\n${request.query}`), v: sha256(variablesJson(request.variables ?? {})) };
 }
 
 /** A plain HTTP route (a streamed upload) as a signed request: its method and path. */
