@@ -75,9 +75,10 @@ export function buildYogaSubgraph<C extends SubgraphContext>(options: YogaSubgra
       server = createServer((req, res) => {
         if (serveMetrics(req, res)) return;
         if (serveReadiness(req, res, options.readiness ?? (async () => ({})))) return;
-        const route = routes[new URL(req.url ?? '/', 'http://subgraph').pathname];
-        if (!route) return void yoga(req, res);
         const path = new URL(req.url ?? '/', 'http://subgraph').pathname;
+        const route = routes[path];
+        if (!route) return void yoga(req, res);
+        // A plain route's signature is bound to its method and path, and good for one call.
         const caller: Promise<SubgraphContext> = options.secret
           ? readCallerContext(req.headers, options.secret, routeRequest(req.method ?? 'GET', path), guard)
           : Promise.resolve(anonymous());
