@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { DataSource } from 'typeorm';
-import { ConfigError, readDatabaseUrl, readInt, readOptional, type Env } from './env.js';
+import { ConfigError, MIN_SECRET_LENGTH, readDatabaseUrl, readInt, readOptional, readSecret, type Env } from './env.js';
 import { installTracing } from './observability/tracing.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { startEmbeddedPostgres } from './db/embedded-postgres.js';
@@ -8,6 +8,7 @@ import type { EventBus } from './events/event-bus.js';
 import { createInMemoryBus } from './events/in-memory-bus.js';
 import { createRedisBus } from './events/redis-bus.js';
 import type { SubgraphService } from './graphql/service.js';
+import { createMemoryReplayGuard, createRedisReplayGuard, type ReplayGuard } from './tenant/replay-guard.js';
 
 /** What one subgraph process needs from its environment. */
 export interface SubgraphConfig {
@@ -60,17 +61,18 @@ export function loadSubgraphConfig(name: string, defaultPort: number, env: Env =
 }
 
 /**
- * SUBGRAPH_SECRET is required in production; in development a fixed, well-known value is used
- * (with a warning) so that services started separately still agree.
+ * SUBGRAPH_SECRET, shared by the gateway and every subgraph, is required by every process that
+ * runs a service on its own: there is no fixed fallback (whoever read it could sign as the
+ * gateway). In production it must also be long and not a published example. `npm start`, one
+ * process, generates one per run instead.
  */
 export function readSubgraphSecret(env: Env = process.env): string {
-  const secret = readOptional(env, 'SUBGRAPH_SECRET');
+  const secret = readSecret(env, 'SUBGRAPH_SECRET', { production: env.NODE_ENV === 'production', required: true });
   if (secret) return secret;
-  if (env.NODE_ENV === 'production') throw new ConfigError('SUBGRAPH_SECRET is required when NODE_ENV=production');
-  console.warn('SUBGRAPH_SECRET is not set: using the development secret (never in production)');
-  return DEVELOPMENT_SECRET;
+  throw new ConfigError(
+    `SUBGRAPH_SECRET is required: the gateway and every subgraph sign and verify with the same one (at least ${MIN_SECRET_LENGTH} random characters, e.g. \`openssl rand -base64 32\`)`,
+  );
 }
-const DEVELOPMENT_SECRET = 'development-only-subgraph-secret';
 
 export async function openBus(redisUrl: string | undefined, bus?: BusConfig): Promise<EventBus> {
   return redisUrl ? createRedisBus({ url: redisUrl, ...bus }) : createInMemoryBus();
@@ -81,22 +83,33 @@ export async function openBus(redisUrl: string | undefined, bus?: BusConfig): Pr
  * its bus, build and listen; stop cleanly on SIGTERM/SIGINT; exit non-zero with a clear message.
  */
 export async function runSubgraphProcess(
-  config: SubgraphConfig,
+  loadConfig: () => SubgraphConfig,
   open: (url: string, schema: string) => Promise<DataSource>,
-  build: (deps: { dataSource: DataSource; bus: EventBus; secret: string; logger?: Logger }) => SubgraphService,
+  build: (deps: { dataSource: DataSource; bus: EventBus; secret: string; logger?: Logger; replayGuard: ReplayGuard }) => SubgraphService,
 ): Promise<void> {
+  let config: SubgraphConfig;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    // A bad or missing setting: one clear line naming it, no stack trace.
+    console.error(`${process.env.npm_lifecycle_event ?? 'subgraph'} failed to start: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  }
   // Traces go out over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set; off otherwise.
   installTracing({ serviceName: config.name });
   try {
     const embedded = config.databaseUrl ? undefined : await startEmbeddedPostgres({ dataDir: config.dataDir });
     const dataSource = await open(config.databaseUrl ?? embedded!.url, config.databaseSchema);
     const bus = await openBus(config.redisUrl, config.bus);
-    const service = build({ dataSource, bus, secret: config.secret, logger: createLogger(config.name) });
+    // Replicas share the used nonces of single-use signatures through Redis; alone, memory will do.
+    const replayGuard = config.redisUrl ? await createRedisReplayGuard(config.redisUrl) : createMemoryReplayGuard();
+    const service = build({ dataSource, bus, secret: config.secret, logger: createLogger(config.name), replayGuard });
     const url = await service.start(config.port, config.host);
     console.log(`${config.name} subgraph ready at ${url}`);
     const shutdown = async () => {
       await service.stop();
       await bus.close();
+      await replayGuard.close();
       await dataSource.destroy();
       await embedded?.stop();
       process.exit(0);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { DataSource } from 'typeorm';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../lib/db/embedded-postgres.js';
-import { readDatabaseUrl, type Env } from '../lib/env.js';
+import { readDatabaseUrl, readSecret, type Env } from '../lib/env.js';
 import type { EventBus } from '../lib/events/event-bus.js';
 import { createInMemoryBus } from '../lib/events/in-memory-bus.js';
 import { createRedisBus } from '../lib/events/redis-bus.js';
@@ -13,6 +13,7 @@ import type { JwtOptions } from '../gateway/src/auth/jwt-verifier.js';
 import { readAuthFailuresPerMinute, readJwtOptions, readRateLimits, readTrustedProxies } from '../gateway/src/config.js';
 import { createMemoryRateLimitStore, createRedisRateLimitStore } from '../gateway/src/limits/rate-limiter.js';
 import { generateSecret } from '../lib/tenant/signed-context.js';
+import { createMemoryReplayGuard, createRedisReplayGuard, type ReplayGuard } from '../lib/tenant/replay-guard.js';
 import { createLogger, type Logger } from '../lib/observability/logger.js';
 import { SUPERGRAPH_PATH, SUBGRAPHS, type SubgraphName } from '../schema/compose-supergraph.js';
 import { buildCatalog } from '../subgraphs/catalog/src/app.js';
@@ -27,7 +28,7 @@ import { openPricingDatabase } from '../subgraphs/pricing/src/data/database.js';
 import { buildTenant, type TenantSubgraph } from '../subgraphs/tenant/src/app.js';
 import { openTenantDatabase } from '../subgraphs/tenant/src/data/database.js';
 
-type Deps = { dataSource: DataSource; bus: EventBus; secret: string };
+type Deps = { dataSource: DataSource; bus: EventBus; secret: string; replayGuard: ReplayGuard; logger?: Logger };
 /** Options of the subgraphs that have any. */
 export interface SubgraphOptions {
   /** The order workflow version new orders start on (default: the latest). */
@@ -76,6 +77,8 @@ export interface SystemOptions {
   subscriptionLimits?: { highWaterBytes?: number; maxPendingUpdates?: number };
   /** The gateway's structured logger (default: pino to stdout at LOG_LEVEL, silent when `log` is given). */
   logger?: Logger;
+  /** Each subgraph's structured logger (default: none, the gateway's line covers the request). */
+  subgraphLogger?: (name: SubgraphName) => Logger;
   log?: (message: string) => void;
 }
 
@@ -102,9 +105,11 @@ export const DEFAULT_PORTS = { gateway: 4000, ...Object.fromEntries(SUBGRAPHS.ma
 /** Starts the whole supergraph in one process: five subgraphs and the gateway. */
 export async function startSystem(options: SystemOptions = {}): Promise<RunningSystem> {
   const env = options.env ?? process.env;
-  // One process: every service shares one secret, generated unless SUBGRAPH_SECRET is set.
-  const secret = env.SUBGRAPH_SECRET || generateSecret();
-  const platformApiKey = env.PLATFORM_API_KEY || `pk_${randomBytes(24).toString('base64url')}`;
+  // One process: every service shares one secret, generated unless SUBGRAPH_SECRET is set. In
+  // production, secrets that are set must be long and not published examples.
+  const strict = { production: env.NODE_ENV === 'production', required: false };
+  const secret = readSecret(env, 'SUBGRAPH_SECRET', strict) || generateSecret();
+  const platformApiKey = readSecret(env, 'PLATFORM_API_KEY', strict) || `pk_${randomBytes(24).toString('base64url')}`;
   const production = options.production ?? env.NODE_ENV === 'production';
   const ports = options.ports ?? DEFAULT_PORTS;
   const host = options.host ?? '127.0.0.1';
@@ -133,6 +138,9 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       ? await createRedisRateLimitStore(env.REDIS_URL, { prefix: `ratelimit:${options.redisStream ?? 'commerce'}`, log: options.log })
       : createMemoryRateLimitStore();
     cleanups.push(() => rateLimitStore.close());
+    // Single-use signatures (mutations): remembered in Redis when there is one, as replicas would share it.
+    const replayGuard = env.REDIS_URL ? await createRedisReplayGuard(env.REDIS_URL, { prefix: `nonce:${options.redisStream ?? 'commerce'}:` }) : createMemoryReplayGuard();
+    cleanups.push(() => replayGuard.close());
     const subgraphs = {} as Record<SubgraphName, SubgraphService>;
     const subgraphUrls = {} as Record<SubgraphName, string>;
     const dataSources = {} as Record<SubgraphName, DataSource>;
@@ -141,7 +149,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       const dataSource = await SERVICES[name].open(await urlFor(name), `${name}${options.schemaSuffix ?? ''}`);
       cleanups.push(() => dataSource.destroy());
       dataSources[name] = dataSource;
-      const service = SERVICES[name].build({ dataSource, bus, secret }, options.subgraphOptions ?? {
+      const service = SERVICES[name].build({ dataSource, bus, secret, replayGuard, logger: options.subgraphLogger?.(name) }, options.subgraphOptions ?? {
         orderWorkflowVersion: env.ORDER_WORKFLOW_VERSION ? Number(env.ORDER_WORKFLOW_VERSION) : undefined,
         ingestion: { maxAgeMs: readWebhookMaxAgeMs(env) },
       });
@@ -183,7 +191,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       bus,
       async redeploy(name, subgraphOptions) {
         await subgraphs[name].stop();
-        const service = SERVICES[name].build({ dataSource: dataSources[name], bus, secret }, subgraphOptions);
+        const service = SERVICES[name].build({ dataSource: dataSources[name], bus, secret, replayGuard, logger: options.subgraphLogger?.(name) }, subgraphOptions);
         await service.start(Number(new URL(subgraphUrls[name]).port), host);
         subgraphs[name] = service;
       },

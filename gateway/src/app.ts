@@ -5,7 +5,7 @@ import { ApolloGateway } from '@apollo/gateway';
 import { useApolloFederation } from '@envelop/apollo-federation';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { GraphQLError, printSchema } from 'graphql';
+import { GraphQLError, parse, printSchema } from 'graphql';
 import type { EventBus } from '../../lib/events/event-bus.js';
 import type { GatewayContext } from './gateway-context.js';
 import { exampleQuery } from './graphiql-example.js';
@@ -17,6 +17,7 @@ import { metrics, reportGauge } from '../../lib/observability/metrics.js';
 import { serveMetrics } from '../../lib/observability/serve-metrics.js';
 import type { Logger } from '../../lib/observability/logger.js';
 import { useRequestLog } from '../../lib/observability/request-log.js';
+import { sensitiveCoordinates } from '../../lib/observability/sensitive-variables.js';
 import { serveBoard } from './board.js';
 import { headersOf } from './http-headers.js';
 import { useTracing } from '../../lib/observability/tracing.js';
@@ -179,7 +180,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     );
   }
   plugins.unshift(useGraphQLMetrics('gateway'));
-  if (options.logger) plugins.unshift(useRequestLog(options.logger));
+  // Variables the supergraph marks @sensitive never reach a log line.
+  if (options.logger) plugins.unshift(useRequestLog(options.logger, { sensitive: sensitiveCoordinates(parse(options.supergraphSdl)) }));
   plugins.push(useErrorCodes());
   // Every argument within its documented bound (docs/limits.md) before anything runs.
   plugins.push(useInputBounds());

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, readBool, readInt, readOptional, type Env } from '../../lib/env.js';
+import { ConfigError, readBool, readInt, readOptional, readSecret, type Env } from '../../lib/env.js';
 import { readSubgraphSecret } from '../../lib/service-runner.js';
 import type { JwtOptions } from './auth/jwt-verifier.js';
 import { trustedProxyList } from './auth/client-address.js';
@@ -13,9 +13,9 @@ export interface GatewayConfig {
   subgraphUrls: Record<string, string>;
   /** TENANCY (default true): identity, tenants and roles; false leaves a plain federation gateway. */
   tenancy: boolean;
-  /** SUBGRAPH_SECRET: signs the caller's context for subgraphs (required in production). */
+  /** SUBGRAPH_SECRET: signs the caller's context for subgraphs (required; in production 32+ characters, no published example). */
   subgraphSecret: string;
-  /** PLATFORM_API_KEY: the platform role's credential; generated (and printed) in development. */
+  /** PLATFORM_API_KEY: the platform role's credential; generated (and printed) in development; in production required, 32+ characters, no published example. */
   platformApiKey: string | undefined;
   /** JWT_SECRET (HS256), JWT_PUBLIC_KEY (PEM, RS256/ES256), JWT_JWKS_FILE, JWT_ISSUER, JWT_AUDIENCE. */
   jwt: JwtOptions | undefined;
@@ -48,21 +48,24 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     const url = readOptional(env, `${name.toUpperCase()}_URL`);
     if (url) subgraphUrls[name] = url;
   }
+  const production = env.NODE_ENV === 'production';
+  const tenancy = readBool(env, 'TENANCY', true);
   return Object.freeze({
     port: readInt(env, 'PORT', DEFAULTS.port),
     host: readOptional(env, 'HOST') ?? DEFAULTS.host,
     supergraphPath: readOptional(env, 'SUPERGRAPH_PATH') ?? DEFAULTS.supergraphPath,
     subgraphUrls,
-    tenancy: readBool(env, 'TENANCY', true),
-    subgraphSecret: readSubgraphSecret(env),
-    platformApiKey: readOptional(env, 'PLATFORM_API_KEY'),
+    tenancy,
+    // A plain federation gateway (TENANCY=false) signs nothing and has no platform.
+    subgraphSecret: tenancy ? readSubgraphSecret(env) : '',
+    platformApiKey: tenancy ? readSecret(env, 'PLATFORM_API_KEY', { production, required: true }) : undefined,
     jwt: readJwtOptions(env),
     anonymousIntrospection: env.NODE_ENV !== 'production',
     redisUrl: readOptional(env, 'REDIS_URL'),
     rateLimitPerMinute: readRateLimits(env),
     authFailuresPerMinute: readAuthFailuresPerMinute(env),
     trustedProxies: readTrustedProxies(env),
-    production: env.NODE_ENV === 'production',
+    production,
     storefrontCache: readBool(env, 'STOREFRONT_CACHE', true),
     operatorToken: readOptional(env, 'OPERATOR_TOKEN'),
   });
@@ -79,7 +82,8 @@ export function readSupergraph(path: string): string {
 /** JWT verification settings from the environment; undefined when no key is configured. */
 export function readJwtOptions(env: Env): JwtOptions | undefined {
   const options: JwtOptions = {
-    secret: readOptional(env, 'JWT_SECRET'),
+    // In production a JWT_SECRET, when set, must be long and not a published example.
+    secret: readSecret(env, 'JWT_SECRET', { production: env.NODE_ENV === 'production', required: false }),
     publicKeyPem: readOptional(env, 'JWT_PUBLIC_KEY'),
     jwksFile: readOptional(env, 'JWT_JWKS_FILE'),
     issuer: readOptional(env, 'JWT_ISSUER'),

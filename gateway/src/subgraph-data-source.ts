@@ -49,8 +49,10 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
       const identity = context?.identity;
       headers.set(
         CONTEXT_HEADER,
+        // Bound to this fetch: its operation and variables, exactly as they are sent.
         signContext(
           { tenantId: identity?.tenant?.id, roles: identity?.roles ?? [], requestId: context?.requestId ?? '', storeIds: identity?.storeIds },
+          { query: request.query ?? '', variables: request.variables, operationName: request.operationName },
           this.secret,
         ),
       );

@@ -5,10 +5,13 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/ind
 import type { DocumentNode } from 'graphql';
 import { createYoga } from 'graphql-yoga';
 import { readCallerContext } from '../tenant/headers.js';
+import { createMemoryReplayGuard, type ReplayGuard } from '../tenant/replay-guard.js';
+import { routeRequest } from '../tenant/signed-context.js';
 import { maskError } from './mask-error.js';
 import { useGraphQLMetrics } from '../observability/graphql-metrics.js';
 import { useTracing } from '../observability/tracing.js';
 import { useRequestLog } from '../observability/request-log.js';
+import { sensitiveCoordinates } from '../observability/sensitive-variables.js';
 import type { Logger } from '../observability/logger.js';
 import { serveMetrics } from '../observability/serve-metrics.js';
 import { serveReadiness, type Checks } from '../observability/readiness.js';
@@ -18,6 +21,8 @@ export interface YogaSubgraphOptions<C extends SubgraphContext> {
   name: string;
   /** Shared with the gateway; requests without a context it signed are refused. Omitted: no check (plain subgraphs). */
   secret?: string;
+  /** Where single-use signed contexts (mutations) are remembered (default: this process's memory). */
+  replayGuard?: ReplayGuard;
   typeDefs: DocumentNode;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   resolvers: GraphQLResolverMap<any>;
@@ -42,17 +47,22 @@ export interface YogaSubgraphOptions<C extends SubgraphContext> {
 export function buildYogaSubgraph<C extends SubgraphContext>(options: YogaSubgraphOptions<C>): SubgraphService {
   const log = options.log ?? console.error;
   const schema = buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers });
+  const guard = options.replayGuard ?? createMemoryReplayGuard();
+  const anonymous = () => ({ tenantId: undefined, roles: [], requestId: crypto.randomUUID() });
   const yoga = createYoga({
     schema,
     graphqlEndpoint: '/graphql',
-    plugins: [useGraphQLMetrics(options.name), useTracing(options.name), ...(options.logger ? [useRequestLog(options.logger)] : [])],
+    plugins: [useGraphQLMetrics(options.name), useTracing(options.name), ...(options.logger ? [useRequestLog(options.logger, { sensitive: sensitiveCoordinates(options.typeDefs) })] : [])],
     graphiql: false,
     landingPage: false,
     logging: false,
     maskedErrors: { maskError: (error) => maskError(error, log) },
-    context: ({ request }) =>
+    // The signature must be for this very operation and these variables (hashes in the context).
+    context: async ({ request, params }) =>
       options.extendContext(
-        options.secret ? readCallerContext(request.headers, options.secret) : { tenantId: undefined, roles: [], requestId: crypto.randomUUID() },
+        options.secret
+          ? await readCallerContext(request.headers, options.secret, { query: params.query ?? '', variables: params.variables, operationName: params.operationName }, guard)
+          : anonymous(),
       ),
   });
   let server: Server | undefined;
@@ -65,16 +75,21 @@ export function buildYogaSubgraph<C extends SubgraphContext>(options: YogaSubgra
       server = createServer((req, res) => {
         if (serveMetrics(req, res)) return;
         if (serveReadiness(req, res, options.readiness ?? (async () => ({})))) return;
-        const route = routes[new URL(req.url ?? '/', 'http://subgraph').pathname];
+        const path = new URL(req.url ?? '/', 'http://subgraph').pathname;
+        const route = routes[path];
         if (!route) return void yoga(req, res);
-        let caller: SubgraphContext;
-        try {
-          caller = options.secret ? readCallerContext(req.headers, options.secret) : { tenantId: undefined, roles: [], requestId: crypto.randomUUID() };
-        } catch (error) {
-          res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'UNAUTHENTICATED', message: (error as Error).message } }));
-          return;
-        }
-        route(req, res, caller).catch((error: unknown) => {
+        // A plain route's signature is bound to its method and path, and good for one call.
+        const caller: Promise<SubgraphContext> = options.secret
+          ? readCallerContext(req.headers, options.secret, routeRequest(req.method ?? 'GET', path), guard)
+          : Promise.resolve(anonymous());
+        caller.then(
+          (who) => route(req, res, who),
+          (error: Error & { extensions?: { code?: string } }) => {
+            const code = error.extensions?.code === 'SERVICE_UNAVAILABLE' ? 'SERVICE_UNAVAILABLE' : 'UNAUTHENTICATED';
+            res.writeHead(code === 'UNAUTHENTICATED' ? 401 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code, message: error.message } }));
+            req.resume();
+          },
+        ).catch((error: unknown) => {
           log(`${options.name}: ${req.url} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
           if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"code":"INTERNAL_SERVER_ERROR","message":"Unexpected error."}}');
         });
@@ -100,6 +115,7 @@ export function buildYogaSubgraph<C extends SubgraphContext>(options: YogaSubgra
         server = undefined;
       }
       await options.onStop?.();
+      if (!options.replayGuard) await guard.close();
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { Plugin } from '@envelop/core';
 import { getOperationAST, type DocumentNode, type ExecutionResult } from 'graphql';
 import type { Logger } from './logger.js';
+import { redactVariables } from './sensitive-variables.js';
 
 interface LoggedContext {
   requestId?: string;
@@ -10,9 +11,11 @@ interface LoggedContext {
 
 /**
  * One log line per executed operation: request id, tenant, roles, operation name and type,
- * duration, outcome (OK or the first error's code) and the variables (secrets redacted).
+ * duration, outcome (OK or the first error's code) and the variables, with what the schema marks
+ * `@sensitive` (`sensitive`: its coordinates, see sensitive-variables.ts) redacted at any depth.
  */
-export function useRequestLog(logger: Logger): Plugin {
+export function useRequestLog(logger: Logger, options: { sensitive?: ReadonlySet<string> } = {}): Plugin {
+  const sensitive = options.sensitive ?? new Set<string>();
   return {
     onExecute({ args }) {
       const started = performance.now();
@@ -32,7 +35,7 @@ export function useRequestLog(logger: Logger): Plugin {
               type: operation?.operation,
               durationMs: Math.round((performance.now() - started) * 100) / 100,
               code,
-              variables: args.variableValues,
+              variables: redactVariables(args.schema, sensitive, args.document as DocumentNode, args.operationName, args.variableValues as Record<string, unknown> | undefined),
             },
             'graphql operation',
           );

@@ -188,7 +188,7 @@ describe('who may do what', () => {
   });
 
   it('refuses a signed context replayed after it expired, straight at a subgraph', async () => {
-    const stale = signContext({ tenantId: shop.tenantId, roles: ['admin'], requestId: 'r' }, 'irrelevant', Date.now() - 60_000);
+    const stale = signContext({ tenantId: shop.tenantId, roles: ['admin'], requestId: 'r' }, { query: MOVEMENTS, variables: {} }, system.subgraphSecret, { now: Date.now() - 60_000 });
     const result = await graphqlRequest(system.subgraphUrls.inventory, MOVEMENTS, {}, { 'x-commerce-context': stale });
     expect(codeOf(result)).toBe('UNAUTHENTICATED');
   });

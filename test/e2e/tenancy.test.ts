@@ -85,7 +85,7 @@ describe('tenants on one gateway', () => {
   });
 
   it('never lets a client choose the context header that subgraphs trust', async () => {
-    const forged = signContext({ tenantId: north.tenantId, roles: ['admin'], requestId: 'x' }, 'not-the-secret');
+    const forged = signContext({ tenantId: north.tenantId, roles: ['admin'], requestId: 'x' }, { query: '{ products(first: 5) { edges { node { title } } } }' }, 'not-the-secret');
     const spoofed = await system.request('{ products(first: 5) { edges { node { title } } } }', {}, {
       ...south.headers,
       'x-commerce-context': forged,
@@ -98,7 +98,7 @@ describe('tenants on one gateway', () => {
     const unsigned = await graphqlRequest(system.subgraphUrls.catalog, query);
     expect(unsigned.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }) })]);
     expect(unsigned.data ?? null).toBeNull();
-    const forged = signContext({ tenantId: north.tenantId, roles: ['admin'], requestId: 'x' }, 'guessed-secret');
+    const forged = signContext({ tenantId: north.tenantId, roles: ['admin'], requestId: 'x' }, { query }, 'guessed-secret');
     const wrongSecret = await graphqlRequest(system.subgraphUrls.catalog, query, {}, { 'x-commerce-context': forged });
     expect(wrongSecret.errors?.[0]?.message).toMatch(/invalid signature/);
     const garbage = await graphqlRequest(system.subgraphUrls.orders, '{ orders { edges { cursor } } }', {}, { 'x-commerce-context': 'abc.def' });

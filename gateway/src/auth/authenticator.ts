@@ -20,7 +20,8 @@ export interface Identity {
   expiresAt?: number;
 }
 
-const CLIENT_ROLES: readonly Role[] = ['storefront', 'pos', 'admin', 'partner', 'platform'];
+/** Roles a JWT or a tenant's API key may carry. Never `platform`: only the platform key is the platform. */
+const CREDENTIAL_ROLES: readonly Role[] = ['storefront', 'pos', 'admin', 'partner'];
 
 export interface Authenticator {
   /** Resolves the caller from request headers; throws UNAUTHENTICATED for bad or missing credentials. */
@@ -67,8 +68,8 @@ export function createAuthenticator(options: {
           if (!options.verifyJwt) throw appError('UNAUTHENTICATED', 'This gateway accepts no JWTs (no key is configured).');
           const claims = await options.verifyJwt(credential);
           const roles = claims.roles.map((r) => r.toLowerCase()) as Role[];
-          if (roles.length === 0 || !roles.every((r) => CLIENT_ROLES.includes(r))) {
-            throw appError('UNAUTHENTICATED', `The token's roles must be among ${CLIENT_ROLES.join(', ')}.`);
+          if (roles.length === 0 || !roles.every((r) => CREDENTIAL_ROLES.includes(r))) {
+            throw appError('UNAUTHENTICATED', `The token's roles must be among ${CREDENTIAL_ROLES.join(', ')} (only the platform key is the platform).`);
           }
           return {
             tenant: await tenantBySlug(claims.tenant),
@@ -81,9 +82,11 @@ export function createAuthenticator(options: {
         }
         const key = await options.directory.byApiKeyHash(createHash('sha256').update(credential).digest('hex'));
         if (!key) throw appError('UNAUTHENTICATED', 'Invalid or revoked API key.');
+        const role = key.role.toLowerCase() as Role;
+        if (!CREDENTIAL_ROLES.includes(role)) throw appError('UNAUTHENTICATED', 'Invalid or revoked API key.');
         return {
           tenant: key.tenant,
-          roles: [key.role.toLowerCase() as Role],
+          roles: [role],
           kind: 'api-key',
           subject: `key:${key.apiKeyId}`,
           apiKeyId: key.apiKeyId,

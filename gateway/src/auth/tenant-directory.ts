@@ -71,7 +71,7 @@ export function createTenantDirectory(options: { url: string; secret: string; tt
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          [CONTEXT_HEADER]: signContext({ tenantId: undefined, roles: ['gateway' as Role], requestId: randomUUID() }, options.secret),
+          [CONTEXT_HEADER]: signContext({ tenantId: undefined, roles: ['gateway' as Role], requestId: randomUUID() }, { query, variables }, options.secret),
         },
         body: JSON.stringify({ query, variables }),
       });

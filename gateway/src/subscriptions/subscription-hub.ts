@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { GraphQLError, print, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { EventEnvelope } from '../../../lib/events/envelope.js';
 import type { EventBus } from '../../../lib/events/event-bus.js';
-import { CONTEXT_HEADER, REQUEST_ID_HEADER, signContext } from '../../../lib/tenant/signed-context.js';
+import { CONTEXT_HEADER, REQUEST_ID_HEADER, signContext, type SignedRequest } from '../../../lib/tenant/signed-context.js';
 import type { Identity } from '../auth/authenticator.js';
 import { CredentialWatch, type CredentialEnd } from '../auth/credential-watch.js';
 import { checkScopes, type ScopeRules } from '../auth/scopes.js';
@@ -298,11 +298,12 @@ export class SubscriptionHub {
     if (!url) throw new GraphQLError(`The ${subgraph} service is not configured.`, { extensions: { code: 'SERVICE_UNAVAILABLE' } });
     const wantSnapshot = always || group.prepared.args.snapshot !== false;
     let body: { data?: Record<string, string[]> | null; errors?: { message: string; extensions?: Record<string, unknown> }[] };
+    const request = { query, variables: variables(group.prepared.args, wantSnapshot) };
     try {
       const response = await fetch(url, {
         method: 'POST',
-        headers: this.signedHeaders(group.identity),
-        body: JSON.stringify({ query, variables: variables(group.prepared.args, wantSnapshot) }),
+        headers: this.signedHeaders(group.identity, request),
+        body: JSON.stringify(request),
       });
       body = (await response.json()) as typeof body;
     } catch {
@@ -313,12 +314,13 @@ export class SubscriptionHub {
     return (body.data?.[field] ?? []).map((json) => JSON.parse(json) as Record<string, unknown>);
   }
 
-  private signedHeaders(identity: Identity): Record<string, string> {
+  private signedHeaders(identity: Identity, request: SignedRequest): Record<string, string> {
     const requestId = randomUUID();
     const headers: Record<string, string> = { 'content-type': 'application/json', [REQUEST_ID_HEADER]: requestId };
     if (this.options.subgraphSecret) {
       headers[CONTEXT_HEADER] = signContext(
         { tenantId: identity.tenant?.id, roles: identity.roles, requestId, storeIds: identity.storeIds },
+        request,
         this.options.subgraphSecret,
       );
     }

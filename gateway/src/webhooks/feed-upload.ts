@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { request, type IncomingMessage, type ServerResponse } from 'node:http';
-import { CONTEXT_HEADER, signContext } from '../../../lib/tenant/signed-context.js';
+import { CONTEXT_HEADER, routeRequest, signContext } from '../../../lib/tenant/signed-context.js';
 import type { Authenticator } from '../auth/authenticator.js';
 import { headersOf } from '../http-headers.js';
 
@@ -27,7 +27,10 @@ export function createFeedUpload(options: { authenticator: Authenticator; catalo
       return send(res, retryAfter === undefined ? 401 : 429, retryAfter === undefined ? 'UNAUTHENTICATED' : 'RATE_LIMITED', error instanceof Error ? error.message : 'Unauthenticated.');
     }
     if (!identity.roles.includes('admin') || !identity.tenant) return send(res, 403, 'FORBIDDEN', 'Feed imports need an admin credential of the tenant.');
-    const context = signContext({ tenantId: identity.tenant.id, roles: identity.roles, requestId: randomUUID() }, options.subgraphSecret);
+    // The body streams through, so the signature binds the route and is good for one upload.
+    const context = signContext({ tenantId: identity.tenant.id, roles: identity.roles, requestId: randomUUID() }, routeRequest('POST', target.pathname), options.subgraphSecret, {
+      singleUse: true,
+    });
     const upstream = request(target, {
       method: 'POST',
       headers: {

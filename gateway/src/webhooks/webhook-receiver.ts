@@ -85,14 +85,15 @@ export function createWebhookReceiver(options: WebhookReceiverOptions) {
 
   const store = async (found: WebhookSecret, source: string, topic: string, externalId: string, triggeredAt: string | null, body: string) => {
     let response: Response;
+    const variables = { source, topic, externalId, body, currencyCode: found.currencyCode, triggeredAt };
     try {
       response = await fetch(options.inventoryUrl, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          [CONTEXT_HEADER]: signContext({ tenantId: found.tenantId, roles: ['gateway'], requestId: randomUUID() }, options.subgraphSecret),
+          [CONTEXT_HEADER]: signContext({ tenantId: found.tenantId, roles: ['gateway'], requestId: randomUUID() }, { query: RECEIVE, variables }, options.subgraphSecret),
         },
-        body: JSON.stringify({ query: RECEIVE, variables: { source, topic, externalId, body, currencyCode: found.currencyCode, triggeredAt } }),
+        body: JSON.stringify({ query: RECEIVE, variables }),
         signal: AbortSignal.timeout(10_000),
       });
     } catch {

@@ -9,6 +9,7 @@ import { subgraphLifecycle } from '../../../lib/graphql/subgraph-lifecycle.js';
 import { buildYogaSubgraph } from '../../../lib/graphql/yoga-subgraph.js';
 import { dependencyChecks } from '../../../lib/observability/readiness.js';
 import type { Logger } from '../../../lib/observability/logger.js';
+import type { ReplayGuard } from '../../../lib/tenant/replay-guard.js';
 import type { Context } from './context.js';
 import { resolvers } from './resolvers/index.js';
 import { CatalogService } from './services/catalog.service.js';
@@ -20,7 +21,7 @@ import { isAppError } from '../../../lib/errors.js';
 export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
 
 /** Builds the catalog subgraph; nothing listens or consumes until `start`. */
-export function buildCatalog(deps: { dataSource: DataSource; bus: EventBus; secret: string; logger?: Logger }, options: { feeds?: FeedWorkerOptions } = {}): SubgraphService {
+export function buildCatalog(deps: { dataSource: DataSource; bus: EventBus; secret: string; logger?: Logger; replayGuard?: ReplayGuard }, options: { feeds?: FeedWorkerOptions } = {}): SubgraphService {
   const lifecycle = subgraphLifecycle({ ...deps, source: 'catalog', appliers: catalogAppliers() });
   const catalog = new CatalogService(deps.dataSource, lifecycle.flush);
   const worker = createFeedWorker(deps.dataSource, lifecycle.flush, options.feeds);
@@ -28,6 +29,7 @@ export function buildCatalog(deps: { dataSource: DataSource; bus: EventBus; secr
   return buildYogaSubgraph<Context>({
     name: 'catalog',
     secret: deps.secret,
+    replayGuard: deps.replayGuard,
     readiness: dependencyChecks(deps),
     logger: deps.logger,
     typeDefs,

@@ -3,4 +3,4 @@ import { buildCatalog } from './app.js';
 import { loadConfig } from './config.js';
 import { openCatalogDatabase } from './data/database.js';
 
-void runSubgraphProcess(loadConfig(), openCatalogDatabase, buildCatalog);
+void runSubgraphProcess(loadConfig, openCatalogDatabase, buildCatalog);

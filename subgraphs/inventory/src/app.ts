@@ -9,6 +9,7 @@ import { subgraphLifecycle } from '../../../lib/graphql/subgraph-lifecycle.js';
 import { buildYogaSubgraph } from '../../../lib/graphql/yoga-subgraph.js';
 import { dependencyChecks } from '../../../lib/observability/readiness.js';
 import type { Logger } from '../../../lib/observability/logger.js';
+import type { ReplayGuard } from '../../../lib/tenant/replay-guard.js';
 import type { Context } from './context.js';
 import { inventoryAppliers } from './events/inventory-consumers.js';
 import { resolvers } from './resolvers/index.js';
@@ -22,7 +23,7 @@ export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql
 
 /** Builds the inventory subgraph; nothing listens or consumes until `start`. */
 export function buildInventory(
-  deps: { dataSource: DataSource; bus: EventBus; secret: string; logger?: Logger },
+  deps: { dataSource: DataSource; bus: EventBus; secret: string; logger?: Logger; replayGuard?: ReplayGuard },
   options?: { expiryIntervalMs?: number; ingestion?: IngestionWorkerOptions & { /** Oldest source time accepted (default 24 h; 0: no window). */ maxAgeMs?: number } },
 ): SubgraphService {
   // The relay's flush is bound late: the services and the appliers need each other.
@@ -38,6 +39,7 @@ export function buildInventory(
   return buildYogaSubgraph<Context>({
     name: 'inventory',
     secret: deps.secret,
+    replayGuard: deps.replayGuard,
     readiness: dependencyChecks(deps),
     logger: deps.logger,
     typeDefs,

@@ -3,5 +3,4 @@ import { buildInventory } from './app.js';
 import { loadConfig, readWebhookMaxAgeMs } from './config.js';
 import { openInventoryDatabase } from './data/database.js';
 
-const maxAgeMs = readWebhookMaxAgeMs();
-void runSubgraphProcess(loadConfig(), openInventoryDatabase, (deps) => buildInventory(deps, { ingestion: { maxAgeMs } }));
+void runSubgraphProcess(loadConfig, openInventoryDatabase, (deps) => buildInventory(deps, { ingestion: { maxAgeMs: readWebhookMaxAgeMs() } }));

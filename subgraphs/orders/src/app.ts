@@ -10,6 +10,7 @@ import { getOperationAST } from 'graphql';
 import { metrics, registry } from '../../../lib/observability/metrics.js';
 import { allTrue, dependencyChecks } from '../../../lib/observability/readiness.js';
 import type { Logger } from '../../../lib/observability/logger.js';
+import { redactVariables, sensitiveCoordinates } from '../../../lib/observability/sensitive-variables.js';
 import type { DataSource } from 'typeorm';
 import type { EventBus } from '../../../lib/events/event-bus.js';
 import { maskError } from '../../../lib/graphql/mask-error.js';
@@ -17,7 +18,8 @@ import type { SubgraphService } from '../../../lib/graphql/service.js';
 import { subgraphLifecycle } from '../../../lib/graphql/subgraph-lifecycle.js';
 import { readCallerContext } from '../../../lib/tenant/headers.js';
 import { isAppError } from '../../../lib/errors.js';
-import type { CallerContext } from '../../../lib/tenant/signed-context.js';
+import type { CallerContext, SignedRequest } from '../../../lib/tenant/signed-context.js';
+import { createMemoryReplayGuard, type ReplayGuard } from '../../../lib/tenant/replay-guard.js';
 import type { Context } from './context.js';
 import { ordersAppliers } from './events/orders-consumers.js';
 import { resolvers } from './resolvers/index.js';
@@ -32,7 +34,7 @@ export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql
  * `@apollo/subgraph` because `@mercuriusjs/federation` speaks Federation 1 only.
  */
 export function buildOrders(
-  deps: { dataSource: DataSource; bus: EventBus; secret: string; logger?: Logger },
+  deps: { dataSource: DataSource; bus: EventBus; secret: string; logger?: Logger; replayGuard?: ReplayGuard },
   /** The workflow version new orders start on (default: the latest in workflows/). */
   options: { workflowVersion?: number } = {},
 ): SubgraphService {
@@ -43,7 +45,9 @@ export function buildOrders(
   flush = lifecycle.flush;
   const orders = new OrdersService(deps.dataSource, lifecycle.flush, transitions, workflows.current);
   const schema = buildSubgraphSchema({ typeDefs, resolvers: resolvers as never });
+  const sensitive = sensitiveCoordinates(typeDefs);
   let app: FastifyInstance | undefined;
+  const guard = deps.replayGuard ?? createMemoryReplayGuard();
 
   const contextFor = (caller: CallerContext): Context => {
     const ctx: Context = {
@@ -77,7 +81,7 @@ export function buildOrders(
       app.addHook('preHandler', async (request, reply) => {
         if (['/metrics', '/readyz'].includes(request.url.split('?')[0]!)) return;
         try {
-          callers.set(request, readCallerContext(request.headers, deps.secret));
+          callers.set(request, await readCallerContext(request.headers, deps.secret, signedRequestOf(request.method, request.body, request.query), guard));
         } catch (error) {
           if (!isAppError(error)) throw error;
           return reply.code(200).send({ data: null, errors: [{ message: error.message, extensions: error.extensions }] });
@@ -96,9 +100,10 @@ export function buildOrders(
         }),
       });
       // The same operation metrics as the yoga subgraphs.
-      const started = new WeakMap<object, { at: number; operation: string }>();
-      app.graphql.addHook('preExecution', async (_schema, document, context) => {
-        started.set(context, { at: performance.now(), operation: getOperationAST(document)?.name?.value ?? 'anonymous' });
+      const started = new WeakMap<object, { at: number; operation: string; variables: Record<string, unknown> | null | undefined }>();
+      app.graphql.addHook('preExecution', async (schema, document, context, variables) => {
+        // The variables as every service logs them: what the schema marks @sensitive redacted.
+        started.set(context, { at: performance.now(), operation: getOperationAST(document)?.name?.value ?? 'anonymous', variables: redactVariables(schema, sensitive, document, undefined, variables) });
       });
       app.graphql.addHook('onResolution', async (execution, context) => {
         const run = started.get(context);
@@ -108,7 +113,7 @@ export function buildOrders(
         metrics.graphqlDuration.observe({ service: 'orders', operation: run.operation.slice(0, 64) }, (performance.now() - run.at) / 1000);
         const caller = context as unknown as Context;
         deps.logger?.[code === 'OK' ? 'info' : 'warn'](
-          { requestId: caller.requestId, tenant: caller.tenantId, roles: caller.roles, operation: run.operation, durationMs: Math.round((performance.now() - run.at) * 100) / 100, code },
+          { requestId: caller.requestId, tenant: caller.tenantId, roles: caller.roles, operation: run.operation, durationMs: Math.round((performance.now() - run.at) * 100) / 100, code, variables: run.variables },
           'graphql operation',
         );
       });
@@ -119,6 +124,25 @@ export function buildOrders(
       await app?.close();
       app = undefined;
       await lifecycle.stop();
+      if (!deps.replayGuard) await guard.close();
     },
+  };
+}
+
+/** The operation a request to /graphql carries (a JSON body, or the query string of a GET), as the gateway signed it. */
+function signedRequestOf(method: string, body: unknown, query: unknown): SignedRequest {
+  const source = (method === 'GET' ? query : body) as { query?: unknown; variables?: unknown; operationName?: unknown } | null | undefined;
+  let variables = source?.variables;
+  if (typeof variables === 'string') {
+    try {
+      variables = JSON.parse(variables);
+    } catch {
+      variables = undefined;
+    }
+  }
+  return {
+    query: typeof source?.query === 'string' ? source.query : '',
+    variables: variables && typeof variables === 'object' ? (variables as Record<string, unknown>) : null,
+    operationName: typeof source?.operationName === 'string' ? source.operationName : null,
   };
 }

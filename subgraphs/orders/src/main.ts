@@ -6,6 +6,6 @@ import { openOrdersDatabase } from './data/database.js';
 
 // ORDER_WORKFLOW_VERSION: the workflow new orders start on (default: the latest shipped).
 const workflowVersion = readOptional(process.env, 'ORDER_WORKFLOW_VERSION');
-void runSubgraphProcess(loadConfig(), openOrdersDatabase, (deps) =>
+void runSubgraphProcess(loadConfig, openOrdersDatabase, (deps) =>
   buildOrders(deps, { workflowVersion: workflowVersion ? Number(workflowVersion) : undefined }),
 );

@@ -9,6 +9,7 @@ import { subgraphLifecycle } from '../../../lib/graphql/subgraph-lifecycle.js';
 import { buildYogaSubgraph } from '../../../lib/graphql/yoga-subgraph.js';
 import { dependencyChecks } from '../../../lib/observability/readiness.js';
 import type { Logger } from '../../../lib/observability/logger.js';
+import type { ReplayGuard } from '../../../lib/tenant/replay-guard.js';
 import type { Context } from './context.js';
 import { pricingAppliers } from './events/pricing-consumers.js';
 import { resolvers } from './resolvers/index.js';
@@ -17,12 +18,13 @@ import { PricingService } from './services/pricing.service.js';
 export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
 
 /** Builds the pricing subgraph; nothing listens or consumes until `start`. */
-export function buildPricing(deps: { dataSource: DataSource; bus: EventBus; secret: string; logger?: Logger }): SubgraphService {
+export function buildPricing(deps: { dataSource: DataSource; bus: EventBus; secret: string; logger?: Logger; replayGuard?: ReplayGuard }): SubgraphService {
   const lifecycle = subgraphLifecycle({ ...deps, source: 'pricing', appliers: pricingAppliers() });
   const pricing = new PricingService(deps.dataSource, lifecycle.flush);
   return buildYogaSubgraph<Context>({
     name: 'pricing',
     secret: deps.secret,
+    replayGuard: deps.replayGuard,
     readiness: dependencyChecks(deps),
     logger: deps.logger,
     typeDefs,

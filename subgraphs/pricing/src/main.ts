@@ -3,4 +3,4 @@ import { buildPricing } from './app.js';
 import { loadConfig } from './config.js';
 import { openPricingDatabase } from './data/database.js';
 
-void runSubgraphProcess(loadConfig(), openPricingDatabase, buildPricing);
+void runSubgraphProcess(loadConfig, openPricingDatabase, buildPricing);

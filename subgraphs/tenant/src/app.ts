@@ -9,6 +9,7 @@ import { subgraphLifecycle } from '../../../lib/graphql/subgraph-lifecycle.js';
 import { buildYogaSubgraph } from '../../../lib/graphql/yoga-subgraph.js';
 import { dependencyChecks } from '../../../lib/observability/readiness.js';
 import type { Logger } from '../../../lib/observability/logger.js';
+import type { ReplayGuard } from '../../../lib/tenant/replay-guard.js';
 import type { Context } from './context.js';
 import { resolvers } from './resolvers/index.js';
 import { ApiKeyService } from './services/api-key.service.js';
@@ -23,7 +24,7 @@ export interface TenantSubgraph extends SubgraphService {
 }
 
 /** Builds the tenant subgraph; nothing listens or consumes until `start`. */
-export function buildTenant(deps: { dataSource: DataSource; bus: EventBus; secret: string; logger?: Logger }): TenantSubgraph {
+export function buildTenant(deps: { dataSource: DataSource; bus: EventBus; secret: string; logger?: Logger; replayGuard?: ReplayGuard }): TenantSubgraph {
   const lifecycle = subgraphLifecycle({ ...deps, source: 'tenant' });
   const tenants = new TenantService(deps.dataSource, lifecycle.flush);
   const apiKeys = new ApiKeyService(deps.dataSource, lifecycle.flush);
@@ -31,6 +32,7 @@ export function buildTenant(deps: { dataSource: DataSource; bus: EventBus; secre
   const service = buildYogaSubgraph<Context>({
     name: 'tenant',
     secret: deps.secret,
+    replayGuard: deps.replayGuard,
     readiness: dependencyChecks(deps),
     logger: deps.logger,
     typeDefs,

@@ -3,4 +3,4 @@ import { buildTenant } from './app.js';
 import { loadConfig } from './config.js';
 import { openTenantDatabase } from './data/database.js';
 
-void runSubgraphProcess(loadConfig(), openTenantDatabase, buildTenant);
+void runSubgraphProcess(loadConfig, openTenantDatabase, buildTenant);

@@ -394,6 +394,10 @@ export type ResolversParentTypes = {
   Boolean: Partial<Scalars['Boolean']['output']>;
 };
 
+export type SensitiveDirectiveArgs = { };
+
+export type SensitiveDirectiveResolver<Result, Parent, ContextType = Context, Args = SensitiveDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
 export type ApiKeyResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ApiKey'] = ResolversParentTypes['ApiKey']> = {
   createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -484,3 +488,6 @@ export type Resolvers<ContextType = Context> = {
   WebhookSourceConfig?: WebhookSourceConfigResolvers<ContextType>;
 };
 
+export type DirectiveResolvers<ContextType = Context> = {
+  sensitive?: SensitiveDirectiveResolver<any, any, ContextType>;
+};

@@ -1,0 +1,54 @@
+import { createClient } from 'redis';
+
+/**
+ * Remembers the nonces of single-use signed contexts (mutations, writes on plain routes) until
+ * they expire, so that a captured one is accepted once. Per process by default; shared by every
+ * replica through Redis when REDIS_URL is set (docs/decisions/0008-signatures-bound-to-their-request.md).
+ */
+export interface ReplayGuard {
+  /** True the first time a nonce is seen before `expiresAt`; false when it was used already. */
+  claim(nonce: string, expiresAt: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** Keeps used nonces in this process's memory until they expire. */
+export function createMemoryReplayGuard(): ReplayGuard {
+  const used = new Map<string, number>();
+  let sweptAt = 0;
+  return {
+    async claim(nonce, expiresAt) {
+      const now = Date.now();
+      if (now - sweptAt > 1_000) {
+        sweptAt = now;
+        for (const [key, expires] of used) if (expires < now) used.delete(key);
+      }
+      const seen = used.get(nonce);
+      if (seen !== undefined && seen >= now) return false;
+      used.set(nonce, expiresAt);
+      return true;
+    },
+    async close() {
+      used.clear();
+    },
+  };
+}
+
+/** Keeps used nonces in Redis (`SET NX` with an expiry), shared by every replica of every subgraph. */
+export async function createRedisReplayGuard(url: string, options: { prefix?: string; log?: (message: string) => void } = {}): Promise<ReplayGuard> {
+  const client = createClient({ url });
+  const log = options.log ?? console.error;
+  client.on('error', (error) => log(`redis (replay guard): ${String(error)}`));
+  await client.connect();
+  const prefix = options.prefix ?? 'commerce:context-nonce:';
+  return {
+    async claim(nonce, expiresAt) {
+      // A few seconds beyond the expiry: clocks of the gateway, the subgraph and Redis may differ.
+      const ttl = Math.max(1_000, expiresAt - Date.now() + 5_000);
+      const answer = await client.set(`${prefix}${nonce}`, '1', { condition: 'NX', expiration: { type: 'PX', value: ttl } });
+      return answer === 'OK';
+    },
+    async close() {
+      await client.quit().catch(() => undefined);
+    },
+  };
+}
