@@ -3,7 +3,7 @@ import { createClient } from 'redis';
 /**
  * Remembers the nonces of single-use signed contexts (mutations, writes on plain routes) until
  * they expire, so that a captured one is accepted once. Per process by default; shared by every
- * replica through Redis when REDIS_URL is set (docs/decisions/0008-signatures-bound-to-their-request.md).
+ * replica through Redis when REDIS_URL is set (docs/decisions/0013-signatures-bound-to-their-request.md).
  */
 export interface ReplayGuard {
   /** True the first time a nonce is seen before `expiresAt`; false when it was used already. */

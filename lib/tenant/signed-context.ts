@@ -6,7 +6,7 @@ import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from
  * time, and bound to the one request it was made for: a hash of the operation (its text and
  * name) and of the variables (their JSON text), and a unique nonce. A subgraph recomputes both
  * hashes from the request it received and accepts a mutation's nonce once (see
- * docs/decisions/0008-signatures-bound-to-their-request.md).
+ * docs/decisions/0013-signatures-bound-to-their-request.md).
  */
 export const CONTEXT_HEADER = 'x-commerce-context';
 export const REQUEST_ID_HEADER = 'x-request-id';
@@ -48,7 +48,7 @@ const sha256 = (text: string) => b64(createHash('sha256').update(text).digest())
  * The variables' JSON text, as the sender serialises them. Not re-sorted: in JavaScript
  * `JSON.stringify(JSON.parse(text))` gives back `text` for any text `JSON.stringify` wrote (key
  * order included), so a subgraph that re-serialises what it parsed gets the gateway's exact text;
- * sorting keys at every depth cost 3-4 times as much on every fetch (decision 0008).
+ * sorting keys at every depth cost 3-4 times as much on every fetch (decision 0013).
  */
 export function variablesJson(value: unknown): string {
   return JSON.stringify(value ?? {});
