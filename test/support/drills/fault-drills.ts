@@ -13,7 +13,10 @@ export interface DrillFigures {
   acknowledged: number;
   /** Acknowledged orders that are not in the orders database. */
   lost: number;
-  /** Orders with more reservations than lines, or more than one saga step. */
+  /**
+   * Orders beyond one per idempotency key, orders with more reservations than lines or more than
+   * one saga step, and stock levels whose `reserved` is not the sum of their active reservations.
+   */
   appliedTwice: number;
   /** Orders still PLACED once the system settled. */
   stuck: number;
@@ -65,8 +68,8 @@ const retry = async <T>(attempt: () => Promise<T>, timeoutMs = 30_000): Promise<
 };
 
 /**
- * Sends `total` placeOrder calls, `concurrency` at a time, each with its own idempotency key and
- * two lines; calls `fault` once `faultAfter` were answered (the load goes on meanwhile).
+ * Sends `total` placeOrder calls, six at a time, each with its own idempotency key and two lines;
+ * calls `fault` once `faultAfter` were answered (the load goes on meanwhile).
  */
 async function load(world: DrillWorld, shop: Shop, total: number, faultAfter: number, fault: () => Promise<void>): Promise<string[]> {
   const acknowledged: string[] = [];
@@ -76,13 +79,21 @@ async function load(world: DrillWorld, shop: Shop, total: number, faultAfter: nu
     while (next < total) {
       const i = next++;
       const lines = [SKUS[i % 4]!, SKUS[(i + 1) % 4]!].map((sku) => ({ sku, quantity: 1 + (i % 2) }));
-      const answer = await graphqlRequest<{ placeOrder: { id: string } }>(
-        world.system.gatewayUrl,
-        PLACE_ORDER,
-        { input: { storeId: shop.storeId, lines, idempotencyKey: `drill-${i}` } },
-        shop.posHeaders,
-      ).catch(() => undefined);
-      if (answer?.data?.placeOrder && !answer.errors?.length) acknowledged.push(answer.data.placeOrder.id);
+      // A client retries an unanswered call with the same idempotency key once the fault is over,
+      // as a till would: a call that committed but lost its answer must not place a second order.
+      for (let attempt = 0; attempt < 3; attempt++) {
+        if (attempt > 0) await faulted;
+        const answer = await graphqlRequest<{ placeOrder: { id: string } }>(
+          world.system.gatewayUrl,
+          PLACE_ORDER,
+          { input: { storeId: shop.storeId, lines, idempotencyKey: `drill-${i}` } },
+          shop.posHeaders,
+        ).catch(() => undefined);
+        if (answer?.data?.placeOrder && !answer.errors?.length) {
+          acknowledged.push(answer.data.placeOrder.id);
+          break;
+        }
+      }
       if (acknowledged.length >= faultAfter && !faulted) faulted = fault();
     }
   };
@@ -114,6 +125,10 @@ async function measure(world: DrillWorld, shop: Shop, sent: number, acknowledged
       acknowledged: acknowledged.length,
       lost: acknowledged.filter((id) => !known.has(id)).length,
       appliedTwice:
+        Math.max(0, known.size - sent) +
+        (await count(`SELECT count(*) AS n FROM "${inventory}"."stock_level" s WHERE s.tenant_id = $1 AND s.reserved <> (
+            SELECT coalesce(sum(r.quantity), 0) FROM "${inventory}"."reservation" r
+             WHERE r.tenant_id = s.tenant_id AND r.sku = s.sku AND r.store_id = s.store_id AND r.status = 'ACTIVE')`)) +
         (await count(`SELECT count(*) AS n FROM (
             SELECT r.order_id FROM "${inventory}"."reservation" r WHERE r.tenant_id = $1 AND r.order_id IS NOT NULL
              GROUP BY r.order_id HAVING count(*) > 2) twice`)) +
