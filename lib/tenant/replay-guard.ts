@@ -1,4 +1,5 @@
 import { createClient } from 'redis';
+import { within } from '../async/within.js';
 
 /**
  * Remembers the nonces of single-use signed contexts (mutations, writes on plain routes) until
@@ -33,22 +34,43 @@ export function createMemoryReplayGuard(): ReplayGuard {
   };
 }
 
-/** Keeps used nonces in Redis (`SET NX` with an expiry), shared by every replica of every subgraph. */
-export async function createRedisReplayGuard(url: string, options: { prefix?: string; log?: (message: string) => void } = {}): Promise<ReplayGuard> {
-  const client = createClient({ url });
+/**
+ * Keeps used nonces in Redis (`SET NX` with an expiry), shared by every replica of every subgraph.
+ * A Redis outage must not stop writes (decision 0011): a claim Redis does not answer within
+ * `timeoutMs` (default 100) is decided by this process's memory instead, so during an outage a
+ * replay is refused by the replica that saw the nonce, not by the others (decision 0013).
+ */
+export async function createRedisReplayGuard(
+  url: string,
+  options: { prefix?: string; log?: (message: string) => void; timeoutMs?: number } = {},
+): Promise<ReplayGuard> {
+  const client = createClient({ url, disableOfflineQueue: true });
   const log = options.log ?? console.error;
-  client.on('error', (error) => log(`redis (replay guard): ${String(error)}`));
+  const local = createMemoryReplayGuard();
+  let down = false;
+  client.on('error', (error) => {
+    if (!down) log(`redis (replay guard): ${String(error)}; claims fall back to this process's memory`);
+    down = true;
+  });
   await client.connect();
   const prefix = options.prefix ?? 'commerce:context-nonce:';
   return {
     async claim(nonce, expiresAt) {
+      // Remembered here too, so a replay to this replica is refused whether Redis answers or not.
+      if (!(await local.claim(nonce, expiresAt))) return false;
       // A few seconds beyond the expiry: clocks of the gateway, the subgraph and Redis may differ.
       const ttl = Math.max(1_000, expiresAt - Date.now() + 5_000);
-      const answer = await client.set(`${prefix}${nonce}`, '1', { condition: 'NX', expiration: { type: 'PX', value: ttl } });
-      return answer === 'OK';
+      try {
+        const answer = await within(client.set(`${prefix}${nonce}`, '1', { condition: 'NX', expiration: { type: 'PX', value: ttl } }), options.timeoutMs ?? 100);
+        down = false;
+        return answer === 'OK';
+      } catch {
+        return true;
+      }
     },
     async close() {
-      await client.quit().catch(() => undefined);
+      await local.close();
+      await within(client.quit(), 1_000).catch(() => client.destroy());
     },
   };
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -18,10 +19,13 @@ async function freePort(): Promise<number> {
 
 interface Running { child: ChildProcess; output: () => string; exited: Promise<number | null> }
 /** `npm run <script>` as a user runs it, on the embedded defaults (no DATABASE_URL or REDIS_URL). */
+/** Services run on their own need the secret they share (there is no fixed fallback). */
+const TEST_SECRET = randomBytes(32).toString('base64url');
+
 function npmRun(args: string[], env: Record<string, string>): Running {
   const base = { ...process.env };
   for (const name of ['DATABASE_URL', 'REDIS_URL', 'PORT', 'HOST', 'PLATFORM_API_KEY', 'SUBGRAPH_SECRET', 'TEST_EMBEDDED_POSTGRES']) delete base[name];
-  const child = spawn('npm', ['run', '--silent', ...args], { cwd: root, env: { ...base, LOG_LEVEL: 'warn', ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('npm', ['run', '--silent', ...args], { cwd: root, env: { ...base, LOG_LEVEL: 'warn', SUBGRAPH_SECRET: TEST_SECRET, ...env }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -1,4 +1,5 @@
 import { createClient } from 'redis';
+import { within } from '../../../lib/async/within.js';
 import { metrics, reportGauge } from '../../../lib/observability/metrics.js';
 
 /** Fixed one-minute windows per caller: a count, and when the window ends. */
@@ -131,17 +132,4 @@ export async function createRedisRateLimitStore(url: string, options: RedisRateL
       await within(client.quit(), 1_000).catch(() => client.destroy());
     },
   };
-}
-
-/** `promise`, or a rejection after `ms`; the late outcome of `promise` is ignored. */
-export function within<T>(promise: Promise<T>, ms: number): Promise<T> {
-  promise.catch(() => undefined);
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-      timer.unref();
-    }),
-  ]).finally(() => clearTimeout(timer));
 }

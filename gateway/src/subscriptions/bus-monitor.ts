@@ -1,6 +1,6 @@
 import type { EventBus } from '../../../lib/events/event-bus.js';
 import { reportGauge } from '../../../lib/observability/metrics.js';
-import { within } from '../limits/rate-limiter.js';
+import { within } from '../../../lib/async/within.js';
 
 /** Whether the gateway's event bus answers, watched by a ping loop; subscribers and the storefront cache follow it. */
 export interface BusMonitor {
