@@ -189,7 +189,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     plugins: plugins as never,
     logging: false,
     landingPage: false,
-    graphiql: options.graphiql === false ? false : { title: 'Commerce supergraph', defaultQuery: exampleQuery },
+    // GraphiQL sends subscriptions as SSE over GET: it carries the CSRF header on every request.
+    graphiql: options.graphiql === false ? false : { title: 'Commerce supergraph', defaultQuery: exampleQuery, additionalHeaders: { 'x-graphql-csrf': 'graphiql' } },
     renderGraphiQL,
     batching: { limit: options.limits?.batchLimit ?? 10 },
     // Browsers may call from a tenant's own domains only.
