@@ -9,6 +9,7 @@ import { GraphQLError, printSchema } from 'graphql';
 import type { EventBus } from '../../lib/events/event-bus.js';
 import type { GatewayContext } from './gateway-context.js';
 import { exampleQuery } from './graphiql-example.js';
+import { usePageSizeBounds } from './limits/use-page-size-bounds.js';
 import { SubgraphDataSource } from './subgraph-data-source.js';
 import { SubgraphClient } from './subgraph-client.js';
 import { createStorefrontCache } from './cache/storefront-cache.js';
@@ -158,6 +159,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   plugins.unshift(useGraphQLMetrics('gateway'));
   if (options.logger) plugins.unshift(useRequestLog(options.logger));
   plugins.push(useErrorCodes());
+  plugins.push(usePageSizeBounds());
   plugins.push(...new EnvelopArmor(operationLimits(options.limits?.armor, options.limits?.production)).protect().plugins);
   // Only requests a browser would preflight: no form posts or plain GETs from other sites.
   plugins.push(useCSRFPrevention({ requestHeaders: ['x-graphql-csrf', 'apollo-require-preflight'] }));
