@@ -28,7 +28,7 @@ const executablePath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bi
     // The host `localhost` is the demo tenant's storefront, as with `npm start`.
     await page.goto(`http://localhost:${new URL(system.gatewayUrl).port}/graphql`);
     await page.waitForSelector('.graphiql-execute-button');
-  }, 180_000);
+  }, 300_000);
   afterAll(async () => {
     await browser?.close();
     await system?.stop();

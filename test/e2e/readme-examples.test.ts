@@ -62,7 +62,7 @@ describe('the README and docs examples, as written, on the demo data', () => {
     port = new URL(system.gatewayUrl).port;
     // The examples' host: `localhost` is the demo tenant's storefront.
     origin = `http://localhost:${port}`;
-  }, 120_000);
+  }, 300_000);
   afterAll(() => system?.stop());
   const post = (query: string, variables: Record<string, unknown>, headers: Record<string, string> = {}) =>
     system.request(query, variables, headers).then((r) => {
