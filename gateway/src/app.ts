@@ -10,6 +10,7 @@ import type { EventBus } from '../../lib/events/event-bus.js';
 import type { GatewayContext } from './gateway-context.js';
 import { exampleQuery } from './graphiql-example.js';
 import { usePageSizeBounds } from './limits/use-page-size-bounds.js';
+import { schemaForRoles } from './auth/schema-for-roles.js';
 import { SubgraphDataSource } from './subgraph-data-source.js';
 import { SubgraphClient } from './subgraph-client.js';
 import { createStorefrontCache } from './cache/storefront-cache.js';
@@ -233,15 +234,18 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   // Admins' bulk feeds, streamed to the catalog.
   const feedUpload =
     authenticator && secret && urls.catalog ? createFeedUpload({ authenticator, catalogUrl: urls.catalog, subgraphSecret: secret, log }) : undefined;
-  /** GET /schema.graphql: the SDL the caller may see (the partner contract for a partner key). */
+  let storefrontSdl: string | undefined;
+  /** GET /schema.graphql: the SDL the caller may see (the partner contract for a partner key, the storefront's without one). */
   const schemaFor = async (req: IncomingMessage): Promise<{ status: number; body: string }> => {
     const headers = headersOf(req);
     const hasCredential = headers.has('authorization') || headers.has('x-api-key');
     if (!authenticator) return { status: 200, body: printSchema(gateway.schema!) };
     if (!hasCredential) {
+      // An anonymous caller is a storefront: it gets the schema a storefront may use, no more.
+      storefrontSdl ??= printSchema(schemaForRoles(gateway.schema!, rules, ['storefront']));
       return options.auth?.anonymousIntrospection === false
         ? { status: 401, body: '# This schema needs credentials.\n' }
-        : { status: 200, body: printSchema(gateway.schema!) };
+        : { status: 200, body: storefrontSdl };
     }
     try {
       const identity = await authenticator.authenticate(headers, req.socket.remoteAddress);
