@@ -9,6 +9,8 @@ import { GraphQLError, parse, printSchema } from 'graphql';
 import type { EventBus } from '../../lib/events/event-bus.js';
 import type { GatewayContext } from './gateway-context.js';
 import { exampleQuery } from './graphiql-example.js';
+import { usePageSizeBounds } from './limits/use-page-size-bounds.js';
+import { schemaForRoles } from './auth/schema-for-roles.js';
 import { SubgraphDataSource } from './subgraph-data-source.js';
 import { SubgraphClient } from './subgraph-client.js';
 import { createStorefrontCache } from './cache/storefront-cache.js';
@@ -184,6 +186,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   // Variables the supergraph marks @sensitive never reach a log line.
   if (options.logger) plugins.unshift(useRequestLog(options.logger, { sensitive: sensitiveCoordinates(parse(options.supergraphSdl)) }));
   plugins.push(useErrorCodes());
+  // A literal page size out of bounds is refused before the cost limit, which multiplies by it.
+  plugins.push(usePageSizeBounds());
   // Every argument within its documented bound (docs/limits.md) before anything runs.
   plugins.push(useInputBounds());
   plugins.push(...new EnvelopArmor(operationLimits(options.limits?.armor, options.limits?.production)).protect().plugins);
@@ -220,7 +224,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     plugins: plugins as never,
     logging: false,
     landingPage: false,
-    graphiql: options.graphiql === false ? false : { title: 'Commerce supergraph', defaultQuery: exampleQuery },
+    // GraphiQL sends subscriptions as SSE over GET: it carries the CSRF header on every request.
+    graphiql: options.graphiql === false ? false : { title: 'Commerce supergraph', defaultQuery: exampleQuery, additionalHeaders: { 'x-graphql-csrf': 'graphiql' } },
     renderGraphiQL,
     batching: { limit: options.limits?.batchLimit ?? 10 },
     // Browsers may call from a tenant's own domains only.
@@ -263,15 +268,18 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   // Admins' bulk feeds, streamed to the catalog.
   const feedUpload =
     authenticator && secret && urls.catalog ? createFeedUpload({ authenticator, catalogUrl: urls.catalog, subgraphSecret: secret, log }) : undefined;
-  /** GET /schema.graphql: the SDL the caller may see (the partner contract for a partner key). */
+  let storefrontSdl: string | undefined;
+  /** GET /schema.graphql: the SDL the caller may see (the partner contract for a partner key, the storefront's without one). */
   const schemaFor = async (req: IncomingMessage): Promise<{ status: number; body: string; retryAfter?: number }> => {
     const headers = headersOf(req);
     const hasCredential = headers.has('authorization') || headers.has('x-api-key');
     if (!authenticator) return { status: 200, body: printSchema(gateway.schema!) };
     if (!hasCredential) {
+      // An anonymous caller is a storefront: it gets the schema a storefront may use, no more.
+      storefrontSdl ??= printSchema(schemaForRoles(gateway.schema!, rules, ['storefront']));
       return options.auth?.anonymousIntrospection === false
         ? { status: 401, body: '# This schema needs credentials.\n' }
-        : { status: 200, body: printSchema(gateway.schema!) };
+        : { status: 200, body: storefrontSdl };
     }
     try {
       const identity = await authenticator.authenticate(headers, clientAddress(req));

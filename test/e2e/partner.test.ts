@@ -61,6 +61,11 @@ describe('the partner schema', () => {
     expect(adminSdl).not.toMatch(/resolveTenant|authenticateApiKey/);
     const [badStatus] = await sdl(bearer('ck_nope'));
     expect(badStatus).toBe(401);
+    // Without a credential: what a storefront may use (its reads), not the platform's or staff's.
+    const [anonymousStatus, anonymousSdl] = await sdl({});
+    expect(anonymousStatus).toBe(200);
+    expect(anonymousSdl).toMatch(/products\(first: Int, after: String, query: String\): ProductConnection!/);
+    expect(anonymousSdl).not.toMatch(/createTenant|receiveStock|apiKeys|movements|stockChanged/);
   });
 });
 

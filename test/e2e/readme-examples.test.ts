@@ -28,10 +28,10 @@ function fencedBlocks(file: string): Block[] {
 const DOCS = ['README.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
 
 /**
- * Blocks that are not requests: drawings, layouts, and the commands that start the system, which
- * test/e2e/start.test.ts runs as processes.
+ * Blocks that are not requests: drawings, layouts, the database set-up SQL (the same that .ci/run
+ * runs), and the commands that start the system, which test/e2e/start.test.ts runs as processes.
  */
-const notRequests = (b: Block) => b.lang === '' || b.lang === 'mermaid' || (b.lang === 'sh' && !b.text.includes('curl'));
+const notRequests = (b: Block) => b.lang === '' || b.lang === 'mermaid' || b.lang === 'sql' || (b.lang === 'sh' && !b.text.includes('curl'));
 
 /**
  * Every example of README.md and docs/ runs against the real system with the demo data, as
@@ -62,7 +62,7 @@ describe('the README and docs examples, as written, on the demo data', () => {
     port = new URL(system.gatewayUrl).port;
     // The examples' host: `localhost` is the demo tenant's storefront.
     origin = `http://localhost:${port}`;
-  }, 120_000);
+  }, 300_000);
   afterAll(() => system?.stop());
   const post = (query: string, variables: Record<string, unknown>, headers: Record<string, string> = {}) =>
     system.request(query, variables, headers).then((r) => {
@@ -182,6 +182,17 @@ describe('the README and docs examples, as written, on the demo data', () => {
       return feedImport;
     });
     expect(feed.errors).toEqual([{ line: 1, reason: expect.stringContaining('unknown column(s) "colour"'), raw: 'sku,title,colour' }]);
+  });
+
+  it('refuses as documented: first outside 1–100, a POST without a JSON content type', async () => {
+    const big = await system.request('{ products(first: 500) { edges { node { title variants { sku stockLevels { available store { name } } } } } } }', {}, { 'x-tenant-id': 'demo' });
+    expect(big.errors).toEqual([expect.objectContaining({ message: 'first must be between 1 and 100', extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) })]);
+    // docs/errors.md: curl -d without -H 'content-type: application/json' sends a form, which CSRF prevention refuses.
+    const { stdout } = await run('curl', ['-s', '-w', '\n%{http_code}', `localhost:${port}/graphql`, '-d', '{"query":"{ tenant { name } }"}']);
+    expect(stdout.split('\n').pop()).toBe('403');
+    const errors = readFileSync(join(root, 'docs/errors.md'), 'utf8');
+    expect(errors).toContain('403');
+    expect(errors).toContain('content-type: application/json');
   });
 
   it('leaves no example of README.md or docs/ unrun', () => {

@@ -104,10 +104,12 @@ describe('entry points honour PORT, HOST and <SERVICE>_PORT', () => {
   }, 300_000);
 
   it('npm run start:catalog listens on CATALOG_PORT at HOST, and on PORT without it', async () => {
-    const [own, shared] = [await freePort(), await freePort()];
-    const catalog = start(['start:catalog'], { PGLITE_DATA_DIR: join(dir, 'catalog'), CATALOG_PORT: String(own), PORT: String(shared), HOST: '127.0.0.1' });
+    const [own, other] = [await freePort(), await freePort()];
+    const catalog = start(['start:catalog'], { PGLITE_DATA_DIR: join(dir, 'catalog'), CATALOG_PORT: String(own), PORT: String(other), HOST: '127.0.0.1' });
     await waitFor(catalog, new RegExp(`catalog subgraph ready at http://127\\.0\\.0\\.1:${own}/`));
     await stop(catalog);
+    // Picked now: a port free a minute ago may since be taken by one of the processes above.
+    const shared = await freePort();
     const tenant = start(['start:tenant'], { PGLITE_DATA_DIR: join(dir, 'tenant'), PORT: String(shared) });
     await waitFor(tenant, new RegExp(`tenant subgraph ready at http://127\\.0\\.0\\.1:${shared}/`));
     await stop(tenant);

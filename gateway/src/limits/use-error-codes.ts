@@ -21,6 +21,8 @@ export function useErrorCodes(): Plugin {
       if (typeof error.extensions?.code === 'string' && !isLimit) continue;
       // GraphQLError's extensions object is frozen-ish in places: assign a fresh one.
       Object.defineProperty(error, 'extensions', { value: { ...error.extensions, code: codeFor(error.message) }, enumerable: true, configurable: true });
+      // graphql-armor words its limits as syntax errors; they are not.
+      if (isLimit) Object.defineProperty(error, 'message', { value: error.message.replace(/^Syntax Error: /, ''), enumerable: true, configurable: true });
     }
   };
   return {
