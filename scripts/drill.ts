@@ -45,6 +45,9 @@ async function main(): Promise<void> {
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
     console.log([line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n'));
+  } catch (error) {
+    failed = true;
+    console.error(`drill failed: ${error instanceof Error ? error.message : String(error)}`);
   } finally {
     await world.system?.stop(failed);
     await world.redis.stop();

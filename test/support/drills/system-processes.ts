@@ -49,6 +49,8 @@ export async function startRedisProcess(): Promise<RedisProcess> {
       await client.connect();
       await client.ping();
       await client.quit();
+      // Ours, not another one that took the port first.
+      if (started.exitCode !== null) throw new Error(`redis-server could not listen on ${port}`);
       return true;
     }, 10_000);
   };
@@ -105,16 +107,15 @@ export async function startSystemProcesses(options: { databaseUrl: string; redis
     LOG_LEVEL: 'warn',
     ...options.env,
   };
+  // Each process listens on port 0 first and says where (`… ready at <url>`); a restart takes the
+  // same port again. (Picking free ports beforehand races with every other test on the machine.)
   const ports = {} as Record<SubgraphName, number>;
   const schemas = {} as Record<SubgraphName, string>;
-  for (const { name } of SUBGRAPHS) {
-    ports[name] = await freePort();
-    schemas[name] = `${name}${suffix}`;
-  }
-  const gatewayPort = await freePort();
+  for (const { name } of SUBGRAPHS) schemas[name] = `${name}${suffix}`;
+  let gatewayPort = 0;
   const processes = new Map<string, ServiceProcess>();
 
-  const spawnService = async (key: string, main: string, env: Record<string, string>, ready: () => Promise<boolean>) => {
+  const spawnService = async (key: string, main: string, env: Record<string, string>, ready: (port: number) => Promise<boolean>): Promise<number> => {
     const entry = processes.get(key) ?? { log: createWriteStream(join(logDir, `${key}.log`), { flags: 'a' }) };
     processes.set(key, entry);
     const child = spawn(process.execPath, ['--import', 'tsx', main], { cwd: ROOT, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -125,19 +126,28 @@ export async function startSystemProcesses(options: { databaseUrl: string; redis
     child.once('exit', () => children.delete(child));
     let exited = false;
     child.once('exit', () => (exited = true));
+    let port: number | undefined;
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const url = /ready at (http:\/\/\S+)/.exec(output)?.[1];
+      if (url && port === undefined) port = Number(new URL(url).port);
+    });
     await until(`${key} to be ready (see ${logDir}/${key}.log)`, async () => {
       if (exited) throw new Error(`${key} exited; see ${logDir}/${key}.log`);
-      return ready();
+      return port !== undefined && ready(port);
     }, 180_000);
+    return port!;
   };
   const answers = (url: string) => async () => (await fetch(url, { signal: AbortSignal.timeout(2_000) })).status < 500;
 
-  const startSubgraph = (name: SubgraphName, instanceId = `${name}-1`) =>
-    spawnService(name, `subgraphs/${name}/src/main.ts`, {
-      [`${name.toUpperCase()}_PORT`]: String(ports[name]),
+  const startSubgraph = async (name: SubgraphName, instanceId = `${name}-1`) => {
+    ports[name] = await spawnService(name, `subgraphs/${name}/src/main.ts`, {
+      [`${name.toUpperCase()}_PORT`]: String(ports[name] ?? 0),
       [`${name.toUpperCase()}_DATABASE_SCHEMA`]: schemas[name],
       INSTANCE_ID: instanceId,
-    }, answers(`http://127.0.0.1:${ports[name]}/readyz`));
+    }, (port) => answers(`http://127.0.0.1:${port}/readyz`)());
+  };
 
   const kill = async (key: string) => {
     const child = processes.get(key)?.child;
@@ -162,12 +172,12 @@ export async function startSystemProcesses(options: { databaseUrl: string; redis
   try {
     // Migrations of five schemas at once are fine; five tsx start-ups at once on two cores are slow but fine.
     await Promise.all(SUBGRAPHS.map(({ name }) => startSubgraph(name)));
-    await spawnService('gateway', 'gateway/src/main.ts', {
-      PORT: String(gatewayPort),
+    gatewayPort = await spawnService('gateway', 'gateway/src/main.ts', {
+      PORT: '0',
       PLATFORM_API_KEY: platformApiKey,
       RATE_LIMIT_PER_MINUTE: '1000000',
       ...Object.fromEntries(SUBGRAPHS.map(({ name }) => [`${name.toUpperCase()}_URL`, `http://127.0.0.1:${ports[name]}/graphql`])),
-    }, answers(`http://127.0.0.1:${gatewayPort}/healthz`));
+    }, (port) => answers(`http://127.0.0.1:${port}/healthz`)());
   } catch (error) {
     await stop();
     throw error;
