@@ -20,12 +20,37 @@ const MAX_WAIT_MS = 10_000;
  */
 export async function analyzeStaleTables(dataSource: DataSource): Promise<string[]> {
   const schema = String(dataSource.driver.schema);
-  const stale: { relname: string }[] = await dataSource.query(
-    `SELECT relname FROM pg_stat_user_tables WHERE schemaname = $1 AND n_mod_since_analyze > $2 + $3 * greatest(n_live_tup, 0) ORDER BY relname`,
-    [schema, THRESHOLD_ROWS, SCALE_FACTOR],
-  );
-  for (const { relname } of stale) await dataSource.query(`ANALYZE "${schema}"."${relname.replace(/"/g, '""')}"`);
-  return stale.map((r) => r.relname);
+  return asOwner(dataSource, async (query) => {
+    const stale: { relname: string }[] = await query(
+      `SELECT relname FROM pg_stat_user_tables WHERE schemaname = $1 AND n_mod_since_analyze > $2::float8 + $3::float8 * greatest(n_live_tup, 0) ORDER BY relname`,
+      [schema, THRESHOLD_ROWS, SCALE_FACTOR],
+    );
+    for (const { relname } of stale) await query(`ANALYZE "${schema}"."${relname.replace(/"/g, '""')}"`);
+    return stale.map((r) => r.relname);
+  });
+}
+
+/**
+ * Runs `work` as the connecting user (the tables' owner: only it may ANALYZE them) in a
+ * transaction of its own: on PGlite's one shared session a statement outside a transaction
+ * could interleave with another connection's (decision 0001).
+ */
+async function asOwner<T>(dataSource: DataSource, work: (query: (text: string, values?: unknown[]) => Promise<any>) => Promise<T>): Promise<T> {
+  const runner = dataSource.createQueryRunner();
+  await runner.connect();
+  try {
+    await runner.query('START TRANSACTION');
+    try {
+      const result = await work((text, values) => runner.query(text, values));
+      await runner.query('COMMIT');
+      return result;
+    } catch (error) {
+      await runner.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  } finally {
+    await runner.release();
+  }
 }
 
 /**
@@ -35,13 +60,15 @@ export async function analyzeStaleTables(dataSource: DataSource): Promise<string
  */
 export async function analyzeAfterBulkWrite(dataSource: DataSource, tables: string[], changedRows: number): Promise<string[]> {
   const schema = String(dataSource.driver.schema);
-  const sizes: { relname: string; reltuples: number }[] = await dataSource.query(
-    `SELECT c.relname, c.reltuples::float8 AS reltuples FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = ANY($2) ORDER BY c.relname`,
-    [schema, tables],
-  );
-  const stale = sizes.filter((t) => changedRows > THRESHOLD_ROWS + SCALE_FACTOR * Math.max(t.reltuples, 0) || t.reltuples < 0).map((t) => t.relname);
-  for (const table of stale) await dataSource.query(`ANALYZE "${schema}"."${table}"`);
-  return stale;
+  return asOwner(dataSource, async (query) => {
+    const sizes: { relname: string; reltuples: number }[] = await query(
+      `SELECT c.relname, c.reltuples::float8 AS reltuples FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = ANY($2) ORDER BY c.relname`,
+      [schema, tables],
+    );
+    const stale = sizes.filter((t) => changedRows > THRESHOLD_ROWS + SCALE_FACTOR * Math.max(t.reltuples, 0) || t.reltuples < 0).map((t) => t.relname);
+    for (const table of stale) await query(`ANALYZE "${schema}"."${table}"`);
+    return stale;
+  });
 }
 
 export interface StatisticsKeeper {

@@ -8,8 +8,14 @@ const ROWS = 400;
 
 type TableStats = { relname: string; last_analyze: Date | null; n_mod_since_analyze: string; reltuples: number; rows: string };
 
-/** pg_stat_user_tables with what the planner believes (reltuples) and the truth (count), for some tables of a schema. */
+/**
+ * pg_stat_user_tables with what the planner believes (reltuples) and the truth (count), for some
+ * tables of a schema. In a transaction (PGlite's one session), counting every tenant's rows as the
+ * platform does (the tables are under forced row-level security).
+ */
 async function statsOf(owner: Client, schema: string, tables: string[]): Promise<TableStats[]> {
+  await owner.query('BEGIN');
+  await owner.query(`SET LOCAL app.system = 'on'`);
   const out: TableStats[] = [];
   for (const table of tables) {
     const { rows } = await owner.query(
@@ -19,6 +25,7 @@ async function statsOf(owner: Client, schema: string, tables: string[]): Promise
     );
     out.push(rows[0]);
   }
+  await owner.query('COMMIT');
   return out;
 }
 
@@ -34,13 +41,11 @@ describe('planner statistics after a bulk load', () => {
     shop = await createShop(system);
     owner = new Client({ connectionString: process.env.DATABASE_URL });
     await owner.connect();
-    // The tables are under forced row-level security: the owner counts every tenant's rows as the platform does.
-    await owner.query(`SET app.system = 'on'`);
   }, 180_000);
   afterAll(async () => {
     await owner?.end();
     await system?.stop();
-  });
+  }, 180_000);
 
   it('ANALYZEs the catalog tables a feed grew before it says COMPLETED, and pricing and inventory after applying it', async () => {
     const lines = Array.from({ length: ROWS }, (_, i) => `h${i},Bulk Product ${i},BULK-${i},One,Bulkco,${(i % 90) + 1}.50,EUR,S1,${i % 7}`);
