@@ -4,7 +4,7 @@
  * `npm start` runs it) or the PostgreSQL DATABASE_URL names. Products are generated straight into
  * a scratch catalog schema (INSERT … SELECT generate_series, through the same triggers as every
  * writer), its statistics brought up to date as the feed worker does, then the service's search
- * runs --runs times per query: a rare word (3 products), a 1 % word, and a prefix of a 10 % word.
+ * runs --runs times per query: a rare word (3 per 10,000), a 1 % word, and a prefix of a 10 % word.
  * Prints p50/p95, the plan's access path, and the event loop's delay p99 while searching.
  */
 import { randomUUID } from 'node:crypto';
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
       for (let from = loaded + 1; from <= size; from += 10_000) {
         const to = Math.min(size, from + 9_999);
         await inTenantTransaction(dataSource, tenantId, async (m) => {
-          // Words: "amber" in 1 %, "velvet" in 10 %, "quokka" in 3 products of each size step.
+          // Words: "amber" in 1 %, "velvet" in 10 %, "quokka" in 3 products of every 10,000.
           await m.query(
             `INSERT INTO "${schema}".product (id, tenant_id, title, brand, description, external_ref)
              SELECT gen_random_uuid(), $1,
