@@ -2,6 +2,8 @@ import { trace } from '@opentelemetry/api';
 import { withSpan } from '../observability/tracing.js';
 import 'reflect-metadata';
 import { DataSource, type EntityManager, type MixedList, type EntitySchema } from 'typeorm';
+import { appError } from '../errors.js';
+import { readInt } from '../env.js';
 import { appRoleOf } from './row-level-security.migration.js';
 
 export interface ServiceDatabaseOptions {
@@ -14,7 +16,15 @@ export interface ServiceDatabaseOptions {
   migrations: MixedList<Function | string>;
   /** Pool size per service (default 10). */
   poolSize?: number;
+  /**
+   * Longest a statement of a service transaction may run, in ms; 0 turns it off. Default:
+   * DB_STATEMENT_TIMEOUT_MS, else 5,000. Migrations and ANALYZE are not bound by it.
+   */
+  statementTimeoutMs?: number;
 }
+
+/** What DB_STATEMENT_TIMEOUT_MS defaults to: long enough for any request's statement, short enough that none holds a connection for long. */
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 5_000;
 
 /**
  * Opens a service's database (real PostgreSQL or embedded PGlite, the same `pg` code path),
@@ -36,6 +46,7 @@ export async function openServiceDatabase(options: ServiceDatabaseOptions): Prom
     extra: { application_name: options.schema },
   });
   await dataSource.initialize();
+  statementTimeouts.set(dataSource, options.statementTimeoutMs ?? readInt(process.env, 'DB_STATEMENT_TIMEOUT_MS', DEFAULT_STATEMENT_TIMEOUT_MS));
   // PGlite is one session shared by every connection: no per-connection named statements there.
   const [{ version }] = (await dataSource.query('SELECT version()')) as [{ version: string }];
   if (/PGlite/.test(version)) sharedSession.add(dataSource);
@@ -88,7 +99,8 @@ async function runTransaction<T>(dataSource: DataSource, tenantId: string, syste
   try {
     await runner.query(
       `START TRANSACTION; SELECT set_config('role', ${literal(appRole(dataSource))}, true), ` +
-        `set_config('app.tenant_id', ${literal(tenantId)}, true), set_config('app.system', '${system ? 'on' : 'off'}', true)`,
+        `set_config('app.tenant_id', ${literal(tenantId)}, true), set_config('app.system', '${system ? 'on' : 'off'}', true), ` +
+        `set_config('statement_timeout', '${statementTimeouts.get(dataSource) ?? DEFAULT_STATEMENT_TIMEOUT_MS}', true)`,
     );
     // TypeORM must know it is inside a transaction, or `save` would open one of its own.
     (runner as { isTransactionActive: boolean }).isTransactionActive = true;
@@ -98,7 +110,7 @@ async function runTransaction<T>(dataSource: DataSource, tenantId: string, syste
       return result;
     } catch (error) {
       await runner.query('ROLLBACK').catch(() => undefined);
-      throw error;
+      throw isStatementTimeout(error) ? queryTimeout(statementTimeouts.get(dataSource) ?? DEFAULT_STATEMENT_TIMEOUT_MS) : error;
     } finally {
       (runner as { isTransactionActive: boolean }).isTransactionActive = false;
     }
@@ -119,6 +131,22 @@ function appRole(dataSource: DataSource): string {
 }
 
 const sharedSession = new WeakSet<DataSource>();
+const statementTimeouts = new WeakMap<DataSource, number>();
+
+/** PostgreSQL cancelled the statement because it ran past statement_timeout (SQLSTATE 57014). */
+function isStatementTimeout(error: unknown): boolean {
+  const e = error as { code?: string; message?: string; driverError?: { code?: string; message?: string } } | null;
+  const code = e?.driverError?.code ?? e?.code;
+  return code === '57014' && /statement timeout/.test(e?.driverError?.message ?? e?.message ?? '');
+}
+
+/** A client sees QUERY_TIMEOUT (retryable), never the driver's message nor INTERNAL_SERVER_ERROR. */
+function queryTimeout(ms: number) {
+  return appError('QUERY_TIMEOUT', `The query took longer than ${ms} ms and was cancelled; nothing was changed. Retry, or narrow it (a more specific search).`, {
+    retryable: true,
+    timeoutMs: ms,
+  });
+}
 
 /**
  * A hot statement, prepared once per connection (named) on PostgreSQL so it is parsed and planned

@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { inTenantTransaction, qualified } from '../db/data-source.js';
+import { statisticsKeeper } from '../db/table-statistics.js';
 import type { EventEnvelope } from './envelope.js';
 import type { EventBus } from './event-bus.js';
 import { metrics } from '../observability/metrics.js';
@@ -20,6 +21,8 @@ export async function consumeEvents(options: {
 }): Promise<() => Promise<void>> {
   const { dataSource, appliers } = options;
   const processed = qualified(dataSource, 'processed_event');
+  // A feed's batches and bursts of events grow tables fast: keep the planner's statistics current.
+  const statistics = statisticsKeeper(dataSource);
   return options.bus.subscribe(options.group, async (event) => {
     const apply = appliers[event.type];
     if (!apply) return;
@@ -35,6 +38,7 @@ export async function consumeEvents(options: {
     // Not awaited: the relay may itself be waiting on this delivery (in-process bus).
     if (applied) {
       metrics.eventsConsumed.inc({ service: options.group, type: event.type });
+      statistics.noteWrite();
       options.afterApply?.();
     }
   });

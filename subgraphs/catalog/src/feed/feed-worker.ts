@@ -4,6 +4,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { inSystemTransaction, inTenantTransaction, updatedRows } from '../../../../lib/db/data-source.js';
 import { FEED_BATCH_IMPORTED, VARIANTS_UPSERTED, type FeedBatchImported, type VariantsUpserted } from '../../../../lib/events/catalog-feed.js';
 import { appendToOutbox } from '../../../../lib/events/outbox.js';
+import { analyzeAfterBulkWrite, statisticsKeeper } from '../../../../lib/db/table-statistics.js';
 import { pollingWorker } from '../../../../lib/jobs/polling-worker.js';
 import { readHeader, readRow, type FeedRow, type Header } from './feed-rows.js';
 
@@ -39,6 +40,8 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
   const batchSize = options.batchSize ?? 500;
   const log = options.log ?? console.error;
   const s = dataSource.driver.schema;
+  // PGlite runs no autovacuum: without this, searches plan for the catalog as it was before the feed.
+  const statistics = statisticsKeeper(dataSource, log);
   let stopped = () => false;
 
   const claim = () =>
@@ -111,6 +114,11 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
       }
       if (!header) return await fail(job, 'the feed has no header row', { line: 1, reason: 'the feed has no header row', raw: '' });
       await commit(job, batch, pending.problems, lastLine);
+      // COMPLETED means searchable at its new size: statistics of what the feed grew first.
+      const [done]: { imported: number }[] = await inTenantTransaction(dataSource, job.tenant_id, (m) =>
+        m.query(`SELECT imported FROM "${s}"."feed_import" WHERE id = $1`, [job.id]),
+      );
+      await analyzeAfterBulkWrite(dataSource, ['product', 'variant', 'product_search_entry'], done?.imported ?? 0);
       await inTenantTransaction(dataSource, job.tenant_id, (m) =>
         m.query(`UPDATE "${s}"."feed_import" SET status = 'COMPLETED', total = processed, finished_at = now() WHERE id = $1`, [job.id]),
       );
@@ -156,6 +164,7 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
         [job.id, good + problems.length, good, problems.length, lastLine],
       );
     });
+    statistics.noteWrite();
     await afterCommit();
   }
 

@@ -29,6 +29,14 @@ export interface UpsertProductInput {
   variants: { sku: string; title: string; barcode?: string | null }[];
 }
 
+/** At most this many words of a search are matched (each one is an index condition). */
+const MAX_SEARCH_WORDS = 8;
+
+/** The words of a search text, in order, without repeats. */
+export function searchWords(text: string | null | undefined): string[] {
+  return [...new Set((text ?? '').trim().split(/\s+/).filter(Boolean))].slice(0, MAX_SEARCH_WORDS);
+}
+
 /** Products, variants and categories of a tenant. */
 export class CatalogService extends TenantScopedService {
   products(
@@ -39,26 +47,8 @@ export class CatalogService extends TenantScopedService {
     const after = decodeCursor(args.after);
     if (after !== undefined && !/^\d+$/.test(after)) throw badInput('after is not a valid cursor', 'after');
     return this.tx(ctx, async (m, tenantId) => {
-      const qb = m
-        .getRepository(ProductEntity)
-        .createQueryBuilder('p')
-        .where('p.tenant_id = :tenantId', { tenantId })
-        .orderBy('p.seq', 'ASC')
-        .limit(limit + 1);
-      if (!seesDrafts(ctx)) qb.andWhere('p.published');
-      if (after !== undefined) qb.andWhere('p.seq > :after', { after });
-      const text = args.query?.trim();
-      if (text) {
-        qb.andWhere(
-          `(p.search @@ websearch_to_tsquery('simple', :text) OR p.title ILIKE :like OR EXISTS (
-             SELECT 1 FROM ${m.connection.driver.schema}.variant v
-              WHERE v.tenant_id = p.tenant_id AND v.product_id = p.id AND v.sku ILIKE :like) OR EXISTS (
-             SELECT 1 FROM ${m.connection.driver.schema}.category c
-              WHERE c.tenant_id = p.tenant_id AND c.id = p.category_id AND c.name ILIKE :like))`,
-          { text, like: `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%` },
-        );
-      }
-      return toConnection(await qb.getMany(), limit, (p) => p.seq);
+      const rows = await productPage(m, tenantId, { limit: limit + 1, after, query: args.query, drafts: seesDrafts(ctx) });
+      return toConnection(rows, limit, (p) => p.seq);
     });
   }
 
@@ -127,6 +117,39 @@ export class CatalogService extends TenantScopedService {
     await this.afterCommit();
     return product;
   }
+}
+
+/**
+ * A page of a tenant's products in creation order, optionally matching a search: each word must
+ * appear in the product's search text (title, brand, description, category, skus), which a
+ * trigram index serves at any catalog size (see the search-text migration).
+ */
+export async function productPage(
+  m: EntityManager,
+  tenantId: string,
+  options: { limit: number; after?: string; query?: string | null; drafts: boolean },
+): Promise<ProductEntity[]> {
+  const products = m.getRepository(ProductEntity);
+  const patterns = searchPatterns(options.query);
+  if (patterns.length === 0) {
+    const qb = products.createQueryBuilder('p').where('p.tenant_id = :tenantId', { tenantId }).orderBy('p.seq', 'ASC').limit(options.limit);
+    if (!options.drafts) qb.andWhere('p.published');
+    if (options.after !== undefined) qb.andWhere('p.seq > :after', { after: options.after });
+    return qb.getMany();
+  }
+  const page: { product_id: string }[] = await m.query(`SELECT product_id FROM "${m.connection.driver.schema}".search_product_page($1, $2, $3, $4)`, [
+    patterns,
+    options.after ?? null,
+    options.limit,
+    options.drafts,
+  ]);
+  if (page.length === 0) return [];
+  return products.find({ where: { tenantId, id: In(page.map((r) => r.product_id)) }, order: { seq: 'ASC' } });
+}
+
+/** The ILIKE patterns of a search: each word of it (at most MAX_SEARCH_WORDS), matched anywhere. */
+export function searchPatterns(query: string | null | undefined): string[] {
+  return searchWords(query).map((word) => `%${word.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
 }
 
 /**

@@ -16,6 +16,8 @@ export interface RebuildReport {
 export async function rebuildStockLevels(dataSource: DataSource): Promise<RebuildReport> {
   return inSystemTransaction(dataSource, async (m) => {
     const s = m.connection.driver.schema;
+    // An operator's rebuild reads the whole ledger: not bound by the requests' statement timeout.
+    await m.query(`SET LOCAL statement_timeout = 0`);
     // Hold off concurrent writers while the projection is rewritten.
     await m.query(`LOCK TABLE "${s}"."stock_level" IN SHARE ROW EXCLUSIVE MODE`);
     const movements: { tenant_id: string; sku: string; debit_account: string; credit_account: string; quantity: number; occurred_at: Date }[] =
