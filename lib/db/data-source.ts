@@ -131,6 +131,9 @@ function appRole(dataSource: DataSource): string {
 }
 
 const sharedSession = new WeakSet<DataSource>();
+
+/** True on embedded PGlite: one session for every connection, so an open transaction holds up all others. */
+export const isSharedSession = (dataSource: DataSource): boolean => sharedSession.has(dataSource);
 const statementTimeouts = new WeakMap<DataSource, number>();
 
 /** PostgreSQL cancelled the statement because it ran past statement_timeout (SQLSTATE 57014). */

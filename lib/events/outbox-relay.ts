@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { inSystemTransaction, qualified } from '../db/data-source.js';
+import { inSystemTransaction, isSharedSession, qualified } from '../db/data-source.js';
 import type { EventBus } from './event-bus.js';
 import type { EventEnvelope } from './envelope.js';
 import { metrics, reportGauge } from '../observability/metrics.js';
@@ -98,10 +98,12 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     m.query(`UPDATE ${table} SET published_at = now() WHERE event_id = ANY($1::uuid[])`, [rows.map((r) => r.event_id)]);
 
   const drainOnce = async (): Promise<number> => {
-    if (bus.crossProcess) {
+    if (bus.crossProcess && !isSharedSession(dataSource)) {
       // Instances of one service take turns (a transaction-scoped advisory lock on the outbox): no
       // row goes out twice and rows go out in order. One that finds the lock taken leaves its rows
-      // to the holder's next batch or to the next poll.
+      // to the holder's next batch or to the next poll. Not on embedded PGlite: its one session
+      // would be held by the open transaction while a publish waits on Redis (an outage would stall
+      // every query), and its data folder belongs to one process, so there is no other instance.
       return inSystemTransaction(dataSource, async (m) => {
         const [{ mine }] = (await m.query(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS mine`, [table])) as [{ mine: boolean }];
         if (!mine) return 0;
