@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { createLogger } from '../../lib/observability/logger.js';
 import { createShop, type Shop } from '../support/fixtures.js';
+import { captureLogLines } from '../support/log-capture.js';
 import { startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
 /** Plain words and digits: nothing the logger's text patterns (keys, JWTs, signatures) would catch by shape. */
@@ -10,17 +10,7 @@ const secretLike = (tag: string) => `${tag}${randomBytes(12).toString('hex')}`;
 describe('no secret in any log line', () => {
   let system: TestSupergraph;
   let shop: Shop;
-  const lines: Record<string, any>[] = [];
-  const raw: string[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
-        raw.push(line);
-        lines.push(JSON.parse(line));
-      }
-      done();
-    },
-  });
+  const { destination, lines, raw } = captureLogLines();
 
   beforeAll(async () => {
     // The gateway's and every subgraph's request log lines, all captured.

@@ -1,24 +1,14 @@
-import { Writable } from 'node:stream';
 import { createLogger } from '../../lib/observability/logger.js';
 import { createShop, type Shop } from '../support/fixtures.js';
+import { captureLogLines } from '../support/log-capture.js';
 import { startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
 describe('structured logs', () => {
   let system: TestSupergraph;
   let shop: Shop;
-  const lines: Record<string, any>[] = [];
-  const raw: string[] = [];
+  const { destination, lines, raw } = captureLogLines();
 
   beforeAll(async () => {
-    const destination = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) {
-          raw.push(line);
-          lines.push(JSON.parse(line));
-        }
-        done();
-      },
-    });
     system = await startSupergraph({ logger: createLogger('gateway', { level: 'info', destination }) });
     shop = await createShop(system);
   });
