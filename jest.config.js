@@ -1,25 +1,40 @@
-/** Jest runs TypeScript through SWC; one PostgreSQL (embedded or real) serves the whole run. */
-/** @type {import('jest').Config} */
-module.exports = {
-  testEnvironment: 'node',
-  roots: ['<rootDir>/test', '<rootDir>/lib', '<rootDir>/subgraphs', '<rootDir>/gateway'],
-  testMatch: ['**/*.test.ts'],
-  transform: {
-    '^.+\\.(t|j)sx?$': [
-      '@swc/jest',
-      {
-        jsc: {
-          target: 'es2022',
-          parser: { syntax: 'typescript', decorators: true },
-          transform: { legacyDecorator: true, decoratorMetadata: true },
-        },
-        module: { type: 'commonjs' },
-      },
-    ],
+/**
+ * Jest runs TypeScript through SWC; one PostgreSQL (embedded or real) serves the whole run.
+ * Three projects, each runnable alone (`npm run test:unit`, `test:integration`, `test:e2e`):
+ * unit (test/unit and the tests beside the code), integration (services over a real database)
+ * and e2e (a real gateway over real subgraphs).
+ */
+const swc = [
+  '@swc/jest',
+  {
+    jsc: {
+      target: 'es2022',
+      parser: { syntax: 'typescript', decorators: true },
+      transform: { legacyDecorator: true, decoratorMetadata: true },
+    },
+    module: { type: 'commonjs' },
   },
+];
+
+/** @param {string} displayName @param {string[]} roots @param {string[]} testMatch */
+const project = (displayName, roots, testMatch) => ({
+  displayName,
+  testEnvironment: 'node',
+  roots: roots.map((root) => `<rootDir>/${root}`),
+  testMatch,
+  transform: { '^.+\\.(t|j)sx?$': swc },
   // Sources import './x.js' (nodenext); jest resolves them to the .ts files.
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transformIgnorePatterns: ['/node_modules/(?!(content-disposition|cookie)/)'],
+});
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    project('unit', ['test/unit', 'lib', 'subgraphs', 'gateway'], ['**/*.test.ts']),
+    project('integration', ['test/integration'], ['**/*.test.ts']),
+    project('e2e', ['test/e2e'], ['**/*.test.ts']),
+  ],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
   testTimeout: 60000,
