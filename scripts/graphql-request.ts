@@ -1,4 +1,6 @@
 /** A minimal GraphQL-over-HTTP client for scripts, tests and benchmarks. */
+// The default data type is `any` on purpose: callers read the JSON they asked for, or name its type.
+/* eslint-disable @typescript-eslint/no-explicit-any */
 export interface GraphQLResponse<D = Record<string, any>> {
   data?: D | null;
   errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];

@@ -10,9 +10,10 @@ export interface ServiceDatabaseOptions {
   url: string;
   /** PostgreSQL schema that holds this service's tables (default: the service name). */
   schema: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // TypeORM's own option types: entity and migration classes are typed as `Function`.
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type, @typescript-eslint/no-explicit-any
   entities: MixedList<Function | string | EntitySchema<any>>;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
   migrations: MixedList<Function | string>;
   /** Pool size per service (default 10). */
   poolSize?: number;

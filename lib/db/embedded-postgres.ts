@@ -59,6 +59,7 @@ function lockDataDir(dataDir: string): () => void {
       if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && isAlive(owner)) {
         throw new Error(
           `the embedded database in ${dataDir} is in use by process ${owner} (npm start?); stop that process first (two processes writing one PGlite folder would corrupt it)`,
+          { cause: error },
         );
       }
       unlinkSync(file);

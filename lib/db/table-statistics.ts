@@ -35,7 +35,7 @@ export async function analyzeStaleTables(dataSource: DataSource): Promise<string
  * transaction of its own: on PGlite's one shared session a statement outside a transaction
  * could interleave with another connection's (decision 0001).
  */
-async function asOwner<T>(dataSource: DataSource, work: (query: (text: string, values?: unknown[]) => Promise<any>) => Promise<T>): Promise<T> {
+async function asOwner<T>(dataSource: DataSource, work: (query: <R>(text: string, values?: unknown[]) => Promise<R>) => Promise<T>): Promise<T> {
   const runner = dataSource.createQueryRunner();
   await runner.connect();
   try {

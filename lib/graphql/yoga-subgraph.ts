@@ -24,6 +24,7 @@ export interface YogaSubgraphOptions<C extends SubgraphContext> {
   /** Where single-use signed contexts (mutations) are remembered (default: this process's memory). */
   replayGuard?: ReplayGuard;
   typeDefs: DocumentNode;
+  // Codegen's resolver maps are typed per subgraph; this builder takes any of them.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   resolvers: GraphQLResolverMap<any>;
   /** Adds per-request parts (loaders) to the base context. */

@@ -10,6 +10,7 @@ export enum CloseCode {
   SubscriberAlreadyExists = 4409,
   TooManyInitialisationRequests = 4429,
   /** Ours, with the same number: too many failed authentications from this client address; the reason says when to retry. */
+  // eslint-disable-next-line @typescript-eslint/no-duplicate-enum-values -- the same code on purpose (see above)
   RateLimited = 4429,
   /** Ours: the client read too slowly and too many updates waited for it. */
   SlowConsumer = 4413,

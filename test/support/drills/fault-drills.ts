@@ -112,7 +112,7 @@ async function measure(world: DrillWorld, shop: Shop, sent: number, acknowledged
   const count = async (sql: string, params: unknown[] = [shop.tenantId]) => Number((await db.query(sql, params)).rows[0]!.n);
   const stuckNow = () => count(`SELECT count(*) AS n FROM "${orders}"."order" WHERE tenant_id = $1 AND status = 'PLACED'`);
   const deadline = Date.now() + settleMs;
-  let pendingLeft = Number.NaN;
+  let pendingLeft: number;
   for (;;) {
     pendingLeft = await pendingOf(world.redis.url).catch(() => Number.NaN);
     if (((await stuckNow()) === 0 && pendingLeft === 0) || Date.now() > deadline) break;

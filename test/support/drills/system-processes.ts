@@ -112,7 +112,7 @@ export async function startSystemProcesses(options: { databaseUrl: string; redis
   const ports = {} as Record<SubgraphName, number>;
   const schemas = {} as Record<SubgraphName, string>;
   for (const { name } of SUBGRAPHS) schemas[name] = `${name}${suffix}`;
-  let gatewayPort = 0;
+  let gatewayPort: number;
   const processes = new Map<string, ServiceProcess>();
 
   const spawnService = async (key: string, main: string, env: Record<string, string>, ready: (port: number) => Promise<boolean>): Promise<number> => {

@@ -155,6 +155,7 @@ async function ensureTrigramExtension(queryRunner: QueryRunner): Promise<string>
     throw new Error(
       `catalog search needs the pg_trgm extension and it could not be created (${(error as Error).message}): ` +
         `as the database owner or a superuser, run CREATE EXTENSION pg_trgm in this database (see docs/runbook.md)`,
+      { cause: error },
     );
   }
   return (await find())!;
