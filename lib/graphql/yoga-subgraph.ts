@@ -1,5 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
 import type { DocumentNode } from 'graphql';
@@ -13,8 +12,8 @@ import { useTracing } from '../observability/tracing.js';
 import { useRequestLog } from '../observability/request-log.js';
 import { sensitiveCoordinates } from '../observability/sensitive-variables.js';
 import type { Logger } from '../observability/logger.js';
-import { serveMetrics } from '../observability/serve-metrics.js';
-import { serveReadiness, type Checks } from '../observability/readiness.js';
+import type { Checks } from '../observability/readiness.js';
+import { subgraphHttp, type SubgraphHttp } from './subgraph-http.js';
 import type { SubgraphContext, SubgraphService } from './service.js';
 
 export interface YogaSubgraphOptions<C extends SubgraphContext> {
@@ -66,16 +65,14 @@ export function buildYogaSubgraph<C extends SubgraphContext>(options: YogaSubgra
           : anonymous(),
       ),
   });
-  let server: Server | undefined;
+  let http: SubgraphHttp | undefined;
   return {
     name: options.name,
     typeDefs: options.typeDefs,
     async start(port, host = '127.0.0.1') {
       await options.onStart?.();
       const routes = options.routes ?? {};
-      server = createServer((req, res) => {
-        if (serveMetrics(req, res)) return;
-        if (serveReadiness(req, res, options.readiness ?? (async () => ({})))) return;
+      http = subgraphHttp((req, res) => {
         const path = new URL(req.url ?? '/', 'http://subgraph').pathname;
         const route = routes[path];
         if (!route) return void yoga(req, res);
@@ -94,27 +91,12 @@ export function buildYogaSubgraph<C extends SubgraphContext>(options: YogaSubgra
           log(`${options.name}: ${req.url} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
           if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"code":"INTERNAL_SERVER_ERROR","message":"Unexpected error."}}');
         });
-      });
-      server.keepAliveTimeout = 65_000;
-      await new Promise<void>((resolve, reject) => {
-        server!.once('error', reject);
-        server!.listen(port, host, () => resolve());
-      });
-      const address = server.address() as AddressInfo;
-      return `http://${host}:${address.port}/graphql`;
+      }, options.readiness);
+      return http.listen(port, host);
     },
     async stop() {
-      if (server) {
-        // No new connections; requests in flight may finish (5 s at most), idle ones close now.
-        const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
-        const idle = setInterval(() => server!.closeIdleConnections(), 25);
-        server.closeIdleConnections();
-        const drained = await Promise.race([closing.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5_000).unref())]);
-        clearInterval(idle);
-        if (!drained) server.closeAllConnections();
-        await closing;
-        server = undefined;
-      }
+      await http?.close();
+      http = undefined;
       await options.onStop?.();
       if (!options.replayGuard) await guard.close();
     },

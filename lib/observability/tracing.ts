@@ -5,6 +5,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { Plugin } from '@envelop/core';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getOperationAST, type DocumentNode } from 'graphql';
 
 /**
@@ -92,4 +93,31 @@ export function useTracing(service: string): Plugin {
       );
     },
   };
+}
+
+/**
+ * For servers without an execute hook (orders on mercurius): one SERVER span per HTTP request,
+ * continuing the caller's trace, active for everything the request runs (the request and
+ * response emitters are bound to it, so body parsing and hooks stay inside). `nameOperationSpan`
+ * gives it the operation's name once it is known.
+ */
+export function traceRequest(service: string, req: IncomingMessage, res: ServerResponse, handle: () => void): void {
+  const carrier: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) if (typeof value === 'string') carrier[name] = value;
+  const parent = propagation.extract(context.active(), carrier);
+  const span = tracer.startSpan(`${service} request`, { kind: SpanKind.SERVER, attributes: { 'commerce.service': service } }, parent);
+  const active = trace.setSpan(parent, span);
+  res.once('close', () => span.end());
+  context.bind(active, req);
+  context.bind(active, res);
+  context.with(active, handle);
+}
+
+/** Names the active request span after the operation it runs (`orders query OrderHistory`). */
+export function nameOperationSpan(service: string, document: DocumentNode, operationName?: string | null): void {
+  const span = trace.getActiveSpan();
+  if (!span) return;
+  const operation = getOperationAST(document, operationName);
+  span.updateName(`${service} ${operation?.operation ?? 'operation'} ${operation?.name?.value ?? operationName ?? 'anonymous'}`);
+  span.setAttributes({ 'graphql.operation.name': operation?.name?.value ?? '', 'graphql.operation.type': operation?.operation ?? '' });
 }

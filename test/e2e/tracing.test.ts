@@ -46,4 +46,18 @@ describe('OpenTelemetry: one trace from the gateway through the subgraphs to the
     const ids = new Set(spans.map((s) => s.spanContext().spanId));
     for (const span of spans) expect(ids.has(span.parentSpanContext!.spanId) || span === root).toBe(true);
   });
+
+  it('traces orders (mercurius) the same way: its operation span and its SQL under the gateway', async () => {
+    exporter.reset();
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    await system.ok('query TracedOrders { orders(first: 1) { edges { node { id } } } }', {}, { ...shop.headers, traceparent });
+    const spans = exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === '0af7651916cd43dd8448eb211c80319c');
+    const orders = spans.find((s) => s.attributes['commerce.service'] === 'orders');
+    // The gateway names each subgraph fetch after the client's operation.
+    expect(orders?.name).toBe('orders query TracedOrders__orders__0');
+    expect(spans.some((s) => s.attributes['db.system'] === 'postgresql' && String(s.attributes['db.namespace']).startsWith('orders'))).toBe(true);
+    const ids = new Set(spans.map((s) => s.spanContext().spanId));
+    const root = spans.find((s) => s.attributes['commerce.service'] === 'gateway');
+    for (const span of spans) expect(ids.has(span.parentSpanContext!.spanId) || span === root).toBe(true);
+  });
 });

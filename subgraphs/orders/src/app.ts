@@ -1,25 +1,26 @@
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import DataLoader from 'dataloader';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { parse } from 'graphql';
+import { getOperationAST, parse, type DocumentNode } from 'graphql';
 import mercurius from 'mercurius';
-import { getOperationAST } from 'graphql';
-import { metrics, registry } from '../../../lib/observability/metrics.js';
-import { allTrue, dependencyChecks } from '../../../lib/observability/readiness.js';
-import type { Logger } from '../../../lib/observability/logger.js';
-import { redactVariables, sensitiveCoordinates } from '../../../lib/observability/sensitive-variables.js';
 import type { DataSource } from 'typeorm';
+import { isAppError } from '../../../lib/errors.js';
 import type { EventBus } from '../../../lib/events/event-bus.js';
 import { maskError } from '../../../lib/graphql/mask-error.js';
 import type { SubgraphService } from '../../../lib/graphql/service.js';
+import { subgraphHttp, type SubgraphHttp } from '../../../lib/graphql/subgraph-http.js';
 import { subgraphLifecycle } from '../../../lib/graphql/subgraph-lifecycle.js';
+import { operationMetrics, outcomeCode } from '../../../lib/observability/graphql-metrics.js';
+import type { Logger } from '../../../lib/observability/logger.js';
+import { dependencyChecks } from '../../../lib/observability/readiness.js';
+import { logOperation } from '../../../lib/observability/request-log.js';
+import { sensitiveCoordinates } from '../../../lib/observability/sensitive-variables.js';
+import { nameOperationSpan, traceRequest } from '../../../lib/observability/tracing.js';
 import { readCallerContext } from '../../../lib/tenant/headers.js';
-import { isAppError } from '../../../lib/errors.js';
-import type { CallerContext, SignedRequest } from '../../../lib/tenant/signed-context.js';
 import { createMemoryReplayGuard, type ReplayGuard } from '../../../lib/tenant/replay-guard.js';
+import type { CallerContext, SignedRequest } from '../../../lib/tenant/signed-context.js';
 import type { Context } from './context.js';
 import { ordersAppliers } from './events/orders-consumers.js';
 import { resolvers } from './resolvers/index.js';
@@ -47,7 +48,9 @@ export function buildOrders(
   const schema = buildSubgraphSchema({ typeDefs, resolvers: resolvers as never });
   const sensitive = sensitiveCoordinates(typeDefs);
   let app: FastifyInstance | undefined;
+  let http: SubgraphHttp | undefined;
   const guard = deps.replayGuard ?? createMemoryReplayGuard();
+  const observe = operationMetrics('orders');
 
   const contextFor = (caller: CallerContext): Context => {
     const ctx: Context = {
@@ -68,18 +71,18 @@ export function buildOrders(
     typeDefs,
     async start(port, host = '127.0.0.1') {
       await lifecycle.start();
-      app = Fastify({ logger: false, keepAliveTimeout: 65_000 });
+      // The HTTP side (metrics, readiness, drain) is the other subgraphs'; fastify serves the rest,
+      // each request in a span of its own (mercurius has no execute hook to wrap).
+      app = Fastify({
+        logger: false,
+        serverFactory: (handler) => {
+          http = subgraphHttp((req, res) => traceRequest('orders', req, res, () => handler(req, res)), dependencyChecks(deps));
+          return http.server;
+        },
+      });
       // Only the gateway may call: no valid signed context, no execution.
       const callers = new WeakMap<object, CallerContext>();
-      const ready = dependencyChecks(deps);
-      app.get('/readyz', async (_request, reply) => {
-        const checks = await ready();
-        const ok = allTrue(checks);
-        return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'unavailable', ...checks });
-      });
-      app.get('/metrics', async (_request, reply) => reply.header('content-type', registry.contentType).send(await registry.metrics()));
       app.addHook('preHandler', async (request, reply) => {
-        if (['/metrics', '/readyz'].includes(request.url.split('?')[0]!)) return;
         try {
           callers.set(request, await readCallerContext(request.headers, deps.secret, signedRequestOf(request.method, request.body, request.query), guard));
         } catch (error) {
@@ -99,30 +102,27 @@ export function buildOrders(
           response: { data: execution.data ?? null, errors: execution.errors.map((e) => maskError(e)) },
         }),
       });
-      // The same operation metrics as the yoga subgraphs.
-      const started = new WeakMap<object, { at: number; operation: string; variables: Record<string, unknown> | null | undefined }>();
-      app.graphql.addHook('preExecution', async (schema, document, context, variables) => {
-        // The variables as every service logs them: what the schema marks @sensitive redacted.
-        started.set(context, { at: performance.now(), operation: getOperationAST(document)?.name?.value ?? 'anonymous', variables: redactVariables(schema, sensitive, document, undefined, variables) });
+      // The same operation metrics, request log and span names as the yoga subgraphs.
+      const runs = new WeakMap<object, { startedAt: number; document: DocumentNode; variables: Record<string, unknown> | null | undefined; done: (code: string) => void }>();
+      app.graphql.addHook('preExecution', async (_schema, document, context, variables) => {
+        const operation = getOperationAST(document);
+        nameOperationSpan('orders', document);
+        runs.set(context, { startedAt: performance.now(), document, variables, done: observe.start(operation?.name?.value) });
       });
       app.graphql.addHook('onResolution', async (execution, context) => {
-        const run = started.get(context);
+        const run = runs.get(context);
         if (!run) return;
-        const code = execution.errors?.length ? String(execution.errors[0]!.extensions?.code ?? 'ERROR') : 'OK';
-        metrics.graphqlRequests.inc({ service: 'orders', operation: run.operation.slice(0, 64), code });
-        metrics.graphqlDuration.observe({ service: 'orders', operation: run.operation.slice(0, 64) }, (performance.now() - run.at) / 1000);
-        const caller = context as unknown as Context;
-        deps.logger?.[code === 'OK' ? 'info' : 'warn'](
-          { requestId: caller.requestId, tenant: caller.tenantId, roles: caller.roles, operation: run.operation, durationMs: Math.round((performance.now() - run.at) * 100) / 100, code, variables: run.variables },
-          'graphql operation',
-        );
+        run.done(outcomeCode(execution.errors));
+        if (deps.logger) logOperation(deps.logger, sensitive, { schema, document: run.document, variables: run.variables, context, startedAt: run.startedAt, errors: execution.errors });
       });
-      await app.listen({ port, host });
-      return `http://${host}:${(app.server.address() as AddressInfo).port}/graphql`;
+      await app.ready();
+      return http!.listen(port, host);
     },
     async stop() {
+      await http?.close();
       await app?.close();
       app = undefined;
+      http = undefined;
       await lifecycle.stop();
       if (!deps.replayGuard) await guard.close();
     },
