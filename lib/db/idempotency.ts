@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import type { EntityManager, QueryRunner } from 'typeorm';
 import { appError } from '../errors.js';
 
-/** A stable fingerprint of a request payload (key order does not matter). */
-export function fingerprint(value: unknown): string {
+/** A stable hash of a request payload (key order does not matter). */
+export function payloadHash(value: unknown): string {
   const canonical = (v: unknown): unknown =>
     Array.isArray(v)
       ? v.map(canonical)
@@ -26,7 +26,7 @@ export async function once<R>(
 ): Promise<{ result: R; replayed: boolean }> {
   if (!request.key) return { result: await work(), replayed: false };
   const table = `"${manager.connection.driver.schema}"."idempotency"`;
-  const hash = fingerprint(request.payload);
+  const hash = payloadHash(request.payload);
   const claimed: unknown[] = await manager.query(
     `INSERT INTO ${table} (tenant_id, operation, key, request_hash) VALUES ($1, $2, $3, $4)
      ON CONFLICT DO NOTHING RETURNING key`,

@@ -1,7 +1,8 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { appError } from '../../../lib/errors.js';
 import type { Role } from '../../../lib/tenant/signed-context.js';
 import type { JwtClaims } from './jwt-verifier.js';
+import { hashApiKey } from '../../../lib/tenant/api-key-hash.js';
 import type { ResolvedTenant, TenantDirectory } from './tenant-directory.js';
 
 /** Who is calling, as the gateway established it. */
@@ -80,7 +81,7 @@ export function createAuthenticator(options: {
             ...(claims.stores ? { storeIds: claims.stores } : {}),
           };
         }
-        const key = await options.directory.byApiKeyHash(createHash('sha256').update(credential).digest('hex'));
+        const key = await options.directory.byApiKeyHash(hashApiKey(credential));
         if (!key) throw appError('UNAUTHENTICATED', 'Invalid or revoked API key.');
         const role = key.role.toLowerCase() as Role;
         if (!CREDENTIAL_ROLES.includes(role)) throw appError('UNAUTHENTICATED', 'Invalid or revoked API key.');

@@ -46,5 +46,5 @@ export function signJson(rawBody: string | Buffer, secret: string, nowMs = Date.
 /** What Shopify sends in `X-Shopify-Hmac-Sha256`. */
 export const signShopify = (rawBody: string | Buffer, secret: string) => createHmac('sha256', secret).update(rawBody).digest('base64');
 
-/** A body's fingerprint: the dedupe key when a source sends no event id. */
-export const fingerprint = (rawBody: Buffer) => `sha256:${createHash('sha256').update(rawBody).digest('hex')}`;
+/** A body's digest: the dedupe key when a source sends no event id. */
+export const bodyDigest = (rawBody: Buffer) => `sha256:${createHash('sha256').update(rawBody).digest('hex')}`;

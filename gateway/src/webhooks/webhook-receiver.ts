@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CONTEXT_HEADER, signContext } from '../../../lib/tenant/signed-context.js';
 import type { TenantDirectory, WebhookSecret } from '../auth/tenant-directory.js';
-import { fingerprint, verifyShopify, verifySignedJson, type Verdict } from './signatures.js';
+import { bodyDigest, verifyShopify, verifySignedJson, type Verdict } from './signatures.js';
 import { readBoundedBody } from '../limits/request-body.js';
 
 /**
@@ -69,7 +69,7 @@ export function createWebhookReceiver(options: WebhookReceiverOptions) {
       const id = req.headers['x-shopify-webhook-id'];
       // Inventory takes it as the delivery's source time when the body has no updated_at.
       const triggeredAt = req.headers['x-shopify-triggered-at'];
-      return { topic, externalId: typeof id === 'string' && id ? id : fingerprint(raw), triggeredAt: typeof triggeredAt === 'string' ? triggeredAt.trim() : null };
+      return { topic, externalId: typeof id === 'string' && id ? id : bodyDigest(raw), triggeredAt: typeof triggeredAt === 'string' ? triggeredAt.trim() : null };
     }
     let body: unknown;
     try {

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { In, type EntityManager } from 'typeorm';
 import { inSystemTransaction, inTenantTransaction } from '../../../../lib/db/data-source.js';
 import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js';
@@ -10,13 +10,13 @@ import { typedOutbox } from '../../../../lib/events/outbox.js';
 import { ApiKeyEntity, type RoleName } from '../data/entities/api-key.entity.js';
 import { StoreEntity } from '../data/entities/store.entity.js';
 import { TenantEntity } from '../data/entities/tenant.entity.js';
+import { hashApiKey } from '../../../../lib/tenant/api-key-hash.js';
 import type { TenantEvents } from '../events/tenant-events.js';
 
 const emit = typedOutbox<TenantEvents>();
 const KEY_ROLES: readonly RoleName[] = ['STOREFRONT', 'POS', 'ADMIN', 'PARTNER'];
 
 /** SHA-256 of an API key, hex: what is stored and what the gateway looks up. */
-export const hashApiKey = (key: string) => createHash('sha256').update(key).digest('hex');
 
 /** API keys: created per tenant with a role, stored hashed, shown once, revocable. */
 export class ApiKeyService extends TenantScopedService {
