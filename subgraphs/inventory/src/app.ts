@@ -16,6 +16,7 @@ import { resolvers } from './resolvers/index.js';
 import { InventoryService } from './services/inventory.service.js';
 import { rebuildStockLevels } from './services/projection-rebuild.js';
 import { ReservationService } from './services/reservation.service.js';
+import { TransferService } from './services/transfer.service.js';
 import { createIngestionWorker, type IngestionWorkerOptions } from './ingestion/ingestion-worker.js';
 import { IngestionService } from './ingestion/ingestion.service.js';
 
@@ -32,6 +33,7 @@ export function buildInventory(
   const lifecycle = subgraphLifecycle({ ...deps, source: 'inventory', appliers: inventoryAppliers(reservations) });
   flush = lifecycle.flush;
   const inventory = new InventoryService(deps.dataSource, lifecycle.flush);
+  const transfers = new TransferService(deps.dataSource, lifecycle.flush);
   const rebuild = () => rebuildStockLevels(deps.dataSource);
   const worker = createIngestionWorker(deps.dataSource, lifecycle.flush, options?.ingestion);
   const ingestion = new IngestionService(deps.dataSource, lifecycle.flush, worker.nudge, options?.ingestion?.maxAgeMs);
@@ -49,6 +51,7 @@ export function buildInventory(
         ...base,
         inventory,
         reservations,
+        transfers,
         ingestion,
         rebuild,
         loaders: {

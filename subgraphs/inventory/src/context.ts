@@ -5,14 +5,16 @@ import type { InventoryService } from './services/inventory.service.js';
 import type { RebuildReport } from './services/projection-rebuild.js';
 import type { ReservationService } from './services/reservation.service.js';
 import type { StockLevelView } from './services/stock-level.js';
+import type { TransferService } from './services/transfer.service.js';
 
 export interface Context extends SubgraphContext {
   inventory: InventoryService;
   reservations: ReservationService;
+  transfers: TransferService;
   ingestion: IngestionService;
   rebuild: () => Promise<RebuildReport>;
   loaders: {
-    /** Key: `${sku}\n${storeId}`. */
+    /** Key: `stockKey(sku, storeId)`. */
     stock: DataLoader<string, StockLevelView>;
     stockLevelsBySku: DataLoader<string, StockLevelView[]>;
   };

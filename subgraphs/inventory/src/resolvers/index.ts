@@ -15,8 +15,8 @@ export const resolvers: Resolvers = {
     reserveStock: (_root, { input }, ctx) => ctx.reservations.reserve(ctx, input),
     releaseReservation: (_root, { id }, ctx) => ctx.reservations.release(ctx, id),
     commitReservation: (_root, { id }, ctx) => ctx.reservations.commit(ctx, id),
-    transferStock: (_root, { input }, ctx) => ctx.reservations.transfer(ctx, input),
-    receiveTransfer: (_root, { id }, ctx) => ctx.reservations.receiveTransfer(ctx, id),
+    transferStock: (_root, { input }, ctx) => ctx.transfers.transfer(ctx, input),
+    receiveTransfer: (_root, { id }, ctx) => ctx.transfers.receiveTransfer(ctx, id),
     rebuildStockLevels: (_root, _args, ctx) => {
       requireRole(ctx, 'platform');
       return ctx.rebuild();
