@@ -1,8 +1,6 @@
-import { mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
-import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
-import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
+import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
 
 /** One embedded PostgreSQL (PGlite) served on loopback over the wire protocol, for the `pg` driver. */
 export interface EmbeddedPostgres {
@@ -21,25 +19,61 @@ export interface EmbeddedPostgresOptions {
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {}): Promise<EmbeddedPostgres> {
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const unlock = options.dataDir ? lockDataDir(options.dataDir) : () => {};
-  // pg_trgm: the catalog's search index (its migration creates the extension).
-  const db = await PGlite.create({ ...(options.dataDir ? { dataDir: options.dataDir } : {}), extensions: { pg_trgm } }).catch((error: unknown) => {
+  // PGlite and its socket server run in a worker thread: its WASM work never holds up this
+  // process's event loop (the gateway, subscriptions, webhooks), and uses the second core.
+  const worker = new Worker(workerFile(), {
+    workerData: { dataDir: options.dataDir ? resolve(options.dataDir) : undefined, port: options.port ?? 0, host: '127.0.0.1', maxConnections: 200 },
+    // A plain .mjs file: no TypeScript loader needed (and none inherited that could fail).
+    execArgv: [],
+  });
+  const first = <T>(pick: (message: Record<string, unknown>) => T | undefined) =>
+    new Promise<T>((resolve, reject) => {
+      const onMessage = (message: Record<string, unknown>) => {
+        if (typeof message.failed === 'string') return done(() => reject(new Error(`embedded PostgreSQL failed to start: ${message.failed}`)));
+        const value = pick(message);
+        if (value !== undefined) done(() => resolve(value));
+      };
+      const onExit = (code: number) => done(() => reject(new Error(`embedded PostgreSQL thread exited (${code})`)));
+      const onError = (error: Error) => done(() => reject(error));
+      const done = (settle: () => void) => {
+        worker.off('message', onMessage).off('exit', onExit).off('error', onError);
+        settle();
+      };
+      worker.on('message', onMessage).once('exit', onExit).once('error', onError);
+    });
+  const address = await first((m) => (typeof m.ready === 'string' ? m.ready : undefined)).catch(async (error: unknown) => {
+    await worker.terminate();
     unlock();
     throw error;
   });
-  // PGlite is one session: pglite-socket runs one query at a time and keeps a transaction's
-  // statements together, so every service statement runs inside an explicit transaction.
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: options.port ?? 0, maxConnections: 200 });
-  await server.start();
-  const address = server.getServerConn();
   const url = `postgres://postgres:postgres@${address}/postgres?sslmode=disable`;
+  let stopping: Promise<void> | undefined;
+  // Past start, a failure of the thread is no one's promise: say so where the operator looks.
+  worker.on('error', (error) => console.error(`embedded PostgreSQL thread failed: ${error.message}`));
+  worker.on('exit', (code) => void (stopping ?? console.error(`embedded PostgreSQL thread exited (${code}); the services lose their database`)));
   return {
     url,
-    async stop() {
-      await server.stop();
-      await db.close();
-      unlock();
+    stop() {
+      stopping ??= (async () => {
+        const stopped = first((m) => (m.stopped ? true : undefined)).catch(() => true);
+        worker.postMessage('stop');
+        await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
+        await worker.terminate();
+        unlock();
+      })();
+      return stopping;
     },
   };
+}
+
+/** The worker's file beside this one (sources), or beside a bundle that copied it. */
+function workerFile(): string {
+  const here = dirname(__filename);
+  for (const dir of [here, join(here, '..', '..', 'lib', 'db'), join(here, '..', 'lib', 'db')]) {
+    const file = join(dir, 'embedded-postgres.worker.mjs');
+    if (existsSync(file)) return file;
+  }
+  throw new Error(`embedded-postgres.worker.mjs not found beside ${here}`);
 }
 
 /**
