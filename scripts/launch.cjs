@@ -175,7 +175,7 @@ async function prepare() {
   try {
     const entry = join(root, 'scripts', 'start-all.ts');
     if (!fresh(bundlePath(entry))) await build(entry, bundlePath(entry));
-    const template = join(root, 'scripts', 'pglite-template.ts');
+    const template = join(root, 'lib', 'db', 'pglite-template.ts');
     if (!fresh(bundlePath(template))) await build(template, bundlePath(template));
     const child = require('node:child_process').spawnSync(process.execPath, [__filename, template], { stdio: 'inherit' });
     if (child.status !== 0) console.error('prepare: no PGlite template (the first npm start makes it)');

@@ -8,10 +8,10 @@
 import { installTracing } from '../lib/observability/tracing.js';
 import { existsSync } from 'node:fs';
 import { readDatabaseUrl, readInt, readOptional } from '../lib/env.js';
+import { buildTemplate } from '../lib/db/pglite-template.js';
 import { createLogger } from '../lib/observability/logger.js';
 import { SUBGRAPHS } from '../schema/compose-supergraph.js';
 import { demoKeysFile, ensureDemoKeys, writeDemoKeys } from './demo-keys.js';
-import { buildTemplate, copyTemplate } from './pglite-template.js';
 import { seedDemo } from './seed-demo.js';
 import { startSystem, type SystemOptions } from './system.js';
 
@@ -34,10 +34,9 @@ async function main(): Promise<void> {
   else if (!firstStart) console.log(`starting: embedded PostgreSQL in ${dataDir}…`);
   else {
     console.log(`first start: creating the embedded PostgreSQL in ${dataDir}, then the schema and the demo data…`);
-    // An initialised empty folder (made by `npm install`, else now, once) instead of initdb in place.
-    const template = env.PGLITE_TEMPLATE !== 'off';
-    if (template && (await buildTemplate())) step('made the PGlite template in .build/ (once per PGlite version)');
-    if (template && copyTemplate(dataDir)) step('database folder copied from the template');
+    // The data folder starts as a copy of an initialised empty one (lib/db/pglite-template.ts),
+    // made by `npm install`'s prepare, else now, once: initdb in place would take as long.
+    if (env.PGLITE_TEMPLATE !== 'off' && (await buildTemplate())) step('made the PGlite template in .build/ (once per PGlite version)');
   }
   const started = performance.now();
   // The gateway's request log stays quiet while the demo data goes in (hundreds of lines otherwise).
@@ -46,7 +45,7 @@ async function main(): Promise<void> {
   if (firstStart && logger.isLevelEnabled('info')) logger.level = 'warn';
   const system = await startSystem({ dataDir, ports, host: readOptional(env, 'HOST'), logger });
   const ready = performance.now();
-  if (firstStart) step('services ready: the schema migrated');
+  if (firstStart) step('services ready: database created, schema migrated');
   const keysFile = demoKeysFile(env);
   let seededMs: number | undefined;
   if ((await system.tenants.countTenants()) === 0 || process.argv.includes('--seed')) {

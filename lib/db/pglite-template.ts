@@ -1,31 +1,17 @@
 /**
  * An initialised, empty PGlite data folder kept in `.build/` (made by `npm install`'s `prepare`,
- * or by the first `npm start` that lacked it): a first start copies it instead of running
- * PostgreSQL's initdb in WebAssembly, which takes ~4 s of CPU on a 2-core machine. It holds no data,
- * no schema and no secret: exactly what initdb would make, for this PGlite version.
+ * or by the first `npm start` that lacked it): a new embedded data folder is a copy of it instead
+ * of PostgreSQL's initdb run in WebAssembly, ~4 s of CPU on a 2-core machine. It holds no data, no
+ * schema and no secret: exactly what initdb makes, for this PGlite version. PGLITE_TEMPLATE=off
+ * leaves it unused.
  *
- * `node scripts/launch.cjs scripts/pglite-template.ts` (or `tsx`) builds it when missing.
+ * `node scripts/launch.cjs lib/db/pglite-template.ts` (or `tsx`) builds it when missing.
  */
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
-
-const root = join(__dirname, '..');
-
-/** `.build/pglite-template-<PGlite version>`: another version makes (and uses) its own. */
-export function templateDir(): string {
-  const { version } = JSON.parse(readFileSync(join(root, 'node_modules', '@electric-sql', 'pglite', 'package.json'), 'utf8')) as { version: string };
-  return join(root, '.build', `pglite-template-${version}`);
-}
-
-/** Copies the template to a data folder that does not exist yet; false when there is no template. */
-export function copyTemplate(dataDir: string): boolean {
-  const template = templateDir();
-  if (!existsSync(join(template, 'PG_VERSION')) || existsSync(dataDir)) return false;
-  cpSync(template, dataDir, { recursive: true });
-  return true;
-}
+import { templateDir } from './embedded-postgres.js';
 
 /** Makes the template unless it exists; written beside and renamed, so no one copies half of it. */
 export async function buildTemplate(): Promise<boolean> {
