@@ -1,3 +1,4 @@
+import { metrics } from '../lib/observability/metrics.js';
 import { graphqlOk } from './graphql-request.js';
 import type { RunningSystem } from './system.js';
 
@@ -127,6 +128,7 @@ export async function seedDemo(system: Pick<RunningSystem, 'gatewayUrl' | 'tenan
     );
   }
   await system.apiKeys.revoke(platform, seedKey.apiKey.id);
+  await eventsApplied();
   return { tenantId: tenant.id, keys, stores: stores.map(({ id, code, name }) => ({ id, code, name })), products, variants };
 }
 
@@ -137,6 +139,24 @@ async function until<T>(ask: () => Promise<T>, done: (answer: T) => boolean): Pr
     const answer = await ask();
     if (done(answer)) return answer;
     if (Date.now() > deadline) throw new Error(`the demo data did not arrive: ${JSON.stringify(answer).slice(0, 200)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * Waits (at most 20 s) until every service that applies a type of event has applied as many as
+ * this process published: bulk writes leave a backlog on the bus, and a read model that lags
+ * (orders' prices, on Redis) would price the first order at a seeded price just overwritten.
+ * Read from this process's metrics, so only meaningful when the services run in it (npm start,
+ * npm run seed, the tests); elsewhere there is nothing to count and it returns at once.
+ */
+async function eventsApplied(): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const published = new Map<string, number>();
+    for (const { labels, value } of (await metrics.eventsPublished.get()).values) published.set(String(labels.type), (published.get(String(labels.type)) ?? 0) + value);
+    const behind = (await metrics.eventsConsumed.get()).values.filter(({ labels, value }) => value < (published.get(String(labels.type)) ?? 0));
+    if (behind.length === 0 || Date.now() > deadline) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
