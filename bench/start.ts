@@ -1,7 +1,9 @@
 /**
  * `npm run bench:start [-- --runs 3] [--tsx]`: how long `npm start` takes, as a user runs it
  * (`npm start` in a fresh process group, embedded defaults, PORT=0 so nothing fixed is taken):
- * wall time from spawning `npm start` until it prints its ready line, and the figures it prints.
+ * wall time from spawning `npm start` until it prints its ready line, the CPU time of npm and
+ * everything under it (user + system: on a shared machine the wall time moves with the load, the
+ * CPU time much less), and the figures `npm start` prints.
  *
  * - first start: an empty data folder (schema and demo data), with the PGlite template of `.build/`
  *   (as after `npm install`) and, once, without it (`PGLITE_TEMPLATE=off`: initdb in place);
@@ -20,6 +22,8 @@ const root = join(__dirname, '..');
 
 interface Run {
   wallMs: number;
+  /** CPU seconds (user + system) of npm and everything it ran: what the start costs whatever the load. */
+  cpuS: number;
   /** What `npm start` printed: `first start: ready in 4.2 s (loading the code …)`. */
   printed: string;
 }
@@ -29,7 +33,8 @@ function npmStart(dataDir: string, env: Record<string, string>): Promise<Run> {
   const base = { ...process.env };
   for (const name of ['DATABASE_URL', 'REDIS_URL', 'PORT', 'HOST', 'TEST_EMBEDDED_POSTGRES']) delete base[name];
   const started = performance.now();
-  const child = spawn('npm', ['start', '--silent', '--', '--exit'], {
+  // /usr/bin/time counts the CPU of npm and of every process under it.
+  const child = spawn('/usr/bin/time', ['-f', 'cpu %U %S', 'npm', 'start', '--silent', '--', '--exit'], {
     cwd: root,
     env: { ...base, PGLITE_DATA_DIR: dataDir, PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -44,8 +49,9 @@ function npmStart(dataDir: string, env: Record<string, string>): Promise<Run> {
   return new Promise((resolve, reject) =>
     child.once('exit', (code) => {
       const printed = /^.*start: ready in .*$/m.exec(output)?.[0];
-      if (code !== 0 || !printed) reject(new Error(`npm start exited ${code}:\n${output}`));
-      else resolve({ wallMs, printed });
+      const cpu = /^cpu ([\d.]+) ([\d.]+)$/m.exec(output);
+      if (code !== 0 || !printed || !cpu) reject(new Error(`npm start exited ${code}:\n${output}`));
+      else resolve({ wallMs, cpuS: Number(cpu[1]) + Number(cpu[2]), printed });
     }),
   );
 }
@@ -58,10 +64,10 @@ async function main(): Promise<void> {
   const rows: [string, Run][] = [];
   const show = (name: string, run: Run) => {
     rows.push([name, run]);
-    console.log(`${name.padEnd(34)} ${(run.wallMs / 1000).toFixed(1).padStart(5)} s   ${run.printed}`);
+    console.log(`${name.padEnd(34)} ${(run.wallMs / 1000).toFixed(1).padStart(5)} s ${run.cpuS.toFixed(1).padStart(5)} s   ${run.printed}`);
   };
   console.log(`npm start (${values.tsx ? 'through tsx' : 'bundle in .build/'}), load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-  console.log(`${'run'.padEnd(34)} ${'wall'.padStart(7)}   printed by npm start`);
+  console.log(`${'run'.padEnd(34)} ${'wall'.padStart(7)} ${'CPU'.padStart(7)}   printed by npm start`);
   try {
     // Unmeasured: builds the bundle (and the template) if a source changed since the last one.
     await npmStart(join(dir, 'warm-up'), env);
@@ -71,11 +77,16 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const median = (prefix: string) => {
-    const walls = rows.filter(([name]) => name.startsWith(prefix)).map(([, run]) => run.wallMs).sort((a, b) => a - b);
-    return `${(walls[Math.floor(walls.length / 2)]! / 1000).toFixed(1)} s`;
+  const median = (prefix: string, of: (run: Run) => number) => {
+    const values = rows.filter(([name]) => name.startsWith(prefix)).map(([, run]) => of(run)).sort((a, b) => a - b);
+    return `${values[Math.floor(values.length / 2)]!.toFixed(1)} s`;
   };
-  console.log(`median wall: first start ${median('first start #')}, later start ${median('later start')} (load average now ${loadavg()[0]!.toFixed(1)})`);
+  const wall = (run: Run) => run.wallMs / 1000;
+  const cpu = (run: Run) => run.cpuS;
+  console.log(
+    `median: first start ${median('first start #', wall)} wall / ${median('first start #', cpu)} CPU, later start ${median('later start', wall)} wall / ${median('later start', cpu)} CPU` +
+      ` (load average now ${loadavg()[0]!.toFixed(1)})`,
+  );
 }
 
 main().catch((error: unknown) => {
