@@ -5,7 +5,7 @@
  * Loading the sources through tsx took most of a later `npm start` (docs/decisions/0015).
  *
  * The bundle holds the project's own sources only (packages stay in node_modules) and is rebuilt
- * when any source it was built from, package.json or this file is newer than it, or when it is
+ * when any source it was built from, package.json, tsconfig.json or this file is newer than it, or when it is
  * missing; a build takes a fraction of a second. If the build fails, the entry runs through tsx as
  * before. `COMMERCE_LAUNCH=tsx` forces tsx.
  *
@@ -36,7 +36,7 @@ function fresh(bundle) {
   } catch {
     return false;
   }
-  for (const file of [...files, 'package.json', 'scripts/launch.cjs']) {
+  for (const file of [...files, 'package.json', 'tsconfig.json', 'scripts/launch.cjs']) {
     try {
       if (statSync(join(root, file)).mtimeMs > builtAt) return false;
     } catch {
