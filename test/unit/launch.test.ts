@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(__dirname, '..', '..');
@@ -19,7 +19,11 @@ describe('the launcher', () => {
     mkdirSync(join(dir, 'nested'), { recursive: true });
     writeFileSync(join(dir, 'nested', 'where.ts'), "export const where = (): string => __dirname;\n");
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+    // The bundles of these entries: `.build/.build--launch-test-<pid>--entry.cjs` and the files beside it.
+    for (const name of readdirSync(join(root, '.build'))) if (name.startsWith(`.build--launch-test-${process.pid}--`)) rmSync(join(root, '.build', name), { force: true });
+  });
 
   it('runs the entry with its arguments, each module seeing its own folder as __dirname, and rebuilds after an edit', () => {
     const entry = join(dir, 'entry.ts');
