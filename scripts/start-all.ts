@@ -7,7 +7,9 @@
  */
 import { installTracing } from '../lib/observability/tracing.js';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { readDatabaseUrl, readInt, readOptional } from '../lib/env.js';
+import { templateDir } from '../lib/db/embedded-postgres.js';
 import { buildTemplate } from '../lib/db/pglite-template.js';
 import { createLogger } from '../lib/observability/logger.js';
 import { SUBGRAPHS } from '../schema/compose-supergraph.js';
@@ -38,14 +40,16 @@ async function main(): Promise<void> {
     // made by `npm install`'s prepare, else now, once: initdb in place would take as long.
     if (env.PGLITE_TEMPLATE !== 'off' && (await buildTemplate())) step('made the PGlite template in .build/ (once per PGlite version)');
   }
+  const fromTemplate = firstStart && env.PGLITE_TEMPLATE !== 'off' && existsSync(join(templateDir(), 'PG_VERSION'));
   const started = performance.now();
-  // The gateway's request log stays quiet while the demo data goes in (hundreds of lines otherwise).
+  // The gateway's request log stays quiet while the demo data goes in and the demo keys are checked
+  // (hundreds of JSON lines otherwise): a start prints its own lines, then the log begins.
   const logger = createLogger('gateway', { level: env.LOG_LEVEL });
   const level = logger.level;
-  if (firstStart && logger.isLevelEnabled('info')) logger.level = 'warn';
+  if (logger.isLevelEnabled('info')) logger.level = 'warn';
   const system = await startSystem({ dataDir, ports, host: readOptional(env, 'HOST'), logger });
   const ready = performance.now();
-  if (firstStart) step('services ready: database created, schema migrated');
+  if (firstStart) step(`services ready: database ${fromTemplate ? 'copied from the template in .build/' : 'created (initdb)'}, schema migrated`);
   const keysFile = demoKeysFile(env);
   let seededMs: number | undefined;
   if ((await system.tenants.countTenants()) === 0 || process.argv.includes('--seed')) {
@@ -55,8 +59,8 @@ async function main(): Promise<void> {
     // Shown once, like every API key; kept beside the data for the developer's convenience.
     if (seeded.keys) writeDemoKeys(keysFile, seeded.keys);
   }
-  logger.level = level;
   const demo = await ensureDemoKeys(system, keysFile);
+  logger.level = level;
   if (demo) {
     if (demo.renewed) console.log(`new demo keys: ${keysFile} held none that this database accepts`);
     console.log(`demo admin key: ${demo.keys.admin}\ndemo pos key:   ${demo.keys.pos}   (send as "Authorization: Bearer <key>"; also in ${keysFile})`);
