@@ -7,14 +7,19 @@
  */
 import { installTracing } from '../lib/observability/tracing.js';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { readDatabaseUrl, readInt, readOptional } from '../lib/env.js';
+import { templateDir } from '../lib/db/embedded-postgres.js';
+import { buildTemplate } from '../lib/db/pglite-template.js';
+import { createLogger } from '../lib/observability/logger.js';
 import { SUBGRAPHS } from '../schema/compose-supergraph.js';
 import { demoKeysFile, ensureDemoKeys, writeDemoKeys } from './demo-keys.js';
 import { seedDemo } from './seed-demo.js';
 import { startSystem, type SystemOptions } from './system.js';
 
-/** Milliseconds since the process began, tsx's loading of the sources included. */
+/** Milliseconds since the process began, the loading of the code included. */
 const sinceProcessStart = () => Math.round(performance.now());
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 async function main(): Promise<void> {
   const env = process.env;
@@ -26,34 +31,44 @@ async function main(): Promise<void> {
   const ports = { gateway: gatewayPort } as NonNullable<SystemOptions['ports']>;
   for (const { name, port } of SUBGRAPHS) ports[name] = readInt(env, `${name.toUpperCase()}_PORT`, readOptional(env, 'PORT') ? 0 : port);
   installTracing({ serviceName: 'commerce' });
-  console.log(
-    embedded
-      ? `starting: embedded PostgreSQL in ${dataDir}${firstStart ? ' (first start: creating it, then migrations and the demo data)' : ''}…`
-      : 'starting: on DATABASE_URL…',
-  );
+  const step = (message: string) => console.log(`  ${message} (${seconds(sinceProcessStart())})`);
+  if (!embedded) console.log('starting: on DATABASE_URL…');
+  else if (!firstStart) console.log(`starting: embedded PostgreSQL in ${dataDir}…`);
+  else {
+    console.log(`first start: creating the embedded PostgreSQL in ${dataDir}, then the schema and the demo data…`);
+    // The data folder starts as a copy of an initialised empty one (lib/db/pglite-template.ts),
+    // made by `npm install`'s prepare, else now, once: initdb in place would take as long.
+    if (env.PGLITE_TEMPLATE !== 'off' && (await buildTemplate())) step('made the PGlite template in .build/ (once per PGlite version)');
+  }
+  const fromTemplate = firstStart && env.PGLITE_TEMPLATE !== 'off' && existsSync(join(templateDir(), 'PG_VERSION'));
   const started = performance.now();
-  const system = await startSystem({ dataDir, ports, host: readOptional(env, 'HOST') });
+  // The gateway's request log stays quiet while the demo data goes in and the demo keys are checked
+  // (hundreds of JSON lines otherwise): a start prints its own lines, then the log begins.
+  const logger = createLogger('gateway', { level: env.LOG_LEVEL });
+  const level = logger.level;
+  if (logger.isLevelEnabled('info')) logger.level = 'warn';
+  const system = await startSystem({ dataDir, ports, host: readOptional(env, 'HOST'), logger });
   const ready = performance.now();
+  if (firstStart) step(`services ready: database ${fromTemplate ? 'copied from the template in .build/' : 'created (initdb)'}, schema migrated`);
   const keysFile = demoKeysFile(env);
   let seededMs: number | undefined;
   if ((await system.tenants.countTenants()) === 0 || process.argv.includes('--seed')) {
-    console.log('loading the demo data through the gateway…');
-    const seeded = await seedDemo(system);
+    const seeded = await seedDemo(system, step);
     seededMs = performance.now() - ready;
     console.log(`demo data: ${seeded.products} products, ${seeded.variants} variants, stores ${seeded.stores.map((s) => `${s.code}=${s.id}`).join(' ')}`);
     // Shown once, like every API key; kept beside the data for the developer's convenience.
     if (seeded.keys) writeDemoKeys(keysFile, seeded.keys);
   }
   const demo = await ensureDemoKeys(system, keysFile);
+  logger.level = level;
   if (demo) {
     if (demo.renewed) console.log(`new demo keys: ${keysFile} held none that this database accepts`);
     console.log(`demo admin key: ${demo.keys.admin}\ndemo pos key:   ${demo.keys.pos}   (send as "Authorization: Bearer <key>"; also in ${keysFile})`);
   }
   console.log(`platform key:   ${system.platformApiKey}${env.PLATFORM_API_KEY ? '' : ' (generated for this run; set PLATFORM_API_KEY to keep one)'}`);
-  const ms = (n: number) => `${(n / 1000).toFixed(1)} s`;
   console.log(
-    `${firstStart ? 'first start' : 'start'}: ready in ${ms(sinceProcessStart())} (loading the code ${ms(loaded)}, services ${ms(ready - started)}` +
-      `${seededMs === undefined ? '' : `, demo data ${ms(seededMs)}`})`,
+    `${firstStart ? 'first start' : 'start'}: ready in ${seconds(sinceProcessStart())} (loading the code ${seconds(loaded)}, services ${seconds(ready - started)}` +
+      `${seededMs === undefined ? '' : `, demo data ${seconds(seededMs)}`})`,
   );
   console.log(`GraphiQL: ${system.gatewayUrl.replace('127.0.0.1', 'localhost')}  (the host "localhost" is the demo tenant)`);
   for (const [name, url] of Object.entries(system.subgraphUrls)) console.log(`  ${name.padEnd(9)} ${url}`);

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { graphqlRequest } from '../../scripts/graphql-request.js';
+import { startRedisProcess, type RedisProcess } from '../support/redis-process.js';
 
 const root = join(__dirname, '..', '..');
 
@@ -46,7 +47,43 @@ async function stop(running: Running): Promise<void> {
   await running.exited;
 }
 
-describe('entry points honour PORT, HOST and <SERVICE>_PORT', () => {
+/**
+ * A loopback address other than the default 127.0.0.1: an entry point that ignored HOST would
+ * not be reached there.
+ */
+const HOST = '127.0.0.2';
+const at = (port: number) => `http://${HOST.replace(/\./g, '\\.')}:${port}`;
+
+/** The storefront cache's counters, or undefined when the gateway runs without the cache. */
+async function storefrontCache(origin: string): Promise<unknown> {
+  const response = await fetch(`${origin}/debug/subscriptions`);
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { storefrontCache?: unknown }).storefrontCache;
+}
+
+/**
+ * Which entry points honour which variable: what docs/configuration.md says (its "read by"
+ * column) must be what the tests below check, entry point by entry point.
+ */
+const CHECKED: Record<string, string[]> = {
+  PORT: ['npm start', 'npm run start:gateway', 'npm run gateway', 'npm run start:<service>'],
+  '<SERVICE>_PORT': ['npm start', 'npm run start:<service>'],
+  HOST: ['npm start', 'npm run start:gateway', 'npm run gateway', 'npm run start:<service>'],
+  STOREFRONT_CACHE: ['npm start', 'npm run start:gateway'],
+};
+
+describe('docs/configuration.md names the entry points these tests check', () => {
+  const table = readFileSync(join(root, 'docs', 'configuration.md'), 'utf8');
+  it.each(Object.keys(CHECKED))('%s', (variable) => {
+    const row = table.split('\n').find((line) => line.startsWith(`| \`${variable}\` |`));
+    expect(row).toBeDefined();
+    const readBy = row!.split(' | ')[1]!;
+    const named = [...readBy.matchAll(/`(npm (?:start|run [\w:<>-]+))`/g)].map((m) => m[1]!);
+    expect([...new Set(named)].sort()).toEqual([...CHECKED[variable]!].sort());
+  });
+});
+
+describe('entry points honour PORT, HOST, <SERVICE>_PORT and STOREFRONT_CACHE', () => {
   let dir: string;
   const started: Running[] = [];
   const start = (args: string[], env: Record<string, string>) => {
@@ -62,22 +99,23 @@ describe('entry points honour PORT, HOST and <SERVICE>_PORT', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('npm start: the gateway on PORT, a subgraph on its own port, the others on free ports; keys that work; seed refused meanwhile', async () => {
+  it('npm start: the gateway on PORT at HOST, a subgraph on its own port, the others on free ports; keys that work; seed refused meanwhile; STOREFRONT_CACHE', async () => {
     const [port, catalogPort] = [await freePort(), await freePort()];
-    const env = { PGLITE_DATA_DIR: join(dir, 'pglite'), PORT: String(port), CATALOG_PORT: String(catalogPort), HOST: '127.0.0.1' };
+    const env = { PGLITE_DATA_DIR: join(dir, 'pglite'), PORT: String(port), CATALOG_PORT: String(catalogPort), HOST };
     const system = start(['start'], env);
     await waitFor(system, /tenant\s+http\S+/);
     const out = system.output();
-    expect(out).toContain(`GraphiQL: http://localhost:${port}/graphql`);
-    expect(out).toMatch(new RegExp(`catalog\\s+http://127\\.0\\.0\\.1:${catalogPort}/graphql`));
-    const subgraphPorts = [...out.matchAll(/^\s+(\w+)\s+http:\/\/127\.0\.0\.1:(\d+)\//gm)].map((m) => [m[1], Number(m[2])]);
+    expect(out).toContain(`GraphiQL: http://${HOST}:${port}/graphql`);
+    expect(out).toMatch(new RegExp(`catalog\\s+${at(catalogPort)}/graphql`));
+    const subgraphPorts = [...out.matchAll(/^\s+(\w+)\s+http:\/\/127\.0\.0\.2:(\d+)\//gm)].map((m) => [m[1], Number(m[2])]);
     expect(subgraphPorts.map(([name]) => name)).toEqual(['catalog', 'inventory', 'pricing', 'orders', 'tenant']);
     for (const [name, p] of subgraphPorts.slice(1)) expect({ name, default: [4001, 4002, 4003, 4004, 4005].includes(p as number) }).toEqual({ name, default: false });
     expect(out).toMatch(/first start: ready in \d+\.\d s \(loading the code \d+\.\d s, services \d+\.\d s, demo data \d+\.\d s\)/);
 
     const admin = /demo admin key: (\S+)/.exec(out)![1]!;
     const pos = /demo pos key:\s+(\S+)/.exec(out)![1]!;
-    const gateway = `http://127.0.0.1:${port}/graphql`;
+    const gateway = `http://${HOST}:${port}/graphql`;
+    expect(await storefrontCache(`http://${HOST}:${port}`)).toEqual(expect.objectContaining({ hits: expect.any(Number) }));
     const keys = await graphqlRequest(gateway, '{ apiKeys { name role } }', {}, { authorization: `Bearer ${admin}` });
     expect(keys.data?.apiKeys).toEqual(expect.arrayContaining([{ name: 'demo pos', role: 'POS' }]));
     expect((await graphqlRequest(gateway, '{ tenant { slug } }', {}, { authorization: `Bearer ${pos}` })).data).toEqual({ tenant: { slug: 'demo' } });
@@ -91,22 +129,23 @@ describe('entry points honour PORT, HOST and <SERVICE>_PORT', () => {
 
     // Another database's keys in the file (a run with DATABASE_URL used to leave them): new ones that work.
     writeFileSync(join(dir, 'demo-keys.json'), JSON.stringify({ admin: 'ck_from_another_database', pos: 'ck_from_another_database' }));
-    const again = start(['start'], { ...env, PORT: '0', CATALOG_PORT: '0' });
+    const again = start(['start'], { ...env, PORT: '0', CATALOG_PORT: '0', STOREFRONT_CACHE: 'off' });
     const [, url] = await waitFor(again, /GraphiQL: (\S+)/);
+    expect(await storefrontCache(new URL(url!).origin)).toBeUndefined();
     const later = again.output();
     expect(later).toContain('new demo keys:');
     expect(later).toMatch(/\nstart: ready in \d+\.\d s/);
     const renewed = JSON.parse(readFileSync(join(dir, 'demo-keys.json'), 'utf8')) as { admin: string };
     expect(later).toContain(`demo admin key: ${renewed.admin}`);
-    const check = await graphqlRequest(url!.replace('localhost', '127.0.0.1'), '{ apiKeys { name } }', {}, { authorization: `Bearer ${renewed.admin}` });
+    const check = await graphqlRequest(url!, '{ apiKeys { name } }', {}, { authorization: `Bearer ${renewed.admin}` });
     expect(check.errors).toBeUndefined();
     await stop(again);
   }, 300_000);
 
   it('npm run start:catalog listens on CATALOG_PORT at HOST, and on PORT without it', async () => {
     const [own, other] = [await freePort(), await freePort()];
-    const catalog = start(['start:catalog'], { PGLITE_DATA_DIR: join(dir, 'catalog'), CATALOG_PORT: String(own), PORT: String(other), HOST: '127.0.0.1' });
-    await waitFor(catalog, new RegExp(`catalog subgraph ready at http://127\\.0\\.0\\.1:${own}/`));
+    const catalog = start(['start:catalog'], { PGLITE_DATA_DIR: join(dir, 'catalog'), CATALOG_PORT: String(own), PORT: String(other), HOST });
+    await waitFor(catalog, new RegExp(`catalog subgraph ready at ${at(own)}/`));
     await stop(catalog);
     // Picked now: a port free a minute ago may since be taken by one of the processes above.
     const shared = await freePort();
@@ -115,16 +154,27 @@ describe('entry points honour PORT, HOST and <SERVICE>_PORT', () => {
     await stop(tenant);
   }, 180_000);
 
-  it('npm run start:gateway and npm run gateway listen on PORT at HOST', async () => {
-    const port = await freePort();
-    const gateway = start(['start:gateway'], { PORT: String(port), HOST: '127.0.0.1' });
-    await waitFor(gateway, new RegExp(`gateway ready at http://127\\.0\\.0\\.1:${port}/graphql`));
-    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
-    await stop(gateway);
+  it('npm run start:gateway and npm run gateway listen on PORT at HOST; start:gateway keeps the storefront cache unless STOREFRONT_CACHE=off', async () => {
+    // The cache lives on the event bus: a gateway process of its own has one only with REDIS_URL.
+    const redis: RedisProcess = await startRedisProcess();
+    try {
+      for (const cache of ['on', 'off'] as const) {
+        const port = await freePort();
+        const gateway = start(['start:gateway'], { PORT: String(port), HOST, REDIS_URL: redis.url, ...(cache === 'off' ? { STOREFRONT_CACHE: 'off' } : {}) });
+        await waitFor(gateway, new RegExp(`gateway ready at ${at(port)}/graphql`));
+        expect((await fetch(`http://${HOST}:${port}/healthz`)).status).toBe(200);
+        const stats = await storefrontCache(`http://${HOST}:${port}`);
+        if (cache === 'on') expect(stats).toEqual(expect.objectContaining({ hits: 0 }));
+        else expect(stats).toBeUndefined();
+        await stop(gateway);
+      }
+    } finally {
+      await redis.stop();
+    }
     const other = await freePort();
-    const cli = start(['gateway', '--', '--supergraph', 'schema/supergraph.graphql'], { PORT: String(other), HOST: '127.0.0.1' });
-    await waitFor(cli, new RegExp(`gateway ready at http://127\\.0\\.0\\.1:${other}/graphql`));
-    expect((await fetch(`http://127.0.0.1:${other}/healthz`)).status).toBe(200);
+    const cli = start(['gateway', '--', '--supergraph', 'schema/supergraph.graphql'], { PORT: String(other), HOST });
+    await waitFor(cli, new RegExp(`gateway ready at ${at(other)}/graphql`));
+    expect((await fetch(`http://${HOST}:${other}/healthz`)).status).toBe(200);
     await stop(cli);
   }, 180_000);
 });

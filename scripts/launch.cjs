@@ -1,0 +1,211 @@
+#!/usr/bin/env node
+/**
+ * `node scripts/launch.cjs <entry.ts> [args…]`: runs a TypeScript entry point (npm start, the
+ * services, the gateway CLI, the seed) from an esbuild bundle cached in `.build/`, without tsx.
+ * Loading the sources through tsx took most of a later `npm start` (docs/decisions/0015).
+ *
+ * The bundle holds the project's own sources only (packages stay in node_modules) and is rebuilt
+ * when any source it was built from, package.json, tsconfig.json or this file is newer than it, or when it is
+ * missing; a build takes a fraction of a second. If the build fails, the entry runs through tsx as
+ * before. `COMMERCE_LAUNCH=tsx` forces tsx.
+ *
+ * Each module keeps its own `__dirname` (the subgraphs read their schema.graphql beside their
+ * sources): the bundle gives every source file a local `__dirname` naming its original folder.
+ */
+'use strict';
+const { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } = require('node:fs');
+const { dirname, join, relative, resolve, sep } = require('node:path');
+const { spawn } = require('node:child_process');
+
+const root = resolve(__dirname, '..');
+const buildDir = join(root, '.build');
+
+/** The bundle of an entry: `.build/scripts--start-all.cjs` for `scripts/start-all.ts`. */
+function bundlePath(entry) {
+  return join(buildDir, `${relative(root, entry).split(sep).join('--').replace(/\.ts$/, '')}.cjs`);
+}
+
+/** True when the bundle exists and nothing it was built from changed since. */
+function fresh(bundle) {
+  const inputs = `${bundle}.inputs.json`;
+  if (!existsSync(bundle) || !existsSync(inputs)) return false;
+  const builtAt = statSync(bundle).mtimeMs;
+  let files;
+  try {
+    files = JSON.parse(readFileSync(inputs, 'utf8'));
+  } catch {
+    return false;
+  }
+  for (const file of [...files, 'package.json', 'tsconfig.json', 'scripts/launch.cjs']) {
+    try {
+      if (statSync(join(root, file)).mtimeMs > builtAt) return false;
+    } catch {
+      return false; // a source was removed or renamed
+    }
+  }
+  return true;
+}
+
+/** Builds the bundle of an entry; written beside and renamed, so a concurrent launch never reads half a file. */
+function build(entry, bundle) {
+  const esbuild = require('esbuild');
+  const dirnamePlugin = {
+    name: 'own-dirname',
+    setup(plugin) {
+      plugin.onLoad({ filter: /\.ts$/ }, (args) => {
+        if (args.path.includes(`${sep}node_modules${sep}`)) return undefined;
+        const source = readFileSync(args.path, 'utf8');
+        if (!/\b__dirname\b/.test(source)) return { contents: source, loader: 'ts' };
+        const folder = relative(root, dirname(args.path)).split(sep).join('/');
+        // Prepended on the same line as the first one, so that line numbers stay those of the source.
+        return { contents: `const __dirname = require('node:path').join(__launchRoot, ${JSON.stringify(folder)}); ${source}`, loader: 'ts' };
+      });
+    },
+  };
+  return esbuild
+    .build({
+      entryPoints: [entry],
+      outfile: bundle,
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: `node${process.versions.node.split('.')[0]}`,
+      packages: 'external',
+      sourcemap: 'linked',
+      sourcesContent: false,
+      tsconfig: join(root, 'tsconfig.json'),
+      banner: { js: `const __launchRoot = require('node:path').join(__dirname, '..');` },
+      metafile: true,
+      write: false,
+      logLevel: 'silent',
+      plugins: [dirnamePlugin],
+    })
+    .then((out) => {
+      mkdirSync(buildDir, { recursive: true });
+      const inputs = Object.keys(out.metafile.inputs).map((file) => relative(root, resolve(root, file)).split(sep).join('/'));
+      const files = [...out.outputFiles.map((file) => [file.path, file.contents]), [`${bundle}.inputs.json`, JSON.stringify(inputs)]];
+      // The bundle itself last: its time is what freshness is judged by.
+      files.sort(([a], [b]) => (a === bundle) - (b === bundle));
+      for (const [path, contents] of files) {
+        writeFileSync(`${path}.${process.pid}.tmp`, contents);
+        renameSync(`${path}.${process.pid}.tmp`, path);
+      }
+    });
+}
+
+/**
+ * A V8 code cache for the modules this process compiles (the bundle and node_modules), kept in
+ * `<bundle>.v8cache`: compiling some 600 modules anew is a good part of every start. Node 22 has
+ * this built in (module.enableCompileCache); Node 20 does not. Anything unusual (ES modules, a
+ * source V8 cannot compile as a function body) goes the ordinary way.
+ */
+function installCompileCache(file) {
+  const Module = require('node:module');
+  const vm = require('node:vm');
+  const v8 = require('node:v8');
+  let cache = new Map();
+  try {
+    cache = v8.deserialize(readFileSync(file));
+  } catch {
+    // none yet, or unreadable: start afresh
+  }
+  const compiled = new Map();
+  let changed = false;
+  const original = Module.prototype._compile;
+  const importModuleDynamically = vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER;
+  if (!importModuleDynamically) return;
+  Module.prototype._compile = function compileWithCache(content, filename, format) {
+    // Node 20 loses a cached script's dynamic-import callback: modules that import() compile the ordinary way.
+    if (format === 'module' || content.startsWith('#!') || content.includes('import(')) return original.call(this, content, filename, format);
+    const stamp = `${content.length}:${statSync(filename).mtimeMs}`;
+    const cached = cache.get(filename);
+    let script;
+    try {
+      script = new vm.Script(Module.wrap(content), {
+        filename,
+        cachedData: cached && cached.stamp === stamp ? cached.data : undefined,
+        importModuleDynamically,
+      });
+    } catch {
+      return original.call(this, content, filename, format); // e.g. ES module syntax in a .js file
+    }
+    if (!cached || cached.stamp !== stamp || script.cachedDataRejected) {
+      compiled.set(filename, { script, stamp });
+      changed = true;
+    }
+    const mod = this;
+    const require = (id) => mod.require(id);
+    require.resolve = (request, options) => Module._resolveFilename(request, mod, false, options);
+    require.resolve.paths = (request) => Module._resolveLookupPaths(request, mod);
+    require.main = process.mainModule;
+    require.extensions = Module._extensions;
+    require.cache = Module._cache;
+    return script.runInThisContext({ displayErrors: true }).call(mod.exports, mod.exports, require, mod, filename, dirname(filename));
+  };
+  const save = () => {
+    if (!changed) return;
+    changed = false;
+    for (const [filename, { script, stamp }] of compiled) cache.set(filename, { stamp, data: script.createCachedData() });
+    compiled.clear();
+    try {
+      writeFileSync(`${file}.${process.pid}.tmp`, v8.serialize(cache));
+      renameSync(`${file}.${process.pid}.tmp`, file);
+    } catch {
+      // a cache only
+    }
+  };
+  // Written once the process has run a while (the functions it compiled lazily are then in it), or at exit.
+  setTimeout(save, 15_000).unref();
+  process.once('exit', save);
+}
+
+/** The entry through tsx, in a child process that gets the signals this one gets. */
+function viaTsx(entry, args) {
+  const tsx = join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+  const child = spawn(process.execPath, [tsx, entry, ...args], { stdio: 'inherit' });
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+}
+
+/**
+ * `npm install`'s `prepare`: the bundle of `npm start` and the PGlite template, so that the first
+ * start does neither. Never fails the install: whatever is not made here is made when needed.
+ */
+async function prepare() {
+  try {
+    const entry = join(root, 'scripts', 'start-all.ts');
+    if (!fresh(bundlePath(entry))) await build(entry, bundlePath(entry));
+    const template = join(root, 'lib', 'db', 'pglite-template.ts');
+    if (!fresh(bundlePath(template))) await build(template, bundlePath(template));
+    const child = require('node:child_process').spawnSync(process.execPath, [__filename, template], { stdio: 'inherit' });
+    if (child.status !== 0) console.error('prepare: no PGlite template (the first npm start makes it)');
+  } catch (error) {
+    console.error(`prepare: ${error?.errors?.[0]?.text ?? (error instanceof Error ? error.message : String(error))} (npm start builds what it needs)`);
+  }
+}
+
+async function main() {
+  const [target, ...args] = process.argv.slice(2);
+  if (target === '--prepare') return prepare();
+  if (!target) {
+    console.error('usage: node scripts/launch.cjs <entry.ts> [args…]');
+    process.exit(2);
+  }
+  const entry = resolve(root, target);
+  if (process.env.COMMERCE_LAUNCH === 'tsx') return viaTsx(entry, args);
+  const bundle = bundlePath(entry);
+  if (!fresh(bundle)) {
+    try {
+      await build(entry, bundle);
+    } catch (error) {
+      console.error(`launch: could not bundle ${relative(root, entry)} (${error?.errors?.[0]?.text ?? (error instanceof Error ? error.message : String(error))}); running it through tsx`);
+      return viaTsx(entry, args);
+    }
+  }
+  // The entry sees the arguments as it would under tsx: argv[1] its own path.
+  process.argv = [process.argv[0], entry, ...args];
+  if (process.env.COMMERCE_COMPILE_CACHE !== 'off') installCompileCache(`${bundle}.v8cache`);
+  require(bundle);
+}
+
+main();

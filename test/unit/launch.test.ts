@@ -1,0 +1,56 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = join(__dirname, '..', '..');
+
+/**
+ * scripts/launch.cjs, which runs npm start and the services from a bundle in .build/: each module
+ * keeps its own __dirname, an edited source is picked up at the next launch, and a source that
+ * does not build runs through tsx instead (which then says what is wrong).
+ */
+describe('the launcher', () => {
+  // Inside the repository (the launcher bundles the project's sources), in the ignored .build/.
+  const dir = join(root, '.build', `launch-test-${process.pid}`);
+  const launch = (entry: string, env: Record<string, string> = {}) =>
+    execFileSync(process.execPath, [join(root, 'scripts', 'launch.cjs'), entry, 'an-argument'], { cwd: root, env: { ...process.env, ...env }, encoding: 'utf8', stdio: 'pipe' });
+
+  beforeAll(() => {
+    mkdirSync(join(dir, 'nested'), { recursive: true });
+    writeFileSync(join(dir, 'nested', 'where.ts'), "export const where = (): string => __dirname;\n");
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+    // The bundles of these entries: `.build/.build--launch-test-<pid>--entry.cjs` and the files beside it.
+    for (const name of readdirSync(join(root, '.build'))) if (name.startsWith(`.build--launch-test-${process.pid}--`)) rmSync(join(root, '.build', name), { force: true });
+  });
+
+  it('runs the entry with its arguments, each module seeing its own folder as __dirname, and rebuilds after an edit', () => {
+    const entry = join(dir, 'entry.ts');
+    const write = (word: string) => {
+      writeFileSync(entry, `import { where } from './nested/where.js';\nconsole.log(JSON.stringify({ word: '${word}', own: __dirname, nested: where(), argv: process.argv.slice(2) }));\n`);
+      // Newer than any bundle made within the same second.
+      const later = new Date(Date.now() + 2_000);
+      utimesSync(entry, later, later);
+    };
+    write('first');
+    expect(JSON.parse(launch(entry))).toEqual({ word: 'first', own: dir, nested: join(dir, 'nested'), argv: ['an-argument'] });
+    write('second');
+    expect(JSON.parse(launch(entry)).word).toBe('second');
+    expect(JSON.parse(launch(entry, { COMMERCE_LAUNCH: 'tsx' }))).toEqual({ word: 'second', own: dir, nested: join(dir, 'nested'), argv: ['an-argument'] });
+  });
+
+  it('runs a source that does not bundle through tsx', () => {
+    const entry = join(dir, 'broken.ts');
+    writeFileSync(entry, "import { missing } from './nowhere.js';\nconsole.log(missing);\n");
+    let failure: { stderr: string; status: number } | undefined;
+    try {
+      launch(entry);
+    } catch (error) {
+      failure = error as { stderr: string; status: number };
+    }
+    expect(failure?.status).not.toBe(0);
+    expect(failure?.stderr).toContain('launch: could not bundle');
+    expect(failure?.stderr).toContain('running it through tsx');
+  });
+});
