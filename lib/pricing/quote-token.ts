@@ -16,6 +16,8 @@ export interface SignedQuote {
   currencyCode: string;
   /** True when pricing counted the quote's coupon and limited promotion uses (`claimQuote`). */
   claimed: boolean;
+  /** True when an applied promotion has a coupon or a usage limit: only a claimed quote may then be charged. */
+  limited: boolean;
   expiresAt: string;
   lines: { sku: string; quantity: number; unitPrice: string; discount: string; tax: string; total: string }[];
   subtotal: string;

@@ -1,4 +1,4 @@
-import { addProduct, createShop, okOnceKnown, setPrice, type Shop } from '../support/fixtures.js';
+import { addProduct, createShop, okOnceKnown, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
 import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
 const MONEY = 'amount currencyCode';
@@ -70,6 +70,46 @@ describe('pricing engine through the gateway', () => {
     // A preview never counts a use, and reports the coupon as used up.
     const preview = await system.ok(QUOTE, { input }, shop.storefrontHeaders);
     expect(preview.quote.rejectedCoupons).toEqual([{ code: 'LUCKY10', reason: 'EXHAUSTED' }]);
+  });
+
+  it('places an order charged exactly its claimed quote, once; a tampered or unclaimed quote is refused; cancelling gives the use back', async () => {
+    const PLACE = `mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id total { ${MONEY} } quote { id total { ${MONEY} } discountTotal { ${MONEY} } taxTotal { ${MONEY} } lines { sku discount { amount } tax { amount } } } } }`;
+    const CANCEL = `mutation ($id: ID!) { cancelOrder(id: $id) { status } }`;
+    await system.ok(CREATE_PROMOTION, { input: { name: 'Once', kind: 'PERCENT_OFF', value: '50', couponCode: 'ONCE', usageLimit: 1 } }, shop.headers);
+    const lines = [{ sku: 'MUG-1', quantity: 2 }];
+    const input = { storeId: shop.storeId, lines, couponCodes: ['ONCE'] };
+    const preview = (await system.ok(QUOTE, { input }, shop.posHeaders)).quote;
+    const unclaimed = await system.request(PLACE, { input: { storeId: shop.storeId, lines, quoteToken: preview.token } }, shop.posHeaders);
+    expect(unclaimed.errors?.[0]?.extensions?.code).toBe('QUOTE_INVALID');
+
+    const { claimQuote: quote } = await system.ok(CLAIM, { input }, shop.posHeaders);
+    // 16.00 − 50% = 8.00, taxes 0.50 + 0.08 + 0.19.
+    expect([quote.discountTotal, quote.taxTotal, quote.total].map(amount)).toEqual(['8.00', '0.77', '8.77']);
+    const [body, signature] = quote.token.split('.');
+    const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(body, 'base64url').toString()), total: '0.01' })).toString('base64url');
+    const tampered = await system.request(PLACE, { input: { storeId: shop.storeId, lines, quoteToken: `${forged}.${signature}` } }, shop.posHeaders);
+    expect(tampered.errors?.[0]?.extensions?.code).toBe('QUOTE_INVALID');
+    const otherLines = await system.request(PLACE, { input: { storeId: shop.storeId, lines: [{ sku: 'MUG-1', quantity: 3 }], quoteToken: quote.token } }, shop.posHeaders);
+    expect(otherLines.errors?.[0]?.extensions?.code).toBe('QUOTE_INVALID');
+
+    const { placeOrder: order } = await okOnceKnown(system, shop, PLACE, { input: { storeId: shop.storeId, lines, quoteToken: quote.token } });
+    expect(order.total).toEqual({ amount: '8.77', currencyCode: 'EUR' });
+    expect(order.quote).toEqual({
+      id: quote.id, total: { amount: '8.77', currencyCode: 'EUR' }, discountTotal: { amount: '8.00', currencyCode: 'EUR' }, taxTotal: { amount: '0.77', currencyCode: 'EUR' },
+      lines: [{ sku: 'MUG-1', discount: { amount: '8.00' }, tax: { amount: '0.77' } }],
+    });
+    const again = await system.request(PLACE, { input: { storeId: shop.storeId, lines, quoteToken: quote.token } }, shop.posHeaders);
+    expect(again.errors?.[0]?.extensions?.code).toBe('QUOTE_INVALID');
+
+    // No stock: inventory rejects the order, and the coupon's use comes back.
+    const usage = async () => (await system.ok(PROMOTIONS, {}, shop.headers)).promotions.find((p: any) => p.couponCode === 'ONCE').usageCount;
+    await eventually(async () => expect(await usage()).toBe(0));
+    await receiveStock(system, shop, 'MUG-1', 5);
+    const { claimQuote: second } = await system.ok(CLAIM, { input }, shop.posHeaders);
+    const { placeOrder: kept } = await system.ok(PLACE, { input: { storeId: shop.storeId, lines, quoteToken: second.token } }, shop.posHeaders);
+    expect(await usage()).toBe(1);
+    await eventually(async () => expect((await system.ok(CANCEL, { id: kept.id }, shop.posHeaders)).cancelOrder.status).toBe('CANCELLED'));
+    await eventually(async () => expect(await usage()).toBe(0));
   });
 
   it('explains refused coupons', async () => {

@@ -28,10 +28,11 @@ export function pricingAppliers(log: (message: string) => void = console.error):
         [event.tenantId, skus, brand, categories],
       );
     },
-    // A cancelled order gives back the coupon and promotion uses its quote claimed.
-    'orders.order.cancelled': async (m, event) => {
-      const { quoteId } = event.payload as { quoteId?: string | null };
-      if (quoteId) await releaseUses(m, event.tenantId, quoteId);
+    // An order that ends cancelled or rejected (no stock) gives back the coupon and promotion
+    // uses its quote claimed; once, as a quote's uses are released only once.
+    'orders.order.updated': async (m, event) => {
+      const { quoteId, status } = event.payload as { quoteId?: string | null; status: string };
+      if (quoteId && (status === 'CANCELLED' || status === 'REJECTED')) await releaseUses(m, event.tenantId, quoteId);
     },
     [VARIANTS_UPSERTED]: rememberVariants,
     // A feed's price column: one store's price, or (no store) every store's.

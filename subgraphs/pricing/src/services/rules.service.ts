@@ -328,7 +328,11 @@ export class PricingRulesService extends TenantScopedService {
             continue;
           }
         }
-        return { quote, digits: pricing.digits, id, tenantId };
+        const limited = quote.appliedPromotions.some((a) => {
+          const p = pricing.promotions.find((x) => x.id === a.id)!;
+          return p.couponCode !== null || p.usageLimit !== null || p.perCustomerLimit !== null;
+        });
+        return { quote, digits: pricing.digits, id, tenantId, limited };
       }
     });
     const expiresAt = new Date(this.clock().getTime() + QUOTE_TTL_MS);
@@ -341,6 +345,7 @@ export class PricingRulesService extends TenantScopedService {
       storeId: input.storeId,
       currencyCode: quote.currencyCode,
       claimed: claim,
+      limited: result.limited,
       expiresAt: expiresAt.toISOString(),
       lines: quote.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitPrice: money(l.unitPrice), discount: money(l.discountTotal), tax: money(l.taxTotal), total: money(l.total) })),
       subtotal: money(quote.subtotal),
