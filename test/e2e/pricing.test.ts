@@ -25,8 +25,10 @@ describe('pricing engine through the gateway', () => {
     shop = await createShop(system);
     await addProduct(system, shop, 'Coffee', ['COF-1'], { brand: 'Roastery' });
     await addProduct(system, shop, 'Mug', ['MUG-1']);
+    await addProduct(system, shop, 'Tea', ['TEA-1']);
     await setPrice(system, shop, 'COF-1', '10.00');
     await setPrice(system, shop, 'MUG-1', '8.00');
+    await setPrice(system, shop, 'TEA-1', '4.00');
     await system.ok(CONFIGURE, { input: { storeId: shop.storeId, currencyCode: 'EUR', pricesIncludeTax: false } }, shop.headers);
     for (const [name, rate] of [['State', '6.25'], ['County', '1'], ['City', '2.375']]) {
       await system.ok(SET_TAX, { input: { storeId: shop.storeId, name, rate } }, shop.headers);
@@ -52,6 +54,20 @@ describe('pricing engine through the gateway', () => {
     expect([amount(coffee.total), amount(mug.total)]).toEqual(['78.93', '8.77']);
     expect([quote.subtotal, quote.discountTotal, quote.taxTotal, quote.total].map(amount)).toEqual(['88.00', '8.00', '7.70', '87.70']);
     expect(quote.token).toMatch(/^[\w-]+\.[\w-]+$/);
+  });
+
+  it('a scheduled price list takes effect on time, announced with a new version, without any write', async () => {
+    const PRICE = `query ($sku: ID!, $store: ID!) { price(sku: $sku, storeId: $store) { version } }`;
+    const { price: before } = await system.ok(PRICE, { sku: 'TEA-1', store: shop.storeId }, shop.headers);
+    const startsAt = new Date(Date.now() + 1_500).toISOString();
+    const { createPriceList: list } = await system.ok(CREATE_LIST, { input: { name: 'Flash sale', currencyCode: 'EUR', storeIds: [shop.storeId], priority: 5, startsAt } }, shop.headers);
+    await system.ok(SET_LIST_PRICES, { input: { priceListId: list.id, prices: [{ sku: 'TEA-1', amount: '3.00' }] } }, shop.headers);
+    await eventually(async () => {
+      const { price } = await system.ok(PRICE, { sku: 'TEA-1', store: shop.storeId }, shop.headers);
+      expect(price.version).toBe(before.version + 1);
+    }, 15_000);
+    const { quote } = await system.ok(QUOTE, { input: { storeId: shop.storeId, lines: [{ sku: 'TEA-1', quantity: 1 }] } }, shop.storefrontHeaders);
+    expect([amount(quote.lines[0].unitPrice), quote.lines[0].priceListId]).toEqual(['3.00', list.id]);
   });
 
   it('counts a coupon exactly under concurrency: 100 claims of a coupon with 10 uses → 10 succeed, 90 COUPON_EXHAUSTED', async () => {

@@ -15,6 +15,7 @@ import { pricingAppliers } from './events/pricing-consumers.js';
 import { resolvers } from './resolvers/index.js';
 import { PricingService } from './services/pricing.service.js';
 import { PricingRulesService } from './services/rules.service.js';
+import { priceScheduler } from './services/price-schedule.js';
 
 export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
 
@@ -23,6 +24,7 @@ export function buildPricing(deps: { dataSource: DataSource; bus: EventBus; secr
   const lifecycle = subgraphLifecycle({ ...deps, source: 'pricing', appliers: pricingAppliers() });
   const pricing = new PricingService(deps.dataSource, lifecycle.flush);
   const rules = new PricingRulesService(deps.dataSource, lifecycle.flush, deps.secret);
+  const scheduler = priceScheduler(deps.dataSource, lifecycle.flush);
   return buildYogaSubgraph<Context>({
     name: 'pricing',
     secret: deps.secret,
@@ -42,7 +44,13 @@ export function buildPricing(deps: { dataSource: DataSource; bus: EventBus; secr
       };
       return ctx;
     },
-    onStart: lifecycle.start,
-    onStop: lifecycle.stop,
+    onStart: async () => {
+      await lifecycle.start();
+      scheduler.start();
+    },
+    onStop: async () => {
+      await scheduler.stop();
+      await lifecycle.stop();
+    },
   });
 }
