@@ -128,6 +128,16 @@ describe('pricing engine through the gateway', () => {
     await eventually(async () => expect(await usage()).toBe(0));
   });
 
+  it('counts a per-customer limit exactly under concurrency', async () => {
+    await system.ok(CREATE_PROMOTION, { input: { name: 'Twice each', kind: 'PERCENT_OFF', value: '5', couponCode: 'TWICE', perCustomerLimit: 2 } }, shop.headers);
+    const input = { storeId: shop.storeId, lines: [{ sku: 'MUG-1', quantity: 1 }], couponCodes: ['TWICE'], customerId: 'customer-7' };
+    const results = await Promise.all(Array.from({ length: 10 }, () => system.request(CLAIM, { input }, shop.posHeaders)));
+    expect(results.filter((r) => !r.errors)).toHaveLength(2);
+    expect(results.filter((r) => r.errors?.[0]?.extensions?.code === 'COUPON_EXHAUSTED')).toHaveLength(8);
+    const other = await system.request(CLAIM, { input: { ...input, customerId: 'customer-8' } }, shop.posHeaders);
+    expect(other.errors).toBeUndefined();
+  });
+
   it('explains refused coupons', async () => {
     await system.ok(CREATE_PROMOTION, { input: { name: 'Old', kind: 'PERCENT_OFF', value: '5', couponCode: 'OLD', startsAt: '2020-01-01T00:00:00Z', endsAt: '2020-02-01T00:00:00Z' } }, shop.headers);
     await system.ok(CREATE_PROMOTION, { input: { name: 'Big', kind: 'PERCENT_OFF', value: '5', couponCode: 'BIG', minSubtotal: '1000.00', currencyCode: 'EUR' } }, shop.headers);

@@ -311,7 +311,7 @@ export class PricingRulesService extends TenantScopedService {
         for (const { couponCode } of dropped) if (couponCode) quote.rejectedCoupons.push({ code: couponCode, reason: 'EXHAUSTED' });
         quote.rejectedCoupons.sort((a, b) => (a.code < b.code ? -1 : 1));
         const id = randomUUID();
-        const usedUp = quote.rejectedCoupons.find((c) => c.reason === 'EXHAUSTED');
+        const usedUp = quote.rejectedCoupons.find((c) => c.reason === 'EXHAUSTED' || c.reason === 'CUSTOMER_LIMIT_REACHED');
         if (claim && usedUp && !input.dropExhaustedCoupons) throw appError('COUPON_EXHAUSTED', `coupon ${usedUp.code} has no uses left`, { couponCode: usedUp.code });
         if (claim) {
           const exhausted = await claimUses(m, tenantId, id, quote, pricing.promotions, input.customerId ?? null);
@@ -492,6 +492,15 @@ async function claimUses(m: EntityManager, tenantId: string, quoteId: string, qu
       [tenantId, promotion.id],
     ));
     if (counted.length === 0) return promotion;
+    if (promotion.perCustomerLimit !== null && customerId !== null) {
+      // The UPDATE above holds the promotion's row: a concurrent claim of the same customer waits
+      // for this transaction and then counts its redemption, so the per-customer limit is exact too.
+      const [customerUses]: { uses: number }[] = await m.query(
+        `SELECT count(*)::int AS uses FROM ${q(m, 'promotion_redemption')} WHERE tenant_id = $1 AND promotion_id = $2 AND customer_id = $3 AND released_at IS NULL`,
+        [tenantId, promotion.id, customerId],
+      );
+      if (customerUses!.uses >= promotion.perCustomerLimit) return promotion;
+    }
     await m.query(`INSERT INTO ${q(m, 'promotion_redemption')} (tenant_id, quote_id, promotion_id, customer_id) VALUES ($1, $2, $3, $4)`, [tenantId, quoteId, promotion.id, customerId]);
   }
   return null;
