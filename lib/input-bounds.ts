@@ -20,11 +20,17 @@ export const INPUT_BOUNDS = {
     'Mutation.importCatalogFeed(csv:)': 1_048_576,
     'UpsertProductInput.description': 10_000,
     'AdjustStockInput.reason': 500,
+    'PlaceOrderInput.quoteToken': 65_536,
+    'QuoteInput.couponCodes': 64,
+    'CreatePromotionInput.couponCode': 64,
   } as Record<string, number>,
   /** Most items in a list, where the default does not fit. */
   maxItems: {
     'Subscription.stockChanged(skus:)': 1_000,
     'Subscription.priceChanged(skus:)': 1_000,
+    'SetPriceListPricesInput.prices': 1_000,
+    'PromotionTargetInput.skus': 1_000,
+    'QuoteInput.couponCodes': 10,
   } as Record<string, number>,
   /** Int ranges (inclusive) narrower than GraphQL's. */
   intRange: {
@@ -32,6 +38,13 @@ export const INPUT_BOUNDS = {
     'ReserveStockInput.quantity': [1, MAX_QUANTITY],
     'TransferStockInput.quantity': [1, MAX_QUANTITY],
     'OrderLineInput.quantity': [1, MAX_QUANTITY],
+    'QuoteLineInput.quantity': [1, MAX_QUANTITY],
+    'PriceListPriceInput.minQuantity': [1, MAX_QUANTITY],
+    'CreatePromotionInput.minQuantity': [1, MAX_QUANTITY],
+    'CreatePromotionInput.usageLimit': [1, 1_000_000_000],
+    'CreatePromotionInput.perCustomerLimit': [1, 1_000_000_000],
+    'CreatePromotionInput.priority': [-1_000_000, 1_000_000],
+    'CreatePriceListInput.priority': [-1_000_000, 1_000_000],
     'AdjustStockInput.delta': [-MAX_QUANTITY, MAX_QUANTITY],
     'ReserveStockInput.ttlSeconds': [1, 2_592_000],
     'Query.products(first:)': [1, 100],

@@ -97,6 +97,19 @@ describe('the README and docs examples, as written, on the demo data', () => {
     expect(data.placeOrder).toEqual(expect.objectContaining({ status: 'PLACED', total: { amount: '12.40', currencyCode: 'EUR' } }));
   });
 
+  it('a quote with a coupon and tax adds up, and says why a coupon was refused', async () => {
+    const data = await post(block('claimQuote(input: { storeId: $store'), { store: store('S1') }, { authorization: `Bearer ${demo.keys.admin}` });
+    const q = data.claimQuote;
+    const cents = (m: { amount: string }) => Math.round(Number(m.amount) * 100);
+    expect(q.lines[0].adjustments).toEqual([{ label: 'Welcome 10%', amount: q.discountTotal }]);
+    expect(cents(q.discountTotal)).toBe(Math.round(cents(q.subtotal) / 10));
+    expect(q.lines[0].taxes).toEqual([{ name: 'VAT', rate: '20', amount: q.taxTotal }]);
+    expect(cents(q.taxTotal)).toBe(Math.round((cents(q.subtotal) - cents(q.discountTotal)) / 5));
+    expect(cents(q.total)).toBe(cents(q.subtotal) - cents(q.discountTotal) + cents(q.taxTotal));
+    expect(q.rejectedCoupons).toEqual([{ code: 'NOPE', reason: 'UNKNOWN' }]);
+    expect(q.token).toMatch(/\./);
+  });
+
   it('the curl commands answer with data', async () => {
     const commands = asWritten(block('curl -s localhost:4000/graphql')).split(/\n(?=curl )/);
     expect(commands).toHaveLength(2);

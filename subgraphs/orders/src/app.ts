@@ -44,7 +44,7 @@ export function buildOrders(
   const transitions = new OrderTransitionsService(deps.dataSource, () => flush(), workflows);
   const lifecycle = subgraphLifecycle({ ...deps, source: 'orders', appliers: ordersAppliers(transitions) });
   flush = lifecycle.flush;
-  const orders = new OrdersService(deps.dataSource, lifecycle.flush, transitions, workflows.current);
+  const orders = new OrdersService(deps.dataSource, lifecycle.flush, transitions, workflows.current, deps.secret);
   const schema = buildSubgraphSchema({ typeDefs, resolvers: resolvers as never });
   const sensitive = sensitiveCoordinates(typeDefs);
   let app: FastifyInstance | undefined;

@@ -14,6 +14,8 @@ import type { Context } from './context.js';
 import { pricingAppliers } from './events/pricing-consumers.js';
 import { resolvers } from './resolvers/index.js';
 import { PricingService } from './services/pricing.service.js';
+import { PricingRulesService } from './services/rules.service.js';
+import { priceScheduler } from './services/price-schedule.js';
 
 export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
 
@@ -21,6 +23,8 @@ export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql
 export function buildPricing(deps: { dataSource: DataSource; bus: EventBus; secret: string; logger?: Logger; replayGuard?: ReplayGuard }): SubgraphService {
   const lifecycle = subgraphLifecycle({ ...deps, source: 'pricing', appliers: pricingAppliers() });
   const pricing = new PricingService(deps.dataSource, lifecycle.flush);
+  const rules = new PricingRulesService(deps.dataSource, lifecycle.flush, deps.secret);
+  const scheduler = priceScheduler(deps.dataSource, lifecycle.flush);
   return buildYogaSubgraph<Context>({
     name: 'pricing',
     secret: deps.secret,
@@ -33,13 +37,20 @@ export function buildPricing(deps: { dataSource: DataSource; bus: EventBus; secr
       const ctx: Context = {
         ...base,
         pricing,
+        rules,
         loaders: {
           price: new DataLoader((keys) => pricing.pricesFor(ctx, keys)),
         },
       };
       return ctx;
     },
-    onStart: lifecycle.start,
-    onStop: lifecycle.stop,
+    onStart: async () => {
+      await lifecycle.start();
+      scheduler.start();
+    },
+    onStop: async () => {
+      await scheduler.stop();
+      await lifecycle.stop();
+    },
   });
 }

@@ -207,6 +207,6 @@ export async function upsertProductIn(
       sku: v.sku, productId: row.id, title: values.title, productTitle: row.title, barcode: values.barcode,
     });
   }
-  await emit(m, tenantId, 'catalog.product.upserted', { id: row.id, title: row.title, brand: row.brand, skus });
+  await emit(m, tenantId, 'catalog.product.upserted', { id: row.id, title: row.title, brand: row.brand, categoryId: row.categoryId, skus });
   return products.findOneByOrFail({ tenantId, id: row.id });
 }

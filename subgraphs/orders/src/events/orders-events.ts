@@ -28,5 +28,7 @@ export interface OrdersEvents {
     workflowVersion: number;
     version: number;
     history: { from: string | null; to: string; event: string; at: string; cause: string | null }[];
+    /** The pricing quote the order was charged from (issue 16). */
+    quoteId: string | null;
   };
 }

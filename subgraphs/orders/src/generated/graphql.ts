@@ -69,6 +69,8 @@ export type Order = {
   lines: Array<OrderLine>;
   /** Sequential within the tenant, from 1. */
   number: Scalars['Int']['output'];
+  /** The pricing quote the order was charged (placed with `quoteToken`); never changes afterwards. */
+  quote?: Maybe<OrderQuote>;
   status: OrderStatus;
   store: Store;
   total: Money;
@@ -107,6 +109,28 @@ export type OrderLineInput = {
   sku: Scalars['ID']['input'];
 };
 
+/** What an order was charged, as pricing quoted it: discounts and taxes per line. */
+export type OrderQuote = {
+  __typename?: 'OrderQuote';
+  discountTotal: Money;
+  id: Scalars['ID']['output'];
+  lines: Array<OrderQuoteLine>;
+  promotionIds: Array<Scalars['ID']['output']>;
+  subtotal: Money;
+  taxTotal: Money;
+  total: Money;
+};
+
+export type OrderQuoteLine = {
+  __typename?: 'OrderQuoteLine';
+  discount: Money;
+  quantity: Scalars['Int']['output'];
+  sku: Scalars['ID']['output'];
+  tax: Money;
+  total: Money;
+  unitPrice: Money;
+};
+
 export type OrderStatus =
   | 'CANCELLED'
   | 'FULFILLED'
@@ -141,6 +165,12 @@ export type PlaceOrderInput = {
   /** The same key again returns the first order and places nothing. */
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   lines: Array<OrderLineInput>;
+  /**
+   * A token from pricing's `quote` or `claimQuote`: the order is charged exactly that quote (its
+   * lines must be the order's lines). QUOTE_INVALID when altered, of another store or already
+   * charged; QUOTE_EXPIRED past its `expiresAt`. Without it, lines are priced at the store's prices.
+   */
+  quoteToken?: InputMaybe<Scalars['String']['input']>;
   storeId: Scalars['ID']['input'];
 };
 
@@ -301,6 +331,8 @@ export type ResolversTypes = {
   OrderEdge: ResolverTypeWrapper<Partial<Omit<OrderEdge, 'node'> & { node: ResolversTypes['Order'] }>>;
   OrderLine: ResolverTypeWrapper<OrderLineEntity>;
   OrderLineInput: ResolverTypeWrapper<Partial<OrderLineInput>>;
+  OrderQuote: ResolverTypeWrapper<Partial<OrderQuote>>;
+  OrderQuoteLine: ResolverTypeWrapper<Partial<OrderQuoteLine>>;
   OrderStatus: ResolverTypeWrapper<Partial<OrderStatus>>;
   OrderTransition: ResolverTypeWrapper<HistoryEntry>;
   PageInfo: ResolverTypeWrapper<Partial<PageInfo>>;
@@ -324,6 +356,8 @@ export type ResolversParentTypes = {
   OrderEdge: Partial<Omit<OrderEdge, 'node'> & { node: ResolversParentTypes['Order'] }>;
   OrderLine: OrderLineEntity;
   OrderLineInput: Partial<OrderLineInput>;
+  OrderQuote: Partial<OrderQuote>;
+  OrderQuoteLine: Partial<OrderQuoteLine>;
   OrderTransition: HistoryEntry;
   PageInfo: Partial<PageInfo>;
   Boolean: Partial<Scalars['Boolean']['output']>;
@@ -353,6 +387,7 @@ export type OrderResolvers<ContextType = Context, ParentType extends ResolversPa
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lines?: Resolver<Array<ResolversTypes['OrderLine']>, ParentType, ContextType>;
   number?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  quote?: Resolver<Maybe<ResolversTypes['OrderQuote']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['OrderStatus'], ParentType, ContextType>;
   store?: Resolver<ResolversTypes['Store'], ParentType, ContextType>;
   total?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
@@ -376,6 +411,25 @@ export type OrderLineResolvers<ContextType = Context, ParentType extends Resolve
   title?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   unitPrice?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   variant?: Resolver<ResolversTypes['Variant'], ParentType, ContextType>;
+};
+
+export type OrderQuoteResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderQuote'] = ResolversParentTypes['OrderQuote']> = {
+  discountTotal?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lines?: Resolver<Array<ResolversTypes['OrderQuoteLine']>, ParentType, ContextType>;
+  promotionIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  subtotal?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  taxTotal?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  total?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+};
+
+export type OrderQuoteLineResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderQuoteLine'] = ResolversParentTypes['OrderQuoteLine']> = {
+  discount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  sku?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  tax?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  total?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  unitPrice?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
 };
 
 export type OrderTransitionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderTransition'] = ResolversParentTypes['OrderTransition']> = {
@@ -416,6 +470,8 @@ export type Resolvers<ContextType = Context> = {
   OrderConnection?: OrderConnectionResolvers<ContextType>;
   OrderEdge?: OrderEdgeResolvers<ContextType>;
   OrderLine?: OrderLineResolvers<ContextType>;
+  OrderQuote?: OrderQuoteResolvers<ContextType>;
+  OrderQuoteLine?: OrderQuoteLineResolvers<ContextType>;
   OrderTransition?: OrderTransitionResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;

@@ -1,5 +1,19 @@
+import type { SignedQuote } from '../../../../lib/pricing/quote-token.js';
 import { formatMoney } from '../../../../lib/money.js';
 import type { Resolvers } from '../generated/graphql.js';
+
+const orderQuoteView = (q: SignedQuote) => {
+  const money = (amount: string) => ({ amount, currencyCode: q.currencyCode });
+  return {
+    id: q.id,
+    lines: q.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, unitPrice: money(l.unitPrice), discount: money(l.discount), tax: money(l.tax), total: money(l.total) })),
+    subtotal: money(q.subtotal),
+    discountTotal: money(q.discountTotal),
+    taxTotal: money(q.taxTotal),
+    total: money(q.total),
+    promotionIds: q.promotionIds,
+  };
+};
 
 export const resolvers: Resolvers = {
   Query: {
@@ -20,6 +34,7 @@ export const resolvers: Resolvers = {
     total: (order) => formatMoney(order.totalAmount, order.currencyCode.trim()),
     createdAt: (order) => order.createdAt.toISOString(),
     history: (order, _args, ctx) => ctx.loaders.historyByOrder.load(order.id),
+    quote: (order) => (order.quote ? orderQuoteView(order.quote) : null),
   },
   OrderLine: {
     unitPrice: (line) => formatMoney(line.unitAmount, line.currencyCode.trim()),

@@ -98,6 +98,8 @@ export class OrderTransitionsService extends TenantScopedService {
       workflowVersion: order.workflowVersion,
       version: order.version,
       history: history.map(toHistoryEntry),
+      // Pricing gives back the coupon uses of a quote whose order ends REJECTED or CANCELLED.
+      quoteId: order.quoteId,
     };
   }
 

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { In, type EntityManager } from 'typeorm';
 import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js';
 import { once } from '../../../../lib/db/idempotency.js';
-import { badInput, notFound } from '../../../../lib/errors.js';
+import { appError, badInput, notFound } from '../../../../lib/errors.js';
+import { verifyQuote, type SignedQuote } from '../../../../lib/pricing/quote-token.js';
 import { alignByKey, groupByKey } from '../../../../lib/graphql/batch.js';
 import { isUuid } from '../../../../lib/graphql/context.js';
 import { decodeCursor, pageSize, toConnection, type Connection } from '../../../../lib/graphql/pagination.js';
@@ -22,6 +23,7 @@ export interface PlaceOrderInput {
   storeId: string;
   lines: { sku: string; quantity: number }[];
   idempotencyKey?: string | null;
+  quoteToken?: string | null;
 }
 
 interface PricedSku {
@@ -38,6 +40,8 @@ export class OrdersService extends TenantScopedService {
     afterCommit: () => Promise<void>,
     private readonly transitions: OrderTransitionsService,
     private readonly workflowVersion: number,
+    /** The secret the gateway and subgraphs share: pricing signs quotes with a key derived from it. */
+    private readonly secret: string,
   ) {
     super(dataSource, afterCommit);
   }
@@ -49,19 +53,40 @@ export class OrdersService extends TenantScopedService {
       if (!Number.isInteger(line.quantity) || line.quantity <= 0) throw badInput(`quantity of ${line.sku} must be greater than zero`, 'lines.quantity');
     }
     if (new Set(input.lines.map((l) => l.sku)).size !== input.lines.length) throw badInput('each sku may appear on one line only', 'lines');
+    const quote = input.quoteToken ? this.chargeableQuote(ctx, input) : null;
     const { idempotencyKey, ...request } = input;
     // The answer is the order as placed (PLACED): the saga moves it on afterwards, by events.
     const { order, replayed } = await this.tx(ctx, async (m, tenantId) => {
       const { result: orderId, replayed: again } = await once(m, { tenantId, operation: 'placeOrder', key: idempotencyKey, payload: request }, () =>
-        this.insertOrder(m, tenantId, input),
-      );
+        this.insertOrder(m, tenantId, input, quote),
+      ).catch((error: unknown) => {
+        // Two orders racing for one quote: the unique index lets one through.
+        if ((error as { code?: string }).code === '23505' && String((error as { constraint?: string }).constraint) === 'order_quote') {
+          throw appError('QUOTE_INVALID', 'this quote was already charged by another order');
+        }
+        throw error;
+      });
       return { order: await m.getRepository(OrderEntity).findOneByOrFail({ tenantId, id: orderId }), replayed: again };
     });
     if (!replayed) await this.afterCommit();
     return order;
   }
 
-  private async insertOrder(m: EntityManager, tenantId: string, input: PlaceOrderInput): Promise<string> {
+  /** The quote a token carries, when it may charge this order; QUOTE_INVALID or QUOTE_EXPIRED otherwise. */
+  private chargeableQuote(ctx: SubgraphContext, input: PlaceOrderInput): SignedQuote {
+    const quote = verifyQuote(this.secret, input.quoteToken!, ctx.tenantId ?? '');
+    if (quote === 'EXPIRED') throw appError('QUOTE_EXPIRED', 'the quote expired; ask pricing for a new one');
+    if (typeof quote === 'string') throw appError('QUOTE_INVALID', quote === 'TAMPERED' ? 'the quote token was altered' : 'the quote token is not a quote of this tenant');
+    if (quote.storeId !== input.storeId) throw appError('QUOTE_INVALID', 'the quote is for another store');
+    const quoted = new Map(quote.lines.map((l) => [l.sku, l.quantity]));
+    if (quoted.size !== input.lines.length || input.lines.some((l) => quoted.get(l.sku) !== l.quantity)) {
+      throw appError('QUOTE_INVALID', 'the order\'s lines are not the quote\'s lines');
+    }
+    if (quote.limited && !quote.claimed) throw appError('QUOTE_INVALID', 'the quote applies a coupon or a limited promotion: claim it with claimQuote first');
+    return quote;
+  }
+
+  private async insertOrder(m: EntityManager, tenantId: string, input: PlaceOrderInput, quote: SignedQuote | null): Promise<string> {
     if (!(await knownStores(m, tenantId, [input.storeId])).has(input.storeId)) throw notFound(`no store ${input.storeId}`);
     const s = m.connection.driver.schema;
     const skus = input.lines.map((l) => l.sku);
@@ -74,13 +99,15 @@ export class OrdersService extends TenantScopedService {
     const bySku = new Map(priced.map((p) => [p.sku, p]));
     const missing = skus.find((sku) => !bySku.has(sku));
     if (missing) throw notFound(`no variant with sku ${missing}`);
-    const unpriced = skus.find((sku) => bySku.get(sku)!.amount === null);
+    // A quote carries its own prices; without one, the store's prices as pricing announced them.
+    const unpriced = quote ? undefined : skus.find((sku) => bySku.get(sku)!.amount === null);
     if (unpriced) throw badInput(`${unpriced} has no price in store ${input.storeId}`, 'lines.sku');
-    const currencies = new Set(priced.map((p) => p.currency_code!.trim()));
-    if (currencies.size > 1) throw badInput('all lines of an order must be priced in one currency', 'lines');
-    const currencyCode = [...currencies][0]!;
-    const lines = input.lines.map((line) => ({ ...line, amount: bySku.get(line.sku)!.amount!, title: bySku.get(line.sku)!.title }));
-    const total = sumMoney(lines, currencyCode);
+    const currencies = new Set(priced.map((p) => p.currency_code?.trim()));
+    if (!quote && currencies.size > 1) throw badInput('all lines of an order must be priced in one currency', 'lines');
+    const currencyCode = quote?.currencyCode ?? [...currencies][0]!;
+    const quotedUnit = new Map(quote?.lines.map((l) => [l.sku, l.unitPrice]));
+    const lines = input.lines.map((line) => ({ ...line, amount: quotedUnit.get(line.sku) ?? bySku.get(line.sku)!.amount!, title: bySku.get(line.sku)!.title }));
+    const total = quote ? { amount: quote.total, currencyCode } : sumMoney(lines, currencyCode);
     if (!fitsStoredAmount(total.amount)) {
       throw badInput(`the order total ${total.amount} ${currencyCode} is larger than an amount may be (${MAX_AMOUNT_WHOLE_DIGITS} digits before the point)`, 'lines');
     }
@@ -92,7 +119,7 @@ export class OrdersService extends TenantScopedService {
     )) as [{ last_number: number }];
     const id = randomUUID();
     await m.getRepository(OrderEntity).insert({
-      id, tenantId, number, storeId: input.storeId, status: 'PLACED', totalAmount: total.amount, currencyCode,
+      id, tenantId, number, storeId: input.storeId, status: 'PLACED', totalAmount: total.amount, currencyCode, quoteId: quote?.id ?? null, quote,
       workflowVersion: this.workflowVersion, version: 1,
     });
     await m.getRepository(OrderLineEntity).insert(

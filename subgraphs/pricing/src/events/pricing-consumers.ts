@@ -6,6 +6,7 @@ import { advanceWatermarks } from '../../../../lib/events/source-watermark.js';
 import { metrics } from '../../../../lib/observability/metrics.js';
 import { parseMoney, type Money } from '../../../../lib/money.js';
 import { setPricesIn } from '../services/pricing.service.js';
+import { releaseUses } from '../services/rules.service.js';
 
 /**
  * What pricing learns from other subgraphs: which stores and skus exist, and the prices merchant
@@ -16,6 +17,23 @@ export function pricingAppliers(log: (message: string) => void = console.error):
   return {
     'tenant.store.created': rememberStore,
     'catalog.variant.upserted': rememberVariant,
+    // What promotions and tax rates match on: a product's brand (and categories, the event's
+    // category), for each of its skus. Pricing never reads the catalog's tables.
+    'catalog.product.upserted': async (m, event) => {
+      const { brand, skus, categoryId } = event.payload as { brand: string | null; skus: string[]; categoryId?: string | null };
+      const categories = categoryId ? [categoryId] : [];
+      await m.query(
+        `INSERT INTO "${m.connection.driver.schema}"."item_facts" (tenant_id, sku, brand, category_ids) SELECT $1, unnest($2::text[]), $3, $4
+         ON CONFLICT (tenant_id, sku) DO UPDATE SET brand = EXCLUDED.brand, category_ids = EXCLUDED.category_ids`,
+        [event.tenantId, skus, brand, categories],
+      );
+    },
+    // An order that ends cancelled or rejected (no stock) gives back the coupon and promotion
+    // uses its quote claimed; once, as a quote's uses are released only once.
+    'orders.order.updated': async (m, event) => {
+      const { quoteId, status } = event.payload as { quoteId?: string | null; status: string };
+      if (quoteId && (status === 'CANCELLED' || status === 'REJECTED')) await releaseUses(m, event.tenantId, quoteId);
+    },
     [VARIANTS_UPSERTED]: rememberVariants,
     // A feed's price column: one store's price, or (no store) every store's.
     [FEED_BATCH_IMPORTED]: async (m, event) => {

@@ -17,6 +17,53 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown; }
 };
 
+export type AppliedPromotion = {
+  __typename?: 'AppliedPromotion';
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+};
+
+export type ConfigureStorePricingInput = {
+  /** ISO 4217 code of the store's quotes. */
+  currencyCode: Scalars['String']['input'];
+  pricesIncludeTax: Scalars['Boolean']['input'];
+  storeId: Scalars['ID']['input'];
+};
+
+export type CreatePriceListInput = {
+  channel?: InputMaybe<Scalars['String']['input']>;
+  currencyCode: Scalars['String']['input'];
+  customerGroup?: InputMaybe<Scalars['String']['input']>;
+  /** ISO 8601, exclusive; after startsAt. */
+  endsAt?: InputMaybe<Scalars['String']['input']>;
+  name: Scalars['String']['input'];
+  priority?: InputMaybe<Scalars['Int']['input']>;
+  /** ISO 8601. */
+  startsAt?: InputMaybe<Scalars['String']['input']>;
+  /** Empty or absent: every store. */
+  storeIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+};
+
+export type CreatePromotionInput = {
+  /** Absent or empty: every sku. */
+  appliesTo?: InputMaybe<PromotionTargetInput>;
+  /** Letters, digits, - and _, case-insensitive; absent: automatic. */
+  couponCode?: InputMaybe<Scalars['String']['input']>;
+  /** Required for AMOUNT_OFF, FIXED_PRICE, BUNDLE and a minSubtotal; the promotion applies to quotes in that currency only. */
+  currencyCode?: InputMaybe<Scalars['String']['input']>;
+  endsAt?: InputMaybe<Scalars['String']['input']>;
+  kind: PromotionKind;
+  minQuantity?: InputMaybe<Scalars['Int']['input']>;
+  minSubtotal?: InputMaybe<Scalars['String']['input']>;
+  name: Scalars['String']['input'];
+  perCustomerLimit?: InputMaybe<Scalars['Int']['input']>;
+  priority?: InputMaybe<Scalars['Int']['input']>;
+  stackable?: InputMaybe<Scalars['Boolean']['input']>;
+  startsAt?: InputMaybe<Scalars['String']['input']>;
+  usageLimit?: InputMaybe<Scalars['Int']['input']>;
+  value: Scalars['String']['input'];
+};
+
 /** An amount of money: a decimal string with the currency's minor units, e.g. `12.50`. */
 export type Money = {
   __typename?: 'Money';
@@ -28,13 +75,59 @@ export type Money = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /**
+   * Prices a cart and counts one use of each limited promotion and coupon it applies, exactly, under
+   * concurrency: its token is what `placeOrder` charges (pos, admin). COUPON_EXHAUSTED when a coupon
+   * has no uses left (unless `dropExhaustedCoupons`).
+   */
+  claimQuote: Quote;
+  /** Sets a store's currency and tax mode (admin). */
+  configureStorePricing: StorePricing;
+  /** Creates a price list (admin). */
+  createPriceList: PriceList;
+  /** Creates a promotion, automatic or by coupon code (admin). */
+  createPromotion: Promotion;
   /** Sets the price of a variant in a store (admin). */
   setPrice: Price;
+  /** Sets prices (tiers) of a price list; a (sku, minQuantity) set again is replaced (admin). */
+  setPriceListPrices: PriceList;
+  /** Sets a tax rate of a store, by name and category (admin). */
+  setTaxRate: TaxRate;
+};
+
+
+export type MutationClaimQuoteArgs = {
+  input: QuoteInput;
+};
+
+
+export type MutationConfigureStorePricingArgs = {
+  input: ConfigureStorePricingInput;
+};
+
+
+export type MutationCreatePriceListArgs = {
+  input: CreatePriceListInput;
+};
+
+
+export type MutationCreatePromotionArgs = {
+  input: CreatePromotionInput;
 };
 
 
 export type MutationSetPriceArgs = {
   input: SetPriceInput;
+};
+
+
+export type MutationSetPriceListPricesArgs = {
+  input: SetPriceListPricesInput;
+};
+
+
+export type MutationSetTaxRateArgs = {
+  input: SetTaxRateInput;
 };
 
 /** The price of one variant in one store. */
@@ -63,6 +156,91 @@ export type PriceChange = {
   version: Scalars['Int']['output'];
 };
 
+/** Prices that apply to some carts (a store, a channel, a customer group) for some time, by quantity tier. */
+export type PriceList = {
+  __typename?: 'PriceList';
+  channel?: Maybe<Scalars['String']['output']>;
+  currencyCode: Scalars['String']['output'];
+  customerGroup?: Maybe<Scalars['String']['output']>;
+  /** ISO 8601, exclusive; null: open. */
+  endsAt?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  prices: Array<PriceListPrice>;
+  priority: Scalars['Int']['output'];
+  /** ISO 8601; null: open. */
+  startsAt?: Maybe<Scalars['String']['output']>;
+  /** Empty: every store. */
+  storeIds: Array<Scalars['ID']['output']>;
+};
+
+export type PriceListPrice = {
+  __typename?: 'PriceListPrice';
+  amount: Money;
+  endsAt?: Maybe<Scalars['String']['output']>;
+  /** The price applies from this many units on a line. */
+  minQuantity: Scalars['Int']['output'];
+  sku: Scalars['ID']['output'];
+  startsAt?: Maybe<Scalars['String']['output']>;
+};
+
+export type PriceListPriceInput = {
+  /** Decimal string in the list's currency; not negative. */
+  amount: Scalars['String']['input'];
+  endsAt?: InputMaybe<Scalars['String']['input']>;
+  minQuantity?: InputMaybe<Scalars['Int']['input']>;
+  sku: Scalars['ID']['input'];
+  startsAt?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type Promotion = {
+  __typename?: 'Promotion';
+  appliesTo: PromotionTarget;
+  /** Upper case; null: applied automatically. */
+  couponCode?: Maybe<Scalars['String']['output']>;
+  currencyCode?: Maybe<Scalars['String']['output']>;
+  endsAt?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  kind: PromotionKind;
+  minQuantity?: Maybe<Scalars['Int']['output']>;
+  minSubtotal?: Maybe<Scalars['String']['output']>;
+  name: Scalars['String']['output'];
+  perCustomerLimit?: Maybe<Scalars['Int']['output']>;
+  priority: Scalars['Int']['output'];
+  stackable: Scalars['Boolean']['output'];
+  startsAt?: Maybe<Scalars['String']['output']>;
+  /** Orders (claimed quotes) that used it, uses given back by cancelled orders excluded. */
+  usageCount: Scalars['Int']['output'];
+  usageLimit?: Maybe<Scalars['Int']['output']>;
+  value: Scalars['String']['output'];
+};
+
+/** How a promotion discounts; see docs/pricing.md for each kind's `value` and `minQuantity`. */
+export type PromotionKind =
+  /** `value` off the matching lines together, split by their amounts. */
+  | 'AMOUNT_OFF'
+  /** Every `minQuantity` matching units (dearest first) cost `value` together. */
+  | 'BUNDLE'
+  /** Of every `minQuantity` + `value` matching units, the `value` cheapest are free. */
+  | 'BUY_X_GET_Y'
+  /** Each matching unit costs `value`. */
+  | 'FIXED_PRICE'
+  /** `value`% off each matching line (0 < value ≤ 100, up to 4 decimals). */
+  | 'PERCENT_OFF';
+
+export type PromotionTarget = {
+  __typename?: 'PromotionTarget';
+  brands: Array<Scalars['String']['output']>;
+  categoryIds: Array<Scalars['ID']['output']>;
+  skus: Array<Scalars['ID']['output']>;
+};
+
+export type PromotionTargetInput = {
+  brands?: InputMaybe<Array<Scalars['String']['input']>>;
+  categoryIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  skus?: InputMaybe<Array<Scalars['ID']['input']>>;
+};
+
 export type Query = {
   __typename?: 'Query';
   price?: Maybe<Price>;
@@ -71,6 +249,12 @@ export type Query = {
    * the gateway's snapshot on subscribe. Not part of the public API.
    */
   priceChangedSnapshot: Array<Scalars['String']['output']>;
+  /** A price list (admin). */
+  priceList?: Maybe<PriceList>;
+  /** The tenant's promotions, highest priority first, at most 1,000 (admin). */
+  promotions: Array<Promotion>;
+  /** Prices a cart without counting any coupon use; its token charges only carts without limited promotions. */
+  quote: Quote;
 };
 
 
@@ -85,6 +269,90 @@ export type QueryPriceChangedSnapshotArgs = {
   storeId: Scalars['ID']['input'];
 };
 
+
+export type QueryPriceListArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type QueryQuoteArgs = {
+  input: QuoteInput;
+};
+
+/** A priced cart: every amount explained, and every total the exact sum of its lines. */
+export type Quote = {
+  __typename?: 'Quote';
+  appliedPromotions: Array<AppliedPromotion>;
+  currencyCode: Scalars['String']['output'];
+  discountTotal: Money;
+  expiresAt: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  lines: Array<QuoteLine>;
+  pricesIncludeTax: Scalars['Boolean']['output'];
+  rejectedCoupons: Array<RejectedCoupon>;
+  subtotal: Money;
+  taxTotal: Money;
+  /** Pass to `placeOrder(input: { quoteToken })` before `expiresAt` to be charged exactly this quote. */
+  token: Scalars['String']['output'];
+  total: Money;
+};
+
+export type QuoteAdjustment = {
+  __typename?: 'QuoteAdjustment';
+  amount: Money;
+  label: Scalars['String']['output'];
+  promotionId: Scalars['ID']['output'];
+};
+
+export type QuoteInput = {
+  channel?: InputMaybe<Scalars['String']['input']>;
+  couponCodes?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Only for pos and admin callers. */
+  customerGroup?: InputMaybe<Scalars['String']['input']>;
+  /** Counts per-customer coupon limits. */
+  customerId?: InputMaybe<Scalars['ID']['input']>;
+  /** claimQuote: price without a used-up coupon instead of refusing with COUPON_EXHAUSTED. */
+  dropExhaustedCoupons?: InputMaybe<Scalars['Boolean']['input']>;
+  lines: Array<QuoteLineInput>;
+  storeId: Scalars['ID']['input'];
+};
+
+export type QuoteLine = {
+  __typename?: 'QuoteLine';
+  adjustments: Array<QuoteAdjustment>;
+  /** The store's own price of one unit. */
+  listPrice: Money;
+  /** The price list `unitPrice` comes from; null: the store's own price. */
+  priceListId?: Maybe<Scalars['ID']['output']>;
+  quantity: Scalars['Int']['output'];
+  sku: Scalars['ID']['output'];
+  taxes: Array<QuoteTax>;
+  /** unitPrice × quantity − adjustments (+ taxes when the store's prices exclude tax). */
+  total: Money;
+  /** One unit after price lists and tiers, before promotions. */
+  unitPrice: Money;
+};
+
+export type QuoteLineInput = {
+  quantity: Scalars['Int']['input'];
+  sku: Scalars['ID']['input'];
+};
+
+export type QuoteTax = {
+  __typename?: 'QuoteTax';
+  amount: Money;
+  name: Scalars['String']['output'];
+  /** Percent, e.g. `8.875`. */
+  rate: Scalars['String']['output'];
+};
+
+/** Why a coupon code did not apply: UNKNOWN, NOT_ACTIVE, EXHAUSTED, CUSTOMER_LIMIT_REACHED, NOT_APPLICABLE or NOT_COMBINABLE. */
+export type RejectedCoupon = {
+  __typename?: 'RejectedCoupon';
+  code: Scalars['String']['output'];
+  reason: Scalars['String']['output'];
+};
+
 export type SetPriceInput = {
   /** Decimal string, e.g. `12.50`; not negative; at most the currency's minor units. */
   amount: Scalars['String']['input'];
@@ -92,6 +360,28 @@ export type SetPriceInput = {
   currencyCode: Scalars['String']['input'];
   sku: Scalars['ID']['input'];
   storeId: Scalars['ID']['input'];
+};
+
+export type SetPriceListPricesInput = {
+  priceListId: Scalars['ID']['input'];
+  prices: Array<PriceListPriceInput>;
+};
+
+export type SetTaxRateInput = {
+  /** A catalog category id; absent: every line of the store. */
+  category?: InputMaybe<Scalars['ID']['input']>;
+  name: Scalars['String']['input'];
+  /** Percent from 0 to 100, up to 4 decimals. */
+  rate: Scalars['String']['input'];
+  storeId: Scalars['ID']['input'];
+};
+
+/** A store's pricing settings: the currency its quotes are in, and whether its prices include tax. */
+export type StorePricing = {
+  __typename?: 'StorePricing';
+  currencyCode: Scalars['String']['output'];
+  pricesIncludeTax: Scalars['Boolean']['output'];
+  storeId: Scalars['ID']['output'];
 };
 
 export type Subscription = {
@@ -109,6 +399,16 @@ export type SubscriptionPriceChangedArgs = {
   skus?: InputMaybe<Array<Scalars['ID']['input']>>;
   snapshot?: InputMaybe<Scalars['Boolean']['input']>;
   storeId: Scalars['ID']['input'];
+};
+
+export type TaxRate = {
+  __typename?: 'TaxRate';
+  /** A catalog category id: the rate applies to its skus only; null: to every line. */
+  category?: Maybe<Scalars['ID']['output']>;
+  name: Scalars['String']['output'];
+  /** Percent, e.g. `8.875`. */
+  rate: Scalars['String']['output'];
+  storeId: Scalars['ID']['output'];
 };
 
 export type Variant = {
@@ -217,34 +517,82 @@ export type FederationReferenceTypes = {
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
-  Money: ResolverTypeWrapper<Partial<Money>>;
+  AppliedPromotion: ResolverTypeWrapper<Partial<AppliedPromotion>>;
+  ID: ResolverTypeWrapper<Partial<Scalars['ID']['output']>>;
   String: ResolverTypeWrapper<Partial<Scalars['String']['output']>>;
+  ConfigureStorePricingInput: ResolverTypeWrapper<Partial<ConfigureStorePricingInput>>;
+  Boolean: ResolverTypeWrapper<Partial<Scalars['Boolean']['output']>>;
+  CreatePriceListInput: ResolverTypeWrapper<Partial<CreatePriceListInput>>;
+  Int: ResolverTypeWrapper<Partial<Scalars['Int']['output']>>;
+  CreatePromotionInput: ResolverTypeWrapper<Partial<CreatePromotionInput>>;
+  Money: ResolverTypeWrapper<Partial<Money>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Price: ResolverTypeWrapper<PriceEntity>;
-  ID: ResolverTypeWrapper<Partial<Scalars['ID']['output']>>;
-  Int: ResolverTypeWrapper<Partial<Scalars['Int']['output']>>;
   PriceChange: ResolverTypeWrapper<Partial<Omit<PriceChange, 'variant'> & { variant?: Maybe<ResolversTypes['Variant']> }>>;
+  PriceList: ResolverTypeWrapper<Partial<PriceList>>;
+  PriceListPrice: ResolverTypeWrapper<Partial<PriceListPrice>>;
+  PriceListPriceInput: ResolverTypeWrapper<Partial<PriceListPriceInput>>;
+  Promotion: ResolverTypeWrapper<Partial<Promotion>>;
+  PromotionKind: ResolverTypeWrapper<Partial<PromotionKind>>;
+  PromotionTarget: ResolverTypeWrapper<Partial<PromotionTarget>>;
+  PromotionTargetInput: ResolverTypeWrapper<Partial<PromotionTargetInput>>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Quote: ResolverTypeWrapper<Partial<Quote>>;
+  QuoteAdjustment: ResolverTypeWrapper<Partial<QuoteAdjustment>>;
+  QuoteInput: ResolverTypeWrapper<Partial<QuoteInput>>;
+  QuoteLine: ResolverTypeWrapper<Partial<QuoteLine>>;
+  QuoteLineInput: ResolverTypeWrapper<Partial<QuoteLineInput>>;
+  QuoteTax: ResolverTypeWrapper<Partial<QuoteTax>>;
+  RejectedCoupon: ResolverTypeWrapper<Partial<RejectedCoupon>>;
   SetPriceInput: ResolverTypeWrapper<Partial<SetPriceInput>>;
+  SetPriceListPricesInput: ResolverTypeWrapper<Partial<SetPriceListPricesInput>>;
+  SetTaxRateInput: ResolverTypeWrapper<Partial<SetTaxRateInput>>;
+  StorePricing: ResolverTypeWrapper<Partial<StorePricing>>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  Boolean: ResolverTypeWrapper<Partial<Scalars['Boolean']['output']>>;
+  TaxRate: ResolverTypeWrapper<Partial<TaxRate>>;
   Variant: ResolverTypeWrapper<VariantRef>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
-  Money: Partial<Money>;
+  AppliedPromotion: Partial<AppliedPromotion>;
+  ID: Partial<Scalars['ID']['output']>;
   String: Partial<Scalars['String']['output']>;
+  ConfigureStorePricingInput: Partial<ConfigureStorePricingInput>;
+  Boolean: Partial<Scalars['Boolean']['output']>;
+  CreatePriceListInput: Partial<CreatePriceListInput>;
+  Int: Partial<Scalars['Int']['output']>;
+  CreatePromotionInput: Partial<CreatePromotionInput>;
+  Money: Partial<Money>;
   Mutation: Record<PropertyKey, never>;
   Price: PriceEntity;
-  ID: Partial<Scalars['ID']['output']>;
-  Int: Partial<Scalars['Int']['output']>;
   PriceChange: Partial<Omit<PriceChange, 'variant'> & { variant?: Maybe<ResolversParentTypes['Variant']> }>;
+  PriceList: Partial<PriceList>;
+  PriceListPrice: Partial<PriceListPrice>;
+  PriceListPriceInput: Partial<PriceListPriceInput>;
+  Promotion: Partial<Promotion>;
+  PromotionTarget: Partial<PromotionTarget>;
+  PromotionTargetInput: Partial<PromotionTargetInput>;
   Query: Record<PropertyKey, never>;
+  Quote: Partial<Quote>;
+  QuoteAdjustment: Partial<QuoteAdjustment>;
+  QuoteInput: Partial<QuoteInput>;
+  QuoteLine: Partial<QuoteLine>;
+  QuoteLineInput: Partial<QuoteLineInput>;
+  QuoteTax: Partial<QuoteTax>;
+  RejectedCoupon: Partial<RejectedCoupon>;
   SetPriceInput: Partial<SetPriceInput>;
+  SetPriceListPricesInput: Partial<SetPriceListPricesInput>;
+  SetTaxRateInput: Partial<SetTaxRateInput>;
+  StorePricing: Partial<StorePricing>;
   Subscription: Record<PropertyKey, never>;
-  Boolean: Partial<Scalars['Boolean']['output']>;
+  TaxRate: Partial<TaxRate>;
   Variant: VariantRef;
+};
+
+export type AppliedPromotionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AppliedPromotion'] = ResolversParentTypes['AppliedPromotion']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type MoneyResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Money'] = ResolversParentTypes['Money']> = {
@@ -253,7 +601,13 @@ export type MoneyResolvers<ContextType = Context, ParentType extends ResolversPa
 };
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  claimQuote?: Resolver<ResolversTypes['Quote'], ParentType, ContextType, RequireFields<MutationClaimQuoteArgs, 'input'>>;
+  configureStorePricing?: Resolver<ResolversTypes['StorePricing'], ParentType, ContextType, RequireFields<MutationConfigureStorePricingArgs, 'input'>>;
+  createPriceList?: Resolver<ResolversTypes['PriceList'], ParentType, ContextType, RequireFields<MutationCreatePriceListArgs, 'input'>>;
+  createPromotion?: Resolver<ResolversTypes['Promotion'], ParentType, ContextType, RequireFields<MutationCreatePromotionArgs, 'input'>>;
   setPrice?: Resolver<ResolversTypes['Price'], ParentType, ContextType, RequireFields<MutationSetPriceArgs, 'input'>>;
+  setPriceListPrices?: Resolver<ResolversTypes['PriceList'], ParentType, ContextType, RequireFields<MutationSetPriceListPricesArgs, 'input'>>;
+  setTaxRate?: Resolver<ResolversTypes['TaxRate'], ParentType, ContextType, RequireFields<MutationSetTaxRateArgs, 'input'>>;
 };
 
 export type PriceResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Price'] = ResolversParentTypes['Price']> = {
@@ -274,13 +628,118 @@ export type PriceChangeResolvers<ContextType = Context, ParentType extends Resol
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
+export type PriceListResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PriceList'] = ResolversParentTypes['PriceList']> = {
+  channel?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  currencyCode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  customerGroup?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  endsAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  prices?: Resolver<Array<ResolversTypes['PriceListPrice']>, ParentType, ContextType>;
+  priority?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  startsAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  storeIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+};
+
+export type PriceListPriceResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PriceListPrice'] = ResolversParentTypes['PriceListPrice']> = {
+  amount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  endsAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  minQuantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  sku?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  startsAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type PromotionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Promotion'] = ResolversParentTypes['Promotion']> = {
+  appliesTo?: Resolver<ResolversTypes['PromotionTarget'], ParentType, ContextType>;
+  couponCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  currencyCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  endsAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['PromotionKind'], ParentType, ContextType>;
+  minQuantity?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  minSubtotal?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  perCustomerLimit?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  priority?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  stackable?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  startsAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  usageCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  usageLimit?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type PromotionTargetResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PromotionTarget'] = ResolversParentTypes['PromotionTarget']> = {
+  brands?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  categoryIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  skus?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+};
+
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   price?: Resolver<Maybe<ResolversTypes['Price']>, ParentType, ContextType, RequireFields<QueryPriceArgs, 'sku' | 'storeId'>>;
   priceChangedSnapshot?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType, RequireFields<QueryPriceChangedSnapshotArgs, 'storeId'>>;
+  priceList?: Resolver<Maybe<ResolversTypes['PriceList']>, ParentType, ContextType, RequireFields<QueryPriceListArgs, 'id'>>;
+  promotions?: Resolver<Array<ResolversTypes['Promotion']>, ParentType, ContextType>;
+  quote?: Resolver<ResolversTypes['Quote'], ParentType, ContextType, RequireFields<QueryQuoteArgs, 'input'>>;
+};
+
+export type QuoteResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Quote'] = ResolversParentTypes['Quote']> = {
+  appliedPromotions?: Resolver<Array<ResolversTypes['AppliedPromotion']>, ParentType, ContextType>;
+  currencyCode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  discountTotal?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  expiresAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lines?: Resolver<Array<ResolversTypes['QuoteLine']>, ParentType, ContextType>;
+  pricesIncludeTax?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  rejectedCoupons?: Resolver<Array<ResolversTypes['RejectedCoupon']>, ParentType, ContextType>;
+  subtotal?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  taxTotal?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  token?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  total?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+};
+
+export type QuoteAdjustmentResolvers<ContextType = Context, ParentType extends ResolversParentTypes['QuoteAdjustment'] = ResolversParentTypes['QuoteAdjustment']> = {
+  amount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  label?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  promotionId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type QuoteLineResolvers<ContextType = Context, ParentType extends ResolversParentTypes['QuoteLine'] = ResolversParentTypes['QuoteLine']> = {
+  adjustments?: Resolver<Array<ResolversTypes['QuoteAdjustment']>, ParentType, ContextType>;
+  listPrice?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  priceListId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  sku?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  taxes?: Resolver<Array<ResolversTypes['QuoteTax']>, ParentType, ContextType>;
+  total?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  unitPrice?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+};
+
+export type QuoteTaxResolvers<ContextType = Context, ParentType extends ResolversParentTypes['QuoteTax'] = ResolversParentTypes['QuoteTax']> = {
+  amount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  rate?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type RejectedCouponResolvers<ContextType = Context, ParentType extends ResolversParentTypes['RejectedCoupon'] = ResolversParentTypes['RejectedCoupon']> = {
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type StorePricingResolvers<ContextType = Context, ParentType extends ResolversParentTypes['StorePricing'] = ResolversParentTypes['StorePricing']> = {
+  currencyCode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  pricesIncludeTax?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  storeId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 
 export type SubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = {
   priceChanged?: SubscriptionResolver<ResolversTypes['PriceChange'], "priceChanged", ParentType, ContextType, RequireFields<SubscriptionPriceChangedArgs, 'snapshot' | 'storeId'>>;
+};
+
+export type TaxRateResolvers<ContextType = Context, ParentType extends ResolversParentTypes['TaxRate'] = ResolversParentTypes['TaxRate']> = {
+  category?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  rate?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  storeId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 
 export type VariantResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Variant'] = ResolversParentTypes['Variant'], FederationReferenceType extends FederationReferenceTypes['Variant'] = FederationReferenceTypes['Variant']> = {
@@ -290,12 +749,24 @@ export type VariantResolvers<ContextType = Context, ParentType extends Resolvers
 };
 
 export type Resolvers<ContextType = Context> = {
+  AppliedPromotion?: AppliedPromotionResolvers<ContextType>;
   Money?: MoneyResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Price?: PriceResolvers<ContextType>;
   PriceChange?: PriceChangeResolvers<ContextType>;
+  PriceList?: PriceListResolvers<ContextType>;
+  PriceListPrice?: PriceListPriceResolvers<ContextType>;
+  Promotion?: PromotionResolvers<ContextType>;
+  PromotionTarget?: PromotionTargetResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  Quote?: QuoteResolvers<ContextType>;
+  QuoteAdjustment?: QuoteAdjustmentResolvers<ContextType>;
+  QuoteLine?: QuoteLineResolvers<ContextType>;
+  QuoteTax?: QuoteTaxResolvers<ContextType>;
+  RejectedCoupon?: RejectedCouponResolvers<ContextType>;
+  StorePricing?: StorePricingResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
+  TaxRate?: TaxRateResolvers<ContextType>;
   Variant?: VariantResolvers<ContextType>;
 };
 

@@ -1,13 +1,23 @@
 import type { Resolvers } from '../generated/graphql.js';
 import { moneyOf, priceKey } from '../services/pricing.service.js';
+import { quoteView } from '../services/rules.service.js';
 
 export const resolvers: Resolvers = {
   Query: {
     price: (_root, { sku, storeId }, ctx) => ctx.pricing.price(ctx, sku, storeId),
     priceChangedSnapshot: (_root, { storeId, skus }, ctx) => ctx.pricing.priceChangedSnapshot(ctx, storeId, skus),
+    quote: async (_root, { input }, ctx) => quoteView(await ctx.rules.quote(ctx, input, false)),
+    priceList: (_root, { id }, ctx) => ctx.rules.priceList(ctx, id),
+    promotions: (_root, _args, ctx) => ctx.rules.promotions(ctx),
   },
   Mutation: {
     setPrice: (_root, { input }, ctx) => ctx.pricing.setPrice(ctx, input),
+    configureStorePricing: (_root, { input }, ctx) => ctx.rules.configureStorePricing(ctx, input),
+    createPriceList: (_root, { input }, ctx) => ctx.rules.createPriceList(ctx, input),
+    setPriceListPrices: (_root, { input }, ctx) => ctx.rules.setPriceListPrices(ctx, input),
+    createPromotion: (_root, { input }, ctx) => ctx.rules.createPromotion(ctx, input),
+    setTaxRate: (_root, { input }, ctx) => ctx.rules.setTaxRate(ctx, input),
+    claimQuote: async (_root, { input }, ctx) => quoteView(await ctx.rules.quote(ctx, input, true)),
   },
   Variant: {
     __resolveReference: (ref) => ({ sku: ref.sku }),

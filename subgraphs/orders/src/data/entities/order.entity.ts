@@ -1,5 +1,6 @@
 import { Column, Entity } from 'typeorm';
 import { TenantRow } from '../../../../../lib/db/tenant-row.entity.js';
+import type { SignedQuote } from '../../../../../lib/pricing/quote-token.js';
 
 export type OrderStatus = 'PLACED' | 'RESERVED' | 'PAID' | 'FULFILLED' | 'REJECTED' | 'CANCELLED';
 
@@ -31,6 +32,13 @@ export class OrderEntity extends TenantRow {
   /** Increases by one with every transition. */
   @Column({ type: 'int', default: 1 })
   version!: number;
+
+  /** The pricing quote the order was charged from, if any (immutable). */
+  @Column({ type: 'uuid', name: 'quote_id', nullable: true })
+  quoteId!: string | null;
+
+  @Column({ type: 'jsonb', nullable: true })
+  quote!: SignedQuote | null;
 
   @Column({ type: 'timestamptz', name: 'created_at', default: () => 'now()' })
   createdAt!: Date;

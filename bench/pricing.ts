@@ -1,0 +1,141 @@
+/**
+ * `npm run bench:pricing` (also `bench:quote`): the issue's quote case, a 20-line cart with 50
+ * active automatic promotions and 3 price lists (plus 3 tax rates), priced three ways and timed
+ * one request at a time: the engine alone (pure CPU), the pricing subgraph over HTTP (signed as
+ * the gateway signs it: database reads + engine), and `quote` through the gateway. Prints p50,
+ * p95 and p99 in milliseconds against the targets (pricing p95 < 10 ms, gateway p95 < 25 ms).
+ * Runs on the embedded defaults, or on DATABASE_URL / REDIS_URL.
+ *
+ * Options: --requests 300 --warmup 50
+ */
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { CONTEXT_HEADER, signContext } from '../lib/tenant/signed-context.js';
+import { graphqlOk, graphqlRequest } from '../scripts/graphql-request.js';
+import { startSystem } from '../scripts/system.js';
+import { priceCart, type PricingInput, type PromotionKind } from '../subgraphs/pricing/src/engine/engine.js';
+
+const LINES = 20;
+const PROMOTIONS = 50;
+const KINDS: PromotionKind[] = ['PERCENT_OFF', 'AMOUNT_OFF', 'FIXED_PRICE', 'BUY_X_GET_Y', 'BUNDLE'];
+const QUOTE = `query ($input: QuoteInput!) { quote(input: $input) {
+  lines { sku unitPrice { amount } adjustments { promotionId amount { amount } } taxes { name amount { amount } } total { amount } }
+  subtotal { amount } discountTotal { amount } taxTotal { amount } total { amount currencyCode } token } }`;
+
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+function report(name: string, samples: number[], target?: number) {
+  const s = [...samples].sort((a, b) => a - b);
+  const p95 = pct(s, 95);
+  const verdict = target === undefined ? '' : p95 < target ? `  (target p95 < ${target} ms: met)` : `  (target p95 < ${target} ms: MISSED)`;
+  console.log(`${name.padEnd(34)} n=${s.length}  p50 ${pct(s, 50).toFixed(2)} ms  p95 ${p95.toFixed(2)} ms  p99 ${pct(s, 99).toFixed(2)} ms${verdict}`);
+}
+
+async function timed(n: number, warmup: number, run: () => Promise<unknown> | unknown): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await run();
+  const samples: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const started = performance.now();
+    await run();
+    samples.push(performance.now() - started);
+  }
+  return samples;
+}
+
+/** The same shape as the seeded tenant's rules, for the engine alone. */
+function engineInput(skus: string[]): PricingInput {
+  return {
+    now: new Date(),
+    storeId: 's1',
+    currencyCode: 'EUR',
+    digits: 2,
+    pricesIncludeTax: false,
+    channel: 'web',
+    customerGroup: null,
+    lines: skus.map((sku, i) => ({ sku, quantity: 1 + (i % 7) })),
+    couponCodes: [],
+    basePrices: new Map(skus.map((sku, i) => [sku, BigInt(500 + i * 37)])),
+    priceLists: ['store', 'all', 'web'].map((id, k) => ({
+      id, currencyCode: 'EUR', storeIds: id === 'store' ? ['s1'] : [], channel: id === 'web' ? 'web' : null, customerGroup: null, priority: k, startsAt: null, endsAt: null,
+      prices: skus.flatMap((sku, i) => [{ sku, amount: BigInt(480 + i * 35 - k * 5), minQuantity: 1 }, { sku, amount: BigInt(450 + i * 33 - k * 5), minQuantity: 5 }]),
+    })),
+    promotions: Array.from({ length: PROMOTIONS }, (_, i) => ({
+      id: `p${String(i).padStart(2, '0')}`, name: `promo ${i}`, kind: KINDS[i % 5]!, value: ['5', '1.00', '4.00', '1', '9.00'][i % 5]!,
+      appliesTo: { skus: [skus[i % LINES]!, skus[(i * 7) % LINES]!], categoryIds: [], brands: [] }, minQuantity: i % 5 === 4 ? 2 : i % 5 === 3 ? 2 : null, minSubtotal: null,
+      couponCode: null, usageLimit: null, usageCount: 0, perCustomerLimit: null, customerUsageCount: 0, stackable: i % 2 === 0, priority: i % 4, startsAt: null, endsAt: null,
+    })),
+    taxRates: [{ name: 'state', rate: '6.25', category: null }, { name: 'county', rate: '1', category: null }, { name: 'city', rate: '2.375', category: null }],
+    items: new Map(),
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { requests: { type: 'string', default: '300' }, warmup: { type: 'string', default: '50' } } });
+  const n = Number(values.requests);
+  const warmup = Number(values.warmup);
+  const skus = Array.from({ length: LINES }, (_, i) => `BENCH-${String(i).padStart(2, '0')}`);
+
+  report('engine alone (priceCart)', await timed(n * 10, warmup * 10, () => priceCart(engineInput(skus))));
+
+  const system = await startSystem({ ports: { gateway: 0, catalog: 0, inventory: 0, pricing: 0, orders: 0, tenant: 0 }, schemaSuffix: `_bench${process.pid}`, rateLimitPerMinute: { authenticated: 1e9, anonymous: 1e9 }, log: () => {} });
+  try {
+    const platform = { authorization: `Bearer ${system.platformApiKey}` };
+    const ok = <D = any>(query: string, variables: Record<string, unknown>, headers: Record<string, string>) => graphqlOk<D>(system.gatewayUrl, query, variables, headers);
+    const slug = `bench-${process.pid}`;
+    const { createTenant } = await ok('mutation ($input: CreateTenantInput!) { createTenant(input: $input) { id } }', { input: { slug, name: 'Bench', domains: [`${slug}.test`] } }, platform);
+    const tenantId: string = createTenant.id;
+    const { createStore } = await ok('mutation ($input: CreateStoreInput!) { createStore(input: $input) { id } }', { input: { tenantId, code: 'S1', name: 'Bench store', kind: 'STORE' } }, platform);
+    const storeId: string = createStore.id;
+    const { createApiKey } = await ok('mutation ($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }', { input: { name: 'bench', role: 'ADMIN', tenantId } }, platform);
+    const admin = { authorization: `Bearer ${createApiKey.key}` };
+    const engine = engineInput(skus);
+    await ok('mutation ($input: UpsertProductInput!) { upsertProduct(input: $input) { id } }', { input: { title: 'Bench', variants: skus.map((sku) => ({ sku, title: sku })) } }, admin);
+    // The catalog's events reach pricing a moment later: retry the first price until it is known.
+    for (let i = 0; ; i++) {
+      const first = await graphqlRequest(system.gatewayUrl, 'mutation ($input: SetPriceInput!) { setPrice(input: $input) { version } }', { input: { sku: skus[0], storeId, amount: '5.00', currencyCode: 'EUR' } }, admin);
+      if (!first.errors) break;
+      if (i > 100) throw new Error(JSON.stringify(first.errors));
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    for (const [i, sku] of skus.entries()) {
+      await ok('mutation ($input: SetPriceInput!) { setPrice(input: $input) { version } }', { input: { sku, storeId, amount: (Number(engine.basePrices.get(sku)) / 100).toFixed(2), currencyCode: 'EUR' } }, admin);
+      void i;
+    }
+    await ok('mutation ($input: ConfigureStorePricingInput!) { configureStorePricing(input: $input) { storeId } }', { input: { storeId, currencyCode: 'EUR', pricesIncludeTax: false } }, admin);
+    for (const t of engine.taxRates) await ok('mutation ($input: SetTaxRateInput!) { setTaxRate(input: $input) { name } }', { input: { storeId, name: t.name, rate: t.rate } }, admin);
+    for (const list of engine.priceLists) {
+      const { createPriceList } = await ok('mutation ($input: CreatePriceListInput!) { createPriceList(input: $input) { id } }', {
+        input: { name: list.id, currencyCode: 'EUR', storeIds: list.storeIds.length ? [storeId] : [], channel: list.channel, priority: list.priority },
+      }, admin);
+      await ok('mutation ($input: SetPriceListPricesInput!) { setPriceListPrices(input: $input) { id } }', {
+        input: { priceListId: createPriceList.id, prices: list.prices.map((p) => ({ sku: p.sku, amount: (Number(p.amount) / 100).toFixed(2), minQuantity: p.minQuantity })) },
+      }, admin);
+    }
+    for (const p of engine.promotions) {
+      const money = p.kind === 'AMOUNT_OFF' || p.kind === 'FIXED_PRICE' || p.kind === 'BUNDLE';
+      await ok('mutation ($input: CreatePromotionInput!) { createPromotion(input: $input) { id } }', {
+        input: { name: p.name, kind: p.kind, value: p.value, currencyCode: money ? 'EUR' : null, appliesTo: { skus: p.appliesTo.skus }, minQuantity: p.minQuantity, stackable: p.stackable, priority: p.priority },
+      }, admin);
+    }
+    const variables = { input: { storeId, channel: 'web', lines: engine.lines } };
+    const gatewayAnswer = await ok(QUOTE, variables, admin);
+    const engineAnswer = priceCart(engine);
+    console.log(`quote: ${LINES} lines, ${PROMOTIONS} promotions, 3 price lists, 3 tax rates → total ${gatewayAnswer.quote.total.amount} EUR (engine alone: ${(Number(engineAnswer.total) / 100).toFixed(2)})`);
+
+    const pricingUrl = system.subgraphUrls.pricing;
+    const direct = async () => {
+      const headers = { 'content-type': 'application/json', [CONTEXT_HEADER]: signContext({ tenantId, roles: ['admin'], requestId: randomUUID() }, { query: QUOTE, variables }, system.subgraphSecret) };
+      const res = await fetch(pricingUrl, { method: 'POST', headers, body: JSON.stringify({ query: QUOTE, variables }) });
+      const body = (await res.json()) as { errors?: unknown };
+      if (body.errors) throw new Error(JSON.stringify(body.errors));
+    };
+    report('pricing subgraph (HTTP, signed)', await timed(n, warmup, direct), 10);
+    report('quote through the gateway', await timed(n, warmup, () => ok(QUOTE, variables, admin)), 25);
+  } finally {
+    await system.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

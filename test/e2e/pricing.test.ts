@@ -1,0 +1,175 @@
+import { addProduct, createShop, okOnceKnown, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
+import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
+
+const MONEY = 'amount currencyCode';
+export const QUOTE_FIELDS = `id currencyCode pricesIncludeTax
+  lines { sku quantity listPrice { ${MONEY} } unitPrice { ${MONEY} } priceListId adjustments { promotionId label amount { ${MONEY} } } taxes { name rate amount { ${MONEY} } } total { ${MONEY} } }
+  subtotal { ${MONEY} } discountTotal { ${MONEY} } taxTotal { ${MONEY} } total { ${MONEY} }
+  appliedPromotions { id name } rejectedCoupons { code reason } token expiresAt`;
+const QUOTE = `query ($input: QuoteInput!) { quote(input: $input) { ${QUOTE_FIELDS} } }`;
+const CLAIM = `mutation ($input: QuoteInput!) { claimQuote(input: $input) { ${QUOTE_FIELDS} } }`;
+const CONFIGURE = `mutation ($input: ConfigureStorePricingInput!) { configureStorePricing(input: $input) { storeId currencyCode pricesIncludeTax } }`;
+const CREATE_LIST = `mutation ($input: CreatePriceListInput!) { createPriceList(input: $input) { id name priority storeIds } }`;
+const SET_LIST_PRICES = `mutation ($input: SetPriceListPricesInput!) { setPriceListPrices(input: $input) { id prices { sku minQuantity amount { ${MONEY} } } } }`;
+const CREATE_PROMOTION = `mutation ($input: CreatePromotionInput!) { createPromotion(input: $input) { id name kind couponCode usageLimit usageCount } }`;
+const SET_TAX = `mutation ($input: SetTaxRateInput!) { setTaxRate(input: $input) { name rate category } }`;
+const PROMOTIONS = `{ promotions { id couponCode usageCount } }`;
+
+describe('pricing engine through the gateway', () => {
+  let system: TestSupergraph;
+  let shop: Shop;
+  const amount = (m: { amount: string }) => m.amount;
+
+  beforeAll(async () => {
+    system = await startSupergraph();
+    shop = await createShop(system);
+    await addProduct(system, shop, 'Coffee', ['COF-1'], { brand: 'Roastery' });
+    await addProduct(system, shop, 'Mug', ['MUG-1']);
+    await addProduct(system, shop, 'Tea', ['TEA-1']);
+    await setPrice(system, shop, 'COF-1', '10.00');
+    await setPrice(system, shop, 'MUG-1', '8.00');
+    await setPrice(system, shop, 'TEA-1', '4.00');
+    await system.ok(CONFIGURE, { input: { storeId: shop.storeId, currencyCode: 'EUR', pricesIncludeTax: false } }, shop.headers);
+    for (const [name, rate] of [['State', '6.25'], ['County', '1'], ['City', '2.375']]) {
+      await system.ok(SET_TAX, { input: { storeId: shop.storeId, name, rate } }, shop.headers);
+    }
+  });
+  afterAll(() => system.stop());
+
+  it('prices tiers, an automatic brand promotion and three tax rates; every total is the sum of its lines', async () => {
+    const { createPriceList: list } = await system.ok(CREATE_LIST, { input: { name: 'Main Street', currencyCode: 'EUR', storeIds: [shop.storeId], priority: 1 } }, shop.headers);
+    await okOnceKnown(system, shop, SET_LIST_PRICES, { input: { priceListId: list.id, prices: [{ sku: 'COF-1', amount: '9.00', minQuantity: 1 }, { sku: 'COF-1', amount: '8.00', minQuantity: 10 }] } });
+    // Pricing learns the brand from the catalog's event: wait until the promotion can see it.
+    await system.ok(CREATE_PROMOTION, { input: { name: 'Roastery week', kind: 'PERCENT_OFF', value: '10', appliesTo: { brands: ['Roastery'] } } }, shop.headers);
+    const quote = await eventually(async () => {
+      const { quote: q } = await system.ok(QUOTE, { input: { storeId: shop.storeId, lines: [{ sku: 'COF-1', quantity: 10 }, { sku: 'MUG-1', quantity: 1 }] } }, shop.storefrontHeaders);
+      if (q.appliedPromotions.length === 0) throw new Error('brand not known yet');
+      return q;
+    });
+    const [coffee, mug] = quote.lines;
+    expect([amount(coffee.listPrice), amount(coffee.unitPrice), coffee.priceListId]).toEqual(['10.00', '8.00', list.id]);
+    // 80.00 − 10% = 72.00; taxes 4.50 + 0.72 + 1.71 = 6.93 → 78.93; the mug: 8.00 + 0.50 + 0.08 + 0.19 = 8.77.
+    expect(coffee.adjustments.map((a: any) => [a.label, amount(a.amount)])).toEqual([['Roastery week', '8.00']]);
+    expect(coffee.taxes.map((t: any) => [t.name, t.rate, amount(t.amount)])).toEqual([['City', '2.375', '1.71'], ['County', '1', '0.72'], ['State', '6.25', '4.50']]);
+    expect([amount(coffee.total), amount(mug.total)]).toEqual(['78.93', '8.77']);
+    expect([quote.subtotal, quote.discountTotal, quote.taxTotal, quote.total].map(amount)).toEqual(['88.00', '8.00', '7.70', '87.70']);
+    expect(quote.token).toMatch(/^[\w-]+\.[\w-]+$/);
+  });
+
+  it('a scheduled price list takes effect on time, announced with a new version, without any write', async () => {
+    const PRICE = `query ($sku: ID!, $store: ID!) { price(sku: $sku, storeId: $store) { version } }`;
+    const { price: before } = await system.ok(PRICE, { sku: 'TEA-1', store: shop.storeId }, shop.headers);
+    const startsAt = new Date(Date.now() + 1_500).toISOString();
+    const { createPriceList: list } = await system.ok(CREATE_LIST, { input: { name: 'Flash sale', currencyCode: 'EUR', storeIds: [shop.storeId], priority: 5, startsAt } }, shop.headers);
+    await system.ok(SET_LIST_PRICES, { input: { priceListId: list.id, prices: [{ sku: 'TEA-1', amount: '3.00' }] } }, shop.headers);
+    await eventually(async () => {
+      const { price } = await system.ok(PRICE, { sku: 'TEA-1', store: shop.storeId }, shop.headers);
+      expect(price.version).toBe(before.version + 1);
+    }, 15_000);
+    const { quote } = await system.ok(QUOTE, { input: { storeId: shop.storeId, lines: [{ sku: 'TEA-1', quantity: 1 }] } }, shop.storefrontHeaders);
+    expect([amount(quote.lines[0].unitPrice), quote.lines[0].priceListId]).toEqual(['3.00', list.id]);
+  });
+
+  it('counts a coupon exactly under concurrency: 100 claims of a coupon with 10 uses → 10 succeed, 90 COUPON_EXHAUSTED', async () => {
+    await system.ok(CREATE_PROMOTION, { input: { name: 'Ten lucky', kind: 'AMOUNT_OFF', value: '2.00', currencyCode: 'EUR', couponCode: 'lucky10', usageLimit: 10, stackable: true } }, shop.headers);
+    const input = { storeId: shop.storeId, lines: [{ sku: 'MUG-1', quantity: 1 }], couponCodes: ['LUCKY10'] };
+    const results = await Promise.all(Array.from({ length: 100 }, () => system.request(CLAIM, { input }, shop.posHeaders)));
+    const codes = results.map((r) => r.errors?.[0]?.extensions?.code ?? 'OK');
+    expect(codes.filter((c) => c === 'OK')).toHaveLength(10);
+    expect(codes.filter((c) => c === 'COUPON_EXHAUSTED')).toHaveLength(90);
+    for (const r of results.filter((x) => !x.errors)) expect(amount((r.data as any).claimQuote.discountTotal)).toBe('2.00');
+    const { promotions } = await system.ok(PROMOTIONS, {}, shop.headers);
+    expect(promotions.find((p: any) => p.couponCode === 'LUCKY10').usageCount).toBe(10);
+    // Asked to, the quote is priced without the used-up coupon and says why.
+    const dropped = await system.ok(CLAIM, { input: { ...input, dropExhaustedCoupons: true } }, shop.posHeaders);
+    expect(dropped.claimQuote.rejectedCoupons).toEqual([{ code: 'LUCKY10', reason: 'EXHAUSTED' }]);
+    // A preview never counts a use, and reports the coupon as used up.
+    const preview = await system.ok(QUOTE, { input }, shop.storefrontHeaders);
+    expect(preview.quote.rejectedCoupons).toEqual([{ code: 'LUCKY10', reason: 'EXHAUSTED' }]);
+  });
+
+  it('places an order charged exactly its claimed quote, once; a tampered or unclaimed quote is refused; cancelling gives the use back', async () => {
+    const PLACE = `mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id total { ${MONEY} } quote { id total { ${MONEY} } discountTotal { ${MONEY} } taxTotal { ${MONEY} } lines { sku discount { amount } tax { amount } } } } }`;
+    const CANCEL = `mutation ($id: ID!) { cancelOrder(id: $id) { status } }`;
+    await system.ok(CREATE_PROMOTION, { input: { name: 'Once', kind: 'PERCENT_OFF', value: '50', couponCode: 'ONCE', usageLimit: 1 } }, shop.headers);
+    const lines = [{ sku: 'MUG-1', quantity: 2 }];
+    const input = { storeId: shop.storeId, lines, couponCodes: ['ONCE'] };
+    const preview = (await system.ok(QUOTE, { input }, shop.posHeaders)).quote;
+    const unclaimed = await system.request(PLACE, { input: { storeId: shop.storeId, lines, quoteToken: preview.token } }, shop.posHeaders);
+    expect(unclaimed.errors?.[0]?.extensions?.code).toBe('QUOTE_INVALID');
+
+    const { claimQuote: quote } = await system.ok(CLAIM, { input }, shop.posHeaders);
+    // 16.00 − 50% = 8.00, taxes 0.50 + 0.08 + 0.19.
+    expect([quote.discountTotal, quote.taxTotal, quote.total].map(amount)).toEqual(['8.00', '0.77', '8.77']);
+    const [body, signature] = quote.token.split('.');
+    const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(body, 'base64url').toString()), total: '0.01' })).toString('base64url');
+    const tampered = await system.request(PLACE, { input: { storeId: shop.storeId, lines, quoteToken: `${forged}.${signature}` } }, shop.posHeaders);
+    expect(tampered.errors?.[0]?.extensions?.code).toBe('QUOTE_INVALID');
+    const otherLines = await system.request(PLACE, { input: { storeId: shop.storeId, lines: [{ sku: 'MUG-1', quantity: 3 }], quoteToken: quote.token } }, shop.posHeaders);
+    expect(otherLines.errors?.[0]?.extensions?.code).toBe('QUOTE_INVALID');
+
+    const { placeOrder: order } = await okOnceKnown(system, shop, PLACE, { input: { storeId: shop.storeId, lines, quoteToken: quote.token } });
+    expect(order.total).toEqual({ amount: '8.77', currencyCode: 'EUR' });
+    expect(order.quote).toEqual({
+      id: quote.id, total: { amount: '8.77', currencyCode: 'EUR' }, discountTotal: { amount: '8.00', currencyCode: 'EUR' }, taxTotal: { amount: '0.77', currencyCode: 'EUR' },
+      lines: [{ sku: 'MUG-1', discount: { amount: '8.00' }, tax: { amount: '0.77' } }],
+    });
+    const again = await system.request(PLACE, { input: { storeId: shop.storeId, lines, quoteToken: quote.token } }, shop.posHeaders);
+    expect(again.errors?.[0]?.extensions?.code).toBe('QUOTE_INVALID');
+
+    // No stock: inventory rejects the order, and the coupon's use comes back.
+    const usage = async () => (await system.ok(PROMOTIONS, {}, shop.headers)).promotions.find((p: any) => p.couponCode === 'ONCE').usageCount;
+    await eventually(async () => expect(await usage()).toBe(0));
+    await receiveStock(system, shop, 'MUG-1', 5);
+    const { claimQuote: second } = await system.ok(CLAIM, { input }, shop.posHeaders);
+    const { placeOrder: kept } = await system.ok(PLACE, { input: { storeId: shop.storeId, lines, quoteToken: second.token } }, shop.posHeaders);
+    expect(await usage()).toBe(1);
+    await eventually(async () => expect((await system.ok(CANCEL, { id: kept.id }, shop.posHeaders)).cancelOrder.status).toBe('CANCELLED'));
+    await eventually(async () => expect(await usage()).toBe(0));
+  });
+
+  it('counts a per-customer limit exactly under concurrency', async () => {
+    await system.ok(CREATE_PROMOTION, { input: { name: 'Twice each', kind: 'PERCENT_OFF', value: '5', couponCode: 'TWICE', perCustomerLimit: 2 } }, shop.headers);
+    const input = { storeId: shop.storeId, lines: [{ sku: 'MUG-1', quantity: 1 }], couponCodes: ['TWICE'], customerId: 'customer-7' };
+    const results = await Promise.all(Array.from({ length: 10 }, () => system.request(CLAIM, { input }, shop.posHeaders)));
+    expect(results.filter((r) => !r.errors)).toHaveLength(2);
+    expect(results.filter((r) => r.errors?.[0]?.extensions?.code === 'COUPON_EXHAUSTED')).toHaveLength(8);
+    const other = await system.request(CLAIM, { input: { ...input, customerId: 'customer-8' } }, shop.posHeaders);
+    expect(other.errors).toBeUndefined();
+  });
+
+  it('explains refused coupons', async () => {
+    await system.ok(CREATE_PROMOTION, { input: { name: 'Old', kind: 'PERCENT_OFF', value: '5', couponCode: 'OLD', startsAt: '2020-01-01T00:00:00Z', endsAt: '2020-02-01T00:00:00Z' } }, shop.headers);
+    await system.ok(CREATE_PROMOTION, { input: { name: 'Big', kind: 'PERCENT_OFF', value: '5', couponCode: 'BIG', minSubtotal: '1000.00', currencyCode: 'EUR' } }, shop.headers);
+    const { quote } = await system.ok(QUOTE, { input: { storeId: shop.storeId, lines: [{ sku: 'MUG-1', quantity: 1 }], couponCodes: ['nope', 'old', 'big'] } }, shop.storefrontHeaders);
+    expect(quote.rejectedCoupons).toEqual([
+      { code: 'BIG', reason: 'NOT_APPLICABLE' },
+      { code: 'NOPE', reason: 'UNKNOWN' },
+      { code: 'OLD', reason: 'NOT_ACTIVE' },
+    ]);
+  });
+
+  it('refuses bad rules and carts with a code, writing nothing', async () => {
+    const cases: [string, Record<string, unknown>, string, Record<string, string> | undefined][] = [
+      [CREATE_PROMOTION, { name: 'x', kind: 'PERCENT_OFF', value: '120' }, 'BAD_USER_INPUT', undefined],
+      [CREATE_PROMOTION, { name: 'x', kind: 'AMOUNT_OFF', value: '-1', currencyCode: 'EUR' }, 'BAD_USER_INPUT', undefined],
+      [CREATE_PROMOTION, { name: 'x', kind: 'AMOUNT_OFF', value: '1' }, 'BAD_USER_INPUT', undefined],
+      [CREATE_PROMOTION, { name: 'x', kind: 'PERCENT_OFF', value: '5', startsAt: '2030-01-02T00:00:00Z', endsAt: '2030-01-01T00:00:00Z' }, 'BAD_USER_INPUT', undefined],
+      [CREATE_PROMOTION, { name: 'x', kind: 'PERCENT_OFF', value: '5', couponCode: 'lucky10' }, 'BAD_USER_INPUT', undefined],
+      [CREATE_PROMOTION, { name: 'x', kind: 'BUNDLE', value: '5.00', currencyCode: 'EUR' }, 'BAD_USER_INPUT', undefined],
+      [CREATE_LIST, { name: 'x', currencyCode: 'XXQ' }, 'BAD_USER_INPUT', undefined],
+      [CREATE_LIST, { name: 'Main Street again', currencyCode: 'EUR', storeIds: [shop.storeId], priority: 1 }, 'BAD_USER_INPUT', undefined],
+      [SET_TAX, { storeId: shop.storeId, name: 'x', rate: '101' }, 'BAD_USER_INPUT', undefined],
+      [CONFIGURE, { storeId: shop.storeId, currencyCode: 'EURO', pricesIncludeTax: false }, 'BAD_USER_INPUT', undefined],
+      [QUOTE, { storeId: shop.storeId, lines: [{ sku: 'MUG-1', quantity: 0 }] }, 'BAD_USER_INPUT', shop.storefrontHeaders],
+      [QUOTE, { storeId: shop.storeId, lines: [{ sku: 'NOPE', quantity: 1 }] }, 'BAD_USER_INPUT', shop.storefrontHeaders],
+      [QUOTE, { storeId: shop.storeId, lines: [{ sku: 'MUG-1', quantity: 1 }], customerGroup: 'vip' }, 'FORBIDDEN', shop.storefrontHeaders],
+    ];
+    const before = await system.ok(PROMOTIONS, {}, shop.headers);
+    for (const [operation, input, code, headers] of cases) {
+      const result = await system.request(operation, { input }, headers ?? shop.headers);
+      expect({ input, code: result.errors?.[0]?.extensions?.code }).toEqual({ input, code });
+    }
+    expect(await system.ok(PROMOTIONS, {}, shop.headers)).toEqual(before);
+  });
+});
