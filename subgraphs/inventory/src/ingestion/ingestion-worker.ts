@@ -3,17 +3,16 @@ import { inSystemTransaction, inTenantTransaction } from '../../../../lib/db/dat
 import { isAppError } from '../../../../lib/errors.js';
 import { isUuid } from '../../../../lib/graphql/context.js';
 import { isValidSku } from '../../../../lib/sku.js';
-import { typedOutbox } from '../../../../lib/events/outbox.js';
+import { outboxOf } from '../../../../lib/events/outbox.js';
 import { pollingWorker } from '../../../../lib/jobs/polling-worker.js';
 import { metrics } from '../../../../lib/observability/metrics.js';
 import type { IngestionSource } from '../data/entities/ingestion-event.entity.js';
-import type { InventoryEvents } from '../events/inventory-events.js';
 import { LedgerBatch } from '../services/ledger.js';
 import { lockKnownLevels } from '../services/set-levels.js';
 import { adapt, MalformedPayload, parsePayload, type ProductCommand, type StockCommand } from './adapters.js';
 import { upsertSkuMapping } from './ingestion.service.js';
 
-const emit = typedOutbox<InventoryEvents>();
+const emit = outboxOf('inventory');
 /** Deliveries applied in one transaction at most. */
 const GROUP = 50;
 

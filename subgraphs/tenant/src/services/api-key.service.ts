@@ -6,13 +6,12 @@ import { appError, badInput, notFound } from '../../../../lib/errors.js';
 import { isUuid } from '../../../../lib/graphql/context.js';
 import { requireRole } from '../../../../lib/graphql/roles.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
-import { typedOutbox } from '../../../../lib/events/outbox.js';
+import { outboxOf } from '../../../../lib/events/outbox.js';
 import { ApiKeyEntity, type RoleName } from '../data/entities/api-key.entity.js';
 import { StoreEntity } from '../data/entities/store.entity.js';
 import { TenantEntity } from '../data/entities/tenant.entity.js';
-import type { TenantEvents } from '../events/tenant-events.js';
 
-const emit = typedOutbox<TenantEvents>();
+const emit = outboxOf('tenant');
 const KEY_ROLES: readonly RoleName[] = ['STOREFRONT', 'POS', 'ADMIN', 'PARTNER'];
 
 /** SHA-256 of an API key, hex: what is stored and what the gateway looks up. */

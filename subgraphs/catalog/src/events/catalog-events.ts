@@ -1,5 +1,0 @@
-/** Events the catalog subgraph publishes, by type. */
-export interface CatalogEvents {
-  'catalog.product.upserted': { id: string; title: string; brand: string | null; skus: string[] };
-  'catalog.variant.upserted': { sku: string; productId: string; title: string; productTitle: string; barcode: string | null };
-}
