@@ -16,7 +16,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
-import { signJson } from '../gateway/src/webhooks/signatures.js';
+import { signJson } from '../lib/webhooks/signatures.js';
 import { graphqlOk } from '../scripts/graphql-request.js';
 
 const SECRET = 'bench-pos-secret-0123456789';

@@ -5,6 +5,7 @@
  *
  * Options: --connections 50 --seconds 15 --warmup 3
  */
+import { FREE_PORTS } from '../lib/subgraphs.js';
 import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
 import { seedDemo } from '../scripts/seed-demo.js';
@@ -27,7 +28,7 @@ async function main(): Promise<void> {
     options: { connections: { type: 'string', default: '50' }, seconds: { type: 'string', default: '15' }, warmup: { type: 'string', default: '3' } },
   });
   const connections = Number(values.connections);
-  const system = await startSystem({ ports: { gateway: 0, catalog: 0, inventory: 0, pricing: 0, orders: 0, tenant: 0 }, schemaSuffix: `_bench${process.pid}`, rateLimitPerMinute: { authenticated: 1e9, anonymous: 1e9 }, log: () => {} });
+  const system = await startSystem({ ports: FREE_PORTS, schemaSuffix: `_bench${process.pid}`, rateLimitPerMinute: { authenticated: 1e9, anonymous: 1e9 }, log: () => {} });
   try {
     const seeded = await seedDemo(system);
     const store = seeded.stores.find((s) => s.code === 'S1')!.id;

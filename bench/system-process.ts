@@ -3,12 +3,13 @@
  * event loop: starts everything on free ports (embedded defaults, or DATABASE_URL / REDIS_URL),
  * loads the demo data, prints one JSON line `{ gatewayUrl, stores }`, and stops on SIGTERM.
  */
+import { FREE_PORTS } from '../lib/subgraphs.js';
 import { seedDemo } from '../scripts/seed-demo.js';
 import { startSystem } from '../scripts/system.js';
 
 async function main(): Promise<void> {
   const system = await startSystem({
-    ports: { gateway: 0, catalog: 0, inventory: 0, pricing: 0, orders: 0, tenant: 0 },
+    ports: FREE_PORTS,
     schemaSuffix: `_bench${process.pid}`,
     redisStream: `bench:events:${process.pid}`,
     // A benchmark is not abuse: no rate limit gets in its way.

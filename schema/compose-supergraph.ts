@@ -2,16 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, type DocumentNode } from 'graphql';
 
-/** The five subgraphs and the URLs they have when run with their default ports. */
-export const SUBGRAPHS = [
-  { name: 'catalog', port: 4001 },
-  { name: 'inventory', port: 4002 },
-  { name: 'pricing', port: 4003 },
-  { name: 'orders', port: 4004 },
-  { name: 'tenant', port: 4005 },
-] as const;
+import { SUBGRAPHS } from '../lib/subgraphs.js';
 
-export type SubgraphName = (typeof SUBGRAPHS)[number]['name'];
+/** The subgraphs and their default ports: one list, in lib/subgraphs.ts. */
+export { SUBGRAPHS, type SubgraphName } from '../lib/subgraphs.js';
 
 export interface SubgraphDefinition {
   name: string;

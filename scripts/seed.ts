@@ -1,10 +1,11 @@
 /** `npm run seed`: starts the system once, loads the demo data (idempotent) and exits. */
+import { FREE_PORTS } from '../lib/subgraphs.js';
 import { demoKeysFile, writeDemoKeys } from './demo-keys.js';
 import { seedDemo } from './seed-demo.js';
 import { startSystem } from './system.js';
 
 async function main(): Promise<void> {
-  const system = await startSystem({ dataDir: process.env.PGLITE_DATA_DIR ?? '.data/pglite', ports: { gateway: 0, catalog: 0, inventory: 0, pricing: 0, orders: 0, tenant: 0 } });
+  const system = await startSystem({ dataDir: process.env.PGLITE_DATA_DIR ?? '.data/pglite', ports: FREE_PORTS });
   try {
     const seeded = await seedDemo(system);
     console.log(`demo tenant ${seeded.tenantId}: ${seeded.products} products added, stores ${seeded.stores.map((s) => s.code).join(', ')}`);

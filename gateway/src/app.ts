@@ -46,6 +46,7 @@ import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import type { GraphQLArmorConfig } from '@escape.tech/graphql-armor-types';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createWebhookReceiver, webhookPath } from './webhooks/webhook-receiver.js';
+import { webhookSourceAt } from '../../lib/webhooks/registry.js';
 import { createFeedUpload } from './webhooks/feed-upload.js';
 import { createOperatorAccess, type OperatorAccessOptions } from './operator-access.js';
 import { readBoundedBody, refuseRequest, sendResponse } from './limits/request-body.js';
@@ -362,7 +363,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     if (webhook) {
       const started = performance.now();
       await webhooks!(req, res, webhook.source, webhook.slug);
-      const source = ['shopify', 'pos', 'erp'].includes(webhook.source) ? webhook.source : 'unknown';
+      const source = webhookSourceAt(webhook.source)?.path ?? 'unknown';
       metrics.webhookAcks.inc({ source, status: String(res.statusCode) });
       metrics.webhookAckDuration.observe({ source }, (performance.now() - started) / 1000);
       return true;

@@ -4,6 +4,7 @@ import { ConfigError, readBool, readInt, readOptional, readSecret, type Env } fr
 import { readSubgraphSecret } from '../../lib/service-runner.js';
 import type { JwtOptions } from './auth/jwt-verifier.js';
 import { trustedProxyList } from './auth/client-address.js';
+import { SUBGRAPHS } from '../../lib/subgraphs.js';
 
 export interface GatewayConfig {
   port: number;
@@ -44,7 +45,7 @@ const DEFAULTS = {
 
 export function loadConfig(env: Env = process.env): GatewayConfig {
   const subgraphUrls: Record<string, string> = {};
-  for (const name of ['catalog', 'inventory', 'pricing', 'orders', 'tenant']) {
+  for (const { name } of SUBGRAPHS) {
     const url = readOptional(env, `${name.toUpperCase()}_URL`);
     if (url) subgraphUrls[name] = url;
   }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
+import { EVENT_VERSIONS, type EventMap, type EventsByPublisher, type Publisher } from './event-map.js';
 import { OutboxEvent } from './outbox-event.entity.js';
 
 /** Appends an event to the service's outbox inside the caller's transaction. */
@@ -20,8 +21,12 @@ export async function appendToOutbox<P>(
   return eventId;
 }
 
-/** An outbox writer bound to a service's map of event types to payloads. */
-export function typedOutbox<M>() {
-  return <K extends keyof M & string>(manager: EntityManager, tenantId: string, type: K, payload: M[K]) =>
-    appendToOutbox(manager, { type, tenantId, payload });
+/**
+ * The outbox writer of one publisher: it appends only that publisher's event types, each with the
+ * payload the event map declares and the type's schema version.
+ */
+export function outboxOf<P extends Publisher>(publisher: P) {
+  const versions: Record<string, number> = EVENT_VERSIONS[publisher];
+  return <K extends keyof EventsByPublisher[P] & keyof EventMap & string>(manager: EntityManager, tenantId: string, type: K, payload: EventMap[K]) =>
+    appendToOutbox(manager, { type, tenantId, payload, version: versions[type] });
 }

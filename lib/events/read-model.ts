@@ -1,10 +1,10 @@
 import type { EntityManager } from 'typeorm';
 import { isUuid } from '../graphql/context.js';
-import type { EventApplier } from './consumer.js';
+import type { TypedApplier } from './on.js';
 
 /** Keeps `known_store` up to date from the tenant subgraph's events. */
-export const rememberStore: EventApplier = async (manager, event) => {
-  const store = event.payload as { id: string; code: string };
+export const rememberStore: TypedApplier<'tenant.store.created'> = async (manager, event) => {
+  const store = event.payload;
   await manager.query(
     `INSERT INTO "${manager.connection.driver.schema}"."known_store" (tenant_id, store_id, code) VALUES ($1, $2, $3)
      ON CONFLICT (tenant_id, store_id) DO UPDATE SET code = EXCLUDED.code`,
@@ -24,8 +24,8 @@ export async function knownStores(manager: EntityManager, tenantId: string, stor
 }
 
 /** Keeps `known_variant` up to date from the catalog's events. */
-export const rememberVariant: EventApplier = async (manager, event) => {
-  const { sku } = event.payload as { sku: string };
+export const rememberVariant: TypedApplier<'catalog.variant.upserted'> = async (manager, event) => {
+  const { sku } = event.payload;
   await manager.query(
     `INSERT INTO "${manager.connection.driver.schema}"."known_variant" (tenant_id, sku) VALUES ($1, $2) ON CONFLICT DO NOTHING`,
     [event.tenantId, sku],
@@ -33,8 +33,8 @@ export const rememberVariant: EventApplier = async (manager, event) => {
 };
 
 /** Keeps `known_variant` up to date from the catalog's bulk announcements (feed imports). */
-export const rememberVariants: EventApplier = async (manager, event) => {
-  const { variants } = event.payload as { variants: { sku: string }[] };
+export const rememberVariants: TypedApplier<'catalog.variants.upserted'> = async (manager, event) => {
+  const { variants } = event.payload;
   await manager.query(
     `INSERT INTO "${manager.connection.driver.schema}"."known_variant" (tenant_id, sku) SELECT $1, unnest($2::text[]) ON CONFLICT DO NOTHING`,
     [event.tenantId, variants.map((v) => v.sku)],

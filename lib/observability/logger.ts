@@ -1,3 +1,4 @@
+import { WEBHOOK_SECRET_HEADERS } from '../webhooks/registry.js';
 import pino, { type DestinationStream, type Logger } from 'pino';
 
 /**
@@ -10,8 +11,7 @@ export const REDACTED = '[Redacted]';
 export const REDACT_PATHS = [
   'headers.authorization',
   'headers["x-api-key"]',
-  'headers["x-shopify-hmac-sha256"]',
-  'headers["x-signature"]',
+  ...WEBHOOK_SECRET_HEADERS.map((name) => `headers["${name}"]`),
   'headers["x-commerce-context"]',
   'headers.cookie',
   '*.secret',

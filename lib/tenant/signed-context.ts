@@ -11,7 +11,9 @@ import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from
 export const CONTEXT_HEADER = 'x-commerce-context';
 export const REQUEST_ID_HEADER = 'x-request-id';
 
-export type Role = 'storefront' | 'pos' | 'admin' | 'partner' | 'platform' | 'gateway';
+import type { Role } from './roles.js';
+
+export type { Role };
 
 export interface CallerContext {
   tenantId: string | undefined;

@@ -2,7 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { signJson } from '../../gateway/src/webhooks/signatures.js';
+import { signJson } from '../../lib/webhooks/signatures.js';
 import { seedDemo, type DemoSeedResult } from '../../scripts/seed-demo.js';
 import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 

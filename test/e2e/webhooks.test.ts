@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { signJson, signShopify } from '../../gateway/src/webhooks/signatures.js';
+import { signJson, signShopify } from '../../lib/webhooks/signatures.js';
 import { addProduct, createShop, okOnceKnown, receiveStock, type Shop } from '../support/fixtures.js';
 import { liveClient, subscribe } from '../support/live-client.js';
 import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';

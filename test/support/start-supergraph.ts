@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { SUBGRAPHS } from '../../schema/compose-supergraph.js';
+import { FREE_PORTS, SUBGRAPHS } from '../../lib/subgraphs.js';
 import { graphqlOk, graphqlRequest, type GraphQLResponse } from '../../scripts/graphql-request.js';
 import { startSystem, type RunningSystem, type SystemOptions } from '../../scripts/system.js';
 
@@ -13,7 +13,6 @@ export interface TestSupergraph extends RunningSystem {
   ok<D = Record<string, any>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<D>;
 }
 
-const ALL_ZERO = { gateway: 0, catalog: 0, inventory: 0, pricing: 0, orders: 0, tenant: 0 };
 
 /**
  * Starts the real gateway over the five real subgraphs on free ports, against the run's
@@ -29,7 +28,7 @@ export async function startSupergraph(
   const redisStream = `test:events${suffix}`;
   const { redisUrl, ...rest } = options;
   const system = await startSystem({
-    ports: ALL_ZERO,
+    ports: FREE_PORTS,
     schemaSuffix: suffix,
     redisStream,
     log: () => {},

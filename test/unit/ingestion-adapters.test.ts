@@ -1,5 +1,5 @@
-import { signJson, signShopify, verifyShopify, verifySignedJson } from '../../gateway/src/webhooks/signatures.js';
-import { adapt, MalformedPayload, parsePayload } from '../../subgraphs/inventory/src/ingestion/adapters.js';
+import { signJson, signShopify, verifyShopify, verifySignedJson } from '../../lib/webhooks/signatures.js';
+import { adapt, MalformedPayload, parsePayload } from '../../lib/webhooks/adapters.js';
 
 describe('webhook signatures', () => {
   const body = Buffer.from('{"event_id":"e1"}');

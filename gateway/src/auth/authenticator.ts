@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { appError } from '../../../lib/errors.js';
 import type { Role } from '../../../lib/tenant/signed-context.js';
+import { CREDENTIAL_ROLES, roleOf } from '../../../lib/tenant/roles.js';
 import type { JwtClaims } from './jwt-verifier.js';
 import { hashApiKey } from '../../../lib/tenant/api-key-hash.js';
 import type { ResolvedTenant, TenantDirectory } from './tenant-directory.js';
@@ -22,7 +23,6 @@ export interface Identity {
 }
 
 /** Roles a JWT or a tenant's API key may carry. Never `platform`: only the platform key is the platform. */
-const CREDENTIAL_ROLES: readonly Role[] = ['storefront', 'pos', 'admin', 'partner'];
 
 export interface Authenticator {
   /** Resolves the caller from request headers; throws UNAUTHENTICATED for bad or missing credentials. */
@@ -68,7 +68,7 @@ export function createAuthenticator(options: {
         if (/^[\w-]+\.[\w-]+\.[\w-]*$/.test(credential)) {
           if (!options.verifyJwt) throw appError('UNAUTHENTICATED', 'This gateway accepts no JWTs (no key is configured).');
           const claims = await options.verifyJwt(credential);
-          const roles = claims.roles.map((r) => r.toLowerCase()) as Role[];
+          const roles = claims.roles.map((r) => roleOf(r)) as Role[];
           if (roles.length === 0 || !roles.every((r) => CREDENTIAL_ROLES.includes(r))) {
             throw appError('UNAUTHENTICATED', `The token's roles must be among ${CREDENTIAL_ROLES.join(', ')} (only the platform key is the platform).`);
           }
@@ -83,8 +83,8 @@ export function createAuthenticator(options: {
         }
         const key = await options.directory.byApiKeyHash(hashApiKey(credential));
         if (!key) throw appError('UNAUTHENTICATED', 'Invalid or revoked API key.');
-        const role = key.role.toLowerCase() as Role;
-        if (!CREDENTIAL_ROLES.includes(role)) throw appError('UNAUTHENTICATED', 'Invalid or revoked API key.');
+        const role = roleOf(key.role);
+        if (!role || !CREDENTIAL_ROLES.includes(role)) throw appError('UNAUTHENTICATED', 'Invalid or revoked API key.');
         return {
           tenant: key.tenant,
           roles: [role],

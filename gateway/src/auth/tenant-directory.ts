@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { appError } from '../../../lib/errors.js';
-import { CONTEXT_HEADER, signContext, type Role } from '../../../lib/tenant/signed-context.js';
+import { CONTEXT_HEADER, signContext } from '../../../lib/tenant/signed-context.js';
 
 export interface ResolvedTenant {
   id: string;
@@ -71,7 +71,7 @@ export function createTenantDirectory(options: { url: string; secret: string; tt
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          [CONTEXT_HEADER]: signContext({ tenantId: undefined, roles: ['gateway' as Role], requestId: randomUUID() }, { query, variables }, options.secret),
+          [CONTEXT_HEADER]: signContext({ tenantId: undefined, roles: ['gateway'], requestId: randomUUID() }, { query, variables }, options.secret),
         },
         body: JSON.stringify({ query, variables }),
       });

@@ -1,4 +1,5 @@
 import type { EventEnvelope } from '../../../lib/events/envelope.js';
+import type { EventMap, EventType, TypedEvent } from '../../../lib/events/event-map.js';
 
 /** How one subscription field is fed by events. */
 export interface SubscriptionField {
@@ -22,6 +23,18 @@ export interface SubscriptionField {
   snapshot: { subgraph: string; field: string; query: string; variables(args: Record<string, unknown>, wanted: boolean): Record<string, unknown> };
 }
 
+/** A subscription field over one event type, its payload typed by the event map. */
+interface TypedSubscriptionField<K extends EventType> extends Pick<SubscriptionField, 'topic' | 'snapshot'> {
+  eventType: K;
+  eventTopic(event: TypedEvent<K>): string;
+  matches(payload: EventMap[K], args: Record<string, unknown>): boolean;
+  key(payload: EventMap[K]): string;
+  version(payload: EventMap[K]): number;
+}
+
+/** The hub hands a field only events of its `eventType` (and snapshots of the same shape). */
+const typed = <K extends EventType>(field: TypedSubscriptionField<K>): SubscriptionField => field as unknown as SubscriptionField;
+
 const storeSnapshot = (subgraph: string, field: string): SubscriptionField['snapshot'] => ({
   subgraph,
   field,
@@ -30,21 +43,27 @@ const storeSnapshot = (subgraph: string, field: string): SubscriptionField['snap
   variables: (args, wanted) => ({ storeId: args.storeId, skus: wanted ? (args.skus ?? null) : [] }),
 });
 
-const storeScoped = (eventType: string, prefix: string, snapshot: SubscriptionField['snapshot']): SubscriptionField => ({
-  eventType,
-  topic: (tenantId, args) => `${prefix}.${tenantId}.${String(args.storeId)}`,
-  eventTopic: (event) => `${prefix}.${event.tenantId}.${String((event.payload as { storeId?: unknown }).storeId)}`,
-  matches: (payload, args) => !Array.isArray(args.skus) || args.skus.includes(payload.sku),
-  key: (payload) => String(payload.sku),
-  version: (payload) => Number(payload.version),
-  snapshot,
-});
+const storeScoped = <K extends 'inventory.stock-level.changed' | 'pricing.price.changed'>(
+  eventType: K,
+  prefix: string,
+  snapshot: SubscriptionField['snapshot'],
+): SubscriptionField =>
+  typed<K>({
+    eventType,
+    topic: (tenantId, args) => `${prefix}.${tenantId}.${String(args.storeId)}`,
+    eventTopic: (event) => `${prefix}.${event.tenantId}.${event.payload.storeId}`,
+    matches: (payload, args) => !Array.isArray(args.skus) || args.skus.includes(payload.sku),
+    // Snapshots arrive as JSON from the subgraph: normalise as events would carry them.
+    key: (payload) => String(payload.sku),
+    version: (payload) => Number(payload.version),
+    snapshot,
+  });
 
 /** The commerce subscriptions: live stock and prices of one store, and orders as they move. */
 export const COMMERCE_SUBSCRIPTIONS: Record<string, SubscriptionField> = {
   stockChanged: storeScoped('inventory.stock-level.changed', 'stock', storeSnapshot('inventory', 'stockChangedSnapshot')),
   priceChanged: storeScoped('pricing.price.changed', 'price', storeSnapshot('pricing', 'priceChangedSnapshot')),
-  orderUpdated: {
+  orderUpdated: typed({
     eventType: 'orders.order.updated',
     topic: (tenantId) => `order.${tenantId}`,
     eventTopic: (event) => `order.${event.tenantId}`,
@@ -57,5 +76,5 @@ export const COMMERCE_SUBSCRIPTIONS: Record<string, SubscriptionField> = {
       query: 'query ($orderId: ID, $storeId: ID) { orderUpdatedSnapshot(orderId: $orderId, storeId: $storeId) }',
       variables: (args) => ({ orderId: args.orderId ?? null, storeId: args.storeId ?? null }),
     },
-  },
+  }),
 };

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { GraphQLError, print, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { EventEnvelope } from '../../../lib/events/envelope.js';
 import type { EventBus } from '../../../lib/events/event-bus.js';
+import { isEventOf } from '../../../lib/events/event-map.js';
 import { CONTEXT_HEADER, REQUEST_ID_HEADER, signContext, type SignedRequest } from '../../../lib/tenant/signed-context.js';
 import type { Identity } from '../auth/authenticator.js';
 import { CredentialWatch, type CredentialEnd } from '../auth/credential-watch.js';
@@ -263,8 +264,8 @@ export class SubscriptionHub {
   }
 
   private async onEvent(event: EventEnvelope): Promise<void> {
-    if (event.type === 'tenant.api-key.revoked') {
-      const { id, keyHash } = event.payload as { id: string; keyHash: string };
+    if (isEventOf(event, 'tenant.api-key.revoked')) {
+      const { id, keyHash } = event.payload;
       this.options.directory?.forgetApiKey(keyHash);
       this.credentials.revoked(id);
     }

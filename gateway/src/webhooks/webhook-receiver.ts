@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CONTEXT_HEADER, signContext } from '../../../lib/tenant/signed-context.js';
 import type { TenantDirectory, WebhookSecret } from '../auth/tenant-directory.js';
-import { bodyDigest, verifyShopify, verifySignedJson, type Verdict } from './signatures.js';
+import { WEBHOOK_SOURCES, webhookSourceAt } from '../../../lib/webhooks/registry.js';
+import { UnidentifiedDelivery, type WebhookSource } from '../../../lib/webhooks/source.js';
 import { readBoundedBody } from '../limits/request-body.js';
 
 /**
@@ -22,7 +23,6 @@ export interface WebhookReceiverOptions {
   log?: (message: string) => void;
 }
 
-const SOURCES: Record<string, 'SHOPIFY' | 'POS' | 'ERP'> = { shopify: 'SHOPIFY', pos: 'POS', erp: 'ERP' };
 /** A secret cached at least this long is fetched again once when a signature does not match (rotation without events). */
 const REFETCH_AFTER_MS = 1_000;
 
@@ -51,36 +51,14 @@ export function createWebhookReceiver(options: WebhookReceiverOptions) {
     return body;
   };
 
-  const verify = (source: string, req: IncomingMessage, raw: Buffer, secret: string): Verdict => {
-    const header = (name: string) => {
-      const value = req.headers[name];
-      return Array.isArray(value) ? value[0] : value;
-    };
-    return source === 'SHOPIFY'
-      ? verifyShopify(raw, header('x-shopify-hmac-sha256'), secret)
-      : verifySignedJson(raw, header('x-timestamp'), header('x-signature'), secret);
-  };
-
-  /** Topic, dedupe key and (Shopify) trigger time of a verified delivery. */
-  const identify = (source: string, req: IncomingMessage, raw: Buffer, text: string): { topic: string; externalId: string; triggeredAt: string | null } => {
-    if (source === 'SHOPIFY') {
-      const topic = req.headers['x-shopify-topic'];
-      if (typeof topic !== 'string' || !topic) throw new Refusal(400, 'BAD_USER_INPUT', 'X-Shopify-Topic is missing.');
-      const id = req.headers['x-shopify-webhook-id'];
-      // Inventory takes it as the delivery's source time when the body has no updated_at.
-      const triggeredAt = req.headers['x-shopify-triggered-at'];
-      return { topic, externalId: typeof id === 'string' && id ? id : bodyDigest(raw), triggeredAt: typeof triggeredAt === 'string' ? triggeredAt.trim() : null };
-    }
-    let body: unknown;
+  /** Topic, dedupe key and trigger time of a verified delivery, as its source module reads them. */
+  const identify = (source: WebhookSource, req: IncomingMessage, raw: Buffer, text: string) => {
     try {
-      body = JSON.parse(text);
-    } catch {
-      throw new Refusal(400, 'BAD_USER_INPUT', 'The body is not valid JSON.');
+      return source.identify(req.headers, raw, text);
+    } catch (error) {
+      if (error instanceof UnidentifiedDelivery) throw new Refusal(400, 'BAD_USER_INPUT', error.message);
+      throw error;
     }
-    const { type, event_id: eventId } = (typeof body === 'object' && body !== null ? body : {}) as { type?: unknown; event_id?: unknown };
-    if (typeof type !== 'string') throw new Refusal(400, 'BAD_USER_INPUT', 'type must be "stock.delta" or "stock.level".');
-    if ((typeof eventId !== 'string' || !eventId) && typeof eventId !== 'number') throw new Refusal(400, 'BAD_USER_INPUT', 'event_id is required.');
-    return { topic: type, externalId: String(eventId), triggeredAt: null };
   };
 
   const store = async (found: WebhookSecret, source: string, topic: string, externalId: string, triggeredAt: string | null, body: string) => {
@@ -120,17 +98,18 @@ export function createWebhookReceiver(options: WebhookReceiverOptions) {
   return async function handle(req: IncomingMessage, res: ServerResponse, sourceName: string, slug: string): Promise<void> {
     try {
       if (req.method !== 'POST') throw new Refusal(405, 'METHOD_NOT_ALLOWED', 'Webhooks are POSTed.');
-      const source = SOURCES[sourceName];
-      if (!source) throw new Refusal(404, 'NOT_FOUND', `Unknown webhook source "${sourceName}" (shopify, pos, erp).`);
+      const spec = webhookSourceAt(sourceName);
+      if (!spec) throw new Refusal(404, 'NOT_FOUND', `Unknown webhook source "${sourceName}" (${WEBHOOK_SOURCES.map((s) => s.path).join(', ')}).`);
+      const source = spec.name;
       const raw = await readBody(req);
       let found = await options.directory.webhookSecret(slug, source);
       if (!found) throw new Refusal(404, 'NOT_FOUND', `No ${sourceName} webhooks are configured for "${slug}".`);
-      let verdict = verify(source, req, raw, found.secret);
+      let verdict = spec.verify(req.headers, raw, found.secret);
       if (!verdict.ok && Date.now() - found.fetchedAt > REFETCH_AFTER_MS) {
         // The secret may have been rotated since it was cached.
         found = await options.directory.webhookSecret(slug, source, true);
         if (!found) throw new Refusal(404, 'NOT_FOUND', `No ${sourceName} webhooks are configured for "${slug}".`);
-        verdict = verify(source, req, raw, found.secret);
+        verdict = spec.verify(req.headers, raw, found.secret);
       }
       if (!verdict.ok) throw new Refusal(401, 'UNAUTHENTICATED', `Signature refused: ${verdict.reason}.`);
       let text: string;
@@ -139,7 +118,7 @@ export function createWebhookReceiver(options: WebhookReceiverOptions) {
       } catch {
         throw new Refusal(400, 'BAD_USER_INPUT', 'The body is not valid UTF-8.');
       }
-      const { topic, externalId, triggeredAt } = identify(source, req, raw, text);
+      const { topic, externalId, triggeredAt } = identify(spec, req, raw, text);
       const receipt = await store(found, source, topic, externalId, triggeredAt, text);
       send(res, receipt.duplicate ? 200 : 202, { id: receipt.id, status: receipt.duplicate ? 'duplicate' : 'accepted' });
     } catch (error) {

@@ -1,5 +1,5 @@
 import type { EventApplier } from '../../../../lib/events/consumer.js';
-import { INGESTED_PRODUCT, type IngestedProduct } from '../../../../lib/events/ingested-product.js';
+import { on, reactions } from '../../../../lib/events/on.js';
 import { rememberStore } from '../../../../lib/events/read-model.js';
 import { advanceWatermarks } from '../../../../lib/events/source-watermark.js';
 import { metrics } from '../../../../lib/observability/metrics.js';
@@ -14,11 +14,11 @@ import { upsertProductIn } from '../services/catalog.service.js';
  * older than the one last applied from its source (a replayed or late delivery) changes nothing.
  */
 export function catalogAppliers(log: (message: string) => void = console.error): Record<string, EventApplier> {
-  return {
+  return reactions(
     // Feeds name stores by code.
-    'tenant.store.created': rememberStore,
-    [INGESTED_PRODUCT]: async (m, event) => {
-      const product = event.payload as IngestedProduct;
+    on('tenant.store.created', rememberStore),
+    on('inventory.ingestion.product-received', async (m, event) => {
+      const product = event.payload;
       if (product.sourceTime) {
         const newer = (await advanceWatermarks(m, event.tenantId, product.source, [product.externalRef], new Date(product.sourceTime))).get(product.externalRef);
         if (newer) {
@@ -45,6 +45,6 @@ export function catalogAppliers(log: (message: string) => void = console.error):
         published: product.published,
         variants: variants.map((v) => ({ sku: v.sku, title: v.title, barcode: v.barcode })),
       });
-    },
-  };
+    }),
+  );
 }

@@ -3,10 +3,12 @@ import { parse } from 'csv-parse';
 import type { DataSource, EntityManager } from 'typeorm';
 import { inSystemTransaction, inTenantTransaction, updatedRows } from '../../../../lib/db/data-source.js';
 import { FEED_BATCH_IMPORTED, VARIANTS_UPSERTED, type FeedBatchImported, type VariantsUpserted } from '../../../../lib/events/catalog-feed.js';
-import { appendToOutbox } from '../../../../lib/events/outbox.js';
+import { outboxOf } from '../../../../lib/events/outbox.js';
 import { analyzeAfterBulkWrite, statisticsKeeper } from '../../../../lib/db/table-statistics.js';
 import { pollingWorker } from '../../../../lib/jobs/polling-worker.js';
 import { readHeader, readRow, type FeedRow, type Header } from './feed-rows.js';
+
+const emit = outboxOf('catalog');
 
 export interface FeedWorkerOptions {
   /** Rows per transaction (default 500). */
@@ -226,7 +228,7 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
         return { sku: r.sku, productId: product.id, title: r.variantTitle, productTitle: product.title, barcode: r.barcode };
       }),
     };
-    await appendToOutbox(m, { type: VARIANTS_UPSERTED, tenantId, payload: variants });
+    await emit(m, tenantId, VARIANTS_UPSERTED, variants);
     const columns: FeedBatchImported = {
       importId: job.id,
       prices: rows
@@ -234,7 +236,7 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
         .map((r) => ({ sku: r.sku, storeId: r.storeCode ? storeByCode.get(r.storeCode)! : null, amount: r.price!.amount, currencyCode: r.price!.currencyCode })),
       stock: rows.filter((r) => r.stock !== null).map((r) => ({ sku: r.sku, storeId: storeByCode.get(r.storeCode!)!, level: r.stock! })),
     };
-    if (columns.prices.length || columns.stock.length) await appendToOutbox(m, { type: FEED_BATCH_IMPORTED, tenantId, payload: columns });
+    if (columns.prices.length || columns.stock.length) await emit(m, tenantId, FEED_BATCH_IMPORTED, columns);
     return rows.length;
   }
 

@@ -6,15 +6,14 @@ import { alignByKey, groupByKey } from '../../../../lib/graphql/batch.js';
 import { isUuid } from '../../../../lib/graphql/context.js';
 import { decodeCursor, pageSize, toConnection, type Connection } from '../../../../lib/graphql/pagination.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
-import { typedOutbox } from '../../../../lib/events/outbox.js';
+import { outboxOf } from '../../../../lib/events/outbox.js';
 import { isValidSku } from '../../../../lib/sku.js';
 import type { EntityManager } from 'typeorm';
 import { CategoryEntity } from '../data/entities/category.entity.js';
 import { ProductEntity } from '../data/entities/product.entity.js';
 import { VariantEntity } from '../data/entities/variant.entity.js';
-import type { CatalogEvents } from '../events/catalog-events.js';
 
-const emit = typedOutbox<CatalogEvents>();
+const emit = outboxOf('catalog');
 
 /** Staff see drafts; the storefront and partners see published products only. */
 const seesDrafts = (ctx: SubgraphContext) => ctx.roles.some((role) => role === 'admin' || role === 'pos');

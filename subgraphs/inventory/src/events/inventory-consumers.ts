@@ -1,31 +1,29 @@
 import type { EventApplier } from '../../../../lib/events/consumer.js';
-import { FEED_BATCH_IMPORTED, VARIANTS_UPSERTED, type FeedBatchImported } from '../../../../lib/events/catalog-feed.js';
+import { on, reactions } from '../../../../lib/events/on.js';
 import { rememberStore, rememberVariant, rememberVariants } from '../../../../lib/events/read-model.js';
 import { setLevels } from '../services/set-levels.js';
 import type { ReservationService } from '../services/reservation.service.js';
-
-type OrderEvent = { id: string; storeId: string; lines: { sku: string; quantity: number }[] };
 
 /**
  * What inventory learns from other subgraphs (stores, skus) and its part of the order saga:
  * reserve a placed order's lines, sell them when it is fulfilled, release them when cancelled.
  */
 export function inventoryAppliers(reservations: ReservationService): Record<string, EventApplier> {
-  return {
-    'tenant.store.created': rememberStore,
-    'catalog.variant.upserted': rememberVariant,
-    [VARIANTS_UPSERTED]: rememberVariants,
+  return reactions(
+    on('tenant.store.created', rememberStore),
+    on('catalog.variant.upserted', rememberVariant),
+    on('catalog.variants.upserted', rememberVariants),
     // A feed's stock column: the level to set, through the ledger like any other change.
-    [FEED_BATCH_IMPORTED]: async (m, event) => {
-      const { importId, stock } = event.payload as FeedBatchImported;
+    on('catalog.feed.batch-imported', async (m, event) => {
+      const { importId, stock } = event.payload;
       if (stock.length === 0) return;
       const refused = await setLevels(m, event.tenantId, stock, { counterAccount: 'external:feed', reference: `feed:${importId}`, sourceEventId: event.eventId });
       for (const r of refused) {
         console.error(`inventory: feed ${importId}: level ${r.level} of ${r.sku} in store ${r.storeId} is below the ${r.reserved} reserved; left unchanged`);
       }
-    },
-    'orders.order.placed': (m, event) => reservations.reserveOrder(m, event.tenantId, event.payload as OrderEvent, event.eventId),
-    'orders.order.fulfilled': (m, event) => reservations.closeOrder(m, event.tenantId, (event.payload as OrderEvent).id, 'COMMITTED'),
-    'orders.order.cancelled': (m, event) => reservations.closeOrder(m, event.tenantId, (event.payload as OrderEvent).id, 'RELEASED'),
-  };
+    }),
+    on('orders.order.placed', (m, event) => reservations.reserveOrder(m, event.tenantId, event.payload, event.eventId)),
+    on('orders.order.fulfilled', (m, event) => reservations.closeOrder(m, event.tenantId, event.payload.id, 'COMMITTED')),
+    on('orders.order.cancelled', (m, event) => reservations.closeOrder(m, event.tenantId, event.payload.id, 'RELEASED')),
+  );
 }

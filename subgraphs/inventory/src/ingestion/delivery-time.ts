@@ -1,4 +1,5 @@
 import { appError, badInput } from '../../../../lib/errors.js';
+import { webhookSource } from '../../../../lib/webhooks/registry.js';
 import type { IngestionSource } from '../data/entities/ingestion-event.entity.js';
 
 /** How old a delivery's source time may be (default 24 h; `WEBHOOK_MAX_AGE_HOURS`, 0 turns the window off). */
@@ -29,7 +30,7 @@ export function deliverySourceTime(
     }
   }
   const time = input.bodyTime ?? header;
-  if (!time) throw badInput(`the delivery has no time: ${input.source === 'SHOPIFY' ? 'neither updated_at in the body nor X-Shopify-Triggered-At' : 'occurred_at is required'}`, 'body');
+  if (!time) throw badInput(`the delivery has no time: ${webhookSource(input.source).timeHint}`, 'body');
   const now = options.now ?? Date.now();
   if (time.getTime() > now + MAX_AHEAD_MS) {
     throw appError('WEBHOOK_OUT_OF_WINDOW', `the delivery's time ${time.toISOString()} is more than ${MAX_AHEAD_MS / 60_000} minutes ahead of ours`, { sourceTime: time.toISOString() });

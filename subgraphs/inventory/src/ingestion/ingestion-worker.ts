@@ -3,17 +3,17 @@ import { inSystemTransaction, inTenantTransaction } from '../../../../lib/db/dat
 import { isAppError } from '../../../../lib/errors.js';
 import { isUuid } from '../../../../lib/graphql/context.js';
 import { isValidSku } from '../../../../lib/sku.js';
-import { typedOutbox } from '../../../../lib/events/outbox.js';
+import { outboxOf } from '../../../../lib/events/outbox.js';
 import { pollingWorker } from '../../../../lib/jobs/polling-worker.js';
 import { metrics } from '../../../../lib/observability/metrics.js';
 import type { IngestionSource } from '../data/entities/ingestion-event.entity.js';
-import type { InventoryEvents } from '../events/inventory-events.js';
 import { LedgerBatch } from '../services/ledger.js';
 import { lockKnownLevels } from '../services/set-levels.js';
-import { adapt, MalformedPayload, parsePayload, type ProductCommand, type StockCommand } from './adapters.js';
+import { adapt, MalformedPayload, parsePayload, type ProductCommand, type StockCommand } from '../../../../lib/webhooks/adapters.js';
+import { webhookSource } from '../../../../lib/webhooks/registry.js';
 import { upsertSkuMapping } from './ingestion.service.js';
 
-const emit = typedOutbox<InventoryEvents>();
+const emit = outboxOf('inventory');
 /** Deliveries applied in one transaction at most. */
 const GROUP = 50;
 
@@ -187,7 +187,7 @@ export function createIngestionWorker(dataSource: DataSource, afterCommit: () =>
        UNION ALL
        SELECT v.sku, v.sku FROM "${s}"."known_variant" v WHERE $4 AND v.tenant_id = $1 AND v.sku = ANY($3)
          AND NOT EXISTS (SELECT 1 FROM "${s}"."external_sku" e WHERE e.tenant_id = $1 AND e.source = $2 AND e.external_id = v.sku)`,
-      [tenantId, source, items, source !== 'SHOPIFY'],
+      [tenantId, source, items, !webhookSource(source).ownIdsOnly],
     );
     const storeRows: { external_id: string; store_id: string }[] = await m.query(
       `SELECT e.external_id, e.store_id::text FROM "${s}"."external_location" e WHERE e.tenant_id = $1 AND e.source = $2 AND e.external_id = ANY($3)
@@ -195,7 +195,7 @@ export function createIngestionWorker(dataSource: DataSource, afterCommit: () =>
        SELECT k.code, k.store_id::text FROM "${s}"."known_store" k WHERE $4 AND k.tenant_id = $1 AND k.code = ANY($3)
        UNION ALL
        SELECT k.store_id::text, k.store_id::text FROM "${s}"."known_store" k WHERE $4 AND k.tenant_id = $1 AND k.store_id = ANY($5::uuid[])`,
-      [tenantId, source, locations, source !== 'SHOPIFY', locations.filter(isUuid)],
+      [tenantId, source, locations, !webhookSource(source).ownIdsOnly, locations.filter(isUuid)],
     );
     // The source's own map wins over a code or id of ours that happens to match.
     const skuOf = new Map<string, string>();
@@ -203,7 +203,7 @@ export function createIngestionWorker(dataSource: DataSource, afterCommit: () =>
     const storeOf = new Map<string, string>();
     for (const row of storeRows) if (!storeOf.has(row.external_id)) storeOf.set(row.external_id, row.store_id);
     const problems = [
-      ...items.filter((item) => !skuOf.has(item)).map((item) => `unmapped ${source === 'SHOPIFY' ? 'inventory item' : 'sku'} ${item}`),
+      ...items.filter((item) => !skuOf.has(item)).map((item) => `unmapped ${webhookSource(source).itemNoun} ${item}`),
       ...locations.filter((location) => !storeOf.has(location)).map((location) => `unmapped location ${location}`),
     ];
     if (problems.length) throw new NeedsReview(problems.join('; '));

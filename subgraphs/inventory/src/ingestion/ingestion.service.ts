@@ -8,10 +8,11 @@ import { requireRole } from '../../../../lib/graphql/roles.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
 import { isKnownVariant, knownStores } from '../../../../lib/events/read-model.js';
 import { IngestionEventEntity, type IngestionSource, type IngestionStatus } from '../data/entities/ingestion-event.entity.js';
-import { adapt, MalformedPayload, parsePayload } from './adapters.js';
+import { adapt, MalformedPayload, parsePayload } from '../../../../lib/webhooks/adapters.js';
+import { WEBHOOK_SOURCE_NAMES } from '../../../../lib/webhooks/registry.js';
 import { DEFAULT_MAX_AGE_MS, deliverySourceTime } from './delivery-time.js';
 
-const SOURCES: readonly IngestionSource[] = ['SHOPIFY', 'POS', 'ERP'];
+const SOURCES: readonly IngestionSource[] = WEBHOOK_SOURCE_NAMES;
 const STATUSES: readonly IngestionStatus[] = ['RECEIVED', 'APPLIED', 'NEEDS_REVIEW', 'RETRYING', 'DEAD_LETTER'];
 const MAX_EXTERNAL_ID = 255;
 

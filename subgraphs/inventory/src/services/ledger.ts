@@ -6,9 +6,12 @@ import { MAX_STOCK_LEVEL } from '../../../../lib/input-bounds.js';
 import { metrics } from '../../../../lib/observability/metrics.js';
 import { MovementEntity, type MovementKind } from '../data/entities/movement.entity.js';
 import { StockLevelEntity } from '../data/entities/stock-level.entity.js';
-import type { InventoryEvents } from '../events/inventory-events.js';
+import { EVENT_VERSIONS, type EventPayload } from '../../../../lib/events/event-map.js';
 import { toStockChangedPayload, toStockLevelView, type StockLevelView } from './stock-level.js';
 
+/** Written in the commit's one statement, not through `outboxOf`: its type and version from the event map. */
+const STOCK_CHANGED = 'inventory.stock-level.changed' satisfies keyof typeof EVENT_VERSIONS.inventory;
+const STOCK_CHANGED_VERSION = EVENT_VERSIONS.inventory[STOCK_CHANGED];
 
 /** `store:<id>:on_hand` and its kin; anything else (`external:supplier`, …) is outside our stock. */
 export const account = {
@@ -218,7 +221,7 @@ export class LedgerBatch {
       const view = toStockLevelView(level);
       views.set(key, view);
       const last = [...this.movements].reverse().find((mv) => mv.sku === level.sku);
-      const event: InventoryEvents['inventory.stock-level.changed'] = {
+      const event: EventPayload<'inventory.stock-level.changed'> = {
         ...toStockChangedPayload(view),
         movementId: last?.id ?? '',
         kind: last?.kind ?? '',
@@ -252,7 +255,7 @@ export class LedgerBatch {
           WHERE l.tenant_id = $1 AND l.sku = v.sku AND l.store_id = v.store_id
        )
        INSERT INTO "${schema}"."outbox" (event_id, type, tenant_id, payload, version, occurred_at)
-       SELECT gen_random_uuid(), 'inventory.stock-level.changed', $1, payload, 1, $17 FROM unnest($19::jsonb[]) AS e(payload)`,
+       SELECT gen_random_uuid(), '${STOCK_CHANGED}', $1, payload, ${STOCK_CHANGED_VERSION}, $17 FROM unnest($19::jsonb[]) AS e(payload)`,
       [
         this.tenantId,
         mv.map((x) => x.id), mv.map((x) => x.sku), mv.map((x) => x.storeId), mv.map((x) => x.kind), mv.map((x) => x.quantity),

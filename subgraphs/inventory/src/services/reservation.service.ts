@@ -5,16 +5,15 @@ import { once } from '../../../../lib/db/idempotency.js';
 import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js';
 import { appError, badInput, isAppError, notFound } from '../../../../lib/errors.js';
 import { metrics } from '../../../../lib/observability/metrics.js';
-import { typedOutbox } from '../../../../lib/events/outbox.js';
+import { outboxOf } from '../../../../lib/events/outbox.js';
 import { isUuid } from '../../../../lib/graphql/context.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
 import { requireStoreAccess } from '../../../../lib/graphql/roles.js';
 import { ReservationEntity } from '../data/entities/reservation.entity.js';
-import type { InventoryEvents } from '../events/inventory-events.js';
 import { requireStoreAndVariant } from './inventory.service.js';
 import { account, LedgerBatch } from './ledger.js';
 
-const emit = typedOutbox<InventoryEvents>();
+const emit = outboxOf('inventory');
 export const positive = (quantity: number, field = 'quantity') => {
   if (!Number.isInteger(quantity) || quantity <= 0) throw badInput(`${field} must be greater than zero`, field);
 };

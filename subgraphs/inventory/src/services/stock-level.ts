@@ -1,18 +1,7 @@
+import type { StockChangedPayload, StockLevelView } from '../../../../lib/events/contracts/inventory.js';
 import type { StockLevelEntity } from '../data/entities/stock-level.entity.js';
 
-/** What clients and events see of a stock level. */
-export interface StockLevelView {
-  sku: string;
-  storeId: string;
-  onHand: number;
-  reserved: number;
-  available: number;
-  orderable: number;
-  /** Units shipped to this store and not yet received. */
-  inTransit: number;
-  version: number;
-  updatedAt: string | null;
-}
+export type { StockChangedPayload, StockLevelView };
 
 export function toStockLevelView(
   row: Pick<StockLevelEntity, 'sku' | 'storeId' | 'onHand' | 'reserved' | 'version' | 'updatedAt'> & { inTransit?: number },
@@ -33,16 +22,6 @@ export function toStockLevelView(
 
 export const emptyStockLevel = (sku: string, storeId: string): StockLevelView =>
   toStockLevelView({ sku, storeId, onHand: 0, reserved: 0, inTransit: 0, version: 0, updatedAt: null });
-
-/**
- * `stockChanged`'s value as events carry it: the stock level with its store and variant as
- * entity references, so the gateway can resolve any selection of the field from the event alone.
- */
-export type StockChangedPayload = StockLevelView & {
-  __typename: 'StockLevel';
-  store: { __typename: 'Store'; id: string };
-  variant: { __typename: 'Variant'; sku: string };
-};
 
 export const toStockChangedPayload = (view: StockLevelView): StockChangedPayload => ({
   __typename: 'StockLevel',

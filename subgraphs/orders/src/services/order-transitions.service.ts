@@ -2,7 +2,8 @@ import type { EntityManager } from 'typeorm';
 import { In } from 'typeorm';
 import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js';
 import { badInput, notFound } from '../../../../lib/errors.js';
-import { typedOutbox } from '../../../../lib/events/outbox.js';
+import { outboxOf } from '../../../../lib/events/outbox.js';
+import type { OrderUpdatedPayload } from '../../../../lib/events/contracts/orders.js';
 import { knownStores } from '../../../../lib/events/read-model.js';
 import { groupByKey } from '../../../../lib/graphql/batch.js';
 import { isUuid } from '../../../../lib/graphql/context.js';
@@ -12,10 +13,9 @@ import { formatMoney } from '../../../../lib/money.js';
 import { OrderLineEntity } from '../data/entities/order-line.entity.js';
 import { OrderTransitionEntity } from '../data/entities/order-transition.entity.js';
 import { OrderEntity, type OrderStatus } from '../data/entities/order.entity.js';
-import type { OrdersEvents } from '../events/orders-events.js';
 import type { OrderWorkflows } from './order-workflow.js';
 
-const emit = typedOutbox<OrdersEvents>();
+const emit = outboxOf('orders');
 
 /** Events the workflow accepts from clients, and what each tells the rest of the system. */
 const CLIENT_EVENTS = { pay: 'orders.order.paid', fulfil: 'orders.order.fulfilled', cancel: 'orders.order.cancelled' } as const;
@@ -73,7 +73,7 @@ export class OrderTransitionsService extends TenantScopedService {
   }
 
   /** `orderUpdated`'s value as its events carry it: the whole order, store and variants as references. */
-  private async payload(m: EntityManager, order: OrderEntity): Promise<OrdersEvents['orders.order.updated']> {
+  private async payload(m: EntityManager, order: OrderEntity): Promise<OrderUpdatedPayload> {
     const [lines, history] = await Promise.all([
       m.getRepository(OrderLineEntity).find({ where: { tenantId: order.tenantId, orderId: order.id }, order: { lineNo: 'ASC' } }),
       m.getRepository(OrderTransitionEntity).find({ where: { tenantId: order.tenantId, orderId: order.id }, order: { seq: 'ASC' } }),

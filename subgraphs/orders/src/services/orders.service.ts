@@ -9,15 +9,14 @@ import { isUuid } from '../../../../lib/graphql/context.js';
 import { decodeCursor, pageSize, toConnection, type Connection } from '../../../../lib/graphql/pagination.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
 import { requireStoreAccess } from '../../../../lib/graphql/roles.js';
-import { typedOutbox } from '../../../../lib/events/outbox.js';
+import { outboxOf } from '../../../../lib/events/outbox.js';
 import { knownStores } from '../../../../lib/events/read-model.js';
 import { fitsStoredAmount, formatMoney, MAX_AMOUNT_WHOLE_DIGITS, sumMoney } from '../../../../lib/money.js';
 import { OrderLineEntity } from '../data/entities/order-line.entity.js';
 import { OrderEntity } from '../data/entities/order.entity.js';
-import type { OrdersEvents } from '../events/orders-events.js';
 import type { OrderTransitionsService } from './order-transitions.service.js';
 
-const emit = typedOutbox<OrdersEvents>();
+const emit = outboxOf('orders');
 
 export interface PlaceOrderInput {
   storeId: string;

@@ -1,6 +1,5 @@
 import type { EventApplier } from '../../../../lib/events/consumer.js';
-import { INGESTED_PRODUCT, type IngestedProduct } from '../../../../lib/events/ingested-product.js';
-import { FEED_BATCH_IMPORTED, VARIANTS_UPSERTED, type FeedBatchImported } from '../../../../lib/events/catalog-feed.js';
+import { on, reactions } from '../../../../lib/events/on.js';
 import { rememberStore, rememberVariant, rememberVariants } from '../../../../lib/events/read-model.js';
 import { advanceWatermarks } from '../../../../lib/events/source-watermark.js';
 import { metrics } from '../../../../lib/observability/metrics.js';
@@ -14,30 +13,30 @@ import { releaseUses } from '../services/rules.service.js';
  * price older than the one last applied for its sku from that source changes nothing.
  */
 export function pricingAppliers(log: (message: string) => void = console.error): Record<string, EventApplier> {
-  return {
-    'tenant.store.created': rememberStore,
-    'catalog.variant.upserted': rememberVariant,
-    // What promotions and tax rates match on: a product's brand (and categories, the event's
-    // category), for each of its skus. Pricing never reads the catalog's tables.
-    'catalog.product.upserted': async (m, event) => {
-      const { brand, skus, categoryId } = event.payload as { brand: string | null; skus: string[]; categoryId?: string | null };
+  return reactions(
+    on('tenant.store.created', rememberStore),
+    on('catalog.variant.upserted', rememberVariant),
+    on('catalog.variants.upserted', rememberVariants),
+    // What promotions and tax rates match on: a product's brand (and category), for each of its
+    // skus. Pricing never reads the catalog's tables.
+    on('catalog.product.upserted', async (m, event) => {
+      const { brand, skus, categoryId } = event.payload;
       const categories = categoryId ? [categoryId] : [];
       await m.query(
         `INSERT INTO "${m.connection.driver.schema}"."item_facts" (tenant_id, sku, brand, category_ids) SELECT $1, unnest($2::text[]), $3, $4
          ON CONFLICT (tenant_id, sku) DO UPDATE SET brand = EXCLUDED.brand, category_ids = EXCLUDED.category_ids`,
         [event.tenantId, skus, brand, categories],
       );
-    },
+    }),
     // An order that ends cancelled or rejected (no stock) gives back the coupon and promotion
     // uses its quote claimed; once, as a quote's uses are released only once.
-    'orders.order.updated': async (m, event) => {
-      const { quoteId, status } = event.payload as { quoteId?: string | null; status: string };
+    on('orders.order.updated', async (m, event) => {
+      const { quoteId, status } = event.payload;
       if (quoteId && (status === 'CANCELLED' || status === 'REJECTED')) await releaseUses(m, event.tenantId, quoteId);
-    },
-    [VARIANTS_UPSERTED]: rememberVariants,
+    }),
     // A feed's price column: one store's price, or (no store) every store's.
-    [FEED_BATCH_IMPORTED]: async (m, event) => {
-      const { prices } = event.payload as FeedBatchImported;
+    on('catalog.feed.batch-imported', async (m, event) => {
+      const { prices } = event.payload;
       if (prices.length === 0) return;
       const all: string[] = prices.some((p) => p.storeId === null)
         ? (await m.query(`SELECT store_id FROM "${m.connection.driver.schema}"."known_store" WHERE tenant_id = $1 ORDER BY store_id`, [event.tenantId])).map(
@@ -49,9 +48,9 @@ export function pricingAppliers(log: (message: string) => void = console.error):
         event.tenantId,
         prices.flatMap((price) => (price.storeId ? [price.storeId] : all).map((storeId) => ({ sku: price.sku, storeId, money: { amount: price.amount, currencyCode: price.currencyCode } }))),
       );
-    },
-    [INGESTED_PRODUCT]: async (m, event) => {
-      const product = event.payload as IngestedProduct;
+    }),
+    on('inventory.ingestion.product-received', async (m, event) => {
+      const product = event.payload;
       if (!product.currencyCode) return;
       const priced = product.variants.filter((v) => v.price !== null).map((v) => v.sku);
       const newer = product.sourceTime ? await advanceWatermarks(m, event.tenantId, product.source, priced, new Date(product.sourceTime)) : new Map<string, Date>();
@@ -77,6 +76,6 @@ export function pricingAppliers(log: (message: string) => void = console.error):
         for (const { store_id } of stores) updates.push({ sku: variant.sku, storeId: store_id, money });
       }
       await setPricesIn(m, event.tenantId, updates);
-    },
-  };
+    }),
+  );
 }

@@ -1,14 +1,13 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { inSystemTransaction, updatedRows } from '../../../../lib/db/data-source.js';
-import { typedOutbox } from '../../../../lib/events/outbox.js';
+import { outboxOf } from '../../../../lib/events/outbox.js';
 import { pollingWorker } from '../../../../lib/jobs/polling-worker.js';
 import { formatMoney, type Money } from '../../../../lib/money.js';
 import { priceCart, type PricingInput } from '../engine/engine.js';
 import { fromMinor } from '../engine/minor.js';
-import type { PricingEvents } from '../events/pricing-events.js';
 import { loadPricingInput } from './rules.service.js';
 
-const emit = typedOutbox<PricingEvents>();
+const emit = outboxOf('pricing');
 /** How often the scheduler looks for due boundaries: one indexed probe, not a scan of prices. */
 export const SCHEDULE_POLL_MS = 1_000;
 const BATCH = 100;

@@ -3,13 +3,13 @@ import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js
 import { notFound } from '../../../../lib/errors.js';
 import { isUuid } from '../../../../lib/graphql/context.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
-import { typedOutbox } from '../../../../lib/events/outbox.js';
+import { outboxOf } from '../../../../lib/events/outbox.js';
 import { isKnownVariant, knownStores } from '../../../../lib/events/read-model.js';
 import { formatMoney, parseMoney, type Money } from '../../../../lib/money.js';
 import { PriceEntity } from '../data/entities/price.entity.js';
-import type { PriceChangedPayload, PricingEvents } from '../events/pricing-events.js';
+import type { PriceChangedPayload } from '../../../../lib/events/contracts/pricing.js';
 
-const emit = typedOutbox<PricingEvents>();
+const emit = outboxOf('pricing');
 const KEY_SEPARATOR = '\n';
 export const priceKey = (sku: string, storeId: string) => `${sku}${KEY_SEPARATOR}${storeId}`;
 export const moneyOf = (price: PriceEntity): Money => formatMoney(price.amount, price.currencyCode.trim());

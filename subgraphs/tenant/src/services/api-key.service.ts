@@ -5,18 +5,16 @@ import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js
 import { appError, badInput, notFound } from '../../../../lib/errors.js';
 import { isUuid } from '../../../../lib/graphql/context.js';
 import { requireRole } from '../../../../lib/graphql/roles.js';
+import { KEY_ROLE_NAMES, ROLES, roleOf } from '../../../../lib/tenant/roles.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
-import { typedOutbox } from '../../../../lib/events/outbox.js';
+import { outboxOf } from '../../../../lib/events/outbox.js';
 import { ApiKeyEntity, type RoleName } from '../data/entities/api-key.entity.js';
 import { StoreEntity } from '../data/entities/store.entity.js';
 import { TenantEntity } from '../data/entities/tenant.entity.js';
 import { hashApiKey } from '../../../../lib/tenant/api-key-hash.js';
-import type { TenantEvents } from '../events/tenant-events.js';
 
-const emit = typedOutbox<TenantEvents>();
-const KEY_ROLES: readonly RoleName[] = ['STOREFRONT', 'POS', 'ADMIN', 'PARTNER'];
-
-/** SHA-256 of an API key, hex: what is stored and what the gateway looks up. */
+const emit = outboxOf('tenant');
+const KEY_ROLES: readonly RoleName[] = KEY_ROLE_NAMES;
 
 /** API keys: created per tenant with a role, stored hashed, shown once, revocable. */
 export class ApiKeyService extends TenantScopedService {
@@ -38,7 +36,7 @@ export class ApiKeyService extends TenantScopedService {
     const tenantId = this.targetTenant(ctx, input.tenantId);
     if (!input.name.trim()) throw badInput('name must not be empty', 'name');
     if (!KEY_ROLES.includes(input.role)) throw badInput(`an API key's role is one of ${KEY_ROLES.join(', ')}`, 'role');
-    if (input.storeIds && input.role !== 'POS') throw badInput('only a POS key is bound to stores', 'storeIds');
+    if (input.storeIds && !ROLES[roleOf(input.role)!].storeBound) throw badInput('only a POS key is bound to stores', 'storeIds');
     if (input.storeIds?.length === 0) throw badInput('storeIds, when given, names at least one store', 'storeIds');
     const key = `ck_${randomBytes(24).toString('base64url')}`;
     const apiKey = await inTenantTransaction(this.dataSource, tenantId, async (m) => {

@@ -6,12 +6,11 @@ import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js
 import { appError, badInput, notFound } from '../../../../lib/errors.js';
 import { isUuid, requireTenant } from '../../../../lib/graphql/context.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
-import { typedOutbox } from '../../../../lib/events/outbox.js';
+import { outboxOf } from '../../../../lib/events/outbox.js';
 import { StoreEntity, type StoreKind } from '../data/entities/store.entity.js';
 import { TenantEntity } from '../data/entities/tenant.entity.js';
-import type { TenantEvents } from '../events/tenant-events.js';
 
-const emit = typedOutbox<TenantEvents>();
+const emit = outboxOf('tenant');
 const STORE_KINDS: readonly StoreKind[] = ['STORE', 'DARK_STORE', 'WAREHOUSE', 'RESTAURANT'];
 const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const HOST = /^[a-z0-9.-]{1,253}$/;

@@ -4,13 +4,12 @@ import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js
 import { badInput } from '../../../../lib/errors.js';
 import { requireRole } from '../../../../lib/graphql/roles.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
-import { typedOutbox } from '../../../../lib/events/outbox.js';
+import { outboxOf } from '../../../../lib/events/outbox.js';
 import { parseMoney } from '../../../../lib/money.js';
 import { TenantEntity } from '../data/entities/tenant.entity.js';
 import { WEBHOOK_SOURCES, WebhookSourceEntity, type WebhookSourceName } from '../data/entities/webhook-source.entity.js';
-import type { TenantEvents } from '../events/tenant-events.js';
 
-const emit = typedOutbox<TenantEvents>();
+const emit = outboxOf('tenant');
 const MIN_SECRET_LENGTH = 16;
 
 /** Which merchant systems may push to a tenant by webhook, and the secrets they sign with. */

@@ -1,7 +1,9 @@
 import { Column, Entity } from 'typeorm';
 import { TenantRow } from '../../../../../lib/db/tenant-row.entity.js';
+import type { WebhookSourceName } from '../../../../../lib/webhooks/registry.js';
 
-export type IngestionSource = 'SHOPIFY' | 'POS' | 'ERP';
+/** A webhook source of the registry (lib/webhooks/registry.ts). */
+export type IngestionSource = WebhookSourceName;
 export type IngestionStatus = 'RECEIVED' | 'APPLIED' | 'NEEDS_REVIEW' | 'RETRYING' | 'DEAD_LETTER';
 
 /** One accepted webhook delivery: its raw body as signed, and how far its processing got. */

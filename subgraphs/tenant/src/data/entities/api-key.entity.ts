@@ -1,7 +1,10 @@
 import { Column, Entity } from 'typeorm';
 import { TenantRow } from '../../../../../lib/db/tenant-row.entity.js';
 
-export type RoleName = 'STOREFRONT' | 'POS' | 'ADMIN' | 'PARTNER' | 'PLATFORM';
+import type { RoleName } from '../../../../../lib/tenant/roles.js';
+
+/** A role as the enum spells it (the role table: lib/tenant/roles.ts). */
+export type { RoleName };
 
 /** An API key of a tenant; only the SHA-256 of the key is stored. */
 @Entity({ name: 'api_key' })

@@ -1,8 +1,10 @@
 import { Column, Entity } from 'typeorm';
 import { TenantRow } from '../../../../../lib/db/tenant-row.entity.js';
+import { WEBHOOK_SOURCE_NAMES, type WebhookSourceName } from '../../../../../lib/webhooks/registry.js';
 
-export type WebhookSourceName = 'SHOPIFY' | 'POS' | 'ERP';
-export const WEBHOOK_SOURCES: readonly WebhookSourceName[] = ['SHOPIFY', 'POS', 'ERP'];
+/** The webhook sources of the registry (lib/webhooks/registry.ts). */
+export const WEBHOOK_SOURCES = WEBHOOK_SOURCE_NAMES;
+export type { WebhookSourceName };
 
 /**
  * A merchant system allowed to push changes by webhook: the shared secret its requests are

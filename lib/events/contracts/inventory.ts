@@ -1,7 +1,30 @@
-import type { IngestedProduct } from '../../../../lib/events/ingested-product.js';
-import type { StockChangedPayload } from '../services/stock-level.js';
+import type { IngestedProduct } from '../ingested-product.js';
 
-/** Events the inventory subgraph publishes, by type. */
+/** What clients and events see of a stock level. */
+export interface StockLevelView {
+  sku: string;
+  storeId: string;
+  onHand: number;
+  reserved: number;
+  available: number;
+  orderable: number;
+  /** Units shipped to this store and not yet received. */
+  inTransit: number;
+  version: number;
+  updatedAt: string | null;
+}
+
+/**
+ * `stockChanged`'s value as events carry it: the stock level with its store and variant as
+ * entity references, so the gateway can resolve any selection of the field from the event alone.
+ */
+export type StockChangedPayload = StockLevelView & {
+  __typename: 'StockLevel';
+  store: { __typename: 'Store'; id: string };
+  variant: { __typename: 'Variant'; sku: string };
+};
+
+/** Events the inventory subgraph publishes, by type (payloads; versions in `../event-map.ts`). */
 export interface InventoryEvents {
   /** Also the payload of the `stockChanged` subscription. */
   'inventory.stock-level.changed': StockChangedPayload & { movementId: string; kind: string; quantity: number };
@@ -20,4 +43,3 @@ export interface InventoryEvents {
    */
   'inventory.ingestion.product-received': IngestedProduct;
 }
-

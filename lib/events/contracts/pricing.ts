@@ -1,10 +1,4 @@
-import type { Money } from '../../../../lib/money.js';
-
-/** Events the pricing subgraph publishes, by type. */
-export interface PricingEvents {
-  /** Also the payload of the `priceChanged` subscription. */
-  'pricing.price.changed': PriceChangedPayload;
-}
+import type { Money } from '../../money.js';
 
 /** `priceChanged`'s value as events carry it, the variant as an entity reference. */
 export interface PriceChangedPayload {
@@ -16,4 +10,10 @@ export interface PriceChangedPayload {
   version: number;
   updatedAt: string;
   variant: { __typename: 'Variant'; sku: string };
+}
+
+/** Events the pricing subgraph publishes, by type (payloads; versions in `../event-map.ts`). */
+export interface PricingEvents {
+  /** Also the payload of the `priceChanged` subscription. */
+  'pricing.price.changed': PriceChangedPayload;
 }

@@ -1,8 +1,9 @@
-import type { IngestionSource } from '../data/entities/ingestion-event.entity.js';
-import { checkText, INPUT_BOUNDS, MAX_QUANTITY, MAX_STOCK_LEVEL, MAX_STRING_LENGTH } from '../../../../lib/input-bounds.js';
+import { checkText, INPUT_BOUNDS, MAX_QUANTITY, MAX_STOCK_LEVEL, MAX_STRING_LENGTH } from '../input-bounds.js';
+import { webhookSource, type WebhookSourceName } from './registry.js';
 
 /**
- * Adapters: each source's payload turned into canonical commands. Pure functions; what they
+ * Adapters: each source's payload turned into canonical commands (each source module in
+ * `sources/` names its adapter and topics). Pure functions; what they
  * refuse is malformed (the webhook is answered 400), what they cannot map is decided later.
  *
  * POS and ERP share one documented format:
@@ -47,11 +48,6 @@ export class MalformedPayload extends Error {
   override name = 'MalformedPayload';
 }
 
-export const TOPICS: Record<IngestionSource, readonly string[]> = {
-  SHOPIFY: ['inventory_levels/update', 'products/update', 'products/create'],
-  POS: ['stock.delta', 'stock.level'],
-  ERP: ['stock.delta', 'stock.level'],
-};
 
 const MAX_ITEMS = 1_000;
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -133,13 +129,20 @@ export function signedJsonEventId(payload: unknown): string {
 }
 
 /** Turns one delivery into commands; MalformedPayload when it does not follow its format. */
-export function adapt(source: IngestionSource, topic: string, payload: unknown): AdaptedPayload {
+export function adapt(source: WebhookSourceName, topic: string, payload: unknown): AdaptedPayload {
   if (!isObject(payload)) throw new MalformedPayload('the body must be a JSON object');
   refuseNul(payload, '');
-  if (!TOPICS[source].includes(topic)) throw new MalformedPayload(`${source} topic "${topic}" is not supported (${TOPICS[source].join(', ')})`);
-  if (source === 'SHOPIFY') return topic === 'inventory_levels/update' ? shopifyInventoryLevel(payload) : shopifyProduct(payload);
-  return signedJsonStock(topic, payload);
+  const { topics, adapt: adaptTopic } = webhookSource(source);
+  if (!topics.includes(topic)) throw new MalformedPayload(`${source} topic "${topic}" is not supported (${topics.join(', ')})`);
+  return adaptTopic(topic, payload);
 }
+
+/** Shopify's topics: `inventory_levels/update` is a level, the others a product. */
+export const adaptShopify = (topic: string, payload: Record<string, unknown>): AdaptedPayload =>
+  topic === 'inventory_levels/update' ? shopifyInventoryLevel(payload) : shopifyProduct(payload);
+
+/** The POS/ERP format (above). */
+export const adaptSignedJson = (topic: string, payload: Record<string, unknown>): AdaptedPayload => signedJsonStock(topic, payload);
 
 /** Shopify `inventory_levels/update`: `available` is the new level of an item at a location. */
 function shopifyInventoryLevel(payload: Record<string, unknown>): AdaptedPayload {

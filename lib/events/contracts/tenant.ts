@@ -1,6 +1,7 @@
-/** Events the tenant subgraph publishes, by type. */
+/** Events the tenant subgraph publishes, by type (payloads; versions in `../event-map.ts`). */
 export interface TenantEvents {
   'tenant.tenant.created': { id: string; slug: string; name: string; domains: string[] };
+  /** Every service keeps `known_store` from it. */
   'tenant.store.created': { id: string; code: string; name: string; kind: string };
   'tenant.api-key.created': { id: string; role: string };
   /** Gateways drop the key from their caches at once. */

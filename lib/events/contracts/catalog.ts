@@ -1,0 +1,13 @@
+import type { FeedBatchImported, VariantsUpserted } from '../catalog-feed.js';
+
+/** Events the catalog subgraph publishes, by type (payloads; versions in `../event-map.ts`). */
+export interface CatalogEvents {
+  /** `categoryId`: what pricing's promotions and tax rates match on. */
+  'catalog.product.upserted': { id: string; title: string; brand: string | null; categoryId: string | null; skus: string[] };
+  /** Inventory, pricing and orders keep their read models of variants from it. */
+  'catalog.variant.upserted': { sku: string; productId: string; title: string; productTitle: string; barcode: string | null };
+  /** A feed import's batch of variants (one event per batch, not per row). */
+  'catalog.variants.upserted': VariantsUpserted;
+  /** A feed import's batch of price and stock columns. */
+  'catalog.feed.batch-imported': FeedBatchImported;
+}

@@ -1,0 +1,42 @@
+import type { Money } from '../../money.js';
+
+/** The order saga's start and its client-driven steps: who, where, what. */
+export interface OrderRef {
+  id: string;
+  storeId: string;
+}
+
+/** `orderUpdated`'s value as events carry it, store and variants as entity references. */
+export interface OrderUpdatedPayload {
+  __typename: 'Order';
+  id: string;
+  number: number;
+  status: string;
+  storeId: string;
+  store: { __typename: 'Store'; id: string };
+  lines: { sku: string; quantity: number; unitPrice: Money; title: string | null; variant: { __typename: 'Variant'; sku: string } }[];
+  total: Money;
+  createdAt: string;
+  workflowVersion: number;
+  version: number;
+  history: { from: string | null; to: string; event: string; at: string; cause: string | null }[];
+  /** The pricing quote the order was charged from. */
+  quoteId: string | null;
+}
+
+/** Events the orders subgraph publishes, by type (payloads; versions in `../event-map.ts`). */
+export interface OrdersEvents {
+  /** Inventory reserves the lines (the order saga). */
+  'orders.order.placed': OrderRef & {
+    number: number;
+    lines: { sku: string; quantity: number; unitPrice: Money }[];
+    total: Money;
+  };
+  'orders.order.paid': OrderRef;
+  /** Inventory commits the order's reservations as sales. */
+  'orders.order.fulfilled': OrderRef;
+  /** Inventory releases the order's reservations. */
+  'orders.order.cancelled': OrderRef;
+  /** Every step of every order: also the payload of the `orderUpdated` subscription. */
+  'orders.order.updated': OrderUpdatedPayload;
+}

@@ -1,0 +1,29 @@
+import type { WebhookSource } from './source.js';
+import { erp } from './sources/erp.js';
+import { pos } from './sources/pos.js';
+import { shopify } from './sources/shopify.js';
+
+/**
+ * Every webhook source, one module each. The gateway's receiver, its metric labels and log
+ * redaction, inventory's ingestion and worker read this list; the GraphQL enums `WebhookSource`
+ * and the SQL CHECK constraints on `source` columns must list the same names (a test checks).
+ */
+export const WEBHOOK_SOURCES = [shopify, pos, erp] as const satisfies readonly WebhookSource[];
+
+export type WebhookSourceName = (typeof WEBHOOK_SOURCES)[number]['name'];
+export const WEBHOOK_SOURCE_NAMES = WEBHOOK_SOURCES.map((s) => s.name) as readonly WebhookSourceName[];
+
+const byName = new Map<string, WebhookSource>(WEBHOOK_SOURCES.map((s) => [s.name, s]));
+const byPath = new Map<string, WebhookSource>(WEBHOOK_SOURCES.map((s) => [s.path, s]));
+
+export const isWebhookSourceName = (name: string): name is WebhookSourceName => byName.has(name);
+/** The source of a registered name (throws for another: names come from the enum or a checked column). */
+export function webhookSource(name: WebhookSourceName): WebhookSource {
+  const source = byName.get(name);
+  if (!source) throw new Error(`unknown webhook source ${name}`);
+  return source;
+}
+/** The source served at `/webhooks/<path>/…`, if any. */
+export const webhookSourceAt = (path: string): WebhookSource | undefined => byPath.get(path);
+/** Every header that carries a webhook signature (log redaction). */
+export const WEBHOOK_SECRET_HEADERS: readonly string[] = [...new Set(WEBHOOK_SOURCES.flatMap((s) => s.secretHeaders))];
