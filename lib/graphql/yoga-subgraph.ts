@@ -8,6 +8,7 @@ import { readCallerContext } from '../tenant/headers.js';
 import { createMemoryReplayGuard, type ReplayGuard } from '../tenant/replay-guard.js';
 import { routeRequest } from '../tenant/signed-context.js';
 import { maskError } from './mask-error.js';
+import { closeServer } from '../http/close-server.js';
 import { useGraphQLMetrics } from '../observability/graphql-metrics.js';
 import { useTracing } from '../observability/tracing.js';
 import { useRequestLog } from '../observability/request-log.js';
@@ -104,14 +105,7 @@ export function buildYogaSubgraph<C extends SubgraphContext>(options: YogaSubgra
     },
     async stop() {
       if (server) {
-        // No new connections; requests in flight may finish (5 s at most), idle ones close now.
-        const closing = new Promise<void>((resolve) => server!.close(() => resolve()));
-        const idle = setInterval(() => server!.closeIdleConnections(), 25);
-        server.closeIdleConnections();
-        const drained = await Promise.race([closing.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5_000).unref())]);
-        clearInterval(idle);
-        if (!drained) server.closeAllConnections();
-        await closing;
+        await closeServer(server);
         server = undefined;
       }
       await options.onStop?.();

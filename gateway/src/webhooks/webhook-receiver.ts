@@ -1,9 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CONTEXT_HEADER, signContext } from '../../../lib/tenant/signed-context.js';
 import type { TenantDirectory, WebhookSecret } from '../auth/tenant-directory.js';
+import type { SubgraphClient } from '../subgraph-client.js';
 import { fingerprint, verifyShopify, verifySignedJson, type Verdict } from './signatures.js';
-import { readBoundedBody } from '../limits/request-body.js';
+import { readBoundedStream } from '../limits/request-body.js';
 
 /**
  * `POST /webhooks/<source>/<tenant slug>` on the gateway's port. The gateway hosts it because it
@@ -14,9 +12,8 @@ import { readBoundedBody } from '../limits/request-body.js';
  */
 export interface WebhookReceiverOptions {
   directory: TenantDirectory;
-  /** The inventory subgraph's GraphQL URL. */
-  inventoryUrl: string;
-  subgraphSecret: string;
+  /** Calls the inventory subgraph, which owns ingestion. */
+  client: SubgraphClient;
   /** Largest body (default 1 MiB). */
   maxBodyBytes?: number;
   log?: (message: string) => void;
@@ -45,30 +42,27 @@ export function createWebhookReceiver(options: WebhookReceiverOptions) {
   const log = options.log ?? console.error;
   const decoder = new TextDecoder('utf-8', { fatal: true });
 
-  const readBody = async (req: IncomingMessage): Promise<Buffer> => {
-    const body = await readBoundedBody(req, maxBody);
+  const readBody = async (req: Request): Promise<Buffer> => {
+    const body = await readBoundedStream(req.body, maxBody);
     if (!body) throw new Refusal(413, 'PAYLOAD_TOO_LARGE', `The body is larger than ${maxBody} bytes.`);
     return body;
   };
 
-  const verify = (source: string, req: IncomingMessage, raw: Buffer, secret: string): Verdict => {
-    const header = (name: string) => {
-      const value = req.headers[name];
-      return Array.isArray(value) ? value[0] : value;
-    };
+  const verify = (source: string, req: Request, raw: Buffer, secret: string): Verdict => {
+    const header = (name: string) => req.headers.get(name) ?? undefined;
     return source === 'SHOPIFY'
       ? verifyShopify(raw, header('x-shopify-hmac-sha256'), secret)
       : verifySignedJson(raw, header('x-timestamp'), header('x-signature'), secret);
   };
 
   /** Topic, dedupe key and (Shopify) trigger time of a verified delivery. */
-  const identify = (source: string, req: IncomingMessage, raw: Buffer, text: string): { topic: string; externalId: string; triggeredAt: string | null } => {
+  const identify = (source: string, req: Request, raw: Buffer, text: string): { topic: string; externalId: string; triggeredAt: string | null } => {
     if (source === 'SHOPIFY') {
-      const topic = req.headers['x-shopify-topic'];
+      const topic = req.headers.get('x-shopify-topic');
       if (typeof topic !== 'string' || !topic) throw new Refusal(400, 'BAD_USER_INPUT', 'X-Shopify-Topic is missing.');
-      const id = req.headers['x-shopify-webhook-id'];
+      const id = req.headers.get('x-shopify-webhook-id');
       // Inventory takes it as the delivery's source time when the body has no updated_at.
-      const triggeredAt = req.headers['x-shopify-triggered-at'];
+      const triggeredAt = req.headers.get('x-shopify-triggered-at');
       return { topic, externalId: typeof id === 'string' && id ? id : fingerprint(raw), triggeredAt: typeof triggeredAt === 'string' ? triggeredAt.trim() : null };
     }
     let body: unknown;
@@ -84,40 +78,24 @@ export function createWebhookReceiver(options: WebhookReceiverOptions) {
   };
 
   const store = async (found: WebhookSecret, source: string, topic: string, externalId: string, triggeredAt: string | null, body: string) => {
-    let response: Response;
     const variables = { source, topic, externalId, body, currencyCode: found.currencyCode, triggeredAt };
-    try {
-      response = await fetch(options.inventoryUrl, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          [CONTEXT_HEADER]: signContext({ tenantId: found.tenantId, roles: ['gateway'], requestId: randomUUID() }, { query: RECEIVE, variables }, options.subgraphSecret),
-        },
-        body: JSON.stringify({ query: RECEIVE, variables }),
-        signal: AbortSignal.timeout(10_000),
+    const result = await options.client
+      .query<{ receiveWebhook?: { id: string; duplicate: boolean } }>('inventory', { query: RECEIVE, variables }, { caller: { tenantId: found.tenantId, roles: ['gateway'] }, timeoutMs: 10_000 })
+      .catch(() => {
+        throw new Refusal(503, 'SERVICE_UNAVAILABLE', 'Ingestion is unavailable; retry later.');
       });
-    } catch {
-      throw new Refusal(503, 'SERVICE_UNAVAILABLE', 'Ingestion is unavailable; retry later.');
-    }
-    const result = (await response.json().catch(() => ({}))) as {
-      data?: { receiveWebhook?: { id: string; duplicate: boolean } } | null;
-      errors?: { message: string; extensions?: { code?: string } }[];
-    };
     const receipt = result.data?.receiveWebhook;
     if (receipt) return receipt;
     const error = result.errors?.[0];
     if (error?.extensions?.code === 'BAD_USER_INPUT') throw new Refusal(400, 'BAD_USER_INPUT', error.message);
     // Older than the window (or ahead of the clock): understood, and refused for good.
     if (error?.extensions?.code === 'WEBHOOK_OUT_OF_WINDOW') throw new Refusal(422, 'WEBHOOK_OUT_OF_WINDOW', error.message);
-    log(`webhooks: inventory refused a delivery: ${error?.message ?? response.status}`);
+    log(`webhooks: inventory refused a delivery: ${error?.message ?? 'no answer'}`);
     throw new Refusal(503, 'SERVICE_UNAVAILABLE', 'Ingestion is unavailable; retry later.');
   };
 
-  const send = (res: ServerResponse, status: number, body: object) => {
-    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-  };
-
-  return async function handle(req: IncomingMessage, res: ServerResponse, sourceName: string, slug: string): Promise<void> {
+  /** The answer to one delivery: its HTTP status and JSON body. */
+  return async function handle(req: Request, sourceName: string, slug: string): Promise<{ status: number; body: object }> {
     try {
       if (req.method !== 'POST') throw new Refusal(405, 'METHOD_NOT_ALLOWED', 'Webhooks are POSTed.');
       const source = SOURCES[sourceName];
@@ -141,16 +119,13 @@ export function createWebhookReceiver(options: WebhookReceiverOptions) {
       }
       const { topic, externalId, triggeredAt } = identify(source, req, raw, text);
       const receipt = await store(found, source, topic, externalId, triggeredAt, text);
-      send(res, receipt.duplicate ? 200 : 202, { id: receipt.id, status: receipt.duplicate ? 'duplicate' : 'accepted' });
+      return { status: receipt.duplicate ? 200 : 202, body: { id: receipt.id, status: receipt.duplicate ? 'duplicate' : 'accepted' } };
     } catch (error) {
-      if (error instanceof Refusal) {
-        if (!res.headersSent) send(res, error.status, { error: { code: error.code, message: error.message } });
-        return;
-      }
+      if (error instanceof Refusal) return { status: error.status, body: { error: { code: error.code, message: error.message } } };
       const code = (error as { extensions?: { code?: string } }).extensions?.code;
-      if (code === 'SERVICE_UNAVAILABLE') return send(res, 503, { error: { code, message: 'The tenant directory is unavailable; retry later.' } });
+      if (code === 'SERVICE_UNAVAILABLE') return { status: 503, body: { error: { code, message: 'The tenant directory is unavailable; retry later.' } } };
       log(`webhooks: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-      if (!res.headersSent) send(res, 500, { error: { code: 'INTERNAL_SERVER_ERROR', message: 'Unexpected error.' } });
+      return { status: 500, body: { error: { code: 'INTERNAL_SERVER_ERROR', message: 'Unexpected error.' } } };
     }
   };
 }
