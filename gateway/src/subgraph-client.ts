@@ -103,6 +103,7 @@ export class SubgraphClient {
       [REQUEST_ID_HEADER]: requestId,
       ...this.sign(options.caller, requestId, operation),
     };
+    injectTraceHeaders(headers);
     let reply: SubgraphReply;
     try {
       reply = await this.timed(subgraph, this.urlOf(subgraph), headers, JSON.stringify(operation), options.timeoutMs);
