@@ -20,7 +20,7 @@ const ALL_ZERO = { gateway: 0, catalog: 0, inventory: 0, pricing: 0, orders: 0, 
  * database (schemas of its own) and bus (Redis when REDIS_URL is set, a stream of its own).
  */
 export async function startSupergraph(
-  options: Pick<SystemOptions, 'subscriptionLimits' | 'jwt' | 'rateLimitPerMinute' | 'authFailuresPerMinute' | 'trustedProxies' | 'production' | 'operatorToken' | 'subgraphOptions' | 'logger' | 'subgraphLogger'> & {
+  options: Pick<SystemOptions, 'subscriptionLimits' | 'jwt' | 'rateLimitPerMinute' | 'authFailuresPerMinute' | 'trustedProxies' | 'production' | 'operatorToken' | 'subgraphOptions' | 'logger' | 'subgraphLogger' | 'storefrontCache'> & {
     /** A Redis of the test's own (default REDIS_URL, if set). */
     redisUrl?: string;
   } = {},
