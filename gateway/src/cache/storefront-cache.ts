@@ -46,6 +46,8 @@ const MAX_KEY_BODY = 65_536;
 
 interface Entry {
   tenantId: string;
+  /** For the request log of a request-bytes hit. */
+  tenantSlug?: string;
   expires: number;
   bytes: number;
   result?: ExecutionResult;
@@ -56,7 +58,7 @@ interface Entry {
 interface Pending {
   rawKey: string;
   executions: number;
-  kept?: { tenantId: string; queryKey: string; generation: number };
+  kept?: { tenantId: string; tenantSlug: string; queryKey: string; generation: number };
 }
 
 /** Events that can change what a storefront reads; anything else leaves the cache alone. */
@@ -183,7 +185,7 @@ export function createStorefrontCache(options: StorefrontCacheOptions) {
         const started = performance.now();
         endResponse(new fetchAPI.Response(hit.raw.body, { status: 200, headers: { 'content-type': hit.raw.contentType, 'content-length': String(hit.raw.body.length) } }));
         options.logger?.info(
-          { requestId: request.headers.get('x-request-id') ?? randomUUID(), tenantId: hit.tenantId, roles: ['storefront'], durationMs: Math.round((performance.now() - started) * 100) / 100, code: 'OK', cached: true },
+          { requestId: request.headers.get('x-request-id') ?? randomUUID(), tenant: hit.tenantSlug, roles: ['storefront'], durationMs: Math.round((performance.now() - started) * 100) / 100, code: 'OK', cached: true },
           'graphql operation',
         );
         return;
@@ -210,7 +212,7 @@ export function createStorefrontCache(options: StorefrontCacheOptions) {
         return;
       }
       stats.misses++;
-      const tenantId = context.identity!.tenant!.id;
+      const { id: tenantId, slug: tenantSlug } = context.identity!.tenant!;
       // An event that arrives while this read runs may describe a change the read missed.
       const generation = generationOf(tenantId);
       return {
@@ -220,7 +222,7 @@ export function createStorefrontCache(options: StorefrontCacheOptions) {
           if (done.errors?.length || generationOf(tenantId) !== generation || !usable()) return;
           // A parsed answer holds ~1.8x its JSON on the heap (measured on a 50-product page): counted as twice.
           keep(queryKey, { tenantId, result: done, expires: Date.now() + ttl, bytes: queryKey.length + 2 * JSON.stringify(done).length });
-          if (state) state.kept = { tenantId, queryKey, generation };
+          if (state) state.kept = { tenantId, tenantSlug, queryKey, generation };
         },
       };
     },
@@ -233,7 +235,7 @@ export function createStorefrontCache(options: StorefrontCacheOptions) {
       if (!contentType || generationOf(kept.tenantId) !== kept.generation || !usable()) return;
       const body = new Uint8Array(await response.arrayBuffer());
       setResponse(new fetchAPI.Response(body, { status: response.status, headers: response.headers }));
-      keep(state.rawKey, { tenantId: kept.tenantId, raw: { contentType, body }, expires: Date.now() + ttl, bytes: state.rawKey.length + body.length });
+      keep(state.rawKey, { tenantId: kept.tenantId, tenantSlug: kept.tenantSlug, raw: { contentType, body }, expires: Date.now() + ttl, bytes: state.rawKey.length + body.length });
     },
   };
 
