@@ -9,12 +9,11 @@ import { parse } from 'graphql';
 import type { EventBus } from '../../lib/events/event-bus.js';
 import type { GatewayContext } from './gateway-context.js';
 import { exampleQuery } from './graphiql-example.js';
-import { usePageSizeBounds } from './limits/use-page-size-bounds.js';
 import { SubgraphDataSource } from './subgraph-data-source.js';
 import { SubgraphClient } from './subgraph-client.js';
 import { createStorefrontCache } from './cache/storefront-cache.js';
 import { useGraphQLMetrics } from '../../lib/observability/graphql-metrics.js';
-import { reportGauge } from '../../lib/observability/metrics.js';
+import { reportGatewayGauges } from './gauges.js';
 import type { Logger } from '../../lib/observability/logger.js';
 import { useRequestLog } from '../../lib/observability/request-log.js';
 import { sensitiveCoordinates } from '../../lib/observability/sensitive-variables.js';
@@ -31,22 +30,19 @@ import { createAuthenticator } from './auth/authenticator.js';
 import { createJwtVerifier, type JwtOptions } from './auth/jwt-verifier.js';
 import { extractScopes } from './auth/scopes.js';
 import { createTenantDirectory, type TenantDirectory } from './auth/tenant-directory.js';
+import { tenantCors } from './auth/tenant-cors.js';
 import { useAuth } from './auth/use-auth.js';
 import { buildContractSchema } from '../../lib/graphql/contract.js';
-import { operationLimits } from './limits/operation-limits.js';
-import { useErrorCodes } from './limits/use-error-codes.js';
-import { useInputBounds } from './limits/use-input-bounds.js';
 import { createMemoryRateLimitStore, type RateLimitStore } from './limits/rate-limiter.js';
 import { limitAuthFailures, type AuthFailureLimit } from './auth/auth-failure-limit.js';
 import { createClientAddress } from './auth/client-address.js';
 import { createBusMonitor, type BusMonitorOptions } from './subscriptions/bus-monitor.js';
-import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import type { GraphQLArmorConfig } from '@escape.tech/graphql-armor-types';
-import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { createWebhookReceiver } from './webhooks/webhook-receiver.js';
 import { createFeedUpload } from './webhooks/feed-upload.js';
 import { createOperatorAccess, useOperatorAccess, type OperatorAccessOptions } from './operator-access.js';
 import { limitBodySize } from './limits/request-body.js';
+import { operationGuards } from './limits/operation-guards.js';
 import { useWebhooks } from './routes/webhooks.js';
 import { useFeedUpload } from './routes/feed-upload.js';
 import { useSchemaSdl } from './routes/schema-sdl.js';
@@ -189,14 +185,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   plugins.unshift(useGraphQLMetrics('gateway'));
   // Variables the supergraph marks @sensitive never reach a log line.
   if (options.logger) plugins.unshift(useRequestLog(options.logger, { sensitive: sensitiveCoordinates(parse(options.supergraphSdl)) }));
-  plugins.push(useErrorCodes());
-  // A literal page size out of bounds is refused before the cost limit, which multiplies by it.
-  plugins.push(usePageSizeBounds());
-  // Every argument within its documented bound (docs/limits.md) before anything runs.
-  plugins.push(useInputBounds());
-  plugins.push(...(new EnvelopArmor(operationLimits(options.limits?.armor, options.limits?.production)).protect().plugins));
-  // Only requests a browser would preflight: no form posts or plain GETs from other sites.
-  plugins.push(useCSRFPrevention({ requestHeaders: ['x-graphql-csrf', 'apollo-require-preflight'] }));
+  plugins.push(...operationGuards(options.limits));
   // Live updates and the storefront cache depend on the bus: they learn when it stops answering.
   const bus = options.subscriptions?.bus;
   const busMonitor = bus ? createBusMonitor(bus, { log, ...options.subscriptions!.monitor }) : undefined;
@@ -245,15 +234,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         : (request) => operator.allows(request) && { title: 'Commerce supergraph', defaultQuery: exampleQuery, additionalHeaders: { 'x-graphql-csrf': 'graphiql' } },
     renderGraphiQL,
     batching: { limit: options.limits?.batchLimit ?? 10 },
-    // Browsers may call from a tenant's own domains only.
-    cors: async (request) => {
-      const origin = request.headers.get('origin');
-      if (!origin || !directory) return { origin: origin ?? '*' };
-      const host = URL.canParse(origin) ? new URL(origin).hostname : '';
-      const tenant = host ? await directory.byHost(host).catch(() => null) : null;
-      // No CORS headers at all for anyone else (an empty list would mean "any origin").
-      return tenant ? { origin, credentials: true } : (false as unknown as { origin: string[] });
-    },
+    cors: tenantCors(directory),
     // Subgraph errors arrive with their codes and pass through; anything else is masked.
     maskedErrors: { maskError: (error) => maskError(error, (message) => log(`gateway: ${message}`), { forwarded: true }) },
     context: ({ request }) => ({ request, requestId: request.headers.get('x-request-id') ?? randomUUID() }),
@@ -284,25 +265,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     async start(port, host = '127.0.0.1') {
       busMonitor?.start();
       await hub?.start();
-      if (hub) {
-        unreport.push(
-          reportGauge('gateway_subscriptions_open', 'Live subscriptions, over graphql-ws and server-sent events.', [], (set) => set({}, hub.stats().subscribers)),
-          reportGauge('gateway_websockets_open', 'Open graphql-ws sockets.', [], (set) => set({}, ws!.connectionCount())),
-          reportGauge('gateway_subscription_groups', 'Groups of identical subscriptions (one execution per event each).', [], (set) => set({}, hub.stats().groups)),
-        );
-      }
-      if (storefrontCache) {
-        unreport.push(
-          reportGauge('gateway_storefront_cache', 'Storefront cache: entries and bytes kept, and hits, misses and evictions since start.', ['kind'], (set) => {
-            const stats = storefrontCache.stats();
-            set({ kind: 'entries' }, stats.entries + stats.rawEntries);
-            set({ kind: 'bytes' }, stats.bytes);
-            set({ kind: 'hits' }, stats.hits);
-            set({ kind: 'misses' }, stats.misses);
-            set({ kind: 'evictions' }, stats.evictions);
-          }),
-        );
-      }
+      unreport.push(...reportGatewayGauges(hub, ws, storefrontCache));
       await storefrontCache?.start();
       server = createServer(handle);
       server.on('upgrade', (req, socket, head) => {
