@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { serveMetrics } from '../observability/serve-metrics.js';
 import { serveReadiness, type Checks } from '../observability/readiness.js';
+import { closeServer } from '../http/close-server.js';
 
 /** The HTTP side every subgraph shares, whatever GraphQL server sits behind it. */
 export interface SubgraphHttp {
@@ -34,14 +35,7 @@ export function subgraphHttp(handle: (req: IncomingMessage, res: ServerResponse)
       return `http://${host}:${(server.address() as AddressInfo).port}/graphql`;
     },
     async close() {
-      if (!server.listening) return;
-      const closing = new Promise<void>((resolve) => server.close(() => resolve()));
-      const idle = setInterval(() => server.closeIdleConnections(), 25);
-      server.closeIdleConnections();
-      const drained = await Promise.race([closing.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5_000).unref())]);
-      clearInterval(idle);
-      if (!drained) server.closeAllConnections();
-      await closing;
+      if (server.listening) await closeServer(server);
     },
   };
 }

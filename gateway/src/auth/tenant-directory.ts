@@ -1,6 +1,4 @@
-import { randomUUID } from 'node:crypto';
-import { appError } from '../../../lib/errors.js';
-import { CONTEXT_HEADER, signContext } from '../../../lib/tenant/signed-context.js';
+import { GATEWAY_CALLER, type SubgraphClient } from '../subgraph-client.js';
 
 export interface ResolvedTenant {
   id: string;
@@ -48,7 +46,9 @@ interface Entry<T> {
  * unknown answers for 5 s (so a repeated bad key or slug is one lookup, not one per request). At
  * most `maxEntries` answers are kept (default 10,000): guessed keys cannot grow it without bound.
  */
-export function createTenantDirectory(options: { url: string; secret: string; ttlMs?: number; maxEntries?: number }): TenantDirectory {
+export function createTenantDirectory(options: { client: SubgraphClient; subgraph?: string; ttlMs?: number; maxEntries?: number }): TenantDirectory {
+  const subgraph = options.subgraph ?? 'tenant';
+  const unavailableMessage = 'The tenant directory is unavailable; try again.';
   const ttl = options.ttlMs ?? 30_000;
   const max = options.maxEntries ?? 10_000;
   const cache = new Map<string, Entry<unknown>>();
@@ -65,21 +65,8 @@ export function createTenantDirectory(options: { url: string; secret: string; tt
   const ask = async <T>(cacheKey: string, query: string, variables: Record<string, unknown>, field: string, keepMs: number): Promise<T | null> => {
     const hit = cache.get(cacheKey);
     if (hit && hit.expires > Date.now()) return hit.value as T | null;
-    let body: { data?: Record<string, T | null> | null };
-    try {
-      const response = await fetch(options.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          [CONTEXT_HEADER]: signContext({ tenantId: undefined, roles: ['gateway'], requestId: randomUUID() }, { query, variables }, options.secret),
-        },
-        body: JSON.stringify({ query, variables }),
-      });
-      body = (await response.json()) as typeof body;
-    } catch {
-      throw appError('SERVICE_UNAVAILABLE', 'The tenant directory is unavailable; try again.');
-    }
-    if (!body.data) throw appError('SERVICE_UNAVAILABLE', 'The tenant directory is unavailable; try again.');
+    const body = await options.client.query<Record<string, T | null>>(subgraph, { query, variables }, { caller: GATEWAY_CALLER, unavailableMessage });
+    if (!body.data) throw options.client.unavailable(subgraph, unavailableMessage);
     const value = body.data[field] ?? null;
     keep(cacheKey, { value, expires: Date.now() + (value ? keepMs : 5_000), fetchedAt: Date.now() });
     return value;

@@ -3,7 +3,7 @@ import { GraphQLError, print, type DocumentNode, type ExecutionResult, type Grap
 import type { EventEnvelope } from '../../../lib/events/envelope.js';
 import type { EventBus } from '../../../lib/events/event-bus.js';
 import { isEventOf } from '../../../lib/events/event-map.js';
-import { CONTEXT_HEADER, REQUEST_ID_HEADER, signContext, type SignedRequest } from '../../../lib/tenant/signed-context.js';
+import type { SubgraphClient } from '../subgraph-client.js';
 import type { Identity } from '../auth/authenticator.js';
 import { CredentialWatch, type CredentialEnd } from '../auth/credential-watch.js';
 import { checkScopes, type ScopeRules } from '../auth/scopes.js';
@@ -78,9 +78,8 @@ export class SubscriptionHub {
       planner: SubscriptionPlanner;
       bus: EventBus;
       fields: Record<string, SubscriptionField>;
-      subgraphUrls: Record<string, string>;
-      /** Signs the snapshot fetches; absent when the gateway runs without auth. */
-      subgraphSecret?: string;
+      /** The gateway's subgraph client: snapshot fetches, signed for the group's identity. */
+      client: SubgraphClient;
       /** `@requiresScopes` rules, checked on every subscribe. */
       scopes?: { schema: GraphQLSchema; rules: ScopeRules };
       /** Dropped API keys are forgotten as soon as their revocation event passes. */
@@ -295,37 +294,16 @@ export class SubscriptionHub {
   /** @internal The owning subgraph's current state for a new group; validates the arguments too. */
   async fetchSnapshot(group: Group, always = false): Promise<Record<string, unknown>[]> {
     const { subgraph, field, query, variables } = group.spec.snapshot;
-    const url = this.options.subgraphUrls[subgraph];
-    if (!url) throw new GraphQLError(`The ${subgraph} service is not configured.`, { extensions: { code: 'SERVICE_UNAVAILABLE' } });
     const wantSnapshot = always || group.prepared.args.snapshot !== false;
-    let body: { data?: Record<string, string[]> | null; errors?: { message: string; extensions?: Record<string, unknown> }[] };
-    const request = { query, variables: variables(group.prepared.args, wantSnapshot) };
-    try {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: this.signedHeaders(group.identity, request),
-        body: JSON.stringify(request),
-      });
-      body = (await response.json()) as typeof body;
-    } catch {
-      throw new GraphQLError(`The ${subgraph} service is unavailable.`, { extensions: { code: 'SERVICE_UNAVAILABLE', service: subgraph } });
-    }
+    const { identity } = group;
+    const body = await this.options.client.query<Record<string, string[]>>(
+      subgraph,
+      { query, variables: variables(group.prepared.args, wantSnapshot) },
+      { caller: { tenantId: identity.tenant?.id, roles: identity.roles, storeIds: identity.storeIds } },
+    );
     const error = body.errors?.[0];
     if (error) throw new GraphQLError(error.message, { extensions: { code: 'INTERNAL_SERVER_ERROR', ...error.extensions } });
     return (body.data?.[field] ?? []).map((json) => JSON.parse(json) as Record<string, unknown>);
-  }
-
-  private signedHeaders(identity: Identity, request: SignedRequest): Record<string, string> {
-    const requestId = randomUUID();
-    const headers: Record<string, string> = { 'content-type': 'application/json', [REQUEST_ID_HEADER]: requestId };
-    if (this.options.subgraphSecret) {
-      headers[CONTEXT_HEADER] = signContext(
-        { tenantId: identity.tenant?.id, roles: identity.roles, requestId, storeIds: identity.storeIds },
-        request,
-        this.options.subgraphSecret,
-      );
-    }
-    return headers;
   }
 
   /** @internal */
