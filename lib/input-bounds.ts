@@ -20,6 +20,9 @@ export const INPUT_BOUNDS = {
     'Mutation.importCatalogFeed(csv:)': 1_048_576,
     'UpsertProductInput.description': 10_000,
     'AdjustStockInput.reason': 500,
+    'Query.search(query:)': 200,
+    /** A TITLE-sorted search's cursor carries the title. */
+    'Query.search(after:)': 1_024,
   } as Record<string, number>,
   /** Most items in a list, where the default does not fit. */
   maxItems: {
@@ -35,6 +38,7 @@ export const INPUT_BOUNDS = {
     'AdjustStockInput.delta': [-MAX_QUANTITY, MAX_QUANTITY],
     'ReserveStockInput.ttlSeconds': [1, 2_592_000],
     'Query.products(first:)': [1, 100],
+    'Query.search(first:)': [1, 100],
     'Query.feedImports(first:)': [1, 100],
     'Query.ingestionEvents(first:)': [1, 100],
     'Query.movements(first:)': [1, 100],

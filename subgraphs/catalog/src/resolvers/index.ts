@@ -1,3 +1,4 @@
+import { CategoryEntity } from '../data/entities/category.entity.js';
 import type { Resolvers } from '../generated/graphql.js';
 
 export const resolvers: Resolvers = {
@@ -9,6 +10,7 @@ export const resolvers: Resolvers = {
       const variant = await ctx.loaders.variantBySku.load(sku);
       return variant && (await ctx.loaders.productById.load(variant.productId)) ? variant : null;
     },
+    search: (_root, args, ctx) => ctx.search.search(ctx, args),
     categories: (_root, _args, ctx) => ctx.catalog.categories(ctx),
     feedImport: (_root, { id }, ctx) => ctx.feeds.get(ctx, id),
     feedImports: (_root, { first }, ctx) => ctx.feeds.list(ctx, first),
@@ -17,6 +19,7 @@ export const resolvers: Resolvers = {
     upsertProduct: (_root, { input }, ctx) => ctx.catalog.upsertProduct(ctx, input),
     createCategory: (_root, { input }, ctx) => ctx.catalog.createCategory(ctx, input),
     importCatalogFeed: (_root, { csv }, ctx) => ctx.feeds.importText(ctx, csv),
+    setSearchSynonyms: (_root, { input }, ctx) => ctx.search.setSynonyms(ctx, input.groups),
   },
   FeedImport: {
     createdAt: (feed) => feed.createdAt.toISOString(),
@@ -40,5 +43,11 @@ export const resolvers: Resolvers = {
   },
   Category: {
     __resolveReference: (ref, ctx) => ctx.loaders.categoryById.load(ref.id),
+    parent: (category, _args, ctx) => (category.parentId ? ctx.loaders.categoryById.load(category.parentId) : null),
+    children: (category, _args, ctx) => ctx.catalog.childCategories(ctx, category.id),
+    path: async (category, _args, ctx) => {
+      const path = await ctx.loaders.categoryById.loadMany(category.pathIds ?? [category.id]);
+      return path.filter((c): c is CategoryEntity => c instanceof CategoryEntity);
+    },
   },
 };

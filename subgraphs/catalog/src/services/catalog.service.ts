@@ -88,15 +88,21 @@ export class CatalogService extends TenantScopedService {
     return this.tx(ctx, (m, tenantId) => m.getRepository(CategoryEntity).find({ where: { tenantId }, order: { name: 'ASC' } }));
   }
 
-  async createCategory(ctx: SubgraphContext, input: { name: string }): Promise<CategoryEntity> {
+  childCategories(ctx: SubgraphContext, parentId: string): Promise<CategoryEntity[]> {
+    return this.tx(ctx, (m, tenantId) => m.getRepository(CategoryEntity).find({ where: { tenantId, parentId }, order: { name: 'ASC' } }));
+  }
+
+  async createCategory(ctx: SubgraphContext, input: { name: string; parentId?: string | null }): Promise<CategoryEntity> {
     const name = input.name.trim();
     if (!name) throw badInput('name must not be empty', 'name');
     return this.tx(ctx, async (m, tenantId) => {
       const repo = m.getRepository(CategoryEntity);
+      const parentId = input.parentId ?? null;
+      if (parentId !== null && !(isUuid(parentId) && (await repo.existsBy({ tenantId, id: parentId })))) throw notFound(`no category ${parentId}`);
       await m.query(
-        `INSERT INTO ${m.connection.driver.schema}.category (id, tenant_id, name) VALUES ($1, $2, $3)
+        `INSERT INTO ${m.connection.driver.schema}.category (id, tenant_id, name, parent_id) VALUES ($1, $2, $3, $4)
          ON CONFLICT (tenant_id, name) DO NOTHING`,
-        [randomUUID(), tenantId, name],
+        [randomUUID(), tenantId, name, parentId],
       );
       return repo.findOneByOrFail({ tenantId, name });
     });
