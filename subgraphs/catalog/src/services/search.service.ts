@@ -133,12 +133,23 @@ export class SearchService extends TenantScopedService {
 }
 
 async function facetsOf(m: EntityManager, tenantId: string, raw: RawSearch, inStore: boolean): Promise<SearchFacet[]> {
-  const categoryIds = raw.categories.map(([id]) => id);
-  const categories = categoryIds.length ? await m.getRepository(CategoryEntity).findBy({ tenantId, id: In(categoryIds) }) : [];
+  // Counted per category the products are filed under; a category also counts its descendants'.
+  const filed = raw.categories.map(([id]) => id);
+  const repo = m.getRepository(CategoryEntity);
+  const leaves = filed.length ? await repo.findBy({ tenantId, id: In(filed) }) : [];
+  const counts = new Map<string, number>();
+  const leafCounts = new Map(raw.categories);
+  for (const leaf of leaves) for (const id of leaf.pathIds ?? [leaf.id]) counts.set(id, (counts.get(id) ?? 0) + (leafCounts.get(leaf.id) ?? 0));
+  const ancestors = [...counts.keys()].filter((id) => !leaves.some((c) => c.id === id));
+  const categories = [...leaves, ...(ancestors.length ? await repo.findBy({ tenantId, id: In(ancestors) }) : [])];
   const names = new Map(categories.map((c) => [c.id, c.name]));
+  const categoryValues = [...counts]
+    .sort(([a, x], [b, y]) => y - x || (names.get(a) ?? a).localeCompare(names.get(b) ?? b))
+    .slice(0, 100)
+    .map(([id, count]) => ({ value: id, label: names.get(id) ?? id, count }));
   const facets: SearchFacet[] = [
     { name: 'brand', label: 'Brand', values: raw.brands.map(([brand, count]) => ({ value: brand, label: brand, count })) },
-    { name: 'category', label: 'Category', values: raw.categories.map(([id, count]) => ({ value: id, label: names.get(id) ?? id, count })) },
+    { name: 'category', label: 'Category', values: categoryValues },
   ];
   if (inStore) {
     facets.push({

@@ -59,6 +59,9 @@ export class StorefrontSearch1733600000000 implements MigrationInterface {
         tenant_id uuid NOT NULL, store_id uuid NOT NULL, product_id uuid NOT NULL, price numeric(19,4), in_stock boolean NOT NULL,
         PRIMARY KEY (tenant_id, store_id, product_id))`);
     await enableTenantIsolation(queryRunner, [{ table: 'search_synonym' }, { table: 'search_variant_offer' }, { table: 'search_offer' }]);
+    // The application role writes them under the policy; search reads them as the owner, which a
+    // policy evaluated on every row (current_setting per row) would slow tenfold: not forced.
+    for (const table of ['search_synonym', 'search_variant_offer', 'search_offer']) await queryRunner.query(`ALTER TABLE "${s}"."${table}" NO FORCE ROW LEVEL SECURITY`);
     // The words are the owner's, like the search rows (written by the refresh, read by search).
     await queryRunner.query(`ALTER TABLE "${s}"."search_term" ENABLE ROW LEVEL SECURITY`);
 
@@ -112,22 +115,18 @@ export class StorefrontSearch1733600000000 implements MigrationInterface {
     // of, its synonyms), then one statement, planned with its values (EXECUTE … USING), returns the
     // total, one page by the sort's key (keyset after the cursor) and the facets, each counted over
     // the matched set with every other filter applied, in one pass (GROUPING SETS).
+    // A query's words as a tsquery: each word as a prefix, or a word of the tenant's documents it
+    // is a likely typo of (trigram similarity, words of 4 letters and more), or one of its synonyms.
     await queryRunner.query(`
-      CREATE FUNCTION "${s}".storefront_search(
-        query text, drafts boolean, store uuid, brands text[], category_ids uuid[], price_min numeric, price_max numeric, in_stock boolean,
-        sort text, after_key text, after_seq bigint, page int)
-        RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+      CREATE FUNCTION "${s}".storefront_search_query(query text) RETURNS tsquery
+        LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
       DECLARE
         tenant uuid := nullif(current_setting('app.tenant_id', true), '')::uuid;
         tsq tsquery;
         alt tsquery;
         w text;
         t text;
-        key_expr text;
-        dir text;
-        result jsonb;
       BEGIN
-        IF tenant IS NULL THEN RETURN NULL; END IF;
         FOR w IN SELECT DISTINCT x FROM unnest(tsvector_to_array(to_tsvector('simple', ${fold('query')}))) AS x LIMIT 8 LOOP
           alt := to_tsquery('simple', quote_literal(w) || ':*');
           IF length(w) >= 4 THEN
@@ -142,9 +141,19 @@ export class StorefrontSearch1733600000000 implements MigrationInterface {
           END LOOP;
           tsq := CASE WHEN tsq IS NULL THEN alt ELSE tsq && alt END;
         END LOOP;
-        IF query IS NOT NULL AND tsq IS NULL THEN
-          RETURN jsonb_build_object('total', 0, 'page', '[]'::jsonb, 'brands', '[]'::jsonb, 'categories', '[]'::jsonb, 'prices', '[]'::jsonb, 'stock', '[]'::jsonb);
-        END IF;
+        RETURN tsq;
+      END $$`);
+    // The statement of a search for one sort, with its values as parameters ($1 tenant, $2 the
+    // tsquery, $3 store, $4 brands, $5 category ids, $6/$7 price range, $8 in stock, $9/$10 the
+    // cursor's key and seq, $12 the page size, $13 drafts): the total, the page by the sort's key
+    // after the cursor, and the facets, each counted over the matched set with every other filter
+    // applied, in one pass (GROUPING SETS). bench:search EXPLAINs it.
+    await queryRunner.query(`
+      CREATE FUNCTION "${s}".storefront_search_sql(sort text) RETURNS text LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+      DECLARE
+        key_expr text;
+        dir text;
+      BEGIN
         CASE sort
           WHEN 'RELEVANCE' THEN key_expr := 'ts_rank(e.document, $2)::float8'; dir := 'DESC';
           WHEN 'PRICE_ASC' THEN key_expr := 'coalesce(o.price, ''Infinity'')::float8'; dir := 'ASC';
@@ -152,43 +161,60 @@ export class StorefrontSearch1733600000000 implements MigrationInterface {
           WHEN 'TITLE' THEN key_expr := 'lower(e.title) COLLATE "C"'; dir := 'ASC';
           ELSE key_expr := 'e.seq::float8'; dir := 'DESC';
         END CASE;
-        EXECUTE format($q$
-          WITH m AS MATERIALIZED (
-            SELECT e.product_id, e.seq, e.brand, e.category_path, o.price, coalesce(o.in_stock, false) AS in_stock, %1$s AS k
+        RETURN format($q$
+          WITH f AS MATERIALIZED (
+            SELECT e.product_id, e.seq, e.brand, e.category_id, o.in_stock, %1$s AS k,
+                   ($4 IS NULL OR e.brand = ANY($4)) AS fb, ($5 IS NULL OR e.category_path && $5) AS fc,
+                   (($6 IS NULL OR o.price >= $6) AND ($7 IS NULL OR o.price <= $7)) AS fp, ($8 IS NULL OR coalesce(o.in_stock, false) = $8) AS fs,
+                   width_bucket(o.price, '{10,25,50,100,250,500}'::numeric[]) AS bucket
               FROM "${s}".product_search_entry e
               LEFT JOIN "${s}".search_offer o ON o.tenant_id = $1 AND o.store_id = $3 AND o.product_id = e.product_id
              WHERE e.tenant_id = $1 AND NOT e.archived AND ($13 OR e.published) AND ($2 IS NULL OR e.document @@ $2)
-          ), f AS (
-            SELECT m.*, ($4 IS NULL OR m.brand = ANY($4)) AS fb, ($5 IS NULL OR m.category_path && $5) AS fc,
-                   (($6 IS NULL OR m.price >= $6) AND ($7 IS NULL OR m.price <= $7)) AS fp, ($8 IS NULL OR m.in_stock = $8) AS fs,
-                   width_bucket(m.price, '{10,25,50,100,250,500}'::numeric[]) AS bucket
-              FROM m
           ), g AS (
-            SELECT brand, bucket, in_stock, GROUPING(brand, bucket, in_stock) AS gs,
-                   count(*) FILTER (WHERE fc AND fp AND fs) AS n_brand, count(*) FILTER (WHERE fb AND fc AND fs) AS n_price,
-                   count(*) FILTER (WHERE fb AND fc AND fp) AS n_stock, count(*) FILTER (WHERE fb AND fc AND fp AND fs) AS n_all
-              FROM f GROUP BY GROUPING SETS ((brand), (bucket), (in_stock), ())
+            SELECT brand, category_id, bucket, coalesce(in_stock, false) AS in_stock, GROUPING(brand, category_id, bucket, coalesce(in_stock, false)) AS gs,
+                   count(*) FILTER (WHERE fc AND fp AND fs) AS n_brand, count(*) FILTER (WHERE fb AND fp AND fs) AS n_category,
+                   count(*) FILTER (WHERE fb AND fc AND fs) AS n_price, count(*) FILTER (WHERE fb AND fc AND fp) AS n_stock,
+                   count(*) FILTER (WHERE fb AND fc AND fp AND fs) AS n_all
+              FROM f GROUP BY GROUPING SETS ((brand), (category_id), (bucket), (coalesce(in_stock, false)), ())
           ), page AS (
             SELECT product_id, seq, k FROM f
              WHERE fb AND fc AND fp AND fs AND ($9 IS NULL OR k %2$s $9::%3$s OR (k = $9::%3$s AND seq > $10))
              ORDER BY k %4$s, seq LIMIT $12
           )
           SELECT jsonb_build_object(
-            'total', (SELECT n_all FROM g WHERE gs = 7),
+            'total', (SELECT n_all FROM g WHERE gs = 15),
             'page', (SELECT coalesce(jsonb_agg(jsonb_build_array(product_id, seq, k::text) ORDER BY k %4$s, seq), '[]') FROM page),
             'brands', (SELECT coalesce(jsonb_agg(jsonb_build_array(brand, n_brand) ORDER BY n_brand DESC, brand), '[]')
-                         FROM (SELECT brand, n_brand FROM g WHERE gs = 3 AND brand IS NOT NULL AND n_brand > 0 ORDER BY n_brand DESC, brand LIMIT 50) b),
-            'categories', (SELECT coalesce(jsonb_agg(jsonb_build_array(c, n) ORDER BY n DESC, c), '[]')
-                             FROM (SELECT c, count(*) AS n FROM f, unnest(f.category_path) AS c WHERE fb AND fp AND fs GROUP BY c ORDER BY n DESC, c LIMIT 100) x),
-            'prices', (SELECT coalesce(jsonb_agg(jsonb_build_array(bucket, n_price) ORDER BY bucket), '[]') FROM g WHERE gs = 5 AND bucket IS NOT NULL AND n_price > 0),
-            'stock', (SELECT coalesce(jsonb_agg(jsonb_build_array(in_stock, n_stock) ORDER BY in_stock DESC), '[]') FROM g WHERE gs = 6 AND n_stock > 0))
-        $q$, key_expr, CASE dir WHEN 'DESC' THEN '<' ELSE '>' END, CASE WHEN sort = 'TITLE' THEN 'text' ELSE 'float8' END, dir)
-        INTO result
-        USING tenant, tsq, store, brands, category_ids, price_min, price_max, in_stock, after_key, after_seq, sort, page, drafts;
+                         FROM (SELECT brand, n_brand FROM g WHERE gs = 7 AND brand IS NOT NULL AND n_brand > 0 ORDER BY n_brand DESC, brand LIMIT 50) b),
+            'categories', (SELECT coalesce(jsonb_agg(jsonb_build_array(category_id, n_category)), '[]') FROM g WHERE gs = 11 AND category_id IS NOT NULL AND n_category > 0),
+            'prices', (SELECT coalesce(jsonb_agg(jsonb_build_array(bucket, n_price) ORDER BY bucket), '[]') FROM g WHERE gs = 13 AND bucket IS NOT NULL AND n_price > 0),
+            'stock', (SELECT coalesce(jsonb_agg(jsonb_build_array(in_stock, n_stock) ORDER BY in_stock DESC), '[]') FROM g WHERE gs = 14 AND n_stock > 0))
+        $q$, key_expr, CASE dir WHEN 'DESC' THEN '<' ELSE '>' END, CASE WHEN sort = 'TITLE' THEN 'text' ELSE 'float8' END, dir);
+      END $$`);
+    // The search, as the owner for the caller's tenant only (see 0014), planned with its values
+    // (EXECUTE … USING plans each call with them).
+    await queryRunner.query(`
+      CREATE FUNCTION "${s}".storefront_search(
+        query text, drafts boolean, store uuid, brands text[], category_ids uuid[], price_min numeric, price_max numeric, in_stock boolean,
+        sort text, after_key text, after_seq bigint, page int)
+        RETURNS jsonb LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+      DECLARE
+        tenant uuid := nullif(current_setting('app.tenant_id', true), '')::uuid;
+        tsq tsquery;
+        result jsonb;
+      BEGIN
+        IF tenant IS NULL THEN RETURN NULL; END IF;
+        tsq := "${s}".storefront_search_query(query);
+        IF query IS NOT NULL AND tsq IS NULL THEN
+          RETURN jsonb_build_object('total', 0, 'page', '[]'::jsonb, 'brands', '[]'::jsonb, 'categories', '[]'::jsonb, 'prices', '[]'::jsonb, 'stock', '[]'::jsonb);
+        END IF;
+        EXECUTE "${s}".storefront_search_sql(sort) INTO result
+          USING tenant, tsq, store, brands, category_ids, price_min, price_max, in_stock, after_key, after_seq, sort, page, drafts;
         RETURN result;
       END $$`);
     const signature = `"${s}".storefront_search(text, boolean, uuid, text[], uuid[], numeric, numeric, boolean, text, text, bigint, int)`;
     await queryRunner.query(`REVOKE ALL ON FUNCTION ${signature} FROM PUBLIC`);
+    await queryRunner.query(`REVOKE ALL ON FUNCTION "${s}".storefront_search_query(text) FROM PUBLIC`);
     await queryRunner.query(`GRANT EXECUTE ON FUNCTION ${signature} TO "${s}_app"`);
     await queryRunner.query(`REVOKE ALL ON FUNCTION "${s}".refresh_search_offer(uuid, text[], uuid[]) FROM PUBLIC`);
     await queryRunner.query(`GRANT EXECUTE ON FUNCTION "${s}".refresh_search_offer(uuid, text[], uuid[]) TO "${s}_app"`);
@@ -199,6 +225,8 @@ export class StorefrontSearch1733600000000 implements MigrationInterface {
   async down(queryRunner: QueryRunner): Promise<void> {
     const s = queryRunner.connection.driver.schema!;
     await queryRunner.query(`DROP FUNCTION "${s}".storefront_search(text, boolean, uuid, text[], uuid[], numeric, numeric, boolean, text, text, bigint, int)`);
+    await queryRunner.query(`DROP FUNCTION "${s}".storefront_search_sql(text)`);
+    await queryRunner.query(`DROP FUNCTION "${s}".storefront_search_query(text)`);
     await queryRunner.query(`DROP FUNCTION "${s}".refresh_search_offer(uuid, text[], uuid[])`);
     for (const table of ['search_offer', 'search_variant_offer', 'search_synonym', 'search_term']) await queryRunner.query(`DROP TABLE "${s}"."${table}"`);
     await queryRunner.query(`
