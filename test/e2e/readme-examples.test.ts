@@ -90,6 +90,24 @@ describe('the README and docs examples, as written, on the demo data', () => {
     }
   });
 
+  it('the faceted search finds coffee despite the typo, cheapest first, with its facets', async () => {
+    const query = block('query Search($store: ID!)');
+    const response = await fetch(`${origin}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query, variables: { store: store('S1') } }),
+    });
+    const { data, errors } = (await response.json()) as { data: any; errors?: unknown };
+    expect(errors).toBeUndefined();
+    expect(data.search.totalCount).toBeGreaterThan(0);
+    expect(data.search.edges.length).toBeGreaterThan(0);
+    for (const { node } of data.search.edges) expect(node.category.path.map((c: { name: string }) => c.name)).toEqual(['Coffee']);
+    const facets = Object.fromEntries(data.search.facets.map((f: any) => [f.name, f.values]));
+    expect(Object.keys(facets).sort()).toEqual(['brand', 'category', 'inStock', 'price']);
+    expect(facets.category[0]).toEqual(expect.objectContaining({ label: 'Coffee', count: data.search.totalCount }));
+    expect(facets.brand.reduce((n: number, v: { count: number }) => n + v.count, 0)).toBe(data.search.totalCount);
+  });
+
   it('the writes apply with an admin key', async () => {
     const data = await post(block('receiveStock(input: { sku: "COF-001-S"'), { store: store('S1') }, { authorization: `Bearer ${demo.keys.admin}` });
     expect(data.adjustStock.onHand).toBe(data.receiveStock.onHand - 2);
