@@ -150,3 +150,34 @@ describe('storefront search through the gateway', () => {
     expect(all.find((c) => c.name === 'Drinks')?.children).toEqual([{ name: 'Coffee' }, { name: 'Tea' }]);
   });
 });
+
+describe('product handles through the gateway', () => {
+  let system: TestSupergraph;
+  let shop: Shop;
+  beforeAll(async () => {
+    system = await startSupergraph();
+    shop = await createShop(system);
+  });
+  afterAll(() => system.stop());
+
+  it('makes a handle from the title, keeps it unique, and finds a product by it', async () => {
+    await addProduct(system, shop, 'Café Crème!', ['H-1']);
+    await addProduct(system, shop, 'Cafe creme', ['H-2']);
+    await addProduct(system, shop, 'Given', ['H-3'], { handle: 'my-own-handle' });
+    const byHandle = async (handle: string) =>
+      (await system.ok<{ productByHandle: { title: string; handle: string } | null }>(
+        'query ($h: String!) { productByHandle(handle: $h) { title handle } }', { h: handle }, shop.storefrontHeaders,
+      )).productByHandle;
+    expect(await byHandle('cafe-creme')).toEqual({ title: 'Café Crème!', handle: 'cafe-creme' });
+    expect(await byHandle('my-own-handle')).toEqual({ title: 'Given', handle: 'my-own-handle' });
+    expect(await byHandle('nothing-here')).toBeNull();
+    const { products } = await system.ok<{ products: { edges: { node: { handle: string } }[] } }>('{ products { edges { node { handle } } } }', {}, shop.storefrontHeaders);
+    const handles = products.edges.map((e) => e.node.handle);
+    expect(new Set(handles).size).toBe(3);
+    expect(handles.find((h) => h.startsWith('cafe-creme-'))).toMatch(/^cafe-creme-[0-9a-f]{8}$/);
+    const taken = await system.request('mutation { upsertProduct(input: { title: "X", handle: "my-own-handle", variants: [{ sku: "H-4", title: "X" }] }) { id } }', {}, shop.headers);
+    expect(taken.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const malformed = await system.request('mutation { upsertProduct(input: { title: "X", handle: "Not A Handle", variants: [{ sku: "H-5", title: "X" }] }) { id } }', {}, shop.headers);
+    expect(malformed.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+});

@@ -173,6 +173,8 @@ export type Product = {
   createdAt: Scalars['String']['output'];
   /** Long description, plain text. */
   description?: Maybe<Scalars['String']['output']>;
+  /** URL name, unique in the tenant: given by `upsertProduct`, else made from the title when the product is created. */
+  handle: Scalars['String']['output'];
   /** Stable identifier (UUID). */
   id: Scalars['ID']['output'];
   /** False for a draft: only staff (pos, admin) see it. */
@@ -214,6 +216,8 @@ export type Query = {
   feedImports: Array<FeedImport>;
   /** One product by id; null when the tenant has none with that id. */
   product?: Maybe<Product>;
+  /** One product by its handle; null when the tenant has none with that handle. */
+  productByHandle?: Maybe<Product>;
   /**
    * Products of the tenant, in the order they were created (published ones only, unless the caller
    * is staff). `query` searches title, brand, description, skus and the category name (full-text, then substring).
@@ -248,6 +252,12 @@ export type QueryFeedImportsArgs = {
 /** The entry points for reading the supergraph. */
 export type QueryProductArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+/** The entry points for reading the supergraph. */
+export type QueryProductByHandleArgs = {
+  handle: Scalars['String']['input'];
 };
 
 
@@ -350,6 +360,8 @@ export type UpsertProductInput = {
   brand?: InputMaybe<Scalars['String']['input']>;
   categoryId?: InputMaybe<Scalars['ID']['input']>;
   description?: InputMaybe<Scalars['String']['input']>;
+  /** URL name: lower-case letters, digits and single dashes, 1 to 100 characters, unique in the tenant (default: from the title, on creation). */
+  handle?: InputMaybe<Scalars['String']['input']>;
   /** Absent: a new product is created. Present: that product is updated. */
   id?: InputMaybe<Scalars['ID']['input']>;
   /** Default true for a new product; unchanged when absent on an update. */
@@ -586,6 +598,7 @@ export type ProductResolvers<ContextType = Context, ParentType extends Resolvers
   category?: Resolver<Maybe<ResolversTypes['Category']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  handle?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   published?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -608,6 +621,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   feedImport?: Resolver<Maybe<ResolversTypes['FeedImport']>, ParentType, ContextType, RequireFields<QueryFeedImportArgs, 'id'>>;
   feedImports?: Resolver<Array<ResolversTypes['FeedImport']>, ParentType, ContextType, Partial<QueryFeedImportsArgs>>;
   product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<QueryProductArgs, 'id'>>;
+  productByHandle?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<QueryProductByHandleArgs, 'handle'>>;
   products?: Resolver<ResolversTypes['ProductConnection'], ParentType, ContextType, Partial<QueryProductsArgs>>;
   search?: Resolver<ResolversTypes['SearchResult'], ParentType, ContextType, Partial<QuerySearchArgs>>;
   variant?: Resolver<Maybe<ResolversTypes['Variant']>, ParentType, ContextType, RequireFields<QueryVariantArgs, 'sku'>>;

@@ -5,6 +5,7 @@ export const resolvers: Resolvers = {
   Query: {
     products: (_root, args, ctx) => ctx.catalog.products(ctx, args),
     product: (_root, { id }, ctx) => ctx.loaders.productById.load(id),
+    productByHandle: (_root, { handle }, ctx) => ctx.catalog.productByHandle(ctx, handle),
     // A draft's variants are as hidden from the storefront as the draft.
     variant: async (_root, { sku }, ctx) => {
       const variant = await ctx.loaders.variantBySku.load(sku);
@@ -30,6 +31,7 @@ export const resolvers: Resolvers = {
     __resolveReference: (ref, ctx) => ctx.loaders.productById.load(ref.id),
     variants: (product, _args, ctx) => ctx.loaders.variantsByProduct.load(product.id),
     category: (product, _args, ctx) => (product.categoryId ? ctx.loaders.categoryById.load(product.categoryId) : null),
+    handle: (product) => product.handle ?? '',
     createdAt: (product) => product.createdAt.toISOString(),
     updatedAt: (product) => product.updatedAt.toISOString(),
   },
