@@ -119,6 +119,15 @@ describe('storefront search through the gateway', () => {
     expect(await titles({ q: 'secret' }, shop.headers)).toEqual(['Secret Draft Roast']);
   });
 
+  it("keeps to the caller's tenant: another shop finds none of these products, words or synonyms", async () => {
+    const other = await createShop(system);
+    for (const q of [null, 'coffee', 'candy', 'expresso']) {
+      const result = await search({ q, store: other.storeId }, other.storefrontHeaders);
+      expect(result.totalCount).toBe(0);
+      expect(result.facets.flatMap((f) => f.values)).toEqual([]);
+    }
+  });
+
   it('answers bad input with BAD_USER_INPUT', async () => {
     const bad = [
       { filter: { inStock: true } },
