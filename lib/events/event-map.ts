@@ -48,6 +48,7 @@ export const EVENT_VERSIONS = {
     'catalog.variant.upserted': 1,
     'catalog.variants.upserted': 1,
     'catalog.feed.batch-imported': 1,
+    'catalog.search.synonyms-set': 1,
   },
   inventory: {
     'inventory.stock-level.changed': 1,
