@@ -33,6 +33,24 @@ export type CreateCategoryInput = {
 };
 
 /**
+ * A feed's prices and stock levels, as pricing and inventory apply them (after the catalog's part,
+ * batch by batch). Counts are of feed rows; a price without a store is one row for every store.
+ */
+export type FeedEffects = {
+  __typename?: 'FeedEffects';
+  /** Price rows imported so far. */
+  prices: Scalars['Int']['output'];
+  /** Price rows pricing has applied. */
+  pricesApplied: Scalars['Int']['output'];
+  /** Stock rows imported so far. */
+  stock: Scalars['Int']['output'];
+  /** Stock rows inventory has applied. */
+  stockApplied: Scalars['Int']['output'];
+  /** Stock rows inventory left unchanged: the level was below the units already reserved (see its log). */
+  stockRefused: Scalars['Int']['output'];
+};
+
+/**
  * A bulk catalog feed (CSV; columns: handle, title, sku, variant_title, brand, description,
  * barcode, published, price, currency, store, stock; `sku` and `title` required).
  */
@@ -41,6 +59,8 @@ export type FeedImport = {
   /** Size of the file. */
   bytes: Scalars['Float']['output'];
   createdAt: Scalars['String']['output'];
+  /** What the feed changes in pricing and inventory, and how much of it is visible yet. */
+  effects: FeedEffects;
   /** Why the whole import failed. */
   error?: Maybe<Scalars['String']['output']>;
   /** The review queue: rows not imported, by line. */
@@ -69,10 +89,15 @@ export type FeedImportErrorsArgs = {
 
 /** Where a bulk feed import is. */
 export type FeedImportStatus =
-  /** Every row was imported or put in the review queue (`errors`). */
+  /** Every row was imported or put in the review queue (`errors`), and its prices and stock levels are visible. */
   | 'COMPLETED'
   /** The feed could not be imported (see `error`): wrong columns, an interrupted upload, ... */
   | 'FAILED'
+  /**
+   * Every row is in the catalog and its search (or in the review queue); pricing and inventory are
+   * still applying the feed's prices and stock levels: `effects` counts them.
+   */
+  | 'PROPAGATING'
   /** Stored; waiting for the feed worker. */
   | 'QUEUED'
   /** The file is arriving. */
@@ -360,9 +385,10 @@ export type ResolversTypes = {
   ID: ResolverTypeWrapper<Partial<Scalars['ID']['output']>>;
   String: ResolverTypeWrapper<Partial<Scalars['String']['output']>>;
   CreateCategoryInput: ResolverTypeWrapper<Partial<CreateCategoryInput>>;
+  FeedEffects: ResolverTypeWrapper<Partial<FeedEffects>>;
+  Int: ResolverTypeWrapper<Partial<Scalars['Int']['output']>>;
   FeedImport: ResolverTypeWrapper<FeedImportView>;
   Float: ResolverTypeWrapper<Partial<Scalars['Float']['output']>>;
-  Int: ResolverTypeWrapper<Partial<Scalars['Int']['output']>>;
   FeedImportStatus: ResolverTypeWrapper<Partial<FeedImportStatus>>;
   FeedRowError: ResolverTypeWrapper<Partial<FeedRowError>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -383,9 +409,10 @@ export type ResolversParentTypes = {
   ID: Partial<Scalars['ID']['output']>;
   String: Partial<Scalars['String']['output']>;
   CreateCategoryInput: Partial<CreateCategoryInput>;
+  FeedEffects: Partial<FeedEffects>;
+  Int: Partial<Scalars['Int']['output']>;
   FeedImport: FeedImportView;
   Float: Partial<Scalars['Float']['output']>;
-  Int: Partial<Scalars['Int']['output']>;
   FeedRowError: Partial<FeedRowError>;
   Mutation: Record<PropertyKey, never>;
   PageInfo: Partial<PageInfo>;
@@ -405,9 +432,18 @@ export type CategoryResolvers<ContextType = Context, ParentType extends Resolver
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type FeedEffectsResolvers<ContextType = Context, ParentType extends ResolversParentTypes['FeedEffects'] = ResolversParentTypes['FeedEffects']> = {
+  prices?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  pricesApplied?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  stock?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  stockApplied?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  stockRefused?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type FeedImportResolvers<ContextType = Context, ParentType extends ResolversParentTypes['FeedImport'] = ResolversParentTypes['FeedImport']> = {
   bytes?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  effects?: Resolver<ResolversTypes['FeedEffects'], ParentType, ContextType>;
   error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   errors?: Resolver<Array<ResolversTypes['FeedRowError']>, ParentType, ContextType, Partial<FeedImportErrorsArgs>>;
   failed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -478,6 +514,7 @@ export type VariantResolvers<ContextType = Context, ParentType extends Resolvers
 
 export type Resolvers<ContextType = Context> = {
   Category?: CategoryResolvers<ContextType>;
+  FeedEffects?: FeedEffectsResolvers<ContextType>;
   FeedImport?: FeedImportResolvers<ContextType>;
   FeedRowError?: FeedRowErrorResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;

@@ -1,5 +1,6 @@
 import type { EventApplier } from '../../../../lib/events/consumer.js';
-import { FEED_BATCH_IMPORTED, VARIANTS_UPSERTED, type FeedBatchImported } from '../../../../lib/events/catalog-feed.js';
+import { FEED_BATCH_IMPORTED, STOCK_FEED_BATCH_APPLIED, VARIANTS_UPSERTED, type FeedBatchApplied, type FeedBatchImported } from '../../../../lib/events/catalog-feed.js';
+import { appendToOutbox } from '../../../../lib/events/outbox.js';
 import { rememberStore, rememberVariant, rememberVariants } from '../../../../lib/events/read-model.js';
 import { setLevels } from '../services/set-levels.js';
 import type { ReservationService } from '../services/reservation.service.js';
@@ -23,6 +24,9 @@ export function inventoryAppliers(reservations: ReservationService): Record<stri
       for (const r of refused) {
         console.error(`inventory: feed ${importId}: level ${r.level} of ${r.sku} in store ${r.storeId} is below the ${r.reserved} reserved; left unchanged`);
       }
+      // The feed's import counts it: COMPLETED waits for its stock.
+      const applied: FeedBatchApplied = { importId, applied: stock.length - refused.length, refused: refused.length };
+      await appendToOutbox(m, { type: STOCK_FEED_BATCH_APPLIED, tenantId: event.tenantId, payload: applied });
     },
     'orders.order.placed': (m, event) => reservations.reserveOrder(m, event.tenantId, event.payload as OrderEvent, event.eventId),
     'orders.order.fulfilled': (m, event) => reservations.closeOrder(m, event.tenantId, (event.payload as OrderEvent).id, 'COMMITTED'),

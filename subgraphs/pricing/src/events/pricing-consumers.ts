@@ -1,6 +1,7 @@
 import type { EventApplier } from '../../../../lib/events/consumer.js';
 import { INGESTED_PRODUCT, type IngestedProduct } from '../../../../lib/events/ingested-product.js';
-import { FEED_BATCH_IMPORTED, VARIANTS_UPSERTED, type FeedBatchImported } from '../../../../lib/events/catalog-feed.js';
+import { FEED_BATCH_IMPORTED, PRICES_FEED_BATCH_APPLIED, VARIANTS_UPSERTED, type FeedBatchApplied, type FeedBatchImported } from '../../../../lib/events/catalog-feed.js';
+import { appendToOutbox } from '../../../../lib/events/outbox.js';
 import { rememberStore, rememberVariant, rememberVariants } from '../../../../lib/events/read-model.js';
 import { advanceWatermarks } from '../../../../lib/events/source-watermark.js';
 import { metrics } from '../../../../lib/observability/metrics.js';
@@ -19,7 +20,7 @@ export function pricingAppliers(log: (message: string) => void = console.error):
     [VARIANTS_UPSERTED]: rememberVariants,
     // A feed's price column: one store's price, or (no store) every store's.
     [FEED_BATCH_IMPORTED]: async (m, event) => {
-      const { prices } = event.payload as FeedBatchImported;
+      const { importId, prices } = event.payload as FeedBatchImported;
       if (prices.length === 0) return;
       const all: string[] = prices.some((p) => p.storeId === null)
         ? (await m.query(`SELECT store_id FROM "${m.connection.driver.schema}"."known_store" WHERE tenant_id = $1 ORDER BY store_id`, [event.tenantId])).map(
@@ -31,6 +32,9 @@ export function pricingAppliers(log: (message: string) => void = console.error):
         event.tenantId,
         prices.flatMap((price) => (price.storeId ? [price.storeId] : all).map((storeId) => ({ sku: price.sku, storeId, money: { amount: price.amount, currencyCode: price.currencyCode } }))),
       );
+      // The feed's import counts it: COMPLETED waits for its prices.
+      const applied: FeedBatchApplied = { importId, applied: prices.length, refused: 0 };
+      await appendToOutbox(m, { type: PRICES_FEED_BATCH_APPLIED, tenantId: event.tenantId, payload: applied });
     },
     [INGESTED_PRODUCT]: async (m, event) => {
       const product = event.payload as IngestedProduct;
