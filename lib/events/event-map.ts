@@ -55,9 +55,11 @@ export const EVENT_VERSIONS = {
     'inventory.reservation.confirmed': 1,
     'inventory.reservation.rejected': 1,
     'inventory.ingestion.product-received': 1,
+    'inventory.feed-batch.applied': 1,
   },
   pricing: {
     'pricing.price.changed': 1,
+    'pricing.feed-batch.applied': 1,
   },
   orders: {
     'orders.order.placed': 1,

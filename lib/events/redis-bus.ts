@@ -4,6 +4,7 @@ import { createClient } from 'redis';
 import type { EventEnvelope } from './envelope.js';
 import type { EventBus, SubscribeOptions } from './event-bus.js';
 import { trimStream } from './stream-trimmer.js';
+import { reportStreamGroups } from './stream-groups.js';
 
 export interface RedisBusOptions {
   url: string;
@@ -95,6 +96,8 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
       .finally(() => (trimming = false));
   }, options.trimMs ?? 5_000);
   trimmer.unref();
+  // Lag, pending and the oldest unconsumed age of every group, at each scrape of /metrics.
+  const unreport = reportStreamGroups(publisher, stream, durableKey);
 
   const createGroup = async (group: string, ephemeral: boolean) => {
     try {
@@ -189,6 +192,7 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
     async close() {
       clearInterval(checker);
       clearInterval(trimmer);
+      unreport();
       await Promise.all([...stops].map((stop) => stop()));
       await Promise.all(recovering);
       await publisher.quit().catch(() => undefined);

@@ -53,6 +53,24 @@ export type CreateCategoryInput = {
 };
 
 /**
+ * A feed's prices and stock levels, as pricing and inventory apply them (after the catalog's part,
+ * batch by batch). Counts are of feed rows; a price without a store is one row for every store.
+ */
+export type FeedEffects = {
+  __typename?: 'FeedEffects';
+  /** Price rows imported so far. */
+  prices: Scalars['Int']['output'];
+  /** Price rows pricing has applied. */
+  pricesApplied: Scalars['Int']['output'];
+  /** Stock rows imported so far. */
+  stock: Scalars['Int']['output'];
+  /** Stock rows inventory has applied. */
+  stockApplied: Scalars['Int']['output'];
+  /** Stock rows inventory left unchanged: the level was below the units already reserved (see its log). */
+  stockRefused: Scalars['Int']['output'];
+};
+
+/**
  * A bulk catalog feed (CSV; columns: handle, title, sku, variant_title, brand, description,
  * barcode, published, price, currency, store, stock; `sku` and `title` required).
  */
@@ -61,6 +79,8 @@ export type FeedImport = {
   /** Size of the file. */
   bytes: Scalars['Float']['output'];
   createdAt: Scalars['String']['output'];
+  /** What the feed changes in pricing and inventory, and how much of it is visible yet. */
+  effects: FeedEffects;
   /** Why the whole import failed. */
   error?: Maybe<Scalars['String']['output']>;
   /** The review queue: rows not imported, by line. */
@@ -89,10 +109,15 @@ export type FeedImportErrorsArgs = {
 
 /** Where a bulk feed import is. */
 export type FeedImportStatus =
-  /** Every row was imported or put in the review queue (`errors`). */
+  /** Every row was imported or put in the review queue (`errors`), and its prices and stock levels are visible. */
   | 'COMPLETED'
   /** The feed could not be imported (see `error`): wrong columns, an interrupted upload, ... */
   | 'FAILED'
+  /**
+   * Every row is in the catalog and its search (or in the review queue); pricing and inventory are
+   * still applying the feed's prices and stock levels: `effects` counts them.
+   */
+  | 'PROPAGATING'
   /** Stored; waiting for the feed worker. */
   | 'QUEUED'
   /** The file is arriving. */
@@ -499,8 +524,9 @@ export type ResolversTypes = {
   Category: ResolverTypeWrapper<CategoryEntity>;
   ID: ResolverTypeWrapper<Partial<Scalars['ID']['output']>>;
   CreateCategoryInput: ResolverTypeWrapper<Partial<CreateCategoryInput>>;
-  FeedImport: ResolverTypeWrapper<FeedImportView>;
+  FeedEffects: ResolverTypeWrapper<Partial<FeedEffects>>;
   Int: ResolverTypeWrapper<Partial<Scalars['Int']['output']>>;
+  FeedImport: ResolverTypeWrapper<FeedImportView>;
   FeedImportStatus: ResolverTypeWrapper<Partial<FeedImportStatus>>;
   FeedRowError: ResolverTypeWrapper<Partial<FeedRowError>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -530,8 +556,9 @@ export type ResolversParentTypes = {
   Category: CategoryEntity;
   ID: Partial<Scalars['ID']['output']>;
   CreateCategoryInput: Partial<CreateCategoryInput>;
-  FeedImport: FeedImportView;
+  FeedEffects: Partial<FeedEffects>;
   Int: Partial<Scalars['Int']['output']>;
+  FeedImport: FeedImportView;
   FeedRowError: Partial<FeedRowError>;
   Mutation: Record<PropertyKey, never>;
   PageInfo: Partial<PageInfo>;
@@ -560,9 +587,18 @@ export type CategoryResolvers<ContextType = Context, ParentType extends Resolver
   path?: Resolver<Array<ResolversTypes['Category']>, ParentType, ContextType>;
 };
 
+export type FeedEffectsResolvers<ContextType = Context, ParentType extends ResolversParentTypes['FeedEffects'] = ResolversParentTypes['FeedEffects']> = {
+  prices?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  pricesApplied?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  stock?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  stockApplied?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  stockRefused?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type FeedImportResolvers<ContextType = Context, ParentType extends ResolversParentTypes['FeedImport'] = ResolversParentTypes['FeedImport']> = {
   bytes?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  effects?: Resolver<ResolversTypes['FeedEffects'], ParentType, ContextType>;
   error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   errors?: Resolver<Array<ResolversTypes['FeedRowError']>, ParentType, ContextType, Partial<FeedImportErrorsArgs>>;
   failed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -656,6 +692,7 @@ export type VariantResolvers<ContextType = Context, ParentType extends Resolvers
 
 export type Resolvers<ContextType = Context> = {
   Category?: CategoryResolvers<ContextType>;
+  FeedEffects?: FeedEffectsResolvers<ContextType>;
   FeedImport?: FeedImportResolvers<ContextType>;
   FeedRowError?: FeedRowErrorResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
