@@ -32,6 +32,7 @@ import { createAuthenticator, type Authenticator } from './auth/authenticator.js
 import { createJwtVerifier, type JwtOptions } from './auth/jwt-verifier.js';
 import { extractScopes } from './auth/scopes.js';
 import { createTenantDirectory, type TenantDirectory } from './auth/tenant-directory.js';
+import { LISTEN_BACKLOG } from '../../lib/graphql/yoga-subgraph.js';
 import { isPartnerOnly, useAuth } from './auth/use-auth.js';
 import { buildContractSchema } from '../../lib/graphql/contract.js';
 import { operationLimits } from './limits/operation-limits.js';
@@ -457,7 +458,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       server.keepAliveTimeout = 65_000;
       await new Promise<void>((resolve, reject) => {
         server!.once('error', reject);
-        server!.listen(port, host, () => resolve());
+        server!.listen({ port, host, backlog: LISTEN_BACKLOG }, () => resolve());
       });
       return `http://${host}:${(server.address() as AddressInfo).port}`;
     },

@@ -17,6 +17,13 @@ import { serveMetrics } from '../observability/serve-metrics.js';
 import { serveReadiness, type Checks } from '../observability/readiness.js';
 import type { SubgraphContext, SubgraphService } from './service.js';
 
+/**
+ * Connections the kernel queues for an HTTP server before it accepts them (capped by
+ * net.core.somaxconn). Node's default, 511, is smaller than a POS fleet reconnecting at once: the
+ * surplus were reset or retried a second later.
+ */
+export const LISTEN_BACKLOG = 4096;
+
 export interface YogaSubgraphOptions<C extends SubgraphContext> {
   name: string;
   /** Shared with the gateway; requests without a context it signed are refused. Omitted: no check (plain subgraphs). */
@@ -97,7 +104,7 @@ export function buildYogaSubgraph<C extends SubgraphContext>(options: YogaSubgra
       server.keepAliveTimeout = 65_000;
       await new Promise<void>((resolve, reject) => {
         server!.once('error', reject);
-        server!.listen(port, host, () => resolve());
+        server!.listen({ port, host, backlog: LISTEN_BACKLOG }, () => resolve());
       });
       const address = server.address() as AddressInfo;
       return `http://${host}:${address.port}/graphql`;

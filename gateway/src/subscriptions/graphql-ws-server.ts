@@ -197,8 +197,11 @@ export function createGraphQLWsServer(options: GraphQLWsOptions) {
         } catch (error) {
           const refused = asGraphQLError(error);
           // Too many failed authentications from this address: the reason says when to retry.
-          if (refused.extensions?.code === 'RATE_LIMITED') connection.socket.close(CloseCode.RateLimited, refused.message.slice(0, 120));
-          else connection.socket.close(CloseCode.Forbidden, `Forbidden: ${refused.message}`.slice(0, 120));
+          const code = refused.extensions?.code;
+          if (code === 'RATE_LIMITED') connection.socket.close(CloseCode.RateLimited, refused.message.slice(0, 120));
+          else if (code === 'UNAUTHENTICATED' || code === 'FORBIDDEN') connection.socket.close(CloseCode.Forbidden, `Forbidden: ${refused.message}`.slice(0, 120));
+          // Not a verdict on the credential (the tenant directory is unavailable): the client retries.
+          else connection.socket.close(CloseCode.TryAgainLater, `Try again later: ${refused.message}`.slice(0, 120));
           return;
         }
         if (connection.socket.readyState !== connection.socket.OPEN) return;

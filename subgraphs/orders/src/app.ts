@@ -15,6 +15,7 @@ import type { DataSource } from 'typeorm';
 import type { EventBus } from '../../../lib/events/event-bus.js';
 import { maskError } from '../../../lib/graphql/mask-error.js';
 import type { SubgraphService } from '../../../lib/graphql/service.js';
+import { LISTEN_BACKLOG } from '../../../lib/graphql/yoga-subgraph.js';
 import { subgraphLifecycle } from '../../../lib/graphql/subgraph-lifecycle.js';
 import { readCallerContext } from '../../../lib/tenant/headers.js';
 import { isAppError } from '../../../lib/errors.js';
@@ -117,7 +118,7 @@ export function buildOrders(
           'graphql operation',
         );
       });
-      await app.listen({ port, host });
+      await app.listen({ port, host, backlog: LISTEN_BACKLOG });
       return `http://${host}:${(app.server.address() as AddressInfo).port}/graphql`;
     },
     async stop() {
