@@ -116,8 +116,12 @@ export function createGraphQLWsServer(options: GraphQLWsOptions) {
       send(connection, message);
       return;
     }
-    connection.pending.delete(`${id}\n${key}`);
-    connection.pending.set(`${id}\n${key}`, message);
+    const slot = `${id}\n${key}`;
+    const older = connection.pending.get(slot);
+    connection.pending.delete(slot);
+    // The newer state replaces the one still waiting; its previousVersion becomes the older one's, the
+    // last this client was sent: it can tell the fold (no loss) from a gap.
+    connection.pending.set(slot, older === undefined ? message : foldInto(message, older));
     if (connection.pending.size > maxPending) {
       connection.socket.close(CloseCode.SlowConsumer, 'Slow consumer: too many updates waiting');
       connection.socket.terminate();
@@ -323,4 +327,13 @@ export function createGraphQLWsServer(options: GraphQLWsOptions) {
     },
     connectionCount: () => connections.size,
   };
+}
+
+const PREVIOUS_VERSION_AT_END = /"previousVersion":(-?\d+|null)\}\}\}$/;
+
+/** `newer` with the `previousVersion` of `older` (both end with the extensions the hub writes last). */
+export function foldInto(newer: string, older: string): string {
+  const previous = PREVIOUS_VERSION_AT_END.exec(older);
+  if (!previous || !PREVIOUS_VERSION_AT_END.test(newer)) return newer;
+  return newer.replace(PREVIOUS_VERSION_AT_END, `"previousVersion":${previous[1]}}}}`);
 }
