@@ -100,7 +100,7 @@ export async function seedDemo(system: Pick<RunningSystem, 'gatewayUrl' | 'tenan
       const done = await until(() => call<{ feedImport: { status: string; imported: number; failed: number; error: string | null } }>(
         'query ($id: ID!) { feedImport(id: $id) { status imported failed error } }',
         { id: importCatalogFeed.id },
-      ), (r) => !['RECEIVING', 'QUEUED', 'RUNNING'].includes(r.feedImport.status));
+      ), (r) => !['RECEIVING', 'QUEUED', 'RUNNING', 'PROPAGATING'].includes(r.feedImport.status));
       if (done.feedImport.status !== 'COMPLETED' || done.feedImport.failed > 0) throw new Error(`demo feed for ${store.code}: ${done.feedImport.status} ${done.feedImport.error ?? `${done.feedImport.failed} rows refused`}`);
       progress(`demo data: ${products} products, ${variants} variants with prices and stock in ${store.code}`);
     }

@@ -32,6 +32,7 @@ import { extractScopes } from './auth/scopes.js';
 import { createTenantDirectory, type TenantDirectory } from './auth/tenant-directory.js';
 import { tenantCors } from './auth/tenant-cors.js';
 import { useAuth } from './auth/use-auth.js';
+import { LISTEN_BACKLOG } from '../../lib/graphql/subgraph-http.js';
 import { buildContractSchema } from '../../lib/graphql/contract.js';
 import { createMemoryRateLimitStore, type RateLimitStore } from './limits/rate-limiter.js';
 import { limitAuthFailures, type AuthFailureLimit } from './auth/auth-failure-limit.js';
@@ -277,7 +278,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       server.keepAliveTimeout = 65_000;
       await new Promise<void>((resolve, reject) => {
         server!.once('error', reject);
-        server!.listen(port, host, () => resolve());
+        server!.listen({ port, host, backlog: LISTEN_BACKLOG }, () => resolve());
       });
       return `http://${host}:${(server.address() as AddressInfo).port}`;
     },

@@ -169,8 +169,10 @@ describe('the README and docs examples, as written, on the demo data', () => {
       const first = await eventually(async () => {
         const line = stdout.split('\n').find((l) => l.startsWith('{'));
         if (!line) throw new Error(`no payload yet; stderr: ${stderr}`);
-        return JSON.parse(line) as { data: { stockChanged: any } };
+        return JSON.parse(line) as { data: { stockChanged: any }; extensions: unknown };
       }, 30_000);
+      // The snapshot: the first payload of its sku.
+      expect(first.extensions).toEqual({ version: first.data.stockChanged.version, previousVersion: null });
       expect(first.data.stockChanged).toEqual(expect.objectContaining({ storeId: store('S1'), variant: expect.objectContaining({ title: expect.any(String) }) }));
       expect(first.data.stockChanged.variant.price).toEqual({ amount: expect.any(String), currencyCode: 'EUR' });
       expect(stderr).toBe('');

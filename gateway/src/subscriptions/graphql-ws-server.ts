@@ -116,8 +116,12 @@ export function createGraphQLWsServer(options: GraphQLWsOptions) {
       send(connection, message);
       return;
     }
-    connection.pending.delete(`${id}\n${key}`);
-    connection.pending.set(`${id}\n${key}`, message);
+    const slot = `${id}\n${key}`;
+    const older = connection.pending.get(slot);
+    connection.pending.delete(slot);
+    // The newer state replaces the one still waiting; its previousVersion becomes the older one's, the
+    // last this client was sent: it can tell the fold (no loss) from a gap.
+    connection.pending.set(slot, older === undefined ? message : foldInto(message, older));
     if (connection.pending.size > maxPending) {
       connection.socket.close(CloseCode.SlowConsumer, 'Slow consumer: too many updates waiting');
       connection.socket.terminate();
@@ -197,8 +201,11 @@ export function createGraphQLWsServer(options: GraphQLWsOptions) {
         } catch (error) {
           const refused = asGraphQLError(error);
           // Too many failed authentications from this address: the reason says when to retry.
-          if (refused.extensions?.code === 'RATE_LIMITED') connection.socket.close(CloseCode.RateLimited, refused.message.slice(0, 120));
-          else connection.socket.close(CloseCode.Forbidden, `Forbidden: ${refused.message}`.slice(0, 120));
+          const code = refused.extensions?.code;
+          if (code === 'RATE_LIMITED') connection.socket.close(CloseCode.RateLimited, refused.message.slice(0, 120));
+          else if (code === 'UNAUTHENTICATED' || code === 'FORBIDDEN') connection.socket.close(CloseCode.Forbidden, `Forbidden: ${refused.message}`.slice(0, 120));
+          // Not a verdict on the credential (the tenant directory is unavailable): the client retries.
+          else connection.socket.close(CloseCode.TryAgainLater, `Try again later: ${refused.message}`.slice(0, 120));
           return;
         }
         if (connection.socket.readyState !== connection.socket.OPEN) return;
@@ -320,4 +327,13 @@ export function createGraphQLWsServer(options: GraphQLWsOptions) {
     },
     connectionCount: () => connections.size,
   };
+}
+
+const PREVIOUS_VERSION_AT_END = /"previousVersion":(-?\d+|null)\}\}\}$/;
+
+/** `newer` with the `previousVersion` of `older` (both end with the extensions the hub writes last). */
+export function foldInto(newer: string, older: string): string {
+  const previous = PREVIOUS_VERSION_AT_END.exec(older);
+  if (!previous || !PREVIOUS_VERSION_AT_END.test(newer)) return newer;
+  return newer.replace(PREVIOUS_VERSION_AT_END, `"previousVersion":${previous[1]}}}}`);
 }

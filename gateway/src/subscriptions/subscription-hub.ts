@@ -285,10 +285,11 @@ export class SubscriptionHub {
   }
 
   /** @internal */
-  async run(group: Group, payload: Record<string, unknown>): Promise<string> {
+  async run(group: Group, payload: Record<string, unknown>, order: PayloadOrder): Promise<string> {
     this.counters.executions += 1;
     const result = await this.options.planner.execute(group.prepared, payload, { identity: group.identity, requestId: randomUUID() });
-    return JSON.stringify(result);
+    // Last, and in this order: a socket that folds payloads rewrites `previousVersion` at the end.
+    return JSON.stringify({ ...result, extensions: { ...result.extensions, version: order.version, previousVersion: order.previousVersion } });
   }
 
   /** @internal The owning subgraph's current state for a new group; validates the arguments too. */
@@ -310,6 +311,18 @@ export class SubscriptionHub {
   log(message: string): void {
     this.options.log(message);
   }
+}
+
+/**
+ * Every payload's `extensions`: the key's `version`, and `previousVersion`, the version of the
+ * payload sent before it for that key (null on the first). Versions between the two were folded
+ * into this payload (the newest state of a key replaces older ones still waiting): a client whose
+ * last payload of the key had `previousVersion` lost nothing; any other jump means it missed payloads
+ * (a reconnect with `snapshot: false`). README, "Bursts: what a client receives".
+ */
+export interface PayloadOrder {
+  version: number;
+  previousVersion: number | null;
 }
 
 /** Subscriptions that share tenant, operation and variables: one execution per event for all. */
@@ -349,7 +362,7 @@ class Group {
         rows.slice(i, i + 8).map(async (row) => {
           const key = this.spec.key(row);
           const version = this.spec.version(row);
-          const json = await this.hub.run(this, row);
+          const json = await this.hub.run(this, row, { version, previousVersion: this.latest.get(key)?.version ?? null });
           const now = this.latest.get(key);
           // A live event already delivered a later version of this key.
           if (now && now.version > version) return;
@@ -394,7 +407,7 @@ class Group {
     const version = this.spec.version(payload);
     const seen = this.latest.get(key);
     if (seen && seen.version >= version) return undefined;
-    const json = await this.hub.run(this, payload);
+    const json = await this.hub.run(this, payload, { version, previousVersion: seen?.version ?? null });
     const now = this.latest.get(key);
     if (now && now.version >= version) return undefined;
     this.latest.set(key, { json, version });
