@@ -78,8 +78,8 @@ export class SubscriptionHub {
       planner: SubscriptionPlanner;
       bus: EventBus;
       fields: Record<string, SubscriptionField>;
-      /** The gateway's subgraph client: snapshot fetches, signed for the group's identity. */
-      client: SubgraphClient;
+      /** The gateway's subgraph client: snapshot fetches, signed for the group's identity (only `query` is used). */
+      client: Pick<SubgraphClient, 'query'>;
       /** `@requiresScopes` rules, checked on every subscribe. */
       scopes?: { schema: GraphQLSchema; rules: ScopeRules };
       /** Dropped API keys are forgotten as soon as their revocation event passes. */
