@@ -7,6 +7,7 @@ import type { SubgraphClient } from '../subgraph-client.js';
 import type { Identity } from '../auth/authenticator.js';
 import { CredentialWatch, type CredentialEnd } from '../auth/credential-watch.js';
 import { checkScopes, type ScopeRules } from '../auth/scopes.js';
+import { sortKeys } from '../../../lib/canonical-json.js';
 import { metrics } from '../../../lib/observability/metrics.js';
 import type { ErrorCode } from '../../../lib/errors.js';
 import type { BusMonitor } from './bus-monitor.js';
@@ -418,12 +419,4 @@ class Group {
 /** What a connection whose credential stopped being valid is told last. */
 export function credentialError(why: CredentialEnd): GraphQLError {
   return new GraphQLError(why === 'revoked' ? 'The API key was revoked.' : 'The token expired.', { extensions: { code: 'UNAUTHENTICATED' } });
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
-  }
-  return value;
 }
