@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { GraphQLError, print, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { EventEnvelope } from '../../../lib/events/envelope.js';
 import type { EventBus } from '../../../lib/events/event-bus.js';
-import { isEventOf } from '../../../lib/events/event-map.js';
 import type { SubgraphClient } from '../subgraph-client.js';
 import type { Identity } from '../auth/authenticator.js';
 import { CredentialWatch, type CredentialEnd } from '../auth/credential-watch.js';
@@ -11,7 +10,6 @@ import { sortKeys } from '../../../lib/canonical-json.js';
 import { metrics } from '../../../lib/observability/metrics.js';
 import type { ErrorCode } from '../../../lib/errors.js';
 import type { BusMonitor } from './bus-monitor.js';
-import type { TenantDirectory } from '../auth/tenant-directory.js';
 import type { SubscriptionField } from './subscription-fields.js';
 import type { PreparedSubscription, SubscriptionPlanner } from './subscription-plan.js';
 
@@ -71,8 +69,8 @@ export class SubscriptionHub {
   /** Set while the bus is down: new subscribers are told after their snapshot. */
   private interrupted = false;
   private unwatch?: () => void;
-  /** Ends sockets and streams whose API key is revoked (its event passes here) or whose JWT expires. */
-  readonly credentials = new CredentialWatch();
+  /** Ends sockets and streams whose API key is revoked or whose JWT expires. */
+  readonly credentials: CredentialWatch;
 
   constructor(
     private readonly options: {
@@ -83,13 +81,16 @@ export class SubscriptionHub {
       client: Pick<SubgraphClient, 'query'>;
       /** `@requiresScopes` rules, checked on every subscribe. */
       scopes?: { schema: GraphQLSchema; rules: ScopeRules };
-      /** Dropped API keys are forgotten as soon as their revocation event passes. */
-      directory?: TenantDirectory;
+      /** Watches the credentials of sockets and streams (default: a watch of its own). */
+      credentials?: CredentialWatch;
+      /** Other readers of the events the hub's bus subscription receives (the gateway's authentication). */
+      observers?: ((event: EventEnvelope) => void)[];
       /** The bus's health: subscribers are told when it goes down and get a fresh snapshot when it returns. */
       busStatus?: BusMonitor;
       log: (message: string) => void;
     },
   ) {
+    this.credentials = options.credentials ?? new CredentialWatch();
     for (const [name, spec] of Object.entries(options.fields)) {
       const list = this.byEventType.get(spec.eventType) ?? [];
       list.push({ name, spec });
@@ -264,12 +265,7 @@ export class SubscriptionHub {
   }
 
   private async onEvent(event: EventEnvelope): Promise<void> {
-    if (isEventOf(event, 'tenant.api-key.revoked')) {
-      const { id, keyHash } = event.payload;
-      this.options.directory?.forgetApiKey(keyHash);
-      this.credentials.revoked(id);
-    }
-    if (event.type === 'tenant.webhook-source.configured') this.options.directory?.forgetWebhookSecrets();
+    for (const observe of this.options.observers ?? []) observe(event);
     const fields = this.byEventType.get(event.type);
     if (!fields) return;
     this.counters.events += 1;
