@@ -56,6 +56,25 @@ describe('pricing engine through the gateway', () => {
     expect(quote.token).toMatch(/^[\w-]+\.[\w-]+$/);
   });
 
+  it('Variant.price is what a storefront shows (lists and automatic promotions, batched per store); a new promotion clears the cached answer', async () => {
+    const SHELF = `query ($store: ID!) {
+      coffee: variant(sku: "COF-1") { price(storeId: $store) { ${MONEY} } compareAtPrice(storeId: $store) { ${MONEY} } }
+      mug: variant(sku: "MUG-1") { price(storeId: $store) { ${MONEY} } compareAtPrice(storeId: $store) { ${MONEY} } }
+      jam: variant(sku: "JAM-1") { price(storeId: $store) { ${MONEY} } compareAtPrice(storeId: $store) { ${MONEY} } }
+    }`;
+    await addProduct(system, shop, 'Jam', ['JAM-1']);
+    await setPrice(system, shop, 'JAM-1', '5.00');
+    const shelf = async () => {
+      const data = await system.ok(SHELF, { store: shop.storeId }, shop.storefrontHeaders);
+      return Object.fromEntries(Object.entries(data).map(([k, v]: [string, any]) => [k, [v.price?.amount ?? null, v.compareAtPrice?.amount ?? null]]));
+    };
+    // Coffee: the Main Street list's 9.00 less Roastery week's 10% = 8.10, reduced from its own 10.00.
+    expect(await shelf()).toEqual({ coffee: ['8.10', '10.00'], mug: ['8.00', null], jam: ['5.00', null] });
+    expect(await shelf()).toEqual({ coffee: ['8.10', '10.00'], mug: ['8.00', null], jam: ['5.00', null] }); // now from the storefront cache
+    await system.ok(CREATE_PROMOTION, { input: { name: 'Jam jar', kind: 'AMOUNT_OFF', value: '1.50', currencyCode: 'EUR', appliesTo: { skus: ['JAM-1'] } } }, shop.headers);
+    await eventually(async () => expect((await shelf()).jam).toEqual(['3.50', '5.00']));
+  });
+
   it('a scheduled price list takes effect on time, announced with a new version, without any write', async () => {
     const PRICE = `query ($sku: ID!, $store: ID!) { price(sku: $sku, storeId: $store) { version } }`;
     const { price: before } = await system.ok(PRICE, { sku: 'TEA-1', store: shop.storeId }, shop.headers);

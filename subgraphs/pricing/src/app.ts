@@ -39,7 +39,7 @@ export function buildPricing(deps: { dataSource: DataSource; bus: EventBus; secr
         pricing,
         rules,
         loaders: {
-          price: new DataLoader((keys) => pricing.pricesFor(ctx, keys)),
+          shownPrice: new DataLoader((keys) => pricing.shownPricesFor(ctx, keys)),
         },
       };
       return ctx;

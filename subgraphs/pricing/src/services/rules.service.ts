@@ -10,6 +10,10 @@ import { fitsStoredAmount, minorUnits, parseMoney } from '../../../../lib/money.
 import { signQuote, type SignedQuote } from '../../../../lib/pricing/quote-token.js';
 import { normaliseCoupon, priceCart, PricingError, type PriceList, type PricingInput, type Promotion, type PromotionKind, type Quote, type TaxRate } from '../engine/engine.js';
 import { fromMinor, toMinor } from '../engine/minor.js';
+import { outboxOf } from '../../../../lib/events/outbox.js';
+import type { PricingRulesChanged } from '../../../../lib/events/contracts/pricing.js';
+
+const emit = outboxOf('pricing');
 
 /** How long a quote may be charged after it was made. */
 export const QUOTE_TTL_MS = 15 * 60_000;
@@ -78,15 +82,23 @@ export class PricingRulesService extends TenantScopedService {
     super(dataSource, afterCommit);
   }
 
+  /** A rule write: its `pricing.rules.changed` is published once the transaction commits. */
+  private async ruleTx<T>(ctx: SubgraphContext, work: (m: EntityManager, tenantId: string) => Promise<T>): Promise<T> {
+    const result = await this.tx(ctx, work);
+    await this.afterCommit();
+    return result;
+  }
+
   configureStorePricing(ctx: SubgraphContext, input: { storeId: string; currencyCode: string; pricesIncludeTax: boolean }) {
     const { currencyCode } = parseMoney('0', input.currencyCode);
-    return this.tx(ctx, async (m, tenantId) => {
+    return this.ruleTx(ctx, async (m, tenantId) => {
       await requireStores(m, tenantId, [input.storeId]);
       await m.query(
         `INSERT INTO ${q(m, 'store_pricing')} (tenant_id, store_id, currency_code, prices_include_tax) VALUES ($1, $2, $3, $4)
          ON CONFLICT (tenant_id, store_id) DO UPDATE SET currency_code = EXCLUDED.currency_code, prices_include_tax = EXCLUDED.prices_include_tax`,
         [tenantId, input.storeId, currencyCode, input.pricesIncludeTax],
       );
+      await rulesChanged(m, tenantId, 'STORE_PRICING', input.storeId, [input.storeId]);
       return { storeId: input.storeId, currencyCode, pricesIncludeTax: input.pricesIncludeTax };
     });
   }
@@ -100,7 +112,7 @@ export class PricingRulesService extends TenantScopedService {
     const priority = intIn(input.priority ?? 0, 'priority', -RULE_LIMITS.maxPriority, RULE_LIMITS.maxPriority)!;
     const storeIds = [...new Set(input.storeIds ?? [])].sort();
     if (!input.name.trim()) throw badInput('name must not be blank', 'name');
-    return this.tx(ctx, async (m, tenantId) => {
+    return this.ruleTx(ctx, async (m, tenantId) => {
       await requireStores(m, tenantId, storeIds);
       // Two lists that could both be the most specific for one cart with the same priority make
       // the choice depend on amounts alone: refused, so a merchant's intent is never a tie.
@@ -121,6 +133,7 @@ export class PricingRulesService extends TenantScopedService {
         [tenantId, id, input.name.trim(), currencyCode, storeIds, input.channel ?? null, input.customerGroup ?? null, priority, startsAt, endsAt],
       );
       await addBoundaries(m, tenantId, id, [startsAt, endsAt], this.clock());
+      await rulesChanged(m, tenantId, 'PRICE_LIST', id, storeIds);
       return (await this.priceListIn(m, tenantId, id))!;
     });
   }
@@ -129,7 +142,7 @@ export class PricingRulesService extends TenantScopedService {
     ctx: SubgraphContext,
     input: { priceListId: string; prices: readonly { sku: string; amount: string; minQuantity?: number | null; startsAt?: string | null; endsAt?: string | null }[] },
   ) {
-    return this.tx(ctx, async (m, tenantId) => {
+    return this.ruleTx(ctx, async (m, tenantId) => {
       const list = isUuid(input.priceListId) ? await this.priceListIn(m, tenantId, input.priceListId) : null;
       if (!list) throw notFound(`no price list ${input.priceListId}`);
       const rows = input.prices.map((p, i) => ({
@@ -151,6 +164,7 @@ export class PricingRulesService extends TenantScopedService {
         [tenantId, list.id, rows.map((r) => r.sku), rows.map((r) => r.minQuantity), rows.map((r) => r.amount), rows.map((r) => r.startsAt), rows.map((r) => r.endsAt)],
       );
       await addBoundaries(m, tenantId, list.id, rows.flatMap((r) => [r.startsAt, r.endsAt]), this.clock());
+      await rulesChanged(m, tenantId, 'PRICE_LIST', list.id, list.storeIds);
       return (await this.priceListIn(m, tenantId, list.id))!;
     });
   }
@@ -222,7 +236,7 @@ export class PricingRulesService extends TenantScopedService {
     const perCustomerLimit = intIn(input.perCustomerLimit, 'perCustomerLimit', 1, RULE_LIMITS.maxUses);
     const priority = intIn(input.priority ?? 0, 'priority', -RULE_LIMITS.maxPriority, RULE_LIMITS.maxPriority)!;
     if (!input.name.trim()) throw badInput('name must not be blank', 'name');
-    return this.tx(ctx, async (m, tenantId) => {
+    return this.ruleTx(ctx, async (m, tenantId) => {
       if (couponCode) {
         const taken: unknown[] = await m.query(`SELECT 1 FROM ${q(m, 'promotion')} WHERE tenant_id = $1 AND coupon_code = $2`, [tenantId, couponCode]);
         if (taken.length) throw badInput(`coupon code ${couponCode} is already used by another promotion`, 'couponCode');
@@ -237,6 +251,7 @@ export class PricingRulesService extends TenantScopedService {
           [...new Set(input.appliesTo?.brands ?? [])], minQuantity, minSubtotal, couponCode, startsAt, endsAt, usageLimit, perCustomerLimit, input.stackable ?? false, priority,
         ],
       );
+      await rulesChanged(m, tenantId, 'PROMOTION', id, []);
       return (await this.promotionsIn(m, tenantId, [id]))[0]!;
     });
   }
@@ -273,13 +288,14 @@ export class PricingRulesService extends TenantScopedService {
   setTaxRate(ctx: SubgraphContext, input: { storeId: string; category?: string | null; rate: string; name: string }) {
     const rate = percent(input.rate, 'rate');
     if (!input.name.trim()) throw badInput('name must not be blank', 'name');
-    return this.tx(ctx, async (m, tenantId) => {
+    return this.ruleTx(ctx, async (m, tenantId) => {
       await requireStores(m, tenantId, [input.storeId]);
       await m.query(
         `INSERT INTO ${q(m, 'tax_rate')} (tenant_id, store_id, category, name, rate) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (tenant_id, store_id, category, name) DO UPDATE SET rate = EXCLUDED.rate`,
         [tenantId, input.storeId, input.category ?? '', input.name.trim(), rate],
       );
+      await rulesChanged(m, tenantId, 'TAX_RATE', input.storeId, [input.storeId]);
       return { storeId: input.storeId, category: input.category ?? null, name: input.name.trim(), rate };
     });
   }
@@ -363,6 +379,10 @@ interface PromotionRow {
   min_quantity: number | null; min_subtotal: string | null; coupon_code: string | null; starts_at: Date | null; ends_at: Date | null;
   usage_limit: number | null; usage_count: number; per_customer_limit: number | null; stackable: boolean; priority: number; customer_uses?: number;
 }
+
+/** Tells the gateway's storefront cache (any `pricing.` event of a tenant clears its answers). */
+const rulesChanged = (m: EntityManager, tenantId: string, kind: PricingRulesChanged['kind'], id: string, storeIds: readonly string[]) =>
+  emit(m, tenantId, 'pricing.rules.changed', { kind, id, storeIds: [...storeIds] });
 
 async function requireStores(m: EntityManager, tenantId: string, storeIds: readonly string[]) {
   const known = await knownStores(m, tenantId, storeIds);
