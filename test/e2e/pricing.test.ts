@@ -192,3 +192,41 @@ describe('pricing engine through the gateway', () => {
     expect(await system.ok(PROMOTIONS, {}, shop.headers)).toEqual(before);
   });
 });
+
+describe('a claimed quote that no order took', () => {
+  let system: TestSupergraph;
+  let shop: Shop;
+
+  beforeAll(async () => {
+    // Quotes may be charged for 5 s here (15 min by default), so their claims expire within the test.
+    system = await startSupergraph({ subgraphOptions: { quoteTtlMs: 5_000 } });
+    shop = await createShop(system);
+    await addProduct(system, shop, 'Kettle', ['KET-1']);
+    await setPrice(system, shop, 'KET-1', '20.00');
+    await receiveStock(system, shop, 'KET-1', 5);
+    await system.ok(CREATE_PROMOTION, { input: { name: 'Twice', kind: 'AMOUNT_OFF', value: '5.00', currencyCode: 'EUR', couponCode: 'TWICE', usageLimit: 2 } }, shop.headers);
+  });
+  afterAll(() => system.stop());
+
+  it('gives its coupon use back at expiresAt, once; the use of a quote an order took stays counted', async () => {
+    const PLACE = `mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }`;
+    const lines = [{ sku: 'KET-1', quantity: 1 }];
+    const input = { storeId: shop.storeId, lines, couponCodes: ['TWICE'] };
+    const usage = async () => (await system.ok(PROMOTIONS, {}, shop.headers)).promotions.find((p: any) => p.couponCode === 'TWICE').usageCount;
+    const claim = () => system.request(CLAIM, { input }, shop.posHeaders);
+    const { claimQuote: ordered } = await okOnceKnown(system, shop, CLAIM, { input });
+    const { claimQuote: abandoned } = await system.ok(CLAIM, { input }, shop.posHeaders);
+    expect(ordered.discountTotal.amount).toBe('5.00');
+    expect(await usage()).toBe(2);
+    expect((await claim()).errors?.[0]?.extensions?.code).toBe('COUPON_EXHAUSTED');
+    await system.ok(PLACE, { input: { storeId: shop.storeId, lines, quoteToken: ordered.token } }, shop.posHeaders);
+
+    // The abandoned quote expires after the ordered one: once its use is back, both expiries have passed.
+    await eventually(async () => expect(await usage()).toBe(1), 20_000);
+    expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(abandoned.expiresAt));
+    // Exactly one use is free: one more claim gets it, the next is refused.
+    expect((await claim()).errors).toBeUndefined();
+    expect((await claim()).errors?.[0]?.extensions?.code).toBe('COUPON_EXHAUSTED');
+    expect(await usage()).toBe(2);
+  });
+});

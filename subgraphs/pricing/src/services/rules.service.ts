@@ -78,6 +78,8 @@ export class PricingRulesService extends TenantScopedService {
     afterCommit: () => Promise<void>,
     private readonly secret: string,
     private readonly clock: () => Date = () => new Date(),
+    /** How long a quote may be charged; its claimed uses come back after that (quote-expiry.ts). */
+    private readonly quoteTtlMs = QUOTE_TTL_MS,
   ) {
     super(dataSource, afterCommit);
   }
@@ -311,6 +313,7 @@ export class PricingRulesService extends TenantScopedService {
     }
     const result = await this.tx(ctx, async (m, tenantId) => {
       const now = this.clock();
+      const expiresAt = new Date(now.getTime() + this.quoteTtlMs);
       const dropped: { id: string; couponCode: string | null }[] = [];
       for (;;) {
         const pricing = await loadPricingInput(m, tenantId, input, now, dropped.map((d) => d.id));
@@ -330,7 +333,7 @@ export class PricingRulesService extends TenantScopedService {
         const usedUp = quote.rejectedCoupons.find((c) => c.reason === 'EXHAUSTED' || c.reason === 'CUSTOMER_LIMIT_REACHED');
         if (claim && usedUp && !input.dropExhaustedCoupons) throw appError('COUPON_EXHAUSTED', `coupon ${usedUp.code} has no uses left`, { couponCode: usedUp.code });
         if (claim) {
-          const exhausted = await claimUses(m, tenantId, id, quote, pricing.promotions, input.customerId ?? null);
+          const exhausted = await claimUses(m, tenantId, id, quote, pricing.promotions, input.customerId ?? null, expiresAt);
           if (exhausted) {
             // An automatic promotion used up is simply not applied; a coupon is refused unless asked.
             if (exhausted.couponCode !== null && !input.dropExhaustedCoupons) {
@@ -348,11 +351,10 @@ export class PricingRulesService extends TenantScopedService {
           const p = pricing.promotions.find((x) => x.id === a.id)!;
           return p.couponCode !== null || p.usageLimit !== null || p.perCustomerLimit !== null;
         });
-        return { quote, digits: pricing.digits, id, tenantId, limited };
+        return { quote, digits: pricing.digits, id, tenantId, limited, expiresAt };
       }
     });
-    const expiresAt = new Date(this.clock().getTime() + QUOTE_TTL_MS);
-    const { quote, digits } = result;
+    const { quote, digits, expiresAt } = result;
     const money = (v: bigint) => fromMinor(v, digits);
     const signed: SignedQuote = {
       v: 1,
@@ -502,7 +504,7 @@ export async function loadPricingInput(m: EntityManager, tenantId: string, input
 }
 
 /** Counts one use of each applied promotion with a limit or a coupon; the first that has none left, or null. */
-async function claimUses(m: EntityManager, tenantId: string, quoteId: string, quote: Quote, promotions: readonly Promotion[], customerId: string | null) {
+async function claimUses(m: EntityManager, tenantId: string, quoteId: string, quote: Quote, promotions: readonly Promotion[], customerId: string | null, expiresAt: Date) {
   for (const applied of quote.appliedPromotions) {
     const promotion = promotions.find((p) => p.id === applied.id)!;
     if (promotion.usageLimit === null && promotion.couponCode === null && promotion.perCustomerLimit === null) continue;
@@ -521,19 +523,46 @@ async function claimUses(m: EntityManager, tenantId: string, quoteId: string, qu
       );
       if (customerUses!.uses >= promotion.perCustomerLimit) return promotion;
     }
-    await m.query(`INSERT INTO ${q(m, 'promotion_redemption')} (tenant_id, quote_id, promotion_id, customer_id) VALUES ($1, $2, $3, $4)`, [tenantId, quoteId, promotion.id, customerId]);
+    await m.query(
+      `INSERT INTO ${q(m, 'promotion_redemption')} (tenant_id, quote_id, promotion_id, customer_id, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+      [tenantId, quoteId, promotion.id, customerId, expiresAt],
+    );
   }
   return null;
 }
 
-/** Gives back the uses a quote claimed (its order was cancelled, or a retry priced without a coupon). */
-export async function releaseUses(m: EntityManager, tenantId: string, quoteId: string): Promise<number> {
+/**
+ * Gives back the uses a quote claimed (its order was cancelled, a retry priced without a coupon,
+ * or, `unordered`, the quote expired with no order placed with it).
+ */
+export async function releaseUses(m: EntityManager, tenantId: string, quoteId: string, unordered = false): Promise<number> {
   const rows = updatedRows<{ promotion_id: string }>(await m.query(
-    `UPDATE ${q(m, 'promotion_redemption')} SET released_at = now() WHERE tenant_id = $1 AND quote_id = $2 AND released_at IS NULL RETURNING promotion_id`,
-    [tenantId, quoteId],
+    `UPDATE ${q(m, 'promotion_redemption')} SET released_at = now()
+      WHERE tenant_id = $1 AND quote_id = $2 AND released_at IS NULL AND ($3::boolean IS FALSE OR ordered_at IS NULL) RETURNING promotion_id`,
+    [tenantId, quoteId, unordered],
   ));
   for (const { promotion_id } of rows) {
     await m.query(`UPDATE ${q(m, 'promotion')} SET usage_count = usage_count - 1 WHERE tenant_id = $1 AND id = $2 AND usage_count > 0`, [tenantId, promotion_id]);
+  }
+  return rows.length;
+}
+
+/**
+ * An order was placed with the quote: its uses stay counted (until the order is cancelled or
+ * rejected). A use the quote's expiry already gave back, because the order's event came late, is
+ * counted again: the order was charged with it. The rows are locked first, so this and the
+ * expiry pass (FOR UPDATE SKIP LOCKED) never both act on one use.
+ */
+export async function keepOrderedUses(m: EntityManager, tenantId: string, quoteId: string): Promise<number> {
+  const rows: { promotion_id: string; released: boolean }[] = await m.query(
+    `SELECT promotion_id, released_at IS NOT NULL AS released FROM ${q(m, 'promotion_redemption')}
+      WHERE tenant_id = $1 AND quote_id = $2 AND ordered_at IS NULL FOR UPDATE`,
+    [tenantId, quoteId],
+  );
+  if (rows.length === 0) return 0;
+  await m.query(`UPDATE ${q(m, 'promotion_redemption')} SET ordered_at = now(), released_at = NULL WHERE tenant_id = $1 AND quote_id = $2 AND ordered_at IS NULL`, [tenantId, quoteId]);
+  for (const { promotion_id } of rows.filter((r) => r.released)) {
+    await m.query(`UPDATE ${q(m, 'promotion')} SET usage_count = usage_count + 1 WHERE tenant_id = $1 AND id = $2`, [tenantId, promotion_id]);
   }
   return rows.length;
 }
