@@ -39,11 +39,13 @@ export interface SubgraphOptions {
   ingestion?: { maxAttempts?: number; backoffMs?: number; pollMs?: number; /** Oldest source time accepted (default 24 h; `npm start` reads WEBHOOK_MAX_AGE_HOURS). */ maxAgeMs?: number };
   /** Feed imports: rows per transaction, poll interval (defaults 500, 1 s). */
   feeds?: { batchSize?: number; pollMs?: number };
+  /** How long a pricing quote may be charged before its claimed uses come back (default 15 min). */
+  quoteTtlMs?: number;
 }
 const SERVICES: Record<SubgraphName, { open: (url: string, schema: string) => Promise<DataSource>; build: (deps: Deps, options: SubgraphOptions) => SubgraphService }> = {
   catalog: { open: openCatalogDatabase, build: (deps, o) => buildCatalog(deps, { feeds: o.feeds }) },
   inventory: { open: openInventoryDatabase, build: (deps, o) => buildInventory(deps, { expiryIntervalMs: o.reservationExpiryMs, ingestion: o.ingestion }) },
-  pricing: { open: openPricingDatabase, build: buildPricing },
+  pricing: { open: openPricingDatabase, build: (deps, o) => buildPricing(deps, { quoteTtlMs: o.quoteTtlMs }) },
   orders: { open: openOrdersDatabase, build: (deps, o) => buildOrders(deps, { workflowVersion: o.orderWorkflowVersion }) },
   tenant: { open: openTenantDatabase, build: buildTenant },
 };

@@ -60,6 +60,7 @@ export const EVENT_VERSIONS = {
   pricing: {
     'pricing.price.changed': 1,
     'pricing.feed-batch.applied': 1,
+    'pricing.rules.changed': 1,
   },
   orders: {
     'orders.order.placed': 1,

@@ -23,6 +23,7 @@ const FIELDS: Fields = {
   'catalog.search.synonyms-set': { groups: true },
   'inventory.feed-batch.applied': { importId: true, applied: true, refused: true },
   'pricing.feed-batch.applied': { importId: true, applied: true, refused: true },
+  'pricing.rules.changed': { kind: true, id: true, storeIds: true },
   'inventory.stock-level.changed': {
     __typename: true, sku: true, storeId: true, onHand: true, reserved: true, available: true, orderable: true, inTransit: true,
     version: true, updatedAt: true, store: true, variant: true, movementId: true, kind: true, quantity: true,

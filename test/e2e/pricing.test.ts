@@ -56,6 +56,25 @@ describe('pricing engine through the gateway', () => {
     expect(quote.token).toMatch(/^[\w-]+\.[\w-]+$/);
   });
 
+  it('Variant.price is what a storefront shows (lists and automatic promotions, batched per store); a new promotion clears the cached answer', async () => {
+    const SHELF = `query ($store: ID!) {
+      coffee: variant(sku: "COF-1") { price(storeId: $store) { ${MONEY} } compareAtPrice(storeId: $store) { ${MONEY} } }
+      mug: variant(sku: "MUG-1") { price(storeId: $store) { ${MONEY} } compareAtPrice(storeId: $store) { ${MONEY} } }
+      jam: variant(sku: "JAM-1") { price(storeId: $store) { ${MONEY} } compareAtPrice(storeId: $store) { ${MONEY} } }
+    }`;
+    await addProduct(system, shop, 'Jam', ['JAM-1']);
+    await setPrice(system, shop, 'JAM-1', '5.00');
+    const shelf = async () => {
+      const data = await system.ok(SHELF, { store: shop.storeId }, shop.storefrontHeaders);
+      return Object.fromEntries(Object.entries(data).map(([k, v]: [string, any]) => [k, [v.price?.amount ?? null, v.compareAtPrice?.amount ?? null]]));
+    };
+    // Coffee: the Main Street list's 9.00 less Roastery week's 10% = 8.10, reduced from its own 10.00.
+    expect(await shelf()).toEqual({ coffee: ['8.10', '10.00'], mug: ['8.00', null], jam: ['5.00', null] });
+    expect(await shelf()).toEqual({ coffee: ['8.10', '10.00'], mug: ['8.00', null], jam: ['5.00', null] }); // now from the storefront cache
+    await system.ok(CREATE_PROMOTION, { input: { name: 'Jam jar', kind: 'AMOUNT_OFF', value: '1.50', currencyCode: 'EUR', appliesTo: { skus: ['JAM-1'] } } }, shop.headers);
+    await eventually(async () => expect((await shelf()).jam).toEqual(['3.50', '5.00']));
+  });
+
   it('a scheduled price list takes effect on time, announced with a new version, without any write', async () => {
     const PRICE = `query ($sku: ID!, $store: ID!) { price(sku: $sku, storeId: $store) { version } }`;
     const { price: before } = await system.ok(PRICE, { sku: 'TEA-1', store: shop.storeId }, shop.headers);
@@ -171,5 +190,43 @@ describe('pricing engine through the gateway', () => {
       expect({ input, code: result.errors?.[0]?.extensions?.code }).toEqual({ input, code });
     }
     expect(await system.ok(PROMOTIONS, {}, shop.headers)).toEqual(before);
+  });
+});
+
+describe('a claimed quote that no order took', () => {
+  let system: TestSupergraph;
+  let shop: Shop;
+
+  beforeAll(async () => {
+    // Quotes may be charged for 5 s here (15 min by default), so their claims expire within the test.
+    system = await startSupergraph({ subgraphOptions: { quoteTtlMs: 5_000 } });
+    shop = await createShop(system);
+    await addProduct(system, shop, 'Kettle', ['KET-1']);
+    await setPrice(system, shop, 'KET-1', '20.00');
+    await receiveStock(system, shop, 'KET-1', 5);
+    await system.ok(CREATE_PROMOTION, { input: { name: 'Twice', kind: 'AMOUNT_OFF', value: '5.00', currencyCode: 'EUR', couponCode: 'TWICE', usageLimit: 2 } }, shop.headers);
+  });
+  afterAll(() => system.stop());
+
+  it('gives its coupon use back at expiresAt, once; the use of a quote an order took stays counted', async () => {
+    const PLACE = `mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id status } }`;
+    const lines = [{ sku: 'KET-1', quantity: 1 }];
+    const input = { storeId: shop.storeId, lines, couponCodes: ['TWICE'] };
+    const usage = async () => (await system.ok(PROMOTIONS, {}, shop.headers)).promotions.find((p: any) => p.couponCode === 'TWICE').usageCount;
+    const claim = () => system.request(CLAIM, { input }, shop.posHeaders);
+    const { claimQuote: ordered } = await okOnceKnown(system, shop, CLAIM, { input });
+    const { claimQuote: abandoned } = await system.ok(CLAIM, { input }, shop.posHeaders);
+    expect(ordered.discountTotal.amount).toBe('5.00');
+    expect(await usage()).toBe(2);
+    expect((await claim()).errors?.[0]?.extensions?.code).toBe('COUPON_EXHAUSTED');
+    await system.ok(PLACE, { input: { storeId: shop.storeId, lines, quoteToken: ordered.token } }, shop.posHeaders);
+
+    // The abandoned quote expires after the ordered one: once its use is back, both expiries have passed.
+    await eventually(async () => expect(await usage()).toBe(1), 20_000);
+    expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(abandoned.expiresAt));
+    // Exactly one use is free: one more claim gets it, the next is refused.
+    expect((await claim()).errors).toBeUndefined();
+    expect((await claim()).errors?.[0]?.extensions?.code).toBe('COUPON_EXHAUSTED');
+    expect(await usage()).toBe(2);
   });
 });

@@ -13,10 +13,23 @@ export interface PriceChangedPayload {
   variant: { __typename: 'Variant'; sku: string };
 }
 
+/**
+ * A pricing rule was created or changed (a price list or its prices, a promotion, a tax rate, a
+ * store's pricing settings): prices shown may have changed, so a tenant's cached storefront
+ * answers are stale. `storeIds` empty: any store of the tenant.
+ */
+export interface PricingRulesChanged {
+  kind: 'PRICE_LIST' | 'PROMOTION' | 'TAX_RATE' | 'STORE_PRICING';
+  id: string;
+  storeIds: string[];
+}
+
 /** Events the pricing subgraph publishes, by type (payloads; versions in `../event-map.ts`). */
 export interface PricingEvents {
   /** Also the payload of the `priceChanged` subscription. */
   'pricing.price.changed': PriceChangedPayload;
   /** What pricing applied of one `catalog.feed.batch-imported`: the catalog counts it into the import. */
   'pricing.feed-batch.applied': FeedBatchApplied;
+  /** Only invalidates (the gateway's storefront cache); `priceChanged` is not told. */
+  'pricing.rules.changed': PricingRulesChanged;
 }

@@ -16,15 +16,20 @@ import { resolvers } from './resolvers/index.js';
 import { PricingService } from './services/pricing.service.js';
 import { PricingRulesService } from './services/rules.service.js';
 import { priceScheduler } from './services/price-schedule.js';
+import { quoteExpiryWorker } from './services/quote-expiry.js';
 
 export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
 
 /** Builds the pricing subgraph; nothing listens or consumes until `start`. */
-export function buildPricing(deps: { dataSource: DataSource; bus: EventBus; secret: string; logger?: Logger; replayGuard?: ReplayGuard }): SubgraphService {
+export function buildPricing(
+  deps: { dataSource: DataSource; bus: EventBus; secret: string; logger?: Logger; replayGuard?: ReplayGuard },
+  options: { /** How long a quote may be charged (default 15 min); tests make it short. */ quoteTtlMs?: number } = {},
+): SubgraphService {
   const lifecycle = subgraphLifecycle({ ...deps, source: 'pricing', appliers: pricingAppliers() });
   const pricing = new PricingService(deps.dataSource, lifecycle.flush);
-  const rules = new PricingRulesService(deps.dataSource, lifecycle.flush, deps.secret);
+  const rules = new PricingRulesService(deps.dataSource, lifecycle.flush, deps.secret, undefined, options.quoteTtlMs);
   const scheduler = priceScheduler(deps.dataSource, lifecycle.flush);
+  const expiry = quoteExpiryWorker(deps.dataSource);
   return buildYogaSubgraph<Context>({
     name: 'pricing',
     secret: deps.secret,
@@ -39,7 +44,7 @@ export function buildPricing(deps: { dataSource: DataSource; bus: EventBus; secr
         pricing,
         rules,
         loaders: {
-          price: new DataLoader((keys) => pricing.pricesFor(ctx, keys)),
+          shownPrice: new DataLoader((keys) => pricing.shownPricesFor(ctx, keys)),
         },
       };
       return ctx;
@@ -47,8 +52,10 @@ export function buildPricing(deps: { dataSource: DataSource; bus: EventBus; secr
     onStart: async () => {
       await lifecycle.start();
       scheduler.start();
+      expiry.start();
     },
     onStop: async () => {
+      await expiry.stop();
       await scheduler.stop();
       await lifecycle.stop();
     },

@@ -1,6 +1,6 @@
 import type DataLoader from 'dataloader';
 import type { SubgraphContext } from '../../../lib/graphql/service.js';
-import type { Money } from '../../../lib/money.js';
+import type { ShownPrice } from './services/price-schedule.js';
 import type { PricingService } from './services/pricing.service.js';
 import type { PricingRulesService } from './services/rules.service.js';
 
@@ -8,7 +8,7 @@ export interface Context extends SubgraphContext {
   pricing: PricingService;
   rules: PricingRulesService;
   loaders: {
-    /** Key: `${sku}\n${storeId}`. */
-    price: DataLoader<string, Money | null>;
+    /** What a storefront shows, key `${sku}\n${storeId}`: one rules load per store per request. */
+    shownPrice: DataLoader<string, ShownPrice | null>;
   };
 }

@@ -6,7 +6,7 @@ import { advanceWatermarks } from '../../../../lib/events/source-watermark.js';
 import { metrics } from '../../../../lib/observability/metrics.js';
 import { parseMoney, type Money } from '../../../../lib/money.js';
 import { setPricesIn } from '../services/pricing.service.js';
-import { releaseUses } from '../services/rules.service.js';
+import { keepOrderedUses, releaseUses } from '../services/rules.service.js';
 
 /**
  * What pricing learns from other subgraphs: which stores and skus exist, and the prices merchant
@@ -30,10 +30,13 @@ export function pricingAppliers(log: (message: string) => void = console.error):
       );
     }),
     // An order that ends cancelled or rejected (no stock) gives back the coupon and promotion
-    // uses its quote claimed; once, as a quote's uses are released only once.
+    // uses its quote claimed; once, as a quote's uses are released only once. Any other state
+    // (the first is PLACED, in placeOrder's transaction) keeps them past the quote's expiry.
     on('orders.order.updated', async (m, event) => {
       const { quoteId, status } = event.payload;
-      if (quoteId && (status === 'CANCELLED' || status === 'REJECTED')) await releaseUses(m, event.tenantId, quoteId);
+      if (!quoteId) return;
+      if (status === 'CANCELLED' || status === 'REJECTED') await releaseUses(m, event.tenantId, quoteId);
+      else await keepOrderedUses(m, event.tenantId, quoteId);
     }),
     // A feed's price column: one store's price, or (no store) every store's.
     on('catalog.feed.batch-imported', async (m, event) => {

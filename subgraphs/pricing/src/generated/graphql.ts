@@ -413,9 +413,16 @@ export type TaxRate = {
 
 export type Variant = {
   __typename?: 'Variant';
-  /** Price in one store; null when none is set. */
+  /** The price `price` is reduced from (the store's own or the list's price) when a sale list or an automatic promotion lowers it; null otherwise. */
+  compareAtPrice?: Maybe<Money>;
+  /** The price a storefront shows for one unit in one store: price lists and automatic promotions applied, before tax (docs/pricing.md); null when none is set. */
   price?: Maybe<Money>;
   sku: Scalars['ID']['output'];
+};
+
+
+export type VariantCompareAtPriceArgs = {
+  storeId: Scalars['ID']['input'];
 };
 
 
@@ -744,6 +751,7 @@ export type TaxRateResolvers<ContextType = Context, ParentType extends Resolvers
 
 export type VariantResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Variant'] = ResolversParentTypes['Variant'], FederationReferenceType extends FederationReferenceTypes['Variant'] = FederationReferenceTypes['Variant']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Variant']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  compareAtPrice?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType, RequireFields<VariantCompareAtPriceArgs, 'storeId'>>;
   price?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType, RequireFields<VariantPriceArgs, 'storeId'>>;
   sku?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };

@@ -21,7 +21,8 @@ export const resolvers: Resolvers = {
   },
   Variant: {
     __resolveReference: (ref) => ({ sku: ref.sku }),
-    price: (variant, { storeId }, ctx) => ctx.loaders.price.load(priceKey(variant.sku, storeId)),
+    price: async (variant, { storeId }, ctx) => (await ctx.loaders.shownPrice.load(priceKey(variant.sku, storeId)))?.price ?? null,
+    compareAtPrice: async (variant, { storeId }, ctx) => (await ctx.loaders.shownPrice.load(priceKey(variant.sku, storeId)))?.compareAt ?? null,
   },
   Price: {
     amount: (price) => moneyOf(price),

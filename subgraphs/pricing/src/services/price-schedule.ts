@@ -12,15 +12,30 @@ const emit = outboxOf('pricing');
 export const SCHEDULE_POLL_MS = 1_000;
 const BATCH = 100;
 
-/** The price a storefront shows for one unit: lists and automatic promotions, before tax. */
-function shownPrice(input: PricingInput, sku: string, at: Date): Money | null {
+/** What a storefront shows for one unit: the price, and the price it is reduced from (or null). */
+export interface ShownPrice {
+  price: Money;
+  compareAt: Money | null;
+}
+
+/**
+ * The price a storefront shows for one unit: lists and automatic promotions, before tax; with
+ * `compareAt`, the higher of the store's own price and the selected list's price when that is
+ * above the shown price (a sale list or a promotion discounts it). Null when the sku has no price.
+ */
+export function shownUnitPrice(input: PricingInput, sku: string, at: Date): ShownPrice | null {
   try {
     const line = priceCart({ ...input, now: at, lines: [{ sku, quantity: 1 }], couponCodes: [] }).lines[0]!;
-    return formatMoney(fromMinor(line.subtotal - line.discountTotal, input.digits), input.currencyCode);
+    const shown = line.subtotal - line.discountTotal;
+    const was = line.listPrice > line.unitPrice ? line.listPrice : line.unitPrice;
+    const money = (v: bigint) => formatMoney(fromMinor(v, input.digits), input.currencyCode);
+    return { price: money(shown), compareAt: was > shown ? money(was) : null };
   } catch {
     return null;
   }
 }
+
+const shownPrice = (input: PricingInput, sku: string, at: Date): Money | null => shownUnitPrice(input, sku, at)?.price ?? null;
 
 /**
  * Scheduled prices take effect on time without a write: each future start or end of a price list

@@ -1,6 +1,6 @@
-import type { EntityManager } from 'typeorm';
+import { In, type EntityManager } from 'typeorm';
 import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js';
-import { notFound } from '../../../../lib/errors.js';
+import { isAppError, notFound } from '../../../../lib/errors.js';
 import { isUuid } from '../../../../lib/graphql/context.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
 import { outboxOf } from '../../../../lib/events/outbox.js';
@@ -8,6 +8,9 @@ import { isKnownVariant, knownStores } from '../../../../lib/events/read-model.j
 import { formatMoney, parseMoney, type Money } from '../../../../lib/money.js';
 import { PriceEntity } from '../data/entities/price.entity.js';
 import type { PriceChangedPayload } from '../../../../lib/events/contracts/pricing.js';
+import type { PricingInput } from '../engine/engine.js';
+import { shownUnitPrice, type ShownPrice } from './price-schedule.js';
+import { loadPricingInput } from './rules.service.js';
 
 const emit = outboxOf('pricing');
 const KEY_SEPARATOR = '\n';
@@ -44,22 +47,36 @@ export class PricingService extends TenantScopedService {
     return this.tx(ctx, (m, tenantId) => m.getRepository(PriceEntity).findOneBy({ tenantId, sku, storeId }));
   }
 
-  /** Prices per `priceKey(sku, storeId)`: null where none is set, NOT_FOUND for a store the tenant lacks. */
-  pricesFor(ctx: SubgraphContext, keys: readonly string[]): Promise<(Money | null | Error)[]> {
+  /**
+   * What a storefront shows per `priceKey(sku, storeId)`: the engine's price for one unit (price
+   * lists and automatic promotions, no coupon, no customer group or channel) and the price it is
+   * reduced from. The rules are loaded once per store for all the keys of that store, so a page of
+   * variants costs one load per store, not one per sku. A store whose prices the engine cannot
+   * price (several currencies and no store setting) shows its own prices, as before the engine.
+   */
+  shownPricesFor(ctx: SubgraphContext, keys: readonly string[]): Promise<(ShownPrice | null | Error)[]> {
     return this.tx(ctx, async (m, tenantId) => {
       const pairs = keys.map((key) => key.split(KEY_SEPARATOR) as [string, string]);
       const stores = await knownStores(m, tenantId, pairs.map(([, storeId]) => storeId));
-      const rows = stores.size
-        ? await m
-            .getRepository(PriceEntity)
-            .createQueryBuilder('p')
-            .where('p.tenant_id = :tenantId', { tenantId })
-            .andWhere('p.store_id = ANY(:stores::uuid[])', { stores: [...stores] })
-            .andWhere('p.sku = ANY(:skus)', { skus: [...new Set(pairs.map(([sku]) => sku))] })
-            .getMany()
-        : [];
-      const byKey = new Map(rows.map((row) => [priceKey(row.sku, row.storeId), moneyOf(row)]));
-      return pairs.map(([, storeId], i) => (stores.has(storeId) ? (byKey.get(keys[i]!) ?? null) : notFound(`no store ${storeId}`)));
+      const now = new Date();
+      const shown = new Map<string, ShownPrice | null>();
+      for (const storeId of stores) {
+        const skus = [...new Set(pairs.filter(([, s]) => s === storeId).map(([sku]) => sku))];
+        let input: PricingInput | null;
+        try {
+          input = await loadPricingInput(m, tenantId, { storeId, lines: skus.map((sku) => ({ sku, quantity: 1 })) }, now);
+        } catch (error) {
+          if (!isAppError(error)) throw error;
+          input = null; // no sku has a price here, or they are in several currencies
+        }
+        if (input) {
+          for (const sku of skus) shown.set(priceKey(sku, storeId), shownUnitPrice(input, sku, now));
+          continue;
+        }
+        const rows = await m.getRepository(PriceEntity).findBy({ tenantId, storeId, sku: In(skus) });
+        for (const row of rows) shown.set(priceKey(row.sku, storeId), { price: moneyOf(row), compareAt: null });
+      }
+      return pairs.map(([, storeId], i) => (stores.has(storeId) ? (shown.get(keys[i]!) ?? null) : notFound(`no store ${storeId}`)));
     });
   }
 

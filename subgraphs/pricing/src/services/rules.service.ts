@@ -10,6 +10,10 @@ import { fitsStoredAmount, minorUnits, parseMoney } from '../../../../lib/money.
 import { signQuote, type SignedQuote } from '../../../../lib/pricing/quote-token.js';
 import { normaliseCoupon, priceCart, PricingError, type PriceList, type PricingInput, type Promotion, type PromotionKind, type Quote, type TaxRate } from '../engine/engine.js';
 import { fromMinor, toMinor } from '../engine/minor.js';
+import { outboxOf } from '../../../../lib/events/outbox.js';
+import type { PricingRulesChanged } from '../../../../lib/events/contracts/pricing.js';
+
+const emit = outboxOf('pricing');
 
 /** How long a quote may be charged after it was made. */
 export const QUOTE_TTL_MS = 15 * 60_000;
@@ -74,19 +78,29 @@ export class PricingRulesService extends TenantScopedService {
     afterCommit: () => Promise<void>,
     private readonly secret: string,
     private readonly clock: () => Date = () => new Date(),
+    /** How long a quote may be charged; its claimed uses come back after that (quote-expiry.ts). */
+    private readonly quoteTtlMs = QUOTE_TTL_MS,
   ) {
     super(dataSource, afterCommit);
   }
 
+  /** A rule write: its `pricing.rules.changed` is published once the transaction commits. */
+  private async ruleTx<T>(ctx: SubgraphContext, work: (m: EntityManager, tenantId: string) => Promise<T>): Promise<T> {
+    const result = await this.tx(ctx, work);
+    await this.afterCommit();
+    return result;
+  }
+
   configureStorePricing(ctx: SubgraphContext, input: { storeId: string; currencyCode: string; pricesIncludeTax: boolean }) {
     const { currencyCode } = parseMoney('0', input.currencyCode);
-    return this.tx(ctx, async (m, tenantId) => {
+    return this.ruleTx(ctx, async (m, tenantId) => {
       await requireStores(m, tenantId, [input.storeId]);
       await m.query(
         `INSERT INTO ${q(m, 'store_pricing')} (tenant_id, store_id, currency_code, prices_include_tax) VALUES ($1, $2, $3, $4)
          ON CONFLICT (tenant_id, store_id) DO UPDATE SET currency_code = EXCLUDED.currency_code, prices_include_tax = EXCLUDED.prices_include_tax`,
         [tenantId, input.storeId, currencyCode, input.pricesIncludeTax],
       );
+      await rulesChanged(m, tenantId, 'STORE_PRICING', input.storeId, [input.storeId]);
       return { storeId: input.storeId, currencyCode, pricesIncludeTax: input.pricesIncludeTax };
     });
   }
@@ -100,7 +114,7 @@ export class PricingRulesService extends TenantScopedService {
     const priority = intIn(input.priority ?? 0, 'priority', -RULE_LIMITS.maxPriority, RULE_LIMITS.maxPriority)!;
     const storeIds = [...new Set(input.storeIds ?? [])].sort();
     if (!input.name.trim()) throw badInput('name must not be blank', 'name');
-    return this.tx(ctx, async (m, tenantId) => {
+    return this.ruleTx(ctx, async (m, tenantId) => {
       await requireStores(m, tenantId, storeIds);
       // Two lists that could both be the most specific for one cart with the same priority make
       // the choice depend on amounts alone: refused, so a merchant's intent is never a tie.
@@ -121,6 +135,7 @@ export class PricingRulesService extends TenantScopedService {
         [tenantId, id, input.name.trim(), currencyCode, storeIds, input.channel ?? null, input.customerGroup ?? null, priority, startsAt, endsAt],
       );
       await addBoundaries(m, tenantId, id, [startsAt, endsAt], this.clock());
+      await rulesChanged(m, tenantId, 'PRICE_LIST', id, storeIds);
       return (await this.priceListIn(m, tenantId, id))!;
     });
   }
@@ -129,7 +144,7 @@ export class PricingRulesService extends TenantScopedService {
     ctx: SubgraphContext,
     input: { priceListId: string; prices: readonly { sku: string; amount: string; minQuantity?: number | null; startsAt?: string | null; endsAt?: string | null }[] },
   ) {
-    return this.tx(ctx, async (m, tenantId) => {
+    return this.ruleTx(ctx, async (m, tenantId) => {
       const list = isUuid(input.priceListId) ? await this.priceListIn(m, tenantId, input.priceListId) : null;
       if (!list) throw notFound(`no price list ${input.priceListId}`);
       const rows = input.prices.map((p, i) => ({
@@ -151,6 +166,7 @@ export class PricingRulesService extends TenantScopedService {
         [tenantId, list.id, rows.map((r) => r.sku), rows.map((r) => r.minQuantity), rows.map((r) => r.amount), rows.map((r) => r.startsAt), rows.map((r) => r.endsAt)],
       );
       await addBoundaries(m, tenantId, list.id, rows.flatMap((r) => [r.startsAt, r.endsAt]), this.clock());
+      await rulesChanged(m, tenantId, 'PRICE_LIST', list.id, list.storeIds);
       return (await this.priceListIn(m, tenantId, list.id))!;
     });
   }
@@ -222,7 +238,7 @@ export class PricingRulesService extends TenantScopedService {
     const perCustomerLimit = intIn(input.perCustomerLimit, 'perCustomerLimit', 1, RULE_LIMITS.maxUses);
     const priority = intIn(input.priority ?? 0, 'priority', -RULE_LIMITS.maxPriority, RULE_LIMITS.maxPriority)!;
     if (!input.name.trim()) throw badInput('name must not be blank', 'name');
-    return this.tx(ctx, async (m, tenantId) => {
+    return this.ruleTx(ctx, async (m, tenantId) => {
       if (couponCode) {
         const taken: unknown[] = await m.query(`SELECT 1 FROM ${q(m, 'promotion')} WHERE tenant_id = $1 AND coupon_code = $2`, [tenantId, couponCode]);
         if (taken.length) throw badInput(`coupon code ${couponCode} is already used by another promotion`, 'couponCode');
@@ -237,6 +253,7 @@ export class PricingRulesService extends TenantScopedService {
           [...new Set(input.appliesTo?.brands ?? [])], minQuantity, minSubtotal, couponCode, startsAt, endsAt, usageLimit, perCustomerLimit, input.stackable ?? false, priority,
         ],
       );
+      await rulesChanged(m, tenantId, 'PROMOTION', id, []);
       return (await this.promotionsIn(m, tenantId, [id]))[0]!;
     });
   }
@@ -273,13 +290,14 @@ export class PricingRulesService extends TenantScopedService {
   setTaxRate(ctx: SubgraphContext, input: { storeId: string; category?: string | null; rate: string; name: string }) {
     const rate = percent(input.rate, 'rate');
     if (!input.name.trim()) throw badInput('name must not be blank', 'name');
-    return this.tx(ctx, async (m, tenantId) => {
+    return this.ruleTx(ctx, async (m, tenantId) => {
       await requireStores(m, tenantId, [input.storeId]);
       await m.query(
         `INSERT INTO ${q(m, 'tax_rate')} (tenant_id, store_id, category, name, rate) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (tenant_id, store_id, category, name) DO UPDATE SET rate = EXCLUDED.rate`,
         [tenantId, input.storeId, input.category ?? '', input.name.trim(), rate],
       );
+      await rulesChanged(m, tenantId, 'TAX_RATE', input.storeId, [input.storeId]);
       return { storeId: input.storeId, category: input.category ?? null, name: input.name.trim(), rate };
     });
   }
@@ -295,6 +313,7 @@ export class PricingRulesService extends TenantScopedService {
     }
     const result = await this.tx(ctx, async (m, tenantId) => {
       const now = this.clock();
+      const expiresAt = new Date(now.getTime() + this.quoteTtlMs);
       const dropped: { id: string; couponCode: string | null }[] = [];
       for (;;) {
         const pricing = await loadPricingInput(m, tenantId, input, now, dropped.map((d) => d.id));
@@ -314,7 +333,7 @@ export class PricingRulesService extends TenantScopedService {
         const usedUp = quote.rejectedCoupons.find((c) => c.reason === 'EXHAUSTED' || c.reason === 'CUSTOMER_LIMIT_REACHED');
         if (claim && usedUp && !input.dropExhaustedCoupons) throw appError('COUPON_EXHAUSTED', `coupon ${usedUp.code} has no uses left`, { couponCode: usedUp.code });
         if (claim) {
-          const exhausted = await claimUses(m, tenantId, id, quote, pricing.promotions, input.customerId ?? null);
+          const exhausted = await claimUses(m, tenantId, id, quote, pricing.promotions, input.customerId ?? null, expiresAt);
           if (exhausted) {
             // An automatic promotion used up is simply not applied; a coupon is refused unless asked.
             if (exhausted.couponCode !== null && !input.dropExhaustedCoupons) {
@@ -332,11 +351,10 @@ export class PricingRulesService extends TenantScopedService {
           const p = pricing.promotions.find((x) => x.id === a.id)!;
           return p.couponCode !== null || p.usageLimit !== null || p.perCustomerLimit !== null;
         });
-        return { quote, digits: pricing.digits, id, tenantId, limited };
+        return { quote, digits: pricing.digits, id, tenantId, limited, expiresAt };
       }
     });
-    const expiresAt = new Date(this.clock().getTime() + QUOTE_TTL_MS);
-    const { quote, digits } = result;
+    const { quote, digits, expiresAt } = result;
     const money = (v: bigint) => fromMinor(v, digits);
     const signed: SignedQuote = {
       v: 1,
@@ -363,6 +381,10 @@ interface PromotionRow {
   min_quantity: number | null; min_subtotal: string | null; coupon_code: string | null; starts_at: Date | null; ends_at: Date | null;
   usage_limit: number | null; usage_count: number; per_customer_limit: number | null; stackable: boolean; priority: number; customer_uses?: number;
 }
+
+/** Tells the gateway's storefront cache (any `pricing.` event of a tenant clears its answers). */
+const rulesChanged = (m: EntityManager, tenantId: string, kind: PricingRulesChanged['kind'], id: string, storeIds: readonly string[]) =>
+  emit(m, tenantId, 'pricing.rules.changed', { kind, id, storeIds: [...storeIds] });
 
 async function requireStores(m: EntityManager, tenantId: string, storeIds: readonly string[]) {
   const known = await knownStores(m, tenantId, storeIds);
@@ -482,7 +504,7 @@ export async function loadPricingInput(m: EntityManager, tenantId: string, input
 }
 
 /** Counts one use of each applied promotion with a limit or a coupon; the first that has none left, or null. */
-async function claimUses(m: EntityManager, tenantId: string, quoteId: string, quote: Quote, promotions: readonly Promotion[], customerId: string | null) {
+async function claimUses(m: EntityManager, tenantId: string, quoteId: string, quote: Quote, promotions: readonly Promotion[], customerId: string | null, expiresAt: Date) {
   for (const applied of quote.appliedPromotions) {
     const promotion = promotions.find((p) => p.id === applied.id)!;
     if (promotion.usageLimit === null && promotion.couponCode === null && promotion.perCustomerLimit === null) continue;
@@ -501,19 +523,46 @@ async function claimUses(m: EntityManager, tenantId: string, quoteId: string, qu
       );
       if (customerUses!.uses >= promotion.perCustomerLimit) return promotion;
     }
-    await m.query(`INSERT INTO ${q(m, 'promotion_redemption')} (tenant_id, quote_id, promotion_id, customer_id) VALUES ($1, $2, $3, $4)`, [tenantId, quoteId, promotion.id, customerId]);
+    await m.query(
+      `INSERT INTO ${q(m, 'promotion_redemption')} (tenant_id, quote_id, promotion_id, customer_id, expires_at) VALUES ($1, $2, $3, $4, $5)`,
+      [tenantId, quoteId, promotion.id, customerId, expiresAt],
+    );
   }
   return null;
 }
 
-/** Gives back the uses a quote claimed (its order was cancelled, or a retry priced without a coupon). */
-export async function releaseUses(m: EntityManager, tenantId: string, quoteId: string): Promise<number> {
+/**
+ * Gives back the uses a quote claimed (its order was cancelled, a retry priced without a coupon,
+ * or, `unordered`, the quote expired with no order placed with it).
+ */
+export async function releaseUses(m: EntityManager, tenantId: string, quoteId: string, unordered = false): Promise<number> {
   const rows = updatedRows<{ promotion_id: string }>(await m.query(
-    `UPDATE ${q(m, 'promotion_redemption')} SET released_at = now() WHERE tenant_id = $1 AND quote_id = $2 AND released_at IS NULL RETURNING promotion_id`,
-    [tenantId, quoteId],
+    `UPDATE ${q(m, 'promotion_redemption')} SET released_at = now()
+      WHERE tenant_id = $1 AND quote_id = $2 AND released_at IS NULL AND ($3::boolean IS FALSE OR ordered_at IS NULL) RETURNING promotion_id`,
+    [tenantId, quoteId, unordered],
   ));
   for (const { promotion_id } of rows) {
     await m.query(`UPDATE ${q(m, 'promotion')} SET usage_count = usage_count - 1 WHERE tenant_id = $1 AND id = $2 AND usage_count > 0`, [tenantId, promotion_id]);
+  }
+  return rows.length;
+}
+
+/**
+ * An order was placed with the quote: its uses stay counted (until the order is cancelled or
+ * rejected). A use the quote's expiry already gave back, because the order's event came late, is
+ * counted again: the order was charged with it. The rows are locked first, so this and the
+ * expiry pass (FOR UPDATE SKIP LOCKED) never both act on one use.
+ */
+export async function keepOrderedUses(m: EntityManager, tenantId: string, quoteId: string): Promise<number> {
+  const rows: { promotion_id: string; released: boolean }[] = await m.query(
+    `SELECT promotion_id, released_at IS NOT NULL AS released FROM ${q(m, 'promotion_redemption')}
+      WHERE tenant_id = $1 AND quote_id = $2 AND ordered_at IS NULL FOR UPDATE`,
+    [tenantId, quoteId],
+  );
+  if (rows.length === 0) return 0;
+  await m.query(`UPDATE ${q(m, 'promotion_redemption')} SET ordered_at = now(), released_at = NULL WHERE tenant_id = $1 AND quote_id = $2 AND ordered_at IS NULL`, [tenantId, quoteId]);
+  for (const { promotion_id } of rows.filter((r) => r.released)) {
+    await m.query(`UPDATE ${q(m, 'promotion')} SET usage_count = usage_count + 1 WHERE tenant_id = $1 AND id = $2`, [tenantId, promotion_id]);
   }
   return rows.length;
 }
