@@ -30,6 +30,7 @@ import { createGraphQLWsServer, type GraphQLWsOptions } from './subscriptions/gr
 import { useSubscriptionHub } from './subscriptions/use-subscription-hub.js';
 import { createAuthenticator, type Authenticator } from './auth/authenticator.js';
 import { createJwtVerifier, type JwtOptions } from './auth/jwt-verifier.js';
+import { CUSTOMER_TOKEN_ISSUER, customerTokenKey } from '../../lib/tenant/customer-token.js';
 import { extractScopes } from './auth/scopes.js';
 import { createTenantDirectory, type TenantDirectory } from './auth/tenant-directory.js';
 import { isPartnerOnly, useAuth } from './auth/use-auth.js';
@@ -165,6 +166,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     uncounted = createAuthenticator({
       directory,
       verifyJwt: options.auth.jwt ? createJwtVerifier(options.auth.jwt) : undefined,
+      verifyCustomerJwt: createJwtVerifier({ secret: customerTokenKey(options.auth.subgraphSecret), issuer: CUSTOMER_TOKEN_ISSUER }),
       platformApiKey: options.auth.platformApiKey,
     });
     const rateLimitStore = options.auth.rateLimit?.store ?? createMemoryRateLimitStore();

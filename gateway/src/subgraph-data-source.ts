@@ -42,7 +42,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     // queries may share one subgraph request. Never for mutations.
     if (!isMutation(request.query)) {
       const who = context?.identity;
-      headers.set(SHARE_HEADER, who ? `${who.tenant?.id ?? ''}|${who.roles.join(',')}|${who.storeIds?.join(',') ?? '*'}` : '-');
+      headers.set(SHARE_HEADER, who ? `${who.tenant?.id ?? ''}|${who.roles.join(',')}|${who.storeIds?.join(',') ?? '*'}|${who.customerId ?? ''}` : '-');
     }
     if (context?.requestId) headers.set(REQUEST_ID_HEADER, context.requestId);
     if (this.secret) {
@@ -51,7 +51,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
         CONTEXT_HEADER,
         // Bound to this fetch: its operation and variables, exactly as they are sent.
         signContext(
-          { tenantId: identity?.tenant?.id, roles: identity?.roles ?? [], requestId: context?.requestId ?? '', storeIds: identity?.storeIds },
+          { tenantId: identity?.tenant?.id, roles: identity?.roles ?? [], requestId: context?.requestId ?? '', storeIds: identity?.storeIds, customerId: identity?.customerId },
           { query: request.query ?? '', variables: request.variables, operationName: request.operationName },
           this.secret,
         ),
