@@ -34,6 +34,7 @@ export const INPUT_BOUNDS = {
     'SetPriceListPricesInput.prices': 1_000,
     'PromotionTargetInput.skus': 1_000,
     'QuoteInput.couponCodes': 10,
+    'CreateShippingMethodInput.bands': 20,
   } as Record<string, number>,
   /** Int ranges (inclusive) narrower than GraphQL's. */
   intRange: {
@@ -42,6 +43,8 @@ export const INPUT_BOUNDS = {
     'TransferStockInput.quantity': [1, MAX_QUANTITY],
     'OrderLineInput.quantity': [1, MAX_QUANTITY],
     'QuoteLineInput.quantity': [1, MAX_QUANTITY],
+    'CartLineInput.quantity': [1, MAX_QUANTITY],
+    'Customer.orders(first:)': [1, 100],
     'PriceListPriceInput.minQuantity': [1, MAX_QUANTITY],
     'CreatePromotionInput.minQuantity': [1, MAX_QUANTITY],
     'CreatePromotionInput.usageLimit': [1, 1_000_000_000],

@@ -28,6 +28,7 @@ import { createGraphQLWsServer, type GraphQLWsOptions } from './subscriptions/gr
 import { useSubscriptionHub } from './subscriptions/use-subscription-hub.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import { createJwtVerifier, type JwtOptions } from './auth/jwt-verifier.js';
+import { CUSTOMER_TOKEN_ISSUER, customerTokenKey } from '../../lib/tenant/customer-token.js';
 import { extractScopes } from './auth/scopes.js';
 import { createTenantDirectory, type TenantDirectory } from './auth/tenant-directory.js';
 import { credentialEvents } from './auth/credential-events.js';
@@ -172,7 +173,12 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     const store = (rateLimitStore = options.auth.rateLimit?.store ?? createMemoryRateLimitStore());
     cleanups.push(() => store.close());
     // Counts failed authentications per client address; what every entry point authenticates with.
-    authenticator = limitAuthFailures(createAuthenticator({ directory, verifyJwt, platformApiKey: options.auth.platformApiKey }), {
+    authenticator = limitAuthFailures(createAuthenticator({
+      directory,
+      verifyJwt,
+      verifyCustomerJwt: createJwtVerifier({ secret: customerTokenKey(options.auth.subgraphSecret), issuer: CUSTOMER_TOKEN_ISSUER }),
+      platformApiKey: options.auth.platformApiKey,
+    }), {
       store,
       perMinute: options.auth.authFailuresPerMinute ?? 30,
     });

@@ -30,6 +30,8 @@ export interface Caller {
   tenantId?: string;
   roles: readonly string[];
   storeIds?: readonly string[] | null;
+  /** A signed-in customer (role customer). */
+  customerId?: string | null;
   /** The request id to forward (default: a new one). */
   requestId?: string;
 }
@@ -78,7 +80,7 @@ export class SubgraphClient {
   sign(caller: Caller, requestId: string, bound: SignedRequest, singleUse = false): Record<string, string> {
     if (!this.options.secret) return {};
     const context = signContext(
-      { tenantId: caller.tenantId, roles: caller.roles as Role[], requestId, ...(caller.storeIds ? { storeIds: [...caller.storeIds] } : {}) },
+      { tenantId: caller.tenantId, roles: caller.roles as Role[], requestId, ...(caller.storeIds ? { storeIds: [...caller.storeIds] } : {}), ...(caller.customerId ? { customerId: caller.customerId } : {}) },
       bound,
       this.options.secret,
       singleUse ? { singleUse: true } : undefined,

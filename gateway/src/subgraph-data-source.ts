@@ -38,13 +38,13 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     // queries may share one subgraph request. Never for mutations.
     if (!isMutation(request.query)) {
       const who = context?.identity;
-      headers.set(SHARE_HEADER, who ? `${who.tenant?.id ?? ''}|${who.roles.join(',')}|${who.storeIds?.join(',') ?? '*'}` : '-');
+      headers.set(SHARE_HEADER, who ? `${who.tenant?.id ?? ''}|${who.roles.join(',')}|${who.storeIds?.join(',') ?? '*'}|${who.customerId ?? ''}` : '-');
     }
     if (context?.requestId) headers.set(REQUEST_ID_HEADER, context.requestId);
     const identity = context?.identity;
     // Bound to this fetch: its operation and variables, exactly as they are sent.
     const signed = this.client.sign(
-      { tenantId: identity?.tenant?.id, roles: identity?.roles ?? [], storeIds: identity?.storeIds },
+      { tenantId: identity?.tenant?.id, roles: identity?.roles ?? [], storeIds: identity?.storeIds, customerId: identity?.customerId },
       context?.requestId ?? '',
       { query: request.query ?? '', variables: request.variables, operationName: request.operationName },
     );

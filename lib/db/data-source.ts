@@ -64,9 +64,12 @@ export async function inTenantTransaction<T>(
   dataSource: DataSource,
   tenantId: string | null,
   work: (manager: EntityManager) => Promise<T>,
+  /** A signed-in customer: tables with a customer policy then show that customer's rows only (`app.customer_id`). */
+  customerId?: string,
 ): Promise<T> {
   if (tenantId !== null && !UUID.test(tenantId)) throw new Error('a tenant id is a UUID');
-  return transaction(dataSource, tenantId ?? '', false, work);
+  if (customerId !== undefined && !UUID.test(customerId)) throw new Error('a customer id is a UUID');
+  return transaction(dataSource, tenantId ?? '', false, work, customerId ?? '');
 }
 
 /**
@@ -84,23 +87,23 @@ const literal = (value: string) => `'${value.replace(/'/g, "''")}'`;
  * BEGIN and the transaction's settings (role, tenant, system) travel in one round trip: every
  * transaction pays for it, and each round trip costs a socket write on both sides.
  */
-async function transaction<T>(dataSource: DataSource, tenantId: string, system: boolean, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+async function transaction<T>(dataSource: DataSource, tenantId: string, system: boolean, work: (manager: EntityManager) => Promise<T>, customerId = ''): Promise<T> {
   // Inside a traced request, the transaction is a span of its own (background work is not traced).
-  if (!trace.getActiveSpan()) return runTransaction(dataSource, tenantId, system, work);
+  if (!trace.getActiveSpan()) return runTransaction(dataSource, tenantId, system, work, customerId);
   return withSpan(
     `db transaction ${dataSource.driver.schema ?? ''}`,
     { 'db.system': 'postgresql', 'db.namespace': dataSource.driver.schema ?? '', 'commerce.tenant': tenantId, 'commerce.system': system },
-    () => runTransaction(dataSource, tenantId, system, work),
+    () => runTransaction(dataSource, tenantId, system, work, customerId),
   );
 }
 
-async function runTransaction<T>(dataSource: DataSource, tenantId: string, system: boolean, work: (manager: EntityManager) => Promise<T>): Promise<T> {
+async function runTransaction<T>(dataSource: DataSource, tenantId: string, system: boolean, work: (manager: EntityManager) => Promise<T>, customerId: string): Promise<T> {
   const runner = dataSource.createQueryRunner();
   await runner.connect();
   try {
     await runner.query(
       `START TRANSACTION; SELECT set_config('role', ${literal(appRole(dataSource))}, true), ` +
-        `set_config('app.tenant_id', ${literal(tenantId)}, true), set_config('app.system', '${system ? 'on' : 'off'}', true), ` +
+        `set_config('app.tenant_id', ${literal(tenantId)}, true), set_config('app.system', '${system ? 'on' : 'off'}', true), set_config('app.customer_id', ${literal(customerId)}, true), ` +
         `set_config('statement_timeout', '${statementTimeouts.get(dataSource) ?? DEFAULT_STATEMENT_TIMEOUT_MS}', true)`,
     );
     // TypeORM must know it is inside a transaction, or `save` would open one of its own.

@@ -64,3 +64,16 @@ export function tenantIsolationMigration(name: string, tables: TenantTables): ne
     }
   };
 }
+
+/**
+ * Puts `table` under a customer policy besides its tenant's: in a transaction of a signed-in
+ * customer (`app.customer_id` set) only that customer's rows are visible and writable, and rows of
+ * no customer when `sharedWhenNull` (a cart whose id is its capability). Restrictive, so it narrows
+ * the tenant policy and never widens it.
+ */
+export async function enableCustomerIsolation(queryRunner: QueryRunner, table: string, options: { sharedWhenNull?: boolean } = {}): Promise<void> {
+  const qualified = `"${queryRunner.connection.driver.schema!}"."${table}"`;
+  const me = `nullif(current_setting('app.customer_id', true), '')`;
+  const rule = `(${me} IS NULL OR customer_id = ${me}::uuid${options.sharedWhenNull ? ' OR customer_id IS NULL' : ''})`;
+  await queryRunner.query(`CREATE POLICY customer_isolation ON ${qualified} AS RESTRICTIVE USING ${rule} WITH CHECK ${rule}`);
+}

@@ -11,9 +11,9 @@ export abstract class TenantScopedService {
     protected readonly afterCommit: () => Promise<void>,
   ) {}
 
-  /** One transaction with the request's tenant set; UNAUTHENTICATED without one. */
+  /** One transaction with the request's tenant (and signed-in customer, if any) set; UNAUTHENTICATED without a tenant. */
   protected tx<T>(ctx: SubgraphContext, work: (m: EntityManager, tenantId: string) => Promise<T>): Promise<T> {
     const tenantId = requireTenant(ctx);
-    return inTenantTransaction(this.dataSource, tenantId, (m) => work(m, tenantId));
+    return inTenantTransaction(this.dataSource, tenantId, (m) => work(m, tenantId), ctx.customerId);
   }
 }

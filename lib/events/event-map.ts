@@ -42,6 +42,8 @@ export const EVENT_VERSIONS = {
     'tenant.api-key.created': 1,
     'tenant.api-key.revoked': 1,
     'tenant.webhook-source.configured': 1,
+    'tenant.customer.registered': 1,
+    'tenant.customer.password-reset-requested': 1,
   },
   catalog: {
     'catalog.product.upserted': 1,

@@ -10,8 +10,9 @@ export const ROLES = {
   admin: { credential: true, storeBound: false, description: 'Everything within its tenant, API keys included.' },
   partner: { credential: true, storeBound: false, description: 'Read-only, the partner schema.' },
   platform: { credential: false, storeBound: false, description: 'Manages tenants: only the platform key holds it.' },
+  customer: { credential: true, storeBound: false, apiKey: false, description: 'A shopper signed in: its own carts, orders and profile (a JWT whose subject is the customer).' },
   gateway: { credential: false, storeBound: false, description: 'The gateway itself, calling a subgraph on its own behalf.' },
-} as const satisfies Record<string, { credential: boolean; storeBound: boolean; description: string }>;
+} as const satisfies Record<string, { credential: boolean; storeBound: boolean; apiKey?: false; description: string }>;
 
 export type Role = keyof typeof ROLES;
 /** A role as the GraphQL enum `Role` spells it. */
@@ -22,8 +23,8 @@ export const ALL_ROLES = Object.keys(ROLES) as Role[];
 export const CREDENTIAL_ROLES = ALL_ROLES.filter((role) => ROLES[role].credential);
 /** The enum `Role`'s values (every role but the gateway's own). */
 export const ROLE_NAMES = ALL_ROLES.filter((role) => role !== 'gateway').map(roleName);
-/** The roles an API key may be created with, as the enum spells them. */
-export const KEY_ROLE_NAMES = CREDENTIAL_ROLES.map(roleName);
+/** The roles an API key may be created with, as the enum spells them (a customer is a JWT's subject, never a key). */
+export const KEY_ROLE_NAMES = CREDENTIAL_ROLES.filter((role) => !('apiKey' in ROLES[role])).map(roleName);
 
 export function roleName(role: Role): RoleName {
   return role.toUpperCase() as RoleName;

@@ -16,6 +16,8 @@ const FIELDS: Fields = {
   'tenant.api-key.created': { id: true, role: true },
   'tenant.api-key.revoked': { id: true, keyHash: true },
   'tenant.webhook-source.configured': { source: true, currencyCode: true },
+  'tenant.customer.registered': { id: true, email: true },
+  'tenant.customer.password-reset-requested': { customerId: true, email: true, token: true, expiresAt: true },
   'catalog.product.upserted': { id: true, title: true, brand: true, categoryId: true, skus: true },
   'catalog.variant.upserted': { sku: true, productId: true, title: true, productTitle: true, barcode: true },
   'catalog.variants.upserted': { variants: true },

@@ -126,6 +126,19 @@ describe('the README and docs examples, as written, on the demo data', () => {
     expect(q.token).toMatch(/\./);
   });
 
+  it('a customer registers, fills a cart and checks out into a reserved order', async () => {
+    const admin = { authorization: `Bearer ${demo.keys.admin}` };
+    const { createShippingMethod } = await post(block('createShippingMethod(input: { storeId: $store, name: "Standard"'), { store: store('S1') }, admin);
+    expect(createShippingMethod.price).toEqual({ amount: '4.95' });
+    const { registerCustomer } = await asShopper(block('registerCustomer(input: { email: "ann@example.com"'), {});
+    const customer = { authorization: `Bearer ${registerCustomer.accessToken}` };
+    const { createCart } = await post(block('mutation ($store: ID!) { createCart('), { store: store('S1') }, customer);
+    const data = await post(block('checkout(input: { cartId: $cart, paymentMethod: { provider: MANUAL }'), { cart: createCart.id, method: createShippingMethod.id }, customer);
+    const cents = (m: { amount: string }) => Math.round(Number(m.amount) * 100);
+    expect(cents(data.setShippingMethod.total)).toBe(cents(data.addCartLines.subtotal) + cents(data.setShippingMethod.shippingTotal));
+    expect(data.checkout).toEqual({ number: expect.any(Number), status: 'RESERVED', total: data.setShippingMethod.total, customer: { id: registerCustomer.customer.id } });
+  });
+
   it('the curl commands answer with data', async () => {
     const commands = asWritten(block('curl -s localhost:4000/graphql')).split(/\n(?=curl )/);
     expect(commands).toHaveLength(2);

@@ -1,9 +1,11 @@
 import { timingSafeEqual } from 'node:crypto';
+import { decodeJwt } from 'jose';
 import { appError } from '../../../lib/errors.js';
 import type { Role } from '../../../lib/tenant/signed-context.js';
 import { CREDENTIAL_ROLES, roleOf } from '../../../lib/tenant/roles.js';
 import type { JwtClaims } from './jwt-verifier.js';
 import { hashApiKey } from '../../../lib/tenant/api-key-hash.js';
+import { CUSTOMER_TOKEN_ISSUER } from '../../../lib/tenant/customer-token.js';
 import type { ResolvedTenant, TenantDirectory } from './tenant-directory.js';
 
 /** Who is calling, as the gateway established it. */
@@ -20,6 +22,8 @@ export interface Identity {
   apiKeyId?: string;
   /** A JWT's `exp` (ms since the epoch): sockets and streams opened with it end then. */
   expiresAt?: number;
+  /** Role `customer`: the token's subject, the only customer whose rows the subgraphs show. */
+  customerId?: string;
 }
 
 /** Roles a JWT or a tenant's API key may carry. Never `platform`: only the platform key is the platform. */
@@ -37,6 +41,8 @@ export interface Authenticator {
 export function createAuthenticator(options: {
   directory: TenantDirectory;
   verifyJwt?: (token: string) => Promise<JwtClaims>;
+  /** Verifies the tokens the tenant subgraph issues to customers (`customerLogin`), issuer `commerce:tenant`. */
+  verifyCustomerJwt?: (token: string) => Promise<JwtClaims>;
   platformApiKey?: string;
 }): Authenticator {
   const platformKey = options.platformApiKey ? Buffer.from(options.platformApiKey) : undefined;
@@ -66,12 +72,19 @@ export function createAuthenticator(options: {
           return { tenant: slug ? await tenantBySlug(slug) : undefined, roles: ['platform'], kind: 'platform', subject: 'platform' };
         }
         if (/^[\w-]+\.[\w-]+\.[\w-]*$/.test(credential)) {
-          if (!options.verifyJwt) throw appError('UNAUTHENTICATED', 'This gateway accepts no JWTs (no key is configured).');
-          const claims = await options.verifyJwt(credential);
+          // Our own customers' tokens are told apart by their issuer, then verified like any other.
+          const ours = issuerOf(credential) === CUSTOMER_TOKEN_ISSUER && options.verifyCustomerJwt;
+          const verify = ours || options.verifyJwt;
+          if (!verify) throw appError('UNAUTHENTICATED', 'This gateway accepts no JWTs (no key is configured).');
+          const claims = await verify(credential);
           const roles = claims.roles.map((r) => roleOf(r)) as Role[];
           if (roles.length === 0 || !roles.every((r) => CREDENTIAL_ROLES.includes(r))) {
             throw appError('UNAUTHENTICATED', `The token's roles must be among ${CREDENTIAL_ROLES.join(', ')} (only the platform key is the platform).`);
           }
+          // A customer is a person, not staff: the role stands alone, and its subject names the customer.
+          const customer = roles.includes('customer');
+          if (customer && (roles.length > 1 || !claims.subject)) throw appError('UNAUTHENTICATED', 'A customer token carries the role customer alone, and a `sub`.');
+          if (ours && !customer) throw appError('UNAUTHENTICATED', 'The token is invalid.');
           return {
             tenant: await tenantBySlug(claims.tenant),
             roles,
@@ -79,6 +92,7 @@ export function createAuthenticator(options: {
             subject: `jwt:${claims.tenant}:${claims.subject ?? 'anonymous'}`,
             expiresAt: claims.expiresAt,
             ...(claims.stores ? { storeIds: claims.stores } : {}),
+            ...(customer ? { customerId: claims.subject } : {}),
           };
         }
         const key = await options.directory.byApiKeyHash(hashApiKey(credential));
@@ -105,4 +119,13 @@ export function createAuthenticator(options: {
       return { tenant, roles: ['storefront'], kind: 'anonymous', subject: `ip:${clientAddress}` };
     },
   };
+}
+
+/** The `iss` a JWT claims, unverified: only to pick the key that verifies it. */
+function issuerOf(token: string): string | undefined {
+  try {
+    return decodeJwt(token).iss;
+  } catch {
+    return undefined;
+  }
 }

@@ -61,6 +61,12 @@ interface Pending {
   kept?: { tenantId: string; tenantSlug: string; queryKey: string; generation: number };
 }
 
+/**
+ * Root fields whose answers are a shopper's own (a cart, by its capability id): they change with
+ * every cart mutation, which no change event announces, so they are never kept.
+ */
+const PRIVATE_ROOT_FIELDS = new Set(['cart', 'availableShippingMethods']);
+
 /** Events that can change what a storefront reads; anything else leaves the cache alone. */
 const CHANGES = /^(inventory|pricing|catalog|tenant)\./;
 
@@ -203,6 +209,7 @@ export function createStorefrontCache(options: StorefrontCacheOptions) {
         (d) => d.kind === 'OperationDefinition' && (!args.operationName || d.name?.value === args.operationName),
       );
       if (!operation || operation.kind !== 'OperationDefinition' || operation.operation !== 'query' || !usable()) return;
+      if (operation.selectionSet.selections.some((s) => s.kind !== 'Field' || PRIVATE_ROOT_FIELDS.has(s.name.value))) return;
       const queryKey = queryKeyOf(context as never);
       if (queryKey === null) return;
       const hit = live(queryKey);

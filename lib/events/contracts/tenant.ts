@@ -8,4 +8,8 @@ export interface TenantEvents {
   'tenant.api-key.revoked': { id: string; keyHash: string };
   /** A source's secret was set or rotated: gateways drop the one they cached. */
   'tenant.webhook-source.configured': { source: string; currencyCode: string };
+  /** A shopper registered (issue 17). */
+  'tenant.customer.registered': { id: string; email: string };
+  /** Outbound delivery sends the reset link: the single-use token is in the payload, valid until `expiresAt`. */
+  'tenant.customer.password-reset-requested': { customerId: string; email: string; token: string; expiresAt: string };
 }

@@ -27,6 +27,8 @@ import { resolvers } from './resolvers/index.js';
 import { OrderTransitionsService } from './services/order-transitions.service.js';
 import { OrderWorkflows } from './services/order-workflow.js';
 import { OrdersService } from './services/orders.service.js';
+import { CartService } from './services/cart.service.js';
+import { CheckoutService } from './services/checkout.service.js';
 
 export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
 
@@ -45,6 +47,8 @@ export function buildOrders(
   const lifecycle = subgraphLifecycle({ ...deps, source: 'orders', appliers: ordersAppliers(transitions) });
   flush = lifecycle.flush;
   const orders = new OrdersService(deps.dataSource, lifecycle.flush, transitions, workflows.current, deps.secret);
+  const carts = new CartService(deps.dataSource, lifecycle.flush, orders);
+  const checkout = new CheckoutService(carts);
   const schema = buildSubgraphSchema({ typeDefs, resolvers: resolvers as never });
   const sensitive = sensitiveCoordinates(typeDefs);
   let app: FastifyInstance | undefined;
@@ -57,6 +61,8 @@ export function buildOrders(
       ...caller,
       orders,
       transitions,
+      carts,
+      checkout,
       loaders: {
         orderById: new DataLoader((ids) => orders.ordersByIds(ctx, ids)),
         linesByOrder: new DataLoader((ids) => orders.linesByOrderIds(ctx, ids)),

@@ -4,10 +4,14 @@ import type { OrderLineEntity } from './data/entities/order-line.entity.js';
 import type { OrderEntity } from './data/entities/order.entity.js';
 import type { HistoryEntry, OrderTransitionsService } from './services/order-transitions.service.js';
 import type { OrdersService } from './services/orders.service.js';
+import type { CartService } from './services/cart.service.js';
+import type { CheckoutService } from './services/checkout.service.js';
 
 export interface Context extends SubgraphContext {
   orders: OrdersService;
   transitions: OrderTransitionsService;
+  carts: CartService;
+  checkout: CheckoutService;
   loaders: {
     orderById: DataLoader<string, OrderEntity | null>;
     linesByOrder: DataLoader<string, OrderLineEntity[]>;

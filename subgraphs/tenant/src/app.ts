@@ -13,6 +13,7 @@ import type { ReplayGuard } from '../../../lib/tenant/replay-guard.js';
 import type { Context } from './context.js';
 import { resolvers } from './resolvers/index.js';
 import { ApiKeyService } from './services/api-key.service.js';
+import { CustomerService } from './services/customer.service.js';
 import { TenantService } from './services/tenant.service.js';
 import { WebhookSourceService } from './services/webhook-source.service.js';
 
@@ -29,6 +30,7 @@ export function buildTenant(deps: { dataSource: DataSource; bus: EventBus; secre
   const tenants = new TenantService(deps.dataSource, lifecycle.flush);
   const apiKeys = new ApiKeyService(deps.dataSource, lifecycle.flush);
   const webhookSources = new WebhookSourceService(deps.dataSource, lifecycle.flush);
+  const customers = new CustomerService(deps.dataSource, lifecycle.flush, deps.secret, async (ctx) => (await tenants.current(ctx)).slug);
   const service = buildYogaSubgraph<Context>({
     name: 'tenant',
     secret: deps.secret,
@@ -43,6 +45,8 @@ export function buildTenant(deps: { dataSource: DataSource; bus: EventBus; secre
         tenants,
         apiKeys,
         webhookSources,
+        customers,
+        customerById: new DataLoader((ids) => customers.byIds(ctx, ids)),
         storeById: new DataLoader((ids) => tenants.storesByIds(ctx, ids)),
       };
       return ctx;

@@ -2,6 +2,7 @@ import type { SubgraphContext } from '../../../lib/graphql/service.js';
 import type DataLoader from 'dataloader';
 import type { StoreEntity } from './data/entities/store.entity.js';
 import type { ApiKeyService } from './services/api-key.service.js';
+import type { CustomerRow, CustomerService } from './services/customer.service.js';
 import type { TenantService } from './services/tenant.service.js';
 import type { WebhookSourceService } from './services/webhook-source.service.js';
 
@@ -9,6 +10,8 @@ export interface Context extends SubgraphContext {
   tenants: TenantService;
   apiKeys: ApiKeyService;
   webhookSources: WebhookSourceService;
+  customers: CustomerService;
+  customerById: DataLoader<string, CustomerRow | null>;
   /** Batches entity lookups of one request (the gateway asks for many stores at once). */
   storeById: DataLoader<string, StoreEntity | null>;
 }

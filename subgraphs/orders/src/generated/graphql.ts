@@ -4,6 +4,7 @@ import type { OrderEntity } from '../data/entities/order.entity.js';
 import type { OrderLineEntity } from '../data/entities/order-line.entity.js';
 import type { HistoryEntry } from '../services/order-transitions.service.js';
 import type { VariantRef, StoreRef } from '../services/refs.js';
+import type { CartView, CartLineView, ShippingMethodView } from '../services/cart.service.js';
 import type { Context } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -19,6 +20,107 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown; }
 };
 
+/** A postal address. */
+export type Address = {
+  __typename?: 'Address';
+  city: Scalars['String']['output'];
+  /** ISO 3166-1 alpha-2, e.g. `DE`. */
+  countryCode: Scalars['String']['output'];
+  line1: Scalars['String']['output'];
+  line2?: Maybe<Scalars['String']['output']>;
+  name: Scalars['String']['output'];
+  phone?: Maybe<Scalars['String']['output']>;
+  postalCode: Scalars['String']['output'];
+};
+
+export type AddressInput = {
+  city: Scalars['String']['input'];
+  /** ISO 3166-1 alpha-2, e.g. `DE`. */
+  countryCode: Scalars['String']['input'];
+  line1: Scalars['String']['input'];
+  line2?: InputMaybe<Scalars['String']['input']>;
+  name: Scalars['String']['input'];
+  phone?: InputMaybe<Scalars['String']['input']>;
+  postalCode: Scalars['String']['input'];
+};
+
+/**
+ * A shopper's cart (issue 17). Its id is a capability: whoever holds it may read and change it,
+ * unless a customer created it, then that customer only. Lines are priced live at the store's
+ * prices; `Variant.stock(storeId)` tells each line's availability.
+ */
+export type Cart = {
+  __typename?: 'Cart';
+  customer?: Maybe<Customer>;
+  email?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  lines: Array<CartLine>;
+  /** The order it became at checkout. */
+  order?: Maybe<Order>;
+  shippingAddress?: Maybe<Address>;
+  shippingMethod?: Maybe<ShippingMethod>;
+  shippingTotal?: Maybe<Money>;
+  store: Store;
+  /** Sum of the lines; null while the cart is empty. */
+  subtotal?: Maybe<Money>;
+  total?: Maybe<Money>;
+};
+
+export type CartLine = {
+  __typename?: 'CartLine';
+  quantity: Scalars['Int']['output'];
+  sku: Scalars['ID']['output'];
+  title?: Maybe<Scalars['String']['output']>;
+  total?: Maybe<Money>;
+  /** The store's price now; null when the sku has none. */
+  unitPrice?: Maybe<Money>;
+  variant: Variant;
+};
+
+export type CartLineInput = {
+  /** Greater than zero. */
+  quantity: Scalars['Int']['input'];
+  sku: Scalars['ID']['input'];
+};
+
+export type CheckoutInput = {
+  cartId: Scalars['ID']['input'];
+  /** The same key again returns the first order and charges nothing. */
+  idempotencyKey: Scalars['String']['input'];
+  paymentMethod: PaymentMethodInput;
+};
+
+export type CreateCartInput = {
+  storeId: Scalars['ID']['input'];
+};
+
+export type CreateShippingMethodInput = {
+  /** FLAT, FREE_OVER: the price (decimal string). */
+  amount?: InputMaybe<Scalars['String']['input']>;
+  /** SUBTOTAL_BANDS: ascending `upTo`, the last without one. */
+  bands?: InputMaybe<Array<ShippingBandInput>>;
+  /** ISO 4217. */
+  currencyCode: Scalars['String']['input'];
+  /** FREE_OVER: subtotals from this amount ship free. */
+  freeOver?: InputMaybe<Scalars['String']['input']>;
+  kind: ShippingMethodKind;
+  name: Scalars['String']['input'];
+  storeId: Scalars['ID']['input'];
+};
+
+export type Customer = {
+  __typename?: 'Customer';
+  id: Scalars['ID']['output'];
+  /** The customer's orders, newest first. */
+  orders: OrderConnection;
+};
+
+
+export type CustomerOrdersArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
 /** An amount of money: a decimal string with the currency's minor units, e.g. `12.50`. */
 export type Money = {
   __typename?: 'Money';
@@ -30,19 +132,59 @@ export type Money = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Adds lines; a sku already in the cart adds to its quantity. */
+  addCartLines: Cart;
   /** Cancels the order where its workflow allows; its reservations are released (pos, admin). */
   cancelOrder: Order;
+  /**
+   * Turns the cart into an order, reserves its stock through the ledger (the order saga) and
+   * starts the payment. INSUFFICIENT_STOCK when a line cannot be reserved (nothing is charged and
+   * the cart stays open); PAYMENT_DECLINED when the card is refused (the stock is released).
+   */
+  checkout: Order;
+  /** A new, empty cart in a store; a signed-in customer's cart is its own. */
+  createCart: Cart;
+  /** A shipping method of a store (admin). */
+  createShippingMethod: ShippingMethod;
   /** PAID → FULFILLED; the reservations become sales (pos, admin). */
   fulfillOrder: Order;
   /** RESERVED → PAID (pos, admin); INVALID_TRANSITION from any other state. */
   payOrder: Order;
   /** Places an order priced at the store's current prices (pos, admin). */
   placeOrder: Order;
+  removeCartLines: Cart;
+  setCartEmail: Cart;
+  setShippingAddress: Cart;
+  /** One of `availableShippingMethods`. */
+  setShippingMethod: Cart;
+  /** Sets the quantity of lines already in the cart. */
+  updateCartLines: Cart;
+};
+
+
+export type MutationAddCartLinesArgs = {
+  cartId: Scalars['ID']['input'];
+  lines: Array<CartLineInput>;
 };
 
 
 export type MutationCancelOrderArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type MutationCheckoutArgs = {
+  input: CheckoutInput;
+};
+
+
+export type MutationCreateCartArgs = {
+  input: CreateCartInput;
+};
+
+
+export type MutationCreateShippingMethodArgs = {
+  input: CreateShippingMethodInput;
 };
 
 
@@ -60,9 +202,43 @@ export type MutationPlaceOrderArgs = {
   input: PlaceOrderInput;
 };
 
+
+export type MutationRemoveCartLinesArgs = {
+  cartId: Scalars['ID']['input'];
+  skus: Array<Scalars['ID']['input']>;
+};
+
+
+export type MutationSetCartEmailArgs = {
+  cartId: Scalars['ID']['input'];
+  email: Scalars['String']['input'];
+};
+
+
+export type MutationSetShippingAddressArgs = {
+  address: AddressInput;
+  cartId: Scalars['ID']['input'];
+};
+
+
+export type MutationSetShippingMethodArgs = {
+  cartId: Scalars['ID']['input'];
+  shippingMethodId: Scalars['ID']['input'];
+};
+
+
+export type MutationUpdateCartLinesArgs = {
+  cartId: Scalars['ID']['input'];
+  lines: Array<CartLineInput>;
+};
+
 export type Order = {
   __typename?: 'Order';
   createdAt: Scalars['String']['output'];
+  /** The customer who checked out; null for staff orders and guest checkouts. */
+  customer?: Maybe<Customer>;
+  /** The email the checkout gave. */
+  email?: Maybe<Scalars['String']['output']>;
   /** Every transition, oldest first. */
   history: Array<OrderTransition>;
   id: Scalars['ID']['output'];
@@ -71,6 +247,9 @@ export type Order = {
   number: Scalars['Int']['output'];
   /** The pricing quote the order was charged (placed with `quoteToken`); never changes afterwards. */
   quote?: Maybe<OrderQuote>;
+  /** The shipping method as chosen and priced at checkout. */
+  shipping?: Maybe<OrderShipping>;
+  shippingAddress?: Maybe<Address>;
   status: OrderStatus;
   store: Store;
   total: Money;
@@ -131,11 +310,29 @@ export type OrderQuoteLine = {
   unitPrice: Money;
 };
 
+export type OrderShipping = {
+  __typename?: 'OrderShipping';
+  kind: ShippingMethodKind;
+  methodId: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+  price: Money;
+};
+
 export type OrderStatus =
+  /** Workflow v3: the payment is authorised (not yet captured). */
+  | 'AUTHORIZED'
   | 'CANCELLED'
   | 'FULFILLED'
   | 'PAID'
+  /** Workflow v3: some lines shipped. */
+  | 'PARTIALLY_FULFILLED'
+  /** Workflow v3: part of what was captured was refunded. */
+  | 'PARTIALLY_REFUNDED'
   | 'PLACED'
+  /** Workflow v3: a pickup order waits in its store. */
+  | 'READY_FOR_PICKUP'
+  /** Workflow v3: everything captured was refunded. */
+  | 'REFUNDED'
   | 'REJECTED'
   | 'RESERVED';
 
@@ -161,6 +358,18 @@ export type PageInfo = {
   hasNextPage: Scalars['Boolean']['output'];
 };
 
+export type PaymentMethodInput = {
+  /** TEST_CARD: the card number. */
+  cardNumber?: InputMaybe<Scalars['String']['input']>;
+  provider: PaymentProvider;
+};
+
+export type PaymentProvider =
+  /** Pay at the till or by bank transfer: staff marks the order paid (`payOrder`). */
+  | 'MANUAL'
+  /** A simulated card processor with documented test card numbers (README). */
+  | 'TEST_CARD';
+
 export type PlaceOrderInput = {
   /** The same key again returns the first order and places nothing. */
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
@@ -176,12 +385,26 @@ export type PlaceOrderInput = {
 
 export type Query = {
   __typename?: 'Query';
+  /** The shipping methods of the cart's store, each priced for the cart. */
+  availableShippingMethods: Array<ShippingMethod>;
+  /** A cart by its id (the id is the capability); null when there is none the caller may see. */
+  cart?: Maybe<Cart>;
   /** One order (pos, admin). */
   order?: Maybe<Order>;
   /** The snapshot behind `orderUpdated`, as JSON payloads; not part of the public API. */
   orderUpdatedSnapshot: Array<Scalars['String']['output']>;
   /** Orders, newest first (pos, admin). */
   orders: OrderConnection;
+};
+
+
+export type QueryAvailableShippingMethodsArgs = {
+  cartId: Scalars['ID']['input'];
+};
+
+
+export type QueryCartArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -201,6 +424,39 @@ export type QueryOrdersArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   storeId?: InputMaybe<Scalars['ID']['input']>;
 };
+
+export type ShippingBand = {
+  __typename?: 'ShippingBand';
+  amount: Scalars['String']['output'];
+  /** The band applies to subtotals below this; null on the last band. */
+  upTo?: Maybe<Scalars['String']['output']>;
+};
+
+export type ShippingBandInput = {
+  amount: Scalars['String']['input'];
+  upTo?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type ShippingMethod = {
+  __typename?: 'ShippingMethod';
+  bands: Array<ShippingBand>;
+  freeOver?: Maybe<Money>;
+  id: Scalars['ID']['output'];
+  kind: ShippingMethodKind;
+  name: Scalars['String']['output'];
+  /** What it costs for the cart asked about (`availableShippingMethods`), or its base amount. */
+  price: Money;
+};
+
+export type ShippingMethodKind =
+  /** One price. */
+  | 'FLAT'
+  /** A price, free from `freeOver`. */
+  | 'FREE_OVER'
+  /** Click and collect in the cart's store: free, no address needed. */
+  | 'PICKUP'
+  /** A price by the cart's subtotal: the first band whose `upTo` is above it. */
+  | 'SUBTOTAL_BANDS';
 
 export type Store = {
   __typename?: 'Store';
@@ -307,11 +563,15 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping of federation types */
 export type FederationTypes = {
+  Customer: Customer;
   Order: Order;
 };
 
 /** Mapping of federation reference types */
 export type FederationReferenceTypes = {
+  Customer:
+    ( { __typename: 'Customer' }
+    & GraphQLRecursivePick<FederationTypes['Customer'], {"id":true}> );
   Order:
     ( { __typename: 'Order' }
     & GraphQLRecursivePick<FederationTypes['Order'], {"id":true}> );
@@ -321,24 +581,40 @@ export type FederationReferenceTypes = {
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
-  Money: ResolverTypeWrapper<Partial<Money>>;
+  Address: ResolverTypeWrapper<Partial<Address>>;
   String: ResolverTypeWrapper<Partial<Scalars['String']['output']>>;
-  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  AddressInput: ResolverTypeWrapper<Partial<AddressInput>>;
+  Cart: ResolverTypeWrapper<CartView>;
   ID: ResolverTypeWrapper<Partial<Scalars['ID']['output']>>;
-  Order: ResolverTypeWrapper<OrderEntity>;
+  CartLine: ResolverTypeWrapper<CartLineView>;
   Int: ResolverTypeWrapper<Partial<Scalars['Int']['output']>>;
+  CartLineInput: ResolverTypeWrapper<Partial<CartLineInput>>;
+  CheckoutInput: ResolverTypeWrapper<Partial<CheckoutInput>>;
+  CreateCartInput: ResolverTypeWrapper<Partial<CreateCartInput>>;
+  CreateShippingMethodInput: ResolverTypeWrapper<Partial<CreateShippingMethodInput>>;
+  Customer: ResolverTypeWrapper<Partial<Omit<Customer, 'orders'> & { orders: ResolversTypes['OrderConnection'] }>>;
+  Money: ResolverTypeWrapper<Partial<Money>>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Order: ResolverTypeWrapper<OrderEntity>;
   OrderConnection: ResolverTypeWrapper<Partial<Omit<OrderConnection, 'edges'> & { edges: Array<ResolversTypes['OrderEdge']> }>>;
   OrderEdge: ResolverTypeWrapper<Partial<Omit<OrderEdge, 'node'> & { node: ResolversTypes['Order'] }>>;
   OrderLine: ResolverTypeWrapper<OrderLineEntity>;
   OrderLineInput: ResolverTypeWrapper<Partial<OrderLineInput>>;
   OrderQuote: ResolverTypeWrapper<Partial<OrderQuote>>;
   OrderQuoteLine: ResolverTypeWrapper<Partial<OrderQuoteLine>>;
+  OrderShipping: ResolverTypeWrapper<Partial<OrderShipping>>;
   OrderStatus: ResolverTypeWrapper<Partial<OrderStatus>>;
   OrderTransition: ResolverTypeWrapper<HistoryEntry>;
   PageInfo: ResolverTypeWrapper<Partial<PageInfo>>;
   Boolean: ResolverTypeWrapper<Partial<Scalars['Boolean']['output']>>;
+  PaymentMethodInput: ResolverTypeWrapper<Partial<PaymentMethodInput>>;
+  PaymentProvider: ResolverTypeWrapper<Partial<PaymentProvider>>;
   PlaceOrderInput: ResolverTypeWrapper<Partial<PlaceOrderInput>>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  ShippingBand: ResolverTypeWrapper<Partial<ShippingBand>>;
+  ShippingBandInput: ResolverTypeWrapper<Partial<ShippingBandInput>>;
+  ShippingMethod: ResolverTypeWrapper<ShippingMethodView>;
+  ShippingMethodKind: ResolverTypeWrapper<Partial<ShippingMethodKind>>;
   Store: ResolverTypeWrapper<StoreRef>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Variant: ResolverTypeWrapper<VariantRef>;
@@ -346,26 +622,83 @@ export type ResolversTypes = {
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
-  Money: Partial<Money>;
+  Address: Partial<Address>;
   String: Partial<Scalars['String']['output']>;
-  Mutation: Record<PropertyKey, never>;
+  AddressInput: Partial<AddressInput>;
+  Cart: CartView;
   ID: Partial<Scalars['ID']['output']>;
-  Order: OrderEntity;
+  CartLine: CartLineView;
   Int: Partial<Scalars['Int']['output']>;
+  CartLineInput: Partial<CartLineInput>;
+  CheckoutInput: Partial<CheckoutInput>;
+  CreateCartInput: Partial<CreateCartInput>;
+  CreateShippingMethodInput: Partial<CreateShippingMethodInput>;
+  Customer: Partial<Omit<Customer, 'orders'> & { orders: ResolversParentTypes['OrderConnection'] } | FederationReferenceTypes['Customer']>;
+  Money: Partial<Money>;
+  Mutation: Record<PropertyKey, never>;
+  Order: OrderEntity;
   OrderConnection: Partial<Omit<OrderConnection, 'edges'> & { edges: Array<ResolversParentTypes['OrderEdge']> }>;
   OrderEdge: Partial<Omit<OrderEdge, 'node'> & { node: ResolversParentTypes['Order'] }>;
   OrderLine: OrderLineEntity;
   OrderLineInput: Partial<OrderLineInput>;
   OrderQuote: Partial<OrderQuote>;
   OrderQuoteLine: Partial<OrderQuoteLine>;
+  OrderShipping: Partial<OrderShipping>;
   OrderTransition: HistoryEntry;
   PageInfo: Partial<PageInfo>;
   Boolean: Partial<Scalars['Boolean']['output']>;
+  PaymentMethodInput: Partial<PaymentMethodInput>;
   PlaceOrderInput: Partial<PlaceOrderInput>;
   Query: Record<PropertyKey, never>;
+  ShippingBand: Partial<ShippingBand>;
+  ShippingBandInput: Partial<ShippingBandInput>;
+  ShippingMethod: ShippingMethodView;
   Store: StoreRef;
   Subscription: Record<PropertyKey, never>;
   Variant: VariantRef;
+};
+
+export type SensitiveDirectiveArgs = { };
+
+export type SensitiveDirectiveResolver<Result, Parent, ContextType = Context, Args = SensitiveDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type AddressResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Address'] = ResolversParentTypes['Address']> = {
+  city?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  countryCode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  line1?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  line2?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  phone?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  postalCode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type CartResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Cart'] = ResolversParentTypes['Cart']> = {
+  customer?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType>;
+  email?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lines?: Resolver<Array<ResolversTypes['CartLine']>, ParentType, ContextType>;
+  order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType>;
+  shippingAddress?: Resolver<Maybe<ResolversTypes['Address']>, ParentType, ContextType>;
+  shippingMethod?: Resolver<Maybe<ResolversTypes['ShippingMethod']>, ParentType, ContextType>;
+  shippingTotal?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+  store?: Resolver<ResolversTypes['Store'], ParentType, ContextType>;
+  subtotal?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+  total?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+};
+
+export type CartLineResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CartLine'] = ResolversParentTypes['CartLine']> = {
+  quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  sku?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  title?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  total?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+  unitPrice?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+  variant?: Resolver<ResolversTypes['Variant'], ParentType, ContextType>;
+};
+
+export type CustomerResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Customer'] = ResolversParentTypes['Customer'], FederationReferenceType extends FederationReferenceTypes['Customer'] = FederationReferenceTypes['Customer']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Customer']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  orders?: Resolver<ResolversTypes['OrderConnection'], ParentType, ContextType, Partial<CustomerOrdersArgs>>;
 };
 
 export type MoneyResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Money'] = ResolversParentTypes['Money']> = {
@@ -374,20 +707,33 @@ export type MoneyResolvers<ContextType = Context, ParentType extends ResolversPa
 };
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  addCartLines?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationAddCartLinesArgs, 'cartId' | 'lines'>>;
   cancelOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationCancelOrderArgs, 'id'>>;
+  checkout?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationCheckoutArgs, 'input'>>;
+  createCart?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationCreateCartArgs, 'input'>>;
+  createShippingMethod?: Resolver<ResolversTypes['ShippingMethod'], ParentType, ContextType, RequireFields<MutationCreateShippingMethodArgs, 'input'>>;
   fulfillOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationFulfillOrderArgs, 'id'>>;
   payOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationPayOrderArgs, 'id'>>;
   placeOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationPlaceOrderArgs, 'input'>>;
+  removeCartLines?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationRemoveCartLinesArgs, 'cartId' | 'skus'>>;
+  setCartEmail?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationSetCartEmailArgs, 'cartId' | 'email'>>;
+  setShippingAddress?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationSetShippingAddressArgs, 'address' | 'cartId'>>;
+  setShippingMethod?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationSetShippingMethodArgs, 'cartId' | 'shippingMethodId'>>;
+  updateCartLines?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationUpdateCartLinesArgs, 'cartId' | 'lines'>>;
 };
 
 export type OrderResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Order'] = ResolversParentTypes['Order'], FederationReferenceType extends FederationReferenceTypes['Order'] = FederationReferenceTypes['Order']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Order']> | FederationReferenceType, FederationReferenceType, ContextType>;
   createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  customer?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType>;
+  email?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   history?: Resolver<Array<ResolversTypes['OrderTransition']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lines?: Resolver<Array<ResolversTypes['OrderLine']>, ParentType, ContextType>;
   number?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   quote?: Resolver<Maybe<ResolversTypes['OrderQuote']>, ParentType, ContextType>;
+  shipping?: Resolver<Maybe<ResolversTypes['OrderShipping']>, ParentType, ContextType>;
+  shippingAddress?: Resolver<Maybe<ResolversTypes['Address']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['OrderStatus'], ParentType, ContextType>;
   store?: Resolver<ResolversTypes['Store'], ParentType, ContextType>;
   total?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
@@ -432,6 +778,13 @@ export type OrderQuoteLineResolvers<ContextType = Context, ParentType extends Re
   unitPrice?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
 };
 
+export type OrderShippingResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderShipping'] = ResolversParentTypes['OrderShipping']> = {
+  kind?: Resolver<ResolversTypes['ShippingMethodKind'], ParentType, ContextType>;
+  methodId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  price?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+};
+
 export type OrderTransitionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderTransition'] = ResolversParentTypes['OrderTransition']> = {
   at?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   cause?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -446,9 +799,25 @@ export type PageInfoResolvers<ContextType = Context, ParentType extends Resolver
 };
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  availableShippingMethods?: Resolver<Array<ResolversTypes['ShippingMethod']>, ParentType, ContextType, RequireFields<QueryAvailableShippingMethodsArgs, 'cartId'>>;
+  cart?: Resolver<Maybe<ResolversTypes['Cart']>, ParentType, ContextType, RequireFields<QueryCartArgs, 'id'>>;
   order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType, RequireFields<QueryOrderArgs, 'id'>>;
   orderUpdatedSnapshot?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType, Partial<QueryOrderUpdatedSnapshotArgs>>;
   orders?: Resolver<ResolversTypes['OrderConnection'], ParentType, ContextType, Partial<QueryOrdersArgs>>;
+};
+
+export type ShippingBandResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ShippingBand'] = ResolversParentTypes['ShippingBand']> = {
+  amount?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  upTo?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type ShippingMethodResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ShippingMethod'] = ResolversParentTypes['ShippingMethod']> = {
+  bands?: Resolver<Array<ResolversTypes['ShippingBand']>, ParentType, ContextType>;
+  freeOver?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['ShippingMethodKind'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  price?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
 };
 
 export type StoreResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Store'] = ResolversParentTypes['Store']> = {
@@ -464,6 +833,10 @@ export type VariantResolvers<ContextType = Context, ParentType extends Resolvers
 };
 
 export type Resolvers<ContextType = Context> = {
+  Address?: AddressResolvers<ContextType>;
+  Cart?: CartResolvers<ContextType>;
+  CartLine?: CartLineResolvers<ContextType>;
+  Customer?: CustomerResolvers<ContextType>;
   Money?: MoneyResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Order?: OrderResolvers<ContextType>;
@@ -472,11 +845,17 @@ export type Resolvers<ContextType = Context> = {
   OrderLine?: OrderLineResolvers<ContextType>;
   OrderQuote?: OrderQuoteResolvers<ContextType>;
   OrderQuoteLine?: OrderQuoteLineResolvers<ContextType>;
+  OrderShipping?: OrderShippingResolvers<ContextType>;
   OrderTransition?: OrderTransitionResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  ShippingBand?: ShippingBandResolvers<ContextType>;
+  ShippingMethod?: ShippingMethodResolvers<ContextType>;
   Store?: StoreResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;
   Variant?: VariantResolvers<ContextType>;
 };
 
+export type DirectiveResolvers<ContextType = Context> = {
+  sensitive?: SensitiveDirectiveResolver<any, any, ContextType>;
+};

@@ -15,6 +15,7 @@ import { fitsStoredAmount, formatMoney, MAX_AMOUNT_WHOLE_DIGITS, sumMoney } from
 import { OrderLineEntity } from '../data/entities/order-line.entity.js';
 import { OrderEntity } from '../data/entities/order.entity.js';
 import type { OrderTransitionsService } from './order-transitions.service.js';
+import type { CheckoutDetails } from './cart.service.js';
 
 const emit = outboxOf('orders');
 
@@ -85,7 +86,12 @@ export class OrdersService extends TenantScopedService {
     return quote;
   }
 
-  private async insertOrder(m: EntityManager, tenantId: string, input: PlaceOrderInput, quote: SignedQuote | null): Promise<string> {
+  /** A checkout's order (issue 17), inside the checkout's transaction. */
+  insertOrderIn(m: EntityManager, tenantId: string, input: PlaceOrderInput, quote: SignedQuote | null, checkout: CheckoutDetails): Promise<string> {
+    return this.insertOrder(m, tenantId, input, quote, checkout);
+  }
+
+  private async insertOrder(m: EntityManager, tenantId: string, input: PlaceOrderInput, quote: SignedQuote | null, checkout?: CheckoutDetails): Promise<string> {
     if (!(await knownStores(m, tenantId, [input.storeId])).has(input.storeId)) throw notFound(`no store ${input.storeId}`);
     const s = m.connection.driver.schema;
     const skus = input.lines.map((l) => l.sku);
@@ -106,7 +112,9 @@ export class OrdersService extends TenantScopedService {
     const currencyCode = quote?.currencyCode ?? [...currencies][0]!;
     const quotedUnit = new Map(quote?.lines.map((l) => [l.sku, l.unitPrice]));
     const lines = input.lines.map((line) => ({ ...line, amount: quotedUnit.get(line.sku) ?? bySku.get(line.sku)!.amount!, title: bySku.get(line.sku)!.title }));
-    const total = quote ? { amount: quote.total, currencyCode } : sumMoney(lines, currencyCode);
+    // A checkout's shipping is part of what the order charges.
+    const charged = checkout ? [...lines, { amount: checkout.shipping.amount, quantity: 1 }] : lines;
+    const total = quote ? sumMoney([{ amount: quote.total, quantity: 1 }, ...charged.slice(lines.length)], currencyCode) : sumMoney(charged, currencyCode);
     if (!fitsStoredAmount(total.amount)) {
       throw badInput(`the order total ${total.amount} ${currencyCode} is larger than an amount may be (${MAX_AMOUNT_WHOLE_DIGITS} digits before the point)`, 'lines');
     }
@@ -120,6 +128,9 @@ export class OrdersService extends TenantScopedService {
     await m.getRepository(OrderEntity).insert({
       id, tenantId, number, storeId: input.storeId, status: 'PLACED', totalAmount: total.amount, currencyCode, quoteId: quote?.id ?? null, quote,
       workflowVersion: this.workflowVersion, version: 1,
+      ...(checkout
+        ? { customerId: checkout.customerId, email: checkout.email, shippingAddress: checkout.shippingAddress as Record<string, string | null> | null, shipping: checkout.shipping, cartId: checkout.cartId }
+        : {}),
     });
     await m.getRepository(OrderLineEntity).insert(
       lines.map((line, i) => ({
@@ -152,6 +163,21 @@ export class OrdersService extends TenantScopedService {
         .getRepository(OrderLineEntity)
         .find({ where: { tenantId, orderId: In([...orderIds]) }, order: { lineNo: 'ASC' } });
       return groupByKey(orderIds, rows, (l) => l.orderId);
+    });
+  }
+
+  /** A customer's orders, newest first: the caller's own only (row-level security narrows a customer's reads). */
+  customerOrders(ctx: SubgraphContext, customerId: string, args: { first?: number | null; after?: string | null }): Promise<Connection<OrderEntity>> {
+    const limit = pageSize(args.first);
+    const after = decodeCursor(args.after);
+    if (after !== undefined && !/^\d+$/.test(after)) throw badInput('after is not a valid cursor', 'after');
+    return this.tx(ctx, async (m, tenantId) => {
+      if (!isUuid(customerId)) return toConnection([], limit, (o: OrderEntity) => o.seq);
+      const qb = m.getRepository(OrderEntity).createQueryBuilder('o')
+        .where('o.tenant_id = :tenantId AND o.customer_id = :customerId', { tenantId, customerId })
+        .orderBy('o.seq', 'DESC').limit(limit + 1);
+      if (after !== undefined) qb.andWhere('o.seq < :after', { after });
+      return toConnection(await qb.getMany(), limit, (o) => o.seq);
     });
   }
 

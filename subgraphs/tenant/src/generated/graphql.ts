@@ -19,6 +19,30 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown; }
 };
 
+/** A postal address. */
+export type Address = {
+  __typename?: 'Address';
+  city: Scalars['String']['output'];
+  /** ISO 3166-1 alpha-2, e.g. `DE`. */
+  countryCode: Scalars['String']['output'];
+  line1: Scalars['String']['output'];
+  line2?: Maybe<Scalars['String']['output']>;
+  name: Scalars['String']['output'];
+  phone?: Maybe<Scalars['String']['output']>;
+  postalCode: Scalars['String']['output'];
+};
+
+export type AddressInput = {
+  city: Scalars['String']['input'];
+  /** ISO 3166-1 alpha-2, e.g. `DE`. */
+  countryCode: Scalars['String']['input'];
+  line1: Scalars['String']['input'];
+  line2?: InputMaybe<Scalars['String']['input']>;
+  name: Scalars['String']['input'];
+  phone?: InputMaybe<Scalars['String']['input']>;
+  postalCode: Scalars['String']['input'];
+};
+
 /** A credential of a tenant. The key itself is shown once, when it is created; only its hash is kept. */
 export type ApiKey = {
   __typename?: 'ApiKey';
@@ -83,8 +107,40 @@ export type CreatedApiKey = {
   key: Scalars['String']['output'];
 };
 
+/** A shopper of the tenant (issue 17). A customer sees itself only. */
+export type Customer = {
+  __typename?: 'Customer';
+  /** Saved addresses, oldest first (at most 20). */
+  addresses: Array<Address>;
+  /** Lower case; unique within the tenant. */
+  email: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  name: Scalars['String']['output'];
+};
+
+export type CustomerLoginInput = {
+  email: Scalars['String']['input'];
+  password: Scalars['String']['input'];
+};
+
+/**
+ * A signed-in customer: send `accessToken` as `Authorization: Bearer …` (a JWT, role `customer`,
+ * valid 15 minutes); `refreshCustomerToken(refreshToken)` gives the next one (each refresh token
+ * works once, for 30 days).
+ */
+export type CustomerSession = {
+  __typename?: 'CustomerSession';
+  accessToken: Scalars['String']['output'];
+  customer: Customer;
+  /** ISO 8601 time the access token expires. */
+  expiresAt: Scalars['String']['output'];
+  refreshToken: Scalars['String']['output'];
+};
+
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Saves an address of the signed-in customer (customer). */
+  addCustomerAddress: Customer;
   /** Lets a merchant system push changes by webhook, signed with `secret`; rotates the secret when set again (admin). */
   configureWebhookSource: WebhookSourceConfig;
   /** Creates an API key (platform for any tenant, admin for its own); the key is in the answer only. */
@@ -93,8 +149,26 @@ export type Mutation = {
   createStore: Store;
   /** Creates a tenant (platform). */
   createTenant: Tenant;
+  /**
+   * Signs a shopper in (storefront). UNAUTHENTICATED for an unknown email or a wrong password (the
+   * same answer, in the same time); RATE_LIMITED after 5 failures of one email within 15 minutes.
+   */
+  customerLogin: CustomerSession;
+  /** Spends a refresh token for a new session; UNAUTHENTICATED when it is unknown, used or expired. */
+  refreshCustomerToken: CustomerSession;
+  /** Registers a shopper of the tenant and signs it in (storefront); BAD_USER_INPUT when the email is taken. */
+  registerCustomer: CustomerSession;
+  /** Announces a single-use reset token by event when the email is a customer's; always true. */
+  requestPasswordReset: Scalars['Boolean']['output'];
+  /** Sets a new password with a reset token (single use, 1 hour) and ends every other session. */
+  resetPassword: CustomerSession;
   /** Revokes an API key at once (platform, admin of its tenant). */
   revokeApiKey: ApiKey;
+};
+
+
+export type MutationAddCustomerAddressArgs = {
+  input: AddressInput;
 };
 
 
@@ -118,6 +192,31 @@ export type MutationCreateTenantArgs = {
 };
 
 
+export type MutationCustomerLoginArgs = {
+  input: CustomerLoginInput;
+};
+
+
+export type MutationRefreshCustomerTokenArgs = {
+  refreshToken: Scalars['String']['input'];
+};
+
+
+export type MutationRegisterCustomerArgs = {
+  input: RegisterCustomerInput;
+};
+
+
+export type MutationRequestPasswordResetArgs = {
+  email: Scalars['String']['input'];
+};
+
+
+export type MutationResetPasswordArgs = {
+  input: ResetPasswordInput;
+};
+
+
 export type MutationRevokeApiKeyArgs = {
   id: Scalars['ID']['input'];
 };
@@ -128,6 +227,8 @@ export type Query = {
   apiKeys: Array<ApiKey>;
   /** Used by the gateway to check an API key by its SHA-256 hash; not part of the public API. */
   authenticateApiKey?: Maybe<ApiKeyIdentity>;
+  /** The signed-in customer (role customer). */
+  me?: Maybe<Customer>;
   /** Used by the gateway to map a tenant slug, id or host name to a tenant; not part of the public API. */
   resolveTenant?: Maybe<TenantResolution>;
   /** One store of the current tenant. */
@@ -164,10 +265,26 @@ export type QueryWebhookSecretArgs = {
   tenantSlug: Scalars['String']['input'];
 };
 
+export type RegisterCustomerInput = {
+  email: Scalars['String']['input'];
+  name: Scalars['String']['input'];
+  /** At least 10 characters. */
+  password: Scalars['String']['input'];
+};
+
+export type ResetPasswordInput = {
+  /** At least 10 characters. */
+  password: Scalars['String']['input'];
+  /** The single-use token of `tenant.customer.password-reset-requested`. */
+  token: Scalars['String']['input'];
+};
+
 /** What a credential may do. In JWT `roles` claims the names are lower case. */
 export type Role =
   /** Everything within its tenant, API keys included. */
   | 'ADMIN'
+  /** A shopper signed in: its own carts, orders and profile (a JWT whose subject is the customer). */
+  | 'CUSTOMER'
   /** Read-only, and only the partner schema. */
   | 'PARTNER'
   /** Creates and manages tenants. */
@@ -333,12 +450,16 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping of federation types */
 export type FederationTypes = {
+  Customer: Customer;
   Store: Store;
   Tenant: Tenant;
 };
 
 /** Mapping of federation reference types */
 export type FederationReferenceTypes = {
+  Customer:
+    ( { __typename: 'Customer' }
+    & GraphQLRecursivePick<FederationTypes['Customer'], {"id":true}> );
   Store:
     ( { __typename: 'Store' }
     & GraphQLRecursivePick<FederationTypes['Store'], {"id":true}> );
@@ -351,8 +472,10 @@ export type FederationReferenceTypes = {
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
-  ApiKey: ResolverTypeWrapper<ApiKeyEntity>;
+  Address: ResolverTypeWrapper<Partial<Address>>;
   String: ResolverTypeWrapper<Partial<Scalars['String']['output']>>;
+  AddressInput: ResolverTypeWrapper<Partial<AddressInput>>;
+  ApiKey: ResolverTypeWrapper<ApiKeyEntity>;
   ID: ResolverTypeWrapper<Partial<Scalars['ID']['output']>>;
   ApiKeyIdentity: ResolverTypeWrapper<Partial<Omit<ApiKeyIdentity, 'tenant'> & { tenant: ResolversTypes['TenantResolution'] }>>;
   ConfigureWebhookSourceInput: ResolverTypeWrapper<Partial<ConfigureWebhookSourceInput>>;
@@ -360,8 +483,14 @@ export type ResolversTypes = {
   CreateStoreInput: ResolverTypeWrapper<Partial<CreateStoreInput>>;
   CreateTenantInput: ResolverTypeWrapper<Partial<CreateTenantInput>>;
   CreatedApiKey: ResolverTypeWrapper<Partial<Omit<CreatedApiKey, 'apiKey'> & { apiKey: ResolversTypes['ApiKey'] }>>;
+  Customer: ResolverTypeWrapper<Partial<Customer>>;
+  CustomerLoginInput: ResolverTypeWrapper<Partial<CustomerLoginInput>>;
+  CustomerSession: ResolverTypeWrapper<Partial<CustomerSession>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Boolean: ResolverTypeWrapper<Partial<Scalars['Boolean']['output']>>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  RegisterCustomerInput: ResolverTypeWrapper<Partial<RegisterCustomerInput>>;
+  ResetPasswordInput: ResolverTypeWrapper<Partial<ResetPasswordInput>>;
   Role: ResolverTypeWrapper<Partial<Role>>;
   Store: ResolverTypeWrapper<StoreEntity>;
   StoreKind: ResolverTypeWrapper<Partial<StoreKind>>;
@@ -370,13 +499,14 @@ export type ResolversTypes = {
   WebhookSecret: ResolverTypeWrapper<Partial<WebhookSecret>>;
   WebhookSource: ResolverTypeWrapper<Partial<WebhookSource>>;
   WebhookSourceConfig: ResolverTypeWrapper<WebhookSourceEntity>;
-  Boolean: ResolverTypeWrapper<Partial<Scalars['Boolean']['output']>>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
-  ApiKey: ApiKeyEntity;
+  Address: Partial<Address>;
   String: Partial<Scalars['String']['output']>;
+  AddressInput: Partial<AddressInput>;
+  ApiKey: ApiKeyEntity;
   ID: Partial<Scalars['ID']['output']>;
   ApiKeyIdentity: Partial<Omit<ApiKeyIdentity, 'tenant'> & { tenant: ResolversParentTypes['TenantResolution'] }>;
   ConfigureWebhookSourceInput: Partial<ConfigureWebhookSourceInput>;
@@ -384,19 +514,34 @@ export type ResolversParentTypes = {
   CreateStoreInput: Partial<CreateStoreInput>;
   CreateTenantInput: Partial<CreateTenantInput>;
   CreatedApiKey: Partial<Omit<CreatedApiKey, 'apiKey'> & { apiKey: ResolversParentTypes['ApiKey'] }>;
+  Customer: Partial<Customer | FederationReferenceTypes['Customer']>;
+  CustomerLoginInput: Partial<CustomerLoginInput>;
+  CustomerSession: Partial<CustomerSession>;
   Mutation: Record<PropertyKey, never>;
+  Boolean: Partial<Scalars['Boolean']['output']>;
   Query: Record<PropertyKey, never>;
+  RegisterCustomerInput: Partial<RegisterCustomerInput>;
+  ResetPasswordInput: Partial<ResetPasswordInput>;
   Store: StoreEntity;
   Tenant: TenantEntity;
   TenantResolution: TenantEntity;
   WebhookSecret: Partial<WebhookSecret>;
   WebhookSourceConfig: WebhookSourceEntity;
-  Boolean: Partial<Scalars['Boolean']['output']>;
 };
 
 export type SensitiveDirectiveArgs = { };
 
 export type SensitiveDirectiveResolver<Result, Parent, ContextType = Context, Args = SensitiveDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
+
+export type AddressResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Address'] = ResolversParentTypes['Address']> = {
+  city?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  countryCode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  line1?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  line2?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  phone?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  postalCode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
 
 export type ApiKeyResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ApiKey'] = ResolversParentTypes['ApiKey']> = {
   createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -420,17 +565,39 @@ export type CreatedApiKeyResolvers<ContextType = Context, ParentType extends Res
   key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type CustomerResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Customer'] = ResolversParentTypes['Customer'], FederationReferenceType extends FederationReferenceTypes['Customer'] = FederationReferenceTypes['Customer']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Customer']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  addresses?: Resolver<Array<ResolversTypes['Address']>, ParentType, ContextType>;
+  email?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type CustomerSessionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CustomerSession'] = ResolversParentTypes['CustomerSession']> = {
+  accessToken?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  customer?: Resolver<ResolversTypes['Customer'], ParentType, ContextType>;
+  expiresAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  refreshToken?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  addCustomerAddress?: Resolver<ResolversTypes['Customer'], ParentType, ContextType, RequireFields<MutationAddCustomerAddressArgs, 'input'>>;
   configureWebhookSource?: Resolver<ResolversTypes['WebhookSourceConfig'], ParentType, ContextType, RequireFields<MutationConfigureWebhookSourceArgs, 'input'>>;
   createApiKey?: Resolver<ResolversTypes['CreatedApiKey'], ParentType, ContextType, RequireFields<MutationCreateApiKeyArgs, 'input'>>;
   createStore?: Resolver<ResolversTypes['Store'], ParentType, ContextType, RequireFields<MutationCreateStoreArgs, 'input'>>;
   createTenant?: Resolver<ResolversTypes['Tenant'], ParentType, ContextType, RequireFields<MutationCreateTenantArgs, 'input'>>;
+  customerLogin?: Resolver<ResolversTypes['CustomerSession'], ParentType, ContextType, RequireFields<MutationCustomerLoginArgs, 'input'>>;
+  refreshCustomerToken?: Resolver<ResolversTypes['CustomerSession'], ParentType, ContextType, RequireFields<MutationRefreshCustomerTokenArgs, 'refreshToken'>>;
+  registerCustomer?: Resolver<ResolversTypes['CustomerSession'], ParentType, ContextType, RequireFields<MutationRegisterCustomerArgs, 'input'>>;
+  requestPasswordReset?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRequestPasswordResetArgs, 'email'>>;
+  resetPassword?: Resolver<ResolversTypes['CustomerSession'], ParentType, ContextType, RequireFields<MutationResetPasswordArgs, 'input'>>;
   revokeApiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'id'>>;
 };
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   apiKeys?: Resolver<Array<ResolversTypes['ApiKey']>, ParentType, ContextType>;
   authenticateApiKey?: Resolver<Maybe<ResolversTypes['ApiKeyIdentity']>, ParentType, ContextType, RequireFields<QueryAuthenticateApiKeyArgs, 'keyHash'>>;
+  me?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType>;
   resolveTenant?: Resolver<Maybe<ResolversTypes['TenantResolution']>, ParentType, ContextType, Partial<QueryResolveTenantArgs>>;
   store?: Resolver<Maybe<ResolversTypes['Store']>, ParentType, ContextType, RequireFields<QueryStoreArgs, 'id'>>;
   stores?: Resolver<Array<ResolversTypes['Store']>, ParentType, ContextType>;
@@ -476,9 +643,12 @@ export type WebhookSourceConfigResolvers<ContextType = Context, ParentType exten
 };
 
 export type Resolvers<ContextType = Context> = {
+  Address?: AddressResolvers<ContextType>;
   ApiKey?: ApiKeyResolvers<ContextType>;
   ApiKeyIdentity?: ApiKeyIdentityResolvers<ContextType>;
   CreatedApiKey?: CreatedApiKeyResolvers<ContextType>;
+  Customer?: CustomerResolvers<ContextType>;
+  CustomerSession?: CustomerSessionResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Store?: StoreResolvers<ContextType>;

@@ -2,6 +2,7 @@ import type { Resolvers } from '../generated/graphql.js';
 
 export const resolvers: Resolvers = {
   Query: {
+    me: (_root, _args, ctx) => ctx.customers.me(ctx),
     tenant: (_root, _args, ctx) => ctx.tenants.current(ctx),
     stores: (_root, _args, ctx) => ctx.tenants.stores(ctx),
     store: (_root, { id }, ctx) => ctx.tenants.store(ctx, id),
@@ -12,6 +13,12 @@ export const resolvers: Resolvers = {
     webhookSecret: (_root, { tenantSlug, source }, ctx) => ctx.webhookSources.secretFor(ctx, tenantSlug, source),
   },
   Mutation: {
+    registerCustomer: (_root, { input }, ctx) => ctx.customers.register(ctx, input),
+    customerLogin: (_root, { input }, ctx) => ctx.customers.login(ctx, input),
+    refreshCustomerToken: (_root, { refreshToken }, ctx) => ctx.customers.refresh(ctx, refreshToken),
+    requestPasswordReset: (_root, { email }, ctx) => ctx.customers.requestPasswordReset(ctx, email),
+    resetPassword: (_root, { input }, ctx) => ctx.customers.resetPassword(ctx, input),
+    addCustomerAddress: (_root, { input }, ctx) => ctx.customers.addAddress(ctx, input),
     createTenant: (_root, { input }, ctx) => ctx.tenants.createTenantAs(ctx, input),
     createStore: (_root, { input }, ctx) => ctx.tenants.createStoreAs(ctx, input),
     createApiKey: (_root, { input }, ctx) => ctx.apiKeys.create(ctx, input),
@@ -32,6 +39,9 @@ export const resolvers: Resolvers = {
       return tenant.id === ref.id ? tenant : null;
     },
     stores: (_tenant, _args, ctx) => ctx.tenants.stores(ctx),
+  },
+  Customer: {
+    __resolveReference: (ref, ctx) => ctx.customerById.load(ref.id),
   },
   Store: {
     __resolveReference: (ref, ctx) => ctx.storeById.load(ref.id),

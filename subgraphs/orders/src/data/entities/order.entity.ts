@@ -40,6 +40,23 @@ export class OrderEntity extends TenantRow {
   @Column({ type: 'jsonb', nullable: true })
   quote!: SignedQuote | null;
 
+  /** The customer who checked out (null: staff or anonymous). */
+  @Column({ type: 'uuid', name: 'customer_id', nullable: true })
+  customerId!: string | null;
+
+  @Column({ type: 'text', nullable: true })
+  email!: string | null;
+
+  @Column({ type: 'jsonb', name: 'shipping_address', nullable: true })
+  shippingAddress!: Record<string, string | null> | null;
+
+  /** The shipping method as it was chosen and priced at checkout. */
+  @Column({ type: 'jsonb', nullable: true })
+  shipping!: { methodId: string; name: string; kind: string; amount: string } | null;
+
+  @Column({ type: 'text', name: 'cart_id', nullable: true })
+  cartId!: string | null;
+
   @Column({ type: 'timestamptz', name: 'created_at', default: () => 'now()' })
   createdAt!: Date;
 }

@@ -1,0 +1,89 @@
+/**
+ * `npm run bench:checkout`: checkout latency through the gateway (issue 17) with 20 shoppers at
+ * once. Each shopper fills a cart (two lines, email, address, shipping method) and checks out
+ * with the MANUAL provider, several times; only `checkout` is timed: it places the order, waits
+ * for the order saga to reserve the stock through the ledger, and answers. Prints p50, p95 and
+ * p99 in milliseconds. Runs on the embedded defaults, or on DATABASE_URL / REDIS_URL.
+ *
+ * Options: --shoppers 20 --checkouts 5 (per shopper)
+ */
+import { parseArgs } from 'node:util';
+import { graphqlOk, graphqlRequest } from '../scripts/graphql-request.js';
+import { startSystem } from '../scripts/system.js';
+
+const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+
+async function main() {
+  const { values } = parseArgs({ options: { shoppers: { type: 'string', default: '20' }, checkouts: { type: 'string', default: '5' } } });
+  const shoppers = Number(values.shoppers);
+  const perShopper = Number(values.checkouts);
+  const system = await startSystem({ ports: { gateway: 0, catalog: 0, inventory: 0, pricing: 0, orders: 0, tenant: 0 }, schemaSuffix: `_bench${process.pid}`, rateLimitPerMinute: { authenticated: 1e9, anonymous: 1e9 }, log: () => {} });
+  try {
+    const platform = { authorization: `Bearer ${system.platformApiKey}` };
+    const ok = <D = any>(query: string, variables: Record<string, unknown>, headers: Record<string, string>) => graphqlOk<D>(system.gatewayUrl, query, variables, headers);
+    const slug = `bench-${process.pid}`;
+    const { createTenant } = await ok('mutation ($input: CreateTenantInput!) { createTenant(input: $input) { id } }', { input: { slug, name: 'Bench', domains: [`${slug}.test`] } }, platform);
+    const tenantId: string = createTenant.id;
+    const { createStore } = await ok('mutation ($input: CreateStoreInput!) { createStore(input: $input) { id } }', { input: { tenantId, code: 'S1', name: 'Bench store', kind: 'STORE' } }, platform);
+    const storeId: string = createStore.id;
+    const { createApiKey } = await ok('mutation ($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }', { input: { name: 'bench', role: 'ADMIN', tenantId } }, platform);
+    const admin = { authorization: `Bearer ${createApiKey.key}` };
+    const skus = ['BENCH-1', 'BENCH-2'];
+    await ok('mutation ($input: UpsertProductInput!) { upsertProduct(input: $input) { id } }', { input: { title: 'Bench', variants: skus.map((sku) => ({ sku, title: sku })) } }, admin);
+    // Catalog's events reach pricing and inventory a moment later: retry until the skus are known.
+    const retry = async (query: string, variables: Record<string, unknown>, headers: Record<string, string>) => {
+      for (let i = 0; ; i++) {
+        const result = await graphqlRequest(system.gatewayUrl, query, variables, headers);
+        if (!result.errors) return result.data as any;
+        if (i > 100) throw new Error(JSON.stringify(result.errors));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    for (const sku of skus) {
+      await retry('mutation ($input: SetPriceInput!) { setPrice(input: $input) { version } }', { input: { sku, storeId, amount: '3.50', currencyCode: 'EUR' } }, admin);
+      await retry('mutation ($input: ReceiveStockInput!) { receiveStock(input: $input) { onHand } }', { input: { sku, storeId, quantity: 100_000 } }, admin);
+    }
+    const { createShippingMethod } = await ok('mutation ($i: CreateShippingMethodInput!) { createShippingMethod(input: $i) { id } }', { i: { storeId, name: 'Standard', kind: 'FLAT', amount: '4.95', currencyCode: 'EUR' } }, admin);
+    const storefront = { 'x-tenant-id': slug };
+    const lines = skus.map((sku, i) => ({ sku, quantity: 1 + i }));
+
+    const fill = async () => {
+      const { createCart } = await ok('mutation ($s: ID!) { createCart(input: { storeId: $s }) { id } }', { s: storeId }, storefront);
+      const cartId: string = createCart.id;
+      await retry('mutation ($c: ID!, $l: [CartLineInput!]!) { addCartLines(cartId: $c, lines: $l) { id } }', { c: cartId, l: lines }, storefront);
+      await ok('mutation ($c: ID!) { setCartEmail(cartId: $c, email: "bench@example.com") { id } }', { c: cartId }, storefront);
+      await ok('mutation ($c: ID!, $a: AddressInput!) { setShippingAddress(cartId: $c, address: $a) { id } }', { c: cartId, a: { name: 'B', line1: '1 Bench St', city: 'Berlin', postalCode: '10115', countryCode: 'DE' } }, storefront);
+      await ok('mutation ($c: ID!, $m: ID!) { setShippingMethod(cartId: $c, shippingMethodId: $m) { id } }', { c: cartId, m: createShippingMethod.id }, storefront);
+      return cartId;
+    };
+    const checkout = (cartId: string, key: string) =>
+      ok('mutation ($i: CheckoutInput!) { checkout(input: $i) { id status } }', { i: { cartId, paymentMethod: { provider: 'MANUAL' }, idempotencyKey: key } }, storefront);
+    // Warm-up: one checkout.
+    await checkout(await fill(), 'warmup');
+
+    const samples: number[] = [];
+    const started = performance.now();
+    await Promise.all(
+      Array.from({ length: shoppers }, async (_, shopper) => {
+        for (let n = 0; n < perShopper; n++) {
+          const cartId = await fill();
+          const t0 = performance.now();
+          const { checkout: order } = await checkout(cartId, `s${shopper}-${n}`);
+          samples.push(performance.now() - t0);
+          if (order.status !== 'RESERVED') throw new Error(`checkout ended ${order.status}`);
+        }
+      }),
+    );
+    const wall = (performance.now() - started) / 1000;
+    const s = [...samples].sort((a, b) => a - b);
+    console.log(`checkout through the gateway, ${shoppers} concurrent shoppers, ${s.length} checkouts (${(s.length / wall).toFixed(1)}/s incl. filling carts)`);
+    console.log(`  p50 ${pct(s, 50).toFixed(1)} ms  p95 ${pct(s, 95).toFixed(1)} ms  p99 ${pct(s, 99).toFixed(1)} ms  max ${s.at(-1)!.toFixed(1)} ms`);
+  } finally {
+    await system.stop();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,365 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { once } from '../../../../lib/db/idempotency.js';
+import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js';
+import { appError, badInput, notFound } from '../../../../lib/errors.js';
+import { knownStores } from '../../../../lib/events/read-model.js';
+import { isUuid } from '../../../../lib/graphql/context.js';
+import { requireRole } from '../../../../lib/graphql/roles.js';
+import type { SubgraphContext } from '../../../../lib/graphql/service.js';
+import { parseMoney, type Money } from '../../../../lib/money.js';
+import { OrderEntity } from '../data/entities/order.entity.js';
+import { fromMinor, toMinor } from './money-minor.js';
+import type { OrdersService } from './orders.service.js';
+
+export type ShippingKind = 'FLAT' | 'SUBTOTAL_BANDS' | 'FREE_OVER' | 'PICKUP';
+const KINDS: readonly ShippingKind[] = ['FLAT', 'SUBTOTAL_BANDS', 'FREE_OVER', 'PICKUP'];
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/** Most distinct skus in one cart. */
+export const MAX_CART_LINES = 100;
+
+export interface Address {
+  name: string;
+  line1: string;
+  line2?: string | null;
+  city: string;
+  postalCode: string;
+  countryCode: string;
+  phone?: string | null;
+}
+
+export interface ShippingMethodView {
+  id: string;
+  name: string;
+  kind: ShippingKind;
+  price: Money;
+  freeOver: Money | null;
+  bands: { upTo: string | null; amount: string }[];
+}
+
+export interface CartLineView {
+  sku: string;
+  quantity: number;
+  title: string | null;
+  unitPrice: Money | null;
+  total: Money | null;
+}
+
+export interface CartView {
+  id: string;
+  storeId: string;
+  customerId: string | null;
+  email: string | null;
+  shippingAddress: Address | null;
+  shippingMethod: ShippingMethodView | null;
+  lines: CartLineView[];
+  subtotal: Money | null;
+  shippingTotal: Money | null;
+  total: Money | null;
+  orderId: string | null;
+}
+
+interface CartRow {
+  id: string;
+  store_id: string;
+  customer_id: string | null;
+  email: string | null;
+  shipping_address: Address | null;
+  shipping_method_id: string | null;
+  order_id: string | null;
+}
+
+interface MethodRow {
+  id: string;
+  name: string;
+  kind: ShippingKind;
+  amount: string;
+  currency_code: string;
+  free_over: string | null;
+  bands: { upTo: string | null; amount: string }[];
+}
+
+/** The checkout a cart becomes: what OrdersService needs beyond the lines. */
+export interface CheckoutDetails {
+  customerId: string | null;
+  email: string;
+  shippingAddress: Address | null;
+  shipping: { methodId: string; name: string; kind: ShippingKind; amount: string };
+  cartId: string;
+}
+
+/** Carts, shipping methods and checkout (issue 17). A cart's id is its capability. */
+export class CartService extends TenantScopedService {
+  constructor(
+    dataSource: ConstructorParameters<typeof TenantScopedService>[0],
+    afterCommit: () => Promise<void>,
+    private readonly orders: OrdersService,
+  ) {
+    super(dataSource, afterCommit);
+  }
+
+  async createCart(ctx: SubgraphContext, input: { storeId: string }): Promise<CartView> {
+    return this.tx(ctx, async (m, tenantId) => {
+      if (!isUuid(input.storeId) || !(await knownStores(m, tenantId, [input.storeId])).has(input.storeId)) throw notFound(`no store ${input.storeId}`);
+      const id = `cart_${randomBytes(24).toString('base64url')}`;
+      await m.query(`INSERT INTO ${t(m, 'cart')} (id, tenant_id, store_id, customer_id) VALUES ($1, $2, $3, $4)`, [id, tenantId, input.storeId, ctx.customerId ?? null]);
+      return this.view(m, tenantId, id);
+    });
+  }
+
+  cart(ctx: SubgraphContext, id: string): Promise<CartView | null> {
+    return this.tx(ctx, async (m, tenantId) => ((await this.row(m, tenantId, id)) ? this.view(m, tenantId, id) : null));
+  }
+
+  addLines(ctx: SubgraphContext, cartId: string, lines: { sku: string; quantity: number }[]): Promise<CartView> {
+    return this.change(ctx, cartId, async (m, tenantId, cart) => {
+      checkLines(lines);
+      const skus = lines.map((l) => l.sku);
+      const known: { sku: string }[] = await m.query(`SELECT sku FROM ${t(m, 'variant_info')} WHERE tenant_id = $1 AND sku = ANY($2)`, [tenantId, skus]);
+      const missing = skus.find((sku) => !known.some((k) => k.sku === sku));
+      if (missing) throw notFound(`no variant with sku ${missing}`);
+      await m.query(
+        `INSERT INTO ${t(m, 'cart_line')} (cart_id, tenant_id, sku, quantity)
+         SELECT $1, $2, sku, quantity FROM unnest($3::text[], $4::int[]) AS l(sku, quantity)
+         ON CONFLICT (cart_id, sku) DO UPDATE SET quantity = LEAST(cart_line.quantity + EXCLUDED.quantity, 1000000)`,
+        [cart.id, tenantId, skus, lines.map((l) => l.quantity)],
+      );
+      const [{ count }] = (await m.query(`SELECT count(*)::int AS count FROM ${t(m, 'cart_line')} WHERE tenant_id = $1 AND cart_id = $2`, [tenantId, cart.id])) as [{ count: number }];
+      if (count > MAX_CART_LINES) throw badInput(`a cart holds at most ${MAX_CART_LINES} skus`, 'lines');
+    });
+  }
+
+  updateLines(ctx: SubgraphContext, cartId: string, lines: { sku: string; quantity: number }[]): Promise<CartView> {
+    return this.change(ctx, cartId, async (m, tenantId, cart) => {
+      checkLines(lines);
+      for (const line of lines) {
+        const result = (await m.query(`UPDATE ${t(m, 'cart_line')} SET quantity = $4 WHERE tenant_id = $1 AND cart_id = $2 AND sku = $3`, [tenantId, cart.id, line.sku, line.quantity])) as [unknown, number];
+        if (result[1] === 0) throw notFound(`no line with sku ${line.sku} in the cart`);
+      }
+    });
+  }
+
+  removeLines(ctx: SubgraphContext, cartId: string, skus: string[]): Promise<CartView> {
+    return this.change(ctx, cartId, async (m, tenantId, cart) => {
+      await m.query(`DELETE FROM ${t(m, 'cart_line')} WHERE tenant_id = $1 AND cart_id = $2 AND sku = ANY($3)`, [tenantId, cart.id, skus]);
+    });
+  }
+
+  setEmail(ctx: SubgraphContext, cartId: string, email: string): Promise<CartView> {
+    const clean = email.trim().toLowerCase();
+    if (!EMAIL.test(clean)) throw badInput('email must be an email address', 'email');
+    return this.change(ctx, cartId, (m, tenantId, cart) => m.query(`UPDATE ${t(m, 'cart')} SET email = $3 WHERE tenant_id = $1 AND id = $2`, [tenantId, cart.id, clean]));
+  }
+
+  setShippingAddress(ctx: SubgraphContext, cartId: string, address: Address): Promise<CartView> {
+    const clean = checkAddress(address);
+    return this.change(ctx, cartId, (m, tenantId, cart) =>
+      m.query(`UPDATE ${t(m, 'cart')} SET shipping_address = $3 WHERE tenant_id = $1 AND id = $2`, [tenantId, cart.id, JSON.stringify(clean)]));
+  }
+
+  setShippingMethod(ctx: SubgraphContext, cartId: string, methodId: string): Promise<CartView> {
+    return this.change(ctx, cartId, async (m, tenantId, cart) => {
+      const method = isUuid(methodId) ? (await this.methods(m, tenantId, cart.store_id)).find((x) => x.id === methodId) : undefined;
+      if (!method) throw notFound(`no shipping method ${methodId} in the cart's store`);
+      await m.query(`UPDATE ${t(m, 'cart')} SET shipping_method_id = $3 WHERE tenant_id = $1 AND id = $2`, [tenantId, cart.id, method.id]);
+    });
+  }
+
+  availableShippingMethods(ctx: SubgraphContext, cartId: string): Promise<ShippingMethodView[]> {
+    return this.tx(ctx, async (m, tenantId) => {
+      const cart = await this.row(m, tenantId, cartId);
+      if (!cart) throw notFound(`no cart ${cartId}`);
+      const view = await this.view(m, tenantId, cart.id);
+      return (await this.methods(m, tenantId, cart.store_id)).map((method) => methodView(method, view.subtotal));
+    });
+  }
+
+  async createShippingMethod(
+    ctx: SubgraphContext,
+    input: { storeId: string; name: string; kind: ShippingKind; amount?: string | null; currencyCode: string; freeOver?: string | null; bands?: { upTo?: string | null; amount: string }[] | null },
+  ): Promise<ShippingMethodView> {
+    requireRole(ctx, 'admin');
+    if (!KINDS.includes(input.kind)) throw badInput(`kind must be one of ${KINDS.join(', ')}`, 'kind');
+    if (!input.name.trim()) throw badInput('name must not be empty', 'name');
+    const currency = parseMoney('0', input.currencyCode).currencyCode;
+    const amount = input.kind === 'PICKUP' ? '0' : input.kind === 'SUBTOTAL_BANDS' ? '0' : parseMoney(input.amount ?? '', currency).amount;
+    const freeOver = input.kind === 'FREE_OVER' ? parseMoney(input.freeOver ?? '', currency).amount : null;
+    const bands = input.kind === 'SUBTOTAL_BANDS' ? checkBands(input.bands ?? [], currency) : [];
+    return this.tx(ctx, async (m, tenantId) => {
+      if (!isUuid(input.storeId) || !(await knownStores(m, tenantId, [input.storeId])).has(input.storeId)) throw notFound(`no store ${input.storeId}`);
+      const id = randomUUID();
+      await m.query(
+        `INSERT INTO ${t(m, 'shipping_method')} (id, tenant_id, store_id, name, kind, amount, currency_code, free_over, bands) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [id, tenantId, input.storeId, input.name.trim(), input.kind, amount, currency, freeOver, JSON.stringify(bands)],
+      );
+      const [method] = (await this.methods(m, tenantId, input.storeId)).filter((x) => x.id === id);
+      return methodView(method!, null);
+    });
+  }
+
+  /**
+   * The cart as an order, in one transaction with the idempotency key (the same key answers the
+   * same order); then the order saga reserves its stock. Returns the order's id.
+   */
+  async placeFromCart(ctx: SubgraphContext, input: { cartId: string; idempotencyKey: string; provider: string }): Promise<{ orderId: string; replayed: boolean }> {
+    if (!input.idempotencyKey.trim()) throw badInput('idempotencyKey must not be empty', 'idempotencyKey');
+    const placed = await this.tx(ctx, async (m, tenantId) => {
+      const { result, replayed } = await once(m, { tenantId, operation: 'checkout', key: input.idempotencyKey, payload: { cartId: input.cartId, provider: input.provider } }, async () => {
+        const cart = await this.row(m, tenantId, input.cartId, true);
+        if (!cart) throw notFound(`no cart ${input.cartId}`);
+        if (cart.order_id) throw badInput('the cart was already checked out', 'cartId');
+        const view = await this.view(m, tenantId, cart.id);
+        if (view.lines.length === 0) throw badInput('the cart is empty', 'cartId');
+        const method = view.shippingMethod;
+        if (!method) throw badInput('choose a shipping method first (setShippingMethod)', 'cartId');
+        if (method.kind !== 'PICKUP' && !view.shippingAddress) throw badInput('set a shipping address first (setShippingAddress)', 'cartId');
+        if (!view.email) throw badInput('set an email first (setCartEmail)', 'cartId');
+        if (view.total && method.price.currencyCode !== view.total.currencyCode) throw badInput('the shipping method is priced in another currency than the cart', 'cartId');
+        const orderId = await this.orders.insertOrderIn(m, tenantId, { storeId: cart.store_id, lines: view.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })) }, null, {
+          customerId: cart.customer_id,
+          email: view.email,
+          shippingAddress: method.kind === 'PICKUP' ? null : view.shippingAddress,
+          shipping: { methodId: method.id, name: method.name, kind: method.kind, amount: method.price.amount },
+          cartId: cart.id,
+        });
+        await m.query(`UPDATE ${t(m, 'cart')} SET order_id = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2`, [tenantId, cart.id, orderId]);
+        return orderId;
+      });
+      return { orderId: result, replayed };
+    });
+    if (!placed.replayed) await this.afterCommit();
+    return placed;
+  }
+
+  /** A checkout the saga refused: the cart opens again, so the shopper can change it and retry. */
+  reopen(ctx: SubgraphContext, cartId: string, orderId: string): Promise<void> {
+    return this.tx(ctx, async (m, tenantId) => {
+      await m.query(`UPDATE ${t(m, 'cart')} SET order_id = NULL, updated_at = now() WHERE tenant_id = $1 AND id = $2 AND order_id = $3`, [tenantId, cartId, orderId]);
+    });
+  }
+
+  /** The order's status once the saga has answered (or PLACED still after `timeoutMs`). */
+  async settled(ctx: SubgraphContext, orderId: string, timeoutMs = 10_000): Promise<OrderEntity> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const order = await this.tx(ctx, (m, tenantId) => m.getRepository(OrderEntity).findOneByOrFail({ tenantId, id: orderId }));
+      if (order.status !== 'PLACED' || Date.now() > deadline) return order;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  /** Changes an open cart the caller may see, then answers with it. */
+  private change(ctx: SubgraphContext, cartId: string, work: (m: EntityManager, tenantId: string, cart: CartRow) => Promise<unknown>): Promise<CartView> {
+    return this.tx(ctx, async (m, tenantId) => {
+      const cart = await this.row(m, tenantId, cartId, true);
+      if (!cart) throw notFound(`no cart ${cartId}`);
+      if (cart.order_id) throw badInput('the cart was checked out; start a new one', 'cartId');
+      await work(m, tenantId, cart);
+      await m.query(`UPDATE ${t(m, 'cart')} SET updated_at = now() WHERE tenant_id = $1 AND id = $2`, [tenantId, cart.id]);
+      return this.view(m, tenantId, cart.id);
+    });
+  }
+
+  private async row(m: EntityManager, tenantId: string, id: string, lock = false): Promise<CartRow | undefined> {
+    if (!/^cart_[\w-]{32}$/.test(id)) return undefined;
+    const rows: CartRow[] = await m.query(
+      `SELECT id, store_id, customer_id, email, shipping_address, shipping_method_id, order_id FROM ${t(m, 'cart')} WHERE tenant_id = $1 AND id = $2${lock ? ' FOR UPDATE' : ''}`,
+      [tenantId, id],
+    );
+    return rows[0];
+  }
+
+  private methods(m: EntityManager, tenantId: string, storeId: string): Promise<MethodRow[]> {
+    return m.query(
+      `SELECT id, name, kind, amount::text, trim(currency_code) AS currency_code, free_over::text, bands FROM ${t(m, 'shipping_method')} WHERE tenant_id = $1 AND store_id = $2 ORDER BY created_at, id`,
+      [tenantId, storeId],
+    );
+  }
+
+  /** The cart priced now: the store's prices as pricing announced them, and its shipping. */
+  private async view(m: EntityManager, tenantId: string, id: string): Promise<CartView> {
+    const cart = (await this.row(m, tenantId, id))!;
+    const lines: { sku: string; quantity: number; title: string | null; amount: string | null; currency_code: string | null }[] = await m.query(
+      `SELECT l.sku, l.quantity, v.title, p.amount::text, trim(p.currency_code) AS currency_code
+         FROM ${t(m, 'cart_line')} l
+         LEFT JOIN ${t(m, 'variant_info')} v ON v.tenant_id = l.tenant_id AND v.sku = l.sku
+         LEFT JOIN ${t(m, 'price_info')} p ON p.tenant_id = l.tenant_id AND p.sku = l.sku AND p.store_id = $3
+        WHERE l.tenant_id = $1 AND l.cart_id = $2 ORDER BY l.added_at, l.sku`,
+      [tenantId, id, cart.store_id],
+    );
+    const currency = lines.find((l) => l.currency_code)?.currency_code ?? null;
+    let subtotal: bigint | null = currency ? 0n : null;
+    const lineViews = lines.map((line) => {
+      if (!line.amount || !line.currency_code || line.currency_code !== currency) {
+        subtotal = null;
+        return { sku: line.sku, quantity: line.quantity, title: line.title, unitPrice: null, total: null };
+      }
+      const lineTotal = toMinor(line.amount, currency) * BigInt(line.quantity);
+      if (subtotal !== null) subtotal += lineTotal;
+      return { sku: line.sku, quantity: line.quantity, title: line.title, unitPrice: fromMinor(toMinor(line.amount, currency), currency), total: fromMinor(lineTotal, currency) };
+    });
+    const subtotalMoney = subtotal !== null && currency ? fromMinor(subtotal, currency) : null;
+    const methodRow = cart.shipping_method_id ? (await this.methods(m, tenantId, cart.store_id)).find((x) => x.id === cart.shipping_method_id) : undefined;
+    const method = methodRow ? methodView(methodRow, subtotalMoney) : null;
+    const shippingTotal = method?.price ?? null;
+    const total = subtotalMoney && (!shippingTotal || shippingTotal.currencyCode === subtotalMoney.currencyCode)
+      ? fromMinor(toMinor(subtotalMoney.amount, subtotalMoney.currencyCode) + (shippingTotal ? toMinor(shippingTotal.amount, shippingTotal.currencyCode) : 0n), subtotalMoney.currencyCode)
+      : null;
+    return {
+      id: cart.id, storeId: cart.store_id, customerId: cart.customer_id, email: cart.email, shippingAddress: cart.shipping_address,
+      shippingMethod: method, lines: lineViews, subtotal: subtotalMoney, shippingTotal, total, orderId: cart.order_id,
+    };
+  }
+}
+
+const t = (m: EntityManager, table: string) => `"${m.connection.driver.schema}"."${table}"`;
+
+/** A method priced for a subtotal (null: its base amount). */
+function methodView(row: MethodRow, subtotal: Money | null): ShippingMethodView {
+  const currency = row.currency_code;
+  const base = { id: row.id, name: row.name, kind: row.kind, freeOver: row.free_over ? fromMinor(toMinor(row.free_over, currency), currency) : null, bands: row.bands };
+  const sub = subtotal && subtotal.currencyCode === currency ? toMinor(subtotal.amount, currency) : null;
+  let price = toMinor(row.amount, currency);
+  if (row.kind === 'PICKUP') price = 0n;
+  if (row.kind === 'FREE_OVER' && sub !== null && row.free_over && sub >= toMinor(row.free_over, currency)) price = 0n;
+  if (row.kind === 'SUBTOTAL_BANDS') {
+    const band = row.bands.find((b) => b.upTo === null || (sub ?? 0n) < toMinor(b.upTo, currency)) ?? row.bands.at(-1);
+    price = band ? toMinor(band.amount, currency) : 0n;
+  }
+  return { ...base, price: fromMinor(price, currency) };
+}
+
+function checkBands(bands: { upTo?: string | null; amount: string }[], currency: string): { upTo: string | null; amount: string }[] {
+  if (bands.length === 0) throw badInput('SUBTOTAL_BANDS needs at least one band', 'bands');
+  const clean = bands.map((b, i) => {
+    if ((b.upTo === null || b.upTo === undefined) !== (i === bands.length - 1)) throw badInput('every band but the last has an upTo; the last has none', 'bands');
+    return { upTo: b.upTo ? parseMoney(b.upTo, currency).amount : null, amount: parseMoney(b.amount, currency).amount };
+  });
+  for (let i = 1; i < clean.length - 1; i++) {
+    if (toMinor(clean[i]!.upTo!, currency) <= toMinor(clean[i - 1]!.upTo!, currency)) throw badInput('band upTo amounts must ascend', 'bands');
+  }
+  return clean;
+}
+
+function checkLines(lines: { sku: string; quantity: number }[]): void {
+  if (lines.length === 0) throw badInput('give at least one line', 'lines');
+  if (new Set(lines.map((l) => l.sku)).size !== lines.length) throw badInput('each sku may appear on one line only', 'lines');
+  for (const line of lines) {
+    if (!Number.isInteger(line.quantity) || line.quantity <= 0) throw badInput(`quantity of ${line.sku} must be greater than zero`, 'lines.quantity');
+  }
+}
+
+function checkAddress(address: Address): Address {
+  for (const field of ['name', 'line1', 'city', 'postalCode', 'countryCode'] as const) {
+    if (!address[field]?.trim()) throw badInput(`address.${field} must not be empty`, `address.${field}`);
+  }
+  if (!/^[A-Z]{2}$/.test(address.countryCode.trim())) throw badInput('address.countryCode is an ISO 3166-1 alpha-2 code, e.g. DE', 'address.countryCode');
+  return {
+    name: address.name.trim(), line1: address.line1.trim(), line2: address.line2?.trim() || null, city: address.city.trim(),
+    postalCode: address.postalCode.trim(), countryCode: address.countryCode.trim(), phone: address.phone?.trim() || null,
+  };
+}
+
+/** The code a checkout the saga refused answers with. */
+export const insufficientStock = (orderId: string) =>
+  appError('INSUFFICIENT_STOCK', 'Not enough stock for every line of the cart; nothing was charged and the cart is open again.', { orderId });
