@@ -23,6 +23,8 @@ export const INPUT_BOUNDS = {
     'PlaceOrderInput.quoteToken': 65_536,
     'QuoteInput.couponCodes': 64,
     'CreatePromotionInput.couponCode': 64,
+    'CreateWebhookSubscriptionInput.url': 2_048,
+    'CreateWebhookSubscriptionInput.description': 500,
   } as Record<string, number>,
   /** Most items in a list, where the default does not fit. */
   maxItems: {
@@ -54,6 +56,7 @@ export const INPUT_BOUNDS = {
     'Query.orders(first:)': [1, 100],
     'Store.inventory(first:)': [1, 100],
     'FeedImport.errors(first:)': [1, 100],
+    'Query.webhookDeliveries(first:)': [1, 100],
   } as Record<string, readonly [number, number]>,
 } as const;
 

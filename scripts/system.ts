@@ -27,6 +27,7 @@ import { buildPricing } from '../subgraphs/pricing/src/app.js';
 import { openPricingDatabase } from '../subgraphs/pricing/src/data/database.js';
 import { buildTenant, type TenantSubgraph } from '../subgraphs/tenant/src/app.js';
 import { openTenantDatabase } from '../subgraphs/tenant/src/data/database.js';
+import { readOutboundWebhookOptions, type OutboundWebhookOptions } from '../subgraphs/tenant/src/webhooks/config.js';
 
 type Deps = { dataSource: DataSource; bus: EventBus; secret: string; replayGuard: ReplayGuard; logger?: Logger };
 /** Options of the subgraphs that have any. */
@@ -39,13 +40,15 @@ export interface SubgraphOptions {
   ingestion?: { maxAttempts?: number; backoffMs?: number; pollMs?: number; /** Oldest source time accepted (default 24 h; `npm start` reads WEBHOOK_MAX_AGE_HOURS). */ maxAgeMs?: number };
   /** Feed imports: rows per transaction, poll interval (defaults 500, 1 s). */
   feeds?: { batchSize?: number; pollMs?: number };
+  /** Outbound webhooks: target policy, timeout, retries (default: secure, `npm start` reads WEBHOOK_*). */
+  webhooks?: OutboundWebhookOptions;
 }
 const SERVICES: Record<SubgraphName, { open: (url: string, schema: string) => Promise<DataSource>; build: (deps: Deps, options: SubgraphOptions) => SubgraphService }> = {
   catalog: { open: openCatalogDatabase, build: (deps, o) => buildCatalog(deps, { feeds: o.feeds }) },
   inventory: { open: openInventoryDatabase, build: (deps, o) => buildInventory(deps, { expiryIntervalMs: o.reservationExpiryMs, ingestion: o.ingestion }) },
   pricing: { open: openPricingDatabase, build: buildPricing },
   orders: { open: openOrdersDatabase, build: (deps, o) => buildOrders(deps, { workflowVersion: o.orderWorkflowVersion }) },
-  tenant: { open: openTenantDatabase, build: buildTenant },
+  tenant: { open: openTenantDatabase, build: (deps, o) => buildTenant(deps, { webhooks: o.webhooks }) },
 };
 
 export interface SystemOptions {
@@ -152,6 +155,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       const service = SERVICES[name].build({ dataSource, bus, secret, replayGuard, logger: options.subgraphLogger?.(name) }, options.subgraphOptions ?? {
         orderWorkflowVersion: env.ORDER_WORKFLOW_VERSION ? Number(env.ORDER_WORKFLOW_VERSION) : undefined,
         ingestion: { maxAgeMs: readWebhookMaxAgeMs(env) },
+        webhooks: readOutboundWebhookOptions(env),
       });
       subgraphUrls[name] = await service.start(ports[name], host);
       cleanups.push(() => subgraphs[name].stop());

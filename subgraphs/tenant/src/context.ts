@@ -4,11 +4,13 @@ import type { StoreEntity } from './data/entities/store.entity.js';
 import type { ApiKeyService } from './services/api-key.service.js';
 import type { TenantService } from './services/tenant.service.js';
 import type { WebhookSourceService } from './services/webhook-source.service.js';
+import type { WebhookSubscriptionService } from './services/webhook-subscription.service.js';
 
 export interface Context extends SubgraphContext {
   tenants: TenantService;
   apiKeys: ApiKeyService;
   webhookSources: WebhookSourceService;
+  webhookSubscriptions: WebhookSubscriptionService;
   /** Batches entity lookups of one request (the gateway asks for many stores at once). */
   storeById: DataLoader<string, StoreEntity | null>;
 }

@@ -1,4 +1,5 @@
 import type { Resolvers } from '../generated/graphql.js';
+import { webhookResolvers } from './webhook-subscriptions.js';
 
 export const resolvers: Resolvers = {
   Query: {
@@ -10,6 +11,7 @@ export const resolvers: Resolvers = {
     authenticateApiKey: (_root, { keyHash }, ctx) => ctx.apiKeys.authenticate(ctx, keyHash),
     webhookSources: (_root, _args, ctx) => ctx.webhookSources.list(ctx),
     webhookSecret: (_root, { tenantSlug, source }, ctx) => ctx.webhookSources.secretFor(ctx, tenantSlug, source),
+    ...webhookResolvers.Query,
   },
   Mutation: {
     createTenant: (_root, { input }, ctx) => ctx.tenants.createTenantAs(ctx, input),
@@ -17,7 +19,9 @@ export const resolvers: Resolvers = {
     createApiKey: (_root, { input }, ctx) => ctx.apiKeys.create(ctx, input),
     revokeApiKey: (_root, { id }, ctx) => ctx.apiKeys.revoke(ctx, id),
     configureWebhookSource: (_root, { input }, ctx) => ctx.webhookSources.configure(ctx, input),
+    ...webhookResolvers.Mutation,
   },
+  ...webhookResolvers.types,
   ApiKey: {
     createdAt: (key) => key.createdAt.toISOString(),
     revokedAt: (key) => key.revokedAt?.toISOString() ?? null,
