@@ -1,5 +1,7 @@
+import { graphqlOk, graphqlRequest } from '../../scripts/graphql-request.js';
 import { DEFAULT_OUTBOUND_WEBHOOKS } from '../../subgraphs/tenant/src/webhooks/config.js';
 import { addProduct, createShop, receiveStock, type Shop } from '../support/fixtures.js';
+import { startRedisProcess, startSystemProcesses, type RedisProcess, type SystemProcesses } from '../support/drills/system-processes.js';
 import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 import { startWebhookReceiver, verifyStandardWebhook, type Received } from '../support/webhook-receiver.js';
 
@@ -176,4 +178,67 @@ describe('outbound webhooks (Standard Webhooks) through the gateway', () => {
     expect(parse(receiver.at('/mine')[0]!).data.sku).toBe('OTHER-1');
     expect((await system.request(DELIVERIES, { id: mine.subscription.id }, shop.headers)).data?.webhookDeliveries.edges).toEqual([]);
   }, 30_000);
+});
+
+// Real processes share a real PostgreSQL; the embedded PGlite of the default run serves one process.
+const real = process.env.DATABASE_URL && !process.env.TEST_EMBEDDED_POSTGRES;
+(real ? describe : describe.skip)('outbound webhooks survive kill -9 of the delivering process', () => {
+  let receiver: Receiver;
+  let redis: RedisProcess;
+  let processes: SystemProcesses;
+  let passed = false;
+
+  beforeAll(async () => {
+    receiver = await startWebhookReceiver();
+    redis = await startRedisProcess();
+    processes = await startSystemProcesses({
+      databaseUrl: process.env.DATABASE_URL!,
+      redisUrl: redis.url,
+      env: { WEBHOOK_ALLOWED_CIDRS: '127.0.0.0/8', WEBHOOK_TIMEOUT_MS: '3000', WEBHOOK_RETRY_BASE_MS: '200', EVENT_CLAIM_IDLE_MS: '2000' },
+    });
+  }, 400_000);
+  afterAll(async () => {
+    await processes?.stop(!passed);
+    await redis?.stop();
+    await receiver?.stop();
+  });
+
+  it('loses no delivery when the tenant process dies mid-request, and keeps their order', async () => {
+    const gateway = {
+      platformApiKey: processes.platformApiKey,
+      request: (query: string, variables?: Record<string, unknown>, headers?: Record<string, string>) => graphqlRequest(processes.gatewayUrl, query, variables, headers),
+      ok: (query: string, variables?: Record<string, unknown>, headers?: Record<string, string>) => graphqlOk(processes.gatewayUrl, query, variables, headers),
+    } as unknown as TestSupergraph;
+    const shop = await createShop(gateway);
+    await addProduct(gateway, shop, 'Crash Tea', ['CRASH-1']);
+    let inFlight!: () => void;
+    const firstInFlight = new Promise<void>((resolve) => (inFlight = resolve));
+    // The first request is never answered: the process is killed while it waits.
+    receiver.on('/crash', (_r, index) => {
+      if (index === 0) {
+        inFlight();
+        return 'hang';
+      }
+      return { status: 200 };
+    });
+    const { secret, subscription } = (await gateway.ok(CREATE, { input: { url: receiver.url('/crash'), eventTypes: ['inventory.stock-level.changed'] } }, shop.headers))
+      .createWebhookSubscription;
+
+    await receiveStock(gateway, shop, 'CRASH-1', 1);
+    await firstInFlight;
+    for (let i = 0; i < 3; i++) await receiveStock(gateway, shop, 'CRASH-1', 1);
+    await processes.kill('tenant');
+    // Written while the consumer is dead: they wait on the bus.
+    for (let i = 0; i < 3; i++) await receiveStock(gateway, shop, 'CRASH-1', 1);
+    await processes.start('tenant');
+
+    await eventually(async () => expect(new Set(receiver.at('/crash').filter((r) => r.answered === 200).map((r) => r.headers['webhook-id'])).size).toBe(7), 60_000);
+    const answered = receiver.at('/crash').filter((r) => r.answered === 200);
+    for (const request of receiver.at('/crash')) expect(await verifyStandardWebhook(secret, request.headers, request.body)).toBe(true);
+    // At least once: the interrupted one again, then every later version once, in order.
+    expect(answered.map((r) => parse(r).data.version)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    const list = (await gateway.ok(DELIVERIES, { id: subscription.id, first: 100 }, shop.headers)).webhookDeliveries.edges;
+    expect(list.map((e: { node: { status: string } }) => e.node.status)).toEqual(Array(7).fill('DELIVERED'));
+    passed = true;
+  }, 300_000);
 });
