@@ -21,6 +21,7 @@ export const ErrorCodes = {
   WEBHOOK_OUT_OF_WINDOW: 'A webhook delivery whose source time is older than the window (WEBHOOK_MAX_AGE_HOURS) or ahead of the clock; nothing was stored (HTTP 422).',
   WEBHOOK_URL_INVALID: 'A webhook subscription URL that is not an absolute http(s) URL, carries credentials, or is plain http in production (NODE_ENV=production); `extensions.field` is `url`.',
   WEBHOOK_TARGET_FORBIDDEN: 'A webhook subscription URL whose host is, or resolves to, a private, loopback, link-local or reserved address (or does not resolve); allowed only by WEBHOOK_ALLOWED_CIDRS.',
+  ORDER_HOOK_REJECTED: 'A merchant\'s decision hook (or an in-process plug-in) rejected the order transition, or could not answer in time and its failure policy is CLOSED; `extensions.event` names the transition, `extensions.policyApplied` is set when the policy decided. Nothing changed.',
   QUERY_TIMEOUT: 'A database statement ran past the statement timeout (DB_STATEMENT_TIMEOUT_MS, default 5 s) and was cancelled; its transaction changed nothing. `extensions.retryable` is true: retry, or narrow the query.',
   SERVICE_UNAVAILABLE: 'A subgraph (or the tenant directory) could not be reached; its fields are null, the rest arrives.',
   INTERNAL_SERVER_ERROR: 'An unexpected failure; details are in the server log, never in the response.',

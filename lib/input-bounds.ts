@@ -25,6 +25,7 @@ export const INPUT_BOUNDS = {
     'CreatePromotionInput.couponCode': 64,
     'CreateWebhookSubscriptionInput.url': 2_048,
     'CreateWebhookSubscriptionInput.description': 500,
+    'SetOrderHookInput.url': 2_048,
   } as Record<string, number>,
   /** Most items in a list, where the default does not fit. */
   maxItems: {
@@ -57,6 +58,8 @@ export const INPUT_BOUNDS = {
     'Store.inventory(first:)': [1, 100],
     'FeedImport.errors(first:)': [1, 100],
     'Query.webhookDeliveries(first:)': [1, 100],
+    'Query.orderHookDecisions(first:)': [1, 100],
+    'SetOrderHookInput.timeoutMs': [100, 10_000],
   } as Record<string, readonly [number, number]>,
 } as const;
 

@@ -27,6 +27,7 @@ import { buildPricing } from '../subgraphs/pricing/src/app.js';
 import { openPricingDatabase } from '../subgraphs/pricing/src/data/database.js';
 import { buildTenant, type TenantSubgraph } from '../subgraphs/tenant/src/app.js';
 import { openTenantDatabase } from '../subgraphs/tenant/src/data/database.js';
+import { readPlugins, type PluginEntry } from '../lib/plugins/load-plugins.js';
 import { readOutboundWebhookOptions, type OutboundWebhookOptions } from '../subgraphs/tenant/src/webhooks/config.js';
 
 type Deps = { dataSource: DataSource; bus: EventBus; secret: string; replayGuard: ReplayGuard; logger?: Logger };
@@ -42,12 +43,14 @@ export interface SubgraphOptions {
   feeds?: { batchSize?: number; pollMs?: number };
   /** Outbound webhooks: target policy, timeout, retries (default: secure, `npm start` reads WEBHOOK_*). */
   webhooks?: OutboundWebhookOptions;
+  /** In-process plug-ins (default: `npm start` reads COMMERCE_PLUGINS). */
+  plugins?: readonly PluginEntry[];
 }
 const SERVICES: Record<SubgraphName, { open: (url: string, schema: string) => Promise<DataSource>; build: (deps: Deps, options: SubgraphOptions) => SubgraphService }> = {
   catalog: { open: openCatalogDatabase, build: (deps, o) => buildCatalog(deps, { feeds: o.feeds }) },
   inventory: { open: openInventoryDatabase, build: (deps, o) => buildInventory(deps, { expiryIntervalMs: o.reservationExpiryMs, ingestion: o.ingestion }) },
   pricing: { open: openPricingDatabase, build: buildPricing },
-  orders: { open: openOrdersDatabase, build: (deps, o) => buildOrders(deps, { workflowVersion: o.orderWorkflowVersion }) },
+  orders: { open: openOrdersDatabase, build: (deps, o) => buildOrders(deps, { workflowVersion: o.orderWorkflowVersion, hookPolicy: o.webhooks?.policy, plugins: o.plugins }) },
   tenant: { open: openTenantDatabase, build: (deps, o) => buildTenant(deps, { webhooks: o.webhooks }) },
 };
 
@@ -156,6 +159,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
         orderWorkflowVersion: env.ORDER_WORKFLOW_VERSION ? Number(env.ORDER_WORKFLOW_VERSION) : undefined,
         ingestion: { maxAgeMs: readWebhookMaxAgeMs(env) },
         webhooks: readOutboundWebhookOptions(env),
+        plugins: await readPlugins(env),
       });
       subgraphUrls[name] = await service.start(ports[name], host);
       cleanups.push(() => subgraphs[name].stop());

@@ -1,7 +1,7 @@
 import { MAX_RETRY_DELAY_MS, retryDelayMs } from '../../subgraphs/tenant/src/webhooks/config.js';
 import { resourceKeyOf } from '../../subgraphs/tenant/src/webhooks/resource-key.js';
 import { generateWebhookSecret, signWebhook } from '../../subgraphs/tenant/src/webhooks/signing.js';
-import { targetGuard, TargetRefused, type Lookup } from '../../subgraphs/tenant/src/webhooks/target-policy.js';
+import { targetGuard, TargetRefused, type Lookup } from '../../lib/outbound/target-policy.js';
 import { verifyStandardWebhook } from '../support/webhook-receiver.js';
 
 describe('outbound webhook signing (Standard Webhooks)', () => {

@@ -4,10 +4,12 @@ import type { OrderLineEntity } from './data/entities/order-line.entity.js';
 import type { OrderEntity } from './data/entities/order.entity.js';
 import type { HistoryEntry, OrderTransitionsService } from './services/order-transitions.service.js';
 import type { OrdersService } from './services/orders.service.js';
+import type { OrderHooksService } from './hooks/order-hooks.service.js';
 
 export interface Context extends SubgraphContext {
   orders: OrdersService;
   transitions: OrderTransitionsService;
+  orderHooks: OrderHooksService;
   loaders: {
     orderById: DataLoader<string, OrderEntity | null>;
     linesByOrder: DataLoader<string, OrderLineEntity[]>;

@@ -3,6 +3,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { OrderEntity } from '../data/entities/order.entity.js';
 import type { OrderLineEntity } from '../data/entities/order-line.entity.js';
 import type { HistoryEntry } from '../services/order-transitions.service.js';
+import type { OrderHookRow, OrderHookDecisionRow } from '../hooks/order-hooks.service.js';
 import type { VariantRef, StoreRef } from '../services/refs.js';
 import type { Context } from '../context.js';
 export type Maybe<T> = T | null;
@@ -18,6 +19,13 @@ export type Scalars = {
   Float: { input: number; output: number; }
   _FieldSet: { input: unknown; output: unknown; }
 };
+
+/** What a decision hook does when it cannot answer (timeout, error, non-2xx, malformed answer). */
+export type HookFailurePolicy =
+  /** The transition is rejected (`ORDER_HOOK_REJECTED`). */
+  | 'CLOSED'
+  /** The transition goes ahead. */
+  | 'OPEN';
 
 /** An amount of money: a decimal string with the currency's minor units, e.g. `12.50`. */
 export type Money = {
@@ -38,6 +46,10 @@ export type Mutation = {
   payOrder: Order;
   /** Places an order priced at the store's current prices (pos, admin). */
   placeOrder: Order;
+  /** Removes the hook of one transition; false when there was none (admin). */
+  removeOrderHook: Scalars['Boolean']['output'];
+  /** Sets (or replaces) the hook of one transition (admin). */
+  setOrderHook: OrderHook;
 };
 
 
@@ -58,6 +70,16 @@ export type MutationPayOrderArgs = {
 
 export type MutationPlaceOrderArgs = {
   input: PlaceOrderInput;
+};
+
+
+export type MutationRemoveOrderHookArgs = {
+  event: OrderHookEvent;
+};
+
+
+export type MutationSetOrderHookArgs = {
+  input: SetOrderHookInput;
 };
 
 export type Order = {
@@ -91,6 +113,42 @@ export type OrderEdge = {
   cursor: Scalars['String']['output'];
   node: Order;
 };
+
+/** A merchant's synchronous check before an order transition: an HTTPS POST answered `{ "allow": bool, "reason": string }`. */
+export type OrderHook = {
+  __typename?: 'OrderHook';
+  event: OrderHookEvent;
+  failurePolicy: HookFailurePolicy;
+  /** The deadline of one call (default 2000 ms). */
+  timeoutMs: Scalars['Int']['output'];
+  updatedAt: Scalars['String']['output'];
+  url: Scalars['String']['output'];
+};
+
+/** One decision taken at a transition, by a hook, a plug-in, or a hook's failure policy. */
+export type OrderHookDecision = {
+  __typename?: 'OrderHookDecision';
+  allowed: Scalars['Boolean']['output'];
+  at: Scalars['String']['output'];
+  /** The hook's URL, or `plugin`. */
+  decidedBy: Scalars['String']['output'];
+  event: OrderHookEvent;
+  id: Scalars['ID']['output'];
+  latencyMs: Scalars['Int']['output'];
+  /** Null for `PLACE` (the order does not exist yet). */
+  orderId?: Maybe<Scalars['ID']['output']>;
+  /** Set when the hook could not answer and its policy decided. */
+  policyApplied?: Maybe<HookFailurePolicy>;
+  /** The hook's reason, or why its policy applied. */
+  reason?: Maybe<Scalars['String']['output']>;
+};
+
+/** An order transition a hook may decide. */
+export type OrderHookEvent =
+  | 'CANCEL'
+  | 'FULFIL'
+  | 'PAY'
+  | 'PLACE';
 
 export type OrderLine = {
   __typename?: 'OrderLine';
@@ -178,6 +236,10 @@ export type Query = {
   __typename?: 'Query';
   /** One order (pos, admin). */
   order?: Maybe<Order>;
+  /** The latest decisions of hooks and plug-ins, newest first (admin). */
+  orderHookDecisions: Array<OrderHookDecision>;
+  /** The tenant's decision hooks (admin). */
+  orderHooks: Array<OrderHook>;
   /** The snapshot behind `orderUpdated`, as JSON payloads; not part of the public API. */
   orderUpdatedSnapshot: Array<Scalars['String']['output']>;
   /** Orders, newest first (pos, admin). */
@@ -187,6 +249,11 @@ export type Query = {
 
 export type QueryOrderArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryOrderHookDecisionsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -200,6 +267,16 @@ export type QueryOrdersArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   storeId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+export type SetOrderHookInput = {
+  event: OrderHookEvent;
+  /** Default OPEN. */
+  failurePolicy?: InputMaybe<HookFailurePolicy>;
+  /** Milliseconds, 100 to 10000; default 2000. */
+  timeoutMs?: InputMaybe<Scalars['Int']['input']>;
+  /** An absolute https URL (http outside production) of a public host. */
+  url: Scalars['String']['input'];
 };
 
 export type Store = {
@@ -321,14 +398,19 @@ export type FederationReferenceTypes = {
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  HookFailurePolicy: ResolverTypeWrapper<Partial<HookFailurePolicy>>;
   Money: ResolverTypeWrapper<Partial<Money>>;
   String: ResolverTypeWrapper<Partial<Scalars['String']['output']>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ID: ResolverTypeWrapper<Partial<Scalars['ID']['output']>>;
+  Boolean: ResolverTypeWrapper<Partial<Scalars['Boolean']['output']>>;
   Order: ResolverTypeWrapper<OrderEntity>;
   Int: ResolverTypeWrapper<Partial<Scalars['Int']['output']>>;
   OrderConnection: ResolverTypeWrapper<Partial<Omit<OrderConnection, 'edges'> & { edges: Array<ResolversTypes['OrderEdge']> }>>;
   OrderEdge: ResolverTypeWrapper<Partial<Omit<OrderEdge, 'node'> & { node: ResolversTypes['Order'] }>>;
+  OrderHook: ResolverTypeWrapper<OrderHookRow>;
+  OrderHookDecision: ResolverTypeWrapper<OrderHookDecisionRow>;
+  OrderHookEvent: ResolverTypeWrapper<Partial<OrderHookEvent>>;
   OrderLine: ResolverTypeWrapper<OrderLineEntity>;
   OrderLineInput: ResolverTypeWrapper<Partial<OrderLineInput>>;
   OrderQuote: ResolverTypeWrapper<Partial<OrderQuote>>;
@@ -336,9 +418,9 @@ export type ResolversTypes = {
   OrderStatus: ResolverTypeWrapper<Partial<OrderStatus>>;
   OrderTransition: ResolverTypeWrapper<HistoryEntry>;
   PageInfo: ResolverTypeWrapper<Partial<PageInfo>>;
-  Boolean: ResolverTypeWrapper<Partial<Scalars['Boolean']['output']>>;
   PlaceOrderInput: ResolverTypeWrapper<Partial<PlaceOrderInput>>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  SetOrderHookInput: ResolverTypeWrapper<Partial<SetOrderHookInput>>;
   Store: ResolverTypeWrapper<StoreRef>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Variant: ResolverTypeWrapper<VariantRef>;
@@ -350,19 +432,22 @@ export type ResolversParentTypes = {
   String: Partial<Scalars['String']['output']>;
   Mutation: Record<PropertyKey, never>;
   ID: Partial<Scalars['ID']['output']>;
+  Boolean: Partial<Scalars['Boolean']['output']>;
   Order: OrderEntity;
   Int: Partial<Scalars['Int']['output']>;
   OrderConnection: Partial<Omit<OrderConnection, 'edges'> & { edges: Array<ResolversParentTypes['OrderEdge']> }>;
   OrderEdge: Partial<Omit<OrderEdge, 'node'> & { node: ResolversParentTypes['Order'] }>;
+  OrderHook: OrderHookRow;
+  OrderHookDecision: OrderHookDecisionRow;
   OrderLine: OrderLineEntity;
   OrderLineInput: Partial<OrderLineInput>;
   OrderQuote: Partial<OrderQuote>;
   OrderQuoteLine: Partial<OrderQuoteLine>;
   OrderTransition: HistoryEntry;
   PageInfo: Partial<PageInfo>;
-  Boolean: Partial<Scalars['Boolean']['output']>;
   PlaceOrderInput: Partial<PlaceOrderInput>;
   Query: Record<PropertyKey, never>;
+  SetOrderHookInput: Partial<SetOrderHookInput>;
   Store: StoreRef;
   Subscription: Record<PropertyKey, never>;
   Variant: VariantRef;
@@ -378,6 +463,8 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   fulfillOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationFulfillOrderArgs, 'id'>>;
   payOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationPayOrderArgs, 'id'>>;
   placeOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationPlaceOrderArgs, 'input'>>;
+  removeOrderHook?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveOrderHookArgs, 'event'>>;
+  setOrderHook?: Resolver<ResolversTypes['OrderHook'], ParentType, ContextType, RequireFields<MutationSetOrderHookArgs, 'input'>>;
 };
 
 export type OrderResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Order'] = ResolversParentTypes['Order'], FederationReferenceType extends FederationReferenceTypes['Order'] = FederationReferenceTypes['Order']> = {
@@ -403,6 +490,26 @@ export type OrderConnectionResolvers<ContextType = Context, ParentType extends R
 export type OrderEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderEdge'] = ResolversParentTypes['OrderEdge']> = {
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['Order'], ParentType, ContextType>;
+};
+
+export type OrderHookResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderHook'] = ResolversParentTypes['OrderHook']> = {
+  event?: Resolver<ResolversTypes['OrderHookEvent'], ParentType, ContextType>;
+  failurePolicy?: Resolver<ResolversTypes['HookFailurePolicy'], ParentType, ContextType>;
+  timeoutMs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type OrderHookDecisionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderHookDecision'] = ResolversParentTypes['OrderHookDecision']> = {
+  allowed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  at?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  decidedBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  event?: Resolver<ResolversTypes['OrderHookEvent'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  latencyMs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  orderId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  policyApplied?: Resolver<Maybe<ResolversTypes['HookFailurePolicy']>, ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type OrderLineResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderLine'] = ResolversParentTypes['OrderLine']> = {
@@ -447,6 +554,8 @@ export type PageInfoResolvers<ContextType = Context, ParentType extends Resolver
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType, RequireFields<QueryOrderArgs, 'id'>>;
+  orderHookDecisions?: Resolver<Array<ResolversTypes['OrderHookDecision']>, ParentType, ContextType, Partial<QueryOrderHookDecisionsArgs>>;
+  orderHooks?: Resolver<Array<ResolversTypes['OrderHook']>, ParentType, ContextType>;
   orderUpdatedSnapshot?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType, Partial<QueryOrderUpdatedSnapshotArgs>>;
   orders?: Resolver<ResolversTypes['OrderConnection'], ParentType, ContextType, Partial<QueryOrdersArgs>>;
 };
@@ -469,6 +578,8 @@ export type Resolvers<ContextType = Context> = {
   Order?: OrderResolvers<ContextType>;
   OrderConnection?: OrderConnectionResolvers<ContextType>;
   OrderEdge?: OrderEdgeResolvers<ContextType>;
+  OrderHook?: OrderHookResolvers<ContextType>;
+  OrderHookDecision?: OrderHookDecisionResolvers<ContextType>;
   OrderLine?: OrderLineResolvers<ContextType>;
   OrderQuote?: OrderQuoteResolvers<ContextType>;
   OrderQuoteLine?: OrderQuoteLineResolvers<ContextType>;

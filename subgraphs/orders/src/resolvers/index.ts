@@ -1,6 +1,7 @@
 import type { SignedQuote } from '../../../../lib/pricing/quote-token.js';
 import { formatMoney } from '../../../../lib/money.js';
 import type { Resolvers } from '../generated/graphql.js';
+import { orderHookResolvers } from './order-hooks.js';
 
 const orderQuoteView = (q: SignedQuote) => {
   const money = (amount: string) => ({ amount, currencyCode: q.currencyCode });
@@ -20,13 +21,16 @@ export const resolvers: Resolvers = {
     order: (_root, { id }, ctx) => ctx.loaders.orderById.load(id),
     orders: (_root, args, ctx) => ctx.orders.orders(ctx, args),
     orderUpdatedSnapshot: (_root, { orderId, storeId }, ctx) => ctx.transitions.orderUpdatedSnapshot(ctx, orderId, storeId),
+    ...orderHookResolvers.Query,
   },
   Mutation: {
     placeOrder: (_root, { input }, ctx) => ctx.orders.placeOrder(ctx, input),
     payOrder: (_root, { id }, ctx) => ctx.transitions.byClient(ctx, id, 'pay'),
     fulfillOrder: (_root, { id }, ctx) => ctx.transitions.byClient(ctx, id, 'fulfil'),
     cancelOrder: (_root, { id }, ctx) => ctx.transitions.byClient(ctx, id, 'cancel'),
+    ...orderHookResolvers.Mutation,
   },
+  ...orderHookResolvers.types,
   Order: {
     __resolveReference: (ref, ctx) => ctx.loaders.orderById.load(ref.id),
     store: (order) => ({ id: order.storeId }),

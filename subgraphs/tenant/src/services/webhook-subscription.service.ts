@@ -9,7 +9,7 @@ import { requireRole } from '../../../../lib/graphql/roles.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
 import { DELIVERABLE_EVENT_TYPES, isDeliverable } from '../webhooks/deliverable-events.js';
 import { generateWebhookSecret } from '../webhooks/signing.js';
-import { TargetRefused, type TargetGuard } from '../webhooks/target-policy.js';
+import { TargetRefused, type TargetGuard } from '../../../../lib/outbound/target-policy.js';
 
 /** How long the secret before a rotation still signs (as a second signature). */
 export const ROTATION_GRACE_MS = 24 * 3_600_000;

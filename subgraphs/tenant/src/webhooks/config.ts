@@ -1,5 +1,5 @@
-import { ConfigError, readInt, readOptional, type Env } from '../../../../lib/env.js';
-import type { TargetPolicy } from './target-policy.js';
+import { readInt, type Env } from '../../../../lib/env.js';
+import { readTargetPolicy, type TargetPolicy } from '../../../../lib/outbound/target-policy.js';
 
 /** How outbound webhooks are sent; every field has its default in `DEFAULT_OUTBOUND_WEBHOOKS`. */
 export interface OutboundWebhookOptions {
@@ -33,13 +33,9 @@ export const MAX_RETRY_DELAY_MS = 2 * 3_600_000;
 
 /** Reads WEBHOOK_* (outbound) from the environment; HTTPS is required when NODE_ENV=production. */
 export function readOutboundWebhookOptions(env: Env = process.env): OutboundWebhookOptions {
-  const allowedCidrs = (readOptional(env, 'WEBHOOK_ALLOWED_CIDRS') ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  for (const cidr of allowedCidrs) {
-    if (!/^[0-9a-f:.]+(\/\d{1,3})?$/i.test(cidr)) throw new ConfigError(`WEBHOOK_ALLOWED_CIDRS: "${cidr}" is not an address range like 127.0.0.0/8`);
-  }
   return Object.freeze({
     ...DEFAULT_OUTBOUND_WEBHOOKS,
-    policy: { requireHttps: env.NODE_ENV === 'production', allowedCidrs },
+    policy: readTargetPolicy(env),
     timeoutMs: readInt(env, 'WEBHOOK_TIMEOUT_MS', DEFAULT_OUTBOUND_WEBHOOKS.timeoutMs),
     retryWindowMs: readInt(env, 'WEBHOOK_RETRY_WINDOW_SECONDS', DEFAULT_OUTBOUND_WEBHOOKS.retryWindowMs / 1000) * 1000,
     retryBaseMs: readInt(env, 'WEBHOOK_RETRY_BASE_MS', DEFAULT_OUTBOUND_WEBHOOKS.retryBaseMs),

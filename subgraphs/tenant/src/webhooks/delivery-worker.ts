@@ -2,9 +2,9 @@ import type { DataSource } from 'typeorm';
 import { inSystemTransaction, qualified, updatedRows } from '../../../../lib/db/data-source.js';
 import { pollingWorker } from '../../../../lib/jobs/polling-worker.js';
 import { retryDelayMs, type OutboundWebhookOptions } from './config.js';
-import { postWebhook, type AttemptResult } from './sender.js';
+import { postJson, type AttemptResult } from '../../../../lib/outbound/post-json.js';
 import { signWebhook } from './signing.js';
-import { TargetRefused, targetGuard, type Lookup } from './target-policy.js';
+import { TargetRefused, targetGuard, type Lookup } from '../../../../lib/outbound/target-policy.js';
 
 /** A claimed delivery with what sending it needs. */
 interface Claimed {
@@ -73,7 +73,7 @@ export function createDeliveryWorker(deps: { dataSource: DataSource; options: Ou
       // The URL and the name are checked again on every attempt: DNS may point elsewhere by now.
       const url = guard.checkUrl(row.url);
       const target = await guard.resolve(url);
-      result = await postWebhook({ url, ...target, headers, body: row.body, timeoutMs: options.timeoutMs, maxResponseBytes: options.maxResponseBytes });
+      result = await postJson({ url, ...target, headers, body: row.body, timeoutMs: options.timeoutMs, maxResponseBytes: options.maxResponseBytes });
     } catch (error) {
       if (!(error instanceof TargetRefused)) throw error;
       result = { status: null, body: '', latencyMs: 0, error: `${error.code}: ${error.message}`, retryAfterSeconds: null };

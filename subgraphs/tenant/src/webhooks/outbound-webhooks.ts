@@ -4,7 +4,7 @@ import { WebhookSubscriptionService } from '../services/webhook-subscription.ser
 import { DEFAULT_OUTBOUND_WEBHOOKS, type OutboundWebhookOptions } from './config.js';
 import { consumeForWebhooks } from './delivery-writer.js';
 import { createDeliveryWorker } from './delivery-worker.js';
-import { targetGuard, type Lookup } from './target-policy.js';
+import { targetGuard, type Lookup } from '../../../../lib/outbound/target-policy.js';
 
 /**
  * Outbound webhooks of the tenant subgraph: the GraphQL service, the bus consumer that writes

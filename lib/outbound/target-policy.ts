@@ -102,3 +102,12 @@ export function targetGuard(policy: TargetPolicy, lookup: Lookup = systemLookup)
 }
 
 export type TargetGuard = ReturnType<typeof targetGuard>;
+
+/** WEBHOOK_ALLOWED_CIDRS and NODE_ENV: the target policy of outbound webhooks and decision hooks. */
+export function readTargetPolicy(env: Record<string, string | undefined> = process.env): TargetPolicy {
+  const allowedCidrs = (env.WEBHOOK_ALLOWED_CIDRS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const cidr of allowedCidrs) {
+    if (!/^[0-9a-f:.]+(\/\d{1,3})?$/i.test(cidr)) throw new Error(`WEBHOOK_ALLOWED_CIDRS: "${cidr}" is not an address range like 127.0.0.0/8`);
+  }
+  return { requireHttps: env.NODE_ENV === 'production', allowedCidrs };
+}

@@ -18,7 +18,7 @@ export interface AttemptResult {
  * before; the name is not resolved again, so DNS cannot swap it for a private one in between).
  * The whole attempt has `timeoutMs`; the body read stops at `maxResponseBytes`.
  */
-export function postWebhook(options: {
+export function postJson(options: {
   url: URL;
   address: string;
   family: 4 | 6;
