@@ -1,5 +1,5 @@
 /**
- * `npm run bench:gateway [-- --duration 15 --warmup 3 --rounds 2 --connections 50 --only ours,apollo,hive]`
+ * `npm run bench:gateway [-- --duration 15 --warmup 3 --rounds 2 --connections 50 --only ours,apollo,hive] [--baseline DIR]`
  *
  * The public federation benchmark design (The Guild's graphql-gateways-benchmark), reproduced
  * here: four subgraphs (bench/gateway/subgraphs.ts) on loopback, its deep query (~88 KB answer),
@@ -13,6 +13,9 @@
  * every response whose status or body differs. Prints, per gateway, RPS (min/median/max over
  * rounds), p50/p99 latency, CPU ms per request of the gateway process, subgraph requests per
  * client request, and RPS against plain Apollo Gateway round by round.
+ * `--baseline DIR`: also measures `npm run gateway` of another checkout (e.g. a `git worktree` of
+ * the commit before a change, with its node_modules), in the same rounds: before and after side by
+ * side under the same load, which a busy machine makes the only fair comparison.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
@@ -82,6 +85,7 @@ async function main(): Promise<void> {
       rounds: { type: 'string', default: '2' },
       connections: { type: 'string', default: '50' },
       only: { type: 'string', default: 'ours,apollo,hive' },
+      baseline: { type: 'string' },
     },
   });
   if (spawnSync('wrk', ['--version']).error) {
@@ -100,7 +104,10 @@ async function main(): Promise<void> {
   writeFileSync(requestFile, JSON.stringify({ query: BENCH_QUERY, operationName: 'TestQuery' }));
   writeFileSync(join(dir, 'check.lua'), WRK_SCRIPT);
 
-  const candidates: Record<string, { label: string; args: (port: number) => string[] }> = {
+  const candidates: Record<string, { label: string; args: (port: number) => string[]; cwd?: string }> = {
+    ...(values.baseline
+      ? { baseline: { label: 'baseline checkout', cwd: values.baseline, args: (port: number) => ['--import', 'tsx', join(values.baseline!, 'gateway/src/cli.ts'), '--supergraph', supergraphFile, '--port', String(port)] } }
+      : {}),
     ours: { label: 'ours (npm run gateway)', args: (port) => ['--import', 'tsx', join(root, 'gateway/src/cli.ts'), '--supergraph', supergraphFile, '--port', String(port)] },
     apollo: { label: 'plain Apollo Gateway', args: (port) => ['--import', 'tsx', join(root, 'bench/gateway/apollo-server.ts'), supergraphFile, String(port)] },
     hive: {
@@ -108,12 +115,12 @@ async function main(): Promise<void> {
       args: (port) => [realpathSync(join(root, 'node_modules/.bin/hive-gateway')), 'supergraph', supergraphFile, '--port', String(port), '--host', '127.0.0.1', '--jit', '--disable-websockets'],
     },
   };
-  const chosen = values.only.split(',').filter((name) => candidates[name]);
+  const chosen = [...(values.baseline ? ['baseline'] : []), ...values.only.split(',').filter((name) => candidates[name])];
   const gateways: Gateway[] = [];
   try {
     for (const name of chosen) {
       const port = await freePort();
-      const child = spawn(process.execPath, candidates[name]!.args(port), { cwd: root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } });
+      const child = spawn(process.execPath, candidates[name]!.args(port), { cwd: candidates[name]!.cwd ?? root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } });
       const url = `http://127.0.0.1:${port}/graphql`;
       for (let waited = 0; ; waited += 200) {
         if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);

@@ -6,8 +6,15 @@
  * writer), its statistics brought up to date as the feed worker does, then the service's search
  * runs --runs times per query: a rare word (3 per 10,000), a 1 % word, and a prefix of a 10 % word.
  * Prints p50/p95, the plan's access path, and the event loop's delay p99 while searching.
+ *
+ * Then the storefront `search` (issue 15) at each size: the same products in a 30-category tree
+ * (6 roots) with prices and availability in one store (written into the read model in bulk, as
+ * its event appliers would), mixed queries with filters, sorts and facets run by --clients
+ * concurrent callers (default 10), p50/p95/max per query and over the mix, the process's memory,
+ * and the EXPLAIN ANALYZE of the search statement (which indexes it used, and its time).
  */
 import { randomUUID } from 'node:crypto';
+import { cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { inTenantTransaction } from '../lib/db/data-source.js';
@@ -15,6 +22,7 @@ import { startEmbeddedPostgres } from '../lib/db/embedded-postgres.js';
 import { analyzeAfterBulkWrite } from '../lib/db/table-statistics.js';
 import { openCatalogDatabase } from '../subgraphs/catalog/src/data/database.js';
 import { CatalogService, searchPatterns } from '../subgraphs/catalog/src/services/catalog.service.js';
+import { SearchService, type SearchArgs } from '../subgraphs/catalog/src/services/search.service.js';
 
 const QUERIES = [
   { name: 'rare word', query: 'quokka' },
@@ -25,15 +33,33 @@ const QUERIES = [
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { products: { type: 'string', default: '10000' }, runs: { type: 'string', default: '30' } } });
+  const { values } = parseArgs({
+    options: { products: { type: 'string', default: '10000' }, runs: { type: 'string', default: '30' }, clients: { type: 'string', default: '10' } },
+  });
+  const clients = Number(values.clients);
   const max = Number(values.products);
   const runs = Number(values.runs);
   const sizes = [...new Set([1_000, 10_000, max].filter((n) => n <= max))].sort((a, b) => a - b);
+  // Loading 10,000 products per statement (and their search rows) may outlast a request's bound on a busy machine.
+  process.env.DB_STATEMENT_TIMEOUT_MS ??= '0';
   const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres();
   const schema = `catalog_bench${process.pid}`;
   const dataSource = await openCatalogDatabase(process.env.DATABASE_URL ?? embedded!.url, schema);
   const tenantId = randomUUID();
   const service = new CatalogService(dataSource, async () => undefined);
+  const storefront = new SearchService(dataSource, async () => undefined);
+  const storeId = randomUUID();
+  const storefrontRows: string[] = [];
+  const plans: string[] = [];
+  await inTenantTransaction(dataSource, tenantId, async (m) => {
+    // 30 categories: 6 roots of 4 children each; products are filed under the 24 children.
+    for (let root = 0; root < 6; root++) {
+      const [{ id }] = await m.query(`INSERT INTO "${schema}".category (id, tenant_id, name) VALUES (gen_random_uuid(), $1, $2) RETURNING id`, [tenantId, `Department ${root}`]);
+      for (let child = 0; child < 4; child++) {
+        await m.query(`INSERT INTO "${schema}".category (id, tenant_id, name, parent_id) VALUES (gen_random_uuid(), $1, $2, $3)`, [tenantId, `Aisle ${root}-${child}`, id]);
+      }
+    }
+  });
   const ctx = { tenantId, roles: ['storefront' as const], requestId: 'bench' };
   console.log(`catalog search on ${embedded ? 'embedded PGlite (in this process)' : 'PostgreSQL'}, ${runs} runs per query`);
   console.log('| products | query | found (page) | p50 ms | p95 ms | plan | event loop p99 ms |');
@@ -47,11 +73,12 @@ async function main(): Promise<void> {
         await inTenantTransaction(dataSource, tenantId, async (m) => {
           // Words: "amber" in 1 %, "velvet" in 10 %, "quokka" in 3 products of every 10,000.
           await m.query(
-            `INSERT INTO "${schema}".product (id, tenant_id, title, brand, description, external_ref)
+            `INSERT INTO "${schema}".product (id, tenant_id, title, brand, description, external_ref, category_id)
              SELECT gen_random_uuid(), $1,
                     'Product ' || i || CASE WHEN i % 100 = 7 THEN ' amber' ELSE '' END || CASE WHEN i % 10 = 3 THEN ' velvet' ELSE '' END
                       || CASE WHEN i IN ($4::int, $4::int + 1, $4::int + 2) THEN ' quokka' ELSE '' END,
-                    'Brand ' || (i % 200), 'generated product number ' || i || ' for the search bench', 'bench:' || i
+                    'Brand ' || (i % 200), 'generated product number ' || i || ' for the search bench', 'bench:' || i,
+                    (ARRAY(SELECT id FROM "${schema}".category WHERE tenant_id = $1 AND parent_id IS NOT NULL ORDER BY name))[1 + i % 24]
                FROM generate_series($2::int, $3::int) AS i`,
             [tenantId, from, to, Math.floor((from + to) / 2)],
           );
@@ -61,9 +88,16 @@ async function main(): Promise<void> {
               WHERE tenant_id = $1 AND external_ref = ANY(SELECT 'bench:' || g FROM generate_series($2::int, $3::int) AS g)`,
             [tenantId, from, to],
           );
+          // Prices 1.99 to 600 and two thirds available, straight into the read model in one statement.
+          await m.query(
+            `INSERT INTO "${schema}".search_offer (tenant_id, store_id, product_id, price, in_stock)
+             SELECT tenant_id, $2, id, (substr(external_ref, 7)::int % 600) + 1.99, substr(external_ref, 7)::int % 3 <> 0 FROM "${schema}".product
+              WHERE tenant_id = $1 AND external_ref = ANY(SELECT 'bench:' || g FROM generate_series($3::int, $4::int) AS g)`,
+            [tenantId, storeId, from, to],
+          );
         });
       }
-      await analyzeAfterBulkWrite(dataSource, ['product', 'variant', 'product_search_entry'], size - loaded);
+      await analyzeAfterBulkWrite(dataSource, ['product', 'variant', 'product_search_entry', 'search_offer', 'search_term'], size - loaded);
       const loadSeconds = ((performance.now() - started) / 1000).toFixed(1);
       loaded = size;
       for (const { name, query } of QUERIES) {
@@ -86,7 +120,14 @@ async function main(): Promise<void> {
         );
       }
       console.error(`  (${size.toLocaleString('en')} products loaded in ${loadSeconds} s)`);
+      storefrontRows.push(...(await storefrontSearch(dataSource, storefront, { tenantId, storeId, schema, size, runs, clients, plans })));
     }
+    console.log(`\nstorefront search(…) on the same catalog, ${clients} concurrent callers, ${runs * clients} calls per query (load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores)`);
+    console.log('| products | query | total | p50 ms | p95 ms | max ms | rss MB |');
+    console.log('|---|---|---|---|---|---|---|');
+    for (const row of storefrontRows) console.log(row);
+    console.log(`\nEXPLAIN ANALYZE of the search statement at ${max.toLocaleString('en')} products:`);
+    for (const plan of plans) console.log(plan);
   } finally {
     await dataSource.query(`DROP SCHEMA "${schema}" CASCADE`);
     await dataSource.query(`DROP ROLE IF EXISTS "${schema}_app"`);
@@ -94,6 +135,83 @@ async function main(): Promise<void> {
     await embedded?.stop();
   }
 }
+
+/** The storefront's mix: text with facets, a typo, a prefix with a brand filter, browsing a department in stock by price, everything newest first. */
+const STOREFRONT_QUERIES: { name: string; args: SearchArgs }[] = [
+  { name: '1% word, facets', args: { query: 'amber' } },
+  { name: 'typo `velvett`', args: { query: 'velvett', first: 20 } },
+  { name: 'prefix + brand + PRICE_ASC', args: { query: 'velv', filter: { brands: ['Brand 3', 'Brand 13'] }, sort: 'PRICE_ASC' } },
+  { name: 'department, in stock, 10-50, PRICE_ASC', args: { filter: { inStock: true, price: { min: '10', max: '50' } }, sort: 'PRICE_ASC' } },
+  { name: 'browse all NEWEST', args: { sort: 'NEWEST' } },
+  { name: 'word in every product, RELEVANCE', args: { query: 'generated bench' } },
+];
+
+async function storefrontSearch(
+  dataSource: Awaited<ReturnType<typeof openCatalogDatabase>>,
+  search: SearchService,
+  o: { tenantId: string; storeId: string; schema: string; size: number; runs: number; clients: number; plans: string[] },
+): Promise<string[]> {
+  const ctx = { tenantId: o.tenantId, roles: ['storefront' as const], requestId: 'bench' };
+  const [{ id: department }] = await inTenantTransaction(dataSource, o.tenantId, (m) =>
+    m.query(`SELECT id FROM "${o.schema}".category WHERE tenant_id = $1 AND name = 'Department 2'`, [o.tenantId]),
+  );
+  const rows: string[] = [];
+  const all: number[] = [];
+  const mix = STOREFRONT_QUERIES.map(({ name, args }) => ({
+    name,
+    args: { ...args, storeId: o.storeId, filter: name.startsWith('department') ? { ...args.filter, categoryIds: [department] } : args.filter } as SearchArgs,
+  }));
+  for (const { name, args: full } of mix) {
+    for (let i = 0; i < 3; i++) await search.search(ctx, full);
+    const times: number[] = [];
+    let total = 0;
+    await Promise.all(
+      Array.from({ length: o.clients }, async () => {
+        for (let i = 0; i < o.runs; i++) {
+          const t = performance.now();
+          total = (await search.search(ctx, full)).totalCount;
+          times.push(performance.now() - t);
+        }
+      }),
+    );
+    times.sort((a, b) => a - b);
+    all.push(...times);
+    const rss = (process.memoryUsage().rss / 2 ** 20).toFixed(0);
+    rows.push(`| ${o.size.toLocaleString('en')} | ${name} | ${total} | ${percentile(times, 50).toFixed(1)} | ${percentile(times, 95).toFixed(1)} | ${times.at(-1)!.toFixed(1)} | ${rss} |`);
+  }
+  all.sort((a, b) => a - b);
+  rows.push(`| ${o.size.toLocaleString('en')} | **mix** | | ${percentile(all, 50).toFixed(1)} | **${percentile(all, 95).toFixed(1)}** | ${all.at(-1)!.toFixed(1)} | |`);
+  // The plans of the largest catalog are the ones printed.
+  o.plans.length = 0;
+  for (const { name, args } of mix) o.plans.push(`- ${name}: ${await explainSearch(dataSource, o, args)}`);
+  return rows;
+}
+
+/** EXPLAIN ANALYZE of the statement storefront_search runs (as its owner): the indexes it used and its execution time. */
+async function explainSearch(
+  dataSource: Awaited<ReturnType<typeof openCatalogDatabase>>,
+  o: { tenantId: string; storeId: string; schema: string },
+  args: SearchArgs,
+): Promise<string> {
+  return inTenantTransaction(dataSource, o.tenantId, async (m) => {
+    await m.query('RESET ROLE');
+    const sort = args.sort ?? (args.query ? 'RELEVANCE' : 'NEWEST');
+    const [{ sql }] = await m.query(`SELECT "${o.schema}".storefront_search_sql($1) AS sql`, [sort]);
+    const [{ tsq }] = await m.query(`SELECT "${o.schema}".storefront_search_query($1)::text AS tsq`, [args.query ?? null]);
+    const f = args.filter ?? {};
+    const rows: { 'QUERY PLAN': string }[] = await m.query(
+      // $11 (the sort) is passed to the statement but not read by it: a type for it all the same.
+      `EXPLAIN (ANALYZE, COSTS OFF) SELECT * FROM (${sql.replace(/\$(\d+)/g, (_: string, n: string) => `$${n}::${PARAM_TYPES[Number(n) - 1]}`)}) AS q WHERE $11::text IS NOT NULL`,
+      [o.tenantId, tsq, o.storeId, f.brands ?? null, f.categoryIds ?? null, f.price?.min ?? null, f.price?.max ?? null, f.inStock ?? null, null, null, sort, 21, false],
+    );
+    const text = rows.map((r) => r['QUERY PLAN']).join('\n');
+    const indexes = [...new Set([...text.matchAll(/(?:Index Scan|Index Only Scan|Bitmap Index Scan) (?:Backward )?(?:using |on )(\w+)/g)].map((x) => x[1]))];
+    const seq = /Seq Scan on product_search_entry/.test(text) ? ', Seq Scan on product_search_entry' : '';
+    return `indexes ${indexes.join(', ') || 'none'}${seq}; ${text.match(/Execution Time: [\d.]+ ms/)?.[0] ?? ''}`;
+  });
+}
+
+const PARAM_TYPES = ['uuid', 'tsquery', 'uuid', 'text[]', 'uuid[]', 'numeric', 'numeric', 'boolean', 'text', 'bigint', 'text', 'int', 'boolean'];
 
 /** The access path of the statement search_product_page runs for `query` (the owner's view, as the function runs). */
 async function planOf(dataSource: Awaited<ReturnType<typeof openCatalogDatabase>>, schema: string, tenantId: string, query: string): Promise<string> {

@@ -4,7 +4,11 @@
  * percentiles (mutation sent → payload received), payloads delivered vs expected, gateway
  * process memory, and subgraph fetches per event (which must not grow with N).
  *
- * Options: --clients 1,500,2000 --writes 20
+ * The N clients connect at once (a POS fleet reconnecting after a network blip): the time until
+ * all are subscribed and the sockets the gateway closed meanwhile, by close code, are printed too.
+ *
+ * Options: --clients 1,500,2000 --writes 20 --keys 1 (pos keys the clients are spread over: each
+ * distinct key is a tenant-directory lookup of its own)
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -26,7 +30,7 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { clients: { type: 'string', default: '1,500,2000' }, writes: { type: 'string', default: '20' } } });
+  const { values } = parseArgs({ options: { clients: { type: 'string', default: '1,500,2000' }, writes: { type: 'string', default: '20' }, keys: { type: 'string', default: '1' } } });
   const sizes = values.clients.split(',').map(Number);
   const writes = Number(values.writes);
 
@@ -41,19 +45,43 @@ async function main(): Promise<void> {
   const store = started.stores.find((s) => s.code === 'S1')?.id;
   if (!store) throw new Error('the demo store S1 is missing');
   // Terminals subscribe with a pos key; the writes come from the admin key.
-  const headers = { authorization: `Bearer ${started.keys.pos}` };
   const adminHeaders = { authorization: `Bearer ${started.keys.admin}` };
-  type Stats = { subscribers: number; events: number; subgraphFetches: number; rssBytes: number };
+  const posKeys = [started.keys.pos];
+  while (posKeys.length < Number(values.keys)) {
+    const created = await graphqlOk<{ createApiKey: { key: string } }>(
+      gatewayUrl,
+      'mutation ($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }',
+      { input: { name: `bench till ${posKeys.length}`, role: 'POS' } },
+      adminHeaders,
+    );
+    posKeys.push(created.createApiKey.key);
+  }
+  type Stats = { groups: number; subscribers: number; events: number; subgraphFetches: number; rssBytes: number };
   const stats = async () => (await (await fetch(gatewayUrl.replace('/graphql', '/debug/subscriptions'))).json()) as Stats;
-  console.log(`bench:subscriptions  bus=${process.env.REDIS_URL ? 'redis' : 'in-process'}  db=${process.env.DATABASE_URL ? 'postgresql' : 'pglite'}  writes per N=${writes}`);
+  console.log(`bench:subscriptions  bus=${process.env.REDIS_URL ? 'redis' : 'in-process'}  db=${process.env.DATABASE_URL ? 'postgresql' : 'pglite'}  writes per N=${writes}  pos keys=${posKeys.length}`);
   console.log('     N  delivered/expected   p50 ms   p95 ms   p99 ms   max ms  fetches/event  system RSS MB');
 
   try {
     for (const n of sizes) {
       const arrivals = new Map<number, number[]>(); // version → arrival times
       const clients: Client[] = [];
+      const closes = new Map<string, number>();
+      const connectStart = performance.now();
       for (let i = 0; i < n; i += 1) {
-        const client = createClient({ url: gatewayUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: headers, retryAttempts: 0 });
+        const client = createClient({
+          url: gatewayUrl.replace(/^http/, 'ws'),
+          webSocketImpl: WebSocket,
+          connectionParams: { authorization: `Bearer ${posKeys[i % posKeys.length]}` },
+          retryAttempts: 0,
+          on: {
+            closed: (event) => {
+              const { code, reason } = event as { code: number; reason: string };
+              if (code === 1000) return;
+              const label = `${code} ${reason}`;
+              closes.set(label, (closes.get(label) ?? 0) + 1);
+            },
+          },
+        });
         client.subscribe<{ stockChanged: { sku: string; version: number } }>(
           { query: SUBSCRIPTION, variables: { store } },
           {
@@ -64,16 +92,19 @@ async function main(): Promise<void> {
               list.push(performance.now());
               arrivals.set(payload.version, list);
             },
-            error: (error) => console.error('subscription error', error),
+            error: () => undefined, // counted by close code
             complete: () => undefined,
           },
         );
         clients.push(client);
       }
       for (let waited = 0; (await stats()).subscribers < n; waited += 100) {
-        if (waited > 60_000) throw new Error(`only ${(await stats()).subscribers} of ${n} subscribed`);
+        if (waited > 60_000) throw new Error(`only ${(await stats()).subscribers} of ${n} subscribed; closed: ${JSON.stringify([...closes])}`);
         await sleep(100);
       }
+      console.log(
+        `        ${n} connected at once: all subscribed after ${((performance.now() - connectStart) / 1000).toFixed(1)} s in ${(await stats()).groups} groups; closed meanwhile: ${closes.size ? JSON.stringify(Object.fromEntries(closes)) : 'none'}`,
+      );
       const before = await stats();
       const latencies: number[] = [];
       const firsts: number[] = [];

@@ -26,6 +26,9 @@ export const INPUT_BOUNDS = {
     'CreateWebhookSubscriptionInput.url': 2_048,
     'CreateWebhookSubscriptionInput.description': 500,
     'SetOrderHookInput.url': 2_048,
+    'Query.search(query:)': 200,
+    /** A TITLE-sorted search's cursor carries the title. */
+    'Query.search(after:)': 1_024,
   } as Record<string, number>,
   /** Most items in a list, where the default does not fit. */
   maxItems: {
@@ -51,6 +54,7 @@ export const INPUT_BOUNDS = {
     'AdjustStockInput.delta': [-MAX_QUANTITY, MAX_QUANTITY],
     'ReserveStockInput.ttlSeconds': [1, 2_592_000],
     'Query.products(first:)': [1, 100],
+    'Query.search(first:)': [1, 100],
     'Query.feedImports(first:)': [1, 100],
     'Query.ingestionEvents(first:)': [1, 100],
     'Query.movements(first:)': [1, 100],

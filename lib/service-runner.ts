@@ -35,6 +35,8 @@ export interface BusConfig {
   claimIdleMs: number;
   /** EVENT_REPUBLISH_WINDOW_SECONDS: what the outbox re-publishes after Redis lost its data (default 3600). */
   republishWindowMs: number;
+  /** EVENT_STREAM_MAX_LENGTH: the stream is trimmed near this many entries, never below what a durable group has not acknowledged (default 100000). */
+  maxLength: number;
 }
 
 export function readBusConfig(env: Env = process.env): BusConfig {
@@ -42,6 +44,7 @@ export function readBusConfig(env: Env = process.env): BusConfig {
     consumer: readOptional(env, 'INSTANCE_ID') ?? hostname(),
     claimIdleMs: readInt(env, 'EVENT_CLAIM_IDLE_MS', 30_000),
     republishWindowMs: readInt(env, 'EVENT_REPUBLISH_WINDOW_SECONDS', 3_600) * 1_000,
+    maxLength: readInt(env, 'EVENT_STREAM_MAX_LENGTH', 100_000),
   });
 }
 

@@ -2,7 +2,8 @@
  * `npm run import -- feed.csv [--gateway http://127.0.0.1:4000] [--key <admin API key>]`
  *
  * Streams a catalog feed to the gateway's /imports/catalog (never whole in memory), then follows
- * the import with `feedImport(id)` and a progress bar, and prints the review queue's first rows.
+ * the import with `feedImport(id)` and a progress bar until its prices and stock are visible too
+ * (PROPAGATING, then COMPLETED), and prints the review queue's first rows.
  * The key defaults to COMMERCE_API_KEY, then to the demo admin key `npm start` wrote.
  */
 import { createReadStream, existsSync, statSync } from 'node:fs';
@@ -12,7 +13,10 @@ import { demoKeysFile, readDemoKeys } from './demo-keys.js';
 import { graphqlOk } from './graphql-request.js';
 
 const PROGRESS = `query ($id: ID!) {
-  feedImport(id: $id) { status total processed imported failed error errors(first: 10) { line reason } }
+  feedImport(id: $id) {
+    status total processed imported failed error errors(first: 10) { line reason }
+    effects { prices pricesApplied stock stockApplied stockRefused }
+  }
 }`;
 
 function option(name: string): string | undefined {
@@ -86,13 +90,31 @@ async function main(): Promise<void> {
   console.log(`import ${id} queued (${total} rows)`);
   for (;;) {
     const { feedImport: feed } = await graphqlOk<{
-      feedImport: { status: string; total: number | null; processed: number; imported: number; failed: number; error: string | null; errors: { line: number; reason: string }[] };
+      feedImport: {
+        status: string;
+        total: number | null;
+        processed: number;
+        imported: number;
+        failed: number;
+        error: string | null;
+        errors: { line: number; reason: string }[];
+        effects: { prices: number; pricesApplied: number; stock: number; stockApplied: number; stockRefused: number };
+      };
     }>(new URL('/graphql', gateway).toString(), PROGRESS, { id }, { authorization: `Bearer ${key}` });
-    bar('import ', feed.processed, feed.total ?? total, `${feed.processed}/${feed.total ?? total} rows, ${feed.failed} to review`);
+    const { effects } = feed;
+    if (feed.status === 'PROPAGATING') {
+      // The catalog's part is done; prices and stock are still being applied by pricing and inventory.
+      const done = effects.pricesApplied + effects.stockApplied + effects.stockRefused;
+      bar('propagating', done, effects.prices + effects.stock, `prices ${effects.pricesApplied}/${effects.prices}, stock ${effects.stockApplied + effects.stockRefused}/${effects.stock}`);
+    } else bar('import ', feed.processed, feed.total ?? total, `${feed.processed}/${feed.total ?? total} rows, ${feed.failed} to review`);
     if (feed.status === 'COMPLETED' || feed.status === 'FAILED') {
       if (process.stdout.isTTY) process.stdout.write('\n');
       const seconds = (Date.now() - started) / 1000;
       console.log(`${feed.status}: ${feed.imported} imported, ${feed.failed} to review, in ${seconds.toFixed(1)} s${feed.error ? ` — ${feed.error}` : ''}`);
+      if (feed.status === 'COMPLETED') {
+        const refused = effects.stockRefused ? ` (${effects.stockRefused} left unchanged: below what is reserved)` : '';
+        console.log(`  visible: ${effects.pricesApplied} price rows, ${effects.stockApplied} stock levels${refused}`);
+      }
       for (const row of feed.errors) console.log(`  line ${row.line}: ${row.reason}`);
       if (feed.failed > feed.errors.length) console.log(`  … and ${feed.failed - feed.errors.length} more: feedImport(id: "${id}") { errors(afterLine: …) }`);
       process.exit(feed.status === 'COMPLETED' ? 0 : 1);

@@ -100,7 +100,7 @@ export async function seedDemo(system: Pick<RunningSystem, 'gatewayUrl' | 'tenan
       const done = await until(() => call<{ feedImport: { status: string; imported: number; failed: number; error: string | null } }>(
         'query ($id: ID!) { feedImport(id: $id) { status imported failed error } }',
         { id: importCatalogFeed.id },
-      ), (r) => !['RECEIVING', 'QUEUED', 'RUNNING'].includes(r.feedImport.status));
+      ), (r) => !['RECEIVING', 'QUEUED', 'RUNNING', 'PROPAGATING'].includes(r.feedImport.status));
       if (done.feedImport.status !== 'COMPLETED' || done.feedImport.failed > 0) throw new Error(`demo feed for ${store.code}: ${done.feedImport.status} ${done.feedImport.error ?? `${done.feedImport.failed} rows refused`}`);
       progress(`demo data: ${products} products, ${variants} variants with prices and stock in ${store.code}`);
     }
@@ -108,12 +108,14 @@ export async function seedDemo(system: Pick<RunningSystem, 'gatewayUrl' | 'tenan
     const names = Object.keys(CATEGORIES);
     const created = await call<Record<string, { id: string }>>(`mutation SeedCategories { ${names.map((name, i) => `c${i}: createCategory(input: { name: ${JSON.stringify(name)} }) { id }`).join('\n')} }`);
     const categoryId = new Map(names.map((name, i) => [name, created[`c${i}`]!.id]));
-    const listed = await call<{ products: { edges: { node: { id: string; title: string; variants: { sku: string }[] } }[] } }>(
-      '{ products(first: 100) { edges { node { id title variants { sku } } } } }',
+    const listed = await call<{ products: { edges: { node: { id: string; title: string; brand: string | null; description: string | null; variants: { sku: string }[] } }[] } }>(
+      '{ products(first: 100) { edges { node { id title brand description variants { sku } } } } }',
     );
     const updates = listed.products.edges.map(({ node }, i) => {
       const category = categoryOf.get(node.variants[0]!.sku.replace(/-[A-Z]$/, ''))!;
-      return `p${i}: upsertProduct(input: ${inputLiteral({ id: node.id, title: node.title, categoryId: categoryId.get(category), variants: [] })}) { id }`;
+      // An upsert states the whole product: brand and description as the feed gave them.
+      const { id, title, brand, description } = node;
+      return `p${i}: upsertProduct(input: ${inputLiteral({ id, title, brand, description, categoryId: categoryId.get(category), variants: [] })}) { id }`;
     });
     for (let i = 0; i < updates.length; i += 25) await call(`mutation SeedCategories { ${updates.slice(i, i + 25).join('\n')} }`);
     progress(`demo data: ${names.length} categories`);

@@ -10,7 +10,7 @@ import { readBusConfig } from '../lib/service-runner.js';
 import type { SubgraphService } from '../lib/graphql/service.js';
 import { buildGateway, type Gateway } from '../gateway/src/app.js';
 import type { JwtOptions } from '../gateway/src/auth/jwt-verifier.js';
-import { readAuthFailuresPerMinute, readJwtOptions, readRateLimits, readTrustedProxies } from '../gateway/src/config.js';
+import { readAuthFailuresPerMinute, readJwtOptions, readRateLimits, readStorefrontCache, readTrustedProxies } from '../gateway/src/config.js';
 import { createMemoryRateLimitStore, createRedisRateLimitStore } from '../gateway/src/limits/rate-limiter.js';
 import { generateSecret } from '../lib/tenant/signed-context.js';
 import { createMemoryReplayGuard, createRedisReplayGuard, type ReplayGuard } from '../lib/tenant/replay-guard.js';
@@ -78,6 +78,8 @@ export interface SystemOptions {
   authFailuresPerMinute?: number;
   /** Proxies whose X-Forwarded-For / Forwarded name the client (default TRUSTED_PROXIES, else none). */
   trustedProxies?: string[];
+  /** The gateway's storefront cache (default: STOREFRONT_CACHE and STOREFRONT_CACHE_MAX_BYTES from `env`). */
+  storefrontCache?: false | { maxBytes: number };
   subgraphOptions?: SubgraphOptions;
   /** Per-socket subscription limits of the gateway (tests make them tiny). */
   subscriptionLimits?: { highWaterBytes?: number; maxPendingUpdates?: number };
@@ -180,7 +182,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       limits: { production },
       operator: { token: options.operatorToken ?? env.OPERATOR_TOKEN, production },
       subscriptions: { bus, limits: options.subscriptionLimits },
-      storefrontCache: env.STOREFRONT_CACHE !== 'off',
+      storefrontCache: options.storefrontCache ?? readStorefrontCache(env),
       // Callers that pass their own `log` (tests, benchmarks) get no request lines unless they pass a logger.
       logger: options.logger ?? createLogger('gateway', { level: options.log ? 'silent' : env.LOG_LEVEL }),
       log: options.log,

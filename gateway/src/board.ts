@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
+import { useRoute } from './routes/route.js';
 
 /**
  * The live stock board at `/board`: plain HTML and a small script (gateway/static), with the
@@ -14,28 +14,32 @@ const files: Record<string, { type: string; path: () => string }> = {
 };
 const cache = new Map<string, Buffer>();
 
-export function serveBoard(req: IncomingMessage, res: ServerResponse): boolean {
-  const file = files[(req.url ?? '').split('?')[0]!.replace(/\/$/, '')];
-  if (!file || req.method !== 'GET') return false;
-  const path = (req.url ?? '').split('?')[0]!;
-  let body = cache.get(path);
-  if (!body) {
-    try {
-      body = readFileSync(file.path());
-    } catch {
-      res.writeHead(500, { 'content-type': 'text/plain' }).end('The board is not installed.\n');
-      return true;
-    }
-    cache.set(path, body);
-  }
-  res
-    .writeHead(200, {
-      'content-type': file.type,
-      'content-length': String(body.length),
-      'cache-control': 'no-cache',
-      'content-security-policy': "default-src 'self'; connect-src 'self' ws: wss:; style-src 'self' 'unsafe-inline'; img-src 'self' data:",
-      'x-content-type-options': 'nosniff',
-    })
-    .end(body);
-  return true;
+/** `GET /board` and its two scripts. */
+export function useBoard() {
+  return useRoute(
+    (path, request) => request.method === 'GET' && files[path.replace(/\/$/, '')] !== undefined,
+    (_request, _context, url) => {
+      const path = url.pathname.replace(/\/$/, '');
+      const file = files[path]!;
+      let body = cache.get(path);
+      if (!body) {
+        try {
+          body = readFileSync(file.path());
+        } catch {
+          return new Response('The board is not installed.\n', { status: 500, headers: { 'content-type': 'text/plain' } });
+        }
+        cache.set(path, body);
+      }
+      return new Response(new Uint8Array(body), {
+        status: 200,
+        headers: {
+          'content-type': file.type,
+          'content-length': String(body.length),
+          'cache-control': 'no-cache',
+          'content-security-policy': "default-src 'self'; connect-src 'self' ws: wss:; style-src 'self' 'unsafe-inline'; img-src 'self' data:",
+          'x-content-type-options': 'nosniff',
+        },
+      });
+    },
+  );
 }

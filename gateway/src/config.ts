@@ -5,6 +5,7 @@ import { readSubgraphSecret } from '../../lib/service-runner.js';
 import type { JwtOptions } from './auth/jwt-verifier.js';
 import { trustedProxyList } from './auth/client-address.js';
 import { SUBGRAPHS } from '../../lib/subgraphs.js';
+import { DEFAULT_STOREFRONT_CACHE_BYTES } from './cache/storefront-cache.js';
 
 export interface GatewayConfig {
   port: number;
@@ -33,8 +34,8 @@ export interface GatewayConfig {
   operatorToken: string | undefined;
   /** REDIS_URL: the event bus that feeds subscriptions; without it this process serves none. */
   redisUrl: string | undefined;
-  /** STOREFRONT_CACHE (default on): anonymous storefront answers kept until a change event of their tenant. */
-  storefrontCache: boolean;
+  /** STOREFRONT_CACHE (default on): anonymous storefront answers kept until a change event of their tenant; STOREFRONT_CACHE_MAX_BYTES bounds it. */
+  storefrontCache: false | { maxBytes: number };
 }
 
 const DEFAULTS = {
@@ -67,7 +68,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     authFailuresPerMinute: readAuthFailuresPerMinute(env),
     trustedProxies: readTrustedProxies(env),
     production,
-    storefrontCache: readBool(env, 'STOREFRONT_CACHE', true),
+    storefrontCache: readStorefrontCache(env),
     operatorToken: readOptional(env, 'OPERATOR_TOKEN'),
   });
 }
@@ -104,6 +105,14 @@ export function readRateLimits(env: Env): { authenticated: number; anonymous: nu
 /** AUTH_FAILURES_PER_MINUTE: failed authentications a minute per client address before 429 (default 30). */
 export function readAuthFailuresPerMinute(env: Env): number {
   return readInt(env, 'AUTH_FAILURES_PER_MINUTE', 30);
+}
+
+/** STOREFRONT_CACHE (`off` disables it) and STOREFRONT_CACHE_MAX_BYTES (default 64 MiB): for `npm start` and `npm run start:gateway` alike. */
+export function readStorefrontCache(env: Env): false | { maxBytes: number } {
+  if (!readBool(env, 'STOREFRONT_CACHE', true)) return false;
+  const maxBytes = readInt(env, 'STOREFRONT_CACHE_MAX_BYTES', DEFAULT_STOREFRONT_CACHE_BYTES);
+  if (maxBytes < 1024 * 1024) throw new ConfigError(`STOREFRONT_CACHE_MAX_BYTES must be at least 1048576 (1 MiB), got ${maxBytes}; STOREFRONT_CACHE=off turns the cache off`);
+  return { maxBytes };
 }
 
 /** TRUSTED_PROXIES: comma-separated addresses and CIDRs (e.g. `10.0.0.0/8,::1`); default none. */

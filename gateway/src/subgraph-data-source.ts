@@ -1,9 +1,8 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GraphQLError } from 'graphql';
-import { CONTEXT_HEADER, REQUEST_ID_HEADER, signContext } from '../../lib/tenant/signed-context.js';
+import { CONTEXT_HEADER, REQUEST_ID_HEADER } from '../../lib/tenant/signed-context.js';
 import type { GatewayContext } from './gateway-context.js';
 import { isMutation, type SubgraphClient } from './subgraph-client.js';
-import { injectTraceHeaders } from '../../lib/observability/tracing.js';
 
 /** Internal: carries the sharing key from willSendRequest to the fetcher; never sent. */
 const SHARE_HEADER = 'x-gateway-share-key';
@@ -17,8 +16,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   constructor(
     private readonly subgraphName: string,
     url: string,
-    private readonly secret: string | undefined,
-    client: SubgraphClient,
+    private readonly client: SubgraphClient,
   ) {
     // The pooled client, not Apollo's default fetch stack (new connections under load);
     // identical queries of the same caller in flight together are sent once.
@@ -26,9 +24,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
       url,
       fetcher: (async (target: string, init: { headers: Record<string, string>; body: string }) => {
         const { [SHARE_HEADER]: shareKey, ...headers } = init.headers;
-        const body = init.body;
-        injectTraceHeaders(headers);
-        const reply = await client.post(subgraphName, target, headers, body, shareKey === undefined ? null : shareKey);
+        const reply = await client.post(subgraphName, target, headers, init.body, shareKey === undefined ? null : shareKey);
         return new Response(reply.text, { status: reply.status, headers: reply.contentType ? { 'content-type': reply.contentType } : {} });
       }) as never,
     });
@@ -45,24 +41,18 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
       headers.set(SHARE_HEADER, who ? `${who.tenant?.id ?? ''}|${who.roles.join(',')}|${who.storeIds?.join(',') ?? '*'}` : '-');
     }
     if (context?.requestId) headers.set(REQUEST_ID_HEADER, context.requestId);
-    if (this.secret) {
-      const identity = context?.identity;
-      headers.set(
-        CONTEXT_HEADER,
-        // Bound to this fetch: its operation and variables, exactly as they are sent.
-        signContext(
-          { tenantId: identity?.tenant?.id, roles: identity?.roles ?? [], requestId: context?.requestId ?? '', storeIds: identity?.storeIds },
-          { query: request.query ?? '', variables: request.variables, operationName: request.operationName },
-          this.secret,
-        ),
-      );
-    }
+    const identity = context?.identity;
+    // Bound to this fetch: its operation and variables, exactly as they are sent.
+    const signed = this.client.sign(
+      { tenantId: identity?.tenant?.id, roles: identity?.roles ?? [], storeIds: identity?.storeIds },
+      context?.requestId ?? '',
+      { query: request.query ?? '', variables: request.variables, operationName: request.operationName },
+    );
+    for (const [name, value] of Object.entries(signed)) headers.set(name, value);
   }
 
   override didEncounterError(error: Error): void {
     if (error instanceof GraphQLError) throw error;
-    throw new GraphQLError(`The ${this.subgraphName} service is unavailable.`, {
-      extensions: { code: 'SERVICE_UNAVAILABLE', service: this.subgraphName },
-    });
+    throw this.client.unavailable(this.subgraphName);
   }
 }

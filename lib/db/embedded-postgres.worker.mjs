@@ -4,14 +4,15 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
 const { dataDir, port, host, maxConnections } = workerData;
 let db;
 let server;
 try {
-  // pg_trgm: the catalog's search index (its migration creates the extension).
-  db = await PGlite.create({ ...(dataDir ? { dataDir } : {}), extensions: { pg_trgm } });
+  // pg_trgm and unaccent: the catalog's search (its migrations create the extensions).
+  db = await PGlite.create({ ...(dataDir ? { dataDir } : {}), extensions: { pg_trgm, unaccent } });
   // PGlite is one session: pglite-socket runs one query at a time and keeps a transaction's
   // statements together, so every service statement runs inside an explicit transaction.
   server = new PGLiteSocketServer({ db, host, port, maxConnections });

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
 import { templateDir } from './embedded-postgres.js';
 
 /** Makes the template unless it exists; written beside and renamed, so no one copies half of it. */
@@ -20,7 +21,7 @@ export async function buildTemplate(): Promise<boolean> {
   const building = `${template}.${process.pid}.tmp`;
   mkdirSync(building, { recursive: true });
   try {
-    const db = await PGlite.create({ dataDir: building, extensions: { pg_trgm } });
+    const db = await PGlite.create({ dataDir: building, extensions: { pg_trgm, unaccent } });
     await db.close();
     if (existsSync(template)) return false; // another process was quicker
     renameSync(building, template);

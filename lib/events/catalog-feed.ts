@@ -18,3 +18,16 @@ export interface FeedBatchImported {
 
 export const VARIANTS_UPSERTED = 'catalog.variants.upserted';
 export const FEED_BATCH_IMPORTED = 'catalog.feed.batch-imported';
+
+/**
+ * What pricing or inventory applied of one `catalog.feed.batch-imported` (one event per batch):
+ * the catalog counts them into the import's `effects`, and the import is COMPLETED when every
+ * price and stock row is applied.
+ */
+export interface FeedBatchApplied {
+  importId: string;
+  /** Rows of the batch's column this service applied (prices: feed rows, not stores). */
+  applied: number;
+  /** Stock rows left unchanged because the level was below what is reserved (inventory). */
+  refused: number;
+}

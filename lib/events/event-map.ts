@@ -48,15 +48,18 @@ export const EVENT_VERSIONS = {
     'catalog.variant.upserted': 1,
     'catalog.variants.upserted': 1,
     'catalog.feed.batch-imported': 1,
+    'catalog.search.synonyms-set': 1,
   },
   inventory: {
     'inventory.stock-level.changed': 1,
     'inventory.reservation.confirmed': 1,
     'inventory.reservation.rejected': 1,
     'inventory.ingestion.product-received': 1,
+    'inventory.feed-batch.applied': 1,
   },
   pricing: {
     'pricing.price.changed': 1,
+    'pricing.feed-batch.applied': 1,
   },
   orders: {
     'orders.order.placed': 1,

@@ -4,6 +4,8 @@ import { createClient } from 'redis';
 import type { EventEnvelope } from './envelope.js';
 import type { EventBus, SubscribeOptions } from './event-bus.js';
 import { trimStream } from './stream-trimmer.js';
+import { reportStreamGroups } from './stream-groups.js';
+import { leaseKey, reapDeadConsumers } from './consumer-reaper.js';
 
 export interface RedisBusOptions {
   url: string;
@@ -22,6 +24,13 @@ export interface RedisBusOptions {
   claimIdleMs?: number;
   /** How far back the outboxes re-publish after Redis lost its data (default 3600000 ms: an hour). */
   republishWindowMs?: number;
+  /**
+   * Each reader's lease (default 30000 ms), renewed every third of it while the process runs: a
+   * process killed without stopping leaves groups and consumers that are removed once it expired.
+   */
+  leaseMs?: number;
+  /** How often this process removes what dead readers left (default 15000 ms). */
+  reapMs?: number;
   /** How often the bus looks for a Redis that lost its data (default 1000 ms). */
   checkMs?: number;
   log?: (message: string) => void;
@@ -95,6 +104,28 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
       .finally(() => (trimming = false));
   }, options.trimMs ?? 5_000);
   trimmer.unref();
+  // Lag, pending and the oldest unconsumed age of every group, at each scrape of /metrics.
+  const unreport = reportStreamGroups(publisher, stream, durableKey);
+
+  // Leases of this process's readers (group → consumer), renewed together; what dead processes left is reaped.
+  const leaseMs = options.leaseMs ?? 30_000;
+  const leases = new Set<string>();
+  const renew = () => Promise.all([...leases].map((key) => publisher.set(key, '1', { PX: leaseMs })));
+  const renewer = setInterval(() => void renew().catch(() => undefined), Math.max(50, Math.floor(leaseMs / 3)));
+  renewer.unref();
+  let reaping = false;
+  const reaper = setInterval(() => {
+    if (reaping) return;
+    reaping = true;
+    void reapDeadConsumers(publisher, stream, durableKey, leaseMs)
+      .then(({ groups, consumers }) => {
+        if (groups.length > 0) log(`redis: removed ${groups.length} consumer group(s) of dead gateways: ${groups.join(', ')}`);
+        if (consumers.length > 0) log(`redis: removed ${consumers.length} dead consumer(s): ${consumers.join(', ')}`);
+      })
+      .catch(() => undefined)
+      .finally(() => (reaping = false));
+  }, options.reapMs ?? 15_000);
+  reaper.unref();
 
   const createGroup = async (group: string, ephemeral: boolean) => {
     try {
@@ -127,6 +158,10 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
     },
     async subscribe(group, handler, subscribeOptions: SubscribeOptions = {}) {
       const ephemeral = subscribeOptions.ephemeral ?? false;
+      // The lease first: a reaper never finds this group without it.
+      const lease = leaseKey(stream, group, consumer);
+      leases.add(lease);
+      await publisher.set(lease, '1', { PX: leaseMs });
       await createGroup(group, ephemeral);
       const reader: RedisClient = publisher.duplicate();
       reader.on('error', () => undefined);
@@ -181,6 +216,8 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
         failing.delete(group);
         await reader.quit().catch(() => undefined);
         if (ephemeral) await publisher.xGroupDestroy(stream, group).catch(() => undefined);
+        leases.delete(lease);
+        await publisher.del(lease).catch(() => undefined);
         stops.delete(stop);
       };
       stops.add(stop);
@@ -189,6 +226,9 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
     async close() {
       clearInterval(checker);
       clearInterval(trimmer);
+      unreport();
+      clearInterval(renewer);
+      clearInterval(reaper);
       await Promise.all([...stops].map((stop) => stop()));
       await Promise.all(recovering);
       await publisher.quit().catch(() => undefined);

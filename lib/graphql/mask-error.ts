@@ -4,8 +4,15 @@ import { isAppError } from '../errors.js';
 /**
  * Errors with one of our codes pass as they are; anything else (a driver error, a bug) is
  * logged and replaced by a generic INTERNAL_SERVER_ERROR, so no stack or SQL reaches a client.
+ * `forwarded` (the gateway): any GraphQLError with a code passes, as its subgraph sent it.
  */
-export function maskError(error: unknown, log: (message: string) => void = console.error): GraphQLError {
+export function maskError(error: unknown, log: (message: string) => void = console.error, options: { forwarded?: boolean } = {}): GraphQLError {
+  // The gateway: an error carrying a code came from a subgraph that masked it already; it passes without its cause.
+  if (options.forwarded && error instanceof GraphQLError && typeof error.extensions?.code === 'string') {
+    return error.originalError instanceof GraphQLError || !error.originalError
+      ? error
+      : new GraphQLError(error.message, { nodes: error.nodes, path: error.path, extensions: error.extensions });
+  }
   const original = error instanceof GraphQLError && error.originalError ? error.originalError : error;
   if (isAppError(original)) {
     return error instanceof GraphQLError

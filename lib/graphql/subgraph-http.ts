@@ -2,6 +2,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { serveMetrics } from '../observability/serve-metrics.js';
 import { serveReadiness, type Checks } from '../observability/readiness.js';
+import { closeServer } from '../http/close-server.js';
+
+/**
+ * Connections the kernel queues for an HTTP server before it accepts them (capped by
+ * net.core.somaxconn). Node's default, 511, is smaller than a POS fleet reconnecting at once: the
+ * surplus were reset or retried a second later.
+ */
+export const LISTEN_BACKLOG = 4096;
 
 /** The HTTP side every subgraph shares, whatever GraphQL server sits behind it. */
 export interface SubgraphHttp {
@@ -29,19 +37,12 @@ export function subgraphHttp(handle: (req: IncomingMessage, res: ServerResponse)
     async listen(port, host) {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen(port, host, () => resolve());
+        server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => resolve());
       });
       return `http://${host}:${(server.address() as AddressInfo).port}/graphql`;
     },
     async close() {
-      if (!server.listening) return;
-      const closing = new Promise<void>((resolve) => server.close(() => resolve()));
-      const idle = setInterval(() => server.closeIdleConnections(), 25);
-      server.closeIdleConnections();
-      const drained = await Promise.race([closing.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 5_000).unref())]);
-      clearInterval(idle);
-      if (!drained) server.closeAllConnections();
-      await closing;
+      if (server.listening) await closeServer(server);
     },
   };
 }

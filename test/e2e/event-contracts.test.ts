@@ -20,6 +20,9 @@ const FIELDS: Fields = {
   'catalog.variant.upserted': { sku: true, productId: true, title: true, productTitle: true, barcode: true },
   'catalog.variants.upserted': { variants: true },
   'catalog.feed.batch-imported': { importId: true, prices: true, stock: true },
+  'catalog.search.synonyms-set': { groups: true },
+  'inventory.feed-batch.applied': { importId: true, applied: true, refused: true },
+  'pricing.feed-batch.applied': { importId: true, applied: true, refused: true },
   'inventory.stock-level.changed': {
     __typename: true, sku: true, storeId: true, onHand: true, reserved: true, available: true, orderable: true, inTransit: true,
     version: true, updatedAt: true, store: true, variant: true, movementId: true, kind: true, quantity: true,
@@ -70,6 +73,7 @@ describe('published events match the event map', () => {
 
   it('publishes each type with its publisher, schema version and declared fields', async () => {
     await addProduct(system, shop, 'Contract', ['EVT-1']);
+    await system.ok('mutation ($i: SetSearchSynonymsInput!) { setSearchSynonyms(input: $i) }', { i: { groups: [['soda', 'pop']] } }, shop.headers);
     await setPrice(system, shop, 'EVT-1', '1.50');
     await setPrice(system, shop, 'EVT-1', '1.60');
     await receiveStock(system, shop, 'EVT-1', 5);
@@ -105,7 +109,7 @@ describe('published events match the event map', () => {
     expect(new Set(seen.map((e) => e.type))).toEqual(
       new Set([
         'tenant.tenant.created', 'tenant.store.created', 'tenant.api-key.created', 'tenant.api-key.revoked',
-        'catalog.product.upserted', 'catalog.variant.upserted', 'inventory.stock-level.changed',
+        'catalog.product.upserted', 'catalog.variant.upserted', 'catalog.search.synonyms-set', 'inventory.stock-level.changed',
         'inventory.reservation.confirmed', 'inventory.reservation.rejected', 'pricing.price.changed',
         'orders.order.placed', 'orders.order.paid', 'orders.order.fulfilled', 'orders.order.cancelled', 'orders.order.updated',
       ]),

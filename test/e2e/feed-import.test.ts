@@ -3,7 +3,7 @@ import { eventually, startSupergraph, type TestSupergraph } from '../support/sta
 
 const IMPORT = 'mutation ($csv: String!) { importCatalogFeed(csv: $csv) { id status total processed failed } }';
 const PROGRESS = `query ($id: ID!) {
-  feedImport(id: $id) { id status total processed imported failed error errors(first: 100) { line reason raw } }
+  feedImport(id: $id) { id status total processed imported failed error errors(first: 100) { line reason raw } effects { prices pricesApplied stock stockApplied stockRefused } }
 }`;
 
 type Progress = {
@@ -15,6 +15,7 @@ type Progress = {
   failed: number;
   error: string | null;
   errors: { line: number; reason: string; raw: string }[];
+  effects: { prices: number; pricesApplied: number; stock: number; stockApplied: number; stockRefused: number };
 };
 
 const FEED = [
@@ -61,6 +62,8 @@ describe('bulk catalog feed import', () => {
     expect(importCatalogFeed).toEqual({ id: expect.any(String), status: 'QUEUED', total: 11, processed: 0, failed: 0 });
     const feed = await finished(importCatalogFeed.id);
     expect(feed).toEqual(expect.objectContaining({ status: 'COMPLETED', total: 11, processed: 11, imported: 3, failed: 8, error: null }));
+    // COMPLETED waits for pricing and inventory: every price and stock row of the good rows is applied.
+    expect(feed.effects).toEqual({ prices: 3, pricesApplied: 3, stock: 2, stockApplied: 2, stockRefused: 0 });
     expect(feed.errors).toEqual([
       { line: 5, reason: 'title is empty', raw: 'bad,,FB-1,,,,,,,' },
       { line: 6, reason: 'sku "FB 2" must be 1-64 letters, digits, ".", "_" or "-"', raw: 'bad2,Bad Sku,FB 2,,,,,,,' },
@@ -93,7 +96,8 @@ describe('bulk catalog feed import', () => {
       mug: { title: 'Feed Mug, large', product: { title: 'Feed Mug, large' }, s1: { amount: '9.99' }, d1: { amount: '9.99' } },
       bad: null,
     };
-    await eventually(async () => expect(await read()).toEqual(expected));
+    // Visible as soon as the import says COMPLETED: no waiting for events after it.
+    expect(await read()).toEqual(expected);
 
     // The same feed again changes nothing: products are found by handle, levels are set, not added.
     const again = await system.ok(IMPORT, { csv: FEED }, shop.headers);

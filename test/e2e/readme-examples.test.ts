@@ -70,15 +70,20 @@ describe('the README and docs examples, as written, on the demo data', () => {
       return r.data!;
     });
 
-  it("the first query returns products with each variant's price and stock", async () => {
-    const query = block('query Storefront($store: ID!)');
+  /** Posts as an anonymous shopper of the demo tenant (the `localhost` host), failing on any error. */
+  const asShopper = async (query: string, variables: Record<string, unknown>) => {
     const response = await fetch(`${origin}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query, variables: { store: store('S1') } }),
+      body: JSON.stringify({ query, variables }),
     });
     const { data, errors } = (await response.json()) as { data: any; errors?: unknown };
     expect(errors).toBeUndefined();
+    return data;
+  };
+
+  it("the first query returns products with each variant's price and stock", async () => {
+    const data = await asShopper(block('query Storefront($store: ID!)'), { store: store('S1') });
     const edges = data.products.edges as { node: any }[];
     expect(edges.length).toBeGreaterThan(0);
     for (const { node } of edges) {
@@ -88,6 +93,17 @@ describe('the README and docs examples, as written, on the demo data', () => {
         expect(variant.stock).toEqual(expect.objectContaining({ available: expect.any(Number), store: { name: 'Downtown Store' } }));
       }
     }
+  });
+
+  it('the faceted search finds coffee despite the typo, cheapest first, with its facets', async () => {
+    const data = await asShopper(block('query Search($store: ID!)'), { store: store('S1') });
+    expect(data.search.totalCount).toBeGreaterThan(0);
+    expect(data.search.edges.length).toBeGreaterThan(0);
+    for (const { node } of data.search.edges) expect(node.category.path.map((c: { name: string }) => c.name)).toEqual(['Coffee']);
+    const facets = Object.fromEntries(data.search.facets.map((f: any) => [f.name, f.values]));
+    expect(Object.keys(facets).sort()).toEqual(['brand', 'category', 'inStock', 'price']);
+    expect(facets.category[0]).toEqual(expect.objectContaining({ label: 'Coffee', count: data.search.totalCount }));
+    expect(facets.brand.reduce((n: number, v: { count: number }) => n + v.count, 0)).toBe(data.search.totalCount);
   });
 
   it('the writes apply with an admin key', async () => {
@@ -153,8 +169,10 @@ describe('the README and docs examples, as written, on the demo data', () => {
       const first = await eventually(async () => {
         const line = stdout.split('\n').find((l) => l.startsWith('{'));
         if (!line) throw new Error(`no payload yet; stderr: ${stderr}`);
-        return JSON.parse(line) as { data: { stockChanged: any } };
+        return JSON.parse(line) as { data: { stockChanged: any }; extensions: unknown };
       }, 30_000);
+      // The snapshot: the first payload of its sku.
+      expect(first.extensions).toEqual({ version: first.data.stockChanged.version, previousVersion: null });
       expect(first.data.stockChanged).toEqual(expect.objectContaining({ storeId: store('S1'), variant: expect.objectContaining({ title: expect.any(String) }) }));
       expect(first.data.stockChanged.variant.price).toEqual({ amount: expect.any(String), currencyCode: 'EUR' });
       expect(stderr).toBe('');

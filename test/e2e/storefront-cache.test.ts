@@ -5,12 +5,22 @@ const READ = `query Shelf($store: ID!) {
   variant(sku: "CACHE-1") { sku title price(storeId: $store) { amount } stock(storeId: $store) { available } }
 }`;
 
+interface CacheStats {
+  hits: number;
+  misses: number;
+  entries: number;
+  rawEntries: number;
+  bytes: number;
+  maxBytes: number;
+  evictions: number;
+}
+
 describe('the gateway keeps storefront answers until their tenant changes', () => {
   let system: TestSupergraph;
   let shop: Shop;
   let other: Shop;
   const cacheStats = async () =>
-    ((await (await fetch(`${new URL(system.gatewayUrl).origin}/debug/subscriptions`)).json()) as { storefrontCache: { hits: number; misses: number } }).storefrontCache;
+    ((await (await fetch(`${new URL(system.gatewayUrl).origin}/debug/subscriptions`)).json()) as { storefrontCache: CacheStats }).storefrontCache;
 
   beforeAll(async () => {
     system = await startSupergraph();
@@ -29,7 +39,10 @@ describe('the gateway keeps storefront answers until their tenant changes', () =
     expect(first.variant).toEqual({ sku: 'CACHE-1', title: 'Cached Tea CACHE-1', price: { amount: '3.00' }, stock: { available: 5 } });
     const before = await cacheStats();
     expect(await read()).toEqual(first);
-    expect((await cacheStats()).hits).toBe(before.hits + 1);
+    const after = await cacheStats();
+    expect(after.hits).toBe(before.hits + 1);
+    // Kept at both levels: the parsed result and the whole answer to those request bytes.
+    expect(after).toEqual(expect.objectContaining({ entries: 1, rawEntries: 1 }));
 
     // A change of stock, then of price: the next read shows it (the event dropped the answer).
     await system.ok('mutation ($i: AdjustStockInput!) { adjustStock(input: $i) { available } }', { i: { sku: 'CACHE-1', storeId: shop.storeId, delta: -2 } }, shop.headers);
@@ -44,5 +57,38 @@ describe('the gateway keeps storefront answers until their tenant changes', () =
     await system.ok(READ, { store: shop.storeId }, shop.headers);
     await system.ok(READ, { store: shop.storeId }, shop.headers);
     expect((await cacheStats()).hits).toBe(staff.hits);
+  });
+});
+
+describe('the storefront cache is bounded in bytes', () => {
+  let system: TestSupergraph;
+  let shop: Shop;
+  const MAX = 8 * 1024;
+
+  beforeAll(async () => {
+    system = await startSupergraph({ storefrontCache: { maxBytes: MAX } });
+    shop = await createShop(system);
+    await addProduct(system, shop, 'Bounded Tea', ['BOUND-1']);
+  });
+  afterAll(() => system.stop());
+
+  it('keeps no more than its bound however many distinct reads arrive, dropping the oldest', async () => {
+    const stats = async () =>
+      ((await (await fetch(`${new URL(system.gatewayUrl).origin}/debug/subscriptions`)).json()) as { storefrontCache: CacheStats }).storefrontCache;
+    // Distinct reads: each its own answer (an alias makes each query text differ).
+    for (let i = 0; i < 40; i++) {
+      const data = await system.ok(`query Read${i} { v${i}: variant(sku: "BOUND-1") { sku title } }`, {}, shop.storefrontHeaders);
+      expect(data[`v${i}`]).toEqual({ sku: 'BOUND-1', title: 'Bounded Tea BOUND-1' });
+      const now = await stats();
+      expect(now.bytes).toBeLessThanOrEqual(MAX);
+    }
+    const last = await stats();
+    expect(last.maxBytes).toBe(MAX);
+    expect(last.evictions).toBeGreaterThan(0);
+    expect(last.entries).toBeGreaterThan(0);
+    // The newest read is still kept and served.
+    const hits = last.hits;
+    await system.ok(`query Read39 { v39: variant(sku: "BOUND-1") { sku title } }`, {}, shop.storefrontHeaders);
+    expect((await stats()).hits).toBe(hits + 1);
   });
 });

@@ -1,7 +1,7 @@
 import { addProduct, createShop, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
 import { liveClient, subscribe } from '../support/live-client.js';
 import WebSocket from 'ws';
-import { startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
+import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
 const STOCK = `subscription ($store: ID!, $skus: [ID!], $snapshot: Boolean) {
   stockChanged(storeId: $store, skus: $skus, snapshot: $snapshot) {
@@ -46,6 +46,8 @@ describe('live stock and prices over graphql-ws', () => {
           variant: { title: 'Oat Drink OAT-1', barcode: null, product: { title: 'Oat Drink', brand: 'Evergreen' }, price: { amount: '1.80', currencyCode: 'EUR' } },
         },
       },
+      // The first payload of a key: nothing before it.
+      extensions: { version: 1, previousVersion: null },
     });
     await system.ok(ADJUST, { input: { sku: 'OAT-1', storeId: shop.storeId, delta: -4 } }, shop.headers);
     await receiveStock(system, shop, 'OAT-2', 3);
@@ -55,6 +57,25 @@ describe('live stock and prices over graphql-ws', () => {
       expect.objectContaining({ sku: 'OAT-2', onHand: 3, version: 1, variant: expect.objectContaining({ title: 'Oat Drink OAT-2', price: null }) }),
     ]);
     stock.stop();
+    await client.dispose();
+  });
+
+  it('folds a burst into the newest state per sku, each payload naming the version sent before it', async () => {
+    await addProduct(system, shop, 'Oat Bar', ['OAT-3']);
+    await receiveStock(system, shop, 'OAT-3', 1);
+    const client = liveClient(system.gatewayUrl, shop.headers);
+    const stock = subscribe(client, STOCK, { store: shop.storeId, skus: ['OAT-3'] });
+    type Order = { version: number; previousVersion: number | null };
+    const orderOf = (result: unknown) => (result as { extensions: Order }).extensions;
+    const [first] = await stock.waitFor(1);
+    const start = orderOf(first).version;
+    // 15 changes at once: the gateway may fold some (README, "Bursts"), never reorder or lose the last.
+    await Promise.all(Array.from({ length: 15 }, () => system.ok(ADJUST, { input: { sku: 'OAT-3', storeId: shop.storeId, delta: 1 } }, shop.headers)));
+    await eventually(async () => expect(orderOf(stock.results.at(-1)).version).toBe(start + 15));
+    const order = stock.results.map(orderOf);
+    // A chain: each payload's previousVersion is the version of the payload before it, so nothing was lost.
+    for (let i = 1; i < order.length; i += 1) expect(order[i]!.previousVersion).toBe(order[i - 1]!.version);
+    expect(stock.results.at(-1)!.data.stockChanged).toEqual(expect.objectContaining({ onHand: 16, version: start + 15 }));
     await client.dispose();
   });
 

@@ -19,7 +19,7 @@ export interface TestSupergraph extends RunningSystem {
  * database (schemas of its own) and bus (Redis when REDIS_URL is set, a stream of its own).
  */
 export async function startSupergraph(
-  options: Pick<SystemOptions, 'subscriptionLimits' | 'jwt' | 'rateLimitPerMinute' | 'authFailuresPerMinute' | 'trustedProxies' | 'production' | 'operatorToken' | 'subgraphOptions' | 'logger' | 'subgraphLogger'> & {
+  options: Pick<SystemOptions, 'subscriptionLimits' | 'jwt' | 'rateLimitPerMinute' | 'authFailuresPerMinute' | 'trustedProxies' | 'production' | 'operatorToken' | 'subgraphOptions' | 'logger' | 'subgraphLogger' | 'storefrontCache'> & {
     /** A Redis of the test's own (default REDIS_URL, if set). */
     redisUrl?: string;
   } = {},

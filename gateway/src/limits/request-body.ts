@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { headersOf } from '../http-headers.js';
 
 /** Beyond this many bytes an oversized body is no longer read to its end: the socket is closed. */
 export const MAX_DRAIN_BYTES = 64 * 1024 * 1024;
@@ -36,6 +37,23 @@ export function readBoundedBody(req: IncomingMessage, maxBytes: number): Promise
   });
 }
 
+/** `readBoundedBody` for a fetch Request's body (the request plugins): null when larger than `maxBytes`. */
+export async function readBoundedStream(body: ReadableStream<Uint8Array> | null, maxBytes: number): Promise<Buffer | null> {
+  if (!body) return Buffer.alloc(0);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = body.getReader();
+  for (let part = await reader.read(); !part.done; part = await reader.read()) {
+    size += part.value.length;
+    if (size > MAX_DRAIN_BYTES) {
+      await reader.cancel().catch(() => undefined);
+      return null;
+    }
+    if (size <= maxBytes) chunks.push(part.value);
+  }
+  return size > maxBytes ? null : Buffer.concat(chunks, size);
+}
+
 /** A plain-HTTP refusal in the shape of the endpoint's answers; the connection is closed after it. */
 export function refuseRequest(res: ServerResponse, status: number, body: object): void {
   if (res.headersSent) return;
@@ -55,4 +73,33 @@ export async function sendResponse(response: Response, res: ServerResponse): Pro
   } catch {
     res.destroy();
   }
+}
+
+/**
+ * The gateway's Node request handler: a GraphQL POST without a Content-Length (chunked), or with
+ * one past `maxBytes`, is read here first, within the bound (413 above it); everything else goes
+ * to yoga as it streams (the webhook route has its own bound; a feed upload streams through).
+ */
+export function limitBodySize(
+  yoga: ((req: IncomingMessage, res: ServerResponse) => unknown) & { fetch: (url: string, init: RequestInit, context: object) => Promise<Response> | Response },
+  maxBytes: number,
+) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const length = req.headers['content-length'];
+    if (req.method !== 'POST' || (length !== undefined && Number(length) <= maxBytes) || (req.url ?? '/').split('?')[0] !== '/graphql') {
+      void yoga(req, res);
+      return;
+    }
+    void (async () => {
+      const body = await readBoundedBody(req, maxBytes);
+      if (!body) {
+        refuseRequest(res, 413, { errors: [{ message: `The request body is larger than ${maxBytes} bytes.`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+        return;
+      }
+      const headers = headersOf(req);
+      headers.delete('transfer-encoding');
+      headers.set('content-length', String(body.length));
+      await sendResponse(await yoga.fetch(`http://gateway${req.url}`, { method: 'POST', headers, body: new Uint8Array(body) }, { req, res }), res);
+    })().catch(() => res.destroy());
+  };
 }

@@ -14,6 +14,11 @@ export enum CloseCode {
   RateLimited = 4429,
   /** Ours: the client read too slowly and too many updates waited for it. */
   SlowConsumer = 4413,
+  /**
+   * WebSocket's own "Try Again Later": the gateway could not check the credential now (the tenant
+   * directory is unavailable or overloaded). graphql-ws clients retry it; never a 4403.
+   */
+  TryAgainLater = 1013,
   /** Ours: no pong to our pings. */
   Unresponsive = 4410,
 }

@@ -2,15 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { GraphQLError, print, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { EventEnvelope } from '../../../lib/events/envelope.js';
 import type { EventBus } from '../../../lib/events/event-bus.js';
-import { isEventOf } from '../../../lib/events/event-map.js';
-import { CONTEXT_HEADER, REQUEST_ID_HEADER, signContext, type SignedRequest } from '../../../lib/tenant/signed-context.js';
+import type { SubgraphClient } from '../subgraph-client.js';
 import type { Identity } from '../auth/authenticator.js';
 import { CredentialWatch, type CredentialEnd } from '../auth/credential-watch.js';
 import { checkScopes, type ScopeRules } from '../auth/scopes.js';
+import { sortKeys } from '../../../lib/canonical-json.js';
 import { metrics } from '../../../lib/observability/metrics.js';
 import type { ErrorCode } from '../../../lib/errors.js';
 import type { BusMonitor } from './bus-monitor.js';
-import type { TenantDirectory } from '../auth/tenant-directory.js';
 import type { SubscriptionField } from './subscription-fields.js';
 import type { PreparedSubscription, SubscriptionPlanner } from './subscription-plan.js';
 
@@ -70,26 +69,28 @@ export class SubscriptionHub {
   /** Set while the bus is down: new subscribers are told after their snapshot. */
   private interrupted = false;
   private unwatch?: () => void;
-  /** Ends sockets and streams whose API key is revoked (its event passes here) or whose JWT expires. */
-  readonly credentials = new CredentialWatch();
+  /** Ends sockets and streams whose API key is revoked or whose JWT expires. */
+  readonly credentials: CredentialWatch;
 
   constructor(
     private readonly options: {
       planner: SubscriptionPlanner;
       bus: EventBus;
       fields: Record<string, SubscriptionField>;
-      subgraphUrls: Record<string, string>;
-      /** Signs the snapshot fetches; absent when the gateway runs without auth. */
-      subgraphSecret?: string;
+      /** The gateway's subgraph client: snapshot fetches, signed for the group's identity (only `query` is used). */
+      client: Pick<SubgraphClient, 'query'>;
       /** `@requiresScopes` rules, checked on every subscribe. */
       scopes?: { schema: GraphQLSchema; rules: ScopeRules };
-      /** Dropped API keys are forgotten as soon as their revocation event passes. */
-      directory?: TenantDirectory;
+      /** Watches the credentials of sockets and streams (default: a watch of its own). */
+      credentials?: CredentialWatch;
+      /** Other readers of the events the hub's bus subscription receives (the gateway's authentication). */
+      observers?: ((event: EventEnvelope) => void)[];
       /** The bus's health: subscribers are told when it goes down and get a fresh snapshot when it returns. */
       busStatus?: BusMonitor;
       log: (message: string) => void;
     },
   ) {
+    this.credentials = options.credentials ?? new CredentialWatch();
     for (const [name, spec] of Object.entries(options.fields)) {
       const list = this.byEventType.get(spec.eventType) ?? [];
       list.push({ name, spec });
@@ -264,12 +265,7 @@ export class SubscriptionHub {
   }
 
   private async onEvent(event: EventEnvelope): Promise<void> {
-    if (isEventOf(event, 'tenant.api-key.revoked')) {
-      const { id, keyHash } = event.payload;
-      this.options.directory?.forgetApiKey(keyHash);
-      this.credentials.revoked(id);
-    }
-    if (event.type === 'tenant.webhook-source.configured') this.options.directory?.forgetWebhookSecrets();
+    for (const observe of this.options.observers ?? []) observe(event);
     const fields = this.byEventType.get(event.type);
     if (!fields) return;
     this.counters.events += 1;
@@ -286,52 +282,44 @@ export class SubscriptionHub {
   }
 
   /** @internal */
-  async run(group: Group, payload: Record<string, unknown>): Promise<string> {
+  async run(group: Group, payload: Record<string, unknown>, order: PayloadOrder): Promise<string> {
     this.counters.executions += 1;
     const result = await this.options.planner.execute(group.prepared, payload, { identity: group.identity, requestId: randomUUID() });
-    return JSON.stringify(result);
+    // Last, and in this order: a socket that folds payloads rewrites `previousVersion` at the end.
+    return JSON.stringify({ ...result, extensions: { ...result.extensions, version: order.version, previousVersion: order.previousVersion } });
   }
 
   /** @internal The owning subgraph's current state for a new group; validates the arguments too. */
   async fetchSnapshot(group: Group, always = false): Promise<Record<string, unknown>[]> {
     const { subgraph, field, query, variables } = group.spec.snapshot;
-    const url = this.options.subgraphUrls[subgraph];
-    if (!url) throw new GraphQLError(`The ${subgraph} service is not configured.`, { extensions: { code: 'SERVICE_UNAVAILABLE' } });
     const wantSnapshot = always || group.prepared.args.snapshot !== false;
-    let body: { data?: Record<string, string[]> | null; errors?: { message: string; extensions?: Record<string, unknown> }[] };
-    const request = { query, variables: variables(group.prepared.args, wantSnapshot) };
-    try {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: this.signedHeaders(group.identity, request),
-        body: JSON.stringify(request),
-      });
-      body = (await response.json()) as typeof body;
-    } catch {
-      throw new GraphQLError(`The ${subgraph} service is unavailable.`, { extensions: { code: 'SERVICE_UNAVAILABLE', service: subgraph } });
-    }
+    const { identity } = group;
+    const body = await this.options.client.query<Record<string, string[]>>(
+      subgraph,
+      { query, variables: variables(group.prepared.args, wantSnapshot) },
+      { caller: { tenantId: identity.tenant?.id, roles: identity.roles, storeIds: identity.storeIds } },
+    );
     const error = body.errors?.[0];
     if (error) throw new GraphQLError(error.message, { extensions: { code: 'INTERNAL_SERVER_ERROR', ...error.extensions } });
     return (body.data?.[field] ?? []).map((json) => JSON.parse(json) as Record<string, unknown>);
-  }
-
-  private signedHeaders(identity: Identity, request: SignedRequest): Record<string, string> {
-    const requestId = randomUUID();
-    const headers: Record<string, string> = { 'content-type': 'application/json', [REQUEST_ID_HEADER]: requestId };
-    if (this.options.subgraphSecret) {
-      headers[CONTEXT_HEADER] = signContext(
-        { tenantId: identity.tenant?.id, roles: identity.roles, requestId, storeIds: identity.storeIds },
-        request,
-        this.options.subgraphSecret,
-      );
-    }
-    return headers;
   }
 
   /** @internal */
   log(message: string): void {
     this.options.log(message);
   }
+}
+
+/**
+ * Every payload's `extensions`: the key's `version`, and `previousVersion`, the version of the
+ * payload sent before it for that key (null on the first). Versions between the two were folded
+ * into this payload (the newest state of a key replaces older ones still waiting): a client whose
+ * last payload of the key had `previousVersion` lost nothing; any other jump means it missed payloads
+ * (a reconnect with `snapshot: false`). README, "Bursts: what a client receives".
+ */
+export interface PayloadOrder {
+  version: number;
+  previousVersion: number | null;
 }
 
 /** Subscriptions that share tenant, operation and variables: one execution per event for all. */
@@ -371,7 +359,7 @@ class Group {
         rows.slice(i, i + 8).map(async (row) => {
           const key = this.spec.key(row);
           const version = this.spec.version(row);
-          const json = await this.hub.run(this, row);
+          const json = await this.hub.run(this, row, { version, previousVersion: this.latest.get(key)?.version ?? null });
           const now = this.latest.get(key);
           // A live event already delivered a later version of this key.
           if (now && now.version > version) return;
@@ -416,7 +404,7 @@ class Group {
     const version = this.spec.version(payload);
     const seen = this.latest.get(key);
     if (seen && seen.version >= version) return undefined;
-    const json = await this.hub.run(this, payload);
+    const json = await this.hub.run(this, payload, { version, previousVersion: seen?.version ?? null });
     const now = this.latest.get(key);
     if (now && now.version >= version) return undefined;
     this.latest.set(key, { json, version });
@@ -427,12 +415,4 @@ class Group {
 /** What a connection whose credential stopped being valid is told last. */
 export function credentialError(why: CredentialEnd): GraphQLError {
   return new GraphQLError(why === 'revoked' ? 'The API key was revoked.' : 'The token expired.', { extensions: { code: 'UNAUTHENTICATED' } });
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
-  }
-  return value;
 }

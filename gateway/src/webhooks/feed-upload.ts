@@ -1,54 +1,53 @@
-import { randomUUID } from 'node:crypto';
-import { request, type IncomingMessage, type ServerResponse } from 'node:http';
-import { CONTEXT_HEADER, routeRequest, signContext } from '../../../lib/tenant/signed-context.js';
+import { Readable } from 'node:stream';
 import type { Authenticator } from '../auth/authenticator.js';
-import { headersOf } from '../http-headers.js';
+import type { SubgraphClient } from '../subgraph-client.js';
 
 /**
  * `POST /imports/catalog` (body: the CSV file): an admin's bulk feed, streamed through to the
  * catalog subgraph, which stores it as it arrives and queues it. The gateway authenticates the
  * caller and signs who it is, as for any request; the file never sits whole in memory here.
  */
-export function createFeedUpload(options: { authenticator: Authenticator; catalogUrl: string; subgraphSecret: string; log: (message: string) => void }) {
-  const target = new URL('/feeds/catalog', options.catalogUrl);
-  const send = (res: ServerResponse, status: number, code: string, message: string) => {
-    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code, message } }));
-  };
+export interface FeedAnswer {
+  status: number;
+  headers: Record<string, string>;
+  body: string | Readable;
+}
 
-  return async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.method !== 'POST') return send(res, 405, 'METHOD_NOT_ALLOWED', 'POST the CSV file.');
-    const headers = headersOf(req);
+export function createFeedUpload(options: { authenticator: Authenticator; client: SubgraphClient; log: (message: string) => void }) {
+  const refuse = (status: number, code: string, message: string, headers: Record<string, string> = {}): FeedAnswer => ({
+    status,
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ error: { code, message } }),
+  });
+
+  /** `body`: the upload as a Node stream when the server has one (the request's own body otherwise). */
+  return async function handle(request: Request, clientAddress: string | undefined, body?: Readable): Promise<FeedAnswer> {
+    if (request.method !== 'POST') return refuse(405, 'METHOD_NOT_ALLOWED', 'POST the CSV file.');
     let identity;
     try {
-      identity = await options.authenticator.authenticate(headers, req.socket.remoteAddress);
+      identity = await options.authenticator.authenticate(request.headers, clientAddress);
     } catch (error) {
       const retryAfter = (error as { extensions?: { retryAfterSeconds?: number } }).extensions?.retryAfterSeconds;
-      if (retryAfter !== undefined) res.setHeader('retry-after', String(retryAfter));
-      return send(res, retryAfter === undefined ? 401 : 429, retryAfter === undefined ? 'UNAUTHENTICATED' : 'RATE_LIMITED', error instanceof Error ? error.message : 'Unauthenticated.');
+      const message = error instanceof Error ? error.message : 'Unauthenticated.';
+      return retryAfter === undefined ? refuse(401, 'UNAUTHENTICATED', message) : refuse(429, 'RATE_LIMITED', message, { 'retry-after': String(retryAfter) });
     }
-    if (!identity.roles.includes('admin') || !identity.tenant) return send(res, 403, 'FORBIDDEN', 'Feed imports need an admin credential of the tenant.');
-    // The body streams through, so the signature binds the route and is good for one upload.
-    const context = signContext({ tenantId: identity.tenant.id, roles: identity.roles, requestId: randomUUID() }, routeRequest('POST', target.pathname), options.subgraphSecret, {
-      singleUse: true,
-    });
-    const upstream = request(target, {
-      method: 'POST',
-      headers: {
-        'content-type': req.headers['content-type'] ?? 'text/csv',
-        ...(req.headers['content-length'] ? { 'content-length': req.headers['content-length'] } : { 'transfer-encoding': 'chunked' }),
-        [CONTEXT_HEADER]: context,
-      },
-    });
-    upstream.on('response', (answer) => {
-      res.writeHead(answer.statusCode ?? 502, { 'content-type': answer.headers['content-type'] ?? 'application/json' });
-      answer.pipe(res);
-    });
-    upstream.on('error', (error) => {
-      options.log(`imports: the catalog could not take a feed: ${error.message}`);
-      if (!res.headersSent) send(res, 503, 'SERVICE_UNAVAILABLE', 'The catalog is unavailable; retry later.');
-      req.destroy();
-    });
-    req.on('aborted', () => upstream.destroy(new Error('the upload was interrupted')));
-    req.pipe(upstream);
+    if (!identity.roles.includes('admin') || !identity.tenant) return refuse(403, 'FORBIDDEN', 'Feed imports need an admin credential of the tenant.');
+    // The body as it arrives (a ReadableStream is async-iterable).
+    const upload = body ?? Readable.from((request.body ?? []) as unknown as AsyncIterable<Uint8Array>);
+    try {
+      // The body streams through, so the signature binds the route and is good for one upload.
+      const answer = await options.client.stream('catalog', '/feeds/catalog', upload, {
+        caller: { tenantId: identity.tenant.id, roles: identity.roles },
+        contentType: request.headers.get('content-type') ?? 'text/csv',
+        contentLength: request.headers.get('content-length') ?? undefined,
+        // A large file takes long to send; the catalog answers when it has stored it.
+        timeoutMs: 10 * 60_000,
+      });
+      return { status: answer.status, headers: { 'content-type': answer.contentType ?? 'application/json' }, body: answer.body };
+    } catch (error) {
+      upload.destroy();
+      options.log(`imports: the catalog could not take a feed: ${error instanceof Error ? error.message : String(error)}`);
+      return refuse(503, 'SERVICE_UNAVAILABLE', 'The catalog is unavailable; retry later.');
+    }
   };
 }

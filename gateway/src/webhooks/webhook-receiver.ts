@@ -1,10 +1,8 @@
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CONTEXT_HEADER, signContext } from '../../../lib/tenant/signed-context.js';
 import type { TenantDirectory, WebhookSecret } from '../auth/tenant-directory.js';
+import type { SubgraphClient } from '../subgraph-client.js';
 import { WEBHOOK_SOURCES, webhookSourceAt } from '../../../lib/webhooks/registry.js';
-import { UnidentifiedDelivery, type WebhookSource } from '../../../lib/webhooks/source.js';
-import { readBoundedBody } from '../limits/request-body.js';
+import { UnidentifiedDelivery, type DeliveryHeaders, type WebhookSource } from '../../../lib/webhooks/source.js';
+import { readBoundedStream } from '../limits/request-body.js';
 
 /**
  * `POST /webhooks/<source>/<tenant slug>` on the gateway's port. The gateway hosts it because it
@@ -15,9 +13,8 @@ import { readBoundedBody } from '../limits/request-body.js';
  */
 export interface WebhookReceiverOptions {
   directory: TenantDirectory;
-  /** The inventory subgraph's GraphQL URL. */
-  inventoryUrl: string;
-  subgraphSecret: string;
+  /** Calls the inventory subgraph, which owns ingestion. */
+  client: SubgraphClient;
   /** Largest body (default 1 MiB). */
   maxBodyBytes?: number;
   log?: (message: string) => void;
@@ -45,16 +42,19 @@ export function createWebhookReceiver(options: WebhookReceiverOptions) {
   const log = options.log ?? console.error;
   const decoder = new TextDecoder('utf-8', { fatal: true });
 
-  const readBody = async (req: IncomingMessage): Promise<Buffer> => {
-    const body = await readBoundedBody(req, maxBody);
+  const readBody = async (req: Request): Promise<Buffer> => {
+    const body = await readBoundedStream(req.body, maxBody);
     if (!body) throw new Refusal(413, 'PAYLOAD_TOO_LARGE', `The body is larger than ${maxBody} bytes.`);
     return body;
   };
 
+  /** A fetch Request's headers as source modules read them (lower-case names). */
+  const headersOf = (req: Request): DeliveryHeaders => Object.fromEntries(req.headers);
+
   /** Topic, dedupe key and trigger time of a verified delivery, as its source module reads them. */
-  const identify = (source: WebhookSource, req: IncomingMessage, raw: Buffer, text: string) => {
+  const identify = (source: WebhookSource, headers: DeliveryHeaders, raw: Buffer, text: string) => {
     try {
-      return source.identify(req.headers, raw, text);
+      return source.identify(headers, raw, text);
     } catch (error) {
       if (error instanceof UnidentifiedDelivery) throw new Refusal(400, 'BAD_USER_INPUT', error.message);
       throw error;
@@ -62,54 +62,39 @@ export function createWebhookReceiver(options: WebhookReceiverOptions) {
   };
 
   const store = async (found: WebhookSecret, source: string, topic: string, externalId: string, triggeredAt: string | null, body: string) => {
-    let response: Response;
     const variables = { source, topic, externalId, body, currencyCode: found.currencyCode, triggeredAt };
-    try {
-      response = await fetch(options.inventoryUrl, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          [CONTEXT_HEADER]: signContext({ tenantId: found.tenantId, roles: ['gateway'], requestId: randomUUID() }, { query: RECEIVE, variables }, options.subgraphSecret),
-        },
-        body: JSON.stringify({ query: RECEIVE, variables }),
-        signal: AbortSignal.timeout(10_000),
+    const result = await options.client
+      .query<{ receiveWebhook?: { id: string; duplicate: boolean } }>('inventory', { query: RECEIVE, variables }, { caller: { tenantId: found.tenantId, roles: ['gateway'] }, timeoutMs: 10_000 })
+      .catch(() => {
+        throw new Refusal(503, 'SERVICE_UNAVAILABLE', 'Ingestion is unavailable; retry later.');
       });
-    } catch {
-      throw new Refusal(503, 'SERVICE_UNAVAILABLE', 'Ingestion is unavailable; retry later.');
-    }
-    const result = (await response.json().catch(() => ({}))) as {
-      data?: { receiveWebhook?: { id: string; duplicate: boolean } } | null;
-      errors?: { message: string; extensions?: { code?: string } }[];
-    };
     const receipt = result.data?.receiveWebhook;
     if (receipt) return receipt;
     const error = result.errors?.[0];
     if (error?.extensions?.code === 'BAD_USER_INPUT') throw new Refusal(400, 'BAD_USER_INPUT', error.message);
     // Older than the window (or ahead of the clock): understood, and refused for good.
     if (error?.extensions?.code === 'WEBHOOK_OUT_OF_WINDOW') throw new Refusal(422, 'WEBHOOK_OUT_OF_WINDOW', error.message);
-    log(`webhooks: inventory refused a delivery: ${error?.message ?? response.status}`);
+    log(`webhooks: inventory refused a delivery: ${error?.message ?? 'no answer'}`);
     throw new Refusal(503, 'SERVICE_UNAVAILABLE', 'Ingestion is unavailable; retry later.');
   };
 
-  const send = (res: ServerResponse, status: number, body: object) => {
-    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-  };
-
-  return async function handle(req: IncomingMessage, res: ServerResponse, sourceName: string, slug: string): Promise<void> {
+  /** The answer to one delivery: its HTTP status and JSON body. */
+  return async function handle(req: Request, sourceName: string, slug: string): Promise<{ status: number; body: object }> {
     try {
       if (req.method !== 'POST') throw new Refusal(405, 'METHOD_NOT_ALLOWED', 'Webhooks are POSTed.');
       const spec = webhookSourceAt(sourceName);
       if (!spec) throw new Refusal(404, 'NOT_FOUND', `Unknown webhook source "${sourceName}" (${WEBHOOK_SOURCES.map((s) => s.path).join(', ')}).`);
       const source = spec.name;
+      const headers = headersOf(req);
       const raw = await readBody(req);
       let found = await options.directory.webhookSecret(slug, source);
       if (!found) throw new Refusal(404, 'NOT_FOUND', `No ${sourceName} webhooks are configured for "${slug}".`);
-      let verdict = spec.verify(req.headers, raw, found.secret);
+      let verdict = spec.verify(headers, raw, found.secret);
       if (!verdict.ok && Date.now() - found.fetchedAt > REFETCH_AFTER_MS) {
         // The secret may have been rotated since it was cached.
         found = await options.directory.webhookSecret(slug, source, true);
         if (!found) throw new Refusal(404, 'NOT_FOUND', `No ${sourceName} webhooks are configured for "${slug}".`);
-        verdict = spec.verify(req.headers, raw, found.secret);
+        verdict = spec.verify(headers, raw, found.secret);
       }
       if (!verdict.ok) throw new Refusal(401, 'UNAUTHENTICATED', `Signature refused: ${verdict.reason}.`);
       let text: string;
@@ -118,18 +103,15 @@ export function createWebhookReceiver(options: WebhookReceiverOptions) {
       } catch {
         throw new Refusal(400, 'BAD_USER_INPUT', 'The body is not valid UTF-8.');
       }
-      const { topic, externalId, triggeredAt } = identify(spec, req, raw, text);
+      const { topic, externalId, triggeredAt } = identify(spec, headers, raw, text);
       const receipt = await store(found, source, topic, externalId, triggeredAt, text);
-      send(res, receipt.duplicate ? 200 : 202, { id: receipt.id, status: receipt.duplicate ? 'duplicate' : 'accepted' });
+      return { status: receipt.duplicate ? 200 : 202, body: { id: receipt.id, status: receipt.duplicate ? 'duplicate' : 'accepted' } };
     } catch (error) {
-      if (error instanceof Refusal) {
-        if (!res.headersSent) send(res, error.status, { error: { code: error.code, message: error.message } });
-        return;
-      }
+      if (error instanceof Refusal) return { status: error.status, body: { error: { code: error.code, message: error.message } } };
       const code = (error as { extensions?: { code?: string } }).extensions?.code;
-      if (code === 'SERVICE_UNAVAILABLE') return send(res, 503, { error: { code, message: 'The tenant directory is unavailable; retry later.' } });
+      if (code === 'SERVICE_UNAVAILABLE') return { status: 503, body: { error: { code, message: 'The tenant directory is unavailable; retry later.' } } };
       log(`webhooks: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-      if (!res.headersSent) send(res, 500, { error: { code: 'INTERNAL_SERVER_ERROR', message: 'Unexpected error.' } });
+      return { status: 500, body: { error: { code: 'INTERNAL_SERVER_ERROR', message: 'Unexpected error.' } } };
     }
   };
 }

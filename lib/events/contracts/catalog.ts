@@ -8,6 +8,8 @@ export interface CatalogEvents {
   'catalog.variant.upserted': { sku: string; productId: string; title: string; productTitle: string; barcode: string | null };
   /** A feed import's batch of variants (one event per batch, not per row). */
   'catalog.variants.upserted': VariantsUpserted;
+  /** The tenant's search synonyms changed (what a search finds may have). */
+  'catalog.search.synonyms-set': { groups: string[][] };
   /** A feed import's batch of price and stock columns. */
   'catalog.feed.batch-imported': FeedBatchImported;
 }

@@ -1,4 +1,5 @@
 import type { IngestedProduct } from '../ingested-product.js';
+import type { FeedBatchApplied } from '../catalog-feed.js';
 
 /** What clients and events see of a stock level. */
 export interface StockLevelView {
@@ -42,4 +43,6 @@ export interface InventoryEvents {
    * product and its variants (by `externalRef` and sku), pricing sets the prices in every store.
    */
   'inventory.ingestion.product-received': IngestedProduct;
+  /** What inventory applied (and refused) of one `catalog.feed.batch-imported`: the catalog counts it into the import. */
+  'inventory.feed-batch.applied': FeedBatchApplied;
 }

@@ -1,4 +1,5 @@
 import type { Money } from '../../money.js';
+import type { FeedBatchApplied } from '../catalog-feed.js';
 
 /** `priceChanged`'s value as events carry it, the variant as an entity reference. */
 export interface PriceChangedPayload {
@@ -16,4 +17,6 @@ export interface PriceChangedPayload {
 export interface PricingEvents {
   /** Also the payload of the `priceChanged` subscription. */
   'pricing.price.changed': PriceChangedPayload;
+  /** What pricing applied of one `catalog.feed.batch-imported`: the catalog counts it into the import. */
+  'pricing.feed-batch.applied': FeedBatchApplied;
 }

@@ -13,6 +13,7 @@ import type { ReplayGuard } from '../../../lib/tenant/replay-guard.js';
 import type { Context } from './context.js';
 import { resolvers } from './resolvers/index.js';
 import { CatalogService } from './services/catalog.service.js';
+import { SearchService, searchOfferAppliers } from './services/search.service.js';
 import { catalogAppliers } from './events/catalog-consumers.js';
 import { FeedImportService } from './feed/feed-import.service.js';
 import { createFeedWorker, type FeedWorkerOptions } from './feed/feed-worker.js';
@@ -22,8 +23,9 @@ export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql
 
 /** Builds the catalog subgraph; nothing listens or consumes until `start`. */
 export function buildCatalog(deps: { dataSource: DataSource; bus: EventBus; secret: string; logger?: Logger; replayGuard?: ReplayGuard }, options: { feeds?: FeedWorkerOptions } = {}): SubgraphService {
-  const lifecycle = subgraphLifecycle({ ...deps, source: 'catalog', appliers: catalogAppliers() });
+  const lifecycle = subgraphLifecycle({ ...deps, source: 'catalog', appliers: { ...catalogAppliers(), ...searchOfferAppliers } });
   const catalog = new CatalogService(deps.dataSource, lifecycle.flush);
+  const search = new SearchService(deps.dataSource, lifecycle.flush);
   const worker = createFeedWorker(deps.dataSource, lifecycle.flush, options.feeds);
   const feeds = new FeedImportService(deps.dataSource, lifecycle.flush, worker.nudge);
   return buildYogaSubgraph<Context>({
@@ -39,6 +41,7 @@ export function buildCatalog(deps: { dataSource: DataSource; bus: EventBus; secr
         ...base,
         catalog,
         feeds,
+        search,
         loaders: {
           productById: new DataLoader((ids) => catalog.productsByIds(ctx, ids)),
           variantBySku: new DataLoader((skus) => catalog.variantsBySkus(ctx, skus)),

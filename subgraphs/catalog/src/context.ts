@@ -4,11 +4,13 @@ import type { CategoryEntity } from './data/entities/category.entity.js';
 import type { ProductEntity } from './data/entities/product.entity.js';
 import type { VariantEntity } from './data/entities/variant.entity.js';
 import type { CatalogService } from './services/catalog.service.js';
+import type { SearchService } from './services/search.service.js';
 import type { FeedImportService } from './feed/feed-import.service.js';
 
 export interface Context extends SubgraphContext {
   catalog: CatalogService;
   feeds: FeedImportService;
+  search: SearchService;
   /** Per-request batching of entity and field lookups. */
   loaders: {
     productById: DataLoader<string, ProductEntity | null>;

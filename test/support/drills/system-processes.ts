@@ -95,7 +95,13 @@ export interface SystemProcesses {
  * The system as production runs it: five subgraph processes and a gateway process, against the
  * given PostgreSQL (schemas of their own) and Redis. `env` adds settings (e.g. EVENT_CLAIM_IDLE_MS).
  */
-export async function startSystemProcesses(options: { databaseUrl: string; redisUrl: string; env?: Record<string, string> }): Promise<SystemProcesses> {
+export async function startSystemProcesses(options: {
+  databaseUrl: string;
+  redisUrl: string;
+  env?: Record<string, string>;
+  /** More instances of a subgraph (consumers in its group, relays of its outbox): `{ inventory: 2 }` runs `inventory-2` beside `inventory-1`. */
+  replicas?: Partial<Record<SubgraphName, number>>;
+}): Promise<SystemProcesses> {
   const suffix = `_d${randomBytes(4).toString('hex')}`;
   const logDir = mkdtempSync(join(tmpdir(), 'drill-'));
   const platformApiKey = `pk_${randomBytes(18).toString('base64url')}`;
@@ -172,6 +178,19 @@ export async function startSystemProcesses(options: { databaseUrl: string; redis
   try {
     // Migrations of five schemas at once are fine; five tsx start-ups at once on two cores are slow but fine.
     await Promise.all(SUBGRAPHS.map(({ name }) => startSubgraph(name)));
+    // Replicas: same schema, their own port and consumer name; the gateway talks to the first.
+    const extra = Object.entries(options.replicas ?? {}).flatMap(([name, count]) =>
+      Array.from({ length: Math.max(0, (count ?? 1) - 1) }, (_, i) => ({ name: name as SubgraphName, instance: `${name}-${i + 2}` })),
+    );
+    await Promise.all(
+      extra.map(({ name, instance }) =>
+        spawnService(instance, `subgraphs/${name}/src/main.ts`, {
+          [`${name.toUpperCase()}_PORT`]: '0',
+          [`${name.toUpperCase()}_DATABASE_SCHEMA`]: schemas[name],
+          INSTANCE_ID: instance,
+        }, (port) => answers(`http://127.0.0.1:${port}/readyz`)()),
+      ),
+    );
     gatewayPort = await spawnService('gateway', 'gateway/src/main.ts', {
       PORT: '0',
       PLATFORM_API_KEY: platformApiKey,

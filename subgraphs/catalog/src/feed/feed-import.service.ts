@@ -14,7 +14,7 @@ export const MAX_FEED_BYTES = 256 * 1024 * 1024;
 
 export interface FeedImportView {
   id: string;
-  status: 'RECEIVING' | 'QUEUED' | 'RUNNING' | 'COMPLETED' | 'FAILED';
+  status: 'RECEIVING' | 'QUEUED' | 'RUNNING' | 'PROPAGATING' | 'COMPLETED' | 'FAILED';
   bytes: number;
   total: number | null;
   processed: number;
@@ -23,9 +23,11 @@ export interface FeedImportView {
   error: string | null;
   createdAt: Date;
   finishedAt: Date | null;
+  effects: { prices: number; pricesApplied: number; stock: number; stockApplied: number; stockRefused: number };
 }
 
-const VIEW = `id, status, bytes::float8 AS bytes, total, processed, imported, failed, error, created_at AS "createdAt", finished_at AS "finishedAt"`;
+const VIEW = `id, status, bytes::float8 AS bytes, total, processed, imported, failed, error, created_at AS "createdAt", finished_at AS "finishedAt",
+  json_build_object('prices', prices_expected, 'pricesApplied', prices_applied, 'stock', stock_expected, 'stockApplied', stock_applied, 'stockRefused', stock_refused) AS effects`;
 
 /**
  * Bulk catalog feeds: a file is stored as it arrives (in chunks, never whole in memory) and

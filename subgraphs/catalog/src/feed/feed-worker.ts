@@ -7,6 +7,7 @@ import { outboxOf } from '../../../../lib/events/outbox.js';
 import { analyzeAfterBulkWrite, statisticsKeeper } from '../../../../lib/db/table-statistics.js';
 import { pollingWorker } from '../../../../lib/jobs/polling-worker.js';
 import { readHeader, readRow, type FeedRow, type Header } from './feed-rows.js';
+import { FEED_SETTLED_STATUS } from './feed-effects.js';
 
 const emit = outboxOf('catalog');
 
@@ -116,13 +117,14 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
       }
       if (!header) return await fail(job, 'the feed has no header row', { line: 1, reason: 'the feed has no header row', raw: '' });
       await commit(job, batch, pending.problems, lastLine);
-      // COMPLETED means searchable at its new size: statistics of what the feed grew first.
+      // COMPLETED means searchable at its new size: statistics of what the feed grew first. Prices
+      // and stock may still be on their way to pricing and inventory: PROPAGATING until they are.
       const [done]: { imported: number }[] = await inTenantTransaction(dataSource, job.tenant_id, (m) =>
         m.query(`SELECT imported FROM "${s}"."feed_import" WHERE id = $1`, [job.id]),
       );
       await analyzeAfterBulkWrite(dataSource, ['product', 'variant', 'product_search_entry'], done?.imported ?? 0);
       await inTenantTransaction(dataSource, job.tenant_id, (m) =>
-        m.query(`UPDATE "${s}"."feed_import" SET status = 'COMPLETED', total = processed, finished_at = now() WHERE id = $1`, [job.id]),
+        m.query(`UPDATE "${s}"."feed_import" SET status = ${FEED_SETTLED_STATUS}, total = processed, finished_at = now() WHERE id = $1`, [job.id]),
       );
     } catch (error) {
       const message = (error as { code?: string }).code?.startsWith('CSV_') ? `not valid CSV: ${(error as Error).message}` : null;
@@ -236,7 +238,15 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
         .map((r) => ({ sku: r.sku, storeId: r.storeCode ? storeByCode.get(r.storeCode)! : null, amount: r.price!.amount, currencyCode: r.price!.currencyCode })),
       stock: rows.filter((r) => r.stock !== null).map((r) => ({ sku: r.sku, storeId: storeByCode.get(r.storeCode!)!, level: r.stock! })),
     };
-    if (columns.prices.length || columns.stock.length) await emit(m, tenantId, FEED_BATCH_IMPORTED, columns);
+    if (columns.prices.length || columns.stock.length) {
+      await emit(m, tenantId, FEED_BATCH_IMPORTED, columns);
+      // What pricing and inventory are to apply: the import is COMPLETED once they say they did.
+      await m.query(`UPDATE "${s}"."feed_import" SET prices_expected = prices_expected + $2, stock_expected = stock_expected + $3 WHERE id = $1`, [
+        job.id,
+        columns.prices.length,
+        columns.stock.length,
+      ]);
+    }
     return rows.length;
   }
 

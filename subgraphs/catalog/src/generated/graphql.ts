@@ -19,17 +19,55 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown; }
 };
 
+/** An attribute filter (no attribute is declared yet: any name is refused). */
+export type AttributeFilterInput = {
+  /** Highest value kept (number attributes). */
+  max?: InputMaybe<Scalars['Float']['input']>;
+  /** Lowest value kept (number attributes). */
+  min?: InputMaybe<Scalars['Float']['input']>;
+  /** The attribute's name. */
+  name: Scalars['String']['input'];
+  /** Values kept (text and boolean attributes). */
+  values?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
 /** A product category. */
 export type Category = {
   __typename?: 'Category';
+  /** Its direct subcategories, by name. */
+  children: Array<Category>;
   /** Stable identifier (UUID). */
   id: Scalars['ID']['output'];
   /** Display name, unique within the tenant. */
   name: Scalars['String']['output'];
+  /** The category it is filed under; null for a root. */
+  parent?: Maybe<Category>;
+  /** From the root to this category (itself last). */
+  path: Array<Category>;
 };
 
 export type CreateCategoryInput = {
   name: Scalars['String']['input'];
+  /** The category it is filed under (none: a root). */
+  parentId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+/**
+ * A feed's prices and stock levels, as pricing and inventory apply them (after the catalog's part,
+ * batch by batch). Counts are of feed rows; a price without a store is one row for every store.
+ */
+export type FeedEffects = {
+  __typename?: 'FeedEffects';
+  /** Price rows imported so far. */
+  prices: Scalars['Int']['output'];
+  /** Price rows pricing has applied. */
+  pricesApplied: Scalars['Int']['output'];
+  /** Stock rows imported so far. */
+  stock: Scalars['Int']['output'];
+  /** Stock rows inventory has applied. */
+  stockApplied: Scalars['Int']['output'];
+  /** Stock rows inventory left unchanged: the level was below the units already reserved (see its log). */
+  stockRefused: Scalars['Int']['output'];
 };
 
 /**
@@ -41,6 +79,8 @@ export type FeedImport = {
   /** Size of the file. */
   bytes: Scalars['Float']['output'];
   createdAt: Scalars['String']['output'];
+  /** What the feed changes in pricing and inventory, and how much of it is visible yet. */
+  effects: FeedEffects;
   /** Why the whole import failed. */
   error?: Maybe<Scalars['String']['output']>;
   /** The review queue: rows not imported, by line. */
@@ -69,10 +109,15 @@ export type FeedImportErrorsArgs = {
 
 /** Where a bulk feed import is. */
 export type FeedImportStatus =
-  /** Every row was imported or put in the review queue (`errors`). */
+  /** Every row was imported or put in the review queue (`errors`), and its prices and stock levels are visible. */
   | 'COMPLETED'
   /** The feed could not be imported (see `error`): wrong columns, an interrupted upload, ... */
   | 'FAILED'
+  /**
+   * Every row is in the catalog and its search (or in the review queue); pricing and inventory are
+   * still applying the feed's prices and stock levels: `effects` counts them.
+   */
+  | 'PROPAGATING'
   /** Stored; waiting for the feed worker. */
   | 'QUEUED'
   /** The file is arriving. */
@@ -99,6 +144,8 @@ export type Mutation = {
    * Larger files: POST them to the gateway's `/imports/catalog` (`npm run import -- file.csv`).
    */
   importCatalogFeed: FeedImport;
+  /** Replaces the tenant's search synonym groups; answers them as stored (lower case) (admin). */
+  setSearchSynonyms: Array<Array<Scalars['String']['output']>>;
   /** Creates or updates a product and its variants (admin). */
   upsertProduct: Product;
 };
@@ -111,6 +158,11 @@ export type MutationCreateCategoryArgs = {
 
 export type MutationImportCatalogFeedArgs = {
   csv: Scalars['String']['input'];
+};
+
+
+export type MutationSetSearchSynonymsArgs = {
+  input: SetSearchSynonymsInput;
 };
 
 
@@ -127,6 +179,14 @@ export type PageInfo = {
   hasNextPage: Scalars['Boolean']['output'];
 };
 
+/** A price range, in the store's currency (decimal amounts, bounds included). */
+export type PriceRangeInput = {
+  /** Highest price kept. */
+  max?: InputMaybe<Scalars['String']['input']>;
+  /** Lowest price kept, e.g. "10" or "9.99". */
+  min?: InputMaybe<Scalars['String']['input']>;
+};
+
 /** A sellable product with one or more variants. */
 export type Product = {
   __typename?: 'Product';
@@ -138,6 +198,8 @@ export type Product = {
   createdAt: Scalars['String']['output'];
   /** Long description, plain text. */
   description?: Maybe<Scalars['String']['output']>;
+  /** URL name, unique in the tenant: given by `upsertProduct`, else made from the title when the product is created. */
+  handle: Scalars['String']['output'];
   /** Stable identifier (UUID). */
   id: Scalars['ID']['output'];
   /** False for a draft: only staff (pos, admin) see it. */
@@ -179,12 +241,22 @@ export type Query = {
   feedImports: Array<FeedImport>;
   /** One product by id; null when the tenant has none with that id. */
   product?: Maybe<Product>;
+  /** One product by its handle; null when the tenant has none with that handle. */
+  productByHandle?: Maybe<Product>;
   /**
    * Products of the tenant, in the order they were created (published ones only, unless the caller
    * is staff). `query` searches title, brand, description, skus and the category name (full-text, then substring).
    * `first` is 1 to 100 (default 20).
    */
   products: ProductConnection;
+  /**
+   * Storefront search: words match title, brand, description, skus, barcodes and category names
+   * (with their ancestors), accents and case ignored, each word also as a prefix, as a likely typo of
+   * the catalog's words and through the tenant's synonyms. `price` and `inStock` filters and sorts
+   * are evaluated in `storeId`. `first` is 1 to 100 (default 20); `after` is a cursor of the same
+   * search and sort. Drafts only for staff.
+   */
+  search: SearchResult;
   /** One variant by sku; null when the tenant has none with that sku. */
   variant?: Maybe<Variant>;
 };
@@ -209,6 +281,12 @@ export type QueryProductArgs = {
 
 
 /** The entry points for reading the supergraph. */
+export type QueryProductByHandleArgs = {
+  handle: Scalars['String']['input'];
+};
+
+
+/** The entry points for reading the supergraph. */
 export type QueryProductsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -217,14 +295,98 @@ export type QueryProductsArgs = {
 
 
 /** The entry points for reading the supergraph. */
+export type QuerySearchArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<SearchFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  query?: InputMaybe<Scalars['String']['input']>;
+  sort?: InputMaybe<SearchSort>;
+  storeId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+
+/** The entry points for reading the supergraph. */
 export type QueryVariantArgs = {
   sku: Scalars['ID']['input'];
+};
+
+/** One facet of a search. */
+export type SearchFacet = {
+  __typename?: 'SearchFacet';
+  /** What a storefront shows as the facet's title. */
+  label: Scalars['String']['output'];
+  /** `brand`, `category`, `price` or `inStock`. */
+  name: Scalars['String']['output'];
+  /** Values with at least one product, most frequent first (price buckets in order). */
+  values: Array<SearchFacetValue>;
+};
+
+/** A facet value and how many products have it. */
+export type SearchFacetValue = {
+  __typename?: 'SearchFacetValue';
+  /** Products with this value. */
+  count: Scalars['Int']['output'];
+  /** What a storefront shows (a category's name, a price range). */
+  label: Scalars['String']['output'];
+  /** What to filter by: a brand, a category id, a price bucket (`10-25`), `true` or `false`. */
+  value: Scalars['String']['output'];
+};
+
+/** What a search keeps; all given filters apply together. */
+export type SearchFilter = {
+  /** Attribute conditions; an unknown attribute is BAD_USER_INPUT. */
+  attributes?: InputMaybe<Array<AttributeFilterInput>>;
+  /** Products of these brands (exact names). */
+  brands?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Products in these categories or their descendants. */
+  categoryIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** Whether a variant is available in the store (`storeId` required). */
+  inStock?: InputMaybe<Scalars['Boolean']['input']>;
+  /** Lowest variant price in the store (`storeId` required). */
+  price?: InputMaybe<PriceRangeInput>;
+};
+
+/** What `search` answers: one page of matching products, their count and the facets. */
+export type SearchResult = {
+  __typename?: 'SearchResult';
+  /** This page, in the sort's order. */
+  edges: Array<ProductEdge>;
+  /**
+   * Counts per value over the matching products, each facet with every other filter applied
+   * (its own ignored): `brand`, `category` (a category counts its descendants' products), and with
+   * a `storeId`, `price` (buckets) and `inStock`.
+   */
+  facets: Array<SearchFacet>;
+  /** Where this page ends. */
+  pageInfo: PageInfo;
+  /** Products matching the query and every filter. */
+  totalCount: Scalars['Int']['output'];
+};
+
+/** The order of a search's results. */
+export type SearchSort =
+  /** Most recently created first (the default without a query). */
+  | 'NEWEST'
+  /** Lowest price in the store first (`storeId`); products without a price last. */
+  | 'PRICE_ASC'
+  /** Highest price in the store first (`storeId`); products without a price last. */
+  | 'PRICE_DESC'
+  /** Best match first (the default with a query; only with a query). */
+  | 'RELEVANCE'
+  /** By title, A to Z. */
+  | 'TITLE';
+
+/** Synonym groups: every word of a group finds the products of the others. */
+export type SetSearchSynonymsInput = {
+  groups: Array<Array<Scalars['String']['input']>>;
 };
 
 export type UpsertProductInput = {
   brand?: InputMaybe<Scalars['String']['input']>;
   categoryId?: InputMaybe<Scalars['ID']['input']>;
   description?: InputMaybe<Scalars['String']['input']>;
+  /** URL name: lower-case letters, digits and single dashes, 1 to 100 characters, unique in the tenant (default: from the title, on creation). */
+  handle?: InputMaybe<Scalars['String']['input']>;
   /** Absent: a new product is created. Present: that product is updated. */
   id?: InputMaybe<Scalars['ID']['input']>;
   /** Default true for a new product; unchanged when absent on an update. */
@@ -356,22 +518,31 @@ export type FederationReferenceTypes = {
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  AttributeFilterInput: ResolverTypeWrapper<Partial<AttributeFilterInput>>;
+  Float: ResolverTypeWrapper<Partial<Scalars['Float']['output']>>;
+  String: ResolverTypeWrapper<Partial<Scalars['String']['output']>>;
   Category: ResolverTypeWrapper<CategoryEntity>;
   ID: ResolverTypeWrapper<Partial<Scalars['ID']['output']>>;
-  String: ResolverTypeWrapper<Partial<Scalars['String']['output']>>;
   CreateCategoryInput: ResolverTypeWrapper<Partial<CreateCategoryInput>>;
-  FeedImport: ResolverTypeWrapper<FeedImportView>;
-  Float: ResolverTypeWrapper<Partial<Scalars['Float']['output']>>;
+  FeedEffects: ResolverTypeWrapper<Partial<FeedEffects>>;
   Int: ResolverTypeWrapper<Partial<Scalars['Int']['output']>>;
+  FeedImport: ResolverTypeWrapper<FeedImportView>;
   FeedImportStatus: ResolverTypeWrapper<Partial<FeedImportStatus>>;
   FeedRowError: ResolverTypeWrapper<Partial<FeedRowError>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<Partial<PageInfo>>;
   Boolean: ResolverTypeWrapper<Partial<Scalars['Boolean']['output']>>;
+  PriceRangeInput: ResolverTypeWrapper<Partial<PriceRangeInput>>;
   Product: ResolverTypeWrapper<ProductEntity>;
   ProductConnection: ResolverTypeWrapper<Partial<Omit<ProductConnection, 'edges'> & { edges: Array<ResolversTypes['ProductEdge']> }>>;
   ProductEdge: ResolverTypeWrapper<Partial<Omit<ProductEdge, 'node'> & { node: ResolversTypes['Product'] }>>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  SearchFacet: ResolverTypeWrapper<Partial<SearchFacet>>;
+  SearchFacetValue: ResolverTypeWrapper<Partial<SearchFacetValue>>;
+  SearchFilter: ResolverTypeWrapper<Partial<SearchFilter>>;
+  SearchResult: ResolverTypeWrapper<Partial<Omit<SearchResult, 'edges'> & { edges: Array<ResolversTypes['ProductEdge']> }>>;
+  SearchSort: ResolverTypeWrapper<Partial<SearchSort>>;
+  SetSearchSynonymsInput: ResolverTypeWrapper<Partial<SetSearchSynonymsInput>>;
   UpsertProductInput: ResolverTypeWrapper<Partial<UpsertProductInput>>;
   Variant: ResolverTypeWrapper<VariantEntity>;
   VariantInput: ResolverTypeWrapper<Partial<VariantInput>>;
@@ -379,21 +550,29 @@ export type ResolversTypes = {
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
+  AttributeFilterInput: Partial<AttributeFilterInput>;
+  Float: Partial<Scalars['Float']['output']>;
+  String: Partial<Scalars['String']['output']>;
   Category: CategoryEntity;
   ID: Partial<Scalars['ID']['output']>;
-  String: Partial<Scalars['String']['output']>;
   CreateCategoryInput: Partial<CreateCategoryInput>;
-  FeedImport: FeedImportView;
-  Float: Partial<Scalars['Float']['output']>;
+  FeedEffects: Partial<FeedEffects>;
   Int: Partial<Scalars['Int']['output']>;
+  FeedImport: FeedImportView;
   FeedRowError: Partial<FeedRowError>;
   Mutation: Record<PropertyKey, never>;
   PageInfo: Partial<PageInfo>;
   Boolean: Partial<Scalars['Boolean']['output']>;
+  PriceRangeInput: Partial<PriceRangeInput>;
   Product: ProductEntity;
   ProductConnection: Partial<Omit<ProductConnection, 'edges'> & { edges: Array<ResolversParentTypes['ProductEdge']> }>;
   ProductEdge: Partial<Omit<ProductEdge, 'node'> & { node: ResolversParentTypes['Product'] }>;
   Query: Record<PropertyKey, never>;
+  SearchFacet: Partial<SearchFacet>;
+  SearchFacetValue: Partial<SearchFacetValue>;
+  SearchFilter: Partial<SearchFilter>;
+  SearchResult: Partial<Omit<SearchResult, 'edges'> & { edges: Array<ResolversParentTypes['ProductEdge']> }>;
+  SetSearchSynonymsInput: Partial<SetSearchSynonymsInput>;
   UpsertProductInput: Partial<UpsertProductInput>;
   Variant: VariantEntity;
   VariantInput: Partial<VariantInput>;
@@ -401,13 +580,25 @@ export type ResolversParentTypes = {
 
 export type CategoryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Category'] = ResolversParentTypes['Category'], FederationReferenceType extends FederationReferenceTypes['Category'] = FederationReferenceTypes['Category']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Category']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  children?: Resolver<Array<ResolversTypes['Category']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  parent?: Resolver<Maybe<ResolversTypes['Category']>, ParentType, ContextType>;
+  path?: Resolver<Array<ResolversTypes['Category']>, ParentType, ContextType>;
+};
+
+export type FeedEffectsResolvers<ContextType = Context, ParentType extends ResolversParentTypes['FeedEffects'] = ResolversParentTypes['FeedEffects']> = {
+  prices?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  pricesApplied?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  stock?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  stockApplied?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  stockRefused?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type FeedImportResolvers<ContextType = Context, ParentType extends ResolversParentTypes['FeedImport'] = ResolversParentTypes['FeedImport']> = {
   bytes?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  effects?: Resolver<ResolversTypes['FeedEffects'], ParentType, ContextType>;
   error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   errors?: Resolver<Array<ResolversTypes['FeedRowError']>, ParentType, ContextType, Partial<FeedImportErrorsArgs>>;
   failed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -428,6 +619,7 @@ export type FeedRowErrorResolvers<ContextType = Context, ParentType extends Reso
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   createCategory?: Resolver<ResolversTypes['Category'], ParentType, ContextType, RequireFields<MutationCreateCategoryArgs, 'input'>>;
   importCatalogFeed?: Resolver<ResolversTypes['FeedImport'], ParentType, ContextType, RequireFields<MutationImportCatalogFeedArgs, 'csv'>>;
+  setSearchSynonyms?: Resolver<Array<Array<ResolversTypes['String']>>, ParentType, ContextType, RequireFields<MutationSetSearchSynonymsArgs, 'input'>>;
   upsertProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationUpsertProductArgs, 'input'>>;
 };
 
@@ -442,6 +634,7 @@ export type ProductResolvers<ContextType = Context, ParentType extends Resolvers
   category?: Resolver<Maybe<ResolversTypes['Category']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  handle?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   published?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -464,8 +657,29 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   feedImport?: Resolver<Maybe<ResolversTypes['FeedImport']>, ParentType, ContextType, RequireFields<QueryFeedImportArgs, 'id'>>;
   feedImports?: Resolver<Array<ResolversTypes['FeedImport']>, ParentType, ContextType, Partial<QueryFeedImportsArgs>>;
   product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<QueryProductArgs, 'id'>>;
+  productByHandle?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<QueryProductByHandleArgs, 'handle'>>;
   products?: Resolver<ResolversTypes['ProductConnection'], ParentType, ContextType, Partial<QueryProductsArgs>>;
+  search?: Resolver<ResolversTypes['SearchResult'], ParentType, ContextType, Partial<QuerySearchArgs>>;
   variant?: Resolver<Maybe<ResolversTypes['Variant']>, ParentType, ContextType, RequireFields<QueryVariantArgs, 'sku'>>;
+};
+
+export type SearchFacetResolvers<ContextType = Context, ParentType extends ResolversParentTypes['SearchFacet'] = ResolversParentTypes['SearchFacet']> = {
+  label?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  values?: Resolver<Array<ResolversTypes['SearchFacetValue']>, ParentType, ContextType>;
+};
+
+export type SearchFacetValueResolvers<ContextType = Context, ParentType extends ResolversParentTypes['SearchFacetValue'] = ResolversParentTypes['SearchFacetValue']> = {
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  label?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type SearchResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['SearchResult'] = ResolversParentTypes['SearchResult']> = {
+  edges?: Resolver<Array<ResolversTypes['ProductEdge']>, ParentType, ContextType>;
+  facets?: Resolver<Array<ResolversTypes['SearchFacet']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type VariantResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Variant'] = ResolversParentTypes['Variant'], FederationReferenceType extends FederationReferenceTypes['Variant'] = FederationReferenceTypes['Variant']> = {
@@ -478,6 +692,7 @@ export type VariantResolvers<ContextType = Context, ParentType extends Resolvers
 
 export type Resolvers<ContextType = Context> = {
   Category?: CategoryResolvers<ContextType>;
+  FeedEffects?: FeedEffectsResolvers<ContextType>;
   FeedImport?: FeedImportResolvers<ContextType>;
   FeedRowError?: FeedRowErrorResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
@@ -486,6 +701,9 @@ export type Resolvers<ContextType = Context> = {
   ProductConnection?: ProductConnectionResolvers<ContextType>;
   ProductEdge?: ProductEdgeResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  SearchFacet?: SearchFacetResolvers<ContextType>;
+  SearchFacetValue?: SearchFacetValueResolvers<ContextType>;
+  SearchResult?: SearchResultResolvers<ContextType>;
   Variant?: VariantResolvers<ContextType>;
 };
 

@@ -1,14 +1,17 @@
+import { CategoryEntity } from '../data/entities/category.entity.js';
 import type { Resolvers } from '../generated/graphql.js';
 
 export const resolvers: Resolvers = {
   Query: {
     products: (_root, args, ctx) => ctx.catalog.products(ctx, args),
     product: (_root, { id }, ctx) => ctx.loaders.productById.load(id),
+    productByHandle: (_root, { handle }, ctx) => ctx.catalog.productByHandle(ctx, handle),
     // A draft's variants are as hidden from the storefront as the draft.
     variant: async (_root, { sku }, ctx) => {
       const variant = await ctx.loaders.variantBySku.load(sku);
       return variant && (await ctx.loaders.productById.load(variant.productId)) ? variant : null;
     },
+    search: (_root, args, ctx) => ctx.search.search(ctx, args),
     categories: (_root, _args, ctx) => ctx.catalog.categories(ctx),
     feedImport: (_root, { id }, ctx) => ctx.feeds.get(ctx, id),
     feedImports: (_root, { first }, ctx) => ctx.feeds.list(ctx, first),
@@ -17,6 +20,7 @@ export const resolvers: Resolvers = {
     upsertProduct: (_root, { input }, ctx) => ctx.catalog.upsertProduct(ctx, input),
     createCategory: (_root, { input }, ctx) => ctx.catalog.createCategory(ctx, input),
     importCatalogFeed: (_root, { csv }, ctx) => ctx.feeds.importText(ctx, csv),
+    setSearchSynonyms: (_root, { input }, ctx) => ctx.search.setSynonyms(ctx, input.groups),
   },
   FeedImport: {
     createdAt: (feed) => feed.createdAt.toISOString(),
@@ -27,6 +31,7 @@ export const resolvers: Resolvers = {
     __resolveReference: (ref, ctx) => ctx.loaders.productById.load(ref.id),
     variants: (product, _args, ctx) => ctx.loaders.variantsByProduct.load(product.id),
     category: (product, _args, ctx) => (product.categoryId ? ctx.loaders.categoryById.load(product.categoryId) : null),
+    handle: (product) => product.handle ?? '',
     createdAt: (product) => product.createdAt.toISOString(),
     updatedAt: (product) => product.updatedAt.toISOString(),
   },
@@ -40,5 +45,11 @@ export const resolvers: Resolvers = {
   },
   Category: {
     __resolveReference: (ref, ctx) => ctx.loaders.categoryById.load(ref.id),
+    parent: (category, _args, ctx) => (category.parentId ? ctx.loaders.categoryById.load(category.parentId) : null),
+    children: (category, _args, ctx) => ctx.catalog.childCategories(ctx, category.id),
+    path: async (category, _args, ctx) => {
+      const path = await ctx.loaders.categoryById.loadMany(category.pathIds ?? [category.id]);
+      return path.filter((c): c is CategoryEntity => c instanceof CategoryEntity);
+    },
   },
 };

@@ -22,11 +22,15 @@ export interface UpsertProductInput {
   id?: string | null;
   published?: boolean | null;
   title: string;
+  handle?: string | null;
   brand?: string | null;
   description?: string | null;
   categoryId?: string | null;
   variants: { sku: string; title: string; barcode?: string | null }[];
 }
+
+/** A product's URL name. */
+const HANDLE = /^(?=.{1,100}$)[a-z0-9]+(-[a-z0-9]+)*$/;
 
 /** At most this many words of a search are matched (each one is an index condition). */
 const MAX_SEARCH_WORDS = 8;
@@ -49,6 +53,13 @@ export class CatalogService extends TenantScopedService {
       const rows = await productPage(m, tenantId, { limit: limit + 1, after, query: args.query, drafts: seesDrafts(ctx) });
       return toConnection(rows, limit, (p) => p.seq);
     });
+  }
+
+  productByHandle(ctx: SubgraphContext, handle: string): Promise<ProductEntity | null> {
+    // The oldest, should a feed batch have given two new products of one title the same handle.
+    return this.tx(ctx, (m, tenantId) =>
+      m.getRepository(ProductEntity).findOne({ where: { tenantId, handle, ...(seesDrafts(ctx) ? {} : { published: true }) }, order: { seq: 'ASC' } }),
+    );
   }
 
   productsByIds(ctx: SubgraphContext, ids: readonly string[]): Promise<(ProductEntity | null)[]> {
@@ -87,15 +98,21 @@ export class CatalogService extends TenantScopedService {
     return this.tx(ctx, (m, tenantId) => m.getRepository(CategoryEntity).find({ where: { tenantId }, order: { name: 'ASC' } }));
   }
 
-  async createCategory(ctx: SubgraphContext, input: { name: string }): Promise<CategoryEntity> {
+  childCategories(ctx: SubgraphContext, parentId: string): Promise<CategoryEntity[]> {
+    return this.tx(ctx, (m, tenantId) => m.getRepository(CategoryEntity).find({ where: { tenantId, parentId }, order: { name: 'ASC' } }));
+  }
+
+  async createCategory(ctx: SubgraphContext, input: { name: string; parentId?: string | null }): Promise<CategoryEntity> {
     const name = input.name.trim();
     if (!name) throw badInput('name must not be empty', 'name');
     return this.tx(ctx, async (m, tenantId) => {
       const repo = m.getRepository(CategoryEntity);
+      const parentId = input.parentId ?? null;
+      if (parentId !== null && !(isUuid(parentId) && (await repo.existsBy({ tenantId, id: parentId })))) throw notFound(`no category ${parentId}`);
       await m.query(
-        `INSERT INTO ${m.connection.driver.schema}.category (id, tenant_id, name) VALUES ($1, $2, $3)
+        `INSERT INTO ${m.connection.driver.schema}.category (id, tenant_id, name, parent_id) VALUES ($1, $2, $3, $4)
          ON CONFLICT (tenant_id, name) DO NOTHING`,
-        [randomUUID(), tenantId, name],
+        [randomUUID(), tenantId, name, parentId],
       );
       return repo.findOneByOrFail({ tenantId, name });
     });
@@ -111,6 +128,7 @@ export class CatalogService extends TenantScopedService {
       if (!v.title.trim()) throw badInput(`variant ${v.sku} needs a title`, 'variants.title');
     }
     if (new Set(skus).size !== skus.length) throw badInput('each sku may appear once', 'variants');
+    if (input.handle != null && !HANDLE.test(input.handle)) throw badInput('handle must be 1-100 lower-case letters, digits and single dashes', 'handle');
 
     const product = await this.tx(ctx, (m, tenantId) => upsertProductIn(m, tenantId, { ...input, title }));
     await this.afterCommit();
@@ -177,6 +195,11 @@ export async function upsertProductIn(
     const category = isUuid(input.categoryId) ? await m.getRepository(CategoryEntity).existsBy({ tenantId, id: input.categoryId }) : false;
     if (!category) throw notFound(`no category ${input.categoryId}`);
   }
+  if (input.handle) {
+    const holder = await products.findOne({ where: { tenantId, handle: input.handle } });
+    if (holder && holder.id !== row.id) throw badInput(`handle "${input.handle}" belongs to another product`, 'handle');
+    row.handle = input.handle;
+  }
   Object.assign(row, {
     published: input.published ?? row.published ?? true,
     title,
@@ -188,7 +211,7 @@ export async function upsertProductIn(
   if (existing) {
     await products.update(
       { tenantId, id: row.id },
-      { title: row.title, brand: row.brand, description: row.description, categoryId: row.categoryId, published: row.published, updatedAt: row.updatedAt },
+      { title: row.title, handle: row.handle ?? undefined, brand: row.brand, description: row.description, categoryId: row.categoryId, published: row.published, updatedAt: row.updatedAt },
     );
   } else await products.insert(row);
 

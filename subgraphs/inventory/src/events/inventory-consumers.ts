@@ -1,5 +1,6 @@
 import type { EventApplier } from '../../../../lib/events/consumer.js';
 import { on, reactions } from '../../../../lib/events/on.js';
+import { outboxOf } from '../../../../lib/events/outbox.js';
 import { rememberStore, rememberVariant, rememberVariants } from '../../../../lib/events/read-model.js';
 import { setLevels } from '../services/set-levels.js';
 import type { ReservationService } from '../services/reservation.service.js';
@@ -21,6 +22,8 @@ export function inventoryAppliers(reservations: ReservationService): Record<stri
       for (const r of refused) {
         console.error(`inventory: feed ${importId}: level ${r.level} of ${r.sku} in store ${r.storeId} is below the ${r.reserved} reserved; left unchanged`);
       }
+      // The feed's import counts it: COMPLETED waits for its stock.
+      await outboxOf('inventory')(m, event.tenantId, 'inventory.feed-batch.applied', { importId, applied: stock.length - refused.length, refused: refused.length });
     }),
     on('orders.order.placed', (m, event) => reservations.reserveOrder(m, event.tenantId, event.payload, event.eventId)),
     on('orders.order.fulfilled', (m, event) => reservations.closeOrder(m, event.tenantId, event.payload.id, 'COMMITTED')),

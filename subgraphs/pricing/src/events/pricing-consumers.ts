@@ -1,5 +1,6 @@
 import type { EventApplier } from '../../../../lib/events/consumer.js';
 import { on, reactions } from '../../../../lib/events/on.js';
+import { outboxOf } from '../../../../lib/events/outbox.js';
 import { rememberStore, rememberVariant, rememberVariants } from '../../../../lib/events/read-model.js';
 import { advanceWatermarks } from '../../../../lib/events/source-watermark.js';
 import { metrics } from '../../../../lib/observability/metrics.js';
@@ -36,7 +37,7 @@ export function pricingAppliers(log: (message: string) => void = console.error):
     }),
     // A feed's price column: one store's price, or (no store) every store's.
     on('catalog.feed.batch-imported', async (m, event) => {
-      const { prices } = event.payload;
+      const { importId, prices } = event.payload;
       if (prices.length === 0) return;
       const all: string[] = prices.some((p) => p.storeId === null)
         ? (await m.query(`SELECT store_id FROM "${m.connection.driver.schema}"."known_store" WHERE tenant_id = $1 ORDER BY store_id`, [event.tenantId])).map(
@@ -48,6 +49,8 @@ export function pricingAppliers(log: (message: string) => void = console.error):
         event.tenantId,
         prices.flatMap((price) => (price.storeId ? [price.storeId] : all).map((storeId) => ({ sku: price.sku, storeId, money: { amount: price.amount, currencyCode: price.currencyCode } }))),
       );
+      // The feed's import counts it: COMPLETED waits for its prices.
+      await outboxOf('pricing')(m, event.tenantId, 'pricing.feed-batch.applied', { importId, applied: prices.length, refused: 0 });
     }),
     on('inventory.ingestion.product-received', async (m, event) => {
       const product = event.payload;

@@ -10,6 +10,10 @@ export class ProductEntity extends TenantRow {
   @Column({ type: 'text' })
   title!: string;
 
+  /** URL name, unique per tenant; made from the title by the database when none is given. */
+  @Column({ type: 'text', nullable: true })
+  handle!: string | null;
+
   @Column({ type: 'text', nullable: true })
   brand!: string | null;
 

@@ -1,0 +1,225 @@
+import { In, type EntityManager } from 'typeorm';
+import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js';
+import type { EventApplier } from '../../../../lib/events/consumer.js';
+import { badInput } from '../../../../lib/errors.js';
+import { isUuid } from '../../../../lib/graphql/context.js';
+import { pageSize } from '../../../../lib/graphql/pagination.js';
+import { outboxOf } from '../../../../lib/events/outbox.js';
+import type { SubgraphContext } from '../../../../lib/graphql/service.js';
+import { CategoryEntity } from '../data/entities/category.entity.js';
+import { ProductEntity } from '../data/entities/product.entity.js';
+
+export type SearchSortName = 'RELEVANCE' | 'PRICE_ASC' | 'PRICE_DESC' | 'NEWEST' | 'TITLE';
+
+export interface SearchArgs {
+  query?: string | null;
+  filter?: {
+    categoryIds?: readonly string[] | null;
+    brands?: readonly string[] | null;
+    attributes?: readonly { name: string }[] | null;
+    price?: { min?: string | null; max?: string | null } | null;
+    inStock?: boolean | null;
+  } | null;
+  sort?: SearchSortName | null;
+  storeId?: string | null;
+  first?: number | null;
+  after?: string | null;
+}
+
+export interface SearchFacet {
+  name: string;
+  label: string;
+  values: { value: string; label: string; count: number }[];
+}
+
+export interface SearchResult {
+  totalCount: number;
+  edges: { cursor: string; node: ProductEntity }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  facets: SearchFacet[];
+}
+
+/** Longest search text (the issue's bound; docs/limits.md). */
+export const MAX_SEARCH_QUERY = 200;
+/** Upper bounds of the price buckets (the search function's width_bucket uses the same). */
+const PRICE_BOUNDS = [10, 25, 50, 100, 250, 500];
+const DECIMAL = /^(0|[1-9]\d{0,14})(\.\d{1,4})?$/;
+/** Most words a synonym group, and most groups a tenant, may have. */
+export const MAX_SYNONYM_GROUPS = 100;
+
+const seesDrafts = (ctx: SubgraphContext) => ctx.roles.some((role) => role === 'admin' || role === 'pos');
+
+/** What the storefront search function answers (see the storefront-search migration). */
+interface RawSearch {
+  total: number;
+  page: [string, string, string][];
+  brands: [string, number][];
+  categories: [string, number][];
+  prices: [number, number][];
+  stock: [boolean, number][];
+}
+
+/** The storefront's search: a read model in the catalog database (decision 0018). */
+export class SearchService extends TenantScopedService {
+  search(ctx: SubgraphContext, args: SearchArgs): Promise<SearchResult> {
+    const limit = pageSize(args.first);
+    const query = args.query?.trim() || null;
+    if (query && query.length > MAX_SEARCH_QUERY) throw badInput(`query is longer than ${MAX_SEARCH_QUERY} characters`, 'query');
+    const filter = args.filter ?? {};
+    const store = args.storeId ?? null;
+    if (store !== null && !isUuid(store)) throw badInput('storeId is not a store id', 'storeId');
+    const priceMin = decimal(filter.price?.min, 'filter.price.min');
+    const priceMax = decimal(filter.price?.max, 'filter.price.max');
+    if (priceMin !== null && priceMax !== null && Number(priceMin) > Number(priceMax)) throw badInput('filter.price.min is greater than max', 'filter.price');
+    if ((filter.price || (filter.inStock !== null && filter.inStock !== undefined)) && !store) {
+      throw badInput('price and inStock are evaluated in a store: pass storeId with them', 'storeId');
+    }
+    // No attribute is declared yet (defineAttribute is not built): every name is unknown.
+    const attribute = filter.attributes?.[0];
+    if (attribute) throw badInput(`unknown attribute "${attribute.name}"`, 'filter.attributes');
+    const categoryIds = filter.categoryIds ?? null;
+    if (categoryIds?.some((id) => !isUuid(id))) throw badInput('filter.categoryIds holds an id that is not a category id', 'filter.categoryIds');
+    const sort: SearchSortName = args.sort ?? (query ? 'RELEVANCE' : 'NEWEST');
+    if (sort === 'RELEVANCE' && !query) throw badInput('sort RELEVANCE needs a query', 'sort');
+    const after = decodeSearchCursor(args.after, sort);
+
+    return this.tx(ctx, async (m, tenantId) => {
+      const [{ result }]: [{ result: RawSearch | null }] = await m.query(
+        `SELECT "${m.connection.driver.schema}".storefront_search($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) AS result`,
+        [query, seesDrafts(ctx), store, filter.brands ?? null, categoryIds, priceMin, priceMax, filter.inStock ?? null, sort, after?.key ?? null, after?.seq ?? null, limit + 1],
+      );
+      const raw: RawSearch = result ?? { total: 0, page: [], brands: [], categories: [], prices: [], stock: [] };
+      const page = raw.page.slice(0, limit);
+      const ids = page.map(([id]) => id);
+      const products = ids.length ? await m.getRepository(ProductEntity).findBy({ tenantId, id: In(ids) }) : [];
+      const byId = new Map(products.map((p) => [p.id, p]));
+      const edges = page.flatMap(([id, seq, key]) => {
+        const node = byId.get(id);
+        return node ? [{ cursor: encodeSearchCursor(sort, key, seq), node }] : [];
+      });
+      return {
+        totalCount: raw.total,
+        edges,
+        pageInfo: { hasNextPage: raw.page.length > limit, endCursor: edges.at(-1)?.cursor ?? null },
+        facets: await facetsOf(m, tenantId, raw, store !== null),
+      };
+    });
+  }
+
+  /** Replaces the tenant's synonym groups; each word of a group finds the others. */
+  async setSynonyms(ctx: SubgraphContext, groups: readonly (readonly string[])[]): Promise<string[][]> {
+    if (groups.length > MAX_SYNONYM_GROUPS) throw badInput(`at most ${MAX_SYNONYM_GROUPS} synonym groups`, 'groups');
+    const cleaned = groups.map((group) => [...new Set(group.map((word) => word.trim().toLowerCase()).filter(Boolean))]);
+    if (cleaned.some((group) => group.length < 2)) throw badInput('a synonym group needs at least two different words', 'groups');
+    const stored = await this.tx(ctx, async (m, tenantId) => {
+      const s = m.connection.driver.schema;
+      await m.query(`DELETE FROM "${s}".search_synonym WHERE tenant_id = $1`, [tenantId]);
+      const pairs = cleaned.flatMap((group) => group.flatMap((term) => group.filter((other) => other !== term).map((other) => [term, other])));
+      // A multi-word entry is found by its group's single words (a query is matched word by word).
+      const single = pairs.filter(([term]) => !/\s/.test(term!));
+      await m.query(
+        `INSERT INTO "${s}".search_synonym (tenant_id, term, synonym)
+         SELECT $1::uuid, t, y FROM unnest($2::text[], $3::text[]) AS x(t, y) ON CONFLICT DO NOTHING`,
+        [tenantId, single.map(([t]) => fold(t!)), single.map(([, y]) => fold(y!))],
+      );
+      // Cached storefront answers may change: the gateway forgets them on the event.
+      await outboxOf('catalog')(m, tenantId, 'catalog.search.synonyms-set', { groups: cleaned });
+      return cleaned;
+    });
+    await this.afterCommit();
+    return stored;
+  }
+}
+
+async function facetsOf(m: EntityManager, tenantId: string, raw: RawSearch, inStore: boolean): Promise<SearchFacet[]> {
+  // Counted per category the products are filed under; a category also counts its descendants'.
+  const filed = raw.categories.map(([id]) => id);
+  const repo = m.getRepository(CategoryEntity);
+  const leaves = filed.length ? await repo.findBy({ tenantId, id: In(filed) }) : [];
+  const counts = new Map<string, number>();
+  const leafCounts = new Map(raw.categories);
+  for (const leaf of leaves) for (const id of leaf.pathIds ?? [leaf.id]) counts.set(id, (counts.get(id) ?? 0) + (leafCounts.get(leaf.id) ?? 0));
+  const ancestors = [...counts.keys()].filter((id) => !leaves.some((c) => c.id === id));
+  const categories = [...leaves, ...(ancestors.length ? await repo.findBy({ tenantId, id: In(ancestors) }) : [])];
+  const names = new Map(categories.map((c) => [c.id, c.name]));
+  const categoryValues = [...counts]
+    .sort(([a, x], [b, y]) => y - x || (names.get(a) ?? a).localeCompare(names.get(b) ?? b))
+    .slice(0, 100)
+    .map(([id, count]) => ({ value: id, label: names.get(id) ?? id, count }));
+  const facets: SearchFacet[] = [
+    { name: 'brand', label: 'Brand', values: raw.brands.map(([brand, count]) => ({ value: brand, label: brand, count })) },
+    { name: 'category', label: 'Category', values: categoryValues },
+  ];
+  if (inStore) {
+    facets.push({
+      name: 'price',
+      label: 'Price',
+      values: raw.prices.map(([bucket, count]) => {
+        const low = bucket === 0 ? 0 : PRICE_BOUNDS[bucket - 1]!;
+        const high = PRICE_BOUNDS[bucket];
+        return { value: high === undefined ? `${low}-` : `${low}-${high}`, label: high === undefined ? `${low} and more` : `${low} to ${high}`, count };
+      }),
+    });
+    facets.push({
+      name: 'inStock',
+      label: 'Availability',
+      values: raw.stock.map(([inStock, count]) => ({ value: String(inStock), label: inStock ? 'In stock' : 'Out of stock', count })),
+    });
+  }
+  return facets;
+}
+
+/** Accents and case dropped, as the documents are (unaccent). */
+const fold = (word: string) => word.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+
+function decimal(value: string | null | undefined, field: string): string | null {
+  if (value === null || value === undefined) return null;
+  if (!DECIMAL.test(value)) throw badInput(`${field} must be a decimal amount such as "12.50"`, field);
+  return value;
+}
+
+function encodeSearchCursor(sort: SearchSortName, key: string, seq: string): string {
+  return Buffer.from(JSON.stringify([sort, key, seq]), 'utf8').toString('base64url');
+}
+
+/** The cursor's key, for the same sort only (a cursor of another sort would skip or repeat). */
+function decodeSearchCursor(cursor: string | null | undefined, sort: SearchSortName): { key: string; seq: string } | undefined {
+  if (cursor === null || cursor === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw badInput('after is not a valid cursor', 'after');
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 3 || parsed[0] !== sort || typeof parsed[1] !== 'string' || !/^\d+$/.test(String(parsed[2]))) {
+    throw badInput('after is not a cursor of this search and sort', 'after');
+  }
+  if (sort !== 'TITLE' && !Number.isFinite(Number(parsed[1])) && !/^-?Infinity$/.test(parsed[1])) throw badInput('after is not a valid cursor', 'after');
+  return { key: parsed[1], seq: String(parsed[2]) };
+}
+
+/**
+ * The search read model's offers, from pricing's and inventory's events (never their tables):
+ * a variant's price or availability in a store, then its product's lowest price and whether any
+ * of its variants is available there.
+ */
+export const searchOfferAppliers: Record<string, EventApplier> = {
+  'pricing.price.changed': async (m, event) => {
+    const { sku, storeId, price } = event.payload as { sku: string; storeId: string; price: { amount: string } };
+    await applyOffer(m, event.tenantId, sku, storeId, 'price', price.amount);
+  },
+  'inventory.stock-level.changed': async (m, event) => {
+    const { sku, storeId, available } = event.payload as { sku: string; storeId: string; available: number };
+    await applyOffer(m, event.tenantId, sku, storeId, 'available', available);
+  },
+};
+
+async function applyOffer(m: EntityManager, tenantId: string, sku: string, storeId: string, column: 'price' | 'available', value: string | number) {
+  const s = m.connection.driver.schema;
+  await m.query(
+    `INSERT INTO "${s}".search_variant_offer (tenant_id, sku, store_id, ${column}) VALUES ($1, $2, $3, $4)
+     ON CONFLICT (tenant_id, sku, store_id) DO UPDATE SET ${column} = EXCLUDED.${column}`,
+    [tenantId, sku, storeId, value],
+  );
+  await m.query(`SELECT "${s}".refresh_search_offer($1, $2, $3)`, [tenantId, [sku], [storeId]]);
+}
