@@ -23,6 +23,9 @@ export const INPUT_BOUNDS = {
     'PlaceOrderInput.quoteToken': 65_536,
     'QuoteInput.couponCodes': 64,
     'CreatePromotionInput.couponCode': 64,
+    'CreateWebhookSubscriptionInput.url': 2_048,
+    'CreateWebhookSubscriptionInput.description': 500,
+    'SetOrderHookInput.url': 2_048,
     'Query.search(query:)': 200,
     /** A TITLE-sorted search's cursor carries the title. */
     'Query.search(after:)': 1_024,
@@ -61,6 +64,9 @@ export const INPUT_BOUNDS = {
     'Query.orders(first:)': [1, 100],
     'Store.inventory(first:)': [1, 100],
     'FeedImport.errors(first:)': [1, 100],
+    'Query.webhookDeliveries(first:)': [1, 100],
+    'Query.orderHookDecisions(first:)': [1, 100],
+    'SetOrderHookInput.timeoutMs': [100, 10_000],
   } as Record<string, readonly [number, number]>,
 } as const;
 

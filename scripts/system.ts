@@ -27,6 +27,8 @@ import { buildPricing } from '../subgraphs/pricing/src/app.js';
 import { openPricingDatabase } from '../subgraphs/pricing/src/data/database.js';
 import { buildTenant, type TenantSubgraph } from '../subgraphs/tenant/src/app.js';
 import { openTenantDatabase } from '../subgraphs/tenant/src/data/database.js';
+import { readPlugins, type PluginEntry } from '../lib/plugins/load-plugins.js';
+import { readOutboundWebhookOptions, type OutboundWebhookOptions } from '../subgraphs/tenant/src/webhooks/config.js';
 
 type Deps = { dataSource: DataSource; bus: EventBus; secret: string; replayGuard: ReplayGuard; logger?: Logger };
 /** Options of the subgraphs that have any. */
@@ -41,13 +43,17 @@ export interface SubgraphOptions {
   feeds?: { batchSize?: number; pollMs?: number };
   /** How long a pricing quote may be charged before its claimed uses come back (default 15 min). */
   quoteTtlMs?: number;
+  /** Outbound webhooks: target policy, timeout, retries (default: secure, `npm start` reads WEBHOOK_*). */
+  webhooks?: OutboundWebhookOptions;
+  /** In-process plug-ins (default: `npm start` reads COMMERCE_PLUGINS). */
+  plugins?: readonly PluginEntry[];
 }
 const SERVICES: Record<SubgraphName, { open: (url: string, schema: string) => Promise<DataSource>; build: (deps: Deps, options: SubgraphOptions) => SubgraphService }> = {
   catalog: { open: openCatalogDatabase, build: (deps, o) => buildCatalog(deps, { feeds: o.feeds }) },
   inventory: { open: openInventoryDatabase, build: (deps, o) => buildInventory(deps, { expiryIntervalMs: o.reservationExpiryMs, ingestion: o.ingestion }) },
   pricing: { open: openPricingDatabase, build: (deps, o) => buildPricing(deps, { quoteTtlMs: o.quoteTtlMs }) },
-  orders: { open: openOrdersDatabase, build: (deps, o) => buildOrders(deps, { workflowVersion: o.orderWorkflowVersion }) },
-  tenant: { open: openTenantDatabase, build: buildTenant },
+  orders: { open: openOrdersDatabase, build: (deps, o) => buildOrders(deps, { workflowVersion: o.orderWorkflowVersion, hookPolicy: o.webhooks?.policy, plugins: o.plugins }) },
+  tenant: { open: openTenantDatabase, build: (deps, o) => buildTenant(deps, { webhooks: o.webhooks }) },
 };
 
 export interface SystemOptions {
@@ -156,6 +162,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       const service = SERVICES[name].build({ dataSource, bus, secret, replayGuard, logger: options.subgraphLogger?.(name) }, options.subgraphOptions ?? {
         orderWorkflowVersion: env.ORDER_WORKFLOW_VERSION ? Number(env.ORDER_WORKFLOW_VERSION) : undefined,
         ingestion: { maxAgeMs: readWebhookMaxAgeMs(env) },
+        webhooks: readOutboundWebhookOptions(env),
+        plugins: await readPlugins(env),
       });
       subgraphUrls[name] = await service.start(ports[name], host);
       cleanups.push(() => subgraphs[name].stop());

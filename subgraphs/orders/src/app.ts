@@ -29,6 +29,10 @@ import { OrderWorkflows } from './services/order-workflow.js';
 import { OrdersService } from './services/orders.service.js';
 import { CartService } from './services/cart.service.js';
 import { CheckoutService } from './services/checkout.service.js';
+import { OrderHooksService } from './hooks/order-hooks.service.js';
+import { reactions } from '../../../lib/events/on.js';
+import { targetGuard, type TargetPolicy } from '../../../lib/outbound/target-policy.js';
+import { setUpPlugins, type PluginEntry } from '../../../lib/plugins/load-plugins.js';
 
 export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
 
@@ -39,12 +43,17 @@ export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql
 export function buildOrders(
   deps: { dataSource: DataSource; bus: EventBus; secret: string; logger?: Logger; replayGuard?: ReplayGuard },
   /** The workflow version new orders start on (default: the latest in workflows/). */
-  options: { workflowVersion?: number } = {},
+  /** `hookPolicy`: where decision hooks may call (default: public hosts, http allowed); `plugins`: in-process plug-ins. */
+  options: { workflowVersion?: number; hookPolicy?: TargetPolicy; plugins?: readonly PluginEntry[] } = {},
 ): SubgraphService {
   const workflows = OrderWorkflows.load(options.workflowVersion);
   let flush = () => Promise.resolve();
   const transitions = new OrderTransitionsService(deps.dataSource, () => flush(), workflows);
-  const lifecycle = subgraphLifecycle({ ...deps, source: 'orders', appliers: ordersAppliers(transitions) });
+  const plugins = setUpPlugins('orders', options.plugins);
+  const orderHooks = new OrderHooksService(deps.dataSource, () => flush(), targetGuard(options.hookPolicy ?? { requireHttps: false, allowedCidrs: [] }), plugins.deciders);
+  transitions.decide = (ctx, subject) => orderHooks.decide(ctx, subject);
+  const appliers = { ...ordersAppliers(transitions), ...reactions(...plugins.reactions) };
+  const lifecycle = subgraphLifecycle({ ...deps, source: 'orders', appliers });
   flush = lifecycle.flush;
   const orders = new OrdersService(deps.dataSource, lifecycle.flush, transitions, workflows.current, deps.secret);
   const carts = new CartService(deps.dataSource, lifecycle.flush, orders);
@@ -63,6 +72,7 @@ export function buildOrders(
       transitions,
       carts,
       checkout,
+      orderHooks,
       loaders: {
         orderById: new DataLoader((ids) => orders.ordersByIds(ctx, ids)),
         linesByOrder: new DataLoader((ids) => orders.linesByOrderIds(ctx, ids)),

@@ -6,12 +6,14 @@ import type { HistoryEntry, OrderTransitionsService } from './services/order-tra
 import type { OrdersService } from './services/orders.service.js';
 import type { CartService } from './services/cart.service.js';
 import type { CheckoutService } from './services/checkout.service.js';
+import type { OrderHooksService } from './hooks/order-hooks.service.js';
 
 export interface Context extends SubgraphContext {
   orders: OrdersService;
   transitions: OrderTransitionsService;
   carts: CartService;
   checkout: CheckoutService;
+  orderHooks: OrderHooksService;
   loaders: {
     orderById: DataLoader<string, OrderEntity | null>;
     linesByOrder: DataLoader<string, OrderLineEntity[]>;

@@ -1,4 +1,6 @@
 import { readOptional } from '../../../lib/env.js';
+import { readTargetPolicy } from '../../../lib/outbound/target-policy.js';
+import { readPlugins } from '../../../lib/plugins/load-plugins.js';
 import { runSubgraphProcess } from '../../../lib/service-runner.js';
 import { buildOrders } from './app.js';
 import { loadConfig } from './config.js';
@@ -6,6 +8,10 @@ import { openOrdersDatabase } from './data/database.js';
 
 // ORDER_WORKFLOW_VERSION: the workflow new orders start on (default: the latest shipped).
 const workflowVersion = readOptional(process.env, 'ORDER_WORKFLOW_VERSION');
-void runSubgraphProcess(loadConfig, openOrdersDatabase, (deps) =>
-  buildOrders(deps, { workflowVersion: workflowVersion ? Number(workflowVersion) : undefined }),
+// Decision hooks call out under the outbound webhooks' policy (WEBHOOK_ALLOWED_CIDRS, NODE_ENV).
+const hookPolicy = readTargetPolicy();
+void readPlugins().then((plugins) =>
+  runSubgraphProcess(loadConfig, openOrdersDatabase, (deps) =>
+    buildOrders(deps, { workflowVersion: workflowVersion ? Number(workflowVersion) : undefined, hookPolicy, plugins }),
+  ),
 );

@@ -16,6 +16,8 @@ import { ApiKeyService } from './services/api-key.service.js';
 import { CustomerService } from './services/customer.service.js';
 import { TenantService } from './services/tenant.service.js';
 import { WebhookSourceService } from './services/webhook-source.service.js';
+import type { OutboundWebhookOptions } from './webhooks/config.js';
+import { buildOutboundWebhooks } from './webhooks/outbound-webhooks.js';
 
 export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
 
@@ -25,12 +27,22 @@ export interface TenantSubgraph extends SubgraphService {
 }
 
 /** Builds the tenant subgraph; nothing listens or consumes until `start`. */
-export function buildTenant(deps: { dataSource: DataSource; bus: EventBus; secret: string; logger?: Logger; replayGuard?: ReplayGuard }): TenantSubgraph {
+export function buildTenant(
+  deps: { dataSource: DataSource; bus: EventBus; secret: string; logger?: Logger; replayGuard?: ReplayGuard },
+  options: { webhooks?: OutboundWebhookOptions } = {},
+): TenantSubgraph {
   const lifecycle = subgraphLifecycle({ ...deps, source: 'tenant' });
   const tenants = new TenantService(deps.dataSource, lifecycle.flush);
   const apiKeys = new ApiKeyService(deps.dataSource, lifecycle.flush);
   const webhookSources = new WebhookSourceService(deps.dataSource, lifecycle.flush);
   const customers = new CustomerService(deps.dataSource, lifecycle.flush, deps.secret, async (ctx) => (await tenants.current(ctx)).slug);
+  const outboundWebhooks = buildOutboundWebhooks({
+    dataSource: deps.dataSource,
+    bus: deps.bus,
+    afterCommit: lifecycle.flush,
+    options: options.webhooks,
+    log: deps.logger ? (message) => deps.logger!.warn(message) : undefined,
+  });
   const service = buildYogaSubgraph<Context>({
     name: 'tenant',
     secret: deps.secret,
@@ -47,12 +59,19 @@ export function buildTenant(deps: { dataSource: DataSource; bus: EventBus; secre
         webhookSources,
         customers,
         customerById: new DataLoader((ids) => customers.byIds(ctx, ids)),
+        webhookSubscriptions: outboundWebhooks.service,
         storeById: new DataLoader((ids) => tenants.storesByIds(ctx, ids)),
       };
       return ctx;
     },
-    onStart: lifecycle.start,
-    onStop: lifecycle.stop,
+    onStart: async () => {
+      await lifecycle.start();
+      await outboundWebhooks.start();
+    },
+    onStop: async () => {
+      await outboundWebhooks.stop();
+      await lifecycle.stop();
+    },
   });
   return { ...service, tenants, apiKeys };
 }

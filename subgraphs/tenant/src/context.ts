@@ -5,6 +5,7 @@ import type { ApiKeyService } from './services/api-key.service.js';
 import type { CustomerRow, CustomerService } from './services/customer.service.js';
 import type { TenantService } from './services/tenant.service.js';
 import type { WebhookSourceService } from './services/webhook-source.service.js';
+import type { WebhookSubscriptionService } from './services/webhook-subscription.service.js';
 
 export interface Context extends SubgraphContext {
   tenants: TenantService;
@@ -12,6 +13,7 @@ export interface Context extends SubgraphContext {
   webhookSources: WebhookSourceService;
   customers: CustomerService;
   customerById: DataLoader<string, CustomerRow | null>;
+  webhookSubscriptions: WebhookSubscriptionService;
   /** Batches entity lookups of one request (the gateway asks for many stores at once). */
   storeById: DataLoader<string, StoreEntity | null>;
 }

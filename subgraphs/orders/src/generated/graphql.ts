@@ -3,6 +3,7 @@ import type { GraphQLResolveInfo } from 'graphql';
 import type { OrderEntity } from '../data/entities/order.entity.js';
 import type { OrderLineEntity } from '../data/entities/order-line.entity.js';
 import type { HistoryEntry } from '../services/order-transitions.service.js';
+import type { OrderHookRow, OrderHookDecisionRow } from '../hooks/order-hooks.service.js';
 import type { VariantRef, StoreRef } from '../services/refs.js';
 import type { CartView, CartLineView, ShippingMethodView } from '../services/cart.service.js';
 import type { Context } from '../context.js';
@@ -121,6 +122,13 @@ export type CustomerOrdersArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** What a decision hook does when it cannot answer (timeout, error, non-2xx, malformed answer). */
+export type HookFailurePolicy =
+  /** The transition is rejected (`ORDER_HOOK_REJECTED`). */
+  | 'CLOSED'
+  /** The transition goes ahead. */
+  | 'OPEN';
+
 /** An amount of money: a decimal string with the currency's minor units, e.g. `12.50`. */
 export type Money = {
   __typename?: 'Money';
@@ -153,7 +161,11 @@ export type Mutation = {
   /** Places an order priced at the store's current prices (pos, admin). */
   placeOrder: Order;
   removeCartLines: Cart;
+  /** Removes the hook of one transition; false when there was none (admin). */
+  removeOrderHook: Scalars['Boolean']['output'];
   setCartEmail: Cart;
+  /** Sets (or replaces) the hook of one transition (admin). */
+  setOrderHook: OrderHook;
   setShippingAddress: Cart;
   /** One of `availableShippingMethods`. */
   setShippingMethod: Cart;
@@ -209,9 +221,19 @@ export type MutationRemoveCartLinesArgs = {
 };
 
 
+export type MutationRemoveOrderHookArgs = {
+  event: OrderHookEvent;
+};
+
+
 export type MutationSetCartEmailArgs = {
   cartId: Scalars['ID']['input'];
   email: Scalars['String']['input'];
+};
+
+
+export type MutationSetOrderHookArgs = {
+  input: SetOrderHookInput;
 };
 
 
@@ -270,6 +292,42 @@ export type OrderEdge = {
   cursor: Scalars['String']['output'];
   node: Order;
 };
+
+/** A merchant's synchronous check before an order transition: an HTTPS POST answered `{ "allow": bool, "reason": string }`. */
+export type OrderHook = {
+  __typename?: 'OrderHook';
+  event: OrderHookEvent;
+  failurePolicy: HookFailurePolicy;
+  /** The deadline of one call (default 2000 ms). */
+  timeoutMs: Scalars['Int']['output'];
+  updatedAt: Scalars['String']['output'];
+  url: Scalars['String']['output'];
+};
+
+/** One decision taken at a transition, by a hook, a plug-in, or a hook's failure policy. */
+export type OrderHookDecision = {
+  __typename?: 'OrderHookDecision';
+  allowed: Scalars['Boolean']['output'];
+  at: Scalars['String']['output'];
+  /** The hook's URL, or `plugin`. */
+  decidedBy: Scalars['String']['output'];
+  event: OrderHookEvent;
+  id: Scalars['ID']['output'];
+  latencyMs: Scalars['Int']['output'];
+  /** Null for `PLACE` (the order does not exist yet). */
+  orderId?: Maybe<Scalars['ID']['output']>;
+  /** Set when the hook could not answer and its policy decided. */
+  policyApplied?: Maybe<HookFailurePolicy>;
+  /** The hook's reason, or why its policy applied. */
+  reason?: Maybe<Scalars['String']['output']>;
+};
+
+/** An order transition a hook may decide. */
+export type OrderHookEvent =
+  | 'CANCEL'
+  | 'FULFIL'
+  | 'PAY'
+  | 'PLACE';
 
 export type OrderLine = {
   __typename?: 'OrderLine';
@@ -391,6 +449,10 @@ export type Query = {
   cart?: Maybe<Cart>;
   /** One order (pos, admin). */
   order?: Maybe<Order>;
+  /** The latest decisions of hooks and plug-ins, newest first (admin). */
+  orderHookDecisions: Array<OrderHookDecision>;
+  /** The tenant's decision hooks (admin). */
+  orderHooks: Array<OrderHook>;
   /** The snapshot behind `orderUpdated`, as JSON payloads; not part of the public API. */
   orderUpdatedSnapshot: Array<Scalars['String']['output']>;
   /** Orders, newest first (pos, admin). */
@@ -413,6 +475,11 @@ export type QueryOrderArgs = {
 };
 
 
+export type QueryOrderHookDecisionsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
 export type QueryOrderUpdatedSnapshotArgs = {
   orderId?: InputMaybe<Scalars['ID']['input']>;
   storeId?: InputMaybe<Scalars['ID']['input']>;
@@ -423,6 +490,16 @@ export type QueryOrdersArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   storeId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+export type SetOrderHookInput = {
+  event: OrderHookEvent;
+  /** Default OPEN. */
+  failurePolicy?: InputMaybe<HookFailurePolicy>;
+  /** Milliseconds, 100 to 10000; default 2000. */
+  timeoutMs?: InputMaybe<Scalars['Int']['input']>;
+  /** An absolute https URL (http outside production) of a public host. */
+  url: Scalars['String']['input'];
 };
 
 export type ShippingBand = {
@@ -593,11 +670,16 @@ export type ResolversTypes = {
   CreateCartInput: ResolverTypeWrapper<Partial<CreateCartInput>>;
   CreateShippingMethodInput: ResolverTypeWrapper<Partial<CreateShippingMethodInput>>;
   Customer: ResolverTypeWrapper<Partial<Omit<Customer, 'orders'> & { orders: ResolversTypes['OrderConnection'] }>>;
+  HookFailurePolicy: ResolverTypeWrapper<Partial<HookFailurePolicy>>;
   Money: ResolverTypeWrapper<Partial<Money>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Boolean: ResolverTypeWrapper<Partial<Scalars['Boolean']['output']>>;
   Order: ResolverTypeWrapper<OrderEntity>;
   OrderConnection: ResolverTypeWrapper<Partial<Omit<OrderConnection, 'edges'> & { edges: Array<ResolversTypes['OrderEdge']> }>>;
   OrderEdge: ResolverTypeWrapper<Partial<Omit<OrderEdge, 'node'> & { node: ResolversTypes['Order'] }>>;
+  OrderHook: ResolverTypeWrapper<OrderHookRow>;
+  OrderHookDecision: ResolverTypeWrapper<OrderHookDecisionRow>;
+  OrderHookEvent: ResolverTypeWrapper<Partial<OrderHookEvent>>;
   OrderLine: ResolverTypeWrapper<OrderLineEntity>;
   OrderLineInput: ResolverTypeWrapper<Partial<OrderLineInput>>;
   OrderQuote: ResolverTypeWrapper<Partial<OrderQuote>>;
@@ -606,11 +688,11 @@ export type ResolversTypes = {
   OrderStatus: ResolverTypeWrapper<Partial<OrderStatus>>;
   OrderTransition: ResolverTypeWrapper<HistoryEntry>;
   PageInfo: ResolverTypeWrapper<Partial<PageInfo>>;
-  Boolean: ResolverTypeWrapper<Partial<Scalars['Boolean']['output']>>;
   PaymentMethodInput: ResolverTypeWrapper<Partial<PaymentMethodInput>>;
   PaymentProvider: ResolverTypeWrapper<Partial<PaymentProvider>>;
   PlaceOrderInput: ResolverTypeWrapper<Partial<PlaceOrderInput>>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  SetOrderHookInput: ResolverTypeWrapper<Partial<SetOrderHookInput>>;
   ShippingBand: ResolverTypeWrapper<Partial<ShippingBand>>;
   ShippingBandInput: ResolverTypeWrapper<Partial<ShippingBandInput>>;
   ShippingMethod: ResolverTypeWrapper<ShippingMethodView>;
@@ -636,9 +718,12 @@ export type ResolversParentTypes = {
   Customer: Partial<Omit<Customer, 'orders'> & { orders: ResolversParentTypes['OrderConnection'] } | FederationReferenceTypes['Customer']>;
   Money: Partial<Money>;
   Mutation: Record<PropertyKey, never>;
+  Boolean: Partial<Scalars['Boolean']['output']>;
   Order: OrderEntity;
   OrderConnection: Partial<Omit<OrderConnection, 'edges'> & { edges: Array<ResolversParentTypes['OrderEdge']> }>;
   OrderEdge: Partial<Omit<OrderEdge, 'node'> & { node: ResolversParentTypes['Order'] }>;
+  OrderHook: OrderHookRow;
+  OrderHookDecision: OrderHookDecisionRow;
   OrderLine: OrderLineEntity;
   OrderLineInput: Partial<OrderLineInput>;
   OrderQuote: Partial<OrderQuote>;
@@ -646,10 +731,10 @@ export type ResolversParentTypes = {
   OrderShipping: Partial<OrderShipping>;
   OrderTransition: HistoryEntry;
   PageInfo: Partial<PageInfo>;
-  Boolean: Partial<Scalars['Boolean']['output']>;
   PaymentMethodInput: Partial<PaymentMethodInput>;
   PlaceOrderInput: Partial<PlaceOrderInput>;
   Query: Record<PropertyKey, never>;
+  SetOrderHookInput: Partial<SetOrderHookInput>;
   ShippingBand: Partial<ShippingBand>;
   ShippingBandInput: Partial<ShippingBandInput>;
   ShippingMethod: ShippingMethodView;
@@ -716,7 +801,9 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   payOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationPayOrderArgs, 'id'>>;
   placeOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationPlaceOrderArgs, 'input'>>;
   removeCartLines?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationRemoveCartLinesArgs, 'cartId' | 'skus'>>;
+  removeOrderHook?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveOrderHookArgs, 'event'>>;
   setCartEmail?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationSetCartEmailArgs, 'cartId' | 'email'>>;
+  setOrderHook?: Resolver<ResolversTypes['OrderHook'], ParentType, ContextType, RequireFields<MutationSetOrderHookArgs, 'input'>>;
   setShippingAddress?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationSetShippingAddressArgs, 'address' | 'cartId'>>;
   setShippingMethod?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationSetShippingMethodArgs, 'cartId' | 'shippingMethodId'>>;
   updateCartLines?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationUpdateCartLinesArgs, 'cartId' | 'lines'>>;
@@ -749,6 +836,26 @@ export type OrderConnectionResolvers<ContextType = Context, ParentType extends R
 export type OrderEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderEdge'] = ResolversParentTypes['OrderEdge']> = {
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['Order'], ParentType, ContextType>;
+};
+
+export type OrderHookResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderHook'] = ResolversParentTypes['OrderHook']> = {
+  event?: Resolver<ResolversTypes['OrderHookEvent'], ParentType, ContextType>;
+  failurePolicy?: Resolver<ResolversTypes['HookFailurePolicy'], ParentType, ContextType>;
+  timeoutMs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type OrderHookDecisionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderHookDecision'] = ResolversParentTypes['OrderHookDecision']> = {
+  allowed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  at?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  decidedBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  event?: Resolver<ResolversTypes['OrderHookEvent'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  latencyMs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  orderId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  policyApplied?: Resolver<Maybe<ResolversTypes['HookFailurePolicy']>, ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type OrderLineResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderLine'] = ResolversParentTypes['OrderLine']> = {
@@ -802,6 +909,8 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   availableShippingMethods?: Resolver<Array<ResolversTypes['ShippingMethod']>, ParentType, ContextType, RequireFields<QueryAvailableShippingMethodsArgs, 'cartId'>>;
   cart?: Resolver<Maybe<ResolversTypes['Cart']>, ParentType, ContextType, RequireFields<QueryCartArgs, 'id'>>;
   order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType, RequireFields<QueryOrderArgs, 'id'>>;
+  orderHookDecisions?: Resolver<Array<ResolversTypes['OrderHookDecision']>, ParentType, ContextType, Partial<QueryOrderHookDecisionsArgs>>;
+  orderHooks?: Resolver<Array<ResolversTypes['OrderHook']>, ParentType, ContextType>;
   orderUpdatedSnapshot?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType, Partial<QueryOrderUpdatedSnapshotArgs>>;
   orders?: Resolver<ResolversTypes['OrderConnection'], ParentType, ContextType, Partial<QueryOrdersArgs>>;
 };
@@ -842,6 +951,8 @@ export type Resolvers<ContextType = Context> = {
   Order?: OrderResolvers<ContextType>;
   OrderConnection?: OrderConnectionResolvers<ContextType>;
   OrderEdge?: OrderEdgeResolvers<ContextType>;
+  OrderHook?: OrderHookResolvers<ContextType>;
+  OrderHookDecision?: OrderHookDecisionResolvers<ContextType>;
   OrderLine?: OrderLineResolvers<ContextType>;
   OrderQuote?: OrderQuoteResolvers<ContextType>;
   OrderQuoteLine?: OrderQuoteLineResolvers<ContextType>;

@@ -1,6 +1,7 @@
 import type { SignedQuote } from '../../../../lib/pricing/quote-token.js';
 import { formatMoney } from '../../../../lib/money.js';
 import type { Resolvers } from '../generated/graphql.js';
+import { orderHookResolvers } from './order-hooks.js';
 
 const orderQuoteView = (q: SignedQuote) => {
   const money = (amount: string) => ({ amount, currencyCode: q.currencyCode });
@@ -22,12 +23,14 @@ export const resolvers: Resolvers = {
     orderUpdatedSnapshot: (_root, { orderId, storeId }, ctx) => ctx.transitions.orderUpdatedSnapshot(ctx, orderId, storeId),
     cart: (_root, { id }, ctx) => ctx.carts.cart(ctx, id),
     availableShippingMethods: (_root, { cartId }, ctx) => ctx.carts.availableShippingMethods(ctx, cartId),
+    ...orderHookResolvers.Query,
   },
   Mutation: {
     placeOrder: (_root, { input }, ctx) => ctx.orders.placeOrder(ctx, input),
     payOrder: (_root, { id }, ctx) => ctx.transitions.byClient(ctx, id, 'pay'),
     fulfillOrder: (_root, { id }, ctx) => ctx.transitions.byClient(ctx, id, 'fulfil'),
     cancelOrder: (_root, { id }, ctx) => ctx.transitions.byClient(ctx, id, 'cancel'),
+    ...orderHookResolvers.Mutation,
     createCart: (_root, { input }, ctx) => ctx.carts.createCart(ctx, input),
     addCartLines: (_root, { cartId, lines }, ctx) => ctx.carts.addLines(ctx, cartId, lines),
     updateCartLines: (_root, { cartId, lines }, ctx) => ctx.carts.updateLines(ctx, cartId, lines),
@@ -50,6 +53,7 @@ export const resolvers: Resolvers = {
     __resolveReference: (ref) => ({ id: ref.id }),
     orders: (customer, args, ctx) => ctx.orders.customerOrders(ctx, customer.id!, args),
   },
+  ...orderHookResolvers.types,
   Order: {
     __resolveReference: (ref, ctx) => ctx.loaders.orderById.load(ref.id),
     store: (order) => ({ id: order.storeId }),

@@ -14,6 +14,7 @@ import { OrderLineEntity } from '../data/entities/order-line.entity.js';
 import { OrderTransitionEntity } from '../data/entities/order-transition.entity.js';
 import { OrderEntity, type OrderStatus } from '../data/entities/order.entity.js';
 import type { OrderWorkflows } from './order-workflow.js';
+import type { TransitionSubject } from '../../../../lib/plugins/plugin.js';
 
 const emit = outboxOf('orders');
 
@@ -38,9 +39,13 @@ export class OrderTransitionsService extends TenantScopedService {
     await emit(m, order.tenantId, 'orders.order.updated', await this.payload(m, order));
   }
 
+  /** Decision hooks at transitions (set by the app): throws when one rejects. */
+  decide?: (ctx: SubgraphContext, subject: TransitionSubject) => Promise<void>;
+
   /** `payOrder`, `fulfillOrder`, `cancelOrder`. */
   async byClient(ctx: SubgraphContext, id: string, event: keyof typeof CLIENT_EVENTS): Promise<OrderEntity> {
     if (!isUuid(id)) throw notFound(`no order ${id}`);
+    if (this.decide) await this.decide(ctx, await this.subjectOf(ctx, id, event));
     const order = await this.tx(ctx, async (m, tenantId) => {
       const row = await m.getRepository(OrderEntity).findOne({ where: { tenantId, id }, lock: { mode: 'pessimistic_write' } });
       if (!row) throw notFound(`no order ${id}`);
@@ -51,6 +56,18 @@ export class OrderTransitionsService extends TenantScopedService {
     });
     await this.afterCommit();
     return order;
+  }
+
+  /** What a decision hook is told about a client's transition; INVALID_TRANSITION first, so no hook is asked about one. */
+  private subjectOf(ctx: SubgraphContext, id: string, event: string): Promise<TransitionSubject> {
+    return this.tx(ctx, async (m, tenantId) => {
+      const row = await m.getRepository(OrderEntity).findOneBy({ tenantId, id });
+      if (!row) throw notFound(`no order ${id}`);
+      requireStoreAccess(ctx, row.storeId);
+      this.workflows.next(row.workflowVersion, row.status, event);
+      const lines = await m.getRepository(OrderLineEntity).find({ where: { tenantId, orderId: id }, order: { lineNo: 'ASC' } });
+      return { tenantId, event, orderId: id, storeId: row.storeId, status: row.status, lines: lines.map((l) => ({ sku: l.sku, quantity: l.quantity })) };
+    });
   }
 
   /** The saga's answers from inventory; an order that moved on meanwhile (cancelled) ignores them. */

@@ -5,7 +5,7 @@ import { once } from '../../../../lib/db/idempotency.js';
 import { appError, badInput, notFound } from '../../../../lib/errors.js';
 import { verifyQuote, type SignedQuote } from '../../../../lib/pricing/quote-token.js';
 import { alignByKey, groupByKey } from '../../../../lib/graphql/batch.js';
-import { isUuid } from '../../../../lib/graphql/context.js';
+import { isUuid, requireTenant } from '../../../../lib/graphql/context.js';
 import { decodeCursor, pageSize, toConnection, type Connection } from '../../../../lib/graphql/pagination.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
 import { requireStoreAccess } from '../../../../lib/graphql/roles.js';
@@ -53,6 +53,7 @@ export class OrdersService extends TenantScopedService {
       if (!Number.isInteger(line.quantity) || line.quantity <= 0) throw badInput(`quantity of ${line.sku} must be greater than zero`, 'lines.quantity');
     }
     if (new Set(input.lines.map((l) => l.sku)).size !== input.lines.length) throw badInput('each sku may appear on one line only', 'lines');
+    await this.transitions.decide?.(ctx, { tenantId: requireTenant(ctx), event: 'place', orderId: null, storeId: input.storeId, status: null, lines: input.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })) });
     const quote = input.quoteToken ? this.chargeableQuote(ctx, input) : null;
     const { idempotencyKey, ...request } = input;
     // The answer is the order as placed (PLACED): the saga moves it on afterwards, by events.

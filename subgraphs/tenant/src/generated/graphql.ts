@@ -4,6 +4,7 @@ import type { TenantEntity } from '../data/entities/tenant.entity.js';
 import type { StoreEntity } from '../data/entities/store.entity.js';
 import type { ApiKeyEntity } from '../data/entities/api-key.entity.js';
 import type { WebhookSourceEntity } from '../data/entities/webhook-source.entity.js';
+import type { WebhookSubscriptionRow, WebhookDeliveryRow } from '../services/webhook-subscription.service.js';
 import type { Context } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -100,6 +101,14 @@ export type CreateTenantInput = {
   slug: Scalars['String']['input'];
 };
 
+export type CreateWebhookSubscriptionInput = {
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** Event types to deliver (docs/events.md); at least one. */
+  eventTypes: Array<Scalars['String']['input']>;
+  /** An absolute https URL (http outside production) of a public host. */
+  url: Scalars['String']['input'];
+};
+
 /** A new API key: `key` is shown this once. */
 export type CreatedApiKey = {
   __typename?: 'CreatedApiKey';
@@ -149,11 +158,17 @@ export type Mutation = {
   createStore: Store;
   /** Creates a tenant (platform). */
   createTenant: Tenant;
+  /** Subscribes a URL to event types; the signing secret is in the answer only (admin). */
+  createWebhookSubscription: WebhookSubscriptionSecret;
   /**
    * Signs a shopper in (storefront). UNAUTHENTICATED for an unknown email or a wrong password (the
    * same answer, in the same time); RATE_LIMITED after 5 failures of one email within 15 minutes.
    */
   customerLogin: CustomerSession;
+  /** Deletes a subscription; its pending deliveries are not sent (admin). */
+  deleteWebhookSubscription: WebhookSubscription;
+  /** Sends a delivery's event again as a new delivery with the same `webhook-id`; reactivates a failing subscription (admin). */
+  redeliverWebhook: WebhookDelivery;
   /** Spends a refresh token for a new session; UNAUTHENTICATED when it is unknown, used or expired. */
   refreshCustomerToken: CustomerSession;
   /** Registers a shopper of the tenant and signs it in (storefront); BAD_USER_INPUT when the email is taken. */
@@ -164,6 +179,8 @@ export type Mutation = {
   resetPassword: CustomerSession;
   /** Revokes an API key at once (platform, admin of its tenant). */
   revokeApiKey: ApiKey;
+  /** A new signing secret, shown once; the previous one signs too for 24 h (admin). */
+  rotateWebhookSecret: WebhookSubscriptionSecret;
 };
 
 
@@ -192,8 +209,23 @@ export type MutationCreateTenantArgs = {
 };
 
 
+export type MutationCreateWebhookSubscriptionArgs = {
+  input: CreateWebhookSubscriptionInput;
+};
+
+
 export type MutationCustomerLoginArgs = {
   input: CustomerLoginInput;
+};
+
+
+export type MutationDeleteWebhookSubscriptionArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationRedeliverWebhookArgs = {
+  deliveryId: Scalars['ID']['input'];
 };
 
 
@@ -221,6 +253,20 @@ export type MutationRevokeApiKeyArgs = {
   id: Scalars['ID']['input'];
 };
 
+
+export type MutationRotateWebhookSecretArgs = {
+  id: Scalars['ID']['input'];
+};
+
+/** Pagination of a list. */
+export type PageInfo = {
+  __typename?: 'PageInfo';
+  /** Cursor of the last edge; pass it as `after` for the next page. */
+  endCursor?: Maybe<Scalars['String']['output']>;
+  /** Whether another page follows. */
+  hasNextPage: Scalars['Boolean']['output'];
+};
+
 export type Query = {
   __typename?: 'Query';
   /** API keys of the current tenant, newest first (admin). */
@@ -237,10 +283,14 @@ export type Query = {
   stores: Array<Store>;
   /** The tenant the request is for. */
   tenant: Tenant;
+  /** A subscription's deliveries, newest first, optionally of one status (admin). */
+  webhookDeliveries: WebhookDeliveryConnection;
   /** Used by the gateway to verify a webhook; not part of the public API. */
   webhookSecret?: Maybe<WebhookSecret>;
   /** The webhook sources configured for the tenant (admin). */
   webhookSources: Array<WebhookSourceConfig>;
+  /** The tenant's outbound webhook subscriptions, newest first (admin). */
+  webhookSubscriptions: Array<WebhookSubscription>;
 };
 
 
@@ -257,6 +307,14 @@ export type QueryResolveTenantArgs = {
 
 export type QueryStoreArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type QueryWebhookDeliveriesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  status?: InputMaybe<WebhookDeliveryStatus>;
+  subscriptionId: Scalars['ID']['input'];
 };
 
 
@@ -340,6 +398,71 @@ export type TenantResolution = {
   slug: Scalars['String']['output'];
 };
 
+/** One event sent to one subscription, with its last attempt. */
+export type WebhookDelivery = {
+  __typename?: 'WebhookDelivery';
+  /** Attempts made so far. */
+  attempts: Scalars['Int']['output'];
+  createdAt: Scalars['String']['output'];
+  deliveredAt?: Maybe<Scalars['String']['output']>;
+  /** Why the last attempt failed, when it got no status. */
+  error?: Maybe<Scalars['String']['output']>;
+  /** The event's id; also the `webhook-id` (`msg_<eventId>`) of every attempt. */
+  eventId: Scalars['ID']['output'];
+  eventType: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  lastAttemptAt?: Maybe<Scalars['String']['output']>;
+  /** Milliseconds the last attempt took. */
+  latencyMs?: Maybe<Scalars['Int']['output']>;
+  /** When the next attempt is due (pending only). */
+  nextAttemptAt?: Maybe<Scalars['String']['output']>;
+  request: WebhookRequest;
+  /** The last response's body, cut at 4 KiB. */
+  responseBody?: Maybe<Scalars['String']['output']>;
+  /** HTTP status of the last attempt; null when it got none (timeout, refused target, connection error). */
+  responseStatus?: Maybe<Scalars['Int']['output']>;
+  status: WebhookDeliveryStatus;
+  subscriptionId: Scalars['ID']['output'];
+};
+
+export type WebhookDeliveryConnection = {
+  __typename?: 'WebhookDeliveryConnection';
+  edges: Array<WebhookDeliveryEdge>;
+  pageInfo: PageInfo;
+};
+
+export type WebhookDeliveryEdge = {
+  __typename?: 'WebhookDeliveryEdge';
+  cursor: Scalars['String']['output'];
+  node: WebhookDelivery;
+};
+
+/** Where a delivery stands. */
+export type WebhookDeliveryStatus =
+  /** The receiver answered 2xx. */
+  | 'DELIVERED'
+  /** Given up: failed for the whole retry window, or the receiver answered 410 Gone. */
+  | 'FAILED'
+  /** Not yet delivered: sent as soon as it is due, retried with backoff after a failure. */
+  | 'PENDING';
+
+/** A header of a webhook request. */
+export type WebhookHeader = {
+  __typename?: 'WebhookHeader';
+  name: Scalars['String']['output'];
+  value: Scalars['String']['output'];
+};
+
+/** The request of a delivery's last attempt. */
+export type WebhookRequest = {
+  __typename?: 'WebhookRequest';
+  /** The JSON body: `{ type, timestamp, version, eventId, data }`. */
+  body: Scalars['String']['output'];
+  /** `webhook-id`, `webhook-timestamp`, `webhook-signature` of the last attempt; empty before the first. */
+  headers: Array<WebhookHeader>;
+  url: Scalars['String']['output'];
+};
+
 /** What the gateway needs to verify a webhook; not part of the public API. */
 export type WebhookSecret = {
   __typename?: 'WebhookSecret';
@@ -369,6 +492,40 @@ export type WebhookSourceConfig = {
   /** ISO 8601 time the secret was last set. */
   updatedAt: Scalars['String']['output'];
 };
+
+/** Events of the tenant POSTed to a URL, signed as the Standard Webhooks specification says (docs/webhooks-outbound.md). */
+export type WebhookSubscription = {
+  __typename?: 'WebhookSubscription';
+  /** ISO 8601 creation time. */
+  createdAt: Scalars['String']['output'];
+  description?: Maybe<Scalars['String']['output']>;
+  /** The event types delivered (docs/events.md). */
+  eventTypes: Array<Scalars['String']['output']>;
+  /** ISO 8601 time it was marked failing. */
+  failingSince?: Maybe<Scalars['String']['output']>;
+  /** Why the subscription is failing; null while active. */
+  failureReason?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  /** After a rotation, until when the previous secret still signs (a second signature in `webhook-signature`). */
+  previousSecretValidUntil?: Maybe<Scalars['String']['output']>;
+  status: WebhookSubscriptionStatus;
+  /** Where deliveries go: HTTPS in production; never a private, loopback or link-local address. */
+  url: Scalars['String']['output'];
+};
+
+/** A new (or rotated) subscription secret: `secret` (`whsec_…`) is shown this once. */
+export type WebhookSubscriptionSecret = {
+  __typename?: 'WebhookSubscriptionSecret';
+  secret: Scalars['String']['output'];
+  subscription: WebhookSubscription;
+};
+
+/** Whether a webhook subscription's deliveries go out. */
+export type WebhookSubscriptionStatus =
+  /** Deliveries are sent. */
+  | 'ACTIVE'
+  /** A delivery failed for the whole retry window (24 h) or the receiver answered 410 Gone: `failureReason` says which. Its deliveries wait; `redeliverWebhook` makes it active again. */
+  | 'FAILING';
 
 
 
@@ -482,13 +639,16 @@ export type ResolversTypes = {
   CreateApiKeyInput: ResolverTypeWrapper<Partial<CreateApiKeyInput>>;
   CreateStoreInput: ResolverTypeWrapper<Partial<CreateStoreInput>>;
   CreateTenantInput: ResolverTypeWrapper<Partial<CreateTenantInput>>;
+  CreateWebhookSubscriptionInput: ResolverTypeWrapper<Partial<CreateWebhookSubscriptionInput>>;
   CreatedApiKey: ResolverTypeWrapper<Partial<Omit<CreatedApiKey, 'apiKey'> & { apiKey: ResolversTypes['ApiKey'] }>>;
   Customer: ResolverTypeWrapper<Partial<Customer>>;
   CustomerLoginInput: ResolverTypeWrapper<Partial<CustomerLoginInput>>;
   CustomerSession: ResolverTypeWrapper<Partial<CustomerSession>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Boolean: ResolverTypeWrapper<Partial<Scalars['Boolean']['output']>>;
+  PageInfo: ResolverTypeWrapper<Partial<PageInfo>>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Int: ResolverTypeWrapper<Partial<Scalars['Int']['output']>>;
   RegisterCustomerInput: ResolverTypeWrapper<Partial<RegisterCustomerInput>>;
   ResetPasswordInput: ResolverTypeWrapper<Partial<ResetPasswordInput>>;
   Role: ResolverTypeWrapper<Partial<Role>>;
@@ -496,9 +656,18 @@ export type ResolversTypes = {
   StoreKind: ResolverTypeWrapper<Partial<StoreKind>>;
   Tenant: ResolverTypeWrapper<TenantEntity>;
   TenantResolution: ResolverTypeWrapper<TenantEntity>;
+  WebhookDelivery: ResolverTypeWrapper<WebhookDeliveryRow>;
+  WebhookDeliveryConnection: ResolverTypeWrapper<Partial<Omit<WebhookDeliveryConnection, 'edges'> & { edges: Array<ResolversTypes['WebhookDeliveryEdge']> }>>;
+  WebhookDeliveryEdge: ResolverTypeWrapper<Partial<Omit<WebhookDeliveryEdge, 'node'> & { node: ResolversTypes['WebhookDelivery'] }>>;
+  WebhookDeliveryStatus: ResolverTypeWrapper<Partial<WebhookDeliveryStatus>>;
+  WebhookHeader: ResolverTypeWrapper<Partial<WebhookHeader>>;
+  WebhookRequest: ResolverTypeWrapper<Partial<WebhookRequest>>;
   WebhookSecret: ResolverTypeWrapper<Partial<WebhookSecret>>;
   WebhookSource: ResolverTypeWrapper<Partial<WebhookSource>>;
   WebhookSourceConfig: ResolverTypeWrapper<WebhookSourceEntity>;
+  WebhookSubscription: ResolverTypeWrapper<WebhookSubscriptionRow>;
+  WebhookSubscriptionSecret: ResolverTypeWrapper<Partial<Omit<WebhookSubscriptionSecret, 'subscription'> & { subscription: ResolversTypes['WebhookSubscription'] }>>;
+  WebhookSubscriptionStatus: ResolverTypeWrapper<Partial<WebhookSubscriptionStatus>>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -513,20 +682,30 @@ export type ResolversParentTypes = {
   CreateApiKeyInput: Partial<CreateApiKeyInput>;
   CreateStoreInput: Partial<CreateStoreInput>;
   CreateTenantInput: Partial<CreateTenantInput>;
+  CreateWebhookSubscriptionInput: Partial<CreateWebhookSubscriptionInput>;
   CreatedApiKey: Partial<Omit<CreatedApiKey, 'apiKey'> & { apiKey: ResolversParentTypes['ApiKey'] }>;
   Customer: Partial<Customer | FederationReferenceTypes['Customer']>;
   CustomerLoginInput: Partial<CustomerLoginInput>;
   CustomerSession: Partial<CustomerSession>;
   Mutation: Record<PropertyKey, never>;
   Boolean: Partial<Scalars['Boolean']['output']>;
+  PageInfo: Partial<PageInfo>;
   Query: Record<PropertyKey, never>;
+  Int: Partial<Scalars['Int']['output']>;
   RegisterCustomerInput: Partial<RegisterCustomerInput>;
   ResetPasswordInput: Partial<ResetPasswordInput>;
   Store: StoreEntity;
   Tenant: TenantEntity;
   TenantResolution: TenantEntity;
+  WebhookDelivery: WebhookDeliveryRow;
+  WebhookDeliveryConnection: Partial<Omit<WebhookDeliveryConnection, 'edges'> & { edges: Array<ResolversParentTypes['WebhookDeliveryEdge']> }>;
+  WebhookDeliveryEdge: Partial<Omit<WebhookDeliveryEdge, 'node'> & { node: ResolversParentTypes['WebhookDelivery'] }>;
+  WebhookHeader: Partial<WebhookHeader>;
+  WebhookRequest: Partial<WebhookRequest>;
   WebhookSecret: Partial<WebhookSecret>;
   WebhookSourceConfig: WebhookSourceEntity;
+  WebhookSubscription: WebhookSubscriptionRow;
+  WebhookSubscriptionSecret: Partial<Omit<WebhookSubscriptionSecret, 'subscription'> & { subscription: ResolversParentTypes['WebhookSubscription'] }>;
 };
 
 export type SensitiveDirectiveArgs = { };
@@ -586,12 +765,21 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   createApiKey?: Resolver<ResolversTypes['CreatedApiKey'], ParentType, ContextType, RequireFields<MutationCreateApiKeyArgs, 'input'>>;
   createStore?: Resolver<ResolversTypes['Store'], ParentType, ContextType, RequireFields<MutationCreateStoreArgs, 'input'>>;
   createTenant?: Resolver<ResolversTypes['Tenant'], ParentType, ContextType, RequireFields<MutationCreateTenantArgs, 'input'>>;
+  createWebhookSubscription?: Resolver<ResolversTypes['WebhookSubscriptionSecret'], ParentType, ContextType, RequireFields<MutationCreateWebhookSubscriptionArgs, 'input'>>;
   customerLogin?: Resolver<ResolversTypes['CustomerSession'], ParentType, ContextType, RequireFields<MutationCustomerLoginArgs, 'input'>>;
+  deleteWebhookSubscription?: Resolver<ResolversTypes['WebhookSubscription'], ParentType, ContextType, RequireFields<MutationDeleteWebhookSubscriptionArgs, 'id'>>;
+  redeliverWebhook?: Resolver<ResolversTypes['WebhookDelivery'], ParentType, ContextType, RequireFields<MutationRedeliverWebhookArgs, 'deliveryId'>>;
   refreshCustomerToken?: Resolver<ResolversTypes['CustomerSession'], ParentType, ContextType, RequireFields<MutationRefreshCustomerTokenArgs, 'refreshToken'>>;
   registerCustomer?: Resolver<ResolversTypes['CustomerSession'], ParentType, ContextType, RequireFields<MutationRegisterCustomerArgs, 'input'>>;
   requestPasswordReset?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRequestPasswordResetArgs, 'email'>>;
   resetPassword?: Resolver<ResolversTypes['CustomerSession'], ParentType, ContextType, RequireFields<MutationResetPasswordArgs, 'input'>>;
   revokeApiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'id'>>;
+  rotateWebhookSecret?: Resolver<ResolversTypes['WebhookSubscriptionSecret'], ParentType, ContextType, RequireFields<MutationRotateWebhookSecretArgs, 'id'>>;
+};
+
+export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
+  endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
@@ -602,8 +790,10 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   store?: Resolver<Maybe<ResolversTypes['Store']>, ParentType, ContextType, RequireFields<QueryStoreArgs, 'id'>>;
   stores?: Resolver<Array<ResolversTypes['Store']>, ParentType, ContextType>;
   tenant?: Resolver<ResolversTypes['Tenant'], ParentType, ContextType>;
+  webhookDeliveries?: Resolver<ResolversTypes['WebhookDeliveryConnection'], ParentType, ContextType, RequireFields<QueryWebhookDeliveriesArgs, 'subscriptionId'>>;
   webhookSecret?: Resolver<Maybe<ResolversTypes['WebhookSecret']>, ParentType, ContextType, RequireFields<QueryWebhookSecretArgs, 'source' | 'tenantSlug'>>;
   webhookSources?: Resolver<Array<ResolversTypes['WebhookSourceConfig']>, ParentType, ContextType>;
+  webhookSubscriptions?: Resolver<Array<ResolversTypes['WebhookSubscription']>, ParentType, ContextType>;
 };
 
 export type StoreResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Store'] = ResolversParentTypes['Store'], FederationReferenceType extends FederationReferenceTypes['Store'] = FederationReferenceTypes['Store']> = {
@@ -628,6 +818,45 @@ export type TenantResolutionResolvers<ContextType = Context, ParentType extends 
   slug?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type WebhookDeliveryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WebhookDelivery'] = ResolversParentTypes['WebhookDelivery']> = {
+  attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  deliveredAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  error?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  eventId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  eventType?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lastAttemptAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  latencyMs?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  nextAttemptAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  request?: Resolver<ResolversTypes['WebhookRequest'], ParentType, ContextType>;
+  responseBody?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  responseStatus?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['WebhookDeliveryStatus'], ParentType, ContextType>;
+  subscriptionId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type WebhookDeliveryConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WebhookDeliveryConnection'] = ResolversParentTypes['WebhookDeliveryConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['WebhookDeliveryEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type WebhookDeliveryEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WebhookDeliveryEdge'] = ResolversParentTypes['WebhookDeliveryEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['WebhookDelivery'], ParentType, ContextType>;
+};
+
+export type WebhookHeaderResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WebhookHeader'] = ResolversParentTypes['WebhookHeader']> = {
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type WebhookRequestResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WebhookRequest'] = ResolversParentTypes['WebhookRequest']> = {
+  body?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  headers?: Resolver<Array<ResolversTypes['WebhookHeader']>, ParentType, ContextType>;
+  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type WebhookSecretResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WebhookSecret'] = ResolversParentTypes['WebhookSecret']> = {
   currencyCode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   secret?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -642,6 +871,23 @@ export type WebhookSourceConfigResolvers<ContextType = Context, ParentType exten
   updatedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type WebhookSubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WebhookSubscription'] = ResolversParentTypes['WebhookSubscription']> = {
+  createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  eventTypes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  failingSince?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  failureReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  previousSecretValidUntil?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['WebhookSubscriptionStatus'], ParentType, ContextType>;
+  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type WebhookSubscriptionSecretResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WebhookSubscriptionSecret'] = ResolversParentTypes['WebhookSubscriptionSecret']> = {
+  secret?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  subscription?: Resolver<ResolversTypes['WebhookSubscription'], ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = Context> = {
   Address?: AddressResolvers<ContextType>;
   ApiKey?: ApiKeyResolvers<ContextType>;
@@ -650,12 +896,20 @@ export type Resolvers<ContextType = Context> = {
   Customer?: CustomerResolvers<ContextType>;
   CustomerSession?: CustomerSessionResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Store?: StoreResolvers<ContextType>;
   Tenant?: TenantResolvers<ContextType>;
   TenantResolution?: TenantResolutionResolvers<ContextType>;
+  WebhookDelivery?: WebhookDeliveryResolvers<ContextType>;
+  WebhookDeliveryConnection?: WebhookDeliveryConnectionResolvers<ContextType>;
+  WebhookDeliveryEdge?: WebhookDeliveryEdgeResolvers<ContextType>;
+  WebhookHeader?: WebhookHeaderResolvers<ContextType>;
+  WebhookRequest?: WebhookRequestResolvers<ContextType>;
   WebhookSecret?: WebhookSecretResolvers<ContextType>;
   WebhookSourceConfig?: WebhookSourceConfigResolvers<ContextType>;
+  WebhookSubscription?: WebhookSubscriptionResolvers<ContextType>;
+  WebhookSubscriptionSecret?: WebhookSubscriptionSecretResolvers<ContextType>;
 };
 
 export type DirectiveResolvers<ContextType = Context> = {

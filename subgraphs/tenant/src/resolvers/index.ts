@@ -1,4 +1,5 @@
 import type { Resolvers } from '../generated/graphql.js';
+import { webhookResolvers } from './webhook-subscriptions.js';
 
 export const resolvers: Resolvers = {
   Query: {
@@ -11,6 +12,7 @@ export const resolvers: Resolvers = {
     authenticateApiKey: (_root, { keyHash }, ctx) => ctx.apiKeys.authenticate(ctx, keyHash),
     webhookSources: (_root, _args, ctx) => ctx.webhookSources.list(ctx),
     webhookSecret: (_root, { tenantSlug, source }, ctx) => ctx.webhookSources.secretFor(ctx, tenantSlug, source),
+    ...webhookResolvers.Query,
   },
   Mutation: {
     registerCustomer: (_root, { input }, ctx) => ctx.customers.register(ctx, input),
@@ -24,7 +26,9 @@ export const resolvers: Resolvers = {
     createApiKey: (_root, { input }, ctx) => ctx.apiKeys.create(ctx, input),
     revokeApiKey: (_root, { id }, ctx) => ctx.apiKeys.revoke(ctx, id),
     configureWebhookSource: (_root, { input }, ctx) => ctx.webhookSources.configure(ctx, input),
+    ...webhookResolvers.Mutation,
   },
+  ...webhookResolvers.types,
   ApiKey: {
     createdAt: (key) => key.createdAt.toISOString(),
     revokedAt: (key) => key.revokedAt?.toISOString() ?? null,
