@@ -34,6 +34,7 @@ export const INPUT_BOUNDS = {
     'SetPriceListPricesInput.prices': 1_000,
     'PromotionTargetInput.skus': 1_000,
     'QuoteInput.couponCodes': 10,
+    'EnrichmentRulesInput.brands': 1_000,
   } as Record<string, number>,
   /** Int ranges (inclusive) narrower than GraphQL's. */
   intRange: {
