@@ -30,6 +30,8 @@ import { createAuthenticator } from './auth/authenticator.js';
 import { createJwtVerifier, type JwtOptions } from './auth/jwt-verifier.js';
 import { extractScopes } from './auth/scopes.js';
 import { createTenantDirectory, type TenantDirectory } from './auth/tenant-directory.js';
+import { credentialEvents } from './auth/credential-events.js';
+import { CredentialWatch } from './auth/credential-watch.js';
 import { tenantCors } from './auth/tenant-cors.js';
 import { useAuth } from './auth/use-auth.js';
 import { LISTEN_BACKLOG } from '../../lib/graphql/subgraph-http.js';
@@ -190,6 +192,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   // Live updates and the storefront cache depend on the bus: they learn when it stops answering.
   const bus = options.subscriptions?.bus;
   const busMonitor = bus ? createBusMonitor(bus, { log, ...options.subscriptions!.monitor }) : undefined;
+  const credentials = new CredentialWatch();
   const hub = bus
     ? new SubscriptionHub({
         busStatus: busMonitor,
@@ -198,7 +201,9 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         fields: options.subscriptions!.fields ?? COMMERCE_SUBSCRIPTIONS,
         client,
         scopes: { schema, rules },
-        directory,
+        // One bus subscription per gateway: the hub's; authentication reads revocations from it too.
+        credentials,
+        observers: [credentialEvents({ credentials, directory })],
         log,
       })
     : undefined;

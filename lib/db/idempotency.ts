@@ -1,16 +1,11 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager, QueryRunner } from 'typeorm';
+import { canonicalJson } from '../canonical-json.js';
 import { appError } from '../errors.js';
 
 /** A stable hash of a request payload (key order does not matter). */
 export function payloadHash(value: unknown): string {
-  const canonical = (v: unknown): unknown =>
-    Array.isArray(v)
-      ? v.map(canonical)
-      : v && typeof v === 'object'
-        ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])]))
-        : v;
-  return createHash('sha256').update(JSON.stringify(canonical(value))).digest('hex');
+  return createHash('sha256').update(canonicalJson(value)).digest('hex');
 }
 
 /**

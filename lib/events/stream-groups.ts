@@ -1,4 +1,5 @@
 import type { createClient } from 'redis';
+import { within } from '../async/within.js';
 import { reportGauge } from '../observability/metrics.js';
 
 type RedisClient = ReturnType<typeof createClient>;
@@ -53,12 +54,15 @@ export async function readGroups(client: RedisClient, stream: string, durableKey
  */
 export function reportStreamGroups(client: RedisClient, stream: string, durableKey: string): () => void {
   let reading: { at: number; states: Promise<{ length: number; groups: GroupState[] }> } | undefined;
+  let running = false;
   const read = () => {
     if (!reading || Date.now() - reading.at > 1_000) {
-      reading = {
-        at: Date.now(),
-        states: (async () => ({ length: await client.xLen(stream), groups: await readGroups(client, stream, durableKey) }))(),
-      };
+      // A frozen Redis must not hang /metrics: a scrape waits 1 s at most (the series are left
+      // out), and no second read starts while one is still waiting for Redis.
+      if (running) return Promise.reject(new Error('the previous read of the stream groups has not finished'));
+      running = true;
+      const states = (async () => ({ length: await client.xLen(stream), groups: await readGroups(client, stream, durableKey) }))().finally(() => (running = false));
+      reading = { at: Date.now(), states: within(states, 1_000) };
     }
     return reading.states;
   };

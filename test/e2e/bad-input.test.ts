@@ -154,7 +154,7 @@ describe('bad input never reaches a 500 and changes nothing', () => {
       req.write(body.slice(0, 10));
       req.end(body.slice(10));
     });
-    expect(JSON.parse(first)).toEqual({ data: { stockChanged: { sku: 'TEA-1', onHand: expect.any(Number) } } });
+    expect(JSON.parse(first)).toEqual({ data: { stockChanged: { sku: 'TEA-1', onHand: expect.any(Number) } }, extensions: { version: expect.any(Number), previousVersion: null } });
   });
 
   it('refuses a signed webhook with a NUL, an over-long sku or a chunked 2 MiB body before storing it', async () => {

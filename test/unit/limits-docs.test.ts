@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { limitsTableRows } from '../../scripts/limits-table.js';
-import { WS_LIMITS } from '../../gateway/src/subscriptions/graphql-ws-server.js';
+import { WS_LIMITS } from '../../gateway/src/subscriptions/graphql-ws-protocol.js';
 import { MAX_LIST_ITEMS, MAX_QUANTITY, MAX_STOCK_LEVEL, MAX_STRING_LENGTH } from '../../lib/input-bounds.js';
 import { MAX_AMOUNT_WHOLE_DIGITS } from '../../lib/money.js';
 

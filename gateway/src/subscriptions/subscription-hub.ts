@@ -2,15 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { GraphQLError, print, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { EventEnvelope } from '../../../lib/events/envelope.js';
 import type { EventBus } from '../../../lib/events/event-bus.js';
-import { isEventOf } from '../../../lib/events/event-map.js';
 import type { SubgraphClient } from '../subgraph-client.js';
 import type { Identity } from '../auth/authenticator.js';
 import { CredentialWatch, type CredentialEnd } from '../auth/credential-watch.js';
 import { checkScopes, type ScopeRules } from '../auth/scopes.js';
+import { sortKeys } from '../../../lib/canonical-json.js';
 import { metrics } from '../../../lib/observability/metrics.js';
 import type { ErrorCode } from '../../../lib/errors.js';
 import type { BusMonitor } from './bus-monitor.js';
-import type { TenantDirectory } from '../auth/tenant-directory.js';
 import type { SubscriptionField } from './subscription-fields.js';
 import type { PreparedSubscription, SubscriptionPlanner } from './subscription-plan.js';
 
@@ -70,25 +69,28 @@ export class SubscriptionHub {
   /** Set while the bus is down: new subscribers are told after their snapshot. */
   private interrupted = false;
   private unwatch?: () => void;
-  /** Ends sockets and streams whose API key is revoked (its event passes here) or whose JWT expires. */
-  readonly credentials = new CredentialWatch();
+  /** Ends sockets and streams whose API key is revoked or whose JWT expires. */
+  readonly credentials: CredentialWatch;
 
   constructor(
     private readonly options: {
       planner: SubscriptionPlanner;
       bus: EventBus;
       fields: Record<string, SubscriptionField>;
-      /** The gateway's subgraph client: snapshot fetches, signed for the group's identity. */
-      client: SubgraphClient;
+      /** The gateway's subgraph client: snapshot fetches, signed for the group's identity (only `query` is used). */
+      client: Pick<SubgraphClient, 'query'>;
       /** `@requiresScopes` rules, checked on every subscribe. */
       scopes?: { schema: GraphQLSchema; rules: ScopeRules };
-      /** Dropped API keys are forgotten as soon as their revocation event passes. */
-      directory?: TenantDirectory;
+      /** Watches the credentials of sockets and streams (default: a watch of its own). */
+      credentials?: CredentialWatch;
+      /** Other readers of the events the hub's bus subscription receives (the gateway's authentication). */
+      observers?: ((event: EventEnvelope) => void)[];
       /** The bus's health: subscribers are told when it goes down and get a fresh snapshot when it returns. */
       busStatus?: BusMonitor;
       log: (message: string) => void;
     },
   ) {
+    this.credentials = options.credentials ?? new CredentialWatch();
     for (const [name, spec] of Object.entries(options.fields)) {
       const list = this.byEventType.get(spec.eventType) ?? [];
       list.push({ name, spec });
@@ -263,12 +265,7 @@ export class SubscriptionHub {
   }
 
   private async onEvent(event: EventEnvelope): Promise<void> {
-    if (isEventOf(event, 'tenant.api-key.revoked')) {
-      const { id, keyHash } = event.payload;
-      this.options.directory?.forgetApiKey(keyHash);
-      this.credentials.revoked(id);
-    }
-    if (event.type === 'tenant.webhook-source.configured') this.options.directory?.forgetWebhookSecrets();
+    for (const observe of this.options.observers ?? []) observe(event);
     const fields = this.byEventType.get(event.type);
     if (!fields) return;
     this.counters.events += 1;
@@ -418,12 +415,4 @@ class Group {
 /** What a connection whose credential stopped being valid is told last. */
 export function credentialError(why: CredentialEnd): GraphQLError {
   return new GraphQLError(why === 'revoked' ? 'The API key was revoked.' : 'The token expired.', { extensions: { code: 'UNAUTHENTICATED' } });
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]));
-  }
-  return value;
 }
