@@ -256,8 +256,8 @@ const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** The title with accents dropped, one UTF-16 unit for one: indices found in it hold in the title. */
 const foldSameLength = (text: string) =>
-  // ASCII has nothing to fold (most titles): skip the per-character pass.
-  /^[\x00-\x7f]*$/.test(text)
+  // Printable ASCII has nothing to fold (most titles): skip the per-character pass.
+  /^[\u0020-\u007e]*$/.test(text)
     ? text
     : text
     .split('')
