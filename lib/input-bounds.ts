@@ -38,6 +38,7 @@ export const INPUT_BOUNDS = {
     'PromotionTargetInput.skus': 1_000,
     'QuoteInput.couponCodes': 10,
     'CreateShippingMethodInput.bands': 20,
+    'EnrichmentRulesInput.brands': 1_000,
   } as Record<string, number>,
   /** Int ranges (inclusive) narrower than GraphQL's. */
   intRange: {

@@ -194,6 +194,53 @@ function shopifyProduct(payload: Record<string, unknown>): AdaptedPayload {
   };
 }
 
+/**
+ * WooCommerce has one stock per shop, not per location: its levels name this location, which a
+ * tenant maps to a store (`mapExternalLocation(source: WOO, externalId: "woocommerce")`).
+ */
+export const WOO_LOCATION = 'woocommerce';
+
+/** WooCommerce's `*_gmt` times carry no zone: they are UTC. */
+function wooTime(payload: Record<string, unknown>): Date | null {
+  const gmt = payload.date_modified_gmt;
+  if (typeof gmt === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$/.test(gmt.trim())) return timestamp(`${gmt.trim()}Z`, 'date_modified_gmt');
+  return timestamp(payload.date_modified_gmt ?? null, 'date_modified_gmt');
+}
+
+/**
+ * WooCommerce `product.created` / `product.updated`: the REST API's product JSON. A simple
+ * product is one variant (its sku, `price`, and its stock when `manage_stock`); a variable
+ * product's `variations` are only ids, so it arrives without variants (the worker sends it to
+ * review). Stock is a level at WOO_LOCATION of the item named by the product's id.
+ */
+export function adaptWoo(_topic: string, payload: Record<string, unknown>): AdaptedPayload {
+  const id = externalId(payload.id, 'id');
+  const title = optionalText(payload.name);
+  if (!title) throw new MalformedPayload('name must be a non-empty string');
+  const html = [payload.description, payload.short_description].find((d): d is string => typeof d === 'string' && stripHtml(d) !== '');
+  const brands = Array.isArray(payload.brands) ? payload.brands : [];
+  const brand = isObject(brands[0]) ? optionalText(brands[0].name) : null;
+  const price = [payload.price, payload.regular_price].find((p) => (typeof p === 'string' && p.trim() !== '') || typeof p === 'number');
+  const commands: IngestionCommand[] = [];
+  const variable = payload.type === 'variable';
+  commands.push({
+    kind: 'product',
+    externalRef: `woo:${id}`,
+    title: boundedText(title, 'name')!,
+    description: boundedText(html ? stripHtml(html) : null, 'description', INPUT_BOUNDS.maxLength['UpsertProductInput.description']),
+    brand: boundedText(brand, 'brands[0].name'),
+    published: payload.status === 'publish',
+    variants: variable
+      ? []
+      : [{ sku: boundedText(typeof payload.sku === 'string' ? payload.sku.trim() : '', 'sku')!, title: boundedText(title, 'name')!, barcode: boundedText(optionalText(payload.global_unique_id), 'global_unique_id'), price: price === undefined ? null : String(price).trim(), inventoryItemId: id }],
+  });
+  if (!variable && payload.manage_stock === true && payload.stock_quantity !== null && payload.stock_quantity !== undefined) {
+    const level = wholeNumber(payload.stock_quantity, 'stock_quantity', [-MAX_STOCK_LEVEL, MAX_STOCK_LEVEL]);
+    commands.push({ kind: 'level', item: id, location: WOO_LOCATION, level });
+  }
+  return { commands, occurredAt: wooTime(payload) };
+}
+
 /** The POS/ERP format: a list of deltas or of levels. */
 function signedJsonStock(topic: string, payload: Record<string, unknown>): AdaptedPayload {
   signedJsonEventId(payload);

@@ -2,13 +2,14 @@ import type { WebhookSource } from './source.js';
 import { erp } from './sources/erp.js';
 import { pos } from './sources/pos.js';
 import { shopify } from './sources/shopify.js';
+import { woo } from './sources/woo.js';
 
 /**
  * Every webhook source, one module each. The gateway's receiver, its metric labels and log
  * redaction, inventory's ingestion and worker read this list; the GraphQL enums `WebhookSource`
  * and the SQL CHECK constraints on `source` columns must list the same names (a test checks).
  */
-export const WEBHOOK_SOURCES = [shopify, pos, erp] as const satisfies readonly WebhookSource[];
+export const WEBHOOK_SOURCES = [shopify, pos, erp, woo] as const satisfies readonly WebhookSource[];
 
 export type WebhookSourceName = (typeof WEBHOOK_SOURCES)[number]['name'];
 export const WEBHOOK_SOURCE_NAMES = WEBHOOK_SOURCES.map((s) => s.name) as readonly WebhookSourceName[];

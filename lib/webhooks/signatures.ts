@@ -7,12 +7,18 @@ export type Verdict = { ok: true } | { ok: false; reason: string };
 
 const equal = (a: Buffer, b: Buffer) => a.length === b.length && timingSafeEqual(a, b);
 
-/** Shopify: `X-Shopify-Hmac-Sha256` is the base64 HMAC-SHA256 of the raw body with the app's secret. */
-export function verifyShopify(rawBody: Buffer, header: string | undefined, secret: string): Verdict {
-  if (!header) return { ok: false, reason: 'X-Shopify-Hmac-Sha256 is missing' };
+/** A base64 HMAC-SHA256 of the raw body in one header (`name` as the sender spells it, for the reason). */
+function verifyBodyHmac(name: string, rawBody: Buffer, header: string | undefined, secret: string): Verdict {
+  if (!header) return { ok: false, reason: `${name} is missing` };
   const expected = createHmac('sha256', secret).update(rawBody).digest();
   return equal(Buffer.from(header.trim(), 'base64'), expected) ? { ok: true } : { ok: false, reason: 'the signature does not match' };
 }
+
+/** Shopify: `X-Shopify-Hmac-Sha256` is the base64 HMAC-SHA256 of the raw body with the app's secret. */
+export const verifyShopify = (rawBody: Buffer, header: string | undefined, secret: string): Verdict => verifyBodyHmac('X-Shopify-Hmac-Sha256', rawBody, header, secret);
+
+/** WooCommerce: `X-WC-Webhook-Signature` is the base64 HMAC-SHA256 of the raw body with the webhook's secret. */
+export const verifyWoo = (rawBody: Buffer, header: string | undefined, secret: string): Verdict => verifyBodyHmac('X-WC-Webhook-Signature', rawBody, header, secret);
 
 /**
  * POS and ERP: `X-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">` with
@@ -43,7 +49,7 @@ export function signJson(rawBody: string | Buffer, secret: string, nowMs = Date.
   return { 'x-timestamp': timestamp, 'x-signature': `sha256=${signature}` };
 }
 
-/** What Shopify sends in `X-Shopify-Hmac-Sha256`. */
+/** What Shopify sends in `X-Shopify-Hmac-Sha256` (and WooCommerce in `X-WC-Webhook-Signature`: the same digest). */
 export const signShopify = (rawBody: string | Buffer, secret: string) => createHmac('sha256', secret).update(rawBody).digest('base64');
 
 /** A body's digest: the dedupe key when a source sends no event id. */

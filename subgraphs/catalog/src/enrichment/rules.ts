@@ -256,7 +256,10 @@ const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** The title with accents dropped, one UTF-16 unit for one: indices found in it hold in the title. */
 const foldSameLength = (text: string) =>
-  text
+  // Printable ASCII has nothing to fold (most titles): skip the per-character pass.
+  /^[\u0020-\u007e]*$/.test(text)
+    ? text
+    : text
     .split('')
     .map((c) => {
       const f = c.normalize('NFD').replace(/\p{M}/gu, '');
@@ -264,10 +267,18 @@ const foldSameLength = (text: string) =>
     })
     .join('');
 
+/** Each brand's pattern, compiled once (a feed matches every row against the whole dictionary). */
+const BRAND_PATTERNS = new Map<string, RegExp>();
+
 /** Where a brand stands in a title, whatever its case and accents ("NESCAFE" finds Nescafé). */
 function brandMatches(title: string, brand: string): { index: number; text: string }[] {
   // Apostrophes optional: "LAYS" is Lay's.
-  const letters = escape(foldSameLength(brand)).replace(/['’]/g, "['’]?");
-  const pattern = new RegExp(`(?<![\\p{L}\\d])${letters}(?![\\p{L}\\d])`, 'giu');
+  let pattern = BRAND_PATTERNS.get(brand);
+  if (!pattern) {
+    const letters = escape(foldSameLength(brand)).replace(/['’]/g, "['’]?");
+    pattern = new RegExp(`(?<![\\p{L}\\d])${letters}(?![\\p{L}\\d])`, 'giu');
+    if (BRAND_PATTERNS.size >= 10_000) BRAND_PATTERNS.clear();
+    BRAND_PATTERNS.set(brand, pattern);
+  }
   return [...foldSameLength(title).matchAll(pattern)].map((m) => ({ index: m.index!, text: title.slice(m.index!, m.index! + m[0].length) }));
 }

@@ -1,4 +1,6 @@
 import { pipeline, Readable } from 'node:stream';
+import { categoryIdsByName, enrichmentRulesOf, enrichProduct, recordEnrichments } from '../enrichment/enrichment.service.js';
+import type { RuleOutcome } from '../enrichment/rules.js';
 import { parse } from 'csv-parse';
 import type { DataSource, EntityManager } from 'typeorm';
 import { inSystemTransaction, inTenantTransaction, updatedRows } from '../../../../lib/db/data-source.js';
@@ -200,17 +202,43 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
     const products = new Map<string, FeedRow>();
     for (const row of rows) products.set(row.handle, row);
     const list = [...products.values()];
-    const saved: { id: string; external_ref: string; title: string }[] = await m.query(
-      `INSERT INTO "${s}"."product" AS p (id, tenant_id, external_ref, title, brand, description, published, updated_at)
-       SELECT gen_random_uuid(), $1, ref, title, brand, description, COALESCE(published, true), now()
-         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[]) AS t(ref, title, brand, description, published)
+    // Enrichment: the tenant's rules and categories read once per batch, the rules run in memory.
+    const rules = await enrichmentRulesOf(m, tenantId);
+    const categories = rules ? await categoryIdsByName(m, tenantId) : new Map<string, string>();
+    const enriched = list.map((r) => (rules ? enrichProduct(rules, { title: r.title, brand: r.brand, hasCategory: false }, (name) => categories.get(name)) : null));
+    const saved: { id: string; external_ref: string; title: string; had_category: boolean }[] = await m.query(
+      `INSERT INTO "${s}"."product" AS p (id, tenant_id, external_ref, title, brand, description, published, category_id, updated_at)
+       SELECT gen_random_uuid(), $1, ref, title, brand, description, COALESCE(published, true), category_id, now()
+         FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[], $7::uuid[]) AS t(ref, title, brand, description, published, category_id)
        ON CONFLICT (tenant_id, external_ref) WHERE external_ref IS NOT NULL DO UPDATE
          SET title = EXCLUDED.title, brand = COALESCE(EXCLUDED.brand, p.brand), description = COALESCE(EXCLUDED.description, p.description),
-             published = COALESCE(($6::boolean[])[array_position($2::text[], EXCLUDED.external_ref)], p.published), updated_at = now()
-       RETURNING id, external_ref, title`,
-      [tenantId, list.map((r) => `feed:${r.handle}`), list.map((r) => r.title), list.map((r) => r.brand), list.map((r) => r.description), list.map((r) => r.published)],
+             published = COALESCE(($6::boolean[])[array_position($2::text[], EXCLUDED.external_ref)], p.published),
+             category_id = COALESCE(p.category_id, EXCLUDED.category_id), updated_at = now()
+       RETURNING id, external_ref, title, (category_id IS DISTINCT FROM ($7::uuid[])[array_position($2::text[], external_ref)]) AS had_category`,
+      [
+        tenantId,
+        list.map((r) => `feed:${r.handle}`),
+        list.map((r, i) => enriched[i]?.title ?? r.title),
+        list.map((r, i) => (enriched[i] ? enriched[i].brand : r.brand)),
+        list.map((r) => r.description),
+        list.map((r) => r.published),
+        enriched.map((e) => e?.categoryId ?? null),
+      ],
     );
     const productOf = new Map(saved.map((p) => [p.external_ref, p]));
+    if (rules) {
+      await recordEnrichments(
+        m,
+        tenantId,
+        list.map((r, i) => {
+          const product = productOf.get(`feed:${r.handle}`)!;
+          const stored = enriched[i]!.stored;
+          // A product already filed keeps its category: no suggestion for it.
+          const drop = (o: RuleOutcome) => product.had_category && o.field === 'category';
+          return { productId: product.id, stored: { ...stored, applied: stored.applied.filter((o) => !drop(o)), review: stored.review.filter((o) => !drop(o)) } };
+        }),
+      );
+    }
     await m.query(
       `INSERT INTO "${s}"."variant" AS v (tenant_id, sku, product_id, title, barcode, position)
        SELECT $1, sku, product_id, title, barcode, position FROM unnest($2::text[], $3::uuid[], $4::text[], $5::text[], $6::int[]) AS t(sku, product_id, title, barcode, position)

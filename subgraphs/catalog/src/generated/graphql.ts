@@ -46,10 +46,63 @@ export type Category = {
   path: Array<Category>;
 };
 
+/** A category and the words in a title that suggest it. */
+export type CategoryKeywords = {
+  __typename?: 'CategoryKeywords';
+  category: Scalars['String']['output'];
+  keywords: Array<Scalars['String']['output']>;
+};
+
+export type CategoryKeywordsInput = {
+  /** A category's name (suggestions apply only to a category that exists). */
+  category: Scalars['String']['input'];
+  /** Words or two-word phrases; two words weigh two. */
+  keywords: Array<Scalars['String']['input']>;
+};
+
 export type CreateCategoryInput = {
   name: Scalars['String']['input'];
   /** The category it is filed under (none: a root). */
   parentId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+/** A typed attribute enrichment filled (size, unit, packCount). */
+export type EnrichmentAttribute = {
+  __typename?: 'EnrichmentAttribute';
+  name: Scalars['String']['output'];
+  value: Scalars['String']['output'];
+};
+
+/** One change a named enrichment rule made or suggests, and why. */
+export type EnrichmentChange = {
+  __typename?: 'EnrichmentChange';
+  /** 0 to 1: below 0.8 the change waits for review. */
+  confidence: Scalars['Float']['output'];
+  /** title, brand, category, synonyms or attributes.<name>. */
+  field: Scalars['String']['output'];
+  /** The value before (text; JSON for numbers and lists). */
+  from?: Maybe<Scalars['String']['output']>;
+  reason: Scalars['String']['output'];
+  /** whitespace, size, casing, brand, category or synonyms. */
+  rule: Scalars['String']['output'];
+  /** The value after (text; JSON for numbers and lists). */
+  to?: Maybe<Scalars['String']['output']>;
+};
+
+/** A tenant's enrichment rules. */
+export type EnrichmentRules = {
+  __typename?: 'EnrichmentRules';
+  brands: Array<Scalars['String']['output']>;
+  categoryKeywords: Array<CategoryKeywords>;
+  disabled: Array<Scalars['String']['output']>;
+};
+
+export type EnrichmentRulesInput = {
+  /** Brands as they should be spelled; found in titles and taken as the brand. */
+  brands: Array<Scalars['String']['input']>;
+  categoryKeywords: Array<CategoryKeywordsInput>;
+  /** Rules switched off by name. */
+  disabled?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
 /**
@@ -137,6 +190,8 @@ export type FeedRowError = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Applies the suggestion waiting for review on `field` (e.g. `category`, `brand`) to the product (admin). */
+  applyEnrichment: ProductEnrichment;
   /** Creates a category, or returns the one with that name (admin). */
   createCategory: Category;
   /**
@@ -144,10 +199,20 @@ export type Mutation = {
    * Larger files: POST them to the gateway's `/imports/catalog` (`npm run import -- file.csv`).
    */
   importCatalogFeed: FeedImport;
+  /** Drops the suggestion waiting for review on `field` (admin). */
+  rejectEnrichment: ProductEnrichment;
+  /** Sets the tenant's enrichment rules and turns enrichment on for every product on its way in (admin). */
+  setEnrichmentRules: EnrichmentRules;
   /** Replaces the tenant's search synonym groups; answers them as stored (lower case) (admin). */
   setSearchSynonyms: Array<Array<Scalars['String']['output']>>;
   /** Creates or updates a product and its variants (admin). */
   upsertProduct: Product;
+};
+
+
+export type MutationApplyEnrichmentArgs = {
+  field: Scalars['String']['input'];
+  productId: Scalars['ID']['input'];
 };
 
 
@@ -158,6 +223,17 @@ export type MutationCreateCategoryArgs = {
 
 export type MutationImportCatalogFeedArgs = {
   csv: Scalars['String']['input'];
+};
+
+
+export type MutationRejectEnrichmentArgs = {
+  field: Scalars['String']['input'];
+  productId: Scalars['ID']['input'];
+};
+
+
+export type MutationSetEnrichmentRulesArgs = {
+  input: EnrichmentRulesInput;
 };
 
 
@@ -230,6 +306,19 @@ export type ProductEdge = {
   node: Product;
 };
 
+/** What enrichment did to a product. */
+export type ProductEnrichment = {
+  __typename?: 'ProductEnrichment';
+  /** Changes made as the product came in (and suggestions applied since). */
+  applied: Array<EnrichmentChange>;
+  attributes: Array<EnrichmentAttribute>;
+  productId: Scalars['ID']['output'];
+  /** Suggestions not applied: `applyEnrichment` or `rejectEnrichment`. */
+  review: Array<EnrichmentChange>;
+  /** Other ways shoppers write the product's size. */
+  synonyms: Array<Scalars['String']['output']>;
+};
+
 /** The entry points for reading the supergraph. */
 export type Query = {
   __typename?: 'Query';
@@ -243,6 +332,8 @@ export type Query = {
   product?: Maybe<Product>;
   /** One product by its handle; null when the tenant has none with that handle. */
   productByHandle?: Maybe<Product>;
+  /** What enrichment changed on a product as it came in and what waits for review (admin); null: enrichment never ran on it. */
+  productEnrichment?: Maybe<ProductEnrichment>;
   /**
    * Products of the tenant, in the order they were created (published ones only, unless the caller
    * is staff). `query` searches title, brand, description, skus and the category name (full-text, then substring).
@@ -283,6 +374,12 @@ export type QueryProductArgs = {
 /** The entry points for reading the supergraph. */
 export type QueryProductByHandleArgs = {
   handle: Scalars['String']['input'];
+};
+
+
+/** The entry points for reading the supergraph. */
+export type QueryProductEnrichmentArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -523,7 +620,13 @@ export type ResolversTypes = {
   String: ResolverTypeWrapper<Partial<Scalars['String']['output']>>;
   Category: ResolverTypeWrapper<CategoryEntity>;
   ID: ResolverTypeWrapper<Partial<Scalars['ID']['output']>>;
+  CategoryKeywords: ResolverTypeWrapper<Partial<CategoryKeywords>>;
+  CategoryKeywordsInput: ResolverTypeWrapper<Partial<CategoryKeywordsInput>>;
   CreateCategoryInput: ResolverTypeWrapper<Partial<CreateCategoryInput>>;
+  EnrichmentAttribute: ResolverTypeWrapper<Partial<EnrichmentAttribute>>;
+  EnrichmentChange: ResolverTypeWrapper<Partial<EnrichmentChange>>;
+  EnrichmentRules: ResolverTypeWrapper<Partial<EnrichmentRules>>;
+  EnrichmentRulesInput: ResolverTypeWrapper<Partial<EnrichmentRulesInput>>;
   FeedEffects: ResolverTypeWrapper<Partial<FeedEffects>>;
   Int: ResolverTypeWrapper<Partial<Scalars['Int']['output']>>;
   FeedImport: ResolverTypeWrapper<FeedImportView>;
@@ -536,6 +639,7 @@ export type ResolversTypes = {
   Product: ResolverTypeWrapper<ProductEntity>;
   ProductConnection: ResolverTypeWrapper<Partial<Omit<ProductConnection, 'edges'> & { edges: Array<ResolversTypes['ProductEdge']> }>>;
   ProductEdge: ResolverTypeWrapper<Partial<Omit<ProductEdge, 'node'> & { node: ResolversTypes['Product'] }>>;
+  ProductEnrichment: ResolverTypeWrapper<Partial<ProductEnrichment>>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   SearchFacet: ResolverTypeWrapper<Partial<SearchFacet>>;
   SearchFacetValue: ResolverTypeWrapper<Partial<SearchFacetValue>>;
@@ -555,7 +659,13 @@ export type ResolversParentTypes = {
   String: Partial<Scalars['String']['output']>;
   Category: CategoryEntity;
   ID: Partial<Scalars['ID']['output']>;
+  CategoryKeywords: Partial<CategoryKeywords>;
+  CategoryKeywordsInput: Partial<CategoryKeywordsInput>;
   CreateCategoryInput: Partial<CreateCategoryInput>;
+  EnrichmentAttribute: Partial<EnrichmentAttribute>;
+  EnrichmentChange: Partial<EnrichmentChange>;
+  EnrichmentRules: Partial<EnrichmentRules>;
+  EnrichmentRulesInput: Partial<EnrichmentRulesInput>;
   FeedEffects: Partial<FeedEffects>;
   Int: Partial<Scalars['Int']['output']>;
   FeedImport: FeedImportView;
@@ -567,6 +677,7 @@ export type ResolversParentTypes = {
   Product: ProductEntity;
   ProductConnection: Partial<Omit<ProductConnection, 'edges'> & { edges: Array<ResolversParentTypes['ProductEdge']> }>;
   ProductEdge: Partial<Omit<ProductEdge, 'node'> & { node: ResolversParentTypes['Product'] }>;
+  ProductEnrichment: Partial<ProductEnrichment>;
   Query: Record<PropertyKey, never>;
   SearchFacet: Partial<SearchFacet>;
   SearchFacetValue: Partial<SearchFacetValue>;
@@ -585,6 +696,31 @@ export type CategoryResolvers<ContextType = Context, ParentType extends Resolver
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   parent?: Resolver<Maybe<ResolversTypes['Category']>, ParentType, ContextType>;
   path?: Resolver<Array<ResolversTypes['Category']>, ParentType, ContextType>;
+};
+
+export type CategoryKeywordsResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CategoryKeywords'] = ResolversParentTypes['CategoryKeywords']> = {
+  category?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  keywords?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type EnrichmentAttributeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['EnrichmentAttribute'] = ResolversParentTypes['EnrichmentAttribute']> = {
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type EnrichmentChangeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['EnrichmentChange'] = ResolversParentTypes['EnrichmentChange']> = {
+  confidence?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  field?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  from?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  rule?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  to?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type EnrichmentRulesResolvers<ContextType = Context, ParentType extends ResolversParentTypes['EnrichmentRules'] = ResolversParentTypes['EnrichmentRules']> = {
+  brands?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  categoryKeywords?: Resolver<Array<ResolversTypes['CategoryKeywords']>, ParentType, ContextType>;
+  disabled?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type FeedEffectsResolvers<ContextType = Context, ParentType extends ResolversParentTypes['FeedEffects'] = ResolversParentTypes['FeedEffects']> = {
@@ -617,8 +753,11 @@ export type FeedRowErrorResolvers<ContextType = Context, ParentType extends Reso
 };
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  applyEnrichment?: Resolver<ResolversTypes['ProductEnrichment'], ParentType, ContextType, RequireFields<MutationApplyEnrichmentArgs, 'field' | 'productId'>>;
   createCategory?: Resolver<ResolversTypes['Category'], ParentType, ContextType, RequireFields<MutationCreateCategoryArgs, 'input'>>;
   importCatalogFeed?: Resolver<ResolversTypes['FeedImport'], ParentType, ContextType, RequireFields<MutationImportCatalogFeedArgs, 'csv'>>;
+  rejectEnrichment?: Resolver<ResolversTypes['ProductEnrichment'], ParentType, ContextType, RequireFields<MutationRejectEnrichmentArgs, 'field' | 'productId'>>;
+  setEnrichmentRules?: Resolver<ResolversTypes['EnrichmentRules'], ParentType, ContextType, RequireFields<MutationSetEnrichmentRulesArgs, 'input'>>;
   setSearchSynonyms?: Resolver<Array<Array<ResolversTypes['String']>>, ParentType, ContextType, RequireFields<MutationSetSearchSynonymsArgs, 'input'>>;
   upsertProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationUpsertProductArgs, 'input'>>;
 };
@@ -652,12 +791,21 @@ export type ProductEdgeResolvers<ContextType = Context, ParentType extends Resol
   node?: Resolver<ResolversTypes['Product'], ParentType, ContextType>;
 };
 
+export type ProductEnrichmentResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ProductEnrichment'] = ResolversParentTypes['ProductEnrichment']> = {
+  applied?: Resolver<Array<ResolversTypes['EnrichmentChange']>, ParentType, ContextType>;
+  attributes?: Resolver<Array<ResolversTypes['EnrichmentAttribute']>, ParentType, ContextType>;
+  productId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  review?: Resolver<Array<ResolversTypes['EnrichmentChange']>, ParentType, ContextType>;
+  synonyms?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   categories?: Resolver<Array<ResolversTypes['Category']>, ParentType, ContextType>;
   feedImport?: Resolver<Maybe<ResolversTypes['FeedImport']>, ParentType, ContextType, RequireFields<QueryFeedImportArgs, 'id'>>;
   feedImports?: Resolver<Array<ResolversTypes['FeedImport']>, ParentType, ContextType, Partial<QueryFeedImportsArgs>>;
   product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<QueryProductArgs, 'id'>>;
   productByHandle?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<QueryProductByHandleArgs, 'handle'>>;
+  productEnrichment?: Resolver<Maybe<ResolversTypes['ProductEnrichment']>, ParentType, ContextType, RequireFields<QueryProductEnrichmentArgs, 'id'>>;
   products?: Resolver<ResolversTypes['ProductConnection'], ParentType, ContextType, Partial<QueryProductsArgs>>;
   search?: Resolver<ResolversTypes['SearchResult'], ParentType, ContextType, Partial<QuerySearchArgs>>;
   variant?: Resolver<Maybe<ResolversTypes['Variant']>, ParentType, ContextType, RequireFields<QueryVariantArgs, 'sku'>>;
@@ -692,6 +840,10 @@ export type VariantResolvers<ContextType = Context, ParentType extends Resolvers
 
 export type Resolvers<ContextType = Context> = {
   Category?: CategoryResolvers<ContextType>;
+  CategoryKeywords?: CategoryKeywordsResolvers<ContextType>;
+  EnrichmentAttribute?: EnrichmentAttributeResolvers<ContextType>;
+  EnrichmentChange?: EnrichmentChangeResolvers<ContextType>;
+  EnrichmentRules?: EnrichmentRulesResolvers<ContextType>;
   FeedEffects?: FeedEffectsResolvers<ContextType>;
   FeedImport?: FeedImportResolvers<ContextType>;
   FeedRowError?: FeedRowErrorResolvers<ContextType>;
@@ -700,6 +852,7 @@ export type Resolvers<ContextType = Context> = {
   Product?: ProductResolvers<ContextType>;
   ProductConnection?: ProductConnectionResolvers<ContextType>;
   ProductEdge?: ProductEdgeResolvers<ContextType>;
+  ProductEnrichment?: ProductEnrichmentResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   SearchFacet?: SearchFacetResolvers<ContextType>;
   SearchFacetValue?: SearchFacetValueResolvers<ContextType>;

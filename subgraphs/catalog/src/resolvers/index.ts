@@ -15,12 +15,16 @@ export const resolvers: Resolvers = {
     categories: (_root, _args, ctx) => ctx.catalog.categories(ctx),
     feedImport: (_root, { id }, ctx) => ctx.feeds.get(ctx, id),
     feedImports: (_root, { first }, ctx) => ctx.feeds.list(ctx, first),
+    productEnrichment: (_root, { id }, ctx) => ctx.catalog.productEnrichment(ctx, id),
   },
   Mutation: {
     upsertProduct: (_root, { input }, ctx) => ctx.catalog.upsertProduct(ctx, input),
     createCategory: (_root, { input }, ctx) => ctx.catalog.createCategory(ctx, input),
     importCatalogFeed: (_root, { csv }, ctx) => ctx.feeds.importText(ctx, csv),
     setSearchSynonyms: (_root, { input }, ctx) => ctx.search.setSynonyms(ctx, input.groups),
+    setEnrichmentRules: (_root, { input }, ctx) => ctx.catalog.setEnrichmentRules(ctx, input),
+    applyEnrichment: (_root, { productId, field }, ctx) => ctx.catalog.decideEnrichment(ctx, productId, field, true),
+    rejectEnrichment: (_root, { productId, field }, ctx) => ctx.catalog.decideEnrichment(ctx, productId, field, false),
   },
   FeedImport: {
     createdAt: (feed) => feed.createdAt.toISOString(),

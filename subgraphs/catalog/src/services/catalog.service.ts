@@ -12,6 +12,7 @@ import type { EntityManager } from 'typeorm';
 import { CategoryEntity } from '../data/entities/category.entity.js';
 import { ProductEntity } from '../data/entities/product.entity.js';
 import { VariantEntity } from '../data/entities/variant.entity.js';
+import { decideSuggestion, enrichIncoming, enrichmentOf, enrichmentRulesOf, enrichmentView, recordEnrichment, setEnrichmentRulesIn, type RulesInput } from '../enrichment/enrichment.service.js';
 
 const emit = outboxOf('catalog');
 
@@ -134,6 +135,38 @@ export class CatalogService extends TenantScopedService {
     await this.afterCommit();
     return product;
   }
+
+  /** The tenant's enrichment rules (admin); setting them turns enrichment on. */
+  setEnrichmentRules(ctx: SubgraphContext, input: RulesInput) {
+    return this.tx(ctx, (m, tenantId) => setEnrichmentRulesIn(m, tenantId, input));
+  }
+
+  /** What enrichment changed on a product and what waits for review; null: nothing recorded. */
+  productEnrichment(ctx: SubgraphContext, id: string) {
+    return this.tx(ctx, async (m, tenantId) => {
+      const stored = await enrichmentOf(m, tenantId, id);
+      return stored && enrichmentView(id, stored);
+    });
+  }
+
+  /** Applies (or rejects) the suggestion waiting for review on `field`. */
+  async decideEnrichment(ctx: SubgraphContext, productId: string, field: string, accept: boolean) {
+    const view = await this.tx(ctx, async (m, tenantId) => {
+      const products = m.getRepository(ProductEntity);
+      const product = isUuid(productId) ? await products.findOne({ where: { tenantId, id: productId }, lock: { mode: 'pessimistic_write' } }) : null;
+      if (!product) throw notFound(`no product ${productId}`);
+      const { changes, stored } = await decideSuggestion(m, tenantId, productId, field, accept, product);
+      if (Object.keys(changes).length) {
+        Object.assign(product, changes, { updatedAt: new Date() });
+        await products.update({ tenantId, id: productId }, { ...changes, updatedAt: product.updatedAt });
+        const skus = (await m.getRepository(VariantEntity).findBy({ tenantId, productId })).map((v) => v.sku);
+        await emit(m, tenantId, 'catalog.product.upserted', { id: product.id, title: product.title, brand: product.brand, categoryId: product.categoryId, skus });
+      }
+      return enrichmentView(productId, stored);
+    });
+    await this.afterCommit();
+    return view;
+  }
 }
 
 /**
@@ -200,12 +233,15 @@ export async function upsertProductIn(
     if (holder && holder.id !== row.id) throw badInput(`handle "${input.handle}" belongs to another product`, 'handle');
     row.handle = input.handle;
   }
+  const categoryId = input.categoryId ?? (existing && !input.id ? existing.categoryId : null);
+  // Every product on its way in (here, and merchant systems' products) passes the tenant's rules.
+  const enriched = await enrichIncoming(m, tenantId, await enrichmentRulesOf(m, tenantId), { title, brand: input.brand?.trim() || null, hasCategory: categoryId !== null });
   Object.assign(row, {
     published: input.published ?? row.published ?? true,
-    title,
-    brand: input.brand?.trim() || null,
+    title: enriched?.title ?? title,
+    brand: enriched ? enriched.brand : input.brand?.trim() || null,
     description: input.description ?? null,
-    categoryId: input.categoryId ?? (existing && !input.id ? existing.categoryId : null),
+    categoryId: categoryId ?? enriched?.categoryId ?? null,
     updatedAt: new Date(),
   });
   if (existing) {
@@ -214,6 +250,7 @@ export async function upsertProductIn(
       { title: row.title, handle: row.handle ?? undefined, brand: row.brand, description: row.description, categoryId: row.categoryId, published: row.published, updatedAt: row.updatedAt },
     );
   } else await products.insert(row);
+  if (enriched) await recordEnrichment(m, tenantId, row.id, enriched.stored);
 
   const variants = m.getRepository(VariantEntity);
   const taken = await variants.findBy({ tenantId, sku: In(skus) });

@@ -32,6 +32,14 @@ class NeedsReview extends Error {
   override name = 'NeedsReview';
 }
 
+/** A delivery's products went out but its stock failed (`cause`): kept, and recorded as that failure. */
+class ProductAppliedStockPending extends Error {
+  override name = 'ProductAppliedStockPending';
+  constructor(override readonly cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause));
+  }
+}
+
 interface Claimed {
   id: string;
   source: IngestionSource;
@@ -112,8 +120,14 @@ export function createIngestionWorker(dataSource: DataSource, afterCommit: () =>
             applied++;
             metrics.ingestion.inc({ outcome: 'applied' });
           } catch (error) {
-            await m.query('ROLLBACK TO SAVEPOINT delivery');
-            await recordFailure(m, id, attempts, error);
+            if (error instanceof ProductAppliedStockPending) {
+              await m.query('RELEASE SAVEPOINT delivery');
+              await recordFailure(m, id, attempts, error.cause);
+              applied++;
+            } else {
+              await m.query('ROLLBACK TO SAVEPOINT delivery');
+              await recordFailure(m, id, attempts, error);
+            }
           }
         }
       });
@@ -145,9 +159,21 @@ export function createIngestionWorker(dataSource: DataSource, afterCommit: () =>
     const sourceTime = event.source_time ?? adapted.occurredAt;
     const stock = adapted.commands.filter((c): c is StockCommand => c.kind !== 'product');
     const products = adapted.commands.filter((c): c is ProductCommand => c.kind === 'product');
-    const note = stock.length ? await applyStock(m, tenantId, event, stock, sourceTime) : null;
     for (const product of products) await applyProduct(m, tenantId, event, product, sourceTime);
-    return note;
+    if (!stock.length) return null;
+    if (!products.length) return applyStock(m, tenantId, event, stock, sourceTime);
+    // Stock in a product's payload (WooCommerce): a new product's variants reach inventory only
+    // after the catalog applied the product, so its stock waits for a retry while the product
+    // goes out now (a retry re-sends the same product state, which changes nothing).
+    await m.query('SAVEPOINT product_stock');
+    try {
+      const note = await applyStock(m, tenantId, event, stock, sourceTime);
+      await m.query('RELEASE SAVEPOINT product_stock');
+      return note;
+    } catch (error) {
+      await m.query('ROLLBACK TO SAVEPOINT product_stock');
+      throw new ProductAppliedStockPending(error);
+    }
   }
 
   async function applyStock(m: EntityManager, tenantId: string, event: Claimed, commands: StockCommand[], occurredAt: Date | null): Promise<string | null> {

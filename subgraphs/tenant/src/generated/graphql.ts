@@ -479,7 +479,9 @@ export type WebhookSource =
   /** A point-of-sale system: the signed JSON format of the README (stock.delta, stock.level). */
   | 'POS'
   /** A Shopify store: `inventory_levels/update` and `products/update`, signed in `X-Shopify-Hmac-Sha256`. */
-  | 'SHOPIFY';
+  | 'SHOPIFY'
+  /** A WooCommerce shop: `product.created` and `product.updated` (stock in the product), signed in `X-WC-Webhook-Signature`. */
+  | 'WOO';
 
 /** A configured webhook source; its secret is never shown again. */
 export type WebhookSourceConfig = {
