@@ -24,6 +24,9 @@ export const ErrorCodes = {
   ORDER_HOOK_REJECTED: 'A merchant\'s decision hook (or an in-process plug-in) rejected the order transition, or could not answer in time and its failure policy is CLOSED; `extensions.event` names the transition, `extensions.policyApplied` is set when the policy decided. Nothing changed.',
   QUERY_TIMEOUT: 'A database statement ran past the statement timeout (DB_STATEMENT_TIMEOUT_MS, default 5 s) and was cancelled; its transaction changed nothing. `extensions.retryable` is true: retry, or narrow the query.',
   SERVICE_UNAVAILABLE: 'A subgraph (or the tenant directory) could not be reached; its fields are null, the rest arrives.',
+  PERSISTED_QUERY_NOT_FOUND: 'Automatic persisted queries: this tenant has no document with that sha256Hash (yet); send the query with its hash once to register it.',
+  PERSISTED_QUERY_NOT_SUPPORTED: 'Automatic persisted queries: an extensions.persistedQuery version other than 1.',
+  CSRF_REFUSED: 'A POST a form on another site could send (no content type, or text/plain, form or multipart) without an x-graphql-csrf header: nothing ran (HTTP 403).',
   INTERNAL_SERVER_ERROR: 'An unexpected failure; details are in the server log, never in the response.',
 } as const;
 

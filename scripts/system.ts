@@ -12,6 +12,7 @@ import { buildGateway, type Gateway } from '../gateway/src/app.js';
 import type { JwtOptions } from '../gateway/src/auth/jwt-verifier.js';
 import { readAuthFailuresPerMinute, readJwtOptions, readRateLimits, readStorefrontCache, readTrustedProxies } from '../gateway/src/config.js';
 import { createMemoryRateLimitStore, createRedisRateLimitStore } from '../gateway/src/limits/rate-limiter.js';
+import { createRedisPersistedQueryStore } from '../gateway/src/persisted-queries/persisted-query-store.js';
 import { generateSecret } from '../lib/tenant/signed-context.js';
 import { createMemoryReplayGuard, createRedisReplayGuard, type ReplayGuard } from '../lib/tenant/replay-guard.js';
 import { createLogger, type Logger } from '../lib/observability/logger.js';
@@ -185,6 +186,10 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       operator: { token: options.operatorToken ?? env.OPERATOR_TOKEN, production },
       subscriptions: { bus, limits: options.subscriptionLimits },
       storefrontCache: options.storefrontCache ?? readStorefrontCache(env),
+      // Automatic persisted queries, shared by replicas through Redis when there is one (the gateway closes the store).
+      persistedQueries: env.REDIS_URL
+        ? { store: await createRedisPersistedQueryStore(env.REDIS_URL, { prefix: `apq:${options.redisStream ?? 'commerce'}`, log: options.log }) }
+        : undefined,
       // Callers that pass their own `log` (tests, benchmarks) get no request lines unless they pass a logger.
       logger: options.logger ?? createLogger('gateway', { level: options.log ? 'silent' : env.LOG_LEVEL }),
       log: options.log,

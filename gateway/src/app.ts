@@ -53,6 +53,8 @@ import { useSchemaSdl } from './routes/schema-sdl.js';
 import { useHealth } from './routes/health.js';
 import { useDebug } from './routes/debug.js';
 import { useMetricsRoute } from './routes/metrics.js';
+import { createMemoryPersistedQueryStore, type PersistedQueryStore } from './persisted-queries/persisted-query-store.js';
+import { usePersistedQueries } from './persisted-queries/use-persisted-queries.js';
 
 export interface GatewayOptions {
   /** A composed Federation 2 supergraph SDL. */
@@ -117,6 +119,11 @@ export interface GatewayOptions {
    * and the bus); `maxBytes` bounds what it keeps (default 64 MiB, STOREFRONT_CACHE_MAX_BYTES).
    */
   storefrontCache?: boolean | { maxBytes?: number; ttlMs?: number };
+  /**
+   * Automatic persisted queries, kept per tenant: in this process by default, or in a shared store
+   * (Redis with REDIS_URL, `createRedisPersistedQueryStore`), which the gateway closes on stop.
+   */
+  persistedQueries?: { store?: PersistedQueryStore };
   log?: (message: string) => void;
 }
 
@@ -195,6 +202,10 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   // Variables the supergraph marks @sensitive never reach a log line.
   if (options.logger) plugins.unshift(useRequestLog(options.logger, { sensitive: sensitiveCoordinates(parse(options.supergraphSdl)) }));
   plugins.push(...operationGuards(options.limits));
+  // After the guards: a document is kept only once it has passed them.
+  const persistedStore = options.persistedQueries?.store ?? createMemoryPersistedQueryStore();
+  cleanups.push(() => persistedStore.close());
+  plugins.push(usePersistedQueries({ store: persistedStore, authenticator, clientAddress }));
   // Live updates and the storefront cache depend on the bus: they learn when it stops answering.
   const bus = options.subscriptions?.bus;
   const busMonitor = bus ? createBusMonitor(bus, { log, ...options.subscriptions!.monitor }) : undefined;
@@ -241,7 +252,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     plugins: [...routes, ...plugins] as never,
     logging: false,
     landingPage: false,
-    // GraphiQL (an operator surface) sends subscriptions as SSE over GET: it carries the CSRF header on every request.
+    // GraphiQL (an operator surface) sends subscriptions as SSE over GET, which needs no CSRF header (decision 0026); it sends one anyway.
     graphiql:
       options.graphiql === false
         ? false

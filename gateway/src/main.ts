@@ -1,6 +1,7 @@
 import { ConfigError } from '../../lib/env.js';
 import { createRedisBus } from '../../lib/events/redis-bus.js';
 import { createRedisRateLimitStore } from './limits/rate-limiter.js';
+import { createRedisPersistedQueryStore } from './persisted-queries/persisted-query-store.js';
 import { buildGateway } from './app.js';
 import { createLogger } from '../../lib/observability/logger.js';
 import { installTracing } from '../../lib/observability/tracing.js';
@@ -35,6 +36,8 @@ async function main(): Promise<void> {
     operator: { token: config.operatorToken, production: config.production },
     subscriptions: bus ? { bus } : undefined,
     storefrontCache: config.storefrontCache,
+    // Automatic persisted queries: every gateway sees what a client registered with any of them.
+    persistedQueries: config.redisUrl ? { store: await createRedisPersistedQueryStore(config.redisUrl) } : undefined,
   });
   const url = await gateway.start(config.port, config.host);
   console.log(`gateway ready at ${url}/graphql`);

@@ -236,6 +236,7 @@ describe('the README and docs examples, as written, on the demo data', () => {
     // docs/errors.md: curl -d without -H 'content-type: application/json' sends a form, which CSRF prevention refuses.
     const { stdout } = await run('curl', ['-s', '-w', '\n%{http_code}', `localhost:${port}/graphql`, '-d', '{"query":"{ tenant { name } }"}']);
     expect(stdout.split('\n').pop()).toBe('403');
+    expect(stdout).toContain('CSRF_REFUSED');
     const errors = readFileSync(join(root, 'docs/errors.md'), 'utf8');
     expect(errors).toContain('403');
     expect(errors).toContain('content-type: application/json');

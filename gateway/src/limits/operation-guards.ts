@@ -1,10 +1,10 @@
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import type { GraphQLArmorConfig } from '@escape.tech/graphql-armor-types';
-import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { operationLimits } from './operation-limits.js';
 import { usePageSizeBounds } from './use-page-size-bounds.js';
 import { useErrorCodes } from './use-error-codes.js';
 import { useInputBounds } from './use-input-bounds.js';
+import { useCsrfGuard } from './use-csrf-guard.js';
 
 /** What every operation passes before it runs, in this order. */
 export function operationGuards(options: { armor?: GraphQLArmorConfig; production?: boolean } = {}): object[] {
@@ -15,7 +15,7 @@ export function operationGuards(options: { armor?: GraphQLArmorConfig; productio
     // Every argument within its documented bound (docs/limits.md) before anything runs.
     useInputBounds(),
     ...new EnvelopArmor(operationLimits(options.armor, options.production)).protect().plugins,
-    // Only requests a browser would preflight: no form posts or plain GETs from other sites.
-    useCSRFPrevention({ requestHeaders: ['x-graphql-csrf', 'apollo-require-preflight'] }),
+    // No POST another site's form could send (GETs run as clients send them: decision 0026).
+    useCsrfGuard(),
   ];
 }
