@@ -33,7 +33,7 @@ import { extractScopes } from './auth/scopes.js';
 import { createTenantDirectory, type TenantDirectory } from './auth/tenant-directory.js';
 import { credentialEvents } from './auth/credential-events.js';
 import { CredentialWatch } from './auth/credential-watch.js';
-import { tenantCors } from './auth/tenant-cors.js';
+import { tenantCors, useVaryOrigin } from './auth/tenant-cors.js';
 import { useAuth } from './auth/use-auth.js';
 import { LISTEN_BACKLOG } from '../../lib/graphql/subgraph-http.js';
 import { buildContractSchema } from '../../lib/graphql/contract.js';
@@ -53,6 +53,7 @@ import { useSchemaSdl } from './routes/schema-sdl.js';
 import { useHealth } from './routes/health.js';
 import { useDebug } from './routes/debug.js';
 import { useMetricsRoute } from './routes/metrics.js';
+import { useFavicon } from './routes/favicon.js';
 import { createMemoryPersistedQueryStore, type PersistedQueryStore } from './persisted-queries/persisted-query-store.js';
 import { usePersistedQueries } from './persisted-queries/use-persisted-queries.js';
 
@@ -165,7 +166,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const partnerSchema = buildContractSchema(supergraphSdl, 'partner');
   const operator = createOperatorAccess(options.operator ?? {});
   // Request plugins first (the operator guard before any route), then the GraphQL pipeline.
-  const routes: object[] = [useOperatorAccess(operator), useMetricsRoute(), useBoard(), useHealth({ subgraphUrls: urls, bus: options.subscriptions?.bus })];
+  const routes: object[] = [useOperatorAccess(operator), useMetricsRoute(), useBoard(), useHealth({ subgraphUrls: urls, bus: options.subscriptions?.bus }), useFavicon(), useVaryOrigin()];
   const plugins: object[] = [];
   const cleanups: (() => Promise<void>)[] = [];
   const clientAddress = createClientAddress(options.trustedProxies);

@@ -42,6 +42,9 @@ describe('clients as they come', () => {
       const unknown = await post(system.gatewayUrl, { variables: { sku: 'SALT-1' }, extensions: persisted(hash) }, shop.headers);
       expect(unknown.body.errors?.[0]?.message).toBe('PersistedQueryNotFound');
       expect(codes(unknown.body)).toEqual(['PERSISTED_QUERY_NOT_FOUND']);
+      // No data: 200 under application/json (as Apollo Server answers), 4xx under application/graphql-response+json.
+      expect((await post(system.gatewayUrl, { extensions: persisted(hash) }, { ...shop.headers, accept: 'application/json' })).status).toBe(200);
+      expect((await post(system.gatewayUrl, { extensions: persisted(hash) }, { ...shop.headers, accept: 'application/graphql-response+json' })).status).toBe(400);
 
       const registered = await post(system.gatewayUrl, { query, variables: { sku: 'SALT-1' }, extensions: persisted(hash) }, shop.headers);
       expect(registered.body).toEqual({ data: { variant: { sku: 'SALT-1', product: { title: 'Salt' } } } });
@@ -100,6 +103,112 @@ describe('clients as they come', () => {
       } finally {
         await second.stop();
       }
+    });
+  });
+
+  describe("the browser's defaults (CSRF)", () => {
+    it("runs urql's default: a GET query without a CSRF header, with or without a bearer", async () => {
+      const anonymous = await get(system.gatewayUrl, { query: '{ tenant { slug } }' }, { 'x-tenant-id': shop.slug });
+      expect(anonymous).toEqual(expect.objectContaining({ status: 200, body: { data: { tenant: { slug: shop.slug } } } }));
+      const withBearer = await get(system.gatewayUrl, { query: '{ tenant { slug } }' }, shop.headers);
+      expect(withBearer.body).toEqual({ data: { tenant: { slug: shop.slug } } });
+      // A GET never runs a mutation.
+      const mutation = await fetch(`${system.gatewayUrl}?query=${encodeURIComponent('mutation { __typename }')}`, { headers: shop.headers });
+      expect(mutation.status).toBe(405);
+    });
+
+    it("streams GraphiQL's subscription transport: a GET with Accept: text/event-stream", async () => {
+      const controller = new AbortController();
+      const query = 'subscription ($store: ID!) { stockChanged(storeId: $store, skus: ["SALT-1"]) { sku onHand } }';
+      const response = await fetch(`${system.gatewayUrl}?query=${encodeURIComponent(query)}&variables=${encodeURIComponent(JSON.stringify({ store: shop.storeId }))}`, {
+        headers: { accept: 'text/event-stream', ...shop.headers },
+        signal: controller.signal,
+      });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toMatch(/text\/event-stream/);
+      const reader = response.body!.getReader();
+      let text = '';
+      while (!text.includes('event: next')) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += new TextDecoder().decode(value);
+      }
+      controller.abort();
+      expect(text).toContain('"sku":"SALT-1"');
+    });
+
+    it('runs nothing from a cross-site simple POST (text/plain, form, multipart, no content type)', async () => {
+      const body = JSON.stringify({ query: 'mutation { createStore(input: { code: "EVIL", name: "Evil", kind: WAREHOUSE }) { id } }' });
+      for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', undefined]) {
+        const response = await fetch(system.gatewayUrl, { method: 'POST', headers: { ...shop.headers, ...(type ? { 'content-type': type } : {}) }, body });
+        // fetch adds text/plain to a string body without a content type: what a browser sends too.
+        expect({ type, status: response.status }).toEqual({ type, status: 403 });
+        const refused = await response.json();
+        expect({ type, codes: codes(refused) }).toEqual({ type, codes: ['CSRF_REFUSED'] });
+        expect(refused.errors[0].message).not.toMatch(/validation/i);
+      }
+      const stores = await system.ok('{ tenant { stores { code } } }', {}, shop.headers);
+      expect(stores.tenant.stores.map((s: { code: string }) => s.code)).not.toContain('EVIL');
+      // With the header a page cannot set cross-site without a preflight, it passes the check (and meets the parser: 415 for text/plain).
+      const withHeader = await fetch(system.gatewayUrl, { method: 'POST', headers: { ...shop.headers, 'content-type': 'text/plain', 'x-graphql-csrf': '1' }, body: JSON.stringify({ query: '{ tenant { slug } }' }) });
+      expect(withHeader.status).toBe(415);
+    });
+
+    it('answers CORS with Vary: Origin', async () => {
+      const origin = `https://${shop.slug}.test`;
+      const preflight = await fetch(system.gatewayUrl, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' },
+      });
+      expect(preflight.headers.get('access-control-allow-origin')).toBe(origin);
+      expect(preflight.headers.get('vary')?.toLowerCase()).toContain('origin');
+      const answer = await post(system.gatewayUrl, { query: '{ tenant { slug } }' }, { ...shop.headers, origin });
+      expect(answer.headers.get('access-control-allow-origin')).toBe(origin);
+      expect(answer.headers.get('vary')?.toLowerCase()).toContain('origin');
+    });
+  });
+
+  describe('HTTP semantics (GraphQL over HTTP)', () => {
+    const RECEIVE = 'mutation ($input: ReceiveStockInput!) { receiveStock(input: $input) { onHand } }';
+    const STRICT = { accept: 'application/graphql-response+json' };
+
+    it('answers a wrongly typed or missing variable 400 BAD_USER_INPUT naming it, under either media type', async () => {
+      for (const accept of ['application/json', 'application/graphql-response+json']) {
+        const wrong = await post(system.gatewayUrl, { query: RECEIVE, variables: { input: { sku: 'SALT-1', storeId: shop.storeId, quantity: '3' } } }, { ...shop.headers, accept });
+        expect({ accept, status: wrong.status, codes: codes(wrong.body) }).toEqual({ accept, status: 400, codes: ['BAD_USER_INPUT'] });
+        expect(wrong.body.errors?.[0]?.message).toMatch(/\$input.*quantity/);
+        const missing = await post(system.gatewayUrl, { query: RECEIVE }, { ...shop.headers, accept });
+        expect({ accept, status: missing.status, codes: codes(missing.body) }).toEqual({ accept, status: 400, codes: ['BAD_USER_INPUT'] });
+        expect(missing.body.errors?.[0]?.message).toMatch(/\$input/);
+      }
+    });
+
+    it('answers 4xx under application/graphql-response+json when there is no data', async () => {
+      const unauthenticated = await post(system.gatewayUrl, { query: '{ tenant { slug } }' }, { ...STRICT, authorization: 'Bearer sk_nope' });
+      expect({ status: unauthenticated.status, codes: codes(unauthenticated.body) }).toEqual({ status: 401, codes: ['UNAUTHENTICATED'] });
+      const forbidden = await post(system.gatewayUrl, { query: '{ apiKeys { id } }' }, { ...STRICT, ...shop.posHeaders });
+      expect({ status: forbidden.status, codes: codes(forbidden.body) }).toEqual({ status: 403, codes: ['FORBIDDEN'] });
+      let deep = 'sku';
+      for (let i = 0; i < 25; i += 1) deep = `product { variants { ${deep} } }`;
+      const tooDeep = await post(system.gatewayUrl, { query: `{ variant(sku: "SALT-1") { ${deep} } }` }, { ...STRICT, ...shop.headers });
+      expect(tooDeep.status).toBe(400);
+      expect(codes(tooDeep.body)).toContain('OPERATION_LIMIT_EXCEEDED');
+      for (const error of tooDeep.body.errors ?? []) expect(error.message).not.toMatch(/^Syntax Error/);
+      // Under application/json the status stays 200 for GraphQL errors of a well-formed request.
+      const legacy = await post(system.gatewayUrl, { query: '{ tenant { slug } }' }, { accept: 'application/json', authorization: 'Bearer sk_nope' });
+      expect(codes(legacy.body)).toEqual(['UNAUTHENTICATED']);
+    });
+
+    it('keeps limit errors from reading as syntax errors, whatever the limit', async () => {
+      const tokens = `{ ${Array.from({ length: 2600 }, () => 'tenant { slug }').join(' ')} }`;
+      const tooMany = await post(system.gatewayUrl, { query: tokens }, shop.headers);
+      expect(codes(tooMany.body)).toContain('OPERATION_LIMIT_EXCEEDED');
+      for (const error of tooMany.body.errors ?? []) expect(error.message).not.toMatch(/^Syntax Error/);
+    });
+
+    it('answers /favicon.ico without a 404', async () => {
+      const favicon = await fetch(new URL('/favicon.ico', system.gatewayUrl));
+      expect(favicon.status).toBe(204);
     });
   });
 });

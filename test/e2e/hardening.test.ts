@@ -74,13 +74,18 @@ describe('hardening at the gateway', () => {
     expect(products.products.edges).toHaveLength(2);
   });
 
-  it('refuses cross-site requests a browser would not preflight (CSRF)', async () => {
-    const plainGet = await fetch(`${system.gatewayUrl}?query=${encodeURIComponent('{ tenant { slug } }')}`, { headers: shop.headers });
-    expect(plainGet.status).toBe(403);
-    const withHeader = await fetch(`${system.gatewayUrl}?query=${encodeURIComponent('{ tenant { slug } }')}`, {
-      headers: { ...shop.headers, 'x-graphql-csrf': '1', accept: 'application/json' },
+  it('refuses cross-site requests a browser would not preflight (CSRF), and runs GETs as clients send them', async () => {
+    // A form's POST: no preflight, so it must not run (test/e2e/clients.test.ts has every simple type).
+    const formPost = await fetch(system.gatewayUrl, {
+      method: 'POST',
+      headers: { ...shop.headers, 'content-type': 'application/x-www-form-urlencoded' },
+      body: `query=${encodeURIComponent('{ tenant { slug } }')}`,
     });
-    expect(await withHeader.json()).toEqual({ data: { tenant: { slug: shop.slug } } });
+    expect(formPost.status).toBe(403);
+    expect(codes(await formPost.json())).toEqual(['CSRF_REFUSED']);
+    // A GET carries no credential a browser attaches by itself: urql's default runs without a header.
+    const plainGet = await fetch(`${system.gatewayUrl}?query=${encodeURIComponent('{ tenant { slug } }')}`, { headers: { ...shop.headers, accept: 'application/json' } });
+    expect(await plainGet.json()).toEqual({ data: { tenant: { slug: shop.slug } } });
   });
 
   it("allows browsers from the tenant's own domains only (CORS)", async () => {

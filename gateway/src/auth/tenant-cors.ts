@@ -11,3 +11,22 @@ export function tenantCors(directory: TenantDirectory | undefined) {
     return tenant ? { origin, credentials: true } : (false as unknown as { origin: string[] });
   };
 }
+
+/**
+ * CORS answers echo the caller's origin (with credentials), so a shared cache must key them by
+ * `Origin`: every answer naming an allowed origin carries `Vary: Origin`.
+ */
+export function useVaryOrigin() {
+  return {
+    onResponse({ response }: { response: Response }) {
+      if (!response.headers.has('access-control-allow-origin')) return;
+      const vary = response.headers.get('vary');
+      if (vary && /(^|,)\s*(origin|\*)\s*(,|$)/i.test(vary)) return;
+      try {
+        response.headers.append('vary', 'Origin');
+      } catch {
+        // A response with immutable headers (proxied as received) keeps them.
+      }
+    },
+  };
+}

@@ -5,11 +5,14 @@ import { usePageSizeBounds } from './use-page-size-bounds.js';
 import { useErrorCodes } from './use-error-codes.js';
 import { useInputBounds } from './use-input-bounds.js';
 import { useCsrfGuard } from './use-csrf-guard.js';
+import { useVariableCoercion } from './use-variable-coercion.js';
 
 /** What every operation passes before it runs, in this order. */
 export function operationGuards(options: { armor?: GraphQLArmorConfig; production?: boolean } = {}): object[] {
   return [
     useErrorCodes(),
+    // Variables of the declared types first: every later guard reads them.
+    useVariableCoercion(),
     // A literal page size out of bounds is refused before the cost limit, which multiplies by it.
     usePageSizeBounds(),
     // Every argument within its documented bound (docs/limits.md) before anything runs.

@@ -8,8 +8,8 @@ import { PERSISTED_QUERY_BOUNDS, type PersistedQueryStore } from './persisted-qu
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
-const persistedError = (message: string, code: string, status: number) =>
-  new GraphQLError(message, { extensions: { code, http: { status, headers: { 'cache-control': 'private, no-cache, must-revalidate' } } } });
+const persistedError = (message: string, code: string, status: number, spec = false) =>
+  new GraphQLError(message, { extensions: { code, http: { status, spec, headers: { 'cache-control': 'private, no-cache, must-revalidate' } } } });
 
 /**
  * Apollo's automatic persisted queries (`extensions.persistedQuery: { version: 1, sha256Hash }`),
@@ -68,8 +68,8 @@ export function usePersistedQueries(options: {
         return;
       }
       const query = await options.store.get(scope, sha256Hash);
-      // 200, as Apollo Server answers it: the client's next step, not a failure.
-      if (query === undefined) return setResult({ errors: [persistedError('PersistedQueryNotFound', 'PERSISTED_QUERY_NOT_FOUND', 200)] });
+      // 200 under application/json, as Apollo Server answers it; 400 under application/graphql-response+json (no data).
+      if (query === undefined) return setResult({ errors: [persistedError('PersistedQueryNotFound', 'PERSISTED_QUERY_NOT_FOUND', 400, true)] });
       setParams({ ...params, query });
     },
     onExecute: ({ args }) => register(args.contextValue.request),
