@@ -151,6 +151,16 @@ describe('the README and docs examples, as written, on the demo data', () => {
     expect(answers[1].data.movements.edges).toHaveLength(5);
   });
 
+  it('the persisted-query curl commands: not found, registered, then the hash alone by GET', async () => {
+    const { stdout } = await run('bash', ['-c', asWritten(block("--data-urlencode \"extensions=$EXT\""))]);
+    const answers = stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(answers).toEqual([
+      { errors: [expect.objectContaining({ message: 'PersistedQueryNotFound', extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } })] },
+      { data: { tenant: { name: 'Demo Market' } } },
+      { data: { tenant: { name: 'Demo Market' } } },
+    ]);
+  });
+
   it('the platform creates a tenant, a store and keys, and the admin key works in its tenant', async () => {
     let credential = '';
     const found: Record<string, string> = {};
