@@ -134,9 +134,9 @@ export async function seedDemo(system: Pick<RunningSystem, 'gatewayUrl' | 'tenan
   return { tenantId: tenant.id, keys, stores: stores.map(({ id, code, name }) => ({ id, code, name })), products, variants };
 }
 
-/** Asks again until the answer is the one awaited (at most 30 s). */
+/** Asks again until the answer is the one awaited (at most 120 s: a first start on a loaded machine is slow, not stuck). */
 async function until<T>(ask: () => Promise<T>, done: (answer: T) => boolean): Promise<T> {
-  const deadline = Date.now() + 30_000;
+  const deadline = Date.now() + 120_000;
   for (;;) {
     const answer = await ask();
     if (done(answer)) return answer;

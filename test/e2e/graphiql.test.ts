@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
+import { Kind, parse } from 'graphql';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { exampleQuery } from '../../gateway/src/graphiql-example.js';
 import { seedDemo, type DemoSeedResult } from '../../scripts/seed-demo.js';
 import { CREATE_API_KEY, bearer } from '../support/fixtures.js';
 import { startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
@@ -17,6 +19,8 @@ const executablePath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bi
   let browser: Browser;
   let page: Page;
   let partnerKey: string;
+  /** The operations run below, by name: the last test checks none of GraphiQL's is left out. */
+  const ran = new Set<string>();
   const s1 = () => demo.stores.find((s) => s.code === 'S1')!.id;
 
   beforeAll(async () => {
@@ -51,6 +55,7 @@ const executablePath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bi
     }
   }
   async function run(operation: string): Promise<void> {
+    ran.add(operation);
     await page.click('.graphiql-execute-button');
     await page.getByRole('menuitem', { name: operation }).click();
   }
@@ -109,4 +114,10 @@ const executablePath = [process.env.CHROMIUM_PATH, '/usr/bin/chromium', '/usr/bi
     expect(names).toEqual(expect.arrayContaining(['Product', 'Variant']));
     expect(names).not.toContain('CreateTenantInput');
   }, 60_000);
+
+  it('ran every operation GraphiQL opens with', () => {
+    const operations = parse(exampleQuery).definitions.flatMap((d) => (d.kind === Kind.OPERATION_DEFINITION && d.name ? [d.name.value] : []));
+    expect(operations.length).toBeGreaterThan(0);
+    expect([...ran].sort()).toEqual([...operations].sort());
+  });
 });

@@ -1,5 +1,5 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { ErrorCodes } from '../../lib/errors.js';
 
 const root = join(__dirname, '..', '..');
@@ -38,5 +38,21 @@ describe('the docs match the code', () => {
     const architecture = read('docs/architecture.md');
     expect(architecture).toContain('```mermaid');
     for (const service of ['catalog', 'inventory', 'pricing', 'orders', 'tenant', 'gateway']) expect(architecture).toContain(service);
+  });
+
+  it('links only to files of the repository that exist (README.md, CONTRIBUTING.md, docs/)', () => {
+    const pages = ['README.md', 'CONTRIBUTING.md', ...readdirSync(join(root, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`), ...readdirSync(join(root, 'docs', 'decisions')).map((f) => `docs/decisions/${f}`)];
+    const broken: string[] = [];
+    let checked = 0;
+    for (const page of pages) {
+      for (const [, target] of read(page).matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^(https?:|mailto:|#)/.test(target!)) continue;
+        checked += 1;
+        const path = join(root, dirname(page), target!.replace(/#.*$/, ''));
+        if (relative(root, path).startsWith('..') || !existsSync(path)) broken.push(`${page}: ${target}`);
+      }
+    }
+    expect(checked).toBeGreaterThan(10);
+    expect(broken).toEqual([]);
   });
 });

@@ -18,3 +18,18 @@ describe('the declared Node range', () => {
     expect(narrower).toEqual([]);
   });
 });
+
+describe('the install scripts package.json allows and denies', () => {
+  it('cover every locked package with an install script, and name no other (npm install lists none as not yet reviewed)', () => {
+    const allowScripts = json('package.json').allowScripts as Record<string, boolean>;
+    const packages = json('package-lock.json').packages as Record<string, { hasInstallScript?: boolean }>;
+    const withScripts = [...new Set(Object.entries(packages).filter(([, info]) => info.hasInstallScript).map(([path]) => path.replace(/^.*node_modules\//, '')))].sort();
+    // Name-only entries: the lockfile records no resolved URL, so npm could not match a pinned one.
+    expect(Object.keys(allowScripts).sort()).toEqual(withScripts);
+    // Allowed: the scripts that check or fetch a native binary the tools run (esbuild for the
+    // start bundle, SWC for jest, unrs-resolver for jest's resolution). Denied: version notices
+    // (protobufjs) and a build from source only on request (@parcel/watcher: its prebuilt binary
+    // comes as an optional dependency).
+    expect(Object.entries(allowScripts).filter(([, allowed]) => allowed).map(([name]) => name).sort()).toEqual(['@swc/core', 'esbuild', 'unrs-resolver']);
+  });
+});
