@@ -9,6 +9,12 @@ export interface EventBus {
   readonly crossProcess?: boolean;
   publish(event: EventEnvelope): Promise<void>;
   /**
+   * Publishes `events` in this order, sent together (Redis: one pipelined write, not a round trip
+   * each). Resolves when all are published; on a rejection some may be, and the caller publishes
+   * them all again (consumers dedupe by `eventId`). Absent: `publish` one at a time.
+   */
+  publishBatch?(events: EventEnvelope[]): Promise<void>;
+  /**
    * Delivers every event to `handler` once per group. A durable group (a service) also gets, on
    * Redis, what was published before it existed or while it was down; an ephemeral one (a
    * gateway instance pushing to its sockets) only what is published from now on, and is removed
@@ -32,4 +38,11 @@ export interface EventBus {
 export interface SubscribeOptions {
   /** Default false: a durable group. */
   ephemeral?: boolean;
+  /**
+   * A bus that reads several entries at once (Redis: up to 100 a read) hands them here together,
+   * in stream order, and acknowledges them together once it resolves; `handler` then serves only a
+   * bus that delivers one at a time (the in-process bus). A rejection retries the whole batch, as a
+   * handler's does its event, so it must be safe to run again (consumers dedupe by `eventId`).
+   */
+  batchHandler?: (events: EventEnvelope[]) => Promise<void>;
 }

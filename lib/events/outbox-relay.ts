@@ -74,17 +74,30 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       `SELECT event_id, type, tenant_id, payload, version, occurred_at FROM ${table}
         WHERE published_at IS NULL ORDER BY position LIMIT 200`,
     );
+  const envelope = (row: OutboxRow): EventEnvelope => ({
+    eventId: row.event_id,
+    type: row.type,
+    occurredAt: new Date(row.occurred_at).toISOString(),
+    tenantId: row.tenant_id,
+    source,
+    version: row.version,
+    payload: row.payload,
+  });
   const publish = async (rows: OutboxRow[]) => {
+    if (bus.publishBatch && rows.length > 0) {
+      // One write for the batch (Redis: pipelined): a relay that awaited each event in turn held
+      // its transaction (and its service's turn) open for seconds on a busy event loop.
+      publishingSince = Date.now();
+      try {
+        await bus.publishBatch(rows.map(envelope));
+      } finally {
+        publishingSince = undefined;
+      }
+      for (const row of rows) metrics.eventsPublished.inc({ service: source, type: row.type });
+      return;
+    }
     for (const row of rows) {
-      const event: EventEnvelope = {
-        eventId: row.event_id,
-        type: row.type,
-        occurredAt: new Date(row.occurred_at).toISOString(),
-        tenantId: row.tenant_id,
-        source,
-        version: row.version,
-        payload: row.payload,
-      };
+      const event = envelope(row);
       publishingSince = Date.now();
       try {
         await bus.publish(event);

@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createClient } from 'redis';
-import type { DataSource } from 'typeorm';
-import { inTenantTransaction } from '../../lib/db/data-source.js';
+import type { DataSource, EntityManager } from 'typeorm';
+import { inSystemTransaction, inTenantTransaction } from '../../lib/db/data-source.js';
+import { consumeEvents } from '../../lib/events/consumer.js';
 import type { EventEnvelope } from '../../lib/events/envelope.js';
 import type { EventBus } from '../../lib/events/event-bus.js';
 import { appendToOutbox } from '../../lib/events/outbox.js';
@@ -124,6 +125,44 @@ withRedis('the Redis bus recovers what a crash or an emptied Redis left behind',
       expect(entries.map((e) => (JSON.parse(e.message.event!) as EventEnvelope).eventId)).toEqual(expect.arrayContaining([before, after]));
       await waitFor(async () => bus.ping().then(() => true, () => false));
       await relay.stop();
+    });
+
+    it('applies what one read delivers in one transaction per tenant, and one by one when an event of it fails', async () => {
+      const bus = await open();
+      const events = Array.from({ length: 31 }, (_, i) => envelope(i === 15 ? 'test.thing.flaky' : 'test.thing.counted'));
+      await bus.publishBatch!(events);
+      // Sent together, in order.
+      const stream_ = (await raw.xRange(stream, '-', '+')).map((e) => (JSON.parse(e.message.event!) as EventEnvelope).eventId);
+      expect(stream_).toEqual(events.map((e) => e.eventId));
+      const transactionOf = new Map<string, string>();
+      let flakyTries = 0;
+      const txid = async (m: EntityManager) => String(((await m.query('SELECT txid_current() AS id')) as [{ id: string }])[0].id);
+      await consumeEvents({
+        dataSource,
+        bus,
+        group: 'batch',
+        appliers: {
+          'test.thing.counted': async (m, event) => void transactionOf.set(event.eventId, await txid(m)),
+          'test.thing.flaky': async (m, event) => {
+            flakyTries += 1;
+            // Fails in the read's transaction and again on its own: the read is retried.
+            if (flakyTries <= 2) throw new Error('fails twice');
+            transactionOf.set(event.eventId, await txid(m));
+          },
+        },
+      });
+      const ids = events.map((e) => e.eventId);
+      const processed = () =>
+        inSystemTransaction(dataSource, async (m) => ((await m.query(`SELECT event_id FROM "${schema}".processed_event WHERE event_id = ANY($1::uuid[])`, [ids])) as unknown[]).length);
+      await waitFor(async () => (await processed()) === ids.length, 20_000);
+      await waitFor(async () => Number((await raw.xPending(stream, 'batch')).pending) === 0);
+      // The failing read fell back to one transaction per event up to the failing one (kept); the
+      // retried read skipped those, applied the event that failed, and the rest together with it.
+      const before = new Set(ids.slice(0, 15).map((id) => transactionOf.get(id)));
+      const after = new Set(ids.slice(15).map((id) => transactionOf.get(id)));
+      expect(before.size).toBe(15);
+      expect(after.size).toBe(1);
+      expect(flakyTries).toBe(3);
     });
 
     it('publishes each row once when two instances of the service relay one outbox', async () => {

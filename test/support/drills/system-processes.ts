@@ -80,6 +80,8 @@ interface ServiceProcess {
 
 export interface SystemProcesses {
   gatewayUrl: string;
+  /** Every gateway's URL (`gatewayUrl` first); more than one with `gateways`. */
+  gatewayUrls: string[];
   platformApiKey: string;
   /** The PostgreSQL schema of each subgraph. */
   schemas: Record<SubgraphName, string>;
@@ -101,6 +103,11 @@ export async function startSystemProcesses(options: {
   env?: Record<string, string>;
   /** More instances of a subgraph (consumers in its group, relays of its outbox): `{ inventory: 2 }` runs `inventory-2` beside `inventory-1`. */
   replicas?: Partial<Record<SubgraphName, number>>;
+  /**
+   * Gateway processes (default 1). Gateway n talks to instance n of each subgraph that has that
+   * many replicas (else to the first), so requests through the second gateway reach `orders-2`.
+   */
+  gateways?: number;
 }): Promise<SystemProcesses> {
   const suffix = `_d${randomBytes(4).toString('hex')}`;
   const logDir = mkdtempSync(join(tmpdir(), 'drill-'));
@@ -118,7 +125,9 @@ export async function startSystemProcesses(options: {
   const ports = {} as Record<SubgraphName, number>;
   const schemas = {} as Record<SubgraphName, string>;
   for (const { name } of SUBGRAPHS) schemas[name] = `${name}${suffix}`;
-  let gatewayPort: number;
+  const gatewayPorts: number[] = [];
+  /** Ports of the replicas beyond the first instance: `replicaPorts.orders[0]` is `orders-2`'s. */
+  const replicaPorts = {} as Record<SubgraphName, number[]>;
   const processes = new Map<string, ServiceProcess>();
 
   const spawnService = async (key: string, main: string, env: Record<string, string>, ready: (port: number) => Promise<boolean>): Promise<number> => {
@@ -183,26 +192,35 @@ export async function startSystemProcesses(options: {
       Array.from({ length: Math.max(0, (count ?? 1) - 1) }, (_, i) => ({ name: name as SubgraphName, instance: `${name}-${i + 2}` })),
     );
     await Promise.all(
-      extra.map(({ name, instance }) =>
-        spawnService(instance, `subgraphs/${name}/src/main.ts`, {
+      extra.map(async ({ name, instance }, i) => {
+        const port = await spawnService(instance, `subgraphs/${name}/src/main.ts`, {
           [`${name.toUpperCase()}_PORT`]: '0',
           [`${name.toUpperCase()}_DATABASE_SCHEMA`]: schemas[name],
           INSTANCE_ID: instance,
-        }, (port) => answers(`http://127.0.0.1:${port}/readyz`)()),
-      ),
+        }, (p) => answers(`http://127.0.0.1:${p}/readyz`)());
+        // In the order of `extra` (inventory-2 before inventory-3), whatever order they got ready in.
+        const index = extra.filter((e, j) => j < i && e.name === name).length;
+        (replicaPorts[name] ??= [])[index] = port;
+      }),
     );
-    gatewayPort = await spawnService('gateway', 'gateway/src/main.ts', {
-      PORT: '0',
-      PLATFORM_API_KEY: platformApiKey,
-      RATE_LIMIT_PER_MINUTE: '1000000',
-      ...Object.fromEntries(SUBGRAPHS.map(({ name }) => [`${name.toUpperCase()}_URL`, `http://127.0.0.1:${ports[name]}/graphql`])),
-    }, (port) => answers(`http://127.0.0.1:${port}/healthz`)());
+    for (let n = 0; n < Math.max(1, options.gateways ?? 1); n++) {
+      const portOf = (name: SubgraphName) => (n === 0 ? ports[name] : (replicaPorts[name]?.[n - 1] ?? ports[name]));
+      gatewayPorts.push(
+        await spawnService(n === 0 ? 'gateway' : `gateway-${n + 1}`, 'gateway/src/main.ts', {
+          PORT: '0',
+          PLATFORM_API_KEY: platformApiKey,
+          RATE_LIMIT_PER_MINUTE: '1000000',
+          ...Object.fromEntries(SUBGRAPHS.map(({ name }) => [`${name.toUpperCase()}_URL`, `http://127.0.0.1:${portOf(name)}/graphql`])),
+        }, (port) => answers(`http://127.0.0.1:${port}/healthz`)()),
+      );
+    }
   } catch (error) {
     await stop();
     throw error;
   }
   return {
-    gatewayUrl: `http://127.0.0.1:${gatewayPort}/graphql`,
+    gatewayUrl: `http://127.0.0.1:${gatewayPorts[0]}/graphql`,
+    gatewayUrls: gatewayPorts.map((port) => `http://127.0.0.1:${port}/graphql`),
     platformApiKey,
     schemas,
     logDir,
