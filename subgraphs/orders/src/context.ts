@@ -7,16 +7,20 @@ import type { OrdersService } from './services/orders.service.js';
 import type { CartService } from './services/cart.service.js';
 import type { CheckoutService } from './services/checkout.service.js';
 import type { OrderHooksService } from './hooks/order-hooks.service.js';
+import type { PaymentService, PaymentView, RefundView } from './services/payment.service.js';
 
 export interface Context extends SubgraphContext {
   orders: OrdersService;
   transitions: OrderTransitionsService;
   carts: CartService;
   checkout: CheckoutService;
+  payments: PaymentService;
   orderHooks: OrderHooksService;
   loaders: {
     orderById: DataLoader<string, OrderEntity | null>;
     linesByOrder: DataLoader<string, OrderLineEntity[]>;
     historyByOrder: DataLoader<string, HistoryEntry[]>;
+    paymentsByOrder: DataLoader<string, PaymentView[]>;
+    refundsByPayment: DataLoader<string, RefundView[]>;
   };
 }

@@ -142,8 +142,10 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Adds lines; a sku already in the cart adds to its quantity. */
   addCartLines: Cart;
-  /** Cancels the order where its workflow allows; its reservations are released (pos, admin). */
+  /** Cancels the order where its workflow allows; its reservations are released and an authorised payment voided (pos, admin). */
   cancelOrder: Order;
+  /** AUTHORIZED → PAID: takes the authorised payment through its provider (pos, admin). */
+  capturePayment: Order;
   /**
    * Turns the cart into an order, reserves its stock through the ledger (the order saga) and
    * starts the payment. INSUFFICIENT_STOCK when a line cannot be reserved (nothing is charged and
@@ -156,10 +158,17 @@ export type Mutation = {
   createShippingMethod: ShippingMethod;
   /** PAID → FULFILLED; the reservations become sales (pos, admin). */
   fulfillOrder: Order;
-  /** RESERVED → PAID (pos, admin); INVALID_TRANSITION from any other state. */
+  /** RESERVED → PAID, recording a captured MANUAL payment (pos, admin); INVALID_TRANSITION from any other state, or for an order paid by card (capture it). */
   payOrder: Order;
   /** Places an order priced at the store's current prices (pos, admin). */
   placeOrder: Order;
+  /** Applies a payment processor's webhook the gateway verified, once per event id; not part of the public API. */
+  receivePaymentWebhook: PaymentWebhookReceipt;
+  /**
+   * Gives back part or all of what was captured, through the provider: the order becomes
+   * PARTIALLY_REFUNDED or REFUNDED. REFUND_EXCEEDS_CAPTURED when more than what is left (pos, admin).
+   */
+  refundOrder: Order;
   removeCartLines: Cart;
   /** Removes the hook of one transition; false when there was none (admin). */
   removeOrderHook: Scalars['Boolean']['output'];
@@ -182,6 +191,11 @@ export type MutationAddCartLinesArgs = {
 
 export type MutationCancelOrderArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type MutationCapturePaymentArgs = {
+  orderId: Scalars['ID']['input'];
 };
 
 
@@ -212,6 +226,18 @@ export type MutationPayOrderArgs = {
 
 export type MutationPlaceOrderArgs = {
   input: PlaceOrderInput;
+};
+
+
+export type MutationReceivePaymentWebhookArgs = {
+  body: Scalars['String']['input'];
+  eventId: Scalars['String']['input'];
+  provider: PaymentProvider;
+};
+
+
+export type MutationRefundOrderArgs = {
+  input: RefundOrderInput;
 };
 
 
@@ -267,6 +293,8 @@ export type Order = {
   lines: Array<OrderLine>;
   /** Sequential within the tenant, from 1. */
   number: Scalars['Int']['output'];
+  /** Attempts at paying the order, oldest first (workflow v3; `payOrder` records a MANUAL one). */
+  payments: Array<Payment>;
   /** The pricing quote the order was charged (placed with `quoteToken`); never changes afterwards. */
   quote?: Maybe<OrderQuote>;
   /** The shipping method as chosen and priced at checkout. */
@@ -400,7 +428,7 @@ export type OrderTransition = {
   at: Scalars['String']['output'];
   /** Who or what caused it. */
   cause?: Maybe<Scalars['String']['output']>;
-  /** What moved it: `place`, `reservation.confirmed`, `reservation.rejected`, `pay`, `fulfil`, `cancel`. */
+  /** What moved it: `place`, `reservation.confirmed`, `reservation.rejected`, `pay`, `fulfil`, `cancel`; v3 also `authorize`, `capture`, `payment.declined`, `refund.partial`, `refund.full`. */
   event: Scalars['String']['output'];
   /** Null for the first step. */
   from?: Maybe<OrderStatus>;
@@ -416,6 +444,24 @@ export type PageInfo = {
   hasNextPage: Scalars['Boolean']['output'];
 };
 
+/** One attempt at paying an order through a provider. */
+export type Payment = {
+  __typename?: 'Payment';
+  /** What the provider was asked to hold: the order's total. */
+  amount: Money;
+  captured: Money;
+  createdAt: Scalars['String']['output'];
+  /** DECLINED: the processor's reason (`card_declined`, `insufficient_funds`). */
+  declineReason?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  provider: PaymentProvider;
+  /** The provider's reference of the payment. */
+  reference: Scalars['String']['output'];
+  refunded: Money;
+  refunds: Array<PaymentRefund>;
+  state: PaymentState;
+};
+
 export type PaymentMethodInput = {
   /** TEST_CARD: the card number. */
   cardNumber?: InputMaybe<Scalars['String']['input']>;
@@ -427,6 +473,39 @@ export type PaymentProvider =
   | 'MANUAL'
   /** A simulated card processor with documented test card numbers (README). */
   | 'TEST_CARD';
+
+/** Money given back through the provider. */
+export type PaymentRefund = {
+  __typename?: 'PaymentRefund';
+  amount: Money;
+  createdAt: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  reason?: Maybe<Scalars['String']['output']>;
+  /** The provider's reference of the refund. */
+  reference: Scalars['String']['output'];
+};
+
+/** Where a payment is (issue 17). */
+export type PaymentState =
+  /** The shopper must complete a 3-D-Secure-style challenge. */
+  | 'ACTION_REQUIRED'
+  /** Held by the processor, not yet taken (`capturePayment`). */
+  | 'AUTHORIZED'
+  /** Taken: the order is PAID. */
+  | 'CAPTURED'
+  /** Refused by the processor; nothing is held and the order's stock is released. */
+  | 'DECLINED'
+  /** Waiting: for the processor's confirmation (TEST_CARD) or for staff (`payOrder`, MANUAL). */
+  | 'PENDING'
+  /** The authorisation was released (the order was cancelled). */
+  | 'VOIDED';
+
+/** The gateway's receipt for a payment processor's webhook; not part of the public API. */
+export type PaymentWebhookReceipt = {
+  __typename?: 'PaymentWebhookReceipt';
+  /** The processor had delivered this event id before: nothing was applied again. */
+  duplicate: Scalars['Boolean']['output'];
+};
 
 export type PlaceOrderInput = {
   /** The same key again returns the first order and places nothing. */
@@ -490,6 +569,14 @@ export type QueryOrdersArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
   storeId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+export type RefundOrderInput = {
+  /** Decimal string in the order's currency, greater than zero; omitted: all that was captured and not yet refunded. */
+  amount?: InputMaybe<Scalars['String']['input']>;
+  orderId: Scalars['ID']['input'];
+  /** Why, for the record (at most 255 characters, docs/limits.md). */
+  reason?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type SetOrderHookInput = {
@@ -688,10 +775,15 @@ export type ResolversTypes = {
   OrderStatus: ResolverTypeWrapper<Partial<OrderStatus>>;
   OrderTransition: ResolverTypeWrapper<HistoryEntry>;
   PageInfo: ResolverTypeWrapper<Partial<PageInfo>>;
+  Payment: ResolverTypeWrapper<Partial<Payment>>;
   PaymentMethodInput: ResolverTypeWrapper<Partial<PaymentMethodInput>>;
   PaymentProvider: ResolverTypeWrapper<Partial<PaymentProvider>>;
+  PaymentRefund: ResolverTypeWrapper<Partial<PaymentRefund>>;
+  PaymentState: ResolverTypeWrapper<Partial<PaymentState>>;
+  PaymentWebhookReceipt: ResolverTypeWrapper<Partial<PaymentWebhookReceipt>>;
   PlaceOrderInput: ResolverTypeWrapper<Partial<PlaceOrderInput>>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  RefundOrderInput: ResolverTypeWrapper<Partial<RefundOrderInput>>;
   SetOrderHookInput: ResolverTypeWrapper<Partial<SetOrderHookInput>>;
   ShippingBand: ResolverTypeWrapper<Partial<ShippingBand>>;
   ShippingBandInput: ResolverTypeWrapper<Partial<ShippingBandInput>>;
@@ -731,9 +823,13 @@ export type ResolversParentTypes = {
   OrderShipping: Partial<OrderShipping>;
   OrderTransition: HistoryEntry;
   PageInfo: Partial<PageInfo>;
+  Payment: Partial<Payment>;
   PaymentMethodInput: Partial<PaymentMethodInput>;
+  PaymentRefund: Partial<PaymentRefund>;
+  PaymentWebhookReceipt: Partial<PaymentWebhookReceipt>;
   PlaceOrderInput: Partial<PlaceOrderInput>;
   Query: Record<PropertyKey, never>;
+  RefundOrderInput: Partial<RefundOrderInput>;
   SetOrderHookInput: Partial<SetOrderHookInput>;
   ShippingBand: Partial<ShippingBand>;
   ShippingBandInput: Partial<ShippingBandInput>;
@@ -794,12 +890,15 @@ export type MoneyResolvers<ContextType = Context, ParentType extends ResolversPa
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   addCartLines?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationAddCartLinesArgs, 'cartId' | 'lines'>>;
   cancelOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationCancelOrderArgs, 'id'>>;
+  capturePayment?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationCapturePaymentArgs, 'orderId'>>;
   checkout?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationCheckoutArgs, 'input'>>;
   createCart?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationCreateCartArgs, 'input'>>;
   createShippingMethod?: Resolver<ResolversTypes['ShippingMethod'], ParentType, ContextType, RequireFields<MutationCreateShippingMethodArgs, 'input'>>;
   fulfillOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationFulfillOrderArgs, 'id'>>;
   payOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationPayOrderArgs, 'id'>>;
   placeOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationPlaceOrderArgs, 'input'>>;
+  receivePaymentWebhook?: Resolver<ResolversTypes['PaymentWebhookReceipt'], ParentType, ContextType, RequireFields<MutationReceivePaymentWebhookArgs, 'body' | 'eventId' | 'provider'>>;
+  refundOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationRefundOrderArgs, 'input'>>;
   removeCartLines?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationRemoveCartLinesArgs, 'cartId' | 'skus'>>;
   removeOrderHook?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveOrderHookArgs, 'event'>>;
   setCartEmail?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationSetCartEmailArgs, 'cartId' | 'email'>>;
@@ -818,6 +917,7 @@ export type OrderResolvers<ContextType = Context, ParentType extends ResolversPa
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lines?: Resolver<Array<ResolversTypes['OrderLine']>, ParentType, ContextType>;
   number?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  payments?: Resolver<Array<ResolversTypes['Payment']>, ParentType, ContextType>;
   quote?: Resolver<Maybe<ResolversTypes['OrderQuote']>, ParentType, ContextType>;
   shipping?: Resolver<Maybe<ResolversTypes['OrderShipping']>, ParentType, ContextType>;
   shippingAddress?: Resolver<Maybe<ResolversTypes['Address']>, ParentType, ContextType>;
@@ -905,6 +1005,31 @@ export type PageInfoResolvers<ContextType = Context, ParentType extends Resolver
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
+export type PaymentResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Payment'] = ResolversParentTypes['Payment']> = {
+  amount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  captured?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  declineReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  provider?: Resolver<ResolversTypes['PaymentProvider'], ParentType, ContextType>;
+  reference?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  refunded?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  refunds?: Resolver<Array<ResolversTypes['PaymentRefund']>, ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['PaymentState'], ParentType, ContextType>;
+};
+
+export type PaymentRefundResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PaymentRefund'] = ResolversParentTypes['PaymentRefund']> = {
+  amount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  reference?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type PaymentWebhookReceiptResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PaymentWebhookReceipt'] = ResolversParentTypes['PaymentWebhookReceipt']> = {
+  duplicate?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   availableShippingMethods?: Resolver<Array<ResolversTypes['ShippingMethod']>, ParentType, ContextType, RequireFields<QueryAvailableShippingMethodsArgs, 'cartId'>>;
   cart?: Resolver<Maybe<ResolversTypes['Cart']>, ParentType, ContextType, RequireFields<QueryCartArgs, 'id'>>;
@@ -959,6 +1084,9 @@ export type Resolvers<ContextType = Context> = {
   OrderShipping?: OrderShippingResolvers<ContextType>;
   OrderTransition?: OrderTransitionResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  Payment?: PaymentResolvers<ContextType>;
+  PaymentRefund?: PaymentRefundResolvers<ContextType>;
+  PaymentWebhookReceipt?: PaymentWebhookReceiptResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   ShippingBand?: ShippingBandResolvers<ContextType>;
   ShippingMethod?: ShippingMethodResolvers<ContextType>;

@@ -1,0 +1,167 @@
+import { signTestCard, TEST_CARDS, testCardWebhookKey } from '../../lib/payments/test-card.js';
+import { addProduct, createShop, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
+import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
+
+/**
+ * Issue 17, payments and refunds: the `test-card` processor authorises and confirms by a signed
+ * webhook POSTed to the gateway over real HTTP; capture makes the order PAID; refunds through the
+ * provider, never past what was captured. On whichever database and bus the run uses.
+ */
+const REGISTER = 'mutation ($i: RegisterCustomerInput!) { registerCustomer(input: $i) { accessToken customer { id } } }';
+const CREATE_CART = 'mutation ($s: ID!) { createCart(input: { storeId: $s }) { id } }';
+const ADD = 'mutation ($c: ID!, $l: [CartLineInput!]!) { addCartLines(cartId: $c, lines: $l) { id } }';
+const METHODS = 'query ($c: ID!) { availableShippingMethods(cartId: $c) { id name } }';
+const PAYMENT = 'provider state amount { amount currencyCode } captured { amount } refunded { amount } reference declineReason refunds { amount { amount } reason reference }';
+const ORDER = `id status total { amount } payments { ${PAYMENT} } history { event to }`;
+const CHECKOUT = `mutation ($i: CheckoutInput!) { checkout(input: $i) { ${ORDER} } }`;
+const READ_ORDER = `query ($id: ID!) { order(id: $id) { ${ORDER} } }`;
+const CAPTURE = `mutation ($id: ID!) { capturePayment(orderId: $id) { ${ORDER} } }`;
+const REFUND = `mutation ($i: RefundOrderInput!) { refundOrder(input: $i) { ${ORDER} } }`;
+const LEVEL = 'query ($sku: ID!, $s: ID!) { variant(sku: $sku) { stock(storeId: $s) { onHand reserved available } } }';
+const codes = (result: { errors?: { extensions?: Record<string, unknown> }[] }) => (result.errors ?? []).map((e) => e.extensions?.code);
+const asCustomer = (token: string) => ({ authorization: `Bearer ${token}` });
+
+describe('payments and refunds (test-card, manual)', () => {
+  let system: TestSupergraph;
+  let shop: Shop;
+
+  beforeAll(async () => {
+    system = await startSupergraph();
+    shop = await createShop(system);
+    await addProduct(system, shop, 'Coffee', ['BEAN-1', 'BEAN-2', 'BEAN-3']);
+    await setPrice(system, shop, 'BEAN-1', '8.00');
+    await setPrice(system, shop, 'BEAN-2', '15.50');
+    await receiveStock(system, shop, 'BEAN-1', 50);
+    await receiveStock(system, shop, 'BEAN-2', 50);
+    await setPrice(system, shop, 'BEAN-3', '6.00');
+    await receiveStock(system, shop, 'BEAN-3', 50);
+    await system.ok('mutation ($i: CreateShippingMethodInput!) { createShippingMethod(input: $i) { id } }', { i: { storeId: shop.storeId, currencyCode: 'EUR', name: 'Flat', kind: 'FLAT', amount: '4.00' } }, shop.headers);
+  });
+  afterAll(() => system.stop());
+
+  const level = async (sku: string) => (await system.ok(LEVEL, { sku, s: shop.storeId }, shop.headers)).variant.stock;
+  const readOrder = async (id: string) => (await system.ok(READ_ORDER, { id }, shop.posHeaders)).order;
+  const readyCart = async (headers: Record<string, string>, lines: { sku: string; quantity: number }[]) => {
+    const { createCart } = await system.ok(CREATE_CART, { s: shop.storeId }, headers);
+    await eventually(() => system.ok(ADD, { c: createCart.id, l: lines }, headers));
+    await system.ok('mutation ($c: ID!) { setCartEmail(cartId: $c, email: "payer@example.com") { id } }', { c: createCart.id }, headers);
+    await system.ok('mutation ($c: ID!, $a: AddressInput!) { setShippingAddress(cartId: $c, address: $a) { id } }', { c: createCart.id, a: { name: 'Pat', line1: '3 Hill Rd', city: 'Munich', postalCode: '80331', countryCode: 'DE' } }, headers);
+    const { availableShippingMethods } = await system.ok(METHODS, { c: createCart.id }, headers);
+    await system.ok('mutation ($c: ID!, $m: ID!) { setShippingMethod(cartId: $c, shippingMethodId: $m) { id } }', { c: createCart.id, m: availableShippingMethods[0].id }, headers);
+    return createCart.id as string;
+  };
+  const card = (cardNumber: string) => ({ provider: 'TEST_CARD', cardNumber });
+  /** POSTs a processor event to the gateway's webhook endpoint, signed as the test-card processor signs. */
+  const deliver = async (event: object, key = testCardWebhookKey(system.subgraphSecret, shop.tenantId)) => {
+    const body = JSON.stringify(event);
+    const response = await fetch(`${new URL(system.gatewayUrl).origin}/webhooks/test-card/${shop.tenantId}`, {
+      method: 'POST', headers: { 'content-type': 'application/json', ...signTestCard(body, key) }, body,
+    });
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  };
+
+  it('authorises by card, hears the processor\'s webhook, captures, then refunds in parts up to what was captured', async () => {
+    const { registerCustomer } = await system.ok(REGISTER, { i: { email: 'payer@example.com', password: 'payer password 1', name: 'Pat' } }, shop.storefrontHeaders);
+    const headers = asCustomer(registerCustomer.accessToken);
+    const cartId = await readyCart(headers, [{ sku: 'BEAN-1', quantity: 2 }, { sku: 'BEAN-2', quantity: 1 }]);
+    const { checkout } = await system.ok(CHECKOUT, { i: { cartId, paymentMethod: card('4242 4242 4242 4242'), idempotencyKey: 'pat-1' } }, headers);
+    // 2 × 8.00 + 15.50 + 4.00 shipping: held, not taken; the processor confirms asynchronously.
+    expect(checkout.total).toEqual({ amount: '35.50' });
+    expect(['RESERVED', 'AUTHORIZED']).toContain(checkout.status);
+    expect(checkout.payments).toHaveLength(1);
+    expect(checkout.payments[0]).toMatchObject({ provider: 'TEST_CARD', amount: { amount: '35.50', currencyCode: 'EUR' }, captured: { amount: '0.00' }, reference: expect.stringMatching(/^tc_pay_/) });
+
+    // The signed webhook reached the gateway over HTTP and orders applied it.
+    const authorized = await eventually(async () => {
+      const order = await readOrder(checkout.id);
+      if (order.status !== 'AUTHORIZED') throw new Error(`still ${order.status}`);
+      return order;
+    }, 10_000);
+    expect(authorized.payments[0].state).toBe('AUTHORIZED');
+    expect(await level('BEAN-1')).toEqual({ onHand: 50, reserved: 2, available: 48 });
+    // Not PAID before the capture: staff cannot mark a card order paid.
+    expect(codes(await system.request('mutation ($id: ID!) { payOrder(id: $id) { status } }', { id: checkout.id }, shop.posHeaders))).toEqual(['INVALID_TRANSITION']);
+
+    const { capturePayment } = await system.ok(CAPTURE, { id: checkout.id }, shop.posHeaders);
+    expect(capturePayment.status).toBe('PAID');
+    expect(capturePayment.payments[0]).toMatchObject({ state: 'CAPTURED', captured: { amount: '35.50' }, refunded: { amount: '0.00' } });
+    // A second capture finds nothing to take.
+    expect(codes(await system.request(CAPTURE, { id: checkout.id }, shop.posHeaders))).toEqual(['INVALID_TRANSITION']);
+    // The customer sees its own order's payment.
+    expect((await system.ok(READ_ORDER, { id: checkout.id }, headers)).order.payments[0].state).toBe('CAPTURED');
+
+    const partial = (await system.ok(REFUND, { i: { orderId: checkout.id, amount: '10.25', reason: 'one bag damaged' } }, shop.posHeaders)).refundOrder;
+    expect(partial.status).toBe('PARTIALLY_REFUNDED');
+    expect(partial.payments[0]).toMatchObject({ refunded: { amount: '10.25' }, refunds: [{ amount: { amount: '10.25' }, reason: 'one bag damaged', reference: expect.stringMatching(/^tc_ref_/) }] });
+    // Never more than what is left of the capture.
+    const tooMuch = await system.request(REFUND, { i: { orderId: checkout.id, amount: '25.26' } }, shop.posHeaders);
+    expect(codes(tooMuch)).toEqual(['REFUND_EXCEEDS_CAPTURED']);
+    expect(tooMuch.errors?.[0]?.extensions?.refundable).toBe('25.25');
+    expect(codes(await system.request(REFUND, { i: { orderId: checkout.id, amount: '0' } }, shop.posHeaders))).toEqual(['BAD_USER_INPUT']);
+    expect(codes(await system.request(REFUND, { i: { orderId: checkout.id, amount: '1.001' } }, shop.posHeaders))).toEqual(['BAD_USER_INPUT']);
+    // Omitted amount: the rest.
+    const full = (await system.ok(REFUND, { i: { orderId: checkout.id } }, shop.posHeaders)).refundOrder;
+    expect(full.status).toBe('REFUNDED');
+    expect(full.payments[0]).toMatchObject({ captured: { amount: '35.50' }, refunded: { amount: '35.50' } });
+    expect(full.payments[0].refunds.map((r: { amount: { amount: string } }) => r.amount.amount)).toEqual(['10.25', '25.25']);
+    expect(codes(await system.request(REFUND, { i: { orderId: checkout.id, amount: '0.01' } }, shop.posHeaders))).toEqual(['REFUND_EXCEEDS_CAPTURED']);
+    expect(full.history.map((h: { event: string }) => h.event)).toEqual(['place', 'reservation.confirmed', 'authorize', 'capture', 'refund.partial', 'refund.full']);
+  });
+
+  it('declines a card: nothing captured, the stock released, the cart open again', async () => {
+    const cartId = await readyCart(shop.storefrontHeaders, [{ sku: 'BEAN-3', quantity: 3 }]);
+    const declined = await system.request(CHECKOUT, { i: { cartId, paymentMethod: card(TEST_CARDS.DECLINE), idempotencyKey: 'decline-1' } }, shop.storefrontHeaders);
+    expect(codes(declined)).toEqual(['PAYMENT_DECLINED']);
+    expect(declined.errors?.[0]?.extensions?.reason).toBe('card_declined');
+    const orderId = declined.errors?.[0]?.extensions?.orderId as string;
+    const order = await readOrder(orderId);
+    expect(order.status).toBe('CANCELLED');
+    expect(order.payments).toEqual([expect.objectContaining({ state: 'DECLINED', captured: { amount: '0.00' }, declineReason: 'card_declined' })]);
+    // Inventory learns of the cancellation by event and releases the reservation.
+    await eventually(async () => expect(await level('BEAN-3')).toEqual({ onHand: 50, reserved: 0, available: 50 }));
+    // The same key answers the same refusal; the shopper retries with another card and key.
+    expect(codes(await system.request(CHECKOUT, { i: { cartId, paymentMethod: card(TEST_CARDS.DECLINE), idempotencyKey: 'decline-1' } }, shop.storefrontHeaders))).toEqual(['PAYMENT_DECLINED']);
+    const poor = await system.request(CHECKOUT, { i: { cartId, paymentMethod: card(TEST_CARDS.INSUFFICIENT_FUNDS), idempotencyKey: 'decline-2' } }, shop.storefrontHeaders);
+    expect(poor.errors?.[0]?.extensions).toMatchObject({ code: 'PAYMENT_DECLINED', reason: 'insufficient_funds' });
+    await eventually(async () => expect(await level('BEAN-3')).toEqual({ onHand: 50, reserved: 0, available: 50 }));
+    // A malformed card number is refused before anything is placed.
+    expect(codes(await system.request(CHECKOUT, { i: { cartId, paymentMethod: card('4242-abc'), idempotencyKey: 'decline-3' } }, shop.storefrontHeaders))).toEqual(['BAD_USER_INPUT']);
+  });
+
+  it('applies a duplicated processor webhook once, and refuses a forged one', async () => {
+    const cartId = await readyCart(shop.storefrontHeaders, [{ sku: 'BEAN-1', quantity: 1 }]);
+    const { checkout } = await system.ok(CHECKOUT, { i: { cartId, paymentMethod: card(TEST_CARDS.ACTION_REQUIRED), idempotencyKey: 'action-1' } }, shop.storefrontHeaders);
+    // 3-D-Secure-style: the payment waits for the shopper's challenge; no webhook has come yet.
+    expect(checkout.status).toBe('RESERVED');
+    expect(checkout.payments[0].state).toBe('ACTION_REQUIRED');
+    const event = { id: 'evt_dup_1', type: 'payment.authorized', data: { payment: checkout.payments[0].reference } };
+
+    expect((await deliver(event, 'not the key')).status).toBe(401);
+    expect((await readOrder(checkout.id)).status).toBe('RESERVED');
+    const first = await deliver(event);
+    expect(first).toEqual({ status: 202, body: { id: 'evt_dup_1', status: 'accepted' } });
+    const again = await deliver(event);
+    expect(again).toEqual({ status: 200, body: { id: 'evt_dup_1', status: 'duplicate' } });
+    const order = await readOrder(checkout.id);
+    expect(order.status).toBe('AUTHORIZED');
+    expect(order.history.filter((h: { event: string }) => h.event === 'authorize')).toHaveLength(1);
+    // A body that is no event is refused after its signature checks out.
+    expect((await deliver({ id: 'evt_x', type: 'payment.refunded', data: {} })).status).toBe(400);
+
+    // Cancelling an authorised order voids the hold and releases the stock.
+    const { cancelOrder } = await system.ok('mutation ($id: ID!) { cancelOrder(id: $id) { status payments { state captured { amount } } } }', { id: checkout.id }, shop.posHeaders);
+    expect(cancelOrder).toEqual({ status: 'CANCELLED', payments: [{ state: 'VOIDED', captured: { amount: '0.00' } }] });
+  });
+
+  it('records a manual payment as captured when staff marks the order paid', async () => {
+    const cartId = await readyCart(shop.storefrontHeaders, [{ sku: 'BEAN-1', quantity: 1 }]);
+    const { checkout } = await system.ok(CHECKOUT, { i: { cartId, paymentMethod: { provider: 'MANUAL' }, idempotencyKey: 'till-1' } }, shop.storefrontHeaders);
+    expect(checkout.status).toBe('RESERVED');
+    expect(checkout.payments).toEqual([expect.objectContaining({ provider: 'MANUAL', state: 'PENDING', captured: { amount: '0.00' } })]);
+    const { payOrder } = await system.ok(`mutation ($id: ID!) { payOrder(id: $id) { ${ORDER} } }`, { id: checkout.id }, shop.posHeaders);
+    expect(payOrder.status).toBe('PAID');
+    expect(payOrder.payments).toEqual([expect.objectContaining({ provider: 'MANUAL', state: 'CAPTURED', captured: { amount: '12.00' } })]);
+    const { refundOrder } = await system.ok(REFUND, { i: { orderId: checkout.id, amount: '2.00', reason: 'goodwill' } }, shop.posHeaders);
+    expect(refundOrder.status).toBe('PARTIALLY_REFUNDED');
+  });
+});
