@@ -36,18 +36,20 @@ describe('payments and refunds (test-card, manual)', () => {
     await setPrice(system, shop, 'BEAN-3', '6.00');
     await receiveStock(system, shop, 'BEAN-3', 50);
     await system.ok('mutation ($i: CreateShippingMethodInput!) { createShippingMethod(input: $i) { id } }', { i: { storeId: shop.storeId, currencyCode: 'EUR', name: 'Flat', kind: 'FLAT', amount: '4.00' } }, shop.headers);
+    await system.ok('mutation ($i: CreateShippingMethodInput!) { createShippingMethod(input: $i) { id } }', { i: { storeId: shop.storeId, currencyCode: 'EUR', name: 'Pickup', kind: 'PICKUP' } }, shop.headers);
   });
   afterAll(() => system.stop());
 
   const level = async (sku: string) => (await system.ok(LEVEL, { sku, s: shop.storeId }, shop.headers)).variant.stock;
   const readOrder = async (id: string) => (await system.ok(READ_ORDER, { id }, shop.posHeaders)).order;
-  const readyCart = async (headers: Record<string, string>, lines: { sku: string; quantity: number }[]) => {
+  const readyCart = async (headers: Record<string, string>, lines: { sku: string; quantity: number }[], methodName = 'Flat') => {
     const { createCart } = await system.ok(CREATE_CART, { s: shop.storeId }, headers);
     await eventually(() => system.ok(ADD, { c: createCart.id, l: lines }, headers));
     await system.ok('mutation ($c: ID!) { setCartEmail(cartId: $c, email: "payer@example.com") { id } }', { c: createCart.id }, headers);
     await system.ok('mutation ($c: ID!, $a: AddressInput!) { setShippingAddress(cartId: $c, address: $a) { id } }', { c: createCart.id, a: { name: 'Pat', line1: '3 Hill Rd', city: 'Munich', postalCode: '80331', countryCode: 'DE' } }, headers);
     const { availableShippingMethods } = await system.ok(METHODS, { c: createCart.id }, headers);
-    await system.ok('mutation ($c: ID!, $m: ID!) { setShippingMethod(cartId: $c, shippingMethodId: $m) { id } }', { c: createCart.id, m: availableShippingMethods[0].id }, headers);
+    const method = availableShippingMethods.find((m: { name: string }) => m.name === methodName);
+    await system.ok('mutation ($c: ID!, $m: ID!) { setShippingMethod(cartId: $c, shippingMethodId: $m) { id } }', { c: createCart.id, m: method.id }, headers);
     return createCart.id as string;
   };
   const card = (cardNumber: string) => ({ provider: 'TEST_CARD', cardNumber });
@@ -163,5 +165,64 @@ describe('payments and refunds (test-card, manual)', () => {
     expect(payOrder.payments).toEqual([expect.objectContaining({ provider: 'MANUAL', state: 'CAPTURED', captured: { amount: '12.00' } })]);
     const { refundOrder } = await system.ok(REFUND, { i: { orderId: checkout.id, amount: '2.00', reason: 'goodwill' } }, shop.posHeaders);
     expect(refundOrder.status).toBe('PARTIALLY_REFUNDED');
+  });
+
+  describe('shipments and pickup', () => {
+    const SHIP = 'mutation ($i: CreateShipmentInput!) { createShipment(input: $i) { id carrier trackingNumber lines { sku quantity } } }';
+    const SALES = 'query ($sku: ID!) { movements(sku: $sku, first: 50) { edges { node { kind quantity reference } } } }';
+    const sales = async (sku: string, reference: string) =>
+      (await system.ok(SALES, { sku }, shop.headers)).movements.edges.map((e: { node: { kind: string; quantity: number; reference: string } }) => e.node).filter((n: { kind: string; reference: string }) => n.kind === 'SALE' && n.reference === reference);
+    /** A card order, authorised by the processor's webhook and captured: PAID. */
+    const paidOrder = async (lines: { sku: string; quantity: number }[], key: string) => {
+      const cartId = await readyCart(shop.storefrontHeaders, lines);
+      const { checkout } = await system.ok(CHECKOUT, { i: { cartId, paymentMethod: card(TEST_CARDS.SUCCESS), idempotencyKey: key } }, shop.storefrontHeaders);
+      await eventually(async () => expect((await readOrder(checkout.id)).status).toBe('AUTHORIZED'), 10_000);
+      await system.ok(CAPTURE, { id: checkout.id }, shop.posHeaders);
+      return checkout.id as string;
+    };
+
+    it('ships an order in two parcels: each line leaves the ledger as a SALE once, PARTIALLY_FULFILLED then FULFILLED', async () => {
+      const before = { one: await level('BEAN-1'), three: await level('BEAN-3') };
+      const orderId = await paidOrder([{ sku: 'BEAN-1', quantity: 3 }, { sku: 'BEAN-3', quantity: 2 }], 'ship-1');
+      expect(await level('BEAN-1')).toEqual({ onHand: before.one.onHand, reserved: before.one.reserved + 3, available: before.one.available - 3 });
+      // Not every line, and not more than was ordered.
+      expect(codes(await system.request(SHIP, { i: { orderId, lines: [{ sku: 'BEAN-1', quantity: 4 }], carrier: 'DHL', trackingNumber: 'T1' } }, shop.posHeaders))).toEqual(['BAD_USER_INPUT']);
+      expect(codes(await system.request(SHIP, { i: { orderId, lines: [{ sku: 'BEAN-2', quantity: 1 }], carrier: 'DHL', trackingNumber: 'T1' } }, shop.posHeaders))).toEqual(['BAD_USER_INPUT']);
+      const first = (await system.ok(SHIP, { i: { orderId, lines: [{ sku: 'BEAN-1', quantity: 2 }], carrier: 'DHL', trackingNumber: 'JJD0001' } }, shop.posHeaders)).createShipment;
+      expect(first).toEqual({ id: expect.any(String), carrier: 'DHL', trackingNumber: 'JJD0001', lines: [{ sku: 'BEAN-1', quantity: 2 }] });
+      expect((await readOrder(orderId)).status).toBe('PARTIALLY_FULFILLED');
+      // Inventory learns by event: two units leave on hand and reserved; one stays reserved.
+      await eventually(async () => expect(await level('BEAN-1')).toEqual({ onHand: before.one.onHand - 2, reserved: before.one.reserved + 1, available: before.one.available - 3 }));
+      expect(await sales('BEAN-1', `shipment:${first.id}`)).toEqual([{ kind: 'SALE', quantity: 2, reference: `shipment:${first.id}` }]);
+      expect(codes(await system.request(SHIP, { i: { orderId, lines: [{ sku: 'BEAN-1', quantity: 2 }], carrier: 'DHL', trackingNumber: 'JJD0002' } }, shop.posHeaders))).toEqual(['BAD_USER_INPUT']);
+
+      const second = (await system.ok(SHIP, { i: { orderId, lines: [{ sku: 'BEAN-1', quantity: 1 }, { sku: 'BEAN-3', quantity: 2 }], carrier: 'UPS', trackingNumber: '1Z999' } }, shop.posHeaders)).createShipment;
+      const order = (await system.ok(`query ($id: ID!) { order(id: $id) { status shipments { carrier lines { sku quantity } } history { event } } }`, { id: orderId }, shop.posHeaders)).order;
+      expect(order.status).toBe('FULFILLED');
+      expect(order.shipments).toEqual([
+        { carrier: 'DHL', lines: [{ sku: 'BEAN-1', quantity: 2 }] },
+        { carrier: 'UPS', lines: [{ sku: 'BEAN-1', quantity: 1 }, { sku: 'BEAN-3', quantity: 2 }] },
+      ]);
+      expect(order.history.map((h: { event: string }) => h.event).slice(-2)).toEqual(['ship.partial', 'ship.complete']);
+      await eventually(async () => expect(await level('BEAN-3')).toEqual({ onHand: before.three.onHand - 2, reserved: before.three.reserved, available: before.three.available - 2 }));
+      expect(await level('BEAN-1')).toEqual({ onHand: before.one.onHand - 3, reserved: before.one.reserved, available: before.one.available - 3 });
+      expect(await sales('BEAN-3', `shipment:${second.id}`)).toHaveLength(1);
+      // Nothing is left to ship; a refund still works on a fulfilled order.
+      expect(codes(await system.request(SHIP, { i: { orderId, lines: [{ sku: 'BEAN-3', quantity: 1 }], carrier: 'UPS', trackingNumber: '1Z9' } }, shop.posHeaders))).toEqual(['INVALID_TRANSITION']);
+      expect((await system.ok(REFUND, { i: { orderId, amount: '6.00' } }, shop.posHeaders)).refundOrder.status).toBe('PARTIALLY_REFUNDED');
+    });
+
+    it('hands a pickup order over in its store: READY_FOR_PICKUP, then FULFILLED with its stock sold', async () => {
+      const before = await level('BEAN-2');
+      const cartId = await readyCart(shop.storefrontHeaders, [{ sku: 'BEAN-2', quantity: 2 }], 'Pickup');
+      const { checkout } = await system.ok(CHECKOUT, { i: { cartId, paymentMethod: { provider: 'MANUAL' }, idempotencyKey: 'pickup-1' } }, shop.storefrontHeaders);
+      expect(codes(await system.request('mutation ($id: ID!) { markReadyForPickup(orderId: $id) { status } }', { id: checkout.id }, shop.posHeaders))).toEqual(['INVALID_TRANSITION']);
+      await system.ok('mutation ($id: ID!) { payOrder(id: $id) { status } }', { id: checkout.id }, shop.posHeaders);
+      expect(codes(await system.request(SHIP, { i: { orderId: checkout.id, lines: [{ sku: 'BEAN-2', quantity: 2 }], carrier: 'DHL', trackingNumber: 'X' } }, shop.posHeaders))).toEqual(['BAD_USER_INPUT']);
+      expect((await system.ok('mutation ($id: ID!) { markReadyForPickup(orderId: $id) { status } }', { id: checkout.id }, shop.posHeaders)).markReadyForPickup.status).toBe('READY_FOR_PICKUP');
+      expect((await system.ok('mutation ($id: ID!) { markPickedUp(orderId: $id) { status } }', { id: checkout.id }, shop.posHeaders)).markPickedUp.status).toBe('FULFILLED');
+      await eventually(async () => expect(await level('BEAN-2')).toEqual({ onHand: before.onHand - 2, reserved: before.reserved, available: before.available - 2 }));
+      expect(await sales('BEAN-2', `order:${checkout.id}`)).toEqual([{ kind: 'SALE', quantity: 2, reference: `order:${checkout.id}` }]);
+    });
   });
 });

@@ -30,6 +30,7 @@ import { OrdersService } from './services/orders.service.js';
 import { CartService } from './services/cart.service.js';
 import { CheckoutService } from './services/checkout.service.js';
 import { PaymentService } from './services/payment.service.js';
+import { ShipmentService } from './services/shipment.service.js';
 import { manual } from '../../../lib/payments/manual.js';
 import { createTestCard } from '../../../lib/payments/test-card.js';
 import { OrderHooksService } from './hooks/order-hooks.service.js';
@@ -65,6 +66,7 @@ export function buildOrders(
   const payments = new PaymentService(deps.dataSource, lifecycle.flush, transitions, { MANUAL: manual, TEST_CARD: testCard });
   transitions.beforeClientMove = (m, order, event) => payments.beforeClientMove(m, order, event);
   const checkout = new CheckoutService(carts, payments);
+  const shipments = new ShipmentService(deps.dataSource, lifecycle.flush, transitions);
   const schema = buildSubgraphSchema({ typeDefs, resolvers: resolvers as never });
   const sensitive = sensitiveCoordinates(typeDefs);
   let app: FastifyInstance | undefined;
@@ -80,6 +82,7 @@ export function buildOrders(
       carts,
       checkout,
       payments,
+      shipments,
       orderHooks,
       loaders: {
         orderById: new DataLoader((ids) => orders.ordersByIds(ctx, ids)),
@@ -87,6 +90,7 @@ export function buildOrders(
         historyByOrder: new DataLoader((ids) => transitions.historyByOrderIds(ctx, ids)),
         paymentsByOrder: new DataLoader((ids) => payments.paymentsByOrderIds(ctx, ids)),
         refundsByPayment: new DataLoader((ids) => payments.refundsByPaymentIds(ctx, ids)),
+        shipmentsByOrder: new DataLoader((ids) => shipments.shipmentsByOrderIds(ctx, ids)),
       },
     };
     return ctx;

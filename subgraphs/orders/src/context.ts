@@ -8,6 +8,7 @@ import type { CartService } from './services/cart.service.js';
 import type { CheckoutService } from './services/checkout.service.js';
 import type { OrderHooksService } from './hooks/order-hooks.service.js';
 import type { PaymentService, PaymentView, RefundView } from './services/payment.service.js';
+import type { ShipmentService, ShipmentView } from './services/shipment.service.js';
 
 export interface Context extends SubgraphContext {
   orders: OrdersService;
@@ -15,6 +16,7 @@ export interface Context extends SubgraphContext {
   carts: CartService;
   checkout: CheckoutService;
   payments: PaymentService;
+  shipments: ShipmentService;
   orderHooks: OrderHooksService;
   loaders: {
     orderById: DataLoader<string, OrderEntity | null>;
@@ -22,5 +24,6 @@ export interface Context extends SubgraphContext {
     historyByOrder: DataLoader<string, HistoryEntry[]>;
     paymentsByOrder: DataLoader<string, PaymentView[]>;
     refundsByPayment: DataLoader<string, RefundView[]>;
+    shipmentsByOrder: DataLoader<string, ShipmentView[]>;
   };
 }

@@ -95,6 +95,14 @@ export type CreateCartInput = {
   storeId: Scalars['ID']['input'];
 };
 
+export type CreateShipmentInput = {
+  carrier: Scalars['String']['input'];
+  /** Skus of the order, each at most once. */
+  lines: Array<ShipmentLineInput>;
+  orderId: Scalars['ID']['input'];
+  trackingNumber: Scalars['String']['input'];
+};
+
 export type CreateShippingMethodInput = {
   /** FLAT, FREE_OVER: the price (decimal string). */
   amount?: InputMaybe<Scalars['String']['input']>;
@@ -154,10 +162,20 @@ export type Mutation = {
   checkout: Order;
   /** A new, empty cart in a store; a signed-in customer's cart is its own. */
   createCart: Cart;
+  /**
+   * Ships part or the rest of a PAID order (workflow v3, not a pickup order): PARTIALLY_FULFILLED
+   * until every line has left, then FULFILLED. Inventory sells each shipped line out of the order's
+   * reservation (pos, admin).
+   */
+  createShipment: Shipment;
   /** A shipping method of a store (admin). */
   createShippingMethod: ShippingMethod;
   /** PAID → FULFILLED; the reservations become sales (pos, admin). */
   fulfillOrder: Order;
+  /** The shopper collected it: READY_FOR_PICKUP → FULFILLED; its reservations become sales (pos, admin). */
+  markPickedUp: Order;
+  /** A PAID pickup order waits in its store: PAID → READY_FOR_PICKUP (pos, admin). */
+  markReadyForPickup: Order;
   /** RESERVED → PAID, recording a captured MANUAL payment (pos, admin); INVALID_TRANSITION from any other state, or for an order paid by card (capture it). */
   payOrder: Order;
   /** Places an order priced at the store's current prices (pos, admin). */
@@ -209,6 +227,11 @@ export type MutationCreateCartArgs = {
 };
 
 
+export type MutationCreateShipmentArgs = {
+  input: CreateShipmentInput;
+};
+
+
 export type MutationCreateShippingMethodArgs = {
   input: CreateShippingMethodInput;
 };
@@ -216,6 +239,16 @@ export type MutationCreateShippingMethodArgs = {
 
 export type MutationFulfillOrderArgs = {
   id: Scalars['ID']['input'];
+};
+
+
+export type MutationMarkPickedUpArgs = {
+  orderId: Scalars['ID']['input'];
+};
+
+
+export type MutationMarkReadyForPickupArgs = {
+  orderId: Scalars['ID']['input'];
 };
 
 
@@ -297,6 +330,8 @@ export type Order = {
   payments: Array<Payment>;
   /** The pricing quote the order was charged (placed with `quoteToken`); never changes afterwards. */
   quote?: Maybe<OrderQuote>;
+  /** Parcels that left, oldest first (workflow v3). */
+  shipments: Array<Shipment>;
   /** The shipping method as chosen and priced at checkout. */
   shipping?: Maybe<OrderShipping>;
   shippingAddress?: Maybe<Address>;
@@ -428,7 +463,7 @@ export type OrderTransition = {
   at: Scalars['String']['output'];
   /** Who or what caused it. */
   cause?: Maybe<Scalars['String']['output']>;
-  /** What moved it: `place`, `reservation.confirmed`, `reservation.rejected`, `pay`, `fulfil`, `cancel`; v3 also `authorize`, `capture`, `payment.declined`, `refund.partial`, `refund.full`. */
+  /** What moved it: `place`, `reservation.confirmed`, `reservation.rejected`, `pay`, `fulfil`, `cancel`; v3 also `authorize`, `capture`, `payment.declined`, `ship.partial`, `ship.complete`, `ready-for-pickup`, `picked-up`, `refund.partial`, `refund.full`. */
   event: Scalars['String']['output'];
   /** Null for the first step. */
   from?: Maybe<OrderStatus>;
@@ -587,6 +622,28 @@ export type SetOrderHookInput = {
   timeoutMs?: InputMaybe<Scalars['Int']['input']>;
   /** An absolute https URL (http outside production) of a public host. */
   url: Scalars['String']['input'];
+};
+
+/** Part (or all) of an order that left in one parcel; each line left the ledger as a SALE. */
+export type Shipment = {
+  __typename?: 'Shipment';
+  carrier: Scalars['String']['output'];
+  createdAt: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  lines: Array<ShipmentLine>;
+  trackingNumber: Scalars['String']['output'];
+};
+
+export type ShipmentLine = {
+  __typename?: 'ShipmentLine';
+  quantity: Scalars['Int']['output'];
+  sku: Scalars['ID']['output'];
+};
+
+export type ShipmentLineInput = {
+  /** Greater than zero; at most what is left to ship of the sku. */
+  quantity: Scalars['Int']['input'];
+  sku: Scalars['ID']['input'];
 };
 
 export type ShippingBand = {
@@ -755,6 +812,7 @@ export type ResolversTypes = {
   CartLineInput: ResolverTypeWrapper<Partial<CartLineInput>>;
   CheckoutInput: ResolverTypeWrapper<Partial<CheckoutInput>>;
   CreateCartInput: ResolverTypeWrapper<Partial<CreateCartInput>>;
+  CreateShipmentInput: ResolverTypeWrapper<Partial<CreateShipmentInput>>;
   CreateShippingMethodInput: ResolverTypeWrapper<Partial<CreateShippingMethodInput>>;
   Customer: ResolverTypeWrapper<Partial<Omit<Customer, 'orders'> & { orders: ResolversTypes['OrderConnection'] }>>;
   HookFailurePolicy: ResolverTypeWrapper<Partial<HookFailurePolicy>>;
@@ -785,6 +843,9 @@ export type ResolversTypes = {
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RefundOrderInput: ResolverTypeWrapper<Partial<RefundOrderInput>>;
   SetOrderHookInput: ResolverTypeWrapper<Partial<SetOrderHookInput>>;
+  Shipment: ResolverTypeWrapper<Partial<Shipment>>;
+  ShipmentLine: ResolverTypeWrapper<Partial<ShipmentLine>>;
+  ShipmentLineInput: ResolverTypeWrapper<Partial<ShipmentLineInput>>;
   ShippingBand: ResolverTypeWrapper<Partial<ShippingBand>>;
   ShippingBandInput: ResolverTypeWrapper<Partial<ShippingBandInput>>;
   ShippingMethod: ResolverTypeWrapper<ShippingMethodView>;
@@ -806,6 +867,7 @@ export type ResolversParentTypes = {
   CartLineInput: Partial<CartLineInput>;
   CheckoutInput: Partial<CheckoutInput>;
   CreateCartInput: Partial<CreateCartInput>;
+  CreateShipmentInput: Partial<CreateShipmentInput>;
   CreateShippingMethodInput: Partial<CreateShippingMethodInput>;
   Customer: Partial<Omit<Customer, 'orders'> & { orders: ResolversParentTypes['OrderConnection'] } | FederationReferenceTypes['Customer']>;
   Money: Partial<Money>;
@@ -831,6 +893,9 @@ export type ResolversParentTypes = {
   Query: Record<PropertyKey, never>;
   RefundOrderInput: Partial<RefundOrderInput>;
   SetOrderHookInput: Partial<SetOrderHookInput>;
+  Shipment: Partial<Shipment>;
+  ShipmentLine: Partial<ShipmentLine>;
+  ShipmentLineInput: Partial<ShipmentLineInput>;
   ShippingBand: Partial<ShippingBand>;
   ShippingBandInput: Partial<ShippingBandInput>;
   ShippingMethod: ShippingMethodView;
@@ -893,8 +958,11 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   capturePayment?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationCapturePaymentArgs, 'orderId'>>;
   checkout?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationCheckoutArgs, 'input'>>;
   createCart?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationCreateCartArgs, 'input'>>;
+  createShipment?: Resolver<ResolversTypes['Shipment'], ParentType, ContextType, RequireFields<MutationCreateShipmentArgs, 'input'>>;
   createShippingMethod?: Resolver<ResolversTypes['ShippingMethod'], ParentType, ContextType, RequireFields<MutationCreateShippingMethodArgs, 'input'>>;
   fulfillOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationFulfillOrderArgs, 'id'>>;
+  markPickedUp?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationMarkPickedUpArgs, 'orderId'>>;
+  markReadyForPickup?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationMarkReadyForPickupArgs, 'orderId'>>;
   payOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationPayOrderArgs, 'id'>>;
   placeOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationPlaceOrderArgs, 'input'>>;
   receivePaymentWebhook?: Resolver<ResolversTypes['PaymentWebhookReceipt'], ParentType, ContextType, RequireFields<MutationReceivePaymentWebhookArgs, 'body' | 'eventId' | 'provider'>>;
@@ -919,6 +987,7 @@ export type OrderResolvers<ContextType = Context, ParentType extends ResolversPa
   number?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   payments?: Resolver<Array<ResolversTypes['Payment']>, ParentType, ContextType>;
   quote?: Resolver<Maybe<ResolversTypes['OrderQuote']>, ParentType, ContextType>;
+  shipments?: Resolver<Array<ResolversTypes['Shipment']>, ParentType, ContextType>;
   shipping?: Resolver<Maybe<ResolversTypes['OrderShipping']>, ParentType, ContextType>;
   shippingAddress?: Resolver<Maybe<ResolversTypes['Address']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['OrderStatus'], ParentType, ContextType>;
@@ -1040,6 +1109,19 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   orders?: Resolver<ResolversTypes['OrderConnection'], ParentType, ContextType, Partial<QueryOrdersArgs>>;
 };
 
+export type ShipmentResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Shipment'] = ResolversParentTypes['Shipment']> = {
+  carrier?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lines?: Resolver<Array<ResolversTypes['ShipmentLine']>, ParentType, ContextType>;
+  trackingNumber?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type ShipmentLineResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ShipmentLine'] = ResolversParentTypes['ShipmentLine']> = {
+  quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  sku?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
 export type ShippingBandResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ShippingBand'] = ResolversParentTypes['ShippingBand']> = {
   amount?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   upTo?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1088,6 +1170,8 @@ export type Resolvers<ContextType = Context> = {
   PaymentRefund?: PaymentRefundResolvers<ContextType>;
   PaymentWebhookReceipt?: PaymentWebhookReceiptResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  Shipment?: ShipmentResolvers<ContextType>;
+  ShipmentLine?: ShipmentLineResolvers<ContextType>;
   ShippingBand?: ShippingBandResolvers<ContextType>;
   ShippingMethod?: ShippingMethodResolvers<ContextType>;
   Store?: StoreResolvers<ContextType>;

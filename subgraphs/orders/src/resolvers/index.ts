@@ -42,6 +42,9 @@ export const resolvers: Resolvers = {
     checkout: (_root, { input }, ctx) => ctx.checkout.checkout(ctx, input),
     capturePayment: (_root, { orderId }, ctx) => ctx.payments.capture(ctx, orderId),
     refundOrder: (_root, { input }, ctx) => ctx.payments.refund(ctx, input),
+    createShipment: (_root, { input }, ctx) => ctx.shipments.createShipment(ctx, input),
+    markReadyForPickup: (_root, { orderId }, ctx) => ctx.shipments.pickup(ctx, orderId, 'ready-for-pickup'),
+    markPickedUp: (_root, { orderId }, ctx) => ctx.shipments.pickup(ctx, orderId, 'picked-up'),
     receivePaymentWebhook: (_root, { provider, eventId, body }, ctx) => ctx.payments.receiveWebhook(ctx, provider, eventId, body),
   },
   Cart: {
@@ -68,6 +71,7 @@ export const resolvers: Resolvers = {
     customer: (order) => (order.customerId ? { id: order.customerId } : null),
     shippingAddress: (order) => (order.shippingAddress as never) ?? null,
     payments: (order, _args, ctx) => ctx.loaders.paymentsByOrder.load(order.id),
+    shipments: (order, _args, ctx) => ctx.loaders.shipmentsByOrder.load(order.id),
     shipping: (order) => (order.shipping ? { methodId: order.shipping.methodId, name: order.shipping.name, kind: order.shipping.kind as never, price: formatMoney(order.shipping.amount, order.currencyCode.trim()) } : null),
   },
   Payment: {

@@ -43,14 +43,17 @@ export class OrderTransitionsService extends TenantScopedService {
   beforeClientMove?: (m: EntityManager, order: OrderEntity, event: keyof typeof CLIENT_EVENTS) => Promise<void>;
 
   /**
-   * A payment's step (workflow v3): `authorize`, `capture`, `payment.declined`, `refund.partial`,
-   * `refund.full`, inside the payment's transaction (the order row locked by the caller). A
-   * capture announces the order paid; a decline cancels it, so inventory releases its stock.
+   * A step of payments or fulfilment (workflow v3): `authorize`, `capture`, `payment.declined`,
+   * `refund.partial`, `refund.full`, `ship.partial`, `ship.complete`, `ready-for-pickup`,
+   * `picked-up`, inside the caller's transaction (the order row locked). A capture announces the
+   * order paid; a decline cancels it, so inventory releases its stock; a pickup fulfils it, so
+   * inventory sells its reservations (shipments announce their own lines).
    */
-  async byPayment(m: EntityManager, order: OrderEntity, event: string, cause: string): Promise<void> {
+  async byStep(m: EntityManager, order: OrderEntity, event: string, cause: string): Promise<void> {
     await this.move(m, order, event, cause);
     if (event === 'capture') await emit(m, order.tenantId, 'orders.order.paid', { id: order.id, storeId: order.storeId });
     if (event === 'payment.declined') await emit(m, order.tenantId, 'orders.order.cancelled', { id: order.id, storeId: order.storeId });
+    if (event === 'picked-up') await emit(m, order.tenantId, 'orders.order.fulfilled', { id: order.id, storeId: order.storeId });
   }
 
   /** Decision hooks at transitions (set by the app): throws when one rejects. */

@@ -92,8 +92,8 @@ export class PaymentService extends TenantScopedService {
         [randomUUID(), tenantId, orderId, row.customerId ?? null, providerName, authorization.state, authorization.reference, row.totalAmount, row.currencyCode, authorization.state === 'DECLINED' ? authorization.reason : null],
       );
       const cause = `${providerName} ${authorization.reference}`;
-      if (authorization.state === 'AUTHORIZED') await this.transitions.byPayment(m, row, 'authorize', cause);
-      if (authorization.state === 'DECLINED') await this.transitions.byPayment(m, row, 'payment.declined', `${cause}: ${authorization.reason}`);
+      if (authorization.state === 'AUTHORIZED') await this.transitions.byStep(m, row, 'authorize', cause);
+      if (authorization.state === 'DECLINED') await this.transitions.byStep(m, row, 'payment.declined', `${cause}: ${authorization.reason}`);
     });
     await this.afterCommit();
     // The processor's confirmation leaves once the payment it names is recorded.
@@ -113,7 +113,7 @@ export class PaymentService extends TenantScopedService {
       const currency = payment.currency_code.trim();
       const taken = await this.providers[payment.provider].capture(payment.reference, money(payment.amount, currency).amount, currency);
       await m.query(`UPDATE ${t(m, 'payment')} SET state = 'CAPTURED', captured_amount = amount, capture_reference = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2`, [tenantId, payment.id, taken.reference]);
-      await this.transitions.byPayment(m, row, 'capture', `${payment.provider} ${taken.reference} by ${ctx.roles.join('+')} (request ${ctx.requestId})`);
+      await this.transitions.byStep(m, row, 'capture', `${payment.provider} ${taken.reference} by ${ctx.roles.join('+')} (request ${ctx.requestId})`);
       return row;
     });
     await this.afterCommit();
@@ -149,7 +149,7 @@ export class PaymentService extends TenantScopedService {
         [randomUUID(), tenantId, payment.id, row.id, amount, input.reason ?? null, given.reference],
       );
       await m.query(`UPDATE ${t(m, 'payment')} SET refunded_amount = refunded_amount + $3, updated_at = now() WHERE tenant_id = $1 AND id = $2`, [tenantId, payment.id, amount]);
-      await this.transitions.byPayment(m, row, full ? 'refund.full' : 'refund.partial', `${payment.provider} refund ${given.reference} of ${amount} ${currency}`);
+      await this.transitions.byStep(m, row, full ? 'refund.full' : 'refund.partial', `${payment.provider} refund ${given.reference} of ${amount} ${currency}`);
       return row;
     });
     await this.afterCommit();
@@ -225,10 +225,10 @@ export class PaymentService extends TenantScopedService {
           return { duplicate: false };
         }
         await m.query(`UPDATE ${t(m, 'payment')} SET state = 'AUTHORIZED', updated_at = now() WHERE tenant_id = $1 AND id = $2`, [tenantId, payment.id]);
-        await this.transitions.byPayment(m, order, 'authorize', cause);
+        await this.transitions.byStep(m, order, 'authorize', cause);
       } else {
         await m.query(`UPDATE ${t(m, 'payment')} SET state = 'DECLINED', decline_reason = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2`, [tenantId, payment.id, event.reason ?? 'card_declined']);
-        if (order.status === 'RESERVED') await this.transitions.byPayment(m, order, 'payment.declined', `${cause}: ${event.reason ?? 'card_declined'}`);
+        if (order.status === 'RESERVED') await this.transitions.byStep(m, order, 'payment.declined', `${cause}: ${event.reason ?? 'card_declined'}`);
       }
       return { duplicate: false };
     }).then(async (receipt) => {
