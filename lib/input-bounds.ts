@@ -49,6 +49,7 @@ export const INPUT_BOUNDS = {
     'QuoteLineInput.quantity': [1, MAX_QUANTITY],
     'CartLineInput.quantity': [1, MAX_QUANTITY],
     'ShipmentLineInput.quantity': [1, MAX_QUANTITY],
+    'ReturnLineInput.quantity': [1, MAX_QUANTITY],
     'Customer.orders(first:)': [1, 100],
     'PriceListPriceInput.minQuantity': [1, MAX_QUANTITY],
     'CreatePromotionInput.minQuantity': [1, MAX_QUANTITY],

@@ -224,5 +224,50 @@ describe('payments and refunds (test-card, manual)', () => {
       await eventually(async () => expect(await level('BEAN-2')).toEqual({ onHand: before.onHand - 2, reserved: before.reserved, available: before.available - 2 }));
       expect(await sales('BEAN-2', `order:${checkout.id}`)).toEqual([{ kind: 'SALE', quantity: 2, reference: `order:${checkout.id}` }]);
     });
+
+    it('takes shipped units back: restocked through the ledger (RETURN), refunded through the provider', async () => {
+      const { registerCustomer } = await system.ok(REGISTER, { i: { email: 'returner@example.com', password: 'returner password 1', name: 'Rita' } }, shop.storefrontHeaders);
+      const rita = asCustomer(registerCustomer.accessToken);
+      const cartId = await readyCart(rita, [{ sku: 'BEAN-1', quantity: 2 }, { sku: 'BEAN-3', quantity: 1 }]);
+      const { checkout } = await system.ok(CHECKOUT, { i: { cartId, paymentMethod: card(TEST_CARDS.SUCCESS), idempotencyKey: 'rita-1' } }, rita);
+      await eventually(async () => expect((await readOrder(checkout.id)).status).toBe('AUTHORIZED'), 10_000);
+      await system.ok(CAPTURE, { id: checkout.id }, shop.posHeaders);
+      const orderId = checkout.id as string;
+      // Nothing shipped yet: nothing to return.
+      const REQUEST = 'mutation ($i: RequestReturnInput!) { requestReturn(input: $i) { id status reason lines { sku quantity } refund { amount } } }';
+      const RECEIVE = 'mutation ($i: ReceiveReturnInput!) { receiveReturn(input: $i) { id status restocked refund { amount currencyCode } receivedAt } }';
+      expect(codes(await system.request(REQUEST, { i: { orderId, lines: [{ sku: 'BEAN-1', quantity: 1 }] } }, rita))).toEqual(['BAD_USER_INPUT']);
+      const parcel = (await system.ok(SHIP, { i: { orderId, lines: [{ sku: 'BEAN-1', quantity: 2 }, { sku: 'BEAN-3', quantity: 1 }], carrier: 'DHL', trackingNumber: 'R1' } }, shop.posHeaders)).createShipment;
+      await eventually(async () => expect(await sales('BEAN-1', `shipment:${parcel.id}`)).toHaveLength(1));
+      const shippedLevel = await level('BEAN-1');
+
+      // The customer asks to send one bag back; more than was shipped is refused.
+      expect(codes(await system.request(REQUEST, { i: { orderId, lines: [{ sku: 'BEAN-1', quantity: 3 }] } }, rita))).toEqual(['BAD_USER_INPUT']);
+      const { requestReturn } = await system.ok(REQUEST, { i: { orderId, lines: [{ sku: 'BEAN-1', quantity: 1 }], reason: 'wrong roast' } }, rita);
+      expect(requestReturn).toEqual({ id: expect.any(String), status: 'REQUESTED', reason: 'wrong roast', lines: [{ sku: 'BEAN-1', quantity: 1 }], refund: null });
+      // Another customer cannot return Rita's order.
+      const { registerCustomer: other } = await system.ok(REGISTER, { i: { email: 'other@example.com', password: 'other password 1', name: 'Otto' } }, shop.storefrontHeaders);
+      expect(codes(await system.request(REQUEST, { i: { orderId, lines: [{ sku: 'BEAN-3', quantity: 1 }] } }, asCustomer(other.accessToken)))).toEqual(['NOT_FOUND']);
+
+      const { receiveReturn } = await system.ok(RECEIVE, { i: { returnId: requestReturn.id, restock: true } }, shop.posHeaders);
+      expect(receiveReturn).toMatchObject({ status: 'RECEIVED', restocked: true, refund: { amount: '8.00', currencyCode: 'EUR' } });
+      expect(codes(await system.request(RECEIVE, { i: { returnId: requestReturn.id, restock: true } }, shop.posHeaders))).toEqual(['INVALID_TRANSITION']);
+      // The unit is back on hand by a RETURN movement; the order is partly refunded.
+      await eventually(async () => expect(await level('BEAN-1')).toEqual({ onHand: shippedLevel.onHand + 1, reserved: shippedLevel.reserved, available: shippedLevel.available + 1 }));
+      const back = (await system.ok(SALES.replace('kind quantity reference', 'kind quantity reference debitAccount creditAccount'), { sku: 'BEAN-1' }, shop.headers)).movements.edges
+        .map((e: { node: object }) => e.node).filter((n: { reference: string }) => n.reference === `return:${requestReturn.id}`);
+      expect(back).toEqual([{ kind: 'RETURN', quantity: 1, reference: `return:${requestReturn.id}`, debitAccount: `store:${shop.storeId}:on_hand`, creditAccount: 'external:customer' }]);
+      const order = await readOrder(orderId);
+      expect(order.status).toBe('PARTIALLY_REFUNDED');
+      expect(order.payments[0]).toMatchObject({ captured: { amount: '26.00' }, refunded: { amount: '8.00' } });
+
+      // A damaged bag: refunded, not restocked.
+      const { requestReturn: damaged } = await system.ok(REQUEST, { i: { orderId, lines: [{ sku: 'BEAN-3', quantity: 1 }], reason: 'torn' } }, shop.posHeaders);
+      const before3 = await level('BEAN-3');
+      expect((await system.ok(RECEIVE, { i: { returnId: damaged.id, restock: false } }, shop.posHeaders)).receiveReturn).toMatchObject({ restocked: false, refund: { amount: '6.00' } });
+      const after = await readOrder(orderId);
+      expect(after.payments[0].refunded).toEqual({ amount: '14.00' });
+      expect(await level('BEAN-3')).toEqual(before3);
+    });
   });
 });

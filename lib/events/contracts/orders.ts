@@ -46,6 +46,14 @@ export interface OrdersEvents {
     carrier: string;
     trackingNumber: string;
   };
+  /** A return arrived; with `restock`, inventory puts its lines back on hand (RETURN movements). */
+  'orders.return.received': {
+    id: string;
+    orderId: string;
+    storeId: string;
+    lines: { sku: string; quantity: number }[];
+    restock: boolean;
+  };
   /** Every step of every order: also the payload of the `orderUpdated` subscription. */
   'orders.order.updated': OrderUpdatedPayload;
 }

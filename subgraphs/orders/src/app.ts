@@ -31,6 +31,7 @@ import { CartService } from './services/cart.service.js';
 import { CheckoutService } from './services/checkout.service.js';
 import { PaymentService } from './services/payment.service.js';
 import { ShipmentService } from './services/shipment.service.js';
+import { ReturnService } from './services/return.service.js';
 import { manual } from '../../../lib/payments/manual.js';
 import { createTestCard } from '../../../lib/payments/test-card.js';
 import { OrderHooksService } from './hooks/order-hooks.service.js';
@@ -67,6 +68,7 @@ export function buildOrders(
   transitions.beforeClientMove = (m, order, event) => payments.beforeClientMove(m, order, event);
   const checkout = new CheckoutService(carts, payments);
   const shipments = new ShipmentService(deps.dataSource, lifecycle.flush, transitions);
+  const returns = new ReturnService(deps.dataSource, lifecycle.flush, payments);
   const schema = buildSubgraphSchema({ typeDefs, resolvers: resolvers as never });
   const sensitive = sensitiveCoordinates(typeDefs);
   let app: FastifyInstance | undefined;
@@ -83,6 +85,7 @@ export function buildOrders(
       checkout,
       payments,
       shipments,
+      returns,
       orderHooks,
       loaders: {
         orderById: new DataLoader((ids) => orders.ordersByIds(ctx, ids)),
@@ -91,6 +94,7 @@ export function buildOrders(
         paymentsByOrder: new DataLoader((ids) => payments.paymentsByOrderIds(ctx, ids)),
         refundsByPayment: new DataLoader((ids) => payments.refundsByPaymentIds(ctx, ids)),
         shipmentsByOrder: new DataLoader((ids) => shipments.shipmentsByOrderIds(ctx, ids)),
+        returnsByOrder: new DataLoader((ids) => returns.returnsByOrderIds(ctx, ids)),
       },
     };
     return ctx;

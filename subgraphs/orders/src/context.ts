@@ -9,6 +9,7 @@ import type { CheckoutService } from './services/checkout.service.js';
 import type { OrderHooksService } from './hooks/order-hooks.service.js';
 import type { PaymentService, PaymentView, RefundView } from './services/payment.service.js';
 import type { ShipmentService, ShipmentView } from './services/shipment.service.js';
+import type { ReturnService, ReturnView } from './services/return.service.js';
 
 export interface Context extends SubgraphContext {
   orders: OrdersService;
@@ -17,6 +18,7 @@ export interface Context extends SubgraphContext {
   checkout: CheckoutService;
   payments: PaymentService;
   shipments: ShipmentService;
+  returns: ReturnService;
   orderHooks: OrderHooksService;
   loaders: {
     orderById: DataLoader<string, OrderEntity | null>;
@@ -25,5 +27,6 @@ export interface Context extends SubgraphContext {
     paymentsByOrder: DataLoader<string, PaymentView[]>;
     refundsByPayment: DataLoader<string, RefundView[]>;
     shipmentsByOrder: DataLoader<string, ShipmentView[]>;
+    returnsByOrder: DataLoader<string, ReturnView[]>;
   };
 }

@@ -28,6 +28,8 @@ export function inventoryAppliers(reservations: ReservationService): Record<stri
     on('orders.order.placed', (m, event) => reservations.reserveOrder(m, event.tenantId, event.payload, event.eventId)),
     on('orders.order.fulfilled', (m, event) => reservations.closeOrder(m, event.tenantId, event.payload.id, 'COMMITTED')),
     on('orders.shipment.created', (m, event) => reservations.shipLines(m, event.tenantId, event.payload.orderId, event.payload.id, event.payload.lines)),
+    on('orders.return.received', (m, event) =>
+      event.payload.restock ? reservations.restock(m, event.tenantId, event.payload.storeId, event.payload.id, event.payload.lines) : Promise.resolve()),
     on('orders.order.cancelled', (m, event) => reservations.closeOrder(m, event.tenantId, event.payload.id, 'RELEASED')),
   );
 }

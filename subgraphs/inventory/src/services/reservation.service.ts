@@ -231,6 +231,16 @@ export class ReservationService extends TenantScopedService {
     await ledger.commit();
   }
 
+  /** Returned units back on hand (issue 17): one RETURN movement per line, from the customer. */
+  async restock(m: EntityManager, tenantId: string, storeId: string, returnId: string, lines: readonly { sku: string; quantity: number }[]): Promise<void> {
+    const ledger = new LedgerBatch(m, tenantId);
+    await ledger.lock(lines.map((line) => ({ sku: line.sku, storeId })));
+    for (const line of lines) {
+      ledger.post({ sku: line.sku, storeId, kind: 'RETURN', quantity: line.quantity, debit: account.onHand(storeId), credit: 'external:customer', reference: `return:${returnId}` });
+    }
+    await ledger.commit();
+  }
+
   reservationsByIds(ctx: SubgraphContext, ids: readonly string[]): Promise<ReservationEntity[]> {
     return this.tx(ctx, (m, tenantId) => m.getRepository(ReservationEntity).findBy({ tenantId, id: In(ids.filter(isUuid)) }));
   }

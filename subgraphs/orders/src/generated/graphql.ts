@@ -183,6 +183,12 @@ export type Mutation = {
   /** Applies a payment processor's webhook the gateway verified, once per event id; not part of the public API. */
   receivePaymentWebhook: PaymentWebhookReceipt;
   /**
+   * The returned parcel arrived: its units go back on hand when `restock` (RETURN movements), and
+   * their price is refunded through the provider, so the order becomes PARTIALLY_REFUNDED or
+   * REFUNDED (pos, admin).
+   */
+  receiveReturn: OrderReturn;
+  /**
    * Gives back part or all of what was captured, through the provider: the order becomes
    * PARTIALLY_REFUNDED or REFUNDED. REFUND_EXCEEDS_CAPTURED when more than what is left (pos, admin).
    */
@@ -190,6 +196,8 @@ export type Mutation = {
   removeCartLines: Cart;
   /** Removes the hook of one transition; false when there was none (admin). */
   removeOrderHook: Scalars['Boolean']['output'];
+  /** Asks to send back shipped units of an order (pos, admin, or the order's customer). */
+  requestReturn: OrderReturn;
   setCartEmail: Cart;
   /** Sets (or replaces) the hook of one transition (admin). */
   setOrderHook: OrderHook;
@@ -269,6 +277,11 @@ export type MutationReceivePaymentWebhookArgs = {
 };
 
 
+export type MutationReceiveReturnArgs = {
+  input: ReceiveReturnInput;
+};
+
+
 export type MutationRefundOrderArgs = {
   input: RefundOrderInput;
 };
@@ -282,6 +295,11 @@ export type MutationRemoveCartLinesArgs = {
 
 export type MutationRemoveOrderHookArgs = {
   event: OrderHookEvent;
+};
+
+
+export type MutationRequestReturnArgs = {
+  input: RequestReturnInput;
 };
 
 
@@ -330,6 +348,8 @@ export type Order = {
   payments: Array<Payment>;
   /** The pricing quote the order was charged (placed with `quoteToken`); never changes afterwards. */
   quote?: Maybe<OrderQuote>;
+  /** Returns asked for, oldest first. */
+  returns: Array<OrderReturn>;
   /** Parcels that left, oldest first (workflow v3). */
   shipments: Array<Shipment>;
   /** The shipping method as chosen and priced at checkout. */
@@ -429,6 +449,22 @@ export type OrderQuoteLine = {
   tax: Money;
   total: Money;
   unitPrice: Money;
+};
+
+/** Shipped units a shopper sends back. */
+export type OrderReturn = {
+  __typename?: 'OrderReturn';
+  createdAt: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  lines: Array<ReturnLine>;
+  orderId: Scalars['ID']['output'];
+  reason?: Maybe<Scalars['String']['output']>;
+  receivedAt?: Maybe<Scalars['String']['output']>;
+  /** RECEIVED: what was refunded for it through the payment provider. */
+  refund?: Maybe<Money>;
+  /** RECEIVED: whether its units went back on hand (RETURN movements). */
+  restocked?: Maybe<Scalars['Boolean']['output']>;
+  status: ReturnStatus;
 };
 
 export type OrderShipping = {
@@ -606,6 +642,12 @@ export type QueryOrdersArgs = {
   storeId?: InputMaybe<Scalars['ID']['input']>;
 };
 
+export type ReceiveReturnInput = {
+  /** True: the units go back on hand through the ledger (a RETURN movement per line); false for damaged goods. */
+  restock: Scalars['Boolean']['input'];
+  returnId: Scalars['ID']['input'];
+};
+
 export type RefundOrderInput = {
   /** Decimal string in the order's currency, greater than zero; omitted: all that was captured and not yet refunded. */
   amount?: InputMaybe<Scalars['String']['input']>;
@@ -613,6 +655,32 @@ export type RefundOrderInput = {
   /** Why, for the record (at most 255 characters, docs/limits.md). */
   reason?: InputMaybe<Scalars['String']['input']>;
 };
+
+export type RequestReturnInput = {
+  /** Shipped skus of the order, each at most once. */
+  lines: Array<ReturnLineInput>;
+  orderId: Scalars['ID']['input'];
+  /** Why (at most 255 characters). */
+  reason?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type ReturnLine = {
+  __typename?: 'ReturnLine';
+  quantity: Scalars['Int']['output'];
+  sku: Scalars['ID']['output'];
+};
+
+export type ReturnLineInput = {
+  /** Greater than zero; at most what was shipped of the sku and not returned yet. */
+  quantity: Scalars['Int']['input'];
+  sku: Scalars['ID']['input'];
+};
+
+export type ReturnStatus =
+  /** Arrived: restocked (or not) and refunded. */
+  | 'RECEIVED'
+  /** Asked for; the parcel is on its way back. */
+  | 'REQUESTED';
 
 export type SetOrderHookInput = {
   event: OrderHookEvent;
@@ -829,6 +897,7 @@ export type ResolversTypes = {
   OrderLineInput: ResolverTypeWrapper<Partial<OrderLineInput>>;
   OrderQuote: ResolverTypeWrapper<Partial<OrderQuote>>;
   OrderQuoteLine: ResolverTypeWrapper<Partial<OrderQuoteLine>>;
+  OrderReturn: ResolverTypeWrapper<Partial<OrderReturn>>;
   OrderShipping: ResolverTypeWrapper<Partial<OrderShipping>>;
   OrderStatus: ResolverTypeWrapper<Partial<OrderStatus>>;
   OrderTransition: ResolverTypeWrapper<HistoryEntry>;
@@ -841,7 +910,12 @@ export type ResolversTypes = {
   PaymentWebhookReceipt: ResolverTypeWrapper<Partial<PaymentWebhookReceipt>>;
   PlaceOrderInput: ResolverTypeWrapper<Partial<PlaceOrderInput>>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  ReceiveReturnInput: ResolverTypeWrapper<Partial<ReceiveReturnInput>>;
   RefundOrderInput: ResolverTypeWrapper<Partial<RefundOrderInput>>;
+  RequestReturnInput: ResolverTypeWrapper<Partial<RequestReturnInput>>;
+  ReturnLine: ResolverTypeWrapper<Partial<ReturnLine>>;
+  ReturnLineInput: ResolverTypeWrapper<Partial<ReturnLineInput>>;
+  ReturnStatus: ResolverTypeWrapper<Partial<ReturnStatus>>;
   SetOrderHookInput: ResolverTypeWrapper<Partial<SetOrderHookInput>>;
   Shipment: ResolverTypeWrapper<Partial<Shipment>>;
   ShipmentLine: ResolverTypeWrapper<Partial<ShipmentLine>>;
@@ -882,6 +956,7 @@ export type ResolversParentTypes = {
   OrderLineInput: Partial<OrderLineInput>;
   OrderQuote: Partial<OrderQuote>;
   OrderQuoteLine: Partial<OrderQuoteLine>;
+  OrderReturn: Partial<OrderReturn>;
   OrderShipping: Partial<OrderShipping>;
   OrderTransition: HistoryEntry;
   PageInfo: Partial<PageInfo>;
@@ -891,7 +966,11 @@ export type ResolversParentTypes = {
   PaymentWebhookReceipt: Partial<PaymentWebhookReceipt>;
   PlaceOrderInput: Partial<PlaceOrderInput>;
   Query: Record<PropertyKey, never>;
+  ReceiveReturnInput: Partial<ReceiveReturnInput>;
   RefundOrderInput: Partial<RefundOrderInput>;
+  RequestReturnInput: Partial<RequestReturnInput>;
+  ReturnLine: Partial<ReturnLine>;
+  ReturnLineInput: Partial<ReturnLineInput>;
   SetOrderHookInput: Partial<SetOrderHookInput>;
   Shipment: Partial<Shipment>;
   ShipmentLine: Partial<ShipmentLine>;
@@ -966,9 +1045,11 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   payOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationPayOrderArgs, 'id'>>;
   placeOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationPlaceOrderArgs, 'input'>>;
   receivePaymentWebhook?: Resolver<ResolversTypes['PaymentWebhookReceipt'], ParentType, ContextType, RequireFields<MutationReceivePaymentWebhookArgs, 'body' | 'eventId' | 'provider'>>;
+  receiveReturn?: Resolver<ResolversTypes['OrderReturn'], ParentType, ContextType, RequireFields<MutationReceiveReturnArgs, 'input'>>;
   refundOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationRefundOrderArgs, 'input'>>;
   removeCartLines?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationRemoveCartLinesArgs, 'cartId' | 'skus'>>;
   removeOrderHook?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveOrderHookArgs, 'event'>>;
+  requestReturn?: Resolver<ResolversTypes['OrderReturn'], ParentType, ContextType, RequireFields<MutationRequestReturnArgs, 'input'>>;
   setCartEmail?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationSetCartEmailArgs, 'cartId' | 'email'>>;
   setOrderHook?: Resolver<ResolversTypes['OrderHook'], ParentType, ContextType, RequireFields<MutationSetOrderHookArgs, 'input'>>;
   setShippingAddress?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationSetShippingAddressArgs, 'address' | 'cartId'>>;
@@ -987,6 +1068,7 @@ export type OrderResolvers<ContextType = Context, ParentType extends ResolversPa
   number?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   payments?: Resolver<Array<ResolversTypes['Payment']>, ParentType, ContextType>;
   quote?: Resolver<Maybe<ResolversTypes['OrderQuote']>, ParentType, ContextType>;
+  returns?: Resolver<Array<ResolversTypes['OrderReturn']>, ParentType, ContextType>;
   shipments?: Resolver<Array<ResolversTypes['Shipment']>, ParentType, ContextType>;
   shipping?: Resolver<Maybe<ResolversTypes['OrderShipping']>, ParentType, ContextType>;
   shippingAddress?: Resolver<Maybe<ResolversTypes['Address']>, ParentType, ContextType>;
@@ -1054,6 +1136,18 @@ export type OrderQuoteLineResolvers<ContextType = Context, ParentType extends Re
   unitPrice?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
 };
 
+export type OrderReturnResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderReturn'] = ResolversParentTypes['OrderReturn']> = {
+  createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lines?: Resolver<Array<ResolversTypes['ReturnLine']>, ParentType, ContextType>;
+  orderId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  receivedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  refund?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+  restocked?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['ReturnStatus'], ParentType, ContextType>;
+};
+
 export type OrderShippingResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderShipping'] = ResolversParentTypes['OrderShipping']> = {
   kind?: Resolver<ResolversTypes['ShippingMethodKind'], ParentType, ContextType>;
   methodId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -1107,6 +1201,11 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   orderHooks?: Resolver<Array<ResolversTypes['OrderHook']>, ParentType, ContextType>;
   orderUpdatedSnapshot?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType, Partial<QueryOrderUpdatedSnapshotArgs>>;
   orders?: Resolver<ResolversTypes['OrderConnection'], ParentType, ContextType, Partial<QueryOrdersArgs>>;
+};
+
+export type ReturnLineResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ReturnLine'] = ResolversParentTypes['ReturnLine']> = {
+  quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  sku?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 
 export type ShipmentResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Shipment'] = ResolversParentTypes['Shipment']> = {
@@ -1163,6 +1262,7 @@ export type Resolvers<ContextType = Context> = {
   OrderLine?: OrderLineResolvers<ContextType>;
   OrderQuote?: OrderQuoteResolvers<ContextType>;
   OrderQuoteLine?: OrderQuoteLineResolvers<ContextType>;
+  OrderReturn?: OrderReturnResolvers<ContextType>;
   OrderShipping?: OrderShippingResolvers<ContextType>;
   OrderTransition?: OrderTransitionResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
@@ -1170,6 +1270,7 @@ export type Resolvers<ContextType = Context> = {
   PaymentRefund?: PaymentRefundResolvers<ContextType>;
   PaymentWebhookReceipt?: PaymentWebhookReceiptResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  ReturnLine?: ReturnLineResolvers<ContextType>;
   Shipment?: ShipmentResolvers<ContextType>;
   ShipmentLine?: ShipmentLineResolvers<ContextType>;
   ShippingBand?: ShippingBandResolvers<ContextType>;

@@ -45,6 +45,8 @@ export const resolvers: Resolvers = {
     createShipment: (_root, { input }, ctx) => ctx.shipments.createShipment(ctx, input),
     markReadyForPickup: (_root, { orderId }, ctx) => ctx.shipments.pickup(ctx, orderId, 'ready-for-pickup'),
     markPickedUp: (_root, { orderId }, ctx) => ctx.shipments.pickup(ctx, orderId, 'picked-up'),
+    requestReturn: (_root, { input }, ctx) => ctx.returns.requestReturn(ctx, input),
+    receiveReturn: (_root, { input }, ctx) => ctx.returns.receiveReturn(ctx, input),
     receivePaymentWebhook: (_root, { provider, eventId, body }, ctx) => ctx.payments.receiveWebhook(ctx, provider, eventId, body),
   },
   Cart: {
@@ -72,6 +74,7 @@ export const resolvers: Resolvers = {
     shippingAddress: (order) => (order.shippingAddress as never) ?? null,
     payments: (order, _args, ctx) => ctx.loaders.paymentsByOrder.load(order.id),
     shipments: (order, _args, ctx) => ctx.loaders.shipmentsByOrder.load(order.id),
+    returns: (order, _args, ctx) => ctx.loaders.returnsByOrder.load(order.id),
     shipping: (order) => (order.shipping ? { methodId: order.shipping.methodId, name: order.shipping.name, kind: order.shipping.kind as never, price: formatMoney(order.shipping.amount, order.currencyCode.trim()) } : null),
   },
   Payment: {

@@ -125,35 +125,49 @@ export class PaymentService extends TenantScopedService {
     if (!isUuid(input.orderId)) throw notFound(`no order ${input.orderId}`);
     const order = await this.tx(ctx, async (m, tenantId) => {
       const row = await this.lockedOrder(ctx, m, tenantId, input.orderId);
-      const currency = row.currencyCode.trim();
-      const [payment] = (await m.query(
-        `SELECT * FROM ${t(m, 'payment')} WHERE tenant_id = $1 AND order_id = $2 AND state = 'CAPTURED' ORDER BY created_at DESC LIMIT 1 FOR UPDATE`,
-        [tenantId, row.id],
-      )) as PaymentRow[];
-      if (!payment) throw appError('INVALID_TRANSITION', `An order in ${row.status} has no captured payment to refund.`, { status: row.status, event: 'refund', workflowVersion: row.workflowVersion });
-      const left = toMinor(payment.captured_amount, currency) - toMinor(payment.refunded_amount, currency);
-      const asked = input.amount == null ? left : toMinor(parseMoney(input.amount, currency).amount, currency);
-      if (asked <= 0n) throw badInput('a refund must be greater than zero', 'amount');
-      if (asked > left) {
-        throw appError('REFUND_EXCEEDS_CAPTURED', `At most ${fromMinor(left, currency).amount} ${currency} can be refunded (captured ${money(payment.captured_amount, currency).amount}, refunded ${money(payment.refunded_amount, currency).amount}).`, {
-          refundable: fromMinor(left, currency).amount,
-        });
-      }
-      const amount = fromMinor(asked, currency).amount;
-      // Checked before the provider is asked: INVALID_TRANSITION when the order's workflow has no refunds (v1, v2).
-      const full = asked === left;
-      this.transitionsCheck(row, full ? 'refund.full' : 'refund.partial');
-      const given = await this.providers[payment.provider].refund(payment.reference, amount, currency);
-      await m.query(
-        `INSERT INTO ${t(m, 'payment_refund')} (id, tenant_id, payment_id, order_id, amount, reason, reference, state) VALUES ($1, $2, $3, $4, $5, $6, $7, 'SUCCEEDED')`,
-        [randomUUID(), tenantId, payment.id, row.id, amount, input.reason ?? null, given.reference],
-      );
-      await m.query(`UPDATE ${t(m, 'payment')} SET refunded_amount = refunded_amount + $3, updated_at = now() WHERE tenant_id = $1 AND id = $2`, [tenantId, payment.id, amount]);
-      await this.transitions.byStep(m, row, full ? 'refund.full' : 'refund.partial', `${payment.provider} refund ${given.reference} of ${amount} ${currency}`);
+      await this.refundLocked(m, row, input.amount == null ? null : parseMoney(input.amount, row.currencyCode.trim()).amount, input.reason ?? null);
       return row;
     });
     await this.afterCommit();
     return order;
+  }
+
+  /**
+   * Refunds `amount` (all that is left when null) of the order's captured payment through its
+   * provider, inside the caller's transaction with the order row locked; returns what was refunded.
+   * `capAtLeft`: refund at most what is left (nothing when nothing is) instead of refusing.
+   */
+  async refundLocked(m: EntityManager, row: OrderEntity, amountAsked: string | null, reason: string | null, capAtLeft = false): Promise<string> {
+    const tenantId = row.tenantId;
+    const currency = row.currencyCode.trim();
+    const [payment] = (await m.query(
+      `SELECT * FROM ${t(m, 'payment')} WHERE tenant_id = $1 AND order_id = $2 AND state = 'CAPTURED' ORDER BY created_at DESC LIMIT 1 FOR UPDATE`,
+      [tenantId, row.id],
+    )) as PaymentRow[];
+    if (!payment) throw appError('INVALID_TRANSITION', `An order in ${row.status} has no captured payment to refund.`, { status: row.status, event: 'refund', workflowVersion: row.workflowVersion });
+    const left = toMinor(payment.captured_amount, currency) - toMinor(payment.refunded_amount, currency);
+    let asked = amountAsked == null ? left : toMinor(amountAsked, currency);
+    // A return refunds its lines' price, or what is left of the capture when less.
+    if (capAtLeft && asked > left) asked = left;
+    if (capAtLeft && asked === 0n) return fromMinor(0n, currency).amount;
+    if (asked <= 0n) throw badInput('a refund must be greater than zero', 'amount');
+    if (asked > left) {
+      throw appError('REFUND_EXCEEDS_CAPTURED', `At most ${fromMinor(left, currency).amount} ${currency} can be refunded (captured ${money(payment.captured_amount, currency).amount}, refunded ${money(payment.refunded_amount, currency).amount}).`, {
+        refundable: fromMinor(left, currency).amount,
+      });
+    }
+    const amount = fromMinor(asked, currency).amount;
+    // Checked before the provider is asked: INVALID_TRANSITION when the order's workflow has no refunds (v1, v2).
+    const full = asked === left;
+    this.transitionsCheck(row, full ? 'refund.full' : 'refund.partial');
+    const given = await this.providers[payment.provider].refund(payment.reference, amount, currency);
+    await m.query(
+      `INSERT INTO ${t(m, 'payment_refund')} (id, tenant_id, payment_id, order_id, amount, reason, reference, state) VALUES ($1, $2, $3, $4, $5, $6, $7, 'SUCCEEDED')`,
+      [randomUUID(), tenantId, payment.id, row.id, amount, reason, given.reference],
+    );
+    await m.query(`UPDATE ${t(m, 'payment')} SET refunded_amount = refunded_amount + $3, updated_at = now() WHERE tenant_id = $1 AND id = $2`, [tenantId, payment.id, amount]);
+    await this.transitions.byStep(m, row, full ? 'refund.full' : 'refund.partial', `${payment.provider} refund ${given.reference} of ${amount} ${currency}`);
+    return amount;
   }
 
   /** Throws INVALID_TRANSITION when the order's workflow does not take `event` from where it is. */
