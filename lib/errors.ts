@@ -16,6 +16,8 @@ export const ErrorCodes = {
   RATE_LIMITED: 'Too many requests from this API key, token or client this minute, or too many failed authentications from this client address; `Retry-After` says when to retry. `customerLogin` answers it after 5 failed logins of one email within 15 minutes (`extensions.retryAfterSeconds`).',
   LIVE_UPDATES_INTERRUPTED: 'Sent in a subscription payload: the event bus is unreachable, so no live updates arrive for now; the subscription stays open and every key\'s current state follows when they resume.',
   COUPON_EXHAUSTED: 'A coupon (or a promotion with a usage limit) has no uses left: claimQuote refused the quote and counted nothing; `extensions.couponCode` names it. Ask again with `dropExhaustedCoupons: true` to be priced without it.',
+  PAYMENT_DECLINED: 'checkout: the payment provider declined the card (`extensions.reason`: `card_declined`, `insufficient_funds`); the order (`extensions.orderId`) is cancelled, its stock released, nothing captured, and the cart is open again.',
+  REFUND_EXCEEDS_CAPTURED: 'refundOrder: the amount is more than what was captured and not yet refunded (`extensions.refundable`); nothing was refunded.',
   QUOTE_INVALID: 'The quote token was altered, is not a quote, belongs to another tenant or store, or was already charged by another order; nothing was placed.',
   QUOTE_EXPIRED: 'The quote is past its `expiresAt` (15 minutes after it was made); nothing was placed. Ask for a new quote.',
   WEBHOOK_OUT_OF_WINDOW: 'A webhook delivery whose source time is older than the window (WEBHOOK_MAX_AGE_HOURS) or ahead of the clock; nothing was stored (HTTP 422).',

@@ -48,6 +48,8 @@ export const INPUT_BOUNDS = {
     'OrderLineInput.quantity': [1, MAX_QUANTITY],
     'QuoteLineInput.quantity': [1, MAX_QUANTITY],
     'CartLineInput.quantity': [1, MAX_QUANTITY],
+    'ShipmentLineInput.quantity': [1, MAX_QUANTITY],
+    'ReturnLineInput.quantity': [1, MAX_QUANTITY],
     'Customer.orders(first:)': [1, 100],
     'PriceListPriceInput.minQuantity': [1, MAX_QUANTITY],
     'CreatePromotionInput.minQuantity': [1, MAX_QUANTITY],

@@ -31,7 +31,7 @@ import { openTenantDatabase } from '../subgraphs/tenant/src/data/database.js';
 import { readPlugins, type PluginEntry } from '../lib/plugins/load-plugins.js';
 import { readOutboundWebhookOptions, type OutboundWebhookOptions } from '../subgraphs/tenant/src/webhooks/config.js';
 
-type Deps = { dataSource: DataSource; bus: EventBus; secret: string; replayGuard: ReplayGuard; logger?: Logger };
+type Deps = { dataSource: DataSource; bus: EventBus; secret: string; replayGuard: ReplayGuard; logger?: Logger; /** The gateway's base URL once it listens (payment processors' webhooks go there). */ gatewayUrl: () => string | undefined };
 /** Options of the subgraphs that have any. */
 export interface SubgraphOptions {
   /** The order workflow version new orders start on (default: the latest). */
@@ -53,7 +53,7 @@ const SERVICES: Record<SubgraphName, { open: (url: string, schema: string) => Pr
   catalog: { open: openCatalogDatabase, build: (deps, o) => buildCatalog(deps, { feeds: o.feeds }) },
   inventory: { open: openInventoryDatabase, build: (deps, o) => buildInventory(deps, { expiryIntervalMs: o.reservationExpiryMs, ingestion: o.ingestion }) },
   pricing: { open: openPricingDatabase, build: (deps, o) => buildPricing(deps, { quoteTtlMs: o.quoteTtlMs }) },
-  orders: { open: openOrdersDatabase, build: (deps, o) => buildOrders(deps, { workflowVersion: o.orderWorkflowVersion, hookPolicy: o.webhooks?.policy, plugins: o.plugins }) },
+  orders: { open: openOrdersDatabase, build: (deps, o) => buildOrders(deps, { workflowVersion: o.orderWorkflowVersion, hookPolicy: o.webhooks?.policy, plugins: o.plugins, paymentWebhookUrl: deps.gatewayUrl }) },
   tenant: { open: openTenantDatabase, build: (deps, o) => buildTenant(deps, { webhooks: o.webhooks }) },
 };
 
@@ -152,6 +152,9 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     // Single-use signatures (mutations): remembered in Redis when there is one, as replicas would share it.
     const replayGuard = env.REDIS_URL ? await createRedisReplayGuard(env.REDIS_URL, { prefix: `nonce:${options.redisStream ?? 'commerce'}:` }) : createMemoryReplayGuard();
     cleanups.push(() => replayGuard.close());
+    // Known once the gateway listens (after the subgraphs): where payment processors' webhooks go.
+    const listening: { base?: string } = {};
+    const gatewayUrl = () => listening.base;
     const subgraphs = {} as Record<SubgraphName, SubgraphService>;
     const subgraphUrls = {} as Record<SubgraphName, string>;
     const dataSources = {} as Record<SubgraphName, DataSource>;
@@ -160,7 +163,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       const dataSource = await SERVICES[name].open(await urlFor(name), `${name}${options.schemaSuffix ?? ''}`);
       cleanups.push(() => dataSource.destroy());
       dataSources[name] = dataSource;
-      const service = SERVICES[name].build({ dataSource, bus, secret, replayGuard, logger: options.subgraphLogger?.(name) }, options.subgraphOptions ?? {
+      const service = SERVICES[name].build({ dataSource, bus, secret, replayGuard, gatewayUrl, logger: options.subgraphLogger?.(name) }, options.subgraphOptions ?? {
         orderWorkflowVersion: env.ORDER_WORKFLOW_VERSION ? Number(env.ORDER_WORKFLOW_VERSION) : undefined,
         ingestion: { maxAgeMs: readWebhookMaxAgeMs(env) },
         webhooks: readOutboundWebhookOptions(env),
@@ -195,6 +198,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       log: options.log,
     });
     const base = await gateway.start(ports.gateway, host);
+    listening.base = base;
     cleanups.push(() => gateway.stop());
     return {
       gatewayUrl: `${base}/graphql`,
@@ -208,7 +212,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       bus,
       async redeploy(name, subgraphOptions) {
         await subgraphs[name].stop();
-        const service = SERVICES[name].build({ dataSource: dataSources[name], bus, secret, replayGuard, logger: options.subgraphLogger?.(name) }, subgraphOptions);
+        const service = SERVICES[name].build({ dataSource: dataSources[name], bus, secret, replayGuard, gatewayUrl, logger: options.subgraphLogger?.(name) }, subgraphOptions);
         await service.start(Number(new URL(subgraphUrls[name]).port), host);
         subgraphs[name] = service;
       },

@@ -195,7 +195,11 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     plugins.push(useAuth({ authenticator, schema, rules, anonymousIntrospection, partnerSchema, clientAddress, rateLimit: { store, perMinute } }));
     routes.push(useSchemaSdl({ schema, auth: { authenticator, clientAddress, rules, partnerSchema, anonymousIntrospection } }));
     // Merchant systems push here (verified with the tenant's secret), ingested by inventory.
-    if (urls.inventory) routes.push(useWebhooks(createWebhookReceiver({ directory, client, maxBodyBytes: options.limits?.maxBodyBytes, log })));
+    // Payment processors' confirmations too (verified with the tenant's derived key), applied by orders.
+    if (urls.inventory || urls.orders) {
+      const payments = urls.orders ? { subgraphSecret: options.auth.subgraphSecret } : undefined;
+      routes.push(useWebhooks(createWebhookReceiver({ directory, client, payments, ingestion: Boolean(urls.inventory), maxBodyBytes: options.limits?.maxBodyBytes, log })));
+    }
     // Admins' bulk feeds, streamed to the catalog.
     if (urls.catalog) routes.push(useFeedUpload(createFeedUpload({ authenticator, client, log }), clientAddress));
   } else routes.push(useSchemaSdl({ schema }));

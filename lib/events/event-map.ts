@@ -69,6 +69,8 @@ export const EVENT_VERSIONS = {
     'orders.order.paid': 1,
     'orders.order.fulfilled': 1,
     'orders.order.cancelled': 1,
+    'orders.shipment.created': 1,
+    'orders.return.received': 1,
     'orders.order.updated': 1,
   },
 } as const satisfies { [P in Publisher]: { [K in keyof EventsByPublisher[P]]: number } };

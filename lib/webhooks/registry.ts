@@ -1,7 +1,8 @@
-import type { WebhookSource } from './source.js';
+import type { PaymentWebhookSource, WebhookSource } from './source.js';
 import { erp } from './sources/erp.js';
 import { pos } from './sources/pos.js';
 import { shopify } from './sources/shopify.js';
+import { testCard } from './sources/test-card.js';
 import { woo } from './sources/woo.js';
 
 /**
@@ -26,5 +27,14 @@ export function webhookSource(name: WebhookSourceName): WebhookSource {
 }
 /** The source served at `/webhooks/<path>/…`, if any. */
 export const webhookSourceAt = (path: string): WebhookSource | undefined => byPath.get(path);
+/**
+ * Payment processors whose webhooks confirm payments (issue 17): received at the same endpoint,
+ * handed to orders. Their path must not be one of WEBHOOK_SOURCES'.
+ */
+export const PAYMENT_WEBHOOK_SOURCES = [testCard] as const satisfies readonly PaymentWebhookSource[];
+const paymentByPath = new Map<string, PaymentWebhookSource>(PAYMENT_WEBHOOK_SOURCES.map((s) => [s.path, s]));
+/** The payment source served at `/webhooks/<path>/…`, if any. */
+export const paymentSourceAt = (path: string): PaymentWebhookSource | undefined => paymentByPath.get(path);
+
 /** Every header that carries a webhook signature (log redaction). */
-export const WEBHOOK_SECRET_HEADERS: readonly string[] = [...new Set(WEBHOOK_SOURCES.flatMap((s) => s.secretHeaders))];
+export const WEBHOOK_SECRET_HEADERS: readonly string[] = [...new Set([...WEBHOOK_SOURCES, ...PAYMENT_WEBHOOK_SOURCES].flatMap((s) => s.secretHeaders))];

@@ -52,3 +52,22 @@ export const header = (headers: DeliveryHeaders, name: string): string | undefin
   const value = headers[name];
   return Array.isArray(value) ? value[0] : value;
 };
+
+/**
+ * A payment processor that confirms payments by webhook (issue 17). Its deliveries go to orders,
+ * which owns payments, not to inventory's ingestion; the path names the tenant by id, and the
+ * tenant's key is derived (`key`) rather than configured.
+ */
+export interface PaymentWebhookSource {
+  /** As in the GraphQL enum `PaymentProvider`. */
+  readonly provider: 'TEST_CARD';
+  /** `/webhooks/<path>/<tenant id>`; also the `source` label of the webhook metrics. */
+  readonly path: string;
+  /** Headers that carry signatures: redacted in every log line. */
+  readonly secretHeaders: readonly string[];
+  /** The tenant's verification key, from the secret the gateway and subgraphs share. */
+  key(sharedSecret: string, tenantId: string): string;
+  verify(headers: DeliveryHeaders, rawBody: Buffer, key: string): Verdict;
+  /** The dedupe key of a verified delivery; UnidentifiedDelivery when the body is not an event. */
+  identify(text: string): { eventId: string };
+}

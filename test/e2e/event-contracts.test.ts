@@ -41,6 +41,8 @@ const FIELDS: Fields = {
   'orders.order.paid': { id: true, storeId: true },
   'orders.order.fulfilled': { id: true, storeId: true },
   'orders.order.cancelled': { id: true, storeId: true },
+  'orders.shipment.created': { id: true, orderId: true, storeId: true, lines: true, carrier: true, trackingNumber: true },
+  'orders.return.received': { id: true, orderId: true, storeId: true, lines: true, restock: true },
   'orders.order.updated': {
     __typename: true, id: true, number: true, status: true, storeId: true, store: true, lines: true, total: money,
     createdAt: true, workflowVersion: true, version: true, history: true, quoteId: true,

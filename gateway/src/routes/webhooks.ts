@@ -1,5 +1,5 @@
 import { metrics } from '../../../lib/observability/metrics.js';
-import { webhookSourceAt } from '../../../lib/webhooks/registry.js';
+import { paymentSourceAt, webhookSourceAt } from '../../../lib/webhooks/registry.js';
 import type { createWebhookReceiver } from '../webhooks/webhook-receiver.js';
 import { webhookPath } from '../webhooks/webhook-receiver.js';
 import { jsonResponse, useRoute } from './route.js';
@@ -12,7 +12,7 @@ export function useWebhooks(receive: ReturnType<typeof createWebhookReceiver>) {
       const { source, slug } = webhookPath(url.pathname)!;
       const started = performance.now();
       const answer = await receive(request, source, slug);
-      const label = webhookSourceAt(source)?.path ?? 'unknown';
+      const label = (webhookSourceAt(source) ?? paymentSourceAt(source))?.path ?? 'unknown';
       metrics.webhookAcks.inc({ source: label, status: String(answer.status) });
       metrics.webhookAckDuration.observe({ source: label }, (performance.now() - started) / 1000);
       return jsonResponse(answer.status, answer.body);

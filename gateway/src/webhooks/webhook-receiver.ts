@@ -1,7 +1,8 @@
 import type { TenantDirectory, WebhookSecret } from '../auth/tenant-directory.js';
 import type { SubgraphClient } from '../subgraph-client.js';
-import { WEBHOOK_SOURCES, webhookSourceAt } from '../../../lib/webhooks/registry.js';
-import { UnidentifiedDelivery, type DeliveryHeaders, type WebhookSource } from '../../../lib/webhooks/source.js';
+import { PAYMENT_WEBHOOK_SOURCES, paymentSourceAt, WEBHOOK_SOURCES, webhookSourceAt } from '../../../lib/webhooks/registry.js';
+import { UnidentifiedDelivery, type DeliveryHeaders, type PaymentWebhookSource, type WebhookSource } from '../../../lib/webhooks/source.js';
+import { isUuid } from '../../../lib/graphql/context.js';
 import { readBoundedStream } from '../limits/request-body.js';
 
 /**
@@ -15,6 +16,10 @@ export interface WebhookReceiverOptions {
   directory: TenantDirectory;
   /** Calls the inventory subgraph, which owns ingestion. */
   client: SubgraphClient;
+  /** Payment processors' webhooks (`PAYMENT_WEBHOOK_SOURCES`): their keys derive from this secret; orders applies them. */
+  payments?: { subgraphSecret: string };
+  /** Whether inventory (ingestion) is served; merchant sources are refused otherwise. */
+  ingestion?: boolean;
   /** Largest body (default 1 MiB). */
   maxBodyBytes?: number;
   log?: (message: string) => void;
@@ -35,6 +40,10 @@ class Refusal extends Error {
 
 const RECEIVE = `mutation ($source: String!, $topic: String!, $externalId: String!, $body: String!, $currencyCode: String, $triggeredAt: String) {
   receiveWebhook(source: $source, topic: $topic, externalId: $externalId, body: $body, currencyCode: $currencyCode, triggeredAt: $triggeredAt) { id duplicate }
+}`;
+
+const RECEIVE_PAYMENT = `mutation ($provider: PaymentProvider!, $eventId: String!, $body: String!) {
+  receivePaymentWebhook(provider: $provider, eventId: $eventId, body: $body) { duplicate }
 }`;
 
 export function createWebhookReceiver(options: WebhookReceiverOptions) {
@@ -78,12 +87,52 @@ export function createWebhookReceiver(options: WebhookReceiverOptions) {
     throw new Refusal(503, 'SERVICE_UNAVAILABLE', 'Ingestion is unavailable; retry later.');
   };
 
+  /**
+   * A payment processor's delivery: verified with the tenant's derived key, then handed to orders,
+   * which applies each event id once (200 for a duplicate, 202 the first time).
+   */
+  const payment = async (req: Request, spec: PaymentWebhookSource, tenantId: string): Promise<{ status: number; body: object }> => {
+    if (!options.payments) throw new Refusal(404, 'NOT_FOUND', `Unknown webhook source "${spec.path}".`);
+    if (!isUuid(tenantId)) throw new Refusal(404, 'NOT_FOUND', `${spec.path} webhooks name the tenant by its id.`);
+    const raw = await readBody(req);
+    const verdict = spec.verify(headersOf(req), raw, spec.key(options.payments.subgraphSecret, tenantId));
+    if (!verdict.ok) throw new Refusal(401, 'UNAUTHENTICATED', `Signature refused: ${verdict.reason}.`);
+    let text: string;
+    try {
+      text = decoder.decode(raw);
+    } catch {
+      throw new Refusal(400, 'BAD_USER_INPUT', 'The body is not valid UTF-8.');
+    }
+    let eventId: string;
+    try {
+      eventId = spec.identify(text).eventId;
+    } catch (error) {
+      if (error instanceof UnidentifiedDelivery) throw new Refusal(400, 'BAD_USER_INPUT', error.message);
+      throw error;
+    }
+    const variables = { provider: spec.provider, eventId, body: text };
+    const result = await options.client
+      .query<{ receivePaymentWebhook?: { duplicate: boolean } }>('orders', { query: RECEIVE_PAYMENT, variables }, { caller: { tenantId, roles: ['gateway'] }, timeoutMs: 10_000 })
+      .catch(() => {
+        throw new Refusal(503, 'SERVICE_UNAVAILABLE', 'Payments are unavailable; retry later.');
+      });
+    const receipt = result.data?.receivePaymentWebhook;
+    if (receipt) return { status: receipt.duplicate ? 200 : 202, body: { id: eventId, status: receipt.duplicate ? 'duplicate' : 'accepted' } };
+    const error = result.errors?.[0];
+    if (error?.extensions?.code === 'BAD_USER_INPUT') throw new Refusal(400, 'BAD_USER_INPUT', error.message);
+    // An unknown payment may not be recorded yet: the processor retries.
+    log(`webhooks: orders refused a payment event: ${error?.message ?? 'no answer'}`);
+    throw new Refusal(503, 'SERVICE_UNAVAILABLE', 'Payments are unavailable; retry later.');
+  };
+
   /** The answer to one delivery: its HTTP status and JSON body. */
   return async function handle(req: Request, sourceName: string, slug: string): Promise<{ status: number; body: object }> {
     try {
       if (req.method !== 'POST') throw new Refusal(405, 'METHOD_NOT_ALLOWED', 'Webhooks are POSTed.');
-      const spec = webhookSourceAt(sourceName);
-      if (!spec) throw new Refusal(404, 'NOT_FOUND', `Unknown webhook source "${sourceName}" (${WEBHOOK_SOURCES.map((s) => s.path).join(', ')}).`);
+      const paymentSpec = paymentSourceAt(sourceName);
+      if (paymentSpec) return await payment(req, paymentSpec, slug);
+      const spec = options.ingestion === false ? undefined : webhookSourceAt(sourceName);
+      if (!spec) throw new Refusal(404, 'NOT_FOUND', `Unknown webhook source "${sourceName}" (${[...WEBHOOK_SOURCES, ...PAYMENT_WEBHOOK_SOURCES].map((s) => s.path).join(', ')}).`);
       const source = spec.name;
       const headers = headersOf(req);
       const raw = await readBody(req);
@@ -118,6 +167,6 @@ export function createWebhookReceiver(options: WebhookReceiverOptions) {
 
 /** `/webhooks/<source>/<slug>` → its parts; null for any other path. */
 export function webhookPath(url: string | undefined): { source: string; slug: string } | null {
-  const match = /^\/webhooks\/([a-z]+)\/([A-Za-z0-9-]{1,63})\/?(?:\?.*)?$/.exec(url ?? '');
+  const match = /^\/webhooks\/([a-z][a-z-]{0,30})\/([A-Za-z0-9-]{1,63})\/?(?:\?.*)?$/.exec(url ?? '');
   return match ? { source: match[1]!, slug: match[2]! } : null;
 }

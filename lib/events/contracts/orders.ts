@@ -37,6 +37,23 @@ export interface OrdersEvents {
   'orders.order.fulfilled': OrderRef;
   /** Inventory releases the order's reservations. */
   'orders.order.cancelled': OrderRef;
+  /** Part (or the rest) of an order left in a parcel: inventory sells each line out of its reservation. */
+  'orders.shipment.created': {
+    id: string;
+    orderId: string;
+    storeId: string;
+    lines: { sku: string; quantity: number }[];
+    carrier: string;
+    trackingNumber: string;
+  };
+  /** A return arrived; with `restock`, inventory puts its lines back on hand (RETURN movements). */
+  'orders.return.received': {
+    id: string;
+    orderId: string;
+    storeId: string;
+    lines: { sku: string; quantity: number }[];
+    restock: boolean;
+  };
   /** Every step of every order: also the payload of the `orderUpdated` subscription. */
   'orders.order.updated': OrderUpdatedPayload;
 }

@@ -29,6 +29,11 @@ import { OrderWorkflows } from './services/order-workflow.js';
 import { OrdersService } from './services/orders.service.js';
 import { CartService } from './services/cart.service.js';
 import { CheckoutService } from './services/checkout.service.js';
+import { PaymentService } from './services/payment.service.js';
+import { ShipmentService } from './services/shipment.service.js';
+import { ReturnService } from './services/return.service.js';
+import { manual } from '../../../lib/payments/manual.js';
+import { createTestCard } from '../../../lib/payments/test-card.js';
 import { OrderHooksService } from './hooks/order-hooks.service.js';
 import { reactions } from '../../../lib/events/on.js';
 import { targetGuard, type TargetPolicy } from '../../../lib/outbound/target-policy.js';
@@ -44,7 +49,8 @@ export function buildOrders(
   deps: { dataSource: DataSource; bus: EventBus; secret: string; logger?: Logger; replayGuard?: ReplayGuard },
   /** The workflow version new orders start on (default: the latest in workflows/). */
   /** `hookPolicy`: where decision hooks may call (default: public hosts, http allowed); `plugins`: in-process plug-ins. */
-  options: { workflowVersion?: number; hookPolicy?: TargetPolicy; plugins?: readonly PluginEntry[] } = {},
+  /** `paymentWebhookUrl`: the gateway's base URL the test-card processor POSTs its confirmations to (unset: none are sent). */
+  options: { workflowVersion?: number; hookPolicy?: TargetPolicy; plugins?: readonly PluginEntry[]; paymentWebhookUrl?: () => string | undefined } = {},
 ): SubgraphService {
   const workflows = OrderWorkflows.load(options.workflowVersion);
   let flush = () => Promise.resolve();
@@ -57,7 +63,12 @@ export function buildOrders(
   flush = lifecycle.flush;
   const orders = new OrdersService(deps.dataSource, lifecycle.flush, transitions, workflows.current, deps.secret);
   const carts = new CartService(deps.dataSource, lifecycle.flush, orders);
-  const checkout = new CheckoutService(carts);
+  const testCard = createTestCard({ sharedSecret: deps.secret, webhookBaseUrl: options.paymentWebhookUrl ?? (() => undefined), log: (message) => deps.logger?.warn(message) });
+  const payments = new PaymentService(deps.dataSource, lifecycle.flush, transitions, { MANUAL: manual, TEST_CARD: testCard });
+  transitions.beforeClientMove = (m, order, event) => payments.beforeClientMove(m, order, event);
+  const checkout = new CheckoutService(carts, payments);
+  const shipments = new ShipmentService(deps.dataSource, lifecycle.flush, transitions);
+  const returns = new ReturnService(deps.dataSource, lifecycle.flush, payments);
   const schema = buildSubgraphSchema({ typeDefs, resolvers: resolvers as never });
   const sensitive = sensitiveCoordinates(typeDefs);
   let app: FastifyInstance | undefined;
@@ -72,11 +83,18 @@ export function buildOrders(
       transitions,
       carts,
       checkout,
+      payments,
+      shipments,
+      returns,
       orderHooks,
       loaders: {
         orderById: new DataLoader((ids) => orders.ordersByIds(ctx, ids)),
         linesByOrder: new DataLoader((ids) => orders.linesByOrderIds(ctx, ids)),
         historyByOrder: new DataLoader((ids) => transitions.historyByOrderIds(ctx, ids)),
+        paymentsByOrder: new DataLoader((ids) => payments.paymentsByOrderIds(ctx, ids)),
+        refundsByPayment: new DataLoader((ids) => payments.refundsByPaymentIds(ctx, ids)),
+        shipmentsByOrder: new DataLoader((ids) => shipments.shipmentsByOrderIds(ctx, ids)),
+        returnsByOrder: new DataLoader((ids) => returns.returnsByOrderIds(ctx, ids)),
       },
     };
     return ctx;

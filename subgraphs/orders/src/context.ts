@@ -7,16 +7,26 @@ import type { OrdersService } from './services/orders.service.js';
 import type { CartService } from './services/cart.service.js';
 import type { CheckoutService } from './services/checkout.service.js';
 import type { OrderHooksService } from './hooks/order-hooks.service.js';
+import type { PaymentService, PaymentView, RefundView } from './services/payment.service.js';
+import type { ShipmentService, ShipmentView } from './services/shipment.service.js';
+import type { ReturnService, ReturnView } from './services/return.service.js';
 
 export interface Context extends SubgraphContext {
   orders: OrdersService;
   transitions: OrderTransitionsService;
   carts: CartService;
   checkout: CheckoutService;
+  payments: PaymentService;
+  shipments: ShipmentService;
+  returns: ReturnService;
   orderHooks: OrderHooksService;
   loaders: {
     orderById: DataLoader<string, OrderEntity | null>;
     linesByOrder: DataLoader<string, OrderLineEntity[]>;
     historyByOrder: DataLoader<string, HistoryEntry[]>;
+    paymentsByOrder: DataLoader<string, PaymentView[]>;
+    refundsByPayment: DataLoader<string, RefundView[]>;
+    shipmentsByOrder: DataLoader<string, ShipmentView[]>;
+    returnsByOrder: DataLoader<string, ReturnView[]>;
   };
 }

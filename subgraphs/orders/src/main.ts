@@ -10,8 +10,10 @@ import { openOrdersDatabase } from './data/database.js';
 const workflowVersion = readOptional(process.env, 'ORDER_WORKFLOW_VERSION');
 // Decision hooks call out under the outbound webhooks' policy (WEBHOOK_ALLOWED_CIDRS, NODE_ENV).
 const hookPolicy = readTargetPolicy();
+// TEST_CARD_WEBHOOK_URL: the gateway the test-card processor POSTs its signed confirmations to.
+const paymentWebhookUrl = readOptional(process.env, 'TEST_CARD_WEBHOOK_URL') ?? 'http://127.0.0.1:4000';
 void readPlugins().then((plugins) =>
   runSubgraphProcess(loadConfig, openOrdersDatabase, (deps) =>
-    buildOrders(deps, { workflowVersion: workflowVersion ? Number(workflowVersion) : undefined, hookPolicy, plugins }),
+    buildOrders(deps, { workflowVersion: workflowVersion ? Number(workflowVersion) : undefined, hookPolicy, plugins, paymentWebhookUrl: () => paymentWebhookUrl }),
   ),
 );

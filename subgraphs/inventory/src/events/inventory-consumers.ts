@@ -7,7 +7,7 @@ import type { ReservationService } from '../services/reservation.service.js';
 
 /**
  * What inventory learns from other subgraphs (stores, skus) and its part of the order saga:
- * reserve a placed order's lines, sell them when it is fulfilled, release them when cancelled.
+ * reserve a placed order's lines, sell them as they ship (or all when fulfilled), release them when cancelled.
  */
 export function inventoryAppliers(reservations: ReservationService): Record<string, EventApplier> {
   return reactions(
@@ -27,6 +27,9 @@ export function inventoryAppliers(reservations: ReservationService): Record<stri
     }),
     on('orders.order.placed', (m, event) => reservations.reserveOrder(m, event.tenantId, event.payload, event.eventId)),
     on('orders.order.fulfilled', (m, event) => reservations.closeOrder(m, event.tenantId, event.payload.id, 'COMMITTED')),
+    on('orders.shipment.created', (m, event) => reservations.shipLines(m, event.tenantId, event.payload.orderId, event.payload.id, event.payload.lines)),
+    on('orders.return.received', (m, event) =>
+      event.payload.restock ? reservations.restock(m, event.tenantId, event.payload.storeId, event.payload.id, event.payload.lines) : Promise.resolve()),
     on('orders.order.cancelled', (m, event) => reservations.closeOrder(m, event.tenantId, event.payload.id, 'RELEASED')),
   );
 }

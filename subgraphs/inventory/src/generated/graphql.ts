@@ -150,6 +150,8 @@ export type MovementKind =
   | 'RECEIPT'
   | 'RELEASE'
   | 'RESERVATION'
+  /** A customer's returned units back on hand (orders' `receiveReturn` with `restock`). */
+  | 'RETURN'
   | 'SALE'
   | 'TRANSFER_IN'
   | 'TRANSFER_OUT';

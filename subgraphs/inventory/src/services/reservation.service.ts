@@ -197,6 +197,50 @@ export class ReservationService extends TenantScopedService {
     await ledger.commit();
   }
 
+  /**
+   * A shipment of part of an order (issue 17): each shipped line leaves as a SALE out of the
+   * order's reservation of that sku, once (the event is applied once); what is left stays
+   * reserved, and the reservation is COMMITTED when nothing is.
+   */
+  async shipLines(m: EntityManager, tenantId: string, orderId: string, shipmentId: string, lines: readonly { sku: string; quantity: number }[]): Promise<void> {
+    const rows = await m.getRepository(ReservationEntity).find({ where: { tenantId, orderId, status: 'ACTIVE', sku: In(lines.map((l) => l.sku)) }, lock: { mode: 'pessimistic_write' } });
+    const ledger = new LedgerBatch(m, tenantId);
+    await ledger.lock(rows.map((row) => ({ sku: row.sku, storeId: row.storeId })));
+    for (const line of lines) {
+      const row = rows.find((r) => r.sku === line.sku);
+      if (!row || row.quantity < line.quantity) {
+        console.error(`inventory: shipment ${shipmentId} of order ${orderId} ships ${line.quantity} × ${line.sku}, more than is reserved (${row?.quantity ?? 0}); skipped`);
+        continue;
+      }
+      ledger.post({
+        sku: row.sku,
+        storeId: row.storeId,
+        kind: 'SALE',
+        quantity: line.quantity,
+        debit: 'external:customer',
+        credit: account.reserved(row.storeId),
+        reservationId: row.id,
+        reference: `shipment:${shipmentId}`,
+      });
+      const left = row.quantity - line.quantity;
+      await m.getRepository(ReservationEntity).update(
+        { tenantId, id: row.id },
+        left === 0 ? { status: 'COMMITTED', updatedAt: new Date() } : { quantity: left, updatedAt: new Date() },
+      );
+    }
+    await ledger.commit();
+  }
+
+  /** Returned units back on hand (issue 17): one RETURN movement per line, from the customer. */
+  async restock(m: EntityManager, tenantId: string, storeId: string, returnId: string, lines: readonly { sku: string; quantity: number }[]): Promise<void> {
+    const ledger = new LedgerBatch(m, tenantId);
+    await ledger.lock(lines.map((line) => ({ sku: line.sku, storeId })));
+    for (const line of lines) {
+      ledger.post({ sku: line.sku, storeId, kind: 'RETURN', quantity: line.quantity, debit: account.onHand(storeId), credit: 'external:customer', reference: `return:${returnId}` });
+    }
+    await ledger.commit();
+  }
+
   reservationsByIds(ctx: SubgraphContext, ids: readonly string[]): Promise<ReservationEntity[]> {
     return this.tx(ctx, (m, tenantId) => m.getRepository(ReservationEntity).findBy({ tenantId, id: In(ids.filter(isUuid)) }));
   }

@@ -11,12 +11,15 @@ import { Workflow1732600000000 } from './migrations/1732600000000-workflow.js';
 import { OrderQuotes1733600000000 } from './migrations/1733600000000-quotes.js';
 import { Checkout1735000000000 } from './migrations/1735000000000-checkout.js';
 import { OrderHooks1736000000000 } from './migrations/1736000000000-order-hooks.js';
+import { Payments1739017000000 } from './migrations/1739017000000-payments.js';
+import { Shipments1739017000001 } from './migrations/1739017000001-shipments.js';
+import { Returns1739017000002 } from './migrations/1739017000002-returns.js';
 
 export function openOrdersDatabase(url: string, schema = 'orders'): Promise<DataSource> {
   return openServiceDatabase({
     url,
     schema,
     entities: [OrderEntity, OrderLineEntity, OrderTransitionEntity, OutboxEvent, ProcessedEvent],
-    migrations: [Initial1732300000000, RowLevelSecurity1732500000000, Workflow1732600000000, OrderQuotes1733600000000, Checkout1735000000000, OrderHooks1736000000000],
+    migrations: [Initial1732300000000, RowLevelSecurity1732500000000, Workflow1732600000000, OrderQuotes1733600000000, Checkout1735000000000, OrderHooks1736000000000, Payments1739017000000, Shipments1739017000001, Returns1739017000002],
   });
 }

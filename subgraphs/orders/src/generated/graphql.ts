@@ -95,6 +95,14 @@ export type CreateCartInput = {
   storeId: Scalars['ID']['input'];
 };
 
+export type CreateShipmentInput = {
+  carrier: Scalars['String']['input'];
+  /** Skus of the order, each at most once. */
+  lines: Array<ShipmentLineInput>;
+  orderId: Scalars['ID']['input'];
+  trackingNumber: Scalars['String']['input'];
+};
+
 export type CreateShippingMethodInput = {
   /** FLAT, FREE_OVER: the price (decimal string). */
   amount?: InputMaybe<Scalars['String']['input']>;
@@ -142,8 +150,10 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Adds lines; a sku already in the cart adds to its quantity. */
   addCartLines: Cart;
-  /** Cancels the order where its workflow allows; its reservations are released (pos, admin). */
+  /** Cancels the order where its workflow allows; its reservations are released and an authorised payment voided (pos, admin). */
   cancelOrder: Order;
+  /** AUTHORIZED → PAID: takes the authorised payment through its provider (pos, admin). */
+  capturePayment: Order;
   /**
    * Turns the cart into an order, reserves its stock through the ledger (the order saga) and
    * starts the payment. INSUFFICIENT_STOCK when a line cannot be reserved (nothing is charged and
@@ -152,17 +162,42 @@ export type Mutation = {
   checkout: Order;
   /** A new, empty cart in a store; a signed-in customer's cart is its own. */
   createCart: Cart;
+  /**
+   * Ships part or the rest of a PAID order (workflow v3, not a pickup order): PARTIALLY_FULFILLED
+   * until every line has left, then FULFILLED. Inventory sells each shipped line out of the order's
+   * reservation (pos, admin).
+   */
+  createShipment: Shipment;
   /** A shipping method of a store (admin). */
   createShippingMethod: ShippingMethod;
   /** PAID → FULFILLED; the reservations become sales (pos, admin). */
   fulfillOrder: Order;
-  /** RESERVED → PAID (pos, admin); INVALID_TRANSITION from any other state. */
+  /** The shopper collected it: READY_FOR_PICKUP → FULFILLED; its reservations become sales (pos, admin). */
+  markPickedUp: Order;
+  /** A PAID pickup order waits in its store: PAID → READY_FOR_PICKUP (pos, admin). */
+  markReadyForPickup: Order;
+  /** RESERVED → PAID, recording a captured MANUAL payment (pos, admin); INVALID_TRANSITION from any other state, or for an order paid by card (capture it). */
   payOrder: Order;
   /** Places an order priced at the store's current prices (pos, admin). */
   placeOrder: Order;
+  /** Applies a payment processor's webhook the gateway verified, once per event id; not part of the public API. */
+  receivePaymentWebhook: PaymentWebhookReceipt;
+  /**
+   * The returned parcel arrived: its units go back on hand when `restock` (RETURN movements), and
+   * their price is refunded through the provider, so the order becomes PARTIALLY_REFUNDED or
+   * REFUNDED (pos, admin).
+   */
+  receiveReturn: OrderReturn;
+  /**
+   * Gives back part or all of what was captured, through the provider: the order becomes
+   * PARTIALLY_REFUNDED or REFUNDED. REFUND_EXCEEDS_CAPTURED when more than what is left (pos, admin).
+   */
+  refundOrder: Order;
   removeCartLines: Cart;
   /** Removes the hook of one transition; false when there was none (admin). */
   removeOrderHook: Scalars['Boolean']['output'];
+  /** Asks to send back shipped units of an order (pos, admin, or the order's customer). */
+  requestReturn: OrderReturn;
   setCartEmail: Cart;
   /** Sets (or replaces) the hook of one transition (admin). */
   setOrderHook: OrderHook;
@@ -185,6 +220,11 @@ export type MutationCancelOrderArgs = {
 };
 
 
+export type MutationCapturePaymentArgs = {
+  orderId: Scalars['ID']['input'];
+};
+
+
 export type MutationCheckoutArgs = {
   input: CheckoutInput;
 };
@@ -192,6 +232,11 @@ export type MutationCheckoutArgs = {
 
 export type MutationCreateCartArgs = {
   input: CreateCartInput;
+};
+
+
+export type MutationCreateShipmentArgs = {
+  input: CreateShipmentInput;
 };
 
 
@@ -205,6 +250,16 @@ export type MutationFulfillOrderArgs = {
 };
 
 
+export type MutationMarkPickedUpArgs = {
+  orderId: Scalars['ID']['input'];
+};
+
+
+export type MutationMarkReadyForPickupArgs = {
+  orderId: Scalars['ID']['input'];
+};
+
+
 export type MutationPayOrderArgs = {
   id: Scalars['ID']['input'];
 };
@@ -212,6 +267,23 @@ export type MutationPayOrderArgs = {
 
 export type MutationPlaceOrderArgs = {
   input: PlaceOrderInput;
+};
+
+
+export type MutationReceivePaymentWebhookArgs = {
+  body: Scalars['String']['input'];
+  eventId: Scalars['String']['input'];
+  provider: PaymentProvider;
+};
+
+
+export type MutationReceiveReturnArgs = {
+  input: ReceiveReturnInput;
+};
+
+
+export type MutationRefundOrderArgs = {
+  input: RefundOrderInput;
 };
 
 
@@ -223,6 +295,11 @@ export type MutationRemoveCartLinesArgs = {
 
 export type MutationRemoveOrderHookArgs = {
   event: OrderHookEvent;
+};
+
+
+export type MutationRequestReturnArgs = {
+  input: RequestReturnInput;
 };
 
 
@@ -267,8 +344,14 @@ export type Order = {
   lines: Array<OrderLine>;
   /** Sequential within the tenant, from 1. */
   number: Scalars['Int']['output'];
+  /** Attempts at paying the order, oldest first (workflow v3; `payOrder` records a MANUAL one). */
+  payments: Array<Payment>;
   /** The pricing quote the order was charged (placed with `quoteToken`); never changes afterwards. */
   quote?: Maybe<OrderQuote>;
+  /** Returns asked for, oldest first. */
+  returns: Array<OrderReturn>;
+  /** Parcels that left, oldest first (workflow v3). */
+  shipments: Array<Shipment>;
   /** The shipping method as chosen and priced at checkout. */
   shipping?: Maybe<OrderShipping>;
   shippingAddress?: Maybe<Address>;
@@ -368,6 +451,22 @@ export type OrderQuoteLine = {
   unitPrice: Money;
 };
 
+/** Shipped units a shopper sends back. */
+export type OrderReturn = {
+  __typename?: 'OrderReturn';
+  createdAt: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  lines: Array<ReturnLine>;
+  orderId: Scalars['ID']['output'];
+  reason?: Maybe<Scalars['String']['output']>;
+  receivedAt?: Maybe<Scalars['String']['output']>;
+  /** RECEIVED: what was refunded for it through the payment provider. */
+  refund?: Maybe<Money>;
+  /** RECEIVED: whether its units went back on hand (RETURN movements). */
+  restocked?: Maybe<Scalars['Boolean']['output']>;
+  status: ReturnStatus;
+};
+
 export type OrderShipping = {
   __typename?: 'OrderShipping';
   kind: ShippingMethodKind;
@@ -400,7 +499,7 @@ export type OrderTransition = {
   at: Scalars['String']['output'];
   /** Who or what caused it. */
   cause?: Maybe<Scalars['String']['output']>;
-  /** What moved it: `place`, `reservation.confirmed`, `reservation.rejected`, `pay`, `fulfil`, `cancel`. */
+  /** What moved it: `place`, `reservation.confirmed`, `reservation.rejected`, `pay`, `fulfil`, `cancel`; v3 also `authorize`, `capture`, `payment.declined`, `ship.partial`, `ship.complete`, `ready-for-pickup`, `picked-up`, `refund.partial`, `refund.full`. */
   event: Scalars['String']['output'];
   /** Null for the first step. */
   from?: Maybe<OrderStatus>;
@@ -416,6 +515,24 @@ export type PageInfo = {
   hasNextPage: Scalars['Boolean']['output'];
 };
 
+/** One attempt at paying an order through a provider. */
+export type Payment = {
+  __typename?: 'Payment';
+  /** What the provider was asked to hold: the order's total. */
+  amount: Money;
+  captured: Money;
+  createdAt: Scalars['String']['output'];
+  /** DECLINED: the processor's reason (`card_declined`, `insufficient_funds`). */
+  declineReason?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  provider: PaymentProvider;
+  /** The provider's reference of the payment. */
+  reference: Scalars['String']['output'];
+  refunded: Money;
+  refunds: Array<PaymentRefund>;
+  state: PaymentState;
+};
+
 export type PaymentMethodInput = {
   /** TEST_CARD: the card number. */
   cardNumber?: InputMaybe<Scalars['String']['input']>;
@@ -427,6 +544,39 @@ export type PaymentProvider =
   | 'MANUAL'
   /** A simulated card processor with documented test card numbers (README). */
   | 'TEST_CARD';
+
+/** Money given back through the provider. */
+export type PaymentRefund = {
+  __typename?: 'PaymentRefund';
+  amount: Money;
+  createdAt: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  reason?: Maybe<Scalars['String']['output']>;
+  /** The provider's reference of the refund. */
+  reference: Scalars['String']['output'];
+};
+
+/** Where a payment is (issue 17). */
+export type PaymentState =
+  /** The shopper must complete a 3-D-Secure-style challenge. */
+  | 'ACTION_REQUIRED'
+  /** Held by the processor, not yet taken (`capturePayment`). */
+  | 'AUTHORIZED'
+  /** Taken: the order is PAID. */
+  | 'CAPTURED'
+  /** Refused by the processor; nothing is held and the order's stock is released. */
+  | 'DECLINED'
+  /** Waiting: for the processor's confirmation (TEST_CARD) or for staff (`payOrder`, MANUAL). */
+  | 'PENDING'
+  /** The authorisation was released (the order was cancelled). */
+  | 'VOIDED';
+
+/** The gateway's receipt for a payment processor's webhook; not part of the public API. */
+export type PaymentWebhookReceipt = {
+  __typename?: 'PaymentWebhookReceipt';
+  /** The processor had delivered this event id before: nothing was applied again. */
+  duplicate: Scalars['Boolean']['output'];
+};
 
 export type PlaceOrderInput = {
   /** The same key again returns the first order and places nothing. */
@@ -492,6 +642,46 @@ export type QueryOrdersArgs = {
   storeId?: InputMaybe<Scalars['ID']['input']>;
 };
 
+export type ReceiveReturnInput = {
+  /** True: the units go back on hand through the ledger (a RETURN movement per line); false for damaged goods. */
+  restock: Scalars['Boolean']['input'];
+  returnId: Scalars['ID']['input'];
+};
+
+export type RefundOrderInput = {
+  /** Decimal string in the order's currency, greater than zero; omitted: all that was captured and not yet refunded. */
+  amount?: InputMaybe<Scalars['String']['input']>;
+  orderId: Scalars['ID']['input'];
+  /** Why, for the record (at most 255 characters, docs/limits.md). */
+  reason?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type RequestReturnInput = {
+  /** Shipped skus of the order, each at most once. */
+  lines: Array<ReturnLineInput>;
+  orderId: Scalars['ID']['input'];
+  /** Why (at most 255 characters). */
+  reason?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type ReturnLine = {
+  __typename?: 'ReturnLine';
+  quantity: Scalars['Int']['output'];
+  sku: Scalars['ID']['output'];
+};
+
+export type ReturnLineInput = {
+  /** Greater than zero; at most what was shipped of the sku and not returned yet. */
+  quantity: Scalars['Int']['input'];
+  sku: Scalars['ID']['input'];
+};
+
+export type ReturnStatus =
+  /** Arrived: restocked (or not) and refunded. */
+  | 'RECEIVED'
+  /** Asked for; the parcel is on its way back. */
+  | 'REQUESTED';
+
 export type SetOrderHookInput = {
   event: OrderHookEvent;
   /** Default OPEN. */
@@ -500,6 +690,28 @@ export type SetOrderHookInput = {
   timeoutMs?: InputMaybe<Scalars['Int']['input']>;
   /** An absolute https URL (http outside production) of a public host. */
   url: Scalars['String']['input'];
+};
+
+/** Part (or all) of an order that left in one parcel; each line left the ledger as a SALE. */
+export type Shipment = {
+  __typename?: 'Shipment';
+  carrier: Scalars['String']['output'];
+  createdAt: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  lines: Array<ShipmentLine>;
+  trackingNumber: Scalars['String']['output'];
+};
+
+export type ShipmentLine = {
+  __typename?: 'ShipmentLine';
+  quantity: Scalars['Int']['output'];
+  sku: Scalars['ID']['output'];
+};
+
+export type ShipmentLineInput = {
+  /** Greater than zero; at most what is left to ship of the sku. */
+  quantity: Scalars['Int']['input'];
+  sku: Scalars['ID']['input'];
 };
 
 export type ShippingBand = {
@@ -668,6 +880,7 @@ export type ResolversTypes = {
   CartLineInput: ResolverTypeWrapper<Partial<CartLineInput>>;
   CheckoutInput: ResolverTypeWrapper<Partial<CheckoutInput>>;
   CreateCartInput: ResolverTypeWrapper<Partial<CreateCartInput>>;
+  CreateShipmentInput: ResolverTypeWrapper<Partial<CreateShipmentInput>>;
   CreateShippingMethodInput: ResolverTypeWrapper<Partial<CreateShippingMethodInput>>;
   Customer: ResolverTypeWrapper<Partial<Omit<Customer, 'orders'> & { orders: ResolversTypes['OrderConnection'] }>>;
   HookFailurePolicy: ResolverTypeWrapper<Partial<HookFailurePolicy>>;
@@ -684,15 +897,29 @@ export type ResolversTypes = {
   OrderLineInput: ResolverTypeWrapper<Partial<OrderLineInput>>;
   OrderQuote: ResolverTypeWrapper<Partial<OrderQuote>>;
   OrderQuoteLine: ResolverTypeWrapper<Partial<OrderQuoteLine>>;
+  OrderReturn: ResolverTypeWrapper<Partial<OrderReturn>>;
   OrderShipping: ResolverTypeWrapper<Partial<OrderShipping>>;
   OrderStatus: ResolverTypeWrapper<Partial<OrderStatus>>;
   OrderTransition: ResolverTypeWrapper<HistoryEntry>;
   PageInfo: ResolverTypeWrapper<Partial<PageInfo>>;
+  Payment: ResolverTypeWrapper<Partial<Payment>>;
   PaymentMethodInput: ResolverTypeWrapper<Partial<PaymentMethodInput>>;
   PaymentProvider: ResolverTypeWrapper<Partial<PaymentProvider>>;
+  PaymentRefund: ResolverTypeWrapper<Partial<PaymentRefund>>;
+  PaymentState: ResolverTypeWrapper<Partial<PaymentState>>;
+  PaymentWebhookReceipt: ResolverTypeWrapper<Partial<PaymentWebhookReceipt>>;
   PlaceOrderInput: ResolverTypeWrapper<Partial<PlaceOrderInput>>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  ReceiveReturnInput: ResolverTypeWrapper<Partial<ReceiveReturnInput>>;
+  RefundOrderInput: ResolverTypeWrapper<Partial<RefundOrderInput>>;
+  RequestReturnInput: ResolverTypeWrapper<Partial<RequestReturnInput>>;
+  ReturnLine: ResolverTypeWrapper<Partial<ReturnLine>>;
+  ReturnLineInput: ResolverTypeWrapper<Partial<ReturnLineInput>>;
+  ReturnStatus: ResolverTypeWrapper<Partial<ReturnStatus>>;
   SetOrderHookInput: ResolverTypeWrapper<Partial<SetOrderHookInput>>;
+  Shipment: ResolverTypeWrapper<Partial<Shipment>>;
+  ShipmentLine: ResolverTypeWrapper<Partial<ShipmentLine>>;
+  ShipmentLineInput: ResolverTypeWrapper<Partial<ShipmentLineInput>>;
   ShippingBand: ResolverTypeWrapper<Partial<ShippingBand>>;
   ShippingBandInput: ResolverTypeWrapper<Partial<ShippingBandInput>>;
   ShippingMethod: ResolverTypeWrapper<ShippingMethodView>;
@@ -714,6 +941,7 @@ export type ResolversParentTypes = {
   CartLineInput: Partial<CartLineInput>;
   CheckoutInput: Partial<CheckoutInput>;
   CreateCartInput: Partial<CreateCartInput>;
+  CreateShipmentInput: Partial<CreateShipmentInput>;
   CreateShippingMethodInput: Partial<CreateShippingMethodInput>;
   Customer: Partial<Omit<Customer, 'orders'> & { orders: ResolversParentTypes['OrderConnection'] } | FederationReferenceTypes['Customer']>;
   Money: Partial<Money>;
@@ -728,13 +956,25 @@ export type ResolversParentTypes = {
   OrderLineInput: Partial<OrderLineInput>;
   OrderQuote: Partial<OrderQuote>;
   OrderQuoteLine: Partial<OrderQuoteLine>;
+  OrderReturn: Partial<OrderReturn>;
   OrderShipping: Partial<OrderShipping>;
   OrderTransition: HistoryEntry;
   PageInfo: Partial<PageInfo>;
+  Payment: Partial<Payment>;
   PaymentMethodInput: Partial<PaymentMethodInput>;
+  PaymentRefund: Partial<PaymentRefund>;
+  PaymentWebhookReceipt: Partial<PaymentWebhookReceipt>;
   PlaceOrderInput: Partial<PlaceOrderInput>;
   Query: Record<PropertyKey, never>;
+  ReceiveReturnInput: Partial<ReceiveReturnInput>;
+  RefundOrderInput: Partial<RefundOrderInput>;
+  RequestReturnInput: Partial<RequestReturnInput>;
+  ReturnLine: Partial<ReturnLine>;
+  ReturnLineInput: Partial<ReturnLineInput>;
   SetOrderHookInput: Partial<SetOrderHookInput>;
+  Shipment: Partial<Shipment>;
+  ShipmentLine: Partial<ShipmentLine>;
+  ShipmentLineInput: Partial<ShipmentLineInput>;
   ShippingBand: Partial<ShippingBand>;
   ShippingBandInput: Partial<ShippingBandInput>;
   ShippingMethod: ShippingMethodView;
@@ -794,14 +1034,22 @@ export type MoneyResolvers<ContextType = Context, ParentType extends ResolversPa
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   addCartLines?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationAddCartLinesArgs, 'cartId' | 'lines'>>;
   cancelOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationCancelOrderArgs, 'id'>>;
+  capturePayment?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationCapturePaymentArgs, 'orderId'>>;
   checkout?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationCheckoutArgs, 'input'>>;
   createCart?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationCreateCartArgs, 'input'>>;
+  createShipment?: Resolver<ResolversTypes['Shipment'], ParentType, ContextType, RequireFields<MutationCreateShipmentArgs, 'input'>>;
   createShippingMethod?: Resolver<ResolversTypes['ShippingMethod'], ParentType, ContextType, RequireFields<MutationCreateShippingMethodArgs, 'input'>>;
   fulfillOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationFulfillOrderArgs, 'id'>>;
+  markPickedUp?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationMarkPickedUpArgs, 'orderId'>>;
+  markReadyForPickup?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationMarkReadyForPickupArgs, 'orderId'>>;
   payOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationPayOrderArgs, 'id'>>;
   placeOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationPlaceOrderArgs, 'input'>>;
+  receivePaymentWebhook?: Resolver<ResolversTypes['PaymentWebhookReceipt'], ParentType, ContextType, RequireFields<MutationReceivePaymentWebhookArgs, 'body' | 'eventId' | 'provider'>>;
+  receiveReturn?: Resolver<ResolversTypes['OrderReturn'], ParentType, ContextType, RequireFields<MutationReceiveReturnArgs, 'input'>>;
+  refundOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationRefundOrderArgs, 'input'>>;
   removeCartLines?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationRemoveCartLinesArgs, 'cartId' | 'skus'>>;
   removeOrderHook?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveOrderHookArgs, 'event'>>;
+  requestReturn?: Resolver<ResolversTypes['OrderReturn'], ParentType, ContextType, RequireFields<MutationRequestReturnArgs, 'input'>>;
   setCartEmail?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationSetCartEmailArgs, 'cartId' | 'email'>>;
   setOrderHook?: Resolver<ResolversTypes['OrderHook'], ParentType, ContextType, RequireFields<MutationSetOrderHookArgs, 'input'>>;
   setShippingAddress?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationSetShippingAddressArgs, 'address' | 'cartId'>>;
@@ -818,7 +1066,10 @@ export type OrderResolvers<ContextType = Context, ParentType extends ResolversPa
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lines?: Resolver<Array<ResolversTypes['OrderLine']>, ParentType, ContextType>;
   number?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  payments?: Resolver<Array<ResolversTypes['Payment']>, ParentType, ContextType>;
   quote?: Resolver<Maybe<ResolversTypes['OrderQuote']>, ParentType, ContextType>;
+  returns?: Resolver<Array<ResolversTypes['OrderReturn']>, ParentType, ContextType>;
+  shipments?: Resolver<Array<ResolversTypes['Shipment']>, ParentType, ContextType>;
   shipping?: Resolver<Maybe<ResolversTypes['OrderShipping']>, ParentType, ContextType>;
   shippingAddress?: Resolver<Maybe<ResolversTypes['Address']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['OrderStatus'], ParentType, ContextType>;
@@ -885,6 +1136,18 @@ export type OrderQuoteLineResolvers<ContextType = Context, ParentType extends Re
   unitPrice?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
 };
 
+export type OrderReturnResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderReturn'] = ResolversParentTypes['OrderReturn']> = {
+  createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lines?: Resolver<Array<ResolversTypes['ReturnLine']>, ParentType, ContextType>;
+  orderId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  receivedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  refund?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+  restocked?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['ReturnStatus'], ParentType, ContextType>;
+};
+
 export type OrderShippingResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderShipping'] = ResolversParentTypes['OrderShipping']> = {
   kind?: Resolver<ResolversTypes['ShippingMethodKind'], ParentType, ContextType>;
   methodId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -905,6 +1168,31 @@ export type PageInfoResolvers<ContextType = Context, ParentType extends Resolver
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
+export type PaymentResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Payment'] = ResolversParentTypes['Payment']> = {
+  amount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  captured?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  declineReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  provider?: Resolver<ResolversTypes['PaymentProvider'], ParentType, ContextType>;
+  reference?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  refunded?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  refunds?: Resolver<Array<ResolversTypes['PaymentRefund']>, ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['PaymentState'], ParentType, ContextType>;
+};
+
+export type PaymentRefundResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PaymentRefund'] = ResolversParentTypes['PaymentRefund']> = {
+  amount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  reference?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type PaymentWebhookReceiptResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PaymentWebhookReceipt'] = ResolversParentTypes['PaymentWebhookReceipt']> = {
+  duplicate?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   availableShippingMethods?: Resolver<Array<ResolversTypes['ShippingMethod']>, ParentType, ContextType, RequireFields<QueryAvailableShippingMethodsArgs, 'cartId'>>;
   cart?: Resolver<Maybe<ResolversTypes['Cart']>, ParentType, ContextType, RequireFields<QueryCartArgs, 'id'>>;
@@ -913,6 +1201,24 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   orderHooks?: Resolver<Array<ResolversTypes['OrderHook']>, ParentType, ContextType>;
   orderUpdatedSnapshot?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType, Partial<QueryOrderUpdatedSnapshotArgs>>;
   orders?: Resolver<ResolversTypes['OrderConnection'], ParentType, ContextType, Partial<QueryOrdersArgs>>;
+};
+
+export type ReturnLineResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ReturnLine'] = ResolversParentTypes['ReturnLine']> = {
+  quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  sku?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type ShipmentResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Shipment'] = ResolversParentTypes['Shipment']> = {
+  carrier?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lines?: Resolver<Array<ResolversTypes['ShipmentLine']>, ParentType, ContextType>;
+  trackingNumber?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type ShipmentLineResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ShipmentLine'] = ResolversParentTypes['ShipmentLine']> = {
+  quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  sku?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 
 export type ShippingBandResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ShippingBand'] = ResolversParentTypes['ShippingBand']> = {
@@ -956,10 +1262,17 @@ export type Resolvers<ContextType = Context> = {
   OrderLine?: OrderLineResolvers<ContextType>;
   OrderQuote?: OrderQuoteResolvers<ContextType>;
   OrderQuoteLine?: OrderQuoteLineResolvers<ContextType>;
+  OrderReturn?: OrderReturnResolvers<ContextType>;
   OrderShipping?: OrderShippingResolvers<ContextType>;
   OrderTransition?: OrderTransitionResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  Payment?: PaymentResolvers<ContextType>;
+  PaymentRefund?: PaymentRefundResolvers<ContextType>;
+  PaymentWebhookReceipt?: PaymentWebhookReceiptResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  ReturnLine?: ReturnLineResolvers<ContextType>;
+  Shipment?: ShipmentResolvers<ContextType>;
+  ShipmentLine?: ShipmentLineResolvers<ContextType>;
   ShippingBand?: ShippingBandResolvers<ContextType>;
   ShippingMethod?: ShippingMethodResolvers<ContextType>;
   Store?: StoreResolvers<ContextType>;

@@ -40,6 +40,14 @@ export const resolvers: Resolvers = {
     setShippingMethod: (_root, { cartId, shippingMethodId }, ctx) => ctx.carts.setShippingMethod(ctx, cartId, shippingMethodId),
     createShippingMethod: (_root, { input }, ctx) => ctx.carts.createShippingMethod(ctx, input),
     checkout: (_root, { input }, ctx) => ctx.checkout.checkout(ctx, input),
+    capturePayment: (_root, { orderId }, ctx) => ctx.payments.capture(ctx, orderId),
+    refundOrder: (_root, { input }, ctx) => ctx.payments.refund(ctx, input),
+    createShipment: (_root, { input }, ctx) => ctx.shipments.createShipment(ctx, input),
+    markReadyForPickup: (_root, { orderId }, ctx) => ctx.shipments.pickup(ctx, orderId, 'ready-for-pickup'),
+    markPickedUp: (_root, { orderId }, ctx) => ctx.shipments.pickup(ctx, orderId, 'picked-up'),
+    requestReturn: (_root, { input }, ctx) => ctx.returns.requestReturn(ctx, input),
+    receiveReturn: (_root, { input }, ctx) => ctx.returns.receiveReturn(ctx, input),
+    receivePaymentWebhook: (_root, { provider, eventId, body }, ctx) => ctx.payments.receiveWebhook(ctx, provider, eventId, body),
   },
   Cart: {
     store: (cart) => ({ id: cart.storeId }),
@@ -64,7 +72,13 @@ export const resolvers: Resolvers = {
     quote: (order) => (order.quote ? orderQuoteView(order.quote) : null),
     customer: (order) => (order.customerId ? { id: order.customerId } : null),
     shippingAddress: (order) => (order.shippingAddress as never) ?? null,
+    payments: (order, _args, ctx) => ctx.loaders.paymentsByOrder.load(order.id),
+    shipments: (order, _args, ctx) => ctx.loaders.shipmentsByOrder.load(order.id),
+    returns: (order, _args, ctx) => ctx.loaders.returnsByOrder.load(order.id),
     shipping: (order) => (order.shipping ? { methodId: order.shipping.methodId, name: order.shipping.name, kind: order.shipping.kind as never, price: formatMoney(order.shipping.amount, order.currencyCode.trim()) } : null),
+  },
+  Payment: {
+    refunds: (payment, _args, ctx) => ctx.loaders.refundsByPayment.load(payment.id!),
   },
   OrderLine: {
     unitPrice: (line) => formatMoney(line.unitAmount, line.currencyCode.trim()),

@@ -39,6 +39,23 @@ export class OrderTransitionsService extends TenantScopedService {
     await emit(m, order.tenantId, 'orders.order.updated', await this.payload(m, order));
   }
 
+  /** What payments do before a client's transition (set by the app); throws to refuse it. */
+  beforeClientMove?: (m: EntityManager, order: OrderEntity, event: keyof typeof CLIENT_EVENTS) => Promise<void>;
+
+  /**
+   * A step of payments or fulfilment (workflow v3): `authorize`, `capture`, `payment.declined`,
+   * `refund.partial`, `refund.full`, `ship.partial`, `ship.complete`, `ready-for-pickup`,
+   * `picked-up`, inside the caller's transaction (the order row locked). A capture announces the
+   * order paid; a decline cancels it, so inventory releases its stock; a pickup fulfils it, so
+   * inventory sells its reservations (shipments announce their own lines).
+   */
+  async byStep(m: EntityManager, order: OrderEntity, event: string, cause: string): Promise<void> {
+    await this.move(m, order, event, cause);
+    if (event === 'capture') await emit(m, order.tenantId, 'orders.order.paid', { id: order.id, storeId: order.storeId });
+    if (event === 'payment.declined') await emit(m, order.tenantId, 'orders.order.cancelled', { id: order.id, storeId: order.storeId });
+    if (event === 'picked-up') await emit(m, order.tenantId, 'orders.order.fulfilled', { id: order.id, storeId: order.storeId });
+  }
+
   /** Decision hooks at transitions (set by the app): throws when one rejects. */
   decide?: (ctx: SubgraphContext, subject: TransitionSubject) => Promise<void>;
 
@@ -50,6 +67,8 @@ export class OrderTransitionsService extends TenantScopedService {
       const row = await m.getRepository(OrderEntity).findOne({ where: { tenantId, id }, lock: { mode: 'pessimistic_write' } });
       if (!row) throw notFound(`no order ${id}`);
       requireStoreAccess(ctx, row.storeId);
+      // Payments follow the order: `pay` records a captured MANUAL payment, `cancel` voids what is held.
+      await this.beforeClientMove?.(m, row, event);
       await this.move(m, row, event, `by ${ctx.roles.join('+') || 'caller'} (request ${ctx.requestId})`);
       await emit(m, tenantId, CLIENT_EVENTS[event], { id: row.id, storeId: row.storeId });
       return row;
@@ -75,6 +94,11 @@ export class OrderTransitionsService extends TenantScopedService {
     const row = await m.getRepository(OrderEntity).findOne({ where: { tenantId, id: orderId }, lock: { mode: 'pessimistic_write' } });
     if (!row || row.status !== 'PLACED') return;
     await this.move(m, row, event, cause);
+  }
+
+  /** Throws INVALID_TRANSITION when the order's workflow does not take `event` from where the order is. */
+  check(order: OrderEntity, event: string): void {
+    this.workflows.next(order.workflowVersion, order.status, event);
   }
 
   private async move(m: EntityManager, order: OrderEntity, event: string, cause: string): Promise<void> {

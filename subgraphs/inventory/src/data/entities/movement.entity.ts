@@ -1,7 +1,7 @@
 import { Column, Entity } from 'typeorm';
 import { TenantRow } from '../../../../../lib/db/tenant-row.entity.js';
 
-export type MovementKind = 'RECEIPT' | 'ADJUSTMENT' | 'SALE' | 'RESERVATION' | 'RELEASE' | 'TRANSFER_OUT' | 'TRANSFER_IN';
+export type MovementKind = 'RECEIPT' | 'ADJUSTMENT' | 'SALE' | 'RESERVATION' | 'RELEASE' | 'TRANSFER_OUT' | 'TRANSFER_IN' | 'RETURN';
 
 /** One immutable double-entry ledger record; the database refuses UPDATE and DELETE. */
 @Entity({ name: 'movement' })

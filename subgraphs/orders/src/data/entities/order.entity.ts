@@ -2,7 +2,7 @@ import { Column, Entity } from 'typeorm';
 import { TenantRow } from '../../../../../lib/db/tenant-row.entity.js';
 import type { SignedQuote } from '../../../../../lib/pricing/quote-token.js';
 
-export type OrderStatus = 'PLACED' | 'RESERVED' | 'PAID' | 'FULFILLED' | 'REJECTED' | 'CANCELLED';
+export type OrderStatus = 'PLACED' | 'RESERVED' | 'AUTHORIZED' | 'PAID' | 'PARTIALLY_FULFILLED' | 'READY_FOR_PICKUP' | 'FULFILLED' | 'PARTIALLY_REFUNDED' | 'REFUNDED' | 'REJECTED' | 'CANCELLED';
 
 @Entity({ name: 'order' })
 export class OrderEntity extends TenantRow {

@@ -1,0 +1,19 @@
+import { randomUUID } from 'node:crypto';
+import type { PaymentProvider } from './provider.js';
+import { MalformedEvent } from './provider.js';
+
+/**
+ * Pay at the till or by bank transfer: nothing is held at checkout (the payment waits, PENDING)
+ * and staff marks the order paid (`payOrder`), which is the capture. No processor, no webhooks.
+ */
+export const manual: PaymentProvider = {
+  name: 'MANUAL',
+  authorize: async () => ({ state: 'PENDING', reference: `manual_${randomUUID()}` }),
+  capture: async (reference) => ({ reference }),
+  void: async () => {},
+  refund: async () => ({ reference: `manual_refund_${randomUUID()}` }),
+  verifyWebhook: () => ({ ok: false, reason: 'manual payments have no webhooks' }),
+  parseEvent: () => {
+    throw new MalformedEvent('manual payments have no webhooks');
+  },
+};

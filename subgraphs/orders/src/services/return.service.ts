@@ -1,0 +1,136 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js';
+import { appError, badInput, notFound } from '../../../../lib/errors.js';
+import { outboxOf } from '../../../../lib/events/outbox.js';
+import { groupByKey } from '../../../../lib/graphql/batch.js';
+import { isUuid } from '../../../../lib/graphql/context.js';
+import { requireStoreAccess } from '../../../../lib/graphql/roles.js';
+import type { SubgraphContext } from '../../../../lib/graphql/service.js';
+import { formatMoney, sumMoney, type Money } from '../../../../lib/money.js';
+import { OrderLineEntity } from '../data/entities/order-line.entity.js';
+import { OrderEntity } from '../data/entities/order.entity.js';
+import type { PaymentService } from './payment.service.js';
+
+const emit = outboxOf('orders');
+const t = (m: EntityManager, table: string) => `"${m.connection.driver.schema}"."${table}"`;
+
+export interface ReturnView {
+  id: string;
+  orderId: string;
+  status: 'REQUESTED' | 'RECEIVED';
+  reason: string | null;
+  lines: { sku: string; quantity: number }[];
+  restocked: boolean | null;
+  refund: Money | null;
+  createdAt: string;
+  receivedAt: string | null;
+}
+
+interface ReturnRow {
+  id: string;
+  order_id: string;
+  status: 'REQUESTED' | 'RECEIVED';
+  reason: string | null;
+  restocked: boolean | null;
+  refund_amount: string | null;
+  created_at: Date;
+  received_at: Date | null;
+}
+
+/** Returns (issue 17): shipped units sent back, restocked through the ledger and refunded through the provider. */
+export class ReturnService extends TenantScopedService {
+  constructor(
+    dataSource: ConstructorParameters<typeof TenantScopedService>[0],
+    afterCommit: () => Promise<void>,
+    private readonly payments: PaymentService,
+  ) {
+    super(dataSource, afterCommit);
+  }
+
+  async requestReturn(ctx: SubgraphContext, input: { orderId: string; lines: { sku: string; quantity: number }[]; reason?: string | null }): Promise<ReturnView> {
+    if (!isUuid(input.orderId)) throw notFound(`no order ${input.orderId}`);
+    if (input.lines.length === 0) throw badInput('a return needs at least one line', 'lines');
+    if (new Set(input.lines.map((l) => l.sku)).size !== input.lines.length) throw badInput('each sku may appear on one line only', 'lines');
+    for (const line of input.lines) {
+      if (!Number.isInteger(line.quantity) || line.quantity <= 0) throw badInput(`quantity of ${line.sku} must be greater than zero`, 'lines.quantity');
+    }
+    const view = await this.tx(ctx, async (m, tenantId) => {
+      // Row-level security: a customer finds its own orders only.
+      const order = await this.lockedOrder(ctx, m, tenantId, input.orderId);
+      const shipped = await this.sumBySku(m, `SELECT sku, sum(quantity)::int AS quantity FROM ${t(m, 'shipment_line')} WHERE tenant_id = $1 AND order_id = $2 GROUP BY sku`, tenantId, order.id);
+      if (order.status === 'FULFILLED' && shipped.size === 0) {
+        // Fulfilled as a whole (fulfillOrder, pickup): every line left.
+        for (const line of await m.getRepository(OrderLineEntity).find({ where: { tenantId, orderId: order.id } })) shipped.set(line.sku, line.quantity);
+      }
+      const returned = await this.sumBySku(m, `SELECT sku, sum(quantity)::int AS quantity FROM ${t(m, 'order_return_line')} WHERE tenant_id = $1 AND order_id = $2 GROUP BY sku`, tenantId, order.id);
+      for (const line of input.lines) {
+        const left = (shipped.get(line.sku) ?? 0) - (returned.get(line.sku) ?? 0);
+        if (line.quantity > left) throw badInput(`only ${Math.max(left, 0)} of ${line.sku} were shipped and not returned yet`, 'lines.quantity');
+      }
+      const id = randomUUID();
+      await m.query(`INSERT INTO ${t(m, 'order_return')} (id, tenant_id, order_id, customer_id, status, reason) VALUES ($1, $2, $3, $4, 'REQUESTED', $5)`, [id, tenantId, order.id, order.customerId ?? null, input.reason ?? null]);
+      await m.query(
+        `INSERT INTO ${t(m, 'order_return_line')} (return_id, tenant_id, order_id, sku, quantity) SELECT $1, $2, $3, sku, quantity FROM unnest($4::text[], $5::int[]) AS l(sku, quantity)`,
+        [id, tenantId, order.id, input.lines.map((l) => l.sku), input.lines.map((l) => l.quantity)],
+      );
+      return (await this.views(m, tenantId, [order.id]))[0]!.find((r) => r.id === id)!;
+    });
+    return view;
+  }
+
+  /** The parcel arrived: restock (RETURN movements, by event) and refund the lines' price through the provider. */
+  async receiveReturn(ctx: SubgraphContext, input: { returnId: string; restock: boolean }): Promise<ReturnView> {
+    if (!isUuid(input.returnId)) throw notFound(`no return ${input.returnId}`);
+    const view = await this.tx(ctx, async (m, tenantId) => {
+      const [found] = (await m.query(`SELECT * FROM ${t(m, 'order_return')} WHERE tenant_id = $1 AND id = $2`, [tenantId, input.returnId])) as ReturnRow[];
+      if (!found) throw notFound(`no return ${input.returnId}`);
+      const order = await this.lockedOrder(ctx, m, tenantId, found.order_id);
+      const [ret] = (await m.query(`SELECT * FROM ${t(m, 'order_return')} WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, [tenantId, found.id])) as ReturnRow[];
+      if (ret!.status !== 'REQUESTED') throw appError('INVALID_TRANSITION', `The return is ${ret!.status} already.`, { status: ret!.status, event: 'receive' });
+      const lines = (await m.query(`SELECT sku, quantity FROM ${t(m, 'order_return_line')} WHERE tenant_id = $1 AND return_id = $2 ORDER BY sku`, [tenantId, ret!.id])) as { sku: string; quantity: number }[];
+      const ordered = await m.getRepository(OrderLineEntity).find({ where: { tenantId, orderId: order.id } });
+      const currency = order.currencyCode.trim();
+      const value = sumMoney(lines.map((l) => ({ amount: ordered.find((o) => o.sku === l.sku)!.unitAmount, quantity: l.quantity })), currency);
+      const refunded = await this.payments.refundLocked(m, order, value.amount, `return ${ret!.id}`, true);
+      await m.query(`UPDATE ${t(m, 'order_return')} SET status = 'RECEIVED', restocked = $3, refund_amount = $4, received_at = now() WHERE tenant_id = $1 AND id = $2`, [tenantId, ret!.id, input.restock, refunded]);
+      await emit(m, tenantId, 'orders.return.received', { id: ret!.id, orderId: order.id, storeId: order.storeId, lines, restock: input.restock });
+      return (await this.views(m, tenantId, [order.id]))[0]!.find((r) => r.id === ret!.id)!;
+    });
+    await this.afterCommit();
+    return view;
+  }
+
+  returnsByOrderIds(ctx: SubgraphContext, orderIds: readonly string[]): Promise<ReturnView[][]> {
+    return this.tx(ctx, (m, tenantId) => this.views(m, tenantId, orderIds));
+  }
+
+  private async views(m: EntityManager, tenantId: string, orderIds: readonly string[]): Promise<ReturnView[][]> {
+    const ids = orderIds.filter(isUuid);
+    const rows = (await m.query(
+      `SELECT r.*, o.currency_code FROM ${t(m, 'order_return')} r JOIN ${t(m, 'order')} o ON o.tenant_id = r.tenant_id AND o.id = r.order_id
+        WHERE r.tenant_id = $1 AND r.order_id = ANY($2) ORDER BY r.created_at, r.id`,
+      [tenantId, ids],
+    )) as (ReturnRow & { currency_code: string })[];
+    const lines = (await m.query(`SELECT return_id, sku, quantity FROM ${t(m, 'order_return_line')} WHERE tenant_id = $1 AND order_id = ANY($2) ORDER BY sku`, [tenantId, ids])) as { return_id: string; sku: string; quantity: number }[];
+    const views: ReturnView[] = rows.map((r) => ({
+      id: r.id, orderId: r.order_id, status: r.status, reason: r.reason, restocked: r.restocked,
+      refund: r.refund_amount === null ? null : formatMoney(r.refund_amount, r.currency_code.trim()),
+      createdAt: new Date(r.created_at).toISOString(), receivedAt: r.received_at ? new Date(r.received_at).toISOString() : null,
+      lines: lines.filter((l) => l.return_id === r.id).map((l) => ({ sku: l.sku, quantity: l.quantity })),
+    }));
+    return groupByKey(orderIds, views, (v) => v.orderId);
+  }
+
+  private async sumBySku(m: EntityManager, sql: string, tenantId: string, orderId: string): Promise<Map<string, number>> {
+    const rows = (await m.query(sql, [tenantId, orderId])) as { sku: string; quantity: number }[];
+    return new Map(rows.map((r) => [r.sku, r.quantity]));
+  }
+
+  private async lockedOrder(ctx: SubgraphContext, m: EntityManager, tenantId: string, orderId: string): Promise<OrderEntity> {
+    const row = await m.getRepository(OrderEntity).findOne({ where: { tenantId, id: orderId }, lock: { mode: 'pessimistic_write' } });
+    if (!row) throw notFound(`no order ${orderId}`);
+    if (!ctx.customerId) requireStoreAccess(ctx, row.storeId);
+    return row;
+  }
+}
