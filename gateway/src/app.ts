@@ -124,7 +124,7 @@ export interface Gateway {
   /** Listens on `port` (0 for a free one); resolves to the base URL, e.g. `http://127.0.0.1:4000`. */
   start(port: number, host?: string): Promise<string>;
   stop(): Promise<void>;
-  /** In-process requests, without a socket (tests). */
+  /** In-process requests, without a socket, as Yoga's `fetch` (test/e2e/gateway-correctness.test.ts). */
   fetch: YogaServerInstance<Record<string, unknown>, GatewayContext>['fetch'];
 }
 
