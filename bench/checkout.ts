@@ -8,8 +8,8 @@
  * Options: --shoppers 20 --checkouts 5 (per shopper)
  */
 import { parseArgs } from 'node:util';
-import { graphqlOk, graphqlRequest } from '../scripts/graphql-request.js';
-import { startSystem } from '../scripts/system.js';
+import { graphqlRequest } from '../scripts/graphql-request.js';
+import { benchTenant, startBenchSystem } from './bench-tenant.js';
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
@@ -17,17 +17,9 @@ async function main() {
   const { values } = parseArgs({ options: { shoppers: { type: 'string', default: '20' }, checkouts: { type: 'string', default: '5' } } });
   const shoppers = Number(values.shoppers);
   const perShopper = Number(values.checkouts);
-  const system = await startSystem({ ports: { gateway: 0, catalog: 0, inventory: 0, pricing: 0, orders: 0, tenant: 0 }, schemaSuffix: `_bench${process.pid}`, rateLimitPerMinute: { authenticated: 1e9, anonymous: 1e9 }, log: () => {} });
+  const system = await startBenchSystem();
   try {
-    const platform = { authorization: `Bearer ${system.platformApiKey}` };
-    const ok = <D = any>(query: string, variables: Record<string, unknown>, headers: Record<string, string>) => graphqlOk<D>(system.gatewayUrl, query, variables, headers);
-    const slug = `bench-${process.pid}`;
-    const { createTenant } = await ok('mutation ($input: CreateTenantInput!) { createTenant(input: $input) { id } }', { input: { slug, name: 'Bench', domains: [`${slug}.test`] } }, platform);
-    const tenantId: string = createTenant.id;
-    const { createStore } = await ok('mutation ($input: CreateStoreInput!) { createStore(input: $input) { id } }', { input: { tenantId, code: 'S1', name: 'Bench store', kind: 'STORE' } }, platform);
-    const storeId: string = createStore.id;
-    const { createApiKey } = await ok('mutation ($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }', { input: { name: 'bench', role: 'ADMIN', tenantId } }, platform);
-    const admin = { authorization: `Bearer ${createApiKey.key}` };
+    const { ok, slug, storeId, admin } = await benchTenant(system);
     const skus = ['BENCH-1', 'BENCH-2'];
     await ok('mutation ($input: UpsertProductInput!) { upsertProduct(input: $input) { id } }', { input: { title: 'Bench', variants: skus.map((sku) => ({ sku, title: sku })) } }, admin);
     // Catalog's events reach pricing and inventory a moment later: retry until the skus are known.

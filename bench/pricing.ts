@@ -11,8 +11,8 @@
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { CONTEXT_HEADER, signContext } from '../lib/tenant/signed-context.js';
-import { graphqlOk, graphqlRequest } from '../scripts/graphql-request.js';
-import { startSystem } from '../scripts/system.js';
+import { graphqlRequest } from '../scripts/graphql-request.js';
+import { benchTenant, startBenchSystem } from './bench-tenant.js';
 import { priceCart, type PricingInput, type PromotionKind } from '../subgraphs/pricing/src/engine/engine.js';
 
 const LINES = 20;
@@ -76,17 +76,9 @@ async function main(): Promise<void> {
 
   report('engine alone (priceCart)', await timed(n * 10, warmup * 10, () => priceCart(engineInput(skus))));
 
-  const system = await startSystem({ ports: { gateway: 0, catalog: 0, inventory: 0, pricing: 0, orders: 0, tenant: 0 }, schemaSuffix: `_bench${process.pid}`, rateLimitPerMinute: { authenticated: 1e9, anonymous: 1e9 }, log: () => {} });
+  const system = await startBenchSystem();
   try {
-    const platform = { authorization: `Bearer ${system.platformApiKey}` };
-    const ok = <D = any>(query: string, variables: Record<string, unknown>, headers: Record<string, string>) => graphqlOk<D>(system.gatewayUrl, query, variables, headers);
-    const slug = `bench-${process.pid}`;
-    const { createTenant } = await ok('mutation ($input: CreateTenantInput!) { createTenant(input: $input) { id } }', { input: { slug, name: 'Bench', domains: [`${slug}.test`] } }, platform);
-    const tenantId: string = createTenant.id;
-    const { createStore } = await ok('mutation ($input: CreateStoreInput!) { createStore(input: $input) { id } }', { input: { tenantId, code: 'S1', name: 'Bench store', kind: 'STORE' } }, platform);
-    const storeId: string = createStore.id;
-    const { createApiKey } = await ok('mutation ($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }', { input: { name: 'bench', role: 'ADMIN', tenantId } }, platform);
-    const admin = { authorization: `Bearer ${createApiKey.key}` };
+    const { ok, tenantId, storeId, admin } = await benchTenant(system);
     const engine = engineInput(skus);
     await ok('mutation ($input: UpsertProductInput!) { upsertProduct(input: $input) { id } }', { input: { title: 'Bench', variants: skus.map((sku) => ({ sku, title: sku })) } }, admin);
     // The catalog's events reach pricing a moment later: retry the first price until it is known.

@@ -10,6 +10,18 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { Transform } from 'node:stream';
 import { demoKeysFile, readDemoKeys } from './demo-keys.js';
+
+/** What `feedImport(id)` tells about an import (the fields PROGRESS asks for). */
+export interface FeedProgress {
+  status: string;
+  total: number | null;
+  processed: number;
+  imported: number;
+  failed: number;
+  error: string | null;
+  errors: { line: number; reason: string }[];
+  effects: { prices: number; pricesApplied: number; stock: number; stockApplied: number; stockRefused: number };
+}
 import { graphqlOk } from './graphql-request.js';
 
 const PROGRESS = `query ($id: ID!) {
@@ -89,18 +101,7 @@ async function main(): Promise<void> {
   const { id, total } = await upload(file, gateway, key);
   console.log(`import ${id} queued (${total} rows)`);
   for (;;) {
-    const { feedImport: feed } = await graphqlOk<{
-      feedImport: {
-        status: string;
-        total: number | null;
-        processed: number;
-        imported: number;
-        failed: number;
-        error: string | null;
-        errors: { line: number; reason: string }[];
-        effects: { prices: number; pricesApplied: number; stock: number; stockApplied: number; stockRefused: number };
-      };
-    }>(new URL('/graphql', gateway).toString(), PROGRESS, { id }, { authorization: `Bearer ${key}` });
+    const { feedImport: feed } = await graphqlOk<{ feedImport: FeedProgress }>(new URL('/graphql', gateway).toString(), PROGRESS, { id }, { authorization: `Bearer ${key}` });
     const { effects } = feed;
     if (feed.status === 'PROPAGATING') {
       // The catalog's part is done; prices and stock are still being applied by pricing and inventory.

@@ -26,19 +26,16 @@ import { SubscriptionHub } from './subscriptions/subscription-hub.js';
 import { SubscriptionPlanner } from './subscriptions/subscription-plan.js';
 import { createGraphQLWsServer, type GraphQLWsOptions } from './subscriptions/graphql-ws-server.js';
 import { useSubscriptionHub } from './subscriptions/use-subscription-hub.js';
-import { createAuthenticator } from './auth/authenticator.js';
-import { createJwtVerifier, type JwtOptions } from './auth/jwt-verifier.js';
-import { CUSTOMER_TOKEN_ISSUER, customerTokenKey } from '../../lib/tenant/customer-token.js';
 import { extractScopes } from './auth/scopes.js';
-import { createTenantDirectory, type TenantDirectory } from './auth/tenant-directory.js';
+import type { TenantDirectory } from './auth/tenant-directory.js';
 import { credentialEvents } from './auth/credential-events.js';
 import { CredentialWatch } from './auth/credential-watch.js';
 import { tenantCors, useVaryOrigin } from './auth/tenant-cors.js';
-import { useAuth } from './auth/use-auth.js';
+import { setUpAuth, type AuthOptions } from './auth/setup-auth.js';
 import { LISTEN_BACKLOG } from '../../lib/graphql/subgraph-http.js';
 import { buildContractSchema } from '../../lib/graphql/contract.js';
-import { createMemoryRateLimitStore, type RateLimitStore } from './limits/rate-limiter.js';
-import { limitAuthFailures, type AuthFailureLimit } from './auth/auth-failure-limit.js';
+import type { RateLimitStore } from './limits/rate-limiter.js';
+import type { AuthFailureLimit } from './auth/auth-failure-limit.js';
 import { createClientAddress } from './auth/client-address.js';
 import { createBusMonitor, type BusMonitorOptions } from './subscriptions/bus-monitor.js';
 import type { GraphQLArmorConfig } from '@escape.tech/graphql-armor-types';
@@ -67,21 +64,7 @@ export interface GatewayOptions {
    * against `@requiresScopes`, and the caller signed to subgraphs with `subgraphSecret`. Absent:
    * a plain federation gateway that forwards nothing.
    */
-  auth?: {
-    /** Shared with the subgraphs (SUBGRAPH_SECRET). */
-    subgraphSecret: string;
-    /** The credential of the `platform` role (PLATFORM_API_KEY). */
-    platformApiKey?: string;
-    jwt?: JwtOptions;
-    /** Introspection without credentials (default true; off in production). */
-    anonymousIntrospection?: boolean;
-    /** The subgraph that knows tenants and API keys (default `tenant`). */
-    tenantSubgraph?: string;
-    /** Requests per minute per API key or token, and per anonymous client (defaults 1200 and 300). */
-    rateLimit?: { store?: RateLimitStore; perMinute?: { authenticated: number; anonymous: number } };
-    /** Failed authentications a minute per client address before it gets 429 for the rest of the minute (default 30). */
-    authFailuresPerMinute?: number;
-  };
+  auth?: AuthOptions;
   /**
    * Proxies (addresses, CIDRs) whose `Forwarded` / `X-Forwarded-For` name the client address for
    * rate limits; from anyone else these headers are ignored (default none).
@@ -132,7 +115,7 @@ export interface Gateway {
   /** Listens on `port` (0 for a free one); resolves to the base URL, e.g. `http://127.0.0.1:4000`. */
   start(port: number, host?: string): Promise<string>;
   stop(): Promise<void>;
-  /** In-process requests, without a socket (tests). */
+  /** In-process requests, without a socket, as Yoga's `fetch` (test/e2e/gateway-correctness.test.ts). */
   fetch: YogaServerInstance<Record<string, unknown>, GatewayContext>['fetch'];
 }
 
@@ -174,25 +157,11 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   let directory: TenantDirectory | undefined;
   let rateLimitStore: RateLimitStore | undefined;
   if (options.auth) {
-    const tenantSubgraph = options.auth.tenantSubgraph ?? 'tenant';
-    if (!urls[tenantSubgraph]) throw new Error(`auth needs the "${tenantSubgraph}" subgraph, which the supergraph lacks`);
-    directory = createTenantDirectory({ client, subgraph: tenantSubgraph });
-    const verifyJwt = options.auth.jwt ? createJwtVerifier(options.auth.jwt) : undefined;
-    const store = (rateLimitStore = options.auth.rateLimit?.store ?? createMemoryRateLimitStore());
-    cleanups.push(() => store.close());
-    // Counts failed authentications per client address; what every entry point authenticates with.
-    authenticator = limitAuthFailures(createAuthenticator({
-      directory,
-      verifyJwt,
-      verifyCustomerJwt: createJwtVerifier({ secret: customerTokenKey(options.auth.subgraphSecret), issuer: CUSTOMER_TOKEN_ISSUER }),
-      platformApiKey: options.auth.platformApiKey,
-    }), {
-      store,
-      perMinute: options.auth.authFailuresPerMinute ?? 30,
-    });
-    const perMinute = options.auth.rateLimit?.perMinute ?? { authenticated: 1200, anonymous: 300 };
+    const auth = setUpAuth(options.auth, { urls, client, schema, rules, partnerSchema, clientAddress });
+    ({ authenticator, directory, store: rateLimitStore } = auth);
+    cleanups.push(() => auth.store.close());
+    plugins.push(auth.plugin);
     const anonymousIntrospection = options.auth.anonymousIntrospection ?? true;
-    plugins.push(useAuth({ authenticator, schema, rules, anonymousIntrospection, partnerSchema, clientAddress, rateLimit: { store, perMinute } }));
     routes.push(useSchemaSdl({ schema, auth: { authenticator, clientAddress, rules, partnerSchema, anonymousIntrospection } }));
     // Merchant systems push here (verified with the tenant's secret), ingested by inventory.
     // Payment processors' confirmations too (verified with the tenant's derived key), applied by orders.

@@ -12,7 +12,9 @@ import { useTracing } from '../observability/tracing.js';
 import { useRequestLog } from '../observability/request-log.js';
 import { sensitiveCoordinates } from '../observability/sensitive-variables.js';
 import type { Logger } from '../observability/logger.js';
-import type { Checks } from '../observability/readiness.js';
+import { dependencyChecks, type Checks } from '../observability/readiness.js';
+import type { DataSource } from 'typeorm';
+import type { EventBus } from '../events/event-bus.js';
 import { subgraphHttp, type SubgraphHttp } from './subgraph-http.js';
 import type { SubgraphContext, SubgraphService } from './service.js';
 
@@ -42,6 +44,19 @@ export interface YogaSubgraphOptions<C extends SubgraphContext> {
   readiness?: () => Promise<Checks>;
   log?: (message: string) => void;
 }
+
+/** What every subgraph of this system is built from (its `build…(deps)`). */
+export interface SubgraphDeps {
+  dataSource: DataSource;
+  bus: EventBus;
+  /** Shared with the gateway (SUBGRAPH_SECRET). */
+  secret: string;
+  logger?: Logger;
+  replayGuard?: ReplayGuard;
+}
+
+/** The options a subgraph's deps decide: the signed-context check, readiness (its database and bus) and the request log. */
+export const optionsFromDeps = (deps: SubgraphDeps) => ({ secret: deps.secret, replayGuard: deps.replayGuard, readiness: dependencyChecks(deps), logger: deps.logger });
 
 /** A Federation 2 subgraph served by graphql-yoga on node:http at `/graphql`. */
 export function buildYogaSubgraph<C extends SubgraphContext>(options: YogaSubgraphOptions<C>): SubgraphService {

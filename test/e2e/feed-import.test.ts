@@ -1,3 +1,4 @@
+import type { FeedProgress } from '../../scripts/import.js';
 import { createShop, type Shop } from '../support/fixtures.js';
 import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
@@ -6,17 +7,7 @@ const PROGRESS = `query ($id: ID!) {
   feedImport(id: $id) { id status total processed imported failed error errors(first: 100) { line reason raw } effects { prices pricesApplied stock stockApplied stockRefused } }
 }`;
 
-type Progress = {
-  id: string;
-  status: string;
-  total: number | null;
-  processed: number;
-  imported: number;
-  failed: number;
-  error: string | null;
-  errors: { line: number; reason: string; raw: string }[];
-  effects: { prices: number; pricesApplied: number; stock: number; stockApplied: number; stockRefused: number };
-};
+type Progress = Omit<FeedProgress, 'errors'> & { id: string; errors: { line: number; reason: string; raw: string }[] };
 
 const FEED = [
   'handle,title,sku,variant_title,brand,price,currency,store,stock,published',

@@ -175,6 +175,17 @@ describe('our gateway answers exactly as plain Apollo Gateway', () => {
     expect(broken.errors?.map((e) => e.path)).toEqual([['media', 1, 'broken']]);
   });
 
+  it('answers in process through Gateway.fetch (no socket), as over HTTP', async () => {
+    const query = QUERIES[0]![1];
+    const response = await ours.fetch('http://gateway/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+      body: JSON.stringify({ query }),
+    });
+    expect(response.status).toBe(200);
+    expect(comparable((await response.json()) as GraphQLResponse)).toEqual(comparable(await graphqlRequest(apolloUrl, query)));
+  });
+
   it('answers identical queries sent together (shared subgraph fetches) exactly as one at a time', async () => {
     const expected = comparable(await graphqlRequest(apolloUrl, QUERIES[0]![1]));
     const answers = await Promise.all(Array.from({ length: 30 }, () => graphqlRequest(oursUrl, QUERIES[0]![1])));

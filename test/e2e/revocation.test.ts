@@ -5,6 +5,7 @@ import { createInMemoryBus } from '../../lib/events/in-memory-bus.js';
 import { SUPERGRAPH_PATH } from '../../schema/compose-supergraph.js';
 import { CREATE_API_KEY, addProduct, bearer, createShop, receiveStock, type Shop } from '../support/fixtures.js';
 import { liveClient, subscribe } from '../support/live-client.js';
+import { takeNextEvents } from '../support/sse.js';
 import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
 const JWT_SECRET = 'test-jwt-secret-of-enough-length-0123456789';
@@ -30,14 +31,7 @@ function sseStream(url: string, headers: Record<string, string>, query: string, 
     for (;;) {
       const { value, done: finished } = await reader.read();
       if (finished) break;
-      buffer += decoder.decode(value, { stream: true });
-      let cut: number;
-      while ((cut = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, cut);
-        buffer = buffer.slice(cut + 2);
-        const data = block.split('\n').find((line) => line.startsWith('data:'));
-        if (data && block.includes('event: next')) events.push(JSON.parse(data.slice(5)));
-      }
+      buffer = takeNextEvents(buffer + decoder.decode(value, { stream: true }), events);
     }
     state.ended = true;
   })().catch(() => undefined);

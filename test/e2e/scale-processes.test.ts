@@ -4,7 +4,7 @@ import { createClient } from 'redis';
 import { readGroups } from '../../lib/events/stream-groups.js';
 import { graphqlOk, graphqlRequest } from '../../scripts/graphql-request.js';
 import { createShop, type Shop } from '../support/fixtures.js';
-import type { TestSupergraph } from '../support/start-supergraph.js';
+import { eventually, type TestSupergraph } from '../support/start-supergraph.js';
 import { startRedisProcess, startSystemProcesses, type RedisProcess, type SystemProcesses } from '../support/drills/system-processes.js';
 
 // Real processes share a real PostgreSQL; the embedded PGlite of the default run serves one process.
@@ -140,15 +140,3 @@ volume('a feed far larger than the stream cap, two gateways, two inventory and t
     passed = true;
   }, 300_000);
 });
-
-async function eventually<T>(check: () => Promise<T>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  }
-}

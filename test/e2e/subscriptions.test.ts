@@ -1,6 +1,7 @@
 import { addProduct, createShop, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
 import { liveClient, subscribe } from '../support/live-client.js';
 import WebSocket from 'ws';
+import { takeNextEvents } from '../support/sse.js';
 import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
 const STOCK = `subscription ($store: ID!, $skus: [ID!], $snapshot: Boolean) {
@@ -245,14 +246,7 @@ describe('live stock over server-sent events', () => {
       while (events.length < count) {
         const { value, done } = await reader.read();
         if (done) break;
-        buffer += new TextDecoder().decode(value);
-        let cut: number;
-        while ((cut = buffer.indexOf('\n\n')) >= 0) {
-          const block = buffer.slice(0, cut);
-          buffer = buffer.slice(cut + 2);
-          const data = block.split('\n').find((line) => line.startsWith('data:'));
-          if (data && block.includes('event: next')) events.push(JSON.parse(data.slice(5)));
-        }
+        buffer = takeNextEvents(buffer + new TextDecoder().decode(value), events);
       }
     };
     await read(1);

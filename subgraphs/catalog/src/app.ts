@@ -2,14 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import DataLoader from 'dataloader';
 import { parse } from 'graphql';
-import type { DataSource } from 'typeorm';
-import type { EventBus } from '../../../lib/events/event-bus.js';
 import type { SubgraphService } from '../../../lib/graphql/service.js';
 import { subgraphLifecycle } from '../../../lib/graphql/subgraph-lifecycle.js';
-import { buildYogaSubgraph } from '../../../lib/graphql/yoga-subgraph.js';
-import { dependencyChecks } from '../../../lib/observability/readiness.js';
-import type { Logger } from '../../../lib/observability/logger.js';
-import type { ReplayGuard } from '../../../lib/tenant/replay-guard.js';
+import { buildYogaSubgraph, optionsFromDeps, type SubgraphDeps } from '../../../lib/graphql/yoga-subgraph.js';
 import type { Context } from './context.js';
 import { resolvers } from './resolvers/index.js';
 import { CatalogService } from './services/catalog.service.js';
@@ -22,7 +17,7 @@ import { isAppError } from '../../../lib/errors.js';
 export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
 
 /** Builds the catalog subgraph; nothing listens or consumes until `start`. */
-export function buildCatalog(deps: { dataSource: DataSource; bus: EventBus; secret: string; logger?: Logger; replayGuard?: ReplayGuard }, options: { feeds?: FeedWorkerOptions } = {}): SubgraphService {
+export function buildCatalog(deps: SubgraphDeps, options: { feeds?: FeedWorkerOptions } = {}): SubgraphService {
   const lifecycle = subgraphLifecycle({ ...deps, source: 'catalog', appliers: { ...catalogAppliers(), ...searchOfferAppliers } });
   const catalog = new CatalogService(deps.dataSource, lifecycle.flush);
   const search = new SearchService(deps.dataSource, lifecycle.flush);
@@ -30,10 +25,7 @@ export function buildCatalog(deps: { dataSource: DataSource; bus: EventBus; secr
   const feeds = new FeedImportService(deps.dataSource, lifecycle.flush, worker.nudge);
   return buildYogaSubgraph<Context>({
     name: 'catalog',
-    secret: deps.secret,
-    replayGuard: deps.replayGuard,
-    readiness: dependencyChecks(deps),
-    logger: deps.logger,
+    ...optionsFromDeps(deps),
     typeDefs,
     resolvers: resolvers as never,
     extendContext: (base) => {

@@ -2,14 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import DataLoader from 'dataloader';
 import { parse } from 'graphql';
-import type { DataSource } from 'typeorm';
-import type { EventBus } from '../../../lib/events/event-bus.js';
 import type { SubgraphService } from '../../../lib/graphql/service.js';
 import { subgraphLifecycle } from '../../../lib/graphql/subgraph-lifecycle.js';
-import { buildYogaSubgraph } from '../../../lib/graphql/yoga-subgraph.js';
-import { dependencyChecks } from '../../../lib/observability/readiness.js';
-import type { Logger } from '../../../lib/observability/logger.js';
-import type { ReplayGuard } from '../../../lib/tenant/replay-guard.js';
+import { buildYogaSubgraph, optionsFromDeps, type SubgraphDeps } from '../../../lib/graphql/yoga-subgraph.js';
 import type { Context } from './context.js';
 import { inventoryAppliers } from './events/inventory-consumers.js';
 import { resolvers } from './resolvers/index.js';
@@ -24,7 +19,7 @@ export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql
 
 /** Builds the inventory subgraph; nothing listens or consumes until `start`. */
 export function buildInventory(
-  deps: { dataSource: DataSource; bus: EventBus; secret: string; logger?: Logger; replayGuard?: ReplayGuard },
+  deps: SubgraphDeps,
   options?: { expiryIntervalMs?: number; ingestion?: IngestionWorkerOptions & { /** Oldest source time accepted (default 24 h; 0: no window). */ maxAgeMs?: number } },
 ): SubgraphService {
   // The relay's flush is bound late: the services and the appliers need each other.
@@ -40,10 +35,7 @@ export function buildInventory(
   let expiry: NodeJS.Timeout | undefined;
   return buildYogaSubgraph<Context>({
     name: 'inventory',
-    secret: deps.secret,
-    replayGuard: deps.replayGuard,
-    readiness: dependencyChecks(deps),
-    logger: deps.logger,
+    ...optionsFromDeps(deps),
     typeDefs,
     resolvers: resolvers as never,
     extendContext: (base) => {

@@ -14,7 +14,7 @@ export interface Context extends SubgraphContext {
   ingestion: IngestionService;
   rebuild: () => Promise<RebuildReport>;
   loaders: {
-    /** Key: `stockKey(sku, storeId)`. */
+    /** Key: `skuStoreKey(sku, storeId)`. */
     stock: DataLoader<string, StockLevelView>;
     stockLevelsBySku: DataLoader<string, StockLevelView[]>;
   };

@@ -5,21 +5,19 @@ import DataLoader from 'dataloader';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { getOperationAST, parse, type DocumentNode } from 'graphql';
 import mercurius from 'mercurius';
-import type { DataSource } from 'typeorm';
 import { isAppError } from '../../../lib/errors.js';
-import type { EventBus } from '../../../lib/events/event-bus.js';
 import { maskError } from '../../../lib/graphql/mask-error.js';
 import type { SubgraphService } from '../../../lib/graphql/service.js';
 import { subgraphHttp, type SubgraphHttp } from '../../../lib/graphql/subgraph-http.js';
+import type { SubgraphDeps } from '../../../lib/graphql/yoga-subgraph.js';
 import { subgraphLifecycle } from '../../../lib/graphql/subgraph-lifecycle.js';
 import { operationMetrics, outcomeCode } from '../../../lib/observability/graphql-metrics.js';
-import type { Logger } from '../../../lib/observability/logger.js';
 import { dependencyChecks } from '../../../lib/observability/readiness.js';
 import { logOperation } from '../../../lib/observability/request-log.js';
 import { sensitiveCoordinates } from '../../../lib/observability/sensitive-variables.js';
 import { nameOperationSpan, traceRequest } from '../../../lib/observability/tracing.js';
 import { readCallerContext } from '../../../lib/tenant/headers.js';
-import { createMemoryReplayGuard, type ReplayGuard } from '../../../lib/tenant/replay-guard.js';
+import { createMemoryReplayGuard } from '../../../lib/tenant/replay-guard.js';
 import type { CallerContext, SignedRequest } from '../../../lib/tenant/signed-context.js';
 import type { Context } from './context.js';
 import { ordersAppliers } from './events/orders-consumers.js';
@@ -46,7 +44,7 @@ export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql
  * `@apollo/subgraph` because `@mercuriusjs/federation` speaks Federation 1 only.
  */
 export function buildOrders(
-  deps: { dataSource: DataSource; bus: EventBus; secret: string; logger?: Logger; replayGuard?: ReplayGuard },
+  deps: SubgraphDeps,
   /** The workflow version new orders start on (default: the latest in workflows/). */
   /** `hookPolicy`: where decision hooks may call (default: public hosts, http allowed); `plugins`: in-process plug-ins. */
   /** `paymentWebhookUrl`: the gateway's base URL the test-card processor POSTs its confirmations to (unset: none are sent). */

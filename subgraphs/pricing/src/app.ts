@@ -2,14 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import DataLoader from 'dataloader';
 import { parse } from 'graphql';
-import type { DataSource } from 'typeorm';
-import type { EventBus } from '../../../lib/events/event-bus.js';
 import type { SubgraphService } from '../../../lib/graphql/service.js';
 import { subgraphLifecycle } from '../../../lib/graphql/subgraph-lifecycle.js';
-import { buildYogaSubgraph } from '../../../lib/graphql/yoga-subgraph.js';
-import { dependencyChecks } from '../../../lib/observability/readiness.js';
-import type { Logger } from '../../../lib/observability/logger.js';
-import type { ReplayGuard } from '../../../lib/tenant/replay-guard.js';
+import { buildYogaSubgraph, optionsFromDeps, type SubgraphDeps } from '../../../lib/graphql/yoga-subgraph.js';
 import type { Context } from './context.js';
 import { pricingAppliers } from './events/pricing-consumers.js';
 import { resolvers } from './resolvers/index.js';
@@ -22,7 +17,7 @@ export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql
 
 /** Builds the pricing subgraph; nothing listens or consumes until `start`. */
 export function buildPricing(
-  deps: { dataSource: DataSource; bus: EventBus; secret: string; logger?: Logger; replayGuard?: ReplayGuard },
+  deps: SubgraphDeps,
   options: { /** How long a quote may be charged (default 15 min); tests make it short. */ quoteTtlMs?: number } = {},
 ): SubgraphService {
   const lifecycle = subgraphLifecycle({ ...deps, source: 'pricing', appliers: pricingAppliers() });
@@ -32,10 +27,7 @@ export function buildPricing(
   const expiry = quoteExpiryWorker(deps.dataSource);
   return buildYogaSubgraph<Context>({
     name: 'pricing',
-    secret: deps.secret,
-    replayGuard: deps.replayGuard,
-    readiness: dependencyChecks(deps),
-    logger: deps.logger,
+    ...optionsFromDeps(deps),
     typeDefs,
     resolvers: resolvers as never,
     extendContext: (base) => {

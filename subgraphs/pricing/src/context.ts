@@ -8,7 +8,7 @@ export interface Context extends SubgraphContext {
   pricing: PricingService;
   rules: PricingRulesService;
   loaders: {
-    /** What a storefront shows, key `${sku}\n${storeId}`: one rules load per store per request. */
+    /** What a storefront shows, key `skuStoreKey(sku, storeId)`: one rules load per store per request. */
     shownPrice: DataLoader<string, ShownPrice | null>;
   };
 }

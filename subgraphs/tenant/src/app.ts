@@ -2,14 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import DataLoader from 'dataloader';
 import { parse } from 'graphql';
-import type { DataSource } from 'typeorm';
-import type { EventBus } from '../../../lib/events/event-bus.js';
 import type { SubgraphService } from '../../../lib/graphql/service.js';
 import { subgraphLifecycle } from '../../../lib/graphql/subgraph-lifecycle.js';
-import { buildYogaSubgraph } from '../../../lib/graphql/yoga-subgraph.js';
-import { dependencyChecks } from '../../../lib/observability/readiness.js';
-import type { Logger } from '../../../lib/observability/logger.js';
-import type { ReplayGuard } from '../../../lib/tenant/replay-guard.js';
+import { buildYogaSubgraph, optionsFromDeps, type SubgraphDeps } from '../../../lib/graphql/yoga-subgraph.js';
 import type { Context } from './context.js';
 import { resolvers } from './resolvers/index.js';
 import { ApiKeyService } from './services/api-key.service.js';
@@ -28,7 +23,7 @@ export interface TenantSubgraph extends SubgraphService {
 
 /** Builds the tenant subgraph; nothing listens or consumes until `start`. */
 export function buildTenant(
-  deps: { dataSource: DataSource; bus: EventBus; secret: string; logger?: Logger; replayGuard?: ReplayGuard },
+  deps: SubgraphDeps,
   options: { webhooks?: OutboundWebhookOptions } = {},
 ): TenantSubgraph {
   const lifecycle = subgraphLifecycle({ ...deps, source: 'tenant' });
@@ -45,10 +40,7 @@ export function buildTenant(
   });
   const service = buildYogaSubgraph<Context>({
     name: 'tenant',
-    secret: deps.secret,
-    replayGuard: deps.replayGuard,
-    readiness: dependencyChecks(deps),
-    logger: deps.logger,
+    ...optionsFromDeps(deps),
     typeDefs,
     resolvers: resolvers as never,
     extendContext: (base) => {

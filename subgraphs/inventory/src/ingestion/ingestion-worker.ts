@@ -2,12 +2,12 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { inSystemTransaction, inTenantTransaction } from '../../../../lib/db/data-source.js';
 import { isAppError } from '../../../../lib/errors.js';
 import { isUuid } from '../../../../lib/graphql/context.js';
-import { isValidSku } from '../../../../lib/sku.js';
+import { isValidSku, skuStoreKey } from '../../../../lib/sku.js';
 import { outboxOf } from '../../../../lib/events/outbox.js';
 import { pollingWorker } from '../../../../lib/jobs/polling-worker.js';
 import { metrics } from '../../../../lib/observability/metrics.js';
 import type { IngestionSource } from '../data/entities/ingestion-event.entity.js';
-import { LedgerBatch, levelKey } from '../services/ledger.js';
+import { LedgerBatch } from '../services/ledger.js';
 import { lockKnownLevels } from '../services/set-levels.js';
 import { adapt, MalformedPayload, parsePayload, type ProductCommand, type StockCommand } from '../../../../lib/webhooks/adapters.js';
 import { webhookSource } from '../../../../lib/webhooks/registry.js';
@@ -260,9 +260,9 @@ export function createIngestionWorker(dataSource: DataSource, afterCommit: () =>
        RETURNING sku, store_id::text, occurred_at, (occurred_at = $5) AS newer`,
       [tenantId, source, levels.map(({ i }) => targets[i]!.sku), levels.map(({ i }) => targets[i]!.storeId), occurredAt],
     );
-    const newer = new Map(rows.filter((r) => !r.newer).map((r) => [levelKey(r.sku, r.store_id), r.occurred_at]));
+    const newer = new Map(rows.filter((r) => !r.newer).map((r) => [skuStoreKey(r.sku, r.store_id), r.occurred_at]));
     for (const { i } of levels) {
-      const applied = newer.get(levelKey(targets[i]!.sku, targets[i]!.storeId));
+      const applied = newer.get(skuStoreKey(targets[i]!.sku, targets[i]!.storeId));
       if (applied) stale.set(i, applied);
     }
     return stale;

@@ -1,6 +1,6 @@
+import { skuStoreKey } from '../../../../lib/sku.js';
 import type { Resolvers } from '../generated/graphql.js';
 import { requireRole } from '../../../../lib/graphql/roles.js';
-import { stockKey } from '../services/inventory.service.js';
 
 export const resolvers: Resolvers = {
   Query: {
@@ -30,7 +30,7 @@ export const resolvers: Resolvers = {
   },
   Variant: {
     __resolveReference: (ref) => ({ sku: ref.sku }),
-    stock: (variant, { storeId }, ctx) => ctx.loaders.stock.load(stockKey(variant.sku, storeId)),
+    stock: (variant, { storeId }, ctx) => ctx.loaders.stock.load(skuStoreKey(variant.sku, storeId)),
     stockLevels: (variant, _args, ctx) => ctx.loaders.stockLevelsBySku.load(variant.sku),
   },
   Store: {

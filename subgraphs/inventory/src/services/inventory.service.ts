@@ -1,3 +1,4 @@
+import { skuStoreKey, splitSkuStoreKey } from '../../../../lib/sku.js';
 import type { EntityManager } from 'typeorm';
 import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js';
 import { once } from '../../../../lib/db/idempotency.js';
@@ -9,7 +10,7 @@ import { decodeCursor, pageSize, toConnection, type Connection } from '../../../
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
 import { knownStores } from '../../../../lib/events/read-model.js';
 import { MovementEntity, type MovementKind } from '../data/entities/movement.entity.js';
-import { LedgerBatch, levelKey } from './ledger.js';
+import { LedgerBatch } from './ledger.js';
 import { StockLevelEntity } from '../data/entities/stock-level.entity.js';
 import { emptyStockLevel, toStockChangedPayload, toStockLevelView, type StockLevelView } from './stock-level.js';
 
@@ -26,8 +27,6 @@ interface Movement {
   idempotencyKey?: string | null;
 }
 
-const STOCK_KEY = '\n';
-
 /** NOT_FOUND unless the tenant has the store (from tenant events) and the sku (from catalog events). */
 export async function requireStoreAndVariant(m: EntityManager, tenantId: string, storeId: string, sku: string): Promise<void> {
   if (!isUuid(storeId)) throw notFound(`no store ${storeId}`);
@@ -40,7 +39,6 @@ export async function requireStoreAndVariant(m: EntityManager, tenantId: string,
   if (!known?.store) throw notFound(`no store ${storeId}`);
   if (!known.variant) throw notFound(`no variant with sku ${sku}`);
 }
-export const stockKey = (sku: string, storeId: string) => `${sku}${STOCK_KEY}${storeId}`;
 
 /** The movement ledger and the stock levels projected from it. */
 export class InventoryService extends TenantScopedService {
@@ -93,13 +91,13 @@ export class InventoryService extends TenantScopedService {
     const ledger = new LedgerBatch(m, tenantId);
     await ledger.lock([{ sku, storeId }], () => requireStoreAndVariant(m, tenantId, storeId, sku));
     ledger.postOnHandChange({ sku, storeId, kind: movement.kind, delta: movement.delta, counterAccount: movement.counterAccount, reference: movement.reference });
-    return (await ledger.commit()).get(levelKey(sku, storeId))!;
+    return (await ledger.commit()).get(skuStoreKey(sku, storeId))!;
   }
 
-  /** Stock per `stockKey(sku, storeId)`; zero where nothing moved; NOT_FOUND for a store this tenant lacks. */
+  /** Stock per `skuStoreKey(sku, storeId)`; zero where nothing moved; NOT_FOUND for a store this tenant lacks. */
   stockFor(ctx: SubgraphContext, keys: readonly string[]): Promise<(StockLevelView | Error)[]> {
     return this.tx(ctx, async (m, tenantId) => {
-      const pairs = keys.map((key) => key.split(STOCK_KEY) as [string, string]);
+      const pairs = keys.map((key) => splitSkuStoreKey(key));
       const stores = await knownStores(m, tenantId, pairs.map(([, storeId]) => storeId));
       const wanted = pairs.filter(([, storeId]) => stores.has(storeId));
       const rows: StockLevelEntity[] = wanted.length
@@ -111,7 +109,7 @@ export class InventoryService extends TenantScopedService {
             .andWhere('l.sku = ANY(:skus)', { skus: [...new Set(wanted.map(([sku]) => sku))] })
             .getMany()
         : [];
-      const byKey = new Map(rows.map((row) => [stockKey(row.sku, row.storeId), row]));
+      const byKey = new Map(rows.map((row) => [skuStoreKey(row.sku, row.storeId), row]));
       return pairs.map(([sku, storeId], i) => {
         if (!stores.has(storeId)) return notFound(`no store ${storeId}`);
         const row = byKey.get(keys[i]!);

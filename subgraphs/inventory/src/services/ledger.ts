@@ -1,3 +1,4 @@
+import { skuStoreKey } from '../../../../lib/sku.js';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { hotQuery } from '../../../../lib/db/data-source.js';
@@ -41,7 +42,6 @@ export interface Levels {
 }
 
 const STORE_ACCOUNT = /^store:([0-9a-f-]{36}):(on_hand|reserved|in_transit)$/;
-export const levelKey = (sku: string, storeId: string) => `${sku}\n${storeId}`;
 
 /**
  * How one side of a posting changes the stock level of its store. The projection keeps on hand
@@ -88,12 +88,12 @@ export class LedgerBatch {
    * it was created: stores and skus are never removed).
    */
   async lock(keys: { sku: string; storeId: string }[], whenMissing?: (missing: { sku: string; storeId: string }[]) => Promise<void>): Promise<void> {
-    const wanted = [...new Map(keys.map((k) => [levelKey(k.sku, k.storeId), k])).values()].filter(
-      (k) => !this.levels.has(levelKey(k.sku, k.storeId)),
+    const wanted = [...new Map(keys.map((k) => [skuStoreKey(k.sku, k.storeId), k])).values()].filter(
+      (k) => !this.levels.has(skuStoreKey(k.sku, k.storeId)),
     );
     if (wanted.length === 0) return;
     await this.selectForUpdate(wanted);
-    const missing = wanted.filter((k) => !this.levels.has(levelKey(k.sku, k.storeId)));
+    const missing = wanted.filter((k) => !this.levels.has(skuStoreKey(k.sku, k.storeId)));
     if (missing.length === 0) return;
     await whenMissing?.(missing);
     await this.m.query(
@@ -119,7 +119,7 @@ export class LedgerBatch {
       );
     for (const row of rows) {
       this.levels.set(
-        levelKey(row.sku, row.store_id),
+        skuStoreKey(row.sku, row.store_id),
         Object.assign(new StockLevelEntity(), {
           tenantId: this.tenantId, sku: row.sku, storeId: row.store_id, onHand: row.on_hand, reserved: row.reserved,
           inTransit: row.in_transit, version: row.version, updatedAt: row.updated_at,
@@ -129,7 +129,7 @@ export class LedgerBatch {
   }
 
   level(sku: string, storeId: string): StockLevelEntity {
-    const level = this.levels.get(levelKey(sku, storeId));
+    const level = this.levels.get(skuStoreKey(sku, storeId));
     if (!level) throw new Error(`stock level ${sku}@${storeId} was not locked`);
     return level;
   }
@@ -139,7 +139,7 @@ export class LedgerBatch {
     const changed = new Set<string>();
     for (const side of sidesOf(posting)) {
       applySide(this.level(posting.sku, side.storeId), side.bucket, side.signed);
-      changed.add(levelKey(posting.sku, side.storeId));
+      changed.add(skuStoreKey(posting.sku, side.storeId));
     }
     // One version step per movement and level, however many of its accounts the movement touched.
     for (const key of changed) this.touched.set(key, (this.touched.get(key) ?? 0) + 1);

@@ -1,6 +1,7 @@
+import { skuStoreKey } from '../../../../lib/sku.js';
 import type { DataSource } from 'typeorm';
 import { inSystemTransaction } from '../../../../lib/db/data-source.js';
-import { applySide, levelKey, sidesOf, type Levels } from './ledger.js';
+import { applySide, sidesOf, type Levels } from './ledger.js';
 
 export interface RebuildReport {
   movements: number;
@@ -26,7 +27,7 @@ export async function rebuildStockLevels(dataSource: DataSource): Promise<Rebuil
     for (const mv of movements) {
       const changed = new Set<string>();
       for (const side of sidesOf({ debit: mv.debit_account, credit: mv.credit_account, quantity: mv.quantity })) {
-        const key = `${mv.tenant_id}\n${levelKey(mv.sku, side.storeId)}`;
+        const key = `${mv.tenant_id}\n${skuStoreKey(mv.sku, side.storeId)}`;
         const level = folded.get(key) ?? { tenantId: mv.tenant_id, sku: mv.sku, storeId: side.storeId, onHand: 0, reserved: 0, inTransit: 0, version: 0, updatedAt: mv.occurred_at };
         applySide(level, side.bucket, side.signed);
         level.updatedAt = mv.occurred_at;
@@ -38,7 +39,7 @@ export async function rebuildStockLevels(dataSource: DataSource): Promise<Rebuil
     }
     const stored: { tenant_id: string; sku: string; store_id: string; on_hand: number; reserved: number; in_transit: number; version: number }[] =
       await m.query(`SELECT tenant_id, sku, store_id, on_hand, reserved, in_transit, version FROM "${s}"."stock_level"`);
-    const storedByKey = new Map(stored.map((row) => [`${row.tenant_id}\n${levelKey(row.sku, row.store_id)}`, row]));
+    const storedByKey = new Map(stored.map((row) => [`${row.tenant_id}\n${skuStoreKey(row.sku, row.store_id)}`, row]));
     let corrected = 0;
     for (const [key, level] of folded) {
       const row = storedByKey.get(key);

@@ -1,5 +1,6 @@
+import { skuStoreKey } from '../../../../lib/sku.js';
 import type { Resolvers } from '../generated/graphql.js';
-import { moneyOf, priceKey } from '../services/pricing.service.js';
+import { moneyOf } from '../services/pricing.service.js';
 import { quoteView } from '../services/rules.service.js';
 
 export const resolvers: Resolvers = {
@@ -21,8 +22,8 @@ export const resolvers: Resolvers = {
   },
   Variant: {
     __resolveReference: (ref) => ({ sku: ref.sku }),
-    price: async (variant, { storeId }, ctx) => (await ctx.loaders.shownPrice.load(priceKey(variant.sku, storeId)))?.price ?? null,
-    compareAtPrice: async (variant, { storeId }, ctx) => (await ctx.loaders.shownPrice.load(priceKey(variant.sku, storeId)))?.compareAt ?? null,
+    price: async (variant, { storeId }, ctx) => (await ctx.loaders.shownPrice.load(skuStoreKey(variant.sku, storeId)))?.price ?? null,
+    compareAtPrice: async (variant, { storeId }, ctx) => (await ctx.loaders.shownPrice.load(skuStoreKey(variant.sku, storeId)))?.compareAt ?? null,
   },
   Price: {
     amount: (price) => moneyOf(price),

@@ -1,3 +1,4 @@
+import { skuStoreKey, splitSkuStoreKey } from '../../../../lib/sku.js';
 import { In, type EntityManager } from 'typeorm';
 import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js';
 import { isAppError, notFound } from '../../../../lib/errors.js';
@@ -13,8 +14,6 @@ import { shownUnitPrice, type ShownPrice } from './price-schedule.js';
 import { loadPricingInput } from './rules.service.js';
 
 const emit = outboxOf('pricing');
-const KEY_SEPARATOR = '\n';
-export const priceKey = (sku: string, storeId: string) => `${sku}${KEY_SEPARATOR}${storeId}`;
 export const moneyOf = (price: PriceEntity): Money => formatMoney(price.amount, price.currencyCode.trim());
 
 export const priceChangedPayload = (price: PriceEntity, previous: Money | null): PriceChangedPayload => ({
@@ -48,7 +47,7 @@ export class PricingService extends TenantScopedService {
   }
 
   /**
-   * What a storefront shows per `priceKey(sku, storeId)`: the engine's price for one unit (price
+   * What a storefront shows per `skuStoreKey(sku, storeId)`: the engine's price for one unit (price
    * lists and automatic promotions, no coupon, no customer group or channel) and the price it is
    * reduced from. The rules are loaded once per store for all the keys of that store, so a page of
    * variants costs one load per store, not one per sku. A store whose prices the engine cannot
@@ -56,7 +55,7 @@ export class PricingService extends TenantScopedService {
    */
   shownPricesFor(ctx: SubgraphContext, keys: readonly string[]): Promise<(ShownPrice | null | Error)[]> {
     return this.tx(ctx, async (m, tenantId) => {
-      const pairs = keys.map((key) => key.split(KEY_SEPARATOR) as [string, string]);
+      const pairs = keys.map((key) => splitSkuStoreKey(key));
       const stores = await knownStores(m, tenantId, pairs.map(([, storeId]) => storeId));
       const now = new Date();
       const shown = new Map<string, ShownPrice | null>();
@@ -70,11 +69,11 @@ export class PricingService extends TenantScopedService {
           input = null; // no sku has a price here, or they are in several currencies
         }
         if (input) {
-          for (const sku of skus) shown.set(priceKey(sku, storeId), shownUnitPrice(input, sku, now));
+          for (const sku of skus) shown.set(skuStoreKey(sku, storeId), shownUnitPrice(input, sku, now));
           continue;
         }
         const rows = await m.getRepository(PriceEntity).findBy({ tenantId, storeId, sku: In(skus) });
-        for (const row of rows) shown.set(priceKey(row.sku, storeId), { price: moneyOf(row), compareAt: null });
+        for (const row of rows) shown.set(skuStoreKey(row.sku, storeId), { price: moneyOf(row), compareAt: null });
       }
       return pairs.map(([, storeId], i) => (stores.has(storeId) ? (shown.get(keys[i]!) ?? null) : notFound(`no store ${storeId}`)));
     });
@@ -128,7 +127,7 @@ export async function setPricesIn(
 ): Promise<number> {
   if (prices.length === 0) return 0;
   // The last price of a (sku, store) wins, as if they had been set one by one.
-  const unique = [...new Map(prices.map((p) => [priceKey(p.sku, p.storeId), p])).values()];
+  const unique = [...new Map(prices.map((p) => [skuStoreKey(p.sku, p.storeId), p])).values()];
   const s = m.connection.driver.schema;
   const rows: { sku: string; store_id: string; amount: string; currency_code: string; version: number; updated_at: Date; prev_amount: string | null; prev_currency: string | null }[] =
     await m.query(
