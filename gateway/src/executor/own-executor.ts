@@ -8,6 +8,8 @@ import type { GraphQLSchema } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values.js';
 import { executePlan, type SendToSubgraph, type SubgraphResponse } from './execute.js';
 import { UnsupportedPlan } from './schedule.js';
+import { SubgraphDataSource } from '../subgraph-data-source.js';
+import type { GatewayContext } from '../gateway-context.js';
 
 /** Which executor runs query plans: ours (`own`) or Apollo's `executeQueryPlan` (GATEWAY_EXECUTOR). */
 export type ExecutorKind = 'own' | 'apollo';
@@ -29,6 +31,7 @@ export function sendThrough(dataSources: Record<string, GraphQLDataSource>, requ
   return async (service, request, path) => {
     const source = dataSources[service];
     if (!source) throw new Error(`Couldn't find service with name "${service}"`);
+    if (source instanceof SubgraphDataSource) return (await source.send(request, requestContext.context as GatewayContext)) as SubgraphResponse;
     const response = await source.process({
       kind: GraphQLDataSourceRequestKind.INCOMING_OPERATION,
       request: { query: request.query, variables: request.variables, operationName: request.operationName },
