@@ -34,9 +34,13 @@ export interface Schedule {
 export class UnsupportedPlan extends Error {}
 
 const schedules = new WeakMap<QueryPlan, Map<string, Schedule>>();
+/** Plans without Conditions: one schedule, found without walking the plan. */
+const unconditional = new WeakMap<QueryPlan, Schedule>();
 
 /** The schedule of `plan` for the given condition values (`decide` answers each Condition node). */
 export function scheduleOf(plan: QueryPlan, decide: (node: Extract<PlanNode, { kind: 'Condition' }>) => boolean): Schedule {
+  const known = unconditional.get(plan);
+  if (known) return known;
   const decisions: boolean[] = [];
   const steps: Step[] = [];
   const collect = (node: PlanNode, path: ResponsePath, deps: Step[]): Step[] => {
@@ -77,9 +81,10 @@ export function scheduleOf(plan: QueryPlan, decide: (node: Extract<PlanNode, { k
   if (plan.node) collect(plan.node, [], []);
   const key = decisions.map((d) => (d ? '1' : '0')).join('');
   let byConditions = schedules.get(plan);
-  const known = byConditions?.get(key);
-  if (known) return known;
+  const cached = byConditions?.get(key);
+  if (cached) return cached;
   const schedule = build(steps);
+  if (decisions.length === 0) unconditional.set(plan, schedule);
   if (!byConditions) schedules.set(plan, (byConditions = new Map()));
   byConditions.set(key, schedule);
   return schedule;
