@@ -1,11 +1,14 @@
 /**
- * `npm run bench:gateway [-- --duration 15 --warmup 3 --rounds 2 --connections 50 --only ours,apollo,hive] [--baseline DIR]`
+ * `npm run bench:gateway [-- --duration 15 --warmup 3 --rounds 2 --connections 50,1 --only ours-own,ours-apollo,apollo,hive] [--baseline DIR]`
  *
  * The public federation benchmark design (The Guild's graphql-gateways-benchmark), reproduced
  * here: four subgraphs (bench/gateway/subgraphs.ts) on loopback, its deep query (~88 KB answer),
  * and three gateways over the same supergraph, each in its own process, measured in turn
- * (A B C A B C …) under the same load from `wrk` (Debian package `wrk`), 50 connections:
- *   ours    `npm run gateway -- --supergraph … --port …` (tenant features off)
+ * (A B C A B C …) under the same load from `wrk` (Debian package `wrk`), at each connection count
+ * of `--connections` in turn (default 50, then 1: one request at a time, where no two requests
+ * can share a subgraph fetch):
+ *   ours-own     `npm run gateway -- --supergraph … --port …` (tenant features off), GATEWAY_EXECUTOR=own
+ *   ours-apollo  the same with GATEWAY_EXECUTOR=apollo (Apollo's executeQueryPlan runs the plans)
  *   apollo  plain `@apollo/gateway` + `@apollo/server` (bench/gateway/apollo-server.ts)
  *   hive    Hive Gateway (`@graphql-hive/gateway`) with `--jit`
  * Every response is compared with the expected answer (a fast wrong answer is not a result): the
@@ -83,8 +86,8 @@ async function main(): Promise<void> {
       duration: { type: 'string', default: '15' },
       warmup: { type: 'string', default: '3' },
       rounds: { type: 'string', default: '2' },
-      connections: { type: 'string', default: '50' },
-      only: { type: 'string', default: 'ours,apollo,hive' },
+      connections: { type: 'string', default: '50,1' },
+      only: { type: 'string', default: 'ours-own,ours-apollo,apollo,hive' },
       baseline: { type: 'string' },
     },
   });
@@ -104,11 +107,12 @@ async function main(): Promise<void> {
   writeFileSync(requestFile, JSON.stringify({ query: BENCH_QUERY, operationName: 'TestQuery' }));
   writeFileSync(join(dir, 'check.lua'), WRK_SCRIPT);
 
-  const candidates: Record<string, { label: string; args: (port: number) => string[]; cwd?: string }> = {
+  const candidates: Record<string, { label: string; args: (port: number) => string[]; cwd?: string; env?: Record<string, string> }> = {
     ...(values.baseline
       ? { baseline: { label: 'baseline checkout', cwd: values.baseline, args: (port: number) => ['--import', 'tsx', join(values.baseline!, 'gateway/src/cli.ts'), '--supergraph', supergraphFile, '--port', String(port)] } }
       : {}),
-    ours: { label: 'ours (npm run gateway)', args: (port) => ['--import', 'tsx', join(root, 'gateway/src/cli.ts'), '--supergraph', supergraphFile, '--port', String(port)] },
+    'ours-own': { label: 'ours, own executor', env: { GATEWAY_EXECUTOR: 'own' }, args: (port) => ['--import', 'tsx', join(root, 'gateway/src/cli.ts'), '--supergraph', supergraphFile, '--port', String(port)] },
+    'ours-apollo': { label: "ours, Apollo's executor", env: { GATEWAY_EXECUTOR: 'apollo' }, args: (port) => ['--import', 'tsx', join(root, 'gateway/src/cli.ts'), '--supergraph', supergraphFile, '--port', String(port)] },
     apollo: { label: 'plain Apollo Gateway', args: (port) => ['--import', 'tsx', join(root, 'bench/gateway/apollo-server.ts'), supergraphFile, String(port)] },
     hive: {
       label: 'Hive Gateway --jit',
@@ -120,7 +124,7 @@ async function main(): Promise<void> {
   try {
     for (const name of chosen) {
       const port = await freePort();
-      const child = spawn(process.execPath, candidates[name]!.args(port), { cwd: candidates[name]!.cwd ?? root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NODE_ENV: 'production' } });
+      const child = spawn(process.execPath, candidates[name]!.args(port), { cwd: candidates[name]!.cwd ?? root, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NODE_ENV: 'production', ...candidates[name]!.env } });
       const url = `http://127.0.0.1:${port}/graphql`;
       for (let waited = 0; ; waited += 200) {
         if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
@@ -149,58 +153,60 @@ async function main(): Promise<void> {
     }
     console.log(
       `bench:gateway  query ${Math.round(Buffer.byteLength(answers.values().next().value!) / 1024)} KB answer, every gateway's answer equals plain Apollo Gateway's; ` +
-        `${values.connections} connections, ${values.warmup} s warm-up + ${values.duration} s per run, ${values.rounds} rounds`,
+        `${values.connections} connections (in turn), ${values.warmup} s warm-up + ${values.duration} s per run, ${values.rounds} rounds`,
     );
 
-    const results = new Map<string, { rps: number; p50: number; p99: number; cpuPerRequest: number; subgraphPerRequest: number; bad: number }[]>();
     /** wrk against one gateway for `seconds`, checking every response body; resolves to wrk's output. */
-    const wrk = (gateway: Gateway, seconds: string) =>
+    const wrk = (gateway: Gateway, seconds: string, connections: number) =>
       new Promise<string>((resolve) => {
-        const child = spawn('wrk', ['-t1', `-c${values.connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', join(dir, 'check.lua'), gateway.url, '--', requestFile, gateway.expectedFile]);
+        const child = spawn('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', join(dir, 'check.lua'), gateway.url, '--', requestFile, gateway.expectedFile]);
         let text = '';
         child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
         child.on('close', () => resolve(text));
       });
-    for (let round = 1; round <= Number(values.rounds); round++) {
+    for (const connections of values.connections.split(',').map(Number)) {
+      const results = new Map<string, { rps: number; p50: number; p99: number; cpuPerRequest: number; subgraphPerRequest: number; bad: number }[]>();
+      for (let round = 1; round <= Number(values.rounds); round++) {
+        for (const gateway of gateways) {
+          await wrk(gateway, values.warmup, connections);
+          const subgraphBefore = Object.values(subgraphs.counters).reduce((sum, c) => sum + c.requests, 0);
+          const cpuBefore = cpuMs(gateway.process.pid!);
+          const output = await wrk(gateway, values.duration, connections);
+          const cpu = cpuMs(gateway.process.pid!) - cpuBefore;
+          const subgraphRequests = Object.values(subgraphs.counters).reduce((sum, c) => sum + c.requests, 0) - subgraphBefore;
+          const match = /RESULT requests=(\d+) errors=(\d+) p50=([\d.]+) p99=([\d.]+)/.exec(output);
+          const bad = /bad=(\d+)/.exec(output);
+          if (!match) throw new Error(`wrk output not understood:\n${output}`);
+          const requests = Number(match[1]);
+          const seconds = Number(/requests in ([\d.]+)(m?s)/.exec(output)?.[1] ?? values.duration);
+          const entry = {
+            rps: requests / seconds,
+            p50: Number(match[3]),
+            p99: Number(match[4]),
+            cpuPerRequest: cpu / requests,
+            subgraphPerRequest: subgraphRequests / requests,
+            bad: Number(match[2]) + Number(bad?.[1] ?? 0),
+          };
+          results.set(gateway.name, [...(results.get(gateway.name) ?? []), entry]);
+          console.log(
+            `  ${String(connections).padStart(2)} conn  round ${round}  ${gateway.label.padEnd(24)} ${entry.rps.toFixed(0).padStart(6)} req/s  p50 ${entry.p50.toFixed(1)} ms  p99 ${entry.p99.toFixed(1)} ms  ` +
+              `${entry.cpuPerRequest.toFixed(2)} CPU ms/req  ${entry.subgraphPerRequest.toFixed(1)} subgraph req/req  wrong or failed: ${entry.bad}`,
+          );
+        }
+      }
+
+      console.log(`\n ${connections} connection${connections === 1 ? '' : 's'}\n gateway                   RPS min / median / max   p50 ms  p99 ms  CPU ms/req  subgraph req/req  wrong  vs plain Apollo (per round)`);
+      const apollo = results.get('apollo');
       for (const gateway of gateways) {
-        await wrk(gateway, values.warmup);
-        const subgraphBefore = Object.values(subgraphs.counters).reduce((sum, c) => sum + c.requests, 0);
-        const cpuBefore = cpuMs(gateway.process.pid!);
-        const output = await wrk(gateway, values.duration);
-        const cpu = cpuMs(gateway.process.pid!) - cpuBefore;
-        const subgraphRequests = Object.values(subgraphs.counters).reduce((sum, c) => sum + c.requests, 0) - subgraphBefore;
-        const match = /RESULT requests=(\d+) errors=(\d+) p50=([\d.]+) p99=([\d.]+)/.exec(output);
-        const bad = /bad=(\d+)/.exec(output);
-        if (!match) throw new Error(`wrk output not understood:\n${output}`);
-        const requests = Number(match[1]);
-        const seconds = Number(/requests in ([\d.]+)(m?s)/.exec(output)?.[1] ?? values.duration);
-        const entry = {
-          rps: requests / seconds,
-          p50: Number(match[3]),
-          p99: Number(match[4]),
-          cpuPerRequest: cpu / requests,
-          subgraphPerRequest: subgraphRequests / requests,
-          bad: Number(match[2]) + Number(bad?.[1] ?? 0),
-        };
-        results.set(gateway.name, [...(results.get(gateway.name) ?? []), entry]);
+        const rows = results.get(gateway.name)!;
+        const rps = rows.map((r) => r.rps);
+        const ratios = apollo ? rows.map((r, i) => (r.rps / apollo[i]!.rps).toFixed(2)).join(' ') : 'n/a';
         console.log(
-          `  round ${round}  ${gateway.label.padEnd(24)} ${entry.rps.toFixed(0).padStart(6)} req/s  p50 ${entry.p50.toFixed(1)} ms  p99 ${entry.p99.toFixed(1)} ms  ` +
-            `${entry.cpuPerRequest.toFixed(2)} CPU ms/req  ${entry.subgraphPerRequest.toFixed(1)} subgraph req/req  wrong or failed: ${entry.bad}`,
+          ` ${gateway.label.padEnd(24)} ${Math.min(...rps).toFixed(0).padStart(6)} / ${median(rps).toFixed(0).padStart(6)} / ${Math.max(...rps).toFixed(0).padStart(6)}  ` +
+            `${median(rows.map((r) => r.p50)).toFixed(1).padStart(6)}  ${median(rows.map((r) => r.p99)).toFixed(1).padStart(6)}  ${median(rows.map((r) => r.cpuPerRequest)).toFixed(2).padStart(10)}  ` +
+            `${median(rows.map((r) => r.subgraphPerRequest)).toFixed(1).padStart(16)}  ${String(rows.reduce((s, r) => s + r.bad, 0)).padStart(5)}  ${ratios}`,
         );
       }
-    }
-
-    console.log('\n gateway                   RPS min / median / max   p50 ms  p99 ms  CPU ms/req  subgraph req/req  wrong  vs plain Apollo (per round)');
-    const apollo = results.get('apollo');
-    for (const gateway of gateways) {
-      const rows = results.get(gateway.name)!;
-      const rps = rows.map((r) => r.rps);
-      const ratios = apollo ? rows.map((r, i) => (r.rps / apollo[i]!.rps).toFixed(2)).join(' ') : 'n/a';
-      console.log(
-        ` ${gateway.label.padEnd(24)} ${Math.min(...rps).toFixed(0).padStart(6)} / ${median(rps).toFixed(0).padStart(6)} / ${Math.max(...rps).toFixed(0).padStart(6)}  ` +
-          `${median(rows.map((r) => r.p50)).toFixed(1).padStart(6)}  ${median(rows.map((r) => r.p99)).toFixed(1).padStart(6)}  ${median(rows.map((r) => r.cpuPerRequest)).toFixed(2).padStart(10)}  ` +
-          `${median(rows.map((r) => r.subgraphPerRequest)).toFixed(1).padStart(16)}  ${String(rows.reduce((s, r) => s + r.bad, 0)).padStart(5)}  ${ratios}`,
-      );
     }
   } finally {
     // Gateways first (and wait for them), so none reports the subgraphs going away.

@@ -53,6 +53,8 @@ import { useMetricsRoute } from './routes/metrics.js';
 import { useFavicon } from './routes/favicon.js';
 import { createMemoryPersistedQueryStore, type PersistedQueryStore } from './persisted-queries/persisted-query-store.js';
 import { usePersistedQueries } from './persisted-queries/use-persisted-queries.js';
+import { ownExecutor, type ExecutorKind } from './executor/own-executor.js';
+import { readExecutor } from './config.js';
 
 export interface GatewayOptions {
   /** A composed Federation 2 supergraph SDL. */
@@ -108,6 +110,8 @@ export interface GatewayOptions {
    * (Redis with REDIS_URL, `createRedisPersistedQueryStore`), which the gateway closes on stop.
    */
   persistedQueries?: { store?: PersistedQueryStore };
+  /** Which executor runs query plans (default: GATEWAY_EXECUTOR, else `apollo`). */
+  executor?: ExecutorKind;
   log?: (message: string) => void;
 }
 
@@ -137,6 +141,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const secret = options.auth?.subgraphSecret;
   const client = new SubgraphClient({ urls, secret });
   const dataSources: Record<string, SubgraphDataSource> = {};
+  const executorKind = options.executor ?? readExecutor(process.env);
   const gateway = new ApolloGateway({
     supergraphSdl,
     buildService: ({ name, url }) => (dataSources[name] ??= new SubgraphDataSource(name, urls[name] ?? url!, client)),
@@ -187,7 +192,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const hub = bus
     ? new SubscriptionHub({
         busStatus: busMonitor,
-        planner: new SubscriptionPlanner(supergraphSdl, dataSources),
+        planner: new SubscriptionPlanner(supergraphSdl, dataSources, executorKind),
         bus,
         fields: options.subscriptions!.fields ?? COMMERCE_SUBSCRIPTIONS,
         client,
@@ -212,7 +217,15 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         })
       : undefined;
   if (storefrontCache) plugins.push(storefrontCache.plugin);
-  plugins.push(useApolloFederation({ gateway }));
+  // Apollo's planner and plan cache either way; `own` runs the plans with our executor.
+  plugins.push(
+    useApolloFederation({
+      gateway:
+        executorKind === 'own'
+          ? ({ get schema() { return gateway.schema; }, load: () => gateway.load(), onSchemaLoadOrUpdate: (callback: never) => gateway.onSchemaLoadOrUpdate(callback), executor: ownExecutor(gateway, dataSources) } as never)
+          : gateway,
+    }),
+  );
   // After the federation plugin, so the span wraps Apollo's execution (its plan and fetch spans nest inside).
   plugins.push(useTracing('gateway'));
 

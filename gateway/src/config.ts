@@ -6,6 +6,7 @@ import type { JwtOptions } from './auth/jwt-verifier.js';
 import { trustedProxyList } from './auth/client-address.js';
 import { SUBGRAPHS } from '../../lib/subgraphs.js';
 import { DEFAULT_STOREFRONT_CACHE_BYTES } from './cache/storefront-cache.js';
+import { DEFAULT_EXECUTOR, type ExecutorKind } from './executor/own-executor.js';
 
 export interface GatewayConfig {
   port: number;
@@ -124,4 +125,11 @@ export function readTrustedProxies(env: Env): string[] {
     throw new ConfigError(`TRUSTED_PROXIES: ${(error as Error).message}`);
   }
   return entries;
+}
+
+/** GATEWAY_EXECUTOR: which executor runs query plans, `own` (ours) or `apollo` (Apollo's executeQueryPlan); default `apollo`. */
+export function readExecutor(env: Env): ExecutorKind {
+  const value = readOptional(env, 'GATEWAY_EXECUTOR') ?? DEFAULT_EXECUTOR;
+  if (value !== 'own' && value !== 'apollo') throw new ConfigError(`GATEWAY_EXECUTOR must be own or apollo, got ${value}`);
+  return value;
 }

@@ -15,6 +15,8 @@ import {
 } from 'graphql';
 import { getArgumentValues, getVariableValues } from 'graphql/execution/values.js';
 import { checkInputBounds } from '../../../lib/graphql/check-input-bounds.js';
+import { executePlan } from '../executor/execute.js';
+import { sendThrough, type ExecutorKind } from '../executor/own-executor.js';
 
 /** One subscription operation, validated and planned once, executed per event. */
 export interface PreparedSubscription {
@@ -51,6 +53,7 @@ export class SubscriptionPlanner {
   constructor(
     supergraphSdl: string,
     private readonly dataSources: Record<string, GraphQLDataSource>,
+    private readonly executor: ExecutorKind = 'apollo',
   ) {
     const supergraph = Supergraph.build(supergraphSdl);
     this.planner = new QueryPlanner(supergraph);
@@ -99,6 +102,25 @@ export class SubscriptionPlanner {
     const owner = this.dataSources[primary.serviceName]!;
     const subgraphSchema = this.subgraphSchemas.get(primary.serviceName)!;
     const primaryDocument = primary.operationDocumentNode ?? parse(primary.operation);
+    // The primary fetch is answered by the event: the field's value as its subgraph resolves it.
+    const answerPrimary = (variables: Record<string, unknown> | undefined) =>
+      execute({ schema: subgraphSchema, document: primaryDocument, rootValue: { [prepared.field]: payload }, variableValues: variables });
+    const requestContext = { request: { query: '', variables: prepared.variables, operationName: prepared.operationName }, context, logger: console } as never;
+    if (this.executor === 'own') {
+      const send = sendThrough(this.dataSources, requestContext);
+      return executePlan({
+        plan: prepared.plan,
+        operationContext: prepared.operationContext,
+        variables: prepared.variables,
+        supergraphSchema: this.supergraphSchema,
+        apiSchema: this.apiSchema,
+        send: async (service, request, path) => {
+          if (service === primary.serviceName && request.query === primary.operation) return (await answerPrimary(request.variables)) as never;
+          this.subgraphFetches += 1;
+          return send(service, request, path);
+        },
+      });
+    }
     const counted = (source: GraphQLDataSource): GraphQLDataSource => ({
       process: (options) => {
         this.subgraphFetches += 1;
@@ -113,21 +135,14 @@ export class SubscriptionPlanner {
             this.subgraphFetches += 1;
             return owner.process(options);
           }
-          // The primary fetch is answered by the event: the field's value as its subgraph resolves it.
-          const result = await execute({
-            schema: subgraphSchema,
-            document: primaryDocument,
-            rootValue: { [prepared.field]: payload },
-            variableValues: options.request.variables,
-          });
-          return result as never;
+          return (await answerPrimary(options.request.variables)) as never;
         },
       },
     };
     return executeQueryPlan(
       prepared.plan,
       serviceMap,
-      { request: { query: '', variables: prepared.variables, operationName: prepared.operationName }, context, logger: console } as never,
+      requestContext,
       prepared.operationContext,
       this.supergraphSchema,
       this.apiSchema,

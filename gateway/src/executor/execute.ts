@@ -1,0 +1,354 @@
+import type { OperationContext } from '@apollo/gateway/dist/operationContext.js';
+import { applyRewrites, isObjectOfType } from '@apollo/gateway/dist/dataRewrites.js';
+import { computeResponse } from '@apollo/gateway/dist/resultShaping.js';
+import { deepMerge } from '@apollo/gateway/dist/utilities/deepMerge.js';
+import { OpenTelemetrySpanNames, tracer } from '@apollo/gateway/dist/utilities/opentelemetry.js';
+import { ERRORS, errorCodeDef, operationFromDocument, type Operation, type Schema } from '@apollo/federation-internals';
+import { evaluateCondition, getResponseName, type FetchNode, type QueryPlan, type QueryPlanSelectionNode, type ResponsePath } from '@apollo/query-planner';
+import { executeSync, GraphQLError, Kind, TypeNameMetaFieldDef, visit, type ExecutionResult, type FieldNode, type GraphQLFormattedError, type GraphQLSchema, type VariableDefinitionNode } from 'graphql';
+import { scheduleOf, type Group, type Step } from './schedule.js';
+
+/** A subgraph's answer to one request, as it sent it. */
+export interface SubgraphResponse {
+  data?: Record<string, unknown> | null;
+  errors?: readonly GraphQLFormattedError[];
+}
+
+/**
+ * Sends one operation to a subgraph for the client request (signed for its caller, shared with
+ * identical requests in flight). Throws when the subgraph cannot be reached.
+ */
+export type SendToSubgraph = (
+  service: string,
+  request: { query: string; variables: Record<string, unknown>; operationName: string | undefined },
+  path: ResponsePath,
+) => Promise<SubgraphResponse>;
+
+export interface ExecuteOptions {
+  plan: QueryPlan;
+  operationContext: OperationContext;
+  variables: Record<string, unknown> | undefined;
+  supergraphSchema: GraphQLSchema;
+  apiSchema: Schema;
+  send: SendToSubgraph;
+  /** Counts the requests sent to subgraphs (the bench and the subscription hub report it). */
+  onRequest?: (service: string) => void;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- response data of any shape, read and merged in place
+type Json = Record<string, any>;
+
+interface Run {
+  fullResult: Json;
+  errors: GraphQLError[];
+  variables: Record<string, unknown> | undefined;
+  supergraphSchema: GraphQLSchema;
+  send: SendToSubgraph;
+  onRequest?: (service: string) => void;
+}
+
+const operations = new WeakMap<object, Operation>();
+
+/**
+ * Runs a query plan of Apollo's query planner. The same answer as Apollo's `executeQueryPlan`
+ * (its result shaping does the last step, so nullability and errors are Apollo's), with fewer
+ * subgraph requests: entity fetches to one subgraph at one level of the plan go as one request,
+ * each entity's representation sent once, and each group starts as soon as the groups it needs
+ * have finished. Results are merged into one tree in place.
+ */
+export async function executePlan(options: ExecuteOptions): Promise<ExecutionResult> {
+  const { operationContext, variables, apiSchema } = options;
+  let operation = operations.get(operationContext.operation);
+  if (!operation) {
+    try {
+      operation = operationFromDocument(
+        apiSchema,
+        { kind: Kind.DOCUMENT, definitions: [operationContext.operation, ...Object.values(operationContext.fragments)] },
+        { validate: false },
+      );
+    } catch (error) {
+      if (error instanceof GraphQLError) return { errors: [error] };
+      throw error;
+    }
+    operations.set(operationContext.operation, operation);
+  }
+  const schedule = scheduleOf(options.plan, (node) => evaluateCondition(node, operation.variableDefinitions, variables));
+  const run: Run = { fullResult: Object.create(null), errors: [], variables, supergraphSchema: options.supergraphSchema, send: options.send, onRequest: options.onRequest };
+  const done = new Map<Group, Promise<void>>();
+  for (const group of schedule.groups) {
+    const after = group.deps.map((dep) => done.get(dep)!);
+    done.set(group, (after.length === 0 ? Promise.resolve() : Promise.all(after)).then(() => runGroup(run, group)));
+  }
+  await Promise.all(done.values());
+
+  return tracer.startActiveSpan(OpenTelemetrySpanNames.POST_PROCESSING, (span) => {
+    try {
+      const { data, errors: postProcessingErrors } = computeResponse({
+        operation: operation!,
+        variables,
+        input: run.fullResult,
+        introspectionHandling: (field) =>
+          executeIntrospection(operationContext.schema, field.expandFragments().toSelectionNode(), operationContext.operation.variableDefinitions, variables),
+      });
+      if (run.errors.length === 0 && postProcessingErrors.length > 0) return { extensions: { valueCompletion: postProcessingErrors }, data } as ExecutionResult;
+      return run.errors.length === 0 ? { data } : { errors: run.errors, data };
+    } catch (error) {
+      if (error instanceof GraphQLError) return { errors: [error] };
+      return { errors: [new GraphQLError((error as Error).message ?? 'Unexpected error during query plan execution', { originalError: error as Error })] };
+    } finally {
+      span.end();
+    }
+  });
+}
+
+/** What one step of a group asks: its entities, their representations (each sent once). */
+interface Prepared {
+  step: Step;
+  path: ResponsePath;
+  entities: Json[];
+  /** Representations as sent (distinct). */
+  representations: Json[];
+  /** For each entity with a representation: its index in `entities` and in `representations`. */
+  entityOf: number[];
+  sentAs: number[];
+}
+
+async function runGroup(run: Run, group: Group): Promise<void> {
+  const prepared: Prepared[] = [];
+  for (const step of group.steps) {
+    try {
+      const ready = prepare(run, step);
+      if (ready) prepared.push(ready);
+    } catch (error) {
+      run.errors.push(error as GraphQLError);
+    }
+  }
+  if (prepared.length === 0) return;
+  await tracer.startActiveSpan(OpenTelemetrySpanNames.FETCH, { attributes: { service: group.service } }, async (span) => {
+    try {
+      if (prepared.length === 1 || !group.merged) {
+        await Promise.all(prepared.map((one) => sendOne(run, group.service, one)));
+      } else await sendMerged(run, group, prepared);
+    } finally {
+      span.end();
+    }
+  });
+}
+
+function prepare(run: Run, step: Step): Prepared | null {
+  const data = flattenResultsAtPath(run.fullResult, step.path);
+  if (data === undefined || data === null) return null;
+  const entities: Json[] = Array.isArray(data) ? data.filter((e) => e !== null && e !== undefined) : [data];
+  if (entities.length < 1) return null;
+  const { requires } = step.fetch;
+  if (!requires) return { step, path: step.path, entities, representations: [], entityOf: [], sentAs: [] };
+  const representations: Json[] = [];
+  const entityOf: number[] = [];
+  const sentAs: number[] = [];
+  const seen = new Map<string, number>();
+  entities.forEach((entity, index) => {
+    const representation = executeSelectionSet(run.supergraphSchema, entity, requires);
+    if (representation && representation[TypeNameMetaFieldDef.name]) {
+      applyRewrites(run.supergraphSchema, step.fetch.inputRewrites, representation);
+      const key = JSON.stringify(representation);
+      let at = seen.get(key);
+      if (at === undefined) {
+        seen.set(key, (at = representations.length));
+        representations.push(representation);
+      }
+      entityOf.push(index);
+      sentAs.push(at);
+    }
+  });
+  if (entityOf.length < 1) return null;
+  return { step, path: step.path, entities, representations, entityOf, sentAs };
+}
+
+function variablesFor(run: Run, fetch: FetchNode, into: Json = Object.create(null)): Json {
+  const provided = run.variables;
+  if (fetch.variableUsages && provided) {
+    for (const name of fetch.variableUsages) {
+      if (Object.prototype.hasOwnProperty.call(provided, name) && provided[name] !== undefined) into[name] = provided[name];
+    }
+  }
+  return into;
+}
+
+async function sendOne(run: Run, service: string, one: Prepared): Promise<void> {
+  const { fetch } = one.step;
+  try {
+    const variables = variablesFor(run, fetch);
+    if (fetch.requires && 'representations' in variables) throw new Error('Variables cannot contain key "representations"');
+    if (fetch.requires) variables.representations = one.representations;
+    run.onRequest?.(service);
+    const response = await run.send(service, { query: fetch.operation, variables, operationName: fetch.operationName }, one.path);
+    if (response.errors) run.errors.push(...response.errors.flatMap((error) => downstreamErrors(run, one, error, error.path)));
+    mergeInto(run, one, response.data, '_entities');
+  } catch (error) {
+    run.errors.push(error as GraphQLError);
+  }
+}
+
+async function sendMerged(run: Run, group: Group, prepared: Prepared[]): Promise<void> {
+  const index = new Map(prepared.map((one) => [one.step, group.steps.indexOf(one.step)]));
+  const variables: Json = Object.create(null);
+  for (const one of prepared) {
+    variablesFor(run, one.step.fetch, variables);
+    variables[`_r${index.get(one.step)}`] = one.representations;
+  }
+  // Steps without entities this time still have their alias in the operation: an empty list.
+  for (let i = 0; i < group.steps.length; i++) if (!(`_r${i}` in variables)) variables[`_r${i}`] = [];
+  let response: SubgraphResponse;
+  try {
+    run.onRequest?.(group.service);
+    response = await run.send(group.service, { query: group.merged!.query, variables, operationName: group.merged!.operationName }, prepared[0]!.path);
+  } catch (error) {
+    // Each fetch would have failed on its own: one error each, as Apollo reports them.
+    for (let i = 0; i < prepared.length; i++) run.errors.push(error as GraphQLError);
+    return;
+  }
+  const byStep = new Map(prepared.map((one) => [index.get(one.step)!, one]));
+  for (const error of response.errors ?? []) {
+    const head = error.path?.[0];
+    const match = typeof head === 'string' ? /^_e(\d+)$/.exec(head) : null;
+    const owner = match ? byStep.get(Number(match[1])) : undefined;
+    if (owner) run.errors.push(...downstreamErrors(run, owner, error, ['_entities', ...error.path!.slice(1)]));
+    // Not about one fetch's entities (the whole request failed): each fetch reports it.
+    else for (const one of prepared) run.errors.push(...downstreamErrors(run, one, error, error.path));
+  }
+  for (const one of prepared) {
+    try {
+      mergeInto(run, one, response.data, `_e${index.get(one.step)}`);
+    } catch (error) {
+      run.errors.push(error as GraphQLError);
+    }
+  }
+}
+
+/** Puts what a subgraph answered for one fetch into the entities it was asked about (in place). */
+function mergeInto(run: Run, one: Prepared, data: Json | null | undefined, field: string): void {
+  const { fetch } = one.step;
+  if (!fetch.requires) {
+    if (data) applyRewrites(run.supergraphSchema, fetch.outputRewrites, data);
+    for (const entity of one.entities) deepMerge(entity, data);
+    return;
+  }
+  if (!data) return;
+  const received = data[field] as Json[] | undefined;
+  if (!(received && Array.isArray(received))) throw new Error('Expected "data._entities" in response to be an array');
+  if (received.length !== one.representations.length) throw new Error(`Expected "data._entities" to contain ${one.entityOf.length} elements`);
+  for (let i = 0; i < one.entityOf.length; i++) {
+    const entity = one.entities[one.entityOf[i]!]!;
+    const answer = received[one.sentAs[i]!];
+    if (answer && !answer.__typename) answer.__typename = entity.__typename;
+    applyRewrites(run.supergraphSchema, fetch.outputRewrites, answer as Json);
+    deepMerge(entity, answer);
+  }
+}
+
+/**
+ * A subgraph error as Apollo reports it: its path in the client's response (an entity's error
+ * once for each entity that was sent as that representation), `serviceName`, its code.
+ */
+function downstreamErrors(run: Run, one: Prepared, error: GraphQLFormattedError, errorPath: readonly (string | number)[] | undefined): GraphQLError[] {
+  if (one.step.fetch.requires && typeof errorPath?.[1] === 'number') {
+    const hydrated = hydratedPaths(run, one);
+    const sent = errorPath[1];
+    const paths: (string | number)[][] = [];
+    for (let i = 0; i < one.sentAs.length; i++) if (one.sentAs[i] === sent) paths.push([...(hydrated[i] ?? []), ...errorPath.slice(2)]);
+    return paths.map((path) => downstreamServiceError(error, one.step.fetch.serviceName, path));
+  }
+  return [downstreamServiceError(error, one.step.fetch.serviceName, errorPath ? [...one.path, ...errorPath] : undefined)];
+}
+
+function hydratedPaths(run: Run, one: Prepared): (string | number)[][] {
+  const result: (string | number)[][] = [];
+  generateHydratedPaths([], one.path, run.fullResult, result);
+  return result;
+}
+
+function generateHydratedPaths(parent: (string | number)[], path: ResponsePath, data: unknown, result: (string | number)[][]): void {
+  const head = path[0];
+  if (data === null || data === undefined) return;
+  if (head === undefined) result.push(parent.slice());
+  else if (head === '@') {
+    (data as unknown[]).forEach((value, i) => {
+      parent.push(i);
+      generateHydratedPaths(parent, path.slice(1), value, result);
+      parent.pop();
+    });
+  } else if (Array.isArray(data)) {
+    data.forEach((value, i) => {
+      parent.push(i);
+      generateHydratedPaths(parent, path, value, result);
+      parent.pop();
+    });
+  } else if (Object.prototype.hasOwnProperty.call(data, head)) {
+    parent.push(head);
+    generateHydratedPaths(parent, path.slice(1), (data as Json)[head as string], result);
+    parent.pop();
+  }
+}
+
+function downstreamServiceError(original: GraphQLFormattedError, serviceName: string, path: readonly (string | number)[] | undefined): GraphQLError {
+  const message = original.message || `Error while fetching subquery from service "${serviceName}"`;
+  const options = { originalError: original as Error, path, extensions: { ...original.extensions, serviceName } };
+  const codeDef = errorCodeDef(original as never);
+  if (!codeDef && original.extensions?.code) return new GraphQLError(message, options);
+  return (codeDef ?? ERRORS.DOWNSTREAM_SERVICE_ERROR).err(message, options);
+}
+
+function flattenResultsAtPath(value: unknown, path: ResponsePath): unknown {
+  if (path.length === 0 || value === undefined || value === null) return value;
+  const [current, ...rest] = path;
+  if (current === '@') return (value as unknown[]).flatMap((element) => flattenResultsAtPath(element, rest));
+  if (Array.isArray(value)) throw new Error(`Unexpected array in result for path element ${String(current)}`);
+  return flattenResultsAtPath(Object.prototype.hasOwnProperty.call(value, current as string) ? (value as Json)[current as string] : undefined, rest);
+}
+
+function executeSelectionSet(schema: GraphQLSchema, source: Json | null, selections: readonly QueryPlanSelectionNode[]): Json | null {
+  if (source === null) return null;
+  const result: Json = Object.create(null);
+  for (const selection of selections) {
+    if (selection.kind === Kind.FIELD) {
+      const name = getResponseName(selection);
+      const inner = selection.selections;
+      if (!Object.prototype.hasOwnProperty.call(source, name) || source[name] === undefined) return null;
+      const value = source[name];
+      if (Array.isArray(value)) result[name] = value.map((item) => (inner ? executeSelectionSet(schema, item, inner) : item));
+      else result[name] = inner ? executeSelectionSet(schema, value, inner) : value;
+    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+      if (!selection.typeCondition || !source) continue;
+      if (isObjectOfType(schema, source, selection.typeCondition)) deepMerge(result, executeSelectionSet(schema, source, selection.selections));
+    }
+  }
+  return result;
+}
+
+function executeIntrospection(
+  schema: GraphQLSchema,
+  selection: FieldNode,
+  variableDefinitions: readonly VariableDefinitionNode[] | undefined,
+  variableValues: Record<string, unknown> | undefined,
+): unknown {
+  const used = new Set<string>();
+  visit(selection, { Variable: ({ name }) => void used.add(name.value) });
+  const { data, errors } = executeSync({
+    schema,
+    document: {
+      kind: Kind.DOCUMENT,
+      definitions: [
+        {
+          kind: Kind.OPERATION_DEFINITION,
+          operation: 'query' as never,
+          variableDefinitions: variableDefinitions?.filter((d) => used.has(d.variable.name.value)),
+          selectionSet: { kind: Kind.SELECTION_SET, selections: [selection] },
+        },
+      ],
+    },
+    rootValue: {},
+    variableValues,
+  });
+  if (errors?.length || !data) throw new Error(`Introspection query should not have failed but got ${JSON.stringify(errors)}`);
+  return data[selection.alias?.value ?? selection.name.value];
+}
