@@ -110,7 +110,7 @@ export interface GatewayOptions {
    * (Redis with REDIS_URL, `createRedisPersistedQueryStore`), which the gateway closes on stop.
    */
   persistedQueries?: { store?: PersistedQueryStore };
-  /** Which executor runs query plans (default: GATEWAY_EXECUTOR, else `apollo`). */
+  /** Which executor runs query plans (default: GATEWAY_EXECUTOR, else `own`). */
   executor?: ExecutorKind;
   log?: (message: string) => void;
 }

@@ -127,7 +127,7 @@ export function readTrustedProxies(env: Env): string[] {
   return entries;
 }
 
-/** GATEWAY_EXECUTOR: which executor runs query plans, `own` (ours) or `apollo` (Apollo's executeQueryPlan); default `apollo`. */
+/** GATEWAY_EXECUTOR: which executor runs query plans, `own` (ours) or `apollo` (Apollo's executeQueryPlan); default `own`. */
 export function readExecutor(env: Env): ExecutorKind {
   const value = readOptional(env, 'GATEWAY_EXECUTOR') ?? DEFAULT_EXECUTOR;
   if (value !== 'own' && value !== 'apollo') throw new ConfigError(`GATEWAY_EXECUTOR must be own or apollo, got ${value}`);

@@ -15,7 +15,7 @@ import type { GatewayContext } from '../gateway-context.js';
 export type ExecutorKind = 'own' | 'apollo';
 
 /** What runs plans when GATEWAY_EXECUTOR is not set. */
-export const DEFAULT_EXECUTOR: ExecutorKind = 'apollo';
+export const DEFAULT_EXECUTOR: ExecutorKind = 'own';
 
 /** The parts of a loaded ApolloGateway this executor uses: its planner and plan cache, its schemas. */
 interface GatewayInternals {
