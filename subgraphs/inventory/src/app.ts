@@ -10,6 +10,7 @@ import { inventoryAppliers } from './events/inventory-consumers.js';
 import { resolvers } from './resolvers/index.js';
 import { InventoryService } from './services/inventory.service.js';
 import { rebuildStockLevels } from './services/projection-rebuild.js';
+import { reservationExpiryWorker } from './services/reservation-expiry.js';
 import { ReservationService } from './services/reservation.service.js';
 import { TransferService } from './services/transfer.service.js';
 import { createIngestionWorker, type IngestionWorkerOptions } from './ingestion/ingestion-worker.js';
@@ -32,7 +33,8 @@ export function buildInventory(
   const rebuild = () => rebuildStockLevels(deps.dataSource);
   const worker = createIngestionWorker(deps.dataSource, lifecycle.flush, options?.ingestion);
   const ingestion = new IngestionService(deps.dataSource, lifecycle.flush, worker.nudge, options?.ingestion?.maxAgeMs);
-  let expiry: NodeJS.Timeout | undefined;
+  // Expired reservations go back to stock through the ledger.
+  const expiry = reservationExpiryWorker(deps.dataSource, lifecycle.flush, { pollMs: options?.expiryIntervalMs });
   return buildYogaSubgraph<Context>({
     name: 'inventory',
     ...optionsFromDeps(deps),
@@ -55,13 +57,11 @@ export function buildInventory(
     },
     onStart: async () => {
       await lifecycle.start();
-      // Expired reservations go back to stock through the ledger.
-      expiry = setInterval(() => void reservations.expireDue().catch(() => undefined), options?.expiryIntervalMs ?? 1_000);
-      expiry.unref();
+      expiry.start();
       worker.start();
     },
     onStop: async () => {
-      clearInterval(expiry);
+      await expiry.stop();
       await worker.stop();
       await lifecycle.stop();
     },
