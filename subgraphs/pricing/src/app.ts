@@ -12,6 +12,7 @@ import { PricingService } from './services/pricing.service.js';
 import { PricingRulesService } from './services/rules.service.js';
 import { priceScheduler } from './services/price-schedule.js';
 import { quoteExpiryWorker } from './services/quote-expiry.js';
+import { StoreRulesCache } from './services/store-rules.js';
 
 export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
 
@@ -21,8 +22,9 @@ export function buildPricing(
   options: { /** How long a quote may be charged (default 15 min); tests make it short. */ quoteTtlMs?: number } = {},
 ): SubgraphService {
   const lifecycle = subgraphLifecycle({ ...deps, source: 'pricing', appliers: pricingAppliers() });
-  const pricing = new PricingService(deps.dataSource, lifecycle.flush);
-  const rules = new PricingRulesService(deps.dataSource, lifecycle.flush, deps.secret, undefined, options.quoteTtlMs);
+  const storeRules = new StoreRulesCache();
+  const pricing = new PricingService(deps.dataSource, lifecycle.flush, storeRules.load);
+  const rules = new PricingRulesService(deps.dataSource, lifecycle.flush, deps.secret, undefined, options.quoteTtlMs, storeRules);
   const scheduler = priceScheduler(deps.dataSource, lifecycle.flush);
   const expiry = quoteExpiryWorker(deps.dataSource);
   return buildYogaSubgraph<Context>({
