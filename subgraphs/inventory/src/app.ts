@@ -4,7 +4,7 @@ import DataLoader from 'dataloader';
 import { parse } from 'graphql';
 import type { SubgraphService } from '../../../lib/graphql/service.js';
 import { subgraphLifecycle } from '../../../lib/graphql/subgraph-lifecycle.js';
-import { buildYogaSubgraph, optionsFromDeps, type SubgraphDeps } from '../../../lib/graphql/yoga-subgraph.js';
+import { buildSystemSubgraph, type SubgraphDeps } from '../../../lib/graphql/yoga-subgraph.js';
 import type { Context } from './context.js';
 import { inventoryAppliers } from './events/inventory-consumers.js';
 import { resolvers } from './resolvers/index.js';
@@ -35,12 +35,13 @@ export function buildInventory(
   const ingestion = new IngestionService(deps.dataSource, lifecycle.flush, worker.nudge, options?.ingestion?.maxAgeMs);
   // Expired reservations go back to stock through the ledger.
   const expiry = reservationExpiryWorker(deps.dataSource, lifecycle.flush, { pollMs: options?.expiryIntervalMs });
-  return buildYogaSubgraph<Context>({
+  return buildSystemSubgraph<Context>(deps, {
     name: 'inventory',
-    ...optionsFromDeps(deps),
     typeDefs,
     resolvers: resolvers as never,
-    extendContext: (base) => {
+    lifecycle,
+    workers: [expiry, worker],
+    context: (base) => {
       const ctx: Context = {
         ...base,
         inventory,
@@ -54,16 +55,6 @@ export function buildInventory(
         },
       };
       return ctx;
-    },
-    onStart: async () => {
-      await lifecycle.start();
-      expiry.start();
-      worker.start();
-    },
-    onStop: async () => {
-      await expiry.stop();
-      await worker.stop();
-      await lifecycle.stop();
     },
   });
 }

@@ -4,7 +4,7 @@ import DataLoader from 'dataloader';
 import { parse } from 'graphql';
 import type { SubgraphService } from '../../../lib/graphql/service.js';
 import { subgraphLifecycle } from '../../../lib/graphql/subgraph-lifecycle.js';
-import { buildYogaSubgraph, optionsFromDeps, type SubgraphDeps } from '../../../lib/graphql/yoga-subgraph.js';
+import { buildSystemSubgraph, type SubgraphDeps } from '../../../lib/graphql/yoga-subgraph.js';
 import type { Context } from './context.js';
 import { pricingAppliers } from './events/pricing-consumers.js';
 import { resolvers } from './resolvers/index.js';
@@ -27,12 +27,13 @@ export function buildPricing(
   const rules = new PricingRulesService(deps.dataSource, lifecycle.flush, deps.secret, undefined, options.quoteTtlMs, storeRules);
   const scheduler = priceScheduler(deps.dataSource, lifecycle.flush);
   const expiry = quoteExpiryWorker(deps.dataSource);
-  return buildYogaSubgraph<Context>({
+  return buildSystemSubgraph<Context>(deps, {
     name: 'pricing',
-    ...optionsFromDeps(deps),
     typeDefs,
     resolvers: resolvers as never,
-    extendContext: (base) => {
+    lifecycle,
+    workers: [scheduler, expiry],
+    context: (base) => {
       const ctx: Context = {
         ...base,
         pricing,
@@ -42,16 +43,6 @@ export function buildPricing(
         },
       };
       return ctx;
-    },
-    onStart: async () => {
-      await lifecycle.start();
-      scheduler.start();
-      expiry.start();
-    },
-    onStop: async () => {
-      await expiry.stop();
-      await scheduler.stop();
-      await lifecycle.stop();
     },
   });
 }
