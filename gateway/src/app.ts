@@ -154,7 +154,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const partnerSchema = buildContractSchema(supergraphSdl, 'partner');
   const operator = createOperatorAccess(options.operator ?? {});
   // Request plugins first (the operator guard before any route), then the GraphQL pipeline.
-  const routes: object[] = [useOperatorAccess(operator), useMetricsRoute(), useBoard(), useHealth({ subgraphUrls: urls, bus: options.subscriptions?.bus }), useFavicon(), useVaryOrigin()];
+  const routes: object[] = [useOperatorAccess(operator), useMetricsRoute(), useBoard(), useHealth({ client, subgraphs: Object.keys(urls), bus: options.subscriptions?.bus }), useFavicon(), useVaryOrigin()];
   const plugins: object[] = [];
   const cleanups: (() => Promise<void>)[] = [];
   const clientAddress = createClientAddress(options.trustedProxies);

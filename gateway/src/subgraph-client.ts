@@ -154,6 +154,21 @@ export class SubgraphClient {
   }
 
   /**
+   * A plain GET of a route on a subgraph's origin (`path`, as its `/readyz`): unsigned, with a
+   * request id and the trace headers, timed like every call. Resolves to the reply; throws
+   * SERVICE_UNAVAILABLE when the subgraph cannot be reached in `timeoutMs`.
+   */
+  async get(subgraph: string, path: string, options: { timeoutMs?: number } = {}): Promise<SubgraphReply> {
+    const headers: Record<string, string> = { accept: 'application/json', [REQUEST_ID_HEADER]: randomUUID() };
+    injectTraceHeaders(headers);
+    try {
+      return await this.timed(subgraph, new URL(path, this.urlOf(subgraph)).href, headers, undefined, options.timeoutMs, 'GET');
+    } catch {
+      throw this.unavailable(subgraph);
+    }
+  }
+
+  /**
    * One planned fetch, headers as the caller built them (signed, with the request id); the trace
    * headers are added here. With a `shareKey`, identical requests in flight are sent once.
    */
@@ -171,11 +186,18 @@ export class SubgraphClient {
     return sent;
   }
 
-  private async timed(subgraph: string, url: string, headers: Record<string, string>, body: string, timeoutMs = this.timeoutMs): Promise<SubgraphReply> {
+  private async timed(
+    subgraph: string,
+    url: string,
+    headers: Record<string, string>,
+    body: string | undefined,
+    timeoutMs = this.timeoutMs,
+    method: 'GET' | 'POST' = 'POST',
+  ): Promise<SubgraphReply> {
     const started = performance.now();
     let outcome = 'error';
     try {
-      const response = await request(url, { method: 'POST', headers, body, dispatcher: this.agent, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+      const response = await request(url, { method, headers, body, dispatcher: this.agent, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
       const text = await response.body.text();
       outcome = outcomeOf(response.statusCode);
       return { status: response.statusCode, statusText: '', contentType: single(response.headers['content-type']), text };

@@ -117,3 +117,38 @@ export function buildYogaSubgraph<C extends SubgraphContext>(options: YogaSubgra
     },
   };
 }
+
+/** What runs beside a subgraph's server: started after its lifecycle, stopped before it. */
+export interface SubgraphWorker {
+  start(): void | Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A subgraph of this system, built the one way: the options its deps decide (`optionsFromDeps`),
+ * its lifecycle (outbox relay, consumers) started first and stopped last, its workers started in
+ * order after it and stopped in reverse before it. `context` adds the per-request parts.
+ */
+export function buildSystemSubgraph<C extends SubgraphContext>(
+  deps: SubgraphDeps,
+  parts: Pick<YogaSubgraphOptions<C>, 'name' | 'typeDefs' | 'resolvers' | 'routes'> & {
+    lifecycle: { start(): Promise<void>; stop(): Promise<void> };
+    workers?: readonly SubgraphWorker[];
+    context: YogaSubgraphOptions<C>['extendContext'];
+  },
+): SubgraphService {
+  const { lifecycle, workers = [], context, ...rest } = parts;
+  return buildYogaSubgraph<C>({
+    ...rest,
+    ...optionsFromDeps(deps),
+    extendContext: context,
+    onStart: async () => {
+      await lifecycle.start();
+      for (const worker of workers) await worker.start();
+    },
+    onStop: async () => {
+      for (const worker of [...workers].reverse()) await worker.stop();
+      await lifecycle.stop();
+    },
+  });
+}

@@ -54,6 +54,23 @@ describe('in production, /metrics, /debug/* and GraphiQL are for the operator on
     expect((await get(base, '/healthz', {})).status).toBe(200);
     expect((await get(base, '/readyz', {})).status).toBe(200);
   });
+
+  it('probes each subgraph for /readyz through the one subgraph client, so the probes are timed', async () => {
+    const counts = async () => {
+      const text = (await get(base, '/metrics', { authorization: `Bearer ${OPERATOR_TOKEN}` })).body;
+      const bySubgraph: Record<string, number> = {};
+      for (const [, subgraph, value] of text.matchAll(/^gateway_subgraph_fetch_duration_seconds_count\{subgraph="(\w+)",outcome="ok"\} (\d+)$/gm)) {
+        bySubgraph[subgraph!] = Number(value);
+      }
+      return bySubgraph;
+    };
+    const before = await counts();
+    expect((await get(base, '/readyz', {})).status).toBe(200);
+    const after = await counts();
+    const subgraphs = Object.keys(system.subgraphUrls).sort();
+    expect(subgraphs.length).toBeGreaterThan(0);
+    expect(Object.fromEntries(subgraphs.map((name) => [name, (after[name] ?? 0) - (before[name] ?? 0)]))).toEqual(Object.fromEntries(subgraphs.map((name) => [name, 1])));
+  });
 });
 
 describe('in production without an operator token, the operator surfaces are off', () => {

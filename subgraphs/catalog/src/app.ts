@@ -4,7 +4,7 @@ import DataLoader from 'dataloader';
 import { parse } from 'graphql';
 import type { SubgraphService } from '../../../lib/graphql/service.js';
 import { subgraphLifecycle } from '../../../lib/graphql/subgraph-lifecycle.js';
-import { buildYogaSubgraph, optionsFromDeps, type SubgraphDeps } from '../../../lib/graphql/yoga-subgraph.js';
+import { buildSystemSubgraph, type SubgraphDeps } from '../../../lib/graphql/yoga-subgraph.js';
 import type { Context } from './context.js';
 import { resolvers } from './resolvers/index.js';
 import { CatalogService } from './services/catalog.service.js';
@@ -23,12 +23,13 @@ export function buildCatalog(deps: SubgraphDeps, options: { feeds?: FeedWorkerOp
   const search = new SearchService(deps.dataSource, lifecycle.flush);
   const worker = createFeedWorker(deps.dataSource, lifecycle.flush, options.feeds);
   const feeds = new FeedImportService(deps.dataSource, lifecycle.flush, worker.nudge);
-  return buildYogaSubgraph<Context>({
+  return buildSystemSubgraph<Context>(deps, {
     name: 'catalog',
-    ...optionsFromDeps(deps),
     typeDefs,
     resolvers: resolvers as never,
-    extendContext: (base) => {
+    lifecycle,
+    workers: [worker],
+    context: (base) => {
       const ctx: Context = {
         ...base,
         catalog,
@@ -42,14 +43,6 @@ export function buildCatalog(deps: SubgraphDeps, options: { feeds?: FeedWorkerOp
         },
       };
       return ctx;
-    },
-    onStart: async () => {
-      await lifecycle.start();
-      worker.start();
-    },
-    onStop: async () => {
-      await worker.stop();
-      await lifecycle.stop();
     },
     routes: {
       // A feed streamed by the gateway's /imports/catalog: stored as it arrives, then queued.

@@ -4,12 +4,13 @@ import DataLoader from 'dataloader';
 import { parse } from 'graphql';
 import type { SubgraphService } from '../../../lib/graphql/service.js';
 import { subgraphLifecycle } from '../../../lib/graphql/subgraph-lifecycle.js';
-import { buildYogaSubgraph, optionsFromDeps, type SubgraphDeps } from '../../../lib/graphql/yoga-subgraph.js';
+import { buildSystemSubgraph, type SubgraphDeps } from '../../../lib/graphql/yoga-subgraph.js';
 import type { Context } from './context.js';
 import { inventoryAppliers } from './events/inventory-consumers.js';
 import { resolvers } from './resolvers/index.js';
 import { InventoryService } from './services/inventory.service.js';
 import { rebuildStockLevels } from './services/projection-rebuild.js';
+import { reservationExpiryWorker } from './services/reservation-expiry.js';
 import { ReservationService } from './services/reservation.service.js';
 import { TransferService } from './services/transfer.service.js';
 import { createIngestionWorker, type IngestionWorkerOptions } from './ingestion/ingestion-worker.js';
@@ -32,13 +33,15 @@ export function buildInventory(
   const rebuild = () => rebuildStockLevels(deps.dataSource);
   const worker = createIngestionWorker(deps.dataSource, lifecycle.flush, options?.ingestion);
   const ingestion = new IngestionService(deps.dataSource, lifecycle.flush, worker.nudge, options?.ingestion?.maxAgeMs);
-  let expiry: NodeJS.Timeout | undefined;
-  return buildYogaSubgraph<Context>({
+  // Expired reservations go back to stock through the ledger.
+  const expiry = reservationExpiryWorker(deps.dataSource, lifecycle.flush, { pollMs: options?.expiryIntervalMs });
+  return buildSystemSubgraph<Context>(deps, {
     name: 'inventory',
-    ...optionsFromDeps(deps),
     typeDefs,
     resolvers: resolvers as never,
-    extendContext: (base) => {
+    lifecycle,
+    workers: [expiry, worker],
+    context: (base) => {
       const ctx: Context = {
         ...base,
         inventory,
@@ -52,18 +55,6 @@ export function buildInventory(
         },
       };
       return ctx;
-    },
-    onStart: async () => {
-      await lifecycle.start();
-      // Expired reservations go back to stock through the ledger.
-      expiry = setInterval(() => void reservations.expireDue().catch(() => undefined), options?.expiryIntervalMs ?? 1_000);
-      expiry.unref();
-      worker.start();
-    },
-    onStop: async () => {
-      clearInterval(expiry);
-      await worker.stop();
-      await lifecycle.stop();
     },
   });
 }

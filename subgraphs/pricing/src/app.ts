@@ -4,7 +4,7 @@ import DataLoader from 'dataloader';
 import { parse } from 'graphql';
 import type { SubgraphService } from '../../../lib/graphql/service.js';
 import { subgraphLifecycle } from '../../../lib/graphql/subgraph-lifecycle.js';
-import { buildYogaSubgraph, optionsFromDeps, type SubgraphDeps } from '../../../lib/graphql/yoga-subgraph.js';
+import { buildSystemSubgraph, type SubgraphDeps } from '../../../lib/graphql/yoga-subgraph.js';
 import type { Context } from './context.js';
 import { pricingAppliers } from './events/pricing-consumers.js';
 import { resolvers } from './resolvers/index.js';
@@ -12,6 +12,7 @@ import { PricingService } from './services/pricing.service.js';
 import { PricingRulesService } from './services/rules.service.js';
 import { priceScheduler } from './services/price-schedule.js';
 import { quoteExpiryWorker } from './services/quote-expiry.js';
+import { StoreRulesCache } from './services/store-rules.js';
 
 export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
 
@@ -21,16 +22,18 @@ export function buildPricing(
   options: { /** How long a quote may be charged (default 15 min); tests make it short. */ quoteTtlMs?: number } = {},
 ): SubgraphService {
   const lifecycle = subgraphLifecycle({ ...deps, source: 'pricing', appliers: pricingAppliers() });
-  const pricing = new PricingService(deps.dataSource, lifecycle.flush);
-  const rules = new PricingRulesService(deps.dataSource, lifecycle.flush, deps.secret, undefined, options.quoteTtlMs);
+  const storeRules = new StoreRulesCache();
+  const pricing = new PricingService(deps.dataSource, lifecycle.flush, storeRules.load);
+  const rules = new PricingRulesService(deps.dataSource, lifecycle.flush, deps.secret, undefined, options.quoteTtlMs, storeRules);
   const scheduler = priceScheduler(deps.dataSource, lifecycle.flush);
   const expiry = quoteExpiryWorker(deps.dataSource);
-  return buildYogaSubgraph<Context>({
+  return buildSystemSubgraph<Context>(deps, {
     name: 'pricing',
-    ...optionsFromDeps(deps),
     typeDefs,
     resolvers: resolvers as never,
-    extendContext: (base) => {
+    lifecycle,
+    workers: [scheduler, expiry],
+    context: (base) => {
       const ctx: Context = {
         ...base,
         pricing,
@@ -40,16 +43,6 @@ export function buildPricing(
         },
       };
       return ctx;
-    },
-    onStart: async () => {
-      await lifecycle.start();
-      scheduler.start();
-      expiry.start();
-    },
-    onStop: async () => {
-      await expiry.stop();
-      await scheduler.stop();
-      await lifecycle.stop();
     },
   });
 }

@@ -4,7 +4,7 @@ import DataLoader from 'dataloader';
 import { parse } from 'graphql';
 import type { SubgraphService } from '../../../lib/graphql/service.js';
 import { subgraphLifecycle } from '../../../lib/graphql/subgraph-lifecycle.js';
-import { buildYogaSubgraph, optionsFromDeps, type SubgraphDeps } from '../../../lib/graphql/yoga-subgraph.js';
+import { buildSystemSubgraph, type SubgraphDeps } from '../../../lib/graphql/yoga-subgraph.js';
 import type { Context } from './context.js';
 import { resolvers } from './resolvers/index.js';
 import { ApiKeyService } from './services/api-key.service.js';
@@ -38,12 +38,13 @@ export function buildTenant(
     options: options.webhooks,
     log: deps.logger ? (message) => deps.logger!.warn(message) : undefined,
   });
-  const service = buildYogaSubgraph<Context>({
+  const service = buildSystemSubgraph<Context>(deps, {
     name: 'tenant',
-    ...optionsFromDeps(deps),
     typeDefs,
     resolvers: resolvers as never,
-    extendContext: (base) => {
+    lifecycle,
+    workers: [outboundWebhooks],
+    context: (base) => {
       const ctx: Context = {
         ...base,
         tenants,
@@ -55,14 +56,6 @@ export function buildTenant(
         storeById: new DataLoader((ids) => tenants.storesByIds(ctx, ids)),
       };
       return ctx;
-    },
-    onStart: async () => {
-      await lifecycle.start();
-      await outboundWebhooks.start();
-    },
-    onStop: async () => {
-      await outboundWebhooks.stop();
-      await lifecycle.stop();
     },
   });
   return { ...service, tenants, apiKeys };

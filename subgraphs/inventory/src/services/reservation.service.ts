@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { In, type EntityManager } from 'typeorm';
-import { inSystemTransaction, inTenantTransaction } from '../../../../lib/db/data-source.js';
 import { once } from '../../../../lib/db/idempotency.js';
 import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js';
 import { appError, badInput, isAppError, notFound } from '../../../../lib/errors.js';
@@ -18,7 +17,7 @@ export const positive = (quantity: number, field = 'quantity') => {
   if (!Number.isInteger(quantity) || quantity <= 0) throw badInput(`${field} must be greater than zero`, field);
 };
 
-/** Reservations (by callers and by the order saga), their expiry and their close, all through the ledger. */
+/** Reservations (by callers and by the order saga) and their close, all through the ledger; expiry is `reservation-expiry.ts`. */
 export class ReservationService extends TenantScopedService {
   async reserve(
     ctx: SubgraphContext,
@@ -106,7 +105,7 @@ export class ReservationService extends TenantScopedService {
       if (!row) throw notFound(`no reservation ${id}`);
       requireStoreAccess(ctx, row.storeId);
       const ledger = new LedgerBatch(m, tenantId);
-      await this.close(m, ledger, row, to);
+      await closeReservation(m, ledger, row, to);
       await ledger.commit();
       return row;
     });
@@ -114,50 +113,6 @@ export class ReservationService extends TenantScopedService {
     return reservation;
   }
 
-  /** RELEASE gives the units back to on hand; SALE takes them out of the store to the customer. */
-  private async close(m: EntityManager, ledger: LedgerBatch, row: ReservationEntity, to: 'RELEASED' | 'COMMITTED' | 'EXPIRED'): Promise<void> {
-    if (row.status !== 'ACTIVE') {
-      throw appError('RESERVATION_NOT_ACTIVE', `reservation ${row.id} is ${row.status}, not ACTIVE`, { status: row.status });
-    }
-    await ledger.lock([{ sku: row.sku, storeId: row.storeId }]);
-    const sale = to === 'COMMITTED';
-    ledger.post({
-      sku: row.sku,
-      storeId: row.storeId,
-      kind: sale ? 'SALE' : 'RELEASE',
-      quantity: row.quantity,
-      debit: sale ? 'external:customer' : account.onHand(row.storeId),
-      credit: account.reserved(row.storeId),
-      reservationId: row.id,
-      reference: row.orderId ? `order:${row.orderId}` : null,
-    });
-    row.status = to;
-    row.updatedAt = new Date();
-    await m.getRepository(ReservationEntity).update({ tenantId: row.tenantId, id: row.id }, { status: to, updatedAt: row.updatedAt });
-  }
-
-  /** Releases reservations past their time, through the ledger; returns how many. */
-  async expireDue(now = new Date()): Promise<number> {
-    const due: { id: string; tenant_id: string }[] = await inSystemTransaction(this.dataSource, (m) =>
-      m.query(
-        `SELECT id, tenant_id FROM "${m.connection.driver.schema}"."reservation" WHERE status = 'ACTIVE' AND expires_at <= $1 ORDER BY expires_at LIMIT 200`,
-        [now],
-      ),
-    );
-    let expired = 0;
-    for (const { id, tenant_id: tenantId } of due) {
-      await inTenantTransaction(this.dataSource, tenantId, async (m) => {
-        const row = await m.getRepository(ReservationEntity).findOne({ where: { tenantId, id }, lock: { mode: 'pessimistic_write' } });
-        if (row?.status !== 'ACTIVE') return; // committed or released meanwhile
-        const ledger = new LedgerBatch(m, tenantId);
-        await this.close(m, ledger, row, 'EXPIRED');
-        await ledger.commit();
-        expired += 1;
-      });
-    }
-    if (expired) await this.afterCommit();
-    return expired;
-  }
 
   /** The saga: reserve every line of a placed order, all or none, then say which. */
   async reserveOrder(m: EntityManager, tenantId: string, order: { id: string; storeId: string; lines: { sku: string; quantity: number }[] }, eventId: string): Promise<void> {
@@ -193,7 +148,7 @@ export class ReservationService extends TenantScopedService {
     const rows = await m.getRepository(ReservationEntity).find({ where: { tenantId, orderId, status: 'ACTIVE' }, lock: { mode: 'pessimistic_write' } });
     const ledger = new LedgerBatch(m, tenantId);
     await ledger.lock(rows.map((row) => ({ sku: row.sku, storeId: row.storeId })));
-    for (const row of rows) await this.close(m, ledger, row, to);
+    for (const row of rows) await closeReservation(m, ledger, row, to);
     await ledger.commit();
   }
 
@@ -244,4 +199,26 @@ export class ReservationService extends TenantScopedService {
   reservationsByIds(ctx: SubgraphContext, ids: readonly string[]): Promise<ReservationEntity[]> {
     return this.tx(ctx, (m, tenantId) => m.getRepository(ReservationEntity).findBy({ tenantId, id: In(ids.filter(isUuid)) }));
   }
+}
+
+/** RELEASE gives the units back to on hand; SALE takes them out of the store to the customer. */
+export async function closeReservation(m: EntityManager, ledger: LedgerBatch, row: ReservationEntity, to: 'RELEASED' | 'COMMITTED' | 'EXPIRED'): Promise<void> {
+  if (row.status !== 'ACTIVE') {
+    throw appError('RESERVATION_NOT_ACTIVE', `reservation ${row.id} is ${row.status}, not ACTIVE`, { status: row.status });
+  }
+  await ledger.lock([{ sku: row.sku, storeId: row.storeId }]);
+  const sale = to === 'COMMITTED';
+  ledger.post({
+    sku: row.sku,
+    storeId: row.storeId,
+    kind: sale ? 'SALE' : 'RELEASE',
+    quantity: row.quantity,
+    debit: sale ? 'external:customer' : account.onHand(row.storeId),
+    credit: account.reserved(row.storeId),
+    reservationId: row.id,
+    reference: row.orderId ? `order:${row.orderId}` : null,
+  });
+  row.status = to;
+  row.updatedAt = new Date();
+  await m.getRepository(ReservationEntity).update({ tenantId: row.tenantId, id: row.id }, { status: to, updatedAt: row.updatedAt });
 }

@@ -12,6 +12,7 @@ import type { PriceChangedPayload } from '../../../../lib/events/contracts/prici
 import type { PricingInput } from '../engine/engine.js';
 import { shownUnitPrice, type ShownPrice } from './price-schedule.js';
 import { loadPricingInput } from './rules.service.js';
+import { loadStoreRules, type StoreRulesLoader } from './store-rules.js';
 
 const emit = outboxOf('pricing');
 export const moneyOf = (price: PriceEntity): Money => formatMoney(price.amount, price.currencyCode.trim());
@@ -29,6 +30,15 @@ export const priceChangedPayload = (price: PriceEntity, previous: Money | null):
 
 /** Prices per (sku, store). */
 export class PricingService extends TenantScopedService {
+  constructor(
+    dataSource: ConstructorParameters<typeof TenantScopedService>[0],
+    afterCommit: () => Promise<void>,
+    /** Where the shown prices read a store's rules (default: the database, each time). */
+    private readonly storeRules: StoreRulesLoader = loadStoreRules,
+  ) {
+    super(dataSource, afterCommit);
+  }
+
   /** Sets the price; setting the same price again changes nothing and publishes nothing. */
   async setPrice(ctx: SubgraphContext, input: { sku: string; storeId: string; amount: string; currencyCode: string }): Promise<PriceEntity> {
     const money = parseMoney(input.amount, input.currencyCode);
@@ -63,7 +73,7 @@ export class PricingService extends TenantScopedService {
         const skus = [...new Set(pairs.filter(([, s]) => s === storeId).map(([sku]) => sku))];
         let input: PricingInput | null;
         try {
-          input = await loadPricingInput(m, tenantId, { storeId, lines: skus.map((sku) => ({ sku, quantity: 1 })) }, now);
+          input = await loadPricingInput(m, tenantId, { storeId, lines: skus.map((sku) => ({ sku, quantity: 1 })) }, now, [], this.storeRules);
         } catch (error) {
           if (!isAppError(error)) throw error;
           input = null; // no sku has a price here, or they are in several currencies

@@ -12,6 +12,7 @@ import { normaliseCoupon, priceCart, PricingError, type PriceList, type PricingI
 import { fromMinor, toMinor } from '../engine/minor.js';
 import { outboxOf } from '../../../../lib/events/outbox.js';
 import type { PricingRulesChanged } from '../../../../lib/events/contracts/pricing.js';
+import { applicableLists, loadStoreRules, type StoreRulesCache, type StoreRulesLoader } from './store-rules.js';
 
 const emit = outboxOf('pricing');
 
@@ -80,13 +81,21 @@ export class PricingRulesService extends TenantScopedService {
     private readonly clock: () => Date = () => new Date(),
     /** How long a quote may be charged; its claimed uses come back after that (quote-expiry.ts). */
     private readonly quoteTtlMs = QUOTE_TTL_MS,
+    /** The shown prices' store rules, cleared by every rule write here. */
+    private readonly storeRules?: StoreRulesCache,
   ) {
     super(dataSource, afterCommit);
   }
 
   /** A rule write: its `pricing.rules.changed` is published once the transaction commits. */
   private async ruleTx<T>(ctx: SubgraphContext, work: (m: EntityManager, tenantId: string) => Promise<T>): Promise<T> {
-    const result = await this.tx(ctx, work);
+    let written: string | undefined;
+    const result = await this.tx(ctx, (m, tenantId) => {
+      written = tenantId;
+      return work(m, tenantId);
+    });
+    // Committed: the shown prices read this tenant's rules again.
+    if (written) this.storeRules?.invalidate(written);
     await this.afterCommit();
     return result;
   }
@@ -399,15 +408,20 @@ async function addBoundaries(m: EntityManager, tenantId: string, listId: string,
 }
 
 /** Everything the engine needs for one cart, read in a handful of statements. */
-export async function loadPricingInput(m: EntityManager, tenantId: string, input: QuoteInput, now: Date, excludedPromotions: readonly string[] = []): Promise<PricingInput & { promotions: (Promotion & { currencyCode?: string | null })[] }> {
+export async function loadPricingInput(
+  m: EntityManager,
+  tenantId: string,
+  input: QuoteInput,
+  now: Date,
+  excludedPromotions: readonly string[] = [],
+  /** Where the store's rules come from (default: read now; the shown prices use a `StoreRulesCache`). */
+  storeRules: StoreRulesLoader = loadStoreRules,
+): Promise<PricingInput & { promotions: (Promotion & { currencyCode?: string | null })[] }> {
   const storeId = input.storeId;
   if (!(await knownStores(m, tenantId, [storeId])).has(storeId)) throw notFound(`no store ${storeId}`);
   if (input.lines.length === 0) throw badInput('a quote needs at least one line', 'lines');
   const skus = input.lines.map((l) => l.sku);
-  const [settings]: { currency_code: string; prices_include_tax: boolean }[] = await m.query(
-    `SELECT currency_code, prices_include_tax FROM ${q(m, 'store_pricing')} WHERE tenant_id = $1 AND store_id = $2`,
-    [tenantId, storeId],
-  );
+  const { settings, lists: storeLists, taxRows } = await storeRules(m, tenantId, storeId);
   const base: { sku: string; amount: string; currency_code: string }[] = await m.query(
     `SELECT sku, amount::text, currency_code FROM ${q(m, 'price')} WHERE tenant_id = $1 AND store_id = $2 AND sku = ANY($3)`,
     [tenantId, storeId, skus],
@@ -420,13 +434,7 @@ export async function loadPricingInput(m: EntityManager, tenantId: string, input
   const digits = minorUnits(currencyCode);
   const basePrices = new Map(base.filter((b) => b.currency_code.trim() === currencyCode).map((b) => [b.sku, toMinor(b.amount, digits)]));
 
-  const lists: { id: string; store_ids: string[]; channel: string | null; customer_group: string | null; priority: number; starts_at: Date | null; ends_at: Date | null }[] = await m.query(
-    `SELECT id, store_ids, channel, customer_group, priority, starts_at, ends_at FROM ${q(m, 'price_list')}
-      WHERE tenant_id = $1 AND currency_code = $2 AND (cardinality(store_ids) = 0 OR $3 = ANY(store_ids))
-        AND (starts_at IS NULL OR starts_at <= $4) AND (ends_at IS NULL OR ends_at > $4)
-        AND (channel IS NULL OR channel = $5) AND (customer_group IS NULL OR customer_group = $6)`,
-    [tenantId, currencyCode, storeId, now, input.channel ?? null, input.customerGroup ?? null],
-  );
+  const lists = applicableLists(storeLists, currencyCode, now, input.channel ?? null, input.customerGroup ?? null);
   const listPrices: { price_list_id: string; sku: string; min_quantity: number; amount: string; starts_at: Date | null; ends_at: Date | null }[] = lists.length
     ? await m.query(
         `SELECT price_list_id, sku, min_quantity, amount::text, starts_at, ends_at FROM ${q(m, 'price_list_price')}
@@ -476,10 +484,6 @@ export async function loadPricingInput(m: EntityManager, tenantId: string, input
     endsAt: r.ends_at,
   }));
 
-  const taxRows: { category: string; name: string; rate: string }[] = await m.query(
-    `SELECT category, name, rate::text FROM ${q(m, 'tax_rate')} WHERE tenant_id = $1 AND store_id = $2`,
-    [tenantId, storeId],
-  );
   const taxRates: TaxRate[] = taxRows.map((t) => ({ name: t.name, rate: t.rate.replace(/\.?0+$/, ''), category: t.category === '' ? null : t.category }));
   const facts: { sku: string; brand: string | null; category_ids: string[] }[] = await m.query(
     `SELECT sku, brand, category_ids FROM ${q(m, 'item_facts')} WHERE tenant_id = $1 AND sku = ANY($2)`,
