@@ -50,6 +50,14 @@ export function createWebhookReceiver(options: WebhookReceiverOptions) {
   const maxBody = options.maxBodyBytes ?? 1024 * 1024;
   const log = options.log ?? console.error;
   const decoder = new TextDecoder('utf-8', { fatal: true });
+  /** A verified body as text; a body that is not UTF-8 is the sender's mistake. */
+  const utf8 = (raw: Uint8Array): string => {
+    try {
+      return decoder.decode(raw);
+    } catch {
+      throw new Refusal(400, 'BAD_USER_INPUT', 'The body is not valid UTF-8.');
+    }
+  };
 
   const readBody = async (req: Request): Promise<Buffer> => {
     const body = await readBoundedStream(req.body, maxBody);
@@ -97,12 +105,7 @@ export function createWebhookReceiver(options: WebhookReceiverOptions) {
     const raw = await readBody(req);
     const verdict = spec.verify(headersOf(req), raw, spec.key(options.payments.subgraphSecret, tenantId));
     if (!verdict.ok) throw new Refusal(401, 'UNAUTHENTICATED', `Signature refused: ${verdict.reason}.`);
-    let text: string;
-    try {
-      text = decoder.decode(raw);
-    } catch {
-      throw new Refusal(400, 'BAD_USER_INPUT', 'The body is not valid UTF-8.');
-    }
+    const text = utf8(raw);
     let eventId: string;
     try {
       eventId = spec.identify(text).eventId;
@@ -146,12 +149,7 @@ export function createWebhookReceiver(options: WebhookReceiverOptions) {
         verdict = spec.verify(headers, raw, found.secret);
       }
       if (!verdict.ok) throw new Refusal(401, 'UNAUTHENTICATED', `Signature refused: ${verdict.reason}.`);
-      let text: string;
-      try {
-        text = decoder.decode(raw);
-      } catch {
-        throw new Refusal(400, 'BAD_USER_INPUT', 'The body is not valid UTF-8.');
-      }
+      const text = utf8(raw);
       const { topic, externalId, triggeredAt } = identify(spec, headers, raw, text);
       const receipt = await store(found, source, topic, externalId, triggeredAt, text);
       return { status: receipt.duplicate ? 200 : 202, body: { id: receipt.id, status: receipt.duplicate ? 'duplicate' : 'accepted' } };
