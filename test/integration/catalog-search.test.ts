@@ -46,12 +46,17 @@ describe('catalog search', () => {
 
   it('answers a rare word and a prefix from the trigram index on a catalog where a scan would be slow', async () => {
     const s = catalog.schema;
-    await sql(
-      `INSERT INTO "${s}".product (id, tenant_id, title, brand, description)
-       SELECT gen_random_uuid(), $1, 'Item ' || i || ' tea', 'Brand ' || (i % 50), 'common words for every product ' || i
-         FROM generate_series(1, 20000) AS i`,
-      [tenant],
-    );
+    // Set-up, not the behaviour under test: 20,000 rows (and their search entries) may take longer
+    // than a request's 5 s on a loaded machine, so this one transaction lifts the timeout.
+    await inTenantTransaction(catalog.dataSource(), tenant, async (m) => {
+      await m.query(`SET LOCAL statement_timeout = 0`);
+      await m.query(
+        `INSERT INTO "${s}".product (id, tenant_id, title, brand, description)
+         SELECT gen_random_uuid(), $1, 'Item ' || i || ' tea', 'Brand ' || (i % 50), 'common words for every product ' || i
+           FROM generate_series(1, 20000) AS i`,
+        [tenant],
+      );
+    });
     await sql(`INSERT INTO "${s}".product (id, tenant_id, title) VALUES ($1, $2, 'Zanzibar Cloves')`, [randomUUID(), tenant]);
     // As a bulk writer does (PGlite runs no autovacuum): the planner knows the table's size.
     await catalog.dataSource().query(`ANALYZE "${s}".product_search_entry`);
