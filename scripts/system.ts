@@ -51,7 +51,7 @@ export interface SubgraphOptions {
 }
 const SERVICES: Record<SubgraphName, { open: (url: string, schema: string) => Promise<DataSource>; build: (deps: Deps, options: SubgraphOptions) => SubgraphService }> = {
   catalog: { open: openCatalogDatabase, build: (deps, o) => buildCatalog(deps, { feeds: o.feeds }) },
-  inventory: { open: openInventoryDatabase, build: (deps, o) => buildInventory(deps, { expiryIntervalMs: o.reservationExpiryMs, ingestion: o.ingestion }) },
+  inventory: { open: openInventoryDatabase, build: (deps, o) => buildInventory(deps, { expiryIntervalMs: o.reservationExpiryMs, ingestion: o.ingestion, plugins: o.plugins }) },
   pricing: { open: openPricingDatabase, build: (deps, o) => buildPricing(deps, { quoteTtlMs: o.quoteTtlMs }) },
   orders: { open: openOrdersDatabase, build: (deps, o) => buildOrders(deps, { workflowVersion: o.orderWorkflowVersion, hookPolicy: o.webhooks?.policy, plugins: o.plugins, paymentWebhookUrl: deps.gatewayUrl }) },
   tenant: { open: openTenantDatabase, build: (deps, o) => buildTenant(deps, { webhooks: o.webhooks }) },
@@ -158,17 +158,18 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     const subgraphs = {} as Record<SubgraphName, SubgraphService>;
     const subgraphUrls = {} as Record<SubgraphName, string>;
     const dataSources = {} as Record<SubgraphName, DataSource>;
+    const subgraphOptions = options.subgraphOptions ?? {
+      orderWorkflowVersion: env.ORDER_WORKFLOW_VERSION ? Number(env.ORDER_WORKFLOW_VERSION) : undefined,
+      ingestion: { maxAgeMs: readWebhookMaxAgeMs(env) },
+      webhooks: readOutboundWebhookOptions(env),
+      plugins: await readPlugins(env),
+    };
     // One after another: embedded PGlite runs one statement at a time anyway.
     for (const { name } of SUBGRAPHS) {
       const dataSource = await SERVICES[name].open(await urlFor(name), `${name}${options.schemaSuffix ?? ''}`);
       cleanups.push(() => dataSource.destroy());
       dataSources[name] = dataSource;
-      const service = SERVICES[name].build({ dataSource, bus, secret, replayGuard, gatewayUrl, logger: options.subgraphLogger?.(name) }, options.subgraphOptions ?? {
-        orderWorkflowVersion: env.ORDER_WORKFLOW_VERSION ? Number(env.ORDER_WORKFLOW_VERSION) : undefined,
-        ingestion: { maxAgeMs: readWebhookMaxAgeMs(env) },
-        webhooks: readOutboundWebhookOptions(env),
-        plugins: await readPlugins(env),
-      });
+      const service = SERVICES[name].build({ dataSource, bus, secret, replayGuard, gatewayUrl, logger: options.subgraphLogger?.(name) }, subgraphOptions);
       subgraphUrls[name] = await service.start(ports[name], host);
       cleanups.push(() => subgraphs[name].stop());
       subgraphs[name] = service;

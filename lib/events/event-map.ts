@@ -54,6 +54,7 @@ export const EVENT_VERSIONS = {
   },
   inventory: {
     'inventory.stock-level.changed': 1,
+    'inventory.stock-level.low': 1,
     'inventory.reservation.confirmed': 1,
     'inventory.reservation.rejected': 1,
     'inventory.ingestion.product-received': 1,

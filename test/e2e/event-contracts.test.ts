@@ -28,8 +28,9 @@ const FIELDS: Fields = {
   'pricing.rules.changed': { kind: true, id: true, storeIds: true },
   'inventory.stock-level.changed': {
     __typename: true, sku: true, storeId: true, onHand: true, reserved: true, available: true, orderable: true, inTransit: true,
-    version: true, updatedAt: true, store: true, variant: true, movementId: true, kind: true, quantity: true,
+    version: true, updatedAt: true, store: true, variant: true, movementId: true, kind: true, quantity: true, previousAvailable: 'optional',
   },
+  'inventory.stock-level.low': { sku: true, storeId: true, available: true, previousAvailable: true, threshold: true, causeEventId: true },
   'inventory.reservation.confirmed': { orderId: true, reservations: true, causeEventId: true },
   'inventory.reservation.rejected': { orderId: true, reason: true, lines: true, causeEventId: true },
   'inventory.ingestion.product-received': {

@@ -22,17 +22,19 @@ export async function startSupergraph(
   options: Pick<SystemOptions, 'subscriptionLimits' | 'jwt' | 'rateLimitPerMinute' | 'authFailuresPerMinute' | 'trustedProxies' | 'production' | 'operatorToken' | 'subgraphOptions' | 'logger' | 'subgraphLogger' | 'storefrontCache'> & {
     /** A Redis of the test's own (default REDIS_URL, if set). */
     redisUrl?: string;
+    /** Variables set for this system over the process's (configuration read as `npm start` reads it; ignored where `subgraphOptions` is given). */
+    env?: Record<string, string>;
   } = {},
 ): Promise<TestSupergraph> {
   const suffix = `_t${randomBytes(4).toString('hex')}`;
   const redisStream = `test:events${suffix}`;
-  const { redisUrl, ...rest } = options;
+  const { redisUrl, env, ...rest } = options;
   const system = await startSystem({
     ports: FREE_PORTS,
     schemaSuffix: suffix,
     redisStream,
     log: () => {},
-    ...(redisUrl ? { env: { ...process.env, REDIS_URL: redisUrl } } : {}),
+    ...(redisUrl || env ? { env: { ...process.env, ...(redisUrl ? { REDIS_URL: redisUrl } : {}), ...env } } : {}),
     ...rest,
   });
   const stop = async () => {

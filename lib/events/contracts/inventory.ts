@@ -28,7 +28,18 @@ export type StockChangedPayload = StockLevelView & {
 /** Events the inventory subgraph publishes, by type (payloads; versions in `../event-map.ts`). */
 export interface InventoryEvents {
   /** Also the payload of the `stockChanged` subscription. */
-  'inventory.stock-level.changed': StockChangedPayload & { movementId: string; kind: string; quantity: number };
+  'inventory.stock-level.changed': StockChangedPayload & {
+    movementId: string;
+    kind: string;
+    quantity: number;
+    /** `available` before this change (absent in events written before it was added). */
+    previousAvailable?: number;
+  };
+  /**
+   * `available` of a sku in a store fell from above `threshold` to at or below it (published by the
+   * low-stock-alert plug-in, `plugins/low-stock-alert.ts`, once per crossing).
+   */
+  'inventory.stock-level.low': { sku: string; storeId: string; available: number; previousAvailable: number; threshold: number; causeEventId: string };
   /** The order saga: every line of the order is reserved ... */
   'inventory.reservation.confirmed': { orderId: string; reservations: { id: string; sku: string; quantity: number }[]; causeEventId: string };
   /** ... or none is, and why. */

@@ -14,6 +14,7 @@ import { reservationExpiryWorker } from './services/reservation-expiry.js';
 import { ReservationService } from './services/reservation.service.js';
 import { TransferService } from './services/transfer.service.js';
 import { createIngestionWorker, type IngestionWorkerOptions } from './ingestion/ingestion-worker.js';
+import { setUpPlugins, withPluginReactions, type PluginEntry } from '../../../lib/plugins/load-plugins.js';
 import { IngestionService } from './ingestion/ingestion.service.js';
 
 export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
@@ -21,12 +22,19 @@ export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql
 /** Builds the inventory subgraph; nothing listens or consumes until `start`. */
 export function buildInventory(
   deps: SubgraphDeps,
-  options?: { expiryIntervalMs?: number; ingestion?: IngestionWorkerOptions & { /** Oldest source time accepted (default 24 h; 0: no window). */ maxAgeMs?: number } },
+  options?: {
+    expiryIntervalMs?: number;
+    ingestion?: IngestionWorkerOptions & { /** Oldest source time accepted (default 24 h; 0: no window). */ maxAgeMs?: number };
+    /** In-process plug-ins (docs/hooks.md); those that run in inventory react to its consumer's events. */
+    plugins?: readonly PluginEntry[];
+  },
 ): SubgraphService {
   // The relay's flush is bound late: the services and the appliers need each other.
   let flush = () => Promise.resolve();
   const reservations = new ReservationService(deps.dataSource, () => flush());
-  const lifecycle = subgraphLifecycle({ ...deps, source: 'inventory', appliers: inventoryAppliers(reservations) });
+  const plugins = setUpPlugins('inventory', options?.plugins);
+  const appliers = withPluginReactions(inventoryAppliers(reservations), plugins.reactions);
+  const lifecycle = subgraphLifecycle({ ...deps, source: 'inventory', appliers });
   flush = lifecycle.flush;
   const inventory = new InventoryService(deps.dataSource, lifecycle.flush);
   const transfers = new TransferService(deps.dataSource, lifecycle.flush);

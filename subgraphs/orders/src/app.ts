@@ -33,9 +33,8 @@ import { ReturnService } from './services/return.service.js';
 import { manual } from '../../../lib/payments/manual.js';
 import { createTestCard } from '../../../lib/payments/test-card.js';
 import { OrderHooksService } from './hooks/order-hooks.service.js';
-import { reactions } from '../../../lib/events/on.js';
 import { targetGuard, type TargetPolicy } from '../../../lib/outbound/target-policy.js';
-import { setUpPlugins, type PluginEntry } from '../../../lib/plugins/load-plugins.js';
+import { setUpPlugins, withPluginReactions, type PluginEntry } from '../../../lib/plugins/load-plugins.js';
 
 export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
 
@@ -56,7 +55,7 @@ export function buildOrders(
   const plugins = setUpPlugins('orders', options.plugins);
   const orderHooks = new OrderHooksService(deps.dataSource, () => flush(), targetGuard(options.hookPolicy ?? { requireHttps: false, allowedCidrs: [] }), plugins.deciders);
   transitions.decide = (ctx, subject) => orderHooks.decide(ctx, subject);
-  const appliers = { ...ordersAppliers(transitions), ...reactions(...plugins.reactions) };
+  const appliers = withPluginReactions(ordersAppliers(transitions), plugins.reactions);
   const lifecycle = subgraphLifecycle({ ...deps, source: 'orders', appliers });
   flush = lifecycle.flush;
   const orders = new OrdersService(deps.dataSource, lifecycle.flush, transitions, workflows.current, deps.secret);

@@ -73,6 +73,8 @@ export function sidesOf(posting: Pick<Posting, 'debit' | 'credit' | 'quantity'>)
  */
 export class LedgerBatch {
   private readonly levels = new Map<string, StockLevelEntity>();
+  /** Each locked level's `available` as last committed: the events' `previousAvailable`. */
+  private readonly committedAvailable = new Map<string, number>();
   private readonly touched = new Map<string, number>();
   private readonly movements: MovementEntity[] = [];
   private readonly reservations: { id: string; sku: string; storeId: string; quantity: number; orderId: string | null; expiresAt: Date | null }[] = [];
@@ -118,6 +120,7 @@ export class LedgerBatch {
         [this.tenantId, keys.map((k) => k.sku), keys.map((k) => k.storeId)],
       );
     for (const row of rows) {
+      this.committedAvailable.set(skuStoreKey(row.sku, row.store_id), row.on_hand - row.reserved);
       this.levels.set(
         skuStoreKey(row.sku, row.store_id),
         Object.assign(new StockLevelEntity(), {
@@ -226,7 +229,9 @@ export class LedgerBatch {
         movementId: last?.id ?? '',
         kind: last?.kind ?? '',
         quantity: last?.quantity ?? 0,
+        previousAvailable: this.committedAvailable.get(key)!,
       };
+      this.committedAvailable.set(key, view.available);
       return { level, event };
     });
     // One statement for every write of the batch: movements, levels, outbox.
