@@ -30,7 +30,7 @@ export async function consumeEvents(options: {
 }): Promise<() => Promise<void>> {
   const { dataSource, appliers } = options;
   const read = options.read ?? readEvent;
-  const refused = refusalLogger(options.log ?? console.error);
+  const refused = refusalLogger(options.log ?? ((message) => console.error(message)));
   const processed = qualified(dataSource, 'processed_event');
   // A feed's batches and bursts of events grow tables fast: keep the planner's statistics current.
   const statistics = statisticsKeeper(dataSource);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { replayReadModel } from '../../lib/events/replay.js';
 import { READ_MODELS } from '../../scripts/read-models.js';
@@ -92,5 +93,41 @@ describe('read models rebuilt by replay', () => {
       expect(await snapshot(system, model)).toEqual(rebuilt);
     }
     expect(mismatches).toEqual([]);
+  });
+
+  // Last: on Redis the refused event stays pending, so the consumers retry it until the suite stops.
+  it('has every consumer refuse an event newer than the code knows: not applied, not marked processed, said once each', async () => {
+    const said: string[] = [];
+    const spy = jest.spyOn(console, 'error').mockImplementation((...args: unknown[]) => void said.push(args.map(String).join(' ')));
+    try {
+      const store = randomUUID();
+      const eventId = randomUUID();
+      await system.bus.publish({
+        eventId,
+        type: 'tenant.store.created',
+        occurredAt: new Date().toISOString(),
+        tenantId: shop.tenantId,
+        source: 'tenant',
+        version: 2,
+        payload: { id: store, code: 'V2', name: 'From a newer release', kind: 'STORE' },
+      });
+      const services = ['catalog', 'inventory', 'pricing', 'orders'] as const;
+      await eventually(async () => {
+        const lines = said.filter((line) => line.includes(eventId) && line.includes('is version 2, this consumer reads it up to version 1'));
+        // The four services' consumers, and the tenant's outbound webhook writer.
+        if (lines.length < services.length + 1) throw new Error(`${lines.length} refusals so far`);
+      }, 10_000);
+      for (const service of services) {
+        const dataSource = system.dataSources[service];
+        const s = dataSource.driver.schema;
+        expect(await asSystem(dataSource, (q) => q(`SELECT code FROM "${s}".known_store WHERE store_id = '${store}'`))).toEqual([]);
+        expect(await asSystem(dataSource, (q) => q(`SELECT 1 FROM "${s}".processed_event WHERE event_id = '${eventId}'`))).toEqual([]);
+      }
+      const tenant = system.dataSources.tenant;
+      expect(await asSystem(tenant, (q) => q(`SELECT 1 FROM "${tenant.driver.schema}".webhook_message WHERE event_id = '${eventId}'`))).toEqual([]);
+      expect(said.filter((line) => line.includes(eventId) && line.includes('this consumer reads it'))).toHaveLength(services.length + 1);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

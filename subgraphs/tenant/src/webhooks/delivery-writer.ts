@@ -30,7 +30,7 @@ export async function consumeForWebhooks(
   options: { read?: (event: EventEnvelope) => EventEnvelope; log?: (message: string) => void } = {},
 ): Promise<() => Promise<void>> {
   const read = options.read ?? readEvent;
-  const refused = refusalLogger(options.log ?? console.error);
+  const refused = refusalLogger(options.log ?? ((message) => console.error(message)));
   const subscriptions = qualified(dataSource, 'webhook_subscription');
   const messages = qualified(dataSource, 'webhook_message');
   const deliveries = qualified(dataSource, 'webhook_delivery');
