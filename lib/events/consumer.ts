@@ -4,7 +4,7 @@ import { statisticsKeeper } from '../db/table-statistics.js';
 import type { EventEnvelope } from './envelope.js';
 import type { EventBus } from './event-bus.js';
 import { metrics } from '../observability/metrics.js';
-import { EventTooNewError, readEvent, refusalLogger } from './upcasters.js';
+import { readEvent, refusingReader } from './upcasters.js';
 
 export type EventApplier = (manager: EntityManager, event: EventEnvelope) => Promise<void>;
 
@@ -29,8 +29,7 @@ export async function consumeEvents(options: {
   log?: (message: string) => void;
 }): Promise<() => Promise<void>> {
   const { dataSource, appliers } = options;
-  const read = options.read ?? readEvent;
-  const refused = refusalLogger(options.log ?? ((message) => console.error(message)));
+  const read = refusingReader(options.read ?? readEvent, options.log ?? ((message) => console.error(message)));
   const processed = qualified(dataSource, 'processed_event');
   // A feed's batches and bursts of events grow tables fast: keep the planner's statistics current.
   const statistics = statisticsKeeper(dataSource);
@@ -39,13 +38,7 @@ export async function consumeEvents(options: {
     inTenantTransaction(dataSource, tenantId, async (manager) => {
       const applied: EventEnvelope[] = [];
       for (const received of events) {
-        let event: EventEnvelope;
-        try {
-          event = read(received);
-        } catch (error) {
-          if (error instanceof EventTooNewError) refused(error);
-          throw error;
-        }
+        const event = read(received);
         const inserted: unknown[] = await manager.query(
           `INSERT INTO ${processed} (event_id, tenant_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id`,
           [event.eventId, event.tenantId],

@@ -94,3 +94,19 @@ export function refusalLogger(log: (message: string) => void): (error: EventTooN
     log(error.message);
   };
 }
+
+/**
+ * `read` for a consumer that fails the delivery of a refused event (the bus keeps it): the same
+ * reader, logging each refusal once before rethrowing it.
+ */
+export function refusingReader(read: (event: EventEnvelope) => EventEnvelope, log: (message: string) => void): (event: EventEnvelope) => EventEnvelope {
+  const refused = refusalLogger(log);
+  return (event) => {
+    try {
+      return read(event);
+    } catch (error) {
+      if (error instanceof EventTooNewError) refused(error);
+      throw error;
+    }
+  };
+}

@@ -2,7 +2,7 @@ import type { DataSource } from 'typeorm';
 import { inTenantTransaction, qualified } from '../../../../lib/db/data-source.js';
 import type { EventEnvelope } from '../../../../lib/events/envelope.js';
 import type { EventBus } from '../../../../lib/events/event-bus.js';
-import { EventTooNewError, readEvent, refusalLogger } from '../../../../lib/events/upcasters.js';
+import { readEvent, refusingReader } from '../../../../lib/events/upcasters.js';
 import { isDeliverable } from './deliverable-events.js';
 import { resourceKeyOf } from './resource-key.js';
 
@@ -29,20 +29,13 @@ export async function consumeForWebhooks(
   onWritten: () => void,
   options: { read?: (event: EventEnvelope) => EventEnvelope; log?: (message: string) => void } = {},
 ): Promise<() => Promise<void>> {
-  const read = options.read ?? readEvent;
-  const refused = refusalLogger(options.log ?? ((message) => console.error(message)));
+  const read = refusingReader(options.read ?? readEvent, options.log ?? ((message) => console.error(message)));
   const subscriptions = qualified(dataSource, 'webhook_subscription');
   const messages = qualified(dataSource, 'webhook_message');
   const deliveries = qualified(dataSource, 'webhook_delivery');
   return bus.subscribe(WEBHOOK_CONSUMER_GROUP, async (received) => {
     if (!isDeliverable(received.type)) return;
-    let event: EventEnvelope;
-    try {
-      event = read(received);
-    } catch (error) {
-      if (error instanceof EventTooNewError) refused(error);
-      throw error;
-    }
+    const event = read(received);
     const written = await inTenantTransaction(dataSource, event.tenantId, async (m) => {
       // Only subscriptions that existed when the event happened (a new group on Redis reads history).
       const wanted: { id: string }[] = await m.query(
