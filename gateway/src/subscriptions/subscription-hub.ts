@@ -88,6 +88,8 @@ export class SubscriptionHub {
       observers?: ((event: EventEnvelope) => void)[];
       /** The bus's health: subscribers are told when it goes down and get a fresh snapshot when it returns. */
       busStatus?: BusMonitor;
+      /** How envelopes are read (default `readEvent`: this code base's versions and upcasters). */
+      read?: (event: EventEnvelope) => EventEnvelope;
       log: (message: string) => void;
     },
   ) {
@@ -277,7 +279,7 @@ export class SubscriptionHub {
   private async onEvent(received: EventEnvelope): Promise<void> {
     let event: EventEnvelope;
     try {
-      event = readEvent(received);
+      event = (this.options.read ?? readEvent)(received);
     } catch (error) {
       if (!(error instanceof EventTooNewError)) throw error;
       this.refused(error);
