@@ -106,6 +106,8 @@ export interface RunningSystem {
   /** What the gateway signs subgraph requests with (SUBGRAPH_SECRET, or generated for this run). */
   subgraphSecret: string;
   bus: EventBus;
+  /** Each subgraph's database (for tests and operator tools that read or rebuild its tables). */
+  dataSources: Record<SubgraphName, DataSource>;
   /** Stops a subgraph and starts it anew on the same port and database with other options (a deployment). */
   redeploy(name: SubgraphName, options: SubgraphOptions): Promise<void>;
   stop(): Promise<void>;
@@ -211,6 +213,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       platformApiKey,
       subgraphSecret: secret,
       bus,
+      dataSources,
       async redeploy(name, subgraphOptions) {
         await subgraphs[name].stop();
         const service = SERVICES[name].build({ dataSource: dataSources[name], bus, secret, replayGuard, gatewayUrl, logger: options.subgraphLogger?.(name) }, subgraphOptions);

@@ -4,6 +4,7 @@ import { statisticsKeeper } from '../db/table-statistics.js';
 import type { EventEnvelope } from './envelope.js';
 import type { EventBus } from './event-bus.js';
 import { metrics } from '../observability/metrics.js';
+import { readEvent, refusingReader } from './upcasters.js';
 
 export type EventApplier = (manager: EntityManager, event: EventEnvelope) => Promise<void>;
 
@@ -11,6 +12,10 @@ export type EventApplier = (manager: EntityManager, event: EventEnvelope) => Pro
  * Subscribes a service to the event types it reacts to. Each event is applied in the transaction
  * that writes its `processed_event` row, so a redelivered event changes nothing. On a bus that
  * reads in batches (Redis), consecutive events of one tenant share that transaction.
+ *
+ * Appliers see every payload at the version this code knows (`lib/events/upcasters.ts`): an
+ * older one is upcast first; a newer one is refused (logged once, no `processed_event` row, the
+ * delivery fails so the bus keeps it) until a release that knows it is deployed.
  */
 export async function consumeEvents(options: {
   dataSource: DataSource;
@@ -19,8 +24,12 @@ export async function consumeEvents(options: {
   appliers: Record<string, EventApplier>;
   /** Called (not awaited) after an event was applied: the service's outbox may have grown. */
   afterApply?: () => void;
+  /** How envelopes are read (default `readEvent`: this code base's versions and upcasters). */
+  read?: (event: EventEnvelope) => EventEnvelope;
+  log?: (message: string) => void;
 }): Promise<() => Promise<void>> {
   const { dataSource, appliers } = options;
+  const read = refusingReader(options.read ?? readEvent, options.log ?? ((message) => console.error(message)));
   const processed = qualified(dataSource, 'processed_event');
   // A feed's batches and bursts of events grow tables fast: keep the planner's statistics current.
   const statistics = statisticsKeeper(dataSource);
@@ -28,7 +37,8 @@ export async function consumeEvents(options: {
   const applyInOne = (tenantId: string, events: EventEnvelope[]): Promise<EventEnvelope[]> =>
     inTenantTransaction(dataSource, tenantId, async (manager) => {
       const applied: EventEnvelope[] = [];
-      for (const event of events) {
+      for (const received of events) {
+        const event = read(received);
         const inserted: unknown[] = await manager.query(
           `INSERT INTO ${processed} (event_id, tenant_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING event_id`,
           [event.eventId, event.tenantId],

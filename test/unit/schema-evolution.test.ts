@@ -16,6 +16,12 @@ describe('schema evolution against the last release', () => {
     expect(refused.map((c) => c.message)).toEqual([]);
   });
 
+  it('the partner contract breaks nothing its last release promised either', async () => {
+    const partner = buildSchema(read(`schema/releases/${last.replace('-api.', '-partner.')}`));
+    const { refused } = await evolution(partner, buildSchema(read('schema/partner.graphql')));
+    expect(refused.map((c) => c.message)).toEqual([]);
+  });
+
   it('refuses removing a field of the release that was not deprecated, and a changed field type', async () => {
     const withoutTitle = mapSchema(released, {
       [MapperKind.OBJECT_FIELD]: (config, field, type) => (type === 'Product' && field === 'title' ? null : config),

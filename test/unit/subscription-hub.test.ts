@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GraphQLDataSource } from '@apollo/gateway';
 import { createInMemoryBus } from '../../lib/events/in-memory-bus.js';
+import { eventReader } from '../../lib/events/upcasters.js';
 import type { EventBus } from '../../lib/events/event-bus.js';
 import type { Identity } from '../../gateway/src/auth/authenticator.js';
 import { extractScopes } from '../../gateway/src/auth/scopes.js';
@@ -107,5 +108,38 @@ describe('subscription hub', () => {
       extensions: { code: 'UNAUTHENTICATED' },
     });
     expect(hub.stats().groups).toBe(0);
+  });
+
+  it('pushes an older payload upcast to the version it knows, and neither pushes nor retries a newer one (logged once)', async () => {
+    // A gateway where stock events are at version 2; version 1 (synthetic) named on hand `quantityOnHand`.
+    await hub.stop();
+    const said: string[] = [];
+    hub = new SubscriptionHub({
+      planner,
+      bus,
+      fields: COMMERCE_SUBSCRIPTIONS,
+      client: { query: async () => ({ data: { stockChangedSnapshot: [] } }) } as never,
+      read: eventReader({ versionOf: () => 2, upcasters: { 'inventory.stock-level.changed': { 1: ({ quantityOnHand, ...rest }) => ({ ...rest, onHand: quantityOnHand }) } } }),
+      log: (message) => said.push(message),
+    });
+    await hub.start();
+    const received: string[] = [];
+    await hub.subscribe({ identity: pos('a'), query: QUERY, variables: { storeId: 'store-1' } }, { next: (json) => received.push(json) });
+    const event = (eventId: string, version: number, payload: Record<string, unknown>) =>
+      bus.publish({
+        eventId,
+        type: 'inventory.stock-level.changed',
+        occurredAt: new Date().toISOString(),
+        tenantId: TENANT.id,
+        source: 'inventory',
+        version,
+        payload: { __typename: 'StockLevel', sku: 'A-1', storeId: 'store-1', store: { __typename: 'Store', id: 'store-1' }, variant: { __typename: 'Variant', sku: 'A-1' }, ...payload },
+      });
+    await event('too-new', 3, { onHand: { units: 99 }, version: 1 });
+    await event('too-new', 3, { onHand: { units: 99 }, version: 1 });
+    await event('old', 1, { quantityOnHand: 7, version: 2 });
+    await until(() => received.length === 1);
+    expect(JSON.parse(received[0]!).data.stockChanged).toEqual({ sku: 'A-1', onHand: 7, variant: { title: 'Title of A-1' } });
+    expect(said).toEqual([expect.stringMatching(/^subscriptions: event inventory\.stock-level\.changed too-new from inventory is version 3, this consumer reads it up to version 2/)]);
   });
 });

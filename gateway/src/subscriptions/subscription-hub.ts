@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { GraphQLError, print, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { EventEnvelope } from '../../../lib/events/envelope.js';
 import type { EventBus } from '../../../lib/events/event-bus.js';
+import { EventTooNewError, readEvent, refusalLogger } from '../../../lib/events/upcasters.js';
 import type { SubgraphClient } from '../subgraph-client.js';
 import type { Identity } from '../auth/authenticator.js';
 import { CredentialWatch, type CredentialEnd } from '../auth/credential-watch.js';
@@ -87,6 +88,8 @@ export class SubscriptionHub {
       observers?: ((event: EventEnvelope) => void)[];
       /** The bus's health: subscribers are told when it goes down and get a fresh snapshot when it returns. */
       busStatus?: BusMonitor;
+      /** How envelopes are read (default `readEvent`: this code base's versions and upcasters). */
+      read?: (event: EventEnvelope) => EventEnvelope;
       log: (message: string) => void;
     },
   ) {
@@ -264,7 +267,24 @@ export class SubscriptionHub {
     if (set?.size === 0) this.byTopic.delete(group.topic);
   }
 
-  private async onEvent(event: EventEnvelope): Promise<void> {
+  /** Logs each event refused for its version once. */
+  private readonly refused = refusalLogger((message) => this.log(`subscriptions: ${message}`));
+
+  /**
+   * Payloads and observers see events at the version this gateway knows (lib/events/upcasters.ts).
+   * One newer than that is not pushed and not observed, and not retried either: a gateway's group
+   * is ephemeral live delivery, and holding it on one event would stop every live update behind
+   * it; subscribers get the newer state with the next event or snapshot of its key.
+   */
+  private async onEvent(received: EventEnvelope): Promise<void> {
+    let event: EventEnvelope;
+    try {
+      event = (this.options.read ?? readEvent)(received);
+    } catch (error) {
+      if (!(error instanceof EventTooNewError)) throw error;
+      this.refused(error);
+      return;
+    }
     for (const observe of this.options.observers ?? []) observe(event);
     const fields = this.byEventType.get(event.type);
     if (!fields) return;

@@ -3,12 +3,13 @@ import { join } from 'node:path';
 import DataLoader from 'dataloader';
 import { parse } from 'graphql';
 import type { SubgraphService } from '../../../lib/graphql/service.js';
+import { reactions } from '../../../lib/events/on.js';
 import { subgraphLifecycle } from '../../../lib/graphql/subgraph-lifecycle.js';
 import { buildSystemSubgraph, type SubgraphDeps } from '../../../lib/graphql/yoga-subgraph.js';
 import type { Context } from './context.js';
 import { resolvers } from './resolvers/index.js';
 import { CatalogService } from './services/catalog.service.js';
-import { SearchService, searchOfferAppliers } from './services/search.service.js';
+import { SearchService, searchOffers } from './services/search.service.js';
 import { catalogAppliers } from './events/catalog-consumers.js';
 import { FeedImportService } from './feed/feed-import.service.js';
 import { createFeedWorker, type FeedWorkerOptions } from './feed/feed-worker.js';
@@ -18,7 +19,7 @@ export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql
 
 /** Builds the catalog subgraph; nothing listens or consumes until `start`. */
 export function buildCatalog(deps: SubgraphDeps, options: { feeds?: FeedWorkerOptions } = {}): SubgraphService {
-  const lifecycle = subgraphLifecycle({ ...deps, source: 'catalog', appliers: { ...catalogAppliers(), ...searchOfferAppliers } });
+  const lifecycle = subgraphLifecycle({ ...deps, source: 'catalog', appliers: { ...catalogAppliers(), ...reactions(...searchOffers) } });
   const catalog = new CatalogService(deps.dataSource, lifecycle.flush);
   const search = new SearchService(deps.dataSource, lifecycle.flush);
   const worker = createFeedWorker(deps.dataSource, lifecycle.flush, options.feeds);

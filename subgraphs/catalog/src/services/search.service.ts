@@ -1,6 +1,6 @@
 import { In, type EntityManager } from 'typeorm';
 import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js';
-import type { EventApplier } from '../../../../lib/events/consumer.js';
+import { on, type Reaction } from '../../../../lib/events/on.js';
 import { badInput } from '../../../../lib/errors.js';
 import { isUuid } from '../../../../lib/graphql/context.js';
 import { pageSize } from '../../../../lib/graphql/pagination.js';
@@ -201,18 +201,18 @@ function decodeSearchCursor(cursor: string | null | undefined, sort: SearchSortN
 /**
  * The search read model's offers, from pricing's and inventory's events (never their tables):
  * a variant's price or availability in a store, then its product's lowest price and whether any
- * of its variants is available there.
+ * of its variants is available there (read model `catalog.search-offers`).
  */
-export const searchOfferAppliers: Record<string, EventApplier> = {
-  'pricing.price.changed': async (m, event) => {
-    const { sku, storeId, price } = event.payload as { sku: string; storeId: string; price: { amount: string } };
+export const searchOffers: Reaction[] = [
+  on('pricing.price.changed', async (m, event) => {
+    const { sku, storeId, price } = event.payload;
     await applyOffer(m, event.tenantId, sku, storeId, 'price', price.amount);
-  },
-  'inventory.stock-level.changed': async (m, event) => {
-    const { sku, storeId, available } = event.payload as { sku: string; storeId: string; available: number };
+  }),
+  on('inventory.stock-level.changed', async (m, event) => {
+    const { sku, storeId, available } = event.payload;
     await applyOffer(m, event.tenantId, sku, storeId, 'available', available);
-  },
-};
+  }),
+];
 
 async function applyOffer(m: EntityManager, tenantId: string, sku: string, storeId: string, column: 'price' | 'available', value: string | number) {
   const s = m.connection.driver.schema;

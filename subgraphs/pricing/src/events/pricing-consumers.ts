@@ -9,6 +9,20 @@ import { setPricesIn } from '../services/pricing.service.js';
 import { keepOrderedUses, releaseUses } from '../services/rules.service.js';
 
 /**
+ * `item_facts`: what promotions and tax rates match on, a product's brand (and category), for
+ * each of its skus (read model `pricing.item-facts`). Pricing never reads the catalog's tables.
+ */
+export const itemFacts = on('catalog.product.upserted', async (m, event) => {
+  const { brand, skus, categoryId } = event.payload;
+  const categories = categoryId ? [categoryId] : [];
+  await m.query(
+    `INSERT INTO "${m.connection.driver.schema}"."item_facts" (tenant_id, sku, brand, category_ids) SELECT $1, unnest($2::text[]), $3, $4
+     ON CONFLICT (tenant_id, sku) DO UPDATE SET brand = EXCLUDED.brand, category_ids = EXCLUDED.category_ids`,
+    [event.tenantId, skus, brand, categories],
+  );
+});
+
+/**
  * What pricing learns from other subgraphs: which stores and skus exist, and the prices merchant
  * systems push with their products (a source's price is its base price: set in every store). A
  * price older than the one last applied for its sku from that source changes nothing.
@@ -18,17 +32,7 @@ export function pricingAppliers(log: (message: string) => void = console.error):
     on('tenant.store.created', rememberStore),
     on('catalog.variant.upserted', rememberVariant),
     on('catalog.variants.upserted', rememberVariants),
-    // What promotions and tax rates match on: a product's brand (and category), for each of its
-    // skus. Pricing never reads the catalog's tables.
-    on('catalog.product.upserted', async (m, event) => {
-      const { brand, skus, categoryId } = event.payload;
-      const categories = categoryId ? [categoryId] : [];
-      await m.query(
-        `INSERT INTO "${m.connection.driver.schema}"."item_facts" (tenant_id, sku, brand, category_ids) SELECT $1, unnest($2::text[]), $3, $4
-         ON CONFLICT (tenant_id, sku) DO UPDATE SET brand = EXCLUDED.brand, category_ids = EXCLUDED.category_ids`,
-        [event.tenantId, skus, brand, categories],
-      );
-    }),
+    itemFacts,
     // An order that ends cancelled or rejected (no stock) gives back the coupon and promotion
     // uses its quote claimed; once, as a quote's uses are released only once. Any other state
     // (the first is PLACED, in placeOrder's transaction) keeps them past the quote's expiry.

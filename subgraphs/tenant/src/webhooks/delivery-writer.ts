@@ -2,6 +2,7 @@ import type { DataSource } from 'typeorm';
 import { inTenantTransaction, qualified } from '../../../../lib/db/data-source.js';
 import type { EventEnvelope } from '../../../../lib/events/envelope.js';
 import type { EventBus } from '../../../../lib/events/event-bus.js';
+import { readEvent, refusingReader } from '../../../../lib/events/upcasters.js';
 import { isDeliverable } from './deliverable-events.js';
 import { resourceKeyOf } from './resource-key.js';
 
@@ -18,14 +19,23 @@ export function webhookBody(event: EventEnvelope): string {
  * want becomes one `webhook_message` (the dedupe mark, keyed by event id, and the body) and one
  * `webhook_delivery` per subscription, in one transaction. A crash before the commit leaves the
  * event unacknowledged on the bus; after it, the deliveries are in the table: none is lost, and
- * a redelivered event adds nothing.
+ * a redelivered event adds nothing. The body carries the payload at the version documented now
+ * (an older event is upcast, lib/events/upcasters.ts); an event newer than this code knows is
+ * refused (logged, left unacknowledged) rather than sent in a shape docs/events.md does not describe.
  */
-export async function consumeForWebhooks(dataSource: DataSource, bus: EventBus, onWritten: () => void): Promise<() => Promise<void>> {
+export async function consumeForWebhooks(
+  dataSource: DataSource,
+  bus: EventBus,
+  onWritten: () => void,
+  options: { read?: (event: EventEnvelope) => EventEnvelope; log?: (message: string) => void } = {},
+): Promise<() => Promise<void>> {
+  const read = refusingReader(options.read ?? readEvent, options.log ?? ((message) => console.error(message)));
   const subscriptions = qualified(dataSource, 'webhook_subscription');
   const messages = qualified(dataSource, 'webhook_message');
   const deliveries = qualified(dataSource, 'webhook_delivery');
-  return bus.subscribe(WEBHOOK_CONSUMER_GROUP, async (event) => {
-    if (!isDeliverable(event.type)) return;
+  return bus.subscribe(WEBHOOK_CONSUMER_GROUP, async (received) => {
+    if (!isDeliverable(received.type)) return;
+    const event = read(received);
     const written = await inTenantTransaction(dataSource, event.tenantId, async (m) => {
       // Only subscriptions that existed when the event happened (a new group on Redis reads history).
       const wanted: { id: string }[] = await m.query(

@@ -1,0 +1,28 @@
+import { on } from '../../../../lib/events/on.js';
+import { rememberStore } from '../../../../lib/events/read-model.js';
+import type { ReadModel } from '../../../../lib/events/replay.js';
+import { searchOffers } from '../services/search.service.js';
+
+/** The catalog's read models (`npm run replay -- catalog`). */
+export const catalogReadModels: ReadModel[] = [
+  { name: 'catalog.known-stores', service: 'catalog', tables: ['known_store'], description: "the tenant's stores, by which feeds name them (tenant.store.created)", reactions: [on('tenant.store.created', rememberStore)] },
+  {
+    name: 'catalog.search-offers',
+    service: 'catalog',
+    tables: ['search_variant_offer', 'search_offer'],
+    description: "search's price and availability per sku and store, and per product (pricing.price.changed, inventory.stock-level.changed)",
+    reactions: searchOffers,
+  },
+  {
+    name: 'catalog.search-documents',
+    service: 'catalog',
+    tables: ['product_search_entry', 'search_term'],
+    description: "search's row per product and the tenant's words, from the catalog's own products, variants and categories (not from events)",
+    rebuild: async (m) => {
+      const s = m.connection.driver.schema;
+      const [{ n }] = await m.query(`SELECT count(*)::int AS n FROM "${s}".product`);
+      await m.query(`SELECT "${s}".refresh_product_search(ARRAY(SELECT id FROM "${s}".product))`);
+      return n;
+    },
+  },
+];

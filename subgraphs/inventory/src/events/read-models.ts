@@ -1,0 +1,23 @@
+import { on } from '../../../../lib/events/on.js';
+import { rememberStore, rememberVariant, rememberVariants } from '../../../../lib/events/read-model.js';
+import type { ReadModel } from '../../../../lib/events/replay.js';
+import { rebuildStockLevelsIn } from '../services/projection-rebuild.js';
+
+/** Inventory's read models: what it keeps from others' events, and its stock levels, a projection of its ledger (`npm run replay -- inventory`). */
+export const inventoryReadModels: ReadModel[] = [
+  { name: 'inventory.known-stores', service: 'inventory', tables: ['known_store'], description: "the tenant's stores (tenant.store.created)", reactions: [on('tenant.store.created', rememberStore)] },
+  {
+    name: 'inventory.known-variants',
+    service: 'inventory',
+    tables: ['known_variant'],
+    description: "the catalog's skus (catalog.variant(s).upserted)",
+    reactions: [on('catalog.variant.upserted', rememberVariant), on('catalog.variants.upserted', rememberVariants)],
+  },
+  {
+    name: 'inventory.stock-levels',
+    service: 'inventory',
+    tables: ['stock_level'],
+    description: 'on hand, reserved and in transit per sku and store, folded from the movement ledger (not from events)',
+    rebuild: async (m) => (await rebuildStockLevelsIn(m)).movements,
+  },
+];
