@@ -49,46 +49,44 @@ export function auditLogMigration(name: string): new () => MigrationInterface {
         )`);
       await queryRunner.query(`CREATE INDEX audit_change_audit ON "${s}"."audit_change" (audit_id)`);
       await queryRunner.query(`CREATE INDEX audit_change_entity ON "${s}"."audit_change" (tenant_id, entity_type, entity_id)`);
-      // Secret columns are masked, long values cut: a record says what changed, it is not a copy.
-      await queryRunner.query(`
-        CREATE FUNCTION "${s}".audit_redact(j jsonb) RETURNS jsonb LANGUAGE sql IMMUTABLE AS $$
-          SELECT coalesce(jsonb_object_agg(key, CASE
-            WHEN key ~* '${SECRET_COLUMNS}' THEN '"[redacted]"'::jsonb
-            WHEN jsonb_typeof(value) = 'string' AND length(value #>> '{}') > 500 THEN to_jsonb(left(value #>> '{}', 500) || '…')
-            WHEN jsonb_typeof(value) IN ('object', 'array') AND length(value::text) > 2000 THEN to_jsonb('[' || length(value::text) || ' bytes]')
-            ELSE value END), '{}'::jsonb)
-          FROM jsonb_each(j)
-        $$`);
+      // The trigger's arguments name the table's secret columns (`s:<column>`: shown as
+      // `[redacted]`) and its long ones (`l:<column>`: cut at 500 characters); see attachAuditCapture.
       await queryRunner.query(`
         CREATE FUNCTION "${s}".audit_capture() RETURNS trigger LANGUAGE plpgsql AS $$
         DECLARE
           audit text := current_setting('app.audit_id', true);
           n int;
-          old_j jsonb;
-          new_j jsonb;
+          row_j jsonb;
           b jsonb;
           a jsonb;
-          j jsonb;
+          arg text;
+          col text;
         BEGIN
           IF audit IS NULL OR audit = '' THEN RETURN NULL; END IF;
           n := coalesce(nullif(current_setting('app.audit_n', true), ''), '0')::int + 1;
           PERFORM set_config('app.audit_n', n::text, true);
           IF n > ${MAX_CHANGES_PER_TRANSACTION} THEN RETURN NULL; END IF;
-          IF TG_OP <> 'INSERT' THEN old_j := "${s}".audit_redact(to_jsonb(OLD)); END IF;
-          IF TG_OP <> 'DELETE' THEN new_j := "${s}".audit_redact(to_jsonb(NEW)); END IF;
+          IF TG_OP <> 'INSERT' THEN b := to_jsonb(OLD); END IF;
+          IF TG_OP <> 'DELETE' THEN a := to_jsonb(NEW); END IF;
+          row_j := coalesce(a, b);
           IF TG_OP = 'UPDATE' THEN
-            SELECT jsonb_object_agg(o.key, o.value), jsonb_object_agg(o.key, nw.value) INTO b, a
-              FROM jsonb_each(old_j) o JOIN jsonb_each(new_j) nw ON nw.key = o.key
-              WHERE o.value IS DISTINCT FROM nw.value;
+            SELECT jsonb_object_agg(o.key, o.value), jsonb_object_agg(o.key, a -> o.key) INTO b, a
+              FROM jsonb_each(b) o WHERE o.value IS DISTINCT FROM a -> o.key;
             IF b IS NULL THEN RETURN NULL; END IF;
-          ELSE
-            b := old_j;
-            a := new_j;
           END IF;
-          j := coalesce(new_j, old_j);
+          FOREACH arg IN ARRAY TG_ARGV LOOP
+            col := substr(arg, 3);
+            IF left(arg, 2) = 's:' THEN
+              IF b ? col THEN b := jsonb_set(b, ARRAY[col], '"[redacted]"'); END IF;
+              IF a ? col THEN a := jsonb_set(a, ARRAY[col], '"[redacted]"'); END IF;
+            ELSE
+              IF length(b ->> col) > 500 THEN b := jsonb_set(b, ARRAY[col], to_jsonb(left(b ->> col, 500) || '…')); END IF;
+              IF length(a ->> col) > 500 THEN a := jsonb_set(a, ARRAY[col], to_jsonb(left(a ->> col, 500) || '…')); END IF;
+            END IF;
+          END LOOP;
           INSERT INTO "${s}".audit_change (audit_id, tenant_id, entity_type, entity_id, action, before, after)
-          VALUES (audit::uuid, coalesce(nullif(j->>'tenant_id', '')::uuid, nullif(current_setting('app.tenant_id', true), '')::uuid),
-                  TG_TABLE_NAME, coalesce(j->>'id', j->>'sku', j->>'key', j->>'event_id'), lower(TG_OP), b, a);
+          VALUES (audit::uuid, coalesce(nullif(row_j->>'tenant_id', '')::uuid, nullif(current_setting('app.tenant_id', true), '')::uuid),
+                  TG_TABLE_NAME, coalesce(row_j->>'id', row_j->>'sku', row_j->>'key', row_j->>'event_id'), lower(TG_OP), b, a);
           RETURN NULL;
         END $$`);
       await enableTenantIsolation(queryRunner, [
@@ -100,7 +98,6 @@ export function auditLogMigration(name: string): new () => MigrationInterface {
     async down(queryRunner: QueryRunner): Promise<void> {
       const s = queryRunner.connection.driver.schema;
       await queryRunner.query(`DROP FUNCTION "${s}".audit_capture() CASCADE`);
-      await queryRunner.query(`DROP FUNCTION "${s}".audit_redact(jsonb)`);
       await queryRunner.query(`DROP TABLE "${s}"."audit_change"`);
       await queryRunner.query(`DROP TABLE "${s}"."audit_log"`);
     }
@@ -111,23 +108,37 @@ export function auditLogMigration(name: string): new () => MigrationInterface {
 const NOT_AUDITED = ['migrations', 'audit_log', 'audit_change', 'outbox', 'outbox_event', 'processed_event', 'typeorm_metadata'];
 
 /**
- * Puts `audit_capture` on every table of the service's schema that lacks it (AFTER each row is
- * inserted, updated or deleted). Run at every start, after the migrations: a table a later
- * migration adds is audited from its first start, with no code of its own.
+ * Puts `audit_capture` on every table of the service's schema (AFTER each row is inserted,
+ * updated or deleted), its arguments naming the table's secret columns (by name: secret,
+ * password, token, hash, …) and long ones (text, json, bytea). Run at every start, after the
+ * migrations: a table a later migration adds, or a column, is covered from its first start with
+ * no code of its own (a trigger whose columns changed is made again; its comment keeps them).
  */
 export async function attachAuditCapture(query: (sql: string) => Promise<unknown>, schema: string): Promise<void> {
   const skip = NOT_AUDITED.map((t) => `'${t}'`).join(', ');
   await query(`
     DO $$
-    DECLARE t text;
+    DECLARE
+      t record;
+      args text;
     BEGIN
       IF to_regprocedure('"${schema}".audit_capture()') IS NULL THEN RETURN; END IF;
       FOR t IN
-        SELECT c.relname FROM pg_class c JOIN pg_namespace ns ON ns.oid = c.relnamespace
+        SELECT c.oid, c.relname FROM pg_class c JOIN pg_namespace ns ON ns.oid = c.relnamespace
         WHERE ns.nspname = '${schema}' AND c.relkind IN ('r', 'p') AND c.relname NOT IN (${skip})
-          AND NOT EXISTS (SELECT 1 FROM pg_trigger tg WHERE tg.tgrelid = c.oid AND tg.tgname = 'audit_capture')
       LOOP
-        EXECUTE format('CREATE TRIGGER audit_capture AFTER INSERT OR UPDATE OR DELETE ON %I.%I FOR EACH ROW EXECUTE FUNCTION %I.audit_capture()', '${schema}', t, '${schema}');
+        SELECT coalesce(string_agg(quote_literal(CASE WHEN a.attname ~* '${SECRET_COLUMNS}' THEN 's:' ELSE 'l:' END || a.attname), ', ' ORDER BY a.attnum), '')
+          INTO args
+          FROM pg_attribute a
+          WHERE a.attrelid = t.oid AND a.attnum > 0 AND NOT a.attisdropped
+            AND (a.attname ~* '${SECRET_COLUMNS}' OR a.atttypid IN ('text'::regtype, 'jsonb'::regtype, 'json'::regtype, 'bytea'::regtype, 'character varying'::regtype));
+        IF EXISTS (SELECT 1 FROM pg_trigger tg WHERE tg.tgrelid = t.oid AND tg.tgname = 'audit_capture'
+                   AND obj_description(tg.oid, 'pg_trigger') IS NOT DISTINCT FROM args) THEN
+          CONTINUE;
+        END IF;
+        EXECUTE format('DROP TRIGGER IF EXISTS audit_capture ON %I.%I', '${schema}', t.relname);
+        EXECUTE format('CREATE TRIGGER audit_capture AFTER INSERT OR UPDATE OR DELETE ON %I.%I FOR EACH ROW EXECUTE FUNCTION %I.audit_capture(%s)', '${schema}', t.relname, '${schema}', args);
+        EXECUTE format('COMMENT ON TRIGGER audit_capture ON %I.%I IS %L', '${schema}', t.relname, args);
       END LOOP;
     END $$`);
 }
