@@ -74,7 +74,7 @@ export function auditLogMigration(name: string): new () => MigrationInterface {
               FROM jsonb_each(b) o WHERE o.value IS DISTINCT FROM a -> o.key;
             IF b IS NULL THEN RETURN NULL; END IF;
           END IF;
-          FOREACH arg IN ARRAY TG_ARGV LOOP
+          FOREACH arg IN ARRAY coalesce(TG_ARGV, '{}'::text[]) LOOP
             col := substr(arg, 3);
             IF left(arg, 2) = 's:' THEN
               IF b ? col THEN b := jsonb_set(b, ARRAY[col], '"[redacted]"'); END IF;
