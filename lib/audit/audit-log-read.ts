@@ -99,10 +99,10 @@ export async function readAuditRecords(dataSource: DataSource, subgraph: string,
   return inTenantTransaction(dataSource, tenantId, async (m) => {
     const rows = (await m.query(
       `SELECT l.id, to_char(l.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at, l.tenant_id, l.actor, l.roles, l.operation,
-              l.source, l.request_id, l.target_ids, l.input
+              l.source, l.request_id, l.target_ids, l.input, l.changed_rows
        FROM ${log} l WHERE ${where.join(' AND ')} ORDER BY l.occurred_at DESC, l.id DESC LIMIT ${query.first + 1}`,
       values,
-    )) as { id: string; at: string; tenant_id: string | null; actor: string; roles: string; operation: string; source: string; request_id: string; target_ids: string[]; input: unknown }[];
+    )) as { id: string; at: string; tenant_id: string | null; actor: string; roles: string; operation: string; source: string; request_id: string; target_ids: string[]; input: unknown; changed_rows: number }[];
     if (rows.length === 0) return [];
     const changes = (await m.query(
       `SELECT audit_id, entity_type, entity_id, action, before, after, n FROM (
@@ -132,7 +132,7 @@ export async function readAuditRecords(dataSource: DataSource, subgraph: string,
       targetIds: r.target_ids,
       input: r.input,
       changes: byRecord.get(r.id) ?? [],
-      changesOmitted: Math.max(0, (counts.get(r.id) ?? 0) - CHANGES_PER_RECORD),
+      changesOmitted: Math.max(0, Math.max(r.changed_rows, counts.get(r.id) ?? 0) - Math.min(counts.get(r.id) ?? 0, CHANGES_PER_RECORD)),
     }));
   });
 }

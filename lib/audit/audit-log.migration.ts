@@ -32,7 +32,9 @@ export function auditLogMigration(name: string): new () => MigrationInterface {
           operation text NOT NULL,
           source text NOT NULL,
           target_ids text[] NOT NULL DEFAULT '{}',
-          input jsonb
+          input jsonb,
+          -- Rows its (first) transaction wrote, kept or not (a transaction keeps the first ${MAX_CHANGES_PER_TRANSACTION}).
+          changed_rows int NOT NULL DEFAULT 0
         )`);
       await queryRunner.query(`CREATE INDEX audit_log_time ON "${s}"."audit_log" (tenant_id, occurred_at DESC, id DESC)`);
       await queryRunner.query(`CREATE INDEX audit_log_actor ON "${s}"."audit_log" (tenant_id, actor, occurred_at DESC)`);
@@ -105,7 +107,7 @@ export function auditLogMigration(name: string): new () => MigrationInterface {
 }
 
 /** Tables whose writes are no change of the tenant's data: bookkeeping of the machinery itself. */
-const NOT_AUDITED = ['migrations', 'audit_log', 'audit_change', 'outbox', 'outbox_event', 'processed_event', 'typeorm_metadata'];
+const NOT_AUDITED = ['migrations', 'audit_log', 'audit_change', 'outbox', 'processed_event', 'idempotency', 'typeorm_metadata'];
 
 /**
  * Puts `audit_capture` on every table of the service's schema (AFTER each row is inserted,

@@ -47,8 +47,8 @@ export function auditRecordInsert(scope: AuditScope, table: string): string {
   const targets = `ARRAY[${scope.targetIds.map(literal).join(', ')}]::text[]`;
   const input = scope.input === undefined ? 'NULL' : `${literal(JSON.stringify(scope.input))}::jsonb`;
   return (
-    `INSERT INTO ${table} (id, tenant_id, request_id, actor, roles, operation, source, target_ids, input) VALUES (` +
+    `INSERT INTO ${table} (id, tenant_id, request_id, actor, roles, operation, source, target_ids, input, changed_rows) VALUES (` +
     `'${scope.id}', nullif(current_setting('app.tenant_id', true), '')::uuid, ${literal(scope.requestId)}, ${literal(scope.actor)}, ` +
-    `${literal(scope.roles)}, ${literal(scope.operation)}, ${literal(scope.source)}, ${targets}, ${input}) ON CONFLICT (id) DO NOTHING`
+    `${literal(scope.roles)}, ${literal(scope.operation)}, ${literal(scope.source)}, ${targets}, ${input}, coalesce(nullif(current_setting('app.audit_n', true), ''), '0')::int) ON CONFLICT (id) DO NOTHING`
   );
 }

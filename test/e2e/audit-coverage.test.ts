@@ -9,6 +9,7 @@ import { DEFAULT_OUTBOUND_WEBHOOKS } from '../../subgraphs/tenant/src/webhooks/c
 import { signJson } from '../../lib/webhooks/signatures.js';
 import { CREATE_API_KEY, addProduct, createShop, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
 import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
+import { startWebhookReceiver } from '../support/webhook-receiver.js';
 
 /**
  * Every mutation of the composed schema, run through the gateway with valid input, must leave an
@@ -27,10 +28,12 @@ const POS_SECRET = 'audit-pos-secret-0123456789';
 describe('every mutation writes an audit record', () => {
   let system: TestSupergraph;
   let shop: Shop;
+  let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
   const ran = new Map<string, number>();
   const failures = new Map<string, string>();
 
   beforeAll(async () => {
+    receiver = await startWebhookReceiver();
     system = await startSupergraph({
       subgraphOptions: {
         webhooks: { ...DEFAULT_OUTBOUND_WEBHOOKS, policy: { requireHttps: false, allowedCidrs: ['127.0.0.0/8'] }, retryBaseMs: 40, retryWindowMs: 1_000, timeoutMs: 500, pollMs: 100 },
@@ -41,7 +44,10 @@ describe('every mutation writes an audit record', () => {
     // createShop ran these through the gateway (platform key).
     for (const name of ['createTenant', 'createStore', 'createApiKey']) ran.set(name, 3);
   });
-  afterAll(() => system.stop());
+  afterAll(async () => {
+    await system.stop();
+    await receiver.stop();
+  });
 
   /** Runs one mutation; `name` is the field counted. Throws (with the errors) unless it succeeded. */
   const run = async (name: string, query: string, variables: Record<string, unknown>, headers: Record<string, string> = shop.headers, retry = false) => {
@@ -78,16 +84,16 @@ describe('every mutation writes an audit record', () => {
     const key = await run('createApiKey', CREATE_API_KEY, { input: { name: 'temp', role: 'POS' } });
     await run('revokeApiKey', 'mutation ($id: ID!) { revokeApiKey(id: $id) { id } }', { id: key.apiKey.id });
     await run('configureWebhookSource', 'mutation ($i: ConfigureWebhookSourceInput!) { configureWebhookSource(input: $i) { __typename } }', { i: { source: 'POS', secret: POS_SECRET, currencyCode: 'EUR' } });
-    const sub = await run('createWebhookSubscription', 'mutation ($i: CreateWebhookSubscriptionInput!) { createWebhookSubscription(input: $i) { subscription { id } } }', {
-      i: { url: 'http://127.0.0.1:9/audit', eventTypes: ['inventory.stock-level.changed'] },
+    const sub = await run('createWebhookSubscription', 'mutation ($i: CreateWebhookSubscriptionInput!) { createWebhookSubscription(input: $i) { secret subscription { id } } }', {
+      i: { url: receiver.url('/audit'), eventTypes: ['inventory.stock-level.changed'] },
     });
-    await run('rotateWebhookSecret', 'mutation ($id: ID!) { rotateWebhookSecret(id: $id) { __typename } }', { id: sub.subscription.id });
+    const rotated = await run('rotateWebhookSecret', 'mutation ($id: ID!) { rotateWebhookSecret(id: $id) { secret } }', { id: sub.subscription.id });
     const session = await run('registerCustomer', 'mutation ($i: RegisterCustomerInput!) { registerCustomer(input: $i) { accessToken refreshToken } }', {
       i: { email: 'audit@example.com', password: 'audit password 1', name: 'Ada' },
     }, front);
     const customer = { authorization: `Bearer ${session.accessToken}` };
     await run('customerLogin', 'mutation ($i: CustomerLoginInput!) { customerLogin(input: $i) { __typename } }', { i: { email: 'audit@example.com', password: 'audit password 1' } }, front);
-    await run('refreshCustomerToken', 'mutation ($t: String!) { refreshCustomerToken(refreshToken: $t) { __typename } }', { t: session.refreshToken }, front);
+    const refreshed = await run('refreshCustomerToken', 'mutation ($t: String!) { refreshCustomerToken(refreshToken: $t) { accessToken refreshToken } }', { t: session.refreshToken }, front);
     await run('requestPasswordReset', 'mutation { requestPasswordReset(email: "audit@example.com") }', {}, front);
     await run('addCustomerAddress', 'mutation ($a: AddressInput!) { addCustomerAddress(input: $a) { id } }', { a: { name: 'Ada', line1: '1 Main St', city: 'Berlin', postalCode: '10115', countryCode: 'DE' } }, customer);
 
@@ -182,7 +188,7 @@ describe('every mutation writes an audit record', () => {
     const cancelled = await run('placeOrder', PLACE, { s, k: 'audit-4' }, pos);
     await run('cancelOrder', 'mutation ($id: ID!) { cancelOrder(id: $id) { id } }', { id: cancelled.id }, pos);
 
-    // The stock changes above were delivered (or failed) to the subscription: send one again, then delete it.
+    // The stock changes above were delivered to the subscription: send one again, then delete it.
     const delivery = await eventually(async () => {
       const { webhookDeliveries } = await system.ok('query ($id: ID!) { webhookDeliveries(subscriptionId: $id, first: 1) { edges { node { id } } } }', { id: sub.subscription.id }, shop.headers);
       return webhookDeliveries.edges[0].node.id as string;
@@ -214,6 +220,11 @@ describe('every mutation writes an audit record', () => {
     // The webhook and the processor's confirmation name their source.
     expect(recorded.get('receiveWebhook')).toEqual(expect.arrayContaining(['webhook:POS']));
     expect(recorded.get('receivePaymentWebhook')).toEqual(expect.arrayContaining(['webhook:TEST_CARD']));
+    // No secret that went in or came out is anywhere in the records (inputs, rows before and after).
+    const secrets = [shop.adminKey, key.key, sub.secret, rotated.secret, POS_SECRET, 'audit password 1', '4242 4242 4242 4242', session.accessToken, session.refreshToken, refreshed.refreshToken];
+    const everything = await everyRecordAsText(system);
+    expect(everything.length).toBeGreaterThan(10_000);
+    expect(secrets.filter((secret) => everything.includes(secret))).toEqual([]);
   };
 });
 
@@ -233,6 +244,27 @@ async function recordedOperations(system: TestSupergraph): Promise<Map<string, s
     await client.end();
   }
   return found;
+}
+
+/** Every record and change of every subgraph of the system, as one text. */
+async function everyRecordAsText(system: TestSupergraph): Promise<string> {
+  const client = new Client({ connectionString: process.env.DATABASE_URL });
+  await client.connect();
+  const texts: string[] = [];
+  try {
+    for (const { name } of SUBGRAPHS) {
+      const schema = `"${name}${system.schemaSuffix}"`;
+      await client.query("BEGIN; SELECT set_config('app.system', 'on', true)");
+      const { rows } = await client.query<{ text: string }>(
+        `SELECT coalesce(string_agg(l::text, E'\n'), '') || coalesce((SELECT string_agg(c::text, E'\n') FROM ${schema}.audit_change c), '') AS text FROM ${schema}.audit_log l`,
+      );
+      await client.query('COMMIT');
+      texts.push(rows[0]!.text);
+    }
+  } finally {
+    await client.end();
+  }
+  return texts.join('\n');
 }
 
 /** A value of `type` for an argument or input field named `name`: known ids by name, else the simplest value. */
