@@ -125,6 +125,8 @@ export async function attachAuditCapture(query: (sql: string) => Promise<unknown
       args text;
     BEGIN
       IF to_regprocedure('"${schema}".audit_capture()') IS NULL THEN RETURN; END IF;
+      -- Replicas of a service may start together: one at a time attaches.
+      PERFORM pg_advisory_xact_lock(hashtext('audit_capture:${schema}'));
       FOR t IN
         SELECT c.oid, c.relname FROM pg_class c JOIN pg_namespace ns ON ns.oid = c.relnamespace
         WHERE ns.nspname = '${schema}' AND c.relkind IN ('r', 'p') AND c.relname NOT IN (${skip})
