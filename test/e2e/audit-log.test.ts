@@ -63,6 +63,16 @@ describe('audit log', () => {
     expect(everything).not.toContain(shop.adminKey);
   });
 
+  it('records a feed upload with its source', async () => {
+    const uploaded = await fetch(`${new URL(system.gatewayUrl).origin}/imports/catalog`, { method: 'POST', headers: { 'content-type': 'text/csv', ...shop.headers }, body: 'sku,title\nAUD-F1,Fed' });
+    expect(uploaded.status).toBe(202);
+    const { id } = (await uploaded.json()) as { id: string };
+    const { edges } = await auditLog(shop.headers, { filter: { entityId: id } });
+    expect(edges.map((e: any) => e.node)).toEqual([
+      expect.objectContaining({ subgraph: 'catalog', operation: 'POST /feeds/catalog', source: 'feed', actor: `key:${adminKeyId}` }),
+    ]);
+  });
+
   it("shows a tenant its own records only, and only to admins", async () => {
     const mine = await auditLog(shop.headers, { first: 100 });
     const theirs = await auditLog(other.headers, { first: 100 });
