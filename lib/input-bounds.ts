@@ -29,6 +29,10 @@ export const INPUT_BOUNDS = {
     'Query.search(query:)': 200,
     /** A TITLE-sorted search's cursor carries the title. */
     'Query.search(after:)': 1_024,
+    /** ISO 8601 date-times. */
+    'AuditLogFilter.from': 64,
+    'AuditLogFilter.to': 64,
+    'Query.auditLog(after:)': 512,
   } as Record<string, number>,
   /** Most items in a list, where the default does not fit. */
   maxItems: {
@@ -69,6 +73,7 @@ export const INPUT_BOUNDS = {
     'FeedImport.errors(first:)': [1, 100],
     'Query.webhookDeliveries(first:)': [1, 100],
     'Query.orderHookDecisions(first:)': [1, 100],
+    'Query.auditLog(first:)': [1, 100],
     'SetOrderHookInput.timeoutMs': [100, 10_000],
   } as Record<string, readonly [number, number]>,
 } as const;

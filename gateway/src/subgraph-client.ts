@@ -34,6 +34,8 @@ export interface Caller {
   customerId?: string | null;
   /** The request id to forward (default: a new one). */
   requestId?: string;
+  /** Who acts, as the audit log names it (see `CallerContext.actor`). */
+  actor?: string;
 }
 
 export interface GraphQLReply<T> {
@@ -52,7 +54,7 @@ export interface SubgraphClientOptions {
 }
 
 /** What the gateway itself asks as (the tenant directory, webhook deliveries): the `gateway` role. */
-export const GATEWAY_CALLER: Caller = { roles: ['gateway'] };
+export const GATEWAY_CALLER: Caller = { roles: ['gateway'], actor: 'gateway' };
 
 export class SubgraphClient {
   private readonly inFlight = new Map<string, Promise<SubgraphReply>>();
@@ -80,7 +82,7 @@ export class SubgraphClient {
   sign(caller: Caller, requestId: string, bound: SignedRequest, singleUse = false): Record<string, string> {
     if (!this.options.secret) return {};
     const context = signContext(
-      { tenantId: caller.tenantId, roles: caller.roles as Role[], requestId, ...(caller.storeIds ? { storeIds: [...caller.storeIds] } : {}), ...(caller.customerId ? { customerId: caller.customerId } : {}) },
+      { tenantId: caller.tenantId, roles: caller.roles as Role[], requestId, ...(caller.storeIds ? { storeIds: [...caller.storeIds] } : {}), ...(caller.customerId ? { customerId: caller.customerId } : {}), ...(caller.actor ? { actor: caller.actor } : {}) },
       bound,
       this.options.secret,
       singleUse ? { singleUse: true } : undefined,

@@ -5,6 +5,8 @@ import { DataSource, type EntityManager, type MixedList, type EntitySchema } fro
 import { appError } from '../errors.js';
 import { readInt } from '../env.js';
 import { appRoleOf } from './row-level-security.migration.js';
+import { auditRecordInsert, auditScopeFor, auditSettings } from '../audit/audit-scope.js';
+import { attachAuditCapture } from '../audit/audit-log.migration.js';
 
 export interface ServiceDatabaseOptions {
   url: string;
@@ -53,6 +55,7 @@ export async function openServiceDatabase(options: ServiceDatabaseOptions): Prom
   if (/PGlite/.test(version)) sharedSession.add(dataSource);
   await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"`);
   await dataSource.runMigrations({ transaction: 'each' });
+  await attachAuditCapture((sql) => dataSource.query(sql), options.schema);
   return dataSource;
 }
 
@@ -99,18 +102,22 @@ async function transaction<T>(dataSource: DataSource, tenantId: string, system: 
 
 async function runTransaction<T>(dataSource: DataSource, tenantId: string, system: boolean, work: (manager: EntityManager) => Promise<T>, customerId: string): Promise<T> {
   const runner = dataSource.createQueryRunner();
+  // A mutation's transaction is audited: the trigger records its rows, the first commit the mutation.
+  const audit = auditScopeFor(dataSource);
   await runner.connect();
   try {
     await runner.query(
       `START TRANSACTION; SELECT set_config('role', ${literal(appRole(dataSource))}, true), ` +
         `set_config('app.tenant_id', ${literal(tenantId)}, true), set_config('app.system', '${system ? 'on' : 'off'}', true), set_config('app.customer_id', ${literal(customerId)}, true), ` +
-        `set_config('statement_timeout', '${statementTimeouts.get(dataSource) ?? DEFAULT_STATEMENT_TIMEOUT_MS}', true)`,
+        `set_config('statement_timeout', '${statementTimeouts.get(dataSource) ?? DEFAULT_STATEMENT_TIMEOUT_MS}', true)${audit ? auditSettings(audit) : ''}`,
     );
     // TypeORM must know it is inside a transaction, or `save` would open one of its own.
     (runner as { isTransactionActive: boolean }).isTransactionActive = true;
     try {
       const result = await work(runner.manager);
-      await runner.query('COMMIT');
+      const record = audit && !audit.written;
+      await runner.query(record ? `${auditRecordInsert(audit, qualified(dataSource, 'audit_log'))}; COMMIT` : 'COMMIT');
+      if (record) audit.written = true;
       return result;
     } catch (error) {
       await runner.query('ROLLBACK').catch(() => undefined);

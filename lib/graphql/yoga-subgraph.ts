@@ -17,6 +17,8 @@ import type { DataSource } from 'typeorm';
 import type { EventBus } from '../events/event-bus.js';
 import { subgraphHttp, type SubgraphHttp } from './subgraph-http.js';
 import type { SubgraphContext, SubgraphService } from './service.js';
+import { auditMutations, auditRoute } from '../audit/audit-mutations.js';
+import { auditResolvers, withResolvers } from '../audit/audit-resolvers.js';
 
 export interface YogaSubgraphOptions<C extends SubgraphContext> {
   name: string;
@@ -43,6 +45,8 @@ export interface YogaSubgraphOptions<C extends SubgraphContext> {
   /** What `GET /readyz` checks (its database and bus); absent: always ready. */
   readiness?: () => Promise<Checks>;
   log?: (message: string) => void;
+  /** Every mutation (and write route) is recorded in this database's audit log, and the subgraph serves its part of `auditLog`. */
+  audit?: { dataSource: DataSource };
 }
 
 /** What every subgraph of this system is built from (its `build…(deps)`). */
@@ -56,12 +60,16 @@ export interface SubgraphDeps {
 }
 
 /** The options a subgraph's deps decide: the signed-context check, readiness (its database and bus) and the request log. */
-export const optionsFromDeps = (deps: SubgraphDeps) => ({ secret: deps.secret, replayGuard: deps.replayGuard, readiness: dependencyChecks(deps), logger: deps.logger });
+export const optionsFromDeps = (deps: SubgraphDeps) => ({ secret: deps.secret, replayGuard: deps.replayGuard, readiness: dependencyChecks(deps), logger: deps.logger, audit: { dataSource: deps.dataSource } });
 
 /** A Federation 2 subgraph served by graphql-yoga on node:http at `/graphql`. */
 export function buildYogaSubgraph<C extends SubgraphContext>(options: YogaSubgraphOptions<C>): SubgraphService {
   const log = options.log ?? console.error;
-  const schema = buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers });
+  const audit = options.audit;
+  const resolvers = audit
+    ? auditMutations(withResolvers(options.resolvers, auditResolvers(options.name, audit.dataSource)), { dataSource: audit.dataSource, sensitive: sensitiveCoordinates(options.typeDefs) })
+    : options.resolvers;
+  const schema = buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers });
   const guard = options.replayGuard ?? createMemoryReplayGuard();
   const anonymous = () => ({ tenantId: undefined, roles: [], requestId: crypto.randomUUID() });
   const yoga = createYoga({
@@ -96,7 +104,7 @@ export function buildYogaSubgraph<C extends SubgraphContext>(options: YogaSubgra
           ? readCallerContext(req.headers, options.secret, routeRequest(req.method ?? 'GET', path), guard)
           : Promise.resolve(anonymous());
         caller.then(
-          (who) => route(req, res, who),
+          (who) => (audit && req.method === 'POST' ? auditRoute(audit.dataSource, who, path, () => route(req, res, who)) : route(req, res, who)),
           (error: Error & { extensions?: { code?: string } }) => {
             const code = error.extensions?.code === 'SERVICE_UNAVAILABLE' ? 'SERVICE_UNAVAILABLE' : 'UNAUTHENTICATED';
             res.writeHead(code === 'UNAUTHENTICATED' ? 401 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code, message: error.message } }));

@@ -252,6 +252,14 @@ describe('the README and docs examples, as written, on the demo data', () => {
     expect(errors).toContain('content-type: application/json');
   });
 
+  it('reads the audit log as docs/audit.md shows (an admin)', async () => {
+    const admin = { authorization: `Bearer ${demo.keys.admin}` };
+    const { auditLog } = await post(block('auditLog(filter:'), { after: null }, admin);
+    expect(Array.isArray(auditLog.edges)).toBe(true);
+    expect(typeof auditLog.pageInfo.hasNextPage).toBe('boolean');
+    for (const { node } of auditLog.edges) expect(node.changes.map((c: { entityType: string }) => c.entityType)).toContain('price');
+  });
+
   it('leaves no example of README.md or docs/ unrun', () => {
     const unrun = blocks.filter((b) => !notRequests(b) && !ran.has(b)).map((b) => `${b.file}:${b.line} (${b.lang})`);
     expect(unrun).toEqual([]);

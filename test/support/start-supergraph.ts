@@ -9,6 +9,8 @@ export interface TestSupergraph extends RunningSystem {
   request<D = Record<string, any>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<GraphQLResponse<D>>;
   /** The Redis stream of this system's events (when REDIS_URL is set). */
   redisStream: string;
+  /** What this system's schemas are named with (`pricing<suffix>`), and its roles (`pricing<suffix>_app`). */
+  schemaSuffix: string;
   /** Like `request`, failing on any error. */
   ok<D = Record<string, any>>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<D>;
 }
@@ -53,6 +55,7 @@ export async function startSupergraph(
     ...system,
     stop,
     redisStream,
+    schemaSuffix: suffix,
     request: (query, variables, headers) => graphqlRequest(system.gatewayUrl, query, variables, headers),
     ok: (query, variables, headers) => graphqlOk(system.gatewayUrl, query, variables, headers),
   };

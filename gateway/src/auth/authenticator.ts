@@ -26,6 +26,11 @@ export interface Identity {
   customerId?: string;
 }
 
+/** Who acts, as the audit log names it: the credential's subject (`key:<id>`, `jwt:<tenant>:<sub>`, `platform`), or `anonymous`. */
+export function actorOf(identity: Identity | undefined): string {
+  return !identity || identity.kind === 'anonymous' ? 'anonymous' : identity.subject;
+}
+
 /** Roles a JWT or a tenant's API key may carry. Never `platform`: only the platform key is the platform. */
 
 export interface Authenticator {

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import type { Authenticator } from '../auth/authenticator.js';
+import { actorOf, type Authenticator } from '../auth/authenticator.js';
 import type { SubgraphClient } from '../subgraph-client.js';
 
 /**
@@ -37,7 +37,7 @@ export function createFeedUpload(options: { authenticator: Authenticator; client
     try {
       // The body streams through, so the signature binds the route and is good for one upload.
       const answer = await options.client.stream('catalog', '/feeds/catalog', upload, {
-        caller: { tenantId: identity.tenant.id, roles: identity.roles },
+        caller: { tenantId: identity.tenant.id, roles: identity.roles, actor: actorOf(identity) },
         contentType: request.headers.get('content-type') ?? 'text/csv',
         contentLength: request.headers.get('content-length') ?? undefined,
         // A large file takes long to send; the catalog answers when it has stored it.

@@ -81,7 +81,7 @@ export function createWebhookReceiver(options: WebhookReceiverOptions) {
   const store = async (found: WebhookSecret, source: string, topic: string, externalId: string, triggeredAt: string | null, body: string) => {
     const variables = { source, topic, externalId, body, currencyCode: found.currencyCode, triggeredAt };
     const result = await options.client
-      .query<{ receiveWebhook?: { id: string; duplicate: boolean } }>('inventory', { query: RECEIVE, variables }, { caller: { tenantId: found.tenantId, roles: ['gateway'] }, timeoutMs: 10_000 })
+      .query<{ receiveWebhook?: { id: string; duplicate: boolean } }>('inventory', { query: RECEIVE, variables }, { caller: { tenantId: found.tenantId, roles: ['gateway'], actor: `webhook:${source}` }, timeoutMs: 10_000 })
       .catch(() => {
         throw new Refusal(503, 'SERVICE_UNAVAILABLE', 'Ingestion is unavailable; retry later.');
       });
@@ -115,7 +115,7 @@ export function createWebhookReceiver(options: WebhookReceiverOptions) {
     }
     const variables = { provider: spec.provider, eventId, body: text };
     const result = await options.client
-      .query<{ receivePaymentWebhook?: { duplicate: boolean } }>('orders', { query: RECEIVE_PAYMENT, variables }, { caller: { tenantId, roles: ['gateway'] }, timeoutMs: 10_000 })
+      .query<{ receivePaymentWebhook?: { duplicate: boolean } }>('orders', { query: RECEIVE_PAYMENT, variables }, { caller: { tenantId, roles: ['gateway'], actor: `webhook:${spec.provider}` }, timeoutMs: 10_000 })
       .catch(() => {
         throw new Refusal(503, 'SERVICE_UNAVAILABLE', 'Payments are unavailable; retry later.');
       });

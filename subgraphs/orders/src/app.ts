@@ -35,6 +35,8 @@ import { createTestCard } from '../../../lib/payments/test-card.js';
 import { OrderHooksService } from './hooks/order-hooks.service.js';
 import { targetGuard, type TargetPolicy } from '../../../lib/outbound/target-policy.js';
 import { setUpPlugins, withPluginReactions, type PluginEntry } from '../../../lib/plugins/load-plugins.js';
+import { auditMutations } from '../../../lib/audit/audit-mutations.js';
+import { auditResolvers, withResolvers } from '../../../lib/audit/audit-resolvers.js';
 
 export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
 
@@ -66,8 +68,10 @@ export function buildOrders(
   const checkout = new CheckoutService(carts, payments);
   const shipments = new ShipmentService(deps.dataSource, lifecycle.flush, transitions);
   const returns = new ReturnService(deps.dataSource, lifecycle.flush, payments);
-  const schema = buildSubgraphSchema({ typeDefs, resolvers: resolvers as never });
   const sensitive = sensitiveCoordinates(typeDefs);
+  // Every mutation is recorded in the audit log (lib/audit), and orders serves its part of `auditLog`.
+  const audited = auditMutations(withResolvers(resolvers as Record<string, unknown>, auditResolvers('orders', deps.dataSource)), { dataSource: deps.dataSource, sensitive });
+  const schema = buildSubgraphSchema({ typeDefs, resolvers: audited as never });
   let app: FastifyInstance | undefined;
   let http: SubgraphHttp | undefined;
   const guard = deps.replayGuard ?? createMemoryReplayGuard();

@@ -31,6 +31,14 @@ export type AttributeFilterInput = {
   values?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
+/** One page of the audit log (`Query.auditLog`, in tenant): this subgraph's records for it. */
+export type AuditLog = {
+  __typename?: 'AuditLog';
+  /** This subgraph's records of the page, as JSON (merged by the tenant subgraph). */
+  catalogRecords?: Maybe<Scalars['String']['output']>;
+  page: Scalars['String']['output'];
+};
+
 /** A product category. */
 export type Category = {
   __typename?: 'Category';
@@ -593,6 +601,7 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping of federation types */
 export type FederationTypes = {
+  AuditLog: AuditLog;
   Category: Category;
   Product: Product;
   Variant: Variant;
@@ -600,6 +609,9 @@ export type FederationTypes = {
 
 /** Mapping of federation reference types */
 export type FederationReferenceTypes = {
+  AuditLog:
+    ( { __typename: 'AuditLog' }
+    & GraphQLRecursivePick<FederationTypes['AuditLog'], {"page":true}> );
   Category:
     ( { __typename: 'Category' }
     & GraphQLRecursivePick<FederationTypes['Category'], {"id":true}> );
@@ -618,6 +630,7 @@ export type ResolversTypes = {
   AttributeFilterInput: ResolverTypeWrapper<Partial<AttributeFilterInput>>;
   Float: ResolverTypeWrapper<Partial<Scalars['Float']['output']>>;
   String: ResolverTypeWrapper<Partial<Scalars['String']['output']>>;
+  AuditLog: ResolverTypeWrapper<Partial<AuditLog>>;
   Category: ResolverTypeWrapper<CategoryEntity>;
   ID: ResolverTypeWrapper<Partial<Scalars['ID']['output']>>;
   CategoryKeywords: ResolverTypeWrapper<Partial<CategoryKeywords>>;
@@ -657,6 +670,7 @@ export type ResolversParentTypes = {
   AttributeFilterInput: Partial<AttributeFilterInput>;
   Float: Partial<Scalars['Float']['output']>;
   String: Partial<Scalars['String']['output']>;
+  AuditLog: Partial<AuditLog | FederationReferenceTypes['AuditLog']>;
   Category: CategoryEntity;
   ID: Partial<Scalars['ID']['output']>;
   CategoryKeywords: Partial<CategoryKeywords>;
@@ -687,6 +701,12 @@ export type ResolversParentTypes = {
   UpsertProductInput: Partial<UpsertProductInput>;
   Variant: VariantEntity;
   VariantInput: Partial<VariantInput>;
+};
+
+export type AuditLogResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AuditLog'] = ResolversParentTypes['AuditLog'], FederationReferenceType extends FederationReferenceTypes['AuditLog'] = FederationReferenceTypes['AuditLog']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['AuditLog']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  catalogRecords?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  page?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type CategoryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Category'] = ResolversParentTypes['Category'], FederationReferenceType extends FederationReferenceTypes['Category'] = FederationReferenceTypes['Category']> = {
@@ -839,6 +859,7 @@ export type VariantResolvers<ContextType = Context, ParentType extends Resolvers
 };
 
 export type Resolvers<ContextType = Context> = {
+  AuditLog?: AuditLogResolvers<ContextType>;
   Category?: CategoryResolvers<ContextType>;
   CategoryKeywords?: CategoryKeywordsResolvers<ContextType>;
   EnrichmentAttribute?: EnrichmentAttributeResolvers<ContextType>;

@@ -30,6 +30,14 @@ export type AdjustStockInput = {
   storeId: Scalars['ID']['input'];
 };
 
+/** One page of the audit log (`Query.auditLog`, in tenant): this subgraph's records for it. */
+export type AuditLog = {
+  __typename?: 'AuditLog';
+  /** This subgraph's records of the page, as JSON (merged by the tenant subgraph). */
+  inventoryRecords?: Maybe<Scalars['String']['output']>;
+  page: Scalars['String']['output'];
+};
+
 /** A source's location id and our store. */
 export type ExternalLocationMapping = {
   __typename?: 'ExternalLocationMapping';
@@ -566,12 +574,16 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping of federation types */
 export type FederationTypes = {
+  AuditLog: AuditLog;
   Store: Store;
   Variant: Variant;
 };
 
 /** Mapping of federation reference types */
 export type FederationReferenceTypes = {
+  AuditLog:
+    ( { __typename: 'AuditLog' }
+    & GraphQLRecursivePick<FederationTypes['AuditLog'], {"page":true}> );
   Store:
     ( { __typename: 'Store' }
     & GraphQLRecursivePick<FederationTypes['Store'], {"id":true}> );
@@ -588,6 +600,7 @@ export type ResolversTypes = {
   Int: ResolverTypeWrapper<Partial<Scalars['Int']['output']>>;
   String: ResolverTypeWrapper<Partial<Scalars['String']['output']>>;
   ID: ResolverTypeWrapper<Partial<Scalars['ID']['output']>>;
+  AuditLog: ResolverTypeWrapper<Partial<AuditLog>>;
   ExternalLocationMapping: ResolverTypeWrapper<Partial<ExternalLocationMapping>>;
   ExternalMappings: ResolverTypeWrapper<Partial<ExternalMappings>>;
   ExternalSkuMapping: ResolverTypeWrapper<Partial<ExternalSkuMapping>>;
@@ -629,6 +642,7 @@ export type ResolversParentTypes = {
   Int: Partial<Scalars['Int']['output']>;
   String: Partial<Scalars['String']['output']>;
   ID: Partial<Scalars['ID']['output']>;
+  AuditLog: Partial<AuditLog | FederationReferenceTypes['AuditLog']>;
   ExternalLocationMapping: Partial<ExternalLocationMapping>;
   ExternalMappings: Partial<ExternalMappings>;
   ExternalSkuMapping: Partial<ExternalSkuMapping>;
@@ -657,6 +671,12 @@ export type ResolversParentTypes = {
   TransferStockInput: Partial<TransferStockInput>;
   Variant: VariantRef;
   WebhookReceipt: Partial<WebhookReceipt>;
+};
+
+export type AuditLogResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AuditLog'] = ResolversParentTypes['AuditLog'], FederationReferenceType extends FederationReferenceTypes['AuditLog'] = FederationReferenceTypes['AuditLog']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['AuditLog']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  inventoryRecords?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  page?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type ExternalLocationMappingResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ExternalLocationMapping'] = ResolversParentTypes['ExternalLocationMapping']> = {
@@ -825,6 +845,7 @@ export type WebhookReceiptResolvers<ContextType = Context, ParentType extends Re
 };
 
 export type Resolvers<ContextType = Context> = {
+  AuditLog?: AuditLogResolvers<ContextType>;
   ExternalLocationMapping?: ExternalLocationMappingResolvers<ContextType>;
   ExternalMappings?: ExternalMappingsResolvers<ContextType>;
   ExternalSkuMapping?: ExternalSkuMappingResolvers<ContextType>;

@@ -45,6 +45,14 @@ export type AddressInput = {
   postalCode: Scalars['String']['input'];
 };
 
+/** One page of the audit log (`Query.auditLog`, in tenant): this subgraph's records for it. */
+export type AuditLog = {
+  __typename?: 'AuditLog';
+  /** This subgraph's records of the page, as JSON (merged by the tenant subgraph). */
+  ordersRecords?: Maybe<Scalars['String']['output']>;
+  page: Scalars['String']['output'];
+};
+
 /**
  * A shopper's cart (issue 17). Its id is a capability: whoever holds it may read and change it,
  * unless a customer created it, then that customer only. Lines are priced live at the store's
@@ -852,12 +860,16 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping of federation types */
 export type FederationTypes = {
+  AuditLog: AuditLog;
   Customer: Customer;
   Order: Order;
 };
 
 /** Mapping of federation reference types */
 export type FederationReferenceTypes = {
+  AuditLog:
+    ( { __typename: 'AuditLog' }
+    & GraphQLRecursivePick<FederationTypes['AuditLog'], {"page":true}> );
   Customer:
     ( { __typename: 'Customer' }
     & GraphQLRecursivePick<FederationTypes['Customer'], {"id":true}> );
@@ -873,6 +885,7 @@ export type ResolversTypes = {
   Address: ResolverTypeWrapper<Partial<Address>>;
   String: ResolverTypeWrapper<Partial<Scalars['String']['output']>>;
   AddressInput: ResolverTypeWrapper<Partial<AddressInput>>;
+  AuditLog: ResolverTypeWrapper<Partial<AuditLog>>;
   Cart: ResolverTypeWrapper<CartView>;
   ID: ResolverTypeWrapper<Partial<Scalars['ID']['output']>>;
   CartLine: ResolverTypeWrapper<CartLineView>;
@@ -934,6 +947,7 @@ export type ResolversParentTypes = {
   Address: Partial<Address>;
   String: Partial<Scalars['String']['output']>;
   AddressInput: Partial<AddressInput>;
+  AuditLog: Partial<AuditLog | FederationReferenceTypes['AuditLog']>;
   Cart: CartView;
   ID: Partial<Scalars['ID']['output']>;
   CartLine: CartLineView;
@@ -995,6 +1009,12 @@ export type AddressResolvers<ContextType = Context, ParentType extends Resolvers
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   phone?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   postalCode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type AuditLogResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AuditLog'] = ResolversParentTypes['AuditLog'], FederationReferenceType extends FederationReferenceTypes['AuditLog'] = FederationReferenceTypes['AuditLog']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['AuditLog']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  ordersRecords?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  page?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type CartResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Cart'] = ResolversParentTypes['Cart']> = {
@@ -1249,6 +1269,7 @@ export type VariantResolvers<ContextType = Context, ParentType extends Resolvers
 
 export type Resolvers<ContextType = Context> = {
   Address?: AddressResolvers<ContextType>;
+  AuditLog?: AuditLogResolvers<ContextType>;
   Cart?: CartResolvers<ContextType>;
   CartLine?: CartLineResolvers<ContextType>;
   Customer?: CustomerResolvers<ContextType>;

@@ -23,6 +23,14 @@ export type AppliedPromotion = {
   name: Scalars['String']['output'];
 };
 
+/** One page of the audit log (`Query.auditLog`, in tenant): this subgraph's records for it. */
+export type AuditLog = {
+  __typename?: 'AuditLog';
+  page: Scalars['String']['output'];
+  /** This subgraph's records of the page, as JSON (merged by the tenant subgraph). */
+  pricingRecords?: Maybe<Scalars['String']['output']>;
+};
+
 export type ConfigureStorePricingInput = {
   /** ISO 4217 code of the store's quotes. */
   currencyCode: Scalars['String']['input'];
@@ -510,11 +518,15 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping of federation types */
 export type FederationTypes = {
+  AuditLog: AuditLog;
   Variant: Variant;
 };
 
 /** Mapping of federation reference types */
 export type FederationReferenceTypes = {
+  AuditLog:
+    ( { __typename: 'AuditLog' }
+    & GraphQLRecursivePick<FederationTypes['AuditLog'], {"page":true}> );
   Variant:
     ( { __typename: 'Variant' }
     & GraphQLRecursivePick<FederationTypes['Variant'], {"sku":true}> );
@@ -527,6 +539,7 @@ export type ResolversTypes = {
   AppliedPromotion: ResolverTypeWrapper<Partial<AppliedPromotion>>;
   ID: ResolverTypeWrapper<Partial<Scalars['ID']['output']>>;
   String: ResolverTypeWrapper<Partial<Scalars['String']['output']>>;
+  AuditLog: ResolverTypeWrapper<Partial<AuditLog>>;
   ConfigureStorePricingInput: ResolverTypeWrapper<Partial<ConfigureStorePricingInput>>;
   Boolean: ResolverTypeWrapper<Partial<Scalars['Boolean']['output']>>;
   CreatePriceListInput: ResolverTypeWrapper<Partial<CreatePriceListInput>>;
@@ -565,6 +578,7 @@ export type ResolversParentTypes = {
   AppliedPromotion: Partial<AppliedPromotion>;
   ID: Partial<Scalars['ID']['output']>;
   String: Partial<Scalars['String']['output']>;
+  AuditLog: Partial<AuditLog | FederationReferenceTypes['AuditLog']>;
   ConfigureStorePricingInput: Partial<ConfigureStorePricingInput>;
   Boolean: Partial<Scalars['Boolean']['output']>;
   CreatePriceListInput: Partial<CreatePriceListInput>;
@@ -600,6 +614,12 @@ export type ResolversParentTypes = {
 export type AppliedPromotionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AppliedPromotion'] = ResolversParentTypes['AppliedPromotion']> = {
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type AuditLogResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AuditLog'] = ResolversParentTypes['AuditLog'], FederationReferenceType extends FederationReferenceTypes['AuditLog'] = FederationReferenceTypes['AuditLog']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['AuditLog']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  page?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  pricingRecords?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type MoneyResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Money'] = ResolversParentTypes['Money']> = {
@@ -758,6 +778,7 @@ export type VariantResolvers<ContextType = Context, ParentType extends Resolvers
 
 export type Resolvers<ContextType = Context> = {
   AppliedPromotion?: AppliedPromotionResolvers<ContextType>;
+  AuditLog?: AuditLogResolvers<ContextType>;
   Money?: MoneyResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Price?: PriceResolvers<ContextType>;

@@ -68,6 +68,82 @@ export type ApiKeyIdentity = {
   tenant: TenantResolution;
 };
 
+/** One row a mutation wrote, before → after (secret columns show `[redacted]`). */
+export type AuditChange = {
+  __typename?: 'AuditChange';
+  /** INSERT, UPDATE or DELETE. */
+  action: Scalars['String']['output'];
+  /** The row's columns after, as JSON text (an update: the columns that changed); null for a delete. */
+  after?: Maybe<Scalars['String']['output']>;
+  /** The row's columns before, as JSON text (an update: the columns that changed); null for an insert. */
+  before?: Maybe<Scalars['String']['output']>;
+  entityId?: Maybe<Scalars['String']['output']>;
+  /** The table (`base_price`, `api_key`, `store`, …). */
+  entityType: Scalars['String']['output'];
+};
+
+/**
+ * One page of the audit log. Each subgraph contributes its own records (the `…Records` fields,
+ * internal); this one merges them by time.
+ */
+export type AuditLog = {
+  __typename?: 'AuditLog';
+  catalogRecords?: Maybe<Scalars['String']['output']>;
+  edges: Array<AuditRecordEdge>;
+  inventoryRecords?: Maybe<Scalars['String']['output']>;
+  ordersRecords?: Maybe<Scalars['String']['output']>;
+  page: Scalars['String']['output'];
+  pageInfo: PageInfo;
+  pricingRecords?: Maybe<Scalars['String']['output']>;
+};
+
+/** What `auditLog` selects; every field narrows (all of them at once). */
+export type AuditLogFilter = {
+  /** Who acted: `key:<api key id>`, `jwt:<tenant>:<subject>`, `platform`, `anonymous`, `webhook:<SOURCE>`, `gateway`. */
+  actor?: InputMaybe<Scalars['String']['input']>;
+  /** An id a record changed or named as its target. */
+  entityId?: InputMaybe<Scalars['String']['input']>;
+  /** A table a record changed (`base_price`, `api_key`, `store`, `product`, …). */
+  entityType?: InputMaybe<Scalars['String']['input']>;
+  /** Records at or after this time (ISO 8601). */
+  from?: InputMaybe<Scalars['String']['input']>;
+  /** Records before this time (ISO 8601). */
+  to?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** One mutation, as the subgraph that ran it recorded it in the same transaction (docs/audit.md). */
+export type AuditRecord = {
+  __typename?: 'AuditRecord';
+  /** Who: `key:<api key id>`, `jwt:<tenant>:<subject>`, `platform`, `anonymous`, `webhook:<SOURCE>`, `gateway`. */
+  actor: Scalars['String']['output'];
+  /** When it committed (ISO 8601, microseconds). */
+  at: Scalars['String']['output'];
+  /** The rows it wrote (the first 50). */
+  changes: Array<AuditChange>;
+  /** Rows it wrote beyond those listed. */
+  changesOmitted: Scalars['Int']['output'];
+  id: Scalars['ID']['output'];
+  /** Its input as JSON text, secrets replaced by `[redacted]`, long values cut. */
+  input?: Maybe<Scalars['String']['output']>;
+  /** The mutation (`setBasePrice`), or a write route (`POST /feeds/catalog`). */
+  operation: Scalars['String']['output'];
+  requestId: Scalars['String']['output'];
+  /** The roles it acted with (lower case). */
+  roles: Array<Scalars['String']['output']>;
+  /** `api`, `feed`, or `webhook:<SOURCE>`. */
+  source: Scalars['String']['output'];
+  /** The subgraph that ran it. */
+  subgraph: Scalars['String']['output'];
+  /** The ids its input named. */
+  targetIds: Array<Scalars['String']['output']>;
+};
+
+export type AuditRecordEdge = {
+  __typename?: 'AuditRecordEdge';
+  cursor: Scalars['String']['output'];
+  node: AuditRecord;
+};
+
 export type ConfigureWebhookSourceInput = {
   /** The currency of the prices the source sends (ISO 4217); default USD. */
   currencyCode?: InputMaybe<Scalars['String']['input']>;
@@ -271,6 +347,8 @@ export type Query = {
   __typename?: 'Query';
   /** API keys of the current tenant, newest first (admin). */
   apiKeys: Array<ApiKey>;
+  /** Every subgraph's record of the tenant's mutations, newest first (admin). */
+  auditLog: AuditLog;
   /** Used by the gateway to check an API key by its SHA-256 hash; not part of the public API. */
   authenticateApiKey?: Maybe<ApiKeyIdentity>;
   /** The signed-in customer (role customer). */
@@ -291,6 +369,13 @@ export type Query = {
   webhookSources: Array<WebhookSourceConfig>;
   /** The tenant's outbound webhook subscriptions, newest first (admin). */
   webhookSubscriptions: Array<WebhookSubscription>;
+};
+
+
+export type QueryAuditLogArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<AuditLogFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -609,6 +694,7 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping of federation types */
 export type FederationTypes = {
+  AuditLog: AuditLog;
   Customer: Customer;
   Store: Store;
   Tenant: Tenant;
@@ -616,6 +702,13 @@ export type FederationTypes = {
 
 /** Mapping of federation reference types */
 export type FederationReferenceTypes = {
+  AuditLog:
+    ( { __typename: 'AuditLog' }
+    & GraphQLRecursivePick<FederationTypes['AuditLog'], {"page":true}>
+    & ( Record<PropertyKey, never>
+        | GraphQLRecursivePick<FederationTypes['AuditLog'], {"catalogRecords":true,"inventoryRecords":true,"pricingRecords":true,"ordersRecords":true}>
+        | GraphQLRecursivePick<FederationTypes['AuditLog'], {"catalogRecords":true,"inventoryRecords":true,"pricingRecords":true,"ordersRecords":true}>
+        | GraphQLRecursivePick<FederationTypes['AuditLog'], {"catalogRecords":true,"inventoryRecords":true,"pricingRecords":true,"ordersRecords":true}> ) );
   Customer:
     ( { __typename: 'Customer' }
     & GraphQLRecursivePick<FederationTypes['Customer'], {"id":true}> );
@@ -637,6 +730,12 @@ export type ResolversTypes = {
   ApiKey: ResolverTypeWrapper<ApiKeyEntity>;
   ID: ResolverTypeWrapper<Partial<Scalars['ID']['output']>>;
   ApiKeyIdentity: ResolverTypeWrapper<Partial<Omit<ApiKeyIdentity, 'tenant'> & { tenant: ResolversTypes['TenantResolution'] }>>;
+  AuditChange: ResolverTypeWrapper<Partial<AuditChange>>;
+  AuditLog: ResolverTypeWrapper<Partial<AuditLog>>;
+  AuditLogFilter: ResolverTypeWrapper<Partial<AuditLogFilter>>;
+  AuditRecord: ResolverTypeWrapper<Partial<AuditRecord>>;
+  Int: ResolverTypeWrapper<Partial<Scalars['Int']['output']>>;
+  AuditRecordEdge: ResolverTypeWrapper<Partial<AuditRecordEdge>>;
   ConfigureWebhookSourceInput: ResolverTypeWrapper<Partial<ConfigureWebhookSourceInput>>;
   CreateApiKeyInput: ResolverTypeWrapper<Partial<CreateApiKeyInput>>;
   CreateStoreInput: ResolverTypeWrapper<Partial<CreateStoreInput>>;
@@ -650,7 +749,6 @@ export type ResolversTypes = {
   Boolean: ResolverTypeWrapper<Partial<Scalars['Boolean']['output']>>;
   PageInfo: ResolverTypeWrapper<Partial<PageInfo>>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  Int: ResolverTypeWrapper<Partial<Scalars['Int']['output']>>;
   RegisterCustomerInput: ResolverTypeWrapper<Partial<RegisterCustomerInput>>;
   ResetPasswordInput: ResolverTypeWrapper<Partial<ResetPasswordInput>>;
   Role: ResolverTypeWrapper<Partial<Role>>;
@@ -680,6 +778,12 @@ export type ResolversParentTypes = {
   ApiKey: ApiKeyEntity;
   ID: Partial<Scalars['ID']['output']>;
   ApiKeyIdentity: Partial<Omit<ApiKeyIdentity, 'tenant'> & { tenant: ResolversParentTypes['TenantResolution'] }>;
+  AuditChange: Partial<AuditChange>;
+  AuditLog: Partial<AuditLog | FederationReferenceTypes['AuditLog']>;
+  AuditLogFilter: Partial<AuditLogFilter>;
+  AuditRecord: Partial<AuditRecord>;
+  Int: Partial<Scalars['Int']['output']>;
+  AuditRecordEdge: Partial<AuditRecordEdge>;
   ConfigureWebhookSourceInput: Partial<ConfigureWebhookSourceInput>;
   CreateApiKeyInput: Partial<CreateApiKeyInput>;
   CreateStoreInput: Partial<CreateStoreInput>;
@@ -693,7 +797,6 @@ export type ResolversParentTypes = {
   Boolean: Partial<Scalars['Boolean']['output']>;
   PageInfo: Partial<PageInfo>;
   Query: Record<PropertyKey, never>;
-  Int: Partial<Scalars['Int']['output']>;
   RegisterCustomerInput: Partial<RegisterCustomerInput>;
   ResetPasswordInput: Partial<ResetPasswordInput>;
   Store: StoreEntity;
@@ -741,6 +844,41 @@ export type ApiKeyIdentityResolvers<ContextType = Context, ParentType extends Re
   tenant?: Resolver<ResolversTypes['TenantResolution'], ParentType, ContextType>;
 };
 
+export type AuditChangeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AuditChange'] = ResolversParentTypes['AuditChange']> = {
+  action?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  after?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  before?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  entityId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  entityType?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type AuditLogResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AuditLog'] = ResolversParentTypes['AuditLog'], FederationReferenceType extends FederationReferenceTypes['AuditLog'] = FederationReferenceTypes['AuditLog']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['AuditLog']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  edges?: Resolver<Array<ResolversTypes['AuditRecordEdge']>, ParentType, ContextType>;
+  page?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type AuditRecordResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AuditRecord'] = ResolversParentTypes['AuditRecord']> = {
+  actor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  at?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  changes?: Resolver<Array<ResolversTypes['AuditChange']>, ParentType, ContextType>;
+  changesOmitted?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  input?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  operation?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  requestId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  roles?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  subgraph?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  targetIds?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type AuditRecordEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AuditRecordEdge'] = ResolversParentTypes['AuditRecordEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['AuditRecord'], ParentType, ContextType>;
+};
+
 export type CreatedApiKeyResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CreatedApiKey'] = ResolversParentTypes['CreatedApiKey']> = {
   apiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType>;
   key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -786,6 +924,7 @@ export type PageInfoResolvers<ContextType = Context, ParentType extends Resolver
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   apiKeys?: Resolver<Array<ResolversTypes['ApiKey']>, ParentType, ContextType>;
+  auditLog?: Resolver<ResolversTypes['AuditLog'], ParentType, ContextType, Partial<QueryAuditLogArgs>>;
   authenticateApiKey?: Resolver<Maybe<ResolversTypes['ApiKeyIdentity']>, ParentType, ContextType, RequireFields<QueryAuthenticateApiKeyArgs, 'keyHash'>>;
   me?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType>;
   resolveTenant?: Resolver<Maybe<ResolversTypes['TenantResolution']>, ParentType, ContextType, Partial<QueryResolveTenantArgs>>;
@@ -894,6 +1033,10 @@ export type Resolvers<ContextType = Context> = {
   Address?: AddressResolvers<ContextType>;
   ApiKey?: ApiKeyResolvers<ContextType>;
   ApiKeyIdentity?: ApiKeyIdentityResolvers<ContextType>;
+  AuditChange?: AuditChangeResolvers<ContextType>;
+  AuditLog?: AuditLogResolvers<ContextType>;
+  AuditRecord?: AuditRecordResolvers<ContextType>;
+  AuditRecordEdge?: AuditRecordEdgeResolvers<ContextType>;
   CreatedApiKey?: CreatedApiKeyResolvers<ContextType>;
   Customer?: CustomerResolvers<ContextType>;
   CustomerSession?: CustomerSessionResolvers<ContextType>;
