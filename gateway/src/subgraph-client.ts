@@ -32,6 +32,8 @@ export interface Caller {
   storeIds?: readonly string[] | null;
   /** A signed-in customer (role customer). */
   customerId?: string | null;
+  /** Who acts, for the record (see `actorOf`). */
+  actor?: string | null;
   /** The request id to forward (default: a new one). */
   requestId?: string;
 }
@@ -80,7 +82,7 @@ export class SubgraphClient {
   sign(caller: Caller, requestId: string, bound: SignedRequest, singleUse = false): Record<string, string> {
     if (!this.options.secret) return {};
     const context = signContext(
-      { tenantId: caller.tenantId, roles: caller.roles as Role[], requestId, ...(caller.storeIds ? { storeIds: [...caller.storeIds] } : {}), ...(caller.customerId ? { customerId: caller.customerId } : {}) },
+      { tenantId: caller.tenantId, roles: caller.roles as Role[], requestId, ...(caller.storeIds ? { storeIds: [...caller.storeIds] } : {}), ...(caller.customerId ? { customerId: caller.customerId } : {}), ...(caller.actor ? { actor: caller.actor } : {}) },
       bound,
       this.options.secret,
       singleUse ? { singleUse: true } : undefined,

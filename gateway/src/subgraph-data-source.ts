@@ -1,6 +1,7 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GraphQLError } from 'graphql';
 import { CONTEXT_HEADER, REQUEST_ID_HEADER } from '../../lib/tenant/signed-context.js';
+import { actorOf } from './auth/authenticator.js';
 import type { GatewayContext } from './gateway-context.js';
 import { isMutation, type SubgraphClient } from './subgraph-client.js';
 
@@ -47,7 +48,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     Object.assign(
       headers,
       this.client.sign(
-        { tenantId: identity?.tenant?.id, roles: identity?.roles ?? [], storeIds: identity?.storeIds, customerId: identity?.customerId },
+        { tenantId: identity?.tenant?.id, roles: identity?.roles ?? [], storeIds: identity?.storeIds, customerId: identity?.customerId, actor: actorOf(identity) },
         context?.requestId ?? '',
         { query: request.query, variables: request.variables, operationName: request.operationName },
       ),
@@ -85,7 +86,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     const identity = context?.identity;
     // Bound to this fetch: its operation and variables, exactly as they are sent.
     const signed = this.client.sign(
-      { tenantId: identity?.tenant?.id, roles: identity?.roles ?? [], storeIds: identity?.storeIds, customerId: identity?.customerId },
+      { tenantId: identity?.tenant?.id, roles: identity?.roles ?? [], storeIds: identity?.storeIds, customerId: identity?.customerId, actor: actorOf(identity) },
       context?.requestId ?? '',
       { query: request.query ?? '', variables: request.variables, operationName: request.operationName },
     );

@@ -37,7 +37,7 @@ export async function readCallerContext(headers: HeaderSource, secret: string, r
     }
     if (!first) throw appError('UNAUTHENTICATED', 'Unauthenticated: signed context already used (a mutation is signed for one execution).');
   }
-  return { tenantId: verified.tenantId, roles: verified.roles, requestId: verified.requestId, ...(verified.storeIds ? { storeIds: verified.storeIds } : {}), ...(verified.customerId ? { customerId: verified.customerId } : {}) };
+  return { tenantId: verified.tenantId, roles: verified.roles, requestId: verified.requestId, ...(verified.storeIds ? { storeIds: verified.storeIds } : {}), ...(verified.customerId ? { customerId: verified.customerId } : {}), ...(verified.actor ? { actor: verified.actor } : {}) };
 }
 
 /** Operation types by document text: the gateway sends the same few documents again and again. */

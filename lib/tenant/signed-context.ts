@@ -23,6 +23,8 @@ export interface CallerContext {
   storeIds?: string[];
   /** A signed-in customer (role `customer`): the token's subject. Rows of other customers stay invisible. */
   customerId?: string;
+  /** Who acts, for the record (product versions' `changedBy`): `key:<api key id>`, `jwt:<tenant>:<sub>` or `platform`; absent for anonymous callers. */
+  actor?: string;
 }
 
 /** The request a context is signed for: a GraphQL operation, or a plain route (`routeRequest`). */
@@ -74,7 +76,7 @@ export function signContext(
 ): string {
   const exp = (options.now ?? Date.now()) + (options.ttlMs ?? CONTEXT_TTL_MS);
   const { d, v } = requestDigest(request);
-  const claims = { t: context.tenantId ?? null, r: context.roles, q: context.requestId, s: context.storeIds, ...(context.customerId ? { c: context.customerId } : {}), exp, d, v, n: randomUUID(), ...(options.singleUse ? { u: 1 } : {}) };
+  const claims = { t: context.tenantId ?? null, r: context.roles, q: context.requestId, s: context.storeIds, ...(context.customerId ? { c: context.customerId } : {}), ...(context.actor ? { a: context.actor } : {}), exp, d, v, n: randomUUID(), ...(options.singleUse ? { u: 1 } : {}) };
   const body = b64(Buffer.from(JSON.stringify(claims)));
   return `${body}.${b64(mac(secret, body))}`;
 }
@@ -94,7 +96,7 @@ export function verifyContext(header: string | null | undefined, secret: string,
   const expected = mac(secret, body);
   const given = Buffer.from(signature, 'base64url');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new ContextRejected('invalid signature');
-  let claims: { t: string | null; r: Role[]; q: string; s?: string[]; c?: string; exp: number; d?: string; v?: string; n?: string; u?: number };
+  let claims: { t: string | null; r: Role[]; q: string; s?: string[]; c?: string; a?: string; exp: number; d?: string; v?: string; n?: string; u?: number };
   try {
     claims = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
   } catch {
@@ -113,6 +115,7 @@ export function verifyContext(header: string | null | undefined, secret: string,
     requestId: String(claims.q),
     ...(Array.isArray(claims.s) ? { storeIds: claims.s.map(String) } : {}),
     ...(typeof claims.c === 'string' ? { customerId: claims.c } : {}),
+    ...(typeof claims.a === 'string' ? { actor: claims.a } : {}),
     nonce: claims.n,
     expiresAt: claims.exp,
     singleUse: claims.u === 1,

@@ -26,6 +26,11 @@ export interface Identity {
   customerId?: string;
 }
 
+/** Who acts, as subgraphs record it (product versions' `changedBy`): `key:<api key id>`, `jwt:<tenant>:<sub>`, `platform`; none when anonymous. */
+export function actorOf(identity: Identity | undefined): string | undefined {
+  return identity && identity.kind !== 'anonymous' ? identity.subject : undefined;
+}
+
 /** Roles a JWT or a tenant's API key may carry. Never `platform`: only the platform key is the platform. */
 
 export interface Authenticator {
