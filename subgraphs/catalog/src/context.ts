@@ -6,11 +6,13 @@ import type { VariantEntity } from './data/entities/variant.entity.js';
 import type { CatalogService } from './services/catalog.service.js';
 import type { SearchService } from './services/search.service.js';
 import type { FeedImportService } from './feed/feed-import.service.js';
+import type { ProductVersionService } from './versions/product-versions.service.js';
 
 export interface Context extends SubgraphContext {
   catalog: CatalogService;
   feeds: FeedImportService;
   search: SearchService;
+  versions: ProductVersionService;
   /** Per-request batching of entity and field lookups. */
   loaders: {
     productById: DataLoader<string, ProductEntity | null>;
