@@ -411,7 +411,7 @@ export type ProductVersion = {
   changedBy: Scalars['String']['output'];
   /** The fields it changed. */
   changes: Array<ProductChange>;
-  /** How: `api`, `feed`, a webhook source (`shopify`, `woo`, `pos`, `erp`), `enrichment`, `revert`, `publish`, `schedule`. */
+  /** How: `api`, `feed`, a merchant source (`shopify`, `woo`), `enrichment`, `revert`, `publish`, `schedule`. */
   source: Scalars['String']['output'];
   /** The product's recorded fields after the change (what `revertProduct` restores). */
   state: ProductVersionState;
