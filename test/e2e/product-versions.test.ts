@@ -13,6 +13,8 @@ const PUBLISH = 'mutation ($id: ID!, $at: String) { publishProduct(id: $id, at: 
 const SHOPPER_VIEW = 'query ($id: ID!, $q: String!) { product(id: $id) { title } search(query: $q) { totalCount } }';
 const WOO_SECRET = 'woo-secret-versions-0123456789';
 
+const SUBGRAPH_OPTIONS = { ingestion: { maxAttempts: 8, backoffMs: 50, pollMs: 50 } };
+
 type Version = { version: number; changedBy: string; source: string; changes: { field: string; from: string | null; to: string | null }[] };
 
 describe('product versions, revert, drafts and scheduled publishing, through the gateway', () => {
@@ -31,7 +33,7 @@ describe('product versions, revert, drafts and scheduled publishing, through the
     }, 15_000);
 
   beforeAll(async () => {
-    system = await startSupergraph({ subgraphOptions: { ingestion: { maxAttempts: 8, backoffMs: 50, pollMs: 50 } } });
+    system = await startSupergraph({ subgraphOptions: SUBGRAPH_OPTIONS });
     shop = await createShop(system);
     other = await createShop(system);
   });
@@ -130,11 +132,13 @@ describe('product versions, revert, drafts and scheduled publishing, through the
     expect(badTitle.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 
-  it('publishes a scheduled draft by the worker, once', async () => {
+  it('publishes a scheduled draft by the worker, once, though the catalog restarted in between', async () => {
     const id = await upsert({ title: 'Summer Menu', variants: [{ sku: 'VER-SUM-1', title: 'Default' }] });
     await system.ok(SAVE_DRAFT, { input: { id, title: 'Summer Menu Scheduled' } }, shop.headers);
-    const at = new Date(Date.now() + 1_500).toISOString();
+    const at = new Date(Date.now() + 2_000).toISOString();
     expect((await system.ok(PUBLISH, { id, at }, shop.headers)).publishProduct).toEqual({ title: 'Summer Menu', published: true, draft: { publishAt: at } });
+    // A deployment: the schedule is a row, so the new catalog process publishes it.
+    await system.redeploy('catalog', SUBGRAPH_OPTIONS);
     await eventually(async () => expect((await system.ok(SHOPPER_VIEW, { id, q: 'Scheduled' }, shop.storefrontHeaders)).product).toEqual({ title: 'Summer Menu Scheduled' }), 15_000);
     const history = await versions(id);
     expect(history.versions.edges.map((e) => [e.node.version, e.node.source, e.node.changedBy])).toEqual([
