@@ -45,6 +45,7 @@ export function buildCatalog(deps: SubgraphDeps, options: { feeds?: FeedWorkerOp
           variantBySku: new DataLoader((skus) => catalog.variantsBySkus(ctx, skus)),
           variantsByProduct: new DataLoader((ids) => catalog.variantsByProductIds(ctx, ids)),
           categoryById: new DataLoader((ids) => catalog.categoriesByIds(ctx, ids)),
+          draftByProduct: new DataLoader((ids) => versions.draftsByProductIds(ctx, ids)),
         },
       };
       return ctx;

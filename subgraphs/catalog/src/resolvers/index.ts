@@ -1,5 +1,6 @@
 import { CategoryEntity } from '../data/entities/category.entity.js';
 import type { Resolvers } from '../generated/graphql.js';
+import { draftView } from '../versions/product-versions.service.js';
 
 export const resolvers: Resolvers = {
   Query: {
@@ -55,7 +56,10 @@ export const resolvers: Resolvers = {
     createdAt: (product) => product.createdAt.toISOString(),
     updatedAt: (product) => product.updatedAt.toISOString(),
     versions: (product, args, ctx) => ctx.versions.versions(ctx, product.id, args),
-    draft: (product, _args, ctx) => ctx.versions.draft(ctx, product),
+    draft: async (product, _args, ctx) => {
+      const row = await ctx.loaders.draftByProduct.load(product.id);
+      return row ? draftView(product, row) : null;
+    },
   },
   Variant: {
     __resolveReference: (ref, ctx) => ctx.loaders.variantBySku.load(ref.sku),

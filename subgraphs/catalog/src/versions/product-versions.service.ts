@@ -2,6 +2,7 @@ import type { EntityManager } from 'typeorm';
 import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js';
 import { badInput, notFound } from '../../../../lib/errors.js';
 import { outboxOf } from '../../../../lib/events/outbox.js';
+import { alignByKey } from '../../../../lib/graphql/batch.js';
 import { isUuid } from '../../../../lib/graphql/context.js';
 import { decodeCursor, pageSize, toConnection, type Connection } from '../../../../lib/graphql/pagination.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
@@ -77,7 +78,7 @@ interface VersionRow {
 }
 const versionView = (r: VersionRow): VersionView => ({ version: r.version, changedAt: r.changed_at, changedBy: r.changed_by, source: r.source, changes: r.changes, state: r.state });
 
-interface DraftRow {
+export interface DraftRow {
   fields: DraftFields;
   publish_at: Date | null;
   updated_by: string;
@@ -118,10 +119,14 @@ export class ProductVersionService extends TenantScopedService {
     return product;
   }
 
-  draft(ctx: SubgraphContext, product: ProductEntity): Promise<DraftView | null> {
+  /** The drafts of these products, batched (a page of products asks for each one's draft). */
+  draftsByProductIds(ctx: SubgraphContext, ids: readonly string[]): Promise<(DraftRow | null)[]> {
     return this.tx(ctx, async (m, tenantId) => {
-      const row = await draftOf(m, tenantId, product.id);
-      return row ? draftView(product, row) : null;
+      const valid = ids.filter(isUuid);
+      const rows: (DraftRow & { product_id: string })[] = valid.length
+        ? await m.query(`SELECT product_id, fields, publish_at, updated_by, updated_at FROM ${this.table('product_draft')} WHERE product_id = ANY($1) AND tenant_id = $2`, [valid, tenantId])
+        : [];
+      return alignByKey(ids, rows, (r) => r.product_id);
     });
   }
 
@@ -200,7 +205,7 @@ async function draftOf(m: EntityManager, tenantId: string, productId: string, lo
   return row;
 }
 
-function draftView(product: ProductEntity, row: DraftRow): DraftView {
+export function draftView(product: ProductEntity, row: DraftRow): DraftView {
   const now = stateOf(product);
   const next = { ...now, ...row.fields };
   const { published: _published, ...fields } = next;
