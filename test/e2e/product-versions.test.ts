@@ -156,5 +156,7 @@ describe('product versions, revert, drafts and scheduled publishing, through the
     }
     expect((await system.request(VERSIONS, { id }, shop.posHeaders)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect((await system.ok('query ($id: ID!) { product(id: $id) { title draft { title } } }', { id }, shop.headers)).product).toEqual({ title: 'Private Blend', draft: { title: 'Private Blend Draft' } });
+    const { discardProductDraft } = await system.ok('mutation ($id: ID!) { discardProductDraft(id: $id) { title draft { title } } }', { id }, shop.headers);
+    expect(discardProductDraft).toEqual({ title: 'Private Blend', draft: null });
   });
 });

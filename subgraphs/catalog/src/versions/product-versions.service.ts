@@ -247,4 +247,3 @@ export async function publishIn(m: EntityManager, tenantId: string, product: Pro
   return saved;
 }
 
-export { lockedProduct };
