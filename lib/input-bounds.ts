@@ -19,6 +19,9 @@ export const INPUT_BOUNDS = {
   maxLength: {
     'Mutation.importCatalogFeed(csv:)': 1_048_576,
     'UpsertProductInput.description': 10_000,
+    'SaveProductDraftInput.description': 10_000,
+    /** An ISO 8601 time. */
+    'Mutation.publishProduct(at:)': 64,
     'AdjustStockInput.reason': 500,
     'PlaceOrderInput.quoteToken': 65_536,
     'QuoteInput.couponCodes': 64,
@@ -64,6 +67,9 @@ export const INPUT_BOUNDS = {
     'AdjustStockInput.delta': [-MAX_QUANTITY, MAX_QUANTITY],
     'ReserveStockInput.ttlSeconds': [1, 2_592_000],
     'Query.products(first:)': [1, 100],
+    'Product.versions(first:)': [1, 100],
+    'Query.productVersion(version:)': [1, 2 ** 31 - 1],
+    'Mutation.revertProduct(version:)': [1, 2 ** 31 - 1],
     'Query.search(first:)': [1, 100],
     'Query.feedImports(first:)': [1, 100],
     'Query.ingestionEvents(first:)': [1, 100],

@@ -1,9 +1,9 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GraphQLError } from 'graphql';
 import { CONTEXT_HEADER, REQUEST_ID_HEADER } from '../../lib/tenant/signed-context.js';
+import { actorOf } from './auth/authenticator.js';
 import type { GatewayContext } from './gateway-context.js';
 import { isMutation, type SubgraphClient } from './subgraph-client.js';
-import { actorOf } from './auth/authenticator.js';
 
 /** Internal: carries the sharing key from willSendRequest to the fetcher; never sent. */
 const SHARE_HEADER = 'x-gateway-share-key';

@@ -14,33 +14,39 @@ import { catalogAppliers } from './events/catalog-consumers.js';
 import { FeedImportService } from './feed/feed-import.service.js';
 import { createFeedWorker, type FeedWorkerOptions } from './feed/feed-worker.js';
 import { isAppError } from '../../../lib/errors.js';
+import { ProductVersionService } from './versions/product-versions.service.js';
+import { createPublishScheduler, type PublishSchedulerOptions } from './versions/publish-scheduler.js';
 
 export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
 
 /** Builds the catalog subgraph; nothing listens or consumes until `start`. */
-export function buildCatalog(deps: SubgraphDeps, options: { feeds?: FeedWorkerOptions } = {}): SubgraphService {
+export function buildCatalog(deps: SubgraphDeps, options: { feeds?: FeedWorkerOptions; publishing?: PublishSchedulerOptions } = {}): SubgraphService {
   const lifecycle = subgraphLifecycle({ ...deps, source: 'catalog', appliers: { ...catalogAppliers(), ...reactions(...searchOffers) } });
   const catalog = new CatalogService(deps.dataSource, lifecycle.flush);
   const search = new SearchService(deps.dataSource, lifecycle.flush);
   const worker = createFeedWorker(deps.dataSource, lifecycle.flush, options.feeds);
   const feeds = new FeedImportService(deps.dataSource, lifecycle.flush, worker.nudge);
+  const versions = new ProductVersionService(deps.dataSource, lifecycle.flush);
+  const scheduler = createPublishScheduler(deps.dataSource, lifecycle.flush, options.publishing);
   return buildSystemSubgraph<Context>(deps, {
     name: 'catalog',
     typeDefs,
     resolvers: resolvers as never,
     lifecycle,
-    workers: [worker],
+    workers: [worker, scheduler],
     context: (base) => {
       const ctx: Context = {
         ...base,
         catalog,
         feeds,
         search,
+        versions,
         loaders: {
           productById: new DataLoader((ids) => catalog.productsByIds(ctx, ids)),
           variantBySku: new DataLoader((skus) => catalog.variantsBySkus(ctx, skus)),
           variantsByProduct: new DataLoader((ids) => catalog.variantsByProductIds(ctx, ids)),
           categoryById: new DataLoader((ids) => catalog.categoriesByIds(ctx, ids)),
+          draftByProduct: new DataLoader((ids) => versions.draftsByProductIds(ctx, ids)),
         },
       };
       return ctx;

@@ -6,16 +6,19 @@ import type { VariantEntity } from './data/entities/variant.entity.js';
 import type { CatalogService } from './services/catalog.service.js';
 import type { SearchService } from './services/search.service.js';
 import type { FeedImportService } from './feed/feed-import.service.js';
+import type { DraftRow, ProductVersionService } from './versions/product-versions.service.js';
 
 export interface Context extends SubgraphContext {
   catalog: CatalogService;
   feeds: FeedImportService;
   search: SearchService;
+  versions: ProductVersionService;
   /** Per-request batching of entity and field lookups. */
   loaders: {
     productById: DataLoader<string, ProductEntity | null>;
     variantBySku: DataLoader<string, VariantEntity | null>;
     variantsByProduct: DataLoader<string, VariantEntity[]>;
     categoryById: DataLoader<string, CategoryEntity | null>;
+    draftByProduct: DataLoader<string, DraftRow | null>;
   };
 }

@@ -6,6 +6,7 @@ import { metrics } from '../../../../lib/observability/metrics.js';
 import { ProductEntity } from '../data/entities/product.entity.js';
 import { VariantEntity } from '../data/entities/variant.entity.js';
 import { upsertProductIn } from '../services/catalog.service.js';
+import { attributeChange } from '../versions/product-versions.service.js';
 import { feedEffectReactions } from '../feed/feed-effects.js';
 
 /**
@@ -40,6 +41,7 @@ export function catalogAppliers(log: (message: string) => void = console.error):
       const variants = product.variants.filter((v) => !elsewhere.has(v.sku));
       if (elsewhere.size) log(`catalog: ${product.externalRef}: skus ${[...elsewhere].join(', ')} belong to another product; left out`);
       if (variants.length === 0) return;
+      await attributeChange(m, product.source.toLowerCase(), `ingestion:${product.ingestionEventId}`);
       await upsertProductIn(m, event.tenantId, {
         externalRef: product.externalRef,
         title: product.title,

@@ -8,6 +8,7 @@ import { FEED_BATCH_IMPORTED, VARIANTS_UPSERTED, type FeedBatchImported, type Va
 import { outboxOf } from '../../../../lib/events/outbox.js';
 import { analyzeAfterBulkWrite, statisticsKeeper } from '../../../../lib/db/table-statistics.js';
 import { pollingWorker } from '../../../../lib/jobs/polling-worker.js';
+import { attributeChange } from '../versions/product-versions.service.js';
 import { readHeader, readRow, type FeedRow, type Header } from './feed-rows.js';
 import { FEED_SETTLED_STATUS } from './feed-effects.js';
 
@@ -206,6 +207,7 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
     const rules = await enrichmentRulesOf(m, tenantId);
     const categories = rules ? await categoryIdsByName(m, tenantId) : new Map<string, string>();
     const enriched = list.map((r) => (rules ? enrichProduct(rules, { title: r.title, brand: r.brand, hasCategory: false }, (name) => categories.get(name)) : null));
+    await attributeChange(m, 'feed', `feed-import:${job.id}`);
     const saved: { id: string; external_ref: string; title: string; had_category: boolean }[] = await m.query(
       `INSERT INTO "${s}"."product" AS p (id, tenant_id, external_ref, title, brand, description, published, category_id, updated_at)
        SELECT gen_random_uuid(), $1, ref, title, brand, description, COALESCE(published, true), category_id, now()

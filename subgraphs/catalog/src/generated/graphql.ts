@@ -4,6 +4,7 @@ import type { ProductEntity } from '../data/entities/product.entity.js';
 import type { VariantEntity } from '../data/entities/variant.entity.js';
 import type { CategoryEntity } from '../data/entities/category.entity.js';
 import type { FeedImportView } from '../feed/feed-import.service.js';
+import type { VersionView, StateView, DraftView } from '../versions/product-versions.service.js';
 import type { Context } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -202,13 +203,25 @@ export type Mutation = {
   applyEnrichment: ProductEnrichment;
   /** Creates a category, or returns the one with that name (admin). */
   createCategory: Category;
+  /** Drops the product's draft and its schedule (admin). */
+  discardProductDraft: Product;
   /**
    * Queues a CSV feed for import and answers at once; follow it with `feedImport(id)` (admin).
    * Larger files: POST them to the gateway's `/imports/catalog` (`npm run import -- file.csv`).
    */
   importCatalogFeed: FeedImport;
+  /**
+   * Publishes the product: its draft's edits, and `published: true`. `at` (ISO 8601 with a zone):
+   * absent or past, now; future (within a year), then, by the catalog's scheduler, which a restart
+   * does not lose; a later call replaces the time (admin).
+   */
+  publishProduct: Product;
   /** Drops the suggestion waiting for review on `field` (admin). */
   rejectEnrichment: ProductEnrichment;
+  /** Restores the product's fields as of `version`, as a new version (source `revert`) (admin). */
+  revertProduct: Product;
+  /** Edits the product's draft; shoppers keep seeing the product as it is until `publishProduct` (admin). */
+  saveProductDraft: Product;
   /** Sets the tenant's enrichment rules and turns enrichment on for every product on its way in (admin). */
   setEnrichmentRules: EnrichmentRules;
   /** Replaces the tenant's search synonym groups; answers them as stored (lower case) (admin). */
@@ -229,14 +242,36 @@ export type MutationCreateCategoryArgs = {
 };
 
 
+export type MutationDiscardProductDraftArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
 export type MutationImportCatalogFeedArgs = {
   csv: Scalars['String']['input'];
+};
+
+
+export type MutationPublishProductArgs = {
+  at?: InputMaybe<Scalars['String']['input']>;
+  id: Scalars['ID']['input'];
 };
 
 
 export type MutationRejectEnrichmentArgs = {
   field: Scalars['String']['input'];
   productId: Scalars['ID']['input'];
+};
+
+
+export type MutationRevertProductArgs = {
+  id: Scalars['ID']['input'];
+  version: Scalars['Int']['input'];
+};
+
+
+export type MutationSaveProductDraftArgs = {
+  input: SaveProductDraftInput;
 };
 
 
@@ -282,6 +317,8 @@ export type Product = {
   createdAt: Scalars['String']['output'];
   /** Long description, plain text. */
   description?: Maybe<Scalars['String']['output']>;
+  /** The unpublished edits waiting to be published, and when; null: none (admin). */
+  draft?: Maybe<ProductDraft>;
   /** URL name, unique in the tenant: given by `upsertProduct`, else made from the title when the product is created. */
   handle: Scalars['String']['output'];
   /** Stable identifier (UUID). */
@@ -294,6 +331,31 @@ export type Product = {
   updatedAt: Scalars['String']['output'];
   /** Its variants, in the order they were added. */
   variants: Array<Variant>;
+  /** Number of its latest version (0: not changed since before versions were kept) (staff). */
+  version: Scalars['Int']['output'];
+  /**
+   * Its history, newest first: one immutable version per change of title, handle, brand,
+   * description, category or published, by any source. `first` is 1 to 100 (default 20) (admin).
+   */
+  versions: ProductVersionConnection;
+};
+
+
+/** A sellable product with one or more variants. */
+export type ProductVersionsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** One change of one field in a product version (text; `published` as true or false, `categoryId` as the id). */
+export type ProductChange = {
+  __typename?: 'ProductChange';
+  /** title, handle, brand, description, categoryId or published. */
+  field: Scalars['String']['output'];
+  /** The value before; null: none (or a new product). */
+  from?: Maybe<Scalars['String']['output']>;
+  /** The value after; null: cleared. */
+  to?: Maybe<Scalars['String']['output']>;
 };
 
 /** A page of products (Relay connection). */
@@ -303,6 +365,27 @@ export type ProductConnection = {
   edges: Array<ProductEdge>;
   /** Where this page ends. */
   pageInfo: PageInfo;
+};
+
+/**
+ * Edits of a product kept apart from what shoppers see (storefront reads and search show the
+ * product as published) until `publishProduct`.
+ */
+export type ProductDraft = {
+  __typename?: 'ProductDraft';
+  brand?: Maybe<Scalars['String']['output']>;
+  category?: Maybe<Category>;
+  /** What publishing will change, against the product now. */
+  changes: Array<ProductChange>;
+  description?: Maybe<Scalars['String']['output']>;
+  handle?: Maybe<Scalars['String']['output']>;
+  /** ISO 8601 time it is scheduled to be published; null: not scheduled. */
+  publishAt?: Maybe<Scalars['String']['output']>;
+  /** The product as it will be once published. */
+  title: Scalars['String']['output'];
+  updatedAt: Scalars['String']['output'];
+  /** Who last edited it (as `ProductVersion.changedBy`). */
+  updatedBy: Scalars['String']['output'];
 };
 
 /** An edge of a product connection. */
@@ -327,6 +410,48 @@ export type ProductEnrichment = {
   synonyms: Array<Scalars['String']['output']>;
 };
 
+/** An immutable record of one change to a product. */
+export type ProductVersion = {
+  __typename?: 'ProductVersion';
+  /** ISO 8601 time of the change. */
+  changedAt: Scalars['String']['output'];
+  /** Who: `key:<api key id>`, `jwt:<tenant>:<subject>`, `platform`, a delivery (`ingestion:<id>`), a feed (`feed-import:<id>`). */
+  changedBy: Scalars['String']['output'];
+  /** The fields it changed. */
+  changes: Array<ProductChange>;
+  /** How: `api`, `feed`, a merchant source (`shopify`, `woo`), `enrichment`, `revert`, `publish`, `schedule`. */
+  source: Scalars['String']['output'];
+  /** The product's recorded fields after the change (what `revertProduct` restores). */
+  state: ProductVersionState;
+  /** 1 for the product's creation (or its first change since versions were kept), then one more per change. */
+  version: Scalars['Int']['output'];
+};
+
+/** A page of a product's versions, newest first. */
+export type ProductVersionConnection = {
+  __typename?: 'ProductVersionConnection';
+  edges: Array<ProductVersionEdge>;
+  pageInfo: PageInfo;
+};
+
+/** An edge of a version connection. */
+export type ProductVersionEdge = {
+  __typename?: 'ProductVersionEdge';
+  cursor: Scalars['String']['output'];
+  node: ProductVersion;
+};
+
+/** A product's recorded fields as of one version. */
+export type ProductVersionState = {
+  __typename?: 'ProductVersionState';
+  brand?: Maybe<Scalars['String']['output']>;
+  category?: Maybe<Category>;
+  description?: Maybe<Scalars['String']['output']>;
+  handle?: Maybe<Scalars['String']['output']>;
+  published: Scalars['Boolean']['output'];
+  title: Scalars['String']['output'];
+};
+
 /** The entry points for reading the supergraph. */
 export type Query = {
   __typename?: 'Query';
@@ -342,6 +467,8 @@ export type Query = {
   productByHandle?: Maybe<Product>;
   /** What enrichment changed on a product as it came in and what waits for review (admin); null: enrichment never ran on it. */
   productEnrichment?: Maybe<ProductEnrichment>;
+  /** One version of a product (admin); null when the product or the version does not exist. */
+  productVersion?: Maybe<ProductVersion>;
   /**
    * Products of the tenant, in the order they were created (published ones only, unless the caller
    * is staff). `query` searches title, brand, description, skus and the category name (full-text, then substring).
@@ -392,6 +519,13 @@ export type QueryProductEnrichmentArgs = {
 
 
 /** The entry points for reading the supergraph. */
+export type QueryProductVersionArgs = {
+  id: Scalars['ID']['input'];
+  version: Scalars['Int']['input'];
+};
+
+
+/** The entry points for reading the supergraph. */
 export type QueryProductsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -413,6 +547,21 @@ export type QuerySearchArgs = {
 /** The entry points for reading the supergraph. */
 export type QueryVariantArgs = {
   sku: Scalars['ID']['input'];
+};
+
+/**
+ * Edits for a product's draft: each given field is set in the draft (null clears brand,
+ * description or category), absent ones keep the draft's (or the product's) value.
+ */
+export type SaveProductDraftInput = {
+  brand?: InputMaybe<Scalars['String']['input']>;
+  categoryId?: InputMaybe<Scalars['ID']['input']>;
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** As `UpsertProductInput.handle`. */
+  handle?: InputMaybe<Scalars['String']['input']>;
+  /** The product (it must exist). */
+  id: Scalars['ID']['input'];
+  title?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** One facet of a search. */
@@ -650,10 +799,17 @@ export type ResolversTypes = {
   Boolean: ResolverTypeWrapper<Partial<Scalars['Boolean']['output']>>;
   PriceRangeInput: ResolverTypeWrapper<Partial<PriceRangeInput>>;
   Product: ResolverTypeWrapper<ProductEntity>;
+  ProductChange: ResolverTypeWrapper<Partial<ProductChange>>;
   ProductConnection: ResolverTypeWrapper<Partial<Omit<ProductConnection, 'edges'> & { edges: Array<ResolversTypes['ProductEdge']> }>>;
+  ProductDraft: ResolverTypeWrapper<DraftView>;
   ProductEdge: ResolverTypeWrapper<Partial<Omit<ProductEdge, 'node'> & { node: ResolversTypes['Product'] }>>;
   ProductEnrichment: ResolverTypeWrapper<Partial<ProductEnrichment>>;
+  ProductVersion: ResolverTypeWrapper<VersionView>;
+  ProductVersionConnection: ResolverTypeWrapper<Partial<Omit<ProductVersionConnection, 'edges'> & { edges: Array<ResolversTypes['ProductVersionEdge']> }>>;
+  ProductVersionEdge: ResolverTypeWrapper<Partial<Omit<ProductVersionEdge, 'node'> & { node: ResolversTypes['ProductVersion'] }>>;
+  ProductVersionState: ResolverTypeWrapper<StateView>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  SaveProductDraftInput: ResolverTypeWrapper<Partial<SaveProductDraftInput>>;
   SearchFacet: ResolverTypeWrapper<Partial<SearchFacet>>;
   SearchFacetValue: ResolverTypeWrapper<Partial<SearchFacetValue>>;
   SearchFilter: ResolverTypeWrapper<Partial<SearchFilter>>;
@@ -689,10 +845,17 @@ export type ResolversParentTypes = {
   Boolean: Partial<Scalars['Boolean']['output']>;
   PriceRangeInput: Partial<PriceRangeInput>;
   Product: ProductEntity;
+  ProductChange: Partial<ProductChange>;
   ProductConnection: Partial<Omit<ProductConnection, 'edges'> & { edges: Array<ResolversParentTypes['ProductEdge']> }>;
+  ProductDraft: DraftView;
   ProductEdge: Partial<Omit<ProductEdge, 'node'> & { node: ResolversParentTypes['Product'] }>;
   ProductEnrichment: Partial<ProductEnrichment>;
+  ProductVersion: VersionView;
+  ProductVersionConnection: Partial<Omit<ProductVersionConnection, 'edges'> & { edges: Array<ResolversParentTypes['ProductVersionEdge']> }>;
+  ProductVersionEdge: Partial<Omit<ProductVersionEdge, 'node'> & { node: ResolversParentTypes['ProductVersion'] }>;
+  ProductVersionState: StateView;
   Query: Record<PropertyKey, never>;
+  SaveProductDraftInput: Partial<SaveProductDraftInput>;
   SearchFacet: Partial<SearchFacet>;
   SearchFacetValue: Partial<SearchFacetValue>;
   SearchFilter: Partial<SearchFilter>;
@@ -775,8 +938,12 @@ export type FeedRowErrorResolvers<ContextType = Context, ParentType extends Reso
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   applyEnrichment?: Resolver<ResolversTypes['ProductEnrichment'], ParentType, ContextType, RequireFields<MutationApplyEnrichmentArgs, 'field' | 'productId'>>;
   createCategory?: Resolver<ResolversTypes['Category'], ParentType, ContextType, RequireFields<MutationCreateCategoryArgs, 'input'>>;
+  discardProductDraft?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationDiscardProductDraftArgs, 'id'>>;
   importCatalogFeed?: Resolver<ResolversTypes['FeedImport'], ParentType, ContextType, RequireFields<MutationImportCatalogFeedArgs, 'csv'>>;
+  publishProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationPublishProductArgs, 'id'>>;
   rejectEnrichment?: Resolver<ResolversTypes['ProductEnrichment'], ParentType, ContextType, RequireFields<MutationRejectEnrichmentArgs, 'field' | 'productId'>>;
+  revertProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationRevertProductArgs, 'id' | 'version'>>;
+  saveProductDraft?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationSaveProductDraftArgs, 'input'>>;
   setEnrichmentRules?: Resolver<ResolversTypes['EnrichmentRules'], ParentType, ContextType, RequireFields<MutationSetEnrichmentRulesArgs, 'input'>>;
   setSearchSynonyms?: Resolver<Array<Array<ResolversTypes['String']>>, ParentType, ContextType, RequireFields<MutationSetSearchSynonymsArgs, 'input'>>;
   upsertProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationUpsertProductArgs, 'input'>>;
@@ -793,17 +960,38 @@ export type ProductResolvers<ContextType = Context, ParentType extends Resolvers
   category?: Resolver<Maybe<ResolversTypes['Category']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  draft?: Resolver<Maybe<ResolversTypes['ProductDraft']>, ParentType, ContextType>;
   handle?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   published?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   variants?: Resolver<Array<ResolversTypes['Variant']>, ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  versions?: Resolver<ResolversTypes['ProductVersionConnection'], ParentType, ContextType, Partial<ProductVersionsArgs>>;
+};
+
+export type ProductChangeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ProductChange'] = ResolversParentTypes['ProductChange']> = {
+  field?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  from?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  to?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type ProductConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ProductConnection'] = ResolversParentTypes['ProductConnection']> = {
   edges?: Resolver<Array<ResolversTypes['ProductEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type ProductDraftResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ProductDraft'] = ResolversParentTypes['ProductDraft']> = {
+  brand?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  category?: Resolver<Maybe<ResolversTypes['Category']>, ParentType, ContextType>;
+  changes?: Resolver<Array<ResolversTypes['ProductChange']>, ParentType, ContextType>;
+  description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  handle?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  publishAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  updatedBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type ProductEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ProductEdge'] = ResolversParentTypes['ProductEdge']> = {
@@ -819,6 +1007,34 @@ export type ProductEnrichmentResolvers<ContextType = Context, ParentType extends
   synonyms?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
+export type ProductVersionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ProductVersion'] = ResolversParentTypes['ProductVersion']> = {
+  changedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  changedBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  changes?: Resolver<Array<ResolversTypes['ProductChange']>, ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['ProductVersionState'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type ProductVersionConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ProductVersionConnection'] = ResolversParentTypes['ProductVersionConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['ProductVersionEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type ProductVersionEdgeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ProductVersionEdge'] = ResolversParentTypes['ProductVersionEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['ProductVersion'], ParentType, ContextType>;
+};
+
+export type ProductVersionStateResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ProductVersionState'] = ResolversParentTypes['ProductVersionState']> = {
+  brand?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  category?: Resolver<Maybe<ResolversTypes['Category']>, ParentType, ContextType>;
+  description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  handle?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  published?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   categories?: Resolver<Array<ResolversTypes['Category']>, ParentType, ContextType>;
   feedImport?: Resolver<Maybe<ResolversTypes['FeedImport']>, ParentType, ContextType, RequireFields<QueryFeedImportArgs, 'id'>>;
@@ -826,6 +1042,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<QueryProductArgs, 'id'>>;
   productByHandle?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<QueryProductByHandleArgs, 'handle'>>;
   productEnrichment?: Resolver<Maybe<ResolversTypes['ProductEnrichment']>, ParentType, ContextType, RequireFields<QueryProductEnrichmentArgs, 'id'>>;
+  productVersion?: Resolver<Maybe<ResolversTypes['ProductVersion']>, ParentType, ContextType, RequireFields<QueryProductVersionArgs, 'id' | 'version'>>;
   products?: Resolver<ResolversTypes['ProductConnection'], ParentType, ContextType, Partial<QueryProductsArgs>>;
   search?: Resolver<ResolversTypes['SearchResult'], ParentType, ContextType, Partial<QuerySearchArgs>>;
   variant?: Resolver<Maybe<ResolversTypes['Variant']>, ParentType, ContextType, RequireFields<QueryVariantArgs, 'sku'>>;
@@ -871,9 +1088,15 @@ export type Resolvers<ContextType = Context> = {
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;
+  ProductChange?: ProductChangeResolvers<ContextType>;
   ProductConnection?: ProductConnectionResolvers<ContextType>;
+  ProductDraft?: ProductDraftResolvers<ContextType>;
   ProductEdge?: ProductEdgeResolvers<ContextType>;
   ProductEnrichment?: ProductEnrichmentResolvers<ContextType>;
+  ProductVersion?: ProductVersionResolvers<ContextType>;
+  ProductVersionConnection?: ProductVersionConnectionResolvers<ContextType>;
+  ProductVersionEdge?: ProductVersionEdgeResolvers<ContextType>;
+  ProductVersionState?: ProductVersionStateResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   SearchFacet?: SearchFacetResolvers<ContextType>;
   SearchFacetValue?: SearchFacetValueResolvers<ContextType>;

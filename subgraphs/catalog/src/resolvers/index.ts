@@ -1,5 +1,6 @@
 import { CategoryEntity } from '../data/entities/category.entity.js';
 import type { Resolvers } from '../generated/graphql.js';
+import { draftView } from '../versions/product-versions.service.js';
 
 export const resolvers: Resolvers = {
   Query: {
@@ -16,6 +17,7 @@ export const resolvers: Resolvers = {
     feedImport: (_root, { id }, ctx) => ctx.feeds.get(ctx, id),
     feedImports: (_root, { first }, ctx) => ctx.feeds.list(ctx, first),
     productEnrichment: (_root, { id }, ctx) => ctx.catalog.productEnrichment(ctx, id),
+    productVersion: (_root, { id, version }, ctx) => ctx.versions.version(ctx, id, version),
   },
   Mutation: {
     upsertProduct: (_root, { input }, ctx) => ctx.catalog.upsertProduct(ctx, input),
@@ -25,6 +27,21 @@ export const resolvers: Resolvers = {
     setEnrichmentRules: (_root, { input }, ctx) => ctx.catalog.setEnrichmentRules(ctx, input),
     applyEnrichment: (_root, { productId, field }, ctx) => ctx.catalog.decideEnrichment(ctx, productId, field, true),
     rejectEnrichment: (_root, { productId, field }, ctx) => ctx.catalog.decideEnrichment(ctx, productId, field, false),
+    revertProduct: (_root, { id, version }, ctx) => ctx.versions.revert(ctx, id, version),
+    saveProductDraft: (_root, { input }, ctx) => ctx.versions.saveDraft(ctx, input),
+    publishProduct: (_root, { id, at }, ctx) => ctx.versions.publish(ctx, id, at),
+    discardProductDraft: (_root, { id }, ctx) => ctx.versions.discardDraft(ctx, id),
+  },
+  ProductVersion: {
+    changedAt: (v) => v.changedAt.toISOString(),
+  },
+  ProductVersionState: {
+    category: (state, _args, ctx) => (state.categoryId ? ctx.loaders.categoryById.load(state.categoryId) : null),
+  },
+  ProductDraft: {
+    category: (draft, _args, ctx) => (draft.categoryId ? ctx.loaders.categoryById.load(draft.categoryId) : null),
+    publishAt: (draft) => draft.publishAt?.toISOString() ?? null,
+    updatedAt: (draft) => draft.updatedAt.toISOString(),
   },
   FeedImport: {
     createdAt: (feed) => feed.createdAt.toISOString(),
@@ -38,6 +55,11 @@ export const resolvers: Resolvers = {
     handle: (product) => product.handle ?? '',
     createdAt: (product) => product.createdAt.toISOString(),
     updatedAt: (product) => product.updatedAt.toISOString(),
+    versions: (product, args, ctx) => ctx.versions.versions(ctx, product.id, args),
+    draft: async (product, _args, ctx) => {
+      const row = await ctx.loaders.draftByProduct.load(product.id);
+      return row ? draftView(product, row) : null;
+    },
   },
   Variant: {
     __resolveReference: (ref, ctx) => ctx.loaders.variantBySku.load(ref.sku),

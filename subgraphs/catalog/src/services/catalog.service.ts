@@ -12,6 +12,7 @@ import type { EntityManager } from 'typeorm';
 import { CategoryEntity } from '../data/entities/category.entity.js';
 import { ProductEntity } from '../data/entities/product.entity.js';
 import { VariantEntity } from '../data/entities/variant.entity.js';
+import { actorOf, attributeChange } from '../versions/product-versions.service.js';
 import { decideSuggestion, enrichIncoming, enrichmentOf, enrichmentRulesOf, enrichmentView, recordEnrichment, setEnrichmentRulesIn, type RulesInput } from '../enrichment/enrichment.service.js';
 
 const emit = outboxOf('catalog');
@@ -131,7 +132,10 @@ export class CatalogService extends TenantScopedService {
     if (new Set(skus).size !== skus.length) throw badInput('each sku may appear once', 'variants');
     if (input.handle != null && !HANDLE.test(input.handle)) throw badInput('handle must be 1-100 lower-case letters, digits and single dashes', 'handle');
 
-    const product = await this.tx(ctx, (m, tenantId) => upsertProductIn(m, tenantId, { ...input, title }));
+    const product = await this.tx(ctx, async (m, tenantId) => {
+      await attributeChange(m, 'api', actorOf(ctx));
+      return upsertProductIn(m, tenantId, { ...input, title });
+    });
     await this.afterCommit();
     return product;
   }
@@ -157,6 +161,7 @@ export class CatalogService extends TenantScopedService {
       if (!product) throw notFound(`no product ${productId}`);
       const { changes, stored } = await decideSuggestion(m, tenantId, productId, field, accept, product);
       if (Object.keys(changes).length) {
+        await attributeChange(m, 'enrichment', actorOf(ctx));
         Object.assign(product, changes, { updatedAt: new Date() });
         await products.update({ tenantId, id: productId }, { ...changes, updatedAt: product.updatedAt });
         const skus = (await m.getRepository(VariantEntity).findBy({ tenantId, productId })).map((v) => v.sku);

@@ -31,6 +31,10 @@ export class ProductEntity extends TenantRow {
   @Column({ type: 'uuid', name: 'category_id', nullable: true })
   categoryId!: string | null;
 
+  /** Its latest version's number (0: unchanged since before versions were kept); set by the database on every change. */
+  @Column({ type: 'int', insert: false, update: false, default: 0 })
+  version!: number;
+
   @Column({ type: 'timestamptz', name: 'created_at', default: () => 'now()' })
   createdAt!: Date;
 
