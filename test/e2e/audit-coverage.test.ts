@@ -106,6 +106,13 @@ describe('every mutation writes an audit record', () => {
     const two = await addProduct(system, shop, 'plain shirt two', ['AUD-S2']);
     await run('applyEnrichment', DECIDE('applyEnrichment'), { id: one.id });
     await run('rejectEnrichment', DECIDE('rejectEnrichment'), { id: two.id });
+    // Product versions: a draft published now, another discarded, and a revert to version 1.
+    const DRAFT = 'mutation ($i: SaveProductDraftInput!) { saveProductDraft(input: $i) { id } }';
+    await run('saveProductDraft', DRAFT, { i: { id: one.id, title: 'Plain Shirt One' } });
+    await run('publishProduct', 'mutation ($id: ID!) { publishProduct(id: $id) { id } }', { id: one.id });
+    await run('saveProductDraft', DRAFT, { i: { id: two.id, title: 'Plain Shirt Two' } });
+    await run('discardProductDraft', 'mutation ($id: ID!) { discardProductDraft(id: $id) { id } }', { id: two.id });
+    await run('revertProduct', 'mutation ($id: ID!) { revertProduct(id: $id, version: 1) { id } }', { id: one.id });
     await run('importCatalogFeed', 'mutation ($csv: String!) { importCatalogFeed(csv: $csv) { id } }', { csv: 'sku,title,store\nAUD-F1,Feed item,S1' });
 
     // pricing
