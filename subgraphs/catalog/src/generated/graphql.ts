@@ -32,11 +32,11 @@ export type AttributeFilterInput = {
 };
 
 /** A product category. */
-export type Category = {
+export type Category = Node & {
   __typename?: 'Category';
   /** Its direct subcategories, by name. */
   children: Array<Category>;
-  /** Stable identifier (UUID). */
+  /** Stable identifier (UUID); also its `Node` id. */
   id: Scalars['ID']['output'];
   /** Display name, unique within the tenant. */
   name: Scalars['String']['output'];
@@ -246,6 +246,15 @@ export type MutationUpsertProductArgs = {
   input: UpsertProductInput;
 };
 
+/**
+ * An object a client can cache and refetch by its `id` alone, with `node(id:)`: the id is globally
+ * unique and opaque (decision 0026).
+ */
+export type Node = {
+  /** Globally unique, opaque; `node(id:)` answers the object again. */
+  id: Scalars['ID']['output'];
+};
+
 /** Where a page of a connection ends. */
 export type PageInfo = {
   __typename?: 'PageInfo';
@@ -253,6 +262,12 @@ export type PageInfo = {
   endCursor?: Maybe<Scalars['String']['output']>;
   /** Whether another page follows. */
   hasNextPage: Scalars['Boolean']['output'];
+};
+
+/** A price (pricing owns it): the catalog's `node(id:)` hands its id to pricing. */
+export type Price = Node & {
+  __typename?: 'Price';
+  id: Scalars['ID']['output'];
 };
 
 /** A price range, in the store's currency (decimal amounts, bounds included). */
@@ -264,7 +279,7 @@ export type PriceRangeInput = {
 };
 
 /** A sellable product with one or more variants. */
-export type Product = {
+export type Product = Node & {
   __typename?: 'Product';
   /** Brand name, if any. */
   brand?: Maybe<Scalars['String']['output']>;
@@ -276,7 +291,7 @@ export type Product = {
   description?: Maybe<Scalars['String']['output']>;
   /** URL name, unique in the tenant: given by `upsertProduct`, else made from the title when the product is created. */
   handle: Scalars['String']['output'];
-  /** Stable identifier (UUID). */
+  /** Stable identifier (UUID); also its `Node` id. */
   id: Scalars['ID']['output'];
   /** False for a draft: only staff (pos, admin) see it. */
   published: Scalars['Boolean']['output'];
@@ -328,6 +343,14 @@ export type Query = {
   feedImport?: Maybe<FeedImport>;
   /** Recent feed imports, newest first (admin). */
   feedImports: Array<FeedImport>;
+  /**
+   * The object with this id (any `Node`: Product, Category, Variant, StockLevel, Price), resolved by
+   * the subgraph that owns its type; null when the caller's tenant has none it may see.
+   * BAD_USER_INPUT when `id` is not an id of this API.
+   */
+  node?: Maybe<Node>;
+  /** The objects with these ids (at most 100), in their order; null where `node` would be null. */
+  nodes: Array<Maybe<Node>>;
   /** One product by id; null when the tenant has none with that id. */
   product?: Maybe<Product>;
   /** One product by its handle; null when the tenant has none with that handle. */
@@ -362,6 +385,18 @@ export type QueryFeedImportArgs = {
 /** The entry points for reading the supergraph. */
 export type QueryFeedImportsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/** The entry points for reading the supergraph. */
+export type QueryNodeArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** The entry points for reading the supergraph. */
+export type QueryNodesArgs = {
+  ids: Array<Scalars['ID']['input']>;
 };
 
 
@@ -478,6 +513,12 @@ export type SetSearchSynonymsInput = {
   groups: Array<Array<Scalars['String']['input']>>;
 };
 
+/** A stock level (inventory owns it): the catalog's `node(id:)` hands its id to inventory. */
+export type StockLevel = Node & {
+  __typename?: 'StockLevel';
+  id: Scalars['ID']['output'];
+};
+
 export type UpsertProductInput = {
   brand?: InputMaybe<Scalars['String']['input']>;
   categoryId?: InputMaybe<Scalars['ID']['input']>;
@@ -494,10 +535,12 @@ export type UpsertProductInput = {
 };
 
 /** A concrete sellable item, identified by its sku across every subgraph. */
-export type Variant = {
+export type Variant = Node & {
   __typename?: 'Variant';
   /** EAN/UPC barcode, if any. */
   barcode?: Maybe<Scalars['String']['output']>;
+  /** Globally unique, opaque id (`node(id:)`); the sku stays its key everywhere else. */
+  id: Scalars['ID']['output'];
   /** The product this variant belongs to. */
   product: Product;
   /** Stock keeping unit, unique within the tenant. */
@@ -612,6 +655,16 @@ export type FederationReferenceTypes = {
 };
 
 
+/** Mapping of interface types */
+export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = {
+  Node:
+    | ( CategoryEntity )
+    | ( Partial<Price> )
+    | ( ProductEntity )
+    | ( Partial<StockLevel> )
+    | ( VariantEntity )
+  ;
+};
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
@@ -633,8 +686,10 @@ export type ResolversTypes = {
   FeedImportStatus: ResolverTypeWrapper<Partial<FeedImportStatus>>;
   FeedRowError: ResolverTypeWrapper<Partial<FeedRowError>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Node: ResolverTypeWrapper<ResolversInterfaceTypes<ResolversTypes>['Node']>;
   PageInfo: ResolverTypeWrapper<Partial<PageInfo>>;
   Boolean: ResolverTypeWrapper<Partial<Scalars['Boolean']['output']>>;
+  Price: ResolverTypeWrapper<Partial<Price>>;
   PriceRangeInput: ResolverTypeWrapper<Partial<PriceRangeInput>>;
   Product: ResolverTypeWrapper<ProductEntity>;
   ProductConnection: ResolverTypeWrapper<Partial<Omit<ProductConnection, 'edges'> & { edges: Array<ResolversTypes['ProductEdge']> }>>;
@@ -647,6 +702,7 @@ export type ResolversTypes = {
   SearchResult: ResolverTypeWrapper<Partial<Omit<SearchResult, 'edges'> & { edges: Array<ResolversTypes['ProductEdge']> }>>;
   SearchSort: ResolverTypeWrapper<Partial<SearchSort>>;
   SetSearchSynonymsInput: ResolverTypeWrapper<Partial<SetSearchSynonymsInput>>;
+  StockLevel: ResolverTypeWrapper<Partial<StockLevel>>;
   UpsertProductInput: ResolverTypeWrapper<Partial<UpsertProductInput>>;
   Variant: ResolverTypeWrapper<VariantEntity>;
   VariantInput: ResolverTypeWrapper<Partial<VariantInput>>;
@@ -671,8 +727,10 @@ export type ResolversParentTypes = {
   FeedImport: FeedImportView;
   FeedRowError: Partial<FeedRowError>;
   Mutation: Record<PropertyKey, never>;
+  Node: ResolversInterfaceTypes<ResolversParentTypes>['Node'];
   PageInfo: Partial<PageInfo>;
   Boolean: Partial<Scalars['Boolean']['output']>;
+  Price: Partial<Price>;
   PriceRangeInput: Partial<PriceRangeInput>;
   Product: ProductEntity;
   ProductConnection: Partial<Omit<ProductConnection, 'edges'> & { edges: Array<ResolversParentTypes['ProductEdge']> }>;
@@ -684,6 +742,7 @@ export type ResolversParentTypes = {
   SearchFilter: Partial<SearchFilter>;
   SearchResult: Partial<Omit<SearchResult, 'edges'> & { edges: Array<ResolversParentTypes['ProductEdge']> }>;
   SetSearchSynonymsInput: Partial<SetSearchSynonymsInput>;
+  StockLevel: Partial<StockLevel>;
   UpsertProductInput: Partial<UpsertProductInput>;
   Variant: VariantEntity;
   VariantInput: Partial<VariantInput>;
@@ -696,6 +755,7 @@ export type CategoryResolvers<ContextType = Context, ParentType extends Resolver
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   parent?: Resolver<Maybe<ResolversTypes['Category']>, ParentType, ContextType>;
   path?: Resolver<Array<ResolversTypes['Category']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type CategoryKeywordsResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CategoryKeywords'] = ResolversParentTypes['CategoryKeywords']> = {
@@ -762,9 +822,18 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   upsertProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationUpsertProductArgs, 'input'>>;
 };
 
+export type NodeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Node'] = ResolversParentTypes['Node']> = {
+  __resolveType: TypeResolveFn<'Category' | 'Price' | 'Product' | 'StockLevel' | 'Variant', ParentType, ContextType>;
+};
+
 export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
+export type PriceResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Price'] = ResolversParentTypes['Price']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type ProductResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Product'] = ResolversParentTypes['Product'], FederationReferenceType extends FederationReferenceTypes['Product'] = FederationReferenceTypes['Product']> = {
@@ -779,6 +848,7 @@ export type ProductResolvers<ContextType = Context, ParentType extends Resolvers
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   variants?: Resolver<Array<ResolversTypes['Variant']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type ProductConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ProductConnection'] = ResolversParentTypes['ProductConnection']> = {
@@ -803,6 +873,8 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   categories?: Resolver<Array<ResolversTypes['Category']>, ParentType, ContextType>;
   feedImport?: Resolver<Maybe<ResolversTypes['FeedImport']>, ParentType, ContextType, RequireFields<QueryFeedImportArgs, 'id'>>;
   feedImports?: Resolver<Array<ResolversTypes['FeedImport']>, ParentType, ContextType, Partial<QueryFeedImportsArgs>>;
+  node?: Resolver<Maybe<ResolversTypes['Node']>, ParentType, ContextType, RequireFields<QueryNodeArgs, 'id'>>;
+  nodes?: Resolver<Array<Maybe<ResolversTypes['Node']>>, ParentType, ContextType, RequireFields<QueryNodesArgs, 'ids'>>;
   product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<QueryProductArgs, 'id'>>;
   productByHandle?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<QueryProductByHandleArgs, 'handle'>>;
   productEnrichment?: Resolver<Maybe<ResolversTypes['ProductEnrichment']>, ParentType, ContextType, RequireFields<QueryProductEnrichmentArgs, 'id'>>;
@@ -830,12 +902,19 @@ export type SearchResultResolvers<ContextType = Context, ParentType extends Reso
   totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
+export type StockLevelResolvers<ContextType = Context, ParentType extends ResolversParentTypes['StockLevel'] = ResolversParentTypes['StockLevel']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
 export type VariantResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Variant'] = ResolversParentTypes['Variant'], FederationReferenceType extends FederationReferenceTypes['Variant'] = FederationReferenceTypes['Variant']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Variant']> | FederationReferenceType, FederationReferenceType, ContextType>;
   barcode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   product?: Resolver<ResolversTypes['Product'], ParentType, ContextType>;
   sku?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type Resolvers<ContextType = Context> = {
@@ -848,7 +927,9 @@ export type Resolvers<ContextType = Context> = {
   FeedImport?: FeedImportResolvers<ContextType>;
   FeedRowError?: FeedRowErrorResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  Node?: NodeResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  Price?: PriceResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;
   ProductConnection?: ProductConnectionResolvers<ContextType>;
   ProductEdge?: ProductEdgeResolvers<ContextType>;
@@ -857,6 +938,7 @@ export type Resolvers<ContextType = Context> = {
   SearchFacet?: SearchFacetResolvers<ContextType>;
   SearchFacetValue?: SearchFacetValueResolvers<ContextType>;
   SearchResult?: SearchResultResolvers<ContextType>;
+  StockLevel?: StockLevelResolvers<ContextType>;
   Variant?: VariantResolvers<ContextType>;
 };
 

@@ -1,5 +1,6 @@
 import { CategoryEntity } from '../data/entities/category.entity.js';
 import type { Resolvers } from '../generated/graphql.js';
+import { nodeResolvers } from './node.js';
 
 export const resolvers: Resolvers = {
   Query: {
@@ -16,7 +17,9 @@ export const resolvers: Resolvers = {
     feedImport: (_root, { id }, ctx) => ctx.feeds.get(ctx, id),
     feedImports: (_root, { first }, ctx) => ctx.feeds.list(ctx, first),
     productEnrichment: (_root, { id }, ctx) => ctx.catalog.productEnrichment(ctx, id),
+    ...nodeResolvers.Query,
   },
+  Node: nodeResolvers.Node,
   Mutation: {
     upsertProduct: (_root, { input }, ctx) => ctx.catalog.upsertProduct(ctx, input),
     createCategory: (_root, { input }, ctx) => ctx.catalog.createCategory(ctx, input),
@@ -41,6 +44,7 @@ export const resolvers: Resolvers = {
   },
   Variant: {
     __resolveReference: (ref, ctx) => ctx.loaders.variantBySku.load(ref.sku),
+    ...nodeResolvers.Variant,
     product: async (variant, _args, ctx) => {
       const product = await ctx.loaders.productById.load(variant.productId);
       if (!product) throw new Error(`variant ${variant.sku} has no product`);

@@ -364,6 +364,8 @@ export type StockLevel = {
   __typename?: 'StockLevel';
   /** onHand - reserved. */
   available: Scalars['Int']['output'];
+  /** Globally unique, opaque id of this (sku, store) (decision 0026); `node(id:)` answers it again. */
+  id: Scalars['ID']['output'];
   /** Units shipped to this store by a transfer and not yet received (staff: pos, admin). */
   inTransit: Scalars['Int']['output'];
   /** Units physically in the store (staff: pos, admin). */
@@ -566,12 +568,16 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping of federation types */
 export type FederationTypes = {
+  StockLevel: StockLevel;
   Store: Store;
   Variant: Variant;
 };
 
 /** Mapping of federation reference types */
 export type FederationReferenceTypes = {
+  StockLevel:
+    ( { __typename: 'StockLevel' }
+    & GraphQLRecursivePick<FederationTypes['StockLevel'], {"id":true}> );
   Store:
     ( { __typename: 'Store' }
     & GraphQLRecursivePick<FederationTypes['Store'], {"id":true}> );
@@ -769,8 +775,10 @@ export type ReservationResolvers<ContextType = Context, ParentType extends Resol
   storeId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 
-export type StockLevelResolvers<ContextType = Context, ParentType extends ResolversParentTypes['StockLevel'] = ResolversParentTypes['StockLevel']> = {
+export type StockLevelResolvers<ContextType = Context, ParentType extends ResolversParentTypes['StockLevel'] = ResolversParentTypes['StockLevel'], FederationReferenceType extends FederationReferenceTypes['StockLevel'] = FederationReferenceTypes['StockLevel']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['StockLevel']> | FederationReferenceType, FederationReferenceType, ContextType>;
   available?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   inTransit?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   onHand?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   orderable?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;

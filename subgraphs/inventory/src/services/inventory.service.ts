@@ -118,6 +118,19 @@ export class InventoryService extends TenantScopedService {
     });
   }
 
+  /** The stock level behind a `StockLevel` id (zero where nothing moved); null unless this tenant has the store and the sku. */
+  stockLevelOf(ctx: SubgraphContext, storeId: string, sku: string): Promise<StockLevelView | null> {
+    return this.tx(ctx, async (m, tenantId) => {
+      try {
+        await requireStoreAndVariant(m, tenantId, storeId, sku);
+      } catch {
+        return null;
+      }
+      const row = await m.getRepository(StockLevelEntity).findOneBy({ tenantId, storeId, sku });
+      return row ? toStockLevelView(row) : emptyStockLevel(sku, storeId);
+    });
+  }
+
   stockLevelsBySkus(ctx: SubgraphContext, skus: readonly string[]): Promise<StockLevelView[][]> {
     return this.tx(ctx, async (m, tenantId) => {
       const rows = await m

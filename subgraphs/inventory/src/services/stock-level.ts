@@ -1,4 +1,5 @@
 import type { StockChangedPayload, StockLevelView } from '../../../../lib/events/contracts/inventory.js';
+import { parseGlobalId, toGlobalId } from '../../../../lib/graphql/global-id.js';
 import type { StockLevelEntity } from '../data/entities/stock-level.entity.js';
 
 export type { StockChangedPayload, StockLevelView };
@@ -25,7 +26,21 @@ export const emptyStockLevel = (sku: string, storeId: string): StockLevelView =>
 
 export const toStockChangedPayload = (view: StockLevelView): StockChangedPayload => ({
   __typename: 'StockLevel',
+  id: stockLevelId(view.storeId, view.sku),
   ...view,
   store: { __typename: 'Store', id: view.storeId },
   variant: { __typename: 'Variant', sku: view.sku },
 });
+
+/** A stock level's `Node` id (decision 0026): `StockLevel:<storeId>:<sku>`. */
+export const stockLevelId = (storeId: string, sku: string) => toGlobalId('StockLevel', storeId, sku);
+
+/** The (store, sku) a `StockLevel` id names; null for any other id. */
+export function stockLevelKey(id: string): { storeId: string; sku: string } | null {
+  try {
+    const { type, key } = parseGlobalId(id);
+    return type === 'StockLevel' ? { storeId: key[0]!, sku: key[1]! } : null;
+  } catch {
+    return null;
+  }
+}

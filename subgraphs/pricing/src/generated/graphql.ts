@@ -134,6 +134,8 @@ export type MutationSetTaxRateArgs = {
 export type Price = {
   __typename?: 'Price';
   amount: Money;
+  /** Globally unique, opaque id of this (sku, store) (decision 0026); `node(id:)` answers it again. */
+  id: Scalars['ID']['output'];
   sku: Scalars['ID']['output'];
   storeId: Scalars['ID']['output'];
   updatedAt: Scalars['String']['output'];
@@ -510,11 +512,15 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 
 /** Mapping of federation types */
 export type FederationTypes = {
+  Price: Price;
   Variant: Variant;
 };
 
 /** Mapping of federation reference types */
 export type FederationReferenceTypes = {
+  Price:
+    ( { __typename: 'Price' }
+    & GraphQLRecursivePick<FederationTypes['Price'], {"id":true}> );
   Variant:
     ( { __typename: 'Variant' }
     & GraphQLRecursivePick<FederationTypes['Variant'], {"sku":true}> );
@@ -617,8 +623,10 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   setTaxRate?: Resolver<ResolversTypes['TaxRate'], ParentType, ContextType, RequireFields<MutationSetTaxRateArgs, 'input'>>;
 };
 
-export type PriceResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Price'] = ResolversParentTypes['Price']> = {
+export type PriceResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Price'] = ResolversParentTypes['Price'], FederationReferenceType extends FederationReferenceTypes['Price'] = FederationReferenceTypes['Price']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Price']> | FederationReferenceType, FederationReferenceType, ContextType>;
   amount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   sku?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   storeId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;

@@ -1,0 +1,55 @@
+import { parseGlobalId, toGlobalId } from '../../../../lib/graphql/global-id.js';
+import { CategoryEntity } from '../data/entities/category.entity.js';
+import { ProductEntity } from '../data/entities/product.entity.js';
+import { VariantEntity } from '../data/entities/variant.entity.js';
+import type { Context } from '../context.js';
+import type { NodeResolvers, Resolvers } from '../generated/graphql.js';
+
+type NodeValue = ProductEntity | CategoryEntity | VariantEntity | { __typename: 'StockLevel' | 'Price'; id: string };
+
+/**
+ * `node(id:)` for the whole supergraph (decision 0026). The catalog answers its own types; a
+ * StockLevel or Price id goes back as an entity reference (`@key(fields: "id")`), so the gateway
+ * asks inventory or pricing, which answer null for what the caller's tenant lacks.
+ */
+async function resolveNode(ctx: Context, id: string): Promise<NodeValue | null> {
+  const { type, key } = parseGlobalId(id);
+  const [first] = key as [string];
+  switch (type) {
+    case 'uuid':
+      return (await ctx.loaders.productById.load(first)) ?? (await ctx.loaders.categoryById.load(first));
+    case 'Product':
+      return ctx.loaders.productById.load(first);
+    case 'Category':
+      return ctx.loaders.categoryById.load(first);
+    case 'Variant': {
+      // A draft's variants are as hidden as the draft (as `variant(sku:)`).
+      const variant = await ctx.loaders.variantBySku.load(first);
+      return variant && (await ctx.loaders.productById.load(variant.productId)) ? variant : null;
+    }
+    case 'StockLevel':
+    case 'Price':
+      return { __typename: type, id };
+  }
+}
+
+const resolveType: NodeResolvers<Context>['__resolveType'] = (value) => {
+  if (value instanceof ProductEntity) return 'Product';
+  if (value instanceof CategoryEntity) return 'Category';
+  if (value instanceof VariantEntity) return 'Variant';
+  return (value as { __typename: 'StockLevel' | 'Price' }).__typename;
+};
+
+/** `Query.node`, `Query.nodes`, `Node` and the ids the catalog computes. */
+export const nodeResolvers = {
+  Query: {
+    node: (_root, { id }, ctx) => resolveNode(ctx, id),
+    // Every id is checked before any is looked up: one malformed id fails the field, not a lookup.
+    nodes: (_root, { ids }, ctx) => {
+      ids.forEach((id) => parseGlobalId(id));
+      return Promise.all(ids.map((id) => resolveNode(ctx, id)));
+    },
+  },
+  Node: { __resolveType: resolveType },
+  Variant: { id: (variant) => toGlobalId('Variant', variant.sku!) },
+} satisfies Pick<Resolvers, 'Query' | 'Node' | 'Variant'>;

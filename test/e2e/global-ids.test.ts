@@ -1,0 +1,81 @@
+import { addProduct, createShop, receiveStock, setPrice, RECEIVE_STOCK, type Shop } from '../support/fixtures.js';
+import { startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
+
+// Global object identification (decision 0026): every cached object has an `id` that
+// `node(id:)` answers again, in the caller's tenant only.
+const IDS = `query ($sku: ID!, $store: ID!) {
+  variant(sku: $sku) { id sku product { id category { id } } stock(storeId: $store) { id available } }
+  price(sku: $sku, storeId: $store) { id amount { amount } }
+}`;
+
+const NODE_FIELDS = `__typename id
+  ... on Product { title }
+  ... on Category { name }
+  ... on Variant { sku }
+  ... on StockLevel { sku storeId available }
+  ... on Price { sku amount { amount } }`;
+const NODE = `query ($id: ID!) { node(id: $id) { ${NODE_FIELDS} } }`;
+const NODES = `query ($ids: [ID!]!) { nodes(ids: $ids) { ${NODE_FIELDS} } }`;
+
+describe('global object identification', () => {
+  let system: TestSupergraph;
+  let shop: Shop;
+  let other: Shop;
+  let ids: { product: string; category: string; variant: string; stock: string; price: string };
+
+  beforeAll(async () => {
+    system = await startSupergraph();
+    [shop, other] = [await createShop(system), await createShop(system)];
+    const { createCategory } = await system.ok('mutation { createCategory(input: { name: "Coffee" }) { id } }', {}, shop.headers);
+    await addProduct(system, shop, 'Espresso Beans', ['ESP-1'], { categoryId: createCategory.id });
+    await addProduct(system, shop, 'Secret Blend', ['SEC-1'], { published: false });
+    await setPrice(system, shop, 'ESP-1', '12.5');
+    await receiveStock(system, shop, 'ESP-1', 7);
+    const { variant, price } = await system.ok(IDS, { sku: 'ESP-1', store: shop.storeId }, shop.headers);
+    ids = { product: variant.product.id, category: variant.product.category.id, variant: variant.id, stock: variant.stock.id, price: price.id };
+  });
+  afterAll(() => system.stop());
+
+  it('answers every Node type by its id, alone and in nodes(ids:), in the caller\'s tenant', async () => {
+    const expected = [
+      { __typename: 'Product', id: ids.product, title: 'Espresso Beans' },
+      { __typename: 'Category', id: ids.category, name: 'Coffee' },
+      { __typename: 'Variant', id: ids.variant, sku: 'ESP-1' },
+      { __typename: 'StockLevel', id: ids.stock, sku: 'ESP-1', storeId: shop.storeId, available: 7 },
+      { __typename: 'Price', id: ids.price, sku: 'ESP-1', amount: { amount: '12.50' } },
+    ];
+    // Opaque and readable only as decision 0026 says: base64url of the type and its key.
+    expect(Buffer.from(ids.stock, 'base64url').toString()).toBe(`StockLevel:${shop.storeId}:ESP-1`);
+    for (const node of expected) expect((await system.ok(NODE, { id: node.id }, shop.headers)).node).toEqual(node);
+    const { nodes } = await system.ok(NODES, { ids: [...expected.map((n) => n.id), Buffer.from('Variant:NOPE').toString('base64url')] }, shop.headers);
+    expect(nodes).toEqual([...expected, null]);
+
+    // Another tenant's ids find nothing there; a draft's ids nothing for the storefront.
+    expect((await system.ok(NODES, { ids: expected.map((n) => n.id) }, other.headers)).nodes).toEqual([null, null, null, null, null]);
+    const draft = await system.ok('query { variant(sku: "SEC-1") { id product { id } } }', {}, shop.headers);
+    const hidden = await system.ok(NODES, { ids: [draft.variant.id, draft.variant.product.id] }, shop.storefrontHeaders);
+    expect(hidden.nodes).toEqual([null, null]);
+  });
+
+  it('returns what a stock or price mutation changed under the ids a cache holds', async () => {
+    const { receiveStock: level } = await system.ok(RECEIVE_STOCK.replace('{ sku', '{ id sku'), { input: { sku: 'ESP-1', storeId: shop.storeId, quantity: 3 } }, shop.headers);
+    expect(level).toMatchObject({ id: ids.stock, available: 10 });
+    const { setPrice: price } = await system.ok(
+      'mutation ($input: SetPriceInput!) { setPrice(input: $input) { id amount { amount } } }',
+      { input: { sku: 'ESP-1', storeId: shop.storeId, amount: '13', currencyCode: 'EUR' } },
+      shop.headers,
+    );
+    expect(price).toEqual({ id: ids.price, amount: { amount: '13.00' } });
+    expect((await system.ok(NODE, { id: ids.stock }, shop.headers)).node.available).toBe(10);
+  });
+
+  it('refuses what is not an id of this API with BAD_USER_INPUT, and more than 100 ids', async () => {
+    for (const id of ['nope', Buffer.from('Order:x').toString('base64url'), Buffer.from('StockLevel:only-one').toString('base64url'), 'a'.repeat(300)]) {
+      const { data, errors } = await system.request(NODE, { id }, shop.headers);
+      expect(data?.node ?? null).toBeNull();
+      expect(errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+    }
+    const tooMany = await system.request(NODES, { ids: Array.from({ length: 101 }, () => ids.variant) }, shop.headers);
+    expect(tooMany.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+  });
+});
