@@ -1,4 +1,5 @@
 import { addProduct, createShop, receiveStock, setPrice, RECEIVE_STOCK, type Shop } from '../support/fixtures.js';
+import { liveClient, subscribe } from '../support/live-client.js';
 import { startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
 // Global object identification (decision 0026): every cached object has an `id` that
@@ -67,6 +68,15 @@ describe('global object identification', () => {
     );
     expect(price).toEqual({ id: ids.price, amount: { amount: '13.00' } });
     expect((await system.ok(NODE, { id: ids.stock }, shop.headers)).node.available).toBe(10);
+
+    // A live stock level arrives under the same id: a cache updates the object it holds.
+    const client = liveClient(system.gatewayUrl, shop.headers);
+    const live = subscribe(client, 'subscription ($store: ID!) { stockChanged(storeId: $store, skus: ["ESP-1"]) { id available } }', { store: shop.storeId });
+    await live.waitFor(1);
+    await system.ok(RECEIVE_STOCK, { input: { sku: 'ESP-1', storeId: shop.storeId, quantity: 1 } }, shop.headers);
+    expect((await live.waitFor(2)).map((r) => r.data.stockChanged)).toEqual([{ id: ids.stock, available: 10 }, { id: ids.stock, available: 11 }]);
+    live.stop();
+    await client.dispose();
   });
 
   it('refuses what is not an id of this API with BAD_USER_INPUT, and more than 100 ids', async () => {
