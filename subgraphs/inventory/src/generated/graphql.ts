@@ -339,6 +339,8 @@ export type Reservation = {
   quantity: Scalars['Int']['output'];
   sku: Scalars['ID']['output'];
   status: ReservationStatus;
+  /** The stock level of its (sku, store) as it is now: what reserving, releasing or committing changed, under its id, for a client's cache. */
+  stockLevel: StockLevel;
   storeId: Scalars['ID']['output'];
 };
 
@@ -434,11 +436,15 @@ export type SubscriptionStockChangedArgs = {
 /** Stock sent from one store to another: in transit at the destination until received. */
 export type Transfer = {
   __typename?: 'Transfer';
+  /** The stock level it took the units from, as it is now (for a client's cache). */
+  fromStockLevel: StockLevel;
   fromStoreId: Scalars['ID']['output'];
   id: Scalars['ID']['output'];
   quantity: Scalars['Int']['output'];
   sku: Scalars['ID']['output'];
   status: TransferStatus;
+  /** The stock level it brings them to (in transit until received), as it is now. */
+  toStockLevel: StockLevel;
   toStoreId: Scalars['ID']['output'];
 };
 
@@ -772,6 +778,7 @@ export type ReservationResolvers<ContextType = Context, ParentType extends Resol
   quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   sku?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['ReservationStatus'], ParentType, ContextType>;
+  stockLevel?: Resolver<ResolversTypes['StockLevel'], ParentType, ContextType>;
   storeId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 
@@ -812,11 +819,13 @@ export type SubscriptionResolvers<ContextType = Context, ParentType extends Reso
 };
 
 export type TransferResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Transfer'] = ResolversParentTypes['Transfer']> = {
+  fromStockLevel?: Resolver<ResolversTypes['StockLevel'], ParentType, ContextType>;
   fromStoreId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   sku?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['TransferStatus'], ParentType, ContextType>;
+  toStockLevel?: Resolver<ResolversTypes['StockLevel'], ParentType, ContextType>;
   toStoreId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 

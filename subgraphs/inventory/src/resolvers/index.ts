@@ -49,7 +49,12 @@ export const resolvers: Resolvers = {
     variant: (level) => ({ sku: level.sku }),
   },
   Reservation: {
+    stockLevel: (reservation, _args, ctx) => ctx.loaders.stock.load(skuStoreKey(reservation.sku, reservation.storeId)),
     expiresAt: (reservation) => reservation.expiresAt?.toISOString() ?? null,
+  },
+  Transfer: {
+    fromStockLevel: (transfer, _args, ctx) => ctx.loaders.stock.load(skuStoreKey(transfer.sku, transfer.fromStoreId)),
+    toStockLevel: (transfer, _args, ctx) => ctx.loaders.stock.load(skuStoreKey(transfer.sku, transfer.toStoreId)),
   },
   IngestionEvent: {
     receivedAt: (event) => event.receivedAt.toISOString(),
