@@ -344,7 +344,7 @@ export type Query = {
   /** Recent feed imports, newest first (admin). */
   feedImports: Array<FeedImport>;
   /**
-   * The object with this id (any `Node`: Product, Category, Variant, StockLevel, Price), resolved by
+   * The object with this id (any `Node`: Product, Category, Store, Variant, StockLevel, Price), resolved by
    * the subgraph that owns its type; null when the caller's tenant has none it may see.
    * BAD_USER_INPUT when `id` is not an id of this API.
    */
@@ -519,6 +519,13 @@ export type StockLevel = Node & {
   id: Scalars['ID']['output'];
 };
 
+/** A store (the tenant subgraph owns it): the catalog's `node(id:)` hands its id to tenant. */
+export type Store = Node & {
+  __typename?: 'Store';
+  /** Stable identifier (UUID); also its `Node` id. */
+  id: Scalars['ID']['output'];
+};
+
 export type UpsertProductInput = {
   brand?: InputMaybe<Scalars['String']['input']>;
   categoryId?: InputMaybe<Scalars['ID']['input']>;
@@ -662,6 +669,7 @@ export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = 
     | ( Partial<Price> )
     | ( ProductEntity )
     | ( Partial<StockLevel> )
+    | ( Partial<Store> )
     | ( VariantEntity )
   ;
 };
@@ -703,6 +711,7 @@ export type ResolversTypes = {
   SearchSort: ResolverTypeWrapper<Partial<SearchSort>>;
   SetSearchSynonymsInput: ResolverTypeWrapper<Partial<SetSearchSynonymsInput>>;
   StockLevel: ResolverTypeWrapper<Partial<StockLevel>>;
+  Store: ResolverTypeWrapper<Partial<Store>>;
   UpsertProductInput: ResolverTypeWrapper<Partial<UpsertProductInput>>;
   Variant: ResolverTypeWrapper<VariantEntity>;
   VariantInput: ResolverTypeWrapper<Partial<VariantInput>>;
@@ -743,6 +752,7 @@ export type ResolversParentTypes = {
   SearchResult: Partial<Omit<SearchResult, 'edges'> & { edges: Array<ResolversParentTypes['ProductEdge']> }>;
   SetSearchSynonymsInput: Partial<SetSearchSynonymsInput>;
   StockLevel: Partial<StockLevel>;
+  Store: Partial<Store>;
   UpsertProductInput: Partial<UpsertProductInput>;
   Variant: VariantEntity;
   VariantInput: Partial<VariantInput>;
@@ -823,7 +833,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
 };
 
 export type NodeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Node'] = ResolversParentTypes['Node']> = {
-  __resolveType: TypeResolveFn<'Category' | 'Price' | 'Product' | 'StockLevel' | 'Variant', ParentType, ContextType>;
+  __resolveType: TypeResolveFn<'Category' | 'Price' | 'Product' | 'StockLevel' | 'Store' | 'Variant', ParentType, ContextType>;
 };
 
 export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
@@ -907,6 +917,11 @@ export type StockLevelResolvers<ContextType = Context, ParentType extends Resolv
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
+export type StoreResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Store'] = ResolversParentTypes['Store']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
 export type VariantResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Variant'] = ResolversParentTypes['Variant'], FederationReferenceType extends FederationReferenceTypes['Variant'] = FederationReferenceTypes['Variant']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Variant']> | FederationReferenceType, FederationReferenceType, ContextType>;
   barcode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -939,6 +954,7 @@ export type Resolvers<ContextType = Context> = {
   SearchFacetValue?: SearchFacetValueResolvers<ContextType>;
   SearchResult?: SearchResultResolvers<ContextType>;
   StockLevel?: StockLevelResolvers<ContextType>;
+  Store?: StoreResolvers<ContextType>;
   Variant?: VariantResolvers<ContextType>;
 };
 

@@ -5,19 +5,26 @@ import { VariantEntity } from '../data/entities/variant.entity.js';
 import type { Context } from '../context.js';
 import type { NodeResolvers, Resolvers } from '../generated/graphql.js';
 
-type NodeValue = ProductEntity | CategoryEntity | VariantEntity | { __typename: 'StockLevel' | 'Price'; id: string };
+type Reference = { __typename: 'Store' | 'StockLevel' | 'Price'; id: string };
+type NodeValue = ProductEntity | CategoryEntity | VariantEntity | Reference;
 
 /**
  * `node(id:)` for the whole supergraph (decision 0026). The catalog answers its own types; a
- * StockLevel or Price id goes back as an entity reference (`@key(fields: "id")`), so the gateway
- * asks inventory or pricing, which answer null for what the caller's tenant lacks.
+ * Store, StockLevel or Price id goes back as an entity reference (`@key(fields: "id")`), so the
+ * gateway asks tenant, inventory or pricing, which answer null for what the caller's tenant lacks.
+ * A raw UUID is a product's, a category's or a store's (the catalog knows the tenant's stores from
+ * the tenant subgraph's events).
  */
 async function resolveNode(ctx: Context, id: string): Promise<NodeValue | null> {
   const { type, key } = parseGlobalId(id);
   const [first] = key as [string];
   switch (type) {
     case 'uuid':
-      return (await ctx.loaders.productById.load(first)) ?? (await ctx.loaders.categoryById.load(first));
+      return (
+        (await ctx.loaders.productById.load(first)) ??
+        (await ctx.loaders.categoryById.load(first)) ??
+        ((await ctx.catalog.knowsStore(ctx, first)) ? { __typename: 'Store', id: first } : null)
+      );
     case 'Product':
       return ctx.loaders.productById.load(first);
     case 'Category':
@@ -27,6 +34,8 @@ async function resolveNode(ctx: Context, id: string): Promise<NodeValue | null> 
       const variant = await ctx.loaders.variantBySku.load(first);
       return variant && (await ctx.loaders.productById.load(variant.productId)) ? variant : null;
     }
+    case 'Store':
+      return { __typename: type, id: first };
     case 'StockLevel':
     case 'Price':
       return { __typename: type, id };
@@ -37,7 +46,7 @@ const resolveType: NodeResolvers<Context>['__resolveType'] = (value) => {
   if (value instanceof ProductEntity) return 'Product';
   if (value instanceof CategoryEntity) return 'Category';
   if (value instanceof VariantEntity) return 'Variant';
-  return (value as { __typename: 'StockLevel' | 'Price' }).__typename;
+  return (value as Reference).__typename;
 };
 
 /** `Query.node`, `Query.nodes`, `Node` and the ids the catalog computes. */
