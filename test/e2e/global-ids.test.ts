@@ -64,11 +64,12 @@ describe('global object identification', () => {
     const { receiveStock: level } = await system.ok(RECEIVE_STOCK.replace('{ sku', '{ id sku'), { input: { sku: 'ESP-1', storeId: shop.storeId, quantity: 3 } }, shop.headers);
     expect(level).toMatchObject({ id: ids.stock, available: 10 });
     const { setPrice: price } = await system.ok(
-      'mutation ($input: SetPriceInput!) { setPrice(input: $input) { id amount { amount } } }',
-      { input: { sku: 'ESP-1', storeId: shop.storeId, amount: '13', currencyCode: 'EUR' } },
+      'mutation ($input: SetPriceInput!, $store: ID!) { setPrice(input: $input) { id amount { amount } variant { id price(storeId: $store) { amount } } } }',
+      { input: { sku: 'ESP-1', storeId: shop.storeId, amount: '13', currencyCode: 'EUR' }, store: shop.storeId },
       shop.headers,
     );
-    expect(price).toEqual({ id: ids.price, amount: { amount: '13.00' } });
+    // The price a storefront shows lives on the variant: the answer carries it under the variant's id.
+    expect(price).toEqual({ id: ids.price, amount: { amount: '13.00' }, variant: { id: ids.variant, price: { amount: '13.00' } } });
     expect((await system.ok(NODE, { id: ids.stock }, shop.headers)).node.available).toBe(10);
     const { reserveStock } = await system.ok(
       'mutation ($input: ReserveStockInput!) { reserveStock(input: $input) { id stockLevel { id available reserved } } }',

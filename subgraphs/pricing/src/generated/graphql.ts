@@ -139,6 +139,8 @@ export type Price = {
   sku: Scalars['ID']['output'];
   storeId: Scalars['ID']['output'];
   updatedAt: Scalars['String']['output'];
+  /** The variant priced: select its `id` and `price(storeId:)` in `setPrice` and a client's cache updates the price a storefront shows. */
+  variant?: Maybe<Variant>;
   /** Increases by one with every change of this (sku, store). */
   version: Scalars['Int']['output'];
 };
@@ -630,6 +632,7 @@ export type PriceResolvers<ContextType = Context, ParentType extends ResolversPa
   sku?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   storeId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  variant?: Resolver<Maybe<ResolversTypes['Variant']>, ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 

@@ -33,6 +33,7 @@ export const resolvers: Resolvers = {
       return type === 'Price' ? ctx.pricing.price(ctx, key[1]!, key[0]!) : null;
     },
     id: (price) => toGlobalId('Price', price.storeId, price.sku),
+    variant: (price) => ({ sku: price.sku }),
     amount: (price) => moneyOf(price),
     updatedAt: (price) => price.updatedAt.toISOString(),
   },
