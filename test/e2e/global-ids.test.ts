@@ -1,4 +1,4 @@
-import { addProduct, createShop, receiveStock, setPrice, RECEIVE_STOCK, type Shop } from '../support/fixtures.js';
+import { addProduct, bearer, createShop, receiveStock, setPrice, CREATE_API_KEY, RECEIVE_STOCK, type Shop } from '../support/fixtures.js';
 import { liveClient, subscribe } from '../support/live-client.js';
 import { startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
@@ -58,6 +58,11 @@ describe('global object identification', () => {
     const draft = await system.ok('query { variant(sku: "SEC-1") { id product { id } } }', {}, shop.headers);
     const hidden = await system.ok(NODES, { ids: [draft.variant.id, draft.variant.product.id] }, shop.storefrontHeaders);
     expect(hidden.nodes).toEqual([null, null]);
+
+    // A partner's contract holds a Price's id only (not its amount): node stays within its schema.
+    const { createApiKey } = await system.ok(CREATE_API_KEY, { input: { name: 'partner', role: 'PARTNER' } }, shop.headers);
+    const partner = await system.request('query ($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }', { ids: [ids.variant, ids.price] }, bearer(createApiKey.key));
+    expect(partner).toEqual({ data: { nodes: [{ __typename: 'Variant', id: ids.variant }, { __typename: 'Price', id: ids.price }] } });
   });
 
   it('returns what a stock or price mutation changed under the ids a cache holds', async () => {

@@ -267,6 +267,7 @@ export type PageInfo = {
 /** A price (pricing owns it): the catalog's `node(id:)` hands its id to pricing. */
 export type Price = Node & {
   __typename?: 'Price';
+  /** Globally unique, opaque id of this (sku, store) (decision 0026); `node(id:)` answers it again. */
   id: Scalars['ID']['output'];
 };
 
