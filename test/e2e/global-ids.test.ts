@@ -1,4 +1,4 @@
-import { addProduct, bearer, createShop, receiveStock, setPrice, CREATE_API_KEY, RECEIVE_STOCK, type Shop } from '../support/fixtures.js';
+import { addProduct, bearer, createShop, okOnceKnown, receiveStock, setPrice, CREATE_API_KEY, RECEIVE_STOCK, type Shop } from '../support/fixtures.js';
 import { liveClient, subscribe } from '../support/live-client.js';
 import { startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
@@ -13,6 +13,7 @@ const NODE_FIELDS = `__typename id
   ... on Product { title }
   ... on Category { name }
   ... on Store { code }
+  ... on Order { number }
   ... on Variant { sku }
   ... on StockLevel { sku storeId available }
   ... on Price { sku amount { amount } }`;
@@ -23,7 +24,7 @@ describe('global object identification', () => {
   let system: TestSupergraph;
   let shop: Shop;
   let other: Shop;
-  let ids: { product: string; category: string; variant: string; stock: string; price: string };
+  let ids: { product: string; category: string; variant: string; stock: string; price: string; order: string };
 
   beforeAll(async () => {
     system = await startSupergraph();
@@ -33,8 +34,14 @@ describe('global object identification', () => {
     await addProduct(system, shop, 'Secret Blend', ['SEC-1'], { published: false });
     await setPrice(system, shop, 'ESP-1', '12.5');
     await receiveStock(system, shop, 'ESP-1', 7);
+    // An order of another sku, so that its reservation leaves ESP-1's figures alone.
+    await addProduct(system, shop, 'Green Tea', ['TEA-1']);
+    await setPrice(system, shop, 'TEA-1', '3');
+    const { placeOrder } = await okOnceKnown(system, shop, 'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }', {
+      input: { storeId: shop.storeId, lines: [{ sku: 'TEA-1', quantity: 1 }] },
+    });
     const { variant, price } = await system.ok(IDS, { sku: 'ESP-1', store: shop.storeId }, shop.headers);
-    ids = { product: variant.product.id, category: variant.product.category.id, variant: variant.id, stock: variant.stock.id, price: price.id };
+    ids = { product: variant.product.id, category: variant.product.category.id, variant: variant.id, stock: variant.stock.id, price: price.id, order: placeOrder.id };
   });
   afterAll(() => system.stop());
 
@@ -43,6 +50,7 @@ describe('global object identification', () => {
       { __typename: 'Product', id: ids.product, title: 'Espresso Beans' },
       { __typename: 'Category', id: ids.category, name: 'Coffee' },
       { __typename: 'Store', id: shop.storeId, code: 'S1' },
+      { __typename: 'Order', id: ids.order, number: 1 },
       { __typename: 'Variant', id: ids.variant, sku: 'ESP-1' },
       { __typename: 'StockLevel', id: ids.stock, sku: 'ESP-1', storeId: shop.storeId, available: 7 },
       { __typename: 'Price', id: ids.price, sku: 'ESP-1', amount: { amount: '12.50' } },
@@ -56,13 +64,13 @@ describe('global object identification', () => {
     // Another tenant's ids find nothing there; a draft's ids nothing for the storefront.
     expect((await system.ok(NODES, { ids: expected.map((n) => n.id) }, other.headers)).nodes).toEqual(expected.map(() => null));
     const draft = await system.ok('query { variant(sku: "SEC-1") { id product { id } } }', {}, shop.headers);
-    const hidden = await system.ok(NODES, { ids: [draft.variant.id, draft.variant.product.id] }, shop.storefrontHeaders);
-    expect(hidden.nodes).toEqual([null, null]);
+    const hidden = await system.ok(NODES, { ids: [draft.variant.id, draft.variant.product.id, ids.order] }, shop.storefrontHeaders);
+    expect(hidden.nodes).toEqual([null, null, null]);
 
-    // A partner's contract holds a Price's id only (not its amount): node stays within its schema.
+    // A partner's contract holds a Price's id only (not its amount), and no Order: node stays within its schema.
     const { createApiKey } = await system.ok(CREATE_API_KEY, { input: { name: 'partner', role: 'PARTNER' } }, shop.headers);
-    const partner = await system.request('query ($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }', { ids: [ids.variant, ids.price] }, bearer(createApiKey.key));
-    expect(partner).toEqual({ data: { nodes: [{ __typename: 'Variant', id: ids.variant }, { __typename: 'Price', id: ids.price }] } });
+    const partner = await system.request('query ($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }', { ids: [ids.variant, ids.price, ids.order] }, bearer(createApiKey.key));
+    expect(partner).toEqual({ data: { nodes: [{ __typename: 'Variant', id: ids.variant }, { __typename: 'Price', id: ids.price }, null] } });
   });
 
   it('returns what a stock or price mutation changed under the ids a cache holds', async () => {
@@ -105,7 +113,7 @@ describe('global object identification', () => {
   });
 
   it('refuses what is not an id of this API with BAD_USER_INPUT, and more than 100 ids', async () => {
-    for (const id of ['nope', Buffer.from('Order:x').toString('base64url'), Buffer.from('StockLevel:only-one').toString('base64url'), 'a'.repeat(300)]) {
+    for (const id of ['nope', Buffer.from('Cart:x').toString('base64url'), Buffer.from('StockLevel:only-one').toString('base64url'), 'a'.repeat(300)]) {
       const { data, errors } = await system.request(NODE, { id }, shop.headers);
       expect(data?.node ?? null).toBeNull();
       expect(errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);

@@ -255,6 +255,13 @@ export type Node = {
   id: Scalars['ID']['output'];
 };
 
+/** An order (the orders subgraph owns it): the catalog's `node(id:)` hands its id to orders. */
+export type Order = Node & {
+  __typename?: 'Order';
+  /** Stable identifier (UUID); also its `Node` id. */
+  id: Scalars['ID']['output'];
+};
+
 /** Where a page of a connection ends. */
 export type PageInfo = {
   __typename?: 'PageInfo';
@@ -345,7 +352,7 @@ export type Query = {
   /** Recent feed imports, newest first (admin). */
   feedImports: Array<FeedImport>;
   /**
-   * The object with this id (any `Node`: Product, Category, Store, Variant, StockLevel, Price), resolved by
+   * The object with this id (any `Node`: Product, Category, Store, Order, Variant, StockLevel, Price), resolved by
    * the subgraph that owns its type; null when the caller's tenant has none it may see.
    * BAD_USER_INPUT when `id` is not an id of this API.
    */
@@ -667,6 +674,7 @@ export type FederationReferenceTypes = {
 export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = {
   Node:
     | ( CategoryEntity )
+    | ( Partial<Order> )
     | ( Partial<Price> )
     | ( ProductEntity )
     | ( Partial<StockLevel> )
@@ -696,6 +704,7 @@ export type ResolversTypes = {
   FeedRowError: ResolverTypeWrapper<Partial<FeedRowError>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Node: ResolverTypeWrapper<ResolversInterfaceTypes<ResolversTypes>['Node']>;
+  Order: ResolverTypeWrapper<Partial<Order>>;
   PageInfo: ResolverTypeWrapper<Partial<PageInfo>>;
   Boolean: ResolverTypeWrapper<Partial<Scalars['Boolean']['output']>>;
   Price: ResolverTypeWrapper<Partial<Price>>;
@@ -738,6 +747,7 @@ export type ResolversParentTypes = {
   FeedRowError: Partial<FeedRowError>;
   Mutation: Record<PropertyKey, never>;
   Node: ResolversInterfaceTypes<ResolversParentTypes>['Node'];
+  Order: Partial<Order>;
   PageInfo: Partial<PageInfo>;
   Boolean: Partial<Scalars['Boolean']['output']>;
   Price: Partial<Price>;
@@ -834,7 +844,12 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
 };
 
 export type NodeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Node'] = ResolversParentTypes['Node']> = {
-  __resolveType: TypeResolveFn<'Category' | 'Price' | 'Product' | 'StockLevel' | 'Store' | 'Variant', ParentType, ContextType>;
+  __resolveType: TypeResolveFn<'Category' | 'Order' | 'Price' | 'Product' | 'StockLevel' | 'Store' | 'Variant', ParentType, ContextType>;
+};
+
+export type OrderResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Order'] = ResolversParentTypes['Order']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
@@ -944,6 +959,7 @@ export type Resolvers<ContextType = Context> = {
   FeedRowError?: FeedRowErrorResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Node?: NodeResolvers<ContextType>;
+  Order?: OrderResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Price?: PriceResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;

@@ -5,7 +5,7 @@ import { VariantEntity } from '../data/entities/variant.entity.js';
 import type { Context } from '../context.js';
 import type { NodeResolvers, Resolvers } from '../generated/graphql.js';
 
-type Reference = { __typename: 'Store' | 'StockLevel' | 'Price'; id: string };
+type Reference = { __typename: 'Store' | 'Order' | 'StockLevel' | 'Price'; id: string };
 type NodeValue = ProductEntity | CategoryEntity | VariantEntity | Reference;
 
 /**
@@ -13,8 +13,14 @@ type NodeValue = ProductEntity | CategoryEntity | VariantEntity | Reference;
  * Store, StockLevel or Price id goes back as an entity reference (`@key(fields: "id")`), so the
  * gateway asks tenant, inventory or pricing, which answer null for what the caller's tenant lacks.
  * A raw UUID is a product's, a category's or a store's (the catalog knows the tenant's stores from
- * the tenant subgraph's events).
+ * the tenant subgraph's events), else it may be an order's: for a caller who may read orders (as
+ * `order(id:)`), orders is asked; for anyone else it is null, so a partner or a shopper never gets
+ * a type outside its schema.
  */
+const ORDER_READERS = ['pos', 'admin', 'customer'] as const;
+const orderReference = (ctx: Context, id: string): Reference | null =>
+  ctx.roles.some((role) => (ORDER_READERS as readonly string[]).includes(role)) ? { __typename: 'Order', id } : null;
+
 async function resolveNode(ctx: Context, id: string): Promise<NodeValue | null> {
   const { type, key } = parseGlobalId(id);
   const [first] = key as [string];
@@ -23,7 +29,7 @@ async function resolveNode(ctx: Context, id: string): Promise<NodeValue | null> 
       return (
         (await ctx.loaders.productById.load(first)) ??
         (await ctx.loaders.categoryById.load(first)) ??
-        ((await ctx.catalog.knowsStore(ctx, first)) ? { __typename: 'Store', id: first } : null)
+        ((await ctx.catalog.knowsStore(ctx, first)) ? { __typename: 'Store', id: first } : orderReference(ctx, first))
       );
     case 'Product':
       return ctx.loaders.productById.load(first);
@@ -36,6 +42,8 @@ async function resolveNode(ctx: Context, id: string): Promise<NodeValue | null> 
     }
     case 'Store':
       return { __typename: type, id: first };
+    case 'Order':
+      return orderReference(ctx, first);
     case 'StockLevel':
     case 'Price':
       return { __typename: type, id };
