@@ -61,6 +61,13 @@ describe('global object identification', () => {
     const { nodes } = await system.ok(NODES, { ids: [...expected.map((n) => n.id), Buffer.from('Variant:NOPE').toString('base64url')] }, shop.headers);
     expect(nodes).toEqual([...expected, null]);
 
+    // Stock levels in one batch: a store where nothing moved is zero; a sku the tenant lacks, null.
+    const level = (storeId: string, sku: string) => Buffer.from(`StockLevel:${storeId}:${sku}`).toString('base64url');
+    const levels = await system.ok('query ($ids: [ID!]!) { nodes(ids: $ids) { ... on StockLevel { storeId available } } }', {
+      ids: [ids.stock, level(shop.stores[1]!.id, 'ESP-1'), level(shop.storeId, 'NOPE-1')],
+    }, shop.headers);
+    expect(levels.nodes).toEqual([{ storeId: shop.storeId, available: 7 }, { storeId: shop.stores[1]!.id, available: 0 }, null]);
+
     // Another tenant's ids find nothing there; a draft's ids nothing for the storefront.
     expect((await system.ok(NODES, { ids: expected.map((n) => n.id) }, other.headers)).nodes).toEqual(expected.map(() => null));
     const draft = await system.ok('query { variant(sku: "SEC-1") { id product { id } } }', {}, shop.headers);

@@ -42,7 +42,7 @@ export const resolvers: Resolvers = {
     // An id that names nothing here (another tenant's store, a sku it lacks) is null, not an error.
     __resolveReference: async (ref, ctx) => {
       const key = stockLevelKey(ref.id);
-      return key ? ctx.inventory.stockLevelOf(ctx, key.storeId, key.sku) : null;
+      return key ? ctx.loaders.stockLevelNode.load(skuStoreKey(key.sku, key.storeId)) : null;
     },
     id: (level) => stockLevelId(level.storeId!, level.sku!),
     store: (level) => ({ id: level.storeId }),

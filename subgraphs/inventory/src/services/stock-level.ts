@@ -1,5 +1,7 @@
 import type { StockChangedPayload, StockLevelView } from '../../../../lib/events/contracts/inventory.js';
+import { isUuid } from '../../../../lib/graphql/context.js';
 import { parseGlobalId, toGlobalId } from '../../../../lib/graphql/global-id.js';
+import { isValidSku } from '../../../../lib/sku.js';
 import type { StockLevelEntity } from '../data/entities/stock-level.entity.js';
 
 export type { StockChangedPayload, StockLevelView };
@@ -39,7 +41,7 @@ export const stockLevelId = (storeId: string, sku: string) => toGlobalId('StockL
 export function stockLevelKey(id: string): { storeId: string; sku: string } | null {
   try {
     const { type, key } = parseGlobalId(id);
-    return type === 'StockLevel' ? { storeId: key[0]!, sku: key[1]! } : null;
+    return type === 'StockLevel' && isUuid(key[0]!) && isValidSku(key[1]!) ? { storeId: key[0]!, sku: key[1]! } : null;
   } catch {
     return null;
   }
