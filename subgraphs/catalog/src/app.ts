@@ -40,6 +40,7 @@ export function buildCatalog(deps: SubgraphDeps, options: { feeds?: FeedWorkerOp
           variantBySku: new DataLoader((skus) => catalog.variantsBySkus(ctx, skus)),
           variantsByProduct: new DataLoader((ids) => catalog.variantsByProductIds(ctx, ids)),
           categoryById: new DataLoader((ids) => catalog.categoriesByIds(ctx, ids)),
+          knownStore: new DataLoader((ids) => catalog.knownStores(ctx, ids)),
         },
       };
       return ctx;

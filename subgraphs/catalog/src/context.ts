@@ -17,5 +17,7 @@ export interface Context extends SubgraphContext {
     variantBySku: DataLoader<string, VariantEntity | null>;
     variantsByProduct: DataLoader<string, VariantEntity[]>;
     categoryById: DataLoader<string, CategoryEntity | null>;
+    /** Whether the tenant has this store (`node(id:)` telling a store's UUID). */
+    knownStore: DataLoader<string, boolean>;
   };
 }

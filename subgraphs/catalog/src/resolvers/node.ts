@@ -29,7 +29,7 @@ async function resolveNode(ctx: Context, id: string): Promise<NodeValue | null> 
       return (
         (await ctx.loaders.productById.load(first)) ??
         (await ctx.loaders.categoryById.load(first)) ??
-        ((await ctx.catalog.knowsStore(ctx, first)) ? { __typename: 'Store', id: first } : orderReference(ctx, first))
+        ((await ctx.loaders.knownStore.load(first)) ? { __typename: 'Store', id: first } : orderReference(ctx, first))
       );
     case 'Product':
       return ctx.loaders.productById.load(first);

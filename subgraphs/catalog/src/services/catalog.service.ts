@@ -88,9 +88,12 @@ export class CatalogService extends TenantScopedService {
     });
   }
 
-  /** Whether the tenant has this store, as the tenant subgraph's events told the catalog (for `node(id:)`). */
-  knowsStore(ctx: SubgraphContext, id: string): Promise<boolean> {
-    return this.tx(ctx, async (m, tenantId) => (await knownStores(m, tenantId, [id])).has(id));
+  /** Whether the tenant has each store, as the tenant subgraph's events told the catalog (for `node(id:)`). */
+  knownStores(ctx: SubgraphContext, ids: readonly string[]): Promise<boolean[]> {
+    return this.tx(ctx, async (m, tenantId) => {
+      const known = await knownStores(m, tenantId, ids);
+      return ids.map((id) => known.has(id));
+    });
   }
 
   categoriesByIds(ctx: SubgraphContext, ids: readonly string[]): Promise<(CategoryEntity | null)[]> {
