@@ -8,6 +8,11 @@ import type { NodeResolvers, Resolvers } from '../generated/graphql.js';
 type Reference = { __typename: 'Store' | 'Order' | 'StockLevel' | 'Price'; id: string };
 type NodeValue = ProductEntity | CategoryEntity | VariantEntity | Reference;
 
+/** Who may read orders: `order(id:)`'s scopes. */
+const ORDER_READERS = ['pos', 'admin', 'customer'] as const;
+const orderReference = (ctx: Context, id: string): Reference | null =>
+  ctx.roles.some((role) => (ORDER_READERS as readonly string[]).includes(role)) ? { __typename: 'Order', id } : null;
+
 /**
  * `node(id:)` for the whole supergraph (decision 0026). The catalog answers its own types; a
  * Store, StockLevel or Price id goes back as an entity reference (`@key(fields: "id")`), so the
@@ -17,10 +22,6 @@ type NodeValue = ProductEntity | CategoryEntity | VariantEntity | Reference;
  * `order(id:)`), orders is asked; for anyone else it is null, so a partner or a shopper never gets
  * a type outside its schema.
  */
-const ORDER_READERS = ['pos', 'admin', 'customer'] as const;
-const orderReference = (ctx: Context, id: string): Reference | null =>
-  ctx.roles.some((role) => (ORDER_READERS as readonly string[]).includes(role)) ? { __typename: 'Order', id } : null;
-
 async function resolveNode(ctx: Context, id: string): Promise<NodeValue | null> {
   const { type, key } = parseGlobalId(id);
   const [first] = key as [string];
