@@ -27,7 +27,7 @@ const FIELDS: Fields = {
   'pricing.feed-batch.applied': { importId: true, applied: true, refused: true },
   'pricing.rules.changed': { kind: true, id: true, storeIds: true },
   'inventory.stock-level.changed': {
-    __typename: true, sku: true, storeId: true, onHand: true, reserved: true, available: true, orderable: true, inTransit: true,
+    __typename: true, id: 'optional', sku: true, storeId: true, onHand: true, reserved: true, available: true, orderable: true, inTransit: true,
     version: true, updatedAt: true, store: true, variant: true, movementId: true, kind: true, quantity: true, previousAvailable: 'optional',
   },
   'inventory.stock-level.low': { sku: true, storeId: true, available: true, previousAvailable: true, threshold: true, causeEventId: true },

@@ -161,6 +161,14 @@ describe('the README and docs examples, as written, on the demo data', () => {
     ]);
   });
 
+  it('the node refetch answers a variant and a stock level by their ids alone', async () => {
+    const { products } = await asShopper('query ($store: ID!) { products(first: 1) { edges { node { variants { id sku stock(storeId: $store) { id available } } } } } }', { store: store('S1') });
+    const variant = products.edges[0].node.variants[0];
+    const refetch = block('query Refetch($id: ID!)');
+    expect((await asShopper(refetch, { id: variant.id })).node).toEqual(expect.objectContaining({ __typename: 'Variant', id: variant.id, sku: variant.sku }));
+    expect((await asShopper(refetch, { id: variant.stock.id })).node).toEqual({ __typename: 'StockLevel', id: variant.stock.id, sku: variant.sku, available: variant.stock.available });
+  });
+
   it('the platform creates a tenant, a store and keys, and the admin key works in its tenant', async () => {
     let credential = '';
     const found: Record<string, string> = {};

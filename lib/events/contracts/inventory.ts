@@ -21,6 +21,8 @@ export interface StockLevelView {
  */
 export type StockChangedPayload = StockLevelView & {
   __typename: 'StockLevel';
+  /** Its `Node` id (decision 0026; absent in events written before it was added). */
+  id?: string;
   store: { __typename: 'Store'; id: string };
   variant: { __typename: 'Variant'; sku: string };
 };

@@ -47,6 +47,7 @@ export function buildCatalog(deps: SubgraphDeps, options: { feeds?: FeedWorkerOp
           variantsByProduct: new DataLoader((ids) => catalog.variantsByProductIds(ctx, ids)),
           categoryById: new DataLoader((ids) => catalog.categoriesByIds(ctx, ids)),
           draftByProduct: new DataLoader((ids) => versions.draftsByProductIds(ctx, ids)),
+          knownStore: new DataLoader((ids) => catalog.knownStores(ctx, ids)),
         },
       };
       return ctx;

@@ -20,5 +20,7 @@ export interface Context extends SubgraphContext {
     variantsByProduct: DataLoader<string, VariantEntity[]>;
     categoryById: DataLoader<string, CategoryEntity | null>;
     draftByProduct: DataLoader<string, DraftRow | null>;
+    /** Whether the tenant has this store (`node(id:)` telling a store's UUID). */
+    knownStore: DataLoader<string, boolean>;
   };
 }

@@ -60,6 +60,7 @@ export function buildInventory(
         loaders: {
           stock: new DataLoader((keys) => inventory.stockFor(ctx, keys)),
           stockLevelsBySku: new DataLoader((skus) => inventory.stockLevelsBySkus(ctx, skus)),
+          stockLevelNode: new DataLoader((keys) => inventory.stockLevelsOf(ctx, keys)),
         },
       };
       return ctx;

@@ -17,5 +17,7 @@ export interface Context extends SubgraphContext {
     /** Key: `skuStoreKey(sku, storeId)`. */
     stock: DataLoader<string, StockLevelView>;
     stockLevelsBySku: DataLoader<string, StockLevelView[]>;
+    /** Key: `skuStoreKey(sku, storeId)` of a `StockLevel` id; null where the tenant lacks the store or sku. */
+    stockLevelNode: DataLoader<string, StockLevelView | null>;
   };
 }

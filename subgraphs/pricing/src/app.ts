@@ -40,6 +40,7 @@ export function buildPricing(
         rules,
         loaders: {
           shownPrice: new DataLoader((keys) => pricing.shownPricesFor(ctx, keys)),
+          priceNode: new DataLoader((keys) => pricing.pricesByKeys(ctx, keys)),
         },
       };
       return ctx;

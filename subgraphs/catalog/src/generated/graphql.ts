@@ -41,11 +41,11 @@ export type AuditLog = {
 };
 
 /** A product category. */
-export type Category = {
+export type Category = Node & {
   __typename?: 'Category';
   /** Its direct subcategories, by name. */
   children: Array<Category>;
-  /** Stable identifier (UUID). */
+  /** Stable identifier (UUID); also its `Node` id. */
   id: Scalars['ID']['output'];
   /** Display name, unique within the tenant. */
   name: Scalars['String']['output'];
@@ -289,6 +289,22 @@ export type MutationUpsertProductArgs = {
   input: UpsertProductInput;
 };
 
+/**
+ * An object a client can cache and refetch by its `id` alone, with `node(id:)`: the id is globally
+ * unique and opaque (decision 0026).
+ */
+export type Node = {
+  /** Globally unique, opaque; `node(id:)` answers the object again. */
+  id: Scalars['ID']['output'];
+};
+
+/** An order (the orders subgraph owns it): the catalog's `node(id:)` hands its id to orders. */
+export type Order = Node & {
+  __typename?: 'Order';
+  /** Stable identifier (UUID); also its `Node` id. */
+  id: Scalars['ID']['output'];
+};
+
 /** Where a page of a connection ends. */
 export type PageInfo = {
   __typename?: 'PageInfo';
@@ -296,6 +312,13 @@ export type PageInfo = {
   endCursor?: Maybe<Scalars['String']['output']>;
   /** Whether another page follows. */
   hasNextPage: Scalars['Boolean']['output'];
+};
+
+/** A price (pricing owns it): the catalog's `node(id:)` hands its id to pricing. */
+export type Price = Node & {
+  __typename?: 'Price';
+  /** Globally unique, opaque id of this (sku, store) (decision 0026); `node(id:)` answers it again. */
+  id: Scalars['ID']['output'];
 };
 
 /** A price range, in the store's currency (decimal amounts, bounds included). */
@@ -307,7 +330,7 @@ export type PriceRangeInput = {
 };
 
 /** A sellable product with one or more variants. */
-export type Product = {
+export type Product = Node & {
   __typename?: 'Product';
   /** Brand name, if any. */
   brand?: Maybe<Scalars['String']['output']>;
@@ -321,7 +344,7 @@ export type Product = {
   draft?: Maybe<ProductDraft>;
   /** URL name, unique in the tenant: given by `upsertProduct`, else made from the title when the product is created. */
   handle: Scalars['String']['output'];
-  /** Stable identifier (UUID). */
+  /** Stable identifier (UUID); also its `Node` id. */
   id: Scalars['ID']['output'];
   /** False for a draft: only staff (pos, admin) see it. */
   published: Scalars['Boolean']['output'];
@@ -461,6 +484,14 @@ export type Query = {
   feedImport?: Maybe<FeedImport>;
   /** Recent feed imports, newest first (admin). */
   feedImports: Array<FeedImport>;
+  /**
+   * The object with this id (any `Node`: Product, Category, Store, Order, Variant, StockLevel, Price), resolved by
+   * the subgraph that owns its type; null when the caller's tenant has none it may see.
+   * BAD_USER_INPUT when `id` is not an id of this API.
+   */
+  node?: Maybe<Node>;
+  /** The objects with these ids (at most 100), in their order; null where `node` would be null. */
+  nodes: Array<Maybe<Node>>;
   /** One product by id; null when the tenant has none with that id. */
   product?: Maybe<Product>;
   /** One product by its handle; null when the tenant has none with that handle. */
@@ -497,6 +528,18 @@ export type QueryFeedImportArgs = {
 /** The entry points for reading the supergraph. */
 export type QueryFeedImportsArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+/** The entry points for reading the supergraph. */
+export type QueryNodeArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+/** The entry points for reading the supergraph. */
+export type QueryNodesArgs = {
+  ids: Array<Scalars['ID']['input']>;
 };
 
 
@@ -635,6 +678,19 @@ export type SetSearchSynonymsInput = {
   groups: Array<Array<Scalars['String']['input']>>;
 };
 
+/** A stock level (inventory owns it): the catalog's `node(id:)` hands its id to inventory. */
+export type StockLevel = Node & {
+  __typename?: 'StockLevel';
+  id: Scalars['ID']['output'];
+};
+
+/** A store (the tenant subgraph owns it): the catalog's `node(id:)` hands its id to tenant. */
+export type Store = Node & {
+  __typename?: 'Store';
+  /** Stable identifier (UUID); also its `Node` id. */
+  id: Scalars['ID']['output'];
+};
+
 export type UpsertProductInput = {
   brand?: InputMaybe<Scalars['String']['input']>;
   categoryId?: InputMaybe<Scalars['ID']['input']>;
@@ -651,10 +707,12 @@ export type UpsertProductInput = {
 };
 
 /** A concrete sellable item, identified by its sku across every subgraph. */
-export type Variant = {
+export type Variant = Node & {
   __typename?: 'Variant';
   /** EAN/UPC barcode, if any. */
   barcode?: Maybe<Scalars['String']['output']>;
+  /** Globally unique, opaque id (`node(id:)`); the sku stays its key everywhere else. */
+  id: Scalars['ID']['output'];
   /** The product this variant belongs to. */
   product: Product;
   /** Stock keeping unit, unique within the tenant. */
@@ -773,6 +831,18 @@ export type FederationReferenceTypes = {
 };
 
 
+/** Mapping of interface types */
+export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = {
+  Node:
+    | ( CategoryEntity )
+    | ( Partial<Order> )
+    | ( Partial<Price> )
+    | ( ProductEntity )
+    | ( Partial<StockLevel> )
+    | ( Partial<Store> )
+    | ( VariantEntity )
+  ;
+};
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
@@ -795,8 +865,11 @@ export type ResolversTypes = {
   FeedImportStatus: ResolverTypeWrapper<Partial<FeedImportStatus>>;
   FeedRowError: ResolverTypeWrapper<Partial<FeedRowError>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Node: ResolverTypeWrapper<ResolversInterfaceTypes<ResolversTypes>['Node']>;
+  Order: ResolverTypeWrapper<Partial<Order>>;
   PageInfo: ResolverTypeWrapper<Partial<PageInfo>>;
   Boolean: ResolverTypeWrapper<Partial<Scalars['Boolean']['output']>>;
+  Price: ResolverTypeWrapper<Partial<Price>>;
   PriceRangeInput: ResolverTypeWrapper<Partial<PriceRangeInput>>;
   Product: ResolverTypeWrapper<ProductEntity>;
   ProductChange: ResolverTypeWrapper<Partial<ProductChange>>;
@@ -816,6 +889,8 @@ export type ResolversTypes = {
   SearchResult: ResolverTypeWrapper<Partial<Omit<SearchResult, 'edges'> & { edges: Array<ResolversTypes['ProductEdge']> }>>;
   SearchSort: ResolverTypeWrapper<Partial<SearchSort>>;
   SetSearchSynonymsInput: ResolverTypeWrapper<Partial<SetSearchSynonymsInput>>;
+  StockLevel: ResolverTypeWrapper<Partial<StockLevel>>;
+  Store: ResolverTypeWrapper<Partial<Store>>;
   UpsertProductInput: ResolverTypeWrapper<Partial<UpsertProductInput>>;
   Variant: ResolverTypeWrapper<VariantEntity>;
   VariantInput: ResolverTypeWrapper<Partial<VariantInput>>;
@@ -841,8 +916,11 @@ export type ResolversParentTypes = {
   FeedImport: FeedImportView;
   FeedRowError: Partial<FeedRowError>;
   Mutation: Record<PropertyKey, never>;
+  Node: ResolversInterfaceTypes<ResolversParentTypes>['Node'];
+  Order: Partial<Order>;
   PageInfo: Partial<PageInfo>;
   Boolean: Partial<Scalars['Boolean']['output']>;
+  Price: Partial<Price>;
   PriceRangeInput: Partial<PriceRangeInput>;
   Product: ProductEntity;
   ProductChange: Partial<ProductChange>;
@@ -861,6 +939,8 @@ export type ResolversParentTypes = {
   SearchFilter: Partial<SearchFilter>;
   SearchResult: Partial<Omit<SearchResult, 'edges'> & { edges: Array<ResolversParentTypes['ProductEdge']> }>;
   SetSearchSynonymsInput: Partial<SetSearchSynonymsInput>;
+  StockLevel: Partial<StockLevel>;
+  Store: Partial<Store>;
   UpsertProductInput: Partial<UpsertProductInput>;
   Variant: VariantEntity;
   VariantInput: Partial<VariantInput>;
@@ -879,6 +959,7 @@ export type CategoryResolvers<ContextType = Context, ParentType extends Resolver
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   parent?: Resolver<Maybe<ResolversTypes['Category']>, ParentType, ContextType>;
   path?: Resolver<Array<ResolversTypes['Category']>, ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type CategoryKeywordsResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CategoryKeywords'] = ResolversParentTypes['CategoryKeywords']> = {
@@ -949,9 +1030,23 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   upsertProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationUpsertProductArgs, 'input'>>;
 };
 
+export type NodeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Node'] = ResolversParentTypes['Node']> = {
+  __resolveType: TypeResolveFn<'Category' | 'Order' | 'Price' | 'Product' | 'StockLevel' | 'Store' | 'Variant', ParentType, ContextType>;
+};
+
+export type OrderResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Order'] = ResolversParentTypes['Order']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
 export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
+export type PriceResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Price'] = ResolversParentTypes['Price']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type ProductResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Product'] = ResolversParentTypes['Product'], FederationReferenceType extends FederationReferenceTypes['Product'] = FederationReferenceTypes['Product']> = {
@@ -969,6 +1064,7 @@ export type ProductResolvers<ContextType = Context, ParentType extends Resolvers
   variants?: Resolver<Array<ResolversTypes['Variant']>, ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   versions?: Resolver<ResolversTypes['ProductVersionConnection'], ParentType, ContextType, Partial<ProductVersionsArgs>>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type ProductChangeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ProductChange'] = ResolversParentTypes['ProductChange']> = {
@@ -1039,6 +1135,8 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   categories?: Resolver<Array<ResolversTypes['Category']>, ParentType, ContextType>;
   feedImport?: Resolver<Maybe<ResolversTypes['FeedImport']>, ParentType, ContextType, RequireFields<QueryFeedImportArgs, 'id'>>;
   feedImports?: Resolver<Array<ResolversTypes['FeedImport']>, ParentType, ContextType, Partial<QueryFeedImportsArgs>>;
+  node?: Resolver<Maybe<ResolversTypes['Node']>, ParentType, ContextType, RequireFields<QueryNodeArgs, 'id'>>;
+  nodes?: Resolver<Array<Maybe<ResolversTypes['Node']>>, ParentType, ContextType, RequireFields<QueryNodesArgs, 'ids'>>;
   product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<QueryProductArgs, 'id'>>;
   productByHandle?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<QueryProductByHandleArgs, 'handle'>>;
   productEnrichment?: Resolver<Maybe<ResolversTypes['ProductEnrichment']>, ParentType, ContextType, RequireFields<QueryProductEnrichmentArgs, 'id'>>;
@@ -1067,12 +1165,24 @@ export type SearchResultResolvers<ContextType = Context, ParentType extends Reso
   totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
+export type StockLevelResolvers<ContextType = Context, ParentType extends ResolversParentTypes['StockLevel'] = ResolversParentTypes['StockLevel']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type StoreResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Store'] = ResolversParentTypes['Store']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
 export type VariantResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Variant'] = ResolversParentTypes['Variant'], FederationReferenceType extends FederationReferenceTypes['Variant'] = FederationReferenceTypes['Variant']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Variant']> | FederationReferenceType, FederationReferenceType, ContextType>;
   barcode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   product?: Resolver<ResolversTypes['Product'], ParentType, ContextType>;
   sku?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type Resolvers<ContextType = Context> = {
@@ -1086,7 +1196,10 @@ export type Resolvers<ContextType = Context> = {
   FeedImport?: FeedImportResolvers<ContextType>;
   FeedRowError?: FeedRowErrorResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
+  Node?: NodeResolvers<ContextType>;
+  Order?: OrderResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  Price?: PriceResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;
   ProductChange?: ProductChangeResolvers<ContextType>;
   ProductConnection?: ProductConnectionResolvers<ContextType>;
@@ -1101,6 +1214,8 @@ export type Resolvers<ContextType = Context> = {
   SearchFacet?: SearchFacetResolvers<ContextType>;
   SearchFacetValue?: SearchFacetValueResolvers<ContextType>;
   SearchResult?: SearchResultResolvers<ContextType>;
+  StockLevel?: StockLevelResolvers<ContextType>;
+  Store?: StoreResolvers<ContextType>;
   Variant?: VariantResolvers<ContextType>;
 };
 

@@ -1,6 +1,7 @@
 import { CategoryEntity } from '../data/entities/category.entity.js';
 import type { Resolvers } from '../generated/graphql.js';
 import { draftView } from '../versions/product-versions.service.js';
+import { nodeResolvers } from './node.js';
 
 export const resolvers: Resolvers = {
   Query: {
@@ -18,7 +19,9 @@ export const resolvers: Resolvers = {
     feedImports: (_root, { first }, ctx) => ctx.feeds.list(ctx, first),
     productEnrichment: (_root, { id }, ctx) => ctx.catalog.productEnrichment(ctx, id),
     productVersion: (_root, { id, version }, ctx) => ctx.versions.version(ctx, id, version),
+    ...nodeResolvers.Query,
   },
+  Node: nodeResolvers.Node,
   Mutation: {
     upsertProduct: (_root, { input }, ctx) => ctx.catalog.upsertProduct(ctx, input),
     createCategory: (_root, { input }, ctx) => ctx.catalog.createCategory(ctx, input),
@@ -63,6 +66,7 @@ export const resolvers: Resolvers = {
   },
   Variant: {
     __resolveReference: (ref, ctx) => ctx.loaders.variantBySku.load(ref.sku),
+    ...nodeResolvers.Variant,
     product: async (variant, _args, ctx) => {
       const product = await ctx.loaders.productById.load(variant.productId);
       if (!product) throw new Error(`variant ${variant.sku} has no product`);

@@ -7,6 +7,7 @@ import { isUuid } from '../../../../lib/graphql/context.js';
 import { decodeCursor, pageSize, toConnection, type Connection } from '../../../../lib/graphql/pagination.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
 import { outboxOf } from '../../../../lib/events/outbox.js';
+import { knownStores } from '../../../../lib/events/read-model.js';
 import { isValidSku } from '../../../../lib/sku.js';
 import type { EntityManager } from 'typeorm';
 import { CategoryEntity } from '../data/entities/category.entity.js';
@@ -85,6 +86,14 @@ export class CatalogService extends TenantScopedService {
         .getRepository(VariantEntity)
         .find({ where: { tenantId, productId: In([...productIds]) }, order: { position: 'ASC' } });
       return groupByKey(productIds, rows, (v) => v.productId);
+    });
+  }
+
+  /** Whether the tenant has each store, as the tenant subgraph's events told the catalog (for `node(id:)`). */
+  knownStores(ctx: SubgraphContext, ids: readonly string[]): Promise<boolean[]> {
+    return this.tx(ctx, async (m, tenantId) => {
+      const known = await knownStores(m, tenantId, ids);
+      return ids.map((id) => known.has(id));
     });
   }
 

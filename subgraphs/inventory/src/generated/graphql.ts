@@ -347,6 +347,8 @@ export type Reservation = {
   quantity: Scalars['Int']['output'];
   sku: Scalars['ID']['output'];
   status: ReservationStatus;
+  /** The stock level of its (sku, store) as it is now: what reserving, releasing or committing changed, under its id, for a client's cache. */
+  stockLevel: StockLevel;
   storeId: Scalars['ID']['output'];
 };
 
@@ -372,6 +374,8 @@ export type StockLevel = {
   __typename?: 'StockLevel';
   /** onHand - reserved. */
   available: Scalars['Int']['output'];
+  /** Globally unique, opaque id of this (sku, store) (decision 0026); `node(id:)` answers it again. */
+  id: Scalars['ID']['output'];
   /** Units shipped to this store by a transfer and not yet received (staff: pos, admin). */
   inTransit: Scalars['Int']['output'];
   /** Units physically in the store (staff: pos, admin). */
@@ -440,11 +444,15 @@ export type SubscriptionStockChangedArgs = {
 /** Stock sent from one store to another: in transit at the destination until received. */
 export type Transfer = {
   __typename?: 'Transfer';
+  /** The stock level it took the units from, as it is now (for a client's cache). */
+  fromStockLevel: StockLevel;
   fromStoreId: Scalars['ID']['output'];
   id: Scalars['ID']['output'];
   quantity: Scalars['Int']['output'];
   sku: Scalars['ID']['output'];
   status: TransferStatus;
+  /** The stock level it brings them to (in transit until received), as it is now. */
+  toStockLevel: StockLevel;
   toStoreId: Scalars['ID']['output'];
 };
 
@@ -575,6 +583,7 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 /** Mapping of federation types */
 export type FederationTypes = {
   AuditLog: AuditLog;
+  StockLevel: StockLevel;
   Store: Store;
   Variant: Variant;
 };
@@ -584,6 +593,9 @@ export type FederationReferenceTypes = {
   AuditLog:
     ( { __typename: 'AuditLog' }
     & GraphQLRecursivePick<FederationTypes['AuditLog'], {"page":true}> );
+  StockLevel:
+    ( { __typename: 'StockLevel' }
+    & GraphQLRecursivePick<FederationTypes['StockLevel'], {"id":true}> );
   Store:
     ( { __typename: 'Store' }
     & GraphQLRecursivePick<FederationTypes['Store'], {"id":true}> );
@@ -786,11 +798,14 @@ export type ReservationResolvers<ContextType = Context, ParentType extends Resol
   quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   sku?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['ReservationStatus'], ParentType, ContextType>;
+  stockLevel?: Resolver<ResolversTypes['StockLevel'], ParentType, ContextType>;
   storeId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 
-export type StockLevelResolvers<ContextType = Context, ParentType extends ResolversParentTypes['StockLevel'] = ResolversParentTypes['StockLevel']> = {
+export type StockLevelResolvers<ContextType = Context, ParentType extends ResolversParentTypes['StockLevel'] = ResolversParentTypes['StockLevel'], FederationReferenceType extends FederationReferenceTypes['StockLevel'] = FederationReferenceTypes['StockLevel']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['StockLevel']> | FederationReferenceType, FederationReferenceType, ContextType>;
   available?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   inTransit?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   onHand?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   orderable?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -824,11 +839,13 @@ export type SubscriptionResolvers<ContextType = Context, ParentType extends Reso
 };
 
 export type TransferResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Transfer'] = ResolversParentTypes['Transfer']> = {
+  fromStockLevel?: Resolver<ResolversTypes['StockLevel'], ParentType, ContextType>;
   fromStoreId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   sku?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['TransferStatus'], ParentType, ContextType>;
+  toStockLevel?: Resolver<ResolversTypes['StockLevel'], ParentType, ContextType>;
   toStoreId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 

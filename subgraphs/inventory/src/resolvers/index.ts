@@ -1,4 +1,5 @@
 import { skuStoreKey } from '../../../../lib/sku.js';
+import { stockLevelId, stockLevelKey } from '../services/stock-level.js';
 import type { Resolvers } from '../generated/graphql.js';
 import { requireRole } from '../../../../lib/graphql/roles.js';
 
@@ -38,11 +39,22 @@ export const resolvers: Resolvers = {
     inventory: (store, args, ctx) => ctx.inventory.storeInventory(ctx, store.id, args),
   },
   StockLevel: {
+    // An id that names nothing here (another tenant's store, a sku it lacks) is null, not an error.
+    __resolveReference: async (ref, ctx) => {
+      const key = stockLevelKey(ref.id);
+      return key ? ctx.loaders.stockLevelNode.load(skuStoreKey(key.sku, key.storeId)) : null;
+    },
+    id: (level) => stockLevelId(level.storeId!, level.sku!),
     store: (level) => ({ id: level.storeId }),
     variant: (level) => ({ sku: level.sku }),
   },
   Reservation: {
+    stockLevel: (reservation, _args, ctx) => ctx.loaders.stock.load(skuStoreKey(reservation.sku, reservation.storeId)),
     expiresAt: (reservation) => reservation.expiresAt?.toISOString() ?? null,
+  },
+  Transfer: {
+    fromStockLevel: (transfer, _args, ctx) => ctx.loaders.stock.load(skuStoreKey(transfer.sku, transfer.fromStoreId)),
+    toStockLevel: (transfer, _args, ctx) => ctx.loaders.stock.load(skuStoreKey(transfer.sku, transfer.toStoreId)),
   },
   IngestionEvent: {
     receivedAt: (event) => event.receivedAt.toISOString(),

@@ -118,6 +118,38 @@ export class InventoryService extends TenantScopedService {
     });
   }
 
+  /**
+   * The stock levels behind `StockLevel` ids, per `skuStoreKey(sku, storeId)`, in one transaction
+   * (`nodes(ids:)` sends up to 100): zero where nothing moved; null unless this tenant has the
+   * store and the sku.
+   */
+  stockLevelsOf(ctx: SubgraphContext, keys: readonly string[]): Promise<(StockLevelView | null)[]> {
+    return this.tx(ctx, async (m, tenantId) => {
+      const pairs = keys.map((key) => splitSkuStoreKey(key));
+      const stores = await knownStores(m, tenantId, pairs.map(([, storeId]) => storeId));
+      const skus = [...new Set(pairs.filter(([, storeId]) => stores.has(storeId)).map(([sku]) => sku))];
+      const known: { sku: string }[] = skus.length
+        ? await m.query(`SELECT sku FROM "${m.connection.driver.schema}"."known_variant" WHERE tenant_id = $1 AND sku = ANY($2)`, [tenantId, skus])
+        : [];
+      const variants = new Set(known.map((row) => row.sku));
+      const rows = variants.size
+        ? await m
+            .getRepository(StockLevelEntity)
+            .createQueryBuilder('l')
+            .where('l.tenant_id = :tenantId', { tenantId })
+            .andWhere('l.store_id = ANY(:stores::uuid[])', { stores: [...stores] })
+            .andWhere('l.sku = ANY(:skus)', { skus: [...variants] })
+            .getMany()
+        : [];
+      const byKey = new Map(rows.map((row) => [skuStoreKey(row.sku, row.storeId), row]));
+      return pairs.map(([sku, storeId], i) => {
+        if (!stores.has(storeId) || !variants.has(sku)) return null;
+        const row = byKey.get(keys[i]!);
+        return row ? toStockLevelView(row) : emptyStockLevel(sku, storeId);
+      });
+    });
+  }
+
   stockLevelsBySkus(ctx: SubgraphContext, skus: readonly string[]): Promise<StockLevelView[][]> {
     return this.tx(ctx, async (m, tenantId) => {
       const rows = await m

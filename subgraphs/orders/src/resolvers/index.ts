@@ -63,7 +63,8 @@ export const resolvers: Resolvers = {
   },
   ...orderHookResolvers.types,
   Order: {
-    __resolveReference: (ref, ctx) => ctx.loaders.orderById.load(ref.id),
+    // Only `node(id:)` refers to an order from elsewhere: it reads what `order(id:)` may (pos, admin, a customer her own).
+    __resolveReference: (ref, ctx) => (ctx.roles.some((role) => role === 'pos' || role === 'admin' || role === 'customer') ? ctx.loaders.orderById.load(ref.id) : null),
     store: (order) => ({ id: order.storeId }),
     lines: (order, _args, ctx) => ctx.loaders.linesByOrder.load(order.id),
     total: (order) => formatMoney(order.totalAmount, order.currencyCode.trim()),

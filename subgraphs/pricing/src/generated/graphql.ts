@@ -142,9 +142,13 @@ export type MutationSetTaxRateArgs = {
 export type Price = {
   __typename?: 'Price';
   amount: Money;
+  /** Globally unique, opaque id of this (sku, store) (decision 0026); `node(id:)` answers it again. */
+  id: Scalars['ID']['output'];
   sku: Scalars['ID']['output'];
   storeId: Scalars['ID']['output'];
   updatedAt: Scalars['String']['output'];
+  /** The variant priced: select its `id` and `price(storeId:)` in `setPrice` and a client's cache updates the price a storefront shows. */
+  variant?: Maybe<Variant>;
   /** Increases by one with every change of this (sku, store). */
   version: Scalars['Int']['output'];
 };
@@ -519,6 +523,7 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 /** Mapping of federation types */
 export type FederationTypes = {
   AuditLog: AuditLog;
+  Price: Price;
   Variant: Variant;
 };
 
@@ -527,6 +532,9 @@ export type FederationReferenceTypes = {
   AuditLog:
     ( { __typename: 'AuditLog' }
     & GraphQLRecursivePick<FederationTypes['AuditLog'], {"page":true}> );
+  Price:
+    ( { __typename: 'Price' }
+    & GraphQLRecursivePick<FederationTypes['Price'], {"id":true}> );
   Variant:
     ( { __typename: 'Variant' }
     & GraphQLRecursivePick<FederationTypes['Variant'], {"sku":true}> );
@@ -637,11 +645,14 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   setTaxRate?: Resolver<ResolversTypes['TaxRate'], ParentType, ContextType, RequireFields<MutationSetTaxRateArgs, 'input'>>;
 };
 
-export type PriceResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Price'] = ResolversParentTypes['Price']> = {
+export type PriceResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Price'] = ResolversParentTypes['Price'], FederationReferenceType extends FederationReferenceTypes['Price'] = FederationReferenceTypes['Price']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Price']> | FederationReferenceType, FederationReferenceType, ContextType>;
   amount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   sku?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   storeId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  variant?: Resolver<Maybe<ResolversTypes['Variant']>, ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 

@@ -1,4 +1,5 @@
-import { skuStoreKey } from '../../../../lib/sku.js';
+import { isValidSku, skuStoreKey } from '../../../../lib/sku.js';
+import { parseGlobalId, toGlobalId } from '../../../../lib/graphql/global-id.js';
 import type { Resolvers } from '../generated/graphql.js';
 import { moneyOf } from '../services/pricing.service.js';
 import { quoteView } from '../services/rules.service.js';
@@ -26,6 +27,13 @@ export const resolvers: Resolvers = {
     compareAtPrice: async (variant, { storeId }, ctx) => (await ctx.loaders.shownPrice.load(skuStoreKey(variant.sku, storeId)))?.compareAt ?? null,
   },
   Price: {
+    // Decision 0026: `Price:<storeId>:<sku>`; an id naming nothing in this tenant is null.
+    __resolveReference: (ref, ctx) => {
+      const { type, key } = parseGlobalId(ref.id);
+      return type === 'Price' && isValidSku(key[1]!) ? ctx.loaders.priceNode.load(skuStoreKey(key[1]!, key[0]!)) : null;
+    },
+    id: (price) => toGlobalId('Price', price.storeId, price.sku),
+    variant: (price) => ({ sku: price.sku }),
     amount: (price) => moneyOf(price),
     updatedAt: (price) => price.updatedAt.toISOString(),
   },

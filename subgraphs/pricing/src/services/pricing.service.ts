@@ -51,6 +51,17 @@ export class PricingService extends TenantScopedService {
     return price;
   }
 
+  /** Prices per `skuStoreKey(sku, storeId)` (the keys of `Price` ids), in one transaction; null where none is set. */
+  pricesByKeys(ctx: SubgraphContext, keys: readonly string[]): Promise<(PriceEntity | null)[]> {
+    const pairs = keys.map((key) => splitSkuStoreKey(key)).filter(([, storeId]) => isUuid(storeId));
+    if (pairs.length === 0) return Promise.resolve(keys.map(() => null));
+    return this.tx(ctx, async (m, tenantId) => {
+      const rows = await m.getRepository(PriceEntity).findBy({ tenantId, storeId: In([...new Set(pairs.map(([, storeId]) => storeId))]), sku: In([...new Set(pairs.map(([sku]) => sku))]) });
+      const byKey = new Map(rows.map((row) => [skuStoreKey(row.sku, row.storeId), row]));
+      return keys.map((key) => byKey.get(key) ?? null);
+    });
+  }
+
   price(ctx: SubgraphContext, sku: string, storeId: string): Promise<PriceEntity | null> {
     if (!isUuid(storeId)) return Promise.resolve(null);
     return this.tx(ctx, (m, tenantId) => m.getRepository(PriceEntity).findOneBy({ tenantId, sku, storeId }));

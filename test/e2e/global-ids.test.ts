@@ -1,0 +1,131 @@
+import { addProduct, bearer, createShop, okOnceKnown, receiveStock, setPrice, CREATE_API_KEY, RECEIVE_STOCK, type Shop } from '../support/fixtures.js';
+import { liveClient, subscribe } from '../support/live-client.js';
+import { startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
+
+// Global object identification (decision 0026): every cached object has an `id` that
+// `node(id:)` answers again, in the caller's tenant only.
+const IDS = `query ($sku: ID!, $store: ID!) {
+  variant(sku: $sku) { id sku product { id category { id } } stock(storeId: $store) { id available } }
+  price(sku: $sku, storeId: $store) { id amount { amount } }
+}`;
+
+const NODE_FIELDS = `__typename id
+  ... on Product { title }
+  ... on Category { name }
+  ... on Store { code }
+  ... on Order { number }
+  ... on Variant { sku }
+  ... on StockLevel { sku storeId available }
+  ... on Price { sku amount { amount } }`;
+const NODE = `query ($id: ID!) { node(id: $id) { ${NODE_FIELDS} } }`;
+const NODES = `query ($ids: [ID!]!) { nodes(ids: $ids) { ${NODE_FIELDS} } }`;
+
+describe('global object identification', () => {
+  let system: TestSupergraph;
+  let shop: Shop;
+  let other: Shop;
+  let ids: { product: string; category: string; variant: string; stock: string; price: string; order: string };
+
+  beforeAll(async () => {
+    system = await startSupergraph();
+    [shop, other] = [await createShop(system), await createShop(system)];
+    const { createCategory } = await system.ok('mutation { createCategory(input: { name: "Coffee" }) { id } }', {}, shop.headers);
+    await addProduct(system, shop, 'Espresso Beans', ['ESP-1'], { categoryId: createCategory.id });
+    await addProduct(system, shop, 'Secret Blend', ['SEC-1'], { published: false });
+    await setPrice(system, shop, 'ESP-1', '12.5');
+    await receiveStock(system, shop, 'ESP-1', 7);
+    // An order of another sku, so that its reservation leaves ESP-1's figures alone.
+    await addProduct(system, shop, 'Green Tea', ['TEA-1']);
+    await setPrice(system, shop, 'TEA-1', '3');
+    const { placeOrder } = await okOnceKnown(system, shop, 'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }', {
+      input: { storeId: shop.storeId, lines: [{ sku: 'TEA-1', quantity: 1 }] },
+    });
+    const { variant, price } = await system.ok(IDS, { sku: 'ESP-1', store: shop.storeId }, shop.headers);
+    ids = { product: variant.product.id, category: variant.product.category.id, variant: variant.id, stock: variant.stock.id, price: price.id, order: placeOrder.id };
+  });
+  afterAll(() => system.stop());
+
+  it('answers every Node type by its id, alone and in nodes(ids:), in the caller\'s tenant', async () => {
+    const expected = [
+      { __typename: 'Product', id: ids.product, title: 'Espresso Beans' },
+      { __typename: 'Category', id: ids.category, name: 'Coffee' },
+      { __typename: 'Store', id: shop.storeId, code: 'S1' },
+      { __typename: 'Order', id: ids.order, number: 1 },
+      { __typename: 'Variant', id: ids.variant, sku: 'ESP-1' },
+      { __typename: 'StockLevel', id: ids.stock, sku: 'ESP-1', storeId: shop.storeId, available: 7 },
+      { __typename: 'Price', id: ids.price, sku: 'ESP-1', amount: { amount: '12.50' } },
+    ];
+    // Opaque and readable only as decision 0026 says: base64url of the type and its key.
+    expect(Buffer.from(ids.stock, 'base64url').toString()).toBe(`StockLevel:${shop.storeId}:ESP-1`);
+    for (const node of expected) expect((await system.ok(NODE, { id: node.id }, shop.headers)).node).toEqual(node);
+    const { nodes } = await system.ok(NODES, { ids: [...expected.map((n) => n.id), Buffer.from('Variant:NOPE').toString('base64url')] }, shop.headers);
+    expect(nodes).toEqual([...expected, null]);
+
+    // Stock levels in one batch: a store where nothing moved is zero; a sku the tenant lacks, null.
+    const level = (storeId: string, sku: string) => Buffer.from(`StockLevel:${storeId}:${sku}`).toString('base64url');
+    const levels = await system.ok('query ($ids: [ID!]!) { nodes(ids: $ids) { ... on StockLevel { storeId available } } }', {
+      ids: [ids.stock, level(shop.stores[1]!.id, 'ESP-1'), level(shop.storeId, 'NOPE-1')],
+    }, shop.headers);
+    expect(levels.nodes).toEqual([{ storeId: shop.storeId, available: 7 }, { storeId: shop.stores[1]!.id, available: 0 }, null]);
+
+    // Another tenant's ids find nothing there; a draft's ids nothing for the storefront.
+    expect((await system.ok(NODES, { ids: expected.map((n) => n.id) }, other.headers)).nodes).toEqual(expected.map(() => null));
+    const draft = await system.ok('query { variant(sku: "SEC-1") { id product { id } } }', {}, shop.headers);
+    const hidden = await system.ok(NODES, { ids: [draft.variant.id, draft.variant.product.id, ids.order] }, shop.storefrontHeaders);
+    expect(hidden.nodes).toEqual([null, null, null]);
+
+    // A partner's contract holds a Price's id only (not its amount), and no Order: node stays within its schema.
+    const { createApiKey } = await system.ok(CREATE_API_KEY, { input: { name: 'partner', role: 'PARTNER' } }, shop.headers);
+    const partner = await system.request('query ($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }', { ids: [ids.variant, ids.price, ids.order] }, bearer(createApiKey.key));
+    expect(partner).toEqual({ data: { nodes: [{ __typename: 'Variant', id: ids.variant }, { __typename: 'Price', id: ids.price }, null] } });
+  });
+
+  it('returns what a stock or price mutation changed under the ids a cache holds', async () => {
+    const { receiveStock: level } = await system.ok(RECEIVE_STOCK.replace('{ sku', '{ id sku'), { input: { sku: 'ESP-1', storeId: shop.storeId, quantity: 3 } }, shop.headers);
+    expect(level).toMatchObject({ id: ids.stock, available: 10 });
+    const { setPrice: price } = await system.ok(
+      'mutation ($input: SetPriceInput!, $store: ID!) { setPrice(input: $input) { id amount { amount } variant { id price(storeId: $store) { amount } } } }',
+      { input: { sku: 'ESP-1', storeId: shop.storeId, amount: '13', currencyCode: 'EUR' }, store: shop.storeId },
+      shop.headers,
+    );
+    // The price a storefront shows lives on the variant: the answer carries it under the variant's id.
+    expect(price).toEqual({ id: ids.price, amount: { amount: '13.00' }, variant: { id: ids.variant, price: { amount: '13.00' } } });
+    expect((await system.ok(NODE, { id: ids.stock }, shop.headers)).node.available).toBe(10);
+    const { reserveStock } = await system.ok(
+      'mutation ($input: ReserveStockInput!) { reserveStock(input: $input) { id stockLevel { id available reserved } } }',
+      { input: { sku: 'ESP-1', storeId: shop.storeId, quantity: 2 } },
+      shop.headers,
+    );
+    expect(reserveStock.stockLevel).toEqual({ id: ids.stock, available: 8, reserved: 2 });
+    const { releaseReservation } = await system.ok('mutation ($id: ID!) { releaseReservation(id: $id) { stockLevel { id available } } }', { id: reserveStock.id }, shop.headers);
+    expect(releaseReservation.stockLevel).toEqual({ id: ids.stock, available: 10 });
+    const { transferStock } = await system.ok(
+      'mutation ($input: TransferStockInput!) { transferStock(input: $input) { fromStockLevel { id available } toStockLevel { id inTransit } } }',
+      { input: { sku: 'ESP-1', fromStoreId: shop.storeId, toStoreId: shop.stores[1]!.id, quantity: 1 } },
+      shop.headers,
+    );
+    expect(transferStock).toEqual({
+      fromStockLevel: { id: ids.stock, available: 9 },
+      toStockLevel: { id: Buffer.from(`StockLevel:${shop.stores[1]!.id}:ESP-1`).toString('base64url'), inTransit: 1 },
+    });
+
+    // A live stock level arrives under the same id: a cache updates the object it holds.
+    const client = liveClient(system.gatewayUrl, shop.headers);
+    const live = subscribe(client, 'subscription ($store: ID!) { stockChanged(storeId: $store, skus: ["ESP-1"]) { id available } }', { store: shop.storeId });
+    await live.waitFor(1);
+    await system.ok(RECEIVE_STOCK, { input: { sku: 'ESP-1', storeId: shop.storeId, quantity: 1 } }, shop.headers);
+    expect((await live.waitFor(2)).map((r) => r.data.stockChanged)).toEqual([{ id: ids.stock, available: 9 }, { id: ids.stock, available: 10 }]);
+    live.stop();
+    await client.dispose();
+  });
+
+  it('refuses what is not an id of this API with BAD_USER_INPUT, and more than 100 ids', async () => {
+    for (const id of ['nope', Buffer.from('Cart:x').toString('base64url'), Buffer.from('StockLevel:only-one').toString('base64url'), 'a'.repeat(300)]) {
+      const { data, errors } = await system.request(NODE, { id }, shop.headers);
+      expect(data?.node ?? null).toBeNull();
+      expect(errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+    }
+    const tooMany = await system.request(NODES, { ids: Array.from({ length: 101 }, () => ids.variant) }, shop.headers);
+    expect(tooMany.errors?.map((e) => e.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+  });
+});
