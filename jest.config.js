@@ -1,8 +1,8 @@
 /**
  * Jest runs TypeScript through SWC; one PostgreSQL (embedded or real) serves the whole run.
- * Three projects, each runnable alone (`npm run test:unit`, `test:integration`, `test:e2e`):
- * unit (test/unit and the tests beside the code), integration (services over a real database)
- * and e2e (a real gateway over real subgraphs).
+ * Four projects, each runnable alone (`npm run test:unit`, `test:integration`, `test:e2e`, `test:clients`):
+ * unit (test/unit and the tests beside the code), integration (services over a real database),
+ * e2e (a real gateway over real subgraphs) and clients (the popular GraphQL clients against it).
  */
 const swc = [
   '@swc/jest',
@@ -34,6 +34,8 @@ module.exports = {
     project('unit', ['test/unit', 'lib', 'subgraphs', 'gateway'], ['**/*.test.ts']),
     project('integration', ['test/integration'], ['**/*.test.ts']),
     project('e2e', ['test/e2e'], ['**/*.test.ts']),
+    // The clients frontend teams use (Apollo Client…), unconfigured, against a started system.
+    project('clients', ['test/clients'], ['**/*.test.ts']),
   ],
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   globalTeardown: '<rootDir>/test/support/global-teardown.ts',
