@@ -95,7 +95,7 @@ export interface GatewayOptions {
     fields?: Record<string, SubscriptionField>;
     /** Per-socket limits (defaults: 1 MiB buffered, 1000 waiting updates, 1 MiB messages, 16 KiB connection_init, 100 operations). */
     limits?: Pick<GraphQLWsOptions, 'highWaterBytes' | 'maxPendingUpdates' | 'keepAliveMs' | 'maxPayloadBytes' | 'maxInitBytes' | 'maxSubscriptionsPerSocket'>;
-    /** How the bus is watched (defaults: a ping each second, down when one is unanswered for 1 s). */
+    /** How the bus is watched (defaults: a ping each second, down when two in a row are unanswered for 1 s). */
     monitor?: BusMonitorOptions;
   };
   /** Structured logs (pino): one line per operation, and the gateway's own warnings. */

@@ -15,18 +15,25 @@ export interface BusMonitor {
 export interface BusMonitorOptions {
   /** Time between pings (default 1 s). */
   intervalMs?: number;
-  /** A ping unanswered this long means the bus is down (default 1 s). */
+  /** A ping unanswered this long is a miss (default 1 s). */
   timeoutMs?: number;
+  /** Misses in a row that mean the bus is down (default 2): one slow answer is not an outage. */
+  missesBeforeDown?: number;
   log?: (message: string) => void;
 }
 
 /**
- * Pings the bus every `intervalMs`; one ping unanswered within `timeoutMs` (a stopped or
- * unreachable Redis) marks it down, the next answered one up again. Reported as `gateway_bus_up`.
+ * Pings the bus every `intervalMs`; `missesBeforeDown` pings in a row unanswered within
+ * `timeoutMs` (a stopped or unreachable Redis) mark it down, the next answered one up again.
+ * One miss alone does not: under a storm of connections this process's own event loop can hold an
+ * answer back past the deadline, and marking the bus down then interrupts every subscriber for
+ * nothing. Reported as `gateway_bus_up`.
  */
 export function createBusMonitor(bus: EventBus, options: BusMonitorOptions = {}): BusMonitor {
   const intervalMs = options.intervalMs ?? 1_000;
   const timeoutMs = options.timeoutMs ?? 1_000;
+  const missesBeforeDown = Math.max(1, options.missesBeforeDown ?? 2);
+  let misses = 0;
   const log = options.log ?? console.error;
   const listeners = new Set<(up: boolean) => void>();
   let up = true;
@@ -37,14 +44,17 @@ export function createBusMonitor(bus: EventBus, options: BusMonitorOptions = {})
   const set = (now: boolean) => {
     if (now === up) return;
     up = now;
-    log(now ? 'event bus: answers again; live updates resume' : `event bus: no answer within ${timeoutMs} ms; live updates are interrupted`);
+    log(now ? 'event bus: answers again; live updates resume' : `event bus: ${missesBeforeDown} pings in a row unanswered within ${timeoutMs} ms; live updates are interrupted`);
     for (const listener of listeners) listener(now);
   };
   const check = async () => {
     if (checking) return;
     checking = true;
     try {
-      set(await within(bus.ping(), timeoutMs).then(() => true, () => false));
+      const answered = await within(bus.ping(), timeoutMs).then(() => true, () => false);
+      misses = answered ? 0 : misses + 1;
+      if (answered) set(true);
+      else if (misses >= missesBeforeDown) set(false);
     } finally {
       checking = false;
     }
