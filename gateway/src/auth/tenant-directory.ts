@@ -9,6 +9,8 @@ export interface ApiKeyIdentity {
   apiKeyId: string;
   role: string;
   storeIds: string[] | null;
+  /** Runs only the tenant's published persisted documents. */
+  persistedDocumentsOnly?: boolean;
   tenant: ResolvedTenant;
 }
 
@@ -23,6 +25,12 @@ export interface TenantDirectory {
   webhookSecret(tenantSlug: string, source: string, fresh?: boolean): Promise<WebhookSecret | null>;
   /** Forgets every cached webhook secret (a source was configured or rotated). */
   forgetWebhookSecrets(): void;
+  /**
+   * A published persisted document of the tenant by its id (the SHA-256 of its body). A document
+   * found is kept an hour (its id is its body's hash: it never changes); one not found is asked
+   * again next time, so a document is runnable as soon as it is published.
+   */
+  persistedDocument(tenantId: string, documentId: string): Promise<string | null>;
 }
 
 export interface WebhookSecret {
@@ -150,7 +158,7 @@ export function createTenantDirectory(options: TenantDirectoryOptions): TenantDi
     byApiKeyHash: (keyHash) =>
       ask(
         `key:${keyHash}`,
-        'query GatewayApiKey($keyHash: String!) { authenticateApiKey(keyHash: $keyHash) { apiKeyId role storeIds tenant { id slug } } }',
+        'query GatewayApiKey($keyHash: String!) { authenticateApiKey(keyHash: $keyHash) { apiKeyId role storeIds persistedDocumentsOnly tenant { id slug } } }',
         { keyHash },
         'authenticateApiKey',
         5_000,
@@ -170,6 +178,18 @@ export function createTenantDirectory(options: TenantDirectoryOptions): TenantDi
     },
     forgetWebhookSecrets: () => {
       for (const key of [...cache.keys(), ...inFlight.keys()]) if (key.startsWith('webhook:')) forget(key);
+    },
+    async persistedDocument(tenantId, documentId) {
+      const key = `document:${tenantId}:${documentId}`;
+      const body = await ask<string>(
+        key,
+        'query GatewayPersistedDocument($tenantId: ID!, $id: String!) { persistedDocument(tenantId: $tenantId, id: $id) }',
+        { tenantId, id: documentId },
+        'persistedDocument',
+        3_600_000,
+      );
+      if (body === null && cache.get(key)?.value === null) cache.delete(key);
+      return body;
     },
   };
 }
