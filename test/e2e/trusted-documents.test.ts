@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { addProduct, bearer, CREATE_API_KEY, createShop, type Shop } from '../support/fixtures.js';
+import { liveClient, subscribe } from '../support/live-client.js';
 import { startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -63,6 +64,12 @@ describe('trusted documents', () => {
     // Nor can it register a document through APQ.
     const apq = { query: '{ tenant { id } }', extensions: { persistedQuery: { version: 1, sha256Hash: sha256('{ tenant { id } }') } } };
     expect(codes((await post(system.gatewayUrl, apq, onlyDocuments)).body)).toEqual(['PERSISTED_DOCUMENT_REQUIRED']);
+    // graphql-ws carries a query, never a document id: refused too.
+    const socket = liveClient(system.gatewayUrl, onlyDocuments);
+    const live = subscribe(socket, 'subscription ($store: ID!) { stockChanged(storeId: $store) { sku } }', { store: shop.storeId });
+    await live.waitFor(1);
+    expect((live.failure as { extensions?: { code?: string } }[] | undefined)?.map((e) => e.extensions?.code)).toEqual(['PERSISTED_DOCUMENT_REQUIRED']);
+    await socket.dispose();
     // The metric counts by document id.
     const metrics = await (await fetch(`${new URL(system.gatewayUrl).origin}/metrics`)).text();
     expect(metrics).toContain(`gateway_persisted_documents_total{document_id="${sha256(TENANT)}"}`);
