@@ -27,6 +27,7 @@ import { SubscriptionHub } from './subscriptions/subscription-hub.js';
 import { SubscriptionPlanner } from './subscriptions/subscription-plan.js';
 import { createGraphQLWsServer, type GraphQLWsOptions } from './subscriptions/graphql-ws-server.js';
 import { useSubscriptionHub } from './subscriptions/use-subscription-hub.js';
+import { useMultipartSubscriptions } from './subscriptions/use-multipart-subscriptions.js';
 import { extractScopes } from './auth/scopes.js';
 import type { TenantDirectory } from './auth/tenant-directory.js';
 import { credentialEvents } from './auth/credential-events.js';
@@ -209,7 +210,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         log,
       })
     : undefined;
-  if (hub) plugins.push(useSubscriptionHub(hub));
+  if (hub) plugins.push(useSubscriptionHub(hub), useMultipartSubscriptions());
   // Anonymous storefront reads, kept until a change event of their tenant arrives.
   const cacheOptions = typeof options.storefrontCache === 'object' ? options.storefrontCache : {};
   const storefrontCache =
