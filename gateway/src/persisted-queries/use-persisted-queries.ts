@@ -65,8 +65,10 @@ export function usePersistedQueries(options: {
       const documentId = bodyDocumentId ?? (request.method === 'GET' ? (new URL(request.url).searchParams.get('documentId') ?? undefined) : undefined);
       const persisted = (params.extensions as { persistedQuery?: unknown } | undefined)?.persistedQuery;
       // Only an API key may be persistedDocumentsOnly: a request without a credential is looked at only when it names a document.
-      const credential = request.headers.has('authorization') || request.headers.has('x-api-key');
-      const needsIdentity = documentId !== undefined || (persisted !== undefined && persisted !== null) || (options.directory !== undefined && credential);
+      const credential = (request.headers.get('authorization')?.replace(/^Bearer\s+/i, '') ?? request.headers.get('x-api-key') ?? '').trim();
+      // A JWT is never limited to documents: only API keys are looked at.
+      const apiKey = credential.length > 0 && !/^[\w-]+\.[\w-]+\.[\w-]*$/.test(credential);
+      const needsIdentity = documentId !== undefined || (persisted !== undefined && persisted !== null) || (options.directory !== undefined && apiKey);
       let identity: Identity | undefined;
       if (needsIdentity && options.authenticator) {
         try {
