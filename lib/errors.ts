@@ -28,6 +28,8 @@ export const ErrorCodes = {
   SERVICE_UNAVAILABLE: 'A subgraph (or the tenant directory) could not be reached; its fields are null, the rest arrives.',
   PERSISTED_QUERY_NOT_FOUND: 'Automatic persisted queries: this tenant has no document with that sha256Hash (yet); send the query with its hash once to register it.',
   PERSISTED_QUERY_NOT_SUPPORTED: 'Automatic persisted queries: an extensions.persistedQuery version other than 1.',
+  PERSISTED_DOCUMENT_REQUIRED: 'Trusted documents: the API key runs only published persisted documents (`persistedDocumentsOnly`); send `documentId` (or the APQ sha256Hash) of one, not a query (HTTP 400).',
+  PERSISTED_DOCUMENT_NOT_FOUND: 'Trusted documents: the tenant published no document with that `documentId` (or, for a persistedDocumentsOnly key, that sha256Hash); publish it with publishPersistedDocuments (HTTP 400).',
   CSRF_REFUSED: 'A POST a form on another site could send (no content type, or text/plain, form or multipart) without an x-graphql-csrf header: nothing ran (HTTP 403).',
   INTERNAL_SERVER_ERROR: 'An unexpected failure; details are in the server log, never in the response.',
 } as const;

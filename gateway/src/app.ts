@@ -14,6 +14,7 @@ import { SubgraphClient } from './subgraph-client.js';
 import { createStorefrontCache } from './cache/storefront-cache.js';
 import { useGraphQLMetrics } from '../../lib/observability/graphql-metrics.js';
 import { reportGatewayGauges } from './gauges.js';
+import { metrics } from '../../lib/observability/metrics.js';
 import type { Logger } from '../../lib/observability/logger.js';
 import { useRequestLog } from '../../lib/observability/request-log.js';
 import { sensitiveCoordinates } from '../../lib/observability/sensitive-variables.js';
@@ -26,6 +27,7 @@ import { SubscriptionHub } from './subscriptions/subscription-hub.js';
 import { SubscriptionPlanner } from './subscriptions/subscription-plan.js';
 import { createGraphQLWsServer, type GraphQLWsOptions } from './subscriptions/graphql-ws-server.js';
 import { useSubscriptionHub } from './subscriptions/use-subscription-hub.js';
+import { useMultipartSubscriptions } from './subscriptions/use-multipart-subscriptions.js';
 import { extractScopes } from './auth/scopes.js';
 import type { TenantDirectory } from './auth/tenant-directory.js';
 import { credentialEvents } from './auth/credential-events.js';
@@ -184,7 +186,12 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   // After the guards: a document is kept only once it has passed them.
   const persistedStore = options.persistedQueries?.store ?? createMemoryPersistedQueryStore();
   cleanups.push(() => persistedStore.close());
-  plugins.push(usePersistedQueries({ store: persistedStore, authenticator, clientAddress }));
+  const documentIds = new Set<string>();
+  const countDocument = (id: string) => {
+    if (documentIds.size < 1_000) documentIds.add(id);
+    metrics.persistedDocuments.inc({ document_id: documentIds.has(id) ? id : 'other' });
+  };
+  plugins.push(usePersistedQueries({ store: persistedStore, authenticator, clientAddress, directory, onDocument: countDocument }));
   // Live updates and the storefront cache depend on the bus: they learn when it stops answering.
   const bus = options.subscriptions?.bus;
   const busMonitor = bus ? createBusMonitor(bus, { log, ...options.subscriptions!.monitor }) : undefined;
@@ -203,7 +210,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         log,
       })
     : undefined;
-  if (hub) plugins.push(useSubscriptionHub(hub));
+  if (hub) plugins.push(useSubscriptionHub(hub), useMultipartSubscriptions());
   // Anonymous storefront reads, kept until a change event of their tenant arrives.
   const cacheOptions = typeof options.storefrontCache === 'object' ? options.storefrontCache : {};
   const storefrontCache =

@@ -31,6 +31,12 @@ export const metrics = {
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   }),
+  persistedDocuments: new Counter({
+    name: 'gateway_persisted_documents_total',
+    help: 'Operations run from a published persisted document (trusted documents), by document id (past 1000 ids, "other").',
+    labelNames: ['document_id'] as const,
+    registers: [registry],
+  }),
   subgraphFetchesShared: new Counter({
     name: 'gateway_subgraph_fetches_shared_total',
     help: 'Subgraph fetches answered by an identical fetch already in flight, by subgraph.',

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { getNamedType, getNullableType, isEnumType, isInputObjectType, isListType, isNonNullType, isScalarType, type GraphQLInputType, type GraphQLSchema } from 'graphql';
 import { Client } from 'pg';
 import { Supergraph } from '@apollo/federation-internals';
@@ -83,6 +83,10 @@ describe('every mutation writes an audit record', () => {
     // tenant
     const key = await run('createApiKey', CREATE_API_KEY, { input: { name: 'temp', role: 'POS' } });
     await run('revokeApiKey', 'mutation ($id: ID!) { revokeApiKey(id: $id) { id } }', { id: key.apiKey.id });
+    const body = 'query AuditTenant { tenant { slug } }';
+    await run('publishPersistedDocuments', 'mutation ($i: PublishPersistedDocumentsInput!) { publishPersistedDocuments(input: $i) { count } }', {
+      i: { app: 'audit', operations: [{ id: createHash('sha256').update(body).digest('hex'), body, name: 'AuditTenant', type: 'query' }] },
+    });
     await run('configureWebhookSource', 'mutation ($i: ConfigureWebhookSourceInput!) { configureWebhookSource(input: $i) { __typename } }', { i: { source: 'POS', secret: POS_SECRET, currencyCode: 'EUR' } });
     const sub = await run('createWebhookSubscription', 'mutation ($i: CreateWebhookSubscriptionInput!) { createWebhookSubscription(input: $i) { secret subscription { id } } }', {
       i: { url: receiver.url('/audit'), eventTypes: ['inventory.stock-level.changed'] },

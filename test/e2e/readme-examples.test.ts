@@ -169,6 +169,12 @@ describe('the README and docs examples, as written, on the demo data', () => {
     expect((await asShopper(refetch, { id: variant.stock.id })).node).toEqual({ __typename: 'StockLevel', id: variant.stock.id, sku: variant.sku, available: variant.stock.available });
   });
 
+  it('the trusted-documents curl commands: publish a manifest, then run a document by its id', async () => {
+    const { stdout } = await run('bash', ['-c', asWritten(block('publishPersistedDocuments(input:'))], { env: { ...process.env, ADMIN_KEY: demo.keys.admin } });
+    const answers = stdout.trim().split('\n').map((line) => JSON.parse(line));
+    expect(answers).toEqual([{ data: { publishPersistedDocuments: { count: 1 } } }, { data: { tenant: { name: 'Demo Market' } } }]);
+  });
+
   it('the platform creates a tenant, a store and keys, and the admin key works in its tenant', async () => {
     let credential = '';
     const found: Record<string, string> = {};

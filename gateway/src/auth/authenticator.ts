@@ -20,6 +20,8 @@ export interface Identity {
   storeIds?: string[];
   /** The API key's id: its revocation ends the sockets and streams opened with it. */
   apiKeyId?: string;
+  /** An API key that runs only its tenant's published persisted documents (trusted documents). */
+  persistedDocumentsOnly?: boolean;
   /** A JWT's `exp` (ms since the epoch): sockets and streams opened with it end then. */
   expiresAt?: number;
   /** Role `customer`: the token's subject, the only customer whose rows the subgraphs show. */
@@ -111,6 +113,7 @@ export function createAuthenticator(options: {
           subject: `key:${key.apiKeyId}`,
           apiKeyId: key.apiKeyId,
           ...(key.storeIds ? { storeIds: key.storeIds } : {}),
+          ...(key.persistedDocumentsOnly ? { persistedDocumentsOnly: true } : {}),
         };
       }
 

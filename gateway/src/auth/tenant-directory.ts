@@ -9,6 +9,8 @@ export interface ApiKeyIdentity {
   apiKeyId: string;
   role: string;
   storeIds: string[] | null;
+  /** Runs only the tenant's published persisted documents. */
+  persistedDocumentsOnly?: boolean;
   tenant: ResolvedTenant;
 }
 
@@ -23,6 +25,12 @@ export interface TenantDirectory {
   webhookSecret(tenantSlug: string, source: string, fresh?: boolean): Promise<WebhookSecret | null>;
   /** Forgets every cached webhook secret (a source was configured or rotated). */
   forgetWebhookSecrets(): void;
+  /**
+   * A published persisted document of the tenant by its id (the SHA-256 of its body). A document
+   * found is kept (its id is its body's hash: it never changes; 16 MiB of them, least recently used
+   * out first); one not found is asked again next time, so it runs as soon as it is published.
+   */
+  persistedDocument(tenantId: string, documentId: string): Promise<string | null>;
 }
 
 export interface WebhookSecret {
@@ -143,6 +151,10 @@ export function createTenantDirectory(options: TenantDirectoryOptions): TenantDi
     inFlight.delete(cacheKey);
   };
 
+  // Published documents found, least recently used first out past 16 MiB: a document never changes (its id is its body's hash).
+  const documents = new Map<string, string>();
+  const maxDocumentBytes = 16 * 1024 * 1024;
+  let documentBytes = 0;
   const tenantQuery = 'query GatewayResolveTenant($slug: String, $host: String) { resolveTenant(slug: $slug, host: $host) { id slug } }';
   return {
     bySlug: (slug) => ask(`slug:${slug}`, tenantQuery, { slug }, 'resolveTenant', ttl, 'stale-if-error'),
@@ -150,7 +162,7 @@ export function createTenantDirectory(options: TenantDirectoryOptions): TenantDi
     byApiKeyHash: (keyHash) =>
       ask(
         `key:${keyHash}`,
-        'query GatewayApiKey($keyHash: String!) { authenticateApiKey(keyHash: $keyHash) { apiKeyId role storeIds tenant { id slug } } }',
+        'query GatewayApiKey($keyHash: String!) { authenticateApiKey(keyHash: $keyHash) { apiKeyId role storeIds persistedDocumentsOnly tenant { id slug } } }',
         { keyHash },
         'authenticateApiKey',
         5_000,
@@ -170,6 +182,35 @@ export function createTenantDirectory(options: TenantDirectoryOptions): TenantDi
     },
     forgetWebhookSecrets: () => {
       for (const key of [...cache.keys(), ...inFlight.keys()]) if (key.startsWith('webhook:')) forget(key);
+    },
+    async persistedDocument(tenantId, documentId) {
+      const key = `${tenantId}:${documentId}`;
+      const kept = documents.get(key);
+      if (kept !== undefined) {
+        // Re-inserted: the first entry is the least recently used.
+        documents.delete(key);
+        documents.set(key, kept);
+        return kept;
+      }
+      const lookupKey = `document:${key}`;
+      const body = await ask<string>(
+        lookupKey,
+        'query GatewayPersistedDocument($tenantId: ID!, $id: String!) { persistedDocument(tenantId: $tenantId, id: $id) }',
+        { tenantId, id: documentId },
+        'persistedDocument',
+        0,
+      );
+      // Not kept in the answer cache: a document is kept below (bounded by bytes), a miss not at all.
+      forget(lookupKey);
+      if (body === null) return null;
+      documents.set(key, body);
+      documentBytes += body.length;
+      while (documentBytes > maxDocumentBytes) {
+        const [oldest, text] = documents.entries().next().value as [string, string];
+        documents.delete(oldest);
+        documentBytes -= text.length;
+      }
+      return body;
     },
   };
 }

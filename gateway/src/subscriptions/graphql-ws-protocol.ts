@@ -137,6 +137,12 @@ export function createGraphQLWsProtocol<R>(options: GraphQLWsProtocolOptions<R>)
     };
 
     const run = async (id: string, payload: { query: string; variables?: Record<string, unknown>; operationName?: string }) => {
+      // graphql-ws sends a query, never a document id: a key limited to published documents runs them over HTTP (POST, GET, SSE).
+      if (identity?.persistedDocumentsOnly) {
+        send(errorMessage(id, [new GraphQLError('This API key runs published persisted documents only: send a documentId over HTTP (or server-sent events).', { extensions: { code: 'PERSISTED_DOCUMENT_REQUIRED' } })]));
+        subscriptions.delete(id);
+        return;
+      }
       let document: DocumentNode;
       try {
         document = parse(payload.query);

@@ -8,6 +8,7 @@ import { buildSystemSubgraph, type SubgraphDeps } from '../../../lib/graphql/yog
 import type { Context } from './context.js';
 import { resolvers } from './resolvers/index.js';
 import { ApiKeyService } from './services/api-key.service.js';
+import { PersistedDocumentService } from './services/persisted-document.service.js';
 import { CustomerService } from './services/customer.service.js';
 import { TenantService } from './services/tenant.service.js';
 import { WebhookSourceService } from './services/webhook-source.service.js';
@@ -29,6 +30,7 @@ export function buildTenant(
   const lifecycle = subgraphLifecycle({ ...deps, source: 'tenant' });
   const tenants = new TenantService(deps.dataSource, lifecycle.flush);
   const apiKeys = new ApiKeyService(deps.dataSource, lifecycle.flush);
+  const persistedDocuments = new PersistedDocumentService(deps.dataSource, lifecycle.flush);
   const webhookSources = new WebhookSourceService(deps.dataSource, lifecycle.flush);
   const customers = new CustomerService(deps.dataSource, lifecycle.flush, deps.secret, async (ctx) => (await tenants.current(ctx)).slug);
   const outboundWebhooks = buildOutboundWebhooks({
@@ -49,6 +51,7 @@ export function buildTenant(
         ...base,
         tenants,
         apiKeys,
+        persistedDocuments,
         webhookSources,
         customers,
         customerById: new DataLoader((ids) => customers.byIds(ctx, ids)),

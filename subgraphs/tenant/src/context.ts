@@ -3,6 +3,7 @@ import type DataLoader from 'dataloader';
 import type { StoreEntity } from './data/entities/store.entity.js';
 import type { ApiKeyService } from './services/api-key.service.js';
 import type { CustomerRow, CustomerService } from './services/customer.service.js';
+import type { PersistedDocumentService } from './services/persisted-document.service.js';
 import type { TenantService } from './services/tenant.service.js';
 import type { WebhookSourceService } from './services/webhook-source.service.js';
 import type { WebhookSubscriptionService } from './services/webhook-subscription.service.js';
@@ -10,6 +11,7 @@ import type { WebhookSubscriptionService } from './services/webhook-subscription
 export interface Context extends SubgraphContext {
   tenants: TenantService;
   apiKeys: ApiKeyService;
+  persistedDocuments: PersistedDocumentService;
   webhookSources: WebhookSourceService;
   customers: CustomerService;
   customerById: DataLoader<string, CustomerRow | null>;

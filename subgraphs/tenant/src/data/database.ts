@@ -15,12 +15,13 @@ import { Customers1735000000000 } from './migrations/1735000000000-customers.js'
 import { OutboundWebhooks1736000000000 } from './migrations/1736000000000-outbound-webhooks.js';
 import { WooSource1738013000000 } from './migrations/1738013000000-woo-source.js';
 import { AuditLog1740018000000 } from './migrations/1740018000000-audit-log.js';
+import { PersistedDocuments1740019000000 } from './migrations/1740019000000-persisted-documents.js';
 
 export function openTenantDatabase(url: string, schema = 'tenant'): Promise<DataSource> {
   return openServiceDatabase({
     url,
     schema,
     entities: [TenantEntity, StoreEntity, ApiKeyEntity, WebhookSourceEntity, OutboxEvent, ProcessedEvent],
-    migrations: [Initial1732300000000, ApiKeys1732400000000, RowLevelSecurity1732500000000, ApiKeyStores1732600000000, WebhookSources1732700000000, Customers1735000000000, OutboundWebhooks1736000000000, WooSource1738013000000, AuditLog1740018000000],
+    migrations: [Initial1732300000000, ApiKeys1732400000000, RowLevelSecurity1732500000000, ApiKeyStores1732600000000, WebhookSources1732700000000, Customers1735000000000, OutboundWebhooks1736000000000, WooSource1738013000000, AuditLog1740018000000, PersistedDocuments1740019000000],
   });
 }

@@ -50,6 +50,8 @@ export type ApiKey = {
   createdAt: Scalars['String']['output'];
   id: Scalars['ID']['output'];
   name: Scalars['String']['output'];
+  /** The key runs only the tenant's published persisted documents (publishPersistedDocuments). */
+  persistedDocumentsOnly: Scalars['Boolean']['output'];
   /** The first characters of the key, to tell keys apart. */
   prefix: Scalars['String']['output'];
   /** Set once the key is revoked; a revoked key authenticates nothing. */
@@ -63,6 +65,7 @@ export type ApiKey = {
 export type ApiKeyIdentity = {
   __typename?: 'ApiKeyIdentity';
   apiKeyId: Scalars['ID']['output'];
+  persistedDocumentsOnly: Scalars['Boolean']['output'];
   role: Role;
   storeIds?: Maybe<Array<Scalars['ID']['output']>>;
   tenant: TenantResolution;
@@ -154,6 +157,8 @@ export type ConfigureWebhookSourceInput = {
 
 export type CreateApiKeyInput = {
   name: Scalars['String']['input'];
+  /** The key runs only published persisted documents (POS terminals, partners); default false. */
+  persistedDocumentsOnly?: InputMaybe<Scalars['Boolean']['input']>;
   role: Role;
   /** Binds a POS key to these stores of the tenant; absent: every store. */
   storeIds?: InputMaybe<Array<Scalars['ID']['input']>>;
@@ -243,6 +248,8 @@ export type Mutation = {
   customerLogin: CustomerSession;
   /** Deletes a subscription; its pending deliveries are not sent (admin). */
   deleteWebhookSubscription: WebhookSubscription;
+  /** Publishes an app's persisted documents (trusted documents) for a tenant: platform for any tenant, admin for its own. Adds to what the app has. */
+  publishPersistedDocuments: PublishedPersistedDocuments;
   /** Sends a delivery's event again as a new delivery with the same `webhook-id`; reactivates a failing subscription (admin). */
   redeliverWebhook: WebhookDelivery;
   /** Spends a refresh token for a new session; UNAUTHENTICATED when it is unknown, used or expired. */
@@ -300,6 +307,11 @@ export type MutationDeleteWebhookSubscriptionArgs = {
 };
 
 
+export type MutationPublishPersistedDocumentsArgs = {
+  input: PublishPersistedDocumentsInput;
+};
+
+
 export type MutationRedeliverWebhookArgs = {
   deliveryId: Scalars['ID']['input'];
 };
@@ -343,6 +355,33 @@ export type PageInfo = {
   hasNextPage: Scalars['Boolean']['output'];
 };
 
+/** One operation of an Apollo persisted-query manifest (or graphql-codegen's persisted documents). */
+export type PersistedDocumentInput = {
+  /** The operation's GraphQL, exactly as the client sends it (at most 64 KiB). */
+  body: Scalars['String']['input'];
+  /** The SHA-256 of `body`, 64 lower-case hexadecimal digits (optionally prefixed `sha256:`). */
+  id: Scalars['String']['input'];
+  name?: InputMaybe<Scalars['String']['input']>;
+  /** query, mutation or subscription. */
+  type?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type PublishPersistedDocumentsInput = {
+  /** The client application the manifest belongs to (e.g. pos, storefront). */
+  app: Scalars['String']['input'];
+  /** The manifest's `operations` (at most 1000; an app keeps at most 1000 documents). */
+  operations: Array<PersistedDocumentInput>;
+  /** Required for platform; an admin publishes for its own tenant. */
+  tenantId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+export type PublishedPersistedDocuments = {
+  __typename?: 'PublishedPersistedDocuments';
+  app: Scalars['String']['output'];
+  /** Documents of the manifest (already published ones count too). */
+  count: Scalars['Int']['output'];
+};
+
 export type Query = {
   __typename?: 'Query';
   /** API keys of the current tenant, newest first (admin). */
@@ -353,6 +392,8 @@ export type Query = {
   authenticateApiKey?: Maybe<ApiKeyIdentity>;
   /** The signed-in customer (role customer). */
   me?: Maybe<Customer>;
+  /** Used by the gateway to run a published persisted document by its id; not part of the public API. */
+  persistedDocument?: Maybe<Scalars['String']['output']>;
   /** Used by the gateway to map a tenant slug, id or host name to a tenant; not part of the public API. */
   resolveTenant?: Maybe<TenantResolution>;
   /** One store of the current tenant. */
@@ -381,6 +422,12 @@ export type QueryAuditLogArgs = {
 
 export type QueryAuthenticateApiKeyArgs = {
   keyHash: Scalars['String']['input'];
+};
+
+
+export type QueryPersistedDocumentArgs = {
+  id: Scalars['String']['input'];
+  tenantId: Scalars['ID']['input'];
 };
 
 
@@ -729,6 +776,7 @@ export type ResolversTypes = {
   AddressInput: ResolverTypeWrapper<Partial<AddressInput>>;
   ApiKey: ResolverTypeWrapper<ApiKeyEntity>;
   ID: ResolverTypeWrapper<Partial<Scalars['ID']['output']>>;
+  Boolean: ResolverTypeWrapper<Partial<Scalars['Boolean']['output']>>;
   ApiKeyIdentity: ResolverTypeWrapper<Partial<Omit<ApiKeyIdentity, 'tenant'> & { tenant: ResolversTypes['TenantResolution'] }>>;
   AuditChange: ResolverTypeWrapper<Partial<AuditChange>>;
   AuditLog: ResolverTypeWrapper<Partial<AuditLog>>;
@@ -746,8 +794,10 @@ export type ResolversTypes = {
   CustomerLoginInput: ResolverTypeWrapper<Partial<CustomerLoginInput>>;
   CustomerSession: ResolverTypeWrapper<Partial<CustomerSession>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
-  Boolean: ResolverTypeWrapper<Partial<Scalars['Boolean']['output']>>;
   PageInfo: ResolverTypeWrapper<Partial<PageInfo>>;
+  PersistedDocumentInput: ResolverTypeWrapper<Partial<PersistedDocumentInput>>;
+  PublishPersistedDocumentsInput: ResolverTypeWrapper<Partial<PublishPersistedDocumentsInput>>;
+  PublishedPersistedDocuments: ResolverTypeWrapper<Partial<PublishedPersistedDocuments>>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RegisterCustomerInput: ResolverTypeWrapper<Partial<RegisterCustomerInput>>;
   ResetPasswordInput: ResolverTypeWrapper<Partial<ResetPasswordInput>>;
@@ -777,6 +827,7 @@ export type ResolversParentTypes = {
   AddressInput: Partial<AddressInput>;
   ApiKey: ApiKeyEntity;
   ID: Partial<Scalars['ID']['output']>;
+  Boolean: Partial<Scalars['Boolean']['output']>;
   ApiKeyIdentity: Partial<Omit<ApiKeyIdentity, 'tenant'> & { tenant: ResolversParentTypes['TenantResolution'] }>;
   AuditChange: Partial<AuditChange>;
   AuditLog: Partial<AuditLog | FederationReferenceTypes['AuditLog']>;
@@ -794,8 +845,10 @@ export type ResolversParentTypes = {
   CustomerLoginInput: Partial<CustomerLoginInput>;
   CustomerSession: Partial<CustomerSession>;
   Mutation: Record<PropertyKey, never>;
-  Boolean: Partial<Scalars['Boolean']['output']>;
   PageInfo: Partial<PageInfo>;
+  PersistedDocumentInput: Partial<PersistedDocumentInput>;
+  PublishPersistedDocumentsInput: Partial<PublishPersistedDocumentsInput>;
+  PublishedPersistedDocuments: Partial<PublishedPersistedDocuments>;
   Query: Record<PropertyKey, never>;
   RegisterCustomerInput: Partial<RegisterCustomerInput>;
   ResetPasswordInput: Partial<ResetPasswordInput>;
@@ -831,6 +884,7 @@ export type ApiKeyResolvers<ContextType = Context, ParentType extends ResolversP
   createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  persistedDocumentsOnly?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   prefix?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   revokedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   role?: Resolver<ResolversTypes['Role'], ParentType, ContextType>;
@@ -839,6 +893,7 @@ export type ApiKeyResolvers<ContextType = Context, ParentType extends ResolversP
 
 export type ApiKeyIdentityResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ApiKeyIdentity'] = ResolversParentTypes['ApiKeyIdentity']> = {
   apiKeyId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  persistedDocumentsOnly?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   role?: Resolver<ResolversTypes['Role'], ParentType, ContextType>;
   storeIds?: Resolver<Maybe<Array<ResolversTypes['ID']>>, ParentType, ContextType>;
   tenant?: Resolver<ResolversTypes['TenantResolution'], ParentType, ContextType>;
@@ -908,6 +963,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   createWebhookSubscription?: Resolver<ResolversTypes['WebhookSubscriptionSecret'], ParentType, ContextType, RequireFields<MutationCreateWebhookSubscriptionArgs, 'input'>>;
   customerLogin?: Resolver<ResolversTypes['CustomerSession'], ParentType, ContextType, RequireFields<MutationCustomerLoginArgs, 'input'>>;
   deleteWebhookSubscription?: Resolver<ResolversTypes['WebhookSubscription'], ParentType, ContextType, RequireFields<MutationDeleteWebhookSubscriptionArgs, 'id'>>;
+  publishPersistedDocuments?: Resolver<ResolversTypes['PublishedPersistedDocuments'], ParentType, ContextType, RequireFields<MutationPublishPersistedDocumentsArgs, 'input'>>;
   redeliverWebhook?: Resolver<ResolversTypes['WebhookDelivery'], ParentType, ContextType, RequireFields<MutationRedeliverWebhookArgs, 'deliveryId'>>;
   refreshCustomerToken?: Resolver<ResolversTypes['CustomerSession'], ParentType, ContextType, RequireFields<MutationRefreshCustomerTokenArgs, 'refreshToken'>>;
   registerCustomer?: Resolver<ResolversTypes['CustomerSession'], ParentType, ContextType, RequireFields<MutationRegisterCustomerArgs, 'input'>>;
@@ -922,11 +978,17 @@ export type PageInfoResolvers<ContextType = Context, ParentType extends Resolver
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
+export type PublishedPersistedDocumentsResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PublishedPersistedDocuments'] = ResolversParentTypes['PublishedPersistedDocuments']> = {
+  app?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   apiKeys?: Resolver<Array<ResolversTypes['ApiKey']>, ParentType, ContextType>;
   auditLog?: Resolver<ResolversTypes['AuditLog'], ParentType, ContextType, Partial<QueryAuditLogArgs>>;
   authenticateApiKey?: Resolver<Maybe<ResolversTypes['ApiKeyIdentity']>, ParentType, ContextType, RequireFields<QueryAuthenticateApiKeyArgs, 'keyHash'>>;
   me?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType>;
+  persistedDocument?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType, RequireFields<QueryPersistedDocumentArgs, 'id' | 'tenantId'>>;
   resolveTenant?: Resolver<Maybe<ResolversTypes['TenantResolution']>, ParentType, ContextType, Partial<QueryResolveTenantArgs>>;
   store?: Resolver<Maybe<ResolversTypes['Store']>, ParentType, ContextType, RequireFields<QueryStoreArgs, 'id'>>;
   stores?: Resolver<Array<ResolversTypes['Store']>, ParentType, ContextType>;
@@ -1042,6 +1104,7 @@ export type Resolvers<ContextType = Context> = {
   CustomerSession?: CustomerSessionResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  PublishedPersistedDocuments?: PublishedPersistedDocumentsResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   Store?: StoreResolvers<ContextType>;
   Tenant?: TenantResolvers<ContextType>;

@@ -12,6 +12,7 @@ export const resolvers: Resolvers = {
     authenticateApiKey: (_root, { keyHash }, ctx) => ctx.apiKeys.authenticate(ctx, keyHash),
     webhookSources: (_root, _args, ctx) => ctx.webhookSources.list(ctx),
     webhookSecret: (_root, { tenantSlug, source }, ctx) => ctx.webhookSources.secretFor(ctx, tenantSlug, source),
+    persistedDocument: (_root, { tenantId, id }, ctx) => ctx.persistedDocuments.find(ctx, tenantId, id),
     ...webhookResolvers.Query,
   },
   Mutation: {
@@ -26,6 +27,7 @@ export const resolvers: Resolvers = {
     createApiKey: (_root, { input }, ctx) => ctx.apiKeys.create(ctx, input),
     revokeApiKey: (_root, { id }, ctx) => ctx.apiKeys.revoke(ctx, id),
     configureWebhookSource: (_root, { input }, ctx) => ctx.webhookSources.configure(ctx, input),
+    publishPersistedDocuments: (_root, { input }, ctx) => ctx.persistedDocuments.publish(ctx, input),
     ...webhookResolvers.Mutation,
   },
   ...webhookResolvers.types,

@@ -31,7 +31,7 @@ export class ApiKeyService extends TenantScopedService {
 
   async create(
     ctx: SubgraphContext,
-    input: { name: string; role: RoleName; tenantId?: string | null; storeIds?: readonly string[] | null },
+    input: { name: string; role: RoleName; tenantId?: string | null; storeIds?: readonly string[] | null; persistedDocumentsOnly?: boolean | null },
   ): Promise<{ key: string; apiKey: ApiKeyEntity }> {
     const tenantId = this.targetTenant(ctx, input.tenantId);
     if (!input.name.trim()) throw badInput('name must not be empty', 'name');
@@ -54,6 +54,7 @@ export class ApiKeyService extends TenantScopedService {
         keyHash: hashApiKey(key),
         prefix: key.slice(0, 10),
         storeIds,
+        persistedDocumentsOnly: input.persistedDocumentsOnly ?? false,
         revokedAt: null,
       });
       await m.getRepository(ApiKeyEntity).insert(row);
@@ -95,7 +96,7 @@ export class ApiKeyService extends TenantScopedService {
       const key = await m.getRepository(ApiKeyEntity).findOneBy({ keyHash });
       if (!key || key.revokedAt) return null;
       const tenant = await m.getRepository(TenantEntity).findOneByOrFail({ id: key.tenantId });
-      return { apiKeyId: key.id, role: key.role, storeIds: key.storeIds, tenant };
+      return { apiKeyId: key.id, role: key.role, storeIds: key.storeIds, persistedDocumentsOnly: key.persistedDocumentsOnly, tenant };
     });
   }
 }

@@ -28,6 +28,10 @@ export class ApiKeyEntity extends TenantRow {
   @Column({ type: 'timestamptz', name: 'created_at', default: () => 'now()' })
   createdAt!: Date;
 
+  /** Runs only the tenant's published persisted documents. */
+  @Column({ type: 'boolean', name: 'persisted_documents_only', default: false })
+  persistedDocumentsOnly!: boolean;
+
   @Column({ type: 'timestamptz', name: 'revoked_at', nullable: true })
   revokedAt!: Date | null;
 }
