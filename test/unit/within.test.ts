@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createServer, connect, type AddressInfo } from 'node:net';
+import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 import { within } from '../../lib/async/within.js';
 
 describe('within', () => {
@@ -8,22 +8,29 @@ describe('within', () => {
   });
 
   it('lets an answer that reached the socket while the event loop was busy win over the late timer', async () => {
-    // A real socket answers at once; this process is busy past the deadline before it reads it.
-    const server = createServer((socket) => socket.on('data', () => socket.write('pong')));
+    // A real socket pair on loopback; the far end answers while this process is busy past the deadline.
+    let far: Socket | undefined;
+    const server = createServer((socket) => {
+      socket.on('error', () => undefined);
+      far = socket;
+    });
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
-    const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
-    await once(socket, 'connect');
+    const near = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    near.on('error', () => undefined);
+    await once(near, 'connect');
+    while (!far) await new Promise((resolve) => setImmediate(resolve));
     try {
-      const answer = new Promise<string>((resolve) => socket.once('data', (data) => resolve(String(data))));
+      const answer = new Promise<string>((resolve) => near.once('data', (data) => resolve(String(data))));
       const deadline = within(answer, 50);
-      socket.write('ping');
-      const busyUntil = Date.now() + 300;
-      while (Date.now() < busyUntil); // the timer has expired and the pong is waiting, unread
+      far.write('pong'); // in the kernel's buffer at once, read by this process only when its loop turns
+      const busyUntil = Date.now() + 200;
+      while (Date.now() < busyUntil); // the deadline passes while the answer waits unread
       await expect(deadline).resolves.toBe('pong');
     } finally {
-      socket.destroy();
-      server.close();
+      near.end();
+      far.destroy();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 });
