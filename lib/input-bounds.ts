@@ -46,6 +46,10 @@ export const INPUT_BOUNDS = {
     'QuoteInput.couponCodes': 10,
     'CreateShippingMethodInput.bands': 20,
     'EnrichmentRulesInput.brands': 1_000,
+    /** Menus (decision 0036): groups of one product, modifiers of one group or one order line. */
+    'Mutation.setModifierGroups(groups:)': 20,
+    'ModifierGroupInput.modifiers': 20,
+    'OrderLineInput.modifiers': 20,
   } as Record<string, number>,
   /** Int ranges (inclusive) narrower than GraphQL's. */
   intRange: {
@@ -53,6 +57,8 @@ export const INPUT_BOUNDS = {
     'ReserveStockInput.quantity': [1, MAX_QUANTITY],
     'TransferStockInput.quantity': [1, MAX_QUANTITY],
     'OrderLineInput.quantity': [1, MAX_QUANTITY],
+    'ModifierGroupInput.minSelections': [0, 20],
+    'ModifierGroupInput.maxSelections': [1, 20],
     'QuoteLineInput.quantity': [1, MAX_QUANTITY],
     'CartLineInput.quantity': [1, MAX_QUANTITY],
     'ShipmentLineInput.quantity': [1, MAX_QUANTITY],

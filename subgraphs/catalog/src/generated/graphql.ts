@@ -197,6 +197,38 @@ export type FeedRowError = {
   reason: Scalars['String']['output'];
 };
 
+/** One choice of a modifier group: a sku with its own price in pricing (`price(storeId)`), added to the line's unit price. */
+export type Modifier = {
+  __typename?: 'Modifier';
+  name: Scalars['String']['output'];
+  sku: Scalars['ID']['output'];
+};
+
+/** Choices added to a menu item on an order line: at least `minSelections`, at most `maxSelections` of its modifiers. */
+export type ModifierGroup = {
+  __typename?: 'ModifierGroup';
+  maxSelections: Scalars['Int']['output'];
+  minSelections: Scalars['Int']['output'];
+  modifiers: Array<Modifier>;
+  name: Scalars['String']['output'];
+};
+
+export type ModifierGroupInput = {
+  /** minSelections to 20, at least 1. */
+  maxSelections: Scalars['Int']['input'];
+  /** 0 to 20. */
+  minSelections: Scalars['Int']['input'];
+  /** 1 to 20 modifiers, each sku once in the product's groups. */
+  modifiers: Array<ModifierInput>;
+  name: Scalars['String']['input'];
+};
+
+export type ModifierInput = {
+  name: Scalars['String']['input'];
+  /** A sku priced in pricing like any other (`setPrice`). */
+  sku: Scalars['ID']['input'];
+};
+
 export type Mutation = {
   __typename?: 'Mutation';
   /** Applies the suggestion waiting for review on `field` (e.g. `category`, `brand`) to the product (admin). */
@@ -224,6 +256,11 @@ export type Mutation = {
   saveProductDraft: Product;
   /** Sets the tenant's enrichment rules and turns enrichment on for every product on its way in (admin). */
   setEnrichmentRules: EnrichmentRules;
+  /**
+   * Replaces the product's modifier groups (an empty list removes them); orders learn them by
+   * event and check each order line's modifiers against them (admin).
+   */
+  setModifierGroups: Product;
   /** Replaces the tenant's search synonym groups; answers them as stored (lower case) (admin). */
   setSearchSynonyms: Array<Array<Scalars['String']['output']>>;
   /** Creates or updates a product and its variants (admin). */
@@ -280,6 +317,12 @@ export type MutationSetEnrichmentRulesArgs = {
 };
 
 
+export type MutationSetModifierGroupsArgs = {
+  groups: Array<ModifierGroupInput>;
+  productId: Scalars['ID']['input'];
+};
+
+
 export type MutationSetSearchSynonymsArgs = {
   input: SetSearchSynonymsInput;
 };
@@ -323,6 +366,8 @@ export type Product = {
   handle: Scalars['String']['output'];
   /** Stable identifier (UUID). */
   id: Scalars['ID']['output'];
+  /** Its menu's modifier groups ("Milk": oat or soy), in the order they were set; empty for most products. */
+  modifierGroups: Array<ModifierGroup>;
   /** False for a draft: only staff (pos, admin) see it. */
   published: Scalars['Boolean']['output'];
   /** Display title. */
@@ -794,6 +839,10 @@ export type ResolversTypes = {
   FeedImport: ResolverTypeWrapper<FeedImportView>;
   FeedImportStatus: ResolverTypeWrapper<Partial<FeedImportStatus>>;
   FeedRowError: ResolverTypeWrapper<Partial<FeedRowError>>;
+  Modifier: ResolverTypeWrapper<Partial<Modifier>>;
+  ModifierGroup: ResolverTypeWrapper<Partial<ModifierGroup>>;
+  ModifierGroupInput: ResolverTypeWrapper<Partial<ModifierGroupInput>>;
+  ModifierInput: ResolverTypeWrapper<Partial<ModifierInput>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<Partial<PageInfo>>;
   Boolean: ResolverTypeWrapper<Partial<Scalars['Boolean']['output']>>;
@@ -840,6 +889,10 @@ export type ResolversParentTypes = {
   Int: Partial<Scalars['Int']['output']>;
   FeedImport: FeedImportView;
   FeedRowError: Partial<FeedRowError>;
+  Modifier: Partial<Modifier>;
+  ModifierGroup: Partial<ModifierGroup>;
+  ModifierGroupInput: Partial<ModifierGroupInput>;
+  ModifierInput: Partial<ModifierInput>;
   Mutation: Record<PropertyKey, never>;
   PageInfo: Partial<PageInfo>;
   Boolean: Partial<Scalars['Boolean']['output']>;
@@ -935,6 +988,18 @@ export type FeedRowErrorResolvers<ContextType = Context, ParentType extends Reso
   reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type ModifierResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Modifier'] = ResolversParentTypes['Modifier']> = {
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  sku?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type ModifierGroupResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ModifierGroup'] = ResolversParentTypes['ModifierGroup']> = {
+  maxSelections?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  minSelections?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  modifiers?: Resolver<Array<ResolversTypes['Modifier']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   applyEnrichment?: Resolver<ResolversTypes['ProductEnrichment'], ParentType, ContextType, RequireFields<MutationApplyEnrichmentArgs, 'field' | 'productId'>>;
   createCategory?: Resolver<ResolversTypes['Category'], ParentType, ContextType, RequireFields<MutationCreateCategoryArgs, 'input'>>;
@@ -945,6 +1010,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   revertProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationRevertProductArgs, 'id' | 'version'>>;
   saveProductDraft?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationSaveProductDraftArgs, 'input'>>;
   setEnrichmentRules?: Resolver<ResolversTypes['EnrichmentRules'], ParentType, ContextType, RequireFields<MutationSetEnrichmentRulesArgs, 'input'>>;
+  setModifierGroups?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationSetModifierGroupsArgs, 'groups' | 'productId'>>;
   setSearchSynonyms?: Resolver<Array<Array<ResolversTypes['String']>>, ParentType, ContextType, RequireFields<MutationSetSearchSynonymsArgs, 'input'>>;
   upsertProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationUpsertProductArgs, 'input'>>;
 };
@@ -963,6 +1029,7 @@ export type ProductResolvers<ContextType = Context, ParentType extends Resolvers
   draft?: Resolver<Maybe<ResolversTypes['ProductDraft']>, ParentType, ContextType>;
   handle?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  modifierGroups?: Resolver<Array<ResolversTypes['ModifierGroup']>, ParentType, ContextType>;
   published?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1085,6 +1152,8 @@ export type Resolvers<ContextType = Context> = {
   FeedEffects?: FeedEffectsResolvers<ContextType>;
   FeedImport?: FeedImportResolvers<ContextType>;
   FeedRowError?: FeedRowErrorResolvers<ContextType>;
+  Modifier?: ModifierResolvers<ContextType>;
+  ModifierGroup?: ModifierGroupResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;

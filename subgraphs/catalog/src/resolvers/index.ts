@@ -23,6 +23,7 @@ export const resolvers: Resolvers = {
     upsertProduct: (_root, { input }, ctx) => ctx.catalog.upsertProduct(ctx, input),
     createCategory: (_root, { input }, ctx) => ctx.catalog.createCategory(ctx, input),
     importCatalogFeed: (_root, { csv }, ctx) => ctx.feeds.importText(ctx, csv),
+    setModifierGroups: (_root, { productId, groups }, ctx) => ctx.menus.setModifierGroups(ctx, productId, groups),
     setSearchSynonyms: (_root, { input }, ctx) => ctx.search.setSynonyms(ctx, input.groups),
     setEnrichmentRules: (_root, { input }, ctx) => ctx.catalog.setEnrichmentRules(ctx, input),
     applyEnrichment: (_root, { productId, field }, ctx) => ctx.catalog.decideEnrichment(ctx, productId, field, true),
@@ -60,6 +61,7 @@ export const resolvers: Resolvers = {
       const row = await ctx.loaders.draftByProduct.load(product.id);
       return row ? draftView(product, row) : null;
     },
+    modifierGroups: (product, _args, ctx) => ctx.loaders.modifierGroupsByProduct.load(product.id),
   },
   Variant: {
     __resolveReference: (ref, ctx) => ctx.loaders.variantBySku.load(ref.sku),

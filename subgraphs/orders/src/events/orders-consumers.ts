@@ -25,6 +25,22 @@ export const variantInfo: Reaction[] = [
   }),
 ];
 
+/** `modifier_group_info`: the catalog's modifier groups of each sku (read model `orders.modifier-groups`). */
+export const modifierGroupInfo: Reaction[] = [
+  on('catalog.modifier-groups.set', async (manager, event) => {
+    const { productId, skus, groups } = event.payload;
+    const s = manager.connection.driver.schema;
+    // The product's groups replace what its skus had; a sku no longer its variant keeps none.
+    await manager.query(`DELETE FROM "${s}"."modifier_group_info" WHERE tenant_id = $1 AND (product_id = $2 OR sku = ANY($3))`, [event.tenantId, productId, skus]);
+    if (groups.length && skus.length) {
+      await manager.query(
+        `INSERT INTO "${s}"."modifier_group_info" (tenant_id, sku, product_id, groups) SELECT $1, sku, $2, $3::jsonb FROM unnest($4::text[]) AS v(sku)`,
+        [event.tenantId, productId, JSON.stringify(groups), skus],
+      );
+    }
+  }),
+];
+
 /** `price_info`: pricing's price of each sku per store (read model `orders.price-info`). */
 export const priceInfo: Reaction[] = [
   on('pricing.price.changed', async (manager, event) => {
@@ -54,4 +70,5 @@ export const ordersAppliers = (transitions: OrderTransitionsService): Record<str
     on('tenant.store.created', rememberStore),
     ...variantInfo,
     ...priceInfo,
+    ...modifierGroupInfo,
   );

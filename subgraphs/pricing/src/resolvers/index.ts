@@ -25,6 +25,10 @@ export const resolvers: Resolvers = {
     price: async (variant, { storeId }, ctx) => (await ctx.loaders.shownPrice.load(skuStoreKey(variant.sku, storeId)))?.price ?? null,
     compareAtPrice: async (variant, { storeId }, ctx) => (await ctx.loaders.shownPrice.load(skuStoreKey(variant.sku, storeId)))?.compareAt ?? null,
   },
+  Modifier: {
+    __resolveReference: (ref) => ({ sku: ref.sku }),
+    price: async (modifier, { storeId }, ctx) => (await ctx.loaders.shownPrice.load(skuStoreKey(modifier.sku!, storeId)))?.price ?? null,
+  },
   Price: {
     amount: (price) => moneyOf(price),
     updatedAt: (price) => price.updatedAt.toISOString(),

@@ -1,0 +1,67 @@
+import { addProduct, createShop, setPrice, type Shop } from '../support/fixtures.js';
+import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
+
+const SET_GROUPS = `mutation ($p: ID!, $g: [ModifierGroupInput!]!) {
+  setModifierGroups(productId: $p, groups: $g) { id modifierGroups { name minSelections maxSelections modifiers { sku name } } }
+}`;
+const MENU = `query ($sku: ID!, $s: ID!) {
+  variant(sku: $sku) { product { modifierGroups { name minSelections maxSelections modifiers { sku name price(storeId: $s) { amount currencyCode } } } } }
+}`;
+const PLACE = `mutation ($i: PlaceOrderInput!) {
+  placeOrder(input: $i) { id lines { sku quantity unitPrice { amount } modifiers { sku name unitPrice { amount } } } total { amount } }
+}`;
+const codes = (result: { errors?: { extensions?: Record<string, unknown> }[] }) => (result.errors ?? []).map((e) => e.extensions?.code);
+
+describe('restaurant menus: modifier groups, priced order lines', () => {
+  let system: TestSupergraph;
+  let shop: Shop;
+  let latte: string;
+
+  beforeAll(async () => {
+    system = await startSupergraph();
+    shop = await createShop(system);
+    latte = (await addProduct(system, shop, 'Latte', ['LATTE'])).id;
+    // Modifiers are skus of add-on products, priced in pricing like any sku.
+    await addProduct(system, shop, 'Milk', ['MILK-OAT', 'MILK-SOY']);
+    await addProduct(system, shop, 'Extra shot', ['SHOT']);
+    await setPrice(system, shop, 'LATTE', '3.20');
+    await setPrice(system, shop, 'MILK-OAT', '0.40');
+    await setPrice(system, shop, 'MILK-SOY', '0.30');
+    await setPrice(system, shop, 'SHOT', '0.60');
+    const groups = [
+      { name: 'Milk', minSelections: 1, maxSelections: 1, modifiers: [{ sku: 'MILK-OAT', name: 'Oat milk' }, { sku: 'MILK-SOY', name: 'Soy milk' }] },
+      { name: 'Extra shot', minSelections: 0, maxSelections: 1, modifiers: [{ sku: 'SHOT', name: 'Extra shot' }] },
+    ];
+    const { setModifierGroups } = await system.ok(SET_GROUPS, { p: latte, g: groups }, shop.headers);
+    expect(setModifierGroups.modifierGroups).toEqual(groups);
+  });
+  afterAll(() => system.stop());
+
+  const place = (lines: unknown[]) => system.request(PLACE, { i: { storeId: shop.storeId, lines } }, shop.posHeaders);
+
+  it('shows the groups with prices from pricing, and refuses groups it cannot keep', async () => {
+    const { variant } = await system.ok(MENU, { sku: 'LATTE', s: shop.storeId }, shop.storefrontHeaders);
+    expect(variant.product.modifierGroups[0].modifiers).toEqual([
+      { sku: 'MILK-OAT', name: 'Oat milk', price: { amount: '0.40', currencyCode: 'EUR' } },
+      { sku: 'MILK-SOY', name: 'Soy milk', price: { amount: '0.30', currencyCode: 'EUR' } },
+    ]);
+    const unknown = await system.request(SET_GROUPS, { p: latte, g: [{ name: 'X', minSelections: 0, maxSelections: 1, modifiers: [{ sku: 'NOPE', name: 'n' }] }] }, shop.headers);
+    expect(codes(unknown)).toEqual(['NOT_FOUND']);
+    const inverted = await system.request(SET_GROUPS, { p: latte, g: [{ name: 'X', minSelections: 2, maxSelections: 1, modifiers: [{ sku: 'SHOT', name: 's' }] }] }, shop.headers);
+    expect(codes(inverted)).toEqual(['BAD_USER_INPUT']);
+  });
+
+  it('checks each line against the group limits and adds the modifiers to its price', async () => {
+    // Orders learn the groups by event: wait until a line without its required milk is refused.
+    await eventually(async () => expect(codes(await place([{ sku: 'LATTE', quantity: 1 }]))).toEqual(['MODIFIERS_INVALID']));
+    expect(codes(await place([{ sku: 'LATTE', quantity: 1, modifiers: ['MILK-OAT', 'MILK-SOY'] }]))).toEqual(['MODIFIERS_INVALID']);
+    expect(codes(await place([{ sku: 'LATTE', quantity: 1, modifiers: ['MILK-OAT', 'LATTE'] }]))).toEqual(['MODIFIERS_INVALID']);
+    const placed = await place([{ sku: 'LATTE', quantity: 2, modifiers: ['MILK-OAT', 'SHOT'] }]);
+    expect(placed.errors).toBeUndefined();
+    expect(placed.data!.placeOrder.lines).toEqual([{
+      sku: 'LATTE', quantity: 2, unitPrice: { amount: '4.20' },
+      modifiers: [{ sku: 'MILK-OAT', name: 'Oat milk', unitPrice: { amount: '0.40' } }, { sku: 'SHOT', name: 'Extra shot', unitPrice: { amount: '0.60' } }],
+    }]);
+    expect(placed.data!.placeOrder.total).toEqual({ amount: '8.40' });
+  });
+});
