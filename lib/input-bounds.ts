@@ -22,6 +22,11 @@ export const INPUT_BOUNDS = {
     'SaveProductDraftInput.description': 10_000,
     /** An ISO 8601 time. */
     'Mutation.publishProduct(at:)': 64,
+    'Product.orderable(at:)': 64,
+    /** HH:MM, an IANA zone name. */
+    'AvailabilityWindowInput.from': 5,
+    'AvailabilityWindowInput.to': 5,
+    'SetAvailabilityWindowsInput.timeZone': 64,
     'AdjustStockInput.reason': 500,
     'PlaceOrderInput.quoteToken': 65_536,
     'QuoteInput.couponCodes': 64,
@@ -50,6 +55,7 @@ export const INPUT_BOUNDS = {
     'Mutation.setModifierGroups(groups:)': 20,
     'ModifierGroupInput.modifiers': 20,
     'OrderLineInput.modifiers': 20,
+    'SetAvailabilityWindowsInput.windows': 10,
   } as Record<string, number>,
   /** Int ranges (inclusive) narrower than GraphQL's. */
   intRange: {

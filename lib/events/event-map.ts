@@ -50,6 +50,7 @@ export const EVENT_VERSIONS = {
     'catalog.variant.upserted': 1,
     'catalog.variants.upserted': 1,
     'catalog.modifier-groups.set': 1,
+    'catalog.availability-windows.set': 1,
     'catalog.feed.batch-imported': 1,
     'catalog.search.synonyms-set': 1,
   },

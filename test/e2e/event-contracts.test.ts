@@ -22,6 +22,7 @@ const FIELDS: Fields = {
   'catalog.variant.upserted': { sku: true, productId: true, title: true, productTitle: true, barcode: true },
   'catalog.variants.upserted': { variants: true },
   'catalog.modifier-groups.set': { productId: true, skus: true, groups: true },
+  'catalog.availability-windows.set': { productId: true, storeId: true, skus: true, timeZone: true, windows: true },
   'catalog.feed.batch-imported': { importId: true, prices: true, stock: true },
   'catalog.search.synonyms-set': { groups: true },
   'inventory.feed-batch.applied': { importId: true, applied: true, refused: true },

@@ -10,6 +10,12 @@ const MENU = `query ($sku: ID!, $s: ID!) {
 const PLACE = `mutation ($i: PlaceOrderInput!) {
   placeOrder(input: $i) { id lines { sku quantity unitPrice { amount } modifiers { sku name unitPrice { amount } } } total { amount } }
 }`;
+const WINDOWS = `mutation ($i: SetAvailabilityWindowsInput!, $s: ID!) {
+  setAvailabilityWindows(input: $i) { id availability(storeId: $s) { timeZone windows { from to } } }
+}`;
+const ORDERABLE = 'query ($sku: ID!, $s: ID!) { variant(sku: $sku) { product { orderable(storeId: $s) } } }';
+/** `HH:00` of the hour `offset` hours from now, in UTC. */
+const hourFromNow = (offset: number) => `${String((new Date().getUTCHours() + offset + 24) % 24).padStart(2, '0')}:00`;
 const codes = (result: { errors?: { extensions?: Record<string, unknown> }[] }) => (result.errors ?? []).map((e) => e.extensions?.code);
 
 describe('restaurant menus: modifier groups, priced order lines', () => {
@@ -63,5 +69,28 @@ describe('restaurant menus: modifier groups, priced order lines', () => {
       modifiers: [{ sku: 'MILK-OAT', name: 'Oat milk', unitPrice: { amount: '0.40' } }, { sku: 'SHOT', name: 'Extra shot', unitPrice: { amount: '0.60' } }],
     }]);
     expect(placed.data!.placeOrder.total).toEqual({ amount: '8.40' });
+  });
+
+  it('refuses an item outside its availability window in the store, and takes it inside one', async () => {
+    const porridge = (await addProduct(system, shop, 'Porridge', ['PORRIDGE'])).id;
+    await setPrice(system, shop, 'PORRIDGE', '4.00');
+    const setWindows = (windows: { from: string; to: string }[]) =>
+      system.ok(WINDOWS, { s: shop.storeId, i: { productId: porridge, storeId: shop.storeId, timeZone: 'UTC', windows } }, shop.headers);
+    const orderable = async () => (await system.ok(ORDERABLE, { sku: 'PORRIDGE', s: shop.storeId }, shop.storefrontHeaders)).variant.product.orderable;
+    // Closed: a window from two to three hours ahead (in UTC, the store's zone here).
+    const later = { from: hourFromNow(2), to: hourFromNow(3) };
+    const { setAvailabilityWindows } = await setWindows([later]);
+    expect(setAvailabilityWindows.availability).toEqual({ timeZone: 'UTC', windows: [later] });
+    expect(await orderable()).toBe(false);
+    await eventually(async () => {
+      const refused = await place([{ sku: 'PORRIDGE', quantity: 1 }]);
+      expect(refused.errors?.[0]?.extensions).toEqual(expect.objectContaining({ code: 'OUTSIDE_AVAILABILITY_WINDOW', sku: 'PORRIDGE', timeZone: 'UTC' }));
+    });
+    // Open: from the hour before now to two hours after it.
+    await setWindows([{ from: hourFromNow(-1), to: hourFromNow(2) }]);
+    expect(await orderable()).toBe(true);
+    await eventually(async () => expect((await place([{ sku: 'PORRIDGE', quantity: 1 }])).errors).toBeUndefined());
+    const badZone = await system.request(WINDOWS, { s: shop.storeId, i: { productId: porridge, storeId: shop.storeId, timeZone: 'Mars/Olympus', windows: [] } }, shop.headers);
+    expect(codes(badZone)).toEqual(['BAD_USER_INPUT']);
   });
 });

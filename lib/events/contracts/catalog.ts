@@ -20,6 +20,8 @@ export interface CatalogEvents {
   'catalog.search.synonyms-set': { groups: string[][] };
   /** A product's modifier groups were replaced (`skus`: its variants); orders check order lines against them. */
   'catalog.modifier-groups.set': { productId: string; skus: string[]; groups: ModifierGroupPayload[] };
+  /** A product's availability windows in one store were replaced (`windows` empty: always orderable there). */
+  'catalog.availability-windows.set': { productId: string; storeId: string; skus: string[]; timeZone: string; windows: { from: string; to: string }[] };
   /** A feed import's batch of price and stock columns. */
   'catalog.feed.batch-imported': FeedBatchImported;
 }

@@ -40,6 +40,28 @@ export type AuditLog = {
   page: Scalars['String']['output'];
 };
 
+/** When a menu item may be ordered in one store: any of `windows`, local times in `timeZone`. */
+export type Availability = {
+  __typename?: 'Availability';
+  /** IANA time zone of the store, e.g. `Europe/Berlin`. */
+  timeZone: Scalars['String']['output'];
+  windows: Array<AvailabilityWindow>;
+};
+
+/** From `from` (inclusive) to `to` (exclusive), local `HH:MM`, every day; `to` before `from` runs over midnight. */
+export type AvailabilityWindow = {
+  __typename?: 'AvailabilityWindow';
+  from: Scalars['String']['output'];
+  to: Scalars['String']['output'];
+};
+
+export type AvailabilityWindowInput = {
+  /** HH:MM, 00:00 to 23:59. */
+  from: Scalars['String']['input'];
+  /** HH:MM; not equal to `from`. */
+  to: Scalars['String']['input'];
+};
+
 /** A product category. */
 export type Category = {
   __typename?: 'Category';
@@ -254,6 +276,11 @@ export type Mutation = {
   revertProduct: Product;
   /** Edits the product's draft; shoppers keep seeing the product as it is until `publishProduct` (admin). */
   saveProductDraft: Product;
+  /**
+   * Replaces when the product may be ordered in one store (breakfast 07:00–11:00); outside its
+   * windows `orderable` is false and orders refuse it (OUTSIDE_AVAILABILITY_WINDOW) (admin).
+   */
+  setAvailabilityWindows: Product;
   /** Sets the tenant's enrichment rules and turns enrichment on for every product on its way in (admin). */
   setEnrichmentRules: EnrichmentRules;
   /**
@@ -312,6 +339,11 @@ export type MutationSaveProductDraftArgs = {
 };
 
 
+export type MutationSetAvailabilityWindowsArgs = {
+  input: SetAvailabilityWindowsInput;
+};
+
+
 export type MutationSetEnrichmentRulesArgs = {
   input: EnrichmentRulesInput;
 };
@@ -352,6 +384,8 @@ export type PriceRangeInput = {
 /** A sellable product with one or more variants. */
 export type Product = {
   __typename?: 'Product';
+  /** When it may be ordered in the store (in the store's time zone); null: always. */
+  availability?: Maybe<Availability>;
   /** Brand name, if any. */
   brand?: Maybe<Scalars['String']['output']>;
   /** The category the product is filed under. */
@@ -368,6 +402,11 @@ export type Product = {
   id: Scalars['ID']['output'];
   /** Its menu's modifier groups ("Milk": oat or soy), in the order they were set; empty for most products. */
   modifierGroups: Array<ModifierGroup>;
+  /**
+   * Whether it may be ordered in the store at `at` (ISO 8601 with a zone; default now): false
+   * outside its availability windows there (`availabilityWindows`), true when it has none.
+   */
+  orderable: Scalars['Boolean']['output'];
   /** False for a draft: only staff (pos, admin) see it. */
   published: Scalars['Boolean']['output'];
   /** Display title. */
@@ -383,6 +422,19 @@ export type Product = {
    * description, category or published, by any source. `first` is 1 to 100 (default 20) (admin).
    */
   versions: ProductVersionConnection;
+};
+
+
+/** A sellable product with one or more variants. */
+export type ProductAvailabilityArgs = {
+  storeId: Scalars['ID']['input'];
+};
+
+
+/** A sellable product with one or more variants. */
+export type ProductOrderableArgs = {
+  at?: InputMaybe<Scalars['String']['input']>;
+  storeId: Scalars['ID']['input'];
 };
 
 
@@ -675,6 +727,15 @@ export type SearchSort =
   /** By title, A to Z. */
   | 'TITLE';
 
+export type SetAvailabilityWindowsInput = {
+  productId: Scalars['ID']['input'];
+  storeId: Scalars['ID']['input'];
+  /** The store's IANA time zone (stores carry none yet), e.g. `Europe/Berlin`. */
+  timeZone: Scalars['String']['input'];
+  /** 1 to 10 windows; an empty list makes the item orderable at any time again. */
+  windows: Array<AvailabilityWindowInput>;
+};
+
 /** Synonym groups: every word of a group finds the products of the others. */
 export type SetSearchSynonymsInput = {
   groups: Array<Array<Scalars['String']['input']>>;
@@ -825,6 +886,9 @@ export type ResolversTypes = {
   Float: ResolverTypeWrapper<Partial<Scalars['Float']['output']>>;
   String: ResolverTypeWrapper<Partial<Scalars['String']['output']>>;
   AuditLog: ResolverTypeWrapper<Partial<AuditLog>>;
+  Availability: ResolverTypeWrapper<Partial<Availability>>;
+  AvailabilityWindow: ResolverTypeWrapper<Partial<AvailabilityWindow>>;
+  AvailabilityWindowInput: ResolverTypeWrapper<Partial<AvailabilityWindowInput>>;
   Category: ResolverTypeWrapper<CategoryEntity>;
   ID: ResolverTypeWrapper<Partial<Scalars['ID']['output']>>;
   CategoryKeywords: ResolverTypeWrapper<Partial<CategoryKeywords>>;
@@ -864,6 +928,7 @@ export type ResolversTypes = {
   SearchFilter: ResolverTypeWrapper<Partial<SearchFilter>>;
   SearchResult: ResolverTypeWrapper<Partial<Omit<SearchResult, 'edges'> & { edges: Array<ResolversTypes['ProductEdge']> }>>;
   SearchSort: ResolverTypeWrapper<Partial<SearchSort>>;
+  SetAvailabilityWindowsInput: ResolverTypeWrapper<Partial<SetAvailabilityWindowsInput>>;
   SetSearchSynonymsInput: ResolverTypeWrapper<Partial<SetSearchSynonymsInput>>;
   UpsertProductInput: ResolverTypeWrapper<Partial<UpsertProductInput>>;
   Variant: ResolverTypeWrapper<VariantEntity>;
@@ -876,6 +941,9 @@ export type ResolversParentTypes = {
   Float: Partial<Scalars['Float']['output']>;
   String: Partial<Scalars['String']['output']>;
   AuditLog: Partial<AuditLog | FederationReferenceTypes['AuditLog']>;
+  Availability: Partial<Availability>;
+  AvailabilityWindow: Partial<AvailabilityWindow>;
+  AvailabilityWindowInput: Partial<AvailabilityWindowInput>;
   Category: CategoryEntity;
   ID: Partial<Scalars['ID']['output']>;
   CategoryKeywords: Partial<CategoryKeywords>;
@@ -913,6 +981,7 @@ export type ResolversParentTypes = {
   SearchFacetValue: Partial<SearchFacetValue>;
   SearchFilter: Partial<SearchFilter>;
   SearchResult: Partial<Omit<SearchResult, 'edges'> & { edges: Array<ResolversParentTypes['ProductEdge']> }>;
+  SetAvailabilityWindowsInput: Partial<SetAvailabilityWindowsInput>;
   SetSearchSynonymsInput: Partial<SetSearchSynonymsInput>;
   UpsertProductInput: Partial<UpsertProductInput>;
   Variant: VariantEntity;
@@ -923,6 +992,16 @@ export type AuditLogResolvers<ContextType = Context, ParentType extends Resolver
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['AuditLog']> | FederationReferenceType, FederationReferenceType, ContextType>;
   catalogRecords?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   page?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type AvailabilityResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Availability'] = ResolversParentTypes['Availability']> = {
+  timeZone?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  windows?: Resolver<Array<ResolversTypes['AvailabilityWindow']>, ParentType, ContextType>;
+};
+
+export type AvailabilityWindowResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AvailabilityWindow'] = ResolversParentTypes['AvailabilityWindow']> = {
+  from?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type CategoryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Category'] = ResolversParentTypes['Category'], FederationReferenceType extends FederationReferenceTypes['Category'] = FederationReferenceTypes['Category']> = {
@@ -1009,6 +1088,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   rejectEnrichment?: Resolver<ResolversTypes['ProductEnrichment'], ParentType, ContextType, RequireFields<MutationRejectEnrichmentArgs, 'field' | 'productId'>>;
   revertProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationRevertProductArgs, 'id' | 'version'>>;
   saveProductDraft?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationSaveProductDraftArgs, 'input'>>;
+  setAvailabilityWindows?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationSetAvailabilityWindowsArgs, 'input'>>;
   setEnrichmentRules?: Resolver<ResolversTypes['EnrichmentRules'], ParentType, ContextType, RequireFields<MutationSetEnrichmentRulesArgs, 'input'>>;
   setModifierGroups?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationSetModifierGroupsArgs, 'groups' | 'productId'>>;
   setSearchSynonyms?: Resolver<Array<Array<ResolversTypes['String']>>, ParentType, ContextType, RequireFields<MutationSetSearchSynonymsArgs, 'input'>>;
@@ -1022,6 +1102,7 @@ export type PageInfoResolvers<ContextType = Context, ParentType extends Resolver
 
 export type ProductResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Product'] = ResolversParentTypes['Product'], FederationReferenceType extends FederationReferenceTypes['Product'] = FederationReferenceTypes['Product']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Product']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  availability?: Resolver<Maybe<ResolversTypes['Availability']>, ParentType, ContextType, RequireFields<ProductAvailabilityArgs, 'storeId'>>;
   brand?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   category?: Resolver<Maybe<ResolversTypes['Category']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1030,6 +1111,7 @@ export type ProductResolvers<ContextType = Context, ParentType extends Resolvers
   handle?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   modifierGroups?: Resolver<Array<ResolversTypes['ModifierGroup']>, ParentType, ContextType>;
+  orderable?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<ProductOrderableArgs, 'storeId'>>;
   published?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1144,6 +1226,8 @@ export type VariantResolvers<ContextType = Context, ParentType extends Resolvers
 
 export type Resolvers<ContextType = Context> = {
   AuditLog?: AuditLogResolvers<ContextType>;
+  Availability?: AvailabilityResolvers<ContextType>;
+  AvailabilityWindow?: AvailabilityWindowResolvers<ContextType>;
   Category?: CategoryResolvers<ContextType>;
   CategoryKeywords?: CategoryKeywordsResolvers<ContextType>;
   EnrichmentAttribute?: EnrichmentAttributeResolvers<ContextType>;

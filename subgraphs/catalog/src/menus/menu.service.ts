@@ -7,11 +7,31 @@ import { isUuid } from '../../../../lib/graphql/context.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
 import type { ModifierGroupPayload } from '../../../../lib/events/contracts/catalog.js';
 import { ProductEntity } from '../data/entities/product.entity.js';
+import { isTimeZone, isWithinWindows, minutesOf, type AvailabilityWindow } from '../../../../lib/menus/availability.js';
 
 const emit = outboxOf('catalog');
 
 /** The most modifiers one group may hold, and the most selections it may ask for. */
 export const MAX_MODIFIERS_PER_GROUP = 20;
+
+/** The most windows of one item in one store. */
+export const MAX_WINDOWS = 10;
+
+export interface Availability {
+  timeZone: string;
+  windows: AvailabilityWindow[];
+}
+
+/** Checks availability windows as a client sends them; BAD_USER_INPUT with the field otherwise. */
+export function checkedAvailability(timeZone: string, windows: readonly AvailabilityWindow[]): Availability {
+  if (!isTimeZone(timeZone)) throw badInput(`${timeZone} is not an IANA time zone`, 'timeZone');
+  if (windows.length > MAX_WINDOWS) throw badInput(`at most ${MAX_WINDOWS} windows`, 'windows');
+  for (const w of windows) {
+    if (minutesOf(w.from) === null || minutesOf(w.to) === null) throw badInput('a window\'s from and to are HH:MM (00:00 to 23:59)', 'windows');
+    if (w.from === w.to) throw badInput('a window needs from and to apart', 'windows');
+  }
+  return { timeZone, windows: windows.map((w) => ({ from: w.from, to: w.to })) };
+}
 
 export interface ModifierGroupRow extends ModifierGroupPayload {
   productId: string;
@@ -71,6 +91,50 @@ export class MenuService extends TenantScopedService {
     const variants: { sku: string }[] = await m.query(`SELECT sku FROM "${s}"."variant" WHERE tenant_id = $1 AND product_id = $2`, [tenantId, productId]);
     await emit(m, tenantId, 'catalog.modifier-groups.set', { productId, skus: variants.map((v) => v.sku), groups });
     return product;
+  }
+
+  async setAvailabilityWindows(ctx: SubgraphContext, input: { productId: string; storeId: string; timeZone: string; windows: AvailabilityWindow[] }): Promise<ProductEntity> {
+    if (!isUuid(input.storeId)) throw notFound(`no store ${input.storeId}`);
+    const availability = checkedAvailability(input.timeZone, input.windows);
+    const product = await this.tx(ctx, (m, tenantId) => this.replaceAvailability(m, tenantId, input.productId, input.storeId, availability));
+    await this.afterCommit();
+    return product;
+  }
+
+  /** Replaces one product's windows in one store inside the caller's transaction, and announces them. */
+  async replaceAvailability(m: EntityManager, tenantId: string, productId: string, storeId: string, availability: Availability): Promise<ProductEntity> {
+    const product = isUuid(productId) ? await m.getRepository(ProductEntity).findOneBy({ tenantId, id: productId }) : null;
+    if (!product) throw notFound(`no product ${productId}`);
+    const s = m.connection.driver.schema;
+    await m.query(`DELETE FROM "${s}"."availability_window" WHERE tenant_id = $1 AND store_id = $2 AND product_id = $3`, [tenantId, storeId, productId]);
+    if (availability.windows.length) {
+      await m.query(
+        `INSERT INTO "${s}"."availability_window" (tenant_id, store_id, product_id, time_zone, windows) VALUES ($1, $2, $3, $4, $5::jsonb)`,
+        [tenantId, storeId, productId, availability.timeZone, JSON.stringify(availability.windows)],
+      );
+    }
+    const variants: { sku: string }[] = await m.query(`SELECT sku FROM "${s}"."variant" WHERE tenant_id = $1 AND product_id = $2`, [tenantId, productId]);
+    await emit(m, tenantId, 'catalog.availability-windows.set', { productId, storeId, skus: variants.map((v) => v.sku), ...availability });
+    return product;
+  }
+
+  /** A product's windows in a store; null when it has none there (always orderable). */
+  availability(ctx: SubgraphContext, productId: string, storeId: string): Promise<Availability | null> {
+    if (!isUuid(storeId) || !isUuid(productId)) return Promise.resolve(null);
+    return this.tx(ctx, async (m, tenantId) => {
+      const [row]: { time_zone: string; windows: AvailabilityWindow[] }[] = await m.query(
+        `SELECT time_zone, windows FROM "${m.connection.driver.schema}"."availability_window" WHERE tenant_id = $1 AND store_id = $2 AND product_id = $3`,
+        [tenantId, storeId, productId],
+      );
+      return row ? { timeZone: row.time_zone, windows: row.windows } : null;
+    });
+  }
+
+  async orderable(ctx: SubgraphContext, productId: string, storeId: string, at?: string | null): Promise<boolean> {
+    const when = at ? new Date(at) : new Date();
+    if (Number.isNaN(when.getTime())) throw badInput('at is an ISO 8601 time', 'at');
+    const availability = await this.availability(ctx, productId, storeId);
+    return availability ? isWithinWindows(availability.windows, availability.timeZone, when) : true;
   }
 
   groupsByProductIds(ctx: SubgraphContext, productIds: readonly string[]): Promise<ModifierGroupPayload[][]> {

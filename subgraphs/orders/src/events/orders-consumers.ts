@@ -41,6 +41,22 @@ export const modifierGroupInfo: Reaction[] = [
   }),
 ];
 
+/** `availability_info`: the catalog's availability windows per (store, sku) (read model `orders.availability`). */
+export const availabilityInfo: Reaction[] = [
+  on('catalog.availability-windows.set', async (manager, event) => {
+    const { productId, storeId, skus, timeZone, windows } = event.payload;
+    const s = manager.connection.driver.schema;
+    await manager.query(`DELETE FROM "${s}"."availability_info" WHERE tenant_id = $1 AND store_id = $2 AND (product_id = $3 OR sku = ANY($4))`, [event.tenantId, storeId, productId, skus]);
+    if (windows.length && skus.length) {
+      await manager.query(
+        `INSERT INTO "${s}"."availability_info" (tenant_id, store_id, sku, product_id, time_zone, windows)
+         SELECT $1, $2, sku, $3, $4, $5::jsonb FROM unnest($6::text[]) AS v(sku)`,
+        [event.tenantId, storeId, productId, timeZone, JSON.stringify(windows), skus],
+      );
+    }
+  }),
+];
+
 /** `price_info`: pricing's price of each sku per store (read model `orders.price-info`). */
 export const priceInfo: Reaction[] = [
   on('pricing.price.changed', async (manager, event) => {
@@ -71,4 +87,5 @@ export const ordersAppliers = (transitions: OrderTransitionsService): Record<str
     ...variantInfo,
     ...priceInfo,
     ...modifierGroupInfo,
+    ...availabilityInfo,
   );

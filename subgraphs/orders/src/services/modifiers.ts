@@ -2,6 +2,21 @@ import type { EntityManager } from 'typeorm';
 import { appError } from '../../../../lib/errors.js';
 import type { ModifierGroupPayload } from '../../../../lib/events/contracts/catalog.js';
 import { sumMoney } from '../../../../lib/money.js';
+import { isWithinWindows, type AvailabilityWindow } from '../../../../lib/menus/availability.js';
+
+/** OUTSIDE_AVAILABILITY_WINDOW unless every sku may be ordered in the store at `at` (its windows, read model `orders.availability`). */
+export async function checkAvailability(m: EntityManager, tenantId: string, storeId: string, skus: readonly string[], at: Date): Promise<void> {
+  const rows: { sku: string; time_zone: string; windows: AvailabilityWindow[] }[] = await m.query(
+    `SELECT sku, time_zone, windows FROM "${m.connection.driver.schema}"."availability_info" WHERE tenant_id = $1 AND store_id = $2 AND sku = ANY($3)`,
+    [tenantId, storeId, skus],
+  );
+  const closed = rows.find((r) => !isWithinWindows(r.windows, r.time_zone, at));
+  if (closed) {
+    throw appError('OUTSIDE_AVAILABILITY_WINDOW', `${closed.sku} is not orderable in this store now: only ${closed.windows.map((w) => `${w.from}–${w.to}`).join(', ')} (${closed.time_zone})`, {
+      field: 'lines.sku', sku: closed.sku, timeZone: closed.time_zone, windows: closed.windows,
+    });
+  }
+}
 
 export interface ChosenModifier {
   sku: string;

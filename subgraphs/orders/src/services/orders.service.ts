@@ -16,7 +16,7 @@ import { OrderLineEntity } from '../data/entities/order-line.entity.js';
 import { OrderEntity } from '../data/entities/order.entity.js';
 import type { OrderTransitionsService } from './order-transitions.service.js';
 import type { CheckoutDetails } from './cart.service.js';
-import { chosenModifiers, unitWithModifiers } from './modifiers.js';
+import { checkAvailability, chosenModifiers, unitWithModifiers } from './modifiers.js';
 
 const emit = outboxOf('orders');
 
@@ -114,6 +114,8 @@ export class OrdersService extends TenantScopedService {
     if (!quote && currencies.size > 1) throw badInput('all lines of an order must be priced in one currency', 'lines');
     const currencyCode = quote?.currencyCode ?? [...currencies][0]!;
     const quotedUnit = new Map(quote?.lines.map((l) => [l.sku, l.unitPrice]));
+    // Menus: an item outside its availability windows in the store is not orderable now.
+    await checkAvailability(m, tenantId, input.storeId, skus, new Date());
     // Menus: each line's modifiers, checked against its groups, add their prices to its unit.
     const modifiers = await chosenModifiers(m, tenantId, input.storeId, input.lines, quote ? null : currencyCode);
     const lines = input.lines.map((line, i) => ({
