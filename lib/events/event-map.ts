@@ -60,6 +60,7 @@ export const EVENT_VERSIONS = {
     'inventory.reservation.confirmed': 1,
     'inventory.reservation.rejected': 1,
     'inventory.ingestion.product-received': 1,
+    'inventory.ingestion.menu-received': 1,
     'inventory.feed-batch.applied': 1,
   },
   pricing: {

@@ -35,6 +35,7 @@ const FIELDS: Fields = {
   'inventory.stock-level.low': { sku: true, storeId: true, available: true, previousAvailable: true, threshold: true, causeEventId: true },
   'inventory.reservation.confirmed': { orderId: true, reservations: true, causeEventId: true },
   'inventory.reservation.rejected': { orderId: true, reason: true, lines: true, causeEventId: true },
+  'inventory.ingestion.menu-received': { ingestionEventId: true, source: true, storeId: true, currencyCode: true, timeZone: true, sourceTime: true, items: true },
   'inventory.ingestion.product-received': {
     ingestionEventId: true, source: true, externalRef: true, title: true, description: true, brand: true, published: true,
     currencyCode: true, sourceTime: 'optional', variants: true,

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { signJson } from '../../lib/webhooks/signatures.js';
 import { addProduct, createShop, setPrice, type Shop } from '../support/fixtures.js';
 import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
@@ -16,6 +18,7 @@ const WINDOWS = `mutation ($i: SetAvailabilityWindowsInput!, $s: ID!) {
 const ORDERABLE = 'query ($sku: ID!, $s: ID!) { variant(sku: $sku) { product { orderable(storeId: $s) } } }';
 /** `HH:00` of the hour `offset` hours from now, in UTC. */
 const hourFromNow = (offset: number) => `${String((new Date().getUTCHours() + offset + 24) % 24).padStart(2, '0')}:00`;
+const POS_SECRET = 'menu-pos-secret-0123456789abcdef';
 const codes = (result: { errors?: { extensions?: Record<string, unknown> }[] }) => (result.errors ?? []).map((e) => e.extensions?.code);
 
 describe('restaurant menus: modifier groups, priced order lines', () => {
@@ -92,5 +95,42 @@ describe('restaurant menus: modifier groups, priced order lines', () => {
     await eventually(async () => expect((await place([{ sku: 'PORRIDGE', quantity: 1 }])).errors).toBeUndefined());
     const badZone = await system.request(WINDOWS, { s: shop.storeId, i: { productId: porridge, storeId: shop.storeId, timeZone: 'Mars/Olympus', windows: [] } }, shop.headers);
     expect(codes(badZone)).toEqual(['BAD_USER_INPUT']);
+  });
+
+  it("replaces a store's menu from a signed POS menu.updated, once, through to an order with modifiers", async () => {
+    await system.ok('mutation ($i: ConfigureWebhookSourceInput!) { configureWebhookSource(input: $i) { source } }', { i: { source: 'POS', secret: POS_SECRET, currencyCode: 'EUR' } }, shop.headers);
+    const store = shop.stores[1]!;
+    const body = JSON.stringify({
+      event_id: randomUUID(),
+      type: 'menu.updated',
+      occurred_at: new Date().toISOString(),
+      location: store.code,
+      time_zone: 'Europe/Berlin',
+      items: [{
+        id: 'flat-white', sku: 'FLAT-WHITE', title: 'Flat white', price: '3.50',
+        windows: [],
+        modifier_groups: [{ name: 'Syrup', min: 0, max: 2, modifiers: [{ sku: 'SYR-VAN', name: 'Vanilla', price: '0.50' }, { sku: 'SYR-CAR', name: 'Caramel', price: '0.45' }] }],
+      }],
+    });
+    const deliver = () => fetch(`${new URL(system.gatewayUrl).origin}/webhooks/pos/${shop.slug}`, { method: 'POST', headers: { 'content-type': 'application/json', ...signJson(body, POS_SECRET) }, body });
+    const first = await deliver();
+    expect(first.status).toBe(202);
+    const { id } = (await first.json()) as { id: string };
+    // A redelivery of the same event is the same delivery: applied once.
+    const again = await deliver();
+    expect(((await again.json()) as { id: string }).id).toBe(id);
+    const order = await eventually(async () => {
+      const placed = await system.request(PLACE, { i: { storeId: store.id, lines: [{ sku: 'FLAT-WHITE', quantity: 1, modifiers: ['SYR-VAN', 'SYR-CAR'] }] } }, shop.posHeaders);
+      if (placed.errors) throw new Error(JSON.stringify(placed.errors));
+      return placed.data!.placeOrder;
+    }, 15_000);
+    expect(order.lines[0]).toEqual({
+      sku: 'FLAT-WHITE', quantity: 1, unitPrice: { amount: '4.45' },
+      modifiers: [{ sku: 'SYR-VAN', name: 'Vanilla', unitPrice: { amount: '0.50' } }, { sku: 'SYR-CAR', name: 'Caramel', unitPrice: { amount: '0.45' } }],
+    });
+    const { ingestionEvents } = await system.ok('{ ingestionEvents(source: POS, first: 10) { edges { node { id status } } } }', {}, shop.headers);
+    expect(ingestionEvents.edges.map((e: { node: unknown }) => e.node)).toEqual([{ id, status: 'APPLIED' }]);
+    const { variant } = await system.ok('query ($s: ID!) { variant(sku: "FLAT-WHITE") { product { title orderable(storeId: $s) modifierGroups { name maxSelections } } } }', { s: store.id }, shop.headers);
+    expect(variant.product).toEqual({ title: 'Flat white', orderable: true, modifierGroups: [{ name: 'Syrup', maxSelections: 2 }] });
   });
 });

@@ -69,28 +69,12 @@ export class MenuService extends TenantScopedService {
     return product;
   }
 
-  /** Replaces the groups of one product inside the caller's transaction, and announces them. */
-  async replaceGroups(m: EntityManager, tenantId: string, productId: string, groups: ModifierGroupPayload[]): Promise<ProductEntity> {
-    const product = isUuid(productId) ? await m.getRepository(ProductEntity).findOneBy({ tenantId, id: productId }) : null;
-    if (!product) throw notFound(`no product ${productId}`);
-    const s = m.connection.driver.schema;
-    const skus = groups.flatMap((g) => g.modifiers.map((x) => x.sku));
-    if (skus.length) {
-      const known: { sku: string }[] = await m.query(`SELECT sku FROM "${s}"."variant" WHERE tenant_id = $1 AND sku = ANY($2)`, [tenantId, skus]);
-      const missing = skus.find((sku) => !known.some((k) => k.sku === sku));
-      if (missing) throw notFound(`no variant with sku ${missing}: a modifier is a sku of the catalog, priced in pricing`);
-    }
-    await m.query(`DELETE FROM "${s}"."modifier_group" WHERE tenant_id = $1 AND product_id = $2`, [tenantId, productId]);
-    if (groups.length) {
-      await m.query(
-        `INSERT INTO "${s}"."modifier_group" (tenant_id, product_id, position, name, min_selections, max_selections, modifiers)
-         SELECT $1, $2, p, n, lo, hi, mods::jsonb FROM unnest($3::int[], $4::text[], $5::int[], $6::int[], $7::text[]) AS g(p, n, lo, hi, mods)`,
-        [tenantId, productId, groups.map((_, i) => i), groups.map((g) => g.name), groups.map((g) => g.minSelections), groups.map((g) => g.maxSelections), groups.map((g) => JSON.stringify(g.modifiers))],
-      );
-    }
-    const variants: { sku: string }[] = await m.query(`SELECT sku FROM "${s}"."variant" WHERE tenant_id = $1 AND product_id = $2`, [tenantId, productId]);
-    await emit(m, tenantId, 'catalog.modifier-groups.set', { productId, skus: variants.map((v) => v.sku), groups });
-    return product;
+  replaceGroups(m: EntityManager, tenantId: string, productId: string, groups: ModifierGroupPayload[]): Promise<ProductEntity> {
+    return replaceModifierGroupsIn(m, tenantId, productId, groups);
+  }
+
+  replaceAvailability(m: EntityManager, tenantId: string, productId: string, storeId: string, availability: Availability): Promise<ProductEntity> {
+    return replaceAvailabilityIn(m, tenantId, productId, storeId, availability);
   }
 
   async setAvailabilityWindows(ctx: SubgraphContext, input: { productId: string; storeId: string; timeZone: string; windows: AvailabilityWindow[] }): Promise<ProductEntity> {
@@ -98,23 +82,6 @@ export class MenuService extends TenantScopedService {
     const availability = checkedAvailability(input.timeZone, input.windows);
     const product = await this.tx(ctx, (m, tenantId) => this.replaceAvailability(m, tenantId, input.productId, input.storeId, availability));
     await this.afterCommit();
-    return product;
-  }
-
-  /** Replaces one product's windows in one store inside the caller's transaction, and announces them. */
-  async replaceAvailability(m: EntityManager, tenantId: string, productId: string, storeId: string, availability: Availability): Promise<ProductEntity> {
-    const product = isUuid(productId) ? await m.getRepository(ProductEntity).findOneBy({ tenantId, id: productId }) : null;
-    if (!product) throw notFound(`no product ${productId}`);
-    const s = m.connection.driver.schema;
-    await m.query(`DELETE FROM "${s}"."availability_window" WHERE tenant_id = $1 AND store_id = $2 AND product_id = $3`, [tenantId, storeId, productId]);
-    if (availability.windows.length) {
-      await m.query(
-        `INSERT INTO "${s}"."availability_window" (tenant_id, store_id, product_id, time_zone, windows) VALUES ($1, $2, $3, $4, $5::jsonb)`,
-        [tenantId, storeId, productId, availability.timeZone, JSON.stringify(availability.windows)],
-      );
-    }
-    const variants: { sku: string }[] = await m.query(`SELECT sku FROM "${s}"."variant" WHERE tenant_id = $1 AND product_id = $2`, [tenantId, productId]);
-    await emit(m, tenantId, 'catalog.availability-windows.set', { productId, storeId, skus: variants.map((v) => v.sku), ...availability });
     return product;
   }
 
@@ -151,4 +118,45 @@ export class MenuService extends TenantScopedService {
       return groupByKey(productIds, groups, (g) => g.productId);
     });
   }
+}
+
+/** Replaces the groups of one product inside the caller's transaction, and announces them. */
+export async function replaceModifierGroupsIn(m: EntityManager, tenantId: string, productId: string, groups: ModifierGroupPayload[]): Promise<ProductEntity> {
+  const product = isUuid(productId) ? await m.getRepository(ProductEntity).findOneBy({ tenantId, id: productId }) : null;
+  if (!product) throw notFound(`no product ${productId}`);
+  const s = m.connection.driver.schema;
+  const skus = groups.flatMap((g) => g.modifiers.map((x) => x.sku));
+  if (skus.length) {
+    const known: { sku: string }[] = await m.query(`SELECT sku FROM "${s}"."variant" WHERE tenant_id = $1 AND sku = ANY($2)`, [tenantId, skus]);
+    const missing = skus.find((sku) => !known.some((k) => k.sku === sku));
+    if (missing) throw notFound(`no variant with sku ${missing}: a modifier is a sku of the catalog, priced in pricing`);
+  }
+  await m.query(`DELETE FROM "${s}"."modifier_group" WHERE tenant_id = $1 AND product_id = $2`, [tenantId, productId]);
+  if (groups.length) {
+    await m.query(
+      `INSERT INTO "${s}"."modifier_group" (tenant_id, product_id, position, name, min_selections, max_selections, modifiers)
+       SELECT $1, $2, p, n, lo, hi, mods::jsonb FROM unnest($3::int[], $4::text[], $5::int[], $6::int[], $7::text[]) AS g(p, n, lo, hi, mods)`,
+      [tenantId, productId, groups.map((_, i) => i), groups.map((g) => g.name), groups.map((g) => g.minSelections), groups.map((g) => g.maxSelections), groups.map((g) => JSON.stringify(g.modifiers))],
+    );
+  }
+  const variants: { sku: string }[] = await m.query(`SELECT sku FROM "${s}"."variant" WHERE tenant_id = $1 AND product_id = $2`, [tenantId, productId]);
+  await emit(m, tenantId, 'catalog.modifier-groups.set', { productId, skus: variants.map((v) => v.sku), groups });
+  return product;
+}
+
+/** Replaces one product's windows in one store inside the caller's transaction, and announces them. */
+export async function replaceAvailabilityIn(m: EntityManager, tenantId: string, productId: string, storeId: string, availability: Availability): Promise<ProductEntity> {
+  const product = isUuid(productId) ? await m.getRepository(ProductEntity).findOneBy({ tenantId, id: productId }) : null;
+  if (!product) throw notFound(`no product ${productId}`);
+  const s = m.connection.driver.schema;
+  await m.query(`DELETE FROM "${s}"."availability_window" WHERE tenant_id = $1 AND store_id = $2 AND product_id = $3`, [tenantId, storeId, productId]);
+  if (availability.windows.length) {
+    await m.query(
+      `INSERT INTO "${s}"."availability_window" (tenant_id, store_id, product_id, time_zone, windows) VALUES ($1, $2, $3, $4, $5::jsonb)`,
+      [tenantId, storeId, productId, availability.timeZone, JSON.stringify(availability.windows)],
+    );
+  }
+  const variants: { sku: string }[] = await m.query(`SELECT sku FROM "${s}"."variant" WHERE tenant_id = $1 AND product_id = $2`, [tenantId, productId]);
+  await emit(m, tenantId, 'catalog.availability-windows.set', { productId, storeId, skus: variants.map((v) => v.sku), ...availability });
+  return product;
 }
