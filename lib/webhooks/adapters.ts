@@ -216,10 +216,15 @@ function signedJsonMenu(payload: Record<string, unknown>): AdaptedPayload {
         });
         const minSelections = wholeNumber(g.min ?? 0, `${gat}.min`, [0, MAX_MENU_LIST]);
         const maxSelections = wholeNumber(g.max ?? modifiers.length, `${gat}.max`, [Math.max(1, minSelections), MAX_MENU_LIST]);
+        if (modifiers.length === 0 || minSelections > modifiers.length) throw new MalformedPayload(`${gat}: needs at least one modifier and at least min of them`);
         return { name: text(g.name, `${gat}.name`), minSelections, maxSelections, modifiers };
       }),
     };
   });
+  for (const [i, item] of items.entries()) {
+    const skus = item.modifierGroups.flatMap((g) => g.modifiers.map((x) => x.sku));
+    if (new Set(skus).size !== skus.length) throw new MalformedPayload(`items[${i}]: a modifier sku appears twice in its groups`);
+  }
   return { commands: [{ kind: 'menu', location, timeZone, items }], occurredAt };
 }
 
