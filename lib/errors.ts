@@ -20,6 +20,8 @@ export const ErrorCodes = {
   REFUND_EXCEEDS_CAPTURED: 'refundOrder: the amount is more than what was captured and not yet refunded (`extensions.refundable`); nothing was refunded.',
   QUOTE_INVALID: 'The quote token was altered, is not a quote, belongs to another tenant or store, or was already charged by another order; nothing was placed.',
   QUOTE_EXPIRED: 'The quote is past its `expiresAt` (15 minutes after it was made); nothing was placed. Ask for a new quote.',
+  MODIFIERS_INVALID: 'An order line\'s modifiers do not fit its item\'s modifier groups (too few or too many of a group, not one of its modifiers, chosen twice, or unpriced in the store); nothing was placed.',
+  OUTSIDE_AVAILABILITY_WINDOW: 'A menu item outside its availability windows in the store (breakfast only until 11:00); `extensions.sku`, `timeZone` and `windows` say when it is orderable. Nothing was placed.',
   WEBHOOK_OUT_OF_WINDOW: 'A webhook delivery whose source time is older than the window (WEBHOOK_MAX_AGE_HOURS) or ahead of the clock; nothing was stored (HTTP 422).',
   WEBHOOK_URL_INVALID: 'A webhook subscription URL that is not an absolute http(s) URL, carries credentials, or is plain http in production (NODE_ENV=production); `extensions.field` is `url`.',
   WEBHOOK_TARGET_FORBIDDEN: 'A webhook subscription URL whose host is, or resolves to, a private, loopback, link-local or reserved address (or does not resolve); allowed only by WEBHOOK_ALLOWED_CIDRS.',

@@ -22,6 +22,11 @@ export const INPUT_BOUNDS = {
     'SaveProductDraftInput.description': 10_000,
     /** An ISO 8601 time. */
     'Mutation.publishProduct(at:)': 64,
+    'Product.orderable(at:)': 64,
+    /** HH:MM, an IANA zone name. */
+    'AvailabilityWindowInput.from': 5,
+    'AvailabilityWindowInput.to': 5,
+    'SetAvailabilityWindowsInput.timeZone': 64,
     'AdjustStockInput.reason': 500,
     'PlaceOrderInput.quoteToken': 65_536,
     'QuoteInput.couponCodes': 64,
@@ -50,6 +55,11 @@ export const INPUT_BOUNDS = {
     'EnrichmentRulesInput.brands': 1_000,
     /** One publish: the documents of one app's manifest. */
     'PublishPersistedDocumentsInput.operations': 1_000,
+    /** Menus (decision 0036): groups of one product, modifiers of one group or one order line. */
+    'Mutation.setModifierGroups(groups:)': 20,
+    'ModifierGroupInput.modifiers': 20,
+    'OrderLineInput.modifiers': 20,
+    'SetAvailabilityWindowsInput.windows': 10,
   } as Record<string, number>,
   /** Int ranges (inclusive) narrower than GraphQL's. */
   intRange: {
@@ -57,6 +67,8 @@ export const INPUT_BOUNDS = {
     'ReserveStockInput.quantity': [1, MAX_QUANTITY],
     'TransferStockInput.quantity': [1, MAX_QUANTITY],
     'OrderLineInput.quantity': [1, MAX_QUANTITY],
+    'ModifierGroupInput.minSelections': [0, 20],
+    'ModifierGroupInput.maxSelections': [1, 20],
     'QuoteLineInput.quantity': [1, MAX_QUANTITY],
     'CartLineInput.quantity': [1, MAX_QUANTITY],
     'ShipmentLineInput.quantity': [1, MAX_QUANTITY],

@@ -49,6 +49,8 @@ export const EVENT_VERSIONS = {
     'catalog.product.upserted': 1,
     'catalog.variant.upserted': 1,
     'catalog.variants.upserted': 1,
+    'catalog.modifier-groups.set': 1,
+    'catalog.availability-windows.set': 1,
     'catalog.feed.batch-imported': 1,
     'catalog.search.synonyms-set': 1,
   },
@@ -58,6 +60,7 @@ export const EVENT_VERSIONS = {
     'inventory.reservation.confirmed': 1,
     'inventory.reservation.rejected': 1,
     'inventory.ingestion.product-received': 1,
+    'inventory.ingestion.menu-received': 1,
     'inventory.feed-batch.applied': 1,
   },
   pricing: {

@@ -1,5 +1,7 @@
 import { checkText, INPUT_BOUNDS, MAX_QUANTITY, MAX_STOCK_LEVEL, MAX_STRING_LENGTH } from '../input-bounds.js';
 import { webhookSource, type WebhookSourceName } from './registry.js';
+import type { MenuItem } from '../events/ingested-menu.js';
+import { isTimeZone, minutesOf } from '../menus/availability.js';
 
 /**
  * Adapters: each source's payload turned into canonical commands (each source module in
@@ -35,7 +37,15 @@ export interface ProductCommand {
   variants: { sku: string; title: string; barcode: string | null; price: string | null; inventoryItemId: string | null }[];
 }
 
-export type IngestionCommand = StockCommand | ProductCommand;
+/** A POS `menu.updated`: the store's whole menu (decision 0036). */
+export interface MenuCommand {
+  kind: 'menu';
+  location: string;
+  timeZone: string;
+  items: MenuItem[];
+}
+
+export type IngestionCommand = StockCommand | ProductCommand | MenuCommand;
 
 export interface AdaptedPayload {
   commands: IngestionCommand[];
@@ -142,7 +152,81 @@ export const adaptShopify = (topic: string, payload: Record<string, unknown>): A
   topic === 'inventory_levels/update' ? shopifyInventoryLevel(payload) : shopifyProduct(payload);
 
 /** The POS/ERP format (above). */
-export const adaptSignedJson = (topic: string, payload: Record<string, unknown>): AdaptedPayload => signedJsonStock(topic, payload);
+export const adaptSignedJson = (topic: string, payload: Record<string, unknown>): AdaptedPayload =>
+  topic === 'menu.updated' ? signedJsonMenu(payload) : signedJsonStock(topic, payload);
+
+const MAX_MENU_ITEMS = 500;
+const MAX_MENU_LIST = 20;
+
+function list(value: unknown, field: string, max: number, required = false): unknown[] {
+  if (value === undefined || value === null) {
+    if (required) throw new MalformedPayload(`${field} must be an array`);
+    return [];
+  }
+  if (!Array.isArray(value)) throw new MalformedPayload(`${field} must be an array`);
+  if (value.length > max) throw new MalformedPayload(`${field}: at most ${max}`);
+  return value;
+}
+
+function price(value: unknown, field: string): string | null {
+  if (value === undefined || value === null) return null;
+  if ((typeof value === 'string' && /^\d{1,15}(\.\d{1,4})?$/.test(value.trim())) || (typeof value === 'number' && Number.isFinite(value) && value >= 0)) return String(value).trim();
+  throw new MalformedPayload(`${field} must be a decimal amount`);
+}
+
+/**
+ * POS `menu.updated` (decision 0036): a store's whole menu.
+ *   { "event_id", "type": "menu.updated", "occurred_at", "location": "S1", "time_zone": "Europe/Berlin",
+ *     "items": [{ "id", "sku", "title", "price": "3.20", "windows": [{ "from": "07:00", "to": "11:00" }],
+ *                 "modifier_groups": [{ "name", "min": 1, "max": 1, "modifiers": [{ "sku", "name", "price" }] }] }] }
+ */
+function signedJsonMenu(payload: Record<string, unknown>): AdaptedPayload {
+  signedJsonEventId(payload);
+  if (payload.type !== 'menu.updated') throw new MalformedPayload('type must be "menu.updated"');
+  const occurredAt = timestamp(payload.occurred_at, 'occurred_at');
+  if (!occurredAt) throw new MalformedPayload('occurred_at is required');
+  const location = externalId(payload.location, 'location');
+  const timeZone = typeof payload.time_zone === 'string' ? payload.time_zone : 'UTC';
+  if (!isTimeZone(timeZone)) throw new MalformedPayload('time_zone must be an IANA time zone');
+  const text = (value: unknown, field: string) => {
+    const t = optionalText(value);
+    if (!t) throw new MalformedPayload(`${field} must be a non-empty string`);
+    return boundedText(t, field)!;
+  };
+  const items = list(payload.items, 'items', MAX_MENU_ITEMS, true).map((raw, i): MenuItem => {
+    const at = `items[${i}]`;
+    if (!isObject(raw)) throw new MalformedPayload(`${at} must be an object`);
+    return {
+      id: externalId(raw.id ?? raw.sku, `${at}.id`),
+      sku: text(raw.sku, `${at}.sku`),
+      title: text(raw.title, `${at}.title`),
+      price: price(raw.price, `${at}.price`),
+      windows: list(raw.windows, `${at}.windows`, 10).map((w, j) => {
+        if (!isObject(w) || typeof w.from !== 'string' || typeof w.to !== 'string' || minutesOf(w.from) === null || minutesOf(w.to) === null || w.from === w.to) {
+          throw new MalformedPayload(`${at}.windows[${j}] must be { from, to } in HH:MM, apart`);
+        }
+        return { from: w.from, to: w.to };
+      }),
+      modifierGroups: list(raw.modifier_groups, `${at}.modifier_groups`, MAX_MENU_LIST).map((g, j) => {
+        const gat = `${at}.modifier_groups[${j}]`;
+        if (!isObject(g)) throw new MalformedPayload(`${gat} must be an object`);
+        const modifiers = list(g.modifiers, `${gat}.modifiers`, MAX_MENU_LIST, true).map((x, k) => {
+          if (!isObject(x)) throw new MalformedPayload(`${gat}.modifiers[${k}] must be an object`);
+          return { sku: text(x.sku, `${gat}.modifiers[${k}].sku`), name: text(x.name, `${gat}.modifiers[${k}].name`), price: price(x.price, `${gat}.modifiers[${k}].price`) };
+        });
+        const minSelections = wholeNumber(g.min ?? 0, `${gat}.min`, [0, MAX_MENU_LIST]);
+        const maxSelections = wholeNumber(g.max ?? modifiers.length, `${gat}.max`, [Math.max(1, minSelections), MAX_MENU_LIST]);
+        if (modifiers.length === 0 || minSelections > modifiers.length) throw new MalformedPayload(`${gat}: needs at least one modifier and at least min of them`);
+        return { name: text(g.name, `${gat}.name`), minSelections, maxSelections, modifiers };
+      }),
+    };
+  });
+  for (const [i, item] of items.entries()) {
+    const skus = item.modifierGroups.flatMap((g) => g.modifiers.map((x) => x.sku));
+    if (new Set(skus).size !== skus.length) throw new MalformedPayload(`items[${i}]: a modifier sku appears twice in its groups`);
+  }
+  return { commands: [{ kind: 'menu', location, timeZone, items }], occurredAt };
+}
 
 /** Shopify `inventory_levels/update`: `available` is the new level of an item at a location. */
 function shopifyInventoryLevel(payload: Record<string, unknown>): AdaptedPayload {

@@ -117,6 +117,9 @@ describe('every mutation writes an audit record', () => {
     await run('saveProductDraft', DRAFT, { i: { id: two.id, title: 'Plain Shirt Two' } });
     await run('discardProductDraft', 'mutation ($id: ID!) { discardProductDraft(id: $id) { id } }', { id: two.id });
     await run('revertProduct', 'mutation ($id: ID!) { revertProduct(id: $id, version: 1) { id } }', { id: one.id });
+    // Menus: AUD-S2 becomes a modifier of the plain shirt one (a made-up menu, what matters is the record).
+    await run('setModifierGroups', 'mutation ($id: ID!) { setModifierGroups(productId: $id, groups: [{ name: "Print", minSelections: 0, maxSelections: 1, modifiers: [{ sku: "AUD-S2", name: "Print" }] }]) { id } }', { id: one.id });
+    await run('setAvailabilityWindows', 'mutation ($i: SetAvailabilityWindowsInput!) { setAvailabilityWindows(input: $i) { id } }', { i: { productId: one.id, storeId: s, timeZone: 'Europe/Berlin', windows: [{ from: '07:00', to: '11:00' }] } });
     await run('importCatalogFeed', 'mutation ($csv: String!) { importCatalogFeed(csv: $csv) { id } }', { csv: 'sku,title,store\nAUD-F1,Feed item,S1' });
 
     // pricing

@@ -21,6 +21,8 @@ const FIELDS: Fields = {
   'catalog.product.upserted': { id: true, title: true, brand: true, categoryId: true, skus: true },
   'catalog.variant.upserted': { sku: true, productId: true, title: true, productTitle: true, barcode: true },
   'catalog.variants.upserted': { variants: true },
+  'catalog.modifier-groups.set': { productId: true, skus: true, groups: true },
+  'catalog.availability-windows.set': { productId: true, storeId: true, skus: true, timeZone: true, windows: true },
   'catalog.feed.batch-imported': { importId: true, prices: true, stock: true },
   'catalog.search.synonyms-set': { groups: true },
   'inventory.feed-batch.applied': { importId: true, applied: true, refused: true },
@@ -33,6 +35,7 @@ const FIELDS: Fields = {
   'inventory.stock-level.low': { sku: true, storeId: true, available: true, previousAvailable: true, threshold: true, causeEventId: true },
   'inventory.reservation.confirmed': { orderId: true, reservations: true, causeEventId: true },
   'inventory.reservation.rejected': { orderId: true, reason: true, lines: true, causeEventId: true },
+  'inventory.ingestion.menu-received': { ingestionEventId: true, source: true, storeId: true, currencyCode: true, timeZone: true, sourceTime: true, items: true },
   'inventory.ingestion.product-received': {
     ingestionEventId: true, source: true, externalRef: true, title: true, description: true, brand: true, published: true,
     currencyCode: true, sourceTime: 'optional', variants: true,

@@ -240,6 +240,28 @@ describe('the README and docs examples, as written, on the demo data', () => {
     await eventually(async () => expect(await level()).toEqual({ s1: { onHand: before.s1.onHand - 2 }, w1: { onHand: 40 } }), 15_000);
   });
 
+  it('the menu examples: modifier groups and a window, an order with modifiers, a POS menu.updated', async () => {
+    const admin = { authorization: `Bearer ${demo.keys.admin}` };
+    const product = async (title: string, skus: [string, string][]) =>
+      (await post('mutation ($i: UpsertProductInput!) { upsertProduct(input: $i) { id } }', { i: { title, variants: skus.map(([sku]) => ({ sku, title: sku })) } }, admin)).upsertProduct.id as string;
+    const latte = await product('Latte', [['LATTE', '3.20']]);
+    await product('Milk', [['MILK-OAT', '0.40'], ['MILK-SOY', '0.30']]);
+    await product('Extra shot', [['SHOT', '0.60']]);
+    const porridge = await product('Porridge', [['PORRIDGE', '4.00']]);
+    for (const [sku, amount] of [['LATTE', '3.20'], ['MILK-OAT', '0.40'], ['MILK-SOY', '0.30'], ['SHOT', '0.60'], ['PORRIDGE', '4.00']]) {
+      await eventually(() => post('mutation ($i: SetPriceInput!) { setPrice(input: $i) { version } }', { i: { sku, storeId: store('S1'), amount, currencyCode: 'EUR' } }, admin));
+    }
+    await post(block('setModifierGroups(productId: $latte'), { latte, porridge, store: store('S1') }, admin);
+    const placed = await eventually(async () => post(block('lines: [{ sku: "LATTE", quantity: 2, modifiers'), { store: store('S1') }, { authorization: `Bearer ${demo.keys.pos}` }));
+    expect(placed.placeOrder.lines[0].unitPrice).toEqual({ amount: '4.20' });
+    const secret = 'readme-menu-secret-0123456789';
+    await post('mutation ($i: ConfigureWebhookSourceInput!) { configureWebhookSource(input: $i) { source } }', { i: { source: 'POS', secret, currencyCode: 'EUR' } }, admin);
+    const text = block('"type": "menu.updated"').replaceAll('<now, ISO 8601>', new Date().toISOString());
+    const response = await fetch(`${origin}/webhooks/pos/demo`, { method: 'POST', headers: { 'content-type': 'application/json', ...signJson(text, secret) }, body: text });
+    expect(response.status).toBe(202);
+    await eventually(async () => expect((await post('{ variant(sku: "SYR-VAN") { sku } }', {}, admin)).variant).toEqual({ sku: 'SYR-VAN' }), 15_000);
+  });
+
   it('a feed with an unknown column fails and says why in errors, queried as the README shows', async () => {
     const admin = { authorization: `Bearer ${demo.keys.admin}` };
     const readme = readFileSync(join(root, 'README.md'), 'utf8').replace(/\s+/g, ' ');

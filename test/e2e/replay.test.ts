@@ -45,10 +45,13 @@ describe('read models rebuilt by replay', () => {
     // Writes that fill every model: a product with a brand (item facts, titles, skus), prices set
     // twice (newest version wins), stock in two stores, an order reserving some, and a feed (the
     // bulk events: variants, prices and stock of a batch).
-    await addProduct(system, shop, 'Replay Tee', ['RP-1', 'RP-2'], { brand: 'Acme' });
+    const tee = await addProduct(system, shop, 'Replay Tee', ['RP-1', 'RP-2'], { brand: 'Acme' });
     await setPrice(system, shop, 'RP-1', '10.00');
     await setPrice(system, shop, 'RP-1', '11.00');
     await setPrice(system, shop, 'RP-2', '5.00', shop.stores[1]!.id);
+    // A menu: RP-2 a modifier of RP-1's product (orders' modifier groups).
+    await system.ok('mutation ($id: ID!) { setModifierGroups(productId: $id, groups: [{ name: "Extra", minSelections: 0, maxSelections: 1, modifiers: [{ sku: "RP-2", name: "Extra" }] }]) { id } }', { id: tee.id }, shop.headers);
+    await system.ok('mutation ($i: SetAvailabilityWindowsInput!) { setAvailabilityWindows(input: $i) { id } }', { i: { productId: tee.id, storeId: shop.stores[1]!.id, timeZone: 'UTC', windows: [{ from: '07:00', to: '11:00' }] } }, shop.headers);
     await receiveStock(system, shop, 'RP-1', 5);
     await receiveStock(system, shop, 'RP-2', 3, shop.stores[1]!.id);
     const orderId = await eventually(async () => (await system.ok(PLACE, { i: { storeId: shop.storeId, lines: [{ sku: 'RP-1', quantity: 2 }] } }, shop.posHeaders)).placeOrder.id as string);
@@ -69,7 +72,9 @@ describe('read models rebuilt by replay', () => {
       const prices = await asSystem(system.dataSources.orders, (q) => q(`SELECT sku FROM "${system.dataSources.orders.driver.schema}".price_info`));
       const titles = await asSystem(system.dataSources.orders, (q) => q(`SELECT sku FROM "${system.dataSources.orders.driver.schema}".variant_info`));
       const skus = await asSystem(system.dataSources.inventory, (q) => q(`SELECT sku FROM "${system.dataSources.inventory.driver.schema}".known_variant`));
-      if (offers.length < 3 || prices.length < 3 || titles.length < 3 || skus.length < 3) throw new Error('events still on their way');
+      const menus = await asSystem(system.dataSources.orders, (q) => q(`SELECT sku FROM "${system.dataSources.orders.driver.schema}".modifier_group_info`));
+      const windows = await asSystem(system.dataSources.orders, (q) => q(`SELECT sku FROM "${system.dataSources.orders.driver.schema}".availability_info`));
+      if (menus.length < 2 || windows.length < 2 || offers.length < 3 || prices.length < 3 || titles.length < 3 || skus.length < 3) throw new Error('events still on their way');
     }, 20_000);
   }, 120_000);
   afterAll(() => system.stop());

@@ -1,5 +1,13 @@
 import type { FeedBatchImported, VariantsUpserted } from '../catalog-feed.js';
 
+/** One modifier group of a menu item, as the catalog stores and announces it. */
+export interface ModifierGroupPayload {
+  name: string;
+  minSelections: number;
+  maxSelections: number;
+  modifiers: { sku: string; name: string }[];
+}
+
 /** Events the catalog subgraph publishes, by type (payloads; versions in `../event-map.ts`). */
 export interface CatalogEvents {
   /** `categoryId`: what pricing's promotions and tax rates match on. */
@@ -10,6 +18,10 @@ export interface CatalogEvents {
   'catalog.variants.upserted': VariantsUpserted;
   /** The tenant's search synonyms changed (what a search finds may have). */
   'catalog.search.synonyms-set': { groups: string[][] };
+  /** A product's modifier groups were replaced (`skus`: its variants); orders check order lines against them. */
+  'catalog.modifier-groups.set': { productId: string; skus: string[]; groups: ModifierGroupPayload[] };
+  /** A product's availability windows in one store were replaced (`windows` empty: always orderable there). */
+  'catalog.availability-windows.set': { productId: string; storeId: string; skus: string[]; timeZone: string; windows: { from: string; to: string }[] };
   /** A feed import's batch of price and stock columns. */
   'catalog.feed.batch-imported': FeedBatchImported;
 }

@@ -1,4 +1,5 @@
 import type { IngestedProduct } from '../ingested-product.js';
+import type { IngestedMenu } from '../ingested-menu.js';
 import type { FeedBatchApplied } from '../catalog-feed.js';
 
 /** What clients and events see of a stock level. */
@@ -56,6 +57,8 @@ export interface InventoryEvents {
    * product and its variants (by `externalRef` and sku), pricing sets the prices in every store.
    */
   'inventory.ingestion.product-received': IngestedProduct;
+  /** A POS's `menu.updated` (decision 0036): the catalog replaces the store's menu, pricing its prices. */
+  'inventory.ingestion.menu-received': IngestedMenu;
   /** What inventory applied (and refused) of one `catalog.feed.batch-imported`: the catalog counts it into the import. */
   'inventory.feed-batch.applied': FeedBatchApplied;
 }

@@ -6,7 +6,7 @@ import { header, UnidentifiedDelivery, type WebhookSource } from '../source.js';
  * The one documented format of POS and ERP systems (adapters.ts): `X-Timestamp` and
  * `X-Signature: sha256=…` over `<timestamp>.<body>`, the topic and dedupe key in the body.
  */
-export const signedJsonSource = <N extends string>(name: N, path: string): WebhookSource<N> => ({
+export const signedJsonSource = <N extends string>(name: N, path: string, extraTopics: readonly string[] = []): WebhookSource<N> => ({
   name,
   path,
   secretHeaders: ['x-signature'],
@@ -23,7 +23,7 @@ export const signedJsonSource = <N extends string>(name: N, path: string): Webho
     if ((typeof eventId !== 'string' || !eventId) && typeof eventId !== 'number') throw new UnidentifiedDelivery('event_id is required.');
     return { topic: type, externalId: String(eventId), triggeredAt: null };
   },
-  topics: ['stock.delta', 'stock.level'],
+  topics: ['stock.delta', 'stock.level', ...extraTopics],
   // A call, not a reference: adapters.ts and the registry import each other.
   adapt: (topic, payload) => adaptSignedJson(topic, payload),
   ownIdsOnly: false,

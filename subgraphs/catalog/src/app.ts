@@ -14,6 +14,7 @@ import { catalogAppliers } from './events/catalog-consumers.js';
 import { FeedImportService } from './feed/feed-import.service.js';
 import { createFeedWorker, type FeedWorkerOptions } from './feed/feed-worker.js';
 import { isAppError } from '../../../lib/errors.js';
+import { MenuService } from './menus/menu.service.js';
 import { ProductVersionService } from './versions/product-versions.service.js';
 import { createPublishScheduler, type PublishSchedulerOptions } from './versions/publish-scheduler.js';
 
@@ -27,6 +28,7 @@ export function buildCatalog(deps: SubgraphDeps, options: { feeds?: FeedWorkerOp
   const worker = createFeedWorker(deps.dataSource, lifecycle.flush, options.feeds);
   const feeds = new FeedImportService(deps.dataSource, lifecycle.flush, worker.nudge);
   const versions = new ProductVersionService(deps.dataSource, lifecycle.flush);
+  const menus = new MenuService(deps.dataSource, lifecycle.flush);
   const scheduler = createPublishScheduler(deps.dataSource, lifecycle.flush, options.publishing);
   return buildSystemSubgraph<Context>(deps, {
     name: 'catalog',
@@ -41,6 +43,7 @@ export function buildCatalog(deps: SubgraphDeps, options: { feeds?: FeedWorkerOp
         feeds,
         search,
         versions,
+        menus,
         loaders: {
           productById: new DataLoader((ids) => catalog.productsByIds(ctx, ids)),
           variantBySku: new DataLoader((skus) => catalog.variantsBySkus(ctx, skus)),
@@ -48,6 +51,7 @@ export function buildCatalog(deps: SubgraphDeps, options: { feeds?: FeedWorkerOp
           categoryById: new DataLoader((ids) => catalog.categoriesByIds(ctx, ids)),
           draftByProduct: new DataLoader((ids) => versions.draftsByProductIds(ctx, ids)),
           knownStore: new DataLoader((ids) => catalog.knownStores(ctx, ids)),
+          modifierGroupsByProduct: new DataLoader((ids) => menus.groupsByProductIds(ctx, ids)),
         },
       };
       return ctx;

@@ -6,6 +6,8 @@ import type { VariantEntity } from './data/entities/variant.entity.js';
 import type { CatalogService } from './services/catalog.service.js';
 import type { SearchService } from './services/search.service.js';
 import type { FeedImportService } from './feed/feed-import.service.js';
+import type { MenuService } from './menus/menu.service.js';
+import type { ModifierGroupPayload } from '../../../lib/events/contracts/catalog.js';
 import type { DraftRow, ProductVersionService } from './versions/product-versions.service.js';
 
 export interface Context extends SubgraphContext {
@@ -13,6 +15,7 @@ export interface Context extends SubgraphContext {
   feeds: FeedImportService;
   search: SearchService;
   versions: ProductVersionService;
+  menus: MenuService;
   /** Per-request batching of entity and field lookups. */
   loaders: {
     productById: DataLoader<string, ProductEntity | null>;
@@ -22,5 +25,6 @@ export interface Context extends SubgraphContext {
     draftByProduct: DataLoader<string, DraftRow | null>;
     /** Whether the tenant has this store (`node(id:)` telling a store's UUID). */
     knownStore: DataLoader<string, boolean>;
+    modifierGroupsByProduct: DataLoader<string, ModifierGroupPayload[]>;
   };
 }

@@ -8,6 +8,7 @@ import { VariantEntity } from '../data/entities/variant.entity.js';
 import { upsertProductIn } from '../services/catalog.service.js';
 import { attributeChange } from '../versions/product-versions.service.js';
 import { feedEffectReactions } from '../feed/feed-effects.js';
+import { menuReceived } from '../menus/menu-consumers.js';
 
 /**
  * What the catalog learns from other subgraphs: the tenant's stores (a feed names them by code),
@@ -21,6 +22,8 @@ export function catalogAppliers(log: (message: string) => void = console.error):
     on('tenant.store.created', rememberStore),
     // What pricing and inventory applied of a feed: its import completes with the last of them.
     ...feedEffectReactions,
+    // A POS's restaurant menu (decision 0036).
+    ...menuReceived,
     on('inventory.ingestion.product-received', async (m, event) => {
       const product = event.payload;
       if (product.sourceTime) {

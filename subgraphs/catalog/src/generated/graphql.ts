@@ -40,6 +40,28 @@ export type AuditLog = {
   page: Scalars['String']['output'];
 };
 
+/** When a menu item may be ordered in one store: any of `windows`, local times in `timeZone`. */
+export type Availability = {
+  __typename?: 'Availability';
+  /** IANA time zone of the store, e.g. `Europe/Berlin`. */
+  timeZone: Scalars['String']['output'];
+  windows: Array<AvailabilityWindow>;
+};
+
+/** From `from` (inclusive) to `to` (exclusive), local `HH:MM`, every day; `to` before `from` runs over midnight. */
+export type AvailabilityWindow = {
+  __typename?: 'AvailabilityWindow';
+  from: Scalars['String']['output'];
+  to: Scalars['String']['output'];
+};
+
+export type AvailabilityWindowInput = {
+  /** HH:MM, 00:00 to 23:59. */
+  from: Scalars['String']['input'];
+  /** HH:MM; not equal to `from`. */
+  to: Scalars['String']['input'];
+};
+
 /** A product category. */
 export type Category = Node & {
   __typename?: 'Category';
@@ -197,6 +219,38 @@ export type FeedRowError = {
   reason: Scalars['String']['output'];
 };
 
+/** One choice of a modifier group: a sku with its own price in pricing (`price(storeId)`), added to the line's unit price. */
+export type Modifier = {
+  __typename?: 'Modifier';
+  name: Scalars['String']['output'];
+  sku: Scalars['ID']['output'];
+};
+
+/** Choices added to a menu item on an order line: at least `minSelections`, at most `maxSelections` of its modifiers. */
+export type ModifierGroup = {
+  __typename?: 'ModifierGroup';
+  maxSelections: Scalars['Int']['output'];
+  minSelections: Scalars['Int']['output'];
+  modifiers: Array<Modifier>;
+  name: Scalars['String']['output'];
+};
+
+export type ModifierGroupInput = {
+  /** minSelections to 20, at least 1. */
+  maxSelections: Scalars['Int']['input'];
+  /** 0 to 20. */
+  minSelections: Scalars['Int']['input'];
+  /** 1 to 20 modifiers, each sku once in the product's groups. */
+  modifiers: Array<ModifierInput>;
+  name: Scalars['String']['input'];
+};
+
+export type ModifierInput = {
+  name: Scalars['String']['input'];
+  /** A sku priced in pricing like any other (`setPrice`). */
+  sku: Scalars['ID']['input'];
+};
+
 export type Mutation = {
   __typename?: 'Mutation';
   /** Applies the suggestion waiting for review on `field` (e.g. `category`, `brand`) to the product (admin). */
@@ -222,8 +276,18 @@ export type Mutation = {
   revertProduct: Product;
   /** Edits the product's draft; shoppers keep seeing the product as it is until `publishProduct` (admin). */
   saveProductDraft: Product;
+  /**
+   * Replaces when the product may be ordered in one store (breakfast 07:00–11:00); outside its
+   * windows `orderable` is false and orders refuse it (OUTSIDE_AVAILABILITY_WINDOW) (admin).
+   */
+  setAvailabilityWindows: Product;
   /** Sets the tenant's enrichment rules and turns enrichment on for every product on its way in (admin). */
   setEnrichmentRules: EnrichmentRules;
+  /**
+   * Replaces the product's modifier groups (an empty list removes them); orders learn them by
+   * event and check each order line's modifiers against them (admin).
+   */
+  setModifierGroups: Product;
   /** Replaces the tenant's search synonym groups; answers them as stored (lower case) (admin). */
   setSearchSynonyms: Array<Array<Scalars['String']['output']>>;
   /** Creates or updates a product and its variants (admin). */
@@ -275,8 +339,19 @@ export type MutationSaveProductDraftArgs = {
 };
 
 
+export type MutationSetAvailabilityWindowsArgs = {
+  input: SetAvailabilityWindowsInput;
+};
+
+
 export type MutationSetEnrichmentRulesArgs = {
   input: EnrichmentRulesInput;
+};
+
+
+export type MutationSetModifierGroupsArgs = {
+  groups: Array<ModifierGroupInput>;
+  productId: Scalars['ID']['input'];
 };
 
 
@@ -332,6 +407,8 @@ export type PriceRangeInput = {
 /** A sellable product with one or more variants. */
 export type Product = Node & {
   __typename?: 'Product';
+  /** When it may be ordered in the store (in the store's time zone); null: always. */
+  availability?: Maybe<Availability>;
   /** Brand name, if any. */
   brand?: Maybe<Scalars['String']['output']>;
   /** The category the product is filed under. */
@@ -346,6 +423,13 @@ export type Product = Node & {
   handle: Scalars['String']['output'];
   /** Stable identifier (UUID); also its `Node` id. */
   id: Scalars['ID']['output'];
+  /** Its menu's modifier groups ("Milk": oat or soy), in the order they were set; empty for most products. */
+  modifierGroups: Array<ModifierGroup>;
+  /**
+   * Whether it may be ordered in the store at `at` (ISO 8601 with a zone; default now): false
+   * outside its availability windows there (`availabilityWindows`), true when it has none.
+   */
+  orderable: Scalars['Boolean']['output'];
   /** False for a draft: only staff (pos, admin) see it. */
   published: Scalars['Boolean']['output'];
   /** Display title. */
@@ -361,6 +445,19 @@ export type Product = Node & {
    * description, category or published, by any source. `first` is 1 to 100 (default 20) (admin).
    */
   versions: ProductVersionConnection;
+};
+
+
+/** A sellable product with one or more variants. */
+export type ProductAvailabilityArgs = {
+  storeId: Scalars['ID']['input'];
+};
+
+
+/** A sellable product with one or more variants. */
+export type ProductOrderableArgs = {
+  at?: InputMaybe<Scalars['String']['input']>;
+  storeId: Scalars['ID']['input'];
 };
 
 
@@ -673,6 +770,15 @@ export type SearchSort =
   /** By title, A to Z. */
   | 'TITLE';
 
+export type SetAvailabilityWindowsInput = {
+  productId: Scalars['ID']['input'];
+  storeId: Scalars['ID']['input'];
+  /** The store's IANA time zone (stores carry none yet), e.g. `Europe/Berlin`. */
+  timeZone: Scalars['String']['input'];
+  /** 1 to 10 windows; an empty list makes the item orderable at any time again. */
+  windows: Array<AvailabilityWindowInput>;
+};
+
 /** Synonym groups: every word of a group finds the products of the others. */
 export type SetSearchSynonymsInput = {
   groups: Array<Array<Scalars['String']['input']>>;
@@ -850,6 +956,9 @@ export type ResolversTypes = {
   Float: ResolverTypeWrapper<Partial<Scalars['Float']['output']>>;
   String: ResolverTypeWrapper<Partial<Scalars['String']['output']>>;
   AuditLog: ResolverTypeWrapper<Partial<AuditLog>>;
+  Availability: ResolverTypeWrapper<Partial<Availability>>;
+  AvailabilityWindow: ResolverTypeWrapper<Partial<AvailabilityWindow>>;
+  AvailabilityWindowInput: ResolverTypeWrapper<Partial<AvailabilityWindowInput>>;
   Category: ResolverTypeWrapper<CategoryEntity>;
   ID: ResolverTypeWrapper<Partial<Scalars['ID']['output']>>;
   CategoryKeywords: ResolverTypeWrapper<Partial<CategoryKeywords>>;
@@ -864,6 +973,10 @@ export type ResolversTypes = {
   FeedImport: ResolverTypeWrapper<FeedImportView>;
   FeedImportStatus: ResolverTypeWrapper<Partial<FeedImportStatus>>;
   FeedRowError: ResolverTypeWrapper<Partial<FeedRowError>>;
+  Modifier: ResolverTypeWrapper<Partial<Modifier>>;
+  ModifierGroup: ResolverTypeWrapper<Partial<ModifierGroup>>;
+  ModifierGroupInput: ResolverTypeWrapper<Partial<ModifierGroupInput>>;
+  ModifierInput: ResolverTypeWrapper<Partial<ModifierInput>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Node: ResolverTypeWrapper<ResolversInterfaceTypes<ResolversTypes>['Node']>;
   Order: ResolverTypeWrapper<Partial<Order>>;
@@ -888,6 +1001,7 @@ export type ResolversTypes = {
   SearchFilter: ResolverTypeWrapper<Partial<SearchFilter>>;
   SearchResult: ResolverTypeWrapper<Partial<Omit<SearchResult, 'edges'> & { edges: Array<ResolversTypes['ProductEdge']> }>>;
   SearchSort: ResolverTypeWrapper<Partial<SearchSort>>;
+  SetAvailabilityWindowsInput: ResolverTypeWrapper<Partial<SetAvailabilityWindowsInput>>;
   SetSearchSynonymsInput: ResolverTypeWrapper<Partial<SetSearchSynonymsInput>>;
   StockLevel: ResolverTypeWrapper<Partial<StockLevel>>;
   Store: ResolverTypeWrapper<Partial<Store>>;
@@ -902,6 +1016,9 @@ export type ResolversParentTypes = {
   Float: Partial<Scalars['Float']['output']>;
   String: Partial<Scalars['String']['output']>;
   AuditLog: Partial<AuditLog | FederationReferenceTypes['AuditLog']>;
+  Availability: Partial<Availability>;
+  AvailabilityWindow: Partial<AvailabilityWindow>;
+  AvailabilityWindowInput: Partial<AvailabilityWindowInput>;
   Category: CategoryEntity;
   ID: Partial<Scalars['ID']['output']>;
   CategoryKeywords: Partial<CategoryKeywords>;
@@ -915,6 +1032,10 @@ export type ResolversParentTypes = {
   Int: Partial<Scalars['Int']['output']>;
   FeedImport: FeedImportView;
   FeedRowError: Partial<FeedRowError>;
+  Modifier: Partial<Modifier>;
+  ModifierGroup: Partial<ModifierGroup>;
+  ModifierGroupInput: Partial<ModifierGroupInput>;
+  ModifierInput: Partial<ModifierInput>;
   Mutation: Record<PropertyKey, never>;
   Node: ResolversInterfaceTypes<ResolversParentTypes>['Node'];
   Order: Partial<Order>;
@@ -938,6 +1059,7 @@ export type ResolversParentTypes = {
   SearchFacetValue: Partial<SearchFacetValue>;
   SearchFilter: Partial<SearchFilter>;
   SearchResult: Partial<Omit<SearchResult, 'edges'> & { edges: Array<ResolversParentTypes['ProductEdge']> }>;
+  SetAvailabilityWindowsInput: Partial<SetAvailabilityWindowsInput>;
   SetSearchSynonymsInput: Partial<SetSearchSynonymsInput>;
   StockLevel: Partial<StockLevel>;
   Store: Partial<Store>;
@@ -950,6 +1072,16 @@ export type AuditLogResolvers<ContextType = Context, ParentType extends Resolver
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['AuditLog']> | FederationReferenceType, FederationReferenceType, ContextType>;
   catalogRecords?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   page?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type AvailabilityResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Availability'] = ResolversParentTypes['Availability']> = {
+  timeZone?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  windows?: Resolver<Array<ResolversTypes['AvailabilityWindow']>, ParentType, ContextType>;
+};
+
+export type AvailabilityWindowResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AvailabilityWindow'] = ResolversParentTypes['AvailabilityWindow']> = {
+  from?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type CategoryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Category'] = ResolversParentTypes['Category'], FederationReferenceType extends FederationReferenceTypes['Category'] = FederationReferenceTypes['Category']> = {
@@ -1016,6 +1148,18 @@ export type FeedRowErrorResolvers<ContextType = Context, ParentType extends Reso
   reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type ModifierResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Modifier'] = ResolversParentTypes['Modifier']> = {
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  sku?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type ModifierGroupResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ModifierGroup'] = ResolversParentTypes['ModifierGroup']> = {
+  maxSelections?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  minSelections?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  modifiers?: Resolver<Array<ResolversTypes['Modifier']>, ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   applyEnrichment?: Resolver<ResolversTypes['ProductEnrichment'], ParentType, ContextType, RequireFields<MutationApplyEnrichmentArgs, 'field' | 'productId'>>;
   createCategory?: Resolver<ResolversTypes['Category'], ParentType, ContextType, RequireFields<MutationCreateCategoryArgs, 'input'>>;
@@ -1025,7 +1169,9 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   rejectEnrichment?: Resolver<ResolversTypes['ProductEnrichment'], ParentType, ContextType, RequireFields<MutationRejectEnrichmentArgs, 'field' | 'productId'>>;
   revertProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationRevertProductArgs, 'id' | 'version'>>;
   saveProductDraft?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationSaveProductDraftArgs, 'input'>>;
+  setAvailabilityWindows?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationSetAvailabilityWindowsArgs, 'input'>>;
   setEnrichmentRules?: Resolver<ResolversTypes['EnrichmentRules'], ParentType, ContextType, RequireFields<MutationSetEnrichmentRulesArgs, 'input'>>;
+  setModifierGroups?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationSetModifierGroupsArgs, 'groups' | 'productId'>>;
   setSearchSynonyms?: Resolver<Array<Array<ResolversTypes['String']>>, ParentType, ContextType, RequireFields<MutationSetSearchSynonymsArgs, 'input'>>;
   upsertProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationUpsertProductArgs, 'input'>>;
 };
@@ -1051,6 +1197,7 @@ export type PriceResolvers<ContextType = Context, ParentType extends ResolversPa
 
 export type ProductResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Product'] = ResolversParentTypes['Product'], FederationReferenceType extends FederationReferenceTypes['Product'] = FederationReferenceTypes['Product']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Product']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  availability?: Resolver<Maybe<ResolversTypes['Availability']>, ParentType, ContextType, RequireFields<ProductAvailabilityArgs, 'storeId'>>;
   brand?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   category?: Resolver<Maybe<ResolversTypes['Category']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1058,6 +1205,8 @@ export type ProductResolvers<ContextType = Context, ParentType extends Resolvers
   draft?: Resolver<Maybe<ResolversTypes['ProductDraft']>, ParentType, ContextType>;
   handle?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  modifierGroups?: Resolver<Array<ResolversTypes['ModifierGroup']>, ParentType, ContextType>;
+  orderable?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<ProductOrderableArgs, 'storeId'>>;
   published?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1187,6 +1336,8 @@ export type VariantResolvers<ContextType = Context, ParentType extends Resolvers
 
 export type Resolvers<ContextType = Context> = {
   AuditLog?: AuditLogResolvers<ContextType>;
+  Availability?: AvailabilityResolvers<ContextType>;
+  AvailabilityWindow?: AvailabilityWindowResolvers<ContextType>;
   Category?: CategoryResolvers<ContextType>;
   CategoryKeywords?: CategoryKeywordsResolvers<ContextType>;
   EnrichmentAttribute?: EnrichmentAttributeResolvers<ContextType>;
@@ -1195,6 +1346,8 @@ export type Resolvers<ContextType = Context> = {
   FeedEffects?: FeedEffectsResolvers<ContextType>;
   FeedImport?: FeedImportResolvers<ContextType>;
   FeedRowError?: FeedRowErrorResolvers<ContextType>;
+  Modifier?: ModifierResolvers<ContextType>;
+  ModifierGroup?: ModifierGroupResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Node?: NodeResolvers<ContextType>;
   Order?: OrderResolvers<ContextType>;

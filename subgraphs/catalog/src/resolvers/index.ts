@@ -26,6 +26,8 @@ export const resolvers: Resolvers = {
     upsertProduct: (_root, { input }, ctx) => ctx.catalog.upsertProduct(ctx, input),
     createCategory: (_root, { input }, ctx) => ctx.catalog.createCategory(ctx, input),
     importCatalogFeed: (_root, { csv }, ctx) => ctx.feeds.importText(ctx, csv),
+    setModifierGroups: (_root, { productId, groups }, ctx) => ctx.menus.setModifierGroups(ctx, productId, groups),
+    setAvailabilityWindows: (_root, { input }, ctx) => ctx.menus.setAvailabilityWindows(ctx, input),
     setSearchSynonyms: (_root, { input }, ctx) => ctx.search.setSynonyms(ctx, input.groups),
     setEnrichmentRules: (_root, { input }, ctx) => ctx.catalog.setEnrichmentRules(ctx, input),
     applyEnrichment: (_root, { productId, field }, ctx) => ctx.catalog.decideEnrichment(ctx, productId, field, true),
@@ -63,6 +65,9 @@ export const resolvers: Resolvers = {
       const row = await ctx.loaders.draftByProduct.load(product.id);
       return row ? draftView(product, row) : null;
     },
+    modifierGroups: (product, _args, ctx) => ctx.loaders.modifierGroupsByProduct.load(product.id),
+    orderable: (product, { storeId, at }, ctx) => ctx.menus.orderable(ctx, product.id, storeId, at),
+    availability: (product, { storeId }, ctx) => ctx.menus.availability(ctx, product.id, storeId),
   },
   Variant: {
     __resolveReference: (ref, ctx) => ctx.loaders.variantBySku.load(ref.sku),

@@ -9,7 +9,7 @@ import { metrics } from '../../../../lib/observability/metrics.js';
 import type { IngestionSource } from '../data/entities/ingestion-event.entity.js';
 import { LedgerBatch } from '../services/ledger.js';
 import { lockKnownLevels } from '../services/set-levels.js';
-import { adapt, MalformedPayload, parsePayload, type ProductCommand, type StockCommand } from '../../../../lib/webhooks/adapters.js';
+import { adapt, MalformedPayload, parsePayload, type MenuCommand, type ProductCommand, type StockCommand } from '../../../../lib/webhooks/adapters.js';
 import { webhookSource } from '../../../../lib/webhooks/registry.js';
 import { upsertSkuMapping } from './ingestion.service.js';
 
@@ -157,9 +157,10 @@ export function createIngestionWorker(dataSource: DataSource, afterCommit: () =>
   async function apply(m: EntityManager, tenantId: string, event: Claimed): Promise<string | null> {
     const adapted = adapt(event.source, event.topic, parsePayload(event.body));
     const sourceTime = event.source_time ?? adapted.occurredAt;
-    const stock = adapted.commands.filter((c): c is StockCommand => c.kind !== 'product');
+    const stock = adapted.commands.filter((c): c is StockCommand => c.kind === 'delta' || c.kind === 'level');
     const products = adapted.commands.filter((c): c is ProductCommand => c.kind === 'product');
     for (const product of products) await applyProduct(m, tenantId, event, product, sourceTime);
+    for (const menu of adapted.commands.filter((c): c is MenuCommand => c.kind === 'menu')) await applyMenu(m, tenantId, event, menu, sourceTime);
     if (!stock.length) return null;
     if (!products.length) return applyStock(m, tenantId, event, stock, sourceTime);
     // Stock in a product's payload (WooCommerce): a new product's variants reach inventory only
@@ -288,6 +289,30 @@ export function createIngestionWorker(dataSource: DataSource, afterCommit: () =>
       currencyCode: event.currency_code,
       sourceTime: sourceTime?.toISOString() ?? null,
       variants: product.variants.map(({ sku, title, barcode, price }) => ({ sku, title, barcode, price })),
+    });
+  }
+
+  /** A POS menu (decision 0036): its location mapped to our store, then announced for the catalog and pricing. */
+  async function applyMenu(m: EntityManager, tenantId: string, event: Claimed, menu: MenuCommand, sourceTime: Date | null): Promise<void> {
+    const skus = menu.items.flatMap((item) => [item.sku, ...item.modifierGroups.flatMap((g) => g.modifiers.map((x) => x.sku))]);
+    const invalid = skus.filter((sku) => !isValidSku(sku));
+    if (invalid.length) throw new NeedsReview(`menu: sku ${invalid.map((sku) => JSON.stringify(sku)).join(', ')} is not 1-64 letters, digits, ".", "_" or "-"`);
+    const s = m.connection.driver.schema;
+    const [store]: { store_id: string }[] = await m.query(
+      `SELECT e.store_id::text FROM "${s}"."external_location" e WHERE e.tenant_id = $1 AND e.source = $2 AND e.external_id = $3
+       UNION ALL
+       SELECT k.store_id::text FROM "${s}"."known_store" k WHERE k.tenant_id = $1 AND (k.code = $3 OR k.store_id::text = $3)`,
+      [tenantId, event.source, menu.location],
+    );
+    if (!store) throw new NeedsReview(`unmapped location ${menu.location}`);
+    await emit(m, tenantId, 'inventory.ingestion.menu-received', {
+      ingestionEventId: event.id,
+      source: event.source,
+      storeId: store.store_id,
+      currencyCode: event.currency_code,
+      timeZone: menu.timeZone,
+      sourceTime: sourceTime?.toISOString() ?? null,
+      items: menu.items,
     });
   }
 

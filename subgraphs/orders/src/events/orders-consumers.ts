@@ -25,6 +25,38 @@ export const variantInfo: Reaction[] = [
   }),
 ];
 
+/** `modifier_group_info`: the catalog's modifier groups of each sku (read model `orders.modifier-groups`). */
+export const modifierGroupInfo: Reaction[] = [
+  on('catalog.modifier-groups.set', async (manager, event) => {
+    const { productId, skus, groups } = event.payload;
+    const s = manager.connection.driver.schema;
+    // The product's groups replace what its skus had; a sku no longer its variant keeps none.
+    await manager.query(`DELETE FROM "${s}"."modifier_group_info" WHERE tenant_id = $1 AND (product_id = $2 OR sku = ANY($3))`, [event.tenantId, productId, skus]);
+    if (groups.length && skus.length) {
+      await manager.query(
+        `INSERT INTO "${s}"."modifier_group_info" (tenant_id, sku, product_id, groups) SELECT $1, sku, $2, $3::jsonb FROM unnest($4::text[]) AS v(sku)`,
+        [event.tenantId, productId, JSON.stringify(groups), skus],
+      );
+    }
+  }),
+];
+
+/** `availability_info`: the catalog's availability windows per (store, sku) (read model `orders.availability`). */
+export const availabilityInfo: Reaction[] = [
+  on('catalog.availability-windows.set', async (manager, event) => {
+    const { productId, storeId, skus, timeZone, windows } = event.payload;
+    const s = manager.connection.driver.schema;
+    await manager.query(`DELETE FROM "${s}"."availability_info" WHERE tenant_id = $1 AND store_id = $2 AND (product_id = $3 OR sku = ANY($4))`, [event.tenantId, storeId, productId, skus]);
+    if (windows.length && skus.length) {
+      await manager.query(
+        `INSERT INTO "${s}"."availability_info" (tenant_id, store_id, sku, product_id, time_zone, windows)
+         SELECT $1, $2, sku, $3, $4, $5::jsonb FROM unnest($6::text[]) AS v(sku)`,
+        [event.tenantId, storeId, productId, timeZone, JSON.stringify(windows), skus],
+      );
+    }
+  }),
+];
+
 /** `price_info`: pricing's price of each sku per store (read model `orders.price-info`). */
 export const priceInfo: Reaction[] = [
   on('pricing.price.changed', async (manager, event) => {
@@ -54,4 +86,6 @@ export const ordersAppliers = (transitions: OrderTransitionsService): Record<str
     on('tenant.store.created', rememberStore),
     ...variantInfo,
     ...priceInfo,
+    ...modifierGroupInfo,
+    ...availabilityInfo,
   );

@@ -422,19 +422,35 @@ export type OrderHookEvent =
 
 export type OrderLine = {
   __typename?: 'OrderLine';
+  /** The modifiers chosen for it (menus), each priced when the order was placed. */
+  modifiers: Array<OrderLineModifier>;
   quantity: Scalars['Int']['output'];
   sku: Scalars['ID']['output'];
   /** Title when the order was placed. */
   title?: Maybe<Scalars['String']['output']>;
-  /** Price when the order was placed. */
+  /** Price of one unit when the order was placed, its modifiers' prices included. */
   unitPrice: Money;
   variant: Variant;
 };
 
 export type OrderLineInput = {
+  /**
+   * Skus of the item's modifiers (its product's `modifierGroups`), each once; each group's
+   * `minSelections` to `maxSelections` of them. MODIFIERS_INVALID otherwise.
+   */
+  modifiers?: InputMaybe<Array<Scalars['ID']['input']>>;
   /** Greater than zero. */
   quantity: Scalars['Int']['input'];
   sku: Scalars['ID']['input'];
+};
+
+/** A modifier of an order line ("Oat milk"): added to each unit of the line. */
+export type OrderLineModifier = {
+  __typename?: 'OrderLineModifier';
+  name: Scalars['String']['output'];
+  sku: Scalars['ID']['output'];
+  /** Its price per unit of the line when the order was placed. */
+  unitPrice: Money;
 };
 
 /** What an order was charged, as pricing quoted it: discounts and taxes per line. */
@@ -908,6 +924,7 @@ export type ResolversTypes = {
   OrderHookEvent: ResolverTypeWrapper<Partial<OrderHookEvent>>;
   OrderLine: ResolverTypeWrapper<OrderLineEntity>;
   OrderLineInput: ResolverTypeWrapper<Partial<OrderLineInput>>;
+  OrderLineModifier: ResolverTypeWrapper<Partial<OrderLineModifier>>;
   OrderQuote: ResolverTypeWrapper<Partial<OrderQuote>>;
   OrderQuoteLine: ResolverTypeWrapper<Partial<OrderQuoteLine>>;
   OrderReturn: ResolverTypeWrapper<Partial<OrderReturn>>;
@@ -968,6 +985,7 @@ export type ResolversParentTypes = {
   OrderHookDecision: OrderHookDecisionRow;
   OrderLine: OrderLineEntity;
   OrderLineInput: Partial<OrderLineInput>;
+  OrderLineModifier: Partial<OrderLineModifier>;
   OrderQuote: Partial<OrderQuote>;
   OrderQuoteLine: Partial<OrderQuoteLine>;
   OrderReturn: Partial<OrderReturn>;
@@ -1130,11 +1148,18 @@ export type OrderHookDecisionResolvers<ContextType = Context, ParentType extends
 };
 
 export type OrderLineResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderLine'] = ResolversParentTypes['OrderLine']> = {
+  modifiers?: Resolver<Array<ResolversTypes['OrderLineModifier']>, ParentType, ContextType>;
   quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   sku?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   title?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   unitPrice?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   variant?: Resolver<ResolversTypes['Variant'], ParentType, ContextType>;
+};
+
+export type OrderLineModifierResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderLineModifier'] = ResolversParentTypes['OrderLineModifier']> = {
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  sku?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  unitPrice?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
 };
 
 export type OrderQuoteResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderQuote'] = ResolversParentTypes['OrderQuote']> = {
@@ -1281,6 +1306,7 @@ export type Resolvers<ContextType = Context> = {
   OrderHook?: OrderHookResolvers<ContextType>;
   OrderHookDecision?: OrderHookDecisionResolvers<ContextType>;
   OrderLine?: OrderLineResolvers<ContextType>;
+  OrderLineModifier?: OrderLineModifierResolvers<ContextType>;
   OrderQuote?: OrderQuoteResolvers<ContextType>;
   OrderQuoteLine?: OrderQuoteLineResolvers<ContextType>;
   OrderReturn?: OrderReturnResolvers<ContextType>;

@@ -84,5 +84,6 @@ export const resolvers: Resolvers = {
   OrderLine: {
     unitPrice: (line) => formatMoney(line.unitAmount, line.currencyCode.trim()),
     variant: (line) => ({ sku: line.sku }),
+    modifiers: (line) => line.modifiers.map((m) => ({ sku: m.sku, name: m.name, unitPrice: formatMoney(m.amount, line.currencyCode.trim()) })),
   },
 };

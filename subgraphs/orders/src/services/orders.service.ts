@@ -16,12 +16,13 @@ import { OrderLineEntity } from '../data/entities/order-line.entity.js';
 import { OrderEntity } from '../data/entities/order.entity.js';
 import type { OrderTransitionsService } from './order-transitions.service.js';
 import type { CheckoutDetails } from './cart.service.js';
+import { checkAvailability, chosenModifiers, unitWithModifiers } from './modifiers.js';
 
 const emit = outboxOf('orders');
 
 export interface PlaceOrderInput {
   storeId: string;
-  lines: { sku: string; quantity: number }[];
+  lines: { sku: string; quantity: number; modifiers?: string[] | null }[];
   idempotencyKey?: string | null;
   quoteToken?: string | null;
 }
@@ -54,6 +55,7 @@ export class OrdersService extends TenantScopedService {
     }
     if (new Set(input.lines.map((l) => l.sku)).size !== input.lines.length) throw badInput('each sku may appear on one line only', 'lines');
     await this.transitions.decide?.(ctx, { tenantId: requireTenant(ctx), event: 'place', orderId: null, storeId: input.storeId, status: null, lines: input.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })) });
+    if (input.quoteToken && input.lines.some((l) => l.modifiers?.length)) throw badInput('a quoted order cannot carry modifiers yet: place it without quoteToken', 'quoteToken');
     const quote = input.quoteToken ? this.chargeableQuote(ctx, input) : null;
     const { idempotencyKey, ...request } = input;
     // The answer is the order as placed (PLACED): the saga moves it on afterwards, by events.
@@ -112,7 +114,16 @@ export class OrdersService extends TenantScopedService {
     if (!quote && currencies.size > 1) throw badInput('all lines of an order must be priced in one currency', 'lines');
     const currencyCode = quote?.currencyCode ?? [...currencies][0]!;
     const quotedUnit = new Map(quote?.lines.map((l) => [l.sku, l.unitPrice]));
-    const lines = input.lines.map((line) => ({ ...line, amount: quotedUnit.get(line.sku) ?? bySku.get(line.sku)!.amount!, title: bySku.get(line.sku)!.title }));
+    // Menus: an item outside its availability windows in the store is not orderable now.
+    await checkAvailability(m, tenantId, input.storeId, skus, new Date());
+    // Menus: each line's modifiers, checked against its groups, add their prices to its unit.
+    const modifiers = await chosenModifiers(m, tenantId, input.storeId, input.lines, quote ? null : currencyCode);
+    const lines = input.lines.map((line, i) => ({
+      ...line,
+      amount: quotedUnit.get(line.sku) ?? unitWithModifiers(bySku.get(line.sku)!.amount!, modifiers[i]!, currencyCode),
+      title: bySku.get(line.sku)!.title,
+      modifiers: modifiers[i]!,
+    }));
     // A checkout's shipping is part of what the order charges.
     const charged = checkout ? [...lines, { amount: checkout.shipping.amount, quantity: 1 }] : lines;
     const total = quote ? sumMoney([{ amount: quote.total, quantity: 1 }, ...charged.slice(lines.length)], currencyCode) : sumMoney(charged, currencyCode);
@@ -136,7 +147,7 @@ export class OrdersService extends TenantScopedService {
     await m.getRepository(OrderLineEntity).insert(
       lines.map((line, i) => ({
         orderId: id, lineNo: i + 1, tenantId, sku: line.sku, quantity: line.quantity,
-        unitAmount: line.amount, currencyCode, title: line.title,
+        unitAmount: line.amount, currencyCode, title: line.title, modifiers: line.modifiers,
       })),
     );
     await emit(m, tenantId, 'orders.order.placed', {

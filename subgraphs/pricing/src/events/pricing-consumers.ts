@@ -59,6 +59,26 @@ export function pricingAppliers(log: (message: string) => void = console.error):
       // The feed's import counts it: COMPLETED waits for its prices.
       await outboxOf('pricing')(m, event.tenantId, 'pricing.feed-batch.applied', { importId, applied: prices.length, refused: 0 });
     }),
+    // A POS's restaurant menu (decision 0036): its items' and modifiers' prices in its store.
+    on('inventory.ingestion.menu-received', async (m, event) => {
+      const menu = event.payload;
+      if (!menu.currencyCode) return;
+      const priced = menu.items.flatMap((item) => [
+        { sku: item.sku, price: item.price },
+        ...item.modifierGroups.flatMap((g) => g.modifiers.map((x) => ({ sku: x.sku, price: x.price }))),
+      ]).filter((p): p is { sku: string; price: string } => p.price !== null);
+      const newer = menu.sourceTime ? await advanceWatermarks(m, event.tenantId, menu.source, priced.map((p) => `${p.sku}@${menu.storeId}`), new Date(menu.sourceTime)) : new Map<string, Date>();
+      const updates: { sku: string; storeId: string; money: Money }[] = [];
+      for (const { sku, price } of priced) {
+        if (newer.has(`${sku}@${menu.storeId}`)) continue;
+        try {
+          updates.push({ sku, storeId: menu.storeId, money: parseMoney(price, menu.currencyCode) });
+        } catch {
+          log(`pricing: menu of store ${menu.storeId}: price "${price}" of ${sku} is not a ${menu.currencyCode} amount; left unchanged`);
+        }
+      }
+      await setPricesIn(m, event.tenantId, updates);
+    }),
     on('inventory.ingestion.product-received', async (m, event) => {
       const product = event.payload;
       if (!product.currencyCode) return;

@@ -72,6 +72,20 @@ export type CreatePromotionInput = {
   value: Scalars['String']['input'];
 };
 
+/** A modifier of a menu item (catalog's modifier groups): priced like any sku. */
+export type Modifier = {
+  __typename?: 'Modifier';
+  /** What choosing it adds to one unit of the line in one store, as a storefront is shown it (as `Variant.price`); null when none is set. */
+  price?: Maybe<Money>;
+  sku: Scalars['ID']['output'];
+};
+
+
+/** A modifier of a menu item (catalog's modifier groups): priced like any sku. */
+export type ModifierPriceArgs = {
+  storeId: Scalars['ID']['input'];
+};
+
 /** An amount of money: a decimal string with the currency's minor units, e.g. `12.50`. */
 export type Money = {
   __typename?: 'Money';
@@ -523,6 +537,7 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 /** Mapping of federation types */
 export type FederationTypes = {
   AuditLog: AuditLog;
+  Modifier: Modifier;
   Price: Price;
   Variant: Variant;
 };
@@ -532,6 +547,9 @@ export type FederationReferenceTypes = {
   AuditLog:
     ( { __typename: 'AuditLog' }
     & GraphQLRecursivePick<FederationTypes['AuditLog'], {"page":true}> );
+  Modifier:
+    ( { __typename: 'Modifier' }
+    & GraphQLRecursivePick<FederationTypes['Modifier'], {"sku":true}> );
   Price:
     ( { __typename: 'Price' }
     & GraphQLRecursivePick<FederationTypes['Price'], {"id":true}> );
@@ -553,6 +571,7 @@ export type ResolversTypes = {
   CreatePriceListInput: ResolverTypeWrapper<Partial<CreatePriceListInput>>;
   Int: ResolverTypeWrapper<Partial<Scalars['Int']['output']>>;
   CreatePromotionInput: ResolverTypeWrapper<Partial<CreatePromotionInput>>;
+  Modifier: ResolverTypeWrapper<Partial<Modifier>>;
   Money: ResolverTypeWrapper<Partial<Money>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Price: ResolverTypeWrapper<PriceEntity>;
@@ -592,6 +611,7 @@ export type ResolversParentTypes = {
   CreatePriceListInput: Partial<CreatePriceListInput>;
   Int: Partial<Scalars['Int']['output']>;
   CreatePromotionInput: Partial<CreatePromotionInput>;
+  Modifier: Partial<Modifier | FederationReferenceTypes['Modifier']>;
   Money: Partial<Money>;
   Mutation: Record<PropertyKey, never>;
   Price: PriceEntity;
@@ -628,6 +648,12 @@ export type AuditLogResolvers<ContextType = Context, ParentType extends Resolver
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['AuditLog']> | FederationReferenceType, FederationReferenceType, ContextType>;
   page?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   pricingRecords?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type ModifierResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Modifier'] = ResolversParentTypes['Modifier'], FederationReferenceType extends FederationReferenceTypes['Modifier'] = FederationReferenceTypes['Modifier']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Modifier']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  price?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType, RequireFields<ModifierPriceArgs, 'storeId'>>;
+  sku?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 
 export type MoneyResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Money'] = ResolversParentTypes['Money']> = {
@@ -790,6 +816,7 @@ export type VariantResolvers<ContextType = Context, ParentType extends Resolvers
 export type Resolvers<ContextType = Context> = {
   AppliedPromotion?: AppliedPromotionResolvers<ContextType>;
   AuditLog?: AuditLogResolvers<ContextType>;
+  Modifier?: ModifierResolvers<ContextType>;
   Money?: MoneyResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Price?: PriceResolvers<ContextType>;

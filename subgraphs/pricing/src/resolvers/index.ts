@@ -26,6 +26,10 @@ export const resolvers: Resolvers = {
     price: async (variant, { storeId }, ctx) => (await ctx.loaders.shownPrice.load(skuStoreKey(variant.sku, storeId)))?.price ?? null,
     compareAtPrice: async (variant, { storeId }, ctx) => (await ctx.loaders.shownPrice.load(skuStoreKey(variant.sku, storeId)))?.compareAt ?? null,
   },
+  Modifier: {
+    __resolveReference: (ref) => ({ sku: ref.sku }),
+    price: async (modifier, { storeId }, ctx) => (await ctx.loaders.shownPrice.load(skuStoreKey(modifier.sku!, storeId)))?.price ?? null,
+  },
   Price: {
     // Decision 0026: `Price:<storeId>:<sku>`; an id naming nothing in this tenant is null.
     __resolveReference: (ref, ctx) => {

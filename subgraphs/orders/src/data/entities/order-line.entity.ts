@@ -24,6 +24,10 @@ export class OrderLineEntity {
   @Column({ type: 'char', length: 3, name: 'currency_code' })
   currencyCode!: string;
 
+  /** The modifiers chosen (menus), each with its unit price when the order was placed; included in `unitAmount`. */
+  @Column({ type: 'jsonb', default: () => "'[]'" })
+  modifiers!: { sku: string; name: string; amount: string }[];
+
   /** Variant title when the order was placed. */
   @Column({ type: 'text', nullable: true })
   title!: string | null;
