@@ -29,6 +29,14 @@ export const INPUT_BOUNDS = {
     'Query.search(query:)': 200,
     /** A TITLE-sorted search's cursor carries the title. */
     'Query.search(after:)': 1_024,
+    /** Feature flags (docs/flags.md): keys and variant names also have a pattern, checked by lib/flags/definition.ts. */
+    'FeatureFlagInput.key': 64,
+    'FeatureFlagInput.defaultVariant': 64,
+    'FlagVariantInput.name': 64,
+    'FlagVariantInput.value': 1_024,
+    'FlagRuleInput.variant': 64,
+    'Mutation.deleteFeatureFlag(key:)': 64,
+    'Query.featureFlagEvaluation(key:)': 64,
   } as Record<string, number>,
   /** Most items in a list, where the default does not fit. */
   maxItems: {
@@ -39,6 +47,9 @@ export const INPUT_BOUNDS = {
     'QuoteInput.couponCodes': 10,
     'CreateShippingMethodInput.bands': 20,
     'EnrichmentRulesInput.brands': 1_000,
+    'FeatureFlagInput.variants': 20,
+    'FeatureFlagInput.rules': 20,
+    'FlagRuleInput.roles': 10,
   } as Record<string, number>,
   /** Int ranges (inclusive) narrower than GraphQL's. */
   intRange: {
@@ -70,6 +81,7 @@ export const INPUT_BOUNDS = {
     'Query.webhookDeliveries(first:)': [1, 100],
     'Query.orderHookDecisions(first:)': [1, 100],
     'SetOrderHookInput.timeoutMs': [100, 10_000],
+    'FlagRuleInput.percentage': [0, 100],
   } as Record<string, readonly [number, number]>,
 } as const;
 

@@ -55,6 +55,8 @@ import { createMemoryPersistedQueryStore, type PersistedQueryStore } from './per
 import { usePersistedQueries } from './persisted-queries/use-persisted-queries.js';
 import { ownExecutor, type ExecutorKind } from './executor/own-executor.js';
 import { readExecutor } from './config.js';
+import { gatewayFlags } from './flags.js';
+import type { Flags } from '../../lib/flags/provider.js';
 
 export interface GatewayOptions {
   /** A composed Federation 2 supergraph SDL. */
@@ -119,6 +121,8 @@ export interface Gateway {
   /** Listens on `port` (0 for a free one); resolves to the base URL, e.g. `http://127.0.0.1:4000`. */
   start(port: number, host?: string): Promise<string>;
   stop(): Promise<void>;
+  /** The tenants' feature flags as this gateway evaluates them (docs/flags.md). */
+  flags: Flags;
   /** In-process requests, without a socket, as Yoga's `fetch` (test/e2e/gateway-correctness.test.ts). */
   fetch: YogaServerInstance<Record<string, unknown>, GatewayContext>['fetch'];
 }
@@ -189,6 +193,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const bus = options.subscriptions?.bus;
   const busMonitor = bus ? createBusMonitor(bus, { log, ...options.subscriptions!.monitor }) : undefined;
   const credentials = new CredentialWatch();
+  const flags = gatewayFlags({ client, bus });
   const hub = bus
     ? new SubscriptionHub({
         busStatus: busMonitor,
@@ -249,7 +254,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     cors: tenantCors(directory),
     // Subgraph errors arrive with their codes and pass through; anything else is masked.
     maskedErrors: { maskError: (error) => maskError(error, (message) => log(`gateway: ${message}`), { forwarded: true }) },
-    context: ({ request }) => ({ request, requestId: request.headers.get('x-request-id') ?? randomUUID() }),
+    context: ({ request }) => ({ request, requestId: request.headers.get('x-request-id') ?? randomUUID(), flags: flags.client }),
   });
 
   ws = hub
@@ -274,8 +279,10 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const unreport: (() => void)[] = [];
   return {
     fetch: yoga.fetch,
+    flags,
     async start(port, host = '127.0.0.1') {
       busMonitor?.start();
+      await flags.start();
       await hub?.start();
       unreport.push(...reportGatewayGauges(hub, ws, storefrontCache));
       await storefrontCache?.start();
@@ -296,6 +303,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       await ws?.close();
       await hub?.stop();
       await storefrontCache?.stop();
+      await flags.stop();
       busMonitor?.stop();
       for (const cleanup of cleanups) await cleanup();
       if (server) await closeServer(server);

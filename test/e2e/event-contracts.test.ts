@@ -18,6 +18,7 @@ const FIELDS: Fields = {
   'tenant.webhook-source.configured': { source: true, currencyCode: true },
   'tenant.customer.registered': { id: true, email: true },
   'tenant.customer.password-reset-requested': { customerId: true, email: true, token: true, expiresAt: true },
+  'tenant.feature-flag.changed': { key: true, revision: true, flag: true },
   'catalog.product.upserted': { id: true, title: true, brand: true, categoryId: true, skus: true },
   'catalog.variant.upserted': { sku: true, productId: true, title: true, productTitle: true, barcode: true },
   'catalog.variants.upserted': { variants: true },

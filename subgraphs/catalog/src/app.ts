@@ -13,12 +13,14 @@ import { catalogAppliers } from './events/catalog-consumers.js';
 import { FeedImportService } from './feed/feed-import.service.js';
 import { createFeedWorker, type FeedWorkerOptions } from './feed/feed-worker.js';
 import { isAppError } from '../../../lib/errors.js';
+import { copiedFlagsOf } from '../../../lib/flags/flag-copy.js';
 
 export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
 
 /** Builds the catalog subgraph; nothing listens or consumes until `start`. */
 export function buildCatalog(deps: SubgraphDeps, options: { feeds?: FeedWorkerOptions } = {}): SubgraphService {
   const lifecycle = subgraphLifecycle({ ...deps, source: 'catalog', appliers: { ...catalogAppliers(), ...searchOfferAppliers } });
+  const flags = copiedFlagsOf(deps, 'catalog');
   const catalog = new CatalogService(deps.dataSource, lifecycle.flush);
   const search = new SearchService(deps.dataSource, lifecycle.flush);
   const worker = createFeedWorker(deps.dataSource, lifecycle.flush, options.feeds);
@@ -28,10 +30,11 @@ export function buildCatalog(deps: SubgraphDeps, options: { feeds?: FeedWorkerOp
     typeDefs,
     resolvers: resolvers as never,
     lifecycle,
-    workers: [worker],
+    workers: [flags, worker],
     context: (base) => {
       const ctx: Context = {
         ...base,
+        flags: flags.client,
         catalog,
         feeds,
         search,

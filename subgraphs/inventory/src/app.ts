@@ -15,6 +15,7 @@ import { ReservationService } from './services/reservation.service.js';
 import { TransferService } from './services/transfer.service.js';
 import { createIngestionWorker, type IngestionWorkerOptions } from './ingestion/ingestion-worker.js';
 import { IngestionService } from './ingestion/ingestion.service.js';
+import { copiedFlagsOf } from '../../../lib/flags/flag-copy.js';
 
 export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
 
@@ -27,6 +28,7 @@ export function buildInventory(
   let flush = () => Promise.resolve();
   const reservations = new ReservationService(deps.dataSource, () => flush());
   const lifecycle = subgraphLifecycle({ ...deps, source: 'inventory', appliers: inventoryAppliers(reservations) });
+  const flags = copiedFlagsOf(deps, 'inventory');
   flush = lifecycle.flush;
   const inventory = new InventoryService(deps.dataSource, lifecycle.flush);
   const transfers = new TransferService(deps.dataSource, lifecycle.flush);
@@ -40,10 +42,11 @@ export function buildInventory(
     typeDefs,
     resolvers: resolvers as never,
     lifecycle,
-    workers: [expiry, worker],
+    workers: [flags, expiry, worker],
     context: (base) => {
       const ctx: Context = {
         ...base,
+        flags: flags.client,
         inventory,
         reservations,
         transfers,

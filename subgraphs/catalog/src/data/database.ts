@@ -16,6 +16,7 @@ import { StorefrontSearch1733600000000 } from './migrations/1733600000000-storef
 import { ProductHandle1733700000000 } from './migrations/1733700000000-product-handle.js';
 import { FeedEffects1733800000000 } from './migrations/1733800000000-feed-effects.js';
 import { Enrichment1738013000000 } from './migrations/1738013000000-enrichment.js';
+import { FeatureFlagCopy1740018100000 } from './migrations/1740018100000-feature-flag-copy.js';
 
 /** The source time of the webhook product last applied, per source and externalRef. */
 const SourceWatermark1732906000000 = sourceWatermarkMigration('SourceWatermark1732906000000');
@@ -25,6 +26,6 @@ export function openCatalogDatabase(url: string, schema = 'catalog'): Promise<Da
     url,
     schema,
     entities: [CategoryEntity, ProductEntity, VariantEntity, OutboxEvent, ProcessedEvent],
-    migrations: [Initial1732300000000, RowLevelSecurity1732500000000, Published1732600000000, ExternalRef1732700000000, FeedImport1732800000000, SourceWatermark1732906000000, SearchText1733100000000, StorefrontSearch1733600000000, ProductHandle1733700000000, FeedEffects1733800000000, Enrichment1738013000000],
+    migrations: [Initial1732300000000, RowLevelSecurity1732500000000, Published1732600000000, ExternalRef1732700000000, FeedImport1732800000000, SourceWatermark1732906000000, SearchText1733100000000, StorefrontSearch1733600000000, ProductHandle1733700000000, FeedEffects1733800000000, Enrichment1738013000000, FeatureFlagCopy1740018100000],
   });
 }

@@ -7,6 +7,7 @@ import { ProductEntity } from '../data/entities/product.entity.js';
 import { VariantEntity } from '../data/entities/variant.entity.js';
 import { upsertProductIn } from '../services/catalog.service.js';
 import { feedEffectReactions } from '../feed/feed-effects.js';
+import { copyFeatureFlag } from '../../../../lib/flags/flag-copy.js';
 
 /**
  * What the catalog learns from other subgraphs: the tenant's stores (a feed names them by code),
@@ -18,6 +19,7 @@ export function catalogAppliers(log: (message: string) => void = console.error):
   return reactions(
     // Feeds name stores by code.
     on('tenant.store.created', rememberStore),
+    on('tenant.feature-flag.changed', copyFeatureFlag),
     // What pricing and inventory applied of a feed: its import completes with the last of them.
     ...feedEffectReactions,
     on('inventory.ingestion.product-received', async (m, event) => {

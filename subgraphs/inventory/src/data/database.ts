@@ -13,6 +13,7 @@ import { Initial1732300000000 } from './migrations/1732300000000-initial.js';
 import { RowLevelSecurity1732500000000 } from './migrations/1732500000000-row-level-security.js';
 import { ReservationsTransfers1732600000000 } from './migrations/1732600000000-reservations-transfers.js';
 import { WooSource1738013000000 } from './migrations/1738013000000-woo-source.js';
+import { FeatureFlagCopy1740018100000 } from './migrations/1740018100000-feature-flag-copy.js';
 
 export function openInventoryDatabase(url: string, schema = 'inventory', poolSize?: number): Promise<DataSource> {
   return openServiceDatabase({
@@ -20,6 +21,6 @@ export function openInventoryDatabase(url: string, schema = 'inventory', poolSiz
     schema,
     poolSize,
     entities: [MovementEntity, StockLevelEntity, ReservationEntity, TransferEntity, IngestionEventEntity, OutboxEvent, ProcessedEvent],
-    migrations: [Initial1732300000000, RowLevelSecurity1732500000000, ReservationsTransfers1732600000000, Ingestion1732700000000, SourceTime1732906000000, WooSource1738013000000],
+    migrations: [Initial1732300000000, RowLevelSecurity1732500000000, ReservationsTransfers1732600000000, Ingestion1732700000000, SourceTime1732906000000, WooSource1738013000000, FeatureFlagCopy1740018100000],
   });
 }

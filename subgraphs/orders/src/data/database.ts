@@ -14,12 +14,13 @@ import { OrderHooks1736000000000 } from './migrations/1736000000000-order-hooks.
 import { Payments1739017000000 } from './migrations/1739017000000-payments.js';
 import { Shipments1739017000001 } from './migrations/1739017000001-shipments.js';
 import { Returns1739017000002 } from './migrations/1739017000002-returns.js';
+import { FeatureFlagCopy1740018100000 } from './migrations/1740018100000-feature-flag-copy.js';
 
 export function openOrdersDatabase(url: string, schema = 'orders'): Promise<DataSource> {
   return openServiceDatabase({
     url,
     schema,
     entities: [OrderEntity, OrderLineEntity, OrderTransitionEntity, OutboxEvent, ProcessedEvent],
-    migrations: [Initial1732300000000, RowLevelSecurity1732500000000, Workflow1732600000000, OrderQuotes1733600000000, Checkout1735000000000, OrderHooks1736000000000, Payments1739017000000, Shipments1739017000001, Returns1739017000002],
+    migrations: [Initial1732300000000, RowLevelSecurity1732500000000, Workflow1732600000000, OrderQuotes1733600000000, Checkout1735000000000, OrderHooks1736000000000, Payments1739017000000, Shipments1739017000001, Returns1739017000002, FeatureFlagCopy1740018100000],
   });
 }

@@ -2,6 +2,7 @@ import type { EventApplier } from '../../../../lib/events/consumer.js';
 import { on, reactions } from '../../../../lib/events/on.js';
 import { rememberStore } from '../../../../lib/events/read-model.js';
 import type { OrderTransitionsService } from '../services/order-transitions.service.js';
+import { copyFeatureFlag } from '../../../../lib/flags/flag-copy.js';
 
 /**
  * Orders keeps its own copy of what it needs to price an order (titles, prices, stores), and
@@ -14,6 +15,7 @@ export const ordersAppliers = (transitions: OrderTransitionsService): Record<str
     on('inventory.reservation.rejected', (m, event) =>
       transitions.bySaga(m, event.tenantId, event.payload.orderId, 'reservation.rejected', `inventory event ${event.eventId}: insufficient stock`)),
     on('tenant.store.created', rememberStore),
+    on('tenant.feature-flag.changed', copyFeatureFlag),
     on('catalog.variant.upserted', async (manager, event) => {
       const v = event.payload;
       await manager.query(

@@ -7,6 +7,7 @@ import { metrics } from '../../../../lib/observability/metrics.js';
 import { parseMoney, type Money } from '../../../../lib/money.js';
 import { setPricesIn } from '../services/pricing.service.js';
 import { keepOrderedUses, releaseUses } from '../services/rules.service.js';
+import { copyFeatureFlag } from '../../../../lib/flags/flag-copy.js';
 
 /**
  * What pricing learns from other subgraphs: which stores and skus exist, and the prices merchant
@@ -16,6 +17,7 @@ import { keepOrderedUses, releaseUses } from '../services/rules.service.js';
 export function pricingAppliers(log: (message: string) => void = console.error): Record<string, EventApplier> {
   return reactions(
     on('tenant.store.created', rememberStore),
+    on('tenant.feature-flag.changed', copyFeatureFlag),
     on('catalog.variant.upserted', rememberVariant),
     on('catalog.variants.upserted', rememberVariants),
     // What promotions and tax rates match on: a product's brand (and category), for each of its

@@ -1,3 +1,4 @@
+import { roleName } from '../../../../lib/tenant/roles.js';
 import type { Resolvers } from '../generated/graphql.js';
 import { webhookResolvers } from './webhook-subscriptions.js';
 
@@ -12,6 +13,9 @@ export const resolvers: Resolvers = {
     authenticateApiKey: (_root, { keyHash }, ctx) => ctx.apiKeys.authenticate(ctx, keyHash),
     webhookSources: (_root, _args, ctx) => ctx.webhookSources.list(ctx),
     webhookSecret: (_root, { tenantSlug, source }, ctx) => ctx.webhookSources.secretFor(ctx, tenantSlug, source),
+    featureFlags: (_root, _args, ctx) => ctx.featureFlags.list(ctx),
+    featureFlagEvaluation: (_root, args, ctx) => ctx.featureFlags.evaluate(ctx, args),
+    featureFlagSnapshot: (_root, _args, ctx) => ctx.featureFlags.gatewaySnapshot(ctx),
     ...webhookResolvers.Query,
   },
   Mutation: {
@@ -26,7 +30,12 @@ export const resolvers: Resolvers = {
     createApiKey: (_root, { input }, ctx) => ctx.apiKeys.create(ctx, input),
     revokeApiKey: (_root, { id }, ctx) => ctx.apiKeys.revoke(ctx, id),
     configureWebhookSource: (_root, { input }, ctx) => ctx.webhookSources.configure(ctx, input),
+    setFeatureFlag: (_root, { input }, ctx) => ctx.featureFlags.set(ctx, input),
+    deleteFeatureFlag: (_root, { key }, ctx) => ctx.featureFlags.delete(ctx, key),
     ...webhookResolvers.Mutation,
+  },
+  FlagRule: {
+    roles: (rule) => rule.roles.map(roleName),
   },
   ...webhookResolvers.types,
   ApiKey: {
