@@ -96,11 +96,6 @@ export class FlagCache {
     this.entries.delete(tenantId);
   }
 
-  /** Forgets every tenant (the bus was down: events may have been missed). */
-  clear(): void {
-    this.entries.clear();
-  }
-
   private keep(tenantId: string, entry: Entry): void {
     this.entries.delete(tenantId);
     this.entries.set(tenantId, entry);
