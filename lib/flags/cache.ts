@@ -17,6 +17,11 @@ export interface FlagCacheOptions {
   maxTenants?: number;
 }
 
+/** How long a change is kept to complete a read from a copy that lags behind the events. */
+const RECENT_MS = 30_000;
+/** Changes kept at most (flag changes are an admin's, rare: this bounds memory, not the window). */
+const MAX_RECENT = 10_000;
+
 interface Entry {
   revision: number;
   flags: Map<string, FlagDefinition>;
@@ -29,14 +34,17 @@ interface Entry {
  * after `ttlMs` or when an event shows one was missed (a gap in revisions).
  *
  * A read can be older than an event this process already saw (a subgraph's copy is written by
- * its durable consumer, which may run a moment after this process's ephemeral one): such a read
- * answers its caller but is not kept, so the next evaluation reads again until the copy caught up.
+ * its durable consumer, which may run behind this process's ephemeral one): the changes of the
+ * last 30 s complete it. A read still behind (a change was missed) answers its caller but is not
+ * kept, so the next evaluation reads again.
  */
 export class FlagCache {
   private readonly entries = new Map<string, Entry>();
   /** The newest revision an event announced, per tenant. */
   private readonly announced = new Map<string, number>();
   private readonly inFlight = new Map<string, Promise<Map<string, FlagDefinition>>>();
+  /** The changes of the last `RECENT_MS`, in arrival order: what a read from a lagging copy lacks. */
+  private readonly recent: (FlagChange & { at: number })[] = [];
   private readonly ttlMs: number;
   private readonly maxTenants: number;
 
@@ -51,33 +59,43 @@ export class FlagCache {
     if (hit && hit.expires > Date.now()) return hit.flags;
     const running = this.inFlight.get(tenantId);
     if (running) return running;
-    const load = this.load(tenantId, hit).finally(() => {
+    const load = this.load(tenantId).finally(() => {
       if (this.inFlight.get(tenantId) === load) this.inFlight.delete(tenantId);
     });
     this.inFlight.set(tenantId, load);
     return load;
   }
 
-  private async load(tenantId: string, previous: Entry | undefined): Promise<Map<string, FlagDefinition>> {
+  private async load(tenantId: string): Promise<Map<string, FlagDefinition>> {
     const snapshot = await this.options.load(tenantId);
     const flags = new Map(snapshot.flags.map((flag) => [flag.key, flag]));
-    const newest = Math.max(this.announced.get(tenantId) ?? 0, this.entries.get(tenantId)?.revision ?? 0);
-    if (snapshot.revision < newest) {
-      // Behind what this process knows: answer with the newer entry if it has one, keep nothing.
-      const current = this.entries.get(tenantId);
-      if (current && current.revision >= snapshot.revision) {
-        current.expires = Date.now() + this.ttlMs;
-        return current.flags;
-      }
-      return previous && previous.revision > snapshot.revision ? previous.flags : flags;
+    // The changes this process saw that the read does not hold yet (its copy is behind), in order.
+    let revision = snapshot.revision;
+    const recent = this.recent.filter((change) => change.tenantId === tenantId && change.revision > revision).sort((a, b) => a.revision - b.revision);
+    for (const change of recent) {
+      if (change.revision !== revision + 1) continue;
+      if (change.flag) flags.set(change.key, change.flag);
+      else flags.delete(change.key);
+      revision = change.revision;
     }
-    this.keep(tenantId, { revision: snapshot.revision, flags, expires: Date.now() + this.ttlMs });
+    const current = this.entries.get(tenantId);
+    if (current && current.revision >= revision) {
+      // Changes applied in place while this read ran: the entry is at least as new.
+      current.expires = Date.now() + this.ttlMs;
+      return current.flags;
+    }
+    // Still behind a change this process saw (one it missed): answer this call, keep nothing.
+    if (revision < (this.announced.get(tenantId) ?? 0)) return flags;
+    this.keep(tenantId, { revision, flags, expires: Date.now() + this.ttlMs });
     return flags;
   }
 
   /** Applies a change event: in place when it is the cached tenant's next revision, else the tenant is read again. */
   changed(change: FlagChange): void {
     const { tenantId, revision } = change;
+    const now = Date.now();
+    this.recent.push({ ...change, at: now });
+    while (this.recent.length > 0 && (this.recent[0]!.at < now - RECENT_MS || this.recent.length > MAX_RECENT)) this.recent.shift();
     if ((this.announced.get(tenantId) ?? 0) < revision) {
       this.announced.delete(tenantId);
       this.announced.set(tenantId, revision);
