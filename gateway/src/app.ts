@@ -56,6 +56,7 @@ import { usePersistedQueries } from './persisted-queries/use-persisted-queries.j
 import { ownExecutor, type ExecutorKind } from './executor/own-executor.js';
 import { readExecutor } from './config.js';
 import { gatewayFlags } from './flags.js';
+import { flagChangesTo } from '../../lib/flags/flag-events.js';
 import type { Flags } from '../../lib/flags/provider.js';
 
 export interface GatewayOptions {
@@ -193,7 +194,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const bus = options.subscriptions?.bus;
   const busMonitor = bus ? createBusMonitor(bus, { log, ...options.subscriptions!.monitor }) : undefined;
   const credentials = new CredentialWatch();
-  const flags = gatewayFlags({ client, bus });
+  const flags = gatewayFlags({ client });
   const hub = bus
     ? new SubscriptionHub({
         busStatus: busMonitor,
@@ -202,9 +203,9 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         fields: options.subscriptions!.fields ?? COMMERCE_SUBSCRIPTIONS,
         client,
         scopes: { schema, rules },
-        // One bus subscription per gateway: the hub's; authentication reads revocations from it too.
+        // One bus subscription per gateway: the hub's; authentication reads revocations from it too, the flags their changes.
         credentials,
-        observers: [credentialEvents({ credentials, directory })],
+        observers: [credentialEvents({ credentials, directory }), flagChangesTo(flags.cache)],
         log,
       })
     : undefined;
@@ -282,7 +283,6 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     flags,
     async start(port, host = '127.0.0.1') {
       busMonitor?.start();
-      await flags.start();
       await hub?.start();
       unreport.push(...reportGatewayGauges(hub, ws, storefrontCache));
       await storefrontCache?.start();

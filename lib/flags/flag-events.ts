@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { EventEnvelope } from '../events/envelope.js';
 import type { EventBus } from '../events/event-bus.js';
 import { isEventOf } from '../events/event-map.js';
 import type { FlagCache } from './cache.js';
@@ -10,6 +11,15 @@ interface Watch {
 }
 
 const watches = new WeakMap<EventBus, Watch>();
+
+/** Hands each `tenant.feature-flag.changed` to `caches` (a reader of a subscription that sees every event, as the gateway's hub). */
+export function flagChangesTo(...caches: FlagCache[]): (event: EventEnvelope) => void {
+  return (event) => {
+    if (!isEventOf(event, 'tenant.feature-flag.changed')) return;
+    const { key, revision, flag } = event.payload;
+    for (const cache of caches) cache.changed({ tenantId: event.tenantId, key, revision, flag });
+  };
+}
 
 /**
  * Keeps `cache` current from `tenant.feature-flag.changed`: every process must see every change,
@@ -25,11 +35,7 @@ export async function watchFlagChanges(bus: EventBus, cache: FlagCache): Promise
       caches,
       subscription: bus.subscribe(
         `flags-${randomUUID()}`,
-        async (event) => {
-          if (!isEventOf(event, 'tenant.feature-flag.changed')) return;
-          const { key, revision, flag } = event.payload;
-          for (const each of caches) each.changed({ tenantId: event.tenantId, key, revision, flag });
-        },
+        async (event) => flagChangesTo(...caches)(event),
         { ephemeral: true },
       ),
     };
