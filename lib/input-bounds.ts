@@ -43,6 +43,14 @@ export const INPUT_BOUNDS = {
     'Query.auditLog(after:)': 512,
     /** A persisted document's GraphQL (docs/limits.md: 64 KiB, as APQ keeps). */
     'PersistedDocumentInput.body': 65_536,
+    /** Feature flags (docs/flags.md): keys and variant names also have a pattern, checked by lib/flags/definition.ts. */
+    'FeatureFlagInput.key': 64,
+    'FeatureFlagInput.defaultVariant': 64,
+    'FlagVariantInput.name': 64,
+    'FlagVariantInput.value': 1_024,
+    'FlagRuleInput.variant': 64,
+    'Mutation.deleteFeatureFlag(key:)': 64,
+    'Query.featureFlagEvaluation(key:)': 64,
   } as Record<string, number>,
   /** Most items in a list, where the default does not fit. */
   maxItems: {
@@ -60,6 +68,9 @@ export const INPUT_BOUNDS = {
     'ModifierGroupInput.modifiers': 20,
     'OrderLineInput.modifiers': 20,
     'SetAvailabilityWindowsInput.windows': 10,
+    'FeatureFlagInput.variants': 20,
+    'FeatureFlagInput.rules': 20,
+    'FlagRuleInput.roles': 10,
   } as Record<string, number>,
   /** Int ranges (inclusive) narrower than GraphQL's. */
   intRange: {
@@ -97,6 +108,7 @@ export const INPUT_BOUNDS = {
     'Query.orderHookDecisions(first:)': [1, 100],
     'Query.auditLog(first:)': [1, 100],
     'SetOrderHookInput.timeoutMs': [100, 10_000],
+    'FlagRuleInput.percentage': [0, 100],
   } as Record<string, readonly [number, number]>,
 } as const;
 

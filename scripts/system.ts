@@ -34,7 +34,7 @@ import { readOutboundWebhookOptions, type OutboundWebhookOptions } from '../subg
 type Deps = { dataSource: DataSource; bus: EventBus; secret: string; replayGuard: ReplayGuard; logger?: Logger; /** The gateway's base URL once it listens (payment processors' webhooks go there). */ gatewayUrl: () => string | undefined };
 /** Options of the subgraphs that have any. */
 export interface SubgraphOptions {
-  /** The order workflow version new orders start on (default: the latest). */
+  /** The order workflow version new orders start on when their tenant's `order-workflow-version` flag does not choose one (default: the latest). */
   orderWorkflowVersion?: number;
   /** How often expired reservations are released (default 1 s). */
   reservationExpiryMs?: number;

@@ -57,6 +57,9 @@ import { createMemoryPersistedQueryStore, type PersistedQueryStore } from './per
 import { usePersistedQueries } from './persisted-queries/use-persisted-queries.js';
 import { ownExecutor, type ExecutorKind } from './executor/own-executor.js';
 import { readExecutor } from './config.js';
+import { gatewayFlags } from './flags.js';
+import { flagChangesTo } from '../../lib/flags/flag-events.js';
+import type { Flags } from '../../lib/flags/provider.js';
 
 export interface GatewayOptions {
   /** A composed Federation 2 supergraph SDL. */
@@ -121,6 +124,8 @@ export interface Gateway {
   /** Listens on `port` (0 for a free one); resolves to the base URL, e.g. `http://127.0.0.1:4000`. */
   start(port: number, host?: string): Promise<string>;
   stop(): Promise<void>;
+  /** The tenants' feature flags as this gateway evaluates them (docs/flags.md). */
+  flags: Flags;
   /** In-process requests, without a socket, as Yoga's `fetch` (test/e2e/gateway-correctness.test.ts). */
   fetch: YogaServerInstance<Record<string, unknown>, GatewayContext>['fetch'];
 }
@@ -196,6 +201,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const bus = options.subscriptions?.bus;
   const busMonitor = bus ? createBusMonitor(bus, { log, ...options.subscriptions!.monitor }) : undefined;
   const credentials = new CredentialWatch();
+  const flags = gatewayFlags({ client });
   const hub = bus
     ? new SubscriptionHub({
         busStatus: busMonitor,
@@ -204,9 +210,9 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         fields: options.subscriptions!.fields ?? COMMERCE_SUBSCRIPTIONS,
         client,
         scopes: { schema, rules },
-        // One bus subscription per gateway: the hub's; authentication reads revocations from it too.
+        // One bus subscription per gateway: the hub's; authentication reads revocations from it too, the flags their changes.
         credentials,
-        observers: [credentialEvents({ credentials, directory })],
+        observers: [credentialEvents({ credentials, directory }), flagChangesTo(flags.cache)],
         log,
       })
     : undefined;
@@ -256,7 +262,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     cors: tenantCors(directory),
     // Subgraph errors arrive with their codes and pass through; anything else is masked.
     maskedErrors: { maskError: (error) => maskError(error, (message) => log(`gateway: ${message}`), { forwarded: true }) },
-    context: ({ request }) => ({ request, requestId: request.headers.get('x-request-id') ?? randomUUID() }),
+    context: ({ request }) => ({ request, requestId: request.headers.get('x-request-id') ?? randomUUID(), flags: flags.client }),
   });
 
   ws = hub
@@ -281,6 +287,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const unreport: (() => void)[] = [];
   return {
     fetch: yoga.fetch,
+    flags,
     async start(port, host = '127.0.0.1') {
       busMonitor?.start();
       await hub?.start();
@@ -303,6 +310,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       await ws?.close();
       await hub?.stop();
       await storefrontCache?.stop();
+      await flags.stop();
       busMonitor?.stop();
       for (const cleanup of cleanups) await cleanup();
       if (server) await closeServer(server);

@@ -1,3 +1,4 @@
+import type { Client } from '@openfeature/server-sdk';
 import type { Identity } from './auth/authenticator.js';
 
 /** What the gateway knows of a request while it executes. */
@@ -6,4 +7,6 @@ export interface GatewayContext {
   requestId: string;
   /** Set by the auth plugin; absent when auth is off, or for anonymous introspection. */
   identity?: Identity;
+  /** The tenants' feature flags (OpenFeature; docs/flags.md): evaluate with `flagContext` of the identity. */
+  flags: Client;
 }

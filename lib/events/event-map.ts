@@ -44,6 +44,7 @@ export const EVENT_VERSIONS = {
     'tenant.webhook-source.configured': 1,
     'tenant.customer.registered': 1,
     'tenant.customer.password-reset-requested': 1,
+    'tenant.feature-flag.changed': 1,
   },
   catalog: {
     'catalog.product.upserted': 1,

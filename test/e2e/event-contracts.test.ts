@@ -18,6 +18,7 @@ const FIELDS: Fields = {
   'tenant.webhook-source.configured': { source: true, currencyCode: true },
   'tenant.customer.registered': { id: true, email: true },
   'tenant.customer.password-reset-requested': { customerId: true, email: true, token: true, expiresAt: true },
+  'tenant.feature-flag.changed': { key: true, revision: true, flag: true },
   'catalog.product.upserted': { id: true, title: true, brand: true, categoryId: true, skus: true },
   'catalog.variant.upserted': { sku: true, productId: true, title: true, productTitle: true, barcode: true },
   'catalog.variants.upserted': { variants: true },
@@ -97,7 +98,9 @@ describe('published events match the event map', () => {
     const platform = bearer(system.platformApiKey);
     const { createApiKey } = await system.ok(CREATE_API_KEY, { input: { name: 'spare', role: 'ADMIN', tenantId: shop.tenantId } }, platform);
     await system.ok('mutation ($id: ID!) { revokeApiKey(id: $id) { id } }', { id: createApiKey.apiKey.id }, platform);
-    await eventually(async () => expect(seen.some((e) => e.type === 'tenant.api-key.revoked')).toBe(true));
+    await system.ok('mutation { setFeatureFlag(input: { key: "contract", enabled: true, rules: [{ percentage: 5, variant: "on" }] }) { key } }', {}, shop.headers);
+    await system.ok('mutation { deleteFeatureFlag(key: "contract") }', {}, shop.headers);
+    await eventually(async () => expect(seen.filter((e) => e.type === 'tenant.api-key.revoked' || e.type === 'tenant.feature-flag.changed')).toHaveLength(3));
 
     const problems: string[] = [];
     for (const event of seen) {
@@ -117,7 +120,7 @@ describe('published events match the event map', () => {
     // The flow above publishes these types at least (the feed and webhook types have their own suites).
     expect(new Set(seen.map((e) => e.type))).toEqual(
       new Set([
-        'tenant.tenant.created', 'tenant.store.created', 'tenant.api-key.created', 'tenant.api-key.revoked',
+        'tenant.tenant.created', 'tenant.store.created', 'tenant.api-key.created', 'tenant.api-key.revoked', 'tenant.feature-flag.changed',
         'catalog.product.upserted', 'catalog.variant.upserted', 'catalog.search.synonyms-set', 'inventory.stock-level.changed',
         'inventory.reservation.confirmed', 'inventory.reservation.rejected', 'pricing.price.changed',
         'orders.order.placed', 'orders.order.paid', 'orders.order.fulfilled', 'orders.order.cancelled', 'orders.order.updated',

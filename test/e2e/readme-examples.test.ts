@@ -296,6 +296,27 @@ describe('the README and docs examples, as written, on the demo data', () => {
     for (const { node } of auditLog.edges) expect(node.changes.map((c: { entityType: string }) => c.entityType)).toContain('price');
   });
 
+  it('docs/flags.md: the canary of workflow v3, what a caller gets, new orders on it, and the delete', async () => {
+    const admin = { authorization: `Bearer ${demo.keys.admin}` };
+    const { setFeatureFlag } = await post(block('rules: [{ storeIds: [$dark], variant: "v3" }'), { dark: store('D1') }, admin);
+    expect(setFeatureFlag).toEqual({
+      key: 'order-workflow-version', enabled: true, defaultVariant: 'v2', revision: expect.any(Number),
+      rules: [{ storeIds: [store('D1')], roles: [], percentage: 100, variant: 'v3' }, { storeIds: [], roles: [], percentage: 10, variant: 'v3' }],
+    });
+    const evaluation = block('featureFlagEvaluation(key: "order-workflow-version", storeId: $store)');
+    expect((await post(evaluation, { store: store('D1') }, admin)).featureFlagEvaluation).toEqual({
+      value: '3', variant: 'v3', reason: 'TARGETING_MATCH', ruleIndex: 0, bucket: null, subject: store('D1'), errorCode: null,
+    });
+    // In S1 the subject is the store: its bucket decides, the same in every process.
+    const s1 = (await post(evaluation, { store: store('S1') }, admin)).featureFlagEvaluation;
+    expect(s1).toEqual(expect.objectContaining({ subject: store('S1'), bucket: expect.any(Number) }));
+    expect(s1.value).toBe(s1.bucket < 10 ? '3' : '2');
+    const placeIn = (storeId: string) =>
+      eventually(async () => (await post('mutation ($s: ID!) { placeOrder(input: { storeId: $s, lines: [{ sku: "COF-001-S", quantity: 1 }] }) { workflowVersion } }', { s: storeId }, admin)).placeOrder.workflowVersion);
+    expect(await placeIn(store('D1'))).toBe(3);
+    expect(await post(block('mutation { deleteFeatureFlag(key: "order-workflow-version") }'), {}, admin)).toEqual({ deleteFeatureFlag: true });
+  });
+
   it('leaves no example of README.md or docs/ unrun', () => {
     const unrun = blocks.filter((b) => !notRequests(b) && !ran.has(b)).map((b) => `${b.file}:${b.line} (${b.lang})`);
     expect(unrun).toEqual([]);

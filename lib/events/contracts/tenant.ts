@@ -1,3 +1,5 @@
+import type { FlagDefinition } from '../../flags/definition.js';
+
 /** Events the tenant subgraph publishes, by type (payloads; versions in `../event-map.ts`). */
 export interface TenantEvents {
   'tenant.tenant.created': { id: string; slug: string; name: string; domains: string[] };
@@ -12,4 +14,10 @@ export interface TenantEvents {
   'tenant.customer.registered': { id: string; email: string };
   /** Outbound delivery sends the reset link: the single-use token is in the payload, valid until `expiresAt`. */
   'tenant.customer.password-reset-requested': { customerId: string; email: string; token: string; expiresAt: string };
+  /**
+   * A feature flag was set (`flag`) or deleted (`flag: null`). `revision` counts the tenant's flag
+   * changes (1, 2, 3 …): every process's flag cache applies the change in place, and each
+   * subgraph's copy keeps the newest (docs/flags.md).
+   */
+  'tenant.feature-flag.changed': { key: string; revision: number; flag: FlagDefinition | null };
 }

@@ -17,12 +17,14 @@ import { isAppError } from '../../../lib/errors.js';
 import { MenuService } from './menus/menu.service.js';
 import { ProductVersionService } from './versions/product-versions.service.js';
 import { createPublishScheduler, type PublishSchedulerOptions } from './versions/publish-scheduler.js';
+import { copiedFlagsOf } from '../../../lib/flags/flag-copy.js';
 
 export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
 
 /** Builds the catalog subgraph; nothing listens or consumes until `start`. */
 export function buildCatalog(deps: SubgraphDeps, options: { feeds?: FeedWorkerOptions; publishing?: PublishSchedulerOptions } = {}): SubgraphService {
   const lifecycle = subgraphLifecycle({ ...deps, source: 'catalog', appliers: { ...catalogAppliers(), ...reactions(...searchOffers) } });
+  const flags = copiedFlagsOf(deps, 'catalog');
   const catalog = new CatalogService(deps.dataSource, lifecycle.flush);
   const search = new SearchService(deps.dataSource, lifecycle.flush);
   const worker = createFeedWorker(deps.dataSource, lifecycle.flush, options.feeds);
@@ -35,10 +37,11 @@ export function buildCatalog(deps: SubgraphDeps, options: { feeds?: FeedWorkerOp
     typeDefs,
     resolvers: resolvers as never,
     lifecycle,
-    workers: [worker, scheduler],
+    workers: [flags, worker, scheduler],
     context: (base) => {
       const ctx: Context = {
         ...base,
+        flags: flags.client,
         catalog,
         feeds,
         search,

@@ -1,3 +1,4 @@
+import type { Client } from '@openfeature/server-sdk';
 import type DataLoader from 'dataloader';
 import type { SubgraphContext } from '../../../lib/graphql/service.js';
 import type { CategoryEntity } from './data/entities/category.entity.js';
@@ -11,6 +12,8 @@ import type { ModifierGroupPayload } from '../../../lib/events/contracts/catalog
 import type { DraftRow, ProductVersionService } from './versions/product-versions.service.js';
 
 export interface Context extends SubgraphContext {
+  /** The tenant's feature flags (OpenFeature; docs/flags.md). */
+  flags: Client;
   catalog: CatalogService;
   feeds: FeedImportService;
   search: SearchService;

@@ -16,6 +16,7 @@ import { TransferService } from './services/transfer.service.js';
 import { createIngestionWorker, type IngestionWorkerOptions } from './ingestion/ingestion-worker.js';
 import { setUpPlugins, withPluginReactions, type PluginEntry } from '../../../lib/plugins/load-plugins.js';
 import { IngestionService } from './ingestion/ingestion.service.js';
+import { copiedFlagsOf } from '../../../lib/flags/flag-copy.js';
 
 export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
 
@@ -35,6 +36,7 @@ export function buildInventory(
   const plugins = setUpPlugins('inventory', options?.plugins);
   const appliers = withPluginReactions(inventoryAppliers(reservations), plugins.reactions);
   const lifecycle = subgraphLifecycle({ ...deps, source: 'inventory', appliers });
+  const flags = copiedFlagsOf(deps, 'inventory');
   flush = lifecycle.flush;
   const inventory = new InventoryService(deps.dataSource, lifecycle.flush);
   const transfers = new TransferService(deps.dataSource, lifecycle.flush);
@@ -48,10 +50,11 @@ export function buildInventory(
     typeDefs,
     resolvers: resolvers as never,
     lifecycle,
-    workers: [expiry, worker],
+    workers: [flags, expiry, worker],
     context: (base) => {
       const ctx: Context = {
         ...base,
+        flags: flags.client,
         inventory,
         reservations,
         transfers,

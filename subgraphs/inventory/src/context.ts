@@ -1,3 +1,4 @@
+import type { Client } from '@openfeature/server-sdk';
 import type DataLoader from 'dataloader';
 import type { SubgraphContext } from '../../../lib/graphql/service.js';
 import type { IngestionService } from './ingestion/ingestion.service.js';
@@ -8,6 +9,8 @@ import type { StockLevelView } from './services/stock-level.js';
 import type { TransferService } from './services/transfer.service.js';
 
 export interface Context extends SubgraphContext {
+  /** The tenant's feature flags (OpenFeature; docs/flags.md). */
+  flags: Client;
   inventory: InventoryService;
   reservations: ReservationService;
   transfers: TransferService;

@@ -23,7 +23,8 @@ import type { Context } from './context.js';
 import { ordersAppliers } from './events/orders-consumers.js';
 import { resolvers } from './resolvers/index.js';
 import { OrderTransitionsService } from './services/order-transitions.service.js';
-import { OrderWorkflows } from './services/order-workflow.js';
+import { chooseWorkflowVersion, OrderWorkflows } from './services/order-workflow.js';
+import { copiedFlagsOf } from '../../../lib/flags/flag-copy.js';
 import { OrdersService } from './services/orders.service.js';
 import { CartService } from './services/cart.service.js';
 import { CheckoutService } from './services/checkout.service.js';
@@ -46,7 +47,7 @@ export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql
  */
 export function buildOrders(
   deps: SubgraphDeps,
-  /** The workflow version new orders start on (default: the latest in workflows/). */
+  /** The workflow version new orders start on when the tenant's `order-workflow-version` flag does not say (default: the latest in workflows/). */
   /** `hookPolicy`: where decision hooks may call (default: public hosts, http allowed); `plugins`: in-process plug-ins. */
   /** `paymentWebhookUrl`: the gateway's base URL the test-card processor POSTs its confirmations to (unset: none are sent). */
   options: { workflowVersion?: number; hookPolicy?: TargetPolicy; plugins?: readonly PluginEntry[]; paymentWebhookUrl?: () => string | undefined } = {},
@@ -58,9 +59,11 @@ export function buildOrders(
   const orderHooks = new OrderHooksService(deps.dataSource, () => flush(), targetGuard(options.hookPolicy ?? { requireHttps: false, allowedCidrs: [] }), plugins.deciders);
   transitions.decide = (ctx, subject) => orderHooks.decide(ctx, subject);
   const appliers = withPluginReactions(ordersAppliers(transitions), plugins.reactions);
+  const flags = copiedFlagsOf(deps, 'orders');
   const lifecycle = subgraphLifecycle({ ...deps, source: 'orders', appliers });
   flush = lifecycle.flush;
-  const orders = new OrdersService(deps.dataSource, lifecycle.flush, transitions, workflows.current, deps.secret);
+  const chooseWorkflow = chooseWorkflowVersion(flags, workflows, (message) => deps.logger?.warn(message));
+  const orders = new OrdersService(deps.dataSource, lifecycle.flush, transitions, chooseWorkflow, deps.secret);
   const carts = new CartService(deps.dataSource, lifecycle.flush, orders);
   const testCard = createTestCard({ sharedSecret: deps.secret, webhookBaseUrl: options.paymentWebhookUrl ?? (() => undefined), log: (message) => deps.logger?.warn(message) });
   const payments = new PaymentService(deps.dataSource, lifecycle.flush, transitions, { MANUAL: manual, TEST_CARD: testCard });
@@ -80,6 +83,7 @@ export function buildOrders(
   const contextFor = (caller: CallerContext): Context => {
     const ctx: Context = {
       ...caller,
+      flags: flags.client,
       orders,
       transitions,
       carts,
@@ -106,6 +110,7 @@ export function buildOrders(
     typeDefs,
     async start(port, host = '127.0.0.1') {
       await lifecycle.start();
+      await flags.start();
       // The HTTP side (metrics, readiness, drain) is the other subgraphs'; fastify serves the rest,
       // each request in a span of its own (mercurius has no execute hook to wrap).
       app = Fastify({
@@ -158,6 +163,7 @@ export function buildOrders(
       await app?.close();
       app = undefined;
       http = undefined;
+      await flags.stop();
       await lifecycle.stop();
       if (!deps.replayGuard) await guard.close();
     },

@@ -1,3 +1,4 @@
+import type { Client } from '@openfeature/server-sdk';
 import type DataLoader from 'dataloader';
 import type { SubgraphContext } from '../../../lib/graphql/service.js';
 import type { OrderLineEntity } from './data/entities/order-line.entity.js';
@@ -12,6 +13,8 @@ import type { ShipmentService, ShipmentView } from './services/shipment.service.
 import type { ReturnService, ReturnView } from './services/return.service.js';
 
 export interface Context extends SubgraphContext {
+  /** The tenant's feature flags (OpenFeature; docs/flags.md). */
+  flags: Client;
   orders: OrdersService;
   transitions: OrderTransitionsService;
   carts: CartService;

@@ -6,7 +6,7 @@ import { buildOrders } from './app.js';
 import { loadConfig } from './config.js';
 import { openOrdersDatabase } from './data/database.js';
 
-// ORDER_WORKFLOW_VERSION: the workflow new orders start on (default: the latest shipped).
+// ORDER_WORKFLOW_VERSION: the workflow new orders start on when their tenant's `order-workflow-version` flag does not choose one (default: the latest shipped).
 const workflowVersion = readOptional(process.env, 'ORDER_WORKFLOW_VERSION');
 // Decision hooks call out under the outbound webhooks' policy (WEBHOOK_ALLOWED_CIDRS, NODE_ENV).
 const hookPolicy = readTargetPolicy();

@@ -13,6 +13,7 @@ import { PricingRulesService } from './services/rules.service.js';
 import { priceScheduler } from './services/price-schedule.js';
 import { quoteExpiryWorker } from './services/quote-expiry.js';
 import { StoreRulesCache } from './services/store-rules.js';
+import { copiedFlagsOf } from '../../../lib/flags/flag-copy.js';
 
 export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
 
@@ -22,6 +23,7 @@ export function buildPricing(
   options: { /** How long a quote may be charged (default 15 min); tests make it short. */ quoteTtlMs?: number } = {},
 ): SubgraphService {
   const lifecycle = subgraphLifecycle({ ...deps, source: 'pricing', appliers: pricingAppliers() });
+  const flags = copiedFlagsOf(deps, 'pricing');
   const storeRules = new StoreRulesCache();
   const pricing = new PricingService(deps.dataSource, lifecycle.flush, storeRules.load);
   const rules = new PricingRulesService(deps.dataSource, lifecycle.flush, deps.secret, undefined, options.quoteTtlMs, storeRules);
@@ -32,10 +34,11 @@ export function buildPricing(
     typeDefs,
     resolvers: resolvers as never,
     lifecycle,
-    workers: [scheduler, expiry],
+    workers: [flags, scheduler, expiry],
     context: (base) => {
       const ctx: Context = {
         ...base,
+        flags: flags.client,
         pricing,
         rules,
         loaders: {

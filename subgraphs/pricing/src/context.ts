@@ -1,3 +1,4 @@
+import type { Client } from '@openfeature/server-sdk';
 import type DataLoader from 'dataloader';
 import type { SubgraphContext } from '../../../lib/graphql/service.js';
 import type { PriceEntity } from './data/entities/price.entity.js';
@@ -6,6 +7,8 @@ import type { PricingService } from './services/pricing.service.js';
 import type { PricingRulesService } from './services/rules.service.js';
 
 export interface Context extends SubgraphContext {
+  /** The tenant's feature flags (OpenFeature; docs/flags.md). */
+  flags: Client;
   pricing: PricingService;
   rules: PricingRulesService;
   loaders: {

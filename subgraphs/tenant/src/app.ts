@@ -10,6 +10,8 @@ import { resolvers } from './resolvers/index.js';
 import { ApiKeyService } from './services/api-key.service.js';
 import { PersistedDocumentService } from './services/persisted-document.service.js';
 import { CustomerService } from './services/customer.service.js';
+import { FeatureFlagService } from './services/feature-flag.service.js';
+import { createFlags, type Flags } from '../../../lib/flags/provider.js';
 import { TenantService } from './services/tenant.service.js';
 import { WebhookSourceService } from './services/webhook-source.service.js';
 import type { OutboundWebhookOptions } from './webhooks/config.js';
@@ -20,6 +22,8 @@ export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql
 export interface TenantSubgraph extends SubgraphService {
   tenants: TenantService;
   apiKeys: ApiKeyService;
+  /** Its flags, read from its own tables. */
+  flags: Flags;
 }
 
 /** Builds the tenant subgraph; nothing listens or consumes until `start`. */
@@ -33,6 +37,9 @@ export function buildTenant(
   const persistedDocuments = new PersistedDocumentService(deps.dataSource, lifecycle.flush);
   const webhookSources = new WebhookSourceService(deps.dataSource, lifecycle.flush);
   const customers = new CustomerService(deps.dataSource, lifecycle.flush, deps.secret, async (ctx) => (await tenants.current(ctx)).slug);
+  const featureFlags = new FeatureFlagService(deps.dataSource, lifecycle.flush);
+  const flags = createFlags({ name: 'tenant', bus: deps.bus, load: (tenantId) => featureFlags.snapshot(tenantId) });
+  featureFlags.flags = flags;
   const outboundWebhooks = buildOutboundWebhooks({
     dataSource: deps.dataSource,
     bus: deps.bus,
@@ -45,15 +52,17 @@ export function buildTenant(
     typeDefs,
     resolvers: resolvers as never,
     lifecycle,
-    workers: [outboundWebhooks],
+    workers: [flags, outboundWebhooks],
     context: (base) => {
       const ctx: Context = {
         ...base,
+        flags: flags.client,
         tenants,
         apiKeys,
         persistedDocuments,
         webhookSources,
         customers,
+        featureFlags,
         customerById: new DataLoader((ids) => customers.byIds(ctx, ids)),
         webhookSubscriptions: outboundWebhooks.service,
         storeById: new DataLoader((ids) => tenants.storesByIds(ctx, ids)),
@@ -61,5 +70,5 @@ export function buildTenant(
       return ctx;
     },
   });
-  return { ...service, tenants, apiKeys };
+  return { ...service, tenants, apiKeys, flags };
 }

@@ -9,6 +9,7 @@ import { upsertProductIn } from '../services/catalog.service.js';
 import { attributeChange } from '../versions/product-versions.service.js';
 import { feedEffectReactions } from '../feed/feed-effects.js';
 import { menuReceived } from '../menus/menu-consumers.js';
+import { copyFeatureFlag } from '../../../../lib/flags/flag-copy.js';
 
 /**
  * What the catalog learns from other subgraphs: the tenant's stores (a feed names them by code),
@@ -20,6 +21,7 @@ export function catalogAppliers(log: (message: string) => void = console.error):
   return reactions(
     // Feeds name stores by code.
     on('tenant.store.created', rememberStore),
+    on('tenant.feature-flag.changed', copyFeatureFlag),
     // What pricing and inventory applied of a feed: its import completes with the last of them.
     ...feedEffectReactions,
     // A POS's restaurant menu (decision 0036).

@@ -14,6 +14,7 @@ import { RowLevelSecurity1732500000000 } from './migrations/1732500000000-row-le
 import { ReservationsTransfers1732600000000 } from './migrations/1732600000000-reservations-transfers.js';
 import { WooSource1738013000000 } from './migrations/1738013000000-woo-source.js';
 import { AuditLog1740018000000 } from './migrations/1740018000000-audit-log.js';
+import { FeatureFlagCopy1740018100000 } from './migrations/1740018100000-feature-flag-copy.js';
 
 export function openInventoryDatabase(url: string, schema = 'inventory', poolSize?: number): Promise<DataSource> {
   return openServiceDatabase({
@@ -21,6 +22,6 @@ export function openInventoryDatabase(url: string, schema = 'inventory', poolSiz
     schema,
     poolSize,
     entities: [MovementEntity, StockLevelEntity, ReservationEntity, TransferEntity, IngestionEventEntity, OutboxEvent, ProcessedEvent],
-    migrations: [Initial1732300000000, RowLevelSecurity1732500000000, ReservationsTransfers1732600000000, Ingestion1732700000000, SourceTime1732906000000, WooSource1738013000000, AuditLog1740018000000],
+    migrations: [Initial1732300000000, RowLevelSecurity1732500000000, ReservationsTransfers1732600000000, Ingestion1732700000000, SourceTime1732906000000, WooSource1738013000000, AuditLog1740018000000, FeatureFlagCopy1740018100000],
   });
 }

@@ -4,6 +4,7 @@ import { outboxOf } from '../../../../lib/events/outbox.js';
 import { rememberStore, rememberVariant, rememberVariants } from '../../../../lib/events/read-model.js';
 import { setLevels } from '../services/set-levels.js';
 import type { ReservationService } from '../services/reservation.service.js';
+import { copyFeatureFlag } from '../../../../lib/flags/flag-copy.js';
 
 /**
  * What inventory learns from other subgraphs (stores, skus) and its part of the order saga:
@@ -12,6 +13,7 @@ import type { ReservationService } from '../services/reservation.service.js';
 export function inventoryAppliers(reservations: ReservationService): Record<string, EventApplier> {
   return reactions(
     on('tenant.store.created', rememberStore),
+    on('tenant.feature-flag.changed', copyFeatureFlag),
     on('catalog.variant.upserted', rememberVariant),
     on('catalog.variants.upserted', rememberVariants),
     // A feed's stock column: the level to set, through the ledger like any other change.

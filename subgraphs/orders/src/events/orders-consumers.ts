@@ -2,6 +2,7 @@ import type { EventApplier } from '../../../../lib/events/consumer.js';
 import { on, reactions, type Reaction } from '../../../../lib/events/on.js';
 import { rememberStore } from '../../../../lib/events/read-model.js';
 import type { OrderTransitionsService } from '../services/order-transitions.service.js';
+import { copyFeatureFlag } from '../../../../lib/flags/flag-copy.js';
 
 /** `variant_info`: the catalog's titles of each sku, for order lines (read model `orders.variant-info`). */
 export const variantInfo: Reaction[] = [
@@ -88,4 +89,5 @@ export const ordersAppliers = (transitions: OrderTransitionsService): Record<str
     ...priceInfo,
     ...modifierGroupInfo,
     ...availabilityInfo,
+    on('tenant.feature-flag.changed', copyFeatureFlag),
   );

@@ -203,10 +203,14 @@ export class CartService extends TenantScopedService {
    */
   async placeFromCart(ctx: SubgraphContext, input: { cartId: string; idempotencyKey: string; provider: string }): Promise<{ orderId: string; replayed: boolean }> {
     if (!input.idempotencyKey.trim()) throw badInput('idempotencyKey must not be empty', 'idempotencyKey');
+    // The workflow version is the tenant's flag for the cart's store, read outside the transaction
+    // (a flag read may need the database; embedded PGlite has one session). A cart keeps its store.
+    const storeId = await this.tx(ctx, async (m, tenantId) => (await this.row(m, tenantId, input.cartId))?.store_id);
+    const placement = storeId ? await this.orders.placement(ctx, storeId) : undefined;
     const placed = await this.tx(ctx, async (m, tenantId) => {
       const { result, replayed } = await once(m, { tenantId, operation: 'checkout', key: input.idempotencyKey, payload: { cartId: input.cartId, provider: input.provider } }, async () => {
         const cart = await this.row(m, tenantId, input.cartId, true);
-        if (!cart) throw notFound(`no cart ${input.cartId}`);
+        if (!cart || !placement) throw notFound(`no cart ${input.cartId}`);
         if (cart.order_id) throw badInput('the cart was already checked out', 'cartId');
         const view = await this.view(m, tenantId, cart.id);
         if (view.lines.length === 0) throw badInput('the cart is empty', 'cartId');
@@ -215,7 +219,7 @@ export class CartService extends TenantScopedService {
         if (method.kind !== 'PICKUP' && !view.shippingAddress) throw badInput('set a shipping address first (setShippingAddress)', 'cartId');
         if (!view.email) throw badInput('set an email first (setCartEmail)', 'cartId');
         if (view.total && method.price.currencyCode !== view.total.currencyCode) throw badInput('the shipping method is priced in another currency than the cart', 'cartId');
-        const orderId = await this.orders.insertOrderIn(m, tenantId, { storeId: cart.store_id, lines: view.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })) }, null, {
+        const orderId = await this.orders.insertOrderIn(m, tenantId, { storeId: cart.store_id, lines: view.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })) }, null, placement, {
           customerId: cart.customer_id,
           email: view.email,
           shippingAddress: method.kind === 'PICKUP' ? null : view.shippingAddress,

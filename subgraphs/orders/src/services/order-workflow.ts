@@ -1,6 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { appError } from '../../../../lib/errors.js';
+import type { Flags } from '../../../../lib/flags/provider.js';
+import { flagContext } from '../../../../lib/flags/provider.js';
+import type { SubgraphContext } from '../../../../lib/graphql/service.js';
 import type { OrderStatus } from '../data/entities/order.entity.js';
 
 /** A versioned order workflow, loaded from `workflows/order.vN.json`: data, not code. */
@@ -32,6 +35,11 @@ export class OrderWorkflows {
     return new OrderWorkflows(definitions, current);
   }
 
+  /** True when `version` is shipped in `workflows/`. */
+  has(version: number): boolean {
+    return this.byVersion.has(version);
+  }
+
   definition(version: number): WorkflowDefinition {
     const definition = this.byVersion.get(version);
     if (!definition) throw new Error(`no order workflow version ${version}`);
@@ -50,4 +58,25 @@ export class OrderWorkflows {
     }
     return transition.to;
   }
+}
+
+/** The flag that chooses, per tenant, the workflow version a new order starts on (docs/flags.md). */
+export const ORDER_WORKFLOW_FLAG = 'order-workflow-version';
+
+/** Where a new order is placed, for the flag's rules: the caller, the store, and the order's id (what a percentage is stable for). */
+export type WorkflowChoice = (ctx: SubgraphContext, storeId: string, orderId: string) => Promise<number>;
+
+/**
+ * The version a new order starts on: the tenant's `order-workflow-version` flag, evaluated for the
+ * order (its id is the targeting key, so a 10 % canary puts one order in ten on the new version),
+ * its store and the caller's roles; `workflows.current` (ORDER_WORKFLOW_VERSION, else the latest)
+ * when the tenant has no such flag, it is off, or it names a version that is not shipped.
+ */
+export function chooseWorkflowVersion(flags: Pick<Flags, 'client'>, workflows: OrderWorkflows, log: (message: string) => void): WorkflowChoice {
+  return async (ctx, storeId, orderId) => {
+    const version = await flags.client.getNumberValue(ORDER_WORKFLOW_FLAG, workflows.current, flagContext(ctx, { storeId, targetingKey: orderId }));
+    if (workflows.has(version)) return version;
+    log(`orders: flag ${ORDER_WORKFLOW_FLAG} of tenant ${ctx.tenantId} names workflow version ${version}, which is not shipped; v${workflows.current} is used`);
+    return workflows.current;
+  };
 }

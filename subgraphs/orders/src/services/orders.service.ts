@@ -15,6 +15,7 @@ import { fitsStoredAmount, formatMoney, MAX_AMOUNT_WHOLE_DIGITS, sumMoney } from
 import { OrderLineEntity } from '../data/entities/order-line.entity.js';
 import { OrderEntity } from '../data/entities/order.entity.js';
 import type { OrderTransitionsService } from './order-transitions.service.js';
+import type { WorkflowChoice } from './order-workflow.js';
 import type { CheckoutDetails } from './cart.service.js';
 import { checkAvailability, chosenModifiers, unitWithModifiers } from './modifiers.js';
 
@@ -25,6 +26,12 @@ export interface PlaceOrderInput {
   lines: { sku: string; quantity: number; modifiers?: string[] | null }[];
   idempotencyKey?: string | null;
   quoteToken?: string | null;
+}
+
+/** A new order's id and workflow version (`OrdersService.placement`). */
+export interface Placement {
+  id: string;
+  workflowVersion: number;
 }
 
 interface PricedSku {
@@ -40,7 +47,8 @@ export class OrdersService extends TenantScopedService {
     dataSource: ConstructorParameters<typeof TenantScopedService>[0],
     afterCommit: () => Promise<void>,
     private readonly transitions: OrderTransitionsService,
-    private readonly workflowVersion: number,
+    /** The workflow version a new order starts on (the tenant's flag). */
+    readonly chooseWorkflow: WorkflowChoice,
     /** The secret the gateway and subgraphs share: pricing signs quotes with a key derived from it. */
     private readonly secret: string,
   ) {
@@ -58,10 +66,12 @@ export class OrdersService extends TenantScopedService {
     if (input.quoteToken && input.lines.some((l) => l.modifiers?.length)) throw badInput('a quoted order cannot carry modifiers yet: place it without quoteToken', 'quoteToken');
     const quote = input.quoteToken ? this.chargeableQuote(ctx, input) : null;
     const { idempotencyKey, ...request } = input;
+    // Before the transaction: a flag read may need the database (embedded PGlite: one session).
+    const placement = await this.placement(ctx, input.storeId);
     // The answer is the order as placed (PLACED): the saga moves it on afterwards, by events.
     const { order, replayed } = await this.tx(ctx, async (m, tenantId) => {
       const { result: orderId, replayed: again } = await once(m, { tenantId, operation: 'placeOrder', key: idempotencyKey, payload: request }, () =>
-        this.insertOrder(m, tenantId, input, quote),
+        this.insertOrder(m, tenantId, input, quote, placement),
       ).catch((error: unknown) => {
         // Two orders racing for one quote: the unique index lets one through.
         if ((error as { code?: string }).code === '23505' && String((error as { constraint?: string }).constraint) === 'order_quote') {
@@ -89,12 +99,18 @@ export class OrdersService extends TenantScopedService {
     return quote;
   }
 
-  /** A checkout's order (issue 17), inside the checkout's transaction. */
-  insertOrderIn(m: EntityManager, tenantId: string, input: PlaceOrderInput, quote: SignedQuote | null, checkout: CheckoutDetails): Promise<string> {
-    return this.insertOrder(m, tenantId, input, quote, checkout);
+  /** A new order's id and the workflow version it starts on, chosen before its transaction. */
+  async placement(ctx: SubgraphContext, storeId: string): Promise<Placement> {
+    const id = randomUUID();
+    return { id, workflowVersion: await this.chooseWorkflow(ctx, storeId, id) };
   }
 
-  private async insertOrder(m: EntityManager, tenantId: string, input: PlaceOrderInput, quote: SignedQuote | null, checkout?: CheckoutDetails): Promise<string> {
+  /** A checkout's order (issue 17), inside the checkout's transaction. */
+  insertOrderIn(m: EntityManager, tenantId: string, input: PlaceOrderInput, quote: SignedQuote | null, placement: Placement, checkout: CheckoutDetails): Promise<string> {
+    return this.insertOrder(m, tenantId, input, quote, placement, checkout);
+  }
+
+  private async insertOrder(m: EntityManager, tenantId: string, input: PlaceOrderInput, quote: SignedQuote | null, placement: Placement, checkout?: CheckoutDetails): Promise<string> {
     if (!(await knownStores(m, tenantId, [input.storeId])).has(input.storeId)) throw notFound(`no store ${input.storeId}`);
     const s = m.connection.driver.schema;
     const skus = input.lines.map((l) => l.sku);
@@ -136,10 +152,10 @@ export class OrdersService extends TenantScopedService {
        ON CONFLICT (tenant_id) DO UPDATE SET last_number = order_counter.last_number + 1 RETURNING last_number`,
       [tenantId],
     )) as [{ last_number: number }];
-    const id = randomUUID();
+    const { id, workflowVersion } = placement;
     await m.getRepository(OrderEntity).insert({
       id, tenantId, number, storeId: input.storeId, status: 'PLACED', totalAmount: total.amount, currencyCode, quoteId: quote?.id ?? null, quote,
-      workflowVersion: this.workflowVersion, version: 1,
+      workflowVersion, version: 1,
       ...(checkout
         ? { customerId: checkout.customerId, email: checkout.email, shippingAddress: checkout.shippingAddress as Record<string, string | null> | null, shipping: checkout.shipping, cartId: checkout.cartId }
         : {}),

@@ -9,6 +9,7 @@ import { RowLevelSecurity1732500000000 } from './migrations/1732500000000-row-le
 import { PricingEngine1733600000000 } from './migrations/1733600000000-pricing-engine.js';
 import { QuoteExpiry1733700000000 } from './migrations/1733700000000-quote-expiry.js';
 import { AuditLog1740018000000 } from './migrations/1740018000000-audit-log.js';
+import { FeatureFlagCopy1740018100000 } from './migrations/1740018100000-feature-flag-copy.js';
 
 /** The source time of the webhook price last applied, per source and sku. */
 const SourceWatermark1732906000000 = sourceWatermarkMigration('SourceWatermark1732906000000');
@@ -18,6 +19,6 @@ export function openPricingDatabase(url: string, schema = 'pricing'): Promise<Da
     url,
     schema,
     entities: [PriceEntity, OutboxEvent, ProcessedEvent],
-    migrations: [Initial1732300000000, RowLevelSecurity1732500000000, SourceWatermark1732906000000, PricingEngine1733600000000, QuoteExpiry1733700000000, AuditLog1740018000000],
+    migrations: [Initial1732300000000, RowLevelSecurity1732500000000, SourceWatermark1732906000000, PricingEngine1733600000000, QuoteExpiry1733700000000, AuditLog1740018000000, FeatureFlagCopy1740018100000],
   });
 }

@@ -7,6 +7,7 @@ import { metrics } from '../../../../lib/observability/metrics.js';
 import { parseMoney, type Money } from '../../../../lib/money.js';
 import { setPricesIn } from '../services/pricing.service.js';
 import { keepOrderedUses, releaseUses } from '../services/rules.service.js';
+import { copyFeatureFlag } from '../../../../lib/flags/flag-copy.js';
 
 /**
  * `item_facts`: what promotions and tax rates match on, a product's brand (and category), for
@@ -30,6 +31,7 @@ export const itemFacts = on('catalog.product.upserted', async (m, event) => {
 export function pricingAppliers(log: (message: string) => void = console.error): Record<string, EventApplier> {
   return reactions(
     on('tenant.store.created', rememberStore),
+    on('tenant.feature-flag.changed', copyFeatureFlag),
     on('catalog.variant.upserted', rememberVariant),
     on('catalog.variants.upserted', rememberVariants),
     itemFacts,

@@ -5,6 +5,8 @@ import type { StoreEntity } from '../data/entities/store.entity.js';
 import type { ApiKeyEntity } from '../data/entities/api-key.entity.js';
 import type { WebhookSourceEntity } from '../data/entities/webhook-source.entity.js';
 import type { WebhookSubscriptionRow, WebhookDeliveryRow } from '../services/webhook-subscription.service.js';
+import type { FeatureFlagView } from '../services/feature-flag.service.js';
+import type { FlagRule as FlagRuleDefinition } from '../../../../lib/flags/definition.js';
 import type { Context } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -227,6 +229,96 @@ export type CustomerSession = {
   refreshToken: Scalars['String']['output'];
 };
 
+/** A feature flag of the tenant (docs/flags.md). */
+export type FeatureFlag = {
+  __typename?: 'FeatureFlag';
+  /** Served when the flag is on and no rule matches. */
+  defaultVariant: Scalars['String']['output'];
+  /** Off: every evaluation gets the caller's default value. */
+  enabled: Scalars['Boolean']['output'];
+  /** Lower-case letters, digits, `.`, `_` and `-`, e.g. `order-workflow-version`. */
+  key: Scalars['String']['output'];
+  /** The tenant's flag revision at this flag's last change (every set or delete moves it on by one). */
+  revision: Scalars['Int']['output'];
+  /** Tried in order; the first that matches serves its variant. */
+  rules: Array<FlagRule>;
+  /** ISO 8601 time of the last change. */
+  updatedAt: Scalars['String']['output'];
+  /** A flag set without variants has `on` (`true`) and `off` (`false`). */
+  variants: Array<FlagVariant>;
+};
+
+/** What a flag gives the caller, and why (OpenFeature's evaluation details). */
+export type FeatureFlagEvaluation = {
+  __typename?: 'FeatureFlagEvaluation';
+  /** The subject's bucket (0 to 99) for this flag, when a rule with a percentage was tried. */
+  bucket?: Maybe<Scalars['Int']['output']>;
+  /** `FLAG_NOT_FOUND` when the tenant has no such flag. */
+  errorCode?: Maybe<Scalars['String']['output']>;
+  key: Scalars['String']['output'];
+  /** `TARGETING_MATCH`, `SPLIT` (a percentage took the subject), `DEFAULT` (no rule matched), `DISABLED`, or `ERROR`. */
+  reason: Scalars['String']['output'];
+  /** The rule that matched (0 is the first). */
+  ruleIndex?: Maybe<Scalars['Int']['output']>;
+  /** What percentage rollouts were computed for. */
+  subject?: Maybe<Scalars['String']['output']>;
+  /** The variant's value as text; null when the flag is off or unknown (the code's default applies). */
+  value?: Maybe<Scalars['String']['output']>;
+  variant?: Maybe<Scalars['String']['output']>;
+};
+
+export type FeatureFlagInput = {
+  /** Default: the first variant. */
+  defaultVariant?: InputMaybe<Scalars['String']['input']>;
+  enabled: Scalars['Boolean']['input'];
+  /** 1 to 64 lower-case letters, digits, `.`, `_` or `-`, starting with a letter or digit. */
+  key: Scalars['String']['input'];
+  /** At most 20, tried in order. */
+  rules?: InputMaybe<Array<FlagRuleInput>>;
+  /** At most 20; absent or empty: `on` (`true`) and `off` (`false`). */
+  variants?: InputMaybe<Array<FlagVariantInput>>;
+};
+
+/**
+ * A targeting rule of a flag: it matches a subject whose store is one of `storeIds` (none: any
+ * store) and whose roles include one of `roles` (none: any role); of those, the subjects whose
+ * bucket (SHA-256 of `key:subject`, modulo 100) is below `percentage` get `variant`.
+ */
+export type FlagRule = {
+  __typename?: 'FlagRule';
+  /** 0 to 100; the same subjects stay in when it grows. */
+  percentage: Scalars['Int']['output'];
+  roles: Array<Role>;
+  storeIds: Array<Scalars['ID']['output']>;
+  variant: Scalars['String']['output'];
+};
+
+export type FlagRuleInput = {
+  /** 0 to 100 (default 100). */
+  percentage?: InputMaybe<Scalars['Int']['input']>;
+  /** Absent or empty: any role. */
+  roles?: InputMaybe<Array<Role>>;
+  /** Stores of the tenant; absent or empty: any store. */
+  storeIds?: InputMaybe<Array<Scalars['ID']['input']>>;
+  /** One of the flag's variants. */
+  variant: Scalars['String']['input'];
+};
+
+/** A value a feature flag can serve: its name, and its value as text (read as the type the code asks for). */
+export type FlagVariant = {
+  __typename?: 'FlagVariant';
+  name: Scalars['String']['output'];
+  /** `true`/`false` for a boolean flag, a number, any text, or a JSON object. */
+  value: Scalars['String']['output'];
+};
+
+export type FlagVariantInput = {
+  /** 1 to 64 letters, digits, `.`, `_` or `-`; unique within the flag. */
+  name: Scalars['String']['input'];
+  /** At most 1,024 characters. */
+  value: Scalars['String']['input'];
+};
+
 export type Mutation = {
   __typename?: 'Mutation';
   /** Saves an address of the signed-in customer (customer). */
@@ -246,6 +338,8 @@ export type Mutation = {
    * same answer, in the same time); RATE_LIMITED after 5 failures of one email within 15 minutes.
    */
   customerLogin: CustomerSession;
+  /** Deletes a feature flag: true when there was one (admin). */
+  deleteFeatureFlag: Scalars['Boolean']['output'];
   /** Deletes a subscription; its pending deliveries are not sent (admin). */
   deleteWebhookSubscription: WebhookSubscription;
   /** Publishes an app's persisted documents (trusted documents) for a tenant: platform for any tenant, admin for its own. Adds to what the app has. */
@@ -264,6 +358,8 @@ export type Mutation = {
   revokeApiKey: ApiKey;
   /** A new signing secret, shown once; the previous one signs too for 24 h (admin). */
   rotateWebhookSecret: WebhookSubscriptionSecret;
+  /** Creates or replaces a feature flag; every process evaluates the new one within a second (admin). */
+  setFeatureFlag: FeatureFlag;
 };
 
 
@@ -299,6 +395,11 @@ export type MutationCreateWebhookSubscriptionArgs = {
 
 export type MutationCustomerLoginArgs = {
   input: CustomerLoginInput;
+};
+
+
+export type MutationDeleteFeatureFlagArgs = {
+  key: Scalars['String']['input'];
 };
 
 
@@ -346,6 +447,11 @@ export type MutationRotateWebhookSecretArgs = {
   id: Scalars['ID']['input'];
 };
 
+
+export type MutationSetFeatureFlagArgs = {
+  input: FeatureFlagInput;
+};
+
 /** Pagination of a list. */
 export type PageInfo = {
   __typename?: 'PageInfo';
@@ -390,6 +496,15 @@ export type Query = {
   auditLog: AuditLog;
   /** Used by the gateway to check an API key by its SHA-256 hash; not part of the public API. */
   authenticateApiKey?: Maybe<ApiKeyIdentity>;
+  /**
+   * What the caller gets for a flag, and why: its roles, `storeId`, and `subject` (default: the
+   * signed-in customer, else `storeId`) as the rules see them.
+   */
+  featureFlagEvaluation: FeatureFlagEvaluation;
+  /** Used by the gateway to read a tenant's flags (JSON); not part of the public API. */
+  featureFlagSnapshot: Scalars['String']['output'];
+  /** The tenant's feature flags, by key (admin). */
+  featureFlags: Array<FeatureFlag>;
   /** The signed-in customer (role customer). */
   me?: Maybe<Customer>;
   /** Used by the gateway to run a published persisted document by its id; not part of the public API. */
@@ -422,6 +537,13 @@ export type QueryAuditLogArgs = {
 
 export type QueryAuthenticateApiKeyArgs = {
   keyHash: Scalars['String']['input'];
+};
+
+
+export type QueryFeatureFlagEvaluationArgs = {
+  key: Scalars['String']['input'];
+  storeId?: InputMaybe<Scalars['ID']['input']>;
+  subject?: InputMaybe<Scalars['String']['input']>;
 };
 
 
@@ -793,6 +915,13 @@ export type ResolversTypes = {
   Customer: ResolverTypeWrapper<Partial<Customer>>;
   CustomerLoginInput: ResolverTypeWrapper<Partial<CustomerLoginInput>>;
   CustomerSession: ResolverTypeWrapper<Partial<CustomerSession>>;
+  FeatureFlag: ResolverTypeWrapper<FeatureFlagView>;
+  FeatureFlagEvaluation: ResolverTypeWrapper<Partial<FeatureFlagEvaluation>>;
+  FeatureFlagInput: ResolverTypeWrapper<Partial<FeatureFlagInput>>;
+  FlagRule: ResolverTypeWrapper<FlagRuleDefinition>;
+  FlagRuleInput: ResolverTypeWrapper<Partial<FlagRuleInput>>;
+  FlagVariant: ResolverTypeWrapper<Partial<FlagVariant>>;
+  FlagVariantInput: ResolverTypeWrapper<Partial<FlagVariantInput>>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<Partial<PageInfo>>;
   PersistedDocumentInput: ResolverTypeWrapper<Partial<PersistedDocumentInput>>;
@@ -844,6 +973,13 @@ export type ResolversParentTypes = {
   Customer: Partial<Customer | FederationReferenceTypes['Customer']>;
   CustomerLoginInput: Partial<CustomerLoginInput>;
   CustomerSession: Partial<CustomerSession>;
+  FeatureFlag: FeatureFlagView;
+  FeatureFlagEvaluation: Partial<FeatureFlagEvaluation>;
+  FeatureFlagInput: Partial<FeatureFlagInput>;
+  FlagRule: FlagRuleDefinition;
+  FlagRuleInput: Partial<FlagRuleInput>;
+  FlagVariant: Partial<FlagVariant>;
+  FlagVariantInput: Partial<FlagVariantInput>;
   Mutation: Record<PropertyKey, never>;
   PageInfo: Partial<PageInfo>;
   PersistedDocumentInput: Partial<PersistedDocumentInput>;
@@ -954,6 +1090,39 @@ export type CustomerSessionResolvers<ContextType = Context, ParentType extends R
   refreshToken?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type FeatureFlagResolvers<ContextType = Context, ParentType extends ResolversParentTypes['FeatureFlag'] = ResolversParentTypes['FeatureFlag']> = {
+  defaultVariant?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  enabled?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  revision?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  rules?: Resolver<Array<ResolversTypes['FlagRule']>, ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  variants?: Resolver<Array<ResolversTypes['FlagVariant']>, ParentType, ContextType>;
+};
+
+export type FeatureFlagEvaluationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['FeatureFlagEvaluation'] = ResolversParentTypes['FeatureFlagEvaluation']> = {
+  bucket?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  errorCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  ruleIndex?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  subject?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  value?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  variant?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type FlagRuleResolvers<ContextType = Context, ParentType extends ResolversParentTypes['FlagRule'] = ResolversParentTypes['FlagRule']> = {
+  percentage?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  roles?: Resolver<Array<ResolversTypes['Role']>, ParentType, ContextType>;
+  storeIds?: Resolver<Array<ResolversTypes['ID']>, ParentType, ContextType>;
+  variant?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type FlagVariantResolvers<ContextType = Context, ParentType extends ResolversParentTypes['FlagVariant'] = ResolversParentTypes['FlagVariant']> = {
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   addCustomerAddress?: Resolver<ResolversTypes['Customer'], ParentType, ContextType, RequireFields<MutationAddCustomerAddressArgs, 'input'>>;
   configureWebhookSource?: Resolver<ResolversTypes['WebhookSourceConfig'], ParentType, ContextType, RequireFields<MutationConfigureWebhookSourceArgs, 'input'>>;
@@ -962,6 +1131,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   createTenant?: Resolver<ResolversTypes['Tenant'], ParentType, ContextType, RequireFields<MutationCreateTenantArgs, 'input'>>;
   createWebhookSubscription?: Resolver<ResolversTypes['WebhookSubscriptionSecret'], ParentType, ContextType, RequireFields<MutationCreateWebhookSubscriptionArgs, 'input'>>;
   customerLogin?: Resolver<ResolversTypes['CustomerSession'], ParentType, ContextType, RequireFields<MutationCustomerLoginArgs, 'input'>>;
+  deleteFeatureFlag?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationDeleteFeatureFlagArgs, 'key'>>;
   deleteWebhookSubscription?: Resolver<ResolversTypes['WebhookSubscription'], ParentType, ContextType, RequireFields<MutationDeleteWebhookSubscriptionArgs, 'id'>>;
   publishPersistedDocuments?: Resolver<ResolversTypes['PublishedPersistedDocuments'], ParentType, ContextType, RequireFields<MutationPublishPersistedDocumentsArgs, 'input'>>;
   redeliverWebhook?: Resolver<ResolversTypes['WebhookDelivery'], ParentType, ContextType, RequireFields<MutationRedeliverWebhookArgs, 'deliveryId'>>;
@@ -971,6 +1141,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   resetPassword?: Resolver<ResolversTypes['CustomerSession'], ParentType, ContextType, RequireFields<MutationResetPasswordArgs, 'input'>>;
   revokeApiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'id'>>;
   rotateWebhookSecret?: Resolver<ResolversTypes['WebhookSubscriptionSecret'], ParentType, ContextType, RequireFields<MutationRotateWebhookSecretArgs, 'id'>>;
+  setFeatureFlag?: Resolver<ResolversTypes['FeatureFlag'], ParentType, ContextType, RequireFields<MutationSetFeatureFlagArgs, 'input'>>;
 };
 
 export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
@@ -987,6 +1158,9 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   apiKeys?: Resolver<Array<ResolversTypes['ApiKey']>, ParentType, ContextType>;
   auditLog?: Resolver<ResolversTypes['AuditLog'], ParentType, ContextType, Partial<QueryAuditLogArgs>>;
   authenticateApiKey?: Resolver<Maybe<ResolversTypes['ApiKeyIdentity']>, ParentType, ContextType, RequireFields<QueryAuthenticateApiKeyArgs, 'keyHash'>>;
+  featureFlagEvaluation?: Resolver<ResolversTypes['FeatureFlagEvaluation'], ParentType, ContextType, RequireFields<QueryFeatureFlagEvaluationArgs, 'key'>>;
+  featureFlagSnapshot?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  featureFlags?: Resolver<Array<ResolversTypes['FeatureFlag']>, ParentType, ContextType>;
   me?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType>;
   persistedDocument?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType, RequireFields<QueryPersistedDocumentArgs, 'id' | 'tenantId'>>;
   resolveTenant?: Resolver<Maybe<ResolversTypes['TenantResolution']>, ParentType, ContextType, Partial<QueryResolveTenantArgs>>;
@@ -1102,6 +1276,10 @@ export type Resolvers<ContextType = Context> = {
   CreatedApiKey?: CreatedApiKeyResolvers<ContextType>;
   Customer?: CustomerResolvers<ContextType>;
   CustomerSession?: CustomerSessionResolvers<ContextType>;
+  FeatureFlag?: FeatureFlagResolvers<ContextType>;
+  FeatureFlagEvaluation?: FeatureFlagEvaluationResolvers<ContextType>;
+  FlagRule?: FlagRuleResolvers<ContextType>;
+  FlagVariant?: FlagVariantResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   PublishedPersistedDocuments?: PublishedPersistedDocumentsResolvers<ContextType>;

@@ -1,3 +1,4 @@
+import { roleName } from '../../../../lib/tenant/roles.js';
 import type { Resolvers } from '../generated/graphql.js';
 import { webhookResolvers } from './webhook-subscriptions.js';
 
@@ -13,6 +14,9 @@ export const resolvers: Resolvers = {
     webhookSources: (_root, _args, ctx) => ctx.webhookSources.list(ctx),
     webhookSecret: (_root, { tenantSlug, source }, ctx) => ctx.webhookSources.secretFor(ctx, tenantSlug, source),
     persistedDocument: (_root, { tenantId, id }, ctx) => ctx.persistedDocuments.find(ctx, tenantId, id),
+    featureFlags: (_root, _args, ctx) => ctx.featureFlags.list(ctx),
+    featureFlagEvaluation: (_root, args, ctx) => ctx.featureFlags.evaluate(ctx, args),
+    featureFlagSnapshot: (_root, _args, ctx) => ctx.featureFlags.gatewaySnapshot(ctx),
     ...webhookResolvers.Query,
   },
   Mutation: {
@@ -28,7 +32,12 @@ export const resolvers: Resolvers = {
     revokeApiKey: (_root, { id }, ctx) => ctx.apiKeys.revoke(ctx, id),
     configureWebhookSource: (_root, { input }, ctx) => ctx.webhookSources.configure(ctx, input),
     publishPersistedDocuments: (_root, { input }, ctx) => ctx.persistedDocuments.publish(ctx, input),
+    setFeatureFlag: (_root, { input }, ctx) => ctx.featureFlags.set(ctx, input),
+    deleteFeatureFlag: (_root, { key }, ctx) => ctx.featureFlags.delete(ctx, key),
     ...webhookResolvers.Mutation,
+  },
+  FlagRule: {
+    roles: (rule) => rule.roles.map(roleName),
   },
   ...webhookResolvers.types,
   ApiKey: {
