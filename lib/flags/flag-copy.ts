@@ -1,7 +1,8 @@
 import type { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
 import { inTenantTransaction } from '../db/data-source.js';
 import { enableTenantIsolation } from '../db/row-level-security.migration.js';
-import type { TypedApplier } from '../events/on.js';
+import { on, type TypedApplier } from '../events/on.js';
+import type { ReadModel } from '../events/replay.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { FlagDefinition, FlagSnapshot } from './definition.js';
 import { createFlags, type Flags } from './provider.js';
@@ -44,6 +45,15 @@ export const copyFeatureFlag: TypedApplier<'tenant.feature-flag.changed'> = asyn
     [event.tenantId, key, revision, flag === null ? null : JSON.stringify(flag)],
   );
 };
+
+/** The copy as a read model of `service` (`npm run replay -- <service>.feature-flags`, decision 0034). */
+export const featureFlagCopyReadModel = (service: string): ReadModel => ({
+  name: `${service}.feature-flags`,
+  service,
+  tables: ['feature_flag_copy'],
+  description: "the tenant subgraph's feature flags (tenant.feature-flag.changed), read when a tenant's flags are not cached",
+  reactions: [on('tenant.feature-flag.changed', copyFeatureFlag)],
+});
 
 /** Reads a tenant's flags from the service's copy: its revision is the newest change the copy holds. */
 export function copiedFlags(dataSource: DataSource): (tenantId: string) => Promise<FlagSnapshot> {

@@ -46,6 +46,7 @@ describe('read models rebuilt by replay', () => {
     // twice (newest version wins), stock in two stores, an order reserving some, and a feed (the
     // bulk events: variants, prices and stock of a batch).
     const tee = await addProduct(system, shop, 'Replay Tee', ['RP-1', 'RP-2'], { brand: 'Acme' });
+    await system.ok('mutation { setFeatureFlag(input: { key: "replay-flag", enabled: true }) { key } }', {}, shop.headers);
     await setPrice(system, shop, 'RP-1', '10.00');
     await setPrice(system, shop, 'RP-1', '11.00');
     await setPrice(system, shop, 'RP-2', '5.00', shop.stores[1]!.id);

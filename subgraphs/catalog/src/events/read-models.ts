@@ -1,6 +1,7 @@
 import { on } from '../../../../lib/events/on.js';
 import { rememberStore } from '../../../../lib/events/read-model.js';
 import type { ReadModel } from '../../../../lib/events/replay.js';
+import { featureFlagCopyReadModel } from '../../../../lib/flags/flag-copy.js';
 import { searchOffers } from '../services/search.service.js';
 
 /** The catalog's read models (`npm run replay -- catalog`). */
@@ -25,4 +26,5 @@ export const catalogReadModels: ReadModel[] = [
       return n;
     },
   },
+  featureFlagCopyReadModel('catalog'),
 ];

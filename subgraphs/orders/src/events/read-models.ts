@@ -1,6 +1,7 @@
 import { on } from '../../../../lib/events/on.js';
 import { rememberStore } from '../../../../lib/events/read-model.js';
 import type { ReadModel } from '../../../../lib/events/replay.js';
+import { featureFlagCopyReadModel } from '../../../../lib/flags/flag-copy.js';
 import { availabilityInfo, modifierGroupInfo, priceInfo, variantInfo } from './orders-consumers.js';
 
 /** What orders keeps only from others' events (`npm run replay -- orders`). */
@@ -10,4 +11,5 @@ export const ordersReadModels: ReadModel[] = [
   { name: 'orders.price-info', service: 'orders', tables: ['price_info'], description: "pricing's price of each sku per store, newest version", reactions: priceInfo },
   { name: 'orders.modifier-groups', service: 'orders', tables: ['modifier_group_info'], description: "the catalog's modifier groups of each sku (menus), to check and price order lines", reactions: modifierGroupInfo },
   { name: 'orders.availability', service: 'orders', tables: ['availability_info'], description: "the catalog's availability windows per store and sku (menus), to refuse lines outside them", reactions: availabilityInfo },
+  featureFlagCopyReadModel('orders'),
 ];

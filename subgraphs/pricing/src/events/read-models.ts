@@ -1,6 +1,7 @@
 import { on } from '../../../../lib/events/on.js';
 import { rememberStore, rememberVariant, rememberVariants } from '../../../../lib/events/read-model.js';
 import type { ReadModel } from '../../../../lib/events/replay.js';
+import { featureFlagCopyReadModel } from '../../../../lib/flags/flag-copy.js';
 import { itemFacts } from './pricing-consumers.js';
 
 /** What pricing keeps only from others' events (`npm run replay -- pricing`). */
@@ -14,4 +15,5 @@ export const pricingReadModels: ReadModel[] = [
     reactions: [on('catalog.variant.upserted', rememberVariant), on('catalog.variants.upserted', rememberVariants)],
   },
   { name: 'pricing.item-facts', service: 'pricing', tables: ['item_facts'], description: "each sku's brand and category, what promotions and tax rates match on", reactions: [itemFacts] },
+  featureFlagCopyReadModel('pricing'),
 ];
