@@ -44,7 +44,8 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay & { 
   };
 }
 
-interface OutboxRow {
+/** An outbox row as the relay and the replay read it. */
+export interface OutboxRow {
   event_id: string;
   type: string;
   tenant_id: string;
@@ -74,15 +75,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       `SELECT event_id, type, tenant_id, payload, version, occurred_at FROM ${table}
         WHERE published_at IS NULL ORDER BY position LIMIT 200`,
     );
-  const envelope = (row: OutboxRow): EventEnvelope => ({
-    eventId: row.event_id,
-    type: row.type,
-    occurredAt: new Date(row.occurred_at).toISOString(),
-    tenantId: row.tenant_id,
-    source,
-    version: row.version,
-    payload: row.payload,
-  });
+  const envelope = (row: OutboxRow): EventEnvelope => envelopeOf(row, source);
   const publish = async (rows: OutboxRow[]) => {
     if (bus.publishBatch && rows.length > 0) {
       // One write for the batch (Redis: pipelined): a relay that awaited each event in turn held
@@ -211,3 +204,14 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     },
   };
 }
+
+/** The envelope an outbox row is published (and replayed) as. */
+export const envelopeOf = (row: OutboxRow, source: string): EventEnvelope => ({
+  eventId: row.event_id,
+  type: row.type,
+  occurredAt: new Date(row.occurred_at).toISOString(),
+  tenantId: row.tenant_id,
+  source,
+  version: row.version,
+  payload: row.payload,
+});

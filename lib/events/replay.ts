@@ -9,6 +9,7 @@ import { isSharedSession } from '../db/data-source.js';
 import type { EventEnvelope } from './envelope.js';
 import { eventInfo, type Publisher } from './event-map.js';
 import { reactions, type Reaction } from './on.js';
+import { envelopeOf, type OutboxRow } from './outbox-relay.js';
 import { readEvent } from './upcasters.js';
 
 export interface ReadModel {
@@ -38,25 +39,19 @@ export interface ReplayReport {
   ms: number;
 }
 
-interface OutboxRow {
-  event_id: string;
-  type: string;
-  tenant_id: string;
-  payload: unknown;
-  version: number;
-  occurred_at: Date;
+interface PositionedRow extends OutboxRow {
   position: string;
 }
 
 const PAGE = 1000;
 
 /** One publisher's outbox rows of some types, in publication order, a page at a time. */
-async function* outboxRows(publisher: DataSource, types: readonly string[]): AsyncGenerator<OutboxRow[]> {
+async function* outboxRows(publisher: DataSource, types: readonly string[]): AsyncGenerator<PositionedRow[]> {
   const table = `"${publisher.driver.schema}"."outbox"`;
   let after = '0';
   for (;;) {
     // Every tenant's rows (the outbox's row-level security is forced on its owner too).
-    const rows: OutboxRow[] = await publisher.transaction(async (m) => {
+    const rows: PositionedRow[] = await publisher.transaction(async (m) => {
       await m.query(`SELECT set_config('app.system', 'on', true)`);
       return m.query(
         `SELECT event_id, type, tenant_id, payload, version, occurred_at, position::text AS position FROM ${table}
@@ -70,16 +65,6 @@ async function* outboxRows(publisher: DataSource, types: readonly string[]): Asy
     if (rows.length < PAGE) return;
   }
 }
-
-const envelopeOf = (row: OutboxRow, source: string): EventEnvelope => ({
-  eventId: row.event_id,
-  type: row.type,
-  occurredAt: new Date(row.occurred_at).toISOString(),
-  tenantId: row.tenant_id,
-  source,
-  version: row.version,
-  payload: row.payload,
-});
 
 /**
  * Wipes the model's tables and builds them again, in one transaction of its service's database,
