@@ -42,4 +42,10 @@ module.exports = {
   // A suite's beforeAll starts a whole system: on a loaded 2-core machine (both CI passes side by
   // side) that took over 60 s once; a hook that times out leaves a system starting behind it.
   testTimeout: 120000,
+  // One worker runs the suites one after another (each starts a whole system: two at once on 2
+  // cores starve each other). Each suite leaves ~50 MB of heap behind in the process that ran it
+  // (modules, compiled schemas), which ended a whole run at 'JavaScript heap out of memory'; the
+  // worker is replaced after a suite once its heap passes this, so a run's memory stays flat.
+  maxWorkers: 1,
+  workerIdleMemoryLimit: '1500MB',
 };
