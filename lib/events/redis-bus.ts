@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createClient } from 'redis';
+import { within } from '../async/within.js';
 import type { EventEnvelope } from './envelope.js';
 import type { EventBus, SubscribeOptions } from './event-bus.js';
 import { trimStream } from './stream-trimmer.js';
@@ -37,6 +38,16 @@ export interface RedisBusOptions {
 }
 
 type RedisClient = ReturnType<typeof createClient>;
+
+/**
+ * Stopping waits on Redis at most this long for each step, then lets go (a frozen Redis never
+ * answers; a closed client throws): true when the step succeeded in time.
+ */
+const settled = (step: Promise<unknown> | (() => Promise<unknown>), ms = 2_000): Promise<boolean> =>
+  within(Promise.resolve().then(typeof step === 'function' ? step : () => step), ms).then(
+    () => true,
+    () => false,
+  );
 type StreamMessage = { id: string; message: Record<string, string> };
 type StreamBatch = { name: string; messages: StreamMessage[] };
 
@@ -227,12 +238,19 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
       })();
       const stop = async () => {
         running = false;
-        await loop;
+        // The loop ends after its current read (BLOCK 500 ms). A frozen Redis never answers that
+        // read, and stopping would wait for ever: past a bound the reader's socket is dropped,
+        // which fails the read and ends the loop.
+        if (!(await settled(loop))) {
+          await settled(() => reader.disconnect());
+          await loop;
+        }
         failing.delete(group);
-        await reader.quit().catch(() => undefined);
-        if (ephemeral) await publisher.xGroupDestroy(stream, group).catch(() => undefined);
+        if (!(await settled(() => reader.quit()))) await settled(() => reader.disconnect());
+        // What Redis cannot be told now, the reaper removes once this reader's lease has expired.
+        if (ephemeral) await settled(() => publisher.xGroupDestroy(stream, group));
         leases.delete(lease);
-        await publisher.del(lease).catch(() => undefined);
+        await settled(() => publisher.del(lease));
         stops.delete(stop);
       };
       stops.add(stop);
@@ -246,7 +264,7 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
       clearInterval(reaper);
       await Promise.all([...stops].map((stop) => stop()));
       await Promise.all(recovering);
-      await publisher.quit().catch(() => undefined);
+      if (!(await settled(() => publisher.quit()))) await settled(() => publisher.disconnect());
     },
   };
 }
