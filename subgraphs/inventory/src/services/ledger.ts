@@ -223,7 +223,11 @@ export class LedgerBatch {
       level.updatedAt = now;
       const view = toStockLevelView(level);
       views.set(key, view);
-      const last = [...this.movements].reverse().find((mv) => mv.sku === level.sku);
+      // The batch's last movement of this level: of its sku, and touching its store (a batch can
+      // move one sku in several stores).
+      const last = [...this.movements]
+        .reverse()
+        .find((mv) => mv.sku === level.sku && sidesOf({ debit: mv.debitAccount, credit: mv.creditAccount, quantity: mv.quantity }).some((side) => side.storeId === level.storeId));
       const event: EventPayload<'inventory.stock-level.changed'> = {
         ...toStockChangedPayload(view),
         movementId: last?.id ?? '',
