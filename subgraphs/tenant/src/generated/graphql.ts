@@ -206,6 +206,7 @@ export type Customer = {
   addresses: Array<Address>;
   /** Lower case; unique within the tenant. */
   email: Scalars['String']['output'];
+  /** Globally unique, opaque `Node` id (`base64url("Customer:<uuid>")`, decision 0026); arguments take it or the UUID. */
   id: Scalars['ID']['output'];
   name: Scalars['String']['output'];
 };
