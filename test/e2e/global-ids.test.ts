@@ -25,7 +25,9 @@ const NODE_FIELDS = `__typename id
   ... on CartLine { sku quantity }
   ... on Customer { email }
   ... on PriceList { name }
-  ... on Promotion { name }`;
+  ... on Promotion { name }
+  ... on Reservation { sku quantity reservationStatus: status }
+  ... on Transfer { sku quantity transferStatus: status }`;
 const NODE = `query ($id: ID!) { node(id: $id) { ${NODE_FIELDS} } }`;
 const NODES = `query ($ids: [ID!]!) { nodes(ids: $ids) { ${NODE_FIELDS} } }`;
 
@@ -49,6 +51,8 @@ describe('global object identification', () => {
   let customer: { token: string; id: string; cartId: string };
   let priceListId: string;
   let promotionId: string;
+  let reservationId: string;
+  let transferId: string;
 
   beforeAll(async () => {
     system = await startSupergraph();
@@ -74,6 +78,9 @@ describe('global object identification', () => {
     const own = await system.ok(CREATE_CART, { s: shop.storeId }, bearer(registerCustomer.accessToken));
     customer = { token: registerCustomer.accessToken, id: registerCustomer.customer.id, cartId: own.createCart.id };
     priceListId = (await system.ok('mutation { createPriceList(input: { name: "VIP", currencyCode: "EUR", customerGroup: "vip" }) { id } }', {}, shop.headers)).createPriceList.id;
+    await receiveStock(system, shop, 'TEA-1', 5);
+    reservationId = (await system.ok('mutation ($s: ID!) { reserveStock(input: { sku: "TEA-1", storeId: $s, quantity: 1 }) { id } }', { s: shop.storeId }, shop.headers)).reserveStock.id;
+    transferId = (await system.ok('mutation ($s: ID!, $to: ID!) { transferStock(input: { sku: "TEA-1", fromStoreId: $s, toStoreId: $to, quantity: 1 }) { id } }', { s: shop.storeId, to: shop.stores[1]!.id }, shop.headers)).transferStock.id;
     promotionId = (await system.ok('mutation { createPromotion(input: { name: "Ten", kind: PERCENT_OFF, value: "10", couponCode: "TEN" }) { id } }', {}, shop.headers)).createPromotion.id;
   });
   afterAll(() => system.stop());
@@ -129,6 +136,8 @@ describe('global object identification', () => {
       Customer: { __typename: 'Customer', id: customer.id, email: 'ann@example.com' },
       PriceList: { __typename: 'PriceList', id: priceListId, name: 'VIP' },
       Promotion: { __typename: 'Promotion', id: promotionId, name: 'Ten' },
+      Reservation: { __typename: 'Reservation', id: reservationId, sku: 'TEA-1', quantity: 1, reservationStatus: 'ACTIVE' },
+      Transfer: { __typename: 'Transfer', id: transferId, sku: 'TEA-1', quantity: 1, transferStatus: 'SHIPPED' },
     };
     // A Node type added to the schema without a case here fails this line.
     expect(Object.keys(expected).sort()).toEqual(SCHEMA_NODE_TYPES);
@@ -154,14 +163,14 @@ describe('global object identification', () => {
     const { nodes: seenByStorefront } = await system.ok(NODES, { ids: [customer.cartId, customer.id, cart.id, cart.lines[0]!.id] }, shop.storefrontHeaders);
     expect(seenByStorefront).toEqual([await asCart(customer.cartId, shop.storefrontHeaders), null, await asCart(cart.id, shop.storefrontHeaders), expect.objectContaining({ id: cart.lines[0]!.id })]);
     // Staff objects stay with staff: a storefront and a customer get null, never an error.
-    const staffOnly = [priceListId, promotionId, orderLineId];
-    for (const headers of [shop.storefrontHeaders, asAnn]) expect((await system.ok(NODES, { ids: staffOnly }, headers)).nodes).toEqual([null, null, null]);
+    const staffOnly = [priceListId, promotionId, orderLineId, reservationId, transferId];
+    for (const headers of [shop.storefrontHeaders, asAnn]) expect((await system.ok(NODES, { ids: staffOnly }, headers)).nodes).toEqual(staffOnly.map(() => null));
     // Another customer of the tenant sees neither Ann nor her cart.
     const { registerCustomer: bob } = await system.ok(REGISTER, { i: { email: 'bob@example.com', password: 'correct horse 2', name: 'Bob' } }, shop.storefrontHeaders);
     expect(await asCart(customer.cartId, bearer(bob.accessToken))).toBeNull();
     expect((await system.ok(NODES, { ids: [customer.cartId, customer.id, bob.customer.id] }, bearer(bob.accessToken))).nodes).toEqual([null, null, { __typename: 'Customer', id: bob.customer.id, email: 'bob@example.com' }]);
     // Another tenant, even its admin, finds nothing; a partner gets none of these types.
-    const all = [cart.id, cart.lines[0]!.id, customer.id, customer.cartId, priceListId, promotionId, orderLineId];
+    const all = [cart.id, cart.lines[0]!.id, customer.id, customer.cartId, priceListId, promotionId, orderLineId, reservationId, transferId];
     expect((await system.ok(NODES, { ids: all }, other.headers)).nodes).toEqual(all.map(() => null));
     const { createApiKey } = await system.ok(CREATE_API_KEY, { input: { name: 'partner 2', role: 'PARTNER' } }, shop.headers);
     expect(await system.request('query ($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }', { ids: all }, bearer(createApiKey.key))).toEqual({ data: { nodes: all.map(() => null) } });
@@ -178,6 +187,9 @@ describe('global object identification', () => {
       a: { name: 'Ann', line1: '1 Main St', city: 'Berlin', postalCode: '10115', countryCode: 'DE' },
     }, bearer(customer.token));
     expect(addCustomerAddress).toEqual({ id: customer.id, addresses: [{ city: 'Berlin' }] });
+    // A transfer received and a reservation released answer under their ids, which the mutations take.
+    expect((await system.ok('mutation ($id: ID!) { receiveTransfer(id: $id) { id status } }', { id: transferId }, shop.headers)).receiveTransfer).toEqual({ id: transferId, status: 'RECEIVED' });
+    expect((await system.ok('mutation ($id: ID!) { releaseReservation(id: $id) { id status } }', { id: reservationId }, shop.headers)).releaseReservation).toEqual({ id: reservationId, status: 'RELEASED' });
     // A Customer id is opaque: base64url of its type and UUID (decision 0026); the UUID alone is not a Node id.
     expect(Buffer.from(customer.id, 'base64url').toString()).toMatch(/^Customer:[0-9a-f-]{36}$/);
   });

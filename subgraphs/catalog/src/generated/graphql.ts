@@ -725,6 +725,12 @@ export type QueryVariantArgs = {
   sku: Scalars['ID']['input'];
 };
 
+/** A reservation (inventory owns it): the catalog's `node(id:)` hands its id to inventory. */
+export type Reservation = Node & {
+  __typename?: 'Reservation';
+  id: Scalars['ID']['output'];
+};
+
 /**
  * Edits for a product's draft: each given field is set in the draft (null clears brand,
  * description or category), absent ones keep the draft's (or the product's) value.
@@ -830,6 +836,12 @@ export type StockLevel = Node & {
 export type Store = Node & {
   __typename?: 'Store';
   /** Stable identifier (UUID); also its `Node` id. */
+  id: Scalars['ID']['output'];
+};
+
+/** A transfer between stores (inventory owns it): the catalog's `node(id:)` hands its id to inventory. */
+export type Transfer = Node & {
+  __typename?: 'Transfer';
   id: Scalars['ID']['output'];
 };
 
@@ -986,8 +998,10 @@ export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = 
     | ( Partial<PriceList> )
     | ( ProductEntity )
     | ( Partial<Promotion> )
+    | ( Partial<Reservation> )
     | ( Partial<StockLevel> )
     | ( Partial<Store> )
+    | ( Partial<Transfer> )
     | ( VariantEntity )
   ;
 };
@@ -1043,6 +1057,7 @@ export type ResolversTypes = {
   ProductVersionState: ResolverTypeWrapper<StateView>;
   Promotion: ResolverTypeWrapper<Partial<Promotion>>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Reservation: ResolverTypeWrapper<Partial<Reservation>>;
   SaveProductDraftInput: ResolverTypeWrapper<Partial<SaveProductDraftInput>>;
   SearchFacet: ResolverTypeWrapper<Partial<SearchFacet>>;
   SearchFacetValue: ResolverTypeWrapper<Partial<SearchFacetValue>>;
@@ -1053,6 +1068,7 @@ export type ResolversTypes = {
   SetSearchSynonymsInput: ResolverTypeWrapper<Partial<SetSearchSynonymsInput>>;
   StockLevel: ResolverTypeWrapper<Partial<StockLevel>>;
   Store: ResolverTypeWrapper<Partial<Store>>;
+  Transfer: ResolverTypeWrapper<Partial<Transfer>>;
   UpsertProductInput: ResolverTypeWrapper<Partial<UpsertProductInput>>;
   Variant: ResolverTypeWrapper<VariantEntity>;
   VariantInput: ResolverTypeWrapper<Partial<VariantInput>>;
@@ -1108,6 +1124,7 @@ export type ResolversParentTypes = {
   ProductVersionState: StateView;
   Promotion: Partial<Promotion>;
   Query: Record<PropertyKey, never>;
+  Reservation: Partial<Reservation>;
   SaveProductDraftInput: Partial<SaveProductDraftInput>;
   SearchFacet: Partial<SearchFacet>;
   SearchFacetValue: Partial<SearchFacetValue>;
@@ -1117,6 +1134,7 @@ export type ResolversParentTypes = {
   SetSearchSynonymsInput: Partial<SetSearchSynonymsInput>;
   StockLevel: Partial<StockLevel>;
   Store: Partial<Store>;
+  Transfer: Partial<Transfer>;
   UpsertProductInput: Partial<UpsertProductInput>;
   Variant: VariantEntity;
   VariantInput: Partial<VariantInput>;
@@ -1246,7 +1264,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
 };
 
 export type NodeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Node'] = ResolversParentTypes['Node']> = {
-  __resolveType: TypeResolveFn<'Cart' | 'CartLine' | 'Category' | 'Customer' | 'Order' | 'OrderLine' | 'Price' | 'PriceList' | 'Product' | 'Promotion' | 'StockLevel' | 'Store' | 'Variant', ParentType, ContextType>;
+  __resolveType: TypeResolveFn<'Cart' | 'CartLine' | 'Category' | 'Customer' | 'Order' | 'OrderLine' | 'Price' | 'PriceList' | 'Product' | 'Promotion' | 'Reservation' | 'StockLevel' | 'Store' | 'Transfer' | 'Variant', ParentType, ContextType>;
 };
 
 export type OrderResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Order'] = ResolversParentTypes['Order']> = {
@@ -1379,6 +1397,11 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   variant?: Resolver<Maybe<ResolversTypes['Variant']>, ParentType, ContextType, RequireFields<QueryVariantArgs, 'sku'>>;
 };
 
+export type ReservationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Reservation'] = ResolversParentTypes['Reservation']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
 export type SearchFacetResolvers<ContextType = Context, ParentType extends ResolversParentTypes['SearchFacet'] = ResolversParentTypes['SearchFacet']> = {
   label?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1404,6 +1427,11 @@ export type StockLevelResolvers<ContextType = Context, ParentType extends Resolv
 };
 
 export type StoreResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Store'] = ResolversParentTypes['Store']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type TransferResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Transfer'] = ResolversParentTypes['Transfer']> = {
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
@@ -1454,11 +1482,13 @@ export type Resolvers<ContextType = Context> = {
   ProductVersionState?: ProductVersionStateResolvers<ContextType>;
   Promotion?: PromotionResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  Reservation?: ReservationResolvers<ContextType>;
   SearchFacet?: SearchFacetResolvers<ContextType>;
   SearchFacetValue?: SearchFacetValueResolvers<ContextType>;
   SearchResult?: SearchResultResolvers<ContextType>;
   StockLevel?: StockLevelResolvers<ContextType>;
   Store?: StoreResolvers<ContextType>;
+  Transfer?: TransferResolvers<ContextType>;
   Variant?: VariantResolvers<ContextType>;
 };
 

@@ -19,13 +19,15 @@ const orderReference = (ctx: Context, id: string): Reference | null =>
  * `me` and staff, `priceList(id:)`). The owner checks again (a cart's holder, a customer her own);
  * this keeps `node` within each audience's schema (a partner's lacks all of these).
  */
-const READERS: Record<'OrderLine' | 'Cart' | 'CartLine' | 'Customer' | 'PriceList' | 'Promotion', readonly string[]> = {
+const READERS: Record<'OrderLine' | 'Cart' | 'CartLine' | 'Customer' | 'PriceList' | 'Promotion' | 'Reservation' | 'Transfer', readonly string[]> = {
   OrderLine: ORDER_READERS,
   Cart: ['storefront', 'pos', 'admin', 'customer'],
   CartLine: ['storefront', 'pos', 'admin', 'customer'],
   Customer: ['pos', 'admin', 'customer'],
   PriceList: ['admin'],
   Promotion: ['admin'],
+  Reservation: ['pos', 'admin'],
+  Transfer: ['pos', 'admin'],
 };
 
 /**
@@ -71,6 +73,8 @@ async function resolveNode(ctx: Context, id: string): Promise<NodeValue | null> 
     case 'Customer':
     case 'PriceList':
     case 'Promotion':
+    case 'Reservation':
+    case 'Transfer':
       return ctx.roles.some((role) => READERS[type].includes(role)) ? { __typename: type, id } : null;
   }
 }
