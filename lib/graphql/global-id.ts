@@ -11,6 +11,7 @@ import { isUuid } from './context.js';
 export const NODE_TYPES = [
   'Product', 'Category', 'Store', 'Order', 'Variant', 'StockLevel', 'Price',
   'OrderLine', 'Cart', 'CartLine', 'Customer', 'PriceList', 'Promotion', 'Reservation', 'Transfer',
+  'WebhookSubscription', 'FeatureFlag',
 ] as const;
 export type NodeType = (typeof NODE_TYPES)[number];
 
@@ -18,6 +19,7 @@ export type NodeType = (typeof NODE_TYPES)[number];
 const KEY_PARTS: Record<NodeType, number> = {
   Product: 1, Category: 1, Store: 1, Order: 1, Variant: 1, StockLevel: 2, Price: 2,
   OrderLine: 2, Cart: 1, CartLine: 2, Customer: 1, PriceList: 1, Promotion: 1, Reservation: 1, Transfer: 1,
+  WebhookSubscription: 1, FeatureFlag: 1,
 };
 
 /** A cart's id as orders makes it: `cart_` and 32 random url-safe characters. */
@@ -29,7 +31,7 @@ export const isCartId = (value: string) => /^cart_[\w-]{32}$/.test(value);
  */
 const ROW_KEYED: Partial<Record<NodeType, (first: string) => boolean>> = {
   Product: isUuid, Category: isUuid, Store: isUuid, Order: isUuid, OrderLine: isUuid, Customer: isUuid, PriceList: isUuid, Promotion: isUuid,
-  Reservation: isUuid, Transfer: isUuid,
+  Reservation: isUuid, Transfer: isUuid, WebhookSubscription: isUuid,
   Cart: isCartId, CartLine: isCartId,
 };
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kind, parse } from 'graphql';
 import { addProduct, bearer, createShop, okOnceKnown, receiveStock, setPrice, CREATE_API_KEY, RECEIVE_STOCK, type Shop } from '../support/fixtures.js';
+import { DEFAULT_OUTBOUND_WEBHOOKS } from '../../subgraphs/tenant/src/webhooks/config.js';
 import { liveClient, subscribe } from '../support/live-client.js';
 import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
@@ -27,7 +28,9 @@ const NODE_FIELDS = `__typename id
   ... on PriceList { name }
   ... on Promotion { name }
   ... on Reservation { sku quantity reservationStatus: status }
-  ... on Transfer { sku quantity transferStatus: status }`;
+  ... on Transfer { sku quantity transferStatus: status }
+  ... on WebhookSubscription { url }
+  ... on FeatureFlag { key }`;
 const NODE = `query ($id: ID!) { node(id: $id) { ${NODE_FIELDS} } }`;
 const NODES = `query ($ids: [ID!]!) { nodes(ids: $ids) { ${NODE_FIELDS} } }`;
 
@@ -53,9 +56,12 @@ describe('global object identification', () => {
   let promotionId: string;
   let reservationId: string;
   let transferId: string;
+  let subscriptionId: string;
+  let flagId: string;
 
   beforeAll(async () => {
-    system = await startSupergraph();
+    // Loopback webhook targets allowed: the subscription below is only read, never delivered to.
+    system = await startSupergraph({ subgraphOptions: { webhooks: { ...DEFAULT_OUTBOUND_WEBHOOKS, policy: { requireHttps: false, allowedCidrs: ['127.0.0.0/8'] } } } });
     [shop, other] = [await createShop(system), await createShop(system)];
     const { createCategory } = await system.ok('mutation { createCategory(input: { name: "Coffee" }) { id } }', {}, shop.headers);
     await addProduct(system, shop, 'Espresso Beans', ['ESP-1'], { categoryId: createCategory.id });
@@ -81,6 +87,10 @@ describe('global object identification', () => {
     await receiveStock(system, shop, 'TEA-1', 5);
     reservationId = (await system.ok('mutation ($s: ID!) { reserveStock(input: { sku: "TEA-1", storeId: $s, quantity: 1 }) { id } }', { s: shop.storeId }, shop.headers)).reserveStock.id;
     transferId = (await system.ok('mutation ($s: ID!, $to: ID!) { transferStock(input: { sku: "TEA-1", fromStoreId: $s, toStoreId: $to, quantity: 1 }) { id } }', { s: shop.storeId, to: shop.stores[1]!.id }, shop.headers)).transferStock.id;
+    // No event of this type happens here: nothing is delivered to the closed port.
+    subscriptionId = (await system.ok('mutation { createWebhookSubscription(input: { url: "http://127.0.0.1:9/hooks", eventTypes: ["orders.return.received"] }) { subscription { id } } }', {}, shop.headers))
+      .createWebhookSubscription.subscription.id;
+    flagId = (await system.ok('mutation { setFeatureFlag(input: { key: "new-checkout", enabled: true }) { id } }', {}, shop.headers)).setFeatureFlag.id;
     promotionId = (await system.ok('mutation { createPromotion(input: { name: "Ten", kind: PERCENT_OFF, value: "10", couponCode: "TEN" }) { id } }', {}, shop.headers)).createPromotion.id;
   });
   afterAll(() => system.stop());
@@ -138,6 +148,8 @@ describe('global object identification', () => {
       Promotion: { __typename: 'Promotion', id: promotionId, name: 'Ten' },
       Reservation: { __typename: 'Reservation', id: reservationId, sku: 'TEA-1', quantity: 1, reservationStatus: 'ACTIVE' },
       Transfer: { __typename: 'Transfer', id: transferId, sku: 'TEA-1', quantity: 1, transferStatus: 'SHIPPED' },
+      WebhookSubscription: { __typename: 'WebhookSubscription', id: subscriptionId, url: 'http://127.0.0.1:9/hooks' },
+      FeatureFlag: { __typename: 'FeatureFlag', id: flagId, key: 'new-checkout' },
     };
     // A Node type added to the schema without a case here fails this line.
     expect(Object.keys(expected).sort()).toEqual(SCHEMA_NODE_TYPES);
@@ -163,14 +175,16 @@ describe('global object identification', () => {
     const { nodes: seenByStorefront } = await system.ok(NODES, { ids: [customer.cartId, customer.id, cart.id, cart.lines[0]!.id] }, shop.storefrontHeaders);
     expect(seenByStorefront).toEqual([await asCart(customer.cartId, shop.storefrontHeaders), null, await asCart(cart.id, shop.storefrontHeaders), expect.objectContaining({ id: cart.lines[0]!.id })]);
     // Staff objects stay with staff: a storefront and a customer get null, never an error.
-    const staffOnly = [priceListId, promotionId, orderLineId, reservationId, transferId];
+    const staffOnly = [priceListId, promotionId, orderLineId, reservationId, transferId, subscriptionId, flagId];
     for (const headers of [shop.storefrontHeaders, asAnn]) expect((await system.ok(NODES, { ids: staffOnly }, headers)).nodes).toEqual(staffOnly.map(() => null));
     // Another customer of the tenant sees neither Ann nor her cart.
     const { registerCustomer: bob } = await system.ok(REGISTER, { i: { email: 'bob@example.com', password: 'correct horse 2', name: 'Bob' } }, shop.storefrontHeaders);
     expect(await asCart(customer.cartId, bearer(bob.accessToken))).toBeNull();
     expect((await system.ok(NODES, { ids: [customer.cartId, customer.id, bob.customer.id] }, bearer(bob.accessToken))).nodes).toEqual([null, null, { __typename: 'Customer', id: bob.customer.id, email: 'bob@example.com' }]);
     // Another tenant, even its admin, finds nothing; a partner gets none of these types.
-    const all = [cart.id, cart.lines[0]!.id, customer.id, customer.cartId, priceListId, promotionId, orderLineId, reservationId, transferId];
+    const all = [cart.id, cart.lines[0]!.id, customer.id, customer.cartId, priceListId, promotionId, orderLineId, reservationId, transferId, subscriptionId, flagId];
+    // A pos key reads reservations and transfers, not what only admins read.
+    expect((await system.ok(NODES, { ids: [reservationId, subscriptionId, flagId, priceListId] }, shop.posHeaders)).nodes).toEqual([expect.objectContaining({ id: reservationId }), null, null, null]);
     expect((await system.ok(NODES, { ids: all }, other.headers)).nodes).toEqual(all.map(() => null));
     const { createApiKey } = await system.ok(CREATE_API_KEY, { input: { name: 'partner 2', role: 'PARTNER' } }, shop.headers);
     expect(await system.request('query ($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }', { ids: all }, bearer(createApiKey.key))).toEqual({ data: { nodes: all.map(() => null) } });
@@ -190,6 +204,9 @@ describe('global object identification', () => {
     // A transfer received and a reservation released answer under their ids, which the mutations take.
     expect((await system.ok('mutation ($id: ID!) { receiveTransfer(id: $id) { id status } }', { id: transferId }, shop.headers)).receiveTransfer).toEqual({ id: transferId, status: 'RECEIVED' });
     expect((await system.ok('mutation ($id: ID!) { releaseReservation(id: $id) { id status } }', { id: reservationId }, shop.headers)).releaseReservation).toEqual({ id: reservationId, status: 'RELEASED' });
+    const { deleteWebhookSubscription } = await system.ok('mutation ($id: ID!) { deleteWebhookSubscription(id: $id) { id } }', { id: subscriptionId }, shop.headers);
+    expect(deleteWebhookSubscription).toEqual({ id: subscriptionId });
+    expect((await system.ok(NODE, { id: subscriptionId }, shop.headers)).node).toBeNull();
     // A Customer id is opaque: base64url of its type and UUID (decision 0026); the UUID alone is not a Node id.
     expect(Buffer.from(customer.id, 'base64url').toString()).toMatch(/^Customer:[0-9a-f-]{36}$/);
   });

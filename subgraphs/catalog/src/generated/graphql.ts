@@ -154,6 +154,12 @@ export type EnrichmentRulesInput = {
   disabled?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
+/** A feature flag (tenant owns it): the catalog's `node(id:)` hands its id to tenant. */
+export type FeatureFlag = Node & {
+  __typename?: 'FeatureFlag';
+  id: Scalars['ID']['output'];
+};
+
 /**
  * A feed's prices and stock levels, as pricing and inventory apply them (after the catalog's part,
  * batch by batch). Counts are of feed rows; a price without a store is one row for every store.
@@ -882,6 +888,12 @@ export type VariantInput = {
   title: Scalars['String']['input'];
 };
 
+/** A webhook subscription (tenant owns it): the catalog's `node(id:)` hands its id to tenant. */
+export type WebhookSubscription = Node & {
+  __typename?: 'WebhookSubscription';
+  id: Scalars['ID']['output'];
+};
+
 
 
 export type ResolverTypeWrapper<T> = Promise<T> | T;
@@ -992,6 +1004,7 @@ export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = 
     | ( Partial<CartLine> )
     | ( CategoryEntity )
     | ( Partial<Customer> )
+    | ( Partial<FeatureFlag> )
     | ( Partial<Order> )
     | ( Partial<OrderLine> )
     | ( Partial<Price> )
@@ -1003,6 +1016,7 @@ export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = 
     | ( Partial<Store> )
     | ( Partial<Transfer> )
     | ( VariantEntity )
+    | ( Partial<WebhookSubscription> )
   ;
 };
 
@@ -1027,6 +1041,7 @@ export type ResolversTypes = {
   EnrichmentChange: ResolverTypeWrapper<Partial<EnrichmentChange>>;
   EnrichmentRules: ResolverTypeWrapper<Partial<EnrichmentRules>>;
   EnrichmentRulesInput: ResolverTypeWrapper<Partial<EnrichmentRulesInput>>;
+  FeatureFlag: ResolverTypeWrapper<Partial<FeatureFlag>>;
   FeedEffects: ResolverTypeWrapper<Partial<FeedEffects>>;
   Int: ResolverTypeWrapper<Partial<Scalars['Int']['output']>>;
   FeedImport: ResolverTypeWrapper<FeedImportView>;
@@ -1072,6 +1087,7 @@ export type ResolversTypes = {
   UpsertProductInput: ResolverTypeWrapper<Partial<UpsertProductInput>>;
   Variant: ResolverTypeWrapper<VariantEntity>;
   VariantInput: ResolverTypeWrapper<Partial<VariantInput>>;
+  WebhookSubscription: ResolverTypeWrapper<Partial<WebhookSubscription>>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -1095,6 +1111,7 @@ export type ResolversParentTypes = {
   EnrichmentChange: Partial<EnrichmentChange>;
   EnrichmentRules: Partial<EnrichmentRules>;
   EnrichmentRulesInput: Partial<EnrichmentRulesInput>;
+  FeatureFlag: Partial<FeatureFlag>;
   FeedEffects: Partial<FeedEffects>;
   Int: Partial<Scalars['Int']['output']>;
   FeedImport: FeedImportView;
@@ -1138,6 +1155,7 @@ export type ResolversParentTypes = {
   UpsertProductInput: Partial<UpsertProductInput>;
   Variant: VariantEntity;
   VariantInput: Partial<VariantInput>;
+  WebhookSubscription: Partial<WebhookSubscription>;
 };
 
 export type AuditLogResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AuditLog'] = ResolversParentTypes['AuditLog'], FederationReferenceType extends FederationReferenceTypes['AuditLog'] = FederationReferenceTypes['AuditLog']> = {
@@ -1206,6 +1224,11 @@ export type EnrichmentRulesResolvers<ContextType = Context, ParentType extends R
   disabled?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
+export type FeatureFlagResolvers<ContextType = Context, ParentType extends ResolversParentTypes['FeatureFlag'] = ResolversParentTypes['FeatureFlag']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
 export type FeedEffectsResolvers<ContextType = Context, ParentType extends ResolversParentTypes['FeedEffects'] = ResolversParentTypes['FeedEffects']> = {
   prices?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   pricesApplied?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -1264,7 +1287,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
 };
 
 export type NodeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Node'] = ResolversParentTypes['Node']> = {
-  __resolveType: TypeResolveFn<'Cart' | 'CartLine' | 'Category' | 'Customer' | 'Order' | 'OrderLine' | 'Price' | 'PriceList' | 'Product' | 'Promotion' | 'Reservation' | 'StockLevel' | 'Store' | 'Transfer' | 'Variant', ParentType, ContextType>;
+  __resolveType: TypeResolveFn<'Cart' | 'CartLine' | 'Category' | 'Customer' | 'FeatureFlag' | 'Order' | 'OrderLine' | 'Price' | 'PriceList' | 'Product' | 'Promotion' | 'Reservation' | 'StockLevel' | 'Store' | 'Transfer' | 'Variant' | 'WebhookSubscription', ParentType, ContextType>;
 };
 
 export type OrderResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Order'] = ResolversParentTypes['Order']> = {
@@ -1446,6 +1469,11 @@ export type VariantResolvers<ContextType = Context, ParentType extends Resolvers
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
+export type WebhookSubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WebhookSubscription'] = ResolversParentTypes['WebhookSubscription']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = Context> = {
   AuditLog?: AuditLogResolvers<ContextType>;
   Availability?: AvailabilityResolvers<ContextType>;
@@ -1458,6 +1486,7 @@ export type Resolvers<ContextType = Context> = {
   EnrichmentAttribute?: EnrichmentAttributeResolvers<ContextType>;
   EnrichmentChange?: EnrichmentChangeResolvers<ContextType>;
   EnrichmentRules?: EnrichmentRulesResolvers<ContextType>;
+  FeatureFlag?: FeatureFlagResolvers<ContextType>;
   FeedEffects?: FeedEffectsResolvers<ContextType>;
   FeedImport?: FeedImportResolvers<ContextType>;
   FeedRowError?: FeedRowErrorResolvers<ContextType>;
@@ -1490,5 +1519,6 @@ export type Resolvers<ContextType = Context> = {
   Store?: StoreResolvers<ContextType>;
   Transfer?: TransferResolvers<ContextType>;
   Variant?: VariantResolvers<ContextType>;
+  WebhookSubscription?: WebhookSubscriptionResolvers<ContextType>;
 };
 

@@ -19,7 +19,7 @@ const orderReference = (ctx: Context, id: string): Reference | null =>
  * `me` and staff, `priceList(id:)`). The owner checks again (a cart's holder, a customer her own);
  * this keeps `node` within each audience's schema (a partner's lacks all of these).
  */
-const READERS: Record<'OrderLine' | 'Cart' | 'CartLine' | 'Customer' | 'PriceList' | 'Promotion' | 'Reservation' | 'Transfer', readonly string[]> = {
+const READERS: Record<'OrderLine' | 'Cart' | 'CartLine' | 'Customer' | 'PriceList' | 'Promotion' | 'Reservation' | 'Transfer' | 'WebhookSubscription' | 'FeatureFlag', readonly string[]> = {
   OrderLine: ORDER_READERS,
   Cart: ['storefront', 'pos', 'admin', 'customer'],
   CartLine: ['storefront', 'pos', 'admin', 'customer'],
@@ -28,6 +28,8 @@ const READERS: Record<'OrderLine' | 'Cart' | 'CartLine' | 'Customer' | 'PriceLis
   Promotion: ['admin'],
   Reservation: ['pos', 'admin'],
   Transfer: ['pos', 'admin'],
+  WebhookSubscription: ['admin'],
+  FeatureFlag: ['admin'],
 };
 
 /**
@@ -75,6 +77,8 @@ async function resolveNode(ctx: Context, id: string): Promise<NodeValue | null> 
     case 'Promotion':
     case 'Reservation':
     case 'Transfer':
+    case 'WebhookSubscription':
+    case 'FeatureFlag':
       return ctx.roles.some((role) => READERS[type].includes(role)) ? { __typename: type, id } : null;
   }
 }

@@ -56,6 +56,12 @@ export const resolvers: Resolvers = {
     },
     stores: (_tenant, _args, ctx) => ctx.tenants.stores(ctx),
   },
+  FeatureFlag: {
+    // Admin only, as `featureFlags`; a tenant keeps few flags (docs/limits.md), so the list is the lookup.
+    __resolveReference: (ref, ctx) =>
+      ctx.roles.includes('admin') ? withKey('FeatureFlag', ref.id, async ([key]) => (await ctx.featureFlags.list(ctx)).find((flag) => flag.key === key) ?? null) : null,
+    id: (flag) => toGlobalId('FeatureFlag', flag.key!),
+  },
   Customer: {
     // Staff read any customer of the tenant (an order's); anyone else only the customer it is signed in as.
     __resolveReference: (ref, ctx) =>
