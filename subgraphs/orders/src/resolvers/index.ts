@@ -54,7 +54,7 @@ export const resolvers: Resolvers = {
     receivePaymentWebhook: (_root, { provider, eventId, body }, ctx) => ctx.payments.receiveWebhook(ctx, provider, eventId, body),
   },
   Cart: {
-    // The holder's check is `cart(id:)`'s: a customer's cart answers its customer only.
+    // `cart(id:)`'s check: the id is the capability; row-level security hides a customer's cart from other customers.
     __resolveReference: (ref, ctx) => withKey('Cart', ref.id, ([id]) => ctx.carts.cart(ctx, id)),
     store: (cart) => ({ id: cart.storeId }),
     customer: (cart) => (cart.customerId ? { id: cart.customerId } : null),
