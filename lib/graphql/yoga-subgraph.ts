@@ -19,6 +19,7 @@ import { subgraphHttp, type SubgraphHttp } from './subgraph-http.js';
 import type { SubgraphContext, SubgraphService } from './service.js';
 import { auditMutations, auditRoute } from '../audit/audit-mutations.js';
 import { auditResolvers, withResolvers } from '../audit/audit-resolvers.js';
+import { acceptGlobalIdArguments } from './global-id-arguments.js';
 
 export interface YogaSubgraphOptions<C extends SubgraphContext> {
   name: string;
@@ -66,9 +67,11 @@ export const optionsFromDeps = (deps: SubgraphDeps) => ({ secret: deps.secret, r
 export function buildYogaSubgraph<C extends SubgraphContext>(options: YogaSubgraphOptions<C>): SubgraphService {
   const log = options.log ?? console.error;
   const audit = options.audit;
-  const resolvers = audit
-    ? auditMutations(withResolvers(options.resolvers, auditResolvers(options.name, audit.dataSource)), { dataSource: audit.dataSource, sensitive: sensitiveCoordinates(options.typeDefs) })
-    : options.resolvers;
+  const resolvers = acceptGlobalIdArguments(
+    audit
+      ? auditMutations(withResolvers(options.resolvers, auditResolvers(options.name, audit.dataSource)), { dataSource: audit.dataSource, sensitive: sensitiveCoordinates(options.typeDefs) })
+      : options.resolvers,
+  );
   const schema = buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers });
   const guard = options.replayGuard ?? createMemoryReplayGuard();
   const anonymous = () => ({ tenantId: undefined, roles: [], requestId: crypto.randomUUID() });

@@ -1,5 +1,5 @@
 import { ApolloClient, HttpLink, InMemoryCache, gql } from '@apollo/client';
-import { addProduct, createShop, receiveStock, type Shop } from '../support/fixtures.js';
+import { addProduct, createShop, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
 import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
 /**
@@ -28,6 +28,22 @@ const DETAIL = gql`
   }
 `;
 
+const CART = gql`
+  query Cart($id: ID!) {
+    cart(id: $id) { id lines { id sku quantity } }
+  }
+`;
+const ADD_LINES = gql`
+  mutation AddLines($cart: ID!, $lines: [CartLineInput!]!) {
+    addCartLines(cartId: $cart, lines: $lines) { id lines { id sku quantity } }
+  }
+`;
+const UPDATE_LINES = gql`
+  mutation UpdateLines($cart: ID!, $lines: [CartLineInput!]!) {
+    updateCartLines(cartId: $cart, lines: $lines) { id lines { id quantity } }
+  }
+`;
+
 describe('Apollo Client default cache against the gateway', () => {
   let system: TestSupergraph;
   let shop: Shop;
@@ -39,6 +55,7 @@ describe('Apollo Client default cache against the gateway', () => {
     shop = await createShop(system);
     productId = (await addProduct(system, shop, 'Cold Brew', ['BREW-1', 'BREW-2'])).id;
     await receiveStock(system, shop, 'BREW-1', 3);
+    await setPrice(system, shop, 'BREW-1', '4.00');
     client = new ApolloClient({ link: new HttpLink({ uri: system.gatewayUrl, headers: shop.headers }), cache: new InMemoryCache() });
   }, 120_000);
   afterAll(async () => {
@@ -57,6 +74,26 @@ describe('Apollo Client default cache against the gateway', () => {
       await client.mutate({ mutation: RECEIVE, variables: { input: { sku: 'BREW-1', storeId: shop.storeId, quantity: 4 } } });
       // The answer's StockLevel has the id the watched query cached: the cache updates it in place.
       await eventually(async () => expect(seen).toEqual([3, 7]));
+    } finally {
+      watched.unsubscribe();
+    }
+  });
+
+  it('updates a watched cart from a cart mutation\'s answer: the cart and each line by its id', async () => {
+    const { createCart } = await system.ok('mutation ($s: ID!) { createCart(input: { storeId: $s }) { id } }', { s: shop.storeId }, shop.headers);
+    const seen: { sku: string; quantity: number }[][] = [];
+    const watched = client.watchQuery({ query: CART, variables: { id: createCart.id } }).subscribe(({ data }) => {
+      const lines = (data as { cart?: { lines: { sku: string; quantity: number }[] } } | undefined)?.cart?.lines;
+      if (lines) seen.push(lines.map(({ sku, quantity }) => ({ sku, quantity })));
+    });
+    try {
+      await eventually(async () => expect(seen).toEqual([[]]));
+      // Variants and prices reach orders by events: retry until the sku is known there.
+      await eventually(() => client.mutate({ mutation: ADD_LINES, variables: { cart: createCart.id, lines: [{ sku: 'BREW-1', quantity: 2 }] } }), 10_000);
+      await eventually(async () => expect(seen.at(-1)).toEqual([{ sku: 'BREW-1', quantity: 2 }]));
+      // The next answer carries only the lines' ids and quantities: the cached line is updated in place.
+      await client.mutate({ mutation: UPDATE_LINES, variables: { cart: createCart.id, lines: [{ sku: 'BREW-1', quantity: 5 }] } });
+      await eventually(async () => expect(seen.at(-1)).toEqual([{ sku: 'BREW-1', quantity: 5 }]));
     } finally {
       watched.unsubscribe();
     }

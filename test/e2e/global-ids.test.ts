@@ -1,6 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kind, parse } from 'graphql';
 import { addProduct, bearer, createShop, okOnceKnown, receiveStock, setPrice, CREATE_API_KEY, RECEIVE_STOCK, type Shop } from '../support/fixtures.js';
+import { DEFAULT_OUTBOUND_WEBHOOKS } from '../../subgraphs/tenant/src/webhooks/config.js';
 import { liveClient, subscribe } from '../support/live-client.js';
-import { startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
+import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
 // Global object identification (decision 0026): every cached object has an `id` that
 // `node(id:)` answers again, in the caller's tenant only.
@@ -16,18 +20,48 @@ const NODE_FIELDS = `__typename id
   ... on Order { number }
   ... on Variant { sku }
   ... on StockLevel { sku storeId available }
-  ... on Price { sku amount { amount } }`;
+  ... on Price { sku amount { amount } }
+  ... on OrderLine { sku quantity }
+  ... on Cart { cartEmail: email lines { id sku quantity } }
+  ... on CartLine { sku quantity }
+  ... on Customer { email }
+  ... on PriceList { name }
+  ... on Promotion { name }
+  ... on Reservation { sku quantity reservationStatus: status }
+  ... on Transfer { sku quantity transferStatus: status }
+  ... on WebhookSubscription { url }
+  ... on FeatureFlag { key }`;
 const NODE = `query ($id: ID!) { node(id: $id) { ${NODE_FIELDS} } }`;
 const NODES = `query ($ids: [ID!]!) { nodes(ids: $ids) { ${NODE_FIELDS} } }`;
+
+/** Every object type of the composed schema that implements `Node`: each needs a case below. */
+const SCHEMA_NODE_TYPES = parse(readFileSync(join(__dirname, '..', '..', 'schema', 'supergraph.graphql'), 'utf8'))
+  .definitions.flatMap((d) => (d.kind === Kind.OBJECT_TYPE_DEFINITION && d.interfaces?.some((i) => i.name.value === 'Node') ? [d.name.value] : []))
+  .sort();
+
+const CART_LINES = 'id email lines { id sku quantity }';
+const CREATE_CART = `mutation ($s: ID!) { createCart(input: { storeId: $s }) { ${CART_LINES} } }`;
+const ADD_LINES = `mutation ($c: ID!, $l: [CartLineInput!]!) { addCartLines(cartId: $c, lines: $l) { ${CART_LINES} } }`;
+const REGISTER = 'mutation ($i: RegisterCustomerInput!) { registerCustomer(input: $i) { accessToken customer { id email } } }';
 
 describe('global object identification', () => {
   let system: TestSupergraph;
   let shop: Shop;
   let other: Shop;
   let ids: { product: string; category: string; variant: string; stock: string; price: string; order: string };
+  let orderLineId: string;
+  let cart: { id: string; lines: { id: string }[] };
+  let customer: { token: string; id: string; cartId: string };
+  let priceListId: string;
+  let promotionId: string;
+  let reservationId: string;
+  let transferId: string;
+  let subscriptionId: string;
+  let flagId: string;
 
   beforeAll(async () => {
-    system = await startSupergraph();
+    // Loopback webhook targets allowed: the subscription below is only read, never delivered to.
+    system = await startSupergraph({ subgraphOptions: { webhooks: { ...DEFAULT_OUTBOUND_WEBHOOKS, policy: { requireHttps: false, allowedCidrs: ['127.0.0.0/8'] } } } });
     [shop, other] = [await createShop(system), await createShop(system)];
     const { createCategory } = await system.ok('mutation { createCategory(input: { name: "Coffee" }) { id } }', {}, shop.headers);
     await addProduct(system, shop, 'Espresso Beans', ['ESP-1'], { categoryId: createCategory.id });
@@ -37,11 +71,27 @@ describe('global object identification', () => {
     // An order of another sku, so that its reservation leaves ESP-1's figures alone.
     await addProduct(system, shop, 'Green Tea', ['TEA-1']);
     await setPrice(system, shop, 'TEA-1', '3');
-    const { placeOrder } = await okOnceKnown(system, shop, 'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }', {
+    const { placeOrder } = await okOnceKnown(system, shop, 'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id lines { id } } }', {
       input: { storeId: shop.storeId, lines: [{ sku: 'TEA-1', quantity: 1 }] },
     });
     const { variant, price } = await system.ok(IDS, { sku: 'ESP-1', store: shop.storeId }, shop.headers);
     ids = { product: variant.product.id, category: variant.product.category.id, variant: variant.id, stock: variant.stock.id, price: price.id, order: placeOrder.id };
+    orderLineId = placeOrder.lines[0].id;
+    // An anonymous cart (its id is the capability) and a customer's cart (that customer's only).
+    const { createCart } = await system.ok(CREATE_CART, { s: shop.storeId }, shop.storefrontHeaders);
+    cart = (await eventually(() => system.ok(ADD_LINES, { c: createCart.id, l: [{ sku: 'TEA-1', quantity: 2 }] }, shop.storefrontHeaders))).addCartLines;
+    const { registerCustomer } = await system.ok(REGISTER, { i: { email: 'ann@example.com', password: 'correct horse 1', name: 'Ann' } }, shop.storefrontHeaders);
+    const own = await system.ok(CREATE_CART, { s: shop.storeId }, bearer(registerCustomer.accessToken));
+    customer = { token: registerCustomer.accessToken, id: registerCustomer.customer.id, cartId: own.createCart.id };
+    priceListId = (await system.ok('mutation { createPriceList(input: { name: "VIP", currencyCode: "EUR", customerGroup: "vip" }) { id } }', {}, shop.headers)).createPriceList.id;
+    await receiveStock(system, shop, 'TEA-1', 5);
+    reservationId = (await system.ok('mutation ($s: ID!) { reserveStock(input: { sku: "TEA-1", storeId: $s, quantity: 1 }) { id } }', { s: shop.storeId }, shop.headers)).reserveStock.id;
+    transferId = (await system.ok('mutation ($s: ID!, $to: ID!) { transferStock(input: { sku: "TEA-1", fromStoreId: $s, toStoreId: $to, quantity: 1 }) { id } }', { s: shop.storeId, to: shop.stores[1]!.id }, shop.headers)).transferStock.id;
+    // No event of this type happens here: nothing is delivered to the closed port.
+    subscriptionId = (await system.ok('mutation { createWebhookSubscription(input: { url: "http://127.0.0.1:9/hooks", eventTypes: ["orders.return.received"] }) { subscription { id } } }', {}, shop.headers))
+      .createWebhookSubscription.subscription.id;
+    flagId = (await system.ok('mutation { setFeatureFlag(input: { key: "new-checkout", enabled: true }) { id } }', {}, shop.headers)).setFeatureFlag.id;
+    promotionId = (await system.ok('mutation { createPromotion(input: { name: "Ten", kind: PERCENT_OFF, value: "10", couponCode: "TEN" }) { id } }', {}, shop.headers)).createPromotion.id;
   });
   afterAll(() => system.stop());
 
@@ -78,6 +128,87 @@ describe('global object identification', () => {
     const { createApiKey } = await system.ok(CREATE_API_KEY, { input: { name: 'partner', role: 'PARTNER' } }, shop.headers);
     const partner = await system.request('query ($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }', { ids: [ids.variant, ids.price, ids.order] }, bearer(createApiKey.key));
     expect(partner).toEqual({ data: { nodes: [{ __typename: 'Variant', id: ids.variant }, { __typename: 'Price', id: ids.price }, null] } });
+  });
+
+  it('answers every Node type of the composed schema by its id, in nodes(ids:) mixed and in order', async () => {
+    const cartLine = { __typename: 'CartLine', id: cart.lines[0]!.id, sku: 'TEA-1', quantity: 2 };
+    const expected: Record<string, Record<string, unknown>> = {
+      Product: { __typename: 'Product', id: ids.product, title: 'Espresso Beans' },
+      Category: { __typename: 'Category', id: ids.category, name: 'Coffee' },
+      Store: { __typename: 'Store', id: shop.storeId, code: 'S1' },
+      Order: { __typename: 'Order', id: ids.order, number: 1 },
+      OrderLine: { __typename: 'OrderLine', id: orderLineId, sku: 'TEA-1', quantity: 1 },
+      Variant: { __typename: 'Variant', id: ids.variant, sku: 'ESP-1' },
+      StockLevel: { __typename: 'StockLevel', id: ids.stock, sku: 'ESP-1', storeId: shop.storeId, available: expect.any(Number) },
+      Price: { __typename: 'Price', id: ids.price, sku: 'ESP-1', amount: { amount: expect.any(String) } },
+      Cart: { __typename: 'Cart', id: cart.id, cartEmail: null, lines: [{ id: cartLine.id, sku: 'TEA-1', quantity: 2 }] },
+      CartLine: cartLine,
+      Customer: { __typename: 'Customer', id: customer.id, email: 'ann@example.com' },
+      PriceList: { __typename: 'PriceList', id: priceListId, name: 'VIP' },
+      Promotion: { __typename: 'Promotion', id: promotionId, name: 'Ten' },
+      Reservation: { __typename: 'Reservation', id: reservationId, sku: 'TEA-1', quantity: 1, reservationStatus: 'ACTIVE' },
+      Transfer: { __typename: 'Transfer', id: transferId, sku: 'TEA-1', quantity: 1, transferStatus: 'SHIPPED' },
+      WebhookSubscription: { __typename: 'WebhookSubscription', id: subscriptionId, url: 'http://127.0.0.1:9/hooks' },
+      FeatureFlag: { __typename: 'FeatureFlag', id: flagId, key: 'new-checkout' },
+    };
+    // A Node type added to the schema without a case here fails this line.
+    expect(Object.keys(expected).sort()).toEqual(SCHEMA_NODE_TYPES);
+    for (const node of Object.values(expected)) expect((await system.ok(NODE, { id: node.id }, shop.headers)).node).toEqual(node);
+    // Mixed and reversed: each answer in its id's place.
+    const mixed = Object.values(expected).reverse();
+    expect((await system.ok(NODES, { ids: mixed.map((n) => n.id) }, shop.headers)).nodes).toEqual(mixed);
+    // Ids are unique across types.
+    expect(new Set(mixed.map((n) => n.id)).size).toBe(mixed.length);
+  });
+
+  it('keeps carts to their holder, customers to themselves and staff objects to staff', async () => {
+    const asAnn = bearer(customer.token);
+    const ownCart = { __typename: 'Cart', id: customer.cartId, cartEmail: null, lines: [] };
+    const annNode = { __typename: 'Customer', id: customer.id, email: 'ann@example.com' };
+    // Ann reads her cart and herself. A cart answers node(id:) exactly as cart(id:) answers it (its
+    // id is the capability; a customer's cart is hidden from other customers), a Customer only itself.
+    expect((await system.ok(NODES, { ids: [customer.cartId, customer.id, cart.id] }, asAnn)).nodes).toEqual([ownCart, annNode, expect.objectContaining({ id: cart.id })]);
+    const asCart = async (id: string, headers: Record<string, string>) => {
+      const { cart: found } = await system.ok(`query ($id: ID!) { cart(id: $id) { id cartEmail: email lines { id sku quantity } } }`, { id }, headers);
+      return found && { __typename: 'Cart', ...found };
+    };
+    const { nodes: seenByStorefront } = await system.ok(NODES, { ids: [customer.cartId, customer.id, cart.id, cart.lines[0]!.id] }, shop.storefrontHeaders);
+    expect(seenByStorefront).toEqual([await asCart(customer.cartId, shop.storefrontHeaders), null, await asCart(cart.id, shop.storefrontHeaders), expect.objectContaining({ id: cart.lines[0]!.id })]);
+    // Staff objects stay with staff: a storefront and a customer get null, never an error.
+    const staffOnly = [priceListId, promotionId, orderLineId, reservationId, transferId, subscriptionId, flagId];
+    for (const headers of [shop.storefrontHeaders, asAnn]) expect((await system.ok(NODES, { ids: staffOnly }, headers)).nodes).toEqual(staffOnly.map(() => null));
+    // Another customer of the tenant sees neither Ann nor her cart.
+    const { registerCustomer: bob } = await system.ok(REGISTER, { i: { email: 'bob@example.com', password: 'correct horse 2', name: 'Bob' } }, shop.storefrontHeaders);
+    expect(await asCart(customer.cartId, bearer(bob.accessToken))).toBeNull();
+    expect((await system.ok(NODES, { ids: [customer.cartId, customer.id, bob.customer.id] }, bearer(bob.accessToken))).nodes).toEqual([null, null, { __typename: 'Customer', id: bob.customer.id, email: 'bob@example.com' }]);
+    // Another tenant, even its admin, finds nothing; a partner gets none of these types.
+    const all = [cart.id, cart.lines[0]!.id, customer.id, customer.cartId, priceListId, promotionId, orderLineId, reservationId, transferId, subscriptionId, flagId];
+    // A pos key reads reservations and transfers, not what only admins read.
+    expect((await system.ok(NODES, { ids: [reservationId, subscriptionId, flagId, priceListId] }, shop.posHeaders)).nodes).toEqual([expect.objectContaining({ id: reservationId }), null, null, null]);
+    expect((await system.ok(NODES, { ids: all }, other.headers)).nodes).toEqual(all.map(() => null));
+    const { createApiKey } = await system.ok(CREATE_API_KEY, { input: { name: 'partner 2', role: 'PARTNER' } }, shop.headers);
+    expect(await system.request('query ($ids: [ID!]!) { nodes(ids: $ids) { __typename id } }', { ids: all }, bearer(createApiKey.key))).toEqual({ data: { nodes: all.map(() => null) } });
+  });
+
+  it('returns the cart, price list and customer a mutation changed under the ids a cache holds, and takes those ids as arguments', async () => {
+    const { updateCartLines } = await system.ok(`mutation ($c: ID!) { updateCartLines(cartId: $c, lines: [{ sku: "TEA-1", quantity: 5 }]) { ${CART_LINES} } }`, { c: cart.id }, shop.storefrontHeaders);
+    expect(updateCartLines).toEqual({ id: cart.id, email: null, lines: [{ id: cart.lines[0]!.id, sku: 'TEA-1', quantity: 5 }] });
+    expect((await system.ok(NODE, { id: cart.lines[0]!.id }, shop.storefrontHeaders)).node.quantity).toBe(5);
+    const { setPriceListPrices } = await system.ok('mutation ($l: ID!) { setPriceListPrices(input: { priceListId: $l, prices: [{ sku: "ESP-1", amount: "9.00" }] }) { id prices { sku } } }', { l: priceListId }, shop.headers);
+    expect(setPriceListPrices).toEqual({ id: priceListId, prices: [{ sku: 'ESP-1' }] });
+    expect((await system.ok('query ($l: ID!) { priceList(id: $l) { id name } }', { l: priceListId }, shop.headers)).priceList).toEqual({ id: priceListId, name: 'VIP' });
+    const { addCustomerAddress } = await system.ok('mutation ($a: AddressInput!) { addCustomerAddress(input: $a) { id addresses { city } } }', {
+      a: { name: 'Ann', line1: '1 Main St', city: 'Berlin', postalCode: '10115', countryCode: 'DE' },
+    }, bearer(customer.token));
+    expect(addCustomerAddress).toEqual({ id: customer.id, addresses: [{ city: 'Berlin' }] });
+    // A transfer received and a reservation released answer under their ids, which the mutations take.
+    expect((await system.ok('mutation ($id: ID!) { receiveTransfer(id: $id) { id status } }', { id: transferId }, shop.headers)).receiveTransfer).toEqual({ id: transferId, status: 'RECEIVED' });
+    expect((await system.ok('mutation ($id: ID!) { releaseReservation(id: $id) { id status } }', { id: reservationId }, shop.headers)).releaseReservation).toEqual({ id: reservationId, status: 'RELEASED' });
+    const { deleteWebhookSubscription } = await system.ok('mutation ($id: ID!) { deleteWebhookSubscription(id: $id) { id } }', { id: subscriptionId }, shop.headers);
+    expect(deleteWebhookSubscription).toEqual({ id: subscriptionId });
+    expect((await system.ok(NODE, { id: subscriptionId }, shop.headers)).node).toBeNull();
+    // A Customer id is opaque: base64url of its type and UUID (decision 0026); the UUID alone is not a Node id.
+    expect(Buffer.from(customer.id, 'base64url').toString()).toMatch(/^Customer:[0-9a-f-]{36}$/);
   });
 
   it('returns what a stock or price mutation changed under the ids a cache holds', async () => {

@@ -38,6 +38,7 @@ import { targetGuard, type TargetPolicy } from '../../../lib/outbound/target-pol
 import { setUpPlugins, withPluginReactions, type PluginEntry } from '../../../lib/plugins/load-plugins.js';
 import { auditMutations } from '../../../lib/audit/audit-mutations.js';
 import { auditResolvers, withResolvers } from '../../../lib/audit/audit-resolvers.js';
+import { acceptGlobalIdArguments } from '../../../lib/graphql/global-id-arguments.js';
 
 export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
 
@@ -73,7 +74,7 @@ export function buildOrders(
   const returns = new ReturnService(deps.dataSource, lifecycle.flush, payments);
   const sensitive = sensitiveCoordinates(typeDefs);
   // Every mutation is recorded in the audit log (lib/audit), and orders serves its part of `auditLog`.
-  const audited = auditMutations(withResolvers(resolvers as Record<string, unknown>, auditResolvers('orders', deps.dataSource)), { dataSource: deps.dataSource, sensitive });
+  const audited = acceptGlobalIdArguments(auditMutations(withResolvers(resolvers as Record<string, unknown>, auditResolvers('orders', deps.dataSource)), { dataSource: deps.dataSource, sensitive }));
   const schema = buildSubgraphSchema({ typeDefs, resolvers: audited as never });
   let app: FastifyInstance | undefined;
   let http: SubgraphHttp | undefined;

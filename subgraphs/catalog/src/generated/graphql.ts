@@ -62,6 +62,18 @@ export type AvailabilityWindowInput = {
   to: Scalars['String']['input'];
 };
 
+/** A cart (orders owns it): the catalog's `node(id:)` hands its id to orders. */
+export type Cart = Node & {
+  __typename?: 'Cart';
+  id: Scalars['ID']['output'];
+};
+
+/** A cart's line (orders owns it): the catalog's `node(id:)` hands its id to orders. */
+export type CartLine = Node & {
+  __typename?: 'CartLine';
+  id: Scalars['ID']['output'];
+};
+
 /** A product category. */
 export type Category = Node & {
   __typename?: 'Category';
@@ -95,6 +107,12 @@ export type CreateCategoryInput = {
   name: Scalars['String']['input'];
   /** The category it is filed under (none: a root). */
   parentId?: InputMaybe<Scalars['ID']['input']>;
+};
+
+/** A customer (tenant owns it): the catalog's `node(id:)` hands its id to tenant. */
+export type Customer = Node & {
+  __typename?: 'Customer';
+  id: Scalars['ID']['output'];
 };
 
 /** A typed attribute enrichment filled (size, unit, packCount). */
@@ -134,6 +152,12 @@ export type EnrichmentRulesInput = {
   categoryKeywords: Array<CategoryKeywordsInput>;
   /** Rules switched off by name. */
   disabled?: InputMaybe<Array<Scalars['String']['input']>>;
+};
+
+/** A feature flag (tenant owns it): the catalog's `node(id:)` hands its id to tenant. */
+export type FeatureFlag = Node & {
+  __typename?: 'FeatureFlag';
+  id: Scalars['ID']['output'];
 };
 
 /**
@@ -380,6 +404,12 @@ export type Order = Node & {
   id: Scalars['ID']['output'];
 };
 
+/** An order's line (orders owns it): the catalog's `node(id:)` hands its id to orders. */
+export type OrderLine = Node & {
+  __typename?: 'OrderLine';
+  id: Scalars['ID']['output'];
+};
+
 /** Where a page of a connection ends. */
 export type PageInfo = {
   __typename?: 'PageInfo';
@@ -393,6 +423,12 @@ export type PageInfo = {
 export type Price = Node & {
   __typename?: 'Price';
   /** Globally unique, opaque id of this (sku, store) (decision 0026); `node(id:)` answers it again. */
+  id: Scalars['ID']['output'];
+};
+
+/** A price list (pricing owns it): the catalog's `node(id:)` hands its id to pricing. */
+export type PriceList = Node & {
+  __typename?: 'PriceList';
   id: Scalars['ID']['output'];
 };
 
@@ -572,6 +608,12 @@ export type ProductVersionState = {
   title: Scalars['String']['output'];
 };
 
+/** A promotion (pricing owns it): the catalog's `node(id:)` hands its id to pricing. */
+export type Promotion = Node & {
+  __typename?: 'Promotion';
+  id: Scalars['ID']['output'];
+};
+
 /** The entry points for reading the supergraph. */
 export type Query = {
   __typename?: 'Query';
@@ -582,7 +624,7 @@ export type Query = {
   /** Recent feed imports, newest first (admin). */
   feedImports: Array<FeedImport>;
   /**
-   * The object with this id (any `Node`: Product, Category, Store, Order, Variant, StockLevel, Price), resolved by
+   * The object with this id (any `Node`; decision 0026 lists them), resolved by
    * the subgraph that owns its type; null when the caller's tenant has none it may see.
    * BAD_USER_INPUT when `id` is not an id of this API.
    */
@@ -687,6 +729,12 @@ export type QuerySearchArgs = {
 /** The entry points for reading the supergraph. */
 export type QueryVariantArgs = {
   sku: Scalars['ID']['input'];
+};
+
+/** A reservation (inventory owns it): the catalog's `node(id:)` hands its id to inventory. */
+export type Reservation = Node & {
+  __typename?: 'Reservation';
+  id: Scalars['ID']['output'];
 };
 
 /**
@@ -797,6 +845,12 @@ export type Store = Node & {
   id: Scalars['ID']['output'];
 };
 
+/** A transfer between stores (inventory owns it): the catalog's `node(id:)` hands its id to inventory. */
+export type Transfer = Node & {
+  __typename?: 'Transfer';
+  id: Scalars['ID']['output'];
+};
+
 export type UpsertProductInput = {
   brand?: InputMaybe<Scalars['String']['input']>;
   categoryId?: InputMaybe<Scalars['ID']['input']>;
@@ -832,6 +886,12 @@ export type VariantInput = {
   /** Letters, digits, `.`, `_` and `-`; 1 to 64 characters; unique within the tenant. */
   sku: Scalars['ID']['input'];
   title: Scalars['String']['input'];
+};
+
+/** A webhook subscription (tenant owns it): the catalog's `node(id:)` hands its id to tenant. */
+export type WebhookSubscription = Node & {
+  __typename?: 'WebhookSubscription';
+  id: Scalars['ID']['output'];
 };
 
 
@@ -940,13 +1000,23 @@ export type FederationReferenceTypes = {
 /** Mapping of interface types */
 export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = {
   Node:
+    | ( Partial<Cart> )
+    | ( Partial<CartLine> )
     | ( CategoryEntity )
+    | ( Partial<Customer> )
+    | ( Partial<FeatureFlag> )
     | ( Partial<Order> )
+    | ( Partial<OrderLine> )
     | ( Partial<Price> )
+    | ( Partial<PriceList> )
     | ( ProductEntity )
+    | ( Partial<Promotion> )
+    | ( Partial<Reservation> )
     | ( Partial<StockLevel> )
     | ( Partial<Store> )
+    | ( Partial<Transfer> )
     | ( VariantEntity )
+    | ( Partial<WebhookSubscription> )
   ;
 };
 
@@ -959,15 +1029,19 @@ export type ResolversTypes = {
   Availability: ResolverTypeWrapper<Partial<Availability>>;
   AvailabilityWindow: ResolverTypeWrapper<Partial<AvailabilityWindow>>;
   AvailabilityWindowInput: ResolverTypeWrapper<Partial<AvailabilityWindowInput>>;
-  Category: ResolverTypeWrapper<CategoryEntity>;
+  Cart: ResolverTypeWrapper<Partial<Cart>>;
   ID: ResolverTypeWrapper<Partial<Scalars['ID']['output']>>;
+  CartLine: ResolverTypeWrapper<Partial<CartLine>>;
+  Category: ResolverTypeWrapper<CategoryEntity>;
   CategoryKeywords: ResolverTypeWrapper<Partial<CategoryKeywords>>;
   CategoryKeywordsInput: ResolverTypeWrapper<Partial<CategoryKeywordsInput>>;
   CreateCategoryInput: ResolverTypeWrapper<Partial<CreateCategoryInput>>;
+  Customer: ResolverTypeWrapper<Partial<Customer>>;
   EnrichmentAttribute: ResolverTypeWrapper<Partial<EnrichmentAttribute>>;
   EnrichmentChange: ResolverTypeWrapper<Partial<EnrichmentChange>>;
   EnrichmentRules: ResolverTypeWrapper<Partial<EnrichmentRules>>;
   EnrichmentRulesInput: ResolverTypeWrapper<Partial<EnrichmentRulesInput>>;
+  FeatureFlag: ResolverTypeWrapper<Partial<FeatureFlag>>;
   FeedEffects: ResolverTypeWrapper<Partial<FeedEffects>>;
   Int: ResolverTypeWrapper<Partial<Scalars['Int']['output']>>;
   FeedImport: ResolverTypeWrapper<FeedImportView>;
@@ -980,9 +1054,11 @@ export type ResolversTypes = {
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Node: ResolverTypeWrapper<ResolversInterfaceTypes<ResolversTypes>['Node']>;
   Order: ResolverTypeWrapper<Partial<Order>>;
+  OrderLine: ResolverTypeWrapper<Partial<OrderLine>>;
   PageInfo: ResolverTypeWrapper<Partial<PageInfo>>;
   Boolean: ResolverTypeWrapper<Partial<Scalars['Boolean']['output']>>;
   Price: ResolverTypeWrapper<Partial<Price>>;
+  PriceList: ResolverTypeWrapper<Partial<PriceList>>;
   PriceRangeInput: ResolverTypeWrapper<Partial<PriceRangeInput>>;
   Product: ResolverTypeWrapper<ProductEntity>;
   ProductChange: ResolverTypeWrapper<Partial<ProductChange>>;
@@ -994,7 +1070,9 @@ export type ResolversTypes = {
   ProductVersionConnection: ResolverTypeWrapper<Partial<Omit<ProductVersionConnection, 'edges'> & { edges: Array<ResolversTypes['ProductVersionEdge']> }>>;
   ProductVersionEdge: ResolverTypeWrapper<Partial<Omit<ProductVersionEdge, 'node'> & { node: ResolversTypes['ProductVersion'] }>>;
   ProductVersionState: ResolverTypeWrapper<StateView>;
+  Promotion: ResolverTypeWrapper<Partial<Promotion>>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Reservation: ResolverTypeWrapper<Partial<Reservation>>;
   SaveProductDraftInput: ResolverTypeWrapper<Partial<SaveProductDraftInput>>;
   SearchFacet: ResolverTypeWrapper<Partial<SearchFacet>>;
   SearchFacetValue: ResolverTypeWrapper<Partial<SearchFacetValue>>;
@@ -1005,9 +1083,11 @@ export type ResolversTypes = {
   SetSearchSynonymsInput: ResolverTypeWrapper<Partial<SetSearchSynonymsInput>>;
   StockLevel: ResolverTypeWrapper<Partial<StockLevel>>;
   Store: ResolverTypeWrapper<Partial<Store>>;
+  Transfer: ResolverTypeWrapper<Partial<Transfer>>;
   UpsertProductInput: ResolverTypeWrapper<Partial<UpsertProductInput>>;
   Variant: ResolverTypeWrapper<VariantEntity>;
   VariantInput: ResolverTypeWrapper<Partial<VariantInput>>;
+  WebhookSubscription: ResolverTypeWrapper<Partial<WebhookSubscription>>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -1019,15 +1099,19 @@ export type ResolversParentTypes = {
   Availability: Partial<Availability>;
   AvailabilityWindow: Partial<AvailabilityWindow>;
   AvailabilityWindowInput: Partial<AvailabilityWindowInput>;
-  Category: CategoryEntity;
+  Cart: Partial<Cart>;
   ID: Partial<Scalars['ID']['output']>;
+  CartLine: Partial<CartLine>;
+  Category: CategoryEntity;
   CategoryKeywords: Partial<CategoryKeywords>;
   CategoryKeywordsInput: Partial<CategoryKeywordsInput>;
   CreateCategoryInput: Partial<CreateCategoryInput>;
+  Customer: Partial<Customer>;
   EnrichmentAttribute: Partial<EnrichmentAttribute>;
   EnrichmentChange: Partial<EnrichmentChange>;
   EnrichmentRules: Partial<EnrichmentRules>;
   EnrichmentRulesInput: Partial<EnrichmentRulesInput>;
+  FeatureFlag: Partial<FeatureFlag>;
   FeedEffects: Partial<FeedEffects>;
   Int: Partial<Scalars['Int']['output']>;
   FeedImport: FeedImportView;
@@ -1039,9 +1123,11 @@ export type ResolversParentTypes = {
   Mutation: Record<PropertyKey, never>;
   Node: ResolversInterfaceTypes<ResolversParentTypes>['Node'];
   Order: Partial<Order>;
+  OrderLine: Partial<OrderLine>;
   PageInfo: Partial<PageInfo>;
   Boolean: Partial<Scalars['Boolean']['output']>;
   Price: Partial<Price>;
+  PriceList: Partial<PriceList>;
   PriceRangeInput: Partial<PriceRangeInput>;
   Product: ProductEntity;
   ProductChange: Partial<ProductChange>;
@@ -1053,7 +1139,9 @@ export type ResolversParentTypes = {
   ProductVersionConnection: Partial<Omit<ProductVersionConnection, 'edges'> & { edges: Array<ResolversParentTypes['ProductVersionEdge']> }>;
   ProductVersionEdge: Partial<Omit<ProductVersionEdge, 'node'> & { node: ResolversParentTypes['ProductVersion'] }>;
   ProductVersionState: StateView;
+  Promotion: Partial<Promotion>;
   Query: Record<PropertyKey, never>;
+  Reservation: Partial<Reservation>;
   SaveProductDraftInput: Partial<SaveProductDraftInput>;
   SearchFacet: Partial<SearchFacet>;
   SearchFacetValue: Partial<SearchFacetValue>;
@@ -1063,9 +1151,11 @@ export type ResolversParentTypes = {
   SetSearchSynonymsInput: Partial<SetSearchSynonymsInput>;
   StockLevel: Partial<StockLevel>;
   Store: Partial<Store>;
+  Transfer: Partial<Transfer>;
   UpsertProductInput: Partial<UpsertProductInput>;
   Variant: VariantEntity;
   VariantInput: Partial<VariantInput>;
+  WebhookSubscription: Partial<WebhookSubscription>;
 };
 
 export type AuditLogResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AuditLog'] = ResolversParentTypes['AuditLog'], FederationReferenceType extends FederationReferenceTypes['AuditLog'] = FederationReferenceTypes['AuditLog']> = {
@@ -1084,6 +1174,16 @@ export type AvailabilityWindowResolvers<ContextType = Context, ParentType extend
   to?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type CartResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Cart'] = ResolversParentTypes['Cart']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type CartLineResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CartLine'] = ResolversParentTypes['CartLine']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
 export type CategoryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Category'] = ResolversParentTypes['Category'], FederationReferenceType extends FederationReferenceTypes['Category'] = FederationReferenceTypes['Category']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Category']> | FederationReferenceType, FederationReferenceType, ContextType>;
   children?: Resolver<Array<ResolversTypes['Category']>, ParentType, ContextType>;
@@ -1097,6 +1197,11 @@ export type CategoryResolvers<ContextType = Context, ParentType extends Resolver
 export type CategoryKeywordsResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CategoryKeywords'] = ResolversParentTypes['CategoryKeywords']> = {
   category?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   keywords?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type CustomerResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Customer'] = ResolversParentTypes['Customer']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type EnrichmentAttributeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['EnrichmentAttribute'] = ResolversParentTypes['EnrichmentAttribute']> = {
@@ -1117,6 +1222,11 @@ export type EnrichmentRulesResolvers<ContextType = Context, ParentType extends R
   brands?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   categoryKeywords?: Resolver<Array<ResolversTypes['CategoryKeywords']>, ParentType, ContextType>;
   disabled?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type FeatureFlagResolvers<ContextType = Context, ParentType extends ResolversParentTypes['FeatureFlag'] = ResolversParentTypes['FeatureFlag']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type FeedEffectsResolvers<ContextType = Context, ParentType extends ResolversParentTypes['FeedEffects'] = ResolversParentTypes['FeedEffects']> = {
@@ -1177,10 +1287,15 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
 };
 
 export type NodeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Node'] = ResolversParentTypes['Node']> = {
-  __resolveType: TypeResolveFn<'Category' | 'Order' | 'Price' | 'Product' | 'StockLevel' | 'Store' | 'Variant', ParentType, ContextType>;
+  __resolveType: TypeResolveFn<'Cart' | 'CartLine' | 'Category' | 'Customer' | 'FeatureFlag' | 'Order' | 'OrderLine' | 'Price' | 'PriceList' | 'Product' | 'Promotion' | 'Reservation' | 'StockLevel' | 'Store' | 'Transfer' | 'Variant' | 'WebhookSubscription', ParentType, ContextType>;
 };
 
 export type OrderResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Order'] = ResolversParentTypes['Order']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type OrderLineResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderLine'] = ResolversParentTypes['OrderLine']> = {
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
@@ -1191,6 +1306,11 @@ export type PageInfoResolvers<ContextType = Context, ParentType extends Resolver
 };
 
 export type PriceResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Price'] = ResolversParentTypes['Price']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type PriceListResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PriceList'] = ResolversParentTypes['PriceList']> = {
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
@@ -1280,6 +1400,11 @@ export type ProductVersionStateResolvers<ContextType = Context, ParentType exten
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type PromotionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Promotion'] = ResolversParentTypes['Promotion']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   categories?: Resolver<Array<ResolversTypes['Category']>, ParentType, ContextType>;
   feedImport?: Resolver<Maybe<ResolversTypes['FeedImport']>, ParentType, ContextType, RequireFields<QueryFeedImportArgs, 'id'>>;
@@ -1293,6 +1418,11 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   products?: Resolver<ResolversTypes['ProductConnection'], ParentType, ContextType, Partial<QueryProductsArgs>>;
   search?: Resolver<ResolversTypes['SearchResult'], ParentType, ContextType, Partial<QuerySearchArgs>>;
   variant?: Resolver<Maybe<ResolversTypes['Variant']>, ParentType, ContextType, RequireFields<QueryVariantArgs, 'sku'>>;
+};
+
+export type ReservationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Reservation'] = ResolversParentTypes['Reservation']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type SearchFacetResolvers<ContextType = Context, ParentType extends ResolversParentTypes['SearchFacet'] = ResolversParentTypes['SearchFacet']> = {
@@ -1324,6 +1454,11 @@ export type StoreResolvers<ContextType = Context, ParentType extends ResolversPa
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
+export type TransferResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Transfer'] = ResolversParentTypes['Transfer']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
 export type VariantResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Variant'] = ResolversParentTypes['Variant'], FederationReferenceType extends FederationReferenceTypes['Variant'] = FederationReferenceTypes['Variant']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Variant']> | FederationReferenceType, FederationReferenceType, ContextType>;
   barcode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1334,15 +1469,24 @@ export type VariantResolvers<ContextType = Context, ParentType extends Resolvers
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
+export type WebhookSubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WebhookSubscription'] = ResolversParentTypes['WebhookSubscription']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = Context> = {
   AuditLog?: AuditLogResolvers<ContextType>;
   Availability?: AvailabilityResolvers<ContextType>;
   AvailabilityWindow?: AvailabilityWindowResolvers<ContextType>;
+  Cart?: CartResolvers<ContextType>;
+  CartLine?: CartLineResolvers<ContextType>;
   Category?: CategoryResolvers<ContextType>;
   CategoryKeywords?: CategoryKeywordsResolvers<ContextType>;
+  Customer?: CustomerResolvers<ContextType>;
   EnrichmentAttribute?: EnrichmentAttributeResolvers<ContextType>;
   EnrichmentChange?: EnrichmentChangeResolvers<ContextType>;
   EnrichmentRules?: EnrichmentRulesResolvers<ContextType>;
+  FeatureFlag?: FeatureFlagResolvers<ContextType>;
   FeedEffects?: FeedEffectsResolvers<ContextType>;
   FeedImport?: FeedImportResolvers<ContextType>;
   FeedRowError?: FeedRowErrorResolvers<ContextType>;
@@ -1351,8 +1495,10 @@ export type Resolvers<ContextType = Context> = {
   Mutation?: MutationResolvers<ContextType>;
   Node?: NodeResolvers<ContextType>;
   Order?: OrderResolvers<ContextType>;
+  OrderLine?: OrderLineResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Price?: PriceResolvers<ContextType>;
+  PriceList?: PriceListResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;
   ProductChange?: ProductChangeResolvers<ContextType>;
   ProductConnection?: ProductConnectionResolvers<ContextType>;
@@ -1363,12 +1509,16 @@ export type Resolvers<ContextType = Context> = {
   ProductVersionConnection?: ProductVersionConnectionResolvers<ContextType>;
   ProductVersionEdge?: ProductVersionEdgeResolvers<ContextType>;
   ProductVersionState?: ProductVersionStateResolvers<ContextType>;
+  Promotion?: PromotionResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  Reservation?: ReservationResolvers<ContextType>;
   SearchFacet?: SearchFacetResolvers<ContextType>;
   SearchFacetValue?: SearchFacetValueResolvers<ContextType>;
   SearchResult?: SearchResultResolvers<ContextType>;
   StockLevel?: StockLevelResolvers<ContextType>;
   Store?: StoreResolvers<ContextType>;
+  Transfer?: TransferResolvers<ContextType>;
   Variant?: VariantResolvers<ContextType>;
+  WebhookSubscription?: WebhookSubscriptionResolvers<ContextType>;
 };
 

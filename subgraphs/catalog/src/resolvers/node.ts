@@ -1,17 +1,36 @@
-import { parseGlobalId, toGlobalId } from '../../../../lib/graphql/global-id.js';
+import { parseGlobalId, toGlobalId, type NodeType } from '../../../../lib/graphql/global-id.js';
 import { CategoryEntity } from '../data/entities/category.entity.js';
 import { ProductEntity } from '../data/entities/product.entity.js';
 import { VariantEntity } from '../data/entities/variant.entity.js';
 import type { Context } from '../context.js';
 import type { NodeResolvers, Resolvers } from '../generated/graphql.js';
 
-type Reference = { __typename: 'Store' | 'Order' | 'StockLevel' | 'Price'; id: string };
+type Reference = { __typename: Exclude<NodeType, 'Product' | 'Category' | 'Variant'>; id: string };
 type NodeValue = ProductEntity | CategoryEntity | VariantEntity | Reference;
 
 /** Who may read orders: `order(id:)`'s scopes. */
 const ORDER_READERS = ['pos', 'admin', 'customer'] as const;
 const orderReference = (ctx: Context, id: string): Reference | null =>
   ctx.roles.some((role) => (ORDER_READERS as readonly string[]).includes(role)) ? { __typename: 'Order', id } : null;
+
+/**
+ * Who may get a reference of each type the catalog hands on without a look of its own: the
+ * roles of the field that reads it elsewhere (`cart(id:)`: anyone but a partner, `order(id:)`,
+ * `me` and staff, `priceList(id:)`). The owner checks again (a cart's holder, a customer her own);
+ * this keeps `node` within each audience's schema (a partner's lacks all of these).
+ */
+const READERS: Record<'OrderLine' | 'Cart' | 'CartLine' | 'Customer' | 'PriceList' | 'Promotion' | 'Reservation' | 'Transfer' | 'WebhookSubscription' | 'FeatureFlag', readonly string[]> = {
+  OrderLine: ORDER_READERS,
+  Cart: ['storefront', 'pos', 'admin', 'customer'],
+  CartLine: ['storefront', 'pos', 'admin', 'customer'],
+  Customer: ['pos', 'admin', 'customer'],
+  PriceList: ['admin'],
+  Promotion: ['admin'],
+  Reservation: ['pos', 'admin'],
+  Transfer: ['pos', 'admin'],
+  WebhookSubscription: ['admin'],
+  FeatureFlag: ['admin'],
+};
 
 /**
  * `node(id:)` for the whole supergraph (decision 0026). The catalog answers its own types; a
@@ -48,6 +67,19 @@ async function resolveNode(ctx: Context, id: string): Promise<NodeValue | null> 
     case 'StockLevel':
     case 'Price':
       return { __typename: type, id };
+    case 'Cart':
+      // A raw `cart_…` id or its encoded form: orders reads the capability itself.
+      return ctx.roles.some((role) => READERS.Cart.includes(role)) ? { __typename: type, id: first } : null;
+    case 'OrderLine':
+    case 'CartLine':
+    case 'Customer':
+    case 'PriceList':
+    case 'Promotion':
+    case 'Reservation':
+    case 'Transfer':
+    case 'WebhookSubscription':
+    case 'FeatureFlag':
+      return ctx.roles.some((role) => READERS[type].includes(role)) ? { __typename: type, id } : null;
   }
 }
 

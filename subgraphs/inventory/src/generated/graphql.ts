@@ -342,6 +342,7 @@ export type Reservation = {
   __typename?: 'Reservation';
   /** When an ACTIVE reservation is released by itself; null: never. */
   expiresAt?: Maybe<Scalars['String']['output']>;
+  /** Globally unique, opaque `Node` id (decision 0026); `releaseReservation(id:)` and the like take it or the UUID. */
   id: Scalars['ID']['output'];
   orderId?: Maybe<Scalars['ID']['output']>;
   quantity: Scalars['Int']['output'];
@@ -447,6 +448,7 @@ export type Transfer = {
   /** The stock level it took the units from, as it is now (for a client's cache). */
   fromStockLevel: StockLevel;
   fromStoreId: Scalars['ID']['output'];
+  /** Globally unique, opaque `Node` id (decision 0026); `receiveTransfer(id:)` takes it or the UUID. */
   id: Scalars['ID']['output'];
   quantity: Scalars['Int']['output'];
   sku: Scalars['ID']['output'];
@@ -583,8 +585,10 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 /** Mapping of federation types */
 export type FederationTypes = {
   AuditLog: AuditLog;
+  Reservation: Reservation;
   StockLevel: StockLevel;
   Store: Store;
+  Transfer: Transfer;
   Variant: Variant;
 };
 
@@ -593,12 +597,18 @@ export type FederationReferenceTypes = {
   AuditLog:
     ( { __typename: 'AuditLog' }
     & GraphQLRecursivePick<FederationTypes['AuditLog'], {"page":true}> );
+  Reservation:
+    ( { __typename: 'Reservation' }
+    & GraphQLRecursivePick<FederationTypes['Reservation'], {"id":true}> );
   StockLevel:
     ( { __typename: 'StockLevel' }
     & GraphQLRecursivePick<FederationTypes['StockLevel'], {"id":true}> );
   Store:
     ( { __typename: 'Store' }
     & GraphQLRecursivePick<FederationTypes['Store'], {"id":true}> );
+  Transfer:
+    ( { __typename: 'Transfer' }
+    & GraphQLRecursivePick<FederationTypes['Transfer'], {"id":true}> );
   Variant:
     ( { __typename: 'Variant' }
     & GraphQLRecursivePick<FederationTypes['Variant'], {"sku":true}> );
@@ -791,7 +801,8 @@ export type RebuildReportResolvers<ContextType = Context, ParentType extends Res
   movements?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
-export type ReservationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Reservation'] = ResolversParentTypes['Reservation']> = {
+export type ReservationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Reservation'] = ResolversParentTypes['Reservation'], FederationReferenceType extends FederationReferenceTypes['Reservation'] = FederationReferenceTypes['Reservation']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Reservation']> | FederationReferenceType, FederationReferenceType, ContextType>;
   expiresAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   orderId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
@@ -838,7 +849,8 @@ export type SubscriptionResolvers<ContextType = Context, ParentType extends Reso
   stockChanged?: SubscriptionResolver<ResolversTypes['StockLevel'], "stockChanged", ParentType, ContextType, RequireFields<SubscriptionStockChangedArgs, 'snapshot' | 'storeId'>>;
 };
 
-export type TransferResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Transfer'] = ResolversParentTypes['Transfer']> = {
+export type TransferResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Transfer'] = ResolversParentTypes['Transfer'], FederationReferenceType extends FederationReferenceTypes['Transfer'] = FederationReferenceTypes['Transfer']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Transfer']> | FederationReferenceType, FederationReferenceType, ContextType>;
   fromStockLevel?: Resolver<ResolversTypes['StockLevel'], ParentType, ContextType>;
   fromStoreId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;

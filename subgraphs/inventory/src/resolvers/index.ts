@@ -2,6 +2,9 @@ import { skuStoreKey } from '../../../../lib/sku.js';
 import { stockLevelId, stockLevelKey } from '../services/stock-level.js';
 import type { Resolvers } from '../generated/graphql.js';
 import { requireRole } from '../../../../lib/graphql/roles.js';
+import { toGlobalId, withKey } from '../../../../lib/graphql/global-id.js';
+
+const isStaff = (ctx: { roles: readonly string[] }) => ctx.roles.some((role) => role === 'pos' || role === 'admin');
 
 export const resolvers: Resolvers = {
   Query: {
@@ -48,11 +51,16 @@ export const resolvers: Resolvers = {
     store: (level) => ({ id: level.storeId }),
     variant: (level) => ({ sku: level.sku }),
   },
+  // Staff only (pos, admin), as `reservation(id:)` and the transfer mutations: `node(id:)` reaches them by reference.
   Reservation: {
+    __resolveReference: (ref, ctx) => (isStaff(ctx) ? withKey('Reservation', ref.id, async ([id]) => (await ctx.reservations.reservationsByIds(ctx, [id]))[0] ?? null) : null),
+    id: (reservation) => toGlobalId('Reservation', reservation.id!),
     stockLevel: (reservation, _args, ctx) => ctx.loaders.stock.load(skuStoreKey(reservation.sku, reservation.storeId)),
     expiresAt: (reservation) => reservation.expiresAt?.toISOString() ?? null,
   },
   Transfer: {
+    __resolveReference: (ref, ctx) => (isStaff(ctx) ? withKey('Transfer', ref.id, ([id]) => ctx.transfers.transferById(ctx, id)) : null),
+    id: (transfer) => toGlobalId('Transfer', transfer.id!),
     fromStockLevel: (transfer, _args, ctx) => ctx.loaders.stock.load(skuStoreKey(transfer.sku, transfer.fromStoreId)),
     toStockLevel: (transfer, _args, ctx) => ctx.loaders.stock.load(skuStoreKey(transfer.sku, transfer.toStoreId)),
   },

@@ -47,6 +47,11 @@ export class TransferService extends TenantScopedService {
     return this.tx(ctx, (m, tenantId) => m.getRepository(TransferEntity).findOneByOrFail({ tenantId, id: result }));
   }
 
+  /** One transfer by its UUID (`node(id:)`), null when the tenant has none. */
+  transferById(ctx: SubgraphContext, id: string): Promise<TransferEntity | null> {
+    return isUuid(id) ? this.tx(ctx, (m, tenantId) => m.getRepository(TransferEntity).findOneBy({ tenantId, id })) : Promise.resolve(null);
+  }
+
   async receiveTransfer(ctx: SubgraphContext, id: string): Promise<TransferEntity> {
     if (!isUuid(id)) throw notFound(`no transfer ${id}`);
     const transfer = await this.tx(ctx, async (m, tenantId) => {

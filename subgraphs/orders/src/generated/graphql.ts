@@ -62,6 +62,7 @@ export type Cart = {
   __typename?: 'Cart';
   customer?: Maybe<Customer>;
   email?: Maybe<Scalars['String']['output']>;
+  /** Its `cart_…` capability, also its `Node` id (decision 0026). */
   id: Scalars['ID']['output'];
   lines: Array<CartLine>;
   /** The order it became at checkout. */
@@ -77,6 +78,8 @@ export type Cart = {
 
 export type CartLine = {
   __typename?: 'CartLine';
+  /** Globally unique, opaque `Node` id of this sku in this cart (decision 0026). */
+  id: Scalars['ID']['output'];
   quantity: Scalars['Int']['output'];
   sku: Scalars['ID']['output'];
   title?: Maybe<Scalars['String']['output']>;
@@ -127,6 +130,7 @@ export type CreateShippingMethodInput = {
 
 export type Customer = {
   __typename?: 'Customer';
+  /** Globally unique, opaque `Node` id (`base64url("Customer:<uuid>")`, decision 0026); arguments take it or the UUID. */
   id: Scalars['ID']['output'];
   /** The customer's orders, newest first. */
   orders: OrderConnection;
@@ -422,6 +426,8 @@ export type OrderHookEvent =
 
 export type OrderLine = {
   __typename?: 'OrderLine';
+  /** Globally unique, opaque `Node` id of this line of this order (decision 0026). */
+  id: Scalars['ID']['output'];
   /** The modifiers chosen for it (menus), each priced when the order was placed. */
   modifiers: Array<OrderLineModifier>;
   quantity: Scalars['Int']['output'];
@@ -877,8 +883,11 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 /** Mapping of federation types */
 export type FederationTypes = {
   AuditLog: AuditLog;
+  Cart: Cart;
+  CartLine: CartLine;
   Customer: Customer;
   Order: Order;
+  OrderLine: OrderLine;
 };
 
 /** Mapping of federation reference types */
@@ -886,12 +895,21 @@ export type FederationReferenceTypes = {
   AuditLog:
     ( { __typename: 'AuditLog' }
     & GraphQLRecursivePick<FederationTypes['AuditLog'], {"page":true}> );
+  Cart:
+    ( { __typename: 'Cart' }
+    & GraphQLRecursivePick<FederationTypes['Cart'], {"id":true}> );
+  CartLine:
+    ( { __typename: 'CartLine' }
+    & GraphQLRecursivePick<FederationTypes['CartLine'], {"id":true}> );
   Customer:
     ( { __typename: 'Customer' }
     & GraphQLRecursivePick<FederationTypes['Customer'], {"id":true}> );
   Order:
     ( { __typename: 'Order' }
     & GraphQLRecursivePick<FederationTypes['Order'], {"id":true}> );
+  OrderLine:
+    ( { __typename: 'OrderLine' }
+    & GraphQLRecursivePick<FederationTypes['OrderLine'], {"id":true}> );
 };
 
 
@@ -1035,7 +1053,8 @@ export type AuditLogResolvers<ContextType = Context, ParentType extends Resolver
   page?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
-export type CartResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Cart'] = ResolversParentTypes['Cart']> = {
+export type CartResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Cart'] = ResolversParentTypes['Cart'], FederationReferenceType extends FederationReferenceTypes['Cart'] = FederationReferenceTypes['Cart']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Cart']> | FederationReferenceType, FederationReferenceType, ContextType>;
   customer?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType>;
   email?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -1049,7 +1068,9 @@ export type CartResolvers<ContextType = Context, ParentType extends ResolversPar
   total?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
 };
 
-export type CartLineResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CartLine'] = ResolversParentTypes['CartLine']> = {
+export type CartLineResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CartLine'] = ResolversParentTypes['CartLine'], FederationReferenceType extends FederationReferenceTypes['CartLine'] = FederationReferenceTypes['CartLine']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['CartLine']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   sku?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   title?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1147,7 +1168,9 @@ export type OrderHookDecisionResolvers<ContextType = Context, ParentType extends
   reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
-export type OrderLineResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderLine'] = ResolversParentTypes['OrderLine']> = {
+export type OrderLineResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderLine'] = ResolversParentTypes['OrderLine'], FederationReferenceType extends FederationReferenceTypes['OrderLine'] = FederationReferenceTypes['OrderLine']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['OrderLine']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   modifiers?: Resolver<Array<ResolversTypes['OrderLineModifier']>, ParentType, ContextType>;
   quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   sku?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;

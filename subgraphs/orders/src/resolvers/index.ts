@@ -1,5 +1,6 @@
 import type { SignedQuote } from '../../../../lib/pricing/quote-token.js';
 import { formatMoney } from '../../../../lib/money.js';
+import { toGlobalId, withKey } from '../../../../lib/graphql/global-id.js';
 import type { Resolvers } from '../generated/graphql.js';
 import { orderHookResolvers } from './order-hooks.js';
 
@@ -12,9 +13,12 @@ const orderQuoteView = (q: SignedQuote) => {
     discountTotal: money(q.discountTotal),
     taxTotal: money(q.taxTotal),
     total: money(q.total),
-    promotionIds: q.promotionIds,
+    promotionIds: q.promotionIds.map((id) => toGlobalId('Promotion', id)),
   };
 };
+
+/** Who may read orders and their lines: `order(id:)`'s scopes. */
+const readsOrders = (ctx: { roles: readonly string[] }) => ctx.roles.some((role) => role === 'pos' || role === 'admin' || role === 'customer');
 
 export const resolvers: Resolvers = {
   Query: {
@@ -50,21 +54,26 @@ export const resolvers: Resolvers = {
     receivePaymentWebhook: (_root, { provider, eventId, body }, ctx) => ctx.payments.receiveWebhook(ctx, provider, eventId, body),
   },
   Cart: {
+    // `cart(id:)`'s check: the id is the capability; row-level security hides a customer's cart from other customers.
+    __resolveReference: (ref, ctx) => withKey('Cart', ref.id, ([id]) => ctx.carts.cart(ctx, id)),
     store: (cart) => ({ id: cart.storeId }),
     customer: (cart) => (cart.customerId ? { id: cart.customerId } : null),
     order: (cart, _args, ctx) => (cart.orderId ? ctx.loaders.orderById.load(cart.orderId) : null),
   },
   CartLine: {
+    __resolveReference: (ref, ctx) => withKey('CartLine', ref.id, async ([cartId, sku]) => (await ctx.carts.cart(ctx, cartId))?.lines.find((l) => l.sku === sku) ?? null),
+    id: (line) => toGlobalId('CartLine', line.cartId, line.sku),
     variant: (line) => ({ sku: line.sku }),
   },
   Customer: {
-    __resolveReference: (ref) => ({ id: ref.id }),
+    __resolveReference: (ref) => withKey('Customer', ref.id, ([id]) => ({ id })),
+    id: (customer) => toGlobalId('Customer', customer.id!),
     orders: (customer, args, ctx) => ctx.orders.customerOrders(ctx, customer.id!, args),
   },
   ...orderHookResolvers.types,
   Order: {
     // Only `node(id:)` refers to an order from elsewhere: it reads what `order(id:)` may (pos, admin, a customer her own).
-    __resolveReference: (ref, ctx) => (ctx.roles.some((role) => role === 'pos' || role === 'admin' || role === 'customer') ? ctx.loaders.orderById.load(ref.id) : null),
+    __resolveReference: (ref, ctx) => (readsOrders(ctx) ? ctx.loaders.orderById.load(ref.id) : null),
     store: (order) => ({ id: order.storeId }),
     lines: (order, _args, ctx) => ctx.loaders.linesByOrder.load(order.id),
     total: (order) => formatMoney(order.totalAmount, order.currencyCode.trim()),
@@ -82,6 +91,12 @@ export const resolvers: Resolvers = {
     refunds: (payment, _args, ctx) => ctx.loaders.refundsByPayment.load(payment.id!),
   },
   OrderLine: {
+    // As its order: `order(id:)`'s readers, a customer her own (row-level security).
+    __resolveReference: (ref, ctx) =>
+      withKey('OrderLine', ref.id, async ([orderId, lineNo]) =>
+        readsOrders(ctx) && (await ctx.loaders.orderById.load(orderId)) ? ((await ctx.loaders.linesByOrder.load(orderId)).find((l) => String(l.lineNo) === lineNo) ?? null) : null,
+      ),
+    id: (line) => toGlobalId('OrderLine', line.orderId, String(line.lineNo)),
     unitPrice: (line) => formatMoney(line.unitAmount, line.currencyCode.trim()),
     variant: (line) => ({ sku: line.sku }),
     modifiers: (line) => line.modifiers.map((m) => ({ sku: m.sku, name: m.name, unitPrice: formatMoney(m.amount, line.currencyCode.trim()) })),

@@ -38,6 +38,8 @@ export interface ShippingMethodView {
 }
 
 export interface CartLineView {
+  /** The cart's id: with the sku, the line's `Node` id. */
+  cartId: string;
   sku: string;
   quantity: number;
   title: string | null;
@@ -296,11 +298,11 @@ export class CartService extends TenantScopedService {
     const lineViews = lines.map((line) => {
       if (!line.amount || !line.currency_code || line.currency_code !== currency) {
         subtotal = null;
-        return { sku: line.sku, quantity: line.quantity, title: line.title, unitPrice: null, total: null };
+        return { cartId: id, sku: line.sku, quantity: line.quantity, title: line.title, unitPrice: null, total: null };
       }
       const lineTotal = toMinor(line.amount, currency) * BigInt(line.quantity);
       if (subtotal !== null) subtotal += lineTotal;
-      return { sku: line.sku, quantity: line.quantity, title: line.title, unitPrice: fromMinor(toMinor(line.amount, currency), currency), total: fromMinor(lineTotal, currency) };
+      return { cartId: id, sku: line.sku, quantity: line.quantity, title: line.title, unitPrice: fromMinor(toMinor(line.amount, currency), currency), total: fromMinor(lineTotal, currency) };
     });
     const subtotalMoney = subtotal !== null && currency ? fromMinor(subtotal, currency) : null;
     const methodRow = cart.shipping_method_id ? (await this.methods(m, tenantId, cart.store_id)).find((x) => x.id === cart.shipping_method_id) : undefined;

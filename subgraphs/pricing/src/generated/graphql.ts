@@ -190,6 +190,7 @@ export type PriceList = {
   customerGroup?: Maybe<Scalars['String']['output']>;
   /** ISO 8601, exclusive; null: open. */
   endsAt?: Maybe<Scalars['String']['output']>;
+  /** Globally unique, opaque `Node` id (decision 0026); `priceListId` arguments take it or the UUID. */
   id: Scalars['ID']['output'];
   name: Scalars['String']['output'];
   prices: Array<PriceListPrice>;
@@ -226,6 +227,7 @@ export type Promotion = {
   couponCode?: Maybe<Scalars['String']['output']>;
   currencyCode?: Maybe<Scalars['String']['output']>;
   endsAt?: Maybe<Scalars['String']['output']>;
+  /** Globally unique, opaque `Node` id (decision 0026). */
   id: Scalars['ID']['output'];
   kind: PromotionKind;
   minQuantity?: Maybe<Scalars['Int']['output']>;
@@ -539,6 +541,8 @@ export type FederationTypes = {
   AuditLog: AuditLog;
   Modifier: Modifier;
   Price: Price;
+  PriceList: PriceList;
+  Promotion: Promotion;
   Variant: Variant;
 };
 
@@ -553,6 +557,12 @@ export type FederationReferenceTypes = {
   Price:
     ( { __typename: 'Price' }
     & GraphQLRecursivePick<FederationTypes['Price'], {"id":true}> );
+  PriceList:
+    ( { __typename: 'PriceList' }
+    & GraphQLRecursivePick<FederationTypes['PriceList'], {"id":true}> );
+  Promotion:
+    ( { __typename: 'Promotion' }
+    & GraphQLRecursivePick<FederationTypes['Promotion'], {"id":true}> );
   Variant:
     ( { __typename: 'Variant' }
     & GraphQLRecursivePick<FederationTypes['Variant'], {"sku":true}> );
@@ -616,10 +626,10 @@ export type ResolversParentTypes = {
   Mutation: Record<PropertyKey, never>;
   Price: PriceEntity;
   PriceChange: Partial<Omit<PriceChange, 'variant'> & { variant?: Maybe<ResolversParentTypes['Variant']> }>;
-  PriceList: Partial<PriceList>;
+  PriceList: Partial<PriceList | FederationReferenceTypes['PriceList']>;
   PriceListPrice: Partial<PriceListPrice>;
   PriceListPriceInput: Partial<PriceListPriceInput>;
-  Promotion: Partial<Promotion>;
+  Promotion: Partial<Promotion | FederationReferenceTypes['Promotion']>;
   PromotionTarget: Partial<PromotionTarget>;
   PromotionTargetInput: Partial<PromotionTargetInput>;
   Query: Record<PropertyKey, never>;
@@ -692,7 +702,8 @@ export type PriceChangeResolvers<ContextType = Context, ParentType extends Resol
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
-export type PriceListResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PriceList'] = ResolversParentTypes['PriceList']> = {
+export type PriceListResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PriceList'] = ResolversParentTypes['PriceList'], FederationReferenceType extends FederationReferenceTypes['PriceList'] = FederationReferenceTypes['PriceList']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['PriceList']> | FederationReferenceType, FederationReferenceType, ContextType>;
   channel?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   currencyCode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   customerGroup?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -713,7 +724,8 @@ export type PriceListPriceResolvers<ContextType = Context, ParentType extends Re
   startsAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
-export type PromotionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Promotion'] = ResolversParentTypes['Promotion']> = {
+export type PromotionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Promotion'] = ResolversParentTypes['Promotion'], FederationReferenceType extends FederationReferenceTypes['Promotion'] = FederationReferenceTypes['Promotion']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Promotion']> | FederationReferenceType, FederationReferenceType, ContextType>;
   appliesTo?: Resolver<ResolversTypes['PromotionTarget'], ParentType, ContextType>;
   couponCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   currencyCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;

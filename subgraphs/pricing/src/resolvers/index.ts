@@ -1,5 +1,5 @@
 import { isValidSku, skuStoreKey } from '../../../../lib/sku.js';
-import { parseGlobalId, toGlobalId } from '../../../../lib/graphql/global-id.js';
+import { parseGlobalId, toGlobalId, withKey } from '../../../../lib/graphql/global-id.js';
 import type { Resolvers } from '../generated/graphql.js';
 import { moneyOf } from '../services/pricing.service.js';
 import { quoteView } from '../services/rules.service.js';
@@ -29,6 +29,15 @@ export const resolvers: Resolvers = {
   Modifier: {
     __resolveReference: (ref) => ({ sku: ref.sku }),
     price: async (modifier, { storeId }, ctx) => (await ctx.loaders.shownPrice.load(skuStoreKey(modifier.sku!, storeId)))?.price ?? null,
+  },
+  // Admin only, as `priceList(id:)` and `promotions`: `node(id:)` reaches them by reference, past those fields' scopes.
+  PriceList: {
+    __resolveReference: (ref, ctx) => (ctx.roles.includes('admin') ? withKey('PriceList', ref.id, ([id]) => ctx.rules.priceList(ctx, id)) : null),
+    id: (list) => toGlobalId('PriceList', list.id!),
+  },
+  Promotion: {
+    __resolveReference: (ref, ctx) => (ctx.roles.includes('admin') ? withKey('Promotion', ref.id, ([id]) => ctx.rules.promotion(ctx, id)) : null),
+    id: (promotion) => toGlobalId('Promotion', promotion.id!),
   },
   Price: {
     // Decision 0026: `Price:<storeId>:<sku>`; an id naming nothing in this tenant is null.

@@ -4,6 +4,7 @@ import { updatedRows } from '../../../../lib/db/data-source.js';
 import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js';
 import { appError, badInput, notFound } from '../../../../lib/errors.js';
 import { isUuid } from '../../../../lib/graphql/context.js';
+import { toGlobalId } from '../../../../lib/graphql/global-id.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
 import { knownStores } from '../../../../lib/events/read-model.js';
 import { fitsStoredAmount, minorUnits, parseMoney } from '../../../../lib/money.js';
@@ -265,6 +266,11 @@ export class PricingRulesService extends TenantScopedService {
       await rulesChanged(m, tenantId, 'PROMOTION', id, []);
       return (await this.promotionsIn(m, tenantId, [id]))[0]!;
     });
+  }
+
+  /** One promotion by its UUID (`node(id:)`), null when the tenant has none. */
+  promotion(ctx: SubgraphContext, id: string) {
+    return isUuid(id) ? this.tx(ctx, async (m, tenantId) => (await this.promotionsIn(m, tenantId, [id]))[0] ?? null) : Promise.resolve(null);
   }
 
   promotions(ctx: SubgraphContext) {
@@ -583,8 +589,9 @@ export function quoteView({ quote, digits, id, token, expiresAt }: QuoteResult) 
       quantity: l.quantity,
       listPrice: money(l.listPrice),
       unitPrice: money(l.unitPrice),
-      priceListId: l.priceListId,
-      adjustments: l.adjustments.map((a) => ({ promotionId: a.promotionId, label: a.label, amount: money(a.amount) })),
+      // References answer the `Node` ids of what they name (decision 0026), as `PriceList.id` and `Promotion.id` do.
+      priceListId: l.priceListId ? toGlobalId('PriceList', l.priceListId) : null,
+      adjustments: l.adjustments.map((a) => ({ promotionId: toGlobalId('Promotion', a.promotionId), label: a.label, amount: money(a.amount) })),
       taxes: l.taxes.map((t) => ({ name: t.name, rate: t.rate, amount: money(t.amount) })),
       total: money(l.total),
     })),
@@ -592,7 +599,7 @@ export function quoteView({ quote, digits, id, token, expiresAt }: QuoteResult) 
     discountTotal: money(quote.discountTotal),
     taxTotal: money(quote.taxTotal),
     total: money(quote.total),
-    appliedPromotions: quote.appliedPromotions.map((p) => ({ id: p.id, name: p.name })),
+    appliedPromotions: quote.appliedPromotions.map((p) => ({ id: toGlobalId('Promotion', p.id), name: p.name })),
     rejectedCoupons: quote.rejectedCoupons,
     token,
     expiresAt: expiresAt.toISOString(),

@@ -206,6 +206,7 @@ export type Customer = {
   addresses: Array<Address>;
   /** Lower case; unique within the tenant. */
   email: Scalars['String']['output'];
+  /** Globally unique, opaque `Node` id (`base64url("Customer:<uuid>")`, decision 0026); arguments take it or the UUID. */
   id: Scalars['ID']['output'];
   name: Scalars['String']['output'];
 };
@@ -236,6 +237,8 @@ export type FeatureFlag = {
   defaultVariant: Scalars['String']['output'];
   /** Off: every evaluation gets the caller's default value. */
   enabled: Scalars['Boolean']['output'];
+  /** Globally unique, opaque `Node` id of the flag's key (decision 0026). */
+  id: Scalars['ID']['output'];
   /** Lower-case letters, digits, `.`, `_` and `-`, e.g. `order-workflow-version`. */
   key: Scalars['String']['output'];
   /** The tenant's flag revision at this flag's last change (every set or delete moves it on by one). */
@@ -761,6 +764,7 @@ export type WebhookSubscription = {
   failingSince?: Maybe<Scalars['String']['output']>;
   /** Why the subscription is failing; null while active. */
   failureReason?: Maybe<Scalars['String']['output']>;
+  /** Globally unique, opaque `Node` id (decision 0026); the mutations and `webhookDeliveries(subscriptionId:)` take it or the UUID. */
   id: Scalars['ID']['output'];
   /** After a rotation, until when the previous secret still signs (a second signature in `webhook-signature`). */
   previousSecretValidUntil?: Maybe<Scalars['String']['output']>;
@@ -865,8 +869,10 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 export type FederationTypes = {
   AuditLog: AuditLog;
   Customer: Customer;
+  FeatureFlag: FeatureFlag;
   Store: Store;
   Tenant: Tenant;
+  WebhookSubscription: WebhookSubscription;
 };
 
 /** Mapping of federation reference types */
@@ -881,12 +887,18 @@ export type FederationReferenceTypes = {
   Customer:
     ( { __typename: 'Customer' }
     & GraphQLRecursivePick<FederationTypes['Customer'], {"id":true}> );
+  FeatureFlag:
+    ( { __typename: 'FeatureFlag' }
+    & GraphQLRecursivePick<FederationTypes['FeatureFlag'], {"id":true}> );
   Store:
     ( { __typename: 'Store' }
     & GraphQLRecursivePick<FederationTypes['Store'], {"id":true}> );
   Tenant:
     ( { __typename: 'Tenant' }
     & GraphQLRecursivePick<FederationTypes['Tenant'], {"id":true}> );
+  WebhookSubscription:
+    ( { __typename: 'WebhookSubscription' }
+    & GraphQLRecursivePick<FederationTypes['WebhookSubscription'], {"id":true}> );
 };
 
 
@@ -1090,9 +1102,11 @@ export type CustomerSessionResolvers<ContextType = Context, ParentType extends R
   refreshToken?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
-export type FeatureFlagResolvers<ContextType = Context, ParentType extends ResolversParentTypes['FeatureFlag'] = ResolversParentTypes['FeatureFlag']> = {
+export type FeatureFlagResolvers<ContextType = Context, ParentType extends ResolversParentTypes['FeatureFlag'] = ResolversParentTypes['FeatureFlag'], FederationReferenceType extends FederationReferenceTypes['FeatureFlag'] = FederationReferenceTypes['FeatureFlag']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['FeatureFlag']> | FederationReferenceType, FederationReferenceType, ContextType>;
   defaultVariant?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   enabled?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   key?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   revision?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   rules?: Resolver<Array<ResolversTypes['FlagRule']>, ParentType, ContextType>;
@@ -1248,7 +1262,8 @@ export type WebhookSourceConfigResolvers<ContextType = Context, ParentType exten
   updatedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
-export type WebhookSubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WebhookSubscription'] = ResolversParentTypes['WebhookSubscription']> = {
+export type WebhookSubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WebhookSubscription'] = ResolversParentTypes['WebhookSubscription'], FederationReferenceType extends FederationReferenceTypes['WebhookSubscription'] = FederationReferenceTypes['WebhookSubscription']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['WebhookSubscription']> | FederationReferenceType, FederationReferenceType, ContextType>;
   createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   eventTypes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;

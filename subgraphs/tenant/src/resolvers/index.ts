@@ -1,3 +1,4 @@
+import { toGlobalId, withKey } from '../../../../lib/graphql/global-id.js';
 import { roleName } from '../../../../lib/tenant/roles.js';
 import type { Resolvers } from '../generated/graphql.js';
 import { webhookResolvers } from './webhook-subscriptions.js';
@@ -55,8 +56,17 @@ export const resolvers: Resolvers = {
     },
     stores: (_tenant, _args, ctx) => ctx.tenants.stores(ctx),
   },
+  FeatureFlag: {
+    // Admin only, as `featureFlags`; a tenant keeps few flags (docs/limits.md), so the list is the lookup.
+    __resolveReference: (ref, ctx) =>
+      ctx.roles.includes('admin') ? withKey('FeatureFlag', ref.id, async ([key]) => (await ctx.featureFlags.list(ctx)).find((flag) => flag.key === key) ?? null) : null,
+    id: (flag) => toGlobalId('FeatureFlag', flag.key!),
+  },
   Customer: {
-    __resolveReference: (ref, ctx) => ctx.customerById.load(ref.id),
+    // Staff read any customer of the tenant (an order's); anyone else only the customer it is signed in as.
+    __resolveReference: (ref, ctx) =>
+      withKey('Customer', ref.id, ([id]) => (ctx.roles.some((role) => role === 'admin' || role === 'pos') || id === ctx.customerId ? ctx.customerById.load(id) : null)),
+    id: (customer) => toGlobalId('Customer', customer.id!),
   },
   Store: {
     __resolveReference: (ref, ctx) => ctx.storeById.load(ref.id),

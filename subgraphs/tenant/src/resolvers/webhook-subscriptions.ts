@@ -1,3 +1,4 @@
+import { toGlobalId, withKey } from '../../../../lib/graphql/global-id.js';
 import type { Resolvers } from '../generated/graphql.js';
 
 const iso = (value: Date | string | null | undefined) => (value ? new Date(value).toISOString() : null);
@@ -16,11 +17,16 @@ export const webhookResolvers = {
   } satisfies Resolvers['Mutation'],
   types: {
     WebhookSubscription: {
+      // Admin only, as `webhookSubscriptions`: `node(id:)` reaches it by reference, past that field's scopes.
+      __resolveReference: (ref, ctx) => (ctx.roles.includes('admin') ? withKey('WebhookSubscription', ref.id, ([id]) => ctx.webhookSubscriptions.byId(ctx, id)) : null),
+      id: (row) => toGlobalId('WebhookSubscription', row.id!),
       failingSince: (row) => iso(row.failingSince),
       createdAt: (row) => iso(row.createdAt)!,
       previousSecretValidUntil: (row) => iso(row.previousSecretValidUntil),
     },
     WebhookDelivery: {
+      // The id its subscription answers (decision 0026).
+      subscriptionId: (row) => toGlobalId('WebhookSubscription', row.subscriptionId!),
       request: (row) => ({
         url: row.url,
         headers: Object.entries(row.requestHeaders ?? {}).map(([name, value]) => ({ name, value })),

@@ -95,6 +95,12 @@ export class WebhookSubscriptionService extends TenantScopedService {
     return this.tx(ctx, (m) => m.query(`SELECT ${SUBSCRIPTION_COLUMNS} FROM ${this.subscriptions} ORDER BY created_at DESC, id`));
   }
 
+  /** One subscription by its UUID (`node(id:)`; the caller checks the role), null when the tenant has none. */
+  async byId(ctx: SubgraphContext, id: string): Promise<WebhookSubscriptionRow | null> {
+    if (!isUuid(id)) return null;
+    return this.tx(ctx, async (m) => ((await m.query(`SELECT ${SUBSCRIPTION_COLUMNS} FROM ${this.subscriptions} WHERE id = $1`, [id])) as WebhookSubscriptionRow[])[0] ?? null);
+  }
+
   /** Deletes a subscription and its deliveries (pending ones are not sent). */
   async delete(ctx: SubgraphContext, id: string): Promise<WebhookSubscriptionRow> {
     requireRole(ctx, 'admin');
