@@ -40,6 +40,7 @@ export const resolvers: Resolvers = {
     setShippingMethod: (_root, { cartId, shippingMethodId }, ctx) => ctx.carts.setShippingMethod(ctx, cartId, shippingMethodId),
     createShippingMethod: (_root, { input }, ctx) => ctx.carts.createShippingMethod(ctx, input),
     checkout: (_root, { input }, ctx) => ctx.checkout.checkout(ctx, input),
+    completePaymentAction: (_root, { input }, ctx) => ctx.payments.completeAction(ctx, input),
     capturePayment: (_root, { orderId }, ctx) => ctx.payments.capture(ctx, orderId),
     refundOrder: (_root, { input }, ctx) => ctx.payments.refund(ctx, input),
     createShipment: (_root, { input }, ctx) => ctx.shipments.createShipment(ctx, input),
@@ -47,6 +48,7 @@ export const resolvers: Resolvers = {
     markPickedUp: (_root, { orderId }, ctx) => ctx.shipments.pickup(ctx, orderId, 'picked-up'),
     requestReturn: (_root, { input }, ctx) => ctx.returns.requestReturn(ctx, input),
     receiveReturn: (_root, { input }, ctx) => ctx.returns.receiveReturn(ctx, input),
+    cancelReturn: (_root, { input }, ctx) => ctx.returns.cancelReturn(ctx, input),
     receivePaymentWebhook: (_root, { provider, eventId, body }, ctx) => ctx.payments.receiveWebhook(ctx, provider, eventId, body),
   },
   Cart: {
