@@ -185,6 +185,29 @@ describe('the journey from cart to doorstep and back', () => {
     await kimClient.dispose();
   });
 
+  it('merges an anonymous cart into the customer\'s cart when it signs in', async () => {
+    const { registerCustomer } = await system.ok(REGISTER, { i: { email: 'lee@example.com', password: 'lee journey pass 1', name: 'Lee' } }, shop.storefrontHeaders);
+    const own = (await system.ok('mutation ($s: ID!) { createCart(input: { storeId: $s }) { id } }', { s: shop.storeId }, asCustomer(registerCustomer.accessToken))).createCart.id;
+    await system.ok('mutation ($c: ID!) { addCartLines(cartId: $c, lines: [{ sku: "JRN-3", quantity: 1 }]) { id } }', { c: own }, asCustomer(registerCustomer.accessToken));
+    // Signed out, Lee fills another cart, then signs in.
+    const anonymous = await readyCart(shop.storefrontHeaders, [{ sku: 'JRN-3', quantity: 2 }, { sku: 'JRN-4', quantity: 1 }]);
+    const { customerLogin } = await system.ok('mutation { customerLogin(input: { email: "lee@example.com", password: "lee journey pass 1" }) { accessToken } }', {}, shop.storefrontHeaders);
+    const lee = asCustomer(customerLogin.accessToken);
+    // Nobody else merges it: not an anonymous caller, not another customer's cart.
+    expect(codes(await system.request('mutation ($c: ID!) { mergeCart(cartId: $c) { id } }', { c: anonymous.id }, shop.storefrontHeaders))).toEqual(['FORBIDDEN']);
+    const { mergeCart } = await system.ok(`mutation ($c: ID!) { mergeCart(cartId: $c) { ${CART} shippingMethod { name } } }`, { c: anonymous.id }, lee);
+    // Quantities add up; the address and method Lee chose signed out fill what its cart lacked.
+    expect(mergeCart).toMatchObject({ id: own, lines: [{ sku: 'JRN-3', quantity: 3 }, { sku: 'JRN-4', quantity: 1 }], subtotal: { amount: '20.00' }, total: { amount: '24.00' }, shippingMethod: { name: 'Flat' } });
+    expect((await system.ok(`query ($c: ID!) { cart(id: $c) { id } }`, { c: anonymous.id }, shop.storefrontHeaders)).cart).toBeNull();
+    // With no open cart of its own in the store, the anonymous cart becomes Lee's.
+    const { registerCustomer: max } = await system.ok(REGISTER, { i: { email: 'max@example.com', password: 'max journey pass 1', name: 'Max' } }, shop.storefrontHeaders);
+    const adopted = await readyCart(shop.storefrontHeaders, [{ sku: 'JRN-4', quantity: 2 }]);
+    expect((await system.ok('mutation ($c: ID!) { mergeCart(cartId: $c) { id customer { id } } }', { c: adopted.id }, asCustomer(max.accessToken))).mergeCart).toEqual({ id: adopted.id, customer: { id: max.customer.id } });
+    // Now Max's: Lee cannot merge it, nor read it.
+    expect(codes(await system.request('mutation ($c: ID!) { mergeCart(cartId: $c) { id } }', { c: adopted.id }, lee))).toEqual(['NOT_FOUND']);
+    expect((await system.ok('query ($c: ID!) { cart(id: $c) { id } }', { c: adopted.id }, lee)).cart).toBeNull();
+  });
+
   it('completes a 3-D-Secure-style payment after the challenge, and cancels the order when it fails', async () => {
     const before = await level('JRN-3');
     const passing = await readyCart(shop.storefrontHeaders, [{ sku: 'JRN-3', quantity: 2 }]);

@@ -209,6 +209,12 @@ export type Mutation = {
   markPickedUp: Order;
   /** A PAID pickup order waits in its store: PAID → READY_FOR_PICKUP (pos, admin). */
   markReadyForPickup: Order;
+  /**
+   * After signing in (customer): the anonymous cart's lines join the customer's open cart in its
+   * store, quantities added, and the anonymous cart is gone; with no such cart it becomes the
+   * customer's. Answers the customer's cart.
+   */
+  mergeCart: Cart;
   /** RESERVED → PAID, recording a captured MANUAL payment (pos, admin); INVALID_TRANSITION from any other state, or for an order paid by card (capture it). */
   payOrder: Order;
   /** Places an order priced at the store's current prices (pos, admin). */
@@ -300,6 +306,11 @@ export type MutationMarkPickedUpArgs = {
 
 export type MutationMarkReadyForPickupArgs = {
   orderId: Scalars['ID']['input'];
+};
+
+
+export type MutationMergeCartArgs = {
+  cartId: Scalars['ID']['input'];
 };
 
 
@@ -1131,6 +1142,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   fulfillOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationFulfillOrderArgs, 'id'>>;
   markPickedUp?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationMarkPickedUpArgs, 'orderId'>>;
   markReadyForPickup?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationMarkReadyForPickupArgs, 'orderId'>>;
+  mergeCart?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationMergeCartArgs, 'cartId'>>;
   payOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationPayOrderArgs, 'id'>>;
   placeOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationPlaceOrderArgs, 'input'>>;
   receivePaymentWebhook?: Resolver<ResolversTypes['PaymentWebhookReceipt'], ParentType, ContextType, RequireFields<MutationReceivePaymentWebhookArgs, 'body' | 'eventId' | 'provider'>>;

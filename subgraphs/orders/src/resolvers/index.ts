@@ -38,6 +38,7 @@ export const resolvers: Resolvers = {
     setCartEmail: (_root, { cartId, email }, ctx) => ctx.carts.setEmail(ctx, cartId, email),
     setShippingAddress: (_root, { cartId, address }, ctx) => ctx.carts.setShippingAddress(ctx, cartId, address),
     setShippingMethod: (_root, { cartId, shippingMethodId }, ctx) => ctx.carts.setShippingMethod(ctx, cartId, shippingMethodId),
+    mergeCart: (_root, { cartId }, ctx) => ctx.carts.mergeCart(ctx, cartId),
     createShippingMethod: (_root, { input }, ctx) => ctx.carts.createShippingMethod(ctx, input),
     checkout: (_root, { input }, ctx) => ctx.checkout.checkout(ctx, input),
     completePaymentAction: (_root, { input }, ctx) => ctx.payments.completeAction(ctx, input),
