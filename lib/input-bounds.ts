@@ -31,6 +31,7 @@ export const INPUT_BOUNDS = {
     /** What a processor's challenge page hands back (test-card: `authenticated`). */
     'CompletePaymentActionInput.actionResult': 200,
     'PlaceOrderInput.quoteToken': 65_536,
+    'CheckoutInput.quoteToken': 65_536,
     'QuoteInput.couponCodes': 64,
     'CreatePromotionInput.couponCode': 64,
     'CreateWebhookSubscriptionInput.url': 2_048,

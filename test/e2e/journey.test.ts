@@ -208,6 +208,33 @@ describe('the journey from cart to doorstep and back', () => {
     expect((await system.ok('query ($c: ID!) { cart(id: $c) { id } }', { c: adopted.id }, lee)).cart).toBeNull();
   });
 
+  it('charges a claimed pricing quote with a coupon at checkout, the coupon counted once per order', async () => {
+    await system.ok('mutation { createPromotion(input: { name: "Ten off", kind: PERCENT_OFF, value: "10", couponCode: "JOURNEY10", usageLimit: 1 }) { id } }', {}, shop.headers);
+    const { registerCustomer } = await system.ok(REGISTER, { i: { email: 'ada@example.com', password: 'ada journey pass 1', name: 'Ada' } }, shop.storefrontHeaders);
+    const ada = asCustomer(registerCustomer.accessToken);
+    const cart = await readyCart(ada, [{ sku: 'JRN-3', quantity: 2 }, { sku: 'JRN-4', quantity: 2 }]);
+    const CLAIM = 'mutation ($i: QuoteInput!) { claimQuote(input: $i) { subtotal { amount } discountTotal { amount } total { amount } rejectedCoupons { code } token } }';
+    const lines = cart.lines.map((l: { sku: string; quantity: number }) => ({ sku: l.sku, quantity: l.quantity }));
+    // A customer claims as itself only; anonymous shoppers cannot claim.
+    expect(codes(await system.request(CLAIM, { i: { storeId: shop.storeId, lines, couponCodes: ['journey10'], customerId: '00000000-0000-4000-8000-000000000000' } }, ada))).toEqual(['FORBIDDEN']);
+    expect(codes(await system.request(CLAIM, { i: { storeId: shop.storeId, lines, couponCodes: ['journey10'] } }, shop.storefrontHeaders))).toEqual(['FORBIDDEN']);
+    const { claimQuote } = await system.ok(CLAIM, { i: { storeId: shop.storeId, lines, couponCodes: ['journey10'] } }, ada);
+    expect(claimQuote).toMatchObject({ subtotal: { amount: '20.00' }, discountTotal: { amount: '2.00' }, total: { amount: '18.00' }, rejectedCoupons: [] });
+    // The coupon's one use is taken: a second claim is refused.
+    expect(codes(await system.request(CLAIM, { i: { storeId: shop.storeId, lines, couponCodes: ['journey10'] } }, ada))).toEqual(['COUPON_EXHAUSTED']);
+    // A quote of other lines does not charge this cart.
+    const other = await readyCart(ada, [{ sku: 'JRN-3', quantity: 1 }]);
+    expect(codes(await system.request(CHECKOUT, { i: { cartId: other.id, paymentMethod: { provider: 'MANUAL' }, idempotencyKey: 'ada-0', quoteToken: claimQuote.token } }, ada))).toEqual(['QUOTE_INVALID']);
+    // The order charges the quote and the shipping: 18.00 + 4.00.
+    const { checkout } = await system.ok(CHECKOUT.replace('history { event to }', 'history { event to } quote { discountTotal { amount } total { amount } }'), { i: { cartId: cart.id, paymentMethod: { provider: 'MANUAL' }, idempotencyKey: 'ada-1', quoteToken: claimQuote.token } }, ada);
+    expect(checkout).toMatchObject({ status: 'RESERVED', total: { amount: '22.00' }, quote: { discountTotal: { amount: '2.00' }, total: { amount: '18.00' } }, payments: [{ amount: { amount: '22.00' } }] });
+    // The same quote charges no second order.
+    const again = await readyCart(ada, [{ sku: 'JRN-3', quantity: 2 }, { sku: 'JRN-4', quantity: 2 }]);
+    expect(codes(await system.request(CHECKOUT, { i: { cartId: again.id, paymentMethod: { provider: 'MANUAL' }, idempotencyKey: 'ada-2', quoteToken: claimQuote.token } }, ada))).toEqual(['QUOTE_INVALID']);
+    const { promotions } = await system.ok('{ promotions { couponCode usageCount } }', {}, shop.headers);
+    expect(promotions.find((p: { couponCode: string | null }) => p.couponCode === 'JOURNEY10')).toEqual({ couponCode: 'JOURNEY10', usageCount: 1 });
+  });
+
   it('completes a 3-D-Secure-style payment after the challenge, and cancels the order when it fails', async () => {
     const before = await level('JRN-3');
     const passing = await readyCart(shop.storefrontHeaders, [{ sku: 'JRN-3', quantity: 2 }]);

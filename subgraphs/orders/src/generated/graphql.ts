@@ -103,6 +103,12 @@ export type CheckoutInput = {
   /** The same key again returns the first order and charges nothing. */
   idempotencyKey: Scalars['String']['input'];
   paymentMethod: PaymentMethodInput;
+  /**
+   * A pricing quote of exactly the cart's lines (`claimQuote` when it applies a coupon): the order
+   * charges its prices, discounts and tax, plus the cart's shipping, and a quote charges one order.
+   * QUOTE_INVALID / QUOTE_EXPIRED otherwise. Without it, the store's prices.
+   */
+  quoteToken?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type CompletePaymentActionInput = {

@@ -242,7 +242,7 @@ export class CartService extends TenantScopedService {
    * The cart as an order, in one transaction with the idempotency key (the same key answers the
    * same order); then the order saga reserves its stock. Returns the order's id.
    */
-  async placeFromCart(ctx: SubgraphContext, input: { cartId: string; idempotencyKey: string; provider: string }): Promise<{ orderId: string; replayed: boolean }> {
+  async placeFromCart(ctx: SubgraphContext, input: { cartId: string; idempotencyKey: string; provider: string; quoteToken?: string | null }): Promise<{ orderId: string; replayed: boolean }> {
     if (!input.idempotencyKey.trim()) throw badInput('idempotencyKey must not be empty', 'idempotencyKey');
     // The workflow version is the tenant's flag for the cart's store, read outside the transaction
     // (a flag read may need the database; embedded PGlite has one session). A cart keeps its store.
@@ -260,7 +260,10 @@ export class CartService extends TenantScopedService {
         if (method.kind !== 'PICKUP' && !view.shippingAddress) throw badInput('set a shipping address first (setShippingAddress)', 'cartId');
         if (!view.email) throw badInput('set an email first (setCartEmail)', 'cartId');
         if (view.total && method.price.currencyCode !== view.total.currencyCode) throw badInput('the shipping method is priced in another currency than the cart', 'cartId');
-        const orderId = await this.orders.insertOrderIn(m, tenantId, { storeId: cart.store_id, lines: view.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })) }, null, placement, {
+        const lines = view.lines.map((l) => ({ sku: l.sku, quantity: l.quantity }));
+        // A claimed pricing quote of exactly these lines: the order charges its prices, discounts and tax.
+        const quote = input.quoteToken ? this.orders.chargeableQuote(ctx, { storeId: cart.store_id, lines, quoteToken: input.quoteToken }) : null;
+        const orderId = await this.orders.insertOrderIn(m, tenantId, { storeId: cart.store_id, lines }, quote, placement, {
           customerId: cart.customer_id,
           email: view.email,
           shippingAddress: method.kind === 'PICKUP' ? null : view.shippingAddress,
@@ -271,6 +274,12 @@ export class CartService extends TenantScopedService {
         return orderId;
       });
       return { orderId: result, replayed };
+    }).catch((error: unknown) => {
+      // Two checkouts racing for one quote: the unique index lets one through.
+      if ((error as { code?: string }).code === '23505' && String((error as { constraint?: string }).constraint) === 'order_quote') {
+        throw appError('QUOTE_INVALID', 'this quote was already charged by another order');
+      }
+      throw error;
     });
     if (!placed.replayed) await this.afterCommit();
     return placed;
