@@ -40,12 +40,13 @@ describe('the journey from cart to doorstep and back', () => {
   beforeAll(async () => {
     system = await startSupergraph();
     shop = await createShop(system);
-    await addProduct(system, shop, 'Journey', ['JRN-1', 'JRN-2', 'JRN-3', 'JRN-4']);
+    await addProduct(system, shop, 'Journey', ['JRN-1', 'JRN-2', 'JRN-3', 'JRN-4', 'JRN-5']);
     await setPrice(system, shop, 'JRN-1', '12.00');
     await setPrice(system, shop, 'JRN-2', '7.50');
     await setPrice(system, shop, 'JRN-3', '5.00');
     await setPrice(system, shop, 'JRN-4', '5.00');
-    for (const sku of ['JRN-1', 'JRN-2', 'JRN-3', 'JRN-4']) await receiveStock(system, shop, sku, 10);
+    await setPrice(system, shop, 'JRN-5', '5.00');
+    for (const sku of ['JRN-1', 'JRN-2', 'JRN-3', 'JRN-4', 'JRN-5']) await receiveStock(system, shop, sku, 10);
     await system.ok('mutation ($i: CreateShippingMethodInput!) { createShippingMethod(input: $i) { id } }', { i: { storeId: shop.storeId, currencyCode: 'EUR', name: 'Flat', kind: 'FLAT', amount: '4.00' } }, shop.headers);
   });
   afterAll(() => system.stop());
@@ -212,7 +213,7 @@ describe('the journey from cart to doorstep and back', () => {
     await system.ok('mutation { createPromotion(input: { name: "Ten off", kind: PERCENT_OFF, value: "10", couponCode: "JOURNEY10", usageLimit: 1 }) { id } }', {}, shop.headers);
     const { registerCustomer } = await system.ok(REGISTER, { i: { email: 'ada@example.com', password: 'ada journey pass 1', name: 'Ada' } }, shop.storefrontHeaders);
     const ada = asCustomer(registerCustomer.accessToken);
-    const cart = await readyCart(ada, [{ sku: 'JRN-3', quantity: 2 }, { sku: 'JRN-4', quantity: 2 }]);
+    const cart = await readyCart(ada, [{ sku: 'JRN-5', quantity: 2 }, { sku: 'JRN-4', quantity: 2 }]);
     const CLAIM = 'mutation ($i: QuoteInput!) { claimQuote(input: $i) { subtotal { amount } discountTotal { amount } total { amount } rejectedCoupons { code } token } }';
     const lines = cart.lines.map((l: { sku: string; quantity: number }) => ({ sku: l.sku, quantity: l.quantity }));
     // A customer claims as itself only; anonymous shoppers cannot claim.
@@ -223,16 +224,21 @@ describe('the journey from cart to doorstep and back', () => {
     // The coupon's one use is taken: a second claim is refused.
     expect(codes(await system.request(CLAIM, { i: { storeId: shop.storeId, lines, couponCodes: ['journey10'] } }, ada))).toEqual(['COUPON_EXHAUSTED']);
     // A quote of other lines does not charge this cart.
-    const other = await readyCart(ada, [{ sku: 'JRN-3', quantity: 1 }]);
+    const other = await readyCart(ada, [{ sku: 'JRN-5', quantity: 1 }]);
     expect(codes(await system.request(CHECKOUT, { i: { cartId: other.id, paymentMethod: { provider: 'MANUAL' }, idempotencyKey: 'ada-0', quoteToken: claimQuote.token } }, ada))).toEqual(['QUOTE_INVALID']);
     // The order charges the quote and the shipping: 18.00 + 4.00.
     const { checkout } = await system.ok(CHECKOUT.replace('history { event to }', 'history { event to } quote { discountTotal { amount } total { amount } }'), { i: { cartId: cart.id, paymentMethod: { provider: 'MANUAL' }, idempotencyKey: 'ada-1', quoteToken: claimQuote.token } }, ada);
     expect(checkout).toMatchObject({ status: 'RESERVED', total: { amount: '22.00' }, quote: { discountTotal: { amount: '2.00' }, total: { amount: '18.00' } }, payments: [{ amount: { amount: '22.00' } }] });
     // The same quote charges no second order.
-    const again = await readyCart(ada, [{ sku: 'JRN-3', quantity: 2 }, { sku: 'JRN-4', quantity: 2 }]);
+    const again = await readyCart(ada, [{ sku: 'JRN-5', quantity: 2 }, { sku: 'JRN-4', quantity: 2 }]);
     expect(codes(await system.request(CHECKOUT, { i: { cartId: again.id, paymentMethod: { provider: 'MANUAL' }, idempotencyKey: 'ada-2', quoteToken: claimQuote.token } }, ada))).toEqual(['QUOTE_INVALID']);
     const { promotions } = await system.ok('{ promotions { couponCode usageCount } }', {}, shop.headers);
     expect(promotions.find((p: { couponCode: string | null }) => p.couponCode === 'JOURNEY10')).toEqual({ couponCode: 'JOURNEY10', usageCount: 1 });
+    // A returned unit refunds what was paid for it: 5.00 less 10%.
+    await system.ok('mutation ($id: ID!) { payOrder(id: $id) { status } }', { id: checkout.id }, shop.posHeaders);
+    await system.ok(SHIP, { i: { orderId: checkout.id, lines: [{ sku: 'JRN-5', quantity: 2 }], carrier: 'DHL', trackingNumber: 'C1' } }, shop.posHeaders);
+    const { requestReturn } = await system.ok(REQUEST, { i: { orderId: checkout.id, lines: [{ sku: 'JRN-5', quantity: 1 }] } }, ada);
+    expect((await system.ok(RECEIVE, { i: { returnId: requestReturn.id, restock: true } }, shop.posHeaders)).receiveReturn.refund).toEqual({ amount: '4.50' });
   });
 
   it('completes a 3-D-Secure-style payment after the challenge, and cancels the order when it fails', async () => {

@@ -10,6 +10,7 @@ import type { SubgraphContext } from '../../../../lib/graphql/service.js';
 import { formatMoney, sumMoney, type Money } from '../../../../lib/money.js';
 import { OrderLineEntity } from '../data/entities/order-line.entity.js';
 import { OrderEntity } from '../data/entities/order.entity.js';
+import { fromMinor, toMinor } from './money-minor.js';
 import type { PaymentService } from './payment.service.js';
 
 const emit = outboxOf('orders');
@@ -105,8 +106,14 @@ export class ReturnService extends TenantScopedService {
         const [done] = (await m.query(`SELECT id FROM ${t(m, 'order_return')} WHERE tenant_id = $1 AND order_id = $2 AND shipping_refunded`, [tenantId, order.id])) as { id: string }[];
         if (done) throw badInput(`the order's shipping was refunded already (return ${done.id})`, 'refundShipping');
       }
+      // A quoted line refunds what was paid for it (after discounts, with tax), pro rata, rounded down.
+      const quoted = new Map(order.quote?.lines.map((q) => [q.sku, q]));
       const value = sumMoney([
-        ...lines.map((l) => ({ amount: ordered.find((o) => o.sku === l.sku)!.unitAmount, quantity: l.quantity })),
+        ...lines.map((l) => {
+          const q = quoted.get(l.sku);
+          if (q) return { amount: fromMinor((toMinor(q.total, currency) * BigInt(l.quantity)) / BigInt(q.quantity), currency).amount, quantity: 1 };
+          return { amount: ordered.find((o) => o.sku === l.sku)!.unitAmount, quantity: l.quantity };
+        }),
         ...(refundShipping && order.shipping ? [{ amount: order.shipping.amount, quantity: 1 }] : []),
       ], currency);
       const refunded = await this.payments.refundLocked(m, order, value.amount, `return ${ret!.id}`, true);
