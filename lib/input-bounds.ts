@@ -28,7 +28,10 @@ export const INPUT_BOUNDS = {
     'AvailabilityWindowInput.to': 5,
     'SetAvailabilityWindowsInput.timeZone': 64,
     'AdjustStockInput.reason': 500,
+    /** What a processor's challenge page hands back (test-card: `authenticated`). */
+    'CompletePaymentActionInput.actionResult': 200,
     'PlaceOrderInput.quoteToken': 65_536,
+    'CheckoutInput.quoteToken': 65_536,
     'QuoteInput.couponCodes': 64,
     'CreatePromotionInput.couponCode': 64,
     'CreateWebhookSubscriptionInput.url': 2_048,

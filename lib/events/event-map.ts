@@ -74,6 +74,7 @@ export const EVENT_VERSIONS = {
     'orders.order.paid': 1,
     'orders.order.fulfilled': 1,
     'orders.order.cancelled': 1,
+    'orders.order.refunded': 1,
     'orders.shipment.created': 1,
     'orders.return.received': 1,
     'orders.order.updated': 1,

@@ -9,6 +9,10 @@ import { MalformedEvent } from './provider.js';
 export const manual: PaymentProvider = {
   name: 'MANUAL',
   authorize: async () => ({ state: 'PENDING', reference: `manual_${randomUUID()}` }),
+  // Never ACTION_REQUIRED: the payment service does not ask.
+  completeAction: async () => {
+    throw new Error('manual payments have no challenge');
+  },
   capture: async (reference) => ({ reference }),
   void: async () => {},
   refund: async () => ({ reference: `manual_refund_${randomUUID()}` }),

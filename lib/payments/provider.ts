@@ -46,6 +46,12 @@ export interface PaymentProvider {
   readonly name: PaymentProviderName;
   /** Asks for the amount to be held. */
   authorize(request: AuthorizeRequest): Promise<Authorization>;
+  /**
+   * The shopper came back from the processor's challenge (3-D Secure) of an ACTION_REQUIRED
+   * payment with `result`: the processor answers later, by its webhook (`payment.authorized` or
+   * `payment.declined`). `dispatch` sends that answer once the caller has recorded the step.
+   */
+  completeAction(request: { tenantId: string; reference: string; result: string }): Promise<{ dispatch?: () => void }>;
   /** Takes (part of) what was authorised. */
   capture(reference: string, amount: string, currencyCode: string): Promise<{ reference: string }>;
   /** Releases an authorisation that will not be captured. */

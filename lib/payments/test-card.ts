@@ -14,7 +14,11 @@ export const TEST_CARDS = {
   DECLINE: '4000000000000002',
   /** Declined at once (`insufficient_funds`). */
   INSUFFICIENT_FUNDS: '4000000000009995',
-  /** 3-D-Secure-style: the payment waits in ACTION_REQUIRED for the shopper's challenge. */
+  /**
+   * 3-D-Secure-style: the payment waits in ACTION_REQUIRED for the shopper's challenge;
+   * `completePaymentAction` with `authenticated` passes it (then a `payment.authorized` webhook),
+   * anything else fails it (`payment.declined`, `authentication_failed`).
+   */
   ACTION_REQUIRED: '4000000000003220',
 } as const;
 
@@ -123,6 +127,12 @@ export function createTestCard(options: TestCardOptions): PaymentProvider & { de
       if (card === TEST_CARDS.ACTION_REQUIRED) return { state: 'ACTION_REQUIRED', reference };
       if (card === TEST_CARDS.INSUFFICIENT_FUNDS) return { state: 'DECLINED', reference, reason: 'insufficient_funds' };
       return { state: 'DECLINED', reference, reason: 'card_declined' };
+    },
+    async completeAction({ tenantId, reference, result }) {
+      // `authenticated` is the documented passing answer of the test challenge; anything else fails it.
+      const data: Record<string, string> = result === 'authenticated' ? { payment: reference } : { payment: reference, reason: 'authentication_failed' };
+      const event = { id: id('evt_'), type: result === 'authenticated' ? 'payment.authorized' : 'payment.declined', data };
+      return { dispatch: () => void deliver(tenantId, event) };
     },
     capture: async () => ({ reference: id('tc_cap_') }),
     void: async () => {},

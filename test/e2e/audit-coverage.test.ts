@@ -186,7 +186,17 @@ describe('every mutation writes an audit record', () => {
     await run('createShipment', 'mutation ($id: ID!) { createShipment(input: { orderId: $id, lines: [{ sku: "AUD-1", quantity: 3 }], carrier: "DHL", trackingNumber: "A1" }) { id } }', { id: paid.id }, pos);
     const back = await run('requestReturn', 'mutation ($id: ID!) { requestReturn(input: { orderId: $id, lines: [{ sku: "AUD-1", quantity: 1 }] }) { id } }', { id: paid.id }, pos);
     await run('receiveReturn', 'mutation ($id: ID!) { receiveReturn(input: { returnId: $id, restock: true }) { id } }', { id: back.id }, pos);
+    const withdrawn = await run('requestReturn', 'mutation ($id: ID!) { requestReturn(input: { orderId: $id, lines: [{ sku: "AUD-1", quantity: 1 }] }) { id } }', { id: paid.id }, customer);
+    await run('cancelReturn', 'mutation ($id: ID!) { cancelReturn(input: { returnId: $id, reason: "kept it" }) { id } }', { id: withdrawn.id }, customer);
     await run('refundOrder', 'mutation ($id: ID!) { refundOrder(input: { orderId: $id, amount: "1.00" }) { id } }', { id: paid.id }, pos);
+    // An anonymous cart merged into the customer's after sign-in.
+    const anonymousCart = await run('createCart', 'mutation ($s: ID!) { createCart(input: { storeId: $s }) { id } }', { s }, front);
+    await run('mergeCart', 'mutation ($c: ID!) { mergeCart(cartId: $c) { id } }', { c: anonymousCart.id }, customer);
+    // A 3-D-Secure-style card: the shopper completes the challenge with the cart's id.
+    const challengeCart = await readyCart(undefined, customer);
+    const challenged = await run('checkout', CHECKOUT, { i: { cartId: challengeCart, paymentMethod: { provider: 'TEST_CARD', cardNumber: '4000 0000 0000 3220' }, idempotencyKey: 'audit-5' } }, customer);
+    await run('completePaymentAction', 'mutation ($c: ID!) { completePaymentAction(input: { cartId: $c, actionResult: "authenticated" }) { id } }', { c: challengeCart }, customer);
+    await until(challenged.id, 'AUTHORIZED');
     // Pickup, paid at the till.
     const till = await run('checkout', CHECKOUT, { i: { cartId: await readyCart(pickup.id, front), paymentMethod: { provider: 'MANUAL' }, idempotencyKey: 'audit-2' } }, front);
     await until(till.id, 'RESERVED');

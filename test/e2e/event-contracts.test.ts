@@ -46,6 +46,7 @@ const FIELDS: Fields = {
   'orders.order.paid': { id: true, storeId: true },
   'orders.order.fulfilled': { id: true, storeId: true },
   'orders.order.cancelled': { id: true, storeId: true },
+  'orders.order.refunded': { id: true, storeId: true },
   'orders.shipment.created': { id: true, orderId: true, storeId: true, lines: true, carrier: true, trackingNumber: true },
   'orders.return.received': { id: true, orderId: true, storeId: true, lines: true, restock: true },
   'orders.order.updated': {

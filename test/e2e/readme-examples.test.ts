@@ -139,6 +139,29 @@ describe('the README and docs examples, as written, on the demo data', () => {
     expect(data.checkout).toEqual({ number: expect.any(Number), status: 'RESERVED', total: data.setShippingMethod.total, customer: { id: registerCustomer.customer.id } });
   });
 
+  it('the journey by card: checkout, the processor\'s webhook, capture, two parcels, a return with its shipping, a partial refund', async () => {
+    const admin = { authorization: `Bearer ${demo.keys.admin}` };
+    const { createShippingMethod } = await post('mutation ($s: ID!) { createShippingMethod(input: { storeId: $s, name: "Flat", kind: FLAT, amount: "3.00", currencyCode: "EUR" }) { id } }', { s: store('S1') }, admin);
+    const { registerCustomer } = await asShopper('mutation { registerCustomer(input: { email: "bo@example.com", password: "bo password 1", name: "Bo" }) { accessToken } }', {});
+    const bo = { authorization: `Bearer ${registerCustomer.accessToken}` };
+    const { createCart } = await post('mutation ($s: ID!) { createCart(input: { storeId: $s }) { id } }', { s: store('S1') }, bo);
+    const bought = await post(block('checkout(input: { cartId: $cart, paymentMethod: { provider: TEST_CARD'), { cart: createCart.id, method: createShippingMethod.id }, bo);
+    const order = bought.checkout.id;
+    expect(bought.checkout.payments).toEqual([{ state: 'PENDING' }]);
+    await eventually(async () => expect((await post('query ($id: ID!) { order(id: $id) { status } }', { id: order }, admin)).order.status).toBe('AUTHORIZED'), 10_000);
+    const shipped = await post(block('capturePayment(orderId: $order)'), { order }, admin);
+    expect(shipped.capturePayment).toEqual({ status: 'PAID', payments: [{ captured: bought.setShippingMethod.total }] });
+    const { requestReturn } = await post(block('requestReturn(input: { orderId: $order'), { order }, bo);
+    const back = await post(block('receiveReturn(input: { returnId: $return, restock: true, refundShipping: true })'), { order, return: requestReturn.id }, admin);
+    const cents = (m: { amount: string }) => Math.round(Number(m.amount) * 100);
+    // One bag's price and the shipping came back, then the goodwill euro.
+    const { order: lines } = await post('query ($id: ID!) { order(id: $id) { lines { sku unitPrice { amount } } } }', { id: order }, admin);
+    const small = lines.lines.find((l: { sku: string }) => l.sku === 'COF-003-S').unitPrice;
+    expect(back.receiveReturn).toEqual({ status: 'RECEIVED', refund: { amount: ((cents(small) + 300) / 100).toFixed(2) } });
+    expect(back.refundOrder.status).toBe('PARTIALLY_REFUNDED');
+    expect(cents(back.refundOrder.payments[0].refunded)).toBe(cents(back.receiveReturn.refund) + 100);
+  });
+
   it('the curl commands answer with data', async () => {
     const commands = asWritten(block('curl -s localhost:4000/graphql')).split(/\n(?=curl )/);
     expect(commands).toHaveLength(2);

@@ -172,6 +172,8 @@ export class SubscriptionHub {
       tenant.id,
       [...identity.roles].sort(),
       identity.storeIds ? [...identity.storeIds].sort() : null,
+      // A customer sees its own orders only: customers never share a group.
+      identity.customerId ?? null,
       print(prepared.document),
       prepared.operationName ?? null,
       sortKeys(prepared.variables),
@@ -317,7 +319,7 @@ export class SubscriptionHub {
     const body = await this.options.client.query<Record<string, string[]>>(
       subgraph,
       { query, variables: variables(group.prepared.args, wantSnapshot) },
-      { caller: { tenantId: identity.tenant?.id, roles: identity.roles, storeIds: identity.storeIds } },
+      { caller: { tenantId: identity.tenant?.id, roles: identity.roles, storeIds: identity.storeIds, customerId: identity.customerId } },
     );
     const error = body.errors?.[0];
     if (error) throw new GraphQLError(error.message, { extensions: { code: 'INTERNAL_SERVER_ERROR', ...error.extensions } });

@@ -37,6 +37,11 @@ export interface OrdersEvents {
   'orders.order.fulfilled': OrderRef;
   /** Inventory releases the order's reservations. */
   'orders.order.cancelled': OrderRef;
+  /**
+   * Fully refunded (workflow v3): nothing more of it will ship, so inventory releases what the
+   * order still holds (nothing, when everything shipped).
+   */
+  'orders.order.refunded': OrderRef;
   /** Part (or the rest) of an order left in a parcel: inventory sells each line out of its reservation. */
   'orders.shipment.created': {
     id: string;

@@ -33,5 +33,7 @@ export function inventoryAppliers(reservations: ReservationService): Record<stri
     on('orders.return.received', (m, event) =>
       event.payload.restock ? reservations.restock(m, event.tenantId, event.payload.storeId, event.payload.id, event.payload.lines) : Promise.resolve()),
     on('orders.order.cancelled', (m, event) => reservations.closeOrder(m, event.tenantId, event.payload.id, 'RELEASED')),
+    // A fully refunded order ships nothing more: what it still holds goes back to available.
+    on('orders.order.refunded', (m, event) => reservations.closeOrder(m, event.tenantId, event.payload.id, 'RELEASED')),
   );
 }

@@ -53,6 +53,12 @@ export type AuditLog = {
   page: Scalars['String']['output'];
 };
 
+export type CancelReturnInput = {
+  /** Why (at most 255 characters). */
+  reason?: InputMaybe<Scalars['String']['input']>;
+  returnId: Scalars['ID']['input'];
+};
+
 /**
  * A shopper's cart (issue 17). Its id is a capability: whoever holds it may read and change it,
  * unless a customer created it, then that customer only. Lines are priced live at the store's
@@ -100,6 +106,22 @@ export type CheckoutInput = {
   /** The same key again returns the first order and charges nothing. */
   idempotencyKey: Scalars['String']['input'];
   paymentMethod: PaymentMethodInput;
+  /**
+   * A pricing quote of exactly the cart's lines (`claimQuote` when it applies a coupon): the order
+   * charges its prices, discounts and tax, plus the cart's shipping, and a quote charges one order.
+   * QUOTE_INVALID / QUOTE_EXPIRED otherwise. Without it, the store's prices.
+   */
+  quoteToken?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type CompletePaymentActionInput = {
+  /**
+   * What the processor's challenge page handed back to the shopper (at most 200 characters).
+   * TEST_CARD: `authenticated` passes the challenge; anything else fails it.
+   */
+  actionResult: Scalars['String']['input'];
+  /** The cart that was checked out (its id is the capability, as for `cart`). */
+  cartId: Scalars['ID']['input'];
 };
 
 export type CreateCartInput = {
@@ -164,6 +186,8 @@ export type Mutation = {
   addCartLines: Cart;
   /** Cancels the order where its workflow allows; its reservations are released and an authorised payment voided (pos, admin). */
   cancelOrder: Order;
+  /** Withdraws (the order's customer) or refuses (pos, admin) a REQUESTED return: REQUESTED → CANCELLED; its units may be asked for again. */
+  cancelReturn: OrderReturn;
   /** AUTHORIZED → PAID: takes the authorised payment through its provider (pos, admin). */
   capturePayment: Order;
   /**
@@ -172,6 +196,13 @@ export type Mutation = {
    * the cart stays open); PAYMENT_DECLINED when the card is refused (the stock is released).
    */
   checkout: Order;
+  /**
+   * Completes a payment waiting in ACTION_REQUIRED (3-D-Secure-style) after the shopper's
+   * challenge: the processor then confirms (`payment.authorized`) or declines by its signed
+   * webhook, as after any checkout; a decline cancels the order and releases its stock.
+   * INVALID_TRANSITION when the cart's order has no payment waiting for an action.
+   */
+  completePaymentAction: Order;
   /** A new, empty cart in a store; a signed-in customer's cart is its own. */
   createCart: Cart;
   /**
@@ -188,6 +219,12 @@ export type Mutation = {
   markPickedUp: Order;
   /** A PAID pickup order waits in its store: PAID → READY_FOR_PICKUP (pos, admin). */
   markReadyForPickup: Order;
+  /**
+   * After signing in (customer): the anonymous cart's lines join the customer's open cart in its
+   * store, quantities added, and the anonymous cart is gone; with no such cart it becomes the
+   * customer's. Answers the customer's cart.
+   */
+  mergeCart: Cart;
   /** RESERVED → PAID, recording a captured MANUAL payment (pos, admin); INVALID_TRANSITION from any other state, or for an order paid by card (capture it). */
   payOrder: Order;
   /** Places an order priced at the store's current prices (pos, admin). */
@@ -232,6 +269,11 @@ export type MutationCancelOrderArgs = {
 };
 
 
+export type MutationCancelReturnArgs = {
+  input: CancelReturnInput;
+};
+
+
 export type MutationCapturePaymentArgs = {
   orderId: Scalars['ID']['input'];
 };
@@ -239,6 +281,11 @@ export type MutationCapturePaymentArgs = {
 
 export type MutationCheckoutArgs = {
   input: CheckoutInput;
+};
+
+
+export type MutationCompletePaymentActionArgs = {
+  input: CompletePaymentActionInput;
 };
 
 
@@ -269,6 +316,11 @@ export type MutationMarkPickedUpArgs = {
 
 export type MutationMarkReadyForPickupArgs = {
   orderId: Scalars['ID']['input'];
+};
+
+
+export type MutationMergeCartArgs = {
+  cartId: Scalars['ID']['input'];
 };
 
 
@@ -484,16 +536,21 @@ export type OrderQuoteLine = {
 /** Shipped units a shopper sends back. */
 export type OrderReturn = {
   __typename?: 'OrderReturn';
+  cancelReason?: Maybe<Scalars['String']['output']>;
+  /** CANCELLED: when, and why (`cancelReturn`). */
+  cancelledAt?: Maybe<Scalars['String']['output']>;
   createdAt: Scalars['String']['output'];
   id: Scalars['ID']['output'];
   lines: Array<ReturnLine>;
   orderId: Scalars['ID']['output'];
   reason?: Maybe<Scalars['String']['output']>;
   receivedAt?: Maybe<Scalars['String']['output']>;
-  /** RECEIVED: what was refunded for it through the payment provider. */
+  /** RECEIVED: what was refunded for it through the payment provider (with the shipping, when `refundShipping`). */
   refund?: Maybe<Money>;
   /** RECEIVED: whether its units went back on hand (RETURN movements). */
   restocked?: Maybe<Scalars['Boolean']['output']>;
+  /** RECEIVED: whether its refund included the order's shipping. */
+  shippingRefunded?: Maybe<Scalars['Boolean']['output']>;
   status: ReturnStatus;
 };
 
@@ -673,6 +730,8 @@ export type QueryOrdersArgs = {
 };
 
 export type ReceiveReturnInput = {
+  /** True: the order's shipping is refunded too (once per order; default false). */
+  refundShipping?: InputMaybe<Scalars['Boolean']['input']>;
   /** True: the units go back on hand through the ledger (a RETURN movement per line); false for damaged goods. */
   restock: Scalars['Boolean']['input'];
   returnId: Scalars['ID']['input'];
@@ -707,6 +766,8 @@ export type ReturnLineInput = {
 };
 
 export type ReturnStatus =
+  /** Withdrawn by the shopper or refused by staff before it arrived: nothing restocked or refunded. */
+  | 'CANCELLED'
   /** Arrived: restocked (or not) and refunded. */
   | 'RECEIVED'
   /** Asked for; the parcel is on its way back. */
@@ -787,6 +848,7 @@ export type Subscription = {
   /**
    * Every transition of one order, or of every order of a store: the whole order each time, with a
    * `version` that increases by one per transition. Given an orderId, its current state comes first.
+   * A customer subscribes to one of its own orders (orderId required; another's is NOT_FOUND).
    */
   orderUpdated: Order;
 };
@@ -920,12 +982,14 @@ export type ResolversTypes = {
   String: ResolverTypeWrapper<Partial<Scalars['String']['output']>>;
   AddressInput: ResolverTypeWrapper<Partial<AddressInput>>;
   AuditLog: ResolverTypeWrapper<Partial<AuditLog>>;
-  Cart: ResolverTypeWrapper<CartView>;
+  CancelReturnInput: ResolverTypeWrapper<Partial<CancelReturnInput>>;
   ID: ResolverTypeWrapper<Partial<Scalars['ID']['output']>>;
+  Cart: ResolverTypeWrapper<CartView>;
   CartLine: ResolverTypeWrapper<CartLineView>;
   Int: ResolverTypeWrapper<Partial<Scalars['Int']['output']>>;
   CartLineInput: ResolverTypeWrapper<Partial<CartLineInput>>;
   CheckoutInput: ResolverTypeWrapper<Partial<CheckoutInput>>;
+  CompletePaymentActionInput: ResolverTypeWrapper<Partial<CompletePaymentActionInput>>;
   CreateCartInput: ResolverTypeWrapper<Partial<CreateCartInput>>;
   CreateShipmentInput: ResolverTypeWrapper<Partial<CreateShipmentInput>>;
   CreateShippingMethodInput: ResolverTypeWrapper<Partial<CreateShippingMethodInput>>;
@@ -983,12 +1047,14 @@ export type ResolversParentTypes = {
   String: Partial<Scalars['String']['output']>;
   AddressInput: Partial<AddressInput>;
   AuditLog: Partial<AuditLog | FederationReferenceTypes['AuditLog']>;
-  Cart: CartView;
+  CancelReturnInput: Partial<CancelReturnInput>;
   ID: Partial<Scalars['ID']['output']>;
+  Cart: CartView;
   CartLine: CartLineView;
   Int: Partial<Scalars['Int']['output']>;
   CartLineInput: Partial<CartLineInput>;
   CheckoutInput: Partial<CheckoutInput>;
+  CompletePaymentActionInput: Partial<CompletePaymentActionInput>;
   CreateCartInput: Partial<CreateCartInput>;
   CreateShipmentInput: Partial<CreateShipmentInput>;
   CreateShippingMethodInput: Partial<CreateShippingMethodInput>;
@@ -1093,14 +1159,17 @@ export type MoneyResolvers<ContextType = Context, ParentType extends ResolversPa
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   addCartLines?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationAddCartLinesArgs, 'cartId' | 'lines'>>;
   cancelOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationCancelOrderArgs, 'id'>>;
+  cancelReturn?: Resolver<ResolversTypes['OrderReturn'], ParentType, ContextType, RequireFields<MutationCancelReturnArgs, 'input'>>;
   capturePayment?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationCapturePaymentArgs, 'orderId'>>;
   checkout?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationCheckoutArgs, 'input'>>;
+  completePaymentAction?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationCompletePaymentActionArgs, 'input'>>;
   createCart?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationCreateCartArgs, 'input'>>;
   createShipment?: Resolver<ResolversTypes['Shipment'], ParentType, ContextType, RequireFields<MutationCreateShipmentArgs, 'input'>>;
   createShippingMethod?: Resolver<ResolversTypes['ShippingMethod'], ParentType, ContextType, RequireFields<MutationCreateShippingMethodArgs, 'input'>>;
   fulfillOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationFulfillOrderArgs, 'id'>>;
   markPickedUp?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationMarkPickedUpArgs, 'orderId'>>;
   markReadyForPickup?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationMarkReadyForPickupArgs, 'orderId'>>;
+  mergeCart?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationMergeCartArgs, 'cartId'>>;
   payOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationPayOrderArgs, 'id'>>;
   placeOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationPlaceOrderArgs, 'input'>>;
   receivePaymentWebhook?: Resolver<ResolversTypes['PaymentWebhookReceipt'], ParentType, ContextType, RequireFields<MutationReceivePaymentWebhookArgs, 'body' | 'eventId' | 'provider'>>;
@@ -1205,6 +1274,8 @@ export type OrderQuoteLineResolvers<ContextType = Context, ParentType extends Re
 };
 
 export type OrderReturnResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderReturn'] = ResolversParentTypes['OrderReturn']> = {
+  cancelReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  cancelledAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lines?: Resolver<Array<ResolversTypes['ReturnLine']>, ParentType, ContextType>;
@@ -1213,6 +1284,7 @@ export type OrderReturnResolvers<ContextType = Context, ParentType extends Resol
   receivedAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   refund?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
   restocked?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
+  shippingRefunded?: Resolver<Maybe<ResolversTypes['Boolean']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['ReturnStatus'], ParentType, ContextType>;
 };
 

@@ -42,8 +42,10 @@ export const resolvers: Resolvers = {
     setCartEmail: (_root, { cartId, email }, ctx) => ctx.carts.setEmail(ctx, cartId, email),
     setShippingAddress: (_root, { cartId, address }, ctx) => ctx.carts.setShippingAddress(ctx, cartId, address),
     setShippingMethod: (_root, { cartId, shippingMethodId }, ctx) => ctx.carts.setShippingMethod(ctx, cartId, shippingMethodId),
+    mergeCart: (_root, { cartId }, ctx) => ctx.carts.mergeCart(ctx, cartId),
     createShippingMethod: (_root, { input }, ctx) => ctx.carts.createShippingMethod(ctx, input),
     checkout: (_root, { input }, ctx) => ctx.checkout.checkout(ctx, input),
+    completePaymentAction: (_root, { input }, ctx) => ctx.payments.completeAction(ctx, input),
     capturePayment: (_root, { orderId }, ctx) => ctx.payments.capture(ctx, orderId),
     refundOrder: (_root, { input }, ctx) => ctx.payments.refund(ctx, input),
     createShipment: (_root, { input }, ctx) => ctx.shipments.createShipment(ctx, input),
@@ -51,6 +53,7 @@ export const resolvers: Resolvers = {
     markPickedUp: (_root, { orderId }, ctx) => ctx.shipments.pickup(ctx, orderId, 'picked-up'),
     requestReturn: (_root, { input }, ctx) => ctx.returns.requestReturn(ctx, input),
     receiveReturn: (_root, { input }, ctx) => ctx.returns.receiveReturn(ctx, input),
+    cancelReturn: (_root, { input }, ctx) => ctx.returns.cancelReturn(ctx, input),
     receivePaymentWebhook: (_root, { provider, eventId, body }, ctx) => ctx.payments.receiveWebhook(ctx, provider, eventId, body),
   },
   Cart: {

@@ -200,10 +200,51 @@ export class CartService extends TenantScopedService {
   }
 
   /**
+   * `mergeCart`, after a customer signs in: the anonymous cart's lines join the customer's open
+   * cart in the same store (quantities add up; its email, address and method fill what the
+   * customer's cart lacks) and the anonymous cart is gone; with no such cart, the anonymous cart
+   * becomes the customer's. The same call again, or on a cart already the customer's, answers it.
+   */
+  mergeCart(ctx: SubgraphContext, cartId: string): Promise<CartView> {
+    const customerId = ctx.customerId;
+    if (!customerId) throw appError('FORBIDDEN', 'only a signed-in customer merges a cart into its own');
+    return this.tx(ctx, async (m, tenantId) => {
+      // Row-level security: another customer's cart is not found.
+      const anonymous = await this.row(m, tenantId, cartId, true);
+      if (!anonymous) throw notFound(`no cart ${cartId}`);
+      if (anonymous.customer_id === customerId) return this.view(m, tenantId, anonymous.id);
+      if (anonymous.order_id) throw badInput('the cart was checked out; start a new one', 'cartId');
+      const [own] = (await m.query(
+        `SELECT id FROM ${t(m, 'cart')} WHERE tenant_id = $1 AND customer_id = $2 AND store_id = $3 AND order_id IS NULL ORDER BY updated_at DESC, id LIMIT 1 FOR UPDATE`,
+        [tenantId, customerId, anonymous.store_id],
+      )) as { id: string }[];
+      if (!own) {
+        await m.query(`UPDATE ${t(m, 'cart')} SET customer_id = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2`, [tenantId, anonymous.id, customerId]);
+        return this.view(m, tenantId, anonymous.id);
+      }
+      await m.query(
+        `INSERT INTO ${t(m, 'cart_line')} (cart_id, tenant_id, sku, quantity)
+         SELECT $1, tenant_id, sku, quantity FROM ${t(m, 'cart_line')} WHERE tenant_id = $2 AND cart_id = $3
+         ON CONFLICT (cart_id, sku) DO UPDATE SET quantity = LEAST(cart_line.quantity + EXCLUDED.quantity, 1000000)`,
+        [own.id, tenantId, anonymous.id],
+      );
+      const [{ count }] = (await m.query(`SELECT count(*)::int AS count FROM ${t(m, 'cart_line')} WHERE tenant_id = $1 AND cart_id = $2`, [tenantId, own.id])) as [{ count: number }];
+      if (count > MAX_CART_LINES) throw badInput(`a cart holds at most ${MAX_CART_LINES} skus; the merged cart would hold ${count}`, 'cartId');
+      await m.query(
+        `UPDATE ${t(m, 'cart')} SET email = coalesce(email, $3), shipping_address = coalesce(shipping_address, $4), shipping_method_id = coalesce(shipping_method_id, $5), updated_at = now()
+          WHERE tenant_id = $1 AND id = $2`,
+        [tenantId, own.id, anonymous.email, anonymous.shipping_address ? JSON.stringify(anonymous.shipping_address) : null, anonymous.shipping_method_id],
+      );
+      await m.query(`DELETE FROM ${t(m, 'cart')} WHERE tenant_id = $1 AND id = $2`, [tenantId, anonymous.id]);
+      return this.view(m, tenantId, own.id);
+    });
+  }
+
+  /**
    * The cart as an order, in one transaction with the idempotency key (the same key answers the
    * same order); then the order saga reserves its stock. Returns the order's id.
    */
-  async placeFromCart(ctx: SubgraphContext, input: { cartId: string; idempotencyKey: string; provider: string }): Promise<{ orderId: string; replayed: boolean }> {
+  async placeFromCart(ctx: SubgraphContext, input: { cartId: string; idempotencyKey: string; provider: string; quoteToken?: string | null }): Promise<{ orderId: string; replayed: boolean }> {
     if (!input.idempotencyKey.trim()) throw badInput('idempotencyKey must not be empty', 'idempotencyKey');
     // The workflow version is the tenant's flag for the cart's store, read outside the transaction
     // (a flag read may need the database; embedded PGlite has one session). A cart keeps its store.
@@ -221,7 +262,10 @@ export class CartService extends TenantScopedService {
         if (method.kind !== 'PICKUP' && !view.shippingAddress) throw badInput('set a shipping address first (setShippingAddress)', 'cartId');
         if (!view.email) throw badInput('set an email first (setCartEmail)', 'cartId');
         if (view.total && method.price.currencyCode !== view.total.currencyCode) throw badInput('the shipping method is priced in another currency than the cart', 'cartId');
-        const orderId = await this.orders.insertOrderIn(m, tenantId, { storeId: cart.store_id, lines: view.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })) }, null, placement, {
+        const lines = view.lines.map((l) => ({ sku: l.sku, quantity: l.quantity }));
+        // A claimed pricing quote of exactly these lines: the order charges its prices, discounts and tax.
+        const quote = input.quoteToken ? this.orders.chargeableQuote(ctx, { storeId: cart.store_id, lines, quoteToken: input.quoteToken }) : null;
+        const orderId = await this.orders.insertOrderIn(m, tenantId, { storeId: cart.store_id, lines }, quote, placement, {
           customerId: cart.customer_id,
           email: view.email,
           shippingAddress: method.kind === 'PICKUP' ? null : view.shippingAddress,
@@ -232,6 +276,12 @@ export class CartService extends TenantScopedService {
         return orderId;
       });
       return { orderId: result, replayed };
+    }).catch((error: unknown) => {
+      // Two checkouts racing for one quote: the unique index lets one through.
+      if ((error as { code?: string }).code === '23505' && String((error as { constraint?: string }).constraint) === 'order_quote') {
+        throw appError('QUOTE_INVALID', 'this quote was already charged by another order');
+      }
+      throw error;
     });
     if (!placed.replayed) await this.afterCommit();
     return placed;

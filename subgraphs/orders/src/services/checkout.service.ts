@@ -9,6 +9,7 @@ export interface CheckoutInput {
   cartId: string;
   paymentMethod: { provider: string; cardNumber?: string | null };
   idempotencyKey: string;
+  quoteToken?: string | null;
 }
 
 /**
@@ -29,7 +30,7 @@ export class CheckoutService {
     const card = input.paymentMethod.cardNumber;
     if (provider === 'TEST_CARD' && (!card || !normalizeCardNumber(card))) throw badInput('paymentMethod.cardNumber must be 12 to 19 digits (spaces and dashes allowed)', 'paymentMethod.cardNumber');
     if (provider === 'MANUAL' && card) throw badInput('a MANUAL payment takes no card number', 'paymentMethod.cardNumber');
-    const { orderId } = await this.carts.placeFromCart(ctx, { cartId: input.cartId, idempotencyKey: input.idempotencyKey, provider });
+    const { orderId } = await this.carts.placeFromCart(ctx, { cartId: input.cartId, idempotencyKey: input.idempotencyKey, provider, quoteToken: input.quoteToken });
     const order = await this.carts.settled(ctx, orderId);
     if (order.status === 'REJECTED') {
       await this.carts.reopen(ctx, input.cartId, orderId);

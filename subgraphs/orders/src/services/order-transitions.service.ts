@@ -46,13 +46,15 @@ export class OrderTransitionsService extends TenantScopedService {
    * A step of payments or fulfilment (workflow v3): `authorize`, `capture`, `payment.declined`,
    * `refund.partial`, `refund.full`, `ship.partial`, `ship.complete`, `ready-for-pickup`,
    * `picked-up`, inside the caller's transaction (the order row locked). A capture announces the
-   * order paid; a decline cancels it, so inventory releases its stock; a pickup fulfils it, so
+   * order paid; a decline cancels it, so inventory releases its stock; a full refund announces
+   * the order refunded, so inventory releases what it still holds; a pickup fulfils it, so
    * inventory sells its reservations (shipments announce their own lines).
    */
   async byStep(m: EntityManager, order: OrderEntity, event: string, cause: string): Promise<void> {
     await this.move(m, order, event, cause);
     if (event === 'capture') await emit(m, order.tenantId, 'orders.order.paid', { id: order.id, storeId: order.storeId });
     if (event === 'payment.declined') await emit(m, order.tenantId, 'orders.order.cancelled', { id: order.id, storeId: order.storeId });
+    if (event === 'refund.full') await emit(m, order.tenantId, 'orders.order.refunded', { id: order.id, storeId: order.storeId });
     if (event === 'picked-up') await emit(m, order.tenantId, 'orders.order.fulfilled', { id: order.id, storeId: order.storeId });
   }
 
@@ -154,6 +156,8 @@ export class OrderTransitionsService extends TenantScopedService {
   /** The snapshot behind `orderUpdated`: the order asked for, or nothing for a whole store (after checking it). */
   orderUpdatedSnapshot(ctx: SubgraphContext, orderId: string | null | undefined, storeId: string | null | undefined): Promise<string[]> {
     if (!orderId && !storeId) throw badInput('orderUpdated needs an orderId or a storeId');
+    // Events carry no customer: a customer follows one order it may read (row-level security), never a store.
+    if (ctx.customerId && !orderId) throw badInput('a customer subscribes to one of its orders: give its orderId', 'orderId');
     return this.tx(ctx, async (m, tenantId) => {
       if (storeId && !(await knownStores(m, tenantId, [storeId])).has(storeId)) throw notFound(`no store ${storeId}`);
       if (!orderId) return [];

@@ -86,7 +86,7 @@ export class OrdersService extends TenantScopedService {
   }
 
   /** The quote a token carries, when it may charge this order; QUOTE_INVALID or QUOTE_EXPIRED otherwise. */
-  private chargeableQuote(ctx: SubgraphContext, input: PlaceOrderInput): SignedQuote {
+  chargeableQuote(ctx: SubgraphContext, input: PlaceOrderInput): SignedQuote {
     const quote = verifyQuote(this.secret, input.quoteToken!, ctx.tenantId ?? '');
     if (quote === 'EXPIRED') throw appError('QUOTE_EXPIRED', 'the quote expired; ask pricing for a new one');
     if (typeof quote === 'string') throw appError('QUOTE_INVALID', quote === 'TAMPERED' ? 'the quote token was altered' : 'the quote token is not a quote of this tenant');

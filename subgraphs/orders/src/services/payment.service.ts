@@ -101,6 +101,34 @@ export class PaymentService extends TenantScopedService {
     return { state: authorization.state, reason: authorization.state === 'DECLINED' ? authorization.reason : null };
   }
 
+  /**
+   * `completePaymentAction`: the shopper passed (or failed) the processor's challenge of the
+   * cart's order's ACTION_REQUIRED payment. The payment waits (PENDING) for the processor's
+   * webhook, sent once this is committed; the cart id is the capability, as for `cart`.
+   */
+  async completeAction(ctx: SubgraphContext, input: { cartId: string; actionResult: string }): Promise<OrderEntity> {
+    if (!input.actionResult.trim()) throw badInput('actionResult must not be empty', 'actionResult');
+    let dispatch: (() => void) | undefined;
+    const order = await this.tx(ctx, async (m, tenantId) => {
+      // Row-level security: a customer's cart is its own; an anonymous one is its holder's.
+      const [cart] = /^cart_[\w-]{32}$/.test(input.cartId)
+        ? ((await m.query(`SELECT order_id FROM ${t(m, 'cart')} WHERE tenant_id = $1 AND id = $2`, [tenantId, input.cartId])) as { order_id: string | null }[])
+        : [];
+      if (!cart) throw notFound(`no cart ${input.cartId}`);
+      const row = cart.order_id ? await m.getRepository(OrderEntity).findOne({ where: { tenantId, id: cart.order_id }, lock: { mode: 'pessimistic_write' } }) : null;
+      const payment = row ? await this.latest(m, tenantId, row.id) : undefined;
+      if (!row || row.status !== 'RESERVED' || payment?.state !== 'ACTION_REQUIRED') {
+        throw appError('INVALID_TRANSITION', 'The cart\'s order has no payment waiting for the shopper\'s action.', { status: row?.status ?? null, event: 'complete-action', workflowVersion: row?.workflowVersion ?? null });
+      }
+      ({ dispatch } = await this.providers[payment.provider].completeAction({ tenantId, reference: payment.reference, result: input.actionResult.trim() }));
+      await m.query(`UPDATE ${t(m, 'payment')} SET state = 'PENDING', updated_at = now() WHERE tenant_id = $1 AND id = $2`, [tenantId, payment.id]);
+      return row;
+    });
+    // The processor's answer leaves once the step is recorded (as after checkout).
+    dispatch?.();
+    return order;
+  }
+
   /** `capturePayment`: AUTHORIZED → PAID, the authorised amount taken through the provider. */
   async capture(ctx: SubgraphContext, orderId: string): Promise<OrderEntity> {
     if (!isUuid(orderId)) throw notFound(`no order ${orderId}`);
@@ -242,7 +270,11 @@ export class PaymentService extends TenantScopedService {
         await this.transitions.byStep(m, order, 'authorize', cause);
       } else {
         await m.query(`UPDATE ${t(m, 'payment')} SET state = 'DECLINED', decline_reason = $3, updated_at = now() WHERE tenant_id = $1 AND id = $2`, [tenantId, payment.id, event.reason ?? 'card_declined']);
-        if (order.status === 'RESERVED') await this.transitions.byStep(m, order, 'payment.declined', `${cause}: ${event.reason ?? 'card_declined'}`);
+        if (order.status === 'RESERVED') {
+          await this.transitions.byStep(m, order, 'payment.declined', `${cause}: ${event.reason ?? 'card_declined'}`);
+          // As after a decline at checkout: the shopper may try again with another card.
+          await m.query(`UPDATE ${t(m, 'cart')} SET order_id = NULL, updated_at = now() WHERE tenant_id = $1 AND order_id = $2`, [tenantId, order.id]);
+        }
       }
       return { duplicate: false };
     }).then(async (receipt) => {

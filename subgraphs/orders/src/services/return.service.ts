@@ -10,6 +10,7 @@ import type { SubgraphContext } from '../../../../lib/graphql/service.js';
 import { formatMoney, sumMoney, type Money } from '../../../../lib/money.js';
 import { OrderLineEntity } from '../data/entities/order-line.entity.js';
 import { OrderEntity } from '../data/entities/order.entity.js';
+import { fromMinor, toMinor } from './money-minor.js';
 import type { PaymentService } from './payment.service.js';
 
 const emit = outboxOf('orders');
@@ -18,25 +19,33 @@ const t = (m: EntityManager, table: string) => `"${m.connection.driver.schema}".
 export interface ReturnView {
   id: string;
   orderId: string;
-  status: 'REQUESTED' | 'RECEIVED';
+  status: ReturnStatus;
   reason: string | null;
   lines: { sku: string; quantity: number }[];
   restocked: boolean | null;
   refund: Money | null;
+  shippingRefunded: boolean | null;
   createdAt: string;
   receivedAt: string | null;
+  cancelledAt: string | null;
+  cancelReason: string | null;
 }
 
 interface ReturnRow {
   id: string;
   order_id: string;
-  status: 'REQUESTED' | 'RECEIVED';
+  status: ReturnStatus;
   reason: string | null;
   restocked: boolean | null;
   refund_amount: string | null;
   created_at: Date;
   received_at: Date | null;
+  shipping_refunded: boolean | null;
+  cancelled_at: Date | null;
+  cancel_reason: string | null;
 }
+
+type ReturnStatus = 'REQUESTED' | 'RECEIVED' | 'CANCELLED';
 
 /** Returns (issue 17): shipped units sent back, restocked through the ledger and refunded through the provider. */
 export class ReturnService extends TenantScopedService {
@@ -63,7 +72,8 @@ export class ReturnService extends TenantScopedService {
         // Fulfilled as a whole (fulfillOrder, pickup): every line left.
         for (const line of await m.getRepository(OrderLineEntity).find({ where: { tenantId, orderId: order.id } })) shipped.set(line.sku, line.quantity);
       }
-      const returned = await this.sumBySku(m, `SELECT sku, sum(quantity)::int AS quantity FROM ${t(m, 'order_return_line')} WHERE tenant_id = $1 AND order_id = $2 GROUP BY sku`, tenantId, order.id);
+      const returned = await this.sumBySku(m, `SELECT l.sku, sum(l.quantity)::int AS quantity FROM ${t(m, 'order_return_line')} l JOIN ${t(m, 'order_return')} r ON r.tenant_id = l.tenant_id AND r.id = l.return_id
+          WHERE l.tenant_id = $1 AND l.order_id = $2 AND r.status <> 'CANCELLED' GROUP BY l.sku`, tenantId, order.id);
       for (const line of input.lines) {
         const left = (shipped.get(line.sku) ?? 0) - (returned.get(line.sku) ?? 0);
         if (line.quantity > left) throw badInput(`only ${Math.max(left, 0)} of ${line.sku} were shipped and not returned yet`, 'lines.quantity');
@@ -80,7 +90,7 @@ export class ReturnService extends TenantScopedService {
   }
 
   /** The parcel arrived: restock (RETURN movements, by event) and refund the lines' price through the provider. */
-  async receiveReturn(ctx: SubgraphContext, input: { returnId: string; restock: boolean }): Promise<ReturnView> {
+  async receiveReturn(ctx: SubgraphContext, input: { returnId: string; restock: boolean; refundShipping?: boolean | null }): Promise<ReturnView> {
     if (!isUuid(input.returnId)) throw notFound(`no return ${input.returnId}`);
     const view = await this.tx(ctx, async (m, tenantId) => {
       const [found] = (await m.query(`SELECT * FROM ${t(m, 'order_return')} WHERE tenant_id = $1 AND id = $2`, [tenantId, input.returnId])) as ReturnRow[];
@@ -91,14 +101,46 @@ export class ReturnService extends TenantScopedService {
       const lines = (await m.query(`SELECT sku, quantity FROM ${t(m, 'order_return_line')} WHERE tenant_id = $1 AND return_id = $2 ORDER BY sku`, [tenantId, ret!.id])) as { sku: string; quantity: number }[];
       const ordered = await m.getRepository(OrderLineEntity).find({ where: { tenantId, orderId: order.id } });
       const currency = order.currencyCode.trim();
-      const value = sumMoney(lines.map((l) => ({ amount: ordered.find((o) => o.sku === l.sku)!.unitAmount, quantity: l.quantity })), currency);
+      const refundShipping = input.refundShipping === true;
+      if (refundShipping) {
+        const [done] = (await m.query(`SELECT id FROM ${t(m, 'order_return')} WHERE tenant_id = $1 AND order_id = $2 AND shipping_refunded`, [tenantId, order.id])) as { id: string }[];
+        if (done) throw badInput(`the order's shipping was refunded already (return ${done.id})`, 'refundShipping');
+      }
+      // A quoted line refunds what was paid for it (after discounts, with tax), pro rata, rounded down.
+      const quoted = new Map(order.quote?.lines.map((q) => [q.sku, q]));
+      const value = sumMoney([
+        ...lines.map((l) => {
+          const q = quoted.get(l.sku);
+          if (q) return { amount: fromMinor((toMinor(q.total, currency) * BigInt(l.quantity)) / BigInt(q.quantity), currency).amount, quantity: 1 };
+          return { amount: ordered.find((o) => o.sku === l.sku)!.unitAmount, quantity: l.quantity };
+        }),
+        ...(refundShipping && order.shipping ? [{ amount: order.shipping.amount, quantity: 1 }] : []),
+      ], currency);
       const refunded = await this.payments.refundLocked(m, order, value.amount, `return ${ret!.id}`, true);
-      await m.query(`UPDATE ${t(m, 'order_return')} SET status = 'RECEIVED', restocked = $3, refund_amount = $4, received_at = now() WHERE tenant_id = $1 AND id = $2`, [tenantId, ret!.id, input.restock, refunded]);
+      await m.query(
+        `UPDATE ${t(m, 'order_return')} SET status = 'RECEIVED', restocked = $3, refund_amount = $4, shipping_refunded = $5, received_at = now() WHERE tenant_id = $1 AND id = $2`,
+        [tenantId, ret!.id, input.restock, refunded, refundShipping],
+      );
       await emit(m, tenantId, 'orders.return.received', { id: ret!.id, orderId: order.id, storeId: order.storeId, lines, restock: input.restock });
       return (await this.views(m, tenantId, [order.id]))[0]!.find((r) => r.id === ret!.id)!;
     });
     await this.afterCommit();
     return view;
+  }
+
+  /** `cancelReturn`: a REQUESTED return withdrawn (its customer) or refused (staff); its units may be asked for again. */
+  async cancelReturn(ctx: SubgraphContext, input: { returnId: string; reason?: string | null }): Promise<ReturnView> {
+    if (!isUuid(input.returnId)) throw notFound(`no return ${input.returnId}`);
+    return this.tx(ctx, async (m, tenantId) => {
+      // Row-level security: a customer finds its own returns only.
+      const [found] = (await m.query(`SELECT order_id FROM ${t(m, 'order_return')} WHERE tenant_id = $1 AND id = $2`, [tenantId, input.returnId])) as { order_id: string }[];
+      if (!found) throw notFound(`no return ${input.returnId}`);
+      const order = await this.lockedOrder(ctx, m, tenantId, found.order_id);
+      const [ret] = (await m.query(`SELECT status FROM ${t(m, 'order_return')} WHERE tenant_id = $1 AND id = $2 FOR UPDATE`, [tenantId, input.returnId])) as { status: ReturnStatus }[];
+      if (ret!.status !== 'REQUESTED') throw appError('INVALID_TRANSITION', `The return is ${ret!.status} already.`, { status: ret!.status, event: 'cancel' });
+      await m.query(`UPDATE ${t(m, 'order_return')} SET status = 'CANCELLED', cancelled_at = now(), cancel_reason = $3 WHERE tenant_id = $1 AND id = $2`, [tenantId, input.returnId, input.reason?.trim() || null]);
+      return (await this.views(m, tenantId, [order.id]))[0]!.find((r) => r.id === input.returnId)!;
+    });
   }
 
   returnsByOrderIds(ctx: SubgraphContext, orderIds: readonly string[]): Promise<ReturnView[][]> {
@@ -116,6 +158,7 @@ export class ReturnService extends TenantScopedService {
     const views: ReturnView[] = rows.map((r) => ({
       id: r.id, orderId: r.order_id, status: r.status, reason: r.reason, restocked: r.restocked,
       refund: r.refund_amount === null ? null : formatMoney(r.refund_amount, r.currency_code.trim()),
+      shippingRefunded: r.shipping_refunded, cancelledAt: r.cancelled_at ? new Date(r.cancelled_at).toISOString() : null, cancelReason: r.cancel_reason,
       createdAt: new Date(r.created_at).toISOString(), receivedAt: r.received_at ? new Date(r.received_at).toISOString() : null,
       lines: lines.filter((l) => l.return_id === r.id).map((l) => ({ sku: l.sku, quantity: l.quantity })),
     }));

@@ -99,8 +99,9 @@ export type Mutation = {
   __typename?: 'Mutation';
   /**
    * Prices a cart and counts one use of each limited promotion and coupon it applies, exactly, under
-   * concurrency: its token is what `placeOrder` charges (pos, admin). COUPON_EXHAUSTED when a coupon
-   * has no uses left (unless `dropExhaustedCoupons`).
+   * concurrency: its token is what `placeOrder` and `checkout` charge (pos, admin, or a signed-in
+   * customer, who claims as itself: `customerId` is its own). COUPON_EXHAUSTED when a coupon has no
+   * uses left (unless `dropExhaustedCoupons`).
    */
   claimQuote: Quote;
   /** Sets a store's currency and tax mode (admin). */

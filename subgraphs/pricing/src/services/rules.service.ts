@@ -323,6 +323,11 @@ export class PricingRulesService extends TenantScopedService {
    * serialise on its row and exactly `usageLimit` succeed.
    */
   async quote(ctx: SubgraphContext, input: QuoteInput, claim: boolean): Promise<QuoteResult> {
+    // A signed-in customer prices and claims as itself: its per-customer coupon limits count.
+    if (ctx.customerId) {
+      if (input.customerId != null && input.customerId !== ctx.customerId) throw appError('FORBIDDEN', 'a customer prices for itself only');
+      input = { ...input, customerId: ctx.customerId };
+    }
     if (input.customerGroup != null && !ctx.roles.some((r) => r === 'pos' || r === 'admin')) {
       throw appError('FORBIDDEN', 'only a pos or admin caller may price for a customer group');
     }
