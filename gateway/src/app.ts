@@ -279,6 +279,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         authenticator,
         clientAddress,
         log,
+        // Trusted documents by id over the socket too (decision 0026), as the HTTP pipeline finds them.
+        publishedDocument: async (identity, documentId) => (identity?.tenant && directory ? directory.persistedDocument(identity.tenant.id, documentId) : null),
         executeOperation: async (body, headers, req) => {
           headers.set('content-type', 'application/json');
           headers.set('accept', 'application/graphql-response+json, application/json');

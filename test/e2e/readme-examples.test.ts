@@ -170,7 +170,7 @@ describe('the README and docs examples, as written, on the demo data', () => {
   });
 
   it('the trusted-documents curl commands: publish a manifest, then run a document by its id', async () => {
-    const { stdout } = await run('bash', ['-c', asWritten(block('publishPersistedDocuments(input:'))], { env: { ...process.env, ADMIN_KEY: demo.keys.admin } });
+    const { stdout } = await run('bash', ['-c', asWritten(block('publishPersistedDocuments(input: \\$i)'))], { env: { ...process.env, ADMIN_KEY: demo.keys.admin } });
     const answers = stdout.trim().split('\n').map((line) => JSON.parse(line));
     expect(answers).toEqual([{ data: { publishPersistedDocuments: { count: 1 } } }, { data: { tenant: { name: 'Demo Market' } } }]);
   });
