@@ -12,7 +12,7 @@ export const ErrorCodes = {
   RESERVATION_NOT_ACTIVE: 'The reservation was already released, committed or expired.',
   INVALID_TRANSITION: 'The order (or transfer) is in a state from which that event is not allowed; the message names both.',
   IDEMPOTENCY_KEY_REUSED: 'The idempotency key was already used with a different payload.',
-  OPERATION_LIMIT_EXCEEDED: 'The operation is too deep, too costly, or has too many aliases, directives or tokens; or one socket runs too many operations.',
+  OPERATION_LIMIT_EXCEEDED: 'The operation is too deep, too costly, or has too many aliases, directives or tokens; or one socket (or graphql-sse event stream) runs too many operations.',
   RATE_LIMITED: 'Too many requests from this API key, token or client this minute, or too many failed authentications from this client address; `Retry-After` says when to retry. `customerLogin` answers it after 5 failed logins of one email within 15 minutes (`extensions.retryAfterSeconds`).',
   LIVE_UPDATES_INTERRUPTED: 'Sent in a subscription payload: the event bus is unreachable, so no live updates arrive for now; the subscription stays open and every key\'s current state follows when they resume.',
   COUPON_EXHAUSTED: 'A coupon (or a promotion with a usage limit) has no uses left: claimQuote refused the quote and counted nothing; `extensions.couponCode` names it. Ask again with `dropExhaustedCoupons: true` to be priced without it.',

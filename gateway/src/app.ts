@@ -28,6 +28,7 @@ import { SubscriptionPlanner } from './subscriptions/subscription-plan.js';
 import { createGraphQLWsServer, type GraphQLWsOptions } from './subscriptions/graphql-ws-server.js';
 import { useSubscriptionHub } from './subscriptions/use-subscription-hub.js';
 import { useMultipartSubscriptions } from './subscriptions/use-multipart-subscriptions.js';
+import { createSseSingleConnection, type SseLimits } from './subscriptions/sse-single-connection.js';
 import { extractScopes } from './auth/scopes.js';
 import type { TenantDirectory } from './auth/tenant-directory.js';
 import { credentialEvents } from './auth/credential-events.js';
@@ -86,6 +87,8 @@ export interface GatewayOptions {
     batchLimit?: number;
     /** Production hides field suggestions. */
     production?: boolean;
+    /** graphql-sse's single connection mode: reservations, operations per stream (defaults: SSE_LIMITS). */
+    sse?: Partial<SseLimits>;
   };
   /** Serve GraphiQL at GET /graphql (default true). */
   graphiql?: boolean;
@@ -245,7 +248,11 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   // Assigned once the yoga it serves exists; the debug route reads it later.
   // eslint-disable-next-line prefer-const
   let ws: ReturnType<typeof createGraphQLWsServer> | undefined;
-  if (hub) routes.push(useDebug(() => ({ ...hub.stats(), sockets: ws?.connectionCount() ?? 0, storefrontCache: storefrontCache?.stats() })));
+  // graphql-sse's single connection mode: each operation it carries is handed to the yoga below.
+  const sseStreams = createSseSingleConnection(async (request, serverContext) => yoga.fetch(request, serverContext as never), { limits: options.limits?.sse });
+  routes.push(sseStreams.plugin);
+  cleanups.unshift(async () => sseStreams.close());
+  if (hub) routes.push(useDebug(() => ({ ...hub.stats(), sockets: ws?.connectionCount() ?? 0, sseStreams: sseStreams.stats(), storefrontCache: storefrontCache?.stats() })));
   const yoga = createYoga<Record<string, unknown>, GatewayContext>({
     schema,
     graphqlEndpoint: '/graphql',
@@ -272,6 +279,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         authenticator,
         clientAddress,
         log,
+        // Trusted documents by id over the socket too (decision 0026), as the HTTP pipeline finds them.
+        publishedDocument: async (identity, documentId) => (identity?.tenant && directory ? directory.persistedDocument(identity.tenant.id, documentId) : null),
         executeOperation: async (body, headers, req) => {
           headers.set('content-type', 'application/json');
           headers.set('accept', 'application/graphql-response+json, application/json');

@@ -193,7 +193,7 @@ describe('the README and docs examples, as written, on the demo data', () => {
   });
 
   it('the trusted-documents curl commands: publish a manifest, then run a document by its id', async () => {
-    const { stdout } = await run('bash', ['-c', asWritten(block('publishPersistedDocuments(input:'))], { env: { ...process.env, ADMIN_KEY: demo.keys.admin } });
+    const { stdout } = await run('bash', ['-c', asWritten(block('publishPersistedDocuments(input: \\$i)'))], { env: { ...process.env, ADMIN_KEY: demo.keys.admin } });
     const answers = stdout.trim().split('\n').map((line) => JSON.parse(line));
     expect(answers).toEqual([{ data: { publishPersistedDocuments: { count: 1 } } }, { data: { tenant: { name: 'Demo Market' } } }]);
   });
@@ -240,6 +240,42 @@ describe('the README and docs examples, as written, on the demo data', () => {
       child.kill();
     }
   });
+
+  /** Runs a README snippet with node as an ES module; resolves with the JSON it printed last. */
+  const runSnippet = async (code: string): Promise<any> =>
+    new Promise((resolve, reject) => {
+      execFile(process.execPath, ['--input-type=module', '-e', code], { cwd: root, timeout: 60_000 }, (error, stdout, stderr) => {
+        if (error) return reject(new Error(`${error.message}\n${stderr}`));
+        try {
+          resolve(JSON.parse(stdout.trim().split('\n').pop()!));
+        } catch {
+          reject(new Error(`no JSON printed: ${stdout}\n${stderr}`));
+        }
+      });
+    });
+
+  it('the Clients snippets: Apollo Client\'s cache, urql\'s GET, Relay\'s node refetch and a manifest run by a documents-only key', async () => {
+    const admin = { authorization: `Bearer ${demo.keys.admin}` };
+    const fill = (code: string) => asWritten(code).replaceAll('<admin key>', demo.keys.admin).replaceAll("'<store id>'", JSON.stringify(store('S1')));
+    const apollo = await runSnippet(fill(block("import { ApolloClient, HttpLink, InMemoryCache, gql } from '@apollo/client';\nconst client")));
+    expect(apollo).toEqual({ before: expect.any(Number), after: apollo.before + 1 });
+
+    const urql = await runSnippet(fill(block("from '@urql/core'")));
+    expect(urql.products.edges).toHaveLength(2);
+    expect(urql.products.edges[0].node).toEqual({ id: expect.any(String), title: expect.any(String), __typename: 'Product' });
+
+    const { variant } = await post('{ variant(sku: "COF-001-S") { product { id title } } }', {}, admin);
+    const relay = await runSnippet(fill(block("from 'relay-runtime'")).replaceAll('<product id>', variant.product.id));
+    expect(relay.data).toEqual({ node: { __typename: 'Product', title: variant.product.title, id: variant.product.id } });
+    expect(relay.record).toEqual({ __id: variant.product.id, __typename: 'Product', id: variant.product.id, title: variant.product.title });
+
+    const { createApiKey } = await post('mutation { createApiKey(input: { name: "till 7", role: POS, persistedDocumentsOnly: true }) { key } }', {}, admin);
+    const manifest = await runSnippet(fill(block('generatePersistedQueryIdsFromManifest')).replaceAll('<documents-only key>', createApiKey.key));
+    expect(manifest).toEqual({ published: { publishPersistedDocuments: { app: 'till', count: 1 } }, data: { tenant: { name: expect.any(String), __typename: 'Tenant' } } });
+    // The same key sending the query itself is refused: it ran the published document, by id.
+    const raw = await system.request('query TillTenant { tenant { name } }', {}, { authorization: `Bearer ${createApiKey.key}` });
+    expect(raw.errors?.map((e) => e.extensions?.code)).toEqual(['PERSISTED_DOCUMENT_REQUIRED']);
+  }, 120_000);
 
   it('the webhook set-up and the POS and ERP deliveries apply to demo skus', async () => {
     const admin = { authorization: `Bearer ${demo.keys.admin}` };

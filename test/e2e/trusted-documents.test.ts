@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { addProduct, bearer, CREATE_API_KEY, createShop, type Shop } from '../support/fixtures.js';
+import { addProduct, bearer, CREATE_API_KEY, createShop, RECEIVE_STOCK, type Shop } from '../support/fixtures.js';
 import { liveClient, subscribe } from '../support/live-client.js';
-import { startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
+import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 type Body = { data?: any; errors?: { message: string; extensions?: Record<string, unknown> }[] };
@@ -10,8 +10,9 @@ const codes = (body: Body) => (body.errors ?? []).map((e) => e.extensions?.code)
 const PUBLISH = 'mutation ($input: PublishPersistedDocumentsInput!) { publishPersistedDocuments(input: $input) { app count } }';
 const VARIANT = 'query Variant($sku: ID!) { variant(sku: $sku) { sku product { title } } }';
 const TENANT = 'query Tenant { tenant { slug } }';
+const STOCK_SUBSCRIPTION = 'subscription Stock($store: ID!) { stockChanged(storeId: $store) { sku } }';
 /** The `operations` of an Apollo persisted-query manifest (generate-persisted-query-manifest). */
-const manifest = [VARIANT, TENANT].map((body) => ({ id: sha256(body), body, name: /query (\w+)/.exec(body)![1], type: 'query' }));
+const manifest = [VARIANT, TENANT, STOCK_SUBSCRIPTION].map((body) => ({ id: sha256(body), body, name: /(?:query|subscription) (\w+)/.exec(body)![1], type: body.split(' ')[0] }));
 
 async function post(url: string, body: unknown, headers: Record<string, string>) {
   const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
@@ -36,7 +37,7 @@ describe('trusted documents', () => {
     other = await createShop(system);
     await addProduct(system, shop, 'Salt', ['SALT-1']);
     const { publishPersistedDocuments } = await system.ok<{ publishPersistedDocuments: { app: string; count: number } }>(PUBLISH, { input: { app: 'pos', operations: manifest } }, shop.headers);
-    expect(publishPersistedDocuments).toEqual({ app: 'pos', count: 2 });
+    expect(publishPersistedDocuments).toEqual({ app: 'pos', count: 3 });
     const { createApiKey } = await system.ok<{ createApiKey: { key: string } }>(CREATE_API_KEY, { input: { name: 'till', role: 'POS', persistedDocumentsOnly: true } }, shop.headers);
     onlyDocuments = bearer(createApiKey.key);
   });
@@ -64,11 +65,23 @@ describe('trusted documents', () => {
     // Nor can it register a document through APQ.
     const apq = { query: '{ tenant { id } }', extensions: { persistedQuery: { version: 1, sha256Hash: sha256('{ tenant { id } }') } } };
     expect(codes((await post(system.gatewayUrl, apq, onlyDocuments)).body)).toEqual(['PERSISTED_DOCUMENT_REQUIRED']);
-    // graphql-ws carries a query, never a document id: refused too.
+    // Over graphql-ws a query is refused too; a published document runs by its id (decision 0026).
     const socket = liveClient(system.gatewayUrl, onlyDocuments);
-    const live = subscribe(socket, 'subscription ($store: ID!) { stockChanged(storeId: $store) { sku } }', { store: shop.storeId });
-    await live.waitFor(1);
-    expect((live.failure as { extensions?: { code?: string } }[] | undefined)?.map((e) => e.extensions?.code)).toEqual(['PERSISTED_DOCUMENT_REQUIRED']);
+    const failureOf = (live: { failure?: unknown }) => (live.failure as { extensions?: { code?: string } }[] | undefined)?.map((e) => e.extensions?.code);
+    const rawLive = subscribe(socket, STOCK_SUBSCRIPTION, { store: shop.storeId });
+    await rawLive.waitFor(1);
+    expect(failureOf(rawLive)).toEqual(['PERSISTED_DOCUMENT_REQUIRED']);
+    const unknown = subscribe(socket, '', {}, { documentId: sha256('subscription { stockChanged(storeId: "x") { sku } }') });
+    await unknown.waitFor(1);
+    expect(failureOf(unknown)).toEqual(['PERSISTED_DOCUMENT_NOT_FOUND']);
+    const tenant = subscribe(socket, '', {}, { documentId: sha256(TENANT) });
+    expect(await tenant.waitFor(1)).toEqual([{ data: { tenant: { slug: shop.slug } } }]);
+    const live = subscribe(socket, '', { store: shop.storeId }, { extensions: { persistedQuery: { version: 1, sha256Hash: sha256(STOCK_SUBSCRIPTION) } } });
+    await eventually(async () => {
+      await system.ok(RECEIVE_STOCK, { input: { sku: 'SALT-1', storeId: shop.storeId, quantity: 1 } }, shop.headers);
+      expect(live.failure).toBeUndefined();
+      expect(live.results.map((r) => r.data?.stockChanged?.sku)).toContain('SALT-1');
+    });
     await socket.dispose();
     // The metric counts by document id.
     const metrics = await (await fetch(`${new URL(system.gatewayUrl).origin}/metrics`)).text();

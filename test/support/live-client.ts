@@ -26,7 +26,8 @@ export function liveClient(gatewayUrl: string, connectionParams: Record<string, 
   return Object.assign(client, { closed });
 }
 
-export function subscribe<T = any>(client: Client, query: string, variables: Record<string, unknown> = {}): LiveSubscription<T> {
+/** `extra` goes into the subscribe payload beside the query (a `documentId`, `extensions`). */
+export function subscribe<T = any>(client: Client, query: string, variables: Record<string, unknown> = {}, extra: Record<string, unknown> = {}): LiveSubscription<T> {
   const results: LiveSubscription<T>['results'] = [];
   const waiters: { count: number; resolve: () => void }[] = [];
   const live: LiveSubscription<T> = {
@@ -49,7 +50,7 @@ export function subscribe<T = any>(client: Client, query: string, variables: Rec
     }
   };
   live.stop = client.subscribe<T>(
-    { query, variables },
+    { query, variables, ...extra },
     {
       next: (result) => {
         results.push(result as LiveSubscription<T>['results'][number]);

@@ -24,9 +24,12 @@ export interface SubscriptionRunner {
 }
 
 export interface OperationBody {
-  query: string;
+  query?: string;
   variables?: unknown;
   operationName?: string;
+  /** A published (trusted) document's id, instead of `query` (decision 0026). */
+  documentId?: string;
+  extensions?: { persistedQuery?: { sha256Hash?: unknown } } & Record<string, unknown>;
 }
 
 export interface GraphQLWsProtocolOptions<R> {
@@ -35,6 +38,8 @@ export interface GraphQLWsProtocolOptions<R> {
   authenticator?: Pick<Authenticator, 'authenticate'>;
   /** Runs queries and mutations sent over the socket (the gateway's HTTP pipeline, with the upgrade request). */
   executeOperation: (body: OperationBody, headers: Headers, request: R) => Promise<unknown>;
+  /** A published document of the caller's tenant by id (trusted documents); absent: none are found. */
+  publishedDocument?: (identity: Identity | undefined, documentId: string) => Promise<string | null>;
   /** Time allowed for `connection_init` (default 3 s). */
   connectionInitWaitMs?: number;
   /** Bytes buffered for a socket above which updates wait and coalesce per key (default 1 MiB). */
@@ -59,7 +64,7 @@ export interface ProtocolConnection {
 type ClientMessage =
   | { type: 'connection_init'; payload?: Record<string, unknown> }
   | { type: 'ping' | 'pong'; payload?: unknown }
-  | { type: 'subscribe'; id: string; payload: { query: string; variables?: Record<string, unknown>; operationName?: string } }
+  | { type: 'subscribe'; id: string; payload: OperationBody & { variables?: Record<string, unknown> } }
   | { type: 'complete'; id: string };
 
 const asGraphQLError = (error: unknown): GraphQLError =>
@@ -136,12 +141,24 @@ export function createGraphQLWsProtocol<R>(options: GraphQLWsProtocolOptions<R>)
       send(JSON.stringify({ type: 'connection_ack' }));
     };
 
-    const run = async (id: string, payload: { query: string; variables?: Record<string, unknown>; operationName?: string }) => {
-      // graphql-ws sends a query, never a document id: a key limited to published documents runs them over HTTP (POST, GET, SSE).
-      if (identity?.persistedDocumentsOnly) {
-        send(errorMessage(id, [new GraphQLError('This API key runs published persisted documents only: send a documentId over HTTP (or server-sent events).', { extensions: { code: 'PERSISTED_DOCUMENT_REQUIRED' } })]));
+    const run = async (id: string, sent: OperationBody) => {
+      const fail = (code: string, message: string) => {
+        send(errorMessage(id, [new GraphQLError(message, { extensions: { code } })]));
         subscriptions.delete(id);
-        return;
+      };
+      // A published document by its id (`documentId`, or the APQ hash), as over HTTP; with no query beside it.
+      const hash = sent.extensions?.persistedQuery?.sha256Hash;
+      const documentId = typeof sent.documentId === 'string' ? sent.documentId : typeof hash === 'string' && !sent.query ? hash : undefined;
+      let payload = sent as OperationBody & { query: string; variables?: Record<string, unknown> };
+      if (documentId !== undefined) {
+        if (sent.query) return fail('BAD_USER_INPUT', 'Send a documentId or a query, not both.');
+        if (documentId.length > 128) return fail('BAD_USER_INPUT', 'A documentId is at most 128 characters.');
+        const body = options.publishedDocument ? await options.publishedDocument(identity, documentId).catch(() => null) : null;
+        if (!subscriptions.has(id)) return;
+        if (body === null) return fail('PERSISTED_DOCUMENT_NOT_FOUND', `No persisted document ${documentId} is published for this tenant.`);
+        payload = { ...sent, query: body } as typeof payload;
+      } else if (identity?.persistedDocumentsOnly) {
+        return fail('PERSISTED_DOCUMENT_REQUIRED', 'This API key runs published persisted documents only: send a documentId (or extensions.persistedQuery) instead of a query.');
       }
       let document: DocumentNode;
       try {
@@ -154,7 +171,9 @@ export function createGraphQLWsProtocol<R>(options: GraphQLWsProtocolOptions<R>)
       const operation = getOperationAST(document, payload.operationName);
       if (operation && operation.operation !== 'subscription') {
         // Queries and mutations run through the gateway's HTTP pipeline: one result, then complete.
-        const result = await options.executeOperation(payload, headers!, upgrade.request);
+        // A document sent by id goes on by id: the HTTP pipeline looks it up (and counts it) again.
+        const body: OperationBody = documentId === undefined ? payload : { ...sent, query: undefined };
+        const result = await options.executeOperation(body, headers!, upgrade.request);
         if (!subscriptions.has(id)) return;
         send(JSON.stringify({ id, type: 'next', payload: result }));
         send(JSON.stringify({ id, type: 'complete' }));
@@ -180,7 +199,8 @@ export function createGraphQLWsProtocol<R>(options: GraphQLWsProtocolOptions<R>)
         socket.close(CloseCode.Unauthorized, 'Unauthorized');
         return;
       }
-      if (typeof message.id !== 'string' || !message.payload || typeof message.payload.query !== 'string') {
+      const carries = message.payload && (typeof message.payload.query === 'string' || typeof message.payload.documentId === 'string' || typeof message.payload.extensions?.persistedQuery?.sha256Hash === 'string');
+      if (typeof message.id !== 'string' || !carries) {
         socket.close(CloseCode.BadRequest, 'Invalid subscribe message');
         return;
       }
