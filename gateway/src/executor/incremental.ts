@@ -93,9 +93,10 @@ export async function executeIncremental(options: ExecuteOptions, streams: Strea
   return deliver(streamed, async (emit) => {
     const run = newRun(options, fullResult);
     if (defer.primary.node) await runSchedule(run, scheduleOf(planOf(defer.primary.node), decide));
-    const result: ExecutionResult = known.primary ? shape(options, known.primary, fullResult, run.errors) : { data: {} };
+    const result: ExecutionResult = known.primary ? shape(options, known.primary, fullResult, run.errors) : { data: Object.create(null), ...(run.errors.length > 0 ? { errors: run.errors } : {}) };
+    for (const deferred of defer.deferred) if (result.data) skeleton(result.data, fullResult, known.deferred.get(deferred)!.path);
     // Each deferred block as soon as its fetches are done; those it holds after it.
-    const runDeferred = async (deferred: DeferredNode, places: Place[]): Promise<void> => {
+    const runDeferred = async (deferred: DeferredNode, places: Place[]): Promise<BlockResult> => {
       const own = newRun(options, fullResult);
       const nested = deferred.node?.kind === 'Defer' ? deferred.node : undefined;
       const node = nested ? nested.primary.node : deferred.node;
@@ -120,6 +121,7 @@ export async function executeIncremental(options: ExecuteOptions, streams: Strea
         }
         const data: Json = Object.create(null);
         for (const key of Object.keys(at)) if (keys.has(key)) data[key] = (at as Json)[key];
+        for (const child of children) skeleton(data, valueAt(fullResult, place.path), known.deferred.get(child.deferred)!.path.slice(ownPath.length));
         for (const child of children) child.places.push(...placesOf(data, known.deferred.get(child.deferred)!.path.slice(ownPath.length), place.path));
         incremental.push({ id: place.id, data, ...(errors.length > 0 ? { errors } : {}) });
         completed.push({ id: place.id });
@@ -131,7 +133,7 @@ export async function executeIncremental(options: ExecuteOptions, streams: Strea
         const first = incremental[0] ?? completed[0];
         if (first) first.errors = [...(first.errors ?? []), ...rest];
       }
-      emit.subsequent(incremental, completed, children);
+      return { incremental, completed, deferred: children };
     };
     emit.onDeferred = runDeferred;
     emit.initial(result, [], defer.deferred.map((deferred) => ({ deferred, places: placesOf(result.data, known.deferred.get(deferred)!.path) })));
@@ -148,7 +150,14 @@ interface Place {
 interface Emitter {
   initial(result: ExecutionResult, incremental: IncrementalEntry[], deferred: { deferred: DeferredNode; places: Omit<Place, 'id'>[] }[]): void;
   subsequent(incremental: IncrementalEntry[], completed: CompletedEntry[], deferred: { deferred: DeferredNode; places: Omit<Place, 'id'>[] }[]): void;
-  onDeferred?: (deferred: DeferredNode, places: Place[]) => Promise<void>;
+  /** Runs a deferred block; what it resolves to is its payload. */
+  onDeferred?: (deferred: DeferredNode, places: Place[]) => Promise<BlockResult>;
+}
+
+interface BlockResult {
+  incremental: IncrementalEntry[];
+  completed: CompletedEntry[];
+  deferred: { deferred: DeferredNode; places: Omit<Place, 'id'>[] }[];
 }
 
 /**
@@ -158,7 +167,9 @@ interface Emitter {
  */
 function deliver(streamed: Map<string, StreamField>, start: (emit: Emitter) => Promise<void>): AsyncIterable<IncrementalPayload> {
   const queue: Omit<IncrementalPayload, 'hasNext'>[] = [];
+  /** Deferred blocks announced and not yet delivered. */
   let running = 0;
+  let initialSent = false;
   let wake: (() => void) | undefined;
   let nextId = 0;
   const notify = () => {
@@ -176,14 +187,19 @@ function deliver(streamed: Map<string, StreamField>, start: (emit: Emitter) => P
       pending.push(...withIds.map(({ id, path, label }) => ({ id, path, ...(label !== undefined ? { label } : {}) })));
       for (const { id, path } of withIds) placeOf.set(id, path);
       running++;
-      void emit.onDeferred!(deferred, withIds)
-        .catch((error: unknown) => {
-          queue.push({ completed: withIds.map(({ id }) => ({ id, errors: [error instanceof GraphQLError ? error : new GraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] })) });
-        })
-        .finally(() => {
+      // The block's payload goes out in the same turn as it stops counting as running: hasNext is exact.
+      emit.onDeferred!(deferred, withIds).then(
+        (result) => {
+          emit.subsequent(result.incremental, result.completed, result.deferred);
           running--;
           notify();
-        });
+        },
+        (error: unknown) => {
+          queue.push({ completed: withIds.map(({ id }) => ({ id, errors: [error instanceof GraphQLError ? error : new GraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })] })) });
+          running--;
+          notify();
+        },
+      );
     }
     return pending;
   };
@@ -213,6 +229,7 @@ function deliver(streamed: Map<string, StreamField>, start: (emit: Emitter) => P
   };
   const emit: Emitter = {
     initial(result, _incremental, deferred) {
+      initialSent = true;
       const pending = announce(deferred);
       const { pending: streams, later } = cut(result.data, []);
       queue.push({ ...result, pending: [...pending, ...streams] }, ...later);
@@ -238,15 +255,10 @@ function deliver(streamed: Map<string, StreamField>, start: (emit: Emitter) => P
         async next(): Promise<IteratorResult<IncrementalPayload>> {
           if (!started) {
             started = true;
-            running++;
-            start(emit)
-              .catch((error: unknown) => {
-                failure = error;
-              })
-              .finally(() => {
-                running--;
-                notify();
-              });
+            start(emit).catch((error: unknown) => {
+              failure = error;
+              notify();
+            });
           }
           while (queue.length === 0) {
             if (failure !== undefined) {
@@ -254,7 +266,7 @@ function deliver(streamed: Map<string, StreamField>, start: (emit: Emitter) => P
               failure = undefined;
               throw error;
             }
-            if (running === 0) return { done: true, value: undefined };
+            if (initialSent && running === 0) return { done: true, value: undefined };
             await new Promise<void>((resolve) => (wake = resolve));
           }
           const payload = queue.shift()!;
@@ -267,6 +279,24 @@ function deliver(streamed: Map<string, StreamField>, start: (emit: Emitter) => P
       };
     },
   };
+}
+
+/**
+ * Makes sure shaped `data` reaches down a deferred block's path where the merged tree does: a field
+ * whose selection is all deferred is in no subselection, yet the client needs it (`{}`, a list of
+ * `{}`, or null) to put the deferred data in.
+ */
+function skeleton(data: Json, raw: unknown, path: string[]): void {
+  if (path.length === 0 || raw === null || typeof raw !== 'object' || Array.isArray(raw)) return;
+  const [key, ...rest] = path as [string, ...string[]];
+  const value = (raw as Json)[key];
+  if (data[key] === undefined) {
+    if (value === undefined) return;
+    data[key] = value === null ? null : Array.isArray(value) ? value.map((item) => (item === null ? null : Object.create(null))) : Object.create(null);
+  }
+  const shaped = data[key];
+  if (Array.isArray(shaped) && Array.isArray(value)) shaped.forEach((item, i) => item && skeleton(item, value[i], rest));
+  else if (shaped && typeof shaped === 'object') skeleton(shaped, value, rest);
 }
 
 /** The places (concrete paths, through every list) where a deferred block's path leads in shaped `data`. */
@@ -333,6 +363,7 @@ function deferShapes(options: ExecuteOptions, defer: DeferNode): DeferShapes {
     );
   const selectionOf = (text: string) => (parse(`query ${text}`).definitions[0] as { selectionSet: SelectionSetNode }).selectionSet;
   const tree: Shape = { children: new Map() };
+  const spread = new Set<object>();
   const graft = (shape: Shape, selectionSet: SelectionSetNode, typeCondition?: string) => {
     for (const selection of selectionSet.selections) {
       if (selection.kind === Kind.FIELD) {
@@ -341,15 +372,25 @@ function deferShapes(options: ExecuteOptions, defer: DeferNode): DeferShapes {
         if (!entry) shape.children.set(key, (entry = { field: selection, ...(typeCondition ? { typeCondition } : {}), shape: { children: new Map() } }));
         if (selection.selectionSet) graft(entry.shape, selection.selectionSet);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) graft(shape, selection.selectionSet, selection.typeCondition?.name.value ?? typeCondition);
+      else {
+        const fragment = operationContext.fragments[selection.name.value];
+        if (fragment && !spread.has(fragment)) {
+          spread.add(fragment);
+          graft(shape, fragment.selectionSet, fragment.typeCondition.name.value);
+          spread.delete(fragment);
+        }
+      }
     }
   };
+  // The path to each deferred block is in the client's operation (not always in a subselection: a field whose selection is all deferred has none).
+  graft(tree, operationContext.operation.selectionSet);
   const primarySelection = defer.primary.subselection ? selectionOf(defer.primary.subselection) : undefined;
-  if (primarySelection) graft(tree, primarySelection);
   const result: DeferShapes = { primary: primarySelection ? toOperation(primarySelection) : undefined, deferred: new Map() };
   const visit = (deferred: DeferredNode) => {
     const nested = deferred.node?.kind === 'Defer' ? deferred.node : undefined;
-    const text = deferred.subselection ?? nested?.primary.subselection ?? '{ __typename }';
-    const selection = selectionOf(text);
+    const text = deferred.subselection ?? nested?.primary.subselection;
+    // A block whose fields are all deferred further has no selection of its own: its payload is the way to them.
+    const selection = selectionOf(text ?? '{ __typename }');
     const path = deferred.queryPath.filter((segment) => !segment.startsWith('...'));
     // The path's fields from the tree, innermost last; the block's selection at the end.
     const entries: { field: FieldNode; typeCondition?: string }[] = [];
@@ -373,9 +414,8 @@ function deferShapes(options: ExecuteOptions, defer: DeferNode): DeferShapes {
         else if (s.kind === Kind.INLINE_FRAGMENT) collect(s.selectionSet);
       }
     };
-    collect(selection);
+    if (text) collect(selection);
     result.deferred.set(deferred, { operation: toOperation(inner), keys, path });
-    if (at) graft(at, selection);
     for (const child of nested?.deferred ?? []) visit(child);
   };
   for (const deferred of defer.deferred) visit(deferred);
