@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { addProduct, createShop, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
 import { startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
@@ -132,6 +133,18 @@ describe('@defer and @stream over multipart/mixed (raw HTTP)', () => {
     expect(plain.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect(refused.errors.map((e: any) => e.extensions.code)).toEqual(plain.errors!.map((e) => e.extensions?.code));
     expect(refused.data ?? null).toEqual(plain.data ?? null);
+  });
+
+  it('runs a deferred query registered as a persisted query by its hash alone, still in parts', async () => {
+    const extensions = { persistedQuery: { version: 1, sha256Hash: createHash('sha256').update(PAGE).digest('hex') } };
+    const variables = { id: productId, store: shop.storeId };
+    const send = (body: Record<string, unknown>, accept: string) =>
+      fetch(system.gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json', accept, ...shop.headers }, body: JSON.stringify({ ...body, variables, extensions }) });
+    expect((await (await send({}, 'application/json')).json()).errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+    expect((await (await send({ query: PAGE }, 'application/json')).json()).data.product.title).toBe('Espresso');
+    const { parts } = await multipart(await send({}, ACCEPT_2022));
+    expect(parts[0].data.product.variants[0]).toEqual({ sku: 'ESP-1', title: 'Espresso ESP-1' });
+    expect(parts.slice(1).flatMap((part) => part.incremental ?? []).map((entry) => entry.path)).toEqual([0, 1, 2].map((i) => ['product', 'variants', i]));
   });
 
   it('refuses @stream on a field that is not a list and an initialCount past its bound', async () => {

@@ -82,7 +82,8 @@ export async function executeIncremental(options: ExecuteOptions, streams: Strea
   let root = options.plan.node as PlanNode | undefined;
   while (root?.kind === 'Condition') root = (decide(root) ? root.ifClause : root.elseClause) ?? undefined;
   const streamed = new Map(streams.map((s) => [s.key, s]));
-  if (root?.kind !== 'Defer') {
+  // A `Defer` node anywhere but the root or the top of a deferred block runs flattened, answered at once.
+  if (root?.kind !== 'Defer' || !deliverable(root)) {
     const result = await executePlan(options);
     if (streamed.size === 0) return result;
     return deliver(streamed, async (emit) => emit.initial(result, [], []));
@@ -138,6 +139,27 @@ export async function executeIncremental(options: ExecuteOptions, streams: Strea
     emit.onDeferred = runDeferred;
     emit.initial(result, [], defer.deferred.map((deferred) => ({ deferred, places: placesOf(result.data, known.deferred.get(deferred)!.path) })));
   });
+}
+
+/** Whether `Defer` nodes appear only where `executeIncremental` delivers them: at the root and at the top of deferred blocks. */
+function deliverable(defer: DeferNode): boolean {
+  const has = (node: PlanNode | undefined): boolean => {
+    if (!node) return false;
+    switch (node.kind) {
+      case 'Defer':
+        return true;
+      case 'Sequence':
+      case 'Parallel':
+        return node.nodes.some(has);
+      case 'Flatten':
+        return has(node.node);
+      case 'Condition':
+        return has(node.ifClause) || has(node.elseClause);
+      default:
+        return false;
+    }
+  };
+  return !has(defer.primary.node) && defer.deferred.every((deferred) => (deferred.node?.kind === 'Defer' ? deliverable(deferred.node) : !has(deferred.node)));
 }
 
 interface Place {
