@@ -23,8 +23,8 @@ export function incrementalWriter(format: IncrementalFormat, log: (message: stri
     for (const entry of pending ?? []) pendings.set(entry.id, entry);
     const head: Record<string, unknown> = {};
     if ('data' in payload) head.data = payload.data;
-    // The first payload's own errors: yoga masked them already.
-    if (payload.errors && payload.errors.length > 0) head.errors = payload.errors;
+    // Masked as yoga masks a whole result's (an error with a code passes, anything else becomes INTERNAL_SERVER_ERROR).
+    Object.assign(head, errorsOf(payload.errors));
     if (payload.extensions) head.extensions = payload.extensions;
     if (hasNext === undefined) return head;
     if (format === 'alpha9') {
