@@ -54,6 +54,9 @@ export const INPUT_BOUNDS = {
     'FlagRuleInput.variant': 64,
     'Mutation.deleteFeatureFlag(key:)': 64,
     'Query.featureFlagEvaluation(key:)': 64,
+    /** Labels of incremental delivery (docs/incremental-delivery.md); `@stream`'s keeps the same bound. */
+    '@defer(label:)': 100,
+    '@stream(label:)': 100,
   } as Record<string, number>,
   /** Most items in a list, where the default does not fit. */
   maxItems: {
@@ -112,6 +115,8 @@ export const INPUT_BOUNDS = {
     'Query.auditLog(first:)': [1, 100],
     'SetOrderHookInput.timeoutMs': [100, 10_000],
     'FlagRuleInput.percentage': [0, 100],
+    /** Items of a streamed list sent in the first payload (no list a client can ask is longer). */
+    '@stream(initialCount:)': [0, MAX_LIST_ITEMS],
   } as Record<string, readonly [number, number]>,
 } as const;
 

@@ -25,7 +25,7 @@ function boundOf(coordinate: string, type: GraphQLInputType): string | undefined
 
 /** Every argument and input field a client can send, with its bound, sorted. */
 export function limitsTableRows(): string[] {
-  const schema = Supergraph.build(extractScopes(readFileSync(join(root, 'schema/supergraph.graphql'), 'utf8')).sdl).apiSchema().toGraphQLJSSchema();
+  const schema = Supergraph.build(extractScopes(readFileSync(join(root, 'schema/supergraph.graphql'), 'utf8')).sdl).apiSchema().toGraphQLJSSchema({ includeDefer: true, includeStream: true });
   const rows: string[] = [];
   for (const type of Object.values(schema.getTypeMap())) {
     if (isIntrospectionType(type)) continue;
@@ -44,6 +44,15 @@ export function limitsTableRows(): string[] {
         const bound = boundOf(coordinate, field.type);
         if (bound) rows.push(`| \`${coordinate}\` | \`${String(field.type)}\` | ${bound} |`);
       }
+    }
+  }
+  // The incremental delivery directives' arguments (the gateway checks them, gateway/src/executor/stream-fields.ts).
+  for (const directive of schema.getDirectives()) {
+    if (directive.name !== 'defer' && directive.name !== 'stream') continue;
+    for (const arg of directive.args) {
+      const coordinate = `@${directive.name}(${arg.name}:)`;
+      const bound = boundOf(coordinate, arg.type);
+      if (bound) rows.push(`| \`${coordinate}\` | \`${String(arg.type)}\` | ${bound} |`);
     }
   }
   return rows.sort();

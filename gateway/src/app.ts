@@ -57,6 +57,9 @@ import { useFavicon } from './routes/favicon.js';
 import { createMemoryPersistedQueryStore, type PersistedQueryStore } from './persisted-queries/persisted-query-store.js';
 import { usePersistedQueries } from './persisted-queries/use-persisted-queries.js';
 import { ownExecutor, type ExecutorKind } from './executor/own-executor.js';
+import { useIncrementalDelivery } from './incremental/use-incremental-delivery.js';
+import { addExtensions } from '@apollo/gateway/dist/schema-helper/addExtensions.js';
+import type { Schema } from '@apollo/federation-internals';
 import { readExecutor } from './config.js';
 import { gatewayFlags } from './flags.js';
 import { flagChangesTo } from '../../lib/flags/flag-events.js';
@@ -154,11 +157,14 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const executorKind = options.executor ?? readExecutor(process.env);
   const gateway = new ApolloGateway({
     supergraphSdl,
+    // Plans with @defer's blocks, which only our executor runs (Apollo's refuses them).
+    ...(executorKind === 'own' ? { queryPlannerConfig: { incrementalDelivery: { enableDefer: true } } } : {}),
     buildService: ({ name, url }) => (dataSources[name] ??= new SubgraphDataSource(name, urls[name] ?? url!, client)),
     logger: { debug: () => {}, info: () => {}, warn: log, error: log },
   });
   await gateway.load();
-  const schema = gateway.schema!;
+  // The served schema: with @defer and @stream (and their introspection) when our executor delivers them.
+  const schema = executorKind === 'own' ? addExtensions((gateway as unknown as { apiSchema: Schema }).apiSchema.toGraphQLJSSchema({ includeDefer: true, includeStream: true })) : gateway.schema!;
 
   // What a partner key sees: the elements tagged @tag(name: "partner").
   const partnerSchema = buildContractSchema(supergraphSdl, 'partner');
@@ -220,6 +226,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       })
     : undefined;
   if (hub) plugins.push(useSubscriptionHub(hub), useMultipartSubscriptions());
+  // @defer and @stream over multipart/mixed, in the format the client asks for.
+  plugins.push(useIncrementalDelivery({ log }));
   // Anonymous storefront reads, kept until a change event of their tenant arrives.
   const cacheOptions = typeof options.storefrontCache === 'object' ? options.storefrontCache : {};
   const storefrontCache =
@@ -238,7 +246,12 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     useApolloFederation({
       gateway:
         executorKind === 'own'
-          ? ({ get schema() { return gateway.schema; }, load: () => gateway.load(), onSchemaLoadOrUpdate: (callback: never) => gateway.onSchemaLoadOrUpdate(callback), executor: ownExecutor(gateway, dataSources) } as never)
+          ? ({
+              schema,
+              load: () => gateway.load(),
+              onSchemaLoadOrUpdate: (callback: (update: object) => void) => gateway.onSchemaLoadOrUpdate((update) => callback({ ...update, apiSchema: schema })),
+              executor: ownExecutor(gateway, dataSources, { schema }),
+            } as never)
           : gateway,
     }),
   );

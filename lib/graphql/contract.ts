@@ -21,7 +21,8 @@ export function buildContractSchema(supergraphSdl: string, tag: string): GraphQL
       }
     }
   }
-  const apiSchema = Supergraph.build(supergraphSdl).apiSchema().toGraphQLJSSchema();
+  // With @defer and @stream, as the gateway serves them to everyone.
+  const apiSchema = Supergraph.build(supergraphSdl).apiSchema().toGraphQLJSSchema({ includeDefer: true, includeStream: true });
   const keepField = (typeName: string, fieldName: string) => tagged.has(`${typeName}.${fieldName}`) || tagged.has(typeName);
   const filtered = mapSchema(apiSchema, {
     [MapperKind.OBJECT_FIELD]: (config, fieldName, typeName) => (keepField(typeName, fieldName) ? config : null),

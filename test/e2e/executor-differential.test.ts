@@ -53,7 +53,7 @@ interface Generator {
   skip?: Set<string>;
 }
 
-function generateQuery(generator: Generator, seed: number, maxDepth: number): string {
+function generateQuery(generator: Generator, seed: number, maxDepth: number, deferRate = 0): string {
   const next = random(seed);
   const pick = <T,>(items: readonly T[]) => items[Math.floor(next() * items.length)]!;
   const literal = (type: GraphQLInputType, argument: GraphQLArgument): string | undefined => {
@@ -103,7 +103,9 @@ function generateQuery(generator: Generator, seed: number, maxDepth: number): st
       const alias = next() < 0.2 ? `${pick(fields).name}: ` : next() < 0.1 ? `a${i}: ` : '';
       const sub = isLeafType(inner) ? '' : selection(inner, depth + 1);
       if (!isLeafType(inner) && sub === '') continue;
-      chosen.push(`${alias}${field.name}${args}${sub ? ` ${sub}` : ''}`);
+      const text = `${alias}${field.name}${args}${sub ? ` ${sub}` : ''}`;
+      // Sometimes deferred (a later payload for a client that takes them).
+      chosen.push(deferRate > 0 && next() < deferRate ? `... @defer { ${text} }` : text);
     }
     if (chosen.length === 0) chosen.push('__typename');
     return `{ ${chosen.join(' ')} }`;
@@ -128,6 +130,38 @@ const normalised = (answer: Answer) => ({
   ...answer,
   ...(answer.errors ? { errors: answer.errors.map((e) => JSON.stringify(e)).sort() } : {}),
 });
+
+/** A `multipart/mixed` answer (the 2022-08-24 format) merged into the one result it stands for. */
+async function askIncremental(gateway: Gateway, query: string, headers: Record<string, string>): Promise<Answer & { parts: number }> {
+  const response = await gateway.fetch('http://gateway/graphql', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'multipart/mixed;deferSpec=20220824, application/json;q=0.9', ...headers },
+    body: JSON.stringify({ query }),
+  });
+  if (!response.headers.get('content-type')?.startsWith('multipart/mixed')) return { ...((await response.json()) as Answer), parts: 1 };
+  const parts = (await response.text())
+    .split('\r\n--graphql')
+    .filter((raw) => raw.includes('\r\n\r\n'))
+    .map((raw) => JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)));
+  const merge = (into: any, from: any): any => {
+    if (Array.isArray(into) && Array.isArray(from)) return from.map((item, i) => merge(into[i], item));
+    if (into && from && typeof into === 'object' && typeof from === 'object') {
+      for (const [key, value] of Object.entries(from)) into[key] = merge(into[key], value);
+      return into;
+    }
+    return from;
+  };
+  const { data, errors = [] } = parts[0];
+  for (const part of parts.slice(1)) {
+    for (const entry of part.incremental ?? []) {
+      errors.push(...(entry.errors ?? []));
+      if (entry.data === null || entry.data === undefined) continue;
+      const parent = entry.path.reduce((at: any, key: string | number) => at[key], data);
+      merge(parent, entry.data);
+    }
+  }
+  return { data, ...(errors.length > 0 ? { errors } : {}), parts: parts.length };
+}
 
 async function ask(gateway: Gateway, query: string, headers: Record<string, string>): Promise<Answer> {
   const response = await gateway.fetch('http://gateway/graphql', {
@@ -192,6 +226,33 @@ describe('our executor answers random queries exactly as Apollo executor does', 
       }
       // The comparison is worth something only if many queries get data from the subgraphs.
       expect(withData).toBeGreaterThanOrEqual(20);
+    }, 300_000);
+
+    it('for 40 queries with @defer fragments: the payloads merged are the answer without @defer', async () => {
+      const schema = Supergraph.build(extractScopes(readFileSync(SUPERGRAPH_PATH, 'utf8')).sdl).apiSchema().toGraphQLJSSchema();
+      const generator: Generator = {
+        schema,
+        values: (argument) => {
+          if (/store/i.test(argument.name)) return [shop.storeId];
+          if (/sku/i.test(argument.name)) return ['PEP-1', 'PEP-2', 'SAL-1'];
+          if (/slug|handle/i.test(argument.name)) return ['pepper', 'salt'];
+          if (getNamedType(argument.type).name === 'ID' || getNamedType(argument.type).name === 'String') return ['pepper'];
+          return undefined;
+        },
+      };
+      let streamed = 0;
+      for (let seed = 1; seed <= 40; seed++) {
+        const query = generateQuery(generator, seed, 4, 0.3);
+        const [deferred, whole] = await Promise.all([askIncremental(own, query, shop.headers), ask(own, query.replaceAll(' @defer', ''), shop.headers)]);
+        const { parts, ...merged } = deferred;
+        if (parts > 1) streamed += 1;
+        // With an error, a deferred fragment's null stops at the fragment: only the errors' messages and codes compare.
+        const codes = (answer: Answer) => (answer.errors ?? []).map((e: any) => `${e.message} ${e.extensions?.code}`).sort();
+        if (whole.errors) expect({ seed, query, errors: codes(merged) }).toEqual({ seed, query, errors: codes(whole) });
+        else expect({ seed, query, answer: merged }).toEqual({ seed, query, answer: whole });
+      }
+      // Worth something only if many of them did come in several payloads.
+      expect(streamed).toBeGreaterThanOrEqual(10);
     }, 300_000);
   });
 

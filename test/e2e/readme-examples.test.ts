@@ -184,6 +184,24 @@ describe('the README and docs examples, as written, on the demo data', () => {
     ]);
   });
 
+  it('the @defer curl command: titles first, then each variant\'s stock in a later part', async () => {
+    const { stdout } = await run('bash', ['-c', asWritten(block('accept: multipart/mixed;deferSpec=20220824'))]);
+    expect(stdout.endsWith('\r\n--graphql--\r\n')).toBe(true);
+    const parts = stdout
+      .split('\r\n--graphql')
+      .filter((raw) => raw.includes('\r\n\r\n'))
+      .map((raw) => JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)));
+    const node = parts[0].data.products.edges[0].node;
+    expect(parts[0].hasNext).toBe(true);
+    expect(typeof node.title).toBe('string');
+    expect(node.variants.length).toBeGreaterThan(0);
+    for (const variant of node.variants) expect(Object.keys(variant)).toEqual(['sku']);
+    const increments = parts.slice(1).flatMap((part) => part.incremental ?? []);
+    expect(increments.map((entry) => entry.path)).toEqual(node.variants.map((_: unknown, i: number) => ['products', 'edges', 0, 'node', 'variants', i]));
+    for (const entry of increments) expect(entry).toEqual({ data: { stockLevels: expect.arrayContaining([{ available: expect.any(Number) }]) }, path: entry.path, label: 'stock' });
+    expect(parts.at(-1).hasNext).toBe(false);
+  });
+
   it('the node refetch answers a variant and a stock level by their ids alone', async () => {
     const { products } = await asShopper('query ($store: ID!) { products(first: 1) { edges { node { variants { id sku stock(storeId: $store) { id available } } } } } }', { store: store('S1') });
     const variant = products.edges[0].node.variants[0];

@@ -3,10 +3,10 @@ import { applyRewrites, isObjectOfType } from '@apollo/gateway/dist/dataRewrites
 import { computeResponse } from '@apollo/gateway/dist/resultShaping.js';
 import { deepMerge } from '@apollo/gateway/dist/utilities/deepMerge.js';
 import { OpenTelemetrySpanNames, tracer } from '@apollo/gateway/dist/utilities/opentelemetry.js';
-import { ERRORS, errorCodeDef, operationFromDocument, type Operation, type Schema } from '@apollo/federation-internals';
-import { evaluateCondition, getResponseName, type FetchNode, type QueryPlan, type QueryPlanSelectionNode, type ResponsePath } from '@apollo/query-planner';
+import { ERRORS, errorCodeDef, Operation, operationFromDocument, type Schema } from '@apollo/federation-internals';
+import { evaluateCondition, getResponseName, type FetchNode, type PlanNode, type QueryPlan, type QueryPlanSelectionNode, type ResponsePath } from '@apollo/query-planner';
 import { executeSync, GraphQLError, Kind, TypeNameMetaFieldDef, visit, type ExecutionResult, type FieldNode, type GraphQLFormattedError, type GraphQLSchema, type VariableDefinitionNode } from 'graphql';
-import { scheduleOf, type Group, type Step } from './schedule.js';
+import { scheduleOf, type Group, type Schedule, type Step } from './schedule.js';
 
 /** A subgraph's answer to one request, as it sent it. */
 export interface SubgraphResponse {
@@ -36,9 +36,9 @@ export interface ExecuteOptions {
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response data of any shape, read and merged in place
-type Json = Record<string, any>;
+export type Json = Record<string, any>;
 
-interface Run {
+export interface Run {
   fullResult: Json;
   errors: GraphQLError[];
   variables: Record<string, unknown> | undefined;
@@ -57,7 +57,17 @@ const operations = new WeakMap<object, Operation>();
  * have finished. Results are merged into one tree in place.
  */
 export async function executePlan(options: ExecuteOptions): Promise<ExecutionResult> {
-  const { operationContext, variables, apiSchema } = options;
+  const operation = operationOf(options);
+  if (!(operation instanceof Operation)) return operation;
+  const schedule = scheduleOf(options.plan, conditionsOf(operation, options.variables));
+  const run = newRun(options, Object.create(null));
+  await runSchedule(run, schedule);
+  return shape(options, operation, run.fullResult, run.errors);
+}
+
+/** The client's operation over the API schema (for result shaping), built once per document. */
+export function operationOf(options: Pick<ExecuteOptions, 'operationContext' | 'apiSchema'>): Operation | ExecutionResult {
+  const { operationContext, apiSchema } = options;
   let operation = operations.get(operationContext.operation);
   if (!operation) {
     try {
@@ -72,26 +82,45 @@ export async function executePlan(options: ExecuteOptions): Promise<ExecutionRes
     }
     operations.set(operationContext.operation, operation);
   }
-  const schedule = scheduleOf(options.plan, (node) => evaluateCondition(node, operation.variableDefinitions, variables));
-  const run: Run = { fullResult: Object.create(null), errors: [], variables, supergraphSchema: options.supergraphSchema, send: options.send, onRequest: options.onRequest };
+  return operation;
+}
+
+/** Decides each Condition node of a plan from the client's variables. */
+export const conditionsOf = (operation: Operation, variables: Record<string, unknown> | undefined) => (node: Extract<PlanNode, { kind: 'Condition' }>) =>
+  evaluateCondition(node, operation.variableDefinitions, variables);
+
+/** What one run of (part of) a plan fills: the response tree (shared by the blocks of a deferred plan), its errors. */
+export function newRun(options: ExecuteOptions, fullResult: Json): Run {
+  return { fullResult, errors: [], variables: options.variables, supergraphSchema: options.supergraphSchema, send: options.send, onRequest: options.onRequest };
+}
+
+/** Runs a schedule's groups, each as soon as the groups it needs have finished. */
+export async function runSchedule(run: Run, schedule: Schedule): Promise<void> {
   const done = new Map<Group, Promise<void>>();
   for (const group of schedule.groups) {
     const after = group.deps.map((dep) => done.get(dep)!);
     done.set(group, (after.length === 0 ? Promise.resolve() : Promise.all(after)).then(() => runGroup(run, group)));
   }
   await Promise.all(done.values());
+}
 
+/**
+ * The client's answer from the merged tree: Apollo's result shaping of `operation` (nullability,
+ * aliases, `__typename`, introspection), the subgraphs' `errors`, else `valueCompletion`.
+ */
+export function shape(options: Pick<ExecuteOptions, 'operationContext' | 'variables'>, operation: Operation, input: Json, errors: GraphQLError[]): ExecutionResult {
+  const { operationContext, variables } = options;
   return tracer.startActiveSpan(OpenTelemetrySpanNames.POST_PROCESSING, (span) => {
     try {
       const { data, errors: postProcessingErrors } = computeResponse({
-        operation: operation!,
+        operation,
         variables,
-        input: run.fullResult,
+        input,
         introspectionHandling: (field) =>
           executeIntrospection(operationContext.schema, field.expandFragments().toSelectionNode(), operationContext.operation.variableDefinitions, variables),
       });
-      if (run.errors.length === 0 && postProcessingErrors.length > 0) return { extensions: { valueCompletion: postProcessingErrors }, data } as ExecutionResult;
-      return run.errors.length === 0 ? { data } : { errors: run.errors, data };
+      if (errors.length === 0 && postProcessingErrors.length > 0) return { extensions: { valueCompletion: postProcessingErrors }, data } as ExecutionResult;
+      return errors.length === 0 ? { data } : { errors, data };
     } catch (error) {
       if (error instanceof GraphQLError) return { errors: [error] };
       return { errors: [new GraphQLError((error as Error).message ?? 'Unexpected error during query plan execution', { originalError: error as Error })] };

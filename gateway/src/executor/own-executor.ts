@@ -7,7 +7,10 @@ import type { GatewayExecutor, GatewayGraphQLRequestContext } from '@apollo/serv
 import type { GraphQLSchema } from 'graphql';
 import { getVariableValues } from 'graphql/execution/values.js';
 import { executePlan, type SendToSubgraph, type SubgraphResponse } from './execute.js';
+import { executeIncremental } from './incremental.js';
 import { UnsupportedPlan } from './schedule.js';
+import { stripStream, streamFieldsOf, usesIncrementalDelivery } from './stream-fields.js';
+import { incrementalFormat } from '../incremental/incremental-format.js';
 import { SubgraphDataSource } from '../subgraph-data-source.js';
 import type { GatewayContext } from '../gateway-context.js';
 
@@ -45,15 +48,26 @@ export function sendThrough(dataSources: Record<string, GraphQLDataSource>, requ
 
 /**
  * The gateway's executor with ours running the plans: Apollo's validation of variables, its
- * query planner and plan cache (the same keys), then `executePlan`. Plans it does not run
- * (`@defer`) go to Apollo's executor.
+ * query planner and plan cache (the same keys), then `executePlan`. A client that takes
+ * incremental delivery (multipart/mixed with a defer or incremental spec) gets a plan with
+ * `@defer` (the planner's) or a list with `@stream` (ours) as a stream of payloads
+ * (`executeIncremental`); any other client gets the whole result at once. Plans it does not run
+ * go to Apollo's executor. `schema` is the served one (with `@defer` and `@stream`).
  */
-export function ownExecutor(gateway: ApolloGateway, dataSources: Record<string, GraphQLDataSource>, onRequest?: (service: string) => void): GatewayExecutor {
+export function ownExecutor(
+  gateway: ApolloGateway,
+  dataSources: Record<string, GraphQLDataSource>,
+  options: { onRequest?: (service: string) => void; schema?: GraphQLSchema } = {},
+): GatewayExecutor {
+  const { onRequest } = options;
   const apollo = gateway.executor;
   const internals = gateway as unknown as GatewayInternals;
   return async (requestContext) => {
-    const { request, document, queryHash } = requestContext;
-    const operationContext = buildOperationContext({ schema: internals.schema, operationDocument: document, operationName: request.operationName });
+    const { request, queryHash } = requestContext;
+    const schema = options.schema ?? internals.schema;
+    // The planner does not know @stream: the gateway streams a list's items itself, after shaping.
+    const document = stripStream(requestContext.document);
+    const operationContext = buildOperationContext({ schema, operationDocument: document, operationName: request.operationName });
     const definitions = operationContext.operation.variableDefinitions;
     if (definitions && definitions.length > 0) {
       const { errors } = getVariableValues(operationContext.schema, definitions, request.variables ?? {});
@@ -65,16 +79,26 @@ export function ownExecutor(gateway: ApolloGateway, dataSources: Record<string, 
       plan = internals.queryPlanner.buildQueryPlan(operationFromDocument(internals.apiSchema, document, { operationName: request.operationName }));
       await internals.queryPlanStore.set(key, plan).catch(() => {});
     }
+    const executeOptions = {
+      plan,
+      operationContext,
+      variables: request.variables,
+      supergraphSchema: internals.supergraphSchema,
+      apiSchema: internals.apiSchema,
+      send: sendThrough(dataSources, requestContext),
+      onRequest,
+    };
     try {
-      return await executePlan({
-        plan,
-        operationContext,
-        variables: request.variables,
-        supergraphSchema: internals.supergraphSchema,
-        apiSchema: internals.apiSchema,
-        send: sendThrough(dataSources, requestContext),
-        onRequest,
-      });
+      if (usesIncrementalDelivery(requestContext.document)) {
+        const original = buildOperationContext({ schema, operationDocument: requestContext.document, operationName: request.operationName });
+        const found = streamFieldsOf(schema, original.operation, original.fragments, request.variables);
+        if ('error' in found) return { errors: [found.error] };
+        // The payloads as an async iterable, which yoga writes as multipart (use-incremental-delivery.ts);
+        // a client that takes no multipart gets the whole result at once.
+        if (incrementalFormat((requestContext.context as Partial<GatewayContext>).request?.headers.get('accept')))
+          return (await executeIncremental(executeOptions, found.streams)) as never;
+      }
+      return await executePlan(executeOptions);
     } catch (error) {
       if (error instanceof UnsupportedPlan) return apollo(requestContext);
       throw error;

@@ -30,7 +30,7 @@ export interface Schedule {
   steps: number;
 }
 
-/** A plan node this executor does not run (Apollo's executor does): `@defer`, subscriptions. */
+/** A plan node this executor does not run (Apollo's executor does): subscriptions. */
 export class UnsupportedPlan extends Error {}
 
 const schedules = new WeakMap<QueryPlan, Map<string, Schedule>>();
@@ -66,6 +66,13 @@ export function scheduleOf(plan: QueryPlan, decide: (node: Extract<PlanNode, { k
       }
       case 'Parallel':
         return node.nodes.flatMap((child) => collect(child, path, deps));
+      case 'Defer': {
+        // All at once (a client that takes no multipart, or a block inside a deferred one): the
+        // deferred blocks after the primary one, whose fetches they read.
+        const primary = node.primary.node ? collect(node.primary.node, path, deps) : [];
+        const after = primary.length > 0 ? primary : deps;
+        return [...primary, ...node.deferred.flatMap((deferred) => (deferred.node ? collect(deferred.node, path, after) : []))];
+      }
       case 'Condition': {
         const taken = decide(node);
         decisions.push(taken);
@@ -73,7 +80,7 @@ export function scheduleOf(plan: QueryPlan, decide: (node: Extract<PlanNode, { k
         return branch ? collect(branch, path, deps) : [];
       }
       default:
-        throw new UnsupportedPlan(`plan node ${node.kind}`);
+        throw new UnsupportedPlan(`plan node ${(node as PlanNode).kind}`);
     }
   };
   // The decisions are taken in a fixed order (the walk), so they name the schedule.
