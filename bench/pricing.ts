@@ -4,11 +4,21 @@
  * one request at a time: the engine alone (pure CPU), the pricing subgraph over HTTP (signed as
  * the gateway signs it: database reads + engine), and `quote` through the gateway. Prints p50,
  * p95 and p99 in milliseconds against the targets (pricing p95 < 10 ms, gateway p95 < 25 ms).
- * Runs on the embedded defaults, or on DATABASE_URL / REDIS_URL.
+ * Runs on the embedded defaults, or on DATABASE_URL / REDIS_URL. It also counts the SQL
+ * statements the pricing subgraph's quote transaction sends (BEGIN with its settings and COMMIT
+ * included).
  *
  * Options: --requests 300 --warmup 50
+ *   --postgres <url> [--redis <url>]  run on both databases, one child process each (embedded
+ *                                      PGlite first, then that PostgreSQL and Redis), and print both
+ *   --compare <checkout> [--rounds 3] also run `bench/pricing.ts` of another checkout (say a
+ *                                      worktree of the old code), alternating with this one round by
+ *                                      round on each database, and print the ratio of their p50/p95:
+ *                                      on a shared, noisy machine only a side-by-side ratio means much
  */
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CONTEXT_HEADER, signContext } from '../lib/tenant/signed-context.js';
 import { graphqlRequest } from '../scripts/graphql-request.js';
@@ -68,8 +78,106 @@ function engineInput(skus: string[]): PricingInput {
   };
 }
 
+/** Counts the statements each query runner of a data source sends (one runner is one transaction). */
+function countStatements(dataSource: { createQueryRunner: (...args: never[]) => { query: (...args: never[]) => Promise<unknown> } }) {
+  const perRunner: number[] = [];
+  let on = false;
+  const create = dataSource.createQueryRunner.bind(dataSource);
+  dataSource.createQueryRunner = ((...args: never[]) => {
+    const runner = create(...args);
+    if (!on) return runner;
+    const i = perRunner.push(0) - 1;
+    const query = runner.query.bind(runner);
+    runner.query = ((...a: never[]) => {
+      perRunner[i]!++;
+      return query(...a);
+    }) as typeof runner.query;
+    return runner;
+  }) as typeof dataSource.createQueryRunner;
+  return {
+    start: () => { perRunner.length = 0; on = true; },
+    /** The usual number of statements per transaction (the mode: the background workers' passes are the few others), and all of them. */
+    stop: () => {
+      on = false;
+      const freq = new Map<number, number>();
+      for (const n of perRunner) freq.set(n, (freq.get(n) ?? 0) + 1);
+      const mode = [...freq].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 0;
+      return { mode, transactions: perRunner.length, statements: perRunner.reduce((a, b) => a + b, 0) };
+    },
+  };
+}
+
+const LINE = /^(pricing subgraph|quote through the gateway).* p50 ([\d.]+) ms\s+p95 ([\d.]+) ms\s+p99 ([\d.]+) ms/;
+
+/** Runs a checkout's bench in a child process on one database; its lines, and the figures parsed from them. */
+function runChild(checkout: string, env: NodeJS.ProcessEnv, args: string[]) {
+  const out = execFileSync(process.execPath, [join(checkout, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(checkout, 'bench', 'pricing.ts'), ...args], { cwd: checkout, env, encoding: 'utf8', maxBuffer: 1 << 24 });
+  const figures = new Map<string, number[]>();
+  for (const line of out.split('\n')) {
+    const m = LINE.exec(line);
+    if (m) figures.set(m[1]!, [Number(m[2]), Number(m[3]), Number(m[4])]);
+  }
+  return { out, figures };
+}
+
+/** `--postgres` / `--compare`: this bench (and another checkout's) as child processes, per database. */
+function orchestrate(values: { requests: string; warmup: string; postgres?: string; redis?: string; compare?: string; rounds: string }) {
+  const databases: [string, NodeJS.ProcessEnv][] = [['PGlite', { ...process.env, DATABASE_URL: undefined, REDIS_URL: undefined }]];
+  if (values.postgres) databases.push(['PostgreSQL', { ...process.env, DATABASE_URL: values.postgres, REDIS_URL: values.redis ?? process.env.REDIS_URL }]);
+  for (const env of databases.map(([, e]) => e)) for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
+  const args = ['--requests', values.requests, '--warmup', values.warmup];
+  const here = join(__dirname, '..');
+  const rounds = values.compare ? Number(values.rounds) : 1;
+  const load = () => readLoad();
+  for (const [db, env] of databases) {
+    const mine: Map<string, number[]>[] = [];
+    const theirs: Map<string, number[]>[] = [];
+    for (let r = 0; r < rounds; r++) {
+      console.log(`\n== ${db}, round ${r + 1}/${rounds}: this checkout (load ${load()})`);
+      const a = runChild(here, env, args);
+      process.stdout.write(a.out.split('\n').filter((l) => !l.startsWith('>') && l.trim()).join('\n') + '\n');
+      mine.push(a.figures);
+      if (values.compare) {
+        console.log(`== ${db}, round ${r + 1}/${rounds}: ${values.compare} (load ${load()})`);
+        const b = runChild(values.compare, env, args);
+        process.stdout.write(b.out.split('\n').filter((l) => LINE.test(l)).join('\n') + '\n');
+        theirs.push(b.figures);
+      }
+    }
+    if (!values.compare) continue;
+    console.log(`\n== ${db}: this checkout / ${values.compare}, per round (p50 ratio, p95 ratio; below 1 is faster)`);
+    for (const path of ['pricing subgraph', 'quote through the gateway']) {
+      const ratios = mine.map((m, i) => {
+        const x = m.get(path);
+        const y = theirs[i]!.get(path);
+        return x && y ? `${(x[0]! / y[0]!).toFixed(2)} / ${(x[1]! / y[1]!).toFixed(2)}` : 'n/a';
+      });
+      console.log(`${path.padEnd(28)} ${ratios.join('   ')}`);
+    }
+  }
+}
+
+function readLoad(): string {
+  try {
+    return execFileSync('uptime', { encoding: 'utf8' }).trim().replace(/.*load average:\s*/, '');
+  } catch {
+    return 'unknown';
+  }
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { requests: { type: 'string', default: '300' }, warmup: { type: 'string', default: '50' } } });
+  const { values } = parseArgs({
+    options: {
+      requests: { type: 'string', default: '300' },
+      warmup: { type: 'string', default: '50' },
+      postgres: { type: 'string' },
+      redis: { type: 'string' },
+      compare: { type: 'string' },
+      rounds: { type: 'string', default: '3' },
+    },
+  });
+  if (values.postgres || values.compare) return orchestrate(values);
+  console.log(`database: ${process.env.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : 'embedded PGlite'}; load average ${readLoad()}`);
   const n = Number(values.requests);
   const warmup = Number(values.warmup);
   const skus = Array.from({ length: LINES }, (_, i) => `BENCH-${String(i).padStart(2, '0')}`);
@@ -120,6 +228,11 @@ async function main(): Promise<void> {
       const body = (await res.json()) as { errors?: unknown };
       if (body.errors) throw new Error(JSON.stringify(body.errors));
     };
+    const statements = countStatements(system.dataSources.pricing as never);
+    statements.start();
+    for (let i = 0; i < 50; i++) await direct();
+    const counted = statements.stop();
+    console.log(`SQL statements per quote transaction: ${counted.mode} (pricing sent ${counted.statements} in ${counted.transactions} transactions during 50 quotes, its background passes included)`);
     report('pricing subgraph (HTTP, signed)', await timed(n, warmup, direct), 10);
     report('quote through the gateway', await timed(n, warmup, () => ok(QUOTE, variables, admin)), 25);
   } finally {
