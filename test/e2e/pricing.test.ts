@@ -1,4 +1,5 @@
 import { addProduct, createShop, okOnceKnown, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
+import { liveClient, subscribe } from '../support/live-client.js';
 import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
 const MONEY = 'amount currencyCode';
@@ -87,6 +88,29 @@ describe('pricing engine through the gateway', () => {
     }, 15_000);
     const { quote } = await system.ok(QUOTE, { input: { storeId: shop.storeId, lines: [{ sku: 'TEA-1', quantity: 1 }] } }, shop.storefrontHeaders);
     expect([amount(quote.lines[0].unitPrice), quote.lines[0].priceListId]).toEqual(['3.00', list.id]);
+  });
+
+  it('priceChanged subscribers see a scheduled promotion start and end, and a scheduled list price start, with no write', async () => {
+    const PRICE_CHANGED = `subscription ($store: ID!, $skus: [ID!]) { priceChanged(storeId: $store, skus: $skus) { sku price { ${MONEY} } previous { ${MONEY} } version } }`;
+    await addProduct(system, shop, 'Biscuits', ['BIS-1']);
+    await setPrice(system, shop, 'BIS-1', '6.00');
+    const client = liveClient(system.gatewayUrl, shop.headers);
+    try {
+      const live = subscribe(client, PRICE_CHANGED, { store: shop.storeId, skus: ['BIS-1'] });
+      await live.waitFor(1); // the current price
+      const soon = (ms: number) => new Date(Date.now() + ms).toISOString();
+      // Written now, taking effect later (with room for a loaded machine's slow writes): half off
+      // from +4 s to +7 s, then a list price of 5.00 from +10 s.
+      await system.ok(CREATE_PROMOTION, { input: { name: 'Biscuit hour', kind: 'PERCENT_OFF', value: '50', appliesTo: { skus: ['BIS-1'] }, startsAt: soon(4_000), endsAt: soon(7_000) } }, shop.headers);
+      const { createPriceList: list } = await system.ok(CREATE_LIST, { input: { name: 'Biscuit day', currencyCode: 'EUR', storeIds: [shop.storeId], priority: 7 } }, shop.headers);
+      await system.ok(SET_LIST_PRICES, { input: { priceListId: list.id, prices: [{ sku: 'BIS-1', amount: '5.00', startsAt: soon(10_000) }] } }, shop.headers);
+      await live.waitFor(4, 30_000);
+      const seen = live.results.map((r) => r.data.priceChanged);
+      expect(seen.map((c) => [c.price.amount, c.previous?.amount ?? null])).toEqual([['6.00', null], ['3.00', '6.00'], ['6.00', '3.00'], ['5.00', '6.00']]);
+      expect(seen.map((c) => c.version)).toEqual([1, 2, 3, 4]);
+    } finally {
+      await client.dispose();
+    }
   });
 
   it('counts a coupon exactly under concurrency: 100 claims of a coupon with 10 uses → 10 succeed, 90 COUPON_EXHAUSTED', async () => {

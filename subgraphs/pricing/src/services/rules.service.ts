@@ -262,6 +262,8 @@ export class PricingRulesService extends TenantScopedService {
           [...new Set(input.appliesTo?.brands ?? [])], minQuantity, minSubtotal, couponCode, startsAt, endsAt, usageLimit, perCustomerLimit, input.stackable ?? false, priority,
         ],
       );
+      // An automatic promotion's future start and end are announced when they come (price-schedule.ts).
+      if (couponCode === null) await addPromotionBoundaries(m, tenantId, id, [startsAt, endsAt], this.clock());
       await rulesChanged(m, tenantId, 'PROMOTION', id, []);
       return (await this.promotionsIn(m, tenantId, [id]))[0]!;
     });
@@ -405,6 +407,12 @@ async function addBoundaries(m: EntityManager, tenantId: string, listId: string,
   const future = [...new Set(moments.filter((d): d is Date => d !== null && d > now).map((d) => d.toISOString()))];
   if (future.length === 0) return;
   await m.query(`INSERT INTO ${q(m, 'price_boundary')} (tenant_id, price_list_id, at) SELECT $1, $2, unnest($3::timestamptz[]) ON CONFLICT DO NOTHING`, [tenantId, listId, future]);
+}
+
+async function addPromotionBoundaries(m: EntityManager, tenantId: string, promotionId: string, moments: (Date | null)[], now: Date) {
+  const future = [...new Set(moments.filter((d): d is Date => d !== null && d > now).map((d) => d.toISOString()))];
+  if (future.length === 0) return;
+  await m.query(`INSERT INTO ${q(m, 'promotion_boundary')} (tenant_id, promotion_id, at) SELECT $1, $2, unnest($3::timestamptz[]) ON CONFLICT DO NOTHING`, [tenantId, promotionId, future]);
 }
 
 /**
