@@ -11,14 +11,17 @@
  * Options: --requests 300 --warmup 50
  *   --postgres <url> [--redis <url>]  run on both databases, one child process each (embedded
  *                                      PGlite first, then that PostgreSQL and Redis), and print both
- *   --compare <checkout> [--rounds 3] also run `bench/pricing.ts` of another checkout (say a
- *                                      worktree of the old code), alternating with this one round by
- *                                      round on each database, and print the ratio of their p50/p95:
- *                                      on a shared, noisy machine only a side-by-side ratio means much
+ *   --compare <checkout> [--rounds 3] also run this bench against another checkout's code (say a
+ *                                      worktree of the old code; a copy of this file is put in its
+ *                                      bench/ for the run), alternating with this one round by round
+ *                                      on each database, and print the ratios of p50, p95 and CPU
+ *                                      per request: on a shared, noisy machine only a side-by-side
+ *                                      ratio means much
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
+import { copyFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CONTEXT_HEADER, signContext } from '../lib/tenant/signed-context.js';
 import { graphqlRequest } from '../scripts/graphql-request.js';
@@ -33,22 +36,34 @@ const QUOTE = `query ($input: QuoteInput!) { quote(input: $input) {
   subtotal { amount } discountTotal { amount } taxTotal { amount } total { amount currencyCode } token } }`;
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-function report(name: string, samples: number[], target?: number) {
+function report(name: string, { samples, cpuMs }: Timed, target?: number) {
   const s = [...samples].sort((a, b) => a - b);
   const p95 = pct(s, 95);
   const verdict = target === undefined ? '' : p95 < target ? `  (target p95 < ${target} ms: met)` : `  (target p95 < ${target} ms: MISSED)`;
-  console.log(`${name.padEnd(34)} n=${s.length}  p50 ${pct(s, 50).toFixed(2)} ms  p95 ${p95.toFixed(2)} ms  p99 ${pct(s, 99).toFixed(2)} ms${verdict}`);
+  console.log(`${name.padEnd(34)} n=${s.length}  p50 ${pct(s, 50).toFixed(2)} ms  p95 ${p95.toFixed(2)} ms  p99 ${pct(s, 99).toFixed(2)} ms  cpu ${cpuMs.toFixed(2)} ms/request${verdict}`);
 }
 
-async function timed(n: number, warmup: number, run: () => Promise<unknown> | unknown): Promise<number[]> {
+/**
+ * Latencies, and the CPU time this process (gateway, subgraphs, the embedded database's thread and
+ * this client: all in it) spent per request: on a loaded machine the latency mostly measures the
+ * wait for a core, the CPU time much less so.
+ */
+interface Timed {
+  samples: number[];
+  cpuMs: number;
+}
+
+async function timed(n: number, warmup: number, run: () => Promise<unknown> | unknown): Promise<Timed> {
   for (let i = 0; i < warmup; i++) await run();
   const samples: number[] = [];
+  const cpu = process.cpuUsage();
   for (let i = 0; i < n; i++) {
     const started = performance.now();
     await run();
     samples.push(performance.now() - started);
   }
-  return samples;
+  const used = process.cpuUsage(cpu);
+  return { samples, cpuMs: (used.user + used.system) / 1000 / n };
 }
 
 /** The same shape as the seeded tenant's rules, for the engine alone. */
@@ -107,17 +122,29 @@ function countStatements(dataSource: { createQueryRunner: (...args: never[]) => 
   };
 }
 
-const LINE = /^(pricing subgraph|quote through the gateway).* p50 ([\d.]+) ms\s+p95 ([\d.]+) ms\s+p99 ([\d.]+) ms/;
+const LINE = /^(pricing subgraph|quote through the gateway).* p50 ([\d.]+) ms\s+p95 ([\d.]+) ms\s+p99 ([\d.]+) ms\s+cpu ([\d.]+) ms/;
 
-/** Runs a checkout's bench in a child process on one database; its lines, and the figures parsed from them. */
+/**
+ * Runs this bench file in a child process on one database, against a checkout's code: for another
+ * checkout, a copy of this file is put in its bench/ for the run (its imports are relative, so the
+ * copy measures that checkout's subgraphs and gateway), and removed after. Its lines, and the
+ * figures parsed from them (p50, p95, p99, CPU ms per request).
+ */
 function runChild(checkout: string, env: NodeJS.ProcessEnv, args: string[]) {
-  const out = execFileSync(process.execPath, [join(checkout, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(checkout, 'bench', 'pricing.ts'), ...args], { cwd: checkout, env, encoding: 'utf8', maxBuffer: 1 << 24 });
-  const figures = new Map<string, number[]>();
-  for (const line of out.split('\n')) {
-    const m = LINE.exec(line);
-    if (m) figures.set(m[1]!, [Number(m[2]), Number(m[3]), Number(m[4])]);
+  const own = resolve(checkout) === resolve(__dirname, '..');
+  const file = own ? __filename : join(checkout, 'bench', `.pricing-compare-${process.pid}.ts`);
+  if (!own) copyFileSync(__filename, file);
+  try {
+    const out = execFileSync(process.execPath, [join(checkout, 'node_modules', 'tsx', 'dist', 'cli.mjs'), file, ...args], { cwd: checkout, env, encoding: 'utf8', maxBuffer: 1 << 24 });
+    const figures = new Map<string, number[]>();
+    for (const line of out.split('\n')) {
+      const m = LINE.exec(line);
+      if (m) figures.set(m[1]!, [Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5])]);
+    }
+    return { out, figures };
+  } finally {
+    if (!own) rmSync(file, { force: true });
   }
-  return { out, figures };
 }
 
 /** `--postgres` / `--compare`: this bench (and another checkout's) as child processes, per database. */
@@ -140,17 +167,17 @@ function orchestrate(values: { requests: string; warmup: string; postgres?: stri
       if (values.compare) {
         console.log(`== ${db}, round ${r + 1}/${rounds}: ${values.compare} (load ${load()})`);
         const b = runChild(values.compare, env, args);
-        process.stdout.write(b.out.split('\n').filter((l) => LINE.test(l)).join('\n') + '\n');
+        process.stdout.write(b.out.split('\n').filter((l) => LINE.test(l) || l.startsWith('SQL')).join('\n') + '\n');
         theirs.push(b.figures);
       }
     }
     if (!values.compare) continue;
-    console.log(`\n== ${db}: this checkout / ${values.compare}, per round (p50 ratio, p95 ratio; below 1 is faster)`);
+    console.log(`\n== ${db}: this checkout / ${values.compare}, per round (p50, p95 and CPU per request ratios; below 1 is faster)`);
     for (const path of ['pricing subgraph', 'quote through the gateway']) {
       const ratios = mine.map((m, i) => {
         const x = m.get(path);
         const y = theirs[i]!.get(path);
-        return x && y ? `${(x[0]! / y[0]!).toFixed(2)} / ${(x[1]! / y[1]!).toFixed(2)}` : 'n/a';
+        return x && y ? `${(x[0]! / y[0]!).toFixed(2)} / ${(x[1]! / y[1]!).toFixed(2)} / ${(x[3]! / y[3]!).toFixed(2)}` : 'n/a';
       });
       console.log(`${path.padEnd(28)} ${ratios.join('   ')}`);
     }
