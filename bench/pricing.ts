@@ -4,11 +4,24 @@
  * one request at a time: the engine alone (pure CPU), the pricing subgraph over HTTP (signed as
  * the gateway signs it: database reads + engine), and `quote` through the gateway. Prints p50,
  * p95 and p99 in milliseconds against the targets (pricing p95 < 10 ms, gateway p95 < 25 ms).
- * Runs on the embedded defaults, or on DATABASE_URL / REDIS_URL.
+ * Runs on the embedded defaults, or on DATABASE_URL / REDIS_URL. It also counts the SQL
+ * statements the pricing subgraph's quote transaction sends (BEGIN with its settings and COMMIT
+ * included).
  *
  * Options: --requests 300 --warmup 50
+ *   --postgres <url> [--redis <url>]  run on both databases, one child process each (embedded
+ *                                      PGlite first, then that PostgreSQL and Redis), and print both
+ *   --compare <checkout> [--rounds 3] also run this bench against another checkout's code (say a
+ *                                      worktree of the old code; a copy of this file is put in its
+ *                                      bench/ for the run), alternating with this one round by round
+ *                                      on each database, and print the ratios of p50, p95 and CPU
+ *                                      per request: on a shared, noisy machine only a side-by-side
+ *                                      ratio means much
  */
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { copyFileSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CONTEXT_HEADER, signContext } from '../lib/tenant/signed-context.js';
 import { graphqlRequest } from '../scripts/graphql-request.js';
@@ -23,22 +36,34 @@ const QUOTE = `query ($input: QuoteInput!) { quote(input: $input) {
   subtotal { amount } discountTotal { amount } taxTotal { amount } total { amount currencyCode } token } }`;
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-function report(name: string, samples: number[], target?: number) {
+function report(name: string, { samples, cpuMs }: Timed, target?: number) {
   const s = [...samples].sort((a, b) => a - b);
   const p95 = pct(s, 95);
   const verdict = target === undefined ? '' : p95 < target ? `  (target p95 < ${target} ms: met)` : `  (target p95 < ${target} ms: MISSED)`;
-  console.log(`${name.padEnd(34)} n=${s.length}  p50 ${pct(s, 50).toFixed(2)} ms  p95 ${p95.toFixed(2)} ms  p99 ${pct(s, 99).toFixed(2)} ms${verdict}`);
+  console.log(`${name.padEnd(34)} n=${s.length}  p50 ${pct(s, 50).toFixed(2)} ms  p95 ${p95.toFixed(2)} ms  p99 ${pct(s, 99).toFixed(2)} ms  cpu ${cpuMs.toFixed(2)} ms/request${verdict}`);
 }
 
-async function timed(n: number, warmup: number, run: () => Promise<unknown> | unknown): Promise<number[]> {
+/**
+ * Latencies, and the CPU time this process (gateway, subgraphs, the embedded database's thread and
+ * this client: all in it) spent per request: on a loaded machine the latency mostly measures the
+ * wait for a core, the CPU time much less so.
+ */
+interface Timed {
+  samples: number[];
+  cpuMs: number;
+}
+
+async function timed(n: number, warmup: number, run: () => Promise<unknown> | unknown): Promise<Timed> {
   for (let i = 0; i < warmup; i++) await run();
   const samples: number[] = [];
+  const cpu = process.cpuUsage();
   for (let i = 0; i < n; i++) {
     const started = performance.now();
     await run();
     samples.push(performance.now() - started);
   }
-  return samples;
+  const used = process.cpuUsage(cpu);
+  return { samples, cpuMs: (used.user + used.system) / 1000 / n };
 }
 
 /** The same shape as the seeded tenant's rules, for the engine alone. */
@@ -68,8 +93,122 @@ function engineInput(skus: string[]): PricingInput {
   };
 }
 
+/**
+ * Counts the statements of each quote transaction of a data source (one query runner is one
+ * transaction): a transaction is a quote's when one of its statements reads the promotions a
+ * cart may use (the promotion query of the loader, old or new), so the background workers'
+ * passes are left out.
+ */
+function countStatements(dataSource: { createQueryRunner: (...args: never[]) => { query: (...args: never[]) => Promise<unknown> } }) {
+  const runners: { statements: number; quote: boolean }[] = [];
+  let on = false;
+  const create = dataSource.createQueryRunner.bind(dataSource);
+  dataSource.createQueryRunner = ((...args: never[]) => {
+    const runner = create(...args);
+    if (!on) return runner;
+    const counted = { statements: 0, quote: false };
+    runners.push(counted);
+    const query = runner.query.bind(runner);
+    runner.query = ((...a: never[]) => {
+      counted.statements++;
+      if (/"promotion" p\b[\s\S]*coupon_code IS NULL OR p\.coupon_code = ANY/.test(String(a[0]))) counted.quote = true;
+      return query(...a);
+    }) as typeof runner.query;
+    return runner;
+  }) as typeof dataSource.createQueryRunner;
+  return {
+    start: () => { runners.length = 0; on = true; },
+    stop: () => {
+      on = false;
+      const quotes = runners.filter((r) => r.quote).map((r) => r.statements);
+      return { quotes: quotes.length, min: Math.min(...quotes), max: Math.max(...quotes), others: runners.length - quotes.length };
+    },
+  };
+}
+
+const LINE = /^(pricing subgraph|quote through the gateway).* p50 ([\d.]+) ms\s+p95 ([\d.]+) ms\s+p99 ([\d.]+) ms\s+cpu ([\d.]+) ms/;
+
+/**
+ * Runs this bench file in a child process on one database, against a checkout's code: for another
+ * checkout, a copy of this file is put in its bench/ for the run (its imports are relative, so the
+ * copy measures that checkout's subgraphs and gateway), and removed after. Its lines, and the
+ * figures parsed from them (p50, p95, p99, CPU ms per request).
+ */
+function runChild(checkout: string, env: NodeJS.ProcessEnv, args: string[]) {
+  const own = resolve(checkout) === resolve(__dirname, '..');
+  const file = own ? __filename : join(checkout, 'bench', `.pricing-compare-${process.pid}.ts`);
+  if (!own) copyFileSync(__filename, file);
+  try {
+    const out = execFileSync(process.execPath, [join(checkout, 'node_modules', 'tsx', 'dist', 'cli.mjs'), file, ...args], { cwd: checkout, env, encoding: 'utf8', maxBuffer: 1 << 24 });
+    const figures = new Map<string, number[]>();
+    for (const line of out.split('\n')) {
+      const m = LINE.exec(line);
+      if (m) figures.set(m[1]!, [Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5])]);
+    }
+    return { out, figures };
+  } finally {
+    if (!own) rmSync(file, { force: true });
+  }
+}
+
+/** `--postgres` / `--compare`: this bench (and another checkout's) as child processes, per database. */
+function orchestrate(values: { requests: string; warmup: string; postgres?: string; redis?: string; compare?: string; rounds: string }) {
+  const databases: [string, NodeJS.ProcessEnv][] = [['PGlite', { ...process.env, DATABASE_URL: undefined, REDIS_URL: undefined }]];
+  if (values.postgres) databases.push(['PostgreSQL', { ...process.env, DATABASE_URL: values.postgres, REDIS_URL: values.redis ?? process.env.REDIS_URL }]);
+  for (const env of databases.map(([, e]) => e)) for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
+  const args = ['--requests', values.requests, '--warmup', values.warmup];
+  const here = join(__dirname, '..');
+  const rounds = values.compare ? Number(values.rounds) : 1;
+  const load = () => readLoad();
+  for (const [db, env] of databases) {
+    const mine: Map<string, number[]>[] = [];
+    const theirs: Map<string, number[]>[] = [];
+    for (let r = 0; r < rounds; r++) {
+      console.log(`\n== ${db}, round ${r + 1}/${rounds}: this checkout (load ${load()})`);
+      const a = runChild(here, env, args);
+      process.stdout.write(a.out.split('\n').filter((l) => !l.startsWith('>') && l.trim()).join('\n') + '\n');
+      mine.push(a.figures);
+      if (values.compare) {
+        console.log(`== ${db}, round ${r + 1}/${rounds}: ${values.compare} (load ${load()})`);
+        const b = runChild(values.compare, env, args);
+        process.stdout.write(b.out.split('\n').filter((l) => LINE.test(l) || l.startsWith('SQL')).join('\n') + '\n');
+        theirs.push(b.figures);
+      }
+    }
+    if (!values.compare) continue;
+    console.log(`\n== ${db}: this checkout / ${values.compare}, per round (p50, p95 and CPU per request ratios; below 1 is faster)`);
+    for (const path of ['pricing subgraph', 'quote through the gateway']) {
+      const ratios = mine.map((m, i) => {
+        const x = m.get(path);
+        const y = theirs[i]!.get(path);
+        return x && y ? `${(x[0]! / y[0]!).toFixed(2)} / ${(x[1]! / y[1]!).toFixed(2)} / ${(x[3]! / y[3]!).toFixed(2)}` : 'n/a';
+      });
+      console.log(`${path.padEnd(28)} ${ratios.join('   ')}`);
+    }
+  }
+}
+
+function readLoad(): string {
+  try {
+    return execFileSync('uptime', { encoding: 'utf8' }).trim().replace(/.*load average:\s*/, '');
+  } catch {
+    return 'unknown';
+  }
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { requests: { type: 'string', default: '300' }, warmup: { type: 'string', default: '50' } } });
+  const { values } = parseArgs({
+    options: {
+      requests: { type: 'string', default: '300' },
+      warmup: { type: 'string', default: '50' },
+      postgres: { type: 'string' },
+      redis: { type: 'string' },
+      compare: { type: 'string' },
+      rounds: { type: 'string', default: '3' },
+    },
+  });
+  if (values.postgres || values.compare) return orchestrate(values);
+  console.log(`database: ${process.env.DATABASE_URL ? 'PostgreSQL (DATABASE_URL)' : 'embedded PGlite'}; load average ${readLoad()}`);
   const n = Number(values.requests);
   const warmup = Number(values.warmup);
   const skus = Array.from({ length: LINES }, (_, i) => `BENCH-${String(i).padStart(2, '0')}`);
@@ -111,7 +250,7 @@ async function main(): Promise<void> {
     const variables = { input: { storeId, channel: 'web', lines: engine.lines } };
     const gatewayAnswer = await ok(QUOTE, variables, admin);
     const engineAnswer = priceCart(engine);
-    console.log(`quote: ${LINES} lines, ${PROMOTIONS} promotions, 3 price lists, 3 tax rates → total ${gatewayAnswer.quote.total.amount} EUR (engine alone: ${(Number(engineAnswer.total) / 100).toFixed(2)})`);
+    console.log(`quote: ${LINES} lines, ${PROMOTIONS} promotions, 3 price lists, 3 tax rates → total ${gatewayAnswer.quote.total.amount} EUR (engine alone: ${(Number(engineAnswer.total) / 100).toFixed(2)}; the stored promotions have random ids, which order those of equal priority, so the totals differ run to run)`);
 
     const pricingUrl = system.subgraphUrls.pricing;
     const direct = async () => {
@@ -120,6 +259,11 @@ async function main(): Promise<void> {
       const body = (await res.json()) as { errors?: unknown };
       if (body.errors) throw new Error(JSON.stringify(body.errors));
     };
+    const statements = countStatements(system.dataSources.pricing as never);
+    statements.start();
+    for (let i = 0; i < 50; i++) await direct();
+    const counted = statements.stop();
+    console.log(`SQL statements per quote transaction: ${counted.min === counted.max ? counted.min : `${counted.min}–${counted.max}`} (over ${counted.quotes} quotes; BEGIN and COMMIT included; ${counted.others} background transactions meanwhile not counted)`);
     report('pricing subgraph (HTTP, signed)', await timed(n, warmup, direct), 10);
     report('quote through the gateway', await timed(n, warmup, () => ok(QUOTE, variables, admin)), 25);
   } finally {

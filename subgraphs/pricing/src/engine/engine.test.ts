@@ -265,6 +265,7 @@ describe('properties over random carts', () => {
   const kinds = ['PERCENT_OFF', 'AMOUNT_OFF', 'FIXED_PRICE', 'BUY_X_GET_Y', 'BUNDLE'] as const;
 
   it('totals are the sum of lines, discounts never exceed prices, the same input gives the same quote', () => {
+    let fromLists = 0;
     for (let seed = 1; seed <= 300; seed++) {
       const r = rng(seed);
       const int = (n: number) => Math.floor(r() * n);
@@ -291,6 +292,14 @@ describe('properties over random carts', () => {
           promotions,
           couponCodes: promotions.filter((p) => p.couponCode && r() < 0.7).map((p) => p.couponCode!),
           taxRates: Array.from({ length: int(4) }, (_, i) => rate(`t${i}`, `${int(25)}.${int(1000)}`)),
+          // Price lists with quantity tiers, for every store or this one, so selection is in play too.
+          priceLists: Array.from({ length: int(4) }, (_, i) => ({
+            ...list(`l${i}`, { currencyCode: 'XTS', storeIds: r() < 0.5 ? [S1] : [], priority: int(3) }, []),
+            prices: skus.filter(() => r() < 0.6).flatMap((sku) => [
+              { sku, amount: BigInt(int(100_000)), minQuantity: 1 },
+              ...(r() < 0.5 ? [{ sku, amount: BigInt(int(100_000)), minQuantity: 2 + int(10) }] : []),
+            ]),
+          })),
           lines: skus.map((sku) => ({ sku, quantity: 1 + int(r() < 0.1 ? 1_000_000 : 12) })),
         },
         digits,
@@ -299,6 +308,8 @@ describe('properties over random carts', () => {
       const sum = (f: (l: Quote['lines'][number]) => bigint) => q.lines.reduce((a, l) => a + f(l), 0n);
       expect([q.subtotal, q.discountTotal, q.taxTotal, q.total]).toEqual([sum((l) => l.subtotal), sum((l) => l.discountTotal), sum((l) => l.taxTotal), sum((l) => l.total)]);
       for (const line of q.lines) {
+        expect(line.subtotal).toBe(line.unitPrice * BigInt(line.quantity));
+        if (line.priceListId !== null) fromLists++;
         expect(line.discountTotal).toBe(line.adjustments.reduce((a, x) => a + x.amount, 0n));
         expect(line.discountTotal >= 0n && line.discountTotal <= line.subtotal).toBe(true);
         expect(line.adjustments.every((a) => a.amount > 0n)).toBe(true);
@@ -306,8 +317,9 @@ describe('properties over random carts', () => {
         expect(line.total).toBe(line.subtotal - line.discountTotal + (q.pricesIncludeTax ? 0n : line.taxTotal));
         if (q.pricesIncludeTax) expect(line.taxTotal <= line.total).toBe(true);
       }
-      const shuffled = { ...input, promotions: [...promotions].reverse(), taxRates: [...input.taxRates].reverse() };
+      const shuffled = { ...input, promotions: [...promotions].reverse(), taxRates: [...input.taxRates].reverse(), priceLists: [...input.priceLists].reverse() };
       expect(priceCart(shuffled)).toEqual(q);
     }
+    expect(fromLists).toBeGreaterThan(100); // the lists were in play, not only the base prices
   });
 });

@@ -39,11 +39,12 @@ const shownPrice = (input: PricingInput, sku: string, at: Date): Money | null =>
 
 /**
  * Scheduled prices take effect on time without a write: each future start or end of a price list
- * (or of one of its prices) is a row of `price_boundary`. A pass claims the due rows with
- * FOR UPDATE SKIP LOCKED (so several pricing processes share the work and never announce a
- * boundary twice), compares the price each (sku, store) of the list showed just before the
- * boundary with the price it shows now, and for each that changed bumps the price's version and
- * writes `pricing.price.changed` to the outbox, in the transaction that deletes the boundary.
+ * (or of one of its prices) is a row of `price_boundary`, of an automatic promotion a row of
+ * `promotion_boundary`. A pass claims the due rows with FOR UPDATE SKIP LOCKED (so several
+ * pricing processes share the work and never announce a boundary twice), compares the price each
+ * (sku, store) the list or promotion may change showed just before the boundary with the price it
+ * shows now, and for each that changed bumps the price's version and writes `pricing.price.changed`
+ * to the outbox, in the transaction that deletes the boundary.
  */
 export async function announceDueBoundaries(dataSource: DataSource, now = new Date()): Promise<number> {
   return inSystemTransaction(dataSource, async (m) => {
@@ -54,14 +55,22 @@ export async function announceDueBoundaries(dataSource: DataSource, now = new Da
     );
     let announced = 0;
     for (const boundary of due) {
-      announced += await announceBoundary(m, boundary.tenant_id, boundary.price_list_id, new Date(boundary.at), now);
+      announced += await announceListBoundary(m, boundary.tenant_id, boundary.price_list_id, new Date(boundary.at), now);
       await m.query(`DELETE FROM "${s}"."price_boundary" WHERE tenant_id = $1 AND price_list_id = $2 AND at = $3`, [boundary.tenant_id, boundary.price_list_id, boundary.at]);
+    }
+    const duePromotions: { tenant_id: string; promotion_id: string; at: Date }[] = await m.query(
+      `SELECT tenant_id, promotion_id, at FROM "${s}"."promotion_boundary" WHERE at <= $1 ORDER BY at LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
+      [now],
+    );
+    for (const boundary of duePromotions) {
+      announced += await announcePromotionBoundary(m, boundary.tenant_id, boundary.promotion_id, new Date(boundary.at), now);
+      await m.query(`DELETE FROM "${s}"."promotion_boundary" WHERE tenant_id = $1 AND promotion_id = $2 AND at = $3`, [boundary.tenant_id, boundary.promotion_id, boundary.at]);
     }
     return announced;
   });
 }
 
-async function announceBoundary(m: EntityManager, tenantId: string, listId: string, at: Date, now: Date): Promise<number> {
+async function announceListBoundary(m: EntityManager, tenantId: string, listId: string, at: Date, now: Date): Promise<number> {
   const s = m.connection.driver.schema;
   const [list]: { store_ids: string[]; channel: string | null; customer_group: string | null }[] = await m.query(
     `SELECT store_ids, channel, customer_group FROM "${s}"."price_list" WHERE tenant_id = $1 AND id = $2`,
@@ -75,6 +84,35 @@ async function announceBoundary(m: EntityManager, tenantId: string, listId: stri
         AND (cardinality($3::uuid[]) = 0 OR p.store_id = ANY($3::uuid[]))`,
     [tenantId, listId, list.store_ids],
   );
+  return announcePairs(m, tenantId, pairs, at, now);
+}
+
+/**
+ * An automatic promotion started or ended: the (sku, store) prices it may change are those of the
+ * skus it names, or whose brand or category it names (`item_facts`), or every priced sku when it
+ * names none, in every store (a promotion is not per store; one in another currency changes
+ * nothing there, which the comparison finds). A coupon's promotion changes no shown price.
+ */
+async function announcePromotionBoundary(m: EntityManager, tenantId: string, promotionId: string, at: Date, now: Date): Promise<number> {
+  const s = m.connection.driver.schema;
+  const [promotion]: { skus: string[]; category_ids: string[]; brands: string[]; coupon_code: string | null }[] = await m.query(
+    `SELECT skus, category_ids, brands, coupon_code FROM "${s}"."promotion" WHERE tenant_id = $1 AND id = $2`,
+    [tenantId, promotionId],
+  );
+  if (!promotion || promotion.coupon_code !== null) return 0;
+  const everything = promotion.skus.length === 0 && promotion.category_ids.length === 0 && promotion.brands.length === 0;
+  const pairs: { sku: string; store_id: string }[] = await m.query(
+    `SELECT p.sku, p.store_id FROM "${s}"."price" p
+      WHERE p.tenant_id = $1 AND ($2::boolean OR p.sku = ANY($3::text[]) OR p.sku IN (
+        SELECT sku FROM "${s}"."item_facts" WHERE tenant_id = $1 AND (category_ids && $4::text[] OR brand = ANY($5::text[]))))`,
+    [tenantId, everything, promotion.skus, promotion.category_ids, promotion.brands],
+  );
+  return announcePairs(m, tenantId, pairs, at, now);
+}
+
+/** Announces each (sku, store) whose shown price differs just before `at` and now. */
+async function announcePairs(m: EntityManager, tenantId: string, pairs: readonly { sku: string; store_id: string }[], at: Date, now: Date): Promise<number> {
+  const s = m.connection.driver.schema;
   let changed = 0;
   const byStore = new Map<string, string[]>();
   for (const p of pairs) byStore.set(p.store_id, [...(byStore.get(p.store_id) ?? []), p.sku]);

@@ -12,7 +12,7 @@ import type { PriceChangedPayload } from '../../../../lib/events/contracts/prici
 import type { PricingInput } from '../engine/engine.js';
 import { shownUnitPrice, type ShownPrice } from './price-schedule.js';
 import { loadPricingInput } from './rules.service.js';
-import { loadStoreRules, type StoreRulesLoader } from './store-rules.js';
+import type { StoreRulesLoader } from './store-rules.js';
 
 const emit = outboxOf('pricing');
 export const moneyOf = (price: PriceEntity): Money => formatMoney(price.amount, price.currencyCode.trim());
@@ -33,8 +33,8 @@ export class PricingService extends TenantScopedService {
   constructor(
     dataSource: ConstructorParameters<typeof TenantScopedService>[0],
     afterCommit: () => Promise<void>,
-    /** Where the shown prices read a store's rules (default: the database, each time). */
-    private readonly storeRules: StoreRulesLoader = loadStoreRules,
+    /** Where the shown prices read a store's rules (default: with the rest of a cart's rules, each time). */
+    private readonly storeRules: StoreRulesLoader | null = null,
   ) {
     super(dataSource, afterCommit);
   }

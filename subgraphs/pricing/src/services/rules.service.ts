@@ -13,7 +13,7 @@ import { normaliseCoupon, priceCart, PricingError, type PriceList, type PricingI
 import { fromMinor, toMinor } from '../engine/minor.js';
 import { outboxOf } from '../../../../lib/events/outbox.js';
 import type { PricingRulesChanged } from '../../../../lib/events/contracts/pricing.js';
-import { applicableLists, loadStoreRules, type StoreRulesCache, type StoreRulesLoader } from './store-rules.js';
+import { applicableLists, type PriceListRow, type StoreRulesCache, type StoreRulesLoader } from './store-rules.js';
 
 const emit = outboxOf('pricing');
 
@@ -263,6 +263,8 @@ export class PricingRulesService extends TenantScopedService {
           [...new Set(input.appliesTo?.brands ?? [])], minQuantity, minSubtotal, couponCode, startsAt, endsAt, usageLimit, perCustomerLimit, input.stackable ?? false, priority,
         ],
       );
+      // An automatic promotion's future start and end are announced when they come (price-schedule.ts).
+      if (couponCode === null) await addPromotionBoundaries(m, tenantId, id, [startsAt, endsAt], this.clock());
       await rulesChanged(m, tenantId, 'PROMOTION', id, []);
       return (await this.promotionsIn(m, tenantId, [id]))[0]!;
     });
@@ -418,41 +420,56 @@ async function addBoundaries(m: EntityManager, tenantId: string, listId: string,
   await m.query(`INSERT INTO ${q(m, 'price_boundary')} (tenant_id, price_list_id, at) SELECT $1, $2, unnest($3::timestamptz[]) ON CONFLICT DO NOTHING`, [tenantId, listId, future]);
 }
 
-/** Everything the engine needs for one cart, read in a handful of statements. */
+async function addPromotionBoundaries(m: EntityManager, tenantId: string, promotionId: string, moments: (Date | null)[], now: Date) {
+  const future = [...new Set(moments.filter((d): d is Date => d !== null && d > now).map((d) => d.toISOString()))];
+  if (future.length === 0) return;
+  await m.query(`INSERT INTO ${q(m, 'promotion_boundary')} (tenant_id, promotion_id, at) SELECT $1, $2, unnest($3::timestamptz[]) ON CONFLICT DO NOTHING`, [tenantId, promotionId, future]);
+}
+
+/**
+ * Everything the engine needs for one cart, read in ONE statement (each part a JSON aggregate),
+ * so a quote costs three round trips in all: BEGIN with the tenant's settings, this, COMMIT.
+ * Quotes always read every rule fresh here; only the storefront's shown prices pass `storeRules`
+ * (a `StoreRulesCache`), and then the store's setting, lists and tax rates come from it.
+ */
 export async function loadPricingInput(
   m: EntityManager,
   tenantId: string,
   input: QuoteInput,
   now: Date,
   excludedPromotions: readonly string[] = [],
-  /** Where the store's rules come from (default: read now; the shown prices use a `StoreRulesCache`). */
-  storeRules: StoreRulesLoader = loadStoreRules,
+  /** Where the store's setting, lists and tax rates come from (default: this statement). */
+  storeRules: StoreRulesLoader | null = null,
 ): Promise<PricingInput & { promotions: (Promotion & { currencyCode?: string | null })[] }> {
   const storeId = input.storeId;
-  if (!(await knownStores(m, tenantId, [storeId])).has(storeId)) throw notFound(`no store ${storeId}`);
+  if (!isUuid(storeId)) throw notFound(`no store ${storeId}`);
   if (input.lines.length === 0) throw badInput('a quote needs at least one line', 'lines');
-  const skus = input.lines.map((l) => l.sku);
-  const { settings, lists: storeLists, taxRows } = await storeRules(m, tenantId, storeId);
-  const base: { sku: string; amount: string; currency_code: string }[] = await m.query(
-    `SELECT sku, amount::text, currency_code FROM ${q(m, 'price')} WHERE tenant_id = $1 AND store_id = $2 AND sku = ANY($3)`,
-    [tenantId, storeId, skus],
-  );
+  const skus = [...new Set(input.lines.map((l) => l.sku))];
+  const codes = [...new Set((input.couponCodes ?? []).map(normaliseCoupon))];
+  const kept = storeRules ? await storeRules(m, tenantId, storeId) : null;
+  const [row]: RulesRow[] = await m.query(rulesStatement(m, kept === null), [tenantId, storeId, skus, codes, input.customerId ?? null, [...excludedPromotions]]);
+  if (!row!.store_known) throw notFound(`no store ${storeId}`);
+  const settings = kept ? kept.settings : (row!.settings ?? undefined);
+  const storeLists: PriceListRow[] = kept
+    ? kept.lists
+    : row!.lists!.map(([id, currency_code, store_ids, channel, customer_group, priority, starts_at, ends_at]) => ({
+        id, currency_code, store_ids, channel, customer_group, priority, starts_at: date(starts_at), ends_at: date(ends_at),
+      }));
+  const taxRows = kept ? kept.taxRows : row!.tax_rows!.map(([category, name, rate]) => ({ category, name, rate }));
+  const base = row!.base;
   // A store without pricing settings prices in the currency of its own prices, tax excluded.
-  const currencies = [...new Set(base.map((b) => b.currency_code.trim()))];
+  const currencies = [...new Set(base.map(([, , currency]) => currency.trim()))];
   const currencyCode = settings?.currency_code.trim() ?? currencies[0];
   if (!currencyCode) throw badInput(`no line has a price in store ${storeId}`, 'lines.sku');
   if (!settings && currencies.length > 1) throw badInput('the lines are priced in several currencies; configure the store\'s currency', 'lines');
   const digits = minorUnits(currencyCode);
-  const basePrices = new Map(base.filter((b) => b.currency_code.trim() === currencyCode).map((b) => [b.sku, toMinor(b.amount, digits)]));
+  const basePrices = new Map(base.filter(([, , currency]) => currency.trim() === currencyCode).map(([sku, amount]) => [sku, toMinor(amount, digits)]));
 
   const lists = applicableLists(storeLists, currencyCode, now, input.channel ?? null, input.customerGroup ?? null);
-  const listPrices: { price_list_id: string; sku: string; min_quantity: number; amount: string; starts_at: Date | null; ends_at: Date | null }[] = lists.length
-    ? await m.query(
-        `SELECT price_list_id, sku, min_quantity, amount::text, starts_at, ends_at FROM ${q(m, 'price_list_price')}
-          WHERE tenant_id = $1 AND price_list_id = ANY($2::uuid[]) AND sku = ANY($3)`,
-        [tenantId, lists.map((l) => l.id), skus],
-      )
-    : [];
+  const pricesOf = new Map<string, PriceList['prices'][number][]>(lists.map((l) => [l.id, []]));
+  for (const [listId, sku, minQuantity, amount, startsAt, endsAt] of row!.list_prices) {
+    pricesOf.get(listId)?.push({ sku, amount: toMinor(amount, digits), minQuantity, startsAt: date(startsAt), endsAt: date(endsAt) });
+  }
   const priceLists: PriceList[] = lists.map((l) => ({
     id: l.id,
     currencyCode,
@@ -462,44 +479,32 @@ export async function loadPricingInput(
     priority: l.priority,
     startsAt: l.starts_at,
     endsAt: l.ends_at,
-    prices: listPrices.filter((p) => p.price_list_id === l.id).map((p) => ({ sku: p.sku, amount: toMinor(p.amount, digits), minQuantity: p.min_quantity, startsAt: p.starts_at, endsAt: p.ends_at })),
+    prices: pricesOf.get(l.id)!,
   }));
 
-  const codes = [...new Set((input.couponCodes ?? []).map(normaliseCoupon))];
-  const promotionRows: PromotionRow[] = await m.query(
-    `SELECT p.*, p.min_subtotal::text AS min_subtotal,
-            (SELECT count(*)::int FROM ${q(m, 'promotion_redemption')} r
-              WHERE r.tenant_id = p.tenant_id AND r.promotion_id = p.id AND r.customer_id = $4 AND r.released_at IS NULL) AS customer_uses
-       FROM ${q(m, 'promotion')} p
-      WHERE p.tenant_id = $1 AND (p.currency_code IS NULL OR p.currency_code = $2) AND (p.coupon_code IS NULL OR p.coupon_code = ANY($3))
-        AND NOT (p.id = ANY($5::uuid[]))`,
-    [tenantId, currencyCode, codes, input.customerId ?? null, excludedPromotions],
-  );
-  const promotions = promotionRows.map((r) => ({
-    id: r.id,
-    name: r.name,
-    kind: r.kind,
-    value: r.value,
-    currencyCode: r.currency_code,
-    appliesTo: { skus: r.skus, categoryIds: r.category_ids, brands: r.brands },
-    minQuantity: r.min_quantity,
-    minSubtotal: r.min_subtotal === null ? null : toMinor(r.min_subtotal, digits),
-    couponCode: r.coupon_code,
-    usageLimit: r.usage_limit,
-    usageCount: r.usage_count,
-    perCustomerLimit: input.customerId ? r.per_customer_limit : null,
-    customerUsageCount: r.customer_uses ?? 0,
-    stackable: r.stackable,
-    priority: r.priority,
-    startsAt: r.starts_at,
-    endsAt: r.ends_at,
-  }));
+  const promotions = row!.promotions
+    .filter((r) => r.currency_code === null || r.currency_code.trim() === currencyCode)
+    .map((r) => ({
+      id: r.id,
+      name: r.name,
+      kind: r.kind,
+      value: r.value,
+      currencyCode: r.currency_code,
+      appliesTo: { skus: r.skus, categoryIds: r.category_ids, brands: r.brands },
+      minQuantity: r.min_quantity,
+      minSubtotal: r.min_subtotal === null ? null : toMinor(r.min_subtotal, digits),
+      couponCode: r.coupon_code,
+      usageLimit: r.usage_limit,
+      usageCount: r.usage_count,
+      perCustomerLimit: input.customerId ? r.per_customer_limit : null,
+      customerUsageCount: r.customer_uses ?? 0,
+      stackable: r.stackable,
+      priority: r.priority,
+      startsAt: date(r.starts_at),
+      endsAt: date(r.ends_at),
+    }));
 
   const taxRates: TaxRate[] = taxRows.map((t) => ({ name: t.name, rate: t.rate.replace(/\.?0+$/, ''), category: t.category === '' ? null : t.category }));
-  const facts: { sku: string; brand: string | null; category_ids: string[] }[] = await m.query(
-    `SELECT sku, brand, category_ids FROM ${q(m, 'item_facts')} WHERE tenant_id = $1 AND sku = ANY($2)`,
-    [tenantId, skus],
-  );
   return {
     now,
     storeId,
@@ -514,9 +519,57 @@ export async function loadPricingInput(
     priceLists,
     promotions,
     taxRates,
-    items: new Map(facts.map((f) => [f.sku, { brand: f.brand, categoryIds: f.category_ids }])),
+    items: new Map(row!.facts.map(([sku, brand, categoryIds]) => [sku, { brand, categoryIds }])),
   };
 }
+
+/** A timestamp as JSON carries it (ISO 8601 with an offset), or as the driver gives it. */
+const date = (value: string | Date | null): Date | null => (value === null ? null : new Date(value));
+
+/** One row: each part of a cart's rules as a JSON aggregate (numerics as text, so no float ever holds an amount). */
+interface RulesRow {
+  store_known: boolean;
+  settings: { currency_code: string; prices_include_tax: boolean } | null;
+  lists: [string, string, string[], string | null, string | null, number, string | null, string | null][] | null;
+  tax_rows: [string, string, string][] | null;
+  base: [string, string, string][];
+  list_prices: [string, string, number, string, string | null, string | null][];
+  promotions: (Omit<PromotionRow, 'starts_at' | 'ends_at'> & { starts_at: string | null; ends_at: string | null })[];
+  facts: [string, string | null, string[]][];
+}
+
+/**
+ * $1 tenant, $2 store, $3 skus, $4 coupon codes, $5 customer id, $6 promotions to leave out.
+ * List prices are read for every list of the store (the lists that apply are chosen in memory,
+ * once the currency is known); promotions in every currency (likewise).
+ */
+const rulesStatement = (m: EntityManager, withStoreRules: boolean) => {
+  const storeRules = withStoreRules
+    ? `(SELECT json_build_object('currency_code', currency_code, 'prices_include_tax', prices_include_tax) FROM ${q(m, 'store_pricing')} WHERE tenant_id = $1 AND store_id = $2) AS settings,
+       (SELECT coalesce(json_agg(json_build_array(id, currency_code, store_ids, channel, customer_group, priority, starts_at, ends_at)), '[]') FROM ${q(m, 'price_list')}
+         WHERE tenant_id = $1 AND (cardinality(store_ids) = 0 OR $2 = ANY(store_ids))) AS lists,
+       (SELECT coalesce(json_agg(json_build_array(category, name, rate::text)), '[]') FROM ${q(m, 'tax_rate')} WHERE tenant_id = $1 AND store_id = $2) AS tax_rows,`
+    : 'NULL::json AS settings, NULL::json AS lists, NULL::json AS tax_rows,';
+  return `SELECT
+      EXISTS (SELECT 1 FROM ${q(m, 'known_store')} WHERE tenant_id = $1 AND store_id = $2) AS store_known,
+      ${storeRules}
+      (SELECT coalesce(json_agg(json_build_array(sku, amount::text, currency_code)), '[]') FROM ${q(m, 'price')}
+        WHERE tenant_id = $1 AND store_id = $2 AND sku = ANY($3::text[])) AS base,
+      (SELECT coalesce(json_agg(json_build_array(pp.price_list_id, pp.sku, pp.min_quantity, pp.amount::text, pp.starts_at, pp.ends_at)), '[]') FROM ${q(m, 'price_list_price')} pp
+        WHERE pp.tenant_id = $1 AND pp.sku = ANY($3::text[])
+          AND pp.price_list_id IN (SELECT id FROM ${q(m, 'price_list')} WHERE tenant_id = $1 AND (cardinality(store_ids) = 0 OR $2 = ANY(store_ids)))) AS list_prices,
+      (SELECT coalesce(json_agg(json_build_object(
+          'id', p.id, 'name', p.name, 'kind', p.kind, 'value', p.value, 'currency_code', p.currency_code, 'skus', p.skus, 'category_ids', p.category_ids,
+          'brands', p.brands, 'min_quantity', p.min_quantity, 'min_subtotal', p.min_subtotal::text, 'coupon_code', p.coupon_code, 'starts_at', p.starts_at,
+          'ends_at', p.ends_at, 'usage_limit', p.usage_limit, 'usage_count', p.usage_count, 'per_customer_limit', p.per_customer_limit, 'stackable', p.stackable,
+          'priority', p.priority,
+          'customer_uses', CASE WHEN $5::text IS NULL OR p.per_customer_limit IS NULL THEN 0 ELSE (SELECT count(*)::int FROM ${q(m, 'promotion_redemption')} r
+            WHERE r.tenant_id = p.tenant_id AND r.promotion_id = p.id AND r.customer_id = $5 AND r.released_at IS NULL) END)), '[]')
+         FROM ${q(m, 'promotion')} p
+        WHERE p.tenant_id = $1 AND (p.coupon_code IS NULL OR p.coupon_code = ANY($4::text[])) AND NOT (p.id = ANY($6::uuid[]))) AS promotions,
+      (SELECT coalesce(json_agg(json_build_array(sku, brand, category_ids)), '[]') FROM ${q(m, 'item_facts')}
+        WHERE tenant_id = $1 AND sku = ANY($3::text[])) AS facts`;
+};
 
 /** Counts one use of each applied promotion with a limit or a coupon; the first that has none left, or null. */
 async function claimUses(m: EntityManager, tenantId: string, quoteId: string, quote: Quote, promotions: readonly Promotion[], customerId: string | null, expiresAt: Date) {
