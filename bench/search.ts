@@ -202,7 +202,7 @@ async function explainSearch(
     const rows: { 'QUERY PLAN': string }[] = await m.query(
       // $11 (the sort) is passed to the statement but not read by it: a type for it all the same.
       `EXPLAIN (ANALYZE, COSTS OFF) SELECT * FROM (${sql.replace(/\$(\d+)/g, (_: string, n: string) => `$${n}::${PARAM_TYPES[Number(n) - 1]}`)}) AS q WHERE $11::text IS NOT NULL`,
-      [o.tenantId, tsq, o.storeId, f.brands ?? null, f.categoryIds ?? null, f.price?.min ?? null, f.price?.max ?? null, f.inStock ?? null, null, null, sort, 21, false],
+      [o.tenantId, tsq, o.storeId, f.brands ?? null, f.categoryIds ?? null, f.price?.min ?? null, f.price?.max ?? null, f.inStock ?? null, null, null, sort, 21, false, null, false],
     );
     const text = rows.map((r) => r['QUERY PLAN']).join('\n');
     const indexes = [...new Set([...text.matchAll(/(?:Index Scan|Index Only Scan|Bitmap Index Scan) (?:Backward )?(?:using |on )(\w+)/g)].map((x) => x[1]))];
@@ -211,7 +211,7 @@ async function explainSearch(
   });
 }
 
-const PARAM_TYPES = ['uuid', 'tsquery', 'uuid', 'text[]', 'uuid[]', 'numeric', 'numeric', 'boolean', 'text', 'bigint', 'text', 'int', 'boolean'];
+const PARAM_TYPES = ['uuid', 'tsquery', 'uuid', 'text[]', 'uuid[]', 'numeric', 'numeric', 'boolean', 'text', 'bigint', 'text', 'int', 'boolean', 'jsonb', 'boolean'];
 
 /** The access path of the statement search_product_page runs for `query` (the owner's view, as the function runs). */
 async function planOf(dataSource: Awaited<ReturnType<typeof openCatalogDatabase>>, schema: string, tenantId: string, query: string): Promise<string> {

@@ -57,6 +57,10 @@ export const INPUT_BOUNDS = {
     /** Labels of incremental delivery (docs/incremental-delivery.md); `@stream`'s keeps the same bound. */
     '@defer(label:)': 100,
     '@stream(label:)': 100,
+    /** Catalog attributes, options and media (issue 15). */
+    'MediaInput.url': 2_048,
+    'DefineAttributeInput.name': 64,
+    'ProductOptionInput.name': 64,
   } as Record<string, number>,
   /** Most items in a list, where the default does not fit. */
   maxItems: {
@@ -77,6 +81,9 @@ export const INPUT_BOUNDS = {
     'FeatureFlagInput.variants': 20,
     'FeatureFlagInput.rules': 20,
     'FlagRuleInput.roles': 10,
+    'UpsertProductInput.options': 10,
+    'UpsertProductInput.media': 20,
+    'VariantInput.media': 20,
   } as Record<string, number>,
   /** Int ranges (inclusive) narrower than GraphQL's. */
   intRange: {
@@ -104,6 +111,8 @@ export const INPUT_BOUNDS = {
     'Query.productVersion(version:)': [1, 2 ** 31 - 1],
     'Mutation.revertProduct(version:)': [1, 2 ** 31 - 1],
     'Query.search(first:)': [1, 100],
+    'Product.recommendations(first:)': [1, 50],
+    'Query.trending(first:)': [1, 50],
     'Query.feedImports(first:)': [1, 100],
     'Query.ingestionEvents(first:)': [1, 100],
     'Query.movements(first:)': [1, 100],

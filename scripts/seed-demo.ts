@@ -104,18 +104,37 @@ export async function seedDemo(system: Pick<RunningSystem, 'gatewayUrl' | 'tenan
       if (done.feedImport.status !== 'COMPLETED' || done.feedImport.failed > 0) throw new Error(`demo feed for ${store.code}: ${done.feedImport.status} ${done.feedImport.error ?? `${done.feedImport.failed} rows refused`}`);
       progress(`demo data: ${products} products, ${variants} variants with prices and stock in ${store.code}`);
     }
-    // Each product's category (the feed has no column for it).
+    // Each product's category (the feed has no column for it), under a tree: Coffee and Tea are Hot Beverages.
+    const { parent } = await call<{ parent: { id: string } }>(`mutation SeedTree { parent: createCategory(input: { name: "Hot Beverages" }) { id } }`);
     const names = Object.keys(CATEGORIES);
-    const created = await call<Record<string, { id: string }>>(`mutation SeedCategories { ${names.map((name, i) => `c${i}: createCategory(input: { name: ${JSON.stringify(name)} }) { id }`).join('\n')} }`);
+    const parentOf = (name: string) => (name === 'Coffee' || name === 'Tea' ? `, parentId: ${JSON.stringify(parent.id)}` : '');
+    const created = await call<Record<string, { id: string }>>(`mutation SeedCategories { ${names.map((name, i) => `c${i}: createCategory(input: { name: ${JSON.stringify(name)}${parentOf(name)} }) { id }`).join('\n')} }`);
     const categoryId = new Map(names.map((name, i) => [name, created[`c${i}`]!.id]));
-    const listed = await call<{ products: { edges: { node: { id: string; title: string; brand: string | null; description: string | null; variants: { sku: string }[] } }[] } }>(
-      '{ products(first: 100) { edges { node { id title brand description variants { sku } } } } }',
+    // Typed attributes a storefront filters by (README: a faceted search).
+    await call(`mutation SeedAttributes {
+      roast: defineAttribute(input: { name: "roast", label: "Roast", kind: TEXT }) { name }
+      weight: defineAttribute(input: { name: "weight", label: "Weight", kind: NUMBER, unit: "g" }) { name }
+      organic: defineAttribute(input: { name: "organic", label: "Organic", kind: BOOLEAN }) { name }
+    }`);
+    const listed = await call<{ products: { edges: { node: { id: string; title: string; handle: string; brand: string | null; description: string | null; variants: { sku: string; title: string }[] } }[] } }>(
+      '{ products(first: 100) { edges { node { id title handle brand description variants { sku title } } } } }',
     );
     const updates = listed.products.edges.map(({ node }, i) => {
-      const category = categoryOf.get(node.variants[0]!.sku.replace(/-[A-Z]$/, ''))!;
+      const skuBase = node.variants[0]!.sku.replace(/-[A-Z]$/, '');
+      const category = categoryOf.get(skuBase)!;
+      const n = Number(skuBase.slice(-3));
       // An upsert states the whole product: brand and description as the feed gave them.
       const { id, title, brand, description } = node;
-      return `p${i}: upsertProduct(input: ${inputLiteral({ id, title, brand, description, categoryId: categoryId.get(category), variants: [] })}) { id }`;
+      const attributes = [
+        ...(category === 'Coffee' ? [{ name: 'roast', value: ['light', 'medium', 'dark'][n % 3] }] : []),
+        { name: 'weight', value: String([250, 500, 1000][n % 3]) },
+        { name: 'organic', value: String(n % 2 === 0) },
+      ];
+      const sized = node.variants.length > 1;
+      const options = sized ? [{ name: 'Size', values: SIZES.map(([size]) => size) }] : [];
+      const variants = sized ? node.variants.map((v) => ({ sku: v.sku, title: v.title, options: [{ name: 'Size', value: v.sku.endsWith('-L') ? 'Large' : 'Small' }] })) : [];
+      const media = [{ url: `https://images.example.com/demo/${node.handle}.jpg`, alt: title }];
+      return `p${i}: upsertProduct(input: ${inputLiteral({ id, title, brand, description, categoryId: categoryId.get(category), variants, attributes, options, media })}) { id }`;
     });
     for (let i = 0; i < updates.length; i += 25) await call(`mutation SeedCategories { ${updates.slice(i, i + 25).join('\n')} }`);
     progress(`demo data: ${names.length} categories`);

@@ -26,3 +26,23 @@ export function reactions(...list: Reaction[]): Record<string, EventApplier> {
   }
   return appliers;
 }
+
+/**
+ * Like `reactions`, but a type several read models react to (catalog's search offers and sales
+ * both follow `inventory.stock-level.changed`) gets one applier running theirs in turn, in the
+ * consumer's one transaction.
+ */
+export function combinedReactions(...list: Reaction[]): Record<string, EventApplier> {
+  const byType = new Map<string, EventApplier[]>();
+  for (const { type, apply } of list) byType.set(type, [...(byType.get(type) ?? []), apply]);
+  return Object.fromEntries(
+    [...byType].map(([type, appliers]) => [
+      type,
+      appliers.length === 1
+        ? appliers[0]!
+        : async (manager: EntityManager, event: Parameters<EventApplier>[1]) => {
+            for (const apply of appliers) await apply(manager, event);
+          },
+    ]),
+  );
+}

@@ -121,6 +121,12 @@ describe('every mutation writes an audit record', () => {
     await run('setModifierGroups', 'mutation ($id: ID!) { setModifierGroups(productId: $id, groups: [{ name: "Print", minSelections: 0, maxSelections: 1, modifiers: [{ sku: "AUD-S2", name: "Print" }] }]) { id } }', { id: one.id });
     await run('setAvailabilityWindows', 'mutation ($i: SetAvailabilityWindowsInput!) { setAvailabilityWindows(input: $i) { id } }', { i: { productId: one.id, storeId: s, timeZone: 'Europe/Berlin', windows: [{ from: '07:00', to: '11:00' }] } });
     await run('importCatalogFeed', 'mutation ($csv: String!) { importCatalogFeed(csv: $csv) { id } }', { csv: 'sku,title,store\nAUD-F1,Feed item,S1' });
+    // Attributes and archiving (issue 15): an empty category is archived, a product archived and restored.
+    await run('defineAttribute', 'mutation { defineAttribute(input: { name: "fabric", kind: TEXT }) { name } }', {});
+    const spare = await run('createCategory', 'mutation { createCategory(input: { name: "Spare" }) { id } }', {});
+    await run('archiveCategory', 'mutation ($id: ID!) { archiveCategory(id: $id) { id } }', { id: spare.id });
+    await run('archiveProduct', 'mutation ($id: ID!) { archiveProduct(id: $id) { id } }', { id: two.id });
+    await run('archiveProduct', 'mutation ($id: ID!) { archiveProduct(id: $id, archived: false) { id } }', { id: two.id });
 
     // pricing
     await run('configureStorePricing', 'mutation ($i: ConfigureStorePricingInput!) { configureStorePricing(input: $i) { __typename } }', { i: { storeId: d, currencyCode: 'EUR', pricesIncludeTax: true } }, shop.headers, true);

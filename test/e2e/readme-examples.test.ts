@@ -99,11 +99,40 @@ describe('the README and docs examples, as written, on the demo data', () => {
     const data = await asShopper(block('query Search($store: ID!)'), { store: store('S1') });
     expect(data.search.totalCount).toBeGreaterThan(0);
     expect(data.search.edges.length).toBeGreaterThan(0);
-    for (const { node } of data.search.edges) expect(node.category.path.map((c: { name: string }) => c.name)).toEqual(['Coffee']);
+    for (const { node } of data.search.edges) expect(node.category.path.map((c: { name: string }) => c.name)).toEqual(['Hot Beverages', 'Coffee']);
     const facets = Object.fromEntries(data.search.facets.map((f: any) => [f.name, f.values]));
-    expect(Object.keys(facets).sort()).toEqual(['brand', 'category', 'inStock', 'price']);
+    expect(Object.keys(facets).sort()).toEqual(['attribute:organic', 'attribute:roast', 'attribute:weight', 'brand', 'category', 'inStock', 'price']);
     expect(facets.category[0]).toEqual(expect.objectContaining({ label: 'Coffee', count: data.search.totalCount }));
     expect(facets.brand.reduce((n: number, v: { count: number }) => n + v.count, 0)).toBe(data.search.totalCount);
+  });
+
+  it('the attribute search keeps what its filters say and counts each attribute facet without its own filter', async () => {
+    const data = await asShopper(block('query FacetedSearch($store: ID!)'), { store: store('S1') });
+    expect(data.search.totalCount).toBeGreaterThan(0);
+    for (const { node } of data.search.edges) {
+      const value = (name: string) => node.attributes.find((a: { name: string }) => a.name === name)?.value;
+      expect(Number(value('weight'))).toBeGreaterThanOrEqual(200);
+      expect(Number(value('weight'))).toBeLessThanOrEqual(600);
+      expect(value('organic')).toBe('true');
+      expect(node.media).toEqual([{ url: expect.stringMatching(/^https:\/\/images\.example\.com\/demo\/.+\.jpg$/), alt: node.title }]);
+    }
+    const facet = (name: string) => data.search.facets.find((f: { name: string }) => f.name === name).values as { value: string; count: number }[];
+    // The organic facet ignores its own filter: both values, the true ones adding up to the total.
+    expect(facet('attribute:organic').map((v) => v.value).sort()).toEqual(['false', 'true']);
+    expect(facet('attribute:organic').find((v) => v.value === 'true')!.count).toBe(data.search.totalCount);
+    expect(facet('attribute:weight').map((v) => v.value).sort()).toEqual(['1000', '250', '500']);
+    expect(facet('attribute:roast').reduce((n, v) => n + v.count, 0)).toBe(data.search.totalCount);
+  });
+
+  it('recommendations stand in with similar products before any order, and nothing trends without sales', async () => {
+    const data = await asShopper(block('query Recommendations($store: ID!)'), { store: store('S1') });
+    const page = data.productByHandle;
+    expect(page.title).toBe('Espresso Beans');
+    expect(page.similar).toHaveLength(3);
+    expect(page.similar.map((p: { category: { name: string } }) => p.category.name)).toEqual(['Coffee', 'Coffee', 'Coffee']);
+    expect(page.similar.map((p: { title: string }) => p.title)).not.toContain('Espresso Beans');
+    expect(page.together).toEqual(page.similar.map(({ title }: { title: string }) => ({ title })));
+    expect(data.trending).toEqual([]);
   });
 
   it('the writes apply with an admin key', async () => {

@@ -55,11 +55,17 @@ describe('read models rebuilt by replay', () => {
     await system.ok('mutation ($i: SetAvailabilityWindowsInput!) { setAvailabilityWindows(input: $i) { id } }', { i: { productId: tee.id, storeId: shop.stores[1]!.id, timeZone: 'UTC', windows: [{ from: '07:00', to: '11:00' }] } }, shop.headers);
     await receiveStock(system, shop, 'RP-1', 5);
     await receiveStock(system, shop, 'RP-2', 3, shop.stores[1]!.id);
-    const orderId = await eventually(async () => (await system.ok(PLACE, { i: { storeId: shop.storeId, lines: [{ sku: 'RP-1', quantity: 2 }] } }, shop.posHeaders)).placeOrder.id as string);
+    // A second product in the order (catalog's bought-together pairs), which is then fulfilled (SALE movements: trending).
+    await addProduct(system, shop, 'Replay Cup', ['RP-C1']);
+    await setPrice(system, shop, 'RP-C1', '4.00');
+    await receiveStock(system, shop, 'RP-C1', 2);
+    const orderId = await eventually(async () => (await system.ok(PLACE, { i: { storeId: shop.storeId, lines: [{ sku: 'RP-1', quantity: 2 }, { sku: 'RP-C1', quantity: 1 }] } }, shop.posHeaders)).placeOrder.id as string);
     await eventually(async () => {
       const { order } = await system.ok(ORDER, { id: orderId }, shop.headers);
       if (order.status !== 'RESERVED') throw new Error(`order is ${order.status}`);
     }, 20_000);
+    await system.ok('mutation ($id: ID!) { payOrder(id: $id) { status } }', { id: orderId }, shop.posHeaders);
+    await system.ok('mutation ($id: ID!) { fulfillOrder(id: $id) { status } }', { id: orderId }, shop.posHeaders);
     const feed = await eventually(async () => (await system.ok(IMPORT, { csv: 'handle,title,sku,brand,price,currency,store,stock\nmug,Replay Mug,RP-F1,Acme,3.50,EUR,S1,4' }, shop.headers)).importCatalogFeed.id as string);
     await eventually(async () => {
       const { feedImport } = await system.ok(FEED_STATUS, { id: feed }, shop.headers);
@@ -75,7 +81,9 @@ describe('read models rebuilt by replay', () => {
       const skus = await asSystem(system.dataSources.inventory, (q) => q(`SELECT sku FROM "${system.dataSources.inventory.driver.schema}".known_variant`));
       const menus = await asSystem(system.dataSources.orders, (q) => q(`SELECT sku FROM "${system.dataSources.orders.driver.schema}".modifier_group_info`));
       const windows = await asSystem(system.dataSources.orders, (q) => q(`SELECT sku FROM "${system.dataSources.orders.driver.schema}".availability_info`));
-      if (menus.length < 2 || windows.length < 2 || offers.length < 3 || prices.length < 3 || titles.length < 3 || skus.length < 3) throw new Error('events still on their way');
+      const pairs = await asSystem(system.dataSources.catalog, (q) => q(`SELECT 1 FROM "${system.dataSources.catalog.driver.schema}".recommendation_pair`));
+      const sales = await asSystem(system.dataSources.catalog, (q) => q(`SELECT 1 FROM "${system.dataSources.catalog.driver.schema}".recommendation_sale`));
+      if (pairs.length < 2 || sales.length < 2 || menus.length < 2 || windows.length < 2 || offers.length < 3 || prices.length < 3 || titles.length < 3 || skus.length < 3) throw new Error('events still on their way');
     }, 20_000);
   }, 120_000);
   afterAll(() => system.stop());

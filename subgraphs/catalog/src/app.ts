@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import DataLoader from 'dataloader';
 import { parse } from 'graphql';
 import type { SubgraphService } from '../../../lib/graphql/service.js';
-import { reactions } from '../../../lib/events/on.js';
+import { combinedReactions } from '../../../lib/events/on.js';
 import { subgraphLifecycle } from '../../../lib/graphql/subgraph-lifecycle.js';
 import { buildSystemSubgraph, type SubgraphDeps } from '../../../lib/graphql/yoga-subgraph.js';
 import type { Context } from './context.js';
@@ -15,6 +15,9 @@ import { FeedImportService } from './feed/feed-import.service.js';
 import { createFeedWorker, type FeedWorkerOptions } from './feed/feed-worker.js';
 import { isAppError } from '../../../lib/errors.js';
 import { MenuService } from './menus/menu.service.js';
+import { AttributeService } from './services/attributes.service.js';
+import { RecommendationService } from './recommendations/recommendation.service.js';
+import { pairReactions, saleReactions } from './recommendations/recommendation-consumers.js';
 import { ProductVersionService } from './versions/product-versions.service.js';
 import { createPublishScheduler, type PublishSchedulerOptions } from './versions/publish-scheduler.js';
 import { copiedFlagsOf } from '../../../lib/flags/flag-copy.js';
@@ -23,7 +26,7 @@ export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql
 
 /** Builds the catalog subgraph; nothing listens or consumes until `start`. */
 export function buildCatalog(deps: SubgraphDeps, options: { feeds?: FeedWorkerOptions; publishing?: PublishSchedulerOptions } = {}): SubgraphService {
-  const lifecycle = subgraphLifecycle({ ...deps, source: 'catalog', appliers: { ...catalogAppliers(), ...reactions(...searchOffers) } });
+  const lifecycle = subgraphLifecycle({ ...deps, source: 'catalog', appliers: { ...catalogAppliers(), ...combinedReactions(...searchOffers, ...pairReactions, ...saleReactions) } });
   const flags = copiedFlagsOf(deps, 'catalog');
   const catalog = new CatalogService(deps.dataSource, lifecycle.flush);
   const search = new SearchService(deps.dataSource, lifecycle.flush);
@@ -31,6 +34,8 @@ export function buildCatalog(deps: SubgraphDeps, options: { feeds?: FeedWorkerOp
   const feeds = new FeedImportService(deps.dataSource, lifecycle.flush, worker.nudge);
   const versions = new ProductVersionService(deps.dataSource, lifecycle.flush);
   const menus = new MenuService(deps.dataSource, lifecycle.flush);
+  const attributes = new AttributeService(deps.dataSource, lifecycle.flush);
+  const recommendations = new RecommendationService(deps.dataSource, lifecycle.flush);
   const scheduler = createPublishScheduler(deps.dataSource, lifecycle.flush, options.publishing);
   return buildSystemSubgraph<Context>(deps, {
     name: 'catalog',
@@ -47,6 +52,8 @@ export function buildCatalog(deps: SubgraphDeps, options: { feeds?: FeedWorkerOp
         search,
         versions,
         menus,
+        attributes,
+        recommendations,
         loaders: {
           productById: new DataLoader((ids) => catalog.productsByIds(ctx, ids)),
           variantBySku: new DataLoader((skus) => catalog.variantsBySkus(ctx, skus)),
@@ -55,6 +62,7 @@ export function buildCatalog(deps: SubgraphDeps, options: { feeds?: FeedWorkerOp
           draftByProduct: new DataLoader((ids) => versions.draftsByProductIds(ctx, ids)),
           knownStore: new DataLoader((ids) => catalog.knownStores(ctx, ids)),
           modifierGroupsByProduct: new DataLoader((ids) => menus.groupsByProductIds(ctx, ids)),
+          attributesByProduct: new DataLoader((ids) => attributes.attributesByProductIds(ctx, ids)),
         },
       };
       return ctx;

@@ -8,6 +8,8 @@ import type { CatalogService } from './services/catalog.service.js';
 import type { SearchService } from './services/search.service.js';
 import type { FeedImportService } from './feed/feed-import.service.js';
 import type { MenuService } from './menus/menu.service.js';
+import type { AttributeService, ProductAttributeView } from './services/attributes.service.js';
+import type { RecommendationService } from './recommendations/recommendation.service.js';
 import type { ModifierGroupPayload } from '../../../lib/events/contracts/catalog.js';
 import type { DraftRow, ProductVersionService } from './versions/product-versions.service.js';
 
@@ -19,6 +21,8 @@ export interface Context extends SubgraphContext {
   search: SearchService;
   versions: ProductVersionService;
   menus: MenuService;
+  attributes: AttributeService;
+  recommendations: RecommendationService;
   /** Per-request batching of entity and field lookups. */
   loaders: {
     productById: DataLoader<string, ProductEntity | null>;
@@ -29,5 +33,6 @@ export interface Context extends SubgraphContext {
     /** Whether the tenant has this store (`node(id:)` telling a store's UUID). */
     knownStore: DataLoader<string, boolean>;
     modifierGroupsByProduct: DataLoader<string, ModifierGroupPayload[]>;
+    attributesByProduct: DataLoader<string, ProductAttributeView[]>;
   };
 }

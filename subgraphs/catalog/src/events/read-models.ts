@@ -3,6 +3,7 @@ import { rememberStore } from '../../../../lib/events/read-model.js';
 import type { ReadModel } from '../../../../lib/events/replay.js';
 import { featureFlagCopyReadModel } from '../../../../lib/flags/flag-copy.js';
 import { searchOffers } from '../services/search.service.js';
+import { pairReactions, saleReactions } from '../recommendations/recommendation-consumers.js';
 
 /** The catalog's read models (`npm run replay -- catalog`). */
 export const catalogReadModels: ReadModel[] = [
@@ -25,6 +26,20 @@ export const catalogReadModels: ReadModel[] = [
       await m.query(`SELECT "${s}".refresh_product_search(ARRAY(SELECT id FROM "${s}".product))`);
       return n;
     },
+  },
+  {
+    name: 'catalog.recommendation-pairs',
+    service: 'catalog',
+    tables: ['recommendation_pair'],
+    description: 'how many orders held each pair of products, both ways (orders.order.placed): frequently bought together',
+    reactions: pairReactions,
+  },
+  {
+    name: 'catalog.recommendation-sales',
+    service: 'catalog',
+    tables: ['recommendation_sale'],
+    description: "units sold per sku, store and day from the ledger's SALE movements (inventory.stock-level.changed): trending",
+    reactions: saleReactions,
   },
   featureFlagCopyReadModel('catalog'),
 ];

@@ -20,17 +20,39 @@ export type Scalars = {
   _FieldSet: { input: unknown; output: unknown; }
 };
 
-/** An attribute filter (no attribute is declared yet: any name is refused). */
+/** An attribute the tenant's products may carry (`defineAttribute`). */
+export type AttributeDefinition = {
+  __typename?: 'AttributeDefinition';
+  /** Whether search filters and facets by it. */
+  filterable: Scalars['Boolean']['output'];
+  kind: AttributeKind;
+  /** What a storefront shows, e.g. `Weight`. */
+  label: Scalars['String']['output'];
+  /** Its key, e.g. `weight`: lower-case letters, digits and `_`. */
+  name: Scalars['String']['output'];
+  /** The unit of a number, e.g. `g`; null: none. */
+  unit?: Maybe<Scalars['String']['output']>;
+};
+
+/** An attribute filter on a declared, filterable attribute (`defineAttribute`). */
 export type AttributeFilterInput = {
-  /** Highest value kept (number attributes). */
+  /** Highest value kept (number attributes only; not below `min`). */
   max?: InputMaybe<Scalars['Float']['input']>;
-  /** Lowest value kept (number attributes). */
+  /** Lowest value kept (number attributes only). */
   min?: InputMaybe<Scalars['Float']['input']>;
   /** The attribute's name. */
   name: Scalars['String']['input'];
   /** Values kept (text and boolean attributes). */
   values?: InputMaybe<Array<Scalars['String']['input']>>;
 };
+
+/** What kind of value an attribute holds. */
+export type AttributeKind =
+  /** `true` or `false`. */
+  | 'BOOLEAN'
+  /** A decimal number, compared by `min` and `max` in search filters. */
+  | 'NUMBER'
+  | 'TEXT';
 
 /** One page of the audit log (`Query.auditLog`, in tenant): this subgraph's records for it. */
 export type AuditLog = {
@@ -77,6 +99,8 @@ export type CartLine = Node & {
 /** A product category. */
 export type Category = Node & {
   __typename?: 'Category';
+  /** True once archived (`archiveCategory`): shoppers no longer see it; staff do. */
+  archived: Scalars['Boolean']['output'];
   /** Its direct subcategories, by name. */
   children: Array<Category>;
   /** Stable identifier (UUID); also its `Node` id. */
@@ -113,6 +137,18 @@ export type CreateCategoryInput = {
 export type Customer = Node & {
   __typename?: 'Customer';
   id: Scalars['ID']['output'];
+};
+
+export type DefineAttributeInput = {
+  /** Default true: search filters and facets by it. */
+  filterable?: InputMaybe<Scalars['Boolean']['input']>;
+  kind: AttributeKind;
+  /** Default: the name. */
+  label?: InputMaybe<Scalars['String']['input']>;
+  /** Lower-case letters, digits and `_`, starting with a letter, 1 to 64 characters. */
+  name: Scalars['String']['input'];
+  /** For NUMBER, e.g. `g`, `ml`. */
+  unit?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** A typed attribute enrichment filled (size, unit, packCount). */
@@ -243,6 +279,30 @@ export type FeedRowError = {
   reason: Scalars['String']['output'];
 };
 
+/** An image or video of a product or variant. */
+export type Media = {
+  __typename?: 'Media';
+  /** Text for screen readers; null: none. */
+  alt?: Maybe<Scalars['String']['output']>;
+  kind: MediaKind;
+  /** 0 for the first, in the order given. */
+  position: Scalars['Int']['output'];
+  /** http(s) address. */
+  url: Scalars['String']['output'];
+};
+
+export type MediaInput = {
+  alt?: InputMaybe<Scalars['String']['input']>;
+  /** Default IMAGE. */
+  kind?: InputMaybe<MediaKind>;
+  /** An http or https address, at most 2,048 characters. */
+  url: Scalars['String']['input'];
+};
+
+export type MediaKind =
+  | 'IMAGE'
+  | 'VIDEO';
+
 /** One choice of a modifier group: a sku with its own price in pricing (`price(storeId)`), added to the line's unit price. */
 export type Modifier = {
   __typename?: 'Modifier';
@@ -279,8 +339,20 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Applies the suggestion waiting for review on `field` (e.g. `category`, `brand`) to the product (admin). */
   applyEnrichment: ProductEnrichment;
+  /**
+   * Archives the category (`archived` false: restores it); refused while a live product or
+   * subcategory is filed under it (admin).
+   */
+  archiveCategory: Category;
+  /**
+   * Archives the product (`archived` false: restores it): shoppers and partners no longer see it,
+   * in reads, search or recommendations; staff still do (admin).
+   */
+  archiveProduct: Product;
   /** Creates a category, or returns the one with that name (admin). */
   createCategory: Category;
+  /** Declares an attribute (or changes its label, unit and filterable; never its kind) (admin). */
+  defineAttribute: AttributeDefinition;
   /** Drops the product's draft and its schedule (admin). */
   discardProductDraft: Product;
   /**
@@ -325,8 +397,25 @@ export type MutationApplyEnrichmentArgs = {
 };
 
 
+export type MutationArchiveCategoryArgs = {
+  archived?: InputMaybe<Scalars['Boolean']['input']>;
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationArchiveProductArgs = {
+  archived?: InputMaybe<Scalars['Boolean']['input']>;
+  id: Scalars['ID']['input'];
+};
+
+
 export type MutationCreateCategoryArgs = {
   input: CreateCategoryInput;
+};
+
+
+export type MutationDefineAttributeArgs = {
+  input: DefineAttributeInput;
 };
 
 
@@ -443,6 +532,10 @@ export type PriceRangeInput = {
 /** A sellable product with one or more variants. */
 export type Product = Node & {
   __typename?: 'Product';
+  /** True once archived (`archiveProduct`): shoppers and partners no longer see it; staff do. */
+  archived: Scalars['Boolean']['output'];
+  /** Its typed attributes (declared with `defineAttribute`), in the order given. */
+  attributes: Array<ProductAttribute>;
   /** When it may be ordered in the store (in the store's time zone); null: always. */
   availability?: Maybe<Availability>;
   /** Brand name, if any. */
@@ -459,8 +552,12 @@ export type Product = Node & {
   handle: Scalars['String']['output'];
   /** Stable identifier (UUID); also its `Node` id. */
   id: Scalars['ID']['output'];
+  /** Its images and videos, in order. */
+  media: Array<Media>;
   /** Its menu's modifier groups ("Milk": oat or soy), in the order they were set; empty for most products. */
   modifierGroups: Array<ModifierGroup>;
+  /** Its options and their values (Size: S, M, L), in order. */
+  options: Array<ProductOption>;
   /**
    * Whether it may be ordered in the store at `at` (ISO 8601 with a zone; default now): false
    * outside its availability windows there (`availabilityWindows`), true when it has none.
@@ -468,6 +565,13 @@ export type Product = Node & {
   orderable: Scalars['Boolean']['output'];
   /** False for a draft: only staff (pos, admin) see it. */
   published: Scalars['Boolean']['output'];
+  /**
+   * Products to show beside it in the store: `FREQUENTLY_BOUGHT_TOGETHER` (bought in the same
+   * orders), `SIMILAR` (category, brand, attributes, title). Only published products available in
+   * the store, never itself; with too few orders to learn from, filled with similar ones. `first` is
+   * 1 to 50 (default 10).
+   */
+  recommendations: Array<Product>;
   /** Display title. */
   title: Scalars['String']['output'];
   /** ISO 8601 time of the last change. */
@@ -498,9 +602,37 @@ export type ProductOrderableArgs = {
 
 
 /** A sellable product with one or more variants. */
+export type ProductRecommendationsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  kind: RecommendationKind;
+  storeId: Scalars['ID']['input'];
+};
+
+
+/** A sellable product with one or more variants. */
 export type ProductVersionsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** A product's value of one attribute. */
+export type ProductAttribute = {
+  __typename?: 'ProductAttribute';
+  kind: AttributeKind;
+  /** The attribute's label. */
+  label: Scalars['String']['output'];
+  name: Scalars['String']['output'];
+  /** The attribute's unit, if any. */
+  unit?: Maybe<Scalars['String']['output']>;
+  /** The value as text: a number in decimal (`250`), a boolean `true` or `false`. */
+  value: Scalars['String']['output'];
+};
+
+export type ProductAttributeInput = {
+  /** A declared attribute's name. */
+  name: Scalars['String']['input'];
+  /** Text; a decimal number for NUMBER (`250`, `-1.5`); `true` or `false` for BOOLEAN. */
+  value: Scalars['String']['input'];
 };
 
 /** One change of one field in a product version (text; `published` as true or false, `categoryId` as the id). */
@@ -566,6 +698,20 @@ export type ProductEnrichment = {
   synonyms: Array<Scalars['String']['output']>;
 };
 
+/** An option of a product and the values its variants take, e.g. Size: S, M, L. */
+export type ProductOption = {
+  __typename?: 'ProductOption';
+  name: Scalars['String']['output'];
+  values: Array<Scalars['String']['output']>;
+};
+
+export type ProductOptionInput = {
+  /** 1 to 64 characters, each name once per product. */
+  name: Scalars['String']['input'];
+  /** 1 to 100 different values. */
+  values: Array<Scalars['String']['input']>;
+};
+
 /** An immutable record of one change to a product. */
 export type ProductVersion = {
   __typename?: 'ProductVersion';
@@ -617,7 +763,9 @@ export type Promotion = Node & {
 /** The entry points for reading the supergraph. */
 export type Query = {
   __typename?: 'Query';
-  /** All categories, by name. */
+  /** The tenant's declared attributes, by name. */
+  attributeDefinitions: Array<AttributeDefinition>;
+  /** All categories, by name (archived ones for staff only). */
   categories: Array<Category>;
   /** A feed import's progress (admin). */
   feedImport?: Maybe<FeedImport>;
@@ -653,6 +801,11 @@ export type Query = {
    * search and sort. Drafts only for staff.
    */
   search: SearchResult;
+  /**
+   * The products selling fastest in the store: units sold (inventory's SALE movements) over the
+   * last 7 days, most first; only published products available there. `first` is 1 to 50 (default 10).
+   */
+  trending: Array<Product>;
   /** One variant by sku; null when the tenant has none with that sku. */
   variant?: Maybe<Variant>;
 };
@@ -727,9 +880,23 @@ export type QuerySearchArgs = {
 
 
 /** The entry points for reading the supergraph. */
+export type QueryTrendingArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  storeId: Scalars['ID']['input'];
+};
+
+
+/** The entry points for reading the supergraph. */
 export type QueryVariantArgs = {
   sku: Scalars['ID']['input'];
 };
+
+/** What `Product.recommendations` recommends. */
+export type RecommendationKind =
+  /** Products bought in the same orders as this one, most often first (learnt from placed orders). */
+  | 'FREQUENTLY_BOUGHT_TOGETHER'
+  /** Products sharing its category, brand and attributes, with a similar title. */
+  | 'SIMILAR';
 
 /** A reservation (inventory owns it): the catalog's `node(id:)` hands its id to inventory. */
 export type Reservation = Node & {
@@ -757,7 +924,7 @@ export type SearchFacet = {
   __typename?: 'SearchFacet';
   /** What a storefront shows as the facet's title. */
   label: Scalars['String']['output'];
-  /** `brand`, `category`, `price` or `inStock`. */
+  /** `brand`, `category`, `price`, `inStock` or `attribute:<name>`. */
   name: Scalars['String']['output'];
   /** Values with at least one product, most frequent first (price buckets in order). */
   values: Array<SearchFacetValue>;
@@ -770,7 +937,7 @@ export type SearchFacetValue = {
   count: Scalars['Int']['output'];
   /** What a storefront shows (a category's name, a price range). */
   label: Scalars['String']['output'];
-  /** What to filter by: a brand, a category id, a price bucket (`10-25`), `true` or `false`. */
+  /** What to filter by: a brand, a category id, a price bucket (`10-25`), `true` or `false`, an attribute's value. */
   value: Scalars['String']['output'];
 };
 
@@ -795,8 +962,9 @@ export type SearchResult = {
   edges: Array<ProductEdge>;
   /**
    * Counts per value over the matching products, each facet with every other filter applied
-   * (its own ignored): `brand`, `category` (a category counts its descendants' products), and with
-   * a `storeId`, `price` (buckets) and `inStock`.
+   * (its own ignored): `brand`, `category` (a category counts its descendants' products), with
+   * a `storeId`, `price` (buckets) and `inStock`, then one per filterable attribute that the matches
+   * carry, named `attribute:<name>` (its 50 most frequent values).
    */
   facets: Array<SearchFacet>;
   /** Where this page ends. */
@@ -852,6 +1020,8 @@ export type Transfer = Node & {
 };
 
 export type UpsertProductInput = {
+  /** Its attribute values, each a declared attribute once; given: replaces them all, absent: unchanged. */
+  attributes?: InputMaybe<Array<ProductAttributeInput>>;
   brand?: InputMaybe<Scalars['String']['input']>;
   categoryId?: InputMaybe<Scalars['ID']['input']>;
   description?: InputMaybe<Scalars['String']['input']>;
@@ -859,6 +1029,10 @@ export type UpsertProductInput = {
   handle?: InputMaybe<Scalars['String']['input']>;
   /** Absent: a new product is created. Present: that product is updated. */
   id?: InputMaybe<Scalars['ID']['input']>;
+  /** Its media, in order (at most 20); given: replaces them, absent: unchanged. */
+  media?: InputMaybe<Array<MediaInput>>;
+  /** Its options (at most 10); given: replaces them, absent: unchanged. */
+  options?: InputMaybe<Array<ProductOptionInput>>;
   /** Default true for a new product; unchanged when absent on an update. */
   published?: InputMaybe<Scalars['Boolean']['input']>;
   title: Scalars['String']['input'];
@@ -873,6 +1047,10 @@ export type Variant = Node & {
   barcode?: Maybe<Scalars['String']['output']>;
   /** Globally unique, opaque id (`node(id:)`); the sku stays its key everywhere else. */
   id: Scalars['ID']['output'];
+  /** Its own images (e.g. of its color), in order. */
+  media: Array<Media>;
+  /** Its value of each of its product's options, e.g. Size = L. */
+  options: Array<VariantOption>;
   /** The product this variant belongs to. */
   product: Product;
   /** Stock keeping unit, unique within the tenant. */
@@ -883,9 +1061,25 @@ export type Variant = Node & {
 
 export type VariantInput = {
   barcode?: InputMaybe<Scalars['String']['input']>;
+  /** Its images, in order (at most 20); absent: unchanged. */
+  media?: InputMaybe<Array<MediaInput>>;
+  /** Its value of each of the product's options (each name once, each value one of the option's); absent: unchanged. */
+  options?: InputMaybe<Array<VariantOptionInput>>;
   /** Letters, digits, `.`, `_` and `-`; 1 to 64 characters; unique within the tenant. */
   sku: Scalars['ID']['input'];
   title: Scalars['String']['input'];
+};
+
+/** A variant's value of one of its product's options, e.g. Size = L. */
+export type VariantOption = {
+  __typename?: 'VariantOption';
+  name: Scalars['String']['output'];
+  value: Scalars['String']['output'];
+};
+
+export type VariantOptionInput = {
+  name: Scalars['String']['input'];
+  value: Scalars['String']['input'];
 };
 
 /** A webhook subscription (tenant owns it): the catalog's `node(id:)` hands its id to tenant. */
@@ -1022,9 +1216,12 @@ export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = 
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  AttributeDefinition: ResolverTypeWrapper<Partial<AttributeDefinition>>;
+  Boolean: ResolverTypeWrapper<Partial<Scalars['Boolean']['output']>>;
+  String: ResolverTypeWrapper<Partial<Scalars['String']['output']>>;
   AttributeFilterInput: ResolverTypeWrapper<Partial<AttributeFilterInput>>;
   Float: ResolverTypeWrapper<Partial<Scalars['Float']['output']>>;
-  String: ResolverTypeWrapper<Partial<Scalars['String']['output']>>;
+  AttributeKind: ResolverTypeWrapper<Partial<AttributeKind>>;
   AuditLog: ResolverTypeWrapper<Partial<AuditLog>>;
   Availability: ResolverTypeWrapper<Partial<Availability>>;
   AvailabilityWindow: ResolverTypeWrapper<Partial<AvailabilityWindow>>;
@@ -1037,6 +1234,7 @@ export type ResolversTypes = {
   CategoryKeywordsInput: ResolverTypeWrapper<Partial<CategoryKeywordsInput>>;
   CreateCategoryInput: ResolverTypeWrapper<Partial<CreateCategoryInput>>;
   Customer: ResolverTypeWrapper<Partial<Customer>>;
+  DefineAttributeInput: ResolverTypeWrapper<Partial<DefineAttributeInput>>;
   EnrichmentAttribute: ResolverTypeWrapper<Partial<EnrichmentAttribute>>;
   EnrichmentChange: ResolverTypeWrapper<Partial<EnrichmentChange>>;
   EnrichmentRules: ResolverTypeWrapper<Partial<EnrichmentRules>>;
@@ -1047,6 +1245,9 @@ export type ResolversTypes = {
   FeedImport: ResolverTypeWrapper<FeedImportView>;
   FeedImportStatus: ResolverTypeWrapper<Partial<FeedImportStatus>>;
   FeedRowError: ResolverTypeWrapper<Partial<FeedRowError>>;
+  Media: ResolverTypeWrapper<Partial<Media>>;
+  MediaInput: ResolverTypeWrapper<Partial<MediaInput>>;
+  MediaKind: ResolverTypeWrapper<Partial<MediaKind>>;
   Modifier: ResolverTypeWrapper<Partial<Modifier>>;
   ModifierGroup: ResolverTypeWrapper<Partial<ModifierGroup>>;
   ModifierGroupInput: ResolverTypeWrapper<Partial<ModifierGroupInput>>;
@@ -1056,22 +1257,26 @@ export type ResolversTypes = {
   Order: ResolverTypeWrapper<Partial<Order>>;
   OrderLine: ResolverTypeWrapper<Partial<OrderLine>>;
   PageInfo: ResolverTypeWrapper<Partial<PageInfo>>;
-  Boolean: ResolverTypeWrapper<Partial<Scalars['Boolean']['output']>>;
   Price: ResolverTypeWrapper<Partial<Price>>;
   PriceList: ResolverTypeWrapper<Partial<PriceList>>;
   PriceRangeInput: ResolverTypeWrapper<Partial<PriceRangeInput>>;
   Product: ResolverTypeWrapper<ProductEntity>;
+  ProductAttribute: ResolverTypeWrapper<Partial<ProductAttribute>>;
+  ProductAttributeInput: ResolverTypeWrapper<Partial<ProductAttributeInput>>;
   ProductChange: ResolverTypeWrapper<Partial<ProductChange>>;
   ProductConnection: ResolverTypeWrapper<Partial<Omit<ProductConnection, 'edges'> & { edges: Array<ResolversTypes['ProductEdge']> }>>;
   ProductDraft: ResolverTypeWrapper<DraftView>;
   ProductEdge: ResolverTypeWrapper<Partial<Omit<ProductEdge, 'node'> & { node: ResolversTypes['Product'] }>>;
   ProductEnrichment: ResolverTypeWrapper<Partial<ProductEnrichment>>;
+  ProductOption: ResolverTypeWrapper<Partial<ProductOption>>;
+  ProductOptionInput: ResolverTypeWrapper<Partial<ProductOptionInput>>;
   ProductVersion: ResolverTypeWrapper<VersionView>;
   ProductVersionConnection: ResolverTypeWrapper<Partial<Omit<ProductVersionConnection, 'edges'> & { edges: Array<ResolversTypes['ProductVersionEdge']> }>>;
   ProductVersionEdge: ResolverTypeWrapper<Partial<Omit<ProductVersionEdge, 'node'> & { node: ResolversTypes['ProductVersion'] }>>;
   ProductVersionState: ResolverTypeWrapper<StateView>;
   Promotion: ResolverTypeWrapper<Partial<Promotion>>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  RecommendationKind: ResolverTypeWrapper<Partial<RecommendationKind>>;
   Reservation: ResolverTypeWrapper<Partial<Reservation>>;
   SaveProductDraftInput: ResolverTypeWrapper<Partial<SaveProductDraftInput>>;
   SearchFacet: ResolverTypeWrapper<Partial<SearchFacet>>;
@@ -1087,14 +1292,18 @@ export type ResolversTypes = {
   UpsertProductInput: ResolverTypeWrapper<Partial<UpsertProductInput>>;
   Variant: ResolverTypeWrapper<VariantEntity>;
   VariantInput: ResolverTypeWrapper<Partial<VariantInput>>;
+  VariantOption: ResolverTypeWrapper<Partial<VariantOption>>;
+  VariantOptionInput: ResolverTypeWrapper<Partial<VariantOptionInput>>;
   WebhookSubscription: ResolverTypeWrapper<Partial<WebhookSubscription>>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
+  AttributeDefinition: Partial<AttributeDefinition>;
+  Boolean: Partial<Scalars['Boolean']['output']>;
+  String: Partial<Scalars['String']['output']>;
   AttributeFilterInput: Partial<AttributeFilterInput>;
   Float: Partial<Scalars['Float']['output']>;
-  String: Partial<Scalars['String']['output']>;
   AuditLog: Partial<AuditLog | FederationReferenceTypes['AuditLog']>;
   Availability: Partial<Availability>;
   AvailabilityWindow: Partial<AvailabilityWindow>;
@@ -1107,6 +1316,7 @@ export type ResolversParentTypes = {
   CategoryKeywordsInput: Partial<CategoryKeywordsInput>;
   CreateCategoryInput: Partial<CreateCategoryInput>;
   Customer: Partial<Customer>;
+  DefineAttributeInput: Partial<DefineAttributeInput>;
   EnrichmentAttribute: Partial<EnrichmentAttribute>;
   EnrichmentChange: Partial<EnrichmentChange>;
   EnrichmentRules: Partial<EnrichmentRules>;
@@ -1116,6 +1326,8 @@ export type ResolversParentTypes = {
   Int: Partial<Scalars['Int']['output']>;
   FeedImport: FeedImportView;
   FeedRowError: Partial<FeedRowError>;
+  Media: Partial<Media>;
+  MediaInput: Partial<MediaInput>;
   Modifier: Partial<Modifier>;
   ModifierGroup: Partial<ModifierGroup>;
   ModifierGroupInput: Partial<ModifierGroupInput>;
@@ -1125,16 +1337,19 @@ export type ResolversParentTypes = {
   Order: Partial<Order>;
   OrderLine: Partial<OrderLine>;
   PageInfo: Partial<PageInfo>;
-  Boolean: Partial<Scalars['Boolean']['output']>;
   Price: Partial<Price>;
   PriceList: Partial<PriceList>;
   PriceRangeInput: Partial<PriceRangeInput>;
   Product: ProductEntity;
+  ProductAttribute: Partial<ProductAttribute>;
+  ProductAttributeInput: Partial<ProductAttributeInput>;
   ProductChange: Partial<ProductChange>;
   ProductConnection: Partial<Omit<ProductConnection, 'edges'> & { edges: Array<ResolversParentTypes['ProductEdge']> }>;
   ProductDraft: DraftView;
   ProductEdge: Partial<Omit<ProductEdge, 'node'> & { node: ResolversParentTypes['Product'] }>;
   ProductEnrichment: Partial<ProductEnrichment>;
+  ProductOption: Partial<ProductOption>;
+  ProductOptionInput: Partial<ProductOptionInput>;
   ProductVersion: VersionView;
   ProductVersionConnection: Partial<Omit<ProductVersionConnection, 'edges'> & { edges: Array<ResolversParentTypes['ProductVersionEdge']> }>;
   ProductVersionEdge: Partial<Omit<ProductVersionEdge, 'node'> & { node: ResolversParentTypes['ProductVersion'] }>;
@@ -1155,7 +1370,17 @@ export type ResolversParentTypes = {
   UpsertProductInput: Partial<UpsertProductInput>;
   Variant: VariantEntity;
   VariantInput: Partial<VariantInput>;
+  VariantOption: Partial<VariantOption>;
+  VariantOptionInput: Partial<VariantOptionInput>;
   WebhookSubscription: Partial<WebhookSubscription>;
+};
+
+export type AttributeDefinitionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AttributeDefinition'] = ResolversParentTypes['AttributeDefinition']> = {
+  filterable?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['AttributeKind'], ParentType, ContextType>;
+  label?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  unit?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
 export type AuditLogResolvers<ContextType = Context, ParentType extends ResolversParentTypes['AuditLog'] = ResolversParentTypes['AuditLog'], FederationReferenceType extends FederationReferenceTypes['AuditLog'] = FederationReferenceTypes['AuditLog']> = {
@@ -1186,6 +1411,7 @@ export type CartLineResolvers<ContextType = Context, ParentType extends Resolver
 
 export type CategoryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Category'] = ResolversParentTypes['Category'], FederationReferenceType extends FederationReferenceTypes['Category'] = FederationReferenceTypes['Category']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Category']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  archived?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   children?: Resolver<Array<ResolversTypes['Category']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1258,6 +1484,13 @@ export type FeedRowErrorResolvers<ContextType = Context, ParentType extends Reso
   reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type MediaResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Media'] = ResolversParentTypes['Media']> = {
+  alt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['MediaKind'], ParentType, ContextType>;
+  position?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  url?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type ModifierResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Modifier'] = ResolversParentTypes['Modifier']> = {
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   sku?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -1272,7 +1505,10 @@ export type ModifierGroupResolvers<ContextType = Context, ParentType extends Res
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   applyEnrichment?: Resolver<ResolversTypes['ProductEnrichment'], ParentType, ContextType, RequireFields<MutationApplyEnrichmentArgs, 'field' | 'productId'>>;
+  archiveCategory?: Resolver<ResolversTypes['Category'], ParentType, ContextType, RequireFields<MutationArchiveCategoryArgs, 'id'>>;
+  archiveProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationArchiveProductArgs, 'id'>>;
   createCategory?: Resolver<ResolversTypes['Category'], ParentType, ContextType, RequireFields<MutationCreateCategoryArgs, 'input'>>;
+  defineAttribute?: Resolver<ResolversTypes['AttributeDefinition'], ParentType, ContextType, RequireFields<MutationDefineAttributeArgs, 'input'>>;
   discardProductDraft?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationDiscardProductDraftArgs, 'id'>>;
   importCatalogFeed?: Resolver<ResolversTypes['FeedImport'], ParentType, ContextType, RequireFields<MutationImportCatalogFeedArgs, 'csv'>>;
   publishProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationPublishProductArgs, 'id'>>;
@@ -1317,6 +1553,8 @@ export type PriceListResolvers<ContextType = Context, ParentType extends Resolve
 
 export type ProductResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Product'] = ResolversParentTypes['Product'], FederationReferenceType extends FederationReferenceTypes['Product'] = FederationReferenceTypes['Product']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Product']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  archived?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  attributes?: Resolver<Array<ResolversTypes['ProductAttribute']>, ParentType, ContextType>;
   availability?: Resolver<Maybe<ResolversTypes['Availability']>, ParentType, ContextType, RequireFields<ProductAvailabilityArgs, 'storeId'>>;
   brand?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   category?: Resolver<Maybe<ResolversTypes['Category']>, ParentType, ContextType>;
@@ -1325,15 +1563,26 @@ export type ProductResolvers<ContextType = Context, ParentType extends Resolvers
   draft?: Resolver<Maybe<ResolversTypes['ProductDraft']>, ParentType, ContextType>;
   handle?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  media?: Resolver<Array<ResolversTypes['Media']>, ParentType, ContextType>;
   modifierGroups?: Resolver<Array<ResolversTypes['ModifierGroup']>, ParentType, ContextType>;
+  options?: Resolver<Array<ResolversTypes['ProductOption']>, ParentType, ContextType>;
   orderable?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<ProductOrderableArgs, 'storeId'>>;
   published?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  recommendations?: Resolver<Array<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<ProductRecommendationsArgs, 'kind' | 'storeId'>>;
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   variants?: Resolver<Array<ResolversTypes['Variant']>, ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   versions?: Resolver<ResolversTypes['ProductVersionConnection'], ParentType, ContextType, Partial<ProductVersionsArgs>>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type ProductAttributeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ProductAttribute'] = ResolversParentTypes['ProductAttribute']> = {
+  kind?: Resolver<ResolversTypes['AttributeKind'], ParentType, ContextType>;
+  label?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  unit?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type ProductChangeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ProductChange'] = ResolversParentTypes['ProductChange']> = {
@@ -1372,6 +1621,11 @@ export type ProductEnrichmentResolvers<ContextType = Context, ParentType extends
   synonyms?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
+export type ProductOptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ProductOption'] = ResolversParentTypes['ProductOption']> = {
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  values?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
 export type ProductVersionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['ProductVersion'] = ResolversParentTypes['ProductVersion']> = {
   changedAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   changedBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1406,6 +1660,7 @@ export type PromotionResolvers<ContextType = Context, ParentType extends Resolve
 };
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  attributeDefinitions?: Resolver<Array<ResolversTypes['AttributeDefinition']>, ParentType, ContextType>;
   categories?: Resolver<Array<ResolversTypes['Category']>, ParentType, ContextType>;
   feedImport?: Resolver<Maybe<ResolversTypes['FeedImport']>, ParentType, ContextType, RequireFields<QueryFeedImportArgs, 'id'>>;
   feedImports?: Resolver<Array<ResolversTypes['FeedImport']>, ParentType, ContextType, Partial<QueryFeedImportsArgs>>;
@@ -1417,6 +1672,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   productVersion?: Resolver<Maybe<ResolversTypes['ProductVersion']>, ParentType, ContextType, RequireFields<QueryProductVersionArgs, 'id' | 'version'>>;
   products?: Resolver<ResolversTypes['ProductConnection'], ParentType, ContextType, Partial<QueryProductsArgs>>;
   search?: Resolver<ResolversTypes['SearchResult'], ParentType, ContextType, Partial<QuerySearchArgs>>;
+  trending?: Resolver<Array<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<QueryTrendingArgs, 'storeId'>>;
   variant?: Resolver<Maybe<ResolversTypes['Variant']>, ParentType, ContextType, RequireFields<QueryVariantArgs, 'sku'>>;
 };
 
@@ -1463,10 +1719,17 @@ export type VariantResolvers<ContextType = Context, ParentType extends Resolvers
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Variant']> | FederationReferenceType, FederationReferenceType, ContextType>;
   barcode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  media?: Resolver<Array<ResolversTypes['Media']>, ParentType, ContextType>;
+  options?: Resolver<Array<ResolversTypes['VariantOption']>, ParentType, ContextType>;
   product?: Resolver<ResolversTypes['Product'], ParentType, ContextType>;
   sku?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   title?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type VariantOptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['VariantOption'] = ResolversParentTypes['VariantOption']> = {
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  value?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type WebhookSubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['WebhookSubscription'] = ResolversParentTypes['WebhookSubscription']> = {
@@ -1475,6 +1738,7 @@ export type WebhookSubscriptionResolvers<ContextType = Context, ParentType exten
 };
 
 export type Resolvers<ContextType = Context> = {
+  AttributeDefinition?: AttributeDefinitionResolvers<ContextType>;
   AuditLog?: AuditLogResolvers<ContextType>;
   Availability?: AvailabilityResolvers<ContextType>;
   AvailabilityWindow?: AvailabilityWindowResolvers<ContextType>;
@@ -1490,6 +1754,7 @@ export type Resolvers<ContextType = Context> = {
   FeedEffects?: FeedEffectsResolvers<ContextType>;
   FeedImport?: FeedImportResolvers<ContextType>;
   FeedRowError?: FeedRowErrorResolvers<ContextType>;
+  Media?: MediaResolvers<ContextType>;
   Modifier?: ModifierResolvers<ContextType>;
   ModifierGroup?: ModifierGroupResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
@@ -1500,11 +1765,13 @@ export type Resolvers<ContextType = Context> = {
   Price?: PriceResolvers<ContextType>;
   PriceList?: PriceListResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;
+  ProductAttribute?: ProductAttributeResolvers<ContextType>;
   ProductChange?: ProductChangeResolvers<ContextType>;
   ProductConnection?: ProductConnectionResolvers<ContextType>;
   ProductDraft?: ProductDraftResolvers<ContextType>;
   ProductEdge?: ProductEdgeResolvers<ContextType>;
   ProductEnrichment?: ProductEnrichmentResolvers<ContextType>;
+  ProductOption?: ProductOptionResolvers<ContextType>;
   ProductVersion?: ProductVersionResolvers<ContextType>;
   ProductVersionConnection?: ProductVersionConnectionResolvers<ContextType>;
   ProductVersionEdge?: ProductVersionEdgeResolvers<ContextType>;
@@ -1519,6 +1786,7 @@ export type Resolvers<ContextType = Context> = {
   Store?: StoreResolvers<ContextType>;
   Transfer?: TransferResolvers<ContextType>;
   Variant?: VariantResolvers<ContextType>;
+  VariantOption?: VariantOptionResolvers<ContextType>;
   WebhookSubscription?: WebhookSubscriptionResolvers<ContextType>;
 };
 

@@ -15,6 +15,8 @@ export const resolvers: Resolvers = {
     },
     search: (_root, args, ctx) => ctx.search.search(ctx, args),
     categories: (_root, _args, ctx) => ctx.catalog.categories(ctx),
+    attributeDefinitions: (_root, _args, ctx) => ctx.attributes.definitions(ctx),
+    trending: (_root, args, ctx) => ctx.recommendations.trending(ctx, args),
     feedImport: (_root, { id }, ctx) => ctx.feeds.get(ctx, id),
     feedImports: (_root, { first }, ctx) => ctx.feeds.list(ctx, first),
     productEnrichment: (_root, { id }, ctx) => ctx.catalog.productEnrichment(ctx, id),
@@ -25,6 +27,9 @@ export const resolvers: Resolvers = {
   Mutation: {
     upsertProduct: (_root, { input }, ctx) => ctx.catalog.upsertProduct(ctx, input),
     createCategory: (_root, { input }, ctx) => ctx.catalog.createCategory(ctx, input),
+    defineAttribute: (_root, { input }, ctx) => ctx.attributes.define(ctx, input),
+    archiveProduct: (_root, { id, archived }, ctx) => ctx.catalog.archiveProduct(ctx, id, archived ?? true),
+    archiveCategory: (_root, { id, archived }, ctx) => ctx.catalog.archiveCategory(ctx, id, archived ?? true),
     importCatalogFeed: (_root, { csv }, ctx) => ctx.feeds.importText(ctx, csv),
     setModifierGroups: (_root, { productId, groups }, ctx) => ctx.menus.setModifierGroups(ctx, productId, groups),
     setAvailabilityWindows: (_root, { input }, ctx) => ctx.menus.setAvailabilityWindows(ctx, input),
@@ -68,6 +73,11 @@ export const resolvers: Resolvers = {
     modifierGroups: (product, _args, ctx) => ctx.loaders.modifierGroupsByProduct.load(product.id),
     orderable: (product, { storeId, at }, ctx) => ctx.menus.orderable(ctx, product.id, storeId, at),
     availability: (product, { storeId }, ctx) => ctx.menus.availability(ctx, product.id, storeId),
+    attributes: (product, _args, ctx) => ctx.loaders.attributesByProduct.load(product.id),
+    options: (product) => product.options ?? [],
+    media: (product) => (product.media ?? []).map((item, position) => ({ ...item, position })),
+    archived: (product) => product.archivedAt !== null,
+    recommendations: (product, args, ctx) => ctx.recommendations.recommendations(ctx, product.id, args),
   },
   Variant: {
     __resolveReference: (ref, ctx) => ctx.loaders.variantBySku.load(ref.sku),
@@ -77,6 +87,8 @@ export const resolvers: Resolvers = {
       if (!product) throw new Error(`variant ${variant.sku} has no product`);
       return product;
     },
+    options: (variant) => variant.options ?? [],
+    media: (variant) => (variant.media ?? []).map((item, position) => ({ ...item, position })),
   },
   Category: {
     __resolveReference: (ref, ctx) => ctx.loaders.categoryById.load(ref.id),
@@ -86,5 +98,6 @@ export const resolvers: Resolvers = {
       const path = await ctx.loaders.categoryById.loadMany(category.pathIds ?? [category.id]);
       return path.filter((c): c is CategoryEntity => c instanceof CategoryEntity);
     },
+    archived: (category) => category.archivedAt !== null,
   },
 };

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { In } from 'typeorm';
+import { In, IsNull, Not } from 'typeorm';
 import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js';
 import { badInput, notFound } from '../../../../lib/errors.js';
 import { alignByKey, groupByKey } from '../../../../lib/graphql/batch.js';
@@ -14,12 +14,16 @@ import { CategoryEntity } from '../data/entities/category.entity.js';
 import { ProductEntity } from '../data/entities/product.entity.js';
 import { VariantEntity } from '../data/entities/variant.entity.js';
 import { actorOf, attributeChange } from '../versions/product-versions.service.js';
+import { checkCatalogExtras, writeCatalogExtras, type CatalogExtrasInput } from './attributes.service.js';
 import { decideSuggestion, enrichIncoming, enrichmentOf, enrichmentRulesOf, enrichmentView, recordEnrichment, setEnrichmentRulesIn, type RulesInput } from '../enrichment/enrichment.service.js';
 
 const emit = outboxOf('catalog');
 
 /** Staff see drafts; the storefront and partners see published products only. */
 const seesDrafts = (ctx: SubgraphContext) => ctx.roles.some((role) => role === 'admin' || role === 'pos');
+/** What a shopper (storefront, partner) may see of products and categories: nothing archived, no draft. */
+const shopperView = (ctx: SubgraphContext) => (seesDrafts(ctx) ? {} : { published: true, archivedAt: IsNull() });
+const categoryView = (ctx: SubgraphContext) => (seesDrafts(ctx) ? {} : { archivedAt: IsNull() });
 
 export interface UpsertProductInput {
   id?: string | null;
@@ -29,7 +33,10 @@ export interface UpsertProductInput {
   brand?: string | null;
   description?: string | null;
   categoryId?: string | null;
-  variants: { sku: string; title: string; barcode?: string | null }[];
+  variants: ({ sku: string; title: string; barcode?: string | null } & CatalogExtrasInput['variants'][number])[];
+  attributes?: CatalogExtrasInput['attributes'];
+  options?: CatalogExtrasInput['options'];
+  media?: CatalogExtrasInput['media'];
 }
 
 /** A product's URL name. */
@@ -61,14 +68,14 @@ export class CatalogService extends TenantScopedService {
   productByHandle(ctx: SubgraphContext, handle: string): Promise<ProductEntity | null> {
     // The oldest, should a feed batch have given two new products of one title the same handle.
     return this.tx(ctx, (m, tenantId) =>
-      m.getRepository(ProductEntity).findOne({ where: { tenantId, handle, ...(seesDrafts(ctx) ? {} : { published: true }) }, order: { seq: 'ASC' } }),
+      m.getRepository(ProductEntity).findOne({ where: { tenantId, handle, ...shopperView(ctx) }, order: { seq: 'ASC' } }),
     );
   }
 
   productsByIds(ctx: SubgraphContext, ids: readonly string[]): Promise<(ProductEntity | null)[]> {
     return this.tx(ctx, async (m, tenantId) => {
       const valid = ids.filter(isUuid);
-      const rows = valid.length ? await m.getRepository(ProductEntity).findBy({ tenantId, id: In(valid), ...(seesDrafts(ctx) ? {} : { published: true }) }) : [];
+      const rows = valid.length ? await m.getRepository(ProductEntity).findBy({ tenantId, id: In(valid), ...shopperView(ctx) }) : [];
       return alignByKey(ids, rows, (p) => p.id);
     });
   }
@@ -100,17 +107,17 @@ export class CatalogService extends TenantScopedService {
   categoriesByIds(ctx: SubgraphContext, ids: readonly string[]): Promise<(CategoryEntity | null)[]> {
     return this.tx(ctx, async (m, tenantId) => {
       const valid = ids.filter(isUuid);
-      const rows = valid.length ? await m.getRepository(CategoryEntity).findBy({ tenantId, id: In(valid) }) : [];
+      const rows = valid.length ? await m.getRepository(CategoryEntity).findBy({ tenantId, id: In(valid), ...categoryView(ctx) }) : [];
       return alignByKey(ids, rows, (c) => c.id);
     });
   }
 
   categories(ctx: SubgraphContext): Promise<CategoryEntity[]> {
-    return this.tx(ctx, (m, tenantId) => m.getRepository(CategoryEntity).find({ where: { tenantId }, order: { name: 'ASC' } }));
+    return this.tx(ctx, (m, tenantId) => m.getRepository(CategoryEntity).find({ where: { tenantId, ...categoryView(ctx) }, order: { name: 'ASC' } }));
   }
 
   childCategories(ctx: SubgraphContext, parentId: string): Promise<CategoryEntity[]> {
-    return this.tx(ctx, (m, tenantId) => m.getRepository(CategoryEntity).find({ where: { tenantId, parentId }, order: { name: 'ASC' } }));
+    return this.tx(ctx, (m, tenantId) => m.getRepository(CategoryEntity).find({ where: { tenantId, parentId, ...categoryView(ctx) }, order: { name: 'ASC' } }));
   }
 
   async createCategory(ctx: SubgraphContext, input: { name: string; parentId?: string | null }): Promise<CategoryEntity> {
@@ -140,6 +147,7 @@ export class CatalogService extends TenantScopedService {
     }
     if (new Set(skus).size !== skus.length) throw badInput('each sku may appear once', 'variants');
     if (input.handle != null && !HANDLE.test(input.handle)) throw badInput('handle must be 1-100 lower-case letters, digits and single dashes', 'handle');
+    checkCatalogExtras(input);
 
     const product = await this.tx(ctx, async (m, tenantId) => {
       await attributeChange(m, 'api', actorOf(ctx));
@@ -147,6 +155,46 @@ export class CatalogService extends TenantScopedService {
     });
     await this.afterCommit();
     return product;
+  }
+
+  /**
+   * Archives a product (or restores it): shoppers no longer see it anywhere (reads, search,
+   * recommendations); staff do, with `archived: true`. Announced as a product change, so cached
+   * storefront answers are forgotten.
+   */
+  async archiveProduct(ctx: SubgraphContext, id: string, archived: boolean): Promise<ProductEntity> {
+    const product = await this.tx(ctx, async (m, tenantId) => {
+      const products = m.getRepository(ProductEntity);
+      const row = isUuid(id) ? await products.findOne({ where: { tenantId, id }, lock: { mode: 'pessimistic_write' } }) : null;
+      if (!row) throw notFound(`no product ${id}`);
+      if ((row.archivedAt !== null) !== archived) {
+        await attributeChange(m, 'api', actorOf(ctx));
+        await products.update({ tenantId, id }, { archivedAt: archived ? new Date() : null, updatedAt: new Date() });
+        const skus = (await m.getRepository(VariantEntity).findBy({ tenantId, productId: id })).map((v) => v.sku);
+        await emit(m, tenantId, 'catalog.product.upserted', { id, title: row.title, brand: row.brand, categoryId: row.categoryId, skus });
+      }
+      return products.findOneByOrFail({ tenantId, id });
+    });
+    await this.afterCommit();
+    return product;
+  }
+
+  /** Archives a category (or restores it); refused while a live product or subcategory is filed under it. */
+  archiveCategory(ctx: SubgraphContext, id: string, archived: boolean): Promise<CategoryEntity> {
+    return this.tx(ctx, async (m, tenantId) => {
+      const categories = m.getRepository(CategoryEntity);
+      const row = isUuid(id) ? await categories.findOne({ where: { tenantId, id }, lock: { mode: 'pessimistic_write' } }) : null;
+      if (!row) throw notFound(`no category ${id}`);
+      if (archived && row.archivedAt === null) {
+        if (await categories.existsBy({ tenantId, parentId: id, archivedAt: IsNull() })) throw badInput('archive its subcategories first', 'id');
+        if (await m.getRepository(ProductEntity).existsBy({ tenantId, categoryId: id, archivedAt: IsNull() })) throw badInput('live products are filed under it: move or archive them first', 'id');
+      }
+      if (!archived && row.archivedAt !== null && row.parentId && (await categories.existsBy({ tenantId, id: row.parentId, archivedAt: Not(IsNull()) }))) {
+        throw badInput('its parent is archived: restore the parent first', 'id');
+      }
+      await categories.update({ tenantId, id }, { archivedAt: archived ? (row.archivedAt ?? new Date()) : null });
+      return categories.findOneByOrFail({ tenantId, id });
+    });
   }
 
   /** The tenant's enrichment rules (admin); setting them turns enrichment on. */
@@ -197,7 +245,7 @@ export async function productPage(
   const patterns = searchPatterns(options.query);
   if (patterns.length === 0) {
     const qb = products.createQueryBuilder('p').where('p.tenant_id = :tenantId', { tenantId }).orderBy('p.seq', 'ASC').limit(options.limit);
-    if (!options.drafts) qb.andWhere('p.published');
+    if (!options.drafts) qb.andWhere('p.published AND p.archived_at IS NULL');
     if (options.after !== undefined) qb.andWhere('p.seq > :after', { after: options.after });
     return qb.getMany();
   }
@@ -208,7 +256,8 @@ export async function productPage(
     options.drafts,
   ]);
   if (page.length === 0) return [];
-  return products.find({ where: { tenantId, id: In(page.map((r) => r.product_id)) }, order: { seq: 'ASC' } });
+  // An archived product leaves shoppers' pages (this page may then be a product short).
+  return products.find({ where: { tenantId, id: In(page.map((r) => r.product_id)), ...(options.drafts ? {} : { archivedAt: IsNull() }) }, order: { seq: 'ASC' } });
 }
 
 /** The ILIKE patterns of a search: each word of it (at most MAX_SEARCH_WORDS), matched anywhere. */
@@ -280,6 +329,7 @@ export async function upsertProductIn(
       sku: v.sku, productId: row.id, title: values.title, productTitle: row.title, barcode: values.barcode,
     });
   }
+  await writeCatalogExtras(m, tenantId, row.id, input);
   await emit(m, tenantId, 'catalog.product.upserted', { id: row.id, title: row.title, brand: row.brand, categoryId: row.categoryId, skus });
   return products.findOneByOrFail({ tenantId, id: row.id });
 }

@@ -8,6 +8,7 @@ import { outboxOf } from '../../../../lib/events/outbox.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
 import { CategoryEntity } from '../data/entities/category.entity.js';
 import { ProductEntity } from '../data/entities/product.entity.js';
+import { definitionsIn, type AttributeDefinition } from './attributes.service.js';
 
 export type SearchSortName = 'RELEVANCE' | 'PRICE_ASC' | 'PRICE_DESC' | 'NEWEST' | 'TITLE';
 
@@ -16,7 +17,7 @@ export interface SearchArgs {
   filter?: {
     categoryIds?: readonly string[] | null;
     brands?: readonly string[] | null;
-    attributes?: readonly { name: string }[] | null;
+    attributes?: readonly { name: string; values?: readonly string[] | null; min?: number | null; max?: number | null }[] | null;
     price?: { min?: string | null; max?: string | null } | null;
     inStock?: boolean | null;
   } | null;
@@ -57,6 +58,8 @@ interface RawSearch {
   categories: [string, number][];
   prices: [number, number][];
   stock: [boolean, number][];
+  /** [attribute name, value, count], most frequent first per attribute. */
+  attributes?: [string, string, number][];
 }
 
 /** The storefront's search: a read model in the catalog database (decision 0018). */
@@ -74,9 +77,12 @@ export class SearchService extends TenantScopedService {
     if ((filter.price || (filter.inStock !== null && filter.inStock !== undefined)) && !store) {
       throw badInput('price and inStock are evaluated in a store: pass storeId with them', 'storeId');
     }
-    // No attribute is declared yet (defineAttribute is not built): every name is unknown.
-    const attribute = filter.attributes?.[0];
-    if (attribute) throw badInput(`unknown attribute "${attribute.name}"`, 'filter.attributes');
+    const attributeFilters = filter.attributes ?? [];
+    for (const a of attributeFilters) {
+      if (a.min != null && a.max != null && a.min > a.max) throw badInput(`filter.attributes: "${a.name}" has min greater than max`, 'filter.attributes');
+      if (!Number.isFinite(a.min ?? 0) || !Number.isFinite(a.max ?? 0)) throw badInput('filter.attributes: min and max must be finite', 'filter.attributes');
+    }
+    if (new Set(attributeFilters.map((a) => a.name)).size !== attributeFilters.length) throw badInput('filter.attributes names an attribute twice', 'filter.attributes');
     const categoryIds = filter.categoryIds ?? null;
     if (categoryIds?.some((id) => !isUuid(id))) throw badInput('filter.categoryIds holds an id that is not a category id', 'filter.categoryIds');
     const sort: SearchSortName = args.sort ?? (query ? 'RELEVANCE' : 'NEWEST');
@@ -84,9 +90,12 @@ export class SearchService extends TenantScopedService {
     const after = decodeSearchCursor(args.after, sort);
 
     return this.tx(ctx, async (m, tenantId) => {
+      const definitions = await definitionsIn(m);
+      const attrs = attributeFilters.length ? attributeConditions(attributeFilters, definitions) : null;
       const [{ result }]: [{ result: RawSearch | null }] = await m.query(
-        `SELECT "${m.connection.driver.schema}".storefront_search($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) AS result`,
-        [query, seesDrafts(ctx), store, filter.brands ?? null, categoryIds, priceMin, priceMax, filter.inStock ?? null, sort, after?.key ?? null, after?.seq ?? null, limit + 1],
+        `SELECT "${m.connection.driver.schema}".storefront_search($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) AS result`,
+        [query, seesDrafts(ctx), store, filter.brands ?? null, categoryIds, priceMin, priceMax, filter.inStock ?? null, sort, after?.key ?? null, after?.seq ?? null, limit + 1,
+          attrs && JSON.stringify(attrs), definitions.some((d) => d.filterable)],
       );
       const raw: RawSearch = result ?? { total: 0, page: [], brands: [], categories: [], prices: [], stock: [] };
       const page = raw.page.slice(0, limit);
@@ -101,7 +110,7 @@ export class SearchService extends TenantScopedService {
         totalCount: raw.total,
         edges,
         pageInfo: { hasNextPage: raw.page.length > limit, endCursor: edges.at(-1)?.cursor ?? null },
-        facets: await facetsOf(m, tenantId, raw, store !== null),
+        facets: [...(await facetsOf(m, tenantId, raw, store !== null)), ...attributeFacets(raw, definitions)],
       };
     });
   }
@@ -167,6 +176,36 @@ async function facetsOf(m: EntityManager, tenantId: string, raw: RawSearch, inSt
     });
   }
   return facets;
+}
+
+/**
+ * The search function's attribute conditions: each filter on a declared, filterable attribute;
+ * `min`/`max` only on numbers; `values` as the stored text (numbers canonical, "250" for "250.0").
+ */
+function attributeConditions(filters: NonNullable<NonNullable<SearchArgs['filter']>['attributes']>, definitions: AttributeDefinition[]) {
+  const byName = new Map(definitions.filter((d) => d.filterable).map((d) => [d.name, d]));
+  return filters.map((f) => {
+    const definition = byName.get(f.name);
+    if (!definition) throw badInput(`unknown attribute "${f.name}" (not declared, or not filterable)`, 'filter.attributes');
+    if ((f.min != null || f.max != null) && definition.kind !== 'NUMBER') throw badInput(`attribute "${f.name}" is ${definition.kind}: min and max are for numbers`, 'filter.attributes');
+    if (f.values == null && f.min == null && f.max == null) throw badInput(`filter on "${f.name}" needs values, min or max`, 'filter.attributes');
+    const values = f.values?.map((v) => (definition.kind === 'NUMBER' && Number.isFinite(Number(v)) && v.trim() !== '' ? String(Number(v)) : v));
+    return { name: f.name, ...(values ? { values } : {}), ...(f.min != null ? { min: f.min } : {}), ...(f.max != null ? { max: f.max } : {}) };
+  });
+}
+
+/** One facet per filterable attribute the matches carry (`attribute:<name>`), in the definitions' order. */
+function attributeFacets(raw: RawSearch, definitions: AttributeDefinition[]): SearchFacet[] {
+  const rows = raw.attributes ?? [];
+  return definitions
+    .filter((d) => d.filterable && rows.some(([name]) => name === d.name))
+    .map((d) => ({
+      name: `attribute:${d.name}`,
+      label: d.label,
+      values: rows
+        .filter(([name]) => name === d.name)
+        .map(([, value, count]) => ({ value, label: d.unit ? `${value} ${d.unit}` : value, count })),
+    }));
 }
 
 /** Accents and case dropped, as the documents are (unaccent). */

@@ -16,4 +16,8 @@ export class CategoryEntity extends TenantRow {
 
   @Column({ type: 'timestamptz', name: 'created_at', default: () => 'now()' })
   createdAt!: Date;
+
+  /** When it was archived (hidden from shoppers); null: live. */
+  @Column({ type: 'timestamptz', name: 'archived_at', nullable: true })
+  archivedAt!: Date | null;
 }

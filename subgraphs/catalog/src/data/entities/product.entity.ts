@@ -40,4 +40,27 @@ export class ProductEntity extends TenantRow {
 
   @Column({ type: 'timestamptz', name: 'updated_at', default: () => 'now()' })
   updatedAt!: Date;
+
+  /** Its options and their values ("Size": S, M, L), in order. */
+  @Column({ type: 'jsonb', default: () => "'[]'" })
+  options!: ProductOptionValue[];
+
+  /** Its images and videos, in order. */
+  @Column({ type: 'jsonb', default: () => "'[]'" })
+  media!: MediaValue[];
+
+  /** When it was archived (hidden from shoppers, kept for staff and history); null: live. */
+  @Column({ type: 'timestamptz', name: 'archived_at', nullable: true })
+  archivedAt!: Date | null;
+}
+
+export interface ProductOptionValue {
+  name: string;
+  values: string[];
+}
+
+export interface MediaValue {
+  url: string;
+  alt: string | null;
+  kind: 'IMAGE' | 'VIDEO';
 }

@@ -1,4 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { MediaValue } from './product.entity.js';
 
 @Entity({ name: 'variant' })
 export class VariantEntity {
@@ -22,4 +23,11 @@ export class VariantEntity {
 
   @Column({ type: 'timestamptz', name: 'created_at', default: () => 'now()' })
   createdAt!: Date;
+
+  /** Its value of each of its product's options ("Size": "L"). */
+  @Column({ type: 'jsonb', default: () => "'[]'" })
+  options!: { name: string; value: string }[];
+
+  @Column({ type: 'jsonb', default: () => "'[]'" })
+  media!: MediaValue[];
 }
