@@ -67,6 +67,7 @@ export const INPUT_BOUNDS = {
     'Mutation.setModifierGroups(groups:)': 20,
     'ModifierGroupInput.modifiers': 20,
     'OrderLineInput.modifiers': 20,
+    'CartLineInput.modifiers': 20,
     'SetAvailabilityWindowsInput.windows': 10,
     'FeatureFlagInput.variants': 20,
     'FeatureFlagInput.rules': 20,

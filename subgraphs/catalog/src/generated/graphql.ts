@@ -470,7 +470,7 @@ export type ProductVersionsArgs = {
 /** One change of one field in a product version (text; `published` as true or false, `categoryId` as the id). */
 export type ProductChange = {
   __typename?: 'ProductChange';
-  /** title, handle, brand, description, categoryId or published. */
+  /** title, handle, brand, description, categoryId, published, or variants (each `SKU "title" [barcode]`, in their order). */
   field: Scalars['String']['output'];
   /** The value before; null: none (or a new product). */
   from?: Maybe<Scalars['String']['output']>;

@@ -61,7 +61,10 @@ export class OrdersService extends TenantScopedService {
     for (const line of input.lines) {
       if (!Number.isInteger(line.quantity) || line.quantity <= 0) throw badInput(`quantity of ${line.sku} must be greater than zero`, 'lines.quantity');
     }
-    if (new Set(input.lines.map((l) => l.sku)).size !== input.lines.length) throw badInput('each sku may appear on one line only', 'lines');
+    // A sku may be on two lines with other modifiers (a latte with oat milk, one with soy), not twice with the same.
+    if (new Set(input.lines.map((l) => JSON.stringify([l.sku, [...(l.modifiers ?? [])].sort()]))).size !== input.lines.length) {
+      throw badInput('each sku with its modifiers may appear on one line only', 'lines');
+    }
     await this.transitions.decide?.(ctx, { tenantId: requireTenant(ctx), event: 'place', orderId: null, storeId: input.storeId, status: null, lines: input.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })) });
     if (input.quoteToken && input.lines.some((l) => l.modifiers?.length)) throw badInput('a quoted order cannot carry modifiers yet: place it without quoteToken', 'quoteToken');
     const quote = input.quoteToken ? this.chargeableQuote(ctx, input) : null;
