@@ -27,6 +27,8 @@ export const INPUT_BOUNDS = {
     'AvailabilityWindowInput.from': 5,
     'AvailabilityWindowInput.to': 5,
     'SetAvailabilityWindowsInput.timeZone': 64,
+    'CreateStoreInput.timeZone': 64,
+    'Mutation.setStoreTimeZone(timeZone:)': 64,
     'AdjustStockInput.reason': 500,
     'PlaceOrderInput.quoteToken': 65_536,
     'QuoteInput.couponCodes': 64,

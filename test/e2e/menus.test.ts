@@ -173,6 +173,32 @@ describe('restaurant menus: modifier groups, priced order lines', () => {
     expect(codes(badZone)).toEqual(['BAD_USER_INPUT']);
   });
 
+  it("evaluates windows set without a zone in the store's time zone, which an admin sets", async () => {
+    const ramen = (await addProduct(system, shop, 'Ramen', ['RAMEN'])).id;
+    await setPrice(system, shop, 'RAMEN', '9.00');
+    // Tokyo is UTC+9 all year: from the hour before now there to two hours after it.
+    const tokyoHour = (offset: number) => hourFromNow(9 + offset);
+    const lunch = [{ from: tokyoHour(-1), to: tokyoHour(2) }];
+    const { setAvailabilityWindows } = await system.ok(WINDOWS, { s: shop.storeId, i: { productId: ramen, storeId: shop.storeId, windows: lunch } }, shop.headers);
+    // The store has no zone yet (UTC): in UTC those hours are nine hours away.
+    expect(setAvailabilityWindows.availability).toEqual({ timeZone: 'UTC', windows: lunch });
+    const orderable = async () => (await system.ok(ORDERABLE, { sku: 'RAMEN', s: shop.storeId }, shop.storefrontHeaders)).variant.product.orderable;
+    expect(await orderable()).toBe(false);
+    await eventually(async () => expect(codes(await place([{ sku: 'RAMEN', quantity: 1 }]))).toEqual(['OUTSIDE_AVAILABILITY_WINDOW']));
+
+    const SET_ZONE = 'mutation ($s: ID!, $z: String!) { setStoreTimeZone(storeId: $s, timeZone: $z) { id timeZone } }';
+    expect(codes(await system.request(SET_ZONE, { s: shop.storeId, z: 'Mars/Olympus' }, shop.headers))).toEqual(['BAD_USER_INPUT']);
+    expect(codes(await system.request(SET_ZONE, { s: shop.storeId, z: 'Asia/Tokyo' }, shop.posHeaders))).toEqual(['FORBIDDEN']);
+    expect((await system.ok(SET_ZONE, { s: shop.storeId, z: 'Asia/Tokyo' }, shop.headers)).setStoreTimeZone).toEqual({ id: shop.storeId, timeZone: 'Asia/Tokyo' });
+    // Catalog and orders learn the zone by event, and the same windows are open now.
+    await eventually(async () => expect(await orderable()).toBe(true));
+    const { variant } = await system.ok('query ($s: ID!) { variant(sku: "RAMEN") { product { availability(storeId: $s) { timeZone } } } }', { s: shop.storeId }, shop.headers);
+    expect(variant.product.availability).toEqual({ timeZone: 'Asia/Tokyo' });
+    await eventually(async () => expect((await place([{ sku: 'RAMEN', quantity: 1 }])).errors).toBeUndefined());
+    // Windows set with their own zone keep it: the porridge's are still in UTC.
+    expect((await system.ok('query ($s: ID!) { variant(sku: "PORRIDGE") { product { availability(storeId: $s) { timeZone } } } }', { s: shop.storeId }, shop.headers)).variant.product.availability.timeZone).toBe('UTC');
+  });
+
   it("replaces a store's menu from a signed POS menu.updated, once, through to an order with modifiers", async () => {
     await system.ok('mutation ($i: ConfigureWebhookSourceInput!) { configureWebhookSource(input: $i) { source } }', { i: { source: 'POS', secret: POS_SECRET, currencyCode: 'EUR' } }, shop.headers);
     const store = shop.stores[1]!;

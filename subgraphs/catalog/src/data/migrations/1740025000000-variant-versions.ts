@@ -36,8 +36,9 @@ function versionFunctions(variants: boolean): string[] {
                               THEN OLD.version ELSE OLD.version + 1 END;`
     : '';
   const amend = variants
-    ? `PERFORM "%SCHEMA%".product_version_amend(n.id, n.version, jsonb_build_object('field', 'variants', 'from', nullif(o.variants, ''), 'to', nullif(n.variants, '')))
-           FROM changed_new n JOIN changed_old o ON o.id = n.id WHERE n.version = o.version AND n.variants IS DISTINCT FROM o.variants;`
+    ? `PERFORM "%SCHEMA%".product_version_amend(array_agg(n.id), array_agg(n.version), array_agg(nullif(o.variants, '')), array_agg(nullif(n.variants, '')))
+           FROM changed_new n JOIN changed_old o ON o.id = n.id WHERE n.version = o.version AND n.variants IS DISTINCT FROM o.variants
+          HAVING count(*) > 0;`
     : '';
   return [
     `CREATE OR REPLACE FUNCTION "%SCHEMA%".product_version_number() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -85,21 +86,23 @@ export class VariantVersions1740025000000 implements MigrationInterface {
     // Before the triggers learn the column: today's variants are no change, so no versions.
     await q(`UPDATE "%SCHEMA%"."product" p SET variants = ${summary('p')}`);
     await q(`
-      CREATE FUNCTION "%SCHEMA%".product_version_amend(p_product uuid, p_version int, p_change jsonb) RETURNS void
+      CREATE FUNCTION "%SCHEMA%".product_version_amend(p_products uuid[], p_versions int[], p_from text[], p_to text[]) RETURNS void
         LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog AS $$
-        UPDATE "%SCHEMA%".product_version SET changes =
-          CASE WHEN changes @> '[{"field": "variants"}]'
-               THEN (SELECT jsonb_agg(CASE WHEN e->>'field' = 'variants' THEN jsonb_set(e, '{to}', p_change->'to') ELSE e END ORDER BY i)
-                       FROM jsonb_array_elements(changes) WITH ORDINALITY AS x(e, i))
-               ELSE changes || jsonb_build_array(p_change) END
-         WHERE product_id = p_product AND version = p_version
+        UPDATE "%SCHEMA%".product_version pv SET changes =
+          CASE WHEN pv.changes @> '[{"field": "variants"}]'
+               THEN (SELECT jsonb_agg(CASE WHEN e->>'field' = 'variants' THEN jsonb_set(e, '{to}', to_jsonb(a.variants_to)) ELSE e END ORDER BY i)
+                       FROM jsonb_array_elements(pv.changes) WITH ORDINALITY AS x(e, i))
+               ELSE pv.changes || jsonb_build_array(jsonb_build_object('field', 'variants', 'from', a.variants_from, 'to', a.variants_to)) END
+          FROM unnest(p_products, p_versions, p_from, p_to) AS a(product_id, version, variants_from, variants_to)
+         WHERE pv.product_id = a.product_id AND pv.version = a.version
       $$`);
     for (const sql of versionFunctions(true)) await q(sql);
 
     // The variants' products, refreshed once per statement; a product whose summary is unchanged is not written.
     const refresh = (rows: string) => `
-      UPDATE "%SCHEMA%".product p SET variants = ${summary('p')}
-       WHERE p.id IN (${rows}) AND p.variants IS DISTINCT FROM ${summary('p')}`;
+      UPDATE "%SCHEMA%".product p SET variants = c.variants
+        FROM (SELECT p2.id, ${summary('p2')} AS variants FROM "%SCHEMA%".product p2 WHERE p2.id IN (${rows})) c
+       WHERE p.id = c.id AND p.variants IS DISTINCT FROM c.variants`;
     await q(`
       CREATE FUNCTION "%SCHEMA%".product_variants_refresh() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
@@ -122,7 +125,7 @@ export class VariantVersions1740025000000 implements MigrationInterface {
     for (const trigger of ['product_variants_insert', 'product_variants_update', 'product_variants_delete']) await q(`DROP TRIGGER ${trigger} ON "%SCHEMA%"."variant"`);
     await q(`DROP FUNCTION "%SCHEMA%".product_variants_refresh()`);
     for (const sql of versionFunctions(false)) await q(sql);
-    await q(`DROP FUNCTION "%SCHEMA%".product_version_amend(uuid, int, jsonb)`);
+    await q(`DROP FUNCTION "%SCHEMA%".product_version_amend(uuid[], int[], text[], text[])`);
     await q(`ALTER TABLE "%SCHEMA%"."product" DROP COLUMN variants`);
   }
 }
