@@ -29,7 +29,7 @@ const ARTIFACTS = join(__dirname, '..', 'artifacts');
     }, shop.headers);
     posKey = (await system.ok(CREATE_API_KEY, { input: { name: 'board till', role: 'POS', tenantId: shop.tenantId } }, bearer(system.platformApiKey))).createApiKey.key;
     browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     await browser?.close();
     await system.stop();
