@@ -1,5 +1,5 @@
 /**
- * `npm run bench:ingest [-- --acks 300 --events 100 --burst 2000 --concurrency 20 --feed-rows 10000 --enrichment-rows 2000]`
+ * `npm run bench:ingest [-- --acks 300 --events 100 --burst 2000 --concurrency 20 --feed-rows 10000 --enrichment-rows 2000 --enrichment-rounds 3]`
  *
  * Webhook ingestion and feed import, against the whole system in its own process (embedded
  * defaults, or DATABASE_URL / REDIS_URL when set), demo data loaded. Prints:
@@ -10,7 +10,9 @@
  *  - a catalog feed of N rows (price and stock columns) through /imports/catalog: rows per second
  *    and the system's RSS before and after;
  *  - enrichment: the same shape of dirty feed (titles only) without and with the tenant's
- *    enrichment rules, catalog rows per second each (`--enrichment-rows`, 0 skips it).
+ *    enrichment rules, catalog rows per second each (`--enrichment-rows`, 0 skips it), alternated
+ *    `--enrichment-rounds` times (off, on, off, on, …: the machine's drift hits both alike), with
+ *    each pair's cost and the ranges. Off is every rule switched off (nothing runs or is recorded).
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -38,6 +40,7 @@ async function main(): Promise<void> {
       concurrency: { type: 'string', default: '20' },
       'feed-rows': { type: 'string', default: '10000' },
       'enrichment-rows': { type: 'string', default: '2000' },
+      'enrichment-rounds': { type: 'string', default: '3' },
     },
   });
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/system-process.ts'], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -213,17 +216,38 @@ async function main(): Promise<void> {
           await sleep(50);
         }
       };
-      // A first feed warms caches and plans: not counted.
-      await feedRate('warm');
-      const without = await feedRate('plain');
-      await graphqlOk(
-        gatewayUrl,
-        'mutation ($input: EnrichmentRulesInput!) { setEnrichmentRules(input: $input) { brands } }',
-        { input: { brands: ['Nescafé', 'Coca-Cola', 'Barilla', 'Oatly', 'Dettol'], categoryKeywords: [{ category: 'Coffee', keywords: ['coffee', 'instant coffee'] }, { category: 'Pasta', keywords: ['spaghetti'] }] } },
-        admin,
+      const rules = (on: boolean) =>
+        graphqlOk(
+          gatewayUrl,
+          'mutation ($input: EnrichmentRulesInput!) { setEnrichmentRules(input: $input) { brands } }',
+          {
+            input: {
+              brands: ['Nescafé', 'Coca-Cola', 'Barilla', 'Oatly', 'Dettol'],
+              categoryKeywords: [{ category: 'Coffee', keywords: ['coffee', 'instant coffee'] }, { category: 'Pasta', keywords: ['spaghetti'] }],
+              disabled: on ? [] : ['whitespace', 'size', 'casing', 'brand', 'category', 'synonyms'],
+            },
+          },
+          admin,
+        );
+      // A first feed each way warms caches and plans: not counted.
+      await rules(true);
+      await feedRate('warm-on');
+      await rules(false);
+      await feedRate('warm-off');
+      const pairs: [without: number, withRules: number][] = [];
+      for (let round = 0; round < Number(values['enrichment-rounds']); round++) {
+        await rules(false);
+        const without = await feedRate(`plain${round}`);
+        await rules(true);
+        const withRules = await feedRate(`rich${round}`);
+        pairs.push([without, withRules]);
+        console.log(`feed of ${enrichmentRows} dirty rows, round ${round + 1}: ${without} rows/s without enrichment, ${withRules} rows/s with it (${Math.round((1 - withRules / without) * 100)}% cost)`);
+      }
+      const range = (xs: number[]) => `${Math.min(...xs)}–${Math.max(...xs)}`;
+      const costs = pairs.map(([a, b]) => Math.round((1 - b / a) * 100));
+      console.log(
+        `enrichment over ${pairs.length} rounds: without ${range(pairs.map((p) => p[0]))} rows/s, with ${range(pairs.map((p) => p[1]))} rows/s, cost ${range(costs)}% (median ${[...costs].sort((a, b) => a - b)[Math.floor(costs.length / 2)]}%; budget 30%)`,
       );
-      const withRules = await feedRate('rich');
-      console.log(`feed of ${enrichmentRows} dirty rows: ${without} rows/s without enrichment, ${withRules} rows/s with it (${Math.round((1 - withRules / without) * 100)}% slower)`);
     }
   } finally {
     child.kill('SIGTERM');

@@ -27,6 +27,8 @@ export const INPUT_BOUNDS = {
     'AvailabilityWindowInput.from': 5,
     'AvailabilityWindowInput.to': 5,
     'SetAvailabilityWindowsInput.timeZone': 64,
+    'CreateStoreInput.timeZone': 64,
+    'Mutation.setStoreTimeZone(timeZone:)': 64,
     'AdjustStockInput.reason': 500,
     /** What a processor's challenge page hands back (test-card: `authenticated`). */
     'CompletePaymentActionInput.actionResult': 200,
@@ -77,6 +79,7 @@ export const INPUT_BOUNDS = {
     'Mutation.setModifierGroups(groups:)': 20,
     'ModifierGroupInput.modifiers': 20,
     'OrderLineInput.modifiers': 20,
+    'CartLineInput.modifiers': 20,
     'SetAvailabilityWindowsInput.windows': 10,
     'FeatureFlagInput.variants': 20,
     'FeatureFlagInput.rules': 20,

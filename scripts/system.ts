@@ -17,6 +17,7 @@ import { generateSecret } from '../lib/tenant/signed-context.js';
 import { createMemoryReplayGuard, createRedisReplayGuard, type ReplayGuard } from '../lib/tenant/replay-guard.js';
 import { createLogger, type Logger } from '../lib/observability/logger.js';
 import { SUPERGRAPH_PATH, SUBGRAPHS, type SubgraphName } from '../schema/compose-supergraph.js';
+import { modelProviderConfigFrom, type ModelProviderConfig } from '../subgraphs/catalog/src/enrichment/model-provider.js';
 import { buildCatalog } from '../subgraphs/catalog/src/app.js';
 import { openCatalogDatabase } from '../subgraphs/catalog/src/data/database.js';
 import { buildInventory } from '../subgraphs/inventory/src/app.js';
@@ -42,6 +43,8 @@ export interface SubgraphOptions {
   ingestion?: { maxAttempts?: number; backoffMs?: number; pollMs?: number; /** Oldest source time accepted (default 24 h; `npm start` reads WEBHOOK_MAX_AGE_HOURS). */ maxAgeMs?: number };
   /** Feed imports: rows per transaction, poll interval (defaults 500, 1 s). */
   feeds?: { batchSize?: number; pollMs?: number };
+  /** An OpenAI-compatible model whose proposals join the enrichment review queue (default off; `npm start` reads ENRICHMENT_MODEL_*). */
+  enrichmentModel?: ModelProviderConfig | null;
   /** How long a pricing quote may be charged before its claimed uses come back (default 15 min). */
   quoteTtlMs?: number;
   /** Outbound webhooks: target policy, timeout, retries (default: secure, `npm start` reads WEBHOOK_*). */
@@ -50,7 +53,7 @@ export interface SubgraphOptions {
   plugins?: readonly PluginEntry[];
 }
 const SERVICES: Record<SubgraphName, { open: (url: string, schema: string) => Promise<DataSource>; build: (deps: Deps, options: SubgraphOptions) => SubgraphService }> = {
-  catalog: { open: openCatalogDatabase, build: (deps, o) => buildCatalog(deps, { feeds: o.feeds }) },
+  catalog: { open: openCatalogDatabase, build: (deps, o) => buildCatalog(deps, { feeds: o.feeds, enrichmentModel: o.enrichmentModel }) },
   inventory: { open: openInventoryDatabase, build: (deps, o) => buildInventory(deps, { expiryIntervalMs: o.reservationExpiryMs, ingestion: o.ingestion, plugins: o.plugins }) },
   pricing: { open: openPricingDatabase, build: (deps, o) => buildPricing(deps, { quoteTtlMs: o.quoteTtlMs }) },
   orders: { open: openOrdersDatabase, build: (deps, o) => buildOrders(deps, { workflowVersion: o.orderWorkflowVersion, hookPolicy: o.webhooks?.policy, plugins: o.plugins, paymentWebhookUrl: deps.gatewayUrl }) },
@@ -165,6 +168,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       ingestion: { maxAgeMs: readWebhookMaxAgeMs(env) },
       webhooks: readOutboundWebhookOptions(env),
       plugins: await readPlugins(env),
+      enrichmentModel: modelProviderConfigFrom(env),
     };
     // One after another: embedded PGlite runs one statement at a time anyway.
     for (const { name } of SUBGRAPHS) {

@@ -12,6 +12,14 @@
   function status(state, text) { $('status').dataset.state = state; $('status').textContent = text; }
   function message(text) { $('message').textContent = text || ''; }
   function money(price) { return price ? Number(price.amount).toFixed(2) + ' ' + price.currencyCode : '—'; }
+  /* A menu item's modifier groups in one line: "Milk (1–1): Oat milk +0.40, Soy milk +0.30". */
+  function modifiers(groups) {
+    return (groups || []).map(function (g) {
+      return g.name + ' (' + g.minSelections + '–' + g.maxSelections + '): ' + g.modifiers.map(function (m) {
+        return m.name + (m.price ? ' +' + Number(m.price.amount).toFixed(2) : '');
+      }).join(', ');
+    }).join('; ');
+  }
 
   async function graphql(query, variables) {
     var response = await fetch('/graphql', {
@@ -30,7 +38,7 @@
     if (!tr) {
       tr = document.createElement('tr');
       tr.dataset.sku = sku;
-      tr.innerHTML = '<td class="sku"></td><td class="title"></td><td class="num price"></td><td class="num available"></td><td class="num onhand"></td><td class="num version"></td>';
+      tr.innerHTML = '<td class="sku"></td><td class="title"></td><td class="num price"></td><td class="modifiers"></td><td class="num available"></td><td class="num onhand"></td><td class="num version"></td>';
       var body = $('rows');
       if (body.dataset.empty !== 'no') { body.innerHTML = ''; body.dataset.empty = 'no'; }
       var after = Array.prototype.find.call(body.children, function (other) { return other.dataset.sku > sku; });
@@ -39,6 +47,7 @@
     tr.querySelector('.sku').textContent = sku;
     tr.querySelector('.title').textContent = row.title || '';
     tr.querySelector('.price').textContent = money(row.price);
+    tr.querySelector('.modifiers').textContent = modifiers(row.modifierGroups);
     tr.querySelector('.available').textContent = row.available === undefined ? '—' : row.available;
     tr.querySelector('.onhand').textContent = row.onHand === undefined ? '—' : row.onHand;
     tr.querySelector('.version').textContent = row.version === undefined ? '' : row.version;
@@ -74,13 +83,13 @@
     var snapshotDone = false;
     setTimeout(function () { snapshotDone = true; }, 1500);
     stops.push(client.subscribe(
-      { query: 'subscription ($store: ID!) { stockChanged(storeId: $store) { sku available onHand version variant { title price(storeId: $store) { amount currencyCode } } } }', variables: { store: storeId } },
+      { query: 'subscription ($store: ID!) { stockChanged(storeId: $store) { sku available onHand version variant { title price(storeId: $store) { amount currencyCode } product { modifierGroups { name minSelections maxSelections modifiers { sku name price(storeId: $store) { amount currencyCode } } } } } } }', variables: { store: storeId } },
       {
         next: function (result) {
           if (result.errors) return message(result.errors[0].message);
           var s = result.data.stockChanged;
           var known = rows.has(s.sku);
-          update(s.sku, { available: s.available, onHand: s.onHand, version: s.version, title: s.variant && s.variant.title, price: s.variant && s.variant.price }, snapshotDone || known);
+          update(s.sku, { available: s.available, onHand: s.onHand, version: s.version, title: s.variant && s.variant.title, price: s.variant && s.variant.price, modifierGroups: s.variant && s.variant.product && s.variant.product.modifierGroups }, snapshotDone || known);
         },
         error: function (error) { message(error.message || String(error)); },
         complete: function () {},

@@ -39,6 +39,7 @@ export const EVENT_VERSIONS = {
   tenant: {
     'tenant.tenant.created': 1,
     'tenant.store.created': 1,
+    'tenant.store.time-zone-set': 1,
     'tenant.api-key.created': 1,
     'tenant.api-key.revoked': 1,
     'tenant.webhook-source.configured': 1,

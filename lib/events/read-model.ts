@@ -49,3 +49,27 @@ export async function isKnownVariant(manager: EntityManager, tenantId: string, s
   );
   return rows.length > 0;
 }
+
+/**
+ * `store_time_zone`: each store's IANA time zone, from `tenant.store.created` (when it names one)
+ * and `tenant.store.time-zone-set`, where menus' availability windows are evaluated (catalog,
+ * orders). A consumer that also keeps `known_store` calls both appliers in its one reaction to
+ * `tenant.store.created` (a type has one reaction per consumer).
+ */
+export const rememberStoreTimeZone: TypedApplier<'tenant.store.created'> = async (manager, event) => {
+  if (event.payload.timeZone) await setStoreTimeZone(manager, event.tenantId, event.payload.id, event.payload.timeZone);
+};
+export const rememberTimeZoneChange: TypedApplier<'tenant.store.time-zone-set'> = (manager, event) => setStoreTimeZone(manager, event.tenantId, event.payload.id, event.payload.timeZone);
+/** Both of a consumer's `tenant.store.created` tables. */
+export const rememberStoreAndTimeZone: TypedApplier<'tenant.store.created'> = async (manager, event) => {
+  await rememberStore(manager, event);
+  await rememberStoreTimeZone(manager, event);
+};
+
+async function setStoreTimeZone(manager: EntityManager, tenantId: string, storeId: string, timeZone: string): Promise<void> {
+  await manager.query(
+    `INSERT INTO "${manager.connection.driver.schema}"."store_time_zone" (tenant_id, store_id, time_zone) VALUES ($1, $2, $3)
+     ON CONFLICT (tenant_id, store_id) DO UPDATE SET time_zone = EXCLUDED.time_zone`,
+    [tenantId, storeId, timeZone],
+  );
+}

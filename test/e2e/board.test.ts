@@ -17,13 +17,19 @@ const ARTIFACTS = join(__dirname, '..', 'artifacts');
   beforeAll(async () => {
     system = await startSupergraph();
     shop = await createShop(system);
-    await addProduct(system, shop, 'Board Tea', ['BRD-1', 'BRD-2']);
+    const teaId = (await addProduct(system, shop, 'Board Tea', ['BRD-1', 'BRD-2'])).id;
     await setPrice(system, shop, 'BRD-1', '4.20');
     await receiveStock(system, shop, 'BRD-1', 12);
     await receiveStock(system, shop, 'BRD-2', 3);
+    // A menu item: BRD-1's product takes a milk from an add-on product's skus, priced in pricing.
+    await addProduct(system, shop, 'Board Milk', ['BRD-OAT']);
+    await setPrice(system, shop, 'BRD-OAT', '0.40');
+    await system.ok('mutation ($p: ID!, $g: [ModifierGroupInput!]!) { setModifierGroups(productId: $p, groups: $g) { id } }', {
+      p: teaId, g: [{ name: 'Milk', minSelections: 0, maxSelections: 1, modifiers: [{ sku: 'BRD-OAT', name: 'Oat milk' }] }],
+    }, shop.headers);
     posKey = (await system.ok(CREATE_API_KEY, { input: { name: 'board till', role: 'POS', tenantId: shop.tenantId } }, bearer(system.platformApiKey))).createApiKey.key;
     browser = await chromium.launch({ executablePath, args: ['--no-sandbox', '--disable-dev-shm-usage'] });
-  }, 60_000);
+  }, 120_000);
   afterAll(async () => {
     await browser?.close();
     await system.stop();
@@ -41,6 +47,8 @@ const ARTIFACTS = join(__dirname, '..', 'artifacts');
     await row('BRD-1').locator('.available').getByText('12').waitFor();
     expect(await row('BRD-1').locator('.title').textContent()).toBe('Board Tea BRD-1');
     expect(await row('BRD-1').locator('.price').textContent()).toBe('4.20 EUR');
+    expect(await row('BRD-1').locator('.modifiers').textContent()).toBe('Milk (0–1): Oat milk +0.40');
+    expect(await row('BRD-2').locator('.modifiers').textContent()).toBe('Milk (0–1): Oat milk +0.40');
     expect(await row('BRD-2').locator('.available').textContent()).toBe('3');
 
     await system.ok('mutation ($i: AdjustStockInput!) { adjustStock(input: $i) { available } }', { i: { sku: 'BRD-1', storeId: shop.storeId, delta: -5 } }, shop.headers);

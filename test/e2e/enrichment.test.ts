@@ -1,3 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { createShop, UPSERT_PRODUCT, type Shop } from '../support/fixtures.js';
 import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
@@ -86,5 +90,62 @@ describe('enrichment cleans products on their way in, through the gateway', () =
     expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     const denied = await system.request(ENRICHMENT, { id: '00000000-0000-4000-8000-000000000000' }, shop.posHeaders);
     expect(denied.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
+});
+
+describe('an external model’s proposals, always for review', () => {
+  let system: TestSupergraph;
+  let shop: Shop;
+  let model: Server;
+  const asked: { url?: string; body: { model: string; messages: { role: string; content: string }[] } }[] = [];
+
+  beforeAll(async () => {
+    // An OpenAI-compatible endpoint replaying a chat completion in that API's format.
+    const reply = readFileSync(join(__dirname, '..', 'fixtures', 'openai', 'chat-completion-enrichment.json'), 'utf8');
+    model = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
+      request.on('end', () => {
+        asked.push({ url: request.url, body: JSON.parse(body) });
+        response.writeHead(200, { 'content-type': 'application/json' }).end(reply);
+      });
+    });
+    await new Promise<void>((resolve) => model.listen(0, '127.0.0.1', resolve));
+    const baseUrl = `http://127.0.0.1:${(model.address() as AddressInfo).port}/v1`;
+    system = await startSupergraph({ subgraphOptions: { enrichmentModel: { baseUrl, model: 'gpt-4o-mini', apiKey: 'sk-test' } } });
+    shop = await createShop(system);
+  });
+  afterAll(async () => {
+    await system.stop();
+    await new Promise<void>((resolve) => model.close(() => resolve()));
+  });
+
+  it('asks the model about a product once the tenant enriches, and queues what it proposes', async () => {
+    const upsert = async (title: string, sku: string) =>
+      (await system.ok<{ upsertProduct: { id: string } }>(UPSERT_PRODUCT, { input: { title, variants: [{ sku, title: 'Default' }] } }, shop.headers)).upsertProduct.id;
+    // Enrichment off for the tenant: the model is not asked.
+    await upsert('NESCAFE GOLD INSTANT COFFEE 100GM', 'MOD-0');
+    await system.ok('mutation { createCategory(input: { name: "Coffee" }) { id } }', {}, shop.headers);
+    await system.ok(SET_RULES, { input: { brands: ['Nescafé'], categoryKeywords: [{ category: 'Tea', keywords: ['tea'] }] } }, shop.headers);
+    const id = await upsert('NESCAFE GOLD INSTANT COFFEE 200GM', 'MOD-1');
+    const review = await eventually(async () => {
+      const { productEnrichment } = await system.ok(ENRICHMENT, { id }, shop.headers);
+      if (!productEnrichment.review.some((o: { rule: string }) => o.rule === 'model')) throw new Error('no proposal yet');
+      return productEnrichment.review;
+    });
+    expect(asked).toHaveLength(1);
+    expect(asked[0]!.url).toBe('/v1/chat/completions');
+    expect(JSON.parse(asked[0]!.body.messages[1]!.content)).toEqual({ title: 'Nescafé Gold Instant Coffee 200 g', brand: 'Nescafé', description: null, categories: ['Coffee'] });
+    // The rules already cleaned title and brand as the model would: it adds a category and attributes, none applied.
+    const reason = 'proposed by the model gpt-4o-mini';
+    expect(review).toEqual([
+      { rule: 'model', field: 'category', to: 'Coffee', confidence: 0, reason },
+      { rule: 'model', field: 'attributes.size', to: '200 g', confidence: 0, reason },
+      { rule: 'model', field: 'attributes.form', to: 'instant', confidence: 0, reason },
+    ]);
+    expect((await system.ok(PRODUCT, { id }, shop.headers)).product.category).toBeNull();
+    const { applyEnrichment } = await system.ok(DECIDE('applyEnrichment'), { id, field: 'category' }, shop.headers);
+    expect(applyEnrichment.applied).toContainEqual({ field: 'category', to: 'Coffee' });
+    expect((await system.ok(PRODUCT, { id }, shop.headers)).product.category).toEqual({ name: 'Coffee' });
   });
 });

@@ -12,7 +12,8 @@ type Fields = { [K in EventType]: { [F in keyof EventMap[K]]-?: undefined extend
 const money = true;
 const FIELDS: Fields = {
   'tenant.tenant.created': { id: true, slug: true, name: true, domains: true },
-  'tenant.store.created': { id: true, code: true, name: true, kind: true },
+  'tenant.store.created': { id: true, code: true, name: true, kind: true, timeZone: 'optional' },
+  'tenant.store.time-zone-set': { id: true, timeZone: true },
   'tenant.api-key.created': { id: true, role: true },
   'tenant.api-key.revoked': { id: true, keyHash: true },
   'tenant.webhook-source.configured': { source: true, currencyCode: true },
@@ -23,7 +24,7 @@ const FIELDS: Fields = {
   'catalog.variant.upserted': { sku: true, productId: true, title: true, productTitle: true, barcode: true },
   'catalog.variants.upserted': { variants: true },
   'catalog.modifier-groups.set': { productId: true, skus: true, groups: true },
-  'catalog.availability-windows.set': { productId: true, storeId: true, skus: true, timeZone: true, windows: true },
+  'catalog.availability-windows.set': { productId: true, storeId: true, skus: true, timeZone: true, windows: true, fromStore: 'optional' },
   'catalog.feed.batch-imported': { importId: true, prices: true, stock: true },
   'catalog.search.synonyms-set': { groups: true },
   'inventory.feed-batch.applied': { importId: true, applied: true, refused: true },

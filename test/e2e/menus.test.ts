@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { signJson } from '../../lib/webhooks/signatures.js';
-import { addProduct, createShop, setPrice, type Shop } from '../support/fixtures.js';
+import { addProduct, createShop, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
 import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
 const SET_GROUPS = `mutation ($p: ID!, $g: [ModifierGroupInput!]!) {
@@ -19,6 +19,7 @@ const ORDERABLE = 'query ($sku: ID!, $s: ID!) { variant(sku: $sku) { product { o
 /** `HH:00` of the hour `offset` hours from now, in UTC. */
 const hourFromNow = (offset: number) => `${String((new Date().getUTCHours() + offset + 24) % 24).padStart(2, '0')}:00`;
 const POS_SECRET = 'menu-pos-secret-0123456789abcdef';
+const CART_LINES = 'lines { sku quantity unitPrice { amount } total { amount } modifiers { sku name unitPrice { amount } } } subtotal { amount }';
 const codes = (result: { errors?: { extensions?: Record<string, unknown> }[] }) => (result.errors ?? []).map((e) => e.extensions?.code);
 
 describe('restaurant menus: modifier groups, priced order lines', () => {
@@ -74,6 +75,81 @@ describe('restaurant menus: modifier groups, priced order lines', () => {
     expect(placed.data!.placeOrder.total).toEqual({ amount: '8.40' });
   });
 
+  it('takes a sku on two lines with other modifiers (one reservation of their sum), not twice with the same', async () => {
+    await receiveStock(system, shop, 'LATTE', 4);
+    await eventually(async () => expect((await place([{ sku: 'LATTE', quantity: 1, modifiers: ['MILK-OAT'] }])).errors).toBeUndefined());
+    const same = await place([{ sku: 'LATTE', quantity: 1, modifiers: ['MILK-OAT', 'SHOT'] }, { sku: 'LATTE', quantity: 1, modifiers: ['SHOT', 'MILK-OAT'] }]);
+    expect(codes(same)).toEqual(['BAD_USER_INPUT']);
+    const two = await place([{ sku: 'LATTE', quantity: 1, modifiers: ['MILK-OAT'] }, { sku: 'LATTE', quantity: 1, modifiers: ['MILK-SOY'] }]);
+    expect(two.errors).toBeUndefined();
+    expect(two.data!.placeOrder.lines.map((l: { modifiers: { sku: string }[]; unitPrice: { amount: string } }) => [l.modifiers.map((x) => x.sku), l.unitPrice.amount])).toEqual([[['MILK-OAT'], '3.60'], [['MILK-SOY'], '3.50']]);
+    // Inventory reserves the sku once for both lines: with the first order's, 3 of the 4 received.
+    const status = (id: string) => system.ok('query ($id: ID!) { order(id: $id) { status } }', { id }, shop.posHeaders);
+    await eventually(async () => expect((await status(two.data!.placeOrder.id)).order.status).toBe('RESERVED'));
+    await eventually(async () => expect((await system.ok('query ($s: ID!) { variant(sku: "LATTE") { stock(storeId: $s) { reserved } } }', { s: shop.storeId }, shop.headers)).variant.stock.reserved).toBe(3));
+    // One left: two lines of one each need two, though each alone would fit.
+    const over = await place([{ sku: 'LATTE', quantity: 1, modifiers: ['MILK-OAT'] }, { sku: 'LATTE', quantity: 1, modifiers: ['MILK-SOY', 'SHOT'] }]);
+    await eventually(async () => expect((await status(over.data!.placeOrder.id)).order.status).toBe('REJECTED'));
+  });
+
+  it('keeps modifiers on cart lines, priced as order lines are, through checkout into the order', async () => {
+    await receiveStock(system, shop, 'LATTE', 5);
+    const { createShippingMethod } = await system.ok('mutation ($i: CreateShippingMethodInput!) { createShippingMethod(input: $i) { id } }', { i: { storeId: shop.storeId, currencyCode: 'EUR', name: 'Counter', kind: 'PICKUP' } }, shop.headers);
+    const headers = shop.storefrontHeaders;
+    const { createCart } = await system.ok('mutation ($s: ID!) { createCart(input: { storeId: $s }) { id } }', { s: shop.storeId }, headers);
+    const add = (lines: unknown[]) => system.request(`mutation ($c: ID!, $l: [CartLineInput!]!) { addCartLines(cartId: $c, lines: $l) { ${CART_LINES} } }`, { c: createCart.id, l: lines }, headers);
+    expect(codes(await add([{ sku: 'LATTE', quantity: 1 }]))).toEqual(['MODIFIERS_INVALID']);
+    expect(codes(await add([{ sku: 'LATTE', quantity: 1, modifiers: ['MILK-OAT', 'MILK-SOY'] }]))).toEqual(['MODIFIERS_INVALID']);
+    await add([{ sku: 'LATTE', quantity: 1, modifiers: ['SHOT', 'MILK-OAT'] }, { sku: 'LATTE', quantity: 1, modifiers: ['MILK-SOY'] }]);
+    // The same sku with the same modifiers (in any order) adds to its line.
+    const again = await add([{ sku: 'LATTE', quantity: 1, modifiers: ['MILK-OAT', 'SHOT'] }]);
+    expect(again.errors).toBeUndefined();
+    const oatShot = [{ sku: 'MILK-OAT', name: 'Oat milk', unitPrice: { amount: '0.40' } }, { sku: 'SHOT', name: 'Extra shot', unitPrice: { amount: '0.60' } }];
+    expect(again.data!.addCartLines).toEqual({
+      lines: [
+        { sku: 'LATTE', quantity: 2, unitPrice: { amount: '4.20' }, total: { amount: '8.40' }, modifiers: oatShot },
+        { sku: 'LATTE', quantity: 1, unitPrice: { amount: '3.50' }, total: { amount: '3.50' }, modifiers: [{ sku: 'MILK-SOY', name: 'Soy milk', unitPrice: { amount: '0.30' } }] },
+      ],
+      subtotal: { amount: '11.90' },
+    });
+    const update = (lines: unknown[]) => system.request(`mutation ($c: ID!, $l: [CartLineInput!]!) { updateCartLines(cartId: $c, lines: $l) { ${CART_LINES} } }`, { c: createCart.id, l: lines }, headers);
+    expect(codes(await update([{ sku: 'LATTE', quantity: 3 }]))).toEqual(['NOT_FOUND']);
+    expect((await update([{ sku: 'LATTE', quantity: 3, modifiers: ['MILK-SOY'] }])).data!.updateCartLines.subtotal).toEqual({ amount: '18.90' });
+
+    await system.ok('mutation ($c: ID!) { setCartEmail(cartId: $c, email: "latte@example.com") { id } }', { c: createCart.id }, headers);
+    await system.ok('mutation ($c: ID!, $m: ID!) { setShippingMethod(cartId: $c, shippingMethodId: $m) { id } }', { c: createCart.id, m: createShippingMethod.id }, headers);
+    const { checkout } = await system.ok(
+      'mutation ($i: CheckoutInput!) { checkout(input: $i) { total { amount } lines { sku quantity unitPrice { amount } modifiers { sku name unitPrice { amount } } } } }',
+      { i: { cartId: createCart.id, paymentMethod: { provider: 'MANUAL' }, idempotencyKey: `latte-${randomUUID()}` } },
+      headers,
+    );
+    expect(checkout).toEqual({
+      total: { amount: '18.90' },
+      lines: [
+        { sku: 'LATTE', quantity: 2, unitPrice: { amount: '4.20' }, modifiers: oatShot },
+        { sku: 'LATTE', quantity: 3, unitPrice: { amount: '3.50' }, modifiers: [{ sku: 'MILK-SOY', name: 'Soy milk', unitPrice: { amount: '0.30' } }] },
+      ],
+    });
+  });
+
+  it('shows the groups in search and in the product list', async () => {
+    const groups = 'modifierGroups { name modifiers { sku name price(storeId: $s) { amount } } }';
+    const result = await eventually(async () => {
+      const found = await system.ok(`query ($s: ID!) { search(query: "Latte", storeId: $s) { edges { node { title ${groups} } } } products(first: 5, query: "Latte") { edges { node { title ${groups} } } } }`, { s: shop.storeId }, shop.storefrontHeaders);
+      if (found.search.edges.length === 0) throw new Error('not indexed yet');
+      return found;
+    });
+    const latteView = {
+      title: 'Latte',
+      modifierGroups: [
+        { name: 'Milk', modifiers: [{ sku: 'MILK-OAT', name: 'Oat milk', price: { amount: '0.40' } }, { sku: 'MILK-SOY', name: 'Soy milk', price: { amount: '0.30' } }] },
+        { name: 'Extra shot', modifiers: [{ sku: 'SHOT', name: 'Extra shot', price: { amount: '0.60' } }] },
+      ],
+    };
+    expect(result.search.edges.map((e: { node: unknown }) => e.node)).toEqual([latteView]);
+    expect(result.products.edges.map((e: { node: unknown }) => e.node)).toEqual([latteView]);
+  });
+
   it('refuses an item outside its availability window in the store, and takes it inside one', async () => {
     const porridge = (await addProduct(system, shop, 'Porridge', ['PORRIDGE'])).id;
     await setPrice(system, shop, 'PORRIDGE', '4.00');
@@ -95,6 +171,32 @@ describe('restaurant menus: modifier groups, priced order lines', () => {
     await eventually(async () => expect((await place([{ sku: 'PORRIDGE', quantity: 1 }])).errors).toBeUndefined());
     const badZone = await system.request(WINDOWS, { s: shop.storeId, i: { productId: porridge, storeId: shop.storeId, timeZone: 'Mars/Olympus', windows: [] } }, shop.headers);
     expect(codes(badZone)).toEqual(['BAD_USER_INPUT']);
+  });
+
+  it("evaluates windows set without a zone in the store's time zone, which an admin sets", async () => {
+    const ramen = (await addProduct(system, shop, 'Ramen', ['RAMEN'])).id;
+    await setPrice(system, shop, 'RAMEN', '9.00');
+    // Tokyo is UTC+9 all year: from the hour before now there to two hours after it.
+    const tokyoHour = (offset: number) => hourFromNow(9 + offset);
+    const lunch = [{ from: tokyoHour(-1), to: tokyoHour(2) }];
+    const { setAvailabilityWindows } = await system.ok(WINDOWS, { s: shop.storeId, i: { productId: ramen, storeId: shop.storeId, windows: lunch } }, shop.headers);
+    // The store has no zone yet (UTC): in UTC those hours are nine hours away.
+    expect(setAvailabilityWindows.availability).toEqual({ timeZone: 'UTC', windows: lunch });
+    const orderable = async () => (await system.ok(ORDERABLE, { sku: 'RAMEN', s: shop.storeId }, shop.storefrontHeaders)).variant.product.orderable;
+    expect(await orderable()).toBe(false);
+    await eventually(async () => expect(codes(await place([{ sku: 'RAMEN', quantity: 1 }]))).toEqual(['OUTSIDE_AVAILABILITY_WINDOW']));
+
+    const SET_ZONE = 'mutation ($s: ID!, $z: String!) { setStoreTimeZone(storeId: $s, timeZone: $z) { id timeZone } }';
+    expect(codes(await system.request(SET_ZONE, { s: shop.storeId, z: 'Mars/Olympus' }, shop.headers))).toEqual(['BAD_USER_INPUT']);
+    expect(codes(await system.request(SET_ZONE, { s: shop.storeId, z: 'Asia/Tokyo' }, shop.posHeaders))).toEqual(['FORBIDDEN']);
+    expect((await system.ok(SET_ZONE, { s: shop.storeId, z: 'Asia/Tokyo' }, shop.headers)).setStoreTimeZone).toEqual({ id: shop.storeId, timeZone: 'Asia/Tokyo' });
+    // Catalog and orders learn the zone by event, and the same windows are open now.
+    await eventually(async () => expect(await orderable()).toBe(true));
+    const { variant } = await system.ok('query ($s: ID!) { variant(sku: "RAMEN") { product { availability(storeId: $s) { timeZone } } } }', { s: shop.storeId }, shop.headers);
+    expect(variant.product.availability).toEqual({ timeZone: 'Asia/Tokyo' });
+    await eventually(async () => expect((await place([{ sku: 'RAMEN', quantity: 1 }])).errors).toBeUndefined());
+    // Windows set with their own zone keep it: the porridge's are still in UTC.
+    expect((await system.ok('query ($s: ID!) { variant(sku: "PORRIDGE") { product { availability(storeId: $s) { timeZone } } } }', { s: shop.storeId }, shop.headers)).variant.product.availability.timeZone).toBe('UTC');
   });
 
   it("replaces a store's menu from a signed POS menu.updated, once, through to an order with modifiers", async () => {

@@ -57,6 +57,8 @@ describe('product versions, revert, drafts and scheduled publishing, through the
           { field: 'handle', from: null, to: 'oat-drink' },
           { field: 'brand', from: null, to: 'Oatly' },
           { field: 'published', from: null, to: 'true' },
+          // Its variants, written in the same transaction, belong to its first version.
+          { field: 'variants', from: null, to: 'VER-OAT-1 "1 l"' },
         ],
       },
     ]);
@@ -89,6 +91,19 @@ describe('product versions, revert, drafts and scheduled publishing, through the
     const { id: ingestionId } = (await response.json()) as { id: string };
     const woo = await productId('Wooversion');
     expect((await versions(woo)).versions.edges.map((e) => [e.node.source, e.node.changedBy])).toEqual([['woo', `ingestion:${ingestionId}`]]);
+  });
+
+  it('records a change to a product’s variants as a version of the product, which revert leaves alone', async () => {
+    const id = await upsert({ title: 'Cold Brew', variants: [{ sku: 'VER-CB-1', title: '250 ml' }] });
+    await upsert({ id, title: 'Cold Brew', variants: [{ sku: 'VER-CB-1', title: '250 ml can' }, { sku: 'VER-CB-2', title: '1 l', barcode: '4006381333931' }] });
+    const history = await versions(id);
+    expect(history.version).toBe(2);
+    expect(history.versions.edges[0]!.node).toEqual({
+      version: 2, changedBy: expect.stringMatching(/^key:/), source: 'api',
+      changes: [{ field: 'variants', from: 'VER-CB-1 "250 ml"', to: 'VER-CB-1 "250 ml can", VER-CB-2 "1 l" [4006381333931]' }],
+    });
+    // Revert restores the product's fields; its skus stay (inventory, pricing and orders know them).
+    expect((await system.ok(REVERT, { id, version: 1 }, shop.headers)).revertProduct).toEqual({ title: 'Cold Brew', brand: null, version: 2 });
   });
 
   it('reverts to an old version as a new version, and refuses what does not exist', async () => {

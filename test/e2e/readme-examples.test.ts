@@ -423,6 +423,13 @@ describe('the README and docs examples, as written, on the demo data', () => {
     expect(await post(block('mutation { deleteFeatureFlag(key: "order-workflow-version") }'), {}, admin)).toEqual({ deleteFeatureFlag: true });
   });
 
+  it('the enrichment example: rules set, a shouting title cleaned on its way in', async () => {
+    const { upsertProduct } = await post(block('NESCAFE GOLD INSTANT COFFEE 200GM", variants'), {}, { authorization: `Bearer ${demo.keys.admin}` });
+    expect(upsertProduct).toEqual({ title: 'Nescafé Gold Instant Coffee 200 g', brand: 'Nescafé' });
+    // The demo tenant goes back to no enrichment: every rule off.
+    await post('mutation { setEnrichmentRules(input: { brands: [], categoryKeywords: [], disabled: ["whitespace", "size", "casing", "brand", "category", "synonyms"] }) { brands } }', {}, { authorization: `Bearer ${demo.keys.admin}` });
+  });
+
   it('leaves no example of README.md or docs/ unrun', () => {
     const unrun = blocks.filter((b) => !notRequests(b) && !ran.has(b)).map((b) => `${b.file}:${b.line} (${b.lang})`);
     expect(unrun).toEqual([]);

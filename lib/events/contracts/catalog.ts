@@ -21,7 +21,15 @@ export interface CatalogEvents {
   /** A product's modifier groups were replaced (`skus`: its variants); orders check order lines against them. */
   'catalog.modifier-groups.set': { productId: string; skus: string[]; groups: ModifierGroupPayload[] };
   /** A product's availability windows in one store were replaced (`windows` empty: always orderable there). */
-  'catalog.availability-windows.set': { productId: string; storeId: string; skus: string[]; timeZone: string; windows: { from: string; to: string }[] };
+  'catalog.availability-windows.set': {
+    productId: string;
+    storeId: string;
+    skus: string[];
+    timeZone: string;
+    windows: { from: string; to: string }[];
+    /** Set without a zone: evaluate in the store's zone as it is then (`tenant.store.time-zone-set`); `timeZone` was the store's when set. */
+    fromStore?: boolean;
+  };
   /** A feed import's batch of price and stock columns. */
   'catalog.feed.batch-imported': FeedBatchImported;
 }

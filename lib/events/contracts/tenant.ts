@@ -4,7 +4,9 @@ import type { FlagDefinition } from '../../flags/definition.js';
 export interface TenantEvents {
   'tenant.tenant.created': { id: string; slug: string; name: string; domains: string[] };
   /** Every service keeps `known_store` from it. */
-  'tenant.store.created': { id: string; code: string; name: string; kind: string };
+  'tenant.store.created': { id: string; code: string; name: string; kind: string; timeZone?: string };
+  /** A store's IANA time zone was set: catalog and orders evaluate its menus' availability windows in it. */
+  'tenant.store.time-zone-set': { id: string; timeZone: string };
   'tenant.api-key.created': { id: string; role: string };
   /** Gateways drop the key from their caches at once. */
   'tenant.api-key.revoked': { id: string; keyHash: string };

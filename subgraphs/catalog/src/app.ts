@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { chatCompletionsProvider, type ModelProviderConfig } from './enrichment/model-provider.js';
 import { join } from 'node:path';
 import DataLoader from 'dataloader';
 import { parse } from 'graphql';
@@ -25,10 +26,14 @@ import { copiedFlagsOf } from '../../../lib/flags/flag-copy.js';
 export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
 
 /** Builds the catalog subgraph; nothing listens or consumes until `start`. */
-export function buildCatalog(deps: SubgraphDeps, options: { feeds?: FeedWorkerOptions; publishing?: PublishSchedulerOptions } = {}): SubgraphService {
+export function buildCatalog(
+  deps: SubgraphDeps,
+  options: { feeds?: FeedWorkerOptions; publishing?: PublishSchedulerOptions; /** An external model's proposals for review (off: null). */ enrichmentModel?: ModelProviderConfig | null } = {},
+): SubgraphService {
   const lifecycle = subgraphLifecycle({ ...deps, source: 'catalog', appliers: { ...catalogAppliers(), ...combinedReactions(...searchOffers, ...pairReactions, ...saleReactions) } });
   const flags = copiedFlagsOf(deps, 'catalog');
   const catalog = new CatalogService(deps.dataSource, lifecycle.flush);
+  if (options.enrichmentModel) catalog.useModel(chatCompletionsProvider(options.enrichmentModel), (message) => (deps.logger ? deps.logger.warn(message) : console.warn(message)));
   const search = new SearchService(deps.dataSource, lifecycle.flush);
   const worker = createFeedWorker(deps.dataSource, lifecycle.flush, options.feeds);
   const feeds = new FeedImportService(deps.dataSource, lifecycle.flush, worker.nudge);

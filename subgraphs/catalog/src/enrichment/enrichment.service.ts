@@ -24,13 +24,14 @@ export const enrichmentView = (productId: string, e: StoredEnrichment) => {
   };
 };
 
-/** A tenant's rules; null when it has not set any (enrichment is off). */
+/** A tenant's rules; null when it has not set any or has switched every rule off (enrichment is off: nothing runs, nothing is recorded). */
 export async function enrichmentRulesOf(m: EntityManager, tenantId: string): Promise<EnrichmentRules | null> {
   const [row]: { brands: string[]; category_keywords: Record<string, string[]>; disabled: string[] }[] = await m.query(
     `SELECT brands, category_keywords, disabled FROM "${m.connection.driver.schema}"."enrichment_settings" WHERE tenant_id = $1`,
     [tenantId],
   );
-  return row ? { brands: row.brands, categoryKeywords: row.category_keywords, disabled: row.disabled } : null;
+  if (!row || RULES.every((name) => row.disabled.includes(name))) return null;
+  return { brands: row.brands, categoryKeywords: row.category_keywords, disabled: row.disabled };
 }
 
 export interface RulesInput {

@@ -29,7 +29,8 @@ export interface EnrichmentRules {
 
 /** One rule's result: which field it changed, from what to what, and how sure it is (0-1). */
 export interface RuleOutcome {
-  rule: RuleName;
+  /** A rule's name, or `model` for an external model's proposal (always for review). */
+  rule: RuleName | 'model';
   field: 'title' | 'brand' | 'category' | `attributes.${string}` | 'synonyms';
   from: unknown;
   to: unknown;

@@ -1,6 +1,6 @@
 import type { EventApplier } from '../../../../lib/events/consumer.js';
 import { on, reactions } from '../../../../lib/events/on.js';
-import { rememberStore } from '../../../../lib/events/read-model.js';
+import { rememberStoreAndTimeZone, rememberTimeZoneChange } from '../../../../lib/events/read-model.js';
 import { advanceWatermarks } from '../../../../lib/events/source-watermark.js';
 import { metrics } from '../../../../lib/observability/metrics.js';
 import { ProductEntity } from '../data/entities/product.entity.js';
@@ -20,7 +20,8 @@ import { copyFeatureFlag } from '../../../../lib/flags/flag-copy.js';
 export function catalogAppliers(log: (message: string) => void = console.error): Record<string, EventApplier> {
   return reactions(
     // Feeds name stores by code.
-    on('tenant.store.created', rememberStore),
+    on('tenant.store.created', rememberStoreAndTimeZone),
+    on('tenant.store.time-zone-set', rememberTimeZoneChange),
     on('tenant.feature-flag.changed', copyFeatureFlag),
     // What pricing and inventory applied of a feed: its import completes with the last of them.
     ...feedEffectReactions,

@@ -1,5 +1,5 @@
 import { on } from '../../../../lib/events/on.js';
-import { rememberStore } from '../../../../lib/events/read-model.js';
+import { rememberStoreAndTimeZone, rememberTimeZoneChange } from '../../../../lib/events/read-model.js';
 import type { ReadModel } from '../../../../lib/events/replay.js';
 import { featureFlagCopyReadModel } from '../../../../lib/flags/flag-copy.js';
 import { searchOffers } from '../services/search.service.js';
@@ -7,7 +7,13 @@ import { pairReactions, saleReactions } from '../recommendations/recommendation-
 
 /** The catalog's read models (`npm run replay -- catalog`). */
 export const catalogReadModels: ReadModel[] = [
-  { name: 'catalog.known-stores', service: 'catalog', tables: ['known_store'], description: "the tenant's stores, by which feeds name them (tenant.store.created)", reactions: [on('tenant.store.created', rememberStore)] },
+  {
+    name: 'catalog.known-stores',
+    service: 'catalog',
+    tables: ['known_store', 'store_time_zone'],
+    description: "the tenant's stores, by which feeds name them (tenant.store.created), and their time zones, where menus' availability windows are evaluated (tenant.store.time-zone-set)",
+    reactions: [on('tenant.store.created', rememberStoreAndTimeZone), on('tenant.store.time-zone-set', rememberTimeZoneChange)],
+  },
   {
     name: 'catalog.search-offers',
     service: 'catalog',

@@ -65,7 +65,7 @@ export type AuditLog = {
 /** When a menu item may be ordered in one store: any of `windows`, local times in `timeZone`. */
 export type Availability = {
   __typename?: 'Availability';
-  /** IANA time zone of the store, e.g. `Europe/Berlin`. */
+  /** IANA time zone the windows are in, e.g. `Europe/Berlin`: the store's (`Store.timeZone`) unless they were set with another. */
   timeZone: Scalars['String']['output'];
   windows: Array<AvailabilityWindow>;
 };
@@ -186,7 +186,7 @@ export type EnrichmentRulesInput = {
   /** Brands as they should be spelled; found in titles and taken as the brand. */
   brands: Array<Scalars['String']['input']>;
   categoryKeywords: Array<CategoryKeywordsInput>;
-  /** Rules switched off by name. */
+  /** Rules switched off by name (whitespace, size, casing, brand, category, synonyms); all of them switch enrichment off. */
   disabled?: InputMaybe<Array<Scalars['String']['input']>>;
 };
 
@@ -638,7 +638,7 @@ export type ProductAttributeInput = {
 /** One change of one field in a product version (text; `published` as true or false, `categoryId` as the id). */
 export type ProductChange = {
   __typename?: 'ProductChange';
-  /** title, handle, brand, description, categoryId or published. */
+  /** title, handle, brand, description, categoryId, published, or variants (each `SKU "title" [barcode]`, in their order). */
   field: Scalars['String']['output'];
   /** The value before; null: none (or a new product). */
   from?: Maybe<Scalars['String']['output']>;
@@ -989,8 +989,11 @@ export type SearchSort =
 export type SetAvailabilityWindowsInput = {
   productId: Scalars['ID']['input'];
   storeId: Scalars['ID']['input'];
-  /** The store's IANA time zone (stores carry none yet), e.g. `Europe/Berlin`. */
-  timeZone: Scalars['String']['input'];
+  /**
+   * An IANA time zone for these windows, e.g. `Europe/Berlin`; omitted: the store's
+   * (`Store.timeZone`, `setStoreTimeZone`), followed when it changes.
+   */
+  timeZone?: InputMaybe<Scalars['String']['input']>;
   /** 1 to 10 windows; an empty list makes the item orderable at any time again. */
   windows: Array<AvailabilityWindowInput>;
 };

@@ -20,6 +20,8 @@ export const MAX_WINDOWS = 10;
 export interface Availability {
   timeZone: string;
   windows: AvailabilityWindow[];
+  /** Set without a zone: evaluated in the store's zone as it is when asked (`timeZone` is the store's when set). */
+  fromStore?: boolean;
 }
 
 /** Checks availability windows as a client sends them; BAD_USER_INPUT with the field otherwise. */
@@ -77,10 +79,14 @@ export class MenuService extends TenantScopedService {
     return replaceAvailabilityIn(m, tenantId, productId, storeId, availability);
   }
 
-  async setAvailabilityWindows(ctx: SubgraphContext, input: { productId: string; storeId: string; timeZone: string; windows: AvailabilityWindow[] }): Promise<ProductEntity> {
+  async setAvailabilityWindows(ctx: SubgraphContext, input: { productId: string; storeId: string; timeZone?: string | null; windows: AvailabilityWindow[] }): Promise<ProductEntity> {
     if (!isUuid(input.storeId)) throw notFound(`no store ${input.storeId}`);
-    const availability = checkedAvailability(input.timeZone, input.windows);
-    const product = await this.tx(ctx, (m, tenantId) => this.replaceAvailability(m, tenantId, input.productId, input.storeId, availability));
+    // Without a zone the windows are local times of the store, in its zone whenever it is set.
+    const checked = checkedAvailability(input.timeZone ?? 'UTC', input.windows);
+    const product = await this.tx(ctx, async (m, tenantId) => {
+      const availability = input.timeZone ? checked : { ...checked, timeZone: await storeTimeZone(m, tenantId, input.storeId), fromStore: true };
+      return this.replaceAvailability(m, tenantId, input.productId, input.storeId, availability);
+    });
     await this.afterCommit();
     return product;
   }
@@ -89,8 +95,11 @@ export class MenuService extends TenantScopedService {
   availability(ctx: SubgraphContext, productId: string, storeId: string): Promise<Availability | null> {
     if (!isUuid(storeId) || !isUuid(productId)) return Promise.resolve(null);
     return this.tx(ctx, async (m, tenantId) => {
+      const s = m.connection.driver.schema;
       const [row]: { time_zone: string; windows: AvailabilityWindow[] }[] = await m.query(
-        `SELECT time_zone, windows FROM "${m.connection.driver.schema}"."availability_window" WHERE tenant_id = $1 AND store_id = $2 AND product_id = $3`,
+        `SELECT coalesce(CASE WHEN w.from_store THEN z.time_zone END, w.time_zone) AS time_zone, w.windows FROM "${s}"."availability_window" w
+           LEFT JOIN "${s}"."store_time_zone" z ON z.tenant_id = w.tenant_id AND z.store_id = w.store_id
+          WHERE w.tenant_id = $1 AND w.store_id = $2 AND w.product_id = $3`,
         [tenantId, storeId, productId],
       );
       return row ? { timeZone: row.time_zone, windows: row.windows } : null;
@@ -152,11 +161,19 @@ export async function replaceAvailabilityIn(m: EntityManager, tenantId: string, 
   await m.query(`DELETE FROM "${s}"."availability_window" WHERE tenant_id = $1 AND store_id = $2 AND product_id = $3`, [tenantId, storeId, productId]);
   if (availability.windows.length) {
     await m.query(
-      `INSERT INTO "${s}"."availability_window" (tenant_id, store_id, product_id, time_zone, windows) VALUES ($1, $2, $3, $4, $5::jsonb)`,
-      [tenantId, storeId, productId, availability.timeZone, JSON.stringify(availability.windows)],
+      `INSERT INTO "${s}"."availability_window" (tenant_id, store_id, product_id, time_zone, windows, from_store) VALUES ($1, $2, $3, $4, $5::jsonb, $6)`,
+      [tenantId, storeId, productId, availability.timeZone, JSON.stringify(availability.windows), availability.fromStore ?? false],
     );
   }
   const variants: { sku: string }[] = await m.query(`SELECT sku FROM "${s}"."variant" WHERE tenant_id = $1 AND product_id = $2`, [tenantId, productId]);
-  await emit(m, tenantId, 'catalog.availability-windows.set', { productId, storeId, skus: variants.map((v) => v.sku), ...availability });
+  await emit(m, tenantId, 'catalog.availability-windows.set', {
+    productId, storeId, skus: variants.map((v) => v.sku), timeZone: availability.timeZone, windows: availability.windows, ...(availability.fromStore ? { fromStore: true } : {}),
+  });
   return product;
+}
+
+/** The store's time zone as the tenant subgraph announced it (`store_time_zone`); UTC until it has one. */
+async function storeTimeZone(m: EntityManager, tenantId: string, storeId: string): Promise<string> {
+  const [row]: { time_zone: string }[] = await m.query(`SELECT time_zone FROM "${m.connection.driver.schema}"."store_time_zone" WHERE tenant_id = $1 AND store_id = $2`, [tenantId, storeId]);
+  return row?.time_zone ?? 'UTC';
 }

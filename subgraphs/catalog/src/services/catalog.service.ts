@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { ModelProvider } from '../enrichment/model-provider.js';
 import { In, IsNull, Not } from 'typeorm';
 import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js';
 import { badInput, notFound } from '../../../../lib/errors.js';
@@ -52,6 +53,17 @@ export function searchWords(text: string | null | undefined): string[] {
 
 /** Products, variants and categories of a tenant. */
 export class CatalogService extends TenantScopedService {
+  private model: ModelProvider | null = null;
+  private warn: (message: string) => void = console.warn;
+  /** Proposals still being asked for (a test or a shutdown may wait for them). */
+  readonly proposing = new Set<Promise<void>>();
+
+  /** An external model asked about each product `upsertProduct` writes, while the tenant's enrichment is on. */
+  useModel(model: ModelProvider, warn: (message: string) => void): void {
+    this.model = model;
+    this.warn = warn;
+  }
+
   products(
     ctx: SubgraphContext,
     args: { first?: number | null; after?: string | null; query?: string | null },
@@ -154,6 +166,12 @@ export class CatalogService extends TenantScopedService {
       return upsertProductIn(m, tenantId, { ...input, title });
     });
     await this.afterCommit();
+    // After the answer's transaction, never inside it: a model takes seconds and may fail.
+    if (this.model) {
+      const asked = this.proposeByModel(ctx, this.model, product.id).catch((error: unknown) => this.warn(`enrichment model: ${(error as Error).message}`));
+      this.proposing.add(asked);
+      void asked.finally(() => this.proposing.delete(asked));
+    }
     return product;
   }
 
@@ -194,6 +212,24 @@ export class CatalogService extends TenantScopedService {
       }
       await categories.update({ tenantId, id }, { archivedAt: archived ? (row.archivedAt ?? new Date()) : null });
       return categories.findOneByOrFail({ tenantId, id });
+    });
+  }
+
+  /** Adds the model's proposals for a product to its review queue (replacing the model's earlier ones for the same fields). */
+  private async proposeByModel(ctx: SubgraphContext, model: ModelProvider, productId: string): Promise<void> {
+    const asked = await this.tx(ctx, async (m, tenantId) => {
+      if (!(await enrichmentRulesOf(m, tenantId))) return null;
+      const product = await m.getRepository(ProductEntity).findOneBy({ tenantId, id: productId });
+      const categories: { name: string }[] = await m.query(`SELECT name FROM "${m.connection.driver.schema}"."category" WHERE tenant_id = $1 ORDER BY name LIMIT 200`, [tenantId]);
+      return product && { title: product.title, brand: product.brand, description: product.description, categories: categories.map((c) => c.name) };
+    });
+    if (!asked) return;
+    const proposals = await model.propose(asked);
+    if (proposals.length === 0) return;
+    await this.tx(ctx, async (m, tenantId) => {
+      const stored = (await enrichmentOf(m, tenantId, productId, true)) ?? { applied: [], review: [], attributes: {}, synonyms: [] };
+      const fields = new Set(proposals.map((p) => p.field));
+      await recordEnrichment(m, tenantId, productId, { ...stored, review: [...stored.review.filter((o) => !(o.rule === 'model' && fields.has(o.field))), ...proposals] });
     });
   }
 

@@ -115,7 +115,11 @@ export class ReservationService extends TenantScopedService {
 
 
   /** The saga: reserve every line of a placed order, all or none, then say which. */
-  async reserveOrder(m: EntityManager, tenantId: string, order: { id: string; storeId: string; lines: { sku: string; quantity: number }[] }, eventId: string): Promise<void> {
+  async reserveOrder(m: EntityManager, tenantId: string, placed: { id: string; storeId: string; lines: { sku: string; quantity: number }[] }, eventId: string): Promise<void> {
+    // One reservation per sku: an order may carry a sku on two lines (with other modifiers, which hold no stock).
+    const bySku = new Map<string, number>();
+    for (const line of placed.lines) bySku.set(line.sku, (bySku.get(line.sku) ?? 0) + line.quantity);
+    const order = { ...placed, lines: [...bySku].map(([sku, quantity]) => ({ sku, quantity })) };
     const ledger = new LedgerBatch(m, tenantId);
     await ledger.lock(order.lines.map((line) => ({ sku: line.sku, storeId: order.storeId })));
     const short = order.lines.filter((line) => {

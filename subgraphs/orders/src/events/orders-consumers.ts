@@ -1,6 +1,6 @@
 import type { EventApplier } from '../../../../lib/events/consumer.js';
 import { on, reactions, type Reaction } from '../../../../lib/events/on.js';
-import { rememberStore } from '../../../../lib/events/read-model.js';
+import { rememberStoreAndTimeZone, rememberTimeZoneChange } from '../../../../lib/events/read-model.js';
 import type { OrderTransitionsService } from '../services/order-transitions.service.js';
 import { copyFeatureFlag } from '../../../../lib/flags/flag-copy.js';
 
@@ -45,14 +45,14 @@ export const modifierGroupInfo: Reaction[] = [
 /** `availability_info`: the catalog's availability windows per (store, sku) (read model `orders.availability`). */
 export const availabilityInfo: Reaction[] = [
   on('catalog.availability-windows.set', async (manager, event) => {
-    const { productId, storeId, skus, timeZone, windows } = event.payload;
+    const { productId, storeId, skus, timeZone, windows, fromStore } = event.payload;
     const s = manager.connection.driver.schema;
     await manager.query(`DELETE FROM "${s}"."availability_info" WHERE tenant_id = $1 AND store_id = $2 AND (product_id = $3 OR sku = ANY($4))`, [event.tenantId, storeId, productId, skus]);
     if (windows.length && skus.length) {
       await manager.query(
-        `INSERT INTO "${s}"."availability_info" (tenant_id, store_id, sku, product_id, time_zone, windows)
-         SELECT $1, $2, sku, $3, $4, $5::jsonb FROM unnest($6::text[]) AS v(sku)`,
-        [event.tenantId, storeId, productId, timeZone, JSON.stringify(windows), skus],
+        `INSERT INTO "${s}"."availability_info" (tenant_id, store_id, sku, product_id, time_zone, windows, from_store)
+         SELECT $1, $2, sku, $3, $4, $5::jsonb, $7 FROM unnest($6::text[]) AS v(sku)`,
+        [event.tenantId, storeId, productId, timeZone, JSON.stringify(windows), skus, fromStore ?? false],
       );
     }
   }),
@@ -84,7 +84,8 @@ export const ordersAppliers = (transitions: OrderTransitionsService): Record<str
       transitions.bySaga(m, event.tenantId, event.payload.orderId, 'reservation.confirmed', `inventory event ${event.eventId}`)),
     on('inventory.reservation.rejected', (m, event) =>
       transitions.bySaga(m, event.tenantId, event.payload.orderId, 'reservation.rejected', `inventory event ${event.eventId}: insufficient stock`)),
-    on('tenant.store.created', rememberStore),
+    on('tenant.store.created', rememberStoreAndTimeZone),
+    on('tenant.store.time-zone-set', rememberTimeZoneChange),
     ...variantInfo,
     ...priceInfo,
     ...modifierGroupInfo,

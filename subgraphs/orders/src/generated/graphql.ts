@@ -82,23 +82,45 @@ export type Cart = {
   total?: Maybe<Money>;
 };
 
+/**
+ * One line of a cart: a sku with its modifiers (menus). The same sku with other modifiers is
+ * another line (a latte with oat milk, one with soy).
+ */
 export type CartLine = {
   __typename?: 'CartLine';
-  /** Globally unique, opaque `Node` id of this sku in this cart (decision 0026). */
+  /** Globally unique, opaque `Node` id of this sku with these modifiers in this cart (decision 0026). */
   id: Scalars['ID']['output'];
+  /** The modifiers chosen for it, in sku order, each at the store's price now. */
+  modifiers: Array<CartLineModifier>;
   quantity: Scalars['Int']['output'];
   sku: Scalars['ID']['output'];
   title?: Maybe<Scalars['String']['output']>;
   total?: Maybe<Money>;
-  /** The store's price now; null when the sku has none. */
+  /** The store's price now, its modifiers' included; null when the sku or a modifier has none. */
   unitPrice?: Maybe<Money>;
   variant: Variant;
 };
 
 export type CartLineInput = {
+  /**
+   * Skus of the item's modifiers (its product's `modifierGroups`), each once, within each group's
+   * limits (MODIFIERS_INVALID otherwise); none when omitted. With `updateCartLines` they name the
+   * line to change.
+   */
+  modifiers?: InputMaybe<Array<Scalars['ID']['input']>>;
   /** Greater than zero. */
   quantity: Scalars['Int']['input'];
   sku: Scalars['ID']['input'];
+};
+
+/** A modifier of a cart line ("Oat milk"): added to each unit of the line. */
+export type CartLineModifier = {
+  __typename?: 'CartLineModifier';
+  /** Its name in the item's modifier groups; null when the groups no longer list it (checkout then refuses the line). */
+  name?: Maybe<Scalars['String']['output']>;
+  sku: Scalars['ID']['output'];
+  /** The store's price now; null when it has none. */
+  unitPrice?: Maybe<Money>;
 };
 
 export type CheckoutInput = {
@@ -182,7 +204,7 @@ export type Money = {
 
 export type Mutation = {
   __typename?: 'Mutation';
-  /** Adds lines; a sku already in the cart adds to its quantity. */
+  /** Adds lines; a sku already in the cart with the same modifiers adds to that line's quantity. */
   addCartLines: Cart;
   /** Cancels the order where its workflow allows; its reservations are released and an authorised payment voided (pos, admin). */
   cancelOrder: Order;
@@ -242,6 +264,7 @@ export type Mutation = {
    * PARTIALLY_REFUNDED or REFUNDED. REFUND_EXCEEDS_CAPTURED when more than what is left (pos, admin).
    */
   refundOrder: Order;
+  /** Removes every line of these skus, whatever their modifiers. */
   removeCartLines: Cart;
   /** Removes the hook of one transition; false when there was none (admin). */
   removeOrderHook: Scalars['Boolean']['output'];
@@ -253,7 +276,7 @@ export type Mutation = {
   setShippingAddress: Cart;
   /** One of `availableShippingMethods`. */
   setShippingMethod: Cart;
-  /** Sets the quantity of lines already in the cart. */
+  /** Sets the quantity of lines already in the cart (each named by its sku and modifiers). */
   updateCartLines: Cart;
 };
 
@@ -988,6 +1011,7 @@ export type ResolversTypes = {
   CartLine: ResolverTypeWrapper<CartLineView>;
   Int: ResolverTypeWrapper<Partial<Scalars['Int']['output']>>;
   CartLineInput: ResolverTypeWrapper<Partial<CartLineInput>>;
+  CartLineModifier: ResolverTypeWrapper<Partial<CartLineModifier>>;
   CheckoutInput: ResolverTypeWrapper<Partial<CheckoutInput>>;
   CompletePaymentActionInput: ResolverTypeWrapper<Partial<CompletePaymentActionInput>>;
   CreateCartInput: ResolverTypeWrapper<Partial<CreateCartInput>>;
@@ -1053,6 +1077,7 @@ export type ResolversParentTypes = {
   CartLine: CartLineView;
   Int: Partial<Scalars['Int']['output']>;
   CartLineInput: Partial<CartLineInput>;
+  CartLineModifier: Partial<CartLineModifier>;
   CheckoutInput: Partial<CheckoutInput>;
   CompletePaymentActionInput: Partial<CompletePaymentActionInput>;
   CreateCartInput: Partial<CreateCartInput>;
@@ -1137,12 +1162,19 @@ export type CartResolvers<ContextType = Context, ParentType extends ResolversPar
 export type CartLineResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CartLine'] = ResolversParentTypes['CartLine'], FederationReferenceType extends FederationReferenceTypes['CartLine'] = FederationReferenceTypes['CartLine']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['CartLine']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  modifiers?: Resolver<Array<ResolversTypes['CartLineModifier']>, ParentType, ContextType>;
   quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   sku?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   title?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   total?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
   unitPrice?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
   variant?: Resolver<ResolversTypes['Variant'], ParentType, ContextType>;
+};
+
+export type CartLineModifierResolvers<ContextType = Context, ParentType extends ResolversParentTypes['CartLineModifier'] = ResolversParentTypes['CartLineModifier']> = {
+  name?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  sku?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  unitPrice?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
 };
 
 export type CustomerResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Customer'] = ResolversParentTypes['Customer'], FederationReferenceType extends FederationReferenceTypes['Customer'] = FederationReferenceTypes['Customer']> = {
@@ -1392,6 +1424,7 @@ export type Resolvers<ContextType = Context> = {
   AuditLog?: AuditLogResolvers<ContextType>;
   Cart?: CartResolvers<ContextType>;
   CartLine?: CartLineResolvers<ContextType>;
+  CartLineModifier?: CartLineModifierResolvers<ContextType>;
   Customer?: CustomerResolvers<ContextType>;
   Money?: MoneyResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;

@@ -64,8 +64,12 @@ export const resolvers: Resolvers = {
     order: (cart, _args, ctx) => (cart.orderId ? ctx.loaders.orderById.load(cart.orderId) : null),
   },
   CartLine: {
-    __resolveReference: (ref, ctx) => withKey('CartLine', ref.id, async ([cartId, sku]) => (await ctx.carts.cart(ctx, cartId))?.lines.find((l) => l.sku === sku) ?? null),
-    id: (line) => toGlobalId('CartLine', line.cartId, line.sku),
+    __resolveReference: (ref, ctx) =>
+      withKey('CartLine', ref.id, async ([cartId, key]) => {
+        const line = cartLineOf(key);
+        return (await ctx.carts.cart(ctx, cartId))?.lines.find((l) => cartLineKey(l.sku, l.modifiers.map((x) => x.sku)) === cartLineKey(line.sku, line.modifiers)) ?? null;
+      }),
+    id: (line) => toGlobalId('CartLine', line.cartId, cartLineKey(line.sku, line.modifiers.map((x) => x.sku))),
     variant: (line) => ({ sku: line.sku }),
   },
   Customer: {
@@ -105,3 +109,23 @@ export const resolvers: Resolvers = {
     modifiers: (line) => line.modifiers.map((m) => ({ sku: m.sku, name: m.name, unitPrice: formatMoney(m.amount, line.currencyCode.trim()) })),
   },
 };
+
+/**
+ * A cart line's part of its id: its sku, or with modifiers (one sku may be on several lines) the
+ * JSON array of the sku and its sorted modifier skus.
+ */
+function cartLineKey(sku: string, modifiers: readonly string[]): string {
+  return modifiers.length === 0 ? sku : JSON.stringify([sku, ...[...modifiers].sort()]);
+}
+
+function cartLineOf(key: string): { sku: string; modifiers: string[] } {
+  if (key.startsWith('["')) {
+    try {
+      const parts: unknown = JSON.parse(key);
+      if (Array.isArray(parts) && parts.length > 1 && parts.every((p) => typeof p === 'string')) return { sku: parts[0] as string, modifiers: parts.slice(1) as string[] };
+    } catch {
+      // a sku that merely starts like one
+    }
+  }
+  return { sku: key, modifiers: [] };
+}

@@ -9,13 +9,14 @@ import { requireRole } from '../../../../lib/graphql/roles.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
 import { parseMoney, type Money } from '../../../../lib/money.js';
 import { OrderEntity } from '../data/entities/order.entity.js';
+import { chosenModifiers } from './modifiers.js';
 import { fromMinor, toMinor } from './money-minor.js';
 import type { OrdersService } from './orders.service.js';
 
 export type ShippingKind = 'FLAT' | 'SUBTOTAL_BANDS' | 'FREE_OVER' | 'PICKUP';
 const KINDS: readonly ShippingKind[] = ['FLAT', 'SUBTOTAL_BANDS', 'FREE_OVER', 'PICKUP'];
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-/** Most distinct skus in one cart. */
+/** Most lines (a sku with its modifiers) in one cart. */
 export const MAX_CART_LINES = 100;
 
 export interface Address {
@@ -37,11 +38,25 @@ export interface ShippingMethodView {
   bands: { upTo: string | null; amount: string }[];
 }
 
+export interface CartLineModifierView {
+  sku: string;
+  name: string | null;
+  unitPrice: Money | null;
+}
+
+/** A line the shopper asks for: a sku, how many, and its modifiers (none when omitted). */
+export interface CartLineRequest {
+  sku: string;
+  quantity: number;
+  modifiers?: readonly string[] | null;
+}
+
 export interface CartLineView {
   /** The cart's id: with the sku, the line's `Node` id. */
   cartId: string;
   sku: string;
   quantity: number;
+  modifiers: CartLineModifierView[];
   title: string | null;
   unitPrice: Money | null;
   total: Money | null;
@@ -113,30 +128,33 @@ export class CartService extends TenantScopedService {
     return this.tx(ctx, async (m, tenantId) => ((await this.row(m, tenantId, id)) ? this.view(m, tenantId, id) : null));
   }
 
-  addLines(ctx: SubgraphContext, cartId: string, lines: { sku: string; quantity: number }[]): Promise<CartView> {
+  addLines(ctx: SubgraphContext, cartId: string, lines: CartLineRequest[]): Promise<CartView> {
     return this.change(ctx, cartId, async (m, tenantId, cart) => {
-      checkLines(lines);
+      const keyed = checkLines(lines);
       const skus = lines.map((l) => l.sku);
       const known: { sku: string }[] = await m.query(`SELECT sku FROM ${t(m, 'variant_info')} WHERE tenant_id = $1 AND sku = ANY($2)`, [tenantId, skus]);
       const missing = skus.find((sku) => !known.some((k) => k.sku === sku));
       if (missing) throw notFound(`no variant with sku ${missing}`);
+      // Menus: checked against the item's groups as an order line is (MODIFIERS_INVALID), so a cart holds only what checkout can place.
+      await chosenModifiers(m, tenantId, cart.store_id, keyed, null);
       await m.query(
-        `INSERT INTO ${t(m, 'cart_line')} (cart_id, tenant_id, sku, quantity)
-         SELECT $1, $2, sku, quantity FROM unnest($3::text[], $4::int[]) AS l(sku, quantity)
-         ON CONFLICT (cart_id, sku) DO UPDATE SET quantity = LEAST(cart_line.quantity + EXCLUDED.quantity, 1000000)`,
-        [cart.id, tenantId, skus, lines.map((l) => l.quantity)],
+        `INSERT INTO ${t(m, 'cart_line')} (cart_id, tenant_id, sku, quantity, modifiers)
+         SELECT $1, $2, sku, quantity, ARRAY(SELECT jsonb_array_elements_text(modifiers)) FROM unnest($3::text[], $4::int[], $5::jsonb[]) AS l(sku, quantity, modifiers)
+         ON CONFLICT (cart_id, sku, modifiers) DO UPDATE SET quantity = LEAST(cart_line.quantity + EXCLUDED.quantity, 1000000)`,
+        [cart.id, tenantId, skus, lines.map((l) => l.quantity), keyed.map((l) => JSON.stringify(l.modifiers))],
       );
       const [{ count }] = (await m.query(`SELECT count(*)::int AS count FROM ${t(m, 'cart_line')} WHERE tenant_id = $1 AND cart_id = $2`, [tenantId, cart.id])) as [{ count: number }];
-      if (count > MAX_CART_LINES) throw badInput(`a cart holds at most ${MAX_CART_LINES} skus`, 'lines');
+      if (count > MAX_CART_LINES) throw badInput(`a cart holds at most ${MAX_CART_LINES} lines`, 'lines');
     });
   }
 
-  updateLines(ctx: SubgraphContext, cartId: string, lines: { sku: string; quantity: number }[]): Promise<CartView> {
+  updateLines(ctx: SubgraphContext, cartId: string, lines: CartLineRequest[]): Promise<CartView> {
     return this.change(ctx, cartId, async (m, tenantId, cart) => {
-      checkLines(lines);
-      for (const line of lines) {
-        const result = (await m.query(`UPDATE ${t(m, 'cart_line')} SET quantity = $4 WHERE tenant_id = $1 AND cart_id = $2 AND sku = $3`, [tenantId, cart.id, line.sku, line.quantity])) as [unknown, number];
-        if (result[1] === 0) throw notFound(`no line with sku ${line.sku} in the cart`);
+      for (const line of checkLines(lines)) {
+        const result = (await m.query(`UPDATE ${t(m, 'cart_line')} SET quantity = $4 WHERE tenant_id = $1 AND cart_id = $2 AND sku = $3 AND modifiers = $5::text[]`, [
+          tenantId, cart.id, line.sku, line.quantity, line.modifiers,
+        ])) as [unknown, number];
+        if (result[1] === 0) throw notFound(`no line with sku ${line.sku}${line.modifiers.length ? ` and modifiers ${line.modifiers.join(', ')}` : ''} in the cart`);
       }
     });
   }
@@ -223,9 +241,9 @@ export class CartService extends TenantScopedService {
         return this.view(m, tenantId, anonymous.id);
       }
       await m.query(
-        `INSERT INTO ${t(m, 'cart_line')} (cart_id, tenant_id, sku, quantity)
-         SELECT $1, tenant_id, sku, quantity FROM ${t(m, 'cart_line')} WHERE tenant_id = $2 AND cart_id = $3
-         ON CONFLICT (cart_id, sku) DO UPDATE SET quantity = LEAST(cart_line.quantity + EXCLUDED.quantity, 1000000)`,
+        `INSERT INTO ${t(m, 'cart_line')} (cart_id, tenant_id, sku, modifiers, quantity)
+         SELECT $1, tenant_id, sku, modifiers, quantity FROM ${t(m, 'cart_line')} WHERE tenant_id = $2 AND cart_id = $3
+         ON CONFLICT (cart_id, sku, modifiers) DO UPDATE SET quantity = LEAST(cart_line.quantity + EXCLUDED.quantity, 1000000)`,
         [own.id, tenantId, anonymous.id],
       );
       const [{ count }] = (await m.query(`SELECT count(*)::int AS count FROM ${t(m, 'cart_line')} WHERE tenant_id = $1 AND cart_id = $2`, [tenantId, own.id])) as [{ count: number }];
@@ -262,7 +280,7 @@ export class CartService extends TenantScopedService {
         if (method.kind !== 'PICKUP' && !view.shippingAddress) throw badInput('set a shipping address first (setShippingAddress)', 'cartId');
         if (!view.email) throw badInput('set an email first (setCartEmail)', 'cartId');
         if (view.total && method.price.currencyCode !== view.total.currencyCode) throw badInput('the shipping method is priced in another currency than the cart', 'cartId');
-        const lines = view.lines.map((l) => ({ sku: l.sku, quantity: l.quantity }));
+        const lines = view.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, modifiers: l.modifiers.map((x) => x.sku) }));
         // A claimed pricing quote of exactly these lines: the order charges its prices, discounts and tax.
         const quote = input.quoteToken ? this.orders.chargeableQuote(ctx, { storeId: cart.store_id, lines, quoteToken: input.quoteToken }) : null;
         const orderId = await this.orders.insertOrderIn(m, tenantId, { storeId: cart.store_id, lines }, quote, placement, {
@@ -335,24 +353,35 @@ export class CartService extends TenantScopedService {
   /** The cart priced now: the store's prices as pricing announced them, and its shipping. */
   private async view(m: EntityManager, tenantId: string, id: string): Promise<CartView> {
     const cart = (await this.row(m, tenantId, id))!;
-    const lines: { sku: string; quantity: number; title: string | null; amount: string | null; currency_code: string | null }[] = await m.query(
-      `SELECT l.sku, l.quantity, v.title, p.amount::text, trim(p.currency_code) AS currency_code
+    type PricedModifier = { sku: string; name: string | null; amount: string | null; currency_code: string | null };
+    const lines: { sku: string; quantity: number; title: string | null; amount: string | null; currency_code: string | null; modifiers: PricedModifier[] }[] = await m.query(
+      `SELECT l.sku, l.quantity, v.title, p.amount::text, trim(p.currency_code) AS currency_code,
+              (SELECT coalesce(jsonb_agg(jsonb_build_object('sku', x.sku, 'name', (
+                         SELECT mo->>'name' FROM ${t(m, 'modifier_group_info')} g, jsonb_array_elements(g.groups) gr, jsonb_array_elements(gr->'modifiers') mo
+                          WHERE g.tenant_id = l.tenant_id AND g.sku = l.sku AND mo->>'sku' = x.sku LIMIT 1),
+                       'amount', mp.amount::text, 'currency_code', trim(mp.currency_code)) ORDER BY x.sku), '[]'::jsonb)
+                 FROM unnest(l.modifiers) AS x(sku)
+                 LEFT JOIN ${t(m, 'price_info')} mp ON mp.tenant_id = l.tenant_id AND mp.sku = x.sku AND mp.store_id = $3) AS modifiers
          FROM ${t(m, 'cart_line')} l
          LEFT JOIN ${t(m, 'variant_info')} v ON v.tenant_id = l.tenant_id AND v.sku = l.sku
          LEFT JOIN ${t(m, 'price_info')} p ON p.tenant_id = l.tenant_id AND p.sku = l.sku AND p.store_id = $3
-        WHERE l.tenant_id = $1 AND l.cart_id = $2 ORDER BY l.added_at, l.sku`,
+        WHERE l.tenant_id = $1 AND l.cart_id = $2 ORDER BY l.added_at, l.sku, l.modifiers`,
       [tenantId, id, cart.store_id],
     );
     const currency = lines.find((l) => l.currency_code)?.currency_code ?? null;
     let subtotal: bigint | null = currency ? 0n : null;
+    const priced = (amount: string | null, code: string | null) => (amount && code && code === currency ? toMinor(amount, currency) : null);
     const lineViews = lines.map((line) => {
-      if (!line.amount || !line.currency_code || line.currency_code !== currency) {
+      const modifiers = line.modifiers.map((x) => ({ sku: x.sku, name: x.name, unitPrice: priced(x.amount, x.currency_code) === null ? null : fromMinor(priced(x.amount, x.currency_code)!, currency!) }));
+      const parts = [priced(line.amount, line.currency_code), ...line.modifiers.map((x) => priced(x.amount, x.currency_code))];
+      if (parts.some((p) => p === null)) {
         subtotal = null;
-        return { cartId: id, sku: line.sku, quantity: line.quantity, title: line.title, unitPrice: null, total: null };
+        return { cartId: id, sku: line.sku, quantity: line.quantity, modifiers, title: line.title, unitPrice: null, total: null };
       }
-      const lineTotal = toMinor(line.amount, currency) * BigInt(line.quantity);
+      const unit = parts.reduce((a, b) => a! + b!, 0n)!;
+      const lineTotal = unit * BigInt(line.quantity);
       if (subtotal !== null) subtotal += lineTotal;
-      return { cartId: id, sku: line.sku, quantity: line.quantity, title: line.title, unitPrice: fromMinor(toMinor(line.amount, currency), currency), total: fromMinor(lineTotal, currency) };
+      return { cartId: id, sku: line.sku, quantity: line.quantity, modifiers, title: line.title, unitPrice: fromMinor(unit, currency!), total: fromMinor(lineTotal, currency!) };
     });
     const subtotalMoney = subtotal !== null && currency ? fromMinor(subtotal, currency) : null;
     const methodRow = cart.shipping_method_id ? (await this.methods(m, tenantId, cart.store_id)).find((x) => x.id === cart.shipping_method_id) : undefined;
@@ -397,12 +426,15 @@ function checkBands(bands: { upTo?: string | null; amount: string }[], currency:
   return clean;
 }
 
-function checkLines(lines: { sku: string; quantity: number }[]): void {
+/** The lines with their modifiers in sku order (a line's key with its sku); each line once. */
+function checkLines(lines: CartLineRequest[]): { sku: string; quantity: number; modifiers: string[] }[] {
   if (lines.length === 0) throw badInput('give at least one line', 'lines');
-  if (new Set(lines.map((l) => l.sku)).size !== lines.length) throw badInput('each sku may appear on one line only', 'lines');
-  for (const line of lines) {
+  const keyed = lines.map((l) => ({ sku: l.sku, quantity: l.quantity, modifiers: [...(l.modifiers ?? [])].sort() }));
+  if (new Set(keyed.map((l) => JSON.stringify([l.sku, l.modifiers]))).size !== keyed.length) throw badInput('each sku with its modifiers may appear on one line only', 'lines');
+  for (const line of keyed) {
     if (!Number.isInteger(line.quantity) || line.quantity <= 0) throw badInput(`quantity of ${line.sku} must be greater than zero`, 'lines.quantity');
   }
+  return keyed;
 }
 
 function checkAddress(address: Address): Address {

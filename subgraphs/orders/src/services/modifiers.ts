@@ -4,10 +4,12 @@ import type { ModifierGroupPayload } from '../../../../lib/events/contracts/cata
 import { sumMoney } from '../../../../lib/money.js';
 import { isWithinWindows, type AvailabilityWindow } from '../../../../lib/menus/availability.js';
 
-/** OUTSIDE_AVAILABILITY_WINDOW unless every sku may be ordered in the store at `at` (its windows, read model `orders.availability`). */
+/** OUTSIDE_AVAILABILITY_WINDOW unless every sku may be ordered in the store at `at` (its windows, read model `orders.availability`, in the store's zone when set without one). */
 export async function checkAvailability(m: EntityManager, tenantId: string, storeId: string, skus: readonly string[], at: Date): Promise<void> {
   const rows: { sku: string; time_zone: string; windows: AvailabilityWindow[] }[] = await m.query(
-    `SELECT sku, time_zone, windows FROM "${m.connection.driver.schema}"."availability_info" WHERE tenant_id = $1 AND store_id = $2 AND sku = ANY($3)`,
+    `SELECT a.sku, coalesce(CASE WHEN a.from_store THEN z.time_zone END, a.time_zone) AS time_zone, a.windows FROM "${m.connection.driver.schema}"."availability_info" a
+       LEFT JOIN "${m.connection.driver.schema}"."store_time_zone" z ON z.tenant_id = a.tenant_id AND z.store_id = a.store_id
+      WHERE a.tenant_id = $1 AND a.store_id = $2 AND a.sku = ANY($3)`,
     [tenantId, storeId, skus],
   );
   const closed = rows.find((r) => !isWithinWindows(r.windows, r.time_zone, at));

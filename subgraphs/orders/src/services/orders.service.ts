@@ -61,7 +61,10 @@ export class OrdersService extends TenantScopedService {
     for (const line of input.lines) {
       if (!Number.isInteger(line.quantity) || line.quantity <= 0) throw badInput(`quantity of ${line.sku} must be greater than zero`, 'lines.quantity');
     }
-    if (new Set(input.lines.map((l) => l.sku)).size !== input.lines.length) throw badInput('each sku may appear on one line only', 'lines');
+    // A sku may be on two lines with other modifiers (a latte with oat milk, one with soy), not twice with the same.
+    if (new Set(input.lines.map((l) => JSON.stringify([l.sku, [...(l.modifiers ?? [])].sort()]))).size !== input.lines.length) {
+      throw badInput('each sku with its modifiers may appear on one line only', 'lines');
+    }
     await this.transitions.decide?.(ctx, { tenantId: requireTenant(ctx), event: 'place', orderId: null, storeId: input.storeId, status: null, lines: input.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })) });
     if (input.quoteToken && input.lines.some((l) => l.modifiers?.length)) throw badInput('a quoted order cannot carry modifiers yet: place it without quoteToken', 'quoteToken');
     const quote = input.quoteToken ? this.chargeableQuote(ctx, input) : null;
@@ -91,6 +94,8 @@ export class OrdersService extends TenantScopedService {
     if (quote === 'EXPIRED') throw appError('QUOTE_EXPIRED', 'the quote expired; ask pricing for a new one');
     if (typeof quote === 'string') throw appError('QUOTE_INVALID', quote === 'TAMPERED' ? 'the quote token was altered' : 'the quote token is not a quote of this tenant');
     if (quote.storeId !== input.storeId) throw appError('QUOTE_INVALID', 'the quote is for another store');
+    // A quote prices skus, not a menu's modifiers: such lines are priced by the order itself.
+    if (input.lines.some((l) => (l.modifiers?.length ?? 0) > 0)) throw appError('QUOTE_INVALID', 'a quote does not price modifiers: place lines with modifiers without a quote token');
     const quoted = new Map(quote.lines.map((l) => [l.sku, l.quantity]));
     if (quoted.size !== input.lines.length || input.lines.some((l) => quoted.get(l.sku) !== l.quantity)) {
       throw appError('QUOTE_INVALID', 'the order\'s lines are not the quote\'s lines');

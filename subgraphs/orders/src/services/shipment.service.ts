@@ -58,7 +58,9 @@ export class ShipmentService extends TenantScopedService {
       this.transitions.check(order, 'ship.partial');
       const ordered = await m.getRepository(OrderLineEntity).find({ where: { tenantId, orderId: order.id } });
       const shipped = await this.shippedBySku(m, tenantId, order.id);
-      const left = new Map(ordered.map((l) => [l.sku, l.quantity - (shipped.get(l.sku) ?? 0)]));
+      // Shipped by sku: an order may carry a sku on two lines (other modifiers), which ship as one quantity.
+      const left = new Map<string, number>();
+      for (const l of ordered) left.set(l.sku, (left.get(l.sku) ?? -(shipped.get(l.sku) ?? 0)) + l.quantity);
       for (const line of input.lines) {
         const remaining = left.get(line.sku);
         if (remaining === undefined) throw badInput(`${line.sku} is not a line of the order`, 'lines.sku');

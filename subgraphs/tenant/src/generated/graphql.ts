@@ -174,6 +174,8 @@ export type CreateStoreInput = {
   name: Scalars['String']['input'];
   /** Required for platform; an admin creates stores in its own tenant. */
   tenantId?: InputMaybe<Scalars['ID']['input']>;
+  /** IANA time zone, e.g. `Europe/Berlin`; default `UTC`. */
+  timeZone?: InputMaybe<Scalars['String']['input']>;
 };
 
 export type CreateTenantInput = {
@@ -363,6 +365,8 @@ export type Mutation = {
   rotateWebhookSecret: WebhookSubscriptionSecret;
   /** Creates or replaces a feature flag; every process evaluates the new one within a second (admin). */
   setFeatureFlag: FeatureFlag;
+  /** Sets a store's IANA time zone (`Europe/Berlin`): its menus' availability windows are evaluated in it (admin). */
+  setStoreTimeZone: Store;
 };
 
 
@@ -453,6 +457,12 @@ export type MutationRotateWebhookSecretArgs = {
 
 export type MutationSetFeatureFlagArgs = {
   input: FeatureFlagInput;
+};
+
+
+export type MutationSetStoreTimeZoneArgs = {
+  storeId: Scalars['ID']['input'];
+  timeZone: Scalars['String']['input'];
 };
 
 /** Pagination of a list. */
@@ -620,6 +630,8 @@ export type Store = {
   kind: StoreKind;
   /** Display name. */
   name: Scalars['String']['output'];
+  /** IANA time zone (`Europe/Berlin`; `UTC` until set): menus' availability windows are local times in it. */
+  timeZone: Scalars['String']['output'];
 };
 
 /** What a location is used for. */
@@ -1156,6 +1168,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   revokeApiKey?: Resolver<ResolversTypes['ApiKey'], ParentType, ContextType, RequireFields<MutationRevokeApiKeyArgs, 'id'>>;
   rotateWebhookSecret?: Resolver<ResolversTypes['WebhookSubscriptionSecret'], ParentType, ContextType, RequireFields<MutationRotateWebhookSecretArgs, 'id'>>;
   setFeatureFlag?: Resolver<ResolversTypes['FeatureFlag'], ParentType, ContextType, RequireFields<MutationSetFeatureFlagArgs, 'input'>>;
+  setStoreTimeZone?: Resolver<ResolversTypes['Store'], ParentType, ContextType, RequireFields<MutationSetStoreTimeZoneArgs, 'storeId' | 'timeZone'>>;
 };
 
 export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
@@ -1193,6 +1206,7 @@ export type StoreResolvers<ContextType = Context, ParentType extends ResolversPa
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['StoreKind'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  timeZone?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type TenantResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Tenant'] = ResolversParentTypes['Tenant'], FederationReferenceType extends FederationReferenceTypes['Tenant'] = FederationReferenceTypes['Tenant']> = {

@@ -29,6 +29,7 @@ export const resolvers: Resolvers = {
     addCustomerAddress: (_root, { input }, ctx) => ctx.customers.addAddress(ctx, input),
     createTenant: (_root, { input }, ctx) => ctx.tenants.createTenantAs(ctx, input),
     createStore: (_root, { input }, ctx) => ctx.tenants.createStoreAs(ctx, input),
+    setStoreTimeZone: (_root, { storeId, timeZone }, ctx) => ctx.tenants.setStoreTimeZone(ctx, storeId, timeZone),
     createApiKey: (_root, { input }, ctx) => ctx.apiKeys.create(ctx, input),
     revokeApiKey: (_root, { id }, ctx) => ctx.apiKeys.revoke(ctx, id),
     configureWebhookSource: (_root, { input }, ctx) => ctx.webhookSources.configure(ctx, input),

@@ -7,6 +7,7 @@ import { appError, badInput, notFound } from '../../../../lib/errors.js';
 import { isUuid, requireTenant } from '../../../../lib/graphql/context.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
 import { outboxOf } from '../../../../lib/events/outbox.js';
+import { isTimeZone } from '../../../../lib/menus/availability.js';
 import { StoreEntity, type StoreKind } from '../data/entities/store.entity.js';
 import { TenantEntity } from '../data/entities/tenant.entity.js';
 
@@ -28,6 +29,7 @@ export interface CreateStoreInput {
   name: string;
   kind: StoreKind;
   id?: string;
+  timeZone?: string | null;
 }
 
 /** Tenants, their domains and stores. */
@@ -58,13 +60,14 @@ export class TenantService extends TenantScopedService {
     if (!input.code.trim()) throw badInput('code must not be empty', 'code');
     if (!input.name.trim()) throw badInput('name must not be empty', 'name');
     if (!STORE_KINDS.includes(input.kind)) throw badInput(`kind must be one of ${STORE_KINDS.join(', ')}`, 'kind');
+    const timeZone = checkedTimeZone(input.timeZone ?? 'UTC');
     const store = await inTenantTransaction(this.dataSource, tenantId, async (m) => {
       if (!(await m.getRepository(TenantEntity).existsBy({ id: tenantId }))) throw notFound('no such tenant');
       const repo = m.getRepository(StoreEntity);
       if (await repo.existsBy({ tenantId, code: input.code })) throw badInput(`store code "${input.code}" is taken`, 'code');
-      const row = repo.create({ id: input.id ?? randomUUID(), tenantId, code: input.code, name: input.name, kind: input.kind });
+      const row = repo.create({ id: input.id ?? randomUUID(), tenantId, code: input.code, name: input.name, kind: input.kind, timeZone });
       await repo.insert(row);
-      await emit(m, tenantId, 'tenant.store.created', { id: row.id, code: row.code, name: row.name, kind: row.kind });
+      await emit(m, tenantId, 'tenant.store.created', { id: row.id, code: row.code, name: row.name, kind: row.kind, timeZone });
       return row;
     });
     await this.afterCommit();
@@ -84,7 +87,26 @@ export class TenantService extends TenantScopedService {
     if (!tenantId) throw badInput('tenantId is required for platform', 'tenantId');
     if (role === 'admin' && tenantId !== ctx.tenantId) throw appError('FORBIDDEN', 'An admin acts on its own tenant only.');
     if (!isUuid(tenantId)) throw notFound(`no tenant ${tenantId}`);
-    return this.createStore(tenantId, { code: input.code, name: input.name, kind: input.kind });
+    return this.createStore(tenantId, { code: input.code, name: input.name, kind: input.kind, timeZone: input.timeZone ?? null });
+  }
+
+  /** Sets a store's time zone (admin of its tenant); catalog and orders learn it by `tenant.store.time-zone-set`. */
+  async setStoreTimeZone(ctx: SubgraphContext, storeId: string, timeZone: string): Promise<StoreEntity> {
+    requireRole(ctx, 'admin');
+    const tenantId = requireTenant(ctx);
+    const zone = checkedTimeZone(timeZone);
+    const store = await inTenantTransaction(this.dataSource, tenantId, async (m) => {
+      const repo = m.getRepository(StoreEntity);
+      const row = isUuid(storeId) ? await repo.findOne({ where: { tenantId, id: storeId }, lock: { mode: 'pessimistic_write' } }) : null;
+      if (!row) throw notFound(`no store ${storeId}`);
+      if (row.timeZone === zone) return row;
+      row.timeZone = zone;
+      await repo.update({ tenantId, id: row.id }, { timeZone: zone });
+      await emit(m, tenantId, 'tenant.store.time-zone-set', { id: row.id, timeZone: zone });
+      return row;
+    });
+    await this.afterCommit();
+    return store;
   }
 
   current(ctx: SubgraphContext): Promise<TenantEntity> {
@@ -146,4 +168,11 @@ export class TenantService extends TenantScopedService {
   countTenants(): Promise<number> {
     return inSystemTransaction(this.dataSource, (m) => m.getRepository(TenantEntity).count());
   }
+}
+
+/** An IANA time zone this runtime knows (`Europe/Berlin`), else BAD_USER_INPUT. */
+function checkedTimeZone(timeZone: string): string {
+  const zone = timeZone.trim();
+  if (!isTimeZone(zone) || zone === '') throw badInput(`${timeZone} is not an IANA time zone (e.g. Europe/Berlin)`, 'timeZone');
+  return zone;
 }

@@ -14,6 +14,10 @@ export class StoreEntity extends TenantRow {
   @Column({ type: 'text' })
   kind!: StoreKind;
 
+  /** IANA time zone; menus' availability windows are local times in it. */
+  @Column({ type: 'text', name: 'time_zone', default: 'UTC' })
+  timeZone!: string;
+
   @Column({ type: 'timestamptz', name: 'created_at', default: () => 'now()' })
   createdAt!: Date;
 }
