@@ -176,7 +176,8 @@ describe('the README and docs examples, as written, on the demo data', () => {
     const { createCart } = await post('mutation ($s: ID!) { createCart(input: { storeId: $s }) { id } }', { s: store('S1') }, bo);
     const bought = await post(block('checkout(input: { cartId: $cart, paymentMethod: { provider: TEST_CARD'), { cart: createCart.id, method: createShippingMethod.id }, bo);
     const order = bought.checkout.id;
-    expect(bought.checkout.payments).toEqual([{ state: 'PENDING' }]);
+    // The processor's webhook races the answer: the payment is PENDING, or AUTHORIZED already.
+    expect(bought.checkout.payments).toEqual([{ state: expect.stringMatching(/^(PENDING|AUTHORIZED)$/) }]);
     await eventually(async () => expect((await post('query ($id: ID!) { order(id: $id) { status } }', { id: order }, admin)).order.status).toBe('AUTHORIZED'), 10_000);
     const shipped = await post(block('capturePayment(orderId: $order)'), { order }, admin);
     expect(shipped.capturePayment).toEqual({ status: 'PAID', payments: [{ captured: bought.setShippingMethod.total }] });

@@ -10,7 +10,7 @@ import { buildSystemSubgraph, type SubgraphDeps } from '../../../lib/graphql/yog
 import type { Context } from './context.js';
 import { resolvers } from './resolvers/index.js';
 import { CatalogService } from './services/catalog.service.js';
-import { SearchService, searchOffers } from './services/search.service.js';
+import { SearchService } from './services/search.service.js';
 import { catalogAppliers } from './events/catalog-consumers.js';
 import { FeedImportService } from './feed/feed-import.service.js';
 import { createFeedWorker, type FeedWorkerOptions } from './feed/feed-worker.js';
@@ -18,7 +18,7 @@ import { isAppError } from '../../../lib/errors.js';
 import { MenuService } from './menus/menu.service.js';
 import { AttributeService } from './services/attributes.service.js';
 import { RecommendationService } from './recommendations/recommendation.service.js';
-import { pairReactions, saleReactions } from './recommendations/recommendation-consumers.js';
+import { catalogReactions } from './events/catalog-reactions.js';
 import { ProductVersionService } from './versions/product-versions.service.js';
 import { createPublishScheduler, type PublishSchedulerOptions } from './versions/publish-scheduler.js';
 import { copiedFlagsOf } from '../../../lib/flags/flag-copy.js';
@@ -30,7 +30,7 @@ export function buildCatalog(
   deps: SubgraphDeps,
   options: { feeds?: FeedWorkerOptions; publishing?: PublishSchedulerOptions; /** An external model's proposals for review (off: null). */ enrichmentModel?: ModelProviderConfig | null } = {},
 ): SubgraphService {
-  const lifecycle = subgraphLifecycle({ ...deps, source: 'catalog', appliers: { ...catalogAppliers(), ...combinedReactions(...searchOffers, ...pairReactions, ...saleReactions) } });
+  const lifecycle = subgraphLifecycle({ ...deps, source: 'catalog', appliers: { ...catalogAppliers(), ...combinedReactions(...catalogReactions) } });
   const flags = copiedFlagsOf(deps, 'catalog');
   const catalog = new CatalogService(deps.dataSource, lifecycle.flush);
   if (options.enrichmentModel) catalog.useModel(chatCompletionsProvider(options.enrichmentModel), (message) => (deps.logger ? deps.logger.warn(message) : console.warn(message)));

@@ -25,6 +25,7 @@ export type AttributeDefinition = {
   __typename?: 'AttributeDefinition';
   /** Whether search filters and facets by it. */
   filterable: Scalars['Boolean']['output'];
+  /** The kind of its values. */
   kind: AttributeKind;
   /** What a storefront shows, e.g. `Weight`. */
   label: Scalars['String']['output'];
@@ -52,6 +53,7 @@ export type AttributeKind =
   | 'BOOLEAN'
   /** A decimal number, compared by `min` and `max` in search filters. */
   | 'NUMBER'
+  /** Free text, matched by search and filtered by exact values. */
   | 'TEXT';
 
 /** One page of the audit log (`Query.auditLog`, in tenant): this subgraph's records for it. */
@@ -284,6 +286,7 @@ export type Media = {
   __typename?: 'Media';
   /** Text for screen readers; null: none. */
   alt?: Maybe<Scalars['String']['output']>;
+  /** Picture or video. */
   kind: MediaKind;
   /** 0 for the first, in the order given. */
   position: Scalars['Int']['output'];
@@ -299,8 +302,11 @@ export type MediaInput = {
   url: Scalars['String']['input'];
 };
 
+/** What a media file is. */
 export type MediaKind =
+  /** A picture. */
   | 'IMAGE'
+  /** A video. */
   | 'VIDEO';
 
 /** One choice of a modifier group: a sku with its own price in pricing (`price(storeId)`), added to the line's unit price. */
@@ -618,9 +624,11 @@ export type ProductVersionsArgs = {
 /** A product's value of one attribute. */
 export type ProductAttribute = {
   __typename?: 'ProductAttribute';
+  /** The attribute's kind. */
   kind: AttributeKind;
   /** The attribute's label. */
   label: Scalars['String']['output'];
+  /** The attribute's key, e.g. `weight`. */
   name: Scalars['String']['output'];
   /** The attribute's unit, if any. */
   unit?: Maybe<Scalars['String']['output']>;
@@ -701,7 +709,9 @@ export type ProductEnrichment = {
 /** An option of a product and the values its variants take, e.g. Size: S, M, L. */
 export type ProductOption = {
   __typename?: 'ProductOption';
+  /** The option, e.g. `Size`. */
   name: Scalars['String']['output'];
+  /** The values its variants take, in the order given. */
   values: Array<Scalars['String']['output']>;
 };
 
@@ -1076,7 +1086,9 @@ export type VariantInput = {
 /** A variant's value of one of its product's options, e.g. Size = L. */
 export type VariantOption = {
   __typename?: 'VariantOption';
+  /** The product's option, e.g. `Size`. */
   name: Scalars['String']['output'];
+  /** This variant's value of it, e.g. `L`. */
   value: Scalars['String']['output'];
 };
 
