@@ -5,7 +5,8 @@ import { isUuid } from './context.js';
  * Global object identification (decision 0026): a `Node.id` is `base64url("<Type>:<key>")`
  * without padding, `<key>` the owning subgraph's tenant-scoped key, its parts joined by `:` (a `:`
  * or `%` inside a part percent-encoded). Types whose `id` was a UUID before (Product, Category,
- * Store, Order) keep it: `node(id:)` takes their raw UUID, as clients stored it. A cart keeps its
+ * Store, Order) keep it: `node(id:)` takes their raw UUID, as clients stored it. An order's
+ * shipments, returns, payments and refunds are keyed `<orderId>:<uuid>`, found through the order. A cart keeps its
  * `cart_…` id too (a capability, told apart by its form).
  */
 export const NODE_TYPES = [
