@@ -44,6 +44,7 @@ const SCHEMA_NODE_TYPES = parse(readFileSync(join(__dirname, '..', '..', 'schema
   .sort();
 
 const CART_LINES = 'id email lines { id sku quantity }';
+const codes = (result: { errors?: { extensions?: Record<string, unknown> }[] }) => (result.errors ?? []).map((e) => e.extensions?.code);
 const CREATE_CART = `mutation ($s: ID!) { createCart(input: { storeId: $s }) { ${CART_LINES} } }`;
 const ADD_LINES = `mutation ($c: ID!, $l: [CartLineInput!]!) { addCartLines(cartId: $c, lines: $l) { ${CART_LINES} } }`;
 const REGISTER = 'mutation ($i: RegisterCustomerInput!) { registerCustomer(input: $i) { accessToken customer { id email } } }';
@@ -62,6 +63,8 @@ describe('global object identification', () => {
   let transferId: string;
   let subscriptionId: string;
   let flagId: string;
+  let customerPaymentId: string;
+  let cyToken: string;
   let orderSide: { orderId: string; shipment: string; orderReturn: string; payment: string; refund: string };
 
   beforeAll(async () => {
@@ -111,6 +114,16 @@ describe('global object identification', () => {
     const orderReturn = (await system.ok('mutation ($id: ID!) { requestReturn(input: { orderId: $id, lines: [{ sku: "TEA-1", quantity: 1 }], reason: "too strong" }) { id } }', { id: checkout.id }, shop.posHeaders)).requestReturn.id;
     const { refundOrder } = await system.ok('mutation ($id: ID!) { refundOrder(input: { orderId: $id, amount: "1.00", reason: "goodwill" }) { payments { id refunds { id } } } }', { id: checkout.id }, shop.posHeaders);
     orderSide = { orderId: checkout.id, shipment, orderReturn, payment: refundOrder.payments[0].id, refund: refundOrder.payments[0].refunds[0].id };
+    // A customer's own order, paid at the till: she reads its payment, no one else does.
+    const cy = (await system.ok(REGISTER, { i: { email: 'cy@example.com', password: 'correct horse 3', name: 'Cy' } }, shop.storefrontHeaders)).registerCustomer.accessToken;
+    const cyCart = (await system.ok(CREATE_CART, { s: shop.storeId }, bearer(cy))).createCart.id;
+    await eventually(() => system.ok(ADD_LINES, { c: cyCart, l: [{ sku: 'TEA-1', quantity: 1 }] }, bearer(cy)));
+    await system.ok('mutation ($c: ID!) { setCartEmail(cartId: $c, email: "cy@example.com") { id } }', { c: cyCart }, bearer(cy));
+    await system.ok('mutation ($c: ID!, $a: AddressInput!) { setShippingAddress(cartId: $c, address: $a) { id } }', { c: cyCart, a: { name: 'Cy', line1: '1 Main St', city: 'Berlin', postalCode: '10115', countryCode: 'DE' } }, bearer(cy));
+    await system.ok('mutation ($c: ID!, $m: ID!) { setShippingMethod(cartId: $c, shippingMethodId: $m) { id } }', { c: cyCart, m: methods.find((m: { name: string }) => m.name === 'Flat').id }, bearer(cy));
+    const cyOrder = (await system.ok('mutation ($i: CheckoutInput!) { checkout(input: $i) { payments { id } } }', { i: { cartId: cyCart, paymentMethod: { provider: 'MANUAL' }, idempotencyKey: 'node-cy-1' } }, bearer(cy))).checkout;
+    cyToken = cy;
+    customerPaymentId = cyOrder.payments[0].id;
     promotionId = (await system.ok('mutation { createPromotion(input: { name: "Ten", kind: PERCENT_OFF, value: "10", couponCode: "TEN" }) { id } }', {}, shop.headers)).createPromotion.id;
   });
   afterAll(() => system.stop());
@@ -210,6 +223,11 @@ describe('global object identification', () => {
     // An order's shipment, return, payment and refund are read as the order: a pos key reads them.
     const orderSideIds = [orderSide.shipment, orderSide.orderReturn, orderSide.payment, orderSide.refund];
     expect((await system.ok(NODES, { ids: orderSideIds }, shop.posHeaders)).nodes).toEqual(orderSideIds.map((id) => expect.objectContaining({ id })));
+    // The customer who placed an order reads its payment; another customer and the storefront do not.
+    const cyPayment = { __typename: 'Payment', id: customerPaymentId, provider: 'MANUAL', paymentState: 'PENDING' };
+    expect((await system.ok(NODES, { ids: [customerPaymentId, orderSide.payment] }, bearer(cyToken))).nodes).toEqual([cyPayment, null]);
+    expect((await system.ok(NODES, { ids: [customerPaymentId] }, asAnn)).nodes).toEqual([null]);
+    expect((await system.ok(NODES, { ids: [customerPaymentId] }, shop.storefrontHeaders)).nodes).toEqual([null]);
     // A pos key reads reservations and transfers, not what only admins read.
     expect((await system.ok(NODES, { ids: [reservationId, subscriptionId, flagId, priceListId] }, shop.posHeaders)).nodes).toEqual([expect.objectContaining({ id: reservationId }), null, null, null]);
     expect((await system.ok(NODES, { ids: all }, other.headers)).nodes).toEqual(all.map(() => null));
@@ -231,6 +249,11 @@ describe('global object identification', () => {
     // A transfer received and a reservation released answer under their ids, which the mutations take.
     expect((await system.ok('mutation ($id: ID!) { receiveTransfer(id: $id) { id status } }', { id: transferId }, shop.headers)).receiveTransfer).toEqual({ id: transferId, status: 'RECEIVED' });
     expect((await system.ok('mutation ($id: ID!) { releaseReservation(id: $id) { id status } }', { id: reservationId }, shop.headers)).releaseReservation).toEqual({ id: reservationId, status: 'RELEASED' });
+    // A return answers under its id, which receiveReturn / cancelReturn take, as they take the UUID it had.
+    const rawReturn = Buffer.from(orderSide.orderReturn, 'base64url').toString().split(':')[2]!;
+    expect(Buffer.from(orderSide.orderReturn, 'base64url').toString()).toBe(`OrderReturn:${orderSide.orderId}:${rawReturn}`);
+    expect((await system.ok('mutation ($id: ID!) { cancelReturn(input: { returnId: $id, reason: "kept it" }) { id status } }', { id: rawReturn }, shop.headers)).cancelReturn).toEqual({ id: orderSide.orderReturn, status: 'CANCELLED' });
+    expect(codes(await system.request('mutation ($id: ID!) { cancelReturn(input: { returnId: $id }) { id } }', { id: orderSide.orderReturn }, shop.headers))).toEqual(['INVALID_TRANSITION']);
     const { deleteWebhookSubscription } = await system.ok('mutation ($id: ID!) { deleteWebhookSubscription(id: $id) { id } }', { id: subscriptionId }, shop.headers);
     expect(deleteWebhookSubscription).toEqual({ id: subscriptionId });
     expect((await system.ok(NODE, { id: subscriptionId }, shop.headers)).node).toBeNull();
