@@ -5,13 +5,14 @@ import { isUuid } from './context.js';
  * Global object identification (decision 0026): a `Node.id` is `base64url("<Type>:<key>")`
  * without padding, `<key>` the owning subgraph's tenant-scoped key, its parts joined by `:` (a `:`
  * or `%` inside a part percent-encoded). Types whose `id` was a UUID before (Product, Category,
- * Store, Order) keep it: `node(id:)` takes their raw UUID, as clients stored it. A cart keeps its
+ * Store, Order) keep it: `node(id:)` takes their raw UUID, as clients stored it. An order's
+ * shipments, returns, payments and refunds are keyed `<orderId>:<uuid>`, found through the order. A cart keeps its
  * `cart_…` id too (a capability, told apart by its form).
  */
 export const NODE_TYPES = [
   'Product', 'Category', 'Store', 'Order', 'Variant', 'StockLevel', 'Price',
   'OrderLine', 'Cart', 'CartLine', 'Customer', 'PriceList', 'Promotion', 'Reservation', 'Transfer',
-  'WebhookSubscription', 'FeatureFlag',
+  'WebhookSubscription', 'FeatureFlag', 'Shipment', 'OrderReturn', 'Payment', 'PaymentRefund',
 ] as const;
 export type NodeType = (typeof NODE_TYPES)[number];
 
@@ -19,7 +20,7 @@ export type NodeType = (typeof NODE_TYPES)[number];
 const KEY_PARTS: Record<NodeType, number> = {
   Product: 1, Category: 1, Store: 1, Order: 1, Variant: 1, StockLevel: 2, Price: 2,
   OrderLine: 2, Cart: 1, CartLine: 2, Customer: 1, PriceList: 1, Promotion: 1, Reservation: 1, Transfer: 1,
-  WebhookSubscription: 1, FeatureFlag: 1,
+  WebhookSubscription: 1, FeatureFlag: 1, Shipment: 2, OrderReturn: 2, Payment: 2, PaymentRefund: 2,
 };
 
 /** A cart's id as orders makes it: `cart_` and 32 random url-safe characters. */
@@ -32,8 +33,15 @@ export const isCartId = (value: string) => /^cart_[\w-]{32}$/.test(value);
 const ROW_KEYED: Partial<Record<NodeType, (first: string) => boolean>> = {
   Product: isUuid, Category: isUuid, Store: isUuid, Order: isUuid, OrderLine: isUuid, Customer: isUuid, PriceList: isUuid, Promotion: isUuid,
   Reservation: isUuid, Transfer: isUuid, WebhookSubscription: isUuid,
+  Shipment: isUuid, OrderReturn: isUuid, Payment: isUuid, PaymentRefund: isUuid,
   Cart: isCartId, CartLine: isCartId,
 };
+
+/**
+ * Types keyed `<orderId>:<rowId>` (found through their order's guard) whose second part is their
+ * own row id: an argument that took that row id (`returnId`) reads their encoded id as it.
+ */
+const ORDER_CHILD: ReadonlySet<NodeType> = new Set<NodeType>(['Shipment', 'OrderReturn', 'Payment', 'PaymentRefund']);
 
 const escapePart = (part: string) => part.replace(/%/g, '%25').replace(/:/g, '%3A');
 const unescapePart = (part: string) => part.replace(/%3A/gi, ':').replace(/%25/g, '%');
@@ -74,13 +82,18 @@ export function parseGlobalId(id: string): GlobalId | { type: 'uuid'; key: [stri
 /**
  * The row id an argument names, for arguments that took a UUID before their type became `Node`
  * with an encoded id: the encoded id of a one-part row-keyed type (`Customer:<uuid>`,
- * `Product:<uuid>`) is its row id; anything else is returned as sent, for the service to judge as
+ * `Product:<uuid>`) is its row id, that of an order's shipment, return, payment or refund
+ * (`OrderReturn:<orderId>:<uuid>`) its second part; anything else is returned as sent, for the service to judge as
  * it always did (so a raw UUID a client stored keeps working).
  */
 export function rowIdOf(id: string): string {
   if (isUuid(id) || isCartId(id) || id.length > 120 || !/^[A-Za-z0-9_-]+$/.test(id)) return id;
   const [type, row, ...rest] = Buffer.from(id, 'base64url').toString('utf8').split(':');
   const known = NODE_TYPES.find((t) => t === type);
+  if (known && ORDER_CHILD.has(known)) {
+    const [child, ...more] = rest;
+    return row && child && more.length === 0 && isUuid(row) && isUuid(child) && toGlobalId(known, row, child) === id ? child : id;
+  }
   const check = known && KEY_PARTS[known] === 1 ? ROW_KEYED[known] : undefined;
   return known && check && rest.length === 0 && row && check(row) && toGlobalId(known, row) === id ? row : id;
 }

@@ -30,7 +30,11 @@ const NODE_FIELDS = `__typename id
   ... on Reservation { sku quantity reservationStatus: status }
   ... on Transfer { sku quantity transferStatus: status }
   ... on WebhookSubscription { url }
-  ... on FeatureFlag { key }`;
+  ... on FeatureFlag { key }
+  ... on Shipment { carrier trackingNumber }
+  ... on OrderReturn { returnStatus: status reason }
+  ... on Payment { provider paymentState: state }
+  ... on PaymentRefund { reason amount { amount } }`;
 const NODE = `query ($id: ID!) { node(id: $id) { ${NODE_FIELDS} } }`;
 const NODES = `query ($ids: [ID!]!) { nodes(ids: $ids) { ${NODE_FIELDS} } }`;
 
@@ -40,6 +44,7 @@ const SCHEMA_NODE_TYPES = parse(readFileSync(join(__dirname, '..', '..', 'schema
   .sort();
 
 const CART_LINES = 'id email lines { id sku quantity }';
+const codes = (result: { errors?: { extensions?: Record<string, unknown> }[] }) => (result.errors ?? []).map((e) => e.extensions?.code);
 const CREATE_CART = `mutation ($s: ID!) { createCart(input: { storeId: $s }) { ${CART_LINES} } }`;
 const ADD_LINES = `mutation ($c: ID!, $l: [CartLineInput!]!) { addCartLines(cartId: $c, lines: $l) { ${CART_LINES} } }`;
 const REGISTER = 'mutation ($i: RegisterCustomerInput!) { registerCustomer(input: $i) { accessToken customer { id email } } }';
@@ -58,6 +63,9 @@ describe('global object identification', () => {
   let transferId: string;
   let subscriptionId: string;
   let flagId: string;
+  let customerPaymentId: string;
+  let cyToken: string;
+  let orderSide: { orderId: string; shipment: string; orderReturn: string; payment: string; refund: string };
 
   beforeAll(async () => {
     // Loopback webhook targets allowed: the subscription below is only read, never delivered to.
@@ -91,6 +99,31 @@ describe('global object identification', () => {
     subscriptionId = (await system.ok('mutation { createWebhookSubscription(input: { url: "http://127.0.0.1:9/hooks", eventTypes: ["orders.return.received"] }) { subscription { id } } }', {}, shop.headers))
       .createWebhookSubscription.subscription.id;
     flagId = (await system.ok('mutation { setFeatureFlag(input: { key: "new-checkout", enabled: true }) { id } }', {}, shop.headers)).setFeatureFlag.id;
+    // An order paid at the till (MANUAL), shipped, a unit sent back, partly refunded: its shipment,
+    // return, payment and refund (as test/e2e/payments.test.ts makes them).
+    await system.ok('mutation ($i: CreateShippingMethodInput!) { createShippingMethod(input: $i) { id } }', { i: { storeId: shop.storeId, currencyCode: 'EUR', name: 'Flat', kind: 'FLAT', amount: '4.00' } }, shop.headers);
+    const till = (await system.ok(CREATE_CART, { s: shop.storeId }, shop.storefrontHeaders)).createCart.id;
+    await eventually(() => system.ok(ADD_LINES, { c: till, l: [{ sku: 'TEA-1', quantity: 1 }] }, shop.storefrontHeaders));
+    await system.ok('mutation ($c: ID!) { setCartEmail(cartId: $c, email: "till@example.com") { id } }', { c: till }, shop.storefrontHeaders);
+    await system.ok('mutation ($c: ID!, $a: AddressInput!) { setShippingAddress(cartId: $c, address: $a) { id } }', { c: till, a: { name: 'Pat', line1: '3 Hill Rd', city: 'Munich', postalCode: '80331', countryCode: 'DE' } }, shop.storefrontHeaders);
+    const methods = (await system.ok('query ($c: ID!) { availableShippingMethods(cartId: $c) { id name } }', { c: till }, shop.storefrontHeaders)).availableShippingMethods;
+    await system.ok('mutation ($c: ID!, $m: ID!) { setShippingMethod(cartId: $c, shippingMethodId: $m) { id } }', { c: till, m: methods.find((m: { name: string }) => m.name === 'Flat').id }, shop.storefrontHeaders);
+    const { checkout } = await system.ok('mutation ($i: CheckoutInput!) { checkout(input: $i) { id } }', { i: { cartId: till, paymentMethod: { provider: 'MANUAL' }, idempotencyKey: 'node-till-1' } }, shop.storefrontHeaders);
+    await system.ok('mutation ($id: ID!) { payOrder(id: $id) { id } }', { id: checkout.id }, shop.posHeaders);
+    const shipment = (await system.ok('mutation ($id: ID!) { createShipment(input: { orderId: $id, lines: [{ sku: "TEA-1", quantity: 1 }], carrier: "DHL", trackingNumber: "N1" }) { id } }', { id: checkout.id }, shop.posHeaders)).createShipment.id;
+    const orderReturn = (await system.ok('mutation ($id: ID!) { requestReturn(input: { orderId: $id, lines: [{ sku: "TEA-1", quantity: 1 }], reason: "too strong" }) { id } }', { id: checkout.id }, shop.posHeaders)).requestReturn.id;
+    const { refundOrder } = await system.ok('mutation ($id: ID!) { refundOrder(input: { orderId: $id, amount: "1.00", reason: "goodwill" }) { payments { id refunds { id } } } }', { id: checkout.id }, shop.posHeaders);
+    orderSide = { orderId: checkout.id, shipment, orderReturn, payment: refundOrder.payments[0].id, refund: refundOrder.payments[0].refunds[0].id };
+    // A customer's own order, paid at the till: she reads its payment, no one else does.
+    const cy = (await system.ok(REGISTER, { i: { email: 'cy@example.com', password: 'correct horse 3', name: 'Cy' } }, shop.storefrontHeaders)).registerCustomer.accessToken;
+    const cyCart = (await system.ok(CREATE_CART, { s: shop.storeId }, bearer(cy))).createCart.id;
+    await eventually(() => system.ok(ADD_LINES, { c: cyCart, l: [{ sku: 'TEA-1', quantity: 1 }] }, bearer(cy)));
+    await system.ok('mutation ($c: ID!) { setCartEmail(cartId: $c, email: "cy@example.com") { id } }', { c: cyCart }, bearer(cy));
+    await system.ok('mutation ($c: ID!, $a: AddressInput!) { setShippingAddress(cartId: $c, address: $a) { id } }', { c: cyCart, a: { name: 'Cy', line1: '1 Main St', city: 'Berlin', postalCode: '10115', countryCode: 'DE' } }, bearer(cy));
+    await system.ok('mutation ($c: ID!, $m: ID!) { setShippingMethod(cartId: $c, shippingMethodId: $m) { id } }', { c: cyCart, m: methods.find((m: { name: string }) => m.name === 'Flat').id }, bearer(cy));
+    const cyOrder = (await system.ok('mutation ($i: CheckoutInput!) { checkout(input: $i) { payments { id } } }', { i: { cartId: cyCart, paymentMethod: { provider: 'MANUAL' }, idempotencyKey: 'node-cy-1' } }, bearer(cy))).checkout;
+    cyToken = cy;
+    customerPaymentId = cyOrder.payments[0].id;
     promotionId = (await system.ok('mutation { createPromotion(input: { name: "Ten", kind: PERCENT_OFF, value: "10", couponCode: "TEN" }) { id } }', {}, shop.headers)).createPromotion.id;
   });
   afterAll(() => system.stop());
@@ -150,6 +183,10 @@ describe('global object identification', () => {
       Transfer: { __typename: 'Transfer', id: transferId, sku: 'TEA-1', quantity: 1, transferStatus: 'SHIPPED' },
       WebhookSubscription: { __typename: 'WebhookSubscription', id: subscriptionId, url: 'http://127.0.0.1:9/hooks' },
       FeatureFlag: { __typename: 'FeatureFlag', id: flagId, key: 'new-checkout' },
+      Shipment: { __typename: 'Shipment', id: orderSide.shipment, carrier: 'DHL', trackingNumber: 'N1' },
+      OrderReturn: { __typename: 'OrderReturn', id: orderSide.orderReturn, returnStatus: 'REQUESTED', reason: 'too strong' },
+      Payment: { __typename: 'Payment', id: orderSide.payment, provider: 'MANUAL', paymentState: 'CAPTURED' },
+      PaymentRefund: { __typename: 'PaymentRefund', id: orderSide.refund, reason: 'goodwill', amount: { amount: '1.00' } },
     };
     // A Node type added to the schema without a case here fails this line.
     expect(Object.keys(expected).sort()).toEqual(SCHEMA_NODE_TYPES);
@@ -175,14 +212,22 @@ describe('global object identification', () => {
     const { nodes: seenByStorefront } = await system.ok(NODES, { ids: [customer.cartId, customer.id, cart.id, cart.lines[0]!.id] }, shop.storefrontHeaders);
     expect(seenByStorefront).toEqual([await asCart(customer.cartId, shop.storefrontHeaders), null, await asCart(cart.id, shop.storefrontHeaders), expect.objectContaining({ id: cart.lines[0]!.id })]);
     // Staff objects stay with staff: a storefront and a customer get null, never an error.
-    const staffOnly = [priceListId, promotionId, orderLineId, reservationId, transferId, subscriptionId, flagId];
+    const staffOnly = [priceListId, promotionId, orderLineId, reservationId, transferId, subscriptionId, flagId, orderSide.shipment, orderSide.orderReturn, orderSide.payment, orderSide.refund];
     for (const headers of [shop.storefrontHeaders, asAnn]) expect((await system.ok(NODES, { ids: staffOnly }, headers)).nodes).toEqual(staffOnly.map(() => null));
     // Another customer of the tenant sees neither Ann nor her cart.
     const { registerCustomer: bob } = await system.ok(REGISTER, { i: { email: 'bob@example.com', password: 'correct horse 2', name: 'Bob' } }, shop.storefrontHeaders);
     expect(await asCart(customer.cartId, bearer(bob.accessToken))).toBeNull();
     expect((await system.ok(NODES, { ids: [customer.cartId, customer.id, bob.customer.id] }, bearer(bob.accessToken))).nodes).toEqual([null, null, { __typename: 'Customer', id: bob.customer.id, email: 'bob@example.com' }]);
     // Another tenant, even its admin, finds nothing; a partner gets none of these types.
-    const all = [cart.id, cart.lines[0]!.id, customer.id, customer.cartId, priceListId, promotionId, orderLineId, reservationId, transferId, subscriptionId, flagId];
+    const all = [cart.id, cart.lines[0]!.id, customer.id, customer.cartId, priceListId, promotionId, orderLineId, reservationId, transferId, subscriptionId, flagId, orderSide.shipment, orderSide.orderReturn, orderSide.payment, orderSide.refund];
+    // An order's shipment, return, payment and refund are read as the order: a pos key reads them.
+    const orderSideIds = [orderSide.shipment, orderSide.orderReturn, orderSide.payment, orderSide.refund];
+    expect((await system.ok(NODES, { ids: orderSideIds }, shop.posHeaders)).nodes).toEqual(orderSideIds.map((id) => expect.objectContaining({ id })));
+    // The customer who placed an order reads its payment; another customer and the storefront do not.
+    const cyPayment = { __typename: 'Payment', id: customerPaymentId, provider: 'MANUAL', paymentState: 'PENDING' };
+    expect((await system.ok(NODES, { ids: [customerPaymentId, orderSide.payment] }, bearer(cyToken))).nodes).toEqual([cyPayment, null]);
+    expect((await system.ok(NODES, { ids: [customerPaymentId] }, asAnn)).nodes).toEqual([null]);
+    expect((await system.ok(NODES, { ids: [customerPaymentId] }, shop.storefrontHeaders)).nodes).toEqual([null]);
     // A pos key reads reservations and transfers, not what only admins read.
     expect((await system.ok(NODES, { ids: [reservationId, subscriptionId, flagId, priceListId] }, shop.posHeaders)).nodes).toEqual([expect.objectContaining({ id: reservationId }), null, null, null]);
     expect((await system.ok(NODES, { ids: all }, other.headers)).nodes).toEqual(all.map(() => null));
@@ -204,6 +249,11 @@ describe('global object identification', () => {
     // A transfer received and a reservation released answer under their ids, which the mutations take.
     expect((await system.ok('mutation ($id: ID!) { receiveTransfer(id: $id) { id status } }', { id: transferId }, shop.headers)).receiveTransfer).toEqual({ id: transferId, status: 'RECEIVED' });
     expect((await system.ok('mutation ($id: ID!) { releaseReservation(id: $id) { id status } }', { id: reservationId }, shop.headers)).releaseReservation).toEqual({ id: reservationId, status: 'RELEASED' });
+    // A return answers under its id, which receiveReturn / cancelReturn take, as they take the UUID it had.
+    const rawReturn = Buffer.from(orderSide.orderReturn, 'base64url').toString().split(':')[2]!;
+    expect(Buffer.from(orderSide.orderReturn, 'base64url').toString()).toBe(`OrderReturn:${orderSide.orderId}:${rawReturn}`);
+    expect((await system.ok('mutation ($id: ID!) { cancelReturn(input: { returnId: $id, reason: "kept it" }) { id status } }', { id: rawReturn }, shop.headers)).cancelReturn).toEqual({ id: orderSide.orderReturn, status: 'CANCELLED' });
+    expect(codes(await system.request('mutation ($id: ID!) { cancelReturn(input: { returnId: $id }) { id } }', { id: orderSide.orderReturn }, shop.headers))).toEqual(['INVALID_TRANSITION']);
     const { deleteWebhookSubscription } = await system.ok('mutation ($id: ID!) { deleteWebhookSubscription(id: $id) { id } }', { id: subscriptionId }, shop.headers);
     expect(deleteWebhookSubscription).toEqual({ id: subscriptionId });
     expect((await system.ok(NODE, { id: subscriptionId }, shop.headers)).node).toBeNull();

@@ -19,6 +19,8 @@ const CAPTURE = `mutation ($id: ID!) { capturePayment(orderId: $id) { ${ORDER} }
 const REFUND = `mutation ($i: RefundOrderInput!) { refundOrder(input: $i) { ${ORDER} } }`;
 const LEVEL = 'query ($sku: ID!, $s: ID!) { variant(sku: $sku) { stock(storeId: $s) { onHand reserved available } } }';
 const codes = (result: { errors?: { extensions?: Record<string, unknown> }[] }) => (result.errors ?? []).map((e) => e.extensions?.code);
+/** The row id in a shipment's or return's `Node` id (`<Type>:<orderId>:<uuid>`, decision 0026): ledger references name the row. */
+const rowId = (id: string) => Buffer.from(id, 'base64url').toString('utf8').split(':')[2];
 const asCustomer = (token: string) => ({ authorization: `Bearer ${token}` });
 
 describe('payments and refunds (test-card, manual)', () => {
@@ -193,7 +195,7 @@ describe('payments and refunds (test-card, manual)', () => {
       expect((await readOrder(orderId)).status).toBe('PARTIALLY_FULFILLED');
       // Inventory learns by event: two units leave on hand and reserved; one stays reserved.
       await eventually(async () => expect(await level('BEAN-1')).toEqual({ onHand: before.one.onHand - 2, reserved: before.one.reserved + 1, available: before.one.available - 3 }));
-      expect(await sales('BEAN-1', `shipment:${first.id}`)).toEqual([{ kind: 'SALE', quantity: 2, reference: `shipment:${first.id}` }]);
+      expect(await sales('BEAN-1', `shipment:${rowId(first.id)}`)).toEqual([{ kind: 'SALE', quantity: 2, reference: `shipment:${rowId(first.id)}` }]);
       expect(codes(await system.request(SHIP, { i: { orderId, lines: [{ sku: 'BEAN-1', quantity: 2 }], carrier: 'DHL', trackingNumber: 'JJD0002' } }, shop.posHeaders))).toEqual(['BAD_USER_INPUT']);
 
       const second = (await system.ok(SHIP, { i: { orderId, lines: [{ sku: 'BEAN-1', quantity: 1 }, { sku: 'BEAN-3', quantity: 2 }], carrier: 'UPS', trackingNumber: '1Z999' } }, shop.posHeaders)).createShipment;
@@ -206,7 +208,7 @@ describe('payments and refunds (test-card, manual)', () => {
       expect(order.history.map((h: { event: string }) => h.event).slice(-2)).toEqual(['ship.partial', 'ship.complete']);
       await eventually(async () => expect(await level('BEAN-3')).toEqual({ onHand: before.three.onHand - 2, reserved: before.three.reserved, available: before.three.available - 2 }));
       expect(await level('BEAN-1')).toEqual({ onHand: before.one.onHand - 3, reserved: before.one.reserved, available: before.one.available - 3 });
-      expect(await sales('BEAN-3', `shipment:${second.id}`)).toHaveLength(1);
+      expect(await sales('BEAN-3', `shipment:${rowId(second.id)}`)).toHaveLength(1);
       // Nothing is left to ship; a refund still works on a fulfilled order.
       expect(codes(await system.request(SHIP, { i: { orderId, lines: [{ sku: 'BEAN-3', quantity: 1 }], carrier: 'UPS', trackingNumber: '1Z9' } }, shop.posHeaders))).toEqual(['INVALID_TRANSITION']);
       expect((await system.ok(REFUND, { i: { orderId, amount: '6.00' } }, shop.posHeaders)).refundOrder.status).toBe('PARTIALLY_REFUNDED');
@@ -238,7 +240,7 @@ describe('payments and refunds (test-card, manual)', () => {
       const RECEIVE = 'mutation ($i: ReceiveReturnInput!) { receiveReturn(input: $i) { id status restocked refund { amount currencyCode } receivedAt } }';
       expect(codes(await system.request(REQUEST, { i: { orderId, lines: [{ sku: 'BEAN-1', quantity: 1 }] } }, rita))).toEqual(['BAD_USER_INPUT']);
       const parcel = (await system.ok(SHIP, { i: { orderId, lines: [{ sku: 'BEAN-1', quantity: 2 }, { sku: 'BEAN-3', quantity: 1 }], carrier: 'DHL', trackingNumber: 'R1' } }, shop.posHeaders)).createShipment;
-      await eventually(async () => expect(await sales('BEAN-1', `shipment:${parcel.id}`)).toHaveLength(1));
+      await eventually(async () => expect(await sales('BEAN-1', `shipment:${rowId(parcel.id)}`)).toHaveLength(1));
       const shippedLevel = await level('BEAN-1');
 
       // The customer asks to send one bag back; more than was shipped is refused.
@@ -255,8 +257,8 @@ describe('payments and refunds (test-card, manual)', () => {
       // The unit is back on hand by a RETURN movement; the order is partly refunded.
       await eventually(async () => expect(await level('BEAN-1')).toEqual({ onHand: shippedLevel.onHand + 1, reserved: shippedLevel.reserved, available: shippedLevel.available + 1 }));
       const back = (await system.ok(SALES.replace('kind quantity reference', 'kind quantity reference debitAccount creditAccount'), { sku: 'BEAN-1' }, shop.headers)).movements.edges
-        .map((e: { node: object }) => e.node).filter((n: { reference: string }) => n.reference === `return:${requestReturn.id}`);
-      expect(back).toEqual([{ kind: 'RETURN', quantity: 1, reference: `return:${requestReturn.id}`, debitAccount: `store:${shop.storeId}:on_hand`, creditAccount: 'external:customer' }]);
+        .map((e: { node: object }) => e.node).filter((n: { reference: string }) => n.reference === `return:${rowId(requestReturn.id)}`);
+      expect(back).toEqual([{ kind: 'RETURN', quantity: 1, reference: `return:${rowId(requestReturn.id)}`, debitAccount: `store:${shop.storeId}:on_hand`, creditAccount: 'external:customer' }]);
       const order = await readOrder(orderId);
       expect(order.status).toBe('PARTIALLY_REFUNDED');
       expect(order.payments[0]).toMatchObject({ captured: { amount: '26.00' }, refunded: { amount: '8.00' } });

@@ -32,6 +32,10 @@ describe('global ids (decision 0026)', () => {
     expect(rowIdOf(uuid)).toBe(uuid);
     // A two-part id names no row; a sku, a variant's id and junk pass unchanged.
     for (const id of [toGlobalId('StockLevel', uuid, 'ESP-1'), toGlobalId('Variant', 'ESP-1'), 'ESP-1', toGlobalId('Customer', 'x'), 'Q3VzdG9tZXI6']) expect(rowIdOf(id)).toBe(id);
+    // An order's shipment, return, payment or refund (`<orderId>:<uuid>`): its own row id; an order line's is no row.
+    const row = '1c9e2f4a-3b5d-4e6f-8a7b-9c0d1e2f3a4b';
+    for (const type of ['Shipment', 'OrderReturn', 'Payment', 'PaymentRefund'] as const) expect(rowIdOf(toGlobalId(type, uuid, row))).toBe(row);
+    for (const id of [toGlobalId('OrderLine', uuid, '1'), toGlobalId('OrderReturn', uuid, 'x')]) expect(rowIdOf(id)).toBe(id);
   });
 
   it('wraps root fields so that ID arguments, lists and input fields take encoded ids; node(id:) is left alone', async () => {

@@ -505,6 +505,12 @@ export type OrderLine = Node & {
   id: Scalars['ID']['output'];
 };
 
+/** An order's return (orders owns it): the catalog's `node(id:)` hands its id to orders. */
+export type OrderReturn = Node & {
+  __typename?: 'OrderReturn';
+  id: Scalars['ID']['output'];
+};
+
 /** Where a page of a connection ends. */
 export type PageInfo = {
   __typename?: 'PageInfo';
@@ -512,6 +518,18 @@ export type PageInfo = {
   endCursor?: Maybe<Scalars['String']['output']>;
   /** Whether another page follows. */
   hasNextPage: Scalars['Boolean']['output'];
+};
+
+/** An order's payment (orders owns it): the catalog's `node(id:)` hands its id to orders. */
+export type Payment = Node & {
+  __typename?: 'Payment';
+  id: Scalars['ID']['output'];
+};
+
+/** A payment's refund (orders owns it): the catalog's `node(id:)` hands its id to orders. */
+export type PaymentRefund = Node & {
+  __typename?: 'PaymentRefund';
+  id: Scalars['ID']['output'];
 };
 
 /** A price (pricing owns it): the catalog's `node(id:)` hands its id to pricing. */
@@ -1013,6 +1031,12 @@ export type SetSearchSynonymsInput = {
   groups: Array<Array<Scalars['String']['input']>>;
 };
 
+/** An order's shipment (orders owns it): the catalog's `node(id:)` hands its id to orders. */
+export type Shipment = Node & {
+  __typename?: 'Shipment';
+  id: Scalars['ID']['output'];
+};
+
 /** A stock level (inventory owns it): the catalog's `node(id:)` hands its id to inventory. */
 export type StockLevel = Node & {
   __typename?: 'StockLevel';
@@ -1216,11 +1240,15 @@ export type ResolversInterfaceTypes<_RefType extends Record<string, unknown>> = 
     | ( Partial<FeatureFlag> )
     | ( Partial<Order> )
     | ( Partial<OrderLine> )
+    | ( Partial<OrderReturn> )
+    | ( Partial<Payment> )
+    | ( Partial<PaymentRefund> )
     | ( Partial<Price> )
     | ( Partial<PriceList> )
     | ( ProductEntity )
     | ( Partial<Promotion> )
     | ( Partial<Reservation> )
+    | ( Partial<Shipment> )
     | ( Partial<StockLevel> )
     | ( Partial<Store> )
     | ( Partial<Transfer> )
@@ -1271,7 +1299,10 @@ export type ResolversTypes = {
   Node: ResolverTypeWrapper<ResolversInterfaceTypes<ResolversTypes>['Node']>;
   Order: ResolverTypeWrapper<Partial<Order>>;
   OrderLine: ResolverTypeWrapper<Partial<OrderLine>>;
+  OrderReturn: ResolverTypeWrapper<Partial<OrderReturn>>;
   PageInfo: ResolverTypeWrapper<Partial<PageInfo>>;
+  Payment: ResolverTypeWrapper<Partial<Payment>>;
+  PaymentRefund: ResolverTypeWrapper<Partial<PaymentRefund>>;
   Price: ResolverTypeWrapper<Partial<Price>>;
   PriceList: ResolverTypeWrapper<Partial<PriceList>>;
   PriceRangeInput: ResolverTypeWrapper<Partial<PriceRangeInput>>;
@@ -1301,6 +1332,7 @@ export type ResolversTypes = {
   SearchSort: ResolverTypeWrapper<Partial<SearchSort>>;
   SetAvailabilityWindowsInput: ResolverTypeWrapper<Partial<SetAvailabilityWindowsInput>>;
   SetSearchSynonymsInput: ResolverTypeWrapper<Partial<SetSearchSynonymsInput>>;
+  Shipment: ResolverTypeWrapper<Partial<Shipment>>;
   StockLevel: ResolverTypeWrapper<Partial<StockLevel>>;
   Store: ResolverTypeWrapper<Partial<Store>>;
   Transfer: ResolverTypeWrapper<Partial<Transfer>>;
@@ -1351,7 +1383,10 @@ export type ResolversParentTypes = {
   Node: ResolversInterfaceTypes<ResolversParentTypes>['Node'];
   Order: Partial<Order>;
   OrderLine: Partial<OrderLine>;
+  OrderReturn: Partial<OrderReturn>;
   PageInfo: Partial<PageInfo>;
+  Payment: Partial<Payment>;
+  PaymentRefund: Partial<PaymentRefund>;
   Price: Partial<Price>;
   PriceList: Partial<PriceList>;
   PriceRangeInput: Partial<PriceRangeInput>;
@@ -1379,6 +1414,7 @@ export type ResolversParentTypes = {
   SearchResult: Partial<Omit<SearchResult, 'edges'> & { edges: Array<ResolversParentTypes['ProductEdge']> }>;
   SetAvailabilityWindowsInput: Partial<SetAvailabilityWindowsInput>;
   SetSearchSynonymsInput: Partial<SetSearchSynonymsInput>;
+  Shipment: Partial<Shipment>;
   StockLevel: Partial<StockLevel>;
   Store: Partial<Store>;
   Transfer: Partial<Transfer>;
@@ -1538,7 +1574,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
 };
 
 export type NodeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Node'] = ResolversParentTypes['Node']> = {
-  __resolveType: TypeResolveFn<'Cart' | 'CartLine' | 'Category' | 'Customer' | 'FeatureFlag' | 'Order' | 'OrderLine' | 'Price' | 'PriceList' | 'Product' | 'Promotion' | 'Reservation' | 'StockLevel' | 'Store' | 'Transfer' | 'Variant' | 'WebhookSubscription', ParentType, ContextType>;
+  __resolveType: TypeResolveFn<'Cart' | 'CartLine' | 'Category' | 'Customer' | 'FeatureFlag' | 'Order' | 'OrderLine' | 'OrderReturn' | 'Payment' | 'PaymentRefund' | 'Price' | 'PriceList' | 'Product' | 'Promotion' | 'Reservation' | 'Shipment' | 'StockLevel' | 'Store' | 'Transfer' | 'Variant' | 'WebhookSubscription', ParentType, ContextType>;
 };
 
 export type OrderResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Order'] = ResolversParentTypes['Order']> = {
@@ -1551,9 +1587,24 @@ export type OrderLineResolvers<ContextType = Context, ParentType extends Resolve
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
+export type OrderReturnResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderReturn'] = ResolversParentTypes['OrderReturn']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
 export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
+export type PaymentResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Payment'] = ResolversParentTypes['Payment']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
+export type PaymentRefundResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PaymentRefund'] = ResolversParentTypes['PaymentRefund']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
 
 export type PriceResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Price'] = ResolversParentTypes['Price']> = {
@@ -1715,6 +1766,11 @@ export type SearchResultResolvers<ContextType = Context, ParentType extends Reso
   totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
+export type ShipmentResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Shipment'] = ResolversParentTypes['Shipment']> = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
+};
+
 export type StockLevelResolvers<ContextType = Context, ParentType extends ResolversParentTypes['StockLevel'] = ResolversParentTypes['StockLevel']> = {
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
@@ -1776,7 +1832,10 @@ export type Resolvers<ContextType = Context> = {
   Node?: NodeResolvers<ContextType>;
   Order?: OrderResolvers<ContextType>;
   OrderLine?: OrderLineResolvers<ContextType>;
+  OrderReturn?: OrderReturnResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  Payment?: PaymentResolvers<ContextType>;
+  PaymentRefund?: PaymentRefundResolvers<ContextType>;
   Price?: PriceResolvers<ContextType>;
   PriceList?: PriceListResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;
@@ -1797,6 +1856,7 @@ export type Resolvers<ContextType = Context> = {
   SearchFacet?: SearchFacetResolvers<ContextType>;
   SearchFacetValue?: SearchFacetValueResolvers<ContextType>;
   SearchResult?: SearchResultResolvers<ContextType>;
+  Shipment?: ShipmentResolvers<ContextType>;
   StockLevel?: StockLevelResolvers<ContextType>;
   Store?: StoreResolvers<ContextType>;
   Transfer?: TransferResolvers<ContextType>;

@@ -19,8 +19,12 @@ const orderReference = (ctx: Context, id: string): Reference | null =>
  * `me` and staff, `priceList(id:)`). The owner checks again (a cart's holder, a customer her own);
  * this keeps `node` within each audience's schema (a partner's lacks all of these).
  */
-const READERS: Record<'OrderLine' | 'Cart' | 'CartLine' | 'Customer' | 'PriceList' | 'Promotion' | 'Reservation' | 'Transfer' | 'WebhookSubscription' | 'FeatureFlag', readonly string[]> = {
+const READERS: Record<'OrderLine' | 'Shipment' | 'OrderReturn' | 'Payment' | 'PaymentRefund' | 'Cart' | 'CartLine' | 'Customer' | 'PriceList' | 'Promotion' | 'Reservation' | 'Transfer' | 'WebhookSubscription' | 'FeatureFlag', readonly string[]> = {
   OrderLine: ORDER_READERS,
+  Shipment: ORDER_READERS,
+  OrderReturn: ORDER_READERS,
+  Payment: ORDER_READERS,
+  PaymentRefund: ORDER_READERS,
   Cart: ['storefront', 'pos', 'admin', 'customer'],
   CartLine: ['storefront', 'pos', 'admin', 'customer'],
   Customer: ['pos', 'admin', 'customer'],
@@ -71,6 +75,10 @@ async function resolveNode(ctx: Context, id: string): Promise<NodeValue | null> 
       // A raw `cart_…` id or its encoded form: orders reads the capability itself.
       return ctx.roles.some((role) => READERS.Cart.includes(role)) ? { __typename: type, id: first } : null;
     case 'OrderLine':
+    case 'Shipment':
+    case 'OrderReturn':
+    case 'Payment':
+    case 'PaymentRefund':
     case 'CartLine':
     case 'Customer':
     case 'PriceList':

@@ -563,6 +563,7 @@ export type OrderReturn = {
   /** CANCELLED: when, and why (`cancelReturn`). */
   cancelledAt?: Maybe<Scalars['String']['output']>;
   createdAt: Scalars['String']['output'];
+  /** Globally unique, opaque `Node` id (`base64url("OrderReturn:<orderId>:<uuid>")`, decision 0026); arguments take it or the UUID. */
   id: Scalars['ID']['output'];
   lines: Array<ReturnLine>;
   orderId: Scalars['ID']['output'];
@@ -634,6 +635,7 @@ export type Payment = {
   createdAt: Scalars['String']['output'];
   /** DECLINED: the processor's reason (`card_declined`, `insufficient_funds`). */
   declineReason?: Maybe<Scalars['String']['output']>;
+  /** Globally unique, opaque `Node` id (`base64url("Payment:<orderId>:<uuid>")`, decision 0026); arguments take it or the UUID. */
   id: Scalars['ID']['output'];
   provider: PaymentProvider;
   /** The provider's reference of the payment. */
@@ -660,6 +662,7 @@ export type PaymentRefund = {
   __typename?: 'PaymentRefund';
   amount: Money;
   createdAt: Scalars['String']['output'];
+  /** Globally unique, opaque `Node` id (`base64url("PaymentRefund:<orderId>:<uuid>")`, decision 0026); arguments take it or the UUID. */
   id: Scalars['ID']['output'];
   reason?: Maybe<Scalars['String']['output']>;
   /** The provider's reference of the refund. */
@@ -811,6 +814,7 @@ export type Shipment = {
   __typename?: 'Shipment';
   carrier: Scalars['String']['output'];
   createdAt: Scalars['String']['output'];
+  /** Globally unique, opaque `Node` id (`base64url("Shipment:<orderId>:<uuid>")`, decision 0026); arguments take it or the UUID. */
   id: Scalars['ID']['output'];
   lines: Array<ShipmentLine>;
   trackingNumber: Scalars['String']['output'];
@@ -973,6 +977,10 @@ export type FederationTypes = {
   Customer: Customer;
   Order: Order;
   OrderLine: OrderLine;
+  OrderReturn: OrderReturn;
+  Payment: Payment;
+  PaymentRefund: PaymentRefund;
+  Shipment: Shipment;
 };
 
 /** Mapping of federation reference types */
@@ -995,6 +1003,18 @@ export type FederationReferenceTypes = {
   OrderLine:
     ( { __typename: 'OrderLine' }
     & GraphQLRecursivePick<FederationTypes['OrderLine'], {"id":true}> );
+  OrderReturn:
+    ( { __typename: 'OrderReturn' }
+    & GraphQLRecursivePick<FederationTypes['OrderReturn'], {"id":true}> );
+  Payment:
+    ( { __typename: 'Payment' }
+    & GraphQLRecursivePick<FederationTypes['Payment'], {"id":true}> );
+  PaymentRefund:
+    ( { __typename: 'PaymentRefund' }
+    & GraphQLRecursivePick<FederationTypes['PaymentRefund'], {"id":true}> );
+  Shipment:
+    ( { __typename: 'Shipment' }
+    & GraphQLRecursivePick<FederationTypes['Shipment'], {"id":true}> );
 };
 
 
@@ -1097,13 +1117,13 @@ export type ResolversParentTypes = {
   OrderLineModifier: Partial<OrderLineModifier>;
   OrderQuote: Partial<OrderQuote>;
   OrderQuoteLine: Partial<OrderQuoteLine>;
-  OrderReturn: Partial<OrderReturn>;
+  OrderReturn: Partial<OrderReturn | FederationReferenceTypes['OrderReturn']>;
   OrderShipping: Partial<OrderShipping>;
   OrderTransition: HistoryEntry;
   PageInfo: Partial<PageInfo>;
-  Payment: Partial<Payment>;
+  Payment: Partial<Payment | FederationReferenceTypes['Payment']>;
   PaymentMethodInput: Partial<PaymentMethodInput>;
-  PaymentRefund: Partial<PaymentRefund>;
+  PaymentRefund: Partial<PaymentRefund | FederationReferenceTypes['PaymentRefund']>;
   PaymentWebhookReceipt: Partial<PaymentWebhookReceipt>;
   PlaceOrderInput: Partial<PlaceOrderInput>;
   Query: Record<PropertyKey, never>;
@@ -1113,7 +1133,7 @@ export type ResolversParentTypes = {
   ReturnLine: Partial<ReturnLine>;
   ReturnLineInput: Partial<ReturnLineInput>;
   SetOrderHookInput: Partial<SetOrderHookInput>;
-  Shipment: Partial<Shipment>;
+  Shipment: Partial<Shipment | FederationReferenceTypes['Shipment']>;
   ShipmentLine: Partial<ShipmentLine>;
   ShipmentLineInput: Partial<ShipmentLineInput>;
   ShippingBand: Partial<ShippingBand>;
@@ -1305,7 +1325,8 @@ export type OrderQuoteLineResolvers<ContextType = Context, ParentType extends Re
   unitPrice?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
 };
 
-export type OrderReturnResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderReturn'] = ResolversParentTypes['OrderReturn']> = {
+export type OrderReturnResolvers<ContextType = Context, ParentType extends ResolversParentTypes['OrderReturn'] = ResolversParentTypes['OrderReturn'], FederationReferenceType extends FederationReferenceTypes['OrderReturn'] = FederationReferenceTypes['OrderReturn']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['OrderReturn']> | FederationReferenceType, FederationReferenceType, ContextType>;
   cancelReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   cancelledAt?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1340,7 +1361,8 @@ export type PageInfoResolvers<ContextType = Context, ParentType extends Resolver
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
-export type PaymentResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Payment'] = ResolversParentTypes['Payment']> = {
+export type PaymentResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Payment'] = ResolversParentTypes['Payment'], FederationReferenceType extends FederationReferenceTypes['Payment'] = FederationReferenceTypes['Payment']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Payment']> | FederationReferenceType, FederationReferenceType, ContextType>;
   amount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   captured?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1353,7 +1375,8 @@ export type PaymentResolvers<ContextType = Context, ParentType extends Resolvers
   state?: Resolver<ResolversTypes['PaymentState'], ParentType, ContextType>;
 };
 
-export type PaymentRefundResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PaymentRefund'] = ResolversParentTypes['PaymentRefund']> = {
+export type PaymentRefundResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PaymentRefund'] = ResolversParentTypes['PaymentRefund'], FederationReferenceType extends FederationReferenceTypes['PaymentRefund'] = FederationReferenceTypes['PaymentRefund']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['PaymentRefund']> | FederationReferenceType, FederationReferenceType, ContextType>;
   amount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -1380,7 +1403,8 @@ export type ReturnLineResolvers<ContextType = Context, ParentType extends Resolv
   sku?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 
-export type ShipmentResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Shipment'] = ResolversParentTypes['Shipment']> = {
+export type ShipmentResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Shipment'] = ResolversParentTypes['Shipment'], FederationReferenceType extends FederationReferenceTypes['Shipment'] = FederationReferenceTypes['Shipment']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Shipment']> | FederationReferenceType, FederationReferenceType, ContextType>;
   carrier?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;

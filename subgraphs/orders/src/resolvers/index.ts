@@ -20,6 +20,13 @@ const orderQuoteView = (q: SignedQuote) => {
 /** Who may read orders and their lines: `order(id:)`'s scopes. */
 const readsOrders = (ctx: { roles: readonly string[] }) => ctx.roles.some((role) => role === 'pos' || role === 'admin' || role === 'customer');
 
+/** The order of a shipment, return, payment or refund as the services answer them (`…View`, each with its `orderId`). */
+const orderOf = (child: object) => (child as { orderId: string }).orderId;
+
+/** The order `orderId` when the caller may read it (as `order(id:)`), else null. */
+const readableOrder = async (ctx: Parameters<typeof readsOrders>[0] & { loaders: { orderById: { load(id: string): Promise<unknown> } } }, orderId: string) =>
+  readsOrders(ctx) ? ctx.loaders.orderById.load(orderId) : null;
+
 export const resolvers: Resolvers = {
   Query: {
     order: (_root, { id }, ctx) => ctx.loaders.orderById.load(id),
@@ -94,8 +101,30 @@ export const resolvers: Resolvers = {
     returns: (order, _args, ctx) => ctx.loaders.returnsByOrder.load(order.id),
     shipping: (order) => (order.shipping ? { methodId: order.shipping.methodId, name: order.shipping.name, kind: order.shipping.kind as never, price: formatMoney(order.shipping.amount, order.currencyCode.trim()) } : null),
   },
+  // An order's shipments, returns, payments and refunds: keyed `<orderId>:<uuid>`, read as their
+  // order (`order(id:)`'s readers, a customer her own through row-level security), else null.
+  Shipment: {
+    __resolveReference: (ref, ctx) => withKey('Shipment', ref.id, async ([orderId, id]) => ((await readableOrder(ctx, orderId)) ? ((await ctx.loaders.shipmentsByOrder.load(orderId)).find((s) => s.id === id) ?? null) : null)),
+    id: (shipment) => toGlobalId('Shipment', orderOf(shipment), shipment.id!),
+  },
+  OrderReturn: {
+    __resolveReference: (ref, ctx) => withKey('OrderReturn', ref.id, async ([orderId, id]) => ((await readableOrder(ctx, orderId)) ? ((await ctx.loaders.returnsByOrder.load(orderId)).find((r) => r.id === id) ?? null) : null)),
+    id: (ret) => toGlobalId('OrderReturn', orderOf(ret), ret.id!),
+  },
   Payment: {
+    __resolveReference: (ref, ctx) => withKey('Payment', ref.id, async ([orderId, id]) => ((await readableOrder(ctx, orderId)) ? ((await ctx.loaders.paymentsByOrder.load(orderId)).find((p) => p.id === id) ?? null) : null)),
+    id: (payment) => toGlobalId('Payment', orderOf(payment), payment.id!),
     refunds: (payment, _args, ctx) => ctx.loaders.refundsByPayment.load(payment.id!),
+  },
+  PaymentRefund: {
+    __resolveReference: (ref, ctx) =>
+      withKey('PaymentRefund', ref.id, async ([orderId, id]) => {
+        if (!(await readableOrder(ctx, orderId))) return null;
+        const payments = await ctx.loaders.paymentsByOrder.load(orderId);
+        const refunds = await Promise.all(payments.map((p) => ctx.loaders.refundsByPayment.load(p.id)));
+        return refunds.flat().find((r) => r.id === id) ?? null;
+      }),
+    id: (refund) => toGlobalId('PaymentRefund', orderOf(refund), refund.id!),
   },
   OrderLine: {
     // As its order: `order(id:)`'s readers, a customer her own (row-level security).

@@ -50,6 +50,8 @@ export interface PaymentView {
 
 export interface RefundView {
   id: string;
+  /** Its payment's order: part of its `Node` id. */
+  orderId: string;
   amount: Money;
   reason: string | null;
   reference: string;
@@ -293,12 +295,12 @@ export class PaymentService extends TenantScopedService {
   refundsByPaymentIds(ctx: SubgraphContext, paymentIds: readonly string[]): Promise<RefundView[][]> {
     return this.tx(ctx, async (m, tenantId) => {
       const rows = (await m.query(
-        `SELECT r.*, p.currency_code FROM ${t(m, 'payment_refund')} r JOIN ${t(m, 'payment')} p ON p.tenant_id = r.tenant_id AND p.id = r.payment_id
+        `SELECT r.*, p.currency_code, p.order_id FROM ${t(m, 'payment_refund')} r JOIN ${t(m, 'payment')} p ON p.tenant_id = r.tenant_id AND p.id = r.payment_id
           WHERE r.tenant_id = $1 AND r.payment_id = ANY($2) ORDER BY r.created_at, r.id`,
         [tenantId, [...paymentIds]],
-      )) as (RefundRow & { currency_code: string })[];
+      )) as (RefundRow & { currency_code: string; order_id: string })[];
       return groupByKey(paymentIds, rows, (r) => r.payment_id).map((group) =>
-        group.map((r) => ({ id: r.id, amount: money(r.amount, r.currency_code), reason: r.reason, reference: r.reference, createdAt: new Date(r.created_at).toISOString() })),
+        group.map((r) => ({ id: r.id, orderId: r.order_id, amount: money(r.amount, r.currency_code), reason: r.reason, reference: r.reference, createdAt: new Date(r.created_at).toISOString() })),
       );
     });
   }
