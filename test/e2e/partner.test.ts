@@ -26,7 +26,7 @@ describe('the partner schema', () => {
     const types = new Map<string, string[] | null>(__schema.types.map((t: { name: string; fields: { name: string }[] | null }) => [t.name, t.fields?.map((f) => f.name) ?? null]));
     expect(__schema.mutationType).toBeNull();
     for (const hidden of ['Order', 'ApiKey', 'InventoryMovement', 'Mutation', 'Subscription', 'PriceChange', 'Role']) expect(types.has(hidden)).toBe(false);
-    expect(types.get('Variant')).toEqual(['id', 'sku', 'title', 'barcode', 'product', 'stock', 'price', 'compareAtPrice']);
+    expect(types.get('Variant')).toEqual(['id', 'sku', 'title', 'barcode', 'product', 'options', 'media', 'stock', 'price', 'compareAtPrice']);
     expect(types.get('StockLevel')).toEqual(['id', 'sku', 'storeId', 'available', 'orderable', 'updatedAt']);
     const { __type } = await system.ok('{ __type(name: "Order") { name } }', {}, partner);
     expect(__type).toBeNull();
