@@ -1,30 +1,4 @@
-import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { enableTenantIsolation } from '../../../../../lib/db/row-level-security.migration.js';
+import { storeTimeZonesMigration } from '../../../../../lib/db/store-time-zone.migration.js';
 
-/**
- * Stores' time zones (issue 19): `store_time_zone` from the tenant subgraph's events (read model
- * `orders.known-stores`); windows set without a zone (`from_store`) are evaluated in the
- * store's zone as it is now, their `time_zone` (the store's when they were set) only a fallback.
- */
-export class StoreTimeZones1740025000004 implements MigrationInterface {
-  name = 'StoreTimeZones1740025000004';
-
-  async up(queryRunner: QueryRunner): Promise<void> {
-    const s = queryRunner.connection.driver.schema;
-    await queryRunner.query(`
-      CREATE TABLE "${s}"."store_time_zone" (
-        tenant_id uuid NOT NULL,
-        store_id uuid NOT NULL,
-        time_zone text NOT NULL,
-        PRIMARY KEY (tenant_id, store_id)
-      )`);
-    await enableTenantIsolation(queryRunner, [{ table: 'store_time_zone' }]);
-    await queryRunner.query(`ALTER TABLE "${s}"."availability_info" ADD COLUMN from_store boolean NOT NULL DEFAULT false`);
-  }
-
-  async down(queryRunner: QueryRunner): Promise<void> {
-    const s = queryRunner.connection.driver.schema;
-    await queryRunner.query(`ALTER TABLE "${s}"."availability_info" DROP COLUMN from_store`);
-    await queryRunner.query(`DROP TABLE "${s}"."store_time_zone"`);
-  }
-}
+/** Stores' time zones for orders' copy of availability windows (lib/db/store-time-zone.migration.ts). */
+export const StoreTimeZones1740025000004 = storeTimeZonesMigration('StoreTimeZones1740025000004', 'availability_info');
