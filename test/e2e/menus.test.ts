@@ -90,6 +90,14 @@ describe('restaurant menus: modifier groups, priced order lines', () => {
     // One left: two lines of one each need two, though each alone would fit.
     const over = await place([{ sku: 'LATTE', quantity: 1, modifiers: ['MILK-OAT'] }, { sku: 'LATTE', quantity: 1, modifiers: ['MILK-SOY', 'SHOT'] }]);
     await eventually(async () => expect((await status(over.data!.placeOrder.id)).order.status).toBe('REJECTED'));
+
+    // Returned, one LATTE of the two lines (3.60 and 3.50) refunds their average, not the first line's price.
+    const orderId = two.data!.placeOrder.id;
+    await system.ok('mutation ($id: ID!) { payOrder(id: $id) { id } }', { id: orderId }, shop.posHeaders);
+    await system.ok('mutation ($id: ID!) { fulfillOrder(id: $id) { id } }', { id: orderId }, shop.posHeaders);
+    const { requestReturn } = await system.ok('mutation ($id: ID!) { requestReturn(input: { orderId: $id, lines: [{ sku: "LATTE", quantity: 1 }] }) { id } }', { id: orderId }, shop.posHeaders);
+    const { receiveReturn } = await system.ok('mutation ($id: ID!) { receiveReturn(input: { returnId: $id, restock: false }) { refund { amount } } }', { id: requestReturn.id }, shop.posHeaders);
+    expect(receiveReturn.refund.amount).toBe('3.55');
   });
 
   it('keeps modifiers on cart lines, priced as order lines are, through checkout into the order', async () => {

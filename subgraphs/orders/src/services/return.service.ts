@@ -106,13 +106,23 @@ export class ReturnService extends TenantScopedService {
         const [done] = (await m.query(`SELECT id FROM ${t(m, 'order_return')} WHERE tenant_id = $1 AND order_id = $2 AND shipping_refunded`, [tenantId, order.id])) as { id: string }[];
         if (done) throw badInput(`the order's shipping was refunded already (return ${done.id})`, 'refundShipping');
       }
-      // A quoted line refunds what was paid for it (after discounts, with tax), pro rata, rounded down.
+      // A returned sku refunds what was paid for it, pro rata over the units of its lines, rounded
+      // down: a quoted line's total (after discounts, with tax), else the lines' unit prices. A sku on
+      // two lines (other modifiers, other prices) refunds their average, not the first line's price.
       const quoted = new Map(order.quote?.lines.map((q) => [q.sku, q]));
+      const paidFor = (sku: string): { total: bigint; quantity: number } => {
+        const q = quoted.get(sku);
+        if (q) return { total: toMinor(q.total, currency), quantity: q.quantity };
+        const skuLines = ordered.filter((o) => o.sku === sku);
+        return {
+          total: skuLines.reduce((sum, o) => sum + toMinor(o.unitAmount, currency) * BigInt(o.quantity), 0n),
+          quantity: skuLines.reduce((sum, o) => sum + o.quantity, 0),
+        };
+      };
       const value = sumMoney([
         ...lines.map((l) => {
-          const q = quoted.get(l.sku);
-          if (q) return { amount: fromMinor((toMinor(q.total, currency) * BigInt(l.quantity)) / BigInt(q.quantity), currency).amount, quantity: 1 };
-          return { amount: ordered.find((o) => o.sku === l.sku)!.unitAmount, quantity: l.quantity };
+          const paid = paidFor(l.sku);
+          return { amount: fromMinor((paid.total * BigInt(l.quantity)) / BigInt(paid.quantity), currency).amount, quantity: 1 };
         }),
         ...(refundShipping && order.shipping ? [{ amount: order.shipping.amount, quantity: 1 }] : []),
       ], currency);
