@@ -270,6 +270,14 @@ describe('the catalog a storefront needs, through the gateway', () => {
     expect(similar).not.toContain('Espresso Beans');
     expect(similar).not.toContain('Decaf Beans'); // no stock in this store
     expect(await recommend('Espresso Beans', 'FREQUENTLY_BOUGHT_TOGETHER')).toEqual(similar);
+    // Asked for as many as its own category and brand hold in stock, the near products answer
+    // (found through indexes) and agree with scoring every product.
+    const nearest = await system.ok(
+      'query ($id: ID!, $s: ID!) { product(id: $id) { recommendations(storeId: $s, kind: SIMILAR, first: 1) { title } } }',
+      { id: ids['Espresso Beans'], s: shop.storeId },
+      shop.storefrontHeaders,
+    );
+    expect(titles(nearest.product.recommendations)).toEqual(similar.slice(0, 1));
     expect(await recommend('Espresso Beans', 'SIMILAR', shop.stores[1]!.id)).toEqual([]);
 
     const order = async (lines: { sku: string; quantity: number }[]) => {
