@@ -12,6 +12,11 @@
  * its event appliers would), mixed queries with filters, sorts and facets run by --clients
  * concurrent callers (default 10), p50/p95/max per query and over the mix, the process's memory,
  * and the EXPLAIN ANALYZE of the search statement (which indexes it used, and its time).
+ *
+ * Every figure is printed with the load average at the time (the machine may be shared), and the
+ * storefront rows with the bench process's CPU per call (all of it on the embedded default, the
+ * Node side only on PostgreSQL). `--keep` leaves the scratch schema in place (its name printed) to
+ * EXPLAIN ANALYZE by hand; drop it with `DROP SCHEMA … CASCADE` afterwards.
  */
 import { randomUUID } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
@@ -30,11 +35,17 @@ const QUERIES = [
   { name: 'prefix (10%)', query: 'velv' },
 ];
 
+const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { products: { type: 'string', default: '10000' }, runs: { type: 'string', default: '30' }, clients: { type: 'string', default: '10' } },
+    options: {
+      products: { type: 'string', default: '10000' },
+      runs: { type: 'string', default: '30' },
+      clients: { type: 'string', default: '10' },
+      keep: { type: 'boolean', default: false },
+    },
   });
   const clients = Number(values.clients);
   const max = Number(values.products);
@@ -62,8 +73,8 @@ async function main(): Promise<void> {
   });
   const ctx = { tenantId, roles: ['storefront' as const], requestId: 'bench' };
   console.log(`catalog search on ${embedded ? 'embedded PGlite (in this process)' : 'PostgreSQL'}, ${runs} runs per query`);
-  console.log('| products | query | found (page) | p50 ms | p95 ms | plan | event loop p99 ms |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('| products | query | found (page) | p50 ms | p95 ms | plan | event loop p99 ms | load average |');
+  console.log('|---|---|---|---|---|---|---|---|');
   try {
     let loaded = 0;
     for (const size of sizes) {
@@ -116,21 +127,24 @@ async function main(): Promise<void> {
         times.sort((a, b) => a - b);
         const plan = await planOf(dataSource, schema, tenantId, query);
         console.log(
-          `| ${size.toLocaleString('en')} | ${name} \`${query}\` | ${found} | ${percentile(times, 50).toFixed(1)} | ${percentile(times, 95).toFixed(1)} | ${plan} | ${(lag.percentile(99) / 1e6).toFixed(1)} |`,
+          `| ${size.toLocaleString('en')} | ${name} \`${query}\` | ${found} | ${percentile(times, 50).toFixed(1)} | ${percentile(times, 95).toFixed(1)} | ${plan} | ${(lag.percentile(99) / 1e6).toFixed(1)} | ${load()} |`,
         );
       }
       console.error(`  (${size.toLocaleString('en')} products loaded in ${loadSeconds} s)`);
       storefrontRows.push(...(await storefrontSearch(dataSource, storefront, { tenantId, storeId, schema, size, runs, clients, plans })));
     }
-    console.log(`\nstorefront search(…) on the same catalog, ${clients} concurrent callers, ${runs * clients} calls per query (load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores)`);
-    console.log('| products | query | total | p50 ms | p95 ms | max ms | rss MB |');
-    console.log('|---|---|---|---|---|---|---|');
+    console.log(`\nstorefront search(…) on the same catalog, ${clients} concurrent callers, ${runs * clients} calls per query (load average ${load()} on ${cpus().length} cores)`);
+    console.log('| products | query | total | p50 ms | p95 ms | max ms | CPU ms per call | rss MB | load average |');
+    console.log('|---|---|---|---|---|---|---|---|---|');
     for (const row of storefrontRows) console.log(row);
     console.log(`\nEXPLAIN ANALYZE of the search statement at ${max.toLocaleString('en')} products:`);
     for (const plan of plans) console.log(plan);
   } finally {
-    await dataSource.query(`DROP SCHEMA "${schema}" CASCADE`);
-    await dataSource.query(`DROP ROLE IF EXISTS "${schema}_app"`);
+    if (values.keep) console.log(`\nkept: schema ${schema}, tenant ${tenantId}, store ${storeId}`);
+    else {
+      await dataSource.query(`DROP SCHEMA "${schema}" CASCADE`);
+      await dataSource.query(`DROP ROLE IF EXISTS "${schema}_app"`);
+    }
     await dataSource.destroy();
     await embedded?.stop();
   }
@@ -165,6 +179,7 @@ async function storefrontSearch(
     for (let i = 0; i < 3; i++) await search.search(ctx, full);
     const times: number[] = [];
     let total = 0;
+    const cpu = process.cpuUsage();
     await Promise.all(
       Array.from({ length: o.clients }, async () => {
         for (let i = 0; i < o.runs; i++) {
@@ -174,13 +189,17 @@ async function storefrontSearch(
         }
       }),
     );
+    const used = process.cpuUsage(cpu);
+    const cpuPerCall = ((used.user + used.system) / 1000 / times.length).toFixed(1);
     times.sort((a, b) => a - b);
     all.push(...times);
     const rss = (process.memoryUsage().rss / 2 ** 20).toFixed(0);
-    rows.push(`| ${o.size.toLocaleString('en')} | ${name} | ${total} | ${percentile(times, 50).toFixed(1)} | ${percentile(times, 95).toFixed(1)} | ${times.at(-1)!.toFixed(1)} | ${rss} |`);
+    rows.push(
+      `| ${o.size.toLocaleString('en')} | ${name} | ${total} | ${percentile(times, 50).toFixed(1)} | ${percentile(times, 95).toFixed(1)} | ${times.at(-1)!.toFixed(1)} | ${cpuPerCall} | ${rss} | ${load()} |`,
+    );
   }
   all.sort((a, b) => a - b);
-  rows.push(`| ${o.size.toLocaleString('en')} | **mix** | | ${percentile(all, 50).toFixed(1)} | **${percentile(all, 95).toFixed(1)}** | ${all.at(-1)!.toFixed(1)} | |`);
+  rows.push(`| ${o.size.toLocaleString('en')} | **mix** | | ${percentile(all, 50).toFixed(1)} | **${percentile(all, 95).toFixed(1)}** | ${all.at(-1)!.toFixed(1)} | | | ${load()} |`);
   // The plans of the largest catalog are the ones printed.
   o.plans.length = 0;
   for (const { name, args } of mix) o.plans.push(`- ${name}: ${await explainSearch(dataSource, o, args)}`);

@@ -220,6 +220,29 @@ describe('the catalog a storefront needs, through the gateway', () => {
     expect(titles((await search({ q: 'tea' })).edges.map((e) => e.node))).toEqual([]);
     const { products } = await system.ok('{ products(first: 100) { edges { node { title } } } }', {}, shop.storefrontHeaders);
     expect(products.edges.map((e: { node: { title: string } }) => e.node.title)).not.toContain('Green Tea');
+    // With a query, the archived product is left out before the page is chosen: full pages, and
+    // the last page says so (it was filtered after, so a page came back short).
+    const PAGE = 'query ($q: String, $n: Int, $after: String) { products(query: $q, first: $n, after: $after) { edges { node { title } } pageInfo { hasNextPage endCursor } } }';
+    type Page = { products: { edges: { node: { title: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string } } };
+    const pages = async (headers: Record<string, string>, n: number) => {
+      const seen: string[][] = [];
+      let after: string | null = null;
+      for (;;) {
+        const page: Page['products'] = (await system.ok<Page>(PAGE, { q: 'SC-', n, after }, headers)).products;
+        seen.push(page.edges.map((e) => e.node.title));
+        if (!page.pageInfo.hasNextPage) return seen;
+        after = page.pageInfo.endCursor;
+      }
+    };
+    expect(await pages(shop.storefrontHeaders, 4)).toEqual([['Espresso Beans', 'House Blend', 'Decaf Beans', 'Dark Chocolate']]);
+    expect(await pages(shop.storefrontHeaders, 3)).toEqual([['Espresso Beans', 'House Blend', 'Decaf Beans'], ['Dark Chocolate']]);
+    expect(await pages(shop.headers, 4)).toEqual([['Espresso Beans', 'House Blend', 'Decaf Beans', 'Green Tea'], ['Dark Chocolate']]);
+    // search pages the same way: the archived product is not counted and takes no place on a page.
+    const SEARCH_PAGE = 'query ($q: String) { search(query: $q, first: 2) { totalCount edges { node { title } } pageInfo { hasNextPage } } }';
+    const firstPage = (await system.ok(SEARCH_PAGE, { q: 'sc' }, shop.storefrontHeaders)).search;
+    expect(firstPage.totalCount).toBe(4);
+    expect(firstPage.edges).toHaveLength(2);
+    expect(firstPage.pageInfo.hasNextPage).toBe(true);
 
     // A category with a live product is refused; once empty, it leaves the shoppers' tree.
     const archiveCategory = (id: string, archived = true) => system.request('mutation ($id: ID!, $a: Boolean) { archiveCategory(id: $id, archived: $a) { name archived } }', { id, a: archived }, shop.headers);
@@ -247,6 +270,14 @@ describe('the catalog a storefront needs, through the gateway', () => {
     expect(similar).not.toContain('Espresso Beans');
     expect(similar).not.toContain('Decaf Beans'); // no stock in this store
     expect(await recommend('Espresso Beans', 'FREQUENTLY_BOUGHT_TOGETHER')).toEqual(similar);
+    // Asked for as many as its own category and brand hold in stock, the near products answer
+    // (found through indexes) and agree with scoring every product.
+    const nearest = await system.ok(
+      'query ($id: ID!, $s: ID!) { product(id: $id) { recommendations(storeId: $s, kind: SIMILAR, first: 1) { title } } }',
+      { id: ids['Espresso Beans'], s: shop.storeId },
+      shop.storefrontHeaders,
+    );
+    expect(titles(nearest.product.recommendations)).toEqual(similar.slice(0, 1));
     expect(await recommend('Espresso Beans', 'SIMILAR', shop.stores[1]!.id)).toEqual([]);
 
     const order = async (lines: { sku: string; quantity: number }[]) => {

@@ -25,6 +25,9 @@ import { ProductVersions1738100000000 } from './migrations/1738100000000-product
 import { FeatureFlagCopy1740018100000 } from './migrations/1740018100000-feature-flag-copy.js';
 import { AttributesOptionsMedia1740027000000 } from './migrations/1740027000000-attributes-options-media.js';
 import { Recommendations1740027000001 } from './migrations/1740027000001-recommendations.js';
+import { SearchPageArchived1740030000000 } from './migrations/1740030000000-search-page-archived.js';
+import { SearchOnePass1740030000001 } from './migrations/1740030000001-search-one-pass.js';
+import { SimilarIndexes1740030000002 } from './migrations/1740030000002-similar-indexes.js';
 
 /** The source time of the webhook product last applied, per source and externalRef. */
 const SourceWatermark1732906000000 = sourceWatermarkMigration('SourceWatermark1732906000000');
@@ -34,6 +37,6 @@ export function openCatalogDatabase(url: string, schema = 'catalog'): Promise<Da
     url,
     schema,
     entities: [CategoryEntity, ProductEntity, VariantEntity, OutboxEvent, ProcessedEvent],
-    migrations: [Initial1732300000000, RowLevelSecurity1732500000000, Published1732600000000, ExternalRef1732700000000, FeedImport1732800000000, SourceWatermark1732906000000, SearchText1733100000000, StorefrontSearch1733600000000, ProductHandle1733700000000, FeedEffects1733800000000, Enrichment1738013000000, ProductVersions1738100000000, AuditLog1740018000000, FeatureFlagCopy1740018100000, ModifierGroups1740019600000, AvailabilityWindows1740019600001, VariantVersions1740025000000, StoreTimeZones1740025000003, AttributesOptionsMedia1740027000000, Recommendations1740027000001],
+    migrations: [Initial1732300000000, RowLevelSecurity1732500000000, Published1732600000000, ExternalRef1732700000000, FeedImport1732800000000, SourceWatermark1732906000000, SearchText1733100000000, StorefrontSearch1733600000000, ProductHandle1733700000000, FeedEffects1733800000000, Enrichment1738013000000, ProductVersions1738100000000, AuditLog1740018000000, FeatureFlagCopy1740018100000, ModifierGroups1740019600000, AvailabilityWindows1740019600001, VariantVersions1740025000000, StoreTimeZones1740025000003, AttributesOptionsMedia1740027000000, Recommendations1740027000001, SearchPageArchived1740030000000, SearchOnePass1740030000001, SimilarIndexes1740030000002],
   });
 }

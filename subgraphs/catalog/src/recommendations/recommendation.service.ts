@@ -72,30 +72,53 @@ async function boughtTogether(m: EntityManager, tenantId: string, storeId: strin
 /**
  * Products most like this one: the same category (4), each shared ancestor category (1), the same
  * brand (2), each equal attribute value (1), and title similarity (pg_trgm, 0 to 3); ties to the
- * newest. Scored over the products available in the store.
+ * newest. Only products available in the store.
+ *
+ * Scored first over the near products, those an index finds (decision 0040): filed in its category
+ * or under it, of its brand, sharing an attribute value. Any other product shares at most its
+ * category's ancestors and a title (3 at most), so scores at most `bound`, below any product of its
+ * own category; when the near list is full and its last score is above that bound, it is the
+ * answer. Otherwise (too few near products in stock) every product available in the store is scored.
+ * (Titles are not a way in: a word most titles share, "Product", makes every title similar.)
  */
 async function similar(m: EntityManager, tenantId: string, storeId: string, productId: string, first: number, exclude: string[]): Promise<string[]> {
   if (!isUuid(productId) || first < 1) return [];
   const s = m.connection.driver.schema;
   const trgm = await trigramSchema(m);
-  const rows: { id: string }[] = await m.query(
-    `WITH me AS (
+  const params = [tenantId, storeId, first, productId, exclude];
+  const near: { id: string; score: number; bound: number }[] = await m.query(similarSql(s, trgm, true), params);
+  const last = near.at(-1);
+  if (near.length === first && last && Number(last.score) > Number(last.bound)) return near.map((r) => r.id);
+  const rows: { id: string }[] = await m.query(similarSql(s, trgm, false), params);
+  return rows.map((r) => r.id);
+}
+
+/** SIMILAR's statement over the near products (`near`) or over every product ($1 tenant, $2 store, $3 first, $4 the product, $5 excluded). */
+export function similarSql(s: string | undefined, trgm: string, near: boolean): string {
+  const candidates = near
+    ? `AND p.id IN (
+         SELECT x.id FROM "${s}".product x
+          WHERE x.tenant_id = $1 AND x.category_id IN (SELECT c.id FROM "${s}".category c WHERE c.tenant_id = $1 AND (SELECT category_id FROM me) = ANY(c.path_ids))
+         UNION SELECT x.id FROM "${s}".product x WHERE x.tenant_id = $1 AND x.brand = (SELECT brand FROM me)
+         UNION SELECT a.product_id FROM "${s}".product_attribute b JOIN "${s}".product_attribute a ON a.tenant_id = b.tenant_id AND a.name = b.name AND a.value_text = b.value_text
+                WHERE b.tenant_id = $1 AND b.product_id = $4)`
+    : '';
+  return `WITH me AS (
        SELECT p.id, p.brand, p.category_id, coalesce(c.path_ids, '{}') AS path, lower(p.title) AS title
          FROM "${s}".product p LEFT JOIN "${s}".category c ON c.tenant_id = p.tenant_id AND c.id = p.category_id
         WHERE p.tenant_id = $1 AND p.id = $4)
-     SELECT p.id FROM me, "${s}".product p LEFT JOIN "${s}".category c ON c.tenant_id = p.tenant_id AND c.id = p.category_id
-      WHERE p.tenant_id = $1 AND p.id <> me.id AND NOT (p.id = ANY($5::uuid[])) AND ${SHOWN(s)}
-      ORDER BY (CASE WHEN p.category_id = me.category_id THEN 4 ELSE 0 END)
+     SELECT p.id, s.score, greatest(cardinality(me.path) - 1, 0) + 3 AS bound
+       FROM me, "${s}".product p LEFT JOIN "${s}".category c ON c.tenant_id = p.tenant_id AND c.id = p.category_id,
+       LATERAL (SELECT (CASE WHEN p.category_id = me.category_id THEN 4 ELSE 0 END)
              + cardinality(ARRAY(SELECT unnest(coalesce(c.path_ids, '{}')) INTERSECT SELECT unnest(me.path)))
              + (CASE WHEN p.brand = me.brand THEN 2 ELSE 0 END)
              + (SELECT count(*) FROM "${s}".product_attribute a JOIN "${s}".product_attribute b
                     ON b.tenant_id = a.tenant_id AND b.product_id = me.id AND b.name = a.name AND b.value_text = a.value_text
                  WHERE a.tenant_id = $1 AND a.product_id = p.id)
-             + 3 * "${trgm}".similarity(lower(p.title), me.title) DESC, p.seq DESC
-      LIMIT $3`,
-    [tenantId, storeId, first, productId, exclude],
-  );
-  return rows.map((r) => r.id);
+             + 3 * "${trgm}".similarity(lower(p.title), me.title) AS score) s
+      WHERE p.tenant_id = $1 AND p.id <> me.id AND NOT (p.id = ANY($5::uuid[])) AND ${SHOWN(s)} ${candidates}
+      ORDER BY s.score DESC, p.seq DESC
+      LIMIT $3`;
 }
 
 const trigramSchemas = new WeakMap<object, Promise<string>>();

@@ -292,7 +292,8 @@ export async function productPage(
     options.drafts,
   ]);
   if (page.length === 0) return [];
-  // An archived product leaves shoppers' pages (this page may then be a product short).
+  // The statement chose the page without archived products for shoppers (the search row's
+  // `archived`); the product's own column says the same, read here as the rule's second guard.
   return products.find({ where: { tenantId, id: In(page.map((r) => r.product_id)), ...(options.drafts ? {} : { archivedAt: IsNull() }) }, order: { seq: 'ASC' } });
 }
 
