@@ -1,7 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { badInput, notFound } from '../../../../lib/errors.js';
 import { isUuid } from '../../../../lib/graphql/context.js';
-import { apply as applyOutcome, enrich, RULES, type Enrichment, type EnrichmentRules, type ProductDraft, type RuleOutcome } from './rules.js';
+import { apply as applyOutcome, enrich, RULES, type Enrichment, type EnrichmentRules, type ProductDraft, type RuleName, type RuleOutcome } from './rules.js';
 
 /** What a product's enrichment row holds. */
 export interface StoredEnrichment {
@@ -32,6 +32,16 @@ export async function enrichmentRulesOf(m: EntityManager, tenantId: string): Pro
   );
   if (!row || RULES.every((name) => row.disabled.includes(name))) return null;
   return { brands: row.brands, categoryKeywords: row.category_keywords, disabled: row.disabled };
+}
+
+/**
+ * The tenant's rules with those its feature flags switch off for one product (`enrichment.<rule>`,
+ * rule-switches.ts) added to `disabled`; null when none is left to run.
+ */
+export function withSwitchedOff(rules: EnrichmentRules | null, off: readonly RuleName[]): EnrichmentRules | null {
+  if (!rules || off.length === 0) return rules;
+  const disabled = [...new Set([...(rules.disabled ?? []), ...off])];
+  return RULES.every((name) => disabled.includes(name)) ? null : { ...rules, disabled };
 }
 
 export interface RulesInput {
