@@ -16,6 +16,8 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { createClient } from 'graphql-ws';
@@ -43,7 +45,19 @@ async function main(): Promise<void> {
       'enrichment-rounds': { type: 'string', default: '3' },
     },
   });
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/system-process.ts'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // BENCH_CPU_PROF=<dir>: the system process writes a V8 CPU profile there when it stops (`node --cpu-prof`).
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'bench/system-process.ts'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  /** CPU seconds (user + system) the system process has used so far: its process.cpuUsage, read from /proc (Linux), which the machine's load does not inflate. */
+  const cpuSeconds = () => {
+    try {
+      const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      return NaN;
+    }
+  };
+  const load = () => loadavg()[0]!.toFixed(1);
   const started = await new Promise<{ gatewayUrl: string; stores: { id: string; code: string }[]; keys: { admin: string; pos: string } }>((resolve, reject) => {
     createInterface({ input: child.stdout! }).once('line', (line) => resolve(JSON.parse(line)));
     child.once('exit', (code) => reject(new Error(`system exited with ${code}`)));
@@ -204,15 +218,20 @@ async function main(): Promise<void> {
     const enrichmentRows = Number(values['enrichment-rows']);
     if (enrichmentRows > 0) {
       const dirty = ['NESCAFE GOLD INSTANT COFFEE 200GM', 'coca-cola   6x330ml', 'barilla spaghetti n.5 1kg', 'Oat milk OATLY 1L', 'Dettol handwash 250 ml - - '];
-      const feedRate = async (prefix: string) => {
+      /** One feed: rows per second, the system's CPU seconds per 1,000 rows, the load average when it ended. */
+      const feedRate = async (prefix: string): Promise<{ rate: number; cpu: number; load: string }> => {
         const lines = ['handle,title,sku'];
         for (let i = 0; i < enrichmentRows; i++) lines.push(`${prefix}-${i},"${dirty[i % dirty.length]} ${i}",${prefix.toUpperCase()}-${i}`);
+        const c0 = cpuSeconds();
         const f0 = performance.now();
         const response = await fetch(`${origin}/imports/catalog`, { method: 'POST', headers: { 'content-type': 'text/csv', ...admin }, body: `${lines.join('\n')}\n` });
         const { id } = (await response.json()) as { id: string };
         for (;;) {
           const { feedImport } = await graphqlOk<{ feedImport: { status: string } }>(gatewayUrl, 'query ($id: ID!) { feedImport(id: $id) { status } }', { id }, admin);
-          if (feedImport.status === 'COMPLETED' || feedImport.status === 'FAILED') return Math.round(enrichmentRows / ((performance.now() - f0) / 1000));
+          if (feedImport.status === 'COMPLETED' || feedImport.status === 'FAILED') {
+            const rate = Math.round(enrichmentRows / ((performance.now() - f0) / 1000));
+            return { rate, cpu: Math.round(((cpuSeconds() - c0) / enrichmentRows) * 1000 * 100) / 100, load: load() };
+          }
           await sleep(50);
         }
       };
@@ -234,19 +253,25 @@ async function main(): Promise<void> {
       await feedRate('warm-on');
       await rules(false);
       await feedRate('warm-off');
-      const pairs: [without: number, withRules: number][] = [];
+      const pairs: { without: Awaited<ReturnType<typeof feedRate>>; withRules: Awaited<ReturnType<typeof feedRate>> }[] = [];
       for (let round = 0; round < Number(values['enrichment-rounds']); round++) {
         await rules(false);
         const without = await feedRate(`plain${round}`);
         await rules(true);
         const withRules = await feedRate(`rich${round}`);
-        pairs.push([without, withRules]);
-        console.log(`feed of ${enrichmentRows} dirty rows, round ${round + 1}: ${without} rows/s without enrichment, ${withRules} rows/s with it (${Math.round((1 - withRules / without) * 100)}% cost)`);
+        pairs.push({ without, withRules });
+        console.log(
+          `feed of ${enrichmentRows} dirty rows, round ${round + 1}: without enrichment ${without.rate} rows/s, ${without.cpu} CPU s/1000 rows (load ${without.load}); ` +
+            `with it ${withRules.rate} rows/s, ${withRules.cpu} CPU s/1000 rows (load ${withRules.load}): cost ${Math.round((1 - withRules.rate / without.rate) * 100)}% rows/s, ${Math.round((withRules.cpu / without.cpu - 1) * 100)}% CPU`,
+        );
       }
       const range = (xs: number[]) => `${Math.min(...xs)}–${Math.max(...xs)}`;
-      const costs = pairs.map(([a, b]) => Math.round((1 - b / a) * 100));
+      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+      const costs = pairs.map((p) => Math.round((1 - p.withRules.rate / p.without.rate) * 100));
+      const cpuCosts = pairs.map((p) => Math.round((p.withRules.cpu / p.without.cpu - 1) * 100));
       console.log(
-        `enrichment over ${pairs.length} rounds: without ${range(pairs.map((p) => p[0]))} rows/s, with ${range(pairs.map((p) => p[1]))} rows/s, cost ${range(costs)}% (median ${[...costs].sort((a, b) => a - b)[Math.floor(costs.length / 2)]}%; budget 30%)`,
+        `enrichment over ${pairs.length} rounds: without ${range(pairs.map((p) => p.without.rate))} rows/s, with ${range(pairs.map((p) => p.withRules.rate))} rows/s, cost ${range(costs)}% (median ${median(costs)}%); ` +
+          `CPU per 1000 rows without ${range(pairs.map((p) => p.without.cpu))} s, with ${range(pairs.map((p) => p.withRules.cpu))} s, cost ${range(cpuCosts)}% (median ${median(cpuCosts)}%); budget 30%; load ${range(pairs.flatMap((p) => [Number(p.without.load), Number(p.withRules.load)]))}`,
       );
     }
   } finally {

@@ -1,7 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { bucketOf } from '../../lib/flags/definition.js';
+import { signShopify } from '../../lib/webhooks/signatures.js';
 import { createShop, UPSERT_PRODUCT, type Shop } from '../support/fixtures.js';
 import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
@@ -85,6 +88,44 @@ describe('enrichment cleans products on their way in, through the gateway', () =
     expect(byTitle.get('Oat Drink 1 l')).toEqual(expect.objectContaining({ brand: 'Oatly', category: null }));
   });
 
+  it('switches a rule off and on through its feature flag: for the tenant, for one store, for a share of skus', async () => {
+    const FLAG = 'mutation ($input: FeatureFlagInput!) { setFeatureFlag(input: $input) { key } }';
+    const titleOf = async (id: string) => (await system.ok(PRODUCT, { id }, shop.headers)).product.title as string;
+    // Off for the tenant: shouting titles stay shouting, the other rules still run.
+    await system.ok(FLAG, { input: { key: 'enrichment.casing', enabled: true, defaultVariant: 'off' } }, shop.headers);
+    let n = 0;
+    await eventually(async () => expect(await titleOf(await upsert('DETTOL HANDWASH 250ML', `FLAG-A${n++}`))).toBe('DETTOL HANDWASH 250 ml'));
+    const off = await upsert('DETTOL HANDWASH 250ML', 'FLAG-OFF');
+    expect((await system.ok(ENRICHMENT, { id: off }, shop.headers)).productEnrichment.applied.map((c: { rule: string }) => c.rule)).not.toContain('casing');
+
+    // Off for the dark store only, and for half of the skus by their bucket: a feed's rows each as their flag says.
+    await system.ok(FLAG, { input: { key: 'enrichment.casing', enabled: true, rules: [{ storeIds: [shop.stores[1]!.id], variant: 'off' }] } }, shop.headers);
+    await system.ok(FLAG, { input: { key: 'enrichment.size', enabled: true, rules: [{ percentage: 50, variant: 'off' }] } }, shop.headers);
+    const skus = Array.from({ length: 20 }, (_, i) => `FLAGFEED-${i}`);
+    const sizeOff = skus.filter((sku) => bucketOf('enrichment.size', sku) < 50);
+    // The flags reached the catalog's process once a product shows casing on and size off for its sku.
+    const waiting = Array.from({ length: 400 }, (_, i) => `FLAGWAIT-${i}`).filter((sku) => bucketOf('enrichment.size', sku) < 50);
+    await eventually(async () => expect(await titleOf(await upsert('OAT DRINK 1L', waiting[n++]!))).toBe('Oat Drink 1L'));
+    const csv = ['handle,title,sku,store', ...skus.map((sku, i) => `flag-${i},OAT DRINK 1L,${sku},${i % 2 ? 'D1' : 'S1'}`)].join('\n');
+    const { importCatalogFeed } = await system.ok('mutation ($csv: String!) { importCatalogFeed(csv: $csv) { id } }', { csv }, shop.headers);
+    await eventually(async () => {
+      const { feedImport } = await system.ok('query ($id: ID!) { feedImport(id: $id) { status } }', { id: importCatalogFeed.id }, shop.headers);
+      if (feedImport.status !== 'COMPLETED') throw new Error(feedImport.status);
+    }, 15_000);
+    const { products } = await system.ok('{ products(first: 50, query: "FLAGFEED") { edges { node { title variants { sku } } } } }', {}, shop.headers);
+    const titles = new Map(products.edges.map((e: { node: { title: string; variants: { sku: string }[] } }) => [e.node.variants[0]!.sku, e.node.title]));
+    expect(Object.fromEntries(titles)).toEqual(
+      Object.fromEntries(skus.map((sku, i) => [sku, `${i % 2 ? 'OAT DRINK' : 'Oat Drink'} ${sizeOff.includes(sku) ? '1L' : '1 l'}`])),
+    );
+    expect(sizeOff.length).toBeGreaterThan(0);
+    expect(sizeOff.length).toBeLessThan(skus.length);
+
+    // On again: the flag deleted, the rule runs.
+    await system.ok('mutation { deleteFeatureFlag(key: "enrichment.casing") }', {}, shop.headers);
+    await system.ok('mutation { deleteFeatureFlag(key: "enrichment.size") }', {}, shop.headers);
+    await eventually(async () => expect(await titleOf(await upsert('DETTOL HANDWASH 250ML', `FLAG-B${n++}`))).toBe('Dettol Handwash 250 ml'));
+  });
+
   it('refuses an unknown rule name and hides enrichment from non-admins', async () => {
     const bad = await system.request(SET_RULES, { input: { brands: [], categoryKeywords: [], disabled: ['spelling'] } }, shop.headers);
     expect(bad.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
@@ -147,5 +188,50 @@ describe('an external model’s proposals, always for review', () => {
     const { applyEnrichment } = await system.ok(DECIDE('applyEnrichment'), { id, field: 'category' }, shop.headers);
     expect(applyEnrichment.applied).toContainEqual({ field: 'category', to: 'Coffee' });
     expect((await system.ok(PRODUCT, { id }, shop.headers)).product.category).toEqual({ name: 'Coffee' });
+  });
+
+  it('is asked about the products of a feed and of a merchant system too, once they are written', async () => {
+    const before = asked.length;
+    const hasProposals = (id: string) =>
+      eventually(async () => {
+        const { productEnrichment } = await system.ok(ENRICHMENT, { id }, shop.headers);
+        if (!productEnrichment?.review.some((o: { rule: string }) => o.rule === 'model')) throw new Error(`no proposal for ${id} yet`);
+        return productEnrichment.review.filter((o: { rule: string }) => o.rule === 'model').map((o: { field: string }) => o.field);
+      }, 15_000);
+    // A feed: its products are queued in the batch's transaction and asked about after it commits.
+    const csv = ['handle,title,sku', 'model-a,NESCAFE GOLD INSTANT COFFEE 100GM,MODF-1', 'model-b,nescafe classic 50gm,MODF-2'].join('\n');
+    const { importCatalogFeed } = await system.ok('mutation ($csv: String!) { importCatalogFeed(csv: $csv) { id } }', { csv }, shop.headers);
+    await eventually(async () => {
+      const { feedImport } = await system.ok('query ($id: ID!) { feedImport(id: $id) { status } }', { id: importCatalogFeed.id }, shop.headers);
+      if (feedImport.status !== 'COMPLETED') throw new Error(feedImport.status);
+    }, 15_000);
+    const { products } = await system.ok('{ products(first: 10, query: "MODF") { edges { node { id title } } } }', {}, shop.headers);
+    expect(products.edges.map((e: { node: { title: string } }) => e.node.title).sort()).toEqual(['Nescafé Classic 50 g', 'Nescafé Gold Instant Coffee 100 g']);
+    for (const { node } of products.edges) expect(await hasProposals(node.id)).toEqual(['title', 'category', 'attributes.size', 'attributes.form']);
+
+    // A WooCommerce product (signed webhook, the REST API's product shape, no stock kept).
+    const secret = 'woo-secret-0123456789abcdef';
+    await system.ok('mutation ($input: ConfigureWebhookSourceInput!) { configureWebhookSource(input: $input) { path } }', { input: { source: 'WOO', secret, currencyCode: 'EUR' } }, shop.headers);
+    const body = JSON.stringify({
+      id: 815, name: 'NESCAFE AZERA AMERICANO 90GM', slug: 'nescafe-azera-americano-90gm', type: 'simple', status: 'publish',
+      date_modified_gmt: new Date(Date.now() - 60_000).toISOString().slice(0, 19), description: '<p>Barista style instant coffee.</p>', short_description: '',
+      sku: 'MODW-1', price: '', regular_price: '', manage_stock: false, stock_quantity: null, stock_status: 'instock', variations: [], brands: [], categories: [],
+    });
+    const response = await fetch(`${new URL(system.gatewayUrl).origin}/webhooks/woo/${shop.slug}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-wc-webhook-topic': 'product.created', 'x-wc-webhook-resource': 'product', 'x-wc-webhook-event': 'created', 'x-wc-webhook-delivery-id': randomUUID(), 'x-wc-webhook-signature': signShopify(body, secret) },
+      body,
+    });
+    expect(response.status).toBe(202);
+    const woo = await eventually(async () => {
+      const { variant } = await system.ok('{ variant(sku: "MODW-1") { product { id title } } }', {}, shop.headers);
+      if (!variant) throw new Error('not applied yet');
+      return variant.product as { id: string; title: string };
+    }, 15_000);
+    expect(woo.title).toBe('Nescafé Azera Americano 90 g');
+    expect(await hasProposals(woo.id)).toEqual(['title', 'category', 'attributes.size', 'attributes.form']);
+    // One request per product, each about the product as the rules left it.
+    const titles = asked.slice(before).map((a) => JSON.parse(a.body.messages[1]!.content).title).sort();
+    expect(titles).toEqual(['Nescafé Azera Americano 90 g', 'Nescafé Classic 50 g', 'Nescafé Gold Instant Coffee 100 g']);
   });
 });

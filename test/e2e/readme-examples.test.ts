@@ -3,6 +3,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { signJson } from '../../lib/webhooks/signatures.js';
+import { bucketOf } from '../../lib/flags/definition.js';
 import { seedDemo, type DemoSeedResult } from '../../scripts/seed-demo.js';
 import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
@@ -427,6 +428,21 @@ describe('the README and docs examples, as written, on the demo data', () => {
   it('the enrichment example: rules set, a shouting title cleaned on its way in', async () => {
     const { upsertProduct } = await post(block('NESCAFE GOLD INSTANT COFFEE 200GM", variants'), {}, { authorization: `Bearer ${demo.keys.admin}` });
     expect(upsertProduct).toEqual({ title: 'Nescafé Gold Instant Coffee 200 g', brand: 'Nescafé' });
+
+    // docs/enrichment.md: casing off in the dark store and for 20 % of the skus, by their bucket.
+    const admin = { authorization: `Bearer ${demo.keys.admin}` };
+    const { setFeatureFlag } = await post(block('key: "enrichment.casing", enabled: true'), { dark: store('D1') }, admin);
+    expect(setFeatureFlag).toEqual({ key: 'enrichment.casing', enabled: true, defaultVariant: 'on', rules: [{ storeIds: [store('D1')], percentage: 100, variant: 'off' }, { storeIds: [], percentage: 20, variant: 'off' }] });
+    const skus = Array.from({ length: 400 }, (_, i) => `DOC-CASING-${i}`);
+    const inShare = skus.filter((sku) => bucketOf('enrichment.casing', sku) < 20);
+    const outOfShare = skus.filter((sku) => bucketOf('enrichment.casing', sku) >= 20);
+    const titleFor = async (sku: string) =>
+      (await post('mutation ($sku: ID!) { upsertProduct(input: { title: "OAT DRINK 1L", variants: [{ sku: $sku, title: "Carton" }] }) { title } }', { sku }, admin)).upsertProduct.title;
+    // The flag reaches the catalog's process within a moment: then a sku in the 20 % keeps its capitals, the others do not.
+    await eventually(async () => expect(await titleFor(inShare.shift()!)).toBe('OAT DRINK 1 l'));
+    expect(await titleFor(outOfShare.shift()!)).toBe('Oat Drink 1 l');
+    expect(await post(block('mutation { deleteFeatureFlag(key: "enrichment.casing") }'), {}, admin)).toEqual({ deleteFeatureFlag: true });
+    await eventually(async () => expect(await titleFor(inShare.shift()!)).toBe('Oat Drink 1 l'));
     // The demo tenant goes back to no enrichment: every rule off.
     await post('mutation { setEnrichmentRules(input: { brands: [], categoryKeywords: [], disabled: ["whitespace", "size", "casing", "brand", "category", "synonyms"] }) { brands } }', {}, { authorization: `Bearer ${demo.keys.admin}` });
   });

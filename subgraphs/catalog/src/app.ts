@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { chatCompletionsProvider, type ModelProviderConfig } from './enrichment/model-provider.js';
+import { createModelAskWorker } from './enrichment/model-asks.js';
 import { join } from 'node:path';
 import DataLoader from 'dataloader';
 import { parse } from 'graphql';
@@ -30,12 +31,17 @@ export function buildCatalog(
   deps: SubgraphDeps,
   options: { feeds?: FeedWorkerOptions; publishing?: PublishSchedulerOptions; /** An external model's proposals for review (off: null). */ enrichmentModel?: ModelProviderConfig | null } = {},
 ): SubgraphService {
-  const lifecycle = subgraphLifecycle({ ...deps, source: 'catalog', appliers: { ...catalogAppliers(), ...combinedReactions(...catalogReactions) } });
+  const askModel = Boolean(options.enrichmentModel);
+  const lifecycle = subgraphLifecycle({ ...deps, source: 'catalog', appliers: { ...catalogAppliers(undefined, { askModel }), ...combinedReactions(...catalogReactions) } });
   const flags = copiedFlagsOf(deps, 'catalog');
   const catalog = new CatalogService(deps.dataSource, lifecycle.flush);
   if (options.enrichmentModel) catalog.useModel(chatCompletionsProvider(options.enrichmentModel), (message) => (deps.logger ? deps.logger.warn(message) : console.warn(message)));
   const search = new SearchService(deps.dataSource, lifecycle.flush);
-  const worker = createFeedWorker(deps.dataSource, lifecycle.flush, options.feeds);
+  // Feeds' and merchant systems' products the model is to be asked about, taken after they commit.
+  const modelAsks = createModelAskWorker(deps.dataSource, (tenantId, productId) => catalog.proposeByModel(tenantId, productId), {
+    log: (message) => (deps.logger ? deps.logger.warn(message) : console.warn(message)),
+  });
+  const worker = createFeedWorker(deps.dataSource, lifecycle.flush, { flags: flags.cache, ...(askModel ? { modelAsked: modelAsks.nudge } : {}), ...options.feeds });
   const feeds = new FeedImportService(deps.dataSource, lifecycle.flush, worker.nudge);
   const versions = new ProductVersionService(deps.dataSource, lifecycle.flush);
   const menus = new MenuService(deps.dataSource, lifecycle.flush);
@@ -47,7 +53,7 @@ export function buildCatalog(
     typeDefs,
     resolvers: resolvers as never,
     lifecycle,
-    workers: [flags, worker, scheduler],
+    workers: [flags, worker, scheduler, ...(askModel ? [modelAsks] : [])],
     context: (base) => {
       const ctx: Context = {
         ...base,

@@ -119,8 +119,10 @@ const STEPS: Record<RuleName, Step> = {
 
   brand(product, rules) {
     const out: RuleOutcome[] = [];
+    // The title folded once for the whole dictionary (not once per brand).
+    const folded = foldSameLength(product.title);
     const hits = rules.brands
-      .map((brand) => ({ brand, matches: brandMatches(product.title, brand) }))
+      .map((brand) => ({ brand, matches: brandMatches(product.title, folded, brand) }))
       .filter((hit) => hit.matches.length > 0)
       .sort((a, b) => b.brand.length - a.brand.length);
     const known = product.brand ? rules.brands.find((b) => fold(b) === fold(product.brand!)) : undefined;
@@ -147,10 +149,10 @@ const STEPS: Record<RuleName, Step> = {
     if (product.category) return [];
     const words = new Set(tokens(`${product.title} ${product.brand ?? ''}`));
     // A keyword of two words ("instant coffee") weighs two.
-    const scored = Object.entries(rules.categoryKeywords)
-      .map(([category, keywords]) => {
-        const matched = keywords.filter((k) => tokens(k).every((t) => words.has(t)));
-        return { category, matched, score: matched.reduce((sum, k) => sum + tokens(k).length, 0) };
+    const scored = keywordTokensOf(rules.categoryKeywords)
+      .map(({ category, keywords }) => {
+        const matched = keywords.filter((k) => k.tokens.every((t) => words.has(t)));
+        return { category, matched: matched.map((k) => k.keyword), score: matched.reduce((sum, k) => sum + k.tokens.length, 0) };
       })
       .filter((s) => s.score > 0)
       .sort((a, b) => b.score - a.score);
@@ -271,8 +273,22 @@ const foldSameLength = (text: string) =>
 /** Each brand's pattern, compiled once (a feed matches every row against the whole dictionary). */
 const BRAND_PATTERNS = new Map<string, RegExp>();
 
-/** Where a brand stands in a title, whatever its case and accents ("NESCAFE" finds Nescafé). */
-function brandMatches(title: string, brand: string): { index: number; text: string }[] {
+/**
+ * Each keyword's words, once per tenant's settings (a feed batch shares one settings object over
+ * its rows; the profile of a feed showed every row folding and splitting every keyword again).
+ */
+const KEYWORD_TOKENS = new WeakMap<object, { category: string; keywords: { keyword: string; tokens: string[] }[] }[]>();
+function keywordTokensOf(categoryKeywords: EnrichmentRules['categoryKeywords']) {
+  let compiled = KEYWORD_TOKENS.get(categoryKeywords);
+  if (!compiled) {
+    compiled = Object.entries(categoryKeywords).map(([category, keywords]) => ({ category, keywords: keywords.map((keyword) => ({ keyword, tokens: tokens(keyword) })) }));
+    KEYWORD_TOKENS.set(categoryKeywords, compiled);
+  }
+  return compiled;
+}
+
+/** Where a brand stands in a title (`folded`: the title through foldSameLength), whatever its case and accents ("NESCAFE" finds Nescafé). */
+function brandMatches(title: string, folded: string, brand: string): { index: number; text: string }[] {
   // Apostrophes optional: "LAYS" is Lay's.
   let pattern = BRAND_PATTERNS.get(brand);
   if (!pattern) {
@@ -281,5 +297,5 @@ function brandMatches(title: string, brand: string): { index: number; text: stri
     if (BRAND_PATTERNS.size >= 10_000) BRAND_PATTERNS.clear();
     BRAND_PATTERNS.set(brand, pattern);
   }
-  return [...foldSameLength(title).matchAll(pattern)].map((m) => ({ index: m.index!, text: title.slice(m.index!, m.index! + m[0].length) }));
+  return [...folded.matchAll(pattern)].map((m) => ({ index: m.index!, text: title.slice(m.index!, m.index! + m[0].length) }));
 }

@@ -17,7 +17,7 @@ import { copyFeatureFlag } from '../../../../lib/flags/flag-copy.js';
  * one bad variant cannot hold the others back; the source remains the place to fix it. A product
  * older than the one last applied from its source (a replayed or late delivery) changes nothing.
  */
-export function catalogAppliers(log: (message: string) => void = console.error): Record<string, EventApplier> {
+export function catalogAppliers(log: (message: string) => void = console.error, options: { /** Queue merchant products for the external model (configured: ENRICHMENT_MODEL_URL). */ askModel?: boolean } = {}): Record<string, EventApplier> {
   return reactions(
     // Feeds name stores by code.
     on('tenant.store.created', rememberStoreAndTimeZone),
@@ -55,7 +55,7 @@ export function catalogAppliers(log: (message: string) => void = console.error):
         brand: product.brand,
         published: product.published,
         variants: variants.map((v) => ({ sku: v.sku, title: v.title, barcode: v.barcode })),
-      });
+      }, { askModel: options.askModel });
     }),
   );
 }

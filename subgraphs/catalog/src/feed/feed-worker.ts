@@ -1,5 +1,8 @@
 import { pipeline, Readable } from 'node:stream';
-import { categoryIdsByName, enrichmentRulesOf, enrichProduct, recordEnrichments } from '../enrichment/enrichment.service.js';
+import { categoryIdsByName, enrichmentRulesOf, enrichProduct, recordEnrichments, withSwitchedOff } from '../enrichment/enrichment.service.js';
+import { queueModelAsks } from '../enrichment/model-asks.js';
+import { ruleSubject, ruleSwitchesIn, ruleSwitchesOf, type RuleSwitches } from '../enrichment/rule-switches.js';
+import type { FlagCache } from '../../../../lib/flags/cache.js';
 import type { RuleOutcome } from '../enrichment/rules.js';
 import { parse } from 'csv-parse';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -20,6 +23,10 @@ export interface FeedWorkerOptions {
   /** How often queued imports are looked for (default 1 s); a new upload wakes the worker at once. */
   pollMs?: number;
   log?: (message: string) => void;
+  /** The process's flag cache: the rules' flags (`enrichment.<rule>`) are read from it once per batch, before the batch's transaction. Without it, from the subgraph's copy in the transaction. */
+  flags?: FlagCache;
+  /** Called after a batch queued products for the external model (the model worker's nudge); without it, nothing is queued. */
+  modelAsked?: () => void;
 }
 
 /** A RUNNING import whose worker has been silent this long is taken over (its process died). */
@@ -49,6 +56,8 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
   // PGlite runs no autovacuum: without this, searches plan for the catalog as it was before the feed.
   const statistics = statisticsKeeper(dataSource, log);
   let stopped = () => false;
+  /** Products the batch being committed queued for the model. */
+  let asked = 0;
 
   const claim = () =>
     inSystemTransaction(dataSource, async (m) => {
@@ -155,8 +164,9 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
     lastLine: number,
   ): Promise<void> {
     if (batch.length === 0 && problems.length === 0) return;
+    const switches = options.flags && batch.length > 0 ? ruleSwitchesOf(await options.flags.flags(job.tenant_id)) : undefined;
     await inTenantTransaction(dataSource, job.tenant_id, async (m) => {
-      const good = await importRows(m, job, batch, problems);
+      const good = await importRows(m, job, batch, problems, switches);
       if (problems.length) {
         await m.query(
           `INSERT INTO "${s}"."feed_row_error" (import_id, line, tenant_id, reason, raw)
@@ -173,10 +183,12 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
     });
     statistics.noteWrite();
     await afterCommit();
+    if (asked > 0) options.modelAsked?.();
+    asked = 0;
   }
 
   /** Upserts the batch's products and variants; rows that cannot be imported join `problems`. Returns the imported count. */
-  async function importRows(m: EntityManager, job: Claimed, batch: { row: FeedRow; raw: string }[], problems: Problem[]): Promise<number> {
+  async function importRows(m: EntityManager, job: Claimed, batch: { row: FeedRow; raw: string }[], problems: Problem[], flagged?: RuleSwitches): Promise<number> {
     if (batch.length === 0) return 0;
     const tenantId = job.tenant_id;
     const stores: { code: string; store_id: string }[] = await m.query(`SELECT code, store_id FROM "${s}"."known_store" WHERE tenant_id = $1`, [tenantId]);
@@ -204,9 +216,14 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
     for (const row of rows) products.set(row.handle, row);
     const list = [...products.values()];
     // Enrichment: the tenant's rules and categories read once per batch, the rules run in memory.
+    // Each row without the rules its flags switch off for it (its sku, its store).
     const rules = await enrichmentRulesOf(m, tenantId);
+    const switches = rules ? (flagged ?? (await ruleSwitchesIn(m, tenantId))) : undefined;
     const categories = rules ? await categoryIdsByName(m, tenantId) : new Map<string, string>();
-    const enriched = list.map((r) => (rules ? enrichProduct(rules, { title: r.title, brand: r.brand, hasCategory: false }, (name) => categories.get(name)) : null));
+    const enriched = list.map((r) => {
+      const own = switches && withSwitchedOff(rules, switches(ruleSubject(r.sku, r.storeCode ? storeByCode.get(r.storeCode) : null)));
+      return own ? enrichProduct(own, { title: r.title, brand: r.brand, hasCategory: false }, (name) => categories.get(name)) : null;
+    });
     await attributeChange(m, 'feed', `feed-import:${job.id}`);
     const saved: { id: string; external_ref: string; title: string; had_category: boolean }[] = await m.query(
       `INSERT INTO "${s}"."product" AS p (id, tenant_id, external_ref, title, brand, description, published, category_id, updated_at)
@@ -232,14 +249,17 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
       await recordEnrichments(
         m,
         tenantId,
-        list.map((r, i) => {
+        list.flatMap((r, i) => {
           const product = productOf.get(`feed:${r.handle}`)!;
-          const stored = enriched[i]!.stored;
+          if (!enriched[i]) return [];
+          const stored = enriched[i].stored;
           // A product already filed keeps its category: no suggestion for it.
           const drop = (o: RuleOutcome) => product.had_category && o.field === 'category';
-          return { productId: product.id, stored: { ...stored, applied: stored.applied.filter((o) => !drop(o)), review: stored.review.filter((o) => !drop(o)) } };
+          return [{ productId: product.id, stored: { ...stored, applied: stored.applied.filter((o) => !drop(o)), review: stored.review.filter((o) => !drop(o)) } }];
         }),
       );
+      // The external model proposes too, for review, once the batch commits (one statement for the batch).
+      if (options.modelAsked) asked += await queueModelAsks(m, tenantId, saved.map((p) => p.id));
     }
     await m.query(
       `INSERT INTO "${s}"."variant" AS v (tenant_id, sku, product_id, title, barcode, position)

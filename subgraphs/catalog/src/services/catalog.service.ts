@@ -1,7 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import type { Client } from '@openfeature/server-sdk';
 import type { ModelProvider } from '../enrichment/model-provider.js';
+import { ruleSubject, ruleSwitchesFor, ruleSwitchesIn, type RuleSwitches } from '../enrichment/rule-switches.js';
 import { In, IsNull, Not } from 'typeorm';
 import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js';
+import { inTenantTransaction } from '../../../../lib/db/data-source.js';
+import { queueModelAsks } from '../enrichment/model-asks.js';
 import { badInput, notFound } from '../../../../lib/errors.js';
 import { alignByKey, groupByKey } from '../../../../lib/graphql/batch.js';
 import { isUuid } from '../../../../lib/graphql/context.js';
@@ -16,7 +20,7 @@ import { ProductEntity } from '../data/entities/product.entity.js';
 import { VariantEntity } from '../data/entities/variant.entity.js';
 import { actorOf, attributeChange } from '../versions/product-versions.service.js';
 import { checkCatalogExtras, writeCatalogExtras, type CatalogExtrasInput } from './attributes.service.js';
-import { decideSuggestion, enrichIncoming, enrichmentOf, enrichmentRulesOf, enrichmentView, recordEnrichment, setEnrichmentRulesIn, type RulesInput } from '../enrichment/enrichment.service.js';
+import { decideSuggestion, enrichIncoming, enrichmentOf, enrichmentRulesOf, enrichmentView, recordEnrichment, setEnrichmentRulesIn, withSwitchedOff, type RulesInput } from '../enrichment/enrichment.service.js';
 
 const emit = outboxOf('catalog');
 
@@ -148,7 +152,7 @@ export class CatalogService extends TenantScopedService {
     });
   }
 
-  async upsertProduct(ctx: SubgraphContext, input: UpsertProductInput): Promise<ProductEntity> {
+  async upsertProduct(ctx: SubgraphContext & { flags?: Client }, input: UpsertProductInput): Promise<ProductEntity> {
     const title = input.title.trim();
     if (!title) throw badInput('title must not be empty', 'title');
     if (!input.id && input.variants.length === 0) throw badInput('a new product needs at least one variant', 'variants');
@@ -161,14 +165,16 @@ export class CatalogService extends TenantScopedService {
     if (input.handle != null && !HANDLE.test(input.handle)) throw badInput('handle must be 1-100 lower-case letters, digits and single dashes', 'handle');
     checkCatalogExtras(input);
 
+    // The rules' flags through OpenFeature before the transaction (a cold read of the flags may need the database).
+    const switches = ctx.flags && ctx.tenantId ? await ruleSwitchesFor(ctx.flags, ctx.tenantId, ruleSubject(input.variants[0]?.sku ?? input.id ?? '')) : undefined;
     const product = await this.tx(ctx, async (m, tenantId) => {
       await attributeChange(m, 'api', actorOf(ctx));
-      return upsertProductIn(m, tenantId, { ...input, title });
+      return upsertProductIn(m, tenantId, { ...input, title }, { switches });
     });
     await this.afterCommit();
     // After the answer's transaction, never inside it: a model takes seconds and may fail.
     if (this.model) {
-      const asked = this.proposeByModel(ctx, this.model, product.id).catch((error: unknown) => this.warn(`enrichment model: ${(error as Error).message}`));
+      const asked = this.proposeByModel(product.tenantId, product.id).catch((error: unknown) => this.warn(`enrichment model: ${(error as Error).message}`));
       this.proposing.add(asked);
       void asked.finally(() => this.proposing.delete(asked));
     }
@@ -215,9 +221,15 @@ export class CatalogService extends TenantScopedService {
     });
   }
 
-  /** Adds the model's proposals for a product to its review queue (replacing the model's earlier ones for the same fields). */
-  private async proposeByModel(ctx: SubgraphContext, model: ModelProvider, productId: string): Promise<void> {
-    const asked = await this.tx(ctx, async (m, tenantId) => {
+  /**
+   * Adds the model's proposals for a product to its review queue (replacing the model's earlier
+   * ones for the same fields), while the tenant enriches: after `upsertProduct`, and for the
+   * products feeds and merchant systems queue (`enrichment_model_ask`, the model worker).
+   */
+  async proposeByModel(tenantId: string, productId: string): Promise<void> {
+    const model = this.model;
+    if (!model) return;
+    const asked = await inTenantTransaction(this.dataSource, tenantId, async (m) => {
       if (!(await enrichmentRulesOf(m, tenantId))) return null;
       const product = await m.getRepository(ProductEntity).findOneBy({ tenantId, id: productId });
       const categories: { name: string }[] = await m.query(`SELECT name FROM "${m.connection.driver.schema}"."category" WHERE tenant_id = $1 ORDER BY name LIMIT 200`, [tenantId]);
@@ -226,7 +238,7 @@ export class CatalogService extends TenantScopedService {
     if (!asked) return;
     const proposals = await model.propose(asked);
     if (proposals.length === 0) return;
-    await this.tx(ctx, async (m, tenantId) => {
+    await inTenantTransaction(this.dataSource, tenantId, async (m) => {
       const stored = (await enrichmentOf(m, tenantId, productId, true)) ?? { applied: [], review: [], attributes: {}, synonyms: [] };
       const fields = new Set(proposals.map((p) => p.field));
       await recordEnrichment(m, tenantId, productId, { ...stored, review: [...stored.review.filter((o) => !(o.rule === 'model' && fields.has(o.field))), ...proposals] });
@@ -312,6 +324,13 @@ export async function upsertProductIn(
   m: EntityManager,
   tenantId: string,
   input: UpsertProductInput & { externalRef?: string | null },
+  options: {
+    /** The rules' flags as the caller evaluated them (default: read from the subgraph's copy in `m`). */
+    switches?: RuleSwitches;
+    storeId?: string | null;
+    /** Queue the product for the external model when the tenant enriches (merchant systems' products; a mutation asks at once). */
+    askModel?: boolean;
+  } = {},
 ): Promise<ProductEntity> {
   const title = input.title.trim();
   const skus = input.variants.map((v) => v.sku);
@@ -334,8 +353,14 @@ export async function upsertProductIn(
     row.handle = input.handle;
   }
   const categoryId = input.categoryId ?? (existing && !input.id ? existing.categoryId : null);
-  // Every product on its way in (here, and merchant systems' products) passes the tenant's rules.
-  const enriched = await enrichIncoming(m, tenantId, await enrichmentRulesOf(m, tenantId), { title, brand: input.brand?.trim() || null, hasCategory: categoryId !== null });
+  // Every product on its way in (here, and merchant systems' products) passes the tenant's rules,
+  // less those its feature flags switch off for this product (read in this transaction unless the caller evaluated them).
+  let rules = await enrichmentRulesOf(m, tenantId);
+  if (rules) {
+    const switches = options.switches ?? (await ruleSwitchesIn(m, tenantId));
+    rules = withSwitchedOff(rules, switches(ruleSubject(input.variants[0]?.sku ?? row.id, options.storeId)));
+  }
+  const enriched = await enrichIncoming(m, tenantId, rules, { title, brand: input.brand?.trim() || null, hasCategory: categoryId !== null });
   Object.assign(row, {
     published: input.published ?? row.published ?? true,
     title: enriched?.title ?? title,
@@ -351,6 +376,8 @@ export async function upsertProductIn(
     );
   } else await products.insert(row);
   if (enriched) await recordEnrichment(m, tenantId, row.id, enriched.stored);
+  // The model is asked while the tenant enriches at all, whatever its flags switched off.
+  if (options.askModel && (await enrichmentRulesOf(m, tenantId))) await queueModelAsks(m, tenantId, [row.id]);
 
   const variants = m.getRepository(VariantEntity);
   const taken = await variants.findBy({ tenantId, sku: In(skus) });
