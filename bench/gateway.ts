@@ -196,7 +196,7 @@ async function main(): Promise<void> {
           .then((r) => r.ok)
           .catch(() => false);
         if (ok) break;
-        if (waited > 60_000) throw new Error(`${name} did not start`);
+        if (waited > 180_000) throw new Error(`${name} did not start`);
         await sleep(200);
       }
       if (name === 'hive-rust' && (!/Using Hive Router Runtime/.test(log) || /Falling back to the default runtime/.test(log))) {

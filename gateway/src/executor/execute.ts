@@ -179,7 +179,7 @@ function prepare(run: Run, step: Step): Prepared | null {
     const representation = executeSelectionSet(run.supergraphSchema, entity, requires);
     if (representation && representation[TypeNameMetaFieldDef.name]) {
       applyRewrites(run.supergraphSchema, step.fetch.inputRewrites, representation);
-      const key = JSON.stringify(representation);
+      const key = representationKey(representation);
       let at = seen.get(key);
       if (at === undefined) {
         seen.set(key, (at = representations.length));
@@ -191,6 +191,23 @@ function prepare(run: Run, step: Step): Prepared | null {
   });
   if (entityOf.length < 1) return null;
   return { step, path: step.path, entities, representations, entityOf, sentAs };
+}
+
+/**
+ * Equal representations get equal keys: for the usual flat ones (`__typename` and key fields of
+ * scalar values) the fields joined with each value's type, else the JSON text.
+ */
+function representationKey(representation: Json): string {
+  let key = '';
+  for (const name in representation) {
+    const value = representation[name];
+    const type = typeof value;
+    if (value !== null && type === 'object') return JSON.stringify(representation);
+    const text = String(value);
+    // Lengths first: no value can pass for the end of a field and the start of the next.
+    key += `${name.length}:${name}${type[0]}${text.length}:${text}`;
+  }
+  return key;
 }
 
 function variablesFor(run: Run, fetch: FetchNode, into: Json = Object.create(null)): Json {
