@@ -231,11 +231,23 @@ async function main(): Promise<void> {
         child.stdout.on('data', (chunk: Buffer) => (text += chunk.toString()));
         child.on('close', () => resolve(text));
       });
+    const subgraphTotal = () => Object.values(subgraphs.counters).reduce((sum, c) => sum + c.requests, 0);
+    const quiet = async () => {
+      for (let waited = 0, last = subgraphTotal(); waited < 15_000; waited += 300) {
+        await sleep(300);
+        const now = subgraphTotal();
+        if (now === last) return;
+        last = now;
+      }
+    };
     loadStarted = Number(process.hrtime.bigint() / 1000n);
     for (const connections of values.connections.split(',').map(Number)) {
       const results = new Map<string, { rps: number; p50: number; p99: number; cpuPerRequest: number; subgraphPerRequest: number; rss: number; bad: number }[]>();
       for (let round = 1; round <= Number(values.rounds); round++) {
         for (const gateway of gateways) {
+          // The gateway before may still be answering requests wrk gave up on: its subgraph
+          // requests and its CPU would count for this one. Wait until the subgraphs are idle.
+          await quiet();
           await wrk(gateway, values.warmup, connections);
           const subgraphBefore = Object.values(subgraphs.counters).reduce((sum, c) => sum + c.requests, 0);
           const cpuBefore = cpuMs(gateway.process.pid!);
@@ -249,13 +261,15 @@ async function main(): Promise<void> {
           const bad = /bad=(\d+)/.exec(output);
           if (!match) throw new Error(`wrk output not understood:\n${output}`);
           const requests = Number(match[1]);
+          // No answer in the whole run (an overloaded machine): the round shows 0 req/s, no per-request figures.
+          const per = (total: number) => (requests > 0 ? total / requests : NaN);
           const seconds = Number(/requests in ([\d.]+)(m?s)/.exec(output)?.[1] ?? values.duration);
           const entry = {
             rps: requests / seconds,
             p50: Number(match[3]),
             p99: Number(match[4]),
-            cpuPerRequest: cpu / requests,
-            subgraphPerRequest: subgraphRequests / requests,
+            cpuPerRequest: per(cpu),
+            subgraphPerRequest: per(subgraphRequests),
             rss,
             bad: Number(match[2]) + Number(bad?.[1] ?? 0),
           };
@@ -275,7 +289,7 @@ async function main(): Promise<void> {
       for (const gateway of gateways) {
         const rows = results.get(gateway.name)!;
         const rps = rows.map((r) => r.rps);
-        const ratios = apollo ? rows.map((r, i) => (r.rps / apollo[i]!.rps).toFixed(2)).join(' ') : 'n/a';
+        const ratios = apollo ? rows.map((r, i) => (apollo[i]!.rps > 0 ? (r.rps / apollo[i]!.rps).toFixed(2) : 'n/a')).join(' ') : 'n/a';
         console.log(
           ` ${gateway.label.padEnd(24)} ${Math.min(...rps).toFixed(0).padStart(6)} / ${median(rps).toFixed(0).padStart(6)} / ${Math.max(...rps).toFixed(0).padStart(6)}  ` +
             `${median(rows.map((r) => r.p50)).toFixed(1).padStart(6)}  ${median(rows.map((r) => r.p99)).toFixed(1).padStart(6)}  ${median(rows.map((r) => r.cpuPerRequest)).toFixed(2).padStart(10)}  ` +
