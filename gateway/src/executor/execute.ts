@@ -1,12 +1,12 @@
 import type { OperationContext } from '@apollo/gateway/dist/operationContext.js';
 import { applyRewrites, isObjectOfType } from '@apollo/gateway/dist/dataRewrites.js';
-import { computeResponse } from '@apollo/gateway/dist/resultShaping.js';
 import { deepMerge } from '@apollo/gateway/dist/utilities/deepMerge.js';
 import { OpenTelemetrySpanNames, tracer } from '@apollo/gateway/dist/utilities/opentelemetry.js';
 import { ERRORS, errorCodeDef, Operation, operationFromDocument, type Schema } from '@apollo/federation-internals';
 import { evaluateCondition, getResponseName, type FetchNode, type PlanNode, type QueryPlan, type QueryPlanSelectionNode, type ResponsePath } from '@apollo/query-planner';
 import { executeSync, GraphQLError, Kind, TypeNameMetaFieldDef, visit, type ExecutionResult, type FieldNode, type GraphQLFormattedError, type GraphQLSchema, type VariableDefinitionNode } from 'graphql';
 import { scheduleOf, type Group, type Schedule, type Step } from './schedule.js';
+import { computeResponseCompiled } from './shaping.js';
 
 /** A subgraph's answer to one request, as it sent it. */
 export interface SubgraphResponse {
@@ -112,7 +112,7 @@ export function shape(options: Pick<ExecuteOptions, 'operationContext' | 'variab
   const { operationContext, variables } = options;
   return tracer.startActiveSpan(OpenTelemetrySpanNames.POST_PROCESSING, (span) => {
     try {
-      const { data, errors: postProcessingErrors } = computeResponse({
+      const { data, errors: postProcessingErrors } = computeResponseCompiled({
         operation,
         variables,
         input,
@@ -179,7 +179,7 @@ function prepare(run: Run, step: Step): Prepared | null {
     const representation = executeSelectionSet(run.supergraphSchema, entity, requires);
     if (representation && representation[TypeNameMetaFieldDef.name]) {
       applyRewrites(run.supergraphSchema, step.fetch.inputRewrites, representation);
-      const key = JSON.stringify(representation);
+      const key = representationKey(representation);
       let at = seen.get(key);
       if (at === undefined) {
         seen.set(key, (at = representations.length));
@@ -191,6 +191,23 @@ function prepare(run: Run, step: Step): Prepared | null {
   });
   if (entityOf.length < 1) return null;
   return { step, path: step.path, entities, representations, entityOf, sentAs };
+}
+
+/**
+ * Equal representations get equal keys: for the usual flat ones (`__typename` and key fields of
+ * scalar values) the fields joined with each value's type, else the JSON text.
+ */
+function representationKey(representation: Json): string {
+  let key = '';
+  for (const name in representation) {
+    const value = representation[name];
+    const type = typeof value;
+    if (value !== null && type === 'object') return JSON.stringify(representation);
+    const text = String(value);
+    // Lengths first: no value can pass for the end of a field and the start of the next.
+    key += `${name.length}:${name}${type[0]}${text.length}:${text}`;
+  }
+  return key;
 }
 
 function variablesFor(run: Run, fetch: FetchNode, into: Json = Object.create(null)): Json {
@@ -327,12 +344,44 @@ function downstreamServiceError(original: GraphQLFormattedError, serviceName: st
   return (codeDef ?? ERRORS.DOWNSTREAM_SERVICE_ERROR).err(message, options);
 }
 
+/**
+ * Apollo's `flattenResultsAtPath` without its copies: the entities at `path` (every element of a
+ * list at `@`), gathered into one array as the path is walked instead of a slice and a flatMap per
+ * step.
+ */
 function flattenResultsAtPath(value: unknown, path: ResponsePath): unknown {
-  if (path.length === 0 || value === undefined || value === null) return value;
-  const [current, ...rest] = path;
-  if (current === '@') return (value as unknown[]).flatMap((element) => flattenResultsAtPath(element, rest));
-  if (Array.isArray(value)) throw new Error(`Unexpected array in result for path element ${String(current)}`);
-  return flattenResultsAtPath(Object.prototype.hasOwnProperty.call(value, current as string) ? (value as Json)[current as string] : undefined, rest);
+  const at = path.indexOf('@');
+  if (at < 0) return walk(value, path, 0, path.length);
+  const list = walk(value, path, 0, at);
+  if (list === undefined || list === null) return list;
+  const out: unknown[] = [];
+  gather(list, path, at, out);
+  return out;
+}
+
+/** Follows the field names of `path` from `from` to `to` (no `@` among them). */
+function walk(value: unknown, path: ResponsePath, from: number, to: number): unknown {
+  for (let i = from; i < to; i++) {
+    if (value === undefined || value === null) return value;
+    if (Array.isArray(value)) throw new Error(`Unexpected array in result for path element ${String(path[i])}`);
+    const name = path[i] as string;
+    value = Object.prototype.hasOwnProperty.call(value, name) ? (value as Json)[name] : undefined;
+  }
+  return value;
+}
+
+/** `list` is what stands at `path[at]` (an `@`): what each element has at the rest of the path, flattened into `out`. */
+function gather(list: unknown, path: ResponsePath, at: number, out: unknown[]): void {
+  if (list === undefined || list === null) return void out.push(list);
+  const next = path.indexOf('@', at + 1);
+  const end = next < 0 ? path.length : next;
+  for (const element of list as unknown[]) {
+    const value = walk(element, path, at + 1, end);
+    if (next < 0) {
+      if (Array.isArray(value)) out.push(...value);
+      else out.push(value);
+    } else gather(value, path, next, out);
+  }
 }
 
 function executeSelectionSet(schema: GraphQLSchema, source: Json | null, selections: readonly QueryPlanSelectionNode[]): Json | null {
