@@ -65,6 +65,8 @@ export interface SystemOptions {
   env?: Env;
   /** Embedded PGlite data folder when no database URL is set; in memory when undefined. */
   dataDir?: string;
+  /** The embedded database, already starting (`npm start` opens it on its thread while this module loads); stopped with the system. */
+  embeddedPostgres?: Promise<EmbeddedPostgres>;
   /** Suffix of every service's schema (tests give each run its own: `catalog_ab12`). */
   schemaSuffix?: string;
   /** Redis stream for events (tests give each run its own). */
@@ -134,16 +136,19 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     for (const cleanup of cleanups.reverse()) await cleanup().catch((error) => options.log?.(String(error)));
   };
   try {
-    let embedded: EmbeddedPostgres | undefined;
+    let embedded: Promise<EmbeddedPostgres> | undefined = options.embeddedPostgres;
+    if (embedded) {
+      const db = embedded;
+      cleanups.push(() => db.then((started) => started.stop(), () => undefined));
+    }
     const urlFor = async (name: string): Promise<string> => {
       const url = readDatabaseUrl(env, name);
       if (url) return url;
       if (!embedded) {
-        embedded = await startEmbeddedPostgres({ dataDir: options.dataDir });
-        const db = embedded;
-        cleanups.push(() => db.stop());
+        const db = (embedded = startEmbeddedPostgres({ dataDir: options.dataDir }));
+        cleanups.push(() => db.then((started) => started.stop(), () => undefined));
       }
-      return embedded.url;
+      return (await embedded).url;
     };
     const bus = env.REDIS_URL
       ? await createRedisBus({ url: env.REDIS_URL, stream: options.redisStream, ...readBusConfig(env), log: options.log })
