@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   const logger = createLogger('gateway', { level: env.LOG_LEVEL });
   const level = logger.level;
   if (logger.isLevelEnabled('info')) logger.level = 'warn';
-  const system = await startSystem({ dataDir, embeddedPostgres, ports, host: readOptional(env, 'HOST'), logger });
+  const system = await startSystem({ dataDir, embeddedPostgres, ports, host: readOptional(env, 'HOST'), logger, deferPlanning: true });
   const ready = performance.now();
   if (firstStart) step(`services ready: database ${fromTemplate ? 'copied from the template in .build/' : 'created (initdb)'}, schema migrated`);
   const keysFile = demoKeysFile(env);
@@ -84,6 +84,8 @@ async function main(): Promise<void> {
     await system.stop();
     return;
   }
+  // Ready first: the subscription planner and the partner contract are built now, not before.
+  setImmediate(() => system.gateway.warm());
   const stop = () => void system.stop().then(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

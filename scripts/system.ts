@@ -89,6 +89,8 @@ export interface SystemOptions {
   /** The gateway's storefront cache (default: STOREFRONT_CACHE and STOREFRONT_CACHE_MAX_BYTES from `env`). */
   storefrontCache?: false | { maxBytes: number };
   subgraphOptions?: SubgraphOptions;
+  /** The gateway's subscription planner and partner contract are built by `gateway.warm()` or when first needed (`npm start`, after it is ready). */
+  deferPlanning?: boolean;
   /** Per-socket subscription limits of the gateway (tests make them tiny). */
   subscriptionLimits?: { highWaterBytes?: number; maxPendingUpdates?: number };
   /** The gateway's structured logger (default: pino to stdout at LOG_LEVEL, silent when `log` is given). */
@@ -207,6 +209,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
         : undefined,
       // Callers that pass their own `log` (tests, benchmarks) get no request lines unless they pass a logger.
       logger: options.logger ?? createLogger('gateway', { level: options.log ? 'silent' : env.LOG_LEVEL }),
+      deferPlanning: options.deferPlanning,
       log: options.log,
     });
     const base = await gateway.start(ports.gateway, host);

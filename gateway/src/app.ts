@@ -123,6 +123,11 @@ export interface GatewayOptions {
   persistedQueries?: { store?: PersistedQueryStore };
   /** Which executor runs query plans (default: GATEWAY_EXECUTOR, else `own`). */
   executor?: ExecutorKind;
+  /**
+   * Build the subscription planner and the partner contract when first needed or on `warm()`, not
+   * while building (`npm start`: after it is ready; issue 13). Default: while building.
+   */
+  deferPlanning?: boolean;
   log?: (message: string) => void;
 }
 
@@ -134,6 +139,8 @@ export interface Gateway {
   flags: Flags;
   /** In-process requests, without a socket, as Yoga's `fetch` (test/e2e/gateway-correctness.test.ts). */
   fetch: YogaServerInstance<Record<string, unknown>, GatewayContext>['fetch'];
+  /** Builds what `deferPlanning` left for later (the subscription planner, the partner contract); at once otherwise. */
+  warm(): void;
 }
 
 /** Reads the subgraph URLs a supergraph names, by lower-case subgraph name. */
@@ -166,8 +173,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   // The served schema: with @defer and @stream (and their introspection) when our executor delivers them.
   const schema = executorKind === 'own' ? addExtensions((gateway as unknown as { apiSchema: Schema }).apiSchema.toGraphQLJSSchema({ includeDefer: true, includeStream: true })) : gateway.schema!;
 
-  // What a partner key sees: the elements tagged @tag(name: "partner"); built on a partner's first
-  // request, not at start (another supergraph build, ~0.2 s of a start's CPU; issue 13).
+  // What a partner key sees: the elements tagged @tag(name: "partner"); with `deferPlanning`, built
+  // on a partner's first request or on warm(), not while building (another supergraph build).
   let contract: GraphQLSchema | undefined;
   const partnerSchema = () => (contract ??= buildContractSchema(supergraphSdl, 'partner'));
   const operator = createOperatorAccess(options.operator ?? {});
@@ -213,10 +220,16 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const busMonitor = bus ? createBusMonitor(bus, { log, ...options.subscriptions!.monitor }) : undefined;
   const credentials = new CredentialWatch();
   const flags = gatewayFlags({ client });
-  const hub = bus
+  const planner = bus ? new SubscriptionPlanner(supergraphSdl, dataSources, executorKind) : undefined;
+  const warm = () => {
+    planner?.warm();
+    partnerSchema();
+  };
+  if (!options.deferPlanning) warm();
+  const hub = bus && planner
     ? new SubscriptionHub({
         busStatus: busMonitor,
-        planner: new SubscriptionPlanner(supergraphSdl, dataSources, executorKind),
+        planner,
         bus,
         fields: options.subscriptions!.fields ?? COMMERCE_SUBSCRIPTIONS,
         client,
@@ -312,6 +325,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   return {
     fetch: yoga.fetch,
     flags,
+    warm,
     async start(port, host = '127.0.0.1') {
       busMonitor?.start();
       await hub?.start();
