@@ -9,13 +9,9 @@ import { installTracing } from '../lib/observability/tracing.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { readDatabaseUrl, readInt, readOptional } from '../lib/env.js';
-import { templateDir } from '../lib/db/embedded-postgres.js';
-import { buildTemplate } from '../lib/db/pglite-template.js';
-import { createLogger } from '../lib/observability/logger.js';
-import { SUBGRAPHS } from '../schema/compose-supergraph.js';
-import { demoKeysFile, ensureDemoKeys, writeDemoKeys } from './demo-keys.js';
-import { seedDemo } from './seed-demo.js';
-import { startSystem, type SystemOptions } from './system.js';
+import { startEmbeddedPostgres, templateDir } from '../lib/db/embedded-postgres.js';
+import { SUBGRAPHS } from '../lib/subgraphs.js';
+import type { SystemOptions } from './system.js';
 
 /** Milliseconds since the process began, the loading of the code included. */
 const sinceProcessStart = () => Math.round(performance.now());
@@ -23,7 +19,6 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 async function main(): Promise<void> {
   const env = process.env;
-  const loaded = sinceProcessStart();
   const dataDir = env.PGLITE_DATA_DIR || '.data/pglite';
   const embedded = !readDatabaseUrl(env, 'tenant');
   const firstStart = embedded && !existsSync(dataDir);
@@ -38,16 +33,29 @@ async function main(): Promise<void> {
     console.log(`first start: creating the embedded PostgreSQL in ${dataDir}, then the schema and the demo data…`);
     // The data folder starts as a copy of an initialised empty one (lib/db/pglite-template.ts),
     // made by `npm install`'s prepare, else now, once: initdb in place would take as long.
-    if (env.PGLITE_TEMPLATE !== 'off' && (await buildTemplate())) step('made the PGlite template in .build/ (once per PGlite version)');
+    if (env.PGLITE_TEMPLATE !== 'off' && (await (await import('../lib/db/pglite-template.js')).buildTemplate())) {
+      step('made the PGlite template in .build/ (once per PGlite version)');
+    }
   }
   const fromTemplate = firstStart && env.PGLITE_TEMPLATE !== 'off' && existsSync(join(templateDir(), 'PG_VERSION'));
+  // PGlite opens its folder on its own thread (~1 s of WebAssembly) while this one loads the
+  // services' code: the two took turns before (issue 13).
+  const embeddedPostgres = embedded ? startEmbeddedPostgres({ dataDir }) : undefined;
+  embeddedPostgres?.catch(() => undefined); // the system reports it
+  const [{ startSystem }, { seedDemo }, { demoKeysFile, ensureDemoKeys, writeDemoKeys }, { createLogger }] = await Promise.all([
+    import('./system.js'),
+    import('./seed-demo.js'),
+    import('./demo-keys.js'),
+    import('../lib/observability/logger.js'),
+  ]);
+  const loaded = sinceProcessStart();
   const started = performance.now();
   // The gateway's request log stays quiet while the demo data goes in and the demo keys are checked
   // (hundreds of JSON lines otherwise): a start prints its own lines, then the log begins.
   const logger = createLogger('gateway', { level: env.LOG_LEVEL });
   const level = logger.level;
   if (logger.isLevelEnabled('info')) logger.level = 'warn';
-  const system = await startSystem({ dataDir, ports, host: readOptional(env, 'HOST'), logger });
+  const system = await startSystem({ dataDir, embeddedPostgres, ports, host: readOptional(env, 'HOST'), logger, deferPlanning: true });
   const ready = performance.now();
   if (firstStart) step(`services ready: database ${fromTemplate ? 'copied from the template in .build/' : 'created (initdb)'}, schema migrated`);
   const keysFile = demoKeysFile(env);
@@ -76,6 +84,8 @@ async function main(): Promise<void> {
     await system.stop();
     return;
   }
+  // Ready first: the subscription planner and the partner contract are built now, not before.
+  setImmediate(() => system.gateway.warm());
   const stop = () => void system.stop().then(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

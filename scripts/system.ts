@@ -65,6 +65,8 @@ export interface SystemOptions {
   env?: Env;
   /** Embedded PGlite data folder when no database URL is set; in memory when undefined. */
   dataDir?: string;
+  /** The embedded database, already starting (`npm start` opens it on its thread while this module loads); stopped with the system. */
+  embeddedPostgres?: Promise<EmbeddedPostgres>;
   /** Suffix of every service's schema (tests give each run its own: `catalog_ab12`). */
   schemaSuffix?: string;
   /** Redis stream for events (tests give each run its own). */
@@ -87,6 +89,8 @@ export interface SystemOptions {
   /** The gateway's storefront cache (default: STOREFRONT_CACHE and STOREFRONT_CACHE_MAX_BYTES from `env`). */
   storefrontCache?: false | { maxBytes: number };
   subgraphOptions?: SubgraphOptions;
+  /** The gateway's subscription planner and partner contract are built by `gateway.warm()` or when first needed (`npm start`, after it is ready). */
+  deferPlanning?: boolean;
   /** Per-socket subscription limits of the gateway (tests make them tiny). */
   subscriptionLimits?: { highWaterBytes?: number; maxPendingUpdates?: number };
   /** The gateway's structured logger (default: pino to stdout at LOG_LEVEL, silent when `log` is given). */
@@ -134,16 +138,19 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
     for (const cleanup of cleanups.reverse()) await cleanup().catch((error) => options.log?.(String(error)));
   };
   try {
-    let embedded: EmbeddedPostgres | undefined;
+    let embedded: Promise<EmbeddedPostgres> | undefined = options.embeddedPostgres;
+    if (embedded) {
+      const db = embedded;
+      cleanups.push(() => db.then((started) => started.stop(), () => undefined));
+    }
     const urlFor = async (name: string): Promise<string> => {
       const url = readDatabaseUrl(env, name);
       if (url) return url;
       if (!embedded) {
-        embedded = await startEmbeddedPostgres({ dataDir: options.dataDir });
-        const db = embedded;
-        cleanups.push(() => db.stop());
+        const db = (embedded = startEmbeddedPostgres({ dataDir: options.dataDir }));
+        cleanups.push(() => db.then((started) => started.stop(), () => undefined));
       }
-      return embedded.url;
+      return (await embedded).url;
     };
     const bus = env.REDIS_URL
       ? await createRedisBus({ url: env.REDIS_URL, stream: options.redisStream, ...readBusConfig(env), log: options.log })
@@ -202,6 +209,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
         : undefined,
       // Callers that pass their own `log` (tests, benchmarks) get no request lines unless they pass a logger.
       logger: options.logger ?? createLogger('gateway', { level: options.log ? 'silent' : env.LOG_LEVEL }),
+      deferPlanning: options.deferPlanning,
       log: options.log,
     });
     const base = await gateway.start(ports.gateway, host);

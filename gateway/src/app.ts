@@ -5,7 +5,7 @@ import { ApolloGateway } from '@apollo/gateway';
 import { useApolloFederation } from '@envelop/apollo-federation';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
-import { parse } from 'graphql';
+import { parse, type GraphQLSchema } from 'graphql';
 import type { EventBus } from '../../lib/events/event-bus.js';
 import type { GatewayContext } from './gateway-context.js';
 import { exampleQuery } from './graphiql-example.js';
@@ -123,6 +123,11 @@ export interface GatewayOptions {
   persistedQueries?: { store?: PersistedQueryStore };
   /** Which executor runs query plans (default: GATEWAY_EXECUTOR, else `own`). */
   executor?: ExecutorKind;
+  /**
+   * Build the subscription planner and the partner contract when first needed or on `warm()`, not
+   * while building (`npm start`: after it is ready; issue 13). Default: while building.
+   */
+  deferPlanning?: boolean;
   log?: (message: string) => void;
 }
 
@@ -134,6 +139,8 @@ export interface Gateway {
   flags: Flags;
   /** In-process requests, without a socket, as Yoga's `fetch` (test/e2e/gateway-correctness.test.ts). */
   fetch: YogaServerInstance<Record<string, unknown>, GatewayContext>['fetch'];
+  /** Builds what `deferPlanning` left for later (the subscription planner, the partner contract); at once otherwise. */
+  warm(): void;
 }
 
 /** Reads the subgraph URLs a supergraph names, by lower-case subgraph name. */
@@ -166,8 +173,10 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   // The served schema: with @defer and @stream (and their introspection) when our executor delivers them.
   const schema = executorKind === 'own' ? addExtensions((gateway as unknown as { apiSchema: Schema }).apiSchema.toGraphQLJSSchema({ includeDefer: true, includeStream: true })) : gateway.schema!;
 
-  // What a partner key sees: the elements tagged @tag(name: "partner").
-  const partnerSchema = buildContractSchema(supergraphSdl, 'partner');
+  // What a partner key sees: the elements tagged @tag(name: "partner"); with `deferPlanning`, built
+  // on a partner's first request or on warm(), not while building (another supergraph build).
+  let contract: GraphQLSchema | undefined;
+  const partnerSchema = () => (contract ??= buildContractSchema(supergraphSdl, 'partner'));
   const operator = createOperatorAccess(options.operator ?? {});
   // Request plugins first (the operator guard before any route), then the GraphQL pipeline.
   const routes: object[] = [useOperatorAccess(operator), useMetricsRoute(), useBoard(), useHealth({ client, subgraphs: Object.keys(urls), bus: options.subscriptions?.bus }), useFavicon(), useVaryOrigin()];
@@ -211,10 +220,16 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const busMonitor = bus ? createBusMonitor(bus, { log, ...options.subscriptions!.monitor }) : undefined;
   const credentials = new CredentialWatch();
   const flags = gatewayFlags({ client });
-  const hub = bus
+  const planner = bus ? new SubscriptionPlanner(supergraphSdl, dataSources, executorKind) : undefined;
+  const warm = () => {
+    planner?.warm();
+    partnerSchema();
+  };
+  if (!options.deferPlanning) warm();
+  const hub = bus && planner
     ? new SubscriptionHub({
         busStatus: busMonitor,
-        planner: new SubscriptionPlanner(supergraphSdl, dataSources, executorKind),
+        planner,
         bus,
         fields: options.subscriptions!.fields ?? COMMERCE_SUBSCRIPTIONS,
         client,
@@ -310,6 +325,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   return {
     fetch: yoga.fetch,
     flags,
+    warm,
     async start(port, host = '127.0.0.1') {
       busMonitor?.start();
       await hub?.start();

@@ -112,13 +112,19 @@ const NOT_AUDITED = ['migrations', 'audit_log', 'audit_change', 'outbox', 'proce
 /**
  * Puts `audit_capture` on every table of the service's schema (AFTER each row is inserted,
  * updated or deleted), its arguments naming the table's secret columns (by name: secret,
- * password, token, hash, …) and long ones (text, json, bytea). Run at every start, after the
- * migrations: a table a later migration adds, or a column, is covered from its first start with
- * no code of its own (a trigger whose columns changed is made again; its comment keeps them).
+ * password, token, hash, …) and long ones (text, json, bytea). Run after the migrations whenever
+ * the service's migrations or this statement changed since its schema was last opened (see
+ * `openServiceDatabase`): a table a later migration adds, or a column, is covered from its first
+ * start with no code of its own (a trigger whose columns changed is made again; its comment keeps them).
  */
 export async function attachAuditCapture(query: (sql: string) => Promise<unknown>, schema: string): Promise<void> {
+  await query(auditCaptureSql(schema));
+}
+
+/** The statement `attachAuditCapture` runs (a later start compares it, lib/db/data-source.ts). */
+export function auditCaptureSql(schema: string): string {
   const skip = NOT_AUDITED.map((t) => `'${t}'`).join(', ');
-  await query(`
+  return `
     DO $$
     DECLARE
       t record;
@@ -144,5 +150,5 @@ export async function attachAuditCapture(query: (sql: string) => Promise<unknown
         EXECUTE format('CREATE TRIGGER audit_capture AFTER INSERT OR UPDATE OR DELETE ON %I.%I FOR EACH ROW EXECUTE FUNCTION %I.audit_capture(%s)', '${schema}', t.relname, '${schema}', args);
         EXECUTE format('COMMENT ON TRIGGER audit_capture ON %I.%I IS %L', '${schema}', t.relname, args);
       END LOOP;
-    END $$`);
+    END $$`;
 }

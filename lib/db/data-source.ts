@@ -6,7 +6,8 @@ import { appError } from '../errors.js';
 import { readInt } from '../env.js';
 import { appRoleOf } from './row-level-security.migration.js';
 import { auditRecordInsert, auditScopeFor, auditSettings } from '../audit/audit-scope.js';
-import { attachAuditCapture } from '../audit/audit-log.migration.js';
+import { attachAuditCapture, auditCaptureSql } from '../audit/audit-log.migration.js';
+import { createHash } from 'node:crypto';
 
 export interface ServiceDatabaseOptions {
   url: string;
@@ -32,6 +33,11 @@ export const DEFAULT_STATEMENT_TIMEOUT_MS = 5_000;
 /**
  * Opens a service's database (real PostgreSQL or embedded PGlite, the same `pg` code path),
  * creates its schema when absent and runs its migrations.
+ *
+ * A later start asks one question instead of a dozen: when the schema was opened last by this very
+ * code (the mark on its `migrations` table names the migrations and the audit statement), there is
+ * nothing to migrate or attach. On embedded PGlite each statement is a round trip to its thread,
+ * and the audit statement walks every table's columns: ~1 s of a start (issue 13).
  */
 export async function openServiceDatabase(options: ServiceDatabaseOptions): Promise<DataSource> {
   const dataSource = new DataSource({
@@ -50,12 +56,20 @@ export async function openServiceDatabase(options: ServiceDatabaseOptions): Prom
   });
   await dataSource.initialize();
   statementTimeouts.set(dataSource, options.statementTimeoutMs ?? readInt(process.env, 'DB_STATEMENT_TIMEOUT_MS', DEFAULT_STATEMENT_TIMEOUT_MS));
+  const attach = auditCaptureSql(options.schema);
+  const migrations = dataSource.migrations.map((migration) => migration.name ?? migration.constructor.name);
+  const mark = `opened by ${createHash('sha256').update(JSON.stringify([migrations, attach])).digest('hex').slice(0, 32)}`;
+  const [{ version, opened }] = (await dataSource.query(
+    `SELECT version(), obj_description(to_regclass(${literal(`"${options.schema}"."migrations"`)}), 'pg_class') AS opened`,
+  )) as [{ version: string; opened: string | null }];
   // PGlite is one session shared by every connection: no per-connection named statements there.
-  const [{ version }] = (await dataSource.query('SELECT version()')) as [{ version: string }];
   if (/PGlite/.test(version)) sharedSession.add(dataSource);
+  if (opened === mark) return dataSource;
   await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"`);
   await dataSource.runMigrations({ transaction: 'each' });
   await attachAuditCapture((sql) => dataSource.query(sql), options.schema);
+  // Last: a start that fails before this point does it all again next time.
+  await dataSource.query(`COMMENT ON TABLE "${options.schema}"."migrations" IS ${literal(mark)}`);
   return dataSource;
 }
 

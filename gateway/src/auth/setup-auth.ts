@@ -34,7 +34,7 @@ export interface AuthOptions {
  */
 export function setUpAuth(
   auth: AuthOptions,
-  deps: { urls: Record<string, string>; client: SubgraphClient; schema: GraphQLSchema; rules: ScopeRules; partnerSchema?: GraphQLSchema; clientAddress: ClientAddressOf },
+  deps: { urls: Record<string, string>; client: SubgraphClient; schema: GraphQLSchema; rules: ScopeRules; partnerSchema?: () => GraphQLSchema; clientAddress: ClientAddressOf },
 ) {
   const tenantSubgraph = auth.tenantSubgraph ?? 'tenant';
   if (!deps.urls[tenantSubgraph]) throw new Error(`auth needs the "${tenantSubgraph}" subgraph, which the supergraph lacks`);

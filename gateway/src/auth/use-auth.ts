@@ -31,7 +31,8 @@ export function useAuth(options: {
   rules: ScopeRules;
   anonymousIntrospection: boolean;
   /** What a `partner` may see and query (its introspection answers from this schema too). */
-  partnerSchema?: GraphQLSchema;
+  /** The partner contract's schema (built when first asked for). */
+  partnerSchema?: () => GraphQLSchema;
   /** The client address of a request (the peer, or what trusted proxies forward); default the peer. */
   clientAddress?: ClientAddressOf;
   /** Requests per minute: per API key / token subject, and per anonymous client address. */
@@ -69,7 +70,7 @@ export function useAuth(options: {
       if (tooMany) return stop({ errors: [tooMany] });
       extendContext({ identity });
       // A partner is held to its schema first: what it may not see does not exist for it.
-      if (options.partnerSchema && isPartnerOnly(identity.roles) && (await asPartner(options.partnerSchema, args, operation, stop, variables))) return;
+      if (options.partnerSchema && isPartnerOnly(identity.roles) && (await asPartner(options.partnerSchema(), args, operation, stop, variables))) return;
       const denied = checkScopes(options.schema, options.rules, args.document, identity.roles);
       if (denied.length > 0) return stop({ errors: denied });
     } catch (error) {

@@ -10,7 +10,7 @@ import { useRoute } from './route.js';
 export interface SchemaSdlOptions {
   schema: GraphQLSchema;
   /** Absent: a plain gateway, whose whole schema anyone may read. */
-  auth?: { authenticator: AuthFailureLimit; clientAddress: ClientAddressOf; rules: ScopeRules; partnerSchema: GraphQLSchema; anonymousIntrospection: boolean };
+  auth?: { authenticator: AuthFailureLimit; clientAddress: ClientAddressOf; rules: ScopeRules; partnerSchema: () => GraphQLSchema; anonymousIntrospection: boolean };
 }
 
 /** `GET /schema.graphql`: the SDL the caller may see (the partner contract for a partner key, the storefront's without a credential). */
@@ -31,7 +31,7 @@ export function useSchemaSdl(options: SchemaSdlOptions) {
       }
       try {
         const identity = await auth.authenticator.authenticate(request.headers, auth.clientAddress(req));
-        return answer(200, printSchema(isPartnerOnly(identity.roles) ? auth.partnerSchema : options.schema));
+        return answer(200, printSchema(isPartnerOnly(identity.roles) ? auth.partnerSchema() : options.schema));
       } catch (error) {
         const retryAfter = error instanceof GraphQLError ? (error.extensions?.retryAfterSeconds as number | undefined) : undefined;
         return answer(retryAfter === undefined ? 401 : 429, `# ${error instanceof Error ? error.message : 'Unauthenticated'}\n`, retryAfter);
