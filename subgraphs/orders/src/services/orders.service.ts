@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { In, type EntityManager } from 'typeorm';
 import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js';
-import { isSharedSession } from '../../../../lib/db/data-source.js';
 import { once } from '../../../../lib/db/idempotency.js';
 import { appError, badInput, notFound } from '../../../../lib/errors.js';
 import { verifyQuote, type SignedQuote } from '../../../../lib/pricing/quote-token.js';
@@ -33,11 +32,6 @@ export interface PlaceOrderInput {
 export interface Placement {
   id: string;
   workflowVersion: number;
-  /**
-   * The order's number, when taken before its transaction (PostgreSQL: see `placement`); null:
-   * taken inside it (embedded PGlite, one session, where no two transactions overlap anyway).
-   */
-  number: number | null;
 }
 
 interface PricedSku {
@@ -118,15 +112,7 @@ export class OrdersService extends TenantScopedService {
   /** A new order's id and the workflow version it starts on, chosen before its transaction. */
   async placement(ctx: SubgraphContext, storeId: string): Promise<Placement> {
     const id = randomUUID();
-    const workflowVersion = await this.chooseWorkflow(ctx, storeId, id);
-    // The tenant's counter row is locked by whoever bumps it until that transaction ends: inside
-    // the order's transaction, every placement of the tenant queued behind the slowest one's
-    // remaining statements (20 checkouts at once on PostgreSQL: most of them waiting on that lock,
-    // decision 0031). Taken in a transaction of its own, the lock lasts one statement. The cost: a
-    // number taken by an order that then fails (refused input, lost race, replayed key) is never
-    // used, so numbers are unique and increasing per tenant but may have gaps.
-    const number = isSharedSession(this.dataSource) ? null : await this.tx(ctx, (m, tenantId) => nextOrderNumber(m, tenantId));
-    return { id, workflowVersion, number };
+    return { id, workflowVersion: await this.chooseWorkflow(ctx, storeId, id) };
   }
 
   /** A checkout's order (issue 17), inside the checkout's transaction. */
@@ -171,7 +157,11 @@ export class OrdersService extends TenantScopedService {
       throw badInput(`the order total ${total.amount} ${currencyCode} is larger than an amount may be (${MAX_AMOUNT_WHOLE_DIGITS} digits before the point)`, 'lines');
     }
 
-    const number = placement.number ?? (await nextOrderNumber(m, tenantId));
+    const [{ last_number: number }] = (await m.query(
+      `INSERT INTO "${s}"."order_counter" (tenant_id, last_number) VALUES ($1, 1)
+       ON CONFLICT (tenant_id) DO UPDATE SET last_number = order_counter.last_number + 1 RETURNING last_number`,
+      [tenantId],
+    )) as [{ last_number: number }];
     const { id, workflowVersion } = placement;
     await m.getRepository(OrderEntity).insert({
       id, tenantId, number, storeId: input.storeId, status: 'PLACED', totalAmount: total.amount, currencyCode, quoteId: quote?.id ?? null, quote,
@@ -249,14 +239,4 @@ export class OrdersService extends TenantScopedService {
       return toConnection(await qb.getMany(), limit, (o) => o.seq);
     });
   }
-}
-
-/** The tenant's next order number (its counter row stays locked until the transaction ends). */
-async function nextOrderNumber(m: EntityManager, tenantId: string): Promise<number> {
-  const [{ last_number: number }] = (await m.query(
-    `INSERT INTO "${m.connection.driver.schema}"."order_counter" (tenant_id, last_number) VALUES ($1, 1)
-     ON CONFLICT (tenant_id) DO UPDATE SET last_number = order_counter.last_number + 1 RETURNING last_number`,
-    [tenantId],
-  )) as [{ last_number: number }];
-  return number;
 }
