@@ -218,11 +218,11 @@ describe('the README and docs examples, as written, on the demo data', () => {
     expect(cents(q.discountTotal)).toBe(Math.round(cents(q.subtotal) / 10));
     expect(cents(q.total)).toBe(cents(q.subtotal) - cents(q.discountTotal) + cents(q.taxTotal));
     expect(q.rejectedCoupons).toEqual([]);
-    const checkout = block('idempotencyKey: "cy-1", quoteToken: $token');
+    const checkout = block('checkout(input: { quoteToken: $token, idempotencyKey: "cy-1"');
     // Without the token, the cart with its coupon is refused.
-    const refused = await system.request(checkout.replace('$token: String!', '$token: String').replace(', quoteToken: $token', ''), { cart }, cy);
+    const refused = await system.request(checkout.replace(', $token: String!', '').replace('quoteToken: $token, ', ''), { cart }, cy);
     expect(refused.errors?.map((e) => (e as { extensions?: { code?: string } }).extensions?.code)).toEqual(['QUOTE_REQUIRED']);
-    const { claimQuote } = await post(block('claimQuote(input: { storeId: $store, lines: [{ sku: "COF-002-S"'), { store: store('S1') }, cy);
+    const { claimQuote } = await post(block('claimQuote(input: { lines: [{ sku: "COF-002-S"'), { store: store('S1') }, cy);
     expect(claimQuote.total).toEqual({ amount: q.total.amount });
     const { checkout: order } = await post(checkout, { cart, token: claimQuote.token }, cy);
     expect(order).toEqual({ status: 'RESERVED', total: { amount: ((cents(q.total) + 300) / 100).toFixed(2) }, quote: { discountTotal: q.discountTotal, total: q.total } });
