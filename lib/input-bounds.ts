@@ -35,6 +35,8 @@ export const INPUT_BOUNDS = {
     'PlaceOrderInput.quoteToken': 65_536,
     'CheckoutInput.quoteToken': 65_536,
     'QuoteInput.couponCodes': 64,
+    'Mutation.applyCouponCode(code:)': 64,
+    'Mutation.removeCouponCode(code:)': 64,
     'CreatePromotionInput.couponCode': 64,
     'CreateWebhookSubscriptionInput.url': 2_048,
     'CreateWebhookSubscriptionInput.description': 500,

@@ -25,6 +25,12 @@ export interface SignedQuote {
   taxTotal: string;
   total: string;
   promotionIds: string[];
+  /**
+   * The coupon codes the quote was asked with (normalised, each once), applied or not: checkout
+   * charges a cart's codes only through a quote asked with exactly them. Absent in tokens signed
+   * before carts held codes (read as none).
+   */
+  couponCodes?: string[];
 }
 
 export type QuoteTokenProblem = 'MALFORMED' | 'TAMPERED' | 'EXPIRED' | 'OTHER_TENANT';

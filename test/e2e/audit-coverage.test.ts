@@ -175,6 +175,8 @@ describe('every mutation writes an audit record', () => {
       await run('addCartLines', 'mutation ($c: ID!) { addCartLines(cartId: $c, lines: [{ sku: "AUD-1", quantity: 2 }, { sku: "AUD-2", quantity: 1 }]) { id } }', { c }, headers, true);
       await run('updateCartLines', 'mutation ($c: ID!) { updateCartLines(cartId: $c, lines: [{ sku: "AUD-1", quantity: 3 }]) { id } }', { c }, headers);
       await run('removeCartLines', 'mutation ($c: ID!) { removeCartLines(cartId: $c, skus: ["AUD-2"]) { id } }', { c }, headers);
+      await run('applyCouponCode', 'mutation ($c: ID!) { applyCouponCode(cartId: $c, code: "AUDIT10") { id } }', { c }, headers);
+      await run('removeCouponCode', 'mutation ($c: ID!) { removeCouponCode(cartId: $c, code: "AUDIT10") { id } }', { c }, headers);
       await run('setCartEmail', 'mutation ($c: ID!) { setCartEmail(cartId: $c, email: "audit@example.com") { id } }', { c }, headers);
       await run('setShippingAddress', 'mutation ($c: ID!, $a: AddressInput!) { setShippingAddress(cartId: $c, address: $a) { id } }', { c, a: { name: 'Ada', line1: '1 Main St', city: 'Berlin', postalCode: '10115', countryCode: 'DE' } }, headers);
       const { availableShippingMethods } = await system.ok('query ($c: ID!) { availableShippingMethods(cartId: $c) { id name } }', { c }, headers);

@@ -209,17 +209,42 @@ describe('the journey from cart to doorstep and back', () => {
     expect((await system.ok('query ($c: ID!) { cart(id: $c) { id } }', { c: adopted.id }, lee)).cart).toBeNull();
   });
 
-  it('charges a claimed pricing quote with a coupon at checkout, the coupon counted once per order', async () => {
+  it('prices a coupon on the cart through pricing\'s quote, and charges it only through a claimed quote', async () => {
     await system.ok('mutation { createPromotion(input: { name: "Ten off", kind: PERCENT_OFF, value: "10", couponCode: "JOURNEY10", usageLimit: 1 }) { id } }', {}, shop.headers);
     const { registerCustomer } = await system.ok(REGISTER, { i: { email: 'ada@example.com', password: 'ada journey pass 1', name: 'Ada' } }, shop.storefrontHeaders);
     const ada = asCustomer(registerCustomer.accessToken);
     const cart = await readyCart(ada, [{ sku: 'JRN-5', quantity: 2 }, { sku: 'JRN-4', quantity: 2 }]);
+    // The shopper applies the coupon (any case) and a code that does not exist, then reads the cart priced by pricing.
+    const QUOTED = 'id couponCodes quote { subtotal { amount } discountTotal { amount } total { amount } lines { sku listPrice { amount } adjustments { label amount { amount } } total { amount } } rejectedCoupons { code reason } }';
+    const APPLY = `mutation ($c: ID!, $code: String!) { applyCouponCode(cartId: $c, code: $code) { ${QUOTED} } }`;
+    await system.ok(APPLY, { c: cart.id, code: ' journey10 ' }, ada);
+    const { applyCouponCode } = await system.ok(APPLY, { c: cart.id, code: 'NOPE' }, ada);
+    expect(applyCouponCode).toEqual({
+      id: cart.id,
+      couponCodes: ['JOURNEY10', 'NOPE'],
+      quote: {
+        subtotal: { amount: '20.00' }, discountTotal: { amount: '2.00' }, total: { amount: '18.00' },
+        lines: [
+          { sku: 'JRN-4', listPrice: { amount: '5.00' }, adjustments: [{ label: 'Ten off', amount: { amount: '1.00' } }], total: { amount: '9.00' } },
+          { sku: 'JRN-5', listPrice: { amount: '5.00' }, adjustments: [{ label: 'Ten off', amount: { amount: '1.00' } }], total: { amount: '9.00' } },
+        ],
+        rejectedCoupons: [{ code: 'NOPE', reason: 'UNKNOWN' }],
+      },
+    });
+    const { removeCouponCode } = await system.ok(`mutation ($c: ID!) { removeCouponCode(cartId: $c, code: "nope") { ${QUOTED} } }`, { c: cart.id }, ada);
+    expect(removeCouponCode).toMatchObject({ couponCodes: ['JOURNEY10'], quote: { total: { amount: '18.00' }, rejectedCoupons: [] } });
+    expect(codes(await system.request('mutation ($c: ID!) { removeCouponCode(cartId: $c, code: "NOPE") { id } }', { c: cart.id }, ada))).toEqual(['NOT_FOUND']);
+    expect(codes(await system.request(APPLY, { c: cart.id, code: 'no spaces!' }, ada))).toEqual(['BAD_USER_INPUT']);
+    // A cart with a coupon is never charged without it: checkout wants a claimed quote of its codes.
+    expect(codes(await system.request(CHECKOUT, { i: { cartId: cart.id, paymentMethod: { provider: 'MANUAL' }, idempotencyKey: 'ada-q' } }, ada))).toEqual(['QUOTE_REQUIRED']);
     const CLAIM = 'mutation ($i: QuoteInput!) { claimQuote(input: $i) { subtotal { amount } discountTotal { amount } total { amount } rejectedCoupons { code } token } }';
     const lines = cart.lines.map((l: { sku: string; quantity: number }) => ({ sku: l.sku, quantity: l.quantity }));
+    const { quote: plain } = await system.ok('query ($i: QuoteInput!) { quote(input: $i) { token } }', { i: { storeId: shop.storeId, lines } }, ada);
+    expect(codes(await system.request(CHECKOUT, { i: { cartId: cart.id, paymentMethod: { provider: 'MANUAL' }, idempotencyKey: 'ada-p', quoteToken: plain.token } }, ada))).toEqual(['QUOTE_INVALID']);
     // A customer claims as itself only; anonymous shoppers cannot claim.
     expect(codes(await system.request(CLAIM, { i: { storeId: shop.storeId, lines, couponCodes: ['journey10'], customerId: '00000000-0000-4000-8000-000000000000' } }, ada))).toEqual(['FORBIDDEN']);
     expect(codes(await system.request(CLAIM, { i: { storeId: shop.storeId, lines, couponCodes: ['journey10'] } }, shop.storefrontHeaders))).toEqual(['FORBIDDEN']);
-    const { claimQuote } = await system.ok(CLAIM, { i: { storeId: shop.storeId, lines, couponCodes: ['journey10'] } }, ada);
+    const { claimQuote } = await system.ok(CLAIM, { i: { storeId: shop.storeId, lines, couponCodes: applyCouponCode.couponCodes.slice(0, 1) } }, ada);
     expect(claimQuote).toMatchObject({ subtotal: { amount: '20.00' }, discountTotal: { amount: '2.00' }, total: { amount: '18.00' }, rejectedCoupons: [] });
     // The coupon's one use is taken: a second claim is refused.
     expect(codes(await system.request(CLAIM, { i: { storeId: shop.storeId, lines, couponCodes: ['journey10'] } }, ada))).toEqual(['COUPON_EXHAUSTED']);
@@ -231,6 +256,7 @@ describe('the journey from cart to doorstep and back', () => {
     expect(checkout).toMatchObject({ status: 'RESERVED', total: { amount: '22.00' }, quote: { discountTotal: { amount: '2.00' }, total: { amount: '18.00' } }, payments: [{ amount: { amount: '22.00' } }] });
     // The same quote charges no second order.
     const again = await readyCart(ada, [{ sku: 'JRN-5', quantity: 2 }, { sku: 'JRN-4', quantity: 2 }]);
+    await system.ok(APPLY, { c: again.id, code: 'JOURNEY10' }, ada);
     expect(codes(await system.request(CHECKOUT, { i: { cartId: again.id, paymentMethod: { provider: 'MANUAL' }, idempotencyKey: 'ada-2', quoteToken: claimQuote.token } }, ada))).toEqual(['QUOTE_INVALID']);
     const { promotions } = await system.ok('{ promotions { couponCode usageCount } }', {}, shop.headers);
     expect(promotions.find((p: { couponCode: string | null }) => p.couponCode === 'JOURNEY10')).toEqual({ couponCode: 'JOURNEY10', usageCount: 1 });

@@ -193,6 +193,42 @@ describe('the README and docs examples, as written, on the demo data', () => {
     expect(cents(back.refundOrder.payments[0].refunded)).toBe(cents(back.receiveReturn.refund) + 100);
   });
 
+  it('a coupon on the cart: the cart priced by pricing\'s quote, checked out through the claimed quote', async () => {
+    const admin = { authorization: `Bearer ${demo.keys.admin}` };
+    // The pricing example above creates the coupon; this test makes it when it runs alone.
+    const { promotions } = await post('{ promotions { couponCode } }', {}, admin);
+    if (!promotions.some((p: { couponCode: string | null }) => p.couponCode === 'WELCOME10')) {
+      await post('mutation { createPromotion(input: { name: "Welcome 10%", kind: PERCENT_OFF, value: "10", couponCode: "WELCOME10", usageLimit: 100 }) { id } }', {}, admin);
+    }
+    const { createShippingMethod } = await post('mutation ($s: ID!) { createShippingMethod(input: { storeId: $s, name: "Flat", kind: FLAT, amount: "3.00", currencyCode: "EUR" }) { id } }', { s: store('S1') }, admin);
+    const { registerCustomer } = await asShopper('mutation { registerCustomer(input: { email: "cy@example.com", password: "cy password 1", name: "Cy" }) { accessToken } }', {});
+    const cy = { authorization: `Bearer ${registerCustomer.accessToken}` };
+    const { createCart } = await post('mutation ($s: ID!) { createCart(input: { storeId: $s }) { id } }', { s: store('S1') }, cy);
+    const cart = createCart.id;
+    await post(`mutation ($cart: ID!, $method: ID!) {
+      addCartLines(cartId: $cart, lines: [{ sku: "COF-002-S", quantity: 2 }]) { id }
+      setCartEmail(cartId: $cart, email: "cy@example.com") { id }
+      setShippingAddress(cartId: $cart, address: { name: "Cy", line1: "3 Elm St", city: "Berlin", postalCode: "10115", countryCode: "DE" }) { id }
+      setShippingMethod(cartId: $cart, shippingMethodId: $method) { id }
+    }`, { cart, method: createShippingMethod.id }, cy);
+    const { applyCouponCode } = await post(block('applyCouponCode(cartId: $cart, code: "welcome10")'), { cart }, cy);
+    const q = applyCouponCode.quote;
+    const cents = (m: { amount: string }) => Math.round(Number(m.amount) * 100);
+    expect(applyCouponCode.couponCodes).toEqual(['WELCOME10']);
+    expect(q.lines[0].adjustments).toEqual([{ label: 'Welcome 10%', amount: q.discountTotal }]);
+    expect(cents(q.discountTotal)).toBe(Math.round(cents(q.subtotal) / 10));
+    expect(cents(q.total)).toBe(cents(q.subtotal) - cents(q.discountTotal) + cents(q.taxTotal));
+    expect(q.rejectedCoupons).toEqual([]);
+    const checkout = block('checkout(input: { quoteToken: $token, idempotencyKey: "cy-1"');
+    // Without the token, the cart with its coupon is refused.
+    const refused = await system.request(checkout.replace(', $token: String!', '').replace('quoteToken: $token, ', ''), { cart }, cy);
+    expect(refused.errors?.map((e) => (e as { extensions?: { code?: string } }).extensions?.code)).toEqual(['QUOTE_REQUIRED']);
+    const { claimQuote } = await post(block('claimQuote(input: { lines: [{ sku: "COF-002-S"'), { store: store('S1') }, cy);
+    expect(claimQuote.total).toEqual({ amount: q.total.amount });
+    const { checkout: order } = await post(checkout, { cart, token: claimQuote.token }, cy);
+    expect(order).toEqual({ status: 'RESERVED', total: { amount: ((cents(q.total) + 300) / 100).toFixed(2) }, quote: { discountTotal: q.discountTotal, total: q.total } });
+  });
+
   it('the curl commands answer with data', async () => {
     const commands = asWritten(block('curl -s localhost:4000/graphql')).split(/\n(?=curl )/);
     expect(commands).toHaveLength(2);

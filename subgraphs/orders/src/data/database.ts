@@ -20,6 +20,7 @@ import { Availability1740019600001 } from './migrations/1740019600001-availabili
 import { ReturnCancel1740024000000 } from './migrations/1740024000000-return-cancel.js';
 import { CartLineModifiers1740025000001 } from './migrations/1740025000001-cart-line-modifiers.js';
 import { StoreTimeZones1740025000004 } from './migrations/1740025000004-store-time-zones.js';
+import { CartCoupons1740028000000 } from './migrations/1740028000000-cart-coupons.js';
 import { FeatureFlagCopy1740018100000 } from './migrations/1740018100000-feature-flag-copy.js';
 
 export function openOrdersDatabase(url: string, schema = 'orders'): Promise<DataSource> {
@@ -27,6 +28,6 @@ export function openOrdersDatabase(url: string, schema = 'orders'): Promise<Data
     url,
     schema,
     entities: [OrderEntity, OrderLineEntity, OrderTransitionEntity, OutboxEvent, ProcessedEvent],
-    migrations: [Initial1732300000000, RowLevelSecurity1732500000000, Workflow1732600000000, OrderQuotes1733600000000, Checkout1735000000000, OrderHooks1736000000000, Payments1739017000000, Shipments1739017000001, Returns1739017000002, AuditLog1740018000000, FeatureFlagCopy1740018100000, Modifiers1740019600000, Availability1740019600001, ReturnCancel1740024000000, CartLineModifiers1740025000001, StoreTimeZones1740025000004],
+    migrations: [Initial1732300000000, RowLevelSecurity1732500000000, Workflow1732600000000, OrderQuotes1733600000000, Checkout1735000000000, OrderHooks1736000000000, Payments1739017000000, Shipments1739017000001, Returns1739017000002, AuditLog1740018000000, FeatureFlagCopy1740018100000, Modifiers1740019600000, Availability1740019600001, ReturnCancel1740024000000, CartLineModifiers1740025000001, StoreTimeZones1740025000004, CartCoupons1740028000000],
   });
 }

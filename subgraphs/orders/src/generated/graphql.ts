@@ -61,11 +61,19 @@ export type CancelReturnInput = {
 
 /**
  * A shopper's cart (issue 17). Its id is a capability: whoever holds it may read and change it,
- * unless a customer created it, then that customer only. Lines are priced live at the store's
- * prices; `Variant.stock(storeId)` tells each line's availability.
+ * unless a customer created it, then that customer only. `quote` (pricing's) prices it live
+ * through pricing's engine, coupons included; `subtotal`/`total` and the lines' prices are the
+ * store's own prices, without price lists, promotions, coupons or tax. `Variant.stock(storeId)`
+ * tells each line's availability.
  */
 export type Cart = {
   __typename?: 'Cart';
+  /**
+   * The coupon codes applied with `applyCouponCode` (trimmed, upper case), in the order applied.
+   * Whether each applies is `quote`'s answer (`appliedPromotions`, or `rejectedCoupons` with the
+   * reason). Checkout charges them only with a claimed quote of them (QUOTE_REQUIRED otherwise).
+   */
+  couponCodes: Array<Scalars['String']['output']>;
   customer?: Maybe<Customer>;
   email?: Maybe<Scalars['String']['output']>;
   /** Its `cart_…` capability, also its `Node` id (decision 0026). */
@@ -73,6 +81,8 @@ export type Cart = {
   lines: Array<CartLine>;
   /** The order it became at checkout. */
   order?: Maybe<Order>;
+  /** What pricing needs to quote the cart, as JSON (pricing's `Cart.quote` requires it); null when a quote cannot price it (empty, or a line with modifiers). */
+  quoteRequest?: Maybe<Scalars['String']['output']>;
   shippingAddress?: Maybe<Address>;
   shippingMethod?: Maybe<ShippingMethod>;
   shippingTotal?: Maybe<Money>;
@@ -131,7 +141,9 @@ export type CheckoutInput = {
   /**
    * A pricing quote of exactly the cart's lines (`claimQuote` when it applies a coupon): the order
    * charges its prices, discounts and tax, plus the cart's shipping, and a quote charges one order.
-   * QUOTE_INVALID / QUOTE_EXPIRED otherwise. Without it, the store's prices.
+   * QUOTE_INVALID / QUOTE_EXPIRED otherwise, and QUOTE_INVALID when it was not asked with the
+   * cart's `couponCodes`. Required when the cart has coupon codes (QUOTE_REQUIRED without it);
+   * without it, a cart without codes is charged the store's prices.
    */
   quoteToken?: InputMaybe<Scalars['String']['input']>;
 };
@@ -206,6 +218,12 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Adds lines; a sku already in the cart with the same modifiers adds to that line's quantity. */
   addCartLines: Cart;
+  /**
+   * Keeps a coupon code on the cart (once; case-insensitive): 1 to 64 letters, digits, `-` or `_`,
+   * at most 10 codes per cart. Kept even when it does not apply: `Cart.quote` then lists it in
+   * `rejectedCoupons` with the reason.
+   */
+  applyCouponCode: Cart;
   /** Cancels the order where its workflow allows; its reservations are released and an authorised payment voided (pos, admin). */
   cancelOrder: Order;
   /** Withdraws (the order's customer) or refuses (pos, admin) a REQUESTED return: REQUESTED → CANCELLED; its units may be asked for again. */
@@ -266,6 +284,8 @@ export type Mutation = {
   refundOrder: Order;
   /** Removes every line of these skus, whatever their modifiers. */
   removeCartLines: Cart;
+  /** Takes a coupon code off the cart (case-insensitive); NOT_FOUND when the cart does not hold it. */
+  removeCouponCode: Cart;
   /** Removes the hook of one transition; false when there was none (admin). */
   removeOrderHook: Scalars['Boolean']['output'];
   /** Asks to send back shipped units of an order (pos, admin, or the order's customer). */
@@ -284,6 +304,12 @@ export type Mutation = {
 export type MutationAddCartLinesArgs = {
   cartId: Scalars['ID']['input'];
   lines: Array<CartLineInput>;
+};
+
+
+export type MutationApplyCouponCodeArgs = {
+  cartId: Scalars['ID']['input'];
+  code: Scalars['String']['input'];
 };
 
 
@@ -377,6 +403,12 @@ export type MutationRefundOrderArgs = {
 export type MutationRemoveCartLinesArgs = {
   cartId: Scalars['ID']['input'];
   skus: Array<Scalars['ID']['input']>;
+};
+
+
+export type MutationRemoveCouponCodeArgs = {
+  cartId: Scalars['ID']['input'];
+  code: Scalars['String']['input'];
 };
 
 
@@ -1166,11 +1198,13 @@ export type AuditLogResolvers<ContextType = Context, ParentType extends Resolver
 
 export type CartResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Cart'] = ResolversParentTypes['Cart'], FederationReferenceType extends FederationReferenceTypes['Cart'] = FederationReferenceTypes['Cart']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Cart']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  couponCodes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   customer?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType>;
   email?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   lines?: Resolver<Array<ResolversTypes['CartLine']>, ParentType, ContextType>;
   order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType>;
+  quoteRequest?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   shippingAddress?: Resolver<Maybe<ResolversTypes['Address']>, ParentType, ContextType>;
   shippingMethod?: Resolver<Maybe<ResolversTypes['ShippingMethod']>, ParentType, ContextType>;
   shippingTotal?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
@@ -1210,6 +1244,7 @@ export type MoneyResolvers<ContextType = Context, ParentType extends ResolversPa
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   addCartLines?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationAddCartLinesArgs, 'cartId' | 'lines'>>;
+  applyCouponCode?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationApplyCouponCodeArgs, 'cartId' | 'code'>>;
   cancelOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationCancelOrderArgs, 'id'>>;
   cancelReturn?: Resolver<ResolversTypes['OrderReturn'], ParentType, ContextType, RequireFields<MutationCancelReturnArgs, 'input'>>;
   capturePayment?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationCapturePaymentArgs, 'orderId'>>;
@@ -1228,6 +1263,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   receiveReturn?: Resolver<ResolversTypes['OrderReturn'], ParentType, ContextType, RequireFields<MutationReceiveReturnArgs, 'input'>>;
   refundOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationRefundOrderArgs, 'input'>>;
   removeCartLines?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationRemoveCartLinesArgs, 'cartId' | 'skus'>>;
+  removeCouponCode?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationRemoveCouponCodeArgs, 'cartId' | 'code'>>;
   removeOrderHook?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType, RequireFields<MutationRemoveOrderHookArgs, 'event'>>;
   requestReturn?: Resolver<ResolversTypes['OrderReturn'], ParentType, ContextType, RequireFields<MutationRequestReturnArgs, 'input'>>;
   setCartEmail?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationSetCartEmailArgs, 'cartId' | 'email'>>;

@@ -3,6 +3,7 @@ import { formatMoney } from '../../../../lib/money.js';
 import { toGlobalId, withKey } from '../../../../lib/graphql/global-id.js';
 import type { Resolvers } from '../generated/graphql.js';
 import { orderHookResolvers } from './order-hooks.js';
+import { cartQuoteRequest } from '../services/cart.service.js';
 
 const orderQuoteView = (q: SignedQuote) => {
   const money = (amount: string) => ({ amount, currencyCode: q.currencyCode });
@@ -46,6 +47,8 @@ export const resolvers: Resolvers = {
     addCartLines: (_root, { cartId, lines }, ctx) => ctx.carts.addLines(ctx, cartId, lines),
     updateCartLines: (_root, { cartId, lines }, ctx) => ctx.carts.updateLines(ctx, cartId, lines),
     removeCartLines: (_root, { cartId, skus }, ctx) => ctx.carts.removeLines(ctx, cartId, skus),
+    applyCouponCode: (_root, { cartId, code }, ctx) => ctx.carts.applyCouponCode(ctx, cartId, code),
+    removeCouponCode: (_root, { cartId, code }, ctx) => ctx.carts.removeCouponCode(ctx, cartId, code),
     setCartEmail: (_root, { cartId, email }, ctx) => ctx.carts.setEmail(ctx, cartId, email),
     setShippingAddress: (_root, { cartId, address }, ctx) => ctx.carts.setShippingAddress(ctx, cartId, address),
     setShippingMethod: (_root, { cartId, shippingMethodId }, ctx) => ctx.carts.setShippingMethod(ctx, cartId, shippingMethodId),
@@ -69,6 +72,7 @@ export const resolvers: Resolvers = {
     store: (cart) => ({ id: cart.storeId }),
     customer: (cart) => (cart.customerId ? { id: cart.customerId } : null),
     order: (cart, _args, ctx) => (cart.orderId ? ctx.loaders.orderById.load(cart.orderId) : null),
+    quoteRequest: (cart) => cartQuoteRequest(cart),
   },
   CartLine: {
     __resolveReference: (ref, ctx) =>

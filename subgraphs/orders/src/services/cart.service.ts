@@ -18,6 +18,10 @@ const KINDS: readonly ShippingKind[] = ['FLAT', 'SUBTOTAL_BANDS', 'FREE_OVER', '
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 /** Most lines (a sku with its modifiers) in one cart. */
 export const MAX_CART_LINES = 100;
+/** Most coupon codes on one cart (as many as one quote takes). */
+export const MAX_CART_COUPONS = 10;
+/** A coupon code as pricing accepts one (docs/limits.md), before normalising. */
+const COUPON = /^[A-Za-z0-9_-]{1,64}$/;
 
 export interface Address {
   name: string;
@@ -74,6 +78,8 @@ export interface CartView {
   shippingTotal: Money | null;
   total: Money | null;
   orderId: string | null;
+  /** Applied with `applyCouponCode`, normalised (trimmed, upper case), in the order applied. */
+  couponCodes: string[];
 }
 
 interface CartRow {
@@ -84,6 +90,7 @@ interface CartRow {
   shipping_address: Address | null;
   shipping_method_id: string | null;
   order_id: string | null;
+  coupon_codes: string[];
 }
 
 interface MethodRow {
@@ -162,6 +169,31 @@ export class CartService extends TenantScopedService {
   removeLines(ctx: SubgraphContext, cartId: string, skus: string[]): Promise<CartView> {
     return this.change(ctx, cartId, async (m, tenantId, cart) => {
       await m.query(`DELETE FROM ${t(m, 'cart_line')} WHERE tenant_id = $1 AND cart_id = $2 AND sku = ANY($3)`, [tenantId, cart.id, skus]);
+    });
+  }
+
+  /**
+   * Keeps a coupon code on the cart (once; trimmed, upper case, as pricing reads codes). Whether it
+   * applies is pricing's answer when the cart is read (`Cart.quote`: applied or rejected with a
+   * reason), so an unknown code is kept too, and shown rejected.
+   */
+  applyCouponCode(ctx: SubgraphContext, cartId: string, code: string): Promise<CartView> {
+    const clean = code.trim();
+    if (!COUPON.test(clean)) throw badInput('a coupon code is 1 to 64 letters, digits, - or _', 'code');
+    return this.change(ctx, cartId, async (m, tenantId, cart) => {
+      const normal = clean.toUpperCase();
+      if (cart.coupon_codes.includes(normal)) return;
+      if (cart.coupon_codes.length >= MAX_CART_COUPONS) throw badInput(`a cart holds at most ${MAX_CART_COUPONS} coupon codes`, 'code');
+      await m.query(`UPDATE ${t(m, 'cart')} SET coupon_codes = array_append(coupon_codes, $3) WHERE tenant_id = $1 AND id = $2`, [tenantId, cart.id, normal]);
+    });
+  }
+
+  /** Takes a coupon code off the cart (however it is cased); NOT_FOUND when the cart does not hold it. */
+  removeCouponCode(ctx: SubgraphContext, cartId: string, code: string): Promise<CartView> {
+    const normal = code.trim().toUpperCase();
+    return this.change(ctx, cartId, async (m, tenantId, cart) => {
+      if (!cart.coupon_codes.includes(normal)) throw notFound(`the cart holds no coupon code ${normal}`);
+      await m.query(`UPDATE ${t(m, 'cart')} SET coupon_codes = array_remove(coupon_codes, $3) WHERE tenant_id = $1 AND id = $2`, [tenantId, cart.id, normal]);
     });
   }
 
@@ -249,9 +281,10 @@ export class CartService extends TenantScopedService {
       const [{ count }] = (await m.query(`SELECT count(*)::int AS count FROM ${t(m, 'cart_line')} WHERE tenant_id = $1 AND cart_id = $2`, [tenantId, own.id])) as [{ count: number }];
       if (count > MAX_CART_LINES) throw badInput(`a cart holds at most ${MAX_CART_LINES} skus; the merged cart would hold ${count}`, 'cartId');
       await m.query(
-        `UPDATE ${t(m, 'cart')} SET email = coalesce(email, $3), shipping_address = coalesce(shipping_address, $4), shipping_method_id = coalesce(shipping_method_id, $5), updated_at = now()
+        `UPDATE ${t(m, 'cart')} SET email = coalesce(email, $3), shipping_address = coalesce(shipping_address, $4), shipping_method_id = coalesce(shipping_method_id, $5),
+                coupon_codes = coupon_codes || ARRAY(SELECT c FROM unnest($6::text[]) AS c WHERE c <> ALL(coupon_codes)), updated_at = now()
           WHERE tenant_id = $1 AND id = $2`,
-        [tenantId, own.id, anonymous.email, anonymous.shipping_address ? JSON.stringify(anonymous.shipping_address) : null, anonymous.shipping_method_id],
+        [tenantId, own.id, anonymous.email, anonymous.shipping_address ? JSON.stringify(anonymous.shipping_address) : null, anonymous.shipping_method_id, anonymous.coupon_codes],
       );
       await m.query(`DELETE FROM ${t(m, 'cart')} WHERE tenant_id = $1 AND id = $2`, [tenantId, anonymous.id]);
       return this.view(m, tenantId, own.id);
@@ -281,8 +314,15 @@ export class CartService extends TenantScopedService {
         if (!view.email) throw badInput('set an email first (setCartEmail)', 'cartId');
         if (view.total && method.price.currencyCode !== view.total.currencyCode) throw badInput('the shipping method is priced in another currency than the cart', 'cartId');
         const lines = view.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, modifiers: l.modifiers.map((x) => x.sku) }));
+        // A cart's coupons are charged only through pricing's quote of them: never silently dropped.
+        if (cart.coupon_codes.length > 0 && !input.quoteToken) {
+          throw appError('QUOTE_REQUIRED', 'the cart has coupon codes: price it with claimQuote (its lines, its store, its couponCodes) and pass quoteToken', { couponCodes: cart.coupon_codes });
+        }
         // A claimed pricing quote of exactly these lines: the order charges its prices, discounts and tax.
         const quote = input.quoteToken ? this.orders.chargeableQuote(ctx, { storeId: cart.store_id, lines, quoteToken: input.quoteToken }) : null;
+        if (quote && !sameCodes(quote.couponCodes ?? [], cart.coupon_codes)) {
+          throw appError('QUOTE_INVALID', 'the quote was not asked with the cart\'s coupon codes: quote the cart with its couponCodes', { couponCodes: cart.coupon_codes });
+        }
         const orderId = await this.orders.insertOrderIn(m, tenantId, { storeId: cart.store_id, lines }, quote, placement, {
           customerId: cart.customer_id,
           email: view.email,
@@ -312,14 +352,37 @@ export class CartService extends TenantScopedService {
     });
   }
 
-  /** The order's status once the saga has answered (or PLACED still after `timeoutMs`). */
+  /**
+   * The order's status once the saga has answered (or PLACED still after `timeoutMs`). It looks
+   * again when the saga's answer is applied in this process (`sagaAnswered`), else on a timer
+   * that backs off from 20 to 250 ms: a fixed 20 ms poll made 20 waiting checkouts 1,000
+   * transactions a second, competing for the pool and the event loop with the consumer that
+   * applies the very answer they wait for.
+   */
   async settled(ctx: SubgraphContext, orderId: string, timeoutMs = 10_000): Promise<OrderEntity> {
     const deadline = Date.now() + timeoutMs;
+    let pause = 20;
     for (;;) {
       const order = await this.tx(ctx, (m, tenantId) => m.getRepository(OrderEntity).findOneByOrFail({ tenantId, id: orderId }));
       if (order.status !== 'PLACED' || Date.now() > deadline) return order;
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await this.sagaAnswer(orderId, Math.min(pause, Math.max(1, deadline - Date.now())));
+      pause = Math.min(250, Math.round(pause * 1.5));
     }
+  }
+
+  /** Resolves when the saga answers for the order in this process (a moment later, once committed) or after `ms`. */
+  private sagaAnswer(orderId: string, ms: number): Promise<void> {
+    const signal = this.orders.sagaAnswered;
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.off(orderId, answered);
+        resolve();
+      };
+      const answered = () => setTimeout(done, 5);
+      const timer = setTimeout(done, ms);
+      signal.on(orderId, answered);
+    });
   }
 
   /** Changes an open cart the caller may see, then answers with it. */
@@ -337,7 +400,7 @@ export class CartService extends TenantScopedService {
   private async row(m: EntityManager, tenantId: string, id: string, lock = false): Promise<CartRow | undefined> {
     if (!/^cart_[\w-]{32}$/.test(id)) return undefined;
     const rows: CartRow[] = await m.query(
-      `SELECT id, store_id, customer_id, email, shipping_address, shipping_method_id, order_id FROM ${t(m, 'cart')} WHERE tenant_id = $1 AND id = $2${lock ? ' FOR UPDATE' : ''}`,
+      `SELECT id, store_id, customer_id, email, shipping_address, shipping_method_id, order_id, coupon_codes FROM ${t(m, 'cart')} WHERE tenant_id = $1 AND id = $2${lock ? ' FOR UPDATE' : ''}`,
       [tenantId, id],
     );
     return rows[0];
@@ -393,6 +456,7 @@ export class CartService extends TenantScopedService {
     return {
       id: cart.id, storeId: cart.store_id, customerId: cart.customer_id, email: cart.email, shippingAddress: cart.shipping_address,
       shippingMethod: method, lines: lineViews, subtotal: subtotalMoney, shippingTotal, total, orderId: cart.order_id,
+      couponCodes: cart.coupon_codes,
     };
   }
 }
@@ -446,6 +510,19 @@ function checkAddress(address: Address): Address {
     name: address.name.trim(), line1: address.line1.trim(), line2: address.line2?.trim() || null, city: address.city.trim(),
     postalCode: address.postalCode.trim(), countryCode: address.countryCode.trim(), phone: address.phone?.trim() || null,
   };
+}
+
+/** The same codes, whatever their order (both normalised). */
+function sameCodes(a: readonly string[], b: readonly string[]): boolean {
+  const x = new Set(a);
+  return x.size === new Set(b).size && b.every((c) => x.has(c));
+}
+
+/** What pricing needs to quote a cart (its `Cart.quote` requires it): null when a quote cannot price it. */
+export function cartQuoteRequest(cart: CartView): string | null {
+  // A quote prices skus, not a menu's modifiers (checkout refuses a quote for such lines).
+  if (cart.lines.length === 0 || cart.lines.some((l) => l.modifiers.length > 0)) return null;
+  return JSON.stringify({ storeId: cart.storeId, lines: cart.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })), couponCodes: cart.couponCodes });
 }
 
 /** The code a checkout the saga refused answers with. */

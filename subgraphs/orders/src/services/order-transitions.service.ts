@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import type { EntityManager } from 'typeorm';
 import { In } from 'typeorm';
 import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js';
@@ -96,7 +97,12 @@ export class OrderTransitionsService extends TenantScopedService {
     const row = await m.getRepository(OrderEntity).findOne({ where: { tenantId, id: orderId }, lock: { mode: 'pessimistic_write' } });
     if (!row || row.status !== 'PLACED') return;
     await this.move(m, row, event, cause);
+    // Checkouts waiting in this process for the saga's answer look again (the commit follows).
+    this.sagaAnswered.emit(orderId);
   }
+
+  /** Fires with an order's id when the saga moved it out of PLACED in this process (about to commit). */
+  readonly sagaAnswered = new EventEmitter().setMaxListeners(0);
 
   /** Throws INVALID_TRANSITION when the order's workflow does not take `event` from where the order is. */
   check(order: OrderEntity, event: string): void {

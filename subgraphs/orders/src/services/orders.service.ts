@@ -55,6 +55,11 @@ export class OrdersService extends TenantScopedService {
     super(dataSource, afterCommit);
   }
 
+  /** Order ids the saga just answered for, in this process (checkout waits on it). */
+  get sagaAnswered() {
+    return this.transitions.sagaAnswered;
+  }
+
   async placeOrder(ctx: SubgraphContext, input: PlaceOrderInput): Promise<OrderEntity> {
     requireStoreAccess(ctx, input.storeId);
     if (input.lines.length === 0) throw badInput('an order needs at least one line', 'lines');

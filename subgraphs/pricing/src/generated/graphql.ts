@@ -31,6 +31,22 @@ export type AuditLog = {
   pricingRecords?: Maybe<Scalars['String']['output']>;
 };
 
+/** A shopper's cart (the orders subgraph owns it); pricing contributes its live quote. */
+export type Cart = {
+  __typename?: 'Cart';
+  id: Scalars['ID']['output'];
+  /**
+   * The cart priced now exactly as `quote` prices its store, lines and `couponCodes` (list prices,
+   * price lists, promotions, coupons applied or rejected with their reason, taxes, totals), without
+   * counting a coupon use. Its token charges the cart only when no coupon or limited promotion
+   * applies; otherwise `claimQuote` the same input and check out with that token. Null for an empty
+   * cart or one with modifiers (a quote does not price a menu's modifiers). For a signed-in
+   * customer, its per-customer coupon limits count.
+   */
+  quote?: Maybe<Quote>;
+  quoteRequest?: Maybe<Scalars['String']['output']>;
+};
+
 export type ConfigureStorePricingInput = {
   /** ISO 4217 code of the store's quotes. */
   currencyCode: Scalars['String']['input'];
@@ -540,6 +556,7 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 /** Mapping of federation types */
 export type FederationTypes = {
   AuditLog: AuditLog;
+  Cart: Cart;
   Modifier: Modifier;
   Price: Price;
   PriceList: PriceList;
@@ -552,6 +569,11 @@ export type FederationReferenceTypes = {
   AuditLog:
     ( { __typename: 'AuditLog' }
     & GraphQLRecursivePick<FederationTypes['AuditLog'], {"page":true}> );
+  Cart:
+    ( { __typename: 'Cart' }
+    & GraphQLRecursivePick<FederationTypes['Cart'], {"id":true}>
+    & ( Record<PropertyKey, never>
+        | GraphQLRecursivePick<FederationTypes['Cart'], {"quoteRequest":true}> ) );
   Modifier:
     ( { __typename: 'Modifier' }
     & GraphQLRecursivePick<FederationTypes['Modifier'], {"sku":true}> );
@@ -577,6 +599,7 @@ export type ResolversTypes = {
   ID: ResolverTypeWrapper<Partial<Scalars['ID']['output']>>;
   String: ResolverTypeWrapper<Partial<Scalars['String']['output']>>;
   AuditLog: ResolverTypeWrapper<Partial<AuditLog>>;
+  Cart: ResolverTypeWrapper<Partial<Cart>>;
   ConfigureStorePricingInput: ResolverTypeWrapper<Partial<ConfigureStorePricingInput>>;
   Boolean: ResolverTypeWrapper<Partial<Scalars['Boolean']['output']>>;
   CreatePriceListInput: ResolverTypeWrapper<Partial<CreatePriceListInput>>;
@@ -617,6 +640,7 @@ export type ResolversParentTypes = {
   ID: Partial<Scalars['ID']['output']>;
   String: Partial<Scalars['String']['output']>;
   AuditLog: Partial<AuditLog | FederationReferenceTypes['AuditLog']>;
+  Cart: Partial<Cart | FederationReferenceTypes['Cart']>;
   ConfigureStorePricingInput: Partial<ConfigureStorePricingInput>;
   Boolean: Partial<Scalars['Boolean']['output']>;
   CreatePriceListInput: Partial<CreatePriceListInput>;
@@ -659,6 +683,12 @@ export type AuditLogResolvers<ContextType = Context, ParentType extends Resolver
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['AuditLog']> | FederationReferenceType, FederationReferenceType, ContextType>;
   page?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   pricingRecords?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type CartResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Cart'] = ResolversParentTypes['Cart'], FederationReferenceType extends FederationReferenceTypes['Cart'] = FederationReferenceTypes['Cart']> = {
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Cart']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  quote?: Resolver<Maybe<ResolversTypes['Quote']>, ParentType, ContextType>;
 };
 
 export type ModifierResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Modifier'] = ResolversParentTypes['Modifier'], FederationReferenceType extends FederationReferenceTypes['Modifier'] = FederationReferenceTypes['Modifier']> = {
@@ -829,6 +859,7 @@ export type VariantResolvers<ContextType = Context, ParentType extends Resolvers
 export type Resolvers<ContextType = Context> = {
   AppliedPromotion?: AppliedPromotionResolvers<ContextType>;
   AuditLog?: AuditLogResolvers<ContextType>;
+  Cart?: CartResolvers<ContextType>;
   Modifier?: ModifierResolvers<ContextType>;
   Money?: MoneyResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;

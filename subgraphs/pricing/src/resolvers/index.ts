@@ -21,6 +21,15 @@ export const resolvers: Resolvers = {
     setTaxRate: (_root, { input }, ctx) => ctx.rules.setTaxRate(ctx, input),
     claimQuote: async (_root, { input }, ctx) => quoteView(await ctx.rules.quote(ctx, input, true)),
   },
+  Cart: {
+    // The gateway brings `quoteRequest` from orders, which checked the caller may read the cart.
+    __resolveReference: (ref) => ref,
+    quote: async (cart, _args, ctx) => {
+      if (!cart.quoteRequest) return null;
+      const request = JSON.parse(cart.quoteRequest) as { storeId: string; lines: { sku: string; quantity: number }[]; couponCodes: string[] };
+      return quoteView(await ctx.rules.quote(ctx, request, false));
+    },
+  },
   Variant: {
     __resolveReference: (ref) => ({ sku: ref.sku }),
     price: async (variant, { storeId }, ctx) => (await ctx.loaders.shownPrice.load(skuStoreKey(variant.sku, storeId)))?.price ?? null,

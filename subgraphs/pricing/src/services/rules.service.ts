@@ -393,6 +393,7 @@ export class PricingRulesService extends TenantScopedService {
       taxTotal: money(quote.taxTotal),
       total: money(quote.total),
       promotionIds: quote.appliedPromotions.map((p) => p.id),
+      couponCodes: [...new Set((input.couponCodes ?? []).map(normaliseCoupon))].sort(),
     };
     return { quote, digits, id: result.id, token: signQuote(this.secret, signed), expiresAt };
   }
