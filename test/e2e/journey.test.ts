@@ -207,6 +207,10 @@ describe('the journey from cart to doorstep and back', () => {
     // Now Max's: Lee cannot merge it, nor read it.
     expect(codes(await system.request('mutation ($c: ID!) { mergeCart(cartId: $c) { id } }', { c: adopted.id }, lee))).toEqual(['NOT_FOUND']);
     expect((await system.ok('query ($c: ID!) { cart(id: $c) { id } }', { c: adopted.id }, lee)).cart).toBeNull();
+    // Nor does whoever still holds its id signed out (it names Max's address once set); staff do.
+    expect((await system.ok('query ($c: ID!) { cart(id: $c) { id } }', { c: adopted.id }, shop.storefrontHeaders)).cart).toBeNull();
+    expect(codes(await system.request('mutation ($c: ID!) { addCartLines(cartId: $c, lines: [{ sku: "JRN-4", quantity: 1 }]) { id } }', { c: adopted.id }, shop.storefrontHeaders))).toEqual(['NOT_FOUND']);
+    expect((await system.ok('query ($c: ID!) { cart(id: $c) { id } }', { c: adopted.id }, shop.posHeaders)).cart).toEqual({ id: adopted.id });
   });
 
   it('prices a coupon on the cart through pricing\'s quote, and charges it only through a claimed quote', async () => {

@@ -61,7 +61,8 @@ export type CancelReturnInput = {
 
 /**
  * A shopper's cart (issue 17). Its id is a capability: whoever holds it may read and change it,
- * unless a customer created it, then that customer only. `quote` (pricing's) prices it live
+ * unless it is a customer's (created signed in, or merged): then that customer and staff (admin,
+ * pos) only. `quote` (pricing's) prices it live
  * through pricing's engine, coupons included; `subtotal`/`total` and the lines' prices are the
  * store's own prices, without price lists, promotions, coupons or tax. `Variant.stock(storeId)`
  * tells each line's availability.

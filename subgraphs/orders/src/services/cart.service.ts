@@ -12,6 +12,7 @@ import { OrderEntity } from '../data/entities/order.entity.js';
 import { chosenModifiers } from './modifiers.js';
 import { fromMinor, toMinor } from './money-minor.js';
 import type { OrdersService } from './orders.service.js';
+import { customerCartHidden } from './cart-access.js';
 
 export type ShippingKind = 'FLAT' | 'SUBTOTAL_BANDS' | 'FREE_OVER' | 'PICKUP';
 const KINDS: readonly ShippingKind[] = ['FLAT', 'SUBTOTAL_BANDS', 'FREE_OVER', 'PICKUP'];
@@ -132,7 +133,7 @@ export class CartService extends TenantScopedService {
   }
 
   cart(ctx: SubgraphContext, id: string): Promise<CartView | null> {
-    return this.tx(ctx, async (m, tenantId) => ((await this.row(m, tenantId, id)) ? this.view(m, tenantId, id) : null));
+    return this.tx(ctx, async (m, tenantId) => ((await this.row(ctx, m, tenantId, id)) ? this.view(m, tenantId, id) : null));
   }
 
   addLines(ctx: SubgraphContext, cartId: string, lines: CartLineRequest[]): Promise<CartView> {
@@ -219,7 +220,7 @@ export class CartService extends TenantScopedService {
 
   availableShippingMethods(ctx: SubgraphContext, cartId: string): Promise<ShippingMethodView[]> {
     return this.tx(ctx, async (m, tenantId) => {
-      const cart = await this.row(m, tenantId, cartId);
+      const cart = await this.row(ctx, m, tenantId, cartId);
       if (!cart) throw notFound(`no cart ${cartId}`);
       const view = await this.view(m, tenantId, cart.id);
       return (await this.methods(m, tenantId, cart.store_id)).map((method) => methodView(method, view.subtotal));
@@ -260,7 +261,7 @@ export class CartService extends TenantScopedService {
     if (!customerId) throw appError('FORBIDDEN', 'only a signed-in customer merges a cart into its own');
     return this.tx(ctx, async (m, tenantId) => {
       // Row-level security: another customer's cart is not found.
-      const anonymous = await this.row(m, tenantId, cartId, true);
+      const anonymous = await this.row(ctx, m, tenantId, cartId, true);
       if (!anonymous) throw notFound(`no cart ${cartId}`);
       if (anonymous.customer_id === customerId) return this.view(m, tenantId, anonymous.id);
       if (anonymous.order_id) throw badInput('the cart was checked out; start a new one', 'cartId');
@@ -299,11 +300,11 @@ export class CartService extends TenantScopedService {
     if (!input.idempotencyKey.trim()) throw badInput('idempotencyKey must not be empty', 'idempotencyKey');
     // The workflow version is the tenant's flag for the cart's store, read outside the transaction
     // (a flag read may need the database; embedded PGlite has one session). A cart keeps its store.
-    const storeId = await this.tx(ctx, async (m, tenantId) => (await this.row(m, tenantId, input.cartId))?.store_id);
+    const storeId = await this.tx(ctx, async (m, tenantId) => (await this.row(ctx, m, tenantId, input.cartId))?.store_id);
     const placement = storeId ? await this.orders.placement(ctx, storeId) : undefined;
     const placed = await this.tx(ctx, async (m, tenantId) => {
       const { result, replayed } = await once(m, { tenantId, operation: 'checkout', key: input.idempotencyKey, payload: { cartId: input.cartId, provider: input.provider } }, async () => {
-        const cart = await this.row(m, tenantId, input.cartId, true);
+        const cart = await this.row(ctx, m, tenantId, input.cartId, true);
         if (!cart || !placement) throw notFound(`no cart ${input.cartId}`);
         if (cart.order_id) throw badInput('the cart was already checked out', 'cartId');
         const view = await this.view(m, tenantId, cart.id);
@@ -388,7 +389,7 @@ export class CartService extends TenantScopedService {
   /** Changes an open cart the caller may see, then answers with it. */
   private change(ctx: SubgraphContext, cartId: string, work: (m: EntityManager, tenantId: string, cart: CartRow) => Promise<unknown>): Promise<CartView> {
     return this.tx(ctx, async (m, tenantId) => {
-      const cart = await this.row(m, tenantId, cartId, true);
+      const cart = await this.row(ctx, m, tenantId, cartId, true);
       if (!cart) throw notFound(`no cart ${cartId}`);
       if (cart.order_id) throw badInput('the cart was checked out; start a new one', 'cartId');
       await work(m, tenantId, cart);
@@ -397,13 +398,14 @@ export class CartService extends TenantScopedService {
     });
   }
 
-  private async row(m: EntityManager, tenantId: string, id: string, lock = false): Promise<CartRow | undefined> {
+  /** The cart `id` as `ctx` may see it: row-level security hides other customers' carts; a customer's cart is hidden from callers who are not staff (`customerCartHidden`). */
+  private async row(ctx: SubgraphContext, m: EntityManager, tenantId: string, id: string, lock = false): Promise<CartRow | undefined> {
     if (!/^cart_[\w-]{32}$/.test(id)) return undefined;
     const rows: CartRow[] = await m.query(
       `SELECT id, store_id, customer_id, email, shipping_address, shipping_method_id, order_id, coupon_codes FROM ${t(m, 'cart')} WHERE tenant_id = $1 AND id = $2${lock ? ' FOR UPDATE' : ''}`,
       [tenantId, id],
     );
-    return rows[0];
+    return rows[0] && !customerCartHidden(ctx, rows[0].customer_id) ? rows[0] : undefined;
   }
 
   private methods(m: EntityManager, tenantId: string, storeId: string): Promise<MethodRow[]> {
@@ -415,7 +417,7 @@ export class CartService extends TenantScopedService {
 
   /** The cart priced now: the store's prices as pricing announced them, and its shipping. */
   private async view(m: EntityManager, tenantId: string, id: string): Promise<CartView> {
-    const cart = (await this.row(m, tenantId, id))!;
+    const cart = (await this.row(SYSTEM_VIEW, m, tenantId, id))!;
     type PricedModifier = { sku: string; name: string | null; amount: string | null; currency_code: string | null };
     const lines: { sku: string; quantity: number; title: string | null; amount: string | null; currency_code: string | null; modifiers: PricedModifier[] }[] = await m.query(
       `SELECT l.sku, l.quantity, v.title, p.amount::text, trim(p.currency_code) AS currency_code,
@@ -528,3 +530,7 @@ export function cartQuoteRequest(cart: CartView): string | null {
 /** The code a checkout the saga refused answers with. */
 export const insufficientStock = (orderId: string) =>
   appError('INSUFFICIENT_STOCK', 'Not enough stock for every line of the cart; nothing was charged and the cart is open again.', { orderId });
+
+/** `view` reads a cart its caller was already allowed (through `row`). */
+const SYSTEM_VIEW: SubgraphContext = { tenantId: undefined, roles: ['gateway'], requestId: 'cart-view' };
+

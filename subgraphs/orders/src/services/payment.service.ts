@@ -10,6 +10,7 @@ import { formatMoney, parseMoney, type Money } from '../../../../lib/money.js';
 import { MalformedEvent, type Authorization, type PaymentProvider, type PaymentProviderName, type PaymentState } from '../../../../lib/payments/provider.js';
 import { OrderEntity } from '../data/entities/order.entity.js';
 import { fromMinor, toMinor } from './money-minor.js';
+import { customerCartHidden } from './cart-access.js';
 import type { OrderTransitionsService } from './order-transitions.service.js';
 
 interface PaymentRow {
@@ -114,9 +115,9 @@ export class PaymentService extends TenantScopedService {
     const order = await this.tx(ctx, async (m, tenantId) => {
       // Row-level security: a customer's cart is its own; an anonymous one is its holder's.
       const [cart] = /^cart_[\w-]{32}$/.test(input.cartId)
-        ? ((await m.query(`SELECT order_id FROM ${t(m, 'cart')} WHERE tenant_id = $1 AND id = $2`, [tenantId, input.cartId])) as { order_id: string | null }[])
+        ? ((await m.query(`SELECT order_id, customer_id FROM ${t(m, 'cart')} WHERE tenant_id = $1 AND id = $2`, [tenantId, input.cartId])) as { order_id: string | null; customer_id: string | null }[])
         : [];
-      if (!cart) throw notFound(`no cart ${input.cartId}`);
+      if (!cart || customerCartHidden(ctx, cart.customer_id)) throw notFound(`no cart ${input.cartId}`);
       const row = cart.order_id ? await m.getRepository(OrderEntity).findOne({ where: { tenantId, id: cart.order_id }, lock: { mode: 'pessimistic_write' } }) : null;
       const payment = row ? await this.latest(m, tenantId, row.id) : undefined;
       if (!row || row.status !== 'RESERVED' || payment?.state !== 'ACTION_REQUIRED') {
