@@ -17,10 +17,14 @@
  *                                      on each database, and print the ratios of p50, p95 and CPU
  *                                      per request: on a shared, noisy machine only a side-by-side
  *                                      ratio means much
+ *   --profile <prefix>                 write a V8 CPU profile of each timed phase (the whole process:
+ *                                      gateway, subgraphs, PGlite, client) to <prefix>-pricing.cpuprofile
+ *                                      and <prefix>-gateway.cpuprofile (open in Chrome DevTools)
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, rmSync } from 'node:fs';
+import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CONTEXT_HEADER, signContext } from '../lib/tenant/signed-context.js';
@@ -64,6 +68,23 @@ async function timed(n: number, warmup: number, run: () => Promise<unknown> | un
   }
   const used = process.cpuUsage(cpu);
   return { samples, cpuMs: (used.user + used.system) / 1000 / n };
+}
+
+/** Runs `run` under the V8 profiler of this process when `file` is given, and writes the profile there. */
+async function profiled<T>(file: string | undefined, run: () => Promise<T>): Promise<T> {
+  if (!file) return run();
+  const session = new Session();
+  session.connect();
+  const post = (method: string) => new Promise<unknown>((done, fail) => session.post(method, (error, result) => (error ? fail(error) : done(result))));
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  try {
+    return await run();
+  } finally {
+    const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  }
 }
 
 /** The same shape as the seeded tenant's rules, for the engine alone. */
@@ -205,6 +226,7 @@ async function main(): Promise<void> {
       redis: { type: 'string' },
       compare: { type: 'string' },
       rounds: { type: 'string', default: '3' },
+      profile: { type: 'string' },
     },
   });
   if (values.postgres || values.compare) return orchestrate(values);
@@ -264,8 +286,9 @@ async function main(): Promise<void> {
     for (let i = 0; i < 50; i++) await direct();
     const counted = statements.stop();
     console.log(`SQL statements per quote transaction: ${counted.min === counted.max ? counted.min : `${counted.min}–${counted.max}`} (over ${counted.quotes} quotes; BEGIN and COMMIT included; ${counted.others} background transactions meanwhile not counted)`);
-    report('pricing subgraph (HTTP, signed)', await timed(n, warmup, direct), 10);
-    report('quote through the gateway', await timed(n, warmup, () => ok(QUOTE, variables, admin)), 25);
+    const profile = values.profile;
+    report('pricing subgraph (HTTP, signed)', await profiled(profile && `${profile}-pricing.cpuprofile`, () => timed(n, warmup, direct)), 10);
+    report('quote through the gateway', await profiled(profile && `${profile}-gateway.cpuprofile`, () => timed(n, warmup, () => ok(QUOTE, variables, admin))), 25);
   } finally {
     await system.stop();
   }
