@@ -129,12 +129,21 @@ function countStatements(dataSource: { createQueryRunner: (...args: never[]) => 
     if (!on) return runner;
     const counted = { statements: 0, quote: false };
     runners.push(counted);
-    const query = runner.query.bind(runner);
-    runner.query = ((...a: never[]) => {
+    const count = (text: unknown) => {
       counted.statements++;
-      if (/"promotion" p\b[\s\S]*coupon_code IS NULL OR p\.coupon_code = ANY/.test(String(a[0]))) counted.quote = true;
-      return query(...a);
-    }) as typeof runner.query;
+      if (/"promotion" p\b[\s\S]*coupon_code IS NULL OR p\.coupon_code = ANY/.test(String(text))) counted.quote = true;
+    };
+    // Every statement reaches the driver's client that `connect` answers: TypeORM's `query` asks
+    // it for the client each time, and a read sent in one round trip (readInOneRoundTrip) uses it.
+    const withConnect = runner as unknown as { connect?: () => Promise<{ query: (...a: unknown[]) => unknown }> };
+    const connect = withConnect.connect?.bind(runner);
+    if (connect) {
+      withConnect.connect = async () => {
+        const client = await connect();
+        const sent = client.query.bind(client);
+        return new Proxy(client, { get: (target, key) => (key === 'query' ? (...a: unknown[]) => (count(a[0]), sent(...a)) : Reflect.get(target, key)) });
+      };
+    }
     return runner;
   }) as typeof dataSource.createQueryRunner;
   return {
@@ -285,7 +294,7 @@ async function main(): Promise<void> {
     statements.start();
     for (let i = 0; i < 50; i++) await direct();
     const counted = statements.stop();
-    console.log(`SQL statements per quote transaction: ${counted.min === counted.max ? counted.min : `${counted.min}–${counted.max}`} (over ${counted.quotes} quotes; BEGIN and COMMIT included; ${counted.others} background transactions meanwhile not counted)`);
+    console.log(`SQL round trips per quote: ${counted.min === counted.max ? counted.min : `${counted.min}–${counted.max}`} (over ${counted.quotes} quotes; BEGIN and COMMIT included; ${counted.others} background transactions meanwhile not counted)`);
     const profile = values.profile;
     report('pricing subgraph (HTTP, signed)', await profiled(profile && `${profile}-pricing.cpuprofile`, () => timed(n, warmup, direct)), 10);
     report('quote through the gateway', await profiled(profile && `${profile}-gateway.cpuprofile`, () => timed(n, warmup, () => ok(QUOTE, variables, admin))), 25);
