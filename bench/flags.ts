@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { graphqlOk, graphqlRequest } from '../scripts/graphql-request.js';
-import { addProduct, createShop, receiveStock, setPrice } from '../test/support/fixtures.js';
+import { addProduct, createShop, quoted, receiveStock, setPrice } from '../test/support/fixtures.js';
 import { startRedisProcess, startSystemProcesses } from '../test/support/drills/system-processes.js';
 import type { TestSupergraph } from '../test/support/start-supergraph.js';
 
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
     const flag = (version: 1 | 2) => ({ key: 'order-workflow-version', enabled: true, variants: [{ name: 'v1', value: '1' }, { name: 'v2', value: '2' }], defaultVariant: `v${version}` });
     const evaluated = async () => (await graphqlOk(second, EVALUATE, {}, shop.headers)).featureFlagEvaluation.value as string | null;
     const placed = async () =>
-      (await graphqlOk(second, PLACE, { i: { storeId: shop.storeId, lines: [{ sku: 'BENCH-FLAG', quantity: 1 }] } }, shop.posHeaders)).placeOrder.workflowVersion as number;
+      (await graphqlOk(second, PLACE, { i: await quoted(second, { storeId: shop.storeId, lines: [{ sku: 'BENCH-FLAG', quantity: 1 }] }, shop.posHeaders) }, shop.posHeaders)).placeOrder.workflowVersion as number;
     // Until the second gateway's orders process knows the sku, store and price.
     for (let tries = 0; ; tries++) {
       try {

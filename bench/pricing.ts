@@ -17,10 +17,14 @@
  *                                      on each database, and print the ratios of p50, p95 and CPU
  *                                      per request: on a shared, noisy machine only a side-by-side
  *                                      ratio means much
+ *   --profile <prefix>                 write a V8 CPU profile of each timed phase (the whole process:
+ *                                      gateway, subgraphs, PGlite, client) to <prefix>-pricing.cpuprofile
+ *                                      and <prefix>-gateway.cpuprofile (open in Chrome DevTools)
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { copyFileSync, rmSync } from 'node:fs';
+import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CONTEXT_HEADER, signContext } from '../lib/tenant/signed-context.js';
@@ -66,6 +70,23 @@ async function timed(n: number, warmup: number, run: () => Promise<unknown> | un
   return { samples, cpuMs: (used.user + used.system) / 1000 / n };
 }
 
+/** Runs `run` under the V8 profiler of this process when `file` is given, and writes the profile there. */
+async function profiled<T>(file: string | undefined, run: () => Promise<T>): Promise<T> {
+  if (!file) return run();
+  const session = new Session();
+  session.connect();
+  const post = (method: string) => new Promise<unknown>((done, fail) => session.post(method, (error, result) => (error ? fail(error) : done(result))));
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  try {
+    return await run();
+  } finally {
+    const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+    writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
 /** The same shape as the seeded tenant's rules, for the engine alone. */
 function engineInput(skus: string[]): PricingInput {
   return {
@@ -108,12 +129,21 @@ function countStatements(dataSource: { createQueryRunner: (...args: never[]) => 
     if (!on) return runner;
     const counted = { statements: 0, quote: false };
     runners.push(counted);
-    const query = runner.query.bind(runner);
-    runner.query = ((...a: never[]) => {
+    const count = (text: unknown) => {
       counted.statements++;
-      if (/"promotion" p\b[\s\S]*coupon_code IS NULL OR p\.coupon_code = ANY/.test(String(a[0]))) counted.quote = true;
-      return query(...a);
-    }) as typeof runner.query;
+      if (/"promotion" p\b[\s\S]*coupon_code IS NULL OR p\.coupon_code = ANY/.test(String(text))) counted.quote = true;
+    };
+    // Every statement reaches the driver's client that `connect` answers: TypeORM's `query` asks
+    // it for the client each time, and a read sent in one round trip (readInOneRoundTrip) uses it.
+    const withConnect = runner as unknown as { connect?: () => Promise<{ query: (...a: unknown[]) => unknown }> };
+    const connect = withConnect.connect?.bind(runner);
+    if (connect) {
+      withConnect.connect = async () => {
+        const client = await connect();
+        const sent = client.query.bind(client);
+        return new Proxy(client, { get: (target, key) => (key === 'query' ? (...a: unknown[]) => (count(a[0]), sent(...a)) : Reflect.get(target, key)) });
+      };
+    }
     return runner;
   }) as typeof dataSource.createQueryRunner;
   return {
@@ -205,6 +235,7 @@ async function main(): Promise<void> {
       redis: { type: 'string' },
       compare: { type: 'string' },
       rounds: { type: 'string', default: '3' },
+      profile: { type: 'string' },
     },
   });
   if (values.postgres || values.compare) return orchestrate(values);
@@ -263,9 +294,10 @@ async function main(): Promise<void> {
     statements.start();
     for (let i = 0; i < 50; i++) await direct();
     const counted = statements.stop();
-    console.log(`SQL statements per quote transaction: ${counted.min === counted.max ? counted.min : `${counted.min}–${counted.max}`} (over ${counted.quotes} quotes; BEGIN and COMMIT included; ${counted.others} background transactions meanwhile not counted)`);
-    report('pricing subgraph (HTTP, signed)', await timed(n, warmup, direct), 10);
-    report('quote through the gateway', await timed(n, warmup, () => ok(QUOTE, variables, admin)), 25);
+    console.log(`SQL round trips per quote: ${counted.min === counted.max ? counted.min : `${counted.min}–${counted.max}`} (over ${counted.quotes} quotes; BEGIN and COMMIT included; ${counted.others} background transactions meanwhile not counted)`);
+    const profile = values.profile;
+    report('pricing subgraph (HTTP, signed)', await profiled(profile && `${profile}-pricing.cpuprofile`, () => timed(n, warmup, direct)), 10);
+    report('quote through the gateway', await profiled(profile && `${profile}-gateway.cpuprofile`, () => timed(n, warmup, () => ok(QUOTE, variables, admin))), 25);
   } finally {
     await system.stop();
   }

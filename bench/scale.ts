@@ -16,6 +16,7 @@ import { createClient } from 'redis';
 import { SUBGRAPHS } from '../schema/compose-supergraph.js';
 import { graphqlOk } from '../scripts/graphql-request.js';
 import { seedDemo } from '../scripts/seed-demo.js';
+import { quoted } from '../test/support/fixtures.js';
 import { startSystem } from '../scripts/system.js';
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
     const demo = await ask<{ products: { edges: { node: { variants: { sku: string }[] } }[] } }>('{ products(first: 1) { edges { node { variants { sku } } } } }', {}, admin);
     const demoSku = demo.products.edges[0]!.node.variants[0]!.sku;
     for (let i = 0; i < 10; i++) {
-      await ask('mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }', { input: { storeId: store, lines: [{ sku: demoSku, quantity: 1 }] } }, admin);
+      await ask('mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }', { input: await quoted(system.gatewayUrl, { storeId: store, lines: [{ sku: demoSku, quantity: 1 }] }, admin) }, admin);
     }
 
     console.log(`bench:scale on ${db} + ${bus}, everything in this process; ${runs} runs per read`);

@@ -19,7 +19,7 @@ export const ErrorCodes = {
   PAYMENT_DECLINED: 'checkout: the payment provider declined the card (`extensions.reason`: `card_declined`, `insufficient_funds`); the order (`extensions.orderId`) is cancelled, its stock released, nothing captured, and the cart is open again.',
   REFUND_EXCEEDS_CAPTURED: 'refundOrder: the amount is more than what was captured and not yet refunded (`extensions.refundable`); nothing was refunded.',
   QUOTE_INVALID: 'The quote token was altered, is not a quote, belongs to another tenant or store, or was already charged by another order; nothing was placed.',
-  QUOTE_REQUIRED: 'checkout of a cart with coupon codes but no `quoteToken`: its discount is charged only through a quote (`claimQuote` of the cart\'s lines and codes); nothing was placed.',
+  QUOTE_REQUIRED: 'placeOrder without a quoteToken (an order is charged a pricing quote: price its lines with `quote`, or `claimQuote` when a coupon or limited promotion applies, and pass the token), or checkout of a cart with coupon codes but no quoteToken (its discount is charged only through `claimQuote` of the cart\'s lines and codes); nothing was placed.',
   QUOTE_EXPIRED: 'The quote is past its `expiresAt` (15 minutes after it was made); nothing was placed. Ask for a new quote.',
   MODIFIERS_INVALID: 'An order line\'s modifiers do not fit its item\'s modifier groups (too few or too many of a group, not one of its modifiers, chosen twice, or unpriced in the store); nothing was placed.',
   OUTSIDE_AVAILABILITY_WINDOW: 'A menu item outside its availability windows in the store (breakfast only until 11:00); `extensions.sku`, `timeZone` and `windows` say when it is orderable. Nothing was placed.',

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { SUBGRAPHS } from '../../lib/subgraphs.js';
 import { DEFAULT_OUTBOUND_WEBHOOKS } from '../../subgraphs/tenant/src/webhooks/config.js';
 import { signJson } from '../../lib/webhooks/signatures.js';
-import { CREATE_API_KEY, addProduct, createShop, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
+import { CREATE_API_KEY, addProduct, createShop, quoted, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
 import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 import { startWebhookReceiver } from '../support/webhook-receiver.js';
 
@@ -213,12 +213,13 @@ describe('every mutation writes an audit record', () => {
     await run('markReadyForPickup', 'mutation ($id: ID!) { markReadyForPickup(orderId: $id) { id } }', { id: till.id }, pos);
     await run('markPickedUp', 'mutation ($id: ID!) { markPickedUp(orderId: $id) { id } }', { id: till.id }, pos);
     // Placed at the till, paid, fulfilled; another cancelled.
-    const PLACE = 'mutation ($s: ID!, $k: String!) { placeOrder(input: { storeId: $s, lines: [{ sku: "AUD-2", quantity: 1 }], idempotencyKey: $k }) { id } }';
-    const placed = await run('placeOrder', PLACE, { s, k: 'audit-3' }, pos);
+    const PLACE = 'mutation ($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }';
+    const sale = async (k: string) => ({ i: await quoted(system, { storeId: s, lines: [{ sku: 'AUD-2', quantity: 1 }], idempotencyKey: k }, pos) });
+    const placed = await run('placeOrder', PLACE, await sale('audit-3'), pos);
     await until(placed.id, 'RESERVED');
     await run('payOrder', 'mutation ($id: ID!) { payOrder(id: $id) { id } }', { id: placed.id }, pos);
     await run('fulfillOrder', 'mutation ($id: ID!) { fulfillOrder(id: $id) { id } }', { id: placed.id }, pos);
-    const cancelled = await run('placeOrder', PLACE, { s, k: 'audit-4' }, pos);
+    const cancelled = await run('placeOrder', PLACE, await sale('audit-4'), pos);
     await run('cancelOrder', 'mutation ($id: ID!) { cancelOrder(id: $id) { id } }', { id: cancelled.id }, pos);
 
     // The stock changes above were delivered to the subscription: send one again, then delete it.

@@ -1,7 +1,7 @@
 import { SignJWT } from 'jose';
 import { signContext } from '../../lib/tenant/signed-context.js';
 import { graphqlRequest } from '../../scripts/graphql-request.js';
-import { CREATE_API_KEY, RECEIVE_STOCK, SET_PRICE, addProduct, bearer, createShop, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
+import { CREATE_API_KEY, RECEIVE_STOCK, SET_PRICE, addProduct, bearer, createShop, quoted, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
 import { liveClient, subscribe } from '../support/live-client.js';
 import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
@@ -74,7 +74,8 @@ describe('who may do what', () => {
   it('lets pos move stock, place and read orders, but not set prices, edit the catalog or manage keys', async () => {
     const receive = await system.request(RECEIVE_STOCK, { input: { sku: 'TEA-1', storeId: shop.storeId, quantity: 1 } }, shop.posHeaders);
     expect(receive.data?.receiveStock.onHand).toBe(10);
-    const order = await system.request(PLACE_ORDER, { input: { storeId: shop.storeId, lines: [{ sku: 'TEA-1', quantity: 1 }] } }, shop.posHeaders);
+    // A till prices the sale with `quote` (its key may) and places it with the token.
+    const order = await system.request(PLACE_ORDER, { input: await quoted(system, { storeId: shop.storeId, lines: [{ sku: 'TEA-1', quantity: 1 }] }, shop.posHeaders) }, shop.posHeaders);
     expect(order.errors).toBeUndefined();
     expect((await system.ok(ORDERS, {}, shop.posHeaders)).orders.edges).toHaveLength(1);
     const price = await system.request(SET_PRICE, { input: { sku: 'TEA-1', storeId: shop.storeId, amount: '0.01', currencyCode: 'EUR' } }, shop.posHeaders);

@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import WebSocket from 'ws';
 import { signJson } from '../../lib/webhooks/signatures.js';
-import { addProduct, createShop, okOnceKnown, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
+import { addProduct, createShop, quoted, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
 import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
 const NUL = '\u0000';
@@ -78,7 +78,7 @@ describe('bad input never reaches a 500 and changes nothing', () => {
     await system.ok('mutation ($i: ConfigureWebhookSourceInput!) { configureWebhookSource(input: $i) { path } }', { i: { source: 'POS', secret: POS_SECRET } }, shop.headers);
     // The orders subgraph learns prices by event: one order of each, left to settle (the saga reserves by event too).
     for (const sku of ['TEA-1', 'GOLD-1']) {
-      const { placeOrder } = await okOnceKnown(system, shop, PLACE, { i: { storeId: shop.storeId, lines: [{ sku, quantity: 1 }] } });
+      const { placeOrder } = await eventually(async () => system.ok(PLACE, { i: await quoted(system, { storeId: shop.storeId, lines: [{ sku, quantity: 1 }] }, shop.headers) }, shop.headers));
       await eventually(async () => {
         const { order } = await system.ok('query ($id: ID!) { order(id: $id) { status } }', { id: placeOrder.id }, shop.headers);
         if (order.status !== 'RESERVED') throw new Error(`order ${placeOrder.id} is ${order.status}`);
@@ -111,7 +111,8 @@ describe('bad input never reaches a 500 and changes nothing', () => {
     ['a delta of -2147483648', ADJUST, () => ({ i: { sku: 'TEA-1', storeId: shop.storeId, delta: -2_147_483_648 } }), 'AdjustStockInput.delta'],
     ['an order line of 2147483647', PLACE, () => ({ i: { storeId: shop.storeId, lines: [{ sku: 'TEA-1', quantity: 2_147_483_647 }] } }), 'OrderLineInput.quantity'],
     ['an order of 101 lines', PLACE, () => ({ i: { storeId: shop.storeId, lines: Array.from({ length: 101 }, (_, n) => ({ sku: `TEA-${n}`, quantity: 1 })) } }), 'PlaceOrderInput.lines'],
-    ['an order total beyond numeric(19,4)', PLACE, () => ({ i: { storeId: shop.storeId, lines: [{ sku: 'GOLD-1', quantity: 20 }] } }), 'lines'],
+    // An order is charged its quote: a total its column cannot hold is refused when quoted.
+    ['a quote total beyond numeric(19,4)', 'query ($i: QuoteInput!) { quote(input: $i) { token } }', () => ({ i: { storeId: shop.storeId, lines: [{ sku: 'GOLD-1', quantity: 20 }] } }), 'lines'],
     ['an amount beyond numeric(19,4)', SET_PRICE, () => ({ i: { sku: 'TEA-1', storeId: shop.storeId, amount: '1234567890123456', currencyCode: 'EUR' } }), 'amount'],
   ])('%s: BAD_USER_INPUT naming the field, nothing changed', async (_name, query, variables, field) => {
     const before = await state();

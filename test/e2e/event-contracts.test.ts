@@ -1,6 +1,6 @@
 import type { EventEnvelope } from '../../lib/events/envelope.js';
 import { eventInfo, type EventMap, type EventType } from '../../lib/events/event-map.js';
-import { addProduct, bearer, CREATE_API_KEY, createShop, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
+import { addProduct, bearer, CREATE_API_KEY, createShop, quoted, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
 import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
 /**
@@ -81,7 +81,7 @@ describe('published events match the event map', () => {
       if (order.status !== wanted) throw new Error(`${order.status}, waiting for ${wanted}`);
     });
   const place = (quantity: number) =>
-    eventually(async () => (await system.ok(PLACE, { i: { storeId: shop.storeId, lines: [{ sku: 'EVT-1', quantity }] } }, shop.posHeaders)).placeOrder.id as string);
+    eventually(async () => (await system.ok(PLACE, { i: await quoted(system, { storeId: shop.storeId, lines: [{ sku: 'EVT-1', quantity }] }, shop.posHeaders) }, shop.posHeaders)).placeOrder.id as string);
 
   it('publishes each type with its publisher, schema version and declared fields', async () => {
     await addProduct(system, shop, 'Contract', ['EVT-1']);

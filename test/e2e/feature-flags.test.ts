@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { bucketOf } from '../../lib/flags/definition.js';
 import { graphqlOk, graphqlRequest } from '../../scripts/graphql-request.js';
-import { addProduct, createShop, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
+import { addProduct, createShop, quoted, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
 import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 import { createClient } from 'redis';
 import { startRedisProcess, startSystemProcesses, type RedisProcess, type SystemProcesses } from '../support/drills/system-processes.js';
@@ -48,7 +48,7 @@ describe('feature flags per tenant', () => {
   const evaluate = async (variables: Record<string, unknown>, headers = shop.headers) =>
     (await system.ok(EVALUATE, variables, headers)).featureFlagEvaluation;
   const place = (storeId: string) =>
-    eventually(async () => (await system.ok(PLACE, { i: { storeId, lines: [{ sku: 'FLG-1', quantity: 1 }] } }, shop.posHeaders)).placeOrder as { id: string; workflowVersion: number });
+    eventually(async () => (await system.ok(PLACE, { i: await quoted(system, { storeId, lines: [{ sku: 'FLG-1', quantity: 1 }] }, shop.posHeaders) }, shop.posHeaders)).placeOrder as { id: string; workflowVersion: number });
 
   it('sets, lists, replaces and deletes a flag (admin); a flag set without variants is a boolean one', async () => {
     const set = (await system.ok(SET, { i: { key: 'new-search', enabled: true } }, shop.headers)).setFeatureFlag;
@@ -246,7 +246,7 @@ processes('feature flags across processes', () => {
     await setPrice(via(first), shop, 'FLG-P', '1.00');
     await receiveStock(via(first), shop, 'FLG-P', 100);
     const placeVia2 = () =>
-      eventually(async () => (await graphqlOk(second, PLACE, { i: { storeId: shop.storeId, lines: [{ sku: 'FLG-P', quantity: 1 }] } }, shop.posHeaders)).placeOrder as { workflowVersion: number }, 30_000);
+      eventually(async () => (await graphqlOk(second, PLACE, { i: await quoted(second, { storeId: shop.storeId, lines: [{ sku: 'FLG-P', quantity: 1 }] }, shop.posHeaders) }, shop.posHeaders)).placeOrder as { workflowVersion: number }, 30_000);
     const evaluateVia2 = async () => (await graphqlOk(second, EVALUATE, { key: 'order-workflow-version' }, shop.headers)).featureFlagEvaluation;
     // Warm caches in tenant-2 and orders-2: no flag yet.
     expect(await evaluateVia2()).toEqual(expect.objectContaining({ errorCode: 'FLAG_NOT_FOUND' }));

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kind, parse } from 'graphql';
-import { addProduct, bearer, createShop, okOnceKnown, receiveStock, setPrice, CREATE_API_KEY, RECEIVE_STOCK, type Shop } from '../support/fixtures.js';
+import { addProduct, bearer, createShop, quoted, receiveStock, setPrice, CREATE_API_KEY, RECEIVE_STOCK, type Shop } from '../support/fixtures.js';
 import { DEFAULT_OUTBOUND_WEBHOOKS } from '../../subgraphs/tenant/src/webhooks/config.js';
 import { liveClient, subscribe } from '../support/live-client.js';
 import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
@@ -79,9 +79,9 @@ describe('global object identification', () => {
     // An order of another sku, so that its reservation leaves ESP-1's figures alone.
     await addProduct(system, shop, 'Green Tea', ['TEA-1']);
     await setPrice(system, shop, 'TEA-1', '3');
-    const { placeOrder } = await okOnceKnown(system, shop, 'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id lines { id } } }', {
-      input: { storeId: shop.storeId, lines: [{ sku: 'TEA-1', quantity: 1 }] },
-    });
+    const { placeOrder } = await eventually(async () => system.ok('mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id lines { id } } }', {
+      input: await quoted(system, { storeId: shop.storeId, lines: [{ sku: 'TEA-1', quantity: 1 }] }, shop.headers),
+    }, shop.headers));
     const { variant, price } = await system.ok(IDS, { sku: 'ESP-1', store: shop.storeId }, shop.headers);
     ids = { product: variant.product.id, category: variant.product.category.id, variant: variant.id, stock: variant.stock.id, price: price.id, order: placeOrder.id };
     orderLineId = placeOrder.lines[0].id;

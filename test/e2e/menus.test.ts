@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { signJson } from '../../lib/webhooks/signatures.js';
-import { addProduct, createShop, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
+import { addProduct, createShop, quoted, quoteLinesOf, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
 import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
 const SET_GROUPS = `mutation ($p: ID!, $g: [ModifierGroupInput!]!) {
@@ -47,7 +47,9 @@ describe('restaurant menus: modifier groups, priced order lines', () => {
   });
   afterAll(() => system.stop());
 
-  const place = (lines: unknown[]) => system.request(PLACE, { i: { storeId: shop.storeId, lines } }, shop.posHeaders);
+  /** A till's sale: the quote prices each line's sku and its modifiers (quantities summed per sku), the order charges it. */
+  const place = async (lines: { sku: string; quantity: number; modifiers?: string[] }[]) =>
+    system.request(PLACE, { i: await quoted(system, { storeId: shop.storeId, lines }, shop.posHeaders) }, shop.posHeaders);
 
   it('shows the groups with prices from pricing, and refuses groups it cannot keep', async () => {
     const { variant } = await system.ok(MENU, { sku: 'LATTE', s: shop.storeId }, shop.storefrontHeaders);
@@ -73,6 +75,14 @@ describe('restaurant menus: modifier groups, priced order lines', () => {
       modifiers: [{ sku: 'MILK-OAT', name: 'Oat milk', unitPrice: { amount: '0.40' } }, { sku: 'SHOT', name: 'Extra shot', unitPrice: { amount: '0.60' } }],
     }]);
     expect(placed.data!.placeOrder.total).toEqual({ amount: '8.40' });
+    // The quote must price the modifiers too: a quote of the latte alone does not charge a latte with oat milk.
+    const lines = [{ sku: 'LATTE', quantity: 2, modifiers: ['MILK-OAT'] }];
+    expect(quoteLinesOf(lines)).toEqual([{ sku: 'LATTE', quantity: 2 }, { sku: 'MILK-OAT', quantity: 2 }]);
+    const { quote } = await system.ok('query ($i: QuoteInput!) { quote(input: $i) { token } }', { i: { storeId: shop.storeId, lines: [{ sku: 'LATTE', quantity: 2 }] } }, shop.posHeaders);
+    const partial = await system.request(PLACE, { i: { storeId: shop.storeId, lines, quoteToken: quote.token } }, shop.posHeaders);
+    expect(partial.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([
+      ['QUOTE_INVALID', "the order's lines are not the quote's lines: MILK-OAT is 2 in the order (its lines and their modifiers) and 0 in the quote"],
+    ]);
   });
 
   it('takes a sku on two lines with other modifiers (one reservation of their sum), not twice with the same', async () => {
@@ -230,7 +240,7 @@ describe('restaurant menus: modifier groups, priced order lines', () => {
     const again = await deliver();
     expect(((await again.json()) as { id: string }).id).toBe(id);
     const order = await eventually(async () => {
-      const placed = await system.request(PLACE, { i: { storeId: store.id, lines: [{ sku: 'FLAT-WHITE', quantity: 1, modifiers: ['SYR-VAN', 'SYR-CAR'] }] } }, shop.posHeaders);
+      const placed = await system.request(PLACE, { i: await quoted(system, { storeId: store.id, lines: [{ sku: 'FLAT-WHITE', quantity: 1, modifiers: ['SYR-VAN', 'SYR-CAR'] }] }, shop.posHeaders) }, shop.posHeaders);
       if (placed.errors) throw new Error(JSON.stringify(placed.errors));
       return placed.data!.placeOrder;
     }, 15_000);

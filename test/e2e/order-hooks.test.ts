@@ -1,5 +1,5 @@
 import { DEFAULT_OUTBOUND_WEBHOOKS } from '../../subgraphs/tenant/src/webhooks/config.js';
-import { addProduct, createShop, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
+import { addProduct, createShop, quoted, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
 import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 import { startWebhookReceiver } from '../support/webhook-receiver.js';
 
@@ -29,7 +29,7 @@ describe('decision hooks at order transitions', () => {
     await receiver?.stop();
   });
 
-  const place = () => system.request(PLACE, { i: { storeId: shop.storeId, lines: [{ sku: 'HK-1', quantity: 1 }] } }, shop.posHeaders);
+  const place = async () => system.request(PLACE, { i: await quoted(system, { storeId: shop.storeId, lines: [{ sku: 'HK-1', quantity: 1 }] }, shop.posHeaders) }, shop.posHeaders);
 
   it('a hook that rejects stops the transition; its answer and reason are recorded', async () => {
     receiver.on('/fraud', () => ({ status: 200, body: JSON.stringify({ allow: false, reason: 'fraud score 97' }) }));

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { addProduct, createShop, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
+import { addProduct, createShop, quoted, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
 import { liveClient, subscribe } from '../support/live-client.js';
 import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
@@ -25,7 +25,7 @@ describe('orders as a versioned workflow driven by events', () => {
 
   const place = async (lines: { sku: string; quantity: number }[]) =>
     eventually(async () => {
-      const result = await system.request(PLACE, { i: { storeId: shop.storeId, lines } }, shop.posHeaders);
+      const result = await system.request(PLACE, { i: await quoted(system, { storeId: shop.storeId, lines }, shop.posHeaders) }, shop.posHeaders);
       if (result.errors) throw new Error(JSON.stringify(result.errors));
       return result.data!.placeOrder as { id: string; status: string; workflowVersion: number };
     });

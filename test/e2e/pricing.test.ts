@@ -154,6 +154,12 @@ describe('pricing engine through the gateway', () => {
     expect(tampered.errors?.[0]?.extensions?.code).toBe('QUOTE_INVALID');
     const otherLines = await system.request(PLACE, { input: { storeId: shop.storeId, lines: [{ sku: 'MUG-1', quantity: 3 }], quoteToken: quote.token } }, shop.posHeaders);
     expect(otherLines.errors?.[0]?.extensions?.code).toBe('QUOTE_INVALID');
+    const otherStore = await system.request(PLACE, { input: { storeId: shop.stores[1]!.id, lines, quoteToken: quote.token } }, shop.posHeaders);
+    expect(otherStore.errors?.map((e) => [e.extensions?.code, e.message])).toEqual([['QUOTE_INVALID', 'the quote is for another store']]);
+    // Every order is charged a quote: without a token, nothing is placed and the error says how to get one.
+    const tokenless = await system.request(PLACE, { input: { storeId: shop.storeId, lines } }, shop.posHeaders);
+    expect(tokenless.errors?.map((e) => e.extensions?.code)).toEqual(['QUOTE_REQUIRED']);
+    expect(tokenless.errors?.[0]?.message).toMatch(/quoteToken.*`quote`.*`claimQuote`/);
 
     const { placeOrder: order } = await okOnceKnown(system, shop, PLACE, { input: { storeId: shop.storeId, lines, quoteToken: quote.token } });
     expect(order.total).toEqual({ amount: '8.77', currencyCode: 'EUR' });
@@ -252,6 +258,9 @@ describe('a claimed quote that no order took', () => {
     // The abandoned quote expires after the ordered one: once its use is back, both expiries have passed.
     await eventually(async () => expect(await usage()).toBe(1), 20_000);
     expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(abandoned.expiresAt));
+    // Past its expiresAt a quote charges nothing.
+    const late = await system.request(PLACE, { input: { storeId: shop.storeId, lines, quoteToken: abandoned.token } }, shop.posHeaders);
+    expect(late.errors?.map((e) => e.extensions?.code)).toEqual(['QUOTE_EXPIRED']);
     // Exactly one use is free: one more claim gets it, the next is refused.
     expect((await claim()).errors).toBeUndefined();
     expect((await claim()).errors?.[0]?.extensions?.code).toBe('COUPON_EXHAUSTED');

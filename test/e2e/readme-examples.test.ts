@@ -140,7 +140,11 @@ describe('the README and docs examples, as written, on the demo data', () => {
     const data = await post(block('receiveStock(input: { sku: "COF-001-S"'), { store: store('S1') }, { authorization: `Bearer ${demo.keys.admin}` });
     expect(data.adjustStock.onHand).toBe(data.receiveStock.onHand - 2);
     expect(data.setPrice.amount).toEqual({ amount: '6.20', currencyCode: 'EUR' });
-    expect(data.placeOrder).toEqual(expect.objectContaining({ status: 'PLACED', total: { amount: '12.40', currencyCode: 'EUR' } }));
+    const { quote } = await post(block('quote(input: { storeId: $store, lines: [{ sku: "COF-001-S", quantity: 2 }] })'), { store: store('S1') }, { authorization: `Bearer ${demo.keys.pos}` });
+    expect(quote.total).toEqual({ amount: '12.40', currencyCode: 'EUR' });
+    const placed = await post(block('idempotencyKey: "cart-7", quoteToken: $token'), { store: store('S1'), token: quote.token }, { authorization: `Bearer ${demo.keys.pos}` });
+    expect(placed.placeOrder).toEqual(expect.objectContaining({ status: 'PLACED', total: { amount: '12.40', currencyCode: 'EUR' } }));
+    expect(placed.placeOrder.quote).toEqual({ id: expect.any(String), subtotal: { amount: '12.40' }, discountTotal: { amount: '0.00' }, taxTotal: { amount: '0.00' } });
   });
 
   it('a quote with a coupon and tax adds up, and says why a coupon was refused', async () => {
@@ -396,7 +400,11 @@ describe('the README and docs examples, as written, on the demo data', () => {
       await eventually(() => post('mutation ($i: SetPriceInput!) { setPrice(input: $i) { version } }', { i: { sku, storeId: store('S1'), amount, currencyCode: 'EUR' } }, admin));
     }
     await post(block('setModifierGroups(productId: $latte'), { latte, porridge, store: store('S1') }, admin);
-    const placed = await eventually(async () => post(block('lines: [{ sku: "LATTE", quantity: 2, modifiers'), { store: store('S1') }, { authorization: `Bearer ${demo.keys.pos}` }));
+    const pos = { authorization: `Bearer ${demo.keys.pos}` };
+    const placed = await eventually(async () => {
+      const { quote } = await post(block('{ sku: "MILK-OAT", quantity: 2 }'), { store: store('S1') }, pos);
+      return post(block('lines: [{ sku: "LATTE", quantity: 2, modifiers'), { store: store('S1'), token: quote.token }, pos);
+    });
     expect(placed.placeOrder.lines[0].unitPrice).toEqual({ amount: '4.20' });
     const secret = 'readme-menu-secret-0123456789';
     await post('mutation ($i: ConfigureWebhookSourceInput!) { configureWebhookSource(input: $i) { source } }', { i: { source: 'POS', secret, currencyCode: 'EUR' } }, admin);
@@ -456,7 +464,11 @@ describe('the README and docs examples, as written, on the demo data', () => {
     expect(s1).toEqual(expect.objectContaining({ subject: store('S1'), bucket: expect.any(Number) }));
     expect(s1.value).toBe(s1.bucket < 10 ? '3' : '2');
     const placeIn = (storeId: string) =>
-      eventually(async () => (await post('mutation ($s: ID!) { placeOrder(input: { storeId: $s, lines: [{ sku: "COF-001-S", quantity: 1 }] }) { workflowVersion } }', { s: storeId }, admin)).placeOrder.workflowVersion);
+      eventually(async () => {
+        const lines = [{ sku: 'COF-001-S', quantity: 1 }];
+        const { quote } = await post('query ($i: QuoteInput!) { quote(input: $i) { token } }', { i: { storeId, lines } }, admin);
+        return (await post('mutation ($i: PlaceOrderInput!) { placeOrder(input: $i) { workflowVersion } }', { i: { storeId, lines, quoteToken: quote.token } }, admin)).placeOrder.workflowVersion;
+      });
     expect(await placeIn(store('D1'))).toBe(3);
     expect(await post(block('mutation { deleteFeatureFlag(key: "order-workflow-version") }'), {}, admin)).toEqual({ deleteFeatureFlag: true });
   });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { replayReadModel } from '../../lib/events/replay.js';
 import { READ_MODELS } from '../../scripts/read-models.js';
-import { addProduct, createShop, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
+import { addProduct, createShop, quoted, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
 import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
 const PLACE = 'mutation ($i: PlaceOrderInput!) { placeOrder(input: $i) { id } }';
@@ -59,7 +59,7 @@ describe('read models rebuilt by replay', () => {
     await addProduct(system, shop, 'Replay Cup', ['RP-C1']);
     await setPrice(system, shop, 'RP-C1', '4.00');
     await receiveStock(system, shop, 'RP-C1', 2);
-    const orderId = await eventually(async () => (await system.ok(PLACE, { i: { storeId: shop.storeId, lines: [{ sku: 'RP-1', quantity: 2 }, { sku: 'RP-C1', quantity: 1 }] } }, shop.posHeaders)).placeOrder.id as string);
+    const orderId = await eventually(async () => (await system.ok(PLACE, { i: await quoted(system, { storeId: shop.storeId, lines: [{ sku: 'RP-1', quantity: 2 }, { sku: 'RP-C1', quantity: 1 }] }, shop.posHeaders) }, shop.posHeaders)).placeOrder.id as string);
     await eventually(async () => {
       const { order } = await system.ok(ORDER, { id: orderId }, shop.headers);
       if (order.status !== 'RESERVED') throw new Error(`order is ${order.status}`);

@@ -3,7 +3,7 @@ import { Client } from 'pg';
 import { createClient } from 'redis';
 import { readGroups } from '../../lib/events/stream-groups.js';
 import { graphqlOk, graphqlRequest } from '../../scripts/graphql-request.js';
-import { createShop, type Shop } from '../support/fixtures.js';
+import { createShop, quoted, type Shop } from '../support/fixtures.js';
 import { eventually, type TestSupergraph } from '../support/start-supergraph.js';
 import { startRedisProcess, startSystemProcesses, type RedisProcess, type SystemProcesses } from '../support/drills/system-processes.js';
 
@@ -113,7 +113,7 @@ volume('a feed far larger than the stream cap, two gateways, two inventory and t
       // Orders through both gateways (so through both orders processes), reserved by either inventory process.
       for (let i = 0; i < ORDERS; i++) {
         const gateway = system.gatewayUrls[i % 2]!;
-        await graphqlOk(gateway, 'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }', { input: { storeId: shop.storeId, lines: [{ sku: `VOL-${i}`, quantity: 1 }] } }, shop.headers);
+        await graphqlOk(gateway, 'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id } }', { input: await quoted(gateway, { storeId: shop.storeId, lines: [{ sku: `VOL-${i}`, quantity: 1 }] }, shop.headers) }, shop.headers);
       }
       await eventually(async () => {
         const { rows: states } = await db.query(`SELECT status, count(*)::int AS n FROM "${system.schemas.orders}"."order" WHERE tenant_id = $1 GROUP BY status`, [shop.tenantId]);

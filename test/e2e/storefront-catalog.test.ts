@@ -1,4 +1,4 @@
-import { addProduct, createShop, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
+import { addProduct, createShop, quoted, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
 import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
 /**
@@ -281,7 +281,7 @@ describe('the catalog a storefront needs, through the gateway', () => {
     expect(await recommend('Espresso Beans', 'SIMILAR', shop.stores[1]!.id)).toEqual([]);
 
     const order = async (lines: { sku: string; quantity: number }[]) => {
-      const id = await eventually(async () => (await system.ok(PLACE, { i: { storeId: shop.storeId, lines } }, shop.posHeaders)).placeOrder.id as string);
+      const id = await eventually(async () => (await system.ok(PLACE, { i: await quoted(system, { storeId: shop.storeId, lines }, shop.posHeaders) }, shop.posHeaders)).placeOrder.id as string);
       await eventually(async () => expect((await system.ok(ORDER, { id }, shop.headers)).order.status).toBe('RESERVED'), 20_000);
       await system.ok('mutation ($id: ID!) { payOrder(id: $id) { status } }', { id }, shop.posHeaders);
       await system.ok('mutation ($id: ID!) { fulfillOrder(id: $id) { status } }', { id }, shop.posHeaders);

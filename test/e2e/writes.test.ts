@@ -1,4 +1,4 @@
-import { RECEIVE_STOCK, SET_PRICE, addProduct, createShop, okOnceKnown, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
+import { RECEIVE_STOCK, SET_PRICE, addProduct, createShop, okOnceKnown, quoted, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
 import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
 const ADJUST = `mutation ($input: AdjustStockInput!) { adjustStock(input: $input) { onHand available version } }`;
@@ -94,11 +94,12 @@ describe('writes through the gateway', () => {
     expect(price.variant.price).toEqual({ amount: '2.50', currencyCode: 'EUR' });
   });
 
-  it('places an order priced from the orders read model, once per idempotency key', async () => {
+  it('places an order charged its quote, once per idempotency key', async () => {
     await setPrice(system, shop, 'BAG-1', '1.99');
     await setPrice(system, shop, 'CRO-1', '2.50');
-    const input = { storeId: shop.storeId, lines: [{ sku: 'CRO-1', quantity: 3 }, { sku: 'BAG-1', quantity: 2 }], idempotencyKey: 'cart-1' };
+    let input: Record<string, unknown> = {};
     const placed = await eventually(async () => {
+      input = await quoted(system, { storeId: shop.storeId, lines: [{ sku: 'CRO-1', quantity: 3 }, { sku: 'BAG-1', quantity: 2 }], idempotencyKey: 'cart-1' }, shop.headers);
       const result = await system.request(PLACE_ORDER, { input }, shop.headers);
       if (result.errors) throw new Error(JSON.stringify(result.errors));
       return result.data!.placeOrder;
@@ -128,20 +129,25 @@ describe('writes through the gateway', () => {
     expect(orders).toEqual({ edges: [{ node: { id: placed.id, number: 1 } }], pageInfo: { hasNextPage: false } });
   });
 
-  it('refuses orders it cannot price and places nothing', async () => {
+  it('refuses orders it cannot price and places nothing (pricing is the quote\'s: without a token, QUOTE_REQUIRED)', async () => {
     const cases: [Record<string, unknown>, string][] = [
       [{ storeId: shop.storeId, lines: [] }, 'BAD_USER_INPUT'],
       [{ storeId: shop.storeId, lines: [{ sku: 'CRO-1', quantity: 0 }] }, 'BAD_USER_INPUT'],
       [{ storeId: shop.storeId, lines: [{ sku: 'CRO-1', quantity: 1 }, { sku: 'CRO-1', quantity: 1 }] }, 'BAD_USER_INPUT'],
-      [{ storeId: shop.storeId, lines: [{ sku: 'UNP-1', quantity: 1 }] }, 'BAD_USER_INPUT'],
-      [{ storeId: shop.storeId, lines: [{ sku: 'NOPE', quantity: 1 }] }, 'NOT_FOUND'],
-      [{ storeId: '00000000-0000-4000-8000-000000000000', lines: [{ sku: 'CRO-1', quantity: 1 }] }, 'NOT_FOUND'],
+      [{ storeId: shop.storeId, lines: [{ sku: 'CRO-1', quantity: 1 }] }, 'QUOTE_REQUIRED'],
+      [{ storeId: shop.storeId, lines: [{ sku: 'UNP-1', quantity: 1 }] }, 'QUOTE_REQUIRED'],
+      [{ storeId: shop.storeId, lines: [{ sku: 'CRO-1', quantity: 1 }], quoteToken: 'not-a-token' }, 'QUOTE_INVALID'],
     ];
     const count = async () => ((await system.ok('{ orders(first: 100) { edges { node { id } } } }', {}, shop.headers)) as any).orders.edges.length;
     const before = await count();
     for (const [input, code] of cases) {
       const result = await system.request(PLACE_ORDER, { input }, shop.headers);
       expect({ input, code: result.errors?.[0]?.extensions?.code }).toEqual({ input, code });
+    }
+    // What cannot be priced has no quote to charge.
+    for (const [sku, code] of [['UNP-1', 'BAD_USER_INPUT'], ['NOPE', 'BAD_USER_INPUT']]) {
+      const result = await system.request('query ($input: QuoteInput!) { quote(input: $input) { token } }', { input: { storeId: shop.storeId, lines: [{ sku, quantity: 1 }] } }, shop.headers);
+      expect({ sku, code: result.errors?.[0]?.extensions?.code }).toEqual({ sku, code });
     }
     expect(await count()).toBe(before);
   });

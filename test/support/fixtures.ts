@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { graphqlOk } from '../../scripts/graphql-request.js';
 import { eventually, type TestSupergraph } from './start-supergraph.js';
 
 export interface Shop {
@@ -105,3 +106,29 @@ export const setPrice = (system: TestSupergraph, shop: Shop, sku: string, amount
 
 export const receiveStock = (system: TestSupergraph, shop: Shop, sku: string, quantity: number, storeId = shop.storeId) =>
   okOnceKnown(system, shop, RECEIVE_STOCK, { input: { sku, storeId, quantity } });
+
+export const QUOTE_TOKEN = 'query ($input: QuoteInput!) { quote(input: $input) { token } }';
+
+export interface OrderInput {
+  storeId: string;
+  lines: { sku: string; quantity: number; modifiers?: string[] }[];
+  [field: string]: unknown;
+}
+
+/** What a quote must price for an order of these lines: each sku, and each line's modifiers, with quantities summed per sku. */
+export function quoteLinesOf(lines: OrderInput['lines']): { sku: string; quantity: number }[] {
+  const per = new Map<string, number>();
+  for (const line of lines) for (const sku of [line.sku, ...(line.modifiers ?? [])]) per.set(sku, (per.get(sku) ?? 0) + line.quantity);
+  return [...per].map(([sku, quantity]) => ({ sku, quantity }));
+}
+
+/**
+ * A `placeOrder` input priced as a till does it (decision 0019): the lines are quoted by pricing
+ * through the gateway and the input carries the quote's token. Throws when the quote fails (an
+ * sku pricing does not know yet), so it belongs inside the same `eventually` as the placeOrder.
+ */
+export async function quoted<I extends OrderInput>(gateway: string | { gatewayUrl: string }, input: I, headers: Record<string, string>): Promise<I & { quoteToken: string }> {
+  const url = typeof gateway === 'string' ? gateway : gateway.gatewayUrl;
+  const { quote } = await graphqlOk<{ quote: { token: string } }>(url, QUOTE_TOKEN, { input: { storeId: input.storeId, lines: quoteLinesOf(input.lines) } }, headers);
+  return { ...input, quoteToken: quote.token };
+}

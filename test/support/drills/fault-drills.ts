@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { createClient } from 'redis';
 import { graphqlOk, graphqlRequest } from '../../../scripts/graphql-request.js';
-import { addProduct, createShop, receiveStock, setPrice, type Shop } from '../fixtures.js';
+import { addProduct, createShop, quoted, receiveStock, setPrice, type Shop } from '../fixtures.js';
 import type { TestSupergraph } from '../start-supergraph.js';
 import type { RedisProcess, SystemProcesses } from './system-processes.js';
 
@@ -81,14 +81,13 @@ async function load(world: DrillWorld, shop: Shop, total: number, faultAfter: nu
       const lines = [SKUS[i % 4]!, SKUS[(i + 1) % 4]!].map((sku) => ({ sku, quantity: 1 + (i % 2) }));
       // A client retries an unanswered call with the same idempotency key once the fault is over,
       // as a till would: a call that committed but lost its answer must not place a second order.
+      // The sale is quoted once; a retry sends the same input, token included.
+      let input: Awaited<ReturnType<typeof quoted>> | undefined;
       for (let attempt = 0; attempt < 3; attempt++) {
         if (attempt > 0) await faulted;
-        const answer = await graphqlRequest<{ placeOrder: { id: string } }>(
-          world.system.gatewayUrl,
-          PLACE_ORDER,
-          { input: { storeId: shop.storeId, lines, idempotencyKey: `drill-${i}` } },
-          shop.posHeaders,
-        ).catch(() => undefined);
+        input ??= await quoted(world.system.gatewayUrl, { storeId: shop.storeId, lines, idempotencyKey: `drill-${i}` }, shop.posHeaders).catch(() => undefined);
+        if (!input) continue;
+        const answer = await graphqlRequest<{ placeOrder: { id: string } }>(world.system.gatewayUrl, PLACE_ORDER, { input }, shop.posHeaders).catch(() => undefined);
         if (answer?.data?.placeOrder && !answer.errors?.length) {
           acknowledged.push(answer.data.placeOrder.id);
           break;

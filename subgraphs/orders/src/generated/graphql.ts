@@ -268,7 +268,7 @@ export type Mutation = {
   mergeCart: Cart;
   /** RESERVED → PAID, recording a captured MANUAL payment (pos, admin); INVALID_TRANSITION from any other state, or for an order paid by card (capture it). */
   payOrder: Order;
-  /** Places an order priced at the store's current prices (pos, admin). */
+  /** Places an order charged a pricing quote (`quoteToken`, from `quote` or `claimQuote`) (pos, admin). */
   placeOrder: Order;
   /** Applies a payment processor's webhook the gateway verified, once per event id; not part of the public API. */
   receivePaymentWebhook: PaymentWebhookReceipt;
@@ -729,9 +729,10 @@ export type PlaceOrderInput = {
   idempotencyKey?: InputMaybe<Scalars['String']['input']>;
   lines: Array<OrderLineInput>;
   /**
-   * A token from pricing's `quote` or `claimQuote`: the order is charged exactly that quote (its
-   * lines must be the order's lines). QUOTE_INVALID when altered, of another store or already
-   * charged; QUOTE_EXPIRED past its `expiresAt`. Without it, lines are priced at the store's prices.
+   * A token from pricing's `quote` or `claimQuote` (required: QUOTE_REQUIRED without it): the order
+   * is charged exactly that quote. Its lines must be the skus the order charges: each line's sku and
+   * its modifiers, quantities summed per sku. QUOTE_INVALID when altered, of another store, for
+   * other lines or already charged; QUOTE_EXPIRED past its `expiresAt`.
    */
   quoteToken?: InputMaybe<Scalars['String']['input']>;
   storeId: Scalars['ID']['input'];

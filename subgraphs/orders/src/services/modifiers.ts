@@ -40,6 +40,8 @@ export async function chosenModifiers(
   storeId: string,
   lines: readonly { sku: string; modifiers?: readonly string[] | null }[],
   currencyCode: string | null,
+  /** A quoted order's unit prices per sku: modifiers are priced from them, not from `price_info`. */
+  quoted: ReadonlyMap<string, string> | null = null,
 ): Promise<ChosenModifier[][]> {
   const s = m.connection.driver.schema;
   const rows: { sku: string; groups: ModifierGroupPayload[] }[] = await m.query(
@@ -48,7 +50,9 @@ export async function chosenModifiers(
   );
   const groupsOf = new Map(rows.map((r) => [r.sku, r.groups]));
   const chosenSkus = [...new Set(lines.flatMap((l) => l.modifiers ?? []))];
-  const prices: { sku: string; amount: string; currency_code: string }[] = chosenSkus.length
+  const prices: { sku: string; amount: string; currency_code: string }[] = quoted
+    ? chosenSkus.filter((sku) => quoted.has(sku)).map((sku) => ({ sku, amount: quoted.get(sku)!, currency_code: currencyCode ?? '' }))
+    : chosenSkus.length
     ? await m.query(`SELECT sku, amount, currency_code FROM "${s}"."price_info" WHERE tenant_id = $1 AND store_id = $2 AND sku = ANY($3)`, [tenantId, storeId, chosenSkus])
     : [];
   const priceOf = new Map(prices.map((p) => [p.sku, p]));

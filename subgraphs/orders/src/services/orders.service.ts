@@ -41,6 +41,15 @@ interface PricedSku {
   currency_code: string | null;
 }
 
+/** How many of each sku an order charges: its lines' skus and each line's modifiers, times the line's quantity. */
+export function quantitiesPerSku(lines: readonly { sku: string; quantity: number; modifiers?: readonly string[] | null }[]): Map<string, number> {
+  const per = new Map<string, number>();
+  for (const line of lines) {
+    for (const sku of [line.sku, ...(line.modifiers ?? [])]) per.set(sku, (per.get(sku) ?? 0) + line.quantity);
+  }
+  return per;
+}
+
 /** Orders and their lines, priced from the read model that pricing and catalog events feed. */
 export class OrdersService extends TenantScopedService {
   constructor(
@@ -70,9 +79,13 @@ export class OrdersService extends TenantScopedService {
     if (new Set(input.lines.map((l) => JSON.stringify([l.sku, [...(l.modifiers ?? [])].sort()]))).size !== input.lines.length) {
       throw badInput('each sku with its modifiers may appear on one line only', 'lines');
     }
+    // Every order is charged a quote of the pricing engine (decision 0019): orders never prices by itself.
+    if (!input.quoteToken) {
+      throw appError('QUOTE_REQUIRED', 'placeOrder needs a quoteToken: price the order\'s skus (each line\'s sku and its modifiers) with pricing\'s `quote`, or `claimQuote` when a coupon or limited promotion applies, and pass its token');
+    }
+    const quote = this.chargeableQuote(ctx, input);
+    // A hook is asked about an order that can be placed: priced by a valid quote.
     await this.transitions.decide?.(ctx, { tenantId: requireTenant(ctx), event: 'place', orderId: null, storeId: input.storeId, status: null, lines: input.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })) });
-    if (input.quoteToken && input.lines.some((l) => l.modifiers?.length)) throw badInput('a quoted order cannot carry modifiers yet: place it without quoteToken', 'quoteToken');
-    const quote = input.quoteToken ? this.chargeableQuote(ctx, input) : null;
     const { idempotencyKey, ...request } = input;
     // Before the transaction: a flag read may need the database (embedded PGlite: one session).
     const placement = await this.placement(ctx, input.storeId);
@@ -99,11 +112,13 @@ export class OrdersService extends TenantScopedService {
     if (quote === 'EXPIRED') throw appError('QUOTE_EXPIRED', 'the quote expired; ask pricing for a new one');
     if (typeof quote === 'string') throw appError('QUOTE_INVALID', quote === 'TAMPERED' ? 'the quote token was altered' : 'the quote token is not a quote of this tenant');
     if (quote.storeId !== input.storeId) throw appError('QUOTE_INVALID', 'the quote is for another store');
-    // A quote prices skus, not a menu's modifiers: such lines are priced by the order itself.
-    if (input.lines.some((l) => (l.modifiers?.length ?? 0) > 0)) throw appError('QUOTE_INVALID', 'a quote does not price modifiers: place lines with modifiers without a quote token');
-    const quoted = new Map(quote.lines.map((l) => [l.sku, l.quantity]));
-    if (quoted.size !== input.lines.length || input.lines.some((l) => quoted.get(l.sku) !== l.quantity)) {
-      throw appError('QUOTE_INVALID', 'the order\'s lines are not the quote\'s lines');
+    // The quote prices every sku the order charges: each line's sku and its modifiers, per sku.
+    const wanted = quantitiesPerSku(input.lines);
+    const quoted = new Map<string, number>();
+    for (const l of quote.lines) quoted.set(l.sku, (quoted.get(l.sku) ?? 0) + l.quantity);
+    const differs = [...new Set([...wanted.keys(), ...quoted.keys()])].find((sku) => wanted.get(sku) !== quoted.get(sku));
+    if (differs !== undefined) {
+      throw appError('QUOTE_INVALID', `the order's lines are not the quote's lines: ${differs} is ${wanted.get(differs) ?? 0} in the order (its lines and their modifiers) and ${quoted.get(differs) ?? 0} in the quote`);
     }
     if (quote.limited && !quote.claimed) throw appError('QUOTE_INVALID', 'the quote applies a coupon or a limited promotion: claim it with claimQuote first');
     return quote;
@@ -139,14 +154,15 @@ export class OrdersService extends TenantScopedService {
     const currencies = new Set(priced.map((p) => p.currency_code?.trim()));
     if (!quote && currencies.size > 1) throw badInput('all lines of an order must be priced in one currency', 'lines');
     const currencyCode = quote?.currencyCode ?? [...currencies][0]!;
-    const quotedUnit = new Map(quote?.lines.map((l) => [l.sku, l.unitPrice]));
+    const quotedUnit = quote ? new Map(quote.lines.map((l) => [l.sku, l.unitPrice])) : null;
     // Menus: an item outside its availability windows in the store is not orderable now.
     await checkAvailability(m, tenantId, input.storeId, skus, new Date());
     // Menus: each line's modifiers, checked against its groups, add their prices to its unit.
-    const modifiers = await chosenModifiers(m, tenantId, input.storeId, input.lines, quote ? null : currencyCode);
+    // A quoted order's modifiers are priced by the quote too (their skus are quote lines).
+    const modifiers = await chosenModifiers(m, tenantId, input.storeId, input.lines, quote ? null : currencyCode, quotedUnit);
     const lines = input.lines.map((line, i) => ({
       ...line,
-      amount: quotedUnit.get(line.sku) ?? unitWithModifiers(bySku.get(line.sku)!.amount!, modifiers[i]!, currencyCode),
+      amount: unitWithModifiers(quotedUnit?.get(line.sku) ?? bySku.get(line.sku)!.amount!, modifiers[i]!, currencyCode),
       title: bySku.get(line.sku)!.title,
       modifiers: modifiers[i]!,
     }));

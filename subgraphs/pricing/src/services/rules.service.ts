@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { updatedRows } from '../../../../lib/db/data-source.js';
+import { readInOneRoundTrip, updatedRows } from '../../../../lib/db/data-source.js';
 import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js';
 import { appError, badInput, notFound } from '../../../../lib/errors.js';
-import { isUuid } from '../../../../lib/graphql/context.js';
+import { isUuid, requireTenant } from '../../../../lib/graphql/context.js';
 import { toGlobalId } from '../../../../lib/graphql/global-id.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
 import { knownStores } from '../../../../lib/events/read-model.js';
@@ -333,12 +333,12 @@ export class PricingRulesService extends TenantScopedService {
     if (input.customerGroup != null && !ctx.roles.some((r) => r === 'pos' || r === 'admin')) {
       throw appError('FORBIDDEN', 'only a pos or admin caller may price for a customer group');
     }
-    const result = await this.tx(ctx, async (m, tenantId) => {
+    const price = async (m: EntityManager, tenantId: string, read: RulesReader | null) => {
       const now = this.clock();
       const expiresAt = new Date(now.getTime() + this.quoteTtlMs);
       const dropped: { id: string; couponCode: string | null }[] = [];
       for (;;) {
-        const pricing = await loadPricingInput(m, tenantId, input, now, dropped.map((d) => d.id));
+        const pricing = await loadPricingInput(m, tenantId, input, now, dropped.map((d) => d.id), null, read);
         let quote: Quote;
         try {
           quote = priceCart(pricing);
@@ -375,7 +375,12 @@ export class PricingRulesService extends TenantScopedService {
         });
         return { quote, digits: pricing.digits, id, tenantId, limited, expiresAt };
       }
-    });
+    };
+    // A claim writes (its uses) in a transaction; a preview only reads its rules, in one round trip.
+    const tenantId = requireTenant(ctx);
+    const result = claim
+      ? await this.tx(ctx, (m) => price(m, tenantId, null))
+      : await price(this.dataSource.manager, tenantId, (text, values) => readInOneRoundTrip<RulesRow>(this.dataSource, tenantId, text, values, ctx.customerId ?? ''));
     const { quote, digits, expiresAt } = result;
     const money = (v: bigint) => fromMinor(v, digits);
     const signed: SignedQuote = {
@@ -441,6 +446,8 @@ export async function loadPricingInput(
   excludedPromotions: readonly string[] = [],
   /** Where the store's setting, lists and tax rates come from (default: this statement). */
   storeRules: StoreRulesLoader | null = null,
+  /** How the statement is sent (default: in `m`'s transaction). */
+  read: RulesReader | null = null,
 ): Promise<PricingInput & { promotions: (Promotion & { currencyCode?: string | null })[] }> {
   const storeId = input.storeId;
   if (!isUuid(storeId)) throw notFound(`no store ${storeId}`);
@@ -448,7 +455,8 @@ export async function loadPricingInput(
   const skus = [...new Set(input.lines.map((l) => l.sku))];
   const codes = [...new Set((input.couponCodes ?? []).map(normaliseCoupon))];
   const kept = storeRules ? await storeRules(m, tenantId, storeId) : null;
-  const [row]: RulesRow[] = await m.query(rulesStatement(m, kept === null), [tenantId, storeId, skus, codes, input.customerId ?? null, [...excludedPromotions]]);
+  const params = [tenantId, storeId, skus, codes, input.customerId ?? null, [...excludedPromotions]];
+  const [row]: RulesRow[] = read ? await read(rulesStatement(m, kept === null), params) : await m.query(rulesStatement(m, kept === null), params);
   if (!row!.store_known) throw notFound(`no store ${storeId}`);
   const settings = kept ? kept.settings : (row!.settings ?? undefined);
   const storeLists: PriceListRow[] = kept
@@ -526,6 +534,9 @@ export async function loadPricingInput(
 
 /** A timestamp as JSON carries it (ISO 8601 with an offset), or as the driver gives it. */
 const date = (value: string | Date | null): Date | null => (value === null ? null : new Date(value));
+
+/** Sends the rules statement with its parameters and answers its rows. */
+type RulesReader = (text: string, values: unknown[]) => Promise<RulesRow[]>;
 
 /** One row: each part of a cart's rules as a JSON aggregate (numerics as text, so no float ever holds an amount). */
 interface RulesRow {
