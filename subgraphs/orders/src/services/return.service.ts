@@ -106,24 +106,8 @@ export class ReturnService extends TenantScopedService {
         const [done] = (await m.query(`SELECT id FROM ${t(m, 'order_return')} WHERE tenant_id = $1 AND order_id = $2 AND shipping_refunded`, [tenantId, order.id])) as { id: string }[];
         if (done) throw badInput(`the order's shipping was refunded already (return ${done.id})`, 'refundShipping');
       }
-      // A returned sku refunds what was paid for it, pro rata over the units of its lines, rounded
-      // down: a quoted line's total (after discounts, with tax), else the lines' unit prices. A sku on
-      // two lines (other modifiers, other prices) refunds their average, not the first line's price.
-      const quoted = new Map(order.quote?.lines.map((q) => [q.sku, q]));
-      const paidFor = (sku: string): { total: bigint; quantity: number } => {
-        const q = quoted.get(sku);
-        if (q) return { total: toMinor(q.total, currency), quantity: q.quantity };
-        const skuLines = ordered.filter((o) => o.sku === sku);
-        return {
-          total: skuLines.reduce((sum, o) => sum + toMinor(o.unitAmount, currency) * BigInt(o.quantity), 0n),
-          quantity: skuLines.reduce((sum, o) => sum + o.quantity, 0),
-        };
-      };
       const value = sumMoney([
-        ...lines.map((l) => {
-          const paid = paidFor(l.sku);
-          return { amount: fromMinor((paid.total * BigInt(l.quantity)) / BigInt(paid.quantity), currency).amount, quantity: 1 };
-        }),
+        ...lines.map((l) => ({ amount: fromMinor(refundFor(order, ordered, l.sku, l.quantity, currency), currency).amount, quantity: 1 })),
         ...(refundShipping && order.shipping ? [{ amount: order.shipping.amount, quantity: 1 }] : []),
       ], currency);
       const refunded = await this.payments.refundLocked(m, order, value.amount, `return ${ret!.id}`, true);
@@ -187,3 +171,37 @@ export class ReturnService extends TenantScopedService {
     return row;
   }
 }
+
+/**
+ * What `quantity` returned units of `sku` refund: what was paid for its units, pro rata over the
+ * units of the order's lines of that sku, rounded down (so returns never add up to more than was
+ * paid). A unit's worth is, on a quoted order, its quote line's total (after discounts, with tax)
+ * per unit plus the same for each of its line's modifiers; on an order placed without a quote, its
+ * line's unit price (modifiers included). A sku on two lines (other modifiers, other prices)
+ * refunds their average: a return names skus, not lines.
+ */
+export function refundFor(order: OrderEntity, ordered: OrderLineEntity[], sku: string, quantity: number, currency: string): bigint {
+  const skuLines = ordered.filter((o) => o.sku === sku);
+  const units = skuLines.reduce((sum, o) => sum + o.quantity, 0);
+  if (units === 0) return 0n;
+  const quoted = new Map(order.quote?.lines.map((q) => [q.sku, q]));
+  if (!order.quote || !quoted.has(sku)) {
+    const paid = skuLines.reduce((sum, o) => sum + toMinor(o.unitAmount, currency) * BigInt(o.quantity), 0n);
+    return (paid * BigInt(quantity)) / BigInt(units);
+  }
+  // Σ over the sku's lines of units × (the sku's and each modifier's quoted total per unit), kept as one fraction.
+  let numerator = 0n;
+  let denominator = 1n;
+  const add = (total: bigint, per: number, times: number) => {
+    numerator = numerator * BigInt(per) + total * BigInt(times) * denominator;
+    denominator *= BigInt(per);
+  };
+  for (const line of skuLines) {
+    for (const charged of [sku, ...line.modifiers.map((m) => m.sku)]) {
+      const q = quoted.get(charged);
+      if (q && q.quantity > 0) add(toMinor(q.total, currency), q.quantity, line.quantity);
+    }
+  }
+  return (numerator * BigInt(quantity)) / (denominator * BigInt(units));
+}
+
