@@ -23,6 +23,7 @@ import { SUPERGRAPH_PATH } from '../../schema/compose-supergraph.js';
 import { BENCH_SUBGRAPHS, startBenchSubgraphs, type BenchSubgraphs } from '../../bench/gateway/subgraphs.js';
 import { addProduct, createShop, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
 import { startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 /**
  * Our executor (GATEWAY_EXECUTOR=own) must answer every query exactly as Apollo's executor does
@@ -33,18 +34,6 @@ import { startSupergraph, type TestSupergraph } from '../support/start-supergrap
  * arguments filled from values the data holds (and some it does not).
  */
 
-/** mulberry32: a small seeded generator. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 interface Generator {
   schema: GraphQLSchema;
   /** Values for a required argument of a leaf type (by argument name, then by type name). */
@@ -54,7 +43,7 @@ interface Generator {
 }
 
 function generateQuery(generator: Generator, seed: number, maxDepth: number, deferRate = 0): string {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const pick = <T,>(items: readonly T[]) => items[Math.floor(next() * items.length)]!;
   const literal = (type: GraphQLInputType, argument: GraphQLArgument): string | undefined => {
     const named = getNamedType(type);

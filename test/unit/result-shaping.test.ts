@@ -16,6 +16,7 @@ import {
 } from '@apollo/federation-internals';
 import { parse } from 'graphql';
 import { computeResponseCompiled } from '../../gateway/src/executor/shaping.js';
+import { seededRandom } from '../support/seeded-random.js';
 
 /**
  * Our compiled result shaping (gateway/src/executor/shaping.ts) must answer exactly as Apollo's
@@ -61,18 +62,6 @@ const QUERIES: { query: string; variables?: Record<string, unknown>[] }[] = [
     variables: [{ a: true }, { a: false }, { a: false, b: false }, { a: true, b: true }],
   },
 ];
-
-/** A small seeded generator (mulberry32). */
-function random(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function inputFor(operation: Operation, rand: () => number): Record<string, unknown> {
   const schema = operation.schema();
@@ -156,7 +145,7 @@ describe('compiled result shaping', () => {
     for (const [index, { query, variables }] of QUERIES.entries()) {
       const operation = operationFromDocument(schema, parse(query), { validate: true });
       for (let seed = 1; seed <= 200; seed++) {
-        const rand = random(seed * 1000 + index);
+        const rand = seededRandom(seed * 1000 + index);
         const input = inputFor(operation, rand);
         const vars = variables ? variables[seed % variables.length] : undefined;
         // Each shaping writes into its own copy (Apollo's does not modify its input, neither may ours).
