@@ -98,8 +98,8 @@ export function similarSql(s: string | undefined, trgm: string, near: boolean): 
   const candidates = near
     ? `AND p.id IN (
          SELECT x.id FROM "${s}".product x
-          WHERE x.tenant_id = $1 AND x.category_id IN (SELECT c.id FROM "${s}".category c WHERE c.tenant_id = $1 AND (SELECT category_id FROM me) = ANY(c.path_ids))
-         UNION SELECT x.id FROM "${s}".product x WHERE x.tenant_id = $1 AND x.brand = (SELECT brand FROM me)
+          WHERE x.tenant_id = $1 AND x.category_id IS NOT NULL AND x.category_id IN (SELECT c.id FROM "${s}".category c WHERE c.tenant_id = $1 AND (SELECT category_id FROM me) = ANY(c.path_ids))
+         UNION SELECT x.id FROM "${s}".product x WHERE x.tenant_id = $1 AND x.brand IS NOT NULL AND x.brand = (SELECT brand FROM me)
          UNION SELECT a.product_id FROM "${s}".product_attribute b JOIN "${s}".product_attribute a ON a.tenant_id = b.tenant_id AND a.name = b.name AND a.value_text = b.value_text
                 WHERE b.tenant_id = $1 AND b.product_id = $4)`
     : '';
