@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { bucketOf } from '../../lib/flags/definition.js';
-import { signShopify } from '../../lib/webhooks/signatures.js';
+import { signJson, signShopify } from '../../lib/webhooks/signatures.js';
 import { createShop, UPSERT_PRODUCT, type Shop } from '../support/fixtures.js';
 import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
@@ -139,6 +139,8 @@ describe('an external model’s proposals, always for review', () => {
   let shop: Shop;
   let model: Server;
   const asked: { url?: string; body: { model: string; messages: { role: string; content: string }[] } }[] = [];
+  // Requests the model is to fail (503) before it answers again.
+  let failures = 0;
 
   beforeAll(async () => {
     // An OpenAI-compatible endpoint replaying a chat completion in that API's format.
@@ -148,12 +150,16 @@ describe('an external model’s proposals, always for review', () => {
       request.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
       request.on('end', () => {
         asked.push({ url: request.url, body: JSON.parse(body) });
-        response.writeHead(200, { 'content-type': 'application/json' }).end(reply);
+        if (failures > 0) {
+          failures--;
+          response.writeHead(503, { 'content-type': 'application/json' }).end('{"error":{"message":"overloaded"}}');
+        } else response.writeHead(200, { 'content-type': 'application/json' }).end(reply);
       });
     });
     await new Promise<void>((resolve) => model.listen(0, '127.0.0.1', resolve));
     const baseUrl = `http://127.0.0.1:${(model.address() as AddressInfo).port}/v1`;
-    system = await startSupergraph({ subgraphOptions: { enrichmentModel: { baseUrl, model: 'gpt-4o-mini', apiKey: 'sk-test' } } });
+    // Failed requests are tried again after 50 ms, then 100, 200… (30 s by default).
+    system = await startSupergraph({ subgraphOptions: { enrichmentModel: { baseUrl, model: 'gpt-4o-mini', apiKey: 'sk-test', retryMs: 50 } } });
     shop = await createShop(system);
   });
   afterAll(async () => {
@@ -233,5 +239,40 @@ describe('an external model’s proposals, always for review', () => {
     // One request per product, each about the product as the rules left it.
     const titles = asked.slice(before).map((a) => JSON.parse(a.body.messages[1]!.content).title).sort();
     expect(titles).toEqual(['Nescafé Azera Americano 90 g', 'Nescafé Classic 50 g', 'Nescafé Gold Instant Coffee 100 g']);
+  });
+
+  it('tries again when the model fails, and is asked about the items of a POS menu too', async () => {
+    const before = asked.length;
+    const modelFields = (id: string) =>
+      eventually(async () => {
+        const { productEnrichment } = await system.ok(ENRICHMENT, { id }, shop.headers);
+        const fields = (productEnrichment?.review ?? []).filter((o: { rule: string }) => o.rule === 'model').map((o: { field: string }) => o.field);
+        if (fields.length === 0) throw new Error(`no proposal for ${id} yet`);
+        return fields;
+      }, 15_000);
+    // The model is overloaded for two requests: the product is asked about a third time, and its proposals arrive.
+    failures = 2;
+    const { upsertProduct } = await system.ok<{ upsertProduct: { id: string } }>(UPSERT_PRODUCT, { input: { title: 'NESCAFE DOLCE GUSTO 160GM', variants: [{ sku: 'MODR-1', title: 'Default' }] } }, shop.headers);
+    expect(await modelFields(upsertProduct.id)).toEqual(['title', 'category', 'attributes.size', 'attributes.form']);
+    expect(failures).toBe(0);
+    expect(asked.slice(before).map((a) => JSON.parse(a.body.messages[1]!.content).title)).toEqual(Array(3).fill('Nescafé Dolce Gusto 160 g'));
+
+    // A POS menu.updated: its item is a merchant product like any other, asked about once written; its add-on is not.
+    const secret = 'enrich-pos-secret-0123456789abcdef';
+    await system.ok('mutation ($i: ConfigureWebhookSourceInput!) { configureWebhookSource(input: $i) { source } }', { i: { source: 'POS', secret, currencyCode: 'EUR' } }, shop.headers);
+    const body = JSON.stringify({
+      event_id: randomUUID(), type: 'menu.updated', occurred_at: new Date().toISOString(), location: shop.stores[1]!.code, time_zone: 'Europe/Berlin',
+      items: [{ id: 'iced-coffee', sku: 'MODM-1', title: 'NESCAFE ICED COFFEE 250ML', price: '3.20', windows: [], modifier_groups: [{ name: 'Syrup', min: 0, max: 1, modifiers: [{ sku: 'MODM-SYR', name: 'Vanilla', price: '0.50' }] }] }],
+    });
+    const delivered = await fetch(`${new URL(system.gatewayUrl).origin}/webhooks/pos/${shop.slug}`, { method: 'POST', headers: { 'content-type': 'application/json', ...signJson(body, secret) }, body });
+    expect(delivered.status).toBe(202);
+    const item = await eventually(async () => {
+      const { variant } = await system.ok('{ variant(sku: "MODM-1") { product { id title } } }', {}, shop.headers);
+      if (!variant) throw new Error('menu not applied yet');
+      return variant.product as { id: string; title: string };
+    }, 15_000);
+    expect(await modelFields(item.id)).toEqual(['title', 'category', 'attributes.size', 'attributes.form']);
+    const addOn = (await system.ok('{ variant(sku: "MODM-SYR") { product { id } } }', {}, shop.headers)).variant.product.id;
+    expect((await system.ok(ENRICHMENT, { id: addOn }, shop.headers)).productEnrichment?.review.filter((o: { rule: string }) => o.rule === 'model') ?? []).toEqual([]);
   });
 });

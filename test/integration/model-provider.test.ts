@@ -87,8 +87,9 @@ describe('the chat-completions model provider against a replaying server', () =>
 
   it('is off without configuration and refuses a half configuration at start', () => {
     expect(modelProviderConfigFrom({})).toBeNull();
-    expect(modelProviderConfigFrom({ ENRICHMENT_MODEL_URL: 'http://127.0.0.1:11434/v1', ENRICHMENT_MODEL: 'llama3.1' })).toEqual({ baseUrl: 'http://127.0.0.1:11434/v1', model: 'llama3.1', apiKey: null, timeoutMs: 10_000 });
+    expect(modelProviderConfigFrom({ ENRICHMENT_MODEL_URL: 'http://127.0.0.1:11434/v1', ENRICHMENT_MODEL: 'llama3.1' })).toEqual({ baseUrl: 'http://127.0.0.1:11434/v1', model: 'llama3.1', apiKey: null, timeoutMs: 10_000, retryMs: 30_000 });
     expect(() => modelProviderConfigFrom({ ENRICHMENT_MODEL_URL: 'http://127.0.0.1:11434/v1' })).toThrow(/ENRICHMENT_MODEL must name/);
     expect(() => modelProviderConfigFrom({ ENRICHMENT_MODEL_URL: 'not a url', ENRICHMENT_MODEL: 'm' })).toThrow(/not a URL/);
+    expect(() => modelProviderConfigFrom({ ENRICHMENT_MODEL_URL: 'http://127.0.0.1:11434/v1', ENRICHMENT_MODEL: 'm', ENRICHMENT_MODEL_RETRY_MS: '0' })).toThrow(/RETRY_MS must be a positive integer/);
   });
 });

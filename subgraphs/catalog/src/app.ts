@@ -35,12 +35,15 @@ export function buildCatalog(
   const lifecycle = subgraphLifecycle({ ...deps, source: 'catalog', appliers: { ...catalogAppliers(undefined, { askModel }), ...combinedReactions(...catalogReactions) } });
   const flags = copiedFlagsOf(deps, 'catalog');
   const catalog = new CatalogService(deps.dataSource, lifecycle.flush);
-  if (options.enrichmentModel) catalog.useModel(chatCompletionsProvider(options.enrichmentModel), (message) => (deps.logger ? deps.logger.warn(message) : console.warn(message)));
   const search = new SearchService(deps.dataSource, lifecycle.flush);
-  // Feeds' and merchant systems' products the model is to be asked about, taken after they commit.
+  // Products the model is to be asked about (upsertProduct, feeds, merchant systems, menus), taken after they commit.
   const modelAsks = createModelAskWorker(deps.dataSource, (tenantId, productId) => catalog.proposeByModel(tenantId, productId), {
     log: (message) => (deps.logger ? deps.logger.warn(message) : console.warn(message)),
+    retryMs: options.enrichmentModel?.retryMs,
+    // A taken ask outlives any request to the model (three timeouts) before another worker may take it.
+    leaseMs: Math.max(60_000, 3 * (options.enrichmentModel?.timeoutMs ?? 10_000)),
   });
+  if (options.enrichmentModel) catalog.useModel(chatCompletionsProvider(options.enrichmentModel), modelAsks.nudge);
   const worker = createFeedWorker(deps.dataSource, lifecycle.flush, { flags: flags.cache, ...(askModel ? { modelAsked: modelAsks.nudge } : {}), ...options.feeds });
   const feeds = new FeedImportService(deps.dataSource, lifecycle.flush, worker.nudge);
   const versions = new ProductVersionService(deps.dataSource, lifecycle.flush);

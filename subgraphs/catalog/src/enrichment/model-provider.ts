@@ -28,6 +28,8 @@ export interface ModelProviderConfig {
   model: string;
   apiKey?: string | null;
   timeoutMs?: number;
+  /** Wait before a product whose request failed is asked again (default 30 s), doubled at each try, 5 tries in all. */
+  retryMs?: number;
   fetch?: typeof fetch;
 }
 
@@ -121,7 +123,8 @@ export function proposalsOf(content: unknown, product: ModelProductInput, model:
 /**
  * The provider configuration from the environment: off (null) unless `ENRICHMENT_MODEL_URL` is
  * set; then `ENRICHMENT_MODEL` names the model, `ENRICHMENT_MODEL_API_KEY` is its bearer key
- * (optional for local servers), `ENRICHMENT_MODEL_TIMEOUT_MS` bounds a request (default 10 s).
+ * (optional for local servers), `ENRICHMENT_MODEL_TIMEOUT_MS` bounds a request (default 10 s),
+ * `ENRICHMENT_MODEL_RETRY_MS` is the wait before a failed one is tried again (default 30 s, doubled each try).
  */
 export function modelProviderConfigFrom(env: NodeJS.ProcessEnv): ModelProviderConfig | null {
   const baseUrl = env.ENRICHMENT_MODEL_URL?.trim();
@@ -135,5 +138,7 @@ export function modelProviderConfigFrom(env: NodeJS.ProcessEnv): ModelProviderCo
   if (!model) throw new Error('ENRICHMENT_MODEL must name the model when ENRICHMENT_MODEL_URL is set');
   const timeoutMs = env.ENRICHMENT_MODEL_TIMEOUT_MS ? Number(env.ENRICHMENT_MODEL_TIMEOUT_MS) : 10_000;
   if (!Number.isInteger(timeoutMs) || timeoutMs <= 0) throw new Error('ENRICHMENT_MODEL_TIMEOUT_MS must be a positive integer (milliseconds)');
-  return Object.freeze({ baseUrl, model, apiKey: env.ENRICHMENT_MODEL_API_KEY?.trim() || null, timeoutMs });
+  const retryMs = env.ENRICHMENT_MODEL_RETRY_MS ? Number(env.ENRICHMENT_MODEL_RETRY_MS) : 30_000;
+  if (!Number.isInteger(retryMs) || retryMs <= 0) throw new Error('ENRICHMENT_MODEL_RETRY_MS must be a positive integer (milliseconds)');
+  return Object.freeze({ baseUrl, model, apiKey: env.ENRICHMENT_MODEL_API_KEY?.trim() || null, timeoutMs, retryMs });
 }

@@ -26,7 +26,7 @@ export function catalogAppliers(log: (message: string) => void = console.error, 
     // What pricing and inventory applied of a feed: its import completes with the last of them.
     ...feedEffectReactions,
     // A POS's restaurant menu (decision 0036).
-    ...menuReceived,
+    ...menuReceived(options),
     on('inventory.ingestion.product-received', async (m, event) => {
       const product = event.payload;
       if (product.sourceTime) {

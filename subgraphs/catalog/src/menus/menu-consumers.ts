@@ -10,9 +10,10 @@ import { checkedAvailability, checkedGroups, replaceAvailabilityIn, replaceModif
  * product of the menu (`<source>-menu:<id>`; a sku another product already has stays that
  * product's), each modifier a sku (an add-on product when the catalog has none), then each item's
  * modifier groups and its windows in the store are replaced. A redelivery was dropped by
- * ingestion; the same event twice is dropped by the consumer's dedupe.
+ * ingestion; the same event twice is dropped by the consumer's dedupe. With `askModel`, the menu's
+ * items (not its add-ons) are queued for the external model as other merchant products are.
  */
-export const menuReceived: Reaction[] = [
+export const menuReceived = (options: { askModel?: boolean } = {}): Reaction[] => [
   on('inventory.ingestion.menu-received', async (m, event) => {
     const menu = event.payload;
     const tenantId = event.tenantId;
@@ -24,16 +25,16 @@ export const menuReceived: Reaction[] = [
       const [row]: { product_id: string }[] = await m.query(`SELECT product_id FROM "${s}"."variant" WHERE tenant_id = $1 AND sku = $2`, [tenantId, sku]);
       return row?.product_id ?? null;
     };
-    const ensure = async (externalRef: string, sku: string, title: string): Promise<string> => {
+    const ensure = async (externalRef: string, sku: string, title: string, askModel = false): Promise<string> => {
       const owner = await ownerOf(sku);
       if (owner) {
         const product = await m.getRepository(ProductEntity).findOneBy({ tenantId, id: owner });
         if (product?.externalRef !== externalRef) return owner;
       }
-      return (await upsertProductIn(m, tenantId, { externalRef, title, published: true, variants: [{ sku, title }] })).id;
+      return (await upsertProductIn(m, tenantId, { externalRef, title, published: true, variants: [{ sku, title }] }, { askModel })).id;
     };
     for (const item of menu.items) {
-      const productId = await ensure(`${menu.source.toLowerCase()}-menu:${item.id}`, item.sku, item.title);
+      const productId = await ensure(`${menu.source.toLowerCase()}-menu:${item.id}`, item.sku, item.title, options.askModel);
       for (const group of item.modifierGroups) {
         for (const modifier of group.modifiers) await ensure(`${menu.source.toLowerCase()}-modifier:${modifier.sku}`, modifier.sku, modifier.name);
       }

@@ -58,14 +58,15 @@ export function searchWords(text: string | null | undefined): string[] {
 /** Products, variants and categories of a tenant. */
 export class CatalogService extends TenantScopedService {
   private model: ModelProvider | null = null;
-  private warn: (message: string) => void = console.warn;
-  /** Proposals still being asked for (a test or a shutdown may wait for them). */
-  readonly proposing = new Set<Promise<void>>();
+  private modelAsked: () => void = () => {};
 
-  /** An external model asked about each product `upsertProduct` writes, while the tenant's enrichment is on. */
-  useModel(model: ModelProvider, warn: (message: string) => void): void {
+  /**
+   * An external model asked about each product `upsertProduct` writes, while the tenant's
+   * enrichment is on: queued in the write's transaction, `asked` wakes the model worker after it.
+   */
+  useModel(model: ModelProvider, asked: () => void): void {
     this.model = model;
-    this.warn = warn;
+    this.modelAsked = asked;
   }
 
   products(
@@ -169,15 +170,11 @@ export class CatalogService extends TenantScopedService {
     const switches = ctx.flags && ctx.tenantId ? await ruleSwitchesFor(ctx.flags, ctx.tenantId, ruleSubject(input.variants[0]?.sku ?? input.id ?? '')) : undefined;
     const product = await this.tx(ctx, async (m, tenantId) => {
       await attributeChange(m, 'api', actorOf(ctx));
-      return upsertProductIn(m, tenantId, { ...input, title }, { switches });
+      return upsertProductIn(m, tenantId, { ...input, title }, { switches, askModel: this.model !== null });
     });
     await this.afterCommit();
-    // After the answer's transaction, never inside it: a model takes seconds and may fail.
-    if (this.model) {
-      const asked = this.proposeByModel(product.tenantId, product.id).catch((error: unknown) => this.warn(`enrichment model: ${(error as Error).message}`));
-      this.proposing.add(asked);
-      void asked.finally(() => this.proposing.delete(asked));
-    }
+    // Asked by the model worker, never inside the answer's transaction: a model takes seconds and may fail (then it is retried).
+    if (this.model) this.modelAsked();
     return product;
   }
 
@@ -223,8 +220,9 @@ export class CatalogService extends TenantScopedService {
 
   /**
    * Adds the model's proposals for a product to its review queue (replacing the model's earlier
-   * ones for the same fields), while the tenant enriches: after `upsertProduct`, and for the
-   * products feeds and merchant systems queue (`enrichment_model_ask`, the model worker).
+   * ones for the same fields), while the tenant enriches: for the products `upsertProduct`, feeds,
+   * merchant systems and POS menus queue (`enrichment_model_ask`, the model worker). Throws when
+   * the model fails, so the worker tries again.
    */
   async proposeByModel(tenantId: string, productId: string): Promise<void> {
     const model = this.model;
