@@ -1,6 +1,5 @@
-import type { createClient } from 'redis';
+import type { RedisClient } from '../redis.js';
 
-type RedisClient = ReturnType<typeof createClient>;
 
 /**
  * Liveness of the stream's readers, for Redis 7.0 too (whose XINFO CONSUMERS `idle` counts from the

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { createClient } from 'redis';
+import { redisClient, type RedisClient } from '../redis.js';
 import { within } from '../async/within.js';
 import type { EventEnvelope } from './envelope.js';
 import type { EventBus, SubscribeOptions } from './event-bus.js';
@@ -37,7 +37,6 @@ export interface RedisBusOptions {
   log?: (message: string) => void;
 }
 
-type RedisClient = ReturnType<typeof createClient>;
 
 /**
  * Stopping waits on Redis at most this long for each step, then lets go (a frozen Redis never
@@ -66,7 +65,7 @@ export async function createRedisBus(options: RedisBusOptions): Promise<EventBus
   const republishWindowMs = options.republishWindowMs ?? 3_600_000;
   // Commands fail at once while Redis is away (no offline queue): the relay keeps its rows and
   // retries, readiness answers at once, and no write waits on the bus.
-  const publisher: RedisClient = createClient({ url: options.url, disableOfflineQueue: true });
+  const publisher: RedisClient = redisClient(options.url);
   publisher.on('error', (error) => log(`redis: ${String(error)}`));
   await publisher.connect();
   const stops = new Set<() => Promise<void>>();

@@ -1,8 +1,7 @@
-import type { createClient } from 'redis';
+import type { RedisClient } from '../redis.js';
 import { within } from '../async/within.js';
 import { reportGauge } from '../observability/metrics.js';
 
-type RedisClient = ReturnType<typeof createClient>;
 
 export interface GroupState {
   group: string;

@@ -1,6 +1,5 @@
-import type { createClient } from 'redis';
+import type { RedisClient } from '../redis.js';
 
-type RedisClient = ReturnType<typeof createClient>;
 
 const parse = (id: string): [bigint, bigint] => {
   const [ms = '0', seq = '0'] = id.split('-');

@@ -1,4 +1,4 @@
-import { createClient } from 'redis';
+import { redisClient } from '../redis.js';
 import { within } from '../async/within.js';
 
 /**
@@ -44,7 +44,7 @@ export async function createRedisReplayGuard(
   url: string,
   options: { prefix?: string; log?: (message: string) => void; timeoutMs?: number } = {},
 ): Promise<ReplayGuard> {
-  const client = createClient({ url, disableOfflineQueue: true });
+  const client = redisClient(url);
   const log = options.log ?? console.error;
   const local = createMemoryReplayGuard();
   let down = false;

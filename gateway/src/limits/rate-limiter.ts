@@ -1,4 +1,4 @@
-import { createClient } from 'redis';
+import { redisClient } from '../../../lib/redis.js';
 import { within } from '../../../lib/async/within.js';
 import { metrics, reportGauge } from '../../../lib/observability/metrics.js';
 
@@ -68,7 +68,7 @@ export async function createRedisRateLimitStore(url: string, options: RedisRateL
   const retryMs = options.retryMs ?? 1_000;
   const log = options.log ?? console.error;
   // Without the offline queue a command fails at once while the connection is down, instead of waiting for it.
-  const client = createClient({ url, disableOfflineQueue: true });
+  const client = redisClient(url);
   client.on('error', () => undefined);
   await client.connect();
   const local = createMemoryRateLimitStore();

@@ -1,4 +1,4 @@
-import { createClient } from 'redis';
+import { redisClient } from '../../../lib/redis.js';
 import { within } from '../../../lib/async/within.js';
 
 /** Automatic persisted queries: documents by their SHA-256, kept per tenant. */
@@ -111,7 +111,7 @@ export async function createRedisPersistedQueryStore(
   const ttlMs = options.ttlMs ?? 30 * 24 * 3_600_000;
   const log = options.log ?? console.error;
   const { maxDocumentsPerTenant, maxBytesPerTenant } = { ...PERSISTED_QUERY_BOUNDS, ...options.bounds };
-  const client = createClient({ url, disableOfflineQueue: true });
+  const client = redisClient(url);
   client.on('error', () => undefined);
   await client.connect();
   const local = createMemoryPersistedQueryStore(options.bounds);
