@@ -1,5 +1,4 @@
 import { createHmac } from 'node:crypto';
-import { SignJWT } from 'jose';
 
 /**
  * Customers' access tokens as the tenant subgraph issues them (`customerLogin`): HS256 JWTs with
@@ -17,6 +16,8 @@ export const customerTokenKey = (secret: string): string =>
 
 export function signCustomerToken(secret: string, claims: { tenantSlug: string; customerId: string }, now = Date.now()): Promise<string> {
   const issuedAt = Math.floor(now / 1000);
+  // jose is loaded here, not where the issuer constant is imported (the gateway imports that).
+  const { SignJWT } = require('jose') as typeof import('jose');
   return new SignJWT({ tenant: claims.tenantSlug, roles: ['customer'] })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(claims.customerId)

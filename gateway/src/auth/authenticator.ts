@@ -1,5 +1,4 @@
 import { timingSafeEqual } from 'node:crypto';
-import { decodeJwt } from 'jose';
 import { appError } from '../../../lib/errors.js';
 import type { Role } from '../../../lib/tenant/signed-context.js';
 import { CREDENTIAL_ROLES, roleOf } from '../../../lib/tenant/roles.js';
@@ -132,7 +131,7 @@ export function createAuthenticator(options: {
 /** The `iss` a JWT claims, unverified: only to pick the key that verifies it. */
 function issuerOf(token: string): string | undefined {
   try {
-    return decodeJwt(token).iss;
+    return (require('jose') as typeof import('jose')).decodeJwt(token).iss;
   } catch {
     return undefined;
   }

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createLocalJWKSet, importSPKI, jwtVerify, type JWTVerifyGetKey, type KeyLike } from 'jose';
+import type { JWTVerifyGetKey, KeyLike } from 'jose';
 import { appError } from '../../../lib/errors.js';
 
 export interface JwtOptions {
@@ -24,6 +24,9 @@ export interface JwtClaims {
   expiresAt: number;
 }
 
+/** `jose`, loaded when a key is configured (a gateway without JWTs never loads its ~80 modules). */
+const jose = () => require('jose') as typeof import('jose');
+
 /** Verifies JWTs with `jose`: signature, `exp` (required) and `nbf`; then the `tenant` and `roles` claims. */
 export function createJwtVerifier(options: JwtOptions): ((token: string) => Promise<JwtClaims>) | undefined {
   const keys: { algorithms: string[]; key: () => Promise<KeyLike | Uint8Array | JWTVerifyGetKey> }[] = [];
@@ -38,17 +41,18 @@ export function createJwtVerifier(options: JwtOptions): ((token: string) => Prom
       keys.push({
         algorithms: [alg],
         key: () => {
-          if (!imported.has(alg)) imported.set(alg, importSPKI(pem, alg));
+          if (!imported.has(alg)) imported.set(alg, jose().importSPKI(pem, alg));
           return imported.get(alg)!;
         },
       });
     }
   }
   if (options.jwksFile) {
-    const jwks = createLocalJWKSet(JSON.parse(readFileSync(options.jwksFile, 'utf8')));
+    const jwks = jose().createLocalJWKSet(JSON.parse(readFileSync(options.jwksFile, 'utf8')));
     keys.push({ algorithms: ['RS256', 'ES256'], key: async () => jwks });
   }
   if (keys.length === 0) return undefined;
+  const { jwtVerify } = jose();
 
   return async (token) => {
     let lastError: unknown;
