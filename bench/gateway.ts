@@ -150,13 +150,15 @@ async function main(): Promise<void> {
   writeFileSync(join(dir, 'check.lua'), WRK_SCRIPT);
 
   const hiveBin = () => realpathSync(join(root, 'node_modules/.bin/hive-gateway'));
+  // Ours and plain Apollo run as `npm run gateway` does: compiled once into a bundle (scripts/launch.cjs), not through tsx, whose loader holds ~50 MB.
+  const launch = join(root, 'scripts/launch.cjs');
   const candidates: Record<string, { label: string; args: (port: number) => string[]; cwd?: string; env?: Record<string, string> }> = {
     ...(values.baseline
-      ? { baseline: { label: 'baseline checkout', cwd: values.baseline, args: (port: number) => ['--import', 'tsx', join(values.baseline!, 'gateway/src/cli.ts'), '--supergraph', supergraphFile, '--port', String(port)] } }
+      ? { baseline: { label: 'baseline checkout', cwd: values.baseline, args: (port: number) => [join(values.baseline!, 'scripts/launch.cjs'), join(values.baseline!, 'gateway/src/cli.ts'), '--supergraph', supergraphFile, '--port', String(port)] } }
       : {}),
-    'ours-own': { label: 'ours, own executor', env: { GATEWAY_EXECUTOR: 'own' }, args: (port) => ['--import', 'tsx', join(root, 'gateway/src/cli.ts'), '--supergraph', supergraphFile, '--port', String(port)] },
-    'ours-apollo': { label: "ours, Apollo's executor", env: { GATEWAY_EXECUTOR: 'apollo' }, args: (port) => ['--import', 'tsx', join(root, 'gateway/src/cli.ts'), '--supergraph', supergraphFile, '--port', String(port)] },
-    apollo: { label: 'plain Apollo Gateway', args: (port) => ['--import', 'tsx', join(root, 'bench/gateway/apollo-server.ts'), supergraphFile, String(port)] },
+    'ours-own': { label: 'ours, own executor', env: { GATEWAY_EXECUTOR: 'own' }, args: (port) => [launch, join(root, 'gateway/src/cli.ts'), '--supergraph', supergraphFile, '--port', String(port)] },
+    'ours-apollo': { label: "ours, Apollo's executor", env: { GATEWAY_EXECUTOR: 'apollo' }, args: (port) => [launch, join(root, 'gateway/src/cli.ts'), '--supergraph', supergraphFile, '--port', String(port)] },
+    apollo: { label: 'plain Apollo Gateway', args: (port) => [launch, join(root, 'bench/gateway/apollo-server.ts'), supergraphFile, String(port)] },
     'hive-rust': {
       label: 'Hive Gateway Rust runtime',
       args: (port) => [hiveBin(), 'supergraph', supergraphFile, '--port', String(port), '--host', '127.0.0.1', '--hive-router-runtime', '--disable-websockets'],
