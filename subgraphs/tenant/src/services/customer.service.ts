@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID, scrypt as scryptCallback, timingSa
 import type { EntityManager } from 'typeorm';
 import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js';
 import { appError, badInput } from '../../../../lib/errors.js';
+import { checkAddress, type Address } from '../../../../lib/graphql/address.js';
 import { outboxOf } from '../../../../lib/events/outbox.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
 import { requireRole } from '../../../../lib/graphql/roles.js';
@@ -47,16 +48,6 @@ async function updated<T>(m: EntityManager, sql: string, params: unknown[]): Pro
 }
 
 const tokenHash = (token: string) => createHash('sha256').update(token).digest('base64url');
-
-export interface Address {
-  name: string;
-  line1: string;
-  line2?: string | null;
-  city: string;
-  postalCode: string;
-  countryCode: string;
-  phone?: string | null;
-}
 
 export interface CustomerRow {
   id: string;
@@ -245,16 +236,4 @@ function normalEmail(value: string): string {
 
 function checkPassword(password: string): void {
   if (password.length < MIN_PASSWORD) throw badInput(`a password has at least ${MIN_PASSWORD} characters`, 'password');
-}
-
-export function checkAddress(address: Address): Address {
-  const required = ['name', 'line1', 'city', 'postalCode', 'countryCode'] as const;
-  for (const field of required) {
-    if (!address[field]?.trim()) throw badInput(`address.${field} must not be empty`, `address.${field}`);
-  }
-  if (!/^[A-Z]{2}$/.test(address.countryCode.trim())) throw badInput('address.countryCode is an ISO 3166-1 alpha-2 code, e.g. DE', 'address.countryCode');
-  return {
-    name: address.name.trim(), line1: address.line1.trim(), line2: address.line2?.trim() || null, city: address.city.trim(),
-    postalCode: address.postalCode.trim(), countryCode: address.countryCode.trim(), phone: address.phone?.trim() || null,
-  };
 }
