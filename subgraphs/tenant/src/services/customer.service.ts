@@ -90,7 +90,7 @@ export class CustomerService extends TenantScopedService {
       );
       if (inserted.length === 0) throw badInput('a customer with this email exists; log in instead', 'email');
       await emit(m, tenantId, 'tenant.customer.registered', { id, email });
-      return this.session(slug, m, tenantId, { id, email, name, addresses: [] });
+      return this.session(m, tenantId, slug, { id, email, name, addresses: [] });
     });
     await this.afterCommit();
     return session;
@@ -120,7 +120,7 @@ export class CustomerService extends TenantScopedService {
         return null;
       }
       await m.query(`DELETE FROM ${this.table(m, 'customer_login_failure')} WHERE tenant_id = $1 AND email = $2`, [tenantId, email]);
-      return this.session(slug, m, tenantId, { id: found.id, email: found.email, name: found.name, addresses: found.addresses });
+      return this.session(m, tenantId, slug, { id: found.id, email: found.email, name: found.name, addresses: found.addresses });
     });
     if (!session) throw appError('UNAUTHENTICATED', 'Unknown email or wrong password.');
     return session;
@@ -138,7 +138,7 @@ export class CustomerService extends TenantScopedService {
         [tenantId, tokenHash(refreshToken)],
       );
       if (!rows[0]) throw appError('UNAUTHENTICATED', 'The refresh token is unknown, used or expired; log in again.');
-      return this.session(slug, m, tenantId, rows[0]);
+      return this.session(m, tenantId, slug, rows[0]);
     });
   }
 
@@ -179,7 +179,7 @@ export class CustomerService extends TenantScopedService {
       );
       // Every other session ends with the old password.
       await m.query(`UPDATE ${this.table(m, 'customer_token')} SET used_at = now() WHERE tenant_id = $1 AND customer_id = $2 AND used_at IS NULL`, [tenantId, customer!.id]);
-      return this.session(slug, m, tenantId, customer!);
+      return this.session(m, tenantId, slug, customer!);
     });
   }
 
@@ -212,7 +212,7 @@ export class CustomerService extends TenantScopedService {
   }
 
   /** Inside the caller's transaction: `slug` is read before it (one session on embedded PostgreSQL: no nested transaction). */
-  private async session(slug: string, m: EntityManager, tenantId: string, customer: CustomerRow): Promise<CustomerSession> {
+  private async session(m: EntityManager, tenantId: string, slug: string, customer: CustomerRow): Promise<CustomerSession> {
     const refreshToken = randomBytes(32).toString('base64url');
     await m.query(
       `INSERT INTO ${this.table(m, 'customer_token')} (token_hash, tenant_id, customer_id, purpose, expires_at) VALUES ($1, $2, $3, 'REFRESH', $4)`,
