@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloGateway } from '@apollo/gateway';
-import { useApolloFederation } from '@envelop/apollo-federation';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { parse, type GraphQLSchema } from 'graphql';
 import type { EventBus } from '../../lib/events/event-bus.js';
@@ -13,7 +12,6 @@ import { SubgraphClient } from './subgraph-client.js';
 import { createStorefrontCache } from './cache/storefront-cache.js';
 import { useGraphQLMetrics } from '../../lib/observability/graphql-metrics.js';
 import { reportGatewayGauges } from './gauges.js';
-import { metrics } from '../../lib/observability/metrics.js';
 import type { Logger } from '../../lib/observability/logger.js';
 import { useRequestLog } from '../../lib/observability/request-log.js';
 import { sensitiveCoordinates } from '../../lib/observability/sensitive-variables.js';
@@ -24,7 +22,7 @@ import { useTracing } from '../../lib/observability/tracing.js';
 import { COMMERCE_SUBSCRIPTIONS, type SubscriptionField } from './subscriptions/subscription-fields.js';
 import { SubscriptionHub } from './subscriptions/subscription-hub.js';
 import { SubscriptionPlanner } from './subscriptions/subscription-plan.js';
-import { createGraphQLWsServer, type GraphQLWsOptions } from './subscriptions/graphql-ws-server.js';
+import { createGraphQLWsServer, throughPipeline, type GraphQLWsOptions } from './subscriptions/graphql-ws-server.js';
 import { useSubscriptionHub } from './subscriptions/use-subscription-hub.js';
 import { useMultipartSubscriptions } from './subscriptions/use-multipart-subscriptions.js';
 import { createSseSingleConnection, type SseLimits } from './subscriptions/sse-single-connection.js';
@@ -54,8 +52,9 @@ import { useDebug } from './routes/debug.js';
 import { useMetricsRoute } from './routes/metrics.js';
 import { useFavicon } from './routes/favicon.js';
 import { createMemoryPersistedQueryStore, type PersistedQueryStore } from './persisted-queries/persisted-query-store.js';
-import { usePersistedQueries } from './persisted-queries/use-persisted-queries.js';
-import { ownExecutor, type ExecutorKind } from './executor/own-executor.js';
+import { countPersistedDocuments, usePersistedQueries } from './persisted-queries/use-persisted-queries.js';
+import type { ExecutorKind } from './executor/own-executor.js';
+import { useFederationExecutor } from './executor/use-federation-executor.js';
 import { useIncrementalDelivery } from './incremental/use-incremental-delivery.js';
 import { addExtensions } from '@apollo/gateway/dist/schema-helper/addExtensions.js';
 import type { Schema } from '@apollo/federation-internals';
@@ -208,12 +207,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   // After the guards: a document is kept only once it has passed them.
   const persistedStore = options.persistedQueries?.store ?? createMemoryPersistedQueryStore();
   cleanups.push(() => persistedStore.close());
-  const documentIds = new Set<string>();
-  const countDocument = (id: string) => {
-    if (documentIds.size < 1_000) documentIds.add(id);
-    metrics.persistedDocuments.inc({ document_id: documentIds.has(id) ? id : 'other' });
-  };
-  plugins.push(usePersistedQueries({ store: persistedStore, authenticator, clientAddress, directory, onDocument: countDocument }));
+  plugins.push(usePersistedQueries({ store: persistedStore, authenticator, clientAddress, directory, onDocument: countPersistedDocuments() }));
   // Live updates and the storefront cache depend on the bus: they learn when it stops answering.
   const bus = options.subscriptions?.bus;
   const busMonitor = bus ? createBusMonitor(bus, { log, ...options.subscriptions!.monitor }) : undefined;
@@ -255,20 +249,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         })
       : undefined;
   if (storefrontCache) plugins.push(storefrontCache.plugin);
-  // Apollo's planner and plan cache either way; `own` runs the plans with our executor.
-  plugins.push(
-    useApolloFederation({
-      gateway:
-        executorKind === 'own'
-          ? ({
-              schema,
-              load: () => gateway.load(),
-              onSchemaLoadOrUpdate: (callback: (update: object) => void) => gateway.onSchemaLoadOrUpdate((update) => callback({ ...update, apiSchema: schema })),
-              executor: ownExecutor(gateway, dataSources, { schema }),
-            } as never)
-          : gateway,
-    }),
-  );
+  plugins.push(useFederationExecutor(gateway, dataSources, schema, executorKind));
   // After the federation plugin, so the span wraps Apollo's execution (its plan and fetch spans nest inside).
   plugins.push(useTracing('gateway'));
 
@@ -310,13 +291,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
         log,
         // Trusted documents by id over the socket too (decision 0026), as the HTTP pipeline finds them.
         publishedDocument: async (identity, documentId) => (identity?.tenant && directory ? directory.persistedDocument(identity.tenant.id, documentId) : null),
-        executeOperation: async (body, headers, req) => {
-          headers.set('content-type', 'application/json');
-          headers.set('accept', 'application/graphql-response+json, application/json');
-          // The upgrade request rides along: rate limits key on its client address.
-          const response = await yoga.fetch('http://gateway/graphql', { method: 'POST', headers, body: JSON.stringify(body) }, { req } as never);
-          return response.json();
-        },
+        executeOperation: throughPipeline(yoga.fetch),
       })
     : undefined;
   const handle = limitBodySize(yoga, options.limits?.maxBodyBytes ?? 1024 * 1024);

@@ -121,11 +121,7 @@ async function runTransaction<T>(dataSource: DataSource, tenantId: string, syste
   const audit = auditScopeFor(dataSource);
   await runner.connect();
   try {
-    await runner.query(
-      `START TRANSACTION; SELECT set_config('role', ${literal(appRole(dataSource))}, true), ` +
-        `set_config('app.tenant_id', ${literal(tenantId)}, true), set_config('app.system', '${system ? 'on' : 'off'}', true), set_config('app.customer_id', ${literal(customerId)}, true), ` +
-        `set_config('statement_timeout', '${statementTimeouts.get(dataSource) ?? DEFAULT_STATEMENT_TIMEOUT_MS}', true)${audit ? auditSettings(audit) : ''}`,
-    );
+    await runner.query(`START TRANSACTION; ${tenantSettings(dataSource, tenantId, system, customerId)}${audit ? auditSettings(audit) : ''}`);
     // TypeORM must know it is inside a transaction, or `save` would open one of its own.
     (runner as { isTransactionActive: boolean }).isTransactionActive = true;
     try {
@@ -143,6 +139,19 @@ async function runTransaction<T>(dataSource: DataSource, tenantId: string, syste
   } finally {
     await runner.release();
   }
+}
+
+/**
+ * The one SELECT that sets a transaction's settings (all transaction-local): the service's role,
+ * the tenant and customer row-level security filters by, whether it is system work, and the
+ * statement timeout. Both transaction paths send it, so they cannot drift apart.
+ */
+function tenantSettings(dataSource: DataSource, tenantId: string, system: boolean, customerId: string): string {
+  return (
+    `SELECT set_config('role', ${literal(appRole(dataSource))}, true), ` +
+    `set_config('app.tenant_id', ${literal(tenantId)}, true), set_config('app.system', '${system ? 'on' : 'off'}', true), set_config('app.customer_id', ${literal(customerId)}, true), ` +
+    `set_config('statement_timeout', '${statementTimeouts.get(dataSource) ?? DEFAULT_STATEMENT_TIMEOUT_MS}', true)`
+  );
 }
 
 /** `text` with each `$n` replaced by `values[n-1]` as a literal, the way the driver would send it (arrays as array literals). */
@@ -169,9 +178,7 @@ export async function readInOneRoundTrip<R>(dataSource: DataSource, tenantId: st
   const client = (await runner.connect()) as { query(text: string): Promise<{ rows: unknown[] }[]> };
   try {
     const results = await client.query(
-      `START TRANSACTION READ ONLY; SELECT set_config('role', ${literal(appRole(dataSource))}, true), ` +
-        `set_config('app.tenant_id', ${literal(tenantId)}, true), set_config('app.system', 'off', true), set_config('app.customer_id', ${literal(customerId)}, true), ` +
-        `set_config('statement_timeout', '${statementTimeouts.get(dataSource) ?? DEFAULT_STATEMENT_TIMEOUT_MS}', true); ${inlineParameters(text, values)}; COMMIT`,
+      `START TRANSACTION READ ONLY; ${tenantSettings(dataSource, tenantId, false, customerId)}; ${inlineParameters(text, values)}; COMMIT`,
     );
     return results[2]!.rows as R[];
   } catch (error) {

@@ -8,3 +8,15 @@ export abstract class TenantRow {
   @Column({ type: 'uuid', name: 'tenant_id' })
   tenantId!: string;
 }
+
+/** What a row kept per (sku, store) of a tenant has: its three-part key (inventory's stock level, pricing's price). */
+export abstract class SkuStoreRow {
+  @PrimaryColumn({ type: 'uuid', name: 'tenant_id' })
+  tenantId!: string;
+
+  @PrimaryColumn({ type: 'text' })
+  sku!: string;
+
+  @PrimaryColumn({ type: 'uuid', name: 'store_id' })
+  storeId!: string;
+}

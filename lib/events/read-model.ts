@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { isUuid } from '../graphql/context.js';
-import type { TypedApplier } from './on.js';
+import { on, type TypedApplier } from './on.js';
+import type { ReadModel } from './replay.js';
 
 /** Keeps `known_store` up to date from the tenant subgraph's events. */
 export const rememberStore: TypedApplier<'tenant.store.created'> = async (manager, event) => {
@@ -73,3 +74,21 @@ async function setStoreTimeZone(manager: EntityManager, tenantId: string, storeI
     [tenantId, storeId, timeZone],
   );
 }
+
+/** The read model of `known_store` (a service that needs no time zones): declared once, as each service names it. */
+export const knownStoresReadModel = (service: string): ReadModel => ({
+  name: `${service}.known-stores`,
+  service,
+  tables: ['known_store'],
+  description: "the tenant's stores (tenant.store.created)",
+  reactions: [on('tenant.store.created', rememberStore)],
+});
+
+/** The read model of `known_variant`: the catalog's skus, one by one and in bulk. */
+export const knownVariantsReadModel = (service: string): ReadModel => ({
+  name: `${service}.known-variants`,
+  service,
+  tables: ['known_variant'],
+  description: "the catalog's skus (catalog.variant(s).upserted)",
+  reactions: [on('catalog.variant.upserted', rememberVariant), on('catalog.variants.upserted', rememberVariants)],
+});

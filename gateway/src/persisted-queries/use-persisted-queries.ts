@@ -1,3 +1,4 @@
+import { metrics } from '../../../lib/observability/metrics.js';
 import { createHash } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
@@ -123,5 +124,17 @@ export function usePersistedQueries(options: {
     },
     onExecute: ({ args }) => register(args.contextValue.request),
     onSubscribe: ({ args }) => register(args.contextValue.request),
+  };
+}
+
+/**
+ * Counts the published documents requests run in `gateway_persisted_documents_total`, by id: the first
+ * 1,000 ids a gateway sees get a label of their own, the rest share `other` (a bounded label set).
+ */
+export function countPersistedDocuments(): (documentId: string) => void {
+  const documentIds = new Set<string>();
+  return (id) => {
+    if (documentIds.size < 1_000) documentIds.add(id);
+    metrics.persistedDocuments.inc({ document_id: documentIds.has(id) ? id : 'other' });
   };
 }

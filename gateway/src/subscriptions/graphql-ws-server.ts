@@ -5,7 +5,7 @@ import type { AuthFailureLimit } from '../auth/auth-failure-limit.js';
 import type { ClientAddressOf } from '../auth/client-address.js';
 import { headersOf } from '../http-headers.js';
 import { CloseCode } from './close-codes.js';
-import { createGraphQLWsProtocol, WS_LIMITS, type GraphQLWsProtocolOptions, type ProtocolConnection } from './graphql-ws-protocol.js';
+import { createGraphQLWsProtocol, WS_LIMITS, type GraphQLWsProtocolOptions, type OperationBody, type ProtocolConnection } from './graphql-ws-protocol.js';
 
 export const GRAPHQL_TRANSPORT_WS_PROTOCOL = 'graphql-transport-ws';
 
@@ -18,6 +18,20 @@ export interface GraphQLWsOptions extends Omit<GraphQLWsProtocolOptions<Incoming
   keepAliveMs?: number;
   /** Largest message a client may send, as over HTTP (default 1 MiB); a larger one closes the socket with 1009. */
   maxPayloadBytes?: number;
+}
+
+/**
+ * `executeOperation` through an HTTP pipeline (the gateway's Yoga `fetch`): a query or mutation a
+ * socket carries is POSTed in-process with the socket's headers, the upgrade request riding along
+ * (rate limits key on its client address).
+ */
+export function throughPipeline(fetch: (url: string, init: RequestInit, serverContext: never) => Promise<Response> | Response) {
+  return async (body: OperationBody, headers: Headers, req: IncomingMessage): Promise<unknown> => {
+    headers.set('content-type', 'application/json');
+    headers.set('accept', 'application/graphql-response+json, application/json');
+    const response = await fetch('http://gateway/graphql', { method: 'POST', headers, body: JSON.stringify(body) }, { req } as never);
+    return response.json();
+  };
 }
 
 /**

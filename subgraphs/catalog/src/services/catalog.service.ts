@@ -353,7 +353,8 @@ export async function upsertProductIn(
   const categoryId = input.categoryId ?? (existing && !input.id ? existing.categoryId : null);
   // Every product on its way in (here, and merchant systems' products) passes the tenant's rules,
   // less those its feature flags switch off for this product (read in this transaction unless the caller evaluated them).
-  let rules = await enrichmentRulesOf(m, tenantId);
+  const tenantRules = await enrichmentRulesOf(m, tenantId);
+  let rules = tenantRules;
   if (rules) {
     const switches = options.switches ?? (await ruleSwitchesIn(m, tenantId));
     rules = withSwitchedOff(rules, switches(ruleSubject(input.variants[0]?.sku ?? row.id, options.storeId)));
@@ -375,7 +376,7 @@ export async function upsertProductIn(
   } else await products.insert(row);
   if (enriched) await recordEnrichment(m, tenantId, row.id, enriched.stored);
   // The model is asked while the tenant enriches at all, whatever its flags switched off.
-  if (options.askModel && (await enrichmentRulesOf(m, tenantId))) await queueModelAsks(m, tenantId, [row.id]);
+  if (options.askModel && tenantRules) await queueModelAsks(m, tenantId, [row.id]);
 
   const variants = m.getRepository(VariantEntity);
   const taken = await variants.findBy({ tenantId, sku: In(skus) });

@@ -1,19 +1,12 @@
-import { on } from '../../../../lib/events/on.js';
-import { rememberStore, rememberVariant, rememberVariants } from '../../../../lib/events/read-model.js';
+import { knownStoresReadModel, knownVariantsReadModel } from '../../../../lib/events/read-model.js';
 import type { ReadModel } from '../../../../lib/events/replay.js';
 import { featureFlagCopyReadModel } from '../../../../lib/flags/flag-copy.js';
 import { rebuildStockLevelsIn } from '../services/projection-rebuild.js';
 
 /** Inventory's read models: what it keeps from others' events, and its stock levels, a projection of its ledger (`npm run replay -- inventory`). */
 export const inventoryReadModels: ReadModel[] = [
-  { name: 'inventory.known-stores', service: 'inventory', tables: ['known_store'], description: "the tenant's stores (tenant.store.created)", reactions: [on('tenant.store.created', rememberStore)] },
-  {
-    name: 'inventory.known-variants',
-    service: 'inventory',
-    tables: ['known_variant'],
-    description: "the catalog's skus (catalog.variant(s).upserted)",
-    reactions: [on('catalog.variant.upserted', rememberVariant), on('catalog.variants.upserted', rememberVariants)],
-  },
+  knownStoresReadModel('inventory'),
+  knownVariantsReadModel('inventory'),
   {
     name: 'inventory.stock-levels',
     service: 'inventory',

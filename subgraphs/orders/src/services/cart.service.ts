@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { once } from '../../../../lib/db/idempotency.js';
 import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js';
 import { appError, badInput, notFound } from '../../../../lib/errors.js';
+import { checkAddress, type Address } from '../../../../lib/graphql/address.js';
 import { knownStores } from '../../../../lib/events/read-model.js';
 import { isUuid } from '../../../../lib/graphql/context.js';
 import { requireRole } from '../../../../lib/graphql/roles.js';
@@ -23,16 +24,6 @@ export const MAX_CART_LINES = 100;
 export const MAX_CART_COUPONS = 10;
 /** A coupon code as pricing accepts one (docs/limits.md), before normalising. */
 const COUPON = /^[A-Za-z0-9_-]{1,64}$/;
-
-export interface Address {
-  name: string;
-  line1: string;
-  line2?: string | null;
-  city: string;
-  postalCode: string;
-  countryCode: string;
-  phone?: string | null;
-}
 
 export interface ShippingMethodView {
   id: string;
@@ -501,17 +492,6 @@ function checkLines(lines: CartLineRequest[]): { sku: string; quantity: number; 
     if (!Number.isInteger(line.quantity) || line.quantity <= 0) throw badInput(`quantity of ${line.sku} must be greater than zero`, 'lines.quantity');
   }
   return keyed;
-}
-
-function checkAddress(address: Address): Address {
-  for (const field of ['name', 'line1', 'city', 'postalCode', 'countryCode'] as const) {
-    if (!address[field]?.trim()) throw badInput(`address.${field} must not be empty`, `address.${field}`);
-  }
-  if (!/^[A-Z]{2}$/.test(address.countryCode.trim())) throw badInput('address.countryCode is an ISO 3166-1 alpha-2 code, e.g. DE', 'address.countryCode');
-  return {
-    name: address.name.trim(), line1: address.line1.trim(), line2: address.line2?.trim() || null, city: address.city.trim(),
-    postalCode: address.postalCode.trim(), countryCode: address.countryCode.trim(), phone: address.phone?.trim() || null,
-  };
 }
 
 /** The same codes, whatever their order (both normalised). */

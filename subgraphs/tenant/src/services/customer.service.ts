@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID, scrypt as scryptCallback, timingSa
 import type { EntityManager } from 'typeorm';
 import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js';
 import { appError, badInput } from '../../../../lib/errors.js';
+import { checkAddress, type Address } from '../../../../lib/graphql/address.js';
 import { outboxOf } from '../../../../lib/events/outbox.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
 import { requireRole } from '../../../../lib/graphql/roles.js';
@@ -48,16 +49,6 @@ async function updated<T>(m: EntityManager, sql: string, params: unknown[]): Pro
 
 const tokenHash = (token: string) => createHash('sha256').update(token).digest('base64url');
 
-export interface Address {
-  name: string;
-  line1: string;
-  line2?: string | null;
-  city: string;
-  postalCode: string;
-  countryCode: string;
-  phone?: string | null;
-}
-
 export interface CustomerRow {
   id: string;
   email: string;
@@ -99,7 +90,7 @@ export class CustomerService extends TenantScopedService {
       );
       if (inserted.length === 0) throw badInput('a customer with this email exists; log in instead', 'email');
       await emit(m, tenantId, 'tenant.customer.registered', { id, email });
-      return this.session(slug, m, tenantId, { id, email, name, addresses: [] });
+      return this.session(m, tenantId, slug, { id, email, name, addresses: [] });
     });
     await this.afterCommit();
     return session;
@@ -129,7 +120,7 @@ export class CustomerService extends TenantScopedService {
         return null;
       }
       await m.query(`DELETE FROM ${this.table(m, 'customer_login_failure')} WHERE tenant_id = $1 AND email = $2`, [tenantId, email]);
-      return this.session(slug, m, tenantId, { id: found.id, email: found.email, name: found.name, addresses: found.addresses });
+      return this.session(m, tenantId, slug, { id: found.id, email: found.email, name: found.name, addresses: found.addresses });
     });
     if (!session) throw appError('UNAUTHENTICATED', 'Unknown email or wrong password.');
     return session;
@@ -147,7 +138,7 @@ export class CustomerService extends TenantScopedService {
         [tenantId, tokenHash(refreshToken)],
       );
       if (!rows[0]) throw appError('UNAUTHENTICATED', 'The refresh token is unknown, used or expired; log in again.');
-      return this.session(slug, m, tenantId, rows[0]);
+      return this.session(m, tenantId, slug, rows[0]);
     });
   }
 
@@ -188,7 +179,7 @@ export class CustomerService extends TenantScopedService {
       );
       // Every other session ends with the old password.
       await m.query(`UPDATE ${this.table(m, 'customer_token')} SET used_at = now() WHERE tenant_id = $1 AND customer_id = $2 AND used_at IS NULL`, [tenantId, customer!.id]);
-      return this.session(slug, m, tenantId, customer!);
+      return this.session(m, tenantId, slug, customer!);
     });
   }
 
@@ -221,7 +212,7 @@ export class CustomerService extends TenantScopedService {
   }
 
   /** Inside the caller's transaction: `slug` is read before it (one session on embedded PostgreSQL: no nested transaction). */
-  private async session(slug: string, m: EntityManager, tenantId: string, customer: CustomerRow): Promise<CustomerSession> {
+  private async session(m: EntityManager, tenantId: string, slug: string, customer: CustomerRow): Promise<CustomerSession> {
     const refreshToken = randomBytes(32).toString('base64url');
     await m.query(
       `INSERT INTO ${this.table(m, 'customer_token')} (token_hash, tenant_id, customer_id, purpose, expires_at) VALUES ($1, $2, $3, 'REFRESH', $4)`,
@@ -245,16 +236,4 @@ function normalEmail(value: string): string {
 
 function checkPassword(password: string): void {
   if (password.length < MIN_PASSWORD) throw badInput(`a password has at least ${MIN_PASSWORD} characters`, 'password');
-}
-
-export function checkAddress(address: Address): Address {
-  const required = ['name', 'line1', 'city', 'postalCode', 'countryCode'] as const;
-  for (const field of required) {
-    if (!address[field]?.trim()) throw badInput(`address.${field} must not be empty`, `address.${field}`);
-  }
-  if (!/^[A-Z]{2}$/.test(address.countryCode.trim())) throw badInput('address.countryCode is an ISO 3166-1 alpha-2 code, e.g. DE', 'address.countryCode');
-  return {
-    name: address.name.trim(), line1: address.line1.trim(), line2: address.line2?.trim() || null, city: address.city.trim(),
-    postalCode: address.postalCode.trim(), countryCode: address.countryCode.trim(), phone: address.phone?.trim() || null,
-  };
 }

@@ -1,17 +1,9 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity } from 'typeorm';
+import { SkuStoreRow } from '../../../../../lib/db/tenant-row.entity.js';
 
 /** Projection of the ledger per (sku, store), maintained in the movement's transaction. */
 @Entity({ name: 'stock_level' })
-export class StockLevelEntity {
-  @PrimaryColumn({ type: 'uuid', name: 'tenant_id' })
-  tenantId!: string;
-
-  @PrimaryColumn({ type: 'text' })
-  sku!: string;
-
-  @PrimaryColumn({ type: 'uuid', name: 'store_id' })
-  storeId!: string;
-
+export class StockLevelEntity extends SkuStoreRow {
   @Column({ type: 'int', name: 'on_hand' })
   onHand!: number;
 

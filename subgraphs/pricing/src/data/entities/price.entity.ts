@@ -1,17 +1,9 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { Column, Entity } from 'typeorm';
+import { SkuStoreRow } from '../../../../../lib/db/tenant-row.entity.js';
 
 /** The price of one variant in one store. */
 @Entity({ name: 'price' })
-export class PriceEntity {
-  @PrimaryColumn({ type: 'uuid', name: 'tenant_id' })
-  tenantId!: string;
-
-  @PrimaryColumn({ type: 'text' })
-  sku!: string;
-
-  @PrimaryColumn({ type: 'uuid', name: 'store_id' })
-  storeId!: string;
-
+export class PriceEntity extends SkuStoreRow {
   /** Decimal string, exact (numeric). */
   @Column({ type: 'numeric', precision: 19, scale: 4 })
   amount!: string;
