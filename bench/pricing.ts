@@ -17,6 +17,9 @@
  *                                      on each database, and print the ratios of p50, p95 and CPU
  *                                      per request: on a shared, noisy machine only a side-by-side
  *                                      ratio means much
+ *   --race 100 --race-limit 10         the coupon race after the timed runs: that many concurrent claimQuote
+ *                                      of a coupon with that many uses, through the gateway (exactly the
+ *                                      limit must win; anything else fails the bench)
  *   --profile <prefix>                 write a V8 CPU profile of each timed phase (the whole process:
  *                                      gateway, subgraphs, PGlite, client) to <prefix>-pricing.cpuprofile
  *                                      and <prefix>-gateway.cpuprofile (open in Chrome DevTools)
@@ -131,7 +134,7 @@ function countStatements(dataSource: { createQueryRunner: (...args: never[]) => 
     runners.push(counted);
     const count = (text: unknown) => {
       counted.statements++;
-      if (/"promotion" p\b[\s\S]*coupon_code IS NULL OR p\.coupon_code = ANY/.test(String(text))) counted.quote = true;
+      if (/"promotion" p\b[\s\S]*p\.coupon_code = ANY/.test(String(text))) counted.quote = true;
     };
     // Every statement reaches the driver's client that `connect` answers: TypeORM's `query` asks
     // it for the client each time, and a read sent in one round trip (readInOneRoundTrip) uses it.
@@ -182,11 +185,11 @@ function runChild(checkout: string, env: NodeJS.ProcessEnv, args: string[]) {
 }
 
 /** `--postgres` / `--compare`: this bench (and another checkout's) as child processes, per database. */
-function orchestrate(values: { requests: string; warmup: string; postgres?: string; redis?: string; compare?: string; rounds: string }) {
+function orchestrate(values: { requests: string; warmup: string; postgres?: string; redis?: string; compare?: string; rounds: string; race: string; 'race-limit': string }) {
   const databases: [string, NodeJS.ProcessEnv][] = [['PGlite', { ...process.env, DATABASE_URL: undefined, REDIS_URL: undefined }]];
   if (values.postgres) databases.push(['PostgreSQL', { ...process.env, DATABASE_URL: values.postgres, REDIS_URL: values.redis ?? process.env.REDIS_URL }]);
   for (const env of databases.map(([, e]) => e)) for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
-  const args = ['--requests', values.requests, '--warmup', values.warmup];
+  const args = ['--requests', values.requests, '--warmup', values.warmup, '--race', values.race, '--race-limit', values['race-limit']];
   const here = join(__dirname, '..');
   const rounds = values.compare ? Number(values.rounds) : 1;
   const load = () => readLoad();
@@ -201,7 +204,7 @@ function orchestrate(values: { requests: string; warmup: string; postgres?: stri
       if (values.compare) {
         console.log(`== ${db}, round ${r + 1}/${rounds}: ${values.compare} (load ${load()})`);
         const b = runChild(values.compare, env, args);
-        process.stdout.write(b.out.split('\n').filter((l) => LINE.test(l) || l.startsWith('SQL')).join('\n') + '\n');
+        process.stdout.write(b.out.split('\n').filter((l) => LINE.test(l) || l.startsWith('SQL') || l.startsWith('coupon race')).join('\n') + '\n');
         theirs.push(b.figures);
       }
     }
@@ -216,6 +219,32 @@ function orchestrate(values: { requests: string; warmup: string; postgres?: stri
       console.log(`${path.padEnd(28)} ${ratios.join('   ')}`);
     }
   }
+}
+
+/**
+ * The coupon race: `claims` concurrent `claimQuote` of a coupon with `limit` uses, through the
+ * gateway. Exactly `limit` must be priced with it and the rest answered COUPON_EXHAUSTED, with the
+ * promotion's usageCount at `limit`; anything else is printed and fails the bench.
+ */
+async function couponRace(gatewayUrl: string, ok: (q: string, v: Record<string, unknown>, h: Record<string, string>) => Promise<any>, headers: Record<string, string>, storeId: string, sku: string, claims: number, limit: number) {
+  const code = `RACE${process.pid}`;
+  const { createPromotion } = await ok('mutation ($input: CreatePromotionInput!) { createPromotion(input: $input) { id } }', {
+    input: { name: 'race', kind: 'AMOUNT_OFF', value: '0.10', currencyCode: 'EUR', couponCode: code, usageLimit: limit, stackable: true },
+  }, headers);
+  const started = performance.now();
+  const results = await Promise.all(Array.from({ length: claims }, () =>
+    graphqlRequest(gatewayUrl, 'mutation ($input: QuoteInput!) { claimQuote(input: $input) { appliedPromotions { id } } }', { input: { storeId, lines: [{ sku, quantity: 1 }], couponCodes: [code] } }, headers)));
+  const ms = performance.now() - started;
+  const outcomes: Record<string, number> = {};
+  for (const r of results) {
+    const applied = !r.errors && (r.data as any).claimQuote.appliedPromotions.some((p: { id: string }) => p.id === createPromotion.id);
+    const outcome = r.errors ? String(r.errors[0]?.extensions?.code ?? r.errors[0]?.message) : applied ? 'priced with the coupon' : 'priced without it';
+    outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+  }
+  const { node } = await ok('query ($id: ID!) { node(id: $id) { ... on Promotion { usageCount } } }', { id: createPromotion.id }, headers);
+  const exact = outcomes['priced with the coupon'] === limit && outcomes.COUPON_EXHAUSTED === claims - limit && node.usageCount === limit;
+  console.log(`coupon race: ${claims} concurrent claimQuote of a ${limit}-use coupon → ${Object.entries(outcomes).map(([k, v]) => `${v} ${k}`).join(', ')}; usageCount ${node.usageCount}; ${ms.toFixed(0)} ms in all (${exact ? 'exact' : 'NOT EXACT'})`);
+  if (!exact) process.exitCode = 1;
 }
 
 function readLoad(): string {
@@ -236,6 +265,8 @@ async function main(): Promise<void> {
       compare: { type: 'string' },
       rounds: { type: 'string', default: '3' },
       profile: { type: 'string' },
+      race: { type: 'string', default: '100' },
+      'race-limit': { type: 'string', default: '10' },
     },
   });
   if (values.postgres || values.compare) return orchestrate(values);
@@ -298,6 +329,7 @@ async function main(): Promise<void> {
     const profile = values.profile;
     report('pricing subgraph (HTTP, signed)', await profiled(profile && `${profile}-pricing.cpuprofile`, () => timed(n, warmup, direct)), 10);
     report('quote through the gateway', await profiled(profile && `${profile}-gateway.cpuprofile`, () => timed(n, warmup, () => ok(QUOTE, variables, admin))), 25);
+    await couponRace(system.gatewayUrl, ok, admin, storeId, skus[0]!, Number(values.race), Number(values['race-limit']));
   } finally {
     await system.stop();
   }
