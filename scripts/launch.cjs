@@ -110,6 +110,8 @@ function installCompileCache(file) {
     // none yet, or unreadable: start afresh
   }
   const compiled = new Map();
+  /** The modules this process compiled: a cache rewritten keeps only theirs (it grew to every module any run ever loaded). */
+  const used = new Set();
   let changed = false;
   const original = Module.prototype._compile;
   const importModuleDynamically = vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER;
@@ -119,6 +121,7 @@ function installCompileCache(file) {
     if (format === 'module' || content.startsWith('#!') || content.includes('import(')) return original.call(this, content, filename, format);
     const stamp = `${content.length}:${statSync(filename).mtimeMs}`;
     const cached = cache.get(filename);
+    used.add(filename);
     let script;
     try {
       script = new vm.Script(Module.wrap(content), {
@@ -143,10 +146,12 @@ function installCompileCache(file) {
     return script.runInThisContext({ displayErrors: true }).call(mod.exports, mod.exports, require, mod, filename, dirname(filename));
   };
   const save = () => {
-    if (!changed) return;
+    // Rewritten when this process compiled something new, or when most of the cache went unused.
+    if (!changed && cache.size <= used.size * 1.5) return;
     changed = false;
     for (const [filename, { script, stamp }] of compiled) cache.set(filename, { stamp, data: script.createCachedData() });
     compiled.clear();
+    for (const filename of cache.keys()) if (!used.has(filename)) cache.delete(filename);
     try {
       writeFileSync(`${file}.${process.pid}.tmp`, v8.serialize(cache));
       renameSync(`${file}.${process.pid}.tmp`, file);
@@ -159,6 +164,47 @@ function installCompileCache(file) {
   process.once('exit', save);
 }
 
+/**
+ * Packages required at the top of modules every start loads but used only by code a start does not
+ * run: `redis` (only with REDIS_URL), and the metrics SDK, cloud detectors and OTLP metric exporter
+ * that `@apollo/gateway` requires for its usage telemetry (off, see below). Together some 900 of
+ * the ~3,500 modules a later start loaded. Each is loaded on its first use instead: the require
+ * returns a stand-in that loads the package when a property of it is read. The value says what
+ * `__esModule` answers before then (TypeScript's `__importDefault` asks it at require time).
+ */
+const LAZY_PACKAGES = {
+  redis: undefined,
+  '@opentelemetry/sdk-metrics': true,
+  '@opentelemetry/exporter-metrics-otlp-http': true,
+  '@opentelemetry/resource-detector-alibaba-cloud': true,
+  '@opentelemetry/resource-detector-aws': true,
+  '@opentelemetry/resource-detector-azure': true,
+  '@opentelemetry/resource-detector-gcp': true,
+};
+
+function installLazyPackages() {
+  const Module = require('node:module');
+  const load = Module._load;
+  Module._load = function loadLazily(request, parent, isMain) {
+    if (!Object.hasOwn(LAZY_PACKAGES, request)) return load.apply(this, arguments);
+    Module._resolveFilename(request, parent, isMain); // a missing package still fails here, not at its first use
+    let real;
+    const target = () => (real ??= load.call(Module, request, parent, isMain));
+    return new Proxy(function lazyPackage() {}, {
+      get: (_, key) => (key === '__esModule' && real === undefined ? LAZY_PACKAGES[request] : Reflect.get(target(), key)),
+      has: (_, key) => Reflect.has(target(), key),
+      ownKeys: () => [...new Set([...Reflect.ownKeys(target()), 'prototype'])],
+      // The stand-in's own `prototype` cannot be reported otherwise than it is (a proxy's invariant).
+      getOwnPropertyDescriptor: (stub, key) => {
+        const descriptor = key === 'prototype' ? undefined : Reflect.getOwnPropertyDescriptor(target(), key);
+        return descriptor ? { ...descriptor, configurable: true } : Reflect.getOwnPropertyDescriptor(stub, key);
+      },
+      apply: (_, self, args) => Reflect.apply(target(), self, args),
+      construct: (_, args) => Reflect.construct(target(), args),
+    });
+  };
+}
+
 /** The entry through tsx, in a child process that gets the signals this one gets. */
 function viaTsx(entry, args) {
   const tsx = join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs');
@@ -168,8 +214,8 @@ function viaTsx(entry, args) {
 }
 
 /**
- * `npm install`'s `prepare`: the bundle of `npm start` and the PGlite template, so that the first
- * start does neither. Never fails the install: whatever is not made here is made when needed.
+ * `npm install`'s `prepare`: the bundle of `npm start`, the PGlite template and the schema template
+ * (scripts/schema-template.ts), so that the first start does none of them. Never fails the install: whatever is not made here is made when needed.
  */
 async function prepare() {
   try {
@@ -179,6 +225,11 @@ async function prepare() {
     if (!fresh(bundlePath(template))) await build(template, bundlePath(template));
     const child = require('node:child_process').spawnSync(process.execPath, [__filename, template], { stdio: 'inherit' });
     if (child.status !== 0) console.error('prepare: no PGlite template (the first npm start makes it)');
+    // The template with every service's schema migrated: a first start copies it instead of migrating.
+    const schema = join(root, 'scripts', 'schema-template.ts');
+    if (child.status === 0 && require('node:child_process').spawnSync(process.execPath, [__filename, schema], { stdio: 'inherit' }).status !== 0) {
+      console.error('prepare: no PGlite schema template (a first npm start migrates each schema)');
+    }
   } catch (error) {
     console.error(`prepare: ${error?.errors?.[0]?.text ?? (error instanceof Error ? error.message : String(error))} (npm start builds what it needs)`);
   }
@@ -186,6 +237,10 @@ async function prepare() {
 
 async function main() {
   const [target, ...args] = process.argv.slice(2);
+  // @apollo/gateway reports usage telemetry to Apollo's servers from every gateway it builds unless
+  // told not to, probing cloud metadata endpoints first: this project's gateway sends nothing
+  // anywhere it was not configured to (set APOLLO_TELEMETRY_DISABLED=false to let it).
+  process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
   if (target === '--prepare') return prepare();
   if (!target) {
     console.error('usage: node scripts/launch.cjs <entry.ts> [args…]');
@@ -204,6 +259,7 @@ async function main() {
   }
   // The entry sees the arguments as it would under tsx: argv[1] its own path.
   process.argv = [process.argv[0], entry, ...args];
+  if (process.env.COMMERCE_LAZY_PACKAGES !== 'off') installLazyPackages();
   if (process.env.COMMERCE_COMPILE_CACHE !== 'off') installCompileCache(`${bundle}.v8cache`);
   require(bundle);
 }

@@ -37,10 +37,14 @@ async function main(): Promise<void> {
       step('made the PGlite template in .build/ (once per PGlite version)');
     }
   }
-  const fromTemplate = firstStart && env.PGLITE_TEMPLATE !== 'off' && existsSync(join(templateDir(), 'PG_VERSION'));
+  // Best of all, a copy of the template with every service's schema migrated (npm install's prepare
+  // makes it; scripts/schema-template.ts): the migrations were most of a first start's services time.
+  const schemaTemplate = firstStart && env.PGLITE_TEMPLATE !== 'off' ? (await import('./schema-template.js')).schemaTemplateDir() : undefined;
+  const template = schemaTemplate && existsSync(join(schemaTemplate, 'PG_VERSION')) ? schemaTemplate : templateDir();
+  const fromTemplate = firstStart && env.PGLITE_TEMPLATE !== 'off' && existsSync(join(template, 'PG_VERSION'));
   // PGlite opens its folder on its own thread (~1 s of WebAssembly) while this one loads the
   // services' code: the two took turns before (issue 13).
-  const embeddedPostgres = embedded ? startEmbeddedPostgres({ dataDir }) : undefined;
+  const embeddedPostgres = embedded ? startEmbeddedPostgres({ dataDir, template }) : undefined;
   embeddedPostgres?.catch(() => undefined); // the system reports it
   const [{ startSystem }, { seedDemo }, { demoKeysFile, ensureDemoKeys, writeDemoKeys }, { createLogger }] = await Promise.all([
     import('./system.js'),
@@ -57,7 +61,9 @@ async function main(): Promise<void> {
   if (logger.isLevelEnabled('info')) logger.level = 'warn';
   const system = await startSystem({ dataDir, embeddedPostgres, ports, host: readOptional(env, 'HOST'), logger, deferPlanning: true });
   const ready = performance.now();
-  if (firstStart) step(`services ready: database ${fromTemplate ? 'copied from the template in .build/' : 'created (initdb)'}, schema migrated`);
+  if (firstStart) {
+    step(`services ready: ${!fromTemplate ? 'database created (initdb), schema migrated' : template === schemaTemplate ? 'database and schema copied from the template in .build/' : 'database copied from the template in .build/, schema migrated'}`);
+  }
   const keysFile = demoKeysFile(env);
   let seededMs: number | undefined;
   if ((await system.tenants.countTenants()) === 0 || process.argv.includes('--seed')) {

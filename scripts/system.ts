@@ -59,6 +59,8 @@ const SERVICES: Record<SubgraphName, { open: (url: string, schema: string) => Pr
   orders: { open: openOrdersDatabase, build: (deps, o) => buildOrders(deps, { workflowVersion: o.orderWorkflowVersion, hookPolicy: o.webhooks?.policy, plugins: o.plugins, paymentWebhookUrl: deps.gatewayUrl }) },
   tenant: { open: openTenantDatabase, build: (deps, o) => buildTenant(deps, { webhooks: o.webhooks }) },
 };
+/** Each service's database opener (creates and migrates its schema, attaches its audit capture): scripts/schema-template.ts. */
+export const SERVICE_DATABASES = Object.fromEntries(Object.entries(SERVICES).map(([name, { open }]) => [name, open])) as Record<SubgraphName, (url: string, schema: string) => Promise<DataSource>>;
 
 export interface SystemOptions {
   /** Database URLs come from `<SERVICE>_DATABASE_URL` / `DATABASE_URL`; the bus from `REDIS_URL`. */
@@ -177,15 +179,35 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       plugins: await readPlugins(env),
       enrichmentModel: modelProviderConfigFrom(env),
     };
-    // One after another: embedded PGlite runs one statement at a time anyway.
+    // Databases opened one after another (embedded PGlite runs one statement at a time anyway); each
+    // service is built and started while the next one's database opens: building a subgraph is this
+    // thread's work, opening a database mostly PGlite's thread or the server's (issue 13).
+    const starting: Promise<void>[] = [];
+    try {
+      for (const { name } of SUBGRAPHS) {
+        const dataSource = await SERVICES[name].open(await urlFor(name), `${name}${options.schemaSuffix ?? ''}`);
+        cleanups.push(() => dataSource.destroy());
+        dataSources[name] = dataSource;
+        const started = (async () => {
+          const service = SERVICES[name].build({ dataSource, bus, secret, replayGuard, gatewayUrl, logger: options.subgraphLogger?.(name) }, subgraphOptions);
+          const url = await service.start(ports[name], host);
+          cleanups.push(() => service.stop());
+          subgraphs[name] = service;
+          return url;
+        })();
+        starting.push(started.then((url) => void (subgraphUrls[name] = url)));
+        // Awaited below; a failure meanwhile is no unhandled rejection.
+        started.catch(() => undefined);
+      }
+    } finally {
+      await Promise.allSettled(starting);
+    }
+    await Promise.all(starting);
+    // In the usual order, whichever started first (npm start prints them).
     for (const { name } of SUBGRAPHS) {
-      const dataSource = await SERVICES[name].open(await urlFor(name), `${name}${options.schemaSuffix ?? ''}`);
-      cleanups.push(() => dataSource.destroy());
-      dataSources[name] = dataSource;
-      const service = SERVICES[name].build({ dataSource, bus, secret, replayGuard, gatewayUrl, logger: options.subgraphLogger?.(name) }, subgraphOptions);
-      subgraphUrls[name] = await service.start(ports[name], host);
-      cleanups.push(() => subgraphs[name].stop());
-      subgraphs[name] = service;
+      const url = subgraphUrls[name];
+      delete subgraphUrls[name];
+      subgraphUrls[name] = url!;
     }
     const gateway = await buildGateway({
       supergraphSdl: readFileSync(SUPERGRAPH_PATH, 'utf8'),

@@ -14,6 +14,8 @@ export interface EmbeddedPostgresOptions {
   dataDir?: string;
   /** Loopback port; 0 picks a free one. Default 0. */
   port?: number;
+  /** The initialised folder a new data folder starts as a copy of (default: the empty template, `templateDir()`). */
+  template?: string;
 }
 
 /**
@@ -27,8 +29,7 @@ export function templateDir(): string {
 }
 
 /** Copies the template to a data folder that does not exist yet; false when there is none, or PGLITE_TEMPLATE=off. */
-export function copyTemplate(dataDir: string, env: NodeJS.ProcessEnv = process.env): boolean {
-  const template = templateDir();
+export function copyTemplate(dataDir: string, env: NodeJS.ProcessEnv = process.env, template = templateDir()): boolean {
   if (env.PGLITE_TEMPLATE === 'off' || !existsSync(join(template, 'PG_VERSION')) || existsSync(dataDir)) return false;
   cpSync(template, dataDir, { recursive: true });
   return true;
@@ -36,7 +37,7 @@ export function copyTemplate(dataDir: string, env: NodeJS.ProcessEnv = process.e
 
 export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {}): Promise<EmbeddedPostgres> {
   // A new folder starts as a copy of the initialised template when there is one (no initdb).
-  if (options.dataDir && !existsSync(options.dataDir)) copyTemplate(options.dataDir);
+  if (options.dataDir && !existsSync(options.dataDir)) copyTemplate(options.dataDir, process.env, options.template);
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
   const unlock = options.dataDir ? lockDataDir(options.dataDir) : () => {};
   // PGlite and its socket server run in a worker thread: its WASM work never holds up this

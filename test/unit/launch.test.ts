@@ -40,6 +40,33 @@ describe('the launcher', () => {
     expect(JSON.parse(launch(entry, { COMMERCE_LAUNCH: 'tsx' }))).toEqual({ word: 'second', own: dir, nested: join(dir, 'nested'), argv: ['an-argument'] });
   });
 
+  it("loads redis and @apollo/gateway's telemetry packages on first use, not at require; Apollo's telemetry off unless asked for", () => {
+    const entry = join(dir, 'lazy.ts');
+    writeFileSync(
+      entry,
+      [
+        "import { createClient } from 'redis';",
+        "import { ApolloGateway } from '@apollo/gateway';",
+        "const loaded = (name: string) => Object.keys(require.cache).some((file) => file.includes(`/node_modules/${name}/`));",
+        "const before = { redis: loaded('@redis/client'), metrics: loaded('@opentelemetry/sdk-metrics'), aws: loaded('@opentelemetry/resource-detector-aws') };",
+        "const gateway = typeof ApolloGateway;",
+        "const client = createClient({ url: 'redis://127.0.0.1:1' });",
+        "console.log(JSON.stringify({ before, gateway, after: loaded('@redis/client'), client: typeof client.connect, telemetry: process.env.APOLLO_TELEMETRY_DISABLED }));",
+      ].join('\n'),
+    );
+    expect(JSON.parse(launch(entry, { APOLLO_TELEMETRY_DISABLED: '' }).trim().split('\n').at(-1)!)).toEqual({
+      before: { redis: false, metrics: false, aws: false },
+      gateway: 'function',
+      after: true,
+      client: 'function',
+      telemetry: '',
+    });
+    const env = { ...process.env };
+    delete env.APOLLO_TELEMETRY_DISABLED;
+    const out = execFileSync(process.execPath, [join(root, 'scripts', 'launch.cjs'), entry], { cwd: root, env, encoding: 'utf8', stdio: 'pipe' });
+    expect(JSON.parse(out.trim().split('\n').at(-1)!).telemetry).toBe('true');
+  });
+
   it('runs a source that does not bundle through tsx', () => {
     const entry = join(dir, 'broken.ts');
     writeFileSync(entry, "import { missing } from './nowhere.js';\nconsole.log(missing);\n");
