@@ -9,6 +9,7 @@
  * and stock, `product(id)`, an order history and `movements`; then each read's growth factor from
  * the smallest size to the largest. Targets (issue 23): every read within 1.5x, event loop p99 < 100 ms.
  */
+import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
@@ -60,7 +61,7 @@ async function main(): Promise<void> {
 
     console.log(`bench:scale on ${db} + ${bus}, everything in this process; ${runs} runs per read`);
     const results = new Map<number, Map<string, { p50: number; p95: number }>>();
-    const header = ['products', 'import to visible s', 'rows/s', 'loop p99 import ms', 'loop p99 reads ms'];
+    const header = ['products', 'import to visible s', 'rows/s', 'search offers visible s', 'loop p99 import ms', 'loop p99 reads ms', 'load avg 1m at import end'];
     const table: string[][] = [];
     let loaded = 0;
     for (const size of sizes) {
@@ -92,6 +93,18 @@ async function main(): Promise<void> {
         admin,
       );
       if (!variant?.price || !variant.stock) throw new Error(`SCALE-${size} is not visible after COMPLETED: ${JSON.stringify(variant)}`);
+      // Visible downstream too: the catalog's search offers (price and availability per store) of every row.
+      for (;;) {
+        const { search } = await ask<{ search: { totalCount: number } }>(
+          'query ($store: ID!) { search(query: "scale", filter: { inStock: true, price: { min: "0" } }, storeId: $store, first: 1) { totalCount } }',
+          { store },
+          admin,
+        );
+        if (search.totalCount >= size) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      const searchSeconds = (performance.now() - started) / 1000;
+      const importLoad = loadavg().map((n) => n.toFixed(1)).join(' ');
       const rows = size - loaded;
       loaded = size;
 
@@ -149,10 +162,12 @@ async function main(): Promise<void> {
         size.toLocaleString('en'),
         importSeconds.toFixed(1),
         (rows / importSeconds).toFixed(0),
+        searchSeconds.toFixed(1),
         (importLag.percentile(99) / 1e6).toFixed(0),
         (readLag.percentile(99) / 1e6).toFixed(0),
+        importLoad,
       ]);
-      console.error(`  ${size.toLocaleString('en')} products: imported ${rows} rows in ${importSeconds.toFixed(1)} s (catalog part ${catalogSeconds?.toFixed(1) ?? '-'} s)`);
+      console.error(`  ${size.toLocaleString('en')} products: imported ${rows} rows in ${importSeconds.toFixed(1)} s (catalog part ${catalogSeconds?.toFixed(1) ?? '-'} s, search offers ${searchSeconds.toFixed(1)} s; load ${importLoad})`);
     }
 
     console.log(`\n| ${header.join(' | ')} |\n|${header.map(() => '---').join('|')}|`);

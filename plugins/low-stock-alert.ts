@@ -1,5 +1,5 @@
 import { ConfigError } from '../lib/env.js';
-import { on } from '../lib/events/on.js';
+import { onEachChange } from '../lib/events/batch-events.js';
 import { MAX_STOCK_LEVEL } from '../lib/input-bounds.js';
 import type { CommercePlugin } from '../lib/plugins/plugin.js';
 
@@ -41,15 +41,15 @@ export const plugin: CommercePlugin = {
   subgraphs: ['inventory'],
   setup(api) {
     const { threshold, thresholds } = readLowStockOptions(api.options);
-    api.react(
-      on('inventory.stock-level.changed', async (manager, event) => {
-        const { sku, storeId, available, previousAvailable } = event.payload;
-        const limit = thresholds[sku] ?? threshold;
-        // Events from before `previousAvailable` existed cannot tell a crossing: none is claimed.
-        if (previousAvailable === undefined || previousAvailable <= limit || available > limit) return;
-        await api.emit(manager, event.tenantId, 'inventory.stock-level.low', { sku, storeId, available, previousAvailable, threshold: limit, causeEventId: event.eventId });
-      }),
-    );
+    // A feed's levels come as one `inventory.stock-levels.changed` per batch: each change is looked at.
+    const reactions = onEachChange('inventory.stock-level.changed', async (manager, event) => {
+      const { sku, storeId, available, previousAvailable } = event.payload;
+      const limit = thresholds[sku] ?? threshold;
+      // Events from before `previousAvailable` existed cannot tell a crossing: none is claimed.
+      if (previousAvailable === undefined || previousAvailable <= limit || available > limit) return;
+      await api.emit(manager, event.tenantId, 'inventory.stock-level.low', { sku, storeId, available, previousAvailable, threshold: limit, causeEventId: event.eventId });
+    });
+    for (const reaction of reactions) api.react(reaction);
   },
 };
 

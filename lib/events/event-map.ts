@@ -58,6 +58,7 @@ export const EVENT_VERSIONS = {
   },
   inventory: {
     'inventory.stock-level.changed': 1,
+    'inventory.stock-levels.changed': 1,
     'inventory.stock-level.low': 1,
     'inventory.reservation.confirmed': 1,
     'inventory.reservation.rejected': 1,
@@ -67,6 +68,7 @@ export const EVENT_VERSIONS = {
   },
   pricing: {
     'pricing.price.changed': 1,
+    'pricing.prices.changed': 1,
     'pricing.feed-batch.applied': 1,
     'pricing.rules.changed': 1,
   },

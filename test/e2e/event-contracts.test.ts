@@ -1,3 +1,4 @@
+import { BATCH_EVENTS, isBatchType } from '../../lib/events/batch-events.js';
 import type { EventEnvelope } from '../../lib/events/envelope.js';
 import { eventInfo, type EventMap, type EventType } from '../../lib/events/event-map.js';
 import { addProduct, bearer, CREATE_API_KEY, createShop, quoted, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
@@ -34,6 +35,7 @@ const FIELDS: Fields = {
     __typename: true, id: 'optional', sku: true, storeId: true, onHand: true, reserved: true, available: true, orderable: true, inTransit: true,
     version: true, updatedAt: true, store: true, variant: true, movementId: true, kind: true, quantity: true, previousAvailable: 'optional',
   },
+  'inventory.stock-levels.changed': { changes: true },
   'inventory.stock-level.low': { sku: true, storeId: true, available: true, previousAvailable: true, threshold: true, causeEventId: true },
   'inventory.reservation.confirmed': { orderId: true, reservations: true, causeEventId: true },
   'inventory.reservation.rejected': { orderId: true, reason: true, lines: true, causeEventId: true },
@@ -43,6 +45,7 @@ const FIELDS: Fields = {
     currencyCode: true, sourceTime: 'optional', variants: true,
   },
   'pricing.price.changed': { __typename: true, sku: true, storeId: true, price: money, previous: true, version: true, updatedAt: true, variant: true },
+  'pricing.prices.changed': { changes: true },
   'orders.order.placed': { id: true, storeId: true, number: true, lines: true, total: money },
   'orders.order.paid': { id: true, storeId: true },
   'orders.order.fulfilled': { id: true, storeId: true },
@@ -102,7 +105,16 @@ describe('published events match the event map', () => {
     await system.ok('mutation ($id: ID!) { revokeApiKey(id: $id) { id } }', { id: createApiKey.apiKey.id }, platform);
     await system.ok('mutation { setFeatureFlag(input: { key: "contract", enabled: true, rules: [{ percentage: 5, variant: "on" }] }) { key } }', {}, shop.headers);
     await system.ok('mutation { deleteFeatureFlag(key: "contract") }', {}, shop.headers);
+    // A feed of two rows: its prices and stock are bulk work, one batch event each (decision 0042).
+    const { importCatalogFeed } = await system.ok('mutation ($csv: String!) { importCatalogFeed(csv: $csv) { id } }', {
+      csv: 'handle,title,sku,price,currency,store,stock\nbox,Contract Box,EVT-B1,2.00,EUR,S1,3\nbox,Contract Box,EVT-B2,2.50,EUR,S1,4',
+    }, shop.headers);
+    await eventually(async () => {
+      const { feedImport } = await system.ok('query ($id: ID!) { feedImport(id: $id) { status imported } }', { id: importCatalogFeed.id }, shop.headers);
+      if (feedImport.status !== 'COMPLETED' || feedImport.imported !== 2) throw new Error(JSON.stringify(feedImport));
+    }, 30_000);
     await eventually(async () => expect(seen.filter((e) => e.type === 'tenant.api-key.revoked' || e.type === 'tenant.feature-flag.changed')).toHaveLength(3));
+    await eventually(async () => expect(seen.filter((e) => e.type === 'pricing.prices.changed' || e.type === 'inventory.stock-levels.changed')).toHaveLength(2));
 
     const problems: string[] = [];
     for (const event of seen) {
@@ -117,15 +129,26 @@ describe('published events match the event map', () => {
       const sent = Object.keys(event.payload as object);
       for (const field of sent) if (!(field in declared)) problems.push(`${event.type}: sends ${field}, which the map does not declare`);
       for (const [field, kind] of Object.entries(declared)) if (kind === true && !sent.includes(field)) problems.push(`${event.type}: lacks ${field}`);
+      // Each change of a batch is a payload of its row type.
+      if (isBatchType(event.type)) {
+        const row = FIELDS[BATCH_EVENTS[event.type]] as Record<string, true | 'optional'>;
+        for (const change of (event.payload as { changes: object[] }).changes) {
+          const fields = Object.keys(change);
+          for (const field of fields) if (!(field in row)) problems.push(`${event.type}: a change sends ${field}, which the row type does not declare`);
+          for (const [field, kind] of Object.entries(row)) if (kind === true && !fields.includes(field)) problems.push(`${event.type}: a change lacks ${field}`);
+        }
+      }
     }
     expect([...new Set(problems)]).toEqual([]);
-    // The flow above publishes these types at least (the feed and webhook types have their own suites).
+    // The flow above publishes these types (the webhook types have their own suites).
     expect(new Set(seen.map((e) => e.type))).toEqual(
       new Set([
         'tenant.tenant.created', 'tenant.store.created', 'tenant.api-key.created', 'tenant.api-key.revoked', 'tenant.feature-flag.changed',
         'catalog.product.upserted', 'catalog.variant.upserted', 'catalog.search.synonyms-set', 'inventory.stock-level.changed',
         'inventory.reservation.confirmed', 'inventory.reservation.rejected', 'pricing.price.changed',
         'orders.order.placed', 'orders.order.paid', 'orders.order.fulfilled', 'orders.order.cancelled', 'orders.order.updated',
+        'catalog.variants.upserted', 'catalog.feed.batch-imported', 'pricing.feed-batch.applied', 'inventory.feed-batch.applied',
+        'pricing.prices.changed', 'inventory.stock-levels.changed',
       ]),
     );
   });

@@ -1,5 +1,8 @@
+import type { DataSource } from 'typeorm';
+import type { EventEnvelope } from '../../lib/events/envelope.js';
 import type { FeedProgress } from '../../scripts/import.js';
-import { createShop, type Shop } from '../support/fixtures.js';
+import { createShop, setPrice, type Shop } from '../support/fixtures.js';
+import { liveClient, subscribe } from '../support/live-client.js';
 import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
 const IMPORT = 'mutation ($csv: String!) { importCatalogFeed(csv: $csv) { id status total processed failed } }';
@@ -23,6 +26,13 @@ const FEED = [
   'w,Short row,FW-1',
   'v,Bad amount,FV-1,,,12.345,EUR,,,',
 ].join('\n');
+
+/** Every tenant's rows, as the tables' owner (read models force row-level security on it too). */
+const asSystem = <T>(dataSource: DataSource, work: (query: (sql: string) => Promise<any[]>) => Promise<T>) =>
+  dataSource.transaction(async (m) => {
+    await m.query(`SELECT set_config('app.system', 'on', true)`);
+    return work((sql) => m.query(sql));
+  });
 
 describe('bulk catalog feed import', () => {
   let system: TestSupergraph;
@@ -98,6 +108,82 @@ describe('bulk catalog feed import', () => {
     expect(products.edges).toHaveLength(1);
     const { movements } = await system.ok('query ($s: ID!) { movements(sku: "FT-S", storeId: $s) { edges { node { kind quantity creditAccount } } } }', { s: s1!.id }, shop.headers);
     expect(movements.edges).toEqual([{ node: { kind: 'ADJUSTMENT', quantity: 5, creditAccount: 'external:feed' } }]);
+  });
+
+  it('reaches search offers, orders\' price copy and a POS subscription through one batch event each for prices and stock; a redelivered batch applies once', async () => {
+    const s1 = shop.storeId;
+    const skus = ['BX-0', 'BX-1', 'BX-2', 'BX-3'];
+    const feedOf = (rows: [string, string, number][]) =>
+      ['handle,title,sku,price,currency,store,stock', ...rows.map(([sku, price, stock]) => `batch,Batch Box,${sku},${price},EUR,S1,${stock}`)].join('\n');
+    const imported = async (csv: string) => {
+      const { importCatalogFeed } = await system.ok(IMPORT, { csv }, shop.headers);
+      const feed = await finished(importCatalogFeed.id);
+      expect(feed).toEqual(expect.objectContaining({ status: 'COMPLETED', failed: 0 }));
+    };
+    const seen: EventEnvelope[] = [];
+    const stopSeeing = await system.bus.subscribe('feed-batches', async (event) => void seen.push(event), { ephemeral: true });
+    const client = liveClient(system.gatewayUrl, shop.posHeaders);
+    try {
+      // BX-0 first: the subscription's snapshot of it says the subscription is live.
+      await imported(feedOf([['BX-0', '1.00', 1]]));
+      const stock = subscribe(client, 'subscription ($s: ID!, $skus: [ID!]) { stockChanged(storeId: $s, skus: $skus) { sku onHand } }', { s: s1, skus });
+      const prices = subscribe(client, 'subscription ($s: ID!, $skus: [ID!]) { priceChanged(storeId: $s, skus: $skus) { sku price { amount } } }', { s: s1, skus });
+      await Promise.all([stock.waitFor(1, 20_000), prices.waitFor(1, 20_000)]);
+
+      await imported(feedOf([['BX-0', '2.00', 2], ['BX-1', '21.00', 11], ['BX-2', '22.00', 12], ['BX-3', '23.00', 13]]));
+      const wanted = { 'BX-0': 2, 'BX-1': 11, 'BX-2': 12, 'BX-3': 13 };
+      // The newest payload per sku (a snapshot first, then live changes).
+      const latest = (live: { results: { data?: any }[] }, field: string, value: (x: any) => unknown) =>
+        Object.fromEntries(live.results.map((r) => r.data[field]).map((x) => [x.sku, value(x)]));
+      // Every sku's change reaches the POS, though inventory and pricing each published one event for the batch.
+      await eventually(async () => expect(latest(stock, 'stockChanged', (x) => x.onHand)).toEqual(wanted), 20_000);
+      await eventually(async () => expect(latest(prices, 'priceChanged', (x) => x.price.amount)).toEqual({ 'BX-0': '2.00', 'BX-1': '21.00', 'BX-2': '22.00', 'BX-3': '23.00' }), 20_000);
+      const batches = seen.filter((e) => e.type === 'pricing.prices.changed' || e.type === 'inventory.stock-levels.changed');
+      expect(batches.map((e) => [e.type, (e.payload as { changes: { sku: string }[] }).changes.map((c) => c.sku).sort()]).sort()).toEqual([
+        ['inventory.stock-levels.changed', skus],
+        ['pricing.prices.changed', skus],
+      ]);
+      expect(seen.filter((e) => (e.type === 'pricing.price.changed' || e.type === 'inventory.stock-level.changed') && skus.slice(1).includes((e.payload as { sku: string }).sku))).toEqual([]);
+
+      // The catalog's search offers and orders' price copy, each applied from the batches.
+      const offers = () =>
+        asSystem(system.dataSources.catalog, (q) => q(`SELECT sku, price::text, available FROM "${system.dataSources.catalog.driver.schema}".search_variant_offer WHERE sku LIKE 'BX-%' AND store_id = '${s1}' ORDER BY sku`));
+      const copies = () =>
+        asSystem(system.dataSources.orders, (q) => q(`SELECT sku, amount::text, version FROM "${system.dataSources.orders.driver.schema}".price_info WHERE sku LIKE 'BX-%' AND store_id = '${s1}' ORDER BY sku`));
+      const expectedOffers = [
+        { sku: 'BX-0', price: '2.0000', available: 2 },
+        { sku: 'BX-1', price: '21.0000', available: 11 },
+        { sku: 'BX-2', price: '22.0000', available: 12 },
+        { sku: 'BX-3', price: '23.0000', available: 13 },
+      ];
+      const expectedCopies = [
+        { sku: 'BX-0', amount: '2.0000', version: 2 },
+        { sku: 'BX-1', amount: '21.0000', version: 1 },
+        { sku: 'BX-2', amount: '22.0000', version: 1 },
+        { sku: 'BX-3', amount: '23.0000', version: 1 },
+      ];
+      await eventually(async () => expect(await offers()).toEqual(expectedOffers), 20_000);
+      await eventually(async () => expect(await copies()).toEqual(expectedCopies), 20_000);
+      const { search } = await system.ok('query ($s: ID!) { search(query: "Batch Box", filter: { inStock: true, price: { min: "2" } }, storeId: $s) { totalCount } }', { s: s1 }, shop.headers);
+      expect(search.totalCount).toBe(1);
+
+      // Redelivered (same event ids), even with other contents: neither batch is applied again.
+      stock.stop();
+      prices.stop();
+      for (const batch of batches) {
+        const changes = (batch.payload as { changes: Record<string, unknown>[] }).changes.map((c) => ({ ...c, available: 999, price: { amount: '99.00', currencyCode: 'EUR' }, version: 99 }));
+        await system.bus.publish({ ...batch, payload: { changes } });
+      }
+      // A change after them, through the API: once it is applied, the redeliveries before it were read.
+      await setPrice(system, shop, 'BX-3', '24.00');
+      await eventually(async () => expect((await offers())[3]).toEqual({ sku: 'BX-3', price: '24.0000', available: 13 }), 20_000);
+      await eventually(async () => expect((await copies())[3]).toEqual({ sku: 'BX-3', amount: '24.0000', version: 2 }), 20_000);
+      expect((await offers()).slice(0, 3)).toEqual(expectedOffers.slice(0, 3));
+      expect((await copies()).slice(0, 3)).toEqual(expectedCopies.slice(0, 3));
+    } finally {
+      await client.dispose();
+      await stopSeeing();
+    }
   });
 
   it('fails a feed with wrong columns as a whole, and refuses an empty one', async () => {

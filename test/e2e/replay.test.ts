@@ -44,7 +44,7 @@ describe('read models rebuilt by replay', () => {
     shop = await createShop(system);
     // Writes that fill every model: a product with a brand (item facts, titles, skus), prices set
     // twice (newest version wins), stock in two stores, an order reserving some, and a feed (the
-    // bulk events: variants, prices and stock of a batch).
+    // bulk events: variants, and the batch events of its prices and stock, decision 0042).
     const tee = await addProduct(system, shop, 'Replay Tee', ['RP-1', 'RP-2'], { brand: 'Acme' });
     await system.ok('mutation { setFeatureFlag(input: { key: "replay-flag", enabled: true }) { key } }', {}, shop.headers);
     await setPrice(system, shop, 'RP-1', '10.00');
@@ -66,10 +66,10 @@ describe('read models rebuilt by replay', () => {
     }, 20_000);
     await system.ok('mutation ($id: ID!) { payOrder(id: $id) { status } }', { id: orderId }, shop.posHeaders);
     await system.ok('mutation ($id: ID!) { fulfillOrder(id: $id) { status } }', { id: orderId }, shop.posHeaders);
-    const feed = await eventually(async () => (await system.ok(IMPORT, { csv: 'handle,title,sku,brand,price,currency,store,stock\nmug,Replay Mug,RP-F1,Acme,3.50,EUR,S1,4' }, shop.headers)).importCatalogFeed.id as string);
+    const feed = await eventually(async () => (await system.ok(IMPORT, { csv: 'handle,title,sku,brand,price,currency,store,stock\nmug,Replay Mug,RP-F1,Acme,3.50,EUR,S1,4\nmug,Replay Mug,RP-F2,Acme,3.75,EUR,S1,6' }, shop.headers)).importCatalogFeed.id as string);
     await eventually(async () => {
       const { feedImport } = await system.ok(FEED_STATUS, { id: feed }, shop.headers);
-      if (feedImport.status !== 'COMPLETED' || feedImport.imported !== 1 || feedImport.effects.stockApplied !== 1 || feedImport.effects.pricesApplied !== 1) {
+      if (feedImport.status !== 'COMPLETED' || feedImport.imported !== 2 || feedImport.effects.stockApplied !== 2 || feedImport.effects.pricesApplied !== 2) {
         throw new Error(JSON.stringify(feedImport));
       }
     }, 30_000);
@@ -83,7 +83,7 @@ describe('read models rebuilt by replay', () => {
       const windows = await asSystem(system.dataSources.orders, (q) => q(`SELECT sku FROM "${system.dataSources.orders.driver.schema}".availability_info`));
       const pairs = await asSystem(system.dataSources.catalog, (q) => q(`SELECT 1 FROM "${system.dataSources.catalog.driver.schema}".recommendation_pair`));
       const sales = await asSystem(system.dataSources.catalog, (q) => q(`SELECT 1 FROM "${system.dataSources.catalog.driver.schema}".recommendation_sale`));
-      if (pairs.length < 2 || sales.length < 2 || menus.length < 2 || windows.length < 2 || offers.length < 3 || prices.length < 3 || titles.length < 3 || skus.length < 3) throw new Error('events still on their way');
+      if (pairs.length < 2 || sales.length < 2 || menus.length < 2 || windows.length < 2 || offers.length < 5 || prices.length < 5 || titles.length < 3 || skus.length < 3) throw new Error('events still on their way');
     }, 20_000);
   }, 120_000);
   afterAll(() => system.stop());

@@ -103,6 +103,25 @@ describe('subscription hub', () => {
     expect(hub.stats().executions).toBe(1);
   });
 
+  it('fans a batch of stock levels out per sku: each store\'s subscribers get each of their skus once', async () => {
+    const one: string[] = [];
+    const two: string[] = [];
+    await hub.subscribe({ identity: pos('a'), query: QUERY, variables: { storeId: 'store-1' } }, { next: (json) => one.push(json) });
+    await hub.subscribe({ identity: pos('b'), query: QUERY, variables: { storeId: 'store-2' } }, { next: (json) => two.push(json) });
+    const level = (sku: string, storeId: string, onHand: number) => ({
+      __typename: 'StockLevel', sku, storeId, onHand, reserved: 0, available: onHand, orderable: onHand, inTransit: 0, version: 1, updatedAt: new Date().toISOString(),
+      store: { __typename: 'Store', id: storeId }, variant: { __typename: 'Variant', sku }, movementId: `m-${sku}`, kind: 'ADJUSTMENT', quantity: onHand, previousAvailable: 0,
+    });
+    await bus.publish({
+      eventId: 'batch-1', type: 'inventory.stock-levels.changed', occurredAt: new Date().toISOString(), tenantId: TENANT.id, source: 'inventory', version: 1,
+      payload: { changes: [level('A-1', 'store-1', 11), level('B-1', 'store-1', 12), level('C-1', 'store-2', 13)] },
+    });
+    await until(() => one.length === 2 && two.length === 1);
+    const data = (list: string[]) => list.map((json) => (JSON.parse(json) as { data: { stockChanged: unknown } }).data.stockChanged);
+    expect(data(one)).toEqual([{ sku: 'A-1', onHand: 11, variant: { title: 'Title of A-1' } }, { sku: 'B-1', onHand: 12, variant: { title: 'Title of B-1' } }]);
+    expect(data(two)).toEqual([{ sku: 'C-1', onHand: 13, variant: { title: 'Title of C-1' } }]);
+  });
+
   it('refuses a subscription without a tenant', async () => {
     await expect(hub.subscribe({ identity: undefined, query: QUERY, variables: { storeId: 'store-1' } }, { next: () => undefined })).rejects.toMatchObject({
       extensions: { code: 'UNAUTHENTICATED' },

@@ -1,10 +1,13 @@
 import type { EventEnvelope } from '../../../lib/events/envelope.js';
+import type { BatchType, RowTypeOf } from '../../../lib/events/batch-events.js';
 import type { EventMap, EventType, TypedEvent } from '../../../lib/events/event-map.js';
 
 /** How one subscription field is fed by events. */
 export interface SubscriptionField {
   /** The event type whose payload is this field's value (shaped as the owning subgraph resolves it). */
   eventType: string;
+  /** Bulk work's batch type whose `changes` are `eventType` payloads (decision 0042): delivered one change at a time. */
+  batchEventType?: string;
   /** Bus topic of a subscription, from the authenticated tenant and the field's arguments. */
   topic(tenantId: string, args: Record<string, unknown>): string;
   /** Bus topic of an event. */
@@ -24,7 +27,7 @@ export interface SubscriptionField {
 }
 
 /** A subscription field over one event type, its payload typed by the event map. */
-interface TypedSubscriptionField<K extends EventType> extends Pick<SubscriptionField, 'topic' | 'snapshot'> {
+interface TypedSubscriptionField<K extends EventType> extends Pick<SubscriptionField, 'topic' | 'snapshot' | 'batchEventType'> {
   eventType: K;
   eventTopic(event: TypedEvent<K>): string;
   matches(payload: EventMap[K], args: Record<string, unknown>): boolean;
@@ -43,13 +46,15 @@ const storeSnapshot = (subgraph: string, field: string): SubscriptionField['snap
   variables: (args, wanted) => ({ storeId: args.storeId, skus: wanted ? (args.skus ?? null) : [] }),
 });
 
-const storeScoped = <K extends 'inventory.stock-level.changed' | 'pricing.price.changed'>(
+const storeScoped = <K extends RowTypeOf<BatchType>>(
   eventType: K,
+  batchEventType: BatchType & { [B in BatchType]: RowTypeOf<B> extends K ? B : never }[BatchType],
   prefix: string,
   snapshot: SubscriptionField['snapshot'],
 ): SubscriptionField =>
   typed<K>({
     eventType,
+    batchEventType,
     topic: (tenantId, args) => `${prefix}.${tenantId}.${String(args.storeId)}`,
     eventTopic: (event) => `${prefix}.${event.tenantId}.${event.payload.storeId}`,
     matches: (payload, args) => !Array.isArray(args.skus) || args.skus.includes(payload.sku),
@@ -61,8 +66,8 @@ const storeScoped = <K extends 'inventory.stock-level.changed' | 'pricing.price.
 
 /** The commerce subscriptions: live stock and prices of one store, and orders as they move. */
 export const COMMERCE_SUBSCRIPTIONS: Record<string, SubscriptionField> = {
-  stockChanged: storeScoped('inventory.stock-level.changed', 'stock', storeSnapshot('inventory', 'stockChangedSnapshot')),
-  priceChanged: storeScoped('pricing.price.changed', 'price', storeSnapshot('pricing', 'priceChangedSnapshot')),
+  stockChanged: storeScoped('inventory.stock-level.changed', 'inventory.stock-levels.changed', 'stock', storeSnapshot('inventory', 'stockChangedSnapshot')),
+  priceChanged: storeScoped('pricing.price.changed', 'pricing.prices.changed', 'price', storeSnapshot('pricing', 'priceChangedSnapshot')),
   orderUpdated: typed({
     eventType: 'orders.order.updated',
     topic: (tenantId) => `order.${tenantId}`,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { GraphQLError, print, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { EventEnvelope } from '../../../lib/events/envelope.js';
 import type { EventBus } from '../../../lib/events/event-bus.js';
+import { changesOf } from '../../../lib/events/batch-events.js';
 import { EventTooNewError, readEvent, refusalLogger } from '../../../lib/events/upcasters.js';
 import type { SubgraphClient } from '../subgraph-client.js';
 import type { Identity } from '../auth/authenticator.js';
@@ -65,6 +66,8 @@ export class SubscriptionHub {
   private readonly groups = new Map<string, Group>();
   private readonly byTopic = new Map<string, Set<Group>>();
   private readonly byEventType = new Map<string, { name: string; spec: SubscriptionField }[]>();
+  /** Batch types the fields follow: fanned out into their per-row events. */
+  private readonly batchTypes = new Set<string>();
   private stopBus?: () => Promise<void>;
   private readonly counters = { events: 0, executions: 0 };
   /** Set while the bus is down: new subscribers are told after their snapshot. */
@@ -99,6 +102,7 @@ export class SubscriptionHub {
       list.push({ name, spec });
       this.byEventType.set(spec.eventType, list);
     }
+    for (const { batchEventType } of Object.values(options.fields)) if (batchEventType) this.batchTypes.add(batchEventType);
   }
 
   async start(): Promise<void> {
@@ -288,6 +292,12 @@ export class SubscriptionHub {
       return;
     }
     for (const observe of this.options.observers ?? []) observe(event);
+    // A batch (decision 0042) reaches subscribers as its per-sku changes, each as its own event.
+    if (this.batchTypes.has(event.type)) for (const change of changesOf(event)) this.deliver(change);
+    else this.deliver(event);
+  }
+
+  private deliver(event: EventEnvelope): void {
     const fields = this.byEventType.get(event.type);
     if (!fields) return;
     this.counters.events += 1;

@@ -28,16 +28,25 @@ export type StockChangedPayload = StockLevelView & {
   variant: { __typename: 'Variant'; sku: string };
 };
 
+/** One level's change: the level after it and the batch's last movement of it. */
+export type StockLevelChange = StockChangedPayload & {
+  movementId: string;
+  kind: string;
+  quantity: number;
+  /** `available` before this change (absent in events written before it was added). */
+  previousAvailable?: number;
+};
+
 /** Events the inventory subgraph publishes, by type (payloads; versions in `../event-map.ts`). */
 export interface InventoryEvents {
   /** Also the payload of the `stockChanged` subscription. */
-  'inventory.stock-level.changed': StockChangedPayload & {
-    movementId: string;
-    kind: string;
-    quantity: number;
-    /** `available` before this change (absent in events written before it was added). */
-    previousAvailable?: number;
-  };
+  'inventory.stock-level.changed': StockLevelChange;
+  /**
+   * Every level one bulk write changed (a feed batch's stock column), each as
+   * `inventory.stock-level.changed` would carry it: one event per applied batch (decision 0042).
+   * The gateway fans it out per sku to `stockChanged` subscribers.
+   */
+  'inventory.stock-levels.changed': { changes: StockLevelChange[] };
   /**
    * `available` of a sku in a store fell from above `threshold` to at or below it (published by the
    * low-stock-alert plug-in, `plugins/low-stock-alert.ts`, once per crossing).

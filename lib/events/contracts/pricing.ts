@@ -28,6 +28,12 @@ export interface PricingRulesChanged {
 export interface PricingEvents {
   /** Also the payload of the `priceChanged` subscription. */
   'pricing.price.changed': PriceChangedPayload;
+  /**
+   * Every price one bulk write changed (a feed batch, a merchant system's product or menu), each
+   * as `pricing.price.changed` would carry it: one event per applied batch (decision 0042). The
+   * gateway fans it out per sku to `priceChanged` subscribers. A write of one price sends that.
+   */
+  'pricing.prices.changed': { changes: PriceChangedPayload[] };
   /** What pricing applied of one `catalog.feed.batch-imported`: the catalog counts it into the import. */
   'pricing.feed-batch.applied': FeedBatchApplied;
   /** Only invalidates (the gateway's storefront cache); `priceChanged` is not told. */

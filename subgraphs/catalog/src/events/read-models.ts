@@ -18,7 +18,7 @@ export const catalogReadModels: ReadModel[] = [
     name: 'catalog.search-offers',
     service: 'catalog',
     tables: ['search_variant_offer', 'search_offer'],
-    description: "search's price and availability per sku and store, and per product (pricing.price.changed, inventory.stock-level.changed)",
+    description: "search's price and availability per sku and store, and per product (pricing.price.changed, inventory.stock-level.changed and their batches pricing.prices.changed, inventory.stock-levels.changed)",
     reactions: searchOffers,
   },
   {
@@ -44,7 +44,7 @@ export const catalogReadModels: ReadModel[] = [
     name: 'catalog.recommendation-sales',
     service: 'catalog',
     tables: ['recommendation_sale'],
-    description: "units sold per sku, store and day from the ledger's SALE movements (inventory.stock-level.changed): trending",
+    description: "units sold per sku, store and day from the ledger's SALE movements (inventory.stock-level.changed, inventory.stock-levels.changed): trending",
     reactions: saleReactions,
   },
   featureFlagCopyReadModel('catalog'),

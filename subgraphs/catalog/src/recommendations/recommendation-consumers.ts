@@ -1,3 +1,4 @@
+import { onEachChange } from '../../../../lib/events/batch-events.js';
 import { on, type Reaction } from '../../../../lib/events/on.js';
 
 /** Most products of one order that are paired (an order of 200 lines would make 40,000 pairs). */
@@ -31,7 +32,8 @@ export const pairReactions: Reaction[] = [
  * movements, as its stock-level events tell them, dated by the event (UTC).
  */
 export const saleReactions: Reaction[] = [
-  on('inventory.stock-level.changed', async (m, event) => {
+  // A feed's batch of levels is ADJUSTMENTs, never SALEs; its changes are looked at all the same.
+  ...onEachChange('inventory.stock-level.changed', async (m, event) => {
     const { kind, quantity, sku, storeId } = event.payload;
     if (kind !== 'SALE' || !quantity) return;
     await m.query(

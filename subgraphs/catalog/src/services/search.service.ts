@@ -245,20 +245,33 @@ function decodeSearchCursor(cursor: string | null | undefined, sort: SearchSortN
 export const searchOffers: Reaction[] = [
   on('pricing.price.changed', async (m, event) => {
     const { sku, storeId, price } = event.payload;
-    await applyOffer(m, event.tenantId, sku, storeId, 'price', price.amount);
+    await applyOffers(m, event.tenantId, 'price', [{ sku, storeId, value: price.amount }]);
   }),
   on('inventory.stock-level.changed', async (m, event) => {
     const { sku, storeId, available } = event.payload;
-    await applyOffer(m, event.tenantId, sku, storeId, 'available', available);
+    await applyOffers(m, event.tenantId, 'available', [{ sku, storeId, value: available }]);
+  }),
+  // Bulk work's batches (decision 0042): the same, one statement per batch.
+  on('pricing.prices.changed', async (m, event) => {
+    await applyOffers(m, event.tenantId, 'price', event.payload.changes.map(({ sku, storeId, price }) => ({ sku, storeId, value: price.amount })));
+  }),
+  on('inventory.stock-levels.changed', async (m, event) => {
+    await applyOffers(m, event.tenantId, 'available', event.payload.changes.map(({ sku, storeId, available }) => ({ sku, storeId, value: available })));
   }),
 ];
 
-async function applyOffer(m: EntityManager, tenantId: string, sku: string, storeId: string, column: 'price' | 'available', value: string | number) {
+/** Sets one column of variants' offers, then refreshes their products' offers in those stores. */
+async function applyOffers(m: EntityManager, tenantId: string, column: 'price' | 'available', offers: { sku: string; storeId: string; value: string | number }[]) {
+  if (offers.length === 0) return;
+  // A (sku, store) twice in one statement would fail ON CONFLICT: the last value wins, as one by one.
+  const unique = [...new Map(offers.map((o) => [`${o.sku}@${o.storeId}`, o])).values()];
   const s = m.connection.driver.schema;
+  const type = column === 'price' ? 'numeric' : 'int';
   await m.query(
-    `INSERT INTO "${s}".search_variant_offer (tenant_id, sku, store_id, ${column}) VALUES ($1, $2, $3, $4)
+    `INSERT INTO "${s}".search_variant_offer (tenant_id, sku, store_id, ${column})
+     SELECT $1, sku, store_id, value FROM unnest($2::text[], $3::uuid[], $4::${type}[]) AS o(sku, store_id, value)
      ON CONFLICT (tenant_id, sku, store_id) DO UPDATE SET ${column} = EXCLUDED.${column}`,
-    [tenantId, sku, storeId, value],
+    [tenantId, unique.map((o) => o.sku), unique.map((o) => o.storeId), unique.map((o) => o.value)],
   );
-  await m.query(`SELECT "${s}".refresh_search_offer($1, $2, $3)`, [tenantId, [sku], [storeId]]);
+  await m.query(`SELECT "${s}".refresh_search_offer($1, $2, $3)`, [tenantId, unique.map((o) => o.sku), unique.map((o) => o.storeId)]);
 }

@@ -13,6 +13,9 @@ import { toStockChangedPayload, toStockLevelView, type StockLevelView } from './
 /** Written in the commit's one statement, not through `outboxOf`: its type and version from the event map. */
 const STOCK_CHANGED = 'inventory.stock-level.changed' satisfies keyof typeof EVENT_VERSIONS.inventory;
 const STOCK_CHANGED_VERSION = EVENT_VERSIONS.inventory[STOCK_CHANGED];
+/** Bulk work's one event per batch (decision 0042). */
+const STOCKS_CHANGED = 'inventory.stock-levels.changed' satisfies keyof typeof EVENT_VERSIONS.inventory;
+const STOCKS_CHANGED_VERSION = EVENT_VERSIONS.inventory[STOCKS_CHANGED];
 
 /** `store:<id>:on_hand` and its kin; anything else (`external:supplier`, …) is outside our stock. */
 export const account = {
@@ -69,7 +72,9 @@ export function sidesOf(posting: Pick<Posting, 'debit' | 'credit' | 'quantity'>)
  * Posts balanced movements inside the caller's transaction: locks the stock levels first (in
  * one order, so concurrent writers cannot deadlock), appends the movements, updates the
  * projection and refuses anything that would take stock below zero. Each changed level gets
- * its version bumped once per movement and a `stock-level.changed` event.
+ * its version bumped once per movement and a `stock-level.changed` event; with `oneEvent` (bulk
+ * work: a feed batch) a commit that changes several levels writes one `stock-levels.changed`
+ * with all of them instead.
  */
 export class LedgerBatch {
   private readonly levels = new Map<string, StockLevelEntity>();
@@ -82,6 +87,7 @@ export class LedgerBatch {
   constructor(
     private readonly m: EntityManager,
     private readonly tenantId: string,
+    private readonly options: { oneEvent?: boolean } = {},
   ) {}
 
   /**
@@ -217,17 +223,19 @@ export class LedgerBatch {
     }
     const now = new Date();
     const views = new Map<string, StockLevelView>();
+    // Each level's last movement in the batch: of its sku, touching its store (a batch can move
+    // one sku in several stores).
+    const lastMovement = new Map<string, MovementEntity>();
+    for (const mv of this.movements) {
+      for (const side of sidesOf({ debit: mv.debitAccount, credit: mv.creditAccount, quantity: mv.quantity })) lastMovement.set(skuStoreKey(mv.sku, side.storeId), mv);
+    }
     const changed = [...this.touched].map(([key, count]) => {
       const level = this.levels.get(key)!;
       level.version += count;
       level.updatedAt = now;
       const view = toStockLevelView(level);
       views.set(key, view);
-      // The batch's last movement of this level: of its sku, and touching its store (a batch can
-      // move one sku in several stores).
-      const last = [...this.movements]
-        .reverse()
-        .find((mv) => mv.sku === level.sku && sidesOf({ debit: mv.debitAccount, credit: mv.creditAccount, quantity: mv.quantity }).some((side) => side.storeId === level.storeId));
+      const last = lastMovement.get(key);
       const event: EventPayload<'inventory.stock-level.changed'> = {
         ...toStockChangedPayload(view),
         movementId: last?.id ?? '',
@@ -238,13 +246,16 @@ export class LedgerBatch {
       this.committedAvailable.set(key, view.available);
       return { level, event };
     });
+    const batched = this.options.oneEvent === true && changed.length > 1;
+    const outbox = batched ? [JSON.stringify({ changes: changed.map((c) => c.event) })] : changed.map((c) => JSON.stringify(c.event));
     // One statement for every write of the batch: movements, levels, outbox.
     const schema = this.m.connection.driver.schema;
     const mv = this.movements;
     const rs = this.reservations;
     await hotQuery(
       this.m,
-      'ledger-commit',
+      // Named per text: a prepared statement's name stands for one text.
+      batched ? 'ledger-commit-batch' : 'ledger-commit',
       `WITH reservations AS (
          INSERT INTO "${schema}"."reservation" (id, tenant_id, sku, store_id, quantity, order_id, status, expires_at, created_at, updated_at)
          SELECT id, $1, sku, store_id, quantity, order_id, 'ACTIVE', expires_at, $17, $17
@@ -264,13 +275,14 @@ export class LedgerBatch {
           WHERE l.tenant_id = $1 AND l.sku = v.sku AND l.store_id = v.store_id
        )
        INSERT INTO "${schema}"."outbox" (event_id, type, tenant_id, payload, version, occurred_at)
-       SELECT gen_random_uuid(), '${STOCK_CHANGED}', $1, payload, ${STOCK_CHANGED_VERSION}, $17 FROM unnest($19::jsonb[]) AS e(payload)`,
+       SELECT gen_random_uuid(), '${batched ? STOCKS_CHANGED : STOCK_CHANGED}', $1, payload, ${batched ? STOCKS_CHANGED_VERSION : STOCK_CHANGED_VERSION}, $17
+         FROM unnest($19::jsonb[]) AS e(payload)`,
       [
         this.tenantId,
         mv.map((x) => x.id), mv.map((x) => x.sku), mv.map((x) => x.storeId), mv.map((x) => x.kind), mv.map((x) => x.quantity),
         mv.map((x) => x.debitAccount), mv.map((x) => x.creditAccount), mv.map((x) => x.reference), mv.map((x) => x.reservationId), mv.map((x) => x.sourceEventId),
         changed.map((c) => c.level.sku), changed.map((c) => c.level.storeId), changed.map((c) => c.level.onHand), changed.map((c) => c.level.reserved),
-        changed.map((c) => c.level.inTransit), now, changed.map((c) => c.level.version), changed.map((c) => JSON.stringify(c.event)),
+        changed.map((c) => c.level.inTransit), now, changed.map((c) => c.level.version), outbox,
         rs.map((r) => r.id), rs.map((r) => r.sku), rs.map((r) => r.storeId), rs.map((r) => r.quantity), rs.map((r) => r.orderId), rs.map((r) => r.expiresAt),
       ],
     );

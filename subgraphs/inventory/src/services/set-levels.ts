@@ -14,7 +14,8 @@ export async function setLevels(
   levels: { sku: string; storeId: string; level: number }[],
   options: { counterAccount: string; reference: string; sourceEventId: string | null },
 ): Promise<{ sku: string; storeId: string; level: number; reserved: number }[]> {
-  const ledger = new LedgerBatch(m, tenantId);
+  // Bulk work: one event for what the whole call changed (decision 0042).
+  const ledger = new LedgerBatch(m, tenantId, { oneEvent: true });
   await lockKnownLevels(m, tenantId, ledger, levels);
   const refused: { sku: string; storeId: string; level: number; reserved: number }[] = [];
   let posted = 0;

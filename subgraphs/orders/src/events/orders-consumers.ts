@@ -1,4 +1,6 @@
+import type { EntityManager } from 'typeorm';
 import type { EventApplier } from '../../../../lib/events/consumer.js';
+import type { PriceChangedPayload } from '../../../../lib/events/contracts/pricing.js';
 import { on, reactions, type Reaction } from '../../../../lib/events/on.js';
 import { rememberStoreAndTimeZone, rememberTimeZoneChange } from '../../../../lib/events/read-model.js';
 import type { OrderTransitionsService } from '../services/order-transitions.service.js';
@@ -60,19 +62,31 @@ export const availabilityInfo: Reaction[] = [
 
 /** `price_info`: pricing's price of each sku per store (read model `orders.price-info`). */
 export const priceInfo: Reaction[] = [
-  on('pricing.price.changed', async (manager, event) => {
-    const p = event.payload;
-    // Events may arrive out of order: a lower version never overwrites a higher one.
-    await manager.query(
-      `INSERT INTO "${manager.connection.driver.schema}"."price_info" (tenant_id, sku, store_id, amount, currency_code, version)
-       VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (tenant_id, sku, store_id) DO UPDATE
-         SET amount = EXCLUDED.amount, currency_code = EXCLUDED.currency_code, version = EXCLUDED.version
-         WHERE price_info.version < EXCLUDED.version`,
-      [event.tenantId, p.sku, p.storeId, p.price.amount, p.price.currencyCode, p.version],
-    );
-  }),
+  on('pricing.price.changed', (manager, event) => applyPrices(manager, event.tenantId, [event.payload])),
+  // Bulk work's batches (decision 0042): one statement per batch.
+  on('pricing.prices.changed', (manager, event) => applyPrices(manager, event.tenantId, event.payload.changes)),
 ];
+
+async function applyPrices(manager: EntityManager, tenantId: string, prices: PriceChangedPayload[]): Promise<void> {
+  if (prices.length === 0) return;
+  // One row per (sku, store), its newest version: ON CONFLICT cannot touch a row twice.
+  const newest = new Map<string, PriceChangedPayload>();
+  for (const p of prices) {
+    const key = `${p.sku}@${p.storeId}`;
+    if ((newest.get(key)?.version ?? -1) < p.version) newest.set(key, p);
+  }
+  const rows = [...newest.values()];
+  // Events may arrive out of order: a lower version never overwrites a higher one.
+  await manager.query(
+    `INSERT INTO "${manager.connection.driver.schema}"."price_info" (tenant_id, sku, store_id, amount, currency_code, version)
+     SELECT $1, sku, store_id, amount, currency_code, version FROM unnest($2::text[], $3::uuid[], $4::numeric[], $5::text[], $6::int[])
+       AS p(sku, store_id, amount, currency_code, version)
+     ON CONFLICT (tenant_id, sku, store_id) DO UPDATE
+       SET amount = EXCLUDED.amount, currency_code = EXCLUDED.currency_code, version = EXCLUDED.version
+       WHERE price_info.version < EXCLUDED.version`,
+    [tenantId, rows.map((p) => p.sku), rows.map((p) => p.storeId), rows.map((p) => p.price.amount), rows.map((p) => p.price.currencyCode), rows.map((p) => p.version)],
+  );
+}
 
 /**
  * Orders keeps its own copy of what it needs to price an order (titles, prices, stores), and

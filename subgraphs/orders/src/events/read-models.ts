@@ -14,7 +14,7 @@ export const ordersReadModels: ReadModel[] = [
     reactions: [on('tenant.store.created', rememberStoreAndTimeZone), on('tenant.store.time-zone-set', rememberTimeZoneChange)],
   },
   { name: 'orders.variant-info', service: 'orders', tables: ['variant_info'], description: "the catalog's sku and product titles, for order lines", reactions: variantInfo },
-  { name: 'orders.price-info', service: 'orders', tables: ['price_info'], description: "pricing's price of each sku per store, newest version", reactions: priceInfo },
+  { name: 'orders.price-info', service: 'orders', tables: ['price_info'], description: "pricing's price of each sku per store, newest version (pricing.price.changed, pricing.prices.changed)", reactions: priceInfo },
   { name: 'orders.modifier-groups', service: 'orders', tables: ['modifier_group_info'], description: "the catalog's modifier groups of each sku (menus), to check and price order lines", reactions: modifierGroupInfo },
   { name: 'orders.availability', service: 'orders', tables: ['availability_info'], description: "the catalog's availability windows per store and sku (menus), to refuse lines outside them", reactions: availabilityInfo },
   featureFlagCopyReadModel('orders'),

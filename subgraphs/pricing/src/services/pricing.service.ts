@@ -138,8 +138,9 @@ export async function setPriceIn(
 
 /**
  * Sets many prices in one statement inside the caller's transaction (feeds, merchant systems):
- * only prices that change are written, each with its version bumped and its `pricing.price.changed`
- * event, all events in one more statement.
+ * only prices that change are written, each with its version bumped. What changed is one event:
+ * `pricing.prices.changed` with every change (decision 0042), or `pricing.price.changed` when it
+ * was one price.
  */
 export async function setPricesIn(
   m: EntityManager,
@@ -173,17 +174,14 @@ export async function setPricesIn(
       [tenantId, unique.map((p) => p.sku), unique.map((p) => p.storeId), unique.map((p) => p.money.amount), unique.map((p) => p.money.currencyCode)],
     );
   if (rows.length === 0) return 0;
-  const events = rows.map((row) => {
+  const changes = rows.map((row) => {
     const price = Object.assign(new PriceEntity(), {
       tenantId, sku: row.sku, storeId: row.store_id, amount: row.amount, currencyCode: row.currency_code, version: row.version, updatedAt: row.updated_at,
     });
     const previous = row.prev_amount === null ? null : formatMoney(row.prev_amount, row.prev_currency!.trim());
-    return JSON.stringify(priceChangedPayload(price, previous));
+    return priceChangedPayload(price, previous);
   });
-  await m.query(
-    `INSERT INTO "${s}"."outbox" (event_id, type, tenant_id, payload, version, occurred_at)
-     SELECT gen_random_uuid(), 'pricing.price.changed', $1, payload, 1, now() FROM unnest($2::jsonb[]) AS e(payload)`,
-    [tenantId, events],
-  );
+  if (changes.length === 1) await emit(m, tenantId, 'pricing.price.changed', changes[0]!);
+  else await emit(m, tenantId, 'pricing.prices.changed', { changes });
   return rows.length;
 }
