@@ -101,6 +101,25 @@ describe('outbound webhooks (Standard Webhooks) through the gateway', () => {
     expect(receiver.at('/orders')[5]!.headers['webhook-id']).toBe(`msg_${first.eventId}`);
   }, 60_000);
 
+  it("sends a feed's stock as one delivery per sku to subscribers of the per-row type, and as one batch to subscribers of the batch type", async () => {
+    await subscribe('/feed-rows');
+    await subscribe('/feed-batch', ['inventory.stock-levels.changed']);
+    const csv = ['handle,title,sku,price,currency,store,stock', 'hook-feed,Hook Feed,HOOKF-1,1.00,EUR,S1,5', 'hook-feed,Hook Feed,HOOKF-2,1.00,EUR,S1,7'].join('\n');
+    await system.ok('mutation ($csv: String!) { importCatalogFeed(csv: $csv) { id } }', { csv }, shop.headers);
+    await eventually(async () => {
+      expect(receiver.at('/feed-rows').filter((r) => r.answered === 200)).toHaveLength(2);
+      expect(receiver.at('/feed-batch').filter((r) => r.answered === 200)).toHaveLength(1);
+    }, 30_000);
+    const rows = receiver.at('/feed-rows').map((r) => parse(r));
+    expect(rows.map((r) => [r.type, r.data.sku, r.data.onHand]).sort()).toEqual([['inventory.stock-level.changed', 'HOOKF-1', 5], ['inventory.stock-level.changed', 'HOOKF-2', 7]]);
+    // Each change is a message of its own (its own webhook-id), not the batch's.
+    expect(new Set(receiver.at('/feed-rows').map((r) => r.headers['webhook-id'])).size).toBe(2);
+    const batch = JSON.parse(receiver.at('/feed-batch')[0]!.body) as { type: string; eventId: string; data: { changes: { sku: string; onHand: number }[] } };
+    expect(batch.type).toBe('inventory.stock-levels.changed');
+    expect(batch.data.changes.map((c) => [c.sku, c.onHand]).sort()).toEqual([['HOOKF-1', 5], ['HOOKF-2', 7]]);
+    expect(rows.map((r) => r.eventId)).not.toContain(batch.eventId);
+  }, 60_000);
+
   it('rotates the secret: both the new and (for 24 h) the old one sign', async () => {
     const { secret: old, subscription } = await subscribe('/rotate');
     const rotated = (await system.ok(ROTATE, { id: subscription.id }, shop.headers)).rotateWebhookSecret;

@@ -1,8 +1,10 @@
+import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
 import { inTenantTransaction, qualified } from '../../../../lib/db/data-source.js';
 import type { EventEnvelope } from '../../../../lib/events/envelope.js';
 import type { EventBus } from '../../../../lib/events/event-bus.js';
 import { readEvent, refusingReader } from '../../../../lib/events/upcasters.js';
+import { changesOf, isBatchType } from '../../../../lib/events/batch-events.js';
 import { isDeliverable } from './deliverable-events.js';
 import { resourceKeyOf } from './resource-key.js';
 
@@ -15,6 +17,17 @@ export function webhookBody(event: EventEnvelope): string {
 }
 
 /**
+ * The id of a batch event's change `index` as a per-row event: a UUID made from the batch's id and
+ * the index (name-based, as RFC 9562's version 5), so a redelivered batch gives each change the
+ * id it had, and the message's dedupe mark holds.
+ */
+export function changeEventId(batchEventId: string, index: number): string {
+  const hex = createHash('sha1').update(`${batchEventId}:${index}`).digest('hex');
+  const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
  * Consumes every publisher's events from the bus: an event that subscriptions of its tenant
  * want becomes one `webhook_message` (the dedupe mark, keyed by event id, and the body) and one
  * `webhook_delivery` per subscription, in one transaction. A crash before the commit leaves the
@@ -22,6 +35,10 @@ export function webhookBody(event: EventEnvelope): string {
  * a redelivered event adds nothing. The body carries the payload at the version documented now
  * (an older event is upcast, lib/events/upcasters.ts); an event newer than this code knows is
  * refused (logged, left unacknowledged) rather than sent in a shape docs/events.md does not describe.
+ *
+ * A batch event (decision 0042) goes as one delivery to subscriptions of its batch type, and as
+ * one delivery per change, typed as the per-row event, to subscriptions of that type: a
+ * subscriber of `inventory.stock-level.changed` still gets every stock change a feed makes.
  */
 export async function consumeForWebhooks(
   dataSource: DataSource,
@@ -36,24 +53,31 @@ export async function consumeForWebhooks(
   return bus.subscribe(WEBHOOK_CONSUMER_GROUP, async (received) => {
     if (!isDeliverable(received.type)) return;
     const event = read(received);
+    const rows = isBatchType(event.type) ? changesOf(event).map((change, i) => ({ ...change, eventId: changeEventId(event.eventId, i) })) : [];
+    const types = [...new Set([event.type, ...rows.map((r) => r.type)])];
     const written = await inTenantTransaction(dataSource, event.tenantId, async (m) => {
       // Only subscriptions that existed when the event happened (a new group on Redis reads history).
-      const wanted: { id: string }[] = await m.query(
-        `SELECT id FROM ${subscriptions} WHERE tenant_id = $1 AND $2 = ANY(event_types) AND created_at <= $3`,
-        [event.tenantId, event.type, event.occurredAt],
+      const wanted: { id: string; eventTypes: string[] }[] = await m.query(
+        `SELECT id, event_types AS "eventTypes" FROM ${subscriptions} WHERE tenant_id = $1 AND event_types && $2::text[] AND created_at <= $3`,
+        [event.tenantId, types, event.occurredAt],
       );
-      if (wanted.length === 0) return false;
-      const fresh: unknown[] = await m.query(
-        `INSERT INTO ${messages} (event_id, tenant_id, type, body) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING event_id`,
-        [event.eventId, event.tenantId, event.type, webhookBody(event)],
-      );
-      if (fresh.length === 0) return false;
-      await m.query(
-        `INSERT INTO ${deliveries} (id, tenant_id, subscription_id, event_id, event_type, resource_key)
-         SELECT gen_random_uuid(), $1, id, $2, $3, $4 FROM unnest($5::uuid[]) AS id`,
-        [event.tenantId, event.eventId, event.type, resourceKeyOf(event.type, event.payload), wanted.map((w) => w.id)],
-      );
-      return true;
+      let any = false;
+      for (const one of [event, ...rows]) {
+        const ids = wanted.filter((w) => w.eventTypes.includes(one.type)).map((w) => w.id);
+        if (ids.length === 0) continue;
+        const fresh: unknown[] = await m.query(
+          `INSERT INTO ${messages} (event_id, tenant_id, type, body) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING event_id`,
+          [one.eventId, one.tenantId, one.type, webhookBody(one)],
+        );
+        if (fresh.length === 0) continue;
+        await m.query(
+          `INSERT INTO ${deliveries} (id, tenant_id, subscription_id, event_id, event_type, resource_key)
+           SELECT gen_random_uuid(), $1, id, $2, $3, $4 FROM unnest($5::uuid[]) AS id`,
+          [one.tenantId, one.eventId, one.type, resourceKeyOf(one.type, one.payload), ids],
+        );
+        any = true;
+      }
+      return any;
     });
     if (written) onWritten();
   });
