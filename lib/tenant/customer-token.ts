@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { jose } from '../jose.js';
 
 /**
  * Customers' access tokens as the tenant subgraph issues them (`customerLogin`): HS256 JWTs with
@@ -17,7 +18,7 @@ export const customerTokenKey = (secret: string): string =>
 export function signCustomerToken(secret: string, claims: { tenantSlug: string; customerId: string }, now = Date.now()): Promise<string> {
   const issuedAt = Math.floor(now / 1000);
   // jose is loaded here, not where the issuer constant is imported (the gateway imports that).
-  const { SignJWT } = require('jose') as typeof import('jose');
+  const { SignJWT } = jose();
   return new SignJWT({ tenant: claims.tenantSlug, roles: ['customer'] })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(claims.customerId)

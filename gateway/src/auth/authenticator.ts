@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { appError } from '../../../lib/errors.js';
+import { jose } from '../../../lib/jose.js';
 import type { Role } from '../../../lib/tenant/signed-context.js';
 import { CREDENTIAL_ROLES, roleOf } from '../../../lib/tenant/roles.js';
 import type { JwtClaims } from './jwt-verifier.js';
@@ -131,7 +132,7 @@ export function createAuthenticator(options: {
 /** The `iss` a JWT claims, unverified: only to pick the key that verifies it. */
 function issuerOf(token: string): string | undefined {
   try {
-    return (require('jose') as typeof import('jose')).decodeJwt(token).iss;
+    return jose().decodeJwt(token).iss;
   } catch {
     return undefined;
   }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { JWTVerifyGetKey, KeyLike } from 'jose';
 import { appError } from '../../../lib/errors.js';
+import { jose } from '../../../lib/jose.js';
 
 export interface JwtOptions {
   /** HS256 secret (JWT_SECRET). */
@@ -24,8 +25,6 @@ export interface JwtClaims {
   expiresAt: number;
 }
 
-/** `jose`, loaded when a key is configured (a gateway without JWTs never loads its ~80 modules). */
-const jose = () => require('jose') as typeof import('jose');
 
 /** Verifies JWTs with `jose`: signature, `exp` (required) and `nbf`; then the `tenant` and `roles` claims. */
 export function createJwtVerifier(options: JwtOptions): ((token: string) => Promise<JwtClaims>) | undefined {
