@@ -61,23 +61,31 @@ export async function consumeForWebhooks(
         `SELECT id, event_types AS "eventTypes" FROM ${subscriptions} WHERE tenant_id = $1 AND event_types && $2::text[] AND created_at <= $3`,
         [event.tenantId, types, event.occurredAt],
       );
-      let any = false;
-      for (const one of [event, ...rows]) {
-        const ids = wanted.filter((w) => w.eventTypes.includes(one.type)).map((w) => w.id);
-        if (ids.length === 0) continue;
-        const fresh: unknown[] = await m.query(
-          `INSERT INTO ${messages} (event_id, tenant_id, type, body) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING event_id`,
-          [one.eventId, one.tenantId, one.type, webhookBody(one)],
-        );
-        if (fresh.length === 0) continue;
-        await m.query(
-          `INSERT INTO ${deliveries} (id, tenant_id, subscription_id, event_id, event_type, resource_key)
-           SELECT gen_random_uuid(), $1, id, $2, $3, $4 FROM unnest($5::uuid[]) AS id`,
-          [one.tenantId, one.eventId, one.type, resourceKeyOf(one.type, one.payload), ids],
-        );
-        any = true;
-      }
-      return any;
+      // Every message the event makes (itself, and each change of a batch some subscription
+      // wants), then every delivery of the fresh ones: two statements whatever the batch's size,
+      // in the event's order (the deliveries' seq keeps a resource's changes in that order).
+      const wantedBy = (type: string) => wanted.filter((w) => w.eventTypes.includes(type)).map((w) => w.id);
+      const outgoing = [event, ...rows].map((one) => ({ one, ids: wantedBy(one.type) })).filter((o) => o.ids.length > 0);
+      if (outgoing.length === 0) return false;
+      const fresh = new Set(
+        (
+          (await m.query(
+            `INSERT INTO ${messages} (event_id, tenant_id, type, body)
+             SELECT e, $1, t, b FROM unnest($2::uuid[], $3::text[], $4::text[]) AS u(e, t, b)
+             ON CONFLICT DO NOTHING RETURNING event_id AS "eventId"`,
+            [event.tenantId, outgoing.map((o) => o.one.eventId), outgoing.map((o) => o.one.type), outgoing.map((o) => webhookBody(o.one))],
+          )) as { eventId: string }[]
+        ).map((r) => r.eventId),
+      );
+      const pairs = outgoing.filter((o) => fresh.has(o.one.eventId)).flatMap(({ one, ids }) => ids.map((id) => ({ one, id })));
+      if (pairs.length === 0) return false;
+      await m.query(
+        `INSERT INTO ${deliveries} (id, tenant_id, subscription_id, event_id, event_type, resource_key)
+         SELECT gen_random_uuid(), $1, s, e, t, k FROM unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[]) WITH ORDINALITY AS u(s, e, t, k, n)
+         ORDER BY n`,
+        [event.tenantId, pairs.map((p) => p.id), pairs.map((p) => p.one.eventId), pairs.map((p) => p.one.type), pairs.map((p) => resourceKeyOf(p.one.type, p.one.payload))],
+      );
+      return true;
     });
     if (written) onWritten();
   });
