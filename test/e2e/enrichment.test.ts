@@ -13,6 +13,15 @@ const ENRICHMENT = 'query ($id: ID!) { productEnrichment(id: $id) { applied { ru
 const PRODUCT = 'query ($id: ID!) { product(id: $id) { title brand category { name } } }';
 const DECIDE = (name: string) => `mutation ($id: ID!, $field: String!) { ${name}(productId: $id, field: $field) { review { field } applied { field to } } }`;
 
+/** Imports a CSV feed through the gateway and waits until the import says COMPLETED. */
+async function importFeed(system: TestSupergraph, shop: Shop, csv: string): Promise<void> {
+  const { importCatalogFeed } = await system.ok('mutation ($csv: String!) { importCatalogFeed(csv: $csv) { id } }', { csv }, shop.headers);
+  await eventually(async () => {
+    const { feedImport } = await system.ok('query ($id: ID!) { feedImport(id: $id) { status } }', { id: importCatalogFeed.id }, shop.headers);
+    if (feedImport.status !== 'COMPLETED') throw new Error(feedImport.status);
+  }, 15_000);
+}
+
 describe('enrichment cleans products on their way in, through the gateway', () => {
   let system: TestSupergraph;
   let shop: Shop;
@@ -74,11 +83,7 @@ describe('enrichment cleans products on their way in, through the gateway', () =
 
   it('enriches every row of a feed, a batch at a time', async () => {
     const csv = ['handle,title,sku,brand', 'nes-gold,NESCAFE GOLD INSTANT COFFEE 100GM,FEED-NES-1,', 'penne,penne spaghetti 500gr,FEED-PEN-1,', 'plain,Oat Drink 1L,FEED-OAT-1,Oatly'].join('\n');
-    const { importCatalogFeed } = await system.ok('mutation ($csv: String!) { importCatalogFeed(csv: $csv) { id } }', { csv }, shop.headers);
-    await eventually(async () => {
-      const { feedImport } = await system.ok('query ($id: ID!) { feedImport(id: $id) { status } }', { id: importCatalogFeed.id }, shop.headers);
-      if (feedImport.status !== 'COMPLETED') throw new Error(feedImport.status);
-    });
+    await importFeed(system, shop, csv);
     const { products } = await system.ok('{ products(first: 50, query: "FEED") { edges { node { id title brand category { name } } } } }', {}, shop.headers);
     const byTitle = new Map(products.edges.map((e: { node: { title: string } }) => [e.node.title, e.node]));
     expect(byTitle.get('Nescafé Gold Instant Coffee 100 g')).toEqual(expect.objectContaining({ brand: 'Nescafé', category: { name: 'Coffee' } }));
@@ -107,11 +112,7 @@ describe('enrichment cleans products on their way in, through the gateway', () =
     const waiting = Array.from({ length: 400 }, (_, i) => `FLAGWAIT-${i}`).filter((sku) => bucketOf('enrichment.size', sku) < 50);
     await eventually(async () => expect(await titleOf(await upsert('OAT DRINK 1L', waiting[n++]!))).toBe('Oat Drink 1L'));
     const csv = ['handle,title,sku,store', ...skus.map((sku, i) => `flag-${i},OAT DRINK 1L,${sku},${i % 2 ? 'D1' : 'S1'}`)].join('\n');
-    const { importCatalogFeed } = await system.ok('mutation ($csv: String!) { importCatalogFeed(csv: $csv) { id } }', { csv }, shop.headers);
-    await eventually(async () => {
-      const { feedImport } = await system.ok('query ($id: ID!) { feedImport(id: $id) { status } }', { id: importCatalogFeed.id }, shop.headers);
-      if (feedImport.status !== 'COMPLETED') throw new Error(feedImport.status);
-    }, 15_000);
+    await importFeed(system, shop, csv);
     const { products } = await system.ok('{ products(first: 50, query: "FLAGFEED") { edges { node { title variants { sku } } } } }', {}, shop.headers);
     const titles = new Map(products.edges.map((e: { node: { title: string; variants: { sku: string }[] } }) => [e.node.variants[0]!.sku, e.node.title]));
     expect(Object.fromEntries(titles)).toEqual(
@@ -167,6 +168,22 @@ describe('an external model’s proposals, always for review', () => {
     await new Promise<void>((resolve) => model.close(() => resolve()));
   });
 
+  /** The fields the model proposed for a product, once it has (waits for the first proposal). */
+  const modelFields = (id: string): Promise<string[]> =>
+    eventually(async () => {
+      const { productEnrichment } = await system.ok(ENRICHMENT, { id }, shop.headers);
+      const fields = (productEnrichment?.review ?? []).filter((o: { rule: string }) => o.rule === 'model').map((o: { field: string }) => o.field);
+      if (fields.length === 0) throw new Error(`no proposal for ${id} yet`);
+      return fields;
+    }, 15_000);
+  /** The product of a sku a webhook wrote, once it is applied. */
+  const productOfSku = (sku: string): Promise<{ id: string; title: string }> =>
+    eventually(async () => {
+      const { variant } = await system.ok('query ($sku: ID!) { variant(sku: $sku) { product { id title } } }', { sku }, shop.headers);
+      if (!variant) throw new Error(`${sku} not applied yet`);
+      return variant.product as { id: string; title: string };
+    }, 15_000);
+
   it('asks the model about a product once the tenant enriches, and queues what it proposes', async () => {
     const upsert = async (title: string, sku: string) =>
       (await system.ok<{ upsertProduct: { id: string } }>(UPSERT_PRODUCT, { input: { title, variants: [{ sku, title: 'Default' }] } }, shop.headers)).upsertProduct.id;
@@ -198,22 +215,12 @@ describe('an external model’s proposals, always for review', () => {
 
   it('is asked about the products of a feed and of a merchant system too, once they are written', async () => {
     const before = asked.length;
-    const hasProposals = (id: string) =>
-      eventually(async () => {
-        const { productEnrichment } = await system.ok(ENRICHMENT, { id }, shop.headers);
-        if (!productEnrichment?.review.some((o: { rule: string }) => o.rule === 'model')) throw new Error(`no proposal for ${id} yet`);
-        return productEnrichment.review.filter((o: { rule: string }) => o.rule === 'model').map((o: { field: string }) => o.field);
-      }, 15_000);
     // A feed: its products are queued in the batch's transaction and asked about after it commits.
     const csv = ['handle,title,sku', 'model-a,NESCAFE GOLD INSTANT COFFEE 100GM,MODF-1', 'model-b,nescafe classic 50gm,MODF-2'].join('\n');
-    const { importCatalogFeed } = await system.ok('mutation ($csv: String!) { importCatalogFeed(csv: $csv) { id } }', { csv }, shop.headers);
-    await eventually(async () => {
-      const { feedImport } = await system.ok('query ($id: ID!) { feedImport(id: $id) { status } }', { id: importCatalogFeed.id }, shop.headers);
-      if (feedImport.status !== 'COMPLETED') throw new Error(feedImport.status);
-    }, 15_000);
+    await importFeed(system, shop, csv);
     const { products } = await system.ok('{ products(first: 10, query: "MODF") { edges { node { id title } } } }', {}, shop.headers);
     expect(products.edges.map((e: { node: { title: string } }) => e.node.title).sort()).toEqual(['Nescafé Classic 50 g', 'Nescafé Gold Instant Coffee 100 g']);
-    for (const { node } of products.edges) expect(await hasProposals(node.id)).toEqual(['title', 'category', 'attributes.size', 'attributes.form']);
+    for (const { node } of products.edges) expect(await modelFields(node.id)).toEqual(['title', 'category', 'attributes.size', 'attributes.form']);
 
     // A WooCommerce product (signed webhook, the REST API's product shape, no stock kept).
     const secret = 'woo-secret-0123456789abcdef';
@@ -229,13 +236,9 @@ describe('an external model’s proposals, always for review', () => {
       body,
     });
     expect(response.status).toBe(202);
-    const woo = await eventually(async () => {
-      const { variant } = await system.ok('{ variant(sku: "MODW-1") { product { id title } } }', {}, shop.headers);
-      if (!variant) throw new Error('not applied yet');
-      return variant.product as { id: string; title: string };
-    }, 15_000);
+    const woo = await productOfSku('MODW-1');
     expect(woo.title).toBe('Nescafé Azera Americano 90 g');
-    expect(await hasProposals(woo.id)).toEqual(['title', 'category', 'attributes.size', 'attributes.form']);
+    expect(await modelFields(woo.id)).toEqual(['title', 'category', 'attributes.size', 'attributes.form']);
     // One request per product, each about the product as the rules left it.
     const titles = asked.slice(before).map((a) => JSON.parse(a.body.messages[1]!.content).title).sort();
     expect(titles).toEqual(['Nescafé Azera Americano 90 g', 'Nescafé Classic 50 g', 'Nescafé Gold Instant Coffee 100 g']);
@@ -243,13 +246,6 @@ describe('an external model’s proposals, always for review', () => {
 
   it('tries again when the model fails, and is asked about the items of a POS menu too', async () => {
     const before = asked.length;
-    const modelFields = (id: string) =>
-      eventually(async () => {
-        const { productEnrichment } = await system.ok(ENRICHMENT, { id }, shop.headers);
-        const fields = (productEnrichment?.review ?? []).filter((o: { rule: string }) => o.rule === 'model').map((o: { field: string }) => o.field);
-        if (fields.length === 0) throw new Error(`no proposal for ${id} yet`);
-        return fields;
-      }, 15_000);
     // The model is overloaded for two requests: the product is asked about a third time, and its proposals arrive.
     failures = 2;
     const { upsertProduct } = await system.ok<{ upsertProduct: { id: string } }>(UPSERT_PRODUCT, { input: { title: 'NESCAFE DOLCE GUSTO 160GM', variants: [{ sku: 'MODR-1', title: 'Default' }] } }, shop.headers);
@@ -266,11 +262,7 @@ describe('an external model’s proposals, always for review', () => {
     });
     const delivered = await fetch(`${new URL(system.gatewayUrl).origin}/webhooks/pos/${shop.slug}`, { method: 'POST', headers: { 'content-type': 'application/json', ...signJson(body, secret) }, body });
     expect(delivered.status).toBe(202);
-    const item = await eventually(async () => {
-      const { variant } = await system.ok('{ variant(sku: "MODM-1") { product { id title } } }', {}, shop.headers);
-      if (!variant) throw new Error('menu not applied yet');
-      return variant.product as { id: string; title: string };
-    }, 15_000);
+    const item = await productOfSku('MODM-1');
     expect(await modelFields(item.id)).toEqual(['title', 'category', 'attributes.size', 'attributes.form']);
     const addOn = (await system.ok('{ variant(sku: "MODM-SYR") { product { id } } }', {}, shop.headers)).variant.product.id;
     expect((await system.ok(ENRICHMENT, { id: addOn }, shop.headers)).productEnrichment?.review.filter((o: { rule: string }) => o.rule === 'model') ?? []).toEqual([]);
