@@ -5,6 +5,9 @@ import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../lib/db/embed
  * in-memory PGlite served on loopback. Each suite works in schemas of its own.
  */
 export default async function globalSetup(): Promise<void> {
+  // As scripts/launch.cjs does for every entry point: the gateways tests build report nothing to
+  // Apollo and probe no cloud metadata endpoint (the workers inherit this environment).
+  process.env.APOLLO_TELEMETRY_DISABLED ??= 'true';
   if (process.env.DATABASE_URL) return;
   const embedded: EmbeddedPostgres = await startEmbeddedPostgres();
   process.env.DATABASE_URL = embedded.url;
