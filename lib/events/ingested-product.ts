@@ -19,7 +19,21 @@ export interface IngestedProduct {
    * one from the same source was applied. Null in events published before it was sent.
    */
   sourceTime?: string | null;
-  variants: { sku: string; title: string; barcode: string | null; price: string | null }[];
+  /**
+   * The product's options and pictures as the source has them (replacing what the catalog has);
+   * absent in events of sources that send none and in events published before they were carried.
+   */
+  options?: { name: string; values: string[] }[];
+  media?: { url: string; alt: string | null }[];
+  variants: {
+    sku: string;
+    title: string;
+    barcode: string | null;
+    price: string | null;
+    /** As the product's: absent, unchanged. */
+    options?: { name: string; value: string }[];
+    media?: { url: string; alt: string | null }[];
+  }[];
 }
 
 export const INGESTED_PRODUCT = 'inventory.ingestion.product-received';

@@ -34,7 +34,30 @@ export interface ProductCommand {
   description: string | null;
   brand: string | null;
   published: boolean;
-  variants: { sku: string; title: string; barcode: string | null; price: string | null; inventoryItemId: string | null }[];
+  /** The product's options and pictures as the source has them now (given lists replace); absent: the source has none to say. */
+  options?: ProductOptionValues[];
+  media?: SourceMedia[];
+  variants: {
+    sku: string;
+    title: string;
+    barcode: string | null;
+    price: string | null;
+    inventoryItemId: string | null;
+    /** This variant's value of each option, and its own pictures. */
+    options?: { name: string; value: string }[];
+    media?: SourceMedia[];
+  }[];
+}
+
+export interface ProductOptionValues {
+  name: string;
+  values: string[];
+}
+
+/** A picture a source hosts: its address and its text for screen readers. */
+export interface SourceMedia {
+  url: string;
+  alt: string | null;
 }
 
 /** A POS `menu.updated`: the store's whole menu (decision 0036). */
@@ -246,15 +269,30 @@ function shopifyProduct(payload: Record<string, unknown>): AdaptedPayload {
   const title = optionalText(payload.title);
   if (!title) throw new MalformedPayload('title must be a non-empty string');
   if (!Array.isArray(payload.variants)) throw new MalformedPayload('variants must be an array');
+  const options = shopifyOptions(payload.options);
+  const images = shopifyImages(payload.images);
   const variants = payload.variants.map((variant, i) => {
     if (!isObject(variant)) throw new MalformedPayload(`variants[${i}] must be an object`);
     const price = variant.price === undefined || variant.price === null ? null : String(variant.price);
+    // Shopify gives a variant's values as option1..option3, in the order of the product's options.
+    const values = options.map((option, k) => {
+      const value = optionalText(variant[`option${k + 1}`]);
+      if (!value || !option.values.includes(value)) throw new MalformedPayload(`variants[${i}].option${k + 1} must be one of the values of option "${option.name}"`);
+      return { name: option.name, value };
+    });
+    const variantId = variant.id === undefined || variant.id === null ? null : String(variant.id);
+    const imageId = variant.image_id === undefined || variant.image_id === null ? null : String(variant.image_id);
     return {
       sku: boundedText(typeof variant.sku === 'string' ? variant.sku.trim() : '', `variants[${i}].sku`)!,
       title: boundedText(optionalText(variant.title) ?? title, `variants[${i}].title`)!,
       barcode: boundedText(optionalText(variant.barcode), `variants[${i}].barcode`),
       price,
       inventoryItemId: variant.inventory_item_id === undefined || variant.inventory_item_id === null ? null : externalId(variant.inventory_item_id, `variants[${i}].inventory_item_id`),
+      options: values,
+      media: images
+        .filter((image) => (variantId !== null && image.variantIds.includes(variantId)) || (imageId !== null && image.id === imageId))
+        .slice(0, MAX_MEDIA)
+        .map(({ url, alt }) => ({ url, alt })),
     };
   });
   const status = typeof payload.status === 'string' ? payload.status : payload.published_at ? 'active' : 'draft';
@@ -271,11 +309,64 @@ function shopifyProduct(payload: Record<string, unknown>): AdaptedPayload {
         ),
         brand: boundedText(optionalText(payload.vendor), 'vendor'),
         published: status === 'active',
+        options,
+        media: images.slice(0, MAX_MEDIA).map(({ url, alt }) => ({ url, alt })),
         variants,
       },
     ],
     occurredAt: timestamp(payload.updated_at, 'updated_at'),
   };
+}
+
+/** Most options and pictures a product (or a variant) keeps, as `upsertProduct` takes them (docs/limits.md). */
+const MAX_OPTIONS = INPUT_BOUNDS.maxItems['UpsertProductInput.options']!;
+const MAX_MEDIA = INPUT_BOUNDS.maxItems['UpsertProductInput.media']!;
+const MAX_OPTION_VALUES = 100;
+const MAX_MEDIA_URL = INPUT_BOUNDS.maxLength['MediaInput.url']!;
+
+/**
+ * A Shopify product's `options` ([{ name, position, values }]), in position order. A product
+ * without options of its own has Shopify's placeholder, "Title" = "Default Title": none here.
+ */
+function shopifyOptions(value: unknown): ProductOptionValues[] {
+  const options = list(value, 'options', MAX_OPTIONS)
+    .map((raw, i) => {
+      if (!isObject(raw)) throw new MalformedPayload(`options[${i}] must be an object`);
+      const name = optionalText(raw.name);
+      if (!name) throw new MalformedPayload(`options[${i}].name must be a non-empty string`);
+      const values = list(raw.values, `options[${i}].values`, MAX_OPTION_VALUES, true).map((v, j) => {
+        const text = optionalText(v);
+        if (!text) throw new MalformedPayload(`options[${i}].values[${j}] must be a non-empty string`);
+        return boundedText(text, `options[${i}].values[${j}]`)!;
+      });
+      if (values.length === 0 || new Set(values).size !== values.length) throw new MalformedPayload(`options[${i}].values must be 1 or more different values`);
+      const position = typeof raw.position === 'number' ? raw.position : i + 1;
+      return { name: boundedText(name, `options[${i}].name`, INPUT_BOUNDS.maxLength['ProductOptionInput.name'])!, values, position };
+    })
+    .sort((a, b) => a.position - b.position);
+  if (new Set(options.map((o) => o.name)).size !== options.length) throw new MalformedPayload('options: each name once');
+  if (options.length === 1 && options[0]!.name === 'Title' && options[0]!.values.length === 1 && options[0]!.values[0] === 'Default Title') return [];
+  return options.map(({ name, values }) => ({ name, values }));
+}
+
+/** A Shopify product's `images` ([{ id, src, alt, position, variant_ids }]), in position order. */
+function shopifyImages(value: unknown): (SourceMedia & { id: string | null; variantIds: string[] })[] {
+  // Shopify keeps up to 250 pictures a product; the first MAX_MEDIA (by position) are kept.
+  return list(value, 'images', 250)
+    .map((raw, i) => {
+      if (!isObject(raw)) throw new MalformedPayload(`images[${i}] must be an object`);
+      const url = typeof raw.src === 'string' ? raw.src.trim() : '';
+      const parsed = URL.canParse(url) ? new URL(url) : null;
+      if (!parsed || !/^https?:$/.test(parsed.protocol) || url.length > MAX_MEDIA_URL) throw new MalformedPayload(`images[${i}].src must be an http(s) address of at most ${MAX_MEDIA_URL} characters`);
+      return {
+        id: raw.id === undefined || raw.id === null ? null : String(raw.id),
+        url,
+        alt: boundedText(optionalText(raw.alt), `images[${i}].alt`),
+        variantIds: Array.isArray(raw.variant_ids) ? raw.variant_ids.map(String) : [],
+        position: typeof raw.position === 'number' ? raw.position : i + 1,
+      };
+    })
+    .sort((a, b) => a.position - b.position);
 }
 
 /**

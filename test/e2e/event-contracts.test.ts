@@ -42,7 +42,7 @@ const FIELDS: Fields = {
   'inventory.ingestion.menu-received': { ingestionEventId: true, source: true, storeId: true, currencyCode: true, timeZone: true, sourceTime: true, items: true },
   'inventory.ingestion.product-received': {
     ingestionEventId: true, source: true, externalRef: true, title: true, description: true, brand: true, published: true,
-    currencyCode: true, sourceTime: 'optional', variants: true,
+    currencyCode: true, sourceTime: 'optional', options: 'optional', media: 'optional', variants: true,
   },
   'pricing.price.changed': { __typename: true, sku: true, storeId: true, price: money, previous: true, version: true, updatedAt: true, variant: true },
   'pricing.prices.changed': { changes: true },

@@ -35,8 +35,11 @@ const shopifyProduct = {
       inventory_quantity: 50, admin_graphql_api_id: 'gid://shopify/ProductVariant/757650484644203962',
     },
   ],
-  options: [{ id: '#527050010214937811', product_id: '#788032119674292922', name: 'Title', position: 1, values: ['Small', 'Medium'] }],
-  images: [],
+  options: [{ id: '#527050010214937811', product_id: '#788032119674292922', name: 'Size', position: 1, values: ['Small', 'Medium'] }],
+  images: [
+    { id: '#850703190', product_id: '#788032119674292922', position: 2, alt: null, src: 'https://cdn.shop.example/files/shirt-medium.png', variant_ids: ['#757650484644203962'] },
+    { id: '#562641783', product_id: '#788032119674292922', position: 1, alt: 'The shirt, folded', src: 'https://cdn.shop.example/files/shirt.png', variant_ids: [] },
+  ],
 };
 const inventoryLevel = (available: number, updatedAt: string) => ({
   inventory_item_id: '#271878346596884015',
@@ -127,17 +130,29 @@ describe('merchant systems push changes by webhook', () => {
     // The catalog has the product and its variants; pricing has the price in every store.
     const product = await eventually(async () => {
       const { variant } = await system.ok<{ variant: { title: string; barcode: string | null; product: { title: string; brand: string; description: string }; price: { amount: string; currencyCode: string } } | null }>(
-        'query ($store: ID!) { variant(sku: "example-shirt-m") { title barcode product { title brand description } price(storeId: $store) { amount currencyCode } } }',
+        'query ($store: ID!) { variant(sku: "example-shirt-m") { title barcode options { name value } media { url alt position } product { title brand description options { name values } media { url alt position } } price(storeId: $store) { amount currencyCode } } }',
         { store: shop.stores[1]!.id },
         shop.headers,
       );
       if (!variant?.price) throw new Error('not yet');
       return variant;
     });
+    // Options, each variant's values (Shopify's option1..3) and the pictures, in Shopify's position order.
     expect(product).toEqual({
       title: 'Medium',
       barcode: '1234567890123',
-      product: { title: 'Example T-Shirt', brand: 'Acme', description: 'An example T-Shirt' },
+      options: [{ name: 'Size', value: 'Medium' }],
+      media: [{ url: 'https://cdn.shop.example/files/shirt-medium.png', alt: null, position: 0 }],
+      product: {
+        title: 'Example T-Shirt',
+        brand: 'Acme',
+        description: 'An example T-Shirt',
+        options: [{ name: 'Size', values: ['Small', 'Medium'] }],
+        media: [
+          { url: 'https://cdn.shop.example/files/shirt.png', alt: 'The shirt, folded', position: 0 },
+          { url: 'https://cdn.shop.example/files/shirt-medium.png', alt: null, position: 1 },
+        ],
+      },
       price: { amount: '19.99', currencyCode: 'EUR' },
     });
 

@@ -1,5 +1,5 @@
 import { signJson, signShopify, verifyShopify, verifySignedJson } from '../../lib/webhooks/signatures.js';
-import { adapt, MalformedPayload, parsePayload } from '../../lib/webhooks/adapters.js';
+import { adapt, MalformedPayload, parsePayload, type ProductCommand } from '../../lib/webhooks/adapters.js';
 
 describe('webhook signatures', () => {
   const body = Buffer.from('{"event_id":"e1"}');
@@ -63,5 +63,44 @@ describe('ingestion adapters', () => {
     expect(() => adapt('POS', 'stock.delta', delta)).toThrow(new MalformedPayload('items[0].delta must be between -1000000 and 1000000'));
     const product = { id: 7, title: 'Tea', status: 'active', variants: [{ sku: 'TEA-1', title: 'x'.repeat(256) }] };
     expect(() => adapt('SHOPIFY', 'products/update', product)).toThrow(new MalformedPayload('variants[0].title is longer than 255 characters'));
+  });
+
+  it('takes a Shopify product’s options, each variant’s values and its pictures, within upsertProduct’s bounds', () => {
+    const product = {
+      id: 7, title: 'Tea', status: 'active',
+      options: [{ name: 'Size', position: 1, values: ['50 g', '100 g'] }],
+      variants: [{ id: 71, sku: 'TEA-50', title: '50 g', option1: '50 g', image_id: 2 }, { id: 72, sku: 'TEA-100', title: '100 g', option1: '100 g' }],
+      images: [
+        { id: 2, position: 2, src: 'https://cdn.example/tea-50.png', alt: 'Small tin', variant_ids: [] },
+        { id: 1, position: 1, src: 'https://cdn.example/tea.png', alt: null, variant_ids: [72] },
+      ],
+    };
+    const [command] = adapt('SHOPIFY', 'products/update', product).commands as ProductCommand[];
+    expect(command!.options).toEqual([{ name: 'Size', values: ['50 g', '100 g'] }]);
+    expect(command!.media).toEqual([{ url: 'https://cdn.example/tea.png', alt: null }, { url: 'https://cdn.example/tea-50.png', alt: 'Small tin' }]);
+    expect(command!.variants.map(({ sku, options, media }) => ({ sku, options, media }))).toEqual([
+      { sku: 'TEA-50', options: [{ name: 'Size', value: '50 g' }], media: [{ url: 'https://cdn.example/tea-50.png', alt: 'Small tin' }] },
+      { sku: 'TEA-100', options: [{ name: 'Size', value: '100 g' }], media: [{ url: 'https://cdn.example/tea.png', alt: null }] },
+    ]);
+    // Shopify's placeholder option of a product without options is none; more than 20 pictures keep the first 20.
+    const plain = {
+      id: 8, title: 'Mug', status: 'active',
+      options: [{ name: 'Title', position: 1, values: ['Default Title'] }],
+      variants: [{ id: 81, sku: 'MUG', title: 'Default Title', option1: 'Default Title' }],
+      images: Array.from({ length: 25 }, (_, i) => ({ id: i, position: i + 1, src: `https://cdn.example/mug-${i}.png`, variant_ids: [] })),
+    };
+    const [mug] = adapt('SHOPIFY', 'products/create', plain).commands as ProductCommand[];
+    expect(mug!.options).toEqual([]);
+    expect(mug!.variants[0]!.options).toEqual([]);
+    expect(mug!.media).toHaveLength(20);
+    expect(mug!.media![19]!.url).toBe('https://cdn.example/mug-19.png');
+    // What upsertProduct would refuse goes to review with the reason, not half-applied.
+    const refusals: [Record<string, unknown>, string][] = [
+      [{ ...product, variants: [{ ...product.variants[0], option1: '1 kg' }] }, 'variants[0].option1 must be one of the values of option "Size"'],
+      [{ ...product, images: [{ id: 1, src: 'javascript:alert(1)' }] }, 'images[0].src must be an http(s) address of at most 2048 characters'],
+      [{ ...product, options: [{ name: 'Size', values: ['50 g', '50 g'] }] }, 'options[0].values must be 1 or more different values'],
+      [{ ...product, options: [{ name: 'x'.repeat(65), values: ['a'] }] }, 'options[0].name is longer than 64 characters'],
+    ];
+    for (const [payload, message] of refusals) expect(() => adapt('SHOPIFY', 'products/update', payload)).toThrow(new MalformedPayload(message));
   });
 });

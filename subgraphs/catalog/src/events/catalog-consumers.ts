@@ -54,7 +54,10 @@ export function catalogAppliers(log: (message: string) => void = console.error, 
         description: product.description,
         brand: product.brand,
         published: product.published,
-        variants: variants.map((v) => ({ sku: v.sku, title: v.title, barcode: v.barcode })),
+        // Options and media as the source has them (the adapter kept them within upsertProduct's bounds).
+        options: product.options,
+        media: product.media,
+        variants: variants.map((v) => ({ sku: v.sku, title: v.title, barcode: v.barcode, options: v.options, media: v.media })),
       }, { askModel: options.askModel });
     }),
   );

@@ -288,7 +288,9 @@ export function createIngestionWorker(dataSource: DataSource, afterCommit: () =>
       published: product.published,
       currencyCode: event.currency_code,
       sourceTime: sourceTime?.toISOString() ?? null,
-      variants: product.variants.map(({ sku, title, barcode, price }) => ({ sku, title, barcode, price })),
+      ...(product.options ? { options: product.options } : {}),
+      ...(product.media ? { media: product.media } : {}),
+      variants: product.variants.map(({ sku, title, barcode, price, options, media }) => ({ sku, title, barcode, price, ...(options ? { options } : {}), ...(media ? { media } : {}) })),
     });
   }
 
