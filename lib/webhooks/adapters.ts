@@ -269,13 +269,14 @@ function shopifyProduct(payload: Record<string, unknown>): AdaptedPayload {
   const title = optionalText(payload.title);
   if (!title) throw new MalformedPayload('title must be a non-empty string');
   if (!Array.isArray(payload.variants)) throw new MalformedPayload('variants must be an array');
-  const options = shopifyOptions(payload.options);
-  const images = shopifyImages(payload.images);
+  // A payload without `options` or `images` (a trimmed webhook's fields) leaves the catalog's own.
+  const options = payload.options === undefined ? undefined : shopifyOptions(payload.options);
+  const images = payload.images === undefined ? undefined : sourceImages(payload.images);
   const variants = payload.variants.map((variant, i) => {
     if (!isObject(variant)) throw new MalformedPayload(`variants[${i}] must be an object`);
     const price = variant.price === undefined || variant.price === null ? null : String(variant.price);
     // Shopify gives a variant's values as option1..option3, in the order of the product's options.
-    const values = options.map((option, k) => {
+    const values = options?.map((option, k) => {
       const value = optionalText(variant[`option${k + 1}`]);
       if (!value || !option.values.includes(value)) throw new MalformedPayload(`variants[${i}].option${k + 1} must be one of the values of option "${option.name}"`);
       return { name: option.name, value };
@@ -290,7 +291,7 @@ function shopifyProduct(payload: Record<string, unknown>): AdaptedPayload {
       inventoryItemId: variant.inventory_item_id === undefined || variant.inventory_item_id === null ? null : externalId(variant.inventory_item_id, `variants[${i}].inventory_item_id`),
       options: values,
       media: images
-        .filter((image) => (variantId !== null && image.variantIds.includes(variantId)) || (imageId !== null && image.id === imageId))
+        ?.filter((image) => (variantId !== null && image.variantIds.includes(variantId)) || (imageId !== null && image.id === imageId))
         .slice(0, MAX_MEDIA)
         .map(({ url, alt }) => ({ url, alt })),
     };
@@ -310,7 +311,7 @@ function shopifyProduct(payload: Record<string, unknown>): AdaptedPayload {
         brand: boundedText(optionalText(payload.vendor), 'vendor'),
         published: status === 'active',
         options,
-        media: images.slice(0, MAX_MEDIA).map(({ url, alt }) => ({ url, alt })),
+        media: images?.slice(0, MAX_MEDIA).map(({ url, alt }) => ({ url, alt })),
         variants,
       },
     ],
@@ -349,8 +350,11 @@ function shopifyOptions(value: unknown): ProductOptionValues[] {
   return options.map(({ name, values }) => ({ name, values }));
 }
 
-/** A Shopify product's `images` ([{ id, src, alt, position, variant_ids }]), in position order. */
-function shopifyImages(value: unknown): (SourceMedia & { id: string | null; variantIds: string[] })[] {
+/**
+ * A product's `images` as Shopify ([{ id, src, alt, position, variant_ids }]) and WooCommerce
+ * ([{ id, src, alt }], in the order shown) send them, in position order.
+ */
+function sourceImages(value: unknown): (SourceMedia & { id: string | null; variantIds: string[] })[] {
   // Shopify keeps up to 250 pictures a product; the first MAX_MEDIA (by position) are kept.
   return list(value, 'images', 250)
     .map((raw, i) => {
@@ -405,6 +409,9 @@ export function adaptWoo(_topic: string, payload: Record<string, unknown>): Adap
     description: boundedText(html ? stripHtml(html) : null, 'description', INPUT_BOUNDS.maxLength['UpsertProductInput.description']),
     brand: boundedText(brand, 'brands[0].name'),
     published: payload.status === 'publish',
+    // Its pictures, the first as WooCommerce's featured one; its attributes are untyped names and
+    // values (not declared attributes), and a variable product's options live on its variations.
+    media: payload.images === undefined ? undefined : sourceImages(payload.images).slice(0, MAX_MEDIA).map(({ url, alt }) => ({ url, alt })),
     variants: variable
       ? []
       : [{ sku: boundedText(typeof payload.sku === 'string' ? payload.sku.trim() : '', 'sku')!, title: boundedText(title, 'name')!, barcode: boundedText(optionalText(payload.global_unique_id), 'global_unique_id'), price: price === undefined ? null : String(price).trim(), inventoryItemId: id }],

@@ -48,7 +48,10 @@ const wooProduct = (overrides: Record<string, unknown> = {}) => ({
   categories: [{ id: 9, name: 'Coffee', slug: 'coffee' }],
   tags: [],
   brands: [{ id: 31, name: 'Northern Roast', slug: 'northern-roast' }],
-  images: [],
+  images: [
+    { id: 801, date_created: '2024-01-01T12:00:00', src: 'https://shop.example.com/wp-content/uploads/cold-brew.jpg', name: 'cold-brew.jpg', alt: 'A can of cold brew' },
+    { id: 802, date_created: '2024-01-01T12:00:00', src: 'https://shop.example.com/wp-content/uploads/cold-brew-back.jpg', name: 'cold-brew-back.jpg', alt: '' },
+  ],
   attributes: [],
   default_attributes: [],
   variations: [],
@@ -64,7 +67,7 @@ const CONFIGURE = 'mutation ($input: ConfigureWebhookSourceInput!) { configureWe
 const MAP_LOCATION = 'mutation ($input: MapExternalLocationInput!) { mapExternalLocation(input: $input) { source externalId storeId } }';
 const EVENT = 'query ($id: ID!) { ingestionEvent(id: $id) { id status attempts lastError note } }';
 const VARIANT = `query ($store: ID!) { variant(sku: "WOO-COLDBREW-330") {
-  title product { title brand description published } price(storeId: $store) { amount currencyCode } stock(storeId: $store) { onHand }
+  title product { title brand description published media { url alt } } price(storeId: $store) { amount currencyCode } stock(storeId: $store) { onHand }
 } }`;
 
 describe('WooCommerce pushes products with their stock by webhook', () => {
@@ -125,7 +128,14 @@ describe('WooCommerce pushes products with their stock by webhook', () => {
       return found;
     })).toEqual({
       title: 'Premium Quality Cold Brew',
-      product: { title: 'Premium Quality Cold Brew', brand: 'Northern Roast', description: 'Slow-steeped for 18 hours .', published: true },
+      product: {
+        title: 'Premium Quality Cold Brew', brand: 'Northern Roast', description: 'Slow-steeped for 18 hours .', published: true,
+        // Its pictures, in WooCommerce's order (an empty alt is none).
+        media: [
+          { url: 'https://shop.example.com/wp-content/uploads/cold-brew.jpg', alt: 'A can of cold brew' },
+          { url: 'https://shop.example.com/wp-content/uploads/cold-brew-back.jpg', alt: null },
+        ],
+      },
       price: { amount: '3.49', currencyCode: 'EUR' },
       stock: { onHand: 12 },
     });
