@@ -29,6 +29,9 @@ export const INPUT_BOUNDS = {
     'SetAvailabilityWindowsInput.timeZone': 64,
     'CreateStoreInput.timeZone': 64,
     'Mutation.setStoreTimeZone(timeZone:)': 64,
+    /** A BCP 47 tag (lib/search-language.ts). */
+    'Mutation.setTenantLocale(locale:)': 35,
+    'CreateTenantInput.locale': 35,
     'AdjustStockInput.reason': 500,
     /** What a processor's challenge page hands back (test-card: `authenticated`). */
     'CompletePaymentActionInput.actionResult': 200,

@@ -38,6 +38,7 @@ export type TypedEvent<K extends EventType> = EventEnvelope<EventMap[K]> & { typ
 export const EVENT_VERSIONS = {
   tenant: {
     'tenant.tenant.created': 1,
+    'tenant.tenant.locale-set': 1,
     'tenant.store.created': 1,
     'tenant.store.time-zone-set': 1,
     'tenant.api-key.created': 1,

@@ -89,6 +89,7 @@ describe('every mutation writes an audit record', () => {
     });
     await run('configureWebhookSource', 'mutation ($i: ConfigureWebhookSourceInput!) { configureWebhookSource(input: $i) { __typename } }', { i: { source: 'POS', secret: POS_SECRET, currencyCode: 'EUR' } });
     await run('setStoreTimeZone', 'mutation ($s: ID!) { setStoreTimeZone(storeId: $s, timeZone: "Europe/Berlin") { timeZone } }', { s });
+    await run('setTenantLocale', 'mutation { setTenantLocale(locale: "en-GB") { locale } }', {});
     const sub = await run('createWebhookSubscription', 'mutation ($i: CreateWebhookSubscriptionInput!) { createWebhookSubscription(input: $i) { secret subscription { id } } }', {
       i: { url: receiver.url('/audit'), eventTypes: ['inventory.stock-level.changed'] },
     });

@@ -13,6 +13,7 @@ type Fields = { [K in EventType]: { [F in keyof EventMap[K]]-?: undefined extend
 const money = true;
 const FIELDS: Fields = {
   'tenant.tenant.created': { id: true, slug: true, name: true, domains: true },
+  'tenant.tenant.locale-set': { locale: true },
   'tenant.store.created': { id: true, code: true, name: true, kind: true, timeZone: 'optional' },
   'tenant.store.time-zone-set': { id: true, timeZone: true },
   'tenant.api-key.created': { id: true, role: true },
@@ -89,6 +90,7 @@ describe('published events match the event map', () => {
   it('publishes each type with its publisher, schema version and declared fields', async () => {
     await addProduct(system, shop, 'Contract', ['EVT-1']);
     await system.ok('mutation ($i: SetSearchSynonymsInput!) { setSearchSynonyms(input: $i) }', { i: { groups: [['soda', 'pop']] } }, shop.headers);
+    await system.ok('mutation { setTenantLocale(locale: "en-GB") { locale } }', {}, shop.headers);
     await setPrice(system, shop, 'EVT-1', '1.50');
     await setPrice(system, shop, 'EVT-1', '1.60');
     await receiveStock(system, shop, 'EVT-1', 5);
@@ -143,7 +145,7 @@ describe('published events match the event map', () => {
     // The flow above publishes these types (the webhook types have their own suites).
     expect(new Set(seen.map((e) => e.type))).toEqual(
       new Set([
-        'tenant.tenant.created', 'tenant.store.created', 'tenant.api-key.created', 'tenant.api-key.revoked', 'tenant.feature-flag.changed',
+        'tenant.tenant.created', 'tenant.tenant.locale-set', 'tenant.store.created', 'tenant.api-key.created', 'tenant.api-key.revoked', 'tenant.feature-flag.changed',
         'catalog.product.upserted', 'catalog.variant.upserted', 'catalog.search.synonyms-set', 'inventory.stock-level.changed',
         'inventory.reservation.confirmed', 'inventory.reservation.rejected', 'pricing.price.changed',
         'orders.order.placed', 'orders.order.paid', 'orders.order.fulfilled', 'orders.order.cancelled', 'orders.order.updated',

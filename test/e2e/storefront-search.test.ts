@@ -181,4 +181,26 @@ describe('storefront search through the gateway', () => {
     const malformed = await system.request('mutation { upsertProduct(input: { title: "X", handle: "Not A Handle", variants: [{ sku: "H-5", title: "X" }] }) { id } }', {}, shop.headers);
     expect(malformed.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
+
+  it("stems the words of the tenant's language once it sets its locale, and stops when its language has no stemmer", async () => {
+    await addProduct(system, shop, 'Hiking Boots', ['TRL-7'], { brand: 'Trail' });
+    // Without a locale a word is matched as written, as a prefix or a likely typo: "hike" is none of "hiking".
+    expect(await titles({ q: 'hike' })).toEqual([]);
+    const LOCALE = 'mutation ($l: String!) { setTenantLocale(locale: $l) { locale } }';
+    expect((await system.ok(LOCALE, { l: 'en-gb' }, shop.headers)).setTenantLocale).toEqual({ locale: 'en-GB' });
+    expect((await system.ok('{ tenant { locale } }', {}, shop.headers)).tenant).toEqual({ locale: 'en-GB' });
+    // The catalog re-indexes once it has the event: English stems "hiking", "hikes" and "hike" alike.
+    await eventually(async () => expect(await titles({ q: 'hike' })).toEqual(['Hiking Boots']));
+    expect(await titles({ q: 'hikes boot' })).toEqual(['Hiking Boots']);
+    // Everything else keeps working: accents, typos, synonyms.
+    expect(await titles({ q: 'cafe' })).toEqual(['Café Crème']);
+    expect(await titles({ q: 'expresso' })).toEqual(['Espresso Beans']);
+    // Japanese has no stemmer here: the stems go, the locale is kept.
+    expect((await system.ok(LOCALE, { l: 'ja-JP' }, shop.headers)).setTenantLocale).toEqual({ locale: 'ja-JP' });
+    await eventually(async () => expect(await titles({ q: 'hike' })).toEqual([]));
+    for (const l of ['', 'not a locale', 'x'.repeat(36)]) {
+      expect((await system.request(LOCALE, { l }, shop.headers)).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    }
+    expect((await system.request(LOCALE, { l: 'de' }, shop.posHeaders)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+  });
 });

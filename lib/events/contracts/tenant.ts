@@ -3,6 +3,8 @@ import type { FlagDefinition } from '../../flags/definition.js';
 /** Events the tenant subgraph publishes, by type (payloads; versions in `../event-map.ts`). */
 export interface TenantEvents {
   'tenant.tenant.created': { id: string; slug: string; name: string; domains: string[] };
+  /** The tenant's locale was set (BCP 47, canonical): the catalog's search stems its language. */
+  'tenant.tenant.locale-set': { locale: string };
   /** Every service keeps `known_store` from it. */
   'tenant.store.created': { id: string; code: string; name: string; kind: string; timeZone?: string };
   /** A store's IANA time zone was set: catalog and orders evaluate its menus' availability windows in it. */

@@ -3,6 +3,7 @@ import { rememberStoreAndTimeZone, rememberTimeZoneChange } from '../../../../li
 import type { ReadModel } from '../../../../lib/events/replay.js';
 import { featureFlagCopyReadModel } from '../../../../lib/flags/flag-copy.js';
 import { searchOffers } from '../services/search.service.js';
+import { searchLanguage } from './search-language.js';
 import { pairReactions, saleReactions } from '../recommendations/recommendation-consumers.js';
 
 /** The catalog's read models (`npm run replay -- catalog`). */
@@ -20,6 +21,13 @@ export const catalogReadModels: ReadModel[] = [
     tables: ['search_variant_offer', 'search_offer'],
     description: "search's price and availability per sku and store, and per product (pricing.price.changed, inventory.stock-level.changed and their batches pricing.prices.changed, inventory.stock-levels.changed)",
     reactions: searchOffers,
+  },
+  {
+    name: 'catalog.search-language',
+    service: 'catalog',
+    tables: ['search_language'],
+    description: "the text search configuration whose stems search adds, from the tenant's locale (tenant.tenant.locale-set); a change re-indexes the tenant's search rows",
+    reactions: searchLanguage,
   },
   {
     name: 'catalog.search-documents',

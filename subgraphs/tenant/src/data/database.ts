@@ -18,6 +18,7 @@ import { WooSource1738013000000 } from './migrations/1738013000000-woo-source.js
 import { AuditLog1740018000000 } from './migrations/1740018000000-audit-log.js';
 import { PersistedDocuments1740019000000 } from './migrations/1740019000000-persisted-documents.js';
 import { StoreTimeZone1740025000002 } from './migrations/1740025000002-store-time-zone.js';
+import { TenantLocale1740050000000 } from './migrations/1740050000000-tenant-locale.js';
 import { FeatureFlags1740018100000 } from './migrations/1740018100000-feature-flags.js';
 
 export function openTenantDatabase(url: string, schema = 'tenant'): Promise<DataSource> {
@@ -25,6 +26,6 @@ export function openTenantDatabase(url: string, schema = 'tenant'): Promise<Data
     url,
     schema,
     entities: [TenantEntity, StoreEntity, ApiKeyEntity, WebhookSourceEntity, FeatureFlagEntity, OutboxEvent, ProcessedEvent],
-    migrations: [Initial1732300000000, ApiKeys1732400000000, RowLevelSecurity1732500000000, ApiKeyStores1732600000000, WebhookSources1732700000000, Customers1735000000000, OutboundWebhooks1736000000000, WooSource1738013000000, AuditLog1740018000000, FeatureFlags1740018100000, PersistedDocuments1740019000000, StoreTimeZone1740025000002],
+    migrations: [Initial1732300000000, ApiKeys1732400000000, RowLevelSecurity1732500000000, ApiKeyStores1732600000000, WebhookSources1732700000000, Customers1735000000000, OutboundWebhooks1736000000000, WooSource1738013000000, AuditLog1740018000000, FeatureFlags1740018100000, PersistedDocuments1740019000000, StoreTimeZone1740025000002, TenantLocale1740050000000],
   });
 }

@@ -181,6 +181,8 @@ export type CreateStoreInput = {
 export type CreateTenantInput = {
   /** Host names of its storefront. */
   domains?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** As `setTenantLocale`. */
+  locale?: InputMaybe<Scalars['String']['input']>;
   name: Scalars['String']['input'];
   /** Lower-case letters, digits and dashes; unique. */
   slug: Scalars['String']['input'];
@@ -367,6 +369,8 @@ export type Mutation = {
   setFeatureFlag: FeatureFlag;
   /** Sets a store's IANA time zone (`Europe/Berlin`): its menus' availability windows are evaluated in it (admin). */
   setStoreTimeZone: Store;
+  /** Sets the tenant's locale, a BCP 47 tag (`en-GB`, `de`), answered in canonical form: search then stems the words of its language, re-indexing the catalog (admin). */
+  setTenantLocale: Tenant;
 };
 
 
@@ -463,6 +467,11 @@ export type MutationSetFeatureFlagArgs = {
 export type MutationSetStoreTimeZoneArgs = {
   storeId: Scalars['ID']['input'];
   timeZone: Scalars['String']['input'];
+};
+
+
+export type MutationSetTenantLocaleArgs = {
+  locale: Scalars['String']['input'];
 };
 
 /** Pagination of a list. */
@@ -652,6 +661,8 @@ export type Tenant = {
   domains: Array<Scalars['String']['output']>;
   /** Stable identifier (UUID). */
   id: Scalars['ID']['output'];
+  /** Its locale (BCP 47, e.g. `en-GB`), null until set: search stems the words of its language (docs/search in README). */
+  locale?: Maybe<Scalars['String']['output']>;
   /** Display name. */
   name: Scalars['String']['output'];
   /** Unique short name, e.g. `demo`. */
@@ -1169,6 +1180,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   rotateWebhookSecret?: Resolver<ResolversTypes['WebhookSubscriptionSecret'], ParentType, ContextType, RequireFields<MutationRotateWebhookSecretArgs, 'id'>>;
   setFeatureFlag?: Resolver<ResolversTypes['FeatureFlag'], ParentType, ContextType, RequireFields<MutationSetFeatureFlagArgs, 'input'>>;
   setStoreTimeZone?: Resolver<ResolversTypes['Store'], ParentType, ContextType, RequireFields<MutationSetStoreTimeZoneArgs, 'storeId' | 'timeZone'>>;
+  setTenantLocale?: Resolver<ResolversTypes['Tenant'], ParentType, ContextType, RequireFields<MutationSetTenantLocaleArgs, 'locale'>>;
 };
 
 export type PageInfoResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
@@ -1213,6 +1225,7 @@ export type TenantResolvers<ContextType = Context, ParentType extends ResolversP
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Tenant']> | FederationReferenceType, FederationReferenceType, ContextType>;
   domains?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  locale?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   slug?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   stores?: Resolver<Array<ResolversTypes['Store']>, ParentType, ContextType>;

@@ -30,6 +30,7 @@ export const resolvers: Resolvers = {
     createTenant: (_root, { input }, ctx) => ctx.tenants.createTenantAs(ctx, input),
     createStore: (_root, { input }, ctx) => ctx.tenants.createStoreAs(ctx, input),
     setStoreTimeZone: (_root, { storeId, timeZone }, ctx) => ctx.tenants.setStoreTimeZone(ctx, storeId, timeZone),
+    setTenantLocale: (_root, { locale }, ctx) => ctx.tenants.setLocale(ctx, locale),
     createApiKey: (_root, { input }, ctx) => ctx.apiKeys.create(ctx, input),
     revokeApiKey: (_root, { id }, ctx) => ctx.apiKeys.revoke(ctx, id),
     configureWebhookSource: (_root, { input }, ctx) => ctx.webhookSources.configure(ctx, input),

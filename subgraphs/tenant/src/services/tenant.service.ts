@@ -8,6 +8,7 @@ import { isUuid, requireTenant } from '../../../../lib/graphql/context.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
 import { outboxOf } from '../../../../lib/events/outbox.js';
 import { isTimeZone } from '../../../../lib/menus/availability.js';
+import { canonicalLocale, MAX_LOCALE_LENGTH } from '../../../../lib/search-language.js';
 import { StoreEntity, type StoreKind } from '../data/entities/store.entity.js';
 import { TenantEntity } from '../data/entities/tenant.entity.js';
 
@@ -20,6 +21,8 @@ export interface CreateTenantInput {
   slug: string;
   name: string;
   domains?: string[] | null;
+  /** BCP 47; none when absent. */
+  locale?: string | null;
   /** Fixed id (seed data); generated when absent. */
   id?: string;
 }
@@ -39,6 +42,7 @@ export class TenantService extends TenantScopedService {
     if (!input.name.trim()) throw badInput('name must not be empty', 'name');
     const domains = (input.domains ?? []).map((d) => d.toLowerCase());
     if (domains.some((d) => !HOST.test(d))) throw badInput('domains must be host names', 'domains');
+    const locale = input.locale == null ? null : checkedLocale(input.locale);
     const tenant = await inSystemTransaction(this.dataSource, async (m) => {
       const taken = await m.getRepository(TenantEntity).findOne({ where: { slug: input.slug } });
       if (taken) throw badInput(`slug "${input.slug}" is taken`, 'slug');
@@ -47,9 +51,11 @@ export class TenantService extends TenantScopedService {
         slug: input.slug,
         name: input.name.trim(),
         domains,
+        locale,
       });
       await m.getRepository(TenantEntity).insert(row);
       await emit(m, row.id, 'tenant.tenant.created', { id: row.id, slug: row.slug, name: row.name, domains });
+      if (locale) await emit(m, row.id, 'tenant.tenant.locale-set', { locale });
       return row;
     });
     await this.afterCommit();
@@ -77,7 +83,7 @@ export class TenantService extends TenantScopedService {
   /** `createTenant` through the API: platform only. */
   createTenantAs(ctx: SubgraphContext, input: CreateTenantInput): Promise<TenantEntity> {
     requireRole(ctx, 'platform');
-    return this.createTenant({ slug: input.slug, name: input.name, domains: input.domains ?? [] });
+    return this.createTenant({ slug: input.slug, name: input.name, domains: input.domains ?? [], locale: input.locale ?? null });
   }
 
   /** `createStore` through the API: platform for any tenant, an admin for its own. */
@@ -107,6 +113,25 @@ export class TenantService extends TenantScopedService {
     });
     await this.afterCommit();
     return store;
+  }
+
+  /** Sets the tenant's locale (admin); the catalog learns it by `tenant.tenant.locale-set` and re-indexes its search. */
+  async setLocale(ctx: SubgraphContext, locale: string): Promise<TenantEntity> {
+    requireRole(ctx, 'admin');
+    const tenantId = requireTenant(ctx);
+    const canonical = checkedLocale(locale);
+    const tenant = await inTenantTransaction(this.dataSource, tenantId, async (m) => {
+      const repo = m.getRepository(TenantEntity);
+      const row = await repo.findOne({ where: { id: tenantId }, lock: { mode: 'pessimistic_write' } });
+      if (!row) throw appError('UNAUTHENTICATED', 'unknown tenant');
+      if (row.locale === canonical) return row;
+      row.locale = canonical;
+      await repo.update({ id: tenantId }, { locale: canonical });
+      await emit(m, tenantId, 'tenant.tenant.locale-set', { locale: canonical });
+      return row;
+    });
+    await this.afterCommit();
+    return tenant;
   }
 
   current(ctx: SubgraphContext): Promise<TenantEntity> {
@@ -175,4 +200,11 @@ function checkedTimeZone(timeZone: string): string {
   const zone = timeZone.trim();
   if (!isTimeZone(zone) || zone === '') throw badInput(`${timeZone} is not an IANA time zone (e.g. Europe/Berlin)`, 'timeZone');
   return zone;
+}
+
+/** A locale in canonical BCP 47 form, or BAD_USER_INPUT. */
+function checkedLocale(locale: string): string {
+  const canonical = canonicalLocale(locale.trim());
+  if (!canonical) throw badInput(`locale must be a BCP 47 language tag of at most ${MAX_LOCALE_LENGTH} characters, such as "en-GB" or "de"`, 'locale');
+  return canonical;
 }

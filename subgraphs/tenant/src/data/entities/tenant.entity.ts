@@ -14,6 +14,10 @@ export class TenantEntity {
   @Column({ type: 'text', array: true, default: '{}' })
   domains!: string[];
 
+  /** BCP 47 (`en-GB`); null until set: the catalog's search stems its language. */
+  @Column({ type: 'text', nullable: true })
+  locale!: string | null;
+
   @Column({ type: 'timestamptz', name: 'created_at', default: () => 'now()' })
   createdAt!: Date;
 }
