@@ -200,6 +200,61 @@ describe('bulk catalog feed import', () => {
     expect(notAdmin.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 
+  it("adds options, pictures and attribute values from Shopify-style columns, and refuses a row it cannot apply whole", async () => {
+    const define = 'mutation ($i: DefineAttributeInput!) { defineAttribute(input: $i) { name } }';
+    await system.ok(define, { i: { name: 'roast', kind: 'TEXT' } }, shop.headers);
+    await system.ok(define, { i: { name: 'weight', kind: 'NUMBER', unit: 'g' } }, shop.headers);
+    const columns = ['handle', 'title', 'sku', 'option1_name', 'option1_value', 'option2_name', 'option2_value', 'image_src', 'image_alt', 'variant_image', 'attribute:roast', 'attribute:weight'];
+    const row = (values: Partial<Record<string, string>>) => columns.map((c) => values[c] ?? '').join(',');
+    const cdn = 'https://cdn.shop.example/files';
+    const csv = [
+      columns.join(','),
+      row({ handle: 'beans', title: 'Feed Beans', sku: 'FBN-250-W', option1_name: 'Size', option1_value: '250 g', option2_name: 'Grind', option2_value: 'Whole', image_src: `${cdn}/beans.jpg`, image_alt: 'A bag of beans', variant_image: `${cdn}/beans-250.jpg`, 'attribute:roast': 'dark', 'attribute:weight': '250' }),
+      row({ handle: 'beans', title: 'Feed Beans', sku: 'FBN-250-G', option1_value: '250 g', option2_value: 'Ground', image_src: `${cdn}/beans-back.jpg` }),
+      row({ handle: 'beans', title: 'Feed Beans', sku: 'FBN-1K-W', option1_value: '1 kg', option2_value: 'Whole' }),
+      row({ handle: 'loose', title: 'Loose Beans', sku: 'FBN-L1', option2_value: 'Loose' }),
+      row({ handle: 'heavy', title: 'Heavy Beans', sku: 'FBN-H1', 'attribute:weight': 'heavy' }),
+      row({ handle: 'ftp', title: 'Ftp Beans', sku: 'FBN-F1', image_src: 'ftp://cdn.shop.example/beans.jpg' }),
+    ].join('\n');
+    const feed = await finished((await system.ok(IMPORT, { csv }, shop.headers)).importCatalogFeed.id);
+    expect(feed).toEqual(expect.objectContaining({ status: 'COMPLETED', imported: 3, failed: 3 }));
+    expect(feed.errors.map(({ line, reason }) => ({ line, reason }))).toEqual([
+      { line: 5, reason: 'option2_value needs option2_name (on this row, on an earlier row of handle loose, or the product\'s option 2)' },
+      { line: 6, reason: 'attribute "weight" is a number: "heavy" is not a decimal' },
+      { line: 7, reason: 'image_src must be an http(s) address of at most 2048 characters' },
+    ]);
+    const read = async () =>
+      (
+        await system.ok(
+          `{ variant(sku: "FBN-250-W") { options { name value } media { url } product { options { name values } media { url alt } attributes { name value unit }
+             variants { sku options { name value } } } } }`,
+          {},
+          shop.headers,
+        )
+      ).variant;
+    const expected = {
+      options: [{ name: 'Size', value: '250 g' }, { name: 'Grind', value: 'Whole' }],
+      media: [{ url: `${cdn}/beans-250.jpg` }],
+      product: {
+        options: [{ name: 'Size', values: ['250 g', '1 kg'] }, { name: 'Grind', values: ['Whole', 'Ground'] }],
+        media: [{ url: `${cdn}/beans.jpg`, alt: 'A bag of beans' }, { url: `${cdn}/beans-back.jpg`, alt: null }],
+        attributes: [{ name: 'roast', value: 'dark', unit: null }, { name: 'weight', value: '250', unit: 'g' }],
+        variants: [
+          { sku: 'FBN-250-W', options: [{ name: 'Size', value: '250 g' }, { name: 'Grind', value: 'Whole' }] },
+          { sku: 'FBN-250-G', options: [{ name: 'Size', value: '250 g' }, { name: 'Grind', value: 'Ground' }] },
+          { sku: 'FBN-1K-W', options: [{ name: 'Size', value: '1 kg' }, { name: 'Grind', value: 'Whole' }] },
+        ],
+      },
+    };
+    expect(await read()).toEqual(expected);
+    // Search reads attribute and option values.
+    const found = await system.ok('{ search(query: "dark ground", first: 5) { edges { node { title } } } }', {}, shop.headers);
+    expect(found.search.edges).toEqual([{ node: { title: 'Feed Beans' } }]);
+    // The same feed again adds nothing twice.
+    expect(await finished((await system.ok(IMPORT, { csv }, shop.headers)).importCatalogFeed.id)).toEqual(expect.objectContaining({ imported: 3, failed: 3 }));
+    expect(await read()).toEqual(expected);
+  });
+
   it('streams a large file through the gateway and sends a wrongly encoded row to review', async () => {
     const uploadUrl = `${new URL(system.gatewayUrl).origin}/imports/catalog`;
     const rows = 2_000;

@@ -13,6 +13,7 @@ import { analyzeAfterBulkWrite, statisticsKeeper } from '../../../../lib/db/tabl
 import { pollingWorker } from '../../../../lib/jobs/polling-worker.js';
 import { attributeChange } from '../versions/product-versions.service.js';
 import { readHeader, readRow, type FeedRow, type Header } from './feed-rows.js';
+import { hasExtras, planExtrasIn, writeExtras } from './feed-extras.js';
 import { FEED_SETTLED_STATUS } from './feed-effects.js';
 
 const emit = outboxOf('catalog');
@@ -208,6 +209,13 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
         problems.push({ line: row.line, reason: `sku ${row.sku} belongs to another product${owner ? ` (${owner})` : ''}`, raw });
       } else rows.push(row);
     }
+    // Options, pictures and attributes (feed-extras.ts): a row that cannot be applied whole is refused here.
+    const extras = rows.some(hasExtras) ? await planExtrasIn(m, tenantId, rows) : null;
+    if (extras?.refused.size) {
+      const raws = new Map(batch.map((b) => [b.row.line, b.raw]));
+      for (const [line, reason] of extras.refused) problems.push({ line, reason, raw: raws.get(line) ?? '' });
+      rows.splice(0, rows.length, ...rows.filter((r) => !extras.refused.has(r.line)));
+    }
     problems.sort((a, b) => a.line - b.line);
     if (rows.length === 0) return 0;
 
@@ -274,6 +282,7 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
         rows.map((r) => r.line),
       ],
     );
+    if (extras) await writeExtras(m, tenantId, extras, (handle) => productOf.get(`feed:${handle}`)!.id);
     const variants: VariantsUpserted = {
       variants: rows.map((r) => {
         const product = productOf.get(`feed:${r.handle}`)!;

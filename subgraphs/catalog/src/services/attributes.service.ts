@@ -45,7 +45,8 @@ const NUMBER = /^-?(0|[1-9]\d{0,14})(\.\d{1,6})?$/;
 /** Most options and media of a product (docs/limits.md). */
 export const MAX_OPTIONS = 10;
 export const MAX_MEDIA = 20;
-const MAX_URL = 2_048;
+/** The longest media address (docs/limits.md: `MediaInput.url`). */
+export const MAX_MEDIA_URL = 2_048;
 
 /** The tenant's attributes (`defineAttribute`) and products' values of them. */
 export class AttributeService extends TenantScopedService {
@@ -95,6 +96,20 @@ export async function definitionsIn(m: EntityManager, names?: readonly string[])
   );
 }
 
+/**
+ * A value of an attribute as it is stored: its text (a number in one canonical text, "250" not
+ * "250.0", so facets and `values` agree) and, for a number, the number; or why it cannot be.
+ * `upsertProduct` and feeds check with it.
+ */
+export function attributeValue(definition: AttributeDefinition | undefined, name: string, value: string): { text: string; number: string | null } | string {
+  if (!definition) return `unknown attribute "${name}": declare it with defineAttribute`;
+  const text = value.trim();
+  if (definition.kind === 'NUMBER' && !NUMBER.test(text)) return `attribute "${name}" is a number: "${value}" is not a decimal`;
+  if (definition.kind === 'BOOLEAN' && text !== 'true' && text !== 'false') return `attribute "${name}" is true or false, not "${value}"`;
+  if (!text) return `attribute "${name}" needs a value`;
+  return { text: definition.kind === 'NUMBER' ? String(Number(text)) : text, number: definition.kind === 'NUMBER' ? text : null };
+}
+
 /** Checks what can be checked without the database: shapes, repeats and bounds (BAD_USER_INPUT). */
 export function checkCatalogExtras(input: CatalogExtrasInput): void {
   const names = (list: readonly { name: string }[], field: string) => {
@@ -127,9 +142,14 @@ function checkMedia(media: readonly MediaInput[] | null | undefined, field: stri
   if (!media) return;
   if (media.length > MAX_MEDIA) throw badInput(`${field}: at most ${MAX_MEDIA} items`, field);
   for (const item of media) {
-    const url = URL.canParse(item.url) ? new URL(item.url) : null;
-    if (!url || !/^https?:$/.test(url.protocol) || item.url.length > MAX_URL) throw badInput(`${field}: "${item.url.slice(0, 80)}" is not an http(s) address of at most ${MAX_URL} characters`, `${field}.url`);
+    if (!isMediaUrl(item.url)) throw badInput(`${field}: "${item.url.slice(0, 80)}" is not an http(s) address of at most ${MAX_MEDIA_URL} characters`, `${field}.url`);
   }
+}
+
+/** An http(s) address of at most 2,048 characters: what a media item's `url` must be. */
+export function isMediaUrl(text: string): boolean {
+  const url = URL.canParse(text) ? new URL(text) : null;
+  return url !== null && /^https?:$/.test(url.protocol) && text.length <= MAX_MEDIA_URL;
 }
 
 const mediaOf = (media: readonly MediaInput[]): MediaValue[] => media.map((item) => ({ url: item.url, alt: item.alt?.trim() || null, kind: item.kind ?? 'IMAGE' }));
@@ -146,14 +166,9 @@ export async function writeCatalogExtras(m: EntityManager, tenantId: string, pro
   if (input.attributes) {
     const definitions = new Map((await definitionsIn(m, input.attributes.map((a) => a.name))).map((d) => [d.name, d]));
     const rows = input.attributes.map(({ name, value }, position) => {
-      const definition = definitions.get(name);
-      if (!definition) throw badInput(`unknown attribute "${name}": declare it with defineAttribute`, 'attributes.name');
-      const text = value.trim();
-      if (definition.kind === 'NUMBER' && !NUMBER.test(text)) throw badInput(`attribute "${name}" is a number: "${value}" is not a decimal`, 'attributes.value');
-      if (definition.kind === 'BOOLEAN' && text !== 'true' && text !== 'false') throw badInput(`attribute "${name}" is true or false, not "${value}"`, 'attributes.value');
-      if (!text) throw badInput(`attribute "${name}" needs a value`, 'attributes.value');
-      // A number is kept in one canonical text ("250", not "250.0"), so facets and `values` agree.
-      return { name, text: definition.kind === 'NUMBER' ? String(Number(text)) : text, number: definition.kind === 'NUMBER' ? text : null, position };
+      const stored = attributeValue(definitions.get(name), name, value);
+      if (typeof stored === 'string') throw badInput(stored, stored.startsWith('unknown') ? 'attributes.name' : 'attributes.value');
+      return { name, ...stored, position };
     });
     await m.query(`DELETE FROM "${s}".product_attribute WHERE tenant_id = $1 AND product_id = $2`, [tenantId, productId]);
     await m.query(
