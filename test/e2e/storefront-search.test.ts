@@ -1,4 +1,4 @@
-import { addProduct, createShop, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
+import { addProduct, bearer, createShop, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
 import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
 const SEARCH = `query ($q: String, $filter: SearchFilter, $sort: SearchSort, $store: ID, $first: Int, $after: String) {
@@ -202,5 +202,11 @@ describe('storefront search through the gateway', () => {
       expect((await system.request(LOCALE, { l }, shop.headers)).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     }
     expect((await system.request(LOCALE, { l: 'de' }, shop.posHeaders)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    // A new tenant may be given its locale from the start (the platform key).
+    const CREATE = 'mutation ($i: CreateTenantInput!) { createTenant(input: $i) { locale } }';
+    const platform = bearer(system.platformApiKey);
+    const slug = `de-${Date.now().toString(36)}`;
+    expect((await system.ok(CREATE, { i: { slug, name: 'Laden', locale: 'DE-at' } }, platform)).createTenant).toEqual({ locale: 'de-AT' });
+    expect((await system.request(CREATE, { i: { slug: `${slug}-x`, name: 'Laden', locale: 'deutsch!' } }, platform)).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 });
