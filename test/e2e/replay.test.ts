@@ -47,6 +47,8 @@ describe('read models rebuilt by replay', () => {
     // bulk events: variants, and the batch events of its prices and stock, decision 0042).
     const tee = await addProduct(system, shop, 'Replay Tee', ['RP-1', 'RP-2'], { brand: 'Acme' });
     await system.ok('mutation { setFeatureFlag(input: { key: "replay-flag", enabled: true }) { key } }', {}, shop.headers);
+    // The tenant's locale: search's language (catalog.search-language).
+    await system.ok('mutation { setTenantLocale(locale: "en-GB") { locale } }', {}, shop.headers);
     await setPrice(system, shop, 'RP-1', '10.00');
     await setPrice(system, shop, 'RP-1', '11.00');
     await setPrice(system, shop, 'RP-2', '5.00', shop.stores[1]!.id);
@@ -83,7 +85,8 @@ describe('read models rebuilt by replay', () => {
       const windows = await asSystem(system.dataSources.orders, (q) => q(`SELECT sku FROM "${system.dataSources.orders.driver.schema}".availability_info`));
       const pairs = await asSystem(system.dataSources.catalog, (q) => q(`SELECT 1 FROM "${system.dataSources.catalog.driver.schema}".recommendation_pair`));
       const sales = await asSystem(system.dataSources.catalog, (q) => q(`SELECT 1 FROM "${system.dataSources.catalog.driver.schema}".recommendation_sale`));
-      if (pairs.length < 2 || sales.length < 2 || menus.length < 2 || windows.length < 2 || offers.length < 5 || prices.length < 5 || titles.length < 3 || skus.length < 3) throw new Error('events still on their way');
+      const language = await asSystem(system.dataSources.catalog, (q) => q(`SELECT 1 FROM "${system.dataSources.catalog.driver.schema}".search_language`));
+      if (language.length < 1 || pairs.length < 2 || sales.length < 2 || menus.length < 2 || windows.length < 2 || offers.length < 5 || prices.length < 5 || titles.length < 3 || skus.length < 3) throw new Error('events still on their way');
     }, 20_000);
   }, 120_000);
   afterAll(() => system.stop());

@@ -7,7 +7,7 @@ import { enableTenantIsolation } from '../../../../../lib/db/row-level-security.
  * - `search_language`: the text search configuration (`english`, `german` …) of each tenant whose
  *   locale has a stemmer, the catalog's copy of `tenant.tenant.locale-set` (lib/search-language.ts).
  * - A trigger on the search row adds the stems of its document's words (weight D, below every
- *   word as written) whenever the row is written. It is named to run after the attributes' trigger
+ *   word as written) whenever the row is written (on INSERT: see below). It is named to run after the attributes' trigger
  *   (triggers of one event run in name order), so attribute and option values are stemmed too, and
  *   it composes with whichever version of `refresh_product_search` writes the row.
  * - `storefront_search_query` adds, for each word of a query, its stem in the tenant's language
@@ -43,9 +43,18 @@ export class SearchLanguage1740050000001 implements MigrationInterface {
         END IF;
         RETURN NEW;
       END $$`);
+    // On INSERT only, this one and the attributes' (until now also on UPDATE): every writer of the
+    // row is refresh_product_search's INSERT … ON CONFLICT DO UPDATE SET document = EXCLUDED.document,
+    // and EXCLUDED already carries what the INSERT triggers added; adding it again on the UPDATE
+    // gave a refreshed row a second copy of its attribute words (and would of its stems), so a
+    // row refreshed twice differed from one written once (test/e2e/replay.test.ts).
     await queryRunner.query(`
-      CREATE TRIGGER product_search_entry_stems BEFORE INSERT OR UPDATE ON "${s}"."product_search_entry"
+      CREATE TRIGGER product_search_entry_stems BEFORE INSERT ON "${s}"."product_search_entry"
         FOR EACH ROW EXECUTE FUNCTION "${s}".product_search_entry_stems()`);
+    await queryRunner.query(`DROP TRIGGER product_search_entry_attributes ON "${s}"."product_search_entry"`);
+    await queryRunner.query(`
+      CREATE TRIGGER product_search_entry_attributes BEFORE INSERT ON "${s}"."product_search_entry"
+        FOR EACH ROW EXECUTE FUNCTION "${s}".product_search_entry_attributes()`);
 
     // As in the storefront-search migration, plus each word's stem in the tenant's language.
     await queryRunner.query(`
@@ -87,6 +96,10 @@ export class SearchLanguage1740050000001 implements MigrationInterface {
   async down(queryRunner: QueryRunner): Promise<void> {
     const s = queryRunner.connection.driver.schema!;
     await queryRunner.query(`DROP TRIGGER product_search_entry_stems ON "${s}"."product_search_entry"`);
+    await queryRunner.query(`DROP TRIGGER product_search_entry_attributes ON "${s}"."product_search_entry"`);
+    await queryRunner.query(`
+      CREATE TRIGGER product_search_entry_attributes BEFORE INSERT OR UPDATE ON "${s}"."product_search_entry"
+        FOR EACH ROW EXECUTE FUNCTION "${s}".product_search_entry_attributes()`);
     await queryRunner.query(`DROP FUNCTION "${s}".product_search_entry_stems()`);
     await queryRunner.query(`DROP TABLE "${s}"."search_language"`);
     // storefront_search_query keeps the stems' lookup: with no search_language table it would fail,
