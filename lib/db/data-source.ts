@@ -192,7 +192,8 @@ export async function readInOneRoundTrip<R>(dataSource: DataSource, tenantId: st
       return results[2]!.rows as R[];
     }
     const statement = preparedName(dataSource, name, text);
-    const session: object = sharedSession.has(dataSource) ? dataSource : client;
+    // The driver's own connection object (what `connect` answers may be a wrapper of it).
+    const session: object = sharedSession.has(dataSource) ? dataSource : ((runner as { databaseConnection?: object }).databaseConnection ?? client);
     const prepared = preparedIn.get(session) ?? new Set<string>();
     preparedIn.set(session, prepared);
     const execute = `EXECUTE ${statement}(${values.map((_, i) => `$${i + 1}`).join(', ')})`;
