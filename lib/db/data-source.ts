@@ -208,8 +208,9 @@ export async function readInOneRoundTrip<R>(dataSource: DataSource, tenantId: st
       } catch (error) {
         const code = (error as { code?: string }).code;
         // 26000: not prepared in this session (another connection's PREPARE not yet run, or the
-        // session was reset); 42P05: already prepared (a concurrent first use). Either way, once more.
-        if (attempt === 0 && (code === '26000' || code === '42P05')) {
+        // session was reset); 42P05: already prepared (a concurrent first use). Either way, again:
+        // at most twice, as a 26000 retry that PREPAREs may then meet the other's PREPARE (42P05).
+        if (attempt < 2 && (code === '26000' || code === '42P05')) {
           await client.query('ROLLBACK').catch(() => undefined);
           if (code === '26000') prepared.delete(statement);
           continue;
