@@ -119,22 +119,33 @@ function engineInput(skus: string[]): PricingInput {
 
 /**
  * Counts the statements of each quote transaction of a data source (one query runner is one
- * transaction): a transaction is a quote's when one of its statements reads the promotions a
- * cart may use (the promotion query of the loader, old or new), so the background workers'
- * passes are left out.
+ * transaction) and the time the quote waited for them: a transaction is a quote's when one of its
+ * statements reads the promotions a cart may use (the promotion query of the loader, old or new,
+ * or the prepared rules statement's EXECUTE), so the background workers' passes are left out. The
+ * text of the last quote's statements is kept for `explainRules`.
  */
 function countStatements(dataSource: { createQueryRunner: (...args: never[]) => { query: (...args: never[]) => Promise<unknown> } }) {
-  const runners: { statements: number; quote: boolean }[] = [];
+  const runners: { statements: number; quote: boolean; ms: number }[] = [];
+  const texts: string[] = [];
   let on = false;
   const create = dataSource.createQueryRunner.bind(dataSource);
   dataSource.createQueryRunner = ((...args: never[]) => {
     const runner = create(...args);
     if (!on) return runner;
-    const counted = { statements: 0, quote: false };
+    const counted = { statements: 0, quote: false, ms: 0 };
     runners.push(counted);
     const count = (text: unknown) => {
       counted.statements++;
-      if (/"promotion" p\b[\s\S]*p\.coupon_code = ANY/.test(String(text))) counted.quote = true;
+      if (/"promotion" p\b[\s\S]*p\.coupon_code = ANY|EXECUTE quote_rules_/.test(String(text))) {
+        counted.quote = true;
+        texts.push(String(text));
+      }
+    };
+    const timedQuery = (sent: (...a: unknown[]) => unknown) => (...a: unknown[]) => {
+      count(a[0]);
+      const started = performance.now();
+      const result = sent(...a);
+      return result instanceof Promise ? result.finally(() => (counted.ms += performance.now() - started)) : result;
     };
     // Every statement reaches the driver's client that `connect` answers: TypeORM's `query` asks
     // it for the client each time, and a read sent in one round trip (readInOneRoundTrip) uses it.
@@ -144,19 +155,59 @@ function countStatements(dataSource: { createQueryRunner: (...args: never[]) => 
       withConnect.connect = async () => {
         const client = await connect();
         const sent = client.query.bind(client);
-        return new Proxy(client, { get: (target, key) => (key === 'query' ? (...a: unknown[]) => (count(a[0]), sent(...a)) : Reflect.get(target, key)) });
+        return new Proxy(client, { get: (target, key) => (key === 'query' ? timedQuery(sent) : Reflect.get(target, key)) });
       };
     }
     return runner;
   }) as typeof dataSource.createQueryRunner;
   return {
-    start: () => { runners.length = 0; on = true; },
+    start: () => { runners.length = 0; texts.length = 0; on = true; },
     stop: () => {
       on = false;
-      const quotes = runners.filter((r) => r.quote).map((r) => r.statements);
-      return { quotes: quotes.length, min: Math.min(...quotes), max: Math.max(...quotes), others: runners.length - quotes.length };
+      const quotes = runners.filter((r) => r.quote);
+      const counts = quotes.map((r) => r.statements);
+      const ms = quotes.map((r) => r.ms).sort((a, b) => a - b);
+      return { quotes: quotes.length, min: Math.min(...counts), max: Math.max(...counts), others: runners.length - quotes.length, sqlP50: ms.length ? pct(ms, 50) : NaN, texts: [...texts] };
     },
   };
+}
+
+/**
+ * EXPLAIN ANALYZE of the quote's rules statement as the service last sent it (in a read-only
+ * transaction with the same settings), `times` times: the medians of PostgreSQL's planning and
+ * execution times. Inlined values (the old code) are planned on every call; a prepared statement's
+ * EXECUTE (this code) reuses its plan. On PostgreSQL the statement is prepared on the connection
+ * used here first (its name is the service's own, so a connection the service already prepared it
+ * on answers 42P05, which is fine).
+ */
+async function explainRules(dataSource: { createQueryRunner: () => { connect: () => Promise<unknown>; release: () => Promise<void> } }, texts: string[], times: number) {
+  const last = texts[texts.length - 1];
+  if (!last) return null;
+  const prepareText = texts.find((t) => /PREPARE quote_rules_/.test(t));
+  const settings = last.slice(0, last.indexOf("'statement_timeout'"));
+  const prefix = last.slice(0, last.indexOf('; ', settings.length) + 2);
+  const body = last.slice(prefix.length, last.lastIndexOf('; COMMIT'));
+  const runner = dataSource.createQueryRunner();
+  const client = (await runner.connect()) as { query(text: string): Promise<unknown> };
+  try {
+    if (prepareText) {
+      const prepare = prepareText.slice(prepareText.indexOf('PREPARE quote_rules_'), prepareText.lastIndexOf('; EXECUTE '));
+      await client.query(prepare).catch((error: { code?: string }) => { if (error.code !== '42P05') throw error; });
+    }
+    const planning: number[] = [];
+    const execution: number[] = [];
+    for (let i = 0; i < times; i++) {
+      const results = (await client.query(`${prefix}EXPLAIN (ANALYZE, FORMAT JSON) ${body}; COMMIT`)) as { rows: { 'QUERY PLAN': unknown }[] }[];
+      const raw = results[2]!.rows[0]!['QUERY PLAN'];
+      const [plan] = (typeof raw === 'string' ? JSON.parse(raw) : raw) as { 'Planning Time': number; 'Execution Time': number }[];
+      planning.push(plan!['Planning Time']);
+      execution.push(plan!['Execution Time']);
+    }
+    const median = (xs: number[]) => pct([...xs].sort((a, b) => a - b), 50);
+    return { form: /^EXECUTE /.test(body) ? 'prepared, EXECUTE' : 'values inlined', planning: median(planning), execution: median(execution) };
+  } finally {
+    await runner.release();
+  }
 }
 
 const LINE = /^(pricing subgraph|quote through the gateway).* p50 ([\d.]+) ms\s+p95 ([\d.]+) ms\s+p99 ([\d.]+) ms\s+cpu ([\d.]+) ms/;
@@ -310,6 +361,9 @@ async function main(): Promise<void> {
       }, admin);
     }
     const variables = { input: { storeId, channel: 'web', lines: engine.lines } };
+    // Counted from the first quote on, so that a prepared statement's PREPARE is seen too.
+    const statements = countStatements(system.dataSources.pricing as never);
+    statements.start();
     const gatewayAnswer = await ok(QUOTE, variables, admin);
     const engineAnswer = priceCart(engine);
     console.log(`quote: ${LINES} lines, ${PROMOTIONS} promotions, 3 price lists, 3 tax rates → total ${gatewayAnswer.quote.total.amount} EUR (engine alone: ${(Number(engineAnswer.total) / 100).toFixed(2)}; the stored promotions have random ids, which order those of equal priority, so the totals differ run to run)`);
@@ -321,11 +375,11 @@ async function main(): Promise<void> {
       const body = (await res.json()) as { errors?: unknown };
       if (body.errors) throw new Error(JSON.stringify(body.errors));
     };
-    const statements = countStatements(system.dataSources.pricing as never);
-    statements.start();
     for (let i = 0; i < 50; i++) await direct();
     const counted = statements.stop();
     console.log(`SQL round trips per quote: ${counted.min === counted.max ? counted.min : `${counted.min}–${counted.max}`} (over ${counted.quotes} quotes; BEGIN and COMMIT included; ${counted.others} background transactions meanwhile not counted)`);
+    const explained = await explainRules(system.dataSources.pricing as never, counted.texts, 9);
+    console.log(`SQL time per quote (the service waiting for its statements, one quote at a time): p50 ${counted.sqlP50.toFixed(2)} ms; rules statement ${explained ? `(${explained.form}), EXPLAIN ANALYZE medians of 9: planning ${explained.planning.toFixed(2)} ms, execution ${explained.execution.toFixed(2)} ms` : 'not seen'}`);
     const profile = values.profile;
     report('pricing subgraph (HTTP, signed)', await profiled(profile && `${profile}-pricing.cpuprofile`, () => timed(n, warmup, direct)), 10);
     report('quote through the gateway', await profiled(profile && `${profile}-gateway.cpuprofile`, () => timed(n, warmup, () => ok(QUOTE, variables, admin))), 25);

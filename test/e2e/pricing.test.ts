@@ -181,6 +181,26 @@ describe('pricing engine through the gateway', () => {
     await eventually(async () => expect(await usage()).toBe(0));
   });
 
+  it('lets one of 100 concurrent placeOrder calls charge a quote; the other 99 are told it was already charged', async () => {
+    const PLACE = `mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { id quote { id } } }`;
+    const lines = [{ sku: 'TEA-1', quantity: 1 }];
+    // Orders learns a sku by event: one order of another quote first, once the sku is known there.
+    const warmUp = [{ sku: 'TEA-1', quantity: 2 }];
+    const { quote: first } = await system.ok(QUOTE, { input: { storeId: shop.storeId, lines: warmUp } }, shop.posHeaders);
+    await okOnceKnown(system, shop, PLACE, { input: { storeId: shop.storeId, lines: warmUp, quoteToken: first.token } });
+    const { quote } = await system.ok(QUOTE, { input: { storeId: shop.storeId, lines } }, shop.posHeaders);
+    const place = { input: { storeId: shop.storeId, lines, quoteToken: quote.token } };
+    const results = await Promise.all(Array.from({ length: 100 }, () => system.request(PLACE, place, shop.posHeaders)));
+    const outcomes: Record<string, number> = {};
+    for (const r of results) {
+      const outcome = r.errors ? `${String(r.errors[0]?.extensions?.code)}: ${r.errors[0]?.message}` : 'placed';
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+    }
+    // The unique index on (tenant, quote) lets exactly one order through, whatever the interleaving.
+    expect(outcomes).toEqual({ placed: 1, 'QUOTE_INVALID: this quote was already charged by another order': 99 });
+    expect((results.find((r) => !r.errors)!.data as any).placeOrder.quote.id).toBe(quote.id);
+  });
+
   it('counts a per-customer limit exactly under concurrency', async () => {
     await system.ok(CREATE_PROMOTION, { input: { name: 'Twice each', kind: 'PERCENT_OFF', value: '5', couponCode: 'TWICE', perCustomerLimit: 2 } }, shop.headers);
     const input = { storeId: shop.storeId, lines: [{ sku: 'MUG-1', quantity: 1 }], couponCodes: ['TWICE'], customerId: 'customer-7' };

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { DataSource } from 'typeorm';
-import { inSystemTransaction, inTenantTransaction } from '../../lib/db/data-source.js';
+import { inSystemTransaction, inTenantTransaction, readInOneRoundTrip } from '../../lib/db/data-source.js';
 import { openCatalogDatabase } from '../../subgraphs/catalog/src/data/database.js';
 import { openInventoryDatabase } from '../../subgraphs/inventory/src/data/database.js';
 
@@ -70,5 +70,22 @@ describe('row-level security', () => {
     );
     await expect(inTenantTransaction(inventory, north, (m) => m.query(`UPDATE "${inventorySchema}".movement SET quantity = 2`))).rejects.toThrow(/permission denied/);
     await expect(inTenantTransaction(inventory, north, (m) => m.query(`DELETE FROM "${inventorySchema}".movement`))).rejects.toThrow(/permission denied/);
+  });
+
+  it('filters a prepared statement read in one round trip by the tenant of each call, on its cached plan too; a session that lost it prepares it again', async () => {
+    for (const [tenant, title] of [[north, 'Probe North'], [south, 'Probe South']] as const) {
+      await inTenantTransaction(catalog, tenant, (m) => m.query(`INSERT INTO "${catalogSchema}".product (id, tenant_id, title) VALUES ($1, $2, $3)`, [randomUUID(), tenant, title]));
+    }
+    // Written without a tenant filter: row-level security alone must tell the tenants apart.
+    const text = `SELECT title FROM "${catalogSchema}".product WHERE title LIKE $1 ORDER BY title`;
+    const read = (tenant: string) => readInOneRoundTrip<{ title: string }>(catalog, tenant, text, ['Probe %'], '', 'rls_probe');
+    // Past PostgreSQL's first five custom plans, so the later calls run on the cached generic plan.
+    for (let i = 0; i < 8; i++) {
+      expect(await read(i % 2 ? south : north)).toEqual([{ title: i % 2 ? 'Probe South' : 'Probe North' }]);
+    }
+    // Every session forgets its prepared statements (as a pooler or a reset would): the next call prepares again.
+    await catalog.query('DEALLOCATE ALL');
+    expect(await read(north)).toEqual([{ title: 'Probe North' }]);
+    expect(await read(south)).toEqual([{ title: 'Probe South' }]);
   });
 });

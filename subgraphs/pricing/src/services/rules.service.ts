@@ -380,7 +380,7 @@ export class PricingRulesService extends TenantScopedService {
     const tenantId = requireTenant(ctx);
     const result = claim
       ? await this.tx(ctx, (m) => price(m, tenantId, null))
-      : await price(this.dataSource.manager, tenantId, (text, values) => readInOneRoundTrip<RulesRow>(this.dataSource, tenantId, text, values, ctx.customerId ?? ''));
+      : await price(this.dataSource.manager, tenantId, (text, values) => readInOneRoundTrip<RulesRow>(this.dataSource, tenantId, text, values, ctx.customerId ?? '', 'quote_rules'));
     const { quote, digits, expiresAt } = result;
     const money = (v: bigint) => fromMinor(v, digits);
     const signed: SignedQuote = {
