@@ -221,9 +221,8 @@ function installResolveCache(file) {
     const format = formats.get(filename);
     if (format === 'commonjs' || format === 'default') {
       usedFormats.set(filename, format);
-      let source = readFileSync(filename, 'utf8');
-      if (source.charCodeAt(0) === 0xfeff) source = source.slice(1);
-      return module._compile(source, filename, format === 'commonjs' ? 'commonjs' : undefined);
+      // As Node's own loader does: the source as read, the format its package.json gave.
+      return module._compile(readFileSync(filename, 'utf8'), filename, format === 'commonjs' ? 'commonjs' : undefined);
     }
     const compile = module._compile;
     module._compile = function compileAndRemember(source, name, loadedFormat) {
