@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(__dirname, '..', '..');
@@ -65,6 +65,28 @@ describe('the launcher', () => {
     delete env.APOLLO_TELEMETRY_DISABLED;
     const out = execFileSync(process.execPath, [join(root, 'scripts', 'launch.cjs'), entry], { cwd: root, env, encoding: 'utf8', stdio: 'pipe' });
     expect(JSON.parse(out.trim().split('\n').at(-1)!).telemetry).toBe('true');
+  });
+
+  it('remembers where each require led, and resolves afresh a remembered file that has gone', () => {
+    const entry = join(dir, 'resolve.ts');
+    writeFileSync(entry, "import { version } from 'graphql';\nconsole.log(JSON.stringify({ version }));\n");
+    const real = JSON.parse(launch(entry)).version as string;
+    expect(real).toMatch(/^\d+\./);
+    // The bundle requires its packages from .build/: that is what the cache remembers.
+    const cacheFile = join(root, '.build', `.build--launch-test-${process.pid}--resolve.cjs.resolve.json`);
+    const cache = JSON.parse(readFileSync(cacheFile, 'utf8')) as { stamp: string; resolved: Record<string, string>; formats: Record<string, string> };
+    const key = `${join(root, '.build')}\0graphql`;
+    expect(cache.resolved[key]).toBe(join(root, 'node_modules', 'graphql', 'index.js'));
+    // The next launch believes the cache: pointed elsewhere, it loads that file.
+    const stand = join(dir, 'stand-in-graphql.js');
+    writeFileSync(stand, "module.exports = { version: 'from the cache' };\n");
+    writeFileSync(cacheFile, JSON.stringify({ ...cache, resolved: { ...cache.resolved, [key]: stand } }));
+    expect(JSON.parse(launch(entry)).version).toBe('from the cache');
+    // A remembered file that has gone is resolved the ordinary way; off, the cache is not read at all.
+    writeFileSync(cacheFile, JSON.stringify({ ...cache, resolved: { ...cache.resolved, [key]: stand } }));
+    expect(JSON.parse(launch(entry, { COMMERCE_RESOLVE_CACHE: 'off' })).version).toBe(real);
+    rmSync(stand);
+    expect(JSON.parse(launch(entry)).version).toBe(real);
   });
 
   it('runs a source that does not bundle through tsx', () => {
