@@ -233,6 +233,9 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
       return own ? enrichProduct(own, { title: r.title, brand: r.brand, hasCategory: false }, (name) => categories.get(name)) : null;
     });
     await attributeChange(m, 'feed', `feed-import:${job.id}`);
+    // The batch's search rows are refreshed once, after its last write (migration 1740047000000),
+    // not by each of the three statements below that would each refresh them.
+    await m.query(`SELECT set_config('app.search_deferred', 'on', true)`);
     const saved: { id: string; external_ref: string; title: string; had_category: boolean }[] = await m.query(
       `INSERT INTO "${s}"."product" AS p (id, tenant_id, external_ref, title, brand, description, published, category_id, updated_at)
        SELECT gen_random_uuid(), $1, ref, title, brand, description, COALESCE(published, true), category_id, now()
@@ -283,6 +286,7 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
       ],
     );
     if (extras) await writeExtras(m, tenantId, extras, (handle) => productOf.get(`feed:${handle}`)!.id);
+    await m.query(`SELECT "${s}".refresh_product_search($1::uuid[]), set_config('app.search_deferred', '', true)`, [saved.map((p) => p.id)]);
     const variants: VariantsUpserted = {
       variants: rows.map((r) => {
         const product = productOf.get(`feed:${r.handle}`)!;
