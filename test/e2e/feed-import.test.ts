@@ -106,6 +106,9 @@ describe('bulk catalog feed import', () => {
     await eventually(async () => expect(await read()).toEqual(expected));
     const { products } = await system.ok('{ products(query: "Feed Tee", first: 10) { edges { node { title } } } }', {}, shop.headers);
     expect(products.edges).toHaveLength(1);
+    // A batch's search rows are refreshed once, after its variants: a sku finds its product (h6's check).
+    const bySku = await system.ok('{ products(query: "FT-M", first: 10) { edges { node { title } } } }', {}, shop.headers);
+    expect(bySku.products.edges).toEqual([{ node: { title: 'Feed Tee' } }]);
     const { movements } = await system.ok('query ($s: ID!) { movements(sku: "FT-S", storeId: $s) { edges { node { kind quantity creditAccount } } } }', { s: s1!.id }, shop.headers);
     expect(movements.edges).toEqual([{ node: { kind: 'ADJUSTMENT', quantity: 5, creditAccount: 'external:feed' } }]);
   });
