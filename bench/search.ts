@@ -1,5 +1,9 @@
 /**
- * `npm run bench:search [-- --products 10000] [--runs 30]`: catalog search at growing catalog
+ * `npm run bench:search [-- --products 10000] [--clients 10] [--seconds 20] [--changes 20]`: the
+ * storefront's mixed searches through the gateway and the propagation of price and stock to
+ * them (bench/search-gateway.ts).
+ *
+ * `npm run bench:search -- --direct [--products 10000] [--runs 30]`: catalog search at growing catalog
  * sizes (1k, 10k, up to --products), on the embedded default (PGlite, in this process, as
  * `npm start` runs it) or the PostgreSQL DATABASE_URL names. Products are generated straight into
  * a scratch catalog schema (INSERT … SELECT generate_series, through the same triggers as every
@@ -28,6 +32,7 @@ import { analyzeAfterBulkWrite } from '../lib/db/table-statistics.js';
 import { openCatalogDatabase } from '../subgraphs/catalog/src/data/database.js';
 import { CatalogService, searchPatterns } from '../subgraphs/catalog/src/services/catalog.service.js';
 import { SearchService, type SearchArgs } from '../subgraphs/catalog/src/services/search.service.js';
+import { gatewayBench } from './search-gateway.js';
 
 const QUERIES = [
   { name: 'rare word', query: 'quokka' },
@@ -45,8 +50,15 @@ async function main(): Promise<void> {
       runs: { type: 'string', default: '30' },
       clients: { type: 'string', default: '10' },
       keep: { type: 'boolean', default: false },
+      direct: { type: 'boolean', default: false },
+      seconds: { type: 'string', default: '20' },
+      changes: { type: 'string', default: '20' },
     },
   });
+  if (!values.direct) {
+    await gatewayBench({ products: Number(values.products), clients: Number(values.clients), seconds: Number(values.seconds), changes: Number(values.changes) });
+    return;
+  }
   const clients = Number(values.clients);
   const max = Number(values.products);
   const runs = Number(values.runs);

@@ -1,5 +1,6 @@
 import { addProduct, bearer, createShop, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
 import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
+import { SearchService } from '../../subgraphs/catalog/src/services/search.service.js';
 
 const SEARCH = `query ($q: String, $filter: SearchFilter, $sort: SearchSort, $store: ID, $first: Int, $after: String) {
   search(query: $q, filter: $filter, sort: $sort, storeId: $store, first: $first, after: $after) {
@@ -208,5 +209,42 @@ describe('storefront search through the gateway', () => {
     const slug = `de-${Date.now().toString(36)}`;
     expect((await system.ok(CREATE, { i: { slug, name: 'Laden', locale: 'DE-at' } }, platform)).createTenant).toEqual({ locale: 'de-AT' });
     expect((await system.request(CREATE, { i: { slug: `${slug}-x`, name: 'Laden', locale: 'deutsch!' } }, platform)).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
+  it("keeps answers only until the next write of the tenant, per audience and per tenant (the catalog's search cache)", async () => {
+    // A service of its own over the catalog's database: its cache is this test's, and nothing
+    // between it and the database (the gateway's storefront cache) can hide a stale answer.
+    const service = new SearchService(system.dataSources.catalog, async () => undefined);
+    const as = (tenantId: string, role: 'storefront' | 'admin') => ({ tenantId, roles: [role], requestId: 'cache-test' }) as Parameters<SearchService['search']>[0];
+    const found = async (ctx: ReturnType<typeof as>, args: Parameters<SearchService['search']>[1]) => (await service.search(ctx, args)).edges.map((e) => e.node.title).sort();
+    const shopper = as(shop.tenantId, 'storefront');
+    expect(await found(shopper, { query: 'kettle' })).toEqual([]);
+    const before = { ...service.cache.stats };
+    expect(await found(shopper, { query: 'kettle' })).toEqual([]);
+    expect(service.cache.stats.hits).toBe(before.hits + 1);
+    // A product written through the gateway is in the very next search (no waiting: the write committed).
+    await addProduct(system, shop, 'Copper Kettle', ['KET-1'], { brand: 'Forge' });
+    expect(await found(shopper, { query: 'kettle' })).toEqual(['Copper Kettle']);
+    // Drafts: the same arguments answer staff and shoppers apart.
+    await addProduct(system, shop, 'Draft Kettle', ['KET-2'], { brand: 'Forge', published: false });
+    expect(await found(shopper, { query: 'kettle' })).toEqual(['Copper Kettle']);
+    expect(await found(as(shop.tenantId, 'admin'), { query: 'kettle' })).toEqual(['Copper Kettle', 'Draft Kettle']);
+    expect(await found(shopper, { query: 'kettle' })).toEqual(['Copper Kettle']);
+    // Price and stock reach the read model by events; the kept answer goes as soon as they are applied.
+    const cheap = { storeId: shop.storeId, filter: { price: { max: '5.00' } } };
+    const cheapBefore = await found(shopper, cheap);
+    expect(cheapBefore).not.toContain('Copper Kettle');
+    await setPrice(system, shop, 'KET-1', '3.00');
+    await eventually(async () => expect(await found(shopper, cheap)).toEqual([...cheapBefore, 'Copper Kettle'].sort()));
+    const stocked = { storeId: shop.storeId, filter: { inStock: true } };
+    expect(await found(shopper, stocked)).not.toContain('Copper Kettle');
+    await receiveStock(system, shop, 'KET-1', 2);
+    await eventually(async () => expect(await found(shopper, stocked)).toContain('Copper Kettle'));
+    // Tenants: another tenant's same search, through the same cache, sees only its own catalog.
+    const other = await createShop(system);
+    expect(await found(as(other.tenantId, 'storefront'), { query: 'kettle' })).toEqual([]);
+    await addProduct(system, other, 'Tin Kettle', ['TIN-1']);
+    expect(await found(as(other.tenantId, 'storefront'), { query: 'kettle' })).toEqual(['Tin Kettle']);
+    expect(await found(shopper, { query: 'kettle' })).toEqual(['Copper Kettle']);
   });
 });

@@ -9,6 +9,7 @@ import type { SubgraphContext } from '../../../../lib/graphql/service.js';
 import { CategoryEntity } from '../data/entities/category.entity.js';
 import { ProductEntity } from '../data/entities/product.entity.js';
 import { definitionsIn, type AttributeDefinition } from './attributes.service.js';
+import { readSearchCacheBytes, SearchAnswerCache } from './search-cache.js';
 
 export type SearchSortName = 'RELEVANCE' | 'PRICE_ASC' | 'PRICE_DESC' | 'NEWEST' | 'TITLE';
 
@@ -64,7 +65,10 @@ interface RawSearch {
 
 /** The storefront's search: a read model in the catalog database (decision 0018). */
 export class SearchService extends TenantScopedService {
-  search(ctx: SubgraphContext, args: SearchArgs): Promise<SearchResult> {
+  /** Answers kept until the tenant's next write to what a search reads (search-cache.ts). */
+  readonly cache = new SearchAnswerCache<SearchResult>(readSearchCacheBytes());
+
+  async search(ctx: SubgraphContext, args: SearchArgs): Promise<SearchResult> {
     const limit = pageSize(args.first);
     const query = args.query?.trim() || null;
     if (query && query.length > MAX_SEARCH_QUERY) throw badInput(`query is longer than ${MAX_SEARCH_QUERY} characters`, 'query');
@@ -89,7 +93,8 @@ export class SearchService extends TenantScopedService {
     if (sort === 'RELEVANCE' && !query) throw badInput('sort RELEVANCE needs a query', 'sort');
     const after = decodeSearchCursor(args.after, sort);
 
-    return this.tx(ctx, async (m, tenantId) => {
+    const compute = () => this.tx(ctx, async (m, tenantId) => {
+      const generation = await generationOf(m, tenantId);
       const definitions = await definitionsIn(m);
       const attrs = attributeFilters.length ? attributeConditions(attributeFilters, definitions) : null;
       const [{ result }]: [{ result: RawSearch | null }] = await m.query(
@@ -106,13 +111,19 @@ export class SearchService extends TenantScopedService {
         const node = byId.get(id);
         return node ? [{ cursor: encodeSearchCursor(sort, key, seq), node }] : [];
       });
-      return {
+      const value: SearchResult = {
         totalCount: raw.total,
         edges,
         pageInfo: { hasNextPage: raw.page.length > limit, endCursor: edges.at(-1)?.cursor ?? null },
         facets: [...(await facetsOf(m, tenantId, raw, store !== null)), ...attributeFacets(raw, definitions)],
       };
+      return { value, generation };
     });
+    if (!this.cache.enabled) return (await compute()).value;
+    // Keyed by audience (drafts or not) and the arguments as the search function receives them.
+    const key = JSON.stringify([seesDrafts(ctx), query, store, filter.brands ?? null, categoryIds, priceMin, priceMax, filter.inStock ?? null, attributeFilters, sort, after ?? null, limit]);
+    const [tenantId, generation] = await this.tx(ctx, async (m, tenant) => [tenant, await generationOf(m, tenant)] as const);
+    return this.cache.get(tenantId, generation, key, compute);
   }
 
   /** Replaces the tenant's synonym groups; each word of a group finds the others. */
@@ -138,6 +149,12 @@ export class SearchService extends TenantScopedService {
     await this.afterCommit();
     return stored;
   }
+}
+
+/** The tenant's search generation (bumped at commit by every write to what a search reads). */
+async function generationOf(m: EntityManager, tenantId: string): Promise<string> {
+  const [row]: { generation: string }[] = await m.query(`SELECT generation::text AS generation FROM "${m.connection.driver.schema}".search_generation WHERE tenant_id = $1`, [tenantId]);
+  return row?.generation ?? '0';
 }
 
 async function facetsOf(m: EntityManager, tenantId: string, raw: RawSearch, inStore: boolean): Promise<SearchFacet[]> {
