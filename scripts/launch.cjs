@@ -4,13 +4,16 @@
  * services, the gateway CLI, the seed) from an esbuild bundle cached in `.build/`, without tsx.
  * Loading the sources through tsx took most of a later `npm start` (docs/decisions/0015).
  *
- * The bundle holds the project's own sources only (packages stay in node_modules) and is rebuilt
- * when any source it was built from, package.json, tsconfig.json or this file is newer than it, or when it is
- * missing; a build takes a fraction of a second. If the build fails, the entry runs through tsx as
- * before. `COMMERCE_LAUNCH=tsx` forces tsx.
+ * The bundle holds the project's sources and the packages they require (but EXTERNAL_PACKAGES),
+ * so that a start reads one file instead of ~2,300 modules one by one; `COMMERCE_BUNDLE_PACKAGES=off`
+ * leaves every package in node_modules as before (a bundle of its own). It is rebuilt when any
+ * source it was built from, package.json, tsconfig.json, this file or the installed packages
+ * (node_modules/.package-lock.json) is newer than it, or when it is missing; a build takes a second
+ * or two. If the build fails, the entry runs through tsx as before. `COMMERCE_LAUNCH=tsx` forces tsx.
  *
  * Each module keeps its own `__dirname` (the subgraphs read their schema.graphql beside their
- * sources): the bundle gives every source file a local `__dirname` naming its original folder.
+ * sources, packages their own files): the bundle gives every such module a local `__dirname` (and,
+ * in packages, `__filename`) naming its original place.
  */
 'use strict';
 const { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } = require('node:fs');
@@ -22,7 +25,9 @@ const buildDir = join(root, '.build');
 
 /** The bundle of an entry: `.build/scripts--start-all.cjs` for `scripts/start-all.ts`. */
 function bundlePath(entry) {
-  return join(buildDir, `${relative(root, entry).split(sep).join('--').replace(/\.ts$/, '')}.cjs`);
+  // COMMERCE_BUNDLE_PACKAGES=off (packages required from node_modules, as before) has its own bundle.
+  const mode = process.env.COMMERCE_BUNDLE_PACKAGES === 'off' ? '.own-sources' : '';
+  return join(buildDir, `${relative(root, entry).split(sep).join('--').replace(/\.ts$/, '')}${mode}.cjs`);
 }
 
 /** True when the bundle exists and nothing it was built from changed since. */
