@@ -9,6 +9,11 @@
  *   (as after `npm install`) and, once, without it (`PGLITE_TEMPLATE=off`: initdb in place);
  * - later start: the same folder again.
  *
+ * What `npm start` prints is its phases: loading the code (until the services' code is loaded,
+ * PGlite opening meanwhile on its own thread), services (until the gateway answers), demo data
+ * (first start), and the CPU time at ready of its main thread and of its other threads (PGlite's,
+ * V8's compiler and GC helpers): the figures to compare on a shared machine.
+ *
  * `--tsx` runs the entry through tsx instead of the bundle (`COMMERCE_LAUNCH=tsx`), for the
  * before/after comparison. Prints the load average: on a shared machine the figures move with it.
  */
@@ -70,7 +75,7 @@ async function main(): Promise<void> {
       `${name.padEnd(34)} ${(run.wallMs / 1000).toFixed(1).padStart(5)} s ${run.cpuS.toFixed(1).padStart(5)} s ${phase('ready in')} ${phase('loading the code')} ${phase('services')} ${phase('demo data')}   load ${loadavg()[0]!.toFixed(1)}`,
     );
   };
-  console.log(`npm start (${values.tsx ? 'through tsx' : 'bundle in .build/'}), load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(`npm start (${values.tsx ? 'through tsx' : `bundle in .build/${process.env.COMMERCE_BUNDLE_PACKAGES === 'off' ? ', packages from node_modules' : ''}`}), load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
   console.log(`${'run'.padEnd(34)} ${'wall'.padStart(7)} ${'CPU'.padStart(7)} ${'ready'.padStart(7)} ${'code'.padStart(7)} ${'services'.padStart(8)} ${'demo'.padStart(6)}   (ready, code, services, demo: as printed by npm start)`);
   try {
     // Unmeasured: builds the bundle (and the template) if a source changed since the last one.

@@ -4,13 +4,16 @@
  * services, the gateway CLI, the seed) from an esbuild bundle cached in `.build/`, without tsx.
  * Loading the sources through tsx took most of a later `npm start` (docs/decisions/0015).
  *
- * The bundle holds the project's own sources only (packages stay in node_modules) and is rebuilt
- * when any source it was built from, package.json, tsconfig.json or this file is newer than it, or when it is
- * missing; a build takes a fraction of a second. If the build fails, the entry runs through tsx as
- * before. `COMMERCE_LAUNCH=tsx` forces tsx.
+ * The bundle holds the project's sources and the packages they require (but EXTERNAL_PACKAGES),
+ * so that a start reads one file instead of ~2,300 modules one by one; `COMMERCE_BUNDLE_PACKAGES=off`
+ * leaves every package in node_modules as before (a bundle of its own). It is rebuilt when any
+ * source it was built from, package.json, tsconfig.json, this file or the installed packages
+ * (node_modules/.package-lock.json) is newer than it, or when it is missing; a build takes a second
+ * or two. If the build fails, the entry runs through tsx as before. `COMMERCE_LAUNCH=tsx` forces tsx.
  *
  * Each module keeps its own `__dirname` (the subgraphs read their schema.graphql beside their
- * sources): the bundle gives every source file a local `__dirname` naming its original folder.
+ * sources, packages their own files): the bundle gives every such module a local `__dirname` (and,
+ * in packages, `__filename`) naming its original place.
  */
 'use strict';
 const { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } = require('node:fs');
@@ -22,7 +25,9 @@ const buildDir = join(root, '.build');
 
 /** The bundle of an entry: `.build/scripts--start-all.cjs` for `scripts/start-all.ts`. */
 function bundlePath(entry) {
-  return join(buildDir, `${relative(root, entry).split(sep).join('--').replace(/\.ts$/, '')}.cjs`);
+  // COMMERCE_BUNDLE_PACKAGES=off (packages required from node_modules, as before) has its own bundle.
+  const mode = process.env.COMMERCE_BUNDLE_PACKAGES === 'off' ? '.own-sources' : '';
+  return join(buildDir, `${relative(root, entry).split(sep).join('--').replace(/\.ts$/, '')}${mode}.cjs`);
 }
 
 /** True when the bundle exists and nothing it was built from changed since. */
@@ -36,7 +41,7 @@ function fresh(bundle) {
   } catch {
     return false;
   }
-  for (const file of [...files, 'package.json', 'tsconfig.json', 'scripts/launch.cjs']) {
+  for (const file of [...files, 'package.json', 'tsconfig.json', 'scripts/launch.cjs', 'node_modules/.package-lock.json']) {
     try {
       if (statSync(join(root, file)).mtimeMs > builtAt) return false;
     } catch {
@@ -46,19 +51,54 @@ function fresh(bundle) {
   return true;
 }
 
+/**
+ * Packages left out of the bundle, required from node_modules as before: those the launcher loads
+ * lazily (LAZY_PACKAGES: a bundled one could not be), esbuild and tsx (esbuild finds its binary
+ * package at run time; the plug-in loader's tsx uses it), PGlite (its WebAssembly and data files;
+ * its own thread loads it anyway), `graphql-ws` (the board serves its UMD file by
+ * `require.resolve`) and GraphiQL's renderer (9 MB, loaded on the first GraphiQL page).
+ */
+const EXTERNAL_PACKAGES = [
+  'esbuild',
+  'tsx',
+  '@electric-sql/*',
+  'graphql-ws',
+  '@graphql-yoga/render-graphiql',
+];
+
+/**
+ * Node 20 loses the dynamic-import callback of a script compiled from a V8 code cache, so a module
+ * containing `import(` was compiled without the cache. The bundle's few (Node built-ins the
+ * packages load on demand, the plug-in loader's absolute path) call the launcher's `import` instead:
+ * `__dyn_(` is as long as `import(`, so columns and the source map stay right.
+ */
+const DYNAMIC_IMPORT = /(?<![\w$.'"`])import\(/;
+function dynamicImports(text) {
+  return text.replace(new RegExp(DYNAMIC_IMPORT.source, 'g'), '__dyn_(');
+}
+
 /** Builds the bundle of an entry; written beside and renamed, so a concurrent launch never reads half a file. */
 function build(entry, bundle) {
   const esbuild = require('esbuild');
+  const bundlePackages = process.env.COMMERCE_BUNDLE_PACKAGES !== 'off';
+  // Each module keeps its own folder: sources (schema.graphql beside a subgraph) and packages alike
+  // (pino's worker, mercurius's static files, app-root-path) read files next to themselves.
   const dirnamePlugin = {
     name: 'own-dirname',
     setup(plugin) {
-      plugin.onLoad({ filter: /\.ts$/ }, (args) => {
-        if (args.path.includes(`${sep}node_modules${sep}`)) return undefined;
+      plugin.onLoad({ filter: bundlePackages ? /\.(ts|js|cjs)$/ : /\.ts$/ }, (args) => {
+        const inPackage = args.path.includes(`${sep}node_modules${sep}`);
+        if (inPackage && args.path.endsWith('.ts')) return undefined;
         const source = readFileSync(args.path, 'utf8');
-        if (!/\b__dirname\b/.test(source)) return { contents: source, loader: 'ts' };
-        const folder = relative(root, dirname(args.path)).split(sep).join('/');
+        const loader = args.path.endsWith('.ts') ? 'ts' : 'js';
+        if (!/\b__(dirname|filename)\b/.test(source) || /\b(const|let|var|function)\s+__(dirname|filename)\b/.test(source)) return { contents: source, loader };
+        const file = JSON.stringify(relative(root, args.path).split(sep).join('/'));
+        const folder = JSON.stringify(relative(root, dirname(args.path)).split(sep).join('/'));
         // Prepended on the same line as the first one, so that line numbers stay those of the source.
-        return { contents: `const __dirname = require('node:path').join(__launchRoot, ${JSON.stringify(folder)}); ${source}`, loader: 'ts' };
+        const own = inPackage
+          ? `var __dirname = require('node:path').join(__launchRoot, ${folder}), __filename = require('node:path').join(__launchRoot, ${file}); `
+          : `const __dirname = require('node:path').join(__launchRoot, ${folder}); `;
+        return { contents: `${own}${source}`, loader };
       });
     },
   };
@@ -70,11 +110,12 @@ function build(entry, bundle) {
       platform: 'node',
       format: 'cjs',
       target: `node${process.versions.node.split('.')[0]}`,
-      packages: 'external',
+      ...(bundlePackages ? { external: [...EXTERNAL_PACKAGES, ...Object.keys(LAZY_PACKAGES)] } : { packages: 'external' }),
       sourcemap: 'linked',
       sourcesContent: false,
       tsconfig: join(root, 'tsconfig.json'),
-      banner: { js: `const __launchRoot = require('node:path').join(__dirname, '..');` },
+      // `__dyn_` stands for the bundle's `import(` (see dynamicImports below).
+      banner: { js: `const __launchRoot = require('node:path').join(__dirname, '..'); const __dyn_ = globalThis.__launchImport ?? ((id) => Promise.resolve().then(() => require(id)));` },
       metafile: true,
       write: false,
       logLevel: 'silent',
@@ -82,8 +123,14 @@ function build(entry, bundle) {
     })
     .then((out) => {
       mkdirSync(buildDir, { recursive: true });
-      const inputs = Object.keys(out.metafile.inputs).map((file) => relative(root, resolve(root, file)).split(sep).join('/'));
-      const files = [...out.outputFiles.map((file) => [file.path, file.contents]), [`${bundle}.inputs.json`, JSON.stringify(inputs)]];
+      // Packages change only with an install, which rewrites node_modules/.package-lock.json (see fresh).
+      const inputs = Object.keys(out.metafile.inputs)
+        .map((file) => relative(root, resolve(root, file)).split(sep).join('/'))
+        .filter((file) => !file.startsWith('node_modules/'));
+      const files = [
+        ...out.outputFiles.map((file) => [file.path, file.path === bundle ? dynamicImports(file.text) : file.contents]),
+        [`${bundle}.inputs.json`, JSON.stringify(inputs)],
+      ];
       // The bundle itself last: its time is what freshness is judged by.
       files.sort(([a], [b]) => (a === bundle) - (b === bundle));
       for (const [path, contents] of files) {
@@ -118,7 +165,7 @@ function installCompileCache(file) {
   if (!importModuleDynamically) return;
   Module.prototype._compile = function compileWithCache(content, filename, format) {
     // Node 20 loses a cached script's dynamic-import callback: modules that import() compile the ordinary way.
-    if (format === 'module' || content.startsWith('#!') || content.includes('import(')) return original.call(this, content, filename, format);
+    if (format === 'module' || content.startsWith('#!') || DYNAMIC_IMPORT.test(content)) return original.call(this, content, filename, format);
     const stamp = `${content.length}:${statSync(filename).mtimeMs}`;
     const cached = cache.get(filename);
     used.add(filename);
@@ -355,6 +402,8 @@ async function main() {
   if (process.env.COMMERCE_LAZY_PACKAGES !== 'off') installLazyPackages();
   if (process.env.COMMERCE_COMPILE_CACHE !== 'off') installCompileCache(`${bundle}.v8cache`);
   if (process.env.COMMERCE_RESOLVE_CACHE !== 'off') installResolveCache(`${bundle}.resolve.json`);
+  // The bundle's `import(` (see dynamicImports): resolved from here, as deep in the tree as `.build/`.
+  globalThis.__launchImport = (id) => import(id);
   require(bundle);
 }
 

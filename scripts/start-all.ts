@@ -6,7 +6,7 @@
  * its usual one (4001-4005).
  */
 import { installTracing } from '../lib/observability/tracing.js';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readDatabaseUrl, readInt, readOptional } from '../lib/env.js';
 import { startEmbeddedPostgres, templateDir } from '../lib/db/embedded-postgres.js';
@@ -16,6 +16,23 @@ import type { SystemOptions } from './system.js';
 /** Milliseconds since the process began, the loading of the code included. */
 const sinceProcessStart = () => Math.round(performance.now());
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+/**
+ * CPU time so far of this process's main thread and of its other threads (PGlite's, the garbage
+ * collector's helpers, libuv's pool), where Linux tells: on a shared machine the wall times move
+ * with the load, these much less (issue 13; `npm run bench:start` prints them).
+ */
+function cpuSplit(): string {
+  try {
+    // /proc/self/task/<pid>/stat: the main thread; utime and stime are fields 14 and 15, in ticks of 10 ms.
+    const fields = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const mainMs = (Number(fields[11]) + Number(fields[12])) * 10;
+    const { user, system } = process.cpuUsage();
+    return ` CPU: main thread ${seconds(mainMs)}, other threads ${seconds(Math.max(0, (user + system) / 1000 - mainMs))}`;
+  } catch {
+    return '';
+  }
+}
 
 async function main(): Promise<void> {
   const env = process.env;
@@ -82,7 +99,7 @@ async function main(): Promise<void> {
   console.log(`platform key:   ${system.platformApiKey}${env.PLATFORM_API_KEY ? '' : ' (generated for this run; set PLATFORM_API_KEY to keep one)'}`);
   console.log(
     `${firstStart ? 'first start' : 'start'}: ready in ${seconds(sinceProcessStart())} (loading the code ${seconds(loaded)}, services ${seconds(ready - started)}` +
-      `${seededMs === undefined ? '' : `, demo data ${seconds(seededMs)}`})`,
+      `${seededMs === undefined ? '' : `, demo data ${seconds(seededMs)}`})${cpuSplit()}`,
   );
   console.log(`GraphiQL: ${system.gatewayUrl.replace('127.0.0.1', 'localhost')}  (the host "localhost" is the demo tenant)`);
   for (const [name, url] of Object.entries(system.subgraphUrls)) console.log(`  ${name.padEnd(9)} ${url}`);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(__dirname, '..', '..');
@@ -38,6 +38,30 @@ describe('the launcher', () => {
     write('second');
     expect(JSON.parse(launch(entry)).word).toBe('second');
     expect(JSON.parse(launch(entry, { COMMERCE_LAUNCH: 'tsx' }))).toEqual({ word: 'second', own: dir, nested: join(dir, 'nested'), argv: ['an-argument'] });
+  });
+
+  it('bundles packages too, each module keeping its own __dirname and __filename, and runs the dynamic imports left in the bundle', () => {
+    const pkg = join(dir, 'node_modules', 'own-folder');
+    mkdirSync(pkg, { recursive: true });
+    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name: 'own-folder', main: 'index.js' }));
+    writeFileSync(join(pkg, 'index.js'), 'module.exports = { folder: __dirname, file: __filename };\n');
+    const entry = join(dir, 'packaged.ts');
+    writeFileSync(
+      entry,
+      [
+        "import { folder, file } from 'own-folder';",
+        'void (async () => {',
+        "  const os = await import('node:os');",
+        "  const loaded = Object.keys(require.cache).some((name) => name.includes('own-folder'));",
+        '  console.log(JSON.stringify({ folder, file, loaded, os: typeof os.cpus }));',
+        '})();',
+      ].join('\n'),
+    );
+    expect(JSON.parse(launch(entry).trim())).toEqual({ folder: pkg, file: join(pkg, 'index.js'), loaded: false, os: 'function' });
+    // Not required from node_modules: the bundle holds the package, and its import( calls the launcher's.
+    const bundle = readFileSync(join(root, '.build', `.build--launch-test-${process.pid}--packaged.cjs`), 'utf8');
+    expect(bundle).toMatch(/exports = \{ folder: __dirname, file: __filename \}/);
+    expect(bundle).toContain('__dyn_("node:os")');
   });
 
   it("loads redis and @apollo/gateway's telemetry packages on first use, not at require; Apollo's telemetry off unless asked for", () => {
