@@ -94,10 +94,13 @@ describe('the launcher', () => {
   it('remembers where each require led, and resolves afresh a remembered file that has gone', () => {
     const entry = join(dir, 'resolve.ts');
     writeFileSync(entry, "import { version } from 'graphql';\nconsole.log(JSON.stringify({ version }));\n");
-    const real = JSON.parse(launch(entry)).version as string;
+    // What stays outside the bundle is required from .build/: that is what the cache remembers. Since
+    // the bundle holds the packages too (h5), a bundle of the sources alone shows it with graphql.
+    const own = (env: Record<string, string> = {}) => launch(entry, { COMMERCE_BUNDLE_PACKAGES: 'off', ...env });
+    const real = JSON.parse(own()).version as string;
     expect(real).toMatch(/^\d+\./);
-    // The bundle requires its packages from .build/: that is what the cache remembers.
-    const cacheFile = join(root, '.build', `.build--launch-test-${process.pid}--resolve.cjs.resolve.json`);
+    const name = readdirSync(join(root, '.build')).find((f) => f.startsWith(`.build--launch-test-${process.pid}--resolve`) && f.endsWith('.resolve.json'));
+    const cacheFile = join(root, '.build', name!);
     const cache = JSON.parse(readFileSync(cacheFile, 'utf8')) as { stamp: string; resolved: Record<string, string>; formats: Record<string, string> };
     const key = `${join(root, '.build')}\0graphql`;
     expect(cache.resolved[key]).toBe(join(root, 'node_modules', 'graphql', 'index.js'));
@@ -105,12 +108,12 @@ describe('the launcher', () => {
     const stand = join(dir, 'stand-in-graphql.js');
     writeFileSync(stand, "module.exports = { version: 'from the cache' };\n");
     writeFileSync(cacheFile, JSON.stringify({ ...cache, resolved: { ...cache.resolved, [key]: stand } }));
-    expect(JSON.parse(launch(entry)).version).toBe('from the cache');
+    expect(JSON.parse(own()).version).toBe('from the cache');
     // A remembered file that has gone is resolved the ordinary way; off, the cache is not read at all.
     writeFileSync(cacheFile, JSON.stringify({ ...cache, resolved: { ...cache.resolved, [key]: stand } }));
-    expect(JSON.parse(launch(entry, { COMMERCE_RESOLVE_CACHE: 'off' })).version).toBe(real);
+    expect(JSON.parse(own({ COMMERCE_RESOLVE_CACHE: 'off' })).version).toBe(real);
     rmSync(stand);
-    expect(JSON.parse(launch(entry)).version).toBe(real);
+    expect(JSON.parse(own()).version).toBe(real);
   });
 
   it('runs a source that does not bundle through tsx', () => {
