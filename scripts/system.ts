@@ -179,39 +179,18 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       plugins: await readPlugins(env),
       enrichmentModel: modelProviderConfigFrom(env),
     };
-    // Databases opened one after another (embedded PGlite runs one statement at a time anyway); each
-    // service is built and started while the next one's database opens: building a subgraph is this
-    // thread's work, opening a database mostly PGlite's thread or the server's (issue 13).
-    const starting: Promise<void>[] = [];
-    try {
-      for (const { name } of SUBGRAPHS) {
-        const dataSource = await SERVICES[name].open(await urlFor(name), `${name}${options.schemaSuffix ?? ''}`);
-        cleanups.push(() => dataSource.destroy());
-        dataSources[name] = dataSource;
-        const started = (async () => {
-          const service = SERVICES[name].build({ dataSource, bus, secret, replayGuard, gatewayUrl, logger: options.subgraphLogger?.(name) }, subgraphOptions);
-          const url = await service.start(ports[name], host);
-          cleanups.push(() => service.stop());
-          subgraphs[name] = service;
-          return url;
-        })();
-        starting.push(started.then((url) => void (subgraphUrls[name] = url)));
-        // Awaited below; a failure meanwhile is no unhandled rejection.
-        started.catch(() => undefined);
-      }
-    } finally {
-      await Promise.allSettled(starting);
-    }
-    await Promise.all(starting);
-    // In the usual order, whichever started first (npm start prints them).
-    for (const { name } of SUBGRAPHS) {
-      const url = subgraphUrls[name];
-      delete subgraphUrls[name];
-      subgraphUrls[name] = url!;
-    }
-    const gateway = await buildGateway({
+    // The gateway is built first, while PGlite opens its folder on its own thread and the databases
+    // open: building it (the supergraph, its planner, the pipeline) is this thread's work, which
+    // the opening leaves idle. It learns the subgraphs' addresses once they listen (issue 13).
+    let subgraphsStarted!: (urls: Record<string, string>) => void;
+    let subgraphsFailed!: (error: unknown) => void;
+    const urlsKnown = new Promise<Record<string, string>>((resolve, reject) => {
+      subgraphsStarted = resolve;
+      subgraphsFailed = reject;
+    });
+    const building = buildGateway({
       supergraphSdl: readFileSync(SUPERGRAPH_PATH, 'utf8'),
-      subgraphUrls,
+      subgraphUrls: urlsKnown,
       auth: {
         subgraphSecret: secret,
         platformApiKey,
@@ -234,9 +213,43 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       deferPlanning: options.deferPlanning,
       log: options.log,
     });
+    building.catch(() => undefined); // awaited once the subgraphs listen
+    // Every service opens its database at once: with PGlite the statements take turns on its thread
+    // while this one builds each service's metadata; with PostgreSQL they run side by side (issue 13).
+    const starting = SUBGRAPHS.map(({ name }) =>
+      (async () => {
+        const dataSource = await SERVICES[name].open(await urlFor(name), `${name}${options.schemaSuffix ?? ''}`);
+        cleanups.push(() => dataSource.destroy());
+        dataSources[name] = dataSource;
+        const service = SERVICES[name].build({ dataSource, bus, secret, replayGuard, gatewayUrl, logger: options.subgraphLogger?.(name) }, subgraphOptions);
+        // Stopped on the way out even when it fails to listen: its relay and workers start first.
+        cleanups.push(() => service.stop());
+        const url = await service.start(ports[name], host);
+        subgraphs[name] = service;
+        subgraphUrls[name] = url;
+      })(),
+    );
+    try {
+      // Each settled first, so that whatever did open is in `cleanups` when one fails.
+      await Promise.allSettled(starting);
+      await Promise.all(starting);
+    } catch (error) {
+      // The gateway being built releases what it made before the services are stopped.
+      subgraphsFailed(error);
+      await building.catch(() => undefined);
+      throw error;
+    }
+    // In the usual order, whichever started first (npm start prints them).
+    for (const { name } of SUBGRAPHS) {
+      const url = subgraphUrls[name];
+      delete subgraphUrls[name];
+      subgraphUrls[name] = url!;
+    }
+    subgraphsStarted({ ...subgraphUrls });
+    const gateway = await building;
+    cleanups.push(() => gateway.stop());
     const base = await gateway.start(ports.gateway, host);
     listening.base = base;
-    cleanups.push(() => gateway.stop());
     return {
       gatewayUrl: `${base}/graphql`,
       gateway,

@@ -66,8 +66,12 @@ import type { Flags } from '../../lib/flags/provider.js';
 export interface GatewayOptions {
   /** A composed Federation 2 supergraph SDL. */
   supergraphSdl: string;
-  /** Subgraph URLs by subgraph name; the supergraph's `@join__graph(url:)` where absent. */
-  subgraphUrls?: Record<string, string>;
+  /**
+   * Subgraph URLs by subgraph name; the supergraph's `@join__graph(url:)` where absent. A promise
+   * lets the gateway be built while the subgraphs start (npm start, issue 13): the build resolves
+   * once they are known, and rejects, having released what it made, if they never are.
+   */
+  subgraphUrls?: Record<string, string> | Promise<Record<string, string>>;
   /**
    * Commerce identity: API keys, JWTs and the platform key, tenants by host, roles checked
    * against `@requiresScopes`, and the caller signed to subgraphs with `subgraphSecret`. Absent:
@@ -153,7 +157,10 @@ export function supergraphUrls(supergraphSdl: string): Record<string, string> {
 /** Builds the gateway: Apollo's query planner and executor behind graphql-yoga; every side route a request plugin. */
 export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   const log = options.log ?? (options.logger ? (message: string) => options.logger!.warn(message) : console.error);
-  const urls = { ...supergraphUrls(options.supergraphSdl), ...options.subgraphUrls };
+  const given = options.subgraphUrls;
+  const later = given instanceof Promise ? given : undefined;
+  later?.catch(() => undefined); // awaited at the end of the build
+  const urls = { ...supergraphUrls(options.supergraphSdl), ...(later ? {} : (given as Record<string, string> | undefined)) };
   // @apollo/gateway refuses @requiresScopes; this gateway enforces it itself.
   const { sdl: supergraphSdl, rules } = extractScopes(options.supergraphSdl);
   const secret = options.auth?.subgraphSecret;
@@ -295,6 +302,20 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
       })
     : undefined;
   const handle = limitBodySize(yoga, options.limits?.maxBodyBytes ?? 1024 * 1024);
+  if (later) {
+    try {
+      Object.assign(urls, await later);
+    } catch (error) {
+      await ws?.close();
+      await flags.stop();
+      for (const cleanup of cleanups) await cleanup().catch(() => undefined);
+      await gateway.stop();
+      await client.close();
+      throw error;
+    }
+    // Apollo built each data source with the supergraph's URL: they follow the late ones.
+    for (const [name, source] of Object.entries(dataSources)) source.url = urls[name] ?? source.url;
+  }
 
   let server: Server | undefined;
   const unreport: (() => void)[] = [];

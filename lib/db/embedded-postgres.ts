@@ -16,6 +16,25 @@ export interface EmbeddedPostgresOptions {
   port?: number;
   /** The initialised folder a new data folder starts as a copy of (default: the empty template, `templateDir()`). */
   template?: string;
+  /** PostgreSQL's buffer cache (`shared_buffers`); default PGLITE_SHARED_BUFFERS, else 32MB. */
+  sharedBuffers?: string;
+}
+
+/**
+ * PGlite zeroes its whole shared memory at every open, in WebAssembly, on the start's critical
+ * path, and keeps it resident: PostgreSQL's default 128MB of buffers cost ~1 s of CPU per start
+ * and 128 MB of memory. 32MB (PostgreSQL's own default until 9.3) keeps a demo and a 10k catalog's
+ * hot pages; what misses is read from the operating system's file cache (issue 13, decision 0015).
+ */
+const DEFAULT_SHARED_BUFFERS = '32MB';
+/** PostgreSQL's memory sizes: a number with an optional kB, MB or GB. */
+const SIZE = /^\d{1,7}(kB|MB|GB)?$/;
+
+export function readSharedBuffers(env: NodeJS.ProcessEnv = process.env): string {
+  const value = env.PGLITE_SHARED_BUFFERS?.trim();
+  if (!value) return DEFAULT_SHARED_BUFFERS;
+  if (!SIZE.test(value)) throw new Error(`PGLITE_SHARED_BUFFERS must be a size such as 32MB or 256MB, not "${value}"`);
+  return value;
 }
 
 /**
@@ -35,7 +54,34 @@ export function copyTemplate(dataDir: string, env: NodeJS.ProcessEnv = process.e
   return true;
 }
 
-export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {}): Promise<EmbeddedPostgres> {
+/**
+ * Where an early start is left for the entry that loads after it: `globalThis`, since the early
+ * step (scripts/start-all.early.ts) is a bundle of its own with its own copy of this module.
+ */
+const EARLY = Symbol.for('commerce.embedded-postgres.early');
+type EarlyStart = { dataDir: string; started: Promise<EmbeddedPostgres> };
+
+/**
+ * Begins opening an existing data folder before the rest of the code has loaded (npm start: PGlite
+ * takes ~1 s of its own thread to open a folder, the code ~0.5 s to load); the first
+ * `startEmbeddedPostgres` of the same folder in this process takes it over.
+ */
+export function startEmbeddedPostgresEarly(dataDir: string): void {
+  const started = startEmbeddedPostgres({ dataDir });
+  started.catch(() => undefined); // reported to whoever takes it over
+  (globalThis as Record<symbol, EarlyStart | undefined>)[EARLY] = { dataDir: resolve(dataDir), started };
+}
+
+export function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {}): Promise<EmbeddedPostgres> {
+  const early = (globalThis as Record<symbol, EarlyStart | undefined>)[EARLY];
+  if (early && options.dataDir && resolve(options.dataDir) === early.dataDir && options.port === undefined && options.sharedBuffers === undefined) {
+    delete (globalThis as Record<symbol, EarlyStart | undefined>)[EARLY];
+    return early.started;
+  }
+  return startThread(options);
+}
+
+async function startThread(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   // A new folder starts as a copy of the initialised template when there is one (no initdb).
   if (options.dataDir && !existsSync(options.dataDir)) copyTemplate(options.dataDir, process.env, options.template);
   if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
@@ -43,7 +89,15 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions = {
   // PGlite and its socket server run in a worker thread: its WASM work never holds up this
   // process's event loop (the gateway, subscriptions, webhooks), and uses the second core.
   const worker = new Worker(workerFile(), {
-    workerData: { dataDir: options.dataDir ? resolve(options.dataDir) : undefined, port: options.port ?? 0, host: '127.0.0.1', maxConnections: 200 },
+    workerData: {
+      dataDir: options.dataDir ? resolve(options.dataDir) : undefined,
+      port: options.port ?? 0,
+      host: '127.0.0.1',
+      maxConnections: 200,
+      // One backend serves every connection (single-user mode): PostgreSQL's per-connection shared
+      // memory is sized for one, not its default 100.
+      settings: { shared_buffers: options.sharedBuffers ?? readSharedBuffers(), max_connections: '5' },
+    },
     // A plain .mjs file: no TypeScript loader needed (and none inherited that could fail).
     execArgv: [],
   });

@@ -7,12 +7,14 @@ import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { unaccent } from '@electric-sql/pglite/contrib/unaccent';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 
-const { dataDir, port, host, maxConnections } = workerData;
+const { dataDir, port, host, maxConnections, settings = {} } = workerData;
 let db;
 let server;
 try {
   // pg_trgm and unaccent: the catalog's search (its migrations create the extensions).
-  db = await PGlite.create({ ...(dataDir ? { dataDir } : {}), extensions: { pg_trgm, unaccent } });
+  // Settings as `-c name=value` after PGlite's own start parameters.
+  const startParams = [...PGlite.defaultStartParams, ...Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${value}`])];
+  db = await PGlite.create({ ...(dataDir ? { dataDir } : {}), extensions: { pg_trgm, unaccent }, startParams });
   // PGlite is one session: pglite-socket runs one query at a time and keeps a transaction's
   // statements together, so every service statement runs inside an explicit transaction.
   server = new PGLiteSocketServer({ db, host, port, maxConnections });

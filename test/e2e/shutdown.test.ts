@@ -1,6 +1,9 @@
 import { createShop, type Shop } from '../support/fixtures.js';
 import { liveClient, subscribe } from '../support/live-client.js';
-import { startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { FREE_PORTS } from '../../lib/subgraphs.js';
+import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
 describe('graceful shutdown of the gateway', () => {
   let system: TestSupergraph;
@@ -25,5 +28,23 @@ describe('graceful shutdown of the gateway', () => {
     live.stop();
     await client.dispose();
     await expect(system.request('{ __typename }')).rejects.toThrow();
+  });
+});
+
+describe('a start that fails', () => {
+  it('rejects with the reason and leaves nothing running: the services that started, their databases and the gateway built meanwhile are released', async () => {
+    // A port already taken: the catalog cannot listen, while the other services and the gateway start.
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    const running = () => process.getActiveResourcesInfo().filter((kind) => kind !== 'TTYWrap').sort();
+    const before = running();
+    try {
+      await expect(startSupergraph({ ports: { ...FREE_PORTS, catalog: port } })).rejects.toThrow(/EADDRINUSE/);
+      // Sockets and timers close asynchronously: what is left settles within a moment.
+      await eventually(async () => expect(running()).toEqual(before), 5_000);
+    } finally {
+      taken.close();
+    }
   });
 });

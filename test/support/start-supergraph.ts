@@ -21,7 +21,7 @@ export interface TestSupergraph extends RunningSystem {
  * database (schemas of its own) and bus (Redis when REDIS_URL is set, a stream of its own).
  */
 export async function startSupergraph(
-  options: Pick<SystemOptions, 'subscriptionLimits' | 'jwt' | 'rateLimitPerMinute' | 'authFailuresPerMinute' | 'trustedProxies' | 'production' | 'operatorToken' | 'subgraphOptions' | 'logger' | 'subgraphLogger' | 'storefrontCache'> & {
+  options: Pick<SystemOptions, 'subscriptionLimits' | 'jwt' | 'rateLimitPerMinute' | 'authFailuresPerMinute' | 'trustedProxies' | 'production' | 'operatorToken' | 'subgraphOptions' | 'logger' | 'subgraphLogger' | 'storefrontCache' | 'ports'> & {
     /** A Redis of the test's own (default REDIS_URL, if set). */
     redisUrl?: string;
     /** Variables set for this system over the process's (configuration read as `npm start` reads it; ignored where `subgraphOptions` is given). */
@@ -31,6 +31,20 @@ export async function startSupergraph(
   const suffix = `_t${randomBytes(4).toString('hex')}`;
   const redisStream = `test:events${suffix}`;
   const { redisUrl, env, ...rest } = options;
+  // The system's schemas and roles go with it, on the embedded database too: PGlite is one
+  // database for the whole pass, and one that kept every suite's schemas (~540 relations a system)
+  // and data made each later suite's migrations slower (the last suites of a pass started 10-28x
+  // slower than on PostgreSQL). One round trip for all of them; a start that failed drops them too.
+  const dropSchemas = async () => {
+    if (!process.env.DATABASE_URL) return;
+    const client = new Client({ connectionString: process.env.DATABASE_URL });
+    await client.connect();
+    try {
+      await client.query(SUBGRAPHS.map(({ name }) => `DROP SCHEMA IF EXISTS "${name}${suffix}" CASCADE; DROP ROLE IF EXISTS "${name}${suffix}_app";`).join(' '));
+    } finally {
+      await client.end();
+    }
+  };
   const system = await startSystem({
     ports: FREE_PORTS,
     schemaSuffix: suffix,
@@ -38,22 +52,13 @@ export async function startSupergraph(
     log: () => {},
     ...(redisUrl || env ? { env: { ...process.env, ...(redisUrl ? { REDIS_URL: redisUrl } : {}), ...env } } : {}),
     ...rest,
+  }).catch(async (error: unknown) => {
+    await dropSchemas();
+    throw error;
   });
-  // The system's schemas and roles go with it, on the embedded database too: PGlite is one
-  // database for the whole pass, and one that kept every suite's schemas (~540 relations a system)
-  // and data made each later suite's migrations slower (the last suites of a pass started 10-28x
-  // slower than on PostgreSQL). One round trip for all of them.
   const stop = async () => {
     await system.stop();
-    if (process.env.DATABASE_URL) {
-      const client = new Client({ connectionString: process.env.DATABASE_URL });
-      await client.connect();
-      try {
-        await client.query(SUBGRAPHS.map(({ name }) => `DROP SCHEMA IF EXISTS "${name}${suffix}" CASCADE; DROP ROLE IF EXISTS "${name}${suffix}_app";`).join(' '));
-      } finally {
-        await client.end();
-      }
-    }
+    await dropSchemas();
   };
   return {
     ...system,

@@ -116,6 +116,21 @@ describe('the launcher', () => {
     expect(JSON.parse(own()).version).toBe(real);
   });
 
+  it("runs an entry's early step, a bundle of its own, before the entry's bundle loads; a broken one is left to the entry", () => {
+    const entry = join(dir, 'early-user.ts');
+    const early = join(dir, 'early-user.early.ts');
+    writeFileSync(join(dir, 'nested', 'begun.ts'), "export const begin = (): void => void ((globalThis as Record<string, unknown>).begun = 'before the entry');\n");
+    writeFileSync(early, "import { begin } from './nested/begun.js';\nbegin();\n");
+    // The entry's own copy of the module that began the work: a separate bundle, a separate copy.
+    writeFileSync(entry, "import { begin } from './nested/begun.js';\nconst seen = (globalThis as Record<string, unknown>).begun;\nbegin();\nconsole.log(JSON.stringify({ seen }));\n");
+    expect(JSON.parse(launch(entry))).toEqual({ seen: 'before the entry' });
+    expect(readdirSync(join(root, '.build'))).toEqual(expect.arrayContaining([`.build--launch-test-${process.pid}--early-user.early.cjs`, `.build--launch-test-${process.pid}--early-user.cjs`]));
+    writeFileSync(early, "import { missing } from './nowhere.js';\nmissing();\n");
+    const later = new Date(Date.now() + 2_000);
+    utimesSync(early, later, later);
+    expect(JSON.parse(launch(entry))).toEqual({});
+  });
+
   it('runs a source that does not bundle through tsx', () => {
     const entry = join(dir, 'broken.ts');
     writeFileSync(entry, "import { missing } from './nowhere.js';\nconsole.log(missing);\n");
