@@ -1,7 +1,9 @@
 /**
  * `npm run bench:checkout`: checkout latency through the gateway (issue 17) with 20 shoppers at
- * once. Each shopper fills a cart (two lines, email, address, shipping method) and checks out
- * with the MANUAL provider, several times; only `checkout` is timed: it places the order, waits
+ * once. Each shopper fills a cart (two lines, email, address, shipping method, reading the cart's
+ * `quote { token }` in the last step's answer, as a storefront shows it) and checks out with that
+ * token and the MANUAL provider (decision 0044: every checkout charges a quote), several times;
+ * only `checkout` is timed: it verifies the quote, places the order, waits
  * for the order saga to reserve the stock through the ledger, and answers. Prints p50, p95 and
  * p99 in milliseconds. Runs on the embedded defaults, or on DATABASE_URL / REDIS_URL.
  *
@@ -45,13 +47,12 @@ async function main() {
       await retry('mutation ($c: ID!, $l: [CartLineInput!]!) { addCartLines(cartId: $c, lines: $l) { id } }', { c: cartId, l: lines }, storefront);
       await ok('mutation ($c: ID!) { setCartEmail(cartId: $c, email: "bench@example.com") { id } }', { c: cartId }, storefront);
       await ok('mutation ($c: ID!, $a: AddressInput!) { setShippingAddress(cartId: $c, address: $a) { id } }', { c: cartId, a: { name: 'B', line1: '1 Bench St', city: 'Berlin', postalCode: '10115', countryCode: 'DE' } }, storefront);
-      await ok('mutation ($c: ID!, $m: ID!) { setShippingMethod(cartId: $c, shippingMethodId: $m) { id } }', { c: cartId, m: createShippingMethod.id }, storefront);
-      return cartId;
+      const { setShippingMethod } = await ok('mutation ($c: ID!, $m: ID!) { setShippingMethod(cartId: $c, shippingMethodId: $m) { quote { token } } }', { c: cartId, m: createShippingMethod.id }, storefront);
+      return { cartId, quoteToken: setShippingMethod.quote.token as string };
     };
-    const checkout = (cartId: string, key: string) =>
-      ok('mutation ($i: CheckoutInput!) { checkout(input: $i) { id status } }', { i: { cartId, paymentMethod: { provider: 'MANUAL' }, idempotencyKey: key } }, storefront);
+    const CHECKOUT = 'mutation ($i: CheckoutInput!) { checkout(input: $i) { id status } }';
     // Warm-up: one checkout.
-    await checkout(await fill(), 'warmup');
+    await ok(CHECKOUT, { i: { ...(await fill()), paymentMethod: { provider: 'MANUAL' }, idempotencyKey: 'warmup' } }, storefront);
 
     const samples: number[] = [];
     // A checkout that fails (e.g. QUERY_TIMEOUT on a loaded machine) is counted by its code, not
@@ -61,9 +62,9 @@ async function main() {
     await Promise.all(
       Array.from({ length: shoppers }, async (_, shopper) => {
         for (let n = 0; n < perShopper; n++) {
-          const cartId = await fill();
+          const cart = await fill();
           const t0 = performance.now();
-          const result = await graphqlRequest(system.gatewayUrl, 'mutation ($i: CheckoutInput!) { checkout(input: $i) { id status } }', { i: { cartId, paymentMethod: { provider: 'MANUAL' }, idempotencyKey: `s${shopper}-${n}` } }, storefront);
+          const result = await graphqlRequest(system.gatewayUrl, CHECKOUT, { i: { ...cart, paymentMethod: { provider: 'MANUAL' }, idempotencyKey: `s${shopper}-${n}` } }, storefront);
           const elapsed = performance.now() - t0;
           const code = result.errors ? String(result.errors[0]?.extensions?.code ?? 'ERROR') : null;
           if (code) {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { SUBGRAPHS } from '../../lib/subgraphs.js';
 import { DEFAULT_OUTBOUND_WEBHOOKS } from '../../subgraphs/tenant/src/webhooks/config.js';
 import { signJson } from '../../lib/webhooks/signatures.js';
-import { CREATE_API_KEY, addProduct, createShop, quoted, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
+import { CREATE_API_KEY, addProduct, cartQuoted, createShop, quoted, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
 import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 import { startWebhookReceiver } from '../support/webhook-receiver.js';
 
@@ -189,7 +189,7 @@ describe('every mutation writes an audit record', () => {
     const status = (id: string) => eventually(async () => (await system.ok('query ($id: ID!) { order(id: $id) { status } }', { id }, pos)).order.status as string);
     const until = (id: string, wanted: string) => eventually(async () => expect(await status(id)).toBe(wanted), 10_000);
     // Card: the processor's signed webhook (receivePaymentWebhook) authorises, then capture, ship, return, refund.
-    const paid = await run('checkout', CHECKOUT, { i: { cartId: await readyCart(undefined, customer), paymentMethod: { provider: 'TEST_CARD', cardNumber: '4242 4242 4242 4242' }, idempotencyKey: 'audit-1' } }, customer);
+    const paid = await run('checkout', CHECKOUT, { i: await cartQuoted(system, { cartId: await readyCart(undefined, customer), paymentMethod: { provider: 'TEST_CARD', cardNumber: '4242 4242 4242 4242' }, idempotencyKey: 'audit-1' }, customer) }, customer);
     await until(paid.id, 'AUTHORIZED');
     ran.set('receivePaymentWebhook', 1);
     await run('capturePayment', 'mutation ($id: ID!) { capturePayment(orderId: $id) { id } }', { id: paid.id }, pos);
@@ -204,11 +204,11 @@ describe('every mutation writes an audit record', () => {
     await run('mergeCart', 'mutation ($c: ID!) { mergeCart(cartId: $c) { id } }', { c: anonymousCart.id }, customer);
     // A 3-D-Secure-style card: the shopper completes the challenge with the cart's id.
     const challengeCart = await readyCart(undefined, customer);
-    const challenged = await run('checkout', CHECKOUT, { i: { cartId: challengeCart, paymentMethod: { provider: 'TEST_CARD', cardNumber: '4000 0000 0000 3220' }, idempotencyKey: 'audit-5' } }, customer);
+    const challenged = await run('checkout', CHECKOUT, { i: await cartQuoted(system, { cartId: challengeCart, paymentMethod: { provider: 'TEST_CARD', cardNumber: '4000 0000 0000 3220' }, idempotencyKey: 'audit-5' }, customer) }, customer);
     await run('completePaymentAction', 'mutation ($c: ID!) { completePaymentAction(input: { cartId: $c, actionResult: "authenticated" }) { id } }', { c: challengeCart }, customer);
     await until(challenged.id, 'AUTHORIZED');
     // Pickup, paid at the till.
-    const till = await run('checkout', CHECKOUT, { i: { cartId: await readyCart(pickup.id, front), paymentMethod: { provider: 'MANUAL' }, idempotencyKey: 'audit-2' } }, front);
+    const till = await run('checkout', CHECKOUT, { i: await cartQuoted(system, { cartId: await readyCart(pickup.id, front), paymentMethod: { provider: 'MANUAL' }, idempotencyKey: 'audit-2' }, front) }, front);
     await until(till.id, 'RESERVED');
     await run('payOrder', 'mutation ($id: ID!) { payOrder(id: $id) { id } }', { id: till.id }, pos);
     await run('markReadyForPickup', 'mutation ($id: ID!) { markReadyForPickup(orderId: $id) { id } }', { id: till.id }, pos);

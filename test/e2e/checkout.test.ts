@@ -1,4 +1,4 @@
-import { addProduct, createShop, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
+import { addProduct, cartQuoted, createShop, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
 import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
 /**
@@ -112,7 +112,14 @@ describe('customers, carts, checkout, payments, fulfilment and returns', () => {
       const { cart } = await system.ok(READ_CART, { c: createCart.id }, headers);
       expect({ shipping: cart.shippingTotal, total: cart.total, method: cart.shippingMethod }).toEqual({ shipping: { amount: '4.95' }, total: { amount: '30.45' }, method: { name: 'Standard' } });
 
-      const input = { cartId: createCart.id, paymentMethod: { provider: 'MANUAL' }, idempotencyKey: 'cara-1' };
+      // Every checkout charges a pricing quote (decision 0044): without a token, nothing is placed.
+      const tokenless = { cartId: createCart.id, paymentMethod: { provider: 'MANUAL' }, idempotencyKey: 'cara-1' };
+      const refused = await system.request(CHECKOUT, { i: tokenless }, headers);
+      expect(codes(refused)).toEqual(['QUOTE_REQUIRED']);
+      expect(refused.errors?.[0]?.extensions?.couponCodes).toEqual([]);
+      expect((await system.ok(READ_CART, { c: createCart.id }, headers)).cart.order).toBeNull();
+      // The storefront charges the quote it showed: the cart's own.
+      const input = await cartQuoted(system, tokenless, headers);
       const { checkout } = await system.ok(CHECKOUT, { i: input }, headers);
       expect(checkout).toEqual({
         id: expect.any(String), status: 'RESERVED', total: { amount: '30.45' }, email: 'cara@example.com',
@@ -136,7 +143,7 @@ describe('customers, carts, checkout, payments, fulfilment and returns', () => {
       const { registerCustomer: dan } = await system.ok(REGISTER, { i: { email: 'dan@example.com', password: 'dan password 1', name: 'Dan' } }, shop.storefrontHeaders);
       const { registerCustomer: eve } = await system.ok(REGISTER, { i: { email: 'eve@example.com', password: 'eve password 1', name: 'Eve' } }, shop.storefrontHeaders);
       const cartId = await readyCart(asCustomer(dan.accessToken), [{ sku: 'TEA-1', quantity: 1 }]);
-      const { checkout } = await system.ok(CHECKOUT, { i: { cartId, paymentMethod: { provider: 'MANUAL' }, idempotencyKey: 'dan-1' } }, asCustomer(dan.accessToken));
+      const { checkout } = await system.ok(CHECKOUT, { i: await cartQuoted(system, { cartId, paymentMethod: { provider: 'MANUAL' }, idempotencyKey: 'dan-1' }, asCustomer(dan.accessToken)) }, asCustomer(dan.accessToken));
       const eveSees = asCustomer(eve.accessToken);
       expect((await system.ok(READ_CART, { c: cartId }, eveSees)).cart).toBeNull();
       expect((await system.ok('query ($id: ID!) { order(id: $id) { id } }', { id: checkout.id }, eveSees)).order).toBeNull();
@@ -152,9 +159,8 @@ describe('customers, carts, checkout, payments, fulfilment and returns', () => {
     it('gives the last unit to exactly one of two racing checkouts', async () => {
       const first = await readyCart(shop.storefrontHeaders, [{ sku: 'LAST-1', quantity: 1 }], 'Pickup');
       const second = await readyCart(shop.storefrontHeaders, [{ sku: 'LAST-1', quantity: 1 }], 'Pickup');
-      const results = await Promise.all(
-        [first, second].map((cartId, i) => system.request(CHECKOUT, { i: { cartId, paymentMethod: { provider: 'MANUAL' }, idempotencyKey: `race-${i}` } }, shop.storefrontHeaders)),
-      );
+      const inputs = await Promise.all([first, second].map((cartId, i) => cartQuoted(system, { cartId, paymentMethod: { provider: 'MANUAL' }, idempotencyKey: `race-${i}` }, shop.storefrontHeaders)));
+      const results = await Promise.all(inputs.map((i) => system.request(CHECKOUT, { i }, shop.storefrontHeaders)));
       const won = results.filter((r) => r.data?.checkout?.status === 'RESERVED');
       const lost = results.filter((r) => codes(r).includes('INSUFFICIENT_STOCK'));
       expect([won.length, lost.length]).toEqual([1, 1]);

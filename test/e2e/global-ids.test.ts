@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kind, parse } from 'graphql';
-import { addProduct, bearer, createShop, quoted, receiveStock, setPrice, CREATE_API_KEY, RECEIVE_STOCK, type Shop } from '../support/fixtures.js';
+import { addProduct, bearer, cartQuoted, createShop, quoted, receiveStock, setPrice, CREATE_API_KEY, RECEIVE_STOCK, type Shop } from '../support/fixtures.js';
 import { DEFAULT_OUTBOUND_WEBHOOKS } from '../../subgraphs/tenant/src/webhooks/config.js';
 import { liveClient, subscribe } from '../support/live-client.js';
 import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
@@ -108,7 +108,7 @@ describe('global object identification', () => {
     await system.ok('mutation ($c: ID!, $a: AddressInput!) { setShippingAddress(cartId: $c, address: $a) { id } }', { c: till, a: { name: 'Pat', line1: '3 Hill Rd', city: 'Munich', postalCode: '80331', countryCode: 'DE' } }, shop.storefrontHeaders);
     const methods = (await system.ok('query ($c: ID!) { availableShippingMethods(cartId: $c) { id name } }', { c: till }, shop.storefrontHeaders)).availableShippingMethods;
     await system.ok('mutation ($c: ID!, $m: ID!) { setShippingMethod(cartId: $c, shippingMethodId: $m) { id } }', { c: till, m: methods.find((m: { name: string }) => m.name === 'Flat').id }, shop.storefrontHeaders);
-    const { checkout } = await system.ok('mutation ($i: CheckoutInput!) { checkout(input: $i) { id } }', { i: { cartId: till, paymentMethod: { provider: 'MANUAL' }, idempotencyKey: 'node-till-1' } }, shop.storefrontHeaders);
+    const { checkout } = await system.ok('mutation ($i: CheckoutInput!) { checkout(input: $i) { id } }', { i: await cartQuoted(system, { cartId: till, paymentMethod: { provider: 'MANUAL' }, idempotencyKey: 'node-till-1' }, shop.storefrontHeaders) }, shop.storefrontHeaders);
     await system.ok('mutation ($id: ID!) { payOrder(id: $id) { id } }', { id: checkout.id }, shop.posHeaders);
     const shipment = (await system.ok('mutation ($id: ID!) { createShipment(input: { orderId: $id, lines: [{ sku: "TEA-1", quantity: 1 }], carrier: "DHL", trackingNumber: "N1" }) { id } }', { id: checkout.id }, shop.posHeaders)).createShipment.id;
     const orderReturn = (await system.ok('mutation ($id: ID!) { requestReturn(input: { orderId: $id, lines: [{ sku: "TEA-1", quantity: 1 }], reason: "too strong" }) { id } }', { id: checkout.id }, shop.posHeaders)).requestReturn.id;
@@ -121,7 +121,7 @@ describe('global object identification', () => {
     await system.ok('mutation ($c: ID!) { setCartEmail(cartId: $c, email: "cy@example.com") { id } }', { c: cyCart }, bearer(cy));
     await system.ok('mutation ($c: ID!, $a: AddressInput!) { setShippingAddress(cartId: $c, address: $a) { id } }', { c: cyCart, a: { name: 'Cy', line1: '1 Main St', city: 'Berlin', postalCode: '10115', countryCode: 'DE' } }, bearer(cy));
     await system.ok('mutation ($c: ID!, $m: ID!) { setShippingMethod(cartId: $c, shippingMethodId: $m) { id } }', { c: cyCart, m: methods.find((m: { name: string }) => m.name === 'Flat').id }, bearer(cy));
-    const cyOrder = (await system.ok('mutation ($i: CheckoutInput!) { checkout(input: $i) { payments { id } } }', { i: { cartId: cyCart, paymentMethod: { provider: 'MANUAL' }, idempotencyKey: 'node-cy-1' } }, bearer(cy))).checkout;
+    const cyOrder = (await system.ok('mutation ($i: CheckoutInput!) { checkout(input: $i) { payments { id } } }', { i: await cartQuoted(system, { cartId: cyCart, paymentMethod: { provider: 'MANUAL' }, idempotencyKey: 'node-cy-1' }, bearer(cy)) }, bearer(cy))).checkout;
     cyToken = cy;
     customerPaymentId = cyOrder.payments[0].id;
     promotionId = (await system.ok('mutation { createPromotion(input: { name: "Ten", kind: PERCENT_OFF, value: "10", couponCode: "TEN" }) { id } }', {}, shop.headers)).createPromotion.id;

@@ -1,5 +1,5 @@
 import { TEST_CARDS } from '../../lib/payments/test-card.js';
-import { addProduct, bearer, createShop, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
+import { addProduct, bearer, cartQuoted, createShop, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
 import { liveClient, subscribe } from '../support/live-client.js';
 import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
@@ -108,7 +108,7 @@ describe('the journey from cart to doorstep and back', () => {
     const cart = await readyCart(jo, [{ sku: 'JRN-1', quantity: 2 }, { sku: 'JRN-2', quantity: 3 }]);
     expect(cart).toMatchObject({ subtotal: { amount: '46.50' }, shippingTotal: { amount: '4.00' }, total: { amount: '50.50' }, order: null });
 
-    const { checkout } = await system.ok(CHECKOUT, { i: { cartId: cart.id, paymentMethod: { provider: 'TEST_CARD', cardNumber: TEST_CARDS.SUCCESS }, idempotencyKey: 'jo-1' } }, jo);
+    const { checkout } = await system.ok(CHECKOUT, { i: await cartQuoted(system, { cartId: cart.id, paymentMethod: { provider: 'TEST_CARD', cardNumber: TEST_CARDS.SUCCESS }, idempotencyKey: 'jo-1' }, jo) }, jo);
     const orderId = checkout.id as string;
     expect(checkout.total).toEqual({ amount: '50.50' });
     totalsAddUp(checkout);
@@ -274,7 +274,7 @@ describe('the journey from cart to doorstep and back', () => {
   it('completes a 3-D-Secure-style payment after the challenge, and cancels the order when it fails', async () => {
     const before = await level('JRN-3');
     const passing = await readyCart(shop.storefrontHeaders, [{ sku: 'JRN-3', quantity: 2 }]);
-    const { checkout } = await system.ok(CHECKOUT, { i: { cartId: passing.id, paymentMethod: { provider: 'TEST_CARD', cardNumber: TEST_CARDS.ACTION_REQUIRED }, idempotencyKey: 'challenge-1' } }, shop.storefrontHeaders);
+    const { checkout } = await system.ok(CHECKOUT, { i: await cartQuoted(system, { cartId: passing.id, paymentMethod: { provider: 'TEST_CARD', cardNumber: TEST_CARDS.ACTION_REQUIRED }, idempotencyKey: 'challenge-1' }, shop.storefrontHeaders) }, shop.storefrontHeaders);
     expect(checkout.status).toBe('RESERVED');
     expect(checkout.payments[0].state).toBe('ACTION_REQUIRED');
     // Only the cart's holder can complete it; the cart id is the capability.
@@ -289,7 +289,7 @@ describe('the journey from cart to doorstep and back', () => {
 
     // A failed challenge: the processor declines, the order is cancelled, its stock released and the cart open again.
     const failing = await readyCart(shop.storefrontHeaders, [{ sku: 'JRN-3', quantity: 1 }]);
-    const { checkout: second } = await system.ok(CHECKOUT, { i: { cartId: failing.id, paymentMethod: { provider: 'TEST_CARD', cardNumber: TEST_CARDS.ACTION_REQUIRED }, idempotencyKey: 'challenge-2' } }, shop.storefrontHeaders);
+    const { checkout: second } = await system.ok(CHECKOUT, { i: await cartQuoted(system, { cartId: failing.id, paymentMethod: { provider: 'TEST_CARD', cardNumber: TEST_CARDS.ACTION_REQUIRED }, idempotencyKey: 'challenge-2' }, shop.storefrontHeaders) }, shop.storefrontHeaders);
     await system.ok(COMPLETE, { i: { cartId: failing.id, actionResult: 'failed' } }, shop.storefrontHeaders);
     await statusOf(second.id, 'CANCELLED');
     const cancelled = await readOrder(second.id);
@@ -301,7 +301,7 @@ describe('the journey from cart to doorstep and back', () => {
   it('gives the stock back when an order is refunded in full before all of it shipped', async () => {
     const before = await level('JRN-4');
     const cart = await readyCart(shop.storefrontHeaders, [{ sku: 'JRN-4', quantity: 3 }]);
-    const { checkout } = await system.ok(CHECKOUT, { i: { cartId: cart.id, paymentMethod: { provider: 'MANUAL' }, idempotencyKey: 'refund-all-1' } }, shop.storefrontHeaders);
+    const { checkout } = await system.ok(CHECKOUT, { i: await cartQuoted(system, { cartId: cart.id, paymentMethod: { provider: 'MANUAL' }, idempotencyKey: 'refund-all-1' }, shop.storefrontHeaders) }, shop.storefrontHeaders);
     await system.ok('mutation ($id: ID!) { payOrder(id: $id) { status } }', { id: checkout.id }, shop.posHeaders);
     await system.ok(SHIP, { i: { orderId: checkout.id, lines: [{ sku: 'JRN-4', quantity: 1 }], carrier: 'DHL', trackingNumber: 'R1' } }, shop.posHeaders);
     await ledgerBalances('JRN-4', { onHand: before.onHand - 1, reserved: before.reserved + 2, withCustomers: 1 });

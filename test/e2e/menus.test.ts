@@ -136,9 +136,14 @@ describe('restaurant menus: modifier groups, priced order lines', () => {
 
     await system.ok('mutation ($c: ID!) { setCartEmail(cartId: $c, email: "latte@example.com") { id } }', { c: createCart.id }, headers);
     await system.ok('mutation ($c: ID!, $m: ID!) { setShippingMethod(cartId: $c, shippingMethodId: $m) { id } }', { c: createCart.id, m: createShippingMethod.id }, headers);
+    // The cart's quote prices its modifiers as quote lines of their own (per sku, at their lines'
+    // quantities), and its token is what the checkout charges (decision 0044).
+    const { cart } = await system.ok('query ($c: ID!) { cart(id: $c) { quote { lines { sku quantity } total { amount } token } } }', { c: createCart.id }, headers);
+    expect(cart.quote.lines).toEqual([{ sku: 'LATTE', quantity: 5 }, { sku: 'MILK-OAT', quantity: 2 }, { sku: 'SHOT', quantity: 2 }, { sku: 'MILK-SOY', quantity: 3 }]);
+    expect(cart.quote.total).toEqual({ amount: '18.90' });
     const { checkout } = await system.ok(
       'mutation ($i: CheckoutInput!) { checkout(input: $i) { total { amount } lines { sku quantity unitPrice { amount } modifiers { sku name unitPrice { amount } } } } }',
-      { i: { cartId: createCart.id, paymentMethod: { provider: 'MANUAL' }, idempotencyKey: `latte-${randomUUID()}` } },
+      { i: { cartId: createCart.id, paymentMethod: { provider: 'MANUAL' }, idempotencyKey: `latte-${randomUUID()}`, quoteToken: cart.quote.token } },
       headers,
     );
     expect(checkout).toEqual({
@@ -148,6 +153,13 @@ describe('restaurant menus: modifier groups, priced order lines', () => {
         { sku: 'LATTE', quantity: 3, unitPrice: { amount: '3.50' }, modifiers: [{ sku: 'MILK-SOY', name: 'Soy milk', unitPrice: { amount: '0.30' } }] },
       ],
     });
+    // A cart whose per-sku sums exceed what a quote may price (1,000,000 of a sku) has no quote,
+    // so it cannot be checked out until it is smaller (docs/limits.md).
+    const { createCart: big } = await system.ok('mutation ($s: ID!) { createCart(input: { storeId: $s }) { id } }', { s: shop.storeId }, headers);
+    const QUOTE_OF = `mutation ($c: ID!, $l: [CartLineInput!]!) { addCartLines(cartId: $c, lines: $l) { quote { lines { sku quantity } } } }`;
+    const half = (milk: string) => ({ sku: 'LATTE', quantity: 600_000, modifiers: [milk] });
+    expect((await system.ok(QUOTE_OF, { c: big.id, l: [half('MILK-OAT')] }, headers)).addCartLines.quote.lines).toEqual([{ sku: 'LATTE', quantity: 600_000 }, { sku: 'MILK-OAT', quantity: 600_000 }]);
+    expect((await system.ok(QUOTE_OF, { c: big.id, l: [half('MILK-SOY')] }, headers)).addCartLines.quote).toBeNull();
   });
 
   it('shows the groups in search and in the product list', async () => {

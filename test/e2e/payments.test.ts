@@ -1,5 +1,5 @@
 import { signTestCard, TEST_CARDS, testCardWebhookKey } from '../../lib/payments/test-card.js';
-import { addProduct, createShop, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
+import { addProduct, cartQuoted, createShop, receiveStock, setPrice, type Shop } from '../support/fixtures.js';
 import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
 /**
@@ -68,7 +68,7 @@ describe('payments and refunds (test-card, manual)', () => {
     const { registerCustomer } = await system.ok(REGISTER, { i: { email: 'payer@example.com', password: 'payer password 1', name: 'Pat' } }, shop.storefrontHeaders);
     const headers = asCustomer(registerCustomer.accessToken);
     const cartId = await readyCart(headers, [{ sku: 'BEAN-1', quantity: 2 }, { sku: 'BEAN-2', quantity: 1 }]);
-    const { checkout } = await system.ok(CHECKOUT, { i: { cartId, paymentMethod: card('4242 4242 4242 4242'), idempotencyKey: 'pat-1' } }, headers);
+    const { checkout } = await system.ok(CHECKOUT, { i: await cartQuoted(system, { cartId, paymentMethod: card('4242 4242 4242 4242'), idempotencyKey: 'pat-1' }, headers) }, headers);
     // 2 × 8.00 + 15.50 + 4.00 shipping: held, not taken; the processor confirms asynchronously.
     expect(checkout.total).toEqual({ amount: '35.50' });
     expect(['RESERVED', 'AUTHORIZED']).toContain(checkout.status);
@@ -114,7 +114,7 @@ describe('payments and refunds (test-card, manual)', () => {
 
   it('declines a card: nothing captured, the stock released, the cart open again', async () => {
     const cartId = await readyCart(shop.storefrontHeaders, [{ sku: 'BEAN-3', quantity: 3 }]);
-    const declined = await system.request(CHECKOUT, { i: { cartId, paymentMethod: card(TEST_CARDS.DECLINE), idempotencyKey: 'decline-1' } }, shop.storefrontHeaders);
+    const declined = await system.request(CHECKOUT, { i: await cartQuoted(system, { cartId, paymentMethod: card(TEST_CARDS.DECLINE), idempotencyKey: 'decline-1' }, shop.storefrontHeaders) }, shop.storefrontHeaders);
     expect(codes(declined)).toEqual(['PAYMENT_DECLINED']);
     expect(declined.errors?.[0]?.extensions?.reason).toBe('card_declined');
     const orderId = declined.errors?.[0]?.extensions?.orderId as string;
@@ -124,17 +124,17 @@ describe('payments and refunds (test-card, manual)', () => {
     // Inventory learns of the cancellation by event and releases the reservation.
     await eventually(async () => expect(await level('BEAN-3')).toEqual({ onHand: 50, reserved: 0, available: 50 }));
     // The same key answers the same refusal; the shopper retries with another card and key.
-    expect(codes(await system.request(CHECKOUT, { i: { cartId, paymentMethod: card(TEST_CARDS.DECLINE), idempotencyKey: 'decline-1' } }, shop.storefrontHeaders))).toEqual(['PAYMENT_DECLINED']);
-    const poor = await system.request(CHECKOUT, { i: { cartId, paymentMethod: card(TEST_CARDS.INSUFFICIENT_FUNDS), idempotencyKey: 'decline-2' } }, shop.storefrontHeaders);
+    expect(codes(await system.request(CHECKOUT, { i: await cartQuoted(system, { cartId, paymentMethod: card(TEST_CARDS.DECLINE), idempotencyKey: 'decline-1' }, shop.storefrontHeaders) }, shop.storefrontHeaders))).toEqual(['PAYMENT_DECLINED']);
+    const poor = await system.request(CHECKOUT, { i: await cartQuoted(system, { cartId, paymentMethod: card(TEST_CARDS.INSUFFICIENT_FUNDS), idempotencyKey: 'decline-2' }, shop.storefrontHeaders) }, shop.storefrontHeaders);
     expect(poor.errors?.[0]?.extensions).toMatchObject({ code: 'PAYMENT_DECLINED', reason: 'insufficient_funds' });
     await eventually(async () => expect(await level('BEAN-3')).toEqual({ onHand: 50, reserved: 0, available: 50 }));
     // A malformed card number is refused before anything is placed.
-    expect(codes(await system.request(CHECKOUT, { i: { cartId, paymentMethod: card('4242-abc'), idempotencyKey: 'decline-3' } }, shop.storefrontHeaders))).toEqual(['BAD_USER_INPUT']);
+    expect(codes(await system.request(CHECKOUT, { i: await cartQuoted(system, { cartId, paymentMethod: card('4242-abc'), idempotencyKey: 'decline-3' }, shop.storefrontHeaders) }, shop.storefrontHeaders))).toEqual(['BAD_USER_INPUT']);
   });
 
   it('applies a duplicated processor webhook once, and refuses a forged one', async () => {
     const cartId = await readyCart(shop.storefrontHeaders, [{ sku: 'BEAN-1', quantity: 1 }]);
-    const { checkout } = await system.ok(CHECKOUT, { i: { cartId, paymentMethod: card(TEST_CARDS.ACTION_REQUIRED), idempotencyKey: 'action-1' } }, shop.storefrontHeaders);
+    const { checkout } = await system.ok(CHECKOUT, { i: await cartQuoted(system, { cartId, paymentMethod: card(TEST_CARDS.ACTION_REQUIRED), idempotencyKey: 'action-1' }, shop.storefrontHeaders) }, shop.storefrontHeaders);
     // 3-D-Secure-style: the payment waits for the shopper's challenge; no webhook has come yet.
     expect(checkout.status).toBe('RESERVED');
     expect(checkout.payments[0].state).toBe('ACTION_REQUIRED');
@@ -159,7 +159,7 @@ describe('payments and refunds (test-card, manual)', () => {
 
   it('records a manual payment as captured when staff marks the order paid', async () => {
     const cartId = await readyCart(shop.storefrontHeaders, [{ sku: 'BEAN-1', quantity: 1 }]);
-    const { checkout } = await system.ok(CHECKOUT, { i: { cartId, paymentMethod: { provider: 'MANUAL' }, idempotencyKey: 'till-1' } }, shop.storefrontHeaders);
+    const { checkout } = await system.ok(CHECKOUT, { i: await cartQuoted(system, { cartId, paymentMethod: { provider: 'MANUAL' }, idempotencyKey: 'till-1' }, shop.storefrontHeaders) }, shop.storefrontHeaders);
     expect(checkout.status).toBe('RESERVED');
     expect(checkout.payments).toEqual([expect.objectContaining({ provider: 'MANUAL', state: 'PENDING', captured: { amount: '0.00' } })]);
     const { payOrder } = await system.ok(`mutation ($id: ID!) { payOrder(id: $id) { ${ORDER} } }`, { id: checkout.id }, shop.posHeaders);
@@ -177,7 +177,7 @@ describe('payments and refunds (test-card, manual)', () => {
     /** A card order, authorised by the processor's webhook and captured: PAID. */
     const paidOrder = async (lines: { sku: string; quantity: number }[], key: string) => {
       const cartId = await readyCart(shop.storefrontHeaders, lines);
-      const { checkout } = await system.ok(CHECKOUT, { i: { cartId, paymentMethod: card(TEST_CARDS.SUCCESS), idempotencyKey: key } }, shop.storefrontHeaders);
+      const { checkout } = await system.ok(CHECKOUT, { i: await cartQuoted(system, { cartId, paymentMethod: card(TEST_CARDS.SUCCESS), idempotencyKey: key }, shop.storefrontHeaders) }, shop.storefrontHeaders);
       await eventually(async () => expect((await readOrder(checkout.id)).status).toBe('AUTHORIZED'), 10_000);
       await system.ok(CAPTURE, { id: checkout.id }, shop.posHeaders);
       return checkout.id as string;
@@ -217,7 +217,7 @@ describe('payments and refunds (test-card, manual)', () => {
     it('hands a pickup order over in its store: READY_FOR_PICKUP, then FULFILLED with its stock sold', async () => {
       const before = await level('BEAN-2');
       const cartId = await readyCart(shop.storefrontHeaders, [{ sku: 'BEAN-2', quantity: 2 }], 'Pickup');
-      const { checkout } = await system.ok(CHECKOUT, { i: { cartId, paymentMethod: { provider: 'MANUAL' }, idempotencyKey: 'pickup-1' } }, shop.storefrontHeaders);
+      const { checkout } = await system.ok(CHECKOUT, { i: await cartQuoted(system, { cartId, paymentMethod: { provider: 'MANUAL' }, idempotencyKey: 'pickup-1' }, shop.storefrontHeaders) }, shop.storefrontHeaders);
       expect(codes(await system.request('mutation ($id: ID!) { markReadyForPickup(orderId: $id) { status } }', { id: checkout.id }, shop.posHeaders))).toEqual(['INVALID_TRANSITION']);
       await system.ok('mutation ($id: ID!) { payOrder(id: $id) { status } }', { id: checkout.id }, shop.posHeaders);
       expect(codes(await system.request(SHIP, { i: { orderId: checkout.id, lines: [{ sku: 'BEAN-2', quantity: 2 }], carrier: 'DHL', trackingNumber: 'X' } }, shop.posHeaders))).toEqual(['BAD_USER_INPUT']);
@@ -231,7 +231,7 @@ describe('payments and refunds (test-card, manual)', () => {
       const { registerCustomer } = await system.ok(REGISTER, { i: { email: 'returner@example.com', password: 'returner password 1', name: 'Rita' } }, shop.storefrontHeaders);
       const rita = asCustomer(registerCustomer.accessToken);
       const cartId = await readyCart(rita, [{ sku: 'BEAN-1', quantity: 2 }, { sku: 'BEAN-3', quantity: 1 }]);
-      const { checkout } = await system.ok(CHECKOUT, { i: { cartId, paymentMethod: card(TEST_CARDS.SUCCESS), idempotencyKey: 'rita-1' } }, rita);
+      const { checkout } = await system.ok(CHECKOUT, { i: await cartQuoted(system, { cartId, paymentMethod: card(TEST_CARDS.SUCCESS), idempotencyKey: 'rita-1' }, rita) }, rita);
       await eventually(async () => expect((await readOrder(checkout.id)).status).toBe('AUTHORIZED'), 10_000);
       await system.ok(CAPTURE, { id: checkout.id }, shop.posHeaders);
       const orderId = checkout.id as string;

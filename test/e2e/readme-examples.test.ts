@@ -167,10 +167,19 @@ describe('the README and docs examples, as written, on the demo data', () => {
     const { registerCustomer } = await asShopper(block('registerCustomer(input: { email: "ann@example.com"'), {});
     const customer = { authorization: `Bearer ${registerCustomer.accessToken}` };
     const { createCart } = await post(block('mutation ($store: ID!) { createCart('), { store: store('S1') }, customer);
-    const data = await post(block('checkout(input: { cartId: $cart, paymentMethod: { provider: MANUAL }'), { cart: createCart.id, method: createShippingMethod.id }, customer);
+    const data = await post(block('addCartLines(cartId: $cart, lines: [{ sku: "COF-001-S", quantity: 2 }])'), { cart: createCart.id, method: createShippingMethod.id }, customer);
+    const checkout = block('checkout(input: { cartId: $cart, quoteToken: $token, paymentMethod: { provider: MANUAL }');
+    // Without the token, nothing is placed, whatever the cart holds.
+    const refused = await system.request(checkout.replace(', $token: String!', '').replace('quoteToken: $token, ', ''), { cart: createCart.id }, customer);
+    expect(refused.errors?.map((e) => (e as { extensions?: { code?: string } }).extensions?.code)).toEqual(['QUOTE_REQUIRED']);
+    const { quote } = data.setShippingMethod;
+    const placed = await post(checkout, { cart: createCart.id, token: quote.token }, customer);
     const cents = (m: { amount: string }) => Math.round(Number(m.amount) * 100);
-    expect(cents(data.setShippingMethod.total)).toBe(cents(data.addCartLines.subtotal) + cents(data.setShippingMethod.shippingTotal));
-    expect(data.checkout).toEqual({ number: expect.any(Number), status: 'RESERVED', total: data.setShippingMethod.total, customer: { id: registerCustomer.customer.id } });
+    // The order charges the quote the cart showed, and the shipping.
+    expect(placed.checkout).toEqual({
+      number: expect.any(Number), status: 'RESERVED', customer: { id: registerCustomer.customer.id },
+      total: { amount: ((cents(quote.total) + cents(data.setShippingMethod.shippingTotal)) / 100).toFixed(2) },
+    });
   });
 
   it('the journey by card: checkout, the processor\'s webhook, capture, two parcels, a return with its shipping, a partial refund', async () => {
@@ -179,20 +188,23 @@ describe('the README and docs examples, as written, on the demo data', () => {
     const { registerCustomer } = await asShopper('mutation { registerCustomer(input: { email: "bo@example.com", password: "bo password 1", name: "Bo" }) { accessToken } }', {});
     const bo = { authorization: `Bearer ${registerCustomer.accessToken}` };
     const { createCart } = await post('mutation ($s: ID!) { createCart(input: { storeId: $s }) { id } }', { s: store('S1') }, bo);
-    const bought = await post(block('checkout(input: { cartId: $cart, paymentMethod: { provider: TEST_CARD'), { cart: createCart.id, method: createShippingMethod.id }, bo);
+    const filled = await post(block('addCartLines(cartId: $cart, lines: [{ sku: "COF-003-S", quantity: 2 }'), { cart: createCart.id, method: createShippingMethod.id }, bo);
+    const bought = await post(block('checkout(input: { cartId: $cart, quoteToken: $token, paymentMethod: { provider: TEST_CARD'), { cart: createCart.id, token: filled.setShippingMethod.quote.token }, bo);
     const order = bought.checkout.id;
+    const cents = (m: { amount: string }) => Math.round(Number(m.amount) * 100);
+    expect(cents(bought.checkout.total)).toBe(cents(filled.setShippingMethod.quote.total) + cents(filled.setShippingMethod.shippingTotal));
     // The processor's webhook races the answer: the payment is PENDING, or AUTHORIZED already.
     expect(bought.checkout.payments).toEqual([{ state: expect.stringMatching(/^(PENDING|AUTHORIZED)$/) }]);
     await eventually(async () => expect((await post('query ($id: ID!) { order(id: $id) { status } }', { id: order }, admin)).order.status).toBe('AUTHORIZED'), 10_000);
     const shipped = await post(block('capturePayment(orderId: $order)'), { order }, admin);
-    expect(shipped.capturePayment).toEqual({ status: 'PAID', payments: [{ captured: bought.setShippingMethod.total }] });
+    expect(shipped.capturePayment).toEqual({ status: 'PAID', payments: [{ captured: bought.checkout.total }] });
     const { requestReturn } = await post(block('requestReturn(input: { orderId: $order'), { order }, bo);
     const back = await post(block('receiveReturn(input: { returnId: $return, restock: true, refundShipping: true })'), { order, return: requestReturn.id }, admin);
-    const cents = (m: { amount: string }) => Math.round(Number(m.amount) * 100);
-    // One bag's price and the shipping came back, then the goodwill euro.
-    const { order: lines } = await post('query ($id: ID!) { order(id: $id) { lines { sku unitPrice { amount } } } }', { id: order }, admin);
-    const small = lines.lines.find((l: { sku: string }) => l.sku === 'COF-003-S').unitPrice;
-    expect(back.receiveReturn).toEqual({ status: 'RECEIVED', refund: { amount: ((cents(small) + 300) / 100).toFixed(2) } });
+    // One bag's share of what its quote line charged (after discounts, with tax; rounded down) and
+    // the shipping came back, then the goodwill euro.
+    const { order: charged } = await post('query ($id: ID!) { order(id: $id) { quote { lines { sku quantity total { amount } } } } }', { id: order }, admin);
+    const small = charged.quote.lines.find((l: { sku: string }) => l.sku === 'COF-003-S');
+    expect(back.receiveReturn).toEqual({ status: 'RECEIVED', refund: { amount: ((Math.floor(cents(small.total) / small.quantity) + 300) / 100).toFixed(2) } });
     expect(back.refundOrder.status).toBe('PARTIALLY_REFUNDED');
     expect(cents(back.refundOrder.payments[0].refunded)).toBe(cents(back.receiveReturn.refund) + 100);
   });

@@ -132,3 +132,19 @@ export async function quoted<I extends OrderInput>(gateway: string | { gatewayUr
   const { quote } = await graphqlOk<{ quote: { token: string } }>(url, QUOTE_TOKEN, { input: { storeId: input.storeId, lines: quoteLinesOf(input.lines) } }, headers);
   return { ...input, quoteToken: quote.token };
 }
+
+const CART_QUOTE_TOKEN = 'query ($id: ID!) { cart(id: $id) { quote { token } } }';
+
+/**
+ * A `checkout` input priced as a storefront does it (decision 0044): it carries the cart's own
+ * quote (`Cart.quote.token`, pricing's preview of the cart's skus and coupon codes), which charges
+ * a cart no coupon or limited promotion applies to (those need `claimQuote`). Throws when the cart
+ * has no quote or pricing cannot price it yet (a sku it learns by event), so it belongs inside the
+ * same `eventually` as the checkout when the cart's skus are new.
+ */
+export async function cartQuoted<I extends { cartId: string }>(gateway: string | { gatewayUrl: string }, input: I, headers: Record<string, string>): Promise<I & { quoteToken: string }> {
+  const url = typeof gateway === 'string' ? gateway : gateway.gatewayUrl;
+  const { cart } = await graphqlOk<{ cart: { quote: { token: string } | null } | null }>(url, CART_QUOTE_TOKEN, { id: input.cartId }, headers);
+  if (!cart?.quote) throw new Error(`cart ${input.cartId} has no quote`);
+  return { ...input, quoteToken: cart.quote.token };
+}

@@ -82,7 +82,7 @@ export type Cart = {
   lines: Array<CartLine>;
   /** The order it became at checkout. */
   order?: Maybe<Order>;
-  /** What pricing needs to quote the cart, as JSON (pricing's `Cart.quote` requires it); null when a quote cannot price it (empty, or a line with modifiers). */
+  /** What pricing needs to quote the cart, as JSON (pricing's `Cart.quote` requires it): its store, its skus (each line's sku and its modifiers, quantities summed per sku) and coupon codes; null when the cart is empty or the sums exceed a quote's input bounds (100 skus, 1,000,000 each). */
   quoteRequest?: Maybe<Scalars['String']['output']>;
   shippingAddress?: Maybe<Address>;
   shippingMethod?: Maybe<ShippingMethod>;
@@ -140,11 +140,11 @@ export type CheckoutInput = {
   idempotencyKey: Scalars['String']['input'];
   paymentMethod: PaymentMethodInput;
   /**
-   * A pricing quote of exactly the cart's lines (`claimQuote` when it applies a coupon): the order
-   * charges its prices, discounts and tax, plus the cart's shipping, and a quote charges one order.
-   * QUOTE_INVALID / QUOTE_EXPIRED otherwise, and QUOTE_INVALID when it was not asked with the
-   * cart's `couponCodes`. Required when the cart has coupon codes (QUOTE_REQUIRED without it);
-   * without it, a cart without codes is charged the store's prices.
+   * A pricing quote of exactly the cart's skus (each line's sku and its modifiers, per sku) and
+   * `couponCodes`: the cart's `quote { token }`, or a `claimQuote` token when a coupon or limited
+   * promotion applies. The order charges its prices, discounts and tax, plus the cart's shipping,
+   * and a quote charges one order. Required (QUOTE_REQUIRED without it, whatever the cart holds);
+   * QUOTE_INVALID / QUOTE_EXPIRED when it does not match the cart or has expired.
    */
   quoteToken?: InputMaybe<Scalars['String']['input']>;
 };

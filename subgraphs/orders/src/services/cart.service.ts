@@ -6,13 +6,14 @@ import { appError, badInput, notFound } from '../../../../lib/errors.js';
 import { checkAddress, type Address } from '../../../../lib/graphql/address.js';
 import { knownStores } from '../../../../lib/events/read-model.js';
 import { isUuid } from '../../../../lib/graphql/context.js';
+import { MAX_LIST_ITEMS, MAX_QUANTITY } from '../../../../lib/input-bounds.js';
 import { requireRole } from '../../../../lib/graphql/roles.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
 import { parseMoney, type Money } from '../../../../lib/money.js';
 import { OrderEntity } from '../data/entities/order.entity.js';
 import { chosenModifiers } from './modifiers.js';
 import { fromMinor, toMinor } from './money-minor.js';
-import type { OrdersService } from './orders.service.js';
+import { quantitiesPerSku, type OrdersService } from './orders.service.js';
 import { customerCartHidden } from './cart-access.js';
 
 export type ShippingKind = 'FLAT' | 'SUBTOTAL_BANDS' | 'FREE_OVER' | 'PICKUP';
@@ -304,17 +305,25 @@ export class CartService extends TenantScopedService {
         if (!method) throw badInput('choose a shipping method first (setShippingMethod)', 'cartId');
         if (method.kind !== 'PICKUP' && !view.shippingAddress) throw badInput('set a shipping address first (setShippingAddress)', 'cartId');
         if (!view.email) throw badInput('set an email first (setCartEmail)', 'cartId');
-        if (view.total && method.price.currencyCode !== view.total.currencyCode) throw badInput('the shipping method is priced in another currency than the cart', 'cartId');
         const lines = view.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, modifiers: l.modifiers.map((x) => x.sku) }));
-        // A cart's coupons are charged only through pricing's quote of them: never silently dropped.
-        if (cart.coupon_codes.length > 0 && !input.quoteToken) {
-          throw appError('QUOTE_REQUIRED', 'the cart has coupon codes: price it with claimQuote (its lines, its store, its couponCodes) and pass quoteToken', { couponCodes: cart.coupon_codes });
+        // Every order is charged a quote of the pricing engine (decisions 0019, 0044): a cart too,
+        // with or without coupon codes; orders never prices by itself and never calls pricing here.
+        if (!input.quoteToken) {
+          throw appError(
+            'QUOTE_REQUIRED',
+            cart.coupon_codes.length > 0
+              ? 'checkout needs a quoteToken: the cart has coupon codes, so price it with claimQuote (its store, its lines and their modifiers per sku, its couponCodes) and pass its token'
+              : 'checkout needs a quoteToken: pass the cart\'s `quote { token }` (or a claimQuote token when a limited promotion applies)',
+            { couponCodes: cart.coupon_codes },
+          );
         }
-        // A claimed pricing quote of exactly these lines: the order charges its prices, discounts and tax.
-        const quote = input.quoteToken ? this.orders.chargeableQuote(ctx, { storeId: cart.store_id, lines, quoteToken: input.quoteToken }) : null;
-        if (quote && !sameCodes(quote.couponCodes ?? [], cart.coupon_codes)) {
+        // A pricing quote of exactly these lines (claimed when it applies a coupon or limited
+        // promotion): the order charges its prices, discounts and tax.
+        const quote = this.orders.chargeableQuote(ctx, { storeId: cart.store_id, lines, quoteToken: input.quoteToken });
+        if (!sameCodes(quote.couponCodes ?? [], cart.coupon_codes)) {
           throw appError('QUOTE_INVALID', 'the quote was not asked with the cart\'s coupon codes: quote the cart with its couponCodes', { couponCodes: cart.coupon_codes });
         }
+        if (method.price.currencyCode !== quote.currencyCode) throw badInput('the shipping method is priced in another currency than the cart\'s quote', 'cartId');
         const orderId = await this.orders.insertOrderIn(m, tenantId, { storeId: cart.store_id, lines }, quote, placement, {
           customerId: cart.customer_id,
           email: view.email,
@@ -502,9 +511,14 @@ function sameCodes(a: readonly string[], b: readonly string[]): boolean {
 
 /** What pricing needs to quote a cart (its `Cart.quote` requires it): null when a quote cannot price it. */
 export function cartQuoteRequest(cart: CartView): string | null {
-  // A quote prices skus, not a menu's modifiers (checkout refuses a quote for such lines).
-  if (cart.lines.length === 0 || cart.lines.some((l) => l.modifiers.length > 0)) return null;
-  return JSON.stringify({ storeId: cart.storeId, lines: cart.lines.map((l) => ({ sku: l.sku, quantity: l.quantity })), couponCodes: cart.couponCodes });
+  if (cart.lines.length === 0) return null;
+  // The skus the order will charge, as checkout checks the quote: each line's sku and its
+  // modifiers at the line's quantity, summed per sku (decision 0019). A cart whose sums exceed
+  // what a `quote` input may hold has no quote, as a client could not ask for one either.
+  const lines = [...quantitiesPerSku(cart.lines.map((l) => ({ sku: l.sku, quantity: l.quantity, modifiers: l.modifiers.map((x) => x.sku) })))]
+    .map(([sku, quantity]) => ({ sku, quantity }));
+  if (lines.length > MAX_LIST_ITEMS || lines.some((l) => l.quantity > MAX_QUANTITY)) return null;
+  return JSON.stringify({ storeId: cart.storeId, lines, couponCodes: cart.couponCodes });
 }
 
 /** The code a checkout the saga refused answers with. */

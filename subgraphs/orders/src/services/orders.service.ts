@@ -34,13 +34,6 @@ export interface Placement {
   workflowVersion: number;
 }
 
-interface PricedSku {
-  sku: string;
-  title: string;
-  amount: string | null;
-  currency_code: string | null;
-}
-
 /** How many of each sku an order charges: its lines' skus and each line's modifiers, times the line's quantity. */
 export function quantitiesPerSku(lines: readonly { sku: string; quantity: number; modifiers?: readonly string[] | null }[]): Map<string, number> {
   const per = new Map<string, number>();
@@ -50,7 +43,7 @@ export function quantitiesPerSku(lines: readonly { sku: string; quantity: number
   return per;
 }
 
-/** Orders and their lines, priced from the read model that pricing and catalog events feed. */
+/** Orders and their lines, charged the pricing quote their caller hands over (titles from the catalog's events). */
 export class OrdersService extends TenantScopedService {
   constructor(
     dataSource: ConstructorParameters<typeof TenantScopedService>[0],
@@ -131,44 +124,38 @@ export class OrdersService extends TenantScopedService {
   }
 
   /** A checkout's order (issue 17), inside the checkout's transaction. */
-  insertOrderIn(m: EntityManager, tenantId: string, input: PlaceOrderInput, quote: SignedQuote | null, placement: Placement, checkout: CheckoutDetails): Promise<string> {
+  insertOrderIn(m: EntityManager, tenantId: string, input: PlaceOrderInput, quote: SignedQuote, placement: Placement, checkout: CheckoutDetails): Promise<string> {
     return this.insertOrder(m, tenantId, input, quote, placement, checkout);
   }
 
-  private async insertOrder(m: EntityManager, tenantId: string, input: PlaceOrderInput, quote: SignedQuote | null, placement: Placement, checkout?: CheckoutDetails): Promise<string> {
+  /** An order charged `quote` (verified by `chargeableQuote`): its prices, discounts and tax; orders never prices by itself. */
+  private async insertOrder(m: EntityManager, tenantId: string, input: PlaceOrderInput, quote: SignedQuote, placement: Placement, checkout?: CheckoutDetails): Promise<string> {
     if (!(await knownStores(m, tenantId, [input.storeId])).has(input.storeId)) throw notFound(`no store ${input.storeId}`);
     const s = m.connection.driver.schema;
     const skus = input.lines.map((l) => l.sku);
-    const priced: PricedSku[] = await m.query(
-      `SELECT v.sku, v.title, p.amount, p.currency_code FROM "${s}"."variant_info" v
-         LEFT JOIN "${s}"."price_info" p ON p.tenant_id = v.tenant_id AND p.sku = v.sku AND p.store_id = $2
-        WHERE v.tenant_id = $1 AND v.sku = ANY($3)`,
-      [tenantId, input.storeId, skus],
+    const known: { sku: string; title: string }[] = await m.query(
+      `SELECT v.sku, v.title FROM "${s}"."variant_info" v WHERE v.tenant_id = $1 AND v.sku = ANY($2)`,
+      [tenantId, skus],
     );
-    const bySku = new Map(priced.map((p) => [p.sku, p]));
-    const missing = skus.find((sku) => !bySku.has(sku));
+    const titleOf = new Map(known.map((p) => [p.sku, p.title]));
+    const missing = skus.find((sku) => !titleOf.has(sku));
     if (missing) throw notFound(`no variant with sku ${missing}`);
-    // A quote carries its own prices; without one, the store's prices as pricing announced them.
-    const unpriced = quote ? undefined : skus.find((sku) => bySku.get(sku)!.amount === null);
-    if (unpriced) throw badInput(`${unpriced} has no price in store ${input.storeId}`, 'lines.sku');
-    const currencies = new Set(priced.map((p) => p.currency_code?.trim()));
-    if (!quote && currencies.size > 1) throw badInput('all lines of an order must be priced in one currency', 'lines');
-    const currencyCode = quote?.currencyCode ?? [...currencies][0]!;
-    const quotedUnit = quote ? new Map(quote.lines.map((l) => [l.sku, l.unitPrice])) : null;
+    // The quote carries the prices: each sku's quoted unit price (after its discounts, before tax).
+    const currencyCode = quote.currencyCode;
+    const quotedUnit = new Map(quote.lines.map((l) => [l.sku, l.unitPrice]));
     // Menus: an item outside its availability windows in the store is not orderable now.
     await checkAvailability(m, tenantId, input.storeId, skus, new Date());
     // Menus: each line's modifiers, checked against its groups, add their prices to its unit.
     // A quoted order's modifiers are priced by the quote too (their skus are quote lines).
-    const modifiers = await chosenModifiers(m, tenantId, input.storeId, input.lines, quote ? null : currencyCode, quotedUnit);
+    const modifiers = await chosenModifiers(m, tenantId, input.storeId, input.lines, null, quotedUnit);
     const lines = input.lines.map((line, i) => ({
       ...line,
-      amount: unitWithModifiers(quotedUnit?.get(line.sku) ?? bySku.get(line.sku)!.amount!, modifiers[i]!, currencyCode),
-      title: bySku.get(line.sku)!.title,
+      amount: unitWithModifiers(quotedUnit.get(line.sku)!, modifiers[i]!, currencyCode),
+      title: titleOf.get(line.sku)!,
       modifiers: modifiers[i]!,
     }));
     // A checkout's shipping is part of what the order charges.
-    const charged = checkout ? [...lines, { amount: checkout.shipping.amount, quantity: 1 }] : lines;
-    const total = quote ? sumMoney([{ amount: quote.total, quantity: 1 }, ...charged.slice(lines.length)], currencyCode) : sumMoney(charged, currencyCode);
+    const total = sumMoney([{ amount: quote.total, quantity: 1 }, ...(checkout ? [{ amount: checkout.shipping.amount, quantity: 1 }] : [])], currencyCode);
     if (!fitsStoredAmount(total.amount)) {
       throw badInput(`the order total ${total.amount} ${currencyCode} is larger than an amount may be (${MAX_AMOUNT_WHOLE_DIGITS} digits before the point)`, 'lines');
     }
@@ -180,7 +167,7 @@ export class OrdersService extends TenantScopedService {
     )) as [{ last_number: number }];
     const { id, workflowVersion } = placement;
     await m.getRepository(OrderEntity).insert({
-      id, tenantId, number, storeId: input.storeId, status: 'PLACED', totalAmount: total.amount, currencyCode, quoteId: quote?.id ?? null, quote,
+      id, tenantId, number, storeId: input.storeId, status: 'PLACED', totalAmount: total.amount, currencyCode, quoteId: quote.id, quote,
       workflowVersion, version: 1,
       ...(checkout
         ? { customerId: checkout.customerId, email: checkout.email, shippingAddress: checkout.shippingAddress as Record<string, string | null> | null, shipping: checkout.shipping, cartId: checkout.cartId }

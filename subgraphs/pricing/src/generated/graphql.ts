@@ -39,9 +39,10 @@ export type Cart = {
    * The cart priced now exactly as `quote` prices its store, lines and `couponCodes` (list prices,
    * price lists, promotions, coupons applied or rejected with their reason, taxes, totals), without
    * counting a coupon use. Its token charges the cart only when no coupon or limited promotion
-   * applies; otherwise `claimQuote` the same input and check out with that token. Null for an empty
-   * cart or one with modifiers (a quote does not price a menu's modifiers). For a signed-in
-   * customer, its per-customer coupon limits count.
+   * applies; otherwise `claimQuote` the same input and check out with that token (checkout needs
+   * one of the two). A line's modifiers are quote lines of their own (each line's sku and its
+   * modifiers at the line's quantity, summed per sku). Null for an empty cart, or one whose sums
+   * exceed a quote's input bounds. For a signed-in customer, its per-customer coupon limits count.
    */
   quote?: Maybe<Quote>;
   quoteRequest?: Maybe<Scalars['String']['output']>;
