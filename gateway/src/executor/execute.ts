@@ -10,6 +10,18 @@ import { executeSync, GraphQLError, Kind, TypeNameMetaFieldDef, visit, type Exec
 import { scheduleOf, type Group, type Schedule, type Step } from './schedule.js';
 import { computeResponseCompiled } from './shaping.js';
 
+// Bound once: bundled (scripts/launch.cjs), each use of an imported binding is a getter call, and
+// these are used for every entity and every merged value of every request.
+const FIELD = Kind.FIELD;
+const INLINE_FRAGMENT = Kind.INLINE_FRAGMENT;
+const TYPENAME = TypeNameMetaFieldDef.name;
+const responseNameOf = getResponseName;
+const ofType = isObjectOfType;
+const merge = deepMerge;
+const rewrite = applyRewrites;
+const own = defineOwn;
+const objectLike = isObject;
+
 /** A subgraph's answer to one request, as it sent it. */
 export interface SubgraphResponse {
   data?: Record<string, unknown> | null;
@@ -185,8 +197,8 @@ function prepare(run: Run, step: Step): Prepared | null {
   const seen = new Map<string, number>();
   entities.forEach((entity, index) => {
     const representation = executeSelectionSet(run.supergraphSchema, entity, requires);
-    if (representation && representation[TypeNameMetaFieldDef.name]) {
-      applyRewrites(run.supergraphSchema, step.fetch.inputRewrites, representation);
+    if (representation && representation[TYPENAME]) {
+      rewrite(run.supergraphSchema, step.fetch.inputRewrites, representation);
       const key = representationKey(representation);
       let at = seen.get(key);
       if (at === undefined) {
@@ -314,13 +326,13 @@ function mergeOwned(target: Json, source: Json | null | undefined): void {
   for (const key of Object.keys(source)) {
     const from = source[key];
     if (from === undefined) continue;
-    defineOwn(target, key);
+    own(target, key);
     const to = target[key];
-    if (to && isObject(from)) mergeOwned(ownAt(target, key) as Json, from);
+    if (to && objectLike(from)) mergeOwned(ownAt(target, key) as Json, from);
     else if (Array.isArray(from) && Array.isArray(to) && from.length === to.length) {
       const list = ownAt(target, key) as unknown[];
       for (let i = 0; i < from.length; i++) {
-        if (isObject(list[i]) && isObject(from[i])) mergeOwned(ownAt(list, i) as Json, from[i]);
+        if (objectLike(list[i]) && objectLike(from[i])) mergeOwned(ownAt(list, i) as Json, from[i]);
         else list[i] = from[i];
       }
     } else target[key] = from;
@@ -451,16 +463,16 @@ function executeSelectionSet(schema: GraphQLSchema, source: Json | null, selecti
   if (source === null) return null;
   const result: Json = Object.create(null);
   for (const selection of selections) {
-    if (selection.kind === Kind.FIELD) {
-      const name = getResponseName(selection);
+    if (selection.kind === FIELD) {
+      const name = responseNameOf(selection);
       const inner = selection.selections;
       if (!Object.prototype.hasOwnProperty.call(source, name) || source[name] === undefined) return null;
       const value = source[name];
       if (Array.isArray(value)) result[name] = value.map((item) => (inner ? executeSelectionSet(schema, item, inner) : item));
       else result[name] = inner ? executeSelectionSet(schema, value, inner) : value;
-    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+    } else if (selection.kind === INLINE_FRAGMENT) {
       if (!selection.typeCondition || !source) continue;
-      if (isObjectOfType(schema, source, selection.typeCondition)) deepMerge(result, executeSelectionSet(schema, source, selection.selections));
+      if (ofType(schema, source, selection.typeCondition)) merge(result, executeSelectionSet(schema, source, selection.selections));
     }
   }
   return result;
