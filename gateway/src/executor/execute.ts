@@ -323,7 +323,9 @@ function mergeInto(run: Run, one: Prepared, data: Json | null | undefined, field
  */
 function mergeOwned(target: Json, source: Json | null | undefined): void {
   if (source === undefined || source === null) return;
-  for (const key of Object.keys(source)) {
+  // for-in, not Object.keys (an array per merged object): sources are parsed JSON or copies of it,
+  // with nothing enumerable inherited.
+  for (const key in source) {
     const from = source[key];
     if (from === undefined) continue;
     own(target, key);
@@ -459,9 +461,16 @@ function gather(list: unknown, path: ResponsePath, at: number, out: unknown[]): 
   }
 }
 
+/**
+ * Apollo's representation of an entity (`executeSelectionSet` of its executor). The object is a
+ * plain one, not Apollo's `Object.create(null)`: its keys are the planner's (schema field names,
+ * never `__proto__`), and a prototype-less object is a dictionary in V8, about three times the
+ * memory and several times the time to build (the largest allocation per request at 50
+ * connections, kept while the fetch is in flight).
+ */
 function executeSelectionSet(schema: GraphQLSchema, source: Json | null, selections: readonly QueryPlanSelectionNode[]): Json | null {
   if (source === null) return null;
-  const result: Json = Object.create(null);
+  const result: Json = {};
   for (const selection of selections) {
     if (selection.kind === FIELD) {
       const name = responseNameOf(selection);
