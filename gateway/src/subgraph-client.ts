@@ -16,13 +16,19 @@ import { CONTEXT_HEADER, REQUEST_ID_HEADER, routeRequest, signContext, type Role
  *
  * Identical queries in flight at the same time may be sent once (`post` with a share key: by
  * subgraph, caller identity and body, so two callers share an answer only when they would get
- * the same one; never mutations). Each caller gets its own copy (the text, parsed again).
+ * the same one; never mutations). The callers share the reply object too: `callers` says how
+ * many (final by the time any of them sees the reply), and `parsed` keeps the one parse of its
+ * text that they share (see `SubgraphDataSource.send`).
  */
 export interface SubgraphReply {
   status: number;
   statusText: string;
   contentType: string | null;
   text: string;
+  /** How many callers share this reply (1 when it was not shared). */
+  callers?: number;
+  /** The text parsed once for all of them (set by the first that parses it). */
+  parsed?: unknown;
 }
 
 /** Who a call is made for: what the signed context tells the subgraph. */
@@ -57,7 +63,7 @@ export interface SubgraphClientOptions {
 export const GATEWAY_CALLER: Caller = { roles: ['gateway'], actor: 'gateway' };
 
 export class SubgraphClient {
-  private readonly inFlight = new Map<string, Promise<SubgraphReply>>();
+  private readonly inFlight = new Map<string, { callers: number; reply: Promise<SubgraphReply> }>();
   private readonly agent: Agent;
   private readonly timeoutMs: number;
 
@@ -181,11 +187,25 @@ export class SubgraphClient {
     const pending = this.inFlight.get(key);
     if (pending) {
       metrics.subgraphFetchesShared.inc({ subgraph });
-      return pending;
+      pending.callers++;
+      return pending.reply;
     }
-    const sent = this.timed(subgraph, url, headers, body).finally(() => this.inFlight.delete(key));
-    this.inFlight.set(key, sent);
-    return sent;
+    // Callers join only while the key is in the map; it leaves the map in the same step that
+    // writes the count on the reply, so every caller reads the final count.
+    const entry = { callers: 1, reply: undefined as unknown as Promise<SubgraphReply> };
+    entry.reply = this.timed(subgraph, url, headers, body).then(
+      (reply) => {
+        this.inFlight.delete(key);
+        reply.callers = entry.callers;
+        return reply;
+      },
+      (error: unknown) => {
+        this.inFlight.delete(key);
+        throw error;
+      },
+    );
+    this.inFlight.set(key, entry);
+    return entry.reply;
   }
 
   private async timed(

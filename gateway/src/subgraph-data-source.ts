@@ -3,7 +3,7 @@ import { GraphQLError } from 'graphql';
 import { CONTEXT_HEADER, REQUEST_ID_HEADER } from '../../lib/tenant/signed-context.js';
 import { actorOf } from './auth/authenticator.js';
 import type { GatewayContext } from './gateway-context.js';
-import { isMutation, type SubgraphClient } from './subgraph-client.js';
+import { isMutation, type SubgraphClient, type SubgraphReply } from './subgraph-client.js';
 
 /** Internal: carries the sharing key from willSendRequest to the fetcher; never sent. */
 const SHARE_HEADER = 'x-gateway-share-key';
@@ -61,12 +61,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
       throw this.client.unavailable(this.subgraphName);
     }
     if (reply.status >= 200 && reply.status < 300 && reply.contentType && /^application\/(graphql-response\+)?json/.test(reply.contentType)) {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(reply.text);
-      } catch {
-        throw this.client.unavailable(this.subgraphName);
-      }
+      const parsed = parsedOnce(reply);
       if (typeof parsed === 'object' && parsed !== null) return parsed as Record<string, unknown>;
       throw this.client.unavailable(this.subgraphName);
     }
@@ -97,4 +92,40 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     if (error instanceof GraphQLError) throw error;
     throw this.client.unavailable(this.subgraphName);
   }
+}
+
+/**
+ * A reply's text parsed once for every caller sharing it. Shared by several, its `data` is
+ * frozen (deeply): the executor merges into its own tree and copies a frozen object only where it
+ * must write (`gateway/src/executor/execute.ts`), so no caller sees another's merges, and a write
+ * that forgot to copy throws instead of leaking into another request's answer. A reply of one
+ * caller is its own to merge into. The parse fails for every caller alike (`undefined`).
+ */
+function parsedOnce(reply: SubgraphReply): unknown {
+  if (reply.parsed !== undefined) return reply.parsed;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(reply.text);
+  } catch {
+    parsed = null;
+  }
+  if ((reply.callers ?? 1) > 1 && typeof parsed === 'object' && parsed !== null) {
+    // Errors stay unfrozen: each caller builds its own errors from them and never writes to them.
+    const data = (parsed as { data?: unknown }).data;
+    if (typeof data === 'object' && data !== null) deepFreeze(data);
+  }
+  reply.parsed = parsed;
+  return parsed;
+}
+
+function deepFreeze(value: object): void {
+  if (Array.isArray(value)) {
+    for (const item of value) if (typeof item === 'object' && item !== null) deepFreeze(item as object);
+  } else {
+    for (const key in value) {
+      const item = (value as Record<string, unknown>)[key];
+      if (typeof item === 'object' && item !== null) deepFreeze(item);
+    }
+  }
+  Object.freeze(value);
 }

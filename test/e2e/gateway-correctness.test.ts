@@ -194,5 +194,18 @@ describe('our gateway answers exactly as plain Apollo Gateway', () => {
     (answers[0]!.data!.media as { title: string }[])[0]!.title = 'changed';
     expect((answers[1]!.data!.media as { title: string }[])[0]!.title).toBe('Dune');
   });
+
+  it('answers every query, each sent several times together with the others, exactly as one at a time', async () => {
+    // Shared answers are parsed once and frozen; each request copies what it merges into. A
+    // write that forgot to copy throws (an error in the answer); one that copied too little shows
+    // in another request's answer.
+    const expected = await Promise.all(QUERIES.map(([, query, variables = {}]) => graphqlRequest(apolloUrl, query, variables)));
+    // Planned once first, so that copies of one query reach the subgraphs together.
+    await Promise.all(QUERIES.map(([, query, variables = {}]) => graphqlRequest(oursUrl, query, variables)));
+    const answers = await Promise.all(QUERIES.map(([, query, variables = {}]) => Promise.all(Array.from({ length: 5 }, () => graphqlRequest(oursUrl, query, variables)))));
+    answers.forEach((copies, i) => {
+      for (const answer of copies) expect(comparable(answer)).toEqual(comparable(expected[i]!));
+    });
+  });
 });
 

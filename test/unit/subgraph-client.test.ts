@@ -151,6 +151,10 @@ describe('the internal subgraph client', () => {
     release();
     const [[first, second], third] = await Promise.all([both, other, unshared]);
     expect(first!.text).toBe(second!.text);
+    // The pair shares one reply, which says it is shared (its one parse is frozen for them).
+    expect(first).toBe(second);
+    expect(first!.callers).toBe(2);
+    expect((await other).callers).toBe(1);
     expect(JSON.parse(third.text)).toEqual({ data: { echo: { n: 1 } } });
     // One for tenant-1's pair, one for tenant-2, one unshared.
     expect(seen).toHaveLength(3);

@@ -20,6 +20,11 @@ import {
 } from '@apollo/federation-internals';
 import type { GraphQLError } from 'graphql';
 
+// Bound once: bundled (scripts/launch.cjs), each use of an imported binding is a getter call, and
+// these are read for every value of every request.
+const TYPENAME: string = typenameFieldName;
+const isComposite = isCompositeType;
+
 /**
  * Apollo's result shaping (`computeResponse` of `@apollo/gateway/dist/resultShaping`), compiled
  * once per operation: the same walk of the merged subgraph results against the client's
@@ -208,7 +213,7 @@ function applySelections(context: Context, input: Record<string, unknown>, selec
       let inputValue = getOwn(input, responseName) ?? null;
       if (selection.typename) {
         if (outputValue === undefined) {
-          if (inputValue === null && responseName !== typenameFieldName) inputValue = input[typenameFieldName] ?? null;
+          if (inputValue === null && responseName !== TYPENAME) inputValue = input[TYPENAME] ?? null;
           const type = inputValue !== null && typeof inputValue === 'string' ? (context.schema.type(inputValue) ?? parentType) : parentType;
           if (!isObjectType(type)) return BUBBLE;
           output[responseName] = type.name;
@@ -221,7 +226,7 @@ function applySelections(context: Context, input: Record<string, unknown>, selec
       path.pop();
       if (context.invalid) return BUBBLE;
     } else {
-      const typename = input[typenameFieldName];
+      const typename = input[TYPENAME];
       assert(!typename || typeof typename === 'string', () => `Got unexpected value for __typename: ${typename}`);
       if (typeConditionApplies(context, selection, typename, parentType)) {
         if (applySelections(context, input, selection.sub, output, path, selection.typeCondition ?? parentType) === BUBBLE) return BUBBLE;
@@ -282,12 +287,12 @@ function update(context: Context, outputValue: unknown, shape: Shape, inputValue
       assert(sub, () => `Invalid empty selection set for composite type ${shape.type}`);
       assert(typeof inputValue === 'object', () => `Invalid non-object value ${inputValue} returned by subgraph for composite type ${shape.type}`);
       assert(outputValue === undefined || typeof outputValue === 'object', () => `Invalid non-object value ${inputValue} returned by subgraph for composite type ${shape.type}`);
-      const inputTypename = (inputValue as Record<string, unknown>)[typenameFieldName];
+      const inputTypename = (inputValue as Record<string, unknown>)[TYPENAME];
       assert(inputTypename === undefined || typeof inputTypename === 'string', () => `Invalid non-string value ${inputTypename} for __typename at ${path}`);
       let objectType = shape.type as CompositeType;
       if (inputTypename) {
         const typenameType = context.schema.type(inputTypename);
-        if (!typenameType || !isCompositeType(typenameType)) {
+        if (!typenameType || !isComposite(typenameType)) {
           context.errors.push(ERRORS.INVALID_GRAPHQL.err(`Invalid __typename found for object at ${describeLast(path, shape.type, parentType)}.`, { path: Array.from(path) }));
           context.invalid = false;
           context.hasErrors = true;
