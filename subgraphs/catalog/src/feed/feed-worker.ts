@@ -30,6 +30,9 @@ export interface FeedWorkerOptions {
   modelAsked?: () => void;
 }
 
+/** The statement timeout of a feed batch's transaction (instead of DB_STATEMENT_TIMEOUT_MS, unless that is 0: off). */
+export const FEED_BATCH_TIMEOUT_MS = 60_000;
+
 /** A RUNNING import whose worker has been silent this long is taken over (its process died). */
 const STALE_SECONDS = 30;
 
@@ -167,6 +170,10 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
     if (batch.length === 0 && problems.length === 0) return;
     const switches = options.flags && batch.length > 0 ? ruleSwitchesOf(await options.flags.flags(job.tenant_id)) : undefined;
     await inTenantTransaction(dataSource, job.tenant_id, async (m) => {
+      // A batch is background work bounded by its size, not a request: on a loaded machine its
+      // statements (500 rows each) can pass a request's timeout (5 s), which failed a 100,000-row
+      // import at 58,500 rows under load 14. It keeps a bound, only a longer one (unless off).
+      await m.query(`SELECT set_config('statement_timeout', CASE WHEN current_setting('statement_timeout') = '0' THEN '0' ELSE $1 END, true)`, [`${FEED_BATCH_TIMEOUT_MS}ms`]);
       const good = await importRows(m, job, batch, problems, switches);
       if (problems.length) {
         await m.query(
