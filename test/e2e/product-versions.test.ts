@@ -68,11 +68,27 @@ describe('product versions, revert, drafts and scheduled publishing, through the
     const second = await versions(id, { first: 1, after: first.versions.pageInfo.endCursor });
     expect({ versions: second.versions.edges.map((e) => e.node.version), more: second.versions.pageInfo.hasNextPage }).toEqual({ versions: [1], more: false });
 
-    // A feed: one set-based statement per batch, still one version per product, named after its import.
-    const csv = ['handle,title,sku', 'ver-tea,Green Tea Feedver,VER-TEA-1'].join('\n');
-    const { importCatalogFeed } = await system.ok('mutation ($csv: String!) { importCatalogFeed(csv: $csv) { id } }', { csv }, shop.headers);
+    // A feed: one set-based statement per batch, still one version per product, named after its import,
+    // which holds the new product's variants (written with the product, in their feed order).
+    const IMPORT = 'mutation ($csv: String!) { importCatalogFeed(csv: $csv) { id } }';
+    const csv = ['handle,title,sku,variant_title,barcode', 'ver-tea,Green Tea Feedver,VER-TEA-2,Loose,4006381333931', 'ver-tea,Green Tea Feedver,VER-TEA-1,,'].join('\n');
+    const { importCatalogFeed } = await system.ok<{ importCatalogFeed: { id: string } }>(IMPORT, { csv }, shop.headers);
     const tea = await productId('Feedver');
-    expect((await versions(tea)).versions.edges.map((e) => [e.node.source, e.node.changedBy])).toEqual([['feed', `feed-import:${importCatalogFeed.id}`]]);
+    const teaVersions = (await versions(tea)).versions.edges.map((e) => e.node);
+    expect(teaVersions.map((v) => [v.source, v.changedBy])).toEqual([['feed', `feed-import:${importCatalogFeed.id}`]]);
+    expect(teaVersions[0]!.changes.find((c) => c.field === 'variants')).toEqual({ field: 'variants', from: null, to: 'VER-TEA-2 "Loose" [4006381333931], VER-TEA-1 "Green Tea Feedver"' });
+    // A later feed that adds a variant to it: a new version of the product, from all its variants
+    // (in order of their feed line, then sku: the new one is line 2 of its feed).
+    const again = await system.ok<{ importCatalogFeed: { id: string } }>(IMPORT, { csv: ['handle,title,sku', 'ver-tea,Green Tea Feedver,VER-TEA-3'].join('\n') }, shop.headers);
+    const added = await eventually(async () => {
+      const [newest] = (await versions(tea)).versions.edges.map((e) => e.node);
+      if (newest?.version !== 2) throw new Error('no second version yet');
+      return newest;
+    }, 15_000);
+    expect([added.changedBy, added.changes]).toEqual([
+      `feed-import:${again.importCatalogFeed.id}`,
+      [{ field: 'variants', from: 'VER-TEA-2 "Loose" [4006381333931], VER-TEA-1 "Green Tea Feedver"', to: 'VER-TEA-2 "Loose" [4006381333931], VER-TEA-3 "Green Tea Feedver", VER-TEA-1 "Green Tea Feedver"' }],
+    ]);
 
     // A merchant system's product, by signed WooCommerce webhook.
     await system.ok('mutation ($input: ConfigureWebhookSourceInput!) { configureWebhookSource(input: $input) { path } }', { input: { source: 'WOO', secret: WOO_SECRET, currencyCode: 'EUR' } }, shop.headers);

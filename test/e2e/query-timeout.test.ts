@@ -5,7 +5,7 @@ import { inTenantTransaction } from '../../lib/db/data-source.js';
 import { openCatalogDatabase } from '../../subgraphs/catalog/src/data/database.js';
 import { addProduct, createShop, type Shop } from '../support/fixtures.js';
 import { useServiceSchema } from '../support/service-schema.js';
-import { startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
+import { eventually, startSupergraph, type TestSupergraph } from '../support/start-supergraph.js';
 
 // Embedded PGlite runs a statement on the JavaScript thread, so its timer cannot fire during one:
 // there the setting is applied (asserted below) but only real PostgreSQL cancels (docs/runbook.md).
@@ -78,5 +78,26 @@ describe('a query that runs too long, through the gateway', () => {
     }
     const data = await system.ok('{ products(query: "amber") { edges { node { title } } } }', {}, shop.headers);
     expect(data.products.edges).toEqual([{ node: { title: 'Amber Ale' } }]);
+  });
+
+  postgresOnly('lets a feed batch run past the request timeout: background work bounded by its size, not a request', async () => {
+    // Every product the batch writes takes longer than DB_STATEMENT_TIMEOUT_MS (1 s here), as a loaded machine made one batch do.
+    await owner.query(`CREATE POLICY slow_insert ON ${productTable} AS RESTRICTIVE FOR INSERT WITH CHECK ((SELECT true FROM pg_sleep(1.2)))`);
+    try {
+      const csv = ['handle,title,sku', 'slow-feed,Slow Feed Stout,SLOW-FEED-1'].join('\n');
+      const { importCatalogFeed } = await system.ok<{ importCatalogFeed: { id: string } }>('mutation ($csv: String!) { importCatalogFeed(csv: $csv) { id } }', { csv }, shop.headers);
+      const done = await eventually(async () => {
+        const { feedImport } = await system.ok<{ feedImport: { status: string; imported: number; error: string | null } }>(
+          'query ($id: ID!) { feedImport(id: $id) { status imported error } }',
+          { id: importCatalogFeed.id },
+          shop.headers,
+        );
+        if (feedImport.status === 'QUEUED' || feedImport.status === 'RUNNING') throw new Error(`still ${feedImport.status}`);
+        return feedImport;
+      }, 20_000);
+      expect(done).toEqual({ status: expect.stringMatching(/^(PROPAGATING|COMPLETED)$/), imported: 1, error: null });
+    } finally {
+      await owner.query(`DROP POLICY slow_insert ON ${productTable}`);
+    }
   });
 });

@@ -30,6 +30,9 @@ export interface FeedWorkerOptions {
   modelAsked?: () => void;
 }
 
+/** The statement timeout of a feed batch's transaction (instead of DB_STATEMENT_TIMEOUT_MS, unless that is 0: off). */
+export const FEED_BATCH_TIMEOUT_MS = 60_000;
+
 /** A RUNNING import whose worker has been silent this long is taken over (its process died). */
 const STALE_SECONDS = 30;
 
@@ -167,6 +170,10 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
     if (batch.length === 0 && problems.length === 0) return;
     const switches = options.flags && batch.length > 0 ? ruleSwitchesOf(await options.flags.flags(job.tenant_id)) : undefined;
     await inTenantTransaction(dataSource, job.tenant_id, async (m) => {
+      // A batch is background work bounded by its size, not a request: on a loaded machine its
+      // statements (500 rows each) can pass a request's timeout (5 s), which failed a 100,000-row
+      // import at 58,500 rows under load 14. It keeps a bound, only a longer one (unless off).
+      await m.query(`SELECT set_config('statement_timeout', CASE WHEN current_setting('statement_timeout') = '0' THEN '0' ELSE $1 END, true)`, [`${FEED_BATCH_TIMEOUT_MS}ms`]);
       const good = await importRows(m, job, batch, problems, switches);
       if (problems.length) {
         await m.query(
@@ -236,10 +243,19 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
     // The batch's search rows are refreshed once, after its last write (migration 1740047000000),
     // not by each of the three statements below that would each refresh them.
     await m.query(`SELECT set_config('app.search_deferred', 'on', true)`);
+    // A new product is written with the summary of its variants (decision 0035's `product.variants`,
+    // as the variant triggers would compute it: the batch's rows of its handle are all its variants),
+    // so its first version holds them and the variant upsert's refresh finds nothing to change: no
+    // second UPDATE of the products and no amendment of their version. A product that exists keeps
+    // its summary here; the variant triggers refresh it from all its variants, as for any writer.
     const saved: { id: string; external_ref: string; title: string; had_category: boolean }[] = await m.query(
-      `INSERT INTO "${s}"."product" AS p (id, tenant_id, external_ref, title, brand, description, published, category_id, updated_at)
-       SELECT gen_random_uuid(), $1, ref, title, brand, description, COALESCE(published, true), category_id, now()
+      `WITH summary AS (
+         SELECT ref, string_agg(format('%s "%s"', sku, title) || coalesce(' [' || barcode || ']', ''), ', ' ORDER BY position, sku) AS variants
+           FROM unnest($8::text[], $9::text[], $10::text[], $11::text[], $12::int[]) AS v(ref, sku, title, barcode, position) GROUP BY ref)
+       INSERT INTO "${s}"."product" AS p (id, tenant_id, external_ref, title, brand, description, published, category_id, variants, updated_at)
+       SELECT gen_random_uuid(), $1, t.ref, title, brand, description, COALESCE(published, true), category_id, COALESCE(summary.variants, ''), now()
          FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[], $7::uuid[]) AS t(ref, title, brand, description, published, category_id)
+         LEFT JOIN summary ON summary.ref = t.ref
        ON CONFLICT (tenant_id, external_ref) WHERE external_ref IS NOT NULL DO UPDATE
          SET title = EXCLUDED.title, brand = COALESCE(EXCLUDED.brand, p.brand), description = COALESCE(EXCLUDED.description, p.description),
              published = COALESCE(($6::boolean[])[array_position($2::text[], EXCLUDED.external_ref)], p.published),
@@ -253,6 +269,11 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
         list.map((r) => r.description),
         list.map((r) => r.published),
         enriched.map((e) => e?.categoryId ?? null),
+        rows.map((r) => `feed:${r.handle}`),
+        rows.map((r) => r.sku),
+        rows.map((r) => r.variantTitle),
+        rows.map((r) => r.barcode),
+        rows.map((r) => r.line),
       ],
     );
     const productOf = new Map(saved.map((p) => [p.external_ref, p]));
