@@ -6,6 +6,7 @@ import { badInput } from '../../../../lib/errors.js';
 import { isUuid, requireTenant } from '../../../../lib/graphql/context.js';
 import { pageSize } from '../../../../lib/graphql/pagination.js';
 import { outboxOf } from '../../../../lib/events/outbox.js';
+import type { EventEnvelope } from '../../../../lib/events/envelope.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
 import { ProductEntity } from '../data/entities/product.entity.js';
 import { definitionsSql, type AttributeDefinition } from './attributes.service.js';
@@ -272,24 +273,33 @@ function decodeSearchCursor(cursor: string | null | undefined, sort: SearchSortN
 export const searchOffers: Reaction[] = [
   on('pricing.price.changed', async (m, event) => {
     const { sku, storeId, price } = event.payload;
-    await applyOffers(m, event.tenantId, 'price', [{ sku, storeId, value: price.amount }]);
+    await applyOffers(m, event, 'price', [{ sku, storeId, value: price.amount }]);
   }),
   on('inventory.stock-level.changed', async (m, event) => {
     const { sku, storeId, available } = event.payload;
-    await applyOffers(m, event.tenantId, 'available', [{ sku, storeId, value: available }]);
+    await applyOffers(m, event, 'available', [{ sku, storeId, value: available }]);
   }),
   // Bulk work's batches (decision 0042): the same, one statement per batch.
   on('pricing.prices.changed', async (m, event) => {
-    await applyOffers(m, event.tenantId, 'price', event.payload.changes.map(({ sku, storeId, price }) => ({ sku, storeId, value: price.amount })));
+    await applyOffers(m, event, 'price', event.payload.changes.map(({ sku, storeId, price }) => ({ sku, storeId, value: price.amount })));
   }),
   on('inventory.stock-levels.changed', async (m, event) => {
-    await applyOffers(m, event.tenantId, 'available', event.payload.changes.map(({ sku, storeId, available }) => ({ sku, storeId, value: available })));
+    await applyOffers(m, event, 'available', event.payload.changes.map(({ sku, storeId, available }) => ({ sku, storeId, value: available })));
   }),
 ];
 
+/**
+ * `catalog.search.changed`, in the transaction that applied `cause` to the search read model: the
+ * gateway's storefront cache forgets the tenant's answers when it arrives, that is once the change
+ * is committed (forgetting on the cause alone could keep an answer computed in between).
+ */
+export const announceSearchChange = (m: EntityManager, cause: EventEnvelope) =>
+  outboxOf('catalog')(m, cause.tenantId, 'catalog.search.changed', { cause: cause.type, causeEventId: cause.eventId });
+
 /** Sets one column of variants' offers, then refreshes their products' offers in those stores. */
-async function applyOffers(m: EntityManager, tenantId: string, column: 'price' | 'available', offers: { sku: string; storeId: string; value: string | number }[]) {
+async function applyOffers(m: EntityManager, cause: EventEnvelope, column: 'price' | 'available', offers: { sku: string; storeId: string; value: string | number }[]) {
   if (offers.length === 0) return;
+  const tenantId = cause.tenantId;
   // A (sku, store) twice in one statement would fail ON CONFLICT: the last value wins, as one by one.
   const unique = [...new Map(offers.map((o) => [`${o.sku}@${o.storeId}`, o])).values()];
   const s = m.connection.driver.schema;
@@ -301,4 +311,5 @@ async function applyOffers(m: EntityManager, tenantId: string, column: 'price' |
     [tenantId, unique.map((o) => o.sku), unique.map((o) => o.storeId), unique.map((o) => o.value)],
   );
   await m.query(`SELECT "${s}".refresh_search_offer($1, $2, $3)`, [tenantId, unique.map((o) => o.sku), unique.map((o) => o.storeId)]);
+  await announceSearchChange(m, cause);
 }
