@@ -162,7 +162,6 @@ export class SearchService extends TenantScopedService {
 /** The tenant's search generation (bumped at commit by every write to what a search reads). */
 const GENERATION_SQL = (schema: string) => `SELECT generation::text AS generation FROM "${schema}".search_generation WHERE tenant_id = $1`;
 
-
 async function facetsOf(m: EntityManager, tenantId: string, raw: RawSearch, inStore: boolean): Promise<SearchFacet[]> {
   // Counted per category the products are filed under; a category also counts its descendants'.
   const filed = raw.categories.map(([id]) => id);
