@@ -56,6 +56,7 @@ export const EVENT_VERSIONS = {
     'catalog.availability-windows.set': 1,
     'catalog.feed.batch-imported': 1,
     'catalog.search.synonyms-set': 1,
+    'catalog.search.changed': 1,
   },
   inventory: {
     'inventory.stock-level.changed': 1,

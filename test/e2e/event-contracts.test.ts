@@ -29,6 +29,7 @@ const FIELDS: Fields = {
   'catalog.availability-windows.set': { productId: true, storeId: true, skus: true, timeZone: true, windows: true, fromStore: 'optional' },
   'catalog.feed.batch-imported': { importId: true, prices: true, stock: true },
   'catalog.search.synonyms-set': { groups: true },
+  'catalog.search.changed': { cause: true, causeEventId: true },
   'inventory.feed-batch.applied': { importId: true, applied: true, refused: true },
   'pricing.feed-batch.applied': { importId: true, applied: true, refused: true },
   'pricing.rules.changed': { kind: true, id: true, storeIds: true },
@@ -146,7 +147,7 @@ describe('published events match the event map', () => {
     expect(new Set(seen.map((e) => e.type))).toEqual(
       new Set([
         'tenant.tenant.created', 'tenant.tenant.locale-set', 'tenant.store.created', 'tenant.api-key.created', 'tenant.api-key.revoked', 'tenant.feature-flag.changed',
-        'catalog.product.upserted', 'catalog.variant.upserted', 'catalog.search.synonyms-set', 'inventory.stock-level.changed',
+        'catalog.product.upserted', 'catalog.variant.upserted', 'catalog.search.synonyms-set', 'catalog.search.changed', 'inventory.stock-level.changed',
         'inventory.reservation.confirmed', 'inventory.reservation.rejected', 'pricing.price.changed',
         'orders.order.placed', 'orders.order.paid', 'orders.order.fulfilled', 'orders.order.cancelled', 'orders.order.updated',
         'catalog.variants.upserted', 'catalog.feed.batch-imported', 'pricing.feed-batch.applied', 'inventory.feed-batch.applied',

@@ -18,6 +18,13 @@ export interface CatalogEvents {
   'catalog.variants.upserted': VariantsUpserted;
   /** The tenant's search synonyms changed (what a search finds may have). */
   'catalog.search.synonyms-set': { groups: string[][] };
+  /**
+   * The catalog applied another service's event to its search read model (`cause`: its type, e.g.
+   * `pricing.price.changed`), committed with that change: what a search answers may differ from now
+   * on. The gateway's storefront cache forgets the tenant's answers on it, since one computed after
+   * the cause reached the gateway but before the catalog applied it holds the old price or stock.
+   */
+  'catalog.search.changed': { cause: string; causeEventId: string };
   /** A product's modifier groups were replaced (`skus`: its variants); orders check order lines against them. */
   'catalog.modifier-groups.set': { productId: string; skus: string[]; groups: ModifierGroupPayload[] };
   /** A product's availability windows in one store were replaced (`windows` empty: always orderable there). */

@@ -1,5 +1,6 @@
 import { on, type Reaction } from '../../../../lib/events/on.js';
 import { stemmerOf } from '../../../../lib/search-language.js';
+import { announceSearchChange } from '../services/search.service.js';
 
 /**
  * The tenant's locale (`tenant.tenant.locale-set`) as the text search configuration whose stems
@@ -23,5 +24,6 @@ export const searchLanguage: Reaction[] = [
       await m.query(`DELETE FROM "${s}".search_language WHERE tenant_id = $1`, [event.tenantId]);
     }
     await m.query(`SELECT "${s}".refresh_product_search(ARRAY(SELECT id FROM "${s}".product WHERE tenant_id = $1))`, [event.tenantId]);
+    await announceSearchChange(m, event);
   }),
 ];

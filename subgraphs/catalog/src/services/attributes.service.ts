@@ -86,6 +86,11 @@ export class AttributeService extends TenantScopedService {
   }
 }
 
+/** Every attribute definition of the transaction's tenant as one jsonb array by name (as `definitionsIn` answers them): a sub-select, for a statement that reads them with something else. */
+export const definitionsSql = (m: EntityManager): string =>
+  `SELECT coalesce(jsonb_agg(jsonb_build_object('name', name, 'label', label, 'kind', kind, 'unit', unit, 'filterable', filterable) ORDER BY name), '[]')
+     FROM "${m.connection.driver.schema}".attribute_definition WHERE tenant_id = nullif(current_setting('app.tenant_id', true), '')::uuid`;
+
 /** The tenant's attribute definitions (the transaction's tenant), all or those named. */
 export async function definitionsIn(m: EntityManager, names?: readonly string[]): Promise<AttributeDefinition[]> {
   const s = m.connection.driver.schema;

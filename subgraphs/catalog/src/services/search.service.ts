@@ -1,14 +1,15 @@
 import { In, type EntityManager } from 'typeorm';
+import { readInOneRoundTrip } from '../../../../lib/db/data-source.js';
 import { TenantScopedService } from '../../../../lib/db/tenant-scoped-service.js';
 import { on, type Reaction } from '../../../../lib/events/on.js';
 import { badInput } from '../../../../lib/errors.js';
-import { isUuid } from '../../../../lib/graphql/context.js';
+import { isUuid, requireTenant } from '../../../../lib/graphql/context.js';
 import { pageSize } from '../../../../lib/graphql/pagination.js';
 import { outboxOf } from '../../../../lib/events/outbox.js';
+import type { EventEnvelope } from '../../../../lib/events/envelope.js';
 import type { SubgraphContext } from '../../../../lib/graphql/service.js';
-import { CategoryEntity } from '../data/entities/category.entity.js';
 import { ProductEntity } from '../data/entities/product.entity.js';
-import { definitionsIn, type AttributeDefinition } from './attributes.service.js';
+import { definitionsSql, type AttributeDefinition } from './attributes.service.js';
 import { readSearchCacheBytes, SearchAnswerCache } from './search-cache.js';
 
 export type SearchSortName = 'RELEVANCE' | 'PRICE_ASC' | 'PRICE_DESC' | 'NEWEST' | 'TITLE';
@@ -94,8 +95,11 @@ export class SearchService extends TenantScopedService {
     const after = decodeSearchCursor(args.after, sort);
 
     const compute = () => this.tx(ctx, async (m, tenantId) => {
-      const generation = await generationOf(m, tenantId);
-      const definitions = await definitionsIn(m);
+      // The generation first (the data this transaction sees is never older), with the definitions in the same round trip.
+      const [{ generation, definitions }]: [{ generation: string; definitions: AttributeDefinition[] }] = await m.query(
+        `SELECT coalesce((${GENERATION_SQL(m.connection.driver.schema!)}), '0') AS generation, (${definitionsSql(m)}) AS definitions`,
+        [tenantId],
+      );
       const attrs = attributeFilters.length ? attributeConditions(attributeFilters, definitions) : null;
       const [{ result }]: [{ result: RawSearch | null }] = await m.query(
         `SELECT "${m.connection.driver.schema}".storefront_search($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) AS result`,
@@ -122,8 +126,12 @@ export class SearchService extends TenantScopedService {
     if (!this.cache.enabled) return (await compute()).value;
     // Keyed by audience (drafts or not) and the arguments as the search function receives them.
     const key = JSON.stringify([seesDrafts(ctx), query, store, filter.brands ?? null, categoryIds, priceMin, priceMax, filter.inStock ?? null, attributeFilters, sort, after ?? null, limit]);
-    const [tenantId, generation] = await this.tx(ctx, async (m, tenant) => [tenant, await generationOf(m, tenant)] as const);
-    return this.cache.get(tenantId, generation, key, compute);
+    // One round trip (BEGIN, the settings, the read and COMMIT in one message): on a hit it is all
+    // the database work a search does, and on the embedded default every transaction's round trips
+    // hold PGlite's one session.
+    const tenantId = requireTenant(ctx);
+    const [row] = await readInOneRoundTrip<{ generation: string }>(this.dataSource, tenantId, GENERATION_SQL(this.dataSource.driver.schema!), [tenantId], ctx.customerId ?? '', 'search_generation');
+    return this.cache.get(tenantId, row?.generation ?? '0', key, compute);
   }
 
   /** Replaces the tenant's synonym groups; each word of a group finds the others. */
@@ -152,21 +160,23 @@ export class SearchService extends TenantScopedService {
 }
 
 /** The tenant's search generation (bumped at commit by every write to what a search reads). */
-async function generationOf(m: EntityManager, tenantId: string): Promise<string> {
-  const [row]: { generation: string }[] = await m.query(`SELECT generation::text AS generation FROM "${m.connection.driver.schema}".search_generation WHERE tenant_id = $1`, [tenantId]);
-  return row?.generation ?? '0';
-}
+const GENERATION_SQL = (schema: string) => `SELECT generation::text AS generation FROM "${schema}".search_generation WHERE tenant_id = $1`;
 
 async function facetsOf(m: EntityManager, tenantId: string, raw: RawSearch, inStore: boolean): Promise<SearchFacet[]> {
   // Counted per category the products are filed under; a category also counts its descendants'.
   const filed = raw.categories.map(([id]) => id);
-  const repo = m.getRepository(CategoryEntity);
-  const leaves = filed.length ? await repo.findBy({ tenantId, id: In(filed) }) : [];
+  // The filed categories and their ancestors in one read (each filed category's path holds its ancestors and itself).
+  const categories: { id: string; name: string; path_ids: string[] | null }[] = filed.length
+    ? await m.query(
+        `SELECT c.id, c.name, c.path_ids FROM "${m.connection.driver.schema}".category c
+          WHERE c.tenant_id = $1 AND c.id IN (SELECT unnest(coalesce(f.path_ids, ARRAY[f.id])) FROM "${m.connection.driver.schema}".category f WHERE f.tenant_id = $1 AND f.id = ANY($2::uuid[]))`,
+        [tenantId, filed],
+      )
+    : [];
+  const leaves = categories.filter((c) => filed.includes(c.id));
   const counts = new Map<string, number>();
   const leafCounts = new Map(raw.categories);
-  for (const leaf of leaves) for (const id of leaf.pathIds ?? [leaf.id]) counts.set(id, (counts.get(id) ?? 0) + (leafCounts.get(leaf.id) ?? 0));
-  const ancestors = [...counts.keys()].filter((id) => !leaves.some((c) => c.id === id));
-  const categories = [...leaves, ...(ancestors.length ? await repo.findBy({ tenantId, id: In(ancestors) }) : [])];
+  for (const leaf of leaves) for (const id of leaf.path_ids ?? [leaf.id]) counts.set(id, (counts.get(id) ?? 0) + (leafCounts.get(leaf.id) ?? 0));
   const names = new Map(categories.map((c) => [c.id, c.name]));
   const categoryValues = [...counts]
     .sort(([a, x], [b, y]) => y - x || (names.get(a) ?? a).localeCompare(names.get(b) ?? b))
@@ -262,24 +272,33 @@ function decodeSearchCursor(cursor: string | null | undefined, sort: SearchSortN
 export const searchOffers: Reaction[] = [
   on('pricing.price.changed', async (m, event) => {
     const { sku, storeId, price } = event.payload;
-    await applyOffers(m, event.tenantId, 'price', [{ sku, storeId, value: price.amount }]);
+    await applyOffers(m, event, 'price', [{ sku, storeId, value: price.amount }]);
   }),
   on('inventory.stock-level.changed', async (m, event) => {
     const { sku, storeId, available } = event.payload;
-    await applyOffers(m, event.tenantId, 'available', [{ sku, storeId, value: available }]);
+    await applyOffers(m, event, 'available', [{ sku, storeId, value: available }]);
   }),
   // Bulk work's batches (decision 0042): the same, one statement per batch.
   on('pricing.prices.changed', async (m, event) => {
-    await applyOffers(m, event.tenantId, 'price', event.payload.changes.map(({ sku, storeId, price }) => ({ sku, storeId, value: price.amount })));
+    await applyOffers(m, event, 'price', event.payload.changes.map(({ sku, storeId, price }) => ({ sku, storeId, value: price.amount })));
   }),
   on('inventory.stock-levels.changed', async (m, event) => {
-    await applyOffers(m, event.tenantId, 'available', event.payload.changes.map(({ sku, storeId, available }) => ({ sku, storeId, value: available })));
+    await applyOffers(m, event, 'available', event.payload.changes.map(({ sku, storeId, available }) => ({ sku, storeId, value: available })));
   }),
 ];
 
+/**
+ * `catalog.search.changed`, in the transaction that applied `cause` to the search read model: the
+ * gateway's storefront cache forgets the tenant's answers when it arrives, that is once the change
+ * is committed (forgetting on the cause alone could keep an answer computed in between).
+ */
+export const announceSearchChange = (m: EntityManager, cause: EventEnvelope) =>
+  outboxOf('catalog')(m, cause.tenantId, 'catalog.search.changed', { cause: cause.type, causeEventId: cause.eventId });
+
 /** Sets one column of variants' offers, then refreshes their products' offers in those stores. */
-async function applyOffers(m: EntityManager, tenantId: string, column: 'price' | 'available', offers: { sku: string; storeId: string; value: string | number }[]) {
+async function applyOffers(m: EntityManager, cause: EventEnvelope, column: 'price' | 'available', offers: { sku: string; storeId: string; value: string | number }[]) {
   if (offers.length === 0) return;
+  const tenantId = cause.tenantId;
   // A (sku, store) twice in one statement would fail ON CONFLICT: the last value wins, as one by one.
   const unique = [...new Map(offers.map((o) => [`${o.sku}@${o.storeId}`, o])).values()];
   const s = m.connection.driver.schema;
@@ -291,4 +310,5 @@ async function applyOffers(m: EntityManager, tenantId: string, column: 'price' |
     [tenantId, unique.map((o) => o.sku), unique.map((o) => o.storeId), unique.map((o) => o.value)],
   );
   await m.query(`SELECT "${s}".refresh_search_offer($1, $2, $3)`, [tenantId, unique.map((o) => o.sku), unique.map((o) => o.storeId)]);
+  await announceSearchChange(m, cause);
 }
