@@ -20,12 +20,11 @@ import { ProductEntity } from '../data/entities/product.entity.js';
 import { VariantEntity } from '../data/entities/variant.entity.js';
 import { actorOf, attributeChange } from '../versions/product-versions.service.js';
 import { checkCatalogExtras, writeCatalogExtras, type CatalogExtrasInput } from './attributes.service.js';
+import { seesDrafts } from './audience.js';
 import { decideSuggestion, enrichIncoming, enrichmentOf, enrichmentRulesOf, enrichmentView, recordEnrichment, setEnrichmentRulesIn, withSwitchedOff, type RulesInput } from '../enrichment/enrichment.service.js';
 
 const emit = outboxOf('catalog');
 
-/** Staff see drafts; the storefront and partners see published products only. */
-const seesDrafts = (ctx: SubgraphContext) => ctx.roles.some((role) => role === 'admin' || role === 'pos');
 /** What a shopper (storefront, partner) may see of products and categories: nothing archived, no draft. */
 const shopperView = (ctx: SubgraphContext) => (seesDrafts(ctx) ? {} : { published: true, archivedAt: IsNull() });
 const categoryView = (ctx: SubgraphContext) => (seesDrafts(ctx) ? {} : { archivedAt: IsNull() });

@@ -11,6 +11,7 @@ import type { SubgraphContext } from '../../../../lib/graphql/service.js';
 import { ProductEntity } from '../data/entities/product.entity.js';
 import { definitionsSql, type AttributeDefinition } from './attributes.service.js';
 import { readSearchCacheBytes, SearchAnswerCache } from './search-cache.js';
+import { seesDrafts } from './audience.js';
 
 export type SearchSortName = 'RELEVANCE' | 'PRICE_ASC' | 'PRICE_DESC' | 'NEWEST' | 'TITLE';
 
@@ -49,8 +50,6 @@ const PRICE_BOUNDS = [10, 25, 50, 100, 250, 500];
 const DECIMAL = /^(0|[1-9]\d{0,14})(\.\d{1,4})?$/;
 /** Most words a synonym group, and most groups a tenant, may have. */
 export const MAX_SYNONYM_GROUPS = 100;
-
-const seesDrafts = (ctx: SubgraphContext) => ctx.roles.some((role) => role === 'admin' || role === 'pos');
 
 /** What the storefront search function answers (see the storefront-search migration). */
 interface RawSearch {
