@@ -23,6 +23,7 @@ import { FREE_PORTS } from '../lib/subgraphs.js';
 import { inTenantTransaction } from '../lib/db/data-source.js';
 import { analyzeAfterBulkWrite } from '../lib/db/table-statistics.js';
 import { startSystem } from '../scripts/system.js';
+import { insertBenchCategories, insertBenchProducts } from './search-catalog.js';
 
 const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
@@ -79,39 +80,10 @@ export async function gatewayBench(o: { products: number; clients: number; secon
     const catalog = system.dataSources.catalog;
     const s = catalog.driver.schema!;
     const loadStarted = performance.now();
-    await inTenantTransaction(catalog, tenantId, async (m) => {
-      for (let root = 0; root < 6; root++) {
-        const [{ id }] = await m.query(`INSERT INTO "${s}".category (id, tenant_id, name) VALUES (gen_random_uuid(), $1, $2) RETURNING id`, [tenantId, `Department ${root}`]);
-        for (let child = 0; child < 4; child++) {
-          await m.query(`INSERT INTO "${s}".category (id, tenant_id, name, parent_id) VALUES (gen_random_uuid(), $1, $2, $3)`, [tenantId, `Aisle ${root}-${child}`, id]);
-        }
-      }
-    });
+    await inTenantTransaction(catalog, tenantId, (m) => insertBenchCategories(m, s, tenantId));
     for (let from = 1; from <= o.products; from += 10_000) {
       const to = Math.min(o.products, from + 9_999);
-      await inTenantTransaction(catalog, tenantId, async (m) => {
-        await m.query(
-          `INSERT INTO "${s}".product (id, tenant_id, title, brand, description, external_ref, category_id)
-           SELECT gen_random_uuid(), $1,
-                  'Product ' || i || CASE WHEN i % 100 = 7 THEN ' amber' ELSE '' END || CASE WHEN i % 10 = 3 THEN ' velvet' ELSE '' END,
-                  'Brand ' || (i % 200), 'generated product number ' || i || ' for the search bench', 'bench:' || i,
-                  (ARRAY(SELECT id FROM "${s}".category WHERE tenant_id = $1 AND parent_id IS NOT NULL ORDER BY name))[1 + i % 24]
-             FROM generate_series($2::int, $3::int) AS i`,
-          [tenantId, from, to],
-        );
-        await m.query(
-          `INSERT INTO "${s}".variant (tenant_id, sku, product_id, title, position)
-           SELECT tenant_id, 'BENCH-' || substr(external_ref, 7), id, 'Default', 0 FROM "${s}".product
-            WHERE tenant_id = $1 AND external_ref = ANY(SELECT 'bench:' || g FROM generate_series($2::int, $3::int) AS g)`,
-          [tenantId, from, to],
-        );
-        await m.query(
-          `INSERT INTO "${s}".search_offer (tenant_id, store_id, product_id, price, in_stock)
-           SELECT tenant_id, $2, id, (substr(external_ref, 7)::int % 600) + 1.99, substr(external_ref, 7)::int % 3 <> 0 FROM "${s}".product
-            WHERE tenant_id = $1 AND external_ref = ANY(SELECT 'bench:' || g FROM generate_series($3::int, $4::int) AS g)`,
-          [tenantId, storeId, from, to],
-        );
-      });
+      await inTenantTransaction(catalog, tenantId, (m) => insertBenchProducts(m, s, tenantId, storeId, from, to));
     }
     await analyzeAfterBulkWrite(catalog, ['product', 'variant', 'product_search_entry', 'search_offer', 'search_term'], o.products);
     const [{ id: department }] = await inTenantTransaction(catalog, tenantId, (m) => m.query(`SELECT id FROM "${s}".category WHERE tenant_id = $1 AND name = 'Department 2'`, [tenantId]));

@@ -33,6 +33,7 @@ import { openCatalogDatabase } from '../subgraphs/catalog/src/data/database.js';
 import { CatalogService, searchPatterns } from '../subgraphs/catalog/src/services/catalog.service.js';
 import { SearchService, type SearchArgs } from '../subgraphs/catalog/src/services/search.service.js';
 import { gatewayBench } from './search-gateway.js';
+import { insertBenchCategories, insertBenchProducts } from './search-catalog.js';
 
 const QUERIES = [
   { name: 'rare word', query: 'quokka' },
@@ -74,15 +75,7 @@ async function main(): Promise<void> {
   const storeId = randomUUID();
   const storefrontRows: string[] = [];
   const plans: string[] = [];
-  await inTenantTransaction(dataSource, tenantId, async (m) => {
-    // 30 categories: 6 roots of 4 children each; products are filed under the 24 children.
-    for (let root = 0; root < 6; root++) {
-      const [{ id }] = await m.query(`INSERT INTO "${schema}".category (id, tenant_id, name) VALUES (gen_random_uuid(), $1, $2) RETURNING id`, [tenantId, `Department ${root}`]);
-      for (let child = 0; child < 4; child++) {
-        await m.query(`INSERT INTO "${schema}".category (id, tenant_id, name, parent_id) VALUES (gen_random_uuid(), $1, $2, $3)`, [tenantId, `Aisle ${root}-${child}`, id]);
-      }
-    }
-  });
+  await inTenantTransaction(dataSource, tenantId, (m) => insertBenchCategories(m, schema, tenantId));
   const ctx = { tenantId, roles: ['storefront' as const], requestId: 'bench' };
   console.log(`catalog search on ${embedded ? 'embedded PGlite (in this process)' : 'PostgreSQL'}, ${runs} runs per query`);
   console.log('| products | query | found (page) | p50 ms | p95 ms | plan | event loop p99 ms | load average |');
@@ -93,32 +86,7 @@ async function main(): Promise<void> {
       const started = performance.now();
       for (let from = loaded + 1; from <= size; from += 10_000) {
         const to = Math.min(size, from + 9_999);
-        await inTenantTransaction(dataSource, tenantId, async (m) => {
-          // Words: "amber" in 1 %, "velvet" in 10 %, "quokka" in 3 products of every 10,000.
-          await m.query(
-            `INSERT INTO "${schema}".product (id, tenant_id, title, brand, description, external_ref, category_id)
-             SELECT gen_random_uuid(), $1,
-                    'Product ' || i || CASE WHEN i % 100 = 7 THEN ' amber' ELSE '' END || CASE WHEN i % 10 = 3 THEN ' velvet' ELSE '' END
-                      || CASE WHEN i IN ($4::int, $4::int + 1, $4::int + 2) THEN ' quokka' ELSE '' END,
-                    'Brand ' || (i % 200), 'generated product number ' || i || ' for the search bench', 'bench:' || i,
-                    (ARRAY(SELECT id FROM "${schema}".category WHERE tenant_id = $1 AND parent_id IS NOT NULL ORDER BY name))[1 + i % 24]
-               FROM generate_series($2::int, $3::int) AS i`,
-            [tenantId, from, to, Math.floor((from + to) / 2)],
-          );
-          await m.query(
-            `INSERT INTO "${schema}".variant (tenant_id, sku, product_id, title, position)
-             SELECT tenant_id, 'BENCH-' || substr(external_ref, 7), id, 'Default', 0 FROM "${schema}".product
-              WHERE tenant_id = $1 AND external_ref = ANY(SELECT 'bench:' || g FROM generate_series($2::int, $3::int) AS g)`,
-            [tenantId, from, to],
-          );
-          // Prices 1.99 to 600 and two thirds available, straight into the read model in one statement.
-          await m.query(
-            `INSERT INTO "${schema}".search_offer (tenant_id, store_id, product_id, price, in_stock)
-             SELECT tenant_id, $2, id, (substr(external_ref, 7)::int % 600) + 1.99, substr(external_ref, 7)::int % 3 <> 0 FROM "${schema}".product
-              WHERE tenant_id = $1 AND external_ref = ANY(SELECT 'bench:' || g FROM generate_series($3::int, $4::int) AS g)`,
-            [tenantId, storeId, from, to],
-          );
-        });
+        await inTenantTransaction(dataSource, tenantId, (m) => insertBenchProducts(m, schema, tenantId, storeId, from, to));
       }
       await analyzeAfterBulkWrite(dataSource, ['product', 'variant', 'product_search_entry', 'search_offer', 'search_term'], size - loaded);
       const loadSeconds = ((performance.now() - started) / 1000).toFixed(1);
