@@ -132,13 +132,30 @@ async function runTransaction<T>(dataSource: DataSource, tenantId: string, syste
       return result;
     } catch (error) {
       await runner.query('ROLLBACK').catch(() => undefined);
-      throw isStatementTimeout(error) ? queryTimeout(statementTimeouts.get(dataSource) ?? DEFAULT_STATEMENT_TIMEOUT_MS) : error;
+      throw isStatementTimeout(error) ? queryTimeout(ownTimeouts.get(runner.manager) ?? statementTimeouts.get(dataSource) ?? DEFAULT_STATEMENT_TIMEOUT_MS) : error;
     } finally {
       (runner as { isTransactionActive: boolean }).isTransactionActive = false;
     }
   } finally {
     await runner.release();
   }
+}
+
+/** A transaction's own statement timeout, where it set one (`setTransactionStatementTimeout`): what a timeout in it reports. */
+const ownTimeouts = new WeakMap<EntityManager, number>();
+
+/**
+ * Gives the rest of a transaction a statement timeout of its own instead of the service's
+ * (DB_STATEMENT_TIMEOUT_MS), unless timeouts are off (0): for background work bounded by its size,
+ * not a request's (a feed batch). A statement cancelled by it reports this timeout, not the
+ * service's.
+ */
+export async function setTransactionStatementTimeout(manager: EntityManager, ms: number): Promise<void> {
+  const [{ timeout }] = await manager.query(
+    `SELECT set_config('statement_timeout', CASE WHEN current_setting('statement_timeout') = '0' THEN '0' ELSE $1 END, true) AS timeout`,
+    [`${ms}ms`],
+  );
+  if (timeout !== '0') ownTimeouts.set(manager, ms);
 }
 
 /**

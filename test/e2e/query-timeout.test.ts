@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { GraphQLError } from 'graphql';
 import { Client } from 'pg';
-import { inTenantTransaction } from '../../lib/db/data-source.js';
+import { inTenantTransaction, setTransactionStatementTimeout } from '../../lib/db/data-source.js';
 import { openCatalogDatabase } from '../../subgraphs/catalog/src/data/database.js';
 import { addProduct, createShop, type Shop } from '../support/fixtures.js';
 import { useServiceSchema } from '../support/service-schema.js';
@@ -42,6 +42,24 @@ describe('statement timeout of service transactions', () => {
     expect((error as GraphQLError).extensions).toEqual({ code: 'QUERY_TIMEOUT', retryable: true, timeoutMs: 400 });
     expect((error as GraphQLError).message).toMatch(/longer than 400 ms/);
     expect(await inTenantTransaction(catalog.dataSource(), tenant, (m) => m.query('SELECT 1 AS one'))).toEqual([{ one: 1 }]);
+  });
+
+  postgresOnly('a transaction that sets a timeout of its own (a feed batch) runs by it and reports it when it cancels', async () => {
+    // 600 ms is past the service's 400 ms: a 0.5 s statement passes, a 5 s one is cancelled at 600 ms.
+    const [{ slept }] = await inTenantTransaction(catalog.dataSource(), tenant, async (m) => {
+      await setTransactionStatementTimeout(m, 600);
+      return m.query(`SELECT pg_sleep(0.5)::text AS slept`);
+    });
+    expect(slept).toBe('');
+    const error = await inTenantTransaction(catalog.dataSource(), tenant, async (m) => {
+      await setTransactionStatementTimeout(m, 600);
+      return m.query('SELECT pg_sleep(5)');
+    }).catch((e: unknown) => e);
+    expect((error as GraphQLError).extensions).toEqual({ code: 'QUERY_TIMEOUT', retryable: true, timeoutMs: 600 });
+    expect((error as GraphQLError).message).toMatch(/longer than 600 ms/);
+    // The next transaction is back on the service's timeout.
+    const [{ timeout }] = await inTenantTransaction(catalog.dataSource(), tenant, (m) => m.query(`SELECT current_setting('statement_timeout') AS timeout`));
+    expect(timeout).toBe('400ms');
   });
 });
 

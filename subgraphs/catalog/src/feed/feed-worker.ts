@@ -6,7 +6,7 @@ import type { FlagCache } from '../../../../lib/flags/cache.js';
 import type { RuleOutcome } from '../enrichment/rules.js';
 import { parse } from 'csv-parse';
 import type { DataSource, EntityManager } from 'typeorm';
-import { inSystemTransaction, inTenantTransaction, updatedRows } from '../../../../lib/db/data-source.js';
+import { inSystemTransaction, inTenantTransaction, setTransactionStatementTimeout, updatedRows } from '../../../../lib/db/data-source.js';
 import { FEED_BATCH_IMPORTED, VARIANTS_UPSERTED, type FeedBatchImported, type VariantsUpserted } from '../../../../lib/events/catalog-feed.js';
 import { outboxOf } from '../../../../lib/events/outbox.js';
 import { analyzeAfterBulkWrite, statisticsKeeper } from '../../../../lib/db/table-statistics.js';
@@ -173,7 +173,7 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
       // A batch is background work bounded by its size, not a request: on a loaded machine its
       // statements (500 rows each) can pass a request's timeout (5 s), which failed a 100,000-row
       // import at 58,500 rows under load 14. It keeps a bound, only a longer one (unless off).
-      await m.query(`SELECT set_config('statement_timeout', CASE WHEN current_setting('statement_timeout') = '0' THEN '0' ELSE $1 END, true)`, [`${FEED_BATCH_TIMEOUT_MS}ms`]);
+      await setTransactionStatementTimeout(m, FEED_BATCH_TIMEOUT_MS);
       const good = await importRows(m, job, batch, problems, switches);
       if (problems.length) {
         await m.query(
