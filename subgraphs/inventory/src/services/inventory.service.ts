@@ -28,16 +28,29 @@ interface Movement {
 }
 
 /** NOT_FOUND unless the tenant has the store (from tenant events) and the sku (from catalog events). */
-export async function requireStoreAndVariant(m: EntityManager, tenantId: string, storeId: string, sku: string): Promise<void> {
-  if (!isUuid(storeId)) throw notFound(`no store ${storeId}`);
+export function requireStoreAndVariant(m: EntityManager, tenantId: string, storeId: string, sku: string): Promise<void> {
+  return requireStoresAndVariants(m, tenantId, [{ sku, storeId }]);
+}
+
+/**
+ * `requireStoreAndVariant` for many (sku, store) pairs in one statement, whatever their number (a
+ * feed batch's 500 new levels were 500 round trips, the largest part of applying its stock column).
+ * NOT_FOUND names the first pair in `keys` that fails, as checking them one by one would.
+ */
+export async function requireStoresAndVariants(m: EntityManager, tenantId: string, keys: { sku: string; storeId: string }[]): Promise<void> {
+  if (keys.length === 0) return;
   const s = m.connection.driver.schema;
-  const [known]: { store: boolean; variant: boolean }[] = await m.query(
-    `SELECT EXISTS (SELECT 1 FROM "${s}"."known_store" WHERE tenant_id = $1 AND store_id = $2) AS store,
-            EXISTS (SELECT 1 FROM "${s}"."known_variant" WHERE tenant_id = $1 AND sku = $3) AS variant`,
-    [tenantId, storeId, sku],
+  const [known]: { stores: string[] | null; skus: string[] | null }[] = await m.query(
+    `SELECT (SELECT array_agg(store_id::text) FROM "${s}"."known_store" WHERE tenant_id = $1 AND store_id = ANY($2::uuid[])) AS stores,
+            (SELECT array_agg(sku) FROM "${s}"."known_variant" WHERE tenant_id = $1 AND sku = ANY($3::text[])) AS skus`,
+    [tenantId, [...new Set(keys.map((k) => k.storeId).filter(isUuid))], [...new Set(keys.map((k) => k.sku))]],
   );
-  if (!known?.store) throw notFound(`no store ${storeId}`);
-  if (!known.variant) throw notFound(`no variant with sku ${sku}`);
+  const stores = new Set(known?.stores ?? []);
+  const skus = new Set(known?.skus ?? []);
+  for (const key of keys) {
+    if (!isUuid(key.storeId) || !stores.has(key.storeId.toLowerCase())) throw notFound(`no store ${key.storeId}`);
+    if (!skus.has(key.sku)) throw notFound(`no variant with sku ${key.sku}`);
+  }
 }
 
 /** The movement ledger and the stock levels projected from it. */

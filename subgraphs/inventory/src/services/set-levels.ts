@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { requireStoreAndVariant } from './inventory.service.js';
+import { requireStoresAndVariants } from './inventory.service.js';
 import { LedgerBatch } from './ledger.js';
 
 /**
@@ -33,7 +33,5 @@ export async function setLevels(
 
 /** Locks the levels of `keys`; a level that does not exist yet needs its store and sku to be known (NOT_FOUND otherwise). */
 export function lockKnownLevels(m: EntityManager, tenantId: string, ledger: LedgerBatch, keys: { sku: string; storeId: string }[]): Promise<void> {
-  return ledger.lock(keys, async (missing) => {
-    for (const key of missing) await requireStoreAndVariant(m, tenantId, key.storeId, key.sku);
-  });
+  return ledger.lock(keys, (missing) => requireStoresAndVariants(m, tenantId, missing));
 }
