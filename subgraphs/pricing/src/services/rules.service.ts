@@ -14,6 +14,7 @@ import { fromMinor, toMinor } from '../engine/minor.js';
 import { outboxOf } from '../../../../lib/events/outbox.js';
 import type { PricingRulesChanged } from '../../../../lib/events/contracts/pricing.js';
 import { applicableLists, type PriceListRow, type StoreRulesCache, type StoreRulesLoader } from './store-rules.js';
+import type { QuoteRulesCache } from './quote-rules.js';
 
 const emit = outboxOf('pricing');
 
@@ -84,6 +85,8 @@ export class PricingRulesService extends TenantScopedService {
     private readonly quoteTtlMs = QUOTE_TTL_MS,
     /** The shown prices' store rules, cleared by every rule write here. */
     private readonly storeRules?: StoreRulesCache,
+    /** The rules preview quotes keep between quotes (quote-rules.ts); without it every quote reads them all. */
+    private readonly quoteRules?: QuoteRulesCache,
   ) {
     super(dataSource, afterCommit);
   }
@@ -380,7 +383,9 @@ export class PricingRulesService extends TenantScopedService {
     const tenantId = requireTenant(ctx);
     const result = claim
       ? await this.tx(ctx, (m) => price(m, tenantId, null))
-      : await price(this.dataSource.manager, tenantId, (text, values) => readInOneRoundTrip<RulesRow>(this.dataSource, tenantId, text, values, ctx.customerId ?? '', 'quote_rules'));
+      : await price(this.dataSource.manager, tenantId, this.quoteRules
+          ? (_text, values) => this.quoteRules!.read(this.dataSource, tenantId, ctx.customerId ?? '', values)
+          : async (text, values) => (await readInOneRoundTrip<RulesRow>(this.dataSource, tenantId, text, values, ctx.customerId ?? '', 'quote_rules'))[0]!);
     const { quote, digits, expiresAt } = result;
     const money = (v: bigint) => fromMinor(v, digits);
     const signed: SignedQuote = {
@@ -456,7 +461,7 @@ export async function loadPricingInput(
   const codes = [...new Set((input.couponCodes ?? []).map(normaliseCoupon))];
   const kept = storeRules ? await storeRules(m, tenantId, storeId) : null;
   const params = [tenantId, storeId, skus, codes, input.customerId ?? null, [...excludedPromotions]];
-  const [row]: RulesRow[] = read ? await read(rulesStatement(m, kept === null), params) : await m.query(rulesStatement(m, kept === null), params);
+  const [row]: RulesRow[] = read ? [await read(rulesStatement(m, kept === null), params)] : await m.query(rulesStatement(m, kept === null), params);
   if (!row!.store_known) throw notFound(`no store ${storeId}`);
   const settings = kept ? kept.settings : (row!.settings ?? undefined);
   const storeLists: PriceListRow[] = kept
@@ -535,11 +540,11 @@ export async function loadPricingInput(
 /** A timestamp as JSON carries it (ISO 8601 with an offset), or as the driver gives it. */
 const date = (value: string | Date | null): Date | null => (value === null ? null : new Date(value));
 
-/** Sends the rules statement with its parameters and answers its rows. */
-type RulesReader = (text: string, values: unknown[]) => Promise<RulesRow[]>;
+/** Sends the rules statement (or its own that answers the same row) with its parameters and answers its one row. */
+type RulesReader = (text: string, values: unknown[]) => Promise<RulesRow>;
 
 /** One row: each part of a cart's rules as a JSON aggregate (numerics as text, so no float ever holds an amount). */
-interface RulesRow {
+export interface RulesRow {
   store_known: boolean;
   settings: { currency_code: string; prices_include_tax: boolean } | null;
   lists: [string, string, string[], string | null, string | null, number, string | null, string | null][] | null;
