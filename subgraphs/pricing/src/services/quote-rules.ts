@@ -1,6 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { readInOneRoundTrip } from '../../../../lib/db/data-source.js';
-import type { RulesRow } from './rules.service.js';
+import { promotionJson, type RulesRow } from './rules.service.js';
 
 type Promotions = RulesRow['promotions'];
 type ListPrice = RulesRow['list_prices'][number];
@@ -118,13 +118,7 @@ const keptRulesStatement = (schema: string) => {
       (SELECT coalesce(json_agg(json_build_array(pp.price_list_id, pp.sku, pp.min_quantity, pp.amount::text, pp.starts_at, pp.ends_at)), '[]') FROM ${q('price_list_price')} pp
         WHERE pp.tenant_id = $1 AND pp.sku = ANY(CASE WHEN ${same} THEN $8::text[] ELSE $3::text[] END)
           AND pp.price_list_id IN (SELECT id FROM ${q('price_list')} WHERE tenant_id = $1 AND (cardinality(store_ids) = 0 OR $2 = ANY(store_ids)))) AS list_prices,
-      (SELECT coalesce(json_agg(json_build_object(
-          'id', p.id, 'name', p.name, 'kind', p.kind, 'value', p.value, 'currency_code', p.currency_code, 'skus', p.skus, 'category_ids', p.category_ids,
-          'brands', p.brands, 'min_quantity', p.min_quantity, 'min_subtotal', p.min_subtotal::text, 'coupon_code', p.coupon_code, 'starts_at', p.starts_at,
-          'ends_at', p.ends_at, 'usage_limit', p.usage_limit, 'usage_count', p.usage_count, 'per_customer_limit', p.per_customer_limit, 'stackable', p.stackable,
-          'priority', p.priority,
-          'customer_uses', CASE WHEN $5::text IS NULL OR p.per_customer_limit IS NULL THEN 0 ELSE (SELECT count(*)::int FROM ${q('promotion_redemption')} r
-            WHERE r.tenant_id = p.tenant_id AND r.promotion_id = p.id AND r.customer_id = $5 AND r.released_at IS NULL) END)), '[]')
+      (SELECT coalesce(json_agg(${promotionJson(q('promotion_redemption'))}), '[]')
          FROM ${q('promotion')} p
         WHERE p.tenant_id = $1 AND NOT (p.id = ANY($6::uuid[]))
           AND (p.coupon_code = ANY($4::text[])

@@ -575,18 +575,25 @@ const rulesStatement = (m: EntityManager, withStoreRules: boolean) => {
       (SELECT coalesce(json_agg(json_build_array(pp.price_list_id, pp.sku, pp.min_quantity, pp.amount::text, pp.starts_at, pp.ends_at)), '[]') FROM ${q(m, 'price_list_price')} pp
         WHERE pp.tenant_id = $1 AND pp.sku = ANY($3::text[])
           AND pp.price_list_id IN (SELECT id FROM ${q(m, 'price_list')} WHERE tenant_id = $1 AND (cardinality(store_ids) = 0 OR $2 = ANY(store_ids)))) AS list_prices,
-      (SELECT coalesce(json_agg(json_build_object(
-          'id', p.id, 'name', p.name, 'kind', p.kind, 'value', p.value, 'currency_code', p.currency_code, 'skus', p.skus, 'category_ids', p.category_ids,
-          'brands', p.brands, 'min_quantity', p.min_quantity, 'min_subtotal', p.min_subtotal::text, 'coupon_code', p.coupon_code, 'starts_at', p.starts_at,
-          'ends_at', p.ends_at, 'usage_limit', p.usage_limit, 'usage_count', p.usage_count, 'per_customer_limit', p.per_customer_limit, 'stackable', p.stackable,
-          'priority', p.priority,
-          'customer_uses', CASE WHEN $5::text IS NULL OR p.per_customer_limit IS NULL THEN 0 ELSE (SELECT count(*)::int FROM ${q(m, 'promotion_redemption')} r
-            WHERE r.tenant_id = p.tenant_id AND r.promotion_id = p.id AND r.customer_id = $5 AND r.released_at IS NULL) END)), '[]')
+      (SELECT coalesce(json_agg(${promotionJson(q(m, 'promotion_redemption'))}), '[]')
          FROM ${q(m, 'promotion')} p
         WHERE p.tenant_id = $1 AND (p.coupon_code IS NULL OR p.coupon_code = ANY($4::text[])) AND NOT (p.id = ANY($6::uuid[]))) AS promotions,
       (SELECT coalesce(json_agg(json_build_array(sku, brand, category_ids)), '[]') FROM ${q(m, 'item_facts')}
         WHERE tenant_id = $1 AND sku = ANY($3::text[])) AS facts`;
 };
+
+/**
+ * A promotion row as the rules statements build it (`RulesRow.promotions`), with `customer_uses`:
+ * the uses of customer $5 that count against a per-customer limit. `redemptions` is the qualified
+ * `promotion_redemption` table; the row is aliased `p`.
+ */
+export const promotionJson = (redemptions: string) => `json_build_object(
+    'id', p.id, 'name', p.name, 'kind', p.kind, 'value', p.value, 'currency_code', p.currency_code, 'skus', p.skus, 'category_ids', p.category_ids,
+    'brands', p.brands, 'min_quantity', p.min_quantity, 'min_subtotal', p.min_subtotal::text, 'coupon_code', p.coupon_code, 'starts_at', p.starts_at,
+    'ends_at', p.ends_at, 'usage_limit', p.usage_limit, 'usage_count', p.usage_count, 'per_customer_limit', p.per_customer_limit, 'stackable', p.stackable,
+    'priority', p.priority,
+    'customer_uses', CASE WHEN $5::text IS NULL OR p.per_customer_limit IS NULL THEN 0 ELSE (SELECT count(*)::int FROM ${redemptions} r
+      WHERE r.tenant_id = p.tenant_id AND r.promotion_id = p.id AND r.customer_id = $5 AND r.released_at IS NULL) END)`;
 
 /** Counts one use of each applied promotion with a limit or a coupon; the first that has none left, or null. */
 async function claimUses(m: EntityManager, tenantId: string, quoteId: string, quote: Quote, promotions: readonly Promotion[], customerId: string | null, expiresAt: Date) {
