@@ -333,16 +333,15 @@ async function main(): Promise<void> {
     const { ok, tenantId, storeId, admin } = await benchTenant(system);
     const engine = engineInput(skus);
     await ok('mutation ($input: UpsertProductInput!) { upsertProduct(input: $input) { id } }', { input: { title: 'Bench', variants: skus.map((sku) => ({ sku, title: sku })) } }, admin);
-    // The catalog's events reach pricing a moment later: retry the first price until it is known.
-    for (let i = 0; ; i++) {
-      const first = await graphqlRequest(system.gatewayUrl, 'mutation ($input: SetPriceInput!) { setPrice(input: $input) { version } }', { input: { sku: skus[0], storeId, amount: '5.00', currencyCode: 'EUR' } }, admin);
-      if (!first.errors) break;
-      if (i > 100) throw new Error(JSON.stringify(first.errors));
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    for (const [i, sku] of skus.entries()) {
-      await ok('mutation ($input: SetPriceInput!) { setPrice(input: $input) { version } }', { input: { sku, storeId, amount: (Number(engine.basePrices.get(sku)) / 100).toFixed(2), currencyCode: 'EUR' } }, admin);
-      void i;
+    // The catalog's events reach pricing a moment later (one per variant, on a loaded machine
+    // seconds apart): retry each price until its sku is known.
+    for (const sku of skus) {
+      for (let i = 0; ; i++) {
+        const set = await graphqlRequest(system.gatewayUrl, 'mutation ($input: SetPriceInput!) { setPrice(input: $input) { version } }', { input: { sku, storeId, amount: (Number(engine.basePrices.get(sku)) / 100).toFixed(2), currencyCode: 'EUR' } }, admin);
+        if (!set.errors) break;
+        if (i > 300) throw new Error(JSON.stringify(set.errors));
+        await new Promise((r) => setTimeout(r, 100));
+      }
     }
     await ok('mutation ($input: ConfigureStorePricingInput!) { configureStorePricing(input: $input) { storeId } }', { input: { storeId, currencyCode: 'EUR', pricesIncludeTax: false } }, admin);
     for (const t of engine.taxRates) await ok('mutation ($input: SetTaxRateInput!) { setTaxRate(input: $input) { name } }', { input: { storeId, name: t.name, rate: t.rate } }, admin);

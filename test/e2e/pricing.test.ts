@@ -222,6 +222,43 @@ describe('pricing engine through the gateway', () => {
     ]);
   });
 
+  it('a preview quote keeps its rules only until the next committed rule write, counts as they are now, and one tenant apart from another', async () => {
+    const [a, b] = [await createShop(system), await createShop(system)];
+    for (const s of [a, b]) {
+      await addProduct(system, s, 'Cocoa', ['COC-1']);
+      await system.ok(CONFIGURE, { input: { storeId: s.storeId, currencyCode: 'EUR', pricesIncludeTax: false } }, s.headers);
+    }
+    await setPrice(system, a, 'COC-1', '4.00');
+    await setPrice(system, b, 'COC-1', '6.00');
+    const quote = async (s: Shop) => {
+      // As a till asks (the gateway keeps anonymous storefront answers, which would hide the service's).
+      const { quote: q } = await system.ok(QUOTE, { input: { storeId: s.storeId, lines: [{ sku: 'COC-1', quantity: 2 }] } }, s.posHeaders);
+      return { unit: amount(q.lines[0].unitPrice), discount: amount(q.discountTotal), tax: amount(q.taxTotal), total: amount(q.total), promotions: q.appliedPromotions.map((p: any) => p.name) };
+    };
+    expect(await quote(a)).toEqual({ unit: '4.00', discount: '0.00', tax: '0.00', total: '8.00', promotions: [] });
+    expect(await quote(a)).toEqual({ unit: '4.00', discount: '0.00', tax: '0.00', total: '8.00', promotions: [] }); // from the kept rules
+    // Each write below has committed when its mutation answers: the next quote sees it, with no wait.
+    await system.ok(SET_TAX, { input: { storeId: a.storeId, name: 'Cocoa levy', rate: '10' } }, a.headers);
+    expect(await quote(a)).toEqual({ unit: '4.00', discount: '0.00', tax: '0.80', total: '8.80', promotions: [] });
+    const { createPriceList: list } = await system.ok(CREATE_LIST, { input: { name: 'Cocoa club', currencyCode: 'EUR', storeIds: [a.storeId] } }, a.headers);
+    await okOnceKnown(system, a, SET_LIST_PRICES, { input: { priceListId: list.id, prices: [{ sku: 'COC-1', amount: '3.00' }] } });
+    expect(await quote(a)).toEqual({ unit: '3.00', discount: '0.00', tax: '0.60', total: '6.60', promotions: [] });
+    await okOnceKnown(system, a, SET_LIST_PRICES, { input: { priceListId: list.id, prices: [{ sku: 'COC-1', amount: '3.50' }] } });
+    expect(await quote(a)).toEqual({ unit: '3.50', discount: '0.00', tax: '0.70', total: '7.70', promotions: [] });
+    // 1.00 off the line: 7.00 − 1.00 = 6.00, and 10 % tax on that.
+    await system.ok(CREATE_PROMOTION, { input: { name: 'Cocoa euro', kind: 'AMOUNT_OFF', value: '1.00', currencyCode: 'EUR', appliesTo: { skus: ['COC-1'] }, stackable: true } }, a.headers);
+    expect(await quote(a)).toEqual({ unit: '3.50', discount: '1.00', tax: '0.60', total: '6.60', promotions: ['Cocoa euro'] });
+    // An automatic promotion with a limit: a claim uses it up, and the next preview no longer applies it.
+    await system.ok(CREATE_PROMOTION, { input: { name: 'First cocoa', kind: 'PERCENT_OFF', value: '10', appliesTo: { skus: ['COC-1'] }, usageLimit: 1, stackable: true, priority: 5 } }, a.headers);
+    expect((await quote(a)).promotions.sort()).toEqual(['Cocoa euro', 'First cocoa']);
+    await system.ok(CLAIM, { input: { storeId: a.storeId, lines: [{ sku: 'COC-1', quantity: 2 }] } }, a.posHeaders);
+    expect(await quote(a)).toEqual({ unit: '3.50', discount: '1.00', tax: '0.60', total: '6.60', promotions: ['Cocoa euro'] });
+    // The other tenant, same store rules shape and sku: none of the first's rules.
+    expect(await quote(b)).toEqual({ unit: '6.00', discount: '0.00', tax: '0.00', total: '12.00', promotions: [] });
+    expect(await quote(b)).toEqual({ unit: '6.00', discount: '0.00', tax: '0.00', total: '12.00', promotions: [] });
+    expect(await quote(a)).toEqual({ unit: '3.50', discount: '1.00', tax: '0.60', total: '6.60', promotions: ['Cocoa euro'] });
+  });
+
   it('refuses bad rules and carts with a code, writing nothing', async () => {
     const cases: [string, Record<string, unknown>, string, Record<string, string> | undefined][] = [
       [CREATE_PROMOTION, { name: 'x', kind: 'PERCENT_OFF', value: '120' }, 'BAD_USER_INPUT', undefined],

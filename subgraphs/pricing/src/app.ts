@@ -13,6 +13,7 @@ import { PricingRulesService } from './services/rules.service.js';
 import { priceScheduler } from './services/price-schedule.js';
 import { quoteExpiryWorker } from './services/quote-expiry.js';
 import { StoreRulesCache } from './services/store-rules.js';
+import { QuoteRulesCache } from './services/quote-rules.js';
 import { copiedFlagsOf } from '../../../lib/flags/flag-copy.js';
 
 export const typeDefs = parse(readFileSync(join(__dirname, '..', 'schema.graphql'), 'utf8'));
@@ -26,7 +27,7 @@ export function buildPricing(
   const flags = copiedFlagsOf(deps, 'pricing');
   const storeRules = new StoreRulesCache();
   const pricing = new PricingService(deps.dataSource, lifecycle.flush, storeRules.load);
-  const rules = new PricingRulesService(deps.dataSource, lifecycle.flush, deps.secret, undefined, options.quoteTtlMs, storeRules);
+  const rules = new PricingRulesService(deps.dataSource, lifecycle.flush, deps.secret, undefined, options.quoteTtlMs, storeRules, new QuoteRulesCache());
   const scheduler = priceScheduler(deps.dataSource, lifecycle.flush);
   const expiry = quoteExpiryWorker(deps.dataSource);
   return buildSystemSubgraph<Context>(deps, {

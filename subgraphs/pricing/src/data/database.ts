@@ -11,6 +11,7 @@ import { QuoteExpiry1733700000000 } from './migrations/1733700000000-quote-expir
 import { AuditLog1740018000000 } from './migrations/1740018000000-audit-log.js';
 import { FeatureFlagCopy1740018100000 } from './migrations/1740018100000-feature-flag-copy.js';
 import { PromotionBoundary1740026000000 } from './migrations/1740026000000-promotion-boundary.js';
+import { RulesGeneration1740065000000 } from './migrations/1740065000000-rules-generation.js';
 
 /** The source time of the webhook price last applied, per source and sku. */
 const SourceWatermark1732906000000 = sourceWatermarkMigration('SourceWatermark1732906000000');
@@ -20,6 +21,6 @@ export function openPricingDatabase(url: string, schema = 'pricing'): Promise<Da
     url,
     schema,
     entities: [PriceEntity, OutboxEvent, ProcessedEvent],
-    migrations: [Initial1732300000000, RowLevelSecurity1732500000000, SourceWatermark1732906000000, PricingEngine1733600000000, QuoteExpiry1733700000000, AuditLog1740018000000, FeatureFlagCopy1740018100000, PromotionBoundary1740026000000],
+    migrations: [Initial1732300000000, RowLevelSecurity1732500000000, SourceWatermark1732906000000, PricingEngine1733600000000, QuoteExpiry1733700000000, AuditLog1740018000000, FeatureFlagCopy1740018100000, PromotionBoundary1740026000000, RulesGeneration1740065000000],
   });
 }

@@ -14,6 +14,7 @@ import { fromMinor, toMinor } from '../engine/minor.js';
 import { outboxOf } from '../../../../lib/events/outbox.js';
 import type { PricingRulesChanged } from '../../../../lib/events/contracts/pricing.js';
 import { applicableLists, type PriceListRow, type StoreRulesCache, type StoreRulesLoader } from './store-rules.js';
+import type { QuoteRulesCache } from './quote-rules.js';
 
 const emit = outboxOf('pricing');
 
@@ -84,6 +85,8 @@ export class PricingRulesService extends TenantScopedService {
     private readonly quoteTtlMs = QUOTE_TTL_MS,
     /** The shown prices' store rules, cleared by every rule write here. */
     private readonly storeRules?: StoreRulesCache,
+    /** The rules preview quotes keep between quotes (quote-rules.ts); without it every quote reads them all. */
+    private readonly quoteRules?: QuoteRulesCache,
   ) {
     super(dataSource, afterCommit);
   }
@@ -380,7 +383,9 @@ export class PricingRulesService extends TenantScopedService {
     const tenantId = requireTenant(ctx);
     const result = claim
       ? await this.tx(ctx, (m) => price(m, tenantId, null))
-      : await price(this.dataSource.manager, tenantId, (text, values) => readInOneRoundTrip<RulesRow>(this.dataSource, tenantId, text, values, ctx.customerId ?? '', 'quote_rules'));
+      : await price(this.dataSource.manager, tenantId, this.quoteRules
+          ? (_text, values) => this.quoteRules!.read(this.dataSource, tenantId, ctx.customerId ?? '', values)
+          : async (text, values) => (await readInOneRoundTrip<RulesRow>(this.dataSource, tenantId, text, values, ctx.customerId ?? '', 'quote_rules'))[0]!);
     const { quote, digits, expiresAt } = result;
     const money = (v: bigint) => fromMinor(v, digits);
     const signed: SignedQuote = {
@@ -456,7 +461,7 @@ export async function loadPricingInput(
   const codes = [...new Set((input.couponCodes ?? []).map(normaliseCoupon))];
   const kept = storeRules ? await storeRules(m, tenantId, storeId) : null;
   const params = [tenantId, storeId, skus, codes, input.customerId ?? null, [...excludedPromotions]];
-  const [row]: RulesRow[] = read ? await read(rulesStatement(m, kept === null), params) : await m.query(rulesStatement(m, kept === null), params);
+  const [row]: RulesRow[] = read ? [await read(rulesStatement(m, kept === null), params)] : await m.query(rulesStatement(m, kept === null), params);
   if (!row!.store_known) throw notFound(`no store ${storeId}`);
   const settings = kept ? kept.settings : (row!.settings ?? undefined);
   const storeLists: PriceListRow[] = kept
@@ -535,11 +540,11 @@ export async function loadPricingInput(
 /** A timestamp as JSON carries it (ISO 8601 with an offset), or as the driver gives it. */
 const date = (value: string | Date | null): Date | null => (value === null ? null : new Date(value));
 
-/** Sends the rules statement with its parameters and answers its rows. */
-type RulesReader = (text: string, values: unknown[]) => Promise<RulesRow[]>;
+/** Sends the rules statement (or its own that answers the same row) with its parameters and answers its one row. */
+type RulesReader = (text: string, values: unknown[]) => Promise<RulesRow>;
 
 /** One row: each part of a cart's rules as a JSON aggregate (numerics as text, so no float ever holds an amount). */
-interface RulesRow {
+export interface RulesRow {
   store_known: boolean;
   settings: { currency_code: string; prices_include_tax: boolean } | null;
   lists: [string, string, string[], string | null, string | null, number, string | null, string | null][] | null;
@@ -570,18 +575,25 @@ const rulesStatement = (m: EntityManager, withStoreRules: boolean) => {
       (SELECT coalesce(json_agg(json_build_array(pp.price_list_id, pp.sku, pp.min_quantity, pp.amount::text, pp.starts_at, pp.ends_at)), '[]') FROM ${q(m, 'price_list_price')} pp
         WHERE pp.tenant_id = $1 AND pp.sku = ANY($3::text[])
           AND pp.price_list_id IN (SELECT id FROM ${q(m, 'price_list')} WHERE tenant_id = $1 AND (cardinality(store_ids) = 0 OR $2 = ANY(store_ids)))) AS list_prices,
-      (SELECT coalesce(json_agg(json_build_object(
-          'id', p.id, 'name', p.name, 'kind', p.kind, 'value', p.value, 'currency_code', p.currency_code, 'skus', p.skus, 'category_ids', p.category_ids,
-          'brands', p.brands, 'min_quantity', p.min_quantity, 'min_subtotal', p.min_subtotal::text, 'coupon_code', p.coupon_code, 'starts_at', p.starts_at,
-          'ends_at', p.ends_at, 'usage_limit', p.usage_limit, 'usage_count', p.usage_count, 'per_customer_limit', p.per_customer_limit, 'stackable', p.stackable,
-          'priority', p.priority,
-          'customer_uses', CASE WHEN $5::text IS NULL OR p.per_customer_limit IS NULL THEN 0 ELSE (SELECT count(*)::int FROM ${q(m, 'promotion_redemption')} r
-            WHERE r.tenant_id = p.tenant_id AND r.promotion_id = p.id AND r.customer_id = $5 AND r.released_at IS NULL) END)), '[]')
+      (SELECT coalesce(json_agg(${promotionJson(q(m, 'promotion_redemption'))}), '[]')
          FROM ${q(m, 'promotion')} p
         WHERE p.tenant_id = $1 AND (p.coupon_code IS NULL OR p.coupon_code = ANY($4::text[])) AND NOT (p.id = ANY($6::uuid[]))) AS promotions,
       (SELECT coalesce(json_agg(json_build_array(sku, brand, category_ids)), '[]') FROM ${q(m, 'item_facts')}
         WHERE tenant_id = $1 AND sku = ANY($3::text[])) AS facts`;
 };
+
+/**
+ * A promotion row as the rules statements build it (`RulesRow.promotions`), with `customer_uses`:
+ * the uses of customer $5 that count against a per-customer limit. `redemptions` is the qualified
+ * `promotion_redemption` table; the row is aliased `p`.
+ */
+export const promotionJson = (redemptions: string) => `json_build_object(
+    'id', p.id, 'name', p.name, 'kind', p.kind, 'value', p.value, 'currency_code', p.currency_code, 'skus', p.skus, 'category_ids', p.category_ids,
+    'brands', p.brands, 'min_quantity', p.min_quantity, 'min_subtotal', p.min_subtotal::text, 'coupon_code', p.coupon_code, 'starts_at', p.starts_at,
+    'ends_at', p.ends_at, 'usage_limit', p.usage_limit, 'usage_count', p.usage_count, 'per_customer_limit', p.per_customer_limit, 'stackable', p.stackable,
+    'priority', p.priority,
+    'customer_uses', CASE WHEN $5::text IS NULL OR p.per_customer_limit IS NULL THEN 0 ELSE (SELECT count(*)::int FROM ${redemptions} r
+      WHERE r.tenant_id = p.tenant_id AND r.promotion_id = p.id AND r.customer_id = $5 AND r.released_at IS NULL) END)`;
 
 /** Counts one use of each applied promotion with a limit or a coupon; the first that has none left, or null. */
 async function claimUses(m: EntityManager, tenantId: string, quoteId: string, quote: Quote, promotions: readonly Promotion[], customerId: string | null, expiresAt: Date) {
