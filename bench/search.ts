@@ -7,7 +7,7 @@
  * sizes (1k, 10k, up to --products), on the embedded default (PGlite, in this process, as
  * `npm start` runs it) or the PostgreSQL DATABASE_URL names. Products are generated straight into
  * a scratch catalog schema (INSERT … SELECT generate_series, through the same triggers as every
- * writer), its statistics brought up to date as the feed worker does, then the service's search
+ * writer, the search rows built once per chunk as a feed batch builds them), its statistics brought up to date as the feed worker does, then the service's search
  * runs --runs times per query: a rare word (3 per 10,000), a 1 % word, and a prefix of a 10 % word.
  * Prints p50/p95, the plan's access path, and the event loop's delay p99 while searching.
  *
