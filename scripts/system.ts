@@ -109,6 +109,8 @@ export interface RunningSystem {
   gateway: Gateway;
   subgraphs: Record<SubgraphName, SubgraphService>;
   subgraphUrls: Record<SubgraphName, string>;
+  /** Whether the gateway calls these subgraphs in this process (`SystemOptions.inProcessCalls`) or over HTTP. */
+  inProcessCalls: boolean;
   /** The tenant subgraph's services, for seeding without the API. */
   tenants: TenantSubgraph['tenants'];
   apiKeys: TenantSubgraph['apiKeys'];
@@ -266,6 +268,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       gateway,
       subgraphs,
       subgraphUrls,
+      inProcessCalls: inProcess !== undefined,
       tenants: (subgraphs.tenant as TenantSubgraph).tenants,
       apiKeys: (subgraphs.tenant as TenantSubgraph).apiKeys,
       platformApiKey,

@@ -184,12 +184,12 @@ export class SubgraphClient {
   }
 
   /**
-   * One planned fetch, headers as the caller built them (signed, with the request id); the trace
-   * headers are added here. With a `shareKey`, identical requests in flight are sent once.
+   * One planned fetch, headers as the caller built them (with the request id, signed, or with
+   * `sign` to sign them only if this call is the one sent); the trace headers are added here.
+   * With a `shareKey`, identical requests in flight are sent once.
    */
-  post(subgraph: string, url: string, headers: Record<string, string>, body: string, shareKey: string | null): Promise<SubgraphReply> {
-    injectTraceHeaders(headers);
-    if (shareKey === null) return this.timed(subgraph, url, headers, body);
+  post(subgraph: string, url: string, headers: Record<string, string>, body: string, shareKey: string | null, sign?: () => Record<string, string>): Promise<SubgraphReply> {
+    if (shareKey === null) return this.timed(subgraph, url, this.outgoing(headers, sign), body);
     const key = `${url}\n${shareKey}\n${body}`;
     const pending = this.inFlight.get(key);
     if (pending) {
@@ -197,6 +197,7 @@ export class SubgraphClient {
       pending.callers++;
       return pending.reply;
     }
+    this.outgoing(headers, sign);
     // Callers join only while the key is in the map; it leaves the map in the same step that
     // writes the count on the reply, so every caller reads the final count.
     const entry = { callers: 1, reply: undefined as unknown as Promise<SubgraphReply> };
@@ -213,6 +214,13 @@ export class SubgraphClient {
     );
     this.inFlight.set(key, entry);
     return entry.reply;
+  }
+
+  /** The headers of a call that is sent: signed (when `sign` is given) and with the trace headers. */
+  private outgoing(headers: Record<string, string>, sign: (() => Record<string, string>) | undefined): Record<string, string> {
+    if (sign) Object.assign(headers, sign());
+    injectTraceHeaders(headers);
+    return headers;
   }
 
   private async timed(
