@@ -10,6 +10,7 @@ import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
 import { seedDemo } from '../scripts/seed-demo.js';
 import { startSystem } from '../scripts/system.js';
+import { metrics } from '../lib/observability/metrics.js';
 
 const QUERY = `query Storefront($store: ID!) {
   products(first: 20) {
@@ -72,15 +73,25 @@ async function main(): Promise<void> {
     const single = await once();
     console.log(`first request: ${single.toFixed(1)} ms; answer ${expected!.length} bytes, ${JSON.parse(expected!).data.products.edges.length} products`);
     await run(Number(values.warmup));
+    const subgraphCalls = async () => {
+      const [sent, shared] = await Promise.all([metrics.subgraphFetchDuration.get(), metrics.subgraphFetchesShared.get()]);
+      const count = (values: { metricName?: string; value: number }[], suffix = '') => values.filter((v) => !suffix || v.metricName?.endsWith(suffix)).reduce((sum, v) => sum + v.value, 0);
+      return { sent: count(sent.values, '_count'), shared: count(shared.values) };
+    };
+    const callsBefore = await subgraphCalls();
     const cpuBefore = process.cpuUsage();
     const latencies = (await run(Number(values.seconds))).sort((a, b) => a - b);
     const cpu = process.cpuUsage(cpuBefore);
+    const callsAfter = await subgraphCalls();
     const rps = latencies.length / Number(values.seconds);
     console.log(`bench:reads  connections=${connections}  duration=${values.seconds}s  requests=${latencies.length}  rps=${rps.toFixed(0)}`);
     console.log(
       `latency ms  p50=${percentile(latencies, 50).toFixed(1)}  p95=${percentile(latencies, 95).toFixed(1)}  p99=${percentile(latencies, 99).toFixed(1)}  max=${latencies.at(-1)!.toFixed(1)}`,
     );
     console.log(`process CPU per request (gateway + subgraphs + PGlite in one process): ${((cpu.user + cpu.system) / 1000 / latencies.length).toFixed(2)} ms`);
+    console.log(
+      `subgraph requests per request: ${((callsAfter.sent - callsBefore.sent) / latencies.length).toFixed(2)} sent, ${((callsAfter.shared - callsBefore.shared) / latencies.length).toFixed(2)} shared with a request in flight (${system.inProcessCalls ? 'in process' : 'over loopback HTTP'})`,
+    );
     console.log(`wrong or failed answers: ${wrong}`);
     const debug = (await (await fetch(`${url.origin}/debug/subscriptions`)).json()) as { storefrontCache?: { hits: number; misses: number } };
     console.log(

@@ -10,7 +10,7 @@ import { readBusConfig } from '../lib/service-runner.js';
 import type { SubgraphService } from '../lib/graphql/service.js';
 import { buildGateway, type Gateway } from '../gateway/src/app.js';
 import type { JwtOptions } from '../gateway/src/auth/jwt-verifier.js';
-import { readAuthFailuresPerMinute, readJwtOptions, readRateLimits, readStorefrontCache, readTrustedProxies } from '../gateway/src/config.js';
+import { readAuthFailuresPerMinute, readJwtOptions, readRateLimits, readStorefrontCache, readSubgraphCalls, readTrustedProxies } from '../gateway/src/config.js';
 import { createMemoryRateLimitStore, createRedisRateLimitStore } from '../gateway/src/limits/rate-limiter.js';
 import { createRedisPersistedQueryStore } from '../gateway/src/persisted-queries/persisted-query-store.js';
 import { generateSecret } from '../lib/tenant/signed-context.js';
@@ -100,6 +100,8 @@ export interface SystemOptions {
   /** Each subgraph's structured logger (default: none, the gateway's line covers the request). */
   subgraphLogger?: (name: SubgraphName) => Logger;
   log?: (message: string) => void;
+  /** The gateway calls this process's subgraphs without a socket (default: SUBGRAPH_CALLS, else `in-process`; `http` sends every call over loopback). */
+  inProcessCalls?: boolean;
 }
 
 export interface RunningSystem {
@@ -107,6 +109,8 @@ export interface RunningSystem {
   gateway: Gateway;
   subgraphs: Record<SubgraphName, SubgraphService>;
   subgraphUrls: Record<SubgraphName, string>;
+  /** Whether the gateway calls these subgraphs in this process (`SystemOptions.inProcessCalls`) or over HTTP. */
+  inProcessCalls: boolean;
   /** The tenant subgraph's services, for seeding without the API. */
   tenants: TenantSubgraph['tenants'];
   apiKeys: TenantSubgraph['apiKeys'];
@@ -188,9 +192,18 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       subgraphsStarted = resolve;
       subgraphsFailed = reject;
     });
+    // The gateway calls the subgraphs of this process without a socket (issue 20): the HTTP
+    // plumbing on both sides was over a third of the one event loop's work on uncached reads.
+    const inProcess = (options.inProcessCalls ?? readSubgraphCalls(env) === 'in-process')
+      ? (url: string) => {
+          for (const { name } of SUBGRAPHS) if (subgraphUrls[name] === url) return subgraphs[name]?.inProcess?.();
+          return undefined;
+        }
+      : undefined;
     const building = buildGateway({
       supergraphSdl: readFileSync(SUPERGRAPH_PATH, 'utf8'),
       subgraphUrls: urlsKnown,
+      inProcess,
       auth: {
         subgraphSecret: secret,
         platformApiKey,
@@ -255,6 +268,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<RunningS
       gateway,
       subgraphs,
       subgraphUrls,
+      inProcessCalls: inProcess !== undefined,
       tenants: (subgraphs.tenant as TenantSubgraph).tenants,
       apiKeys: (subgraphs.tenant as TenantSubgraph).apiKeys,
       platformApiKey,

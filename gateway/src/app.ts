@@ -8,7 +8,7 @@ import type { EventBus } from '../../lib/events/event-bus.js';
 import type { GatewayContext } from './gateway-context.js';
 import { exampleQuery } from './graphiql-example.js';
 import { SubgraphDataSource } from './subgraph-data-source.js';
-import { SubgraphClient } from './subgraph-client.js';
+import { SubgraphClient, type SubgraphClientOptions } from './subgraph-client.js';
 import { createStorefrontCache } from './cache/storefront-cache.js';
 import { useGraphQLMetrics } from '../../lib/observability/graphql-metrics.js';
 import { reportGatewayGauges } from './gauges.js';
@@ -72,6 +72,8 @@ export interface GatewayOptions {
    * once they are known, and rejects, having released what it made, if they never are.
    */
   subgraphUrls?: Record<string, string> | Promise<Record<string, string>>;
+  /** Subgraphs served by this process, called without a socket (`SubgraphClientOptions.inProcess`; scripts/system.ts). */
+  inProcess?: SubgraphClientOptions['inProcess'];
   /**
    * Commerce identity: API keys, JWTs and the platform key, tenants by host, roles checked
    * against `@requiresScopes`, and the caller signed to subgraphs with `subgraphSecret`. Absent:
@@ -164,7 +166,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   // @apollo/gateway refuses @requiresScopes; this gateway enforces it itself.
   const { sdl: supergraphSdl, rules } = extractScopes(options.supergraphSdl);
   const secret = options.auth?.subgraphSecret;
-  const client = new SubgraphClient({ urls, secret });
+  const client = new SubgraphClient({ urls, secret, inProcess: options.inProcess });
   const dataSources: Record<string, SubgraphDataSource> = {};
   const executorKind = options.executor ?? readExecutor(process.env);
   const gateway = new ApolloGateway({

@@ -133,3 +133,10 @@ export function readExecutor(env: Env): ExecutorKind {
   if (value !== 'own' && value !== 'apollo') throw new ConfigError(`GATEWAY_EXECUTOR must be own or apollo, got ${value}`);
   return value;
 }
+
+/** SUBGRAPH_CALLS (default `in-process`): how a one-process system's gateway calls its own subgraphs (`npm start`; scripts/system.ts). */
+export function readSubgraphCalls(env: Env): 'in-process' | 'http' {
+  const value = readOptional(env, 'SUBGRAPH_CALLS') ?? 'in-process';
+  if (value !== 'in-process' && value !== 'http') throw new ConfigError(`SUBGRAPH_CALLS must be in-process or http, got ${value}`);
+  return value;
+}

@@ -11,6 +11,9 @@ import {
   visit,
   visitWithTypeInfo,
   type DocumentNode,
+  type FieldNode,
+  type GraphQLField,
+  type OperationDefinitionNode,
   type GraphQLError,
   type GraphQLInputType,
   type GraphQLSchema,
@@ -30,31 +33,64 @@ export function checkInputBounds(
 ): GraphQLError | undefined {
   const operation = getOperationAST(document, operationName ?? undefined);
   if (!operation) return undefined;
+  const sites = argumentSites(schema, document, operation);
+  if (sites.length === 0) return undefined;
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {});
   if (coerced.errors) return undefined;
+  for (const { field, node, parent } of sites) {
+    let values: Record<string, unknown>;
+    try {
+      values = getArgumentValues(field, node, coerced.coerced);
+    } catch {
+      continue; // reported by execution
+    }
+    for (const arg of field.args) {
+      const found = checkValue(values[arg.name], arg.type, `${parent}.${field.name}(${arg.name}:)`);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+/** A field of the operation that takes arguments, in the order the walk meets it. */
+interface ArgumentSite {
+  field: GraphQLField<unknown, unknown>;
+  node: FieldNode;
+  parent: string;
+}
+
+/**
+ * The fields with arguments of an operation and its fragments: what the walk with the schema's
+ * types finds depends on the document alone, so it is done once per schema, document and
+ * operation (the parser's cache gives a repeated query the same document); only the values,
+ * which depend on the variables, are checked per request.
+ */
+const sitesBySchema = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<OperationDefinitionNode, ArgumentSite[]>>>();
+
+function argumentSites(schema: GraphQLSchema, document: DocumentNode, operation: OperationDefinitionNode): ArgumentSite[] {
+  let byDocument = sitesBySchema.get(schema);
+  if (!byDocument) sitesBySchema.set(schema, (byDocument = new WeakMap()));
+  let byOperation = byDocument.get(document);
+  if (!byOperation) byDocument.set(document, (byOperation = new Map()));
+  let sites = byOperation.get(operation);
+  if (sites) return sites;
+  sites = [];
+  const found = sites;
   const fragments = document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION);
   const typeInfo = new TypeInfo(schema);
-  let found: GraphQLError | undefined;
   visit(
     { kind: Kind.DOCUMENT, definitions: [operation, ...fragments] },
     visitWithTypeInfo(typeInfo, {
       Field(node) {
         const field = typeInfo.getFieldDef();
         const parent = typeInfo.getParentType();
-        if (found || !field || !parent || field.args.length === 0) return;
-        let values: Record<string, unknown>;
-        try {
-          values = getArgumentValues(field, node, coerced.coerced);
-        } catch {
-          return; // reported by execution
-        }
-        for (const arg of field.args) {
-          found ??= checkValue(values[arg.name], arg.type, `${parent.name}.${field.name}(${arg.name}:)`);
-        }
+        if (!field || !parent || field.args.length === 0) return;
+        found.push({ field, node, parent: parent.name });
       },
     }),
   );
-  return found;
+  byOperation.set(operation, sites);
+  return sites;
 }
 
 function checkValue(value: unknown, type: GraphQLInputType, coordinate: string): GraphQLError | undefined {

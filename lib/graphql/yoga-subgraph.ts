@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/index.js';
-import type { DocumentNode } from 'graphql';
-import { createYoga } from 'graphql-yoga';
+import type { DocumentNode, ExecutionResult } from 'graphql';
+import { createYoga, processRegularResult, type GraphQLParams } from 'graphql-yoga';
 import { readCallerContext } from '../tenant/headers.js';
 import { createMemoryReplayGuard, type ReplayGuard } from '../tenant/replay-guard.js';
 import { routeRequest } from '../tenant/signed-context.js';
@@ -16,7 +16,7 @@ import { dependencyChecks, type Checks } from '../observability/readiness.js';
 import type { DataSource } from 'typeorm';
 import type { EventBus } from '../events/event-bus.js';
 import { subgraphHttp, type SubgraphHttp } from './subgraph-http.js';
-import type { SubgraphContext, SubgraphService } from './service.js';
+import type { InProcessEndpoint, SubgraphContext, SubgraphService } from './service.js';
 import { auditMutations, auditRoute } from '../audit/audit-mutations.js';
 import { auditResolvers, withResolvers } from '../audit/audit-resolvers.js';
 import { acceptGlobalIdArguments } from './global-id-arguments.js';
@@ -92,9 +92,32 @@ export function buildYogaSubgraph<C extends SubgraphContext>(options: YogaSubgra
       ),
   });
   let http: SubgraphHttp | undefined;
+  // A call from the gateway in this process: the operation goes to yoga's GraphQL pipeline
+  // (every plugin's parse/validate/context/execute hooks, the signed-context check, error
+  // masking) and the result is written as yoga writes it for a request without an Accept header
+  // (application/json, its status rules), skipping what a socket needs: the Request's body
+  // stream, the parse of the body by content type, the Response's. Anything else (an Accept
+  // header, a body that is not one operation) takes yoga's whole HTTP path, in this process.
+  const inProcess: InProcessEndpoint = async (url, init) => {
+    let params: unknown;
+    try {
+      params = 'accept' in init.headers ? undefined : JSON.parse(init.body);
+    } catch {
+      params = undefined;
+    }
+    if (typeof params !== 'object' || params === null || Array.isArray(params) || typeof (params as { query?: unknown }).query !== 'string') {
+      const response = await yoga.fetch(url, init);
+      return { status: response.status, contentType: response.headers.get('content-type'), text: await response.text() };
+    }
+    const request = new yoga.fetchAPI.Request(url, { method: 'POST', headers: init.headers });
+    const result = await yoga.getResultForParams({ params: params as GraphQLParams, request }, {});
+    const response = processRegularResult(result as ExecutionResult, yoga.fetchAPI, 'application/json');
+    return { status: response.status, contentType: response.headers.get('content-type'), text: await response.text() };
+  };
   return {
     name: options.name,
     typeDefs: options.typeDefs,
+    inProcess: () => (http ? inProcess : undefined),
     async start(port, host = '127.0.0.1') {
       await options.onStart?.();
       const routes = options.routes ?? {};

@@ -66,6 +66,29 @@ export function extractScopes(supergraphSdl: string): { sdl: string; rules: Scop
  */
 export function checkScopes(schema: GraphQLSchema, rules: ScopeRules, document: DocumentNode, roles: readonly string[]): GraphQLError[] {
   if (rules.size === 0) return [];
+  // What passed once passes again: the same schema, rules, document (the parser's cache gives a
+  // repeated query the same one) and roles. Refusals are built anew each time (their errors).
+  let byDocument = passed.get(schema)?.get(rules);
+  if (!byDocument) {
+    let byRules = passed.get(schema);
+    if (!byRules) passed.set(schema, (byRules = new WeakMap()));
+    byRules.set(rules, (byDocument = new WeakMap()));
+  }
+  const rolesKey = roles.join(',');
+  const passedRoles = byDocument.get(document);
+  if (passedRoles?.has(rolesKey)) return [];
+  const errors = walkScopes(schema, rules, document, roles);
+  if (errors.length === 0) {
+    if (passedRoles) passedRoles.add(rolesKey);
+    else byDocument.set(document, new Set([rolesKey]));
+  }
+  return errors;
+}
+
+/** The role sets (joined) each document passed with, by schema and rules. */
+const passed = new WeakMap<GraphQLSchema, WeakMap<ScopeRules, WeakMap<DocumentNode, Set<string>>>>();
+
+function walkScopes(schema: GraphQLSchema, rules: ScopeRules, document: DocumentNode, roles: readonly string[]): GraphQLError[] {
   const errors: GraphQLError[] = [];
   const allowed = (sets: string[][] | undefined) => !sets || sets.some((set) => set.every((scope) => roles.includes(scope)));
   const typeInfo = new TypeInfo(schema);
