@@ -100,7 +100,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
  * frozen (deeply): the executor merges into its own tree and copies a frozen object only where it
  * must write (`gateway/src/executor/execute.ts`), so no caller sees another's merges, and a write
  * that forgot to copy throws instead of leaking into another request's answer. A reply of one
- * caller is its own to merge into. The parse fails for every caller alike (`undefined`).
+ * caller is its own to merge into. The parse fails for every caller alike (`null`).
  */
 function parsedOnce(reply: SubgraphReply): unknown {
   if (reply.parsed !== undefined) return reply.parsed;
