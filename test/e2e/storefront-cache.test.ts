@@ -63,6 +63,16 @@ describe('the gateway keeps storefront answers until their tenant changes', () =
     await system.ok(READ, { store: shop.storeId }, shop.headers);
     await system.ok(READ, { store: shop.storeId }, shop.headers);
     expect((await cacheStats()).hits).toBe(staff.hits);
+
+    // A quote is a shopper's own (an id and a token to be charged by): never served from the cache.
+    const QUOTE = 'query ($i: QuoteInput!) { quote(input: $i) { id token } }';
+    const lines = { i: { storeId: shop.storeId, lines: [{ sku: 'CACHE-1', quantity: 1 }] } };
+    const quotes = await cacheStats();
+    const one = (await system.ok(QUOTE, lines, shop.storefrontHeaders)).quote;
+    const two = (await system.ok(QUOTE, lines, shop.storefrontHeaders)).quote;
+    expect(two.id).not.toBe(one.id);
+    expect(two.token).not.toBe(one.token);
+    expect((await cacheStats()).hits).toBe(quotes.hits);
   });
 });
 

@@ -63,9 +63,11 @@ interface Pending {
 
 /**
  * Root fields whose answers are a shopper's own (a cart, by its capability id): they change with
- * every cart mutation, which no change event announces, so they are never kept.
+ * every cart mutation, which no change event announces, so they are never kept. A `quote` is one
+ * shopper's too: it carries an id and a token to be charged by, and the counts of limited
+ * promotions, which claims move without an event; two shoppers must never share one.
  */
-const PRIVATE_ROOT_FIELDS = new Set(['cart', 'availableShippingMethods']);
+const PRIVATE_ROOT_FIELDS = new Set(['cart', 'availableShippingMethods', 'quote']);
 
 /** Events that can change what a storefront reads; anything else leaves the cache alone. */
 const CHANGES = /^(inventory|pricing|catalog|tenant)\./;
