@@ -1,4 +1,4 @@
-import { GraphQLError } from 'graphql';
+import { GraphQLError, Kind } from 'graphql';
 import { isAppError } from '../errors.js';
 
 /**
@@ -20,6 +20,11 @@ export function maskError(error: unknown, log: (message: string) => void = conso
       : original;
   }
   if (error instanceof GraphQLError && !error.originalError) return error; // parse/validation errors
+  // A variable graphql-js could not coerce (`Variable "$n" got invalid value "x"; Int cannot represent …`): the
+  // client's mistake, reported on the variable's definition and wrapping the scalar's own error, not a failure.
+  if (error instanceof GraphQLError && !error.path && error.nodes?.[0]?.kind === Kind.VARIABLE_DEFINITION) {
+    return new GraphQLError(error.message, { nodes: error.nodes, extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+  }
   log(`unexpected error: ${original instanceof Error ? (original.stack ?? original.message) : String(original)}`);
   return new GraphQLError('Unexpected error.', {
     nodes: error instanceof GraphQLError ? error.nodes : undefined,
