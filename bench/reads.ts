@@ -8,6 +8,7 @@
 import { FREE_PORTS } from '../lib/subgraphs.js';
 import { Agent, request } from 'node:http';
 import { parseArgs } from 'node:util';
+import v8 from 'node:v8';
 import { seedDemo } from '../scripts/seed-demo.js';
 import { startSystem } from '../scripts/system.js';
 import { metrics } from '../lib/observability/metrics.js';
@@ -80,8 +81,11 @@ async function main(): Promise<void> {
     };
     const callsBefore = await subgraphCalls();
     const cpuBefore = process.cpuUsage();
+    let peakRss = process.memoryUsage.rss();
+    const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 100);
     const latencies = (await run(Number(values.seconds))).sort((a, b) => a - b);
     const cpu = process.cpuUsage(cpuBefore);
+    clearInterval(rssTimer);
     const callsAfter = await subgraphCalls();
     const rps = latencies.length / Number(values.seconds);
     console.log(`bench:reads  connections=${connections}  duration=${values.seconds}s  requests=${latencies.length}  rps=${rps.toFixed(0)}`);
@@ -89,6 +93,7 @@ async function main(): Promise<void> {
       `latency ms  p50=${percentile(latencies, 50).toFixed(1)}  p95=${percentile(latencies, 95).toFixed(1)}  p99=${percentile(latencies, 99).toFixed(1)}  max=${latencies.at(-1)!.toFixed(1)}`,
     );
     console.log(`process CPU per request (gateway + subgraphs + PGlite in one process): ${((cpu.user + cpu.system) / 1000 / latencies.length).toFixed(2)} ms`);
+    console.log(`peak RSS under load: ${(peakRss / 1024 / 1024).toFixed(0)} MB (young generation: ${v8.getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')!.space_size / 1024 / 1024} MB)`);
     console.log(
       `subgraph requests per request: ${((callsAfter.sent - callsBefore.sent) / latencies.length).toFixed(2)} sent, ${((callsAfter.shared - callsBefore.shared) / latencies.length).toFixed(2)} shared with a request in flight (${system.inProcessCalls ? 'in process' : 'over loopback HTTP'})`,
     );

@@ -42,7 +42,7 @@ import type { GraphQLArmorConfig } from '@escape.tech/graphql-armor-types';
 import { createWebhookReceiver } from './webhooks/webhook-receiver.js';
 import { createFeedUpload } from './webhooks/feed-upload.js';
 import { createOperatorAccess, useOperatorAccess, type OperatorAccessOptions } from './operator-access.js';
-import { limitBodySize } from './limits/request-body.js';
+import { limitBodySize, useBoundedBody } from './limits/request-body.js';
 import { operationGuards } from './limits/operation-guards.js';
 import { useWebhooks } from './routes/webhooks.js';
 import { useFeedUpload } from './routes/feed-upload.js';
@@ -261,6 +261,8 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
   plugins.push(useFederationExecutor(gateway, dataSources, schema, executorKind));
   // After the federation plugin, so the span wraps Apollo's execution (its plan and fetch spans nest inside).
   plugins.push(useTracing('gateway'));
+  // Yoga's body bound, last as yoga places its own (after every request parser), without a stream pipeline per request.
+  plugins.push(useBoundedBody());
 
   // Assigned once the yoga it serves exists; the debug route reads it later.
   // eslint-disable-next-line prefer-const
@@ -285,6 +287,7 @@ export async function buildGateway(options: GatewayOptions): Promise<Gateway> {
     // 10 MB string by every gateway (a fifth of its idle heap) and parsed before "ready".
     renderGraphiQL: (graphiqlOptions) => (require('@graphql-yoga/render-graphiql') as typeof import('@graphql-yoga/render-graphiql')).renderGraphiQL(graphiqlOptions),
     batching: { limit: options.limits?.batchLimit ?? 10 },
+    maxRequestBodySize: false, // useBoundedBody above
     cors: tenantCors(directory),
     // Subgraph errors arrive with their codes and pass through; anything else is masked.
     maskedErrors: { maskError: (error) => maskError(error, (message) => log(`gateway: ${message}`), { forwarded: true }) },
