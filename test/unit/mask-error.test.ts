@@ -40,8 +40,8 @@ describe('maskError', () => {
     expect(decimal.logged).toEqual([]);
   });
 
-  it('passes a missing required variable and an AppError as they are', () => {
-    expect(masked('query ($n: Int!) { echo(n: $n) }').errors[0].message).toBe('Variable "$n" of required type "Int!" was not provided.');
+  it('passes a missing required variable and an application error as they are', () => {
+    expect(masked('query ($n: Int!) { echo(n: $n) }').errors[0]?.message).toBe('Variable "$n" of required type "Int!" was not provided.');
     expect(masked('{ refused }')).toEqual({
       errors: [expect.objectContaining({ message: 'quantity must be positive', path: ['refused'], extensions: expect.objectContaining({ code: 'BAD_USER_INPUT' }) })],
       logged: [],
