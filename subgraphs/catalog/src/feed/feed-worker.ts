@@ -62,6 +62,8 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
   let stopped = () => false;
   /** Products the batch being committed queued for the model. */
   let asked = 0;
+  /** The publish of the last committed batch's events (`afterCommit`), awaited after the next batch commits and when an import ends. */
+  let publishing: Promise<void> = Promise.resolve();
 
   const claim = () =>
     inSystemTransaction(dataSource, async (m) => {
@@ -133,6 +135,9 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
       }
       if (!header) return await fail(job, 'the feed has no header row', { line: 1, reason: 'the feed has no header row', raw: '' });
       await commit(job, batch, pending.problems, lastLine);
+      // The last batch's events published first: on the in-process bus that is when pricing and
+      // inventory apply them, so an import says COMPLETED as soon as it can.
+      await publishing;
       // COMPLETED means searchable at its new size: statistics of what the feed grew first. Prices
       // and stock may still be on their way to pricing and inventory: PROPAGATING until they are.
       const [done]: { imported: number }[] = await inTenantTransaction(dataSource, job.tenant_id, (m) =>
@@ -190,9 +195,16 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
       );
     });
     statistics.noteWrite();
-    await afterCommit();
     if (asked > 0) options.modelAsked?.();
     asked = 0;
+    // At most one batch's events are on their way while the next batch is written: the previous
+    // publish is awaited now, after this batch committed, and this batch's is started. On one
+    // loaded PostgreSQL or PGlite, the relay (and, on the in-process bus, pricing's and inventory's
+    // consumers) then use the time this worker spends in its own transaction. Order is the outbox's
+    // (one relay drains it in position order) and nothing depends on the publish for correctness:
+    // the events are committed with the batch.
+    await publishing;
+    publishing = afterCommit().catch((error: unknown) => log(`feed import ${job.id}: publishing a batch's events failed (the relay retries): ${String(error)}`));
   }
 
   /** Upserts the batch's products and variants; rows that cannot be imported join `problems`. Returns the imported count. */
@@ -339,7 +351,12 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
     while (!stopped()) {
       const job = await claim();
       if (!job) return;
-      await run(job);
+      try {
+        await run(job);
+      } finally {
+        // Nothing of an import is left in flight when the worker moves on or stops.
+        await publishing;
+      }
     }
   }
 
