@@ -28,6 +28,13 @@ export interface FeedWorkerOptions {
   flags?: FlagCache;
   /** Called after a batch queued products for the external model (the model worker's nudge); without it, nothing is queued. */
   modelAsked?: () => void;
+  /**
+   * Write the next batch while this one's events are published (`afterCommit` awaited after the
+   * next commit; at most one in flight). For a bus that delivers inline (embedded): there the
+   * publish runs pricing's and inventory's consumers. Default off: each batch awaits its publish
+   * (decision 0052).
+   */
+  overlapPublish?: boolean;
 }
 
 /** The statement timeout of a feed batch's transaction (instead of DB_STATEMENT_TIMEOUT_MS, unless that is 0: off). */
@@ -197,14 +204,16 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
     statistics.noteWrite();
     if (asked > 0) options.modelAsked?.();
     asked = 0;
-    // At most one batch's events are on their way while the next batch is written: the previous
-    // publish is awaited now, after this batch committed, and this batch's is started. On one
-    // loaded PostgreSQL or PGlite, the relay (and, on the in-process bus, pricing's and inventory's
-    // consumers) then use the time this worker spends in its own transaction. Order is the outbox's
+    // With `overlapPublish`, at most one batch's events are on their way while the next batch is
+    // written: the previous publish is awaited now, after this batch committed, and this batch's is
+    // started. On the in-process bus pricing's and inventory's consumers then apply batch N on
+    // PGlite while this worker parses and plans batch N+1 (decision 0052). Order is the outbox's
     // (one relay drains it in position order) and nothing depends on the publish for correctness:
     // the events are committed with the batch.
     await publishing;
-    publishing = afterCommit().catch((error: unknown) => log(`feed import ${job.id}: publishing a batch's events failed (the relay retries): ${String(error)}`));
+    const published = afterCommit().catch((error: unknown) => log(`feed import ${job.id}: publishing a batch's events failed (the relay retries): ${String(error)}`));
+    if (options.overlapPublish) publishing = published;
+    else await published;
   }
 
   /** Upserts the batch's products and variants; rows that cannot be imported join `problems`. Returns the imported count. */
