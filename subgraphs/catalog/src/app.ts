@@ -44,13 +44,7 @@ export function buildCatalog(
     leaseMs: Math.max(60_000, 3 * (options.enrichmentModel?.timeoutMs ?? 10_000)),
   });
   if (options.enrichmentModel) catalog.useModel(chatCompletionsProvider(options.enrichmentModel), modelAsks.nudge);
-  const worker = createFeedWorker(deps.dataSource, lifecycle.flush, {
-    flags: flags.cache,
-    ...(askModel ? { modelAsked: modelAsks.nudge } : {}),
-    // Only where the publish runs the consumers (decision 0052: measured there, mixed on PostgreSQL + Redis).
-    overlapPublish: deps.bus.deliversInline === true,
-    ...options.feeds,
-  });
+  const worker = createFeedWorker(deps.dataSource, lifecycle.flush, { flags: flags.cache, ...(askModel ? { modelAsked: modelAsks.nudge } : {}), ...options.feeds });
   const feeds = new FeedImportService(deps.dataSource, lifecycle.flush, worker.nudge);
   const versions = new ProductVersionService(deps.dataSource, lifecycle.flush);
   const menus = new MenuService(deps.dataSource, lifecycle.flush);

@@ -28,13 +28,6 @@ export interface FeedWorkerOptions {
   flags?: FlagCache;
   /** Called after a batch queued products for the external model (the model worker's nudge); without it, nothing is queued. */
   modelAsked?: () => void;
-  /**
-   * Write the next batch while this one's events are published (`afterCommit` awaited after the
-   * next commit; at most one in flight). For a bus that delivers inline (embedded): there the
-   * publish runs pricing's and inventory's consumers. Default off: each batch awaits its publish
-   * (decision 0052).
-   */
-  overlapPublish?: boolean;
 }
 
 /** The statement timeout of a feed batch's transaction (instead of DB_STATEMENT_TIMEOUT_MS, unless that is 0: off). */
@@ -69,8 +62,6 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
   let stopped = () => false;
   /** Products the batch being committed queued for the model. */
   let asked = 0;
-  /** The publish of the last committed batch's events (`afterCommit`), awaited after the next batch commits and when an import ends. */
-  let publishing: Promise<void> = Promise.resolve();
 
   const claim = () =>
     inSystemTransaction(dataSource, async (m) => {
@@ -142,9 +133,6 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
       }
       if (!header) return await fail(job, 'the feed has no header row', { line: 1, reason: 'the feed has no header row', raw: '' });
       await commit(job, batch, pending.problems, lastLine);
-      // The last batch's events published first: on the in-process bus that is when pricing and
-      // inventory apply them, so an import says COMPLETED as soon as it can.
-      await publishing;
       // COMPLETED means searchable at its new size: statistics of what the feed grew first. Prices
       // and stock may still be on their way to pricing and inventory: PROPAGATING until they are.
       const [done]: { imported: number }[] = await inTenantTransaction(dataSource, job.tenant_id, (m) =>
@@ -202,18 +190,9 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
       );
     });
     statistics.noteWrite();
+    await afterCommit();
     if (asked > 0) options.modelAsked?.();
     asked = 0;
-    // With `overlapPublish`, at most one batch's events are on their way while the next batch is
-    // written: the previous publish is awaited now, after this batch committed, and this batch's is
-    // started. On the in-process bus pricing's and inventory's consumers then apply batch N on
-    // PGlite while this worker parses and plans batch N+1 (decision 0052). Order is the outbox's
-    // (one relay drains it in position order) and nothing depends on the publish for correctness:
-    // the events are committed with the batch.
-    await publishing;
-    const published = afterCommit().catch((error: unknown) => log(`feed import ${job.id}: publishing a batch's events failed (the relay retries): ${String(error)}`));
-    if (options.overlapPublish) publishing = published;
-    else await published;
   }
 
   /** Upserts the batch's products and variants; rows that cannot be imported join `problems`. Returns the imported count. */
@@ -360,12 +339,7 @@ export function createFeedWorker(dataSource: DataSource, afterCommit: () => Prom
     while (!stopped()) {
       const job = await claim();
       if (!job) return;
-      try {
-        await run(job);
-      } finally {
-        // Nothing of an import is left in flight when the worker moves on or stops.
-        await publishing;
-      }
+      await run(job);
     }
   }
 
