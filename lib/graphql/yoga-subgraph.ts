@@ -20,6 +20,7 @@ import type { InProcessEndpoint, SubgraphContext, SubgraphService } from './serv
 import { auditMutations, auditRoute } from '../audit/audit-mutations.js';
 import { auditResolvers, withResolvers } from '../audit/audit-resolvers.js';
 import { acceptGlobalIdArguments } from './global-id-arguments.js';
+import { useCompiledQueries } from './compiled-execution.js';
 
 export interface YogaSubgraphOptions<C extends SubgraphContext> {
   name: string;
@@ -41,6 +42,8 @@ export interface YogaSubgraphOptions<C extends SubgraphContext> {
    * gateway signed, or a 401 without one.
    */
   routes?: Record<string, (req: IncomingMessage, res: ServerResponse, caller: SubgraphContext) => Promise<void>>;
+  /** Root query fields whose queries run compiled (useCompiledQueries, decision 0050); none when absent. */
+  compiledQueries?: readonly string[];
   /** Structured request logs (one line per operation); none when absent. */
   logger?: Logger;
   /** What `GET /readyz` checks (its database and bus); absent: always ready. */
@@ -78,7 +81,7 @@ export function buildYogaSubgraph<C extends SubgraphContext>(options: YogaSubgra
   const yoga = createYoga({
     schema,
     graphqlEndpoint: '/graphql',
-    plugins: [useGraphQLMetrics(options.name), useTracing(options.name), ...(options.logger ? [useRequestLog(options.logger, { sensitive: sensitiveCoordinates(options.typeDefs) })] : [])],
+    plugins: [...(options.compiledQueries?.length ? [useCompiledQueries(options.compiledQueries)] : []), useGraphQLMetrics(options.name), useTracing(options.name), ...(options.logger ? [useRequestLog(options.logger, { sensitive: sensitiveCoordinates(options.typeDefs) })] : [])],
     graphiql: false,
     landingPage: false,
     logging: false,
@@ -222,7 +225,7 @@ export interface SubgraphWorker {
  */
 export function buildSystemSubgraph<C extends SubgraphContext>(
   deps: SubgraphDeps,
-  parts: Pick<YogaSubgraphOptions<C>, 'name' | 'typeDefs' | 'resolvers' | 'routes'> & {
+  parts: Pick<YogaSubgraphOptions<C>, 'name' | 'typeDefs' | 'resolvers' | 'routes' | 'compiledQueries'> & {
     lifecycle: { start(): Promise<void>; stop(): Promise<void> };
     workers?: readonly SubgraphWorker[];
     context: YogaSubgraphOptions<C>['extendContext'];
