@@ -5,7 +5,7 @@ import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 /**
  * Documents compiled per schema and operation name. A document yoga parsed once is the same
  * object on every request; the keys are weak, so what is kept is bounded by yoga's own cache of
- * parsed documents (1,000) and goes when it does.
+ * parsed documents (1,024, LRU) and goes when it does (docs/limits.md).
  */
 const compiled = new WeakMap<GraphQLSchema, WeakMap<DocumentNode, Map<string, CompiledQuery | null>>>();
 
