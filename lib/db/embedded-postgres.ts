@@ -88,8 +88,11 @@ async function startThread(options: EmbeddedPostgresOptions): Promise<EmbeddedPo
   const unlock = options.dataDir ? lockDataDir(options.dataDir) : () => {};
   // PGlite and its socket server run in a worker thread: its WASM work never holds up this
   // process's event loop (the gateway, subscriptions, webhooks), and uses the second core.
+  // Bumped by the thread before it runs any message that may write (embeddedWriteCounter).
+  const writes = new Int32Array(new SharedArrayBuffer(4));
   const worker = new Worker(workerFile(), {
     workerData: {
+      writes,
       dataDir: options.dataDir ? resolve(options.dataDir) : undefined,
       port: options.port ?? 0,
       host: '127.0.0.1',
@@ -122,6 +125,7 @@ async function startThread(options: EmbeddedPostgresOptions): Promise<EmbeddedPo
     throw error;
   });
   const url = `postgres://postgres:postgres@${address}/postgres?sslmode=disable`;
+  writeCounters().set(address, writes);
   let stopping: Promise<void> | undefined;
   // Past start, a failure of the thread is no one's promise: say so where the operator looks.
   worker.on('error', (error) => console.error(`embedded PostgreSQL thread failed: ${error.message}`));
@@ -130,6 +134,7 @@ async function startThread(options: EmbeddedPostgresOptions): Promise<EmbeddedPo
     url,
     stop() {
       stopping ??= (async () => {
+        if (writeCounters().get(address) === writes) writeCounters().delete(address);
         const stopped = first((m) => (m.stopped ? true : undefined)).catch(() => true);
         worker.postMessage('stop');
         await Promise.race([stopped, new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
@@ -139,6 +144,32 @@ async function startThread(options: EmbeddedPostgresOptions): Promise<EmbeddedPo
       return stopping;
     },
   };
+}
+
+/**
+ * The embedded databases this process runs, by `host:port`, with the count of messages their
+ * thread has begun that may write: on `globalThis`, as a bundle may hold another copy of this
+ * module (see EARLY).
+ */
+const WRITES = Symbol.for('commerce.embedded-postgres.writes');
+const writeCounters = (): Map<string, Int32Array> =>
+  ((globalThis as Record<symbol, Map<string, Int32Array> | undefined>)[WRITES] ??= new Map());
+
+/**
+ * For a `postgres://` URL of an embedded PGlite this process runs: a shared counter its thread
+ * bumps (Atomics) BEFORE it runs each protocol message, except a whole READ ONLY transaction of
+ * the one shape `readInOneRoundTrip` sends (embedded-postgres.worker.mjs, `isReadOnlyRead`).
+ * PGlite is one session that runs one message at a time, and every client reaches it through
+ * that thread, so when the counter reads the same before a read is sent and later, nothing that
+ * could change what the read saw has begun in between (decision 0050). Undefined for anything
+ * else (PostgreSQL, another process's PGlite).
+ */
+export function embeddedWriteCounter(url: string): Int32Array | undefined {
+  try {
+    return writeCounters().get(new URL(url).host);
+  } catch {
+    return undefined;
+  }
 }
 
 /** The worker's file beside this one (sources), or beside a bundle that copied it. */

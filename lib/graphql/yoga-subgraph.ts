@@ -20,6 +20,7 @@ import type { InProcessEndpoint, SubgraphContext, SubgraphService } from './serv
 import { auditMutations, auditRoute } from '../audit/audit-mutations.js';
 import { auditResolvers, withResolvers } from '../audit/audit-resolvers.js';
 import { acceptGlobalIdArguments } from './global-id-arguments.js';
+import { useCompiledQueries } from './compiled-execution.js';
 
 export interface YogaSubgraphOptions<C extends SubgraphContext> {
   name: string;
@@ -41,6 +42,8 @@ export interface YogaSubgraphOptions<C extends SubgraphContext> {
    * gateway signed, or a 401 without one.
    */
   routes?: Record<string, (req: IncomingMessage, res: ServerResponse, caller: SubgraphContext) => Promise<void>>;
+  /** Root query fields whose queries run compiled (useCompiledQueries, decision 0050); none when absent. */
+  compiledQueries?: readonly string[];
   /** Structured request logs (one line per operation); none when absent. */
   logger?: Logger;
   /** What `GET /readyz` checks (its database and bus); absent: always ready. */
@@ -78,7 +81,7 @@ export function buildYogaSubgraph<C extends SubgraphContext>(options: YogaSubgra
   const yoga = createYoga({
     schema,
     graphqlEndpoint: '/graphql',
-    plugins: [useGraphQLMetrics(options.name), useTracing(options.name), ...(options.logger ? [useRequestLog(options.logger, { sensitive: sensitiveCoordinates(options.typeDefs) })] : [])],
+    plugins: [...(options.compiledQueries?.length ? [useCompiledQueries(options.compiledQueries)] : []), useGraphQLMetrics(options.name), useTracing(options.name), ...(options.logger ? [useRequestLog(options.logger, { sensitive: sensitiveCoordinates(options.typeDefs) })] : [])],
     graphiql: false,
     landingPage: false,
     logging: false,
@@ -95,13 +98,14 @@ export function buildYogaSubgraph<C extends SubgraphContext>(options: YogaSubgra
   // A call from the gateway in this process: the operation goes to yoga's GraphQL pipeline
   // (every plugin's parse/validate/context/execute hooks, the signed-context check, error
   // masking) and the result is written as yoga writes it for a request without an Accept header
-  // (application/json, its status rules), skipping what a socket needs: the Request's body
-  // stream, the parse of the body by content type, the Response's. Anything else (an Accept
-  // header, a body that is not one operation) takes yoga's whole HTTP path, in this process.
+  // or with `*/*` (application/json, its status rules), skipping what a socket needs: the
+  // Request's body stream, the parse of the body by content type, the Response's. Anything else
+  // (another Accept header, a body that is not one operation) takes yoga's whole HTTP path, in
+  // this process. A plain POST over HTTP is answered here too (servePlainPost).
   const inProcess: InProcessEndpoint = async (url, init) => {
     let params: unknown;
     try {
-      params = 'accept' in init.headers ? undefined : JSON.parse(init.body);
+      params = answersAsJson(init.headers.accept) ? JSON.parse(init.body) : undefined;
     } catch {
       params = undefined;
     }
@@ -124,7 +128,7 @@ export function buildYogaSubgraph<C extends SubgraphContext>(options: YogaSubgra
       http = subgraphHttp((req, res) => {
         const path = new URL(req.url ?? '/', 'http://subgraph').pathname;
         const route = routes[path];
-        if (!route) return void yoga(req, res);
+        if (!route) return void (isPlainGraphqlPost(req, path) ? servePlainPost(req, res, inProcess, log, options.name) : yoga(req, res));
         // A plain route's signature is bound to its method and path, and good for one call.
         const caller: Promise<SubgraphContext> = options.secret
           ? readCallerContext(req.headers, options.secret, routeRequest(req.method ?? 'GET', path), guard)
@@ -152,6 +156,62 @@ export function buildYogaSubgraph<C extends SubgraphContext>(options: YogaSubgra
   };
 }
 
+/**
+ * True when yoga would answer a GraphQL POST with `application/json`, whatever it holds: no Accept
+ * header, or `*\/*` (what `fetch` sends by default; yoga's last match among its JSON media types
+ * is `application/json` then too).
+ */
+const answersAsJson = (accept: string | undefined) => accept === undefined || accept.replace(/\s/g, '') === '*/*';
+
+/** The largest body a plain POST takes the short path with (yoga's own limit, 25 MB, still applies to the rest). */
+export const PLAIN_POST_MAX_BYTES = 1024 * 1024;
+
+/**
+ * A GraphQL POST over HTTP that the in-process endpoint answers exactly as yoga's HTTP path
+ * would: POST to /graphql (no query string), `content-type: application/json` (charset utf-8 or
+ * none), an Accept header absent or `*\/*`, no Origin (yoga's CORS would add headers), no
+ * content or transfer encoding, and a Content-Length of at most PLAIN_POST_MAX_BYTES. Anything
+ * else takes yoga's whole HTTP path.
+ */
+function isPlainGraphqlPost(req: IncomingMessage, path: string): boolean {
+  const h = req.headers;
+  if (req.method !== 'POST' || path !== '/graphql' || req.url !== '/graphql') return false;
+  const type = h['content-type']?.replace(/\s/g, '').toLowerCase();
+  if (type !== 'application/json' && type !== 'application/json;charset=utf-8') return false;
+  if (!answersAsJson(h.accept) || h.origin !== undefined || h['content-encoding'] !== undefined || h['transfer-encoding'] !== undefined) return false;
+  const length = h['content-length'];
+  return length !== undefined && /^\d{1,8}$/.test(length) && Number(length) <= PLAIN_POST_MAX_BYTES;
+}
+
+/**
+ * Serves a plain GraphQL POST (isPlainGraphqlPost) through the in-process endpoint: the body is
+ * read as one string and handed with the request's headers to yoga's GraphQL pipeline (every
+ * plugin, the signed-context check, error masking), and the reply written as one response with
+ * its status and content type. It skips what yoga's HTTP adapter builds per request (a Request
+ * with a body stream, the body-size transform, a Response and its piping): a third of a pricing
+ * quote's server-side HTTP work (decision 0050). A body that is not one operation goes on to
+ * yoga's own HTTP handling in the endpoint, as an in-process call's does.
+ */
+function servePlainPost(req: IncomingMessage, res: ServerResponse, endpoint: InProcessEndpoint, log: (message: string) => void, name: string): void {
+  const chunks: Buffer[] = [];
+  req.on('data', (chunk: Buffer) => chunks.push(chunk));
+  req.on('error', () => res.destroy());
+  req.on('end', () => {
+    const headers: Record<string, string> = {};
+    for (const [key, value] of Object.entries(req.headers)) if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(', ') : value;
+    endpoint(`http://${headers.host ?? 'subgraph'}/graphql`, { method: 'POST', headers, body: Buffer.concat(chunks).toString('utf8') }).then(
+      (reply) => {
+        res.writeHead(reply.status, reply.contentType ? { 'content-type': reply.contentType } : {});
+        res.end(reply.text);
+      },
+      (error: unknown) => {
+        log(`${name}: POST /graphql failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"code":"INTERNAL_SERVER_ERROR","message":"Unexpected error."}}');
+      },
+    );
+  });
+}
+
 /** What runs beside a subgraph's server: started after its lifecycle, stopped before it. */
 export interface SubgraphWorker {
   start(): void | Promise<void>;
@@ -165,7 +225,7 @@ export interface SubgraphWorker {
  */
 export function buildSystemSubgraph<C extends SubgraphContext>(
   deps: SubgraphDeps,
-  parts: Pick<YogaSubgraphOptions<C>, 'name' | 'typeDefs' | 'resolvers' | 'routes'> & {
+  parts: Pick<YogaSubgraphOptions<C>, 'name' | 'typeDefs' | 'resolvers' | 'routes' | 'compiledQueries'> & {
     lifecycle: { start(): Promise<void>; stop(): Promise<void> };
     workers?: readonly SubgraphWorker[];
     context: YogaSubgraphOptions<C>['extendContext'];

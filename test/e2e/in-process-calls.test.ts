@@ -32,9 +32,14 @@ describe('subgraph calls in one process', () => {
     const response = await fetch(system.subgraphUrls.catalog, { method: 'POST', headers, body });
     return { status: response.status, contentType: response.headers.get('content-type'), text: await response.text() };
   };
+  // Over HTTP a plain POST (fetch's default Accept, `*/*`) takes the subgraph's short path to
+  // the same endpoint (decision 0050); `accept: application/json` takes yoga's whole HTTP path
+  // (the same media type), which every answer must equal.
   const both = async (headers: Record<string, string>, body: string) => {
     const inProcess = await endpoint()(system.subgraphUrls.catalog, { method: 'POST', headers: { ...headers }, body });
-    return { inProcess, http: await overHttp(headers, body) };
+    const http = await overHttp(headers, body);
+    expect(http).toEqual(await overHttp({ accept: 'application/json', ...headers }, body));
+    return { inProcess, http };
   };
 
   const PRODUCTS = 'query Products($first: Int!) { products(first: $first) { edges { node { title } } } }';

@@ -4,12 +4,22 @@
  * scaled to integers.
  */
 
-/** "12.50" with 2 minor digits → 1250n. The caller has validated the text (see lib/money.ts). */
+/** 10^digits for the minor units of currencies (0–4 digits) and the scales of rates, computed once. */
+const POWERS = Array.from({ length: 13 }, (_, i) => 10n ** BigInt(i));
+const power = (digits: number) => POWERS[digits] ?? 10n ** BigInt(digits);
+
+/**
+ * "12.50" with 2 minor digits → 1250n. The caller has validated the text (see lib/money.ts).
+ * One BigInt parse of the digits with the point moved (a quote converts a few hundred amounts).
+ */
 export function toMinor(amount: string, digits: number): bigint {
   const negative = amount.startsWith('-');
-  const [whole, fraction = ''] = (negative ? amount.slice(1) : amount).split('.');
-  const kept = fraction.padEnd(digits, '0').slice(0, digits);
-  const value = BigInt(whole || '0') * 10n ** BigInt(digits) + BigInt(kept || '0');
+  const text = negative ? amount.slice(1) : amount;
+  const dot = text.indexOf('.');
+  const whole = dot < 0 ? text : text.slice(0, dot);
+  const fraction = dot < 0 ? '' : text.slice(dot + 1);
+  const kept = fraction.length >= digits ? fraction.slice(0, digits) : fraction + '0'.repeat(digits - fraction.length);
+  const value = BigInt((whole || '0') + kept);
   return negative ? -value : value;
 }
 
@@ -17,7 +27,7 @@ export function toMinor(amount: string, digits: number): bigint {
 export function fromMinor(value: bigint, digits: number): string {
   const negative = value < 0n;
   const abs = negative ? -value : value;
-  const scale = 10n ** BigInt(digits);
+  const scale = power(digits);
   const whole = (abs / scale).toString();
   const text = digits ? `${whole}.${(abs % scale).toString().padStart(digits, '0')}` : whole;
   return negative ? `-${text}` : text;

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import { readInOneRoundTrip } from '../../../../lib/db/data-source.js';
+import { embeddedWriteCounter } from '../../../../lib/db/embedded-postgres.js';
 import { promotionJson, type RulesRow } from './rules.service.js';
 
 type Promotions = RulesRow['promotions'];
@@ -17,8 +18,20 @@ interface KeptRules {
   listPrices: Map<string, ListPrice[]>;
 }
 
-/** Bounds per process (docs/limits.md): stores kept, and skus' list prices kept per store. */
-export const QUOTE_RULES_LIMITS = { stores: 1_000, skusPerStore: 20_000 } as const;
+/** Bounds per process (docs/limits.md): stores kept, skus' list prices kept per store, and whole answers kept on embedded PGlite. */
+export const QUOTE_RULES_LIMITS = { stores: 1_000, skusPerStore: 20_000, answers: 1_000 } as const;
+
+/** The write counter of the embedded database a data source is on (none: PostgreSQL), looked up once. */
+const countersOf = new WeakMap<DataSource, Int32Array | null>();
+function writeCounterOf(dataSource: DataSource): Int32Array | null {
+  let counter = countersOf.get(dataSource);
+  if (counter === undefined) {
+    const url = (dataSource.options as { url?: string }).url;
+    counter = (url && embeddedWriteCounter(url)) || null;
+    countersOf.set(dataSource, counter);
+  }
+  return counter;
+}
 
 const isKeptPromotion = (p: Promotions[number]) => p.coupon_code === null && p.usage_limit === null && p.per_customer_limit === null;
 
@@ -36,14 +49,35 @@ const isKeptPromotion = (p: Promotions[number]) => p.coupon_code === null && p.u
  */
 export class QuoteRulesCache {
   private readonly entries = new Map<string, KeptRules>();
+  /** On embedded PGlite: whole answers by tenant, customer and parameters, with the write count they were read at. */
+  private readonly answers = new Map<string, { writes: number; row: RulesRow }>();
 
-  constructor(private readonly limits: { stores: number; skusPerStore: number } = QUOTE_RULES_LIMITS) {}
+  constructor(private readonly limits: { stores: number; skusPerStore: number; answers?: number } = QUOTE_RULES_LIMITS) {}
 
   /**
    * The rules row of a preview quote: `params` are the rules statement's ($1 tenant, $2 store,
    * $3 skus, $4 coupon codes, $5 customer id, $6 promotions to leave out).
+   *
+   * On embedded PGlite, the same question asked again while no message that may write has begun
+   * in the database since the answer was read (its thread's write counter, read before the
+   * statement was sent, is unchanged) gets that answer without a round trip: the database is as
+   * that read saw it (decision 0050). The answer is shared: no caller changes it.
    */
   async read(dataSource: DataSource, tenantId: string, customerId: string, params: readonly unknown[]): Promise<RulesRow> {
+    const writes = writeCounterOf(dataSource);
+    if (!writes) return this.readRules(dataSource, tenantId, customerId, params);
+    const key = JSON.stringify([tenantId, customerId, params]);
+    const known = this.answers.get(key);
+    const before = Atomics.load(writes, 0);
+    if (known && known.writes === before) return known.row;
+    const row = await this.readRules(dataSource, tenantId, customerId, params);
+    this.answers.delete(key);
+    if (this.answers.size >= (this.limits.answers ?? QUOTE_RULES_LIMITS.answers)) this.answers.delete(this.answers.keys().next().value!);
+    this.answers.set(key, { writes: before, row });
+    return row;
+  }
+
+  private async readRules(dataSource: DataSource, tenantId: string, customerId: string, params: readonly unknown[]): Promise<RulesRow> {
     const storeId = params[1] as string;
     const skus = params[2] as string[];
     const excluded = params[5] as string[];
