@@ -35,22 +35,33 @@ export class SearchIndexChanges1740068000000 implements MigrationInterface {
           FOR EACH ROW EXECUTE FUNCTION "${s}".search_change_xid()`);
     }
     const tenant = `nullif(current_setting('app.tenant_id', true), '')::uuid`;
+    // Two statements each (all rows, or those changed since): one with `since IS NULL OR …` would be
+    // planned once for both and scan every row of the tenant on each catch-up.
     await queryRunner.query(`
       CREATE FUNCTION "${s}".storefront_search_rows(since xid8)
         RETURNS TABLE (product_id uuid, seq bigint, published boolean, archived boolean, brand text, category_id uuid, category_path uuid[], title_key text)
-        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-        SELECT e.product_id, e.seq, e.published, e.archived, e.brand, e.category_id, e.category_path, lower(e.title) COLLATE "C"
-          FROM "${s}".product_search_entry e
-         WHERE e.tenant_id = ${tenant} AND (since IS NULL OR e.change_xid >= since)
-      $$`);
+        LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+      BEGIN
+        IF since IS NULL THEN
+          RETURN QUERY SELECT e.product_id, e.seq, e.published, e.archived, e.brand, e.category_id, e.category_path, lower(e.title) COLLATE "C"
+            FROM "${s}".product_search_entry e WHERE e.tenant_id = ${tenant};
+        ELSE
+          RETURN QUERY SELECT e.product_id, e.seq, e.published, e.archived, e.brand, e.category_id, e.category_path, lower(e.title) COLLATE "C"
+            FROM "${s}".product_search_entry e WHERE e.tenant_id = ${tenant} AND e.change_xid >= since;
+        END IF;
+      END $$`);
     await queryRunner.query(`
       CREATE FUNCTION "${s}".storefront_search_offers(store uuid, since xid8)
         RETURNS TABLE (product_id uuid, price float8, in_stock boolean)
-        LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-        SELECT o.product_id, o.price::float8, o.in_stock
-          FROM "${s}".search_offer o
-         WHERE o.tenant_id = ${tenant} AND o.store_id = store AND (since IS NULL OR o.change_xid >= since)
-      $$`);
+        LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+      BEGIN
+        IF since IS NULL THEN
+          RETURN QUERY SELECT o.product_id, o.price::float8, o.in_stock FROM "${s}".search_offer o WHERE o.tenant_id = ${tenant} AND o.store_id = store;
+        ELSE
+          RETURN QUERY SELECT o.product_id, o.price::float8, o.in_stock FROM "${s}".search_offer o
+            WHERE o.tenant_id = ${tenant} AND o.change_xid >= since AND o.store_id = store;
+        END IF;
+      END $$`);
     await queryRunner.query(`
       CREATE FUNCTION "${s}".storefront_search_matches(query text, ranked boolean, OUT seqs text, OUT ranks text)
         LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
