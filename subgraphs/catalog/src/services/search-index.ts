@@ -321,8 +321,8 @@ export class SearchIndex {
       this.stats.rowsApplied += rows.length;
       if (this.products > this.maxProducts) this.drop(tenantId);
     } catch (error) {
-      // Half applied: the index is no longer known to be current.
-      this.drop(tenantId);
+      // Half applied: the index is no longer known to be current; the next search builds it again.
+      this.tenants.delete(tenantId);
       throw error;
     }
   }
