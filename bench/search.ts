@@ -1,6 +1,6 @@
 /**
- * `npm run bench:search [-- --products 10000] [--clients 10] [--seconds 20] [--changes 20]`: the
- * storefront's mixed searches through the gateway and the propagation of price and stock to
+ * `npm run bench:search [-- --products 10000] [--clients 10] [--seconds 20] [--changes 20] [--warmup 10]`: the
+ * storefront's mixed searches through the gateway (after --warmup seconds of sequential calls) and the propagation of price and stock to
  * them (bench/search-gateway.ts).
  *
  * `npm run bench:search -- --direct [--products 10000] [--runs 30]`: catalog search at growing catalog
@@ -54,10 +54,11 @@ async function main(): Promise<void> {
       direct: { type: 'boolean', default: false },
       seconds: { type: 'string', default: '20' },
       changes: { type: 'string', default: '20' },
+      warmup: { type: 'string', default: '10' },
     },
   });
   if (!values.direct) {
-    await gatewayBench({ products: Number(values.products), clients: Number(values.clients), seconds: Number(values.seconds), changes: Number(values.changes) });
+    await gatewayBench({ products: Number(values.products), clients: Number(values.clients), seconds: Number(values.seconds), changes: Number(values.changes), warmup: Number(values.warmup) });
     return;
   }
   const clients = Number(values.clients);

@@ -12,6 +12,7 @@ import { ProductEntity } from '../data/entities/product.entity.js';
 import { definitionsSql, type AttributeDefinition } from './attributes.service.js';
 import { readSearchCacheBytes, SearchAnswerCache } from './search-cache.js';
 import { seesDrafts } from './audience.js';
+import { readSearchIndexMaxProducts, SearchIndex, type RawSearch } from './search-index.js';
 
 export type SearchSortName = 'RELEVANCE' | 'PRICE_ASC' | 'PRICE_DESC' | 'NEWEST' | 'TITLE';
 
@@ -51,22 +52,12 @@ const DECIMAL = /^(0|[1-9]\d{0,14})(\.\d{1,4})?$/;
 /** Most words a synonym group, and most groups a tenant, may have. */
 export const MAX_SYNONYM_GROUPS = 100;
 
-/** What the storefront search function answers (see the storefront-search migration). */
-interface RawSearch {
-  total: number;
-  page: [string, string, string][];
-  brands: [string, number][];
-  categories: [string, number][];
-  prices: [number, number][];
-  stock: [boolean, number][];
-  /** [attribute name, value, count], most frequent first per attribute. */
-  attributes?: [string, string, number][];
-}
-
 /** The storefront's search: a read model in the catalog database (decision 0018). */
 export class SearchService extends TenantScopedService {
   /** Answers kept until the tenant's next write to what a search reads (search-cache.ts). */
   readonly cache = new SearchAnswerCache<SearchResult>(readSearchCacheBytes());
+  /** Filters, facets, sorts and pages from memory; the database only matches the words (search-index.ts, decision 0049). */
+  readonly index = new SearchIndex(this.dataSource, readSearchIndexMaxProducts());
 
   async search(ctx: SubgraphContext, args: SearchArgs): Promise<SearchResult> {
     const limit = pageSize(args.first);
@@ -100,7 +91,12 @@ export class SearchService extends TenantScopedService {
         [tenantId],
       );
       const attrs = attributeFilters.length ? attributeConditions(attributeFilters, definitions) : null;
-      const [{ result }]: [{ result: RawSearch | null }] = await m.query(
+      const fromIndex = await this.index.search(m, tenantId, generation, {
+        query, drafts: seesDrafts(ctx), store, brands: filter.brands ?? null, categoryIds, priceMin, priceMax, inStock: filter.inStock ?? null,
+        sort, afterKey: after?.key ?? null, afterSeq: after?.seq ?? null, page: limit + 1, attributes: attrs,
+        facetAttributes: new Set(definitions.filter((d) => d.filterable).map((d) => d.name)),
+      });
+      const [{ result }]: [{ result: RawSearch | null }] = fromIndex ? [{ result: fromIndex }] : await m.query(
         `SELECT "${m.connection.driver.schema}".storefront_search($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) AS result`,
         [query, seesDrafts(ctx), store, filter.brands ?? null, categoryIds, priceMin, priceMax, filter.inStock ?? null, sort, after?.key ?? null, after?.seq ?? null, limit + 1,
           attrs && JSON.stringify(attrs), definitions.some((d) => d.filterable)],

@@ -1,0 +1,592 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { inTenantTransaction } from '../../../../lib/db/data-source.js';
+
+/**
+ * The storefront search's filters, facets, sorts and pages, answered from memory (decision 0049).
+ *
+ * Per tenant, one column per fact a search filters, counts or sorts by, indexed by the product's
+ * ordinal: its id, `seq`, published and archived flags, brand, leaf category and category path,
+ * title key, and each attribute's value (text and number); per store, each product's price and
+ * whether it is in stock. A search asks the database only which products its words match (their
+ * `seq`, and their rank for RELEVANCE; nothing at all for a browse or a filter), then one pass
+ * over the candidates evaluates the filters and counts every facet with the other filters applied
+ * (a facet ignores its own filter), and the page is the first `page` by the sort's key after the
+ * cursor: the search function's answer (`RawSearch`), computed without its grouping sets.
+ *
+ * Kept current from the rows the search read model already writes: each search row and offer
+ * carries the transaction that last wrote it (`change_xid`, migration 1740068000000). When the
+ * tenant's search generation moves, the rows written since the oldest transaction still running
+ * at the last read are read again (a row read twice is applied twice, none is missed). Built and
+ * kept through the tenant's own transaction (its RLS scope): the SECURITY DEFINER functions read
+ * the tenant `app.tenant_id` names, as the search function does.
+ *
+ * Bounded: at most `maxProducts` products over all tenants (SEARCH_INDEX_MAX_PRODUCTS, default
+ * 250,000; 0 turns the index off) and `MAX_STORES` stores per tenant. A tenant whose catalog does
+ * not fit, or whose index is not built yet, is searched by the search function (the SQL path).
+ */
+export const DEFAULT_SEARCH_INDEX_MAX_PRODUCTS = 250_000;
+/** Stores per tenant whose prices and stock are kept (a search in another store takes the SQL path). */
+export const MAX_STORES = 8;
+/** A tenant too large for the bound is tried again after this long (its catalog may have shrunk, or others left). */
+const RETRY_TOO_LARGE_MS = 10 * 60_000;
+
+/** SEARCH_INDEX_MAX_PRODUCTS: a whole number of products (0: no index). */
+export function readSearchIndexMaxProducts(env: Record<string, string | undefined> = process.env): number {
+  const raw = env.SEARCH_INDEX_MAX_PRODUCTS;
+  if (raw === undefined || raw.trim() === '') return DEFAULT_SEARCH_INDEX_MAX_PRODUCTS;
+  if (!/^\d{1,9}$/.test(raw.trim())) throw new Error(`SEARCH_INDEX_MAX_PRODUCTS must be a whole number of products (0 turns the search index off), not "${raw}"`);
+  return Number(raw.trim());
+}
+
+/** What the storefront search function answers (see the storefront-search migration). */
+export interface RawSearch {
+  total: number;
+  page: [string, string, string][];
+  brands: [string, number][];
+  categories: [string, number][];
+  prices: [number, number][];
+  stock: [boolean, number][];
+  /** [attribute name, value, count], most frequent first per attribute. */
+  attributes?: [string, string, number][];
+}
+
+export interface IndexQuery {
+  /** The query's words as the search function receives them (null: every product). */
+  query: string | null;
+  drafts: boolean;
+  store: string | null;
+  brands: readonly string[] | null;
+  categoryIds: readonly string[] | null;
+  priceMin: string | null;
+  priceMax: string | null;
+  inStock: boolean | null;
+  sort: 'RELEVANCE' | 'PRICE_ASC' | 'PRICE_DESC' | 'NEWEST' | 'TITLE';
+  afterKey: string | null;
+  afterSeq: string | null;
+  /** Rows of the page to return (the caller's page size + 1). */
+  page: number;
+  /** The attribute filters, as the search function receives them. */
+  attributes: { name: string; values?: string[]; min?: number; max?: number }[] | null;
+  /** The tenant's filterable attributes (their facets are counted). */
+  facetAttributes: ReadonlySet<string>;
+}
+
+/** Upper bounds of the price buckets (the search function's width_bucket uses the same). */
+const PRICE_BOUNDS = [10, 25, 50, 100, 250, 500];
+
+interface SearchRow {
+  product_id: string;
+  seq: string;
+  published: boolean;
+  archived: boolean;
+  brand: string | null;
+  category_id: string | null;
+  category_path: string[] | string;
+  title_key: string;
+}
+
+interface StoreOffers {
+  price: number[];
+  inStock: number[];
+  watermark: string;
+}
+
+interface Attribute {
+  text: (string | undefined)[];
+  number: (number | undefined)[];
+}
+
+class TenantIndex {
+  generation = 0n;
+  watermark = '0';
+  readonly ordinal = new Map<string, number>();
+  readonly bySeq = new Map<number, number>();
+  readonly ids: string[] = [];
+  readonly seq: number[] = [];
+  readonly visible: number[] = []; // 0: archived, 1: published, 2: draft (not archived)
+  readonly brand: number[] = [];
+  readonly brands: string[] = [];
+  readonly brandIds = new Map<string, number>();
+  readonly category: (string | null)[] = [];
+  readonly path: string[][] = [];
+  readonly paths = new Map<string, string[]>();
+  readonly titleKey: string[] = [];
+  readonly attributes = new Map<string, Attribute>();
+  readonly strings = new Map<string, string>();
+  readonly stores = new Map<string, StoreOffers>();
+  readonly storesBuilding = new Set<string>();
+  syncing: Promise<void> | null = null;
+
+  get size(): number {
+    return this.ids.length;
+  }
+
+  intern(value: string): string {
+    const kept = this.strings.get(value);
+    if (kept !== undefined) return kept;
+    this.strings.set(value, value);
+    return value;
+  }
+
+  apply(row: SearchRow): number {
+    let i = this.ordinal.get(row.product_id);
+    if (i === undefined) {
+      i = this.ids.length;
+      this.ordinal.set(row.product_id, i);
+      this.ids.push(row.product_id);
+    }
+    const seq = Number(row.seq);
+    this.seq[i] = seq;
+    this.bySeq.set(seq, i);
+    this.visible[i] = row.archived ? 0 : row.published ? 1 : 2;
+    if (row.brand === null) this.brand[i] = -1;
+    else {
+      let b = this.brandIds.get(row.brand);
+      if (b === undefined) {
+        b = this.brands.length;
+        this.brands.push(row.brand);
+        this.brandIds.set(row.brand, b);
+      }
+      this.brand[i] = b;
+    }
+    this.category[i] = row.category_id === null ? null : this.intern(row.category_id);
+    const path = typeof row.category_path === 'string' ? parseUuidArray(row.category_path) : row.category_path;
+    const key = path.join(',');
+    let kept = this.paths.get(key);
+    if (!kept) {
+      kept = path.map((id) => this.intern(id));
+      this.paths.set(key, kept);
+    }
+    this.path[i] = kept;
+    this.titleKey[i] = row.title_key;
+    return i;
+  }
+
+  clearAttributes(i: number): void {
+    for (const a of this.attributes.values()) {
+      a.text[i] = undefined;
+      a.number[i] = undefined;
+    }
+  }
+
+  setAttribute(i: number, name: string, text: string, number: number | null): void {
+    let a = this.attributes.get(name);
+    if (!a) {
+      a = { text: [], number: [] };
+      this.attributes.set(name, a);
+    }
+    a.text[i] = this.intern(text);
+    a.number[i] = number ?? undefined;
+  }
+}
+
+/** The index of every tenant this process searches, within its bound. */
+export class SearchIndex {
+  private readonly tenants = new Map<string, TenantIndex>();
+  private readonly building = new Map<string, Promise<void>>();
+  private readonly tooLarge = new Map<string, number>();
+  readonly stats = { builds: 0, syncs: 0, rowsApplied: 0, fallbacks: 0 };
+
+  constructor(
+    private readonly dataSource: DataSource,
+    readonly maxProducts: number,
+  ) {}
+
+  get enabled(): boolean {
+    return this.maxProducts > 0;
+  }
+
+  /** Products kept over all tenants. */
+  get products(): number {
+    let n = 0;
+    for (const t of this.tenants.values()) n += t.size;
+    return n;
+  }
+
+  /** Resolves once the tenant's index (and the store's offers, if given) is built or refused (tests and benches wait on it). */
+  async ready(tenantId: string, store: string | null = null): Promise<boolean> {
+    for (let i = 0; i < 3; i++) {
+      this.usable(tenantId, store);
+      await this.building.get(tenantId);
+      if (store) await this.building.get(`${tenantId}/${store}`);
+      if (this.usable(tenantId, store)) return true;
+    }
+    return false;
+  }
+
+  /** The tenant's index if it can answer a search in `store` now; otherwise starts building what is missing and answers null. */
+  private usable(tenantId: string, store: string | null): TenantIndex | null {
+    if (!this.enabled) return null;
+    const index = this.tenants.get(tenantId);
+    if (!index) {
+      const refused = this.tooLarge.get(tenantId);
+      if (refused !== undefined && Date.now() - refused < RETRY_TOO_LARGE_MS) return null;
+      if (!this.building.has(tenantId)) this.start(tenantId, () => this.build(tenantId));
+      return null;
+    }
+    if (store === null || index.stores.has(store)) return index;
+    const key = `${tenantId}/${store}`;
+    if (index.stores.size + index.storesBuilding.size < MAX_STORES && !this.building.has(key)) {
+      index.storesBuilding.add(store);
+      this.start(key, () => this.buildStore(tenantId, index, store).finally(() => index.storesBuilding.delete(store)));
+    }
+    return null;
+  }
+
+  private start(key: string, work: () => Promise<void>): void {
+    const running = work()
+      .catch(() => undefined) // A failed build leaves the SQL path in place; the next search tries again.
+      .finally(() => this.building.delete(key));
+    this.building.set(key, running);
+  }
+
+  /**
+   * The search's answer from the index, current as of `generation` (the tenant's search
+   * generation this search's transaction read), or null when the SQL path must answer.
+   */
+  async search(m: EntityManager, tenantId: string, generation: string, q: IndexQuery): Promise<RawSearch | null> {
+    const index = this.usable(tenantId, q.store);
+    if (!index) {
+      this.stats.fallbacks++;
+      return null;
+    }
+    await this.catchUp(m, tenantId, index, BigInt(generation));
+    if (this.tenants.get(tenantId) !== index) {
+      this.stats.fallbacks++;
+      return null;
+    }
+    let candidates: Int32Array | null = null;
+    let ranks: number[] | null = null;
+    let rankTexts: string[] | null = null;
+    if (q.query !== null) {
+      const [{ seqs, ranks: rankList }]: [{ seqs: string; ranks: string }] = await m.query(
+        `SELECT seqs, ranks FROM "${m.connection.driver.schema}".storefront_search_matches($1, $2)`,
+        [q.query, q.sort === 'RELEVANCE'],
+      );
+      const seqList = seqs === '' ? [] : seqs.split(',');
+      const rankParts = q.sort === 'RELEVANCE' && rankList !== '' ? rankList.split(',') : null;
+      candidates = new Int32Array(seqList.length);
+      if (rankParts) {
+        ranks = new Array<number>(index.size);
+        rankTexts = new Array<string>(index.size);
+      }
+      let n = 0;
+      for (let j = 0; j < seqList.length; j++) {
+        const i = index.bySeq.get(Number(seqList[j]));
+        // A product committed after the index's last read: as if the search had run just before it.
+        if (i === undefined) continue;
+        candidates[n++] = i;
+        if (rankParts) {
+          ranks![i] = Number(rankParts[j]);
+          rankTexts![i] = rankParts[j]!;
+        }
+      }
+      candidates = candidates.subarray(0, n);
+    }
+    return answer(index, q, candidates, ranks, rankTexts);
+  }
+
+  /** Brings the tenant's index to at least `generation` (one reader at a time per tenant; the others wait for it). */
+  private async catchUp(m: EntityManager, tenantId: string, index: TenantIndex, generation: bigint): Promise<void> {
+    while (index.generation < generation && this.tenants.get(tenantId) === index) {
+      if (index.syncing) {
+        await index.syncing;
+        continue;
+      }
+      index.syncing = this.sync(m, tenantId, index).finally(() => {
+        index.syncing = null;
+      });
+      await index.syncing;
+    }
+  }
+
+  private async sync(m: EntityManager, tenantId: string, index: TenantIndex): Promise<void> {
+    const s = m.connection.driver.schema!;
+    const { watermark, generation } = await readMark(m, tenantId);
+    try {
+      const rows: SearchRow[] = await m.query(`SELECT * FROM "${s}".storefront_search_rows($1::xid8)`, [index.watermark]);
+      const changed = rows.map((row) => index.apply(row));
+      if (changed.length) await this.readAttributes(m, index, rows.map((r) => r.product_id), changed);
+      for (const [store, offers] of index.stores) {
+        const list: { product_id: string; price: number | null; in_stock: boolean }[] = await m.query(
+          `SELECT * FROM "${s}".storefront_search_offers($1, $2::xid8)`,
+          [store, offers.watermark],
+        );
+        applyOffers(index, offers, list);
+        offers.watermark = watermark;
+      }
+      index.watermark = watermark;
+      if (generation > index.generation) index.generation = generation;
+      this.stats.syncs++;
+      this.stats.rowsApplied += rows.length;
+      if (this.products > this.maxProducts) this.drop(tenantId);
+    } catch (error) {
+      // Half applied: the index is no longer known to be current; the next search builds it again.
+      this.tenants.delete(tenantId);
+      throw error;
+    }
+  }
+
+  private drop(tenantId: string): void {
+    this.tenants.delete(tenantId);
+    this.tooLarge.set(tenantId, Date.now());
+  }
+
+  private async build(tenantId: string): Promise<void> {
+    await inTenantTransaction(this.dataSource, tenantId, async (m) => {
+      await m.query(`SET LOCAL statement_timeout = 0`);
+      const s = m.connection.driver.schema!;
+      const { watermark, generation } = await readMark(m, tenantId);
+      const [{ n }]: [{ n: string }] = await m.query(`SELECT count(*) AS n FROM "${s}".storefront_search_rows(NULL)`);
+      if (this.products + Number(n) > this.maxProducts) {
+        this.tooLarge.set(tenantId, Date.now());
+        return;
+      }
+      const index = new TenantIndex();
+      const rows: SearchRow[] = await m.query(`SELECT * FROM "${s}".storefront_search_rows(NULL)`);
+      for (const row of rows) index.apply(row);
+      await this.readAttributes(m, index, null, null);
+      index.watermark = watermark;
+      index.generation = generation;
+      this.tooLarge.delete(tenantId);
+      this.tenants.set(tenantId, index);
+      this.stats.builds++;
+    });
+  }
+
+  private async buildStore(tenantId: string, index: TenantIndex, store: string): Promise<void> {
+    await inTenantTransaction(this.dataSource, tenantId, async (m) => {
+      await m.query(`SET LOCAL statement_timeout = 0`);
+      const { watermark, generation } = await readMark(m, tenantId);
+      const list: { product_id: string; price: number | null; in_stock: boolean }[] = await m.query(
+        `SELECT * FROM "${m.connection.driver.schema}".storefront_search_offers($1, NULL)`,
+        [store],
+      );
+      const offers: StoreOffers = { price: [], inStock: [], watermark };
+      applyOffers(index, offers, list);
+      // Installed between two syncs; offers newer than the tenant's rows are fine, older ones are
+      // caught up by the next sync (the tenant's generation is lowered to the one read here).
+      if (index.syncing) await index.syncing.catch(() => undefined);
+      index.stores.set(store, offers);
+      if (generation < index.generation) index.generation = generation;
+    });
+  }
+
+  /** The attribute values of the products at `ordinals` (all products when null). */
+  private async readAttributes(m: EntityManager, index: TenantIndex, ids: string[] | null, ordinals: number[] | null): Promise<void> {
+    const s = m.connection.driver.schema!;
+    if (ordinals) for (const i of ordinals) index.clearAttributes(i);
+    const rows: { product_id: string; name: string; value_text: string; value_number: number | null }[] = await m.query(
+      `SELECT product_id, name, value_text, value_number::float8 AS value_number FROM "${s}".product_attribute
+        WHERE tenant_id = current_setting('app.tenant_id')::uuid ${ids ? 'AND product_id = ANY($1::uuid[])' : ''}`,
+      ids ? [ids] : [],
+    );
+    for (const row of rows) {
+      const i = index.ordinal.get(row.product_id);
+      if (i !== undefined) index.setAttribute(i, row.name, row.value_text, row.value_number);
+    }
+  }
+}
+
+/** The generation and the oldest transaction still running, read in one snapshot (so nothing written after it is missed). */
+async function readMark(m: EntityManager, tenantId: string): Promise<{ watermark: string; generation: bigint }> {
+  const [row]: [{ watermark: string; generation: string | null }] = await m.query(
+    `SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS watermark,
+            (SELECT generation::text FROM "${m.connection.driver.schema}".search_generation WHERE tenant_id = $1) AS generation`,
+    [tenantId],
+  );
+  return { watermark: row.watermark, generation: BigInt(row.generation ?? '0') };
+}
+
+function applyOffers(index: TenantIndex, offers: StoreOffers, list: { product_id: string; price: number | null; in_stock: boolean }[]): void {
+  for (const o of list) {
+    const i = index.ordinal.get(o.product_id);
+    if (i === undefined) continue; // Its search row is read with the next sync, its offer again with it (same transaction).
+    offers.price[i] = o.price === null ? NaN : Number(o.price);
+    offers.inStock[i] = o.in_stock ? 1 : 0;
+  }
+}
+
+function parseUuidArray(text: string): string[] {
+  const inner = text.replace(/^\{|\}$/g, '');
+  return inner === '' ? [] : inner.split(',');
+}
+
+/** Byte order of UTF-8 (the "C" collation the search function sorts titles and names by). */
+export function compareC(a: string, b: string): number {
+  if (a === b) return 0;
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.codePointAt(i)!;
+    const y = b.codePointAt(i)!;
+    if (x !== y) return x < y ? -1 : 1;
+    if (x > 0xffff) i++;
+  }
+  return a.length - b.length;
+}
+
+const formatFloat = (n: number) => (n === Infinity ? 'Infinity' : n === -Infinity ? '-Infinity' : String(n));
+
+/** The search function's answer, from the index (see the attributes-options-media migration for the statement it stands for). */
+function answer(index: TenantIndex, q: IndexQuery, candidates: Int32Array | null, ranks: number[] | null, rankTexts: string[] | null): RawSearch {
+  const count = candidates ? candidates.length : index.size;
+  const brandFilter = q.brands ? new Set(q.brands.map((b) => index.brandIds.get(b)).filter((b) => b !== undefined)) : null;
+  const categoryFilter = q.categoryIds ? new Set(q.categoryIds) : null;
+  const offers = q.store ? index.stores.get(q.store)! : null;
+  const min = q.priceMin === null ? null : Number(q.priceMin);
+  const max = q.priceMax === null ? null : Number(q.priceMax);
+  const attributeFilters = (q.attributes ?? []).map((f) => ({
+    name: f.name,
+    column: index.attributes.get(f.name),
+    values: f.values ? new Set(f.values) : null,
+    min: f.min ?? null,
+    max: f.max ?? null,
+  }));
+  const facetAttributes = [...q.facetAttributes].filter((name) => index.attributes.has(name)).map((name) => ({ name, column: index.attributes.get(name)! }));
+  const brandCounts = new Int32Array(index.brands.length);
+  const categoryCounts = new Map<string, number>();
+  const priceCounts = new Int32Array(PRICE_BOUNDS.length + 1);
+  const stockCounts = [0, 0];
+  const attributeCounts = new Map<string, Map<string, number>>(facetAttributes.map((a) => [a.name, new Map()]));
+  let total = 0;
+
+  const sort = q.sort;
+  const descending = sort === 'RELEVANCE' || sort === 'PRICE_DESC' || sort === 'NEWEST';
+  const afterSeq = q.afterSeq === null ? null : Number(q.afterSeq);
+  const afterNumber = q.afterKey === null || sort === 'TITLE' ? null : Number(q.afterKey);
+  const keyOf = (i: number): number => {
+    switch (sort) {
+      case 'RELEVANCE':
+        return ranks![i] ?? 0;
+      case 'PRICE_ASC': {
+        const p = offers?.price[i];
+        return p === undefined || Number.isNaN(p) ? Infinity : p;
+      }
+      case 'PRICE_DESC': {
+        const p = offers?.price[i];
+        return p === undefined || Number.isNaN(p) ? -Infinity : p;
+      }
+      default:
+        return index.seq[i]!;
+    }
+  };
+  // k then seq: negative when i comes before j in the page's order.
+  const order = (i: number, j: number): number => {
+    let c: number;
+    if (sort === 'TITLE') c = compareC(index.titleKey[i]!, index.titleKey[j]!);
+    else {
+      const a = keyOf(i);
+      const b = keyOf(j);
+      c = a === b ? 0 : a < b ? -1 : 1;
+      if (descending) c = -c;
+    }
+    return c !== 0 ? c : index.seq[i]! - index.seq[j]!;
+  };
+  const afterCursor = (i: number): boolean => {
+    if (q.afterKey === null) return true;
+    let c: number;
+    if (sort === 'TITLE') c = compareC(index.titleKey[i]!, q.afterKey);
+    else {
+      const k = keyOf(i);
+      c = k === afterNumber ? 0 : k < afterNumber! ? -1 : 1;
+      if (descending) c = -c;
+    }
+    return c > 0 || (c === 0 && index.seq[i]! > afterSeq!);
+  };
+  // The page: the first `q.page` rows in order, kept sorted (a page is at most 101 rows).
+  const page: number[] = [];
+  const offerPage = (i: number) => {
+    if (!afterCursor(i)) return;
+    if (page.length === q.page && order(i, page[page.length - 1]!) >= 0) return;
+    let lo = 0;
+    let hi = page.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (order(page[mid]!, i) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    page.splice(lo, 0, i);
+    if (page.length > q.page) page.pop();
+  };
+
+  for (let c = 0; c < count; c++) {
+    const i = candidates ? candidates[c]! : c;
+    const visible = index.visible[i]!;
+    if (visible === 0 || (visible === 2 && !q.drafts)) continue;
+    const brand = index.brand[i]!;
+    const fb = brandFilter === null || (brand >= 0 && brandFilter.has(brand));
+    let fc = categoryFilter === null;
+    if (!fc) for (const id of index.path[i]!) if (categoryFilter!.has(id)) { fc = true; break; }
+    const price = offers ? offers.price[i] : undefined;
+    const hasPrice = price !== undefined && !Number.isNaN(price);
+    const fp = (min === null || (hasPrice && price >= min)) && (max === null || (hasPrice && price <= max));
+    const inStock = offers ? offers.inStock[i] === 1 : false;
+    const fs = q.inStock === null || inStock === q.inStock;
+    // The attribute filters this product fails: none (fa), exactly one (its facet still counts it), or more.
+    let fails = 0;
+    let failed = '';
+    for (const f of attributeFilters) {
+      const text = f.column?.text[i];
+      let ok = text !== undefined;
+      if (ok && f.values && !f.values.has(text!)) ok = false;
+      if (ok && (f.min !== null || f.max !== null)) {
+        const n = f.column!.number[i];
+        if (n === undefined || (f.min !== null && !(n >= f.min)) || (f.max !== null && !(n <= f.max))) ok = false;
+      }
+      if (!ok) {
+        fails++;
+        failed = f.name;
+      }
+    }
+    const fa = fails === 0;
+    if (fc && fp && fs && fa && brand >= 0) brandCounts[brand]!++;
+    if (fb && fp && fs && fa) {
+      const category = index.category[i];
+      if (category !== null && category !== undefined) categoryCounts.set(category, (categoryCounts.get(category) ?? 0) + 1);
+    }
+    if (fb && fc && fs && fa && hasPrice) {
+      let bucket = 0;
+      while (bucket < PRICE_BOUNDS.length && price >= PRICE_BOUNDS[bucket]!) bucket++;
+      priceCounts[bucket]!++;
+    }
+    if (fb && fc && fp && fa) stockCounts[inStock ? 1 : 0]!++;
+    if (fb && fc && fp && fs && fails <= 1) {
+      for (const a of facetAttributes) {
+        if (fails === 1 && failed !== a.name) continue;
+        const value = a.column.text[i];
+        if (value === undefined) continue;
+        const counts = attributeCounts.get(a.name)!;
+        counts.set(value, (counts.get(value) ?? 0) + 1);
+      }
+    }
+    if (fb && fc && fp && fs && fa) {
+      total++;
+      offerPage(i);
+    }
+  }
+
+  const brands: [string, number][] = [];
+  for (let b = 0; b < brandCounts.length; b++) if (brandCounts[b]! > 0) brands.push([index.brands[b]!, brandCounts[b]!]);
+  brands.sort(([a, x], [b, y]) => y - x || compareC(a, b));
+  const attributes: [string, string, number][] = [];
+  for (const name of [...attributeCounts.keys()].sort(compareC)) {
+    const values = [...attributeCounts.get(name)!].sort(([a, x], [b, y]) => y - x || compareC(a, b)).slice(0, 50);
+    for (const [value, n] of values) attributes.push([name, value, n]);
+  }
+  return {
+    total,
+    page: page.map((i) => [
+      index.ids[i]!,
+      String(index.seq[i]!),
+      sort === 'TITLE' ? index.titleKey[i]! : sort === 'RELEVANCE' ? (rankTexts![i] ?? '0') : formatFloat(keyOf(i)),
+    ]),
+    brands: brands.slice(0, 50),
+    categories: [...categoryCounts],
+    prices: [...priceCounts].flatMap((n, bucket) => (n > 0 ? [[bucket, n] as [number, number]] : [])),
+    stock: [
+      ...(stockCounts[1]! > 0 ? [[true, stockCounts[1]!] as [boolean, number]] : []),
+      ...(stockCounts[0]! > 0 ? [[false, stockCounts[0]!] as [boolean, number]] : []),
+    ],
+    attributes,
+  };
+}
