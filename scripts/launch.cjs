@@ -78,14 +78,18 @@ function dynamicImports(text) {
 }
 
 /**
- * The bundle in ASCII only. esbuild escapes non-ASCII characters in strings, identifiers and
+ * The bundle's comments in ASCII. esbuild escapes non-ASCII characters in strings, identifiers and
  * regular expressions, but keeps the comments it carries over as they are; one `’` or `§` in a
  * package's comment makes V8 hold the whole source of the bundle, which it keeps for the life of
- * the process, as a two-byte string: twice the file's size (16 MB instead of 8 MB for the gateway's).
- * A `\uXXXX` escape means the same character wherever else such a character could still appear.
+ * the process, as a two-byte string: twice the file's size (16 MB instead of 8 MB for the
+ * gateway's). Only comment lines (esbuild writes a comment on lines of its own) are escaped: the
+ * raw text of a tagged template (`String.raw`) is the one other place such a character is left, and
+ * there an escape would change what the tag is given.
  */
-function asciiOnly(text) {
-  return text.replace(/[^\x00-\x7f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+function asciiComments(text) {
+  return text.replace(/^[ \t]*(?:\/\/|\/\*|\*).*[^\x00-\x7f].*$/gm, (line) =>
+    line.replace(/[^\x00-\x7f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`),
+  );
 }
 
 /** Builds the bundle of an entry; written beside and renamed, so a concurrent launch never reads half a file. */
@@ -139,7 +143,7 @@ function build(entry, bundle) {
         .map((file) => relative(root, resolve(root, file)).split(sep).join('/'))
         .filter((file) => !file.startsWith('node_modules/'));
       const files = [
-        ...out.outputFiles.map((file) => [file.path, file.path === bundle ? asciiOnly(dynamicImports(file.text)) : file.contents]),
+        ...out.outputFiles.map((file) => [file.path, file.path === bundle ? asciiComments(dynamicImports(file.text)) : file.contents]),
         [`${bundle}.inputs.json`, JSON.stringify(inputs)],
       ];
       // The bundle itself last: its time is what freshness is judged by.

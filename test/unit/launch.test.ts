@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { deserialize } from 'node:v8';
 
 const root = join(__dirname, '..', '..');
 
@@ -62,6 +63,33 @@ describe('the launcher', () => {
     const bundle = readFileSync(join(root, '.build', `.build--launch-test-${process.pid}--packaged.cjs`), 'utf8');
     expect(bundle).toMatch(/exports = \{ folder: __dirname, file: __filename \}/);
     expect(bundle).toContain('__dyn_("node:os")');
+  });
+
+  it('writes the comments of the bundle in ASCII (esbuild escapes strings), a tagged template keeping its raw text, and keeps its compile cache across launches', () => {
+    const entry = join(dir, 'unicode.ts');
+    writeFileSync(
+      entry,
+      [
+        '// A comment with a curly quote ’, a section sign § and an emoji 😀 (a two-byte source otherwise).',
+        '/**',
+        ' * A block comment ’.',
+        ' */',
+        "const word = 'café ’ 😀';",
+        'console.log(JSON.stringify({ word, length: word.length, matches: /é’/.test("xé’y"), raw: String.raw`§` }));',
+      ].join('\n'),
+    );
+    const expected = { word: 'café ’ 😀', length: 9, matches: true, raw: '§' };
+    expect(JSON.parse(launch(entry).trim())).toEqual(expected);
+    const bundle = readFileSync(join(root, '.build', `.build--launch-test-${process.pid}--unicode.cjs`), 'utf8');
+    expect(bundle.split('\n').filter((line) => /[^\x00-\x7f]/.test(line))).toEqual([expect.stringContaining('String.raw`§`')]);
+    // The second launch takes V8's cached data from the file the first wrote, and lets go of it; the file keeps it.
+    const cacheFile = join(root, '.build', `.build--launch-test-${process.pid}--unicode.cjs.v8cache`);
+    const cached = () => (deserialize(readFileSync(cacheFile)) as Map<string, { stamp: string; data: Uint8Array }>).get(join(root, '.build', `.build--launch-test-${process.pid}--unicode.cjs`));
+    const first = cached();
+    expect(first?.data.length).toBeGreaterThan(0);
+    expect(JSON.parse(launch(entry).trim())).toEqual(expected);
+    expect(cached()?.stamp).toBe(first?.stamp);
+    expect(Buffer.from(cached()!.data).equals(Buffer.from(first!.data))).toBe(true);
   });
 
   it("loads redis and @apollo/gateway's telemetry packages on first use, not at require; Apollo's telemetry off unless asked for", () => {
