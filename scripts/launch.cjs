@@ -79,16 +79,16 @@ function dynamicImports(text) {
 
 /**
  * The bundle's comments in ASCII. esbuild escapes non-ASCII characters in strings, identifiers and
- * regular expressions, but keeps the comments it carries over as they are; one `’` or `§` in a
- * package's comment makes V8 hold the whole source of the bundle, which it keeps for the life of
- * the process, as a two-byte string: twice the file's size (16 MB instead of 8 MB for the
- * gateway's). Only comment lines (esbuild writes a comment on lines of its own) are escaped: the
- * raw text of a tagged template (`String.raw`) is the one other place such a character is left, and
+ * regular expressions, but keeps the comments it carries over (and the licences it gathers at the
+ * end) as they are; one `’` or `§` in a package's comment makes V8 hold the whole source of the
+ * bundle, which it keeps for the life of the process, as a two-byte string: twice the file's size
+ * (16 MB instead of 8 MB for the gateway's). Only what looks like a comment is escaped: the raw
+ * text of a tagged template (`String.raw`) is the one other place such a character is left, and
  * there an escape would change what the tag is given.
  */
 function asciiComments(text) {
-  return text.replace(/^[ \t]*(?:\/\/|\/\*|\*).*[^\x00-\x7f].*$/gm, (line) =>
-    line.replace(/[^\x00-\x7f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`),
+  return text.replace(/\/\*[\s\S]*?\*\/|\/\/[^\n]*/g, (comment) =>
+    /[^\x00-\x7f]/.test(comment) ? comment.replace(/[^\x00-\x7f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`) : comment,
   );
 }
 
