@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { deserialize } from 'node:v8';
 
 const root = join(__dirname, '..', '..');
 
@@ -62,6 +63,34 @@ describe('the launcher', () => {
     const bundle = readFileSync(join(root, '.build', `.build--launch-test-${process.pid}--packaged.cjs`), 'utf8');
     expect(bundle).toMatch(/exports = \{ folder: __dirname, file: __filename \}/);
     expect(bundle).toContain('__dyn_("node:os")');
+  });
+
+  it('writes the bundle in ASCII only (comments, strings, regular expressions and patterns built with String.raw meaning the same), and keeps its compile cache across launches', () => {
+    const entry = join(dir, 'unicode.ts');
+    writeFileSync(
+      entry,
+      [
+        '// A comment with a curly quote ’, a section sign § and an emoji 😀 (a two-byte source otherwise).',
+        '/**',
+        ' * A block comment ’.',
+        ' */',
+        "const word = 'café ’ 😀';",
+        "const pattern = new RegExp(String.raw`^[x×*]\\d+[À-Ö]$`, 'u');",
+        'console.log(JSON.stringify({ word, length: word.length, matches: /é’\\é/.test("xé’éy"), ranged: /^[À-Ö]+$/u.test("ÀÉÖ"), pattern: pattern.test("×12É"), emoji: /^😀$/u.test("😀") }));',
+      ].join('\n'),
+    );
+    const expected = { word: 'café ’ 😀', length: 9, matches: true, ranged: true, pattern: true, emoji: true };
+    expect(JSON.parse(launch(entry).trim())).toEqual(expected);
+    const bundle = readFileSync(join(root, '.build', `.build--launch-test-${process.pid}--unicode.cjs`), 'utf8');
+    expect(bundle).not.toMatch(/[^\t\n\r\x20-\x7e]/);
+    // The second launch takes V8's cached data from the file the first wrote, and lets go of it; the file keeps it.
+    const cacheFile = join(root, '.build', `.build--launch-test-${process.pid}--unicode.cjs.v8cache`);
+    const cached = () => (deserialize(readFileSync(cacheFile)) as Map<string, { stamp: string; data: Uint8Array }>).get(join(root, '.build', `.build--launch-test-${process.pid}--unicode.cjs`));
+    const first = cached();
+    expect(first?.data.length).toBeGreaterThan(0);
+    expect(JSON.parse(launch(entry).trim())).toEqual(expected);
+    expect(cached()?.stamp).toBe(first?.stamp);
+    expect(Buffer.from(cached()!.data).equals(Buffer.from(first!.data))).toBe(true);
   });
 
   it("loads redis and @apollo/gateway's telemetry packages on first use, not at require; Apollo's telemetry off unless asked for", () => {
