@@ -186,7 +186,9 @@ async function explainRules(dataSource: { createQueryRunner: () => { connect: ()
   const prepareText = texts.find((t) => /PREPARE quote_rules_/.test(t));
   const settings = last.slice(0, last.indexOf("'statement_timeout'"));
   const prefix = last.slice(0, last.indexOf('; ', settings.length) + 2);
-  const body = last.slice(prefix.length, last.lastIndexOf('; COMMIT'));
+  let body = last.slice(prefix.length, last.lastIndexOf('; COMMIT'));
+  // The last quote may have been the first on its connection: its text prepares, then executes.
+  if (body.startsWith('PREPARE ')) body = body.slice(body.lastIndexOf('; EXECUTE ') + 2);
   const runner = dataSource.createQueryRunner();
   const client = (await runner.connect()) as { query(text: string): Promise<unknown> };
   try {
