@@ -146,6 +146,22 @@ describe('search index', () => {
     expect(indexed.index.stats.rowsApplied - rowsApplied).toBeGreaterThan(0);
   }, 300_000);
 
+  it('keeps the offers of products it has not read yet when it builds a store', async () => {
+    // A store's offers built while the tenant's rows lag (products imported since the last search):
+    // the offers of products the index does not know yet must not be lost when their rows arrive.
+    const s = catalog.schema;
+    const second = randomUUID();
+    await inTenantTransaction(catalog.dataSource(), tenant, async (m) => {
+      await m.query(`SET LOCAL statement_timeout = 0`);
+      await m.query(`INSERT INTO "${s}".search_offer (tenant_id, store_id, product_id, price, in_stock) SELECT tenant_id, $2, product_id, price, in_stock FROM "${s}".search_offer WHERE tenant_id = $1 AND store_id = $3`, [tenant, second, store]);
+      await insertBenchProducts(m, s, tenant, second, 1_021, 1_060);
+    });
+    expect(await indexed.index.ready(tenant, second)).toBe(true);
+    for (const args of [{ filter: { inStock: true }, storeId: second }, { filter: { price: { min: '0' } }, sort: 'PRICE_DESC' as const, storeId: second }, { query: 'generated', filter: { inStock: false }, storeId: second }]) {
+      expect({ args, answer: shape(await pages(indexed, admin, args)) }).toEqual({ args, answer: shape(await pages(sqlPath, admin, args)) });
+    }
+  }, 300_000);
+
   it('keeps tenants apart: another tenant searches its own catalog only', async () => {
     const otherCtx = { ...admin, tenantId: other };
     expect(await indexed.index.ready(other, store)).toBe(true);

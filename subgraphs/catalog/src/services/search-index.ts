@@ -89,6 +89,18 @@ interface StoreOffers {
   price: number[];
   inStock: number[];
   watermark: string;
+  /**
+   * Offers read before their product's search row (a store built, or a sync's offers read, while
+   * rows written since the index's last read were not applied yet): kept until the row arrives. The
+   * watermark has moved past them, so they are not read again. At most one per product of the store.
+   */
+  pending: Map<string, Offer>;
+}
+
+interface Offer {
+  product_id: string;
+  price: number | null;
+  in_stock: boolean;
 }
 
 interface Attribute {
@@ -308,7 +320,9 @@ export class SearchIndex {
       const changed = rows.map((row) => index.apply(row));
       if (changed.length) await this.readAttributes(m, index, rows.map((r) => r.product_id), changed);
       for (const [store, offers] of index.stores) {
-        const list: { product_id: string; price: number | null; in_stock: boolean }[] = await m.query(
+        // Older than anything read below: applied first, so a newer offer read now wins.
+        if (offers.pending.size) applyOffers(index, offers, [...offers.pending.values()]);
+        const list: Offer[] = await m.query(
           `SELECT * FROM "${s}".storefront_search_offers($1, $2::xid8)`,
           [store, offers.watermark],
         );
@@ -358,14 +372,14 @@ export class SearchIndex {
     await inTenantTransaction(this.dataSource, tenantId, async (m) => {
       await m.query(`SET LOCAL statement_timeout = 0`);
       const { watermark, generation } = await readMark(m, tenantId);
-      const list: { product_id: string; price: number | null; in_stock: boolean }[] = await m.query(
+      const list: Offer[] = await m.query(
         `SELECT * FROM "${m.connection.driver.schema}".storefront_search_offers($1, NULL)`,
         [store],
       );
-      const offers: StoreOffers = { price: [], inStock: [], watermark };
+      const offers: StoreOffers = { price: [], inStock: [], watermark, pending: new Map() };
       applyOffers(index, offers, list);
-      // Installed between two syncs; offers newer than the tenant's rows are fine, older ones are
-      // caught up by the next sync (the tenant's generation is lowered to the one read here).
+      // Installed between two syncs; offers newer than the tenant's rows wait in `pending` for their
+      // rows, older ones are caught up by the next sync (the tenant's generation is lowered to the one read here).
       if (index.syncing) await index.syncing.catch(() => undefined);
       index.stores.set(store, offers);
       if (generation < index.generation) index.generation = generation;
@@ -398,10 +412,14 @@ async function readMark(m: EntityManager, tenantId: string): Promise<{ watermark
   return { watermark: row.watermark, generation: BigInt(row.generation ?? '0') };
 }
 
-function applyOffers(index: TenantIndex, offers: StoreOffers, list: { product_id: string; price: number | null; in_stock: boolean }[]): void {
+function applyOffers(index: TenantIndex, offers: StoreOffers, list: Offer[]): void {
   for (const o of list) {
     const i = index.ordinal.get(o.product_id);
-    if (i === undefined) continue; // Its search row is read with the next sync, its offer again with it (same transaction).
+    if (i === undefined) {
+      offers.pending.set(o.product_id, o); // Its search row is not read yet: applied when it is.
+      continue;
+    }
+    offers.pending.delete(o.product_id);
     offers.price[i] = o.price === null ? NaN : Number(o.price);
     offers.inStock[i] = o.in_stock ? 1 : 0;
   }
