@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
 import { seedDemo } from '../scripts/seed-demo.js';
 import { startSystem } from '../scripts/system.js';
+import { cleanUpBench } from './clean-up.js';
 import { metrics } from '../lib/observability/metrics.js';
 
 const QUERY = `query Storefront($store: ID!) {
@@ -107,6 +108,7 @@ async function main(): Promise<void> {
     agent.destroy();
   } finally {
     await system.stop();
+    await cleanUpBench(`_bench${process.pid}`);
   }
 }
 

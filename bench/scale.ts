@@ -12,13 +12,11 @@
 import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { Client } from 'pg';
-import { createClient } from 'redis';
-import { SUBGRAPHS } from '../schema/compose-supergraph.js';
 import { graphqlOk } from '../scripts/graphql-request.js';
 import { seedDemo } from '../scripts/seed-demo.js';
 import { quoted } from '../test/support/fixtures.js';
 import { startSystem } from '../scripts/system.js';
+import { cleanUpBench } from './clean-up.js';
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
@@ -187,27 +185,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await system.stop();
-    await cleanUp(`_scale${process.pid}`, `bench:scale:${process.pid}`);
-  }
-}
-
-/** A bench leaves nothing behind on shared servers: its schemas, their roles, its stream. */
-async function cleanUp(suffix: string, stream: string): Promise<void> {
-  if (process.env.DATABASE_URL) {
-    const db = new Client({ connectionString: process.env.DATABASE_URL });
-    await db.connect();
-    for (const { name } of SUBGRAPHS) {
-      await db.query(`DROP SCHEMA IF EXISTS "${name}${suffix}" CASCADE`);
-      await db.query(`DROP ROLE IF EXISTS "${name}${suffix}_app"`);
-    }
-    await db.end();
-  }
-  if (process.env.REDIS_URL) {
-    const redis = createClient({ url: process.env.REDIS_URL });
-    await redis.connect();
-    const keys = await redis.keys(`${stream}*`);
-    if (keys.length) await redis.del(keys);
-    await redis.quit();
+    await cleanUpBench(`_scale${process.pid}`, `bench:scale:${process.pid}`);
   }
 }
 

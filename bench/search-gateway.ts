@@ -19,11 +19,11 @@
  */
 import { Agent, request } from 'node:http';
 import { loadavg } from 'node:os';
-import pg from 'pg';
-import { FREE_PORTS, SUBGRAPHS } from '../lib/subgraphs.js';
+import { FREE_PORTS } from '../lib/subgraphs.js';
 import { inTenantTransaction } from '../lib/db/data-source.js';
 import { analyzeAfterBulkWrite } from '../lib/db/table-statistics.js';
 import { startSystem } from '../scripts/system.js';
+import { cleanUpBench } from './clean-up.js';
 import { insertBenchCategories, insertBenchProducts } from './search-catalog.js';
 
 const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
@@ -208,21 +208,6 @@ export async function gatewayBench(o: { products: number; clients: number; secon
   } finally {
     agent.destroy();
     await system.stop();
-    await dropBenchSchemas(`_bench${process.pid}`);
-  }
-}
-
-/** On PostgreSQL, the run's schemas (`<service>_bench<pid>`) and their roles are dropped once the system has stopped. */
-async function dropBenchSchemas(suffix: string): Promise<void> {
-  if (!process.env.DATABASE_URL) return;
-  const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
-  await client.connect();
-  try {
-    for (const { name } of SUBGRAPHS) {
-      await client.query(`DROP SCHEMA IF EXISTS "${name}${suffix}" CASCADE`);
-      await client.query(`DROP ROLE IF EXISTS "${name}${suffix}_app"`);
-    }
-  } finally {
-    await client.end();
+    await cleanUpBench(`_bench${process.pid}`);
   }
 }

@@ -6,6 +6,7 @@
 import { FREE_PORTS } from '../lib/subgraphs.js';
 import { seedDemo } from '../scripts/seed-demo.js';
 import { startSystem } from '../scripts/system.js';
+import { cleanUpBench } from './clean-up.js';
 
 async function main(): Promise<void> {
   const system = await startSystem({
@@ -18,7 +19,7 @@ async function main(): Promise<void> {
   });
   const seeded = await seedDemo(system);
   process.stdout.write(`${JSON.stringify({ gatewayUrl: system.gatewayUrl, stores: seeded.stores, keys: seeded.keys })}\n`);
-  process.once('SIGTERM', () => void system.stop().then(() => process.exit(0)));
+  process.once('SIGTERM', () => void system.stop().then(() => cleanUpBench(`_bench${process.pid}`, `bench:events:${process.pid}`)).then(() => process.exit(0)));
 }
 
 main().catch((error: unknown) => {
