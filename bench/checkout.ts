@@ -9,14 +9,14 @@
  *
  * Options: --shoppers 20 --checkouts 5 (per shopper)
  */
-import { parseArgs } from 'node:util';
 import { graphqlRequest } from '../scripts/graphql-request.js';
 import { benchTenant, startBenchSystem } from './bench-tenant.js';
+import { benchArgs } from './args.js';
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 
 async function main() {
-  const { values } = parseArgs({ options: { shoppers: { type: 'string', default: '20' }, checkouts: { type: 'string', default: '5' } } });
+  const { values } = benchArgs({ options: { shoppers: { type: 'string', default: '20' }, checkouts: { type: 'string', default: '5' } } });
   const shoppers = Number(values.shoppers);
   const perShopper = Number(values.checkouts);
   const system = await startBenchSystem();

@@ -7,11 +7,11 @@
  * Options: --rows 2000000 --queries 3
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../lib/db/embedded-postgres.js';
+import { benchArgs } from './args.js';
 
 async function measure(url: string, rows: number, queries: number) {
   const client = new pg.Client(url);
@@ -28,7 +28,7 @@ async function measure(url: string, rows: number, queries: number) {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { rows: { type: 'string', default: '2000000' }, queries: { type: 'string', default: '3' } } });
+  const { values } = benchArgs({ options: { rows: { type: 'string', default: '2000000' }, queries: { type: 'string', default: '3' } } });
   const rows = Number(values.rows);
   const queries = Number(values.queries);
   const results: Record<string, unknown>[] = [];

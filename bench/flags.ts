@@ -9,11 +9,11 @@
  * first answer showing the change (and from when it was sent). Both caches are warm before each run.
  */
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { graphqlOk, graphqlRequest } from '../scripts/graphql-request.js';
 import { addProduct, createShop, quoted, receiveStock, setPrice } from '../test/support/fixtures.js';
 import { startRedisProcess, startSystemProcesses } from '../test/support/drills/system-processes.js';
 import type { TestSupergraph } from '../test/support/start-supergraph.js';
+import { benchArgs } from './args.js';
 
 const SET = 'mutation ($i: FeatureFlagInput!) { setFeatureFlag(input: $i) { revision } }';
 const EVALUATE = 'query { featureFlagEvaluation(key: "order-workflow-version") { value } }';
@@ -27,7 +27,7 @@ const summary = (values: number[]) => {
 };
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: '20' } } });
+  const { values } = benchArgs({ options: { runs: { type: 'string', default: '20' } } });
   const runs = Number(values.runs);
   const databaseUrl = process.env.DATABASE_URL;
   if (!databaseUrl) throw new Error('bench:flags runs a process per service: set DATABASE_URL to a PostgreSQL (e.g. the one .ci/run starts)');

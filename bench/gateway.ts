@@ -32,10 +32,11 @@ import { mkdtempSync, readdirSync, readFileSync, realpathSync, writeFileSync } f
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { isDeepStrictEqual, parseArgs } from 'node:util';
+import { isDeepStrictEqual } from 'node:util';
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
 import { BENCH_QUERY, BENCH_SUBGRAPHS, startBenchSubgraphs } from './gateway/subgraphs.js';
+import { benchArgs } from './args.js';
 
 const root = join(__dirname, '..');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -122,7 +123,7 @@ interface Gateway {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = benchArgs({
     options: {
       duration: { type: 'string', default: '15' },
       warmup: { type: 'string', default: '3' },

@@ -19,11 +19,11 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import { signJson } from '../lib/webhooks/signatures.js';
 import { graphqlOk } from '../scripts/graphql-request.js';
+import { benchArgs } from './args.js';
 
 const SECRET = 'bench-pos-secret-0123456789';
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
@@ -34,7 +34,7 @@ const summary = (values: number[]) => {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = benchArgs({
     options: {
       acks: { type: 'string', default: '300' },
       events: { type: 'string', default: '100' },

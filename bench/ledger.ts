@@ -12,7 +12,6 @@
  * the latencies of each kind apart, so that a busy machine slows both alike; docs/audit.md).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { inSystemTransaction, inTenantTransaction } from '../lib/db/data-source.js';
 import { startEmbeddedPostgres } from '../lib/db/embedded-postgres.js';
 import { openInventoryDatabase } from '../subgraphs/inventory/src/data/database.js';
@@ -20,11 +19,12 @@ import { account, LedgerBatch } from '../subgraphs/inventory/src/services/ledger
 import { rebuildStockLevels } from '../subgraphs/inventory/src/services/projection-rebuild.js';
 import { ReservationService } from '../subgraphs/inventory/src/services/reservation.service.js';
 import { newAuditScope, runInAuditScope } from '../lib/audit/audit-scope.js';
+import { benchArgs } from './args.js';
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = benchArgs({
     options: {
       writers: { type: 'string', default: '50' },
       seconds: { type: 'string', default: '10' },

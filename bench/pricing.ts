@@ -29,11 +29,11 @@ import { randomUUID } from 'node:crypto';
 import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { CONTEXT_HEADER, signContext } from '../lib/tenant/signed-context.js';
 import { graphqlRequest } from '../scripts/graphql-request.js';
 import { benchTenant, startBenchSystem } from './bench-tenant.js';
 import { priceCart, type PricingInput, type PromotionKind } from '../subgraphs/pricing/src/engine/engine.js';
+import { benchArgs } from './args.js';
 
 const LINES = 20;
 const PROMOTIONS = 50;
@@ -309,7 +309,7 @@ function readLoad(): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = benchArgs({
     options: {
       requests: { type: 'string', default: '300' },
       warmup: { type: 'string', default: '50' },

@@ -7,12 +7,12 @@
  */
 import { FREE_PORTS } from '../lib/subgraphs.js';
 import { Agent, request } from 'node:http';
-import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
 import { seedDemo } from '../scripts/seed-demo.js';
 import { startSystem } from '../scripts/system.js';
 import { cleanUpBench } from './clean-up.js';
 import { metrics } from '../lib/observability/metrics.js';
+import { benchArgs } from './args.js';
 
 const QUERY = `query Storefront($store: ID!) {
   products(first: 20) {
@@ -27,7 +27,7 @@ function percentile(sorted: number[], p: number): number {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = benchArgs({
     options: { connections: { type: 'string', default: '50' }, seconds: { type: 'string', default: '15' }, warmup: { type: 'string', default: '3' } },
   });
   const connections = Number(values.connections);

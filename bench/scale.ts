@@ -11,12 +11,12 @@
  */
 import { loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { graphqlOk } from '../scripts/graphql-request.js';
 import { seedDemo } from '../scripts/seed-demo.js';
 import { quoted } from '../test/support/fixtures.js';
 import { startSystem } from '../scripts/system.js';
 import { cleanUpBench } from './clean-up.js';
+import { benchArgs } from './args.js';
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
@@ -30,7 +30,7 @@ function feedOf(from: number, to: number): string {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { products: { type: 'string', default: '10000' }, runs: { type: 'string', default: '30' } } });
+  const { values } = benchArgs({ options: { products: { type: 'string', default: '10000' }, runs: { type: 'string', default: '30' } } });
   const max = Number(values.products);
   const runs = Number(values.runs);
   const sizes = [...new Set([1_000, 10_000, max].filter((n) => n <= max))].sort((a, b) => a - b);

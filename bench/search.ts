@@ -25,7 +25,6 @@
 import { randomUUID } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { parseArgs } from 'node:util';
 import { inTenantTransaction } from '../lib/db/data-source.js';
 import { startEmbeddedPostgres } from '../lib/db/embedded-postgres.js';
 import { analyzeAfterBulkWrite } from '../lib/db/table-statistics.js';
@@ -34,6 +33,7 @@ import { CatalogService, searchPatterns } from '../subgraphs/catalog/src/service
 import { SearchService, type SearchArgs } from '../subgraphs/catalog/src/services/search.service.js';
 import { gatewayBench } from './search-gateway.js';
 import { insertBenchCategories, insertBenchProducts } from './search-catalog.js';
+import { benchArgs } from './args.js';
 
 const QUERIES = [
   { name: 'rare word', query: 'quokka' },
@@ -45,7 +45,7 @@ const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
+  const { values } = benchArgs({
     options: {
       products: { type: 'string', default: '10000' },
       runs: { type: 'string', default: '30' },

@@ -26,7 +26,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { benchArgs } from './args.js';
 
 const root = join(__dirname, '..');
 
@@ -82,7 +82,7 @@ function favour(pid: number): void {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, tsx: { type: 'boolean', default: false }, priority: { type: 'boolean', default: false } } });
+  const { values } = benchArgs({ options: { runs: { type: 'string', default: '3' }, tsx: { type: 'boolean', default: false }, priority: { type: 'boolean', default: false } } });
   const priority = values.priority;
   const runs = Number(values.runs);
   const env: Record<string, string> = values.tsx ? { COMMERCE_LAUNCH: 'tsx' } : {};

@@ -12,10 +12,10 @@
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { graphqlOk } from '../scripts/graphql-request.js';
+import { benchArgs } from './args.js';
 
 const SUBSCRIPTION = `subscription ($store: ID!) {
   stockChanged(storeId: $store, snapshot: false) {
@@ -30,7 +30,7 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { clients: { type: 'string', default: '1,500,2000' }, writes: { type: 'string', default: '20' }, keys: { type: 'string', default: '1' } } });
+  const { values } = benchArgs({ options: { clients: { type: 'string', default: '1,500,2000' }, writes: { type: 'string', default: '20' }, keys: { type: 'string', default: '1' } } });
   const sizes = values.clients.split(',').map(Number);
   const writes = Number(values.writes);
 

@@ -7,12 +7,14 @@ import { DEFAULT_OUTBOUND_WEBHOOKS } from '../subgraphs/tenant/src/webhooks/conf
 import { addProduct, createShop, receiveStock } from '../test/support/fixtures.js';
 import { startSupergraph } from '../test/support/start-supergraph.js';
 import { startWebhookReceiver } from '../test/support/webhook-receiver.js';
+import { benchArgs } from './args.js';
 
 const SUBSCRIPTIONS = Number(process.env.BENCH_SUBSCRIPTIONS ?? 100);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 20);
 const CREATE = 'mutation ($input: CreateWebhookSubscriptionInput!) { createWebhookSubscription(input: $input) { subscription { id } } }';
 
 async function main() {
+  benchArgs({ options: {} });
   const receiver = await startWebhookReceiver();
   const arrivals: { at: number; sent: number }[] = [];
   receiver.on('/bench', (request) => {
