@@ -153,12 +153,20 @@ async function main(): Promise<void> {
   const hiveBin = () => realpathSync(join(root, 'node_modules/.bin/hive-gateway'));
   // Ours and plain Apollo run as `npm run gateway` does: compiled once into a bundle (scripts/launch.cjs), not through tsx, whose loader holds ~50 MB.
   const launch = join(root, 'scripts/launch.cjs');
+  // With the Node flags of `npm run gateway` in that checkout's package.json (the V8 heap's growing
+  // factor, docs/decisions/0054), so that what is measured is what that checkout runs.
+  const gatewayFlags = (checkout: string) => {
+    const script = (JSON.parse(readFileSync(join(checkout, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.gateway ?? '';
+    const flags = /^node((?:\s+--[\w-]+(?:=\S+)?)*)\s+scripts\/launch\.cjs\s/.exec(script);
+    if (!flags) throw new Error(`${checkout}/package.json: the gateway script is not \`node [--flags] scripts/launch.cjs …\` (${script})`);
+    return flags[1]!.trim().split(/\s+/).filter(Boolean);
+  };
   const candidates: Record<string, { label: string; args: (port: number) => string[]; cwd?: string; env?: Record<string, string> }> = {
     ...(values.baseline
-      ? { baseline: { label: 'baseline checkout', cwd: values.baseline, args: (port: number) => [join(values.baseline!, 'scripts/launch.cjs'), join(values.baseline!, 'gateway/src/cli.ts'), '--supergraph', supergraphFile, '--port', String(port)] } }
+      ? { baseline: { label: 'baseline checkout', cwd: values.baseline, args: (port: number) => [...gatewayFlags(values.baseline!), join(values.baseline!, 'scripts/launch.cjs'), join(values.baseline!, 'gateway/src/cli.ts'), '--supergraph', supergraphFile, '--port', String(port)] } }
       : {}),
-    'ours-own': { label: 'ours, own executor', env: { GATEWAY_EXECUTOR: 'own' }, args: (port) => [launch, join(root, 'gateway/src/cli.ts'), '--supergraph', supergraphFile, '--port', String(port)] },
-    'ours-apollo': { label: "ours, Apollo's executor", env: { GATEWAY_EXECUTOR: 'apollo' }, args: (port) => [launch, join(root, 'gateway/src/cli.ts'), '--supergraph', supergraphFile, '--port', String(port)] },
+    'ours-own': { label: 'ours, own executor', env: { GATEWAY_EXECUTOR: 'own' }, args: (port) => [...gatewayFlags(root), launch, join(root, 'gateway/src/cli.ts'), '--supergraph', supergraphFile, '--port', String(port)] },
+    'ours-apollo': { label: "ours, Apollo's executor", env: { GATEWAY_EXECUTOR: 'apollo' }, args: (port) => [...gatewayFlags(root), launch, join(root, 'gateway/src/cli.ts'), '--supergraph', supergraphFile, '--port', String(port)] },
     apollo: { label: 'plain Apollo Gateway', args: (port) => [launch, join(root, 'bench/gateway/apollo-server.ts'), supergraphFile, String(port)] },
     'hive-rust': {
       label: 'Hive Gateway Rust runtime',

@@ -41,6 +41,16 @@ describe('the launcher', () => {
     expect(JSON.parse(launch(entry, { COMMERCE_LAUNCH: 'tsx' }))).toEqual({ word: 'second', own: dir, nested: join(dir, 'nested'), argv: ['an-argument'] });
   });
 
+  it('builds a stale bundle in a process of its own: the process that runs the entry never loads esbuild', () => {
+    const entry = join(dir, 'apart.ts');
+    writeFileSync(entry, "console.log(JSON.stringify({ esbuild: Object.keys(require.cache).filter((file) => file.includes('esbuild')) }));\n");
+    const later = new Date(Date.now() + 2_000);
+    utimesSync(entry, later, later);
+    // The bundle is built by this launch (none yet): esbuild ran, but not in the process that ran the entry.
+    expect(JSON.parse(launch(entry))).toEqual({ esbuild: [] });
+    expect(readdirSync(join(root, '.build'))).toContain(`.build--launch-test-${process.pid}--apart.cjs`);
+  });
+
   it('bundles packages too, each module keeping its own __dirname and __filename, and runs the dynamic imports left in the bundle', () => {
     const pkg = join(dir, 'node_modules', 'own-folder');
     mkdirSync(pkg, { recursive: true });
