@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { inTenantTransaction } from '../../../../lib/db/data-source.js';
-import { compareLexemes, formatFloat8, parseTsquery, parseTsvector, sortAndUniqItems, tsMatch, tsRank, type Positions } from './search-words.js';
+import { compareLexemes, formatFloat8, orOnly, orTerm, parseTsquery, parseTsvector, sortAndUniqItems, tsMatch, tsRank, type Positions } from './search-words.js';
 
 /**
  * The storefront search's filters, facets, sorts and pages, answered from memory (decision 0049).
@@ -419,8 +419,10 @@ export class SearchIndex {
     const groups: number[][] = [];
     const seen = new Uint8Array(index.size);
     const found: number[] = [];
+    const lexemesOf: number[][] = [];
     operands.forEach((operand, k) => {
       const ids: number[] = [];
+      lexemesOf.push(ids);
       if (operand.prefix) {
         for (let at = index.lowerBound(operand.text); at < index.sortedLexemes.length; at++) {
           const id = index.sortedLexemes[at]!;
@@ -457,11 +459,43 @@ export class SearchIndex {
       }
     });
     const items = ranked ? sortAndUniqItems(operands) : [];
-    const lists: Positions[][] = operands.map(() => []);
-    const entries = (k: number) => lists[k]!;
     const candidates = new Int32Array(found.length);
     const ranks = ranked ? new Float64Array(index.size) : null;
     let n = 0;
+    if (orOnly(root) && items.length <= 30) {
+      // Operands joined by | (a word and its stems, typos, prefixes): a document matches when any
+      // of its lexemes is one an operand matches; its rank is calc_rank_or's sum over the kept
+      // items (in their order) of their entries (in the document's order).
+      const itemMask = new Int32Array(ranked ? index.lexemes.length : 0);
+      items.forEach((k, it) => {
+        for (const id of lexemesOf[k]!) itemMask[id]! |= 1 << it;
+      });
+      let hits = new Int32Array(256);
+      for (const o of found) {
+        if (index.visible[o] === 0) continue; // archived: never a result
+        const doc = index.docs[o];
+        if (!doc) continue;
+        const size = doc[0]!;
+        if (size > hits.length) hits = new Int32Array(size);
+        let h = 0;
+        for (let j = 0; j < size; j++) if (head[doc[1 + j]!]! >= 0) hits[h++] = j;
+        if (h === 0) continue;
+        candidates[n++] = o;
+        if (!ranks) continue;
+        let res = 0;
+        for (let it = 0; it < items.length; it++) {
+          const bit = 1 << it;
+          for (let x = 0; x < h; x++) {
+            const j = hits[x]!;
+            if (itemMask[doc[1 + j]!]! & bit) res = Math.fround(res + orTerm(doc, doc[1 + size + j]!, doc[2 + size + j]!));
+          }
+        }
+        ranks[o] = Math.fround(res / items.length);
+      }
+      return { candidates: candidates.subarray(0, n), ranks };
+    }
+    const lists: Positions[][] = operands.map(() => []);
+    const entries = (k: number) => lists[k]!;
     for (const o of found) {
       if (index.visible[o] === 0) continue; // archived: never a result
       const doc = index.docs[o];

@@ -342,25 +342,30 @@ export function wordDistance(d: number): number {
 /** Positions of one matched entry of an operand (WordEntryPos values). */
 export type Positions = ArrayLike<number>;
 
+/**
+ * One entry's part of calc_rank_or (a double, added to the float4 sum by the caller): its positions
+ * `buf[start..end)`, weighted, the heaviest counted in full.
+ */
+export function orTerm(buf: ArrayLike<number>, start: number, end: number): number {
+  let resj = 0;
+  let wjm = -1;
+  let jm = 0;
+  for (let j = 0; j < end - start; j++) {
+    const w = WEIGHTS[buf[start + j]! >> 14]!;
+    resj = f(resj + f(w / ((j + 1) * (j + 1))));
+    if (w > wjm) {
+      wjm = w;
+      jm = j;
+    }
+  }
+  return f(f(wjm + resj) - f(wjm / ((jm + 1) * (jm + 1)))) / 1.64493406685;
+}
+
 /** calc_rank_or over the kept items; `entries(item)` lists each one's matched entries' positions in the document's order. */
 function rankOr(items: readonly number[], entries: (operand: number) => readonly Positions[]): number {
   let res = 0;
   for (const item of items) {
-    for (const post of entries(item)) {
-      let resj = 0;
-      let wjm = -1;
-      let jm = 0;
-      const dimt = post.length;
-      for (let j = 0; j < dimt; j++) {
-        const w = WEIGHTS[post[j]! >> 14]!;
-        resj = f(resj + f(w / ((j + 1) * (j + 1))));
-        if (w > wjm) {
-          wjm = w;
-          jm = j;
-        }
-      }
-      res = f(res + f(f(wjm + resj) - f(wjm / ((jm + 1) * (jm + 1)))) / 1.64493406685);
-    }
+    for (const post of entries(item)) res = f(res + orTerm(post, 0, post.length));
   }
   if (items.length > 0) res = f(res / items.length);
   return res;
@@ -499,6 +504,11 @@ function phraseExecute(node: QueryNode, data: PhraseData | null, entries: (opera
   const maxwidth = Math.max(L.width, R.width);
   if (data) data.width = maxwidth;
   return phraseOutput(data, L, R, BOTH | L_ONLY | R_ONLY, maxwidth - L.width, maxwidth - R.width);
+}
+
+/** Whether the query is operands joined by `|` only (ranked by calc_rank_or, matched by any operand). */
+export function orOnly(node: QueryNode): boolean {
+  return node.kind === 'val' || (node.kind === 'or' && orOnly(node.left) && orOnly(node.right));
 }
 
 /** `document @@ query` for a document with positions on every lexeme. */
