@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { inTenantTransaction } from '../../../../lib/db/data-source.js';
-import { compareLexemes, formatFloat8, orOnly, orTerm, parseTsquery, parseTsvector, sortAndUniqItems, tsMatch, tsRank, type Positions } from './search-words.js';
+import { andOfOrGroups, compareLexemes, formatFloat8, operandsOf, orOnly, orTerm, parseTsquery, rankAndRanges, parseTsvector, sortAndUniqItems, tsMatch, tsRank, type Positions } from './search-words.js';
 
 /**
  * The storefront search's filters, facets, sorts and pages, answered from memory (decision 0049).
@@ -491,6 +491,62 @@ export class SearchIndex {
           }
         }
         ranks[o] = Math.fround(res / items.length);
+      }
+      return { candidates: candidates.subarray(0, n), ranks };
+    }
+    const wordGroups = andOfOrGroups(root);
+    if (wordGroups && wordGroups.length <= 30 && items.length <= 30) {
+      // Words joined by & (each a group of | operands): a document matches when every group has a
+      // matched lexeme; its rank is calc_rank_and over the kept items' entries.
+      const groupMask = new Int32Array(index.lexemes.length);
+      wordGroups.forEach((group, g) => {
+        for (const k of operandsOf(group)) for (const id of lexemesOf[k]!) groupMask[id]! |= 1 << g;
+      });
+      const all = (1 << wordGroups.length) - 1;
+      const itemMask = new Int32Array(ranked ? index.lexemes.length : 0);
+      items.forEach((k, it) => {
+        for (const id of lexemesOf[k]!) itemMask[id]! |= 1 << it;
+      });
+      const ranges: number[][] = items.map(() => []);
+      let hits = new Int32Array(256);
+      for (const o of found) {
+        if (index.visible[o] === 0) continue;
+        const doc = index.docs[o];
+        if (!doc) continue;
+        const size = doc[0]!;
+        if (size > hits.length) hits = new Int32Array(size);
+        let h = 0;
+        let seen = 0;
+        for (let j = 0; j < size; j++) {
+          const g = groupMask[doc[1 + j]!]!;
+          if (g !== 0) {
+            seen |= g;
+            hits[h++] = j;
+          }
+        }
+        if (seen !== all) continue;
+        candidates[n++] = o;
+        if (!ranks) continue;
+        if (items.length < 2) {
+          let res = 0;
+          for (let x = 0; x < h; x++) {
+            const j = hits[x]!;
+            if (itemMask[doc[1 + j]!]! & 1) res = Math.fround(res + orTerm(doc, doc[1 + size + j]!, doc[2 + size + j]!));
+          }
+          ranks[o] = Math.fround(res / items.length);
+          continue;
+        }
+        for (let it = 0; it < items.length; it++) {
+          const list = ranges[it]!;
+          list.length = 0;
+          const bit = 1 << it;
+          for (let x = 0; x < h; x++) {
+            const j = hits[x]!;
+            if (itemMask[doc[1 + j]!]! & bit) list.push(doc[1 + size + j]!, doc[2 + size + j]!);
+          }
+        }
+        const res = rankAndRanges(doc, ranges);
+        ranks[o] = res < 0 ? Math.fround(1e-20) : res;
       }
       return { candidates: candidates.subarray(0, n), ranks };
     }

@@ -399,6 +399,66 @@ function rankAnd(items: readonly number[], entries: (operand: number) => readonl
   return res;
 }
 
+/**
+ * calc_rank_and (at least two items) over entries given as ranges of one buffer: `ranges[item]` is
+ * that item's entries in the document's order, as start, end pairs into `buf`; the same steps as
+ * rankAnd without a view per entry. The caller turns a negative result into 1e-20 (tsRank does).
+ */
+export function rankAndRanges(buf: ArrayLike<number>, ranges: readonly (readonly number[])[]): number {
+  let res = -1;
+  const lastStart: number[] = new Array(ranges.length).fill(-1);
+  const lastEnd: number[] = new Array(ranges.length).fill(-1);
+  for (let i = 0; i < ranges.length; i++) {
+    const list = ranges[i]!;
+    for (let e = 0; e < list.length; e += 2) {
+      const s0 = list[e]!;
+      const e0 = list[e + 1]!;
+      lastStart[i] = s0;
+      lastEnd[i] = e0;
+      for (let k = 0; k < i; k++) {
+        const s1 = lastStart[k]!;
+        if (s1 < 0) continue;
+        const e1 = lastEnd[k]!;
+        for (let l = s0; l < e0; l++) {
+          const a = buf[l]!;
+          for (let p = s1; p < e1; p++) {
+            const b = buf[p]!;
+            const dist = Math.abs((a & 0x3fff) - (b & 0x3fff));
+            if (dist !== 0) {
+              const curw = f(Math.sqrt(f(f(WEIGHTS[a >> 14]! * WEIGHTS[b >> 14]!) * wordDistance(dist))));
+              res = res < 0 ? curw : f(1.0 - (1.0 - res) * (1.0 - curw));
+            }
+          }
+        }
+      }
+    }
+  }
+  return res;
+}
+
+/** The |-only groups of a query whose top is `&` of them (`(a | b) & (c | d) & …`), or null. */
+export function andOfOrGroups(node: QueryNode): QueryNode[] | null {
+  if (node.kind !== 'and') return null;
+  const groups: QueryNode[] = [];
+  const walk = (n: QueryNode): boolean => {
+    if (n.kind === 'and') return walk(n.left) && walk(n.right);
+    if (!orOnly(n)) return false;
+    groups.push(n);
+    return true;
+  };
+  return walk(node) ? groups : null;
+}
+
+/** The operands of a subtree. */
+export function operandsOf(node: QueryNode, out: number[] = []): number[] {
+  if (node.kind === 'val') out.push(node.operand);
+  else {
+    operandsOf(node.left, out);
+    operandsOf(node.right, out);
+  }
+  return out;
+}
+
 /** calc_rank with normalization 0: a float4 (as a double). */
 export function tsRank(root: QueryNode, items: readonly number[], entries: (operand: number) => readonly Positions[]): number {
   const res = root.kind === 'and' || root.kind === 'phrase' ? rankAnd(items, entries) : rankOr(items, entries);
