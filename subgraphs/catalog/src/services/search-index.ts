@@ -7,9 +7,10 @@ import { andOfOrGroups, compareLexemes, formatFloat8, operandsOf, orOnly, orTerm
  *
  * Per tenant, one column per fact a search filters, counts or sorts by, indexed by the product's
  * ordinal: its id, `seq`, published and archived flags, brand, leaf category and category path,
- * title key, and each attribute's value (text and number); per store, each product's price and
- * whether it is in stock. A search asks the database only which products its words match (their
- * `seq`, and their rank for RELEVANCE; nothing at all for a browse or a filter), then one pass
+ * title key, each attribute's value (text and number), and its search document (decision 0053);
+ * per store, each product's price and whether it is in stock. A search asks the database only to
+ * expand its words into a tsquery (nothing at all for a browse or a filter), matches and ranks them
+ * against the documents exactly as `@@` and `ts_rank` do (search-words.ts), then one pass
  * over the candidates evaluates the filters and counts every facet with the other filters applied
  * (a facet ignores its own filter), and the page is the first `page` by the sort's key after the
  * cursor: the search function's answer (`RawSearch`), computed without its grouping sets.
