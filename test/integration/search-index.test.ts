@@ -36,6 +36,13 @@ describe('search index', () => {
     process.env.SEARCH_CACHE_MAX_BYTES = saved.cache;
     if (saved.index === undefined) delete process.env.SEARCH_INDEX_MAX_PRODUCTS;
     if (saved.cache === undefined) delete process.env.SEARCH_CACHE_MAX_BYTES;
+    // The first tenant's words are stemmed in English (its documents carry the stems), and it has synonyms, one a phrase.
+    await sql(tenant, `INSERT INTO "${s}".search_language (tenant_id, config) VALUES ($1, 'english')`, [tenant]);
+    await sql(
+      tenant,
+      `INSERT INTO "${s}".search_synonym (tenant_id, term, synonym) VALUES ($1, 'sofa', 'product number'), ($1, 'couch', 'velvet'), ($1, 'velvet', 'couch')`,
+      [tenant],
+    );
     for (const t of [tenant, other]) {
       await inTenantTransaction(catalog.dataSource(), t, async (m) => {
         await m.query(`SET LOCAL statement_timeout = 0`);
@@ -57,6 +64,7 @@ describe('search index', () => {
       await m.query(`UPDATE "${s}".product SET published = false WHERE tenant_id = $1 AND seq % 11 = 0`, [tenant]);
       await m.query(`UPDATE "${s}".product SET archived_at = now() WHERE tenant_id = $1 AND seq % 13 = 0`, [tenant]);
       await m.query(`UPDATE "${s}".product SET brand = NULL WHERE tenant_id = $1 AND seq % 17 = 0`, [tenant]);
+      await m.query(`UPDATE "${s}".product SET title = title || ' Café Crème' WHERE tenant_id = $1 AND seq % 37 = 0`, [tenant]);
       await m.query(`SELECT "${s}".refresh_product_search(ARRAY(SELECT id FROM "${s}".product WHERE tenant_id = $1))`, [tenant]);
     });
     [{ id: department }] = await sql(tenant, `SELECT id FROM "${s}".category WHERE tenant_id = $1 AND name = 'Department 2'`, [tenant]);
@@ -78,6 +86,21 @@ describe('search index', () => {
     { query: 'product', filter: { attributes: [{ name: 'roast', values: ['light', 'medium'] }], inStock: false, price: { min: '100' } }, storeId: store },
     { filter: { brands: [] }, sort: 'NEWEST' },
     { query: 'quokka zzzzqqq' },
+    // Sorted by relevance, the rank computed in memory (decision 0053): one word and several, a prefix,
+    // a typo, stems, synonyms (one a phrase), accents, a word matching nothing, a prefix of many lexemes.
+    { query: 'amber' },
+    { query: 'velvet', first: 30 },
+    { query: 'amber generated product', storeId: store },
+    { query: 'velv', first: 40 },
+    { query: 'velvett bench' },
+    { query: 'generating products', first: 50 },
+    { query: 'sofa', first: 60 },
+    { query: 'couch bench' },
+    { query: 'cafe creme' },
+    { query: 'crème', storeId: store },
+    { query: 'zzzzqqq' },
+    { query: 'p', first: 25 },
+    { query: '1', first: 25 },
   ];
 
   /** Every page of a search (through its cursors, at most 5), from one service. */
@@ -96,6 +119,7 @@ describe('search index', () => {
     results.map((r) => ({
       total: r.totalCount,
       ids: r.edges.map((e) => e.node.id),
+      cursors: r.edges.map((e) => e.cursor),
       next: r.pageInfo.hasNextPage,
       facets: r.facets.map((f) => ({ name: f.name, values: f.values.map((v) => `${v.value}=${v.count}`) })),
     }));
@@ -105,14 +129,21 @@ describe('search index', () => {
       expect(await indexed.index.ready(tenant, store)).toBe(true);
       for (const args of searches()) {
         const before = indexed.index.stats.fallbacks;
+        const wordsBefore = indexed.index.stats.wordFallbacks;
         const fromIndex = shape(await pages(indexed, ctx, args));
-        expect({ label, args, fallbacks: indexed.index.stats.fallbacks - before }).toEqual({ label, args, fallbacks: 0 });
+        expect({ label, args, fallbacks: indexed.index.stats.fallbacks - before, wordFallbacks: indexed.index.stats.wordFallbacks - wordsBefore }).toEqual({ label, args, fallbacks: 0, wordFallbacks: 0 });
         expect({ label, args, answer: fromIndex }).toEqual({ label, args, answer: shape(await pages(sqlPath, ctx, args)) });
+        // The searches with words find something (but the one for a word nowhere), so the ranks compared are real ones.
+        if (args.query && !args.filter && !args.query.includes('zzzz')) expect({ args, found: fromIndex[0]!.total > 0 }).toEqual({ args, found: true });
       }
     }
   }
 
   it('answers every search, page and facet as the search function does', async () => {
+    // The shapes the relevance searches rely on: a word as a prefix and its stem with the same text, a multi-word synonym as a phrase.
+    const [{ q }] = await sql(tenant, `SELECT "${catalog.schema}".storefront_search_tsquery('velvet sofa') AS q`);
+    expect(q).toContain(`'velvet':* | 'velvet'`);
+    expect(q).toContain(`'product' <-> 'number'`);
     await expectSameAnswers('built');
     expect(indexed.index.stats.builds).toBe(1);
   }, 300_000);
@@ -125,7 +156,7 @@ describe('search index', () => {
       // Prices and stock as the offers' appliers write them; a product archived, one restored, one published; a brand and a category changed; attributes rewritten; a new product.
       await m.query(`UPDATE "${s}".search_offer SET price = 42.5, in_stock = NOT in_stock WHERE tenant_id = $1 AND product_id IN (SELECT id FROM "${s}".product WHERE tenant_id = $1 AND seq % 50 = 1)`, [tenant]);
       await m.query(`UPDATE "${s}".product SET archived_at = now() WHERE tenant_id = $1 AND seq % 97 = 5`, [tenant]);
-      await m.query(`UPDATE "${s}".product SET archived_at = NULL, published = true, brand = 'Brand 3', category_id = $2 WHERE tenant_id = $1 AND seq % 89 = 0`, [tenant, aisle]);
+      await m.query(`UPDATE "${s}".product SET archived_at = NULL, published = true, brand = 'Brand 3', category_id = $2, title = 'Velvet amber sofa ' || seq WHERE tenant_id = $1 AND seq % 89 = 0`, [tenant, aisle]);
       await m.query(`DELETE FROM "${s}".product_attribute WHERE tenant_id = $1 AND product_id IN (SELECT id FROM "${s}".product WHERE tenant_id = $1 AND seq % 31 = 2)`, [tenant]);
       await m.query(
         `INSERT INTO "${s}".product_attribute (tenant_id, product_id, name, value_text) SELECT tenant_id, id, 'roast', 'dark' FROM "${s}".product WHERE tenant_id = $1 AND seq % 31 = 2`,

@@ -23,6 +23,7 @@ import { FeedSearchOnce1740047000000 } from './migrations/1740047000000-feed-sea
 import { SearchGeneration1740053000000 } from './migrations/1740053000000-search-generation.js';
 import { SearchWordsInline1740067000000 } from './migrations/1740067000000-search-words-inline.js';
 import { SearchIndexChanges1740068000000 } from './migrations/1740068000000-search-index-changes.js';
+import { SearchIndexWords1740072000000 } from './migrations/1740072000000-search-index-words.js';
 import { AuditLog1740018000000 } from './migrations/1740018000000-audit-log.js';
 import { ModifierGroups1740019600000 } from './migrations/1740019600000-modifier-groups.js';
 import { AvailabilityWindows1740019600001 } from './migrations/1740019600001-availability-windows.js';
@@ -44,6 +45,6 @@ export function openCatalogDatabase(url: string, schema = 'catalog'): Promise<Da
     url,
     schema,
     entities: [CategoryEntity, ProductEntity, VariantEntity, OutboxEvent, ProcessedEvent],
-    migrations: [Initial1732300000000, RowLevelSecurity1732500000000, Published1732600000000, ExternalRef1732700000000, FeedImport1732800000000, SourceWatermark1732906000000, SearchText1733100000000, StorefrontSearch1733600000000, ProductHandle1733700000000, FeedEffects1733800000000, Enrichment1738013000000, ProductVersions1738100000000, AuditLog1740018000000, FeatureFlagCopy1740018100000, ModifierGroups1740019600000, AvailabilityWindows1740019600001, VariantVersions1740025000000, StoreTimeZones1740025000003, AttributesOptionsMedia1740027000000, Recommendations1740027000001, SearchPageArchived1740030000000, SearchOnePass1740030000001, SimilarIndexes1740030000002, EnrichmentModelAsks1740031000000, EnrichmentModelAskRetries1740039000000, FeedSearchOnce1740047000000, SearchLanguage1740050000001, SearchGeneration1740053000000, SearchWordsInline1740067000000, SearchIndexChanges1740068000000],
+    migrations: [Initial1732300000000, RowLevelSecurity1732500000000, Published1732600000000, ExternalRef1732700000000, FeedImport1732800000000, SourceWatermark1732906000000, SearchText1733100000000, StorefrontSearch1733600000000, ProductHandle1733700000000, FeedEffects1733800000000, Enrichment1738013000000, ProductVersions1738100000000, AuditLog1740018000000, FeatureFlagCopy1740018100000, ModifierGroups1740019600000, AvailabilityWindows1740019600001, VariantVersions1740025000000, StoreTimeZones1740025000003, AttributesOptionsMedia1740027000000, Recommendations1740027000001, SearchPageArchived1740030000000, SearchOnePass1740030000001, SimilarIndexes1740030000002, EnrichmentModelAsks1740031000000, EnrichmentModelAskRetries1740039000000, FeedSearchOnce1740047000000, SearchLanguage1740050000001, SearchGeneration1740053000000, SearchWordsInline1740067000000, SearchIndexChanges1740068000000, SearchIndexWords1740072000000],
   });
 }

@@ -1,14 +1,16 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { inTenantTransaction } from '../../../../lib/db/data-source.js';
+import { andOfOrGroups, compareLexemes, formatFloat8, operandsOf, orOnly, orTerm, parseTsquery, rankAndRanges, parseTsvector, sortAndUniqItems, tsMatch, tsRank, type Positions } from './search-words.js';
 
 /**
  * The storefront search's filters, facets, sorts and pages, answered from memory (decision 0049).
  *
  * Per tenant, one column per fact a search filters, counts or sorts by, indexed by the product's
  * ordinal: its id, `seq`, published and archived flags, brand, leaf category and category path,
- * title key, and each attribute's value (text and number); per store, each product's price and
- * whether it is in stock. A search asks the database only which products its words match (their
- * `seq`, and their rank for RELEVANCE; nothing at all for a browse or a filter), then one pass
+ * title key, each attribute's value (text and number), and its search document (decision 0053);
+ * per store, each product's price and whether it is in stock. A search asks the database only to
+ * expand its words into a tsquery (nothing at all for a browse or a filter), matches and ranks them
+ * against the documents exactly as `@@` and `ts_rank` do (search-words.ts), then one pass
  * over the candidates evaluates the filters and counts every facet with the other filters applied
  * (a facet ignores its own filter), and the page is the first `page` by the sort's key after the
  * cursor: the search function's answer (`RawSearch`), computed without its grouping sets.
@@ -41,7 +43,8 @@ export function readSearchIndexMaxProducts(env: Record<string, string | undefine
 /** What the storefront search function answers (see the storefront-search migration). */
 export interface RawSearch {
   total: number;
-  page: [string, string, string][];
+  /** [id, seq, sort key]: the seq as the search function's JSON has it (a number), so cursors are the same bytes. */
+  page: [string, number | string, string][];
   brands: [string, number][];
   categories: [string, number][];
   prices: [number, number][];
@@ -83,6 +86,8 @@ interface SearchRow {
   category_id: string | null;
   category_path: string[] | string;
   title_key: string;
+  /** The search document (tsvector as text; decision 0053). */
+  document?: string | null;
 }
 
 interface StoreOffers {
@@ -129,6 +134,21 @@ class TenantIndex {
   readonly storesBuilding = new Set<string>();
   syncing: Promise<void> | null = null;
 
+  // The search documents (decision 0053): a dictionary of lexemes, postings per lexeme (the products
+  // whose document had it when written: a superset, checked against the document), each product's document.
+  readonly lexemeIds = new Map<string, number>();
+  readonly lexemes: string[] = [];
+  /** Lexeme ids in tsCompareString order (a prefix is a range); sorted once after a build, then kept sorted. */
+  readonly sortedLexemes: number[] = [];
+  private sorting = true;
+  readonly postingCount: number[] = [];
+  readonly postingFirst: number[] = [];
+  readonly postings: (Int32Array | undefined)[] = [];
+  /** Per product: [n, lexeme ids…, n + 1 offsets…, WordEntryPos values…]. */
+  readonly docs: (Int32Array | undefined)[] = [];
+  /** Products whose document has a lexeme without positions (their matches are left to the database). */
+  readonly withoutPositions = new Set<number>();
+
   get size(): number {
     return this.ids.length;
   }
@@ -171,7 +191,86 @@ class TenantIndex {
     }
     this.path[i] = kept;
     this.titleKey[i] = row.title_key;
+    if (row.document !== undefined) this.setDocument(i, row.document ?? '');
     return i;
+  }
+
+  lexeme(text: string): number {
+    let id = this.lexemeIds.get(text);
+    if (id !== undefined) return id;
+    id = this.lexemes.length;
+    this.lexemes.push(text);
+    this.lexemeIds.set(text, id);
+    this.postingCount.push(0);
+    this.postingFirst.push(-1);
+    this.postings.push(undefined);
+    if (this.sorting) this.sortedLexemes.push(id);
+    else this.sortedLexemes.splice(this.lowerBound(text), 0, id);
+    return id;
+  }
+
+  /** The first place in sortedLexemes whose lexeme is not before `text`. */
+  lowerBound(text: string): number {
+    let lo = 0;
+    let hi = this.sortedLexemes.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (compareLexemes(this.lexemes[this.sortedLexemes[mid]!]!, text) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** After a build's rows: the dictionary sorted once. */
+  sortLexemes(): void {
+    this.sortedLexemes.sort((a, b) => compareLexemes(this.lexemes[a]!, this.lexemes[b]!));
+    this.sorting = false;
+  }
+
+  setDocument(i: number, text: string): void {
+    const { lexemes, positions } = parseTsvector(text);
+    const n = lexemes.length;
+    let total = 0;
+    for (const p of positions) total += p.length;
+    const doc = new Int32Array(2 + 2 * n + total);
+    doc[0] = n;
+    let at = 2 + 2 * n;
+    let missing = false;
+    const old = this.docs[i];
+    const had = old ? new Set(old.subarray(1, 1 + old[0]!)) : null;
+    for (let j = 0; j < n; j++) {
+      const id = this.lexeme(lexemes[j]!);
+      doc[1 + j] = id;
+      doc[1 + n + j] = at;
+      const p = positions[j]!;
+      if (p.length === 0) missing = true;
+      for (let k = 0; k < p.length; k++) doc[at++] = p[k]!;
+      if (!had?.has(id)) this.addPosting(id, i);
+    }
+    doc[1 + 2 * n] = at;
+    this.docs[i] = doc;
+    if (missing) this.withoutPositions.add(i);
+    else this.withoutPositions.delete(i);
+  }
+
+  private addPosting(id: number, i: number): void {
+    const c = this.postingCount[id]!;
+    if (c === 0) this.postingFirst[id] = i;
+    else {
+      let list = this.postings[id];
+      if (!list) {
+        list = new Int32Array(4);
+        list[0] = this.postingFirst[id]!;
+        this.postings[id] = list;
+      } else if (c === list.length) {
+        const grown = new Int32Array(c * 2);
+        grown.set(list);
+        list = grown;
+        this.postings[id] = list;
+      }
+      list[c] = i;
+    }
+    this.postingCount[id] = c + 1;
   }
 
   clearAttributes(i: number): void {
@@ -197,7 +296,7 @@ export class SearchIndex {
   private readonly tenants = new Map<string, TenantIndex>();
   private readonly building = new Map<string, Promise<void>>();
   private readonly tooLarge = new Map<string, number>();
-  readonly stats = { builds: 0, syncs: 0, rowsApplied: 0, fallbacks: 0 };
+  readonly stats = { builds: 0, syncs: 0, rowsApplied: 0, fallbacks: 0, wordFallbacks: 0 };
 
   constructor(
     private readonly dataSource: DataSource,
@@ -268,9 +367,14 @@ export class SearchIndex {
       return null;
     }
     let candidates: Int32Array | null = null;
-    let ranks: number[] | null = null;
+    let ranks: ArrayLike<number> | null = null;
     let rankTexts: string[] | null = null;
-    if (q.query !== null) {
+    const words = q.query === null ? null : await this.matchWords(m, index, q.query, q.sort === 'RELEVANCE');
+    if (words) {
+      candidates = words.candidates;
+      ranks = words.ranks;
+    } else if (q.query !== null) {
+      this.stats.wordFallbacks++;
       const [{ seqs, ranks: rankList }]: [{ seqs: string; ranks: string }] = await m.query(
         `SELECT seqs, ranks FROM "${m.connection.driver.schema}".storefront_search_matches($1, $2)`,
         [q.query, q.sort === 'RELEVANCE'],
@@ -278,8 +382,9 @@ export class SearchIndex {
       const seqList = seqs === '' ? [] : seqs.split(',');
       const rankParts = q.sort === 'RELEVANCE' && rankList !== '' ? rankList.split(',') : null;
       candidates = new Int32Array(seqList.length);
+      const sqlRanks = rankParts ? new Array<number>(index.size) : null;
       if (rankParts) {
-        ranks = new Array<number>(index.size);
+        ranks = sqlRanks;
         rankTexts = new Array<string>(index.size);
       }
       let n = 0;
@@ -289,13 +394,182 @@ export class SearchIndex {
         if (i === undefined) continue;
         candidates[n++] = i;
         if (rankParts) {
-          ranks![i] = Number(rankParts[j]);
+          sqlRanks![i] = Number(rankParts[j]);
           rankTexts![i] = rankParts[j]!;
         }
       }
       candidates = candidates.subarray(0, n);
     }
     return answer(index, q, candidates, ranks, rankTexts);
+  }
+
+  /**
+   * The products the query's words match, and their `ts_rank` when ranked, from the documents in
+   * memory (decision 0053): the database only expands the words into a tsquery. Null when the
+   * database must match them (a tsquery shape not evaluated here, a document without positions).
+   */
+  private async matchWords(m: EntityManager, index: TenantIndex, query: string, ranked: boolean): Promise<{ candidates: Int32Array; ranks: Float64Array | null } | null> {
+    if (index.withoutPositions.size > 0) return null;
+    const [{ q: text }]: [{ q: string | null }] = await m.query(`SELECT "${m.connection.driver.schema}".storefront_search_tsquery($1) AS q`, [query]);
+    if (text === null) return { candidates: new Int32Array(0), ranks: null };
+    const parsed = parseTsquery(text);
+    if (!parsed) return null;
+    const { root, operands } = parsed;
+    // Which operands each lexeme of the dictionary satisfies.
+    const head = new Int32Array(index.lexemes.length).fill(-1);
+    const groups: number[][] = [];
+    const seen = new Uint8Array(index.size);
+    const found: number[] = [];
+    const lexemesOf: number[][] = [];
+    operands.forEach((operand, k) => {
+      const ids: number[] = [];
+      lexemesOf.push(ids);
+      if (operand.prefix) {
+        for (let at = index.lowerBound(operand.text); at < index.sortedLexemes.length; at++) {
+          const id = index.sortedLexemes[at]!;
+          if (!index.lexemes[id]!.startsWith(operand.text)) break;
+          ids.push(id);
+        }
+      } else {
+        const id = index.lexemeIds.get(operand.text);
+        if (id !== undefined) ids.push(id);
+      }
+      for (const id of ids) {
+        if (head[id] === -1) {
+          head[id] = groups.length;
+          groups.push([]);
+        }
+        groups[head[id]!]!.push(k);
+        const c = index.postingCount[id]!;
+        if (c === 1) {
+          const o = index.postingFirst[id]!;
+          if (!seen[o]) {
+            seen[o] = 1;
+            found.push(o);
+          }
+        } else if (c > 1) {
+          const list = index.postings[id]!;
+          for (let p = 0; p < c; p++) {
+            const o = list[p]!;
+            if (!seen[o]) {
+              seen[o] = 1;
+              found.push(o);
+            }
+          }
+        }
+      }
+    });
+    const items = ranked ? sortAndUniqItems(operands) : [];
+    const candidates = new Int32Array(found.length);
+    const ranks = ranked ? new Float64Array(index.size) : null;
+    let n = 0;
+    if (orOnly(root) && items.length <= 30) {
+      // Operands joined by | (a word and its stems, typos, prefixes): a document matches when any
+      // of its lexemes is one an operand matches; its rank is calc_rank_or's sum over the kept
+      // items (in their order) of their entries (in the document's order).
+      const itemMask = new Int32Array(ranked ? index.lexemes.length : 0);
+      items.forEach((k, it) => {
+        for (const id of lexemesOf[k]!) itemMask[id]! |= 1 << it;
+      });
+      let hits = new Int32Array(256);
+      for (const o of found) {
+        if (index.visible[o] === 0) continue; // archived: never a result
+        const doc = index.docs[o];
+        if (!doc) continue;
+        const size = doc[0]!;
+        if (size > hits.length) hits = new Int32Array(size);
+        let h = 0;
+        for (let j = 0; j < size; j++) if (head[doc[1 + j]!]! >= 0) hits[h++] = j;
+        if (h === 0) continue;
+        candidates[n++] = o;
+        if (!ranks) continue;
+        let res = 0;
+        for (let it = 0; it < items.length; it++) {
+          const bit = 1 << it;
+          for (let x = 0; x < h; x++) {
+            const j = hits[x]!;
+            if (itemMask[doc[1 + j]!]! & bit) res = Math.fround(res + orTerm(doc, doc[1 + size + j]!, doc[2 + size + j]!));
+          }
+        }
+        ranks[o] = Math.fround(res / items.length);
+      }
+      return { candidates: candidates.subarray(0, n), ranks };
+    }
+    const wordGroups = andOfOrGroups(root);
+    if (wordGroups && wordGroups.length <= 30 && items.length <= 30) {
+      // Words joined by & (each a group of | operands): a document matches when every group has a
+      // matched lexeme; its rank is calc_rank_and over the kept items' entries.
+      const groupMask = new Int32Array(index.lexemes.length);
+      wordGroups.forEach((group, g) => {
+        for (const k of operandsOf(group)) for (const id of lexemesOf[k]!) groupMask[id]! |= 1 << g;
+      });
+      const all = (1 << wordGroups.length) - 1;
+      const itemMask = new Int32Array(ranked ? index.lexemes.length : 0);
+      items.forEach((k, it) => {
+        for (const id of lexemesOf[k]!) itemMask[id]! |= 1 << it;
+      });
+      const ranges: number[][] = items.map(() => []);
+      let hits = new Int32Array(256);
+      for (const o of found) {
+        if (index.visible[o] === 0) continue;
+        const doc = index.docs[o];
+        if (!doc) continue;
+        const size = doc[0]!;
+        if (size > hits.length) hits = new Int32Array(size);
+        let h = 0;
+        let seen = 0;
+        for (let j = 0; j < size; j++) {
+          const g = groupMask[doc[1 + j]!]!;
+          if (g !== 0) {
+            seen |= g;
+            hits[h++] = j;
+          }
+        }
+        if (seen !== all) continue;
+        candidates[n++] = o;
+        if (!ranks) continue;
+        if (items.length < 2) {
+          let res = 0;
+          for (let x = 0; x < h; x++) {
+            const j = hits[x]!;
+            if (itemMask[doc[1 + j]!]! & 1) res = Math.fround(res + orTerm(doc, doc[1 + size + j]!, doc[2 + size + j]!));
+          }
+          ranks[o] = Math.fround(res / items.length);
+          continue;
+        }
+        for (let it = 0; it < items.length; it++) {
+          const list = ranges[it]!;
+          list.length = 0;
+          const bit = 1 << it;
+          for (let x = 0; x < h; x++) {
+            const j = hits[x]!;
+            if (itemMask[doc[1 + j]!]! & bit) list.push(doc[1 + size + j]!, doc[2 + size + j]!);
+          }
+        }
+        const res = rankAndRanges(doc, ranges);
+        ranks[o] = res < 0 ? Math.fround(1e-20) : res;
+      }
+      return { candidates: candidates.subarray(0, n), ranks };
+    }
+    const lists: Positions[][] = operands.map(() => []);
+    const entries = (k: number) => lists[k]!;
+    for (const o of found) {
+      if (index.visible[o] === 0) continue; // archived: never a result
+      const doc = index.docs[o];
+      if (!doc) continue;
+      for (const list of lists) list.length = 0;
+      const size = doc[0]!;
+      for (let j = 0; j < size; j++) {
+        const g = head[doc[1 + j]!]!;
+        if (g < 0) continue;
+        const positions = doc.subarray(doc[1 + size + j]!, doc[2 + size + j]!);
+        for (const k of groups[g]!) lists[k]!.push(positions);
+      }
+      if (!tsMatch(root, entries)) continue;
+      candidates[n++] = o;
+      if (ranks) ranks[o] = tsRank(root, items, entries);
+    }
+    return { candidates: candidates.subarray(0, n), ranks };
   }
 
   /** Brings the tenant's index to at least `generation` (one reader at a time per tenant; the others wait for it). */
@@ -359,6 +633,7 @@ export class SearchIndex {
       const index = new TenantIndex();
       const rows: SearchRow[] = await m.query(`SELECT * FROM "${s}".storefront_search_rows(NULL)`);
       for (const row of rows) index.apply(row);
+      index.sortLexemes();
       await this.readAttributes(m, index, null, null);
       index.watermark = watermark;
       index.generation = generation;
@@ -446,7 +721,7 @@ export function compareC(a: string, b: string): number {
 const formatFloat = (n: number) => (n === Infinity ? 'Infinity' : n === -Infinity ? '-Infinity' : String(n));
 
 /** The search function's answer, from the index (see the attributes-options-media migration for the statement it stands for). */
-function answer(index: TenantIndex, q: IndexQuery, candidates: Int32Array | null, ranks: number[] | null, rankTexts: string[] | null): RawSearch {
+function answer(index: TenantIndex, q: IndexQuery, candidates: Int32Array | null, ranks: ArrayLike<number> | null, rankTexts: string[] | null): RawSearch {
   const count = candidates ? candidates.length : index.size;
   const brandFilter = q.brands ? new Set(q.brands.map((b) => index.brandIds.get(b)).filter((b) => b !== undefined)) : null;
   const categoryFilter = q.categoryIds ? new Set(q.categoryIds) : null;
@@ -595,8 +870,8 @@ function answer(index: TenantIndex, q: IndexQuery, candidates: Int32Array | null
     total,
     page: page.map((i) => [
       index.ids[i]!,
-      String(index.seq[i]!),
-      sort === 'TITLE' ? index.titleKey[i]! : sort === 'RELEVANCE' ? (rankTexts![i] ?? '0') : formatFloat(keyOf(i)),
+      index.seq[i]!,
+      sort === 'TITLE' ? index.titleKey[i]! : sort === 'RELEVANCE' ? (rankTexts ? (rankTexts[i] ?? '0') : formatFloat8(ranks?.[i] ?? 0)) : formatFloat(keyOf(i)),
     ]),
     brands: brands.slice(0, 50),
     categories: [...categoryCounts],

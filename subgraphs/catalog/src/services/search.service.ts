@@ -239,7 +239,7 @@ function decimal(value: string | null | undefined, field: string): string | null
   return value;
 }
 
-function encodeSearchCursor(sort: SearchSortName, key: string, seq: string): string {
+function encodeSearchCursor(sort: SearchSortName, key: string, seq: number | string): string {
   return Buffer.from(JSON.stringify([sort, key, seq]), 'utf8').toString('base64url');
 }
 
