@@ -34,7 +34,9 @@ describe('outbound webhooks (Standard Webhooks) through the gateway', () => {
     system = await startSupergraph({
       subgraphOptions: {
         // Loopback allowed (the receiver); quick retries, a short window and timeout so the test sees them end.
-        webhooks: { ...DEFAULT_OUTBOUND_WEBHOOKS, policy: { requireHttps: false, allowedCidrs: ['127.0.0.0/8'] }, retryBaseMs: 40, retryWindowMs: 2_000, timeoutMs: 1_000, pollMs: 100 },
+        // The window leaves room for the slow receiver's retry after its 1 s timeout when the first attempt
+        // starts late: at 2 s it ended first once, at load 8 (the delivery FAILED after one attempt).
+        webhooks: { ...DEFAULT_OUTBOUND_WEBHOOKS, policy: { requireHttps: false, allowedCidrs: ['127.0.0.0/8'] }, retryBaseMs: 40, retryWindowMs: 5_000, timeoutMs: 1_000, pollMs: 100 },
       },
     });
     shop = await createShop(system);
@@ -149,7 +151,7 @@ describe('outbound webhooks (Standard Webhooks) through the gateway', () => {
     await eventually(async () => expect((await deliveries(slow.subscription.id))[0]).toMatchObject({ status: 'DELIVERED', attempts: 2 }), 15_000);
     expect(receiver.at('/slow')).toHaveLength(2);
 
-    // 3xx is a failure; retried (never at the Location) until the window (2 s here, 24 h by default) ends.
+    // 3xx is a failure; retried (never at the Location) until the window (5 s here, 24 h by default) ends.
     await eventually(async () => expect((await system.ok(LIST, {}, shop.headers)).webhookSubscriptions.find((s: { id: string }) => s.id === redirect.subscription.id)).toMatchObject({
       status: 'FAILING', failureReason: expect.stringContaining('last attempt: HTTP 302'), failingSince: expect.any(String),
     }), 20_000);
