@@ -85,17 +85,20 @@ export class SearchService extends TenantScopedService {
     const after = decodeSearchCursor(args.after, sort);
 
     const compute = () => this.tx(ctx, async (m, tenantId) => {
-      // The generation first (the data this transaction sees is never older), with the definitions in the same round trip.
-      const [{ generation, definitions }]: [{ generation: string; definitions: AttributeDefinition[] }] = await m.query(
-        `SELECT coalesce((${GENERATION_SQL(m.connection.driver.schema!)}), '0') AS generation, (${definitionsSql(m)}) AS definitions`,
-        [tenantId],
+      // The generation first (the data this transaction sees is never older), with the definitions
+      // and, when the index will match them, the words' expansion (decision 0053) in the same round trip.
+      const expand = query !== null && this.index.matchesWords(tenantId);
+      const [{ generation, definitions, tsquery }]: [{ generation: string; definitions: AttributeDefinition[]; tsquery?: string | null }] = await m.query(
+        `SELECT coalesce((${GENERATION_SQL(m.connection.driver.schema!)}), '0') AS generation, (${definitionsSql(m)}) AS definitions` +
+          (expand ? `, "${m.connection.driver.schema}".storefront_search_tsquery($2) AS tsquery` : ''),
+        expand ? [tenantId, query] : [tenantId],
       );
       const attrs = attributeFilters.length ? attributeConditions(attributeFilters, definitions) : null;
       const fromIndex = await this.index.search(m, tenantId, generation, {
         query, drafts: seesDrafts(ctx), store, brands: filter.brands ?? null, categoryIds, priceMin, priceMax, inStock: filter.inStock ?? null,
         sort, afterKey: after?.key ?? null, afterSeq: after?.seq ?? null, page: limit + 1, attributes: attrs,
         facetAttributes: new Set(definitions.filter((d) => d.filterable).map((d) => d.name)),
-      });
+      }, expand ? { tsquery: tsquery ?? null } : undefined);
       const [{ result }]: [{ result: RawSearch | null }] = fromIndex ? [{ result: fromIndex }] : await m.query(
         `SELECT "${m.connection.driver.schema}".storefront_search($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) AS result`,
         [query, seesDrafts(ctx), store, filter.brands ?? null, categoryIds, priceMin, priceMax, filter.inStock ?? null, sort, after?.key ?? null, after?.seq ?? null, limit + 1,
