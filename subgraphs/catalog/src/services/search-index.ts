@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { inTenantTransaction } from '../../../../lib/db/data-source.js';
-import { andOfOrGroups, compareLexemes, formatFloat8, operandsOf, orOnly, orTerm, parseTsquery, rankAndRanges, parseTsvector, sortAndUniqItems, tsMatch, tsRank, type Positions } from './search-words.js';
+import { andOfOrGroups, compareLexemes, formatFloat8, operandsOf, orNumerator, orOnly, orTerm, parseTsquery, rankAndRanges, parseTsvector, sortAndUniqItems, tsMatch, tsRank, type Positions } from './search-words.js';
 
 /**
  * The storefront search's filters, facets, sorts and pages, answered from memory (decision 0049).
@@ -142,8 +142,19 @@ class TenantIndex {
   readonly sortedLexemes: number[] = [];
   private sorting = true;
   readonly postingCount: number[] = [];
+  /** A lexeme's first posting: its product, the product's document stamp then, orNumerator of its entry. */
   readonly postingFirst: number[] = [];
+  readonly postingFirstStamp: number[] = [];
+  readonly postingFirstNumerator: number[] = [];
+  /** The others, when more than one: [product, stamp] pairs, and each one's orNumerator. */
   readonly postings: (Int32Array | undefined)[] = [];
+  readonly postingNumerators: (Float32Array | undefined)[] = [];
+  /**
+   * Per product, the stamp its current document was written with: a posting whose stamp is not its
+   * product's is of an earlier document (rewriting a document posts each of its lexemes anew).
+   */
+  readonly docStamp: number[] = [];
+  private stamps = 0;
   /** Per product: [n, lexeme ids…, n + 1 offsets…, WordEntryPos values…]. */
   readonly docs: (Int32Array | undefined)[] = [];
   /** Products whose document has a lexeme without positions (their matches are left to the database). */
@@ -203,7 +214,10 @@ class TenantIndex {
     this.lexemeIds.set(text, id);
     this.postingCount.push(0);
     this.postingFirst.push(-1);
+    this.postingFirstStamp.push(0);
+    this.postingFirstNumerator.push(0);
     this.postings.push(undefined);
+    this.postingNumerators.push(undefined);
     if (this.sorting) this.sortedLexemes.push(id);
     else this.sortedLexemes.splice(this.lowerBound(text), 0, id);
     return id;
@@ -236,39 +250,56 @@ class TenantIndex {
     doc[0] = n;
     let at = 2 + 2 * n;
     let missing = false;
-    const old = this.docs[i];
-    const had = old ? new Set(old.subarray(1, 1 + old[0]!)) : null;
     for (let j = 0; j < n; j++) {
-      const id = this.lexeme(lexemes[j]!);
-      doc[1 + j] = id;
+      doc[1 + j] = this.lexeme(lexemes[j]!);
       doc[1 + n + j] = at;
       const p = positions[j]!;
       if (p.length === 0) missing = true;
       for (let k = 0; k < p.length; k++) doc[at++] = p[k]!;
-      if (!had?.has(id)) this.addPosting(id, i);
     }
     doc[1 + 2 * n] = at;
+    const old = this.docs[i];
+    // The same document again (a row rewritten for another column): its postings stand.
+    if (old && old.length === doc.length && old.every((v, k) => v === doc[k])) return;
     this.docs[i] = doc;
+    // Kept as an Int32Array keeps it (wrapping after 2^31 writes, as the postings' copies do).
+    const stamp = (this.stamps = (this.stamps + 1) | 0);
+    this.docStamp[i] = stamp;
+    for (let j = 0; j < n; j++) this.addPosting(doc[1 + j]!, i, stamp, orNumerator(doc, doc[1 + n + j]!, doc[2 + n + j]!));
     if (missing) this.withoutPositions.add(i);
     else this.withoutPositions.delete(i);
   }
 
-  private addPosting(id: number, i: number): void {
+  private addPosting(id: number, i: number, stamp: number, numerator: number): void {
     const c = this.postingCount[id]!;
-    if (c === 0) this.postingFirst[id] = i;
-    else {
+    if (c === 0) {
+      this.postingFirst[id] = i;
+      this.postingFirstStamp[id] = stamp;
+      this.postingFirstNumerator[id] = numerator;
+    } else {
       let list = this.postings[id];
+      let nums = this.postingNumerators[id]!;
       if (!list) {
-        list = new Int32Array(4);
+        list = new Int32Array(8);
+        nums = new Float32Array(4);
         list[0] = this.postingFirst[id]!;
+        list[1] = this.postingFirstStamp[id]!;
+        nums[0] = this.postingFirstNumerator[id]!;
         this.postings[id] = list;
-      } else if (c === list.length) {
-        const grown = new Int32Array(c * 2);
+        this.postingNumerators[id] = nums;
+      } else if (c === nums.length) {
+        const grown = new Int32Array(c * 4);
         grown.set(list);
         list = grown;
         this.postings[id] = list;
+        const grownNums = new Float32Array(c * 2);
+        grownNums.set(nums);
+        nums = grownNums;
+        this.postingNumerators[id] = nums;
       }
-      list[c] = i;
+      list[2 * c] = i;
+      list[2 * c + 1] = stamp;
+      nums[c] = numerator;
     }
     this.postingCount[id] = c + 1;
   }
@@ -314,6 +345,15 @@ export class SearchIndex {
     return n;
   }
 
+  /**
+   * Whether a search with words would have them expanded (`storefront_search_tsquery`) and matched
+   * here: the caller may then expand them in a round trip it makes anyway and pass the text to search.
+   */
+  matchesWords(tenantId: string): boolean {
+    const index = this.tenants.get(tenantId);
+    return this.enabled && index !== undefined && index.withoutPositions.size === 0;
+  }
+
   /** Resolves once the tenant's index (and the store's offers, if given) is built or refused (tests and benches wait on it). */
   async ready(tenantId: string, store: string | null = null): Promise<boolean> {
     for (let i = 0; i < 3; i++) {
@@ -355,7 +395,7 @@ export class SearchIndex {
    * The search's answer from the index, current as of `generation` (the tenant's search
    * generation this search's transaction read), or null when the SQL path must answer.
    */
-  async search(m: EntityManager, tenantId: string, generation: string, q: IndexQuery): Promise<RawSearch | null> {
+  async search(m: EntityManager, tenantId: string, generation: string, q: IndexQuery, expanded?: { tsquery: string | null }): Promise<RawSearch | null> {
     const index = this.usable(tenantId, q.store);
     if (!index) {
       this.stats.fallbacks++;
@@ -369,7 +409,7 @@ export class SearchIndex {
     let candidates: Int32Array | null = null;
     let ranks: ArrayLike<number> | null = null;
     let rankTexts: string[] | null = null;
-    const words = q.query === null ? null : await this.matchWords(m, index, q.query, q.sort === 'RELEVANCE');
+    const words = q.query === null ? null : await this.matchWords(m, index, q.query, q.sort === 'RELEVANCE', expanded);
     if (words) {
       candidates = words.candidates;
       ranks = words.ranks;
@@ -408,9 +448,17 @@ export class SearchIndex {
    * memory (decision 0053): the database only expands the words into a tsquery. Null when the
    * database must match them (a tsquery shape not evaluated here, a document without positions).
    */
-  private async matchWords(m: EntityManager, index: TenantIndex, query: string, ranked: boolean): Promise<{ candidates: Int32Array; ranks: Float64Array | null } | null> {
+  private async matchWords(
+    m: EntityManager,
+    index: TenantIndex,
+    query: string,
+    ranked: boolean,
+    expanded?: { tsquery: string | null },
+  ): Promise<{ candidates: Int32Array; ranks: Float64Array | null } | null> {
     if (index.withoutPositions.size > 0) return null;
-    const [{ q: text }]: [{ q: string | null }] = await m.query(`SELECT "${m.connection.driver.schema}".storefront_search_tsquery($1) AS q`, [query]);
+    const [{ q: text }]: [{ q: string | null }] = expanded
+      ? [{ q: expanded.tsquery }]
+      : await m.query(`SELECT "${m.connection.driver.schema}".storefront_search_tsquery($1) AS q`, [query]);
     if (text === null) return { candidates: new Int32Array(0), ranks: null };
     const parsed = parseTsquery(text);
     if (!parsed) return null;
@@ -421,6 +469,7 @@ export class SearchIndex {
     const seen = new Uint8Array(index.size);
     const found: number[] = [];
     const lexemesOf: number[][] = [];
+    const docStamp = index.docStamp;
     operands.forEach((operand, k) => {
       const ids: number[] = [];
       lexemesOf.push(ids);
@@ -440,18 +489,19 @@ export class SearchIndex {
           groups.push([]);
         }
         groups[head[id]!]!.push(k);
+        // Postings of the products' current documents only (a rewritten one is posted anew).
         const c = index.postingCount[id]!;
         if (c === 1) {
           const o = index.postingFirst[id]!;
-          if (!seen[o]) {
+          if (!seen[o] && index.postingFirstStamp[id] === docStamp[o]) {
             seen[o] = 1;
             found.push(o);
           }
         } else if (c > 1) {
           const list = index.postings[id]!;
-          for (let p = 0; p < c; p++) {
+          for (let p = 0; p < 2 * c; p += 2) {
             const o = list[p]!;
-            if (!seen[o]) {
+            if (!seen[o] && list[p + 1] === docStamp[o]) {
               seen[o] = 1;
               found.push(o);
             }
@@ -463,35 +513,38 @@ export class SearchIndex {
     const candidates = new Int32Array(found.length);
     const ranks = ranked ? new Float64Array(index.size) : null;
     let n = 0;
-    if (orOnly(root) && items.length <= 30) {
+    if (orOnly(root)) {
       // Operands joined by | (a word and its stems, typos, prefixes): a document matches when any
-      // of its lexemes is one an operand matches; its rank is calc_rank_or's sum over the kept
-      // items (in their order) of their entries (in the document's order).
-      const itemMask = new Int32Array(ranked ? index.lexemes.length : 0);
-      items.forEach((k, it) => {
-        for (const id of lexemesOf[k]!) itemMask[id]! |= 1 << it;
-      });
-      let hits = new Int32Array(256);
+      // of its lexemes is one an operand matches (the current postings found are exactly those).
+      // Its rank is calc_rank_or's sum over the kept items (in their order) of their entries (in
+      // the document's order, which is the dictionary's: a prefix item's lexemes are taken in it),
+      // each entry's term kept with its posting: the sums run down the postings, not the documents.
       for (const o of found) {
         if (index.visible[o] === 0) continue; // archived: never a result
-        const doc = index.docs[o];
-        if (!doc) continue;
-        const size = doc[0]!;
-        if (size > hits.length) hits = new Int32Array(size);
-        let h = 0;
-        for (let j = 0; j < size; j++) if (head[doc[1 + j]!]! >= 0) hits[h++] = j;
-        if (h === 0) continue;
+        if (!index.docs[o]) continue;
         candidates[n++] = o;
-        if (!ranks) continue;
-        let res = 0;
-        for (let it = 0; it < items.length; it++) {
-          const bit = 1 << it;
-          for (let x = 0; x < h; x++) {
-            const j = hits[x]!;
-            if (itemMask[doc[1 + j]!]! & bit) res = Math.fround(res + orTerm(doc, doc[1 + size + j]!, doc[2 + size + j]!));
+      }
+      if (ranks) {
+        for (const k of items) {
+          for (const id of lexemesOf[k]!) {
+            const c = index.postingCount[id]!;
+            if (c === 1) {
+              const o = index.postingFirst[id]!;
+              if (index.postingFirstStamp[id] === docStamp[o]) ranks[o] = Math.fround(ranks[o]! + index.postingFirstNumerator[id]! / 1.64493406685);
+            } else if (c > 1) {
+              const list = index.postings[id]!;
+              const nums = index.postingNumerators[id]!;
+              for (let p = 0; p < c; p++) {
+                const o = list[2 * p]!;
+                if (list[2 * p + 1] === docStamp[o]) ranks[o] = Math.fround(ranks[o]! + nums[p]! / 1.64493406685);
+              }
+            }
           }
         }
-        ranks[o] = Math.fround(res / items.length);
+        for (let x = 0; x < n; x++) {
+          const o = candidates[x]!;
+          ranks[o] = Math.fround(ranks[o]! / items.length);
+        }
       }
       return { candidates: candidates.subarray(0, n), ranks };
     }

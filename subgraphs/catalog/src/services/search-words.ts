@@ -347,6 +347,14 @@ export type Positions = ArrayLike<number>;
  * `buf[start..end)`, weighted, the heaviest counted in full.
  */
 export function orTerm(buf: ArrayLike<number>, start: number, end: number): number {
+  return orNumerator(buf, start, end) / 1.64493406685;
+}
+
+/**
+ * orTerm's float4 numerator (`wjm + resj - wjm / (jm + 1)²`, before C divides it, as a double, by
+ * 1.64493406685): what the index keeps per posting so a query of `|` alone ranks without its documents.
+ */
+export function orNumerator(buf: ArrayLike<number>, start: number, end: number): number {
   let resj = 0;
   let wjm = -1;
   let jm = 0;
@@ -358,7 +366,7 @@ export function orTerm(buf: ArrayLike<number>, start: number, end: number): numb
       jm = j;
     }
   }
-  return f(f(wjm + resj) - f(wjm / ((jm + 1) * (jm + 1)))) / 1.64493406685;
+  return f(f(wjm + resj) - f(wjm / ((jm + 1) * (jm + 1))));
 }
 
 /** calc_rank_or over the kept items; `entries(item)` lists each one's matched entries' positions in the document's order. */

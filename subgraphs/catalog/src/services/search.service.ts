@@ -85,17 +85,20 @@ export class SearchService extends TenantScopedService {
     const after = decodeSearchCursor(args.after, sort);
 
     const compute = () => this.tx(ctx, async (m, tenantId) => {
-      // The generation first (the data this transaction sees is never older), with the definitions in the same round trip.
-      const [{ generation, definitions }]: [{ generation: string; definitions: AttributeDefinition[] }] = await m.query(
-        `SELECT coalesce((${GENERATION_SQL(m.connection.driver.schema!)}), '0') AS generation, (${definitionsSql(m)}) AS definitions`,
-        [tenantId],
+      // The generation first (the data this transaction sees is never older), with the definitions
+      // and, when the index will match them, the words' expansion (decision 0053) in the same round trip.
+      const expand = query !== null && this.index.matchesWords(tenantId);
+      const [{ generation, definitions, tsquery }]: [{ generation: string; definitions: AttributeDefinition[]; tsquery?: string | null }] = await m.query(
+        `SELECT coalesce((${GENERATION_SQL(m.connection.driver.schema!)}), '0') AS generation, (${definitionsSql(m)}) AS definitions` +
+          (expand ? `, "${m.connection.driver.schema}".storefront_search_tsquery($2) AS tsquery` : ''),
+        expand ? [tenantId, query] : [tenantId],
       );
       const attrs = attributeFilters.length ? attributeConditions(attributeFilters, definitions) : null;
       const fromIndex = await this.index.search(m, tenantId, generation, {
         query, drafts: seesDrafts(ctx), store, brands: filter.brands ?? null, categoryIds, priceMin, priceMax, inStock: filter.inStock ?? null,
         sort, afterKey: after?.key ?? null, afterSeq: after?.seq ?? null, page: limit + 1, attributes: attrs,
         facetAttributes: new Set(definitions.filter((d) => d.filterable).map((d) => d.name)),
-      });
+      }, expand ? { tsquery: tsquery ?? null } : undefined);
       const [{ result }]: [{ result: RawSearch | null }] = fromIndex ? [{ result: fromIndex }] : await m.query(
         `SELECT "${m.connection.driver.schema}".storefront_search($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) AS result`,
         [query, seesDrafts(ctx), store, filter.brands ?? null, categoryIds, priceMin, priceMax, filter.inStock ?? null, sort, after?.key ?? null, after?.seq ?? null, limit + 1,
@@ -104,7 +107,21 @@ export class SearchService extends TenantScopedService {
       const raw: RawSearch = result ?? { total: 0, page: [], brands: [], categories: [], prices: [], stock: [] };
       const page = raw.page.slice(0, limit);
       const ids = page.map(([id]) => id);
-      const products = ids.length ? await m.getRepository(ProductEntity).findBy({ tenantId, id: In(ids) }) : [];
+      // The page's products, and the facets' category labels with them (one round trip, not two).
+      const filed = raw.categories.map(([id]) => id);
+      let products: ProductEntity[] = [];
+      let categories: FacetCategory[] | undefined;
+      if (ids.length && filed.length) {
+        const { entities, raw: rows } = await m
+          .getRepository(ProductEntity)
+          .createQueryBuilder('p')
+          .where('p.tenantId = :tenantId AND p.id IN (:...ids)', { tenantId, ids })
+          .addSelect(`(SELECT json_agg(json_build_object('id', c.id, 'name', c.name, 'path_ids', c.path_ids)) FROM (${CATEGORIES_SQL(m, ':tenantId', ':filed')}) c)`, 'facet_categories')
+          .setParameter('filed', filed)
+          .getRawAndEntities<{ facet_categories: FacetCategory[] | null }>();
+        products = entities;
+        categories = rows[0]?.facet_categories ?? [];
+      } else if (ids.length) products = await m.getRepository(ProductEntity).findBy({ tenantId, id: In(ids) });
       const byId = new Map(products.map((p) => [p.id, p]));
       const edges = page.flatMap(([id, seq, key]) => {
         const node = byId.get(id);
@@ -114,7 +131,7 @@ export class SearchService extends TenantScopedService {
         totalCount: raw.total,
         edges,
         pageInfo: { hasNextPage: raw.page.length > limit, endCursor: edges.at(-1)?.cursor ?? null },
-        facets: [...(await facetsOf(m, tenantId, raw, store !== null)), ...attributeFacets(raw, definitions)],
+        facets: [...(await facetsOf(m, tenantId, raw, store !== null, categories)), ...attributeFacets(raw, definitions)],
       };
       return { value, generation };
     });
@@ -157,17 +174,22 @@ export class SearchService extends TenantScopedService {
 /** The tenant's search generation (bumped at commit by every write to what a search reads). */
 const GENERATION_SQL = (schema: string) => `SELECT generation::text AS generation FROM "${schema}".search_generation WHERE tenant_id = $1`;
 
-async function facetsOf(m: EntityManager, tenantId: string, raw: RawSearch, inStore: boolean): Promise<SearchFacet[]> {
+interface FacetCategory {
+  id: string;
+  name: string;
+  path_ids: string[] | null;
+}
+
+/** The filed categories and their ancestors in one read (each filed category's path holds its ancestors and itself). */
+const CATEGORIES_SQL = (m: EntityManager, tenant: string, filed: string) =>
+  `SELECT c.id, c.name, c.path_ids FROM "${m.connection.driver.schema}".category c
+    WHERE c.tenant_id = ${tenant} AND c.id IN (SELECT unnest(coalesce(f.path_ids, ARRAY[f.id])) FROM "${m.connection.driver.schema}".category f WHERE f.tenant_id = ${tenant} AND f.id = ANY(CAST(${filed} AS uuid[])))`;
+
+/** `read`: the categories, when the caller read them with the page's products. */
+async function facetsOf(m: EntityManager, tenantId: string, raw: RawSearch, inStore: boolean, read?: FacetCategory[]): Promise<SearchFacet[]> {
   // Counted per category the products are filed under; a category also counts its descendants'.
   const filed = raw.categories.map(([id]) => id);
-  // The filed categories and their ancestors in one read (each filed category's path holds its ancestors and itself).
-  const categories: { id: string; name: string; path_ids: string[] | null }[] = filed.length
-    ? await m.query(
-        `SELECT c.id, c.name, c.path_ids FROM "${m.connection.driver.schema}".category c
-          WHERE c.tenant_id = $1 AND c.id IN (SELECT unnest(coalesce(f.path_ids, ARRAY[f.id])) FROM "${m.connection.driver.schema}".category f WHERE f.tenant_id = $1 AND f.id = ANY($2::uuid[]))`,
-        [tenantId, filed],
-      )
-    : [];
+  const categories: FacetCategory[] = read ?? (filed.length ? await m.query(CATEGORIES_SQL(m, '$1', '$2'), [tenantId, filed]) : []);
   const leaves = categories.filter((c) => filed.includes(c.id));
   const counts = new Map<string, number>();
   const leafCounts = new Map(raw.categories);
