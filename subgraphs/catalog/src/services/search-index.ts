@@ -113,7 +113,7 @@ interface Attribute {
   number: (number | undefined)[];
 }
 
-class TenantIndex {
+export class TenantIndex {
   generation = 0n;
   watermark = '0';
   readonly ordinal = new Map<string, number>();
@@ -271,7 +271,7 @@ class TenantIndex {
   }
 
   private addPosting(id: number, i: number, stamp: number, numerator: number): void {
-    const c = this.postingCount[id]!;
+    let c = this.postingCount[id]!;
     if (c === 0) {
       this.postingFirst[id] = i;
       this.postingFirstStamp[id] = stamp;
@@ -288,20 +288,37 @@ class TenantIndex {
         this.postings[id] = list;
         this.postingNumerators[id] = nums;
       } else if (c === nums.length) {
-        const grown = new Int32Array(c * 4);
-        grown.set(list);
-        list = grown;
-        this.postings[id] = list;
-        const grownNums = new Float32Array(c * 2);
-        grownNums.set(nums);
-        nums = grownNums;
-        this.postingNumerators[id] = nums;
+        // Full: first drop the postings of earlier documents (stamped before their product's current
+        // one), in order, so a lexeme's list stays within four times its live postings however often
+        // documents are rewritten; grow only when more than half of it is live.
+        c = compactPostings(list, nums, c, this.docStamp);
+        if (2 * c > nums.length) {
+          const grown = new Int32Array(nums.length * 4);
+          grown.set(list);
+          list = grown;
+          this.postings[id] = list;
+          const grownNums = new Float32Array(nums.length * 2);
+          grownNums.set(nums);
+          nums = grownNums;
+          this.postingNumerators[id] = nums;
+        }
       }
       list[2 * c] = i;
       list[2 * c + 1] = stamp;
       nums[c] = numerator;
+      // A reader of a one-posting lexeme reads the first posting's fields: keep them list[0]'s.
+      this.postingFirst[id] = list[0]!;
+      this.postingFirstStamp[id] = list[1]!;
+      this.postingFirstNumerator[id] = nums[0]!;
     }
     this.postingCount[id] = c + 1;
+  }
+
+  /** Postings held, live or not (for the bound's test and stats). */
+  postingsHeld(): number {
+    let held = 0;
+    for (const c of this.postingCount) held += c;
+    return held;
   }
 
   clearAttributes(i: number): void {
@@ -935,4 +952,19 @@ function answer(index: TenantIndex, q: IndexQuery, candidates: Int32Array | null
     ],
     attributes,
   };
+}
+
+/** Keeps, in order, the postings of their product's current document; returns how many. */
+export function compactPostings(list: Int32Array, numerators: Float32Array, count: number, docStamp: readonly number[]): number {
+  let live = 0;
+  for (let k = 0; k < count; k++) {
+    const product = list[2 * k]!;
+    const stamp = list[2 * k + 1]!;
+    if (docStamp[product] !== stamp) continue;
+    list[2 * live] = product;
+    list[2 * live + 1] = stamp;
+    numerators[live] = numerators[k]!;
+    live++;
+  }
+  return live;
 }
