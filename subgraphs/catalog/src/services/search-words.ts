@@ -50,6 +50,30 @@ export interface ParsedDocument {
 
 const WEIGHT_BITS: Record<string, number> = { A: 3, B: 2, C: 1, D: 0, a: 3, b: 2, c: 1, d: 0 };
 
+/**
+ * A lexeme as tsvector and tsquery output quote it, from just after its opening quote: `''` is a
+ * quote, a backslash escapes the next character. Its text and where it ends; null if unterminated.
+ */
+function readQuoted(text: string, from: number): { word: string; next: number } | null {
+  let word = '';
+  let i = from;
+  for (;;) {
+    if (i >= text.length) return null;
+    const c = text[i]!;
+    if (c === '\\') {
+      word += text[i + 1] ?? '';
+      i += 2;
+    } else if (c === "'") {
+      if (text[i + 1] !== "'") return { word, next: i + 1 };
+      word += "'";
+      i += 2;
+    } else {
+      word += c;
+      i++;
+    }
+  }
+}
+
 /** Parses tsvector output (`'a':1A,3 'b''s':2`). Throws on anything else. */
 export function parseTsvector(text: string): ParsedDocument {
   const lexemes: string[] = [];
@@ -60,27 +84,10 @@ export function parseTsvector(text: string): ParsedDocument {
     while (i < n && text[i] === ' ') i++;
     if (i >= n) break;
     if (text[i] !== "'") throw new Error(`not a tsvector: ${text.slice(0, 80)}`);
-    i++;
-    let word = '';
-    for (;;) {
-      if (i >= n) throw new Error('unterminated lexeme in tsvector');
-      const c = text[i]!;
-      if (c === '\\') {
-        word += text[i + 1] ?? '';
-        i += 2;
-      } else if (c === "'") {
-        if (text[i + 1] === "'") {
-          word += "'";
-          i += 2;
-        } else {
-          i++;
-          break;
-        }
-      } else {
-        word += c;
-        i++;
-      }
-    }
+    const quoted = readQuoted(text, i + 1);
+    if (!quoted) throw new Error('unterminated lexeme in tsvector');
+    const word = quoted.word;
+    i = quoted.next;
     const pos: number[] = [];
     if (text[i] === ':') {
       i++;
@@ -148,27 +155,10 @@ export function parseTsquery(text: string): ParsedQuery | null {
       unsupported = true;
       return null;
     }
-    i++;
-    let word = '';
-    for (;;) {
-      if (i >= n) return null;
-      const c = text[i]!;
-      if (c === '\\') {
-        word += text[i + 1] ?? '';
-        i += 2;
-      } else if (c === "'") {
-        if (text[i + 1] === "'") {
-          word += "'";
-          i += 2;
-        } else {
-          i++;
-          break;
-        }
-      } else {
-        word += c;
-        i++;
-      }
-    }
+    const quoted = readQuoted(text, i + 1);
+    if (!quoted) return null;
+    const word = quoted.word;
+    i = quoted.next;
     let prefix = false;
     if (text[i] === ':') {
       i++;
