@@ -69,7 +69,11 @@ describe('preview quotes on an embedded database of this process', () => {
         return Atomics.load(counter, 0) - before;
       };
       const settings = "SELECT set_config('app.tenant_id', 'it''s', true), set_config('statement_timeout', '5000', true)";
-      expect(await counted(`START TRANSACTION READ ONLY; ${settings}; EXECUTE probe_read('x'';y', NULL); COMMIT`)).toBe(0);
+      // The system's own workers share this database and may send a message meanwhile (13 once in a
+      // loaded CI run): of five tries, one at least counts nothing; were the read counted, none would.
+      const tries: number[] = [];
+      for (let k = 0; k < 5 && !tries.includes(0); k++) tries.push(await counted(`START TRANSACTION READ ONLY; ${settings}; EXECUTE probe_read('x'';y', NULL); COMMIT`));
+      expect(tries).toContain(0);
       // Anything else counts, even when it only reads.
       expect(await counted('SELECT 1')).toBeGreaterThan(0);
       expect(await counted(`START TRANSACTION READ ONLY; SET TRANSACTION READ WRITE; ${settings}; EXECUTE probe_read('x', NULL); COMMIT`)).toBeGreaterThan(0);
